@@ -1,0 +1,65 @@
+# Claimdesk — the two commands are `make run` and `make test`; the rest are their parts.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+export UV_PYTHON_DOWNLOADS := never
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup run serve demo migrate test lint format typecheck test-sqlite test-postgres clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python "$$(scripts/find-python)"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.synced node_modules/.installed ## Create the venv and install Python and npm packages
+
+migrate: setup
+	$(MANAGE) migrate --no-input
+
+demo: migrate ## Load the seed articles, the seed source registry and the demo users
+	$(MANAGE) seed_demo
+
+run: demo ## Set everything up and serve on http://127.0.0.1:8000 with the seed data
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: setup ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: setup ## mypy with django-stubs
+	$(VENV)/bin/mypy .
+
+test-sqlite: setup ## The test suite on SQLite
+	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: setup ## The test suite on PostgreSQL (a throwaway cluster unless DATABASE_URL is set)
+	scripts/with-postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: setup lint typecheck test-sqlite test-postgres ## Everything CI runs: lint, types, tests on both databases
+
+clean: ## Remove the venv, node modules and the development database
+	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

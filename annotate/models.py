@@ -1,0 +1,247 @@
+"""What annotators make: sources, stance targets, assignments and claims."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from corpus.models import Article, Project
+from corpus.text import search_key
+
+
+class SourceKind(models.TextChoices):
+    PERSON = "person", "Person"
+    ORGANISATION = "organisation", "Organisation"
+    OUTLET = "outlet", "Media outlet"
+    GOVERNMENT = "government", "Government / official body"
+    DOCUMENT = "document", "Document"
+
+
+class SourceQuerySet(models.QuerySet["Source"]):
+    def in_project(self, project: Project) -> SourceQuerySet:
+        return self.filter(project=project)
+
+    def search(self, query: str) -> SourceQuerySet:
+        """Sources whose name or any alias contains the query, ignoring case, diacritics
+        and extra whitespace. Prefix matches on the name come first."""
+        key = search_key(query)
+        if not key:
+            return self
+        alias_hit = SourceAlias.objects.filter(source=OuterRef("pk"), alias_key__contains=key)
+        return (
+            self.filter(Q(name_key__contains=key) | Exists(alias_hit))
+            .annotate(
+                rank=models.Case(
+                    models.When(name_key__startswith=key, then=0),
+                    models.When(name_key__contains=key, then=1),
+                    default=2,
+                    output_field=models.IntegerField(),
+                )
+            )
+            .order_by("rank", "name_key")
+        )
+
+
+class Source(models.Model):
+    """Who makes a claim: a person, organisation, outlet, official body or document."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sources")
+    name = models.CharField(max_length=300)
+    name_key = models.CharField(max_length=300, editable=False, db_index=True)
+    kind = models.CharField(max_length=16, choices=SourceKind.choices, default=SourceKind.PERSON)
+    description = models.CharField(
+        max_length=500, blank=True, help_text="Short description or affiliation."
+    )
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="E.g. a Wikidata QID such as Q123."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[SourceQuerySet] = SourceQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["name_key", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name_key"], name="source_unique_name"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in SourceKind]), name="source_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(name_key=""), name="source_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SourceAlias(models.Model):
+    """Another name for a source ("Isachenko", "Davutoglu")."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=300)
+    alias_key = models.CharField(max_length=300, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["alias_key"]
+        verbose_name_plural = "source aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "alias_key"], name="alias_unique_per_source"),
+            models.CheckConstraint(condition=~Q(alias_key=""), name="alias_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class Target(models.Model):
+    """What a stance is taken toward ("Turkey's influence in Central Asia")."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="targets")
+    name = models.CharField(max_length=300)
+    name_key = models.CharField(max_length=300, editable=False)
+    position = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name_key"], name="target_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssignmentStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
+class Assignment(models.Model):
+    """An article given to an annotator to annotate, with their progress on it."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    status = models.CharField(
+        max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.NOT_STARTED
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article_id", "annotator_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "annotator"], name="assignment_unique_annotator"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in AssignmentStatus]),
+                name="assignment_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["annotator", "status"], name="assignment_annotator")]
+
+    def __str__(self) -> str:
+        return f"{self.article} → {self.annotator}"
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def live(self) -> ClaimQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def for_article(self, article: Article) -> ClaimQuerySet:
+        return self.filter(article=article)
+
+    def by(self, annotator: Any) -> ClaimQuerySet:
+        return self.filter(annotator=annotator)
+
+
+class Claim(models.Model):
+    """A span of an article that asserts something, attributed to a source.
+
+    ``start``/``end`` are half-open Unicode code-point offsets into the article's frozen
+    text; ``quote`` is the text at those offsets, with a short ``prefix``/``suffix`` so
+    that the claim can always be re-anchored and checked. Deleting sets ``deleted_at``:
+    claims are never removed, so that delete can be undone and history stays whole.
+    """
+
+    ANCHORS_ARTICLE_TEXT = True
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims"
+    )
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    quote = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    attribution = models.CharField(max_length=32, blank=True)
+    mention_start = models.PositiveIntegerField(null=True, blank=True)
+    mention_end = models.PositiveIntegerField(null=True, blank=True)
+    source_reliability = models.CharField(max_length=32, blank=True)
+    information_credibility = models.CharField(max_length=32, blank=True)
+    claim_type = models.CharField(max_length=32, blank=True)
+    checkworthy = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[ClaimQuerySet] = ClaimQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["article_id", "start", "-end", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="claim_span"),
+            models.CheckConstraint(
+                condition=(
+                    Q(mention_start__isnull=True, mention_end__isnull=True)
+                    | Q(
+                        mention_start__isnull=False,
+                        mention_end__isnull=False,
+                        mention_start__lt=models.F("mention_end"),
+                    )
+                ),
+                name="claim_mention_span",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["article", "annotator", "start"], name="claim_article_annotator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote[:60]} [{self.start}:{self.end}]"
+
+
+class ClaimStance(models.Model):
+    """The stance of a claim's source toward one target."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="stances")
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="stances")
+    stance = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "target"], name="stance_unique_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stance} → {self.target}"

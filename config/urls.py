@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path(
+        "",
+        login_not_required(RedirectView.as_view(pattern_name="corpus:project-list")),
+        name="home",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("corpus.urls")),
+    path("", include("annotate.urls")),
+]

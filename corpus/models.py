@@ -1,0 +1,133 @@
+"""What is annotated: projects, their members and their articles."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from corpus.scheme import default_scheme
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def for_user(self, user: Any) -> ProjectQuerySet:
+        """Projects the user belongs to (superusers see every project)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(memberships__user=user)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
+    scheme = models.JSONField(default=default_scheme, help_text="The annotation scheme.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[ProjectQuerySet] = ProjectQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    CURATOR = "curator", "Curator"
+    ANNOTATOR = "annotator", "Annotator"
+
+
+class Membership(models.Model):
+    """A user's role in a project. Managers can do everything in the project;
+    curators review and adjudicate; annotators annotate their assigned articles."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} · {self.project}"
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def in_project(self, project: Project) -> ArticleQuerySet:
+        return self.filter(project=project)
+
+    def without_text(self) -> ArticleQuerySet:
+        """For lists: the text can be megabytes; only the reader needs it."""
+        return self.defer("text", "metadata")
+
+
+class Article(models.Model):
+    """An article, whose ``text`` is frozen once any annotation points into it.
+
+    The freeze is held in two places: ``corpus.services.article_update`` refuses to
+    change the text of an annotated article, and a database trigger (installed by the
+    annotate app, which owns the tables that point here) rejects any UPDATE that would.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
+    title = models.CharField(max_length=500)
+    byline = models.CharField(max_length=300, blank=True, help_text="The author(s) as printed.")
+    outlet = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    published = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=16, blank=True, default="en")
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64, editable=False)
+    char_count = models.PositiveIntegerField(editable=False, default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    source_file = models.CharField(max_length=500, blank=True, help_text="Imported from.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[ArticleQuerySet] = ArticleQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["project", "title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sha256"], name="article_unique_text"),
+            models.CheckConstraint(condition=~Q(text=""), name="article_text_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "outlet"], name="article_project_outlet"),
+            models.Index(fields=["project", "published"], name="article_project_published"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_annotated(self) -> bool:
+        """Whether any row of a model that anchors offsets points into this article.
+
+        Models declare ``ANCHORS_ARTICLE_TEXT = True`` (claims, gold claims, suggestions);
+        corpus stays ignorant of them, as the layering requires.
+        """
+        if self.pk is None:
+            return False
+        for relation in self._meta.related_objects:
+            model = relation.related_model
+            if getattr(model, "ANCHORS_ARTICLE_TEXT", False):
+                manager = model._base_manager
+                if manager.filter(**{relation.field.name: self}).exists():
+                    return True
+        return False

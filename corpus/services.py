@@ -1,0 +1,152 @@
+"""Writes to the corpus: projects, memberships and articles. One path for every write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from corpus.models import Article, Membership, Project, Role
+from corpus.scheme import default_scheme, validate_scheme
+from corpus.text import clean_text, sha256_text
+
+
+@transaction.atomic
+def project_create(
+    *,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    guidelines: str = "",
+    scheme: dict[str, Any] | None = None,
+) -> Project:
+    """Create a project with the default scheme unless one is given."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A project needs a name."})
+    slug = slugify(slug or name)
+    if not slug:
+        raise ValidationError({"slug": "The slug must have letters or digits."})
+    if Project.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"A project with the slug “{slug}” already exists."})
+    return Project.objects.create(
+        name=name,
+        slug=slug,
+        description=description,
+        guidelines=guidelines,
+        scheme=validate_scheme(scheme) if scheme is not None else default_scheme(),
+    )
+
+
+@transaction.atomic
+def membership_set(*, project: Project, user: Any, role: str) -> Membership:
+    """Give the user this role in the project (creating or changing the membership)."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role “{role}”: use one of {Role.values}."})
+    membership, _ = Membership.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    user.__dict__.pop("_claimdesk_roles", None)
+    return membership
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    article: Article
+    created: bool
+
+
+def validate_article_text(text: str) -> str:
+    """The text in its stored form, or a ValidationError that says what is wrong."""
+    if "\x00" in text:
+        raise ValidationError({"text": "The text contains NUL characters (is it a binary file?)."})
+    text = clean_text(text)
+    if not text:
+        raise ValidationError({"text": "The text is empty."})
+    limit = settings.CLAIMDESK_MAX_ARTICLE_CHARS
+    if len(text) > limit:
+        raise ValidationError(
+            {"text": f"The text has {len(text):,} characters; the limit is {limit:,}."}
+        )
+    return text
+
+
+@transaction.atomic
+def article_create(
+    *,
+    project: Project,
+    text: str,
+    title: str = "",
+    byline: str = "",
+    outlet: str = "",
+    url: str = "",
+    published: dt.date | None = None,
+    language: str = "en",
+    metadata: dict[str, Any] | None = None,
+    source_file: str = "",
+) -> ArticleResult:
+    """Create an article, or return the existing one with the same text (dedupe by SHA-256).
+
+    The text is normalised (NFC, LF, trimmed) before it is hashed and frozen.
+    """
+    text = validate_article_text(text)
+    sha = sha256_text(text)
+    existing = Article.objects.filter(project=project, sha256=sha).first()
+    if existing is not None:
+        return ArticleResult(existing, False)
+    title = (title or "").strip() or text.split("\n", 1)[0].strip()
+    if len(title) > 500:
+        title = title[:497].rstrip() + "…"
+    article = Article(
+        project=project,
+        title=title,
+        byline=byline.strip()[:300],
+        outlet=outlet.strip()[:200],
+        url=url.strip(),
+        published=published,
+        language=(language or "en").strip()[:16],
+        text=text,
+        sha256=sha,
+        char_count=len(text),
+        metadata=metadata or {},
+        source_file=source_file[:500],
+    )
+    article.full_clean(exclude=["text"], validate_unique=False, validate_constraints=False)
+    article.save()
+    return ArticleResult(article, True)
+
+
+_EDITABLE = {"title", "byline", "outlet", "url", "published", "language", "metadata"}
+
+
+@transaction.atomic
+def article_update(*, article: Article, text: str | None = None, **fields: Any) -> Article:
+    """Change an article's metadata, or its text while nothing is annotated in it."""
+    unknown = set(fields) - _EDITABLE
+    if unknown:
+        raise ValidationError(f"These article fields cannot be changed: {sorted(unknown)}.")
+    for name, value in fields.items():
+        setattr(article, name, value)
+    if text is not None:
+        text = validate_article_text(text)
+        if text != article.text:
+            if article.is_annotated():
+                raise ValidationError(
+                    {"text": "The text is frozen: annotations point into it, so it can't change."}
+                )
+            sha = sha256_text(text)
+            if (
+                Article.objects.filter(project=article.project, sha256=sha)
+                .exclude(pk=article.pk)
+                .exists()
+            ):
+                raise ValidationError({"text": "Another article of the project has this text."})
+            article.text, article.sha256, article.char_count = text, sha, len(text)
+    article.full_clean(exclude=["text"], validate_unique=False, validate_constraints=False)
+    article.save()
+    return article

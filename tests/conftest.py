@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from corpus.models import Role
+from tests.factories import (
+    PASSWORD,
+    ArticleFactory,
+    AssignmentFactory,
+    MembershipFactory,
+    ProjectFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def project(db: Any) -> Any:
+    return ProjectFactory()
+
+
+def _member(project: Any, role: str, username: str) -> Any:
+    user = UserFactory(username=username)
+    MembershipFactory(project=project, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def manager(project: Any) -> Any:
+    return _member(project, Role.MANAGER, "manager")
+
+
+@pytest.fixture
+def curator(project: Any) -> Any:
+    return _member(project, Role.CURATOR, "curator")
+
+
+@pytest.fixture
+def annotator(project: Any) -> Any:
+    return _member(project, Role.ANNOTATOR, "annotator")
+
+
+@pytest.fixture
+def other_annotator(project: Any) -> Any:
+    return _member(project, Role.ANNOTATOR, "other-annotator")
+
+
+@pytest.fixture
+def outsider(db: Any) -> Any:
+    """A member of another project only."""
+    user = UserFactory(username="outsider")
+    MembershipFactory(user=user, role=Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def article(project: Any) -> Any:
+    return ArticleFactory(project=project)
+
+
+@pytest.fixture
+def assigned_article(article: Any, annotator: Any) -> Any:
+    AssignmentFactory(article=article, annotator=annotator)
+    return article
+
+
+def login(client: Client, user: Any) -> Client:
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
