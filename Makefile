@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run serve demo migrate test lint format typecheck test-sqlite test-postgres clean
+.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 setup: $(VENV)/.synced node_modules/.installed ## Create the venv and install Python and npm packages
+
+browser: ## Install Debian's Chromium for the browser tests (if missing)
+	scripts/ensure-chromium
 
 migrate: setup
 	$(MANAGE) migrate --no-input
@@ -53,13 +56,13 @@ format: setup ## Apply ruff's fixes and formatting
 typecheck: setup ## mypy with django-stubs
 	$(VENV)/bin/mypy .
 
-test-sqlite: setup ## The test suite on SQLite
+test-sqlite: setup browser ## The test suite on SQLite
 	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test-postgres: setup ## The test suite on PostgreSQL (a throwaway cluster unless DATABASE_URL is set)
+test-postgres: setup browser ## The test suite on PostgreSQL (a throwaway cluster unless DATABASE_URL is set)
 	scripts/with-postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: setup lint typecheck test-sqlite test-postgres ## Everything CI runs: lint, types, tests on both databases
+test: setup browser lint typecheck test-sqlite test-postgres ## Everything CI runs: lint, types, tests on both databases
 
 clean: ## Remove the venv, node modules and the development database
 	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Least
 
 from corpus.models import Article, Project
 from corpus.text import search_key
@@ -26,23 +27,54 @@ class SourceQuerySet(models.QuerySet["Source"]):
 
     def search(self, query: str) -> SourceQuerySet:
         """Sources whose name or any alias contains the query, ignoring case, diacritics
-        and extra whitespace. Prefix matches on the name come first."""
+        and extra whitespace ("davutoglu" finds "Ahmet Davutoğlu", "orekhova" and
+        "Орехова" find "Яна Орехова"). Each source comes once, however many aliases match,
+        best first: an exact name or alias, then one that starts with the query, then one
+        with a word that does ("akar" in "Hulusi Akar"), then any other match; ties by name.
+        One query; slice it for a limit.
+
+        ``contains`` can't use the btree indexes on the keys; a registry of thousands of
+        sources is scanned in milliseconds. If registries grow to millions, add trigram
+        indexes on PostgreSQL rather than changing callers.
+        """
         key = search_key(query)
         if not key:
             return self
-        alias_hit = SourceAlias.objects.filter(source=OuterRef("pk"), alias_key__contains=key)
-        return (
-            self.filter(Q(name_key__contains=key) | Exists(alias_hit))
-            .annotate(
-                rank=models.Case(
-                    models.When(name_key__startswith=key, then=0),
-                    models.When(name_key__contains=key, then=1),
-                    default=2,
-                    output_field=models.IntegerField(),
-                )
-            )
-            .order_by("rank", "name_key")
+        alias_hits = SourceAlias.objects.filter(source=OuterRef("pk"), alias_key__contains=key)
+        best_alias = (
+            alias_hits.annotate(r=_match_rank("alias_key", key)).order_by("r").values("r")[:1]
         )
+        return (
+            self.filter(Q(name_key__contains=key) | Exists(alias_hits))
+            .annotate(
+                name_rank=models.Case(
+                    models.When(name_key__contains=key, then=_match_rank("name_key", key)),
+                    default=models.Value(_NO_MATCH),
+                    output_field=models.IntegerField(),
+                ),
+                alias_rank=Coalesce(
+                    Subquery(best_alias, output_field=models.IntegerField()),
+                    models.Value(_NO_MATCH),
+                ),
+            )
+            .annotate(rank=Least("name_rank", "alias_rank"))
+            .order_by("rank", "name_rank", "name_key", "id")
+        )
+
+
+# Ranks of a search match, best first; _NO_MATCH is never the best of a found source.
+_EXACT, _PREFIX, _WORD_PREFIX, _INSIDE, _NO_MATCH = range(5)
+
+
+def _match_rank(field: str, key: str) -> models.Case:
+    """How well ``field`` (a search key that contains ``key``) matches the query key."""
+    return models.Case(
+        models.When(**{field: key}, then=models.Value(_EXACT)),
+        models.When(**{f"{field}__startswith": key}, then=models.Value(_PREFIX)),
+        models.When(**{f"{field}__contains": f" {key}"}, then=models.Value(_WORD_PREFIX)),
+        default=models.Value(_INSIDE),
+        output_field=models.IntegerField(),
+    )
 
 
 class Source(models.Model):
@@ -245,3 +277,42 @@ class ClaimStance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stance} → {self.target}"
+
+
+class HistoryAction(models.TextChoices):
+    CREATE = "create", "Created"
+    UPDATE = "update", "Updated"
+    DELETE = "delete", "Deleted"
+    RESTORE = "restore", "Restored"
+    MERGE = "merge", "Merged"
+
+
+class History(models.Model):
+    """Who changed what, when, with the state before and after: the audit trail of claims,
+    sources and gold decisions. Rows are only ever added."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="history")
+    entity = models.CharField(max_length=32)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=16, choices=HistoryAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "history"
+        indexes = [
+            models.Index(fields=["entity", "object_id", "at"], name="history_object"),
+            models.Index(fields=["project", "at"], name="history_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.object_id} {self.action} by {self.actor_id} at {self.at}"

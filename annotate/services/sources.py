@@ -1,4 +1,4 @@
-"""Writes of the annotate app: sources, targets and assignments (claims come next).
+"""Writes of the source registry and of stance targets.
 
 Every function is keyword-only, runs in one transaction and raises ``ValidationError``
 with a message a person can act on.
@@ -13,15 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotate.models import (
-    Assignment,
-    Claim,
     Source,
     SourceAlias,
     SourceKind,
     Target,
 )
-from corpus.models import Article, Project
-from corpus.permissions import role_in
+from corpus.models import Project
 from corpus.text import search_key
 
 # --- Sources --------------------------------------------------------------------
@@ -30,7 +27,7 @@ from corpus.text import search_key
 def _clean_name(value: str, field: str) -> tuple[str, str]:
     name = " ".join((value or "").split())
     key = search_key(name)
-    if not key:
+    if not any(ch.isalnum() for ch in key):
         raise ValidationError({field: "A name needs at least one letter or digit."})
     if len(name) > 300:
         raise ValidationError({field: f"“{name[:40]}…” is longer than 300 characters."})
@@ -44,15 +41,53 @@ def _check_kind(kind: str) -> None:
         )
 
 
-def _add_aliases(source: Source, aliases: Iterable[str]) -> None:
+def _check_name_free(*, project_id: int, name: str, key: str, exclude_pk: int | None) -> None:
+    """A name may be neither another source's name nor another source's alias: either
+    would make two registry entries answer to the same words."""
+    others = Source.objects.filter(project_id=project_id)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    clash = others.filter(name_key=key).first()
+    if clash is not None:
+        raise ValidationError({"name": f"The registry already has “{clash.name}”."})
+    alias = SourceAlias.objects.filter(source__in=others, alias_key=key).select_related("source")
+    hit = alias.first()
+    if hit is not None:
+        raise ValidationError(
+            {"name": f"“{name}” is already an alias of “{hit.source.name}”: use that source."}
+        )
+
+
+def _add_aliases(source: Source, aliases: Iterable[str]) -> list[SourceAlias]:
+    """Add the aliases the source doesn't have yet (compared by key); returns the new ones.
+
+    Two sources may share an alias (a surname), but an alias may not be another source's
+    name: search would then find the wrong one first. Merge the two sources instead.
+    """
     existing = set(source.aliases.values_list("alias_key", flat=True))
     existing.add(source.name_key)
+    new: dict[str, str] = {}
     for raw in aliases:
         alias, key = _clean_name(raw, "aliases")
-        if key in existing:
-            continue
-        existing.add(key)
-        SourceAlias.objects.create(source=source, alias=alias, alias_key=key)
+        if key not in existing and key not in new:
+            new[key] = alias
+    if not new:
+        return []
+    clash = (
+        Source.objects.filter(project_id=source.project_id, name_key__in=new)
+        .exclude(pk=source.pk)
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            {
+                "aliases": f"“{new[clash.name_key]}” is the name of another source, "
+                f"“{clash.name}”: merge the two sources instead."
+            }
+        )
+    return SourceAlias.objects.bulk_create(
+        SourceAlias(source=source, alias=alias, alias_key=key) for key, alias in new.items()
+    )
 
 
 @transaction.atomic
@@ -65,12 +100,12 @@ def source_create(
     external_id: str = "",
     aliases: Iterable[str] = (),
 ) -> Source:
-    """Add a source to the project's registry; names are unique after normalisation."""
+    """Add a source to the project's registry. Names are unique per project after
+    normalisation ("Ahmet Davutoğlu" = "ahmet  davutoglu") and may not be an alias of
+    another source."""
     name, key = _clean_name(name, "name")
     _check_kind(kind)
-    clash = Source.objects.filter(project=project, name_key=key).first()
-    if clash is not None:
-        raise ValidationError({"name": f"The registry already has “{clash.name}”."})
+    _check_name_free(project_id=project.pk, name=name, key=key, exclude_pk=None)
     source = Source.objects.create(
         project=project,
         name=name,
@@ -96,13 +131,7 @@ def source_update(
     """Change a source; ``aliases``, when given, replaces the alias list."""
     if name is not None:
         name, key = _clean_name(name, "name")
-        clash = (
-            Source.objects.filter(project_id=source.project_id, name_key=key)
-            .exclude(pk=source.pk)
-            .first()
-        )
-        if clash is not None:
-            raise ValidationError({"name": f"The registry already has “{clash.name}”."})
+        _check_name_free(project_id=source.project_id, name=name, key=key, exclude_pk=source.pk)
         source.name, source.name_key = name, key
     if kind is not None:
         _check_kind(kind)
@@ -118,17 +147,36 @@ def source_update(
     return source
 
 
+def _repoint_references(*, old: Source, new: Source) -> None:
+    """Point every row that references ``old`` at ``new`` — claims today, and any table
+    that gets a foreign key to Source later, so that a merge can never drop a reference."""
+    for rel in Source._meta.related_objects:
+        if rel.related_model is SourceAlias:
+            continue  # the aliases move by name, deduplicated, in source_merge
+        if rel.many_to_many or not rel.field.concrete:
+            raise NotImplementedError(f"source_merge can't repoint {rel.related_model}.{rel}.")
+        model: Any = rel.related_model
+        model._base_manager.filter(**{rel.field.name: old}).update(**{rel.field.name: new})
+
+
 @transaction.atomic
 def source_merge(*, keep: Source, merge: Source) -> Source:
-    """Fold ``merge`` into ``keep``: every claim that cited either now cites ``keep``;
-    the merged source's name and aliases become aliases of ``keep``; ``merge`` is gone."""
+    """Fold ``merge`` into ``keep``: every claim (live or deleted) that cited either now
+    cites ``keep``; the merged source's name and aliases become aliases of ``keep`` (once
+    per key); ``keep``'s empty description and external id are filled from ``merge``;
+    ``merge`` is gone."""
     if keep.pk == merge.pk:
         raise ValidationError("A source cannot be merged into itself.")
     if keep.project_id != merge.project_id:
         raise ValidationError("Only sources of the same project can be merged.")
+    # Lock both rows so that a concurrent merge or claim edit waits for this one.
+    list(Source.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk]))
     names = [merge.name, *merge.aliases.values_list("alias", flat=True)]
-    Claim.objects.filter(source=merge).update(source=keep)
+    _repoint_references(old=merge, new=keep)
+    keep.description = keep.description or merge.description
+    keep.external_id = keep.external_id or merge.external_id
     merge.delete()
+    keep.save()
     _add_aliases(keep, names)
     return keep
 
@@ -137,6 +185,12 @@ def source_alias_add(*, source: Source, alias: str) -> Source:
     with transaction.atomic():
         _add_aliases(source, [alias])
     return source
+
+
+@transaction.atomic
+def source_aliases_add(*, source: Source, aliases: Iterable[str]) -> list[SourceAlias]:
+    """Add aliases the source doesn't have yet (by key); returns the ones added."""
+    return _add_aliases(source, aliases)
 
 
 # --- Targets --------------------------------------------------------------------
@@ -156,19 +210,3 @@ def target_create(*, project: Project, name: str) -> Target:
 def project_targets_ensure(*, project: Project) -> list[Target]:
     """Create the scheme's default targets that the project does not have yet."""
     return [target_create(project=project, name=n) for n in project.scheme["default_targets"]]
-
-
-# --- Assignments ----------------------------------------------------------------
-
-
-@transaction.atomic
-def assignment_create(*, article: Article, annotator: Any, assigned_by: Any = None) -> Assignment:
-    """Assign the article to an annotator (a no-op if already assigned)."""
-    if role_in(annotator, article.project) is None:
-        raise ValidationError(
-            {"annotator": f"{annotator} is not a member of the project “{article.project}”."}
-        )
-    assignment, _ = Assignment.objects.get_or_create(
-        article=article, annotator=annotator, defaults={"assigned_by": assigned_by}
-    )
-    return assignment

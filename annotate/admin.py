@@ -1,0 +1,299 @@
+"""The admin for the source registry, targets, assignments, claims and history.
+
+Sources, targets and assignments are written through ``annotate.services``; a service's
+refusal is found before saving by a rolled-back dry run and shown as a form error.
+Claims are view-only here: their offsets, quotes and versions are kept consistent by the
+claim services alone, and they are never deleted (``deleted_at`` marks a deletion).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from annotate import services
+from annotate.models import (
+    Assignment,
+    Claim,
+    ClaimStance,
+    History,
+    Source,
+    SourceAlias,
+    Target,
+)
+from corpus.admin import add_errors, adopt, dry_run
+from corpus.text import search_key
+
+# --- Sources --------------------------------------------------------------------
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = ["project", "name", "kind", "description", "external_id"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        # The name and kind as the service sees them; aliases are checked by the inline.
+        error = dry_run(lambda: write_source(self.instance, cleaned, aliases=None))
+        if error is not None:
+            add_errors(self, error)
+        return cleaned
+
+
+def write_source(source: Source, data: dict[str, Any], *, aliases: list[str] | None) -> Source:
+    """Create or update ``source`` from the admin's cleaned ``data`` through the services."""
+    fields = {key: data[key] for key in ("name", "kind", "description", "external_id")}
+    if source.pk is None:
+        return services.source_create(project=data["project"], aliases=aliases or (), **fields)
+    current = Source.objects.get(pk=source.pk)
+    return services.source_update(source=current, aliases=aliases, **fields)
+
+
+class SourceAliasFormSet(BaseInlineFormSet):
+    def aliases(self) -> list[str]:
+        return [
+            form.cleaned_data["alias"]
+            for form in self.forms
+            if form.cleaned_data.get("alias") and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        source = self.instance
+        if any(self.errors) or source.project_id is None or not source.name:
+            return  # the source form reports its own errors
+        data = {
+            "project": source.project,
+            "name": source.name,
+            "kind": source.kind,
+            "description": source.description,
+            "external_id": source.external_id,
+        }
+        error = dry_run(lambda: write_source(source, data, aliases=self.aliases()))
+        if error is not None:
+            messages = error.message_dict.get("aliases") if hasattr(error, "error_dict") else None
+            # Name errors are the source form's; only the aliases' are reported here.
+            if messages or not hasattr(error, "error_dict"):
+                raise ValidationError(messages or error.messages)
+
+
+class SourceAliasInline(admin.TabularInline):
+    model = SourceAlias
+    formset = SourceAliasFormSet
+    fields = ["alias"]
+    extra = 1
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    form = SourceForm
+    inlines = [SourceAliasInline]
+    list_display = ["name", "kind", "project", "external_id", "alias_list", "claim_count"]
+    list_filter = ["kind", "project"]
+    # name_key and alias_key make the search case- and diacritic-insensitive ("davutoglu").
+    search_fields = ["name", "name_key", "aliases__alias", "aliases__alias_key", "external_id"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    readonly_fields = ["name_key", "created", "updated"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("aliases")
+            .annotate(claim_total=Count("claims", distinct=True))
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A source belongs to one project's registry; moving it would orphan its claims.
+        return [*self.readonly_fields, "project"] if obj else list(self.readonly_fields)
+
+    @admin.display(description="aliases")
+    def alias_list(self, obj: Source) -> str:
+        return ", ".join(alias.alias for alias in obj.aliases.all())
+
+    @admin.display(description="claims", ordering="claim_total")
+    def claim_count(self, obj: Any) -> int:
+        return int(obj.claim_total)
+
+    def save_model(self, request: HttpRequest, obj: Source, form: Any, change: bool) -> None:
+        data = {**form.cleaned_data, "project": obj.project}
+        adopt(obj, write_source(obj, data, aliases=None))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if not isinstance(formset, SourceAliasFormSet):
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # fills the lists the admin's change message reads
+        source = Source.objects.get(pk=form.instance.pk)
+        services.source_update(source=source, aliases=formset.aliases())
+
+
+# --- Targets --------------------------------------------------------------------
+
+
+class TargetForm(forms.ModelForm):
+    class Meta:
+        model = Target
+        fields = ["project", "name", "position"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is not None or self.errors:
+            return cleaned
+        project, name = cleaned["project"], cleaned["name"]
+        if Target.objects.filter(project=project, name_key=search_key(name)).exists():
+            self.add_error("name", "The project already has this target.")
+            return cleaned
+        error = dry_run(lambda: services.target_create(project=project, name=name))
+        if error is not None:
+            add_errors(self, error)
+        return cleaned
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    form = TargetForm
+    list_display = ["name", "project", "position", "created"]
+    list_filter = ["project"]
+    search_fields = ["name", "name_key"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A new target goes to the end (target_create); renaming would change every
+        # stance already taken toward it.
+        return ["project", "name", "position", "created"] if obj else ["project", "name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["project", "name", "created"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Target, form: Any, change: bool) -> None:
+        if change:
+            obj.save()
+            return
+        adopt(obj, services.target_create(project=obj.project, name=obj.name))
+
+
+# --- Assignments ----------------------------------------------------------------
+
+
+class AssignmentForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = ["article", "annotator", "status"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is not None or self.errors:
+            return cleaned
+        article, annotator = cleaned["article"], cleaned["annotator"]
+        error = dry_run(lambda: services.assignment_create(article=article, annotator=annotator))
+        if error is not None:
+            add_errors(self, error)
+        return cleaned
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    form = AssignmentForm
+    list_display = ["article", "annotator", "status", "assigned_by", "updated"]
+    list_filter = ["status", "article__project"]
+    search_fields = ["article__title", "annotator__username", "annotator__email"]
+    list_select_related = ["article", "annotator", "assigned_by"]
+    autocomplete_fields = ["article", "annotator"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+        return super().get_queryset(request).defer("article__text", "article__metadata")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fixed = ["assigned_by", "created", "updated"]
+        return ["article", "annotator", *fixed] if obj else fixed
+
+    def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
+        if change:
+            obj.save()
+            return
+        assignment = services.assignment_create(
+            article=obj.article, annotator=obj.annotator, assigned_by=request.user
+        )
+        if assignment.status != obj.status:
+            assignment.status = obj.status
+            assignment.save(update_fields=["status", "updated"])
+        adopt(obj, assignment)
+
+
+# --- Claims and history (view-only) ---------------------------------------------
+
+
+class ViewOnlyMixin:
+    """Rows written only by services: the admin may look, never add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ClaimStanceInline(ViewOnlyMixin, admin.TabularInline):
+    model = ClaimStance
+    fields = ["target", "stance"]
+    readonly_fields = ["target", "stance"]
+    extra = 0
+
+
+class LiveFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return [("live", "Live"), ("deleted", "Deleted")]
+
+    def queryset(self, request: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "live":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "deleted":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Claim)
+class ClaimAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    inlines = [ClaimStanceInline]
+    list_display = ["short_quote", "article", "annotator", "source", "claim_type", "live"]
+    list_filter = [LiveFilter, "claim_type", "article__project"]
+    search_fields = ["quote", "note", "source__name", "annotator__username", "article__title"]
+    list_select_related = ["article", "annotator", "source"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
+        return super().get_queryset(request).defer("article__text", "article__metadata")
+
+    @admin.display(description="quote")
+    def short_quote(self, obj: Claim) -> str:
+        return obj.quote if len(obj.quote) <= 80 else obj.quote[:79] + "…"
+
+    @admin.display(description="live", boolean=True)
+    def live(self, obj: Claim) -> bool:
+        return obj.deleted_at is None
+
+
+@admin.register(History)
+class HistoryAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ["at", "entity", "object_id", "action", "actor", "project"]
+    list_filter = ["entity", "action", "project"]
+    search_fields = ["entity", "actor__username"]
+    list_select_related = ["actor", "project"]
+    date_hierarchy = "at"

@@ -1,0 +1,269 @@
+"""Shapes of the annotate API: sources, targets, assignments, claims and their history.
+
+As in ``corpus.serializers``: fields and types only. Offsets, quotes, labels, sources and
+targets are checked by ``annotate.services`` (with ``annotate.offsets`` and
+``annotate.scheme``), the same functions the pages call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotate.models import (
+    Assignment,
+    AssignmentStatus,
+    Claim,
+    History,
+    HistoryAction,
+    Source,
+    SourceKind,
+    Target,
+)
+from corpus.serializers import IdField, StrictSerializer, TextField, WholeNumberField
+
+LABEL_HELP = "A value code of this field in the project's scheme (GET /api/projects/{slug}/)."
+
+# --- Sources and targets -------------------------------------------------------------
+
+
+class SourceSerializer(serializers.ModelSerializer[Source]):
+    aliases = serializers.SerializerMethodField()
+    wikidata_url = serializers.CharField(
+        read_only=True, help_text="The Wikidata page when external_id is a QID, else empty."
+    )
+    claim_count = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Live claims citing the source; null for annotators, who stay blind to "
+        "what others cited.",
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "description",
+            "external_id",
+            "wikidata_url",
+            "aliases",
+            "claim_count",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+    def get_aliases(self, source: Source) -> list[str]:
+        return [a.alias for a in source.aliases.all()]
+
+
+class SourceWriteSerializer(StrictSerializer):
+    name = TextField(max_length=300, help_text="Unique in the project after folding case, "
+                     "diacritics and spaces; not another source's alias.")
+    kind = serializers.ChoiceField(choices=SourceKind.choices, default=SourceKind.PERSON)
+    description = TextField(required=False, allow_blank=True, max_length=500, default="")
+    external_id = TextField(
+        required=False, allow_blank=True, max_length=100, default="", help_text="E.g. Q123."
+    )
+    aliases = serializers.ListField(
+        child=TextField(max_length=300),
+        required=False,
+        default=list,
+        help_text="Other names; on update, the whole new list.",
+    )
+
+
+class SourceMergeSerializer(StrictSerializer):
+    merge = IdField(
+        help_text="The source to fold into this one: its claims, name and aliases move here "
+        "and it is deleted."
+    )
+
+
+class TargetSerializer(serializers.ModelSerializer[Target]):
+    class Meta:
+        model = Target
+        fields = ["id", "name", "position", "created"]
+        read_only_fields = fields
+
+
+class TargetWriteSerializer(StrictSerializer):
+    name = TextField(max_length=300)
+
+
+# --- Assignments ---------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
+    annotator_username = serializers.CharField(source="annotator.username", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "article",
+            "annotator",
+            "annotator_username",
+            "status",
+            "assigned_by",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+
+class AssignmentWriteSerializer(StrictSerializer):
+    article = IdField(help_text="An article of the project.")
+    annotator = IdField(help_text="The user id of a member of the project.")
+
+
+# --- Claims --------------------------------------------------------------------------
+
+
+class MentionSerializer(StrictSerializer):
+    start = WholeNumberField(help_text="Code-point offset, inclusive.")
+    end = WholeNumberField(help_text="Code-point offset, exclusive.")
+
+
+class StanceSerializer(StrictSerializer):
+    target = IdField(help_text="A target of the project.")
+    stance = TextField(max_length=32, help_text=LABEL_HELP)
+
+
+class ClaimSerializer(serializers.ModelSerializer[Claim]):
+    """A claim as stored. ``start``/``end`` are half-open Unicode code-point offsets into
+    the article's text (not UTF-16 units); ``quote`` is the text between them."""
+
+    annotator_username = serializers.CharField(source="annotator.username", read_only=True)
+    source_mention = serializers.SerializerMethodField()
+    stances = serializers.SerializerMethodField()
+    deleted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "article",
+            "annotator",
+            "annotator_username",
+            "start",
+            "end",
+            "quote",
+            "prefix",
+            "suffix",
+            "source",
+            "source_mention",
+            "attribution",
+            "stances",
+            "source_reliability",
+            "information_credibility",
+            "claim_type",
+            "checkworthy",
+            "note",
+            "version",
+            "deleted",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "prefix": {"help_text": "Up to 32 code points of text before the quote."},
+            "suffix": {"help_text": "Up to 32 code points of text after the quote."},
+            "version": {"help_text": "Send it back with a change; it grows with each one."},
+            **{
+                name: {"help_text": LABEL_HELP}
+                for name in (
+                    "attribution",
+                    "source_reliability",
+                    "information_credibility",
+                    "claim_type",
+                    "checkworthy",
+                )
+            },
+        }
+
+    @extend_schema_field(MentionSerializer(allow_null=True))
+    def get_source_mention(self, claim: Claim) -> dict[str, Any] | None:
+        if claim.mention_start is None:
+            return None
+        return {"start": claim.mention_start, "end": claim.mention_end}
+
+    @extend_schema_field(StanceSerializer(many=True))
+    def get_stances(self, claim: Claim) -> list[dict[str, Any]]:
+        # .all() uses the list's prefetch; sorted in Python so that it stays one query.
+        stances = sorted(claim.stances.all(), key=lambda s: s.target_id)
+        return [{"target": s.target_id, "stance": s.stance} for s in stances]
+
+    def get_deleted(self, claim: Claim) -> bool:
+        return claim.deleted_at is not None
+
+
+def _label_field() -> TextField:
+    return TextField(required=False, allow_blank=True, max_length=32, help_text=LABEL_HELP)
+
+
+class ClaimWriteSerializer(StrictSerializer):
+    """A new claim. Offsets are taken as given (no snapping to words here): they must not
+    split a character, and ``quote`` must be exactly the text between them."""
+
+    start = WholeNumberField(help_text="Code-point offset of the first character.")
+    end = WholeNumberField(help_text="Code-point offset just past the last character.")
+    quote = TextField(
+        trim_whitespace=False, help_text="The text at start–end, checked against the article."
+    )
+    source = IdField(
+        required=False, allow_null=True, help_text="A source of the project's registry."
+    )
+    source_mention = MentionSerializer(
+        required=False, allow_null=True, help_text="Where the text names the source."
+    )
+    attribution = _label_field()
+    stances = StanceSerializer(many=True, required=False, help_text="At most one per target.")
+    source_reliability = _label_field()
+    information_credibility = _label_field()
+    claim_type = _label_field()
+    checkworthy = _label_field()
+    note = TextField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class ClaimUpdateSerializer(ClaimWriteSerializer):
+    """A change to a claim: the fields to change, and the ``version`` it is based on.
+    New offsets need the quote at them."""
+
+    version = WholeNumberField(
+        help_text="The version you saw; if the claim has moved on, the answer is 409 with "
+        "its current state and nothing is changed."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required = False
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("start" in attrs or "end" in attrs) and "quote" not in attrs:
+            raise serializers.ValidationError(
+                {"quote": ["give the quote at the new offsets, so that they can be checked"]}
+            )
+        return attrs
+
+
+class HistorySerializer(serializers.ModelSerializer[History]):
+    actor_username = serializers.CharField(
+        source="actor.username", read_only=True, allow_null=True, default=None
+    )
+    action = serializers.ChoiceField(choices=HistoryAction.choices, read_only=True)
+    before = serializers.JSONField(
+        read_only=True, allow_null=True, help_text="The claim before (null for a create)."
+    )
+    after = serializers.JSONField(read_only=True, allow_null=True, help_text="The claim after.")
+
+    class Meta:
+        model = History
+        fields = ["id", "action", "actor", "actor_username", "at", "before", "after"]
+        read_only_fields = fields

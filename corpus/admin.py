@@ -1,0 +1,241 @@
+"""The admin for projects, memberships and articles.
+
+Writes go through ``corpus.services`` like every other write. A service's refusal must be
+a form error, not a server error in ``save_model``: forms check what the services check,
+where needed by running the service itself in a savepoint that is rolled back
+(``dry_run``), so that the rules live in one place.
+An article's text is read-only once the article exists: it is validated, hashed and
+frozen by ``article_create``; fixing the text of an unannotated article means deleting
+it and importing it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, QuerySet
+from django.http import HttpRequest
+
+from corpus import services
+from corpus.models import Article, Membership, Project
+from corpus.scheme import validate_scheme
+from corpus.selectors import count_of
+from corpus.text import sha256_text
+
+
+class _RolledBack(Exception):
+    """Raised inside a dry run to roll its savepoint back."""
+
+
+def dry_run(write: Callable[[], object]) -> ValidationError | None:
+    """The ValidationError that the service call ``write`` raises, or None; whatever it
+    wrote is rolled back either way."""
+    try:
+        with transaction.atomic():
+            write()
+            raise _RolledBack
+    except _RolledBack:
+        return None
+    except ValidationError as error:
+        return error
+
+
+def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its fields where the form has them."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+        form.add_error(target, errors)
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "slug", "description", "guidelines", "scheme"]
+
+    def clean_scheme(self) -> Any:
+        return validate_scheme(self.cleaned_data["scheme"])
+
+
+class MembershipInline(admin.TabularInline):
+    """Members at a glance; roles are changed on the membership page (one write path)."""
+
+    model = Membership
+    fields = ["user", "role", "created"]
+    readonly_fields = ["user", "role", "created"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectForm
+    list_display = ["name", "slug", "member_count", "article_count", "created"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created", "updated"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_total=count_of(Membership.objects.filter(project=OuterRef("pk")), "project"),
+                article_total=count_of(Article.objects.filter(project=OuterRef("pk")), "project"),
+            )
+        )
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, obj: Any) -> int:
+        return int(obj.member_total)
+
+    @admin.display(description="articles", ordering="article_total")
+    def article_count(self, obj: Any) -> int:
+        return int(obj.article_total)
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        if change:
+            obj.save()
+            return
+        created = services.project_create(
+            name=obj.name,
+            slug=obj.slug,
+            description=obj.description,
+            guidelines=obj.guidelines,
+            scheme=obj.scheme,
+        )
+        adopt(obj, created)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role", "created"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "user__email", "project__name", "project__slug"]
+    autocomplete_fields = ["project", "user"]
+    list_select_related = ["project", "user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A membership is one user in one project; moving it would be a different one.
+        return ["project", "user", "created"] if obj else ["created"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        membership = services.membership_set(project=obj.project, user=obj.user, role=obj.role)
+        adopt(obj, membership)
+
+
+class ArticleAddForm(forms.ModelForm):
+    """Adding an article: the text is checked as ``article_create`` will store it."""
+
+    class Meta:
+        model = Article
+        fields = [
+            *("project", "title", "byline", "outlet", "url", "published", "language"),
+            *("text", "metadata", "source_file"),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        text, project = cleaned.get("text"), cleaned.get("project")
+        if text is None or project is None:
+            return cleaned
+        try:
+            cleaned["text"] = services.validate_article_text(text)
+        except ValidationError as error:
+            self.add_error(None, error)
+            return cleaned
+        sha = sha256_text(cleaned["text"])
+        if Article.objects.filter(project=project, sha256=sha).exists():
+            self.add_error("text", "Another article of the project has this text.")
+        return cleaned
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "project", "outlet", "published", "char_count", "created"]
+    list_filter = ["project", "language", "published"]
+    search_fields = ["title", "byline", "outlet", "url", "sha256"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    date_hierarchy = "published"
+    show_full_result_count = False
+
+    # What article_update may change; everything else is fixed once the article exists.
+    editable_fields = ["title", "byline", "outlet", "url", "published", "language", "metadata"]
+    fixed_fields = ["project", "text", "source_file", "sha256", "char_count", "created", "updated"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = ArticleAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return list(ArticleAddForm.Meta.fields)
+        return [
+            "project",
+            *self.editable_fields,
+            *("source_file", "text", "sha256", "char_count", "annotated", "created", "updated"),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*self.fixed_fields, "annotated"] if obj else []
+
+    @admin.display(description="annotated", boolean=True)
+    def annotated(self, obj: Article) -> bool:
+        return obj.is_annotated()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting an annotated article would take its annotators' work with it.
+        if obj is not None and obj.is_annotated():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name == "corpus_article_change":
+            return queryset
+        # Lists, autocomplete and deletion never show the text, which can be megabytes.
+        return queryset.defer("text", "metadata")
+
+    def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
+        if change:
+            changed = {name: getattr(obj, name) for name in form.changed_data}
+            services.article_update(article=obj, **changed)
+            return
+        result = services.article_create(
+            project=obj.project,
+            text=obj.text,
+            title=obj.title,
+            byline=obj.byline,
+            outlet=obj.outlet,
+            url=obj.url,
+            published=obj.published,
+            language=obj.language,
+            metadata=obj.metadata,
+            source_file=obj.source_file,
+        )
+        adopt(obj, result.article)
+
+
+def adopt(obj: Any, saved: Any) -> None:
+    """Make the admin's unsaved ``obj`` the row a service saved, for the admin's redirect
+    and log entry."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj.refresh_from_db()

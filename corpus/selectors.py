@@ -1,0 +1,141 @@
+"""Reads of the corpus pages that are more than one QuerySet method.
+
+Assignments live in the annotate app, which corpus must not import; they are reached
+through the reverse relation ``Article.assignments`` by name only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Field,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from corpus.models import Article, ArticleQuerySet, Membership, Project, ProjectQuerySet, Role
+from corpus.permissions import visible_articles
+
+
+def count_of(queryset: QuerySet[Any], column: str) -> Coalesce:
+    """A correlated ``COUNT(*)`` of ``queryset`` grouped by ``column``, 0 when empty."""
+    counted = queryset.order_by().values(column).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def projects_for_user(user: Any) -> ProjectQuerySet:
+    """The user's projects with ``role``, ``article_count`` and ``assigned_count``
+    (articles assigned to the user) annotated: one query however many projects."""
+    if user.is_superuser:
+        role: Any = Value(Role.MANAGER.value)
+    else:
+        role = Subquery(
+            Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+        )
+    articles = Article.objects.filter(project=OuterRef("pk"))
+    return (
+        Project.objects.for_user(user)
+        .defer("guidelines", "scheme")
+        .annotate(
+            role=role,
+            article_count=count_of(articles, "project"),
+            assigned_count=count_of(articles.filter(assignments__annotator=user), "project"),
+        )
+    )
+
+
+def assignment_statuses() -> list[tuple[str, str]]:
+    """The choices of ``annotate.Assignment.status``, read through the reverse relation."""
+    assignment = Article._meta.get_field("assignments").related_model
+    status = assignment._meta.get_field("status")
+    assert isinstance(status, Field)
+    return [(str(value), str(label)) for value, label in status.choices or []]
+
+
+def outlets_of(articles: ArticleQuerySet) -> list[str]:
+    return list(
+        articles.exclude(outlet="").order_by("outlet").values_list("outlet", flat=True).distinct()
+    )
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    q: str = ""
+    outlet: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any) -> ArticleFilters:
+        return cls(
+            q=params.get("q", "").strip()[:200],
+            outlet=params.get("outlet", "").strip()[:200],
+            status=params.get("status", "").strip()[:32],
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.outlet or self.status)
+
+
+def article_list(user: Any, project: Project, filters: ArticleFilters) -> ArticleQuerySet:
+    """The articles of the project the user may read, without their text, filtered.
+
+    ``my_status`` is the user's own assignment status on each article (None when the
+    article is not assigned to them), ``my_status_label`` its label; ``status`` filters
+    on it.
+    """
+    status_label = Case(
+        *(When(my_status=value, then=Value(label)) for value, label in assignment_statuses()),
+        default=Value(""),
+    )
+    articles = (
+        visible_articles(user, project)
+        .without_text()
+        .annotate(
+            mine=FilteredRelation("assignments", condition=Q(assignments__annotator=user)),
+            my_status=F("mine__status"),
+        )
+        .annotate(my_status_label=status_label)
+    )
+    if filters.q:
+        articles = articles.filter(
+            Q(title__icontains=filters.q)
+            | Q(outlet__icontains=filters.q)
+            | Q(byline__icontains=filters.q)
+            | Q(text__icontains=filters.q)
+        )
+    if filters.outlet:
+        articles = articles.filter(outlet=filters.outlet)
+    if filters.status:
+        articles = articles.filter(my_status=filters.status)
+    return articles
+
+
+def members_of(project: Project) -> QuerySet[Membership]:
+    """The project's memberships, managers first, then curators, then annotators."""
+    rank = Case(
+        *(When(role=role, then=Value(i)) for i, role in enumerate(Role.values)),
+        default=Value(len(Role.values)),
+    )
+    return (
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .order_by(rank, "user__username")
+    )
+
+
+def project_switcher(user: Any) -> ProjectQuerySet:
+    """Projects for the top bar's switcher; lazy, so fragments that skip the bar skip it."""
+    return Project.objects.for_user(user).only("name", "slug")

@@ -1,0 +1,279 @@
+"""Shapes of the corpus API: projects and articles out, article input in.
+
+Serializers only say which fields, of which types; what may be written is checked by
+``corpus.services`` (and ``corpus.importers`` for uploads), in one place for the pages,
+the commands and the API. The strict field types and ``StrictSerializer`` here are shared
+by the annotate API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
+
+from corpus.models import Article, Project, Role
+from corpus.selectors import assignment_statuses
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+# Primary keys are 64-bit: a larger id can't exist, and SQLite can't even compare with it.
+MAX_ID = 2**63 - 1
+
+
+# --- Strict input --------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects keys it doesn't know, and read-only ones, instead of ignoring them: a
+    misspelt field ("sorce") must not be a silent no-op."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        NON_FIELD: [
+                            f"unknown field(s): {', '.join(unknown)}; the fields are: "
+                            f"{', '.join(sorted(writable))}"
+                        ]
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class TextField(serializers.CharField):
+    """A JSON string and nothing else: 42 is a wrong type here, not "42"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A JSON integer and nothing else: "12", 12.0 and true are wrong types."""
+
+    default_error_messages = {"invalid": "A whole number is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(WholeNumberField):
+    """The id of a row, as a JSON integer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class FormBooleanField(serializers.BooleanField):
+    """A boolean that keeps its default when a multipart form leaves it out (DRF's
+    treats a missing form field as false)."""
+
+    default_empty_html = empty
+
+
+def _check_json_strings(value: Any, path: str) -> None:
+    """PostgreSQL's jsonb can't hold NUL or a lone surrogate: refuse them up front."""
+    if isinstance(value, str):
+        if "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise serializers.ValidationError(
+                f"{path} holds a NUL character or a broken (lone surrogate) character"
+            )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_json_strings(key, f"a key of {path}")
+            _check_json_strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json_strings(item, f"{path}[{i}]")
+
+
+class MetadataField(serializers.DictField):
+    """A JSON object stored as it is."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value: dict[str, Any] = super().to_internal_value(data)
+        _check_json_strings(value, "metadata")
+        return value
+
+
+# --- Projects ------------------------------------------------------------------------
+
+
+class SchemeValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="The code stored on a claim.")
+    label = serializers.CharField(required=False)
+    help = serializers.CharField(required=False)
+
+
+class SchemeFieldSerializer(serializers.Serializer):
+    label = serializers.CharField(required=False)
+    required = serializers.BooleanField(required=False)
+    hidden = serializers.BooleanField(required=False)
+    values = SchemeValueSerializer(
+        many=True, required=False, help_text="The allowed values (choice fields only)."
+    )
+    ordinal = serializers.BooleanField(required=False)
+    missing = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Values that count as missing in agreement (F, 6).",
+    )
+
+
+class SchemeSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    fields = serializers.DictField(
+        child=SchemeFieldSerializer(),
+        help_text="Per claim field (attribution, stance, source_reliability, "
+        "information_credibility, claim_type, checkworthy, source, source_mention, "
+        "stances, note): its label, whether it is required or hidden, and its values.",
+    )
+    default_targets = serializers.ListField(child=serializers.CharField())
+
+
+class ProjectSerializer(serializers.ModelSerializer[Project]):
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="Yours.")
+    article_count = serializers.IntegerField(read_only=True)
+    assigned_count = serializers.IntegerField(
+        read_only=True, help_text="Articles of the project assigned to you."
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "role",
+            "article_count",
+            "assigned_count",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    scheme = SchemeSerializer(read_only=True, help_text="The project's annotation scheme.")
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields, "guidelines", "scheme"]
+        read_only_fields = fields
+
+
+# --- Articles ------------------------------------------------------------------------
+
+_ARTICLE_FIELDS = [
+    "id",
+    "project",
+    "title",
+    "byline",
+    "outlet",
+    "url",
+    "published",
+    "language",
+    "char_count",
+    "sha256",
+    "created",
+    "updated",
+]
+
+
+class ArticleSummarySerializer(serializers.ModelSerializer[Article]):
+    """An article without its text, as lists show it."""
+
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    my_status = serializers.ChoiceField(
+        choices=assignment_statuses(),
+        allow_null=True,
+        read_only=True,
+        help_text="Your assignment's status; null when the article is not assigned to you.",
+    )
+
+    class Meta:
+        model = Article
+        fields = [*_ARTICLE_FIELDS, "my_status"]
+        read_only_fields = fields
+        extra_kwargs = {"char_count": {"help_text": "Length in Unicode code points."}}
+
+
+class ArticleSerializer(serializers.ModelSerializer[Article]):
+    """An article with its frozen text: offsets of claims count code points of ``text``."""
+
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    metadata = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = Article
+        fields = [*_ARTICLE_FIELDS, "text", "metadata", "source_file"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "char_count": {"help_text": "Length in Unicode code points."},
+            "sha256": {"help_text": "SHA-256 of the UTF-8 text, hex."},
+        }
+
+
+class ArticleCreateSerializer(StrictSerializer):
+    text = TextField(trim_whitespace=False, help_text="Normalised (NFC, LF) and frozen.")
+    title = TextField(
+        required=False, allow_blank=True, max_length=500, help_text="Default: the first line."
+    )
+    byline = TextField(required=False, allow_blank=True, max_length=300)
+    outlet = TextField(required=False, allow_blank=True, max_length=200)
+    url = serializers.URLField(required=False, allow_blank=True, max_length=1000)
+    published = serializers.DateField(required=False, allow_null=True)
+    language = TextField(required=False, allow_blank=True, max_length=16, default="en")
+    metadata = MetadataField(required=False, default=dict)
+
+
+UNWRAP_CHOICES = ("auto", "yes", "no")
+
+
+class ArticleUploadSerializer(StrictSerializer):
+    file = serializers.FileField(
+        help_text="A .txt, .md, .html/.htm or .jsonl file, UTF-8 (one article, or one per "
+        "JSONL line); read as the import_articles command reads it."
+    )
+    unwrap = serializers.ChoiceField(
+        choices=UNWRAP_CHOICES,
+        default="auto",
+        help_text="Join hard-wrapped lines: auto (when the text looks wrapped), yes or no.",
+    )
+    strip_boilerplate = FormBooleanField(default=True)
+    language = TextField(
+        required=False, max_length=16, default="en", help_text="For articles that state none."
+    )
+
+
+class UploadResultSerializer(serializers.Serializer):
+    file = serializers.CharField(help_text="The uploaded file's name.")
+    created = ArticleSummarySerializer(many=True)
+    skipped = ArticleSummarySerializer(
+        many=True, help_text="Articles whose text the project already had."
+    )
+
+
+# --- Authentication ------------------------------------------------------------------
+
+
+class TokenRequestSerializer(StrictSerializer):
+    username = TextField(max_length=150)
+    password = TextField(trim_whitespace=False, max_length=4096, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as “Authorization: Token <token>”.")
+    username = serializers.CharField()
+

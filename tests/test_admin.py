@@ -1,0 +1,438 @@
+"""The admin: every model is there, writes go through the services, frozen text stays."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.db.models import Model
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotate.models import (
+    Assignment,
+    AssignmentStatus,
+    Claim,
+    History,
+    Source,
+    Target,
+)
+from corpus.models import Article, Membership, Project, Role
+from corpus.scheme import default_scheme
+from corpus.text import sha256_text
+from tests.conftest import login
+from tests.factories import (
+    ArticleFactory,
+    AssignmentFactory,
+    ClaimFactory,
+    SourceAliasFactory,
+    SourceFactory,
+    TargetFactory,
+    UserFactory,
+)
+
+
+def admin_url(model: type[Model], view: str, *args: Any) -> str:
+    meta = model._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=args)
+
+
+def inline_management(prefix: str, initial: int = 0, total: int = 0) -> dict[str, Any]:
+    return {
+        f"{prefix}-TOTAL_FORMS": total,
+        f"{prefix}-INITIAL_FORMS": initial,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
+
+
+@pytest.fixture
+def everything(project: Any, manager: Any, annotator: Any) -> dict[type, Any]:
+    """One row of every model, so that every admin page has something to show."""
+    article = ArticleFactory(project=project)
+    source = SourceFactory(project=project, name="Ahmet Davutoğlu", external_id="Q167636")
+    SourceAliasFactory(source=source, alias="Davutoglu")
+    return {
+        Project: project,
+        Membership: Membership.objects.get(project=project, user=manager),
+        Article: article,
+        Source: source,
+        Target: TargetFactory(project=project),
+        Assignment: AssignmentFactory(article=article, annotator=annotator),
+        Claim: ClaimFactory(article=article, annotator=annotator, source=source),
+    }
+
+
+MODELS = [Project, Membership, Article, Source, Target, Assignment, Claim]
+
+
+def test_every_model_is_registered() -> None:
+    for model in [*MODELS, History]:
+        assert admin.site.is_registered(model), model
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_changelist_and_change_pages_render(
+    admin_client: Client, everything: dict[type, Any], model: type
+) -> None:
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
+    assert admin_client.get(admin_url(model, "changelist"), {"q": "a"}).status_code == 200
+    obj = everything[model]
+    assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_history_is_listed_read_only(admin_client: Client) -> None:
+    assert admin_client.get(admin_url(History, "changelist")).status_code == 200
+    assert admin_client.get(admin_url(History, "add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_article_changelist_does_not_load_texts(
+    admin_client: Client, everything: dict[type, Any]
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.get(admin_url(Article, "changelist")).status_code == 200
+    listing = [q["sql"] for q in queries if 'FROM "corpus_article"' in q["sql"]]
+    assert listing
+    assert not any('"corpus_article"."text"' in sql for sql in listing)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [Project, Membership, Article, Source, Target, Assignment])
+def test_add_pages_render(admin_client: Client, model: type) -> None:
+    assert admin_client.get(admin_url(model, "add")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_non_staff_members_cannot_use_the_admin(client: Client, manager: Any) -> None:
+    login(client, manager)
+    response = client.get(admin_url(Article, "changelist"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+# --- Articles ---------------------------------------------------------------------
+
+
+def article_change_data(article: Article, **changes: Any) -> dict[str, Any]:
+    data = {
+        "title": article.title,
+        "byline": article.byline,
+        "outlet": article.outlet,
+        "url": article.url,
+        "published": "",
+        "language": article.language,
+        "metadata": "{}",
+        "text": "Text posted to the change form.",
+        "_save": "Save",
+    }
+    return data | changes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("annotated", [True, False], ids=["annotated", "not-annotated"])
+def test_article_text_is_read_only_in_the_change_form(
+    admin_client: Client, project: Any, annotated: bool
+) -> None:
+    article = ArticleFactory(project=project)
+    if annotated:
+        ClaimFactory(article=article)
+    original = article.text
+    url = admin_url(Article, "change", article.pk)
+
+    form = admin_client.get(url).content.decode()
+    assert 'name="text"' not in form
+    assert 'name="title"' in form
+
+    response = admin_client.post(url, article_change_data(article, title="A better title"))
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "A better title"
+    assert article.text == original
+    assert article.sha256 == sha256_text(original)
+
+
+@pytest.mark.django_db
+def test_article_change_goes_through_the_service_validation(
+    admin_client: Client, article: Any
+) -> None:
+    url = admin_url(Article, "change", article.pk)
+    response = admin_client.post(url, article_change_data(article, url="javascript:alert(1)"))
+    assert response.status_code == 200
+    assert "Enter a valid URL" in response.content.decode()
+    article.refresh_from_db()
+    assert article.url == ""
+
+
+@pytest.mark.django_db
+def test_adding_an_article_normalises_hashes_and_counts_its_text(
+    admin_client: Client, project: Any
+) -> None:
+    text = "  First paragraph.\r\n\r\n\r\n\r\nSecond paragraph, Akıncı said.  \r\n"
+    response = admin_client.post(
+        admin_url(Article, "add"),
+        {
+            "project": project.pk,
+            "title": "Added in the admin",
+            "language": "en",
+            "text": text,
+            "metadata": "{}",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    article = Article.objects.get(title="Added in the admin")
+    assert article.text == "First paragraph.\n\nSecond paragraph, Akıncı said."
+    assert article.sha256 == sha256_text(article.text)
+    assert article.char_count == len(article.text)
+
+
+@pytest.mark.django_db
+def test_adding_a_duplicate_article_is_a_form_error(admin_client: Client, article: Any) -> None:
+    response = admin_client.post(
+        admin_url(Article, "add"),
+        {
+            "project": article.project_id,
+            "title": "Same text again",
+            "language": "en",
+            "text": article.text,
+            "metadata": "{}",
+        },
+    )
+    assert response.status_code == 200
+    assert "Another article of the project has this text." in response.content.decode()
+    assert not Article.objects.filter(title="Same text again").exists()
+
+
+@pytest.mark.django_db
+def test_adding_an_article_with_a_nul_character_is_a_form_error(
+    admin_client: Client, project: Any
+) -> None:
+    response = admin_client.post(
+        admin_url(Article, "add"),
+        {"project": project.pk, "title": "Binary", "language": "en", "text": "a\x00b"},
+    )
+    assert response.status_code == 200
+    assert not Article.objects.filter(title="Binary").exists()
+
+
+# --- Sources ----------------------------------------------------------------------
+
+
+def source_data(project: Any, name: str, aliases: list[str], **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "project": project.pk,
+        "name": name,
+        "kind": "person",
+        "description": "",
+        "external_id": "",
+        **inline_management("aliases", total=len(aliases)),
+    }
+    for i, alias in enumerate(aliases):
+        data[f"aliases-{i}-alias"] = alias
+    return data | extra
+
+
+@pytest.mark.django_db
+def test_adding_a_source_with_aliases_sets_their_search_keys(
+    admin_client: Client, project: Any
+) -> None:
+    response = admin_client.post(
+        admin_url(Source, "add"),
+        source_data(project, "  Ahmet   Davutoğlu ", ["Davutoğlu", "Hoca", "Давутоглу"]),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    source = Source.objects.get(project=project)
+    assert (source.name, source.name_key) == ("Ahmet Davutoğlu", "ahmet davutoglu")
+    # "Давутоглу" has the same key as "Davutoğlu": one alias, not two.
+    assert sorted(source.aliases.values_list("alias", "alias_key")) == [
+        ("Davutoğlu", "davutoglu"),
+        ("Hoca", "hoca"),
+    ]
+
+
+@pytest.mark.django_db
+def test_admin_source_search_ignores_diacritics(
+    admin_client: Client, everything: dict[type, Any]
+) -> None:
+    response = admin_client.get(admin_url(Source, "changelist"), {"q": "davutoglu"})
+    assert list(response.context["cl"].result_list) == [everything[Source]]
+
+
+@pytest.mark.django_db
+def test_a_clashing_source_name_is_a_form_error(admin_client: Client, project: Any) -> None:
+    SourceFactory(project=project, name="Ahmet Davutoğlu")
+    response = admin_client.post(
+        admin_url(Source, "add"), source_data(project, "ahmet DAVUTOGLU", [])
+    )
+    assert response.status_code == 200
+    assert "The registry already has “Ahmet Davutoğlu”." in response.content.decode()
+    assert Source.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_alias_without_letters_is_a_form_error(admin_client: Client, project: Any) -> None:
+    response = admin_client.post(
+        admin_url(Source, "add"), source_data(project, "Dmitry Isachenko", ["…!"])
+    )
+    assert response.status_code == 200
+    assert "at least one letter or digit" in response.content.decode()
+    assert not Source.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+def test_changing_a_source_replaces_its_aliases_through_the_service(
+    admin_client: Client, project: Any
+) -> None:
+    source = SourceFactory(project=project, name="Dmitry Isachenko")
+    old = SourceAliasFactory(source=source, alias="Isachenko")
+    kept = SourceAliasFactory(source=source, alias="D. Isachenko")
+    data = source_data(project, "Dmitry  Isachenko", ["Isachenko", "D. Isachenko", "Dima"])
+    data |= inline_management("aliases", initial=2, total=3)
+    data |= {"aliases-0-id": old.pk, "aliases-0-DELETE": "on", "aliases-1-id": kept.pk}
+    data.pop("project")
+    response = admin_client.post(admin_url(Source, "change", source.pk), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    source.refresh_from_db()
+    assert source.name == "Dmitry Isachenko"
+    assert sorted(source.aliases.values_list("alias", "alias_key")) == [
+        ("D. Isachenko", "d. isachenko"),
+        ("Dima", "dima"),
+    ]
+
+
+# --- Targets, assignments, memberships, projects ----------------------------------
+
+
+@pytest.mark.django_db
+def test_adding_a_target_goes_through_the_service(admin_client: Client, project: Any) -> None:
+    TargetFactory(project=project, name="Turkey's influence", position=0)
+    response = admin_client.post(
+        admin_url(Target, "add"), {"project": project.pk, "name": "Russia’s  role"}
+    )
+    assert response.status_code == 302
+    target = Target.objects.get(project=project, name="Russia’s role")
+    assert target.name_key == "russia's role"
+    assert target.position == 1
+    again = admin_client.post(
+        admin_url(Target, "add"), {"project": project.pk, "name": "RUSSIA’S ROLE"}
+    )
+    assert again.status_code == 200
+    assert Target.objects.filter(project=project).count() == 2
+
+
+@pytest.mark.django_db
+def test_assigning_an_outsider_is_a_form_error(
+    admin_client: Client, article: Any, outsider: Any, annotator: Any
+) -> None:
+    url = admin_url(Assignment, "add")
+    refused = admin_client.post(
+        url, {"article": article.pk, "annotator": outsider.pk, "status": "not_started"}
+    )
+    assert refused.status_code == 200
+    assert "is not a member of the project" in refused.content.decode()
+    assert not Assignment.objects.exists()
+
+    accepted = admin_client.post(
+        url, {"article": article.pk, "annotator": annotator.pk, "status": "in_progress"}
+    )
+    assert accepted.status_code == 302
+    assignment = Assignment.objects.get()
+    assert assignment.status == AssignmentStatus.IN_PROGRESS
+    assert assignment.assigned_by is not None and assignment.assigned_by.is_superuser
+
+
+@pytest.mark.django_db
+def test_membership_role_change_goes_through_the_service(
+    admin_client: Client, project: Any, annotator: Any
+) -> None:
+    membership = Membership.objects.get(project=project, user=annotator)
+    response = admin_client.post(
+        admin_url(Membership, "change", membership.pk), {"role": Role.CURATOR}
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == Role.CURATOR
+
+
+@pytest.mark.django_db
+def test_adding_a_membership_and_a_duplicate(admin_client: Client, project: Any) -> None:
+    user = UserFactory()
+    data = {"project": project.pk, "user": user.pk, "role": Role.ANNOTATOR}
+    assert admin_client.post(admin_url(Membership, "add"), data).status_code == 302
+    assert admin_client.post(admin_url(Membership, "add"), data).status_code == 200
+    assert Membership.objects.filter(project=project, user=user).count() == 1
+
+
+@pytest.mark.django_db
+def test_adding_a_project_gives_it_the_default_scheme(admin_client: Client) -> None:
+    data = {
+        "name": "Turkey in the Caucasus",
+        "slug": "turkey-caucasus",
+        "description": "",
+        "guidelines": "",
+        "scheme": json.dumps(default_scheme()),
+        **inline_management("memberships"),
+    }
+    response = admin_client.post(admin_url(Project, "add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Project.objects.get(slug="turkey-caucasus").scheme == default_scheme()
+
+
+@pytest.mark.django_db
+def test_an_invalid_scheme_is_a_form_error(admin_client: Client, project: Any) -> None:
+    data = {
+        "name": project.name,
+        "slug": project.slug,
+        "description": "",
+        "guidelines": "",
+        "scheme": '{"no": "fields"}',
+        **inline_management("memberships"),
+    }
+    response = admin_client.post(admin_url(Project, "change", project.pk), data)
+    assert response.status_code == 200
+    project.refresh_from_db()
+    assert "fields" in project.scheme
+
+
+# --- Claims -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_claims_are_view_only_in_the_admin(admin_client: Client, everything: dict[type, Any]):
+    claim = everything[Claim]
+    assert admin_client.get(admin_url(Claim, "add")).status_code == 403
+    assert (
+        admin_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 403
+    )
+    page = admin_client.get(admin_url(Claim, "change", claim.pk)).content.decode()
+    assert 'name="start"' not in page
+    assert 'name="_save"' not in page
+    response = admin_client.post(
+        admin_url(Claim, "change", claim.pk), {"start": 1, "end": 2, "quote": "x"}
+    )
+    assert response.status_code == 403
+    claim.refresh_from_db()
+    assert claim.start == 0
+
+
+@pytest.mark.django_db
+def test_annotated_article_cannot_be_deleted_in_the_admin(admin_client: Client) -> None:
+    claim = ClaimFactory()
+    url = reverse("admin:corpus_article_delete", args=[claim.article_id])
+    assert admin_client.get(url).status_code == 403
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert Article.objects.filter(pk=claim.article_id).exists()
+
+
+@pytest.mark.django_db
+def test_unannotated_article_can_be_deleted_in_the_admin(admin_client: Client) -> None:
+    article = ArticleFactory()
+    url = reverse("admin:corpus_article_delete", args=[article.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Article.objects.filter(pk=article.pk).exists()
