@@ -5,13 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 
-from annotate.models import Claim, Source, SourceKind, SourceQuerySet
-from corpus.models import Project
+from annotate.models import (
+    Assignment,
+    AssignmentStatus,
+    Claim,
+    ClaimQuerySet,
+    ClaimStance,
+    Source,
+    SourceKind,
+    SourceQuerySet,
+)
+from corpus.models import Article, Project
 from corpus.permissions import role_in
+from corpus.text import search_key
 
 WIKIDATA_ENTITY_URL = "https://www.wikidata.org/wiki/"
 
@@ -92,3 +114,149 @@ def source_for(user: Any, pk: int) -> Source:
 
 def claim_count_of(source: Source) -> int:
     return Claim.objects.live().filter(source=source).count()
+
+
+# --- The annotation workspace and the annotator's queue -------------------------------
+
+
+def assignment_for(user: Any, article_pk: int) -> Assignment:
+    """The user's own assignment of the article, with the article and project; else 404.
+
+    The workspace is for assigned annotators only: an article of another project, or one
+    not assigned to the user, answers 404 whatever the user's role."""
+    assignment = (
+        Assignment.objects.select_related("article__project")
+        .filter(article_id=article_pk, annotator_id=user.pk)
+        .first()
+    )
+    if assignment is None:
+        raise Http404("No such article in your queue.")
+    return assignment
+
+
+def my_claims(article: Article, annotator: Any) -> ClaimQuerySet:
+    """The annotator's live claims on the article in text order, with the source and the
+    stances (and their targets) loaded: three queries however many claims."""
+    return (
+        Claim.objects.live()
+        .for_article(article)
+        .by(annotator)
+        .select_related("source")
+        .prefetch_related(
+            Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+        )
+        .order_by("start", "-end", "id")
+    )
+
+
+def my_claim(user: Any, pk: int, *, live: bool = True) -> Claim:
+    """One of the user's own claims on an article still assigned to them, else 404.
+
+    Another annotator's claim answers 404: annotators work blind."""
+    claims = Claim.objects.live() if live else Claim.objects.all()
+    claim = (
+        claims.select_related("article__project", "source")
+        .prefetch_related(
+            Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+        )
+        .filter(pk=pk, annotator_id=user.pk, article__assignments__annotator_id=user.pk)
+        .first()
+    )
+    if claim is None:
+        raise Http404("No such claim.")
+    return claim
+
+
+def byline_source(article: Article) -> Source | None:
+    """The registry entry whose name or alias is the article's byline, if exactly one."""
+    key = search_key(article.byline)
+    if not key:
+        return None
+    found = list(
+        Source.objects.in_project(article.project)
+        .filter(Q(name_key=key) | Q(aliases__alias_key=key))
+        .distinct()[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
+def source_options(project: Project, query: str, limit: int = 10) -> list[Source]:
+    """Autocomplete: the best ``limit`` registry matches for the query, aliases loaded.
+    Nothing about claims: annotators stay blind to what others cited."""
+    if not search_key(query):
+        return []
+    return list(
+        Source.objects.in_project(project).search(query).prefetch_related("aliases")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any) -> QueueFilters:
+        status = params.get("status", "").strip()
+        return cls(status=status if status in AssignmentStatus.values else "")
+
+
+def queue_of(user: Any, filters: QueueFilters) -> QuerySet[Assignment]:
+    """The user's assignments with their article (no text) and project, ordered by project
+    then article, each annotated with ``claim_count`` (the user's live claims on it):
+    one query however many articles."""
+    counted = (
+        Claim.objects.live()
+        .filter(article=OuterRef("article_id"), annotator_id=user.pk)
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    assignments = (
+        Assignment.objects.filter(annotator_id=user.pk)
+        .select_related("article__project")
+        .defer("article__text", "article__metadata", "article__project__guidelines")
+        .annotate(claim_count=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0)))
+        .order_by("article__project__name", "article__project_id", "article__title", "article_id")
+    )
+    if filters.status:
+        assignments = assignments.filter(status=filters.status)
+    return assignments
+
+
+def queue_counts(user: Any) -> dict[str, int]:
+    """How many of the user's assignments are in each status, and ``all``: one query."""
+    rows = (
+        Assignment.objects.filter(annotator_id=user.pk)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(AssignmentStatus.values, 0)
+    for row in rows:
+        counts[row["status"]] = row["n"]
+    counts["all"] = sum(counts.values())
+    return counts
+
+
+def next_assignment(user: Any, *, after: Article | None = None) -> Assignment | None:
+    """The next article to open: with ``after``, the user's first unfinished assignment
+    that follows it in queue order (wrapping around, same project first, then the
+    others); without it, the first one in progress, else the first not started. None when
+    everything is done. One query."""
+    queue = list(
+        Assignment.objects.filter(annotator_id=user.pk)
+        .select_related("article__project")
+        .defer("article__text", "article__metadata", "article__project__guidelines")
+        .order_by("article__project__name", "article__project_id", "article__title", "article_id")
+    )
+    open_ = [a for a in queue if a.status != AssignmentStatus.DONE]
+    if after is None:
+        started = [a for a in open_ if a.status == AssignmentStatus.IN_PROGRESS]
+        return next(iter(started or open_), None)
+    here = next((i for i, a in enumerate(queue) if a.article_id == after.pk), -1)
+    # Rotate the queue so that it starts just after the current article.
+    rotated = [a for a in queue[here + 1 :] + queue[: here + 1] if a.article_id != after.pk]
+    candidates = [a for a in rotated if a.status != AssignmentStatus.DONE]
+    same = [a for a in candidates if a.article.project_id == after.project_id]
+    return next(iter(same or candidates), None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from annotate.models import (
     Assignment,
@@ -22,8 +23,9 @@ from annotate.models import (
     SourceKind,
     Target,
 )
-from corpus.serializers import IdField, StrictSerializer, TextField, WholeNumberField
+from corpus.serializers import MAX_ID, IdField, StrictSerializer, TextField, WholeNumberField
 
+KIND_CHOICE_ERROR = f"“{{input}}” is not a kind; use one of: {', '.join(SourceKind.values)}."
 LABEL_HELP = "A value code of this field in the project's scheme (GET /api/projects/{slug}/)."
 
 # --- Sources and targets -------------------------------------------------------------
@@ -62,9 +64,16 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
 
 
 class SourceWriteSerializer(StrictSerializer):
-    name = TextField(max_length=300, help_text="Unique in the project after folding case, "
-                     "diacritics and spaces; not another source's alias.")
-    kind = serializers.ChoiceField(choices=SourceKind.choices, default=SourceKind.PERSON)
+    name = TextField(
+        max_length=300,
+        help_text="Unique in the project after folding case, "
+        "diacritics and spaces; not another source's alias.",
+    )
+    kind = serializers.ChoiceField(
+        choices=SourceKind.choices,
+        default=SourceKind.PERSON,
+        error_messages={"invalid_choice": KIND_CHOICE_ERROR},
+    )
     description = TextField(required=False, allow_blank=True, max_length=500, default="")
     external_id = TextField(
         required=False, allow_blank=True, max_length=100, default="", help_text="E.g. Q123."
@@ -74,6 +83,30 @@ class SourceWriteSerializer(StrictSerializer):
         required=False,
         default=list,
         help_text="Other names; on update, the whole new list.",
+    )
+
+
+class SourceUpdateSerializer(SourceWriteSerializer):
+    """A change to a source: only the fields given change."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required, field.default = False, empty
+
+
+class SourceFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Search names and aliases, ignoring case, diacritics and spacing.",
+    )
+    kind = serializers.ChoiceField(
+        choices=SourceKind.choices,
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid_choice": KIND_CHOICE_ERROR},
     )
 
 
@@ -114,6 +147,16 @@ class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
             "updated",
         ]
         read_only_fields = fields
+
+
+class AssignmentFilterSerializer(serializers.Serializer):
+    article = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    annotator = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="A user id (managers only)."
+    )
+    status = serializers.ChoiceField(
+        choices=AssignmentStatus.choices, required=False, allow_blank=True
+    )
 
 
 class AssignmentWriteSerializer(StrictSerializer):
@@ -215,7 +258,7 @@ class ClaimWriteSerializer(StrictSerializer):
     quote = TextField(
         trim_whitespace=False, help_text="The text at start–end, checked against the article."
     )
-    source = IdField(
+    source = IdField(  # type: ignore[assignment]
         required=False, allow_null=True, help_text="A source of the project's registry."
     )
     source_mention = MentionSerializer(
@@ -253,6 +296,29 @@ class ClaimUpdateSerializer(ClaimWriteSerializer):
         return attrs
 
 
+class ClaimFilterSerializer(serializers.Serializer):
+    annotator = serializers.RegexField(
+        r"^(all|[1-9][0-9]{0,18})$",
+        required=False,
+        allow_blank=True,
+        help_text="Whose claims: a user id, or “all”; default: yours. Others' claims are "
+        "for curators and managers.",
+    )
+    include_deleted = serializers.BooleanField(
+        required=False, default=False, help_text="Include deleted claims (to restore them)."
+    )
+
+
+class ClaimDeleteSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The version you saw: if the claim has changed since, nothing is deleted "
+        "and the answer is 409.",
+    )
+
+
 class HistorySerializer(serializers.ModelSerializer[History]):
     actor_username = serializers.CharField(
         source="actor.username", read_only=True, allow_null=True, default=None
@@ -267,3 +333,11 @@ class HistorySerializer(serializers.ModelSerializer[History]):
         model = History
         fields = ["id", "action", "actor", "actor_username", "at", "before", "after"]
         read_only_fields = fields
+
+
+class StaleVersionSerializer(serializers.Serializer):
+    """The 409 answer to a change based on an old version of a claim."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="“stale_version”.")
+    current = ClaimSerializer(help_text="The claim as it is now: reapply the change to it.")

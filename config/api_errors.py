@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import Http404
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, permissions, serializers, status
@@ -48,15 +50,11 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ValidationErrorSerializer(ErrorSerializer):
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field; nested fields by path (“stances[0].target”); "
         f"problems of the request as a whole under “{NON_FIELD}”.",
     )
-
-
-class StaleVersionSerializer(ErrorSerializer):
-    current = ClaimSerializer(help_text="The claim as it is now: reapply the change to it.")
 
 
 # --- The handler ---------------------------------------------------------------------
@@ -113,13 +111,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, StaleVersion):
         set_rollback()
         return Response(
-            {"detail": str(exc), "code": "stale_version", "current": ClaimSerializer(exc.current).data},
+            {
+                "detail": str(exc),
+                "code": "stale_version",
+                "current": ClaimSerializer(exc.current).data,
+            },
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_errors(exc))
     elif isinstance(exc, IntegrityError):
         exc = Conflict()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -132,6 +138,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": str(exc.detail),
             "code": codes if isinstance(codes, str) else exc.default_code,
         }
+        if response.status_code == status.HTTP_400_BAD_REQUEST:
+            # Every 400 has the same shape (malformed JSON is a problem of the whole body).
+            response.data["errors"] = {NON_FIELD: [str(exc.detail)]}
     return response
 
 

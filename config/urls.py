@@ -11,6 +11,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
     path("", include("corpus.urls")),
     path("", include("annotate.urls")),
 ]

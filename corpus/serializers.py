@@ -31,19 +31,26 @@ class StrictSerializer(serializers.Serializer):
     misspelt field ("sorce") must not be a silent no-op."""
 
     def to_internal_value(self, data: Any) -> Any:
+        unknown: list[str] = []
         if isinstance(data, Mapping):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        NON_FIELD: [
-                            f"unknown field(s): {', '.join(unknown)}; the fields are: "
-                            f"{', '.join(sorted(writable))}"
-                        ]
-                    }
-                )
-        return super().to_internal_value(data)
+        problem = (
+            f"unknown field(s): {', '.join(unknown)}; the fields are: {', '.join(sorted(writable))}"
+            if unknown
+            else ""
+        )
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # Report the unknown fields beside the other problems, not instead of them.
+            detail: Any = error.detail
+            if problem and isinstance(detail, dict):
+                detail.setdefault(NON_FIELD, []).insert(0, problem)
+            raise
+        if problem:
+            raise serializers.ValidationError({NON_FIELD: [problem]})
+        return value
 
 
 class TextField(serializers.CharField):
@@ -112,13 +119,13 @@ class MetadataField(serializers.DictField):
 
 class SchemeValueSerializer(serializers.Serializer):
     value = serializers.CharField(help_text="The code stored on a claim.")
-    label = serializers.CharField(required=False)
+    label = serializers.CharField(required=False)  # type: ignore[assignment]
     help = serializers.CharField(required=False)
 
 
 class SchemeFieldSerializer(serializers.Serializer):
-    label = serializers.CharField(required=False)
-    required = serializers.BooleanField(required=False)
+    label = serializers.CharField(required=False)  # type: ignore[assignment]
+    required = serializers.BooleanField(required=False)  # type: ignore[assignment]
     hidden = serializers.BooleanField(required=False)
     values = SchemeValueSerializer(
         many=True, required=False, help_text="The allowed values (choice fields only)."
@@ -133,7 +140,7 @@ class SchemeFieldSerializer(serializers.Serializer):
 
 class SchemeSerializer(serializers.Serializer):
     version = serializers.IntegerField()
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=SchemeFieldSerializer(),
         help_text="Per claim field (attribution, stance, source_reliability, "
         "information_credibility, claim_type, checkworthy, source, source_mention, "
@@ -194,7 +201,8 @@ _ARTICLE_FIELDS = [
 class ArticleSummarySerializer(serializers.ModelSerializer[Article]):
     """An article without its text, as lists show it."""
 
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    project = serializers.CharField(source="project.slug", read_only=True)
+    url = serializers.CharField(read_only=True, help_text="Where it was published; may be empty.")
     my_status = serializers.ChoiceField(
         choices=assignment_statuses(),
         allow_null=True,
@@ -212,7 +220,8 @@ class ArticleSummarySerializer(serializers.ModelSerializer[Article]):
 class ArticleSerializer(serializers.ModelSerializer[Article]):
     """An article with its frozen text: offsets of claims count code points of ``text``."""
 
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    project = serializers.CharField(source="project.slug", read_only=True)
+    url = serializers.CharField(read_only=True, help_text="Where it was published; may be empty.")
     metadata = serializers.DictField(read_only=True)
 
     class Meta:
@@ -236,6 +245,24 @@ class ArticleCreateSerializer(StrictSerializer):
     published = serializers.DateField(required=False, allow_null=True)
     language = TextField(required=False, allow_blank=True, max_length=16, default="en")
     metadata = MetadataField(required=False, default=dict)
+
+
+class ArticleFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Search title, outlet, byline and text.",
+    )
+    outlet = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Exact outlet."
+    )
+    status = serializers.ChoiceField(
+        choices=assignment_statuses(),
+        required=False,
+        allow_blank=True,
+        help_text="Your assignment's status on the article.",
+    )
 
 
 UNWRAP_CHOICES = ("auto", "yes", "no")
@@ -276,4 +303,3 @@ class TokenRequestSerializer(StrictSerializer):
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send it as “Authorization: Token <token>”.")
     username = serializers.CharField()
-

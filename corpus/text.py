@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 from unidecode import unidecode
 
 _SPACE_RE = re.compile(r"\s+")
+# Hyphens, dots, quotes, brackets and the like separate words in a search key, so that
+# "kassym jomart" finds "Kassym-Jomart" and "inosmi ru" finds "inosmi.ru".
+_KEY_PUNCT_RE = re.compile(r"[^\w\s&+@#%]+")
 
 
 def sha256_text(text: str) -> str:
@@ -30,11 +33,13 @@ def search_key(value: str) -> str:
 
     ``"Ahmet Davutoğlu"`` and ``"ahmet  davutoglu"`` share the key ``"ahmet davutoglu"``;
     Turkish dotless ``ı`` and dotted ``İ`` fold to ``i``; Cyrillic is transliterated, so
-    ``"Яна Орехова"`` is found by ``"orekhova"`` as well as by ``"Орехова"``.
+    ``"Яна Орехова"`` is found by ``"orekhova"`` as well as by ``"Орехова"``. Punctuation
+    separates words: ``"Kassym-Jomart"`` has the key ``"kassym jomart"``.
     """
     folded = unicodedata.normalize("NFKC", value)
     folded = unidecode(folded, errors="preserve")
     folded = folded.casefold()
+    folded = _KEY_PUNCT_RE.sub(" ", folded)
     return _SPACE_RE.sub(" ", folded).strip()
 
 
@@ -110,18 +115,17 @@ def _starts_paragraph(line: str) -> bool:
     return first.isupper() or first.isdigit()
 
 
-def _join_hyphenated(left: str, right: str, text: str) -> str:
+def _join_hyphenated(left: str, right: str, words: set[str]) -> str:
     """Join ``inter-`` and ``national…`` across a line break.
 
-    The hyphen goes only when the text has the word without it elsewhere: keeping it
-    never loses a character the author wrote; dropping it wrongly makes "selfdefence".
+    The hyphen goes only when the text has the word without it elsewhere (``words``, in
+    lower case): keeping it never loses a character the author wrote; dropping it
+    wrongly makes "selfdefence".
     """
     head, tail = re.search(r"(\w+)-$", left), re.match(r"\w+", right)
     if head and tail:
-        word, hyphenated = head[1] + tail[0], f"{head[1]}-{tail[0]}"
-        if re.search(rf"\b{re.escape(word)}\b", text, re.I) and not re.search(
-            rf"\b{re.escape(hyphenated)}\b", text, re.I
-        ):
+        word = (head[1] + tail[0]).lower()
+        if word in words and f"{head[1]}-{tail[0]}".lower() not in words:
             return left[:-1] + right
     return left + right
 
@@ -139,6 +143,7 @@ def unwrap_lines(text: str) -> str:
     paragraphs = _paragraphs(text)
     breaks = _inner_breaks(paragraphs)
     width = _wrap_width(breaks) or max((len(line) for p in paragraphs for line in p), default=0)
+    words = set(re.findall(r"\w+(?:-\w+)*", text.lower()))
     out: list[str] = []
     for paragraph in paragraphs:
         joined = paragraph[0]
@@ -146,7 +151,7 @@ def unwrap_lines(text: str) -> str:
             if _LIST_ITEM_RE.match(line) or (len(prev) < 0.7 * width and _starts_paragraph(line)):
                 joined += "\n" + line
             elif re.search(r"\w-$", prev) and line[:1].islower():
-                joined = _join_hyphenated(joined, line, text)
+                joined = _join_hyphenated(joined, line, words)
             else:
                 joined += " " + line
         if out and joined[:1].islower() and (out[-1][-1].islower() or out[-1][-1] == ","):
@@ -225,6 +230,8 @@ def _is_boilerplate_line(line: str) -> bool:
 
 def _is_teaser(line: str) -> bool:
     """A headline or a truncated lede, as in lists of links to other articles."""
+    if _OUTLET_LINE_RE.fullmatch(line):
+        return False  # "Source: inosmi.ru" belongs to the article, not to the teasers
     if line.endswith(_ELLIPSIS):
         return len(line) <= 400
     return len(line) <= 200 and not line.endswith((".", ",", ";", ":"))
@@ -358,8 +365,10 @@ _MONTH_NAMES = (
     "november nov kasım ноября ноябрь",
     "december dec aralık декабря декабрь",
 )
-_MONTHS = {name: n for n, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()}
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTHS = {
+    unidecode(name): n for n, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()
+}  # keyed by the ASCII folding: "MAYIS" matches "mayıs" case-insensitively, but lowers to "mayis"
+_MONTH = "|".join(sorted(" ".join(_MONTH_NAMES).split(), key=len, reverse=True))
 _DAY, _YEAR = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?", r"(?P<y>\d{4})\b"
 _DATE_RES = (
     re.compile(rf"\b{_DAY}\.?\s+(?P<m>{_MONTH})\.?,?\s+{_YEAR}", re.I),
@@ -400,7 +409,7 @@ def find_date(text: str) -> tuple[dt.date, tuple[int, int]] | None:
     for pattern in _DATE_RES:
         for m in pattern.finditer(text):
             month = m["m"]
-            number = int(month) if month.isdigit() else _MONTHS[month.lower()]
+            number = int(month) if month.isdigit() else _MONTHS[unidecode(month).lower()]
             try:
                 return dt.date(int(m["y"]), number, int(m["d"])), m.span()
             except ValueError:
@@ -467,7 +476,9 @@ def _read_outlet_line(line: str) -> dict[str, Any] | None:
     if re.match(r"https?://", value):
         host = urlsplit(value).hostname or ""
         return {"outlet": host.removeprefix("www."), "url": value}
-    return {"outlet": value}
+    value = value.rstrip(".")
+    # A name, not a sentence: "Source: the ministry said that …" is article text.
+    return {"outlet": value} if len(value.split()) <= 6 and value[-1:] not in "!?" else None
 
 
 def shorten_title(text: str, limit: int = 100) -> str:
@@ -493,8 +504,9 @@ def _is_title_line(line: str, following: str) -> bool:
     """Whether the first line is a title rather than the start of a paragraph."""
     if len(line) > 250:
         return False
-    if following[:1].islower() and not line.endswith(_SENTENCE_END):
-        return False  # a hard-wrapped sentence runs on
+    runs_on = following[:1].islower() and not _read_header_line(following)
+    if runs_on and not line.endswith(_SENTENCE_END):
+        return False  # a hard-wrapped sentence
     return not (line.endswith(".") and (len(line) > 120 or _SENTENCE_BREAK_RE.search(line)))
 
 
@@ -502,15 +514,16 @@ def _read_metadata(lines: list[str]) -> tuple[dict[str, Any], set[int]]:
     """Title, byline, date, rubric, outlet and url, and the lines that only carried them."""
     found: dict[str, Any] = {}
     drop: set[int] = set()
-    idx = [i for i, line in enumerate(lines) if line.strip()]
+    lines = [" ".join(line.split()) for line in lines]
+    idx = [i for i, line in enumerate(lines) if line]
     if not idx:
         return found, drop
     first = idx[0]
-    following = lines[first + 1].strip() if first + 1 < len(lines) else ""
-    if _is_title_line(lines[first].strip(), following):
-        found["title"] = lines[first].strip()
+    following = lines[first + 1] if first + 1 < len(lines) else ""
+    if _is_title_line(lines[first], following):
+        found["title"] = lines[first]
         for i in idx[1:6]:
-            line = lines[i].strip()
+            line = lines[i]
             if len(line) > 200:
                 break
             values = _read_header_line(line) or _read_outlet_line(line)
@@ -521,12 +534,12 @@ def _read_metadata(lines: list[str]) -> tuple[dict[str, Any], set[int]]:
         paragraph = "\n".join(lines[first:]).split("\n\n", 1)[0]
         found["title"] = shorten_title(unwrap_lines(paragraph))
     for i in idx[-6:]:
-        values = _read_outlet_line(lines[i].strip()) if i not in drop else None
+        values = _read_outlet_line(lines[i]) if i not in drop else None
         if values:
             found = values | found
             drop.add(i)
     for i in idx[-3:]:
-        m = _SIGNATURE_RE.match(lines[i].strip())
+        m = _SIGNATURE_RE.match(lines[i])
         if m:
             found.setdefault("outlet", m["outlet"].strip())
             if _is_name(m["who"].strip()):

@@ -22,11 +22,14 @@ from annotate.services.sources import (
     source_update,
     target_create,
 )
+from annotate.services.workspace import assignment_mark_done, assignment_reopen
 
 __all__ = [
     "StaleVersion",
     "StanceInput",
     "assignment_create",
+    "assignment_mark_done",
+    "assignment_reopen",
     "claim_create",
     "claim_delete",
     "claim_restore",

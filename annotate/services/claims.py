@@ -7,8 +7,9 @@ it bumps ``version`` and records a ``History`` row with the state before and aft
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -31,6 +32,8 @@ from annotate.scheme import Labels, validate_labels
 from corpus.models import Article
 
 ENTITY = "claim"
+# Row ids are 64-bit; a larger number can't name a row (and SQLite can't compare with it).
+_MAX_ID = 2**63 - 1
 
 
 class StaleVersion(Exception):
@@ -50,8 +53,18 @@ class StanceInput:
     stance: str
 
 
-def claim_snapshot(claim: Claim) -> dict[str, Any]:
-    """The claim as plain JSON, for history and conflict answers."""
+def _by_target(stance: dict[str, Any]) -> int:
+    return int(stance["target"])
+
+
+def claim_snapshot(claim: Claim, *, stances: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The claim as plain JSON, for history and conflict answers. ``stances`` stands in
+    for the stored ones (a change not saved yet)."""
+    if stances is None:
+        stances = sorted(
+            ({"target": s.target_id, "stance": s.stance} for s in claim.stances.all()),
+            key=_by_target,
+        )
     return {
         "id": claim.pk,
         "article": claim.article_id,
@@ -66,10 +79,7 @@ def claim_snapshot(claim: Claim) -> dict[str, Any]:
             if claim.mention_start is not None
             else None
         ),
-        "stances": [
-            {"target": s.target_id, "stance": s.stance}
-            for s in sorted(claim.stances.all(), key=lambda s: s.target_id)
-        ],
+        "stances": stances,
         "source_reliability": claim.source_reliability,
         "information_credibility": claim.information_credibility,
         "claim_type": claim.claim_type,
@@ -92,11 +102,47 @@ def _record(claim: Claim, action: str, actor: Any, before: dict[str, Any] | None
     )
 
 
+@dataclass
+class _Errors:
+    """Collects the problems of one write, so that one answer lists all of them."""
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+
+    @contextmanager
+    def collect(self, key: str = "__all__") -> Iterator[None]:
+        """Record a ``ValidationError`` raised inside (under ``key`` unless it names its
+        own fields) instead of letting it stop the write."""
+        try:
+            yield
+        except ValidationError as error:
+            found = error.message_dict if hasattr(error, "error_dict") else {key: error.messages}
+            for name, messages in found.items():
+                self.by_field.setdefault(name, []).extend(messages)
+
+    def has(self, name: str) -> bool:
+        return name in self.by_field
+
+    def raise_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def _row_id(value: Any) -> int | None:
+    """``value`` (an int, or a string of digits) as a row id, or None if it can't be one."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_ID:
+        return None
+    return value
+
+
 def _resolve_source(article: Article, source: Source | int | None) -> Source | None:
     if source is None or source == "":
         return None
     source_id = source.pk if isinstance(source, Source) else source
-    found = Source.objects.filter(pk=source_id, project_id=article.project_id).first()
+    found = None
+    if (row := _row_id(source_id)) is not None:
+        found = Source.objects.filter(pk=row, project_id=article.project_id).first()
     if found is None:
         raise ValidationError({"source": f"Source {source_id} is not in this project's registry."})
     return found
@@ -104,22 +150,27 @@ def _resolve_source(article: Article, source: Source | int | None) -> Source | N
 
 def _resolve_stances(article: Article, stances: Iterable[StanceInput]) -> list[tuple[Target, str]]:
     items = list(stances)
-    ids = {s.target.pk if isinstance(s.target, Target) else s.target for s in items}
-    targets = {t.pk: t for t in Target.objects.filter(project_id=article.project_id, pk__in=ids)}
-    resolved = []
-    for item in items:
-        target_id = item.target.pk if isinstance(item.target, Target) else item.target
-        if target_id not in targets:
-            raise ValidationError({"stances": f"Target {target_id} is not one of this project's."})
-        resolved.append((targets[target_id], item.stance))
-    return resolved
+    given = [s.target.pk if isinstance(s.target, Target) else s.target for s in items]
+    ids = [_row_id(i) for i in given]
+    wanted = {i for i in ids if i is not None}
+    targets = {t.pk: t for t in Target.objects.filter(project_id=article.project_id, pk__in=wanted)}
+    missing = [str(g) for g, i in zip(given, ids, strict=True) if i not in targets]
+    if missing:
+        raise ValidationError(
+            {"stances": f"Not targets of this project: {', '.join(dict.fromkeys(missing))}."}
+        )
+    return [(targets[i], item.stance) for i, item in zip(ids, items, strict=True) if i]
 
 
 def _check_mention(
     article: Article, mention: Sequence[int] | None
 ) -> tuple[int | None, int | None]:
+    """The source mention's offsets, checked like a claim's (it may lie outside the
+    claim: the source is often named in the sentence before)."""
     if not mention:
         return None, None
+    if len(mention) != 2:
+        raise ValidationError({"source_mention": "A mention is two offsets: start and end."})
     try:
         span = validate_span(article.text, mention[0], mention[1])
     except ValidationError as error:
@@ -135,19 +186,27 @@ def _mark_started(article: Article, annotator: Any) -> None:
 
 def _validate(
     article: Article,
+    errors: _Errors,
     *,
     source: Source | None,
     stances: list[tuple[Target, str]],
     values: dict[str, str],
 ) -> None:
-    validate_labels(
-        article.project.scheme,
-        Labels(
-            has_source=source is not None,
-            stances=[(t.name, s) for t, s in stances],
-            **values,
-        ),
-    )
+    """Check the labels against the scheme, adding to ``errors``. A source or stances
+    that already failed to resolve are not reported missing as well."""
+    unresolved_stances = errors.has("stances")
+    with errors.collect():
+        validate_labels(
+            article.project.scheme,
+            Labels(
+                has_source=source is not None or errors.has("source"),
+                stances=[(t.name, s) for t, s in stances],
+                **values,
+            ),
+        )
+    if unresolved_stances and not stances:
+        messages = errors.by_field["stances"]
+        errors.by_field["stances"] = [m for m in messages if not m.startswith("Give the stance")]
 
 
 @transaction.atomic
@@ -164,16 +223,31 @@ def claim_create(
     note: str = "",
     **labels: str,
 ) -> Claim:
-    """Create a claim of ``annotator`` on ``article`` (the caller checked permission)."""
+    """Create a claim of ``annotator`` on ``article`` (the caller checked permission).
+
+    The span is taken as given (no snapping): it must not split a character, and
+    ``quote``, when given, must be the text at it. Every problem is reported at once, as
+    a ``ValidationError`` keyed by field.
+    """
     unknown = set(labels) - set(LABELS)
     if unknown:
         raise ValidationError(f"Unknown claim fields: {', '.join(sorted(unknown))}.")
-    span = validate_span(article.text, start, end, quote)
-    source_obj = _resolve_source(article, source)
-    mention_start, mention_end = _check_mention(article, mention)
-    resolved = _resolve_stances(article, stances)
+    errors = _Errors()
+    span = source_obj = None
+    mention_start = mention_end = None
+    resolved: list[tuple[Target, str]] = []
+    with errors.collect():
+        span = validate_span(article.text, start, end, quote)
+    with errors.collect():
+        source_obj = _resolve_source(article, source)
+    with errors.collect():
+        mention_start, mention_end = _check_mention(article, mention)
+    with errors.collect():
+        resolved = _resolve_stances(article, stances)
     values = {name: str(labels.get(name) or "") for name in LABELS}
-    _validate(article, source=source_obj, stances=resolved, values=values)
+    _validate(article, errors, source=source_obj, stances=resolved, values=values)
+    errors.raise_any()
+    assert span is not None
     claim = Claim.objects.create(
         article=article,
         annotator=annotator,
@@ -197,7 +271,12 @@ def claim_create(
 
 
 def _locked(claim: Claim, version: int | None) -> Claim:
-    current = Claim.objects.select_for_update().select_related("article__project").get(pk=claim.pk)
+    # of=("self",): lock the claim's row only, not its article's and project's.
+    current = (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related("article__project")
+        .get(pk=claim.pk)
+    )
     if version is not None and current.version != version:
         raise StaleVersion(current)
     return current
@@ -223,7 +302,9 @@ def claim_update(
 ) -> Claim:
     """Change a claim. ``version`` is the one the writer saw: if the claim has moved on
     since, nothing is written and ``StaleVersion`` carries the current state. Fields left
-    out keep their values."""
+    out keep their values (``source=None``/``mention=None`` clear them). A change that
+    changes nothing writes nothing: no new version, no history row. Every problem is
+    reported at once, as a ``ValidationError`` keyed by field."""
     unknown = set(labels) - set(LABELS)
     if unknown:
         raise ValidationError(f"Unknown claim fields: {', '.join(sorted(unknown))}.")
@@ -232,33 +313,43 @@ def claim_update(
         raise ValidationError("This claim was deleted; restore it before editing.")
     article = current.article
     before = claim_snapshot(current)
+    errors = _Errors()
     if start is not None or end is not None or quote is not None:
-        span = validate_span(
-            article.text,
-            current.start if start is None else start,
-            current.end if end is None else end,
-            quote,
-        )
-        current.start, current.end, current.quote = span.start, span.end, span.quote
-        current.prefix, current.suffix = span.prefix, span.suffix
+        with errors.collect():
+            span = validate_span(
+                article.text,
+                current.start if start is None else start,
+                current.end if end is None else end,
+                quote,
+            )
+            current.start, current.end, current.quote = span.start, span.end, span.quote
+            current.prefix, current.suffix = span.prefix, span.suffix
     if source is not _UNSET:
-        current.source = _resolve_source(article, source)
+        with errors.collect():
+            current.source = _resolve_source(article, source)
     if mention is not _UNSET:
-        current.mention_start, current.mention_end = _check_mention(article, mention)
+        with errors.collect():
+            current.mention_start, current.mention_end = _check_mention(article, mention)
+    resolved = [(s.target, s.stance) for s in current.stances.select_related("target")]
     if stances is not None:
-        resolved = _resolve_stances(article, stances)
-    else:
-        resolved = [(s.target, s.stance) for s in current.stances.select_related("target")]
+        with errors.collect():
+            resolved = _resolve_stances(article, stances)
     for name, value in labels.items():
         setattr(current, name, str(value or ""))
     if note is not None:
         current.note = note
     _validate(
         article,
+        errors,
         source=current.source,
         stances=resolved,
         values={name: getattr(current, name) for name in LABELS},
     )
+    errors.raise_any()
+    new_stances = sorted(({"target": t.pk, "stance": s} for t, s in resolved), key=_by_target)
+    after = claim_snapshot(current, stances=new_stances)
+    if after == before:
+        return current
     current.version += 1
     current.save()
     if stances is not None:

@@ -3,6 +3,7 @@ errors reported by line with nothing written."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -21,7 +22,7 @@ from annotate.services import source_create
 from corpus.text import search_key
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"
-SEED_REGISTRY = SEEDS / "sources.jsonl"
+SEED_REGISTRY = SEEDS / "sources.csv"
 HEADER = "name,kind,description,aliases,external_id\n"
 
 
@@ -66,7 +67,9 @@ def aliases_of(source: Source) -> list[str]:
 
 
 def seed_records() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in SEED_REGISTRY.read_text("utf-8").splitlines()]
+    with SEED_REGISTRY.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [{**r, "aliases": [a for a in r["aliases"].split("|") if a]} for r in rows]
 
 
 # --- The seed registry ----------------------------------------------------------------
@@ -509,7 +512,7 @@ def test_missing_file_is_an_error(project: Any, tmp_path: Path) -> None:
 def test_dry_run_reports_but_writes_nothing(project: Any) -> None:
     output = run(SEED_REGISTRY, project, "--dry-run")
 
-    assert f"Dry run, nothing written. sources.jsonl → “{project.name}”: " in output
+    assert f"Dry run, nothing written. sources.csv → “{project.name}”: " in output
     assert f"{len(seed_records())} created" in output
     assert not Source.objects.filter(project=project).exists()
 
@@ -522,7 +525,7 @@ def test_verbosity_zero_prints_nothing(project: Any) -> None:
 def test_verbosity_two_lists_every_row(project: Any) -> None:
     output = run(SEED_REGISTRY, project, verbosity=2)
 
-    assert "line 1: created “Vladimir Danilov”" in output
+    assert "line 2: created “Vladimir Danilov”" in output  # line 1 is the CSV header
     assert len([line for line in output.splitlines() if " created “" in line]) == len(
         seed_records()
     )

@@ -16,7 +16,7 @@ from annotate.services import source_create
 from corpus.text import search_key
 from tests.factories import ProjectFactory
 
-SEED_REGISTRY = Path(settings.BASE_DIR) / "seeds" / "sources.jsonl"
+SEED_REGISTRY = Path(settings.BASE_DIR) / "seeds" / "sources.csv"
 
 
 @pytest.fixture
@@ -183,3 +183,12 @@ def test_search_is_fast_on_a_registry_of_thousands(project: Any) -> None:
 
     assert found == ["Hulusi Akar"]
     assert took < 0.5, f"search took {took:.3f}s"
+
+
+def test_punctuation_separates_words_in_names_and_queries(project: Any) -> None:
+    source_create(project=project, name="Kassym-Jomart Tokayev")
+    source_create(project=project, name="inosmi.ru", kind="outlet")
+
+    assert names(project, "kassym jomart") == ["Kassym-Jomart Tokayev"]
+    assert names(project, "Kassym-Jomart") == ["Kassym-Jomart Tokayev"]
+    assert names(project, "inosmi ru") == ["inosmi.ru"]

@@ -276,6 +276,13 @@ def test_read_also_heading_in_mid_text_keeps_the_section_heading_after_its_tease
     )
 
 
+def test_a_source_line_after_a_read_also_block_is_not_a_teaser() -> None:
+    text = "Title\n\nBody.\n\nRead also:\n\nTurkey and Russia meet\n\nSource: inosmi.ru"
+    described = describe_text(text)
+    assert described.outlet == "inosmi.ru"
+    assert described.text == "Title\n\nBody."
+
+
 def test_a_list_the_article_introduces_stays_and_a_list_of_headlines_goes() -> None:
     introduced = (
         "The agreement covers:\n\n• joint exercises of the armed forces\n"
@@ -325,6 +332,8 @@ def test_boilerplate_with_no_break_spaces_is_recognised() -> None:
         ("Обновлено 22.01.2022", dt.date(2022, 1, 22)),
         ("22 января 2022 года", dt.date(2022, 1, 22)),
         ("5 Şubat 2024", dt.date(2024, 2, 5)),
+        ("5 MAYIS 2024", dt.date(2024, 5, 5)),
+        ("1 АВГУСТА 2023", dt.date(2023, 8, 1)),
         ("31 Feb 2022", None),
         ("In 2022 the talks failed", None),
     ],
@@ -340,6 +349,12 @@ def test_header_bylines_are_read_and_their_lines_dropped() -> None:
     assert described.byline == "Ayşe Yılmaz and Hakan Aksay"
     assert described.published == dt.date(2024, 3, 5)
     assert described.text == "Title of the piece\n\nBody text."
+
+
+def test_a_title_without_punctuation_before_a_lowercase_by_line_is_still_a_title() -> None:
+    described = describe_text("Turkey expands its influence\nby John Smith on 3 May 2024\n\nBody.")
+    assert described.title == "Turkey expands its influence"
+    assert (described.byline, described.published) == ("John Smith", dt.date(2024, 5, 3))
 
 
 def test_name_with_a_date_is_a_byline_but_a_bare_kicker_is_not() -> None:
@@ -358,6 +373,14 @@ def test_source_url_gives_outlet_and_url() -> None:
     assert described.outlet == "inosmi.ru"
     assert described.url == "https://www.inosmi.ru/20250101/x.html"
     assert described.text == "Title\n\nBody."
+
+
+def test_a_sentence_after_source_is_not_an_outlet() -> None:
+    text = "Title\n\nBody.\n\nSource: the ministry said that the talks would go on next week."
+    described = describe_text(text)
+    assert described.outlet == ""
+    assert described.text == text
+    assert describe_text("Title\n\nBody.\n\nSource: Reuters.").outlet == "Reuters"
 
 
 def test_source_line_in_mid_text_is_article_text() -> None:

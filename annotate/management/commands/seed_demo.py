@@ -49,7 +49,7 @@ DEMO_USERS = [
 class Command(BaseCommand):
     help = (
         "Create the demo project with the seed articles (seeds/*.txt), the seed source "
-        "registry (seeds/sources.jsonl), the default stance targets and four demo users "
+        "registry (seeds/sources.csv), the default stance targets and four demo users "
         "(a manager, a curator, two annotators), and assign every seed article to both "
         "annotators. Safe to run again: nothing is duplicated. Refuses to run with DEBUG "
         "off unless --force is given, because the demo passwords are public."
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seeds",
             default=str(Path(settings.BASE_DIR) / "seeds"),
-            help="Folder with the seed articles and sources.jsonl (default: %(default)s).",
+            help="Folder with the seed articles and sources.csv (default: %(default)s).",
         )
         parser.add_argument(
             "--force",
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             project_targets_ensure(project=project)
             users = self._users(project)
 
-        call_command("import_sources", str(seeds / "sources.jsonl"), project=DEMO_SLUG, **quiet)
+        call_command("import_sources", str(seeds / "sources.csv"), project=DEMO_SLUG, **quiet)
         call_command("import_articles", *map(str, articles), project=DEMO_SLUG, **quiet)
 
         with transaction.atomic():

@@ -1,0 +1,75 @@
+"""Agreement between annotators: matching and coefficients, labels in, numbers out, no ORM.
+
+``project_agreement(claims, articles, config)`` is the entry point; the modules:
+
+* ``records``: the input records (``ClaimRecord``, ``ArticleRecord``) and which fields to
+  compare (``FieldSpec``, ``AgreementConfig``, ``config_from_scheme``);
+* ``matching``: greedy best-overlap-first one-to-one matching, units from accepted pairs;
+* ``coefficients``: Krippendorff's α, Cohen's and Fleiss' κ, span F1;
+* ``unitizing``: character-level α on claim coverage and Krippendorff's α_U;
+* ``fields``: per-field figures on the units (α, κ, confusion matrices, differences);
+* ``report``: the report dataclasses and ``project_agreement``;
+* ``help``: ``FIGURE_HELP``, what each figure means and when to trust it.
+"""
+
+from annotate.agreement.coefficients import (
+    Figure,
+    SpanScore,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    span_score,
+)
+from annotate.agreement.fields import Confusion, FieldAgreement, FieldPair
+from annotate.agreement.help import FIGURE_HELP, alpha_reading
+from annotate.agreement.matching import Match, jaccard, match_spans
+from annotate.agreement.records import (
+    DEFAULT_FIELDS,
+    DEFAULT_STANCE,
+    AgreementConfig,
+    ArticleRecord,
+    ClaimRecord,
+    FieldSpec,
+    config_from_scheme,
+)
+from annotate.agreement.report import (
+    AgreementReport,
+    ArticleAgreement,
+    SpanAgreement,
+    Unit,
+    UnitMember,
+    project_agreement,
+)
+from annotate.agreement.unitizing import Unitizing, unitizing
+
+__all__ = [
+    "DEFAULT_FIELDS",
+    "DEFAULT_STANCE",
+    "FIGURE_HELP",
+    "AgreementConfig",
+    "AgreementReport",
+    "ArticleAgreement",
+    "ArticleRecord",
+    "ClaimRecord",
+    "Confusion",
+    "FieldAgreement",
+    "FieldPair",
+    "FieldSpec",
+    "Figure",
+    "Match",
+    "SpanAgreement",
+    "SpanScore",
+    "Unit",
+    "UnitMember",
+    "Unitizing",
+    "alpha_reading",
+    "cohen_kappa",
+    "config_from_scheme",
+    "fleiss_kappa",
+    "jaccard",
+    "krippendorff_alpha",
+    "match_spans",
+    "project_agreement",
+    "span_score",
+    "unitizing",
+]

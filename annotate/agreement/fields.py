@@ -1,0 +1,198 @@
+"""Comparing the labels of matched claims, field by field (pure, numpy).
+
+Each field's values are coded once per claim; the unit × annotator table of claim indices
+then gives every coefficient by indexing. Stance is one nominal field per target.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from annotate.agreement.coefficients import (
+    Figure,
+    IntArray,
+    alpha_table,
+    cohen_kappa_codes,
+    fleiss_kappa,
+)
+from annotate.agreement.records import FieldSpec, Id
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """Rows: annotator_a's value; columns: annotator_b's; on units both gave a value."""
+
+    labels: list[str]
+    counts: list[list[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPair:
+    annotator_a: Id
+    annotator_b: Id
+    alpha: Figure
+    cohen_kappa: Figure
+    confusion: Confusion | None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAgreement:
+    """One field over the project's units.
+
+    ``n_given``: values annotators gave (all claims); ``n_not_judgeable`` of them were
+    "cannot be judged" (counted as missing); ``n_off_scale`` were not on the scale.
+    ``fleiss_kappa`` is on units where all ``fleiss_raters`` annotators of the article gave a
+    value (``None`` with fewer than three annotators).
+    """
+
+    field: str
+    level: str
+    alpha: Figure
+    fleiss_kappa: Figure | None
+    fleiss_raters: int
+    n_given: int
+    n_not_judgeable: int
+    not_judgeable_share: float | None
+    n_off_scale: int
+    pairs: list[FieldPair]
+
+
+# --- coding the values -----------------------------------------------------------------
+
+_MISSING, _NOT_JUDGEABLE, _OFF_SCALE = -1, -2, -3
+
+
+@dataclass(frozen=True, slots=True)
+class Coded:
+    spec: FieldSpec
+    labels: list[str]  # categories, then the not-judgeable values (for confusion matrices)
+    code: IntArray  # per claim: category, or _MISSING / _NOT_JUDGEABLE / _OFF_SCALE
+    confusion_code: IntArray  # per claim: index into labels, or -1
+    raw: list[str | None]
+    raw_code: IntArray  # per claim: one code per distinct raw value (None: 0)
+
+
+def code_field(spec: FieldSpec, raw: list[str | None]) -> Coded:
+    index_of: dict[str | None, int] = {None: 0}
+    raw_code = np.array([index_of.setdefault(v, len(index_of)) for v in raw], dtype=np.int64)
+    distinct = [v for v in index_of if v is not None]
+    nj = {v: i for i, v in enumerate(spec.not_judgeable)}
+    scale = list(spec.scale)
+    if spec.level == "nominal":
+        on_scale = set(scale)
+        scale += sorted(v for v in distinct if v not in on_scale and v not in nj)
+    index = {v: i for i, v in enumerate(scale)}
+    code_of = np.full(len(index_of), _MISSING, dtype=np.int64)
+    conf_of = np.full(len(index_of), -1, dtype=np.int64)
+    for v, k in index_of.items():
+        if v is None:
+            continue
+        if v in nj:
+            code_of[k], conf_of[k] = _NOT_JUDGEABLE, len(scale) + nj[v]
+        elif v in index:
+            code_of[k] = conf_of[k] = index[v]
+        else:
+            code_of[k] = _OFF_SCALE
+    return Coded(
+        spec, scale + list(spec.not_judgeable), code_of[raw_code], conf_of[raw_code], raw, raw_code
+    )
+
+
+def raw_values(values: Iterable[object]) -> list[str | None]:
+    return [None if v is None or v == "" else v if isinstance(v, str) else str(v) for v in values]
+
+
+def field_agreement(
+    f: Coded,
+    cell: IntArray,
+    present: npt.NDArray[np.bool_],
+    u_article: IntArray,
+    m_article: IntArray,
+    n_articles: int,
+    pairs: list[tuple[int, int]],
+    annotators: list[Id],
+) -> tuple[FieldAgreement, list[Figure]]:
+    n_cat = len(f.labels) - len(f.spec.not_judgeable)
+    safe = np.where(present, cell, 0)
+    values = np.where(present, f.code[safe], _MISSING)
+    values = np.where(values >= 0, values, -1)
+    valid = values >= 0
+    level = f.spec.level
+    alpha = alpha_table(values, level, n_cat)[0]
+    per_article = alpha_table(values, level, n_cat, groups=u_article, n_groups=n_articles)
+
+    field_pairs = []
+    conf_values = np.where(present, f.confusion_code[safe], -1)
+    size = len(f.labels)
+    for p, q in pairs:
+        both = valid[:, p] & valid[:, q]
+        two = values[both][:, [p, q]]
+        confusion = None
+        if f.spec.confusion:
+            shown = (conf_values[:, p] >= 0) & (conf_values[:, q] >= 0)
+            conf = np.bincount(
+                conf_values[shown, p] * size + conf_values[shown, q], minlength=size * size
+            ).reshape(size, size)
+            confusion = Confusion(list(f.labels), conf.tolist())
+        field_pairs.append(
+            FieldPair(
+                annotators[p],
+                annotators[q],
+                alpha_table(two, level, n_cat)[0],
+                cohen_kappa_codes(two[:, 0], two[:, 1], n_cat),
+                confusion,
+            )
+        )
+
+    fleiss: Figure | None = None
+    raters = 0
+    if (m_article >= 3).any():
+        sizes = Counter(m_article[m_article >= 3].tolist())
+        raters = max(sizes, key=lambda r: (sizes[r], r))
+        full = (valid.sum(axis=1) == raters) & (m_article[u_article] == raters)
+        rows, cols = np.nonzero(valid & full[:, None])
+        table = np.zeros((len(values), max(n_cat, 1)))
+        np.add.at(table, (rows, values[rows, cols]), 1.0)
+        fleiss = fleiss_kappa(table[full])
+
+    given = int((f.code != _MISSING).sum())
+    nj = int((f.code == _NOT_JUDGEABLE).sum())
+    return (
+        FieldAgreement(
+            field=f.spec.name,
+            level=level,
+            alpha=alpha,
+            fleiss_kappa=fleiss,
+            fleiss_raters=raters,
+            n_given=given,
+            n_not_judgeable=nj,
+            not_judgeable_share=nj / given if given else None,
+            n_off_scale=int((f.code == _OFF_SCALE).sum()),
+            pairs=field_pairs,
+        ),
+        per_article,
+    )
+
+
+def record_differences(
+    f: Coded,
+    cell: IntArray,
+    present: npt.NDArray[np.bool_],
+    annotators: list[Id],
+    out: dict[int, dict[str, dict[Id, str | None]]],
+) -> None:
+    """Record, per unit of two or more claims, each member's value where they differ."""
+    codes = f.raw_code[np.where(present, cell, 0)]
+    big = int(f.raw_code.max(initial=0)) + 1
+    hi = np.where(present, codes, -1).max(axis=1, initial=-1)
+    lo = np.where(present, codes, big).min(axis=1, initial=big)
+    differ = (present.sum(axis=1) >= 2) & (hi != lo)
+    raw, name = f.raw, f.spec.name
+    for u in np.nonzero(differ)[0].tolist():
+        row = cell[u].tolist()
+        out[u][name] = {annotators[k]: raw[c] for k, c in enumerate(row) if c >= 0}

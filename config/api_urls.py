@@ -1,0 +1,74 @@
+"""The REST API under /api/: every endpoint, the OpenAPI schema and its interactive docs.
+
+Any other path under /api/ answers a JSON 404, never the HTML page of the site.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate import api as annotate_api
+from corpus import api as corpus_api
+
+
+class NotFound(APIView):
+    """Paths under /api/ that are no endpoint (also ``/api/claims/-1/``)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[type] = []
+    schema = None
+
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        raise Http404("No such endpoint: see /api/docs/.")
+
+    post = put = patch = delete = head = options = get
+
+
+# The schema and the docs are public: they describe the API, not anyone's data, and
+# tools (schemathesis, client generators) fetch the schema without logging in.
+public = {"permission_classes": [permissions.AllowAny], "authentication_classes": []}
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", corpus_api.TokenView.as_view(), name="token"),
+    path("projects/", corpus_api.ProjectList.as_view(), name="project-list"),
+    path("projects/<slug:slug>/", corpus_api.ProjectDetail.as_view(), name="project-detail"),
+    path("projects/<slug:slug>/articles/", corpus_api.ArticleList.as_view(), name="article-list"),
+    path(
+        "projects/<slug:slug>/articles/upload/",
+        corpus_api.ArticleUpload.as_view(),
+        name="article-upload",
+    ),
+    path("articles/<int:pk>/", corpus_api.ArticleDetail.as_view(), name="article-detail"),
+    path("projects/<slug:slug>/sources/", annotate_api.SourceList.as_view(), name="source-list"),
+    path("sources/<int:pk>/", annotate_api.SourceDetail.as_view(), name="source-detail"),
+    path("sources/<int:pk>/merge/", annotate_api.SourceMerge.as_view(), name="source-merge"),
+    path("projects/<slug:slug>/targets/", annotate_api.TargetList.as_view(), name="target-list"),
+    path(
+        "projects/<slug:slug>/assignments/",
+        annotate_api.AssignmentList.as_view(),
+        name="assignment-list",
+    ),
+    path(
+        "assignments/<int:pk>/",
+        annotate_api.AssignmentDetail.as_view(),
+        name="assignment-detail",
+    ),
+    path("articles/<int:pk>/claims/", annotate_api.ClaimList.as_view(), name="claim-list"),
+    path("claims/<int:pk>/", annotate_api.ClaimDetail.as_view(), name="claim-detail"),
+    path("claims/<int:pk>/restore/", annotate_api.ClaimRestore.as_view(), name="claim-restore"),
+    path("claims/<int:pk>/history/", annotate_api.ClaimHistory.as_view(), name="claim-history"),
+    path("schema/", SpectacularAPIView.as_view(**public), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", **public),
+        name="docs",
+    ),
+    re_path(r"", NotFound.as_view(), name="not-found"),
+]

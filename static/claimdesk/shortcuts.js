@@ -1,0 +1,37 @@
+// Keyboard shortcuts: a table of bindings, ignored while the user types in a field.
+//
+// A binding is { keys: ["j", "ArrowDown"], run(event), inFields: false, mod: false }.
+// `mod: true` means Ctrl or Cmd must be held (Ctrl+Enter); such bindings and those with
+// `inFields: true` (Escape) also fire while typing. Keys are KeyboardEvent.key values.
+
+const TEXT_INPUTS = new Set([
+  "text", "search", "email", "url", "tel", "password", "number", "date", "datetime-local",
+  "month", "time", "week",
+]);
+
+/** Whether the element takes typed text, so that letters must not trigger shortcuts. */
+export function isTyping(element) {
+  if (!element || !(element instanceof Element)) return false;
+  if (element.isContentEditable) return true;
+  const tag = element.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT") return true;
+  return tag === "INPUT" && TEXT_INPUTS.has((element.getAttribute("type") || "text").toLowerCase());
+}
+
+export function installShortcuts(bindings, root = document) {
+  root.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.isComposing) return;
+    const mod = event.ctrlKey || event.metaKey;
+    const typing = isTyping(event.target);
+    for (const binding of bindings) {
+      if (!binding.keys.includes(event.key)) continue;
+      if (Boolean(binding.mod) !== mod) continue;
+      if (!binding.mod && event.altKey) continue;
+      if (typing && !binding.mod && !binding.inFields) continue;
+      if (binding.when && !binding.when(event)) continue;
+      const handled = binding.run(event);
+      if (handled !== false) event.preventDefault();
+      return;
+    }
+  });
+}

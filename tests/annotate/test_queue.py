@@ -1,0 +1,143 @@
+"""The annotator's queue: my articles per project, my status and claim counts, the next
+article to open, the status filter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from annotate.models import Assignment, AssignmentStatus
+from corpus.models import Role
+from tests.annotate.test_workspace import HX, default_targets, make_claim
+from tests.conftest import login
+from tests.factories import (
+    ArticleFactory,
+    AssignmentFactory,
+    MembershipFactory,
+    ProjectFactory,
+)
+
+
+@pytest.fixture
+def targets(project: Any) -> list[Any]:
+    return default_targets(project)
+
+
+@pytest.fixture
+def queue_setup(project: Any, annotator: Any, other_annotator: Any, targets: Any) -> Any:
+    """Three articles of mine in two projects (one of each status) and one that is only
+    the other annotator's; both of us have claims."""
+    second = ProjectFactory(name="Second project")
+    MembershipFactory(project=second, user=annotator, role=Role.ANNOTATOR)
+    started = ArticleFactory(project=project, title="Started")
+    fresh = ArticleFactory(project=project, title="Fresh")
+    finished = ArticleFactory(project=second, title="Finished")
+    not_mine = ArticleFactory(project=project, title="Not mine")
+    for article in (started, fresh, finished):
+        AssignmentFactory(article=article, annotator=annotator)
+    AssignmentFactory(article=not_mine, annotator=other_annotator)
+    AssignmentFactory(article=started, annotator=other_annotator)
+    make_claim(started, annotator, "Turkey’s")
+    make_claim(started, annotator, "Akıncı")
+    for word in ("Central", "Asia", "grows"):
+        make_claim(started, other_annotator, word)
+    Assignment.objects.filter(article=finished).update(status=AssignmentStatus.DONE)
+    return {"started": started, "fresh": fresh, "finished": finished, "not_mine": not_mine}
+
+
+def rows(response: Any) -> dict[str, tuple[str, int]]:
+    return {a.article.title: (a.status, a.claim_count) for a in response.context["assignments"]}
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_log_in(client: Client) -> None:
+    response = client.get(reverse("annotate:queue"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_queue_refuses_post(client: Client, annotator: Any) -> None:
+    login(client, annotator)
+    assert client.post(reverse("annotate:queue")).status_code == 405
+
+
+@pytest.mark.django_db
+def test_queue_lists_my_articles_with_my_status_and_my_claim_counts(
+    client: Client, annotator: Any, queue_setup: Any
+) -> None:
+    login(client, annotator)
+    response = client.get(reverse("annotate:queue"))
+    assert rows(response) == {
+        "Fresh": (AssignmentStatus.NOT_STARTED, 0),
+        "Started": (AssignmentStatus.IN_PROGRESS, 2),  # not the other annotator's 3
+        "Finished": (AssignmentStatus.DONE, 0),
+    }
+    html = response.content.decode()
+    assert "Not mine" not in html
+    assert "Second project" in html
+    # The next article to open: the one in progress.
+    started = queue_setup["started"]
+    assert f'id="open-next" href="{reverse("annotate:workspace", args=[started.pk])}"' in html
+    assert response.context["counts"] == {
+        "not_started": 1,
+        "in_progress": 1,
+        "done": 1,
+        "all": 3,
+    }
+
+
+@pytest.mark.django_db
+def test_queue_filters_by_status_with_an_htmx_fragment(
+    client: Client, annotator: Any, queue_setup: Any
+) -> None:
+    login(client, annotator)
+    response = client.get(reverse("annotate:queue"), {"status": "done"}, **HX)
+    assert list(rows(response)) == ["Finished"]
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="queue-list"')
+    assert "<html" not in html
+    # An unknown status is ignored rather than emptying the list.
+    response = client.get(reverse("annotate:queue"), {"status": "bogus"})
+    assert len(rows(response)) == 3
+
+
+@pytest.mark.django_db
+def test_queue_query_count_does_not_grow_with_articles(
+    client: Client,
+    project: Any,
+    annotator: Any,
+    targets: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    for i in range(30):
+        article = ArticleFactory(project=project, title=f"Article {i:02}")
+        AssignmentFactory(article=article, annotator=annotator)
+        make_claim(article, annotator, "Akıncı")
+    login(client, annotator)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("annotate:queue"))
+    assert len(rows(response)) == 30
+    assert all(count == 1 for _, count in rows(response).values())
+
+
+@pytest.mark.django_db
+def test_the_other_annotator_sees_only_their_own_queue(
+    client: Client, other_annotator: Any, queue_setup: Any
+) -> None:
+    login(client, other_annotator)
+    response = client.get(reverse("annotate:queue"))
+    assert rows(response) == {
+        "Not mine": (AssignmentStatus.NOT_STARTED, 0),
+        "Started": (AssignmentStatus.IN_PROGRESS, 3),
+    }
+
+
+@pytest.mark.django_db
+def test_the_top_bar_links_to_my_queue(client: Client, annotator: Any) -> None:
+    login(client, annotator)
+    html = client.get(reverse("corpus:project-list")).content.decode()
+    assert f'href="{reverse("annotate:queue")}"' in html
