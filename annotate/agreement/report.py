@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from annotate.agreement.coefficients import Figure, SpanScore, span_score
+from annotate.agreement.coefficients import Figure, IntArray, SpanScore, span_score
 from annotate.agreement.fields import (
+    Coded,
     FieldAgreement,
     code_field,
     field_agreement,
@@ -129,6 +130,86 @@ def project_agreement(
     Raises ``ValueError`` for a claim outside its article's text.
     """
     cfg = config or AgreementConfig()
+    p = _prepare(claims, articles)
+    m = _match(p, cfg.overlap_threshold)
+
+    # The unit × annotator table of claim indices (-1: a missing cell).
+    cell = np.full((len(m.unit_rows), max(len(p.annotators), 1)), -1, dtype=np.int64)
+    for u, row in enumerate(m.unit_rows):
+        cell[u, p.owner[row]] = row
+    present = cell >= 0
+    u_article = np.array(m.unit_article, dtype=np.int64)
+
+    per_article_unitizing, unitizing_all = unitizing_batch(
+        p.starts, p.ends, p.claim_article, p.owner, p.lengths, p.m_article
+    )
+
+    fields: list[FieldAgreement] = []
+    article_fields: list[dict[str, Figure]] = [{} for _ in p.article_ids]
+    differences: dict[int, dict[str, dict[Id, str | None]]] = defaultdict(dict)
+    for f in _coded_fields(p, cfg):
+        summary, per_article = field_agreement(
+            f, cell, present, u_article, p.m_article, len(p.article_ids), m.pairs, p.annotators
+        )
+        fields.append(summary)
+        for a_i, figure in enumerate(per_article):
+            article_fields[a_i][f.spec.name] = figure
+        record_differences(f, cell, present, p.annotators, differences)
+
+    units = _units(p, m, differences)
+    article_reports = []
+    for a_i, aid in enumerate(p.article_ids):
+        u_lo, u_hi = m.article_units[a_i]
+        here = units[u_lo:u_hi]
+        article_reports.append(
+            ArticleAgreement(
+                article_id=aid,
+                length=int(p.lengths[a_i]),
+                annotator_ids=p.ann_sets[a_i],
+                n_claims=p.bounds[a_i + 1] - p.bounds[a_i],
+                n_units=len(here),
+                n_complete_units=sum(_complete(u) for u in here),
+                match_conflicts=m.conflicts[a_i],
+                spans=m.article_spans[a_i],
+                unitizing=per_article_unitizing[a_i],
+                fields=article_fields[a_i],
+                units=here,
+            )
+        )
+    return AgreementReport(
+        matching=MATCHING,
+        overlap_threshold=cfg.overlap_threshold,
+        annotator_ids=p.annotators,
+        n_articles=len(p.article_ids),
+        n_claims=len(p.claims),
+        n_units=len(units),
+        n_complete_units=sum(_complete(u) for u in units),
+        spans=m.span_all,
+        span_pairs=m.span_pairs,
+        unitizing=unitizing_all,
+        fields=fields,
+        articles=article_reports,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The claims in canonical order (article, annotator, start, end, id), as arrays too."""
+
+    article_ids: list[Id]
+    ann_sets: list[list[Id]]  # each article's annotators
+    annotators: list[Id]  # the project's; owner indexes this
+    claims: list[ClaimRecord]
+    bounds: list[int]  # claims[bounds[a]:bounds[a + 1]] are article a's
+    starts: IntArray
+    ends: IntArray
+    owner: IntArray
+    claim_article: IntArray
+    lengths: IntArray
+    m_article: IntArray
+
+
+def _prepare(claims: Iterable[ClaimRecord], articles: Iterable[ArticleRecord]) -> _Prepared:
     records = {a.article_id: a for a in articles}
     by_article: dict[Id, list[ClaimRecord]] = defaultdict(list)
     for c in claims:
@@ -144,11 +225,9 @@ def project_agreement(
         ann_sets.append(sorted(people, key=id_key))
     annotators = sorted({a for s in ann_sets for a in s}, key=id_key)
     ann_index = {a: k for k, a in enumerate(annotators)}
-    n_ann = len(annotators)
 
-    # Claims in canonical order: article, annotator, start, end, id.
     ordered: list[ClaimRecord] = []
-    article_bounds = [0]
+    bounds = [0]
     for aid in article_ids:
         ordered.extend(
             sorted(
@@ -156,157 +235,84 @@ def project_agreement(
                 key=lambda c: (ann_index[c.annotator_id], c.start, c.end, id_key(c.claim_id)),
             )
         )
-        article_bounds.append(len(ordered))
+        bounds.append(len(ordered))
     starts = np.array([c.start for c in ordered], dtype=np.int64)
     ends = np.array([c.end for c in ordered], dtype=np.int64)
-    owner = np.array([ann_index[c.annotator_id] for c in ordered], dtype=np.int64)
     lengths = np.array([records[aid].length for aid in article_ids], dtype=np.int64)
-    claim_article = np.repeat(np.arange(len(article_ids)), np.diff(article_bounds))
+    claim_article = np.repeat(np.arange(len(article_ids)), np.diff(bounds))
     bad = (starts < 0) | (starts >= ends) | (ends > lengths[claim_article])
     if bad.any():
         c = ordered[int(np.nonzero(bad)[0][0])]
         raise ValueError(f"claim {c.claim_id!r} [{c.start}, {c.end}) is outside its article")
+    return _Prepared(
+        article_ids=article_ids,
+        ann_sets=ann_sets,
+        annotators=annotators,
+        claims=ordered,
+        bounds=bounds,
+        starts=starts,
+        ends=ends,
+        owner=np.array([ann_index[c.annotator_id] for c in ordered], dtype=np.int64),
+        claim_article=claim_article.astype(np.int64),
+        lengths=lengths,
+        m_article=np.array([len(s) for s in ann_sets], dtype=np.int64),
+    )
 
-    # Matching, units and span detection, article by article.
-    unit_rows: list[list[int]] = []  # global claim indices per unit
+
+@dataclass(frozen=True, slots=True)
+class _Matched:
+    unit_rows: list[list[int]]  # claim indices of each unit
+    unit_article: list[int]
+    article_units: list[tuple[int, int]]  # each article's range of units
+    conflicts: list[int]
+    article_spans: list[list[SpanAgreement]]
+    span_pairs: list[SpanAgreement]
+    span_all: SpanAgreement
+    pairs: list[tuple[int, int]]  # annotator pairs that shared an article
+
+
+def _match(p: _Prepared, threshold: float) -> _Matched:
+    """Match each article's claims; count span agreement per article and pair."""
+    unit_rows: list[list[int]] = []
     unit_article: list[int] = []
     article_units: list[tuple[int, int]] = []
     article_spans: list[list[SpanAgreement]] = []
     conflicts: list[int] = []
-    pair_totals: dict[tuple[int, int], list[int]] = {}
-    for a_i in range(len(article_ids)):
-        lo, hi = article_bounds[a_i], article_bounds[a_i + 1]
-        result = match_article(
-            starts[lo:hi], ends[lo:hi], owner[lo:hi], threshold=cfg.overlap_threshold
-        )
+    totals: dict[tuple[int, int], list[int]] = {}  # matched, n_a, n_b, exact, articles
+    ann_index = {a: k for k, a in enumerate(p.annotators)}
+    for a_i in range(len(p.article_ids)):
+        lo, hi = p.bounds[a_i], p.bounds[a_i + 1]
+        owner = p.owner[lo:hi]
+        result = match_article(p.starts[lo:hi], p.ends[lo:hi], owner, threshold=threshold)
         first_unit = len(unit_rows)
         unit_rows.extend([lo + k for k in group] for group in result.groups)
         unit_article.extend([a_i] * len(result.groups))
         article_units.append((first_unit, len(unit_rows)))
         conflicts.append(result.conflicts)
-        per_owner = Counter(owner[lo:hi].tolist())
-        overlap_n = Counter(
-            (int(owner[lo + i]), int(owner[lo + j])) for i, j, _ in result.overlap_pairs
-        )
-        exact_n = Counter((int(owner[lo + i]), int(owner[lo + j])) for i, j in result.exact_pairs)
+        per_owner = Counter(owner.tolist())
+        overlap_n = Counter((int(owner[i]), int(owner[j])) for i, j, _ in result.overlap_pairs)
+        exact_n = Counter((int(owner[i]), int(owner[j])) for i, j in result.exact_pairs)
         spans = []
-        for p, q in combinations([ann_index[a] for a in ann_sets[a_i]], 2):
-            counts = [overlap_n[p, q], per_owner[p], per_owner[q], exact_n[p, q]]
-            total = pair_totals.setdefault((p, q), [0, 0, 0, 0, 0])
-            for k, v in enumerate(counts):
+        for a, b in combinations([ann_index[x] for x in p.ann_sets[a_i]], 2):
+            counts = [overlap_n[a, b], per_owner[a], per_owner[b], exact_n[a, b]]
+            total = totals.setdefault((a, b), [0, 0, 0, 0, 0])
+            for k, v in enumerate([*counts, 1]):
                 total[k] += v
-            total[4] += 1
-            spans.append(_span_agreement(annotators[p], annotators[q], counts, 1))
+            spans.append(_span_agreement(p.annotators[a], p.annotators[b], counts, 1))
         article_spans.append(spans)
-
-    span_pairs = [
-        _span_agreement(annotators[p], annotators[q], t[:4], t[4])
-        for (p, q), t in sorted(pair_totals.items())
-    ]
-    pooled = [sum(t[k] for t in pair_totals.values()) for k in range(4)]
-    span_all = _span_agreement(None, None, pooled, len([s for s in article_spans if s]))
-
-    # The unit × annotator table of claim indices (-1: missing cell).
-    n_units = len(unit_rows)
-    cell = np.full((n_units, max(n_ann, 1)), -1, dtype=np.int64)
-    for u, row in enumerate(unit_rows):
-        cell[u, owner[row]] = row
-    u_article = np.array(unit_article, dtype=np.int64)
-    m_article = np.array([len(s) for s in ann_sets], dtype=np.int64)
-    present = cell >= 0
-
-    # Unitizing over the whole text.
-    unit_per_article, unit_all = unitizing_batch(
-        starts, ends, claim_article, owner, lengths, m_article
-    )
-
-    # Fields on the units; a claim without a stance toward a target leaves that cell missing.
-    coded = [code_field(s, raw_values(c.fields.get(s.name) for c in ordered)) for s in cfg.fields]
-    if cfg.stance is not None:
-        targets = cfg.stance_targets
-        if targets is None:
-            targets = tuple(sorted({t for c in ordered for t in c.stances}, key=id_key))
-        st = cfg.stance
-        for t in targets:
-            spec = FieldSpec(
-                f"{STANCE_PREFIX}{t}", st.level, st.scale, st.not_judgeable, st.confusion
-            )
-            coded.append(code_field(spec, raw_values(c.stances.get(t) for c in ordered)))
-
-    pairs_seen = sorted(pair_totals)
-    fields: list[FieldAgreement] = []
-    article_fields: list[dict[str, Figure]] = [{} for _ in article_ids]
-    differences: dict[int, dict[str, dict[Id, str | None]]] = defaultdict(dict)
-    for f in coded:
-        fa, per_article = field_agreement(
-            f, cell, present, u_article, m_article, len(article_ids), pairs_seen, annotators
-        )
-        fields.append(fa)
-        for a_i, fig in enumerate(per_article):
-            article_fields[a_i][f.spec.name] = fig
-        record_differences(f, cell, present, annotators, differences)
-
-    # Units and articles, for the review screen.
-    units: list[Unit] = []
-    complete = 0
-    for u, row in enumerate(unit_rows):
-        a_i = unit_article[u]
-        members = [
-            UnitMember(
-                ordered[k].annotator_id, ordered[k].claim_id, ordered[k].start, ordered[k].end
-            )
-            for k in row
-        ]
-        here = {m.annotator_id for m in members}
-        missing = [a for a in ann_sets[a_i] if a not in here]
-        compared = len(members) >= 2
-        complete += compared and not missing
-        exact = compared and not missing and len({(m.start, m.end) for m in members}) == 1
-        units.append(
-            Unit(
-                article_ids[a_i],
-                u - article_units[a_i][0],
-                min(m.start for m in members),
-                max(m.end for m in members),
-                members,
-                missing,
-                exact,
-                differences.get(u, {}),
-            )
-        )
-    article_reports = []
-    for a_i, aid in enumerate(article_ids):
-        u_lo, u_hi = article_units[a_i]
-        article_reports.append(
-            ArticleAgreement(
-                article_id=aid,
-                length=int(lengths[a_i]),
-                annotator_ids=ann_sets[a_i],
-                n_claims=article_bounds[a_i + 1] - article_bounds[a_i],
-                n_units=u_hi - u_lo,
-                n_complete_units=sum(
-                    len(u.members) >= 2 and not u.missing for u in units[u_lo:u_hi]
-                ),
-                match_conflicts=conflicts[a_i],
-                spans=article_spans[a_i],
-                unitizing=unit_per_article[a_i],
-                fields=article_fields[a_i],
-                units=units[u_lo:u_hi],
-            )
-        )
-    return AgreementReport(
-        matching=MATCHING,
-        overlap_threshold=cfg.overlap_threshold,
-        annotator_ids=annotators,
-        n_articles=len(article_ids),
-        n_claims=len(ordered),
-        n_units=n_units,
-        n_complete_units=complete,
-        spans=span_all,
-        span_pairs=span_pairs,
-        unitizing=unit_all,
-        fields=fields,
-        articles=article_reports,
+    pooled = [sum(t[k] for t in totals.values()) for k in range(4)]
+    return _Matched(
+        unit_rows=unit_rows,
+        unit_article=unit_article,
+        article_units=article_units,
+        conflicts=conflicts,
+        article_spans=article_spans,
+        span_pairs=[
+            _span_agreement(p.annotators[a], p.annotators[b], t[:4], t[4])
+            for (a, b), t in sorted(totals.items())
+        ],
+        span_all=_span_agreement(None, None, pooled, sum(1 for s in article_spans if s)),
+        pairs=sorted(totals),
     )
 
 
@@ -321,3 +327,53 @@ def _span_agreement(
         overlap=span_score(matched, n_a - matched, n_b - matched),
         n_articles=n_articles,
     )
+
+
+def _coded_fields(p: _Prepared, cfg: AgreementConfig) -> list[Coded]:
+    """Every compared field coded per claim; stance becomes one field per target, and a claim
+    without a stance toward a target leaves that cell missing."""
+    coded = [code_field(s, raw_values(c.fields.get(s.name) for c in p.claims)) for s in cfg.fields]
+    if cfg.stance is not None:
+        targets = cfg.stance_targets
+        if targets is None:
+            targets = tuple(sorted({t for c in p.claims for t in c.stances}, key=id_key))
+        st = cfg.stance
+        for t in targets:
+            spec = FieldSpec(
+                f"{STANCE_PREFIX}{t}", st.level, st.scale, st.not_judgeable, st.confusion
+            )
+            coded.append(code_field(spec, raw_values(c.stances.get(t) for c in p.claims)))
+    return coded
+
+
+def _units(
+    p: _Prepared, m: _Matched, differences: dict[int, dict[str, dict[Id, str | None]]]
+) -> list[Unit]:
+    units = []
+    for u, row in enumerate(m.unit_rows):
+        a_i = m.unit_article[u]
+        members = [
+            UnitMember(c.annotator_id, c.claim_id, c.start, c.end)
+            for c in (p.claims[k] for k in row)
+        ]
+        here = {x.annotator_id for x in members}
+        missing = [a for a in p.ann_sets[a_i] if a not in here]
+        compared = len(members) >= 2
+        same_span = len({(x.start, x.end) for x in members}) == 1
+        units.append(
+            Unit(
+                article_id=p.article_ids[a_i],
+                index=u - m.article_units[a_i][0],
+                start=min(x.start for x in members),
+                end=max(x.end for x in members),
+                members=members,
+                missing=missing,
+                exact=compared and not missing and same_span,
+                differences=differences.get(u, {}),
+            )
+        )
+    return units
+
+
+def _complete(unit: Unit) -> bool:
+    return len(unit.members) >= 2 and not unit.missing

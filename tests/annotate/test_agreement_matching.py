@@ -45,7 +45,7 @@ def test_nested_span_matches_at_the_threshold_and_not_below() -> None:
 
 def test_crossing_spans_below_the_threshold_do_not_match_unless_it_is_lowered() -> None:
     assert match_spans([(0, 10)], [(5, 15)]) == []  # 1/3
-    assert found(match_spans([(0, 10)], [(5, 15)], threshold=0.3)) == [(0, 0, 1 / 3)]
+    assert found(match_spans([(0, 10)], [(5, 15)], threshold=0.3)) == [(0, 0, round(1 / 3, 9))]
 
 
 def test_threshold_is_inclusive_despite_floating_point() -> None:

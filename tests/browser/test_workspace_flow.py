@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from annotate.models import Assignment, AssignmentStatus, Claim, Target
 from annotate.offsets import snap_to_words
@@ -230,3 +230,37 @@ def test_offsets_after_emoji_are_code_points(live_server: Any, page: Page, annot
     mark = page.locator("#article-text mark").first
     expect(mark).to_have_text(claim.quote)
     assert text_in_page(page) == text
+
+
+def test_an_unsaved_claim_survives_a_reload(live_server: Any, page: Page, annotator: Any) -> None:
+    project = annotator.memberships.get().project
+    article = article_create(project=project, text=EMOJI_TEXT, title="Emoji").article
+    assignment_create(article=article, annotator=annotator)
+    base = live_server.url
+    log_in(page, base, annotator)
+    open_workspace(page, base, article)
+    start = article.text.index("Akıncı")
+    select(page, start, start + 3)  # part of the word: snaps to all of it
+    page.keyboard.press("n")
+    expect(page.locator("#claim-form .form-quote")).to_have_text("Akıncı")
+    choose_source(page, "orekhova", "Яна Орехова")
+    pick(page, "claim_type", "predictive")
+    page.locator("#claim-note").fill("half done")
+
+    # Leaving asks first (beforeunload); accepting reloads, and the draft comes back.
+    dialogs: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    page.reload()
+    expect(page.locator("#workspace[data-ready]")).to_be_attached()
+    assert dialogs == ["beforeunload"]
+    form = page.locator("#claim-form")
+    expect(form.locator(".form-quote")).to_have_text("Akıncı")
+    expect(page.locator("#claim-note")).to_have_value("half done")
+    expect(page.locator("#source-name")).to_have_text("Яна Орехова")
+    expect(form.locator("input[name=claim_type][value=predictive]")).to_be_checked()
+    assert not Claim.objects.exists()

@@ -10,15 +10,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from corpus.importers import (
-    ImportFileError,
-    collect_files,
-    import_file,
-    import_paths,
-    markdown_to_text,
-    parse_bytes,
-    parse_file,
-)
+from corpus.formats import ImportFileError, markdown_to_text, parse_bytes, parse_file
+from corpus.importers import collect_files, import_file, import_paths
 from corpus.models import Article
 
 DATA = Path(__file__).parent / "data"

@@ -11,16 +11,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from corpus.cleanup import looks_hard_wrapped, strip_boilerplate, unwrap_lines
 from corpus.text import (
     clean_text,
-    describe_text,
-    find_date,
-    looks_hard_wrapped,
     normalise_newlines,
-    shorten_title,
-    strip_boilerplate,
-    unwrap_lines,
 )
+from corpus.textmeta import describe_text, find_date, shorten_title
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"
 

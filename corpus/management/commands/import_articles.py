@@ -18,7 +18,8 @@ from django.core.management.base import (
 )
 from tqdm import tqdm
 
-from corpus.importers import SUPPORTED_SUFFIXES, FileResult, collect_files, import_files
+from corpus.formats import SUPPORTED_SUFFIXES
+from corpus.importers import FileResult, collect_files, import_files
 from corpus.models import Project
 from corpus.services import project_create
 

@@ -1,0 +1,252 @@
+"""What a plain text says about itself (pure): title, byline, date, outlet.
+
+``describe_text`` puts the pieces together for the importers: it strips boilerplate,
+unwraps hard-wrapped text and reads the title, byline, date and outlet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from unidecode import unidecode
+
+from corpus.cleanup import (
+    OUTLET_LINE_RE,
+    SENTENCE_END,
+    looks_hard_wrapped,
+    strip_lines,
+    unwrap_lines,
+)
+from corpus.text import clean_text, normalise_newlines
+
+_MONTH_NAMES = (
+    "january jan ocak января январь",
+    "february feb şubat февраля февраль",
+    "march mar mart марта март",
+    "april apr nisan апреля апрель",
+    "may mayıs мая май",
+    "june jun haziran июня июнь",
+    "july jul temmuz июля июль",
+    "august aug ağustos августа август",
+    "september sep sept eylül сентября сентябрь",
+    "october oct ekim октября октябрь",
+    "november nov kasım ноября ноябрь",
+    "december dec aralık декабря декабрь",
+)
+_MONTHS = {
+    unidecode(name): n for n, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()
+}  # keyed by the ASCII folding: "MAYIS" matches "mayıs" case-insensitively, but lowers to "mayis"
+_MONTH = "|".join(sorted(" ".join(_MONTH_NAMES).split(), key=len, reverse=True))
+_DAY, _YEAR = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?", r"(?P<y>\d{4})\b"
+_DATE_RES = (
+    re.compile(rf"\b{_DAY}\.?\s+(?P<m>{_MONTH})\.?,?\s+{_YEAR}", re.I),
+    re.compile(rf"\b(?P<m>{_MONTH})\.?\s+{_DAY},?\s+{_YEAR}", re.I),
+    re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"),
+    re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})\b"),
+)
+_DATE_WORDS_RE = re.compile(
+    r"(?i)\b(?:published|updated|posted|date|on|at|gmt|utc|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b:?|\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?|[|•·–—,]"
+)
+_BY_RE = re.compile(r"(?i:by|von|par|автор:?|yazar:?)\s+(?P<rest>\S.*)")
+_COMMENT_COUNT_RE = re.compile(r"(?i)\s*\b\d+\s+comments?$")
+_NAME_TOKEN_RE = re.compile(r"[^\W\d_][\w'’.-]*")
+_RUBRIC_WORDS = (
+    "politics economy economics business society world opinion opinions analysis analytics "
+    "commentary culture sport sports security defence defense energy interview news region "
+    "regions science technology tech military diplomacy features feature op-ed history media "
+    "religion environment политика экономика общество мир мнения аналитика культура спорт "
+    "безопасность интервью новости"
+)
+_RUBRICS = frozenset(_RUBRIC_WORDS.split())
+_SIGNATURE_RE = re.compile(
+    r"(?P<who>[^,]{3,80}),.*?\b(?:exclusively|especially|specially|written) for (?:the )?"
+    r"(?:[\w-]+ ){0,3}?[“\"«„](?P<outlet>[^”\"»“]{2,100})[”\"»“]"
+)
+_SENTENCE_BREAK_RE = re.compile(r"[.!?…](?:\[\d+\])?(?=\s+[\"“«(]?[^\W\d_])")
+_ABBREVIATION_RE = re.compile(r"(?:\b[A-ZА-Я]|\b(?:Mr|Mrs|Ms|Dr|St|No|vs|etc|Gen|Prof))\.$")
+
+
+def find_date(text: str) -> tuple[dt.date, tuple[int, int]] | None:
+    """The first date written out in the text (``22 Jan 2022``, ``January 22, 2022``,
+    ``2022-01-22``, ``22.01.2022``; English, Russian and Turkish month names) and its span."""
+    for pattern in _DATE_RES:
+        for m in pattern.finditer(text):
+            month = m["m"]
+            number = int(month) if month.isdigit() else _MONTHS[unidecode(month).lower()]
+            try:
+                return dt.date(int(m["y"]), number, int(m["d"])), m.span()
+            except ValueError:
+                continue
+    return None
+
+
+def _script(word: str) -> str:
+    return "cyrillic" if re.search("[\u0400-\u04ff]", word) else "latin"
+
+
+def _is_name(value: str, *, min_words: int = 2) -> bool:
+    words = value.split()
+    return min_words <= len(words) <= 4 and all(
+        _NAME_TOKEN_RE.fullmatch(w) and w[0].isupper() for w in words
+    )
+
+
+def _is_byline(value: str) -> bool:
+    """One or more authors: ``Reuters``, ``Ayşe Yılmaz and Hakan Aksay``."""
+    authors = re.split(r"\s*(?:,|\band\b|&|\bи\b|\bve\b)\s*", value)
+    return len(value) <= 150 and all(_is_name(a, min_words=1) for a in authors if a)
+
+
+def _read_header_line(line: str) -> dict[str, Any] | None:
+    """A byline, date or "name rubric" line under the title, read into fields.
+
+    ``by Vladimir Danilov on 22 Jan 2022 0 Comment``, ``Published 22.01.2022 10:30``,
+    ``Яна Орехова Politics``. A bare two-word line is not taken for a name: it may as
+    well be a kicker such as "Central Asia".
+    """
+    found: dict[str, Any] = {}
+    by = _BY_RE.fullmatch(line)
+    rest = _COMMENT_COUNT_RE.sub("", by["rest"] if by else line)
+    date = find_date(rest)
+    if date:
+        found["published"], (start, end) = date
+        rest = _DATE_WORDS_RE.sub(" ", rest[:start] + " " + rest[end:])
+    rest = " ".join(rest.split()).strip(" ,|-–—•·")
+    if by:
+        if rest and _is_byline(rest):
+            found["byline"] = rest
+            return found
+        return None
+    words = rest.split()
+    if len(words) >= 3 and (
+        words[-1].lower() in _RUBRICS or _script(words[-1]) != _script(words[0])
+    ):
+        found["rubric"] = words.pop()
+    if not words:
+        return found or None
+    if found and _is_name(" ".join(words)):
+        found["byline"] = " ".join(words)
+        return found
+    return None
+
+
+def _read_outlet_line(line: str) -> dict[str, Any] | None:
+    """``Source: inosmi.ru``, ``Published by: emerging-europe.com``, ``Source: https://…``."""
+    m = OUTLET_LINE_RE.fullmatch(line)
+    if not m:
+        return None
+    value = m["value"].strip()
+    if re.match(r"https?://", value):
+        host = urlsplit(value).hostname or ""
+        return {"outlet": host.removeprefix("www."), "url": value}
+    value = value.rstrip(".")
+    # A name, not a sentence: "Source: the ministry said that …" is article text.
+    return {"outlet": value} if len(value.split()) <= 6 and value[-1:] not in "!?" else None
+
+
+def shorten_title(text: str, limit: int = 100) -> str:
+    """The first sentence of a text, cut at a comma or word boundary to ``limit`` chars."""
+    text = " ".join(text.split())
+    for m in _SENTENCE_BREAK_RE.finditer(text):
+        candidate = text[: m.start() + 1]
+        if len(candidate) >= 20 and not _ABBREVIATION_RE.search(candidate):
+            text = candidate
+            break
+    text = re.sub(r"(?<=\w)\.$", "", text)
+    if len(text) <= limit:
+        return text
+    window = text[:limit]
+    for separators in ((", ", "; ", " – ", " — ", ": "), (" ",)):
+        cut = max(window.rfind(s) for s in separators)
+        if cut >= 40:
+            return window[:cut].rstrip(" ,;:–—") + "…"
+    return window[: limit - 1] + "…"
+
+
+def _is_title_line(line: str, following: str) -> bool:
+    """Whether the first line is a title rather than the start of a paragraph."""
+    if len(line) > 250:
+        return False
+    runs_on = following[:1].islower() and not _read_header_line(following)
+    if runs_on and not line.endswith(SENTENCE_END):
+        return False  # a hard-wrapped sentence
+    return not (line.endswith(".") and (len(line) > 120 or _SENTENCE_BREAK_RE.search(line)))
+
+
+def _read_metadata(lines: list[str]) -> tuple[dict[str, Any], set[int]]:
+    """Title, byline, date, rubric, outlet and url, and the lines that only carried them."""
+    found: dict[str, Any] = {}
+    drop: set[int] = set()
+    lines = [" ".join(line.split()) for line in lines]
+    idx = [i for i, line in enumerate(lines) if line]
+    if not idx:
+        return found, drop
+    first = idx[0]
+    following = lines[first + 1] if first + 1 < len(lines) else ""
+    if _is_title_line(lines[first], following):
+        found["title"] = lines[first]
+        for i in idx[1:6]:
+            line = lines[i]
+            if len(line) > 200:
+                break
+            values = _read_header_line(line) or _read_outlet_line(line)
+            if values:
+                found = values | found
+                drop.add(i)
+    else:
+        paragraph = "\n".join(lines[first:]).split("\n\n", 1)[0]
+        found["title"] = shorten_title(unwrap_lines(paragraph))
+    for i in idx[-6:]:
+        values = _read_outlet_line(lines[i]) if i not in drop else None
+        if values:
+            found = values | found
+            drop.add(i)
+    for i in idx[-3:]:
+        m = _SIGNATURE_RE.match(lines[i])
+        if m:
+            found.setdefault("outlet", m["outlet"].strip())
+            if _is_name(m["who"].strip()):
+                found.setdefault("byline", m["who"].strip())
+    return found, drop
+
+
+@dataclass(frozen=True)
+class TextDescription:
+    """A text ready to store, and what it says about itself."""
+
+    text: str
+    title: str = ""
+    byline: str = ""
+    outlet: str = ""
+    url: str = ""
+    published: dt.date | None = None
+    rubric: str = ""
+    unwrapped: bool = False
+
+
+def describe_text(
+    text: str, *, unwrap: bool | None = None, strip_boilerplate: bool = True
+) -> TextDescription:
+    """Prepare a plain text for storing, and read its title, byline, date and outlet.
+
+    These are read from a copy without boilerplate whatever ``strip_boilerplate`` says.
+    With it (the default) the stored text loses the boilerplate and the lines that only
+    carried metadata (the byline line, "Source: …"); the title line stays. ``unwrap``:
+    True joins hard-wrapped lines, False never does, None when ``looks_hard_wrapped``.
+    """
+    original = normalise_newlines(text)
+    lines = strip_lines(original.split("\n"))
+    found, drop = _read_metadata(lines)
+    if strip_boilerplate:
+        body = "\n".join(line for i, line in enumerate(lines) if i not in drop)
+    else:
+        body = original
+    unwrapped = looks_hard_wrapped(body) if unwrap is None else unwrap
+    if unwrapped:
+        body = unwrap_lines(body)
+    return TextDescription(text=clean_text(body), unwrapped=unwrapped, **found)
