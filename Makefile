@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres clean
+.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres test-api-fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,7 +62,10 @@ test-sqlite: setup browser ## The test suite on SQLite
 test-postgres: setup browser ## The test suite on PostgreSQL (a throwaway cluster unless DATABASE_URL is set)
 	scripts/with-postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: setup browser lint typecheck test-sqlite test-postgres ## Everything CI runs: lint, types, tests on both databases
+test-api-fuzz: setup ## Fuzz the REST API against its OpenAPI schema (schemathesis, about 2 minutes)
+	scripts/schemathesis
+
+test: setup browser lint typecheck test-sqlite test-postgres test-api-fuzz ## Everything CI runs: lint, types, tests on both databases, API fuzzing
 
 clean: ## Remove the venv, node modules and the development database
 	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

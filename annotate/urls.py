@@ -6,6 +6,7 @@ app_name = "annotate"
 urlpatterns = [
     path("projects/<slug:slug>/sources/", views.source_list, name="source-list"),
     path("sources/<int:pk>/", views.source_detail, name="source-detail"),
+    path("sources/<int:pk>/merge/", views.source_merge_view, name="source-merge"),
     # The annotator's queue and the workspace (annotate/workspace_views.py).
     path("queue/", workspace_views.queue, name="queue"),
     path("articles/<int:pk>/annotate/", workspace_views.workspace, name="workspace"),

@@ -1,19 +1,22 @@
-"""Pages of the annotate app: the source registry (the annotation workspace comes next)."""
+"""Pages of the source registry (the workspace is in ``annotate.workspace_views``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from annotate import selectors
-from annotate.models import SourceKind
+from annotate.models import Source, SourceKind
+from annotate.services import source_merge
 from corpus import permissions
 from corpus.selectors import project_switcher
 
@@ -52,6 +55,7 @@ def source_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def source_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     source = selectors.source_for(request.user, pk)
     show_counts = permissions.can_curate(request.user, source.project)
+    can_merge = permissions.can_manage(request.user, source.project)
     return render(
         request,
         "annotate/source_detail.html",
@@ -60,6 +64,39 @@ def source_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "project": source.project,
             "show_counts": show_counts,
             "claim_count": selectors.claim_count_of(source) if show_counts else None,
+            "merge_candidates": (
+                Source.objects.in_project(source.project).exclude(pk=source.pk).only("id", "name")
+                if can_merge
+                else None
+            ),
             "switcher": project_switcher(request.user),
         },
     )
+
+
+@require_POST
+@login_required
+def source_merge_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Managers fold another source of the project into this one (claims follow)."""
+    keep = selectors.source_for(request.user, pk)
+    if not permissions.can_manage(request.user, keep.project):
+        raise PermissionDenied("Only the project's managers can merge sources.")
+    raw = request.POST.get("merge", "")
+    other = (
+        Source.objects.in_project(keep.project).filter(pk=int(raw)).first()
+        if raw.isdigit()
+        else None
+    )
+    if other is None:
+        messages.error(request, "Choose a source of this project to merge into this one.")
+        return redirect("annotate:source-detail", pk=keep.pk)
+    name = other.name
+    try:
+        source_merge(keep=keep, merge=other, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"“{name}” was merged into “{keep.name}”; its names are aliases now."
+        )
+    return redirect("annotate:source-detail", pk=keep.pk)

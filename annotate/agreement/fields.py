@@ -7,7 +7,7 @@ then gives every coefficient by indexing. Stance is one nominal field per target
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,23 +73,35 @@ class Coded:
     labels: list[str]  # categories, then the not-judgeable values (for confusion matrices)
     code: IntArray  # per claim: category, or _MISSING / _NOT_JUDGEABLE / _OFF_SCALE
     confusion_code: IntArray  # per claim: index into labels, or -1
-    raw: list[str | None]
-    raw_code: IntArray  # per claim: one code per distinct raw value (None: 0)
+    raw_code: IntArray  # per claim: index into ``distinct`` (0: empty)
+    distinct: list[str | None]  # the distinct values as given, normalised; distinct[0] is None
 
 
-def code_field(spec: FieldSpec, raw: list[str | None]) -> Coded:
-    index_of: dict[str | None, int] = {None: 0}
-    raw_code = np.array([index_of.setdefault(v, len(index_of)) for v in raw], dtype=np.int64)
-    distinct = [v for v in index_of if v is not None]
+def code_field(spec: FieldSpec, values: Sequence[object]) -> Coded:
+    """Code one field's values (one per claim, as given: ``None``/``""`` empty, ids as str)."""
+    # One pass in Python over the claims; the rest works on the few distinct values.
+    first_seen = {v: k for k, v in enumerate(dict.fromkeys(values))}
+    given = np.fromiter(map(first_seen.__getitem__, values), dtype=np.int64, count=len(values))
+    normal: dict[str | None, int] = {None: 0}
+    remap = np.array(
+        [
+            normal.setdefault(None if v is None or v == "" else str(v), len(normal))
+            for v in first_seen
+        ],
+        dtype=np.int64,
+    ).reshape(-1)
+    raw_code = remap[given] if len(values) else np.zeros(0, dtype=np.int64)
+    distinct = list(normal)
+
     nj = {v: i for i, v in enumerate(spec.not_judgeable)}
     scale = list(spec.scale)
     if spec.level == "nominal":
         on_scale = set(scale)
-        scale += sorted(v for v in distinct if v not in on_scale and v not in nj)
+        scale += sorted(v for v in distinct if v is not None and v not in on_scale and v not in nj)
     index = {v: i for i, v in enumerate(scale)}
-    code_of = np.full(len(index_of), _MISSING, dtype=np.int64)
-    conf_of = np.full(len(index_of), -1, dtype=np.int64)
-    for v, k in index_of.items():
+    code_of = np.full(len(distinct), _MISSING, dtype=np.int64)
+    conf_of = np.full(len(distinct), -1, dtype=np.int64)
+    for k, v in enumerate(distinct):
         if v is None:
             continue
         if v in nj:
@@ -98,13 +110,8 @@ def code_field(spec: FieldSpec, raw: list[str | None]) -> Coded:
             code_of[k] = conf_of[k] = index[v]
         else:
             code_of[k] = _OFF_SCALE
-    return Coded(
-        spec, scale + list(spec.not_judgeable), code_of[raw_code], conf_of[raw_code], raw, raw_code
-    )
-
-
-def raw_values(values: Iterable[object]) -> list[str | None]:
-    return [None if v is None or v == "" else v if isinstance(v, str) else str(v) for v in values]
+    labels = scale + list(spec.not_judgeable)
+    return Coded(spec, labels, code_of[raw_code], conf_of[raw_code], raw_code, distinct)
 
 
 def field_agreement(
@@ -192,7 +199,7 @@ def record_differences(
     hi = np.where(present, codes, -1).max(axis=1, initial=-1)
     lo = np.where(present, codes, big).min(axis=1, initial=big)
     differ = (present.sum(axis=1) >= 2) & (hi != lo)
-    raw, name = f.raw, f.spec.name
+    name, distinct, raw_code = f.spec.name, f.distinct, f.raw_code
     for u in np.nonzero(differ)[0].tolist():
         row = cell[u].tolist()
-        out[u][name] = {annotators[k]: raw[c] for k, c in enumerate(row) if c >= 0}
+        out[u][name] = {annotators[k]: distinct[raw_code[c]] for k, c in enumerate(row) if c >= 0}

@@ -51,15 +51,13 @@ class ArticleMatch:
 
 
 def _greedy(
-    i_idx: npt.NDArray[np.intp],
-    j_idx: npt.NDArray[np.intp],
-    owners: npt.NDArray[np.intp],
+    i_idx: npt.NDArray[np.intp], j_idx: npt.NDArray[np.intp], owners: list[int]
 ) -> list[int]:
     """Positions (into the candidate arrays, already in priority order) that are accepted."""
     taken: set[tuple[int, int]] = set()  # (claim, the other annotator it is matched with)
     accepted = []
     for k, (i, j) in enumerate(zip(i_idx.tolist(), j_idx.tolist(), strict=True)):
-        key_i, key_j = (i, int(owners[j])), (j, int(owners[i]))
+        key_i, key_j = (i, owners[j]), (j, owners[i])
         if key_i in taken or key_j in taken:
             continue
         taken.add(key_i)
@@ -94,28 +92,25 @@ def match_article(
     order = np.lexsort((j_idx, i_idx, -jac))
     i_idx, j_idx, jac = i_idx[order], j_idx[order], jac[order]
 
-    accepted = _greedy(i_idx, j_idx, own)
-    overlap_pairs = [(int(i_idx[k]), int(j_idx[k]), float(jac[k])) for k in accepted]
-    exact = inter[i_idx, j_idx] == union[i_idx, j_idx]
-    ex_pos = np.nonzero(exact)[0]
-    exact_pairs = [
-        (int(i_idx[ex_pos[k]]), int(j_idx[ex_pos[k]]))
-        for k in _greedy(i_idx[ex_pos], j_idx[ex_pos], own)
-    ]
-    groups, conflicts = _join(n, overlap_pairs, own, s, e)
+    owner_list = own.tolist()
+    accepted = _greedy(i_idx, j_idx, owner_list)
+    overlap_pairs = list(
+        zip(i_idx[accepted].tolist(), j_idx[accepted].tolist(), jac[accepted].tolist(), strict=True)
+    )
+    ex_pos = np.nonzero(inter[i_idx, j_idx] == union[i_idx, j_idx])[0]
+    ex_i, ex_j = i_idx[ex_pos], j_idx[ex_pos]
+    ex_acc = _greedy(ex_i, ex_j, owner_list)
+    exact_pairs = list(zip(ex_i[ex_acc].tolist(), ex_j[ex_acc].tolist(), strict=True))
+    groups, conflicts = _join(n, overlap_pairs, owner_list, s.tolist())
     return ArticleMatch(overlap_pairs, exact_pairs, groups, conflicts)
 
 
 def _join(
-    n: int,
-    pairs: list[tuple[int, int, float]],
-    owners: npt.NDArray[np.intp],
-    starts: npt.NDArray[np.int64],
-    ends: npt.NDArray[np.int64],
+    n: int, pairs: list[tuple[int, int, float]], owners: list[int], starts: list[int]
 ) -> tuple[list[list[int]], int]:
     group_of = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    annotators: dict[int, set[int]] = {i: {int(owners[i])} for i in range(n)}
+    annotators: dict[int, set[int]] = {i: {owners[i]} for i in range(n)}
     conflicts = 0
     for i, j, _ in pairs:  # already best overlap first
         gi, gj = group_of[i], group_of[j]
@@ -130,8 +125,8 @@ def _join(
             group_of[k] = gi
         members[gi].extend(members.pop(gj))
         annotators[gi] |= annotators.pop(gj)
-    groups = [sorted(group, key=lambda k: (int(owners[k]), k)) for group in members.values()]
-    groups.sort(key=lambda g: (min(int(starts[k]) for k in g), min(g)))
+    groups = [sorted(group, key=lambda k: (owners[k], k)) for group in members.values()]
+    groups.sort(key=lambda g: (min(starts[k] for k in g), min(g)))
     return groups, conflicts
 
 

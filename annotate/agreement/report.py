@@ -23,7 +23,6 @@ from annotate.agreement.fields import (
     FieldAgreement,
     code_field,
     field_agreement,
-    raw_values,
     record_differences,
 )
 from annotate.agreement.matching import match_article
@@ -332,17 +331,19 @@ def _span_agreement(
 def _coded_fields(p: _Prepared, cfg: AgreementConfig) -> list[Coded]:
     """Every compared field coded per claim; stance becomes one field per target, and a claim
     without a stance toward a target leaves that cell missing."""
-    coded = [code_field(s, raw_values(c.fields.get(s.name) for c in p.claims)) for s in cfg.fields]
+    labels = [c.fields for c in p.claims]
+    coded = [code_field(s, [f.get(s.name) for f in labels]) for s in cfg.fields]
     if cfg.stance is not None:
+        stances = [c.stances for c in p.claims]
         targets = cfg.stance_targets
         if targets is None:
-            targets = tuple(sorted({t for c in p.claims for t in c.stances}, key=id_key))
+            targets = tuple(sorted({t for s in stances for t in s}, key=id_key))
         st = cfg.stance
         for t in targets:
             spec = FieldSpec(
                 f"{STANCE_PREFIX}{t}", st.level, st.scale, st.not_judgeable, st.confusion
             )
-            coded.append(code_field(spec, raw_values(c.stances.get(t) for c in p.claims)))
+            coded.append(code_field(spec, [s.get(t) for s in stances]))
     return coded
 
 

@@ -118,10 +118,9 @@ def _observed_sum(s: IntArray, e: IntArray, ann: IntArray, m: int) -> float:
     overlap &= ann[:, None] != ann[None, :]
     d2 = (s[:, None] - s[None, :]) ** 2 + (e[:, None] - e[None, :]) ** 2
     unit_unit = float((d2 * overlap).sum())
-    _, slot = np.unique(ann, return_inverse=True)
-    hit = np.zeros((len(s), int(slot.max()) + 1), dtype=bool)
+    hit = np.zeros((len(s), int(ann.max()) + 1), dtype=bool)  # unit × annotator it overlaps
     rows, cols = np.nonzero(overlap)
-    hit[rows, slot[cols]] = True
+    hit[rows, ann[cols]] = True
     missed = (m - 1) - hit.sum(axis=1)  # other annotators, with or without claims here
     lengths = (e - s).astype(np.float64)
     return unit_unit + 2.0 * float((lengths**2 * missed).sum())
@@ -129,16 +128,15 @@ def _observed_sum(s: IntArray, e: IntArray, ann: IntArray, m: int) -> float:
 
 def _gaps(s: IntArray, e: IntArray, ann: IntArray, length: int, m: int) -> IntArray:
     """Gap lengths of every annotator of one article (units sorted by annotator, start)."""
-    parts = []
-    present = 0
-    for a in np.unique(ann):
-        sel = ann == a
-        present += 1
-        bounds_s = np.concatenate((s[sel], [length]))
-        bounds_e = np.concatenate(([0], e[sel]))
-        parts.append(bounds_s - bounds_e)
-    gaps = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    gaps = np.concatenate((gaps, np.full(m - present, length, dtype=np.int64)))
+    if len(s) == 0:
+        return np.full(m, length, dtype=np.int64)
+    first = np.ones(len(s), dtype=bool)
+    first[1:] = ann[1:] != ann[:-1]
+    last = np.roll(first, -1)
+    before = s - np.where(first, 0, np.roll(e, 1))
+    after = length - e[last]
+    idle = np.full(m - int(first.sum()), length, dtype=np.int64)  # annotators without units
+    gaps = np.concatenate((before, after, idle))
     result: IntArray = gaps[gaps > 0].astype(np.int64)
     return result
 

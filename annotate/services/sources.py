@@ -13,11 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotate.models import (
+    HistoryAction,
     Source,
     SourceAlias,
     SourceKind,
     Target,
 )
+from annotate.services.history import history_record, source_snapshot
 from corpus.models import Project
 from corpus.text import search_key
 
@@ -99,6 +101,7 @@ def source_create(
     description: str = "",
     external_id: str = "",
     aliases: Iterable[str] = (),
+    actor: Any = None,
 ) -> Source:
     """Add a source to the project's registry. Names are unique per project after
     normalisation ("Ahmet Davutoğlu" = "ahmet  davutoglu") and may not be an alias of
@@ -115,7 +118,20 @@ def source_create(
         external_id=external_id.strip()[:100],
     )
     _add_aliases(source, aliases)
+    _log(source, HistoryAction.CREATE, actor, None)
     return source
+
+
+def _log(source: Source, action: str, actor: Any, before: dict[str, Any] | None) -> None:
+    history_record(
+        project_id=source.project_id,
+        entity="source",
+        object_id=source.pk,
+        action=action,
+        actor=actor,
+        before=before,
+        after=source_snapshot(source) if source.pk else None,
+    )
 
 
 @transaction.atomic
@@ -127,8 +143,10 @@ def source_update(
     description: str | None = None,
     external_id: str | None = None,
     aliases: Iterable[str] | None = None,
+    actor: Any = None,
 ) -> Source:
     """Change a source; ``aliases``, when given, replaces the alias list."""
+    before = source_snapshot(source)
     if name is not None:
         name, key = _clean_name(name, "name")
         _check_name_free(project_id=source.project_id, name=name, key=key, exclude_pk=source.pk)
@@ -144,6 +162,7 @@ def source_update(
     if aliases is not None:
         source.aliases.all().delete()
         _add_aliases(source, aliases)
+    _log(source, HistoryAction.UPDATE, actor, before)
     return source
 
 
@@ -160,7 +179,7 @@ def _repoint_references(*, old: Source, new: Source) -> None:
 
 
 @transaction.atomic
-def source_merge(*, keep: Source, merge: Source) -> Source:
+def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
     """Fold ``merge`` into ``keep``: every claim (live or deleted) that cited either now
     cites ``keep``; the merged source's name and aliases become aliases of ``keep`` (once
     per key); ``keep``'s empty description and external id are filled from ``merge``;
@@ -172,12 +191,25 @@ def source_merge(*, keep: Source, merge: Source) -> Source:
     # Lock both rows so that a concurrent merge or claim edit waits for this one.
     list(Source.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk]))
     names = [merge.name, *merge.aliases.values_list("alias", flat=True)]
+    before_keep, before_merge = source_snapshot(keep), source_snapshot(merge)
+    merged_pk = merge.pk
     _repoint_references(old=merge, new=keep)
     keep.description = keep.description or merge.description
     keep.external_id = keep.external_id or merge.external_id
     merge.delete()
     keep.save()
     _add_aliases(keep, names)
+    # The merged source's row records where it went; the kept one, what it gained.
+    history_record(
+        project_id=keep.project_id,
+        entity="source",
+        object_id=merged_pk,
+        action=HistoryAction.MERGE,
+        actor=actor,
+        before=before_merge,
+        after={"merged_into": keep.pk},
+    )
+    _log(keep, HistoryAction.MERGE, actor, before_keep)
     return keep
 
 

@@ -256,3 +256,68 @@ def test_source_names_are_escaped(client: Client, curator: Any, project: Any) ->
         assert "<script>alert(1)" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt; Bey" in html
+
+
+# --- Merging from the source page -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_manager_merges_a_duplicate_from_the_source_page(client: Client, manager: Any) -> None:
+    from annotate.models import Claim, History
+    from tests.factories import ClaimFactory, SourceFactory
+
+    project = manager.memberships.get().project
+    keep = SourceFactory(project=project, name="Ahmet Davutoğlu")
+    dup = SourceFactory(project=project, name="A. Davutoglu")
+    claim = ClaimFactory(source=dup, article__project=project)
+    login(client, manager)
+
+    page = client.get(reverse("annotate:source-detail", args=[keep.pk])).content.decode()
+    assert "Merge a duplicate" in page and "A. Davutoglu" in page
+
+    response = client.post(reverse("annotate:source-merge", args=[keep.pk]), {"merge": dup.pk})
+
+    assert response.status_code == 302
+    assert Claim.objects.get(pk=claim.pk).source_id == keep.pk
+    assert "A. Davutoglu" in set(keep.aliases.values_list("alias", flat=True))
+    assert History.objects.filter(entity="source", object_id=dup.pk, action="merge").exists()
+
+
+@pytest.mark.django_db
+def test_only_managers_can_merge_sources(
+    client: Client, curator: Any, annotator: Any, outsider: Any
+) -> None:
+    from annotate.models import Source
+    from tests.factories import SourceFactory
+
+    project = curator.memberships.get().project
+    keep = SourceFactory(project=project)
+    dup = SourceFactory(project=project)
+    url = reverse("annotate:source-merge", args=[keep.pk])
+    for user, status in ((curator, 403), (annotator, 403), (outsider, 404)):
+        login(client, user)
+        assert client.post(url, {"merge": dup.pk}).status_code == status
+        assert (
+            "Merge a duplicate"
+            not in client.get(reverse("annotate:source-detail", args=[keep.pk])).content.decode()
+        )
+    assert Source.objects.filter(pk=dup.pk).exists()
+    client.logout()
+    assert client.post(url, {"merge": dup.pk}).status_code == 302  # to the login page
+    assert client.get(url).status_code in (302, 405)
+
+
+@pytest.mark.django_db
+def test_merging_a_source_of_another_project_is_refused(client: Client, manager: Any) -> None:
+    from annotate.models import Source
+    from tests.factories import SourceFactory
+
+    project = manager.memberships.get().project
+    keep = SourceFactory(project=project)
+    foreign = SourceFactory()
+    login(client, manager)
+    response = client.post(
+        reverse("annotate:source-merge", args=[keep.pk]), {"merge": foreign.pk}, follow=True
+    )
+    assert "Choose a source of this project" in response.content.decode()
+    assert Source.objects.filter(pk=foreign.pk).exists()
