@@ -14,7 +14,8 @@ from unidecode import unidecode
 
 _SPACE_RE = re.compile(r"\s+")
 # Hyphens, dots, quotes, brackets and the like separate words in a search key, so that
-# "kassym jomart" finds "Kassym-Jomart" and "inosmi ru" finds "inosmi.ru".
+# "kassym jomart" finds "Kassym-Jomart" and "inosmi ru" finds "inosmi.ru"; apostrophes
+# vanish ("Turkey’s" → "turkeys").
 _KEY_PUNCT_RE = re.compile(r"[^\w\s&+@#%]+")
 
 
@@ -34,7 +35,7 @@ def search_key(value: str) -> str:
     folded = unicodedata.normalize("NFKC", value)
     folded = unidecode(folded, errors="preserve")
     folded = folded.casefold()
-    folded = _KEY_PUNCT_RE.sub(" ", folded)
+    folded = _KEY_PUNCT_RE.sub(" ", folded.replace("'", ""))
     return _SPACE_RE.sub(" ", folded).strip()
 
 

@@ -282,6 +282,32 @@ def fleiss_kappa(counts: FloatArray | Sequence[Sequence[float]]) -> Figure:
     return Figure((p_bar - p_e) / (1.0 - p_e), p_bar, units, n_values)
 
 
+def fleiss_kappa_codes(values: IntArray) -> Figure:
+    """Fleiss' κ from a units × raters table of category codes, every cell given (≥ 0).
+
+    The same as :func:`fleiss_kappa` on the category counts, without building a units ×
+    categories table (nominal fields can have thousands of values): Σ_j n_ij² per unit is
+    r plus the number of agreeing ordered rater pairs.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    units, r = values.shape
+    if units == 0:
+        return _undefined("no unit was coded by every annotator")
+    if r < 2:
+        return _undefined("Fleiss' κ needs two or more ratings per unit", units, r * units)
+    agreeing = np.zeros(units)
+    for p in range(r):
+        for q in range(r):
+            if p != q:
+                agreeing += values[:, p] == values[:, q]
+    p_bar = float((agreeing / (r * (r - 1.0))).mean())
+    p_j = np.bincount(values.ravel()) / float(units * r)
+    p_e = float((p_j * p_j).sum())
+    if p_e >= 1.0 - 1e-12:
+        return Figure(None, p_bar, units, r * units, ONE_CATEGORY)
+    return Figure((p_bar - p_e) / (1.0 - p_e), p_bar, units, r * units)
+
+
 # --- span detection -----------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from annotate.agreement.coefficients import (
     IntArray,
     alpha_table,
     cohen_kappa_codes,
-    fleiss_kappa,
+    fleiss_kappa_codes,
 )
 from annotate.agreement.records import FieldSpec, Id
 
@@ -47,7 +47,8 @@ class FieldAgreement:
     ``n_given``: values annotators gave (all claims); ``n_not_judgeable`` of them were
     "cannot be judged" (counted as missing); ``n_off_scale`` were not on the scale.
     ``fleiss_kappa`` is on units where all ``fleiss_raters`` annotators of the article gave a
-    value (``None`` with fewer than three annotators).
+    value (``None`` when no article has three or more annotators; when articles have
+    different numbers, those with the most common number of three or more).
     """
 
     field: str
@@ -162,10 +163,8 @@ def field_agreement(
         sizes = Counter(m_article[m_article >= 3].tolist())
         raters = max(sizes, key=lambda r: (sizes[r], r))
         full = (valid.sum(axis=1) == raters) & (m_article[u_article] == raters)
-        rows, cols = np.nonzero(valid & full[:, None])
-        table = np.zeros((len(values), max(n_cat, 1)))
-        np.add.at(table, (rows, values[rows, cols]), 1.0)
-        fleiss = fleiss_kappa(table[full])
+        rows, cols = np.nonzero(valid & full[:, None])  # row-major: each unit's values in turn
+        fleiss = fleiss_kappa_codes(values[rows, cols].reshape(-1, raters))
 
     given = int((f.code != _MISSING).sum())
     nj = int((f.code == _NOT_JUDGEABLE).sum())

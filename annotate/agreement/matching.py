@@ -6,8 +6,10 @@ of character sets is at least the threshold is taken in order of decreasing over
 accepted unless one of its claims already has a partner from the other annotator. Ties are
 broken by position: the claims are put in a canonical order (annotator, start, end, claim id),
 and the earlier pair wins, so the result never depends on input order. Greedy can miss the
-maximum total overlap that the Hungarian algorithm would find, but only when overlaps
-compete closely; it is what annotators expect to see ("the best match is taken first").
+assignment with the most total overlap that the Hungarian algorithm would find (and so match
+one pair fewer) when a claim's best partner was also another claim's only one above the
+threshold; it stays without scipy, and it is what annotators expect to see on the review
+screen: each claim's clearest counterpart is taken first.
 
 Units: the accepted pairs of all annotator pairs are taken again in the same order and joined
 (union-find) into groups, refusing a join that would put two claims of one annotator in a

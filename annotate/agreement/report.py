@@ -65,8 +65,9 @@ class Unit:
 
     ``missing``: annotators of the article with no claim here (a disagreement on whether a
     claim is there at all). ``differences``: per field whose values differ among the members,
-    each member's value (``None`` if left empty). ``exact``: every annotator of the article
-    marked exactly the same span.
+    each member's value (``None`` if left empty). ``exact``: two or more annotators, all of
+    the article's, marked exactly the same span. ``index`` orders the article's units by
+    position.
     """
 
     article_id: Id
@@ -81,6 +82,10 @@ class Unit:
 
 @dataclass(frozen=True, slots=True)
 class ArticleAgreement:
+    """One article: span F1 per annotator pair, unitizing, α per field on its units (often
+    few: read each with its n), and the units themselves. ``n_complete_units``: units in which
+    every annotator of the article has a claim (two or more annotators)."""
+
     article_id: Id
     length: int
     annotator_ids: list[Id]

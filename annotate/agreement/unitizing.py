@@ -161,7 +161,8 @@ def _alpha_u(
     observed: float, expected: float, n_units: int, n_values: int, pct: float | None
 ) -> Figure:
     if expected <= 0.0:
-        return Figure(None, pct, n_units, n_values, "no annotator marked a claim")
+        reason = "no annotator marked a claim" if n_units == 0 else "chance disagreement is zero"
+        return Figure(None, pct, n_units, n_values, reason)
     return Figure(1.0 - observed / expected, pct, n_units, n_values)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,12 @@ from annotate.agreement import (
     krippendorff_alpha,
     span_score,
 )
-from annotate.agreement.coefficients import Level, alpha_table, cohen_kappa_codes
+from annotate.agreement.coefficients import (
+    Level,
+    alpha_table,
+    cohen_kappa_codes,
+    fleiss_kappa_codes,
+)
 from annotate.agreement.help import FIGURE_HELP, alpha_reading
 
 N = None
@@ -67,6 +74,16 @@ def test_fleiss_kappa_matches_the_wikipedia_worked_example() -> None:
     assert figure.value == pytest.approx(0.210, abs=5e-4)
     assert figure.observed_agreement == pytest.approx(0.378, abs=5e-4)  # P̄
     assert (figure.n_units, figure.n_values) == (10, 140)
+
+
+def test_fleiss_kappa_from_codes_equals_the_table_form() -> None:
+    codes = [[j for j, n in enumerate(row) for _ in range(n)] for row in FLEISS_WIKIPEDIA]
+    random.Random(2).shuffle(codes[3])  # the order of the raters does not matter
+    from_codes, from_table = fleiss_kappa_codes(np.array(codes)), fleiss_kappa(FLEISS_WIKIPEDIA)
+    assert from_codes.value == pytest.approx(from_table.value)
+    assert from_codes.observed_agreement == pytest.approx(from_table.observed_agreement)
+    assert (from_codes.n_units, from_codes.n_values) == (10, 140)
+    assert fleiss_kappa_codes(np.zeros((0, 3), dtype=np.int64)).value is None
 
 
 def test_cohen_kappa_matches_a_hand_computation_on_a_two_by_two_table() -> None:

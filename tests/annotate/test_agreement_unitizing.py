@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from annotate.agreement import Unitizing, unitizing
+from annotate.agreement import Unitizing, krippendorff_alpha, unitizing
 from annotate.agreement.unitizing import unitizing_batch
 
 # Krippendorff (1995) "On the reliability of unitizing contiguous data", p. 57: four pairs of
@@ -162,3 +164,108 @@ def test_project_alpha_u_is_undefined_when_articles_have_different_annotator_cou
     assert "different numbers of annotators" in (project.alpha_u.undefined_reason or "")
     assert project.coverage_alpha.value is not None
     assert all(a.alpha_u.value is not None for a in per_article)
+
+
+# --- against direct readings of the definitions ---------------------------------------------
+
+spans_strategy = st.integers(min_value=1, max_value=40).flatmap(
+    lambda length: st.tuples(
+        st.just(length),
+        st.lists(
+            st.lists(
+                st.tuples(st.integers(0, length - 1), st.integers(1, length)).map(
+                    lambda t: (t[0], min(length, t[0] + t[1]))
+                ),
+                max_size=4,
+            ),
+            min_size=2,
+            max_size=3,
+        ),
+    )
+)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for s, e in sorted(spans):
+        if out and s < out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def _segments(units: list[tuple[int, int]], length: int) -> list[tuple[int, int, bool]]:
+    """(begin, length, is_unit) covering the whole text."""
+    segments, pos = [], 0
+    for s, e in units:
+        if s > pos:
+            segments.append((pos, s - pos, False))
+        segments.append((s, e - s, True))
+        pos = e
+    if pos < length:
+        segments.append((pos, length - pos, False))
+    return segments
+
+
+def _delta(g: tuple[int, int, bool], h: tuple[int, int, bool]) -> float:
+    (bg, lg, ug), (bh, lh, uh) = g, h
+    if ug and uh and -lg < bg - bh < lh:
+        return (bg - bh) ** 2 + (bg + lg - bh - lh) ** 2
+    if ug and not uh and lh - lg >= bg - bh >= 0:
+        return lg**2
+    if not ug and uh and lg - lh >= bh - bg >= 0:
+        return lh**2
+    return 0.0
+
+
+def reference_alpha_u(length: int, spans: list[list[tuple[int, int]]]) -> float | None:
+    m = len(spans)
+    segments = [_segments(_merged(person), length) for person in spans]
+    observed = sum(
+        _delta(g, h)
+        for i in range(m)
+        for j in range(m)
+        if i != j
+        for g in segments[i]
+        for h in segments[j]
+    ) / (m * (m - 1) * length**2)
+    units = [seg[1] for person in segments for seg in person if seg[2]]
+    gaps = [seg[1] for person in segments for seg in person if not seg[2]]
+    n = len(units)
+    total = sum(
+        (n - 1) * (2 * u**3 - 3 * u**2 + u) / 3 + u**2 * sum(g - u + 1 for g in gaps if g >= u)
+        for u in units
+    )
+    denominator = m * length * (m * length - 1) - sum(u * (u - 1) for u in units)
+    expected = 2 / length * total / denominator
+    return None if expected == 0 else 1 - observed / expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(spans_strategy)
+def test_alpha_u_equals_a_direct_reading_of_the_formula(
+    example: tuple[int, list[list[tuple[int, int]]]],
+) -> None:
+    length, spans = example
+    expected = reference_alpha_u(length, spans)
+    value = unitizing(length, spans).alpha_u.value
+    if expected is None:
+        assert value is None
+    else:
+        assert value == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spans_strategy)
+def test_coverage_alpha_equals_alpha_on_every_character(
+    example: tuple[int, list[list[tuple[int, int]]]],
+) -> None:
+    length, spans = example
+    digitized = [
+        [int(any(s <= pos < e for s, e in person)) for pos in range(length)] for person in spans
+    ]
+    expected = krippendorff_alpha(digitized)
+    result = unitizing(length, spans).coverage_alpha
+    assert result.value == pytest.approx(expected.value, abs=1e-9)
+    assert result.observed_agreement == pytest.approx(expected.observed_agreement)
