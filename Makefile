@@ -10,6 +10,8 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Two workers on the 2-core machines this runs on (pytest-xdist); 0 runs in one process.
+PYTEST_WORKERS ?= 2
 
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
@@ -57,10 +59,10 @@ typecheck: setup ## mypy with django-stubs
 	$(VENV)/bin/mypy .
 
 test-sqlite: setup browser ## The test suite on SQLite
-	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: setup browser ## The test suite on PostgreSQL (a throwaway cluster unless DATABASE_URL is set)
-	scripts/with-postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
+	scripts/with-postgres $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-api-fuzz: setup ## Fuzz the REST API against its OpenAPI schema (schemathesis, about 2 minutes)
 	scripts/schemathesis

@@ -4,11 +4,17 @@ Once any row that anchors offsets (a claim) points into an article, an UPDATE th
 changes the article's text or hash is rejected by the database itself, whatever code
 issued it (admin, shell, raw SQL, a bug). Offsets therefore never drift.
 Installed and removed by migrations; ``ANCHOR_TABLES`` grows as anchoring tables appear.
+
+A migration that alters a table the trigger names must drop the trigger first and install
+it again last (``drop_trigger_operation()`` … ``install_trigger_operation(...)``): SQLite
+alters a table by rebuilding and renaming it, and refuses while a trigger names it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.db import migrations
 
 ANCHOR_TABLES = ("annotate_claim",)
 FREEZE_MESSAGE = "article text is frozen: annotations point into it"
@@ -64,3 +70,26 @@ def drop_freeze_trigger(schema_editor: Any) -> None:
         schema_editor.execute("DROP FUNCTION IF EXISTS corpus_article_freeze()")
     elif vendor == "sqlite":
         schema_editor.execute("DROP TRIGGER IF EXISTS corpus_article_freeze")
+
+
+def drop_trigger_operation() -> migrations.RunPython:
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        drop_freeze_trigger(schema_editor)
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        install_freeze_trigger(schema_editor)
+
+    return migrations.RunPython(forwards, backwards)
+
+
+def install_trigger_operation(tables: tuple[str, ...]) -> migrations.RunPython:
+    """Install the trigger over ``tables`` (spelled out in each migration, so that an old
+    migration keeps doing what it did when ``ANCHOR_TABLES`` grows)."""
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        install_freeze_trigger(schema_editor, tables)
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        drop_freeze_trigger(schema_editor)
+
+    return migrations.RunPython(forwards, backwards)

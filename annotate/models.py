@@ -200,6 +200,14 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
     def by(self, annotator: Any) -> ClaimQuerySet:
         return self.filter(annotator=annotator)
 
+    def gold(self) -> ClaimQuerySet:
+        """The project's adjudicated layer."""
+        return self.filter(annotator__isnull=True)
+
+    def annotations(self) -> ClaimQuerySet:
+        """Claims made by annotators (not the gold layer)."""
+        return self.filter(annotator__isnull=False)
+
 
 class Claim(models.Model):
     """A span of an article that asserts something, attributed to a source.
@@ -208,13 +216,20 @@ class Claim(models.Model):
     text; ``quote`` is the text at those offsets, with a short ``prefix``/``suffix`` so
     that the claim can always be re-anchored and checked. Deleting sets ``deleted_at``:
     claims are never removed, so that delete can be undone and history stays whole.
+    A claim without an annotator belongs to the gold layer; its ``decisions`` say how
+    it was adjudicated and from which annotator claims.
     """
 
     ANCHORS_ARTICLE_TEXT = True
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    # None: the claim belongs to the project's gold layer (made by adjudication).
     annotator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        null=True,
+        blank=True,
     )
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
@@ -277,6 +292,68 @@ class ClaimStance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stance} → {self.target}"
+
+
+class DecisionAction(models.TextChoices):
+    ACCEPT = "accept", "Accepted one annotator's claim"
+    MERGE = "merge", "Merged fields from several claims"
+    EDIT = "edit", "Edited"
+    ADD = "add", "Added a claim nobody made"
+    REJECT = "reject", "Rejected"
+    BULK_ACCEPT = "bulk_accept", "Accepted a unanimous group"
+
+
+class Decision(models.Model):
+    """A curator's adjudication on one article: which annotator claims (at which
+    versions) it considered, what it made of them (a gold claim, or nothing when it
+    rejected them), who decided, when and why."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="decisions")
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions"
+    )
+    action = models.CharField(max_length=16, choices=DecisionAction.choices)
+    gold = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    rationale = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=[a.value for a in DecisionAction]),
+                name="decision_action_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(action="reject", gold__isnull=True)
+                | (~Q(action="reject") & Q(gold__isnull=False)),
+                name="decision_gold_unless_reject",
+            ),
+        ]
+        indexes = [models.Index(fields=["article", "created"], name="decision_article")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.article_id} by {self.curator_id}"
+
+
+class DecisionOrigin(models.Model):
+    """An annotator claim a decision drew on, at the version the curator saw, and which
+    of its fields went into the gold claim ("span", "source", "stances", …)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="origins")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="gold_origins")
+    claim_version = models.PositiveIntegerField()
+    fields = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "claim"], name="origin_unique_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} v{self.claim_version} → decision {self.decision_id}"
 
 
 class HistoryAction(models.TextChoices):

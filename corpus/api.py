@@ -27,9 +27,9 @@ from corpus.serializers import (
     ArticleSerializer,
     ArticleSummarySerializer,
     ArticleUploadSerializer,
+    CredentialsSerializer,
     ProjectDetailSerializer,
     ProjectSerializer,
-    TokenRequestSerializer,
     TokenSerializer,
     UploadResultSerializer,
 )
@@ -89,13 +89,13 @@ class TokenView(ApiView):
         return super().get_authenticators()
 
     @extend_schema(
-        request=TokenRequestSerializer,
+        request=CredentialsSerializer,
         responses={200: TokenSerializer},
         summary="Get a token",
         description="Your API token (the same one each time until you revoke it).",
     )
     def post(self, request: Request) -> Response:
-        data = self.validated(TokenRequestSerializer)
+        data = self.validated(CredentialsSerializer)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise exceptions.ValidationError("Unable to log in with this username and password.")

@@ -295,7 +295,7 @@ class UploadResultSerializer(serializers.Serializer):
 # --- Authentication ------------------------------------------------------------------
 
 
-class TokenRequestSerializer(StrictSerializer):
+class CredentialsSerializer(StrictSerializer):
     username = TextField(max_length=150)
     password = TextField(trim_whitespace=False, max_length=4096, style={"input_type": "password"})
 

@@ -152,3 +152,14 @@ def test_wrong_method_gets_405(client_for: Any, annotator: Any) -> None:
     response = client_for(annotator).put("/api/projects/", {}, format="json")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_a_stale_token_header_does_not_stop_logging_in(anon: APIClient, annotator: Any) -> None:
+    response = anon.post(
+        TOKEN_URL,
+        {"username": "annotator", "password": PASSWORD},
+        format="json",
+        HTTP_AUTHORIZATION="Token " + "f" * 40,
+    )
+    assert response.status_code == 200

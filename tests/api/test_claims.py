@@ -609,3 +609,17 @@ def test_foreign_project_ids_never_reach_another_project(
     assert response.status_code == 400
     claim.refresh_from_db()
     assert claim.source_id != foreign_source.pk
+
+
+@pytest.mark.django_db
+def test_history_query_count(
+    client_for: Any, annotator: Any, claim: Claim, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(annotator)
+    for version in range(1, 6):
+        client.patch(
+            f"/api/claims/{claim.pk}/", {"version": version, "note": str(version)}, format="json"
+        )
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/api/claims/{claim.pk}/history/")
+    assert response.json()["count"] == 6

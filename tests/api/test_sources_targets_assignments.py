@@ -343,3 +343,16 @@ def test_target_query_is_scoped(client_for: Any, annotator: Any, project: Any) -
     TargetFactory()  # another project's
     response = client_for(annotator).get(f"/api/projects/{project.slug}/targets/")
     assert response.json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_assignment_list_query_count(
+    client_for: Any, manager: Any, project: Any, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(8):
+        annotator = MembershipFactory(project=project, role=Role.ANNOTATOR).user
+        AssignmentFactory(article=ArticleFactory(project=project), annotator=annotator)
+    client = client_for(manager)
+    with django_assert_max_num_queries(5):
+        response = client.get(f"/api/projects/{project.slug}/assignments/")
+    assert response.json()["count"] == 8
