@@ -22,6 +22,8 @@ from annotate.models import (
     Assignment,
     Claim,
     ClaimStance,
+    Decision,
+    DecisionOrigin,
     History,
     Source,
     SourceAlias,
@@ -297,3 +299,27 @@ class HistoryAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["entity", "actor__username"]
     list_select_related = ["actor", "project"]
     date_hierarchy = "at"
+
+
+class DecisionOriginInline(admin.TabularInline):
+    model = DecisionOrigin
+    extra = 0
+    can_delete = False
+    fields = ["claim", "claim_version", "fields"]
+    readonly_fields = fields
+    raw_id_fields = ["claim"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Adjudication decisions are made on the review screen and never edited."""
+
+    list_display = ["created", "action", "article", "curator", "gold"]
+    list_filter = ["action", "article__project"]
+    search_fields = ["article__title", "curator__username", "rationale"]
+    list_select_related = ["article", "curator", "gold"]
+    raw_id_fields = ["article", "gold"]
+    inlines = [DecisionOriginInline]

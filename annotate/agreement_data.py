@@ -1,0 +1,325 @@
+"""The agreement report of a project from its rows: ORM rows → agreement records → report,
+cached until the annotations change.
+
+Reads are ``values()`` rows, never model instances, in a fixed number of queries however many
+claims there are. The cached payload (``AgreementData``) carries what the dashboard and the
+disagreement queue need besides the report (article titles, annotator names, the trend), so
+that a page served from the cache makes no query that grows with the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models import Count, Max, OuterRef, Subquery, Value
+
+from annotate.agreement import (
+    AgreementReport,
+    ArticleAgreement,
+    ArticleRecord,
+    ClaimRecord,
+    Figure,
+    SpanScore,
+    config_from_scheme,
+    project_agreement,
+)
+from annotate.models import (
+    Assignment,
+    AssignmentStatus,
+    Claim,
+    ClaimStance,
+    Decision,
+    Source,
+)
+from annotate.scheme import LABEL_FIELDS
+from corpus.models import Article, Project
+
+DEFAULT_OVERLAP = 0.5
+CACHE_SECONDS = 60 * 60 * 24
+# Above this many claims the dashboard computes the report as a background task.
+BACKGROUND_CLAIMS = int(getattr(settings, "CLAIMDESK_AGREEMENT_BACKGROUND_CLAIMS", 20000))
+
+Progress = Callable[[str, float], None]
+
+
+def overlap_threshold(project: Project, requested: Any = None) -> float:
+    """The Jaccard threshold: the one asked for if valid, else the project's
+    (``scheme["agreement"]["overlap_threshold"]``), else 0.5."""
+    for candidate in (requested, (project.scheme.get("agreement") or {}).get("overlap_threshold")):
+        try:
+            value = float(candidate)
+        except (TypeError, ValueError):
+            continue
+        if 0.0 < value <= 1.0:
+            return round(value, 3)
+    return DEFAULT_OVERLAP
+
+
+# --- records ----------------------------------------------------------------------------
+
+
+def _labels(row: dict[str, Any]) -> dict[str, str | int | None]:
+    labels: dict[str, str | int | None] = {name: row[name] or None for name in LABEL_FIELDS}
+    labels["source"] = row["source_id"]
+    return labels
+
+
+def article_annotators(article_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per article, the annotators who finished it (their silence counts as "no claim
+    here"). Annotators with claims are added by the callers. One query."""
+    found: dict[int, set[int]] = defaultdict(set)
+    rows = Assignment.objects.filter(
+        article_id__in=list(article_ids), status=AssignmentStatus.DONE
+    ).values_list("article_id", "annotator_id")
+    for article_id, annotator_id in rows:
+        found[article_id].add(annotator_id)
+    return found
+
+
+def claim_records(
+    claims: Iterable[dict[str, Any]], stances: Iterable[dict[str, Any]]
+) -> list[ClaimRecord]:
+    """Records of claim rows (``values()`` of ``CLAIM_VALUES``) and their stance rows."""
+    by_claim: dict[int, dict[int, str]] = defaultdict(dict)
+    for s in stances:
+        by_claim[s["claim_id"]][s["target_id"]] = s["stance"]
+    return [
+        ClaimRecord(
+            article_id=row["article_id"],
+            annotator_id=row["annotator_id"],
+            claim_id=row["id"],
+            start=row["start"],
+            end=row["end"],
+            fields=_labels(row),
+            stances=by_claim.get(row["id"], {}),
+        )
+        for row in claims
+    ]
+
+
+CLAIM_VALUES = (
+    "id",
+    "article_id",
+    "annotator_id",
+    "start",
+    "end",
+    "source_id",
+    "created",
+    *LABEL_FIELDS,
+)
+
+
+@dataclass
+class ProjectRecords:
+    claims: list[ClaimRecord]
+    articles: list[ArticleRecord]
+    first_claim: dict[int, datetime]  # per article: when its first claim was made
+    titles: dict[int, str]
+
+
+def project_records(project: Project) -> ProjectRecords:
+    """Every live annotator claim of the project as records, and the articles that have
+    annotators. Four queries."""
+    rows = list(
+        Claim.objects.live()
+        .annotations()
+        .filter(article__project=project)
+        .order_by()
+        .values(*CLAIM_VALUES)
+    )
+    stances = ClaimStance.objects.filter(
+        claim__article__project=project,
+        claim__deleted_at__isnull=True,
+        claim__annotator__isnull=False,
+    ).values("claim_id", "target_id", "stance")
+    records = claim_records(rows, stances)
+    people: dict[int, set[int]] = defaultdict(set)
+    first: dict[int, datetime] = {}
+    for row in rows:
+        people[row["article_id"]].add(row["annotator_id"])
+        seen = first.get(row["article_id"])
+        if seen is None or row["created"] < seen:
+            first[row["article_id"]] = row["created"]
+    done = Assignment.objects.filter(
+        article__project=project, status=AssignmentStatus.DONE
+    ).values_list("article_id", "annotator_id")
+    for article_id, annotator_id in done:
+        people[article_id].add(annotator_id)
+    meta = Article.objects.filter(project=project, pk__in=list(people)).values_list(
+        "id", "char_count", "title"
+    )
+    articles, titles = [], {}
+    for article_id, length, title in meta:
+        articles.append(ArticleRecord(article_id, length, tuple(sorted(people[article_id]))))
+        titles[article_id] = title
+    return ProjectRecords(records, articles, first, titles)
+
+
+# --- the cached report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """The figures of the articles whose first claim was made in one week."""
+
+    week: date
+    n_articles: int
+    n_units: int
+    span_f1: SpanScore
+    fields: dict[str, Figure]
+
+
+@dataclass
+class AgreementData:
+    report: AgreementReport
+    titles: dict[int, str]
+    annotator_names: dict[int, str]
+    trend: list[TrendRow] = field(default_factory=list)
+
+
+def _scalar(queryset: Any, expression: Any) -> Subquery:
+    """``expression`` aggregated over ``queryset`` as a scalar subquery."""
+    return Subquery(
+        queryset.order_by().annotate(_g=Value(1)).values("_g").annotate(v=expression).values("v")
+    )
+
+
+def cache_key(project: Project, threshold: float) -> str:
+    """Changes whenever a claim (a stance change bumps its claim), an assignment, the source
+    registry (a merge deletes a source) or a decision of the project changes. One query."""
+    in_project = {"article__project": OuterRef("pk")}
+    row = (
+        Project.objects.filter(pk=project.pk)
+        .annotate(
+            c_last=_scalar(Claim.objects.filter(**in_project), Max("updated")),
+            c_n=_scalar(Claim.objects.filter(**in_project), Count("id")),
+            a_last=_scalar(Assignment.objects.filter(**in_project), Max("updated")),
+            a_n=_scalar(Assignment.objects.filter(**in_project), Count("id")),
+            s_n=_scalar(Source.objects.filter(project=OuterRef("pk")), Count("id")),
+            d_n=_scalar(Decision.objects.filter(**in_project), Count("id")),
+        )
+        .values_list("c_last", "c_n", "a_last", "a_n", "s_n", "d_n", "scheme")
+        .get()
+    )
+    raw = "|".join(str(v) for v in (project.pk, threshold, *row))
+    return "claimdesk:agreement:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _names(ids: Iterable[Any]) -> dict[int, str]:
+    users = get_user_model().objects.filter(pk__in=list(ids))
+    return dict(users.values_list("pk", "username"))
+
+
+def _week(moment: datetime) -> date:
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def _trend(records: ProjectRecords, threshold: float, project: Project) -> list[TrendRow]:
+    """The report again per week of the articles' first claim (oldest first), pooled."""
+    weeks: dict[date, set[Any]] = defaultdict(set)
+    for article_id, moment in records.first_claim.items():
+        weeks[_week(moment)].add(article_id)
+    config = config_from_scheme(project.scheme, overlap_threshold=threshold)
+    rows = []
+    for week in sorted(weeks):
+        ids = weeks[week]
+        report = project_agreement(
+            [c for c in records.claims if c.article_id in ids],
+            [a for a in records.articles if a.article_id in ids],
+            config,
+        )
+        rows.append(
+            TrendRow(
+                week=week,
+                n_articles=report.n_articles,
+                n_units=report.n_units,
+                span_f1=report.spans.overlap,
+                fields={f.field: f.alpha for f in report.fields},
+            )
+        )
+    return rows
+
+
+def compute_agreement(
+    project: Project, threshold: float | None = None, progress: Progress | None = None
+) -> AgreementData:
+    """Compute the project's agreement data (no cache). ``progress(step, fraction)``
+    is told how far it got."""
+    threshold = overlap_threshold(project) if threshold is None else threshold
+    say = progress or (lambda step, fraction: None)
+    say("Loading claims", 0.05)
+    records = project_records(project)
+    say("Matching and measuring", 0.3)
+    report = project_agreement(
+        records.claims,
+        records.articles,
+        config_from_scheme(project.scheme, overlap_threshold=threshold),
+    )
+    say("Trend over time", 0.7)
+    trend = _trend(records, threshold, project)
+    say("Done", 1.0)
+    return AgreementData(
+        report=report,
+        titles=records.titles,
+        annotator_names=_names(report.annotator_ids),
+        trend=trend,
+    )
+
+
+def cached_agreement(project: Project, threshold: float | None = None) -> AgreementData | None:
+    """The cached data if the annotations have not changed since it was computed."""
+    threshold = overlap_threshold(project) if threshold is None else threshold
+    found: AgreementData | None = cache.get(cache_key(project, threshold))
+    return found
+
+
+def project_agreement_data(
+    project: Project, threshold: float | None = None, progress: Progress | None = None
+) -> AgreementData:
+    """The agreement data, from the cache or computed (and cached) now."""
+    threshold = overlap_threshold(project) if threshold is None else threshold
+    key = cache_key(project, threshold)
+    found: AgreementData | None = cache.get(key)
+    if found is None:
+        found = compute_agreement(project, threshold, progress)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def needs_background(project: Project) -> bool:
+    """Whether the project is large enough to compute its report as a background task."""
+    return (
+        Claim.objects.live().annotations().filter(article__project=project).count()
+        > BACKGROUND_CLAIMS
+    )
+
+
+def article_agreement(article: Article, threshold: float | None = None) -> ArticleAgreement | None:
+    """The agreement of one article's annotators (with its units), or None when nobody
+    annotated it. Three queries."""
+    threshold = overlap_threshold(article.project) if threshold is None else threshold
+    rows = list(
+        Claim.objects.live().annotations().filter(article=article).order_by().values(*CLAIM_VALUES)
+    )
+    stances = ClaimStance.objects.filter(
+        claim__article=article, claim__deleted_at__isnull=True, claim__annotator__isnull=False
+    ).values("claim_id", "target_id", "stance")
+    people = article_annotators([article.pk]).get(article.pk, set())
+    people |= {row["annotator_id"] for row in rows}
+    if not people:
+        return None
+    report = project_agreement(
+        claim_records(rows, stances),
+        [ArticleRecord(article.pk, len(article.text), tuple(sorted(people)))],
+        config_from_scheme(article.project.scheme, overlap_threshold=threshold),
+    )
+    return report.articles[0]
