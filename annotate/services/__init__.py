@@ -43,3 +43,11 @@ __all__ = [
     "source_update",
     "target_create",
 ]
+from annotate.services.assign import assignment_delete as assignment_delete
+from annotate.services.assign import assignments_bulk as assignments_bulk
+from annotate.services.gold import gold_accept as gold_accept
+from annotate.services.gold import gold_add as gold_add
+from annotate.services.gold import gold_bulk_accept as gold_bulk_accept
+from annotate.services.gold import gold_edit as gold_edit
+from annotate.services.gold import gold_merge as gold_merge
+from annotate.services.gold import gold_reject as gold_reject

@@ -1,0 +1,111 @@
+"""Assigning articles to annotators in bulk, balanced, and taking assignments back."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+
+from annotate.models import Assignment, Claim
+from corpus.models import Article, Membership, Project, Role
+
+
+def _pool(project: Project, annotators: Sequence[Any] | None) -> list[Any]:
+    """The annotators to spread the work over, by id: the given ones (each must belong to
+    the project), or every annotator of the project."""
+    members = Membership.objects.filter(project=project)
+    if annotators is None:
+        ids = members.filter(role=Role.ANNOTATOR).values_list("user_id", flat=True)
+    else:
+        wanted = {getattr(a, "pk", a) for a in annotators}
+        ids = members.filter(user_id__in=wanted).values_list("user_id", flat=True)
+        strangers = wanted - set(ids)
+        if strangers:
+            raise ValidationError(
+                {"annotators": f"Not members of this project: {sorted(strangers)}."}
+            )
+    return list(get_user_model().objects.filter(pk__in=list(ids)).order_by("pk"))
+
+
+@transaction.atomic
+def assignments_bulk(
+    *,
+    project: Project,
+    k: int,
+    only_unassigned: bool,
+    annotators: Sequence[Any] | None = None,
+    assigned_by: Any,
+) -> list[Assignment]:
+    """Give each article of the project ``k`` distinct annotators, spreading the load.
+
+    Articles are taken in id order; each is topped up to ``k`` annotators (those it already
+    has count), each time choosing the annotators of the pool with the fewest assignments in
+    the project so far (ties: lowest id), so loads differ by at most one when the pool
+    starts even. With ``only_unassigned``, articles that have any assignment are left as
+    they are. Deterministic and idempotent: a second run adds nothing. Returns the new
+    assignments.
+    """
+    pool = _pool(project, annotators)
+    if k < 1:
+        raise ValidationError({"k": "Assign each article to at least one annotator."})
+    if k > len(pool):
+        raise ValidationError(
+            {"k": f"Only {len(pool)} annotator(s) to choose from; {k} were asked for each."}
+        )
+    existing = list(
+        Assignment.objects.select_for_update()
+        .filter(article__project=project)
+        .values_list("article_id", "annotator_id")
+    )
+    has: dict[int, set[int]] = {}
+    for article_id, annotator_id in existing:
+        has.setdefault(article_id, set()).add(annotator_id)
+    load = Counter(annotator_id for _, annotator_id in existing)
+    articles = Article.objects.in_project(project).order_by("pk").values_list("pk", flat=True)
+    created = []
+    for article_id in articles:
+        already = has.get(article_id, set())
+        if only_unassigned and already:
+            continue
+        need = k - len(already)
+        if need <= 0:
+            continue
+        free = [u for u in pool if u.pk not in already]
+        for user in sorted(free, key=lambda u: (load[u.pk], u.pk))[:need]:
+            load[user.pk] += 1
+            created.append(
+                Assignment(article_id=article_id, annotator=user, assigned_by=assigned_by)
+            )
+    Assignment.objects.bulk_create(created)
+    return created
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, actor: Any) -> None:
+    """Take an article back from an annotator who has not annotated it yet (their claims
+    would otherwise be stranded where they cannot reach them)."""
+    current = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if Claim.objects.live().filter(
+        article_id=current.article_id, annotator_id=current.annotator_id
+    ).exists():
+        raise ValidationError(
+            "This annotator has claims on the article; the assignment stays so that they "
+            "can still reach them."
+        )
+    current.delete()
+
+
+def annotator_loads(project: Project) -> dict[int, int]:
+    """How many articles of the project each annotator has. One query."""
+    rows = (
+        Assignment.objects.filter(article__project=project)
+        .order_by()
+        .values("annotator_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["annotator_id"]: row["n"] for row in rows}
