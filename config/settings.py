@@ -129,6 +129,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# After this many failed logins for one username from one address, refuse further tries
+# for LOGIN_THROTTLE_SECONDS (login page and token API alike).
+LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
+LOGIN_THROTTLE_SECONDS = int(os.environ.get("LOGIN_THROTTLE_SECONDS", "900"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "corpus:project-list"
 LOGOUT_REDIRECT_URL = "login"

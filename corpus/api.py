@@ -17,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from corpus import importers, selectors, services
+from config.api_errors import ErrorSerializer
+from corpus import importers, login_throttle, selectors, services
 from corpus import permissions as access
 from corpus.api_permissions import require_manager
 from corpus.models import Article, Project
@@ -90,15 +91,25 @@ class TokenView(ApiView):
 
     @extend_schema(
         request=CredentialsSerializer,
-        responses={200: TokenSerializer},
+        responses={
+            200: TokenSerializer,
+            429: OpenApiResponse(
+                ErrorSerializer, "Too many failed logins for this username: wait and retry."
+            ),
+        },
         summary="Get a token",
         description="Your API token (the same one each time until you revoke it).",
     )
     def post(self, request: Request) -> Response:
         data = self.validated(CredentialsSerializer)
+        lock = login_throttle.locked(data["username"], request._request)
+        if lock is not None:
+            raise exceptions.Throttled(wait=lock.seconds, detail=lock.message)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
+            login_throttle.record_failure(data["username"], request._request)
             raise exceptions.ValidationError("Unable to log in with this username and password.")
+        login_throttle.reset(data["username"], request._request)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.get_username()})
 

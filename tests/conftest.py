@@ -22,6 +22,16 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def empty_cache() -> Any:
+    """Each test starts with an empty cache (login throttle counts, cached reports)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def project(db: Any) -> Any:
     return ProjectFactory()

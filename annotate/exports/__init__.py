@@ -9,6 +9,9 @@ memory stays flat whatever the size of the project.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 FORMATS = ("jsonl", "csv", "parquet", "w3c", "brat", "archive")
 
 # File name suffix and media type of each format's download.
@@ -28,3 +31,38 @@ MEDIA_TYPE = {
     "brat": "application/zip",
     "archive": "application/zip",
 }
+
+
+def stream(fmt: str, project: Any, options: Any, *, on_chunk: Any = None) -> Iterator[bytes]:
+    """The export of ``project`` in ``fmt`` as a stream of byte strings (imports the
+    format's module only when asked: pyarrow is slow to import)."""
+    if fmt == "jsonl":
+        from annotate.exports import jsonl
+
+        return jsonl.stream(project, options, on_chunk=on_chunk)
+    if fmt == "csv":
+        from annotate.exports import tabular
+
+        return tabular.stream_csv(project, options, on_chunk=on_chunk)
+    if fmt == "parquet":
+        from annotate.exports import tabular
+
+        return tabular.stream_parquet(project, options, on_chunk=on_chunk)
+    if fmt == "w3c":
+        from annotate.exports import w3c
+
+        return w3c.stream(project, options, on_chunk=on_chunk)
+    if fmt == "brat":
+        from annotate.exports import brat
+
+        return brat.stream(project, options, on_chunk=on_chunk)
+    if fmt == "archive":
+        from annotate.exports import archive
+
+        return archive.stream(project, on_chunk=on_chunk)
+    raise ValueError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
+
+
+def filename(fmt: str, project: Any, when: Any) -> str:
+    """``<slug>-<format>-<UTC time>.<suffix>``."""
+    return f"{project.slug}-{fmt}-{when:%Y%m%dT%H%M%SZ}{SUFFIX[fmt]}"

@@ -1,0 +1,336 @@
+"""Disagreement groups and adjudication progress, for the curators' review screens.
+
+A *group* is an agreement unit (``annotate.agreement``): claims of different annotators at the
+same place. What is disputed in a group is read off the unit: a claim some annotators did not
+make ("missing claim"), boundaries that differ ("span boundaries"), and each field whose
+values differ. A group is *adjudicated* once a decision cites any of its claims; its current
+outcome is the latest such decision (a gold claim, or a rejection).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+
+from annotate.agreement import ArticleAgreement, Unit
+from annotate.agreement.records import STANCE_PREFIX
+from annotate.agreement_data import AgreementData, article_agreement
+from annotate.models import Assignment, Claim, ClaimStance, Decision, DecisionOrigin
+from annotate.scheme import LABEL_FIELDS
+from corpus.models import Article, Project
+
+MISSING = "missing claim"
+SPAN = "span boundaries"
+# What a difference in a compared field is called on the review screens.
+DISPUTE_NAMES = {
+    "source": "source",
+    "stances": "stance",
+    "attribution": "attribution",
+    "claim_type": "claim type",
+    "source_reliability": "reliability",
+    "information_credibility": "credibility",
+    "checkworthy": "check-worthiness",
+}
+# The claim fields shown side by side (a field of the scheme, or "stances").
+SHOWN_FIELDS = ("source", "attribution", "stances", *LABEL_FIELDS[1:])
+
+
+def field_of(difference: str) -> str:
+    """The claim field of a difference key of the agreement report."""
+    return "stances" if difference.startswith(STANCE_PREFIX) else difference
+
+
+def disputes(unit: Unit) -> list[str]:
+    """What is disputed in a unit, in a stable order; empty for a unanimous unit or a claim
+    only one annotator of a one-annotator article made."""
+    found = []
+    if unit.missing:
+        found.append(MISSING)
+    if len(unit.members) >= 2 and len({(m.start, m.end) for m in unit.members}) > 1:
+        found.append(SPAN)
+    names = {field_of(name) for name in unit.differences}
+    found += [label for name, label in DISPUTE_NAMES.items() if name in names]
+    return found
+
+
+def is_unanimous(unit: Unit) -> bool:
+    return len(unit.members) >= 2 and not unit.missing and unit.exact and not unit.differences
+
+
+# --- one article ------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """The current decision on a group: its gold claim (None when rejected)."""
+
+    decision: Decision
+    gold: Claim | None
+
+
+@dataclass
+class ReviewUnit:
+    index: int
+    start: int
+    end: int
+    cells: list[Claim | None]  # one per annotator column
+    differing: set[str]  # claim fields that differ ("span", "source", "stances", …)
+    disputes: list[str]
+    unanimous: bool
+    outcome: Outcome | None = None
+
+    @property
+    def claims(self) -> list[Claim]:
+        return [c for c in self.cells if c is not None]
+
+    @property
+    def claim_ids(self) -> str:
+        return " ".join(str(c.pk) for c in self.claims)
+
+
+@dataclass
+class ArticleReview:
+    article: Article
+    annotators: list[Any]  # users, in column order
+    still_working: list[Any]
+    units: list[ReviewUnit]
+    added: list[Claim]  # live gold claims not made from any group (curator additions)
+    gold: list[Claim] = field(default_factory=list)  # every live gold claim
+
+    @property
+    def n_done(self) -> int:
+        return sum(u.outcome is not None for u in self.units)
+
+    @property
+    def n_unanimous_open(self) -> int:
+        return sum(u.unanimous and u.outcome is None for u in self.units)
+
+
+def _claims(article: Article) -> list[Claim]:
+    """Every live claim of the article, annotators' and gold, with what the review shows.
+    Three queries."""
+    return list(
+        Claim.objects.live()
+        .for_article(article)
+        .select_related("source")
+        .prefetch_related(
+            Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+        )
+        .order_by("start", "-end", "id")
+    )
+
+
+def _decorate(claims: Iterable[Claim]) -> None:
+    for claim in claims:
+        claim.stance_map = {s.target_id: s for s in claim.stances.all()}  # type: ignore[attr-defined]
+
+
+def article_review(article: Article) -> ArticleReview:
+    """The article's groups with each annotator's claim side by side, what differs, and
+    each group's outcome. A fixed number of queries (about ten) however many claims."""
+    agreement: ArticleAgreement | None = article_agreement(article)
+    claims = _claims(article)
+    _decorate(claims)
+    by_id = {c.pk: c for c in claims}
+    gold = [c for c in claims if c.annotator_id is None]
+    people = list(agreement.annotator_ids) if agreement else []
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=people)}
+    annotators = [users[pk] for pk in people if pk in users]
+    column = {u.pk: k for k, u in enumerate(annotators)}
+    working = list(
+        get_user_model()
+        .objects.filter(assignments__article=article)
+        .exclude(pk__in=people)
+        .order_by("username")
+    )
+    # The latest decision citing each annotator claim (decisions come newest first).
+    latest: dict[int, Decision] = {}
+    origins = (
+        DecisionOrigin.objects.filter(decision__article=article)
+        .select_related("decision__curator")
+        .order_by("-decision__created", "-decision_id")
+    )
+    for origin in origins:
+        latest.setdefault(origin.claim_id, origin.decision)
+    units = []
+    from_groups: set[int] = set()
+    for unit in agreement.units if agreement else []:
+        cells: list[Claim | None] = [None] * len(annotators)
+        for member in unit.members:
+            cells[column[int(member.annotator_id)]] = by_id.get(int(member.claim_id))
+        differing = {field_of(name) for name in unit.differences}
+        if len(unit.members) >= 2 and len({(m.start, m.end) for m in unit.members}) > 1:
+            differing.add("span")
+        decisions = [latest[int(m.claim_id)] for m in unit.members if int(m.claim_id) in latest]
+        outcome = None
+        if decisions:
+            decision = max(decisions, key=lambda d: (d.created, d.pk))
+            made = by_id.get(decision.gold_id) if decision.gold_id else None
+            outcome = Outcome(decision, made)
+            if made is not None:
+                from_groups.add(made.pk)
+        units.append(
+            ReviewUnit(
+                index=unit.index,
+                start=unit.start,
+                end=unit.end,
+                cells=cells,
+                differing=differing,
+                disputes=disputes(unit),
+                unanimous=is_unanimous(unit),
+                outcome=outcome,
+            )
+        )
+    return ArticleReview(
+        article=article,
+        annotators=annotators,
+        still_working=working,
+        units=units,
+        added=[g for g in gold if g.pk not in from_groups],
+        gold=gold,
+    )
+
+
+# --- the queue and progress -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    article_id: int
+    title: str
+    n_annotators: int
+    n_units: int
+    n_disputed: int
+    n_adjudicated: int
+    disputes: dict[str, int]  # what is disputed → in how many groups
+    span_f1: float | None
+
+    @property
+    def open_disputes(self) -> bool:
+        return self.n_adjudicated < self.n_units
+
+
+def decided_claims(project: Project) -> set[int]:
+    """Annotator claims of the project that some decision cites. One query."""
+    return set(
+        DecisionOrigin.objects.filter(decision__article__project=project).values_list(
+            "claim_id", flat=True
+        )
+    )
+
+
+def _f1(article: ArticleAgreement) -> float | None:
+    a = sum(s.overlap.a for s in article.spans)
+    b = sum(s.overlap.b for s in article.spans)
+    c = sum(s.overlap.c for s in article.spans)
+    return 2 * a / (2 * a + b + c) if 2 * a + b + c else None
+
+
+def queue_rows(data: AgreementData, decided: set[int]) -> list[QueueRow]:
+    """One row per article with two or more annotators, most disagreement first: most open
+    disputed groups, then most disputed groups, then lowest span F1."""
+    rows = []
+    for article in data.report.articles:
+        if len(article.annotator_ids) < 2:
+            continue
+        kinds: Counter[str] = Counter()
+        disputed = adjudicated = 0
+        for unit in article.units:
+            found = disputes(unit)
+            kinds.update(found)
+            disputed += bool(found)
+            adjudicated += any(int(m.claim_id) in decided for m in unit.members)
+        rows.append(
+            QueueRow(
+                article_id=int(article.article_id),
+                title=data.titles.get(int(article.article_id), ""),
+                n_annotators=len(article.annotator_ids),
+                n_units=article.n_units,
+                n_disputed=disputed,
+                n_adjudicated=adjudicated,
+                disputes=dict(kinds.most_common()),
+                span_f1=_f1(article),
+            )
+        )
+
+    def order(row: QueueRow) -> tuple[Any, ...]:
+        open_ = row.n_disputed - min(row.n_disputed, row.n_adjudicated)
+        f1 = row.span_f1 if row.span_f1 is not None else 2.0
+        return (-open_, -row.n_disputed, f1, row.title, row.article_id)
+
+    return sorted(rows, key=order)
+
+
+@dataclass(frozen=True)
+class ProjectProgress:
+    n_articles: int  # with two or more annotators
+    n_articles_done: int  # every group adjudicated
+    n_units: int
+    n_adjudicated: int
+
+    @property
+    def share(self) -> float | None:
+        return self.n_adjudicated / self.n_units if self.n_units else None
+
+
+def project_progress(rows: list[QueueRow]) -> ProjectProgress:
+    return ProjectProgress(
+        n_articles=len(rows),
+        n_articles_done=sum(r.n_units > 0 and r.n_adjudicated >= r.n_units for r in rows),
+        n_units=sum(r.n_units for r in rows),
+        n_adjudicated=sum(r.n_adjudicated for r in rows),
+    )
+
+
+def worst_articles(data: AgreementData, limit: int = 20) -> list[dict[str, Any]]:
+    """Articles with two or more annotators, lowest span F1 first, then most disputes."""
+    rows = []
+    for article in data.report.articles:
+        if len(article.annotator_ids) < 2:
+            continue
+        n_disputed = sum(bool(disputes(u)) for u in article.units)
+        rows.append(
+            {
+                "article_id": int(article.article_id),
+                "title": data.titles.get(int(article.article_id), ""),
+                "span_f1": _f1(article),
+                "n_units": article.n_units,
+                "n_disputed": n_disputed,
+                "n_annotators": len(article.annotator_ids),
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            r["span_f1"] if r["span_f1"] is not None else 2.0,
+            -r["n_disputed"],
+            r["article_id"],
+        )
+    )
+    return rows[:limit]
+
+
+def group_claims(article: Article, claim_ids: Iterable[int]) -> list[Claim]:
+    """Live annotator claims of the article among ``claim_ids`` (what a form posted), with
+    the article loaded; others are silently left out. One query."""
+    ids = [int(pk) for pk in claim_ids]
+    return list(
+        Claim.objects.live()
+        .annotations()
+        .filter(article=article, pk__in=ids)
+        .select_related("article__project")
+    )
+
+
+def assignments_of(article_ids: Iterable[int]) -> dict[int, list[Assignment]]:
+    found: dict[int, list[Assignment]] = defaultdict(list)
+    rows = Assignment.objects.filter(article_id__in=list(article_ids)).select_related(
+        "annotator"
+    )
+    for row in rows:
+        found[row.article_id].append(row)
+    return found

@@ -1,0 +1,569 @@
+"""A seeded synthetic Claimdesk project for the benchmark: reproducible, realistic in shape.
+
+``generate_project(n_articles, seed)`` writes, with ``bulk_create`` in big batches inside
+transactions (no services: they validate one claim at a time, which the scenarios time):
+
+* a project with the default scheme and targets, a manager, a curator and 3 annotators;
+* a registry of 500 sources (persons with Turkish, Cyrillic and English names, bodies,
+  outlets) with 0–3 aliases each;
+* ``n_articles`` articles of ~6,000 characters of English-like text, each with a Turkish
+  quote, a Cyrillic quote and one emoji; every article assigned to the 3 annotators;
+* 20 claims per annotator per article: the annotators mostly mark the same sentences (with
+  word-level boundary jitter), sometimes another one, and disagree now and then on source,
+  attribution, type, reliability and stances;
+* a gold layer (accepted claims with their decisions) on half of the articles;
+* one article of 15,000 characters with 300 claims by the first annotator (the workspace
+  scenario) and the usual 20 of the others.
+
+Claims carry valid offsets, quotes and context, as ``claim_create`` would store them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from annotate.models import (
+    Assignment,
+    AssignmentStatus,
+    Claim,
+    ClaimStance,
+    Decision,
+    DecisionAction,
+    DecisionOrigin,
+    Source,
+    SourceAlias,
+    SourceKind,
+    Target,
+)
+from annotate.offsets import context
+from corpus.models import Article, Membership, Project, Role
+from corpus.scheme import default_scheme
+from corpus.text import search_key
+
+SCALES = {"tiny": 5, "small": 100, "medium": 1_000, "large": 10_000}
+N_SOURCES = 500
+N_ANNOTATORS = 3
+CLAIMS_PER_ANNOTATOR = 20
+ARTICLE_CHARS = 6_000
+BIG_ARTICLE_CHARS = 15_000
+BIG_ARTICLE_CLAIMS = 300
+ARTICLES_PER_CHUNK = 250  # one transaction per chunk keeps memory flat at large scale
+BATCH = 5_000
+
+_WORDS = (
+    "the of and to in a is that for on with as by was at from it be this are has have "
+    "not or an but which its were their more also been after who would about two one "
+    "government minister president region security cooperation influence trade energy "
+    "pipeline summit agreement border military economic political regional officials said "
+    "analysts reported according sources statement week talks leaders foreign policy "
+    "investment infrastructure railway corridor gas oil market sanctions alliance partners "
+    "interests dialogue relations visit delegation capital parliament election reform "
+    "growth exports imports transit route strategy diplomacy project corporation bank "
+    "development stability crisis conflict negotiations treaty declaration initiative "
+    "organisation council committee spokesman ministry agency media report interview "
+    "conference forum experts observers critics supporters citizens students workers "
+    "farmers companies investors neighbours steppe mountains caspian central asian turkic "
+    "kazakh uzbek kyrgyz turkmen tajik russian chinese turkish european american western "
+    "eastern northern southern new old large small important significant likely possible "
+    "recent current future major key strong weak rapid slow steady open closed public "
+    "private national international local global historic modern traditional cultural"
+).split()
+_FIRST = (
+    "Ahmet Mevlüt Hulusi Recep Kemal Ekrem Nursultan Kassym-Jomart Shavkat Sadyr Emomali "
+    "Serdar Vladimir Sergey Yana Dmitry Maria Olga Xi Wang Li Zhang Anna John Sarah Michael "
+    "David Emma Elif Zeynep Ayşe Gülnara Aigerim Timur Rustam Dilnoza Farrukh Bakhyt Erlan"
+).split()
+_LAST = (
+    "Davutoğlu Çavuşoğlu Akar Erdoğan Kılıçdaroğlu İmamoğlu Nazarbayev Tokayev Mirziyoyev "
+    "Japarov Rahmon Berdimuhamedow Danilov Lavrov Orekhova Peskov Zakharova Isachenko Wang Li "
+    "Zhao Smith Brown Miller Johnson Öztürk Yılmaz Şahin Kaya Abdullayev Karimov Sultanov "
+    "Akhmetov Bekov Nurlanov Sadykova Umarova"
+).split()
+_CYRILLIC = (
+    "Яна Орехова",
+    "Сергей Лавров",
+    "Мария Захарова",
+    "Дмитрий Песков",
+    "Олег Исаченко",
+    "Ольга Данилова",
+)
+_BODIES = (
+    "Ministry of Foreign Affairs",
+    "Organization of Turkic States",
+    "Collective Security Treaty Organization",
+    "Shanghai Cooperation Organisation",
+    "Eurasian Economic Union",
+    "Asian Development Bank",
+    "Central Bank",
+    "Ministry of Energy",
+    "State Statistics Committee",
+    "Presidential Administration",
+)
+_COUNTRIES = (
+    "Kazakhstan Uzbekistan Kyrgyzstan Tajikistan Turkmenistan Türkiye Russia China Azerbaijan "
+    "Mongolia Georgia Armenia Iran Pakistan Afghanistan"
+).split()
+_OUTLETS = (
+    "Daily Sabah",
+    "Hürriyet",
+    "Известия",
+    "Коммерсантъ",
+    "Eurasianet",
+    "New Eastern Outlook",
+    "The Diplomat",
+    "Xinhua",
+    "Anadolu Ajansı",
+    "РИА Новости",
+)
+_TURKISH_QUOTES = (
+    "Türkiye'nin Orta Asya'daki etkisi artıyor",
+    "İşbirliği güçlenecek",
+    "Bölgesel istikrar önceliğimizdir",
+    "Ortak geleceğimiz için çalışıyoruz",
+)
+_CYRILLIC_QUOTES = (
+    "Мы не допустим эскалации в регионе",
+    "Россия остаётся главным партнёром Центральной Азии",
+    "Сотрудничество будет только расширяться",
+    "Это решение было принято единогласно",
+)
+_EMOJI = ("🌍", "📈", "🤝", "🔥", "🛢", "⚡")
+_ATTRIBUTION = ("author", "direct", "reported", "unnamed")
+_TYPES = ("factual", "evaluative", "predictive", "prescriptive")
+_STANCES = ("favor", "against", "none")
+
+
+@dataclass
+class GeneratedText:
+    """A text and where its sentences and words are (code-point offsets)."""
+
+    text: str
+    title: str
+    sentences: list[tuple[int, int]]
+    words: list[tuple[int, int]]
+    sentence_words: list[list[tuple[int, int]]]  # the words of each sentence
+
+
+def _sentence(rng: random.Random, names: list[str]) -> str:
+    n = rng.randint(9, 24)
+    words = [rng.choice(_WORDS) for _ in range(n)]
+    roll = rng.random()
+    if roll < 0.25:
+        words[rng.randrange(n)] = rng.choice(_COUNTRIES)
+    elif roll < 0.45 and names:
+        return (
+            f"{' '.join(words).capitalize()}, {rng.choice(('said', 'argued', 'claimed'))} "
+            f"{rng.choice(names)}."
+        )
+    return " ".join(words).capitalize() + "."
+
+
+def make_text(rng: random.Random, chars: int, names: list[str]) -> GeneratedText:
+    """English-like paragraphs of about ``chars`` code points, with a Turkish quote, a
+    Cyrillic quote and one emoji, starting with a title line."""
+    title = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 9))).capitalize()
+    title = f"{title}: {rng.choice(_COUNTRIES)} and {rng.choice(_COUNTRIES)}"
+    parts: list[str] = [title, "\n\n"]
+    pos = len(title) + 2
+    sentences: list[tuple[int, int]] = []
+    words: list[tuple[int, int]] = []
+    sentence_words: list[list[tuple[int, int]]] = []
+    specials = {
+        3: f"“{rng.choice(_TURKISH_QUOTES)},” dedi {rng.choice(_FIRST)} {rng.choice(_LAST)}.",
+        7: f"«{rng.choice(_CYRILLIC_QUOTES)}», — заявила {rng.choice(_CYRILLIC)} журналистам.",
+        11: f"The news spread quickly online {rng.choice(_EMOJI)} across the whole region.",
+    }
+    k = 0
+    while pos < chars:
+        for i in range(rng.randint(3, 6)):
+            sentence = specials.get(k) or _sentence(rng, names)
+            k += 1
+            if i:
+                parts.append(" ")
+                pos += 1
+            sentences.append((pos, pos + len(sentence)))
+            offset = 0
+            sentence_words.append([])
+            for word in sentence.split(" "):
+                sentence_words[-1].append((pos + offset, pos + offset + len(word)))
+                offset += len(word) + 1
+            words.extend(sentence_words[-1])
+            parts.append(sentence)
+            pos += len(sentence)
+        parts.append("\n\n")
+        pos += 2
+    text = "".join(parts).rstrip("\n")
+    return GeneratedText(text, title, sentences, words, sentence_words)
+
+
+def make_source_names(rng: random.Random, n: int = N_SOURCES) -> list[tuple[str, str, list[str]]]:
+    """``n`` distinct (name, kind, aliases) for the registry."""
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    fixed = [(name, SourceKind.PERSON) for name in _CYRILLIC]
+    fixed += [(name, SourceKind.GOVERNMENT) for name in _BODIES]
+    fixed += [(name, SourceKind.OUTLET) for name in _OUTLETS]
+    for name, kind in fixed:
+        found[search_key(name)] = (name, kind, [])
+    while len(found) < n:
+        roll = rng.random()
+        if roll < 0.8:
+            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            name, kind = f"{first} {last}", SourceKind.PERSON
+            aliases = [last] if rng.random() < 0.6 else []
+            if rng.random() < 0.3:
+                aliases.append(f"{first[0]}. {last}")
+        else:
+            country = rng.choice(_COUNTRIES)
+            body = rng.choice(_BODIES)
+            name, kind = f"{body} of {country}", SourceKind.GOVERNMENT
+            aliases = [f"{country} {body.split()[0]}"]
+        key = search_key(name)
+        if key not in found:
+            found[key] = (name, kind, aliases)
+    return list(found.values())
+
+
+@dataclass
+class BenchProject:
+    """What the scenarios need to find in the generated database."""
+
+    project_id: int
+    slug: str
+    manager_id: int
+    curator_id: int
+    annotator_ids: list[int]
+    big_article_id: int
+    article_ids: list[int]  # a few ordinary articles (20 claims per annotator)
+    source_ids: list[int]
+    target_ids: list[int]
+    n_articles: int = 0
+    n_claims: int = 0
+    n_gold: int = 0
+    n_sources: int = 0
+    n_aliases: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _chunks(n: int, size: int) -> Iterator[range]:
+    for begin in range(0, n, size):
+        yield range(begin, min(n, begin + size))
+
+
+def _claim_spans(
+    rng: random.Random, generated: GeneratedText, n: int
+) -> list[tuple[int, int, int]]:
+    """``n`` "true" claims: (start, end, sentence index), distinct sentences when possible."""
+    picks = rng.sample(range(len(generated.sentences)), min(n, len(generated.sentences)))
+    return [(*generated.sentences[i], i) for i in sorted(picks)]
+
+
+def _jitter(rng: random.Random, generated: GeneratedText, sentence: int) -> tuple[int, int]:
+    """The sentence's span, with word-level boundary disagreement now and then: a leading
+    or a trailing word left out."""
+    start, end = generated.sentences[sentence]
+    inside = generated.sentence_words[sentence]
+    if len(inside) > 4 and rng.random() < 0.35:
+        if rng.random() < 0.5:
+            start = inside[1][0]
+        else:
+            end = inside[-2][1]
+    return start, end
+
+
+def _labels(rng: random.Random, source_ids: list[int], target_ids: list[int]) -> dict[str, Any]:
+    return {
+        "source_id": rng.choice(source_ids),
+        "attribution": rng.choice(_ATTRIBUTION),
+        "claim_type": rng.choice(_TYPES),
+        "source_reliability": rng.choice("ABCDEF"),
+        "information_credibility": rng.choice("123456"),
+        "stances": {t: rng.choice(_STANCES) for t in rng.sample(target_ids, rng.randint(1, 2))},
+    }
+
+
+def _disagree(rng: random.Random, labels: dict[str, Any], source_ids: list[int]) -> dict[str, Any]:
+    out = dict(labels, stances=dict(labels["stances"]))
+    if rng.random() < 0.1:
+        out["source_id"] = rng.choice(source_ids)
+    if rng.random() < 0.15:
+        out["attribution"] = rng.choice(_ATTRIBUTION)
+    if rng.random() < 0.1:
+        out["claim_type"] = rng.choice(_TYPES)
+    if rng.random() < 0.25:
+        out["source_reliability"] = rng.choice("ABCDEF")
+    if rng.random() < 0.2:
+        out["information_credibility"] = rng.choice("123456")
+    if rng.random() < 0.15:
+        target = next(iter(out["stances"]))
+        out["stances"][target] = rng.choice(_STANCES)
+    return out
+
+
+def _claim(
+    article: Article, annotator_id: int | None, start: int, end: int, labels: dict[str, Any]
+) -> Claim:
+    text = article.text
+    prefix, suffix = context(text, start, end)
+    return Claim(
+        article=article,
+        annotator_id=annotator_id,
+        start=start,
+        end=end,
+        quote=text[start:end],
+        prefix=prefix,
+        suffix=suffix,
+        source_id=labels["source_id"],
+        attribution=labels["attribution"],
+        claim_type=labels["claim_type"],
+        source_reliability=labels["source_reliability"],
+        information_credibility=labels["information_credibility"],
+    )
+
+
+def _article(project: Project, generated: GeneratedText, rng: random.Random, n: int) -> Article:
+    text = generated.text
+    return Article(
+        project=project,
+        title=generated.title,
+        byline=f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+        outlet=rng.choice(_OUTLETS),
+        url=f"https://example.org/news/{n}",
+        language="en",
+        text=text,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        char_count=len(text),
+        metadata={"bench": True, "n": n},
+        source_file="bench.jsonl",
+    )
+
+
+def _write_claims(
+    pending: list[tuple[Claim, dict[int, str]]],
+) -> list[Claim]:
+    claims = Claim.objects.bulk_create([c for c, _ in pending], batch_size=BATCH)
+    ClaimStance.objects.bulk_create(
+        (
+            ClaimStance(claim_id=c.pk, target_id=t, stance=s)
+            for c, (_, stances) in zip(claims, pending, strict=True)
+            for t, s in stances.items()
+        ),
+        batch_size=BATCH,
+    )
+    return claims
+
+
+def _setup(slug: str) -> tuple[Project, list[Any], Any, Any]:
+    user_model = get_user_model()
+    project = Project.objects.create(name=f"Bench {slug}", slug=slug, scheme=default_scheme())
+    targets = default_scheme()["default_targets"]
+    Target.objects.bulk_create(
+        Target(project=project, name=name, name_key=search_key(name), position=i)
+        for i, name in enumerate(targets)
+    )
+    people = []
+    for role, username in (
+        (Role.MANAGER, f"{slug}-manager"),
+        (Role.CURATOR, f"{slug}-curator"),
+        *((Role.ANNOTATOR, f"{slug}-annotator{i + 1}") for i in range(N_ANNOTATORS)),
+    ):
+        user = user_model(username=username, email=f"{username}@example.org")
+        user.set_unusable_password()
+        user.save()
+        Membership.objects.create(project=project, user=user, role=role)
+        people.append(user)
+    manager, curator, *annotators = people
+    return project, annotators, manager, curator
+
+
+def _sources(project: Project, rng: random.Random) -> tuple[list[int], int]:
+    names = make_source_names(rng)
+    sources = Source.objects.bulk_create(
+        Source(project=project, name=name, name_key=search_key(name), kind=kind)
+        for name, kind, _ in names
+    )
+    name_keys = {s.name_key for s in sources}
+    aliases = []
+    for source, (_, _, alias_names) in zip(sources, names, strict=True):
+        seen: set[str] = set()
+        for alias in alias_names:
+            key = search_key(alias)
+            if key and key not in seen and key not in name_keys:
+                seen.add(key)
+                aliases.append(SourceAlias(source=source, alias=alias, alias_key=key))
+    SourceAlias.objects.bulk_create(aliases, batch_size=BATCH)
+    return [s.pk for s in sources], len(aliases)
+
+
+def generate_project(
+    n_articles: int, *, seed: int = 20261, slug: str = "bench", gold_fraction: float = 0.5
+) -> BenchProject:
+    """Write the synthetic project (see the module docstring) and say where things are."""
+    rng = random.Random(seed)
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    with transaction.atomic():
+        project, annotators, manager, curator = _setup(slug)
+        source_ids, n_aliases = _sources(project, rng)
+    target_ids = list(Target.objects.filter(project=project).values_list("pk", flat=True))
+    annotator_ids = [a.pk for a in annotators]
+    timings["setup"] = time.perf_counter() - began
+    names = [n for n, _, _ in make_source_names(random.Random(seed))[:120]]
+
+    n_claims = n_gold = 0
+    article_ids: list[int] = []
+    began = time.perf_counter()
+    for chunk in _chunks(n_articles, ARTICLES_PER_CHUNK):
+        with transaction.atomic():
+            texts = [make_text(rng, ARTICLE_CHARS, names) for _ in chunk]
+            articles = Article.objects.bulk_create(
+                [_article(project, g, rng, n) for g, n in zip(texts, chunk, strict=True)],
+                batch_size=1_000,
+            )
+            Assignment.objects.bulk_create(
+                (
+                    Assignment(
+                        article=a,
+                        annotator_id=u,
+                        status=AssignmentStatus.DONE,
+                        assigned_by=manager,
+                    )
+                    for a in articles
+                    for u in annotator_ids
+                ),
+                batch_size=BATCH,
+            )
+            pending: list[tuple[Claim, dict[int, str]]] = []
+            gold_pending: list[tuple[Claim, dict[int, str]]] = []
+            for article, generated, n in zip(articles, texts, chunk, strict=True):
+                gold = rng.random() < gold_fraction
+                for start, end, sentence in _claim_spans(rng, generated, CLAIMS_PER_ANNOTATOR):
+                    truth = _labels(rng, source_ids, target_ids)
+                    if gold:
+                        gold_pending.append(
+                            (_claim(article, None, start, end, truth), truth["stances"])
+                        )
+                    for annotator_id in annotator_ids:
+                        marked = sentence
+                        if rng.random() < 0.08:  # marks another sentence instead
+                            marked = rng.randrange(len(generated.sentences))
+                        s, e = _jitter(rng, generated, marked)
+                        labels = _disagree(rng, truth, source_ids)
+                        pending.append(
+                            (_claim(article, annotator_id, s, e, labels), labels["stances"])
+                        )
+                if n < 5:
+                    article_ids.append(article.pk)
+            claims = _write_claims(pending)
+            n_claims += len(claims)
+            if gold_pending:
+                golds = _write_claims(gold_pending)
+                n_gold += len(golds)
+                # Each gold claim accepted from the first annotator's claim of the same
+                # sentence (the nearest one: good enough for history-shaped rows).
+                first = {
+                    (c.article_id, c.start): c
+                    for c in claims
+                    if c.annotator_id == annotator_ids[0]
+                }
+                decisions = Decision.objects.bulk_create(
+                    (
+                        Decision(
+                            article_id=g.article_id,
+                            curator=curator,
+                            action=DecisionAction.ACCEPT,
+                            gold=g,
+                        )
+                        for g in golds
+                    ),
+                    batch_size=BATCH,
+                )
+                DecisionOrigin.objects.bulk_create(
+                    (
+                        DecisionOrigin(
+                            decision=d, claim=origin, claim_version=1, fields=["span", "source"]
+                        )
+                        for d, g in zip(decisions, golds, strict=True)
+                        if (origin := first.get((g.article_id, g.start))) is not None
+                    ),
+                    batch_size=BATCH,
+                )
+    timings["articles_claims"] = time.perf_counter() - began
+
+    began = time.perf_counter()
+    big_id, big_claims = _big_article(project, rng, names, annotator_ids, source_ids, target_ids)
+    n_claims += big_claims
+    timings["big_article"] = time.perf_counter() - began
+    return BenchProject(
+        project_id=project.pk,
+        slug=slug,
+        manager_id=manager.pk,
+        curator_id=curator.pk,
+        annotator_ids=annotator_ids,
+        big_article_id=big_id,
+        article_ids=article_ids,
+        source_ids=source_ids,
+        target_ids=target_ids,
+        n_articles=n_articles + 1,
+        n_claims=n_claims,
+        n_gold=n_gold,
+        n_sources=len(source_ids),
+        n_aliases=n_aliases,
+        seconds=timings,
+    )
+
+
+@transaction.atomic
+def _big_article(
+    project: Project,
+    rng: random.Random,
+    names: list[str],
+    annotator_ids: list[int],
+    source_ids: list[int],
+    target_ids: list[int],
+) -> tuple[int, int]:
+    """The workspace's worst case: 15,000 characters, 300 claims by the first annotator
+    (overlapping windows of 4–14 words), 20 by each of the others."""
+    generated = make_text(rng, BIG_ARTICLE_CHARS, names)
+    article = Article.objects.bulk_create([_article(project, generated, rng, -1)])[0]
+    Assignment.objects.bulk_create(
+        Assignment(article=article, annotator_id=u, status=AssignmentStatus.IN_PROGRESS)
+        for u in annotator_ids
+    )
+    words = generated.words
+    pending: list[tuple[Claim, dict[int, str]]] = []
+    for _ in range(BIG_ARTICLE_CLAIMS):
+        first = rng.randrange(len(words) - 15)
+        last = first + rng.randint(3, 13)
+        labels = _labels(rng, source_ids, target_ids)
+        claim = _claim(article, annotator_ids[0], words[first][0], words[last][1], labels)
+        pending.append((claim, labels["stances"]))
+    for annotator_id in annotator_ids[1:]:
+        for start, end, _ in _claim_spans(rng, generated, CLAIMS_PER_ANNOTATOR):
+            labels = _labels(rng, source_ids, target_ids)
+            pending.append((_claim(article, annotator_id, start, end, labels), labels["stances"]))
+    return article.pk, len(_write_claims(pending))
+
+
+def article_records(n: int, *, seed: int) -> Iterator[dict[str, Any]]:
+    """``n`` articles as JSONL records (the import scenario), unlike those of the project."""
+    rng = random.Random(seed)
+    names = [n for n, _, _ in make_source_names(random.Random(seed))[:120]]
+    for i in range(n):
+        generated = make_text(rng, ARTICLE_CHARS, names)
+        yield {
+            "text": generated.text,
+            "title": generated.title,
+            "byline": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+            "outlet": rng.choice(_OUTLETS),
+            "url": f"https://example.org/import/{seed}/{i}",
+            "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "language": "en",
+        }
