@@ -27,6 +27,8 @@ from annotate.models import (
     History,
     Source,
     SourceAlias,
+    Suggestion,
+    SuggestionResponse,
     Target,
 )
 from corpus.admin import add_errors, adopt, dry_run
@@ -323,3 +325,29 @@ class DecisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_select_related = ["article", "curator", "gold"]
     raw_id_fields = ["article", "gold"]
     inlines = [DecisionOriginInline]
+
+
+class SuggestionResponseInline(admin.TabularInline):
+    model = SuggestionResponse
+    extra = 0
+    can_delete = False
+    fields = ["annotator", "action", "claim", "created"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Suggestions are made by the suggester and answered in the workspace."""
+
+    list_display = ["quote_preview", "article", "source", "attribution", "score", "suggester"]
+    list_filter = ["suggester", "attribution", "article__project"]
+    search_fields = ["quote", "new_source_name", "source__name"]
+    list_select_related = ["article", "source"]
+    inlines = [SuggestionResponseInline]
+
+    @admin.display(description="quote")
+    def quote_preview(self, obj: Suggestion) -> str:
+        return obj.quote[:80]

@@ -294,6 +294,72 @@ class ClaimStance(models.Model):
         return f"{self.stance} → {self.target}"
 
 
+class Suggestion(models.Model):
+    """A candidate claim proposed by a suggester, shared by the article's annotators.
+
+    Accepting one makes the annotator's own claim (recorded in ``SuggestionResponse``);
+    suggestions never count in agreement and never freeze the article's text.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    quote = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    source = models.ForeignKey(
+        Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="suggestions"
+    )
+    # A speaker the registry does not know yet, as written in the text.
+    new_source_name = models.CharField(max_length=300, blank=True)
+    attribution = models.CharField(max_length=32, blank=True)
+    mention_start = models.PositiveIntegerField(null=True, blank=True)
+    mention_end = models.PositiveIntegerField(null=True, blank=True)
+    score = models.FloatField(default=0.0)
+    suggester = models.CharField(max_length=100, help_text="Name and version of the suggester.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["article_id", "start", "-end", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="suggestion_span"),
+            models.UniqueConstraint(
+                fields=["article", "start", "end", "suggester"], name="suggestion_unique_span"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote[:60]} [{self.start}:{self.end}]"
+
+
+class SuggestionResponse(models.Model):
+    """What one annotator did with a suggestion: accepted it (into ``claim``) or dismissed it."""
+
+    class Action(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="responses")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suggestion_responses"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["suggestion", "annotator"], name="suggestion_response_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} {self.action} {self.suggestion_id}"
+
+
 class DecisionAction(models.TextChoices):
     ACCEPT = "accept", "Accepted one annotator's claim"
     MERGE = "merge", "Merged fields from several claims"

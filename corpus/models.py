@@ -27,6 +27,11 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     guidelines = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
     scheme = models.JSONField(default=default_scheme, help_text="The annotation scheme.")
+    suggestions_enabled = models.BooleanField(
+        default=False,
+        help_text="Pre-annotate articles with suggested claims (made on import and by "
+        "“manage.py suggest”).",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
