@@ -55,7 +55,7 @@ def source_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def source_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     source = selectors.source_for(request.user, pk)
     show_counts = permissions.can_curate(request.user, source.project)
-    can_merge = permissions.can_manage(request.user, source.project)
+    can_merge = permissions.can_curate(request.user, source.project)
     return render(
         request,
         "annotate/source_detail.html",
@@ -77,10 +77,11 @@ def source_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def source_merge_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Managers fold another source of the project into this one (claims follow)."""
+    """Curators and managers fold another source of the project into this one (claims
+    follow) — the same rule as the API's merge."""
     keep = selectors.source_for(request.user, pk)
-    if not permissions.can_manage(request.user, keep.project):
-        raise PermissionDenied("Only the project's managers can merge sources.")
+    if not permissions.can_curate(request.user, keep.project):
+        raise PermissionDenied("Only the project's curators and managers can merge sources.")
     raw = request.POST.get("merge", "")
     other = (
         Source.objects.in_project(keep.project).filter(pk=int(raw)).first()

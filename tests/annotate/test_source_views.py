@@ -262,7 +262,11 @@ def test_source_names_are_escaped(client: Client, curator: Any, project: Any) ->
 
 
 @pytest.mark.django_db
-def test_manager_merges_a_duplicate_from_the_source_page(client: Client, manager: Any) -> None:
+@pytest.mark.parametrize("role", ["manager", "curator"])
+def test_curators_and_managers_merge_a_duplicate_from_the_source_page(
+    client: Client, role: str, request: Any
+) -> None:
+    manager = request.getfixturevalue(role)
     from annotate.models import Claim, History
     from tests.factories import ClaimFactory, SourceFactory
 
@@ -284,7 +288,7 @@ def test_manager_merges_a_duplicate_from_the_source_page(client: Client, manager
 
 
 @pytest.mark.django_db
-def test_only_managers_can_merge_sources(
+def test_annotators_and_outsiders_cannot_merge_sources(
     client: Client, curator: Any, annotator: Any, outsider: Any
 ) -> None:
     from annotate.models import Source
@@ -294,7 +298,7 @@ def test_only_managers_can_merge_sources(
     keep = SourceFactory(project=project)
     dup = SourceFactory(project=project)
     url = reverse("annotate:source-merge", args=[keep.pk])
-    for user, status in ((curator, 403), (annotator, 403), (outsider, 404)):
+    for user, status in ((annotator, 403), (outsider, 404)):
         login(client, user)
         assert client.post(url, {"merge": dup.pk}).status_code == status
         assert (
