@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -53,7 +53,13 @@ Progress = Callable[[str, float], None]
 def overlap_threshold(project: Project, requested: Any = None) -> float:
     """The Jaccard threshold: the one asked for if valid, else the project's
     (``scheme["agreement"]["overlap_threshold"]``), else 0.5."""
-    for candidate in (requested, (project.scheme.get("agreement") or {}).get("overlap_threshold")):
+    candidates: list[Any] = [
+        requested,
+        (project.scheme.get("agreement") or {}).get("overlap_threshold"),
+    ]
+    for candidate in candidates:
+        if candidate is None:
+            continue
         try:
             value = float(candidate)
         except (TypeError, ValueError):
@@ -66,7 +72,7 @@ def overlap_threshold(project: Project, requested: Any = None) -> float:
 # --- records ----------------------------------------------------------------------------
 
 
-def _labels(row: dict[str, Any]) -> dict[str, str | int | None]:
+def _labels(row: Mapping[str, Any]) -> dict[str, str | int | None]:
     labels: dict[str, str | int | None] = {name: row[name] or None for name in LABEL_FIELDS}
     labels["source"] = row["source_id"]
     return labels
@@ -84,11 +90,9 @@ def article_annotators(article_ids: Iterable[int]) -> dict[int, set[int]]:
     return found
 
 
-def claim_records(
-    claims: Iterable[dict[str, Any]], stances: Iterable[dict[str, Any]]
-) -> list[ClaimRecord]:
+def claim_records(claims: Iterable[Mapping[str, Any]], stances: Iterable[Any]) -> list[ClaimRecord]:
     """Records of claim rows (``values()`` of ``CLAIM_VALUES``) and their stance rows."""
-    by_claim: dict[int, dict[int, str]] = defaultdict(dict)
+    by_claim: dict[int, dict[int | str, str]] = defaultdict(dict)
     for s in stances:
         by_claim[s["claim_id"]][s["target_id"]] = s["stance"]
     return [

@@ -289,7 +289,7 @@ def project_progress(rows: list[QueueRow]) -> ProjectProgress:
 
 def worst_articles(data: AgreementData, limit: int = 20) -> list[dict[str, Any]]:
     """Articles with two or more annotators, lowest span F1 first, then most disputes."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for article in data.report.articles:
         if len(article.annotator_ids) < 2:
             continue
@@ -328,9 +328,7 @@ def group_claims(article: Article, claim_ids: Iterable[int]) -> list[Claim]:
 
 def assignments_of(article_ids: Iterable[int]) -> dict[int, list[Assignment]]:
     found: dict[int, list[Assignment]] = defaultdict(list)
-    rows = Assignment.objects.filter(article_id__in=list(article_ids)).select_related(
-        "annotator"
-    )
+    rows = Assignment.objects.filter(article_id__in=list(article_ids)).select_related("annotator")
     for row in rows:
         found[row.article_id].append(row)
     return found

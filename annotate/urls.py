@@ -1,12 +1,29 @@
 from django.urls import path
 
-from annotate import views, workspace_views
+from annotate import (
+    analysis_views,
+    export_views,
+    review_views,
+    suggest_views,
+    views,
+    workspace_views,
+)
 
 app_name = "annotate"
 urlpatterns = [
     path("projects/<slug:slug>/sources/", views.source_list, name="source-list"),
     path("sources/<int:pk>/", views.source_detail, name="source-detail"),
     path("sources/<int:pk>/merge/", views.source_merge_view, name="source-merge"),
+    # Analysis: overview, stance map, claim search, source profiles (annotate/analysis_views.py).
+    path("projects/<slug:slug>/analysis/", analysis_views.overview, name="analysis-overview"),
+    path("projects/<slug:slug>/analysis/stances/", analysis_views.stance_map, name="stance-map"),
+    path(
+        "projects/<slug:slug>/analysis/stances.csv",
+        analysis_views.stance_map_csv,
+        name="stance-map-csv",
+    ),
+    path("projects/<slug:slug>/analysis/claims/", analysis_views.claim_search, name="claim-search"),
+    path("sources/<int:pk>/profile/", analysis_views.source_profile, name="source-profile"),
     # The annotator's queue and the workspace (annotate/workspace_views.py).
     path("queue/", workspace_views.queue, name="queue"),
     path("articles/<int:pk>/annotate/", workspace_views.workspace, name="workspace"),
@@ -30,8 +47,73 @@ urlpatterns = [
         workspace_views.target_create,
         name="workspace-target-create",
     ),
+    # Suggested claims in the workspace (annotate/suggest_views.py).
+    path(
+        "articles/<int:pk>/annotate/suggestions/",
+        suggest_views.suggestion_list,
+        name="suggestion-list",
+    ),
+    path(
+        "annotate/suggestions/<int:pk>/",
+        suggest_views.suggestion_edit,
+        name="suggestion-edit",
+    ),
+    path(
+        "annotate/suggestions/<int:pk>/accept/",
+        suggest_views.suggestion_accept,
+        name="suggestion-accept",
+    ),
+    path(
+        "annotate/suggestions/<int:pk>/dismiss/",
+        suggest_views.suggestion_dismiss,
+        name="suggestion-dismiss",
+    ),
     path("annotate/claims/<int:pk>/", workspace_views.claim_edit, name="claim-edit"),
     path("annotate/claims/<int:pk>/update/", workspace_views.claim_update, name="claim-update"),
     path("annotate/claims/<int:pk>/delete/", workspace_views.claim_delete, name="claim-delete"),
     path("annotate/claims/<int:pk>/restore/", workspace_views.claim_restore, name="claim-restore"),
+    # Agreement, review and adjudication, assignments (annotate/review_views.py).
+    path("projects/<slug:slug>/agreement/", review_views.agreement, name="agreement"),
+    path(
+        "projects/<slug:slug>/agreement/progress/",
+        review_views.agreement_progress,
+        name="agreement-progress",
+    ),
+    path("projects/<slug:slug>/review/", review_views.review_queue, name="review-queue"),
+    path("articles/<int:pk>/review/", review_views.review_article, name="review"),
+    path("articles/<int:pk>/review/accept/", review_views.review_accept, name="review-accept"),
+    path("articles/<int:pk>/review/merge/", review_views.review_merge, name="review-merge"),
+    path("articles/<int:pk>/review/reject/", review_views.review_reject, name="review-reject"),
+    path(
+        "articles/<int:pk>/review/accept-unanimous/",
+        review_views.review_bulk_accept,
+        name="review-bulk-accept",
+    ),
+    path("articles/<int:pk>/review/gold/new/", review_views.gold_add, name="gold-add"),
+    path("review/gold/<int:pk>/", review_views.gold_edit, name="gold-edit"),
+    path("projects/<slug:slug>/assignments/", review_views.assignments, name="assignments"),
+    path(
+        "projects/<slug:slug>/assignments/bulk/",
+        review_views.assignments_bulk,
+        name="assignments-bulk",
+    ),
+    path(
+        "projects/<slug:slug>/assignments/new/",
+        review_views.assignment_add,
+        name="assignment-add",
+    ),
+    path("assignments/<int:pk>/remove/", review_views.assignment_remove, name="assignment-remove"),
+    # Exports (annotate/export_views.py).
+    path("projects/<slug:slug>/export/", export_views.export_page, name="export"),
+    path(
+        "projects/<slug:slug>/export/download/",
+        export_views.export_download,
+        name="export-download",
+    ),
+    path("projects/<slug:slug>/export/jobs/<str:job>/", export_views.export_job, name="export-job"),
+    path(
+        "projects/<slug:slug>/export/jobs/<str:job>/file/",
+        export_views.export_job_file,
+        name="export-job-file",
+    ),
 ]

@@ -51,3 +51,7 @@ from annotate.services.gold import gold_bulk_accept as gold_bulk_accept
 from annotate.services.gold import gold_edit as gold_edit
 from annotate.services.gold import gold_merge as gold_merge
 from annotate.services.gold import gold_reject as gold_reject
+from annotate.services.suggestions import suggestion_accept as suggestion_accept
+from annotate.services.suggestions import suggestion_dismiss as suggestion_dismiss
+from annotate.services.suggestions import suggestions_open as suggestions_open
+from annotate.services.suggestions import suggestions_refresh as suggestions_refresh

@@ -90,9 +90,11 @@ def assignment_delete(*, assignment: Assignment, actor: Any) -> None:
     """Take an article back from an annotator who has not annotated it yet (their claims
     would otherwise be stranded where they cannot reach them)."""
     current = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    if Claim.objects.live().filter(
-        article_id=current.article_id, annotator_id=current.annotator_id
-    ).exists():
+    if (
+        Claim.objects.live()
+        .filter(article_id=current.article_id, annotator_id=current.annotator_id)
+        .exists()
+    ):
         raise ValidationError(
             "This annotator has claims on the article; the assignment stays so that they "
             "can still reach them."

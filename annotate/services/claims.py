@@ -221,9 +221,12 @@ def claim_create(
     mention: Sequence[int] | None = None,
     stances: Iterable[StanceInput] = (),
     note: str = "",
+    actor: Any = None,
     **labels: str,
 ) -> Claim:
     """Create a claim of ``annotator`` on ``article`` (the caller checked permission).
+    ``annotator=None`` makes a gold claim; ``actor`` is who the history names (by default
+    the annotator; for gold claims, the curator).
 
     The span is taken as given (no snapping): it must not split a character, and
     ``quote``, when given, must be the text at it. Every problem is reported at once, as
@@ -266,7 +269,7 @@ def claim_create(
         ClaimStance(claim=claim, target=t, stance=s) for t, s in resolved
     )
     _mark_started(article, annotator)
-    _record(claim, HistoryAction.CREATE, annotator, None)
+    _record(claim, HistoryAction.CREATE, actor if actor is not None else annotator, None)
     return claim
 
 

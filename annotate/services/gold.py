@@ -82,10 +82,10 @@ def _seen(claims: Iterable[Claim], versions: Mapping[int, int] | None) -> dict[i
     return {c.pk: given.get(c.pk, c.version) for c in claims}
 
 
-def _supersede(claim_ids: Iterable[int], curator: Any, keep: int | None = None) -> None:
+def _supersede(claim_ids: Iterable[int], curator: Any) -> None:
     """Delete (softly) the live gold claims made from any of these annotator claims."""
     golds = Claim.objects.gold().live().filter(decisions__origins__claim_id__in=list(claim_ids))
-    for gold in golds.exclude(pk=keep).distinct():
+    for gold in golds.distinct():
         claim_delete(claim=gold, actor=curator)
 
 
@@ -149,9 +149,9 @@ def _content(claim: Claim) -> dict[str, Any]:
     }
 
 
-def _create_gold(article: Article, content: dict[str, Any]) -> Claim:
-    # annotator=None: the claim belongs to the project's gold layer.
-    return claim_create(article=article, annotator=None, **content)
+def _create_gold(article: Article, content: dict[str, Any], curator: Any) -> Claim:
+    # annotator=None: the claim belongs to the project's gold layer; history names the curator.
+    return claim_create(article=article, annotator=None, actor=curator, **content)
 
 
 @transaction.atomic
@@ -173,7 +173,7 @@ def gold_accept(
     locked = _locked_claims(article, _seen([claim, *others], versions))
     _supersede(locked, curator)
     chosen = locked[claim.pk]
-    gold = _create_gold(article, _content(chosen))
+    gold = _create_gold(article, _content(chosen), curator)
     origins = [(chosen, [SPAN, *MERGEABLE])] + [(locked[c.pk], []) for c in others]
     _decide(
         article=article,
@@ -216,7 +216,7 @@ def gold_merge(
         giver = locked[fields_from[name].pk] if name in fields_from else base
         content[name] = _content(giver)[name]
         taken[giver.pk].append(name)
-    gold = _create_gold(article, content)
+    gold = _create_gold(article, content, curator)
     _decide(
         article=article,
         curator=curator,
@@ -266,7 +266,7 @@ def gold_add(
 ) -> Claim:
     """A gold claim that no annotator made (``claim_create``'s arguments)."""
     _check_curator(curator, article)
-    gold = _create_gold(article, {"start": start, "end": end, "quote": quote, **content})
+    gold = _create_gold(article, {"start": start, "end": end, "quote": quote, **content}, curator)
     _decide(
         article=article,
         curator=curator,

@@ -89,9 +89,7 @@ def test_existing_assignments_count_toward_k(project: Any, manager: Any) -> None
     assert [a.annotator_id for a in made] == [users[0].pk]
 
 
-def test_a_chosen_pool_is_respected_and_checked(
-    project: Any, manager: Any, outsider: Any
-) -> None:
+def test_a_chosen_pool_is_respected_and_checked(project: Any, manager: Any, outsider: Any) -> None:
     ArticleFactory(project=project)
     users = annotators(project, 3)
     assignments_bulk(

@@ -159,9 +159,7 @@ def test_reject_records_a_decision_without_gold(scene: Scene, curator: Any) -> N
     assert not Claim.objects.gold().exists()
 
 
-def test_a_later_decision_supersedes_the_gold_of_the_same_group(
-    scene: Scene, curator: Any
-) -> None:
+def test_a_later_decision_supersedes_the_gold_of_the_same_group(scene: Scene, curator: Any) -> None:
     a, b = scene.ann
     mine = make_claim(scene.article, a, AKAR)
     theirs = make_claim(scene.article, b, AKAR, claim_type="evaluative")
@@ -186,7 +184,9 @@ def test_a_stale_version_is_refused(scene: Scene, curator: Any) -> None:
     with pytest.raises(StaleVersion):
         gold_reject(curator=curator, claims=[seen])
     with pytest.raises(StaleVersion):
-        gold_merge(curator=curator, article=scene.article, span_from=theirs, fields_from={"source": seen})
+        gold_merge(
+            curator=curator, article=scene.article, span_from=theirs, fields_from={"source": seen}
+        )
     with pytest.raises(StaleVersion):
         gold_accept(curator=curator, claim=theirs, versions={theirs.pk: 7})
     assert not Decision.objects.exists() and not Claim.objects.gold().exists()
@@ -244,3 +244,11 @@ def test_claims_of_another_article_are_refused(scene: Scene, curator: Any) -> No
         gold_merge(
             curator=curator, article=scene.article, span_from=here, fields_from={"source": mine}
         )
+
+
+def test_gold_claim_history_names_the_curator(scene: Scene, curator: Any) -> None:
+    a, _ = scene.ann
+    mine = make_claim(scene.article, a, AKAR)
+    gold = gold_accept(curator=curator, claim=mine)
+    row = History.objects.get(entity="claim", object_id=gold.pk, action="create")
+    assert row.actor == curator

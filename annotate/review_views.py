@@ -1,0 +1,741 @@
+"""Curators' screens: the agreement dashboard, the disagreement queue, the review screen of an
+article (adjudication into gold), and the managers' assignment page.
+
+Permissions: someone outside the project gets 404 (existence does not leak); a member who is
+not a curator or manager gets 403 (assignments: managers only). Annotators never see other
+annotators' claims through any of these. Writes go through ``annotate.services``; an
+adjudication answers with the group's section (and the progress, out of band); a stale claim
+version answers 409 with the group as it is now, a form error 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from annotate import review, services
+from annotate.agreement import FIGURE_HELP, alpha_reading
+from annotate.agreement_data import (
+    AgreementData,
+    cached_agreement,
+    needs_background,
+    overlap_threshold,
+    project_agreement_data,
+)
+from annotate.forms import ClaimInput
+from annotate.models import Assignment, Claim, Source, Target
+from annotate.offsets import validate_span
+from annotate.scheme import LABEL_FIELDS, field_spec
+from annotate.services.assign import annotator_loads
+from annotate.services.gold import MERGEABLE
+from annotate.tasks import progress_of, start_agreement
+from annotate.views import HtmxHttpRequest
+from annotate.workspace_views import _choice_fields, _errors, _label_maps
+from corpus import permissions
+from corpus.models import Article, Membership, Project, Role
+from corpus.selectors import project_switcher
+
+PAGE = "annotate/review.html"
+UNPROCESSABLE = 422
+CONFLICT = 409
+TOAST = "claimdesk:toast"
+STALE = (
+    "An annotator changed one of these claims since you opened the page. Here is the group as "
+    "it is now; nothing was decided — look again and decide."
+)
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def curated_project(user: Any, slug: str) -> Project:
+    project = permissions.project_for(user, slug)
+    if not permissions.can_curate(user, project):
+        raise PermissionDenied("Only the project's curators and managers review.")
+    return project
+
+
+def curated_article(user: Any, pk: int) -> Article:
+    article = Article.objects.select_related("project").filter(pk=pk).first()
+    if article is None or permissions.role_in(user, article.project) is None:
+        raise Http404("No such article.")
+    if not permissions.can_curate(user, article.project):
+        raise PermissionDenied("Only the project's curators and managers review.")
+    return article
+
+
+def managed_project(user: Any, slug: str) -> Project:
+    project = permissions.project_for(user, slug)
+    if not permissions.can_manage(user, project):
+        raise PermissionDenied("Only the project's managers assign articles.")
+    return project
+
+
+# --- the dashboard -----------------------------------------------------------------------
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _heat(value: float | None) -> str:
+    """A background colour for a figure in [0, 1] (red → amber → green); grey if None."""
+    if value is None:
+        return "hsl(0 0% 92%)"
+    clamped = max(0.0, min(1.0, value))
+    return f"hsl({round(clamped * 120)} 65% {round(88 - clamped * 10)}%)"
+
+
+def _field_label(project: Project, name: str, targets: dict[str, str]) -> str:
+    if name.startswith("stance:"):
+        return f"Stance · {targets.get(name.removeprefix('stance:'), name)}"
+    return str(field_spec(project.scheme, name).get("label", name))
+
+
+def dashboard_context(project: Project, data: AgreementData, heat: str) -> dict[str, Any]:
+    report = data.report
+    names = data.annotator_names
+    targets = {
+        str(pk): name
+        for pk, name in Target.objects.filter(project=project).values_list("pk", "name")
+    }
+    fields = [
+        {
+            "name": f.field,
+            "label": _field_label(project, f.field, targets),
+            "level": f.level,
+            "alpha": _fmt(f.alpha.value),
+            "observed": _fmt(f.alpha.observed_agreement),
+            "n_units": f.alpha.n_units,
+            "n_values": f.alpha.n_values,
+            "reading": alpha_reading(f.alpha.value) or "undefined",
+            "why": f.alpha.undefined_reason or "",
+            "fleiss": _fmt(f.fleiss_kappa.value) if f.fleiss_kappa else "",
+            "not_judgeable": (
+                f"{f.not_judgeable_share:.0%}" if f.not_judgeable_share is not None else "—"
+            ),
+            "colour": _heat(f.alpha.value),
+        }
+        for f in report.fields
+    ]
+    people = list(report.annotator_ids)
+    pair_value: dict[tuple[Any, Any], tuple[float | None, int]] = {}
+    if heat == "span":
+        for s in report.span_pairs:
+            pair_value[(s.annotator_a, s.annotator_b)] = (s.overlap.f1, s.overlap.n_claims)
+    else:
+        chosen = next((f for f in report.fields if f.field == heat), None)
+        for p in chosen.pairs if chosen else []:
+            pair_value[(p.annotator_a, p.annotator_b)] = (p.alpha.value, p.alpha.n_units)
+    matrix = []
+    for a in people:
+        cells = []
+        for b in people:
+            value, n = pair_value.get((a, b)) or pair_value.get((b, a)) or (None, 0)
+            cells.append({"same": a == b, "value": _fmt(value), "n": n, "colour": _heat(value)})
+        matrix.append({"name": names.get(int(a), str(a)), "cells": cells})
+    trend = [
+        {
+            "week": row.week,
+            "n_articles": row.n_articles,
+            "n_units": row.n_units,
+            "f1": _fmt(row.span_f1.f1),
+            "colour": _heat(row.span_f1.f1),
+            "fields": [
+                (_fmt(row.fields[f["name"]].value), row.fields[f["name"]].n_units)
+                if f["name"] in row.fields
+                else ("—", 0)
+                for f in fields
+            ],
+        }
+        for row in data.trend
+    ]
+    return {
+        "project": project,
+        "report": report,
+        "spans": report.spans,
+        "f1_exact": _fmt(report.spans.exact.f1),
+        "f1_overlap": _fmt(report.spans.overlap.f1),
+        "alpha_u": _fmt(report.unitizing.alpha_u.value),
+        "coverage_alpha": _fmt(report.unitizing.coverage_alpha.value),
+        "fields": fields,
+        "heat": heat,
+        "heat_choices": [("span", "Span F1 (overlap)")] + [(f["name"], f["label"]) for f in fields],
+        "people": [names.get(int(a), str(a)) for a in people],
+        "matrix": matrix,
+        "trend": trend,
+        "worst": review.worst_articles(data),
+        "help": FIGURE_HELP,
+    }
+
+
+@require_GET
+@login_required
+def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The project's agreement figures: from the cache, computed now, or (large projects)
+    computed by a background task while the page shows its progress."""
+    project = curated_project(request.user, slug)
+    threshold = overlap_threshold(project, request.GET.get("overlap"))
+    heat = request.GET.get("heat", "span")
+    data = cached_agreement(project, threshold)
+    context: dict[str, Any] = {"project": project, "threshold": threshold}
+    if data is None and needs_background(project):
+        context["progress"] = start_agreement(project, threshold)
+        context["switcher"] = project_switcher(request.user)
+        return render(request, "annotate/agreement.html", context)
+    if data is None:
+        data = project_agreement_data(project, threshold)
+    context |= dashboard_context(project, data, heat)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "annotate/agreement.html#heat-map", context)
+    context["switcher"] = project_switcher(request.user)
+    return render(request, "annotate/agreement.html", context)
+
+
+@require_GET
+@login_required
+def agreement_progress(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Polled by the dashboard while a background computation runs; when the figures are
+    ready, tells htmx to reload the page."""
+    project = curated_project(request.user, slug)
+    threshold = overlap_threshold(project, request.GET.get("overlap"))
+    if cached_agreement(project, threshold) is not None:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    context = {
+        "project": project,
+        "threshold": threshold,
+        "progress": progress_of(project, threshold),
+    }
+    return render(request, "annotate/agreement.html#agreement-progress", context)
+
+
+# --- the disagreement queue --------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Articles with two or more annotators, most disagreement first, with what is disputed
+    and how far adjudication has come."""
+    project = curated_project(request.user, slug)
+    data = project_agreement_data(project)
+    rows = review.queue_rows(data, review.decided_claims(project))
+    return render(
+        request,
+        "annotate/review_queue.html",
+        {
+            "project": project,
+            "rows": rows,
+            "progress": review.project_progress(rows),
+            "switcher": project_switcher(request.user),
+        },
+    )
+
+
+# --- the review screen -------------------------------------------------------------------
+
+
+def _segments(text: str, units: list[review.ReviewUnit]) -> list[tuple[str, list[int]]]:
+    """The text cut where a group starts or ends: (piece, indices of the groups covering it)."""
+    cuts = sorted({0, len(text), *(u.start for u in units), *(u.end for u in units)})
+    pieces = []
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        covering = [u.index for u in units if u.start < hi and lo < u.end]
+        pieces.append((text[lo:hi], covering))
+    return pieces
+
+
+def _values(claim: Claim | None, labels: dict[str, dict[str, str]]) -> dict[str, str]:
+    """What a cell shows for each field."""
+    if claim is None:
+        return {}
+    stances = sorted(
+        (s.target.name, labels.get("stance", {}).get(s.stance, s.stance))
+        for s in claim.stances.all()
+    )
+    shown = {
+        "span": f"“{claim.quote}”",
+        "source": claim.source.name if claim.source else "",
+        "stances": "; ".join(f"{label} → {name}" for name, label in stances),
+    }
+    for name in LABEL_FIELDS:
+        value = getattr(claim, name)
+        shown[name] = labels.get(name, {}).get(value, value)
+    return shown
+
+
+def _field_rows(project: Project) -> list[tuple[str, str]]:
+    rows = [("span", "Span"), ("source", "Source"), ("stances", "Stances")]
+    for name in LABEL_FIELDS:
+        spec = field_spec(project.scheme, name)
+        if spec and not spec.get("hidden"):
+            rows.append((name, str(spec.get("label", name))))
+    return rows
+
+
+def _unit_context(
+    rv: review.ArticleReview, unit: review.ReviewUnit, labels: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    fields = _field_rows(rv.article.project)
+    gold = unit.outcome.gold if unit.outcome else None
+    gold_values = _values(gold, labels)
+    columns = []
+    for n, (user, claim) in enumerate(zip(rv.annotators, unit.cells, strict=True), start=1):
+        columns.append({"n": n, "user": user, "claim": claim, "values": _values(claim, labels)})
+    first = next((col for col in columns if col["claim"] is not None), None)
+    rows = [
+        {
+            "name": name,
+            "label": label,
+            "differs": name in unit.differing,
+            # The first annotator's version is chosen until the curator picks another.
+            "cells": [(col, col["values"].get(name, ""), col is first) for col in columns],
+            "gold": gold_values.get(name, ""),
+        }
+        for name, label in fields
+    ]
+    return {
+        "article": rv.article,
+        "unit": unit,
+        "columns": columns,
+        "rows": rows,
+        "gold": gold,
+        "field_rows": fields,
+    }
+
+
+def _review_context(article: Article) -> dict[str, Any]:
+    rv = review.article_review(article)
+    labels = _label_maps(article.project.scheme)
+    return {
+        "article": article,
+        "project": article.project,
+        "rv": rv,
+        "units": [_unit_context(rv, u, labels) for u in rv.units],
+        "added": [(g, _values(g, labels)) for g in rv.added],
+        "segments": _segments(article.text, rv.units),
+        "field_rows": _field_rows(article.project),
+    }
+
+
+@require_GET
+@login_required
+def review_article(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Every annotator's claims on the article, group by group, side by side, with the
+    gold outcome of each group."""
+    article = curated_article(request.user, pk)
+    context = _review_context(article)
+    context["switcher"] = project_switcher(request.user)
+    return render(request, PAGE, context)
+
+
+def _respond_unit(
+    request: HtmxHttpRequest, article: Article, index: int, *, status: int = 200, notice: str = ""
+) -> HttpResponse:
+    """The group's section again, and the progress out of band."""
+    context = _review_context(article)
+    unit = next((u for u in context["units"] if u["unit"].index == index), None)
+    if unit is None:  # the groups moved (an annotator changed claims): the whole list
+        return _respond_body(request, article, context=context, notice=notice, status=status)
+    html = render_to_string(
+        f"{PAGE}#unit", {**context, **unit, "notice": notice}, request=request
+    ) + render_to_string(f"{PAGE}#review-progress", {**context, "oob": True}, request=request)
+    return HttpResponse(html, status=status)
+
+
+def _respond_body(
+    request: HtmxHttpRequest,
+    article: Article,
+    *,
+    context: dict[str, Any] | None = None,
+    notice: str = "",
+    status: int = 200,
+    clear_panel: bool = False,
+) -> HttpResponse:
+    context = context or _review_context(article)
+    html: str = render_to_string(
+        f"{PAGE}#review-body", {**context, "notice": notice}, request=request
+    ) + render_to_string(f"{PAGE}#review-progress", {**context, "oob": True}, request=request)
+    if clear_panel:
+        html += '<div id="review-panel" class="rv-panel" hx-swap-oob="innerHTML"></div>'
+    return HttpResponse(html, status=status)
+
+
+def _posted_claims(article: Article, data: Any) -> tuple[list[Claim], dict[int, int]]:
+    """The group's claims named in the form (``claims``), and the version of each that the
+    curator saw (``version-<id>``)."""
+    ids = [v for v in data.getlist("claims") if v.isdigit()]
+    claims = review.group_claims(article, ids)
+    versions = {}
+    for claim in claims:
+        raw = data.get(f"version-{claim.pk}", "")
+        if raw.isdigit():
+            versions[claim.pk] = int(raw)
+    return claims, versions
+
+
+def _unit_index(data: Any) -> int:
+    raw = data.get("unit", "")
+    return int(raw) if raw.isdigit() else -1
+
+
+def _adjudicate(request: HtmxHttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+    article = curated_article(request.user, pk)
+    index = _unit_index(request.POST)
+    claims, versions = _posted_claims(article, request.POST)
+    try:
+        action(article, claims, versions, request.POST.get("rationale", "").strip())
+    except services.StaleVersion:
+        return _respond_unit(request, article, index, status=CONFLICT, notice=STALE)
+    except ValidationError as error:
+        notice = " ".join(m for ms in _errors(error).values() for m in ms)
+        return _respond_unit(request, article, index, status=UNPROCESSABLE, notice=notice)
+    response = _respond_unit(request, article, index)
+    trigger_client_event(response, TOAST, {"message": done, "undo": ""})
+    return response
+
+
+def _by_id(claims: list[Claim], raw: str) -> Claim:
+    found = next((c for c in claims if str(c.pk) == raw), None)
+    if found is None:
+        raise ValidationError("Choose one of the group's claims.")
+    return found
+
+
+@require_POST
+@login_required
+def review_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Accept one annotator's claim (``claim``) as it is; the group's other claims are
+    recorded as considered."""
+
+    def accept(article: Article, claims: list[Claim], versions: dict[int, int], why: str) -> None:
+        chosen = _by_id(claims, request.POST.get("claim", ""))
+        services.gold_accept(
+            curator=request.user, claim=chosen, considered=claims, versions=versions, rationale=why
+        )
+
+    return _adjudicate(request, pk, accept, "Accepted.")
+
+
+@require_POST
+@login_required
+def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A gold claim with the span from ``take-span`` and each field from ``take-<field>``."""
+
+    def merge(article: Article, claims: list[Claim], versions: dict[int, int], why: str) -> None:
+        # Boundaries nobody disputes offer no choice: the first claim's are everyone's.
+        span_from = _by_id(
+            claims, request.POST.get("take-span") or str(claims[0].pk if claims else "")
+        )
+        fields_from = {}
+        for name in MERGEABLE:
+            raw = request.POST.get(f"take-{name}", "")
+            if raw:
+                fields_from[name] = _by_id(claims, raw)
+        services.gold_merge(
+            curator=request.user,
+            article=article,
+            span_from=span_from,
+            fields_from=fields_from,
+            considered=claims,
+            versions=versions,
+            rationale=why,
+        )
+
+    return _adjudicate(request, pk, merge, "Merged.")
+
+
+@require_POST
+@login_required
+def review_reject(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    def reject(article: Article, claims: list[Claim], versions: dict[int, int], why: str) -> None:
+        services.gold_reject(curator=request.user, claims=claims, versions=versions, rationale=why)
+
+    return _adjudicate(request, pk, reject, "Rejected.")
+
+
+@require_POST
+@login_required
+def review_bulk_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Accept every unanimous group not decided yet."""
+    article = curated_article(request.user, pk)
+    _, versions = _posted_claims(article, request.POST)
+    try:
+        made = services.gold_bulk_accept(curator=request.user, article=article, versions=versions)
+    except services.StaleVersion:
+        return _respond_body(request, article, notice=STALE, status=CONFLICT)
+    response = _respond_body(request, article)
+    n = len(made)
+    trigger_client_event(
+        response,
+        TOAST,
+        {"message": f"Accepted {n} unanimous group{'s' if n != 1 else ''}.", "undo": ""},
+    )
+    return response
+
+
+# --- gold claims: add and edit -------------------------------------------------------------
+
+
+def _gold_form_context(
+    article: Article,
+    *,
+    values: dict[str, Any],
+    gold: Claim | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    project = article.project
+    fields = _choice_fields(project.scheme)
+    for item in fields:
+        item["value"] = values.get(item["name"], "")
+    stances = values.get("stances", {})
+    return {
+        "article": article,
+        "gold": gold,
+        "values": values,
+        "errors": errors or {},
+        "error_list": [m for ms in (errors or {}).values() for m in ms],
+        "choice_fields": fields,
+        "sources": Source.objects.in_project(project).only("pk", "name"),
+        "stance_values": field_spec(project.scheme, "stance").get("values", []),
+        "target_rows": [(t, stances.get(t.pk, "")) for t in Target.objects.filter(project=project)],
+    }
+
+
+def _gold_values(gold: Claim) -> dict[str, Any]:
+    return {
+        "start": gold.start,
+        "end": gold.end,
+        "quote": gold.quote,
+        "version": gold.version,
+        "source": gold.source_id,
+        "stances": {s.target_id: s.stance for s in gold.stances.all()},
+        "note": gold.note,
+        **{name: getattr(gold, name) for name in LABEL_FIELDS},
+    }
+
+
+def _posted_values(data: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {name: data.get(name, "") for name in LABEL_FIELDS}
+    for name in ("start", "end", "version", "source"):
+        raw = data.get(name, "")
+        values[name] = int(raw) if raw.isdigit() else None
+    values["quote"] = data.get("quote", "")
+    values["note"] = data.get("note", "")
+    values["stances"] = {
+        int(k.removeprefix("stance-")): data.get(k)
+        for k in data
+        if k.startswith("stance-") and k.removeprefix("stance-").isdigit()
+    }
+    return values
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def gold_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """GET: the form for a gold claim over the selected ``start``–``end``; POST: create it."""
+    article = curated_article(request.user, pk)
+    if request.method == "GET":
+        try:
+            start, end = int(request.GET.get("start", "")), int(request.GET.get("end", ""))
+            span = validate_span(article.text, start, end, request.GET.get("quote"))
+        except (ValueError, ValidationError):
+            return render(
+                request,
+                f"{PAGE}#panel-message",
+                {"message": "Select words of the article text first."},
+                status=UNPROCESSABLE,
+            )
+        values = {"start": span.start, "end": span.end, "quote": span.quote}
+        return render(request, f"{PAGE}#gold-form", _gold_form_context(article, values=values))
+    try:
+        data = ClaimInput.from_post(request.POST, with_span=True, with_version=False)
+        assert data.start is not None and data.end is not None
+        services.gold_add(
+            curator=request.user,
+            article=article,
+            start=data.start,
+            end=data.end,
+            quote=data.quote,
+            source=data.source,
+            mention=data.mention,
+            stances=data.stance_inputs(),
+            note=data.note,
+            rationale=request.POST.get("rationale", "").strip(),
+            **data.labels,
+        )
+    except ValidationError as error:
+        context = _gold_form_context(
+            article, values=_posted_values(request.POST), errors=_errors(error)
+        )
+        return render(request, f"{PAGE}#gold-form", context, status=UNPROCESSABLE)
+    response = _respond_body(request, article, clear_panel=True)
+    response["HX-Retarget"] = "#review-body"
+    response["HX-Reswap"] = "outerHTML"
+    trigger_client_event(response, TOAST, {"message": "Gold claim added.", "undo": ""})
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def gold_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """GET: the form to edit a gold claim's labels; POST: save on the version seen."""
+    gold = (
+        Claim.objects.live()
+        .gold()
+        .select_related("article__project", "source")
+        .prefetch_related("stances")
+        .filter(pk=pk)
+        .first()
+    )
+    if gold is None:
+        raise Http404("No such gold claim.")
+    article = curated_article(request.user, gold.article_id)
+    if request.method == "GET":
+        return render(
+            request,
+            f"{PAGE}#gold-form",
+            _gold_form_context(article, values=_gold_values(gold), gold=gold),
+        )
+    try:
+        data = ClaimInput.from_post(request.POST, with_span=False, with_version=True)
+        services.gold_edit(
+            curator=request.user,
+            gold=gold,
+            version=data.version,
+            source=data.source,
+            stances=data.stance_inputs(),
+            note=data.note,
+            rationale=request.POST.get("rationale", "").strip(),
+            **data.labels,
+        )
+    except services.StaleVersion as stale:
+        context = _gold_form_context(
+            article, values=_gold_values(stale.current), gold=stale.current
+        )
+        context["error_list"] = ["This gold claim was changed elsewhere; here it is now."]
+        return render(request, f"{PAGE}#gold-form", context, status=CONFLICT)
+    except ValidationError as error:
+        context = _gold_form_context(
+            article, values=_posted_values(request.POST), gold=gold, errors=_errors(error)
+        )
+        return render(request, f"{PAGE}#gold-form", context, status=UNPROCESSABLE)
+    response = _respond_body(request, article, clear_panel=True)
+    response["HX-Retarget"] = "#review-body"
+    response["HX-Reswap"] = "outerHTML"
+    trigger_client_event(response, TOAST, {"message": "Gold claim saved.", "undo": ""})
+    return response
+
+
+# --- assignments (managers) ----------------------------------------------------------------
+
+
+def _assignment_context(project: Project, **extra: Any) -> dict[str, Any]:
+    articles = list(
+        Article.objects.in_project(project)
+        .without_text()
+        .order_by("title", "pk")
+        .only("pk", "title")
+    )
+    by_article = review.assignments_of(a.pk for a in articles)
+    members = list(
+        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    loads = annotator_loads(project)
+    return {
+        "project": project,
+        "rows": [(a, by_article.get(a.pk, [])) for a in articles],
+        "annotators": [(m.user, loads.get(m.user_id, 0)) for m in members],
+        "n_unassigned": sum(1 for a in articles if not by_article.get(a.pk)),
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def assignments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Who annotates which article; assign by hand or in bulk."""
+    project = managed_project(request.user, slug)
+    context = _assignment_context(project, switcher=project_switcher(request.user))
+    return render(request, "annotate/assignments.html", context)
+
+
+@require_POST
+@login_required
+def assignments_bulk(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    project = managed_project(request.user, slug)
+    raw_k = request.POST.get("k", "")
+    chosen = [v for v in request.POST.getlist("annotators") if v.isdigit()]
+    try:
+        made = services.assignments_bulk(
+            project=project,
+            k=int(raw_k) if raw_k.isdigit() else 0,
+            only_unassigned=request.POST.get("only_unassigned") == "on",
+            annotators=[int(v) for v in chosen] or None,
+            assigned_by=request.user,
+        )
+    except ValidationError as error:
+        for ms in _errors(error).values():
+            for m in ms:
+                messages.error(request, m)
+    else:
+        messages.success(request, f"{len(made)} assignment(s) made.")
+    return redirect("annotate:assignments", slug=project.slug)
+
+
+@require_POST
+@login_required
+def assignment_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Assign one article to one annotator by hand."""
+    project = managed_project(request.user, slug)
+    article = (
+        Article.objects.in_project(project).filter(pk=request.POST.get("article") or 0).first()
+    )
+    member = (
+        Membership.objects.filter(project=project, user_id=request.POST.get("annotator") or 0)
+        .select_related("user")
+        .first()
+    )
+    if article is None or member is None:
+        messages.error(request, "Choose an article and an annotator of this project.")
+    else:
+        services.assignment_create(article=article, annotator=member.user, assigned_by=request.user)
+        messages.success(request, f"“{article.title}” assigned to {member.user.get_username()}.")
+    return redirect(
+        reverse("annotate:assignments", args=[project.slug])
+        + f"#article-{request.POST.get('article', '')}"
+    )
+
+
+@require_POST
+@login_required
+def assignment_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    assignment = (
+        Assignment.objects.select_related("article__project", "annotator").filter(pk=pk).first()
+    )
+    if assignment is None or permissions.role_in(request.user, assignment.article.project) is None:
+        raise Http404("No such assignment.")
+    project = managed_project(request.user, assignment.article.project.slug)
+    try:
+        services.assignment_delete(assignment=assignment, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"“{assignment.article.title}” taken back from {assignment.annotator.get_username()}.",
+        )
+    return redirect("annotate:assignments", slug=project.slug)

@@ -1,0 +1,169 @@
+"""ORM rows → agreement records in a fixed number of queries; the cached report and its key;
+the background task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from annotate import agreement_data, tasks
+from annotate.models import AssignmentStatus
+from annotate.services import (
+    assignment_create,
+    claim_delete,
+    claim_update,
+    gold_accept,
+    source_merge,
+)
+from tests.annotate.test_review_helpers import Scene, make_claim, scene
+from tests.conftest import login
+from tests.factories import ArticleFactory
+
+__all__ = ["scene"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()
+
+
+def test_records_carry_spans_labels_stances_and_finished_annotators(scene: Scene) -> None:
+    a, b = scene.ann
+    claim = make_claim(scene.article, a, "Moscow disagrees", claim_type="predictive")
+    records = agreement_data.project_records(scene.project)
+    [record] = records.claims
+    assert (record.claim_id, record.annotator_id, record.start, record.end) == (
+        claim.pk,
+        a.pk,
+        claim.start,
+        claim.end,
+    )
+    assert record.fields["claim_type"] == "predictive"
+    assert record.fields["source"] == claim.source_id
+    assert record.stances == {scene.targets[0].pk: "favor"}
+    [article] = records.articles
+    # b finished the article without a claim: b's silence counts.
+    assert article.annotator_ids == (a.pk, b.pk)
+    assert article.length == len(scene.article.text)
+
+
+def test_gold_and_deleted_claims_are_left_out(scene: Scene, curator: Any) -> None:
+    a, b = scene.ann
+    kept = make_claim(scene.article, a, "Moscow disagrees")
+    gone = make_claim(scene.article, b, "Moscow disagrees")
+    claim_delete(claim=gone, actor=b)
+    gold_accept(curator=curator, claim=kept)
+    assert [r.claim_id for r in agreement_data.project_records(scene.project).claims] == [kept.pk]
+
+
+def test_records_take_a_fixed_number_of_queries(
+    scene: Scene, django_assert_num_queries: Any
+) -> None:
+    for k in range(5):
+        article = ArticleFactory(project=scene.project, text=f"{k} {scene.article.text}")
+        for user in scene.ann:
+            make_claim(article, user, "Moscow disagrees")
+    with django_assert_num_queries(4):
+        records = agreement_data.project_records(scene.project)
+    assert len(records.claims) == 10
+
+
+def test_the_cache_key_changes_with_every_kind_of_change(scene: Scene, curator: Any) -> None:
+    a, _ = scene.ann
+    key = lambda: agreement_data.cache_key(scene.project, 0.5)  # noqa: E731
+    seen = {key()}
+    claim = make_claim(scene.article, a, "Moscow disagrees")
+    seen.add(key())
+    claim = claim_update(claim=claim, actor=a, version=1, claim_type="predictive")
+    seen.add(key())
+    assignment_create(article=ArticleFactory(project=scene.project), annotator=a)
+    seen.add(key())
+    gold_accept(curator=curator, claim=claim)
+    seen.add(key())
+    source_merge(keep=scene.sources[0], merge=scene.sources[1], actor=curator)
+    seen.add(key())
+    assert len(seen) == 6
+    assert key() == key()
+    assert agreement_data.cache_key(scene.project, 0.6) != key()
+
+
+def test_the_report_is_computed_once_until_something_changes(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = scene.ann
+    make_claim(scene.article, a, "Moscow disagrees")
+    calls: list[int] = []
+    real = agreement_data.compute_agreement
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(agreement_data, "compute_agreement", counted)
+    first = agreement_data.project_agreement_data(scene.project)
+    again = agreement_data.project_agreement_data(scene.project)
+    assert len(calls) == 1 and again.report == first.report
+    make_claim(scene.article, b, "Moscow disagrees")
+    assert agreement_data.project_agreement_data(scene.project).report.n_units == 1
+    assert len(calls) == 2
+
+
+def test_overlap_threshold_comes_from_the_request_or_the_scheme(scene: Scene) -> None:
+    assert agreement_data.overlap_threshold(scene.project) == 0.5
+    assert agreement_data.overlap_threshold(scene.project, "0.7") == 0.7
+    assert agreement_data.overlap_threshold(scene.project, "7") == 0.5
+    scene.project.scheme["agreement"] = {"overlap_threshold": 0.8}
+    assert agreement_data.overlap_threshold(scene.project, "nonsense") == 0.8
+
+
+def test_the_task_computes_caches_and_reports_progress(scene: Scene) -> None:
+    make_claim(scene.article, scene.ann[0], "Moscow disagrees")
+    result = tasks.compute_project_agreement.enqueue(scene.project.pk, 0.5)
+    assert result.status == "SUCCESSFUL"
+    assert agreement_data.cached_agreement(scene.project, 0.5) is not None
+    assert tasks.progress_of(scene.project, 0.5) == {
+        "step": "Done",
+        "fraction": 1.0,
+        "failed": False,
+    }
+
+
+def test_large_projects_go_through_the_background_task(
+    client: Client, scene: Scene, curator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_claim(scene.article, scene.ann[0], "Moscow disagrees")
+    monkeypatch.setattr(agreement_data, "BACKGROUND_CLAIMS", 0)
+    login(client, curator)
+    url = reverse("annotate:agreement", args=[scene.project.slug])
+    # ImmediateBackend: the task ran inside the request, so the figures are there already
+    # and the progress endpoint tells the page to reload.
+    client.get(url)
+    progress = client.get(reverse("annotate:agreement-progress", args=[scene.project.slug]))
+    assert progress.status_code == 204 and progress["HX-Refresh"] == "true"
+    assert b'data-figure="f1-overlap"' in client.get(url).content
+
+
+def test_progress_is_shown_while_a_worker_computes(
+    client: Client, scene: Scene, curator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_claim(scene.article, scene.ann[0], "Moscow disagrees")
+    monkeypatch.setattr(agreement_data, "BACKGROUND_CLAIMS", 0)
+    # A backend with a worker: enqueue returns at once; nothing is computed yet.
+    monkeypatch.setattr(tasks.compute_project_agreement.__class__, "enqueue", lambda *a, **k: None)
+    login(client, curator)
+    html = client.get(reverse("annotate:agreement", args=[scene.project.slug])).content.decode()
+    assert 'id="agreement-progress"' in html and "Queued" in html
+    poll = client.get(reverse("annotate:agreement-progress", args=[scene.project.slug]))
+    assert poll.status_code == 200 and b"Queued" in poll.content
+
+
+def test_assignment_status_changes_who_counts(scene: Scene) -> None:
+    a, b = scene.ann
+    scene.article.assignments.filter(annotator=b).update(status=AssignmentStatus.IN_PROGRESS)
+    make_claim(scene.article, a, "Moscow disagrees")
+    [article] = agreement_data.project_records(scene.project).articles
+    assert article.annotator_ids == (a.pk,)

@@ -1,0 +1,131 @@
+"""The review screen in a real browser: two annotators annotated seed 001 differently; the
+curator resolves a field-level disagreement (merge: the stance from one annotator, the rest
+from the other) and a claim only one annotator made (accepted with the keyboard), and the
+gold layer holds the result."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from annotate.models import AssignmentStatus, Claim, Decision, DecisionAction, Source, Target
+from annotate.services import StanceInput, assignment_create, claim_create, project_targets_ensure
+from corpus.models import Article, Role
+from tests.browser.conftest import log_in
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SEEDS = Path(settings.BASE_DIR) / "seeds"
+SEED_FILE = "001_b7c0510a1e69fc93.txt"
+EXPANDS = "Turkey is actively expanding its influence in Central Asia"
+COMPETITOR = "Russia remains a serious competitor in this part of the world"
+
+
+def _claim(article: Article, user: Any, words: str, stance: str, target: Target) -> Claim:
+    start = article.text.index(words)
+    return claim_create(
+        article=article,
+        annotator=user,
+        start=start,
+        end=start + len(words),
+        quote=words,
+        source=Source.objects.get(project=article.project, name="Berliner Zeitung"),
+        attribution="reported",
+        source_reliability="B",
+        information_credibility="2",
+        claim_type="factual",
+        stances=[StanceInput(target, stance)],
+    )
+
+
+@pytest.fixture
+def scene(transactional_db: Any) -> dict[str, Any]:
+    project = ProjectFactory(slug="central-asia")
+    users = {}
+    for name, role in (("ada", Role.ANNOTATOR), ("bo", Role.ANNOTATOR), ("cy", Role.CURATOR)):
+        users[name] = UserFactory(username=name)
+        MembershipFactory(project=project, user=users[name], role=role)
+    project_targets_ensure(project=project)
+    call_command("import_sources", str(SEEDS / "sources.csv"), project=project.slug, verbosity=0)
+    call_command(
+        "import_articles",
+        str(SEEDS / SEED_FILE),
+        project=project.slug,
+        no_progress=True,
+        verbosity=0,
+    )
+    article = Article.objects.get(project=project, source_file__endswith=SEED_FILE)
+    turkey = Target.objects.get(project=project, name__startswith="Turkey")
+    for name in ("ada", "bo"):
+        assignment = assignment_create(article=article, annotator=users[name])
+        assignment.status = AssignmentStatus.DONE
+        assignment.save()
+    # Same span, different stance toward Turkey's influence.
+    ada_expands = _claim(article, users["ada"], EXPANDS, "favor", turkey)
+    bo_expands = _claim(article, users["bo"], EXPANDS, "none", turkey)
+    # Only bo marked the second claim.
+    bo_competitor = _claim(article, users["bo"], COMPETITOR, "against", turkey)
+    return {
+        "article": article,
+        "curator": users["cy"],
+        "turkey": turkey,
+        "ada_expands": ada_expands,
+        "bo_expands": bo_expands,
+        "bo_competitor": bo_competitor,
+    }
+
+
+def test_curator_resolves_a_field_disagreement_and_a_missing_claim(
+    page: Page, live_server: Any, scene: dict[str, Any]
+) -> None:
+    base = live_server.url
+    article = scene["article"]
+    log_in(page, base, scene["curator"])
+    page.goto(f"{base}/projects/central-asia/review/")
+    page.get_by_role("link", name=article.title).click()
+    expect(page.locator("#review[data-ready]")).to_be_attached()
+
+    groups = page.locator("#review-body section.unit")
+    expect(groups).to_have_count(2)
+    first, second = page.locator("#unit-0"), page.locator("#unit-1")
+    expect(first.locator('tr.differs[data-field="stances"]')).to_be_visible()
+    expect(second.locator('[data-dispute="missing claim"]')).to_be_visible()
+    expect(second.locator("td.missing").first).to_be_visible()
+
+    # Field level: ada's stance ("favor"), everything else as both have it; merge.
+    first.locator(f'input[name="take-stances"][value="{scene["ada_expands"].pk}"]').check()
+    first.locator('input[name="rationale"]').fill("ada read the stance right")
+    first.get_by_role("button", name="Merge chosen versions").click()
+    expect(page.locator("#unit-0 [data-outcome=merge]")).to_be_visible()
+    expect(page.locator("#review-progress [data-done]")).to_have_text("1")
+
+    # The missing claim: go to the second group with j, accept bo's (column 2) with "2".
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(page.locator("#unit-1")).to_have_class(re.compile(r"\bcurrent\b"))
+    page.keyboard.press("2")
+    expect(page.locator("#unit-1 [data-outcome=accept]")).to_be_visible()
+    expect(page.locator("#review-progress [data-done]")).to_have_text("2")
+
+    gold = list(Claim.objects.gold().live().order_by("start"))
+    assert [g.quote for g in gold] == [EXPANDS, COMPETITOR]
+    assert {s.target_id: s.stance for s in gold[0].stances.all()} == {scene["turkey"].pk: "favor"}
+    assert {s.target_id: s.stance for s in gold[1].stances.all()} == {scene["turkey"].pk: "against"}
+    merge = Decision.objects.get(action=DecisionAction.MERGE)
+    assert merge.gold == gold[0] and merge.curator == scene["curator"]
+    assert merge.rationale == "ada read the stance right"
+    fields = {o.claim_id: (o.claim_version, set(o.fields)) for o in merge.origins.all()}
+    assert "stances" in fields[scene["ada_expands"].pk][1]
+    assert "stances" not in fields[scene["bo_expands"].pk][1]
+    assert fields[scene["bo_expands"].pk][0] == 1
+    accept = Decision.objects.get(action=DecisionAction.ACCEPT)
+    assert accept.gold == gold[1]
+    assert [o.claim_id for o in accept.origins.all()] == [scene["bo_competitor"].pk]
