@@ -150,6 +150,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Third-party front-end code comes from the npm registry (package.json), never the repo.
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 
 # --- Security -------------------------------------------------------------------

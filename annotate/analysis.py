@@ -1,0 +1,553 @@
+"""Reads of the analysis pages: the stance map, source profiles, the corpus overview and
+claim search, on one layer of claims (the gold layer, every annotator's, or one annotator's).
+
+Every figure is an aggregate computed by the database (``values(...).annotate(Count(...))``):
+nothing here loops over claims in Python, so each page makes the same few queries whether
+the project has ten claims or a million. Deleted claims never count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils.html import linebreaks
+from django.utils.safestring import SafeString, mark_safe
+
+from annotate.models import Assignment, AssignmentStatus, Claim, ClaimQuerySet, ClaimStance, Source
+from annotate.scheme import value_label
+from corpus.models import Article, Project
+from corpus.scheme import field_values
+
+LAYER_GOLD = "gold"
+LAYER_ALL = "all"
+NO_SOURCE = "none"  # the ``source`` filter's value for claims without a source
+LABEL_FILTERS = ("attribution", "claim_type", "source_reliability", "information_credibility")
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _int(value: str) -> int | None:
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) < 18 else None
+
+
+@dataclass(frozen=True)
+class ClaimFilters:
+    """What the analysis pages are filtered on. ``layer`` is "gold", "all" or the id (as
+    text) of one annotator; the other fields are empty when not filtered on."""
+
+    layer: str = LAYER_GOLD
+    outlet: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    attribution: str = ""
+    claim_type: str = ""
+    source_reliability: str = ""
+    information_credibility: str = ""
+    checkworthy: str = ""
+    source: str = ""  # a source id, or NO_SOURCE
+    target: int | None = None
+    stance: str = ""
+    article: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any, *, annotator_ids: Collection[int]) -> ClaimFilters:
+        """Filters from a query string; an unknown layer falls back to gold, an annotator
+        who is not one of ``annotator_ids`` too (so no other project's layer is shown)."""
+
+        def text(name: str, limit: int = 32) -> str:
+            return str(params.get(name, "")).strip()[:limit]
+
+        layer = text("layer") or LAYER_GOLD
+        if layer not in (LAYER_GOLD, LAYER_ALL) and _int(layer) not in annotator_ids:
+            layer = LAYER_GOLD
+        source = text("source")
+        return cls(
+            layer=layer,
+            outlet=text("outlet", 200),
+            date_from=_date(text("date_from")),
+            date_to=_date(text("date_to")),
+            attribution=text("attribution"),
+            claim_type=text("claim_type"),
+            source_reliability=text("source_reliability"),
+            information_credibility=text("information_credibility"),
+            checkworthy=text("checkworthy"),
+            source=source if source == NO_SOURCE or _int(source) is not None else "",
+            target=_int(text("target")),
+            stance=text("stance"),
+            article=_int(text("article")),
+            q=text("q", 200),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self != ClaimFilters(layer=self.layer)
+
+    @property
+    def layer_slug(self) -> str:
+        return self.layer if self.layer in (LAYER_GOLD, LAYER_ALL) else f"annotator-{self.layer}"
+
+    def only_layer(self) -> ClaimFilters:
+        return ClaimFilters(layer=self.layer)
+
+    def without_search(self) -> ClaimFilters:
+        """The filters the stance map and the overview use (no per-claim fields)."""
+        return replace(
+            self,
+            claim_type="",
+            source_reliability="",
+            information_credibility="",
+            checkworthy="",
+            source="",
+            target=None,
+            stance="",
+            article=None,
+            q="",
+        )
+
+
+def claim_q(project: Project, filters: ClaimFilters, prefix: str = "") -> Q:
+    """The condition on claims (reached through ``prefix``, e.g. "claim__") for the live
+    claims of the project's layer that pass the filters. Target, stance and text are
+    applied by ``claims_matching``, which works on claims themselves."""
+    conditions: dict[str, Any] = {"article__project": project, "deleted_at__isnull": True}
+    if filters.layer == LAYER_GOLD:
+        conditions["annotator__isnull"] = True
+    elif filters.layer == LAYER_ALL:
+        conditions["annotator__isnull"] = False
+    else:
+        conditions["annotator_id"] = int(filters.layer)
+    if filters.outlet:
+        conditions["article__outlet"] = filters.outlet
+    if filters.date_from:
+        conditions["article__published__gte"] = filters.date_from
+    if filters.date_to:
+        conditions["article__published__lte"] = filters.date_to
+    for name in (*LABEL_FILTERS, "checkworthy"):
+        if getattr(filters, name):
+            conditions[name] = getattr(filters, name)
+    if filters.source == NO_SOURCE:
+        conditions["source__isnull"] = True
+    elif filters.source:
+        conditions["source_id"] = int(filters.source)
+    if filters.article is not None:
+        conditions["article_id"] = filters.article
+    return Q(**{prefix + key: value for key, value in conditions.items()})
+
+
+def layer_claims(project: Project, filters: ClaimFilters) -> ClaimQuerySet:
+    return Claim.objects.filter(claim_q(project, filters))
+
+
+def text_words(query: str) -> list[str]:
+    """The plain words of a search query (letters and digits; punctuation separates)."""
+    return re.findall(r"\w+", query)[:20]
+
+
+def text_match(claims: ClaimQuerySet, query: str) -> ClaimQuerySet:
+    """Claims whose quote or note contains every word of the query as a whole word,
+    ignoring case. PostgreSQL uses its full-text search (the "simple" configuration:
+    no stemming, so a word matches the same claims as on SQLite); SQLite matches each
+    word between word boundaries."""
+    words = text_words(query)
+    if not words:
+        return claims
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector("quote", "note", config="simple")
+        return claims.annotate(search=vector).filter(
+            search=SearchQuery(" ".join(words), search_type="plain", config="simple")
+        )
+    for word in words:
+        pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
+        claims = claims.filter(Q(quote__iregex=pattern) | Q(note__iregex=pattern))
+    return claims
+
+
+def claims_matching(project: Project, filters: ClaimFilters) -> ClaimQuerySet:
+    """The claims of the search page: every filter, the text too, with article (no text),
+    source, annotator and stances loaded; newest article first. Three queries with a
+    paginator's count, however many claims."""
+    claims = layer_claims(project, filters)
+    if filters.target is not None or filters.stance:
+        stance = ClaimStance.objects.filter(claim=OuterRef("pk"))
+        if filters.target is not None:
+            stance = stance.filter(target_id=filters.target)
+        if filters.stance:
+            stance = stance.filter(stance=filters.stance)
+        claims = claims.filter(Exists(stance))
+    claims = text_match(claims, filters.q)
+    return with_context(claims).order_by(
+        F("article__published").desc(nulls_last=True), "article_id", "start", "id"
+    )
+
+
+def with_context(claims: ClaimQuerySet) -> ClaimQuerySet:
+    return (
+        claims.select_related("article", "source", "annotator")
+        .defer("article__text", "article__metadata")
+        .prefetch_related(
+            Prefetch(
+                "stances",
+                queryset=ClaimStance.objects.select_related("target").order_by(
+                    "target__position", "target_id"
+                ),
+            )
+        )
+    )
+
+
+# --- the stance map ---------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    target_id: int
+    target_name: str
+    counts: list[tuple[str, int]]  # (stance, count) in the scheme's order
+    total: int = 0
+
+    def count(self, stance: str) -> int:
+        return dict(self.counts).get(stance, 0)
+
+
+@dataclass
+class MapRow:
+    source_id: int | None
+    name: str
+    cells: list[Cell]
+    total: int = 0
+
+
+@dataclass
+class StanceMap:
+    targets: list[Any]
+    stances: list[tuple[str, str]]  # (value, label)
+    rows: list[MapRow] = field(default_factory=list)
+
+
+def _stance_counts(stances: list[str]) -> dict[str, Count]:
+    return {f"n_{i}": Count("pk", filter=Q(stance=value)) for i, value in enumerate(stances)}
+
+
+def stance_values(project: Project) -> list[tuple[str, str]]:
+    return [(v, value_label(project.scheme, "stance", v)) for v in stance_values_of(project)]
+
+
+def stance_values_of(project: Project) -> list[str]:
+    return field_values(project.scheme, "stance")
+
+
+def stance_map(project: Project, filters: ClaimFilters, sort: str = "") -> StanceMap:
+    """Sources × targets, each cell the number of stances of each value: one grouped query
+    for the cells, one for the targets. Sorted by ``sort``: "source" (name), "total"
+    (most stances first, the default), "<target id>" (most stances toward that target) or
+    "<target id>:<stance>" (most of that stance toward it)."""
+    stances = stance_values_of(project)
+    targets = list(project.targets.order_by("position", "id"))
+    cells: Any = (
+        ClaimStance.objects.filter(claim_q(project, filters, "claim__"))
+        .values("claim__source_id", "claim__source__name", "target_id")
+        .annotate(**_stance_counts(stances))
+        .order_by()
+    )
+    column = {t.pk: i for i, t in enumerate(targets)}
+    rows: dict[int | None, MapRow] = {}
+    for found in cells:  # one row per (source, target) pair, not per claim
+        source_id = found["claim__source_id"]
+        row = rows.get(source_id)
+        if row is None:
+            row = MapRow(
+                source_id=source_id,
+                name=found["claim__source__name"] or "(no source)",
+                cells=[
+                    Cell(target_id=t.pk, target_name=t.name, counts=[(s, 0) for s in stances])
+                    for t in targets
+                ],
+            )
+            rows[source_id] = row
+        cell = row.cells[column[found["target_id"]]]
+        cell.counts = [(s, found[f"n_{i}"]) for i, s in enumerate(stances)]
+        cell.total = sum(n for _, n in cell.counts)
+        row.total += cell.total
+    result = StanceMap(targets=targets, stances=stance_values(project), rows=list(rows.values()))
+    result.rows.sort(key=_sort_key(sort, [t.pk for t in targets]))
+    return result
+
+
+def _sort_key(sort: str, target_ids: list[int]) -> Any:
+    target, _, stance = sort.partition(":")
+    index = target_ids.index(int(target)) if target.isdigit() and int(target) in target_ids else -1
+    if sort == "source":
+        return lambda row: (row.source_id is None, row.name.casefold())
+    if index >= 0 and stance:
+        return lambda row: (-row.cells[index].count(stance), row.name.casefold())
+    if index >= 0:
+        return lambda row: (-row.cells[index].total, row.name.casefold())
+    return lambda row: (-row.total, row.name.casefold())
+
+
+# --- source profiles ----------------------------------------------------------------------
+
+
+@dataclass
+class Distribution:
+    """Counts of the values of one label, in the scheme's order, then "not given"."""
+
+    rows: list[tuple[str, str, int]]  # (value, label, count)
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, _, n in self.rows)
+
+
+def distribution(project: Project, claims: QuerySet[Any], name: str) -> Distribution:
+    """How many ``claims`` have each value of the label ``name``: one grouped query."""
+    counted = {
+        row[name]: row["n"] for row in claims.order_by().values(name).annotate(n=Count("pk"))
+    }
+    known = field_values(project.scheme, name)
+    rows = [(v, value_label(project.scheme, name, v), counted.pop(v, 0)) for v in known]
+    rows += [(v, v, n) for v, n in sorted(counted.items()) if v]
+    if counted.get(""):
+        rows.append(("", "Not given", counted[""]))
+    return Distribution(rows=rows)
+
+
+def source_stances(source: Source, filters: ClaimFilters) -> list[tuple[Any, Cell]]:
+    """Per target of the project, the stances of the source's claims: ``stance_map``
+    restricted to the source (two queries)."""
+    scoped = replace(filters.without_search(), source=str(source.pk))
+    found = stance_map(source.project, scoped)
+    if not found.rows:
+        stances = stance_values_of(source.project)
+        return [
+            (t, Cell(target_id=t.pk, target_name=t.name, counts=[(s, 0) for s in stances]))
+            for t in found.targets
+        ]
+    return list(zip(found.targets, found.rows[0].cells, strict=True))
+
+
+@dataclass
+class SourceAgreement:
+    pairs: int  # pairs of overlapping claims by two annotators, one of them citing the source
+    agreed: int  # ... both citing it
+
+    @property
+    def share(self) -> float | None:
+        return self.agreed / self.pairs if self.pairs else None
+
+
+def source_agreement(source: Source, threshold: float = 0.5) -> SourceAgreement:
+    """How often annotators agree that a claim is this source's.
+
+    A pair is two live claims by different annotators on the same article whose spans
+    overlap with a Jaccard index of at least ``threshold`` (the scheme's matching rule,
+    without the one-to-one assignment), and of which at least one cites the source. Both
+    citing it is agreement. Counted in one query: for each claim citing the source, its
+    partners (P) and its partners citing the source too (A); a pair where both cite the
+    source is seen from both sides, so pairs = ΣP − ΣA/2 and agreed = ΣA/2.
+    """
+    partners = (
+        Claim.objects.live()
+        .annotations()
+        .filter(article_id=OuterRef("article_id"), start__lt=OuterRef("end"))
+        .filter(end__gt=OuterRef("start"))
+        .exclude(annotator_id=OuterRef("annotator_id"))
+        .alias(
+            inter=Least("end", OuterRef("end"), output_field=IntegerField())
+            - Greatest("start", OuterRef("start"), output_field=IntegerField()),
+            union=Greatest("end", OuterRef("end"), output_field=IntegerField())
+            - Least("start", OuterRef("start"), output_field=IntegerField()),
+        )
+        .alias(needed=ExpressionWrapper(F("union") * Value(threshold), output_field=FloatField()))
+        .filter(inter__gte=F("needed"))
+    )
+
+    def counted(claims: QuerySet[Claim]) -> Coalesce:
+        rows = claims.order_by().values("article_id").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+    totals = (
+        Claim.objects.live()
+        .annotations()
+        .filter(source=source)
+        .aggregate(
+            p=Coalesce(Sum(counted(partners)), 0),
+            a=Coalesce(Sum(counted(partners.filter(source_id=source.pk))), 0),
+        )
+    )
+    return SourceAgreement(pairs=totals["p"] - totals["a"] // 2, agreed=totals["a"] // 2)
+
+
+# --- the corpus overview ------------------------------------------------------------------
+
+# Buckets of the "claims per article" histogram: (label, lowest, highest or None).
+PER_ARTICLE_BUCKETS = (
+    ("0", 0, 0),
+    ("1–5", 1, 5),
+    ("6–10", 6, 10),
+    ("11–20", 11, 20),
+    ("21–50", 21, 50),
+    ("51+", 51, None),
+)
+
+
+@dataclass
+class Overview:
+    articles: int
+    claims: int
+    unattributed: int  # claims without a source
+    unnamed: int  # claims attributed to an unnamed source
+    per_article: list[tuple[str, int]]  # histogram: (bucket, articles)
+    top_articles: list[Any]  # article_id, article__title, n
+    per_outlet: list[Any]  # article__outlet, claims, articles
+    claim_types: Distribution
+    attributions: Distribution
+    progress: list[tuple[str, str, int]]  # (status, label, assignments)
+    gold_articles: int  # articles with at least one gold claim
+
+    def share(self, part: int) -> float | None:
+        return part / self.claims if self.claims else None
+
+
+def _articles(project: Project, filters: ClaimFilters) -> QuerySet[Article]:
+    articles = Article.objects.filter(project=project)
+    if filters.outlet:
+        articles = articles.filter(outlet=filters.outlet)
+    if filters.date_from:
+        articles = articles.filter(published__gte=filters.date_from)
+    if filters.date_to:
+        articles = articles.filter(published__lte=filters.date_to)
+    return articles
+
+
+def overview(project: Project, filters: ClaimFilters) -> Overview:
+    """The corpus overview of the layer: nine grouped or aggregate queries."""
+    filters = filters.without_search()
+    claims = layer_claims(project, filters)
+    totals = claims.aggregate(
+        claims=Count("pk"),
+        unattributed=Count("pk", filter=Q(source__isnull=True)),
+        unnamed=Count("pk", filter=Q(attribution="unnamed")),
+    )
+    articles = _articles(project, filters)
+    per_claims = (
+        claims.filter(article=OuterRef("pk"))
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    counted = articles.annotate(
+        n=Coalesce(Subquery(per_claims, output_field=IntegerField()), Value(0))
+    )
+    buckets = counted.aggregate(
+        articles=Count("pk"),
+        **{
+            f"b{i}": Count(
+                "pk", filter=Q(n__gte=low) & (Q(n__lte=high) if high is not None else Q())
+            )
+            for i, (_, low, high) in enumerate(PER_ARTICLE_BUCKETS)
+        },
+    )
+    top = list(
+        claims.order_by()
+        .values("article_id", "article__title")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "article_id")[:10]
+    )
+    per_outlet = list(
+        claims.order_by()
+        .values("article__outlet")
+        .annotate(claims=Count("pk"), articles=Count("article", distinct=True))
+        .order_by("-claims", "article__outlet")
+    )
+    progress_counts = dict(
+        Assignment.objects.filter(article__in=articles)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    gold = Claim.objects.live().gold().filter(article__in=articles)
+    return Overview(
+        articles=buckets["articles"],
+        claims=totals["claims"],
+        unattributed=totals["unattributed"],
+        unnamed=totals["unnamed"],
+        per_article=[
+            (label, buckets[f"b{i}"]) for i, (label, _, _) in enumerate(PER_ARTICLE_BUCKETS)
+        ],
+        top_articles=top,
+        per_outlet=per_outlet,
+        claim_types=distribution(project, claims, "claim_type"),
+        attributions=distribution(project, claims, "attribution"),
+        progress=[
+            (s.value, str(s.label), progress_counts.get(s.value, 0)) for s in AssignmentStatus
+        ],
+        gold_articles=gold.values("article_id").distinct().count(),
+    )
+
+
+# --- the reader's highlighted span -------------------------------------------------------
+
+_OPEN, _CLOSE = "\ufdd0", "\ufdd1"  # Unicode noncharacters: never in an article's text
+
+
+def span_of(text: str, params: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The valid ``start``/``end`` code-point offsets in ``params``, else None."""
+    start, end = _int(str(params.get("start", ""))), _int(str(params.get("end", "")))
+    if start is None or end is None or not start < end <= len(text):
+        return None
+    # Line breaks become <p>/<br>: a span starts and ends on visible characters.
+    while start < end and text[start] in "\r\n":
+        start += 1
+    while end > start and text[end - 1] in "\r\n":
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def text_with_span(text: str, params: Mapping[str, Any]) -> SafeString:
+    """The article text as the reader shows it (escaped, paragraphs and line breaks), with
+    the span ``params["start"]``–``params["end"]`` marked: ``<mark id="claim-span">`` on
+    its first part (the link's fragment scrolls there), split at paragraph ends."""
+    span = span_of(text, params)
+    if span is None or _OPEN in text or _CLOSE in text:
+        return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 - escaped by linebreaks
+    start, end = span
+    html = linebreaks(text[:start] + _OPEN + text[start:end] + _CLOSE + text[end:], autoescape=True)
+    before, rest = html.split(_OPEN, 1)
+    inside, after = rest.split(_CLOSE, 1)
+    mark = '<mark class="claim-span">'
+    inside = inside.replace("</p>", "</mark></p>").replace("<p>", "<p>" + mark)
+    marked = f'{before}<mark id="claim-span" class="claim-span">{inside}</mark>{after}'
+    return mark_safe(marked)  # noqa: S308 - every piece comes from linebreaks(autoescape)

@@ -1,0 +1,390 @@
+"""Crafted claims with known counts for the analysis tests (shared by the test modules).
+
+Gold layer (annotator None), live:
+  g1  a1 (Outlet X, 2024-01-10)  source A  direct    T1 favor, T2 against
+  g2  a1                         source A  reported  T1 favor
+  g3  a2 (Outlet Y, 2024-03-05)  source A  direct    T1 against
+  g4  a2                         source B  author    T2 none
+  g5  a1                         no source unnamed   T1 none
+  deleted: a1 source A T1 favor (never counts)
+Annotators:
+  c1  ann1 a1 [0, 7)  source A  T1 against
+  c2  ann1 a2 [0, 7)  source B  T1 favor
+  c3  ann2 a1 [0, 7)  source A  T1 against    (matches c1: both say A)
+  c4  ann2 a2 [0, 7)  source A  (no stance)   (matches c2: B vs A)
+  c5  ann2 a3 [0, 7)  source A  T2 favor, deleted
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from annotate.models import Claim, ClaimStance
+from tests.factories import ArticleFactory, ClaimFactory, SourceFactory, TargetFactory
+
+TEXT = "Ankara expands its pipeline network.\n\nMoscow watches.\nBeijing builds roads."
+
+
+def make_claim(
+    article: Any,
+    annotator: Any,
+    source: Any,
+    stances: dict[Any, str] | None = None,
+    *,
+    start: int = 0,
+    end: int = 7,
+    deleted: bool = False,
+    **fields: Any,
+) -> Claim:
+    claim: Claim = ClaimFactory(
+        article=article,
+        annotator=annotator,
+        source=source,
+        start=start,
+        end=end,
+        quote=fields.pop("quote", article.text[start:end]),
+        deleted_at=timezone.now() if deleted else None,
+        **fields,
+    )
+    for target, stance in (stances or {}).items():
+        ClaimStance.objects.create(claim=claim, target=target, stance=stance)
+    return claim
+
+
+@dataclass
+class Crafted:
+    project: Any
+    t1: Any
+    t2: Any
+    a: Any
+    b: Any
+    a1: Any
+    a2: Any
+    a3: Any
+    ann1: Any
+    ann2: Any
+    claims: dict[str, Claim]
+
+
+def crafted(project: Any, ann1: Any, ann2: Any) -> Crafted:
+    t1 = TargetFactory(project=project, name="Turkey's influence", position=0)
+    t2 = TargetFactory(project=project, name="Russia's influence", position=1)
+    a = SourceFactory(project=project, name="Vladimir Danilov")
+    b = SourceFactory(project=project, name="Temur Umarov")
+    a1 = ArticleFactory(
+        project=project, outlet="Outlet X", published=dt.date(2024, 1, 10), text=TEXT
+    )
+    a2 = ArticleFactory(
+        project=project, outlet="Outlet Y", published=dt.date(2024, 3, 5), text=TEXT + " 2"
+    )
+    a3 = ArticleFactory(project=project, outlet="Outlet X", published=None, text=TEXT + " 3")
+    claims = {
+        "g1": make_claim(
+            a1,
+            None,
+            a,
+            {t1: "favor", t2: "against"},
+            attribution="direct",
+            claim_type="factual",
+            source_reliability="B",
+            information_credibility="2",
+            quote="Turkey expands its pipeline network",
+            note="Checked against Reuters",
+        ),
+        "g2": make_claim(
+            a1,
+            None,
+            a,
+            {t1: "favor"},
+            attribution="reported",
+            claim_type="evaluative",
+            source_reliability="B",
+            information_credibility="3",
+            quote="Russia's influence wanes in the steppe",
+        ),
+        "g3": make_claim(
+            a2,
+            None,
+            a,
+            {t1: "against"},
+            attribution="direct",
+            claim_type="predictive",
+            source_reliability="C",
+            quote="The pipeline will never be built",
+        ),
+        "g4": make_claim(a2, None, b, {t2: "none"}, attribution="author", claim_type="factual"),
+        "g5": make_claim(a1, None, None, {t1: "none"}, attribution="unnamed"),
+        "gone": make_claim(a1, None, a, {t1: "favor"}, deleted=True, quote="pipeline deleted"),
+        "c1": make_claim(a1, ann1, a, {t1: "against"}, attribution="direct"),
+        "c2": make_claim(a2, ann1, b, {t1: "favor"}, attribution="direct"),
+        "c3": make_claim(a1, ann2, a, {t1: "against"}, attribution="reported"),
+        "c4": make_claim(a2, ann2, a, attribution="direct"),
+        "c5": make_claim(a3, ann2, a, {t2: "favor"}, deleted=True),
+    }
+    return Crafted(project, t1, t2, a, b, a1, a2, a3, ann1, ann2, claims)
+
+
+# --- the aggregates -------------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from annotate import analysis  # noqa: E402
+from annotate.analysis import ClaimFilters  # noqa: E402
+from corpus.models import Role  # noqa: E402
+from tests.factories import MembershipFactory, UserFactory  # noqa: E402
+
+
+@pytest.fixture
+def data(project: Any, annotator: Any, other_annotator: Any) -> Crafted:
+    return crafted(project, annotator, other_annotator)
+
+
+def cells(data: Crafted, **filters: Any) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The stance map as {(source, target): (favor, against, none)}, non-empty cells only."""
+    found = analysis.stance_map(data.project, ClaimFilters(**filters))
+    assert [t.name for t in found.targets] == ["Turkey's influence", "Russia's influence"]
+    assert [v for v, _ in found.stances] == ["favor", "against", "none"]
+    return {
+        (row.name, data.project.targets.get(pk=cell.target_id).name[:6]): tuple(
+            n for _, n in cell.counts
+        )
+        for row in found.rows
+        for cell in row.cells
+        if cell.total
+    }
+
+
+@pytest.mark.django_db
+def test_stance_map_counts_the_gold_layer_per_cell_without_deleted_claims(data: Crafted) -> None:
+    assert cells(data) == {
+        ("Vladimir Danilov", "Turkey"): (2, 1, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+        ("Temur Umarov", "Russia"): (0, 0, 1),
+        ("(no source)", "Turkey"): (0, 0, 1),
+    }
+
+
+@pytest.mark.django_db
+def test_stance_map_layers_all_annotators_and_one_annotator(data: Crafted) -> None:
+    assert cells(data, layer="all") == {
+        ("Vladimir Danilov", "Turkey"): (0, 2, 0),
+        ("Temur Umarov", "Turkey"): (1, 0, 0),
+    }
+    assert cells(data, layer=str(data.ann2.pk)) == {("Vladimir Danilov", "Turkey"): (0, 1, 0)}
+
+
+@pytest.mark.django_db
+def test_stance_map_filters_on_outlet_dates_and_attribution(data: Crafted) -> None:
+    assert cells(data, outlet="Outlet X") == {
+        ("Vladimir Danilov", "Turkey"): (2, 0, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+        ("(no source)", "Turkey"): (0, 0, 1),
+    }
+    march = {"date_from": dt.date(2024, 3, 1), "date_to": dt.date(2024, 12, 31)}
+    assert cells(data, **march) == {
+        ("Vladimir Danilov", "Turkey"): (0, 1, 0),
+        ("Temur Umarov", "Russia"): (0, 0, 1),
+    }
+    # The bounds are inclusive; an undated article is outside any range.
+    assert cells(data, date_to=dt.date(2024, 1, 10)) == {
+        ("Vladimir Danilov", "Turkey"): (2, 0, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+        ("(no source)", "Turkey"): (0, 0, 1),
+    }
+    assert cells(data, attribution="direct") == {
+        ("Vladimir Danilov", "Turkey"): (1, 1, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+    }
+
+
+@pytest.mark.django_db
+def test_stance_map_sorts_by_source_total_and_a_target_stance(data: Crafted) -> None:
+    def order(sort: str) -> list[str]:
+        return [r.name for r in analysis.stance_map(data.project, ClaimFilters(), sort).rows]
+
+    assert order("") == ["Vladimir Danilov", "(no source)", "Temur Umarov"]
+    assert order("source") == ["Temur Umarov", "Vladimir Danilov", "(no source)"]
+    assert order(f"{data.t2.pk}") == ["Temur Umarov", "Vladimir Danilov", "(no source)"]
+    assert order(f"{data.t1.pk}:none")[0] == "(no source)"
+    assert order(f"{data.t1.pk}:favor")[0] == "Vladimir Danilov"
+
+
+@pytest.mark.django_db
+def test_filters_from_a_query_keep_only_known_layers(data: Crafted, outsider: Any) -> None:
+    ids = {data.ann1.pk, data.ann2.pk}
+    assert ClaimFilters.from_query({"layer": str(data.ann1.pk)}, annotator_ids=ids).layer == str(
+        data.ann1.pk
+    )
+    assert ClaimFilters.from_query({"layer": str(outsider.pk)}, annotator_ids=ids).layer == "gold"
+    assert ClaimFilters.from_query({"layer": "bogus"}, annotator_ids=ids).layer == "gold"
+    parsed = ClaimFilters.from_query(
+        {"date_from": "2024-02-30", "date_to": "2024-03-01", "source": "x", "target": "-1"},
+        annotator_ids=ids,
+    )
+    assert (parsed.date_from, parsed.date_to, parsed.source, parsed.target) == (
+        None,
+        dt.date(2024, 3, 1),
+        "",
+        None,
+    )
+
+
+def found(data: Crafted, **filters: Any) -> set[str]:
+    names = {claim.pk: name for name, claim in data.claims.items()}
+    return {names[c.pk] for c in analysis.claims_matching(data.project, ClaimFilters(**filters))}
+
+
+@pytest.mark.django_db
+def test_search_matches_whole_words_of_quote_and_note_ignoring_case(data: Crafted) -> None:
+    # The same answers on SQLite (word-boundary regex) and PostgreSQL (full-text search).
+    assert found(data, q="pipeline") == {"g1", "g3"}
+    assert found(data, q="PIPELINE turkey") == {"g1"}
+    assert found(data, q="reuters") == {"g1"}  # in the note
+    assert found(data, q="Russia") == {"g2"}  # "Russia's"
+    assert found(data, q="pipe") == set()  # not a word of any claim
+    assert found(data, q="pipeline deleted") == set()  # a deleted claim
+    assert found(data, q="  ,;  ") == {"g1", "g2", "g3", "g4", "g5"}  # no words: no filter
+
+
+@pytest.mark.django_db
+def test_search_matches_words_beyond_ascii(data: Crafted) -> None:
+    make_claim(data.a3, None, None, quote="TÜRKİYE und Türkiye: Қазақстан agrees")
+    make_claim(data.a3, None, None, quote="Türkiyemiz")
+    assert len(found_quotes(data, "türkiye")) == 1
+    assert found_quotes(data, "ҚАЗАҚСТАН agrees") == ["TÜRKİYE und Türkiye: Қазақстан agrees"]
+
+
+def found_quotes(data: Crafted, q: str) -> list[str]:
+    claims = analysis.claims_matching(data.project, ClaimFilters(q=q))
+    return [c.quote for c in claims]
+
+
+@pytest.mark.django_db
+def test_search_filters_on_every_field(data: Crafted) -> None:
+    assert found(data) == {"g1", "g2", "g3", "g4", "g5"}
+    assert found(data, layer="all") == {"c1", "c2", "c3", "c4"}
+    assert found(data, layer=str(data.ann1.pk)) == {"c1", "c2"}
+    assert found(data, outlet="Outlet Y") == {"g3", "g4"}
+    assert found(data, date_from=dt.date(2024, 2, 1)) == {"g3", "g4"}
+    assert found(data, date_to=dt.date(2024, 2, 1)) == {"g1", "g2", "g5"}
+    assert found(data, attribution="unnamed") == {"g5"}
+    assert found(data, claim_type="factual") == {"g1", "g4"}
+    assert found(data, source_reliability="B") == {"g1", "g2"}
+    assert found(data, information_credibility="3") == {"g2"}
+    assert found(data, source=str(data.b.pk)) == {"g4"}
+    assert found(data, source="none") == {"g5"}
+    assert found(data, target=data.t2.pk) == {"g1", "g4"}
+    assert found(data, stance="favor") == {"g1", "g2"}
+    assert found(data, target=data.t1.pk, stance="against") == {"g3"}
+    assert found(data, source=str(data.a.pk), target=data.t1.pk, stance="favor") == {"g1", "g2"}
+    assert found(data, article=data.a2.pk) == {"g3", "g4"}
+    assert found(data, q="pipeline", outlet="Outlet X") == {"g1"}
+
+
+@pytest.mark.django_db
+def test_search_checkworthy_filter(data: Crafted) -> None:
+    make_claim(data.a3, None, data.b, checkworthy="yes", quote="worth checking")
+    assert analysis.claims_matching(data.project, ClaimFilters(checkworthy="yes")).get().quote == (
+        "worth checking"
+    )
+
+
+@pytest.mark.django_db
+def test_source_profile_aggregates(data: Crafted) -> None:
+    stances = {
+        target.name[:6]: tuple(n for _, n in cell.counts)
+        for target, cell in analysis.source_stances(data.a, ClaimFilters())
+    }
+    assert stances == {"Turkey": (2, 1, 0), "Russia": (0, 1, 0)}
+    claims = analysis.layer_claims(data.project, ClaimFilters()).filter(source=data.a)
+    reliability = analysis.distribution(data.project, claims, "source_reliability")
+    assert [(v, n) for v, _, n in reliability.rows] == [
+        ("A", 0),
+        ("B", 2),
+        ("C", 1),
+        ("D", 0),
+        ("E", 0),
+        ("F", 0),
+    ]
+    credibility = analysis.distribution(data.project, claims, "information_credibility")
+    assert [(v, n) for v, _, n in credibility.rows if n] == [("2", 1), ("3", 1), ("", 1)]
+    # A source without stances in the layer: every target, all zero.
+    empty = analysis.source_stances(data.b, ClaimFilters(layer=str(data.ann2.pk)))
+    assert [c.total for _, c in empty] == [0, 0]
+
+
+@pytest.mark.django_db
+def test_source_agreement_counts_matched_pairs(data: Crafted) -> None:
+    # c1/c3 both name Danilov; c4 names him where c2 names Umarov.
+    danilov = analysis.source_agreement(data.a)
+    assert (danilov.pairs, danilov.agreed, danilov.share) == (2, 1, 0.5)
+    umarov = analysis.source_agreement(data.b)
+    assert (umarov.pairs, umarov.agreed) == (1, 0)
+    # A claim overlapping by less than half (Jaccard < 0.5) is no match.
+    third = UserFactory()
+    MembershipFactory(project=data.project, user=third, role=Role.ANNOTATOR)
+    make_claim(data.a1, third, data.a, start=5, end=30)
+    assert analysis.source_agreement(data.a).pairs == 2
+    make_claim(data.a1, third, data.a, start=0, end=10)
+    after = analysis.source_agreement(data.a)
+    assert (after.pairs, after.agreed) == (4, 3)
+
+
+@pytest.mark.django_db
+def test_overview_aggregates(data: Crafted) -> None:
+    from tests.factories import AssignmentFactory
+
+    AssignmentFactory(article=data.a1, annotator=data.ann1, status="done")
+    AssignmentFactory(article=data.a2, annotator=data.ann1, status="in_progress")
+    AssignmentFactory(article=data.a2, annotator=data.ann2)
+    o = analysis.overview(data.project, ClaimFilters())
+    assert (o.articles, o.claims, o.unattributed, o.unnamed, o.gold_articles) == (3, 5, 1, 1, 2)
+    assert dict(o.per_article) == {"0": 1, "1–5": 2, "6–10": 0, "11–20": 0, "21–50": 0, "51+": 0}
+    assert [(r["article__outlet"], r["claims"], r["articles"]) for r in o.per_outlet] == [
+        ("Outlet X", 3, 1),
+        ("Outlet Y", 2, 1),
+    ]
+    assert [(r["article_id"], r["n"]) for r in o.top_articles] == [(data.a1.pk, 3), (data.a2.pk, 2)]
+    assert [(v, n) for v, _, n in o.claim_types.rows if n] == [
+        ("factual", 2),
+        ("evaluative", 1),
+        ("predictive", 1),
+        ("", 1),
+    ]
+    assert [(v, n) for v, _, n in o.attributions.rows] == [
+        ("author", 1),
+        ("direct", 2),
+        ("reported", 1),
+        ("unnamed", 1),
+    ]
+    assert [(s, n) for s, _, n in o.progress] == [
+        ("not_started", 1),
+        ("in_progress", 1),
+        ("done", 1),
+    ]
+    x = analysis.overview(data.project, ClaimFilters(layer="all", outlet="Outlet X"))
+    assert (x.articles, x.claims, x.gold_articles) == (2, 2, 1)
+    assert dict(x.per_article)["0"] == 1 and [(s, n) for s, _, n in x.progress if n] == [
+        ("done", 1)
+    ]
+
+
+def test_text_with_span_marks_the_span_escaped_across_paragraphs() -> None:
+    text = "a <b> c\n\nd & e\nf"
+    html = analysis.text_with_span(text, {"start": "2", "end": "14"})
+    assert html == (
+        '<p>a <mark id="claim-span" class="claim-span">&lt;b&gt; c</mark></p>\n\n'
+        '<p><mark class="claim-span">d &amp; e</mark><br>f</p>'
+    )
+    plain = "<p>a &lt;b&gt; c</p>\n\n<p>d &amp; e<br>f</p>"
+    for bad in ({}, {"start": "3", "end": "3"}, {"start": "0", "end": "99"}, {"start": "x"}):
+        assert analysis.text_with_span(text, bad) == plain
+    # A span that begins or ends on line breaks is trimmed to visible text.
+    assert analysis.text_with_span(text, {"start": "7", "end": "10"}) == (
+        '<p>a &lt;b&gt; c</p>\n\n<p><mark id="claim-span" class="claim-span">d</mark>'
+        " &amp; e<br>f</p>"
+    )

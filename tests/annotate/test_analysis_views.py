@@ -1,0 +1,237 @@
+"""The analysis pages: who may see them, htmx fragments, CSV, escaping, query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotate.models import Source
+from corpus.models import Article
+from tests.annotate.test_analysis import Crafted, crafted, make_claim
+from tests.conftest import login
+from tests.factories import ArticleFactory, SourceFactory
+
+
+@pytest.fixture
+def data(project: Any, annotator: Any, other_annotator: Any) -> Crafted:
+    return crafted(project, annotator, other_annotator)
+
+
+def urls(data: Crafted) -> list[str]:
+    slug = data.project.slug
+    return [
+        reverse("annotate:analysis-overview", args=[slug]),
+        reverse("annotate:stance-map", args=[slug]),
+        reverse("annotate:stance-map-csv", args=[slug]),
+        reverse("annotate:claim-search", args=[slug]),
+        reverse("annotate:source-profile", args=[data.a.pk]),
+    ]
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_log_in(client: Client, data: Crafted) -> None:
+    for url in urls(data):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login")), url
+
+
+@pytest.mark.django_db
+def test_annotators_are_refused_and_outsiders_see_nothing(
+    client: Client, data: Crafted, annotator: Any, outsider: Any
+) -> None:
+    login(client, annotator)
+    for url in urls(data):
+        assert client.get(url).status_code == 403, url
+    client.logout()
+    login(client, outsider)
+    for url in urls(data):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.django_db
+def test_curators_and_managers_see_every_page_and_only_get_is_allowed(
+    client: Client, data: Crafted, curator: Any, manager: Any
+) -> None:
+    for user in (curator, manager):
+        login(client, user)
+        for url in urls(data):
+            assert client.get(url).status_code == 200, url
+            assert client.post(url).status_code == 405, url
+        client.logout()
+
+
+@pytest.mark.django_db
+def test_stance_map_page_shows_cells_linking_to_their_claims(
+    client: Client, data: Crafted, curator: Any
+) -> None:
+    login(client, curator)
+    response = client.get(reverse("annotate:stance-map", args=[data.project.slug]))
+    html = response.content.decode()
+    search = reverse("annotate:claim-search", args=[data.project.slug])
+    link = f'href="{search}?source={data.a.pk}&amp;target={data.t1.pk}&amp;stance=favor"'
+    assert link in html
+    assert f"{data.a.name}" in html and "(no source)" in html
+    assert [r.name for r in response.context["page"].object_list][0] == "Vladimir Danilov"
+    # The claims behind that cell are the ones the map counted.
+    found = client.get(f"{search}?source={data.a.pk}&target={data.t1.pk}&stance=favor")
+    assert {c.pk for c in found.context["page"].object_list} == {
+        data.claims["g1"].pk,
+        data.claims["g2"].pk,
+    }
+
+
+@pytest.mark.django_db
+def test_filters_swap_only_the_results_fragment(
+    client: Client, data: Crafted, curator: Any
+) -> None:
+    login(client, curator)
+    for url in urls(data):
+        if url.endswith(".csv"):
+            continue
+        response = client.get(url + "?layer=all&outlet=Outlet+X", HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert html.lstrip().startswith('<section id="analysis-results"'), url
+        assert "<html" not in html and "analysis-filters" not in html, url
+    # Outlet X, all annotators: only c1 and c3 (both Danilov, Turkey, against).
+    response = client.get(
+        reverse("annotate:stance-map", args=[data.project.slug]) + "?layer=all&outlet=Outlet+X",
+        HTTP_HX_REQUEST="true",
+    )
+    rows = response.context["page"].object_list
+    assert [(r.name, [c.counts for c in r.cells]) for r in rows] == [
+        (
+            "Vladimir Danilov",
+            [
+                [("favor", 0), ("against", 2), ("none", 0)],
+                [("favor", 0), ("against", 0), ("none", 0)],
+            ],
+        )
+    ]
+
+
+@pytest.mark.django_db
+def test_stance_map_downloads_as_csv(client: Client, data: Crafted, manager: Any) -> None:
+    login(client, manager)
+    url = reverse("annotate:stance-map-csv", args=[data.project.slug])
+    response = client.get(url + f"?layer={data.ann1.pk}")
+    assert response["Content-Type"].startswith("text/csv")
+    assert (
+        f'filename="{data.project.slug}-stance-map-annotator-{data.ann1.pk}.csv"'
+        in response["Content-Disposition"]
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:5] == ["source_id", "source", "Turkey's influence: favor", *rows[0][3:5]]
+    assert len(rows[0]) == 2 + 2 * 3 + 1
+    body = {row[1]: row[2:] for row in rows[1:]}
+    assert body == {
+        "Vladimir Danilov": ["0", "1", "0", "0", "0", "0", "1"],
+        "Temur Umarov": ["1", "0", "0", "0", "0", "0", "1"],
+    }
+    gold = client.get(url)
+    assert 'stance-map-gold.csv"' in gold["Content-Disposition"]
+    assert len(list(csv.reader(io.StringIO(gold.content.decode())))) == 4
+
+
+@pytest.mark.django_db
+def test_csv_cells_cannot_start_a_formula(client: Client, data: Crafted, manager: Any) -> None:
+    Source.objects.filter(pk=data.b.pk).update(name="=HYPERLINK(1)")
+    login(client, manager)
+    response = client.get(reverse("annotate:stance-map-csv", args=[data.project.slug]))
+    assert "'=HYPERLINK(1)" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_names_quotes_and_notes_are_escaped(client: Client, data: Crafted, curator: Any) -> None:
+    evil = "<script>alert(1)</script>"
+    Source.objects.filter(pk=data.a.pk).update(name=evil, description=evil)
+    Article.objects.filter(pk=data.a1.pk).update(title=evil, outlet=evil)
+    make_claim(data.a1, None, data.a, {data.t1: "favor"}, quote=evil, note=evil)
+    login(client, curator)
+    for url in urls(data):
+        if url.endswith(".csv"):  # text/csv, not HTML
+            continue
+        html = client.get(url + "?q=alert").content.decode()
+        assert evil not in html, url
+        assert "&lt;script&gt;" in html, url
+    html = client.get(reverse("annotate:source-profile", args=[data.a.pk])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.django_db
+def test_source_profile_shows_identity_claims_stances_ratings_and_agreement(
+    client: Client, data: Crafted, curator: Any
+) -> None:
+    Source.objects.filter(pk=data.a.pk).update(
+        description="Analyst, New Eastern Outlook", external_id="Q42", kind="person"
+    )
+    login(client, curator)
+    response = client.get(reverse("annotate:source-profile", args=[data.a.pk]))
+    html = response.content.decode()
+    assert "Analyst, New Eastern Outlook" in html and "https://www.wikidata.org/wiki/Q42" in html
+    assert {c.pk for c in response.context["page"].object_list} == {
+        data.claims[n].pk for n in ("g1", "g2", "g3")
+    }
+    reader = reverse("corpus:article-detail", args=[data.a1.pk])
+    assert f'href="{reader}?start=0&amp;end=7#claim-span"' in html
+    assert response.context["agreement"].share == 0.5
+    assert ">50%<" in html
+    assert [(v, n) for v, _, n in response.context["reliability"].rows if n] == [("B", 2), ("C", 1)]
+    layered = client.get(reverse("annotate:source-profile", args=[data.a.pk]) + "?layer=all")
+    assert {c.pk for c in layered.context["page"].object_list} == {
+        data.claims[n].pk for n in ("c1", "c3", "c4")
+    }
+
+
+@pytest.mark.django_db
+def test_reader_marks_the_linked_span(client: Client, data: Crafted, curator: Any) -> None:
+    login(client, curator)
+    reader = reverse("corpus:article-detail", args=[data.a1.pk])
+    html = client.get(reader + "?start=7&end=14").content.decode()
+    assert '<p>Ankara <mark id="claim-span" class="claim-span">expands</mark> its' in html
+    assert "claim-span" not in client.get(reader + "?start=7&end=999").content.decode()
+
+
+def _grow(data: Crafted, n: int) -> None:
+    """n more sources, each with a gold claim with a stance, on new articles."""
+    for i in range(n):
+        source = SourceFactory(project=data.project)
+        article = ArticleFactory(project=data.project, outlet=f"Outlet {i % 4}")
+        make_claim(article, None, source, {data.t1: "favor", data.t2: "none"}, note="pipeline")
+        make_claim(article, data.ann1, source, {data.t1: "against"}, quote="pipeline")
+
+
+@pytest.mark.django_db
+def test_query_counts_do_not_grow_with_the_project(
+    client: Client, data: Crafted, curator: Any, django_assert_max_num_queries: Any
+) -> None:
+    login(client, curator)
+    slug = data.project.slug
+    pages = {
+        reverse("annotate:analysis-overview", args=[slug]) + "?layer=all": 15,
+        reverse("annotate:stance-map", args=[slug]) + "?layer=all": 9,
+        reverse("annotate:stance-map-csv", args=[slug]): 8,
+        reverse("annotate:claim-search", args=[slug]) + "?q=pipeline&layer=all": 12,
+        reverse("annotate:source-profile", args=[data.a.pk]) + "?layer=all": 16,
+    }
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for url, limit in pages.items():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            assert len(queries) <= limit, (url, [q["sql"] for q in queries])
+            found[url] = len(queries)
+        return found
+
+    _grow(data, 3)
+    small = counts()
+    _grow(data, 30)
+    assert counts() == small
