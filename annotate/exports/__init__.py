@@ -57,9 +57,9 @@ def stream(fmt: str, project: Any, options: Any, *, on_chunk: Any = None) -> Ite
 
         return brat.stream(project, options, on_chunk=on_chunk)
     if fmt == "archive":
-        from annotate.exports import archive
+        from annotate.exports.archive import stream as archive_stream
 
-        return archive.stream(project, on_chunk=on_chunk)
+        return archive_stream(project, on_chunk=on_chunk)
     raise ValueError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
 
 

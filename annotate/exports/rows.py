@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
@@ -104,7 +104,9 @@ class ExportOptions:
             errors["status"] = f"Unknown status {bad[0]!r}: use one of {', '.join(STATUSES)}."
         ratios = self.split_ratios
         if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
-            errors["split_ratios"] = "Give three non-negative shares (train, dev, test) summing to 1."
+            errors["split_ratios"] = (
+                "Give three non-negative shares (train, dev, test) summing to 1."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -240,7 +242,6 @@ def claims_queryset(project: Project, options: ExportOptions) -> ClaimQuerySet:
 
 _VALUES = {
     "claim_id": F("id"),
-    "article_id": F("article_id"),
     "article_title": F("article__title"),
     "article_outlet": F("article__outlet"),
     "article_byline": F("article__byline"),
@@ -257,6 +258,7 @@ _VALUES = {
     ),
 }
 _CLAIM_FIELDS = (
+    "article_id",
     "start",
     "end",
     "quote",
@@ -442,7 +444,7 @@ def manifest(
 ) -> dict[str, Any]:
     """Where an export came from: the tool, the project and its scheme, the time and the
     options. Article hashes are on every row/line (``article_sha256``/``sha256``);
-    ``article_hashes`` adds the full list where a format has room for it (archives)."""
+    brat's manifest adds the full list."""
     return {
         "tool": "claimdesk",
         "tool_version": tool_version(),
@@ -454,17 +456,6 @@ def manifest(
         "filters": options.as_dict(),
         "order": "article title, article id, start, end, claim id",
     }
-
-
-def article_hashes(project: Project, options: ExportOptions) -> Iterator[dict[str, Any]]:
-    """The id and SHA-256 of every article that has selected claims, in export order."""
-    selected = claims_queryset(project, options).values("article_id")
-    return (
-        Article.objects.filter(Q(pk__in=selected))
-        .order_by("title", "id")
-        .values("id", "sha256")
-        .iterator(chunk_size=DEFAULT_CHUNK)
-    )
 
 
 def json_default(value: Any) -> Any:

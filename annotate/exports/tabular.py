@@ -36,6 +36,8 @@ from corpus.models import Project
 
 FLUSH_BYTES = 256 * 1024
 ROW_GROUP = 20_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def stance_column(target: str) -> str:
@@ -139,7 +141,15 @@ def stream_parquet(
 
     def flush() -> None:
         nonlocal written
-        table = pa.Table.from_pylist(batch, schema=schema)
+        # Column by column: much faster than ``from_pylist``, which goes row by row.
+        columns = {}
+        for f in schema:
+            values = [row[f.name] for row in batch]
+            if pa.types.is_timestamp(f.type):
+                # As microseconds: pyarrow converts aware datetimes through pandas, slowly.
+                values = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+            columns[f.name] = pa.array(values, type=f.type)
+        table = pa.Table.from_pydict(columns, schema=schema)
         writer.write_table(table, row_group_size=row_group)
         written += len(batch)
         batch.clear()

@@ -104,6 +104,5 @@ class Command(BaseCommand):
             rate = f", {rows / seconds:,.0f} claims/s" if rows and seconds else ""
             self.stderr.write(
                 f"Exported {rows:,} claims of “{project}” as {fmt} "
-                f"({size:,} bytes) in {seconds:.2f} s{rate}"
-                + (f" to {output}." if output else ".")
+                f"({size:,} bytes) in {seconds:.2f} s{rate}" + (f" to {output}." if output else ".")
             )

@@ -1,0 +1,120 @@
+"""The export API: ``GET /api/projects/{slug}/export/?format=…&layer=…`` streams the
+export (the same parameters as the Export page and ``manage.py export``); with
+``background=1`` it queues the export and answers 202 with the job to poll at
+``/api/projects/{slug}/export/jobs/{job}/``. Curators and managers only (annotators 403,
+others 404); the project archive for managers only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate import exports
+from annotate.export_views import read_export_request, streaming_export
+from annotate.exports import tasks
+from annotate.exports.rows import LAYERS, STATUSES
+from corpus import permissions
+from corpus.models import Project
+
+
+def _project(user: Any, slug: str, fmt: str | None = None) -> Project:
+    project = permissions.project_for(user, slug)
+    if not permissions.can_curate(user, project):
+        raise exceptions.PermissionDenied(
+            f"Only curators and managers of “{project}” can export its claims."
+        )
+    if fmt == "archive" and not permissions.can_manage(user, project):
+        raise exceptions.PermissionDenied(f"Only managers of “{project}” can download its archive.")
+    return project
+
+
+def _job_out(request: Request, slug: str, job: str, job_status: dict[str, Any]) -> dict[str, Any]:
+    out = {
+        "job": job,
+        "state": job_status.get("state"),
+        "format": job_status.get("format"),
+        "done": job_status.get("done", 0),
+        "total": job_status.get("total", 0),
+        "error": job_status.get("error"),
+        "download": None,
+    }
+    if job_status.get("state") == "done":
+        out["download"] = request.build_absolute_uri(
+            reverse("annotate:export-job-file", kwargs={"slug": slug, "job": job})
+        )
+    return out
+
+
+_PARAMETERS = [
+    OpenApiParameter("format", str, enum=list(exports.FORMATS), required=True),
+    OpenApiParameter("layer", str, enum=list(LAYERS), description="Default: gold."),
+    OpenApiParameter("annotator", str, many=True, description="Usernames (layer annotators)."),
+    OpenApiParameter("article", int, many=True),
+    OpenApiParameter("source", int, many=True),
+    OpenApiParameter("stance", str, many=True, description="Claims with this stance value."),
+    OpenApiParameter("status", str, many=True, enum=list(STATUSES)),
+    OpenApiParameter("split", bool, description="Add a train/dev/test split by article."),
+    OpenApiParameter("seed", int),
+    OpenApiParameter("ratios", str, description="train,dev,test shares, e.g. 0.8,0.1,0.1."),
+    OpenApiParameter("bom", bool, description="CSV: start with a UTF-8 byte-order mark."),
+    OpenApiParameter("background", bool, description="Queue the export; answer 202."),
+]
+
+
+class _FormatIsTheExportFormat(DefaultContentNegotiation):
+    """``?format=`` names the export's format here, not DRF's renderer: answer JSON (the
+    job, or errors) and leave ``format`` to the view."""
+
+    def select_renderer(
+        self, request: Any, renderers: Any, format_suffix: Any = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
+@extend_schema(tags=["exports"])
+class ProjectExport(APIView):
+    content_negotiation_class = _FormatIsTheExportFormat
+
+    @extend_schema(
+        parameters=_PARAMETERS,
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The export file, streamed."
+            ),
+            202: OpenApiResponse(OpenApiTypes.OBJECT, description="The queued job."),
+        },
+        summary="Export the project's claims",
+    )
+    def get(self, request: Request, slug: str) -> Response | StreamingHttpResponse:
+        project = _project(request.user, slug, request.query_params.get("format"))
+        fmt, options = read_export_request(project, request.query_params)
+        if request.query_params.get("background") not in ("1", "true"):
+            return streaming_export(project, fmt, options)
+        job = tasks.start_export(project=project, fmt=fmt, options=options, user=request.user)
+        job_status = tasks.job_status(job) or {}
+        return Response(_job_out(request, slug, job, job_status), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["exports"])
+class ProjectExportJob(APIView):
+    @extend_schema(
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The job's state.")},
+        summary="Follow a background export",
+    )
+    def get(self, request: Request, slug: str, job: str) -> Response:
+        _project(request.user, slug)
+        job_status = tasks.job_status(job)
+        if job_status is None or job_status.get("project") != slug:
+            raise exceptions.NotFound("No such export.")
+        if job_status.get("format") == "archive":
+            _project(request.user, slug, "archive")
+        return Response(_job_out(request, slug, job, job_status))
