@@ -252,6 +252,11 @@ def workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "stance_values": field_spec(project.scheme, "stance").get("values", []),
         "switcher": project_switcher(request.user),
     }
+    if project.suggestions_enabled:
+        context["suggestions_enabled"] = True
+        context["suggestions"] = list(
+            services.suggestions_open(article=article, annotator=request.user)
+        )
     return render(request, PAGE, context)
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import api as annotate_api
+from annotate import api_exports as annotate_api_exports
 from annotate import api_review as annotate_api_review
 from corpus import api as corpus_api
 
@@ -71,7 +72,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api:schema", **public),
         name="docs",
     ),
-    # --- agreement and review (annotate/api_review.py; owner: the review engineer) ---
+    # Agreement and review (annotate/api_review.py)
     path(
         "projects/<slug:slug>/agreement/",
         annotate_api_review.ProjectAgreement.as_view(),
@@ -82,24 +83,17 @@ urlpatterns = [
         annotate_api_review.DecisionList.as_view(),
         name="decision-list",
     ),
-    # --- end of agreement and review ---
-    re_path(r"", NotFound.as_view(), name="not-found"),
-]
-
-# --- Exports (annotate/api_exports.py) ---------------------------------------------------
-# Kept in one block for the exports work; inserted before the catch-all 404 that ends the
-# list above, which would otherwise answer for these paths.
-from annotate import api_exports  # noqa: E402
-
-urlpatterns[-1:-1] = [
+    # Exports (annotate/api_exports.py)
     path(
         "projects/<slug:slug>/export/",
-        api_exports.ProjectExport.as_view(),
+        annotate_api_exports.ProjectExport.as_view(),
         name="project-export",
     ),
     path(
         "projects/<slug:slug>/export/jobs/<str:job>/",
-        api_exports.ProjectExportJob.as_view(),
+        annotate_api_exports.ProjectExportJob.as_view(),
         name="project-export-job",
     ),
+    # Last: anything else under /api/ is a JSON 404.
+    re_path(r"", NotFound.as_view(), name="not-found"),
 ]

@@ -37,6 +37,8 @@ function start(ws) {
     mention: null, // {start, end} of the mention picked in the open form
     mentionMode: false,
     undo: null, // URL restoring the last deleted claim
+    suggestion: null, // id of the current suggestion
+    suggestionIndex: 0, // its place in the list, to move on after accept or dismiss
     signature: "",
   };
 
@@ -53,9 +55,20 @@ function start(ws) {
       summary: row.dataset.summary || "",
     }));
 
+  // Suggestions: rows of #suggestion-rows, shown as dashed outlines (never as claims).
+  const suggestionRows = () => [...document.querySelectorAll("#suggestion-rows > li[data-suggestion-id]")];
+  const suggestionRowOf = (id) => document.getElementById(`suggestion-row-${id}`);
+
   function paint() {
     const list = claims().sort((a, b) => a.start - b.start || b.end - a.end);
     const overlays = [];
+    for (const row of suggestionRows()) {
+      const id = row.dataset.suggestionId;
+      overlays.push({
+        start: Number(row.dataset.start), end: Number(row.dataset.end), suggestion: id,
+        cls: id === state.suggestion ? "hl-suggestion current-suggestion" : "hl-suggestion",
+      });
+    }
     if (state.pending) overlays.push({ ...state.pending, cls: "hl-pending" });
     if (state.mention) overlays.push({ ...state.mention, cls: "hl-mention" });
     const points = new Set([0, map.length]);
@@ -69,7 +82,9 @@ function start(ws) {
       const a = cuts[i], b = cuts[i + 1];
       const piece = TEXT.slice(map.toUtf16(a), map.toUtf16(b));
       const covering = list.filter((c) => c.start <= a && c.end >= b);
-      const extra = overlays.filter((o) => o.start <= a && o.end >= b).map((o) => o.cls);
+      const over = overlays.filter((o) => o.start <= a && o.end >= b);
+      const extra = over.flatMap((o) => o.cls.split(" "));
+      const suggested = over.filter((o) => o.suggestion).map((o) => o.suggestion);
       if (!covering.length && !extra.length) {
         fragment.append(document.createTextNode(piece));
         continue;
@@ -77,6 +92,7 @@ function start(ws) {
       const mark = document.createElement(covering.length ? "mark" : "span");
       mark.textContent = piece;
       mark.classList.add(...extra);
+      if (suggested.length) mark.dataset.suggestionIds = suggested.join(" ");
       if (covering.length) {
         const inner = covering[covering.length - 1];
         mark.classList.add("hl", `depth-${Math.min(covering.length, 4)}`);
@@ -96,17 +112,23 @@ function start(ws) {
       row.style.setProperty("--hl", colour(row.dataset.claimId));
       row.classList.toggle("current", row.dataset.claimId === state.current);
     }
+    for (const row of suggestionRows()) {
+      row.classList.toggle("current", row.dataset.suggestionId === state.suggestion);
+    }
     const count = document.getElementById("claim-count");
     if (count) count.textContent = String(rows().length);
   }
 
   function signature() {
-    const current = [state.current, JSON.stringify(state.pending), JSON.stringify(state.mention)];
+    const current = [state.current, JSON.stringify(state.pending), JSON.stringify(state.mention),
+      `s${state.suggestion}`];
     return rows().map((r) => `${r.dataset.claimId}:${r.dataset.start}:${r.dataset.end}:${r.dataset.summary}`)
+      .concat(suggestionRows().map((r) => `s${r.dataset.suggestionId}`))
       .concat(current).join("|");
   }
 
   function repaintIfChanged() {
+    keepSuggestion();
     const now = signature();
     if (now !== state.signature) {
       state.signature = now;
@@ -118,6 +140,52 @@ function start(ws) {
     document.querySelector(".ws-side"),
     { childList: true, subtree: true, attributes: true, attributeFilter: ["data-start", "data-end", "data-summary"] },
   );
+
+  /** After an accept or dismiss the current suggestion leaves the list: take the next. */
+  function keepSuggestion() {
+    if (state.suggestion === null || suggestionRowOf(state.suggestion)) return;
+    const all = suggestionRows();
+    state.suggestion = all.length
+      ? all[Math.min(state.suggestionIndex, all.length - 1)].dataset.suggestionId : null;
+  }
+
+  function selectSuggestion(id, { scroll = true } = {}) {
+    state.suggestion = id ? String(id) : null;
+    const all = suggestionRows();
+    state.suggestionIndex = Math.max(0, all.findIndex((r) => r.dataset.suggestionId === state.suggestion));
+    repaintIfChanged();
+    const row = id && suggestionRowOf(id);
+    if (row && scroll) {
+      row.scrollIntoView({ block: "nearest" });
+      textEl.querySelector(".current-suggestion")?.scrollIntoView({ block: "center", behavior: "smooth" });
+    }
+    return Boolean(row);
+  }
+
+  function stepSuggestion(delta) {
+    const all = suggestionRows();
+    if (!all.length) return false;
+    const i = all.findIndex((r) => r.dataset.suggestionId === state.suggestion);
+    const next = i < 0 ? (delta > 0 ? 0 : all.length - 1) : Math.min(Math.max(i + delta, 0), all.length - 1);
+    return selectSuggestion(all[next].dataset.suggestionId);
+  }
+
+  function answerSuggestion(kind) {
+    const row = state.suggestion && suggestionRowOf(state.suggestion);
+    if (!row) {
+      say("No suggestion chosen: Shift+J goes to the next one.");
+      return false;
+    }
+    if (kind !== "dismiss" && !confirmDiscard()) return true;
+    if (kind === "accept") {
+      htmx.ajax("POST", row.dataset.acceptUrl, { source: ws, target: "#claim-panel", swap: "innerHTML" });
+    } else if (kind === "edit") {
+      htmx.ajax("GET", row.dataset.editUrl, { source: ws, target: "#claim-panel", swap: "innerHTML" });
+    } else {
+      htmx.ajax("POST", row.dataset.dismissUrl, { source: ws, target: "#suggestion-list", swap: "outerHTML" });
+    }
+    return true;
+  }
 
   function select(id, { open = false, scroll = true } = {}) {
     state.current = id ? String(id) : null;
@@ -313,6 +381,11 @@ function start(ws) {
   });
 
   document.body.addEventListener("htmx:afterSettle", () => {
+    // Settling puts back the attributes a swapped row came with: mark the current again.
+    keepSuggestion();
+    for (const row of suggestionRows()) {
+      row.classList.toggle("current", row.dataset.suggestionId === state.suggestion);
+    }
     const f = form();
     if (f && !f.dataset.ready) {
       f.dataset.ready = "1";
@@ -604,6 +677,11 @@ function start(ws) {
       const sel = document.getSelection();
       if (!sel || sel.isCollapsed) {
         const mark = event.target.closest?.("mark[data-claim-ids]");
+        const suggested = event.target.closest?.("[data-suggestion-ids]");
+        if (suggested && !mark && !state.mentionMode) {
+          selectSuggestion(suggested.dataset.suggestionIds.split(" ")[0], { scroll: false });
+          return;
+        }
         if (mark && !state.mentionMode) {
           const ids = mark.dataset.claimIds.split(" ");
           // Clicking again on the current claim steps out to the claim around it.
@@ -626,6 +704,8 @@ function start(ws) {
   document.addEventListener("click", (event) => {
     const row = event.target.closest(".claim-row");
     if (row) state.current = row.dataset.claimId;
+    const suggestion = event.target.closest(".suggestion-row");
+    if (suggestion) selectSuggestion(suggestion.dataset.suggestionId, { scroll: false });
   });
 
   // --- keyboard -----------------------------------------------------------------------------
@@ -681,6 +761,11 @@ function start(ws) {
     { keys: ["0"], when: inForm, run: () => setStance("none") },
     { keys: ["t"], when: inForm, run: () => nextTarget() },
     { keys: ["s"], when: inForm, run: () => document.getElementById("source-q")?.focus() },
+    { keys: ["J"], when: () => !state.dirty, run: () => stepSuggestion(1) },
+    { keys: ["K"], when: () => !state.dirty, run: () => stepSuggestion(-1) },
+    { keys: ["y"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("accept") },
+    { keys: ["E"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("edit") },
+    { keys: ["x"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("dismiss") },
     { keys: ["Delete", "Backspace"], run: () => deleteCurrent() },
     { keys: ["u"], run: () => (state.undo ? restore(state.undo) : false) },
     { keys: ["d"], run: () => click("#progress [data-action=done], #progress [data-action=reopen]") },

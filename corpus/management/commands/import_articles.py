@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import (
     BaseCommand,
     CommandError,
@@ -48,6 +49,8 @@ Each file is imported in its own transaction: a file that fails (unreadable, not
 UTF-8, empty, a bad JSONL line) is reported and nothing of it is written; the other
 files go on, and the command exits with status 1 at the end. A text the project
 already has is skipped (already imported), so running the command again is safe.
+When the project has suggestions turned on, the new articles then get suggested
+claims (as "manage.py suggest --project SLUG --article ID" makes them).
 
 examples:
   manage.py import_articles seeds/ --project central-asia
@@ -147,6 +150,7 @@ class Command(BaseCommand):
         verbosity: int = options["verbosity"]
         quiet_bar = options["no_progress"] or verbosity == 0 or not self.stderr.isatty()
         created = skipped = failed = 0
+        created_ids: list[int] = []
         with tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet_bar) as bar:
             results = import_files(
                 project=project,
@@ -161,12 +165,25 @@ class Command(BaseCommand):
                     self._report(result, verbosity)
                 bar.update()
                 created += len(result.created)
+                created_ids += [a.pk for a in result.created if a.pk is not None]
                 skipped += len(result.skipped)
                 failed += result.failed
         if verbosity:
             would = " (dry run: nothing written)" if options["dry_run"] else ""
             self.stdout.write(
                 f"{created} created, {skipped} skipped (already imported), {failed} failed{would}."
+            )
+        if created_ids and project.suggestions_enabled and not options["dry_run"]:
+            # By name, not by import: corpus knows nothing of the annotate app, which
+            # provides the "suggest" command.
+            call_command(
+                "suggest",
+                project=project.slug,
+                article=created_ids,
+                no_progress=True,
+                verbosity=verbosity,
+                stdout=self.stdout,
+                stderr=self.stderr,
             )
         if failed:
             raise CommandError(

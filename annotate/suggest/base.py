@@ -1,0 +1,70 @@
+"""The small interface every suggester implements (pure: no ORM, no Django).
+
+A suggester reads an article's text, its byline and the project's source registry, and
+proposes claims: spans with the source that makes them, the words that name the source
+and the kind of attribution. ``annotate.services.suggestions`` stores the proposals as
+``Suggestion`` rows; a better suggester (a trained model) replaces the rule-based one by
+implementing ``Suggester`` and being returned from ``annotate.suggest.default_suggester``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+DIRECT = "direct"
+REPORTED = "reported"
+AUTHOR = "author"
+ATTRIBUTIONS = (DIRECT, REPORTED, AUTHOR)
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """A source of the registry as a suggester sees it."""
+
+    id: int
+    name: str
+    kind: str = "person"
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed claim. Offsets are code points into the article text, half-open.
+
+    ``source_id`` names a registry entry; when the speaker is named but not in the
+    registry, ``source_id`` is None and ``new_source_name`` is the name as written. Both
+    empty: the suggester found a claim but not who makes it.
+    """
+
+    start: int
+    end: int
+    attribution: str
+    source_id: int | None = None
+    new_source_name: str = ""
+    mention_start: int | None = None
+    mention_end: int | None = None
+    score: float = 0.5
+    cue: str = ""  # the reporting words that triggered the proposal (for debugging)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"a proposal needs 0 <= start < end, got {self.start}, {self.end}")
+        if self.attribution not in ATTRIBUTIONS:
+            raise ValueError(f"unknown attribution {self.attribution!r}")
+        if (self.mention_start is None) != (self.mention_end is None):
+            raise ValueError("a mention needs both offsets or neither")
+
+
+@runtime_checkable
+class Suggester(Protocol):
+    """Proposes claims for one article. ``name`` and ``version`` are stored with every
+    suggestion, so that suggestions of an older suggester can be told apart."""
+
+    name: str
+    version: str
+
+    def suggest(
+        self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
+    ) -> list[Proposal]: ...

@@ -1,0 +1,474 @@
+"""The rule-based suggester (pure): quotations, reporting verbs and the registry.
+
+1. **Direct quotes**: a quotation of five words or more whose speaker is named beside it —
+   after it (“…,” comments Daria Isachenko / “…,” he believes), or before it in the same
+   sentence (… Ahmet Davutoğlu … saying, “…” / statement by Hulusi Akar that “…”), or,
+   for a paragraph that is only a quotation, the speaker of the paragraph before.
+2. **Reported speech**: a reporting verb (says, noted, stressed, accused, wrote …) or
+   frame (according to X, as noted by X, as X reports) with its speaker; the claim is the
+   reported content: after the verb (X said that …), before it (…, X wrote / …, explains
+   X), after the frame, or the sentence before ("This was stated by X").
+3. **Author's own**: with a byline, the remaining sentences that carry the writer's
+   judgement or forecast (unlikely, understandable, should, must, therefore …).
+
+Speakers are registry names and aliases, surnames of registry people met in full
+earlier, capitalised names the registry lacks (proposed as new sources, as written), and
+"he"/"she" or a role noun ("the expert", "the publication") right after a speaker when
+no other person stands between them. Plain ``re``: no model, an article in milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from annotate.offsets import snap_to_words
+from annotate.suggest import mentions as found
+from annotate.suggest.base import AUTHOR, DIRECT, REPORTED, Proposal, RegistryEntry
+from corpus.text import search_key
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_VERB_WORDS = _words(
+    """says said saying notes noted noting comments commented explains explained
+believes believed stresses stressed emphasizes emphasized emphasises emphasised accused
+accuses stated stating claimed argues argued arguing warns warned writes wrote reports
+reported announced announces declared declares insisted insists underlined underlines
+reiterated reiterates asserted asserts told tells summarised summarized characterized
+characterised highlighted added adds predicted predicts acknowledged admitted confirmed
+urged hoped"""
+)
+_VERB = r"(?:points out|pointed out|points that|(?:is|was|are) convinced|" + "|".join(
+    sorted(_VERB_WORDS, key=len, reverse=True)
+)
+_VERB += ")"
+VERB_RE = re.compile(rf"\b{_VERB}\b")
+# Verbs whose object is part of the claim ("accused Russia of occupying Kazakhstan").
+_KEEP_VERB = ("accused", "accuses", "urged", "characterized", "characterised", "highlighted")
+# Verbs that report speech only with a that-clause ("announced that …", not "announced
+# the Belt and Road Initiative").
+_NEEDS_THAT = _words(
+    """announced announces declared declares confirmed acknowledged admitted added adds
+    hoped told tells believed believes reported reports predicted predicts warned warns"""
+)
+FRAME_RE = re.compile(
+    r"\b(?:[Aa]ccording to|[Aa]s (?:noted|reported|stated|said|explained|written|mentioned|"
+    r"pointed out)\b[^,.;]*?(?:\bby\b|$)|[Ii]n the words of)\s*"
+)
+AS_SUBJECT_RE = re.compile(rf"\b[Aa]s\s+(?P<who>[^,.;]{{2,80}}?)\s+{_VERB}\s*,\s*")
+PASSIVE_BACK_RE = re.compile(
+    r"^(?:This|That|It)\s+(?:was|has been|had been|is)\s+(?:stated|said|noted|stressed|"
+    r"emphasi[sz]ed|claimed|argued|announced|declared)\s+by\b"
+)
+NOUN_CUE_RE = re.compile(
+    r"\b(?:statement|remarks|words|comments|emphasis|assurances?)\s+(?:by|from|of)\s+"
+)
+POSSESSIVE_CUE_RE = re.compile(
+    r"\b(?:his|her)\s+(?:emphasis|statement|words|remarks|view|opinion|argument|assessment)"
+    r"\s+that\s*$"
+)
+_LEADING_ADJUNCT = re.compile(
+    r"^(?:at|in|on|during|after|before|attending|speaking|while|alongside|who|which|"
+    r"according|citing|as|when|with|from|for|among)\b"
+)
+_PREPOSITION_BEFORE = re.compile(r"\b(?:in|of|from|with|to|for|on|at|against|than|and)\s+$")
+AUTHOR_RE = re.compile(
+    r"\b(?:unlikely|likely|understandable|should|must|needs? to|cannot|can now only|"
+    r"it is (?:also )?(?:possible|clear|obvious|well known)|clearly|obviously|therefore|"
+    r"thus|nevertheless|in fact)\b",
+    re.IGNORECASE,
+)
+MIN_QUOTE_WORDS = 5
+MIN_CONTENT_WORDS = 4
+
+
+@dataclass(frozen=True)
+class Speaker:
+    source_id: int | None
+    new_name: str
+    mention: tuple[int, int] | None
+    kind: str
+    at: int  # where it was last named, for resolving pronouns
+
+
+class RuleSuggester:
+    """Rules over the text and the registry; see the module docstring."""
+
+    name = "rules"
+    version = "1"
+
+    def suggest(
+        self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
+    ) -> list[Proposal]:
+        return _Run(article_text, byline, registry).proposals()
+
+
+class _Run:
+    def __init__(self, text: str, byline: str, registry: Sequence[RegistryEntry]) -> None:
+        self.text = text
+        self.index = found.RegistryIndex.build(registry)
+        toks = found.tokens(text)
+        self.quotes = found.quotations(text)
+        names = found.registry_mentions(text, toks, self.index)
+        names += found.unknown_names(text, toks, names)
+        self.names = sorted(
+            (m for m in names if not self._in_quote(m.start)), key=lambda m: m.start
+        )
+        self.sentences = found.sentences(text)
+        self.byline = self._byline(byline, registry)
+        self.last: list[Speaker] = []
+        self.out: list[Proposal] = []
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _byline(self, byline: str, registry: Sequence[RegistryEntry]) -> Speaker | None:
+        key = search_key(byline)
+        if not key:
+            return None
+        for entry in registry:
+            if key in {search_key(n) for n in (entry.name, *entry.aliases)}:
+                return Speaker(entry.id, "", None, entry.kind, 0)
+        return Speaker(None, " ".join(byline.split()), None, "person", 0)
+
+    def _in_quote(self, pos: int) -> bool:
+        return any(a < pos < b for a, b in self.quotes)
+
+    def _speaker_of(self, mention: found.Mention) -> Speaker:
+        return Speaker(
+            mention.entry_id,
+            "" if mention.entry_id is not None else mention.name,
+            (mention.start, mention.start + len(mention.name)),
+            mention.kind,
+            mention.start,
+        )
+
+    def _resolve_pointer(self, start: int, end: int) -> Speaker | None:
+        """ "he"/"she"/"the expert"/"the publication" at [start, end): the last speaker
+        of the right kind nearby, if no other person was named since."""
+        word = self.text[start:end].lower()
+        outlet = any(word.endswith(noun) for noun in found.OUTLET_NOUNS)
+        for speaker in reversed(self.last):
+            if start - speaker.at > 700:
+                break
+            if outlet != (speaker.kind in ("outlet", "organisation")):
+                continue
+            if outlet:
+                return speaker
+            others = [
+                m
+                for m in self.names
+                if speaker.at < m.start < start
+                and m.kind == "person"
+                and not m.possessive
+                and (m.entry_id, m.name if m.entry_id is None else "")
+                != (speaker.source_id, speaker.new_name)
+            ]
+            return None if others else speaker
+        if outlet:
+            before = [m for m in self.names if m.kind == "outlet" and m.start < start]
+            if before and start - before[-1].start < 700:
+                return self._speaker_of(before[-1])
+        return None
+
+    def _candidates(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """Possible speakers in [lo, hi): (start, end, 'name'|'pointer'), in text order."""
+        out = [
+            (m.start, m.end, "name")
+            for m in self.names
+            if lo <= m.start and m.end <= hi and not m.possessive
+        ]
+        for regex in (found.PRONOUN_RE, found.ROLE_RE):
+            for m in regex.finditer(self.text, lo, hi):
+                if not self._in_quote(m.start()):
+                    out.append((m.start(), m.end(), "pointer"))
+        return sorted(out)
+
+    def _speaker_at(self, start: int, end: int, kind: str) -> Speaker | None:
+        if kind == "pointer":
+            return self._resolve_pointer(start, end)
+        mention = next(m for m in self.names if m.start == start and m.end == end)
+        return self._speaker_of(mention)
+
+    def _first_speaker(self, lo: int, hi: int) -> Speaker | None:
+        """The first speaker in [lo, hi), after "by" when there is one; registry names
+        before unknown ones (descriptors such as "Central Asia" come first)."""
+        by = re.match(r"[^,.;]*?\bby\s+", self.text[lo:hi])
+        if by:
+            lo += by.end()
+        cands = self._candidates(lo, hi)
+        known = [c for c in cands if c[2] == "pointer" or self._is_known(c)]
+        for c in known or cands:
+            speaker = self._speaker_at(*c)
+            if speaker:
+                return speaker
+        return None
+
+    def _is_known(self, cand: tuple[int, int, str]) -> bool:
+        return any(m.start == cand[0] and m.entry_id is not None for m in self.names)
+
+    def _subject(self, lo: int, hi: int) -> Speaker | None:
+        """The speaker who is the subject of a verb at ``hi``: the last candidate before
+        it, skipping asides between commas (", attending the forum alongside X,")."""
+        region = self.text[lo:hi]
+        while True:
+            m = re.search(r",\s*([^,]*),\s*(?:\w+ly\s+)?$", region)
+            if not m or not _LEADING_ADJUNCT.match(m.group(1)):
+                break
+            region = region[: m.start()] + " "
+        cands = [c for c in self._candidates(lo, lo + len(region.rstrip(" ,"))) if c[1] <= hi]
+        for c in reversed(cands):
+            if _PREPOSITION_BEFORE.search(self.text[max(lo, c[0] - 12) : c[0]]):
+                continue
+            return self._speaker_at(*c)
+        return None
+
+    def _sentence_of(self, pos: int) -> tuple[int, int]:
+        for s in self.sentences:
+            if s[0] <= pos < s[1]:
+                return s
+        return (pos, pos)
+
+    def _add(
+        self, start: int, end: int, attribution: str, who: Speaker | None, score: float, cue: str
+    ) -> None:
+        start, end = _trim(self.text, start, end)
+        if end - start < 3 or len(self.text[start:end].split()) < MIN_CONTENT_WORDS:
+            return
+        try:
+            start, end = snap_to_words(self.text, start, end)
+        except Exception:  # noqa: BLE001 - a span of punctuation only: nothing to propose
+            return
+        if who is not None:
+            self.last.append(who)
+        mention = who.mention if who else None
+        self.out.append(
+            Proposal(
+                start,
+                end,
+                attribution,
+                who.source_id if who else None,
+                who.new_name if who and who.source_id is None else "",
+                mention[0] if mention else None,
+                mention[1] if mention else None,
+                score if who is None or who.source_id is not None else score - 0.2,
+                cue,
+            )
+        )
+
+    # --- the rules ---------------------------------------------------------------------
+
+    def proposals(self) -> list[Proposal]:
+        events: list[tuple[int, int, str]] = [(a, 0, "quote") for a, _ in self.quotes]
+        events += [(s[0], 1, "sentence") for s in self.sentences]
+        for pos, _, what in sorted(events):
+            if what == "quote":
+                end = next(b for a, b in self.quotes if a == pos)
+                self._quote(pos, end)
+            else:
+                self._sentence(self._sentence_of(pos))
+        attributed = _merge(self.out)
+        if self.byline is not None:
+            self.out = []
+            self._author(attributed)
+            attributed += self.out
+        return sorted(attributed, key=lambda p: (p.start, -p.end))
+
+    def _quote(self, qa: int, qb: int) -> None:
+        inner = self.text[qa + 1 : qb - 1]
+        if len(inner.split()) < MIN_QUOTE_WORDS:
+            return
+        s0, s1 = self._sentence_of(qa)
+        if s1 < qb:  # a quotation of several sentences: its last one holds the attribution
+            s1 = self._sentence_of(qb - 1)[1]
+        after = self.text[qb : min(s1 + 1, qb + 160)]
+        who = None
+        m = re.match(rf"\s*[,.]?\s*(?P<verb>{_VERB})\b", after)
+        if m:
+            comma = after.find(",", m.end())
+            who = self._first_speaker(qb + m.end(), qb + (comma if comma > 0 else len(after)))
+        else:
+            m = re.match(r"\s*[,.]?\s*", after)
+            assert m is not None
+            verb = VERB_RE.match(after, m.end() + 1) if m else None
+            cands = self._candidates(qb + m.end(), qb + m.end() + 60)
+            if cands and cands[0][0] == qb + m.end():
+                rest = self.text[cands[0][1] : cands[0][1] + 30]
+                verb = re.match(rf"\s+(?:also\s+)?{_VERB}\b", rest)
+                if verb:
+                    who = self._speaker_at(*cands[0])
+        if who is None and s0 < qa:
+            who = self._before_quote(s0, qa)
+        if who is None and self.text[qa - 1 : qa] in ("", "\n") and self.text[qb : qb + 2]:
+            para_end = self.text.find("\n", qb)
+            if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
+                who = self.last[-1] if self.last else None
+        if who is not None:
+            self._add(qa + 1, qb - 1, DIRECT, who, 0.9, "quote")
+
+    def _before_quote(self, s0: int, qa: int) -> Speaker | None:
+        pre = self.text[s0:qa]
+        m = POSSESSIVE_CUE_RE.search(pre)
+        if m:
+            return self._resolve_pointer(s0 + m.start(), s0 + m.start() + 3)
+        cues = list(NOUN_CUE_RE.finditer(pre))
+        if cues:
+            return self._first_speaker(s0 + cues[-1].end(), qa)
+        verbs = [v for v in VERB_RE.finditer(pre) if not self._in_quote(s0 + v.start())]
+        if verbs:
+            return self._subject(s0, s0 + verbs[-1].start())
+        if pre.rstrip().endswith(":"):
+            return self._subject(s0, s0 + len(pre.rstrip()) - 1)
+        return None
+
+    def _sentence(self, sent: tuple[int, int]) -> None:
+        s0, s1 = sent
+        text = self.text[s0:s1]
+        if text.rstrip().endswith("?"):
+            return  # a question (a headline, often) asserts nothing
+        if PASSIVE_BACK_RE.match(text):
+            who = self._first_speaker(s0, s1)
+            prev = [s for s in self.sentences if s[1] <= s0]
+            if who and prev:
+                p0, p1 = prev[-1]
+                that = re.search(r"\bthat\s+", self.text[p0:p1])
+                self._add(p0 + (that.end() if that else 0), p1, REPORTED, who, 0.7, "passive")
+            return
+        for m in AS_SUBJECT_RE.finditer(text):
+            who = self._subject(s0 + m.start("who"), s0 + m.end("who") + 1)
+            if who:
+                end = self._clause_end(s0 + m.end(), s1)
+                self._add(s0 + m.end(), end, REPORTED, who, 0.7, "as-X-reports")
+                s0 = end
+                break
+        frame = FRAME_RE.search(self.text, s0, s1)
+        if frame and not self._in_quote(frame.start()):
+            s0 = self._frame(s0, s1, frame)
+        for cue in NOUN_CUE_RE.finditer(self.text, s0, s1):
+            about = re.search(r"\b(?:about|that)\s+", self.text[cue.end() : s1])
+            if about and not self._in_quote(cue.start()):
+                who = self._first_speaker(cue.end(), cue.end() + about.start())
+                start = cue.end() + about.end()
+                self._add(start, s1, REPORTED, who, 0.7, "statement-by") if who else None
+        for verb in VERB_RE.finditer(self.text, s0, s1):
+            if not self._in_quote(verb.start()):
+                self._verb(s0, s1, verb.start(), verb.end(), verb.group())
+
+    def _frame(self, s0: int, s1: int, frame: re.Match[str]) -> int:
+        """ "According to X, …", "… as noted by X": returns where the rest of the sentence
+        (another speaker's part, if any) starts."""
+        f0, f1 = frame.start(), frame.end()
+        stop = self.text.find(",", f1, s1)
+        who = self._first_speaker(f0, stop if stop != -1 else s1)
+        if who is None:
+            return s0
+        if len(self.text[s0:f0].split()) >= MIN_CONTENT_WORDS:
+            self._add(s0, f0, REPORTED, who, 0.7, "frame-after")
+            return stop if stop != -1 else s1
+        if stop == -1:
+            return s1
+        end = self._clause_end(stop + 1, s1)
+        self._add(stop + 1, end, REPORTED, who, 0.7, "frame")
+        return end
+
+    def _clause_end(self, start: int, s1: int) -> int:
+        """Where reported content stops: the sentence end, or before ", and …" that
+        brings in another speaker with a verb of its own."""
+        colon = re.search(r":\s*[“\"]", self.text[start:s1])
+        if colon:
+            s1 = start + colon.start()  # "… convinced that X: “quote”" — the quote is its own
+        for m in re.finditer(r",\s+(?:and|but)\b", self.text[start:s1]):
+            rest = self.text[start + m.end() : s1]
+            verb = VERB_RE.search(rest)
+            if verb and self._subject(start + m.end(), start + m.end() + verb.start()):
+                return start + m.start()
+        return s1
+
+    def _verb(self, s0: int, s1: int, v0: int, v1: int, verb: str) -> None:
+        clause = self.text.rfind(";", s0, v0) + 1 or s0
+        before = self.text[clause:v0]
+        if re.search(r"\b(?:be|been|being|is|was|were|are)\s+$", before):
+            return  # passive without an agent: "it can be said that …"
+        # "…, explains Temur Umarov." — content before, speaker after the verb.
+        if before.rstrip().endswith(",") and not before.rstrip(" ,").endswith(("”", '"')):
+            after_end = self.text.find(",", v1, s1)
+            who = self._first_speaker(v1, after_end if after_end != -1 else s1)
+            if who and who.at - v1 < 80:
+                self._add(clause, v0, REPORTED, who, 0.7, "post-inverted")
+                return
+        who = self._subject(clause, v0)
+        if who is None:
+            return
+        subj = who.at if who.mention and clause <= who.at < v0 else v0
+        lead = self.text[clause:subj].rstrip()
+        adjacent = re.fullmatch(r"[\w’'.\- ]*?(?:\s+\w+ly)?\s*", self.text[subj:v0]) is not None
+        tail = self.text[v1:s1]
+        # "…, Cumhuriyet wrote, outraged …" — content before the speaker.
+        if adjacent and re.match(r"\s*(?:[,.]|$)", tail):
+            if lead.endswith(",") and len(lead.split()) > MIN_CONTENT_WORDS:
+                self._add(clause, clause + len(lead) - 1, REPORTED, who, 0.7, "post")
+            elif not lead:
+                prev = [s for s in self.sentences if s[1] <= s0]
+                if prev and not re.search(r"[.!?”\"]$", self.text[prev[-1][0] : prev[-1][1]]):
+                    self._add(*prev[-1], REPORTED, who, 0.7, "post-across")
+            return
+        that = re.match(r"\s+(?:[^,.;:“\"]{0,30}?\s)?that\b\s*", tail)
+        if verb in _NEEDS_THAT and not that:
+            return
+        if any(verb.endswith(v) for v in _KEEP_VERB):
+            start = v0
+        else:
+            skip = that or re.match(r"\s*[,:]?\s*", tail)
+            start = v1 + (skip.end() if skip else 0)
+        self._add(start, self._clause_end(start, s1), REPORTED, who, 0.7, verb)
+
+    def _author(self, taken: list[Proposal]) -> None:
+        for s0, s1 in self.sentences:
+            text = self.text[s0:s1]
+            if any(p.start < s1 and s0 < p.end for p in taken):
+                continue
+            if text.endswith("?") or not re.search(r"[.!”\"]$", text):
+                continue
+            if VERB_RE.search(text) or FRAME_RE.search(text) or not AUTHOR_RE.search(text):
+                continue
+            if len(text.split()) < 8:
+                continue
+            self._add(s0, s1, AUTHOR, self.byline, 0.4, "author")
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop spaces, commas and a dangling conjunction at the ends of a content span."""
+    while start < end and text[start] in " ,;:\n":
+        start += 1
+    piece = text[start:end]
+    m = re.search(r"[\s,;:]+(?:and|but|so|while|as|in this regard)?[\s,;:]*$", piece)
+    if m and m.start() > 0:
+        end = start + m.start()
+    return start, end
+
+
+def _jaccard(a: Proposal, b: Proposal) -> float:
+    inter = max(0, min(a.end, b.end) - max(a.start, b.start))
+    return inter / (max(a.end, b.end) - min(a.start, b.start))
+
+
+def _merge(proposals: list[Proposal]) -> list[Proposal]:
+    """One proposal per claim: a quotation that is most of a reported clause stays as the
+    direct quote; a short quotation inside a longer reported clause goes (the clause
+    covers it); near-duplicates keep the better-scored one."""
+    kept: list[Proposal] = []
+    for p in sorted(proposals, key=lambda p: -p.score):
+        clash = None
+        for k in kept:
+            inside = k.start <= p.start and p.end <= k.end or p.start <= k.start and k.end <= p.end
+            if _jaccard(p, k) >= 0.5 or (inside and k.source_id == p.source_id):
+                clash = k
+                break
+        if clash is None:
+            kept.append(p)
+        elif clash.attribution == DIRECT and p.attribution == REPORTED and _jaccard(p, clash) < 0.6:
+            kept[kept.index(clash)] = p  # a partial quote: the reported clause is the claim
+    return kept
