@@ -27,6 +27,10 @@ ENDPOINTS = {
     "/api/claims/{id}/": {"get", "patch", "delete"},
     "/api/claims/{id}/restore/": {"post"},
     "/api/claims/{id}/history/": {"get"},
+    "/api/projects/{slug}/agreement/": {"get"},
+    "/api/projects/{slug}/decisions/": {"get"},
+    "/api/projects/{slug}/export/": {"get"},
+    "/api/projects/{slug}/export/jobs/{job}/": {"get"},
 }
 
 
@@ -59,7 +63,11 @@ def test_every_api_url_is_in_the_schema(schema: dict[str, Any]) -> None:
         if isinstance(p, URLResolver) and p.namespace == "api"
     )
     routes = {
-        "/api/" + str(p.pattern).replace("<slug:slug>", "{slug}").replace("<int:pk>", "{id}")
+        "/api/"
+        + str(p.pattern)
+        .replace("<slug:slug>", "{slug}")
+        .replace("<int:pk>", "{id}")
+        .replace("<str:job>", "{job}")
         for p in api.url_patterns
         if isinstance(p, URLPattern) and p.name not in ("schema", "docs", "not-found")
     }
