@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres test-api-fuzz clean
+.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -68,6 +68,16 @@ test-api-fuzz: setup ## Fuzz the REST API against its OpenAPI schema (schemathes
 	scripts/schemathesis
 
 test: setup browser lint typecheck test-sqlite test-postgres test-api-fuzz ## Everything CI runs: lint, types, tests on both databases, API fuzzing
+
+# The benchmark (bench/): SQLite and PostgreSQL, one subprocess each; JSON in bench/results/.
+BENCH_SCALE ?= medium
+BENCH_ARGS ?=
+
+bench: setup ## Benchmark on both databases (BENCH_SCALE=small|medium|large; prints the tables)
+	scripts/with-postgres $(PY) -m bench.run --scale $(BENCH_SCALE) --db both $(BENCH_ARGS)
+
+bench-small: setup ## The benchmark at small scale on both databases (figures only, no pass/fail)
+	scripts/with-postgres $(PY) -m bench.run --scale small --db both $(BENCH_ARGS)
 
 clean: ## Remove the venv, node modules and the development database
 	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -308,7 +308,7 @@ class DecisionOriginInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["claim", "claim_version", "fields"]
-    readonly_fields = fields
+    readonly_fields = ["claim", "claim_version", "fields"]
     raw_id_fields = ["claim"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -332,7 +332,7 @@ class SuggestionResponseInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["annotator", "action", "claim", "created"]
-    readonly_fields = fields
+    readonly_fields = ["annotator", "action", "claim", "created"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -58,7 +58,12 @@ BIG_ARTICLE_CLAIMS = 300
 ARTICLES_PER_CHUNK = 250  # one transaction per chunk keeps memory flat at large scale
 BATCH = 5_000
 
-_WORDS = (
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+_WORDS = _split(
     "the of and to in a is that for on with as by was at from it be this are has have "
     "not or an but which its were their more also been after who would about two one "
     "government minister president region security cooperation influence trade energy "
@@ -75,18 +80,18 @@ _WORDS = (
     "eastern northern southern new old large small important significant likely possible "
     "recent current future major key strong weak rapid slow steady open closed public "
     "private national international local global historic modern traditional cultural"
-).split()
-_FIRST = (
+)
+_FIRST = _split(
     "Ahmet Mevlüt Hulusi Recep Kemal Ekrem Nursultan Kassym-Jomart Shavkat Sadyr Emomali "
     "Serdar Vladimir Sergey Yana Dmitry Maria Olga Xi Wang Li Zhang Anna John Sarah Michael "
     "David Emma Elif Zeynep Ayşe Gülnara Aigerim Timur Rustam Dilnoza Farrukh Bakhyt Erlan"
-).split()
-_LAST = (
+)
+_LAST = _split(
     "Davutoğlu Çavuşoğlu Akar Erdoğan Kılıçdaroğlu İmamoğlu Nazarbayev Tokayev Mirziyoyev "
     "Japarov Rahmon Berdimuhamedow Danilov Lavrov Orekhova Peskov Zakharova Isachenko Wang Li "
     "Zhao Smith Brown Miller Johnson Öztürk Yılmaz Şahin Kaya Abdullayev Karimov Sultanov "
     "Akhmetov Bekov Nurlanov Sadykova Umarova"
-).split()
+)
 _CYRILLIC = (
     "Яна Орехова",
     "Сергей Лавров",
@@ -107,10 +112,10 @@ _BODIES = (
     "State Statistics Committee",
     "Presidential Administration",
 )
-_COUNTRIES = (
+_COUNTRIES = _split(
     "Kazakhstan Uzbekistan Kyrgyzstan Tajikistan Turkmenistan Türkiye Russia China Azerbaijan "
     "Mongolia Georgia Armenia Iran Pakistan Afghanistan"
-).split()
+)
 _OUTLETS = (
     "Daily Sabah",
     "Hürriyet",
@@ -469,9 +474,7 @@ def generate_project(
                 # Each gold claim accepted from the first annotator's claim of the same
                 # sentence (the nearest one: good enough for history-shaped rows).
                 first = {
-                    (c.article_id, c.start): c
-                    for c in claims
-                    if c.annotator_id == annotator_ids[0]
+                    (c.article_id, c.start): c for c in claims if c.annotator_id == annotator_ids[0]
                 }
                 decisions = Decision.objects.bulk_create(
                     (

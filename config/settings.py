@@ -4,6 +4,12 @@ Development needs nothing: with no environment set, DEBUG is on, the database is
 SQLite in ``db.sqlite3`` and a throwaway secret key is used. Production is
 ``DEBUG=0`` plus ``SECRET_KEY``, ``ALLOWED_HOSTS`` and usually ``DATABASE_URL``;
 with DEBUG off the defaults are the safe ones (secure cookies, HSTS, no key).
+
+The production shape (README, "Deployment"): gunicorn (config/gunicorn.conf.py) serving
+static files through whitenoise, PostgreSQL, ``TASKS_BACKEND=database`` with
+``manage.py db_worker`` processes, and everything shared kept in the database (sessions,
+the cache, queued tasks) or in storage (export files), so that any number of app servers
+and workers can run side by side.
 """
 
 from __future__ import annotations
@@ -54,12 +60,16 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks_db",
+    "config.apps.ClaimdeskConfig",
     "corpus",
     "annotate",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app process, compressed and cacheable (no proxy needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -102,6 +112,12 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # A bound on any one statement (milliseconds; 0 = none), so that a runaway query cannot
+    # hold a worker and its locks forever. Migrations that need longer: set it to 0.
+    if statement_timeout := os.environ.get("DATABASE_STATEMENT_TIMEOUT", ""):
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c statement_timeout={int(statement_timeout)}"
+        )
 else:
     DATABASES = {
         "default": {
@@ -143,6 +159,79 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Cache ----------------------------------------------------------------------
+# The login throttle, the agreement report, its progress and the background export jobs
+# live in the cache, so every app process and task worker must share it: the database
+# cache in production (its table is made by ``migrate``, see config/apps.py). Development
+# and the tests keep the per-process local-memory cache. CACHE_BACKEND=redis with
+# CACHE_LOCATION=redis://… uses Django's Redis cache (install the ``redis`` package).
+CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "locmem" if DEBUG else "database")
+_CACHE_BACKENDS = {
+    "locmem": ("django.core.cache.backends.locmem.LocMemCache", "claimdesk"),
+    "database": ("django.core.cache.backends.db.DatabaseCache", "claimdesk_cache"),
+    "redis": ("django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/0"),
+}
+if CACHE_BACKEND not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CACHE_BACKEND must be one of {', '.join(_CACHE_BACKENDS)}, not {CACHE_BACKEND!r}."
+    )
+CACHES = {
+    "default": {
+        "BACKEND": _CACHE_BACKENDS[CACHE_BACKEND][0],
+        "LOCATION": os.environ.get("CACHE_LOCATION", _CACHE_BACKENDS[CACHE_BACKEND][1]),
+    }
+}
+# Sessions stay in the database (Django's default engine): any app process serves any user.
+
+# --- Background tasks -----------------------------------------------------------
+# "immediate" runs a task inside the request that enqueues it (development, tests, one
+# process); "database" stores it for the ``manage.py db_worker`` processes (django-tasks-db).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
+_TASKS_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASKS_BACKEND not in _TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASKS_BACKENDS)}, not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+
+# --- Files (export files) ---------------------------------------------------------
+# Through Django's storage API: the filesystem under MEDIA_ROOT by default (shared by the
+# app servers and workers, e.g. a network volume), or S3-compatible object storage with
+# STORAGE_BACKEND=s3 (the ``s3`` extra: django-storages and boto3).
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem")
+_default_storage: dict[str, object]
+if STORAGE_BACKEND == "filesystem":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    if not os.environ.get("S3_BUCKET"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET.")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            # Credentials: S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY, or boto3's own chain
+            # (AWS_* variables, instance roles) when unset.
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            # Export files are private: downloads go through the app, which checks access.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}."
+    )
+
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
@@ -152,6 +241,19 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
+# Whitenoise serves STATIC_ROOT (``collectstatic``), pre-compressed. STATIC_MANIFEST=1 adds
+# content hashes to the names, so browsers may cache them forever; it needs collectstatic
+# before the first request, which is why it is opt-in (scripts/serve-prod turns it on).
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_bool("STATIC_MANIFEST", False)
+            else "whitenoise.storage.CompressedStaticFilesStorage"
+        )
+    },
+}
 
 # --- Security -------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -221,10 +323,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------
+# To stdout: one JSON object a line with LOG_FORMAT=json (the default with DEBUG off, for
+# log collectors), plain text otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "config.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
