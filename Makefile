@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small clean
+.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small serve-prod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,5 +79,14 @@ bench: setup ## Benchmark on both databases (BENCH_SCALE=small|medium|large; pri
 bench-small: setup ## The benchmark at small scale on both databases (figures only, no pass/fail)
 	scripts/with-postgres $(PY) -m bench.run --scale small --db both $(BENCH_ARGS)
 
+# The production shape on this machine (scripts/serve-prod; README "Deployment"): PostgreSQL
+# (a throwaway cluster unless DATABASE_URL is set), gunicorn with WEB_CONCURRENCY workers
+# on 127.0.0.1:$(PORT), TASK_WORKERS task workers. Ctrl-C stops it all.
+WEB_CONCURRENCY ?= 2
+TASK_WORKERS ?= 1
+
+serve-prod: setup ## Try the production shape: PostgreSQL, gunicorn (WEB_CONCURRENCY=2) and a task worker
+	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) TASK_WORKERS=$(TASK_WORKERS) scripts/serve-prod
+
 clean: ## Remove the venv, node modules and the development database
-	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
+	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles media
