@@ -1,0 +1,354 @@
+"""The benchmark CLI.
+
+    python -m bench.run --scale small|medium|large --db sqlite|postgres|both \
+        [--out bench/results/x.json] [--only workspace,claims_api,...] [--reps N]
+
+Each database runs in its own subprocess (settings are read at import) against a database
+of its own: a SQLite file in a temp dir; on PostgreSQL a fresh database created on the
+server of ``DATABASE_URL`` and dropped afterwards (``make bench`` wraps the run in
+``scripts/with-postgres``, which starts a throwaway cluster). The settings are production
+ones (``DEBUG=0``), without the HTTPS redirect. Prints one Markdown table per database
+and a comparison with the peers, and writes every figure to a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+# scale → (requests per fast scenario, warm-up requests, runs of the heavy scenarios)
+REPS = {"tiny": (3, 1, 1), "small": (30, 3, 2), "medium": (100, 10, 3), "large": (100, 10, 1)}
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "LOG_LEVEL": "ERROR",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser.add_argument("--db", default="both", choices=["sqlite", "postgres", "both"])
+    parser.add_argument("--out", type=Path, help="JSON results (default bench/results/…)")
+    parser.add_argument("--only", default="", help="Comma-separated scenarios ('none': generate)")
+    parser.add_argument("--reps", type=int, help="Requests per fast scenario (default by scale)")
+    parser.add_argument("--articles", type=int, help="Override the scale's number of articles")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--probe", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--restore", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+# --- the parent: one subprocess per database ----------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    import sqlite3
+
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _postgres_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.encode())
+
+
+def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    env = {**os.environ, **ENV}
+    with tempfile.TemporaryDirectory(prefix=f"claimdesk-bench-{db}-") as tmp:
+        created = ""
+        if db == "sqlite":
+            env.pop("DATABASE_URL", None)
+            env["SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
+        else:
+            url = os.environ.get("DATABASE_URL", "")
+            if not url.startswith(("postgres://", "postgresql://")):
+                return {"db": db, "error": "no PostgreSQL DATABASE_URL (use scripts/with-postgres)"}
+            created = f"claimdesk_bench_{os.getpid()}"
+            _postgres_admin(url, f"DROP DATABASE IF EXISTS {created}")
+            _postgres_admin(url, f"CREATE DATABASE {created} TEMPLATE template0 ENCODING 'UTF8'")
+            env["DATABASE_URL"] = _with_database(url, created)
+        result_file = Path(tmp) / "result.json"
+        command = [sys.executable, "-m", "bench.run", "--worker", "--db", db]
+        command += ["--scale", args.scale, "--result-file", str(result_file)]
+        for flag in ("only", "reps", "articles"):
+            value = getattr(args, flag)
+            if value:
+                command += [f"--{flag}", str(value)]
+        began = time.perf_counter()
+        print(f"bench: {db}, scale {args.scale}…", file=sys.stderr, flush=True)
+        try:
+            status = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+        finally:
+            if created:
+                _postgres_admin(os.environ["DATABASE_URL"], f"DROP DATABASE IF EXISTS {created}")
+        if status or not result_file.exists():
+            return {"db": db, "error": f"the {db} run failed (exit status {status})"}
+        data: dict[str, Any] = json.loads(result_file.read_text())
+        data["wall_s"] = round(time.perf_counter() - began, 1)
+        return data
+
+
+# --- the worker: one database, in a process of its own -------------------------------------
+
+
+def _setup_django() -> None:
+    import django
+
+    django.setup()
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Migrate the empty database, generate the project, run the scenarios, write JSON."""
+    _setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.generate import SCALES, generate_project
+    from bench.scenarios import SCENARIOS, Context
+
+    began = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    migrate_s = time.perf_counter() - began
+    n_articles = args.articles or SCALES[args.scale]
+    began = time.perf_counter()
+    project = generate_project(n_articles)
+    generate_s = time.perf_counter() - began
+    say = lambda text: print(f"bench [{args.db}] {text}", file=sys.stderr, flush=True)  # noqa: E731
+    say(
+        f"generated {project.n_articles:,} articles, {project.n_claims:,} annotator claims, "
+        f"{project.n_gold:,} gold claims in {generate_s:.1f} s"
+    )
+    reps, warmup, heavy = REPS[args.scale]
+    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-files-") as tmp:
+        ctx = Context(
+            project=project,
+            scale=args.scale,
+            reps=args.reps or reps,
+            heavy_reps=heavy,
+            tmp=Path(tmp),
+            warmup=warmup,
+        )
+        only = [s for s in args.only.split(",") if s] if args.only else list(SCENARIOS)
+        results: list[dict[str, Any]] = []
+        for name in only:
+            if name == "none":
+                continue
+            if name not in SCENARIOS:
+                raise SystemExit(f"Unknown scenario {name!r}: use {', '.join(SCENARIOS)}.")
+            say(f"{name}…")
+            began = time.perf_counter()
+            try:
+                rows = SCENARIOS[name](ctx)
+            except Exception as exc:  # one broken scenario must not lose the others' figures
+                from bench.scenarios import Result
+
+                rows = [Result(name, name, note=f"failed: {exc!r}"[:300])]
+            results += [r.as_dict() for r in rows]
+            say(f"{name}: {time.perf_counter() - began:.1f} s")
+            if name == "archive" and ctx.archive_path.exists():
+                results.append(_restore_elsewhere(args.db, ctx.archive_path))
+    memory = None
+    if not args.only or "memory" in args.only.split(","):
+        memory = _probe_memory(project)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
+        )
+        version = cursor.fetchone()[0]
+    payload = {
+        "db": args.db,
+        "db_version": f"{connection.vendor} {version}",
+        "scale": args.scale,
+        "project": {
+            "articles": project.n_articles,
+            "claims": project.n_claims,
+            "gold": project.n_gold,
+            "sources": project.n_sources,
+            "aliases": project.n_aliases,
+        },
+        "generate_s": round(generate_s, 2),
+        "generate_phases_s": {k: round(v, 2) for k, v in project.seconds.items()},
+        "migrate_s": round(migrate_s, 2),
+        "server_memory": memory,
+        "results": results,
+    }
+    assert args.result_file is not None
+    args.result_file.write_text(json.dumps(payload, ensure_ascii=False, default=str))
+    return 0
+
+
+def _restore_elsewhere(db: str, archive: Path) -> dict[str, Any]:
+    """Time the restore of ``archive`` in a fresh, empty database (a subprocess)."""
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-restore-") as tmp:
+        created = ""
+        if db == "sqlite":
+            env["SQLITE_PATH"] = str(Path(tmp) / "restore.sqlite3")
+        else:
+            created = f"claimdesk_bench_restore_{os.getpid()}"
+            _postgres_admin(env["DATABASE_URL"], f"DROP DATABASE IF EXISTS {created}")
+            _postgres_admin(env["DATABASE_URL"], f"CREATE DATABASE {created} TEMPLATE template0")
+            env["DATABASE_URL"] = _with_database(env["DATABASE_URL"], created)
+        command = [sys.executable, "-m", "bench.run", "--restore", str(archive)]
+        try:
+            done = subprocess.run(
+                command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+            )
+        finally:
+            if created:
+                _postgres_admin(os.environ["DATABASE_URL"], f"DROP DATABASE IF EXISTS {created}")
+    if done.returncode:
+        note = f"failed: {done.stderr.strip().splitlines()[-1:]}"[:300]
+        return {"scenario": "archive", "name": "project restore", "n": 0, "median_ms": None,
+                "p95_ms": None, "queries": None, "extra": {}, "target": "", "met": None,
+                "note": note}  # fmt: skip
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def restore_probe(path: Path) -> None:
+    _setup_django()
+    from django.core.management import call_command
+
+    from bench.scenarios import restore_archive
+
+    call_command("migrate", verbosity=0, interactive=False)
+    print(json.dumps(restore_archive(path).as_dict(), default=str))
+
+
+def _probe_memory(project: Any) -> dict[str, Any] | None:
+    """RSS of a fresh process that serves the workspace, the API and the autocomplete."""
+    probe = json.dumps(
+        {
+            "user": project.annotator_ids[0],
+            "big": project.big_article_id,
+            "article": project.article_ids[0],
+        }
+    )
+    command = [sys.executable, "-m", "bench.run", "--memory-probe", "--probe", probe]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"error": done.stderr[-500:]}
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def _status_kb(name: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def memory_probe(probe: str) -> None:
+    """Serve 300 requests in this process (page, fragment, API, autocomplete) and print
+    its resident memory, as a one-process server would hold it."""
+    _setup_django()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.authtoken.models import Token
+
+    ids = json.loads(probe)
+    baseline = _status_kb("VmRSS")
+    user = get_user_model().objects.get(pk=ids["user"])
+    page = Client(SERVER_NAME="127.0.0.1")
+    page.force_login(user)
+    token = Token.objects.get_or_create(user=user)[0].key
+    api = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+    for i in range(100):
+        page.get(reverse("annotate:workspace", args=[ids["big"]]))
+        page.get(
+            reverse("annotate:workspace-source-search", args=[ids["article"]]),
+            {"q": ("dav", "орех", "kaz")[i % 3]},
+            HTTP_HX_REQUEST="true",
+        )
+        api.get(reverse("api:claim-list", args=[ids["article"]]))
+    print(
+        json.dumps(
+            {
+                "rss_mb": round(_status_kb("VmRSS") / 1024, 1),
+                "peak_rss_mb": round(_status_kb("VmHWM") / 1024, 1),
+                "after_setup_mb": round(baseline / 1024, 1),
+                "requests": 300,
+            }
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.restore:
+        restore_probe(args.restore)
+        return 0
+    if args.memory_probe:
+        memory_probe(args.probe)
+        return 0
+    if args.worker:
+        return worker(args)
+    from bench.report import peer_table, render
+
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    runs = {db: run_database(db, args) for db in dbs}
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = args.out or ROOT / "bench" / "results" / f"{args.scale}-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "scale": args.scale,
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "runs": runs,
+    }
+    out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    print(render(payload))
+    print(peer_table(payload))
+    print(f"\nResults written to {out}")
+    return 1 if any("error" in run for run in runs.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,653 @@
+"""The benchmark scenarios: one function each, timed in-process after a warm-up.
+
+Every scenario takes a ``Context`` (the generated project, the repetition counts, a temp
+dir) and returns ``Result`` rows. Pages, fragments and the API go through Django's test
+client (``SERVER_NAME=127.0.0.1``, a logged-in user or an API token): the time of the
+client call is the server time, without the network. Queries are counted with
+``CaptureQueriesContext``; peak memory is Python's (``tracemalloc``), measured on a separate
+run so that tracing does not slow the timed ones.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotate import services
+from annotate.models import Claim, Target
+from bench.generate import BenchProject, article_records
+from corpus.models import Article, Project
+
+
+@dataclass
+class Result:
+    """One row of the report. Times in milliseconds; ``extra`` holds rates and memory."""
+
+    scenario: str
+    name: str
+    n: int = 0
+    median_ms: float | None = None
+    p95_ms: float | None = None
+    queries: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Context:
+    project: BenchProject
+    scale: str
+    reps: int  # repetitions of the fast scenarios (requests)
+    heavy_reps: int  # repetitions of the slow ones (import, agreement, exports)
+    tmp: Path
+    warmup: int = 5
+    _clients: dict[str, Client] = field(default_factory=dict)
+
+    @property
+    def archive_path(self) -> Path:
+        return self.tmp / "archive.zip"
+
+    def client(self, user_id: int, *, token: bool = False) -> Client:
+        """A test client logged in as the user (session), or sending their API token."""
+        key = f"{user_id}:{token}"
+        if key not in self._clients:
+            from rest_framework.authtoken.models import Token
+
+            user = get_user_model().objects.get(pk=user_id)
+            if token:
+                key_value = Token.objects.get_or_create(user=user)[0].key
+                client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {key_value}")
+            else:
+                client = Client(SERVER_NAME="127.0.0.1")
+                client.force_login(user)
+            self._clients[key] = client
+        return self._clients[key]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (``q`` in 0–100) of ``values``."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def timed(fn: Callable[[], Any], *, reps: int, warmup: int) -> list[float]:
+    """Milliseconds of ``reps`` calls of ``fn`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(reps):
+        began = time.perf_counter_ns()
+        fn()
+        out.append((time.perf_counter_ns() - began) / 1e6)
+    return out
+
+
+def summary(
+    scenario: str, name: str, times: list[float], *, target_ms: float | None = None, **kw: Any
+) -> Result:
+    result = Result(
+        scenario=scenario,
+        name=name,
+        n=len(times),
+        median_ms=round(statistics.median(times), 3),
+        p95_ms=round(percentile(times, 95), 3),
+        **kw,
+    )
+    if target_ms is not None:
+        result.target = result.target or f"p95 < {target_ms:g} ms"
+        result.met = result.p95_ms is not None and result.p95_ms < target_ms
+    return result
+
+
+def count_queries(fn: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured.captured_queries)
+
+
+def peak_python_mb(fn: Callable[[], Any]) -> float:
+    """The peak of Python allocations while ``fn`` runs, in MB above the start."""
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return round((peak - base) / 1e6, 2)
+
+
+def _ok(response: Any, *statuses: int) -> Any:
+    if response.status_code not in (statuses or (200,)):
+        body = response.content[:300].decode(errors="replace")
+        raise AssertionError(f"{response.status_code} from {response.request['PATH_INFO']}: {body}")
+    return response
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+def import_articles(ctx: Context) -> list[Result]:
+    """The command path: ``manage.py import_articles FILE.jsonl --create-project`` with N
+    articles of ~6,000 characters, into a fresh project each time."""
+    n = ctx.project.n_articles - 1
+    path = ctx.tmp / f"import-{n}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for record in article_records(n, seed=7):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    warm = ctx.tmp / "import-warm.jsonl"
+    with warm.open("w", encoding="utf-8") as out:
+        for record in article_records(5, seed=8):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    options = {"create_project": True, "no_progress": True, "verbosity": 0}
+    call_command("import_articles", str(warm), project="bench-import-warm", **options)
+    times = []
+    for rep in range(ctx.heavy_reps):
+        slug = f"bench-import-{rep}"
+        began = time.perf_counter()
+        call_command("import_articles", str(path), project=slug, **options)
+        times.append((time.perf_counter() - began) * 1000)
+        assert Article.objects.filter(project__slug=slug).count() == n
+    result = summary("import", f"import {n:,} articles (command, JSONL)", times)
+    result.extra = {
+        "articles": n,
+        "articles_per_s": round(n / (statistics.median(times) / 1000), 1),
+        "mb": round(path.stat().st_size / 1e6, 1),
+    }
+    if n == 1000:
+        result.target, result.met = "< 5 s", statistics.median(times) < 5000
+    return [result]
+
+
+# --- the workspace ----------------------------------------------------------------------
+
+
+def workspace(ctx: Context) -> list[Result]:
+    """The workspace page of the 15,000-character article with 300 claims, and of an
+    ordinary one (20 claims): the query count must not grow with the claims."""
+    p = ctx.project
+    client = ctx.client(p.annotator_ids[0])
+    big = reverse("annotate:workspace", args=[p.big_article_id])
+    small = reverse("annotate:workspace", args=[p.article_ids[0]])
+    q_big = count_queries(lambda: _ok(client.get(big)))
+    q_small = count_queries(lambda: _ok(client.get(small)))
+    size = len(_ok(client.get(big)).content)
+    rows = [
+        summary(
+            "workspace",
+            "workspace page (15,000 chars, 300 claims)",
+            timed(lambda: _ok(client.get(big)), reps=ctx.reps, warmup=ctx.warmup),
+            target_ms=50,
+            queries=q_big,
+            extra={"kb": round(size / 1024, 1), "queries_20_claims": q_small},
+        ),
+        summary(
+            "workspace",
+            "workspace page (6,000 chars, 20 claims)",
+            timed(lambda: _ok(client.get(small)), reps=ctx.reps, warmup=ctx.warmup),
+            queries=q_small,
+        ),
+    ]
+    rows[0].target += ", queries flat"
+    rows[0].met = bool(rows[0].met and q_big == q_small)
+    # The htmx fragment of a claim row (hx-get "claim-edit" → the claim form).
+    claim_id = (
+        Claim.objects.filter(article_id=p.big_article_id, annotator_id=p.annotator_ids[0])
+        .values_list("pk", flat=True)
+        .first()
+    )
+    edit = reverse("annotate:claim-edit", args=[claim_id])
+    hx = {"HX-Request": "true"}
+    rows.append(
+        summary(
+            "workspace",
+            "htmx fragment: claim form (hx-get claim-edit)",
+            timed(lambda: _ok(client.get(edit, headers=hx)), reps=ctx.reps, warmup=ctx.warmup),
+            target_ms=50,
+            queries=count_queries(lambda: _ok(client.get(edit, headers=hx))),
+        )
+    )
+    return rows
+
+
+# --- claim writes -----------------------------------------------------------------------
+
+
+def _spans(article_id: int, annotator_id: int) -> list[tuple[int, int, str]]:
+    """Valid spans on the article (another annotator's claims)."""
+    return list(
+        Claim.objects.filter(article_id=article_id, annotator_id=annotator_id).values_list(
+            "start", "end", "quote"
+        )
+    )
+
+
+def _labels(ctx: Context) -> dict[str, Any]:
+    return {
+        "attribution": "direct",
+        "source_reliability": "B",
+        "information_credibility": "2",
+        "claim_type": "factual",
+    }
+
+
+def _cycle(fn: Callable[[int], Any], reps: int, warmup: int) -> None:
+    for i in range(warmup + reps):
+        fn(i)
+
+
+def claims_htmx(ctx: Context, *, article_id: int | None = None, label: str = "") -> list[Result]:
+    """Create, update and delete a claim through the workspace's htmx endpoints."""
+    p = ctx.project
+    article_id = article_id or p.article_ids[0]
+    client = ctx.client(p.annotator_ids[0])
+    spans = _spans(article_id, p.annotator_ids[1])
+    target = p.target_ids[0]
+    hx = {"HX-Request": "true"}
+    times: dict[str, list[float]] = {"create": [], "update": [], "delete": []}
+    queries: dict[str, int] = {}
+    create_url = reverse("annotate:claim-create", args=[article_id])
+
+    def one(i: int) -> None:
+        start, end, quote = spans[i % len(spans)]
+        form = {
+            "start": start,
+            "end": end,
+            "quote": quote,
+            "source": p.source_ids[i % len(p.source_ids)],
+            f"stance-{target}": "favor",
+            **_labels(ctx),
+        }
+        steps: list[tuple[str, Callable[[], Any]]] = []
+        made: dict[str, int] = {}
+
+        def create() -> None:
+            response = _ok(client.post(create_url, form, headers=hx))
+            made["id"] = json.loads(response["HX-Trigger"])["claimdesk:saved"]["id"]
+
+        def update() -> None:
+            url = reverse("annotate:claim-update", args=[made["id"]])
+            _ok(client.post(url, {**form, "version": 1, "attribution": "reported"}, headers=hx))
+
+        def delete() -> None:
+            url = reverse("annotate:claim-delete", args=[made["id"]])
+            _ok(client.post(url, {"version": 2}, headers=hx))
+
+        steps = [("create", create), ("update", update), ("delete", delete)]
+        for name, step in steps:
+            if i == 0:
+                queries[name] = count_queries(step)
+                continue
+            began = time.perf_counter_ns()
+            step()
+            if i > ctx.warmup:
+                times[name].append((time.perf_counter_ns() - began) / 1e6)
+
+    _cycle(one, ctx.reps, ctx.warmup + 1)
+    where = label or "article of 6,000 chars"
+    return [
+        summary(
+            "claims_htmx",
+            f"htmx claim {name} ({where})",
+            times[name],
+            target_ms=25,
+            queries=queries[name],
+        )
+        for name in ("create", "update", "delete")
+    ]
+
+
+def claims_htmx_big(ctx: Context) -> list[Result]:
+    """The same on the 300-claim article: a create answers with the whole claim list."""
+    return claims_htmx(ctx, article_id=ctx.project.big_article_id, label="300-claim article")
+
+
+def claims_api(ctx: Context) -> list[Result]:
+    """Create, update (PATCH) and delete a claim through the REST API, with a token."""
+    p = ctx.project
+    article_id = p.article_ids[1]
+    client = ctx.client(p.annotator_ids[0], token=True)
+    spans = _spans(article_id, p.annotator_ids[1])
+    times: dict[str, list[float]] = {"create": [], "update": [], "delete": []}
+    queries: dict[str, int] = {}
+    url = reverse("api:claim-list", args=[article_id])
+    as_json = "application/json"
+
+    def one(i: int) -> None:
+        start, end, quote = spans[i % len(spans)]
+        body = {
+            "start": start,
+            "end": end,
+            "quote": quote,
+            "source": p.source_ids[i % len(p.source_ids)],
+            "stances": [{"target": p.target_ids[0], "stance": "against"}],
+            **_labels(ctx),
+        }
+        made: dict[str, int] = {}
+
+        def create() -> None:
+            response = _ok(client.post(url, json.dumps(body), content_type=as_json), 201)
+            made["id"] = response.json()["id"]
+
+        def update() -> None:
+            detail = reverse("api:claim-detail", args=[made["id"]])
+            patch = json.dumps({"version": 1, "attribution": "reported"})
+            _ok(client.patch(detail, patch, content_type=as_json))
+
+        def delete() -> None:
+            detail = reverse("api:claim-detail", args=[made["id"]])
+            _ok(client.delete(f"{detail}?version=2"), 204)
+
+        for name, step in (("create", create), ("update", update), ("delete", delete)):
+            if i == 0:
+                queries[name] = count_queries(step)
+                continue
+            began = time.perf_counter_ns()
+            step()
+            if i > ctx.warmup:
+                times[name].append((time.perf_counter_ns() - began) / 1e6)
+
+    _cycle(one, ctx.reps, ctx.warmup + 1)
+    rows = [
+        summary("claims_api", f"API claim {name}", times[name], target_ms=25, queries=queries[name])
+        for name in ("create", "update", "delete")
+    ]
+    rows[0].extra["claims_per_s"] = round(1000 / statistics.mean(times["create"]), 1)
+    return rows
+
+
+def claims_service_bulk(ctx: Context) -> list[Result]:
+    """Claims per second through ``claim_create`` (every offset, quote and label checked),
+    many in one transaction as a pre-annotation import would do; rolled back after."""
+    p = ctx.project
+    annotator = get_user_model().objects.get(pk=p.annotator_ids[2])
+    target = Target.objects.get(pk=p.target_ids[1])
+    articles = list(Article.objects.filter(pk__in=p.article_ids))
+    todo = [(a, s) for a in articles for s in _spans(a.pk, p.annotator_ids[1])]
+    n = min(len(todo) * 10, 2000)
+    began = time.perf_counter()
+    with transaction.atomic():
+        for i in range(n):
+            article, (start, end, quote) = todo[i % len(todo)]
+            services.claim_create(
+                article=article,
+                annotator=annotator,
+                start=start,
+                end=end,
+                quote=quote,
+                source=p.source_ids[i % len(p.source_ids)],
+                stances=[services.StanceInput(target=target, stance="none")],
+                **_labels(ctx),
+            )
+        took = time.perf_counter() - began
+        transaction.set_rollback(True)
+    return [
+        Result(
+            "claims_bulk",
+            f"claim_create service ×{n:,} (one transaction)",
+            n=n,
+            median_ms=round(took * 1000 / n, 3),
+            extra={"claims_per_s": round(n / took, 1)},
+        )
+    ]
+
+
+# --- reads --------------------------------------------------------------------------------
+
+_QUERIES = (
+    "dav",
+    "akar",
+    "орехова",
+    "orekhova",
+    "ministry",
+    "tokayev",
+    "kazakh",
+    "zhang",
+    "ahmet davutoglu",
+    "çavuş",
+    "i̇mamoğlu",
+    "central bank",
+)
+
+
+def autocomplete(ctx: Context) -> list[Result]:
+    """The workspace's source autocomplete over the registry of 500 sources and aliases."""
+    p = ctx.project
+    client = ctx.client(p.annotator_ids[0])
+    url = reverse("annotate:workspace-source-search", args=[p.article_ids[0]])
+    hx = {"HX-Request": "true"}
+    state = {"i": 0}
+
+    def one() -> None:
+        state["i"] += 1
+        _ok(client.get(url, {"q": _QUERIES[state["i"] % len(_QUERIES)]}, headers=hx))
+
+    return [
+        summary(
+            "autocomplete",
+            f"source autocomplete ({p.n_sources} sources, {p.n_aliases} aliases)",
+            timed(one, reps=ctx.reps, warmup=ctx.warmup),
+            target_ms=15,
+            queries=count_queries(one),
+        )
+    ]
+
+
+def fetch_article_api(ctx: Context) -> list[Result]:
+    """The peers' "fetch one document with its spans": the article, then its 20 claims."""
+    p = ctx.project
+    client = ctx.client(p.annotator_ids[0], token=True)
+    article = reverse("api:article-detail", args=[p.article_ids[2]])
+    claims = reverse("api:claim-list", args=[p.article_ids[2]])
+
+    def one() -> None:
+        _ok(client.get(article))
+        assert len(_ok(client.get(claims)).json()["results"]) >= 20
+
+    return [
+        summary(
+            "fetch_api",
+            "API: one article + its 20 claims (2 requests)",
+            timed(one, reps=ctx.reps, warmup=ctx.warmup),
+            queries=count_queries(one),
+        )
+    ]
+
+
+# --- agreement ------------------------------------------------------------------------------
+
+
+def agreement(ctx: Context) -> list[Result]:
+    """The project's agreement report: loading the rows, the pure core, and the whole
+    ``compute_agreement`` (which adds a weekly trend)."""
+    from annotate.agreement import config_from_scheme, project_agreement
+    from annotate.agreement_data import compute_agreement, project_records
+
+    project = Project.objects.get(pk=ctx.project.project_id)
+    records = project_records(project)
+    config = config_from_scheme(project.scheme)
+    n = len(records.claims)
+    load = timed(lambda: project_records(project), reps=ctx.heavy_reps, warmup=1)
+    core = timed(
+        lambda: project_agreement(records.claims, records.articles, config),
+        reps=ctx.heavy_reps,
+        warmup=1,
+    )
+    full = timed(lambda: compute_agreement(project), reps=ctx.heavy_reps, warmup=0)
+    rows = [
+        summary("agreement", f"agreement: load {n:,} claims (ORM values)", load),
+        summary("agreement", "agreement: project_agreement (pure core)", core),
+        summary(
+            "agreement",
+            "agreement: compute_agreement (load + report + weekly trend)",
+            full,
+            queries=count_queries(lambda: compute_agreement(project)),
+        ),
+    ]
+    for row in rows:
+        row.extra["claims"] = n
+        row.extra["claims_per_s"] = round(n / (row.median_ms / 1000), 0) if row.median_ms else None
+    if n >= 50_000:
+        rows[2].target = "< 3 s"
+        rows[2].met = rows[2].median_ms is not None and rows[2].median_ms < 3000
+    return rows
+
+
+# --- exports and archive -------------------------------------------------------------------
+
+# format → the module of annotate.exports that writes it
+EXPORTS = {"jsonl": "jsonl", "csv": "tabular", "parquet": "tabular", "w3c": "w3c", "brat": "brat"}
+
+
+def _exporter(fmt: str) -> tuple[Callable[..., Iterable[bytes]] | None, str]:
+    """The format's streaming function (``annotate.exports.stream(fmt, …)``), or None
+    and why not."""
+    module = f"annotate.exports.{EXPORTS[fmt]}"
+    try:
+        importlib.import_module(module)
+        exports_package = importlib.import_module("annotate.exports")
+    except ImportError as exc:
+        return None, f"not available yet ({module}: {exc})"
+    stream = getattr(exports_package, "stream", None)
+    if not callable(stream):
+        return None, "not available yet (no annotate.exports.stream)"
+    return partial(stream, fmt), ""
+
+
+def _export_once(fn: Callable[..., Iterable[bytes]], project: Project) -> tuple[int, int]:
+    from annotate.exports.rows import ExportOptions
+
+    rows = [0]
+    size = 0
+
+    def on_chunk(n: int) -> None:
+        rows[0] += n
+
+    for data in fn(project, ExportOptions(layer="all"), on_chunk=on_chunk):
+        size += len(data)
+    return rows[0], size
+
+
+def exports(ctx: Context) -> list[Result]:
+    """Each export format over the whole project (both layers): time, claims/s, peak
+    Python memory (a separate, traced run)."""
+    project = Project.objects.get(pk=ctx.project.project_id)
+    rows = []
+    for fmt in EXPORTS:
+        fn, why = _exporter(fmt)
+        if fn is None:
+            rows.append(Result("exports", f"export {fmt}", note=why))
+            continue
+        run: Callable[[], tuple[int, int]] = partial(_export_once, fn, project)
+        try:
+            began = time.perf_counter_ns()
+            n, size = run()
+            times = [(time.perf_counter_ns() - began) / 1e6]
+            times += timed(run, reps=min(ctx.heavy_reps, 2) - 1, warmup=0)
+            peak = peak_python_mb(run)
+        except Exception as exc:  # a module half-written by its engineer must not stop the run
+            rows.append(Result("exports", f"export {fmt}", note=f"failed: {exc!r}"[:200]))
+            continue
+        result = summary("exports", f"export {fmt} ({n:,} claims)", times)
+        rate = n / (result.median_ms / 1000) if result.median_ms else 0
+        result.extra = {
+            "claims": n,
+            "claims_per_s": round(rate),
+            "mb": round(size / 1e6, 1),
+            "peak_mb": peak,
+        }
+        goal = 25_000 if fmt == "parquet" else 50_000
+        if fmt in ("jsonl", "csv", "parquet"):
+            result.target, result.met = f">= {goal:,} claims/s", rate >= goal
+        rows.append(result)
+    return rows
+
+
+def archive(ctx: Context) -> list[Result]:
+    """Back the project up (``annotate.exports.archive.stream``, a zip). The restore needs
+    an empty instance, so ``bench.run`` times it in a fresh database (``restore_archive``)."""
+    try:
+        module = importlib.import_module("annotate.exports.archive")
+    except ImportError as exc:
+        return [Result("archive", "project archive", note=f"not available yet ({exc})")]
+    write = getattr(module, "stream", None)
+    if write is None or getattr(module, "restore", None) is None:
+        note = "not available yet (no stream/restore in annotate.exports.archive)"
+        return [Result("archive", "project archive", note=note)]
+    project = Project.objects.get(pk=ctx.project.project_id)
+    times = []
+    for _ in range(ctx.heavy_reps):
+        began = time.perf_counter()
+        with ctx.archive_path.open("wb") as out:
+            for data in write(project):
+                out.write(data)
+        times.append((time.perf_counter() - began) * 1000)
+    size = ctx.archive_path.stat().st_size
+    return [
+        summary(
+            "archive",
+            "project archive (zip)",
+            times,
+            extra={"mb": round(size / 1e6, 1)},
+            target="< 20 s",
+            met=max(times) < 20_000,
+        )
+    ]
+
+
+def restore_archive(path: Path) -> Result:
+    """Restore the archive at ``path`` into this (empty, migrated) database."""
+    from annotate.exports.archive import restore
+
+    began = time.perf_counter()
+    with path.open("rb") as handle:
+        result = restore(handle)
+    took = (time.perf_counter() - began) * 1000
+    claims = Claim.objects.filter(article__project=result.project).count()
+    return summary(
+        "archive",
+        f"project restore ({claims:,} claims, empty database)",
+        [took],
+        extra={"claims_per_s": round(claims / (took / 1000))},
+        target="< 20 s",
+        met=took < 20_000,
+    )
+
+
+SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
+    "import": import_articles,
+    "workspace": workspace,
+    "claims_htmx": claims_htmx,
+    "claims_htmx_big": claims_htmx_big,
+    "claims_api": claims_api,
+    "claims_bulk": claims_service_bulk,
+    "autocomplete": autocomplete,
+    "fetch_api": fetch_article_api,
+    "agreement": agreement,
+    "exports": exports,
+    "archive": archive,
+}

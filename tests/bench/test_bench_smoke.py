@@ -1,0 +1,85 @@
+"""The benchmark harness at a tiny scale: every scenario runs and returns figures, so that
+the harness can't rot. No timing is asserted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from annotate.models import Claim
+from annotate.offsets import validate_span
+from bench.generate import generate_project
+from bench.report import peer_table, render
+from bench.scenarios import SCENARIOS, Context, Result
+from corpus.models import Article
+
+
+@pytest.fixture
+def bench_project(db: Any) -> Any:
+    return generate_project(3, seed=5, slug="smoke")
+
+
+def test_generator_writes_a_valid_reproducible_project(bench_project: Any) -> None:
+    project = bench_project
+    assert project.n_articles == 4  # and the big one
+    assert project.n_sources == 500 and project.n_aliases > 0
+    big = Article.objects.get(pk=project.big_article_id)
+    assert big.char_count >= 15_000
+    assert Claim.objects.filter(article=big, annotator_id=project.annotator_ids[0]).count() == 300
+    assert Claim.objects.filter(annotator__isnull=True).count() == project.n_gold
+    for article in Article.objects.filter(project_id=project.project_id):
+        assert any(ch in article.text for ch in "ğışİç")
+        assert any("а" <= ch <= "я" for ch in article.text)
+        for claim in Claim.objects.filter(article=article)[:50]:
+            span = validate_span(article.text, claim.start, claim.end, claim.quote)
+            assert (span.prefix, span.suffix) == (claim.prefix, claim.suffix)
+    texts = list(Article.objects.order_by("pk").values_list("text", flat=True))
+    again = generate_project(3, seed=5, slug="smoke-again")
+    assert again.n_claims == project.n_claims
+    assert (
+        list(
+            Article.objects.filter(project_id=again.project_id)
+            .order_by("pk")
+            .values_list("text", flat=True)
+        )
+        == texts
+    )
+
+
+def test_every_scenario_runs_and_returns_figures(bench_project: Any, tmp_path: Path) -> None:
+    ctx = Context(project=bench_project, scale="tiny", reps=2, heavy_reps=1, tmp=tmp_path, warmup=1)
+    results: list[Result] = []
+    for name, scenario in SCENARIOS.items():
+        rows = scenario(ctx)
+        assert rows, name
+        for row in rows:
+            assert not row.note.startswith("failed"), row
+            assert row.median_ms is not None or row.note.startswith("not available yet"), row
+        results += rows
+    names = {r.scenario for r in results}
+    assert {"import", "workspace", "claims_htmx", "claims_api", "autocomplete"} <= names
+    workspace = next(r for r in results if r.name.startswith("workspace page (15,000"))
+    assert (
+        workspace.queries is not None and workspace.queries == workspace.extra["queries_20_claims"]
+    )
+
+    payload = {
+        "scale": "tiny",
+        "at": "now",
+        "machine": {"nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "sqlite": "3"},
+        "runs": {
+            "sqlite": {
+                "db": "sqlite",
+                "db_version": "sqlite 3",
+                "project": {"articles": 4, "claims": 1, "gold": 1},
+                "generate_s": 0.1,
+                "migrate_s": 0.1,
+                "results": [r.as_dict() for r in results],
+            }
+        },
+    }
+    text = render(payload) + peer_table(payload)
+    assert "| workspace page (15,000 chars, 300 claims) |" in text
+    assert "Label Studio" in text
