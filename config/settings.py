@@ -276,6 +276,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- Claimdesk ------------------------------------------------------------------
+# Called with (project=, articles=) after each imported file's new articles are stored
+# (command, API upload): the suggester fills suggestions when the project has them on.
+CLAIMDESK_AFTER_IMPORT = ["annotate.services.suggestions.suggestions_after_import"]
 # The largest article text accepted, in characters (code points).
 CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", "2000000"))
 

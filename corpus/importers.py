@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from corpus.formats import (
     ImportFileError,
@@ -128,7 +130,17 @@ def import_file(
                 transaction.set_rollback(True)
     except ImportFileError as exc:
         return FileResult(name=name, error=str(exc))
+    if created and not dry_run:
+        after_import(project=project, articles=created)
     return FileResult(name=name, created=tuple(created), skipped=tuple(skipped))
+
+
+def after_import(*, project: Project, articles: list[Article]) -> None:
+    """Run the hooks named in ``settings.CLAIMDESK_AFTER_IMPORT`` (dotted paths of
+    functions taking ``project`` and ``articles``) once a file's articles are stored.
+    The annotate app hooks its suggester in here: corpus names no app above it."""
+    for path in settings.CLAIMDESK_AFTER_IMPORT:
+        import_string(path)(project=project, articles=articles)
 
 
 def import_files(

@@ -8,6 +8,7 @@ read claims, so a suggestion counts only once somebody accepted it as their clai
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ from annotate.services.sources import source_create
 from annotate.suggest import Proposal, RegistryEntry, Suggester, default_suggester
 from corpus.models import Article, Project
 from corpus.text import search_key
+
+logger = logging.getLogger(__name__)
 
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
@@ -107,6 +110,20 @@ def suggestions_refresh(
     rows = _rows(article, proposals, label, {e.id for e in registry})
     unique = {(r.start, r.end): r for r in rows if (r.start, r.end) not in kept}
     return Suggestion.objects.bulk_create(unique.values())
+
+
+def suggestions_after_import(*, project: Project, articles: Sequence[Article]) -> None:
+    """The import hook (``CLAIMDESK_AFTER_IMPORT``): suggest claims for newly imported
+    articles when the project has suggestions on. A failing suggester never undoes an
+    import: it is logged, and ``manage.py suggest`` can be run again later."""
+    if not project.suggestions_enabled or not articles:
+        return
+    try:
+        registry = registry_entries(project)
+        for article in articles:
+            suggestions_refresh(article=article, registry=registry)
+    except Exception:  # the articles are safely stored; suggestions can be made later
+        logger.exception("Suggestions for %d imported articles failed.", len(articles))
 
 
 def _source_for(suggestion: Suggestion, annotator: Any, chosen: Any) -> Source | int | None:

@@ -237,3 +237,50 @@ def test_import_makes_suggestions_only_when_the_project_enables_them(
         return
     names = set(made.exclude(source=None).values_list("source__name", flat=True))
     assert {"Daria Isachenko", "Temur Umarov", "Hakan Aksay"} <= names
+
+
+def test_api_upload_makes_suggestions_when_the_project_enables_them(
+    project: Any, manager: Any
+) -> None:
+    from rest_framework.test import APIClient
+
+    project.suggestions_enabled = True
+    project.save()
+    call_command("import_sources", str(SEEDS / "sources.csv"), project=project.slug, verbosity=0)
+    client = APIClient()
+    client.force_authenticate(manager)
+    path = SEEDS / "001_b7c0510a1e69fc93.txt"
+    with path.open("rb") as handle:
+        response = client.post(
+            f"/api/projects/{project.slug}/articles/upload/", {"file": handle}, format="multipart"
+        )
+    assert response.status_code == 201, response.content
+    names = set(
+        Suggestion.objects.filter(article__project=project)
+        .exclude(source=None)
+        .values_list("source__name", flat=True)
+    )
+    assert {"Daria Isachenko", "Temur Umarov"} <= names
+
+
+def test_a_failing_suggester_never_undoes_an_import(
+    project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotate.services import suggestions as module
+    from corpus.models import Article
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("suggester down")
+
+    monkeypatch.setattr(module, "suggestions_refresh", broken)
+    project.suggestions_enabled = True
+    project.save()
+    call_command(
+        "import_articles",
+        str(SEEDS / "001_b7c0510a1e69fc93.txt"),
+        project=project.slug,
+        no_progress=True,
+        verbosity=0,
+    )
+    assert Article.objects.filter(project=project).count() == 1
+    assert not Suggestion.objects.filter(article__project=project).exists()

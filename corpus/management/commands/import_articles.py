@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.core.management.base import (
     BaseCommand,
     CommandError,
@@ -150,7 +149,6 @@ class Command(BaseCommand):
         verbosity: int = options["verbosity"]
         quiet_bar = options["no_progress"] or verbosity == 0 or not self.stderr.isatty()
         created = skipped = failed = 0
-        created_ids: list[int] = []
         with tqdm(total=len(files), unit="file", file=sys.stderr, disable=quiet_bar) as bar:
             results = import_files(
                 project=project,
@@ -165,25 +163,12 @@ class Command(BaseCommand):
                     self._report(result, verbosity)
                 bar.update()
                 created += len(result.created)
-                created_ids += [a.pk for a in result.created if a.pk is not None]
                 skipped += len(result.skipped)
                 failed += result.failed
         if verbosity:
             would = " (dry run: nothing written)" if options["dry_run"] else ""
             self.stdout.write(
                 f"{created} created, {skipped} skipped (already imported), {failed} failed{would}."
-            )
-        if created_ids and project.suggestions_enabled and not options["dry_run"]:
-            # By name, not by import: corpus knows nothing of the annotate app, which
-            # provides the "suggest" command.
-            call_command(
-                "suggest",
-                project=project.slug,
-                article=created_ids,
-                no_progress=True,
-                verbosity=verbosity,
-                stdout=self.stdout,
-                stderr=self.stderr,
             )
         if failed:
             raise CommandError(
