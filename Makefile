@@ -90,3 +90,15 @@ serve-prod: setup ## Try the production shape: PostgreSQL, gunicorn (WEB_CONCURR
 
 clean: ## Remove the venv, node modules and the development database
 	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles media
+
+# The load test (scripts/loadtest): simulated annotators against gunicorn; every
+# acknowledged write is checked in the database afterwards. Figures in the README.
+.PHONY: loadtest loadtest-ci
+loadtest: setup ## Load test: 50 annotators × 60 s on PostgreSQL, SQLite (WAL) smaller, a crash round
+	scripts/with-postgres $(PY) scripts/loadtest --db postgres --users 50 --duration 60
+	$(PY) scripts/loadtest --db sqlite --users 10 --duration 30
+	scripts/with-postgres $(PY) scripts/loadtest --db postgres --users 20 --duration 20 --crash
+
+loadtest-ci: setup ## The load test reduced for CI (< 90 s): 10 annotators × 10 s, SQLite, a crash round
+	scripts/with-postgres $(PY) scripts/loadtest --db postgres --users 10 --duration 10 --crash
+	$(PY) scripts/loadtest --db sqlite --users 5 --duration 8

@@ -8,7 +8,8 @@
 * ``coefficients``: Krippendorff's α, Cohen's and Fleiss' κ, span F1;
 * ``unitizing``: character-level α on claim coverage and Krippendorff's α_U;
 * ``fields``: per-field figures on the units (α, κ, confusion matrices, differences);
-* ``report``: the report dataclasses and ``project_agreement``;
+* ``report``: the report dataclasses, ``project_agreement`` and
+  ``project_agreement_grouped`` (the figures per group of articles too, in the same pass);
 * ``help``: ``FIGURE_HELP``, what each figure means and when to trust it;
 * ``timing``: a synthetic project of 60,000 claims and the time the report takes on it.
 
@@ -40,10 +41,12 @@ from annotate.agreement.records import (
 from annotate.agreement.report import (
     AgreementReport,
     ArticleAgreement,
+    GroupFigures,
     SpanAgreement,
     Unit,
     UnitMember,
     project_agreement,
+    project_agreement_grouped,
 )
 from annotate.agreement.unitizing import Unitizing, unitizing
 
@@ -61,6 +64,7 @@ __all__ = [
     "FieldPair",
     "FieldSpec",
     "Figure",
+    "GroupFigures",
     "Match",
     "SpanAgreement",
     "SpanScore",
@@ -75,6 +79,7 @@ __all__ = [
     "krippendorff_alpha",
     "match_spans",
     "project_agreement",
+    "project_agreement_grouped",
     "span_score",
     "unitizing",
 ]

@@ -115,6 +115,13 @@ def code_field(spec: FieldSpec, values: Sequence[object]) -> Coded:
     return Coded(spec, labels, code_of[raw_code], conf_of[raw_code], raw_code, distinct)
 
 
+def field_values(f: Coded, cell: IntArray, present: npt.NDArray[np.bool_]) -> IntArray:
+    """The unit × annotator table of the field's category codes (-1: no usable value)."""
+    values = np.where(present, f.code[np.where(present, cell, 0)], _MISSING)
+    result: IntArray = np.where(values >= 0, values, -1)
+    return result
+
+
 def field_agreement(
     f: Coded,
     cell: IntArray,
@@ -127,8 +134,7 @@ def field_agreement(
 ) -> tuple[FieldAgreement, list[Figure]]:
     n_cat = len(f.labels) - len(f.spec.not_judgeable)
     safe = np.where(present, cell, 0)
-    values = np.where(present, f.code[safe], _MISSING)
-    values = np.where(values >= 0, values, -1)
+    values = field_values(f, cell, present)
     valid = values >= 0
     level = f.spec.level
     alpha = alpha_table(values, level, n_cat)[0]

@@ -26,8 +26,9 @@ import pyarrow.parquet as pq
 from annotate.exports.rows import (
     COLUMNS,
     ByteSink,
+    Chunk,
     ExportOptions,
-    claim_rows,
+    claim_chunks,
     json_default,
     manifest,
     project_targets,
@@ -44,26 +45,55 @@ def stance_column(target: str) -> str:
     return f"stance: {target}"
 
 
-def _flat(row: dict[str, Any], targets: list[str]) -> dict[str, Any]:
-    by_target = {s["target"]: s["stance"] for s in row["stances"]}
-    for target in targets:
-        row[stance_column(target)] = by_target.get(target)
-    return row
+def _stance_columns(chunk: Chunk, targets: list[str], missing: Any) -> list[list[Any]]:
+    """One column per target: the claim's stance toward it, or ``missing``."""
+    by_target = [{s["target"]: s["stance"] for s in row} for row in chunk.columns["stances"]]
+    return [[stances.get(t, missing) for stances in by_target] for t in targets]
 
 
 # --- CSV ------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        if value and isinstance(value[0], dict):  # stances
-            return "; ".join(f"{s['target']}: {s['stance']}" for s in value)
-        return " | ".join(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+# Columns that are never empty (NOT NULL in the database) and need no conversion.
+_AS_IS = frozenset(
+    {
+        "claim_id",
+        "article_id",
+        "article_title",
+        "article_outlet",
+        "article_byline",
+        "article_url",
+        "article_language",
+        "article_sha256",
+        "layer",
+        "start",
+        "end",
+        "quote",
+        "prefix",
+        "suffix",
+        "attribution",
+        "source_reliability",
+        "information_credibility",
+        "claim_type",
+        "checkworthy",
+        "note",
+        "status",
+        "version",
+    }
+)
+
+
+def _csv_column(name: str, values: list[Any]) -> list[Any]:
+    """A column as CSV cells: empty for None, lists joined, dates in ISO 8601."""
+    if name in _AS_IS:
+        return values
+    if name == "source_aliases":
+        return [" | ".join(v) for v in values]
+    if name == "stances":
+        return ["; ".join(f"{s['target']}: {s['stance']}" for s in v) for v in values]
+    if name in {"created", "updated", "article_published"}:
+        return ["" if v is None else v.isoformat() for v in values]
+    return ["" if v is None else v for v in values]
 
 
 def stream_csv(
@@ -79,9 +109,15 @@ def stream_csv(
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     first = True
-    for row in claim_rows(project, options, on_chunk=on_chunk):
-        flat = _flat(row, targets)
-        writer.writerow([_cell(flat[name]) for name in header[: -len(constant)]] + constant)
+    for chunk in claim_chunks(project, options):
+        n = len(chunk)
+        # Column by column, then the rows at once: no Python call per cell.
+        cells = [_csv_column(name, chunk.columns[name]) for name in COLUMNS]
+        cells += _stance_columns(chunk, targets, "")
+        cells += [[value] * n for value in constant]
+        writer.writerows(zip(*cells, strict=True))
+        if on_chunk is not None:
+            on_chunk(n)
         if buffer.tell() >= FLUSH_BYTES:
             yield _encode(buffer, options.bom and first)
             first = False
@@ -126,6 +162,11 @@ def parquet_schema(targets: list[str], info: dict[str, Any]) -> pa.Schema:
     return pa.schema(fields, metadata=metadata)
 
 
+def _micros(values: list[Any]) -> list[Any]:
+    # Microseconds since the epoch: pyarrow converts aware datetimes through pandas, slowly.
+    return [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+
+
 def stream_parquet(
     project: Project, options: ExportOptions, *, on_chunk: Any = None, row_group: int = ROW_GROUP
 ) -> Iterator[bytes]:
@@ -133,36 +174,45 @@ def stream_parquet(
     info = manifest(project, options, "parquet")
     targets = project_targets(project)
     schema = parquet_schema(targets, info)
-    exported_at = dt.datetime.fromisoformat(info["exported_at"])
+    exported_at = (dt.datetime.fromisoformat(info["exported_at"]) - _EPOCH) // _MICROSECOND
     sink = ByteSink()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
-    batch: list[dict[str, Any]] = []
+    pending: list[pa.RecordBatch] = []
+    held = 0
     written = 0
 
-    def flush() -> None:
-        nonlocal written
-        # Column by column: much faster than ``from_pylist``, which goes row by row.
-        columns = {}
-        for f in schema:
-            values = [row[f.name] for row in batch]
-            if pa.types.is_timestamp(f.type):
-                # As microseconds: pyarrow converts aware datetimes through pandas, slowly.
-                values = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
-            columns[f.name] = pa.array(values, type=f.type)
-        table = pa.Table.from_pydict(columns, schema=schema)
-        writer.write_table(table, row_group_size=row_group)
-        written += len(batch)
-        batch.clear()
+    def write(rows: int) -> None:
+        """Write the first ``rows`` held rows as one row group."""
+        nonlocal pending, held, written
+        table = pa.Table.from_batches(pending, schema=schema)
+        writer.write_table(table.slice(0, rows), row_group_size=row_group)
+        rest = table.slice(rows)
+        pending = rest.to_batches() if rest.num_rows else []
+        held -= rows
+        written += rows
 
-    for row in claim_rows(project, options, on_chunk=on_chunk):
-        flat = _flat(row, targets)
-        flat["exported_at"] = exported_at
-        flat["tool_version"] = info["tool_version"]
-        batch.append(flat)
-        if len(batch) >= row_group:
-            flush()
+    for chunk in claim_chunks(project, options):
+        n = len(chunk)
+        columns = chunk.columns
+        # Column by column: much faster than ``from_pylist``, which goes row by row.
+        values = [columns[name] for name in COLUMNS]
+        values += _stance_columns(chunk, targets, None)
+        values += [[exported_at] * n, [info["tool_version"]] * n]
+        arrays = [
+            pa.array(
+                _micros(v) if pa.types.is_timestamp(f.type) and f.name != "exported_at" else v,
+                type=f.type,
+            )
+            for f, v in zip(schema, values, strict=True)
+        ]
+        pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+        held += n
+        if on_chunk is not None:
+            on_chunk(n)
+        while held >= row_group:
+            write(row_group)
             yield sink.drain()
-    if batch or not written:
-        flush()
+    if held or not written:
+        write(held)
     writer.close()
     yield sink.drain()

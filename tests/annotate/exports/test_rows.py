@@ -156,20 +156,23 @@ def test_row_source_is_a_generator_with_a_bounded_number_of_queries(corpus: Corp
     assert inspect.isgenerator(generator)
     with CaptureQueriesContext(connection) as first:
         next(generator)
-    # The claims, their stances, their sources' aliases: nothing read ahead of the chunk.
-    assert len(first) <= 3
+    # The claims, their stances, their sources (with aliases) and their articles (for the
+    # mention texts, which used to be cut out of every text by the claims query): nothing
+    # read ahead of the chunk.
+    assert len(first) <= 4
     with CaptureQueriesContext(connection) as rest:
         remaining = list(generator)
     assert len(remaining) == 9
     chunks = 4  # 10 rows in chunks of 3
-    assert len(rest) <= 2 * (chunks - 1) + 1
+    # Per later chunk: stances, and the sources and articles it is the first to bring.
+    assert len(rest) <= 3 * (chunks - 1) + 1
 
 
 def test_article_groups_hold_each_article_once_with_its_text(corpus: Corpus) -> None:
     options = ExportOptions(layer="all")
     with CaptureQueriesContext(connection) as queries:
         groups = list(article_groups(corpus.project, options, chunk_size=4))
-    assert len(queries) <= 1 + 3 * 3  # claims, then per chunk: stances, aliases, texts
+    assert len(queries) <= 1 + 3 * 3  # claims, then per chunk: stances, sources, articles
     assert [a["title"] for a, _ in groups] == sorted(a.title for a in corpus.articles)
     for article, claims in groups:
         assert claims and all(c["article_id"] == article["id"] for c in claims)
