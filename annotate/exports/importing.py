@@ -13,7 +13,7 @@ claims, from the JSONL or W3C Web Annotation files that the exports write.
   the quote to check; bodies are read by ``cd:field`` (a ``TextualBody`` whose purpose is
   ``identifying`` is the source).
 
-Every claim goes through ``claim_create``: offsets and quote are checked against the
+Every claim goes through ``claims_create_many`` (``claim_create``'s checks, in bulk): offsets and quote are checked against the
 frozen text, labels against the scheme. Sources and targets must already be in the
 project (matched by name or alias, ignoring case and diacritics, or by id or external
 id): an import never invents registry entries. The whole import is one transaction; by
@@ -36,9 +36,9 @@ from django.utils import timezone
 
 from annotate import services
 from annotate.exports.w3c import sha256_of_iri
-from annotate.models import Claim, Source, SourceAlias, Target
+from annotate.models import Assignment, Claim, Source, SourceAlias, Target
 from annotate.scheme import LABEL_FIELDS
-from annotate.services import StanceInput
+from annotate.services import ClaimInput, StanceInput
 from corpus.models import Article, Project
 from corpus.permissions import role_in
 from corpus.text import search_key
@@ -337,11 +337,10 @@ def import_annotations(
     report = ImportReport()
     resolver = _Resolver(project)
     resolver.started = timezone.now()
-    assigned: set[int] = set()
     try:
         with transaction.atomic():
-            for item in items:
-                _import_one(item, resolver, annotator, actor, report, assigned)
+            ready = [r for item in items if (r := _resolve_one(item, resolver, report))]
+            _create(ready, resolver, annotator, actor, report, partial)
             if (report.rejected and not partial) or dry_run:
                 raise _Rollback
             report.written = True
@@ -350,18 +349,19 @@ def import_annotations(
     return report
 
 
-def _import_one(
-    item: _Item,
-    resolver: _Resolver,
-    annotator: Any,
-    actor: Any,
-    report: ImportReport,
-    assigned: set[int],
-) -> None:
+@dataclass
+class _Ready:
+    item: _Item
+    article: Article
+    claim: ClaimInput
+
+
+def _resolve_one(item: _Item, resolver: _Resolver, report: ImportReport) -> _Ready | None:
+    """The item with its article, source and targets found, or None (rejected)."""
     problems = list(item.problems)
     if problems:
         report.rejected.append(Rejected(item.where, problems))
-        return
+        return None
     claim = item.claim
     article = source = None
     stances: list[StanceInput] = []
@@ -379,44 +379,102 @@ def _import_one(
         problems += _messages(error)
     if problems or article is None:
         report.rejected.append(Rejected(item.where, problems))
-        return
-    key = (article.pk, claim["start"], claim["end"])
-    if key in resolver.made or (
-        isinstance(claim["start"], int)
-        and isinstance(claim["end"], int)
-        and Claim.objects.live()
-        .filter(
-            article=article,
-            annotator=annotator,
+        return None
+    return _Ready(
+        item,
+        article,
+        ClaimInput(
             start=claim["start"],
             end=claim["end"],
+            quote=claim["quote"],
+            source=source,
+            mention=claim["mention"],
+            stances=stances,
+            note=str(claim["note"]),
+            labels={name: str(claim[name] or "") for name in LABEL_FIELDS},
+        ),
+    )
+
+
+def _create(
+    ready: list[_Ready],
+    resolver: _Resolver,
+    annotator: Any,
+    actor: Any,
+    report: ImportReport,
+    partial: bool,
+) -> None:
+    """Create the claims with ``claims_create_many``, skipping those the annotator already
+    has. With ``partial``, the items it rejects are dropped and the rest tried again (a
+    duplicate of a rejected item then gets its chance, as when claims were made one by one)."""
+    existing = set(
+        Claim.objects.live()
+        .filter(
+            article_id__in={r.article.pk for r in ready},
+            annotator=annotator,
             created__lt=resolver.started,
         )
-        .exists()
-    ):
-        report.skipped += 1
+        .values_list("article_id", "start", "end")
+    )
+    failed: set[int] = set()
+    while True:
+        batch: list[_Ready] = []
+        made: set[tuple[int, Any, Any]] = set()
+        skipped = 0
+        for k, r in enumerate(ready):
+            if k in failed:
+                continue
+            key = (r.article.pk, r.claim.start, r.claim.end)
+            if key in made or key in existing:
+                skipped += 1
+                continue
+            made.add(key)
+            batch.append(r)
+        try:
+            with transaction.atomic():
+                assigned = _assign(batch, annotator, actor)
+                services.claims_create_many(
+                    article_claims=[(r.article, r.claim) for r in batch],
+                    annotator=annotator,
+                    actor=actor,
+                )
+        except ValidationError as error:
+            bad = _by_item(error)
+            position = {id(r): k for k, r in enumerate(ready)}
+            for b, reasons in sorted(bad.items()):
+                k = position[id(batch[b])]
+                failed.add(k)
+                report.rejected.append(Rejected(ready[k].item.where, reasons))
+            if partial:
+                continue
+            return
+        report.created += len(batch)
+        report.skipped += skipped
+        report.assigned += assigned
+        resolver.made |= made
         return
-    try:
-        with transaction.atomic():
-            services.claim_create(
-                article=article,
-                annotator=annotator,
-                start=claim["start"],
-                end=claim["end"],
-                quote=claim["quote"],
-                source=source,
-                mention=claim["mention"],
-                stances=stances,
-                note=str(claim["note"]),
-                **{name: str(claim[name] or "") for name in LABEL_FIELDS},
-            )
-    except ValidationError as error:
-        report.rejected.append(Rejected(item.where, _messages(error)))
-        return
-    report.created += 1
-    resolver.made.add(key)
-    if article.pk not in assigned:
-        assigned.add(article.pk)
-        if not article.assignments.filter(annotator=annotator).exists():
+
+
+def _assign(batch: list[_Ready], annotator: Any, actor: Any) -> int:
+    """Assign the batch's articles that the annotator doesn't have yet; how many."""
+    articles = {r.article.pk: r.article for r in batch}
+    have = set(
+        Assignment.objects.filter(article_id__in=articles, annotator=annotator).values_list(
+            "article_id", flat=True
+        )
+    )
+    for pk, article in articles.items():
+        if pk not in have:
             services.assignment_create(article=article, annotator=annotator, assigned_by=actor)
-            report.assigned += 1
+    return len(set(articles) - have)
+
+
+def _by_item(error: ValidationError) -> dict[int, list[str]]:
+    """``claims_create_many``'s problems per item, as ``claim_create`` reported them."""
+    found: dict[int, list[str]] = {}
+    for problem in error.error_list:
+        params = problem.params or {}
+        name, message = params.get("field"), params.get("message")
+        text = message if name in (None, "__all__") else f"{name}: {message}"
+        found.setdefault(int(params.get("index", -1)), []).append(str(text))
+    return found

@@ -18,9 +18,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
-from annotate.exports.rows import ExportOptions, article_groups, json_default, manifest
+from annotate.exports.rows import (
+    COLUMNS,
+    ExportOptions,
+    article_tuples,
+    json_default,
+    manifest,
+)
 from corpus.models import Project
 
 FLUSH_BYTES = 256 * 1024
@@ -68,12 +75,113 @@ def claim_record(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_FIELDS = (
+    "claim_id",
+    "layer",
+    "annotator",
+    "start",
+    "end",
+    "quote",
+    "source_id",
+    "source_name",
+    "source_kind",
+    "source_aliases",
+    "source_external_id",
+    "attribution",
+    "mention_start",
+    "mention_end",
+    "mention_text",
+    "stances",
+    "source_reliability",
+    "information_credibility",
+    "claim_type",
+    "checkworthy",
+    "note",
+    "status",
+    "decision",
+    "version",
+    "created",
+    "updated",
+)
+_pick = itemgetter(*(COLUMNS.index(name) for name in _FIELDS))
+# json.dumps(..., ensure_ascii=False, default=json_default), built once.
+_encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
+
+
+def _records(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``claim_record`` for rows as tuples (``COLUMNS`` order), without a call per row."""
+    out = []
+    for (
+        claim_id,
+        layer,
+        annotator,
+        start,
+        end,
+        quote,
+        source_id,
+        source_name,
+        source_kind,
+        source_aliases,
+        source_external_id,
+        attribution,
+        mention_start,
+        mention_end,
+        mention_text,
+        stances,
+        source_reliability,
+        information_credibility,
+        claim_type,
+        checkworthy,
+        note,
+        status,
+        decision,
+        version,
+        created,
+        updated,
+    ) in map(_pick, rows):
+        out.append(
+            {
+                "claim_id": claim_id,
+                "layer": layer,
+                "annotator": annotator,
+                "start": start,
+                "end": end,
+                "quote": quote,
+                "source": None
+                if source_id is None
+                else {
+                    "id": source_id,
+                    "name": source_name,
+                    "kind": source_kind,
+                    "aliases": source_aliases,
+                    "external_id": source_external_id,
+                },
+                "attribution": attribution,
+                "source_mention": None
+                if mention_start is None
+                else {"start": mention_start, "end": mention_end, "text": mention_text},
+                "stances": stances,
+                "source_reliability": source_reliability,
+                "information_credibility": information_credibility,
+                "claim_type": claim_type,
+                "checkworthy": checkworthy,
+                "note": note,
+                "status": status,
+                "decision": decision,
+                "version": version,
+                "created": created.isoformat(),
+                "updated": updated.isoformat(),
+            }
+        )
+    return out
+
+
 def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) -> Iterator[bytes]:
     """The export as UTF-8 bytes, a few hundred kilobytes at a time."""
     provenance = manifest(project, options, "jsonl")
     parts: list[str] = []
     size = 0
-    for article, claims in article_groups(project, options, on_chunk=on_chunk):
+    for article, claims in article_tuples(project, options, on_chunk=on_chunk):
         line = {
             "id": article["id"],
             "title": article["title"],
@@ -87,10 +195,10 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
             "metadata": article["metadata"],
             "split": article["split"],
             "text": article["text"],
-            "claims": [claim_record(row) for row in claims],
+            "claims": _records(claims),
             "provenance": provenance,
         }
-        text = json.dumps(line, ensure_ascii=False, default=json_default) + "\n"
+        text = _encode(line) + "\n"
         parts.append(text)
         size += len(text)
         if size >= FLUSH_BYTES:

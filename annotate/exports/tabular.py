@@ -13,10 +13,9 @@ an optional byte-order mark so that Excel reads the text right.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,11 +53,13 @@ def _stance_columns(chunk: Chunk, targets: list[str], missing: Any) -> list[list
 # --- CSV ------------------------------------------------------------------------------
 
 
-# Columns that are never empty (NOT NULL in the database) and need no conversion.
-_AS_IS = frozenset(
+# Cells that need quotes (RFC 4180, and what ``csv.writer`` quotes with QUOTE_MINIMAL and
+# a CRLF line terminator): those holding a comma, a double quote or a line break.
+_SPECIAL = re.compile('[,"\r\n]')
+_NUMBERS = frozenset({"claim_id", "article_id", "start", "end", "version"})
+# Text that is never empty, as stored.
+_TEXTS = frozenset(
     {
-        "claim_id",
-        "article_id",
         "article_title",
         "article_outlet",
         "article_byline",
@@ -66,8 +67,6 @@ _AS_IS = frozenset(
         "article_language",
         "article_sha256",
         "layer",
-        "start",
-        "end",
         "quote",
         "prefix",
         "suffix",
@@ -78,22 +77,71 @@ _AS_IS = frozenset(
         "checkworthy",
         "note",
         "status",
-        "version",
     }
 )
 
 
-def _csv_column(name: str, values: list[Any]) -> list[Any]:
-    """A column as CSV cells: empty for None, lists joined, dates in ISO 8601."""
-    if name in _AS_IS:
-        return values
+def _quoted(cells: list[str]) -> list[str]:
+    # One search over the whole column first: most columns need no quotes at all.
+    if _SPECIAL.search("\0".join(cells)) is None:
+        return cells
+    search = _SPECIAL.search
+    return ['"' + c.replace('"', '""') + '"' if search(c) else c for c in cells]
+
+
+def _cell(value: Any) -> str:
+    """Any value as csv.writer writes it (before quoting)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):  # stances
+            return "; ".join(f"{s['target']}: {s['stance']}" for s in value)
+        return " | ".join(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+_NULLABLE_TEXTS = frozenset(
+    {
+        "split",
+        "annotator",
+        "source_name",
+        "source_kind",
+        "source_external_id",
+        "mention_text",
+        "decision",
+    }
+)
+_NULLABLE_NUMBERS = frozenset({"source_id", "mention_start", "mention_end"})
+
+
+def _csv_column(name: str, values: list[Any]) -> list[str]:
+    """A column as CSV cells: empty for None, lists joined, dates in ISO 8601, quoted
+    where needed."""
+    if name in _NUMBERS:
+        return list(map(str, values))
+    if name in _TEXTS:
+        return _quoted(values)
+    if name in _NULLABLE_TEXTS:
+        return _quoted(["" if v is None else v for v in values])
+    if name in _NULLABLE_NUMBERS:
+        return ["" if v is None else str(v) for v in values]
     if name == "source_aliases":
-        return [" | ".join(v) for v in values]
+        return _quoted([" | ".join(v) for v in values])
     if name == "stances":
-        return ["; ".join(f"{s['target']}: {s['stance']}" for s in v) for v in values]
-    if name in {"created", "updated", "article_published"}:
-        return ["" if v is None else v.isoformat() for v in values]
-    return ["" if v is None else v for v in values]
+        return _quoted(["; ".join(f"{s['target']}: {s['stance']}" for s in v) for v in values])
+    if name in {"created", "updated"}:
+        return [v.isoformat() for v in values]
+    if name == "scheme_version" and values.count(values[0]) == len(values):
+        return [_quoted([_cell(values[0])])[0]] * len(values)
+    return _quoted([_cell(v) for v in values])
+
+
+def _csv_line(cells: list[Any]) -> str:
+    return ",".join(_quoted([_cell(c) for c in cells])) + "\r\n"
 
 
 def stream_csv(
@@ -104,31 +152,30 @@ def stream_csv(
     targets = project_targets(project)
     header = [*COLUMNS, *(stance_column(t) for t in targets), "exported_at", "tool_version"]
     header.append("filters")
-    constant = [info["exported_at"], info["tool_version"], json.dumps(info["filters"])]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    constant = _quoted([info["exported_at"], info["tool_version"], json.dumps(info["filters"])])
+    parts = [_csv_line(header)]
+    size = 0
     first = True
     for chunk in claim_chunks(project, options):
         n = len(chunk)
-        # Column by column, then the rows at once: no Python call per cell.
+        # Column by column, then the rows at once: no Python call per cell (csv.writer
+        # alone would take more time than everything else).
         cells = [_csv_column(name, chunk.columns[name]) for name in COLUMNS]
-        cells += _stance_columns(chunk, targets, "")
+        cells += [_quoted(c) for c in _stance_columns(chunk, targets, "")]
         cells += [[value] * n for value in constant]
-        writer.writerows(zip(*cells, strict=True))
+        text = "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
+        parts.append(text)
+        size += len(text)
         if on_chunk is not None:
             on_chunk(n)
-        if buffer.tell() >= FLUSH_BYTES:
-            yield _encode(buffer, options.bom and first)
-            first = False
-    yield _encode(buffer, options.bom and first)
+        if size >= FLUSH_BYTES:
+            yield _encode(parts, options.bom and first)
+            parts, size, first = [], 0, False
+    yield _encode(parts, options.bom and first)
 
 
-def _encode(buffer: io.StringIO, bom: bool) -> bytes:
-    data = buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    return data
+def _encode(parts: list[str], bom: bool) -> bytes:
+    return "".join(parts).encode("utf-8-sig" if bom else "utf-8")
 
 
 # --- Parquet --------------------------------------------------------------------------
