@@ -1,0 +1,164 @@
+"""A small world for the security tests: one project with every kind of member and one
+object of every kind that a URL can name, plus a member of another project.
+
+Annotators A and B are both assigned to the article; each has a claim on it, so that
+"B asks for A's claim" is the case of an annotator reaching for someone else's object.
+Annotator C belongs to the project but has no assignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from annotate import services
+from annotate.exports import tasks as export_tasks
+from annotate.models import Assignment, Claim, Suggestion
+from corpus.models import Role
+from tests.conftest import login
+from tests.factories import (
+    ArticleFactory,
+    AssignmentFactory,
+    MembershipFactory,
+    ProjectFactory,
+    SourceFactory,
+    TargetFactory,
+    UserFactory,
+)
+
+# A complete, valid set of labels of the default scheme.
+LABELS: dict[str, Any] = {
+    "attribution": "reported",
+    "source_reliability": "B",
+    "information_credibility": "2",
+    "claim_type": "factual",
+}
+
+# Who asks: the keys of ``World.users`` (and "anonymous", who is nobody).
+ACTORS = (
+    "anonymous",
+    "annotator_own",
+    "annotator_other",
+    "annotator_unassigned",
+    "curator",
+    "manager",
+    "outsider",
+)
+
+
+@dataclass
+class World:
+    project: Any
+    article: Any
+    source: Any
+    target: Any
+    claim: Any  # annotator A's claim
+    other_claim: Any  # annotator B's claim on the same article
+    gold: Any
+    assignment: Any  # A's assignment to the article
+    suggestion: Any
+    job: str
+    users: dict[str, Any]
+
+    @property
+    def a(self) -> Any:
+        return self.users["annotator_own"]
+
+    @property
+    def b(self) -> Any:
+        return self.users["annotator_other"]
+
+
+def make_claim(
+    article: Any, annotator: Any, source: Any, target: Any, words: str = "Turkey’s influence"
+) -> Claim:
+    """A complete claim made through the service, as the workspace would."""
+    start = article.text.index(words)
+    return services.claim_create(
+        article=article,
+        annotator=annotator,
+        start=start,
+        end=start + len(words),
+        quote=words,
+        source=source,
+        stances=[services.StanceInput(target=target, stance="favor")],
+        **LABELS,
+    )
+
+
+def _member(project: Any, role: str, username: str) -> Any:
+    user = UserFactory(username=username)
+    MembershipFactory(project=project, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def world(db: Any, settings: Any, tmp_path: Any) -> World:
+    settings.MEDIA_ROOT = str(tmp_path)
+    project = ProjectFactory(slug="world", suggestions_enabled=True)
+    users = {
+        "annotator_own": _member(project, Role.ANNOTATOR, "ann-a"),
+        "annotator_other": _member(project, Role.ANNOTATOR, "ann-b"),
+        "annotator_unassigned": _member(project, Role.ANNOTATOR, "ann-c"),
+        "curator": _member(project, Role.CURATOR, "curator"),
+        "manager": _member(project, Role.MANAGER, "manager"),
+    }
+    outsider = UserFactory(username="outsider")
+    MembershipFactory(user=outsider, role=Role.MANAGER)
+    users["outsider"] = outsider
+
+    article = ArticleFactory(project=project)
+    assignment = AssignmentFactory(article=article, annotator=users["annotator_own"])
+    AssignmentFactory(article=article, annotator=users["annotator_other"])
+    source = SourceFactory(project=project, name="Ahmet Davutoğlu")
+    target = TargetFactory(project=project, name="Turkey's influence")
+    claim = make_claim(article, users["annotator_own"], source, target)
+    other_claim = make_claim(article, users["annotator_other"], source, target)
+    gold = services.gold_accept(curator=users["curator"], claim=other_claim)
+    suggestion = Suggestion.objects.create(
+        article=article,
+        start=claim.start,
+        end=claim.end,
+        quote=claim.quote,
+        suggester="test 1",
+    )
+    path = default_storage.save("exports/world.jsonl", ContentFile(b"{}\n"))
+    job = "0" * 32
+    export_tasks._update(
+        job, state="done", project=project.slug, format="jsonl", path=path, name="world.jsonl"
+    )
+    return World(
+        project=project,
+        article=article,
+        source=source,
+        target=target,
+        claim=Claim.objects.get(pk=claim.pk),
+        other_claim=Claim.objects.get(pk=other_claim.pk),
+        gold=gold,
+        assignment=Assignment.objects.get(pk=assignment.pk),
+        suggestion=suggestion,
+        job=job,
+        users=users,
+    )
+
+
+def page_client(user: Any | None, **kwargs: Any) -> Client:
+    """A browser-like client logged in as the user (anonymous for None)."""
+    client = Client(**kwargs)
+    return login(client, user) if user is not None else client
+
+
+def api_client(user: Any | None) -> APIClient:
+    """An API client that sends the user's token, as scripts do."""
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
