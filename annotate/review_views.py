@@ -39,7 +39,9 @@ from annotate.services.assign import annotator_loads
 from annotate.services.gold import MERGEABLE
 from annotate.tasks import progress_of, start_agreement
 from annotate.views import HtmxHttpRequest
-from annotate.workspace_views import _choice_fields, _errors, _label_maps
+from annotate.workspace_context import choice_fields as _choice_fields
+from annotate.workspace_context import error_messages as _errors
+from annotate.workspace_context import label_maps as _label_maps
 from corpus import permissions
 from corpus.models import Article, Membership, Project, Role
 from corpus.selectors import project_switcher

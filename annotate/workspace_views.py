@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -25,10 +26,21 @@ from django_htmx.http import trigger_client_event
 
 from annotate import selectors, services
 from annotate.forms import ClaimInput
-from annotate.models import Assignment, AssignmentStatus, Claim, Target
+from annotate.models import AssignmentStatus, Claim, ClaimStance
 from annotate.offsets import validate_span
-from annotate.scheme import LABEL_FIELDS, field_spec
+from annotate.scheme import field_spec
 from annotate.views import HtmxHttpRequest
+from annotate.workspace_context import (
+    claim_urls,
+    error_messages,
+    form_context,
+    list_context,
+    mention_quote,
+    progress_context,
+    row_of,
+    values_from_claim,
+    values_from_post,
+)
 from corpus.markdown import render_markdown
 from corpus.models import Article
 from corpus.selectors import project_switcher
@@ -40,50 +52,13 @@ TOAST = "claimdesk:toast"
 SAVED = "claimdesk:saved"
 SOURCE_OPTIONS_LIMIT = 10
 
-
-# --- the scheme, as the templates need it ------------------------------------------------
-
-
-def _choice_fields(scheme: dict[str, Any]) -> list[dict[str, Any]]:
-    """The label fields to show, with their values and meanings, in the scheme's order."""
-    fields = []
-    for name in LABEL_FIELDS:
-        spec = field_spec(scheme, name)
-        if not spec or spec.get("hidden"):
-            continue
-        fields.append(
-            {
-                "name": name,
-                "label": spec.get("label", name),
-                "required": bool(spec.get("required")),
-                "values": spec.get("values", []),
-            }
-        )
-    return fields
-
-
-def _label_maps(scheme: dict[str, Any]) -> dict[str, dict[str, str]]:
-    return {
-        name: {v["value"]: v.get("label", v["value"]) for v in spec.get("values", [])}
-        for name, spec in scheme["fields"].items()
-    }
-
-
-def _decorate(claims: list[Claim], scheme: dict[str, Any]) -> list[Claim]:
-    """Display labels for the claim list rows (plain attributes, no queries)."""
-    labels = _label_maps(scheme)
-    for claim in claims:
-        claim.attribution_label = labels.get("attribution", {}).get(  # type: ignore[attr-defined]
-            claim.attribution, claim.attribution
-        )
-        claim.type_label = labels.get("claim_type", {}).get(  # type: ignore[attr-defined]
-            claim.claim_type, claim.claim_type
-        )
-        claim.stance_list = [  # type: ignore[attr-defined]
-            (s.target.name, s.stance, labels.get("stance", {}).get(s.stance, s.stance))
-            for s in claim.stances.all()
-        ]
-    return claims
+# The helpers' old private names, which ``annotate.suggest_views`` imports from here.
+_errors = error_messages
+_form_context = form_context
+_list_context = list_context
+_mention_quote = mention_quote
+_progress_context = progress_context
+_values_from_post = values_from_post
 
 
 # --- responses -----------------------------------------------------------------------------
@@ -105,114 +80,16 @@ def _toast(response: HttpResponse, message: str, undo: str = "") -> HttpResponse
     return response
 
 
-def _errors(error: ValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {name: list(messages) for name, messages in error.message_dict.items()}
-    return {"__all__": list(error.messages)}
-
-
-def _list_context(assignment: Assignment, user: Any, **extra: Any) -> dict[str, Any]:
-    article = assignment.article
-    claims = _decorate(list(selectors.my_claims(article, user)), article.project.scheme)
-    return {"article": article, "assignment": assignment, "claims": claims, **extra}
-
-
-def _progress_context(assignment: Assignment, user: Any, **extra: Any) -> dict[str, Any]:
-    count = Claim.objects.live().for_article(assignment.article).by(user).count()
-    return {"article": assignment.article, "assignment": assignment, "claim_count": count, **extra}
-
-
-# --- the claim form ------------------------------------------------------------------------
-
-
-def _form_context(
-    article: Article,
-    *,
-    values: dict[str, Any],
-    claim: Claim | None = None,
-    errors: dict[str, list[str]] | None = None,
-    notice: str = "",
-) -> dict[str, Any]:
-    scheme = article.project.scheme
-    errors = errors or {}
-    byline = selectors.byline_source(article) if claim is None else None
-    fields = _choice_fields(scheme)
-    for item in fields:
-        item["value"] = values.get(item["name"], "")
-        item["errors"] = errors.get(item["name"], [])
-    labels = {name: spec.get("label", name) for name, spec in scheme["fields"].items()}
-    stances = values.get("stances", {})
-    return {
-        "article": article,
-        "claim": claim,
-        "values": values,
-        "errors": errors,
-        "error_list": [
-            (labels.get(name, "" if name == "__all__" else name), message)
-            for name, messages in errors.items()
-            for message in messages
-        ],
-        "notice": notice,
-        "choice_fields": fields,
-        "stance_values": field_spec(scheme, "stance").get("values", []),
-        "target_rows": [
-            (target, stances.get(target.pk, ""))
-            for target in Target.objects.filter(project=article.project)
-        ],
-        "show_mention": not field_spec(scheme, "source_mention").get("hidden"),
-        "show_note": not field_spec(scheme, "note").get("hidden"),
-        "byline_source": byline,
-    }
-
-
-def _mention_quote(article: Article, start: Any, end: Any) -> str:
-    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(article.text):
-        return article.text[start:end]
-    return ""
-
-
-def _values_from_claim(claim: Claim) -> dict[str, Any]:
-    return {
-        "start": claim.start,
-        "end": claim.end,
-        "quote": claim.quote,
-        "version": claim.version,
-        "source": claim.source,
-        "mention_start": claim.mention_start,
-        "mention_end": claim.mention_end,
-        "mention_quote": _mention_quote(claim.article, claim.mention_start, claim.mention_end),
-        "stances": {s.target_id: s.stance for s in claim.stances.all()},
-        "note": claim.note,
-        **{name: getattr(claim, name) for name in LABEL_FIELDS},
-    }
-
-
-def _values_from_post(article: Article, data: Any) -> dict[str, Any]:
-    """The posted values, as they were typed, to show the form again with its errors."""
-    values: dict[str, Any] = {name: data.get(name, "") for name in LABEL_FIELDS}
-    for name in ("start", "end", "version", "mention_start", "mention_end"):
-        raw = data.get(name, "")
-        values[name] = int(raw) if raw.strip().isdigit() else None
-    values["quote"] = data.get("quote", "")
-    values["note"] = data.get("note", "")
-    values["mention_quote"] = _mention_quote(
-        article, values["mention_start"], values["mention_end"]
-    )
-    source_id = data.get("source", "")
-    values["source"] = (
-        article.project.sources.filter(pk=source_id).first() if source_id.isdigit() else None
-    )
-    values["stances"] = {}
-    for key in data:
-        if key.startswith("stance-") and key.removeprefix("stance-").isdigit():
-            values["stances"][int(key.removeprefix("stance-"))] = data.get(key, "")
-    return values
-
-
 def _form(
     request: HtmxHttpRequest, article: Article, status: int = 200, **kwargs: Any
 ) -> HttpResponse:
-    return render(request, f"{PAGE}#claim-form", _form_context(article, **kwargs), status=status)
+    return render(request, f"{PAGE}#claim-form", form_context(article, **kwargs), status=status)
+
+
+def _row_context(claim: Claim, **extra: Any) -> dict[str, Any]:
+    """The context of one claim row (partial ``claim-row``): the claim's source and
+    stances (with targets) must be loaded."""
+    return {"claim": row_of(claim), "claim_urls": claim_urls(), **extra}
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -244,7 +121,7 @@ def workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assignment = selectors.assignment_for(request.user, pk)
     article = assignment.article
     project = article.project
-    context = _list_context(assignment, request.user)
+    context = list_context(assignment, request.user)
     context |= {
         "project": project,
         "claim_count": len(context["claims"]),
@@ -322,15 +199,23 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             **data.labels,
         )
     except ValidationError as error:
-        values = _values_from_post(article, request.POST)
-        return _form(request, article, status=UNPROCESSABLE, values=values, errors=_errors(error))
+        values = values_from_post(article, request.POST)
+        return _form(
+            request, article, status=UNPROCESSABLE, values=values, errors=error_messages(error)
+        )
     assignment.refresh_from_db(fields=["status"])
+    prefetch_related_objects(
+        [claim], Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+    )
+    # Only the new row, inserted where it belongs in text order: the list may be long.
+    following = selectors.my_claim_after(claim)
+    insert = f"beforebegin:#claim-row-{following}" if following else "beforeend:#claim-rows"
     response = _fragments(
         request,
         [
             ("panel-empty", {"article": article}),
-            ("claim-list", _list_context(assignment, request.user, oob=True)),
-            ("progress", _progress_context(assignment, request.user, oob=True)),
+            ("claim-row-inserted", _row_context(claim, insert=insert)),
+            ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
@@ -341,7 +226,7 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def claim_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     claim = selectors.my_claim(request.user, pk)
-    return _form(request, claim.article, values=_values_from_claim(claim), claim=claim)
+    return _form(request, claim.article, values=values_from_claim(claim), claim=claim)
 
 
 @require_POST
@@ -349,7 +234,8 @@ def claim_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Save an edit made on ``version``; if the claim moved on since, nothing is written
     and the form comes back (409) with the current state."""
-    claim = selectors.my_claim(request.user, pk)
+    # The service re-reads the claim (stances and all) under a lock: here only the check.
+    claim = selectors.my_claim(request.user, pk, stances=False)
     article = claim.article
     try:
         data = ClaimInput.from_post(request.POST, with_span=False, with_version=True)
@@ -363,31 +249,30 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             note=data.note,
             **data.labels,
         )
-    except services.StaleVersion:
-        current = selectors.my_claim(request.user, pk)
+    except services.StaleVersion as stale:
+        current = stale.current
         return _form(
             request,
             article,
             status=CONFLICT,
-            values=_values_from_claim(current),
+            values=values_from_claim(current),
             claim=current,
             notice="This claim was changed elsewhere (another tab or window). Below is its "
             "current state; nothing of your edit was saved — apply it again if still needed.",
         )
     except ValidationError as error:
-        values = _values_from_post(article, request.POST)
+        values = values_from_post(article, request.POST)
         return _form(
             request,
             article,
             status=UNPROCESSABLE,
             values=values,
             claim=claim,
-            errors=_errors(error),
+            errors=error_messages(error),
         )
-    claim = selectors.my_claim(request.user, pk)
-    row = {"claim": _decorate([claim], article.project.scheme)[0], "article": article}
     response = _fragments(
-        request, [("panel-empty", {"article": article}), ("claim-row", {**row, "row_oob": True})]
+        request,
+        [("panel-empty", {"article": article}), ("claim-row", _row_context(claim, row_oob=True))],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
     return _toast(response, "Claim updated.")
@@ -397,19 +282,19 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def claim_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Delete softly; the toast offers Undo (``claim_restore``)."""
-    claim = selectors.my_claim(request.user, pk)
+    claim = selectors.my_claim(request.user, pk, stances=False)
     version = request.POST.get("version", "")
     try:
         services.claim_delete(
             claim=claim, actor=request.user, version=int(version) if version.isdigit() else None
         )
-    except services.StaleVersion:
-        current = selectors.my_claim(request.user, pk)
+    except services.StaleVersion as stale:
+        current = stale.current
         return _form(
             request,
             claim.article,
             status=CONFLICT,
-            values=_values_from_claim(current),
+            values=values_from_claim(current),
             claim=current,
             notice="This claim was changed elsewhere, so it was not deleted. Here is its "
             "current state.",
@@ -420,7 +305,7 @@ def claim_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         [
             ("panel-empty", {"article": claim.article}),
             ("claim-row-deleted", {"claim": claim}),
-            ("progress", _progress_context(assignment, request.user, oob=True)),
+            ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
     return _toast(
@@ -438,8 +323,8 @@ def claim_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response = _fragments(
         request,
         [
-            ("claim-list", _list_context(assignment, request.user)),
-            ("progress", _progress_context(assignment, request.user, oob=True)),
+            ("claim-list", list_context(assignment, request.user)),
+            ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
@@ -455,7 +340,7 @@ def assignment_done(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assignment = selectors.assignment_for(request.user, pk)
     assignment = services.assignment_mark_done(assignment=assignment, actor=request.user)
     assignment.article = selectors.assignment_for(request.user, pk).article
-    response = render(request, f"{PAGE}#progress", _progress_context(assignment, request.user))
+    response = render(request, f"{PAGE}#progress", progress_context(assignment, request.user))
     return _toast(response, "Article marked as done.")
 
 
@@ -465,7 +350,7 @@ def assignment_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assignment = selectors.assignment_for(request.user, pk)
     assignment = services.assignment_reopen(assignment=assignment, actor=request.user)
     assignment.article = selectors.assignment_for(request.user, pk).article
-    response = render(request, f"{PAGE}#progress", _progress_context(assignment, request.user))
+    response = render(request, f"{PAGE}#progress", progress_context(assignment, request.user))
     return _toast(response, "Article reopened.")
 
 
@@ -523,15 +408,15 @@ def target_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Add a stance target to the project; the stance table comes back with the stances
     already chosen in the form kept (they are posted along)."""
     article = selectors.assignment_for(request.user, pk).article
-    values = _values_from_post(article, request.POST)
+    values = values_from_post(article, request.POST)
     try:
         target = services.target_create(
             project=article.project, name=request.POST.get("target_name", "")
         )
     except ValidationError as error:
-        context = _form_context(article, values=values)
+        context = form_context(article, values=values)
         context["target_error"] = " ".join(error.messages)
         return render(request, f"{PAGE}#stance-table", context, status=UNPROCESSABLE)
-    context = _form_context(article, values=values)
+    context = form_context(article, values=values)
     context["new_target"] = target
     return render(request, f"{PAGE}#stance-table", context)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from annotate.models import (
@@ -90,7 +91,16 @@ def claim_snapshot(claim: Claim, *, stances: list[dict[str, Any]] | None = None)
     }
 
 
-def _record(claim: Claim, action: str, actor: Any, before: dict[str, Any] | None) -> None:
+def _record(
+    claim: Claim,
+    action: str,
+    actor: Any,
+    before: dict[str, Any] | None,
+    *,
+    stances: list[dict[str, Any]] | None = None,
+) -> None:
+    """A ``History`` row; ``stances`` (as in ``claim_snapshot``) spares reading back the
+    stances just written."""
     History.objects.create(
         project_id=claim.article.project_id,
         entity=ENTITY,
@@ -98,7 +108,7 @@ def _record(claim: Claim, action: str, actor: Any, before: dict[str, Any] | None
         action=action,
         actor=actor,
         before=before,
-        after=claim_snapshot(claim),
+        after=claim_snapshot(claim, stances=stances),
     )
 
 
@@ -136,24 +146,39 @@ def _row_id(value: Any) -> int | None:
     return value
 
 
-def _resolve_source(article: Article, source: Source | int | None) -> Source | None:
+def _resolve_source(
+    article: Article, source: Source | int | None, known: Source | None = None
+) -> Source | None:
+    """The source, checked to be in the article's project. ``known`` is one already
+    loaded (the claim's current source): naming it again costs no query."""
     if source is None or source == "":
         return None
     source_id = source.pk if isinstance(source, Source) else source
     found = None
     if (row := _row_id(source_id)) is not None:
+        if known is not None and known.pk == row and known.project_id == article.project_id:
+            return known
         found = Source.objects.filter(pk=row, project_id=article.project_id).first()
     if found is None:
         raise ValidationError({"source": f"Source {source_id} is not in this project's registry."})
     return found
 
 
-def _resolve_stances(article: Article, stances: Iterable[StanceInput]) -> list[tuple[Target, str]]:
+def _resolve_stances(
+    article: Article, stances: Iterable[StanceInput], known: Iterable[Target] = ()
+) -> list[tuple[Target, str]]:
+    """The stances' targets, checked to be the article's project's. ``known`` are targets
+    already loaded (those of the claim's current stances): when they are all that is
+    named, no query."""
     items = list(stances)
     given = [s.target.pk if isinstance(s.target, Target) else s.target for s in items]
     ids = [_row_id(i) for i in given]
     wanted = {i for i in ids if i is not None}
-    targets = {t.pk: t for t in Target.objects.filter(project_id=article.project_id, pk__in=wanted)}
+    targets = {t.pk: t for t in known if t.project_id == article.project_id and t.pk in wanted}
+    if wanted - set(targets):
+        targets = {
+            t.pk: t for t in Target.objects.filter(project_id=article.project_id, pk__in=wanted)
+        }
     missing = [str(g) for g, i in zip(given, ids, strict=True) if i not in targets]
     if missing:
         raise ValidationError(
@@ -269,15 +294,29 @@ def claim_create(
         ClaimStance(claim=claim, target=t, stance=s) for t, s in resolved
     )
     _mark_started(article, annotator)
-    _record(claim, HistoryAction.CREATE, actor if actor is not None else annotator, None)
+    written = sorted(({"target": t.pk, "stance": s} for t, s in resolved), key=_by_target)
+    _record(
+        claim,
+        HistoryAction.CREATE,
+        actor if actor is not None else annotator,
+        None,
+        stances=written,
+    )
     return claim
 
 
+def _stances_with_targets() -> Prefetch:
+    return Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+
+
 def _locked(claim: Claim, version: int | None) -> Claim:
-    # of=("self",): lock the claim's row only, not its article's and project's.
+    """The claim re-read under a row lock, with its article, project, source and stances
+    (and their targets): what the write checks and snapshots, in two queries."""
+    # of=("self",): lock the claim's row only, not its article's, project's or source's.
     current = (
         Claim.objects.select_for_update(of=("self",))
-        .select_related("article__project")
+        .select_related("article__project", "source")
+        .prefetch_related(_stances_with_targets())
         .get(pk=claim.pk)
     )
     if version is not None and current.version != version:
@@ -307,7 +346,10 @@ def claim_update(
     since, nothing is written and ``StaleVersion`` carries the current state. Fields left
     out keep their values (``source=None``/``mention=None`` clear them). A change that
     changes nothing writes nothing: no new version, no history row. Every problem is
-    reported at once, as a ``ValidationError`` keyed by field."""
+    reported at once, as a ``ValidationError`` keyed by field.
+
+    Returns the claim as saved, with its article, project, source and stances (with their
+    targets) loaded."""
     unknown = set(labels) - set(LABELS)
     if unknown:
         raise ValidationError(f"Unknown claim fields: {', '.join(sorted(unknown))}.")
@@ -329,14 +371,14 @@ def claim_update(
             current.prefix, current.suffix = span.prefix, span.suffix
     if source is not _UNSET:
         with errors.collect():
-            current.source = _resolve_source(article, source)
+            current.source = _resolve_source(article, source, known=current.source)
     if mention is not _UNSET:
         with errors.collect():
             current.mention_start, current.mention_end = _check_mention(article, mention)
-    resolved = [(s.target, s.stance) for s in current.stances.select_related("target")]
+    resolved = [(s.target, s.stance) for s in current.stances.all()]
     if stances is not None:
         with errors.collect():
-            resolved = _resolve_stances(article, stances)
+            resolved = _resolve_stances(article, stances, known=[t for t, _ in resolved])
     for name, value in labels.items():
         setattr(current, name, str(value or ""))
     if note is not None:
@@ -355,11 +397,14 @@ def claim_update(
         return current
     current.version += 1
     current.save()
-    if stances is not None:
+    if new_stances != before["stances"]:
         current.stances.all().delete()
         ClaimStance.objects.bulk_create(
             ClaimStance(claim=current, target=t, stance=s) for t, s in resolved
         )
+        # The stances loaded with the claim are gone: load the new ones.
+        current.refresh_from_db(fields=["stances"])  # drops the loaded ones, no query
+        prefetch_related_objects([current], _stances_with_targets())
     _record(current, HistoryAction.UPDATE, actor, before)
     return current
 

@@ -47,6 +47,9 @@ function start(ws) {
   const colour = (id) => PALETTE[Number(id) % PALETTE.length];
   const rows = () => [...document.querySelectorAll("#claim-rows > li[data-claim-id]")];
   const rowOf = (id) => document.getElementById(`claim-row-${id}`);
+  // Rows carry only their claim's id: the list holds each endpoint once, "{id}" in it.
+  const claimUrl = (kind, row) =>
+    document.getElementById("claim-rows").dataset[`${kind}Url`].replace("{id}", row.dataset.claimId);
   const claims = () =>
     rows().map((row) => ({
       id: row.dataset.claimId,
@@ -272,7 +275,7 @@ function start(ws) {
 
   function openEdit(row) {
     if (!confirmDiscard()) return;
-    htmx.ajax("GET", row.dataset.editUrl, { source: ws, target: "#claim-panel", swap: "innerHTML" });
+    htmx.ajax("GET", claimUrl("edit", row), { source: ws, target: "#claim-panel", swap: "innerHTML" });
   }
 
   function closeForm({ force = false } = {}) {
@@ -704,6 +707,7 @@ function start(ws) {
   document.addEventListener("click", (event) => {
     const row = event.target.closest(".claim-row");
     if (row) state.current = row.dataset.claimId;
+    if (row && event.target.closest("[data-action=open-claim]")) openEdit(row);
     const suggestion = event.target.closest(".suggestion-row");
     if (suggestion) selectSuggestion(suggestion.dataset.suggestionId, { scroll: false });
   });
@@ -724,7 +728,7 @@ function start(ws) {
   function deleteCurrent() {
     const row = state.current && rowOf(state.current);
     if (!row) return false;
-    htmx.ajax("POST", row.dataset.deleteUrl, {
+    htmx.ajax("POST", claimUrl("delete", row), {
       source: ws, target: "#claim-panel", swap: "innerHTML", values: { version: row.dataset.version },
     });
     state.dirty = false;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -75,9 +76,10 @@ def test_creating_a_claim_stores_code_point_offsets_and_answers_with_fragments(
     assert text[claim.mention_start : claim.mention_end] == "Яна Орехова"
     assert [(s.target_id, s.stance) for s in claim.stances.all()] == [(targets[0].pk, "against")]
     html = response.content.decode()
-    # The panel resets; the list and the progress come out of band; no page.
+    # The panel resets; the new row and the progress come out of band; no page.
     assert html.lstrip().startswith('<div class="panel-empty">')
-    assert '<section id="claim-list" class="ws-claims" hx-swap-oob="outerHTML"' in html
+    assert re.search(r'<div hx-swap-oob="beforeend:#claim-rows">\s*<li id="claim-row-', html)
+    assert f'data-claim-id="{claim.pk}"' in html
     assert '<div id="progress" class="ws-progress" hx-swap-oob="outerHTML"' in html
     assert "<html" not in html
     assert events(response)["claimdesk:saved"] == {"id": claim.pk, "created": True}
