@@ -204,7 +204,9 @@ def record_differences(
     hi = np.where(present, codes, -1).max(axis=1, initial=-1)
     lo = np.where(present, codes, big).min(axis=1, initial=big)
     differ = (present.sum(axis=1) >= 2) & (hi != lo)
-    name, distinct, raw_code = f.spec.name, f.distinct, f.raw_code
-    for u in np.nonzero(differ)[0].tolist():
-        row = cell[u].tolist()
-        out[u][name] = {annotators[k]: distinct[raw_code[c]] for k, c in enumerate(row) if c >= 0}
+    name, distinct = f.spec.name, f.distinct
+    where = np.nonzero(differ)[0]
+    # Plain lists: indexing numpy arrays one cell at a time costs more than the rest.
+    raw = np.where(present[where], codes[where], -1).tolist()
+    for u, row in zip(where.tolist(), raw, strict=True):
+        out[u][name] = {annotators[k]: distinct[c] for k, c in enumerate(row) if c >= 0}

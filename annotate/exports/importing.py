@@ -13,14 +13,14 @@ claims, from the JSONL or W3C Web Annotation files that the exports write.
   the quote to check; bodies are read by ``cd:field`` (a ``TextualBody`` whose purpose is
   ``identifying`` is the source).
 
-Every claim goes through ``claims_create_many`` (``claim_create``'s checks, in bulk): offsets and quote are checked against the
-frozen text, labels against the scheme. Sources and targets must already be in the
-project (matched by name or alias, ignoring case and diacritics, or by id or external
-id): an import never invents registry entries. The whole import is one transaction; by
-default any rejected item rolls everything back, so a bad file writes nothing. The
-report lists every rejected item with its reasons. A claim the annotator already has
-(same article and offsets, from before the import) is
-skipped, so importing a file twice adds nothing.
+Every claim goes through ``claims_create_many`` (``claim_create``'s checks, in bulk):
+offsets and quote are checked against the frozen text, labels against the scheme.
+Sources and targets must already be in the project (matched by name or alias, ignoring
+case and diacritics, or by id or external id): an import never invents registry
+entries. The whole import is one transaction; by default any rejected item rolls
+everything back, so a bad file writes nothing. The report lists every rejected item with
+its reasons. A claim the annotator already has (same article and offsets, from before
+the import) is skipped, so importing a file twice adds nothing.
 """
 
 from __future__ import annotations
@@ -340,7 +340,7 @@ def import_annotations(
     try:
         with transaction.atomic():
             ready = [r for item in items if (r := _resolve_one(item, resolver, report))]
-            _create(ready, resolver, annotator, actor, report, partial)
+            _create(ready, resolver, annotator, actor, report)
             if (report.rejected and not partial) or dry_run:
                 raise _Rollback
             report.written = True
@@ -402,11 +402,11 @@ def _create(
     annotator: Any,
     actor: Any,
     report: ImportReport,
-    partial: bool,
 ) -> None:
     """Create the claims with ``claims_create_many``, skipping those the annotator already
-    has. With ``partial``, the items it rejects are dropped and the rest tried again (a
-    duplicate of a rejected item then gets its chance, as when claims were made one by one)."""
+    has. The items it rejects are dropped and the rest tried again (a duplicate of a
+    rejected item then gets its chance, as when claims were made one by one); without
+    ``partial`` the caller then rolls everything back."""
     existing = set(
         Claim.objects.live()
         .filter(
@@ -445,9 +445,9 @@ def _create(
                 k = position[id(batch[b])]
                 failed.add(k)
                 report.rejected.append(Rejected(ready[k].item.where, reasons))
-            if partial:
-                continue
-            return
+            # Try the rest again: a duplicate of a rejected item gets its chance, and a
+            # file rejected as a whole still reports every bad item (as one by one).
+            continue
         report.created += len(batch)
         report.skipped += skipped
         report.assigned += assigned

@@ -167,3 +167,64 @@ def test_assignment_status_changes_who_counts(scene: Scene) -> None:
     make_claim(scene.article, a, "Moscow disagrees")
     [article] = agreement_data.project_records(scene.project).articles
     assert article.annotator_ids == (a.pk,)
+
+
+def _old_trend(records: Any, project: Any) -> list[Any]:
+    """The trend as it was computed before: the whole report again per week."""
+    from annotate.agreement import config_from_scheme, project_agreement
+
+    weeks: dict[Any, set[Any]] = {}
+    for article_id, moment in records.first_claim.items():
+        weeks.setdefault(agreement_data._week(moment), set()).add(article_id)
+    config = config_from_scheme(project.scheme, overlap_threshold=0.5)
+    rows = []
+    for week in sorted(weeks):
+        ids = weeks[week]
+        report = project_agreement(
+            [c for c in records.claims if c.article_id in ids],
+            [a for a in records.articles if a.article_id in ids],
+            config,
+        )
+        rows.append(
+            (
+                week,
+                report.n_articles,
+                report.n_units,
+                report.spans.overlap,
+                {f.field: f.alpha for f in report.fields},
+            )
+        )
+    return rows
+
+
+def test_trend_equals_the_report_recomputed_per_week(scene: Scene) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotate.models import Claim
+
+    a, b = scene.ann
+    now = timezone.now()
+    articles = [scene.article] + [
+        ArticleFactory(project=scene.project, text=f"{k} {scene.article.text}") for k in range(4)
+    ]
+    stance_b = [(scene.targets[1], "against")]
+    for k, article in enumerate(articles):
+        make_claim(article, a, "Moscow disagrees", claim_type="predictive")
+        make_claim(article, b, "Moscow disagrees", source=scene.sources[k % 2])
+        if k % 2:
+            from annotate.services import StanceInput
+
+            make_claim(article, b, "Ankara", stances=[StanceInput(t, s) for t, s in stance_b])
+        # Three weeks: the first claim of each article is backdated.
+        Claim.objects.filter(article=article).update(created=now - timedelta(weeks=k % 3))
+    data = agreement_data.compute_agreement(scene.project, 0.5)
+    records = agreement_data.project_records(scene.project)
+    old = _old_trend(records, scene.project)
+    assert len(old) == 3
+    assert [(r.week, r.n_articles, r.n_units, r.span_f1, r.fields) for r in data.trend] == old
+    # The stance toward Russia is only taken in some weeks, and only there is it compared.
+    assert [any(k.endswith(str(scene.targets[1].pk)) for k in row[4]) for row in old] == [
+        any(k.endswith(str(scene.targets[1].pk)) for k in r.fields) for r in data.trend
+    ]

@@ -169,3 +169,31 @@ def test_import_command_reports_and_fails_on_rejections(
         "import_annotations", str(path), "--project", "turkic", "--annotator", "nadia", stdout=out
     )
     assert "Imported 2 claims as nadia (0 already there" in out.getvalue()
+
+
+def test_every_bad_claim_of_a_file_is_reported_at_once(corpus: Corpus, newcomer: Any) -> None:
+    lines = _jsonl(corpus, quote="wrong").decode().splitlines()
+    bad_too = json.loads(lines[1])
+    bad_too["claims"][0]["claim_type"] = "gossip"
+    data = "\n".join([*lines, json.dumps(bad_too, ensure_ascii=False)]).encode()
+    report = import_annotations(project=corpus.project, annotator=newcomer, data=data, fmt="jsonl")
+    assert not report.written
+    assert [r.where for r in report.rejected] == ["line 2, claim 1", "line 3, claim 1"]
+    assert "“gossip” is not a value" in str(report.rejected[1])
+
+
+def test_partial_import_of_a_duplicate_of_a_rejected_claim_keeps_the_good_one(
+    corpus: Corpus, newcomer: Any
+) -> None:
+    good, bad = _jsonl(corpus).decode().splitlines()
+    wrong = json.loads(bad)
+    wrong["claims"][0]["claim_type"] = "gossip"
+    # Same offsets: the first is rejected, so the second is not a duplicate of a created one.
+    data = "\n".join([good, json.dumps(wrong, ensure_ascii=False), bad]).encode()
+    report = import_annotations(
+        project=corpus.project, annotator=newcomer, data=data, fmt="jsonl", partial=True
+    )
+    assert report.written and (report.created, report.skipped) == (2, 0)
+    assert [r.where for r in report.rejected] == ["line 2, claim 1"]
+    assert Claim.objects.filter(annotator=newcomer).count() == 2
+    assert report.assigned == 1
