@@ -31,6 +31,7 @@ from annotate.models import (
     SuggestionResponse,
     Target,
 )
+from annotate.services.sources import SourceStaleVersion
 from corpus.admin import add_errors, adopt, dry_run
 from corpus.text import search_key
 
@@ -38,12 +39,22 @@ from corpus.text import search_key
 
 
 class SourceForm(forms.ModelForm):
+    # The version the form was loaded at: a change saved over a newer one is refused.
+    seen_version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
     class Meta:
         model = Source
         fields = ["project", "name", "kind", "description", "external_id"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["seen_version"].initial = self.instance.version
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.instance.pk is not None and cleaned.get("seen_version") is None:
+            self.add_error(None, "The form has no source version: reload the page.")
         if self.errors:
             return cleaned
         # The name and kind as the service sees them; aliases are checked by the inline.
@@ -59,7 +70,15 @@ def write_source(source: Source, data: dict[str, Any], *, aliases: list[str] | N
     if source.pk is None:
         return services.source_create(project=data["project"], aliases=aliases or (), **fields)
     current = Source.objects.get(pk=source.pk)
-    return services.source_update(source=current, aliases=aliases, **fields)
+    try:
+        return services.source_update(
+            source=current, aliases=aliases, version=data.get("seen_version"), **fields
+        )
+    except SourceStaleVersion as stale:
+        raise ValidationError(
+            f"Someone else changed this source since you opened it (now version "
+            f"{stale.current.version}): reload the page and apply your change again."
+        ) from stale
 
 
 class SourceAliasFormSet(BaseInlineFormSet):

@@ -34,6 +34,7 @@ from annotate.serializers import (
     SourceFilterSerializer,
     SourceMergeSerializer,
     SourceSerializer,
+    SourceStaleVersionSerializer,
     SourceUpdateSerializer,
     SourceWriteSerializer,
     StaleVersionSerializer,
@@ -41,6 +42,7 @@ from annotate.serializers import (
     TargetWriteSerializer,
 )
 from annotate.services.claims import ENTITY as CLAIM_ENTITY
+from annotate.services.sources import SourceStaleVersion
 from corpus.api import ApiView
 from corpus.api_permissions import require_curator, require_manager
 from corpus.models import Article
@@ -104,15 +106,27 @@ class SourceDetail(ApiView):
 
     @extend_schema(
         request=SourceUpdateSerializer,
-        responses={200: SourceSerializer},
+        responses={
+            200: SourceSerializer,
+            409: OpenApiResponse(
+                SourceStaleVersionSerializer,
+                "The source changed since your version; nothing was written.",
+            ),
+        },
         summary="Change a source (curators, managers)",
-        description="Only the fields given change; ``aliases`` replaces the alias list.",
+        description="Send the fields to change and the ``version`` you saw; only the fields "
+        "given change, and ``aliases`` replaces the alias list. A stale version is answered "
+        "409 with the source as it is now, never overwritten.",
     )
     def patch(self, request: Request, pk: int) -> Response:
         source = selectors.source_for(request.user, pk)
         require_curator(request.user, source.project, "change sources")
         data = self.validated(SourceUpdateSerializer)
-        services.source_update(source=source, **data)
+        try:
+            services.source_update(source=source, actor=request.user, **data)
+        except SourceStaleVersion as stale:
+            # The current source as this API shows it to this user (with its claim count).
+            raise SourceStaleVersion(_source_out(request.user, pk)) from stale
         return Response(SourceSerializer(_source_out(request.user, pk)).data)
 
 

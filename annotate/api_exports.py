@@ -87,9 +87,13 @@ class ProjectExport(APIView):
     @extend_schema(
         parameters=_PARAMETERS,
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The export file, streamed."
-            ),
+            # One entry per media type an export can have (the format decides which).
+            **{
+                (200, media): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The export file, streamed."
+                )
+                for media in sorted({m.split(";")[0] for m in exports.MEDIA_TYPE.values()})
+            },
             202: OpenApiResponse(OpenApiTypes.OBJECT, description="The queued job."),
         },
         summary="Export the project's claims",

@@ -90,6 +90,9 @@ class Source(models.Model):
     external_id = models.CharField(
         max_length=100, blank=True, help_text="E.g. a Wikidata QID such as Q123."
     )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Grows with each change (optimistic concurrency)."
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -342,7 +342,11 @@ def _import_row(project: Project, row: SourceRow) -> RowOutcome:
     if row.external_id and not source.external_id:
         fill["external_id"] = row.external_id
     if fill:
-        services.source_update(source=source, **fill)
+        services.source_update(
+            source=source,
+            description=fill.get("description"),
+            external_id=fill.get("external_id"),
+        )
     added = services.source_aliases_add(source=source, aliases=[row.name, *row.aliases])
     action = "updated" if fill or added else "unchanged"
     return RowOutcome(row.line, action, source, matched_by)

@@ -54,10 +54,14 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
             "wikidata_url",
             "aliases",
             "claim_count",
+            "version",
             "created",
             "updated",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "version": {"help_text": "Send it back with a change; it grows with each one."}
+        }
 
     def get_aliases(self, source: Source) -> list[str]:
         return [a.alias for a in source.aliases.all()]
@@ -87,12 +91,18 @@ class SourceWriteSerializer(StrictSerializer):
 
 
 class SourceUpdateSerializer(SourceWriteSerializer):
-    """A change to a source: only the fields given change."""
+    """A change to a source: only the fields given change, based on ``version``."""
+
+    version = WholeNumberField(
+        help_text="The version you saw; if the source has moved on, the answer is 409 with "
+        "its current state and nothing is changed."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required, field.default = False, empty
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required, field.default = False, empty
 
 
 class SourceFilterSerializer(serializers.Serializer):
@@ -341,3 +351,11 @@ class StaleVersionSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, for a person.")
     code = serializers.CharField(help_text="“stale_version”.")
     current = ClaimSerializer(help_text="The claim as it is now: reapply the change to it.")
+
+
+class SourceStaleVersionSerializer(serializers.Serializer):
+    """The 409 answer to a change based on an old version of a source."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="“stale_version”.")
+    current = SourceSerializer(help_text="The source as it is now: reapply the change to it.")

@@ -2,6 +2,7 @@ from django.urls import path
 
 from annotate import (
     analysis_views,
+    deleted_views,
     export_views,
     review_views,
     suggest_views,
@@ -72,6 +73,13 @@ urlpatterns = [
     path("annotate/claims/<int:pk>/update/", workspace_views.claim_update, name="claim-update"),
     path("annotate/claims/<int:pk>/delete/", workspace_views.claim_delete, name="claim-delete"),
     path("annotate/claims/<int:pk>/restore/", workspace_views.claim_restore, name="claim-restore"),
+    # Managers restore anyone's deleted claims of an article (annotate/deleted_views.py).
+    path("articles/<int:pk>/deleted-claims/", deleted_views.deleted_claims, name="deleted-claims"),
+    path(
+        "annotate/deleted-claims/<int:pk>/restore/",
+        deleted_views.deleted_claim_restore,
+        name="deleted-claim-restore",
+    ),
     # Agreement, review and adjudication, assignments (annotate/review_views.py).
     path("projects/<slug:slug>/agreement/", review_views.agreement, name="agreement"),
     path(

@@ -7,8 +7,8 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
   Nested fields are named by path: ``stances[0].target``, ``source_mention.end``.
 - 401, 403, 404 ``{"detail", "code"}``: not logged in, not allowed, not there (or not
   for you to know it is there).
-- 409 ``{"detail", "code", "current"}``: the claim changed since the ``version`` the
-  writer based the change on; ``current`` is the claim as it is now. A write that lost a
+- 409 ``{"detail", "code", "current"}``: the claim (or source) changed since the
+  ``version`` the writer based the change on; ``current`` is it as it is now. A write that lost a
   race on a unique constraint is a 409 too (without ``current``).
 
 ``AutoSchema`` adds those answers to every operation of the schema, and
@@ -32,8 +32,9 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from annotate.serializers import ClaimSerializer
+from annotate.serializers import ClaimSerializer, SourceSerializer
 from annotate.services import StaleVersion
+from annotate.services.sources import SourceStaleVersion
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -115,6 +116,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 "detail": str(exc),
                 "code": "stale_version",
                 "current": ClaimSerializer(exc.current).data,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, SourceStaleVersion):
+        set_rollback()
+        return Response(
+            {
+                "detail": str(exc),
+                "code": "stale_version",
+                "current": SourceSerializer(exc.current).data,
             },
             status=status.HTTP_409_CONFLICT,
         )

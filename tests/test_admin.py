@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotate import services
 from annotate.models import (
     Assignment,
     AssignmentStatus,
@@ -307,6 +308,7 @@ def test_changing_a_source_replaces_its_aliases_through_the_service(
     data = source_data(project, "Dmitry  Isachenko", ["Isachenko", "D. Isachenko", "Dima"])
     data |= inline_management("aliases", initial=2, total=3)
     data |= {"aliases-0-id": old.pk, "aliases-0-DELETE": "on", "aliases-1-id": kept.pk}
+    data |= {"seen_version": source.version}
     data.pop("project")
     response = admin_client.post(admin_url(Source, "change", source.pk), data)
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -316,6 +318,45 @@ def test_changing_a_source_replaces_its_aliases_through_the_service(
         ("D. Isachenko", "d isachenko"),
         ("Dima", "dima"),
     ]
+
+
+@pytest.mark.django_db
+def test_the_source_change_form_carries_the_version_it_was_loaded_at(
+    admin_client: Client, project: Any
+) -> None:
+    source = SourceFactory(project=project, name="Dmitry Isachenko", version=4)
+    response = admin_client.get(admin_url(Source, "change", source.pk))
+    assert response.context["adminform"].form["seen_version"].value() == 4
+
+
+@pytest.mark.django_db
+def test_an_admin_edit_over_a_newer_source_is_a_form_error_not_an_overwrite(
+    admin_client: Client, project: Any
+) -> None:
+    source = SourceFactory(project=project, name="Dmitry Isachenko")
+    loaded = source.version
+    services.source_update(source=source, description="changed elsewhere")
+    data = source_data(project, "Dmitry Isachenko", [], description="from the admin")
+    data |= {"seen_version": loaded}
+    data.pop("project")
+    response = admin_client.post(admin_url(Source, "change", source.pk), data)
+    assert response.status_code == 200
+    assert "Someone else changed this source" in response.content.decode()
+    source.refresh_from_db()
+    assert (source.description, source.version) == ("changed elsewhere", loaded + 1)
+
+
+@pytest.mark.django_db
+def test_an_admin_source_change_without_the_version_is_refused(
+    admin_client: Client, project: Any
+) -> None:
+    source = SourceFactory(project=project, name="Dmitry Isachenko")
+    data = source_data(project, "Dmitry Isachenko", [], description="from the admin")
+    data.pop("project")
+    response = admin_client.post(admin_url(Source, "change", source.pk), data)
+    assert response.status_code == 200
+    source.refresh_from_db()
+    assert source.description == ""
 
 
 # --- Targets, assignments, memberships, projects ----------------------------------

@@ -26,6 +26,17 @@ from corpus.text import search_key
 # --- Sources --------------------------------------------------------------------
 
 
+class SourceStaleVersion(Exception):
+    """The source changed since the version the writer saw; carries the current source."""
+
+    def __init__(self, current: Source) -> None:
+        super().__init__(
+            f"This source was changed elsewhere (now version {current.version}); "
+            "reload it and apply your change again."
+        )
+        self.current = current
+
+
 def _clean_name(value: str, field: str) -> tuple[str, str]:
     name = " ".join((value or "").split())
     key = search_key(name)
@@ -144,8 +155,18 @@ def source_update(
     external_id: str | None = None,
     aliases: Iterable[str] | None = None,
     actor: Any = None,
+    version: int | None = None,
 ) -> Source:
-    """Change a source; ``aliases``, when given, replaces the alias list."""
+    """Change a source; ``aliases``, when given, replaces the alias list.
+
+    ``version``, when given, is the version the writer saw: if the source has changed
+    since, nothing is written and ``SourceStaleVersion`` carries the current source.
+    Every change bumps the version."""
+    locked = Source.objects.select_for_update().filter(pk=source.pk).first()
+    if locked is None:
+        raise ValidationError("This source no longer exists (merged or deleted).")
+    if version is not None and version != locked.version:
+        raise SourceStaleVersion(locked)
     before = source_snapshot(source)
     if name is not None:
         name, key = _clean_name(name, "name")
@@ -158,6 +179,7 @@ def source_update(
         source.description = description.strip()[:500]
     if external_id is not None:
         source.external_id = external_id.strip()[:100]
+    source.version = locked.version + 1
     source.save()
     if aliases is not None:
         source.aliases.all().delete()
@@ -189,7 +211,11 @@ def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
     if keep.project_id != merge.project_id:
         raise ValidationError("Only sources of the same project can be merged.")
     # Lock both rows so that a concurrent merge or claim edit waits for this one.
-    list(Source.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk]))
+    locked = {
+        s.pk: s for s in Source.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])
+    }
+    if len(locked) != 2:
+        raise ValidationError("One of the sources no longer exists (merged or deleted).")
     names = [merge.name, *merge.aliases.values_list("alias", flat=True)]
     before_keep, before_merge = source_snapshot(keep), source_snapshot(merge)
     merged_pk = merge.pk
@@ -197,6 +223,7 @@ def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
     keep.description = keep.description or merge.description
     keep.external_id = keep.external_id or merge.external_id
     merge.delete()
+    keep.version = locked[keep.pk].version + 1
     keep.save()
     _add_aliases(keep, names)
     # The merged source's row records where it went; the kept one, what it gained.

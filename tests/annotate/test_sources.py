@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotate.models import Claim, Source, SourceAlias, SourceKind
+from annotate.models import Claim, History, Source, SourceAlias, SourceKind
 from annotate.services import (
     source_alias_add,
     source_aliases_add,
@@ -17,6 +17,7 @@ from annotate.services import (
     source_merge,
     source_update,
 )
+from annotate.services.sources import SourceStaleVersion
 from tests.factories import ArticleFactory, ClaimFactory, ProjectFactory, SourceFactory
 
 
@@ -254,3 +255,41 @@ def test_sources_of_different_projects_cannot_be_merged(project: Any) -> None:
     claim.refresh_from_db()
     assert claim.source_id == merge.pk
     assert Source.objects.filter(pk=merge.pk).exists()
+
+
+# --- Versions ---------------------------------------------------------------------------
+
+
+def test_every_update_and_merge_bumps_the_version_of_the_kept_source(
+    project: Any, two_spellings: tuple[Source, Source]
+) -> None:
+    keep, merge = two_spellings
+    assert keep.version == 1
+
+    source_update(source=keep, description="Foreign minister of Turkey", version=1)
+    assert Source.objects.get(pk=keep.pk).version == 2
+
+    source_merge(keep=keep, merge=merge)
+    assert Source.objects.get(pk=keep.pk).version == 3
+
+
+def test_an_update_on_a_stale_version_writes_nothing_and_carries_the_current_source(
+    project: Any,
+) -> None:
+    source = source_create(project=project, name="Hakan Fidan")
+    source_update(source=source, description="first", version=1)
+    history = History.objects.filter(entity="source", object_id=source.pk).count()
+
+    with pytest.raises(SourceStaleVersion) as caught:
+        source_update(
+            source=Source.objects.get(pk=source.pk),
+            description="second",
+            aliases=["Fidan"],
+            version=1,
+        )
+
+    assert (caught.value.current.description, caught.value.current.version) == ("first", 2)
+    source.refresh_from_db()
+    assert (source.description, source.version) == ("first", 2)
+    assert aliases_of(source) == []
+    assert History.objects.filter(entity="source", object_id=source.pk).count() == history

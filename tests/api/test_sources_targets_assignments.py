@@ -127,7 +127,7 @@ def test_source_create_errors(
 def test_curator_changes_a_source(client_for: Any, curator: Any, source: Any) -> None:
     response = client_for(curator).patch(
         f"/api/sources/{source.pk}/",
-        {"description": "Former prime minister", "aliases": ["Davutoglu"]},
+        {"description": "Former prime minister", "aliases": ["Davutoglu"], "version": 1},
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -135,6 +135,20 @@ def test_curator_changes_a_source(client_for: Any, curator: Any, source: Any) ->
     assert body["name"] == "Ahmet Davutoğlu"  # untouched
     assert body["description"] == "Former prime minister"
     assert body["aliases"] == ["Davutoglu"]
+    assert body["version"] == 2
+
+
+@pytest.mark.django_db
+def test_changing_a_source_needs_the_version_seen(
+    client_for: Any, curator: Any, source: Any
+) -> None:
+    response = client_for(curator).patch(
+        f"/api/sources/{source.pk}/", {"description": "Former prime minister"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "version" in response.json()["errors"]
+    source.refresh_from_db()
+    assert (source.description, source.version) == ("", 1)
 
 
 @pytest.mark.django_db

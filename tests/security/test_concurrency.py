@@ -1,7 +1,7 @@
 """Optimistic concurrency across "tabs": the workspace and the API edit the same claim.
 
 A write made on a version that moved on is refused with 409 and the current state, and
-writes nothing. (Sources have no version: a PATCH is last-write-wins; see the last test.)
+writes nothing. Sources have a version too: a stale source PATCH is refused the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from annotate.models import Claim, History
+from annotate.models import Claim, History, Source
 from tests.security.conftest import LABELS, World, api_client, page_client
 
 HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
@@ -114,12 +114,39 @@ def test_a_manager_and_the_annotator_racing_on_one_claim(world: World) -> None:
 
 
 @pytest.mark.django_db
-def test_source_edits_have_no_version_yet(world: World) -> None:
-    """A known gap: two curators editing a source overwrite each other (last write wins).
-    This pins the behaviour so that adding a version to sources shows up here."""
+def test_a_stale_source_patch_gets_409_with_the_current_state(world: World) -> None:
+    first_tab = api_client(world.users["curator"])
+    second_tab = api_client(world.users["manager"])
+    url = reverse("api:source-detail", args=[world.source.pk])
+    seen = first_tab.get(url).json()["version"]
+    first = first_tab.patch(url, {"description": "first", "version": seen}, format="json")
+    assert first.status_code == 200
+    assert first.json()["version"] == seen + 1
+    history = History.objects.filter(entity="source", object_id=world.source.pk).count()
+    second = second_tab.patch(
+        url, {"description": "second", "aliases": ["Second"], "version": seen}, format="json"
+    )
+    assert second.status_code == 409
+    body = second.json()
+    assert body["code"] == "stale_version"
+    assert body["current"]["description"] == "first"
+    assert body["current"]["version"] == seen + 1
+    assert "claim_count" in body["current"]  # the source as the API shows it
+    source = Source.objects.get(pk=world.source.pk)
+    assert (source.description, source.version) == ("first", seen + 1)
+    assert not source.aliases.filter(alias="Second").exists()
+    assert History.objects.filter(entity="source", object_id=world.source.pk).count() == history
+
+
+@pytest.mark.django_db
+def test_a_source_patch_on_the_current_version_after_a_conflict_succeeds(world: World) -> None:
     curator = api_client(world.users["curator"])
     url = reverse("api:source-detail", args=[world.source.pk])
-    assert "version" not in curator.get(url).json()
-    first = curator.patch(url, {"description": "first"}, format="json")
-    second = curator.patch(url, {"description": "second"}, format="json")
-    assert (first.status_code, second.status_code) == (200, 200)
+    seen = curator.get(url).json()["version"]
+    curator.patch(url, {"description": "first", "version": seen}, format="json")
+    stale = curator.patch(url, {"description": "second", "version": seen}, format="json")
+    assert stale.status_code == 409
+    current = stale.json()["current"]["version"]
+    retry = curator.patch(url, {"description": "second", "version": current}, format="json")
+    assert retry.status_code == 200
+    assert retry.json()["description"] == "second"

@@ -110,6 +110,9 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:claim-update": {"POST": OWN_CLAIM_PAGE},
     "annotate:claim-delete": {"POST": OWN_CLAIM_PAGE},
     "annotate:claim-restore": {"POST": OWN_CLAIM_PAGE},
+    # Managers restore anyone's deleted claims of an article (owners use the workspace).
+    "annotate:deleted-claims": {"GET": MANAGER_PAGE},
+    "annotate:deleted-claim-restore": {"POST": MANAGER_PAGE},
     # --- agreement, review, adjudication
     "annotate:agreement": {"GET": CURATOR_PAGE},
     "annotate:agreement-progress": {"GET": CURATOR_PAGE},
