@@ -90,7 +90,9 @@ class ProjectExport(APIView):
             # One entry per media type an export can have (the format decides which).
             **{
                 (200, media): OpenApiResponse(
-                    OpenApiTypes.BINARY, description="The export file, streamed."
+                    # The W3C export is one JSON-LD document; the others are files.
+                    OpenApiTypes.OBJECT if media.endswith("+json") else OpenApiTypes.BINARY,
+                    description="The export file, streamed.",
                 )
                 for media in sorted({m.split(";")[0] for m in exports.MEDIA_TYPE.values()})
             },
