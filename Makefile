@@ -67,7 +67,7 @@ test-postgres: setup browser ## The test suite on PostgreSQL (a throwaway cluste
 test-api-fuzz: setup ## Fuzz the REST API against its OpenAPI schema (schemathesis, about 2 minutes)
 	scripts/schemathesis
 
-test: setup browser lint typecheck test-sqlite test-postgres test-api-fuzz ## Everything CI runs: lint, types, tests on both databases, API fuzzing
+test: setup browser lint typecheck test-sqlite test-postgres test-api-fuzz loadtest-ci bench-small ## Everything CI runs: lint, types, tests on both databases, API fuzzing, reduced load test, small benchmark
 
 # The benchmark (bench/): SQLite and PostgreSQL, one subprocess each; JSON in bench/results/.
 BENCH_SCALE ?= medium
