@@ -337,21 +337,23 @@ def claim_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def assignment_done(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assignment = selectors.assignment_for(request.user, pk)
-    assignment = services.assignment_mark_done(assignment=assignment, actor=request.user)
-    assignment.article = selectors.assignment_for(request.user, pk).article
-    response = render(request, f"{PAGE}#progress", progress_context(assignment, request.user))
-    return _toast(response, "Article marked as done.")
+    return _progress_change(request, pk, services.assignment_mark_done, "Article marked as done.")
 
 
 @require_POST
 @login_required
 def assignment_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assignment = selectors.assignment_for(request.user, pk)
-    assignment = services.assignment_reopen(assignment=assignment, actor=request.user)
-    assignment.article = selectors.assignment_for(request.user, pk).article
+    return _progress_change(request, pk, services.assignment_reopen, "Article reopened.")
+
+
+def _progress_change(request: HtmxHttpRequest, pk: int, change: Any, message: str) -> HttpResponse:
+    """Done / reopen: the service changes the status; the progress region is re-rendered
+    with the article already loaded by the permission check (no second lookup)."""
+    loaded = selectors.assignment_for(request.user, pk)
+    assignment = change(assignment=loaded, actor=request.user)
+    assignment.article = loaded.article
     response = render(request, f"{PAGE}#progress", progress_context(assignment, request.user))
-    return _toast(response, "Article reopened.")
+    return _toast(response, message)
 
 
 # --- the source registry and targets, from the form -------------------------------------
