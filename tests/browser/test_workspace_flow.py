@@ -232,6 +232,41 @@ def test_offsets_after_emoji_are_code_points(live_server: Any, page: Page, annot
     assert text_in_page(page) == text
 
 
+TYPE_AS_THE_FORM_ARRIVES = """(typed) => {
+  // Type into the source search right after the new-claim form is swapped in, before
+  // any timer could run (a fast typist, or a test runner filling the box).
+  const panel = document.getElementById("claim-panel");
+  document.body.addEventListener("htmx:afterSwap", function typeOnce(event) {
+    if (event.detail.target !== panel) return;
+    document.body.removeEventListener("htmx:afterSwap", typeOnce);
+    queueMicrotask(() => {
+      const box = document.getElementById("source-q");
+      box.value = typed;
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+      window.typedAsTheFormArrived = true;
+    });
+  });
+}"""
+
+
+def test_typing_into_the_source_search_at_once_is_not_lost(
+    live_server: Any, page: Page, annotator: Any
+) -> None:
+    """Regression: htmx bound swapped-in content after its 20 ms settle delay, so a search
+    typed in the meantime fired nothing (seen as a flaky CI run); settle is now 0."""
+    project = annotator.memberships.get().project
+    article = article_create(project=project, text=EMOJI_TEXT, title="Emoji").article
+    assignment_create(article=article, annotator=annotator)
+    log_in(page, live_server.url, annotator)
+    open_workspace(page, live_server.url, article)
+    page.evaluate(TYPE_AS_THE_FORM_ARRIVES, "orekhova")
+    start = article.text.index("Akıncı")
+    select(page, start, start + 6)
+    page.keyboard.press("n")
+    page.wait_for_function("window.typedAsTheFormArrived === true")
+    expect(page.locator("#source-options [role=option]").first).to_contain_text("Яна Орехова")
+
+
 def test_an_unsaved_claim_survives_a_reload(live_server: Any, page: Page, annotator: Any) -> None:
     project = annotator.memberships.get().project
     article = article_create(project=project, text=EMOJI_TEXT, title="Emoji").article
