@@ -319,6 +319,10 @@ class Suggestion(models.Model):
     mention_start = models.PositiveIntegerField(null=True, blank=True)
     mention_end = models.PositiveIntegerField(null=True, blank=True)
     score = models.FloatField(default=0.0)
+    # Proposed labels, as imported pre-annotations carry them: {"stances": [{"target": id,
+    # "stance": …}], "source_reliability": …, "information_credibility": …, "claim_type": …,
+    # "checkworthy": …, "note": …}. Accepting pre-fills the claim form with them.
+    labels = models.JSONField(default=dict, blank=True)
     suggester = models.CharField(max_length=100, help_text="Name and version of the suggester.")
     created = models.DateTimeField(auto_now_add=True)
 
