@@ -26,6 +26,7 @@ import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import batched
 from typing import IO, Any
@@ -365,8 +366,13 @@ def _times(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+# Told the number of rows of each chunk written, while ``restore`` runs (a progress bar).
+_on_rows: ContextVar[Callable[[int], None] | None] = ContextVar("_on_rows", default=None)
+
+
 def _insert(model: type[models.Model], objects: Iterable[models.Model]) -> int:
     count = 0
+    on_rows = _on_rows.get()
     for chunk in batched(objects, CHUNK):
         ids = [o.pk for o in chunk]
         taken = list(model._default_manager.filter(pk__in=ids).values_list("pk", flat=True)[:5])
@@ -377,12 +383,28 @@ def _insert(model: type[models.Model], objects: Iterable[models.Model]) -> int:
             )
         model._default_manager.bulk_create(chunk)
         count += len(chunk)
+        if on_rows is not None:
+            on_rows(len(chunk))
     return count
 
 
-def restore(file: IO[bytes] | str, *, slug: str | None = None) -> RestoreResult:
+def restore(
+    file: IO[bytes] | str,
+    *,
+    slug: str | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> RestoreResult:
     """Rebuild the archived project (see the module docstring), in one transaction.
-    ``slug`` gives it another slug. Raises ``ValidationError`` saying what is wrong."""
+    ``slug`` gives it another slug; ``on_rows`` is told how many rows each write adds.
+    Raises ``ValidationError`` saying what is wrong."""
+    token = _on_rows.set(on_rows)
+    try:
+        return _restore_archive(file, slug)
+    finally:
+        _on_rows.reset(token)
+
+
+def _restore_archive(file: IO[bytes] | str, slug: str | None) -> RestoreResult:
     try:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError) as exc:

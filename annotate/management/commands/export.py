@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from annotate import exports
 from annotate.exports.rows import LAYERS, STATUSES, ExportOptions, claims_queryset
@@ -52,6 +53,12 @@ class Command(BaseCommand):
             "--ratios", default="0.8,0.1,0.1", help="train,dev,test shares (default 0.8,0.1,0.1)."
         )
         parser.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM.")
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="No progress bar (there is none anyway when stderr is not a terminal, when "
+            "writing to standard output, or with -v0).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = Project.objects.filter(slug=options["project"]).first()
@@ -73,18 +80,33 @@ class Command(BaseCommand):
                     "bom": "1" if options["bom"] else "",
                 }
             )
+            claims = None
             if fmt != "archive":
-                claims_queryset(project, export_options)  # unknown annotators fail here
+                claims = claims_queryset(project, export_options)  # unknown annotators fail here
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
 
         output: Path | None = options["output"]
+        quiet = (
+            options["no_progress"]
+            or options["verbosity"] == 0
+            or output is None
+            or not self.stderr.isatty()
+        )
+        bar = tqdm(
+            total=None if quiet or claims is None else claims.count(),
+            unit=" claims",
+            file=sys.stderr,
+            disable=quiet,
+            desc=f"Exporting {fmt}",
+        )
         started = time.perf_counter()
         rows = 0
 
         def progress(n: int) -> None:
             nonlocal rows
             rows += n
+            bar.update(n)
 
         target = output.open("wb") if output else sys.stdout.buffer
         size = 0
@@ -95,6 +117,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         finally:
+            bar.close()
             if output:
                 target.close()
             else:
@@ -104,5 +127,8 @@ class Command(BaseCommand):
             rate = f", {rows / seconds:,.0f} claims/s" if rows and seconds else ""
             self.stderr.write(
                 f"Exported {rows:,} claims of “{project}” as {fmt} "
-                f"({size:,} bytes) in {seconds:.2f} s{rate}" + (f" to {output}." if output else ".")
+                f"({size:,} bytes) in {seconds:.2f} s{rate}"
+                + (f" to {output}." if output else "."),
+                # On stderr (stdout may be the export), but not in the colour of errors.
+                style_func=self.style.SUCCESS,
             )

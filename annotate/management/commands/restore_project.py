@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from annotate.exports import archive
 
@@ -23,12 +25,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help="The archive (.zip).")
         parser.add_argument("--slug", help="Give the restored project this slug.")
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="No progress bar (there is none anyway when stderr is not a terminal or -v0).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
+        quiet = options["no_progress"] or options["verbosity"] == 0 or not self.stderr.isatty()
+        bar = tqdm(unit=" rows", file=sys.stderr, disable=quiet, desc="Restoring")
+
+        def rows_written(n: int) -> None:
+            bar.update(n)
+
         try:
-            with path.open("rb") as handle:
-                result = archive.restore(handle, slug=options["slug"])
+            with bar, path.open("rb") as handle:
+                result = archive.restore(handle, slug=options["slug"], on_rows=rows_written)
         except OSError as exc:
             raise CommandError(f"Can't read {path}: {exc.strerror or exc}.") from exc
         except ValidationError as exc:

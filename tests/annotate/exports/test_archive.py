@@ -116,6 +116,15 @@ def test_restored_project_takes_new_rows_without_id_clashes(corpus: Corpus) -> N
     assert source.pk > max(corpus.sources[k].pk for k in corpus.sources)
 
 
+def test_restore_reports_progress_row_by_chunk(corpus: Corpus) -> None:
+    data = export_bytes("archive", corpus.project)
+    empty_instance()
+    written: list[int] = []
+    result = archive.restore(io.BytesIO(data), on_rows=written.append)
+    assert written and all(n > 0 for n in written)
+    assert sum(written) == sum(result.counts.values())
+
+
 def test_restore_refuses_a_taken_slug_or_ids_and_writes_nothing(corpus: Corpus) -> None:
     data = export_bytes("archive", corpus.project)
     claims = Claim.objects.count()
