@@ -21,6 +21,7 @@ from django_htmx.http import trigger_client_event
 from annotate import selectors, services
 from annotate.forms import ClaimInput
 from annotate.models import Suggestion
+from annotate.services.suggestions import proposed_labels
 from annotate.views import HtmxHttpRequest
 from annotate.workspace_views import (
     PAGE,
@@ -70,8 +71,12 @@ def _suggestion_for(user: Any, pk: int) -> Suggestion:
 
 
 def _values(suggestion: Suggestion) -> dict[str, Any]:
+    """The claim form's values: the suggestion's span, source, mention, attribution and
+    the labels it proposes (an imported pre-annotation's stances, ratings, type, note)."""
     article = suggestion.article
+    proposed = proposed_labels(suggestion)
     return {
+        **proposed,
         "start": suggestion.start,
         "end": suggestion.end,
         "quote": suggestion.quote,
@@ -80,8 +85,7 @@ def _values(suggestion: Suggestion) -> dict[str, Any]:
         "mention_start": suggestion.mention_start,
         "mention_end": suggestion.mention_end,
         "mention_quote": _mention_quote(article, suggestion.mention_start, suggestion.mention_end),
-        "stances": {},
-        "note": "",
+        "stances": {s.target: s.stance for s in proposed["stances"]},
     }
 
 

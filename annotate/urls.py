@@ -4,6 +4,7 @@ from annotate import (
     analysis_views,
     deleted_views,
     export_views,
+    import_views,
     review_views,
     suggest_views,
     views,
@@ -124,4 +125,6 @@ urlpatterns = [
         export_views.export_job_file,
         name="export-job-file",
     ),
+    # Importing annotations as claims or suggestions (annotate/import_views.py).
+    path("projects/<slug:slug>/import/", import_views.import_page, name="import"),
 ]

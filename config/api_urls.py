@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from annotate import api as annotate_api
 from annotate import api_exports as annotate_api_exports
+from annotate import api_imports as annotate_api_imports
 from annotate import api_review as annotate_api_review
 from corpus import api as corpus_api
 
@@ -93,6 +94,12 @@ urlpatterns = [
         "projects/<slug:slug>/export/jobs/<str:job>/",
         annotate_api_exports.ProjectExportJob.as_view(),
         name="project-export-job",
+    ),
+    # Imports of annotations (annotate/api_imports.py)
+    path(
+        "projects/<slug:slug>/import/",
+        annotate_api_imports.ProjectImport.as_view(),
+        name="project-import",
     ),
     # Last: anything else under /api/ is a JSON 404.
     re_path(r"", NotFound.as_view(), name="not-found"),

@@ -1,32 +1,22 @@
-"""Import annotations (pre-annotations from another tool or a model) as one annotator's
-claims, from the JSONL or W3C Web Annotation files that the exports write.
+"""Import annotations (pre-annotations from another tool or a model), from the JSONL or
+W3C Web Annotation files that the exports write (read by ``importing_files``), either as
+one annotator's claims (``import_annotations``, here) or as suggestions that every
+annotator of the article answers on their own (``import_suggestions``, in
+``importing_suggestions``).
 
-- JSONL: one article per line, found by ``sha256`` (or ``id``, an article of the
-  project), with ``claims``: ``start``, ``end`` (code points), ``quote``, ``source``
-  (``{"name": …}``, ``{"id": …}``, ``{"external_id": …}`` or a name), ``attribution``,
-  ``source_mention`` (``{"start", "end"}``), ``stances`` (``[{"target": name, "stance"}]``),
-  ``source_reliability``, ``information_credibility``, ``claim_type``, ``checkworthy``,
-  ``note``. Other keys (``claim_id``, ``status`` …) are ignored.
-- W3C: an ``AnnotationCollection``, an ``AnnotationPage``, a list of annotations or one
-  annotation. The target's ``source`` names the text (``ni:///sha-256;…`` as exported, or
-  the article's URL); a ``TextPositionSelector`` gives the offsets, a ``TextQuoteSelector``
-  the quote to check; bodies are read by ``cd:field`` (a ``TextualBody`` whose purpose is
-  ``identifying`` is the source).
-
-Every claim goes through ``claims_create_many`` (``claim_create``'s checks, in bulk):
+Claims go through ``claims_create_many`` (``claim_create``'s checks, in bulk):
 offsets and quote are checked against the frozen text, labels against the scheme.
 Sources and targets must already be in the project (matched by name or alias, ignoring
-case and diacritics, or by id or external id): an import never invents registry
-entries. The whole import is one transaction; by default any rejected item rolls
-everything back, so a bad file writes nothing. The report lists every rejected item with
-its reasons. A claim the annotator already has (same article and offsets, from before
-the import) is skipped, so importing a file twice adds nothing.
+case and diacritics, or by id or external id): an import of claims never invents
+registry entries. The whole import is one transaction; by default any rejected item
+rolls everything back, so a bad file writes nothing. The report lists every rejected
+item with its reasons. A claim the annotator already has (same article and offsets,
+from before the import) is skipped, so importing a file twice adds nothing.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +25,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate import services
-from annotate.exports.w3c import sha256_of_iri
+from annotate.exports.importing_files import (
+    FORMATS,
+    Item,
+    decode,
+    guess_format,
+    printable,
+    read_items,
+)
 from annotate.models import Assignment, Claim, Source, SourceAlias, Target
 from annotate.scheme import LABEL_FIELDS
 from annotate.services import ClaimInput, StanceInput
@@ -43,13 +40,21 @@ from corpus.models import Article, Project
 from corpus.permissions import role_in
 from corpus.text import search_key
 
-FORMATS = ("jsonl", "w3c")
+__all__ = ["FORMATS", "ImportReport", "Rejected", "guess_format", "import_annotations"]
+
+# Row ids are 64-bit: a larger number can't name a row (and SQLite can't compare with it).
+_MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class Rejected:
     where: str  # "line 3, claim 2" / "annotation 5 (urn:…)"
     reasons: list[str]
+
+    def __post_init__(self) -> None:
+        # What the file said is quoted back: keep it showable (no lone surrogates).
+        object.__setattr__(self, "where", printable(self.where))
+        object.__setattr__(self, "reasons", [printable(r) for r in self.reasons])
 
     def __str__(self) -> str:
         return f"{self.where}: {'; '.join(self.reasons)}"
@@ -62,177 +67,52 @@ class ImportReport:
     assigned: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     written: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.rejected
 
 
-@dataclass
-class _Item:
-    where: str
-    article: dict[str, Any]  # how the file names the article
-    claim: dict[str, Any]
-    problems: list[str] = field(default_factory=list)
-
-
-class _Rollback(Exception):
+class Rollback(Exception):
     pass
-
-
-def guess_format(name: str) -> str:
-    lowered = name.lower()
-    if lowered.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if lowered.endswith((".jsonld", ".json")):
-        return "w3c"
-    raise ValidationError(
-        f"Can't tell the format of “{name}”: name it .jsonl or .jsonld, or give the format."
-    )
-
-
-# --- Reading the files --------------------------------------------------------------------
-
-
-def _jsonl_items(text: str) -> Iterator[_Item]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield _Item(where, {}, {}, [f"not valid JSON ({exc.msg} at column {exc.colno})"])
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("claims", []), list):
-            yield _Item(where, {}, {}, ["expected an article object with a list of “claims”"])
-            continue
-        article = {k: record.get(k) for k in ("sha256", "id", "url")}
-        for index, claim in enumerate(record.get("claims", []), start=1):
-            item_where = f"{where}, claim {index}"
-            if not isinstance(claim, dict):
-                yield _Item(item_where, article, {}, ["a claim must be a JSON object"])
-                continue
-            source = claim.get("source")
-            if isinstance(source, dict):
-                source = {k: source.get(k) for k in ("id", "name", "external_id") if source.get(k)}
-            mention = claim.get("source_mention")
-            yield _Item(
-                item_where,
-                article,
-                {
-                    "start": claim.get("start"),
-                    "end": claim.get("end"),
-                    "quote": claim.get("quote"),
-                    "source": source,
-                    "mention": (
-                        [mention.get("start"), mention.get("end")]
-                        if isinstance(mention, dict)
-                        else None
-                    ),
-                    "stances": claim.get("stances") or [],
-                    "note": claim.get("note") or "",
-                    **{name: claim.get(name) or "" for name in LABEL_FIELDS},
-                },
-            )
-
-
-def _w3c_annotations(document: Any) -> list[Any]:
-    if isinstance(document, list):
-        return document
-    if isinstance(document, dict):
-        if document.get("type") == "AnnotationCollection":
-            first = document.get("first") or {}
-            return list(first.get("items", [])) if isinstance(first, dict) else []
-        if document.get("type") == "AnnotationPage":
-            return list(document.get("items", []))
-        return [document]
-    raise ValidationError("The file holds neither annotations nor a collection of them.")
-
-
-def _selectors(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    selectors = resource.get("selector") or []
-    if isinstance(selectors, dict):
-        selectors = [selectors]
-    return {str(s.get("type")): s for s in selectors if isinstance(s, dict)}
-
-
-def _w3c_items(text: str) -> Iterator[_Item]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield _Item(
-            "the file",
-            {},
-            {},
-            [f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"],
-        )
-        return
-    for index, annotation in enumerate(_w3c_annotations(document), start=1):
-        where = f"annotation {index}"
-        if not isinstance(annotation, dict) or annotation.get("type") != "Annotation":
-            yield _Item(where, {}, {}, ["not an object of type “Annotation”"])
-            continue
-        if annotation.get("id"):
-            where += f" ({annotation['id']})"
-        target = annotation.get("target")
-        if not isinstance(target, dict):
-            yield _Item(where, {}, {}, ["the target must be a SpecificResource with selectors"])
-            continue
-        source_iri = str(target.get("source") or "")
-        article = {"sha256": sha256_of_iri(source_iri), "url": source_iri}
-        selectors = _selectors(target)
-        position = selectors.get("TextPositionSelector")
-        quote = selectors.get("TextQuoteSelector")
-        problems = [] if position else ["the target has no TextPositionSelector"]
-        claim: dict[str, Any] = {
-            "start": (position or {}).get("start"),
-            "end": (position or {}).get("end"),
-            "quote": (quote or {}).get("exact"),
-            "source": None,
-            "mention": None,
-            "stances": [],
-            "note": "",
-            **dict.fromkeys(LABEL_FIELDS, ""),
-        }
-        bodies = annotation.get("body") or []
-        for body in bodies if isinstance(bodies, list) else [bodies]:
-            if not isinstance(body, dict):
-                continue
-            kind = body.get("cd:field")
-            if kind == "source" or (
-                kind is None
-                and body.get("type") == "TextualBody"
-                and body.get("purpose") == "identifying"
-            ):
-                claim["source"] = {"name": body.get("value")}
-                if body.get("cd:externalId"):
-                    claim["source"]["external_id"] = body["cd:externalId"]
-            elif kind == "source_mention":
-                at = _selectors(body).get("TextPositionSelector") or {}
-                claim["mention"] = [at.get("start"), at.get("end")]
-            elif kind == "stance":
-                claim["stances"].append(
-                    {"target": body.get("cd:stanceTarget"), "stance": body.get("value")}
-                )
-            elif kind in LABEL_FIELDS:
-                claim[kind] = body.get("value") or ""
-            elif kind == "note" or body.get("purpose") == "commenting":
-                claim["note"] = body.get("value") or ""
-        yield _Item(where, article, claim, problems)
 
 
 # --- Resolving names ------------------------------------------------------------------
 
 
-class _Resolver:
+def _as_id(value: Any) -> int | None:
+    """``value`` (an int, or a string of ASCII digits) as a row id, or None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_ID:
+        return None
+    return value
+
+
+def _text(value: Any) -> str:
+    """A name or identifier the file gives: strings and numbers, nothing else."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value)
+
+
+class UnknownSource(ValidationError):
+    """The registry has no such source; ``name`` is the name the file gave (if any)."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class Resolver:
     """Finds the project's articles, sources and targets that the file names (cached)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self.started = timezone.now()  # claims older than this were there before the import
-        self.made: set[tuple[int, Any, Any]] = set()  # (article, start, end) imported so far
         self.articles: dict[tuple[str, Any], Article | None] = {}
+        self.sources: dict[tuple[Any, ...], Source | ValidationError | None] = {}
         self.targets = {
             t.name_key: t for t in Target.objects.filter(project=project).only("id", "name_key")
         }
@@ -240,41 +120,48 @@ class _Resolver:
     def article(self, named: dict[str, Any]) -> Article:
         articles = Article.objects.filter(project=self.project)
         for key in ("sha256", "id", "url"):
-            value = named.get(key)
+            value: Any = _as_id(named.get(key)) if key == "id" else _text(named.get(key))
             if not value:
                 continue
             if (key, value) not in self.articles:
-                if key == "id" and not str(value).isdigit():
-                    found = None
-                else:
-                    found = articles.filter(**{key: value}).select_related("project").first()
+                found = articles.filter(**{key: value}).select_related("project").first()
                 self.articles[(key, value)] = found
             if self.articles[(key, value)] is not None:
                 return self.articles[(key, value)]  # type: ignore[return-value]
-        shown = named.get("sha256") or named.get("id") or named.get("url") or "nothing"
+        shown = next(
+            (_text(named.get(k)) for k in ("sha256", "id", "url") if _text(named.get(k))),
+            "nothing",
+        )
         raise ValidationError(f"no article of this project matches {shown}")
 
     def source(self, named: Any) -> Source | None:
+        """The registry's source the file names (``UnknownSource`` if none; cached)."""
         if named in (None, "", {}):
             return None
         if isinstance(named, str):
             named = {"name": named}
         if not isinstance(named, dict):
             raise ValidationError("the source must be a name or an object with a name or id")
+        key = (_as_id(named.get("id")), _text(named.get("external_id")), _text(named.get("name")))
+        if key not in self.sources:
+            try:
+                self.sources[key] = self._find_source(*key, given=named.get("id"))
+            except ValidationError as error:
+                self.sources[key] = error
+        found = self.sources[key]
+        if isinstance(found, ValidationError):
+            raise found
+        return found
+
+    def _find_source(self, pk: int | None, external_id: str, name: str, given: Any) -> Source:
         sources = Source.objects.filter(project=self.project)
-        if named.get("id") is not None:
-            found = sources.filter(pk=named["id"]).first() if str(named["id"]).isdigit() else None
-            if found is not None:
-                return found
-        if named.get("external_id"):
-            found = sources.filter(external_id=named["external_id"]).first()
-            if found is not None:
-                return found
-        name = str(named.get("name") or "")
+        if pk is not None and (found := sources.filter(pk=pk).first()) is not None:
+            return found
+        if external_id and (found := sources.filter(external_id=external_id).first()):
+            return found
         key = search_key(name)
         if key:
-            found = sources.filter(name_key=key).first()
-            if found is not None:
+            if (found := sources.filter(name_key=key).first()) is not None:
                 return found
             aliased = list(
                 SourceAlias.objects.filter(source__project=self.project, alias_key=key)
@@ -285,8 +172,10 @@ class _Resolver:
                 return sources.get(pk=aliased[0])
             if aliased:
                 raise ValidationError(f"the source “{name}” is an alias of several sources")
-        shown = name or named.get("id") or named.get("external_id")
-        raise ValidationError(f"unknown source “{shown}”: add it to the project's registry first")
+        shown = name or _text(given) or external_id
+        raise UnknownSource(
+            f"unknown source “{shown}”: add it to the project's registry first", name.strip()
+        )
 
     def stances(self, items: Any) -> list[StanceInput]:
         if not isinstance(items, list):
@@ -302,13 +191,131 @@ class _Resolver:
         return out
 
 
-def _messages(error: ValidationError) -> list[str]:
+def messages_of(error: ValidationError) -> list[str]:
     if hasattr(error, "error_dict"):
         return [f"{name}: {m}" for name, ms in error.message_dict.items() for m in ms]
     return list(error.messages)
 
 
-# --- Importing ------------------------------------------------------------------------
+@dataclass
+class Ready:
+    """An item with its article, source (or the name of a new one) and targets found."""
+
+    item: Item
+    article: Article
+    source: Source | None
+    stances: list[StanceInput]
+    new_source_name: str = ""
+
+    @property
+    def key(self) -> tuple[int, int, int] | None:
+        """Article and offsets, to tell duplicates (None: offsets that are no numbers)."""
+        start, end = self.item.claim["start"], self.item.claim["end"]
+        if type(start) is not int or type(end) is not int:
+            return None
+        return (self.article.pk, start, end)
+
+    def labels(self) -> dict[str, str]:
+        # A value of the wrong type is kept as text, to be refused as no value of the scheme.
+        return {name: str(self.item.claim[name] or "") for name in LABEL_FIELDS}
+
+    @property
+    def note(self) -> str:
+        return str(self.item.claim["note"] or "")
+
+
+def resolve(
+    item: Item, resolver: Resolver, report: ImportReport, *, new_sources: bool = False
+) -> Ready | None:
+    """The item with its article, source and targets found, or None (rejected). With
+    ``new_sources`` a source the registry lacks is kept as a name (for a suggestion)."""
+    problems = list(item.problems)
+    if problems:
+        report.rejected.append(Rejected(item.where, problems))
+        return None
+    claim = item.claim
+    article = source = None
+    new_name = ""
+    stances: list[StanceInput] = []
+    try:
+        article = resolver.article(item.article)
+    except ValidationError as error:
+        problems += messages_of(error)
+    try:
+        source = resolver.source(claim["source"])
+    except UnknownSource as error:
+        if not (new_sources and error.name):
+            problems += messages_of(error)
+        new_name = error.name
+    except ValidationError as error:
+        problems += messages_of(error)
+    try:
+        stances = resolver.stances(claim["stances"])
+    except ValidationError as error:
+        problems += messages_of(error)
+    if problems or article is None:
+        report.rejected.append(Rejected(item.where, problems))
+        return None
+    return Ready(item, article, source, stances, new_name)
+
+
+def by_item(error: ValidationError) -> dict[int, list[str]]:
+    """A bulk service's problems per item (``params``: ``index``, ``field``,
+    ``message``), as ``claim_create`` reported them."""
+    found: dict[int, list[str]] = {}
+    for problem in error.error_list:
+        params = problem.params or {}
+        name, message = params.get("field"), params.get("message")
+        if not isinstance(params.get("index"), int):
+            raise error  # not a problem of one item: nothing to reject it for
+        text = message if name in (None, "__all__") else f"{name}: {message}"
+        found.setdefault(params["index"], []).append(str(text))
+    return found
+
+
+def write_in_batches[Written](
+    ready: list[Ready],
+    existing: set[tuple[int, int, int]],
+    write: Callable[[list[Ready]], Written],
+    report: ImportReport,
+) -> Written:
+    """Write the items with ``write`` (a bulk service), skipping those already there and
+    duplicates within the file. The items it rejects are dropped and the rest tried
+    again (a duplicate of a rejected item then gets its chance, as when claims were made
+    one by one); without ``partial`` the caller then rolls everything back."""
+    failed: set[int] = set()
+    position = {id(r): k for k, r in enumerate(ready)}
+    while True:
+        batch: list[Ready] = []
+        made: set[tuple[int, int, int]] = set()
+        skipped = 0
+        for k, r in enumerate(ready):
+            if k in failed:
+                continue
+            key = r.key
+            if key is not None and (key in made or key in existing):
+                skipped += 1
+                continue
+            if key is not None:
+                made.add(key)
+            batch.append(r)
+        try:
+            with transaction.atomic():
+                written = write(batch)
+        except ValidationError as error:
+            for b, reasons in sorted(by_item(error).items()):
+                k = position[id(batch[b])]
+                failed.add(k)
+                report.rejected.append(Rejected(ready[k].item.where, reasons))
+            # Try the rest again: a duplicate of a rejected item gets its chance, and a
+            # file rejected as a whole still reports every bad item (as one by one).
+            continue
+        report.created += len(batch)
+        report.skipped += skipped
+        return written
+
+
+# --- Importing claims -------------------------------------------------------------------
 
 
 def import_annotations(
@@ -328,134 +335,55 @@ def import_annotations(
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
     if annotator is None or role_in(annotator, project) is None:
         raise ValidationError(f"{annotator} is not a member of the project “{project}”.")
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationError(f"The file is not UTF-8 (byte {exc.start + 1}).") from exc
-    items = _jsonl_items(data) if fmt == "jsonl" else _w3c_items(data)
+    items = read_items(decode(data), fmt)
     report = ImportReport()
-    resolver = _Resolver(project)
-    resolver.started = timezone.now()
+    resolver = Resolver(project)
     try:
         with transaction.atomic():
-            ready = [r for item in items if (r := _resolve_one(item, resolver, report))]
-            _create(ready, resolver, annotator, actor, report)
+            ready = [r for item in items if (r := resolve(item, resolver, report))]
+            existing = set(
+                Claim.objects.live()
+                .filter(
+                    article_id__in={r.article.pk for r in ready},
+                    annotator=annotator,
+                    created__lt=resolver.started,
+                )
+                .values_list("article_id", "start", "end")
+            )
+
+            def write(batch: list[Ready]) -> int:
+                assigned = _assign(batch, annotator, actor)
+                services.claims_create_many(
+                    article_claims=[(r.article, _claim_input(r)) for r in batch],
+                    annotator=annotator,
+                    actor=actor,
+                )
+                return assigned
+
+            report.assigned = write_in_batches(ready, existing, write, report)
             if (report.rejected and not partial) or dry_run:
-                raise _Rollback
+                raise Rollback
             report.written = True
-    except _Rollback:
+    except Rollback:
         report.written = False
     return report
 
 
-@dataclass
-class _Ready:
-    item: _Item
-    article: Article
-    claim: ClaimInput
-
-
-def _resolve_one(item: _Item, resolver: _Resolver, report: ImportReport) -> _Ready | None:
-    """The item with its article, source and targets found, or None (rejected)."""
-    problems = list(item.problems)
-    if problems:
-        report.rejected.append(Rejected(item.where, problems))
-        return None
-    claim = item.claim
-    article = source = None
-    stances: list[StanceInput] = []
-    try:
-        article = resolver.article(item.article)
-    except ValidationError as error:
-        problems += _messages(error)
-    try:
-        source = resolver.source(claim["source"])
-    except ValidationError as error:
-        problems += _messages(error)
-    try:
-        stances = resolver.stances(claim["stances"])
-    except ValidationError as error:
-        problems += _messages(error)
-    if problems or article is None:
-        report.rejected.append(Rejected(item.where, problems))
-        return None
-    return _Ready(
-        item,
-        article,
-        ClaimInput(
-            start=claim["start"],
-            end=claim["end"],
-            quote=claim["quote"],
-            source=source,
-            mention=claim["mention"],
-            stances=stances,
-            note=str(claim["note"]),
-            labels={name: str(claim[name] or "") for name in LABEL_FIELDS},
-        ),
+def _claim_input(ready: Ready) -> ClaimInput:
+    claim = ready.item.claim
+    return ClaimInput(
+        start=claim["start"],
+        end=claim["end"],
+        quote=claim["quote"],
+        source=ready.source,
+        mention=claim["mention"],
+        stances=ready.stances,
+        note=ready.note,
+        labels=ready.labels(),
     )
 
 
-def _create(
-    ready: list[_Ready],
-    resolver: _Resolver,
-    annotator: Any,
-    actor: Any,
-    report: ImportReport,
-) -> None:
-    """Create the claims with ``claims_create_many``, skipping those the annotator already
-    has. The items it rejects are dropped and the rest tried again (a duplicate of a
-    rejected item then gets its chance, as when claims were made one by one); without
-    ``partial`` the caller then rolls everything back."""
-    existing = set(
-        Claim.objects.live()
-        .filter(
-            article_id__in={r.article.pk for r in ready},
-            annotator=annotator,
-            created__lt=resolver.started,
-        )
-        .values_list("article_id", "start", "end")
-    )
-    failed: set[int] = set()
-    while True:
-        batch: list[_Ready] = []
-        made: set[tuple[int, Any, Any]] = set()
-        skipped = 0
-        for k, r in enumerate(ready):
-            if k in failed:
-                continue
-            key = (r.article.pk, r.claim.start, r.claim.end)
-            if key in made or key in existing:
-                skipped += 1
-                continue
-            made.add(key)
-            batch.append(r)
-        try:
-            with transaction.atomic():
-                assigned = _assign(batch, annotator, actor)
-                services.claims_create_many(
-                    article_claims=[(r.article, r.claim) for r in batch],
-                    annotator=annotator,
-                    actor=actor,
-                )
-        except ValidationError as error:
-            bad = _by_item(error)
-            position = {id(r): k for k, r in enumerate(ready)}
-            for b, reasons in sorted(bad.items()):
-                k = position[id(batch[b])]
-                failed.add(k)
-                report.rejected.append(Rejected(ready[k].item.where, reasons))
-            # Try the rest again: a duplicate of a rejected item gets its chance, and a
-            # file rejected as a whole still reports every bad item (as one by one).
-            continue
-        report.created += len(batch)
-        report.skipped += skipped
-        report.assigned += assigned
-        resolver.made |= made
-        return
-
-
-def _assign(batch: list[_Ready], annotator: Any, actor: Any) -> int:
+def _assign(batch: list[Ready], annotator: Any, actor: Any) -> int:
     """Assign the batch's articles that the annotator doesn't have yet; how many."""
     articles = {r.article.pk: r.article for r in batch}
     have = set(
@@ -467,14 +395,3 @@ def _assign(batch: list[_Ready], annotator: Any, actor: Any) -> int:
         if pk not in have:
             services.assignment_create(article=article, annotator=annotator, assigned_by=actor)
     return len(set(articles) - have)
-
-
-def _by_item(error: ValidationError) -> dict[int, list[str]]:
-    """``claims_create_many``'s problems per item, as ``claim_create`` reported them."""
-    found: dict[int, list[str]] = {}
-    for problem in error.error_list:
-        params = problem.params or {}
-        name, message = params.get("field"), params.get("message")
-        text = message if name in (None, "__all__") else f"{name}: {message}"
-        found.setdefault(int(params.get("index", -1)), []).append(str(text))
-    return found

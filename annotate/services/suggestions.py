@@ -4,27 +4,40 @@ A suggestion is shared by the article's annotators; each one accepts it (it beco
 their own claim, through ``claim_create``) or dismisses it, and an answer hides it from
 that annotator only. Suggestions are a table of their own: agreement, exports and review
 read claims, so a suggestion counts only once somebody accepted it as their claim.
+
+Suggestions come from a suggester (``suggestions_refresh``) or from a file of
+pre-annotations (``suggestions_create_many``, behind ``annotate.exports.importing_suggestions``);
+imported ones may carry proposed labels (``Suggestion.labels``), which accepting uses.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from annotate.models import Claim, Source, Suggestion, SuggestionResponse
+from annotate.models import Claim, Source, Suggestion, SuggestionResponse, Target
 from annotate.offsets import context, validate_span
-from annotate.services.claims import StanceInput, claim_create
+from annotate.scheme import LABEL_FIELDS, Labels, validate_labels
+from annotate.services.bulk import _source, _stances, _with_projects
+from annotate.services.claims import StanceInput, _check_mention, _Errors, _row_id, claim_create
 from annotate.services.sources import source_create
 from annotate.suggest import Proposal, RegistryEntry, Suggester, default_suggester
 from corpus.models import Article, Project
 from corpus.text import search_key
 
 logger = logging.getLogger(__name__)
+
+SUGGESTER_MAX = Suggestion._meta.get_field("suggester").max_length or 100
+NEW_SOURCE_MAX = Suggestion._meta.get_field("new_source_name").max_length or 300
+# The labels a suggestion may propose besides its source, mention and attribution.
+PROPOSED_LABELS = tuple(name for name in LABEL_FIELDS if name != "attribution")
 
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
@@ -92,18 +105,20 @@ def suggestions_refresh(
     suggester: Suggester | None = None,
     registry: Sequence[RegistryEntry] | None = None,
 ) -> list[Suggestion]:
-    """Replace the article's unanswered suggestions with the suggester's proposals, in
-    one transaction. Suggestions somebody answered stay (their answers and claims point
-    at them), and a proposal at the same span by the same suggester is not made again.
-    ``registry`` saves reading it again for each article of a project. Returns the new
-    suggestions."""
+    """Replace the article's unanswered suggestions of this suggester (any version) with
+    its proposals, in one transaction. Suggestions somebody answered stay (their answers
+    and claims point at them), as do other suggesters' (imported pre-annotations), and a
+    proposal at the same span by the same suggester is not made again. ``registry``
+    saves reading it again for each article of a project. Returns the new suggestions."""
     suggester = suggester or default_suggester()
     if registry is None:
         registry = registry_entries(article.project)
     label = suggester_label(suggester)
     proposals = suggester.suggest(article.text, byline=article.byline, registry=registry)
     answered = SuggestionResponse.objects.filter(suggestion=OuterRef("pk"))
-    Suggestion.objects.filter(article=article).exclude(Exists(answered)).delete()
+    Suggestion.objects.filter(article=article, suggester__startswith=f"{suggester.name}/").exclude(
+        Exists(answered)
+    ).delete()
     kept = set(
         Suggestion.objects.filter(article=article, suggester=label).values_list("start", "end")
     )
@@ -124,6 +139,204 @@ def suggestions_after_import(*, project: Project, articles: Sequence[Article]) -
             suggestions_refresh(article=article, registry=registry)
     except Exception:  # the articles are safely stored; suggestions can be made later
         logger.exception("Suggestions for %d imported articles failed.", len(articles))
+
+
+# --- Imported suggestions ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionInput:
+    """One suggestion to create: ``claim_create``'s arguments (labels by name, attribution
+    among them), a proposed ``new_source_name`` when the registry lacks the speaker, and
+    the ``score`` its maker gave it."""
+
+    start: int
+    end: int
+    quote: str | None = None
+    source: Source | int | None = None
+    new_source_name: str = ""
+    mention: Sequence[int] | None = None
+    stances: Sequence[StanceInput] = ()
+    note: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    score: Any = None
+
+
+def suggester_name_clean(name: Any) -> str:
+    """The name stored as ``Suggestion.suggester`` for imported suggestions, checked."""
+    cleaned = name.strip() if isinstance(name, str) else ""
+    if not cleaned:
+        raise ValidationError({"suggester": "Give the suggester a name."})
+    if len(cleaned) > SUGGESTER_MAX:
+        raise ValidationError(
+            {"suggester": f"The suggester's name is longer than {SUGGESTER_MAX} characters."}
+        )
+    if not cleaned.isprintable():  # control characters, NUL, lone surrogates
+        raise ValidationError({"suggester": "The suggester's name has unprintable characters."})
+    builtin = f"{default_suggester().name}/"
+    if cleaned.startswith(builtin):
+        # suggestions_refresh replaces that suggester's suggestions: imports would vanish.
+        raise ValidationError({"suggester": f"Names starting “{builtin}” are the built-in's."})
+    return cleaned
+
+
+def _optional_scheme(scheme: dict[str, Any]) -> dict[str, Any]:
+    """The scheme with nothing required: a suggestion may leave labels for the annotator
+    to complete when accepting it, but any value it proposes must be the scheme's."""
+    fields = {name: {**spec, "required": False} for name, spec in scheme["fields"].items()}
+    return {**scheme, "fields": fields}
+
+
+def _score(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationError({"score": f"the score must be a number, got {value!r}"})
+    return float(value)
+
+
+def _checked_suggestion(
+    article: Article,
+    item: SuggestionInput,
+    scheme: dict[str, Any],
+    sources: dict[tuple[int, int], Source],
+    targets: dict[tuple[int, int], Target],
+    errors: _Errors,
+) -> Suggestion | None:
+    """The item's unsaved suggestion, or None with ``errors`` filled (the messages of
+    ``claim_create``; ``scheme`` is the project's with nothing required)."""
+    unknown = set(item.labels) - set(LABEL_FIELDS)
+    if unknown:
+        errors.by_field["__all__"] = [f"Unknown claim fields: {', '.join(sorted(unknown))}."]
+        return None
+    span = source = None
+    mention_start = mention_end = None
+    stances: list[tuple[Target, str]] = []
+    score = 0.0
+    with errors.collect():
+        span = validate_span(article.text, item.start, item.end, item.quote)
+    with errors.collect():
+        source = _source(article, item.source, sources)
+    new_name = "" if item.source not in (None, "") else item.new_source_name.strip()
+    if len(new_name) > NEW_SOURCE_MAX:
+        errors.by_field.setdefault("source", []).append(
+            f"the source's name is longer than {NEW_SOURCE_MAX} characters"
+        )
+    with errors.collect():
+        mention_start, mention_end = _check_mention(article, item.mention)
+    with errors.collect():
+        stances = _stances(article, item.stances, targets)
+    with errors.collect():
+        score = _score(item.score)
+    values = {name: str(item.labels.get(name) or "") for name in LABEL_FIELDS}
+    with errors.collect():
+        validate_labels(
+            scheme,
+            Labels(
+                has_source=source is not None or bool(new_name),
+                stances=[(t.name, s) for t, s in stances],
+                **values,
+            ),
+        )
+    if errors.by_field or span is None:
+        return None
+    proposed: dict[str, Any] = {name: values[name] for name in PROPOSED_LABELS if values[name]}
+    if stances:
+        proposed["stances"] = [{"target": t.pk, "stance": s} for t, s in stances]
+    if item.note:
+        proposed["note"] = item.note
+    return Suggestion(
+        article=article,
+        start=span.start,
+        end=span.end,
+        quote=span.quote,
+        prefix=span.prefix,
+        suffix=span.suffix,
+        source=source,
+        new_source_name=new_name,
+        attribution=values["attribution"],
+        mention_start=mention_start,
+        mention_end=mention_end,
+        score=score,
+        labels=proposed,
+    )
+
+
+def _pk_of(value: Any) -> int | None:
+    return _row_id(value.pk if isinstance(value, Source | Target) else value)
+
+
+@transaction.atomic
+def suggestions_create_many(
+    *, article_suggestions: Iterable[tuple[Article, SuggestionInput]], suggester: str
+) -> list[Suggestion]:
+    """Create suggestions of ``suggester`` (imported pre-annotations; the caller checked
+    permission and left out spans the suggester already has), in one transaction. Each is
+    checked as ``claim_create`` checks a claim (span and quote against the frozen text,
+    mention, source and targets of the project, label values against the scheme) except
+    that no label is required: the annotator completes the claim when accepting it. Any
+    invalid item writes nothing: the ``ValidationError`` lists every problem of every bad
+    item as ``claims_create_many`` does (``params``: ``index``, ``field``, ``message``)."""
+    name = suggester_name_clean(suggester)
+    items = list(article_suggestions)
+    projects = _with_projects(article for article, _ in items)
+    source_ids = {i for _, s in items if s.source not in (None, "") and (i := _pk_of(s.source))}
+    target_ids = {i for _, s in items for st in s.stances if (i := _pk_of(st.target))}
+    sources = {
+        (s.project_id, s.pk): s
+        for s in Source.objects.filter(pk__in=source_ids, project_id__in=projects)
+    }
+    targets = {
+        (t.project_id, t.pk): t
+        for t in Target.objects.filter(pk__in=target_ids, project_id__in=projects)
+    }
+    schemes: dict[int, dict[str, Any]] = {}
+    problems: list[ValidationError] = []
+    rows: list[Suggestion] = []
+    for index, (article, item) in enumerate(items):
+        if article.project_id not in schemes:
+            schemes[article.project_id] = _optional_scheme(article.project.scheme)
+        errors = _Errors()
+        row = _checked_suggestion(
+            article, item, schemes[article.project_id], sources, targets, errors
+        )
+        for field_name, messages in errors.by_field.items():
+            problems.extend(
+                ValidationError(
+                    f"item {index}: {field_name}: {message}"
+                    if field_name != "__all__"
+                    else f"item {index}: {message}",
+                    code="invalid",
+                    params={"index": index, "field": field_name, "message": message},
+                )
+                for message in messages
+            )
+        if row is not None:
+            row.suggester = name
+            rows.append(row)
+    if problems:
+        raise ValidationError(problems)
+    return Suggestion.objects.bulk_create(rows, batch_size=2000)
+
+
+# --- Answers ----------------------------------------------------------------------------
+
+
+def proposed_labels(suggestion: Suggestion) -> dict[str, Any]:
+    """What the suggestion proposes beyond its span, source, mention and attribution, as
+    ``claim_create`` arguments: ``stances`` (``StanceInput`` by target id), ``note`` and
+    the label fields. Empty values for a suggestion without labels. Read defensively: a
+    malformed entry of ``labels`` is left out rather than failing the workspace."""
+    labels = suggestion.labels if isinstance(suggestion.labels, dict) else {}
+    stances = []
+    for entry in labels.get("stances") or []:
+        if isinstance(entry, dict) and _row_id(entry.get("target")) is not None:
+            stances.append(StanceInput(int(entry["target"]), str(entry.get("stance") or "")))
+    return {
+        "stances": stances,
+        "note": str(labels.get("note") or ""),
+        **{name: str(labels.get(name) or "") for name in PROPOSED_LABELS},
+    }
 
 
 def _source_for(suggestion: Suggestion, annotator: Any, chosen: Any) -> Source | int | None:
@@ -159,11 +372,13 @@ def suggestion_accept(
     overrides: dict[str, Any] | None = None,
 ) -> Claim:
     """Make the suggestion the annotator's own claim and record the answer, in one
-    transaction. ``overrides`` are ``claim_create`` arguments that replace or complete
-    the proposal (``source``, ``mention``, ``stances``, ``note``, label fields, or a
-    changed span); without a ``source`` override, a proposed new source is added to the
-    registry. Raises ``ValidationError`` (nothing written, no source added) when the
-    claim isn't valid for the project's scheme, e.g. a required stance is missing."""
+    transaction. The claim has the suggestion's span, source, mention, attribution and
+    proposed labels (stances, reliability, credibility, type, checkworthy, note);
+    ``overrides`` are ``claim_create`` arguments that replace them (``source``,
+    ``mention``, ``stances``, ``note``, label fields, or a changed span); without a
+    ``source`` override, a proposed new source is added to the registry. Raises
+    ``ValidationError`` (nothing written, no source added) when the claim isn't valid for
+    the project's scheme, e.g. a required stance is missing."""
     overrides = dict(overrides or {})
     _check_unanswered(suggestion, annotator)
     article = suggestion.article
@@ -172,13 +387,16 @@ def suggestion_accept(
         if suggestion.mention_start is not None
         else None
     )
-    stances: Iterable[StanceInput] = overrides.pop("stances", ())
+    proposed = proposed_labels(suggestion)
+    proposed_stances: Iterable[StanceInput] = proposed.pop("stances")
+    stances: Iterable[StanceInput] = overrides.pop("stances", proposed_stances)
     fields: dict[str, Any] = {
         "start": suggestion.start,
         "end": suggestion.end,
         "quote": suggestion.quote,
         "mention": mention,
         "attribution": suggestion.attribution,
+        **proposed,
         **overrides,
     }
     fields["source"] = _source_for(suggestion, annotator, overrides.get("source"))

@@ -134,6 +134,9 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:export-download": {"GET": CURATOR_PAGE},
     "annotate:export-job": {"GET": CURATOR_PAGE},
     "annotate:export-job-file": {"GET": CURATOR_PAGE},
+    # --- importing annotations: curators and managers (as an annotator's claims: managers;
+    # an empty POST is a 400 with the form's errors, so curators get "ok" here)
+    "annotate:import": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
     # --- the API
     "api:project-list": {"GET": "401 ok ok ok ok ok ok"},
     "api:project-detail": {"GET": MEMBER_API},
@@ -164,6 +167,7 @@ RULES: dict[str, dict[str, str]] = {
     "api:decision-list": {"GET": CURATOR_API},
     "api:project-export": {"GET": CURATOR_API},
     "api:project-export-job": {"GET": CURATOR_API},
+    "api:project-import": {"POST": CURATOR_API},
     # The catch-all under /api/: a JSON 404 for everyone.
     "api:not-found": dict.fromkeys(
         ("DELETE", "GET", "PATCH", "POST", "PUT"), "404 404 404 404 404 404 404"

@@ -1,4 +1,5 @@
-"""manage.py import_annotations PATH --project SLUG --annotator USERNAME: import claims."""
+"""manage.py import_annotations PATH --project SLUG (--annotator USERNAME | --as-suggestions
+[--suggester NAME]): import claims, or suggestions, from a JSONL or W3C file."""
 
 from __future__ import annotations
 
@@ -9,59 +10,102 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotate.exports import importing
+from annotate.exports import importing, importing_files, importing_suggestions
 from corpus.models import Project
 
 
 class Command(BaseCommand):
     help = (
-        "Import annotations (e.g. pre-annotations from another tool or a model) as the "
-        "claims of one annotator of the project, from JSONL (one article per line, as "
-        "`export --format jsonl` writes) or W3C Web Annotation JSON-LD. Offsets and quotes "
-        "are checked against the text, labels against the scheme; sources and targets must "
-        "be in the project already. One transaction: if any item is rejected nothing is "
-        "written (unless --partial), every rejected item is listed with why, and the exit "
-        "status is 1. Claims the annotator already has (same offsets) are skipped."
+        "Import annotations (pre-annotations from another tool or a model) from JSONL (one "
+        "article per line, as `export --format jsonl` writes) or W3C Web Annotation "
+        "JSON-LD, either as the claims of one member of the project (--annotator; sources "
+        "and stance targets must be in the project already) or as suggestions that each "
+        "annotator of the article accepts or dismisses in the workspace (--as-suggestions; "
+        "labels may be incomplete, a speaker the registry lacks is proposed as a new "
+        "source). Offsets and quotes are checked against the text, label values against "
+        "the scheme. One transaction: if any item is rejected nothing is written (unless "
+        "--partial), every rejected item is listed with why, and the exit status is 1. "
+        "What is already there (a claim of the annotator, or a suggestion of the same "
+        "suggester, at the same offsets) is skipped, so importing twice adds nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", type=Path)
-        parser.add_argument("--project", required=True, metavar="SLUG")
-        parser.add_argument("--annotator", required=True, metavar="USERNAME")
-        parser.add_argument("--format", choices=importing.FORMATS)
+        parser.add_argument("path", type=Path, help="The .jsonl or .jsonld file.")
+        parser.add_argument("--project", required=True, metavar="SLUG", help="The project.")
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument(
+            "--annotator",
+            metavar="USERNAME",
+            help="Import as this member's claims (assigning them the articles).",
+        )
+        target.add_argument(
+            "--as-suggestions",
+            action="store_true",
+            help="Import as suggestions, shared by the annotators of each article.",
+        )
+        parser.add_argument(
+            "--suggester",
+            metavar="NAME",
+            help="With --as-suggestions: the name they are stored under, at most "
+            f"{importing_suggestions.SUGGESTER_MAX} characters (default: import:<file name>). "
+            "Re-importing under the same name skips the spans it already has.",
+        )
+        parser.add_argument(
+            "--format",
+            choices=importing.FORMATS,
+            help="Default: by the file's extension (.jsonl, .jsonld), else its content.",
+        )
         parser.add_argument(
             "--partial", action="store_true", help="Keep the good items when some are rejected."
         )
         parser.add_argument("--dry-run", action="store_true", help="Check only; write nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["suggester"] is not None and not options["as_suggestions"]:
+            raise CommandError("--suggester goes with --as-suggestions.")
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"No project with the slug “{options['project']}”.")
-        user = get_user_model().objects.filter(username=options["annotator"]).first()
-        if user is None:
-            raise CommandError(f"No user “{options['annotator']}”.")
+        user = None
+        if options["annotator"] is not None:
+            user = get_user_model().objects.filter(username=options["annotator"]).first()
+            if user is None:
+                raise CommandError(f"No user “{options['annotator']}”.")
         path: Path = options["path"]
         try:
-            fmt = options["format"] or importing.guess_format(path.name)
-            report = importing.import_annotations(
-                project=project,
-                annotator=user,
-                data=path.read_bytes(),
-                fmt=fmt,
-                partial=options["partial"],
-                dry_run=options["dry_run"],
+            data = path.read_bytes()
+            fmt = options["format"] or importing_files.guess_format(
+                path.name, importing_files.decode(data)
             )
+            common = {
+                "project": project,
+                "data": data,
+                "fmt": fmt,
+                "partial": options["partial"],
+                "dry_run": options["dry_run"],
+            }
+            if user is not None:
+                report = importing.import_annotations(annotator=user, **common)
+                what = f"claims as {user}"
+            else:
+                suggester = options["suggester"] or importing_suggestions.default_suggester_name(
+                    path.name
+                )
+                report = importing_suggestions.import_suggestions(suggester=suggester, **common)
+                what = f"suggestions by “{suggester.strip()}”"
         except OSError as exc:
             raise CommandError(f"Can't read {path}: {exc.strerror or exc}.") from exc
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         for rejected in report.rejected:
             self.stderr.write(f"rejected: {rejected}")
+        for warning in report.warnings:
+            self.stderr.write(f"note: {warning}")
         verb = "Imported" if report.written else "Nothing written; would import"
+        assigned = f", {report.assigned} articles newly assigned" if user is not None else ""
         self.stdout.write(
-            f"{verb} {report.created} claims as {user} ({report.skipped} already there, "
-            f"{len(report.rejected)} rejected, {report.assigned} articles newly assigned)."
+            f"{verb} {report.created} {what} ({report.skipped} already there, "
+            f"{len(report.rejected)} rejected{assigned})."
         )
         if report.rejected and not options["partial"]:
             raise CommandError(
