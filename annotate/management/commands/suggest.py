@@ -18,8 +18,9 @@ class Command(BaseCommand):
         "Propose claims for a project's articles: quoted and reported speech with the "
         "source that makes it (linked to the registry by name, alias or surname, or "
         "proposed as a new source), and, when an article has a byline, the author's own "
-        "judgements. Each article's unanswered suggestions are replaced in one transaction; "
-        "suggestions an annotator already accepted or dismissed are kept. Annotators see "
+        "judgements. Each article's unanswered suggestions from this suggester are replaced in "
+        "one transaction; suggestions an annotator already accepted or dismissed, and imported "
+        "ones (import_annotations --as-suggestions), are kept. Annotators see "
         "suggestions only when the project has them turned on (Project.suggestions_enabled)."
     )
 
