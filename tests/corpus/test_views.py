@@ -143,6 +143,20 @@ def test_project_page_links_articles_and_sources(client: Client, curator: Any, p
 
 
 @pytest.mark.django_db
+def test_project_page_links_export_and_import_for_curators_only(
+    client: Client, curator: Any, annotator: Any, project: Any
+) -> None:
+    url = reverse("corpus:project-detail", args=[project.slug])
+    links = [reverse(name, args=[project.slug]) for name in ("annotate:export", "annotate:import")]
+    login(client, curator)
+    html = client.get(url).content.decode()
+    assert all(f'href="{link}"' in html for link in links)
+    login(client, annotator)
+    html = client.get(url).content.decode()
+    assert not any(f'href="{link}"' in html for link in links)
+
+
+@pytest.mark.django_db
 def test_only_managers_see_the_member_list(
     client: Client, manager: Any, curator: Any, annotator: Any, project: Any
 ) -> None:
