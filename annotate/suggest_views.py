@@ -23,6 +23,7 @@ from annotate.forms import ClaimInput
 from annotate.models import Suggestion
 from annotate.services.suggestions import proposed_labels
 from annotate.views import HtmxHttpRequest
+from annotate.workspace_context import open_suggestions
 from annotate.workspace_views import (
     PAGE,
     SAVED,
@@ -42,9 +43,7 @@ from corpus.models import Article
 def suggestion_context(article: Article, user: Any, **extra: Any) -> dict[str, Any]:
     """The open suggestions of the user on the article (none when turned off)."""
     enabled = article.project.suggestions_enabled
-    suggestions = (
-        list(services.suggestions_open(article=article, annotator=user)) if enabled else []
-    )
+    suggestions = open_suggestions(article, user) if enabled else []
     return {
         "article": article,
         "suggestions_enabled": enabled,

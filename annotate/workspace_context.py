@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.text import Truncator
 
-from annotate import selectors
-from annotate.models import Assignment, Claim, Target
+from annotate import selectors, services
+from annotate.models import Assignment, Claim, Suggestion, Target
 from annotate.scheme import LABEL_FIELDS, field_spec
+from annotate.services.suggestions import proposed_labels
 from corpus.models import Article
 
 QUOTE_CHARS = 160
@@ -110,6 +111,53 @@ def claim_row(
         "rating": f"{reliability or '?'}{credibility or '?'}" if reliability or credibility else "",
         "summary": " · ".join(summary),
     }
+
+
+def open_suggestions(article: Article, user: Any) -> list[Suggestion]:
+    """The user's open suggestions on the article, each with ``proposed``: the labels it
+    proposes (imported pre-annotations carry them) as printable tags, like a claim row's."""
+    suggestions = list(services.suggestions_open(article=article, annotator=user))
+    labels = label_maps(article.project.scheme)
+    stance_labels = labels.get("stance", {})
+    wanted = {
+        entry.get("target")
+        for s in suggestions
+        if isinstance(s.labels, dict)
+        for entry in s.labels.get("stances") or []
+        if isinstance(entry, dict)
+    }
+    names: dict[Any, str] = {}
+    if wanted:
+        ids = [w for w in wanted if isinstance(w, int)]
+        names = dict(
+            Target.objects.filter(project_id=article.project_id, pk__in=ids).values_list(
+                "id", "name"
+            )
+        )
+    for suggestion in suggestions:
+        proposed = proposed_labels(suggestion)
+        reliability = proposed.get("source_reliability")
+        credibility = proposed.get("information_credibility")
+        claim_type = proposed.get("claim_type")
+        suggestion.proposed = {  # type: ignore[attr-defined]
+            "stance_list": [
+                {
+                    "name": names[stance.target],
+                    "short_name": _truncate(names[stance.target], TARGET_CHARS),
+                    "value": stance.stance,
+                    "label": stance_labels.get(stance.stance, stance.stance),
+                }
+                for stance in proposed["stances"]
+                if stance.target in names and stance.stance
+            ],
+            "rating": f"{reliability or '?'}{credibility or '?'}"
+            if reliability or credibility
+            else "",
+            "type_label": labels.get("claim_type", {}).get(claim_type, claim_type)
+            if claim_type
+            else "",
+        }
+    return suggestions
 
 
 def claim_rows(article: Article, user: Any) -> list[dict[str, Any]]:

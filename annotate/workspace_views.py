@@ -36,6 +36,7 @@ from annotate.workspace_context import (
     form_context,
     list_context,
     mention_quote,
+    open_suggestions,
     progress_context,
     row_of,
     values_from_claim,
@@ -131,9 +132,7 @@ def workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     }
     if project.suggestions_enabled:
         context["suggestions_enabled"] = True
-        context["suggestions"] = list(
-            services.suggestions_open(article=article, annotator=request.user)
-        )
+        context["suggestions"] = open_suggestions(article, request.user)
     return render(request, PAGE, context)
 
 

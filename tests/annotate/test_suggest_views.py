@@ -14,7 +14,7 @@ from annotate.models import Claim, Suggestion, SuggestionResponse
 from annotate.services import suggestion_dismiss, suggestions_refresh
 from annotate.suggest import Proposal, RegistryEntry
 from tests.conftest import login
-from tests.factories import ArticleFactory, AssignmentFactory, SourceFactory
+from tests.factories import ArticleFactory, AssignmentFactory, SourceFactory, TargetFactory
 
 HX: Any = {"HTTP_HX_REQUEST": "true"}
 TEXT = "“Ankara has learned the main lesson of the nineties,” notes Daria Isachenko."
@@ -115,6 +115,31 @@ def test_the_workspace_shows_my_open_suggestions_distinctly(
     assert f'id="suggestion-row-{suggestion.pk}"' not in html
 
 
+def test_the_workspace_shows_the_labels_a_suggestion_proposes(
+    client: Client, suggestion: Suggestion, annotator: Any, project: Any
+) -> None:
+    target = TargetFactory(project=project, name="Turkey's influence in Central Asia")
+    other_project_target = TargetFactory(name="Elsewhere")
+    suggestion.labels = {
+        "stances": [
+            {"target": target.pk, "stance": "favor"},
+            {"target": other_project_target.pk, "stance": "against"},
+        ],
+        "source_reliability": "B",
+        "information_credibility": "2",
+        "claim_type": "predictive",
+    }
+    suggestion.save()
+    login(client, annotator)
+    html = client.get(reverse("annotate:workspace", args=[suggestion.article_id])).content.decode()
+    row = html[html.index(f'id="suggestion-row-{suggestion.pk}"') :]
+    row = row[: row.index("</li>")]
+    assert 'title="Proposed: Favor toward Turkey&#x27;s influence in Central Asia"' in row
+    assert "Elsewhere" not in row  # another project's target is never shown
+    assert ">B2<" in row
+    assert ">Predictive<" in row
+
+
 def test_accept_makes_a_claim_and_answers_with_the_changed_fragments(
     client: Client, suggestion: Suggestion, annotator: Any, project: Any
 ) -> None:
@@ -192,6 +217,10 @@ def test_the_page_with_many_suggestions_takes_a_bounded_number_of_queries(
     AssignmentFactory(article=article, annotator=annotator)
     registry = [RegistryEntry(source.pk, source.name)]
     suggestions_refresh(article=article, suggester=Every(), registry=registry)
+    targets = [TargetFactory(project=project) for _ in range(3)]
+    Suggestion.objects.filter(article=article).update(
+        labels={"stances": [{"target": t.pk, "stance": "against"} for t in targets]}
+    )
     login(client, annotator)
     with django_assert_max_num_queries(11):
         response = client.get(reverse("annotate:workspace", args=[article.pk]))
