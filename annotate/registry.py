@@ -193,7 +193,10 @@ def _parse_csv(text: str) -> tuple[list[SourceRow], list[str]]:
 def _parse_jsonl(text: str) -> tuple[list[SourceRow], list[str]]:
     rows: list[SourceRow] = []
     errors: list[str] = []
-    for line, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at \n only: str.splitlines() would also cut at U+2028, U+0085 and the like,
+    # which JSON writers leave unescaped inside strings (json.dumps(ensure_ascii=False)).
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for line, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:

@@ -211,6 +211,22 @@ def test_jsonl_import_with_aliases_as_a_list_or_a_string(project: Any, tmp_path:
     assert aliases_of(cumhuriyet) == ["Cumhuriyet gazetesi"]
 
 
+def test_jsonl_lines_end_at_newlines_only(project: Any, tmp_path: Path) -> None:
+    """U+2028, U+0085 and U+001E are left raw inside strings by JSON writers: not line ends."""
+    description = "Turkish newspaper\u2028founded 1924\x85 in Istanbul\x1e."
+    path = write(
+        tmp_path,
+        "sources.jsonl",
+        jsonl({"name": "Cumhuriyet", "kind": "outlet", "description": description}),
+    )
+
+    run(path, project)
+
+    # (Descriptions are single-line: the separators become spaces.)
+    saved = Source.objects.get(project=project, name="Cumhuriyet").description
+    assert saved.split() == ["Turkish", "newspaper", "founded", "1924", "in", "Istanbul", "."]
+
+
 def test_format_option_overrides_the_file_name(project: Any, tmp_path: Path) -> None:
     path = write(tmp_path, "registry.txt", HEADER + "Hulusi Akar,person,,,\n")
 
