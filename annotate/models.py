@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 
+from annotate.db_indexes import PostgresGinIndex, claim_search_vector
 from corpus.models import Article, Project
 from corpus.text import search_key
 
@@ -275,6 +276,8 @@ class Claim(models.Model):
         ]
         indexes = [
             models.Index(fields=["article", "annotator", "start"], name="claim_article_annotator"),
+            # Claim search's full text (analysis.text_match); PostgreSQL only.
+            PostgresGinIndex(claim_search_vector(), name="claim_search"),
         ]
 
     def __str__(self) -> str:

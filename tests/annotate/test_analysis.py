@@ -18,7 +18,7 @@ Annotators:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils import timezone
@@ -371,6 +371,27 @@ def test_overview_aggregates(data: Crafted) -> None:
     assert dict(x.per_article)["0"] == 1 and [(s, n) for s, _, n in x.progress if n] == [
         ("done", 1)
     ]
+
+
+@pytest.mark.django_db
+def test_each_aggregate_takes_a_fixed_number_of_queries(
+    data: Crafted, django_assert_num_queries: Any
+) -> None:
+    filtered = ClaimFilters(layer="all", outlet="Outlet X", date_from=dt.date(2024, 1, 1))
+    with django_assert_num_queries(2):  # the targets, the cells
+        analysis.stance_map(data.project, filtered)
+    with django_assert_num_queries(6):
+        analysis.overview(data.project, filtered)
+    with django_assert_num_queries(2):  # the claims, their stances
+        found = list(analysis.claims_matching(data.project, replace(filtered, q="ankara")))
+    assert {c.pk for c in found} == {data.claims["c1"].pk, data.claims["c3"].pk}
+    with django_assert_num_queries(2):
+        analysis.source_stances(data.a, filtered)
+    with django_assert_num_queries(1):
+        analysis.source_agreement(data.a)
+    claims = analysis.layer_claims(data.project, filtered)
+    with django_assert_num_queries(1):
+        analysis.distribution(data.project, claims, "source_reliability")
 
 
 def test_text_with_span_marks_the_span_escaped_across_paragraphs() -> None:

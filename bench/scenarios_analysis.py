@@ -1,0 +1,214 @@
+"""Benchmark scenarios of the analysis pages (``annotate/analysis_views.py``): the source
+profile, the stance map (whole project and filtered), a cell's claims, the stance-map CSV,
+the corpus overview and claim search.
+
+Each row is a page fetched by a curator through Django's test client: median and p95 of
+the server time, and the number of queries of one request. The pages aggregate the whole
+project, so at large scale one request can take seconds: each row runs as many requests as
+fit in ``BUDGET_S`` (at least ``MIN_REPS``, at most the context's ``reps``), and says how
+many it ran. Importing this module adds its scenarios to ``bench.scenarios.SCENARIOS``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Count
+from django.test import Client
+from django.urls import reverse
+
+from annotate import analysis
+from annotate.analysis import ClaimFilters
+from annotate.models import Claim, ClaimStance
+from bench.scenarios import SCENARIOS, Context, Result, _ok, count_queries, summary, timed
+from corpus.models import Project
+
+BUDGET_S = 20.0  # seconds of timed requests per row, at most
+MIN_REPS = 5
+COMMON_WORD = "pipeline"  # in ~7.5% of the generated claims
+RARE_WORD = "Rahmon"  # in ~0.06%
+OUTLET = "Daily Sabah"  # one of the generator's 10 outlets
+# A quarter of the generator's two years of publication dates.
+DATES = {"date_from": "2025-01-01", "date_to": "2025-03-31"}
+
+
+def _curator(ctx: Context) -> Client:
+    return ctx.client(ctx.project.curator_id)
+
+
+def _page(
+    ctx: Context, scenario: str, name: str, url: str, params: dict[str, Any] | None = None
+) -> Result:
+    """One row: GET ``url`` with ``params`` as the curator, repeated within the budget."""
+    client = _curator(ctx)
+    query = params or {}
+
+    def fetch() -> Any:
+        return _ok(client.get(url, query))
+
+    began = time.perf_counter()
+    first = fetch()  # also the first warm-up request
+    once = max(time.perf_counter() - began, 1e-4)
+    reps = max(MIN_REPS, min(ctx.reps, int(BUDGET_S / once)))
+    warmup = min(max(ctx.warmup - 1, 0), reps // 10)
+    return summary(
+        scenario,
+        name,
+        timed(fetch, reps=reps, warmup=warmup),
+        queries=count_queries(fetch),
+        extra={"kb": round(len(first.content) / 1024, 1)},
+    )
+
+
+def _matches(ctx: Context, params: dict[str, Any]) -> int:
+    """How many claims the search page finds with ``params`` (untimed)."""
+    project = Project.objects.get(pk=ctx.project.project_id)
+    filters = ClaimFilters.from_query(params, annotator_ids=set(ctx.project.annotator_ids))
+    return analysis.claims_matching(project, filters).count()
+
+
+def _project_claims(ctx: Context) -> Any:
+    return Claim.objects.live().filter(article__project_id=ctx.project.project_id)
+
+
+def most_cited_source(ctx: Context) -> tuple[int, int]:
+    """The source with the most live claims (every layer), and how many it has."""
+    row = (
+        _project_claims(ctx)
+        .filter(source__isnull=False)
+        .order_by()
+        .values("source_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "source_id")
+        .first()
+    )
+    assert row is not None, "the generated project has no claims with a source"
+    return row["source_id"], row["n"]
+
+
+def biggest_cell(ctx: Context) -> dict[str, Any]:
+    """The stance-map cell (source, target, stance) with the most annotator stances."""
+    row = (
+        ClaimStance.objects.filter(
+            claim__article__project_id=ctx.project.project_id,
+            claim__deleted_at__isnull=True,
+            claim__annotator__isnull=False,
+            claim__source__isnull=False,
+        )
+        .order_by()
+        .values("claim__source_id", "target_id", "stance")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "claim__source_id", "target_id", "stance")
+        .first()
+    )
+    assert row is not None, "the generated project has no stances"
+    return {
+        "source": row["claim__source_id"],
+        "target": row["target_id"],
+        "stance": row["stance"],
+        "n": row["n"],
+    }
+
+
+def source_profile(ctx: Context) -> list[Result]:
+    """The profile of the most-cited source: its claims (first page), stances per target,
+    ratings and agreement, on the gold layer (the default) and on all annotators."""
+    source_id, n = most_cited_source(ctx)
+    url = reverse("annotate:source-profile", args=[source_id])
+    rows = [
+        _page(ctx, "analysis_profile", "source profile (most-cited source, gold layer)", url),
+        _page(
+            ctx,
+            "analysis_profile",
+            "source profile (most-cited source, all annotators)",
+            url,
+            {"layer": "all"},
+        ),
+    ]
+    for row in rows:
+        row.extra["source_claims"] = n
+    return rows
+
+
+def stance_map(ctx: Context) -> list[Result]:
+    """The stance map of the whole project (gold layer, all annotators) and filtered by
+    outlet, a date range, attribution and one annotator's layer."""
+    url = reverse("annotate:stance-map", args=[ctx.project.slug])
+    annotator = str(ctx.project.annotator_ids[0])
+    variants: list[tuple[str, dict[str, Any]]] = [
+        ("whole project, gold layer", {}),
+        ("whole project, all annotators", {"layer": "all"}),
+        (f"all annotators, outlet {OUTLET}", {"layer": "all", "outlet": OUTLET}),
+        ("all annotators, one quarter", {"layer": "all", **DATES}),
+        ("all annotators, attribution direct", {"layer": "all", "attribution": "direct"}),
+        ("one annotator's layer", {"layer": annotator}),
+    ]
+    return [
+        _page(ctx, "analysis_stance_map", f"stance map ({label})", url, params)
+        for label, params in variants
+    ]
+
+
+def stance_cell(ctx: Context) -> list[Result]:
+    """The claims behind the stance map's biggest cell (all annotators): the search page
+    filtered on its source, target and stance, as the cell's link opens it."""
+    cell = biggest_cell(ctx)
+    url = reverse("annotate:claim-search", args=[ctx.project.slug])
+    params = {"layer": "all", "source": cell["source"], "target": cell["target"]}
+    params["stance"] = cell["stance"]
+    row = _page(ctx, "analysis_stance_cell", "stance-map cell's claims (biggest cell)", url, params)
+    row.extra["matches"] = _matches(ctx, params)
+    return [row]
+
+
+def stance_csv(ctx: Context) -> list[Result]:
+    """The stance map as CSV (all annotators)."""
+    url = reverse("annotate:stance-map-csv", args=[ctx.project.slug])
+    return [
+        _page(ctx, "analysis_stance_csv", "stance map CSV (all annotators)", url, {"layer": "all"})
+    ]
+
+
+def overview(ctx: Context) -> list[Result]:
+    """The corpus overview: gold layer (the default) and all annotators."""
+    url = reverse("annotate:analysis-overview", args=[ctx.project.slug])
+    return [
+        _page(ctx, "analysis_overview", "corpus overview (gold layer)", url),
+        _page(ctx, "analysis_overview", "corpus overview (all annotators)", url, {"layer": "all"}),
+    ]
+
+
+def claim_search(ctx: Context) -> list[Result]:
+    """Claim search on all annotators' claims: no words (the first page of everything), a
+    common word, a rare one, and the common word with filters (one annotator's layer,
+    an outlet, an attribution)."""
+    url = reverse("annotate:claim-search", args=[ctx.project.slug])
+    annotator = str(ctx.project.annotator_ids[0])
+    variants: list[tuple[str, dict[str, Any]]] = [
+        ("no words, all annotators", {"layer": "all"}),
+        (f"common word {COMMON_WORD!r}, all annotators", {"layer": "all", "q": COMMON_WORD}),
+        (f"rare word {RARE_WORD!r}, all annotators", {"layer": "all", "q": RARE_WORD}),
+        (
+            f"{COMMON_WORD!r} + one annotator, outlet, attribution",
+            {"layer": annotator, "q": COMMON_WORD, "outlet": OUTLET, "attribution": "direct"},
+        ),
+    ]
+    rows = []
+    for label, params in variants:
+        row = _page(ctx, "analysis_search", f"claim search ({label})", url, params)
+        row.extra["matches"] = _matches(ctx, params)
+        rows.append(row)
+    return rows
+
+
+ANALYSIS_SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
+    "analysis_profile": source_profile,
+    "analysis_stance_map": stance_map,
+    "analysis_stance_cell": stance_cell,
+    "analysis_stance_csv": stance_csv,
+    "analysis_overview": overview,
+    "analysis_search": claim_search,
+}
+SCENARIOS.update(ANALYSIS_SCENARIOS)

@@ -1,0 +1,135 @@
+"""The indexes of the hot paths: the claim-search GIN index exists on PostgreSQL and the
+search uses it, it is nothing on SQLite (even when SQLite rebuilds the table), and the
+migration builds it CONCURRENTLY on PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from annotate import analysis
+from annotate.analysis import ClaimFilters
+from annotate.models import Claim
+from tests.factories import ArticleFactory
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="GIN indexes are PostgreSQL's"
+)
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's schema")
+
+WORDS = [
+    "pipeline",
+    "corridor",
+    "summit",
+    "treaty",
+    "gas",
+    "railway",
+    "border",
+    "energy",
+    "market",
+    "talks",
+]
+
+
+def claim_indexes() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        found: dict[str, Any] = connection.introspection.get_constraints(cursor, "annotate_claim")
+    return {name: info for name, info in found.items() if info["index"]}
+
+
+def plan_of(queryset: Any) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_every_claim_index_of_the_model_exists() -> None:
+    indexes = claim_indexes()
+    assert indexes["claim_article_annotator"]["columns"] == ["article_id", "annotator_id", "start"]
+    if connection.vendor == "postgresql":
+        assert indexes["claim_search"]["type"] == "gin"
+    else:
+        assert "claim_search" not in indexes
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_claim_search_index_is_valid_and_over_the_search_expression() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'claim_search'"
+        )
+        valid, definition = cursor.fetchone()
+    assert valid
+    assert "USING gin" in definition
+    assert "to_tsvector('simple'::regconfig" in definition
+    assert "COALESCE(quote, ''::text)" in definition and "COALESCE(note, ''::text)" in definition
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_claim_search_uses_the_gin_index(project: Any, annotator: Any) -> None:
+    article = ArticleFactory(project=project)
+    Claim.objects.bulk_create(
+        Claim(
+            article=article,
+            annotator=annotator if i % 2 else None,
+            start=i,
+            end=i + 5,
+            quote=f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]} said someone {i}",
+            note="Rahmon" if i == 78 else "",  # a gold claim
+        )
+        for i in range(2_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotate_claim")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for filters in (
+        ClaimFilters(q="rahmon"),
+        ClaimFilters(layer="all", q="pipeline summit"),
+        ClaimFilters(layer=str(annotator.pk), q="pipeline", attribution="direct"),
+    ):
+        claims = analysis.claims_matching(project, filters)
+        assert "claim_search" in plan_of(claims), filters
+        # The paginator's count too.
+        assert "claim_search" in plan_of(claims.order_by().values("pk")), filters
+    assert [c.note for c in analysis.claims_matching(project, ClaimFilters(q="Rahmon"))] == [
+        "Rahmon"
+    ]
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses to run in one
+def test_sqlite_rebuilding_the_claim_table_builds_no_gin_index() -> None:
+    # SQLite alters a table by creating it anew with every index of Meta.indexes: the
+    # PostgreSQL-only index must come out as something SQLite runs, and as no index.
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        editor.create_model(Claim)
+    statements = editor.collected_sql
+    assert any("claim_article_annotator" in sql for sql in statements)
+    assert not any("using gin" in sql.lower() for sql in statements)
+    scratch = sqlite3.connect(":memory:")
+    scratch.executescript("\n".join(statements))
+    names = {row[0] for row in scratch.execute("SELECT name FROM sqlite_master")}
+    assert "claim_article_annotator" in names and "claim_search" not in names
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_builds_the_index_concurrently_on_postgresql_only() -> None:
+    out = io.StringIO()
+    call_command("sqlmigrate", "annotate", "0008", stdout=out)
+    sql = out.getvalue()
+    if connection.vendor == "postgresql":
+        assert 'CREATE INDEX CONCURRENTLY "claim_search" ON "annotate_claim" USING gin' in sql
+        assert "BEGIN;" not in sql  # not in a transaction
+    else:
+        assert "-- claim_search: a PostgreSQL index, none on sqlite" in sql
+        assert "CREATE INDEX" not in sql
