@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -47,6 +48,7 @@ from corpus.models import Article
 from corpus.selectors import project_switcher
 
 PAGE = "annotate/workspace.html"
+QUEUE_PER_PAGE = 50  # a campaign can assign thousands of articles to one annotator
 UNPROCESSABLE = 422
 CONFLICT = 409
 TOAST = "claimdesk:toast"
@@ -102,8 +104,12 @@ def _row_context(claim: Claim, **extra: Any) -> dict[str, Any]:
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     """The articles assigned to me in each project, my status and claim count on each."""
     filters = selectors.QueueFilters.from_query(request.GET)
+    page = Paginator(selectors.queue_of(request.user, filters), QUEUE_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     context: dict[str, Any] = {
-        "assignments": list(selectors.queue_of(request.user, filters)),
+        "page": page,
+        "assignments": list(page.object_list),
         "filters": filters,
         "statuses": AssignmentStatus.choices,
         "counts": selectors.queue_counts(request.user),

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import Assignment, AssignmentStatus
+from annotate.workspace_views import QUEUE_PER_PAGE
 from corpus.models import Role
 from tests.annotate.test_workspace import HX, default_targets, make_claim
 from tests.conftest import login
@@ -122,6 +123,28 @@ def test_queue_query_count_does_not_grow_with_articles(
         response = client.get(reverse("annotate:queue"))
     assert len(rows(response)) == 30
     assert all(count == 1 for _, count in rows(response).values())
+
+
+@pytest.mark.django_db
+def test_a_long_queue_comes_in_pages_that_keep_the_status_filter(
+    client: Client, project: Any, annotator: Any, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(QUEUE_PER_PAGE + 5):
+        article = ArticleFactory(project=project, title=f"Article {i:03}")
+        AssignmentFactory(article=article, annotator=annotator)
+    login(client, annotator)
+    with django_assert_max_num_queries(9):
+        first = client.get(reverse("annotate:queue"))
+    assert len(rows(first)) == QUEUE_PER_PAGE
+    assert "Page 1 of 2" in first.content.decode()
+    second = client.get(reverse("annotate:queue"), {"page": 2, "status": "not_started"}, **HX)
+    assert list(rows(second)) == [
+        f"Article {i:03}" for i in range(QUEUE_PER_PAGE, QUEUE_PER_PAGE + 5)
+    ]
+    html = second.content.decode()
+    assert 'rel="prev"' in html and "status=not_started" in html
+    # A page past the end shows the last one rather than failing.
+    assert len(rows(client.get(reverse("annotate:queue"), {"page": 99}))) == 5
 
 
 @pytest.mark.django_db
