@@ -37,6 +37,7 @@ def _extra(extra: dict[str, Any]) -> str:
         "claims_per_s": "{:,.0f} claims/s",
         "articles_per_s": "{:,.0f} articles/s",
         "peak_mb": "peak {} MB (Python)",
+        "peak_gold_mb": "{} MB for the gold layer alone",
         "mb": "{} MB",
         "kb": "{} KB",
         "queries_20_claims": "{} queries at 20 claims",
@@ -58,7 +59,9 @@ def table(run: dict[str, Any]) -> str:
         f"### {run['db_version']} — {project['articles']:,} articles, "
         f"{project['claims']:,} annotator claims, {project['gold']:,} gold claims",
         "",
-        f"Generated in {run['generate_s']:.1f} s (bulk inserts; migrations {run['migrate_s']} s).",
+        f"Generated in {run['generate_s']:.1f} s (bulk inserts; migrations {run['migrate_s']} s"
+        + (f"; ANALYZE {run['analyze_s']} s" if run.get("analyze_s") is not None else "")
+        + ").",
         "",
         "| scenario | n | median | p95 | queries | figures | target | met |",
         "|---|---:|---:|---:|---:|---|---|---|",
@@ -110,12 +113,16 @@ def _ours(run: dict[str, Any], row: str) -> str:
         return f"{_ms(r['median_ms'])}{scaled}"
     if row == "create":
         api = _find(run, "claims_api", "API claim create")
-        bulk = _find(run, "claims_bulk")
+        one_by_one = _find(run, "claims_bulk", "claim_create")
+        bulk = _find(run, "claims_bulk", "claims_create_many")
         parts = []
         if api:
             parts.append(f"~{api['extra']['claims_per_s']:,.0f} claims/s (API, one per request)")
+        if one_by_one:
+            rate = one_by_one["extra"]["claims_per_s"]
+            parts.append(f"{rate:,.0f} claims/s (service, one by one in a transaction)")
         if bulk:
-            parts.append(f"{bulk['extra']['claims_per_s']:,.0f} claims/s (service, in bulk)")
+            parts.append(f"{bulk['extra']['claims_per_s']:,.0f} claims/s (bulk service)")
         return "; ".join(parts) or "—"
     if row == "export":
         found = [

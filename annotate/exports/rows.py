@@ -2,13 +2,14 @@
 
 Every format reads ``claim_chunks`` (a chunk of claims column by column, the fast way),
 ``claim_rows`` (one flat dict per claim), or ``article_tuples`` / ``article_groups`` (one
-article with its claims at a time). The claims' own columns are read with the SQL the
-ORM writes for ``claims_queryset``, straight from the cursor (a server-side cursor on
-PostgreSQL), a chunk at a time; per chunk, one query for the stances, and one each for
-the sources (with their aliases) and the articles (metadata and text) that the chunk
-brings for the first time. Memory holds one chunk whatever the size of the project.
-Rows come in a fixed order: the articles' order (title, id), then start, end and claim
-id.
+article with its claims at a time). The claims' own columns, their stances (as one JSON
+text per claim) and their times (as ISO 8601 text) are read with the SQL the ORM writes
+for ``claims_queryset``, straight from the cursor (``fetch.fetch_rows``: a server-side
+cursor on PostgreSQL, read ahead by a thread of its own), a chunk at a time; per chunk,
+one query each for the sources (with their aliases) and the articles (metadata and text)
+that the chunk brings for the first time, and once the project's stance targets. Memory
+holds one chunk whatever the size of the project. Rows come in a fixed order: the
+articles' order (title, id), then start, end and claim id.
 
 Only live claims are exported (deleted ones stay in the project archive). The
 ``status`` of a claim says where adjudication stands: ``gold`` for a claim of the gold
@@ -23,18 +24,26 @@ import datetime as dt
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cache
+from itertools import groupby
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
-from django.db.models import Case, OuterRef, Subquery, Value, When
+from django.db.models import Case, OuterRef, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from annotate.exports.fetch import (
+    IdsQuery,
+    IsoText,
+    StancePairs,
+    fetch_rows,
+    isoformat_column,
+)
 from annotate.models import (
     Claim,
     ClaimQuerySet,
@@ -262,9 +271,10 @@ _SELECT = (
     "checkworthy",
     "note",
     "version",
+    "decision",
+    "stance_pairs",
     "created",
     "updated",
-    "decision",
 )
 _ARTICLE_META = ("title", "outlet", "byline", "url", "published", "language", "sha256")
 
@@ -309,7 +319,9 @@ COLUMNS = (
     "updated",
     "scheme_version",
 )
-_NO_SOURCE: tuple[Any, ...] = (None, None, None, None)
+# A claim's stances as a hashable key: ((target name, stance), ...) in the targets' order.
+StanceKey = tuple[tuple[str, str], ...]
+_NO_SOURCE: tuple[Any, ...] = (None, None, None, [])
 
 
 def project_targets(project: Project) -> list[str]:
@@ -321,10 +333,19 @@ def project_targets(project: Project) -> list[str]:
 class Chunk:
     """A chunk of claim rows, column by column (``columns[name]`` for each of
     ``COLUMNS``, all of the same length), with the articles its claims are in (by id:
-    metadata, ``text`` and ``split``)."""
+    metadata, ``text`` and ``split``).
+
+    ``created`` and ``updated`` are ISO 8601 text, as every format writes them. The lists
+    in ``stances`` and ``source_aliases`` are shared by the rows that have the same ones
+    (read them, don't change them; ``dicts()`` gives each row copies of its own).
+    ``stance_keys`` holds each row's stances as a hashable ``StanceKey`` and ``sources``
+    the sources by id (``None`` too), so that a writer can format each distinct value
+    once."""
 
     columns: dict[str, list[Any]]
     articles: dict[int, dict[str, Any]]
+    stance_keys: list[StanceKey]
+    sources: dict[int | None, tuple[Any, ...]]
 
     def __len__(self) -> int:
         return len(self.columns["claim_id"])
@@ -334,7 +355,23 @@ class Chunk:
         return zip(*(self.columns[name] for name in COLUMNS), strict=True)
 
     def dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(COLUMNS, row, strict=True)) for row in self.tuples()]
+        out = []
+        for row in self.tuples():
+            record = dict(zip(COLUMNS, row, strict=True))
+            record["source_aliases"] = list(record["source_aliases"])
+            record["stances"] = [dict(s) for s in record["stances"]]
+            out.append(record)
+        return out
+
+    def article_runs(self) -> list[tuple[int, int, int]]:
+        """(article id, first row, row after the last) of each run of rows of one article."""
+        runs = []
+        at = 0
+        for article_id, group in groupby(self.columns["article_id"]):
+            n = sum(1 for _ in group)
+            runs.append((article_id, at, at + n))
+            at += n
+        return runs
 
 
 def claim_rows(
@@ -352,114 +389,126 @@ def claim_rows(
             on_chunk(len(chunk))
 
 
-def _raw_batches(project: Project, options: ExportOptions, size: int) -> Iterator[list[Any]]:
-    """The selected claims' own columns (``_SELECT``) as plain database rows, ``size`` at
-    a time, from the SQL the ORM writes for them: going round the ORM's row handling
-    (one converter call per value, one dict per row) is most of the export's speed."""
-    queryset = claims_queryset(project, options).values_list(*_SELECT)
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    # A server-side cursor on PostgreSQL; SQLite steps through the rows as they are read.
-    with connections[queryset.db].chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(size):
-            yield batch
+def _stance_pairs() -> Subquery:
+    stances = (
+        ClaimStance.objects.filter(claim=OuterRef("pk"))
+        .order_by()
+        .values("claim_id")
+        .annotate(pairs=StancePairs("target_id", "stance"))
+        .values("pairs")
+    )
+    return Subquery(stances, output_field=TextField())
 
 
-def _timestamps(values: tuple[Any, ...], tz: Any) -> list[Any]:
-    """Aware datetimes, as the ORM gives them (SQLite hands back naive ones, or text)."""
-    first = next((v for v in values if v is not None), None)
-    if isinstance(first, str):
-        parse = dt.datetime.fromisoformat
-        return [None if v is None else parse(v).replace(tzinfo=tz) for v in values]
-    if isinstance(first, dt.datetime) and first.tzinfo is None:
-        return [None if v is None else v.replace(tzinfo=tz) for v in values]
-    return list(values)
+class _StanceKeys(dict[str | None, StanceKey]):
+    """The JSON text of ``StancePairs`` → the ``StanceKey`` it stands for (in the
+    targets' order: position, then id), parsed once per distinct text. The project's
+    targets are read (one query) when the first claim with stances comes."""
+
+    def __init__(self, project: Project) -> None:
+        super().__init__({None: ()})
+        self.project = project
+        self.shared: dict[StanceKey, StanceKey] = {(): ()}
+        self.targets: dict[int, tuple[int, str]] = {}  # id → (position, name)
+
+    def __missing__(self, text: str) -> StanceKey:
+        pairs = json.loads(text)
+        missing = {pk for pk, _ in pairs} - self.targets.keys()
+        if missing and not self.targets:
+            self._load(Target.objects.filter(project=self.project))
+            missing -= self.targets.keys()
+        if missing:  # pragma: no cover - a target added during the export
+            self._load(Target.objects.filter(pk__in=missing))
+        ordered = sorted((self.targets[pk][0], pk, stance) for pk, stance in pairs)
+        key = tuple((self.targets[pk][1], stance) for _, pk, stance in ordered)
+        value = self[text] = self.shared.setdefault(key, key)
+        return value
+
+    def _load(self, targets: Any) -> None:
+        for pk, position, name in targets.values_list("pk", "position", "name"):
+            self.targets[pk] = (position, name)
+
+
+def _raw_batches(
+    project: Project, options: ExportOptions, size: int, omit: Collection[str] = ()
+) -> Iterator[tuple[dict[str, tuple[Any, ...]], dict[int, dict[str, Any]]]]:
+    """The selected claims' own columns (``_SELECT`` but ``omit``) by name, ``size`` rows
+    at a time, from the SQL the ORM writes for them (going round the ORM's row handling,
+    a converter call per value and a dict per row, is most of the export's speed); with
+    the batch's articles by id."""
+    queryset = claims_queryset(project, options).annotate(stance_pairs=_stance_pairs())
+    db = connections[queryset.db]
+    aliases = {name: name for name in _SELECT if name not in omit}
+    if db.vendor in ("sqlite", "postgresql") and db.timezone_name == "UTC":
+        queryset = queryset.annotate(
+            created_text=IsoText("created"), updated_text=IsoText("updated")
+        )
+        aliases.update(created="created_text", updated="updated_text")
+    values = queryset.values_list(*aliases.values())
+    compiler = values.query.get_compiler(using=values.db)
+    sql, params = compiler.as_sql()
+    # The SQL's columns by name, whatever order the ORM writes them in.
+    selected = [alias for _, _, alias in compiler.select]
+    if sorted(selected) != sorted(aliases.values()):  # pragma: no cover - another Django
+        raise RuntimeError(f"Unexpected columns for the claims: {selected}")
+    where = {name: selected.index(alias) for name, alias in aliases.items()}
+    # The articles are read by whoever reads the rows (a thread of its own on PostgreSQL).
+    articles = _Articles(options)
+    article_at = where["article_id"]
+
+    def articles_of(batch: list[tuple[Any, ...]]) -> dict[int, dict[str, Any]]:
+        return articles({row[article_at] for row in batch})
+
+    for batch, batch_articles in fetch_rows(values.db, sql, params, size, articles_of):
+        columns = tuple(zip(*batch, strict=True))
+        yield {name: columns[index] for name, index in where.items()}, batch_articles
+
+
+class _StanceLists(dict[StanceKey, list[dict[str, str]]]):
+    """StanceKey → the stances as rows carry them, made once per distinct key."""
+
+    def __missing__(self, key: StanceKey) -> list[dict[str, str]]:
+        value = self[key] = [{"target": target, "stance": stance} for target, stance in key]
+        return value
 
 
 def claim_chunks(
-    project: Project, options: ExportOptions, *, chunk_size: int = DEFAULT_CHUNK
+    project: Project,
+    options: ExportOptions,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    omit: Collection[str] = (),
 ) -> Iterator[Chunk]:
-    """The selected claims a chunk at a time, in export order. Per chunk, one query for
-    the stances, and one each for the sources (with aliases) and the articles (with
-    texts) that earlier chunks did not already bring; so memory holds one chunk, the
-    chunk's articles and the sources seen so far (the project's registry at most)."""
-    scheme_version = project.scheme.get("version")
+    """The selected claims a chunk at a time, in export order. The claims' query
+    brings their stances along; per chunk, one query each for the sources (with
+    aliases) and the articles (with texts) that earlier chunks did not already bring,
+    and once the project's stance targets; so memory holds one chunk, the chunk's
+    articles and the sources seen so far (the project's registry at most). Columns in
+    ``omit`` (of ``prefix``, ``suffix``) are not read (the chunks don't have them)."""
+    if set(omit) - _OMITTABLE:
+        raise ValueError(f"Only {', '.join(sorted(_OMITTABLE))} can be left out.")
     tz = connection.timezone
-    stance_query = _StanceQuery()
-    sources: dict[int, tuple[Any, ...]] = {}
-    articles: dict[int, dict[str, Any]] = {}
-    for batch in _raw_batches(project, options, chunk_size):
-        (
-            ids,
-            article_ids,
-            annotators,
-            starts,
-            ends,
-            quotes,
-            prefixes,
-            suffixes,
-            source_ids,
-            attributions,
-            mention_starts,
-            mention_ends,
-            reliabilities,
-            credibilities,
-            claim_types,
-            checkworthies,
-            notes,
-            versions,
-            created,
-            updated,
-            decisions,
-        ) = zip(*batch, strict=True)
-        n = len(ids)
-        stances: dict[int, list[dict[str, str]]] = {}
-        for claim_id, target, stance in stance_query(ids):
-            stances.setdefault(claim_id, []).append({"target": target, "stance": stance})
-        _load_sources(sources, {s for s in source_ids if s is not None and s not in sources})
-        articles = _load_articles(articles, set(article_ids), options)
-        source_rows = [_NO_SOURCE if s is None else sources[s] for s in source_ids]
-        source_names, source_kinds, source_external, source_aliases = (
-            list(c) for c in zip(*source_rows, strict=True)
-        )
-        meta = [articles[a]["_meta"] for a in article_ids]
-        columns: dict[str, list[Any]] = {
-            "claim_id": list(ids),
-            "article_id": list(article_ids),
-        }
-        for name, values in zip(
-            ("title", "outlet", "byline", "url", "published", "language", "sha256", "split"),
-            zip(*meta, strict=True),
-            strict=True,
-        ):
-            columns["split" if name == "split" else f"article_{name}"] = list(values)
+    stance_keys = _StanceKeys(project)
+    derived = _Derived(project.scheme.get("version"))
+    for raw, articles in _raw_batches(project, options, chunk_size, omit):
+        article_ids, annotators = raw["article_id"], raw["annotator__username"]
+        mention_starts, mention_ends = raw["mention_start"], raw["mention_end"]
+        keys = list(map(stance_keys.__getitem__, raw["stance_pairs"]))
+        source_ids = raw["source_id"]
+        _load_sources(derived.sources, set(source_ids).difference(derived.sources))
+        texts = {pk: article["text"] for pk, article in articles.items()}
+        columns = _Columns(derived, articles, keys)
+        for name in _COPIED:
+            if name in raw:
+                columns[name] = list(raw[name])
         columns.update(
+            claim_id=list(raw["id"]),
             layer=["gold" if a is None else "annotator" for a in annotators],
             annotator=list(annotators),
-            start=list(starts),
-            end=list(ends),
-            quote=list(quotes),
-            prefix=list(prefixes),
-            suffix=list(suffixes),
-            source_id=list(source_ids),
-            source_name=source_names,
-            source_kind=source_kinds,
-            source_external_id=source_external,
-            # A list of its own for each row, as a consumer may change one.
-            source_aliases=[[] if a is None else list(a) for a in source_aliases],
-            attribution=list(attributions),
-            mention_start=list(mention_starts),
-            mention_end=list(mention_ends),
             mention_text=[
-                None if s is None or e is None else articles[a]["text"][s:e]
+                None if s is None or e is None else texts[a][s:e]
                 for a, s, e in zip(article_ids, mention_starts, mention_ends, strict=True)
             ],
-            stances=[stances.get(i) or [] for i in ids],
-            source_reliability=list(reliabilities),
-            information_credibility=list(credibilities),
-            claim_type=list(claim_types),
-            checkworthy=list(checkworthies),
-            note=list(notes),
             status=[
                 "gold"
                 if a is None
@@ -468,44 +517,93 @@ def claim_chunks(
                 else "pending"
                 if d is None
                 else "accepted"
-                for a, d in zip(annotators, decisions, strict=True)
+                for a, d in zip(annotators, raw["decision"], strict=True)
             ],
-            decision=list(decisions),
-            version=list(versions),
-            created=_timestamps(created, tz),
-            updated=_timestamps(updated, tz),
-            scheme_version=[scheme_version] * n,
+            created=isoformat_column(raw["created"], tz),
+            updated=isoformat_column(raw["updated"], tz),
         )
-        yield Chunk(columns, articles)
+        yield Chunk(columns, articles, keys, derived.sources)
 
 
-class _StanceQuery:
-    """The stances of a chunk's claims (claim id, target name, stance), in the claims'
-    targets' order: the ORM's SQL for it, written once and then run with each chunk's
-    ids (preparing thousands of ids one by one through the ORM costs more than the
-    query)."""
-
-    def __init__(self) -> None:
-        queryset = (
-            ClaimStance.objects.filter(claim_id__in=[0])
-            .order_by("claim_id", "target__position", "target_id")
-            .values_list("claim_id", "target__name", "stance")
-        )
-        self.db = queryset.db
-        sql, params = queryset.query.get_compiler(using=self.db).as_sql()
-        head, marker, tail = sql.partition("IN (%s)")
-        if not marker or "%s" in head + tail or list(params) != [0]:  # pragma: no cover
-            raise RuntimeError(f"Unexpected SQL for the stances: {sql}")
-        self.head, self.tail = head, tail
-
-    def __call__(self, ids: tuple[int, ...]) -> list[tuple[Any, ...]]:
-        sql = f"{self.head}IN ({', '.join(['%s'] * len(ids))}){self.tail}"
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(sql, ids)
-            return cursor.fetchall()
+_OMITTABLE = frozenset({"prefix", "suffix"})
+# The claim columns that are the query's own, as they come.
+_COPIED = (
+    "article_id",
+    "start",
+    "end",
+    "quote",
+    "prefix",
+    "suffix",
+    "source_id",
+    "attribution",
+    "mention_start",
+    "mention_end",
+    "source_reliability",
+    "information_credibility",
+    "claim_type",
+    "checkworthy",
+    "note",
+    "decision",
+    "version",
+)
 
 
-def _load_sources(sources: dict[int, tuple[Any, ...]], wanted: set[int]) -> None:
+# The columns copied from a claim's article, and from its source (in ``COLUMNS`` order).
+ARTICLE_COLUMNS = (
+    "article_title",
+    "article_outlet",
+    "article_byline",
+    "article_url",
+    "article_published",
+    "article_language",
+    "article_sha256",
+    "split",
+)
+SOURCE_COLUMNS = ("source_name", "source_kind", "source_external_id", "source_aliases")
+
+
+class _Derived:
+    """What the chunks' derived columns are made from and that outlives a chunk: the
+    sources seen so far (id → name, kind, external id, aliases), the stances as rows
+    carry them, the scheme version."""
+
+    def __init__(self, scheme_version: Any) -> None:
+        self.scheme_version = scheme_version
+        self.sources: dict[int | None, tuple[Any, ...]] = {None: _NO_SOURCE}
+        self.stance_lists = _StanceLists()
+
+
+class _Columns(dict[str, list[Any]]):
+    """A chunk's columns. Those copied from its articles or sources or made from its
+    stances are made when first asked for: a writer that formats each distinct article,
+    source or set of stances once (JSON Lines) never needs them."""
+
+    def __init__(
+        self, derived: _Derived, articles: dict[int, dict[str, Any]], keys: list[StanceKey]
+    ) -> None:
+        super().__init__()
+        self.derived = derived
+        self.articles = articles
+        self.stance_keys = keys
+
+    def __missing__(self, name: str) -> list[Any]:
+        if name in ARTICLE_COLUMNS:
+            meta = {pk: article["_meta"] for pk, article in self.articles.items()}
+            rows = map(meta.__getitem__, self["article_id"])
+            self.update(zip(ARTICLE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+        elif name in SOURCE_COLUMNS:
+            rows = map(self.derived.sources.__getitem__, self["source_id"])
+            self.update(zip(SOURCE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+        elif name == "stances":
+            self[name] = list(map(self.derived.stance_lists.__getitem__, self.stance_keys))
+        elif name == "scheme_version":
+            self[name] = [self.derived.scheme_version] * len(self["claim_id"])
+        else:
+            raise KeyError(name)
+        return self[name]
+
+
+def _load_sources(sources: dict[int | None, tuple[Any, ...]], wanted: set[int]) -> None:
     """Add the ``wanted`` sources to ``sources``: id → (name, kind, external id,
     aliases), with one query that brings the aliases along."""
     if not wanted:
@@ -536,20 +634,32 @@ _ARTICLE_FIELDS = (
 )
 
 
-def _load_articles(
-    held: dict[int, dict[str, Any]], wanted: set[int], options: ExportOptions
-) -> dict[int, dict[str, Any]]:
-    """The ``wanted`` articles, taken from ``held`` (the previous chunk's, as an article
-    may run on from one chunk into the next) or read in one query."""
-    found = {pk: held[pk] for pk in wanted if pk in held}
-    missing = wanted - found.keys()
-    if missing:
-        for article in Article.objects.filter(pk__in=missing).values(*_ARTICLE_FIELDS):
-            sha = article["sha256"]
-            article["split"] = split_of(sha, options) if options.split else None
-            article["_meta"] = (*(article[f] for f in _ARTICLE_META), article["split"])
+class _Articles:
+    """The articles of each batch of rows in turn (``_ARTICLE_FIELDS``), each with its
+    ``split`` and the ``_meta`` the rows copy: those of the previous batch are kept (an
+    article may run on from one batch into the next), the others read with one query
+    written once (``IdsQuery``)."""
+
+    def __init__(self, options: ExportOptions) -> None:
+        self.query = IdsQuery(Article.objects.order_by().values_list(*_ARTICLE_FIELDS), "pk")
+        self.metadata = Article._meta.get_field("metadata")
+        self.options = options
+        self.held: dict[int, dict[str, Any]] = {}
+
+    def __call__(self, wanted: set[int]) -> dict[int, dict[str, Any]]:
+        found = {pk: self.held[pk] for pk in wanted if pk in self.held}
+        missing = wanted - found.keys()
+        for values in self.query(missing) if missing else ():
+            article = dict(zip(_ARTICLE_FIELDS, values, strict=True))
+            article["metadata"] = self.metadata.from_db_value(
+                article["metadata"], self.metadata.cached_col, connections[self.query.alias]
+            )
+            split = split_of(article["sha256"], self.options) if self.options.split else None
+            article["split"] = split
+            article["_meta"] = (*(article[f] for f in _ARTICLE_META), split)
             found[article["id"]] = article
-    return found
+        self.held = found
+        return found
 
 
 def article_groups(

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from annotate.exports.rows import (
+    ARTICLE_COLUMNS,
     COLUMNS,
+    SOURCE_COLUMNS,
     ByteSink,
     Chunk,
     ExportOptions,
+    StanceKey,
     claim_chunks,
     json_default,
     manifest,
@@ -44,18 +46,9 @@ def stance_column(target: str) -> str:
     return f"stance: {target}"
 
 
-def _stance_columns(chunk: Chunk, targets: list[str], missing: Any) -> list[list[Any]]:
-    """One column per target: the claim's stance toward it, or ``missing``."""
-    by_target = [{s["target"]: s["stance"] for s in row} for row in chunk.columns["stances"]]
-    return [[stances.get(t, missing) for stances in by_target] for t in targets]
-
-
 # --- CSV ------------------------------------------------------------------------------
 
 
-# Cells that need quotes (RFC 4180, and what ``csv.writer`` quotes with QUOTE_MINIMAL and
-# a CRLF line terminator): those holding a comma, a double quote or a line break.
-_SPECIAL = re.compile('[,"\r\n]')
 _NUMBERS = frozenset({"claim_id", "article_id", "start", "end", "version"})
 # Text that is never empty, as stored.
 _TEXTS = frozenset(
@@ -81,12 +74,21 @@ _TEXTS = frozenset(
 )
 
 
+def _needs_quotes(text: str) -> bool:
+    """Whether a cell needs quotes (RFC 4180, and what ``csv.writer`` quotes with
+    QUOTE_MINIMAL and a CRLF line terminator): a comma, a double quote or a line break."""
+    # Four scans for a character run several times faster than one regular expression.
+    return "," in text or '"' in text or "\n" in text or "\r" in text
+
+
 def _quoted(cells: list[str]) -> list[str]:
-    # One search over the whole column first: most columns need no quotes at all.
-    if _SPECIAL.search("\0".join(cells)) is None:
+    # One look at the whole column first: most columns need no quotes at all.
+    if not _needs_quotes("\0".join(cells)):
         return cells
-    search = _SPECIAL.search
-    return ['"' + c.replace('"', '""') + '"' if search(c) else c for c in cells]
+    return [
+        '"' + c.replace('"', '""') + '"' if "," in c or '"' in c or "\n" in c or "\r" in c else c
+        for c in cells
+    ]
 
 
 def _cell(value: Any) -> str:
@@ -134,7 +136,7 @@ def _csv_column(name: str, values: list[Any]) -> list[str]:
     if name == "stances":
         return _quoted(["; ".join(f"{s['target']}: {s['stance']}" for s in v) for v in values])
     if name in {"created", "updated"}:
-        return [v.isoformat() for v in values]
+        return values  # ISO 8601 already
     if name == "scheme_version" and values.count(values[0]) == len(values):
         return [_quoted([_cell(values[0])])[0]] * len(values)
     return _quoted([_cell(v) for v in values])
@@ -142,6 +144,79 @@ def _csv_column(name: str, values: list[Any]) -> list[str]:
 
 def _csv_line(cells: list[Any]) -> str:
     return ",".join(_quoted([_cell(c) for c in cells])) + "\r\n"
+
+
+def _csv_cells(values: Iterable[Any]) -> str:
+    """Adjacent cells, written as one piece."""
+    return ",".join(_quoted([_cell(v) for v in values]))
+
+
+# Runs of adjacent columns that hold the same cells for every claim of an article (its
+# id and ARTICLE_COLUMNS), of a source (its id and SOURCE_COLUMNS) or with the same
+# stances (the scheme version, a cell per target and the provenance at the end): written
+# once per article, source or set of stances (``_Blocks``), so that a row is put together
+# from fewer, longer pieces.
+_BLOCKS = {"article_id": "article_block", "source_id": "source_block", "scheme_version": "tail"}
+_ROW_PIECES = tuple(
+    _BLOCKS.get(name, name)
+    for name in COLUMNS
+    if name not in ARTICLE_COLUMNS and name not in SOURCE_COLUMNS
+)
+
+
+class _Blocks:
+    """The cells of the blocks: sources and stances by key for the whole export (the
+    registry and the sets of stances are few), articles per chunk."""
+
+    def __init__(self, targets: list[str], scheme_version: Any, constant: list[str]) -> None:
+        self.targets = targets
+        self.scheme_version = scheme_version
+        self.constant = constant
+        self.sources: dict[int | None, str] = {}
+        self.stances: dict[StanceKey, str] = {}
+        self.tails: dict[StanceKey, str] = {}
+
+    def source(self, chunk: Chunk, pk: int | None) -> str:
+        cells = self.sources.get(pk)
+        if cells is None:
+            name, kind, external_id, aliases = chunk.sources[pk]
+            cells = self.sources[pk] = _csv_cells((pk, name, kind, external_id, aliases))
+        return cells
+
+    def stance(self, key: StanceKey) -> str:
+        cells = self.stances.get(key)
+        if cells is None:
+            listed = [{"target": t, "stance": s} for t, s in key]
+            cells = self.stances[key] = _csv_cells([listed])
+        return cells
+
+    def tail(self, key: StanceKey) -> str:
+        cells = self.tails.get(key)
+        if cells is None:
+            by_target = dict(key)
+            values = [self.scheme_version, *(by_target.get(t, "") for t in self.targets)]
+            cells = self.tails[key] = ",".join([_csv_cells(values), *self.constant])
+        return cells
+
+
+def _csv_rows(chunk: Chunk, blocks: _Blocks) -> str:
+    """The chunk's records: column by column, then the rows at once (csv.writer, a
+    Python call per cell, would alone take more time than everything else)."""
+    columns = chunk.columns
+    articles = {pk: _csv_cells((pk, *article["_meta"])) for pk, article in chunk.articles.items()}
+    cells: list[Iterable[str]] = []
+    for name in _ROW_PIECES:
+        if name == "article_block":
+            cells.append(map(articles.__getitem__, columns["article_id"]))
+        elif name == "source_block":
+            cells.append([blocks.source(chunk, pk) for pk in columns["source_id"]])
+        elif name == "stances":
+            cells.append(map(blocks.stance, chunk.stance_keys))
+        elif name == "tail":
+            cells.append(map(blocks.tail, chunk.stance_keys))
+        else:
+            cells.append(_csv_column(name, columns[name]))
+    return "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
 
 
 def stream_csv(
@@ -153,29 +228,21 @@ def stream_csv(
     header = [*COLUMNS, *(stance_column(t) for t in targets), "exported_at", "tool_version"]
     header.append("filters")
     constant = _quoted([info["exported_at"], info["tool_version"], json.dumps(info["filters"])])
-    parts = [_csv_line(header)]
+    blocks = _Blocks(targets, project.scheme.get("version"), constant)
+    # Each chunk's text goes to UTF-8 at once: strings joined across chunks would be
+    # copied at four bytes a character (an emoji anywhere widens the whole string).
+    parts = [(("\ufeff" if options.bom else "") + _csv_line(header)).encode()]
     size = 0
-    first = True
     for chunk in claim_chunks(project, options):
-        n = len(chunk)
-        # Column by column, then the rows at once: no Python call per cell (csv.writer
-        # alone would take more time than everything else).
-        cells = [_csv_column(name, chunk.columns[name]) for name in COLUMNS]
-        cells += [_quoted(c) for c in _stance_columns(chunk, targets, "")]
-        cells += [[value] * n for value in constant]
-        text = "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
-        parts.append(text)
-        size += len(text)
+        data = _csv_rows(chunk, blocks).encode()
+        parts.append(data)
+        size += len(data)
         if on_chunk is not None:
-            on_chunk(n)
+            on_chunk(len(chunk))
         if size >= FLUSH_BYTES:
-            yield _encode(parts, options.bom and first)
-            parts, size, first = [], 0, False
-    yield _encode(parts, options.bom and first)
-
-
-def _encode(parts: list[str], bom: bool) -> bytes:
-    return "".join(parts).encode("utf-8-sig" if bom else "utf-8")
+            yield b"".join(parts)
+            parts, size = [], 0
+    yield b"".join(parts)
 
 
 # --- Parquet --------------------------------------------------------------------------
@@ -209,9 +276,53 @@ def parquet_schema(targets: list[str], info: dict[str, Any]) -> pa.Schema:
     return pa.schema(fields, metadata=metadata)
 
 
-def _micros(values: list[Any]) -> list[Any]:
-    # Microseconds since the epoch: pyarrow converts aware datetimes through pandas, slowly.
-    return [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+def _indexed(keys: Iterable[Any]) -> tuple[list[Any], pa.Array]:
+    """The distinct keys in order of first sight, and each row's index into them."""
+    positions: dict[Any, int] = {}
+    indices = [positions.setdefault(key, len(positions)) for key in keys]
+    return list(positions), pa.array(indices, pa.int32())
+
+
+def _record_batch(
+    chunk: Chunk, schema: pa.Schema, targets: list[str], constants: dict[str, Any]
+) -> pa.RecordBatch:
+    """The chunk as Arrow arrays, column by column (much faster than ``from_pylist``,
+    which goes row by row). What the claims of an article, a source or a set of stances
+    share is made once per distinct one and repeated with ``take``."""
+    n = len(chunk)
+    columns = chunk.columns
+    types = {field.name: field.type for field in schema}
+    arrays: dict[str, pa.Array] = {}
+
+    def repeated(names: list[str], rows: list[tuple[Any, ...]], indices: pa.Array) -> None:
+        for name, values in zip(names, zip(*rows, strict=True), strict=True):
+            arrays[name] = pa.array(values, type=types[name]).take(indices)
+
+    article_ids, indices = _indexed(columns["article_id"])
+    repeated(list(ARTICLE_COLUMNS), [chunk.articles[pk]["_meta"] for pk in article_ids], indices)
+    source_ids, indices = _indexed(columns["source_id"])
+    repeated(list(SOURCE_COLUMNS), [chunk.sources[pk] for pk in source_ids], indices)
+    keys, indices = _indexed(chunk.stance_keys)
+    stances = []
+    for key in keys:
+        by_target = dict(key)
+        stances.append(
+            ([{"target": t, "stance": s} for t, s in key], *(by_target.get(t) for t in targets))
+        )
+    repeated(["stances", *(stance_column(t) for t in targets)], stances, indices)
+    for name, value in constants.items():
+        arrays[name] = pa.repeat(pa.scalar(value, types[name]), n)
+    for name in ("created", "updated"):
+        arrays[name] = pa.array(columns[name], pa.string()).cast(types[name])
+    return pa.RecordBatch.from_arrays(
+        [
+            arrays[field.name]
+            if field.name in arrays
+            else pa.array(columns[field.name], field.type)
+            for field in schema
+        ],
+        schema=schema,
+    )
 
 
 def stream_parquet(
@@ -238,21 +349,14 @@ def stream_parquet(
         held -= rows
         written += rows
 
+    constants = {
+        "scheme_version": project.scheme.get("version"),
+        "exported_at": exported_at,
+        "tool_version": info["tool_version"],
+    }
     for chunk in claim_chunks(project, options):
         n = len(chunk)
-        columns = chunk.columns
-        # Column by column: much faster than ``from_pylist``, which goes row by row.
-        values = [columns[name] for name in COLUMNS]
-        values += _stance_columns(chunk, targets, None)
-        values += [[exported_at] * n, [info["tool_version"]] * n]
-        arrays = [
-            pa.array(
-                _micros(v) if pa.types.is_timestamp(f.type) and f.name != "exported_at" else v,
-                type=f.type,
-            )
-            for f, v in zip(schema, values, strict=True)
-        ]
-        pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+        pending.append(_record_batch(chunk, schema, targets, constants))
         held += n
         if on_chunk is not None:
             on_chunk(n)

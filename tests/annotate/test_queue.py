@@ -137,7 +137,7 @@ def test_a_long_queue_comes_in_pages_that_keep_the_status_filter(
         first = client.get(reverse("annotate:queue"))
     assert len(rows(first)) == QUEUE_PER_PAGE
     assert "Page 1 of 2" in first.content.decode()
-    second = client.get(reverse("annotate:queue"), {"page": 2, "status": "not_started"}, **HX)
+    second = client.get(reverse("annotate:queue"), {"page": "2", "status": "not_started"}, **HX)
     assert list(rows(second)) == [
         f"Article {i:03}" for i in range(QUEUE_PER_PAGE, QUEUE_PER_PAGE + 5)
     ]

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
 import inspect
+import threading
+from collections.abc import Generator
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from annotate.exports import fetch
+from annotate.exports.fetch import isoformat_column
 from annotate.exports.rows import (
     COLUMNS,
     ExportOptions,
@@ -16,6 +21,7 @@ from annotate.exports.rows import (
     manifest,
     split_of,
 )
+from annotate.models import Claim
 from tests.annotate.exports.conftest import Corpus
 
 
@@ -150,30 +156,107 @@ def test_manifest_names_scheme_tool_time_and_filters(corpus: Corpus) -> None:
     assert len(info["scheme_sha256"]) == 64
 
 
+def _setup_queries() -> int:
+    """Statements around the claims' query: on PostgreSQL it is planned without the JIT
+    compiler (``SET jit = off`` before, ``RESET jit`` after)."""
+    return 2 if connection.vendor == "postgresql" else 0
+
+
 def test_row_source_is_a_generator_with_a_bounded_number_of_queries(corpus: Corpus) -> None:
     options = ExportOptions(layer="all")
     generator = claim_rows(corpus.project, options, chunk_size=3)
     assert inspect.isgenerator(generator)
     with CaptureQueriesContext(connection) as first:
         next(generator)
-    # The claims, their stances, their sources (with aliases) and their articles (for the
-    # mention texts, which used to be cut out of every text by the claims query): nothing
-    # read ahead of the chunk.
-    assert len(first) <= 4
+    # The claims (with their stances), the project's targets, the chunk's sources (with
+    # aliases) and articles (for the mention texts): nothing read ahead of the chunk.
+    assert len(first) <= 4 + _setup_queries()
     with CaptureQueriesContext(connection) as rest:
         remaining = list(generator)
     assert len(remaining) == 9
     chunks = 4  # 10 rows in chunks of 3
-    # Per later chunk: stances, and the sources and articles it is the first to bring.
-    assert len(rest) <= 3 * (chunks - 1) + 1
+    # Per later chunk: the sources and the articles it is the first to bring.
+    assert len(rest) <= 2 * (chunks - 1)
 
 
 def test_article_groups_hold_each_article_once_with_its_text(corpus: Corpus) -> None:
     options = ExportOptions(layer="all")
     with CaptureQueriesContext(connection) as queries:
         groups = list(article_groups(corpus.project, options, chunk_size=4))
-    assert len(queries) <= 1 + 3 * 3  # claims, then per chunk: stances, sources, articles
+    # The claims and the targets, then per chunk: sources, articles.
+    assert len(queries) <= 2 + 2 * 3 + _setup_queries()
     assert [a["title"] for a, _ in groups] == sorted(a.title for a in corpus.articles)
     for article, claims in groups:
         assert claims and all(c["article_id"] == article["id"] for c in claims)
         assert all(article["text"][c["start"] : c["end"]] == c["quote"] for c in claims)
+
+
+def test_times_are_written_as_isoformat_writes_them() -> None:
+    texts = [
+        "2024-06-01 08:00:00",  # SQLite's text, whole seconds
+        "2024-06-01 08:00:00.000007",
+        "2024-06-01T08:00:00.120000",  # PostgreSQL's to_char
+        "2024-06-01T08:00:00.000000",
+    ]
+    expected = [dt.datetime.fromisoformat(t).replace(tzinfo=dt.UTC).isoformat() for t in texts]
+    assert isoformat_column(texts, dt.UTC) == expected
+    assert expected[0] == "2024-06-01T08:00:00+00:00" and expected[3] == expected[0]
+    # Any other shape goes value by value, as do datetimes.
+    odd = [*texts, "2024-06-01 08:00:00.5"]
+    assert isoformat_column(odd, dt.UTC)[-1] == "2024-06-01T08:00:00.500000+00:00"
+    berlin = dt.timezone(dt.timedelta(hours=1))
+    aware = [dt.datetime(2024, 6, 1, 9, 0, 0, 5, tzinfo=berlin)]
+    assert isoformat_column(aware, dt.UTC) == ["2024-06-01T09:00:00.000005+01:00"]
+    assert isoformat_column([], dt.UTC) == []
+    with pytest.raises(ValueError):  # not two values for one
+        isoformat_column(["2024-06-01 08:00:00\n2024-06-01 08:00:00"], dt.UTC)
+
+
+def test_rows_carry_the_claims_times_in_iso_8601(corpus: Corpus) -> None:
+    base = dt.datetime(2024, 6, 1, 8, 0, 0, tzinfo=dt.UTC)
+    for n, pk in enumerate(Claim.objects.order_by("id").values_list("id", flat=True)):
+        created = base + dt.timedelta(hours=n, microseconds=0 if n % 2 else 1000 * n + 7)
+        Claim.objects.filter(pk=pk).update(created=created, updated=created)
+    times = dict(Claim.objects.values_list("id", "created"))
+    found = rows(corpus, layer="all")
+    assert [r["created"] for r in found] == [times[r["claim_id"]].isoformat() for r in found]
+    assert any(r["created"].endswith(":00+00:00") for r in found)  # whole seconds
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the read-ahead thread is PostgreSQL's"
+)
+
+
+def _readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "claimdesk-export-rows"]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_rows_read_ahead_outside_a_transaction_are_the_same_rows(corpus: Corpus) -> None:
+    options = ExportOptions(layer="all", split=True)
+    ahead = list(claim_rows(corpus.project, options, chunk_size=3))
+    with transaction.atomic():  # the caller's connection reads them itself
+        inside = list(claim_rows(corpus.project, options, chunk_size=3))
+    assert ahead == inside and len(ahead) == 10
+    assert not _readers()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_export_left_halfway_stops_its_reader(corpus: Corpus) -> None:
+    generator = claim_rows(corpus.project, ExportOptions(layer="all"), chunk_size=2)
+    assert isinstance(generator, Generator)
+    next(generator)
+    assert _readers()
+    generator.close()
+    assert not _readers()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_of_the_reader_reaches_the_export() -> None:
+    with pytest.raises(ProgrammingError):
+        list(fetch.prefetched("default", "SELECT * FROM no_such_table", [], 10, len))
+    assert not _readers()

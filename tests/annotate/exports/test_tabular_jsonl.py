@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -10,7 +12,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from annotate import services
+from annotate.exports import jsonl
+from annotate.exports.rows import ExportOptions, article_groups, json_default, manifest
+from annotate.models import Claim, Source
+from corpus.services import article_create
 from tests.annotate.exports.conftest import Corpus
 from tests.annotate.exports.helpers import export_bytes, texts
 
@@ -149,3 +159,58 @@ def test_export_command_refuses_unknown_project_and_annotator(corpus: Corpus) ->
         call_command(
             "export", "turkic", "--format", "csv", "--layer", "annotators", "--annotator", "ghost"
         )
+
+
+def test_jsonl_lines_are_what_json_dumps_writes_for_them(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line is put together from pieces encoded apart (the article, each claim, the
+    provenance): it must be, byte for byte, what ``json.dumps`` writes for the whole."""
+    awkward = 'tab\t, "quotes", back\\slash, \x01\x1f, line\u2028sep, \x7f, 😀 🇹🇷'
+    Claim.objects.filter(pk=corpus.claims[0].pk).update(note=awkward)
+    Source.objects.filter(pk=corpus.sources["akar"].pk).update(name='Hulusi "Akar"\n')
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+    options = ExportOptions(layer="all", split=True)
+    provenance = manifest(corpus.project, options, "jsonl")
+    keys = "id title byline outlet url published language sha256 char_count metadata split text"
+    expected = []
+    for article, claims in article_groups(corpus.project, options):
+        line = {key: article[key] for key in keys.split()}
+        line["claims"] = [jsonl.claim_record(claim) for claim in claims]
+        line["provenance"] = provenance
+        expected.append(json.dumps(line, ensure_ascii=False, default=json_default) + "\n")
+    data = export_bytes("jsonl", corpus.project, layer="all", split=True)
+    assert data.decode() == "".join(expected)
+    notes = {claim["note"] for line in data.splitlines() for claim in json.loads(line)["claims"]}
+    assert awkward in notes
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet", "w3c", "brat"])
+def test_an_export_reads_no_query_per_article_or_claim(corpus: Corpus, fmt: str) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            export_bytes(fmt, corpus.project, layer="all")
+        return len(captured)
+
+    few = queries()
+    # Twenty more articles with two claims each, all in one chunk (2,000 claims).
+    anna, boris = corpus.annotators
+    for n in range(20):
+        article = article_create(
+            project=corpus.project, title=f"More {n:02}", text=f"Temur Umarov said {n} things."
+        ).article
+        for annotator in (anna, boris):
+            services.assignment_create(article=article, annotator=annotator)
+            corpus.claim(article, annotator, f"said {n} things", source="umarov")
+    assert queries() == few
+
+
+def test_csv_is_what_csv_writer_writes(corpus: Corpus) -> None:
+    awkward = 'tab\t, "quotes", back\\slash, \x01, line\u2028sep, \r\n😀 🇹🇷'
+    Claim.objects.filter(pk=corpus.claims[0].pk).update(note=awkward)
+    data = export_bytes("csv", corpus.project, layer="all").decode()
+    records = list(csv.reader(io.StringIO(data, newline="")))
+    again = io.StringIO(newline="")
+    csv.writer(again, lineterminator="\r\n").writerows(records)
+    assert again.getvalue() == data
+    assert awkward in {record[records[0].index("note")] for record in records}
