@@ -438,6 +438,10 @@ def _restore_archive(file: IO[bytes] | str, slug: str | None) -> RestoreResult:
                 with connection.cursor() as cursor:
                     for sql in connection.ops.sequence_reset_sql(no_style(), models_):
                         cursor.execute(sql)
+                    # Fresh statistics: until autovacuum gets to the new rows the planner
+                    # guesses, and the first export after a restore ran 2-3x slower.
+                    for model in models_:
+                        cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     return result
 
 
