@@ -85,17 +85,7 @@ def claims_create_many(
     for index, (article, item) in enumerate(items):
         errors = _Errors()
         claim = _checked(article, item, annotator, sources, targets, errors)
-        for name, messages in errors.by_field.items():
-            problems.extend(
-                ValidationError(
-                    f"item {index}: {name}: {message}"
-                    if name != "__all__"
-                    else f"item {index}: {message}",
-                    code="invalid",
-                    params={"index": index, "field": name, "message": message},
-                )
-                for message in messages
-            )
+        problems.extend(errors.of_item(index))
         if claim is not None:
             claims.append(claim[0])
             resolved_stances.append(claim[1])

@@ -132,6 +132,20 @@ class _Errors:
     def has(self, name: str) -> bool:
         return name in self.by_field
 
+    def of_item(self, index: int) -> list[ValidationError]:
+        """The problems as errors of item ``index`` of a bulk write, one per message."""
+        return [
+            ValidationError(
+                f"item {index}: {name}: {message}"
+                if name != "__all__"
+                else f"item {index}: {message}",
+                code="invalid",
+                params={"index": index, "field": name, "message": message},
+            )
+            for name, messages in self.by_field.items()
+            for message in messages
+        ]
+
     def raise_any(self) -> None:
         if self.by_field:
             raise ValidationError(self.by_field)

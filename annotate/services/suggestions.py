@@ -300,17 +300,7 @@ def suggestions_create_many(
         row = _checked_suggestion(
             article, item, schemes[article.project_id], sources, targets, errors
         )
-        for field_name, messages in errors.by_field.items():
-            problems.extend(
-                ValidationError(
-                    f"item {index}: {field_name}: {message}"
-                    if field_name != "__all__"
-                    else f"item {index}: {message}",
-                    code="invalid",
-                    params={"index": index, "field": field_name, "message": message},
-                )
-                for message in messages
-            )
+        problems.extend(errors.of_item(index))
         if row is not None:
             row.suggester = name
             rows.append(row)
