@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 import unicodedata
 
 import pytest
@@ -100,16 +99,14 @@ def test_conversions_reject_offsets_outside_the_text() -> None:
         utf16_to_codepoint("abc", -1)
 
 
-def test_offset_map_converts_many_offsets_of_a_long_text_quickly() -> None:
+def test_offset_map_converts_many_offsets_of_a_long_text() -> None:
     text = ("Яна Орехова, Akıncı. " * 4 + "🇹🇷 ") * 20_000  # about 1.7M code points
-    began = time.perf_counter()
     offsets = OffsetMap(text)
     for cp in range(0, len(text), 97):
         assert offsets.to_codepoint(offsets.to_utf16(cp)) == cp
     assert offsets.to_utf16(len(text)) == len(text) + 40_000
     plain = OffsetMap("x" * 2_000_000)
     assert plain.to_utf16(1_999_999) == 1_999_999
-    assert time.perf_counter() - began < 3
 
 
 # --- snapping ------------------------------------------------------------------------

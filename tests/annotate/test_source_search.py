@@ -3,7 +3,6 @@ best matches first, each source once."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +165,9 @@ def test_a_limited_search_returns_the_best_in_one_query(
     ]
 
 
-def test_search_is_fast_on_a_registry_of_thousands(project: Any) -> None:
+def test_search_finds_one_name_among_thousands_in_one_query(
+    project: Any, django_assert_num_queries: Any
+) -> None:
     sources = Source.objects.bulk_create(
         Source(project=project, name=f"Source {n:05}", name_key=f"source {n:05}")
         for n in range(5000)
@@ -177,12 +178,10 @@ def test_search_is_fast_on_a_registry_of_thousands(project: Any) -> None:
     )
     source_create(project=project, name="Hulusi Akar", aliases=["Akar"])
 
-    started = time.perf_counter()
-    found = [s.name for s in Source.objects.in_project(project).search("akar")[:10]]
-    took = time.perf_counter() - started
+    with django_assert_num_queries(1):
+        found = [s.name for s in Source.objects.in_project(project).search("akar")[:10]]
 
-    assert found == ["Hulusi Akar"]
-    assert took < 0.5, f"search took {took:.3f}s"
+    assert found == ["Hulusi Akar"]  # timed in the benchmark (autocomplete), not here
 
 
 def test_punctuation_separates_words_in_names_and_queries(project: Any) -> None:

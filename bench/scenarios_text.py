@@ -1,0 +1,85 @@
+"""CPU-only scenarios, no database: the rule-based suggester on the seed articles, the
+code-point ↔ UTF-16 offset map on a long text, and the agreement core on a synthetic
+60,000-claim project. These were timed assertions in the test suite once; a loaded CI
+machine made them flaky, and a figure belongs here, printed, not asserted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+
+from bench.scenarios import SCENARIOS, Context, Result, summary, timed
+
+_BASE = Path(settings.BASE_DIR)
+
+
+def suggest(ctx: Context) -> list[Result]:
+    """``RuleSuggester.suggest`` per seed article (the labelled evaluation set)."""
+    from annotate.suggest import RuleSuggester
+    from annotate.suggest.evaluate import LabelledArticle, load_jsonl, registry_from_csv
+
+    registry = registry_from_csv(_BASE / "seeds" / "sources.csv")
+    articles = load_jsonl(_BASE / "tests" / "data" / "seed_eval.jsonl")
+    suggester = RuleSuggester()
+    rows = []
+    for article in articles:
+
+        def one(article: LabelledArticle = article) -> None:
+            suggester.suggest(article.text, byline=article.byline, registry=registry)
+
+        row = summary(
+            "suggest",
+            f"rule suggester: {article.name} ({len(article.text):,} chars)",
+            timed(one, reps=max(3, ctx.heavy_reps), warmup=1),
+            target_ms=100,
+        )
+        rows.append(row)
+    return rows
+
+
+def offsets(ctx: Context) -> list[Result]:
+    """Building an ``OffsetMap`` of a 1.7M-code-point text (Cyrillic, Turkish, flags) and
+    converting every 97th offset there and back."""
+    from annotate.offsets import OffsetMap
+
+    text = ("Яна Орехова, Akıncı. " * 4 + "🇹🇷 ") * 20_000
+
+    def one() -> None:
+        mapping = OffsetMap(text)
+        for cp in range(0, len(text), 97):
+            mapping.to_codepoint(mapping.to_utf16(cp))
+
+    row = summary(
+        "offsets",
+        f"offset map: build + {len(text) // 97:,} round trips ({len(text):,} code points)",
+        timed(one, reps=max(3, ctx.heavy_reps), warmup=1),
+        target_ms=3000,
+    )
+    return [row]
+
+
+def agreement_core(ctx: Context) -> list[Result]:
+    """``project_agreement`` on the synthetic 1,000 × 3 × 20 project (60,000 claims),
+    independent of the generated database."""
+    from annotate.agreement import project_agreement
+    from annotate.agreement.timing import synthetic_project
+
+    claims, articles = synthetic_project()
+    row = summary(
+        "agreement_core",
+        f"agreement core: synthetic {len(claims):,} claims",
+        timed(lambda: project_agreement(claims, articles), reps=max(2, ctx.heavy_reps), warmup=0),
+        target_ms=3000,
+    )
+    row.extra["claims"] = len(claims)
+    return [row]
+
+
+TEXT_SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
+    "suggest": suggest,
+    "offsets": offsets,
+    "agreement_core": agreement_core,
+}
+SCENARIOS.update(TEXT_SCENARIOS)
