@@ -1,12 +1,13 @@
 """Every write of the annotate app goes through these functions (views, API, commands).
 
-Split by entity: ``sources`` (sources, aliases, targets), ``assignments``, ``claims``.
+Split by entity: ``sources`` (sources, aliases, targets), ``assignments``, ``claims``
+(``checks`` holds what every claim write checks: one claim, a bulk batch, a suggestion).
 """
 
 from annotate.services.assignments import assignment_create
+from annotate.services.checks import StanceInput
 from annotate.services.claims import (
     StaleVersion,
-    StanceInput,
     claim_create,
     claim_delete,
     claim_restore,

@@ -29,16 +29,15 @@ from annotate.models import (
 )
 from annotate.offsets import validate_span
 from annotate.scheme import LABEL_FIELDS
-from annotate.services.claims import (
-    ENTITY,
+from annotate.services.checks import (
+    Errors,
     StanceInput,
-    _by_target,
-    _check_mention,
-    _Errors,
-    _row_id,
-    _validate,
-    claim_snapshot,
+    by_target,
+    check_mention,
+    row_id,
+    validate_labels_into,
 )
+from annotate.services.claims import ENTITY, claim_snapshot
 from corpus.models import Article, Project
 
 BATCH = 2000
@@ -83,7 +82,7 @@ def claims_create_many(
     claims: list[Claim] = []
     resolved_stances: list[list[tuple[Target, str]]] = []
     for index, (article, item) in enumerate(items):
-        errors = _Errors()
+        errors = Errors()
         claim = _checked(article, item, annotator, sources, targets, errors)
         problems.extend(errors.of_item(index))
         if claim is not None:
@@ -120,7 +119,7 @@ def claims_create_many(
                 after=claim_snapshot(
                     claim,
                     stances=sorted(
-                        ({"target": t.pk, "stance": s} for t, s in stances), key=_by_target
+                        ({"target": t.pk, "stance": s} for t, s in stances), key=by_target
                     ),
                 ),
             )
@@ -137,7 +136,7 @@ def _checked(
     annotator: Any,
     sources: dict[tuple[int, int], Source],
     targets: dict[tuple[int, int], Target],
-    errors: _Errors,
+    errors: Errors,
 ) -> tuple[Claim, list[tuple[Target, str]]] | None:
     """The item's unsaved claim and stances, or None with ``errors`` filled (the messages
     of ``claim_create``)."""
@@ -153,11 +152,11 @@ def _checked(
     with errors.collect():
         source = _source(article, item.source, sources)
     with errors.collect():
-        mention_start, mention_end = _check_mention(article, item.mention)
+        mention_start, mention_end = check_mention(article, item.mention)
     with errors.collect():
         stances = _stances(article, item.stances, targets)
     values = {name: str(item.labels.get(name) or "") for name in LABEL_FIELDS}
-    _validate(article, errors, source=source, stances=stances, values=values)
+    validate_labels_into(article, errors, source=source, stances=stances, values=values)
     if errors.by_field or span is None:
         return None
     claim = Claim(
@@ -192,9 +191,7 @@ def _sources(
     items: list[tuple[Article, ClaimInput]], projects: set[int]
 ) -> dict[tuple[int, int], Source]:
     """The batch's sources by (project, id): one query."""
-    given = (
-        _row_id(_pk(item.source, Source)) for _, item in items if item.source not in (None, "")
-    )
+    given = (row_id(_pk(item.source, Source)) for _, item in items if item.source not in (None, ""))
     ids = {i for i in given if i is not None}
     found = Source.objects.filter(pk__in=ids, project_id__in=projects)
     return {(s.project_id, s.pk): s for s in found}
@@ -204,7 +201,7 @@ def _targets(
     items: list[tuple[Article, ClaimInput]], projects: set[int]
 ) -> dict[tuple[int, int], Target]:
     """The batch's stance targets by (project, id): one query."""
-    given = (_row_id(_pk(s.target, Target)) for _, item in items for s in item.stances)
+    given = (row_id(_pk(s.target, Target)) for _, item in items for s in item.stances)
     ids = {i for i in given if i is not None}
     found = Target.objects.filter(pk__in=ids, project_id__in=projects)
     return {(t.project_id, t.pk): t for t in found}
@@ -213,11 +210,11 @@ def _targets(
 def _source(
     article: Article, source: Source | int | None, sources: dict[tuple[int, int], Source]
 ) -> Source | None:
-    """``claim_create``'s ``_resolve_source`` on the batch's sources."""
+    """``claim_create``'s ``resolve_source`` on the batch's sources."""
     if source is None or source == "":
         return None
     source_id = _pk(source, Source)
-    row = _row_id(source_id)
+    row = row_id(source_id)
     found = sources.get((article.project_id, row)) if row is not None else None
     if found is None:
         raise ValidationError({"source": f"Source {source_id} is not in this project's registry."})
@@ -227,12 +224,12 @@ def _source(
 def _stances(
     article: Article, stances: Iterable[StanceInput], targets: dict[tuple[int, int], Target]
 ) -> list[tuple[Target, str]]:
-    """``claim_create``'s ``_resolve_stances`` on the batch's targets."""
+    """``claim_create``'s ``resolve_stances`` on the batch's targets."""
     found: list[tuple[Target, str]] = []
     missing: list[str] = []
     for item in stances:
         given = _pk(item.target, Target)
-        row = _row_id(given)
+        row = row_id(given)
         target = targets.get((article.project_id, row)) if row is not None else None
         if target is None:
             missing.append(str(given))

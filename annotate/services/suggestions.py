@@ -26,7 +26,8 @@ from annotate.models import Claim, Source, Suggestion, SuggestionResponse, Targe
 from annotate.offsets import context, validate_span
 from annotate.scheme import LABEL_FIELDS, Labels, validate_labels
 from annotate.services.bulk import _source, _stances, _with_projects
-from annotate.services.claims import StanceInput, _check_mention, _Errors, _row_id, claim_create
+from annotate.services.checks import Errors, StanceInput, check_mention, row_id
+from annotate.services.claims import claim_create
 from annotate.services.sources import source_create
 from annotate.suggest import Proposal, RegistryEntry, Suggester, default_suggester
 from corpus.models import Article, Project
@@ -201,7 +202,7 @@ def _checked_suggestion(
     scheme: dict[str, Any],
     sources: dict[tuple[int, int], Source],
     targets: dict[tuple[int, int], Target],
-    errors: _Errors,
+    errors: Errors,
 ) -> Suggestion | None:
     """The item's unsaved suggestion, or None with ``errors`` filled (the messages of
     ``claim_create``; ``scheme`` is the project's with nothing required)."""
@@ -223,7 +224,7 @@ def _checked_suggestion(
             f"the source's name is longer than {NEW_SOURCE_MAX} characters"
         )
     with errors.collect():
-        mention_start, mention_end = _check_mention(article, item.mention)
+        mention_start, mention_end = check_mention(article, item.mention)
     with errors.collect():
         stances = _stances(article, item.stances, targets)
     with errors.collect():
@@ -263,7 +264,7 @@ def _checked_suggestion(
 
 
 def _pk_of(value: Any) -> int | None:
-    return _row_id(value.pk if isinstance(value, Source | Target) else value)
+    return row_id(value.pk if isinstance(value, Source | Target) else value)
 
 
 @transaction.atomic
@@ -296,7 +297,7 @@ def suggestions_create_many(
     for index, (article, item) in enumerate(items):
         if article.project_id not in schemes:
             schemes[article.project_id] = _optional_scheme(article.project.scheme)
-        errors = _Errors()
+        errors = Errors()
         row = _checked_suggestion(
             article, item, schemes[article.project_id], sources, targets, errors
         )
@@ -320,7 +321,7 @@ def proposed_labels(suggestion: Suggestion) -> dict[str, Any]:
     labels = suggestion.labels if isinstance(suggestion.labels, dict) else {}
     stances = []
     for entry in labels.get("stances") or []:
-        if isinstance(entry, dict) and _row_id(entry.get("target")) is not None:
+        if isinstance(entry, dict) and row_id(entry.get("target")) is not None:
             stances.append(StanceInput(int(entry["target"]), str(entry.get("stance") or "")))
     return {
         "stances": stances,
