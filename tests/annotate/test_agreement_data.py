@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate import agreement_data, tasks
-from annotate.models import AssignmentStatus
+from annotate.models import AssignmentStatus, Claim
 from annotate.services import (
     assignment_create,
     claim_delete,
@@ -89,6 +89,18 @@ def test_the_cache_key_changes_with_every_kind_of_change(scene: Scene, curator: 
     assert len(seen) == 6
     assert key() == key()
     assert agreement_data.cache_key(scene.project, 0.6) != key()
+
+
+def test_the_cache_key_is_one_query_and_sees_a_removed_claim_that_was_not_the_latest(
+    scene: Scene, django_assert_num_queries: Any
+) -> None:
+    a, _ = scene.ann
+    first = make_claim(scene.article, a, "Moscow disagrees")
+    make_claim(scene.article, a, "Ankara")
+    with django_assert_num_queries(1):
+        before = agreement_data.cache_key(scene.project, 0.5)
+    Claim.objects.filter(pk=first.pk).delete()  # the latest change stays the same
+    assert agreement_data.cache_key(scene.project, 0.5) != before
 
 
 def test_the_report_is_computed_once_until_something_changes(
