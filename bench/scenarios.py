@@ -256,9 +256,27 @@ def _labels(ctx: Context) -> dict[str, Any]:
     }
 
 
-def _cycle(fn: Callable[[int], Any], reps: int, warmup: int) -> None:
-    for i in range(warmup + reps):
-        fn(i)
+Steps = list[tuple[str, Callable[[], Any]]]
+
+
+def _timed_steps(
+    ctx: Context, steps_of: Callable[[int], Steps]
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Run round ``i`` of the steps (create, update, delete of one claim) for every ``i``:
+    round 0 counts each step's queries, the next ``warmup`` rounds warm up, the rest are
+    timed step by step. Milliseconds and query counts per step name."""
+    times: dict[str, list[float]] = {}
+    queries: dict[str, int] = {}
+    for i in range(ctx.warmup + 1 + ctx.reps):
+        for name, step in steps_of(i):
+            if i == 0:
+                queries[name] = count_queries(step)
+                continue
+            began = time.perf_counter_ns()
+            step()
+            if i > ctx.warmup:
+                times.setdefault(name, []).append((time.perf_counter_ns() - began) / 1e6)
+    return times, queries
 
 
 def claims_htmx(ctx: Context, *, article_id: int | None = None, label: str = "") -> list[Result]:
@@ -269,11 +287,9 @@ def claims_htmx(ctx: Context, *, article_id: int | None = None, label: str = "")
     spans = _spans(article_id, p.annotator_ids[1])
     target = p.target_ids[0]
     hx = {"HX-Request": "true"}
-    times: dict[str, list[float]] = {"create": [], "update": [], "delete": []}
-    queries: dict[str, int] = {}
     create_url = reverse("annotate:claim-create", args=[article_id])
 
-    def one(i: int) -> None:
+    def steps_of(i: int) -> Steps:
         start, end, quote = spans[i % len(spans)]
         form = {
             "start": start,
@@ -283,7 +299,6 @@ def claims_htmx(ctx: Context, *, article_id: int | None = None, label: str = "")
             f"stance-{target}": "favor",
             **_labels(ctx),
         }
-        steps: list[tuple[str, Callable[[], Any]]] = []
         made: dict[str, int] = {}
 
         def create() -> None:
@@ -298,17 +313,9 @@ def claims_htmx(ctx: Context, *, article_id: int | None = None, label: str = "")
             url = reverse("annotate:claim-delete", args=[made["id"]])
             _ok(client.post(url, {"version": 2}, headers=hx))
 
-        steps = [("create", create), ("update", update), ("delete", delete)]
-        for name, step in steps:
-            if i == 0:
-                queries[name] = count_queries(step)
-                continue
-            began = time.perf_counter_ns()
-            step()
-            if i > ctx.warmup:
-                times[name].append((time.perf_counter_ns() - began) / 1e6)
+        return [("create", create), ("update", update), ("delete", delete)]
 
-    _cycle(one, ctx.reps, ctx.warmup + 1)
+    times, queries = _timed_steps(ctx, steps_of)
     where = label or "article of 6,000 chars"
     return [
         summary(
@@ -333,12 +340,10 @@ def claims_api(ctx: Context) -> list[Result]:
     article_id = p.article_ids[1]
     client = ctx.client(p.annotator_ids[0], token=True)
     spans = _spans(article_id, p.annotator_ids[1])
-    times: dict[str, list[float]] = {"create": [], "update": [], "delete": []}
-    queries: dict[str, int] = {}
     url = reverse("api:claim-list", args=[article_id])
     as_json = "application/json"
 
-    def one(i: int) -> None:
+    def steps_of(i: int) -> Steps:
         start, end, quote = spans[i % len(spans)]
         body = {
             "start": start,
@@ -363,16 +368,9 @@ def claims_api(ctx: Context) -> list[Result]:
             detail = reverse("api:claim-detail", args=[made["id"]])
             _ok(client.delete(f"{detail}?version=2"), 204)
 
-        for name, step in (("create", create), ("update", update), ("delete", delete)):
-            if i == 0:
-                queries[name] = count_queries(step)
-                continue
-            began = time.perf_counter_ns()
-            step()
-            if i > ctx.warmup:
-                times[name].append((time.perf_counter_ns() - began) / 1e6)
+        return [("create", create), ("update", update), ("delete", delete)]
 
-    _cycle(one, ctx.reps, ctx.warmup + 1)
+    times, queries = _timed_steps(ctx, steps_of)
     rows = [
         summary("claims_api", f"API claim {name}", times[name], target_ms=25, queries=queries[name])
         for name in ("create", "update", "delete")
