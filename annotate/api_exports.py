@@ -66,6 +66,12 @@ _PARAMETERS = [
     OpenApiParameter("seed", int),
     OpenApiParameter("ratios", str, description="train,dev,test shares, e.g. 0.8,0.1,0.1."),
     OpenApiParameter("bom", bool, description="CSV: start with a UTF-8 byte-order mark."),
+    OpenApiParameter(
+        "all_articles",
+        bool,
+        description="JSONL and brat: every article (or every one of `article`), also those "
+        "without selected claims (with an empty claims list). 400 for the other formats.",
+    ),
     OpenApiParameter("background", bool, description="Queue the export; answer 202."),
 ]
 

@@ -71,6 +71,7 @@ def read_export_request(project: Project, query: Any) -> tuple[str, ExportOption
     if fmt not in exports.FORMATS:
         raise ValidationError({"format": f"Choose a format: {', '.join(exports.FORMATS)}."})
     options = ExportOptions.from_query(query)
+    exports.check_options(fmt, options)
     claims_queryset(project, options)  # unknown annotators are reported now
     return fmt, options
 

@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 FORMATS = ("jsonl", "csv", "parquet", "w3c", "brat", "archive")
+# The formats by article, which can hold articles without claims (``all_articles``); the
+# others have a row or an annotation per claim.
+ALL_ARTICLES_FORMATS = ("jsonl", "brat")
 
 # File name suffix and media type of each format's download.
 SUFFIX = {
@@ -33,9 +38,23 @@ MEDIA_TYPE = {
 }
 
 
+def check_options(fmt: str, options: Any) -> None:
+    """``ValidationError`` if the options don't apply to the format: the one check of
+    the two together, for the Export page, the API, the command and the tasks."""
+    if getattr(options, "all_articles", False) and fmt not in ALL_ARTICLES_FORMATS:
+        raise ValidationError(
+            {
+                "all_articles": "“Every article, also those without claims” applies to "
+                f"JSONL and brat only (a line or a file per article), not to {fmt}."
+            }
+        )
+
+
 def stream(fmt: str, project: Any, options: Any, *, on_chunk: Any = None) -> Iterator[bytes]:
     """The export of ``project`` in ``fmt`` as a stream of byte strings (imports the
-    format's module only when asked: pyarrow is slow to import)."""
+    format's module only when asked: pyarrow is slow to import). ``ValidationError``
+    (at once, not when the stream is read) if the options don't apply to the format."""
+    check_options(fmt, options)
     if fmt == "jsonl":
         from annotate.exports import jsonl
 

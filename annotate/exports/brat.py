@@ -3,7 +3,10 @@ LF line ends) and a ``.ann``, plus ``annotation.conf`` and ``manifest.json``.
 
 Layout: ``[<split>/]<layer>/<name>.txt|.ann`` where the layer is ``gold`` or the
 annotator's username (brat compares annotators as separate collections), and the name is
-the first 16 hex digits of the article's SHA-256.
+the first 16 hex digits of the article's SHA-256. An article is in the folders of the
+layers that have claims on it; with the ``all_articles`` option, in every layer's folder
+(``every_layer``), with an empty ``.ann`` where the layer has none (brat reads that as
+"no annotations"), and the manifest's ``article_hashes`` lists every article.
 
 In a ``.ann`` file (offsets are character offsets into the ``.txt``, Python ``str``
 indices; brat's lines can't hold a line break, so a span that crosses one is written as
@@ -36,6 +39,7 @@ from annotate.exports.rows import (
     ByteSink,
     ExportOptions,
     article_groups,
+    claims_queryset,
     json_default,
     manifest,
     project_targets,
@@ -170,6 +174,26 @@ def layer_dir(claim: dict[str, Any]) -> str:
     return re.sub(r"[^0-9A-Za-z._@+-]", "_", claim["annotator"])
 
 
+def every_layer(project: Project, options: ExportOptions) -> list[str]:
+    """The layer folders of an export with ``all_articles``, each of which holds every
+    selected article (with an empty ``.ann`` where the layer has no claims on it): brat
+    opens a folder as a collection, so each is the whole corpus. ``gold``, unless only
+    annotators are exported; the annotators named, or else those with selected claims
+    (one query); ``annotators`` for an annotators' export that has no claims at all."""
+    if options.layer == "gold":
+        return ["gold"]
+    usernames = set(options.annotators) or set(
+        claims_queryset(project, options)
+        .order_by()
+        .values_list("annotator__username", flat=True)
+        .distinct()
+    )
+    layers = {layer_dir({"annotator": name}) for name in usernames}
+    if options.layer == "all" and not options.annotators:
+        layers.add("gold")
+    return sorted(layers) or ["annotators"]
+
+
 def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) -> Iterator[bytes]:
     """The zip, sent a few hundred kilobytes at a time."""
     info = manifest(project, options, "brat")
@@ -187,11 +211,14 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
 
         put("annotation.conf", annotation_conf(project, stance_names))
         hashes: list[str] = []
+        all_layers = every_layer(project, options) if options.all_articles else []
         for article, claims in article_groups(project, options, on_chunk=on_chunk):
             hashes.append(article["sha256"])
             layers: dict[str, list[dict[str, Any]]] = {}
             for claim in claims:
                 layers.setdefault(layer_dir(claim), []).append(claim)
+            for layer in all_layers:
+                layers.setdefault(layer, [])
             base = f"{article['split']}/" if article["split"] else ""
             name = article["sha256"][:16]
             for layer, layer_claims in layers.items():

@@ -1,5 +1,10 @@
 """JSON Lines: one line per article, with its metadata, text, SHA-256 and claims.
 
+The lines are those of the articles with selected claims; with the ``all_articles``
+option, of every selected article (an article without selected claims has
+``"claims": []``), so that a dataset keeps its true negatives and the export of a
+project nobody has annotated yet still says where it came from.
+
 Each line is a JSON object::
 
     {"id": 7, "title": "…", "byline": "…", "outlet": "…", "url": "…", "published": "2024-05-01",
@@ -25,7 +30,7 @@ from annotate.exports.rows import (
     Chunk,
     ExportOptions,
     StanceKey,
-    claim_chunks,
+    chunk_runs,
     json_default,
     manifest,
 )
@@ -206,7 +211,9 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     ``{article…, "claims": [...], "provenance": {...}}`` as the encoder writes the whole
     object, put together from the article's head, its claims and the provenance, each
     encoded once. The pieces go to bytes one by one: a string joined from them all
-    would take four bytes a character (every text has an emoji) to be copied again."""
+    would take four bytes a character (every text has an emoji) to be copied again.
+    With ``options.all_articles`` an article without selected claims is a line like the
+    others, with ``"claims": []``."""
     tail = ('], "provenance": ' + _encode(manifest(project, options, "jsonl")) + "}\n").encode()
     parts: list[bytes] = []
     size = 0
@@ -215,20 +222,25 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     current: int | None = None  # the article whose line is open (it may go on in the next chunk)
     claims: list[str] = []
     # Lines have no quote context: the claims' prefix and suffix are not read.
-    for chunk in claim_chunks(project, options, omit=("prefix", "suffix")):
-        if sources is None:
-            sources = _SourceJson(chunk.sources)
-        encoded = _claims_json(chunk, sources, stances)
-        for article_id, first, stop in chunk.article_runs():
-            if article_id != current:
+    for chunk, runs in chunk_runs(project, options, omit=("prefix", "suffix")):
+        encoded: list[str] = []
+        if chunk is not None:
+            if sources is None:
+                sources = _SourceJson(chunk.sources)
+            encoded = _claims_json(chunk, sources, stances)
+        for article, first, stop in runs:
+            if article["id"] != current:
                 if current is not None:
                     size += _close(parts, claims, tail)
-                current, claims = article_id, []
-                head = _article_head(chunk.articles[article_id]).encode()
+                current, claims = article["id"], []
+                head = _article_head(article).encode()
                 parts.append(head)
                 size += len(head)
+                if size >= FLUSH_BYTES:  # a long run of articles without claims
+                    yield b"".join(parts)
+                    parts, size = [], 0
             claims += encoded[first:stop]
-        if on_chunk is not None:
+        if on_chunk is not None and chunk is not None:
             on_chunk(len(chunk))
         if size >= FLUSH_BYTES:
             yield b"".join(parts)

@@ -1,15 +1,21 @@
 """The one streamed source of exported claims: filters, layer, order, split, provenance.
 
 Every format reads ``claim_chunks`` (a chunk of claims column by column, the fast way),
-``claim_rows`` (one flat dict per claim), or ``article_tuples`` / ``article_groups`` (one
-article with its claims at a time). The claims' own columns, their stances (as one JSON
-text per claim) and their times (as ISO 8601 text) are read with the SQL the ORM writes
-for ``claims_queryset``, straight from the cursor (``fetch.fetch_rows``: a server-side
-cursor on PostgreSQL, read ahead by a thread of its own), a chunk at a time; per chunk,
-one query each for the sources (with their aliases) and the articles (metadata and text)
-that the chunk brings for the first time, and once the project's stance targets. Memory
-holds one chunk whatever the size of the project. Rows come in a fixed order: the
-articles' order (title, id), then start, end and claim id.
+``claim_rows`` (one flat dict per claim), ``chunk_runs`` (the chunks with their runs of
+rows by article), or ``article_tuples`` / ``article_groups`` (one article with its claims
+at a time). The claims' own columns, their stances (as one JSON text per claim) and their
+times (as ISO 8601 text) are read with the SQL the ORM writes for ``claims_queryset``,
+straight from the cursor (``fetch.fetch_rows``: a server-side cursor on PostgreSQL, read
+ahead by a thread of its own), a chunk at a time; per chunk, one query each for the
+sources (with their aliases) and the articles (metadata and text) that the chunk brings
+for the first time, and once the project's stance targets. Memory holds one chunk
+whatever the size of the project. Rows come in a fixed order: the articles' order
+(title, id), then start, end and claim id.
+
+With ``ExportOptions.all_articles`` the readers by article (``chunk_runs`` and those on
+it) also hold the selected articles that have no selected claims, each in its place in
+that order, with no rows: the ids of the selected articles are read once, in the same
+order, and the articles without claims read a batch at a time.
 
 Only live claims are exported (deleted ones stay in the project archive). The
 ``status`` of a claim says where adjudication stands: ``gold`` for a claim of the gold
@@ -104,6 +110,8 @@ class ExportOptions:
     split_seed: int = 0
     split_ratios: tuple[float, float, float] = DEFAULT_RATIOS
     bom: bool = False  # CSV only: a byte-order mark for spreadsheets
+    # JSONL and brat only: every selected article, also those without selected claims.
+    all_articles: bool = False
 
     def __post_init__(self) -> None:
         errors: dict[str, str] = {}
@@ -159,10 +167,14 @@ class ExportOptions:
             split_seed=int(seed_text),
             split_ratios=(ratios[0], ratios[1], ratios[2]),
             bom=flag("bom"),
+            all_articles=flag("all_articles"),
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """The options as plain values (for a background task, and the provenance
+        manifest's ``filters``). ``all_articles`` is there only when it is on, so that
+        the manifests of exports without it stay what they were."""
+        out: dict[str, Any] = {
             "layer": self.layer,
             "annotators": list(self.annotators),
             "articles": list(self.articles),
@@ -174,6 +186,9 @@ class ExportOptions:
             "split_ratios": list(self.split_ratios),
             "bom": self.bom,
         }
+        if self.all_articles:
+            out["all_articles"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExportOptions:
@@ -189,6 +204,7 @@ class ExportOptions:
             split_seed=int(data.get("split_seed", 0)),
             split_ratios=(float(ratios[0]), float(ratios[1]), float(ratios[2])),
             bom=bool(data.get("bom", False)),
+            all_articles=bool(data.get("all_articles", False)),
         )
 
 
@@ -662,6 +678,108 @@ class _Articles:
         return found
 
 
+# An article with its rows in a chunk: (article, first row, row after the last). An
+# article without selected claims (``ExportOptions.all_articles``) is a run of no rows.
+Run = tuple[dict[str, Any], int, int]
+# Articles without claims are read this many at a time (with their texts).
+ARTICLE_BATCH = 500
+
+
+def chunk_runs(
+    project: Project,
+    options: ExportOptions,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    omit: Collection[str] = (),
+) -> Iterator[tuple[Chunk | None, Iterator[Run]]]:
+    """``claim_chunks``, each chunk with its runs of rows by article, in export order
+    (read each chunk's runs before asking for the next chunk). With
+    ``options.all_articles`` the runs take in, where the export order puts them, the
+    selected articles that have no selected claims, as runs of no rows; those after the
+    last claim come last, with no chunk (``None``)."""
+    if not options.all_articles:
+        for chunk in claim_chunks(project, options, chunk_size=chunk_size, omit=omit):
+            runs = chunk.article_runs()
+            yield chunk, ((chunk.articles[pk], first, stop) for pk, first, stop in runs)
+        return
+    walk = _ArticleWalk(project, options, min(chunk_size, ARTICLE_BATCH))
+    for chunk in claim_chunks(project, options, chunk_size=chunk_size, omit=omit):
+        yield chunk, walk.runs(chunk)
+    yield None, walk.rest()
+
+
+def selected_article_ids(project: Project, options: ExportOptions) -> list[int]:
+    """The ids of the articles an export with ``all_articles`` holds (the project's, or
+    those of the ``article`` filter), in export order: ordered as ``claims_queryset``
+    orders the claims' articles (title, id), by the same database, so that the merge
+    with the claims compares ids only, never titles (SQLite and PostgreSQL collate them
+    differently)."""
+    articles = Article.objects.filter(project=project)
+    if options.articles:
+        articles = articles.filter(pk__in=options.articles)
+    return list(articles.order_by("title", "id").values_list("id", flat=True))
+
+
+class _ArticleWalk:
+    """The selected articles' ids in export order, walked alongside the claim chunks:
+    every id before the next article with claims is one without. Those are read
+    ``batch`` at a time (``_Articles``), never one query per article, and their texts
+    are held a batch at a time."""
+
+    def __init__(self, project: Project, options: ExportOptions, batch: int) -> None:
+        self.ids = selected_article_ids(project, options)
+        self.position = {pk: at for at, pk in enumerate(self.ids)}
+        self.at = 0  # the place in ``ids`` of the next article not yet walked past
+        self.read = _Articles(options)
+        self.batch = batch
+
+    def runs(self, chunk: Chunk) -> Iterator[Run]:
+        """The chunk's runs with, before each, the articles without claims before it."""
+        plan: list[tuple[int, int, int]] = []
+        for pk, first, stop in chunk.article_runs():
+            plan += ((empty, first, first) for empty in self._before(pk))
+            plan.append((pk, first, stop))
+        return self._with_articles(plan, chunk.articles)
+
+    def rest(self) -> Iterator[Run]:
+        """The articles without claims after the last article with claims."""
+        plan = [(pk, 0, 0) for pk in self.ids[self.at :]]
+        self.at = len(self.ids)
+        return self._with_articles(plan, {})
+
+    def _before(self, pk: int) -> list[int]:
+        """The ids of the articles without claims between the last one walked past and
+        article ``pk`` (which has claims); walks past ``pk``."""
+        at = self.position.get(pk)
+        if at is None or at < self.at:
+            # Added since the ids were read, or running on from the previous chunk.
+            return []
+        gap = self.ids[self.at : at]
+        self.at = at + 1
+        return gap
+
+    def _with_articles(
+        self, plan: list[tuple[int, int, int]], known: dict[int, dict[str, Any]]
+    ) -> Iterator[Run]:
+        """Each planned run with its article: the chunk's for a run of rows; for an
+        empty run, read with the next ``batch`` empty ones when it comes up (one
+        deleted meanwhile is left out)."""
+        empties = [pk for pk, first, stop in plan if first == stop]
+        read: dict[int, dict[str, Any]] = {}
+        asked: set[int] = set()
+        next_at = 0
+        for pk, first, stop in plan:
+            if first < stop:
+                yield known[pk], first, stop
+                continue
+            if pk not in asked:
+                asked = set(empties[next_at : next_at + self.batch])
+                next_at += len(asked)
+                read = self.read(asked)
+            if pk in read:
+                yield read[pk], first, stop
+
+
 def article_groups(
     project: Project,
     options: ExportOptions,
@@ -669,9 +787,10 @@ def article_groups(
     chunk_size: int = DEFAULT_CHUNK,
     on_chunk: Any = None,
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Each article that has selected claims, with its text and metadata, and its claim
-    rows; in export order. The texts come with the chunks' articles, so only those
-    texts are held at a time."""
+    """Each article that has selected claims (with ``options.all_articles``, every
+    selected article: those without selected claims have none), with its text and
+    metadata, and its claim rows; in export order. The texts come with the chunks'
+    articles, so only those texts are held at a time."""
     for article, rows in article_tuples(project, options, chunk_size=chunk_size, on_chunk=on_chunk):
         yield article, [dict(zip(COLUMNS, row, strict=True)) for row in rows]
 
@@ -683,17 +802,19 @@ def article_tuples(
     chunk_size: int = DEFAULT_CHUNK,
     on_chunk: Any = None,
 ) -> Iterator[tuple[dict[str, Any], list[tuple[Any, ...]]]]:
-    """``article_groups`` with each claim row as a tuple in ``COLUMNS`` order."""
+    """``article_groups`` with each claim row as a tuple in ``COLUMNS`` order.
+    ``on_chunk(n)`` is told after each chunk of claims how many it held."""
     current: dict[str, Any] | None = None
     rows: list[tuple[Any, ...]] = []
-    for chunk in claim_chunks(project, options, chunk_size=chunk_size):
-        for row in chunk.tuples():
-            if current is None or row[1] != current["id"]:
+    for chunk, runs in chunk_runs(project, options, chunk_size=chunk_size):
+        tuples = list(chunk.tuples()) if chunk is not None else []
+        for article, first, stop in runs:
+            if current is None or article["id"] != current["id"]:
                 if current is not None:
                     yield current, rows
-                current, rows = _public(chunk.articles[row[1]]), []
-            rows.append(row)
-        if on_chunk is not None:
+                current, rows = _public(article), []
+            rows += tuples[first:stop]
+        if on_chunk is not None and chunk is not None:
             on_chunk(len(chunk))
     if current is not None:
         yield current, rows

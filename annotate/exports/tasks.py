@@ -60,7 +60,9 @@ def claim_count(project: Project, fmt: str, options: ExportOptions) -> int:
 
 
 def start_export(*, project: Project, fmt: str, options: ExportOptions, user: Any) -> str:
-    """Queue an export; returns the job id to follow it with ``job_status``."""
+    """Queue an export; returns the job id to follow it with ``job_status``.
+    ``ValidationError`` at once if the options don't apply to the format."""
+    exports.check_options(fmt, options)
     job_id = uuid.uuid4().hex
     _update(
         job_id,

@@ -54,6 +54,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM.")
         parser.add_argument(
+            "--all-articles",
+            action="store_true",
+            help="jsonl and brat only: every article of the project (or of --article), also "
+            "those without selected claims (an empty claims list, an empty .ann), so that a "
+            "dataset keeps its true negatives.",
+        )
+        parser.add_argument(
             "--no-progress",
             action="store_true",
             help="No progress bar (there is none anyway when stderr is not a terminal, when "
@@ -78,8 +85,10 @@ class Command(BaseCommand):
                     "seed": str(options["seed"]),
                     "ratios": options["ratios"],
                     "bom": "1" if options["bom"] else "",
+                    "all_articles": "1" if options["all_articles"] else "",
                 }
             )
+            exports.check_options(fmt, export_options)
             claims = None
             if fmt != "archive":
                 claims = claims_queryset(project, export_options)  # unknown annotators fail here
