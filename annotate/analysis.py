@@ -3,7 +3,9 @@ claim search, on one layer of claims (the gold layer, every annotator's, or one 
 
 Every figure is an aggregate computed by the database (``values(...).annotate(Count(...))``):
 nothing here loops over claims in Python, so each page makes the same few queries whether
-the project has ten claims or a million. Deleted claims never count.
+the project has ten claims or a million. Deleted claims never count. Claim search finds
+its words through an index on both databases (``text_match``): PostgreSQL's GIN index,
+SQLite's FTS5 table (``annotate/db_indexes.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
-from annotate.db_indexes import SEARCH_CONFIG, claim_search_vector
+from annotate.db_indexes import (
+    SEARCH_CONFIG,
+    claim_fts_ids,
+    claim_search_vector,
+    fts5_available,
+    fts_query,
+)
 from annotate.models import Assignment, AssignmentStatus, Claim, ClaimQuerySet, ClaimStance, Source
 from annotate.scheme import value_label
 from corpus.models import Article, Project
@@ -192,8 +200,10 @@ def text_words(query: str) -> list[str]:
 def text_match(claims: ClaimQuerySet, query: str) -> ClaimQuerySet:
     """Claims whose quote or note contains every word of the query as a whole word,
     ignoring case. PostgreSQL uses its full-text search (the "simple" configuration:
-    no stemming, so a word matches the same claims as on SQLite); SQLite matches each
-    word between word boundaries."""
+    no stemming) through the GIN index ``claim_search``; SQLite its FTS5 table
+    ``annotate_claim_fts``, tokenized to find the same words (``annotate/db_indexes.py``
+    says where the two still differ). A SQLite without FTS5 matches each word between
+    word boundaries with a regular expression, a scan of every claim."""
     words = text_words(query)
     if not words:
         return claims
@@ -204,6 +214,9 @@ def text_match(claims: ClaimQuerySet, query: str) -> ClaimQuerySet:
         return claims.annotate(search=claim_search_vector()).filter(
             search=SearchQuery(" ".join(words), search_type="plain", config=SEARCH_CONFIG)
         )
+    if fts5_available():
+        match = fts_query(words)
+        return claims.filter(pk__in=claim_fts_ids(match)) if match else claims.none()
     for word in words:
         pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
         claims = claims.filter(Q(quote__iregex=pattern) | Q(note__iregex=pattern))

@@ -1,32 +1,79 @@
-"""Indexes only PostgreSQL builds, and how migrations add indexes to big tables.
+"""Claim search's indexes — a GIN index on PostgreSQL, an FTS5 table on SQLite — and how
+migrations add indexes to big tables.
 
-* ``claim_search_vector()`` is the text that claim search matches (``analysis.text_match``).
-  The GIN index ``claim_search`` (``Claim.Meta.indexes``) is built over the very same
-  expression: PostgreSQL uses an expression index only for a query that repeats the
-  expression exactly, so both must come from this one function.
+* ``claim_search_vector()`` is the text that claim search matches on PostgreSQL
+  (``analysis.text_match``). The GIN index ``claim_search`` (``Claim.Meta.indexes``) is
+  built over the very same expression: PostgreSQL uses an expression index only for a
+  query that repeats the expression exactly, so both must come from this one function.
 * ``PostgresGinIndex`` is a GIN index on PostgreSQL and nothing elsewhere: SQLite has no
-  GIN, and its claim search is a regex over every row anyway. "Nothing" must also hold
-  when SQLite rebuilds the table in a later migration (it recreates every index of
-  ``Meta.indexes``), so on SQLite the index's SQL is a comment, not an error.
+  GIN. "Nothing" must also hold when SQLite rebuilds the table in a later migration (it
+  recreates every index of ``Meta.indexes``), so on SQLite the index's SQL is a comment,
+  not an error.
 * ``AddIndexConcurrentlyOnPostgres`` adds an index with ``CREATE INDEX CONCURRENTLY`` on
   PostgreSQL — writes to the table go on while the index is built, which on a table of
   a million claims takes a while — and with a plain ``CREATE INDEX`` elsewhere. A
   migration using it must set ``atomic = False`` (CONCURRENTLY can't run in a
   transaction). Neither operation rewrites the table, so the article-text freeze trigger
   (``db_guards``) can stay in place.
+* On SQLite claim search reads the FTS5 table ``annotate_claim_fts`` (``claim_fts_ids()``),
+  created by ``CreateClaimFtsOnSqlite`` (migration 0009; nothing on PostgreSQL). It is
+  *contentless* (``content=''``): it holds only the index of each claim's quote and note,
+  under the claim's id as rowid, and three triggers on ``annotate_claim`` keep it in step
+  with every write, whatever issued it (ORM, ``bulk_create``, raw SQL, a restore): AFTER
+  INSERT adds the claim, AFTER UPDATE of its id, quote or note (only when one changed)
+  replaces it, AFTER DELETE removes it with FTS5's ``'delete'`` command, which must be
+  given the very text that was indexed — so every path indexes ``fts_text()`` of the
+  columns. A soft delete leaves the claim indexed; the search's other filters drop it.
+
+  The tokenizer is ``unicode61 remove_diacritics 0``, the closest to PostgreSQL's
+  "simple" configuration (its parser, then ``lower()``; compared letter by letter on a
+  ``C.UTF-8`` cluster — an ICU or another libc locale may lowercase a few letters
+  otherwise): words are runs of letters and digits, case is folded, diacritics are kept
+  ("şentop" finds "ŞENTOP" but not "sentop"; "akıncı" finds "AKıNCı", not "AKINCI": the
+  dotless ı is a letter of its own on both databases). Cyrillic, CJK and nearly all of
+  Greek fold the same way; emoji and other symbols separate words on both.
+  ``remove_diacritics 1`` or ``2`` would find "sentop" for "Şentop" and "cafe" for
+  "café", which PostgreSQL doesn't. One letter needs help:
+  unicode61 leaves the capital dotted İ (U+0130) as it is, where ``lower()`` makes it
+  "i", so "İstanbul" would not be found as "istanbul"; ``fts_text()`` and
+  ``fts_query()`` replace İ by i on both sides. Differences that remain (SQLite answers
+  as the regex search did): PostgreSQL keeps a decimal number ("3.14"), an e-mail
+  address, a host name, a URL or a path as one word, so a part of one ("example" in
+  "user@example.com") is found on SQLite only; unicode61 counts superscripts, subscripts
+  and fractions as letters ("CO₂" is a word of its own on SQLite, "co" on PostgreSQL);
+  it folds the final ς, µ and a few Greek symbol forms to their plain letters
+  (PostgreSQL does not), and its Unicode tables are older (letters added to Unicode
+  after 6.1, as Cherokee or Georgian capitals, don't fold).
+
+  If SQLite lacks FTS5 (``fts5_available()``, asked once per process), the migration
+  creates nothing and the search matches each word with a regular expression instead.
+  A database migrated that way and opened later by a SQLite with FTS5 must run the
+  migration again (``migrate annotate 0008`` then ``migrate``). The other way round a
+  SQLite without FTS5 can't write claims into a database that has the triggers.
+
+  SQLite alters a table by creating it anew and dropping the old one, which drops the
+  triggers with it (silently, unlike the freeze trigger): a migration that alters
+  ``annotate_claim`` must install them again, with ``reinstall_claim_fts_operations()``
+  (one operation first, one last). ``tests/annotate/test_claim_search_fts.py`` checks
+  that the triggers exist after the migrations.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import sqlite3
 from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.contrib.postgres.search import SearchVector
 from django.db.backends.ddl_references import Statement
-from django.db.migrations.operations import AddIndex
+from django.db.migrations.operations import AddIndex, RunPython
+from django.db.migrations.operations.base import Operation
+from django.db.models.expressions import RawSQL
 
-SEARCH_CONFIG = "simple"  # no stemming: a word finds the same claims as SQLite's regex
+SEARCH_CONFIG = "simple"  # no stemming: a word finds the same claims as SQLite's FTS5
 
 
 def claim_search_vector() -> SearchVector:
@@ -87,3 +134,134 @@ class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         else:
             AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+# --- claim search on SQLite: the FTS5 table ------------------------------------------------
+
+CLAIM_FTS = "annotate_claim_fts"
+FTS_TOKENIZER = "unicode61 remove_diacritics 0"
+FTS_COLUMNS = ("quote", "note")
+_FTS_TRIGGERS = {
+    "insert": "AFTER INSERT ON annotate_claim",
+    "update": (
+        "AFTER UPDATE OF id, quote, note ON annotate_claim WHEN NEW.id IS NOT OLD.id "
+        "OR NEW.quote IS NOT OLD.quote OR NEW.note IS NOT OLD.note"
+    ),
+    "delete": "AFTER DELETE ON annotate_claim",
+}
+
+
+@functools.cache
+def fts5_available() -> bool:
+    """Whether this process's SQLite has FTS5 (a compile option, asked once)."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def fts_text(column: str) -> str:
+    """The SQL of what the index holds for a column: its text, the capital dotted İ as i
+    (which unicode61 does not fold, and PostgreSQL's ``lower()`` does)."""
+    return f"replace({column}, 'İ', 'i')"
+
+
+def fts_query(words: list[str]) -> str:
+    """The FTS5 query finding the claims that have every word: each word's letters and
+    digits as a quoted string (``"word"``), so that nothing typed is ever FTS5 syntax
+    (no OR, NOT, NEAR, ``*``, ``^`` or ``column:``). An underscore separates words, as
+    in PostgreSQL's parser. "" when no word has a letter or a digit."""
+    tokens = [part.replace("İ", "i") for word in words for part in re.findall(r"[^\W_]+", word)]
+    return " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+
+
+def claim_fts_ids(query: str) -> RawSQL:
+    """The ids of the claims whose quote or note match ``query`` (``fts_query``)."""
+    return RawSQL(f"SELECT rowid FROM {CLAIM_FTS} WHERE {CLAIM_FTS} MATCH %s", [query])
+
+
+def _fts_row(row: str) -> str:
+    return ", ".join(fts_text(f"{row}.{column}") for column in FTS_COLUMNS)
+
+
+def claim_fts_sql() -> list[str]:
+    """The statements creating the FTS5 table and its triggers and filling it. They may
+    run again: the table stays, the triggers are replaced, the index is filled anew."""
+    columns = ", ".join(FTS_COLUMNS)
+    add = f"INSERT INTO {CLAIM_FTS}(rowid, {columns}) VALUES (NEW.id, {_fts_row('NEW')});"
+    remove = (
+        f"INSERT INTO {CLAIM_FTS}({CLAIM_FTS}, rowid, {columns}) "
+        f"VALUES ('delete', OLD.id, {_fts_row('OLD')});"
+    )
+    bodies = {"insert": add, "update": f"{remove} {add}", "delete": remove}
+    statements = [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {CLAIM_FTS} USING fts5("
+        f"{columns}, content='', tokenize='{FTS_TOKENIZER}')"
+    ]
+    for event, when in _FTS_TRIGGERS.items():
+        statements.append(f"DROP TRIGGER IF EXISTS {CLAIM_FTS}_{event}")
+        statements.append(f"CREATE TRIGGER {CLAIM_FTS}_{event} {when} BEGIN {bodies[event]} END")
+    statements.append(f"INSERT INTO {CLAIM_FTS}({CLAIM_FTS}) VALUES ('delete-all')")
+    statements.append(
+        f"INSERT INTO {CLAIM_FTS}(rowid, {columns}) "
+        f"SELECT id, {_fts_row('annotate_claim')} FROM annotate_claim"
+    )
+    return statements
+
+
+def install_claim_fts(schema_editor: Any) -> None:
+    """On SQLite with FTS5: the FTS5 table, its triggers, the index of every claim."""
+    if schema_editor.connection.vendor == "sqlite" and fts5_available():
+        for sql in claim_fts_sql():
+            schema_editor.execute(sql)
+
+
+def drop_claim_fts(schema_editor: Any) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        for event in _FTS_TRIGGERS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {CLAIM_FTS}_{event}")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {CLAIM_FTS}")
+
+
+def reinstall_claim_fts_operations() -> tuple[RunPython, RunPython]:
+    """For a migration that alters ``annotate_claim``, which SQLite rebuilds, dropping the
+    FTS triggers with the old table: put the first operation first and the second last.
+    Each installs the triggers again after the rebuild (and refills the index), the
+    second migrating forwards, the first backwards."""
+
+    def reinstall(apps: Any, schema_editor: Any) -> None:
+        install_claim_fts(schema_editor)
+
+    return RunPython(RunPython.noop, reinstall), RunPython(reinstall, RunPython.noop)
+
+
+class CreateClaimFtsOnSqlite(Operation):
+    """The FTS5 table of claim search on SQLite (``install_claim_fts``); nothing on
+    PostgreSQL, nor on a SQLite without FTS5. Reversed, it drops them."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass  # no model changes: the table is unknown to the ORM
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        install_claim_fts(schema_editor)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        drop_claim_fts(schema_editor)
+
+    def describe(self) -> str:
+        return f"Create the FTS5 table {CLAIM_FTS} of claim search (SQLite only)"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return "claim_search_fts"
