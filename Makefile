@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser run serve demo migrate test lint format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small serve-prod clean
+.PHONY: help setup browser run serve demo migrate test test-recap lint format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small serve-prod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,16 +58,26 @@ format: setup ## Apply ruff's fixes and formatting
 typecheck: setup ## mypy with django-stubs
 	$(VENV)/bin/mypy .
 
+# Each leg's output is also kept in .test-results/<leg>.log for the recap at the end of `make test`.
+RESULTS := .test-results
+
 test-sqlite: setup browser ## The test suite on SQLite
-	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@mkdir -p $(RESULTS)
+	set -o pipefail; env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) 2>&1 | tee $(RESULTS)/sqlite.log
 
 test-postgres: setup browser ## The test suite on PostgreSQL (a throwaway cluster unless DATABASE_URL is set)
-	scripts/with-postgres $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@mkdir -p $(RESULTS)
+	set -o pipefail; scripts/with-postgres $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) 2>&1 | tee $(RESULTS)/postgres.log
 
 test-api-fuzz: setup ## Fuzz the REST API against its OpenAPI schema (schemathesis, about 2 minutes)
 	scripts/schemathesis
 
-test: setup browser lint typecheck test-sqlite test-postgres test-api-fuzz loadtest-ci bench-small ## Everything CI runs: lint, types, tests on both databases, API fuzzing, reduced load test, small benchmark
+# The test suite runs last so that the end of the log is its result on both databases.
+test: setup browser lint typecheck test-api-fuzz loadtest-ci bench-small test-sqlite test-postgres test-recap ## Everything CI runs: lint, types, API fuzzing, reduced load test, small benchmark, tests on both databases
+
+test-recap:
+	@echo "make test: ruff, mypy, schemathesis, the load test and the benchmark passed; pytest:"
+	@for leg in sqlite postgres; do printf '  %-10s %s\n' "$$leg" "$$(grep -E '^=+ .* in [0-9.]+s' $(RESULTS)/$$leg.log | tail -n 1)"; done
 
 # The benchmark (bench/): SQLite and PostgreSQL, one subprocess each; JSON in bench/results/.
 BENCH_SCALE ?= medium
@@ -89,7 +99,7 @@ serve-prod: setup ## Try the production shape: PostgreSQL, gunicorn (WEB_CONCURR
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) TASK_WORKERS=$(TASK_WORKERS) scripts/serve-prod
 
 clean: ## Remove the venv, node modules and the development database
-	rm -rf $(VENV) .tools node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles media
+	rm -rf $(VENV) .tools node_modules $(RESULTS) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles media
 
 # The load test (scripts/loadtest): simulated annotators against gunicorn; every
 # acknowledged write is checked in the database afterwards. Figures in the README.

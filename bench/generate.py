@@ -392,7 +392,7 @@ def _write_claims(pending: list[tuple[Row, dict[int, str]]]) -> list[Row]:
 # --- fast writes of the big tables ---------------------------------------------------------
 # ``bulk_create`` spends ~100 µs per claim preparing each value of each model instance; the
 # database needs a few. Claims and stances (most of the rows) are therefore written as
-# plain rows with their ids, by COPY on PostgreSQL and executemany on SQLite, with the
+# plain rows with their ids, by COPY on PostgreSQL and multi-row INSERTs on SQLite, with the
 # values of the columns they don't give prepared once per table. The sequences are reset
 # after (``_reset_sequences``).
 
@@ -427,9 +427,13 @@ def _insert(model: type[models.Model], rows: Iterable[Row]) -> None:
                 for value in values:
                     copy.write_row(value)
         else:
-            marks = ", ".join(["%s"] * len(columns))
-            for batch in itertools.batched(values, BATCH):
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
+            # Many rows per statement: the FTS5 triggers on claims flush once per statement.
+            row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            per_statement = max(1, (connection.features.max_query_params or 999) // len(columns))
+            for batch in itertools.batched(values, per_statement):
+                marks = ", ".join([row_marks] * len(batch))
+                params = [v for value in batch for v in value]
+                cursor.execute(f"INSERT INTO {table} ({names}) VALUES {marks}", params)
 
 
 def _reset_sequences(*tables: type[models.Model]) -> None:
