@@ -39,10 +39,17 @@ def _curator(ctx: Context) -> Client:
 
 
 def _page(
-    ctx: Context, scenario: str, name: str, url: str, params: dict[str, Any] | None = None
+    ctx: Context,
+    scenario: str,
+    name: str,
+    url: str,
+    params: dict[str, Any] | None = None,
+    *,
+    user_id: int | None = None,
 ) -> Result:
-    """One row: GET ``url`` with ``params`` as the curator, repeated within the budget."""
-    client = _curator(ctx)
+    """One row: GET ``url`` with ``params`` as the curator (or ``user_id``), repeated within
+    the budget."""
+    client = ctx.client(user_id) if user_id is not None else _curator(ctx)
     query = params or {}
 
     def fetch() -> Any:
