@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from annotate import exports
 from annotate.export_views import read_export_request, streaming_export
 from annotate.exports import tasks
-from annotate.exports.rows import LAYERS, STATUSES
+from annotate.exports.options import LAYERS, STATUSES
 from corpus import permissions
 from corpus.models import Project
 

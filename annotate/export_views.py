@@ -28,7 +28,8 @@ from django.views.decorators.http import require_GET
 
 from annotate import exports
 from annotate.exports import tasks
-from annotate.exports.rows import LAYERS, STATUSES, ExportOptions, claims_queryset
+from annotate.exports.options import LAYERS, STATUSES, ExportOptions
+from annotate.exports.rows import claims_queryset
 from annotate.models import Claim, Source
 from corpus import permissions
 from corpus.models import Project

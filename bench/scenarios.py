@@ -565,7 +565,7 @@ def _exporter(fmt: str) -> tuple[Callable[..., Iterable[bytes]] | None, str]:
 def _export_once(
     fn: Callable[..., Iterable[bytes]], project: Project, options: Any = None
 ) -> tuple[int, int]:
-    from annotate.exports.rows import ExportOptions
+    from annotate.exports.options import ExportOptions
 
     rows = [0]
     size = 0
@@ -590,7 +590,7 @@ def exports(ctx: Context) -> list[Result]:
     second, peak Python memory over the whole project and over the gold layer alone (a
     seventh of the claims; flat memory: the two stay close). A small run warms up, the
     traced runs warm the caches; then the timed runs."""
-    from annotate.exports.rows import ExportOptions
+    from annotate.exports.options import ExportOptions
 
     project = Project.objects.get(pk=ctx.project.project_id)
     # Not a filter by article: the ids would go into every CSV row's provenance.

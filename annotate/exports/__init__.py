@@ -1,7 +1,8 @@
 """Exports and imports of labelled data.
 
-``rows`` is the one streamed source of claim rows (filters, layer, split, provenance);
-``jsonl``, ``tabular`` (CSV, Parquet), ``w3c`` and ``brat`` turn its rows into files;
+``rows`` is the one streamed source of claim rows, selected by ``options.ExportOptions``
+(layer, filters, split); ``jsonl``, ``tabular`` (CSV, Parquet), ``w3c`` and ``brat`` turn
+its rows into files, each with the ``provenance`` manifest;
 ``archive`` backs a whole project up and restores it; ``importing`` reads annotations
 back in. Every writer takes a binary file-like object and writes to it as it goes, so
 memory stays flat whatever the size of the project.

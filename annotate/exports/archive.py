@@ -37,7 +37,9 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from annotate.exports.rows import ByteSink, tool_version
+from annotate.exports.fields import CLAIM_VALUES
+from annotate.exports.provenance import json_default, tool_version
+from annotate.exports.sink import ByteSink
 from annotate.models import (
     Assignment,
     Claim,
@@ -82,20 +84,7 @@ _CLAIM = (
     "id",
     "article_id",
     "annotator_id",
-    "start",
-    "end",
-    "quote",
-    "prefix",
-    "suffix",
-    "source_id",
-    "attribution",
-    "mention_start",
-    "mention_end",
-    "source_reliability",
-    "information_credibility",
-    "claim_type",
-    "checkworthy",
-    "note",
+    *CLAIM_VALUES,
     "version",
     "created",
     "updated",
@@ -108,14 +97,10 @@ _FOREIGN_KEYS = {*_USER_FIELDS, "article_id", "source_id", "gold_id"}
 _DATETIMES = {"created", "updated", "deleted_at", "at"}
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _line(record: dict[str, Any]) -> bytes:
-    return (json.dumps(record, ensure_ascii=False, sort_keys=True, default=_json) + "\n").encode()
+    return (
+        json.dumps(record, ensure_ascii=False, sort_keys=True, default=json_default) + "\n"
+    ).encode()
 
 
 def _out(row: dict[str, Any], users: dict[int, str]) -> dict[str, Any]:

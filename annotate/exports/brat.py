@@ -35,15 +35,10 @@ from typing import Any
 
 from unidecode import unidecode
 
-from annotate.exports.rows import (
-    ByteSink,
-    ExportOptions,
-    article_groups,
-    claims_queryset,
-    json_default,
-    manifest,
-    project_targets,
-)
+from annotate.exports.options import ExportOptions
+from annotate.exports.provenance import json_default, manifest
+from annotate.exports.rows import article_groups, claims_queryset, project_targets
+from annotate.exports.sink import ByteSink
 from corpus.models import Project
 from corpus.scheme import field_values
 

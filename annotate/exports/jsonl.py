@@ -26,14 +26,10 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
-from annotate.exports.rows import (
-    Chunk,
-    ExportOptions,
-    StanceKey,
-    chunk_runs,
-    json_default,
-    manifest,
-)
+from annotate.exports.fields import ARTICLE_VALUES
+from annotate.exports.options import ExportOptions
+from annotate.exports.provenance import json_default, manifest
+from annotate.exports.rows import Chunk, StanceKey, chunk_runs
 from corpus.models import Project
 
 FLUSH_BYTES = 256 * 1024
@@ -184,20 +180,7 @@ def _claims_json(chunk: Chunk, sources: _SourceJson, stances: _StancesJson) -> l
 
 
 # An article line's keys before its claims, in order.
-_ARTICLE_KEYS = (
-    "id",
-    "title",
-    "byline",
-    "outlet",
-    "url",
-    "published",
-    "language",
-    "sha256",
-    "char_count",
-    "metadata",
-    "split",
-    "text",
-)
+_ARTICLE_KEYS = (*ARTICLE_VALUES, "split", "text")
 
 
 def _article_head(article: dict[str, Any]) -> str:

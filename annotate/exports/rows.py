@@ -1,4 +1,6 @@
-"""The one streamed source of exported claims: filters, layer, order, split, provenance.
+"""The one streamed source of exported claims: the query, its chunks and columns, and the
+walk of the articles. What it selects is ``options.ExportOptions``; where an export came
+from, ``provenance``.
 
 Every format reads ``claim_chunks`` (a chunk of claims column by column, the fast way),
 ``claim_rows`` (one flat dict per claim), ``chunk_runs`` (the chunks with their runs of
@@ -26,22 +28,16 @@ took it into gold or rejected it, ``pending`` for one nobody has decided on yet.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import hashlib
 import json
-import tomllib
-from collections.abc import Collection, Iterable, Iterator, Mapping
-from functools import cache
+from collections.abc import Collection, Iterator
 from itertools import groupby
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.db.models import Case, OuterRef, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from annotate.exports.fetch import (
     IdsQuery,
@@ -50,6 +46,8 @@ from annotate.exports.fetch import (
     fetch_rows,
     isoformat_column,
 )
+from annotate.exports.fields import ARTICLE_VALUES, CLAIM_VALUES
+from annotate.exports.options import ExportOptions, split_of
 from annotate.models import (
     Claim,
     ClaimQuerySet,
@@ -62,162 +60,7 @@ from annotate.models import (
 )
 from corpus.models import Article, Project
 
-LAYERS = ("gold", "annotators", "all")
-STATUSES = ("gold", "accepted", "rejected", "pending")
-SPLITS = ("train", "dev", "test")
 DEFAULT_CHUNK = 2000
-DEFAULT_RATIOS = (0.8, 0.1, 0.1)
-
-
-@cache
-def tool_version() -> str:
-    """Claimdesk's version, from pyproject.toml (the project is not an installed package)."""
-    try:
-        with open(settings.BASE_DIR / "pyproject.toml", "rb") as handle:
-            return str(tomllib.load(handle)["project"]["version"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError):  # pragma: no cover - a broken tree
-        return "unknown"
-
-
-def _ids(values: Iterable[Any], name: str) -> tuple[int, ...]:
-    out = []
-    for value in values:
-        text = str(value).strip()
-        if not text:
-            continue
-        if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
-            raise ValidationError({name: f"“{text}” is not an id."})
-        out.append(int(text))
-    return tuple(sorted(set(out)))
-
-
-def _words(values: Iterable[Any]) -> tuple[str, ...]:
-    return tuple(sorted({str(v).strip() for v in values if str(v).strip()}))
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportOptions:
-    """What to export: the layer, the filters and the split. Plain values, so that the
-    options can travel to a background task and into the provenance manifest."""
-
-    layer: str = "gold"
-    annotators: tuple[str, ...] = ()  # usernames; empty: every annotator
-    articles: tuple[int, ...] = ()
-    sources: tuple[int, ...] = ()
-    stances: tuple[str, ...] = ()  # claims with a stance of one of these values
-    statuses: tuple[str, ...] = ()
-    split: bool = False
-    split_seed: int = 0
-    split_ratios: tuple[float, float, float] = DEFAULT_RATIOS
-    bom: bool = False  # CSV only: a byte-order mark for spreadsheets
-    # JSONL and brat only: every selected article, also those without selected claims.
-    all_articles: bool = False
-
-    def __post_init__(self) -> None:
-        errors: dict[str, str] = {}
-        if self.layer not in LAYERS:
-            errors["layer"] = f"Unknown layer “{self.layer}”: use one of {', '.join(LAYERS)}."
-        elif self.layer == "gold" and self.annotators:
-            errors["annotators"] = "The gold layer has no annotators: choose layer “annotators”."
-        bad = [s for s in self.statuses if s not in STATUSES]
-        if bad:
-            errors["status"] = f"Unknown status {bad[0]!r}: use one of {', '.join(STATUSES)}."
-        ratios = self.split_ratios
-        if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
-            errors["split_ratios"] = (
-                "Give three non-negative shares (train, dev, test) summing to 1."
-            )
-        if errors:
-            raise ValidationError(errors)
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, Any]) -> ExportOptions:
-        """Options from request parameters or command options (lists may be given as
-        repeated keys or comma-separated)."""
-
-        def many(name: str) -> list[str]:
-            getlist = getattr(query, "getlist", None)
-            raw = getlist(name) if getlist else query.get(name) or []
-            if isinstance(raw, str):
-                raw = [raw]
-            return [part for item in raw for part in str(item).split(",")]
-
-        def flag(name: str) -> bool:
-            return str(query.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
-
-        seed_text = str(query.get("seed") or "0").strip()
-        if not seed_text.lstrip("-").isdigit():
-            raise ValidationError({"seed": f"The seed must be a whole number, got “{seed_text}”."})
-        ratios: tuple[float, ...] = DEFAULT_RATIOS
-        if query.get("ratios"):
-            try:
-                ratios = tuple(float(r) for r in str(query["ratios"]).split(","))
-            except ValueError as exc:
-                raise ValidationError({"split_ratios": "Ratios are three numbers."}) from exc
-            if len(ratios) != 3:
-                raise ValidationError({"split_ratios": "Give three ratios: train,dev,test."})
-        return cls(
-            layer=str(query.get("layer") or "gold").strip(),
-            annotators=_words(many("annotator")),
-            articles=_ids(many("article"), "article"),
-            sources=_ids(many("source"), "source"),
-            stances=_words(many("stance")),
-            statuses=_words(many("status")),
-            split=flag("split"),
-            split_seed=int(seed_text),
-            split_ratios=(ratios[0], ratios[1], ratios[2]),
-            bom=flag("bom"),
-            all_articles=flag("all_articles"),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The options as plain values (for a background task, and the provenance
-        manifest's ``filters``). ``all_articles`` is there only when it is on, so that
-        the manifests of exports without it stay what they were."""
-        out: dict[str, Any] = {
-            "layer": self.layer,
-            "annotators": list(self.annotators),
-            "articles": list(self.articles),
-            "sources": list(self.sources),
-            "stances": list(self.stances),
-            "statuses": list(self.statuses),
-            "split": self.split,
-            "split_seed": self.split_seed,
-            "split_ratios": list(self.split_ratios),
-            "bom": self.bom,
-        }
-        if self.all_articles:
-            out["all_articles"] = True
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ExportOptions:
-        ratios = data.get("split_ratios") or DEFAULT_RATIOS
-        return cls(
-            layer=data.get("layer", "gold"),
-            annotators=tuple(data.get("annotators", ())),
-            articles=tuple(data.get("articles", ())),
-            sources=tuple(data.get("sources", ())),
-            stances=tuple(data.get("stances", ())),
-            statuses=tuple(data.get("statuses", ())),
-            split=bool(data.get("split", False)),
-            split_seed=int(data.get("split_seed", 0)),
-            split_ratios=(float(ratios[0]), float(ratios[1]), float(ratios[2])),
-            bom=bool(data.get("bom", False)),
-            all_articles=bool(data.get("all_articles", False)),
-        )
-
-
-def split_of(sha256: str, options: ExportOptions) -> str:
-    """The split an article falls in: a hash of the seed and the article's text hash, so
-    that the same seed gives the same split on any instance (ids may differ there) and an
-    article keeps its split as the project grows."""
-    digest = hashlib.sha256(f"{options.split_seed}:{sha256}".encode()).digest()
-    share = int.from_bytes(digest[:8], "big") / 2**64
-    train, dev, _ = options.split_ratios
-    if share < train:
-        return "train"
-    return "dev" if share < train + dev else "test"
 
 
 # --- The query ------------------------------------------------------------------------
@@ -272,20 +115,7 @@ _SELECT = (
     "id",
     "article_id",
     "annotator__username",
-    "start",
-    "end",
-    "quote",
-    "prefix",
-    "suffix",
-    "source_id",
-    "attribution",
-    "mention_start",
-    "mention_end",
-    "source_reliability",
-    "information_credibility",
-    "claim_type",
-    "checkworthy",
-    "note",
+    *CLAIM_VALUES,
     "version",
     "decision",
     "stance_pairs",
@@ -543,25 +373,7 @@ def claim_chunks(
 
 _OMITTABLE = frozenset({"prefix", "suffix"})
 # The claim columns that are the query's own, as they come.
-_COPIED = (
-    "article_id",
-    "start",
-    "end",
-    "quote",
-    "prefix",
-    "suffix",
-    "source_id",
-    "attribution",
-    "mention_start",
-    "mention_end",
-    "source_reliability",
-    "information_credibility",
-    "claim_type",
-    "checkworthy",
-    "note",
-    "decision",
-    "version",
-)
+_COPIED = ("article_id", *CLAIM_VALUES, "decision", "version")
 
 
 # The columns copied from a claim's article, and from its source (in ``COLUMNS`` order).
@@ -635,19 +447,7 @@ def _load_sources(sources: dict[int | None, tuple[Any, ...]], wanted: set[int]) 
             sources[pk][3].append(alias)
 
 
-_ARTICLE_FIELDS = (
-    "id",
-    "title",
-    "byline",
-    "outlet",
-    "url",
-    "published",
-    "language",
-    "sha256",
-    "char_count",
-    "metadata",
-    "text",
-)
+_ARTICLE_FIELDS = (*ARTICLE_VALUES, "text")
 
 
 class _Articles:
@@ -824,78 +624,3 @@ def _public(article: dict[str, Any]) -> dict[str, Any]:
     out = {name: article[name] for name in _ARTICLE_FIELDS}
     out["split"] = article["split"]
     return out
-
-
-# --- Provenance -----------------------------------------------------------------------
-
-
-def scheme_digest(scheme: dict[str, Any]) -> str:
-    """A hash of the scheme as stored, so that an edited scheme is told apart even when
-    its version number stayed the same."""
-    canonical = json.dumps(scheme, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def manifest(
-    project: Project, options: ExportOptions, fmt: str, *, now: dt.datetime | None = None
-) -> dict[str, Any]:
-    """Where an export came from: the tool, the project and its scheme, the time and the
-    options. Article hashes are on every row/line (``article_sha256``/``sha256``);
-    brat's manifest adds the full list."""
-    return {
-        "tool": "claimdesk",
-        "tool_version": tool_version(),
-        "format": fmt,
-        "exported_at": (now or timezone.now()).isoformat(),
-        "project": {"slug": project.slug, "name": project.name},
-        "scheme_version": project.scheme.get("version"),
-        "scheme_sha256": scheme_digest(project.scheme),
-        "filters": options.as_dict(),
-        "order": "article title, article id, start, end, claim id",
-    }
-
-
-def json_default(value: Any) -> Any:
-    """Dates and times as ISO 8601 in JSON output."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-class ByteSink:
-    """A write-only file that keeps what was written until ``drain()``: lets pyarrow and
-    zipfile write into a stream that is sent a piece at a time (it has no ``seek``, so
-    zipfile writes data descriptors, as it does for any unseekable stream)."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._size = 0
-        self.closed = False
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        chunk = bytes(data)
-        self._parts.append(chunk)
-        self._size += len(chunk)
-        return len(chunk)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def drain(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        self._size = 0
-        return data

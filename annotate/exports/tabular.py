@@ -21,19 +21,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from annotate.exports.options import ExportOptions
+from annotate.exports.provenance import json_default, manifest
 from annotate.exports.rows import (
     ARTICLE_COLUMNS,
     COLUMNS,
     SOURCE_COLUMNS,
-    ByteSink,
     Chunk,
-    ExportOptions,
     StanceKey,
     claim_chunks,
-    json_default,
-    manifest,
     project_targets,
 )
+from annotate.exports.sink import ByteSink
 from corpus.models import Project
 
 FLUSH_BYTES = 256 * 1024

@@ -27,7 +27,8 @@ from django.tasks import task
 from django.utils import timezone
 
 from annotate import exports
-from annotate.exports.rows import ExportOptions, claims_queryset
+from annotate.exports.options import ExportOptions
+from annotate.exports.rows import claims_queryset
 from corpus.models import Project
 
 JOB_TTL = 24 * 3600

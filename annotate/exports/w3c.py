@@ -20,13 +20,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from annotate.exports.rows import (
-    ExportOptions,
-    claim_rows,
-    claims_queryset,
-    json_default,
-    manifest,
-)
+from annotate.exports.options import ExportOptions
+from annotate.exports.provenance import json_default, manifest
+from annotate.exports.rows import claim_rows, claims_queryset
 from corpus.models import Project
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from annotate import exports
-from annotate.exports.rows import LAYERS, STATUSES, ExportOptions, claims_queryset
+from annotate.exports.options import LAYERS, STATUSES, ExportOptions
+from annotate.exports.rows import claims_queryset
 from corpus.models import Project
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from annotate import exports
-from annotate.exports.rows import ExportOptions
+from annotate.exports.options import ExportOptions
 from corpus.models import Article, Project
 
 

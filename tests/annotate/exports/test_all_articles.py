@@ -23,7 +23,9 @@ from django.utils import timezone
 
 from annotate import exports
 from annotate.exports import jsonl, rows, tasks
-from annotate.exports.rows import ExportOptions, article_groups, json_default, manifest
+from annotate.exports.options import ExportOptions
+from annotate.exports.provenance import json_default, manifest
+from annotate.exports.rows import article_groups
 from corpus.models import Article, Project
 from corpus.services import article_create
 from tests.annotate.exports.conftest import Corpus

@@ -13,14 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from annotate.exports import fetch
 from annotate.exports.fetch import isoformat_column
-from annotate.exports.rows import (
-    COLUMNS,
-    ExportOptions,
-    article_groups,
-    claim_rows,
-    manifest,
-    split_of,
-)
+from annotate.exports.options import ExportOptions, split_of
+from annotate.exports.provenance import manifest
+from annotate.exports.rows import COLUMNS, article_groups, claim_rows
 from annotate.models import Claim
 from tests.annotate.exports.conftest import Corpus
 

@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from annotate import services
 from annotate.exports import jsonl
-from annotate.exports.rows import ExportOptions, article_groups, json_default, manifest
+from annotate.exports.options import ExportOptions
+from annotate.exports.provenance import json_default, manifest
+from annotate.exports.rows import article_groups
 from annotate.models import Claim, Source
 from corpus.services import article_create
 from tests.annotate.exports.conftest import Corpus
