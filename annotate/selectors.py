@@ -305,24 +305,35 @@ def queue_counts(user: Any) -> dict[str, int]:
     return counts
 
 
+QUEUE_ORDER = ("article__project__name", "article__project_id", "article__title", "article_id")
+
+
 def next_assignment(user: Any, *, after: Article | None = None) -> Assignment | None:
     """The next article to open: with ``after``, the user's first unfinished assignment
     that follows it in queue order (wrapping around, same project first, then the
     others); without it, the first one in progress, else the first not started. None when
-    everything is done. One query."""
-    queue = list(
+    everything is done. At most four small queries (each the first row of an index range),
+    however many articles are assigned."""
+    open_ = (
         Assignment.objects.filter(annotator_id=user.pk)
+        .exclude(status=AssignmentStatus.DONE)
         .select_related("article__project")
         .defer("article__text", "article__metadata", "article__project__guidelines")
-        .order_by("article__project__name", "article__project_id", "article__title", "article_id")
     )
-    open_ = [a for a in queue if a.status != AssignmentStatus.DONE]
     if after is None:
-        started = [a for a in open_ if a.status == AssignmentStatus.IN_PROGRESS]
-        return next(iter(started or open_), None)
-    here = next((i for i, a in enumerate(queue) if a.article_id == after.pk), -1)
-    # Rotate the queue so that it starts just after the current article.
-    rotated = [a for a in queue[here + 1 :] + queue[: here + 1] if a.article_id != after.pk]
-    candidates = [a for a in rotated if a.status != AssignmentStatus.DONE]
-    same = [a for a in candidates if a.article.project_id == after.project_id]
-    return next(iter(same or candidates), None)
+        started_first = Case(When(status=AssignmentStatus.IN_PROGRESS, then=0), default=1)
+        return open_.order_by(started_first, *QUEUE_ORDER).first()
+    others = open_.exclude(article_id=after.pk)
+    same = others.filter(article__project_id=after.project_id).order_by(*QUEUE_ORDER)
+    later = Q(article__title__gt=after.title) | Q(
+        article__title=after.title, article_id__gt=after.pk
+    )
+    found = same.filter(later).first() or same.first()
+    if found is not None:
+        return found
+    name = Project.objects.filter(pk=after.project_id).values_list("name", flat=True).first()
+    later_project = Q(article__project__name__gt=name) | Q(
+        article__project__name=name, article__project_id__gt=after.project_id
+    )
+    rest = others.order_by(*QUEUE_ORDER)
+    return rest.filter(later_project).first() or rest.first()
