@@ -10,16 +10,23 @@ outcome is the latest such decision (a gold claim, or a rejection).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Prefetch
 
 from annotate.agreement import ArticleAgreement, Unit
 from annotate.agreement.records import STANCE_PREFIX
-from annotate.agreement_data import AgreementData, article_agreement
+from annotate.agreement_data import (
+    CACHE_SECONDS,
+    AgreementData,
+    article_agreement,
+    cache_key,
+    project_agreement_data,
+)
 from annotate.models import Assignment, Claim, ClaimStance, Decision, DecisionOrigin
 from annotate.scheme import LABEL_FIELDS
 from corpus.models import Article, Project
@@ -214,6 +221,57 @@ class QueueRow:
     def open_disputes(self) -> bool:
         return self.n_adjudicated < self.n_units
 
+    @property
+    def done(self) -> bool:
+        """Every group adjudicated (an article without groups is neither open nor done)."""
+        return self.n_units > 0 and self.n_adjudicated >= self.n_units
+
+
+# What the queue's "what is disputed" filter offers, in the order shown.
+DISPUTE_KINDS = (MISSING, SPAN, *DISPUTE_NAMES.values())
+QUEUE_STATES = {"open": "Groups left to adjudicate", "done": "Every group adjudicated"}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The disagreement queue's filters: title words, open/done, one kind of dispute."""
+
+    q: str = ""
+    state: str = ""
+    dispute: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any) -> QueueFilters:
+        state = params.get("state", "").strip()
+        dispute = params.get("dispute", "").strip()
+        return cls(
+            q=params.get("q", "").strip()[:200],
+            state=state if state in QUEUE_STATES else "",
+            dispute=dispute if dispute in DISPUTE_KINDS else "",
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.state or self.dispute)
+
+
+def filter_queue(rows: list[QueueRow], filters: QueueFilters) -> list[QueueRow]:
+    """The rows that pass the filters, in their order. Title words match case-insensitively,
+    every word somewhere in the title."""
+    words = filters.q.casefold().split()
+    kept = []
+    for row in rows:
+        if filters.state == "open" and not row.open_disputes:
+            continue
+        if filters.state == "done" and not row.done:
+            continue
+        if filters.dispute and filters.dispute not in row.disputes:
+            continue
+        if words and not all(word in row.title.casefold() for word in words):
+            continue
+        kept.append(row)
+    return kept
+
 
 def decided_claims(project: Project) -> set[int]:
     """Annotator claims of the project that some decision cites. One query."""
@@ -229,6 +287,64 @@ def _f1(article: ArticleAgreement) -> float | None:
     b = sum(s.overlap.b for s in article.spans)
     c = sum(s.overlap.c for s in article.spans)
     return 2 * a / (2 * a + b + c) if 2 * a + b + c else None
+
+
+# --- small cached views of the agreement data ---------------------------------------------
+# The agreement data of a large project is megabytes (every article's units) and takes most
+# of a second to read back from the cache; the dashboard and the queue need a fraction of it.
+# Each is derived once per cache key (which changes with any claim, assignment, source or
+# decision of the project) and cached beside it.
+
+
+def _derived[T](
+    project: Project,
+    threshold: float,
+    suffix: str,
+    make: Callable[[AgreementData], T],
+    *,
+    compute: bool,
+) -> T | None:
+    """What ``make`` derives from the agreement data, from the cache or made now from the
+    cached data — or, with ``compute``, from data computed now. None when not computed."""
+    base = cache_key(project, threshold)
+    found: T | None = cache.get(base + suffix)
+    if found is None:
+        data: AgreementData | None = cache.get(base)
+        if data is None and compute:
+            data = project_agreement_data(project, threshold, key=base)
+        if data is None:
+            return None
+        found = make(data)
+        cache.set(base + suffix, found, CACHE_SECONDS)
+    return found
+
+
+def queue_of(project: Project, threshold: float, *, compute: bool) -> list[QueueRow] | None:
+    """The disagreement queue's rows (``queue_rows``), cached."""
+    return _derived(
+        project,
+        threshold,
+        ":queue",
+        lambda data: queue_rows(data, decided_claims(project)),
+        compute=compute,
+    )
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the agreement dashboard shows: the data without the per-article results, and
+    the articles with the least agreement."""
+
+    data: AgreementData
+    worst: list[dict[str, Any]]
+
+
+def dashboard_of(project: Project, threshold: float, *, compute: bool) -> Dashboard | None:
+    def make(data: AgreementData) -> Dashboard:
+        summary = replace(data, report=replace(data.report, articles=[]))
+        return Dashboard(summary, worst_articles(data))
+
+    return _derived(project, threshold, ":dashboard", make, compute=compute)
 
 
 def queue_rows(data: AgreementData, decided: set[int]) -> list[QueueRow]:
@@ -281,7 +397,7 @@ class ProjectProgress:
 def project_progress(rows: list[QueueRow]) -> ProjectProgress:
     return ProjectProgress(
         n_articles=len(rows),
-        n_articles_done=sum(r.n_units > 0 and r.n_adjudicated >= r.n_units for r in rows),
+        n_articles_done=sum(r.done for r in rows),
         n_units=sum(r.n_units for r in rows),
         n_adjudicated=sum(r.n_adjudicated for r in rows),
     )

@@ -1,8 +1,8 @@
 """Curators' screens: the agreement dashboard, the disagreement queue, the review screen of an
-article (adjudication into gold), and the managers' assignment page.
+article (adjudication into gold). The managers' assignment page is annotate/assignment_views.py.
 
 Permissions: someone outside the project gets 404 (existence does not leak); a member who is
-not a curator or manager gets 403 (assignments: managers only). Annotators never see other
+not a curator or manager gets 403. Annotators never see other
 annotators' claims through any of these. Writes go through ``annotate.services``; an
 adjudication answers with the group's section (and the progress, out of band); a stale claim
 version answers 409 with the group as it is now, a form error 422.
@@ -12,30 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from annotate import review, services
 from annotate.agreement import FIGURE_HELP, alpha_reading
 from annotate.agreement_data import (
-    AgreementData,
-    cached_agreement,
+    agreement_ready,
     needs_background,
     overlap_threshold,
-    project_agreement_data,
 )
 from annotate.forms import ClaimInput
-from annotate.models import Assignment, Claim, Source, Target
+from annotate.models import Claim, Source, Target
 from annotate.offsets import validate_span
 from annotate.scheme import LABEL_FIELDS, field_spec
-from annotate.services.assign import annotator_loads
 from annotate.services.gold import MERGEABLE
 from annotate.tasks import progress_of, start_agreement
 from annotate.views import HtmxHttpRequest
@@ -43,10 +39,12 @@ from annotate.workspace_context import choice_fields as _choice_fields
 from annotate.workspace_context import error_messages as _errors
 from annotate.workspace_context import label_maps as _label_maps
 from corpus import permissions
-from corpus.models import Article, Membership, Project, Role
+from corpus.models import Article, Project
 from corpus.selectors import project_switcher
 
 PAGE = "annotate/review.html"
+REVIEW_QUEUE = "annotate/review_queue.html"
+REVIEW_QUEUE_PER_PAGE = 50
 UNPROCESSABLE = 422
 CONFLICT = 409
 TOAST = "claimdesk:toast"
@@ -75,13 +73,6 @@ def curated_article(user: Any, pk: int) -> Article:
     return article
 
 
-def managed_project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_manage(user, project):
-        raise PermissionDenied("Only the project's managers assign articles.")
-    return project
-
-
 # --- the dashboard -----------------------------------------------------------------------
 
 
@@ -103,7 +94,8 @@ def _field_label(project: Project, name: str, targets: dict[str, str]) -> str:
     return str(field_spec(project.scheme, name).get("label", name))
 
 
-def dashboard_context(project: Project, data: AgreementData, heat: str) -> dict[str, Any]:
+def dashboard_context(project: Project, board: review.Dashboard, heat: str) -> dict[str, Any]:
+    data = board.data
     report = data.report
     names = data.annotator_names
     targets = {
@@ -175,7 +167,7 @@ def dashboard_context(project: Project, data: AgreementData, heat: str) -> dict[
         "people": [names.get(int(a), str(a)) for a in people],
         "matrix": matrix,
         "trend": trend,
-        "worst": review.worst_articles(data),
+        "worst": board.worst,
         "help": FIGURE_HELP,
     }
 
@@ -188,15 +180,16 @@ def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = curated_project(request.user, slug)
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     heat = request.GET.get("heat", "span")
-    data = cached_agreement(project, threshold)
+    board = review.dashboard_of(project, threshold, compute=False)
     context: dict[str, Any] = {"project": project, "threshold": threshold}
-    if data is None and needs_background(project):
+    if board is None and needs_background(project):
         context["progress"] = start_agreement(project, threshold)
         context["switcher"] = project_switcher(request.user)
         return render(request, "annotate/agreement.html", context)
-    if data is None:
-        data = project_agreement_data(project, threshold)
-    context |= dashboard_context(project, data, heat)
+    if board is None:
+        board = review.dashboard_of(project, threshold, compute=True)
+    assert board is not None  # computed now
+    context |= dashboard_context(project, board, heat)
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "annotate/agreement.html#heat-map", context)
     context["switcher"] = project_switcher(request.user)
@@ -210,7 +203,7 @@ def agreement_progress(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ready, tells htmx to reload the page."""
     project = curated_project(request.user, slug)
     threshold = overlap_threshold(project, request.GET.get("overlap"))
-    if cached_agreement(project, threshold) is not None:
+    if agreement_ready(project, threshold):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
@@ -231,18 +224,32 @@ def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Articles with two or more annotators, most disagreement first, with what is disputed
     and how far adjudication has come."""
     project = curated_project(request.user, slug)
-    data = project_agreement_data(project)
-    rows = review.queue_rows(data, review.decided_claims(project))
-    return render(
-        request,
-        "annotate/review_queue.html",
-        {
-            "project": project,
-            "rows": rows,
-            "progress": review.project_progress(rows),
-            "switcher": project_switcher(request.user),
-        },
+    threshold = overlap_threshold(project)
+    rows = review.queue_of(project, threshold, compute=False)
+    context: dict[str, Any] = {"project": project, "threshold": threshold}
+    if rows is None and needs_background(project):
+        # Large projects: the groups come from the agreement task; the page polls for them.
+        context["computing"] = start_agreement(project, threshold)
+        context["switcher"] = project_switcher(request.user)
+        return render(request, REVIEW_QUEUE, context)
+    if rows is None:
+        rows = review.queue_of(project, threshold, compute=True) or []
+    filters = review.QueueFilters.from_query(request.GET)
+    page = Paginator(review.filter_queue(rows, filters), REVIEW_QUEUE_PER_PAGE).get_page(
+        request.GET.get("page")
     )
+    context |= {
+        "page": page,
+        "rows": list(page.object_list),
+        "filters": filters,
+        "progress": review.project_progress(rows),
+        "states": review.QUEUE_STATES,
+        "dispute_kinds": review.DISPUTE_KINDS,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, REVIEW_QUEUE + "#review-list", context)
+    context["switcher"] = project_switcher(request.user)
+    return render(request, REVIEW_QUEUE, context)
 
 
 # --- the review screen -------------------------------------------------------------------
@@ -638,106 +645,3 @@ def gold_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response["HX-Reswap"] = "outerHTML"
     trigger_client_event(response, TOAST, {"message": "Gold claim saved.", "undo": ""})
     return response
-
-
-# --- assignments (managers) ----------------------------------------------------------------
-
-
-def _assignment_context(project: Project, **extra: Any) -> dict[str, Any]:
-    articles = list(
-        Article.objects.in_project(project)
-        .without_text()
-        .order_by("title", "pk")
-        .only("pk", "title")
-    )
-    by_article = review.assignments_of(a.pk for a in articles)
-    members = list(
-        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
-        .select_related("user")
-        .order_by("user__username")
-    )
-    loads = annotator_loads(project)
-    return {
-        "project": project,
-        "rows": [(a, by_article.get(a.pk, [])) for a in articles],
-        "annotators": [(m.user, loads.get(m.user_id, 0)) for m in members],
-        "n_unassigned": sum(1 for a in articles if not by_article.get(a.pk)),
-        **extra,
-    }
-
-
-@require_GET
-@login_required
-def assignments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Who annotates which article; assign by hand or in bulk."""
-    project = managed_project(request.user, slug)
-    context = _assignment_context(project, switcher=project_switcher(request.user))
-    return render(request, "annotate/assignments.html", context)
-
-
-@require_POST
-@login_required
-def assignments_bulk(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    project = managed_project(request.user, slug)
-    raw_k = request.POST.get("k", "")
-    chosen = [v for v in request.POST.getlist("annotators") if v.isdigit()]
-    try:
-        made = services.assignments_bulk(
-            project=project,
-            k=int(raw_k) if raw_k.isdigit() else 0,
-            only_unassigned=request.POST.get("only_unassigned") == "on",
-            annotators=[int(v) for v in chosen] or None,
-            assigned_by=request.user,
-        )
-    except ValidationError as error:
-        for ms in _errors(error).values():
-            for m in ms:
-                messages.error(request, m)
-    else:
-        messages.success(request, f"{len(made)} assignment(s) made.")
-    return redirect("annotate:assignments", slug=project.slug)
-
-
-@require_POST
-@login_required
-def assignment_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Assign one article to one annotator by hand."""
-    project = managed_project(request.user, slug)
-    article = (
-        Article.objects.in_project(project).filter(pk=request.POST.get("article") or 0).first()
-    )
-    member = (
-        Membership.objects.filter(project=project, user_id=request.POST.get("annotator") or 0)
-        .select_related("user")
-        .first()
-    )
-    if article is None or member is None:
-        messages.error(request, "Choose an article and an annotator of this project.")
-    else:
-        services.assignment_create(article=article, annotator=member.user, assigned_by=request.user)
-        messages.success(request, f"“{article.title}” assigned to {member.user.get_username()}.")
-    return redirect(
-        reverse("annotate:assignments", args=[project.slug])
-        + f"#article-{request.POST.get('article', '')}"
-    )
-
-
-@require_POST
-@login_required
-def assignment_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assignment = (
-        Assignment.objects.select_related("article__project", "annotator").filter(pk=pk).first()
-    )
-    if assignment is None or permissions.role_in(request.user, assignment.article.project) is None:
-        raise Http404("No such assignment.")
-    project = managed_project(request.user, assignment.article.project.slug)
-    try:
-        services.assignment_delete(assignment=assignment, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            f"“{assignment.article.title}” taken back from {assignment.annotator.get_username()}.",
-        )
-    return redirect("annotate:assignments", slug=project.slug)

@@ -2,6 +2,7 @@ from django.urls import path
 
 from annotate import (
     analysis_views,
+    assignment_views,
     deleted_views,
     export_views,
     import_views,
@@ -81,7 +82,7 @@ urlpatterns = [
         deleted_views.deleted_claim_restore,
         name="deleted-claim-restore",
     ),
-    # Agreement, review and adjudication, assignments (annotate/review_views.py).
+    # Agreement, review and adjudication (annotate/review_views.py).
     path("projects/<slug:slug>/agreement/", review_views.agreement, name="agreement"),
     path(
         "projects/<slug:slug>/agreement/progress/",
@@ -100,18 +101,23 @@ urlpatterns = [
     ),
     path("articles/<int:pk>/review/gold/new/", review_views.gold_add, name="gold-add"),
     path("review/gold/<int:pk>/", review_views.gold_edit, name="gold-edit"),
-    path("projects/<slug:slug>/assignments/", review_views.assignments, name="assignments"),
+    # Managers' assignments (annotate/assignment_views.py).
+    path("projects/<slug:slug>/assignments/", assignment_views.assignments, name="assignments"),
     path(
         "projects/<slug:slug>/assignments/bulk/",
-        review_views.assignments_bulk,
+        assignment_views.assignments_bulk,
         name="assignments-bulk",
     ),
     path(
         "projects/<slug:slug>/assignments/new/",
-        review_views.assignment_add,
+        assignment_views.assignment_add,
         name="assignment-add",
     ),
-    path("assignments/<int:pk>/remove/", review_views.assignment_remove, name="assignment-remove"),
+    path(
+        "assignments/<int:pk>/remove/",
+        assignment_views.assignment_remove,
+        name="assignment-remove",
+    ),
     # Exports (annotate/export_views.py).
     path("projects/<slug:slug>/export/", export_views.export_page, name="export"),
     path(

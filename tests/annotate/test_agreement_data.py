@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from annotate import agreement_data, tasks
+from annotate import agreement_data, review, tasks
 from annotate.models import AssignmentStatus, Claim
 from annotate.services import (
     assignment_create,
@@ -122,6 +122,51 @@ def test_the_report_is_computed_once_until_something_changes(
     make_claim(scene.article, b, "Moscow disagrees")
     assert agreement_data.project_agreement_data(scene.project).report.n_units == 1
     assert len(calls) == 2
+
+
+def test_the_dashboard_is_cached_without_the_articles_and_follows_changes(
+    scene: Scene,
+) -> None:
+    a, b = scene.ann
+    for user in (a, b):
+        make_claim(scene.article, user, "Moscow disagrees")
+    assert review.dashboard_of(scene.project, 0.5, compute=False) is None
+    assert not agreement_data.agreement_ready(scene.project, 0.5)
+    board = review.dashboard_of(scene.project, 0.5, compute=True)
+    full = agreement_data.cached_agreement(scene.project, 0.5)
+    assert board is not None and full is not None
+    assert agreement_data.agreement_ready(scene.project, 0.5)
+    assert len(full.report.articles) == 1 and board.data.report.articles == []
+    assert board.data.report.fields == full.report.fields
+    assert board.data.report.spans == full.report.spans and board.data.trend == full.trend
+    assert board.worst == review.worst_articles(full)
+    # Served from its own small entry: the full data is not read again.
+    cache.delete(agreement_data.cache_key(scene.project, 0.5))
+    assert review.dashboard_of(scene.project, 0.5, compute=False) == board
+    # A change makes it stale.
+    make_claim(scene.article, a, "China watches quietly")
+    assert review.dashboard_of(scene.project, 0.5, compute=False) is None
+    assert not agreement_data.agreement_ready(scene.project, 0.5)
+
+
+def test_the_dashboard_page_does_not_read_the_whole_data_once_derived(
+    client: Client, scene: Scene, curator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_claim(scene.article, scene.ann[0], "Moscow disagrees")
+    review.dashboard_of(scene.project, 0.5, compute=True)
+    full_key = agreement_data.cache_key(scene.project, 0.5)
+    read: list[str] = []
+    real_get = agreement_data.cache.get
+
+    def get(key: str, *args: Any, **kwargs: Any) -> Any:
+        read.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(agreement_data.cache, "get", get)
+    login(client, curator)
+    html = client.get(reverse("annotate:agreement", args=[scene.project.slug])).content.decode()
+    assert 'data-figure="f1-overlap"' in html and 'id="worst-table"' in html
+    assert full_key + ":dashboard" in read and full_key not in read
 
 
 def test_overlap_threshold_comes_from_the_request_or_the_scheme(scene: Scene) -> None:
