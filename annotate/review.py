@@ -443,8 +443,15 @@ def group_claims(article: Article, claim_ids: Iterable[int]) -> list[Claim]:
 
 
 def assignments_of(article_ids: Iterable[int]) -> dict[int, list[Assignment]]:
+    """The articles' assignments by article, each with its annotator's username (only: the
+    user rows hold password hashes that no page needs). One query."""
     found: dict[int, list[Assignment]] = defaultdict(list)
-    rows = Assignment.objects.filter(article_id__in=list(article_ids)).select_related("annotator")
+    rows = (
+        Assignment.objects.filter(article_id__in=list(article_ids))
+        .select_related("annotator")
+        .only("article_id", "annotator_id", "status", "annotator__username")
+        .order_by("annotator__username", "pk")
+    )
     for row in rows:
         found[row.article_id].append(row)
     return found

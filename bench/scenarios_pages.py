@@ -47,8 +47,13 @@ def queue(ctx: Context) -> list[Result]:
 
 def project_pages(ctx: Context) -> list[Result]:
     """The project page, its article list (curator), the source registry (curator, with
-    counts), the assignments page (manager) and the review queue (curator)."""
+    counts), the assignments page (manager), the agreement dashboard and the review queue
+    (curator) once the project's agreement figures are computed (the ``agreement`` scenario
+    times that computation)."""
     p = ctx.project
+    curator = ctx.client(p.curator_id)
+    for name in ("annotate:agreement", "annotate:review-queue"):
+        curator.get(reverse(name, args=[p.slug]))  # computes and caches the figures
     return [
         _page(
             ctx, "pages_project", "project page", reverse("corpus:project-detail", args=[p.slug])
@@ -82,8 +87,21 @@ def project_pages(ctx: Context) -> list[Result]:
         _page(
             ctx,
             "pages_project",
+            "agreement dashboard (curator)",
+            reverse("annotate:agreement", args=[p.slug]),
+        ),
+        _page(
+            ctx,
+            "pages_project",
             "review queue (curator)",
             reverse("annotate:review-queue", args=[p.slug]),
+        ),
+        _page(
+            ctx,
+            "pages_project",
+            "review queue, open 'stance' disputes",
+            reverse("annotate:review-queue", args=[p.slug]),
+            {"state": "open", "dispute": "stance"},
         ),
     ]
 

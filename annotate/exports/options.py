@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 
 LAYERS = ("gold", "annotators", "all")
 STATUSES = ("gold", "accepted", "rejected", "pending")
-SPLITS = ("train", "dev", "test")
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
 
 
