@@ -319,7 +319,9 @@ def _derived[T](
     return found
 
 
-def queue_of(project: Project, threshold: float, *, compute: bool) -> list[QueueRow] | None:
+def disagreement_queue(
+    project: Project, threshold: float, *, compute: bool
+) -> list[QueueRow] | None:
     """The disagreement queue's rows (``queue_rows``), cached."""
     return _derived(
         project,

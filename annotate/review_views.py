@@ -225,7 +225,7 @@ def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     and how far adjudication has come."""
     project = curated_project(request.user, slug)
     threshold = overlap_threshold(project)
-    rows = review.queue_of(project, threshold, compute=False)
+    rows = review.disagreement_queue(project, threshold, compute=False)
     context: dict[str, Any] = {"project": project, "threshold": threshold}
     if rows is None and needs_background(project):
         # Large projects: the groups come from the agreement task; the page polls for them.
@@ -233,7 +233,7 @@ def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         context["switcher"] = project_switcher(request.user)
         return render(request, REVIEW_QUEUE, context)
     if rows is None:
-        rows = review.queue_of(project, threshold, compute=True) or []
+        rows = review.disagreement_queue(project, threshold, compute=True) or []
     filters = review.QueueFilters.from_query(request.GET)
     page = Paginator(review.filter_queue(rows, filters), REVIEW_QUEUE_PER_PAGE).get_page(
         request.GET.get("page")

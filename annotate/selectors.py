@@ -266,27 +266,46 @@ class QueueFilters:
         return cls(status=status if status in AssignmentStatus.values else "")
 
 
+QUEUE_ORDER = ("article__project__name", "article__project_id", "article__title", "article_id")
+
+
 def queue_of(user: Any, filters: QueueFilters) -> QuerySet[Assignment]:
-    """The user's assignments with their article (no text) and project, ordered by project
-    then article, each annotated with ``claim_count`` (the user's live claims on it):
-    one query however many articles."""
-    counted = (
-        Claim.objects.live()
-        .filter(article=OuterRef("article_id"), annotator_id=user.pk)
-        .order_by()
-        .values("article")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """The user's assignments with their article (no text) and project, in queue order
+    (``QUEUE_ORDER``). The page shown gets its claim counts from ``with_claim_counts``: a
+    count in this query would be computed for every row an OFFSET skips (0.3–0.5 s for the
+    last page of 10,000 assignments)."""
     assignments = (
         Assignment.objects.filter(annotator_id=user.pk)
         .select_related("article__project")
         .defer("article__text", "article__metadata", "article__project__guidelines")
-        .annotate(claim_count=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0)))
-        .order_by("article__project__name", "article__project_id", "article__title", "article_id")
+        .order_by(*QUEUE_ORDER)
     )
     if filters.status:
         assignments = assignments.filter(status=filters.status)
+    return assignments
+
+
+def with_claim_counts(assignments: list[Assignment]) -> list[Assignment]:
+    """Set ``claim_count`` on each assignment: its annotator's live claims on its article.
+    One grouped query for the lot."""
+    pairs = {(a.article_id, a.annotator_id) for a in assignments}
+    counts: dict[tuple[int, int], int] = {}
+    if pairs:
+        rows = (
+            Claim.objects.live()
+            .filter(
+                article_id__in={article for article, _ in pairs},
+                annotator_id__in={annotator for _, annotator in pairs},
+            )
+            .order_by()
+            .values_list("article_id", "annotator_id")
+            .annotate(n=Count("pk"))
+        )
+        counts = {(article, annotator): n for article, annotator, n in rows}
+    for assignment in assignments:
+        assignment.claim_count = counts.get(  # type: ignore[attr-defined]
+            (assignment.article_id, assignment.annotator_id), 0
+        )
     return assignments
 
 
@@ -303,9 +322,6 @@ def queue_counts(user: Any) -> dict[str, int]:
         counts[row["status"]] = row["n"]
     counts["all"] = sum(counts.values())
     return counts
-
-
-QUEUE_ORDER = ("article__project__name", "article__project_id", "article__title", "article_id")
 
 
 def next_assignment(user: Any, *, after: Article | None = None) -> Assignment | None:

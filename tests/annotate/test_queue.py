@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from annotate.models import Assignment, AssignmentStatus
+from annotate.models import Assignment, AssignmentStatus, Claim
 from annotate.workspace_views import QUEUE_PER_PAGE
 from corpus.models import Role
 from tests.annotate.test_workspace import HX, default_targets, make_claim
@@ -123,6 +124,26 @@ def test_queue_query_count_does_not_grow_with_articles(
         response = client.get(reverse("annotate:queue"))
     assert len(rows(response)) == 30
     assert all(count == 1 for _, count in rows(response).values())
+
+
+@pytest.mark.django_db
+def test_claim_counts_on_a_later_page_are_mine_and_live(
+    client: Client, project: Any, annotator: Any, other_annotator: Any, targets: Any
+) -> None:
+    for i in range(QUEUE_PER_PAGE + 2):
+        article = ArticleFactory(project=project, title=f"Article {i:03}")
+        AssignmentFactory(article=article, annotator=annotator)
+    last = article
+    make_claim(last, annotator, "Akıncı")
+    make_claim(last, annotator, "Turkey’s")
+    deleted = make_claim(last, annotator, "Asia")
+    Claim.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    AssignmentFactory(article=last, annotator=other_annotator)
+    make_claim(last, other_annotator, "grows")
+    login(client, annotator)
+    second = client.get(reverse("annotate:queue"), {"page": 2})
+    assert rows(second)[last.title] == ("in_progress", 2)  # claims start it
+    assert rows(second)["Article 050"] == ("not_started", 0)
 
 
 @pytest.mark.django_db
