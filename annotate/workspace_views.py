@@ -109,7 +109,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     )
     context: dict[str, Any] = {
         "page": page,
-        "assignments": selectors.with_claim_counts(list(page.object_list)),
+        "assignments": selectors.queue_rows(list(page.object_list)),
         "filters": filters,
         "statuses": AssignmentStatus.choices,
         "counts": selectors.queue_counts(request.user),
