@@ -73,6 +73,7 @@ def _assignment_context(project: Project, params: QueryDict, **extra: Any) -> di
         "page": page,
         "rows": rows,
         "annotators": [(m.user, loads.get(m.user_id, 0)) for m in members],
+        "annotator_choices": [(m.user_id, m.user.get_username()) for m in members],
         "states": ASSIGNMENT_STATES,
         **extra,
     }

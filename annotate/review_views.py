@@ -244,7 +244,7 @@ def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "filters": filters,
         "progress": review.project_progress(rows),
         "states": review.QUEUE_STATES,
-        "dispute_kinds": review.DISPUTE_KINDS,
+        "dispute_kinds": [(kind, kind) for kind in review.DISPUTE_KINDS],
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, REVIEW_QUEUE + "#review-list", context)

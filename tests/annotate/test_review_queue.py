@@ -80,6 +80,9 @@ def test_filters_on_title_state_and_dispute(client: Client, scene: Scene, curato
     assert calm.pk not in listed(dispute="attribution")
     assert pipeline.pk in listed(dispute="attribution")
     assert listed(q="nothing like this") == set()
+    html = client.get(_url(scene), {"state": "open", "dispute": "attribution"}).content.decode()
+    assert '<option value="attribution" selected>' in html
+    assert '<option value="open" selected>' in html
     # Unknown values are ignored, not errors.
     assert listed(state="<script>", dispute="bogus") == listed()
 
