@@ -7,6 +7,7 @@ Importing this module adds its scenarios to ``bench.scenarios.SCENARIOS``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.urls import reverse
 
@@ -54,55 +55,25 @@ def project_pages(ctx: Context) -> list[Result]:
     curator = ctx.client(p.curator_id)
     for name in ("annotate:agreement", "annotate:review-queue"):
         curator.get(reverse(name, args=[p.slug]))  # computes and caches the figures
-    return [
-        _page(
-            ctx, "pages_project", "project page", reverse("corpus:project-detail", args=[p.slug])
-        ),
-        _page(
-            ctx,
-            "pages_project",
-            f"article list ({p.n_articles:,} articles)",
-            reverse("corpus:article-list", args=[p.slug]),
-        ),
-        _page(
-            ctx,
-            "pages_project",
-            "article list, title search",
-            reverse("corpus:article-list", args=[p.slug]),
-            {"q": "Turkey"},
-        ),
-        _page(
-            ctx,
-            "pages_project",
-            f"source registry ({p.n_sources} sources, with counts)",
-            reverse("annotate:source-list", args=[p.slug]),
-        ),
-        _page(
-            ctx,
-            "pages_project",
-            "assignments (manager)",
-            reverse("annotate:assignments", args=[p.slug]),
-            user_id=p.manager_id,
-        ),
-        _page(
-            ctx,
-            "pages_project",
-            "agreement dashboard (curator)",
-            reverse("annotate:agreement", args=[p.slug]),
-        ),
-        _page(
-            ctx,
-            "pages_project",
-            "review queue (curator)",
-            reverse("annotate:review-queue", args=[p.slug]),
-        ),
-        _page(
-            ctx,
-            "pages_project",
+    # (row name, URL name, GET parameters, who asks: None for the curator)
+    pages: list[tuple[str, str, dict[str, Any], int | None]] = [
+        ("project page", "corpus:project-detail", {}, None),
+        (f"article list ({p.n_articles:,} articles)", "corpus:article-list", {}, None),
+        ("article list, title search", "corpus:article-list", {"q": "Turkey"}, None),
+        (f"source registry ({p.n_sources} sources, with counts)", "annotate:source-list", {}, None),
+        ("assignments (manager)", "annotate:assignments", {}, p.manager_id),
+        ("agreement dashboard (curator)", "annotate:agreement", {}, None),
+        ("review queue (curator)", "annotate:review-queue", {}, None),
+        (
             "review queue, open 'stance' disputes",
-            reverse("annotate:review-queue", args=[p.slug]),
+            "annotate:review-queue",
             {"state": "open", "dispute": "stance"},
+            None,
         ),
+    ]
+    return [
+        _page(ctx, "pages_project", name, reverse(url, args=[p.slug]), params, user_id=user)
+        for name, url, params, user in pages
     ]
 
 
