@@ -8,6 +8,7 @@ rebuilt from the parameters the page knows — never a URL taken from the reques
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,15 +53,18 @@ def managed_project(user: Any, slug: str) -> Project:
 def _assignment_context(project: Project, params: QueryDict, **extra: Any) -> dict[str, Any]:
     """One page of the filtered articles, each with its assignments and the annotators it
     could still be given; a fixed number of queries whatever the project's size."""
-    filters = AssignmentFilters.from_query(params)
-    page = Paginator(assignment_articles(project, filters), PER_PAGE).get_page(params.get("page"))
-    articles = list(page.object_list)
-    by_article = review.assignments_of(a.pk for a in articles)
     members = list(
         Membership.objects.filter(project=project, role=Role.ANNOTATOR)
         .select_related("user")
         .order_by("user__username")
     )
+    filters = AssignmentFilters.from_query(params)
+    if filters.annotator not in {m.user_id for m in members}:
+        # Not an annotator of this project (or none asked for): the filter shows "Anyone".
+        filters = replace(filters, annotator=None)
+    page = Paginator(assignment_articles(project, filters), PER_PAGE).get_page(params.get("page"))
+    articles = list(page.object_list)
+    by_article = review.assignments_of(a.pk for a in articles)
     loads = annotator_loads(project)
     rows = []
     for article in articles:

@@ -117,6 +117,15 @@ def test_an_annotator_filter_that_is_no_id_is_ignored(
     assert len(titles(response)) == 3
 
 
+def test_an_annotator_filter_on_someone_outside_the_project_is_ignored(
+    client: Client, project: Any, manager: Any, trio: dict[str, Any], outsider: Any
+) -> None:
+    login(client, manager)
+    response = client.get(page_url(project), {"annotator": outsider.pk})
+    assert len(titles(response)) == 3
+    assert " selected>" not in response.content.decode()  # "Anyone", the blank option
+
+
 def test_an_empty_filter_result_says_so(
     client: Client, project: Any, manager: Any, trio: dict[str, Any]
 ) -> None:
