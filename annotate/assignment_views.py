@@ -50,7 +50,7 @@ def managed_project(user: Any, slug: str) -> Project:
     return project
 
 
-def _assignment_context(project: Project, params: QueryDict, **extra: Any) -> dict[str, Any]:
+def _assignment_context(project: Project, params: QueryDict) -> dict[str, Any]:
     """One page of the filtered articles, each with its assignments and the annotators it
     could still be given; a fixed number of queries whatever the project's size."""
     members = list(
@@ -65,7 +65,6 @@ def _assignment_context(project: Project, params: QueryDict, **extra: Any) -> di
     page = Paginator(assignment_articles(project, filters), PER_PAGE).get_page(params.get("page"))
     articles = list(page.object_list)
     by_article = review.assignments_of(a.pk for a in articles)
-    loads = annotator_loads(project)
     rows = []
     for article in articles:
         assigned = by_article.get(article.pk, [])
@@ -76,10 +75,9 @@ def _assignment_context(project: Project, params: QueryDict, **extra: Any) -> di
         "filters": filters,
         "page": page,
         "rows": rows,
-        "annotators": [(m.user, loads.get(m.user_id, 0)) for m in members],
+        "members": members,
         "annotator_choices": [(m.user_id, m.user.get_username()) for m in members],
         "states": ASSIGNMENT_STATES,
-        **extra,
     }
 
 
@@ -103,7 +101,13 @@ def assignments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context = _assignment_context(project, request.GET)
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{PAGE}#assignment-list", context)
-    context |= {"figures": assignment_figures(project), "switcher": project_switcher(request.user)}
+    # Outside the list (so not for an htmx swap): the header and the bulk form's loads.
+    loads = annotator_loads(project)
+    context |= {
+        "figures": assignment_figures(project),
+        "annotators": [(m.user, loads.get(m.user_id, 0)) for m in context["members"]],
+        "switcher": project_switcher(request.user),
+    }
     return render(request, PAGE, context)
 
 

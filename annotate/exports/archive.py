@@ -37,7 +37,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from annotate.exports.fields import CLAIM_VALUES
+from annotate.exports.fields import ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exports.provenance import json_default, tool_version
 from annotate.exports.sink import ByteSink
 from annotate.models import (
@@ -61,22 +61,8 @@ FLUSH_BYTES = 512 * 1024
 # bytes apart from the manifest.
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
-_ARTICLE = (
-    "id",
-    "title",
-    "byline",
-    "outlet",
-    "url",
-    "published",
-    "language",
-    "text",
-    "sha256",
-    "char_count",
-    "metadata",
-    "source_file",
-    "created",
-    "updated",
-)
+# Keys are written sorted (``_line``), so the order of these tuples is free.
+_ARTICLE = (*ARTICLE_VALUES, "text", "source_file", "created", "updated")
 _SOURCE = ("id", "name", "name_key", "kind", "description", "external_id", "created", "updated")
 _TARGET = ("id", "name", "name_key", "position", "created")
 _ASSIGNMENT = ("id", "article_id", "annotator_id", "status", "assigned_by_id", "created", "updated")
