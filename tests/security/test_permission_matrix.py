@@ -167,6 +167,7 @@ RULES: dict[str, dict[str, str]] = {
     "api:decision-list": {"GET": CURATOR_API},
     "api:project-export": {"GET": CURATOR_API},
     "api:project-export-job": {"GET": CURATOR_API},
+    "api:project-export-job-file": {"GET": CURATOR_API},
     "api:project-import": {"POST": CURATOR_API},
     # The catch-all under /api/: a JSON 404 for everyone.
     "api:not-found": dict.fromkeys(
