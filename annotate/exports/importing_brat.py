@@ -378,7 +378,7 @@ def _check_span(raw: str, span: _Span, mapping: BratMapping) -> tuple[int, int] 
             f"“{_span_text(raw, span)[:60]}”, not “{span.text[:60]}” (offsets count code "
             "points: is this the .txt that was annotated?)"
         )
-    return span.fragments[0][0], span.fragments[-1][1]
+    return min(a for a, _ in span.fragments), max(b for _, b in span.fragments)
 
 
 def _quoted(text: str) -> bool:
