@@ -92,9 +92,17 @@ class Mention:
     kind: str  # the registry kind, or "person" for an unknown name
     possessive: bool = False
     surname_only: bool = False
+    full: str = ""  # a surname alone: the full name it was met under earlier
+
+    @property
+    def bare(self) -> str:
+        """The words as written, without a possessive "’s"."""
+        return _POSSESSIVE_RE.sub("", self.text) if self.possessive else self.text
 
     @property
     def name(self) -> str:
+        if self.full:
+            return self.full
         return _POSSESSIVE_RE.sub("", self.text) if self.possessive else self.text
 
 
@@ -270,4 +278,33 @@ def unknown_names(text: str, toks: list[Token], taken: list[Mention]) -> list[Me
         if capital and tok.start not in inside:
             run.append(tok)
     flush()
+    return found
+
+
+def surnames_of_unknown(text: str, toks: list[Token], taken: list[Mention]) -> list[Mention]:
+    """A surname alone ("Buchanan said") after the person was named in full ("Bay
+    Buchanan") and the registry doesn't know them: the full name, as a new source. A
+    surname two people share goes to the one named last before it."""
+    people = sorted(
+        (m for m in taken if m.entry_id is None and m.kind == "person" and not m.full),
+        key=lambda m: m.start,
+    )
+    if not people:
+        return []
+    inside = {pos for m in taken for pos in range(m.start, m.end)}
+    by_surname: dict[str, list[Mention]] = {}
+    for m in people:
+        last = _WORD_RE.findall(m.name)
+        if len(last) >= 2 and len(last[-1]) > 2:
+            by_surname.setdefault(_word_key(last[-1]), []).append(m)
+    found = []
+    for tok in toks:
+        if tok.start in inside or not tok.text[:1].isupper() or tok.text.isupper():
+            continue
+        named = [m for m in by_surname.get(tok.key, ()) if m.end <= tok.start]
+        if named:
+            full = named[-1].name
+            found.append(
+                Mention(tok.start, tok.end, tok.text, None, "person", tok.possessive, True, full)
+            )
     return found

@@ -115,6 +115,7 @@ class _Run:
         self.quotes = found.quotations(text)
         names = found.registry_mentions(text, toks, self.index)
         names += found.unknown_names(text, toks, names)
+        names += found.surnames_of_unknown(text, toks, names)
         self.names = sorted(
             (m for m in names if not self._in_quote(m.start)), key=lambda m: m.start
         )
@@ -141,14 +142,23 @@ class _Run:
         return Speaker(
             mention.entry_id,
             "" if mention.entry_id is not None else mention.name,
-            (mention.start, mention.start + len(mention.name)),
+            (mention.start, mention.end - (len(mention.text) - len(mention.bare))),
             mention.kind,
             mention.start,
         )
 
     def _resolve_pointer(self, start: int, end: int) -> Speaker | None:
-        """ "he"/"she"/"the expert"/"the publication" at [start, end): the last speaker
-        of the right kind nearby, if no other person was named since."""
+        """ "he"/"she"/"the expert"/"the publication" at [start, end): who it points to
+        (``_point``), with the pointer itself as the mention — the words that name the
+        source where the claim is made."""
+        who = self._point(start, end)
+        if who is None:
+            return None
+        return Speaker(who.source_id, who.new_name, (start, end), who.kind, who.at)
+
+    def _point(self, start: int, end: int) -> Speaker | None:
+        """The last speaker of the right kind nearby, if no other person was named since;
+        else, for "he"/"she", the person named last before it (not in a quotation)."""
         word = self.text[start:end].lower()
         outlet = any(word.endswith(noun) for noun in found.OUTLET_NOUNS)
         for speaker in reversed(self.last):
@@ -167,7 +177,18 @@ class _Run:
                 and (m.entry_id, m.name if m.entry_id is None else "")
                 != (speaker.source_id, speaker.new_name)
             ]
-            return None if others else speaker
+            if not others:
+                return speaker
+            break
+        if not outlet and word in ("he", "she"):
+            before = [
+                m
+                for m in self.names
+                if m.kind == "person" and m.end <= start and start - m.start < 700
+            ]
+            if before:
+                return self._speaker_of(before[-1])
+            return None
         if outlet:
             before = [m for m in self.names if m.kind == "outlet" and m.start < start]
             if before and start - before[-1].start < 700:
