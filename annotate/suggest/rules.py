@@ -123,6 +123,7 @@ class _Run:
         self.byline = self._byline(byline, registry)
         self.last: list[Speaker] = []
         self.out: list[Proposal] = []
+        self.continued: set[int] = set()  # quotations that carry on an earlier one
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -287,6 +288,8 @@ class _Run:
         events += [(s[0], 1, "sentence") for s in self.sentences]
         for pos, _, what in sorted(events):
             if what == "quote":
+                if pos in self.continued:
+                    continue
                 end = next(b for a, b in self.quotes if a == pos)
                 self._quote(pos, end)
             else:
@@ -328,7 +331,28 @@ class _Run:
             if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
                 who = self.last[-1] if self.last else None
         if who is not None:
-            self._add(qa + 1, qb - 1, DIRECT, who, 0.9, "quote")
+            end = self._continued(qb)
+            self._add(qa + 1, end - 1, DIRECT, who, 0.9, "quote")
+
+    def _continued(self, qb: int) -> int:
+        """Where a quotation ends once the quotations that carry it on are taken in: “…,”
+        Reed said. “…” — the next quotation of the paragraph, when only its attribution
+        stands between them and nothing attributes the next one to someone else."""
+        end = qb
+        while True:
+            nxt = next(((a, b) for a, b in self.quotes if a >= end), None)
+            if nxt is None:
+                return end
+            a, b = nxt
+            gap = self.text[end:a]
+            if "\n" in gap or len(gap) > 160 or not VERB_RE.search(gap) and gap.strip(" ,.;:"):
+                return end
+            para_end = self.text.find("\n", b)
+            after = self.text[b : para_end if para_end != -1 else len(self.text)]
+            if after.strip(" .,;:”\"") and not re.match(r"\s*[“\"]", after):
+                return end
+            self.continued.add(a)
+            end = b
 
     def _before_quote(self, s0: int, qa: int) -> Speaker | None:
         pre = self.text[s0:qa]
