@@ -23,7 +23,8 @@ def _words(text: str) -> frozenset[str]:
 
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
-_QUOTE_RE = re.compile(r"“[^“”\n]+”|\"[^\"\n]+\"")
+# Curly or straight marks, also mixed (“…" and "…”: texts pasted from several editors).
+_QUOTE_RE = re.compile(r"[“\"][^“”\"\n]+[”\"]")
 _ABBREVIATIONS = _words(
     "mr mrs ms dr st prof gen col lt sgt rev jr sr vs no nos jan feb mar apr jun jul aug "
     "sep sept oct nov dec inc ltd co corp e g i e u s etc approx"
@@ -54,9 +55,13 @@ NOT_NAME_WORDS = _words(
 )
 PRONOUN_RE = re.compile(r"\b(?:he|she|He|She)\b")
 ROLE_RE = re.compile(
-    r"\b[Tt]he\s+(?:(?:Turkish|Russian|German|Kazakh|Uzbek|political|former)\s+)?"
+    r"\b[Tt]he\s+(?:[A-Za-z][\w-]*\s+){0,2}?"
     r"(?P<noun>expert|analyst|political scientist|scientist|minister|president|adviser|"
-    r"advisor|official|diplomat|general|observer|author of the article|author|publication|"
+    r"advisor|official|diplomat|general|observer|senator|governor|candidate|nominee|"
+    r"spokesman|spokeswoman|spokesperson|congressman|congresswoman|lawmaker|mayor|"
+    r"chairman|chairwoman|businessman|mogul|billionaire|economist|strategist|aide|"
+    r"lawyer|attorney|professor|pollster|"
+    r"author of the article|author|publication|"
     r"newspaper|paper|outlet|magazine|daily|agency|website)\b"
 )
 OUTLET_NOUNS = (

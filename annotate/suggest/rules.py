@@ -181,7 +181,7 @@ class _Run:
             if not others:
                 return speaker
             break
-        if not outlet and word in ("he", "she"):
+        if not outlet:
             before = [
                 m
                 for m in self.names
