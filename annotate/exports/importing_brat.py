@@ -63,7 +63,7 @@ _QUOTE_CHARS = '"“”„«»'
 
 @dataclass(frozen=True)
 class LabelMap:
-    field: str
+    to: str  # the scheme's field
     values: dict[str, str] = field(default_factory=dict)
 
     def value(self, brat_value: str) -> str:
@@ -432,7 +432,7 @@ def document_items(document: BratDocument, mapping: BratMapping) -> DocumentItem
     for name, target, value in doc.attributes:
         if name in mapping.labels:
             spec = mapping.labels[name]
-            labels_of.setdefault(target, {})[spec.field] = spec.value(value)
+            labels_of.setdefault(target, {})[spec.to] = spec.value(value)
 
     ignored = {
         s.type

@@ -349,7 +349,7 @@ class _Run:
                 return end
             para_end = self.text.find("\n", b)
             after = self.text[b : para_end if para_end != -1 else len(self.text)]
-            if after.strip(" .,;:”\"") and not re.match(r"\s*[“\"]", after):
+            if after.strip(' .,;:”"') and not re.match(r"\s*[“\"]", after):
                 return end
             self.continued.add(a)
             end = b

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from annotate.suggest import Proposal, RegistryEntry
 from annotate.suggest.evaluate_corpus import (
     QUOTED,
@@ -25,7 +27,9 @@ class Fixed:
     def __init__(self, proposals: list[Proposal]) -> None:
         self.proposals = proposals
 
-    def suggest(self, article_text: str, *, byline: str, registry: list[RegistryEntry]) -> list:
+    def suggest(
+        self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
+    ) -> list[Proposal]:
         return self.proposals
 
 

@@ -130,7 +130,9 @@ class Command(BaseCommand):
                 CorpusClaim(
                     c.start,
                     c.end,
-                    (c.mention_start, c.mention_end) if c.mention_start is not None else None,
+                    (c.mention_start, c.mention_end)
+                    if c.mention_start is not None and c.mention_end is not None
+                    else None,
                     article.text[c.mention_start : c.mention_end]
                     if c.mention_start is not None
                     else "",
