@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
+from rest_framework.authtoken.models import Token
 
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme, validate_scheme
@@ -103,6 +104,17 @@ def membership_delete(*, membership: Membership) -> None:
     """Take the user out of the project (their claims and assignments stay)."""
     membership.delete()
     membership.user.__dict__.pop("_claimdesk_roles", None)
+
+
+def token_issue(*, user: Any) -> Token:
+    """The user's API token: the same one each time until it is revoked."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+def token_revoke(*, user: Any) -> None:
+    """Delete the user's API token: requests with it are refused from now on."""
+    Token.objects.filter(user=user).delete()
 
 
 @dataclass(frozen=True)
