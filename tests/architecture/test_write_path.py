@@ -307,8 +307,7 @@ def test_the_checker_finds_writes(source: str) -> None:
         "def view(request):\n    seen = set()\n    seen.update([1])\n",
         "def _context() -> dict[str, int]:\n    return {}\n"
         "def view(request):\n    context = _context()\n    context.update(b=2)\n",
-        "def save_formset(self, request, form, formset, change):\n"
-        "    formset.save(commit=False)\n",
+        "def save_formset(self, request, form, formset, change):\n    formset.save(commit=False)\n",
         "def handle(self):\n    bar = tqdm()\n    bar.update(1)\n",
     ],
 )
