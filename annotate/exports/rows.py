@@ -77,9 +77,13 @@ def claims_queryset(project: Project, options: ExportOptions) -> ClaimQuerySet:
     if options.annotators:
         # Only the project's people (members, and former ones whose claims stay) are
         # found: someone elsewhere is answered exactly as a name nobody has.
-        users = get_user_model().objects.filter(username__in=options.annotators).filter(
-            Q(pk__in=Membership.objects.filter(project=project).values("user_id"))
-            | Q(pk__in=Claim.objects.filter(article__project=project).values("annotator_id"))
+        users = (
+            get_user_model()
+            .objects.filter(username__in=options.annotators)
+            .filter(
+                Q(pk__in=Membership.objects.filter(project=project).values("user_id"))
+                | Q(pk__in=Claim.objects.filter(article__project=project).values("annotator_id"))
+            )
         )
         found = dict(users.values_list("username", "pk"))
         missing = [u for u in options.annotators if u not in found]
