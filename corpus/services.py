@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -85,6 +86,17 @@ def project_delete(*, project: Project) -> None:
         raise ValidationError(
             f"The project “{project}” has claims; it can't be deleted with them."
         ) from error
+
+
+@transaction.atomic
+def user_ensure(*, username: str) -> Any:
+    """The user called ``username``, made if there is none: no usable password, not staff
+    (a service account for commands, e.g. the evaluation's annotator)."""
+    users = get_user_model().objects
+    found = users.filter(username=username).first()
+    if found is not None:
+        return found
+    return users.create_user(username=username)
 
 
 @transaction.atomic

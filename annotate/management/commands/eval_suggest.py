@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -32,7 +31,7 @@ from annotate.suggest.evaluate_corpus import (
 )
 from corpus.models import Article, Project, Role
 from corpus.scheme import default_scheme
-from corpus.services import membership_set, project_create
+from corpus.services import membership_set, project_create, user_ensure
 
 MAPPING = Path(__file__).resolve().parents[2] / "suggest" / "data" / "polnear_mapping.json"
 
@@ -102,9 +101,13 @@ class Command(BaseCommand):
     def _import(self, documents: list[BratDocument], split: str) -> Project:
         with transaction.atomic():
             slug = f"polnear-{split}"
-            Project.objects.filter(slug=slug).delete()
+            if Project.objects.filter(slug=slug).exists():
+                raise CommandError(
+                    f"This database has a project “{slug}” already: evaluate in a fresh one "
+                    "(make eval-suggest makes a throwaway SQLite file)."
+                )
             project = project_create(name=f"PolNeAR {split}", slug=slug, scheme=_lenient_scheme())
-            user, _ = get_user_model().objects.get_or_create(username="polnear")
+            user = user_ensure(username="polnear")
             membership_set(project=project, user=user, role=Role.ANNOTATOR)
         mapping = mapping_from_text(MAPPING.read_text(encoding="utf-8"), MAPPING.name)
         report = import_annotations(
