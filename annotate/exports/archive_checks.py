@@ -2,9 +2,9 @@
 
 An archive is a file from elsewhere: nothing in it is trusted.
 
-- **The zip.** Exactly the members an archive has (``MEMBERS``): another name (a
-  ``../`` path, a ``__MACOSX/`` folder), a name twice, more members, an encrypted member
-  or a compression other than deflate is refused. Each member's declared size must be
+- **The zip.** Exactly the members an archive has (``MEMBERS``, so at most nine):
+  another name (a ``../`` path, a ``__MACOSX/`` folder), a name twice, an encrypted
+  member or a compression other than deflate is refused. Each member's declared size must be
   under its bound, the whole under ``CLAIMDESK_MAX_ARCHIVE_BYTES``, and no member over
   1 MiB may inflate more than ``MAX_RATIO``-fold: a zip bomb is refused before it is
   inflated. Declared sizes can lie, so every read is bounded as well (``Reader``): JSON
@@ -73,6 +73,7 @@ RATIO_FROM_BYTES = 1024**2
 # One JSON line holds at most an article: its text in UTF-8, escaped, and its metadata.
 LINE_BYTES_PER_CHAR = 6
 LINE_SLACK_BYTES = 1024**2
+READ_BYTES = 1024**2
 
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
 
@@ -105,15 +106,10 @@ def _unsafe(name: str) -> bool:
 def check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
     """The zip's table of contents: names, count, encryption, compression, declared sizes
     and ratios (see the module docstring). Reads nothing."""
-    infos = archive.infolist()
-    if len(infos) > len(MEMBERS):
-        raise ValidationError(
-            f"The archive has {len(infos):,} members; a project archive has {len(MEMBERS)} "
-            f"({', '.join(MEMBERS)})."
-        )
     seen: set[str] = set()
     total = 0
-    for info in infos:
+    # Each member one of MEMBERS, each once: at most len(MEMBERS) members.
+    for info in archive.infolist():
         name = info.filename
         if _unsafe(name):
             raise ValidationError(f"The archive holds a member with an unsafe name, “{name}”.")
@@ -133,8 +129,10 @@ def check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
             )
         limit = limits.json_member if name in (MANIFEST, PROJECT) else limits.total
         if info.file_size > limit:
+            setting = " (CLAIMDESK_MAX_ARCHIVE_BYTES)" if limit == limits.total else ""
             raise ValidationError(
-                f"{name} inflates to {info.file_size:,} bytes, over the limit of {limit:,}."
+                f"{name} inflates to {info.file_size:,} bytes, over the limit of {limit:,}"
+                f"{setting}."
             )
         if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(
             info.compress_size, 1
@@ -195,15 +193,21 @@ class Reader:
 
     def json(self, name: str) -> Any:
         limit = self.limits.json_member
+        parts: list[bytes] = []
+        size = 0
         try:
             with self.archive.open(name) as handle:
-                data = handle.read(limit + 1)
+                # A piece at a time: zipfile inflates as much as one read asks for, even
+                # past the size the zip declares.
+                while piece := handle.read(READ_BYTES):
+                    parts.append(piece)
+                    size += len(piece)
+                    self._count(name, len(piece), size, limit)
         except KeyError as exc:
             raise ValidationError(f"The archive has no {name}.") from exc
         except _ZIP_ERRORS as exc:
             raise ValidationError(f"{name} is damaged: {exc}.") from exc
-        self._count(name, len(data), len(data), limit)
-        return _parse(data, name)
+        return _parse(b"".join(parts), name)
 
     def lines(self, name: str) -> Iterator[tuple[int, Any]]:
         """``(line number, value)`` for each non-blank line."""
