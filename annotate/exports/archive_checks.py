@@ -388,6 +388,7 @@ def _users_table() -> Table:
     columns = {}
     for name in ("username", "email", "first_name", "last_name"):
         model_field = user_model._meta.get_field(name)
+        assert isinstance(model_field, models.Field)
         columns[name] = Column(
             "str", max_length=getattr(model_field, "max_length", None), model_field=model_field
         )

@@ -191,9 +191,7 @@ class _Blocks:
         cells = self.sources.get(pk)
         if cells is None:
             name, kind, external_id, aliases = chunk.sources[pk]
-            cells = self.sources[pk] = _csv_cells(
-                (pk, name, kind, external_id, aliases), self.safe
-            )
+            cells = self.sources[pk] = _csv_cells((pk, name, kind, external_id, aliases), self.safe)
         return cells
 
     def stance(self, key: StanceKey) -> str:

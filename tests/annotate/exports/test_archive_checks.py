@@ -333,7 +333,7 @@ MALFORMED = {
     ),
     "text for a number": (
         _set("claims.jsonl", 0, "start", "5"),
-        "claims.jsonl, line 1, start: \"5\" is not a whole number",
+        'claims.jsonl, line 1, start: "5" is not a whole number',
     ),
     "a negative offset": (_set("claims.jsonl", 0, "end", -1), "end: -1 is not a whole number"),
     "an id past 64 bits": (_set("articles.jsonl", 0, "id", 2**63), "id: 9223372036854775808"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+
 import pandas as pd
 import pytest
 from django.core.management import call_command
@@ -132,14 +133,14 @@ def test_the_command_the_api_and_the_page_take_the_option(
     for query, note in (("", "'" + NOTE), ("&csv_raw=1", NOTE)):
         response = api.get(f"{url}?format=csv&layer=annotators{query}")
         assert response.status_code == 200
-        assert _row(b"".join(response.streaming_content))["note"] == note
+        assert _row(response.getvalue())["note"] == note
 
     login(client, evil.curator)
     page = reverse("annotate:export-download", args=["turkic"])
     for query, note in (("", "'" + NOTE), ("&csv_raw=1", NOTE)):
-        response = client.get(f"{page}?format=csv&layer=annotators{query}")
-        assert response.status_code == 200
-        assert _row(b"".join(response.streaming_content))["note"] == note
+        download = client.get(f"{page}?format=csv&layer=annotators{query}")
+        assert download.status_code == 200
+        assert _row(download.getvalue())["note"] == note
     assert 'name="csv_raw"' in client.get(reverse("annotate:export", args=["turkic"])).text
 
 
