@@ -361,7 +361,8 @@ def restore(
     except (IntegrityError, DataError) as exc:
         # What the checks can't see (a claim's end before its start, a duplicate alias):
         # the database refuses it, the transaction is rolled back.
-        raise ValidationError(f"The archive's rows don't fit the database: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(f"The archive's rows don't fit the database: {reason}.") from exc
     finally:
         _on_rows.reset(token)
 
