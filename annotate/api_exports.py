@@ -70,6 +70,13 @@ _PARAMETERS = [
     OpenApiParameter("ratios", str, description="train,dev,test shares, e.g. 0.8,0.1,0.1."),
     OpenApiParameter("bom", bool, description="CSV: start with a UTF-8 byte-order mark."),
     OpenApiParameter(
+        "csv_raw",
+        bool,
+        description="CSV: text cells exactly as stored. By default a cell a spreadsheet would "
+        "run as a formula (beginning with =, +, -, @, a tab or a carriage return) gets a "
+        "leading ' (CSV injection).",
+    ),
+    OpenApiParameter(
         "all_articles",
         bool,
         description="JSONL and brat: every article (or every one of `article`), also those "
