@@ -68,23 +68,40 @@ def check_text(
     return value
 
 
+# Where a value sits in a JSON document: (".key" or "[i]", where its parent sits).
+_Place = tuple[str, Any] | None
+
+
 def json_text_problem(value: Any, path: str) -> str | None:
     """The first string of a JSON value (keys are one-line, string values long text)
-    that fails ``text_problem``, as "<path>: <problem>"; None if none does."""
-    if isinstance(value, str):
-        problem = text_problem(value, multiline=True)
-        return f"{path}: {problem}" if problem else None
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            key_problem = text_problem(str(key))
-            if key_problem:
-                return f"a key of {path}: {key_problem}"
-            if found := json_text_problem(item, f"{path}.{key}"):
-                return found
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            if found := json_text_problem(item, f"{path}[{i}]"):
-                return found
+    that fails ``text_problem``, as "<path>: <problem>"; None if none does. Walked with a
+    stack, not recursion: JSON nests as deep as its parser allows."""
+    # Each entry: the value, and its place as (step, the parent's place), spelt out only
+    # for the string that fails (spelling every place would cost depth² characters).
+    stack: list[tuple[Any, _Place]] = [(value, None)]
+
+    def spell(place: _Place) -> str:
+        steps: list[str] = []
+        while place is not None:
+            steps.append(place[0])
+            place = place[1]
+        return path + "".join(reversed(steps))
+
+    while stack:
+        current, place = stack.pop()
+        if isinstance(current, str):
+            if problem := text_problem(current, multiline=True):
+                return f"{spell(place)}: {problem}"
+        elif isinstance(current, Mapping):
+            items = list(current.items())
+            for key, _ in items:
+                if problem := text_problem(str(key)):
+                    return f"a key of {spell(place)}: {problem}"
+            stack.extend((item, (f".{key}", place)) for key, item in reversed(items))
+        elif isinstance(current, list | tuple):
+            stack.extend(
+                (item, (f"[{i}]", place)) for i, item in reversed(list(enumerate(current)))
+            )
     return None
 
 

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 
 from annotate.exports.w3c import sha256_of_iri
 from annotate.scheme import LABEL_FIELDS
+from common.text import json_text_problem
 
 FORMATS = ("jsonl", "w3c")
 SCORE_KEYS = ("score", "confidence")
@@ -103,41 +104,14 @@ def read_items(text: str, fmt: str) -> Iterator[Item]:
     if fmt not in FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
     for item in _jsonl_items(text) if fmt == "jsonl" else _w3c_items(text):
-        if not item.problems and (_unstorable(item.claim) or _unstorable(item.article)):
-            item.problems.append(
-                "holds a NUL character or a broken (lone surrogate) character: "
-                "is the file's text intact?"
-            )
+        if not item.problems and (
+            problem := json_text_problem(item.claim, "claim")
+            or json_text_problem(item.article, "article")
+        ):
+            item.problems.append(problem)
         if item.claim.get("quote") is not None and not isinstance(item.claim["quote"], str):
             item.problems.append("quote: the quote must be a string")
         yield item
-
-
-def _bad_string(value: str) -> bool:
-    if "\x00" in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _unstorable(value: Any) -> bool:
-    """Whether a string anywhere in ``value`` (dicts, lists; keys too) can't be stored.
-    Walked with a stack: JSON nests as deep as its parser allows."""
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, str):
-            if _bad_string(current):
-                return True
-        elif isinstance(current, dict):
-            stack.extend(current.keys())
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-    return False
 
 
 def printable(text: str) -> str:

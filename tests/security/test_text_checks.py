@@ -211,7 +211,7 @@ def test_the_workspace_forms_refuse_it(world: World, junk: str) -> None:
     article, claim = world.article, world.claim
     form = {"start": claim.start, "end": claim.end, "quote": claim.quote, **LABELS}
     form |= {"source": world.source.pk, f"stance-{world.target.pk}": "favor"}
-    hx = {"HTTP_HX_REQUEST": "true"}
+    hx: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
     with writes_nothing():
         if junk == NUL:  # a note is long text: a control character is its to keep
             url = reverse("annotate:claim-create", args=[article.pk])
@@ -364,9 +364,9 @@ def test_a_filter_with_it_is_a_400_on_every_list(world: World, junk: str, settin
         assert "The query parameter" in response.content.decode()
     api = api_client(manager)
     for url in _api_filters(world):
-        response = api.get(url.format(junk))
-        assert response.status_code == 400, (url, response.status_code)
-        body = response.json()
+        answer: Any = api.get(url.format(junk))
+        assert answer.status_code == 400, (url, answer.status_code)
+        body = answer.json()
         assert body["code"] == "invalid" and "It holds" in body["detail"] and body["errors"]
 
 
