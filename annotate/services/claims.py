@@ -31,6 +31,7 @@ from annotate.services.checks import (
     StanceInput,
     by_target,
     check_mention,
+    check_note,
     resolve_source,
     resolve_stances,
     validate_labels_into,
@@ -150,6 +151,8 @@ def claim_create(
         mention_start, mention_end = check_mention(article, mention)
     with errors.collect():
         resolved = resolve_stances(article, stances)
+    with errors.collect():
+        check_note(note)
     values = {name: str(labels.get(name) or "") for name in LABELS}
     validate_labels_into(article, errors, source=source_obj, stances=resolved, values=values)
     errors.raise_any()
@@ -260,7 +263,8 @@ def claim_update(
     for name, value in labels.items():
         setattr(current, name, str(value or ""))
     if note is not None:
-        current.note = note
+        with errors.collect():
+            current.note = check_note(note)
     validate_labels_into(
         article,
         errors,

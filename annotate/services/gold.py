@@ -36,6 +36,8 @@ from annotate.services.claims import (
     claim_update,
 )
 from annotate.services.history import history_record
+from common import limits
+from common.text import check_text
 from corpus.models import Article
 from corpus.permissions import can_curate
 
@@ -98,8 +100,12 @@ def _decide(
     origins: Sequence[tuple[Claim, list[str]]],
     rationale: str,
 ) -> Decision:
+    # Checked last, inside the caller's transaction: a refused rationale undoes the gold too.
+    rationale = check_text(
+        rationale or "", field="rationale", limit=limits.RATIONALE, multiline=True
+    )
     decision = Decision.objects.create(
-        article=article, curator=curator, action=action, gold=gold, rationale=rationale or ""
+        article=article, curator=curator, action=action, gold=gold, rationale=rationale
     )
     DecisionOrigin.objects.bulk_create(
         DecisionOrigin(decision=decision, claim=claim, claim_version=claim.version, fields=fields)
