@@ -102,12 +102,12 @@ class TokenView(ApiView):
     )
     def post(self, request: Request) -> Response:
         data = self.validated(CredentialsSerializer)
-        lock = login_throttle.locked(data["username"], request._request)
+        # Counted before the password is checked (see corpus.login_throttle).
+        lock = login_throttle.attempt(data["username"], request._request)
         if lock is not None:
             raise exceptions.Throttled(wait=lock.seconds, detail=lock.message)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            login_throttle.record_failure(data["username"], request._request)
             raise exceptions.ValidationError("Unable to log in with this username and password.")
         login_throttle.reset(data["username"], request._request)
         token, _ = Token.objects.get_or_create(user=user)
