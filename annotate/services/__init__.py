@@ -7,6 +7,7 @@ Split by entity: ``sources`` (sources, aliases, targets), ``assignments``, ``cla
 from annotate.services.assignments import assignment_create
 from annotate.services.checks import StanceInput
 from annotate.services.claims import (
+    DuplicateClaim,
     StaleVersion,
     claim_create,
     claim_delete,
@@ -26,6 +27,7 @@ from annotate.services.sources import (
 from annotate.services.workspace import assignment_mark_done, assignment_reopen
 
 __all__ = [
+    "DuplicateClaim",
     "StaleVersion",
     "StanceInput",
     "assignment_create",

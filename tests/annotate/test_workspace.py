@@ -559,3 +559,20 @@ def test_a_target_added_inline_keeps_the_chosen_stances(
         f'name="stance-{targets[1].pk}" value="against" aria-label="Against toward '
         f'{targets[1].name}" checked>' in html.replace("&#x27;", "'")
     )
+
+
+@pytest.mark.django_db
+def test_a_double_submitted_claim_form_makes_one_claim_and_says_so(
+    client: Client, assigned_article: Any, annotator: Any, source: Any, targets: Any
+) -> None:
+    login(client, annotator)
+    url = reverse("annotate:claim-create", args=[assigned_article.pk])
+    post = claim_form(assigned_article, "Akıncı", source, targets[0])
+    assert client.post(url, post, **HX).status_code == 200
+    again = client.post(url, post, **HX)
+    assert again.status_code == 422
+    first = Claim.objects.get()
+    html = again.content.decode()
+    assert 'class="form-errors" role="alert"' in html
+    assert f"You already have this claim (claim {first.pk}" in html
+    assert Claim.objects.count() == 1
