@@ -50,6 +50,7 @@ from annotate.services.assign import assignment_delete as assignment_delete
 from annotate.services.assign import assignments_bulk as assignments_bulk
 from annotate.services.bulk import ClaimInput as ClaimInput
 from annotate.services.bulk import claims_create_many as claims_create_many
+from annotate.services.gold import StaleDecision as StaleDecision
 from annotate.services.gold import gold_accept as gold_accept
 from annotate.services.gold import gold_add as gold_add
 from annotate.services.gold import gold_bulk_accept as gold_bulk_accept
