@@ -149,7 +149,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a check: revokes the user's API tokens whenever their password changes, on every
+    # path (views, admin, manage.py changepassword) — see corpus/api_tokens.py.
+    {"NAME": "corpus.api_tokens.RevokeTokensOnPasswordChange"},
 ]
+# API tokens expire this many seconds after they are made (unset: never); an expired one is
+# refused with 401 and POST /api/auth/token/ hands out a new one.
+API_TOKEN_TTL = int(os.environ["API_TOKEN_TTL"]) if os.environ.get("API_TOKEN_TTL") else None
+if API_TOKEN_TTL is not None and API_TOKEN_TTL <= 0:
+    raise ImproperlyConfigured("API_TOKEN_TTL must be a positive number of seconds, or unset.")
 # After this many failed logins for one username from one address, refuse further tries
 # for LOGIN_THROTTLE_SECONDS (login page and token API alike).
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))

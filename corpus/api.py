@@ -10,7 +10,6 @@ from django.contrib.auth import authenticate
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -18,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from config.api_errors import ErrorSerializer
-from corpus import importers, login_throttle, selectors, services
+from corpus import api_tokens, importers, login_throttle, selectors, services
 from corpus import permissions as access
 from corpus.api_permissions import require_manager
 from corpus.models import Article, Project
@@ -98,7 +97,8 @@ class TokenView(ApiView):
             ),
         },
         summary="Get a token",
-        description="Your API token (the same one each time until you revoke it).",
+        description="Your API token: the same one each time until you revoke it, change "
+        "your password, or it expires (``expires``; null when tokens do not expire).",
     )
     def post(self, request: Request) -> Response:
         data = self.validated(CredentialsSerializer)
@@ -110,8 +110,14 @@ class TokenView(ApiView):
         if user is None or not user.is_active:
             raise exceptions.ValidationError("Unable to log in with this username and password.")
         login_throttle.reset(data["username"], request._request)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "username": user.get_username()})
+        token = api_tokens.token_for(user)
+        return Response(
+            {
+                "token": token.key,
+                "username": user.get_username(),
+                "expires": api_tokens.expires_at(token),
+            }
+        )
 
     @extend_schema(
         responses={204: None},
@@ -120,8 +126,7 @@ class TokenView(ApiView):
         "POST /api/auth/token/ makes a new one.",
     )
     def delete(self, request: Request) -> Response:
-        user: Any = request.user
-        Token.objects.filter(user=user).delete()
+        api_tokens.tokens_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
