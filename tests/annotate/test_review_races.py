@@ -25,7 +25,7 @@ from tests.factories import UserFactory
 
 __all__ = ["scene"]
 
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def _unit_form(page: str, index: int) -> dict[str, Any]:
