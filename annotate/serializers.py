@@ -369,6 +369,15 @@ class StaleVersionSerializer(serializers.Serializer):
     current = ClaimSerializer(help_text="The claim as it is now: reapply the change to it.")
 
 
+class DuplicateClaimSerializer(serializers.Serializer):
+    """The 409 answer to a claim identical to one of your live claims."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="“duplicate_claim”.")
+    existing = ClaimSerializer(help_text="Your claim that is identical to this one.")
+    url = serializers.CharField(help_text="The API address of that claim.")
+
+
 class SourceStaleVersionSerializer(serializers.Serializer):
     """The 409 answer to a change based on an old version of a source."""
 

@@ -316,3 +316,6 @@ class CredentialsSerializer(StrictSerializer):
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send it as “Authorization: Token <token>”.")
     username = serializers.CharField()
+    expires = serializers.DateTimeField(
+        allow_null=True, help_text="When the token stops working (null: it does not expire)."
+    )

@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from common import limits
 from common.limits import Limit
 from common.text import check_json_text, check_text
+from corpus import api_tokens
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme, validate_scheme
 from corpus.text import clean_text, sha256_text
@@ -127,15 +128,21 @@ def membership_delete(*, membership: Membership) -> None:
     membership.user.__dict__.pop("_claimdesk_roles", None)
 
 
+@transaction.atomic
 def token_issue(*, user: Any) -> Token:
-    """The user's API token: the same one each time until it is revoked."""
-    token, _ = Token.objects.get_or_create(user=user)
+    """The user's API token: the existing one while it is valid (``API_TOKEN_TTL``), else
+    a new one."""
+    token, created = Token.objects.select_for_update().get_or_create(user=user)
+    if not created and api_tokens.is_expired(token):
+        token.delete()
+        token = Token.objects.create(user=user)
     return token
 
 
-def token_revoke(*, user: Any) -> None:
-    """Delete the user's API token: requests with it are refused from now on."""
-    Token.objects.filter(user=user).delete()
+def token_revoke(*, user: Any) -> int:
+    """Delete the user's API tokens: requests with them are refused from now on."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
 
 
 @dataclass(frozen=True)
