@@ -118,7 +118,9 @@ def read_items(text: str, fmt: str) -> Iterator[Item]:
 def unstorable_problem(item: Item) -> str:
     """Why the item's strings can't be stored (the one text check: a NUL, a lone
     surrogate, a control character in a one-line value), or ""."""
-    return json_text_problem(item.claim, "claim") or json_text_problem(item.article, "article")
+    return (
+        json_text_problem(item.claim, "claim") or json_text_problem(item.article, "article") or ""
+    )
 
 
 def printable(text: str) -> str:
