@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from annotate.suggest.base import RegistryEntry
 from corpus.text import search_key
@@ -77,8 +78,7 @@ OUTLET_NOUNS = (
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     start: int
     end: int
     text: str
@@ -86,8 +86,7 @@ class Token:
     possessive: bool
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """A name in the text: of a registry entry (``entry_id``) or not (``entry_id`` None)."""
 
     start: int
@@ -118,12 +117,19 @@ def _word_key(word: str) -> str:
 
 def tokens(text: str) -> list[Token]:
     out = []
+    append = out.append
     for m in _WORD_RE.finditer(text):
         word = m.group()
-        possessive = len(word) > 2 and word[-1] == "s" and word[-2] in "'’"
-        base = word[:-2] if possessive else word
-        out.append(Token(m.start(), m.end(), word, _word_key(base), possessive))
+        start = m.start()
+        if len(word) > 2 and word[-1] == "s" and word[-2] in "'’":
+            append(Token(start, start + len(word), word, _word_key(word[:-2]), True))
+        else:
+            append(Token(start, start + len(word), word, _word_key(word), False))
     return out
+
+
+_SENTENCE_END_RE = re.compile(r"[.!?…]+[”\"’)\]]*(?=\s+\S)")
+_LAST_WORD_RE = re.compile(r"(\w+)\W*$")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -136,8 +142,10 @@ def sentences(text: str) -> list[tuple[int, int]]:
         if not line.strip():
             continue
         begin = start + len(line) - len(line.lstrip())
-        for m in re.finditer(r"[.!?…]+[”\"’)\]]*(?=\s+\S)", line):
-            before = re.search(r"(\w+)\W*$", line[: m.start() + 1])
+        for m in _SENTENCE_END_RE.finditer(line):
+            # The word before the mark (a window: searching for "$" from the line's start
+            # made this quadratic in the paragraph's length).
+            before = _LAST_WORD_RE.search(line, max(0, m.start() - 40), m.start() + 1)
             word = before.group(1).lower() if before else ""
             follower = line[m.end() :].lstrip()[:1]
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
@@ -167,7 +175,9 @@ class RegistryIndex:
     phrases: dict[tuple[str, ...], set[int]] = field(default_factory=dict)
     surnames: dict[tuple[str, ...], set[int]] = field(default_factory=dict)
     exact_case: dict[tuple[str, ...], str] = field(default_factory=dict)
-    starts: set[str] = field(default_factory=set)
+    # The first word of each name → the lengths (in words) of the names it starts, longest
+    # first, so that a token is only compared against names that could match there.
+    starts: dict[str, list[int]] = field(default_factory=dict)
     longest: int = 1
 
     @classmethod
@@ -179,7 +189,7 @@ class RegistryIndex:
                 if not words:
                     continue
                 index.phrases.setdefault(words, set()).add(entry.id)
-                index.starts.add(words[0])
+                index._start(words[0], len(words))
                 # Acronyms ("ET", "BZ", "EU") match only in capitals, not as words.
                 if name.isupper() and len(name) <= 5:
                     index.exact_case[words] = name
@@ -187,8 +197,14 @@ class RegistryIndex:
             words = tuple(search_key(entry.name).split())
             if entry.kind == "person" and len(words) >= 2:
                 index.surnames.setdefault(words[-1:], set()).add(entry.id)
-                index.starts.add(words[-1])
+                index._start(words[-1], 1)
         return index
+
+    def _start(self, word: str, length: int) -> None:
+        lengths = self.starts.setdefault(word, [])
+        if length not in lengths:
+            lengths.append(length)
+            lengths.sort(reverse=True)
 
     def kind(self, entry_id: int | None) -> str:
         entry = self.entries.get(entry_id) if entry_id is not None else None
@@ -202,11 +218,14 @@ def registry_mentions(text: str, toks: list[Token], index: RegistryIndex) -> lis
     named: set[int] = set()
     i = 0
     while i < len(toks):
-        if toks[i].key not in index.starts:
+        lengths = index.starts.get(toks[i].key)
+        if lengths is None:
             i += 1
             continue
         hit = None
-        for n in range(min(index.longest, len(toks) - i), 0, -1):
+        for n in lengths:
+            if i + n > len(toks):
+                continue
             words = tuple(t.key for t in toks[i : i + n])
             ids = index.phrases.get(words)
             weak = False
@@ -273,7 +292,7 @@ def unknown_names(text: str, toks: list[Token], taken: list[Mention]) -> list[Me
 
     for tok in toks:
         capital = tok.text[0].isupper() and not tok.text.isupper()
-        joined = not run or re.fullmatch(r"[ \-]", text[run[-1].end : tok.start]) is not None
+        joined = not run or (tok.start - run[-1].end == 1 and text[run[-1].end] in " -")
         if capital and joined and tok.start not in inside:
             if run and run[-1].possessive:
                 flush()

@@ -20,6 +20,7 @@ no other person stands between them. Plain ``re``: no model, an article in milli
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -116,10 +117,24 @@ class _Run:
         names = found.registry_mentions(text, toks, self.index)
         names += found.unknown_names(text, toks, names)
         names += found.surnames_of_unknown(text, toks, names)
+        self.quote_starts = [a for a, _ in self.quotes]
         self.names = sorted(
             (m for m in names if not self._in_quote(m.start)), key=lambda m: m.start
         )
+        # Lookups by position (bisect), so that no rule scans the whole article per call.
+        self.name_starts = [m.start for m in self.names]
+        self.name_at = {(m.start, m.end): m for m in self.names}
+        self.people = [m for m in self.names if m.kind == "person"]
+        self.people_starts = [m.start for m in self.people]
+        self.outlets = [m for m in self.names if m.kind == "outlet"]
         self.sentences = found.sentences(text)
+        self.sentence_starts = [s[0] for s in self.sentences]
+        self.pointers = sorted(
+            (m.start(), m.end())
+            for regex in (found.PRONOUN_RE, found.ROLE_RE)
+            for m in regex.finditer(text)
+            if not self._in_quote(m.start())
+        )
         self.byline = self._byline(byline, registry)
         self.last: list[Speaker] = []
         self.out: list[Proposal] = []
@@ -137,7 +152,19 @@ class _Run:
         return Speaker(None, " ".join(byline.split()), None, "person", 0)
 
     def _in_quote(self, pos: int) -> bool:
-        return any(a < pos < b for a, b in self.quotes)
+        i = bisect_left(self.quote_starts, pos) - 1  # the last quotation opened before pos
+        return i >= 0 and pos < self.quotes[i][1]
+
+    def _names_in(self, lo: int, hi: int) -> list[found.Mention]:
+        """The names that start in [lo, hi)."""
+        return self.names[bisect_left(self.name_starts, lo) : bisect_left(self.name_starts, hi)]
+
+    def _sentences_before(self, pos: int) -> list[tuple[int, int]]:
+        """The sentences that end at or before ``pos``."""
+        i = bisect_right(self.sentence_starts, pos)
+        while i > 0 and self.sentences[i - 1][1] > pos:
+            i -= 1
+        return self.sentences[:i]
 
     def _speaker_of(self, mention: found.Mention) -> Speaker:
         return Speaker(
@@ -171,9 +198,8 @@ class _Run:
                 return speaker
             others = [
                 m
-                for m in self.names
-                if speaker.at < m.start < start
-                and m.kind == "person"
+                for m in self._names_in(speaker.at + 1, start)
+                if m.kind == "person"
                 and not m.possessive
                 and (m.entry_id, m.name if m.entry_id is None else "")
                 != (speaker.source_id, speaker.new_name)
@@ -182,38 +208,34 @@ class _Run:
                 return speaker
             break
         if not outlet:
-            before = [
-                m
-                for m in self.names
-                if m.kind == "person" and m.end <= start and start - m.start < 700
-            ]
-            if before:
-                return self._speaker_of(before[-1])
+            i = bisect_left(self.people_starts, start)
+            while i > 0 and self.people[i - 1].end > start:
+                i -= 1
+            if i and start - self.people[i - 1].start < 700:
+                return self._speaker_of(self.people[i - 1])
             return None
-        if outlet:
-            before = [m for m in self.names if m.kind == "outlet" and m.start < start]
-            if before and start - before[-1].start < 700:
-                return self._speaker_of(before[-1])
+        before = [m for m in self.outlets if m.start < start]
+        if before and start - before[-1].start < 700:
+            return self._speaker_of(before[-1])
         return None
 
     def _candidates(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
         """Possible speakers in [lo, hi): (start, end, 'name'|'pointer'), in text order."""
         out = [
             (m.start, m.end, "name")
-            for m in self.names
-            if lo <= m.start and m.end <= hi and not m.possessive
+            for m in self._names_in(lo, hi)
+            if m.end <= hi and not m.possessive
         ]
-        for regex in (found.PRONOUN_RE, found.ROLE_RE):
-            for m in regex.finditer(self.text, lo, hi):
-                if not self._in_quote(m.start()):
-                    out.append((m.start(), m.end(), "pointer"))
+        i = bisect_left(self.pointers, (lo, 0))
+        while i < len(self.pointers) and self.pointers[i][1] <= hi:
+            out.append((*self.pointers[i], "pointer"))
+            i += 1
         return sorted(out)
 
     def _speaker_at(self, start: int, end: int, kind: str) -> Speaker | None:
         if kind == "pointer":
             return self._resolve_pointer(start, end)
-        mention = next(m for m in self.names if m.start == start and m.end == end)
-        return self._speaker_of(mention)
+        return self._speaker_of(self.name_at[(start, end)])
 
     def _first_speaker(self, lo: int, hi: int) -> Speaker | None:
         """The first speaker in [lo, hi), after "by" when there is one; registry names
@@ -230,7 +252,8 @@ class _Run:
         return None
 
     def _is_known(self, cand: tuple[int, int, str]) -> bool:
-        return any(m.start == cand[0] and m.entry_id is not None for m in self.names)
+        m = self.name_at.get((cand[0], cand[1]))
+        return m is not None and m.entry_id is not None
 
     def _subject(self, lo: int, hi: int) -> Speaker | None:
         """The speaker who is the subject of a verb at ``hi``: the last candidate before
@@ -249,9 +272,9 @@ class _Run:
         return None
 
     def _sentence_of(self, pos: int) -> tuple[int, int]:
-        for s in self.sentences:
-            if s[0] <= pos < s[1]:
-                return s
+        i = bisect_right(self.sentence_starts, pos) - 1
+        if i >= 0 and pos < self.sentences[i][1]:
+            return self.sentences[i]
         return (pos, pos)
 
     def _add(
@@ -376,7 +399,7 @@ class _Run:
             return  # a question (a headline, often) asserts nothing
         if PASSIVE_BACK_RE.match(text):
             who = self._first_speaker(s0, s1)
-            prev = [s for s in self.sentences if s[1] <= s0]
+            prev = self._sentences_before(s0)
             if who and prev:
                 p0, p1 = prev[-1]
                 that = re.search(r"\bthat\s+", self.text[p0:p1])
@@ -456,7 +479,7 @@ class _Run:
             if lead.endswith(",") and len(lead.split()) > MIN_CONTENT_WORDS:
                 self._add(clause, clause + len(lead) - 1, REPORTED, who, 0.7, "post")
             elif not lead:
-                prev = [s for s in self.sentences if s[1] <= s0]
+                prev = self._sentences_before(s0)
                 if prev and not re.search(r"[.!?”\"]$", self.text[prev[-1][0] : prev[-1][1]]):
                     self._add(*prev[-1], REPORTED, who, 0.7, "post-across")
             return
@@ -508,6 +531,8 @@ def _merge(proposals: list[Proposal]) -> list[Proposal]:
     for p in sorted(proposals, key=lambda p: -p.score):
         clash = None
         for k in kept:
+            if k.end <= p.start or p.end <= k.start:
+                continue
             inside = k.start <= p.start and p.end <= k.end or p.start <= k.start and k.end <= p.end
             if _jaccard(p, k) >= 0.5 or (inside and k.source_id == p.source_id):
                 clash = k
