@@ -26,9 +26,10 @@ _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 # Curly or straight marks, also mixed (“…" and "…”: texts pasted from several editors).
 _QUOTE_RE = re.compile(r"[“\"][^“”\"\n]+[”\"]")
-_ABBREVIATIONS = _words(
+ABBREVIATIONS = _words(
     "mr mrs ms dr st prof gen col lt sgt rev jr sr vs no nos jan feb mar apr jun jul aug "
-    "sep sept oct nov dec inc ltd co corp e g i e u s etc approx"
+    "sep sept oct nov dec inc ltd co corp e g i e u s etc approx sen rep reps gov lt "
+    "capt maj adm cmdr supt atty pres"
 )
 # Words that begin a capitalised run but are not part of a person's name.
 TITLE_WORDS = _words(
@@ -65,6 +66,50 @@ ROLE_RE = re.compile(
     r"author of the article|author|publication|"
     r"newspaper|paper|outlet|magazine|daily|agency|website)\b"
 )
+# What a capitalised name the registry lacks is, by its words: news outlets and agencies,
+# governments and their bodies, other organisations; anything else is taken for a person.
+OUTLET_NAMES = _words(
+    """reuters afp ap interfax tass ria xinhua bloomberg cnn msnbc cnbc nbc abc cbs fox bbc
+    npr pbs politico breitbart axios buzzfeed huffpost vox slate salon newsweek
+    telegraph guardian economist anadolu sputnik aljazeera"""
+)
+OUTLET_WORDS = _words(
+    """times post news journal press tribune herald gazette telegraph guardian daily
+    magazine agency radio television tv channel network wire review observer chronicle
+    examiner reporter insider beacon bulletin weekly monitor"""
+)
+GOVERNMENT_WORDS = _words(
+    """ministry department government administration kremlin pentagon congress senate
+    parliament cabinet embassy police court commission council ministry's fbi cia nsa
+    dhs doj irs army navy military"""
+)
+GOVERNMENT_NAMES = (("white", "house"), ("state", "department"), ("foreign", "ministry"))
+ORGANISATION_WORDS = _words(
+    """party committee campaign foundation institute center centre university college
+    association union coalition group company corporation corp inc ltd llc bank fund
+    organization organisation council society league alliance club network caucus
+    pac trust agency board office"""
+)
+
+
+def kind_of_name(name: str) -> str:
+    """ "outlet", "government", "organisation" or "person", by the name's words ("The New
+    York Times", "the State Department", "the Heritage Foundation", "Bay Buchanan")."""
+    words = [w.lower() for w in _WORD_RE.findall(name)]
+    if not words:
+        return "person"
+    plain = [_POSSESSIVE_RE.sub("", w) for w in words]
+    if any(w in OUTLET_NAMES for w in plain[:1]) or plain[-1] in OUTLET_WORDS:
+        return "outlet"
+    if any(w in GOVERNMENT_WORDS for w in plain) or any(
+        tuple(plain[i : i + 2]) in GOVERNMENT_NAMES for i in range(len(plain) - 1)
+    ):
+        return "government"
+    if any(w in ORGANISATION_WORDS for w in plain):
+        return "organisation"
+    return "person"
+
+
 OUTLET_NOUNS = (
     "publication",
     "newspaper",
@@ -148,7 +193,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
             before = _LAST_WORD_RE.search(line, max(0, m.start() - 40), m.start() + 1)
             word = before.group(1).lower() if before else ""
             follower = line[m.end() :].lstrip()[:1]
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue
             if follower.isalpha() and follower.islower():
                 continue
@@ -291,8 +336,11 @@ def unknown_names(text: str, toks: list[Token], taken: list[Mention]) -> list[Me
         run.clear()
 
     for tok in toks:
-        capital = tok.text[0].isupper() and not tok.text.isupper()
-        joined = not run or (tok.start - run[-1].end == 1 and text[run[-1].end] in " -")
+        # An initial ("Jeffrey M. Jones") belongs to the run it stands in.
+        initial = len(tok.text) == 1 and tok.text.isupper() and text[tok.end : tok.end + 2] == ". "
+        capital = tok.text[0].isupper() and (not tok.text.isupper() or initial)
+        gap = text[run[-1].end : tok.start] if run else ""
+        joined = not run or gap in (" ", "-") or (gap == ". " and len(run[-1].text) == 1)
         if capital and joined and tok.start not in inside:
             if run and run[-1].possessive:
                 flush()

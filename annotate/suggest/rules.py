@@ -56,6 +56,37 @@ _NEEDS_THAT = _words(
     """announced announces declared declares confirmed acknowledged admitted added adds
     hoped told tells believed believes reported reports predicted predicts warned warns"""
 )
+# Verbs that attribute a quotation next to them (“…,” Weaver tweeted / She replied: “…”).
+# Wider than ``_VERB``: beside quotation marks, these words only introduce what is quoted.
+_QUOTE_VERB_WORDS = _VERB_WORDS | _words(
+    """asked asks replied replies responded responds continued continues tweeted tweets
+    posted posts recalled recalls shouted shouts joked jokes quipped quips conceded
+    concedes concluded concludes vowed vows assured assures promised promises pledged
+    pledges declared declares retorted retorts countered counters complained complains
+    boasted boasts remarked remarks observed observes mused muses cried cries yelled
+    yells chanted chants sang sings read reads testified testifies wondered wonders
+    agreed agrees suggested suggests offered offers explained explains answered answers
+    interjected interjects exclaimed exclaims proclaimed proclaims cautioned cautions
+    lamented laments scoffed scoffs snapped snaps opined opines emailed texted
+    recounted recounts reasoned reasons added adds insisted insists repeated repeats
+    went"""
+)
+_QUOTE_VERB = "(?:" + "|".join(sorted(_QUOTE_VERB_WORDS, key=len, reverse=True)) + ")"
+QUOTE_VERB_RE = re.compile(rf"\b{_QUOTE_VERB}\b")
+# A quotation that ends a phrase of its own ("…,” / “…?” / “…!”, or a comma after the
+# mark): the words after it are its attribution, not the sentence it is part of.
+_OPEN_END_RE = re.compile(r"[,?!—–-]\s*[”\"]$|[”\"]\s*,")
+# A speaker named by a common noun phrase ("the man", "one former senior official", "a
+# person close to the Clintons", "the company"): kept as the mention, without a name.
+_GENERIC_SPEAKER_RE = re.compile(
+    r"(?:the|a|an|one|another|some|several|many|two|three|his|her|their|its|this|that)"
+    r"(?:\s+[\w’'-]+){1,7}$",
+    re.IGNORECASE,
+)
+_NOT_SPEAKER_WORDS = _words(
+    """is was are were be been has have had will would could should may might can do does
+    did not that which it this there here then when where what how why if because"""
+)
 FRAME_RE = re.compile(
     r"\b(?:[Aa]ccording to|[Aa]s (?:noted|reported|stated|said|explained|written|mentioned|"
     r"pointed out)\b[^,.;]*?(?:\bby\b|$)|[Ii]n the words of)\s*"
@@ -278,10 +309,18 @@ class _Run:
         return (pos, pos)
 
     def _add(
-        self, start: int, end: int, attribution: str, who: Speaker | None, score: float, cue: str
+        self,
+        start: int,
+        end: int,
+        attribution: str,
+        who: Speaker | None,
+        score: float,
+        cue: str,
+        *,
+        min_words: int = MIN_CONTENT_WORDS,
     ) -> None:
         start, end = _trim(self.text, start, end)
-        if end - start < 3 or len(self.text[start:end].split()) < MIN_CONTENT_WORDS:
+        if end - start < 2 or len(self.text[start:end].split()) < min_words:
             return
         try:
             start, end = snap_to_words(self.text, start, end)
@@ -326,36 +365,97 @@ class _Run:
 
     def _quote(self, qa: int, qb: int) -> None:
         inner = self.text[qa + 1 : qb - 1]
-        if len(inner.split()) < MIN_QUOTE_WORDS:
+        words = len(inner.split())
+        if not words:
             return
-        s0, s1 = self._sentence_of(qa)
-        if s1 < qb:  # a quotation of several sentences: its last one holds the attribution
-            s1 = self._sentence_of(qb - 1)[1]
-        after = self.text[qb : min(s1 + 1, qb + 160)]
-        who = None
-        m = re.match(rf"\s*[,.]?\s*(?P<verb>{_VERB})\b", after)
-        if m:
-            comma = after.find(",", m.end())
-            who = self._first_speaker(qb + m.end(), qb + (comma if comma > 0 else len(after)))
-        else:
-            m = re.match(r"\s*[,.]?\s*", after)
-            assert m is not None
-            verb = VERB_RE.match(after, m.end() + 1) if m else None
-            cands = self._candidates(qb + m.end(), qb + m.end() + 60)
-            if cands and cands[0][0] == qb + m.end():
-                rest = self.text[cands[0][1] : cands[0][1] + 30]
-                verb = re.match(rf"\s+(?:also\s+)?{_VERB}\b", rest)
-                if verb:
-                    who = self._speaker_at(*cands[0])
+        s0, _ = self._sentence_of(qa)
+        who = self._after_quote(qa, qb)
+        explicit = who is not None
         if who is None and s0 < qa:
-            who = self._before_quote(s0, qa)
+            who, explicit = self._before_quote(s0, qa)
         if who is None and self.text[qa - 1 : qa] in ("", "\n") and self.text[qb : qb + 2]:
             para_end = self.text.find("\n", qb)
             if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
-                who = self.last[-1] if self.last else None
-        if who is not None:
-            end = self._continued(qb)
-            self._add(qa + 1, end - 1, DIRECT, who, 0.9, "quote")
+                who, explicit = self._paragraph_speaker(qa)
+        # A short quotation is a claim only when its attribution is right beside it
+        # (“We lost,” he said / he said: “We lost.”), not a phrase in scare quotes.
+        if who is None or words < MIN_QUOTE_WORDS and not explicit:
+            return
+        end = self._continued(qb)
+        self._add(qa + 1, end - 1, DIRECT, who, 0.9, "quote", min_words=1)
+
+    def _after_quote(self, qa: int, qb: int) -> Speaker | None:
+        """The speaker named right after a quotation: “…,” said X / “…,” X said / “…,”
+        Weaver, the campaign manager, told MSNBC / “…,” the statement read."""
+        text = self.text
+        para = text.find("\n", qb)
+        hi = min(len(text) if para == -1 else para, qb + 200)
+        after = text[qb:hi]
+        m = re.match(rf"\s*[,.?!—–-]?\s*(?:{_QUOTE_VERB})\b", after)
+        if m:
+            lo = qb + m.end()
+            return self._np_speaker(lo, _phrase_end(text, lo, hi), last=False)
+        lead = re.match(r"\s*,?\s*", after)
+        assert lead is not None
+        lo = qb + lead.end()
+        open_end = text[qb - 2 : qb - 1] in (",", "?", "!", "—", "–", "-") or "," in after[:2]
+        verb = QUOTE_VERB_RE.search(text, lo, hi)
+        if verb is None or not open_end and verb.start() - lo > 60:
+            return None
+        region = text[lo : verb.start()]
+        if _phrase_end(text, lo, verb.start()) != verb.start():
+            return None  # a sentence or a clause ends before the verb
+        head_end = lo + region.find(",") if "," in region else verb.start()
+        head = text[lo:head_end].split()
+        if not head or len(head) > 10 or any(w.lower() in _NOT_SPEAKER_WORDS for w in head):
+            return None
+        if not open_end:  # “…” X said: only a name or a pointer right before the verb
+            cands = self._candidates(lo, head_end)
+            if not (cands and cands[0][0] == lo and cands[-1][1] >= head_end - 1):
+                return None
+        return self._np_speaker(lo, head_end, last=True)
+
+    def _np_speaker(self, lo: int, hi: int, *, last: bool) -> Speaker | None:
+        """The speaker a short phrase names: a name or a pointer in it (the first, or the
+        last: "Sanders campaign manager Jeff Weaver"); else capitalised words the
+        rules don't know as a name ("Trump", "Reuters", "The New York Times"), with their
+        kind; else a common noun phrase ("the man", "a person close to the Clintons") as
+        the mention, without a name."""
+        text = self.text
+        cands = self._candidates(lo, hi)
+        for c in reversed(cands) if last else cands:
+            if last and _PREPOSITION_BEFORE.search(text[max(lo, c[0] - 12) : c[0]]):
+                continue
+            who = self._speaker_at(*c)
+            if who is not None:
+                return who
+        while lo < hi and text[lo] in " ,":
+            lo += 1
+        while hi > lo and text[hi - 1] in " ,":
+            hi -= 1
+        phrase = text[lo:hi]
+        words = phrase.split()
+        if not words or len(words) > 8:
+            return None
+        name = _capitalised_name(phrase)
+        if name is not None and name in phrase:
+            n0 = lo + phrase.index(name)
+            return Speaker(None, name, (n0, n0 + len(name)), found.kind_of_name(name), n0)
+        if _GENERIC_SPEAKER_RE.fullmatch(phrase):
+            return Speaker(None, "", (lo, hi), "unknown", lo)
+        return None
+
+    def _paragraph_speaker(self, qa: int) -> tuple[Speaker | None, bool]:
+        """A paragraph that is only a quotation: the speaker the paragraph before brings in
+        with a colon ("He told his audience:"), else the last speaker."""
+        prev = self._sentences_before(qa)
+        if prev:
+            p0, p1 = prev[-1]
+            if self.text[p0:p1].rstrip().endswith(":") and "\n" in self.text[p1:qa]:
+                who, _ = self._before_quote(p0, p1)
+                if who is not None:
+                    return who, True
+        return (self.last[-1] if self.last else None), False
 
     def _continued(self, qb: int) -> int:
         """Where a quotation ends once the quotations that carry it on are taken in: “…,”
@@ -377,20 +477,38 @@ class _Run:
             self.continued.add(a)
             end = b
 
-    def _before_quote(self, s0: int, qa: int) -> Speaker | None:
+    def _before_quote(self, s0: int, qa: int) -> tuple[Speaker | None, bool]:
+        """The speaker of a quotation named before it in its sentence, and whether the
+        attribution is right before the quotation (… he said, “…” / … he said: “…”)."""
         pre = self.text[s0:qa]
         m = POSSESSIVE_CUE_RE.search(pre)
         if m:
-            return self._resolve_pointer(s0 + m.start(), s0 + m.start() + 3)
+            return self._resolve_pointer(s0 + m.start(), s0 + m.start() + 3), True
         cues = list(NOUN_CUE_RE.finditer(pre))
         if cues:
-            return self._first_speaker(s0 + cues[-1].end(), qa)
+            return self._first_speaker(s0 + cues[-1].end(), qa), False
+        frame = FRAME_RE.search(pre)
+        if frame and not self._in_quote(s0 + frame.start()):
+            stop = self.text.find(",", s0 + frame.end(), qa)
+            who = self._np_speaker(s0 + frame.end(), stop if stop != -1 else qa, last=False)
+            if who is not None:
+                return who, stop != -1 and not self.text[stop + 1 : qa].strip()
         verbs = [v for v in VERB_RE.finditer(pre) if not self._in_quote(s0 + v.start())]
+        near = QUOTE_VERB_RE.search(pre, max(0, len(pre) - 40))
+        if (
+            near
+            and not self._in_quote(s0 + near.start())
+            and (not verbs or verbs[-1].start() < near.start())
+        ):
+            verbs = [near]
+        explicit = bool(re.search(r"[,:]\s*$", pre))
         if verbs:
-            return self._subject(s0, s0 + verbs[-1].start())
+            v = verbs[-1]
+            beside = explicit and len(pre[v.end() :].split()) <= 3
+            return self._subject(s0, s0 + v.start()), beside
         if pre.rstrip().endswith(":"):
-            return self._subject(s0, s0 + len(pre.rstrip()) - 1)
-        return None
+            return self._subject(s0, s0 + len(pre.rstrip()) - 1), True
+        return None, False
 
     def _sentence(self, sent: tuple[int, int]) -> None:
         s0, s1 = sent
@@ -505,6 +623,46 @@ class _Run:
             if len(text.split()) < 8:
                 continue
             self._add(s0, s1, AUTHOR, self.byline, 0.4, "author")
+
+
+_STOP_RE = re.compile(r"[,;:!?(“”\"\n]|(?P<word>\w+)\.(?=\s|$)")
+
+
+def _phrase_end(text: str, lo: int, hi: int) -> int:
+    """Where the phrase from ``lo`` stops before ``hi``: at punctuation, or at a full stop
+    that is not an abbreviation or an initial ("Sen.", "Jeffrey M. Jones")."""
+    for m in _STOP_RE.finditer(text, lo, hi):
+        word = m.group("word")
+        if word is None:
+            return m.start()
+        if word.lower() in found.ABBREVIATIONS or len(word) == 1 and word.isupper():
+            continue
+        return m.end() - 1
+    return hi
+
+
+def _capitalised_name(phrase: str) -> str | None:
+    """The name in a phrase of capitalised words ("Trump", "Sen. Tom Udall", "The New York
+    Times", "Reuters"), title words dropped; None when a word is not capitalised (besides
+    "of", "the", "for", "and")."""
+    words = phrase.split()
+    while words and words[0].lower().rstrip(".") in found.TITLE_WORDS | found.ABBREVIATIONS:
+        if (
+            words[0].lower() == "the"
+            and len(words) > 1
+            and found.kind_of_name(" ".join(words)) != "person"
+        ):
+            break  # "The New York Times": the article is part of the name
+        words.pop(0)
+    if not words or not words[0][:1].isupper() or not words[-1][:1].isupper():
+        return None
+    for w in words:
+        if not w[:1].isupper() and w not in ("of", "the", "for", "and", "on"):
+            return None
+    name = " ".join(words).rstrip(".,")
+    if name.lower() in found.TITLE_WORDS or name.lower() in found.NOT_NAME_WORDS:
+        return None
+    return name
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
