@@ -42,7 +42,9 @@ TITLE_WORDS = _words(
     turkish russian kazakh uzbek kyrgyz tajik turkmen azerbaijani armenian chinese american
     german french british iranian afghan pakistani ukrainian georgian hungarian indian
     national security presidential political scientist however meanwhile also still yet
-    this that these those it its his her their our we they he she i you according"""
+    this that these those it its his her their our we they he she i you according
+    although though while when where after before since because if so then now later
+    earlier last first next yet instead asked meanwhile"""
 )
 # Capitalised words that end a would-be person name: places, institutions, months.
 NOT_NAME_WORDS = _words(

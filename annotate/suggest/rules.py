@@ -107,6 +107,12 @@ _LEADING_ADJUNCT = re.compile(
     r"^(?:at|in|on|during|after|before|attending|speaking|while|alongside|who|which|"
     r"according|citing|as|when|with|from|for|among)\b"
 )
+_ADJUNCT_AFTER_VERB = re.compile(
+    r"\s*(?:in|on|at|during|after|before|while|when|to|from|of|about|last|earlier|later|"
+    r"this|yesterday|today|tonight|recently|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday)\b",
+    re.IGNORECASE,
+)
 _PREPOSITION_BEFORE = re.compile(r"\b(?:in|of|from|with|to|for|on|at|against|than|and)\s+$")
 AUTHOR_RE = re.compile(
     r"\b(?:unlikely|likely|understandable|should|must|needs? to|cannot|can now only|"
@@ -300,6 +306,11 @@ class _Run:
             if _PREPOSITION_BEFORE.search(self.text[max(lo, c[0] - 12) : c[0]]):
                 continue
             return self._speaker_at(*c)
+        # No name: the words right before the verb, if they name a speaker on their own
+        # ("Reuters reported", "the statement said", "several friends said").
+        head = max(self.text.rfind(c, lo, hi) for c in ",;:") + 1 or lo
+        if len(self.text[head:hi].split()) <= 6:
+            return self._np_speaker(max(head, lo), hi, last=True)
         return None
 
     def _sentence_of(self, pos: int) -> tuple[int, int]:
@@ -368,11 +379,32 @@ class _Run:
         words = len(inner.split())
         if not words:
             return
+        if words < MIN_QUOTE_WORDS and _is_title(inner):
+            return  # On ABC's “This Week,” … — a title, not what someone said
         s0, _ = self._sentence_of(qa)
         who = self._after_quote(qa, qb)
         explicit = who is not None
+        if who is not None and len(self.text[s0:qa].split()) >= 2:
+            # Fiorina was “personally involved,” said Huhn — the claim is the clause
+            # the quotation ends, from the sentence's start.
+            if not QUOTE_VERB_RE.search(self.text, s0, qa):
+                self._add(s0, qb, REPORTED, who, 0.8, "clause-quote")
+                return
         if who is None and s0 < qa:
             who, explicit = self._before_quote(s0, qa)
+            clause = self._clause_before(s0, qa) if who is not None else None
+            if clause is not None:
+                # He has declared Cruz to be “anointed” … — the quotation is part of
+                # what is reported: the claim is the clause.
+                self._add(
+                    clause,
+                    self._clause_end(clause, self._sentence_of(qa)[1]),
+                    REPORTED,
+                    who,
+                    0.8,
+                    "quote-in-clause",
+                )
+                return
         if who is None and self.text[qa - 1 : qa] in ("", "\n") and self.text[qb : qb + 2]:
             para_end = self.text.find("\n", qb)
             if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
@@ -441,7 +473,7 @@ class _Run:
         if name is not None and name in phrase:
             n0 = lo + phrase.index(name)
             return Speaker(None, name, (n0, n0 + len(name)), found.kind_of_name(name), n0)
-        if _GENERIC_SPEAKER_RE.fullmatch(phrase):
+        if _GENERIC_SPEAKER_RE.fullmatch(phrase) and words[-1].lower() not in _TITLE_LINKS:
             return Speaker(None, "", (lo, hi), "unknown", lo)
         return None
 
@@ -463,17 +495,21 @@ class _Run:
         stands between them and nothing attributes the next one to someone else."""
         end = qb
         while True:
-            nxt = next(((a, b) for a, b in self.quotes if a >= end), None)
-            if nxt is None:
+            i = bisect_left(self.quote_starts, end)
+            if i == len(self.quotes):
                 return end
-            a, b = nxt
+            a, b = self.quotes[i]
             gap = self.text[end:a]
-            if "\n" in gap or len(gap) > 160 or not VERB_RE.search(gap) and gap.strip(" ,.;:"):
+            if "\n" in gap or len(gap) > 160 or not QUOTE_VERB_RE.search(gap):
                 return end
+            if _is_title(self.text[a + 1 : b - 1]) or self._after_quote(a, b) is not None:
+                return end  # a title, or a quotation with an attribution of its own
             para_end = self.text.find("\n", b)
             after = self.text[b : para_end if para_end != -1 else len(self.text)]
             if after.strip(' .,;:”"') and not re.match(r"\s*[“\"]", after):
-                return end
+                # more after it: a continuation only when it ends its sentence
+                if not re.match(r"\s*(?:[.!?]|$)", after) and self.text[b - 2] not in ".!?":
+                    return end
             self.continued.add(a)
             end = b
 
@@ -507,8 +543,22 @@ class _Run:
             beside = explicit and len(pre[v.end() :].split()) <= 3
             return self._subject(s0, s0 + v.start()), beside
         if pre.rstrip().endswith(":"):
-            return self._subject(s0, s0 + len(pre.rstrip()) - 1), True
+            return self._first_speaker(s0, s0 + len(pre.rstrip()) - 1), True
         return None, False
+
+    def _clause_before(self, s0: int, qa: int) -> int | None:
+        """Where the reported clause that holds a quotation starts, when the quotation is
+        inside one (… told Politico that he backs Trump because “…”); None when the
+        attribution stands right before the quotation (he said, “…” / he said: “…”)."""
+        pre = self.text[s0:qa]
+        verbs = [v for v in QUOTE_VERB_RE.finditer(pre) if not self._in_quote(s0 + v.start())]
+        if not verbs or re.search(r"[,:]\s*$", pre):
+            return None
+        rest = pre[verbs[-1].end() :]
+        if len(rest.split()) < 2 or re.search(r"[.;!?]", rest) or rest.lstrip().startswith(","):
+            return None
+        that = re.match(r"\s+(?:[^,.;:“\"]{0,30}?\s)?that\b\s*", rest)
+        return s0 + verbs[-1].end() + (that.end() if that else 0)
 
     def _sentence(self, sent: tuple[int, int]) -> None:
         s0, s1 = sent
@@ -604,6 +654,8 @@ class _Run:
         that = re.match(r"\s+(?:[^,.;:“\"]{0,30}?\s)?that\b\s*", tail)
         if verb in _NEEDS_THAT and not that:
             return
+        if not that and _ADJUNCT_AFTER_VERB.match(tail):
+            return  # “…,” Weaver said in May on the podcast — where and when, not what
         if any(verb.endswith(v) for v in _KEEP_VERB):
             start = v0
         else:
@@ -639,6 +691,16 @@ def _phrase_end(text: str, lo: int, hi: int) -> int:
             continue
         return m.end() - 1
     return hi
+
+
+def _is_title(inner: str) -> bool:
+    """A short quotation of capitalised words only (“This Week”, “Morning Joe”): a title."""
+    words = _WORDS_RE.findall(inner)
+    return bool(words) and all(w[:1].isupper() or w in _TITLE_LINKS for w in words)
+
+
+_WORDS_RE = re.compile(r"\w[\w’'-]*")
+_TITLE_LINKS = frozenset(("of", "the", "a", "an", "and", "in", "on", "for", "to", "with"))
 
 
 def _capitalised_name(phrase: str) -> str | None:
