@@ -405,7 +405,7 @@ class _Run:
                     "quote-in-clause",
                 )
                 return
-        if who is None and self.text[qa - 1 : qa] in ("", "\n") and self.text[qb : qb + 2]:
+        if who is None and self.text[qa - 1 : qa] in ("", "\n"):
             para_end = self.text.find("\n", qb)
             if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
                 who, explicit = self._paragraph_speaker(qa)
@@ -435,7 +435,7 @@ class _Run:
         if verb is None or not open_end and verb.start() - lo > 60:
             return None
         region = text[lo : verb.start()]
-        if _phrase_end(text, lo, verb.start()) != verb.start():
+        if _phrase_end(text, lo, verb.start(), commas=False) != verb.start():
             return None  # a sentence or a clause ends before the verb
         head_end = lo + region.find(",") if "," in region else verb.start()
         head = text[lo:head_end].split()
@@ -678,12 +678,14 @@ class _Run:
 
 
 _STOP_RE = re.compile(r"[,;:!?(“”\"\n]|(?P<word>\w+)\.(?=\s|$)")
+_SENTENCE_STOP_RE = re.compile(r"[;:!?(“”\"\n]|(?P<word>\w+)\.(?=\s|$)")
 
 
-def _phrase_end(text: str, lo: int, hi: int) -> int:
-    """Where the phrase from ``lo`` stops before ``hi``: at punctuation, or at a full stop
-    that is not an abbreviation or an initial ("Sen.", "Jeffrey M. Jones")."""
-    for m in _STOP_RE.finditer(text, lo, hi):
+def _phrase_end(text: str, lo: int, hi: int, *, commas: bool = True) -> int:
+    """Where the phrase from ``lo`` stops before ``hi``: at punctuation (commas too, unless
+    ``commas`` is False), or at a full stop that is not an abbreviation or an initial
+    ("Sen.", "Jeffrey M. Jones")."""
+    for m in (_STOP_RE if commas else _SENTENCE_STOP_RE).finditer(text, lo, hi):
         word = m.group("word")
         if word is None:
             return m.start()
