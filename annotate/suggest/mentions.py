@@ -163,7 +163,7 @@ def _word_key(word: str) -> str:
 
 
 def tokens(text: str) -> list[Token]:
-    out = []
+    out: list[Token] = []
     append = out.append
     for m in _WORD_RE.finditer(text):
         word = m.group()

@@ -1,9 +1,12 @@
 """The rule-based suggester (pure): quotations, reporting verbs and the registry.
 
-1. **Direct quotes**: a quotation of five words or more whose speaker is named beside it —
-   after it (“…,” comments Daria Isachenko / “…,” he believes), or before it in the same
-   sentence (… Ahmet Davutoğlu … saying, “…” / statement by Hulusi Akar that “…”), or,
-   for a paragraph that is only a quotation, the speaker of the paragraph before.
+1. **Direct quotes**: a quotation whose speaker is named beside it — after it (“…,” comments
+   Daria Isachenko / “…,” he believes / “…,” party treasurer Mara Quist told reporters / “…,”
+   one shop owner said), or before it in the same sentence (… saying, “…” / statement by
+   Hulusi Akar that “…” / X replied: “…”), or, for a paragraph that is only a quotation, the
+   speaker of the colon before it or of the paragraph before. Under five words only when the
+   attribution is right beside it (not scare quotes, not titles). A clause ended by a
+   quotation attributed after it, or a quotation inside a reported clause, gives the clause.
 2. **Reported speech**: a reporting verb (says, noted, stressed, accused, wrote …) or
    frame (according to X, as noted by X, as X reports) with its speaker; the claim is the
    reported content: after the verb (X said that …), before it (…, X wrote / …, explains
@@ -137,7 +140,7 @@ class RuleSuggester:
     """Rules over the text and the registry; see the module docstring."""
 
     name = "rules"
-    version = "1"
+    version = "2"
 
     def suggest(
         self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
@@ -384,12 +387,12 @@ class _Run:
         s0, _ = self._sentence_of(qa)
         who = self._after_quote(qa, qb)
         explicit = who is not None
-        if who is not None and len(self.text[s0:qa].split()) >= 2:
-            # Fiorina was “personally involved,” said Huhn — the claim is the clause
-            # the quotation ends, from the sentence's start.
-            if not QUOTE_VERB_RE.search(self.text, s0, qa):
-                self._add(s0, qb, REPORTED, who, 0.8, "clause-quote")
-                return
+        # Fiorina was “personally involved,” said Huhn — the claim is the clause the
+        # quotation ends, from the sentence's start.
+        prefix = len(self.text[s0:qa].split()) >= 2
+        if who is not None and prefix and not QUOTE_VERB_RE.search(self.text, s0, qa):
+            self._add(s0, qb, REPORTED, who, 0.8, "clause-quote")
+            return
         if who is None and s0 < qa:
             who, explicit = self._before_quote(s0, qa)
             clause = self._clause_before(s0, qa) if who is not None else None
@@ -506,10 +509,10 @@ class _Run:
                 return end  # a title, or a quotation with an attribution of its own
             para_end = self.text.find("\n", b)
             after = self.text[b : para_end if para_end != -1 else len(self.text)]
-            if after.strip(' .,;:”"') and not re.match(r"\s*[“\"]", after):
-                # more after it: a continuation only when it ends its sentence
-                if not re.match(r"\s*(?:[.!?]|$)", after) and self.text[b - 2] not in ".!?":
-                    return end
+            # more after it: a continuation only when it ends its sentence
+            more = after.strip(' .,;:”"') and not re.match(r"\s*[“\"]", after)
+            if more and not re.match(r"\s*(?:[.!?]|$)", after) and self.text[b - 2] not in ".!?":
+                return end
             self.continued.add(a)
             end = b
 
