@@ -71,10 +71,24 @@ def delete_through(objects: Iterable[Any], delete: Callable[[Any], object]) -> N
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "slug", "description", "guidelines", "scheme"]
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "guidelines",
+            "scheme",
+            "suggestions_enabled",
+            "suggestion_backend",
+        ]
 
     def clean_scheme(self) -> Any:
         return validate_scheme(self.cleaned_data["scheme"])
+
+    def clean_suggestion_backend(self) -> Any:
+        try:
+            return services.suggestion_backend_clean(self.cleaned_data["suggestion_backend"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["suggestion_backend"]) from error
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -140,6 +154,8 @@ class ProjectAdmin(admin.ModelAdmin):
             description=obj.description,
             guidelines=obj.guidelines,
             scheme=obj.scheme,
+            suggestions_enabled=obj.suggestions_enabled,
+            suggestion_backend=obj.suggestion_backend,
         )
         adopt(obj, created)
 
