@@ -257,16 +257,15 @@ def locate(
         if (i, i + len(exact)) not in taken:
             return i, i + len(exact)
         i = text.find(exact, i + 1, hi)
-    wanted = normalised(exact)[0].strip(" \"'")
-    if not wanted:
-        return None
+    full = normalised(exact)[0]
     haystack, where = normalised(text[lo:hi])
-    j = haystack.find(wanted)
-    while j >= 0:
-        start, end = lo + where[j], lo + where[j + len(wanted) - 1] + 1
-        if (start, end) not in taken:
-            return start, end
-        j = haystack.find(wanted, j + 1)
+    for wanted in dict.fromkeys((full, full.strip(" \"'"))):  # as given, then without marks
+        j = haystack.find(wanted) if wanted else -1
+        while j >= 0:
+            start, end = lo + where[j], lo + where[j + len(wanted) - 1] + 1
+            if (start, end) not in taken:
+                return start, end
+            j = haystack.find(wanted, j + 1)
     return None
 
 
@@ -379,10 +378,15 @@ def _brief(raw: bytes) -> str:
     return " ".join(text.split())
 
 
-class Client:
-    """POSTs chat completions with retries; ``sleep`` is replaceable for tests."""
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
-    def __init__(self, config: LLMConfig, sleep: Callable[[float], None] = time.sleep) -> None:
+
+class Client:
+    """POSTs chat completions with retries; ``sleep`` (default: ``_sleep``, looked up
+    when waiting) is replaceable for tests."""
+
+    def __init__(self, config: LLMConfig, sleep: Callable[[float], None] | None = None) -> None:
         self.config = config
         self.sleep = sleep
         self.opener = urllib.request.build_opener(_NoRedirect)
@@ -428,7 +432,7 @@ class Client:
                         f"after {attempt + 1} attempts."
                     ) from error
                 wait = None
-            self.sleep(wait if wait is not None else self.config.backoff * 2**attempt)
+            (self.sleep or _sleep)(wait if wait is not None else self.config.backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -647,7 +651,7 @@ class LLMSuggester:
         *,
         scheme: dict[str, Any] | None = None,
         targets: Sequence[TargetEntry] = (),
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.config = config
         self.scheme = scheme or {}
