@@ -7,12 +7,14 @@ cost per run; the background run and the project's choice of backend."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 
 from annotate.models import Suggestion, SuggestionResponse
 from annotate.services.suggestions import (
@@ -501,3 +503,64 @@ def test_registry_of_the_project_reaches_the_prompt_bounded(world: dict[str, Any
     assert isinstance(suggester, LLMSuggester)
     system = suggester.messages("Токаев", "", registry * 400)[0]["content"]
     assert system.count("Kassym-Jomart Tokayev") == 150  # MAX_PROMPT_SOURCES
+
+
+# --- manage.py eval_suggest --suggester llm ----------------------------------------------
+
+
+def test_eval_suggest_scores_the_llm_backend(
+    db: Any, llm: Stub, tmp_path: Any, settings: Any
+) -> None:
+    text = "“We will open three consulates next year,” Kalın said on Monday.\n"
+    quote = "We will open three consulates next year"
+    for sub in ("text", "attributions"):
+        (tmp_path / "data" / "dev" / sub).mkdir(parents=True)
+    (tmp_path / "data" / "dev" / "text" / "a1.txt").write_text(text, encoding="utf-8")
+    start, mention = text.index(quote), text.index("Kalın")
+    (tmp_path / "data" / "dev" / "attributions" / "a1_x.ann").write_text(
+        f"T1\tCue {mention + 6} {mention + 10}\tsaid\n"
+        f"T2\tSource {mention} {mention + 5}\tKalın\n"
+        f"T3\tContent {start} {start + len(quote)}\t{quote}\n"
+        "E1\tAttribution:T1 Source:T2 Content:T3\n",
+        encoding="utf-8",
+    )
+    registry = tmp_path / "sources.csv"
+    registry.write_text("name,kind,aliases\nİbrahim Kalın,person,Kalın\n", encoding="utf-8")
+    llm.script = [
+        claims(
+            {"quote": quote, "attribution": "direct", "source_id": 1, "mention": "Kalın"},
+            {"quote": "not in the text at all", "attribution": "reported"},
+            prompt_tokens=500,
+            completion_tokens=50,
+        )
+    ]
+    out = io.StringIO()
+    call_command(
+        "eval_suggest",
+        "--polnear",
+        str(tmp_path),
+        "--registry",
+        str(registry),
+        "--suggester",
+        "llm",
+        stdout=out,
+    )
+    printed = out.getvalue()
+    assert "| overlap ≥ 0.5 | all | 1 | 1 | 1 | 1.00 | 1.00 | 1.00 | 1.00 (1) |" in printed
+    assert "'quotes_not_found': 1" in printed and "'total_tokens': 550" in printed
+
+
+def test_eval_suggest_says_when_the_llm_is_not_configured(db: Any, settings: Any) -> None:
+    settings.CLAIMDESK_LLM_BASE_URL = ""
+    with pytest.raises(CommandError, match="CLAIMDESK_LLM_BASE_URL"):
+        call_command("eval_suggest", "--polnear", "/nowhere", "--suggester", "llm")
+
+
+def test_suggest_command_runs_the_projects_llm(world: dict[str, Any], llm: Stub) -> None:
+    llm.script = [claims(*world["good"])]
+    out = io.StringIO()
+    call_command("suggest", "--project", world["project"].slug, "--no-progress", stdout=out)
+    assert "1/1 articles, 2 suggestions" in out.getvalue()
+    llm.default = lambda request: error(400)
+    with pytest.raises(CommandError, match="answered 400"):
+        call_command("suggest", "--project", world["project"].slug, "--no-progress", stdout=out)
