@@ -870,6 +870,13 @@ class LLMSuggester:
         return None, ""
 
 
+def settings_model() -> str:
+    """The configured model's name (for pages; never the key)."""
+    from django.conf import settings
+
+    return str(getattr(settings, "CLAIMDESK_LLM_MODEL", ""))
+
+
 def configured() -> bool:
     """Whether the settings name an endpoint and a model."""
     try:

@@ -564,3 +564,57 @@ def test_suggest_command_runs_the_projects_llm(world: dict[str, Any], llm: Stub)
     llm.default = lambda request: error(400)
     with pytest.raises(CommandError, match="answered 400"):
         call_command("suggest", "--project", world["project"].slug, "--no-progress", stdout=out)
+
+
+# --- The settings page ------------------------------------------------------------------
+
+
+def test_the_settings_page_changes_the_backend_through_the_service(
+    client: Any, manager: Any, project: Any, llm: Stub
+) -> None:
+    from tests.conftest import login
+
+    login(client, manager)
+    url = f"/projects/{project.slug}/suggestions/"
+    page = client.get(url)
+    assert page.status_code == 200 and b"qwen2.5:7b-instruct" in page.content
+    answer = client.post(url, {"suggestions_enabled": "on", "suggestion_backend": "llm"})
+    assert answer.status_code == 302
+    project.refresh_from_db()
+    assert project.suggestions_enabled and project.suggestion_backend == "llm"
+    bad = client.post(url, {"suggestion_backend": "oracle"})
+    assert bad.status_code == 400 and "Unknown suggester" in bad.content.decode()
+    project.refresh_from_db()
+    assert project.suggestions_enabled and project.suggestion_backend == "llm"
+
+
+def test_the_settings_page_runs_in_the_background_and_shows_the_report(
+    client: Any, manager: Any, world: dict[str, Any], llm: Stub
+) -> None:
+    from tests.conftest import login
+
+    login(client, manager)
+    llm.script = [claims(*world["good"], prompt_tokens=10, completion_tokens=5)]
+    slug = world["project"].slug
+    answer = client.post(f"/projects/{slug}/suggestions/", {"action": "run"})
+    assert answer.status_code == 302
+    assert Suggestion.objects.filter(article=world["article"]).count() == 2
+    job = client.get(f"/projects/{slug}/suggestions/job/").content.decode()
+    assert "Done: 1 of 1 articles, 2 suggestions" in job and "15 tokens" in job
+    assert "1 quotes not in the text" in job
+
+
+def test_only_managers_see_the_settings(
+    client: Any, annotator: Any, curator: Any, project: Any
+) -> None:
+    from tests.conftest import login
+
+    for user in (annotator, curator):
+        login(client, user)
+        assert client.get(f"/projects/{project.slug}/suggestions/").status_code == 403
+        assert (
+            client.post(f"/projects/{project.slug}/suggestions/", {"action": "run"}).status_code
+            == 403
+        )
+    project.refresh_from_db()
+    assert project.suggestion_backend == "rules"
