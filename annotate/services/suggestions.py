@@ -247,7 +247,7 @@ def suggestions_run(
     project: Project,
     article_ids: Sequence[int] | None = None,
     suggester: Suggester | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[int, int], object] | None = None,
 ) -> SuggestionRunReport:
     """Refresh the suggestions of the project's articles (all, or ``article_ids`` among
     them) with the project's suggester, or ``suggester``. Each article is its own
@@ -304,8 +304,8 @@ def suggestions_run(
                     on_progress(report.done + report.skipped, report.articles)
             if report.state == "failed":
                 break
-    usage = getattr(suggester, "usage", None)
-    report.usage = usage.as_dict() if hasattr(usage, "as_dict") else {}
+    as_dict = getattr(getattr(suggester, "usage", None), "as_dict", None)
+    report.usage = as_dict() if callable(as_dict) else {}
     report.seconds = round(time.monotonic() - began, 3)
     log = logger.warning if report.state == "failed" or report.skipped else logger.info
     log("Suggestions for %s: %s", project.slug, report.summary())

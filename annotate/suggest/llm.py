@@ -805,7 +805,7 @@ class LLMSuggester:
                     labels.append((name, str(value)))
                 else:
                     count("labels_dropped")
-            stances = []
+            stances: list[tuple[int, str]] = []
             raw_stances = item.get("stances")
             for entry in raw_stances if isinstance(raw_stances, list) else []:
                 target = entry.get("target") if isinstance(entry, dict) else None

@@ -49,7 +49,7 @@ def completion(
     return Answer(body=json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
-def claims(*items: dict[str, Any], **usage: int) -> Answer:
+def claims(*items: dict[str, Any], **usage: Any) -> Answer:
     return completion(json.dumps({"claims": list(items)}, ensure_ascii=False), **usage)
 
 
