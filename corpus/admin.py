@@ -84,9 +84,14 @@ class ProjectForm(forms.ModelForm):
     def clean_scheme(self) -> Any:
         return validate_scheme(self.cleaned_data["scheme"])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["suggestion_backend"].required = False  # left out: unchanged
+
     def clean_suggestion_backend(self) -> Any:
+        value = self.cleaned_data.get("suggestion_backend") or self.instance.suggestion_backend
         try:
-            return services.suggestion_backend_clean(self.cleaned_data["suggestion_backend"])
+            return services.suggestion_backend_clean(value)
         except ValidationError as error:
             raise ValidationError(error.message_dict["suggestion_backend"]) from error
 

@@ -618,3 +618,25 @@ def test_only_managers_see_the_settings(
         )
     project.refresh_from_db()
     assert project.suggestion_backend == "rules"
+
+
+def test_the_admin_refuses_an_unconfigured_llm_as_a_form_error(
+    admin_client: Any, project: Any, settings: Any
+) -> None:
+    from tests.test_admin import admin_url, inline_management
+
+    settings.CLAIMDESK_LLM_BASE_URL = ""
+    data = {
+        "name": project.name,
+        "slug": project.slug,
+        "description": "",
+        "guidelines": "",
+        "scheme": json.dumps(project.scheme),
+        "suggestions_enabled": "on",
+        "suggestion_backend": "llm",
+        **inline_management("memberships"),
+    }
+    response = admin_client.post(admin_url(type(project), "change", project.pk), data)
+    assert response.status_code == 200 and "not configured" in response.content.decode()
+    project.refresh_from_db()
+    assert project.suggestion_backend == "rules" and not project.suggestions_enabled
