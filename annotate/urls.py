@@ -7,6 +7,7 @@ from annotate import (
     export_views,
     import_views,
     review_views,
+    suggest_settings_views,
     suggest_views,
     views,
     workspace_views,
@@ -49,6 +50,17 @@ urlpatterns = [
         "articles/<int:pk>/annotate/targets/new/",
         workspace_views.target_create,
         name="workspace-target-create",
+    ),
+    # The project's suggestion settings and runs (annotate/suggest_settings_views.py).
+    path(
+        "projects/<slug:slug>/suggestions/",
+        suggest_settings_views.suggestion_settings,
+        name="suggestion-settings",
+    ),
+    path(
+        "projects/<slug:slug>/suggestions/job/",
+        suggest_settings_views.suggestion_job,
+        name="suggestion-job",
     ),
     # Suggested claims in the workspace (annotate/suggest_views.py).
     path(

@@ -340,6 +340,21 @@ CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", 
 # annotate/exports/archive_checks.py for the other bounds it derives).
 CLAIMDESK_MAX_ARCHIVE_BYTES = int(os.environ.get("CLAIMDESK_MAX_ARCHIVE_BYTES", str(8 * 1024**3)))
 
+# The language-model suggester (annotate/suggest/llm.py): any OpenAI-compatible chat
+# endpoint (Ollama, vLLM, llama.cpp's server, hosted APIs). Projects can choose it once
+# the base URL (…/v1) and the model are set. Prices are per 1,000 tokens, "in,out" or one
+# price for both; empty: no cost accounting.
+CLAIMDESK_LLM_BASE_URL = os.environ.get("CLAIMDESK_LLM_BASE_URL", "")
+CLAIMDESK_LLM_MODEL = os.environ.get("CLAIMDESK_LLM_MODEL", "")
+CLAIMDESK_LLM_API_KEY = os.environ.get("CLAIMDESK_LLM_API_KEY", "")
+CLAIMDESK_LLM_TIMEOUT = float(os.environ.get("CLAIMDESK_LLM_TIMEOUT", "120"))
+CLAIMDESK_LLM_MAX_RETRIES = int(os.environ.get("CLAIMDESK_LLM_MAX_RETRIES", "3"))
+CLAIMDESK_LLM_MAX_CONCURRENCY = int(os.environ.get("CLAIMDESK_LLM_MAX_CONCURRENCY", "2"))
+CLAIMDESK_LLM_MAX_TOKENS = int(os.environ.get("CLAIMDESK_LLM_MAX_TOKENS", "2048"))
+CLAIMDESK_LLM_CHUNK_TOKENS = int(os.environ.get("CLAIMDESK_LLM_CHUNK_TOKENS", "2000"))
+CLAIMDESK_LLM_RESPONSE_FORMAT = os.environ.get("CLAIMDESK_LLM_RESPONSE_FORMAT", "json_schema")
+CLAIMDESK_LLM_PRICE_PER_1K = os.environ.get("CLAIMDESK_LLM_PRICE_PER_1K", "")
+
 # --- REST framework ---------------------------------------------------------------
 # The API under /api/ (config/api_urls.py). Errors are shaped by config/api_errors.py.
 REST_FRAMEWORK = {

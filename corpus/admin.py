@@ -71,10 +71,29 @@ def delete_through(objects: Iterable[Any], delete: Callable[[Any], object]) -> N
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "slug", "description", "guidelines", "scheme"]
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "guidelines",
+            "scheme",
+            "suggestions_enabled",
+            "suggestion_backend",
+        ]
 
     def clean_scheme(self) -> Any:
         return validate_scheme(self.cleaned_data["scheme"])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["suggestion_backend"].required = False  # left out: unchanged
+
+    def clean_suggestion_backend(self) -> Any:
+        value = self.cleaned_data.get("suggestion_backend") or self.instance.suggestion_backend
+        try:
+            return services.suggestion_backend_clean(value)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["suggestion_backend"]) from error
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -140,6 +159,8 @@ class ProjectAdmin(admin.ModelAdmin):
             description=obj.description,
             guidelines=obj.guidelines,
             scheme=obj.scheme,
+            suggestions_enabled=obj.suggestions_enabled,
+            suggestion_backend=obj.suggestion_backend,
         )
         adopt(obj, created)
 

@@ -21,6 +21,15 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         return self.filter(memberships__user=user)
 
 
+class SuggestionBackend(models.TextChoices):
+    """Which suggester makes a project's suggestions (``annotate.suggest.backends`` maps
+    each name to its class): the rules, or a language model behind an OpenAI-compatible
+    endpoint (``CLAIMDESK_LLM_*`` settings; runs as a background task)."""
+
+    RULES = "rules", "Rules (built in, immediate)"
+    LLM = "llm", "Language model (OpenAI-compatible endpoint, background task)"
+
+
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -31,6 +40,12 @@ class Project(models.Model):
         default=False,
         help_text="Pre-annotate articles with suggested claims (made on import and by "
         "“manage.py suggest”).",
+    )
+    suggestion_backend = models.CharField(
+        max_length=32,
+        choices=SuggestionBackend.choices,
+        default=SuggestionBackend.RULES,
+        help_text="The suggester that makes the suggestions.",
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -19,7 +19,7 @@ from common import limits
 from common.limits import Limit
 from common.text import check_json_text, check_text
 from corpus import api_tokens
-from corpus.models import Article, Membership, Project, Role
+from corpus.models import Article, Membership, Project, Role, SuggestionBackend
 from corpus.scheme import default_scheme, validate_scheme
 from corpus.text import clean_text, sha256_text
 
@@ -32,6 +32,8 @@ def project_create(
     description: str = "",
     guidelines: str = "",
     scheme: dict[str, Any] | None = None,
+    suggestions_enabled: bool = False,
+    suggestion_backend: str = SuggestionBackend.RULES,
 ) -> Project:
     """Create a project with the default scheme unless one is given."""
     name = check_text(name.strip(), field="name", limit=limits.PROJECT_NAME)
@@ -53,16 +55,48 @@ def project_create(
         description=description,
         guidelines=guidelines,
         scheme=validate_scheme(scheme) if scheme is not None else default_scheme(),
+        suggestions_enabled=bool(suggestions_enabled),
+        suggestion_backend=suggestion_backend_clean(suggestion_backend),
     )
 
 
-_PROJECT_FIELDS = {"name", "slug", "description", "guidelines", "scheme", "suggestions_enabled"}
+def suggestion_backend_clean(value: Any) -> str:
+    """The backend's name if it is one and can run here: the language model needs its
+    endpoint and model configured (``CLAIMDESK_LLM_BASE_URL``, ``CLAIMDESK_LLM_MODEL``)."""
+    if value not in SuggestionBackend.values:
+        raise ValidationError(
+            {
+                "suggestion_backend": f"Unknown suggester {value!r}; the choices are "
+                f"{', '.join(SuggestionBackend.values)}."
+            }
+        )
+    if value == SuggestionBackend.LLM and not (
+        settings.CLAIMDESK_LLM_BASE_URL and settings.CLAIMDESK_LLM_MODEL
+    ):
+        raise ValidationError(
+            {
+                "suggestion_backend": "The language-model suggester is not configured: set "
+                "CLAIMDESK_LLM_BASE_URL and CLAIMDESK_LLM_MODEL first."
+            }
+        )
+    return str(value)
+
+
+_PROJECT_FIELDS = {
+    "name",
+    "slug",
+    "description",
+    "guidelines",
+    "scheme",
+    "suggestions_enabled",
+    "suggestion_backend",
+}
 
 
 @transaction.atomic
 def project_update(*, project: Project, **fields: Any) -> Project:
-    """Change a project's name, slug, description, guidelines, scheme or suggestion switch
-    (only the fields given), checked as ``project_create`` checks them."""
+    """Change a project's name, slug, description, guidelines, scheme, suggestion switch or
+    suggester (only the fields given), checked as ``project_create`` checks them."""
     unknown = set(fields) - _PROJECT_FIELDS
     if unknown:
         raise ValidationError(f"These project fields cannot be changed: {sorted(unknown)}.")
@@ -80,6 +114,8 @@ def project_update(*, project: Project, **fields: Any) -> Project:
             )
     if "scheme" in fields:
         fields["scheme"] = validate_scheme(fields["scheme"])
+    if "suggestion_backend" in fields:
+        fields["suggestion_backend"] = suggestion_backend_clean(fields["suggestion_backend"])
     for name, value in fields.items():
         setattr(project, name, value)
     project.save(update_fields=[*fields, "updated"])

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,7 +31,15 @@ from annotate.services.bulk import _source, _stances, _with_projects
 from annotate.services.checks import Errors, StanceInput, check_mention, row_id
 from annotate.services.claims import claim_create
 from annotate.services.sources import source_create
-from annotate.suggest import Proposal, RegistryEntry, Suggester, default_suggester
+from annotate.suggest import (
+    ProjectContext,
+    Proposal,
+    RegistryEntry,
+    Suggester,
+    TargetEntry,
+    backends,
+)
+from annotate.suggest.llm import LLMBadAnswer, LLMError
 from corpus.models import Article, Project
 from corpus.text import search_key
 
@@ -54,6 +64,28 @@ def suggester_label(suggester: Suggester) -> str:
     return f"{suggester.name}/{suggester.version}"
 
 
+def project_context(project: Project) -> ProjectContext:
+    """The project's scheme and stance targets, as a backend sees them: one query."""
+    targets = Target.objects.filter(project=project).order_by("position", "id")
+    return ProjectContext(
+        scheme=project.scheme, targets=tuple(TargetEntry(t.pk, t.name) for t in targets)
+    )
+
+
+def project_suggester(project: Project, backend: str | None = None) -> Suggester:
+    """The suggester the project chose (``Project.suggestion_backend``), or ``backend``.
+    Raises the backend's ``LLMNotConfigured`` when the language model is not set up."""
+    return backends.build(backend or project.suggestion_backend, project_context(project))
+
+
+def _proposed(p: Proposal) -> dict[str, Any]:
+    """A proposal's labels as ``Suggestion.labels`` holds them (see ``proposed_labels``)."""
+    labels: dict[str, Any] = {name: value for name, value in p.labels if name in PROPOSED_LABELS}
+    if p.stances:
+        labels["stances"] = [{"target": t, "stance": s} for t, s in p.stances]
+    return labels
+
+
 def suggestions_open(*, article: Article, annotator: Any) -> QuerySet[Suggestion]:
     """The article's suggestions the annotator has not answered, in text order, with the
     proposed source loaded: one query."""
@@ -67,7 +99,11 @@ def suggestions_open(*, article: Article, annotator: Any) -> QuerySet[Suggestion
 
 
 def _rows(
-    article: Article, proposals: Iterable[Proposal], label: str, known: set[int]
+    article: Article,
+    proposals: Iterable[Proposal],
+    label: str,
+    known: set[int],
+    targets: set[int] | None = None,
 ) -> list[Suggestion]:
     rows = []
     for p in proposals:
@@ -93,13 +129,22 @@ def _rows(
                 mention_start=mention[0],
                 mention_end=mention[1],
                 score=p.score,
+                labels=_proposed(p) if targets is None else _checked_targets(p, targets),
                 suggester=label,
             )
         )
     return rows
 
 
-@transaction.atomic
+def _checked_targets(p: Proposal, targets: set[int]) -> dict[str, Any]:
+    labels = _proposed(p)
+    if "stances" in labels:
+        labels["stances"] = [s for s in labels["stances"] if s["target"] in targets]
+        if not labels["stances"]:
+            del labels["stances"]
+    return labels
+
+
 def suggestions_refresh(
     *,
     article: Article,
@@ -110,12 +155,30 @@ def suggestions_refresh(
     its proposals, in one transaction. Suggestions somebody answered stay (their answers
     and claims point at them), as do other suggesters' (imported pre-annotations), and a
     proposal at the same span by the same suggester is not made again. ``registry``
-    saves reading it again for each article of a project. Returns the new suggestions."""
-    suggester = suggester or default_suggester()
+    saves reading it again for each article of a project. Without ``suggester``, the
+    project's (``project_suggester``). The suggester runs before the transaction opens
+    (a model may take its time); if it fails, nothing is written. Returns the new
+    suggestions."""
+    suggester = suggester or project_suggester(article.project)
     if registry is None:
         registry = registry_entries(article.project)
-    label = suggester_label(suggester)
     proposals = suggester.suggest(article.text, byline=article.byline, registry=registry)
+    return suggestions_store(
+        article=article, suggester=suggester, proposals=proposals, registry=registry
+    )
+
+
+@transaction.atomic
+def suggestions_store(
+    *,
+    article: Article,
+    suggester: Suggester,
+    proposals: Sequence[Proposal],
+    registry: Sequence[RegistryEntry],
+) -> list[Suggestion]:
+    """The write of ``suggestions_refresh``: the suggester's proposals for the article
+    replace its unanswered suggestions, in one transaction."""
+    label = suggester_label(suggester)
     answered = SuggestionResponse.objects.filter(suggestion=OuterRef("pk"))
     Suggestion.objects.filter(article=article, suggester__startswith=f"{suggester.name}/").exclude(
         Exists(answered)
@@ -123,18 +186,146 @@ def suggestions_refresh(
     kept = set(
         Suggestion.objects.filter(article=article, suggester=label).values_list("start", "end")
     )
-    rows = _rows(article, proposals, label, {e.id for e in registry})
+    targets = None
+    if any(p.stances for p in proposals):
+        targets = set(
+            Target.objects.filter(project_id=article.project_id).values_list("pk", flat=True)
+        )
+    rows = _rows(article, proposals, label, {e.id for e in registry}, targets)
     unique = {(r.start, r.end): r for r in rows if (r.start, r.end) not in kept}
     return Suggestion.objects.bulk_create(unique.values())
 
 
+# --- Runs over many articles ------------------------------------------------------------
+
+MAX_REPORTED_FAILURES = 20
+
+
+@dataclass
+class SuggestionRunReport:
+    """What a run of a suggester over a project's articles did; returned, logged, and kept
+    with the background job (``annotate.tasks``). ``usage``: the backend's accounting
+    (the language model's tokens, cost, dropped quotes and labels), if it keeps one."""
+
+    project: str
+    backend: str
+    suggester: str = ""
+    state: str = "done"  # or "failed": stopped early, ``error`` says why
+    articles: int = 0
+    done: int = 0  # articles whose suggestions were replaced
+    created: int = 0  # suggestions made
+    skipped: int = 0  # articles the model gave no usable answer for (nothing written)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # {"article", "error"}
+    error: str = ""
+    seconds: float = 0.0
+    usage: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        usage = self.usage
+        tokens = f", {usage.get('total_tokens', 0):,} tokens" if usage else ""
+        cost = f", cost {usage['cost']:.4f}" if usage.get("cost") is not None else ""
+        dropped = (
+            f", {usage.get('quotes_not_found', 0)} quotes not in the text dropped" if usage else ""
+        )
+        return (
+            f"{self.suggester or self.backend}: {self.done}/{self.articles} articles, "
+            f"{self.created} suggestions, {self.skipped} skipped{tokens}{cost}{dropped}"
+            f"{'; failed: ' + self.error if self.error else ''}"
+        )
+
+
+def _workers(suggester: Suggester) -> int:
+    config = getattr(suggester, "config", None)
+    return max(1, int(getattr(config, "max_concurrency", 1) or 1))
+
+
+def suggestions_run(
+    *,
+    project: Project,
+    article_ids: Sequence[int] | None = None,
+    suggester: Suggester | None = None,
+    on_progress: Callable[[int, int], object] | None = None,
+) -> SuggestionRunReport:
+    """Refresh the suggestions of the project's articles (all, or ``article_ids`` among
+    them) with the project's suggester, or ``suggester``. Each article is its own
+    transaction, written only once all its proposals are in: an article whose answer
+    was malformed is skipped (counted, nothing written), and when the endpoint fails
+    (timeouts, 429/5xx after the retries) the run stops there: the articles before keep
+    their new suggestions, the rest keep their old ones. Articles are sent to the
+    backend up to its concurrency limit at a time; the database is written from this
+    thread only. ``on_progress(done, total)`` after each article."""
+    began = time.monotonic()
+    backend = suggester.name if suggester else project.suggestion_backend
+    report = SuggestionRunReport(project=project.slug, backend=backend)
+    try:
+        suggester = suggester or project_suggester(project)
+    except LLMError as error:
+        report.state, report.error = "failed", str(error)
+        return report
+    report.suggester = suggester_label(suggester)
+    articles = Article.objects.in_project(project).order_by("id")
+    if article_ids is not None:
+        articles = articles.filter(pk__in=list(article_ids))
+    ids = list(articles.values_list("pk", flat=True))
+    report.articles = len(ids)
+    registry = registry_entries(project)
+    workers = _workers(suggester)
+
+    def propose(article: Article) -> list[Proposal] | LLMError:
+        assert suggester is not None
+        try:
+            return suggester.suggest(article.text, byline=article.byline, registry=registry)
+        except LLMError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for first in range(0, len(ids), workers):
+            batch = list(Article.objects.filter(pk__in=ids[first : first + workers]).order_by("id"))
+            results = list(pool.map(propose, batch)) if workers > 1 else map(propose, batch)
+            for article, result in zip(batch, results, strict=True):
+                if isinstance(result, LLMBadAnswer):
+                    report.skipped += 1
+                    if len(report.failures) < MAX_REPORTED_FAILURES:
+                        report.failures.append({"article": article.pk, "error": str(result)})
+                elif isinstance(result, LLMError):
+                    report.state = "failed"
+                    report.error = f"Article {article.pk}: {result}"
+                    break
+                else:
+                    created = suggestions_store(
+                        article=article, suggester=suggester, proposals=result, registry=registry
+                    )
+                    report.created += len(created)
+                    report.done += 1
+                if on_progress is not None:
+                    on_progress(report.done + report.skipped, report.articles)
+            if report.state == "failed":
+                break
+    as_dict = getattr(getattr(suggester, "usage", None), "as_dict", None)
+    report.usage = as_dict() if callable(as_dict) else {}
+    report.seconds = round(time.monotonic() - began, 3)
+    log = logger.warning if report.state == "failed" or report.skipped else logger.info
+    log("Suggestions for %s: %s", project.slug, report.summary())
+    return report
+
+
 def suggestions_after_import(*, project: Project, articles: Sequence[Article]) -> None:
     """The import hook (``CLAIMDESK_AFTER_IMPORT``): suggest claims for newly imported
-    articles when the project has suggestions on. A failing suggester never undoes an
-    import: it is logged, and ``manage.py suggest`` can be run again later."""
+    articles when the project has suggestions on: at once with the rules, as a background
+    task with a backend that takes its time (the language model). A failing suggester
+    never undoes an import: it is logged, and ``manage.py suggest`` can be run again
+    later."""
     if not project.suggestions_enabled or not articles:
         return
     try:
+        if backends.runs_in_background(project.suggestion_backend):
+            from annotate.tasks import start_suggestions  # the tasks module imports this one
+
+            start_suggestions(project=project, article_ids=[a.pk for a in articles])
+            return
         registry = registry_entries(project)
         for article in articles:
             suggestions_refresh(article=article, registry=registry)
@@ -174,10 +365,13 @@ def suggester_name_clean(name: Any) -> str:
         )
     if not cleaned.isprintable():  # control characters, NUL, lone surrogates
         raise ValidationError({"suggester": "The suggester's name has unprintable characters."})
-    builtin = f"{default_suggester().name}/"
-    if cleaned.startswith(builtin):
-        # suggestions_refresh replaces that suggester's suggestions: imports would vanish.
-        raise ValidationError({"suggester": f"Names starting “{builtin}” are the built-in's."})
+    for backend in backends.BACKENDS:
+        builtin = f"{backend}/"
+        if cleaned.startswith(builtin):
+            # suggestions_refresh replaces that suggester's suggestions: imports would vanish.
+            raise ValidationError(
+                {"suggester": f"Names starting “{builtin}” are the built-in suggesters'."}
+            )
     return cleaned
 
 

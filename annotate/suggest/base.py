@@ -4,14 +4,14 @@ A suggester reads an article's text, its byline and the project's source registr
 proposes claims: spans with the source that makes them, the words that name the source
 and the kind of attribution. ``annotate.services.suggestions`` stores the proposals as
 ``Suggestion`` rows; a better suggester (a trained model) replaces the rule-based one by
-implementing ``Suggester`` and being returned from ``annotate.suggest.default_suggester``.
+implementing ``Suggester`` and being listed in ``annotate.suggest.backends``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 DIRECT = "direct"
 REPORTED = "reported"
@@ -27,6 +27,24 @@ class RegistryEntry:
     name: str
     kind: str = "person"
     aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetEntry:
+    """A stance target of the project as a suggester sees it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """What a backend may read besides each article: the project's annotation scheme
+    (``Project.scheme``) and its stance targets. Backends that need it are built with
+    ``for_context`` (``annotate.suggest.backends.build``)."""
+
+    scheme: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    targets: tuple[TargetEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,10 @@ class Proposal:
     mention_end: int | None = None
     score: float = 0.5
     cue: str = ""  # the reporting words that triggered the proposal (for debugging)
+    # Proposed labels, checked against the scheme by the suggester: (field, value) pairs of
+    # ``annotate.scheme.LABEL_FIELDS`` other than attribution, and (target id, stance).
+    labels: tuple[tuple[str, str], ...] = ()
+    stances: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from annotate.suggest.base import RegistryEntry
 from corpus.text import search_key
@@ -25,9 +26,10 @@ _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 # Curly or straight marks, also mixed (“…" and "…”: texts pasted from several editors).
 _QUOTE_RE = re.compile(r"[“\"][^“”\"\n]+[”\"]")
-_ABBREVIATIONS = _words(
+ABBREVIATIONS = _words(
     "mr mrs ms dr st prof gen col lt sgt rev jr sr vs no nos jan feb mar apr jun jul aug "
-    "sep sept oct nov dec inc ltd co corp e g i e u s etc approx"
+    "sep sept oct nov dec inc ltd co corp e g i e u s etc approx sen rep reps gov lt "
+    "capt maj adm cmdr supt atty pres"
 )
 # Words that begin a capitalised run but are not part of a person's name.
 TITLE_WORDS = _words(
@@ -40,7 +42,9 @@ TITLE_WORDS = _words(
     turkish russian kazakh uzbek kyrgyz tajik turkmen azerbaijani armenian chinese american
     german french british iranian afghan pakistani ukrainian georgian hungarian indian
     national security presidential political scientist however meanwhile also still yet
-    this that these those it its his her their our we they he she i you according"""
+    this that these those it its his her their our we they he she i you according
+    although though while when where after before since because if so then now later
+    earlier last first next yet instead asked meanwhile"""
 )
 # Capitalised words that end a would-be person name: places, institutions, months.
 NOT_NAME_WORDS = _words(
@@ -64,6 +68,50 @@ ROLE_RE = re.compile(
     r"author of the article|author|publication|"
     r"newspaper|paper|outlet|magazine|daily|agency|website)\b"
 )
+# What a capitalised name the registry lacks is, by its words: news outlets and agencies,
+# governments and their bodies, other organisations; anything else is taken for a person.
+OUTLET_NAMES = _words(
+    """reuters afp ap interfax tass ria xinhua bloomberg cnn msnbc cnbc nbc abc cbs fox bbc
+    npr pbs politico breitbart axios buzzfeed huffpost vox slate salon newsweek
+    telegraph guardian economist anadolu sputnik aljazeera"""
+)
+OUTLET_WORDS = _words(
+    """times post news journal press tribune herald gazette telegraph guardian daily
+    magazine agency radio television tv channel network wire review observer chronicle
+    examiner reporter insider beacon bulletin weekly monitor"""
+)
+GOVERNMENT_WORDS = _words(
+    """ministry department government administration kremlin pentagon congress senate
+    parliament cabinet embassy police court commission council ministry's fbi cia nsa
+    dhs doj irs army navy military"""
+)
+GOVERNMENT_NAMES = (("white", "house"), ("state", "department"), ("foreign", "ministry"))
+ORGANISATION_WORDS = _words(
+    """party committee campaign foundation institute center centre university college
+    association union coalition group company corporation corp inc ltd llc bank fund
+    organization organisation council society league alliance club network caucus
+    pac trust agency board office"""
+)
+
+
+def kind_of_name(name: str) -> str:
+    """ "outlet", "government", "organisation" or "person", by the name's words ("The New
+    York Times", "the State Department", "the Heritage Foundation", "Bay Buchanan")."""
+    words = [w.lower() for w in _WORD_RE.findall(name)]
+    if not words:
+        return "person"
+    plain = [_POSSESSIVE_RE.sub("", w) for w in words]
+    if any(w in OUTLET_NAMES for w in plain[:1]) or plain[-1] in OUTLET_WORDS:
+        return "outlet"
+    if any(w in GOVERNMENT_WORDS for w in plain) or any(
+        tuple(plain[i : i + 2]) in GOVERNMENT_NAMES for i in range(len(plain) - 1)
+    ):
+        return "government"
+    if any(w in ORGANISATION_WORDS for w in plain):
+        return "organisation"
+    return "person"
+
+
 OUTLET_NOUNS = (
     "publication",
     "newspaper",
@@ -77,8 +125,7 @@ OUTLET_NOUNS = (
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     start: int
     end: int
     text: str
@@ -86,8 +133,7 @@ class Token:
     possessive: bool
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """A name in the text: of a registry entry (``entry_id``) or not (``entry_id`` None)."""
 
     start: int
@@ -117,13 +163,20 @@ def _word_key(word: str) -> str:
 
 
 def tokens(text: str) -> list[Token]:
-    out = []
+    out: list[Token] = []
+    append = out.append
     for m in _WORD_RE.finditer(text):
         word = m.group()
-        possessive = len(word) > 2 and word[-1] == "s" and word[-2] in "'’"
-        base = word[:-2] if possessive else word
-        out.append(Token(m.start(), m.end(), word, _word_key(base), possessive))
+        start = m.start()
+        if len(word) > 2 and word[-1] == "s" and word[-2] in "'’":
+            append(Token(start, start + len(word), word, _word_key(word[:-2]), True))
+        else:
+            append(Token(start, start + len(word), word, _word_key(word), False))
     return out
+
+
+_SENTENCE_END_RE = re.compile(r"[.!?…]+[”\"’)\]]*(?=\s+\S)")
+_LAST_WORD_RE = re.compile(r"(\w+)\W*$")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -136,11 +189,13 @@ def sentences(text: str) -> list[tuple[int, int]]:
         if not line.strip():
             continue
         begin = start + len(line) - len(line.lstrip())
-        for m in re.finditer(r"[.!?…]+[”\"’)\]]*(?=\s+\S)", line):
-            before = re.search(r"(\w+)\W*$", line[: m.start() + 1])
+        for m in _SENTENCE_END_RE.finditer(line):
+            # The word before the mark (a window: searching for "$" from the line's start
+            # made this quadratic in the paragraph's length).
+            before = _LAST_WORD_RE.search(line, max(0, m.start() - 40), m.start() + 1)
             word = before.group(1).lower() if before else ""
             follower = line[m.end() :].lstrip()[:1]
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue
             if follower.isalpha() and follower.islower():
                 continue
@@ -167,7 +222,9 @@ class RegistryIndex:
     phrases: dict[tuple[str, ...], set[int]] = field(default_factory=dict)
     surnames: dict[tuple[str, ...], set[int]] = field(default_factory=dict)
     exact_case: dict[tuple[str, ...], str] = field(default_factory=dict)
-    starts: set[str] = field(default_factory=set)
+    # The first word of each name → the lengths (in words) of the names it starts, longest
+    # first, so that a token is only compared against names that could match there.
+    starts: dict[str, list[int]] = field(default_factory=dict)
     longest: int = 1
 
     @classmethod
@@ -179,7 +236,7 @@ class RegistryIndex:
                 if not words:
                     continue
                 index.phrases.setdefault(words, set()).add(entry.id)
-                index.starts.add(words[0])
+                index._start(words[0], len(words))
                 # Acronyms ("ET", "BZ", "EU") match only in capitals, not as words.
                 if name.isupper() and len(name) <= 5:
                     index.exact_case[words] = name
@@ -187,8 +244,14 @@ class RegistryIndex:
             words = tuple(search_key(entry.name).split())
             if entry.kind == "person" and len(words) >= 2:
                 index.surnames.setdefault(words[-1:], set()).add(entry.id)
-                index.starts.add(words[-1])
+                index._start(words[-1], 1)
         return index
+
+    def _start(self, word: str, length: int) -> None:
+        lengths = self.starts.setdefault(word, [])
+        if length not in lengths:
+            lengths.append(length)
+            lengths.sort(reverse=True)
 
     def kind(self, entry_id: int | None) -> str:
         entry = self.entries.get(entry_id) if entry_id is not None else None
@@ -202,11 +265,14 @@ def registry_mentions(text: str, toks: list[Token], index: RegistryIndex) -> lis
     named: set[int] = set()
     i = 0
     while i < len(toks):
-        if toks[i].key not in index.starts:
+        lengths = index.starts.get(toks[i].key)
+        if lengths is None:
             i += 1
             continue
         hit = None
-        for n in range(min(index.longest, len(toks) - i), 0, -1):
+        for n in lengths:
+            if i + n > len(toks):
+                continue
             words = tuple(t.key for t in toks[i : i + n])
             ids = index.phrases.get(words)
             weak = False
@@ -272,8 +338,11 @@ def unknown_names(text: str, toks: list[Token], taken: list[Mention]) -> list[Me
         run.clear()
 
     for tok in toks:
-        capital = tok.text[0].isupper() and not tok.text.isupper()
-        joined = not run or re.fullmatch(r"[ \-]", text[run[-1].end : tok.start]) is not None
+        # An initial ("Jeffrey M. Jones") belongs to the run it stands in.
+        initial = len(tok.text) == 1 and tok.text.isupper() and text[tok.end : tok.end + 2] == ". "
+        capital = tok.text[0].isupper() and (not tok.text.isupper() or initial)
+        gap = text[run[-1].end : tok.start] if run else ""
+        joined = not run or gap in (" ", "-") or (gap == ". " and len(run[-1].text) == 1)
         if capital and joined and tok.start not in inside:
             if run and run[-1].possessive:
                 flush()

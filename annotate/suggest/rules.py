@@ -1,9 +1,12 @@
 """The rule-based suggester (pure): quotations, reporting verbs and the registry.
 
-1. **Direct quotes**: a quotation of five words or more whose speaker is named beside it —
-   after it (“…,” comments Daria Isachenko / “…,” he believes), or before it in the same
-   sentence (… Ahmet Davutoğlu … saying, “…” / statement by Hulusi Akar that “…”), or,
-   for a paragraph that is only a quotation, the speaker of the paragraph before.
+1. **Direct quotes**: a quotation whose speaker is named beside it — after it (“…,” comments
+   Daria Isachenko / “…,” he believes / “…,” party treasurer Mara Quist told reporters / “…,”
+   one shop owner said), or before it in the same sentence (… saying, “…” / statement by
+   Hulusi Akar that “…” / X replied: “…”), or, for a paragraph that is only a quotation, the
+   speaker of the colon before it or of the paragraph before. Under five words only when the
+   attribution is right beside it (not scare quotes, not titles). A clause ended by a
+   quotation attributed after it, or a quotation inside a reported clause, gives the clause.
 2. **Reported speech**: a reporting verb (says, noted, stressed, accused, wrote …) or
    frame (according to X, as noted by X, as X reports) with its speaker; the claim is the
    reported content: after the verb (X said that …), before it (…, X wrote / …, explains
@@ -20,6 +23,7 @@ no other person stands between them. Plain ``re``: no model, an article in milli
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,6 +59,37 @@ _NEEDS_THAT = _words(
     """announced announces declared declares confirmed acknowledged admitted added adds
     hoped told tells believed believes reported reports predicted predicts warned warns"""
 )
+# Verbs that attribute a quotation next to them (“…,” Weaver tweeted / She replied: “…”).
+# Wider than ``_VERB``: beside quotation marks, these words only introduce what is quoted.
+_QUOTE_VERB_WORDS = _VERB_WORDS | _words(
+    """asked asks replied replies responded responds continued continues tweeted tweets
+    posted posts recalled recalls shouted shouts joked jokes quipped quips conceded
+    concedes concluded concludes vowed vows assured assures promised promises pledged
+    pledges declared declares retorted retorts countered counters complained complains
+    boasted boasts remarked remarks observed observes mused muses cried cries yelled
+    yells chanted chants sang sings read reads testified testifies wondered wonders
+    agreed agrees suggested suggests offered offers explained explains answered answers
+    interjected interjects exclaimed exclaims proclaimed proclaims cautioned cautions
+    lamented laments scoffed scoffs snapped snaps opined opines emailed texted
+    recounted recounts reasoned reasons added adds insisted insists repeated repeats
+    went"""
+)
+_QUOTE_VERB = "(?:" + "|".join(sorted(_QUOTE_VERB_WORDS, key=len, reverse=True)) + ")"
+QUOTE_VERB_RE = re.compile(rf"\b{_QUOTE_VERB}\b")
+# A quotation that ends a phrase of its own ("…,” / “…?” / “…!”, or a comma after the
+# mark): the words after it are its attribution, not the sentence it is part of.
+_OPEN_END_RE = re.compile(r"[,?!—–-]\s*[”\"]$|[”\"]\s*,")
+# A speaker named by a common noun phrase ("the man", "one former senior official", "a
+# person close to the Clintons", "the company"): kept as the mention, without a name.
+_GENERIC_SPEAKER_RE = re.compile(
+    r"(?:the|a|an|one|another|some|several|many|two|three|his|her|their|its|this|that)"
+    r"(?:\s+[\w’'-]+){1,7}$",
+    re.IGNORECASE,
+)
+_NOT_SPEAKER_WORDS = _words(
+    """is was are were be been has have had will would could should may might can do does
+    did not that which it this there here then when where what how why if because"""
+)
 FRAME_RE = re.compile(
     r"\b(?:[Aa]ccording to|[Aa]s (?:noted|reported|stated|said|explained|written|mentioned|"
     r"pointed out)\b[^,.;]*?(?:\bby\b|$)|[Ii]n the words of)\s*"
@@ -74,6 +109,12 @@ POSSESSIVE_CUE_RE = re.compile(
 _LEADING_ADJUNCT = re.compile(
     r"^(?:at|in|on|during|after|before|attending|speaking|while|alongside|who|which|"
     r"according|citing|as|when|with|from|for|among)\b"
+)
+_ADJUNCT_AFTER_VERB = re.compile(
+    r"\s*(?:in|on|at|during|after|before|while|when|to|from|of|about|last|earlier|later|"
+    r"this|yesterday|today|tonight|recently|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday)\b",
+    re.IGNORECASE,
 )
 _PREPOSITION_BEFORE = re.compile(r"\b(?:in|of|from|with|to|for|on|at|against|than|and)\s+$")
 AUTHOR_RE = re.compile(
@@ -99,7 +140,7 @@ class RuleSuggester:
     """Rules over the text and the registry; see the module docstring."""
 
     name = "rules"
-    version = "1"
+    version = "2"
 
     def suggest(
         self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
@@ -116,10 +157,24 @@ class _Run:
         names = found.registry_mentions(text, toks, self.index)
         names += found.unknown_names(text, toks, names)
         names += found.surnames_of_unknown(text, toks, names)
+        self.quote_starts = [a for a, _ in self.quotes]
         self.names = sorted(
             (m for m in names if not self._in_quote(m.start)), key=lambda m: m.start
         )
+        # Lookups by position (bisect), so that no rule scans the whole article per call.
+        self.name_starts = [m.start for m in self.names]
+        self.name_at = {(m.start, m.end): m for m in self.names}
+        self.people = [m for m in self.names if m.kind == "person"]
+        self.people_starts = [m.start for m in self.people]
+        self.outlets = [m for m in self.names if m.kind == "outlet"]
         self.sentences = found.sentences(text)
+        self.sentence_starts = [s[0] for s in self.sentences]
+        self.pointers = sorted(
+            (m.start(), m.end())
+            for regex in (found.PRONOUN_RE, found.ROLE_RE)
+            for m in regex.finditer(text)
+            if not self._in_quote(m.start())
+        )
         self.byline = self._byline(byline, registry)
         self.last: list[Speaker] = []
         self.out: list[Proposal] = []
@@ -137,7 +192,19 @@ class _Run:
         return Speaker(None, " ".join(byline.split()), None, "person", 0)
 
     def _in_quote(self, pos: int) -> bool:
-        return any(a < pos < b for a, b in self.quotes)
+        i = bisect_left(self.quote_starts, pos) - 1  # the last quotation opened before pos
+        return i >= 0 and pos < self.quotes[i][1]
+
+    def _names_in(self, lo: int, hi: int) -> list[found.Mention]:
+        """The names that start in [lo, hi)."""
+        return self.names[bisect_left(self.name_starts, lo) : bisect_left(self.name_starts, hi)]
+
+    def _sentences_before(self, pos: int) -> list[tuple[int, int]]:
+        """The sentences that end at or before ``pos``."""
+        i = bisect_right(self.sentence_starts, pos)
+        while i > 0 and self.sentences[i - 1][1] > pos:
+            i -= 1
+        return self.sentences[:i]
 
     def _speaker_of(self, mention: found.Mention) -> Speaker:
         return Speaker(
@@ -171,9 +238,8 @@ class _Run:
                 return speaker
             others = [
                 m
-                for m in self.names
-                if speaker.at < m.start < start
-                and m.kind == "person"
+                for m in self._names_in(speaker.at + 1, start)
+                if m.kind == "person"
                 and not m.possessive
                 and (m.entry_id, m.name if m.entry_id is None else "")
                 != (speaker.source_id, speaker.new_name)
@@ -182,38 +248,34 @@ class _Run:
                 return speaker
             break
         if not outlet:
-            before = [
-                m
-                for m in self.names
-                if m.kind == "person" and m.end <= start and start - m.start < 700
-            ]
-            if before:
-                return self._speaker_of(before[-1])
+            i = bisect_left(self.people_starts, start)
+            while i > 0 and self.people[i - 1].end > start:
+                i -= 1
+            if i and start - self.people[i - 1].start < 700:
+                return self._speaker_of(self.people[i - 1])
             return None
-        if outlet:
-            before = [m for m in self.names if m.kind == "outlet" and m.start < start]
-            if before and start - before[-1].start < 700:
-                return self._speaker_of(before[-1])
+        before = [m for m in self.outlets if m.start < start]
+        if before and start - before[-1].start < 700:
+            return self._speaker_of(before[-1])
         return None
 
     def _candidates(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
         """Possible speakers in [lo, hi): (start, end, 'name'|'pointer'), in text order."""
         out = [
             (m.start, m.end, "name")
-            for m in self.names
-            if lo <= m.start and m.end <= hi and not m.possessive
+            for m in self._names_in(lo, hi)
+            if m.end <= hi and not m.possessive
         ]
-        for regex in (found.PRONOUN_RE, found.ROLE_RE):
-            for m in regex.finditer(self.text, lo, hi):
-                if not self._in_quote(m.start()):
-                    out.append((m.start(), m.end(), "pointer"))
+        i = bisect_left(self.pointers, (lo, 0))
+        while i < len(self.pointers) and self.pointers[i][1] <= hi:
+            out.append((*self.pointers[i], "pointer"))
+            i += 1
         return sorted(out)
 
     def _speaker_at(self, start: int, end: int, kind: str) -> Speaker | None:
         if kind == "pointer":
             return self._resolve_pointer(start, end)
-        mention = next(m for m in self.names if m.start == start and m.end == end)
-        return self._speaker_of(mention)
+        return self._speaker_of(self.name_at[(start, end)])
 
     def _first_speaker(self, lo: int, hi: int) -> Speaker | None:
         """The first speaker in [lo, hi), after "by" when there is one; registry names
@@ -230,7 +292,8 @@ class _Run:
         return None
 
     def _is_known(self, cand: tuple[int, int, str]) -> bool:
-        return any(m.start == cand[0] and m.entry_id is not None for m in self.names)
+        m = self.name_at.get((cand[0], cand[1]))
+        return m is not None and m.entry_id is not None
 
     def _subject(self, lo: int, hi: int) -> Speaker | None:
         """The speaker who is the subject of a verb at ``hi``: the last candidate before
@@ -246,19 +309,32 @@ class _Run:
             if _PREPOSITION_BEFORE.search(self.text[max(lo, c[0] - 12) : c[0]]):
                 continue
             return self._speaker_at(*c)
+        # No name: the words right before the verb, if they name a speaker on their own
+        # ("Reuters reported", "the statement said", "several friends said").
+        head = max(self.text.rfind(c, lo, hi) for c in ",;:") + 1 or lo
+        if len(self.text[head:hi].split()) <= 6:
+            return self._np_speaker(max(head, lo), hi, last=True)
         return None
 
     def _sentence_of(self, pos: int) -> tuple[int, int]:
-        for s in self.sentences:
-            if s[0] <= pos < s[1]:
-                return s
+        i = bisect_right(self.sentence_starts, pos) - 1
+        if i >= 0 and pos < self.sentences[i][1]:
+            return self.sentences[i]
         return (pos, pos)
 
     def _add(
-        self, start: int, end: int, attribution: str, who: Speaker | None, score: float, cue: str
+        self,
+        start: int,
+        end: int,
+        attribution: str,
+        who: Speaker | None,
+        score: float,
+        cue: str,
+        *,
+        min_words: int = MIN_CONTENT_WORDS,
     ) -> None:
         start, end = _trim(self.text, start, end)
-        if end - start < 3 or len(self.text[start:end].split()) < MIN_CONTENT_WORDS:
+        if end - start < 2 or len(self.text[start:end].split()) < min_words:
             return
         try:
             start, end = snap_to_words(self.text, start, end)
@@ -303,36 +379,118 @@ class _Run:
 
     def _quote(self, qa: int, qb: int) -> None:
         inner = self.text[qa + 1 : qb - 1]
-        if len(inner.split()) < MIN_QUOTE_WORDS:
+        words = len(inner.split())
+        if not words:
             return
-        s0, s1 = self._sentence_of(qa)
-        if s1 < qb:  # a quotation of several sentences: its last one holds the attribution
-            s1 = self._sentence_of(qb - 1)[1]
-        after = self.text[qb : min(s1 + 1, qb + 160)]
-        who = None
-        m = re.match(rf"\s*[,.]?\s*(?P<verb>{_VERB})\b", after)
-        if m:
-            comma = after.find(",", m.end())
-            who = self._first_speaker(qb + m.end(), qb + (comma if comma > 0 else len(after)))
-        else:
-            m = re.match(r"\s*[,.]?\s*", after)
-            assert m is not None
-            verb = VERB_RE.match(after, m.end() + 1) if m else None
-            cands = self._candidates(qb + m.end(), qb + m.end() + 60)
-            if cands and cands[0][0] == qb + m.end():
-                rest = self.text[cands[0][1] : cands[0][1] + 30]
-                verb = re.match(rf"\s+(?:also\s+)?{_VERB}\b", rest)
-                if verb:
-                    who = self._speaker_at(*cands[0])
+        if words < MIN_QUOTE_WORDS and _is_title(inner):
+            return  # On ABC's “This Week,” … — a title, not what someone said
+        s0, _ = self._sentence_of(qa)
+        who = self._after_quote(qa, qb)
+        explicit = who is not None
+        # Fiorina was “personally involved,” said Huhn — the claim is the clause the
+        # quotation ends, from the sentence's start.
+        prefix = len(self.text[s0:qa].split()) >= 2
+        if who is not None and prefix and not QUOTE_VERB_RE.search(self.text, s0, qa):
+            self._add(s0, qb, REPORTED, who, 0.8, "clause-quote")
+            return
         if who is None and s0 < qa:
-            who = self._before_quote(s0, qa)
-        if who is None and self.text[qa - 1 : qa] in ("", "\n") and self.text[qb : qb + 2]:
+            who, explicit = self._before_quote(s0, qa)
+            clause = self._clause_before(s0, qa) if who is not None else None
+            if clause is not None:
+                # He has declared Cruz to be “anointed” … — the quotation is part of
+                # what is reported: the claim is the clause.
+                self._add(
+                    clause,
+                    self._clause_end(clause, self._sentence_of(qa)[1]),
+                    REPORTED,
+                    who,
+                    0.8,
+                    "quote-in-clause",
+                )
+                return
+        if who is None and self.text[qa - 1 : qa] in ("", "\n"):
             para_end = self.text.find("\n", qb)
             if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
-                who = self.last[-1] if self.last else None
-        if who is not None:
-            end = self._continued(qb)
-            self._add(qa + 1, end - 1, DIRECT, who, 0.9, "quote")
+                who, explicit = self._paragraph_speaker(qa)
+        # A short quotation is a claim only when its attribution is right beside it
+        # (“We lost,” he said / he said: “We lost.”), not a phrase in scare quotes.
+        if who is None or words < MIN_QUOTE_WORDS and not explicit:
+            return
+        end = self._continued(qb)
+        self._add(qa + 1, end - 1, DIRECT, who, 0.9, "quote", min_words=1)
+
+    def _after_quote(self, qa: int, qb: int) -> Speaker | None:
+        """The speaker named right after a quotation: “…,” said X / “…,” X said / “…,”
+        Weaver, the campaign manager, told MSNBC / “…,” the statement read."""
+        text = self.text
+        para = text.find("\n", qb)
+        hi = min(len(text) if para == -1 else para, qb + 200)
+        after = text[qb:hi]
+        m = re.match(rf"\s*[,.?!—–-]?\s*(?:{_QUOTE_VERB})\b", after)
+        if m:
+            lo = qb + m.end()
+            return self._np_speaker(lo, _phrase_end(text, lo, hi), last=False)
+        lead = re.match(r"\s*,?\s*", after)
+        assert lead is not None
+        lo = qb + lead.end()
+        open_end = text[qb - 2 : qb - 1] in (",", "?", "!", "—", "–", "-") or "," in after[:2]
+        verb = QUOTE_VERB_RE.search(text, lo, hi)
+        if verb is None or not open_end and verb.start() - lo > 60:
+            return None
+        region = text[lo : verb.start()]
+        if _phrase_end(text, lo, verb.start(), commas=False) != verb.start():
+            return None  # a sentence or a clause ends before the verb
+        head_end = lo + region.find(",") if "," in region else verb.start()
+        head = text[lo:head_end].split()
+        if not head or len(head) > 10 or any(w.lower() in _NOT_SPEAKER_WORDS for w in head):
+            return None
+        if not open_end:  # “…” X said: only a name or a pointer right before the verb
+            cands = self._candidates(lo, head_end)
+            if not (cands and cands[0][0] == lo and cands[-1][1] >= head_end - 1):
+                return None
+        return self._np_speaker(lo, head_end, last=True)
+
+    def _np_speaker(self, lo: int, hi: int, *, last: bool) -> Speaker | None:
+        """The speaker a short phrase names: a name or a pointer in it (the first, or the
+        last: "Sanders campaign manager Jeff Weaver"); else capitalised words the
+        rules don't know as a name ("Trump", "Reuters", "The New York Times"), with their
+        kind; else a common noun phrase ("the man", "a person close to the Clintons") as
+        the mention, without a name."""
+        text = self.text
+        cands = self._candidates(lo, hi)
+        for c in reversed(cands) if last else cands:
+            if last and _PREPOSITION_BEFORE.search(text[max(lo, c[0] - 12) : c[0]]):
+                continue
+            who = self._speaker_at(*c)
+            if who is not None:
+                return who
+        while lo < hi and text[lo] in " ,":
+            lo += 1
+        while hi > lo and text[hi - 1] in " ,":
+            hi -= 1
+        phrase = text[lo:hi]
+        words = phrase.split()
+        if not words or len(words) > 8:
+            return None
+        name = _capitalised_name(phrase)
+        if name is not None and name in phrase:
+            n0 = lo + phrase.index(name)
+            return Speaker(None, name, (n0, n0 + len(name)), found.kind_of_name(name), n0)
+        if _GENERIC_SPEAKER_RE.fullmatch(phrase) and words[-1].lower() not in _TITLE_LINKS:
+            return Speaker(None, "", (lo, hi), "unknown", lo)
+        return None
+
+    def _paragraph_speaker(self, qa: int) -> tuple[Speaker | None, bool]:
+        """A paragraph that is only a quotation: the speaker the paragraph before brings in
+        with a colon ("He told his audience:"), else the last speaker."""
+        prev = self._sentences_before(qa)
+        if prev:
+            p0, p1 = prev[-1]
+            if self.text[p0:p1].rstrip().endswith(":") and "\n" in self.text[p1:qa]:
+                who, _ = self._before_quote(p0, p1)
+                if who is not None:
+                    return who, True
+        return (self.last[-1] if self.last else None), False
 
     def _continued(self, qb: int) -> int:
         """Where a quotation ends once the quotations that carry it on are taken in: “…,”
@@ -340,34 +498,70 @@ class _Run:
         stands between them and nothing attributes the next one to someone else."""
         end = qb
         while True:
-            nxt = next(((a, b) for a, b in self.quotes if a >= end), None)
-            if nxt is None:
+            i = bisect_left(self.quote_starts, end)
+            if i == len(self.quotes):
                 return end
-            a, b = nxt
+            a, b = self.quotes[i]
             gap = self.text[end:a]
-            if "\n" in gap or len(gap) > 160 or not VERB_RE.search(gap) and gap.strip(" ,.;:"):
+            if "\n" in gap or len(gap) > 160 or not QUOTE_VERB_RE.search(gap):
                 return end
+            if _is_title(self.text[a + 1 : b - 1]) or self._after_quote(a, b) is not None:
+                return end  # a title, or a quotation with an attribution of its own
             para_end = self.text.find("\n", b)
             after = self.text[b : para_end if para_end != -1 else len(self.text)]
-            if after.strip(' .,;:”"') and not re.match(r"\s*[“\"]", after):
+            # more after it: a continuation only when it ends its sentence
+            more = after.strip(' .,;:”"') and not re.match(r"\s*[“\"]", after)
+            if more and not re.match(r"\s*(?:[.!?]|$)", after) and self.text[b - 2] not in ".!?":
                 return end
             self.continued.add(a)
             end = b
 
-    def _before_quote(self, s0: int, qa: int) -> Speaker | None:
+    def _before_quote(self, s0: int, qa: int) -> tuple[Speaker | None, bool]:
+        """The speaker of a quotation named before it in its sentence, and whether the
+        attribution is right before the quotation (… he said, “…” / … he said: “…”)."""
         pre = self.text[s0:qa]
         m = POSSESSIVE_CUE_RE.search(pre)
         if m:
-            return self._resolve_pointer(s0 + m.start(), s0 + m.start() + 3)
+            return self._resolve_pointer(s0 + m.start(), s0 + m.start() + 3), True
         cues = list(NOUN_CUE_RE.finditer(pre))
         if cues:
-            return self._first_speaker(s0 + cues[-1].end(), qa)
+            return self._first_speaker(s0 + cues[-1].end(), qa), False
+        frame = FRAME_RE.search(pre)
+        if frame and not self._in_quote(s0 + frame.start()):
+            stop = self.text.find(",", s0 + frame.end(), qa)
+            who = self._np_speaker(s0 + frame.end(), stop if stop != -1 else qa, last=False)
+            if who is not None:
+                return who, stop != -1 and not self.text[stop + 1 : qa].strip()
         verbs = [v for v in VERB_RE.finditer(pre) if not self._in_quote(s0 + v.start())]
+        near = QUOTE_VERB_RE.search(pre, max(0, len(pre) - 40))
+        if (
+            near
+            and not self._in_quote(s0 + near.start())
+            and (not verbs or verbs[-1].start() < near.start())
+        ):
+            verbs = [near]
+        explicit = bool(re.search(r"[,:]\s*$", pre))
         if verbs:
-            return self._subject(s0, s0 + verbs[-1].start())
+            v = verbs[-1]
+            beside = explicit and len(pre[v.end() :].split()) <= 3
+            return self._subject(s0, s0 + v.start()), beside
         if pre.rstrip().endswith(":"):
-            return self._subject(s0, s0 + len(pre.rstrip()) - 1)
-        return None
+            return self._first_speaker(s0, s0 + len(pre.rstrip()) - 1), True
+        return None, False
+
+    def _clause_before(self, s0: int, qa: int) -> int | None:
+        """Where the reported clause that holds a quotation starts, when the quotation is
+        inside one (… told Politico that he backs Trump because “…”); None when the
+        attribution stands right before the quotation (he said, “…” / he said: “…”)."""
+        pre = self.text[s0:qa]
+        verbs = [v for v in QUOTE_VERB_RE.finditer(pre) if not self._in_quote(s0 + v.start())]
+        if not verbs or re.search(r"[,:]\s*$", pre):
+            return None
+        rest = pre[verbs[-1].end() :]
+        if len(rest.split()) < 2 or re.search(r"[.;!?]", rest) or rest.lstrip().startswith(","):
+            return None
+        that = re.match(r"\s+(?:[^,.;:“\"]{0,30}?\s)?that\b\s*", rest)
+        return s0 + verbs[-1].end() + (that.end() if that else 0)
 
     def _sentence(self, sent: tuple[int, int]) -> None:
         s0, s1 = sent
@@ -376,7 +570,7 @@ class _Run:
             return  # a question (a headline, often) asserts nothing
         if PASSIVE_BACK_RE.match(text):
             who = self._first_speaker(s0, s1)
-            prev = [s for s in self.sentences if s[1] <= s0]
+            prev = self._sentences_before(s0)
             if who and prev:
                 p0, p1 = prev[-1]
                 that = re.search(r"\bthat\s+", self.text[p0:p1])
@@ -456,13 +650,15 @@ class _Run:
             if lead.endswith(",") and len(lead.split()) > MIN_CONTENT_WORDS:
                 self._add(clause, clause + len(lead) - 1, REPORTED, who, 0.7, "post")
             elif not lead:
-                prev = [s for s in self.sentences if s[1] <= s0]
+                prev = self._sentences_before(s0)
                 if prev and not re.search(r"[.!?”\"]$", self.text[prev[-1][0] : prev[-1][1]]):
                     self._add(*prev[-1], REPORTED, who, 0.7, "post-across")
             return
         that = re.match(r"\s+(?:[^,.;:“\"]{0,30}?\s)?that\b\s*", tail)
         if verb in _NEEDS_THAT and not that:
             return
+        if not that and _ADJUNCT_AFTER_VERB.match(tail):
+            return  # “…,” Weaver said in May on the podcast — where and when, not what
         if any(verb.endswith(v) for v in _KEEP_VERB):
             start = v0
         else:
@@ -482,6 +678,58 @@ class _Run:
             if len(text.split()) < 8:
                 continue
             self._add(s0, s1, AUTHOR, self.byline, 0.4, "author")
+
+
+_STOP_RE = re.compile(r"[,;:!?(“”\"\n]|(?P<word>\w+)\.(?=\s|$)")
+_SENTENCE_STOP_RE = re.compile(r"[;:!?(“”\"\n]|(?P<word>\w+)\.(?=\s|$)")
+
+
+def _phrase_end(text: str, lo: int, hi: int, *, commas: bool = True) -> int:
+    """Where the phrase from ``lo`` stops before ``hi``: at punctuation (commas too, unless
+    ``commas`` is False), or at a full stop that is not an abbreviation or an initial
+    ("Sen.", "Jeffrey M. Jones")."""
+    for m in (_STOP_RE if commas else _SENTENCE_STOP_RE).finditer(text, lo, hi):
+        word = m.group("word")
+        if word is None:
+            return m.start()
+        if word.lower() in found.ABBREVIATIONS or len(word) == 1 and word.isupper():
+            continue
+        return m.end() - 1
+    return hi
+
+
+def _is_title(inner: str) -> bool:
+    """A short quotation of capitalised words only (“This Week”, “Morning Joe”): a title."""
+    words = _WORDS_RE.findall(inner)
+    return bool(words) and all(w[:1].isupper() or w in _TITLE_LINKS for w in words)
+
+
+_WORDS_RE = re.compile(r"\w[\w’'-]*")
+_TITLE_LINKS = frozenset(("of", "the", "a", "an", "and", "in", "on", "for", "to", "with"))
+
+
+def _capitalised_name(phrase: str) -> str | None:
+    """The name in a phrase of capitalised words ("Trump", "Sen. Tom Udall", "The New York
+    Times", "Reuters"), title words dropped; None when a word is not capitalised (besides
+    "of", "the", "for", "and")."""
+    words = phrase.split()
+    while words and words[0].lower().rstrip(".") in found.TITLE_WORDS | found.ABBREVIATIONS:
+        if (
+            words[0].lower() == "the"
+            and len(words) > 1
+            and found.kind_of_name(" ".join(words)) != "person"
+        ):
+            break  # "The New York Times": the article is part of the name
+        words.pop(0)
+    if not words or not words[0][:1].isupper() or not words[-1][:1].isupper():
+        return None
+    for w in words:
+        if not w[:1].isupper() and w not in ("of", "the", "for", "and", "on"):
+            return None
+    name = " ".join(words).rstrip(".,")
+    if name.lower() in found.TITLE_WORDS or name.lower() in found.NOT_NAME_WORDS:
+        return None
+    return name
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -508,6 +756,8 @@ def _merge(proposals: list[Proposal]) -> list[Proposal]:
     for p in sorted(proposals, key=lambda p: -p.score):
         clash = None
         for k in kept:
+            if k.end <= p.start or p.end <= k.start:
+                continue
             inside = k.start <= p.start and p.end <= k.end or p.start <= k.start and k.end <= p.end
             if _jaccard(p, k) >= 0.5 or (inside and k.source_id == p.source_id):
                 clash = k

@@ -235,3 +235,139 @@ def test_the_figures_on_the_evaluation_set_stay_at_least_where_they_were() -> No
     attributed = report.of("direct").matched + report.of("reported").matched
     labelled = report.of("direct").labels + report.of("reported").labels
     assert attributed / labelled >= FLOOR_ATTRIBUTED_RECALL, report.table()
+
+
+# --- issue 19, second round: each rule on a sentence of its own ----------------------
+
+
+def only(text: str, *registry: RegistryEntry) -> Proposal:
+    [p] = run(text, *registry)
+    return p
+
+
+def words_of(text: str, p: Proposal) -> tuple[str, str, str]:
+    """(content, source name or "", mention words) of a proposal."""
+    mention = text[p.mention_start : p.mention_end] if p.mention_start is not None else ""
+    return text[p.start : p.end], p.new_source_name, mention
+
+
+def test_a_speaker_named_by_a_phrase_after_the_quotation_is_the_name_in_it() -> None:
+    text = "“The budget will pass by Friday, no matter what,” party treasurer Mara Quist said."
+    assert words_of(text, only(text)) == (
+        "The budget will pass by Friday, no matter what",
+        "Mara Quist",
+        "Mara Quist",
+    )
+
+
+def test_a_speaker_with_an_initial_and_an_aside_after_the_quotation() -> None:
+    text = "“We expect a close count in the north,” Lena J. Ortiz, a county clerk, told reporters."
+    assert only(text).new_source_name == "Lena J. Ortiz"
+
+
+def test_a_speaker_without_a_name_keeps_the_phrase_as_the_mention() -> None:
+    text = "“Nobody told us the road would close for a month,” one shop owner said."
+    p = only(text)
+    assert (p.source_id, p.new_source_name) == (None, "")
+    assert text[p.mention_start : p.mention_end] == "one shop owner"
+
+
+def test_a_surname_alone_after_a_quotation_is_a_new_source() -> None:
+    text = "“I will not sign it,” Okafor said."
+    assert words_of(text, only(text)) == ("I will not sign it", "Okafor", "Okafor")
+
+
+def test_a_short_quotation_is_a_claim_when_its_attribution_is_beside_it() -> None:
+    assert only("“We lost,” Okafor admitted.").new_source_name == "Okafor"
+    assert only("Asked about the vote, Okafor replied: “Not yet.”").new_source_name == "Okafor"
+    # … but not a phrase in scare quotes, or a title in quotation marks
+    assert run("Okafor called the plan “reckless” on Sunday.") == []
+    assert run("On “Meet the Press,” Okafor said little about the vote on Sunday.") == []
+
+
+def test_a_quotation_verb_beyond_the_reporting_verbs() -> None:
+    text = "“Any questions I can answer before the vote?” Mara Quist asked the crowd."
+    assert only(text).new_source_name == "Mara Quist"
+    text = "“The count is not over in the northern counties,” Mara Quist tweeted on Monday."
+    assert only(text).new_source_name == "Mara Quist"
+
+
+def test_a_quotation_paragraph_after_a_colon_is_the_speaker_of_the_colon() -> None:
+    text = (
+        "Mara Quist told the party congress, to loud applause:\n\n"
+        "“We will win this district back in November, street by street.”"
+    )
+    p = only(text)
+    assert (p.attribution, p.new_source_name) == ("direct", "Mara Quist")
+
+
+def test_a_clause_ended_by_a_quotation_attributed_after_it_is_the_claim() -> None:
+    text = "The new tax may be “a serious mistake,” said Lena Ortiz, a county clerk."
+    assert words_of(text, only(text))[:2] == (
+        "The new tax may be “a serious mistake,”",
+        "Lena Ortiz",
+    )
+
+
+def test_a_quotation_inside_a_reported_clause_gives_the_clause() -> None:
+    text = "Mara Quist told the paper that she backs the plan because “the roads cannot wait.”"
+    p = only(text)
+    assert text[p.start : p.end] == "she backs the plan because “the roads cannot wait.”"
+    assert p.new_source_name == "Mara Quist"
+
+
+def test_a_quotation_carried_on_after_its_attribution_in_the_same_sentence() -> None:
+    text = (
+        "“We counted every ballot twice,” Lena Ortiz said. “The result stands and will stand "
+        "in court.” Then she left."
+    )
+    p = only(text)
+    assert text[p.start : p.end].endswith("will stand in court")
+
+
+def test_where_and_when_after_said_are_not_the_claim() -> None:
+    text = "“We counted every ballot twice,” Lena Ortiz said in May on a local radio show."
+    assert text[only(text).start : only(text).end] == "We counted every ballot twice"
+
+
+def test_an_outlet_or_a_phrase_before_the_verb_is_the_speaker_of_reported_speech() -> None:
+    text = "Reuters reported that the mine would close at the end of the year."
+    p = only(text)
+    assert words_of(text, p) == (
+        "the mine would close at the end of the year",
+        "Reuters",
+        "Reuters",
+    )
+    text = "In a short note, the statement said the mine would close at the end of the year."
+    assert text[only(text).mention_start : only(text).mention_end] == "the statement"
+
+
+def test_a_sentence_opening_word_is_not_part_of_a_name() -> None:
+    text = "Although Okafor said the mine would close in May, the workers stayed on."
+    assert only(text).new_source_name == "Okafor"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("The New York Times", "outlet"),
+        ("Reuters", "outlet"),
+        ("the State Department", "government"),
+        ("the Kremlin", "government"),
+        ("the Heritage Foundation", "organisation"),
+        ("Center for Post-Soviet Studies", "organisation"),
+        ("Bay Buchanan", "person"),
+    ],
+)
+def test_the_kind_of_a_name_the_registry_lacks(name: str, kind: str) -> None:
+    from annotate.suggest.mentions import kind_of_name
+
+    assert kind_of_name(name) == kind
+
+
+def test_a_long_paragraph_splits_into_sentences_in_linear_time() -> None:
+    from annotate.suggest.mentions import sentences
+
+    text = "Mr. Okafor spoke. " * 5000  # one paragraph of 90,000 characters
+    spans = sentences(text)
+    assert len(spans) == 5000 and text[spans[1][0] : spans[1][1]] == "Mr. Okafor spoke."

@@ -131,6 +131,9 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:assignments-bulk": {"POST": MANAGER_PAGE},
     "annotate:assignment-add": {"POST": MANAGER_PAGE},
     "annotate:assignment-remove": {"POST": MANAGER_PAGE},
+    # --- suggestion settings and runs: managers
+    "annotate:suggestion-settings": {"GET": MANAGER_PAGE, "POST": MANAGER_PAGE},
+    "annotate:suggestion-job": {"GET": MANAGER_PAGE},
     # --- exports: curators and managers (the archive format: managers)
     "annotate:export": {"GET": CURATOR_PAGE},
     "annotate:export-download": {"GET": CURATOR_PAGE},

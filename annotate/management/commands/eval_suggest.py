@@ -1,4 +1,5 @@
-"""manage.py eval_suggest --polnear PATH [--split dev]: score the suggesters on PolNeAR.
+"""manage.py eval_suggest --polnear PATH [--split dev] [--suggester rules|llm …]: score
+the suggesters on PolNeAR.
 
 Brings a split of PolNeAR (github.com/networkdynamics/PolNeAR, read from PATH, never
 committed) into a new project through the brat import (``annotate/suggest/data/
@@ -6,11 +7,13 @@ polnear_mapping.json``: Content → claim, Source → source mention, an attribu
 joins them), as the claims of a user ``polnear``, then reads them back and scores each
 suggester on them (``annotate.suggest.evaluate_corpus``). Run it against a throwaway
 database: ``make eval-suggest POLNEAR=path`` uses a temporary SQLite file. Never on the
-test split while tuning.
+test split while tuning. ``--suggester llm`` (repeatable with ``rules``) scores the
+language model configured by the ``CLAIMDESK_LLM_*`` settings, with its tokens and cost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,8 @@ from django.db import transaction
 from annotate.exports.importing import BratOptions, import_annotations
 from annotate.exports.importing_brat import BratDocument, bundle_zip, mapping_from_text
 from annotate.models import Claim
-from annotate.suggest import RuleSuggester
+from annotate.suggest import Proposal, RegistryEntry, Suggester, backends
+from annotate.suggest.base import ProjectContext
 from annotate.suggest.evaluate import registry_from_csv
 from annotate.suggest.evaluate_corpus import (
     QUOTED,
@@ -29,6 +33,7 @@ from annotate.suggest.evaluate_corpus import (
     CorpusClaim,
     evaluate_corpus,
 )
+from annotate.suggest.llm import LLMBadAnswer, LLMError
 from corpus.models import Article, Project, Role
 from corpus.scheme import default_scheme
 from corpus.services import membership_set, project_create, user_ensure
@@ -67,6 +72,25 @@ def _lenient_scheme() -> dict[str, Any]:
     return scheme
 
 
+class _Tolerant:
+    """A suggester whose malformed answers count as no proposals (and are counted): an
+    evaluation goes on past one bad article; an endpoint that fails stops it."""
+
+    def __init__(self, inner: Suggester) -> None:
+        self.inner = inner
+        self.name, self.version = inner.name, inner.version
+        self.skipped = 0
+
+    def suggest(
+        self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
+    ) -> list[Proposal]:
+        try:
+            return self.inner.suggest(article_text, byline=byline, registry=registry)
+        except LLMBadAnswer:
+            self.skipped += 1
+            return []
+
+
 class Command(BaseCommand):
     help = __doc__ or ""
 
@@ -79,9 +103,23 @@ class Command(BaseCommand):
             default=Path("seeds/sources.csv"),
             help="The registry the suggesters see (default: the seed registry).",
         )
+        parser.add_argument(
+            "--suggester",
+            action="append",
+            choices=sorted(backends.BACKENDS),
+            help="A suggester to score (repeat for several; default: rules). llm needs "
+            "CLAIMDESK_LLM_BASE_URL and CLAIMDESK_LLM_MODEL.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         split = options["split"]
+        names = list(dict.fromkeys(options["suggester"] or ["rules"]))
+        try:  # before the import: a missing configuration is said at once
+            suggesters = [
+                backends.build(n, ProjectContext(scheme=_lenient_scheme())) for n in names
+            ]
+        except LLMError as error:
+            raise CommandError(str(error)) from error
         documents = polnear_documents(options["polnear"], split)
         if not documents:
             raise CommandError("No articles found.")
@@ -94,9 +132,19 @@ class Command(BaseCommand):
             f"({quoted} quoted, {labelled - quoted} {REPORTED})\n"
         )
         registry = registry_from_csv(options["registry"])
-        for suggester in (RuleSuggester(),):
-            report = evaluate_corpus(articles, suggester, registry)
+        for suggester in suggesters:
+            tolerant = _Tolerant(suggester)
+            try:
+                report = evaluate_corpus(articles, tolerant, registry)
+            except LLMError as error:
+                raise CommandError(f"{suggester.name}: {error}") from error
             self.stdout.write(report.table(f"{suggester.name} {suggester.version}") + "\n")
+            usage = getattr(suggester, "usage", None)
+            if usage is not None:
+                self.stdout.write(
+                    f"{suggester.name}: {tolerant.skipped} articles without a usable answer; "
+                    f"usage {usage.as_dict()}\n"
+                )
 
     def _import(self, documents: list[BratDocument], split: str) -> Project:
         with transaction.atomic():

@@ -1,4 +1,5 @@
-"""manage.py suggest --project SLUG [--article ID ...] [--dry-run]: fill suggested claims."""
+"""manage.py suggest --project SLUG [--article ID ...] [--backend NAME] [--dry-run]: fill
+suggested claims with the project's suggester (or NAME's)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotate.services.suggestions import registry_entries, suggestions_refresh
-from annotate.suggest import default_suggester
+from annotate.services.suggestions import (
+    project_suggester,
+    registry_entries,
+    suggestions_refresh,
+    suggestions_run,
+)
+from annotate.suggest import backends
+from annotate.suggest.llm import LLMError
 from corpus.models import Article, Project
 
 
@@ -21,7 +28,9 @@ class Command(BaseCommand):
         "judgements. Each article's unanswered suggestions from this suggester are replaced in "
         "one transaction; suggestions an annotator already accepted or dismissed, and imported "
         "ones (import_annotations --as-suggestions), are kept. Annotators see "
-        "suggestions only when the project has them turned on (Project.suggestions_enabled)."
+        "suggestions only when the project has them turned on (Project.suggestions_enabled). "
+        "The suggester is the project's (Project.suggestion_backend) unless --backend names "
+        "another; the language model runs here, in this process, with its report at the end."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +46,11 @@ class Command(BaseCommand):
             "--dry-run",
             action="store_true",
             help="Run the suggester and report how many claims it proposes; write nothing.",
+        )
+        parser.add_argument(
+            "--backend",
+            choices=sorted(backends.BACKENDS),
+            help="The suggester to run (default: the project's).",
         )
         parser.add_argument(
             "--no-progress", action="store_true", help="No progress bar (none with -v 0)."
@@ -56,16 +70,36 @@ class Command(BaseCommand):
                 )
         verbosity: int = options["verbosity"]
         quiet = options["no_progress"] or verbosity == 0 or not self.stderr.isatty()
-        suggester = default_suggester()
+        try:
+            suggester = project_suggester(project, options["backend"])
+        except LLMError as error:
+            raise CommandError(str(error)) from error
+        ids = list(articles.values_list("pk", flat=True))
+        if backends.runs_in_background(suggester.name) and not options["dry_run"]:
+            with tqdm(total=len(ids), unit="article", file=sys.stderr, disable=quiet) as bar:
+                report = suggestions_run(
+                    project=project,
+                    article_ids=ids,
+                    suggester=suggester,
+                    on_progress=lambda done, total: bar.update(done - bar.n),
+                )
+            if verbosity:
+                self.stdout.write(report.summary() + ".")
+            if report.state == "failed":
+                raise CommandError(report.error)
+            return
         registry = registry_entries(project)
         total = 0
-        ids = list(articles.values_list("pk", flat=True))
         for pk in tqdm(ids, unit="article", file=sys.stderr, disable=quiet):
             article = Article.objects.select_related("project").get(pk=pk)
             if options["dry_run"]:
-                total += len(
-                    suggester.suggest(article.text, byline=article.byline, registry=registry)
-                )
+                try:
+                    found = suggester.suggest(
+                        article.text, byline=article.byline, registry=registry
+                    )
+                except LLMError as error:
+                    raise CommandError(f"Article {pk}: {error}") from error
+                total += len(found)
             else:
                 total += len(
                     suggestions_refresh(article=article, suggester=suggester, registry=registry)
