@@ -29,7 +29,7 @@ from urllib.parse import quote_from_bytes
 from django.apps import apps
 from django.db import connection
 from django.utils.datastructures import MultiValueDict
-from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPTH = 5000
@@ -149,7 +149,7 @@ def recording() -> Iterator[Reads]:
         name: MultiValueDict.__dict__.get(name)
         for name in ("__getitem__", "get", "getlist", "__contains__", "items", "values", "dict")
     }
-    original_parse = JSONParser.parse
+    original_parse = Request._parse
 
     def getitem(self: MultiValueDict, key: str) -> Any:
         _note(self, key)
@@ -168,8 +168,11 @@ def recording() -> Iterator[Reads]:
             _note(self, key)  # not Django filling the dict
         return dict.__contains__(self, key)
 
-    def parse(self: JSONParser, *args: Any, **kwargs: Any) -> Any:
-        return _wrap(original_parse(self, *args, **kwargs), ())
+    def parse(self: Request) -> Any:
+        data, files = original_parse(self)
+        if isinstance(data, dict) and not isinstance(data, MultiValueDict):
+            data = _wrap(data, ())
+        return data, files
 
     # Walking every item is no sign of reading a parameter (a template copying the query,
     # a log line): these don't note the keys.
@@ -197,7 +200,7 @@ def recording() -> Iterator[Reads]:
     try:
         for name, function in patches.items():
             setattr(MultiValueDict, name, function)
-        JSONParser.parse = parse  # type: ignore[method-assign]
+        Request._parse = parse  # type: ignore[method-assign]
         yield reads
     finally:
         _current.pop()
@@ -206,7 +209,7 @@ def recording() -> Iterator[Reads]:
                 delattr(MultiValueDict, name)
             else:
                 setattr(MultiValueDict, name, original)
-        JSONParser.parse = original_parse  # type: ignore[method-assign]
+        Request._parse = original_parse  # type: ignore[method-assign]
 
 
 # --- Building requests ---------------------------------------------------------------------
@@ -248,7 +251,7 @@ def encode_multipart(fields: dict[str, Any], files: dict[str, bytes]) -> bytes:
     parts = []
     for key, value in _pairs(fields):
         parts.append(
-            b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+            b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
             % (BOUNDARY.encode(), key, value)
         )
     for name, content in files.items():

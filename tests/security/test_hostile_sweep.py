@@ -38,6 +38,7 @@ from django.db import transaction
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
+from django.urls.converters import get_converters
 
 from annotate.scheme import LABEL_FIELDS
 from tests.security import hostile
@@ -109,7 +110,8 @@ def plausible(world: World, route: Route) -> dict[str, Any]:
         "page_size": 10,
         "status": "done",
         "sort": "name",
-        "format": "jsonl",
+        # DRF reads ``format`` on every API route (404 for a format it can't render).
+        "format": "jsonl" if "export" in route.name or not route.is_api else "json",
         "overlap": "0.5",
         "heat": "span",
         "background": "",
@@ -152,9 +154,13 @@ def url_kwargs(route: Route, world: World) -> dict[str, Any]:
 
 
 def converters(route: Route) -> dict[str, str]:
-    return {
-        name: conv or "str" for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", route.pattern)
-    }
+    """Each URL keyword's kind: "int" (digits only: ``int``, ``id``), "slug" or "str"."""
+    kinds = {}
+    for converter, keyword in re.findall(r"<(?:(\w+):)?(\w+)>", route.pattern):
+        regex = get_converters()[converter or "str"].regex
+        digits = re.sub(r"\{[\d,]*\}|[+*?]", "", regex) in ("[0-9]", r"\d")
+        kinds[keyword] = "int" if digits else "slug" if converter == "slug" else "str"
+    return kinds
 
 
 # --- One request -----------------------------------------------------------------------------
@@ -168,12 +174,13 @@ class Request:
     form: dict[str, Any] | None = None  # urlencoded, or multipart when there are files
     files: dict[str, bytes] = field(default_factory=dict)
     json: str | None = None  # the body's JSON text
+    multipart: bool = False
 
     def send(self, client: Client) -> Any:
         path = f"{self.path}?{hostile.encode_query(self.query)}" if self.query else self.path
         if self.json is not None:
             data, kind = self.json.encode("utf-8", "surrogatepass"), "application/json"
-        elif self.files:
+        elif self.files or self.multipart:
             data, kind = hostile.encode_multipart(self.form or {}, self.files), hostile.MULTIPART
         elif self.form is not None:
             data, kind = hostile.encode_form(self.form), "application/x-www-form-urlencoded"
@@ -301,13 +308,14 @@ class Sweep:
 
     # Step 1: which parameters the view reads, for this user.
     def discover(self, actor: str, method: str) -> tuple[Found, str]:
-        """The parameters read, and how the body is sent ("form", "json")."""
+        """The parameters read, and how the body is sent ("form", "multipart", "json")."""
         body = "json" if self.route.is_api and method in WRITE_METHODS else "form"
         first = Request(method, self.path, json="{}" if body == "json" else None)
         response, found = self.call(actor, first, "(bare)", "")
         if body == "json" and response is not None and response.status_code == 415:
-            body = "form"  # a multipart upload
-            response, found = self.call(actor, Request(method, self.path, form={}), "(bare)", "")
+            body = "multipart"  # an upload
+            bare = Request(method, self.path, form={}, multipart=True)
+            response, found = self.call(actor, bare, "(bare)", "")
         if not found:
             return found, body
         # Again with plausible values (all of them for a form or query: a view that reads
@@ -324,7 +332,7 @@ class Sweep:
             query = dict(values)
         else:
             query = {k: values[k] for k in found.query if k in values}
-        request = Request(method, self.path, query=query)
+        request = Request(method, self.path, query=query, multipart=body == "multipart")
         if body == "json":
             top = {path[0] for path in found.json if len(path) >= 1}
             request.json = json.dumps({k: self.plausible[k] for k in top if k in self.plausible})
@@ -332,7 +340,11 @@ class Sweep:
             request.form = (
                 dict(values) if everything else {k: values[k] for k in found.form if k in values}
             )
-            request.files = {k: b"{}\n" for k in found.files}
+            # An upload's file: in FILES, or (DRF) among the data's keys with no value here.
+            files = found.files | (
+                {k for k in found.form if k not in values} if body == "multipart" else set()
+            )
+            request.files = dict.fromkeys(files, UPLOAD)
         return request
 
     # Step 2: hostile values, one parameter at a time.
@@ -348,8 +360,12 @@ class Sweep:
             for value in (*hostile.IN_FORM, *extra):
                 request = self.request(method, found, body)
                 assert request.form is not None
-                request.form[key] = value.raw
-                self.call(actor, request, key, value.label)
+                if key in request.files:
+                    request.files[key] = value.raw
+                    self.call(actor, request, f"file {key}", value.label)
+                else:
+                    request.form[key] = value.raw
+                    self.call(actor, request, key, value.label)
             extra = ()
         for key in sorted(found.files):
             for value in hostile.IN_FORM:
@@ -377,7 +393,12 @@ class Sweep:
     def at_once(self, actor: str, method: str, found: Found, body: str, values: Any) -> None:
         """Every parameter of ``found`` at once, one value at a time."""
         for value in values:
-            request = Request(method, self.path, query=dict.fromkeys(found.query, value.raw))
+            request = Request(
+                method,
+                self.path,
+                query=dict.fromkeys(found.query, value.raw),
+                multipart=body == "multipart",
+            )
             if body == "json" and method in WRITE_METHODS:
                 top = sorted({p[0] for p in found.json if p and isinstance(p[0], str)})
                 pairs = (f"{json.dumps(k)}: {value.json[0]}" for k in top)
@@ -421,6 +442,8 @@ class Sweep:
             self.attack_path(PATH_USER, method, hostile.PATH_ONE_USER)
 
 
+# A file for an upload: one article.
+UPLOAD = b'{"text": "An article says things about Turkey\xe2\x80\x99s influence."}\n'
 # The user who meets the rarer hostile URL keywords.
 PATH_USER = "manager"
 
@@ -476,3 +499,41 @@ def test_the_sweep_covers_every_route_but_the_admin() -> None:
     names = {r.name for r in all_routes()}
     assert set(ROUTES) == {n for n in names if not n.startswith(SKIPPED_PREFIXES)}
     assert len(ROUTES) > 60
+
+
+# --- The sweep's own checks ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_sweep_finds_the_parameters_a_view_reads(world: World) -> None:
+    found, body = Sweep(_routes()["annotate:source-list"], world).discover("curator", "GET")
+    assert {"q", "kind", "page"} <= found.query
+    found, body = Sweep(_routes()["annotate:claim-create"], world).discover("annotator_own", "POST")
+    assert {"start", "end", "quote", "source", f"stance-{world.target.pk}"} <= found.form
+    found, body = Sweep(_routes()["api:claim-list"], world).discover("annotator_own", "POST")
+    assert body == "json"
+    assert {("quote",), ("stances",), ("stances", 0, "target")} <= found.json
+    found, body = Sweep(_routes()["api:article-upload"], world).discover("manager", "POST")
+    assert body == "multipart"
+    assert (
+        "file" in Sweep(_routes()["api:article-upload"], world).request("POST", found, body).files
+    )
+
+
+@pytest.mark.django_db
+def test_the_sweep_sees_a_write_and_which_table_changed(world: World) -> None:
+    from annotate.models import Target
+
+    before = hostile.tables_state()
+    with hostile.watching_writes() as writes:
+        Target.objects.create(project=world.project, name="Russia")
+    assert writes and writes[0].startswith("INSERT")
+    assert "annotate_target 1→2 rows" in hostile.state_diff(before, hostile.tables_state())
+    Target.objects.filter(name="Russia").update(name="Russia!")
+    assert hostile.state_diff(before, hostile.tables_state())
+
+
+def test_hostile_values_travel_as_bytes() -> None:
+    assert hostile.encode_query({"q": hostile._text("\ud800"), "n": "²"}) == "q=%ED%A0%80&n=%C2%B2"
+    body = hostile.json_with({"a": {"b": 1}}, ("a", "b"), "NaN")
+    assert body == '{"a": {"b": NaN}}'
