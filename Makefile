@@ -89,6 +89,17 @@ bench: setup ## Benchmark on both databases (BENCH_SCALE=small|medium|large; pri
 bench-small: setup ## The benchmark at small scale on both databases (figures only, no pass/fail)
 	scripts/with-postgres $(PY) -m bench.run --scale small --db both $(BENCH_ARGS)
 
+# PolNeAR (github.com/networkdynamics/PolNeAR; not committed): POLNEAR is a folder holding
+# data/<split>/text and data/<split>/attributions. A temporary SQLite file, removed after.
+POLNEAR ?=
+SPLIT ?= dev
+
+eval-suggest: setup ## Score the suggesters on PolNeAR's dev split (POLNEAR=path/to/PolNeAR; not part of make test)
+	@test -n "$(POLNEAR)" || { echo "Give POLNEAR=path/to/PolNeAR"; exit 2; }
+	@db=$$(mktemp --suffix=.sqlite3); trap 'rm -f "$$db" "$$db-wal" "$$db-shm"' EXIT; \
+	  SQLITE_PATH=$$db $(MANAGE) migrate --no-input -v 0 && \
+	  SQLITE_PATH=$$db $(MANAGE) eval_suggest --polnear "$(POLNEAR)" --split $(SPLIT)
+
 # The production shape on this machine (scripts/serve-prod; README "Deployment"): PostgreSQL
 # (a throwaway cluster unless DATABASE_URL is set), gunicorn with WEB_CONCURRENCY workers
 # on 127.0.0.1:$(PORT), TASK_WORKERS task workers. Ctrl-C stops it all.

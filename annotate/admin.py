@@ -1,7 +1,8 @@
 """The admin for the source registry, targets, assignments, claims and history.
 
-Sources, targets and assignments are written through ``annotate.services``; a service's
-refusal is found before saving by a rolled-back dry run and shown as a form error.
+Sources, targets and assignments are written through ``annotate.services`` (saves and
+deletes alike); a service's refusal is found before saving by a rolled-back dry run and
+shown as a form error, or before deleting by ``has_delete_permission``.
 Claims are view-only here: their offsets, quotes and versions are kept consistent by the
 claim services alone, and they are never deleted (``deleted_at`` marks a deletion).
 """
@@ -32,7 +33,7 @@ from annotate.models import (
     Target,
 )
 from annotate.services.sources import SourceStaleVersion
-from corpus.admin import add_errors, adopt, dry_run
+from corpus.admin import add_errors, adopt, delete_through, dry_run
 from corpus.text import search_key
 
 # --- Sources --------------------------------------------------------------------
@@ -160,6 +161,12 @@ class SourceAdmin(admin.ModelAdmin):
         source = Source.objects.get(pk=form.instance.pk)
         services.source_update(source=source, aliases=formset.aliases())
 
+    def delete_model(self, request: HttpRequest, obj: Source) -> None:
+        delete_through([obj], lambda s: services.source_delete(source=s, actor=request.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        delete_through(queryset, lambda s: services.source_delete(source=s, actor=request.user))
+
 
 # --- Targets --------------------------------------------------------------------
 
@@ -202,9 +209,15 @@ class TargetAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Target, form: Any, change: bool) -> None:
         if change:
-            obj.save()
+            services.target_update(target=obj, position=obj.position)
             return
         adopt(obj, services.target_create(project=obj.project, name=obj.name))
+
+    def delete_model(self, request: HttpRequest, obj: Target) -> None:
+        delete_through([obj], lambda target: services.target_delete(target=target))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Target]) -> None:
+        delete_through(queryset, lambda target: services.target_delete(target=target))
 
 
 # --- Assignments ----------------------------------------------------------------
@@ -242,17 +255,33 @@ class AssignmentAdmin(admin.ModelAdmin):
         fixed = ["assigned_by", "created", "updated"]
         return ["article", "annotator", *fixed] if obj else fixed
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The assignment is how the annotator reaches their claims (assignment_delete).
+        if obj is not None and services.assignment_has_live_claims(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
         if change:
-            obj.save()
+            services.assignment_status_set(assignment=obj, status=obj.status, actor=request.user)
             return
         assignment = services.assignment_create(
             article=obj.article, annotator=obj.annotator, assigned_by=request.user
         )
-        if assignment.status != obj.status:
-            assignment.status = obj.status
-            assignment.save(update_fields=["status", "updated"])
+        assignment = services.assignment_status_set(
+            assignment=assignment, status=obj.status, actor=request.user
+        )
         adopt(obj, assignment)
+
+    def delete_model(self, request: HttpRequest, obj: Assignment) -> None:
+        delete_through(
+            [obj], lambda a: services.assignment_delete(assignment=a, actor=request.user)
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
+        delete_through(
+            queryset, lambda a: services.assignment_delete(assignment=a, actor=request.user)
+        )
 
 
 # --- Claims and history (view-only) ---------------------------------------------

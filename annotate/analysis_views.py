@@ -21,6 +21,7 @@ from annotate.analysis import ClaimFilters
 from annotate.models import Source
 from annotate.scheme import value_label
 from annotate.views import HtmxHttpRequest
+from common.spreadsheet import formula_safe
 from corpus import permissions
 from corpus.models import Article, Project
 from corpus.scheme import field_values
@@ -126,7 +127,9 @@ def stance_map(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_GET
 @login_required
 def stance_map_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """The stance map as CSV: a row per source, a column per target and stance."""
+    """The stance map as CSV: a row per source, a column per target and stance. Source
+    names and the headers made of target names are formula-safe unless ``csv_raw=1``
+    (``common.spreadsheet``); the counts are numbers."""
     project = permissions.project_for(request.user, slug)
     _curate(request.user, project)
     filters = _context(request, project)["filters"].without_search()
@@ -134,24 +137,21 @@ def stance_map_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{project.slug}-stance-map-{filters.layer_slug}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    raw = request.GET.get("csv_raw", "").lower() in ("1", "true", "yes", "on")
+    text = str if raw else formula_safe
     writer = csv.writer(response)
     writer.writerow(
         ["source_id", "source"]
-        + [f"{t.name}: {s}" for t in matrix.targets for s, _ in matrix.stances]
+        + [text(f"{t.name}: {s}") for t in matrix.targets for s, _ in matrix.stances]
         + ["total"]
     )
     for row in matrix.rows:
         writer.writerow(
-            [row.source_id or "", _csv_text(row.name)]
+            [row.source_id or "", text(row.name)]
             + [n for cell in row.cells for _, n in cell.counts]
             + [row.total]
         )
     return response
-
-
-def _csv_text(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @require_GET

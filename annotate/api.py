@@ -43,6 +43,7 @@ from annotate.serializers import (
 )
 from annotate.services.claims import ENTITY as CLAIM_ENTITY
 from annotate.services.sources import SourceStaleVersion
+from config.api_errors import ValidationErrorSerializer
 from corpus.api import ApiView
 from corpus.api_permissions import require_curator, require_manager
 from corpus.models import Article
@@ -278,13 +279,22 @@ class AssignmentDetail(ApiView):
         return Response(AssignmentSerializer(_assignment_for(request.user, pk)).data)
 
     @extend_schema(
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                "The annotator has claims on the article; nothing was deleted.",
+            ),
+        },
         summary="Unassign (managers)",
-        description="The annotator's claims on the article stay.",
+        description="Only while the annotator has no live claims on the article: the "
+        "assignment is what lets them reach their claims, so it stays while they have any "
+        "(as on the assignments page).",
     )
     def delete(self, request: Request, pk: int) -> Response:
         assignment = _assignment_for(request.user, pk)
         require_manager(request.user, assignment.article.project, "unassign articles")
-        assignment.delete()
+        services.assignment_delete(assignment=assignment, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -48,8 +49,10 @@ def _job_out(request: Request, slug: str, job: str, job_status: dict[str, Any]) 
         "download": None,
     }
     if job_status.get("state") == "done":
+        # The API's own file route: it takes the token as well as the session (the page's
+        # route redirects a token client to the login page).
         out["download"] = request.build_absolute_uri(
-            reverse("annotate:export-job-file", kwargs={"slug": slug, "job": job})
+            reverse("api:project-export-job-file", kwargs={"slug": slug, "job": job})
         )
     return out
 
@@ -66,6 +69,13 @@ _PARAMETERS = [
     OpenApiParameter("seed", int),
     OpenApiParameter("ratios", str, description="train,dev,test shares, e.g. 0.8,0.1,0.1."),
     OpenApiParameter("bom", bool, description="CSV: start with a UTF-8 byte-order mark."),
+    OpenApiParameter(
+        "csv_raw",
+        bool,
+        description="CSV: text cells exactly as stored. By default a cell a spreadsheet would "
+        "run as a formula (beginning with =, +, -, @, a tab or a carriage return) gets a "
+        "leading ' (CSV injection).",
+    ),
     OpenApiParameter(
         "all_articles",
         bool,
@@ -123,10 +133,38 @@ class ProjectExportJob(APIView):
         summary="Follow a background export",
     )
     def get(self, request: Request, slug: str, job: str) -> Response:
-        _project(request.user, slug)
-        job_status = tasks.job_status(job)
-        if job_status is None or job_status.get("project") != slug:
-            raise exceptions.NotFound("No such export.")
-        if job_status.get("format") == "archive":
-            _project(request.user, slug, "archive")
+        job_status = _job_status(request, slug, job)
         return Response(_job_out(request, slug, job, job_status))
+
+
+def _job_status(request: Request, slug: str, job: str) -> dict[str, Any]:
+    """The job's status, after the same access checks as starting it (archive: managers)."""
+    _project(request.user, slug)
+    job_status = tasks.job_status(job)
+    if job_status is None or job_status.get("project") != slug:
+        raise exceptions.NotFound("No such export.")
+    if job_status.get("format") == "archive":
+        _project(request.user, slug, "archive")
+    return job_status
+
+
+@extend_schema(tags=["exports"])
+class ProjectExportJobFile(APIView):
+    content_negotiation_class = _FormatIsTheExportFormat
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(OpenApiTypes.BINARY, description="The export file."),
+            404: OpenApiResponse(description="No such export, or not finished yet."),
+        },
+        summary="Download a finished background export",
+    )
+    def get(self, request: Request, slug: str, job: str) -> FileResponse:
+        job_status = _job_status(request, slug, job)
+        if job_status.get("state") != "done":
+            raise exceptions.NotFound("The export is not ready.")
+        return FileResponse(
+            default_storage.open(job_status["path"], "rb"),
+            as_attachment=True,
+            filename=job_status["name"],
+        )

@@ -12,6 +12,7 @@ limit) and for a file with rejected items (nothing written) — then with the re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -33,6 +34,7 @@ from annotate.exports.importing_request import (
 from annotate.import_views import import_project, require_import_target
 from annotate.services.suggestions import SUGGESTER_MAX
 from config.api_errors import ValidationErrorSerializer
+from corpus import permissions
 from corpus.api import ApiView
 from corpus.serializers import FormBooleanField, StrictSerializer, TextField
 
@@ -139,6 +141,12 @@ class ImportReportSerializer(serializers.Serializer):
     created = serializers.IntegerField(help_text="Created (in a dry run: would be).")
     skipped = serializers.IntegerField(help_text="Already there (or twice in the file).")
     assigned = serializers.IntegerField(help_text="Articles newly assigned to the annotator.")
+    articles_created = serializers.IntegerField(
+        help_text="brat: texts the project lacked, made articles (managers only)."
+    )
+    sources_created = serializers.IntegerField(
+        help_text="brat: registry entries made for unknown sources (the mapping's choice)."
+    )
     rejected = RejectedItemSerializer(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
 
@@ -204,6 +212,8 @@ class ProjectImport(ApiView):
         project = import_project(request.user, slug)
         wanted = _read(self, request)
         require_import_target(request.user, project, as_suggestions=wanted.as_suggestions)
+        if permissions.can_manage(request.user, project):
+            wanted = replace(wanted, create_articles=True)
         outcome = run_import(project=project, request=wanted, actor=request.user)
         report = ImportReportSerializer(outcome.as_dict()).data
         if outcome.refused:

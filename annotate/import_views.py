@@ -65,6 +65,7 @@ class ImportForm(forms.Form):
             (AUTO, "Guess from the file's name and content"),
             ("jsonl", "JSONL — one article per line with its claims"),
             ("w3c", "W3C Web Annotation (JSON-LD)"),
+            ("brat", "brat standoff — a .zip of .txt/.ann pairs and a mapping"),
         ],
         initial=AUTO,
     )
@@ -150,6 +151,7 @@ def import_page(request: HttpRequest, slug: str) -> HttpResponse:
                 suggester=data["suggester"],
                 partial=data["partial"],
                 dry_run=data["dry_run"],
+                create_articles=permissions.can_manage(request.user, project),
             ),
             actor=request.user,
         )

@@ -65,12 +65,17 @@ def curated_project(user: Any, slug: str) -> Project:
 
 
 def curated_article(user: Any, pk: int) -> Article:
+    """The article if the user reviews in its project. Someone who may not read it (an
+    annotator it is not assigned to) gets the 404 every other page gives them; someone
+    who may read it but not review, a 403."""
     article = Article.objects.select_related("project").filter(pk=pk).first()
-    if article is None or permissions.role_in(user, article.project) is None:
+    if article is None:
         raise Http404("No such article.")
-    if not permissions.can_curate(user, article.project):
-        raise PermissionDenied("Only the project's curators and managers review.")
-    return article
+    if permissions.can_curate(user, article.project):
+        return article
+    if not permissions.visible_articles(user, article.project).filter(pk=pk).exists():
+        raise Http404("No such article.")
+    raise PermissionDenied("Only the project's curators and managers review.")
 
 
 # --- the dashboard -----------------------------------------------------------------------

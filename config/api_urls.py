@@ -95,6 +95,11 @@ urlpatterns = [
         annotate_api_exports.ProjectExportJob.as_view(),
         name="project-export-job",
     ),
+    path(
+        "projects/<slug:slug>/export/jobs/<str:job>/file/",
+        annotate_api_exports.ProjectExportJobFile.as_view(),
+        name="project-export-job-file",
+    ),
     # Imports of annotations (annotate/api_imports.py)
     path(
         "projects/<slug:slug>/import/",

@@ -24,7 +24,8 @@ max_requests_jitter = max_requests // 10
 # Logs to stdout like the app's; the access log only when asked (GUNICORN_ACCESS_LOG=1),
 # since a proxy or load balancer usually keeps one.
 errorlog = "-"
-accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "") in {"1", "true", "yes"} else None
+access_log_on = os.environ.get("GUNICORN_ACCESS_LOG", "") in {"1", "true", "yes"}
+accesslog = "-" if access_log_on else None
 access_log_format = (
     '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": "%(B)s", '
     '"duration_ms": %(M)s, "user_agent": "%(a)s"}'
@@ -44,7 +45,13 @@ if os.environ.get("LOG_FORMAT", "json") == "json":
         },
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # With a logconfig_dict gunicorn writes access lines whatever `accesslog` says:
+            # the logger itself must be silent when the access log is off.
+            "gunicorn.access": {
+                "handlers": ["console"] if access_log_on else [],
+                "level": "INFO" if access_log_on else "CRITICAL",
+                "propagate": False,
+            },
         },
     }
 # gunicorn's control socket is one fixed path per user: several servers on one machine (and

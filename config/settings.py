@@ -281,6 +281,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 CLAIMDESK_AFTER_IMPORT = ["annotate.services.suggestions.suggestions_after_import"]
 # The largest article text accepted, in characters (code points).
 CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", "2000000"))
+# The most a project archive may inflate to, in bytes, all members together
+# (``restore_project`` refuses a bigger one before writing anything; see
+# annotate/exports/archive_checks.py for the other bounds it derives).
+CLAIMDESK_MAX_ARCHIVE_BYTES = int(os.environ.get("CLAIMDESK_MAX_ARCHIVE_BYTES", str(8 * 1024**3)))
 
 # --- REST framework ---------------------------------------------------------------
 # The API under /api/ (config/api_urls.py). Errors are shaped by config/api_errors.py.

@@ -1,6 +1,7 @@
 """The admin for projects, memberships and articles.
 
-Writes go through ``corpus.services`` like every other write. A service's refusal must be
+Writes go through ``corpus.services`` like every other write: saves, deletes (one object
+or "delete selected") and inlines. A service's refusal must be
 a form error, not a server error in ``save_model``: forms check what the services check,
 where needed by running the service itself in a savepoint that is rolled back
 (``dry_run``), so that the rules live in one place.
@@ -11,12 +12,12 @@ it and importing it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet
 from django.http import HttpRequest
@@ -55,6 +56,18 @@ def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(target, errors)
 
 
+def delete_through(objects: Iterable[Any], delete: Callable[[Any], object]) -> None:
+    """Delete each object with its service, all or none. The admin's confirmation page
+    already refused what ``has_delete_permission`` knows the service refuses; a refusal
+    that comes later (a claim made meanwhile) is a 403 with the service's reason."""
+    try:
+        with transaction.atomic():
+            for obj in objects:
+                delete(obj)
+    except ValidationError as error:
+        raise PermissionDenied(" ".join(error.messages)) from error
+
+
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
@@ -62,6 +75,17 @@ class ProjectForm(forms.ModelForm):
 
     def clean_scheme(self) -> Any:
         return validate_scheme(self.cleaned_data["scheme"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or self.instance.pk is None:
+            return cleaned
+        current = Project.objects.get(pk=self.instance.pk)
+        changed = {name: cleaned[name] for name in self.changed_data if name in cleaned}
+        error = dry_run(lambda: services.project_update(project=current, **changed))
+        if error is not None:
+            add_errors(self, error)
+        return cleaned
 
 
 class MembershipInline(admin.TabularInline):
@@ -107,7 +131,8 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         if change:
-            obj.save()
+            changed = {name: getattr(obj, name) for name in form.changed_data}
+            services.project_update(project=obj, **changed)
             return
         created = services.project_create(
             name=obj.name,
@@ -117,6 +142,16 @@ class ProjectAdmin(admin.ModelAdmin):
             scheme=obj.scheme,
         )
         adopt(obj, created)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # The membership inline is read-only: roles change on the membership page.
+        formset.save(commit=False)
+
+    def delete_model(self, request: HttpRequest, obj: Project) -> None:
+        delete_through([obj], lambda project: services.project_delete(project=project))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        delete_through(queryset, lambda project: services.project_delete(project=project))
 
 
 @admin.register(Membership)
@@ -134,6 +169,14 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         membership = services.membership_set(project=obj.project, user=obj.user, role=obj.role)
         adopt(obj, membership)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        delete_through([obj], lambda m: services.membership_delete(membership=m))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        delete_through(
+            queryset.select_related("user"), lambda m: services.membership_delete(membership=m)
+        )
 
 
 class ArticleAddForm(forms.ModelForm):
@@ -204,6 +247,12 @@ class ArticleAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_annotated():
             return False
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Article) -> None:
+        delete_through([obj], lambda article: services.article_delete(article=article))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        delete_through(queryset, lambda article: services.article_delete(article=article))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         queryset = super().get_queryset(request)

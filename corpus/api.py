@@ -10,7 +10,6 @@ from django.contrib.auth import authenticate
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -110,7 +109,7 @@ class TokenView(ApiView):
             login_throttle.record_failure(data["username"], request._request)
             raise exceptions.ValidationError("Unable to log in with this username and password.")
         login_throttle.reset(data["username"], request._request)
-        token, _ = Token.objects.get_or_create(user=user)
+        token = services.token_issue(user=user)
         return Response({"token": token.key, "username": user.get_username()})
 
     @extend_schema(
@@ -121,7 +120,7 @@ class TokenView(ApiView):
     )
     def delete(self, request: Request) -> Response:
         user: Any = request.user
-        Token.objects.filter(user=user).delete()
+        services.token_revoke(user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -36,8 +36,10 @@ def count_of(queryset: QuerySet[Any], column: str) -> Coalesce:
 
 
 def projects_for_user(user: Any) -> ProjectQuerySet:
-    """The user's projects with ``role``, ``article_count`` and ``assigned_count``
-    (articles assigned to the user) annotated: one query however many projects."""
+    """The user's projects with ``role``, ``assigned_count`` (articles assigned to the
+    user) and ``article_count`` annotated: one query however many projects.
+    ``article_count`` counts the articles the user may read (``visible_articles``): for an
+    annotator, the assigned ones; how many the project has is not theirs to know."""
     if user.is_superuser:
         role: Any = Value(Role.MANAGER.value)
     else:
@@ -50,8 +52,13 @@ def projects_for_user(user: Any) -> ProjectQuerySet:
         .defer("guidelines", "scheme")
         .annotate(
             role=role,
-            article_count=count_of(articles, "project"),
             assigned_count=count_of(articles.filter(assignments__annotator=user), "project"),
+        )
+        .annotate(
+            article_count=Case(
+                When(role__in=[Role.MANAGER, Role.CURATOR], then=count_of(articles, "project")),
+                default=F("assigned_count"),
+            )
         )
     )
 

@@ -151,7 +151,11 @@ class SchemeSerializer(serializers.Serializer):
 
 class ProjectSerializer(serializers.ModelSerializer[Project]):
     role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="Yours.")
-    article_count = serializers.IntegerField(read_only=True)
+    article_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Articles of the project you may read: all of them for curators and "
+        "managers, those assigned to you for annotators.",
+    )
     assigned_count = serializers.IntegerField(
         read_only=True, help_text="Articles of the project assigned to you."
     )

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.text import slugify
+from rest_framework.authtoken.models import Token
 
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme, validate_scheme
@@ -43,6 +46,59 @@ def project_create(
     )
 
 
+_PROJECT_FIELDS = {"name", "slug", "description", "guidelines", "scheme", "suggestions_enabled"}
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields: Any) -> Project:
+    """Change a project's name, slug, description, guidelines, scheme or suggestion switch
+    (only the fields given), checked as ``project_create`` checks them."""
+    unknown = set(fields) - _PROJECT_FIELDS
+    if unknown:
+        raise ValidationError(f"These project fields cannot be changed: {sorted(unknown)}.")
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+        if not fields["name"]:
+            raise ValidationError({"name": "A project needs a name."})
+    if "slug" in fields:
+        fields["slug"] = slugify(fields["slug"])
+        if not fields["slug"]:
+            raise ValidationError({"slug": "The slug must have letters or digits."})
+        if Project.objects.filter(slug=fields["slug"]).exclude(pk=project.pk).exists():
+            raise ValidationError(
+                {"slug": f"A project with the slug “{fields['slug']}” already exists."}
+            )
+    if "scheme" in fields:
+        fields["scheme"] = validate_scheme(fields["scheme"])
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=[*fields, "updated"])
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete a project with everything in it, unless it holds claims (their sources,
+    targets and annotators protect them: a project's work is never deleted by accident)."""
+    try:
+        project.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            f"The project “{project}” has claims; it can't be deleted with them."
+        ) from error
+
+
+@transaction.atomic
+def user_ensure(*, username: str) -> Any:
+    """The user called ``username``, made if there is none: no usable password, not staff
+    (a service account for commands, e.g. the evaluation's annotator)."""
+    users = get_user_model().objects
+    found = users.filter(username=username).first()
+    if found is not None:
+        return found
+    return users.create_user(username=username)
+
+
 @transaction.atomic
 def membership_set(*, project: Project, user: Any, role: str) -> Membership:
     """Give the user this role in the project (creating or changing the membership)."""
@@ -53,6 +109,24 @@ def membership_set(*, project: Project, user: Any, role: str) -> Membership:
     )
     user.__dict__.pop("_claimdesk_roles", None)
     return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership) -> None:
+    """Take the user out of the project (their claims and assignments stay)."""
+    membership.delete()
+    membership.user.__dict__.pop("_claimdesk_roles", None)
+
+
+def token_issue(*, user: Any) -> Token:
+    """The user's API token: the same one each time until it is revoked."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+def token_revoke(*, user: Any) -> None:
+    """Delete the user's API token: requests with it are refused from now on."""
+    Token.objects.filter(user=user).delete()
 
 
 @dataclass(frozen=True)
@@ -150,3 +224,14 @@ def article_update(*, article: Article, text: str | None = None, **fields: Any) 
     article.full_clean(exclude=["text"], validate_unique=False, validate_constraints=False)
     article.save()
     return article
+
+
+@transaction.atomic
+def article_delete(*, article: Article) -> None:
+    """Delete an article nothing points into yet (claims, gold, suggestions anchor their
+    offsets in its text; deleting it would take that work with it)."""
+    if article.is_annotated():
+        raise ValidationError(
+            f"“{article.title}” is annotated; deleting it would take the annotations with it."
+        )
+    article.delete()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Model
 from django.test import Client
@@ -18,10 +19,12 @@ from annotate.models import (
     Assignment,
     AssignmentStatus,
     Claim,
+    ClaimStance,
     History,
     Source,
     Target,
 )
+from corpus import services as corpus_services
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme
 from corpus.text import sha256_text
@@ -489,3 +492,240 @@ def test_unannotated_article_can_be_deleted_in_the_admin(admin_client: Client) -
     url = reverse("admin:corpus_article_delete", args=[article.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not Article.objects.filter(pk=article.pk).exists()
+
+
+# --- Every admin write goes through a service -------------------------------------
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Record the calls of a service the admin looks up on its services module."""
+
+    def watch(module: Any, name: str) -> list[dict[str, Any]]:
+        calls: list[dict[str, Any]] = []
+        real = getattr(module, name)
+
+        def recorded(**kwargs: Any) -> Any:
+            calls.append(kwargs)
+            return real(**kwargs)
+
+        monkeypatch.setattr(module, name, recorded)
+        return calls
+
+    return watch
+
+
+@pytest.mark.django_db
+def test_an_assignment_status_edit_goes_through_the_service(
+    admin_client: Client, assigned_article: Any, spy: Any
+) -> None:
+    calls = spy(services, "assignment_status_set")
+    assignment = Assignment.objects.get()
+    response = admin_client.post(
+        admin_url(Assignment, "change", assignment.pk), {"status": AssignmentStatus.DONE}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [c["status"] for c in calls] == [AssignmentStatus.DONE]
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.DONE
+
+
+@pytest.mark.django_db
+def test_an_assignment_whose_annotator_has_claims_cannot_be_deleted_in_the_admin(
+    admin_client: Client, assigned_article: Any, annotator: Any
+) -> None:
+    ClaimFactory(article=assigned_article, annotator=annotator)
+    assignment = Assignment.objects.get()
+    url = admin_url(Assignment, "delete", assignment.pk)
+    assert admin_client.get(url).status_code == 403
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    selected = {"action": "delete_selected", "_selected_action": [assignment.pk], "post": "yes"}
+    assert admin_client.post(admin_url(Assignment, "changelist"), selected).status_code == 403
+    assert Assignment.objects.filter(pk=assignment.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_claim_made_while_the_admin_confirms_a_delete_stops_it(
+    admin_client: Client, assigned_article: Any, annotator: Any, monkeypatch: Any
+) -> None:
+    # The confirmation page saw no claims; the service, under its lock, sees one.
+    ClaimFactory(article=assigned_article, annotator=annotator)
+    monkeypatch.setattr(services, "assignment_has_live_claims", lambda assignment: False)
+    assignment = Assignment.objects.get()
+    other = AssignmentFactory(article=ArticleFactory(project=assigned_article.project))
+    selected = {
+        "action": "delete_selected",
+        "_selected_action": [other.pk, assignment.pk],
+        "post": "yes",
+    }
+    response = admin_client.post(admin_url(Assignment, "changelist"), selected)
+    assert response.status_code == 403
+    # All or none: the other assignment, which could go, stays too.
+    assert Assignment.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_assignments_without_claims_are_deleted_through_the_service(
+    admin_client: Client, assigned_article: Any, spy: Any
+) -> None:
+    calls = spy(services, "assignment_delete")
+    first = Assignment.objects.get()
+    second = AssignmentFactory(article=ArticleFactory(project=assigned_article.project))
+    url = admin_url(Assignment, "delete", first.pk)
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    selected = {"action": "delete_selected", "_selected_action": [second.pk], "post": "yes"}
+    assert admin_client.post(admin_url(Assignment, "changelist"), selected).status_code == 302
+    assert [c["assignment"].pk for c in calls] == [first.pk, second.pk]
+    assert not Assignment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_project_edit_goes_through_the_service(
+    admin_client: Client, project: Any, spy: Any
+) -> None:
+    calls = spy(corpus_services, "project_update")
+    data = {
+        "name": "  Turkey in the Caucasus ",
+        "slug": project.slug,
+        "description": "New description",
+        "guidelines": "",
+        "scheme": json.dumps(project.scheme),
+        **inline_management("memberships"),
+    }
+    response = admin_client.post(admin_url(Project, "change", project.pk), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert calls and set(calls[-1]) >= {"project", "name", "description"}
+    project.refresh_from_db()
+    assert (project.name, project.description) == ("Turkey in the Caucasus", "New description")
+
+
+@pytest.mark.django_db
+def test_a_project_with_claims_cannot_be_deleted_in_the_admin(admin_client: Client) -> None:
+    claim = ClaimFactory()
+    project = claim.article.project
+    response = admin_client.post(admin_url(Project, "delete", project.pk), {"post": "yes"})
+    assert response.status_code == 403  # claims are view-only: nobody may delete them
+    assert Project.objects.filter(pk=project.pk).exists()
+    assert Claim.objects.filter(pk=claim.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_project_without_claims_is_deleted_through_the_service(
+    admin_client: Client, spy: Any
+) -> None:
+    calls = spy(corpus_services, "project_delete")
+    article = ArticleFactory()
+    url = admin_url(Project, "delete", article.project_id)
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert len(calls) == 1
+    assert not Project.objects.filter(pk=article.project_id).exists()
+
+
+@pytest.mark.django_db
+def test_membership_and_article_deletes_go_through_the_services(
+    admin_client: Client, project: Any, annotator: Any, spy: Any
+) -> None:
+    memberships = spy(corpus_services, "membership_delete")
+    articles = spy(corpus_services, "article_delete")
+    membership = Membership.objects.get(project=project, user=annotator)
+    url = admin_url(Membership, "delete", membership.pk)
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    article = ArticleFactory(project=project)
+    selected = {"action": "delete_selected", "_selected_action": [article.pk], "post": "yes"}
+    assert admin_client.post(admin_url(Article, "changelist"), selected).status_code == 302
+    assert (len(memberships), len(articles)) == (1, 1)
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert not Article.objects.filter(pk=article.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_source_delete_goes_through_the_service_and_is_recorded(
+    admin_client: Client, project: Any, spy: Any
+) -> None:
+    calls = spy(services, "source_delete")
+    source = SourceFactory(project=project, name="Dmitry Isachenko")
+    url = admin_url(Source, "delete", source.pk)
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert len(calls) == 1
+    assert not Source.objects.filter(pk=source.pk).exists()
+    row = History.objects.get(entity="source", object_id=source.pk, action="delete")
+    assert row.before is not None and row.before["name"] == "Dmitry Isachenko"
+    assert row.actor is not None and row.actor.is_superuser
+
+
+@pytest.mark.django_db
+def test_a_cited_source_stays(admin_client: Client, project: Any) -> None:
+    source = SourceFactory(project=project)
+    ClaimFactory(article=ArticleFactory(project=project), source=source)
+    url = admin_url(Source, "delete", source.pk)
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 200  # the confirmation page again, listing the claim
+    assert "Cannot delete source" in response.content.decode()
+    assert Source.objects.filter(pk=source.pk).exists()
+
+
+@pytest.mark.django_db
+def test_target_edits_and_deletes_go_through_the_services(
+    admin_client: Client, project: Any, spy: Any
+) -> None:
+    updates, deletes = spy(services, "target_update"), spy(services, "target_delete")
+    target = TargetFactory(project=project, position=0)
+    response = admin_client.post(admin_url(Target, "change", target.pk), {"position": 3})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target.refresh_from_db()
+    assert target.position == 3
+    url = admin_url(Target, "delete", target.pk)
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert (len(updates), len(deletes)) == (1, 1)
+    assert not Target.objects.filter(pk=target.pk).exists()
+
+
+# --- The services behind the admin refuse what would lose work ---------------------
+
+
+@pytest.mark.django_db
+def test_the_delete_services_refuse_what_would_lose_work(project: Any, annotator: Any) -> None:
+    article = ArticleFactory(project=project)
+    target = TargetFactory(project=project)
+    claim = ClaimFactory(
+        article=article, annotator=annotator, source=SourceFactory(project=project)
+    )
+    ClaimStance.objects.create(claim=claim, target=target, stance="favor")
+    assignment = AssignmentFactory(article=article, annotator=annotator)
+    refusals = [
+        (lambda: services.source_delete(source=claim.source), "merge it into another source"),
+        (lambda: services.target_delete(target=target), r"stance\(s\) are taken toward"),
+        (lambda: services.assignment_delete(assignment=assignment, actor=None), "has claims"),
+        (lambda: corpus_services.article_delete(article=article), "is annotated"),
+        (lambda: corpus_services.project_delete(project=project), "has claims"),
+    ]
+    for write, message in refusals:
+        with pytest.raises(ValidationError, match=message):
+            write()
+    assert Source.objects.filter(pk=claim.source_id).exists()
+    assert Target.objects.filter(pk=target.pk).exists()
+    assert Assignment.objects.filter(pk=assignment.pk).exists()
+    assert Project.objects.filter(pk=project.pk).exists()
+
+
+@pytest.mark.django_db
+def test_project_update_checks_what_project_create_checks(project: Any) -> None:
+    other = Project.objects.create(name="Other", slug="other")
+    with pytest.raises(ValidationError, match="already exists"):
+        corpus_services.project_update(project=project, slug="Other")
+    with pytest.raises(ValidationError, match="needs a name"):
+        corpus_services.project_update(project=project, name="   ")
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        corpus_services.project_update(project=project, created=None)
+    corpus_services.project_update(project=other, slug="Other Things")
+    other.refresh_from_db()
+    assert other.slug == "other-things"
+
+
+@pytest.mark.django_db
+def test_assignment_status_set_refuses_an_unknown_status(assigned_article: Any) -> None:
+    assignment = Assignment.objects.get()
+    with pytest.raises(ValidationError, match="Unknown status"):
+        services.assignment_status_set(assignment=assignment, status="finished", actor=None)
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.NOT_STARTED

@@ -12,16 +12,20 @@ Users are referred to by username everywhere; passwords and tokens are never arc
 Restore keeps every primary key, so that history snapshots, which name claims, sources
 and targets by id, stay true; it therefore needs those ids free (an empty instance, or
 one that never held them) and says which table clashes otherwise. On PostgreSQL the id
-sequences are moved past the restored rows. Timestamps are restored as archived. Users
-missing from the instance are created inactive with unusable passwords (an administrator
-activates them and sets passwords), and the result lists them. Everything happens in one
-transaction: a failed restore writes nothing.
+sequences are moved past the restored rows. Timestamps are restored as archived.
+
+An archive is not trusted: ``archive_checks`` checks the whole of it (the zip's members
+and sizes, every record's keys and values, references) before anything is written, and
+refuses it, saying where and what, at the first fault. Users are matched by username: a
+user the instance has is used as it is, never changed; one it lacks is created from
+the username, email and names alone, inactive, with an unusable password, never staff
+or superuser (an administrator activates them and sets passwords), and the result lists
+them. Everything is written in one transaction: a failed restore writes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -34,9 +38,11 @@ from typing import IO, Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.core.validators import validate_slug
+from django.db import DataError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from annotate.exports import archive_checks as checks
 from annotate.exports.fields import ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exports.provenance import json_default, tool_version
 from annotate.exports.sink import ByteSink
@@ -297,30 +303,10 @@ def _archived_timestamps() -> Iterator[None]:
             setattr(f, flag, True)
 
 
-def _read_json(archive: zipfile.ZipFile, name: str) -> Any:
-    try:
-        return json.loads(archive.read(name))
-    except KeyError as exc:
-        raise ValidationError(f"The archive has no {name}.") from exc
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
-
-
-def _records(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]:
-    try:
-        handle = archive.open(name)
-    except KeyError as exc:
-        raise ValidationError(f"The archive has no {name}.") from exc
-    with io.TextIOWrapper(handle, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(
-                    f"{name}, line {number}: not valid JSON ({exc.msg})."
-                ) from exc
+def _records(reader: checks.Reader, name: str) -> Iterator[dict[str, Any]]:
+    """The member's records (``checks.check_tables`` has checked them)."""
+    for _, record in reader.lines(name):
+        yield record
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -365,32 +351,50 @@ def restore(
     slug: str | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> RestoreResult:
-    """Rebuild the archived project (see the module docstring), in one transaction.
-    ``slug`` gives it another slug; ``on_rows`` is told how many rows each write adds.
-    Raises ``ValidationError`` saying what is wrong."""
+    """Rebuild the archived project (see the module docstring), in one transaction, once
+    the whole archive has been checked (``archive_checks``). ``slug`` gives it another
+    slug; ``on_rows`` is told how many rows each write adds. Raises ``ValidationError``
+    saying what is wrong."""
     token = _on_rows.set(on_rows)
     try:
         return _restore_archive(file, slug)
+    except (IntegrityError, DataError) as exc:
+        # What the checks can't see (a claim's end before its start, a duplicate alias):
+        # the database refuses it, the transaction is rolled back.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(f"The archive's rows don't fit the database: {reason}.") from exc
     finally:
         _on_rows.reset(token)
 
 
 def _restore_archive(file: IO[bytes] | str, slug: str | None) -> RestoreResult:
+    limits = checks.Limits.from_settings()
     try:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValidationError(f"Not a zip archive: {exc}.") from exc
     with archive:
-        info = _read_json(archive, "manifest.json")
-        if not isinstance(info, dict) or info.get("format") != ARCHIVE_FORMAT:
-            raise ValidationError("This zip is not a Claimdesk project archive.")
-        if info.get("archive_version") != ARCHIVE_VERSION:
+        checks.check_members(archive, limits)
+        reader = checks.Reader(archive, limits)
+        checks.check_manifest(reader.json(checks.MANIFEST), ARCHIVE_FORMAT, ARCHIVE_VERSION)
+        checks.check_complete(archive)
+        data = reader.json(checks.PROJECT)
+        refs = checks.Refs()
+        checks.check_project(data, refs)
+        if slug is not None:
+            _check_slug(slug)
+        slug = slug or data["slug"]
+        if Project.objects.filter(slug=slug).exists():
+            raise ValidationError(f"A project with the slug “{slug}” already exists.")
+        if Project.objects.filter(pk=data["id"]).exists():
             raise ValidationError(
-                f"Archive version {info.get('archive_version')} can't be read by this "
-                f"Claimdesk (it reads version {ARCHIVE_VERSION})."
+                f"A project with id {data['id']} exists: restore into an empty instance."
             )
+        checks.check_tables(reader, refs)
+        # Checked: now read it again, to write.
+        reader = checks.Reader(archive, limits)
         with transaction.atomic(), _archived_timestamps():
-            result = _restore(archive, slug)
+            result = _restore(reader, data, slug)
             if connection.vendor == "postgresql":
                 models_ = [
                     Project,
@@ -416,34 +420,50 @@ def _restore_archive(file: IO[bytes] | str, slug: str | None) -> RestoreResult:
     return result
 
 
-def _restore(archive: zipfile.ZipFile, slug: str | None) -> RestoreResult:
-    data = _read_json(archive, "project.json")
-    slug = slug or data["slug"]
-    if Project.objects.filter(slug=slug).exists():
-        raise ValidationError(f"A project with the slug “{slug}” already exists.")
+def _check_slug(slug: str) -> None:
+    try:
+        validate_slug(slug)
+    except ValidationError as exc:
+        raise ValidationError(f"“{slug}” is not a slug: {' '.join(exc.messages)}") from exc
+    limit = Project._meta.get_field("slug").max_length or 0
+    if len(slug) > limit:
+        raise ValidationError(f"A slug has at most {limit} characters.")
+
+
+def _users(records: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """The archive's users by username: the instance's user of that name, as it is (never
+    changed: not its name, flags, password or permissions), or a new one made from the
+    username, email and names alone, inactive, without a usable password, not staff.
+    Returns the ids by username and the names of the users created."""
     user_model = get_user_model()
-    users: dict[str, Any] = {}
-    created_users: list[str] = []
-    for record in data["users"]:
-        found = user_model.objects.filter(username=record["username"]).first()
+    ids: dict[str, Any] = {}
+    created: list[str] = []
+    for record in records:
+        username = record["username"]
+        found = user_model._default_manager.filter(username=username).first()
         if found is None:
-            found = user_model(**record, is_active=False)
+            found = user_model(
+                username=username,
+                email=record.get("email", ""),
+                first_name=record.get("first_name", ""),
+                last_name=record.get("last_name", ""),
+                is_active=False,
+                is_staff=False,
+                is_superuser=False,
+            )
             found.set_unusable_password()
-            found.save()
-            created_users.append(record["username"])
-        users[record["username"]] = found.pk
+            found.save(force_insert=True)
+            created.append(username)
+        ids[username] = found.pk
+    return ids, created
+
+
+def _restore(reader: checks.Reader, data: dict[str, Any], slug: str) -> RestoreResult:
+    users, created_users = _users(data["users"])
 
     def user(name: str | None) -> Any:
-        if name is None:
-            return None
-        if name not in users:
-            raise ValidationError(f"The archive names the user “{name}” but does not list it.")
-        return users[name]
+        return None if name is None else users[name]
 
-    if Project.objects.filter(pk=data["id"]).exists():
-        raise ValidationError(
-            f"A project with id {data['id']} exists: restore into an empty instance."
-        )
     project = Project.objects.create(
         id=data["id"],
         name=data["name"],
@@ -472,20 +492,20 @@ def _restore(archive: zipfile.ZipFile, slug: str | None) -> RestoreResult:
                     "published": dt.date.fromisoformat(r["published"]) if r["published"] else None,
                 },
             )
-            for r in _records(archive, "articles.jsonl")
+            for r in _records(reader, "articles.jsonl")
         ),
     )
     aliases: list[SourceAlias] = []
 
     def sources() -> Iterator[Source]:
-        for r in _records(archive, "sources.jsonl"):
+        for r in _records(reader, "sources.jsonl"):
             aliases.extend(SourceAlias(source_id=r["id"], **a) for a in r.pop("aliases"))
             yield Source(project=project, **_times(r))
 
     counts["sources"] = _insert(Source, sources())
     counts["aliases"] = _insert(SourceAlias, aliases)
     counts["targets"] = _insert(
-        Target, (Target(project=project, **_times(r)) for r in _records(archive, "targets.jsonl"))
+        Target, (Target(project=project, **_times(r)) for r in _records(reader, "targets.jsonl"))
     )
     counts["assignments"] = _insert(
         Assignment,
@@ -499,13 +519,13 @@ def _restore(archive: zipfile.ZipFile, slug: str | None) -> RestoreResult:
                 created=_when(r["created"]),
                 updated=_when(r["updated"]),
             )
-            for r in _records(archive, "assignments.jsonl")
+            for r in _records(reader, "assignments.jsonl")
         ),
     )
     stances: list[ClaimStance] = []
 
     def claims() -> Iterator[Claim]:
-        for r in _records(archive, "claims.jsonl"):
+        for r in _records(reader, "claims.jsonl"):
             stances.extend(
                 ClaimStance(id=s["id"], claim_id=r["id"], target_id=s["target"], stance=s["stance"])
                 for s in r.pop("stances")
@@ -523,7 +543,7 @@ def _restore(archive: zipfile.ZipFile, slug: str | None) -> RestoreResult:
     origins: list[DecisionOrigin] = []
 
     def decisions() -> Iterator[Decision]:
-        for r in _records(archive, "decisions.jsonl"):
+        for r in _records(reader, "decisions.jsonl"):
             origins.extend(
                 DecisionOrigin(
                     id=o["id"],
@@ -560,7 +580,7 @@ def _restore(archive: zipfile.ZipFile, slug: str | None) -> RestoreResult:
                 before=r["before"],
                 after=r["after"],
             )
-            for r in _records(archive, "history.jsonl")
+            for r in _records(reader, "history.jsonl")
         ),
     )
     return result

@@ -25,7 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate import services
+from annotate.exports import importing_brat
 from annotate.exports.importing_files import (
+    BRAT,
     FORMATS,
     Item,
     decode,
@@ -38,9 +40,17 @@ from annotate.scheme import LABEL_FIELDS
 from annotate.services import ClaimInput, StanceInput
 from corpus.models import Article, Project
 from corpus.permissions import role_in
-from corpus.text import search_key
+from corpus.services import article_create
+from corpus.text import search_key, sha256_text
 
-__all__ = ["FORMATS", "ImportReport", "Rejected", "guess_format", "import_annotations"]
+__all__ = [
+    "FORMATS",
+    "BratOptions",
+    "ImportReport",
+    "Rejected",
+    "guess_format",
+    "import_annotations",
+]
 
 # Row ids are 64-bit: a larger number can't name a row (and SQLite can't compare with it).
 _MAX_ID = 2**63 - 1
@@ -68,6 +78,8 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
     written: bool = False
     warnings: list[str] = field(default_factory=list)
+    articles_created: int = 0
+    sources_created: int = 0
 
     @property
     def ok(self) -> bool:
@@ -315,6 +327,85 @@ def write_in_batches[Written](
         return written
 
 
+# --- Reading ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BratOptions:
+    """What a brat import may do beyond a JSONL one: its mapping (else the zip's, else
+    Claimdesk's own export's) and whether texts the project lacks become articles."""
+
+    mapping: importing_brat.BratMapping | None = None
+    create_articles: bool = False
+
+
+def read_file(
+    *, project: Project, data: bytes | str, fmt: str, brat: BratOptions | None, report: ImportReport
+) -> tuple[list[Item], str]:
+    """The file's items and how unknown sources are treated ("refuse" but for a brat
+    mapping that says otherwise). For brat, texts the project lacks are created as
+    articles when ``brat.create_articles`` (call inside the import's transaction)."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
+    if fmt != BRAT:
+        return list(read_items(decode(data), fmt)), importing_brat.REFUSE
+    if isinstance(data, str):
+        raise ValidationError("A brat import is a .zip of .txt and .ann files.")
+    options = brat or BratOptions()
+    bundle = importing_brat.bundle_from_zip(data, options.mapping)
+    items: list[Item] = []
+    ignored: set[str] = set()
+    have = set(Article.objects.filter(project=project).values_list("sha256", flat=True))
+    for doc in importing_brat.bundle_items(bundle):
+        ignored |= doc.ignored_types
+        sha = sha256_text(doc.text) if doc.text else ""
+        if doc.text and sha not in have and doc.items:
+            if not options.create_articles:
+                for item in doc.items:
+                    item.problems.append(
+                        f"no article of this project has the text of {doc.document.name}.txt: "
+                        "import the articles first, or let the import create them"
+                    )
+            else:
+                try:
+                    article_create(
+                        project=project,
+                        text=doc.text,
+                        source_file=f"{doc.document.name}.txt",
+                        metadata={"brat_file": f"{doc.document.name}.txt"},
+                    )
+                except ValidationError as error:
+                    for item in doc.items:
+                        item.problems += messages_of(error)
+                else:
+                    have.add(sha)
+                    report.articles_created += 1
+        items += doc.items
+    if ignored:
+        report.warnings.append(
+            "brat types the mapping doesn't name were left out: " + ", ".join(sorted(ignored))
+        )
+    return items, bundle.mapping.unknown_sources
+
+
+def new_sources_create(
+    ready: list[Ready], project: Project, how: str, actor: Any, report: ImportReport
+) -> None:
+    """Give the items whose source the registry lacks a new source ("create") or leave
+    them with the mention only ("mention_only")."""
+    if how != importing_brat.CREATE:
+        return
+    made: dict[str, Source] = {}
+    for r in ready:
+        if r.source is not None or not r.new_source_name:
+            continue
+        key = search_key(r.new_source_name)
+        if key not in made:
+            made[key] = services.source_create(project=project, name=r.new_source_name, actor=actor)
+            report.sources_created += 1
+        r.source = made[key]
+
+
 # --- Importing claims -------------------------------------------------------------------
 
 
@@ -327,6 +418,7 @@ def import_annotations(
     partial: bool = False,
     dry_run: bool = False,
     actor: Any = None,
+    brat: BratOptions | None = None,
 ) -> ImportReport:
     """Import the file's claims as ``annotator``'s (a member of the project). With
     ``partial`` the good items are kept when others are rejected; otherwise any
@@ -335,12 +427,18 @@ def import_annotations(
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
     if annotator is None or role_in(annotator, project) is None:
         raise ValidationError(f"{annotator} is not a member of the project “{project}”.")
-    items = read_items(decode(data), fmt)
     report = ImportReport()
-    resolver = Resolver(project)
     try:
         with transaction.atomic():
-            ready = [r for item in items if (r := resolve(item, resolver, report))]
+            items, unknown = read_file(
+                project=project, data=data, fmt=fmt, brat=brat, report=report
+            )
+            resolver = Resolver(project)
+            keep = unknown != importing_brat.REFUSE
+            ready = [
+                r for item in items if (r := resolve(item, resolver, report, new_sources=keep))
+            ]
+            new_sources_create(ready, project, unknown, actor, report)
             existing = set(
                 Claim.objects.live()
                 .filter(

@@ -29,7 +29,9 @@ from django.core.exceptions import ValidationError
 from annotate.exports.w3c import sha256_of_iri
 from annotate.scheme import LABEL_FIELDS
 
-FORMATS = ("jsonl", "w3c")
+BRAT = "brat"
+TEXT_FORMATS = ("jsonl", "w3c")
+FORMATS = (*TEXT_FORMATS, BRAT)
 SCORE_KEYS = ("score", "confidence")
 W3C_SCORE_KEYS = ("cd:score", *SCORE_KEYS)
 
@@ -60,6 +62,8 @@ def guess_format(name: str, text: str | None = None) -> str:
     its content when given (a JSON document of annotations, or lines of articles with
     ``claims``), else ``.json`` means W3C. ``ValidationError`` when it can't tell."""
     lowered = name.lower()
+    if lowered.endswith(".zip"):
+        return BRAT
     if lowered.endswith((".jsonl", ".ndjson")):
         return "jsonl"
     if lowered.endswith(".jsonld"):
@@ -100,17 +104,24 @@ def _sniff(text: str) -> str | None:
 def read_items(text: str, fmt: str) -> Iterator[Item]:
     """The file's claims, in file order. An item whose strings hold what no database
     column can (NUL, a lone surrogate from a ``\\ud800`` escape) has that problem."""
-    if fmt not in FORMATS:
-        raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
+    if fmt not in TEXT_FORMATS:
+        raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(TEXT_FORMATS)}.")
     for item in _jsonl_items(text) if fmt == "jsonl" else _w3c_items(text):
-        if not item.problems and (_unstorable(item.claim) or _unstorable(item.article)):
-            item.problems.append(
-                "holds a NUL character or a broken (lone surrogate) character: "
-                "is the file's text intact?"
-            )
+        if not item.problems and (why := unstorable_problem(item)):
+            item.problems.append(why)
         if item.claim.get("quote") is not None and not isinstance(item.claim["quote"], str):
             item.problems.append("quote: the quote must be a string")
         yield item
+
+
+def unstorable_problem(item: Item) -> str:
+    """Why the item can't be stored (a NUL, a lone surrogate), or ""."""
+    if _unstorable(item.claim) or _unstorable(item.article):
+        return (
+            "holds a NUL character or a broken (lone surrogate) character: "
+            "is the file's text intact?"
+        )
+    return ""
 
 
 def _bad_string(value: str) -> bool:

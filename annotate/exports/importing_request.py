@@ -15,8 +15,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from annotate.exports.importing import ImportReport, import_annotations
-from annotate.exports.importing_files import FORMATS, decode, guess_format, printable
+from annotate.exports.importing import BratOptions, ImportReport, import_annotations
+from annotate.exports.importing_files import BRAT, FORMATS, decode, guess_format, printable
 from annotate.exports.importing_suggestions import default_suggester_name, import_suggestions
 from annotate.services.suggestions import suggester_name_clean
 from corpus.models import Project
@@ -54,6 +54,8 @@ class ImportRequest:
     suggester: str = ""  # default: import:<file name>
     partial: bool = False
     dry_run: bool = False
+    # brat: texts the project lacks become articles (the callers allow it to managers).
+    create_articles: bool = False
 
 
 @dataclass
@@ -84,6 +86,8 @@ class ImportOutcome:
             "created": report.created,
             "skipped": report.skipped,
             "assigned": report.assigned,
+            "articles_created": report.articles_created,
+            "sources_created": report.sources_created,
             "rejected": [{"where": r.where, "reasons": list(r.reasons)} for r in report.rejected],
             "warnings": list(report.warnings),
         }
@@ -124,14 +128,20 @@ def run_import(*, project: Project, request: ImportRequest, actor: Any) -> Impor
     data = request.data
     check_size(len(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")))
     try:
-        text = decode(data)
-        fmt = request.fmt if request.fmt != AUTO else guess_format(request.file_name, text)
+        fmt = request.fmt
+        if fmt == AUTO and request.file_name.lower().endswith(".zip"):
+            fmt = BRAT
+        content: bytes | str = data
+        if fmt != BRAT:
+            content = decode(data)
+            fmt = fmt if fmt != AUTO else guess_format(request.file_name, content)
         common: dict[str, Any] = {
             "project": project,
-            "data": text,
+            "data": content,
             "fmt": fmt,
             "partial": request.partial,
             "dry_run": request.dry_run,
+            "brat": BratOptions(create_articles=request.create_articles),
         }
         if suggester is not None:
             report = import_suggestions(suggester=suggester, **common)

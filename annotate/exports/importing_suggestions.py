@@ -24,14 +24,16 @@ from django.db import IntegrityError, transaction
 
 from annotate.exports.importing import (
     FORMATS,
+    BratOptions,
     ImportReport,
     Ready,
     Resolver,
     Rollback,
+    read_file,
     resolve,
     write_in_batches,
 )
-from annotate.exports.importing_files import decode, printable, read_items
+from annotate.exports.importing_files import printable
 from annotate.models import Suggestion
 from annotate.services.suggestions import (
     SUGGESTER_MAX,
@@ -58,6 +60,7 @@ def import_suggestions(
     fmt: str,
     partial: bool = False,
     dry_run: bool = False,
+    brat: BratOptions | None = None,
 ) -> ImportReport:
     """Import the file's claims as suggestions of ``suggester`` for the project's
     articles. With ``partial`` the good items are kept when others are rejected;
@@ -66,11 +69,11 @@ def import_suggestions(
     if fmt not in FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
     name = suggester_name_clean(suggester)
-    items = read_items(decode(data), fmt)
     report = ImportReport()
-    resolver = Resolver(project)
     try:
         with transaction.atomic():
+            items, _ = read_file(project=project, data=data, fmt=fmt, brat=brat, report=report)
+            resolver = Resolver(project)
             ready = [r for i in items if (r := resolve(i, resolver, report, new_sources=True))]
             existing = set(
                 Suggestion.objects.filter(

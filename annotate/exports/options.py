@@ -50,6 +50,9 @@ class ExportOptions:
     split_seed: int = 0
     split_ratios: tuple[float, float, float] = DEFAULT_RATIOS
     bom: bool = False  # CSV only: a byte-order mark for spreadsheets
+    # CSV only: text cells as stored, also those a spreadsheet would run as formulas
+    # (by default they get a leading ', common.spreadsheet).
+    csv_raw: bool = False
     # JSONL and brat only: every selected article, also those without selected claims.
     all_articles: bool = False
 
@@ -107,13 +110,14 @@ class ExportOptions:
             split_seed=int(seed_text),
             split_ratios=(ratios[0], ratios[1], ratios[2]),
             bom=flag("bom"),
+            csv_raw=flag("csv_raw"),
             all_articles=flag("all_articles"),
         )
 
     def as_dict(self) -> dict[str, Any]:
         """The options as plain values (for a background task, and the provenance
-        manifest's ``filters``). ``all_articles`` is there only when it is on, so that
-        the manifests of exports without it stay what they were."""
+        manifest's ``filters``). ``all_articles`` and ``csv_raw`` are there only when
+        they are on, so that the manifests of exports without them stay what they were."""
         out: dict[str, Any] = {
             "layer": self.layer,
             "annotators": list(self.annotators),
@@ -128,6 +132,8 @@ class ExportOptions:
         }
         if self.all_articles:
             out["all_articles"] = True
+        if self.csv_raw:
+            out["csv_raw"] = True
         return out
 
     @classmethod
@@ -144,6 +150,7 @@ class ExportOptions:
             split_seed=int(data.get("split_seed", 0)),
             split_ratios=(float(ratios[0]), float(ratios[1]), float(ratios[2])),
             bom=bool(data.get("bom", False)),
+            csv_raw=bool(data.get("csv_raw", False)),
             all_articles=bool(data.get("all_articles", False)),
         )
 

@@ -36,7 +36,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
-from django.db.models import Case, OuterRef, Subquery, TextField, Value, When
+from django.db.models import Case, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 
 from annotate.exports.fetch import (
@@ -58,7 +58,7 @@ from annotate.models import (
     Source,
     Target,
 )
-from corpus.models import Article, Project
+from corpus.models import Article, Membership, Project
 
 DEFAULT_CHUNK = 2000
 
@@ -75,11 +75,22 @@ def claims_queryset(project: Project, options: ExportOptions) -> ClaimQuerySet:
     elif options.layer == "annotators":
         claims = claims.annotations()
     if options.annotators:
-        users = get_user_model().objects.filter(username__in=options.annotators)
+        # Only the project's people (members, and former ones whose claims stay) are
+        # found: someone elsewhere is answered exactly as a name nobody has.
+        users = (
+            get_user_model()
+            .objects.filter(username__in=options.annotators)
+            .filter(
+                Q(pk__in=Membership.objects.filter(project=project).values("user_id"))
+                | Q(pk__in=Claim.objects.filter(article__project=project).values("annotator_id"))
+            )
+        )
         found = dict(users.values_list("username", "pk"))
         missing = [u for u in options.annotators if u not in found]
         if missing:
-            raise ValidationError({"annotator": f"No such user: {', '.join(missing)}."})
+            raise ValidationError(
+                {"annotator": f"No annotator of this project is called: {', '.join(missing)}."}
+            )
         claims = claims.filter(annotator_id__in=found.values())
     if options.articles:
         claims = claims.filter(article_id__in=options.articles)

@@ -8,7 +8,10 @@ provenance manifest as JSON in the file's key-value metadata under ``claimdesk``
 
 CSV is RFC 4180: comma-separated, CRLF between records, fields quoted when they hold a
 comma, a quote or a line break (line breaks inside quotes stay as they are), UTF-8 with
-an optional byte-order mark so that Excel reads the text right.
+an optional byte-order mark so that Excel reads the text right. A text cell that a
+spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return: a note, a quote, a source name or alias, a title, a target name in a
+header) gets a leading ``'`` (``common.spreadsheet``), unless ``options.csv_raw``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from annotate.exports.rows import (
     project_targets,
 )
 from annotate.exports.sink import ByteSink
+from common.spreadsheet import formula_safe_cells
 from corpus.models import Project
 
 FLUSH_BYTES = 256 * 1024
@@ -80,7 +84,10 @@ def _needs_quotes(text: str) -> bool:
     return "," in text or '"' in text or "\n" in text or "\r" in text
 
 
-def _quoted(cells: list[str]) -> list[str]:
+def _quoted(cells: list[str], safe: bool) -> list[str]:
+    """The cells quoted where needed, and (``safe``) formula-safe first."""
+    if safe:
+        cells = formula_safe_cells(cells)
     # One look at the whole column first: most columns need no quotes at all.
     if not _needs_quotes("\0".join(cells)):
         return cells
@@ -119,35 +126,37 @@ _NULLABLE_TEXTS = frozenset(
 _NULLABLE_NUMBERS = frozenset({"source_id", "mention_start", "mention_end"})
 
 
-def _csv_column(name: str, values: list[Any]) -> list[str]:
+def _csv_column(name: str, values: list[Any], safe: bool) -> list[str]:
     """A column as CSV cells: empty for None, lists joined, dates in ISO 8601, quoted
-    where needed."""
+    where needed; text formula-safe if ``safe`` (numbers are never negative)."""
     if name in _NUMBERS:
         return list(map(str, values))
     if name in _TEXTS:
-        return _quoted(values)
+        return _quoted(values, safe)
     if name in _NULLABLE_TEXTS:
-        return _quoted(["" if v is None else v for v in values])
+        return _quoted(["" if v is None else v for v in values], safe)
     if name in _NULLABLE_NUMBERS:
         return ["" if v is None else str(v) for v in values]
     if name == "source_aliases":
-        return _quoted([" | ".join(v) for v in values])
+        return _quoted([" | ".join(v) for v in values], safe)
     if name == "stances":
-        return _quoted(["; ".join(f"{s['target']}: {s['stance']}" for s in v) for v in values])
+        return _quoted(
+            ["; ".join(f"{s['target']}: {s['stance']}" for s in v) for v in values], safe
+        )
     if name in {"created", "updated"}:
         return values  # ISO 8601 already
     if name == "scheme_version" and values.count(values[0]) == len(values):
-        return [_quoted([_cell(values[0])])[0]] * len(values)
-    return _quoted([_cell(v) for v in values])
+        return [_quoted([_cell(values[0])], safe)[0]] * len(values)
+    return _quoted([_cell(v) for v in values], safe)
 
 
-def _csv_line(cells: list[Any]) -> str:
-    return ",".join(_quoted([_cell(c) for c in cells])) + "\r\n"
+def _csv_line(cells: list[Any], safe: bool) -> str:
+    return ",".join(_quoted([_cell(c) for c in cells], safe)) + "\r\n"
 
 
-def _csv_cells(values: Iterable[Any]) -> str:
+def _csv_cells(values: Iterable[Any], safe: bool) -> str:
     """Adjacent cells, written as one piece."""
-    return ",".join(_quoted([_cell(v) for v in values]))
+    return ",".join(_quoted([_cell(v) for v in values], safe))
 
 
 # Runs of adjacent columns that hold the same cells for every claim of an article (its
@@ -167,7 +176,10 @@ class _Blocks:
     """The cells of the blocks: sources and stances by key for the whole export (the
     registry and the sets of stances are few), articles per chunk."""
 
-    def __init__(self, targets: list[str], scheme_version: Any, constant: list[str]) -> None:
+    def __init__(
+        self, targets: list[str], scheme_version: Any, constant: list[str], safe: bool
+    ) -> None:
+        self.safe = safe
         self.targets = targets
         self.scheme_version = scheme_version
         self.constant = constant
@@ -179,14 +191,14 @@ class _Blocks:
         cells = self.sources.get(pk)
         if cells is None:
             name, kind, external_id, aliases = chunk.sources[pk]
-            cells = self.sources[pk] = _csv_cells((pk, name, kind, external_id, aliases))
+            cells = self.sources[pk] = _csv_cells((pk, name, kind, external_id, aliases), self.safe)
         return cells
 
     def stance(self, key: StanceKey) -> str:
         cells = self.stances.get(key)
         if cells is None:
             listed = [{"target": t, "stance": s} for t, s in key]
-            cells = self.stances[key] = _csv_cells([listed])
+            cells = self.stances[key] = _csv_cells([listed], self.safe)
         return cells
 
     def tail(self, key: StanceKey) -> str:
@@ -194,7 +206,7 @@ class _Blocks:
         if cells is None:
             by_target = dict(key)
             values = [self.scheme_version, *(by_target.get(t, "") for t in self.targets)]
-            cells = self.tails[key] = ",".join([_csv_cells(values), *self.constant])
+            cells = self.tails[key] = ",".join([_csv_cells(values, self.safe), *self.constant])
         return cells
 
 
@@ -202,7 +214,10 @@ def _csv_rows(chunk: Chunk, blocks: _Blocks) -> str:
     """The chunk's records: column by column, then the rows at once (csv.writer, a
     Python call per cell, would alone take more time than everything else)."""
     columns = chunk.columns
-    articles = {pk: _csv_cells((pk, *article["_meta"])) for pk, article in chunk.articles.items()}
+    articles = {
+        pk: _csv_cells((pk, *article["_meta"]), blocks.safe)
+        for pk, article in chunk.articles.items()
+    }
     cells: list[Iterable[str]] = []
     for name in _ROW_PIECES:
         if name == "article_block":
@@ -214,23 +229,27 @@ def _csv_rows(chunk: Chunk, blocks: _Blocks) -> str:
         elif name == "tail":
             cells.append(map(blocks.tail, chunk.stance_keys))
         else:
-            cells.append(_csv_column(name, columns[name]))
+            cells.append(_csv_column(name, columns[name], blocks.safe))
     return "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
 
 
 def stream_csv(
     project: Project, options: ExportOptions, *, on_chunk: Any = None
 ) -> Iterator[bytes]:
-    """The CSV export as UTF-8 bytes (with a BOM first if ``options.bom``)."""
+    """The CSV export as UTF-8 bytes (with a BOM first if ``options.bom``; formula-safe
+    text cells unless ``options.csv_raw``)."""
     info = manifest(project, options, "csv")
     targets = project_targets(project)
     header = [*COLUMNS, *(stance_column(t) for t in targets), "exported_at", "tool_version"]
     header.append("filters")
-    constant = _quoted([info["exported_at"], info["tool_version"], json.dumps(info["filters"])])
-    blocks = _Blocks(targets, project.scheme.get("version"), constant)
+    safe = not options.csv_raw
+    constant = _quoted(
+        [info["exported_at"], info["tool_version"], json.dumps(info["filters"])], safe
+    )
+    blocks = _Blocks(targets, project.scheme.get("version"), constant, safe)
     # Each chunk's text goes to UTF-8 at once: strings joined across chunks would be
     # copied at four bytes a character (an emoji anywhere widens the whole string).
-    parts = [(("\ufeff" if options.bom else "") + _csv_line(header)).encode()]
+    parts = [(("\ufeff" if options.bom else "") + _csv_line(header, safe)).encode()]
     size = 0
     for chunk in claim_chunks(project, options):
         data = _csv_rows(chunk, blocks).encode()

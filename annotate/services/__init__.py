@@ -4,7 +4,7 @@ Split by entity: ``sources`` (sources, aliases, targets), ``assignments``, ``cla
 (``checks`` holds what every claim write checks: one claim, a bulk batch, a suggestion).
 """
 
-from annotate.services.assignments import assignment_create
+from annotate.services.assignments import assignment_create, assignment_status_set
 from annotate.services.checks import StanceInput
 from annotate.services.claims import (
     StaleVersion,
@@ -19,9 +19,12 @@ from annotate.services.sources import (
     source_alias_add,
     source_aliases_add,
     source_create,
+    source_delete,
     source_merge,
     source_update,
     target_create,
+    target_delete,
+    target_update,
 )
 from annotate.services.workspace import assignment_mark_done, assignment_reopen
 
@@ -31,6 +34,7 @@ __all__ = [
     "assignment_create",
     "assignment_mark_done",
     "assignment_reopen",
+    "assignment_status_set",
     "claim_create",
     "claim_delete",
     "claim_restore",
@@ -40,11 +44,15 @@ __all__ = [
     "source_alias_add",
     "source_aliases_add",
     "source_create",
+    "source_delete",
     "source_merge",
     "source_update",
     "target_create",
+    "target_delete",
+    "target_update",
 ]
 from annotate.services.assign import assignment_delete as assignment_delete
+from annotate.services.assign import assignment_has_live_claims as assignment_has_live_claims
 from annotate.services.assign import assignments_bulk as assignments_bulk
 from annotate.services.bulk import ClaimInput as ClaimInput
 from annotate.services.bulk import claims_create_many as claims_create_many

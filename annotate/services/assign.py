@@ -85,16 +85,23 @@ def assignments_bulk(
     return created
 
 
+def assignment_has_live_claims(assignment: Assignment) -> bool:
+    """Whether the annotator has live claims on the article (then the assignment stays)."""
+    return (
+        Claim.objects.live()
+        .filter(article_id=assignment.article_id, annotator_id=assignment.annotator_id)
+        .exists()
+    )
+
+
 @transaction.atomic
 def assignment_delete(*, assignment: Assignment, actor: Any) -> None:
     """Take an article back from an annotator who has not annotated it yet (their claims
     would otherwise be stranded where they cannot reach them)."""
-    current = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    if (
-        Claim.objects.live()
-        .filter(article_id=current.article_id, annotator_id=current.annotator_id)
-        .exists()
-    ):
+    current = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
+    if current is None:
+        raise ValidationError("This assignment no longer exists.")
+    if assignment_has_live_claims(current):
         raise ValidationError(
             "This annotator has claims on the article; the assignment stays so that they "
             "can still reach them."

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from annotate.models import Assignment
+from annotate.models import Assignment, AssignmentStatus
 from corpus.models import Article
 from corpus.permissions import role_in
 
@@ -23,3 +23,18 @@ def assignment_create(*, article: Article, annotator: Any, assigned_by: Any = No
         article=article, annotator=annotator, defaults={"assigned_by": assigned_by}
     )
     return assignment
+
+
+@transaction.atomic
+def assignment_status_set(*, assignment: Assignment, status: str, actor: Any) -> Assignment:
+    """Set an assignment's status as a manager would (any status, e.g. from the admin);
+    the annotator's own moves are ``assignment_mark_done`` and ``assignment_reopen``."""
+    if status not in AssignmentStatus.values:
+        raise ValidationError(
+            {"status": f"Unknown status “{status}”: use one of {AssignmentStatus.values}."}
+        )
+    current = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if current.status != status:
+        current.status = status
+        current.save(update_fields=["status", "updated"])
+    return current

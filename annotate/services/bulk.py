@@ -22,7 +22,6 @@ from annotate.models import (
     AssignmentStatus,
     Claim,
     ClaimStance,
-    History,
     HistoryAction,
     Source,
     Target,
@@ -38,6 +37,7 @@ from annotate.services.checks import (
     validate_labels_into,
 )
 from annotate.services.claims import ENTITY, claim_snapshot
+from annotate.services.history import HistoryChange, history_record_many
 from corpus.models import Article, Project
 
 BATCH = 2000
@@ -105,16 +105,15 @@ def claims_create_many(
         annotator=annotator,
         status=AssignmentStatus.NOT_STARTED,
     ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
-    who = actor if actor is not None else annotator
     project_of = {article.pk: article.project_id for article, _ in items}
-    History.objects.bulk_create(
-        (
-            History(
+    history_record_many(
+        entity=ENTITY,
+        action=HistoryAction.CREATE,
+        actor=actor if actor is not None else annotator,
+        changes=(
+            HistoryChange(
                 project_id=project_of[claim.article_id],
-                entity=ENTITY,
                 object_id=claim.pk,
-                action=HistoryAction.CREATE,
-                actor=who,
                 before=None,
                 after=claim_snapshot(
                     claim,

@@ -20,7 +20,6 @@ from annotate.models import (
     AssignmentStatus,
     Claim,
     ClaimStance,
-    History,
     HistoryAction,
     Source,
     Target,
@@ -36,6 +35,7 @@ from annotate.services.checks import (
     resolve_stances,
     validate_labels_into,
 )
+from annotate.services.history import history_record
 from corpus.models import Article
 
 ENTITY = "claim"
@@ -95,7 +95,7 @@ def _record(
 ) -> None:
     """A ``History`` row; ``stances`` (as in ``claim_snapshot``) spares reading back the
     stances just written."""
-    History.objects.create(
+    history_record(
         project_id=claim.article.project_id,
         entity=ENTITY,
         object_id=claim.pk,

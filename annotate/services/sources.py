@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotate.models import (
+    Claim,
+    ClaimStance,
     HistoryAction,
     Source,
     SourceAlias,
@@ -240,6 +242,32 @@ def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
     return keep
 
 
+@transaction.atomic
+def source_delete(*, source: Source, actor: Any = None) -> None:
+    """Remove a source that no claim cites (live or deleted: a deleted claim can be
+    restored); one that is cited is merged into another instead. Suggestions that named
+    it keep their name and lose the link."""
+    locked = Source.objects.select_for_update().filter(pk=source.pk).first()
+    if locked is None:
+        raise ValidationError("This source no longer exists (merged or deleted).")
+    cited = Claim.objects.filter(source=locked).count()
+    if cited:
+        raise ValidationError(
+            f"{cited} claim(s) cite “{locked.name}”: merge it into another source instead."
+        )
+    before, pk = source_snapshot(locked), locked.pk
+    locked.delete()
+    history_record(
+        project_id=locked.project_id,
+        entity="source",
+        object_id=pk,
+        action=HistoryAction.DELETE,
+        actor=actor,
+        before=before,
+        after=None,
+    )
+
+
 def source_alias_add(*, source: Source, alias: str) -> Source:
     with transaction.atomic():
         _add_aliases(source, [alias])
@@ -263,6 +291,25 @@ def target_create(*, project: Project, name: str) -> Target:
         return existing
     position = Target.objects.filter(project=project).count()
     return Target.objects.create(project=project, name=name, name_key=key, position=position)
+
+
+@transaction.atomic
+def target_update(*, target: Target, position: int) -> Target:
+    """Move a target in the project's list (its name is fixed: stances point at it)."""
+    if position < 0:
+        raise ValidationError({"position": "The position cannot be negative."})
+    target.position = position
+    target.save(update_fields=["position"])
+    return target
+
+
+@transaction.atomic
+def target_delete(*, target: Target) -> None:
+    """Remove a target no stance is taken toward."""
+    used = ClaimStance.objects.filter(target=target).count()
+    if used:
+        raise ValidationError(f"{used} stance(s) are taken toward “{target.name}”; it stays.")
+    target.delete()
 
 
 @transaction.atomic

@@ -23,7 +23,8 @@ def _words(text: str) -> frozenset[str]:
 
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
-_QUOTE_RE = re.compile(r"“[^“”\n]+”|\"[^\"\n]+\"")
+# Curly or straight marks, also mixed (“…" and "…”: texts pasted from several editors).
+_QUOTE_RE = re.compile(r"[“\"][^“”\"\n]+[”\"]")
 _ABBREVIATIONS = _words(
     "mr mrs ms dr st prof gen col lt sgt rev jr sr vs no nos jan feb mar apr jun jul aug "
     "sep sept oct nov dec inc ltd co corp e g i e u s etc approx"
@@ -54,9 +55,13 @@ NOT_NAME_WORDS = _words(
 )
 PRONOUN_RE = re.compile(r"\b(?:he|she|He|She)\b")
 ROLE_RE = re.compile(
-    r"\b[Tt]he\s+(?:(?:Turkish|Russian|German|Kazakh|Uzbek|political|former)\s+)?"
+    r"\b[Tt]he\s+(?:[A-Za-z][\w-]*\s+){0,2}?"
     r"(?P<noun>expert|analyst|political scientist|scientist|minister|president|adviser|"
-    r"advisor|official|diplomat|general|observer|author of the article|author|publication|"
+    r"advisor|official|diplomat|general|observer|senator|governor|candidate|nominee|"
+    r"spokesman|spokeswoman|spokesperson|congressman|congresswoman|lawmaker|mayor|"
+    r"chairman|chairwoman|businessman|mogul|billionaire|economist|strategist|aide|"
+    r"lawyer|attorney|professor|pollster|"
+    r"author of the article|author|publication|"
     r"newspaper|paper|outlet|magazine|daily|agency|website)\b"
 )
 OUTLET_NOUNS = (
@@ -92,9 +97,17 @@ class Mention:
     kind: str  # the registry kind, or "person" for an unknown name
     possessive: bool = False
     surname_only: bool = False
+    full: str = ""  # a surname alone: the full name it was met under earlier
+
+    @property
+    def bare(self) -> str:
+        """The words as written, without a possessive "’s"."""
+        return _POSSESSIVE_RE.sub("", self.text) if self.possessive else self.text
 
     @property
     def name(self) -> str:
+        if self.full:
+            return self.full
         return _POSSESSIVE_RE.sub("", self.text) if self.possessive else self.text
 
 
@@ -270,4 +283,33 @@ def unknown_names(text: str, toks: list[Token], taken: list[Mention]) -> list[Me
         if capital and tok.start not in inside:
             run.append(tok)
     flush()
+    return found
+
+
+def surnames_of_unknown(text: str, toks: list[Token], taken: list[Mention]) -> list[Mention]:
+    """A surname alone ("Buchanan said") after the person was named in full ("Bay
+    Buchanan") and the registry doesn't know them: the full name, as a new source. A
+    surname two people share goes to the one named last before it."""
+    people = sorted(
+        (m for m in taken if m.entry_id is None and m.kind == "person" and not m.full),
+        key=lambda m: m.start,
+    )
+    if not people:
+        return []
+    inside = {pos for m in taken for pos in range(m.start, m.end)}
+    by_surname: dict[str, list[Mention]] = {}
+    for m in people:
+        last = _WORD_RE.findall(m.name)
+        if len(last) >= 2 and len(last[-1]) > 2:
+            by_surname.setdefault(_word_key(last[-1]), []).append(m)
+    found = []
+    for tok in toks:
+        if tok.start in inside or not tok.text[:1].isupper() or tok.text.isupper():
+            continue
+        named = [m for m in by_surname.get(tok.key, ()) if m.end <= tok.start]
+        if named:
+            full = named[-1].name
+            found.append(
+                Mention(tok.start, tok.end, tok.text, None, "person", tok.possessive, True, full)
+            )
     return found

@@ -115,6 +115,7 @@ class _Run:
         self.quotes = found.quotations(text)
         names = found.registry_mentions(text, toks, self.index)
         names += found.unknown_names(text, toks, names)
+        names += found.surnames_of_unknown(text, toks, names)
         self.names = sorted(
             (m for m in names if not self._in_quote(m.start)), key=lambda m: m.start
         )
@@ -122,6 +123,7 @@ class _Run:
         self.byline = self._byline(byline, registry)
         self.last: list[Speaker] = []
         self.out: list[Proposal] = []
+        self.continued: set[int] = set()  # quotations that carry on an earlier one
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -141,14 +143,23 @@ class _Run:
         return Speaker(
             mention.entry_id,
             "" if mention.entry_id is not None else mention.name,
-            (mention.start, mention.start + len(mention.name)),
+            (mention.start, mention.end - (len(mention.text) - len(mention.bare))),
             mention.kind,
             mention.start,
         )
 
     def _resolve_pointer(self, start: int, end: int) -> Speaker | None:
-        """ "he"/"she"/"the expert"/"the publication" at [start, end): the last speaker
-        of the right kind nearby, if no other person was named since."""
+        """ "he"/"she"/"the expert"/"the publication" at [start, end): who it points to
+        (``_point``), with the pointer itself as the mention — the words that name the
+        source where the claim is made."""
+        who = self._point(start, end)
+        if who is None:
+            return None
+        return Speaker(who.source_id, who.new_name, (start, end), who.kind, who.at)
+
+    def _point(self, start: int, end: int) -> Speaker | None:
+        """The last speaker of the right kind nearby, if no other person was named since;
+        else, for "he"/"she", the person named last before it (not in a quotation)."""
         word = self.text[start:end].lower()
         outlet = any(word.endswith(noun) for noun in found.OUTLET_NOUNS)
         for speaker in reversed(self.last):
@@ -167,7 +178,18 @@ class _Run:
                 and (m.entry_id, m.name if m.entry_id is None else "")
                 != (speaker.source_id, speaker.new_name)
             ]
-            return None if others else speaker
+            if not others:
+                return speaker
+            break
+        if not outlet:
+            before = [
+                m
+                for m in self.names
+                if m.kind == "person" and m.end <= start and start - m.start < 700
+            ]
+            if before:
+                return self._speaker_of(before[-1])
+            return None
         if outlet:
             before = [m for m in self.names if m.kind == "outlet" and m.start < start]
             if before and start - before[-1].start < 700:
@@ -266,6 +288,8 @@ class _Run:
         events += [(s[0], 1, "sentence") for s in self.sentences]
         for pos, _, what in sorted(events):
             if what == "quote":
+                if pos in self.continued:
+                    continue
                 end = next(b for a, b in self.quotes if a == pos)
                 self._quote(pos, end)
             else:
@@ -307,7 +331,28 @@ class _Run:
             if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
                 who = self.last[-1] if self.last else None
         if who is not None:
-            self._add(qa + 1, qb - 1, DIRECT, who, 0.9, "quote")
+            end = self._continued(qb)
+            self._add(qa + 1, end - 1, DIRECT, who, 0.9, "quote")
+
+    def _continued(self, qb: int) -> int:
+        """Where a quotation ends once the quotations that carry it on are taken in: “…,”
+        Reed said. “…” — the next quotation of the paragraph, when only its attribution
+        stands between them and nothing attributes the next one to someone else."""
+        end = qb
+        while True:
+            nxt = next(((a, b) for a, b in self.quotes if a >= end), None)
+            if nxt is None:
+                return end
+            a, b = nxt
+            gap = self.text[end:a]
+            if "\n" in gap or len(gap) > 160 or not VERB_RE.search(gap) and gap.strip(" ,.;:"):
+                return end
+            para_end = self.text.find("\n", b)
+            after = self.text[b : para_end if para_end != -1 else len(self.text)]
+            if after.strip(' .,;:”"') and not re.match(r"\s*[“\"]", after):
+                return end
+            self.continued.add(a)
+            end = b
 
     def _before_quote(self, s0: int, qa: int) -> Speaker | None:
         pre = self.text[s0:qa]

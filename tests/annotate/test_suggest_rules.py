@@ -160,12 +160,31 @@ def test_he_right_after_a_named_speaker_is_that_speaker() -> None:
     ]
 
 
-def test_he_is_not_resolved_when_another_person_was_named_in_between() -> None:
+def test_he_goes_to_the_person_named_last_not_to_the_last_speaker() -> None:
     text = (
         "Trade may grow slowly, as noted by Hakan Aksay, an expert. Then Ilham Aliyev "
         "visited Ankara. “This could bring many more people to Turkey,” he believes."
     )
-    assert [p.attribution for p in run(text, AKSAY)] == ["reported"]
+    reported, direct = run(text, AKSAY)
+    assert (reported.attribution, reported.source_id) == ("reported", 2)
+    assert (direct.attribution, direct.source_id, direct.new_source_name) == (
+        "direct",
+        None,
+        "Ilham Aliyev",
+    )
+    assert text[direct.mention_start : direct.mention_end] == "he"  # the words that name them
+
+
+def test_a_surname_alone_finds_a_speaker_the_registry_lacks() -> None:
+    text = (
+        "Bay Buchanan ran the delegate hunt in 1976.\n\n"
+        "“You're down to the number of people you can count and meet,” Buchanan said."
+    )
+    [p] = run(text)
+    assert (p.new_source_name, text[p.mention_start : p.mention_end]) == (
+        "Bay Buchanan",
+        "Buchanan",
+    )
 
 
 def test_the_publication_after_a_named_outlet_is_that_outlet() -> None:

@@ -51,6 +51,8 @@ def test_a_manager_imports_an_annotators_claims(world: ImportWorld, client_for: 
         "created": 1,
         "skipped": 0,
         "assigned": 0,
+        "articles_created": 0,
+        "sources_created": 0,
         "rejected": [],
         "warnings": [],
     }

@@ -33,6 +33,20 @@ def test_projects_lists_only_mine_with_my_role(
 
 
 @pytest.mark.django_db
+def test_an_annotator_counts_only_the_articles_assigned_to_them(
+    client_for: Any, annotator: Any, manager: Any, project: Any
+) -> None:
+    ArticleFactory.create_batch(3, project=project)
+    AssignmentFactory(article=ArticleFactory(project=project), annotator=annotator)
+    (mine,) = client_for(annotator).get("/api/projects/").json()["results"]
+    assert (mine["article_count"], mine["assigned_count"]) == (1, 1)
+    detail = client_for(annotator).get(f"/api/projects/{project.slug}/").json()
+    assert detail["article_count"] == 1
+    (managed,) = client_for(manager).get("/api/projects/").json()["results"]
+    assert (managed["article_count"], managed["assigned_count"]) == (4, 0)
+
+
+@pytest.mark.django_db
 def test_project_detail_has_the_scheme(client_for: Any, annotator: Any, project: Any) -> None:
     response = client_for(annotator).get(f"/api/projects/{project.slug}/")
     assert response.status_code == 200

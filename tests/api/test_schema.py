@@ -31,6 +31,7 @@ ENDPOINTS = {
     "/api/projects/{slug}/decisions/": {"get"},
     "/api/projects/{slug}/export/": {"get"},
     "/api/projects/{slug}/export/jobs/{job}/": {"get"},
+    "/api/projects/{slug}/export/jobs/{job}/file/": {"get"},
     "/api/projects/{slug}/import/": {"post"},
 }
 

@@ -342,6 +342,33 @@ def test_assignment_detail_and_unassign(
 
 
 @pytest.mark.django_db
+def test_unassigning_an_annotator_with_claims_is_refused_and_keeps_their_claims(
+    client_for: Any, manager: Any, annotator: Any, assigned_article: Any, make_claim: Any
+) -> None:
+    claim = make_claim(assigned_article, annotator)
+    assignment = Assignment.objects.get()
+    response = client_for(manager).delete(f"/api/assignments/{assignment.pk}/")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert "has claims on the article" in body["detail"]
+    assert Assignment.objects.filter(pk=assignment.pk).exists()
+    # The annotator still reaches their claim.
+    assert client_for(annotator).get(f"/api/claims/{claim.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_unassigning_after_the_claims_are_deleted_is_allowed(
+    client_for: Any, manager: Any, annotator: Any, assigned_article: Any, make_claim: Any
+) -> None:
+    claim = make_claim(assigned_article, annotator)
+    assert client_for(annotator).delete(f"/api/claims/{claim.pk}/").status_code == 204
+    assignment = Assignment.objects.get()
+    assert client_for(manager).delete(f"/api/assignments/{assignment.pk}/").status_code == 204
+    assert not Assignment.objects.exists()
+
+
+@pytest.mark.django_db
 def test_assignments_of_another_project_are_404(
     client_for: Any, outsider: Any, assigned_article: Any, anon: APIClient
 ) -> None:

@@ -58,7 +58,8 @@ def test_project_list_shows_only_the_users_projects_with_role_and_counts(
 
     rows = {p.name: p for p in response.context["projects"]}
     assert set(rows) == {project.name, "Managed elsewhere"}
-    assert (rows[project.name].role, rows[project.name].article_count) == ("annotator", 4)
+    # An annotator counts the articles they may read, not the project's.
+    assert (rows[project.name].role, rows[project.name].article_count) == ("annotator", 1)
     assert rows[project.name].assigned_count == 1
     assert (rows["Managed elsewhere"].role, rows["Managed elsewhere"].article_count) == (
         "manager",

@@ -238,8 +238,9 @@ def test_two_app_servers_and_a_task_worker_share_sessions_and_run_exports(
         )
         assert done["state"] == "done", done
         download = urlsplit(done["download"])
-        assert download.path == f"/projects/{SLUG}/export/jobs/{job['job']}/file/"
-        status, headers, data = b.request("GET", download.path)
+        assert download.path == f"/api/projects/{SLUG}/export/jobs/{job['job']}/file/"
+        # The token client downloads it (it used to be redirected to the login page).
+        status, headers, data = api.request("GET", download.path)
         assert status == 200, headers
         assert "attachment" in headers["content-disposition"]
         lines = [json.loads(line) for line in data.decode().splitlines() if line.strip()]

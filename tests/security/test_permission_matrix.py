@@ -57,6 +57,8 @@ PUBLIC = "ok ok ok ok ok ok ok"
 MEMBER_PAGE = "L ok ok ok ok ok 404"  # any member of the project
 ARTICLE_PAGE = "L ok ok 404 ok ok 404"  # curators, managers, annotators assigned
 CURATOR_PAGE = "L 403 403 403 ok ok 404"
+# An article's review pages: an annotator it isn't assigned to can't see it (404).
+CURATOR_ARTICLE_PAGE = "L 403 403 404 ok ok 404"
 MANAGER_PAGE = "L 403 403 403 403 ok 404"
 # The workspace is the annotator's own: only annotators assigned to the article use it
 # (curators and managers review through the review pages; managers edit through the API).
@@ -117,13 +119,13 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:agreement": {"GET": CURATOR_PAGE},
     "annotate:agreement-progress": {"GET": CURATOR_PAGE},
     "annotate:review-queue": {"GET": CURATOR_PAGE},
-    "annotate:review": {"GET": CURATOR_PAGE},
-    "annotate:review-accept": {"POST": CURATOR_PAGE},
-    "annotate:review-merge": {"POST": CURATOR_PAGE},
-    "annotate:review-reject": {"POST": CURATOR_PAGE},
-    "annotate:review-bulk-accept": {"POST": CURATOR_PAGE},
-    "annotate:gold-add": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
-    "annotate:gold-edit": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
+    "annotate:review": {"GET": CURATOR_ARTICLE_PAGE},
+    "annotate:review-accept": {"POST": CURATOR_ARTICLE_PAGE},
+    "annotate:review-merge": {"POST": CURATOR_ARTICLE_PAGE},
+    "annotate:review-reject": {"POST": CURATOR_ARTICLE_PAGE},
+    "annotate:review-bulk-accept": {"POST": CURATOR_ARTICLE_PAGE},
+    "annotate:gold-add": {"GET": CURATOR_ARTICLE_PAGE, "POST": CURATOR_ARTICLE_PAGE},
+    "annotate:gold-edit": {"GET": CURATOR_ARTICLE_PAGE, "POST": CURATOR_ARTICLE_PAGE},
     # --- assignments: managers
     "annotate:assignments": {"GET": MANAGER_PAGE},
     "annotate:assignments-bulk": {"POST": MANAGER_PAGE},
@@ -167,6 +169,7 @@ RULES: dict[str, dict[str, str]] = {
     "api:decision-list": {"GET": CURATOR_API},
     "api:project-export": {"GET": CURATOR_API},
     "api:project-export-job": {"GET": CURATOR_API},
+    "api:project-export-job-file": {"GET": CURATOR_API},
     "api:project-import": {"POST": CURATOR_API},
     # The catch-all under /api/: a JSON 404 for everyone.
     "api:not-found": dict.fromkeys(

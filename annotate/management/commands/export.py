@@ -55,6 +55,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM.")
         parser.add_argument(
+            "--csv-raw",
+            action="store_true",
+            help="CSV: text cells exactly as stored. By default a cell a spreadsheet would "
+            "run as a formula (beginning with =, +, -, @, a tab or a carriage return) gets a "
+            "leading ' (CSV injection).",
+        )
+        parser.add_argument(
             "--all-articles",
             action="store_true",
             help="jsonl and brat only: every article of the project (or of --article), also "
@@ -86,6 +93,7 @@ class Command(BaseCommand):
                     "seed": str(options["seed"]),
                     "ratios": options["ratios"],
                     "bom": "1" if options["bom"] else "",
+                    "csv_raw": "1" if options["csv_raw"] else "",
                     "all_articles": "1" if options["all_articles"] else "",
                 }
             )

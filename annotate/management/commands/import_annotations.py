@@ -1,5 +1,5 @@
 """manage.py import_annotations PATH --project SLUG (--annotator USERNAME | --as-suggestions
-[--suggester NAME]): import claims, or suggestions, from a JSONL or W3C file."""
+[--suggester NAME]): import claims, or suggestions, from a JSONL or W3C file or a brat zip."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotate.exports import importing, importing_files, importing_suggestions
+from annotate.exports import importing, importing_brat, importing_files, importing_suggestions
 from corpus.models import Project
 
 
@@ -26,11 +26,17 @@ class Command(BaseCommand):
         "the scheme. One transaction: if any item is rejected nothing is written (unless "
         "--partial), every rejected item is listed with why, and the exit status is 1. "
         "What is already there (a claim of the annotator, or a suggestion of the same "
-        "suggester, at the same offsets) is skipped, so importing twice adds nothing."
+        "suggester, at the same offsets) is skipped, so importing twice adds nothing. "
+        "brat standoff: a .zip of .txt/.ann pairs (or a folder of them) with a mapping "
+        "(--mapping, or mapping.json/.toml in the zip) that says which brat types are "
+        "claims, source mentions and labels; --create-articles makes the texts the "
+        "project lacks into articles."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", type=Path, help="The .jsonl or .jsonld file.")
+        parser.add_argument(
+            "path", type=Path, help="The .jsonl or .jsonld file, or a brat .zip or folder."
+        )
         parser.add_argument("--project", required=True, metavar="SLUG", help="The project.")
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument(
@@ -59,6 +65,19 @@ class Command(BaseCommand):
             "--partial", action="store_true", help="Keep the good items when some are rejected."
         )
         parser.add_argument("--dry-run", action="store_true", help="Check only; write nothing.")
+        parser.add_argument(
+            "--mapping",
+            type=Path,
+            metavar="FILE",
+            help="brat: the mapping (.json or .toml); default: the zip's mapping.json/.toml, "
+            "else the types Claimdesk's brat export writes.",
+        )
+        parser.add_argument(
+            "--create-articles",
+            action="store_true",
+            help="brat: make each .txt the project lacks an article (else its claims are "
+            "rejected).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["suggester"] is not None and not options["as_suggestions"]:
@@ -73,16 +92,31 @@ class Command(BaseCommand):
                 raise CommandError(f"No user “{options['annotator']}”.")
         path: Path = options["path"]
         try:
-            data = path.read_bytes()
-            fmt = options["format"] or importing_files.guess_format(
-                path.name, importing_files.decode(data)
-            )
+            brat = importing.BratOptions(create_articles=options["create_articles"])
+            if options["mapping"] is not None:
+                brat = importing.BratOptions(
+                    importing_brat.mapping_from_text(
+                        options["mapping"].read_text(encoding="utf-8"), options["mapping"].name
+                    ),
+                    options["create_articles"],
+                )
+            if path.is_dir():
+                data = importing_brat.zip_folder(path)
+                fmt = importing_files.BRAT
+            else:
+                data = path.read_bytes()
+                fmt = options["format"] or (
+                    importing_files.BRAT
+                    if path.suffix.lower() == ".zip"
+                    else importing_files.guess_format(path.name, importing_files.decode(data))
+                )
             common = {
                 "project": project,
                 "data": data,
                 "fmt": fmt,
                 "partial": options["partial"],
                 "dry_run": options["dry_run"],
+                "brat": brat,
             }
             if user is not None:
                 report = importing.import_annotations(annotator=user, **common)
@@ -103,6 +137,10 @@ class Command(BaseCommand):
             self.stderr.write(f"note: {warning}")
         verb = "Imported" if report.written else "Nothing written; would import"
         assigned = f", {report.assigned} articles newly assigned" if user is not None else ""
+        if report.articles_created:
+            assigned += f", {report.articles_created} articles created"
+        if report.sources_created:
+            assigned += f", {report.sources_created} sources created"
         self.stdout.write(
             f"{verb} {report.created} {what} ({report.skipped} already there, "
             f"{len(report.rejected)} rejected{assigned})."

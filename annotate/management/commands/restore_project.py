@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = (
         "Rebuild a project from an archive made by `manage.py export SLUG --format archive` "
         "(the same or another database: SQLite and PostgreSQL both). Keeps every id, so the "
-        "instance must not hold those rows yet (an empty one). Users missing here are created "
+        "instance must not hold those rows yet (an empty one). The whole archive is checked "
+        "first (members, sizes up to CLAIMDESK_MAX_ARCHIVE_BYTES inflated, every record). "
+        "Users are matched by username and never changed; those missing here are created "
         "inactive with unusable passwords and listed. One transaction: on any error nothing "
         "is written and the exit status is 1."
     )

@@ -151,3 +151,34 @@ def test_api_background_export_gives_a_job_to_follow(client: Client, corpus: Cor
     job = response.json()
     follow = client.get(f"{api(corpus)}jobs/{job['job']}/").json()
     assert follow["state"] == "done" and follow["download"].endswith("/file/")
+
+
+def test_api_background_export_downloads_with_a_token(corpus: Corpus) -> None:
+    """The job's ``download`` is an API route: a token client gets the file, not the
+    login page (the page's route redirected it there)."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=corpus.curator)
+    api_client = APIClient()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    started = api_client.get(api(corpus), {"format": "jsonl", "layer": "all", "background": "1"})
+    assert started.status_code == 202
+    job = started.json()
+    followed = api_client.get(f"{api(corpus)}jobs/{job['job']}/").json()
+    assert followed["state"] == "done"
+    assert followed["download"].endswith(
+        f"/api/projects/{corpus.project.slug}/export/jobs/{job['job']}/file/"
+    )
+    response = api_client.get(followed["download"])
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    rows = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    claims = sum(len(row.get("claims", ())) for row in rows)
+    assert claims == followed["total"] > 0
+    # Another project's member with a token: 404, not the file.
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory()).key}")
+    assert stranger.get(followed["download"]).status_code == 404
+    # Not finished or unknown: 404.
+    assert api_client.get(f"{api(corpus)}jobs/nope/file/").status_code == 404

@@ -17,7 +17,9 @@ from annotate.exports.options import ExportOptions, split_of
 from annotate.exports.provenance import manifest
 from annotate.exports.rows import COLUMNS, article_groups, claim_rows
 from annotate.models import Claim
+from corpus.models import Membership, Role
 from tests.annotate.exports.conftest import Corpus
+from tests.factories import MembershipFactory
 
 
 def rows(corpus: Corpus, **options: Any) -> list[dict[str, Any]]:
@@ -58,12 +60,31 @@ def test_chosen_annotators_only(corpus: Corpus) -> None:
 
 
 def test_unknown_annotator_or_bad_layer_is_a_clear_error(corpus: Corpus) -> None:
-    with pytest.raises(ValidationError, match="No such user: nobody"):
+    with pytest.raises(ValidationError, match="No annotator of this project is called: nobody"):
         rows(corpus, layer="annotators", annotators=("nobody",))
     with pytest.raises(ValidationError, match="Unknown layer"):
         ExportOptions(layer="silver")
     with pytest.raises(ValidationError, match="gold layer has no annotators"):
         ExportOptions(layer="gold", annotators=("anna",))
+
+
+def test_an_annotator_of_another_project_is_answered_as_a_name_nobody_has(
+    corpus: Corpus,
+) -> None:
+    elsewhere = MembershipFactory(role=Role.ANNOTATOR).user
+    answers = []
+    for name in (elsewhere.username, "nobody-at-all"):
+        with pytest.raises(ValidationError) as refused:
+            rows(corpus, layer="annotators", annotators=(name,))
+        answers.append(refused.value.message_dict["annotator"][0].replace(name, "<name>"))
+    assert answers[0] == answers[1] == "No annotator of this project is called: <name>."
+
+
+def test_a_former_member_with_claims_can_still_be_chosen(corpus: Corpus) -> None:
+    boris = corpus.annotators[1]
+    Membership.objects.filter(project=corpus.project, user=boris).delete()
+    found = rows(corpus, layer="annotators", annotators=("boris",))
+    assert len(found) == 3
 
 
 def test_filters_by_article_source_stance_and_status(corpus: Corpus) -> None:

@@ -157,7 +157,7 @@ def test_export_command_refuses_unknown_project_and_annotator(corpus: Corpus) ->
 
     with pytest.raises(CommandError, match="No project"):
         call_command("export", "nope", "--format", "csv")
-    with pytest.raises(CommandError, match="No such user"):
+    with pytest.raises(CommandError, match="No annotator of this project is called: ghost"):
         call_command(
             "export", "turkic", "--format", "csv", "--layer", "annotators", "--annotator", "ghost"
         )

@@ -1,0 +1,147 @@
+"""manage.py eval_suggest --polnear PATH [--split dev]: score the suggesters on PolNeAR.
+
+Brings a split of PolNeAR (github.com/networkdynamics/PolNeAR, read from PATH, never
+committed) into a new project through the brat import (``annotate/suggest/data/
+polnear_mapping.json``: Content → claim, Source → source mention, an attribution event
+joins them), as the claims of a user ``polnear``, then reads them back and scores each
+suggester on them (``annotate.suggest.evaluate_corpus``). Run it against a throwaway
+database: ``make eval-suggest POLNEAR=path`` uses a temporary SQLite file. Never on the
+test split while tuning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from annotate.exports.importing import BratOptions, import_annotations
+from annotate.exports.importing_brat import BratDocument, bundle_zip, mapping_from_text
+from annotate.models import Claim
+from annotate.suggest import RuleSuggester
+from annotate.suggest.evaluate import registry_from_csv
+from annotate.suggest.evaluate_corpus import (
+    QUOTED,
+    REPORTED,
+    CorpusArticle,
+    CorpusClaim,
+    evaluate_corpus,
+)
+from corpus.models import Article, Project, Role
+from corpus.scheme import default_scheme
+from corpus.services import membership_set, project_create, user_ensure
+
+MAPPING = Path(__file__).resolve().parents[2] / "suggest" / "data" / "polnear_mapping.json"
+
+
+def polnear_documents(root: Path, split: str) -> list[BratDocument]:
+    """The split's articles, each with one annotator's attributions: the ``.ann`` whose
+    name sorts first (a few articles were annotated by several people)."""
+    texts = root / "data" / split / "text"
+    anns = root / "data" / split / "attributions"
+    if not texts.is_dir() or not anns.is_dir():
+        raise CommandError(
+            f"No {texts} and {anns}: extract them with git -C <PolNeAR> archive HEAD "
+            f"data/{split}/text data/{split}/attributions | tar x -C <dir>."
+        )
+    out = []
+    for txt in sorted(texts.glob("*.txt")):
+        found = sorted(anns.glob(f"{txt.stem}_*.ann"))
+        if found:
+            out.append(
+                BratDocument(
+                    txt.stem,
+                    txt.read_text(encoding="utf-8"),
+                    found[0].read_text(encoding="utf-8"),
+                )
+            )
+    return out
+
+
+def _lenient_scheme() -> dict[str, Any]:
+    scheme = default_scheme()
+    for spec in scheme["fields"].values():
+        spec["required"] = False
+    return scheme
+
+
+class Command(BaseCommand):
+    help = __doc__ or ""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--polnear", required=True, type=Path, metavar="PATH")
+        parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
+        parser.add_argument(
+            "--registry",
+            type=Path,
+            default=Path("seeds/sources.csv"),
+            help="The registry the suggesters see (default: the seed registry).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        split = options["split"]
+        documents = polnear_documents(options["polnear"], split)
+        if not documents:
+            raise CommandError("No articles found.")
+        project = self._import(documents, split)
+        articles = self._labelled(project)
+        labelled = sum(len(a.claims) for a in articles)
+        quoted = sum(1 for a in articles for c in a.claims if c.kind == QUOTED)
+        self.stdout.write(
+            f"PolNeAR {split}: {len(articles)} articles, {labelled} attributions "
+            f"({quoted} quoted, {labelled - quoted} {REPORTED})\n"
+        )
+        registry = registry_from_csv(options["registry"])
+        for suggester in (RuleSuggester(),):
+            report = evaluate_corpus(articles, suggester, registry)
+            self.stdout.write(report.table(f"{suggester.name} {suggester.version}") + "\n")
+
+    def _import(self, documents: list[BratDocument], split: str) -> Project:
+        with transaction.atomic():
+            slug = f"polnear-{split}"
+            if Project.objects.filter(slug=slug).exists():
+                raise CommandError(
+                    f"This database has a project “{slug}” already: evaluate in a fresh one "
+                    "(make eval-suggest makes a throwaway SQLite file)."
+                )
+            project = project_create(name=f"PolNeAR {split}", slug=slug, scheme=_lenient_scheme())
+            user = user_ensure(username="polnear")
+            membership_set(project=project, user=user, role=Role.ANNOTATOR)
+        mapping = mapping_from_text(MAPPING.read_text(encoding="utf-8"), MAPPING.name)
+        report = import_annotations(
+            project=project,
+            annotator=user,
+            data=bundle_zip(documents),
+            fmt="brat",
+            brat=BratOptions(mapping, create_articles=True),
+            partial=True,
+        )
+        self.stdout.write(
+            f"Imported {report.created} attributions into {report.articles_created} articles "
+            f"({report.skipped} duplicates, {len(report.rejected)} rejected)."
+        )
+        for rejected in report.rejected[:10]:
+            self.stderr.write(f"rejected: {rejected}")
+        return project
+
+    def _labelled(self, project: Project) -> list[CorpusArticle]:
+        out = []
+        for article in Article.objects.filter(project=project).order_by("source_file"):
+            claims = tuple(
+                CorpusClaim(
+                    c.start,
+                    c.end,
+                    (c.mention_start, c.mention_end)
+                    if c.mention_start is not None and c.mention_end is not None
+                    else None,
+                    article.text[c.mention_start : c.mention_end]
+                    if c.mention_start is not None
+                    else "",
+                    QUOTED if c.attribution == "direct" else REPORTED,
+                )
+                for c in Claim.objects.live().filter(article=article).order_by("start")
+            )
+            out.append(CorpusArticle(article.source_file, article.text, claims))
+        return out
