@@ -109,7 +109,7 @@ def _note(container: Any, key: Any) -> None:
         _current[-1].multi.append((container, key))
 
 
-class RecordingDict(dict):  # type: ignore[type-arg]
+class RecordingDict(dict[Any, Any]):
     """A parsed JSON object that notes the keys read from it (with their path)."""
 
     def __init__(self, data: dict[str, Any], path: Key) -> None:
@@ -149,7 +149,7 @@ def recording() -> Iterator[Reads]:
         name: MultiValueDict.__dict__.get(name)
         for name in ("__getitem__", "get", "getlist", "__contains__", "items", "values", "dict")
     }
-    original_parse = Request._parse
+    original_parse = Request._parse  # type: ignore[attr-defined]
 
     def getitem(self: MultiValueDict, key: str) -> Any:
         _note(self, key)
@@ -200,7 +200,7 @@ def recording() -> Iterator[Reads]:
     try:
         for name, function in patches.items():
             setattr(MultiValueDict, name, function)
-        Request._parse = parse  # type: ignore[method-assign]
+        Request._parse = parse  # type: ignore[attr-defined]
         yield reads
     finally:
         _current.pop()
@@ -209,7 +209,7 @@ def recording() -> Iterator[Reads]:
                 delattr(MultiValueDict, name)
             else:
                 setattr(MultiValueDict, name, original)
-        Request._parse = original_parse  # type: ignore[method-assign]
+        Request._parse = original_parse  # type: ignore[attr-defined]
 
 
 # --- Building requests ---------------------------------------------------------------------
@@ -343,10 +343,12 @@ def where(error: BaseException) -> str:
         and "/.venv/" not in f.filename
         and "/tests/" not in f.filename
     ]
-    frame = (own or frames or [None])[-1]
-    if frame is None:
+    if not frames:
         return "?"
-    return f"{Path(frame.filename).relative_to(ROOT) if frame.filename.startswith(str(ROOT)) else Path(frame.filename).name}:{frame.lineno} {frame.name}"
+    frame = (own or frames)[-1]
+    name = frame.filename
+    shown = Path(name).relative_to(ROOT) if name.startswith(str(ROOT)) else Path(name).name
+    return f"{shown}:{frame.lineno} {frame.name}"
 
 
 def short(text: str, limit: int = 160) -> str:
