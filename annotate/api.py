@@ -30,6 +30,7 @@ from annotate.serializers import (
     ClaimSerializer,
     ClaimUpdateSerializer,
     ClaimWriteSerializer,
+    DuplicateClaimSerializer,
     HistorySerializer,
     SourceFilterSerializer,
     SourceMergeSerializer,
@@ -43,6 +44,7 @@ from annotate.serializers import (
 )
 from annotate.services.claims import ENTITY as CLAIM_ENTITY
 from annotate.services.sources import SourceStaleVersion
+from common import idempotency
 from config.api_errors import ValidationErrorSerializer
 from corpus.api import ApiView
 from corpus.api_permissions import require_curator, require_manager
@@ -347,14 +349,25 @@ class ClaimList(ApiView):
 
     @extend_schema(
         request=ClaimWriteSerializer,
-        responses={201: ClaimSerializer},
+        parameters=[idempotency.PARAMETER],
+        responses={
+            201: ClaimSerializer,
+            409: OpenApiResponse(
+                DuplicateClaimSerializer,
+                "You already have a live claim with this span, source, labels and stances "
+                "(``existing``); nothing was added. Or a request with the same "
+                "Idempotency-Key is still running.",
+            ),
+        },
         summary="Add a claim (the article's annotators, managers)",
         description="Offsets are Unicode code points (Python string indices, not UTF-16 "
         "units), taken as given: no snapping to words. They must not split a character "
         "(a flag, an emoji sequence, a letter and its accent), and ``quote`` must be the "
         "text between them. Labels are checked against the project's scheme, the source "
-        "and targets against the project.",
+        "and targets against the project. A claim identical to one of your live claims "
+        "is refused with 409; send an ``Idempotency-Key`` to retry a create safely.",
     )
+    @idempotency.idempotent
     def post(self, request: Request, pk: int) -> Response:
         article = article_for(request.user, pk)
         if not can_annotate(request.user, article):

@@ -38,17 +38,6 @@ from corpus import permissions
 from corpus.api import ApiView
 from corpus.serializers import FormBooleanField, StrictSerializer, TextField
 
-
-def _intact(value: str) -> None:
-    """No lone surrogates (``\\ud800`` in JSON): they can't be stored or shown."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise serializers.ValidationError(
-            "holds a broken (lone surrogate) character: is the text intact?"
-        ) from exc
-
-
 # --- Input ------------------------------------------------------------------------------
 
 
@@ -63,7 +52,6 @@ class ImportOptionsSerializer(StrictSerializer):
     annotator = TextField(
         required=False,
         max_length=150,
-        validators=[_intact],
         help_text="Username of the project member whose claims these become (managers "
         "only); their missing assignments are made. Leave out with as_suggestions.",
     )
@@ -76,7 +64,6 @@ class ImportOptionsSerializer(StrictSerializer):
     suggester = TextField(
         required=False,
         max_length=SUGGESTER_MAX,
-        validators=[_intact],
         help_text="With as_suggestions: the name they are stored under (default "
         "import:<file name>); spans it already has are skipped.",
     )
@@ -109,8 +96,8 @@ class ImportBodySerializer(ImportOptionsSerializer):
     """The file's text in a JSON body, with the options."""
 
     content = TextField(
+        multiline=True,
         trim_whitespace=False,
-        validators=[_intact],
         help_text="The file's text: JSON Lines, or a W3C Web Annotation document.",
     )
     filename = TextField(

@@ -26,6 +26,8 @@ from django.db import transaction
 
 from annotate import services
 from annotate.models import Source, SourceAlias, SourceKind
+from common import limits
+from common.text import text_problem
 from corpus.models import Project
 from corpus.text import search_key
 
@@ -33,7 +35,11 @@ FIELDS = ("name", "kind", "description", "aliases", "external_id")
 REQUIRED = ("name", "kind")
 FORMATS = ("csv", "jsonl")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-MAX_LENGTHS = {"name": 300, "description": 500, "external_id": 100}
+MAX_LENGTHS = {
+    "name": limits.SOURCE_NAME,
+    "description": limits.DESCRIPTION,
+    "external_id": limits.EXTERNAL_ID,
+}
 MAX_ERRORS = 20  # reported per file; the rest are counted
 # Spellings people write for a kind, besides its value.
 KIND_SYNONYMS = {"organization": SourceKind.ORGANISATION, "media": SourceKind.OUTLET}
@@ -234,15 +240,18 @@ def _check_row(line: int, record: dict[str, Any], rows: list[SourceRow], errors:
         if not isinstance(value, str):
             problems.append(f"“{name}” must be a string, not {_json_type(value)}")
             continue
-        values[name] = " ".join(value.split())
+        values[name] = " ".join(value.split())  # (U+001E and the like are spaces here)
+        if (problem := text_problem(values[name])) is not None:
+            problems.append(f"“{name}”: {problem}")
+            del values[name]
     for name in REQUIRED:
         if name in values and not values[name]:
             problems.append(f"“{name}” is missing or empty")
     if values.get("name") and not _has_word(values["name"]):
         problems.append(f"the name “{values['name']}” has no letter or digit")
     for name, limit in MAX_LENGTHS.items():
-        if len(values.get(name, "")) > limit:
-            problems.append(f"“{name}” is longer than {limit} characters")
+        if len(values.get(name, "")) > limit.size:
+            problems.append(f"“{name}”: {limit.message(len(values[name]))}")
     kind = values.get("kind", "").lower()
     kind = KIND_SYNONYMS.get(kind, kind)
     if kind and kind not in SourceKind.values:
@@ -277,12 +286,17 @@ def _aliases(value: Any, problems: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
         problems.append("“aliases” must be a list of strings")
         return ()
+    if len(value) > limits.ALIASES.size:
+        problems.append(f"“aliases”: {limits.ALIASES.message(len(value))}")
+        return ()
     aliases = tuple(" ".join(a.split()) for a in value if a.strip())
     for alias in aliases:
-        if not _has_word(alias):
+        if (problem := text_problem(alias)) is not None:
+            problems.append(f"an alias: {problem}")
+        elif not _has_word(alias):
             problems.append(f"the alias “{alias}” has no letter or digit")
-        elif len(alias) > MAX_LENGTHS["name"]:
-            problems.append(f"the alias “{alias[:40]}…” is longer than {MAX_LENGTHS['name']}")
+        elif len(alias) > limits.ALIAS.size:
+            problems.append(f"the alias “{alias[:40]}…”: {limits.ALIAS.message(len(alias))}")
     return aliases
 
 

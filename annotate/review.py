@@ -90,6 +90,9 @@ class ReviewUnit:
     disputes: list[str]
     unanimous: bool
     outcome: Outcome | None = None
+    # The newest decision citing any of its claims (0: none), as ``unit_version_of`` counts
+    # it: the forms send it back, and a decision made meanwhile refuses theirs.
+    version: int = 0
 
     @property
     def claims(self) -> list[Claim]:
@@ -157,6 +160,7 @@ def article_review(article: Article) -> ArticleReview:
     )
     # The latest decision citing each annotator claim (decisions come newest first).
     latest: dict[int, Decision] = {}
+    newest: dict[int, int] = {}  # claim id → the highest decision id citing it
     origins = (
         DecisionOrigin.objects.filter(decision__article=article)
         .select_related("decision__curator")
@@ -164,6 +168,7 @@ def article_review(article: Article) -> ArticleReview:
     )
     for origin in origins:
         latest.setdefault(origin.claim_id, origin.decision)
+        newest[origin.claim_id] = max(newest.get(origin.claim_id, 0), origin.decision_id)
     units = []
     from_groups: set[int] = set()
     for unit in agreement.units if agreement else []:
@@ -191,6 +196,7 @@ def article_review(article: Article) -> ArticleReview:
                 disputes=disputes(unit),
                 unanimous=is_unanimous(unit),
                 outcome=outcome,
+                version=max((newest.get(int(m.claim_id), 0) for m in unit.members), default=0),
             )
         )
     return ArticleReview(

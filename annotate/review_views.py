@@ -52,6 +52,10 @@ STALE = (
     "An annotator changed one of these claims since you opened the page. Here is the group as "
     "it is now; nothing was decided — look again and decide."
 )
+DECIDED_MEANWHILE = (
+    "Someone decided this group meanwhile. Here it is as it is now; nothing was decided — "
+    "look again, or reload the page."
+)
 
 
 # --- access ------------------------------------------------------------------------------
@@ -386,6 +390,12 @@ def _respond_body(
     return HttpResponse(html, status=status)
 
 
+def _unit_version(data: Any) -> int | None:
+    """The group's version the curator saw (``unit-version``; None if the form has none)."""
+    raw = data.get("unit-version", "")
+    return int(raw) if raw.isdigit() else None
+
+
 def _posted_claims(article: Article, data: Any) -> tuple[list[Claim], dict[int, int]]:
     """The group's claims named in the form (``claims``), and the version of each that the
     curator saw (``version-<id>``)."""
@@ -410,6 +420,8 @@ def _adjudicate(request: HtmxHttpRequest, pk: int, action: Any, done: str) -> Ht
     claims, versions = _posted_claims(article, request.POST)
     try:
         action(article, claims, versions, request.POST.get("rationale", "").strip())
+    except services.StaleDecision:
+        return _respond_unit(request, article, index, status=CONFLICT, notice=DECIDED_MEANWHILE)
     except services.StaleVersion:
         return _respond_unit(request, article, index, status=CONFLICT, notice=STALE)
     except ValidationError as error:
@@ -436,7 +448,12 @@ def review_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     def accept(article: Article, claims: list[Claim], versions: dict[int, int], why: str) -> None:
         chosen = _by_id(claims, request.POST.get("claim", ""))
         services.gold_accept(
-            curator=request.user, claim=chosen, considered=claims, versions=versions, rationale=why
+            curator=request.user,
+            claim=chosen,
+            considered=claims,
+            versions=versions,
+            unit_version=_unit_version(request.POST),
+            rationale=why,
         )
 
     return _adjudicate(request, pk, accept, "Accepted.")
@@ -464,6 +481,7 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             fields_from=fields_from,
             considered=claims,
             versions=versions,
+            unit_version=_unit_version(request.POST),
             rationale=why,
         )
 
@@ -474,7 +492,13 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def review_reject(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     def reject(article: Article, claims: list[Claim], versions: dict[int, int], why: str) -> None:
-        services.gold_reject(curator=request.user, claims=claims, versions=versions, rationale=why)
+        services.gold_reject(
+            curator=request.user,
+            claims=claims,
+            versions=versions,
+            unit_version=_unit_version(request.POST),
+            rationale=why,
+        )
 
     return _adjudicate(request, pk, reject, "Rejected.")
 

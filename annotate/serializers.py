@@ -23,6 +23,7 @@ from annotate.models import (
     SourceKind,
     Target,
 )
+from common import limits
 from corpus.serializers import MAX_ID, IdField, StrictSerializer, TextField, WholeNumberField
 
 KIND_CHOICE_ERROR = f"“{{input}}” is not a kind; use one of: {', '.join(SourceKind.values)}."
@@ -69,7 +70,7 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
 
 class SourceWriteSerializer(StrictSerializer):
     name = TextField(
-        max_length=300,
+        max_length=limits.SOURCE_NAME.size,
         help_text="Unique in the project after folding case, "
         "diacritics and spaces; not another source's alias.",
     )
@@ -78,12 +79,19 @@ class SourceWriteSerializer(StrictSerializer):
         default=SourceKind.PERSON,
         error_messages={"invalid_choice": KIND_CHOICE_ERROR},
     )
-    description = TextField(required=False, allow_blank=True, max_length=500, default="")
+    description = TextField(
+        required=False, allow_blank=True, max_length=limits.DESCRIPTION.size, default=""
+    )
     external_id = TextField(
-        required=False, allow_blank=True, max_length=100, default="", help_text="E.g. Q123."
+        required=False,
+        allow_blank=True,
+        max_length=limits.EXTERNAL_ID.size,
+        default="",
+        help_text="E.g. Q123.",
     )
     aliases = serializers.ListField(
-        child=TextField(max_length=300),
+        child=TextField(max_length=limits.ALIAS.size),
+        max_length=limits.ALIASES.size,
         required=False,
         default=list,
         help_text="Other names; on update, the whole new list.",
@@ -106,10 +114,10 @@ class SourceUpdateSerializer(SourceWriteSerializer):
 
 
 class SourceFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = TextField(
         required=False,
         allow_blank=True,
-        max_length=200,
+        max_length=limits.QUERY.size,
         help_text="Search names and aliases, ignoring case, diacritics and spacing.",
     )
     kind = serializers.ChoiceField(
@@ -135,7 +143,7 @@ class TargetSerializer(serializers.ModelSerializer[Target]):
 
 
 class TargetWriteSerializer(StrictSerializer):
-    name = TextField(max_length=300)
+    name = TextField(max_length=limits.TARGET_NAME.size)
 
 
 # --- Assignments ---------------------------------------------------------------------
@@ -266,7 +274,9 @@ class ClaimWriteSerializer(StrictSerializer):
     start = WholeNumberField(help_text="Code-point offset of the first character.")
     end = WholeNumberField(help_text="Code-point offset just past the last character.")
     quote = TextField(
-        trim_whitespace=False, help_text="The text at start–end, checked against the article."
+        multiline=True,
+        trim_whitespace=False,
+        help_text="The text at start–end, checked against the article.",
     )
     source = IdField(  # type: ignore[assignment]
         required=False, allow_null=True, help_text="A source of the project's registry."
@@ -280,7 +290,13 @@ class ClaimWriteSerializer(StrictSerializer):
     information_credibility = _label_field()
     claim_type = _label_field()
     checkworthy = _label_field()
-    note = TextField(required=False, allow_blank=True, trim_whitespace=False)
+    note = TextField(
+        multiline=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=limits.NOTE.size,
+    )
 
 
 class ClaimUpdateSerializer(ClaimWriteSerializer):
@@ -351,6 +367,15 @@ class StaleVersionSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, for a person.")
     code = serializers.CharField(help_text="“stale_version”.")
     current = ClaimSerializer(help_text="The claim as it is now: reapply the change to it.")
+
+
+class DuplicateClaimSerializer(serializers.Serializer):
+    """The 409 answer to a claim identical to one of your live claims."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="“duplicate_claim”.")
+    existing = ClaimSerializer(help_text="Your claim that is identical to this one.")
+    url = serializers.CharField(help_text="The API address of that claim.")
 
 
 class SourceStaleVersionSerializer(serializers.Serializer):

@@ -10,6 +10,8 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
 - 409 ``{"detail", "code", "current"}``: the claim (or source) changed since the
   ``version`` the writer based the change on; ``current`` is it as it is now. A write that lost a
   race on a unique constraint is a 409 too (without ``current``).
+- 409 ``{"detail", "code": "duplicate_claim", "existing", "url"}``: you already have a live
+  claim with this span, source, labels and stances; ``existing`` is it, ``url`` its address.
 
 ``AutoSchema`` adds those answers to every operation of the schema, and
 ``close_request_bodies`` marks request bodies as taking no other fields, as the
@@ -24,6 +26,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, permissions, serializers, status
@@ -33,7 +36,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from annotate.serializers import ClaimSerializer, SourceSerializer
-from annotate.services import StaleVersion
+from annotate.services import DuplicateClaim, StaleVersion
 from annotate.services.sources import SourceStaleVersion
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
@@ -116,6 +119,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 "detail": str(exc),
                 "code": "stale_version",
                 "current": ClaimSerializer(exc.current).data,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DuplicateClaim):
+        set_rollback()
+        return Response(
+            {
+                "detail": exc.messages[0],
+                "code": "duplicate_claim",
+                "existing": ClaimSerializer(exc.existing).data,
+                "url": reverse("api:claim-detail", args=[exc.existing.pk]),
             },
             status=status.HTTP_409_CONFLICT,
         )

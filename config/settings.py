@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Static files straight from the app process, compressed and cacheable (no proxy needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,9 +77,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A NUL in a query string is a 400 before any filter sends it to the database.
+    "common.text.QueryTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Permissions-Policy, and Cache-Control: private, no-store for logged-in users.
+    "config.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,6 +98,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "common.limits.template_context",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -144,7 +152,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a check: revokes the user's API tokens whenever their password changes, on every
+    # path (views, admin, manage.py changepassword) — see corpus/api_tokens.py.
+    {"NAME": "corpus.api_tokens.RevokeTokensOnPasswordChange"},
 ]
+# API tokens expire this many seconds after they are made (unset: never); an expired one is
+# refused with 401 and POST /api/auth/token/ hands out a new one.
+API_TOKEN_TTL = int(os.environ["API_TOKEN_TTL"]) if os.environ.get("API_TOKEN_TTL") else None
+if API_TOKEN_TTL is not None and API_TOKEN_TTL <= 0:
+    raise ImproperlyConfigured("API_TOKEN_TTL must be a positive number of seconds, or unset.")
 # After this many failed logins for one username from one address, refuse further tries
 # for LOGIN_THROTTLE_SECONDS (login page and token API alike).
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
@@ -268,6 +284,44 @@ X_FRAME_OPTIONS = "DENY"
 # HSTS preloading is a commitment a deployment makes for its whole domain (see
 # hstspreload.org), so it stays opt-in (SECURE_HSTS_PRELOAD=1) and its check is quiet.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# A load balancer probes /healthz over plain HTTP: answer it there, don't redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Content-Security-Policy, in development too (so that a violation shows before production).
+# Every script and style sheet is one of our static files (htmx and Chart.js included, from
+# npm): no inline <script>, no on*= attributes, no eval (htmx's allowEval is off, and its
+# indicator <style> is in app.css instead: includeIndicatorStyles is off).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    # The nonce only for the few inline elements of Django's admin and the API docs page,
+    # which mark them with {% csp_nonce_attr %}; a response that uses none sends none.
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # style="…" attributes only (never <style> elements): a few templates size bars and
+    # colour heat-map cells from data (width, flex-grow, background). An attribute's CSS
+    # can't run script, and the values are numbers and colours the server computes.
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser features no page uses, switched off (config/middleware.py sends it).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

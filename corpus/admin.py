@@ -179,7 +179,20 @@ class MembershipAdmin(admin.ModelAdmin):
         )
 
 
-class ArticleAddForm(forms.ModelForm):
+class ArticleChangeForm(forms.ModelForm):
+    """Changing an article: its descriptive fields are checked as the services will."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        given = {k: v for k, v in cleaned.items() if k in ArticleAdmin.editable_fields}
+        try:
+            services.check_article_fields(given)
+        except ValidationError as error:
+            add_errors(self, error)
+        return cleaned
+
+
+class ArticleAddForm(ArticleChangeForm):
     """Adding an article: the text is checked as ``article_create`` will store it."""
 
     class Meta:
@@ -222,8 +235,7 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
-        if obj is None:
-            kwargs["form"] = ArticleAddForm
+        kwargs["form"] = ArticleAddForm if obj is None else ArticleChangeForm
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from config.api_errors import ErrorSerializer
-from corpus import importers, login_throttle, selectors, services
+from corpus import api_tokens, importers, login_throttle, selectors, services
 from corpus import permissions as access
 from corpus.api_permissions import require_manager
 from corpus.models import Article, Project
@@ -97,20 +97,27 @@ class TokenView(ApiView):
             ),
         },
         summary="Get a token",
-        description="Your API token (the same one each time until you revoke it).",
+        description="Your API token: the same one each time until you revoke it, change "
+        "your password, or it expires (``expires``; null when tokens do not expire).",
     )
     def post(self, request: Request) -> Response:
         data = self.validated(CredentialsSerializer)
-        lock = login_throttle.locked(data["username"], request._request)
+        # Counted before the password is checked (see corpus.login_throttle).
+        lock = login_throttle.attempt(data["username"], request._request)
         if lock is not None:
             raise exceptions.Throttled(wait=lock.seconds, detail=lock.message)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            login_throttle.record_failure(data["username"], request._request)
             raise exceptions.ValidationError("Unable to log in with this username and password.")
         login_throttle.reset(data["username"], request._request)
         token = services.token_issue(user=user)
-        return Response({"token": token.key, "username": user.get_username()})
+        return Response(
+            {
+                "token": token.key,
+                "username": user.get_username(),
+                "expires": api_tokens.expires_at(token),
+            }
+        )
 
     @extend_schema(
         responses={204: None},

@@ -23,12 +23,22 @@ _TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token authentication (``Authorization: Token <key>``), refusing a key that
-    can't be one before it reaches the database (a NUL byte would fail on PostgreSQL)."""
+    can't be one before it reaches the database (a NUL byte would fail on PostgreSQL), and
+    a token older than ``API_TOKEN_TTL``."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         if not _TOKEN_KEY.fullmatch(key):
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return super().authenticate_credentials(key)
+        user, token = super().authenticate_credentials(key)
+        from corpus.api_tokens import is_expired  # the authtoken models load with the apps
+
+        if is_expired(token):
+            raise exceptions.AuthenticationFailed(
+                "This token has expired: POST your username and password to "
+                "/api/auth/token/ for a new one.",
+                code="token_expired",
+            )
+        return user, token
 
 
 def require_manager(user: Any, project: Any, action: str) -> None:

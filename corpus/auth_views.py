@@ -15,14 +15,11 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         assert self.request is not None
-        lock = login_throttle.locked(username, self.request)
+        # Counted before the password is checked, so that parallel tries can't pass the limit.
+        lock = login_throttle.attempt(username, self.request)
         if lock is not None:
             raise forms.ValidationError(lock.message, code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            login_throttle.record_failure(username, self.request)
-            raise
+        cleaned = super().clean()  # a failure keeps its count
         login_throttle.reset(username, self.request)
         return cleaned
 

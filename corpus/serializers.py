@@ -15,6 +15,8 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
+from common import limits
+from common.text import json_text_problem, text_problem
 from corpus.models import Article, Project, Role
 from corpus.selectors import assignment_statuses
 
@@ -54,11 +56,20 @@ class StrictSerializer(serializers.Serializer):
 
 
 class TextField(serializers.CharField):
-    """A JSON string and nothing else: 42 is a wrong type here, not "42"."""
+    """A JSON string and nothing else: 42 is a wrong type here, not "42". It passes
+    ``common.text.text_problem`` (one-line unless ``multiline``), the check of every
+    write path, with the same message."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        problem = text_problem(data, multiline=self.multiline)
+        if problem is not None:
+            raise serializers.ValidationError(problem, code="invalid")
         return super().to_internal_value(data)
 
 
@@ -89,28 +100,14 @@ class FormBooleanField(serializers.BooleanField):
     default_empty_html = empty
 
 
-def _check_json_strings(value: Any, path: str) -> None:
-    """PostgreSQL's jsonb can't hold NUL or a lone surrogate: refuse them up front."""
-    if isinstance(value, str):
-        if "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-            raise serializers.ValidationError(
-                f"{path} holds a NUL character or a broken (lone surrogate) character"
-            )
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _check_json_strings(key, f"a key of {path}")
-            _check_json_strings(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_json_strings(item, f"{path}[{i}]")
-
-
 class MetadataField(serializers.DictField):
-    """A JSON object stored as it is."""
+    """A JSON object stored as it is (``corpus.services`` checks its strings and size)."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         value: dict[str, Any] = super().to_internal_value(data)
-        _check_json_strings(value, "metadata")
+        problem = json_text_problem(value, "metadata")
+        if problem is not None:
+            raise serializers.ValidationError(problem)
         return value
 
 
@@ -239,27 +236,34 @@ class ArticleSerializer(serializers.ModelSerializer[Article]):
 
 
 class ArticleCreateSerializer(StrictSerializer):
-    text = TextField(trim_whitespace=False, help_text="Normalised (NFC, LF) and frozen.")
-    title = TextField(
-        required=False, allow_blank=True, max_length=500, help_text="Default: the first line."
+    text = TextField(
+        multiline=True, trim_whitespace=False, help_text="Normalised (NFC, LF) and frozen."
     )
-    byline = TextField(required=False, allow_blank=True, max_length=300)
-    outlet = TextField(required=False, allow_blank=True, max_length=200)
-    url = serializers.URLField(required=False, allow_blank=True, max_length=1000)
+    title = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=limits.TITLE.size,
+        help_text="Default: the first line.",
+    )
+    byline = TextField(required=False, allow_blank=True, max_length=limits.BYLINE.size)
+    outlet = TextField(required=False, allow_blank=True, max_length=limits.OUTLET.size)
+    url = serializers.URLField(required=False, allow_blank=True, max_length=limits.URL.size)
     published = serializers.DateField(required=False, allow_null=True)
-    language = TextField(required=False, allow_blank=True, max_length=16, default="en")
+    language = TextField(
+        required=False, allow_blank=True, max_length=limits.LANGUAGE.size, default="en"
+    )
     metadata = MetadataField(required=False, default=dict)
 
 
 class ArticleFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = TextField(
         required=False,
         allow_blank=True,
-        max_length=200,
+        max_length=limits.QUERY.size,
         help_text="Search title, outlet, byline and text.",
     )
-    outlet = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Exact outlet."
+    outlet = TextField(
+        required=False, allow_blank=True, max_length=limits.OUTLET.size, help_text="Exact outlet."
     )
     status = serializers.ChoiceField(
         choices=assignment_statuses(),
@@ -284,7 +288,10 @@ class ArticleUploadSerializer(StrictSerializer):
     )
     strip_boilerplate = FormBooleanField(default=True)
     language = TextField(
-        required=False, max_length=16, default="en", help_text="For articles that state none."
+        required=False,
+        max_length=limits.LANGUAGE.size,
+        default="en",
+        help_text="For articles that state none.",
     )
 
 
@@ -301,9 +308,14 @@ class UploadResultSerializer(serializers.Serializer):
 
 class CredentialsSerializer(StrictSerializer):
     username = TextField(max_length=150)
-    password = TextField(trim_whitespace=False, max_length=4096, style={"input_type": "password"})
+    password = TextField(
+        multiline=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"}
+    )
 
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send it as “Authorization: Token <token>”.")
     username = serializers.CharField()
+    expires = serializers.DateTimeField(
+        allow_null=True, help_text="When the token stops working (null: it does not expire)."
+    )

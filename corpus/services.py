@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,10 @@ from django.db.models import ProtectedError
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
+from common import limits
+from common.limits import Limit
+from common.text import check_json_text, check_text
+from corpus import api_tokens
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme, validate_scheme
 from corpus.text import clean_text, sha256_text
@@ -29,7 +34,12 @@ def project_create(
     scheme: dict[str, Any] | None = None,
 ) -> Project:
     """Create a project with the default scheme unless one is given."""
-    name = name.strip()
+    name = check_text(name.strip(), field="name", limit=limits.PROJECT_NAME)
+    check_text(slug, field="slug")
+    description = check_text(
+        description, field="description", limit=limits.PROJECT_DESCRIPTION, multiline=True
+    )
+    guidelines = check_text(guidelines, field="guidelines", limit=limits.GUIDELINES, multiline=True)
     if not name:
         raise ValidationError({"name": "A project needs a name."})
     slug = slugify(slug or name)
@@ -118,15 +128,21 @@ def membership_delete(*, membership: Membership) -> None:
     membership.user.__dict__.pop("_claimdesk_roles", None)
 
 
+@transaction.atomic
 def token_issue(*, user: Any) -> Token:
-    """The user's API token: the same one each time until it is revoked."""
-    token, _ = Token.objects.get_or_create(user=user)
+    """The user's API token: the existing one while it is valid (``API_TOKEN_TTL``), else
+    a new one."""
+    token, created = Token.objects.select_for_update().get_or_create(user=user)
+    if not created and api_tokens.is_expired(token):
+        token.delete()
+        token = Token.objects.create(user=user)
     return token
 
 
-def token_revoke(*, user: Any) -> None:
-    """Delete the user's API token: requests with it are refused from now on."""
-    Token.objects.filter(user=user).delete()
+def token_revoke(*, user: Any) -> int:
+    """Delete the user's API tokens: requests with them are refused from now on."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
 
 
 @dataclass(frozen=True)
@@ -137,8 +153,7 @@ class ArticleResult:
 
 def validate_article_text(text: str) -> str:
     """The text in its stored form, or a ValidationError that says what is wrong."""
-    if "\x00" in text:
-        raise ValidationError({"text": "The text contains NUL characters (is it a binary file?)."})
+    check_text(text, field="text", multiline=True)
     text = clean_text(text)
     if not text:
         raise ValidationError({"text": "The text is empty."})
@@ -169,30 +184,69 @@ def article_create(
     The text is normalised (NFC, LF, trimmed) before it is hashed and frozen.
     """
     text = validate_article_text(text)
+    given = check_article_fields(
+        {
+            "title": title,
+            "byline": byline,
+            "outlet": outlet,
+            "url": url,
+            "language": language or "en",
+            "metadata": metadata or {},
+        }
+    )
+    check_text(source_file, field="source_file")
     sha = sha256_text(text)
     existing = Article.objects.filter(project=project, sha256=sha).first()
     if existing is not None:
         return ArticleResult(existing, False)
-    title = (title or "").strip() or text.split("\n", 1)[0].strip()
-    if len(title) > 500:
-        title = title[:497].rstrip() + "…"
+    title = given["title"] or text.split("\n", 1)[0].strip()
+    if len(title) > limits.TITLE.size:  # the first line of the text, not a given title
+        title = title[: limits.TITLE.size - 3].rstrip() + "…"
     article = Article(
         project=project,
         title=title,
-        byline=byline.strip()[:300],
-        outlet=outlet.strip()[:200],
-        url=url.strip(),
+        byline=given["byline"],
+        outlet=given["outlet"],
+        url=given["url"],
         published=published,
-        language=(language or "en").strip()[:16],
+        language=given["language"],
         text=text,
         sha256=sha,
         char_count=len(text),
-        metadata=metadata or {},
-        source_file=source_file[:500],
+        metadata=given["metadata"],
+        source_file=source_file[: limits.SOURCE_FILE.size],
     )
     article.full_clean(exclude=["text"], validate_unique=False, validate_constraints=False)
     article.save()
     return ArticleResult(article, True)
+
+
+_LINES: dict[str, Limit] = {
+    "title": limits.TITLE,
+    "byline": limits.BYLINE,
+    "outlet": limits.OUTLET,
+    "url": limits.URL,
+    "language": limits.LANGUAGE,
+}
+
+
+def check_article_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """An article's descriptive fields (those given of title, byline, outlet, url,
+    language, metadata), stripped and checked by the one text check and their limits; the
+    metadata's every key and string too, and its size as JSON."""
+    checked = dict(fields)
+    for name, limit in _LINES.items():
+        if isinstance(checked.get(name), str):
+            checked[name] = check_text(checked[name].strip(), field=name, limit=limit)
+    if "metadata" in checked:
+        metadata = check_json_text(checked["metadata"], field="metadata")
+        try:
+            size = len(json.dumps(metadata, ensure_ascii=False, default=str))
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"metadata": f"It is not JSON: {error}."}) from error
+        if size > limits.METADATA.size:
+            raise ValidationError({"metadata": limits.METADATA.message(size)})
+    return checked
 
 
 _EDITABLE = {"title", "byline", "outlet", "url", "published", "language", "metadata"}
@@ -204,7 +258,7 @@ def article_update(*, article: Article, text: str | None = None, **fields: Any) 
     unknown = set(fields) - _EDITABLE
     if unknown:
         raise ValidationError(f"These article fields cannot be changed: {sorted(unknown)}.")
-    for name, value in fields.items():
+    for name, value in check_article_fields(fields).items():
         setattr(article, name, value)
     if text is not None:
         text = validate_article_text(text)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from corpus import api as corpus_api
 from tests.factories import PASSWORD
 
 
@@ -87,3 +93,72 @@ def test_page_and_api_share_the_count(client: Client, annotator: Any, small_limi
         content_type="application/json",
     )
     assert response.status_code == 429
+
+
+# --- Parallel attempts -------------------------------------------------------------------
+
+CACHE_BACKENDS = {
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "race"},
+    "database": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "claimdesk_cache",
+    },
+}
+
+
+@pytest.mark.parametrize("backend", list(CACHE_BACKENDS))
+@pytest.mark.django_db(transaction=True)
+def test_parallel_attempts_cannot_pass_the_limit(
+    settings: Any, annotator: Any, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12 attempts at once, 11 wrong then the right one, with a limit of 5: at most 5
+    passwords are checked and the right one, coming after 5 slow wrong ones, is refused.
+    (Checking the count before recording the failure let all 12 through.)"""
+    settings.CACHES = {"default": CACHE_BACKENDS[backend]}
+    settings.LOGIN_THROTTLE_FAILURES = 5
+    if backend == "database":
+        call_command("createcachetable", verbosity=0)
+    from django.core.cache import cache
+
+    cache.clear()
+
+    checked: list[str] = []
+    lock = threading.Lock()
+
+    def slow_authenticate(request: Any, **credentials: Any) -> Any:
+        with lock:
+            checked.append(credentials["password"])
+        time.sleep(0.5)  # the wrong tries are all still "in flight" when the right one starts
+        return real_authenticate(request, **credentials)
+
+    real_authenticate = corpus_api.authenticate
+    monkeypatch.setattr(corpus_api, "authenticate", slow_authenticate)
+    url = "/api/auth/token/"
+
+    def post(password: str) -> int:
+        try:
+            response = Client().post(
+                url,
+                {"username": annotator.username, "password": password},
+                content_type="application/json",
+            )
+            return int(response.status_code)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        wrong = [pool.submit(post, f"wrong-{n}") for n in range(11)]
+        # Wait until each wrong try is either refused or being checked.
+        deadline = time.monotonic() + 20
+        while sum(f.done() for f in wrong) + len(checked) < 11:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        right = pool.submit(post, PASSWORD)
+        statuses = sorted(f.result() for f in wrong)
+        last = right.result()
+
+    assert len(checked) == 5
+    assert PASSWORD not in checked
+    assert statuses == [400] * 5 + [429] * 6
+    assert last == 429
+    cache.clear()

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 
 from annotate.exports.w3c import sha256_of_iri
 from annotate.scheme import LABEL_FIELDS
+from common.text import json_text_problem
 
 BRAT = "brat"
 TEXT_FORMATS = ("jsonl", "w3c")
@@ -115,40 +116,9 @@ def read_items(text: str, fmt: str) -> Iterator[Item]:
 
 
 def unstorable_problem(item: Item) -> str:
-    """Why the item can't be stored (a NUL, a lone surrogate), or ""."""
-    if _unstorable(item.claim) or _unstorable(item.article):
-        return (
-            "holds a NUL character or a broken (lone surrogate) character: "
-            "is the file's text intact?"
-        )
-    return ""
-
-
-def _bad_string(value: str) -> bool:
-    if "\x00" in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _unstorable(value: Any) -> bool:
-    """Whether a string anywhere in ``value`` (dicts, lists; keys too) can't be stored.
-    Walked with a stack: JSON nests as deep as its parser allows."""
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, str):
-            if _bad_string(current):
-                return True
-        elif isinstance(current, dict):
-            stack.extend(current.keys())
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-    return False
+    """Why the item's strings can't be stored (the one text check: a NUL, a lone
+    surrogate, a control character in a one-line value), or ""."""
+    return json_text_problem(item.claim, "claim") or json_text_problem(item.article, "article")
 
 
 def printable(text: str) -> str:

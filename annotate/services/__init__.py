@@ -7,6 +7,7 @@ Split by entity: ``sources`` (sources, aliases, targets), ``assignments``, ``cla
 from annotate.services.assignments import assignment_create, assignment_status_set
 from annotate.services.checks import StanceInput
 from annotate.services.claims import (
+    DuplicateClaim,
     StaleVersion,
     claim_create,
     claim_delete,
@@ -29,6 +30,7 @@ from annotate.services.sources import (
 from annotate.services.workspace import assignment_mark_done, assignment_reopen
 
 __all__ = [
+    "DuplicateClaim",
     "StaleVersion",
     "StanceInput",
     "assignment_create",
@@ -56,6 +58,7 @@ from annotate.services.assign import assignment_has_live_claims as assignment_ha
 from annotate.services.assign import assignments_bulk as assignments_bulk
 from annotate.services.bulk import ClaimInput as ClaimInput
 from annotate.services.bulk import claims_create_many as claims_create_many
+from annotate.services.gold import StaleDecision as StaleDecision
 from annotate.services.gold import gold_accept as gold_accept
 from annotate.services.gold import gold_add as gold_add
 from annotate.services.gold import gold_bulk_accept as gold_bulk_accept

@@ -33,6 +33,7 @@ from annotate.services.checks import (
     StanceInput,
     by_target,
     check_mention,
+    check_note,
     row_id,
     validate_labels_into,
 )
@@ -154,6 +155,8 @@ def _checked(
         mention_start, mention_end = check_mention(article, item.mention)
     with errors.collect():
         stances = _stances(article, item.stances, targets)
+    with errors.collect():
+        check_note(item.note)
     values = {name: str(item.labels.get(name) or "") for name in LABEL_FIELDS}
     validate_labels_into(article, errors, source=source, stances=stances, values=values)
     if errors.by_field or span is None:

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from annotate.models import Source, Target
 from annotate.offsets import validate_span
 from annotate.scheme import Labels, validate_labels
+from common import limits
+from common.text import check_text
 from corpus.models import Article
 
 # Row ids are 64-bit; a larger number can't name a row (and SQLite can't compare with it).
@@ -117,6 +119,11 @@ def resolve_stances(
             {"stances": f"Not targets of this project: {', '.join(dict.fromkeys(missing))}."}
         )
     return [(targets[i], item.stance) for i, item in zip(ids, items, strict=True) if i]
+
+
+def check_note(note: str | None) -> str:
+    """A claim's note: free text, multi-line, bounded (``common.limits.NOTE``)."""
+    return check_text(note or "", field="note", limit=limits.NOTE, multiline=True)
 
 
 def check_mention(article: Article, mention: Sequence[int] | None) -> tuple[int | None, int | None]:

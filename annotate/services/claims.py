@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from annotate.services.checks import (
     StanceInput,
     by_target,
     check_mention,
+    check_note,
     resolve_source,
     resolve_stances,
     validate_labels_into,
@@ -50,6 +51,20 @@ class StaleVersion(Exception):
             "reload it and apply your change again."
         )
         self.current = current
+
+
+class DuplicateClaim(ValidationError):
+    """The annotator already has a live claim with this span, source, labels and stances
+    (a double-submitted form or a retried request): nothing is created; ``existing`` is
+    that claim."""
+
+    def __init__(self, existing: Claim) -> None:
+        super().__init__(
+            f"You already have this claim (claim {existing.pk}: the same span, source, "
+            "labels and stances); nothing was added.",
+            code="duplicate_claim",
+        )
+        self.existing = existing
 
 
 def claim_snapshot(claim: Claim, *, stances: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -106,6 +121,40 @@ def _record(
     )
 
 
+def _identical(
+    article: Article,
+    annotator: Any,
+    span: Any,
+    source: Source | None,
+    stances: list[tuple[Target, str]],
+    values: dict[str, str],
+) -> Claim | None:
+    """The annotator's live claim on the article with this span, source, labels and
+    stances, if there is one. On PostgreSQL the article row is locked first (``FOR NO KEY
+    UPDATE``, which claim inserts do not wait for), so that two identical creates cannot
+    both find nothing; SQLite's writers are serialised already (``BEGIN IMMEDIATE``)."""
+    if connection.features.has_select_for_update:
+        list(Article.objects.select_for_update(no_key=True).filter(pk=article.pk).values("pk"))
+    candidates = (
+        Claim.objects.live()
+        .filter(
+            article=article,
+            annotator=annotator,
+            start=span.start,
+            end=span.end,
+            source=source,
+            **values,
+        )
+        .prefetch_related("stances")
+        .order_by("pk")
+    )
+    wanted = sorted((t.pk, s) for t, s in stances)
+    for claim in candidates:
+        if sorted((s.target_id, s.stance) for s in claim.stances.all()) == wanted:
+            return claim
+    return None
+
+
 def _mark_started(article: Article, annotator: Any) -> None:
     Assignment.objects.filter(
         article=article, annotator=annotator, status=AssignmentStatus.NOT_STARTED
@@ -133,7 +182,8 @@ def claim_create(
 
     The span is taken as given (no snapping): it must not split a character, and
     ``quote``, when given, must be the text at it. Every problem is reported at once, as
-    a ``ValidationError`` keyed by field.
+    a ``ValidationError`` keyed by field. An annotator's claim identical to one of their
+    live claims (span, source, labels, stances) raises ``DuplicateClaim``.
     """
     unknown = set(labels) - set(LABELS)
     if unknown:
@@ -150,10 +200,16 @@ def claim_create(
         mention_start, mention_end = check_mention(article, mention)
     with errors.collect():
         resolved = resolve_stances(article, stances)
+    with errors.collect():
+        check_note(note)
     values = {name: str(labels.get(name) or "") for name in LABELS}
     validate_labels_into(article, errors, source=source_obj, stances=resolved, values=values)
     errors.raise_any()
     assert span is not None
+    if annotator is not None:
+        existing = _identical(article, annotator, span, source_obj, resolved, values)
+        if existing is not None:
+            raise DuplicateClaim(existing)
     claim = Claim.objects.create(
         article=article,
         annotator=annotator,
@@ -260,7 +316,8 @@ def claim_update(
     for name, value in labels.items():
         setattr(current, name, str(value or ""))
     if note is not None:
-        current.note = note
+        with errors.collect():
+            current.note = check_note(note)
     validate_labels_into(
         article,
         errors,

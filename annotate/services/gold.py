@@ -3,8 +3,13 @@
 Every function is keyword-only, runs in one transaction, records a ``Decision`` (with a
 ``DecisionOrigin`` per annotator claim it drew on: the claim, the version the curator saw and
 the fields taken from it) and a ``History`` row, and raises ``ValidationError`` for what a
-person can fix, ``StaleVersion`` when an annotator claim changed since the curator saw it,
-and ``PermissionDenied`` for someone who is not a curator or manager of the project.
+person can fix, ``StaleVersion`` when an annotator claim changed since the curator saw it
+(``StaleDecision``, a kind of it, when another decision on the group was made since the
+curator saw it: ``unit_version``), and ``PermissionDenied`` for someone who is not a
+curator or manager of the project.
+
+Two curators deciding one group at once: both lock the group's claims (``FOR UPDATE``), so
+the second waits for the first to commit, then sees its decision and is refused.
 
 Gold claims are claims without an annotator, created through ``claim_create`` (so the same
 span and label validation applies). A new decision on claims that already made a gold claim
@@ -18,6 +23,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 
 from annotate.agreement_data import article_agreement
 from annotate.models import (
@@ -36,6 +42,8 @@ from annotate.services.claims import (
     claim_update,
 )
 from annotate.services.history import history_record
+from common import limits
+from common.text import check_text
 from corpus.models import Article
 from corpus.permissions import can_curate
 
@@ -43,6 +51,33 @@ ENTITY = "decision"
 # Fields a curator can take from one claim and combine with others.
 SPAN = "span"
 MERGEABLE = ("source", "mention", "stances", *LABEL_FIELDS, "note")
+
+
+class StaleDecision(StaleVersion):
+    """Someone decided the group since the curator saw it (its ``unit_version`` moved on);
+    ``current`` is one of the group's claims."""
+
+    def __init__(self, current: Claim) -> None:
+        Exception.__init__(
+            self,
+            "Someone decided this group meanwhile; nothing was decided — reload it and look again.",
+        )
+        self.current = current
+
+
+def unit_version_of(claim_ids: Iterable[int]) -> int:
+    """The version of a group as a curator sees it: the newest decision citing any of its
+    claims (0 for none). ``review.article_review`` gives each unit the same number."""
+    newest = DecisionOrigin.objects.filter(claim_id__in=list(claim_ids)).aggregate(
+        newest=Max("decision_id")
+    )["newest"]
+    return int(newest or 0)
+
+
+def _check_unit(locked: Mapping[int, Claim], seen: int | None) -> None:
+    """``StaleDecision`` if a decision on these (locked) claims was made since ``seen``."""
+    if seen is not None and unit_version_of(locked) != seen:
+        raise StaleDecision(next(iter(locked.values())))
 
 
 def _check_curator(curator: Any, article: Article) -> None:
@@ -98,8 +133,12 @@ def _decide(
     origins: Sequence[tuple[Claim, list[str]]],
     rationale: str,
 ) -> Decision:
+    # Checked last, inside the caller's transaction: a refused rationale undoes the gold too.
+    rationale = check_text(
+        rationale or "", field="rationale", limit=limits.RATIONALE, multiline=True
+    )
     decision = Decision.objects.create(
-        article=article, curator=curator, action=action, gold=gold, rationale=rationale or ""
+        article=article, curator=curator, action=action, gold=gold, rationale=rationale
     )
     DecisionOrigin.objects.bulk_create(
         DecisionOrigin(decision=decision, claim=claim, claim_version=claim.version, fields=fields)
@@ -161,16 +200,19 @@ def gold_accept(
     claim: Claim,
     considered: Iterable[Claim] = (),
     versions: Mapping[int, int] | None = None,
+    unit_version: int | None = None,
     rationale: str = "",
     action: str = DecisionAction.ACCEPT,
 ) -> Claim:
     """Make one annotator's claim, as it is, a gold claim. ``considered``: the other claims
     of its group, recorded as origins that gave nothing (so the group counts as decided).
-    ``versions`` (claim id → version) overrides the versions of the instances passed."""
+    ``versions`` (claim id → version) overrides the versions of the instances passed;
+    ``unit_version`` is the group's version the curator saw (``unit_version_of``)."""
     article = claim.article
     _check_curator(curator, article)
     others = [c for c in considered if c.pk != claim.pk]
     locked = _locked_claims(article, _seen([claim, *others], versions))
+    _check_unit(locked, unit_version)
     _supersede(locked, curator)
     chosen = locked[claim.pk]
     gold = _create_gold(article, _content(chosen), curator)
@@ -195,6 +237,7 @@ def gold_merge(
     fields_from: Mapping[str, Claim],
     considered: Iterable[Claim] = (),
     versions: Mapping[int, int] | None = None,
+    unit_version: int | None = None,
     rationale: str = "",
 ) -> Claim:
     """A gold claim combining several annotators' claims: the span from ``span_from``, each
@@ -207,6 +250,7 @@ def gold_merge(
         raise ValidationError(f"Fields that cannot be merged: {', '.join(sorted(unknown))}.")
     involved = {c.pk: c for c in [span_from, *fields_from.values(), *considered]}
     locked = _locked_claims(article, _seen(involved.values(), versions))
+    _check_unit(locked, unit_version)
     _supersede(locked, curator)
     base = locked[span_from.pk]
     taken: dict[int, list[str]] = {pk: [] for pk in locked}
@@ -284,16 +328,18 @@ def gold_reject(
     curator: Any,
     claims: Iterable[Claim],
     versions: Mapping[int, int] | None = None,
+    unit_version: int | None = None,
     rationale: str = "",
 ) -> Decision:
     """Decide that these annotator claims (usually one group) make no gold claim; a gold
-    claim already made from them is deleted."""
+    claim already made from them is deleted. ``unit_version`` as in ``gold_accept``."""
     claims = list(claims)
     if not claims:
         raise ValidationError("Choose the claims to reject.")
     article = claims[0].article
     _check_curator(curator, article)
     locked = _locked_claims(article, _seen(claims, versions))
+    _check_unit(locked, unit_version)
     _supersede(locked, curator)
     return _decide(
         article=article,
@@ -335,12 +381,14 @@ def gold_bulk_accept(
         if len(unit.members) >= 2 and not unit.missing and unit.exact
     ]
     ids = [pk for group in candidates for pk in group]
-    decided = set(
-        DecisionOrigin.objects.filter(claim_id__in=ids).values_list("claim_id", flat=True)
-    )
     seen: dict[int, int | None] = dict.fromkeys(ids)
     seen |= {pk: v for pk, v in (versions or {}).items() if pk in seen}
     locked = _locked_claims(article, seen)
+    # Read after the claims are locked: a bulk accept running at the same time has
+    # committed its decisions by now, and their groups are skipped.
+    decided = set(
+        DecisionOrigin.objects.filter(claim_id__in=ids).values_list("claim_id", flat=True)
+    )
     made = []
     for group in candidates:
         if decided & set(group):

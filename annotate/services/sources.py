@@ -22,6 +22,9 @@ from annotate.models import (
     Target,
 )
 from annotate.services.history import history_record, source_snapshot
+from common import limits
+from common.limits import Limit
+from common.text import check_text
 from corpus.models import Project
 from corpus.text import search_key
 
@@ -39,14 +42,21 @@ class SourceStaleVersion(Exception):
         self.current = current
 
 
-def _clean_name(value: str, field: str) -> tuple[str, str]:
-    name = " ".join((value or "").split())
+def _clean_name(value: str, field: str, limit: Limit = limits.SOURCE_NAME) -> tuple[str, str]:
+    """The name with its whitespace collapsed, and its search key; refused if it holds
+    what can't be stored, has no letter or digit, or is longer than ``limit``."""
+    # Whitespace (U+001E and the like too) becomes one space before the check.
+    name = check_text(" ".join((value or "").split()), field=field)
     key = search_key(name)
     if not any(ch.isalnum() for ch in key):
         raise ValidationError({field: "A name needs at least one letter or digit."})
-    if len(name) > 300:
-        raise ValidationError({field: f"“{name[:40]}…” is longer than 300 characters."})
+    limit.check(name, field=field)
     return name, key
+
+
+def _clean_line(value: str, field: str, limit: Limit) -> str:
+    """A one-line value (a description, an external id): whitespace collapsed, checked."""
+    return check_text(" ".join((value or "").split()), field=field, limit=limit)
 
 
 def _check_kind(kind: str) -> None:
@@ -79,15 +89,20 @@ def _add_aliases(source: Source, aliases: Iterable[str]) -> list[SourceAlias]:
     Two sources may share an alias (a surname), but an alias may not be another source's
     name: search would then find the wrong one first. Merge the two sources instead.
     """
+    given = list(aliases)
+    limits.ALIASES.check(given, field="aliases")  # before cleaning thousands of them
     existing = set(source.aliases.values_list("alias_key", flat=True))
     existing.add(source.name_key)
     new: dict[str, str] = {}
-    for raw in aliases:
-        alias, key = _clean_name(raw, "aliases")
+    for raw in given:
+        alias, key = _clean_name(raw, "aliases", limits.ALIAS)
         if key not in existing and key not in new:
             new[key] = alias
     if not new:
         return []
+    # The name counts as one of the keys in ``existing``, not as an alias.
+    if len(existing) - 1 + len(new) > limits.ALIASES.size:
+        raise ValidationError({"aliases": limits.ALIASES.message(len(existing) - 1 + len(new))})
     clash = (
         Source.objects.filter(project_id=source.project_id, name_key__in=new)
         .exclude(pk=source.pk)
@@ -127,8 +142,8 @@ def source_create(
         name=name,
         name_key=key,
         kind=kind,
-        description=description.strip()[:500],
-        external_id=external_id.strip()[:100],
+        description=_clean_line(description, "description", limits.DESCRIPTION),
+        external_id=_clean_line(external_id, "external_id", limits.EXTERNAL_ID),
     )
     _add_aliases(source, aliases)
     _log(source, HistoryAction.CREATE, actor, None)
@@ -178,9 +193,9 @@ def source_update(
         _check_kind(kind)
         source.kind = kind
     if description is not None:
-        source.description = description.strip()[:500]
+        source.description = _clean_line(description, "description", limits.DESCRIPTION)
     if external_id is not None:
-        source.external_id = external_id.strip()[:100]
+        source.external_id = _clean_line(external_id, "external_id", limits.EXTERNAL_ID)
     source.version = locked.version + 1
     source.save()
     if aliases is not None:
@@ -285,7 +300,7 @@ def source_aliases_add(*, source: Source, aliases: Iterable[str]) -> list[Source
 
 @transaction.atomic
 def target_create(*, project: Project, name: str) -> Target:
-    name, key = _clean_name(name, "name")
+    name, key = _clean_name(name, "name", limits.TARGET_NAME)
     existing = Target.objects.filter(project=project, name_key=key).first()
     if existing is not None:
         return existing

@@ -332,8 +332,8 @@ def test_query_counts_do_not_grow_with_claims(
 ) -> None:
     annotate_differently(scene)
     _grow(scene, n)
-    for k in range(n):  # more claims on the reviewed article too
-        make_claim(scene.article, scene.ann[k % 2], "The end")
+    for k in range(n):  # more claims on the reviewed article too (not identical ones)
+        make_claim(scene.article, scene.ann[k % 2], "The end", source_reliability="ABCDEF"[k])
     login(client, curator)
     slug = scene.project.slug
     with django_assert_max_num_queries(14):

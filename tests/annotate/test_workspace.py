@@ -387,7 +387,9 @@ def test_creating_a_claim_answers_with_only_its_row_in_text_order(
     start = text.index(word)
     post = claim_form(long_article, word, source, targets[0])
     url = reverse("annotate:claim-create", args=[long_article.pk])
-    with django_assert_max_num_queries(16):
+    # 17: the look for an identical claim, and on PostgreSQL the article row's lock before it
+    # (so that a double submit makes one claim).
+    with django_assert_max_num_queries(17):
         response = client.post(url, post, **HX)
     assert response.status_code == 200, response.content.decode()[:500]
     html = response.content.decode()
@@ -559,3 +561,20 @@ def test_a_target_added_inline_keeps_the_chosen_stances(
         f'name="stance-{targets[1].pk}" value="against" aria-label="Against toward '
         f'{targets[1].name}" checked>' in html.replace("&#x27;", "'")
     )
+
+
+@pytest.mark.django_db
+def test_a_double_submitted_claim_form_makes_one_claim_and_says_so(
+    client: Client, assigned_article: Any, annotator: Any, source: Any, targets: Any
+) -> None:
+    login(client, annotator)
+    url = reverse("annotate:claim-create", args=[assigned_article.pk])
+    post = claim_form(assigned_article, "Akıncı", source, targets[0])
+    assert client.post(url, post, **HX).status_code == 200
+    again = client.post(url, post, **HX)
+    assert again.status_code == 422
+    first = Claim.objects.get()
+    html = again.content.decode()
+    assert 'class="form-errors" role="alert"' in html
+    assert f"You already have this claim (claim {first.pk}" in html
+    assert Claim.objects.count() == 1

@@ -21,7 +21,11 @@ def test_token_is_given_for_a_username_and_password(anon: APIClient, annotator: 
     response = anon.post(TOKEN_URL, {"username": "annotator", "password": PASSWORD}, format="json")
     assert response.status_code == 200
     body = response.json()
-    assert body == {"token": Token.objects.get(user=annotator).key, "username": "annotator"}
+    assert body == {
+        "token": Token.objects.get(user=annotator).key,
+        "username": "annotator",
+        "expires": None,
+    }
 
 
 @pytest.mark.django_db

@@ -68,7 +68,7 @@ def test_deep_nesting_and_odd_shapes_are_refused_not_crashed(world: ImportWorld)
     assert "nested too deeply" in str(report.rejected[0])
     assert "no article of this project matches" in str(report.rejected[1])
     assert "quote: the quote must be a string" in str(report.rejected[3])
-    assert "broken (lone surrogate)" in str(report.rejected[6])
+    assert "claim.note: It holds a broken character (a lone surrogate" in str(report.rejected[6])
     collection = json.dumps({"type": "AnnotationCollection", "first": {"items": 5}})
     empty = import_suggestions(project=world.project, data=collection, fmt="w3c", suggester="m")
     assert empty.ok and empty.created == 0
