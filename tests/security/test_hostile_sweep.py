@@ -587,3 +587,16 @@ def test_hostile_values_travel_as_bytes() -> None:
     assert hostile.encode_query({"q": hostile._text("\ud800"), "n": "²"}) == "q=%ED%A0%80&n=%C2%B2"
     body = hostile.json_with({"a": {"b": 1}}, ("a", "b"), "NaN")
     assert body == '{"a": {"b": NaN}}'
+
+
+@pytest.mark.django_db
+def test_an_error_quoting_a_lone_surrogate_is_a_400_not_a_500(world: World) -> None:
+    """Found by the sweep: DRF's choice error quotes the input, and a lone surrogate (valid
+    in JSON as \\ud800) can't be encoded as UTF-8 by the renderer."""
+    url = reverse("api:source-list", args=[world.project.slug])
+    body = '{"name": "Someone", "kind": "a\\ud800b"}'
+    response = api_client(world.users["curator"]).generic(
+        "POST", url, body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "a\ufffd" in response.json()["errors"]["kind"][0]
