@@ -166,7 +166,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if response.status_code == status.HTTP_400_BAD_REQUEST:
             # Every 400 has the same shape (malformed JSON is a problem of the whole body).
             response.data["errors"] = {NON_FIELD: [str(exc.detail)]}
+    response.data = _encodable(response.data)
     return response
+
+
+def _encodable(data: Any) -> Any:
+    """The error with any lone surrogate replaced by U+FFFD: a message that quotes the input
+    ("“a\\ud800b” is not a kind") must still encode as UTF-8 (else the 400 becomes a 500)."""
+    if isinstance(data, str):
+        return data.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(data, dict):
+        return {_encodable(k): _encodable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_encodable(v) for v in data]
+    return data
 
 
 # --- The schema ----------------------------------------------------------------------
