@@ -47,13 +47,20 @@ demo: migrate ## Load the seed articles, the seed source registry and the demo u
 run: demo ## Set everything up and serve on http://127.0.0.1:8000 with the seed data
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-lint: setup ## ruff lint and format check
+lint: setup docs ## ruff lint and format check; the documentation builds without a warning
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 format: setup ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The documentation site (mkdocs.yml; docs/ and bench/*.md) into site/. Strict: a broken link,
+# a missing anchor or a page left out of the nav fails the build. Nothing is fetched.
+# (No --quiet: with it, MkDocs 1.6 no longer counts the warnings and strict passes anyway.)
+.PHONY: docs
+docs: setup ## Build the documentation site into site/ (MkDocs, strict)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 typecheck: setup ## mypy with django-stubs
 	$(VENV)/bin/mypy .
@@ -100,7 +107,7 @@ eval-suggest: setup ## Score the suggesters on PolNeAR's dev split (POLNEAR=path
 	  SQLITE_PATH=$$db $(MANAGE) migrate --no-input -v 0 && \
 	  SQLITE_PATH=$$db $(MANAGE) eval_suggest --polnear "$(POLNEAR)" --split $(SPLIT)
 
-# The production shape on this machine (scripts/serve-prod; README "Deployment"): PostgreSQL
+# The production shape on this machine (scripts/serve-prod; docs/operations/deployment.md): PostgreSQL
 # (a throwaway cluster unless DATABASE_URL is set), gunicorn with WEB_CONCURRENCY workers
 # on 127.0.0.1:$(PORT), TASK_WORKERS task workers. Ctrl-C stops it all.
 WEB_CONCURRENCY ?= 2
@@ -110,10 +117,10 @@ serve-prod: setup ## Try the production shape: PostgreSQL, gunicorn (WEB_CONCURR
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) TASK_WORKERS=$(TASK_WORKERS) scripts/serve-prod
 
 clean: ## Remove the venv, node modules and the development database
-	rm -rf $(VENV) .tools node_modules $(RESULTS) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles media
+	rm -rf $(VENV) .tools node_modules $(RESULTS) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles media site
 
 # The load test (scripts/loadtest): simulated annotators against gunicorn; every
-# acknowledged write is checked in the database afterwards. Figures in the README.
+# acknowledged write is checked in the database afterwards. Figures in bench/RESULTS.md.
 .PHONY: loadtest loadtest-ci
 loadtest: setup ## Load test: 50 annotators × 60 s on PostgreSQL, SQLite (WAL) smaller, a crash round
 	scripts/with-postgres $(PY) scripts/loadtest --db postgres --users 50 --duration 60

@@ -5,7 +5,7 @@ SQLite in ``db.sqlite3`` and a throwaway secret key is used. Production is
 ``DEBUG=0`` plus ``SECRET_KEY``, ``ALLOWED_HOSTS`` and usually ``DATABASE_URL``;
 with DEBUG off the defaults are the safe ones (secure cookies, HSTS, no key).
 
-The production shape (README, "Deployment"): gunicorn (config/gunicorn.conf.py) serving
+The production shape (docs/operations/deployment.md): gunicorn (config/gunicorn.conf.py) serving
 static files through whitenoise, PostgreSQL, ``TASKS_BACKEND=database`` with
 ``manage.py db_worker`` processes, and everything shared kept in the database (sessions,
 the cache, queued tasks) or in storage (export files), so that any number of app servers

@@ -1,4 +1,4 @@
-"""Plain-language help for every figure of the agreement report (for the UI and the README)."""
+"""Plain-language help for every figure of the agreement report (for the UI and the docs)."""
 
 from __future__ import annotations
 

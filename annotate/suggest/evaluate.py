@@ -78,7 +78,7 @@ class Report:
         return self.by_attribution.setdefault(attribution, Counts())
 
     def table(self) -> str:
-        """The figures as a Markdown table (for the README)."""
+        """The figures as a Markdown table (for the docs)."""
         rows = [("all", self.overall)] + sorted(self.by_attribution.items())
         lines = [
             "| claims | labelled | proposed | matched | span precision | span recall | "

@@ -24,7 +24,7 @@ REGISTRY = registry_from_csv(BASE / "seeds" / "sources.csv")
 NAMES = {entry.id: entry.name for entry in REGISTRY}
 ARTICLES = {a.name: a for a in load_jsonl(EVAL_SET)}
 
-# The figures reached on tests/data/seed_eval.jsonl (README, "## Suggestions"): a change
+# The figures reached on tests/data/seed_eval.jsonl (docs/guide/suggestions.md): a change
 # that makes them worse fails here.
 FLOOR_PRECISION = 0.92
 FLOOR_RECALL = 0.65

@@ -1,4 +1,4 @@
-"""The README's screenshot of the workspace, made on demand:
+"""The screenshot of the workspace (README, docs/guide/annotating.md), made on demand:
 
     CLAIMDESK_SCREENSHOTS=1 .venv/bin/pytest tests/browser/test_screenshot.py
 
