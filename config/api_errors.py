@@ -10,6 +10,7 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
 - 409 ``{"detail", "code", "current"}``: the claim (or source) changed since the
   ``version`` the writer based the change on; ``current`` is it as it is now. A write that lost a
   race on a unique constraint is a 409 too (without ``current``).
+- 413 ``{"detail", "code": "too_large"}``: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
 
 ``AutoSchema`` adds those answers to every operation of the schema, and
 ``close_request_bodies`` marks request bodies as taking no other fields, as the
@@ -20,6 +21,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -59,6 +67,12 @@ class ValidationErrorSerializer(ErrorSerializer):
 
 
 # --- The handler ---------------------------------------------------------------------
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than the server takes."
+    default_code = "too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -137,6 +151,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be its HTML 400 page.
+        exc = TooLarge(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+        )
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent | BadRequest):
+        exc = exceptions.ParseError(str(exc) or "The request is not valid.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -15,12 +15,13 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
+from common import params
 from corpus.models import Article, Project, Role
 from corpus.selectors import assignment_statuses
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 # Primary keys are 64-bit: a larger id can't exist, and SQLite can't even compare with it.
-MAX_ID = 2**63 - 1
+MAX_ID = params.MAX_ID
 
 
 # --- Strict input --------------------------------------------------------------------
@@ -63,9 +64,14 @@ class TextField(serializers.CharField):
 
 
 class WholeNumberField(serializers.IntegerField):
-    """A JSON integer and nothing else: "12", 12.0 and true are wrong types."""
+    """A JSON integer and nothing else: "12", 12.0 and true are wrong types. At most
+    2**31 - 1 unless told (offsets and versions are integer columns)."""
 
     default_error_messages = {"invalid": "A whole number is required."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_value", params.MAX_INT32)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int):

@@ -51,6 +51,7 @@ from annotate.models import (
     SourceAlias,
     Target,
 )
+from common.jsonload import loads_bounded
 from corpus.models import Article, Membership, Project
 
 ARCHIVE_FORMAT = "claimdesk-archive"
@@ -299,7 +300,7 @@ def _archived_timestamps() -> Iterator[None]:
 
 def _read_json(archive: zipfile.ZipFile, name: str) -> Any:
     try:
-        return json.loads(archive.read(name))
+        return loads_bounded(archive.read(name))
     except KeyError as exc:
         raise ValidationError(f"The archive has no {name}.") from exc
     except json.JSONDecodeError as exc:
@@ -316,7 +317,7 @@ def _records(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
+                yield loads_bounded(line)
             except json.JSONDecodeError as exc:
                 raise ValidationError(
                     f"{name}, line {number}: not valid JSON ({exc.msg})."

@@ -226,7 +226,9 @@ def stream_csv(
     targets = project_targets(project)
     header = [*COLUMNS, *(stance_column(t) for t in targets), "exported_at", "tool_version"]
     header.append("filters")
-    constant = _quoted([info["exported_at"], info["tool_version"], json.dumps(info["filters"])])
+    constant = _quoted(
+        [info["exported_at"], info["tool_version"], json.dumps(info["filters"], allow_nan=False)]
+    )
     blocks = _Blocks(targets, project.scheme.get("version"), constant)
     # Each chunk's text goes to UTF-8 at once: strings joined across chunks would be
     # copied at four bytes a character (an emoji anywhere widens the whole string).
@@ -271,7 +273,9 @@ def parquet_schema(targets: list[str], info: dict[str, Any]) -> pa.Schema:
         pa.field("exported_at", pa.timestamp("us", tz="UTC")),
         pa.field("tool_version", pa.string()),
     ]
-    metadata = {"claimdesk": json.dumps(info, ensure_ascii=False, default=json_default)}
+    metadata = {
+        "claimdesk": json.dumps(info, ensure_ascii=False, default=json_default, allow_nan=False)
+    }
     return pa.schema(fields, metadata=metadata)
 
 
