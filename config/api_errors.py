@@ -4,13 +4,14 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
 
 - 400 ``{"detail", "code", "errors": {field: [message, …]}}``: a Django ``ValidationError``
   from the services (the one place writes are checked) or a DRF one from the serializers.
-  Nested fields are named by path: ``stances[0].target``, ``source_mention.end``.
+  Nested fields are named by path: ``stances[0].target``, ``source_mention.end``. A body
+  that is no JSON we take (nested deeper than 64 levels, ``NaN``) is ``parse_error``, one
+  over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is ``too_large`` (not Django's HTML page).
 - 401, 403, 404 ``{"detail", "code"}``: not logged in, not allowed, not there (or not
   for you to know it is there).
 - 409 ``{"detail", "code", "current"}``: the claim (or source) changed since the
   ``version`` the writer based the change on; ``current`` is it as it is now. A write that lost a
   race on a unique constraint is a 409 too (without ``current``).
-- 413 ``{"detail", "code": "too_large"}``: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
 
 ``AutoSchema`` adds those answers to every operation of the schema, and
 ``close_request_bodies`` marks request bodies as taking no other fields, as the
@@ -70,7 +71,8 @@ class ValidationErrorSerializer(ErrorSerializer):
 
 
 class TooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    # 400 rather than 413: the limits on files, articles and bodies all answer 400.
+    status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "The request body is larger than the server takes."
     default_code = "too_large"
 

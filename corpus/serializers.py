@@ -64,14 +64,9 @@ class TextField(serializers.CharField):
 
 
 class WholeNumberField(serializers.IntegerField):
-    """A JSON integer and nothing else: "12", 12.0 and true are wrong types. At most
-    2**31 - 1 unless told (offsets and versions are integer columns)."""
+    """A JSON integer and nothing else: "12", 12.0 and true are wrong types."""
 
     default_error_messages = {"invalid": "A whole number is required."}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_value", params.MAX_INT32)
-        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int):
