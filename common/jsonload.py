@@ -27,7 +27,6 @@ MAX_INT_DIGITS = 100
 
 # A string (skipped whole, so brackets inside it do not count) or a bracket.
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
-_TOKENS_BYTES = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 class JSONInputError(json.JSONDecodeError):
@@ -36,25 +35,20 @@ class JSONInputError(json.JSONDecodeError):
 
 def nesting_error(text: str | bytes, max_depth: int = MAX_DEPTH) -> int | None:
     """The position of the first bracket nested deeper than ``max_depth``, or None."""
-    if isinstance(text, str):
-        if text.count("[") + text.count("{") <= max_depth:
-            return None
-        tokens = _TOKENS.finditer(text)
-        opening, closing = "[{", "]}"
-    else:
-        if text.count(b"[") + text.count(b"{") <= max_depth:
-            return None
-        tokens = _TOKENS_BYTES.finditer(text)
-        opening, closing = "[{", "]}"
+    if isinstance(text, bytes):
+        # Latin-1 keeps byte positions, and no byte of a multi-byte UTF-8 character is a
+        # bracket, a quote or a backslash.
+        text = text.decode("latin-1")
+    if text.count("[") + text.count("{") <= max_depth:
+        return None
     depth = 0
-    for match in tokens:
-        token = match.group()
-        first = token[:1] if isinstance(token, str) else chr(token[0])
-        if first in opening:
+    for match in _TOKENS.finditer(text):
+        first = match.group()[0]
+        if first in "[{":
             depth += 1
             if depth > max_depth:
                 return match.start()
-        elif first in closing:
+        elif first in "]}":
             depth -= 1
     return None
 

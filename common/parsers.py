@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import parsers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
 
 from common.jsonload import loads_bounded
 
 
-class BoundedJSONParser(JSONParser):
+class BoundedJSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        encoding = get_encoding(parser_context or {})
+        # DRF's check of the charset (text codecs only: no bz2_codec bombs); not in the stubs.
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             return loads_bounded(stream.read().decode(encoding))
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
