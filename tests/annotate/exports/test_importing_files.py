@@ -85,7 +85,9 @@ SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True),
+    # NaN and Infinity are no JSON: the reader refuses the whole line they are on
+    # (tests/security/test_json_depth.py), not one claim of it.
+    st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=12),
     st.sampled_from(["Akıncı", "Яна Орехова", "😀", "🇹🇷", "the CSTO", "favor", "B", "\x00"]),
 )
