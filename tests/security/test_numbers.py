@@ -30,7 +30,7 @@ from tests.security.conftest import World, api_client, page_client
 HUGE = "9" * 5000
 BAD_INTS = ["²", "٣", HUGE, "-1", str(2**63), "nan", "1e999", "+1", " 1", "1 ", "0x1", "1.0", ""]
 BAD_NUMBERS = ["²", HUGE, "-1", str(2**63), "nan", "1e999"]  # what each route is sent
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def written(world: World) -> tuple[Any, ...]:
@@ -357,7 +357,7 @@ def test_an_export_with_a_bad_number_is_a_400(world: World, param: str, bad: str
 def test_export_options_never_hold_a_ratio_that_is_not_finite() -> None:
     for ratios in [(math.nan,) * 3, (math.inf, 0.0, 0.0), (0.5, math.nan, 0.5)]:
         with pytest.raises(ValidationError):
-            ExportOptions(split=True, split_ratios=ratios)  # type: ignore[arg-type]
+            ExportOptions(split=True, split_ratios=ratios)
 
 
 def test_the_jsonl_writer_refuses_nan() -> None:
