@@ -47,6 +47,9 @@ class InvalidNumber(ValidationError, BadRequest):
     def __str__(self) -> str:
         return self.text
 
+    def __reduce__(self) -> tuple[type[InvalidNumber], tuple[str, str]]:
+        return (InvalidNumber, (self.name, self.text))  # args are not (name, message)
+
 
 def _shown(raw: Any) -> str:
     text = str(raw)

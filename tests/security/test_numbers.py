@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 from typing import Any
 from urllib.parse import urlencode
 
@@ -82,6 +83,8 @@ def test_invalid_number_is_a_validation_error_and_a_bad_request() -> None:
     assert isinstance(error, ValidationError)
     assert isinstance(error, BadRequest)
     assert str(error) == "start must be a whole number."
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.name, copy.message_dict) == ("start", error.message_dict)
 
 
 @pytest.mark.parametrize(
@@ -230,8 +233,18 @@ def test_a_bad_number_on_a_page_says_what_was_wrong(world: World) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("bad", BAD_NUMBERS)
-@pytest.mark.parametrize("action", ["annotate:review-accept", "annotate:review-reject"])
-@pytest.mark.parametrize("field", ["claims", "unit", "version"])
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [
+        *(
+            (action, field)
+            for action in ("review-accept", "review-reject", "review-merge")
+            for field in ("claims", "unit", "version")
+        ),
+        ("review-bulk-accept", "claims"),
+        ("review-bulk-accept", "version"),
+    ],
+)
 def test_adjudicating_with_a_bad_number_is_a_400_and_writes_nothing(
     world: World, bad: str, action: str, field: str
 ) -> None:
@@ -250,7 +263,7 @@ def test_adjudicating_with_a_bad_number_is_a_400_and_writes_nothing(
         post["unit"] = bad
     before = written(world)
     response = page_client(world.users["curator"]).post(
-        reverse(action, args=[world.article.pk]), post, **HX
+        reverse(f"annotate:{action}", args=[world.article.pk]), post, **HX
     )
     assert response.status_code == 400, response.status_code
     assert written(world) == before
