@@ -81,6 +81,9 @@ def test_ordinary_json_reads_as_json_loads_does() -> None:
     text = '{"a": [1, 2.5, -3e2, "x", null, true], "b": {"c": "ü 😀"}}'
     assert loads_bounded(text) == json.loads(text)
     assert loads_bounded(text.encode()) == json.loads(text)
+    assert loads_bounded(text.encode("utf-16")) == json.loads(text)
+    with pytest.raises(json.JSONDecodeError, match="not UTF-8 text"):
+        loads_bounded(b'{"a": "\xff"}')
 
 
 # --- the API -----------------------------------------------------------------------------
