@@ -46,6 +46,7 @@ from annotate.db_indexes import (
 )
 from annotate.models import Assignment, AssignmentStatus, Claim, ClaimQuerySet, ClaimStance, Source
 from annotate.scheme import value_label
+from common.params import id_or_none
 from corpus.models import Article, Project
 from corpus.scheme import field_values
 
@@ -63,8 +64,8 @@ def _date(value: str) -> date | None:
 
 
 def _int(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 18 else None
+    """An id, or None (not filtered) for anything else: "abc", "²", "-1", 2**63."""
+    return id_or_none(value.strip())
 
 
 @dataclass(frozen=True)
@@ -336,7 +337,8 @@ def stance_map(project: Project, filters: ClaimFilters, sort: str = "") -> Stanc
 
 def _sort_key(sort: str, target_ids: list[int]) -> Any:
     target, _, stance = sort.partition(":")
-    index = target_ids.index(int(target)) if target.isdigit() and int(target) in target_ids else -1
+    target_id = id_or_none(target)
+    index = target_ids.index(target_id) if target_id is not None and target_id in target_ids else -1
     if sort == "source":
         return lambda row: (row.source_id is None, row.name.casefold())
     if index >= 0 and stance:

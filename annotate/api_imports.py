@@ -17,7 +17,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,6 +33,7 @@ from annotate.exports.importing_request import (
 )
 from annotate.import_views import import_project, require_import_target
 from annotate.services.suggestions import SUGGESTER_MAX
+from common.parsers import BoundedJSONParser
 from config.api_errors import ValidationErrorSerializer
 from corpus import permissions
 from corpus.api import ApiView
@@ -170,7 +171,7 @@ def _read(view: ApiView, request: Request) -> ImportRequest:
 
 @extend_schema(tags=["imports"])
 class ProjectImport(ApiView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, BoundedJSONParser]
     serializer_class = ImportReportSerializer
     pagination_class = None
 

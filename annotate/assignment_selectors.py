@@ -12,20 +12,16 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef
 
 from annotate.models import Assignment
+from common.params import id_or_none
 from corpus.models import Article, ArticleQuerySet, Project
 
 ASSIGNMENT_STATES = {"unassigned": "Nobody assigned", "assigned": "Someone assigned"}
-# A user id longer than this is no id of ours (and would overflow the column).
-MAX_ID_DIGITS = 18
 
 
 def parse_id(raw: Any) -> int | None:
-    """A positive integer id from a request parameter, or None. ``isdecimal`` rather than
-    ``isdigit``: "²" is a digit that ``int()`` refuses."""
-    text = str(raw or "").strip()
-    if not (text.isascii() and text.isdecimal()) or len(text) > MAX_ID_DIGITS:
-        return None
-    return int(text) or None
+    """A positive integer id from a request parameter, or None ("abc", "²", "-1", 2**63:
+    ``common.params.id_or_none``)."""
+    return id_or_none(str(raw or "").strip())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ services, which say so with ``ValidationError``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,20 +15,24 @@ from django.core.exceptions import ValidationError
 
 from annotate.scheme import LABEL_FIELDS
 from annotate.services import StanceInput
+from common.params import InvalidNumber, id_or_none, parse_id, parse_offset, parse_version
 
 STANCE_PREFIX = "stance-"
+Parser = Callable[..., int]
 
 
-def _int(data: Any, name: str, errors: dict[str, str], *, required: bool) -> int | None:
-    raw = (data.get(name) or "").strip()
-    if not raw:
+def _int(
+    data: Any, name: str, errors: dict[str, str], *, required: bool, parse: Parser = parse_offset
+) -> int | None:
+    raw = data.get(name) or ""
+    if not raw.strip():
         if required:
             errors[name] = f"{name} is missing."
         return None
     try:
-        return int(raw)
-    except ValueError:
-        errors[name] = f"{name} must be a whole number, got “{raw[:20]}”."
+        return parse(raw, name=name)
+    except InvalidNumber as error:
+        errors[name] = error.text
         return None
 
 
@@ -53,8 +58,8 @@ class ClaimInput:
             start=_int(data, "start", errors, required=with_span),
             end=_int(data, "end", errors, required=with_span),
             quote=data.get("quote", ""),
-            version=_int(data, "version", errors, required=with_version),
-            source=_int(data, "source", errors, required=False),
+            version=_int(data, "version", errors, required=with_version, parse=parse_version),
+            source=_int(data, "source", errors, required=False, parse=parse_id),
             labels={name: data.get(name, "").strip() for name in LABEL_FIELDS},
             note=data.get("note", "").strip(),
         )
@@ -66,10 +71,9 @@ class ClaimInput:
             if not key.startswith(STANCE_PREFIX):
                 continue
             value = data.get(key, "").strip()
-            try:
-                target_id = int(key.removeprefix(STANCE_PREFIX))
-            except ValueError:
-                errors["stances"] = f"“{key}” is not a target."
+            target_id = id_or_none(key.removeprefix(STANCE_PREFIX))
+            if target_id is None:
+                errors["stances"] = f"“{key[:40]}” is not a target."
                 continue
             if value:
                 result.stances[target_id] = value

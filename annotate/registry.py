@@ -27,6 +27,7 @@ from django.db import transaction
 from annotate import services
 from annotate.models import Source, SourceAlias, SourceKind
 from common import limits
+from common.jsonload import loads_bounded
 from common.text import text_problem
 from corpus.models import Project
 from corpus.text import search_key
@@ -206,7 +207,7 @@ def _parse_jsonl(text: str) -> tuple[list[SourceRow], list[str]]:
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
+            record = loads_bounded(raw)
         except json.JSONDecodeError as exc:
             errors.append(f"line {line}: not valid JSON ({exc.msg} at column {exc.colno}).")
             continue

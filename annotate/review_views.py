@@ -38,6 +38,15 @@ from annotate.views import HtmxHttpRequest
 from annotate.workspace_context import choice_fields as _choice_fields
 from annotate.workspace_context import error_messages as _errors
 from annotate.workspace_context import label_maps as _label_maps
+from common.params import (
+    MAX_INT32,
+    id_or_none,
+    int_or_none,
+    parse_id,
+    parse_int,
+    parse_offset,
+    parse_version,
+)
 from corpus import permissions
 from corpus.models import Article, Project
 from corpus.selectors import project_switcher
@@ -399,19 +408,19 @@ def _unit_version(data: Any) -> int | None:
 def _posted_claims(article: Article, data: Any) -> tuple[list[Claim], dict[int, int]]:
     """The group's claims named in the form (``claims``), and the version of each that the
     curator saw (``version-<id>``)."""
-    ids = [v for v in data.getlist("claims") if v.isdigit()]
+    ids = [parse_id(v, name="claims") for v in data.getlist("claims")]
     claims = review.group_claims(article, ids)
     versions = {}
     for claim in claims:
         raw = data.get(f"version-{claim.pk}", "")
-        if raw.isdigit():
-            versions[claim.pk] = int(raw)
+        if raw:
+            versions[claim.pk] = parse_version(raw, name=f"version-{claim.pk}")
     return claims, versions
 
 
 def _unit_index(data: Any) -> int:
     raw = data.get("unit", "")
-    return int(raw) if raw.isdigit() else -1
+    return parse_int(raw, name="unit", max_value=MAX_INT32) if raw else -1
 
 
 def _adjudicate(request: HtmxHttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
@@ -567,14 +576,13 @@ def _gold_values(gold: Claim) -> dict[str, Any]:
 def _posted_values(data: Any) -> dict[str, Any]:
     values: dict[str, Any] = {name: data.get(name, "") for name in LABEL_FIELDS}
     for name in ("start", "end", "version", "source"):
-        raw = data.get(name, "")
-        values[name] = int(raw) if raw.isdigit() else None
+        values[name] = int_or_none(data.get(name, ""))
     values["quote"] = data.get("quote", "")
     values["note"] = data.get("note", "")
     values["stances"] = {
-        int(k.removeprefix("stance-")): data.get(k)
+        target: data.get(k)
         for k in data
-        if k.startswith("stance-") and k.removeprefix("stance-").isdigit()
+        if k.startswith("stance-") and (target := id_or_none(k.removeprefix("stance-")))
     }
     return values
 
@@ -586,9 +594,10 @@ def gold_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article = curated_article(request.user, pk)
     if request.method == "GET":
         try:
-            start, end = int(request.GET.get("start", "")), int(request.GET.get("end", ""))
+            start = parse_offset(request.GET.get("start", ""), name="start")
+            end = parse_offset(request.GET.get("end", ""), name="end")
             span = validate_span(article.text, start, end, request.GET.get("quote"))
-        except (ValueError, ValidationError):
+        except ValidationError:  # InvalidNumber too
             return render(
                 request,
                 f"{PAGE}#panel-message",

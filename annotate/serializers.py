@@ -334,6 +334,11 @@ class ClaimFilterSerializer(serializers.Serializer):
         required=False, default=False, help_text="Include deleted claims (to restore them)."
     )
 
+    def validate_annotator(self, value: str) -> str:
+        if value not in ("", "all") and int(value) > MAX_ID:  # 19 digits may pass 2**63 - 1
+            raise serializers.ValidationError(f"A user id is at most {MAX_ID}.")
+        return value
+
 
 class ClaimDeleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(

@@ -17,6 +17,7 @@ from django_htmx.middleware import HtmxDetails
 from annotate import selectors
 from annotate.models import Source, SourceKind
 from annotate.services import source_merge
+from common.params import id_or_none
 from corpus import permissions
 from corpus.selectors import project_switcher
 
@@ -82,10 +83,10 @@ def source_merge_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     keep = selectors.source_for(request.user, pk)
     if not permissions.can_curate(request.user, keep.project):
         raise PermissionDenied("Only the project's curators and managers can merge sources.")
-    raw = request.POST.get("merge", "")
+    merge_id = id_or_none(request.POST.get("merge", ""))
     other = (
-        Source.objects.in_project(keep.project).filter(pk=int(raw)).first()
-        if raw.isdigit()
+        Source.objects.in_project(keep.project).filter(pk=merge_id).first()
+        if merge_id is not None
         else None
     )
     if other is None:

@@ -18,6 +18,7 @@ from annotate import selectors, services
 from annotate.models import Assignment, Claim, Suggestion, Target
 from annotate.scheme import LABEL_FIELDS, field_spec
 from annotate.services.suggestions import proposed_labels
+from common.params import MAX_INT32, id_or_none, int_or_none
 from corpus.models import Article
 
 QUOTE_CHARS = 160
@@ -271,17 +272,17 @@ def values_from_post(article: Article, data: Any) -> dict[str, Any]:
     """The posted values, as they were typed, to show the form again with its errors."""
     values: dict[str, Any] = {name: data.get(name, "") for name in LABEL_FIELDS}
     for name in ("start", "end", "version", "mention_start", "mention_end"):
-        raw = data.get(name, "")
-        values[name] = int(raw) if raw.strip().isdigit() else None
+        values[name] = int_or_none(data.get(name, "").strip(), max_value=MAX_INT32)
     values["quote"] = data.get("quote", "")
     values["note"] = data.get("note", "")
     values["mention_quote"] = mention_quote(article, values["mention_start"], values["mention_end"])
-    source_id = data.get("source", "")
+    source_id = id_or_none(data.get("source", ""))
     values["source"] = (
-        article.project.sources.filter(pk=source_id).first() if source_id.isdigit() else None
+        article.project.sources.filter(pk=source_id).first() if source_id is not None else None
     )
     values["stances"] = {}
     for key in data:
-        if key.startswith("stance-") and key.removeprefix("stance-").isdigit():
-            values["stances"][int(key.removeprefix("stance-"))] = data.get(key, "")
+        target_id = id_or_none(key.removeprefix("stance-"))
+        if key.startswith("stance-") and target_id is not None:
+            values["stances"][target_id] = data.get(key, "")
     return values

@@ -43,6 +43,7 @@ from annotate.workspace_context import (
     values_from_claim,
     values_from_post,
 )
+from common.params import InvalidNumber, parse_offset, parse_version
 from corpus.markdown import render_markdown
 from corpus.models import Article
 from corpus.selectors import project_switcher
@@ -163,9 +164,10 @@ def claim_new(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     browser read from the page: a mismatch means the page and the text disagree."""
     article = selectors.assignment_for(request.user, pk).article
     try:
-        start, end = int(request.GET.get("start", "")), int(request.GET.get("end", ""))
+        start = parse_offset(request.GET.get("start", ""), name="start")
+        end = parse_offset(request.GET.get("end", ""), name="end")
         span = validate_span(article.text, start, end, request.GET.get("quote"))
-    except ValueError:
+    except InvalidNumber:
         return render(
             request,
             f"{PAGE}#panel-message",
@@ -288,10 +290,13 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def claim_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Delete softly; the toast offers Undo (``claim_restore``)."""
     claim = selectors.my_claim(request.user, pk, stances=False)
+    # No version: delete whatever the claim is now; a malformed one is a 400.
     version = request.POST.get("version", "")
     try:
         services.claim_delete(
-            claim=claim, actor=request.user, version=int(version) if version.isdigit() else None
+            claim=claim,
+            actor=request.user,
+            version=parse_version(version) if version else None,
         )
     except services.StaleVersion as stale:
         current = stale.current

@@ -4,7 +4,9 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
 
 - 400 ``{"detail", "code", "errors": {field: [message, …]}}``: a Django ``ValidationError``
   from the services (the one place writes are checked) or a DRF one from the serializers.
-  Nested fields are named by path: ``stances[0].target``, ``source_mention.end``.
+  Nested fields are named by path: ``stances[0].target``, ``source_mention.end``. A body
+  that is no JSON we take (nested deeper than 64 levels, ``NaN``) is ``parse_error``, one
+  over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is ``too_large`` (not Django's HTML page).
 - 401, 403, 404 ``{"detail", "code"}``: not logged in, not allowed, not there (or not
   for you to know it is there).
 - 409 ``{"detail", "code", "current"}``: the claim (or source) changed since the
@@ -22,6 +24,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -62,6 +71,13 @@ class ValidationErrorSerializer(ErrorSerializer):
 
 
 # --- The handler ---------------------------------------------------------------------
+
+
+class TooLarge(exceptions.APIException):
+    # 400 rather than 413: the limits on files, articles and bodies all answer 400.
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request body is larger than the server takes."
+    default_code = "too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -151,6 +167,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be its HTML 400 page.
+        exc = TooLarge(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+        )
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent | BadRequest):
+        exc = exceptions.ParseError(str(exc) or "The request is not valid.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -1,10 +1,29 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import include, path, register_converter
+from django.urls.converters import get_converters
 from django.views.generic import RedirectView
 
+from common.params import IdConverter, InvalidNumber
 from config.health import healthz
 from corpus.auth_views import ThrottledLoginView
+
+# ``<id:pk>``: ``<int:pk>`` within the database's integer (a larger id is a 404, not a 500).
+# Registered before the apps' URL modules are included below.
+if "id" not in get_converters():
+    register_converter(IdConverter, "id")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page; it says what was wrong when we wrote the message (a number we do not
+    take), nothing else (other messages may come from Django's internals)."""
+    message = str(exception) if isinstance(exception, InvalidNumber) else ""
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+handler400 = bad_request
 
 urlpatterns = [
     path(

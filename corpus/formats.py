@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+from common.jsonload import loads_bounded
 from corpus.text import normalise_newlines
 from corpus.textmeta import TextDescription, describe_text, find_date
 
@@ -283,7 +284,7 @@ def _jsonl_article(
         return ImportFileError(reason, line=number)
 
     try:
-        record = json.loads(line)
+        record = loads_bounded(line)
     except json.JSONDecodeError as exc:
         raise fail(f"not valid JSON ({exc.msg}, column {exc.colno})") from exc
     if not isinstance(record, dict):

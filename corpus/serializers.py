@@ -15,14 +15,14 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
-from common import limits
+from common import limits, params
 from common.text import json_text_problem, text_problem
 from corpus.models import Article, Project, Role
 from corpus.selectors import assignment_statuses
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 # Primary keys are 64-bit: a larger id can't exist, and SQLite can't even compare with it.
-MAX_ID = 2**63 - 1
+MAX_ID = params.MAX_ID
 
 
 # --- Strict input --------------------------------------------------------------------

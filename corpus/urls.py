@@ -7,5 +7,5 @@ urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
     path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
     path("projects/<slug:slug>/articles/", views.article_list, name="article-list"),
-    path("articles/<int:pk>/", views.article_detail, name="article-detail"),
+    path("articles/<id:pk>/", views.article_detail, name="article-detail"),
 ]

@@ -49,6 +49,7 @@ from annotate.models import (
     SourceAlias,
     Target,
 )
+from common.jsonload import loads_bounded
 from corpus.models import Article, Membership, Project
 from corpus.scheme import validate_scheme
 
@@ -156,13 +157,9 @@ def check_complete(archive: zipfile.ZipFile) -> None:
             raise ValidationError(f"The archive has no {name}.")
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _parse(data: bytes, where: str) -> Any:
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        return loads_bounded(data)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{where}: not valid JSON ({exc.msg}).") from exc
     except UnicodeDecodeError as exc:

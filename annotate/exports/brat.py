@@ -225,5 +225,8 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
             if sink.size >= FLUSH_BYTES:
                 yield sink.drain()
         info["article_hashes"] = hashes
-        put("manifest.json", json.dumps(info, ensure_ascii=False, indent=2, default=json_default))
+        put(
+            "manifest.json",
+            json.dumps(info, ensure_ascii=False, indent=2, default=json_default, allow_nan=False),
+        )
     yield sink.drain()

@@ -38,6 +38,7 @@ from annotate.exports.importing_files import (
 from annotate.models import Assignment, Claim, Source, SourceAlias, Target
 from annotate.scheme import LABEL_FIELDS
 from annotate.services import ClaimInput, StanceInput
+from common.params import id_or_none
 from corpus.models import Article, Project
 from corpus.permissions import role_in
 from corpus.services import article_create
@@ -51,9 +52,6 @@ __all__ = [
     "guess_format",
     "import_annotations",
 ]
-
-# Row ids are 64-bit: a larger number can't name a row (and SQLite can't compare with it).
-_MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -95,11 +93,7 @@ class Rollback(Exception):
 
 def _as_id(value: Any) -> int | None:
     """``value`` (an int, or a string of ASCII digits) as a row id, or None."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_ID:
-        return None
-    return value
+    return id_or_none(value)
 
 
 def _text(value: Any) -> str:

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 
 from annotate.exports.w3c import sha256_of_iri
 from annotate.scheme import LABEL_FIELDS
+from common.jsonload import loads_bounded
 from common.text import json_text_problem
 
 BRAT = "brat"
@@ -86,8 +87,8 @@ def _sniff(text: str) -> str | None:
     if not stripped.startswith("{"):
         return None
     try:
-        first = json.loads(stripped.split("\n", 1)[0])
-    except (json.JSONDecodeError, RecursionError):
+        first = loads_bounded(stripped.split("\n", 1)[0])
+    except json.JSONDecodeError:
         first = None
     if isinstance(first, dict):
         if "claims" in first:
@@ -96,8 +97,8 @@ def _sniff(text: str) -> str | None:
             return "w3c"
         return None
     try:  # a document over several lines: JSON-LD, not JSON Lines
-        json.loads(stripped)
-    except (json.JSONDecodeError, RecursionError):
+        loads_bounded(stripped)
+    except json.JSONDecodeError:
         return None
     return "w3c"
 
@@ -143,12 +144,9 @@ def _jsonl_items(text: str) -> Iterator[Item]:
             continue
         where = f"line {number}"
         try:
-            record = json.loads(line)
+            record = loads_bounded(line)
         except json.JSONDecodeError as exc:
             yield Item(where, {}, {}, [f"not valid JSON ({exc.msg} at column {exc.colno})"])
-            continue
-        except RecursionError:
-            yield Item(where, {}, {}, ["not valid JSON (nested too deeply)"])
             continue
         if not isinstance(record, dict) or not isinstance(record.get("claims", []), list):
             yield Item(where, {}, {}, ["expected an article object with a list of “claims”"])
@@ -213,7 +211,7 @@ def _selectors(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _w3c_items(text: str) -> Iterator[Item]:
     try:
-        document = json.loads(text)
+        document = loads_bounded(text)
     except json.JSONDecodeError as exc:
         yield Item(
             "the file",

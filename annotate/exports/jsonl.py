@@ -77,8 +77,9 @@ def claim_record(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# json.dumps(..., ensure_ascii=False, default=json_default), built once.
-_encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
+# json.dumps(..., ensure_ascii=False, default=json_default), built once; a NaN or an
+# infinity is an error here rather than a bare ``NaN`` that is not JSON.
+_encode = json.JSONEncoder(ensure_ascii=False, default=json_default, allow_nan=False).encode
 # A claim inside an article line, in claim_record's keys and order: the values go in
 # already in JSON (what the encoder above writes for each of them).
 _CLAIM = (

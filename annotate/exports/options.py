@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from common.params import MAX_ID, parse_float, parse_id, parse_int
+
 LAYERS = ("gold", "annotators", "all")
 STATUSES = ("gold", "accepted", "rejected", "pending")
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
@@ -23,11 +25,8 @@ def _ids(values: Iterable[Any], name: str) -> tuple[int, ...]:
     out = []
     for value in values:
         text = str(value).strip()
-        if not text:
-            continue
-        if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
-            raise ValidationError({name: f"“{text}” is not an id."})
-        out.append(int(text))
+        if text:
+            out.append(parse_id(text, name=name))
     return tuple(sorted(set(out)))
 
 
@@ -66,7 +65,12 @@ class ExportOptions:
         if bad:
             errors["status"] = f"Unknown status {bad[0]!r}: use one of {', '.join(STATUSES)}."
         ratios = self.split_ratios
-        if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
+        if (
+            len(ratios) != 3
+            # ``not 0 <= r``, not ``r < 0``: NaN is neither, and would reach the provenance.
+            or not all(isinstance(r, int | float) and 0 <= r <= 1 for r in ratios)
+            or abs(sum(ratios) - 1) > 1e-6
+        ):
             errors["split_ratios"] = (
                 "Give three non-negative shares (train, dev, test) summing to 1."
             )
@@ -88,17 +92,17 @@ class ExportOptions:
         def flag(name: str) -> bool:
             return str(query.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
 
-        seed_text = str(query.get("seed") or "0").strip()
-        if not seed_text.lstrip("-").isdigit():
-            raise ValidationError({"seed": f"The seed must be a whole number, got “{seed_text}”."})
+        seed = parse_int(
+            str(query.get("seed") or "0").strip(), name="seed", min_value=-MAX_ID, max_value=MAX_ID
+        )
         ratios: tuple[float, ...] = DEFAULT_RATIOS
         if query.get("ratios"):
-            try:
-                ratios = tuple(float(r) for r in str(query["ratios"]).split(","))
-            except ValueError as exc:
-                raise ValidationError({"split_ratios": "Ratios are three numbers."}) from exc
-            if len(ratios) != 3:
+            parts = str(query["ratios"]).split(",")
+            if len(parts) != 3:
                 raise ValidationError({"split_ratios": "Give three ratios: train,dev,test."})
+            ratios = tuple(
+                parse_float(r.strip(), name="split_ratios", min_value=0, max_value=1) for r in parts
+            )
         return cls(
             layer=str(query.get("layer") or "gold").strip(),
             annotators=_words(many("annotator")),
@@ -107,7 +111,7 @@ class ExportOptions:
             stances=_words(many("stance")),
             statuses=_words(many("status")),
             split=flag("split"),
-            split_seed=int(seed_text),
+            split_seed=seed,
             split_ratios=(ratios[0], ratios[1], ratios[2]),
             bom=flag("bom"),
             csv_raw=flag("csv_raw"),

@@ -244,7 +244,8 @@ def stream_csv(
     header.append("filters")
     safe = not options.csv_raw
     constant = _quoted(
-        [info["exported_at"], info["tool_version"], json.dumps(info["filters"])], safe
+        [info["exported_at"], info["tool_version"], json.dumps(info["filters"], allow_nan=False)],
+        safe,
     )
     blocks = _Blocks(targets, project.scheme.get("version"), constant, safe)
     # Each chunk's text goes to UTF-8 at once: strings joined across chunks would be
@@ -290,7 +291,9 @@ def parquet_schema(targets: list[str], info: dict[str, Any]) -> pa.Schema:
         pa.field("exported_at", pa.timestamp("us", tz="UTC")),
         pa.field("tool_version", pa.string()),
     ]
-    metadata = {"claimdesk": json.dumps(info, ensure_ascii=False, default=json_default)}
+    metadata = {
+        "claimdesk": json.dumps(info, ensure_ascii=False, default=json_default, allow_nan=False)
+    }
     return pa.schema(fields, metadata=metadata)
 
 

@@ -14,12 +14,12 @@ from django.core.exceptions import ValidationError
 from annotate.models import Source, Target
 from annotate.offsets import validate_span
 from annotate.scheme import Labels, validate_labels
-from common import limits
+from common import limits, params
 from common.text import check_text
 from corpus.models import Article
 
 # Row ids are 64-bit; a larger number can't name a row (and SQLite can't compare with it).
-MAX_ID = 2**63 - 1
+MAX_ID = params.MAX_ID
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,7 @@ class Errors:
 
 def row_id(value: Any) -> int | None:
     """``value`` (an int, or a string of digits) as a row id, or None if it can't be one."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
-        return None
-    return value
+    return params.id_or_none(value)
 
 
 def resolve_source(

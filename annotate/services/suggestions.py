@@ -13,7 +13,6 @@ imported ones may carry proposed labels (``Suggestion.labels``), which accepting
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +39,7 @@ from annotate.suggest import (
     backends,
 )
 from annotate.suggest.llm import LLMBadAnswer, LLMError
+from common.params import parse_float
 from corpus.models import Article, Project
 from corpus.text import search_key
 
@@ -385,9 +385,10 @@ def _optional_scheme(scheme: dict[str, Any]) -> dict[str, Any]:
 def _score(value: Any) -> float:
     if value is None:
         return 0.0
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError({"score": f"the score must be a number, got {value!r}"})
-    return float(value)
+    if isinstance(value, str):  # a number, not a string of one
+        raise ValidationError({"score": f"the score must be a number, got {value[:20]!r}"})
+    # A finite float: not NaN, not an int too large for a float (10**400).
+    return parse_float(value, name="score")
 
 
 def _checked_suggestion(
@@ -515,8 +516,9 @@ def proposed_labels(suggestion: Suggestion) -> dict[str, Any]:
     labels = suggestion.labels if isinstance(suggestion.labels, dict) else {}
     stances = []
     for entry in labels.get("stances") or []:
-        if isinstance(entry, dict) and row_id(entry.get("target")) is not None:
-            stances.append(StanceInput(int(entry["target"]), str(entry.get("stance") or "")))
+        target = row_id(entry.get("target")) if isinstance(entry, dict) else None
+        if target is not None:
+            stances.append(StanceInput(target, str(entry.get("stance") or "")))
     return {
         "stances": stances,
         "note": str(labels.get("note") or ""),

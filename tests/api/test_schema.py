@@ -68,7 +68,7 @@ def test_every_api_url_is_in_the_schema(schema: dict[str, Any]) -> None:
         "/api/"
         + str(p.pattern)
         .replace("<slug:slug>", "{slug}")
-        .replace("<int:pk>", "{id}")
+        .replace("<id:pk>", "{id}")
         .replace("<str:job>", "{job}")
         for p in api.url_patterns
         if isinstance(p, URLPattern) and p.name not in ("schema", "docs", "not-found")

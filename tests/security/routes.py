@@ -19,7 +19,7 @@ PROBED = ("GET", "POST")
 @dataclass(frozen=True)
 class Route:
     name: str  # "namespace:name"
-    pattern: str  # the route as written, prefixes joined ("articles/<int:pk>/annotate/")
+    pattern: str  # the route as written, prefixes joined ("articles/<id:pk>/annotate/")
     callback: Callable[..., Any]
     methods: tuple[str, ...]
     is_api: bool
@@ -99,8 +99,9 @@ _KINDS = (
 
 def object_kind(route: Route) -> str | None:
     """Which object the route's ``pk`` names ("claim", "article", ...), or None."""
+    pattern = re.sub(r"<\w+:pk>", "<int:pk>", route.pattern)  # <id:pk> is an <int:pk>
     for segment, kind in _KINDS:
-        if segment in route.pattern:
+        if segment in pattern:
             return kind
     return None
 
