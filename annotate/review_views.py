@@ -42,6 +42,7 @@ from common.params import (
     MAX_INT32,
     id_or_none,
     int_or_none,
+    optional_int,
     parse_id,
     parse_int,
     parse_offset,
@@ -401,8 +402,7 @@ def _respond_body(
 
 def _unit_version(data: Any) -> int | None:
     """The group's version the curator saw (``unit-version``; None if the form has none)."""
-    raw = data.get("unit-version", "")
-    return int(raw) if raw.isdigit() else None
+    return optional_int(data.get("unit-version", ""), name="unit-version")
 
 
 def _posted_claims(article: Article, data: Any) -> tuple[list[Claim], dict[int, int]]:

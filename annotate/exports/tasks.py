@@ -16,6 +16,7 @@ processes (database or Redis cache, not the default local-memory one).
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from typing import Any
@@ -31,6 +32,7 @@ from annotate.exports.options import ExportOptions
 from annotate.exports.rows import claims_queryset
 from corpus.models import Project
 
+JOB_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 JOB_TTL = 24 * 3600
 # Exports of at most this many claims stream straight to the browser; bigger ones are
 # queued. Streaming never holds the export in memory, but a long one would outlive the
@@ -43,6 +45,10 @@ def _key(job_id: str) -> str:
 
 
 def job_status(job_id: str) -> dict[str, Any] | None:
+    """The job's state, or None for an id no job has (anything but 32 hex digits among
+    them: it never reaches the cache's key)."""
+    if not JOB_ID.fullmatch(job_id):
+        return None
     status: dict[str, Any] | None = cache.get(_key(job_id))
     return status
 

@@ -50,55 +50,6 @@ from tests.security.routes import Route, all_routes, kwargs_for
 SKIPPED_PREFIXES = ("admin:", "<unnamed admin/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
-# Routes with known failures (issue 15: numbers from requests and JSON nesting, NUL bytes
-# and lone surrogates in text; the list of each is the sweep's findings, sweep-findings.md).
-# Expected to fail until those fixes are merged; then this set is emptied.
-KNOWN_FAILING = frozenset(
-    (
-        "annotate:analysis-overview",
-        "annotate:assignments",
-        "annotate:claim-create",
-        "annotate:claim-delete",
-        "annotate:claim-new",
-        "annotate:claim-search",
-        "annotate:claim-update",
-        "annotate:done",
-        "annotate:export-download",
-        "annotate:gold-add",
-        "annotate:gold-edit",
-        "annotate:next-article",
-        "annotate:reopen",
-        "annotate:review-accept",
-        "annotate:review-bulk-accept",
-        "annotate:review-merge",
-        "annotate:review-reject",
-        "annotate:source-merge",
-        "annotate:source-profile",
-        "annotate:stance-map",
-        "annotate:stance-map-csv",
-        "annotate:suggestion-accept",
-        "annotate:suggestion-list",
-        "annotate:workspace",
-        "annotate:workspace-source-create",
-        "annotate:workspace-source-search",
-        "annotate:workspace-target-create",
-        "api:article-list",
-        "api:assignment-list",
-        "api:claim-detail",
-        "api:claim-list",
-        "api:project-export",
-        "api:project-import",
-        "api:source-detail",
-        "api:source-list",
-        "api:source-merge",
-        "api:target-list",
-        "api:token",
-        "corpus:article-detail",
-        "corpus:article-list",
-    )
-)
-KNOWN_REASON = "issue 15: hostile numbers and text not yet refused (sweep-findings.md)"
-
 
 def _routes() -> dict[str, Route]:
     return {r.name: r for r in all_routes() if not r.name.startswith(SKIPPED_PREFIXES)}
@@ -520,14 +471,8 @@ def quiet_request_log() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _marks(name: str) -> list[Any]:
-    if name in KNOWN_FAILING:
-        return [pytest.mark.xfail(strict=False, reason=KNOWN_REASON)]
-    return []
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_marks(n)) for n in ROUTES])
+@pytest.mark.parametrize("name", ROUTES)
 def test_hostile_parameters(world: World, quiet_request_log: None, name: str) -> None:
     sweep = Sweep(_routes()[name], world)
     started = time.monotonic()
