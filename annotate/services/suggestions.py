@@ -28,6 +28,7 @@ from annotate.scheme import LABEL_FIELDS, Labels, validate_labels
 from annotate.services.bulk import _source, _stances, _with_projects
 from annotate.services.checks import Errors, StanceInput, check_mention, row_id
 from annotate.services.claims import claim_create
+from annotate.services.recommender import suggester_for_project
 from annotate.services.sources import source_create
 from annotate.suggest import Proposal, RegistryEntry, Suggester, default_suggester
 from corpus.models import Article, Project
@@ -111,7 +112,7 @@ def suggestions_refresh(
     and claims point at them), as do other suggesters' (imported pre-annotations), and a
     proposal at the same span by the same suggester is not made again. ``registry``
     saves reading it again for each article of a project. Returns the new suggestions."""
-    suggester = suggester or default_suggester()
+    suggester = suggester or suggester_for_project(article.project)
     if registry is None:
         registry = registry_entries(article.project)
     label = suggester_label(suggester)
