@@ -245,3 +245,33 @@ def test_accepted_suggestions_are_training_data_where_there_is_no_gold(
     a, b, _, _ = claims[0]
     Claim.objects.create(article=article, annotator=annotator, start=a, end=b, quote=text[a:b])
     assert recommender.training_articles(project) == []  # not accepted from a suggestion
+
+
+@pytest.mark.django_db
+def test_a_corpus_imports_as_the_gold_layer(project: Any, curator: Any, annotator: Any) -> None:
+    import json
+
+    from annotate.exports.importing import import_annotations
+
+    text, claims = _article_text(3)
+    article = ArticleFactory(project=project, text=text)
+    a, b, _, _ = claims[0]
+    line = {"sha256": article.sha256, "claims": [{"start": a, "end": b}]}
+    data = json.dumps(line).encode()
+    with pytest.raises(ValidationError, match="curators and managers"):
+        import_annotations(project=project, annotator=None, actor=annotator, data=data,
+                           fmt="jsonl", as_gold=True)  # fmt: skip
+    with pytest.raises(ValidationError, match="no annotator"):
+        import_annotations(project=project, annotator=annotator, actor=curator, data=data,
+                           fmt="jsonl", as_gold=True)  # fmt: skip
+    report = import_annotations(
+        project=project, annotator=None, actor=curator, data=data, fmt="jsonl", as_gold=True
+    )
+    assert report.written and report.created == 1 and report.assigned == 0
+    gold = Claim.objects.gold().get()
+    assert (gold.start, gold.end, gold.annotator_id) == (a, b, None)
+    again = import_annotations(
+        project=project, annotator=None, actor=curator, data=data, fmt="jsonl", as_gold=True
+    )
+    assert again.created == 0 and again.skipped == 1
+    assert recommender.training_articles(project)[0].claims == (LabelledClaim(a, b),)
