@@ -101,11 +101,11 @@ bench-small: setup ## The benchmark at small scale on both databases (figures on
 POLNEAR ?=
 SPLIT ?= dev
 
-eval-suggest: setup ## Score the suggesters on PolNeAR's dev split (POLNEAR=path/to/PolNeAR; not part of make test)
+eval-suggest: setup ## Score the suggesters on PolNeAR's dev split (POLNEAR=path/to/PolNeAR; LEARNED=1 trains the recommender on train; not part of make test)
 	@test -n "$(POLNEAR)" || { echo "Give POLNEAR=path/to/PolNeAR"; exit 2; }
 	@db=$$(mktemp --suffix=.sqlite3); trap 'rm -f "$$db" "$$db-wal" "$$db-shm"' EXIT; \
 	  SQLITE_PATH=$$db $(MANAGE) migrate --no-input -v 0 && \
-	  SQLITE_PATH=$$db $(MANAGE) eval_suggest --polnear "$(POLNEAR)" --split $(SPLIT)
+	  SQLITE_PATH=$$db $(MANAGE) eval_suggest --polnear "$(POLNEAR)" --split $(SPLIT) $(if $(LEARNED),--learned)
 
 # The production shape on this machine (scripts/serve-prod; docs/operations/deployment.md): PostgreSQL
 # (a throwaway cluster unless DATABASE_URL is set), gunicorn with WEB_CONCURRENCY workers

@@ -469,3 +469,57 @@ class History(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.object_id} {self.action} by {self.actor_id} at {self.at}"
+
+
+class LearnedModel(models.Model):
+    """A recommender trained on the project's gold and accepted claims
+    (``annotate.services.recommender``): the pickled model in storage, the data it learnt
+    from and its score on the articles held out of training. A manager switches one on
+    after seeing that score; at most one per project is on."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="learned_models")
+    # The training data's hash and the time of training: a new version whenever either moves.
+    version = models.CharField(max_length=64)
+    data_hash = models.CharField(max_length=64)
+    file = models.CharField(max_length=300, help_text="The model's path in default_storage.")
+    trained_at = models.DateTimeField(auto_now_add=True)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    articles = models.PositiveIntegerField(help_text="Articles trained on.")
+    claims = models.PositiveIntegerField(help_text="Claims trained on.")
+    held_out_articles = models.PositiveIntegerField()
+    held_out_claims = models.PositiveIntegerField()
+    proposed = models.PositiveIntegerField(help_text="Proposals on the held-out articles.")
+    matched = models.PositiveIntegerField()
+    source_correct = models.PositiveIntegerField()
+    active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(active=True), name="learned_one_active"
+            ),
+            models.UniqueConstraint(fields=["project", "version"], name="learned_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} learned/{self.version}"
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.proposed if self.proposed else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.held_out_claims if self.held_out_claims else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def source_accuracy(self) -> float:
+        return self.source_correct / self.matched if self.matched else 0.0

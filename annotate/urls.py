@@ -6,6 +6,7 @@ from annotate import (
     deleted_views,
     export_views,
     import_views,
+    recommender_views,
     review_views,
     suggest_settings_views,
     suggest_views,
@@ -145,4 +146,23 @@ urlpatterns = [
     ),
     # Importing annotations as claims or suggestions (annotate/import_views.py).
     path("projects/<slug:slug>/import/", import_views.import_page, name="import"),
+    # The learned recommender: its held-out score and the switch (recommender_views.py).
+    path(
+        "projects/<slug:slug>/recommender/", recommender_views.recommender_page, name="recommender"
+    ),
+    path(
+        "projects/<slug:slug>/recommender/train/",
+        recommender_views.recommender_train,
+        name="recommender-train",
+    ),
+    path(
+        "projects/<slug:slug>/recommender/<int:pk>/activate/",
+        recommender_views.recommender_activate,
+        name="recommender-activate",
+    ),
+    path(
+        "projects/<slug:slug>/recommender/deactivate/",
+        recommender_views.recommender_deactivate,
+        name="recommender-deactivate",
+    ),
 ]

@@ -339,6 +339,11 @@ CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", 
 # (``restore_project`` refuses a bigger one before writing anything; see
 # annotate/exports/archive_checks.py for the other bounds it derives).
 CLAIMDESK_MAX_ARCHIVE_BYTES = int(os.environ.get("CLAIMDESK_MAX_ARCHIVE_BYTES", str(8 * 1024**3)))
+# The learned recommender (annotate/services/recommender.py): with auto-retrain on, a new
+# gold claim queues a training once the labelled claims grew by this fraction since the
+# last model (train it on a worker: TASKS_BACKEND=database).
+RECOMMENDER_AUTO_RETRAIN = os.environ.get("RECOMMENDER_AUTO_RETRAIN", "") == "1"
+RECOMMENDER_RETRAIN_GROWTH = float(os.environ.get("RECOMMENDER_RETRAIN_GROWTH", "0.2"))
 
 # The language-model suggester (annotate/suggest/llm.py): any OpenAI-compatible chat
 # endpoint (Ollama, vLLM, llama.cpp's server, hosted APIs). Projects can choose it once

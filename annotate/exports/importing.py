@@ -40,7 +40,7 @@ from annotate.scheme import LABEL_FIELDS
 from annotate.services import ClaimInput, StanceInput
 from common.params import id_or_none
 from corpus.models import Article, Project
-from corpus.permissions import role_in
+from corpus.permissions import can_curate, role_in
 from corpus.services import article_create
 from corpus.text import search_key, sha256_text
 
@@ -413,13 +413,26 @@ def import_annotations(
     dry_run: bool = False,
     actor: Any = None,
     brat: BratOptions | None = None,
+    as_gold: bool = False,
 ) -> ImportReport:
     """Import the file's claims as ``annotator``'s (a member of the project). With
     ``partial`` the good items are kept when others are rejected; otherwise any
-    rejection writes nothing. ``dry_run`` checks everything and writes nothing."""
+    rejection writes nothing. ``dry_run`` checks everything and writes nothing.
+
+    ``as_gold``: the claims become the project's gold layer (claims without an annotator,
+    as adjudication makes them; no decisions, since nobody's claims were weighed), imported
+    by ``actor``, who must curate or manage the project; ``annotator`` must be None. This
+    is how a project starts from an annotated corpus (and trains its recommender on it)."""
     if fmt not in FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
-    if annotator is None or role_in(annotator, project) is None:
+    if as_gold:
+        if annotator is not None:
+            raise ValidationError("A gold import has no annotator.")
+        if actor is None or not can_curate(actor, project):
+            raise ValidationError(
+                f"Only the curators and managers of “{project}” import into its gold layer."
+            )
+    elif annotator is None or role_in(annotator, project) is None:
         raise ValidationError(f"{annotator} is not a member of the project “{project}”.")
     report = ImportReport()
     try:
@@ -444,7 +457,7 @@ def import_annotations(
             )
 
             def write(batch: list[Ready]) -> int:
-                assigned = _assign(batch, annotator, actor)
+                assigned = 0 if as_gold else _assign(batch, annotator, actor)
                 services.claims_create_many(
                     article_claims=[(r.article, _claim_input(r)) for r in batch],
                     annotator=annotator,

@@ -19,8 +19,10 @@ supersedes it: that gold claim is deleted (softly), so each group has one curren
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -190,7 +192,17 @@ def _content(claim: Claim) -> dict[str, Any]:
 
 def _create_gold(article: Article, content: dict[str, Any], curator: Any) -> Claim:
     # annotator=None: the claim belongs to the project's gold layer; history names the curator.
-    return claim_create(article=article, annotator=None, actor=curator, **content)
+    gold = claim_create(article=article, annotator=None, actor=curator, **content)
+    if settings.RECOMMENDER_AUTO_RETRAIN:
+        transaction.on_commit(partial(_retrain_if_grown, article.project_id))
+    return gold
+
+
+def _retrain_if_grown(project_id: int) -> None:
+    # Imported here: the task module imports the services.
+    from annotate.recommender_tasks import retrain_if_grown
+
+    retrain_if_grown(project_id)
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from annotate.scheme import LABEL_FIELDS, Labels, validate_labels
 from annotate.services.bulk import _source, _stances, _with_projects
 from annotate.services.checks import Errors, StanceInput, check_mention, row_id
 from annotate.services.claims import claim_create
+from annotate.services.recommender import active_recommender
 from annotate.services.sources import source_create
 from annotate.suggest import (
     ProjectContext,
@@ -73,8 +74,12 @@ def project_context(project: Project) -> ProjectContext:
 
 
 def project_suggester(project: Project, backend: str | None = None) -> Suggester:
-    """The suggester the project chose (``Project.suggestion_backend``), or ``backend``.
-    Raises the backend's ``LLMNotConfigured`` when the language model is not set up."""
+    """The suggester the project uses: a learned recommender a manager switched on
+    (``services.recommender``), else the backend it chose (``Project.suggestion_backend``);
+    ``backend`` names one explicitly. Raises the backend's ``LLMNotConfigured`` when the
+    language model is not set up."""
+    if backend is None and (learned := active_recommender(project)) is not None:
+        return learned
     return backends.build(backend or project.suggestion_backend, project_context(project))
 
 

@@ -5,10 +5,13 @@ Brings a split of PolNeAR (github.com/networkdynamics/PolNeAR, read from PATH, n
 committed) into a new project through the brat import (``annotate/suggest/data/
 polnear_mapping.json``: Content → claim, Source → source mention, an attribution event
 joins them), as the claims of a user ``polnear``, then reads them back and scores each
-suggester on them (``annotate.suggest.evaluate_corpus``). Run it against a throwaway
-database: ``make eval-suggest POLNEAR=path`` uses a temporary SQLite file. Never on the
-test split while tuning. ``--suggester llm`` (repeatable with ``rules``) scores the
-language model configured by the ``CLAIMDESK_LLM_*`` settings, with its tokens and cost.
+suggester on them (``annotate.suggest.evaluate_corpus``). With ``--learned``, the train
+split is brought in the same way as a second project's gold layer and the learned
+recommender trained on it (``annotate.services.recommender``) is scored too. Run it
+against a throwaway database: ``make eval-suggest POLNEAR=path [LEARNED=1]`` uses a
+temporary SQLite file. Never on the test split while tuning. ``--suggester llm``
+(repeatable with ``rules``) scores the language model configured by the ``CLAIMDESK_LLM_*``
+settings, with its tokens and cost.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.db import transaction
 from annotate.exports.importing import BratOptions, import_annotations
 from annotate.exports.importing_brat import BratDocument, bundle_zip, mapping_from_text
 from annotate.models import Claim
+from annotate.services.recommender import learned_suggester, recommender_train
 from annotate.suggest import Proposal, RegistryEntry, Suggester, backends
 from annotate.suggest.base import ProjectContext
 from annotate.suggest.evaluate import registry_from_csv
@@ -98,6 +102,12 @@ class Command(BaseCommand):
         parser.add_argument("--polnear", required=True, type=Path, metavar="PATH")
         parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
         parser.add_argument(
+            "--learned",
+            action="store_true",
+            help="Also train the learned recommender on the train split, brought in through "
+            "the brat import as a project's gold layer, and score it.",
+        )
+        parser.add_argument(
             "--registry",
             type=Path,
             default=Path("seeds/sources.csv"),
@@ -132,6 +142,8 @@ class Command(BaseCommand):
             f"({quoted} quoted, {labelled - quoted} {REPORTED})\n"
         )
         registry = registry_from_csv(options["registry"])
+        if options["learned"]:
+            suggesters.append(self._learned(options["polnear"]))
         for suggester in suggesters:
             tolerant = _Tolerant(suggester)
             try:
@@ -146,7 +158,21 @@ class Command(BaseCommand):
                     f"usage {usage.as_dict()}\n"
                 )
 
-    def _import(self, documents: list[BratDocument], split: str) -> Project:
+    def _learned(self, root: Path) -> Suggester:
+        """The recommender trained on the train split, as a project would train it: the
+        split imported as the gold layer, ``recommender_train`` (which holds a fifth of
+        the articles out and reports its score on them)."""
+        documents = polnear_documents(root, "train")
+        project = self._import(documents, "train", as_gold=True)
+        model = recommender_train(project=project)
+        self.stdout.write(
+            f"Trained learned/{model.version} on {model.articles} articles ({model.claims} "
+            f"claims); held out {model.held_out_articles}: precision {model.precision:.2f}, "
+            f"recall {model.recall:.2f}, F1 {model.f1:.2f}.\n"
+        )
+        return learned_suggester(model)
+
+    def _import(self, documents: list[BratDocument], split: str, as_gold: bool = False) -> Project:
         with transaction.atomic():
             slug = f"polnear-{split}"
             if Project.objects.filter(slug=slug).exists():
@@ -156,11 +182,14 @@ class Command(BaseCommand):
                 )
             project = project_create(name=f"PolNeAR {split}", slug=slug, scheme=_lenient_scheme())
             user = user_ensure(username="polnear")
-            membership_set(project=project, user=user, role=Role.ANNOTATOR)
+            role = Role.CURATOR if as_gold else Role.ANNOTATOR
+            membership_set(project=project, user=user, role=role)
         mapping = mapping_from_text(MAPPING.read_text(encoding="utf-8"), MAPPING.name)
         report = import_annotations(
             project=project,
-            annotator=user,
+            annotator=None if as_gold else user,
+            actor=user if as_gold else None,
+            as_gold=as_gold,
             data=bundle_zip(documents),
             fmt="brat",
             brat=BratOptions(mapping, create_articles=True),

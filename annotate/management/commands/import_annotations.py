@@ -1,5 +1,6 @@
-"""manage.py import_annotations PATH --project SLUG (--annotator USERNAME | --as-suggestions
-[--suggester NAME]): import claims, or suggestions, from a JSONL or W3C file or a brat zip."""
+"""manage.py import_annotations PATH --project SLUG (--annotator USERNAME | --as-gold CURATOR |
+--as-suggestions [--suggester NAME]): import claims, gold claims or suggestions, from a JSONL
+or W3C file or a brat zip."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ class Command(BaseCommand):
         "Import annotations (pre-annotations from another tool or a model) from JSONL (one "
         "article per line, as `export --format jsonl` writes) or W3C Web Annotation "
         "JSON-LD, either as the claims of one member of the project (--annotator; sources "
-        "and stance targets must be in the project already) or as suggestions that each "
+        "and stance targets must be in the project already), as its gold layer (--as-gold, "
+        "by a curator), or as suggestions that each "
         "annotator of the article accepts or dismisses in the workspace (--as-suggestions; "
         "labels may be incomplete, a speaker the registry lacks is proposed as a new "
         "source). Offsets and quotes are checked against the text, label values against "
@@ -43,6 +45,11 @@ class Command(BaseCommand):
             "--annotator",
             metavar="USERNAME",
             help="Import as this member's claims (assigning them the articles).",
+        )
+        target.add_argument(
+            "--as-gold",
+            metavar="CURATOR",
+            help="Import as the project's gold layer, by this curator or manager of it.",
         )
         target.add_argument(
             "--as-suggestions",
@@ -118,7 +125,15 @@ class Command(BaseCommand):
                 "dry_run": options["dry_run"],
                 "brat": brat,
             }
-            if user is not None:
+            if options["as_gold"] is not None:
+                curator = get_user_model().objects.filter(username=options["as_gold"]).first()
+                if curator is None:
+                    raise CommandError(f"No user “{options['as_gold']}”.")
+                report = importing.import_annotations(
+                    annotator=None, as_gold=True, actor=curator, **common
+                )
+                what = "gold claims"
+            elif user is not None:
                 report = importing.import_annotations(annotator=user, **common)
                 what = f"claims as {user}"
             else:
