@@ -156,7 +156,7 @@ urlpatterns = [
         name="recommender-train",
     ),
     path(
-        "projects/<slug:slug>/recommender/<int:pk>/activate/",
+        "projects/<slug:slug>/recommender/<id:pk>/activate/",
         recommender_views.recommender_activate,
         name="recommender-activate",
     ),

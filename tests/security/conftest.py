@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from annotate import services
 from annotate.exports import tasks as export_tasks
-from annotate.models import Assignment, Claim, Suggestion
+from annotate.models import Assignment, Claim, LearnedModel, Suggestion
 from corpus.models import Role
 from tests.conftest import login
 from tests.factories import (
@@ -64,6 +64,7 @@ class World:
     gold: Any
     assignment: Any  # A's assignment to the article
     suggestion: Any
+    learned_model: Any  # a scored recommender model, not switched on
     job: str
     users: dict[str, Any]
 
@@ -129,6 +130,11 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         quote=claim.quote,
         suggester="test 1",
     )
+    learned_model = LearnedModel.objects.create(
+        project=project, version="world", data_hash="world", file="recommenders/world.joblib",
+        articles=3, claims=30, held_out_articles=1, held_out_claims=10, proposed=10, matched=8,
+        source_correct=6,
+    )  # fmt: skip
     path = default_storage.save("exports/world.jsonl", ContentFile(b"{}\n"))
     job = "0" * 32
     export_tasks._update(
@@ -144,6 +150,7 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         gold=gold,
         assignment=Assignment.objects.get(pk=assignment.pk),
         suggestion=suggestion,
+        learned_model=learned_model,
         job=job,
         users=users,
     )

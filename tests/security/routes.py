@@ -89,6 +89,7 @@ def all_routes() -> list[Route]:
 # The object a URL keyword names, by the path segment before it.
 _KINDS = (
     ("suggestions/<int:pk>", "suggestion"),
+    ("recommender/<int:pk>", "learned_model"),
     ("gold/<int:pk>", "gold"),
     ("claims/<int:pk>", "claim"),
     ("sources/<int:pk>", "source"),

@@ -134,6 +134,10 @@ RULES: dict[str, dict[str, str]] = {
     # --- suggestion settings and runs: managers
     "annotate:suggestion-settings": {"GET": MANAGER_PAGE, "POST": MANAGER_PAGE},
     "annotate:suggestion-job": {"GET": MANAGER_PAGE},
+    "annotate:recommender": {"GET": CURATOR_PAGE},
+    "annotate:recommender-train": {"POST": CURATOR_PAGE},
+    "annotate:recommender-activate": {"POST": MANAGER_PAGE},
+    "annotate:recommender-deactivate": {"POST": MANAGER_PAGE},
     # --- exports: curators and managers (the archive format: managers)
     "annotate:export": {"GET": CURATOR_PAGE},
     "annotate:export-download": {"GET": CURATOR_PAGE},
