@@ -103,7 +103,7 @@ def _export_and_download(ctx: Context, project: Project, backend: str) -> list[R
         url = reverse("annotate:export-job-file", args=[project.slug, job])
         began = time.perf_counter()
         response = client.get(url)
-        got = sum(len(chunk) for chunk in response.streaming_content)
+        got = len(response.getvalue())
         read_ms.append((time.perf_counter() - began) * 1000)
         assert response.status_code == 200 and got == size, (response.status_code, got, size)
     write = summary(

@@ -33,7 +33,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
-from moto.server import ThreadedMotoServer
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from storages.backends.s3 import S3Storage
@@ -63,6 +62,8 @@ REGION = "us-east-1"
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's S3 server on a free port of 127.0.0.1, for this module's tests."""
+    from moto.server import ThreadedMotoServer  # imports Flask and every service: only here
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
