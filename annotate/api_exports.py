@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import exports
-from annotate.export_views import read_export_request, streaming_export
+from annotate.export_views import job_file_response, read_export_request, streaming_export
 from annotate.exports import tasks
 from annotate.exports.options import LAYERS, STATUSES
 from corpus import permissions
@@ -155,16 +154,11 @@ class ProjectExportJobFile(APIView):
     @extend_schema(
         responses={
             200: OpenApiResponse(OpenApiTypes.BINARY, description="The export file."),
-            404: OpenApiResponse(description="No such export, or not finished yet."),
+            404: OpenApiResponse(
+                description="No such export, not finished yet, or its file is gone."
+            ),
         },
         summary="Download a finished background export",
     )
     def get(self, request: Request, slug: str, job: str) -> FileResponse:
-        job_status = _job_status(request, slug, job)
-        if job_status.get("state") != "done":
-            raise exceptions.NotFound("The export is not ready.")
-        return FileResponse(
-            default_storage.open(job_status["path"], "rb"),
-            as_attachment=True,
-            filename=job_status["name"],
-        )
+        return job_file_response(_job_status(request, slug, job))

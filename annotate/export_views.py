@@ -149,8 +149,18 @@ def export_job(request: HttpRequest, slug: str, job: str) -> HttpResponse:
 @login_required
 def export_job_file(request: HttpRequest, slug: str, job: str) -> HttpResponseBase:
     _, status = _job(request, slug, job)
+    return job_file_response(status)
+
+
+def job_file_response(status: dict[str, Any]) -> FileResponse:
+    """A finished job's file, streamed through the app from storage (the filesystem or a
+    private bucket: the storage's own URLs are never handed out), once the caller has
+    checked access. 404 if the job is not done, or its file is no longer in storage (a
+    bucket's expiry rule, a cleaned volume) rather than a server error."""
     if status.get("state") != "done":
         raise Http404("The export is not ready.")
-    return FileResponse(
-        default_storage.open(status["path"], "rb"), as_attachment=True, filename=status["name"]
-    )
+    try:
+        handle = default_storage.open(status["path"], "rb")
+    except FileNotFoundError:
+        raise Http404("The export file is no longer in storage; export again.") from None
+    return FileResponse(handle, as_attachment=True, filename=status["name"])

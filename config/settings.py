@@ -15,6 +15,7 @@ and workers can run side by side.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import dj_database_url
@@ -220,33 +221,45 @@ TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": ["defa
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem")
-_default_storage: dict[str, object]
-if STORAGE_BACKEND == "filesystem":
-    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-elif STORAGE_BACKEND == "s3":
-    if not os.environ.get("S3_BUCKET"):
+# Spools bigger than this go to a temporary file instead of memory: the background export
+# writing its file, and a download reading it back from object storage.
+EXPORT_SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def default_storage_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """``STORAGES["default"]`` for the STORAGE_BACKEND and S3_* variables in ``env``
+    (tests/deploy/test_s3_storage.py calls it with an S3-compatible server's address)."""
+    backend = env.get("STORAGE_BACKEND", "filesystem")
+    if backend == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if backend != "s3":
+        raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {backend!r}.")
+    if not env.get("S3_BUCKET"):
         raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET.")
-    _default_storage = {
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": os.environ["S3_BUCKET"],
-            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("S3_REGION") or None,
+            "bucket_name": env["S3_BUCKET"],
+            "endpoint_url": env.get("S3_ENDPOINT_URL") or None,
+            "region_name": env.get("S3_REGION") or None,
             # Credentials: S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY, or boto3's own chain
             # (AWS_* variables, instance roles) when unset.
-            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
-            "location": os.environ.get("S3_PREFIX", ""),
-            # Export files are private: downloads go through the app, which checks access.
+            "access_key": env.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": env.get("S3_PREFIX", ""),
+            # Export files are private: downloads go through the app, which checks access;
+            # the app never hands out the storage's URLs (signed ones, were it asked).
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
+            # Opening a stored file downloads it into a spool, which by default never
+            # leaves memory: a big export's download would sit whole in a web worker.
+            "max_memory_size": EXPORT_SPOOL_BYTES,
         },
     }
-else:
-    raise ImproperlyConfigured(
-        f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}."
-    )
+
+
+_default_storage = default_storage_settings(os.environ)
 
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "static/"

@@ -21,6 +21,7 @@ import tempfile
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -100,7 +101,7 @@ def run_export(*, job_id: str, project_id: int, fmt: str, options: dict[str, Any
 
     name = exports.filename(fmt, project, timezone.now())
     try:
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        with tempfile.SpooledTemporaryFile(max_size=settings.EXPORT_SPOOL_BYTES) as spool:
             for chunk in exports.stream(fmt, project, export_options, on_chunk=progress):
                 spool.write(chunk)
             size = spool.tell()

@@ -173,8 +173,7 @@ def test_api_background_export_downloads_with_a_token(corpus: Corpus) -> None:
     response = api_client.get(followed["download"])
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    rows = [json.loads(line) for line in body.splitlines()]
+    rows = [json.loads(line) for line in response.getvalue().splitlines()]
     claims = sum(len(row.get("claims", ())) for row in rows)
     assert claims == followed["total"] > 0
     # Another project's member with a token: 404, not the file.
