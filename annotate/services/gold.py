@@ -42,7 +42,7 @@ from annotate.services.claims import (
     claim_update,
 )
 from annotate.services.history import history_record
-from common import limits
+from common import conflicts, limits
 from common.text import check_text
 from corpus.models import Article
 from corpus.permissions import can_curate
@@ -58,11 +58,11 @@ class StaleDecision(StaleVersion):
     ``current`` is one of the group's claims."""
 
     def __init__(self, current: Claim) -> None:
-        Exception.__init__(
+        conflicts.StaleVersion.__init__(
             self,
             "Someone decided this group meanwhile; nothing was decided — reload it and look again.",
+            current,
         )
-        self.current = current
 
 
 def unit_version_of(claim_ids: Iterable[int]) -> int:
