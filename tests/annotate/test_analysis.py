@@ -392,20 +392,3 @@ def test_each_aggregate_takes_a_fixed_number_of_queries(
     claims = analysis.layer_claims(data.project, filtered)
     with django_assert_num_queries(1):
         analysis.distribution(data.project, claims, "source_reliability")
-
-
-def test_text_with_span_marks_the_span_escaped_across_paragraphs() -> None:
-    text = "a <b> c\n\nd & e\nf"
-    html = analysis.text_with_span(text, {"start": "2", "end": "14"})
-    assert html == (
-        '<p>a <mark id="claim-span" class="claim-span">&lt;b&gt; c</mark></p>\n\n'
-        '<p><mark class="claim-span">d &amp; e</mark><br>f</p>'
-    )
-    plain = "<p>a &lt;b&gt; c</p>\n\n<p>d &amp; e<br>f</p>"
-    for bad in ({}, {"start": "3", "end": "3"}, {"start": "0", "end": "99"}, {"start": "x"}):
-        assert analysis.text_with_span(text, bad) == plain
-    # A span that begins or ends on line breaks is trimmed to visible text.
-    assert analysis.text_with_span(text, {"start": "7", "end": "10"}) == (
-        '<p>a &lt;b&gt; c</p>\n\n<p><mark id="claim-span" class="claim-span">d</mark>'
-        " &amp; e<br>f</p>"
-    )
