@@ -37,8 +37,9 @@ from tests.factories import (
     SourceAliasFactory,
     SourceFactory,
     TargetFactory,
+    make_claim,
 )
-from tests.security.conftest import World, make_claim
+from tests.security.conftest import World
 
 TABLES: list[type[models.Model]] = [
     Project,
@@ -166,8 +167,8 @@ def disputed(world: World) -> Any:
     article = ArticleFactory(project=world.project)
     for user in (world.a, world.b):
         AssignmentFactory(article=article, annotator=user)
-        make_claim(article, user, world.source, world.target, words="Turkey’s influence")
-        make_claim(article, user, world.source, world.target, words="Central Asia")
+        make_claim(article, user, "Turkey’s influence", source=world.source, target=world.target)
+        make_claim(article, user, "Central Asia", source=world.source, target=world.target)
     return article
 
 
