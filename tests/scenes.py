@@ -99,7 +99,7 @@ def crafted(project: Any, ann1: Any, ann2: Any) -> Crafted:
     a3 = ArticleFactory(
         project=project, outlet="Outlet X", published=None, text=ANALYSIS_TEXT + " 3"
     )
-    claims = {
+    claims: dict[str, Claim] = {
         "g1": ClaimFactory(
             article=a1,
             annotator=None,
