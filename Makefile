@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser run serve demo migrate test test-recap lint format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small serve-prod clean
+.PHONY: help setup browser run serve demo migrate test test-recap check lint lint-code lint-imports lint-migrations check-tests format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small serve-prod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,9 +47,25 @@ demo: migrate ## Load the seed articles, the seed source registry and the demo u
 run: demo ## Set everything up and serve on http://127.0.0.1:8000 with the seed data
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-lint: setup docs ## ruff lint and format check; the documentation builds without a warning
+lint: lint-code lint-imports lint-migrations docs ## ruff, the import layers (pyproject.toml), no missing migration, the docs build
+
+lint-code: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+lint-imports: setup
+	$(VENV)/bin/lint-imports --no-cache
+
+lint-migrations: setup
+	$(MANAGE) makemigrations --check --dry-run
+
+# The fast loop: the lints and the SQLite suite without the browser tests, side by side
+# (each one's output kept together); `make test` is the whole of CI.
+check: setup ## The fast loop: ruff, import layers, migrations, the docs build, SQLite tests without browser
+	@$(MAKE) --no-print-directory -j 4 --output-sync=target lint-code lint-imports lint-migrations docs check-tests
+
+check-tests: setup
+	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q -m "not browser" $(PYTEST_ARGS)
 
 format: setup ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -34,8 +34,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest, Least
-from django.utils.html import linebreaks
-from django.utils.safestring import SafeString, mark_safe
 
 from annotate.db_indexes import (
     SEARCH_CONFIG,
@@ -557,38 +555,3 @@ def overview(project: Project, filters: ClaimFilters) -> Overview:
         ],
         gold_articles=gold.values("article_id").distinct().count(),
     )
-
-
-# --- the reader's highlighted span -------------------------------------------------------
-
-_OPEN, _CLOSE = "\ufdd0", "\ufdd1"  # Unicode noncharacters: never in an article's text
-
-
-def span_of(text: str, params: Mapping[str, Any]) -> tuple[int, int] | None:
-    """The valid ``start``/``end`` code-point offsets in ``params``, else None."""
-    start, end = _int(str(params.get("start", ""))), _int(str(params.get("end", "")))
-    if start is None or end is None or not start < end <= len(text):
-        return None
-    # Line breaks become <p>/<br>: a span starts and ends on visible characters.
-    while start < end and text[start] in "\r\n":
-        start += 1
-    while end > start and text[end - 1] in "\r\n":
-        end -= 1
-    return (start, end) if start < end else None
-
-
-def text_with_span(text: str, params: Mapping[str, Any]) -> SafeString:
-    """The article text as the reader shows it (escaped, paragraphs and line breaks), with
-    the span ``params["start"]``–``params["end"]`` marked: ``<mark id="claim-span">`` on
-    its first part (the link's fragment scrolls there), split at paragraph ends."""
-    span = span_of(text, params)
-    if span is None or _OPEN in text or _CLOSE in text:
-        return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 - escaped by linebreaks
-    start, end = span
-    html = linebreaks(text[:start] + _OPEN + text[start:end] + _CLOSE + text[end:], autoescape=True)
-    before, rest = html.split(_OPEN, 1)
-    inside, after = rest.split(_CLOSE, 1)
-    mark = '<mark class="claim-span">'
-    inside = inside.replace("</p>", "</mark></p>").replace("<p>", "<p>" + mark)
-    marked = f'{before}<mark id="claim-span" class="claim-span">{inside}</mark>{after}'
-    return mark_safe(marked)  # noqa: S308 - every piece comes from linebreaks(autoescape)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -56,7 +57,10 @@ def start_training(*, project: Project, actor: Any = None) -> bool:
 
 
 def retrain_if_grown(project_id: int) -> bool:
-    """Queue a training if the labelled claims grew enough since the last model."""
+    """Queue a training if the labelled claims grew enough since the last model (and
+    ``RECOMMENDER_AUTO_RETRAIN`` is on)."""
+    if not settings.RECOMMENDER_AUTO_RETRAIN:
+        return False
     project = Project.objects.get(pk=project_id)
     if not recommender_needs_training(project):
         return False

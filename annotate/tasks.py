@@ -10,8 +10,10 @@ worker is another process).
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.cache import cache
@@ -19,7 +21,11 @@ from django.tasks import task
 from django.utils import timezone
 
 from annotate.agreement_data import CACHE_SECONDS, cache_key, compute_agreement
+from annotate.services import suggestions
+from annotate.suggest import backends
 from corpus.models import Article, Project
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 60 * 60
 
@@ -145,12 +151,10 @@ def run_suggestions(
 ) -> dict[str, Any]:
     """Run the project's suggester (``suggestions_run``), saying how far it got; returns
     the run's report."""
-    from annotate.services.suggestions import suggestions_run
-
     project = Project.objects.get(pk=project_id)
     _suggest_update(job_id, state="running", started_at=timezone.now().isoformat())
     try:
-        report = suggestions_run(
+        report = suggestions.suggestions_run(
             project=project,
             article_ids=article_ids,
             on_progress=lambda done, total: _suggest_update(job_id, done=done, total=total),
@@ -166,3 +170,22 @@ def run_suggestions(
         finished_at=timezone.now().isoformat(),
     )
     return report.as_dict()
+
+
+def suggestions_after_import(*, project: Project, articles: Sequence[Article]) -> None:
+    """The import hook (``CLAIMDESK_AFTER_IMPORT``): suggest claims for newly imported
+    articles when the project has suggestions on: at once with the rules, as a background
+    task with a backend that takes its time (the language model). A failing suggester
+    never undoes an import: it is logged, and ``manage.py suggest`` can be run again
+    later."""
+    if not project.suggestions_enabled or not articles:
+        return
+    try:
+        if backends.runs_in_background(project.suggestion_backend):
+            start_suggestions(project=project, article_ids=[a.pk for a in articles])
+            return
+        registry = suggestions.registry_entries(project)
+        for article in articles:
+            suggestions.suggestions_refresh(article=article, registry=registry)
+    except Exception:  # the articles are safely stored; suggestions can be made later
+        logger.exception("Suggestions for %d imported articles failed.", len(articles))

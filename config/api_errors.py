@@ -15,6 +15,10 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
 - 409 ``{"detail", "code": "duplicate_claim", "existing", "url"}``: you already have a live
   claim with this span, source, labels and stances; ``existing`` is it, ``url`` its address.
 
+The services' conflicts are the kinds of ``common.conflicts.StaleVersion`` and ``Duplicate``;
+each row in an answer is shown by the serializer its app registered (``conflicts.represent``),
+so this module imports no app.
+
 ``AutoSchema`` adds those answers to every operation of the schema, and
 ``close_request_bodies`` marks request bodies as taking no other fields, as the
 serializers enforce.
@@ -35,7 +39,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from django.urls import reverse
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, permissions, serializers, status
@@ -44,9 +47,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from annotate.serializers import ClaimSerializer, SourceSerializer
-from annotate.services import DuplicateClaim, StaleVersion
-from annotate.services.sources import SourceStaleVersion
+from common.conflicts import Duplicate, StaleVersion, address, representation
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -131,31 +132,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, StaleVersion):
         set_rollback()
         return Response(
-            {
-                "detail": str(exc),
-                "code": "stale_version",
-                "current": ClaimSerializer(exc.current).data,
-            },
+            {"detail": str(exc), "code": "stale_version", "current": representation(exc.current)},
             status=status.HTTP_409_CONFLICT,
         )
-    if isinstance(exc, DuplicateClaim):
+    if isinstance(exc, Duplicate):
         set_rollback()
         return Response(
             {
                 "detail": exc.messages[0],
-                "code": "duplicate_claim",
-                "existing": ClaimSerializer(exc.existing).data,
-                "url": reverse("api:claim-detail", args=[exc.existing.pk]),
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, SourceStaleVersion):
-        set_rollback()
-        return Response(
-            {
-                "detail": str(exc),
-                "code": "stale_version",
-                "current": SourceSerializer(exc.current).data,
+                "code": exc.code,
+                "existing": representation(exc.existing),
+                "url": address(exc.existing),
             },
             status=status.HTTP_409_CONFLICT,
         )

@@ -345,7 +345,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # --- Claimdesk ------------------------------------------------------------------
 # Called with (project=, articles=) after each imported file's new articles are stored
 # (command, API upload): the suggester fills suggestions when the project has them on.
-CLAIMDESK_AFTER_IMPORT = ["annotate.services.suggestions.suggestions_after_import"]
+CLAIMDESK_AFTER_IMPORT = ["annotate.tasks.suggestions_after_import"]
+# Called (with the project's id) once a gold claim is committed: the learned recommender's
+# retraining, which does nothing unless RECOMMENDER_AUTO_RETRAIN is on.
+CLAIMDESK_AFTER_GOLD = ["annotate.recommender_tasks.retrain_if_grown"]
 # The largest article text accepted, in characters (code points).
 CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", "2000000"))
 # The most a project archive may inflate to, in bytes, all members together

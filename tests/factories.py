@@ -1,11 +1,16 @@
-"""factory_boy factories for every model the tests touch."""
+"""factory_boy factories for every model the tests touch, and ``make_claim``: a valid claim
+made through the service."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from django.contrib.auth.models import User
+from django.utils import timezone
 
-from annotate.models import Assignment, Claim, Source, SourceAlias, Target
+from annotate.models import Assignment, Claim, ClaimStance, Source, SourceAlias, Target
+from annotate.services import StanceInput, claim_create
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme
 from corpus.text import search_key, sha256_text
@@ -92,13 +97,77 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
 
 
 class ClaimFactory(factory.django.DjangoModelFactory):
-    """A claim over the first word of the article (offsets and quote consistent)."""
+    """A claim row as given, written straight to the table (no check, no history): over the
+    first word of the article unless told. ``stances`` maps targets to stances;
+    ``deleted=True`` makes it a deleted claim. For a claim as the app makes it, ``make_claim``."""
 
     class Meta:
         model = Claim
+        skip_postgeneration_save = True
+
+    class Params:
+        deleted = factory.Trait(deleted_at=factory.LazyFunction(timezone.now))
 
     article = factory.SubFactory(ArticleFactory)
     annotator = factory.SubFactory(UserFactory)
     start = 0
     end = factory.LazyAttribute(lambda c: c.article.text.index(" "))
     quote = factory.LazyAttribute(lambda c: c.article.text[c.start : c.end])
+
+    @factory.post_generation
+    def stances(
+        claim: Claim, create: bool, extracted: dict[Any, str] | None, **kwargs: Any
+    ) -> None:
+        for target, stance in (extracted or {}).items():
+            ClaimStance.objects.create(claim=claim, target=target, stance=stance)
+
+
+# --- A claim as the app makes it -----------------------------------------------------------
+
+# Labels that make a claim complete under the default scheme.
+VALID_LABELS: dict[str, Any] = {
+    "attribution": "reported",
+    "source_reliability": "B",
+    "information_credibility": "2",
+    "claim_type": "factual",
+}
+
+
+def span(text: str, words: str) -> tuple[int, int]:
+    """The code-point offsets of the first occurrence of ``words`` in ``text``."""
+    start = text.index(words)
+    return start, start + len(words)
+
+
+def make_claim(
+    article: Article,
+    annotator: Any,
+    words: str = "Turkey’s influence",
+    *,
+    source: Source | None = None,
+    target: Target | None = None,
+    stance: str = "favor",
+    **fields: Any,
+) -> Claim:
+    """A complete, valid claim over the first occurrence of ``words``, made through
+    ``claim_create`` as the workspace makes it (checked, with its history row). Its source is
+    ``source``, else the project's first one, else a new one; its stance is ``stance`` towards
+    ``target``, else the project's first target, else a new one (or give ``stances``). The
+    labels are ``VALID_LABELS``; ``fields`` overrides them and gives the rest (``note``, …)."""
+    project = article.project
+    if source is None:
+        source = project.sources.order_by("pk").first() or SourceFactory(project=project)
+    if "stances" not in fields:
+        if target is None:
+            target = project.targets.order_by("pk").first() or TargetFactory(project=project)
+        fields["stances"] = [StanceInput(target=target, stance=stance)]
+    start, end = span(article.text, words)
+    return claim_create(
+        article=article,
+        annotator=annotator,
+        start=start,
+        end=end,
+        quote=words,
+        source=source,
+        **{**VALID_LABELS, **fields},
+    )

@@ -37,34 +37,39 @@ from annotate.services.checks import (
     validate_labels_into,
 )
 from annotate.services.history import history_record
+from common import conflicts
 from corpus.models import Article
 
 ENTITY = "claim"
 
 
-class StaleVersion(Exception):
+class StaleVersion(conflicts.StaleVersion):
     """The claim changed since the version the writer saw; carries the current claim."""
+
+    current: Claim
 
     def __init__(self, current: Claim) -> None:
         super().__init__(
             f"This claim was changed elsewhere (now version {current.version}); "
-            "reload it and apply your change again."
+            "reload it and apply your change again.",
+            current,
         )
-        self.current = current
 
 
-class DuplicateClaim(ValidationError):
+class DuplicateClaim(conflicts.Duplicate):
     """The annotator already has a live claim with this span, source, labels and stances
     (a double-submitted form or a retried request): nothing is created; ``existing`` is
     that claim."""
+
+    existing: Claim
 
     def __init__(self, existing: Claim) -> None:
         super().__init__(
             f"You already have this claim (claim {existing.pk}: the same span, source, "
             "labels and stances); nothing was added.",
+            existing,
             code="duplicate_claim",
         )
-        self.existing = existing
 
 
 def claim_snapshot(claim: Claim, *, stances: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.module_loading import import_string
 
 from annotate.agreement_data import article_agreement
 from annotate.models import (
@@ -44,7 +45,7 @@ from annotate.services.claims import (
     claim_update,
 )
 from annotate.services.history import history_record
-from common import limits
+from common import conflicts, limits
 from common.text import check_text
 from corpus.models import Article
 from corpus.permissions import can_curate
@@ -60,11 +61,11 @@ class StaleDecision(StaleVersion):
     ``current`` is one of the group's claims."""
 
     def __init__(self, current: Claim) -> None:
-        Exception.__init__(
+        conflicts.StaleVersion.__init__(
             self,
             "Someone decided this group meanwhile; nothing was decided — reload it and look again.",
+            current,
         )
-        self.current = current
 
 
 def unit_version_of(claim_ids: Iterable[int]) -> int:
@@ -193,16 +194,11 @@ def _content(claim: Claim) -> dict[str, Any]:
 def _create_gold(article: Article, content: dict[str, Any], curator: Any) -> Claim:
     # annotator=None: the claim belongs to the project's gold layer; history names the curator.
     gold = claim_create(article=article, annotator=None, actor=curator, **content)
-    if settings.RECOMMENDER_AUTO_RETRAIN:
-        transaction.on_commit(partial(_retrain_if_grown, article.project_id))
+    # The hooks named in CLAIMDESK_AFTER_GOLD (the recommender's retraining) sit above the
+    # services, so they are named in the settings rather than imported here.
+    for path in settings.CLAIMDESK_AFTER_GOLD:
+        transaction.on_commit(partial(import_string(path), article.project_id))
     return gold
-
-
-def _retrain_if_grown(project_id: int) -> None:
-    # Imported here: the task module imports the services.
-    from annotate.recommender_tasks import retrain_if_grown
-
-    retrain_if_grown(project_id)
 
 
 @transaction.atomic

@@ -149,7 +149,8 @@ def recommender_train(*, project: Project, actor: Any = None) -> LearnedModel:
         raise ValidationError(str(error)) from error
     counts = score(model, held)
     now = timezone.now()
-    version = f"{digest[:12]}-{now:%Y%m%d%H%M%S}"
+    # Microseconds: two trainings on the same data within one second get two versions.
+    version = f"{digest[:12]}-{now:%Y%m%d%H%M%S%f}"
     buffer = io.BytesIO()
     joblib.dump(model, buffer, compress=3)
     path = default_storage.save(

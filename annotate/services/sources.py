@@ -22,7 +22,7 @@ from annotate.models import (
     Target,
 )
 from annotate.services.history import history_record, source_snapshot
-from common import limits
+from common import conflicts, limits
 from common.limits import Limit
 from common.text import check_text
 from corpus.models import Project
@@ -31,15 +31,17 @@ from corpus.text import search_key
 # --- Sources --------------------------------------------------------------------
 
 
-class SourceStaleVersion(Exception):
+class SourceStaleVersion(conflicts.StaleVersion):
     """The source changed since the version the writer saw; carries the current source."""
+
+    current: Source
 
     def __init__(self, current: Source) -> None:
         super().__init__(
             f"This source was changed elsewhere (now version {current.version}); "
-            "reload it and apply your change again."
+            "reload it and apply your change again.",
+            current,
         )
-        self.current = current
 
 
 def _clean_name(value: str, field: str, limit: Limit = limits.SOURCE_NAME) -> tuple[str, str]:

@@ -317,27 +317,6 @@ def suggestions_run(
     return report
 
 
-def suggestions_after_import(*, project: Project, articles: Sequence[Article]) -> None:
-    """The import hook (``CLAIMDESK_AFTER_IMPORT``): suggest claims for newly imported
-    articles when the project has suggestions on: at once with the rules, as a background
-    task with a backend that takes its time (the language model). A failing suggester
-    never undoes an import: it is logged, and ``manage.py suggest`` can be run again
-    later."""
-    if not project.suggestions_enabled or not articles:
-        return
-    try:
-        if backends.runs_in_background(project.suggestion_backend):
-            from annotate.tasks import start_suggestions  # the tasks module imports this one
-
-            start_suggestions(project=project, article_ids=[a.pk for a in articles])
-            return
-        registry = registry_entries(project)
-        for article in articles:
-            suggestions_refresh(article=article, registry=registry)
-    except Exception:  # the articles are safely stored; suggestions can be made later
-        logger.exception("Suggestions for %d imported articles failed.", len(articles))
-
-
 # --- Imported suggestions ------------------------------------------------------------
 
 

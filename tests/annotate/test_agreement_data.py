@@ -19,11 +19,9 @@ from annotate.services import (
     gold_accept,
     source_merge,
 )
-from tests.annotate.test_review_helpers import Scene, make_claim, scene
 from tests.conftest import login
-from tests.factories import ArticleFactory
-
-__all__ = ["scene"]
+from tests.factories import ArticleFactory, make_claim
+from tests.scenes import Scene
 
 
 @pytest.fixture(autouse=True)

@@ -1,141 +1,20 @@
-"""Crafted claims with known counts for the analysis tests (shared by the test modules).
-
-Gold layer (annotator None), live:
-  g1  a1 (Outlet X, 2024-01-10)  source A  direct    T1 favor, T2 against
-  g2  a1                         source A  reported  T1 favor
-  g3  a2 (Outlet Y, 2024-03-05)  source A  direct    T1 against
-  g4  a2                         source B  author    T2 none
-  g5  a1                         no source unnamed   T1 none
-  deleted: a1 source A T1 favor (never counts)
-Annotators:
-  c1  ann1 a1 [0, 7)  source A  T1 against
-  c2  ann1 a2 [0, 7)  source B  T1 favor
-  c3  ann2 a1 [0, 7)  source A  T1 against    (matches c1: both say A)
-  c4  ann2 a2 [0, 7)  source A  (no stance)   (matches c2: B vs A)
-  c5  ann2 a3 [0, 7)  source A  T2 favor, deleted
-"""
+"""The analysis aggregates on the crafted scene (``tests/scenes.py``: known counts)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from django.utils import timezone
+import pytest
 
-from annotate.models import Claim, ClaimStance
-from tests.factories import ArticleFactory, ClaimFactory, SourceFactory, TargetFactory
-
-TEXT = "Ankara expands its pipeline network.\n\nMoscow watches.\nBeijing builds roads."
-
-
-def make_claim(
-    article: Any,
-    annotator: Any,
-    source: Any,
-    stances: dict[Any, str] | None = None,
-    *,
-    start: int = 0,
-    end: int = 7,
-    deleted: bool = False,
-    **fields: Any,
-) -> Claim:
-    claim: Claim = ClaimFactory(
-        article=article,
-        annotator=annotator,
-        source=source,
-        start=start,
-        end=end,
-        quote=fields.pop("quote", article.text[start:end]),
-        deleted_at=timezone.now() if deleted else None,
-        **fields,
-    )
-    for target, stance in (stances or {}).items():
-        ClaimStance.objects.create(claim=claim, target=target, stance=stance)
-    return claim
-
-
-@dataclass
-class Crafted:
-    project: Any
-    t1: Any
-    t2: Any
-    a: Any
-    b: Any
-    a1: Any
-    a2: Any
-    a3: Any
-    ann1: Any
-    ann2: Any
-    claims: dict[str, Claim]
-
-
-def crafted(project: Any, ann1: Any, ann2: Any) -> Crafted:
-    t1 = TargetFactory(project=project, name="Turkey's influence", position=0)
-    t2 = TargetFactory(project=project, name="Russia's influence", position=1)
-    a = SourceFactory(project=project, name="Vladimir Danilov")
-    b = SourceFactory(project=project, name="Temur Umarov")
-    a1 = ArticleFactory(
-        project=project, outlet="Outlet X", published=dt.date(2024, 1, 10), text=TEXT
-    )
-    a2 = ArticleFactory(
-        project=project, outlet="Outlet Y", published=dt.date(2024, 3, 5), text=TEXT + " 2"
-    )
-    a3 = ArticleFactory(project=project, outlet="Outlet X", published=None, text=TEXT + " 3")
-    claims = {
-        "g1": make_claim(
-            a1,
-            None,
-            a,
-            {t1: "favor", t2: "against"},
-            attribution="direct",
-            claim_type="factual",
-            source_reliability="B",
-            information_credibility="2",
-            quote="Turkey expands its pipeline network",
-            note="Checked against Reuters",
-        ),
-        "g2": make_claim(
-            a1,
-            None,
-            a,
-            {t1: "favor"},
-            attribution="reported",
-            claim_type="evaluative",
-            source_reliability="B",
-            information_credibility="3",
-            quote="Russia's influence wanes in the steppe",
-        ),
-        "g3": make_claim(
-            a2,
-            None,
-            a,
-            {t1: "against"},
-            attribution="direct",
-            claim_type="predictive",
-            source_reliability="C",
-            quote="The pipeline will never be built",
-        ),
-        "g4": make_claim(a2, None, b, {t2: "none"}, attribution="author", claim_type="factual"),
-        "g5": make_claim(a1, None, None, {t1: "none"}, attribution="unnamed"),
-        "gone": make_claim(a1, None, a, {t1: "favor"}, deleted=True, quote="pipeline deleted"),
-        "c1": make_claim(a1, ann1, a, {t1: "against"}, attribution="direct"),
-        "c2": make_claim(a2, ann1, b, {t1: "favor"}, attribution="direct"),
-        "c3": make_claim(a1, ann2, a, {t1: "against"}, attribution="reported"),
-        "c4": make_claim(a2, ann2, a, attribution="direct"),
-        "c5": make_claim(a3, ann2, a, {t2: "favor"}, deleted=True),
-    }
-    return Crafted(project, t1, t2, a, b, a1, a2, a3, ann1, ann2, claims)
-
+from annotate import analysis
+from annotate.analysis import ClaimFilters
+from corpus.models import Role
+from tests.factories import ClaimFactory, MembershipFactory, UserFactory
+from tests.scenes import Crafted, crafted
 
 # --- the aggregates -------------------------------------------------------------------------
-
-import pytest  # noqa: E402
-
-from annotate import analysis  # noqa: E402
-from annotate.analysis import ClaimFilters  # noqa: E402
-from corpus.models import Role  # noqa: E402
-from tests.factories import MembershipFactory, UserFactory  # noqa: E402
 
 
 @pytest.fixture
@@ -252,8 +131,14 @@ def test_search_matches_whole_words_of_quote_and_note_ignoring_case(data: Crafte
 
 @pytest.mark.django_db
 def test_search_matches_words_beyond_ascii(data: Crafted) -> None:
-    make_claim(data.a3, None, None, quote="TÜRKİYE und Türkiye: Қазақстан agrees")
-    make_claim(data.a3, None, None, quote="Türkiyemiz")
+    ClaimFactory(
+        article=data.a3,
+        annotator=None,
+        source=None,
+        quote="TÜRKİYE und Türkiye: Қазақстан agrees",
+        end=7,
+    )
+    ClaimFactory(article=data.a3, annotator=None, source=None, quote="Türkiyemiz", end=7)
     assert len(found_quotes(data, "türkiye")) == 1
     assert found_quotes(data, "ҚАЗАҚСТАН agrees") == ["TÜRKİYE und Türkiye: Қазақстан agrees"]
 
@@ -287,7 +172,14 @@ def test_search_filters_on_every_field(data: Crafted) -> None:
 
 @pytest.mark.django_db
 def test_search_checkworthy_filter(data: Crafted) -> None:
-    make_claim(data.a3, None, data.b, checkworthy="yes", quote="worth checking")
+    ClaimFactory(
+        article=data.a3,
+        annotator=None,
+        source=data.b,
+        checkworthy="yes",
+        quote="worth checking",
+        end=7,
+    )
     assert analysis.claims_matching(data.project, ClaimFilters(checkworthy="yes")).get().quote == (
         "worth checking"
     )
@@ -327,9 +219,9 @@ def test_source_agreement_counts_matched_pairs(data: Crafted) -> None:
     # A claim overlapping by less than half (Jaccard < 0.5) is no match.
     third = UserFactory()
     MembershipFactory(project=data.project, user=third, role=Role.ANNOTATOR)
-    make_claim(data.a1, third, data.a, start=5, end=30)
+    ClaimFactory(article=data.a1, annotator=third, source=data.a, start=5, end=30)
     assert analysis.source_agreement(data.a).pairs == 2
-    make_claim(data.a1, third, data.a, start=0, end=10)
+    ClaimFactory(article=data.a1, annotator=third, source=data.a, start=0, end=10)
     after = analysis.source_agreement(data.a)
     assert (after.pairs, after.agreed) == (4, 3)
 
@@ -392,20 +284,3 @@ def test_each_aggregate_takes_a_fixed_number_of_queries(
     claims = analysis.layer_claims(data.project, filtered)
     with django_assert_num_queries(1):
         analysis.distribution(data.project, claims, "source_reliability")
-
-
-def test_text_with_span_marks_the_span_escaped_across_paragraphs() -> None:
-    text = "a <b> c\n\nd & e\nf"
-    html = analysis.text_with_span(text, {"start": "2", "end": "14"})
-    assert html == (
-        '<p>a <mark id="claim-span" class="claim-span">&lt;b&gt; c</mark></p>\n\n'
-        '<p><mark class="claim-span">d &amp; e</mark><br>f</p>'
-    )
-    plain = "<p>a &lt;b&gt; c</p>\n\n<p>d &amp; e<br>f</p>"
-    for bad in ({}, {"start": "3", "end": "3"}, {"start": "0", "end": "99"}, {"start": "x"}):
-        assert analysis.text_with_span(text, bad) == plain
-    # A span that begins or ends on line breaks is trimmed to visible text.
-    assert analysis.text_with_span(text, {"start": "7", "end": "10"}) == (
-        '<p>a &lt;b&gt; c</p>\n\n<p><mark id="claim-span" class="claim-span">d</mark>'
-        " &amp; e<br>f</p>"
-    )

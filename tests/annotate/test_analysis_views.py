@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from annotate.models import Source
 from corpus.models import Article
-from tests.annotate.test_analysis import Crafted, crafted, make_claim
 from tests.conftest import login
-from tests.factories import ArticleFactory, SourceFactory
+from tests.factories import ArticleFactory, ClaimFactory, SourceFactory
+from tests.scenes import Crafted, crafted
 
 
 @pytest.fixture
@@ -151,7 +151,15 @@ def test_names_quotes_and_notes_are_escaped(client: Client, data: Crafted, curat
     evil = "<script>alert(1)</script>"
     Source.objects.filter(pk=data.a.pk).update(name=evil, description=evil)
     Article.objects.filter(pk=data.a1.pk).update(title=evil, outlet=evil)
-    make_claim(data.a1, None, data.a, {data.t1: "favor"}, quote=evil, note=evil)
+    ClaimFactory(
+        article=data.a1,
+        annotator=None,
+        source=data.a,
+        stances={data.t1: "favor"},
+        quote=evil,
+        note=evil,
+        end=7,
+    )
     login(client, curator)
     for url in urls(data):
         if url.endswith(".csv"):  # text/csv, not HTML
@@ -202,8 +210,22 @@ def _grow(data: Crafted, n: int) -> None:
     for i in range(n):
         source = SourceFactory(project=data.project)
         article = ArticleFactory(project=data.project, outlet=f"Outlet {i % 4}")
-        make_claim(article, None, source, {data.t1: "favor", data.t2: "none"}, note="pipeline")
-        make_claim(article, data.ann1, source, {data.t1: "against"}, quote="pipeline")
+        ClaimFactory(
+            article=article,
+            annotator=None,
+            source=source,
+            stances={data.t1: "favor", data.t2: "none"},
+            note="pipeline",
+            end=7,
+        )
+        ClaimFactory(
+            article=article,
+            annotator=data.ann1,
+            source=source,
+            stances={data.t1: "against"},
+            quote="pipeline",
+            end=7,
+        )
 
 
 def counted_pages(data: Crafted) -> list[tuple[str, dict[str, str], int]]:

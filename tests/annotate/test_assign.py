@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from annotate.models import Assignment
 from annotate.services import assignment_delete, assignments_bulk
 from corpus.models import Role
-from tests.annotate.test_review_helpers import make_claim
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
@@ -20,6 +19,7 @@ from tests.factories import (
     SourceFactory,
     TargetFactory,
     UserFactory,
+    make_claim,
 )
 
 

@@ -9,10 +9,8 @@ from django.core.exceptions import ValidationError
 
 from annotate.models import Assignment, AssignmentStatus, Claim, ClaimStance, History
 from annotate.services import ClaimInput, StanceInput, claim_create, claims_create_many
-from tests.annotate.test_review_helpers import Scene, scene, span
-from tests.factories import ArticleFactory
-
-__all__ = ["scene"]
+from tests.factories import ArticleFactory, span
+from tests.scenes import Scene
 
 LABELS: dict[str, Any] = {
     "attribution": "reported",

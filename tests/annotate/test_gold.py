@@ -20,9 +20,8 @@ from annotate.services import (
     gold_merge,
     gold_reject,
 )
-from tests.annotate.test_review_helpers import Scene, make_claim, scene, span
-
-__all__ = ["scene"]
+from tests.factories import make_claim, span
+from tests.scenes import Scene
 
 AKAR = "Ankara is ready to help"
 UMAROV = "Moscow disagrees"

@@ -13,14 +13,15 @@ from django.utils import timezone
 from annotate.models import Assignment, AssignmentStatus, Claim
 from annotate.workspace_views import QUEUE_PER_PAGE
 from corpus.models import Role
-from tests.annotate.test_workspace import HX, default_targets, make_claim
 from tests.conftest import login
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
     MembershipFactory,
     ProjectFactory,
+    make_claim,
 )
+from tests.helpers import HX, default_targets
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from annotate.services import gold_accept
-from tests.annotate.test_review_helpers import Scene, make_claim, scene
-
-__all__ = ["scene"]
+from tests.factories import make_claim
+from tests.scenes import Scene
 
 
 @pytest.fixture(autouse=True)

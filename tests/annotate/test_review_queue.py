@@ -15,11 +15,9 @@ from django.urls import reverse
 from annotate import agreement_data, review, tasks
 from annotate.review import QueueFilters, QueueRow
 from annotate.services import gold_accept
-from tests.annotate.test_review_helpers import TEXT, Scene, make_claim, scene
 from tests.conftest import login
-from tests.factories import ArticleFactory, AssignmentFactory
-
-__all__ = ["scene"]
+from tests.factories import ArticleFactory, AssignmentFactory, make_claim
+from tests.scenes import REVIEW_TEXT, Scene
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +28,7 @@ def _fresh_cache() -> None:
 def _disputed_article(scene: Scene, title: str, *, agree: bool = False) -> Any:
     """An article both annotators finished, disputed on attribution unless ``agree``."""
     a, b = scene.ann
-    article = ArticleFactory(project=scene.project, title=title, text=f"{title}. {TEXT}")
+    article = ArticleFactory(project=scene.project, title=title, text=f"{title}. {REVIEW_TEXT}")
     for user in (a, b):
         AssignmentFactory(article=article, annotator=user, status="done")
     make_claim(article, a, "Ankara is ready to help", attribution="direct")

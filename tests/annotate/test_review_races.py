@@ -18,12 +18,10 @@ from annotate.models import Claim, Decision
 from annotate.services import StaleDecision, gold_accept, gold_reject
 from annotate.services.gold import unit_version_of
 from corpus.models import Membership, Role
-from tests.annotate.test_review_helpers import Scene, make_claim, scene
 from tests.annotate.test_review_views import AKAR
 from tests.conftest import login
-from tests.factories import UserFactory
-
-__all__ = ["scene"]
+from tests.factories import UserFactory, make_claim
+from tests.scenes import Scene
 
 HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 

@@ -12,11 +12,9 @@ from django.urls import reverse
 
 from annotate.models import Assignment, Claim, Decision, DecisionAction
 from annotate.services import claim_update, gold_accept
-from tests.annotate.test_review_helpers import Scene, make_claim, scene, span
 from tests.conftest import login
-from tests.factories import ArticleFactory, AssignmentFactory
-
-__all__ = ["scene"]
+from tests.factories import ArticleFactory, AssignmentFactory, make_claim, span
+from tests.scenes import Scene
 
 AKAR = "Ankara is ready to help"
 UMAROV = "Moscow disagrees"

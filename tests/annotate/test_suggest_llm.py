@@ -20,7 +20,6 @@ from annotate.models import Suggestion, SuggestionResponse
 from annotate.services.suggestions import (
     project_suggester,
     registry_entries,
-    suggestions_after_import,
     suggestions_run,
 )
 from annotate.suggest import Proposal, RegistryEntry, Suggester, backends
@@ -36,7 +35,7 @@ from annotate.suggest.llm import (
     parse_claims,
     retry_after_seconds,
 )
-from annotate.tasks import latest_suggestion_job, start_suggestions
+from annotate.tasks import latest_suggestion_job, start_suggestions, suggestions_after_import
 from corpus import services as corpus_services
 from corpus.models import SuggestionBackend
 from tests.annotate import llm_stub

@@ -12,81 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import Claim, Target
-from annotate.services import StanceInput, claim_create, project_targets_ensure
 from tests.conftest import login
-from tests.factories import (
-    ArticleFactory,
-    AssignmentFactory,
-    SourceAliasFactory,
-    SourceFactory,
-)
-
-# --- fixtures and helpers (imported by the other workspace test modules) --------------
-
-
-def default_targets(project: Any) -> list[Target]:
-    return project_targets_ensure(project=project)
-
-
-def isachenko(project: Any) -> Any:
-    source = SourceFactory(project=project, name="Daria Isachenko")
-    SourceAliasFactory(source=source, alias="Isachenko")
-    return source
-
-
-@pytest.fixture
-def targets(project: Any) -> list[Target]:
-    return default_targets(project)
-
-
-@pytest.fixture
-def source(project: Any) -> Any:
-    return isachenko(project)
-
-
-def make_claim(article: Any, annotator: Any, word: str, **fields: Any) -> Claim:
-    """A valid claim over the first occurrence of ``word`` (scheme-complete)."""
-    start = article.text.index(word)
-    target = fields.pop("target", None) or Target.objects.filter(project=article.project)[0]
-    source = fields.pop("source", None) or SourceFactory(project=article.project)
-    values = {
-        "attribution": "direct",
-        "source_reliability": "B",
-        "information_credibility": "2",
-        "claim_type": "factual",
-        **fields,
-    }
-    return claim_create(
-        article=article,
-        annotator=annotator,
-        start=start,
-        end=start + len(word),
-        quote=word,
-        source=source,
-        stances=[StanceInput(target=target, stance="favor")],
-        **values,
-    )
-
-
-def claim_form(article: Any, word: str, source: Any, target: Any, **extra: str) -> dict[str, Any]:
-    start = article.text.index(word)
-    return {
-        "start": start,
-        "end": start + len(word),
-        "quote": word,
-        "source": source.pk,
-        "attribution": "direct",
-        f"stance-{target.pk}": "against",
-        "source_reliability": "B",
-        "information_credibility": "2",
-        "claim_type": "evaluative",
-        "note": "",
-        **extra,
-    }
-
-
-HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
-
+from tests.factories import ArticleFactory, AssignmentFactory, SourceFactory, make_claim
+from tests.helpers import HX, claim_form
 
 # --- who may open what ------------------------------------------------------------------
 
@@ -235,7 +163,13 @@ def test_annotators_are_blind_to_each_others_claims(
 ) -> None:
     AssignmentFactory(article=assigned_article, annotator=other_annotator)
     mine = make_claim(assigned_article, annotator, "Turkey’s", note="mine-note")
-    theirs = make_claim(assigned_article, other_annotator, "Akıncı", note="their-secret-note")
+    theirs = make_claim(
+        assigned_article,
+        other_annotator,
+        "Akıncı",
+        source=SourceFactory(project=assigned_article.project, name="Their own source"),
+        note="their-secret-note",
+    )
     login(client, annotator)
     html = client.get(reverse("annotate:workspace", args=[assigned_article.pk])).content.decode()
     assert f'data-claim-id="{mine.pk}"' in html

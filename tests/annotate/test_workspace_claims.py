@@ -11,30 +11,14 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import Assignment, AssignmentStatus, Claim, History
-from tests.annotate.test_workspace import (
-    HX,
-    claim_form,
-    default_targets,
-    isachenko,
-    make_claim,
-)
 from tests.conftest import login
-from tests.factories import ArticleFactory, AssignmentFactory
+from tests.factories import ArticleFactory, AssignmentFactory, make_claim
+from tests.helpers import HX, claim_form
 
 
 def events(response: Any) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(response.get("HX-Trigger", "{}"))
     return result
-
-
-@pytest.fixture
-def targets(project: Any) -> list[Any]:
-    return default_targets(project)
-
-
-@pytest.fixture
-def source(project: Any) -> Any:
-    return isachenko(project)
 
 
 @pytest.fixture

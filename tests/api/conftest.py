@@ -3,6 +3,7 @@ claim needs (a source, a target, a complete set of labels)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotate import services
+from tests import factories
 from tests.factories import SourceFactory, TargetFactory
 
 
@@ -49,19 +50,15 @@ def target(project: Any) -> Any:
 
 def span_of(article: Any, words: str) -> tuple[int, int]:
     """The code-point offsets of ``words`` in the article's text."""
-    start = article.text.index(words)
-    return start, start + len(words)
+    return factories.span(article.text, words)
 
 
 def labels(source: Any, target: Any) -> dict[str, Any]:
     """A complete, valid set of labels for the default scheme."""
     return {
         "source": source.pk,
-        "attribution": "reported",
         "stances": [{"target": target.pk, "stance": "favor"}],
-        "source_reliability": "B",
-        "information_credibility": "2",
-        "claim_type": "factual",
+        **factories.VALID_LABELS,
     }
 
 
@@ -74,22 +71,5 @@ def claim_body(
 
 @pytest.fixture
 def make_claim(source: Any, target: Any) -> Callable[..., Any]:
-    """A claim made through the service, as the workspace would."""
-
-    def make(article: Any, annotator: Any, words: str = "Turkey’s influence") -> Any:
-        start, end = span_of(article, words)
-        return services.claim_create(
-            article=article,
-            annotator=annotator,
-            start=start,
-            end=end,
-            quote=words,
-            source=source,
-            stances=[services.StanceInput(target=target, stance="favor")],
-            attribution="reported",
-            source_reliability="B",
-            information_credibility="2",
-            claim_type="factual",
-        )
-
-    return make
+    """``tests.factories.make_claim`` with this module's source and target."""
+    return functools.partial(factories.make_claim, source=source, target=target)

@@ -152,6 +152,26 @@ def test_changing_a_source_needs_the_version_seen(
 
 
 @pytest.mark.django_db
+def test_a_stale_source_version_is_409_with_the_current_source(
+    client_for: Any, curator: Any, source: Any
+) -> None:
+    client = client_for(curator)
+    url = f"/api/sources/{source.pk}/"
+    assert (
+        client.patch(url, {"description": "First", "version": 1}, format="json").status_code == 200
+    )
+    response = client.patch(url, {"description": "Second", "version": 1}, format="json")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "stale_version"
+    assert "version 2" in body["detail"]
+    assert (body["current"]["id"], body["current"]["version"]) == (source.pk, 2)
+    assert body["current"]["description"] == "First"
+    source.refresh_from_db()
+    assert (source.description, source.version) == ("First", 2)
+
+
+@pytest.mark.django_db
 def test_annotator_cannot_change_sources(client_for: Any, annotator: Any, source: Any) -> None:
     response = client_for(annotator).patch(
         f"/api/sources/{source.pk}/", {"name": "Someone"}, format="json"

@@ -229,7 +229,7 @@ def test_the_entry_modules_are_found() -> None:
         "annotate/workspace_views.py",
         "annotate/serializers.py",
         "annotate/forms.py",
-        "annotate/templatetags/reader_span.py",
+        "corpus/templatetags/reader_span.py",
         "annotate/management/commands/import_annotations.py",
         "corpus/admin.py",
         "corpus/api.py",

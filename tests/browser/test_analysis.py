@@ -20,15 +20,16 @@ from playwright.sync_api import Page, expect
 from annotate.models import Source, Target
 from annotate.services import project_targets_ensure
 from corpus.models import Role
-from tests.annotate.test_analysis import crafted, make_claim
 from tests.browser.conftest import log_in
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
+    ClaimFactory,
     MembershipFactory,
     ProjectFactory,
     UserFactory,
 )
+from tests.scenes import crafted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -109,11 +110,13 @@ def test_screenshots_of_the_analysis_pages(live_server: Any, page: Page) -> None
             start = 63 * j
             for layer in (None, ann1, ann2):
                 source = rng.choice([*sources[:6], *sources]) if rng.random() > 0.08 else None
-                make_claim(
-                    article,
-                    layer,
-                    source,
-                    {t: rng.choice(["favor", "against", "none"]) for t in rng.sample(targets, 2)},
+                ClaimFactory(
+                    article=article,
+                    annotator=layer,
+                    source=source,
+                    stances={
+                        t: rng.choice(["favor", "against", "none"]) for t in rng.sample(targets, 2)
+                    },
                     start=start,
                     end=start + 62,
                     attribution=rng.choice(["author", "direct", "reported", "unnamed"]),

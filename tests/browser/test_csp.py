@@ -10,9 +10,9 @@ from playwright.sync_api import Page
 
 from annotate.models import Assignment
 from corpus.models import Role
-from tests.annotate.test_analysis import crafted
 from tests.browser.conftest import log_in
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.scenes import crafted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

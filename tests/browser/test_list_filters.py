@@ -8,9 +8,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.annotate.test_review_helpers import TEXT, make_claim
 from tests.browser.conftest import log_in
-from tests.factories import ArticleFactory, AssignmentFactory, SourceFactory, TargetFactory
+from tests.factories import (
+    ArticleFactory,
+    AssignmentFactory,
+    SourceFactory,
+    TargetFactory,
+    make_claim,
+)
+from tests.scenes import REVIEW_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +26,7 @@ def _articles(project: Any, annotators: list[Any]) -> list[Any]:
     TargetFactory(project=project, name="Turkey")
     articles = []
     for k in range(4):
-        article = ArticleFactory(project=project, title=f"Pipeline {k}", text=f"{k}. {TEXT}")
+        article = ArticleFactory(project=project, title=f"Pipeline {k}", text=f"{k}. {REVIEW_TEXT}")
         for user in annotators:
             AssignmentFactory(article=article, annotator=user, status="done")
         for n, user in enumerate(annotators):

@@ -15,10 +15,10 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from annotate.models import AssignmentStatus, Claim, Decision, DecisionAction, Source, Target
-from annotate.services import StanceInput, assignment_create, claim_create, project_targets_ensure
+from annotate.services import assignment_create, project_targets_ensure
 from corpus.models import Article, Role
 from tests.browser.conftest import log_in
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory, make_claim
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,23 +26,6 @@ SEEDS = Path(settings.BASE_DIR) / "seeds"
 SEED_FILE = "001_b7c0510a1e69fc93.txt"
 EXPANDS = "Turkey is actively expanding its influence in Central Asia"
 COMPETITOR = "Russia remains a serious competitor in this part of the world"
-
-
-def _claim(article: Article, user: Any, words: str, stance: str, target: Target) -> Claim:
-    start = article.text.index(words)
-    return claim_create(
-        article=article,
-        annotator=user,
-        start=start,
-        end=start + len(words),
-        quote=words,
-        source=Source.objects.get(project=article.project, name="Berliner Zeitung"),
-        attribution="reported",
-        source_reliability="B",
-        information_credibility="2",
-        claim_type="factual",
-        stances=[StanceInput(target, stance)],
-    )
 
 
 @pytest.fixture
@@ -63,15 +46,22 @@ def scene(transactional_db: Any) -> dict[str, Any]:
     )
     article = Article.objects.get(project=project, source_file__endswith=SEED_FILE)
     turkey = Target.objects.get(project=project, name__startswith="Turkey")
+    berliner = Source.objects.get(project=project, name="Berliner Zeitung")
     for name in ("ada", "bo"):
         assignment = assignment_create(article=article, annotator=users[name])
         assignment.status = AssignmentStatus.DONE
         assignment.save()
     # Same span, different stance toward Turkey's influence.
-    ada_expands = _claim(article, users["ada"], EXPANDS, "favor", turkey)
-    bo_expands = _claim(article, users["bo"], EXPANDS, "none", turkey)
+    ada_expands = make_claim(
+        article, users["ada"], EXPANDS, source=berliner, target=turkey, stance="favor"
+    )
+    bo_expands = make_claim(
+        article, users["bo"], EXPANDS, source=berliner, target=turkey, stance="none"
+    )
     # Only bo marked the second claim.
-    bo_competitor = _claim(article, users["bo"], COMPETITOR, "against", turkey)
+    bo_competitor = make_claim(
+        article, users["bo"], COMPETITOR, source=berliner, target=turkey, stance="against"
+    )
     return {
         "article": article,
         "curator": users["cy"],

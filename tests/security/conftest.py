@@ -24,6 +24,7 @@ from annotate.models import Assignment, Claim, LearnedModel, Suggestion
 from corpus.models import Role
 from tests.conftest import login
 from tests.factories import (
+    VALID_LABELS,
     ArticleFactory,
     AssignmentFactory,
     MembershipFactory,
@@ -31,15 +32,11 @@ from tests.factories import (
     SourceFactory,
     TargetFactory,
     UserFactory,
+    make_claim,
 )
 
 # A complete, valid set of labels of the default scheme.
-LABELS: dict[str, Any] = {
-    "attribution": "reported",
-    "source_reliability": "B",
-    "information_credibility": "2",
-    "claim_type": "factual",
-}
+LABELS: dict[str, Any] = VALID_LABELS
 
 # Who asks: the keys of ``World.users`` (and "anonymous", who is nobody).
 ACTORS = (
@@ -77,23 +74,6 @@ class World:
         return self.users["annotator_other"]
 
 
-def make_claim(
-    article: Any, annotator: Any, source: Any, target: Any, words: str = "Turkey’s influence"
-) -> Claim:
-    """A complete claim made through the service, as the workspace would."""
-    start = article.text.index(words)
-    return services.claim_create(
-        article=article,
-        annotator=annotator,
-        start=start,
-        end=start + len(words),
-        quote=words,
-        source=source,
-        stances=[services.StanceInput(target=target, stance="favor")],
-        **LABELS,
-    )
-
-
 def _member(project: Any, role: str, username: str) -> Any:
     user = UserFactory(username=username)
     MembershipFactory(project=project, user=user, role=role)
@@ -120,8 +100,8 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     AssignmentFactory(article=article, annotator=users["annotator_other"])
     source = SourceFactory(project=project, name="Ahmet Davutoğlu")
     target = TargetFactory(project=project, name="Turkey's influence")
-    claim = make_claim(article, users["annotator_own"], source, target)
-    other_claim = make_claim(article, users["annotator_other"], source, target)
+    claim = make_claim(article, users["annotator_own"], source=source, target=target)
+    other_claim = make_claim(article, users["annotator_other"], source=source, target=target)
     gold = services.gold_accept(curator=users["curator"], claim=other_claim)
     suggestion = Suggestion.objects.create(
         article=article,

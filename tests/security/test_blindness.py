@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 
 from annotate.models import Claim
-from tests.security.conftest import World, api_client, make_claim, page_client
+from tests.factories import make_claim
+from tests.security.conftest import World, api_client, page_client
 
 SECRET = "A-SECRET-NOTE"
 HTMX_OR_NOT: tuple[dict[str, Any], ...] = ({}, {"HTTP_HX_REQUEST": "true"})
@@ -21,7 +22,7 @@ def blind(world: World) -> World:
     """A has three claims with a secret note (one deleted); B has one."""
     a = world.a
     extra = [
-        make_claim(world.article, a, world.source, world.target, words=words)
+        make_claim(world.article, a, words, source=world.source, target=world.target)
         for words in ("Central Asia", "says Akıncı")
     ]
     Claim.objects.filter(annotator=a).update(note=SECRET)

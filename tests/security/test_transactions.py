@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from graphlib import TopologicalSorter
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import models
 
 from annotate import registry, services
@@ -19,41 +21,46 @@ from annotate.exports import archive
 from annotate.models import (
     Assignment,
     Claim,
-    ClaimStance,
-    Decision,
-    DecisionOrigin,
-    History,
-    Source,
-    SourceAlias,
-    Target,
 )
 from annotate.services import gold as gold_services
 from annotate.services import sources as source_services
 from corpus import importers
-from corpus.models import Article, Membership, Project, Role
+from corpus.models import Membership, Project, Role
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
     SourceAliasFactory,
     SourceFactory,
     TargetFactory,
+    make_claim,
 )
-from tests.security.conftest import World, make_claim
+from tests.security.conftest import World
 
-TABLES: list[type[models.Model]] = [
-    Project,
-    Membership,
-    Article,
-    Source,
-    SourceAlias,
-    Target,
-    Assignment,
-    Claim,
-    ClaimStance,
-    Decision,
-    DecisionOrigin,
-    History,
-]
+
+def _dependencies_first(found: list[type[models.Model]]) -> list[type[models.Model]]:
+    """``found`` ordered so that a model comes after every model it points to."""
+    graph = {
+        model: {
+            field.related_model
+            for field in model._meta.concrete_fields
+            if field.is_relation
+            and field.related_model in found
+            and field.related_model is not model
+        }
+        for model in found
+    }
+    return list(TopologicalSorter(graph).static_order())
+
+
+# Every table there is (a failed write must leave all of them as they were), and the
+# project's data (a restore's empty instance has none of it), from the installed models:
+# a new model is compared without anyone listing it.
+TABLES: list[type[models.Model]] = sorted(
+    (m for m in apps.get_models() if not m._meta.proxy), key=lambda m: m._meta.label
+)
+PROJECT_DATA = _dependencies_first(
+    [*apps.get_app_config("corpus").get_models(), *apps.get_app_config("annotate").get_models()]
+)
 
 
 class Injected(Exception):
@@ -65,7 +72,7 @@ def state() -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     for model in TABLES:
         names = [f.attname for f in model._meta.concrete_fields]
-        out[model.__name__] = sorted(
+        out[model._meta.label] = sorted(
             tuple(str(v) for v in row) for row in model._default_manager.values_list(*names)
         )
     return out
@@ -74,7 +81,7 @@ def state() -> dict[str, list[tuple[Any, ...]]]:
 def empty_instance() -> None:
     """Delete every project's rows, dependants first: a restore keeps ids, so it needs
     an instance without them (users stay)."""
-    for model in reversed(TABLES):
+    for model in reversed(PROJECT_DATA):
         model._default_manager.all().delete()
 
 
@@ -166,8 +173,8 @@ def disputed(world: World) -> Any:
     article = ArticleFactory(project=world.project)
     for user in (world.a, world.b):
         AssignmentFactory(article=article, annotator=user)
-        make_claim(article, user, world.source, world.target, words="Turkey’s influence")
-        make_claim(article, user, world.source, world.target, words="Central Asia")
+        make_claim(article, user, "Turkey’s influence", source=world.source, target=world.target)
+        make_claim(article, user, "Central Asia", source=world.source, target=world.target)
     return article
 
 

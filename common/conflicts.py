@@ -1,0 +1,65 @@
+"""A write that conflicts with the rows as they are: nothing was written, and the row that
+conflicts travels with the exception.
+
+The services of every app raise subclasses of these; the API's exception handler
+(``config/api_errors.py``) answers each with a 409 holding that row, as the serializer
+registered for its model shows it (``represent``, called where the serializers are defined).
+The handler thus knows no app, and ``corpus`` can use it without importing ``annotate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.urls import reverse
+from rest_framework.serializers import BaseSerializer
+
+
+class StaleVersion(Exception):
+    """The row changed since the version the writer based the change on; ``current`` is it
+    as it is now (the writer reapplies the change to it)."""
+
+    def __init__(self, message: str, current: Model) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class Duplicate(ValidationError):
+    """The write would repeat a row that exists (a double-submitted form, a retried
+    request); ``existing`` is that row."""
+
+    def __init__(self, message: str, existing: Model, *, code: str) -> None:
+        super().__init__(message, code=code)
+        self.existing = existing
+
+
+_SHOWN: dict[type[Model], tuple[type[BaseSerializer[Any]], str | None]] = {}
+
+
+def represent(
+    model: type[Model], serializer: type[BaseSerializer[Any]], url: str | None = None
+) -> None:
+    """Show ``model``'s rows in conflict answers with ``serializer``; ``url`` names the URL of
+    one row (given its pk), for the answer to a ``Duplicate``."""
+    _SHOWN[model] = (serializer, url)
+
+
+def _shown(row: Model) -> tuple[type[BaseSerializer[Any]], str | None]:
+    for model in type(row).__mro__:
+        if model in _SHOWN:
+            return _SHOWN[model]
+    raise LookupError(f"No serializer for {type(row).__name__}: call common.conflicts.represent")
+
+
+def representation(row: Model) -> Any:
+    """``row`` as the API shows it."""
+    serializer, _ = _shown(row)
+    return serializer(row).data
+
+
+def address(row: Model) -> str | None:
+    """The API URL of ``row``, if its model has one registered."""
+    _, url = _shown(row)
+    return reverse(url, args=[row.pk]) if url else None

@@ -1,0 +1,42 @@
+"""Helpers several test modules share (fixtures are in the conftest.py files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from annotate.models import Target
+from annotate.services import project_targets_ensure
+from tests.factories import SourceAliasFactory, SourceFactory
+
+# The header htmx sends: a view answers with the fragment alone.
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
+
+
+def default_targets(project: Any) -> list[Target]:
+    """The project's default stance targets (made if missing)."""
+    return project_targets_ensure(project=project)
+
+
+def isachenko(project: Any) -> Any:
+    """The source Daria Isachenko, with the alias "Isachenko"."""
+    source = SourceFactory(project=project, name="Daria Isachenko")
+    SourceAliasFactory(source=source, alias="Isachenko")
+    return source
+
+
+def claim_form(article: Any, word: str, source: Any, target: Any, **extra: str) -> dict[str, Any]:
+    """The workspace's new-claim form over the first occurrence of ``word``, as posted."""
+    start = article.text.index(word)
+    return {
+        "start": start,
+        "end": start + len(word),
+        "quote": word,
+        "source": source.pk,
+        "attribution": "direct",
+        f"stance-{target.pk}": "against",
+        "source_reliability": "B",
+        "information_credibility": "2",
+        "claim_type": "evaluative",
+        "note": "",
+        **extra,
+    }
