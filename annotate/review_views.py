@@ -23,6 +23,7 @@ from django_htmx.http import trigger_client_event
 
 from annotate import review, services
 from annotate.agreement import FIGURE_HELP, alpha_reading
+from annotate.agreement.records import STANCE_PREFIX
 from annotate.agreement_data import (
     agreement_ready,
     needs_background,
@@ -274,27 +275,41 @@ def _segments(text: str, units: list[review.ReviewUnit]) -> list[tuple[str, list
     return pieces
 
 
+NO_MENTION = "(not marked)"
+
+
 def _values(claim: Claim | None, labels: dict[str, dict[str, str]]) -> dict[str, str]:
-    """What a cell shows for each field."""
+    """What a cell shows for each field; stances one per target (``stance-<target id>``)."""
     if claim is None:
         return {}
+    stance_labels = labels.get("stance", {})
     stances = sorted(
-        (s.target.name, labels.get("stance", {}).get(s.stance, s.stance))
-        for s in claim.stances.all()
+        (s.target.name, stance_labels.get(s.stance, s.stance)) for s in claim.stances.all()
     )
+    mention = NO_MENTION
+    if claim.mention_start is not None and claim.mention_end is not None:
+        mention = f"“{claim.article.text[claim.mention_start : claim.mention_end]}”"
     shown = {
         "span": f"“{claim.quote}”",
         "source": claim.source.name if claim.source else "",
+        "mention": mention,
         "stances": "; ".join(f"{label} → {name}" for name, label in stances),
     }
+    for s in claim.stances.all():
+        shown[f"stance-{s.target_id}"] = stance_labels.get(s.stance, s.stance)
     for name in LABEL_FIELDS:
         value = getattr(claim, name)
         shown[name] = labels.get(name, {}).get(value, value)
     return shown
 
 
-def _field_rows(project: Project) -> list[tuple[str, str]]:
-    rows = [("span", "Span"), ("source", "Source"), ("stances", "Stances")]
+def _field_rows(project: Project, targets: list[Target] | None = None) -> list[tuple[str, str]]:
+    """The rows of a group's table: (row name, label). Each stance target has its own row
+    (``stance-<id>``), so that stances are compared — and merged — target by target."""
+    rows = [("span", "Span"), ("source", "Source"), ("mention", "Source mention")]
+    if targets is None:
+        targets = list(Target.objects.filter(project=project).order_by("name"))
+    rows += [(f"stance-{t.pk}", f"Stance · {t.name}") for t in targets]
     for name in LABEL_FIELDS:
         spec = field_spec(project.scheme, name)
         if spec and not spec.get("hidden"):
@@ -302,27 +317,57 @@ def _field_rows(project: Project) -> list[tuple[str, str]]:
     return rows
 
 
+def _differs(unit: review.ReviewUnit, name: str) -> bool:
+    if name.startswith("stance-"):
+        return f"{STANCE_PREFIX}{name.removeprefix('stance-')}" in unit.differing
+    return name in unit.differing
+
+
+def _giver(unit: review.ReviewUnit, name: str) -> int | None:
+    """The claim whose value of the row the group's gold claim took (None: not decided)."""
+    if unit.outcome is None or unit.outcome.gold is None:
+        return None
+    given = unit.outcome.given
+    if name.startswith("stance-"):
+        target = name.removeprefix("stance-")
+        return given.get(f"{STANCE_PREFIX}{target}", given.get("stances"))
+    return given.get(name)
+
+
 def _unit_context(
-    rv: review.ArticleReview, unit: review.ReviewUnit, labels: dict[str, dict[str, str]]
+    rv: review.ArticleReview,
+    unit: review.ReviewUnit,
+    labels: dict[str, dict[str, str]],
+    fields: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    fields = _field_rows(rv.article.project)
+    fields = fields if fields is not None else _field_rows(rv.article.project)
     gold = unit.outcome.gold if unit.outcome else None
     gold_values = _values(gold, labels)
     columns = []
     for n, (user, claim) in enumerate(zip(rv.annotators, unit.cells, strict=True), start=1):
         columns.append({"n": n, "user": user, "claim": claim, "values": _values(claim, labels)})
     first = next((col for col in columns if col["claim"] is not None), None)
-    rows = [
-        {
-            "name": name,
-            "label": label,
-            "differs": name in unit.differing,
-            # The first annotator's version is chosen until the curator picks another.
-            "cells": [(col, col["values"].get(name, ""), col is first) for col in columns],
-            "gold": gold_values.get(name, ""),
-        }
-        for name, label in fields
-    ]
+    rows = []
+    for name, label in fields:
+        # Chosen: the version the gold claim took (after a merge), else the first
+        # annotator's until the curator picks another.
+        giver = _giver(unit, name)
+        chosen = next(
+            (col for col in columns if col["claim"] is not None and col["claim"].pk == giver),
+            first,
+        )
+        values = [col["values"].get(name, "") for col in columns if col["claim"] is not None]
+        if name.startswith("stance-") and not any(values) and not gold_values.get(name):
+            continue  # a target nobody took a stance toward
+        rows.append(
+            {
+                "name": name,
+                "label": label,
+                "differs": _differs(unit, name),
+                "cells": [(col, col["values"].get(name, ""), col is chosen) for col in columns],
+                "gold": gold_values.get(name, ""),
+            }
+        )
     return {
         "article": rv.article,
         "unit": unit,
@@ -336,14 +381,15 @@ def _unit_context(
 def _review_context(article: Article) -> dict[str, Any]:
     rv = review.article_review(article)
     labels = _label_maps(article.project.scheme)
+    fields = _field_rows(article.project)
     return {
         "article": article,
         "project": article.project,
         "rv": rv,
-        "units": [_unit_context(rv, u, labels) for u in rv.units],
+        "units": [_unit_context(rv, u, labels, fields) for u in rv.units],
         "added": [(g, _values(g, labels)) for g in rv.added],
         "segments": _segments(article.text, rv.units),
-        "field_rows": _field_rows(article.project),
+        "field_rows": fields,
     }
 
 
@@ -474,6 +520,12 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             raw = request.POST.get(f"take-{name}", "")
             if raw:
                 fields_from[name] = _by_id(claims, raw)
+        # Stances are chosen target by target (take-stance-<target id>).
+        stances_from = {}
+        for key, raw in request.POST.items():
+            target = key.removeprefix("take-stance-")
+            if key.startswith("take-stance-") and target.isdigit() and raw:
+                stances_from[int(target)] = _by_id(claims, raw)
         services.gold_merge(
             curator=request.user,
             article=article,
@@ -483,6 +535,7 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             versions=versions,
             unit_version=_unit_version(request.POST),
             rationale=why,
+            stances_from=stances_from,
         )
 
     return _adjudicate(request, pk, merge, "Merged.")

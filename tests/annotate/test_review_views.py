@@ -3,15 +3,19 @@ through htmx, and query counts that do not grow with the number of claims."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from annotate.models import Assignment, Claim, Decision, DecisionAction
-from annotate.services import claim_update, gold_accept
+from annotate.services import StanceInput, claim_update, gold_accept
+from annotate.templatetags.when import said
 from tests.annotate.test_review_helpers import Scene, make_claim, scene, span
 from tests.conftest import login
 from tests.factories import ArticleFactory, AssignmentFactory
@@ -133,8 +137,9 @@ def test_review_screen_aligns_claims_and_marks_what_differs(
     assert 'class="differs" data-field="attribution"' in html
     assert 'data-dispute="missing claim"' in html
     assert "annotator" in html and "other-annotator" in html
-    # b made no claim on China: that column is marked missing in each of the 7 field rows.
-    assert html.count('class="missing"') == 7
+    # b made no claim on China: that column is marked missing in each of the 8 field rows
+    # (span, source, source mention, the one stance target, four labels).
+    assert html.count('class="missing"') == 8
 
 
 def test_accept_via_htmx_returns_the_group_and_records_gold(
@@ -191,6 +196,130 @@ def test_merge_via_htmx_takes_fields_from_different_annotators(
     gold = Claim.objects.gold().get()
     assert (gold.attribution, gold.source_reliability) == ("reported", "A")
     assert Decision.objects.get().action == DecisionAction.MERGE
+
+
+def _radio(html: str, row: str, claim: Claim) -> str:
+    """The radio input of ``claim`` in the row ``row`` of a group's table."""
+    found = re.search(rf'<input type="radio" name="take-{row}" value="{claim.pk}"[^>]*>', html)
+    assert found, (row, claim.pk)
+    return found.group(0)
+
+
+def _row(html: str, row: str) -> str:
+    found = re.search(rf'<tr class="[^"]*" data-field="{row}">.*?</tr>', html, re.S)
+    assert found, row
+    return found.group(0)
+
+
+def test_after_a_merge_the_choices_shown_are_those_the_gold_claim_took(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    """Issue 18: after a merge the radio buttons went back to annotator 1's values while the
+    Gold column showed annotator 2's."""
+    a, b = scene.ann
+    turkey, russia = scene.targets
+    left = make_claim(
+        scene.article,
+        a,
+        AKAR,
+        attribution="direct",
+        source_reliability="A",
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "against")],
+    )
+    right = make_claim(
+        scene.article,
+        b,
+        AKAR,
+        attribution="reported",
+        source_reliability="C",
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "none")],
+    )
+    login(client, curator)
+    response = client.post(
+        reverse("annotate:review-merge", args=[scene.article.pk]),
+        {
+            "unit": 0,
+            "claims": [left.pk, right.pk],
+            f"version-{left.pk}": 1,
+            f"version-{right.pk}": 1,
+            "take-attribution": right.pk,
+            "take-source_reliability": left.pk,
+            f"take-stance-{russia.pk}": right.pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    gold = Claim.objects.gold().get()
+    assert gold.attribution == "reported" and gold.source_reliability == "A"
+    assert {s.target_id: s.stance for s in gold.stances.all()} == {
+        turkey.pk: "favor",
+        russia.pk: "none",
+    }
+    for html in (
+        response.content.decode(),
+        client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode(),
+    ):
+        assert "checked" in _radio(html, "attribution", right)
+        assert "checked" not in _radio(html, "attribution", left)
+        assert "checked" in _radio(html, "source_reliability", left)
+        assert "checked" in _radio(html, f"stance-{russia.pk}", right)
+        assert "checked" not in _radio(html, f"stance-{russia.pk}", left)
+
+
+def test_stances_are_compared_target_by_target(client: Client, scene: Scene, curator: Any) -> None:
+    a, b = scene.ann
+    turkey, russia = scene.targets
+    make_claim(
+        scene.article,
+        a,
+        AKAR,
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "against")],
+    )
+    make_claim(
+        scene.article,
+        b,
+        AKAR,
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "none")],
+    )
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    same, differs = _row(html, f"stance-{turkey.pk}"), _row(html, f"stance-{russia.pk}")
+    assert 'class="differs"' in differs and "Stance · Russia" in differs
+    assert 'class="differs"' not in same and "Stance · Turkey" in same
+    assert 'type="radio"' not in same  # nothing to choose where they agree
+    assert "→" not in same + differs  # one value per cell, not a joined string
+
+
+def test_the_source_mention_is_shown(client: Client, scene: Scene, curator: Any) -> None:
+    a, b = scene.ann
+    start, end = span(scene.article.text, "Akar.")
+    make_claim(scene.article, a, AKAR, mention=(start, end - 1))
+    make_claim(scene.article, b, AKAR)
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    row = _row(html, "mention")
+    assert "Source mention" in row and "“Akar”" in row and "(not marked)" in row
+    assert 'class="differs"' in row
+
+
+def test_a_fresh_decision_says_just_now_not_zero_minutes(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    claims = annotate_differently(scene)
+    gold_accept(curator=curator, claim=claims["a_umarov"], considered=[claims["b_umarov"]])
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    assert "0\xa0minutes" not in html and "0 minutes" not in html
+    assert re.search(
+        r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d UTC">just now</time>', html
+    )
+
+
+def test_when_says_minutes_then_a_date() -> None:
+    now = timezone.now()
+    assert said(now - timedelta(seconds=59), now) == "just now"
+    assert said(now - timedelta(minutes=5), now) == "5\xa0minutes ago"
+    assert said(now - timedelta(days=30), now).startswith("on ")
 
 
 def test_a_stale_version_answers_409_with_the_current_group(
