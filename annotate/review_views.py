@@ -98,6 +98,24 @@ def _heat(value: float | None) -> str:
     return f"hsl({round(clamped * 120)} 65% {round(88 - clamped * 10)}%)"
 
 
+# Fewer units than this and a field's α is not read as reliable/tentative/revise: on a handful
+# of units one disagreement swings it anywhere.
+MIN_UNITS_TO_READ = 5
+
+
+def _reading(figure: Any) -> tuple[str, str]:
+    """What the "Reading" column says of a field's α, and its CSS class's suffix: the
+    conventional reading on enough units; otherwise a neutral note of why there is none."""
+    reading = alpha_reading(figure.value)
+    if figure.n_units < MIN_UNITS_TO_READ:
+        return f"too few (n = {figure.n_units})", "neutral"
+    if reading is None:
+        if figure.observed_agreement == 1:
+            return "all agree (one value used)", "neutral"
+        return "not computable", "neutral"
+    return reading, reading
+
+
 def _field_label(project: Project, name: str, targets: dict[str, str]) -> str:
     if name.startswith("stance:"):
         return f"Stance · {targets.get(name.removeprefix('stance:'), name)}"
@@ -121,7 +139,8 @@ def dashboard_context(project: Project, board: review.Dashboard, heat: str) -> d
             "observed": _fmt(f.alpha.observed_agreement),
             "n_units": f.alpha.n_units,
             "n_values": f.alpha.n_values,
-            "reading": alpha_reading(f.alpha.value) or "undefined",
+            "reading": _reading(f.alpha)[0],
+            "reading_class": _reading(f.alpha)[1],
             "why": f.alpha.undefined_reason or "",
             "fleiss": _fmt(f.fleiss_kappa.value) if f.fleiss_kappa else "",
             "not_judgeable": (

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -423,6 +424,60 @@ def test_dashboard_shows_figures_with_their_n(client: Client, scene: Scene, cura
         HTTP_HX_REQUEST="true",
     )
     assert heat.content.decode().lstrip().startswith('<section id="heat-map"')
+
+
+def _figure_note(html: str, figure: str) -> str:
+    """The line under a figure of the dashboard saying what it rests on."""
+    after = html[html.index(f'data-figure="{figure}"') :]
+    found = re.search(r"<div [^>]*data-rests-on>(.*?)</div>", after, re.S)
+    assert found, figure
+    return found.group(1)
+
+
+def test_dashboard_figures_say_what_they_rest_on_and_read_small_n_neutrally(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    """Issue 18: α_U read "— 10022 characters, 0 annotators"; span F1 said "2 articles"
+    beside "4 articles" for units; a field with n = 1 read "undefined"/"revise" in red; the
+    upper-cased headers turned α into "A" and κ into "Κ"."""
+    a, b = scene.ann
+    make_claim(scene.article, a, AKAR, attribution="direct")
+    make_claim(scene.article, b, AKAR, attribution="reported")
+    # A second article only one annotator annotated: units count it, span F1 cannot.
+    alone = ArticleFactory(project=scene.project, text=scene.article.text + " Again.")
+    AssignmentFactory(article=alone, annotator=a)
+    make_claim(alone, a, UMAROV)
+    login(client, curator)
+    html = client.get(reverse("annotate:agreement", args=[scene.project.slug])).content.decode()
+    f1 = _figure_note(html, "f1-overlap")
+    assert "on the 1 article with two or more annotators" in f1
+    units = html[html.index('<div class="muted small">Units</div>') :]
+    assert "in all 2 annotated articles, however many annotators" in units
+    alpha_u = _figure_note(html, "alpha-u")
+    assert (
+        alpha_u == "136 characters of the articles with two or more annotators, 2 annotators each"
+    )
+    row = html[html.index('<tr data-field="attribution">') :]
+    row = row[: row.index("</tr>")]
+    assert '<td class="reading-neutral" title="">too few (n = 1)</td>' in row
+    assert "undefined" not in row and "revise" not in row
+    assert '<span class="sym">α</span>' in html and 'Fleiss\' <span class="sym">κ</span>' in html
+
+
+def test_an_undefined_alpha_u_says_why_not_zero_annotators(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    make_claim(scene.article, scene.ann[0], AKAR)
+    Assignment.objects.filter(annotator=scene.ann[1]).delete()
+    login(client, curator)
+    html = client.get(reverse("annotate:agreement", args=[scene.project.slug])).content.decode()
+    alpha_u = _figure_note(html, "alpha-u")
+    assert alpha_u == "Not one figure: no article has two annotators"
+
+
+def test_greek_symbols_in_headers_are_not_upper_cased() -> None:
+    css = (settings.BASE_DIR / "static/claimdesk/app.css").read_text()
+    assert re.search(r"table\.data thead \.sym \{[^}]*text-transform: none", css)
 
 
 def _alpha_of(html: str, field: str) -> str:
