@@ -234,7 +234,9 @@ class QueueRow:
     n_disputed: int
     n_adjudicated: int
     disputes: dict[str, int]  # what is disputed → in how many groups
-    span_f1: float | None
+    span_f1: float | None  # overlapping spans count as the same claim
+    # Only identical boundaries count: below span_f1 exactly when "span boundaries" differ.
+    span_f1_exact: float | None = None
 
     @property
     def open_disputes(self) -> bool:
@@ -301,10 +303,11 @@ def decided_claims(project: Project) -> set[int]:
     )
 
 
-def _f1(article: ArticleAgreement) -> float | None:
-    a = sum(s.overlap.a for s in article.spans)
-    b = sum(s.overlap.b for s in article.spans)
-    c = sum(s.overlap.c for s in article.spans)
+def _f1(article: ArticleAgreement, *, exact: bool = False) -> float | None:
+    scores = [s.exact if exact else s.overlap for s in article.spans]
+    a = sum(s.a for s in scores)
+    b = sum(s.b for s in scores)
+    c = sum(s.c for s in scores)
     return 2 * a / (2 * a + b + c) if 2 * a + b + c else None
 
 
@@ -392,6 +395,7 @@ def queue_rows(data: AgreementData, decided: set[int]) -> list[QueueRow]:
                 n_adjudicated=adjudicated,
                 disputes=dict(kinds.most_common()),
                 span_f1=_f1(article),
+                span_f1_exact=_f1(article, exact=True),
             )
         )
 
