@@ -43,7 +43,8 @@ def _choice_label(scheme: dict[str, Any], name: str, value: str) -> str:
     label = value_label(scheme, name, value)
     if label != value:
         return label
-    spec = next((v for v in field_spec(scheme, name).get("values", []) if v["value"] == value), {})
+    values: list[dict[str, Any]] = field_spec(scheme, name).get("values", [])
+    spec = next((v for v in values if v["value"] == value), {})
     return str(spec.get("help") or label)
 
 

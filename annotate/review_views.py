@@ -541,10 +541,16 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 fields_from[name] = _by_id(claims, raw)
         # Stances are chosen target by target (take-stance-<target id>).
         stances_from = {}
-        for key, raw in request.POST.items():
-            target = key.removeprefix("take-stance-")
-            if key.startswith("take-stance-") and target.isdigit() and raw:
-                stances_from[int(target)] = _by_id(claims, raw)
+        for key in request.POST:
+            target, chosen = key.removeprefix("take-stance-"), request.POST.get(key, "")
+            if key.startswith("take-stance-") and target.isdigit() and chosen:
+                stances_from[int(target)] = _by_id(claims, chosen)
+        known = set(
+            Target.objects.filter(project=article.project, pk__in=stances_from).values_list(
+                "pk", flat=True
+            )
+        )
+        stances_from = {t: c for t, c in stances_from.items() if t in known}
         services.gold_merge(
             curator=request.user,
             article=article,
