@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -18,8 +18,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from annotate import analysis, selectors
 from annotate.analysis import ClaimFilters
-from annotate.models import Source
-from annotate.scheme import value_label
+from annotate.models import Assignment, Claim, Source
+from annotate.scheme import field_spec, value_label
 from annotate.views import HtmxHttpRequest
 from common.spreadsheet import formula_safe
 from corpus import permissions
@@ -37,11 +37,30 @@ def _curate(user: Any, project: Project) -> None:
         raise PermissionDenied("The analysis pages are for the project's curators and managers.")
 
 
+def _choice_label(scheme: dict[str, Any], name: str, value: str) -> str:
+    """What a filter option says after the value: the value's label, or — where the label is
+    the value itself (reliability "A", credibility "1") — its help ("Completely reliable")."""
+    label = value_label(scheme, name, value)
+    if label != value:
+        return label
+    values: list[dict[str, Any]] = field_spec(scheme, name).get("values", [])
+    spec = next((v for v in values if v["value"] == value), {})
+    return str(spec.get("help") or label)
+
+
+def _annotating_members(project: Project) -> list[Any]:
+    """Members with an assignment or a claim in the project: the layers that exist. A
+    manager or curator who annotates nothing is not a layer. One query."""
+    assigned = Assignment.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    claimed = Claim.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    return list(members_of(project).filter(Exists(assigned) | Exists(claimed)))
+
+
 def _context(request: HtmxHttpRequest, project: Project) -> dict[str, Any]:
     """What every analysis page needs: the layers and outlets to filter on, the filters."""
-    members = list(members_of(project))
+    members = _annotating_members(project)
     layers = [(analysis.LAYER_GOLD, "Gold layer"), (analysis.LAYER_ALL, "All annotators")]
-    layers += [(str(m.user_id), f"{m.user.get_username()} ({m.role})") for m in members]
+    layers += [(str(m.user_id), f"{m.user.get_username()} (annotator)") for m in members]
     filters = ClaimFilters.from_query(request.GET, annotator_ids={m.user_id for m in members})
     return {
         "project": project,
@@ -51,7 +70,7 @@ def _context(request: HtmxHttpRequest, project: Project) -> dict[str, Any]:
         "outlets": outlets_of(Article.objects.in_project(project)),
         "choices": {
             name: [
-                (v, value_label(project.scheme, name, v))
+                (v, _choice_label(project.scheme, name, v))
                 for v in field_values(project.scheme, name)
             ]
             for name in SCHEME_FILTERS

@@ -78,6 +78,9 @@ class Outcome:
 
     decision: Decision
     gold: Claim | None
+    # Which annotator claim gave each field of the gold claim ("span", "source", "stances",
+    # "stance:<target id>", …): the choices a merge made, shown as chosen afterwards.
+    given: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,6 +148,8 @@ def article_review(article: Article) -> ArticleReview:
     each group's outcome. A fixed number of queries (about ten) however many claims."""
     agreement: ArticleAgreement | None = article_agreement(article)
     claims = _claims(article)
+    for claim in claims:
+        claim.article = article  # the source mention is read off the text, without a query
     _decorate(claims)
     by_id = {c.pk: c for c in claims}
     gold = [c for c in claims if c.annotator_id is None]
@@ -161,6 +166,7 @@ def article_review(article: Article) -> ArticleReview:
     # The latest decision citing each annotator claim (decisions come newest first).
     latest: dict[int, Decision] = {}
     newest: dict[int, int] = {}  # claim id → the highest decision id citing it
+    gave: dict[int, dict[str, int]] = defaultdict(dict)  # decision id → field → claim id
     origins = (
         DecisionOrigin.objects.filter(decision__article=article)
         .select_related("decision__curator")
@@ -169,6 +175,8 @@ def article_review(article: Article) -> ArticleReview:
     for origin in origins:
         latest.setdefault(origin.claim_id, origin.decision)
         newest[origin.claim_id] = max(newest.get(origin.claim_id, 0), origin.decision_id)
+        for name in origin.fields or []:
+            gave[origin.decision_id].setdefault(str(name), origin.claim_id)
     units = []
     from_groups: set[int] = set()
     for unit in agreement.units if agreement else []:
@@ -176,14 +184,19 @@ def article_review(article: Article) -> ArticleReview:
         for member in unit.members:
             cells[column[int(member.annotator_id)]] = by_id.get(int(member.claim_id))
         differing = {field_of(name) for name in unit.differences}
+        # Stances are compared target by target: "stance:<id>" names the target's row.
+        differing |= {name for name in unit.differences if name.startswith(STANCE_PREFIX)}
         if len(unit.members) >= 2 and len({(m.start, m.end) for m in unit.members}) > 1:
             differing.add("span")
+        present = [c for c in cells if c is not None]
+        if len(present) >= 2 and len({(c.mention_start, c.mention_end) for c in present}) > 1:
+            differing.add("mention")
         decisions = [latest[int(m.claim_id)] for m in unit.members if int(m.claim_id) in latest]
         outcome = None
         if decisions:
             decision = max(decisions, key=lambda d: (d.created, d.pk))
             made = by_id.get(decision.gold_id) if decision.gold_id else None
-            outcome = Outcome(decision, made)
+            outcome = Outcome(decision, made, dict(gave.get(decision.pk, {})))
             if made is not None:
                 from_groups.add(made.pk)
         units.append(
@@ -221,7 +234,9 @@ class QueueRow:
     n_disputed: int
     n_adjudicated: int
     disputes: dict[str, int]  # what is disputed → in how many groups
-    span_f1: float | None
+    span_f1: float | None  # overlapping spans count as the same claim
+    # Only identical boundaries count: below span_f1 exactly when "span boundaries" differ.
+    span_f1_exact: float | None = None
 
     @property
     def open_disputes(self) -> bool:
@@ -288,10 +303,11 @@ def decided_claims(project: Project) -> set[int]:
     )
 
 
-def _f1(article: ArticleAgreement) -> float | None:
-    a = sum(s.overlap.a for s in article.spans)
-    b = sum(s.overlap.b for s in article.spans)
-    c = sum(s.overlap.c for s in article.spans)
+def _f1(article: ArticleAgreement, *, exact: bool = False) -> float | None:
+    scores = [s.exact if exact else s.overlap for s in article.spans]
+    a = sum(s.a for s in scores)
+    b = sum(s.b for s in scores)
+    c = sum(s.c for s in scores)
     return 2 * a / (2 * a + b + c) if 2 * a + b + c else None
 
 
@@ -379,6 +395,7 @@ def queue_rows(data: AgreementData, decided: set[int]) -> list[QueueRow]:
                 n_adjudicated=adjudicated,
                 disputes=dict(kinds.most_common()),
                 span_f1=_f1(article),
+                span_f1_exact=_f1(article, exact=True),
             )
         )
 

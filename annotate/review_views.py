@@ -23,6 +23,7 @@ from django_htmx.http import trigger_client_event
 
 from annotate import review, services
 from annotate.agreement import FIGURE_HELP, alpha_reading
+from annotate.agreement.records import STANCE_PREFIX
 from annotate.agreement_data import (
     agreement_ready,
     needs_background,
@@ -107,6 +108,24 @@ def _heat(value: float | None) -> str:
     return f"hsl({round(clamped * 120)} 65% {round(88 - clamped * 10)}%)"
 
 
+# Fewer units than this and a field's α is not read as reliable/tentative/revise: on a handful
+# of units one disagreement swings it anywhere.
+MIN_UNITS_TO_READ = 5
+
+
+def _reading(figure: Any) -> tuple[str, str]:
+    """What the "Reading" column says of a field's α, and its CSS class's suffix: the
+    conventional reading on enough units; otherwise a neutral note of why there is none."""
+    reading = alpha_reading(figure.value)
+    if figure.n_units < MIN_UNITS_TO_READ:
+        return f"too few (n = {figure.n_units})", "neutral"
+    if reading is None:
+        if figure.observed_agreement == 1:
+            return "all agree (one value used)", "neutral"
+        return "not computable", "neutral"
+    return reading, reading
+
+
 def _field_label(project: Project, name: str, targets: dict[str, str]) -> str:
     if name.startswith("stance:"):
         return f"Stance · {targets.get(name.removeprefix('stance:'), name)}"
@@ -130,7 +149,8 @@ def dashboard_context(project: Project, board: review.Dashboard, heat: str) -> d
             "observed": _fmt(f.alpha.observed_agreement),
             "n_units": f.alpha.n_units,
             "n_values": f.alpha.n_values,
-            "reading": alpha_reading(f.alpha.value) or "undefined",
+            "reading": _reading(f.alpha)[0],
+            "reading_class": _reading(f.alpha)[1],
             "why": f.alpha.undefined_reason or "",
             "fleiss": _fmt(f.fleiss_kappa.value) if f.fleiss_kappa else "",
             "not_judgeable": (
@@ -284,27 +304,41 @@ def _segments(text: str, units: list[review.ReviewUnit]) -> list[tuple[str, list
     return pieces
 
 
+NO_MENTION = "(not marked)"
+
+
 def _values(claim: Claim | None, labels: dict[str, dict[str, str]]) -> dict[str, str]:
-    """What a cell shows for each field."""
+    """What a cell shows for each field; stances one per target (``stance-<target id>``)."""
     if claim is None:
         return {}
+    stance_labels = labels.get("stance", {})
     stances = sorted(
-        (s.target.name, labels.get("stance", {}).get(s.stance, s.stance))
-        for s in claim.stances.all()
+        (s.target.name, stance_labels.get(s.stance, s.stance)) for s in claim.stances.all()
     )
+    mention = NO_MENTION
+    if claim.mention_start is not None and claim.mention_end is not None:
+        mention = f"“{claim.article.text[claim.mention_start : claim.mention_end]}”"
     shown = {
         "span": f"“{claim.quote}”",
         "source": claim.source.name if claim.source else "",
+        "mention": mention,
         "stances": "; ".join(f"{label} → {name}" for name, label in stances),
     }
+    for s in claim.stances.all():
+        shown[f"stance-{s.target_id}"] = stance_labels.get(s.stance, s.stance)
     for name in LABEL_FIELDS:
         value = getattr(claim, name)
         shown[name] = labels.get(name, {}).get(value, value)
     return shown
 
 
-def _field_rows(project: Project) -> list[tuple[str, str]]:
-    rows = [("span", "Span"), ("source", "Source"), ("stances", "Stances")]
+def _field_rows(project: Project, targets: list[Target] | None = None) -> list[tuple[str, str]]:
+    """The rows of a group's table: (row name, label). Each stance target has its own row
+    (``stance-<id>``), so that stances are compared — and merged — target by target."""
+    rows = [("span", "Span"), ("source", "Source"), ("mention", "Source mention")]
+    if targets is None:
+        targets = list(Target.objects.filter(project=project).order_by("name"))
+    rows += [(f"stance-{t.pk}", f"Stance · {t.name}") for t in targets]
     for name in LABEL_FIELDS:
         spec = field_spec(project.scheme, name)
         if spec and not spec.get("hidden"):
@@ -312,27 +346,57 @@ def _field_rows(project: Project) -> list[tuple[str, str]]:
     return rows
 
 
+def _differs(unit: review.ReviewUnit, name: str) -> bool:
+    if name.startswith("stance-"):
+        return f"{STANCE_PREFIX}{name.removeprefix('stance-')}" in unit.differing
+    return name in unit.differing
+
+
+def _giver(unit: review.ReviewUnit, name: str) -> int | None:
+    """The claim whose value of the row the group's gold claim took (None: not decided)."""
+    if unit.outcome is None or unit.outcome.gold is None:
+        return None
+    given = unit.outcome.given
+    if name.startswith("stance-"):
+        target = name.removeprefix("stance-")
+        return given.get(f"{STANCE_PREFIX}{target}", given.get("stances"))
+    return given.get(name)
+
+
 def _unit_context(
-    rv: review.ArticleReview, unit: review.ReviewUnit, labels: dict[str, dict[str, str]]
+    rv: review.ArticleReview,
+    unit: review.ReviewUnit,
+    labels: dict[str, dict[str, str]],
+    fields: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    fields = _field_rows(rv.article.project)
+    fields = fields if fields is not None else _field_rows(rv.article.project)
     gold = unit.outcome.gold if unit.outcome else None
     gold_values = _values(gold, labels)
     columns = []
     for n, (user, claim) in enumerate(zip(rv.annotators, unit.cells, strict=True), start=1):
         columns.append({"n": n, "user": user, "claim": claim, "values": _values(claim, labels)})
     first = next((col for col in columns if col["claim"] is not None), None)
-    rows = [
-        {
-            "name": name,
-            "label": label,
-            "differs": name in unit.differing,
-            # The first annotator's version is chosen until the curator picks another.
-            "cells": [(col, col["values"].get(name, ""), col is first) for col in columns],
-            "gold": gold_values.get(name, ""),
-        }
-        for name, label in fields
-    ]
+    rows = []
+    for name, label in fields:
+        # Chosen: the version the gold claim took (after a merge), else the first
+        # annotator's until the curator picks another.
+        giver = _giver(unit, name)
+        chosen = next(
+            (col for col in columns if col["claim"] is not None and col["claim"].pk == giver),
+            first,
+        )
+        values = [col["values"].get(name, "") for col in columns if col["claim"] is not None]
+        if name.startswith("stance-") and not any(values) and not gold_values.get(name):
+            continue  # a target nobody took a stance toward
+        rows.append(
+            {
+                "name": name,
+                "label": label,
+                "differs": _differs(unit, name),
+                "cells": [(col, col["values"].get(name, ""), col is chosen) for col in columns],
+                "gold": gold_values.get(name, ""),
+            }
+        )
     return {
         "article": rv.article,
         "unit": unit,
@@ -346,14 +410,15 @@ def _unit_context(
 def _review_context(article: Article) -> dict[str, Any]:
     rv = review.article_review(article)
     labels = _label_maps(article.project.scheme)
+    fields = _field_rows(article.project)
     return {
         "article": article,
         "project": article.project,
         "rv": rv,
-        "units": [_unit_context(rv, u, labels) for u in rv.units],
+        "units": [_unit_context(rv, u, labels, fields) for u in rv.units],
         "added": [(g, _values(g, labels)) for g in rv.added],
         "segments": _segments(article.text, rv.units),
-        "field_rows": _field_rows(article.project),
+        "field_rows": fields,
     }
 
 
@@ -483,6 +548,18 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             raw = request.POST.get(f"take-{name}", "")
             if raw:
                 fields_from[name] = _by_id(claims, raw)
+        # Stances are chosen target by target (take-stance-<target id>).
+        stances_from = {}
+        for key in request.POST:
+            target, chosen = key.removeprefix("take-stance-"), request.POST.get(key, "")
+            if key.startswith("take-stance-") and target.isdigit() and chosen:
+                stances_from[int(target)] = _by_id(claims, chosen)
+        known = set(
+            Target.objects.filter(project=article.project, pk__in=stances_from).values_list(
+                "pk", flat=True
+            )
+        )
+        stances_from = {t: c for t, c in stances_from.items() if t in known}
         services.gold_merge(
             curator=request.user,
             article=article,
@@ -492,6 +569,7 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             versions=versions,
             unit_version=_unit_version(request.POST),
             rationale=why,
+            stances_from=stances_from,
         )
 
     return _adjudicate(request, pk, merge, "Merged.")

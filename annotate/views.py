@@ -64,7 +64,7 @@ def source_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "source": source,
             "project": source.project,
             "show_counts": show_counts,
-            "claim_count": selectors.claim_count_of(source) if show_counts else None,
+            "claim_counts": selectors.claim_counts_of(source) if show_counts else None,
             "merge_candidates": (
                 Source.objects.in_project(source.project).exclude(pk=source.pk).only("id", "name")
                 if can_merge

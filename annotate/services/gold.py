@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.module_loading import import_string
 
+from annotate.agreement.records import STANCE_PREFIX
 from annotate.agreement_data import article_agreement
 from annotate.models import (
     Claim,
@@ -191,6 +192,10 @@ def _content(claim: Claim) -> dict[str, Any]:
     }
 
 
+def _target_of(stance: StanceInput) -> int:
+    return stance.target if isinstance(stance.target, int) else stance.target.pk
+
+
 def _create_gold(article: Article, content: dict[str, Any], curator: Any) -> Claim:
     # annotator=None: the claim belongs to the project's gold layer; history names the curator.
     gold = claim_create(article=article, annotator=None, actor=curator, **content)
@@ -247,16 +252,21 @@ def gold_merge(
     versions: Mapping[int, int] | None = None,
     unit_version: int | None = None,
     rationale: str = "",
+    stances_from: Mapping[int, Claim] | None = None,
 ) -> Claim:
     """A gold claim combining several annotators' claims: the span from ``span_from``, each
     field named in ``fields_from`` (``source``, ``mention``, ``stances``, ``attribution``,
     ``source_reliability``, …) from the claim given for it, the other fields from
-    ``span_from``."""
+    ``span_from``. ``stances_from`` (target id → claim) takes the stance toward a target
+    from that claim (none if it has none), the other targets' from the ``stances`` giver."""
     _check_curator(curator, article)
     unknown = set(fields_from) - set(MERGEABLE)
     if unknown:
         raise ValidationError(f"Fields that cannot be merged: {', '.join(sorted(unknown))}.")
-    involved = {c.pk: c for c in [span_from, *fields_from.values(), *considered]}
+    per_target = dict(stances_from or {})
+    involved = {
+        c.pk: c for c in [span_from, *fields_from.values(), *per_target.values(), *considered]
+    }
     locked = _locked_claims(article, _seen(involved.values(), versions))
     _check_unit(locked, unit_version)
     _supersede(locked, curator)
@@ -268,6 +278,13 @@ def gold_merge(
         giver = locked[fields_from[name].pk] if name in fields_from else base
         content[name] = _content(giver)[name]
         taken[giver.pk].append(name)
+    if per_target:
+        kept = [s for s in content["stances"] if _target_of(s) not in per_target]
+        for target, claim in per_target.items():
+            giver = locked[claim.pk]
+            kept += [s for s in _content(giver)["stances"] if _target_of(s) == int(target)]
+            taken[giver.pk].append(f"{STANCE_PREFIX}{target}")
+        content["stances"] = kept
     gold = _create_gold(article, content, curator)
     _decide(
         article=article,

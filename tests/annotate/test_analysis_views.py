@@ -13,7 +13,7 @@ from django.urls import reverse
 from annotate.models import Source
 from corpus.models import Article
 from tests.conftest import login
-from tests.factories import ArticleFactory, ClaimFactory, SourceFactory
+from tests.factories import ArticleFactory, AssignmentFactory, ClaimFactory, SourceFactory
 from tests.scenes import Crafted, crafted
 
 
@@ -194,6 +194,41 @@ def test_source_profile_shows_identity_claims_stances_ratings_and_agreement(
     assert {c.pk for c in layered.context["page"].object_list} == {
         data.claims[n].pk for n in ("c1", "c3", "c4")
     }
+
+
+@pytest.mark.django_db
+def test_source_page_says_which_layer_it_counts_as_the_profile_does(
+    client: Client, data: Crafted, curator: Any
+) -> None:
+    """Issue 18: the source page counted 5 claims (all layers) where its profile said 2
+    (gold), neither saying which layer."""
+    login(client, curator)
+    detail = client.get(reverse("annotate:source-detail", args=[data.a.pk])).content.decode()
+    assert "3 in the gold layer · 3 by annotators (6 in all layers)" in detail
+    profile = client.get(reverse("annotate:source-profile", args=[data.a.pk])).content.decode()
+    assert "Claims · Gold layer (3)" in profile
+
+
+@pytest.mark.django_db
+def test_rating_filters_say_what_the_letters_mean_and_layers_are_annotators_only(
+    client: Client, data: Crafted, curator: Any, manager: Any
+) -> None:
+    """Issue 18: the filter options read "A · A", "1 · 1"; the layer menu listed the manager
+    and the curator as annotators."""
+    login(client, curator)
+    html = client.get(reverse("annotate:claim-search", args=[data.project.slug])).content.decode()
+    assert ">A · Completely reliable</option>" in html
+    assert ">1 · Confirmed by other sources</option>" in html
+    assert "A · A<" not in html and "1 · 1<" not in html
+    layers = html[html.index('name="layer"') :]
+    layers = layers[: layers.index("</select>")]
+    assert ">annotator (annotator)</option>" in layers
+    assert ">other-annotator (annotator)</option>" in layers
+    assert "manager" not in layers and ">curator" not in layers
+    # A manager who annotates is a layer.
+    AssignmentFactory(article=data.a1, annotator=manager)
+    html = client.get(reverse("annotate:claim-search", args=[data.project.slug])).content.decode()
+    assert ">manager (annotator)</option>" in html
 
 
 @pytest.mark.django_db

@@ -163,3 +163,21 @@ def test_the_rows_are_cached_and_follow_every_decision(
     assert agreement_data.cache_key(scene.project, 0.5) != key
     html = client.get(_url(scene), {"state": "done"}).content.decode()
     assert _listed(html) == [article.pk]
+
+
+def test_span_f1_beside_span_boundary_disputes_shows_the_exact_figure_too(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    """Issue 18: the queue showed span F1 1.000 beside "span boundaries × 2". Overlap F1
+    counts those claims as found; the exact F1 beside it does not, and the badge says so."""
+    a, b = scene.ann
+    make_claim(scene.article, a, "Ankara is ready to help")
+    make_claim(scene.article, b, "Ankara is ready to help, said Akar")
+    make_claim(scene.article, a, "Moscow disagrees")
+    make_claim(scene.article, b, "Moscow disagrees, says Umarov")
+    login(client, curator)
+    html = client.get(reverse("annotate:review-queue", args=[scene.project.slug])).content.decode()
+    assert "span boundaries × 2" in html
+    assert re.search(r"<td class=\"num\" data-span-f1>1\.000 · 0\.000</td>", html)
+    assert "overlap · exact" in html
+    assert "but whose boundaries differ (so exact F1 does not)" in html

@@ -3,15 +3,20 @@ through htmx, and query counts that do not grow with the number of claims."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from annotate.models import Assignment, Claim, Decision, DecisionAction
-from annotate.services import claim_update, gold_accept
+from annotate.services import StanceInput, claim_update, gold_accept
+from annotate.templatetags.when import said
 from tests.conftest import login
 from tests.factories import ArticleFactory, AssignmentFactory, make_claim, span
 from tests.scenes import Scene
@@ -131,8 +136,9 @@ def test_review_screen_aligns_claims_and_marks_what_differs(
     assert 'class="differs" data-field="attribution"' in html
     assert 'data-dispute="missing claim"' in html
     assert "annotator" in html and "other-annotator" in html
-    # b made no claim on China: that column is marked missing in each of the 7 field rows.
-    assert html.count('class="missing"') == 7
+    # b made no claim on China: that column is marked missing in each of the 8 field rows
+    # (span, source, source mention, the one stance target, four labels).
+    assert html.count('class="missing"') == 8
 
 
 def test_accept_via_htmx_returns_the_group_and_records_gold(
@@ -189,6 +195,130 @@ def test_merge_via_htmx_takes_fields_from_different_annotators(
     gold = Claim.objects.gold().get()
     assert (gold.attribution, gold.source_reliability) == ("reported", "A")
     assert Decision.objects.get().action == DecisionAction.MERGE
+
+
+def _radio(html: str, row: str, claim: Claim) -> str:
+    """The radio input of ``claim`` in the row ``row`` of a group's table."""
+    found = re.search(rf'<input type="radio" name="take-{row}" value="{claim.pk}"[^>]*>', html)
+    assert found, (row, claim.pk)
+    return found.group(0)
+
+
+def _row(html: str, row: str) -> str:
+    found = re.search(rf'<tr class="[^"]*" data-field="{row}">.*?</tr>', html, re.S)
+    assert found, row
+    return found.group(0)
+
+
+def test_after_a_merge_the_choices_shown_are_those_the_gold_claim_took(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    """Issue 18: after a merge the radio buttons went back to annotator 1's values while the
+    Gold column showed annotator 2's."""
+    a, b = scene.ann
+    turkey, russia = scene.targets
+    left = make_claim(
+        scene.article,
+        a,
+        AKAR,
+        attribution="direct",
+        source_reliability="A",
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "against")],
+    )
+    right = make_claim(
+        scene.article,
+        b,
+        AKAR,
+        attribution="reported",
+        source_reliability="C",
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "none")],
+    )
+    login(client, curator)
+    response = client.post(
+        reverse("annotate:review-merge", args=[scene.article.pk]),
+        {
+            "unit": 0,
+            "claims": [left.pk, right.pk],
+            f"version-{left.pk}": 1,
+            f"version-{right.pk}": 1,
+            "take-attribution": right.pk,
+            "take-source_reliability": left.pk,
+            f"take-stance-{russia.pk}": right.pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    gold = Claim.objects.gold().get()
+    assert gold.attribution == "reported" and gold.source_reliability == "A"
+    assert {s.target_id: s.stance for s in gold.stances.all()} == {
+        turkey.pk: "favor",
+        russia.pk: "none",
+    }
+    for html in (
+        response.content.decode(),
+        client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode(),
+    ):
+        assert "checked" in _radio(html, "attribution", right)
+        assert "checked" not in _radio(html, "attribution", left)
+        assert "checked" in _radio(html, "source_reliability", left)
+        assert "checked" in _radio(html, f"stance-{russia.pk}", right)
+        assert "checked" not in _radio(html, f"stance-{russia.pk}", left)
+
+
+def test_stances_are_compared_target_by_target(client: Client, scene: Scene, curator: Any) -> None:
+    a, b = scene.ann
+    turkey, russia = scene.targets
+    make_claim(
+        scene.article,
+        a,
+        AKAR,
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "against")],
+    )
+    make_claim(
+        scene.article,
+        b,
+        AKAR,
+        stances=[StanceInput(turkey, "favor"), StanceInput(russia, "none")],
+    )
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    same, differs = _row(html, f"stance-{turkey.pk}"), _row(html, f"stance-{russia.pk}")
+    assert 'class="differs"' in differs and "Stance · Russia" in differs
+    assert 'class="differs"' not in same and "Stance · Turkey" in same
+    assert 'type="radio"' not in same  # nothing to choose where they agree
+    assert "→" not in same + differs  # one value per cell, not a joined string
+
+
+def test_the_source_mention_is_shown(client: Client, scene: Scene, curator: Any) -> None:
+    a, b = scene.ann
+    start, end = span(scene.article.text, "Akar.")
+    make_claim(scene.article, a, AKAR, mention=(start, end - 1))
+    make_claim(scene.article, b, AKAR)
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    row = _row(html, "mention")
+    assert "Source mention" in row and "“Akar”" in row and "(not marked)" in row
+    assert 'class="differs"' in row
+
+
+def test_a_fresh_decision_says_just_now_not_zero_minutes(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    claims = annotate_differently(scene)
+    gold_accept(curator=curator, claim=claims["a_umarov"], considered=[claims["b_umarov"]])
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    assert "0\xa0minutes" not in html and "0 minutes" not in html
+    assert re.search(
+        r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d UTC">just now</time>', html
+    )
+
+
+def test_when_says_minutes_then_a_date() -> None:
+    now = timezone.now()
+    assert said(now - timedelta(seconds=59), now) == "just now"
+    assert said(now - timedelta(minutes=5), now) == "5\xa0minutes ago"
+    assert said(now - timedelta(days=30), now).startswith("on ")
 
 
 def test_a_stale_version_answers_409_with_the_current_group(
@@ -292,6 +422,60 @@ def test_dashboard_shows_figures_with_their_n(client: Client, scene: Scene, cura
         HTTP_HX_REQUEST="true",
     )
     assert heat.content.decode().lstrip().startswith('<section id="heat-map"')
+
+
+def _figure_note(html: str, figure: str) -> str:
+    """The line under a figure of the dashboard saying what it rests on."""
+    after = html[html.index(f'data-figure="{figure}"') :]
+    found = re.search(r"<div [^>]*data-rests-on>(.*?)</div>", after, re.S)
+    assert found, figure
+    return found.group(1)
+
+
+def test_dashboard_figures_say_what_they_rest_on_and_read_small_n_neutrally(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    """Issue 18: α_U read "— 10022 characters, 0 annotators"; span F1 said "2 articles"
+    beside "4 articles" for units; a field with n = 1 read "undefined"/"revise" in red; the
+    upper-cased headers turned α into "A" and κ into "Κ"."""
+    a, b = scene.ann
+    make_claim(scene.article, a, AKAR, attribution="direct")
+    make_claim(scene.article, b, AKAR, attribution="reported")
+    # A second article only one annotator annotated: units count it, span F1 cannot.
+    alone = ArticleFactory(project=scene.project, text=scene.article.text + " Again.")
+    AssignmentFactory(article=alone, annotator=a)
+    make_claim(alone, a, UMAROV)
+    login(client, curator)
+    html = client.get(reverse("annotate:agreement", args=[scene.project.slug])).content.decode()
+    f1 = _figure_note(html, "f1-overlap")
+    assert "on the 1 article with two or more annotators" in f1
+    units = html[html.index('<div class="muted small">Units</div>') :]
+    assert "in all 2 annotated articles, however many annotators" in units
+    alpha_u = _figure_note(html, "alpha-u")
+    assert (
+        alpha_u == "136 characters of the articles with two or more annotators, 2 annotators each"
+    )
+    row = html[html.index('<tr data-field="attribution">') :]
+    row = row[: row.index("</tr>")]
+    assert '<td class="reading-neutral" title="">too few (n = 1)</td>' in row
+    assert "undefined" not in row and "revise" not in row
+    assert '<span class="sym">α</span>' in html and 'Fleiss\' <span class="sym">κ</span>' in html
+
+
+def test_an_undefined_alpha_u_says_why_not_zero_annotators(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    make_claim(scene.article, scene.ann[0], AKAR)
+    Assignment.objects.filter(annotator=scene.ann[1]).delete()
+    login(client, curator)
+    html = client.get(reverse("annotate:agreement", args=[scene.project.slug])).content.decode()
+    alpha_u = _figure_note(html, "alpha-u")
+    assert alpha_u == "Not one figure: no article has two annotators"
+
+
+def test_greek_symbols_in_headers_are_not_upper_cased() -> None:
+    css = (settings.BASE_DIR / "static/claimdesk/app.css").read_text()
+    assert re.search(r"table\.data thead \.sym \{[^}]*text-transform: none", css)
 
 
 def _alpha_of(html: str, field: str) -> str:

@@ -174,7 +174,7 @@ def test_curators_and_managers_see_live_claim_counts(
     assert response.context["page"].object_list[0].claim_count == 2
     assert '<th scope="col" class="num">Claims</th>' in response.content.decode()
     detail = client.get(reverse("annotate:source-detail", args=[cited.pk]))
-    assert detail.context["claim_count"] == 2
+    assert detail.context["claim_counts"] == {"all": 2, "gold": 0, "annotators": 2}
     assert "Claims citing it" in detail.content.decode()
 
 
@@ -187,7 +187,7 @@ def test_annotators_do_not_see_claim_counts(
     assert "Claims" not in response.content.decode()
     assert not hasattr(response.context["page"].object_list[0], "claim_count")
     detail = client.get(reverse("annotate:source-detail", args=[cited.pk]))
-    assert detail.context["claim_count"] is None
+    assert detail.context["claim_counts"] is None
     assert "Claims citing it" not in detail.content.decode()
 
 

@@ -85,15 +85,25 @@ def test_curator_resolves_a_field_disagreement_and_a_missing_claim(
     groups = page.locator("#review-body section.unit")
     expect(groups).to_have_count(2)
     first, second = page.locator("#unit-0"), page.locator("#unit-1")
-    expect(first.locator('tr.differs[data-field="stances"]')).to_be_visible()
+    stance_row = f'tr.differs[data-field="stance-{scene["turkey"].pk}"]'
+    expect(first.locator(stance_row)).to_be_visible()
     expect(second.locator('[data-dispute="missing claim"]')).to_be_visible()
     expect(second.locator("td.missing").first).to_be_visible()
 
-    # Field level: ada's stance ("favor"), everything else as both have it; merge.
-    first.locator(f'input[name="take-stances"][value="{scene["ada_expands"].pk}"]').check()
-    first.locator('input[name="rationale"]').fill("ada read the stance right")
+    # Field level: bo's stance ("none"), everything else as both have it; merge.
+    take = f'input[name="take-stance-{scene["turkey"].pk}"]'
+    # bo's stance (column 2): before issue 18's fix the re-rendered group went back to
+    # ada's (column 1) while the Gold column showed bo's.
+    first.locator(f'{take}[value="{scene["bo_expands"].pk}"]').check()
+    first.locator('input[name="rationale"]').fill("bo read the stance right")
     first.get_by_role("button", name="Merge chosen versions").click()
     expect(page.locator("#unit-0 [data-outcome=merge]")).to_be_visible()
+    # After the merge the row shows the version the gold claim took, checked, beside it.
+    merged = page.locator(f"#unit-0 {stance_row}")
+    expect(merged.locator(f'{take}[value="{scene["bo_expands"].pk}"]')).to_be_checked()
+    expect(merged.locator(f'{take}[value="{scene["ada_expands"].pk}"]')).not_to_be_checked()
+    expect(merged.locator("td.gold-col")).to_have_text("None")
+    expect(page.locator("#unit-0 .outcome time")).to_have_text("just now")
     expect(page.locator("#review-progress [data-done]")).to_have_text("1")
 
     # The missing claim: go to the second group with j, accept bo's (column 2) with "2".
@@ -107,11 +117,11 @@ def test_curator_resolves_a_field_disagreement_and_a_missing_claim(
 
     gold = list(Claim.objects.gold().live().order_by("start"))
     assert [g.quote for g in gold] == [EXPANDS, COMPETITOR]
-    assert {s.target_id: s.stance for s in gold[0].stances.all()} == {scene["turkey"].pk: "favor"}
+    assert {s.target_id: s.stance for s in gold[0].stances.all()} == {scene["turkey"].pk: "none"}
     assert {s.target_id: s.stance for s in gold[1].stances.all()} == {scene["turkey"].pk: "against"}
     merge = Decision.objects.get(action=DecisionAction.MERGE)
     assert merge.gold == gold[0] and merge.curator == scene["curator"]
-    assert merge.rationale == "ada read the stance right"
+    assert merge.rationale == "bo read the stance right"
     fields = {o.claim_id: (o.claim_version, set(o.fields)) for o in merge.origins.all()}
     assert "stances" in fields[scene["ada_expands"].pk][1]
     assert "stances" not in fields[scene["bo_expands"].pk][1]
