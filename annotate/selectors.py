@@ -34,7 +34,7 @@ from annotate.models import (
     SourceKind,
     SourceQuerySet,
 )
-from common.fuzzy import NameIndex
+from common.fuzzy import MIN_QUERY, NameIndex
 from corpus.models import Article, Project
 from corpus.permissions import role_in
 from corpus.text import search_key
@@ -261,8 +261,10 @@ def source_options(project: Project, query: str, limit: int = 10) -> list[Source
     direct = list(
         Source.objects.in_project(project).search(query).values_list("pk", flat=True)[:limit]
     )
-    near = registry_index(project).near(key, limit + len(direct))
-    ids = direct + [pk for pk, _ in near if pk not in direct][: limit - len(direct)]
+    ids = direct
+    if len(direct) < limit and len(key) >= MIN_QUERY:  # room left, and enough to go on
+        near = registry_index(project).near(key, limit + len(direct))
+        ids = direct + [pk for pk, _ in near if pk not in direct][: limit - len(direct)]
     found = Source.objects.filter(pk__in=ids).prefetch_related("aliases").in_bulk()
     options = [found[pk] for pk in ids if pk in found]
     for source in options:

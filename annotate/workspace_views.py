@@ -46,8 +46,8 @@ from annotate.workspace_context import (
 from corpus.markdown import render_markdown
 from corpus.models import Article
 from corpus.permissions import can_add_source
-from corpus.text import search_key
 from corpus.selectors import project_switcher
+from corpus.text import search_key
 
 PAGE = "annotate/workspace.html"
 QUEUE_PER_PAGE = 50  # a campaign can assign thousands of articles to one annotator

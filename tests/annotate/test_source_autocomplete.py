@@ -21,15 +21,13 @@ from corpus.services import project_update
 from tests.conftest import login
 from tests.factories import AssignmentFactory
 
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
 def registry(project: Any) -> dict[str, Source]:
     return {
-        "isachenko": source_create(
-            project=project, name="Daria Isachenko", aliases=["Isachenko"]
-        ),
+        "isachenko": source_create(project=project, name="Daria Isachenko", aliases=["Isachenko"]),
         "umarov": source_create(project=project, name="Temur Umarov"),
         "erdogan": source_create(
             project=project, name="Recep Tayyip Erdoğan", aliases=["Erdogan", "Erdoğan"]
