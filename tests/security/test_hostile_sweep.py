@@ -79,6 +79,7 @@ KNOWN_FAILING = frozenset(
         "annotate:suggestion-accept",
         "annotate:suggestion-list",
         "annotate:workspace",
+        "annotate:workspace-source-confirm",
         "annotate:workspace-source-create",
         "annotate:workspace-source-search",
         "annotate:workspace-target-create",
