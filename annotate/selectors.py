@@ -11,6 +11,7 @@ from django.db.models import (
     CharField,
     Count,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -29,9 +30,11 @@ from annotate.models import (
     ClaimQuerySet,
     ClaimStance,
     Source,
+    SourceAlias,
     SourceKind,
     SourceQuerySet,
 )
+from common.fuzzy import MIN_QUERY, NameIndex
 from corpus.models import Article, Project
 from corpus.permissions import role_in
 from corpus.text import search_key
@@ -258,13 +261,76 @@ def byline_source(article: Article) -> Source | None:
 
 
 def source_options(project: Project, query: str, limit: int = 10) -> list[Source]:
-    """Autocomplete: the best ``limit`` registry matches for the query, aliases loaded.
-    Nothing about claims: annotators stay blind to what others cited."""
-    if not search_key(query):
+    """Autocomplete: the best ``limit`` registry matches for the query, aliases loaded:
+    the sources whose name or alias contains it (``SourceQuerySet.search``'s order), then
+    the near misses by name or alias ("isachneko" finds Isachenko), most alike first. Each
+    found source carries ``near_miss`` (False for a direct hit). Nothing about claims:
+    annotators stay blind to what others cited."""
+    key = search_key(query)
+    if not key:
         return []
-    return list(
-        Source.objects.in_project(project).search(query).prefetch_related("aliases")[:limit]
+    direct = list(
+        Source.objects.in_project(project).search(query).values_list("pk", flat=True)[:limit]
     )
+    ids = direct
+    if len(direct) < limit and len(key) >= MIN_QUERY:  # room left, and enough to go on
+        near = registry_index(project).near(key, limit + len(direct))
+        ids = direct + [pk for pk, _ in near if pk not in direct][: limit - len(direct)]
+    found = Source.objects.filter(pk__in=ids).prefetch_related("aliases").in_bulk()
+    options = [found[pk] for pk in ids if pk in found]
+    for source in options:
+        source.near_miss = source.pk not in direct  # type: ignore[attr-defined]
+    return options
+
+
+def source_key_taken(project: Project, query: str) -> Source | None:
+    """The source whose name or an alias is the query (after folding), if any: the
+    registry already knows that name, so nobody is offered to create it again."""
+    key = search_key(query)
+    if not key:
+        return None
+    return (
+        Source.objects.in_project(project)
+        .filter(Q(name_key=key) | Q(aliases__alias_key=key))
+        .order_by(Case(When(name_key=key, then=Value(0)), default=Value(1)), "name_key", "pk")
+        .first()
+    )
+
+
+# project id -> (the registry's signature, its name index); see ``registry_index``.
+_REGISTRY_INDEXES: dict[int, tuple[tuple[Any, ...], NameIndex]] = {}
+_REGISTRY_INDEXES_MAX = 64
+
+
+def registry_signature(project: Project) -> tuple[Any, ...]:
+    """What changes whenever a project's names or aliases do: the number of sources and
+    their latest ``updated`` (a rename or an alias edit saves the source), the number
+    of aliases and the highest alias id (an import adds aliases without saving). Two
+    aggregate queries."""
+    sources = Source.objects.filter(project=project).aggregate(n=Count("pk"), last=Max("updated"))
+    aliases = SourceAlias.objects.filter(source__project=project).aggregate(
+        n=Count("pk"), last=Max("pk")
+    )
+    return (sources["n"], sources["last"], aliases["n"], aliases["last"])
+
+
+def registry_index(project: Project) -> NameIndex:
+    """The near-miss index over the project's source names and aliases, built once per
+    change of the registry (per process) and kept for the few projects used lately."""
+    signature = registry_signature(project)
+    cached = _REGISTRY_INDEXES.get(project.pk)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    names = Source.objects.filter(project=project).values_list("pk", "name_key")
+    aliases = SourceAlias.objects.filter(source__project=project).values_list(
+        "source_id", "alias_key"
+    )
+    index = NameIndex([*names, *aliases])
+    _REGISTRY_INDEXES.pop(project.pk, None)
+    while len(_REGISTRY_INDEXES) >= _REGISTRY_INDEXES_MAX:
+        _REGISTRY_INDEXES.pop(next(iter(_REGISTRY_INDEXES)))
+    _REGISTRY_INDEXES[project.pk] = (signature, index)
+    return index
 
 
 @dataclass(frozen=True)

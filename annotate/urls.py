@@ -43,6 +43,11 @@ urlpatterns = [
         name="workspace-source-search",
     ),
     path(
+        "articles/<id:pk>/annotate/sources/confirm/",
+        workspace_views.source_confirm,
+        name="workspace-source-confirm",
+    ),
+    path(
         "articles/<id:pk>/annotate/sources/new/",
         workspace_views.source_create,
         name="workspace-source-create",

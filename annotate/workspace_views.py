@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
@@ -27,7 +27,7 @@ from django_htmx.http import trigger_client_event
 
 from annotate import selectors, services
 from annotate.forms import ClaimInput
-from annotate.models import AssignmentStatus, Claim, ClaimStance
+from annotate.models import AssignmentStatus, Claim, ClaimStance, SourceKind
 from annotate.offsets import validate_span
 from annotate.scheme import field_spec
 from annotate.views import HtmxHttpRequest
@@ -46,7 +46,9 @@ from annotate.workspace_context import (
 from common.params import InvalidNumber, parse_offset, parse_version
 from corpus.markdown import render_markdown
 from corpus.models import Article
+from corpus.permissions import can_add_source
 from corpus.selectors import project_switcher
+from corpus.text import search_key
 
 PAGE = "annotate/workspace.html"
 QUEUE_PER_PAGE = 50  # a campaign can assign thousands of articles to one annotator
@@ -369,32 +371,64 @@ def _progress_change(request: HtmxHttpRequest, pk: int, change: Any, message: st
 # --- the source registry and targets, from the form -------------------------------------
 
 
+def _source_choices(request: HtmxHttpRequest, article: Article, query: str) -> dict[str, Any]:
+    """What the source search and the new-source confirmation show for ``query``: the
+    matches (direct, then near misses), the source already answering to that name or
+    alias (``taken``: nobody is offered to create it again), and whether this user may
+    add a source at all (``can_create``: the project's ``annotator_sources``)."""
+    project = article.project
+    taken = selectors.source_key_taken(project, query)
+    return {
+        "article": article,
+        "query": query,
+        "options": selectors.source_options(project, query, SOURCE_OPTIONS_LIMIT),
+        "taken": taken,
+        "taken_by_alias": taken is not None and taken.name_key != search_key(query),
+        "can_create": can_add_source(request.user, project),
+    }
+
+
+def _source_query(request: HtmxHttpRequest) -> str:
+    return request.GET.get("q", "").strip()[:200]
+
+
 @require_GET
 @login_required
 def source_search(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Autocomplete options over the registry (name and aliases, diacritic-insensitive)."""
+    """Autocomplete options over the registry (name and aliases, diacritic-insensitive,
+    near misses too), and under them the way to add a new source: never one of the
+    options, so no arrow key and Enter can create one."""
     article = selectors.assignment_for(request.user, pk).article
-    query = request.GET.get("q", "").strip()[:200]
-    return render(
-        request,
-        f"{PAGE}#source-options",
-        {
-            "article": article,
-            "query": query,
-            "options": selectors.source_options(article.project, query, SOURCE_OPTIONS_LIMIT),
-        },
-    )
+    context = _source_choices(request, article, _source_query(request))
+    return render(request, f"{PAGE}#source-results", context)
+
+
+@require_GET
+@login_required
+def source_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The confirmation before a new source is added: the name, the closest existing
+    names to take instead, and the button that creates it (Enter, since it has focus)."""
+    article = selectors.assignment_for(request.user, pk).article
+    context = _source_choices(request, article, _source_query(request))
+    context["kinds"] = SourceKind.choices
+    return render(request, f"{PAGE}#source-confirm", context)
 
 
 @require_POST
 @login_required
 def source_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Add a source to the registry from the form and select it."""
+    """Add a source to the registry from the form and select it (after the confirmation;
+    refused with 403 when the project doesn't let this user add sources)."""
     article = selectors.assignment_for(request.user, pk).article
+    if not can_add_source(request.user, article.project):
+        raise PermissionDenied("In this project, a curator adds new sources.")
     name = request.POST.get("name", "")
     try:
         source = services.source_create(
-            project=article.project, name=name, kind=request.POST.get("kind") or "person"
+            project=article.project,
+            name=name,
+            kind=request.POST.get("kind") or "person",
+            actor=request.user,
         )
     except ValidationError as error:
         return render(

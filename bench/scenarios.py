@@ -481,6 +481,62 @@ def autocomplete(ctx: Context) -> list[Result]:
     ]
 
 
+_SYLLABLES = ("ka", "ri", "mo", "sa", "ne", "to", "vi", "la", "de", "ur", "an", "zh", "ov", "ek")
+
+
+def _fake_names(n: int) -> list[tuple[int, str]]:
+    """``n`` folded two-word names and, for half of them, a surname alias: a registry of
+    ``n`` sources as the near-miss index sees it (deterministic)."""
+    import random
+
+    rng = random.Random(18)
+
+    def word() -> str:
+        return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+
+    entries: list[tuple[int, str]] = []
+    for owner in range(n):
+        first, last = word(), word() + rng.choice(("ov", "enko", "oglu", "ev", "in"))
+        entries.append((owner, f"{first} {last}"))
+        if owner % 2:
+            entries.append((owner, last))
+    return entries
+
+
+def autocomplete_fuzzy(ctx: Context) -> list[Result]:
+    """The near-miss half of the source autocomplete (``common.fuzzy.NameIndex``) over a
+    registry of 5,000 sources and 2,500 aliases, in memory: building the index (once per
+    change of a project's registry) and one typo query (each search)."""
+    from common.fuzzy import NameIndex
+
+    entries = _fake_names(5000)
+    index = NameIndex(entries)
+    typos = []
+    for _, key in entries[:: max(1, len(entries) // 200)]:
+        last = key.split()[-1]
+        at = len(last) // 2
+        typos.append(last[:at] + last[at + 1 : at + 2] + last[at : at + 1] + last[at + 2 :])
+    state = {"i": 0}
+
+    def one() -> None:
+        state["i"] += 1
+        index.near(typos[state["i"] % len(typos)])
+
+    return [
+        summary(
+            "autocomplete_fuzzy",
+            f"near-miss index build ({len(entries)} names and aliases of 5,000 sources)",
+            timed(lambda: NameIndex(entries), reps=max(3, ctx.heavy_reps), warmup=1),
+        ),
+        summary(
+            "autocomplete_fuzzy",
+            "near-miss query, a typo (5,000 sources)",
+            timed(one, reps=max(ctx.reps, 200), warmup=ctx.warmup),
+            target_ms=10,
+        ),
+    ]
+
+
 def fetch_article_api(ctx: Context) -> list[Result]:
     """The peers' "fetch one document with its spans": the article, then its 20 claims."""
     p = ctx.project
@@ -692,6 +748,7 @@ SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
     "claims_api": claims_api,
     "claims_bulk": claims_service_bulk,
     "autocomplete": autocomplete,
+    "autocomplete_fuzzy": autocomplete_fuzzy,
     "fetch_api": fetch_article_api,
     "agreement": agreement,
     "exports": exports,

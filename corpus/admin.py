@@ -79,6 +79,7 @@ class ProjectForm(forms.ModelForm):
             "scheme",
             "suggestions_enabled",
             "suggestion_backend",
+            "annotator_sources",
         ]
 
     def clean_scheme(self) -> Any:
@@ -87,6 +88,10 @@ class ProjectForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["suggestion_backend"].required = False  # left out: unchanged
+        self.fields["annotator_sources"].required = False  # left out: unchanged
+
+    def clean_annotator_sources(self) -> Any:
+        return self.cleaned_data.get("annotator_sources") or self.instance.annotator_sources
 
     def clean_suggestion_backend(self) -> Any:
         value = self.cleaned_data.get("suggestion_backend") or self.instance.suggestion_backend
@@ -161,6 +166,7 @@ class ProjectAdmin(admin.ModelAdmin):
             scheme=obj.scheme,
             suggestions_enabled=obj.suggestions_enabled,
             suggestion_backend=obj.suggestion_backend,
+            annotator_sources=obj.annotator_sources,
         )
         adopt(obj, created)
 

@@ -30,6 +30,14 @@ class SuggestionBackend(models.TextChoices):
     LLM = "llm", "Language model (OpenAI-compatible endpoint, background task)"
 
 
+class AnnotatorSources(models.TextChoices):
+    """What an annotator may do when the registry lacks a source (curators and managers
+    may always add one)."""
+
+    CREATE = "create", "Add it to the registry (after a confirmation)"
+    NONE = "none", "Nothing: ask a curator to add it"
+
+
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -46,6 +54,12 @@ class Project(models.Model):
         choices=SuggestionBackend.choices,
         default=SuggestionBackend.RULES,
         help_text="The suggester that makes the suggestions.",
+    )
+    annotator_sources = models.CharField(
+        max_length=16,
+        choices=AnnotatorSources.choices,
+        default=AnnotatorSources.CREATE,
+        help_text="Whether annotators may add a source the registry lacks from the workspace.",
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -12,7 +12,14 @@ from typing import Any
 
 from django.http import Http404
 
-from corpus.models import Article, ArticleQuerySet, Membership, Project, Role
+from corpus.models import (
+    AnnotatorSources,
+    Article,
+    ArticleQuerySet,
+    Membership,
+    Project,
+    Role,
+)
 
 
 def role_in(user: Any, project: Project) -> str | None:
@@ -37,6 +44,15 @@ def can_manage(user: Any, project: Project) -> bool:
 
 def can_curate(user: Any, project: Project) -> bool:
     return role_in(user, project) in (Role.MANAGER, Role.CURATOR)
+
+
+def can_add_source(user: Any, project: Project) -> bool:
+    """Whether the user may add a source to the registry from the workspace: curators and
+    managers always, annotators as the project's ``annotator_sources`` setting says."""
+    role = role_in(user, project)
+    if role in (Role.MANAGER, Role.CURATOR):
+        return True
+    return role == Role.ANNOTATOR and project.annotator_sources == AnnotatorSources.CREATE
 
 
 def project_for(user: Any, slug: str) -> Project:

@@ -19,7 +19,14 @@ from common import limits
 from common.limits import Limit
 from common.text import check_json_text, check_text
 from corpus import api_tokens
-from corpus.models import Article, Membership, Project, Role, SuggestionBackend
+from corpus.models import (
+    AnnotatorSources,
+    Article,
+    Membership,
+    Project,
+    Role,
+    SuggestionBackend,
+)
 from corpus.scheme import default_scheme, validate_scheme
 from corpus.text import clean_text, sha256_text
 
@@ -34,6 +41,7 @@ def project_create(
     scheme: dict[str, Any] | None = None,
     suggestions_enabled: bool = False,
     suggestion_backend: str = SuggestionBackend.RULES,
+    annotator_sources: str = AnnotatorSources.CREATE,
 ) -> Project:
     """Create a project with the default scheme unless one is given."""
     name = check_text(name.strip(), field="name", limit=limits.PROJECT_NAME)
@@ -57,7 +65,20 @@ def project_create(
         scheme=validate_scheme(scheme) if scheme is not None else default_scheme(),
         suggestions_enabled=bool(suggestions_enabled),
         suggestion_backend=suggestion_backend_clean(suggestion_backend),
+        annotator_sources=annotator_sources_clean(annotator_sources),
     )
+
+
+def annotator_sources_clean(value: Any) -> str:
+    """One of ``AnnotatorSources``' values, else a ValidationError naming them."""
+    if value not in AnnotatorSources.values:
+        raise ValidationError(
+            {
+                "annotator_sources": f"Unknown choice {value!r}; the choices are "
+                f"{', '.join(AnnotatorSources.values)}."
+            }
+        )
+    return str(value)
 
 
 def suggestion_backend_clean(value: Any) -> str:
@@ -90,6 +111,7 @@ _PROJECT_FIELDS = {
     "scheme",
     "suggestions_enabled",
     "suggestion_backend",
+    "annotator_sources",
 }
 
 
@@ -116,6 +138,8 @@ def project_update(*, project: Project, **fields: Any) -> Project:
         fields["scheme"] = validate_scheme(fields["scheme"])
     if "suggestion_backend" in fields:
         fields["suggestion_backend"] = suggestion_backend_clean(fields["suggestion_backend"])
+    if "annotator_sources" in fields:
+        fields["annotator_sources"] = annotator_sources_clean(fields["annotator_sources"])
     for name, value in fields.items():
         setattr(project, name, value)
     project.save(update_fields=[*fields, "updated"])

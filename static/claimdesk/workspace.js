@@ -521,30 +521,64 @@ function start(ws) {
     document.getElementById("source-chosen").hidden = false;
   }
 
-  function chooseOption(option) {
-    const picker = document.getElementById("source-picker");
-    if (option.dataset.create !== undefined && option.dataset.create !== "") {
-      htmx.ajax("POST", picker.dataset.createUrl, {
-        source: picker, target: "#source-picker", swap: "outerHTML",
-        values: { name: option.dataset.create },
-      }).then(() => {
-        state.dirty = true;
-        saveDraft();
-        focusAfterSource();
-      });
-      return;
+  function hideResults() {
+    const list = document.getElementById("source-options");
+    if (list) {
+      list.hidden = true;
+      list.replaceChildren();
     }
+    const results = document.getElementById("source-results");
+    if (results) results.hidden = true;
+    syncOptions();
+  }
+
+  function chooseOption(option) {
     document.getElementById("source-id").value = option.dataset.sourceId;
     chooseSourceDisplay(option.dataset.sourceName);
     const input = document.getElementById("source-q");
     input.value = "";
-    const list = document.getElementById("source-options");
-    list.hidden = true;
-    list.replaceChildren();
-    syncOptions();
+    hideResults();
+    closeNewSource();
     state.dirty = true;
     saveDraft();
     focusAfterSource();
+  }
+
+  // A new source is a deliberate act: Alt+Enter in the search (or the "New source…"
+  // button) opens a confirmation with the closest existing names; its Create button has
+  // focus, so Enter there adds the source. No option of the list ever creates one.
+  function openNewSource() {
+    const picker = document.getElementById("source-picker");
+    const name = document.getElementById("source-q")?.value.trim();
+    if (!picker || !name) return;
+    htmx.ajax("GET", picker.dataset.confirmUrl, {
+      source: picker, target: "#source-confirm", swap: "outerHTML", values: { q: name },
+    }).then(() => {
+      hideResults();
+      document.querySelector("#source-confirm [data-autofocus]")?.focus();
+    });
+  }
+
+  function closeNewSource(refocus) {
+    const confirm = document.getElementById("source-confirm");
+    if (confirm) {
+      confirm.replaceChildren();
+      confirm.className = "";
+    }
+    if (refocus) document.getElementById("source-q")?.focus();
+  }
+
+  function createSource(name) {
+    const picker = document.getElementById("source-picker");
+    htmx.ajax("POST", picker.dataset.createUrl, {
+      source: picker, target: "#source-picker", swap: "outerHTML",
+      values: { name, kind: document.getElementById("source-new-kind")?.value || "person" },
+    }).then(() => {
+      state.dirty = true;
+      saveDraft();
+      if (document.getElementById("source-id")?.value) focusAfterSource();
+      else document.getElementById("source-q")?.focus();
+    });
   }
 
   function focusAfterSource() {
@@ -564,11 +598,21 @@ function start(ws) {
   }
 
   panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && event.target.closest("#source-confirm")) {
+      event.preventDefault();
+      event.stopPropagation();
+      closeNewSource(true);
+      return;
+    }
     if (event.target.id !== "source-q") return;
     const list = document.getElementById("source-options");
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
       moveOption(event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter" && event.altKey) {
+      event.preventDefault();
+      event.stopPropagation();
+      if (document.querySelector("#source-results [data-action=new-source]")) openNewSource();
     } else if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
       const active = options().find((o) => o.getAttribute("aria-selected") === "true");
       if (active && list && !list.hidden) {
@@ -576,11 +620,10 @@ function start(ws) {
         event.stopPropagation();
         chooseOption(active);
       }
-    } else if (event.key === "Escape" && list && !list.hidden) {
+    } else if (event.key === "Escape" && !document.getElementById("source-results")?.hidden) {
       event.preventDefault();
       event.stopPropagation();
-      list.hidden = true;
-      syncOptions();
+      hideResults();
     }
   }, true);
 
@@ -590,8 +633,13 @@ function start(ws) {
       chooseOption(option);
       return;
     }
-    const action = event.target.closest("[data-action]")?.dataset.action;
+    const button = event.target.closest("[data-action]");
+    const action = button?.dataset.action;
     if (action === "close") closeForm();
+    else if (action === "new-source") openNewSource();
+    else if (action === "create-source") createSource(button.dataset.name);
+    else if (action === "pick-source") chooseOption(button);
+    else if (action === "cancel-new-source") closeNewSource(true);
     else if (action === "clear-source") {
       document.getElementById("source-id").value = "";
       document.getElementById("source-chosen").hidden = true;

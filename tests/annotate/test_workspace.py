@@ -436,7 +436,9 @@ def test_source_search_is_diacritic_insensitive_and_offers_to_create(
     url = reverse("annotate:workspace-source-search", args=[assigned_article.pk])
     html = client.get(url, {"q": "davutoglu"}, **HX).content.decode()
     assert "Ahmet Davutoğlu" in html and "Isachenko" not in html
-    assert "Create “davutoglu” as a new source" in html
+    # Creating is offered beside the options, never as one of them.
+    assert 'data-action="new-source" data-name="davutoglu"' in html
+    assert "data-create" not in html
     html = client.get(url, {"q": "isachenko"}, **HX).content.decode()
     assert f'data-source-id="{source.pk}"' in html
 

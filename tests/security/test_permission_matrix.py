@@ -102,6 +102,7 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:done": {"POST": ASSIGNED_PAGE},
     "annotate:reopen": {"POST": ASSIGNED_PAGE},
     "annotate:workspace-source-search": {"GET": ASSIGNED_PAGE},
+    "annotate:workspace-source-confirm": {"GET": ASSIGNED_PAGE},
     "annotate:workspace-source-create": {"POST": ASSIGNED_PAGE},
     "annotate:workspace-target-create": {"POST": ASSIGNED_PAGE},
     "annotate:suggestion-list": {"GET": ASSIGNED_PAGE},
