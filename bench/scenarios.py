@@ -699,6 +699,6 @@ SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
 }
 
 import bench.scenarios_analysis  # noqa: E402, F401  (adds the analysis pages to SCENARIOS)
+import bench.scenarios_api  # noqa: E402, F401  (adds the API upload and the one-request fetch)
 import bench.scenarios_pages  # noqa: E402, F401  (adds the list pages)
 import bench.scenarios_text  # noqa: E402, F401  (adds the CPU-only scenarios)
-import bench.scenarios_api  # noqa: E402, F401  (adds the API upload and the one-request fetch)

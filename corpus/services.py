@@ -223,9 +223,7 @@ class ArticleBatchError(ValidationError):
 
     def __init__(self, item_errors: dict[int, ValidationError]) -> None:
         self.item_errors = dict(sorted(item_errors.items()))
-        super().__init__(
-            {f"items[{i}]": _messages(error) for i, error in self.item_errors.items()}
-        )
+        super().__init__({f"items[{i}]": _messages(error) for i, error in self.item_errors.items()})
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -239,9 +237,7 @@ def _messages(error: ValidationError) -> list[str]:
 # numbers as the columns' max_length), set here (hash, count, times), or the caller's
 # project (held by the database's foreign key).
 _MODEL_CHECKED = ("url", "published")
-_CHECKED_BEFORE = frozenset(
-    f.name for f in Article._meta.fields if f.name not in _MODEL_CHECKED
-)
+_CHECKED_BEFORE = frozenset(f.name for f in Article._meta.fields if f.name not in _MODEL_CHECKED)
 
 
 def _article_prepared(project: Project, item: ArticleInput) -> Article:
@@ -292,9 +288,7 @@ def _existing_by_sha(project: Project, shas: list[str]) -> dict[str, Article]:
 
 
 @transaction.atomic
-def articles_create_many(
-    *, project: Project, items: Sequence[ArticleInput]
-) -> list[ArticleResult]:
+def articles_create_many(*, project: Project, items: Sequence[ArticleInput]) -> list[ArticleResult]:
     """Create many articles in one go, with ``article_create``'s checks: each text is
     normalised (NFC, LF, trimmed), checked, hashed and frozen; a text the project already
     has, or that an earlier item of the batch has, is not added twice (its result is the

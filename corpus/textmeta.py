@@ -235,18 +235,25 @@ READ_FIELDS = frozenset({"title", "byline", "outlet", "url", "published", "rubri
 
 
 def _may_have_rubric(text: str) -> bool:
-    """Whether a line of the text could give a rubric. Only a header line with a date
-    does (``Яна Орехова 12.05.2025 Politics``), and a header line has at most 200
-    characters once its whitespace is squashed: so a text none of whose short lines has
-    the shape of a date has none. Cheap where it matters: when the only whitespace is
-    the space, a line of more than 200 characters other than spaces is not short, and
-    the date patterns run on the few short lines alone."""
+    """Whether a line of the text could give a rubric. Only a header line does: one of
+    the lines after the first (``_read_metadata`` reads them from the text without
+    boilerplate, whose lines are some of these), of at most 200 characters once its
+    whitespace is squashed, that ``_read_header_line`` reads a rubric from. Cheap where
+    it matters: when the only whitespace is the space, a line with more than 200 other
+    characters is not short, and the few short lines are read alone."""
     if not text.replace("\n", "").isprintable():
         return True  # tabs, no-break spaces: squashing them is for _read_metadata
+    first = True
     for line in text.split("\n"):
+        if not line:  # blank (the lines are right-stripped)
+            continue
+        if first:
+            first = False
+            continue
         if len(line) > 200 and len(line) - line.count(" ") > 200:
             continue
-        if line and any(pattern.search(line) for pattern in _DATE_RES):
+        flat = " ".join(line.split())
+        if len(flat) <= 200 and "rubric" in (_read_header_line(flat) or {}):
             return True
     return False
 
