@@ -318,6 +318,23 @@ def _claim_kwargs(data: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def claims_chosen(user: Any, article: Article, filters: dict[str, Any]) -> Any:
+    """The article's claims that ``filters`` (``ClaimFilterSerializer``) ask for, if the
+    user may read them: their own by default; another annotator's, the gold layer's or
+    everyone's for curators and managers (403 for an annotator who asks)."""
+    who = filters.get("annotator") or str(user.pk)
+    if who != str(user.pk):
+        require_curator(user, article.project, "read other annotators' claims")
+    claims = visible_claims(user, article)
+    if who == "gold":
+        claims = claims.gold()
+    elif who != "all":
+        claims = claims.filter(annotator_id=int(who))
+    if not filters.get("include_deleted"):
+        claims = claims.live()
+    return claims.select_related("annotator").prefetch_related("stances")
+
+
 def _claim_out(claim: Claim) -> dict[str, Any]:
     return dict(ClaimSerializer(claim).data)
 
@@ -331,21 +348,13 @@ class ClaimList(ApiView):
         responses=ClaimSerializer(many=True),
         summary="Claims on an article",
         description="Yours by default. Curators and managers may ask for another "
-        "annotator's (?annotator=<user id>) or everyone's (?annotator=all).",
+        "annotator's (?annotator=<user id>), the gold layer (?annotator=gold) or "
+        "everyone's (?annotator=all).",
     )
     def get(self, request: Request, pk: int) -> Response:
         article = article_for(request.user, pk)
         filters = self.validated_query(ClaimFilterSerializer)
-        who = filters.get("annotator") or str(request.user.pk)
-        if who != str(request.user.pk):
-            require_curator(request.user, article.project, "read other annotators' claims")
-        claims = visible_claims(request.user, article)
-        if who != "all":
-            claims = claims.filter(annotator_id=int(who))
-        if not filters["include_deleted"]:
-            claims = claims.live()
-        claims = claims.select_related("annotator").prefetch_related("stances")
-        return self.paginated(claims, ClaimSerializer)
+        return self.paginated(claims_chosen(request.user, article, filters), ClaimSerializer)
 
     @extend_schema(
         request=ClaimWriteSerializer,

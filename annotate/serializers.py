@@ -24,7 +24,14 @@ from annotate.models import (
     Target,
 )
 from common import limits
-from corpus.serializers import MAX_ID, IdField, StrictSerializer, TextField, WholeNumberField
+from corpus.serializers import (
+    MAX_ID,
+    ArticleSerializer,
+    IdField,
+    StrictSerializer,
+    TextField,
+    WholeNumberField,
+)
 
 KIND_CHOICE_ERROR = f"“{{input}}” is not a kind; use one of: {', '.join(SourceKind.values)}."
 LABEL_HELP = "A value code of this field in the project's scheme (GET /api/projects/{slug}/)."
@@ -324,11 +331,11 @@ class ClaimUpdateSerializer(ClaimWriteSerializer):
 
 class ClaimFilterSerializer(serializers.Serializer):
     annotator = serializers.RegexField(
-        r"^(all|[1-9][0-9]{0,18})$",
+        r"^(all|gold|[1-9][0-9]{0,18})$",
         required=False,
         allow_blank=True,
-        help_text="Whose claims: a user id, or “all”; default: yours. Others' claims are "
-        "for curators and managers.",
+        help_text="Whose claims: a user id, “gold” (the adjudicated layer) or “all”; "
+        "default: yours. Others' claims are for curators and managers.",
     )
     include_deleted = serializers.BooleanField(
         required=False, default=False, help_text="Include deleted claims (to restore them)."
@@ -389,3 +396,29 @@ class SourceStaleVersionSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, for a person.")
     code = serializers.CharField(help_text="“stale_version”.")
     current = SourceSerializer(help_text="The source as it is now: reapply the change to it.")
+
+
+class ArticleIncludeSerializer(ClaimFilterSerializer):
+    """``GET /api/articles/{id}/``'s query: the claims to embed, and whose."""
+
+    include = serializers.ChoiceField(
+        choices=["claims"],
+        required=False,
+        allow_blank=True,
+        help_text="“claims”: the article's claims come with it (``claims``), chosen by "
+        "``annotator`` and ``include_deleted`` as on /api/articles/{id}/claims/, unpaginated.",
+    )
+
+
+class ArticleWithClaimsSerializer(ArticleSerializer):
+    """An article with its frozen text and, with ``?include=claims``, its claims."""
+
+    # Not read-only, so that the schema does not require it: it is there only when asked.
+    claims = ClaimSerializer(
+        many=True,
+        required=False,
+        help_text="Only with ?include=claims: the claims you may read, in text order.",
+    )
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "claims"]

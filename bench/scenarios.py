@@ -756,6 +756,7 @@ SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
 }
 
 import bench.scenarios_analysis  # noqa: E402, F401  (adds the analysis pages to SCENARIOS)
+import bench.scenarios_api  # noqa: E402, F401  (adds the API upload and the one-request fetch)
 import bench.scenarios_pages  # noqa: E402, F401  (adds the list pages)
 import bench.scenarios_storage  # noqa: E402, F401  (adds export files in storage: filesystem, S3)
 import bench.scenarios_text  # noqa: E402, F401  (adds the CPU-only scenarios)

@@ -37,6 +37,15 @@ _NEVER_IN_A_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """What makes ``value`` unfit to store, as a sentence; None if nothing does."""
+    if multiline and "\x00" not in value:
+        # Long texts (an article is megabytes): strict UTF-8 fails on a surrogate and on
+        # nothing else, and runs ten times faster than the regex.
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return None
     found = (_NEVER if multiline else _NEVER_IN_A_LINE).search(value)
     if found is None:
         return None

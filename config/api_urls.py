@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import api as annotate_api
+from annotate import api_articles as annotate_api_articles
 from annotate import api_exports as annotate_api_exports
 from annotate import api_imports as annotate_api_imports
 from annotate import api_review as annotate_api_review
@@ -48,7 +49,8 @@ urlpatterns = [
         corpus_api.ArticleUpload.as_view(),
         name="article-upload",
     ),
-    path("articles/<id:pk>/", corpus_api.ArticleDetail.as_view(), name="article-detail"),
+    # annotate's subclass of corpus's view: ``?include=claims`` (corpus can't name claims).
+    path("articles/<id:pk>/", annotate_api_articles.ArticleDetail.as_view(), name="article-detail"),
     path("projects/<slug:slug>/sources/", annotate_api.SourceList.as_view(), name="source-list"),
     path("sources/<id:pk>/", annotate_api.SourceDetail.as_view(), name="source-detail"),
     path("sources/<id:pk>/merge/", annotate_api.SourceMerge.as_view(), name="source-merge"),

@@ -174,8 +174,15 @@ def _is_tag_list(line: str) -> bool:
     return sum(w[:1].isupper() or w[:1].isdigit() for w in words) >= 0.8 * len(words)
 
 
+# The patterns as one: a line matches it exactly when it matches one of them, and one
+# regex pass per line costs a tenth of fifteen.
+_BOILERPLATE_RE = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in BOILERPLATE_PATTERNS), re.IGNORECASE
+)
+
+
 def _is_boilerplate_line(line: str) -> bool:
-    return any(p.fullmatch(line) for p in BOILERPLATE_PATTERNS) or _is_tag_list(line)
+    return bool(_BOILERPLATE_RE.fullmatch(line)) or _is_tag_list(line)
 
 
 def _is_teaser(line: str) -> bool:

@@ -309,7 +309,13 @@ def _jsonl_article(
         given["byline"] = record.pop("author", None) or ""
     language = record.pop("language", None) or ""
     metadata = record | metadata  # unknown keys; the metadata object wins a clash
-    described = describe_text(text, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
+    # What the line gives need not be read from the text (see describe_text).
+    needed = {"rubric", *(key for key, value in given.items() if not value)}
+    if date is None:
+        needed.add("published")
+    described = describe_text(
+        text, unwrap=unwrap, strip_boilerplate=strip_boilerplate, needed=needed
+    )
     if not described.text:
         raise fail("there is no article text, only boilerplate")
     return _article(

@@ -19,11 +19,12 @@ from django.utils.module_loading import import_string
 
 from corpus.formats import (
     ImportFileError,
+    ParsedArticle,
     parse_bytes,
     unsupported_reason,
 )
 from corpus.models import Article, Project
-from corpus.services import article_create
+from corpus.services import ArticleBatchError, ArticleInput, articles_create_many
 
 # --- Importing -------------------------------------------------------------------------
 
@@ -98,41 +99,52 @@ def import_file(
 ) -> FileResult:
     """Import one file's articles in one transaction: all of them or, on any error, none.
 
-    An article whose text the project already has is skipped (``article_create``
-    dedupes on the text). ``language`` is for articles that don't state one.
+    An article whose text the project already has is skipped (``articles_create_many``
+    dedupes on the text, within the file too). ``language`` is for articles that don't state one.
     ``dry_run`` does everything, then rolls back.
     """
-    created: list[Article] = []
-    skipped: list[Article] = []
     try:
         articles = parse_bytes(name, data, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
+        items = [
+            ArticleInput(
+                text=parsed.text,
+                title=parsed.title,
+                byline=parsed.byline,
+                outlet=parsed.outlet,
+                url=parsed.url,
+                published=parsed.published,
+                language=parsed.language or language,
+                metadata=parsed.metadata,
+                source_file=name,
+            )
+            for parsed in articles
+        ]
         with transaction.atomic():
-            for parsed in articles:
-                try:
-                    result = article_create(
-                        project=project,
-                        text=parsed.text,
-                        title=parsed.title,
-                        byline=parsed.byline,
-                        outlet=parsed.outlet,
-                        url=parsed.url,
-                        published=parsed.published,
-                        language=parsed.language or language,
-                        metadata=parsed.metadata,
-                        source_file=name,
-                    )
-                except ValidationError as exc:
-                    raise ImportFileError(_reason(exc), line=parsed.line) from exc
-                except IntegrityError as exc:  # the same text, saved meanwhile by another import
-                    raise ImportFileError(f"conflict: {exc}", line=parsed.line) from exc
-                (created if result.created else skipped).append(result.article)
+            try:
+                results = articles_create_many(project=project, items=items)
+            except ArticleBatchError as exc:
+                raise _file_error(exc, articles) from exc
+            except IntegrityError as exc:  # the same text, saved meanwhile by another import
+                raise ImportFileError(f"conflict: {exc}") from exc
             if dry_run:
                 transaction.set_rollback(True)
     except ImportFileError as exc:
         return FileResult(name=name, error=str(exc))
+    created = [r.article for r in results if r.created]
+    skipped = [r.article for r in results if not r.created]
     if created and not dry_run:
         after_import(project=project, articles=created)
     return FileResult(name=name, created=tuple(created), skipped=tuple(skipped))
+
+
+def _file_error(error: ArticleBatchError, articles: list[ParsedArticle]) -> ImportFileError:
+    """The first bad article's reason, with its line in a JSONL file, and how many more
+    there are (as a file's bad JSONL lines are reported)."""
+    first, *others = error.item_errors
+    reason = _reason(error.item_errors[first])
+    if others:
+        reason += f" (and {len(others)} more bad lines)"
+    return ImportFileError(reason, line=articles[first].line)
 
 
 def after_import(*, project: Project, articles: list[Article]) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
@@ -225,7 +226,142 @@ def validate_article_text(text: str) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleInput:
+    """One article for ``articles_create_many``: its text and what is known about it."""
+
+    text: str
+    title: str = ""
+    byline: str = ""
+    outlet: str = ""
+    url: str = ""
+    published: dt.date | None = None
+    language: str = "en"
+    metadata: dict[str, Any] | None = None
+    source_file: str = ""
+
+
+class ArticleBatchError(ValidationError):
+    """What is wrong with some items of a batch: ``item_errors[i]`` is the
+    ``ValidationError`` that ``article_create`` would raise for ``items[i]``."""
+
+    def __init__(self, item_errors: dict[int, ValidationError]) -> None:
+        self.item_errors = dict(sorted(item_errors.items()))
+        super().__init__({f"items[{i}]": _messages(error) for i, error in self.item_errors.items()})
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [m for messages in error.message_dict.values() for m in messages]
+    return list(error.messages)
+
+
+# The fields ``clean_fields`` has left to check: the others are checked by
+# ``_article_prepared`` itself (the text check and the bounds of common.limits, the same
+# numbers as the columns' max_length), set here (hash, count, times), or the caller's
+# project (held by the database's foreign key).
+_MODEL_CHECKED = ("url", "published")
+_CHECKED_BEFORE = frozenset(f.name for f in Article._meta.fields if f.name not in _MODEL_CHECKED)
+
+
+def _article_prepared(project: Project, item: ArticleInput) -> Article:
+    """The unsaved article for ``item`` (its text normalised, hashed and counted), or the
+    ``ValidationError`` that says what is wrong with it. Runs no query."""
+    text = validate_article_text(item.text)
+    given = check_article_fields(
+        {
+            "title": item.title,
+            "byline": item.byline,
+            "outlet": item.outlet,
+            "url": item.url,
+            "language": item.language or "en",
+            "metadata": item.metadata or {},
+        }
+    )
+    check_text(item.source_file, field="source_file")
+    title = given["title"] or text.split("\n", 1)[0].strip()
+    if len(title) > limits.TITLE.size:  # the first line of the text, not a given title
+        title = title[: limits.TITLE.size - 3].rstrip() + "…"
+    return Article(
+        project=project,
+        title=title,
+        byline=given["byline"],
+        outlet=given["outlet"],
+        url=given["url"],
+        published=item.published,
+        language=given["language"],
+        text=text,
+        sha256=sha256_text(text),
+        char_count=len(text),
+        metadata=given["metadata"],
+        source_file=item.source_file[: limits.SOURCE_FILE.size],
+    )
+
+
+def _existing_by_sha(project: Project, shas: list[str]) -> dict[str, Article]:
+    """The project's articles with these hashes: one query for a batch of up to the
+    database's parameter limit (~32,000 on SQLite), whatever the batch's size below it."""
+    found: dict[str, Article] = {}
+    size = max(1, (connection.features.max_query_params or 30_000) - 10)
+    for at in range(0, len(shas), size):
+        chunk = shas[at : at + size]
+        # No default ordering: the lookup uses the (project, sha256) unique index alone.
+        for article in Article.objects.filter(project=project, sha256__in=chunk).order_by():
+            found[article.sha256] = article
+    return found
+
+
 @transaction.atomic
+def articles_create_many(*, project: Project, items: Sequence[ArticleInput]) -> list[ArticleResult]:
+    """Create many articles in one go, with ``article_create``'s checks: each text is
+    normalised (NFC, LF, trimmed), checked, hashed and frozen; a text the project already
+    has, or that an earlier item of the batch has, is not added twice (its result is the
+    existing article, ``created=False``). One result per item, in order.
+
+    All or nothing: if any item is wrong, ``ArticleBatchError`` says what is wrong with
+    each (``item_errors``, by index) and nothing is written. Set-based: one query finds
+    the duplicates and one INSERT writes the new articles, whatever the batch's size (up
+    to the database's parameter limit).
+    """
+    errors: dict[int, ValidationError] = {}
+    prepared: list[Article | None] = []
+    for i, item in enumerate(items):
+        try:
+            prepared.append(_article_prepared(project, item))
+        except ValidationError as error:
+            errors[i] = error
+            prepared.append(None)
+    shas = list(dict.fromkeys(a.sha256 for a in prepared if a is not None))
+    existing = _existing_by_sha(project, shas) if shas else {}
+    chosen: dict[str, Article] = dict(existing)
+    results: list[ArticleResult | None] = []
+    new: list[Article] = []
+    for i, article in enumerate(prepared):
+        if article is None:
+            results.append(None)
+            continue
+        first = chosen.get(article.sha256)
+        if first is not None:  # already stored, or an earlier item of this batch
+            results.append(ArticleResult(first, False))
+            continue
+        try:
+            # Checked only for a new article, as article_create does: a text already
+            # stored is answered with the stored article, whatever else came with it.
+            article.clean_fields(exclude=_CHECKED_BEFORE)
+        except ValidationError as error:
+            errors[i] = error
+            results.append(None)
+            continue
+        chosen[article.sha256] = article
+        new.append(article)
+        results.append(ArticleResult(article, True))
+    if errors:
+        raise ArticleBatchError(errors)
+    if new:
+        Article.objects.bulk_create(new)
+    return [result for result in results if result is not None]
+
+
 def article_create(
     *,
     project: Project,
@@ -241,44 +377,24 @@ def article_create(
 ) -> ArticleResult:
     """Create an article, or return the existing one with the same text (dedupe by SHA-256).
 
-    The text is normalised (NFC, LF, trimmed) before it is hashed and frozen.
+    The text is normalised (NFC, LF, trimmed) before it is hashed and frozen. The one
+    item of ``articles_create_many``: the same checks, and its own ``ValidationError``.
     """
-    text = validate_article_text(text)
-    given = check_article_fields(
-        {
-            "title": title,
-            "byline": byline,
-            "outlet": outlet,
-            "url": url,
-            "language": language or "en",
-            "metadata": metadata or {},
-        }
-    )
-    check_text(source_file, field="source_file")
-    sha = sha256_text(text)
-    existing = Article.objects.filter(project=project, sha256=sha).first()
-    if existing is not None:
-        return ArticleResult(existing, False)
-    title = given["title"] or text.split("\n", 1)[0].strip()
-    if len(title) > limits.TITLE.size:  # the first line of the text, not a given title
-        title = title[: limits.TITLE.size - 3].rstrip() + "…"
-    article = Article(
-        project=project,
-        title=title,
-        byline=given["byline"],
-        outlet=given["outlet"],
-        url=given["url"],
-        published=published,
-        language=given["language"],
+    item = ArticleInput(
         text=text,
-        sha256=sha,
-        char_count=len(text),
-        metadata=given["metadata"],
-        source_file=source_file[: limits.SOURCE_FILE.size],
+        title=title,
+        byline=byline,
+        outlet=outlet,
+        url=url,
+        published=published,
+        language=language,
+        metadata=metadata,
+        source_file=source_file,
     )
-    article.full_clean(exclude=["text"], validate_unique=False, validate_constraints=False)
-    article.save()
-    return ArticleResult(article, True)
+    try:
+        return articles_create_many(project=project, items=[item])[0]
+    except ArticleBatchError as error:
+        raise error.item_errors[0] from None
 
 
 _LINES: dict[str, Limit] = {

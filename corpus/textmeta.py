@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -229,8 +230,40 @@ class TextDescription:
     unwrapped: bool = False
 
 
+# What ``describe_text`` reads from a text.
+READ_FIELDS = frozenset({"title", "byline", "outlet", "url", "published", "rubric"})
+
+
+def _may_have_rubric(text: str) -> bool:
+    """Whether a line of the text could give a rubric. Only a header line does: one of
+    the lines after the first (``_read_metadata`` reads them from the text without
+    boilerplate, whose lines are some of these), of at most 200 characters once its
+    whitespace is squashed, that ``_read_header_line`` reads a rubric from. Cheap where
+    it matters: when the only whitespace is the space, a line with more than 200 other
+    characters is not short, and the few short lines are read alone."""
+    if not text.replace("\n", "").isprintable():
+        return True  # tabs, no-break spaces: squashing them is for _read_metadata
+    first = True
+    for line in text.split("\n"):
+        if not line:  # blank (the lines are right-stripped)
+            continue
+        if first:
+            first = False
+            continue
+        if len(line) > 200 and len(line) - line.count(" ") > 200:
+            continue
+        flat = " ".join(line.split())
+        if len(flat) <= 200 and "rubric" in (_read_header_line(flat) or {}):
+            return True
+    return False
+
+
 def describe_text(
-    text: str, *, unwrap: bool | None = None, strip_boilerplate: bool = True
+    text: str,
+    *,
+    unwrap: bool | None = None,
+    strip_boilerplate: bool = True,
+    needed: Collection[str] = READ_FIELDS,
 ) -> TextDescription:
     """Prepare a plain text for storing, and read its title, byline, date and outlet.
 
@@ -238,10 +271,24 @@ def describe_text(
     With it (the default) the stored text loses the boilerplate and the lines that only
     carried metadata (the byline line, "Source: …"); the title line stays. ``unwrap``:
     True joins hard-wrapped lines, False never does, None when ``looks_hard_wrapped``.
+
+    ``needed``: the fields of ``READ_FIELDS`` the caller will use (an import that is
+    given the others). Those not needed may come back empty: with the boilerplate kept
+    and only the rubric needed, the text is not read for metadata unless a line could
+    give a rubric — most of the cost of an import with the cleanup off.
     """
     original = normalise_newlines(text)
-    lines = strip_lines(original.split("\n"))
-    found, drop = _read_metadata(lines)
+    needed = frozenset(needed)
+    if not strip_boilerplate and needed <= {"rubric"}:
+        read = "rubric" in needed and _may_have_rubric(original)
+    else:
+        read = True
+    found: dict[str, Any] = {}
+    drop: set[int] = set()
+    lines: list[str] = []
+    if read:
+        lines = strip_lines(original.split("\n"))
+        found, drop = _read_metadata(lines)
     if strip_boilerplate:
         body = "\n".join(line for i, line in enumerate(lines) if i not in drop)
     else:
@@ -249,4 +296,6 @@ def describe_text(
     unwrapped = looks_hard_wrapped(body) if unwrap is None else unwrap
     if unwrapped:
         body = unwrap_lines(body)
-    return TextDescription(text=clean_text(body), unwrapped=unwrapped, **found)
+    # ``original`` has its line ends normalised already: not twice for a kept text.
+    cleaned = clean_text(body, newlines_done=body is original)
+    return TextDescription(text=cleaned, unwrapped=unwrapped, **found)

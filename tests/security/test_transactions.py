@@ -108,12 +108,20 @@ def test_an_import_of_several_articles_writes_none_if_one_fails(
         json.dumps({"text": f"Article number {i} says things.", "title": f"A{i}"}) for i in range(4)
     ]
     before = state()
-    calls = fail_on_call(monkeypatch, importers, "article_create", 3)
+    # The articles are written together (articles_create_many): fail once they are.
+    write = importers.articles_create_many
+    written: list[int] = []
+
+    def write_then_fail(**kwargs: Any) -> Any:
+        written.extend(r.article.pk for r in write(**kwargs))
+        raise Injected("after the INSERT")
+
+    monkeypatch.setattr(importers, "articles_create_many", write_then_fail)
     with pytest.raises(Injected):
         importers.import_file(
             project=world.project, name="four.jsonl", data="\n".join(lines).encode()
         )
-    assert calls[0] == 3
+    assert len(written) == 4 and all(written)
     assert state() == before
 
 

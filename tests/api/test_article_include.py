@@ -1,0 +1,140 @@
+"""GET /api/articles/{id}/?include=claims: the article and its claims in one request,
+with the claim list's rules (annotators see their own claims only), in a constant number
+of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotate.models import Claim, ClaimStance
+from tests.factories import ArticleFactory, AssignmentFactory, ClaimFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article(project: Any, annotator: Any, other_annotator: Any) -> Any:
+    article = ArticleFactory(project=project)
+    AssignmentFactory(article=article, annotator=annotator)
+    AssignmentFactory(article=article, annotator=other_annotator)
+    return article
+
+
+def _claims(article: Any, annotator: Any, n: int) -> list[Any]:
+    return [ClaimFactory(article=article, annotator=annotator) for _ in range(n)]
+
+
+def _get(client: Any, article: Any, query: str = "include=claims") -> Any:
+    return client.get(f"/api/articles/{article.pk}/?{query}")
+
+
+def test_without_include_the_article_comes_alone(
+    client_for: Callable[[Any], Any], annotator: Any, article: Any
+) -> None:
+    _claims(article, annotator, 2)
+    response = _get(client_for(annotator), article, "")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["text"] == article.text and body["sha256"] == article.sha256
+    assert "claims" not in body
+
+
+def test_an_annotator_gets_the_article_with_their_own_claims_only(
+    client_for: Callable[[Any], Any], annotator: Any, other_annotator: Any, article: Any
+) -> None:
+    mine = _claims(article, annotator, 2)
+    _claims(article, other_annotator, 3)
+    deleted = ClaimFactory(article=article, annotator=annotator)
+    Claim.objects.filter(pk=deleted.pk).update(deleted_at="2025-01-01T00:00:00Z")
+    body = _get(client_for(annotator), article).json()
+    assert body["id"] == article.pk and body["text"] == article.text
+    assert sorted(c["id"] for c in body["claims"]) == sorted(c.pk for c in mine)
+    assert {c["annotator"] for c in body["claims"]} == {annotator.pk}
+    with_deleted = _get(client_for(annotator), article, "include=claims&include_deleted=true")
+    assert deleted.pk in {c["id"] for c in with_deleted.json()["claims"]}
+
+
+@pytest.mark.parametrize("whose", ["all", "gold", "other"])
+def test_an_annotator_may_not_choose_another_layer(
+    client_for: Callable[[Any], Any], annotator: Any, other_annotator: Any, article: Any, whose: str
+) -> None:
+    who = str(other_annotator.pk) if whose == "other" else whose
+    response = _get(client_for(annotator), article, f"include=claims&annotator={who}")
+    assert response.status_code == 403
+
+
+def test_a_curator_chooses_the_layer(
+    client_for: Callable[[Any], Any],
+    curator: Any,
+    annotator: Any,
+    other_annotator: Any,
+    article: Any,
+) -> None:
+    first = _claims(article, annotator, 2)
+    second = _claims(article, other_annotator, 1)
+    gold = ClaimFactory(article=article, annotator=None)
+    client = client_for(curator)
+
+    def ids(query: str) -> set[int]:
+        response = _get(client, article, f"include=claims&{query}")
+        assert response.status_code == 200, response.content
+        return {c["id"] for c in response.json()["claims"]}
+
+    assert ids("") == set()  # the curator's own: none
+    assert ids(f"annotator={annotator.pk}") == {c.pk for c in first}
+    assert ids("annotator=gold") == {gold.pk}
+    assert ids("annotator=all") == {c.pk for c in [*first, *second, gold]}
+
+
+def test_the_rules_of_the_article_hold(
+    client_for: Callable[[Any], Any], anon: Any, annotator: Any, project: Any
+) -> None:
+    not_assigned = ArticleFactory(project=project)
+    elsewhere = ArticleFactory(project=ProjectFactory())
+    assert _get(client_for(annotator), not_assigned).status_code == 404
+    assert _get(client_for(annotator), elsewhere).status_code == 404
+    assert _get(anon, not_assigned).status_code == 401
+    assert client_for(annotator).post(f"/api/articles/{not_assigned.pk}/").status_code == 405
+
+
+@pytest.mark.parametrize("query", ["include=sources", "include=claims&annotator=nobody"])
+def test_a_bad_query_is_400(
+    client_for: Callable[[Any], Any], annotator: Any, article: Any, query: str
+) -> None:
+    assert _get(client_for(annotator), article, query).status_code == 400
+
+
+def test_the_query_count_does_not_grow_with_the_claims(
+    client_for: Callable[[Any], Any], curator: Any, annotator: Any, project: Any, target: Any
+) -> None:
+    few, many = ArticleFactory(project=project), ArticleFactory(project=project)
+    for article, n in ((few, 2), (many, 40)):
+        for claim in _claims(article, annotator, n):
+            ClaimStance.objects.create(claim=claim, target=target, stance="favor")
+    client = client_for(curator)
+
+    def queries(article: Any) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = _get(client, article, "include=claims&annotator=all")
+        assert response.status_code == 200
+        assert all(c["stances"] for c in response.json()["claims"])
+        return len(captured.captured_queries)
+
+    queries(few)  # warm the role cache and whatever else is loaded once
+    assert queries(few) == queries(many)
+    assert len(_get(client, many, "include=claims&annotator=all").json()["claims"]) == 40
+
+
+def test_the_schema_documents_include(client: Any) -> None:
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/articles/{id}/"]["get"]
+    assert "include" in {p["name"] for p in operation["parameters"]}
+    component = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    properties = schema["components"]["schemas"][component.rsplit("/", 1)[1]]
+    assert "claims" in properties["properties"]
+    assert "claims" not in properties.get("required", [])

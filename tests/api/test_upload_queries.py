@@ -1,0 +1,40 @@
+"""The article upload through the API: one transaction, a constant number of queries
+whatever the number of documents (``articles_create_many``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from corpus.models import Article
+from corpus.services import membership_set
+from tests.corpus.test_articles_create_many import _jsonl
+from tests.factories import ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _upload_queries(client: Any, project: Any, data: bytes) -> int:
+    upload = SimpleUploadedFile("feed.jsonl", data)
+    url = f"/api/projects/{project.slug}/articles/upload/"
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url, {"file": upload, "unwrap": "no", "strip_boilerplate": "false"})
+    assert response.status_code == 201, response.content
+    return len(captured.captured_queries)
+
+
+def test_an_upload_of_1000_documents_runs_as_many_queries_as_one_of_10(
+    client_for: Any, manager: Any, project: Any
+) -> None:
+    client = client_for(manager)
+    small = _upload_queries(client, project, _jsonl(10))
+    other = ProjectFactory()
+    membership_set(project=other, user=manager, role="manager")
+    big = _upload_queries(client, other, _jsonl(1000))
+    assert Article.objects.filter(project=other).count() == 1000
+    assert big == small
+    assert big <= 10  # auth, project, role, savepoints, one lookup, one INSERT

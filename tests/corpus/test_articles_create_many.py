@@ -1,0 +1,146 @@
+"""The bulk path of article writes (``articles_create_many``) and the imports that use
+it: the checks of ``article_create``, dedupe within the batch and against the project,
+all or nothing with an error per item, and a number of queries that does not grow with
+the batch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from corpus.cleanup import BOILERPLATE_PATTERNS, _is_boilerplate_line, _is_tag_list
+from corpus.importers import import_file
+from corpus.models import Article
+from corpus.services import (
+    ArticleBatchError,
+    ArticleInput,
+    article_create,
+    articles_create_many,
+)
+from corpus.textmeta import READ_FIELDS, describe_text
+from tests.corpus.test_text import SEEDS as SEED_DIR
+
+pytestmark = pytest.mark.django_db
+
+
+def test_many_are_created_in_order_with_the_checks_of_article_create(project: Any) -> None:
+    stored = article_create(project=project, text="Already here.").article
+    results = articles_create_many(
+        project=project,
+        items=[
+            ArticleInput(text="Cafe\u0301 in İstanbul 🇹🇷\r\n\r\nЯна.  ", title=" T ", url=""),
+            ArticleInput(text="Already here.\n"),  # the project has it
+            ArticleInput(text="Second text.", language=""),
+            ArticleInput(text="Café in İstanbul 🇹🇷\n\nЯна."),  # the first, once normalised
+        ],
+    )
+    first, again, second, same = results
+    assert first.created and first.article.pk is not None
+    assert first.article.text == "Café in İstanbul 🇹🇷\n\nЯна."  # NFC, LF, trimmed
+    assert (first.article.title, first.article.char_count) == ("T", len(first.article.text))
+    assert (again.created, again.article.pk) == (False, stored.pk)
+    assert (second.article.title, second.article.language) == ("Second text.", "en")
+    assert (same.created, same.article.pk) == (False, first.article.pk)
+    assert Article.objects.count() == 3
+    fresh = Article.objects.get(pk=first.article.pk)
+    assert fresh.sha256 == first.article.sha256 and fresh.text == first.article.text
+
+
+def test_a_bad_item_writes_nothing_and_each_is_named(project: Any) -> None:
+    items = [
+        ArticleInput(text="Fine."),
+        ArticleInput(text="Broken \x00 text."),
+        ArticleInput(text="Fine too.", url="not a url"),
+        ArticleInput(text="Also fine.", byline="x" * 301),
+        ArticleInput(text="   "),
+    ]
+    with pytest.raises(ArticleBatchError) as raised:
+        articles_create_many(project=project, items=items)
+    errors = raised.value.item_errors
+    assert list(errors) == [1, 2, 3, 4]
+    assert "NUL" in errors[1].message_dict["text"][0]
+    assert "url" in errors[2].message_dict
+    assert "at most 300" in errors[3].message_dict["byline"][0]
+    assert errors[4].message_dict["text"] == ["The text is empty."]
+    assert not Article.objects.exists()
+    # article_create raises the item's own error, as it always did.
+    with pytest.raises(Exception) as single:
+        article_create(project=project, text="Fine.", url="not a url")
+    assert "url" in single.value.message_dict  # type: ignore[attr-defined]
+
+
+def test_a_stored_text_is_answered_whatever_came_with_it(project: Any) -> None:
+    stored = article_create(project=project, text="Stored.").article
+    [result] = articles_create_many(
+        project=project, items=[ArticleInput(text="Stored.", url="not a url")]
+    )
+    assert (result.created, result.article.pk) == (False, stored.pk)
+
+
+def _jsonl(n: int, bad: dict[int, str] | None = None) -> bytes:
+    lines = [
+        json.dumps(
+            {"text": f"Article {i}: Akıncı, Яна, 🇹🇷.", "title": f"T{i}", "url": "https://e.org"}
+        )
+        for i in range(n)
+    ]
+    for at, line in (bad or {}).items():
+        lines[at] = line
+    return "\n".join(lines).encode()
+
+
+def test_a_file_error_names_the_first_bad_line_and_counts_the_others(project: Any) -> None:
+    data = _jsonl(5, bad={1: json.dumps({"text": "x", "url": "bad"}), 3: '{"text": "\\u0000"}'})
+    result = import_file(project=project, name="feed.jsonl", data=data)
+    assert result.failed
+    assert result.error.startswith("line 2: ")
+    assert result.error.endswith("(and 1 more bad lines)")
+    assert not Article.objects.exists()
+
+
+def test_a_dry_run_reports_and_writes_nothing(project: Any) -> None:
+    article_create(project=project, text="Article 0: Akıncı, Яна, 🇹🇷.")
+    result = import_file(project=project, name="feed.jsonl", data=_jsonl(3), dry_run=True)
+    assert (len(result.created), len(result.skipped)) == (2, 1)
+    assert Article.objects.count() == 1
+
+
+# --- The cheap paths give what the full ones give ---------------------------------------
+
+SEEDS = [path.read_text(encoding="utf-8") for path in sorted(SEED_DIR.glob("*.txt"))]
+BOILERPLATE = (
+    "Share on Facebook\nvk · telegram · whatsapp\n5 comments\nBack to top\nTags: Russia, "
+    "Turkey\nSubscribe to our newsletter.\nShare this article:\nTags are useful.\nVK Twitter"
+)
+HEADERS = [
+    "Turkey and Central Asia\nЯна Орехова 12.05.2025 Politics\n\nBody text here.",
+    "Title\nby John Smith on 3 May 2024\n\nBody.",
+    "Title\n\tЯна Орехова\u00a012.05.2025 Politics\n\nBody.",  # tabs, no-break spaces
+    "Title\n" + "word " * 60 + "12.05.2025 Politics\n\nBody.",
+    "Title\n\nRead also:\nShare\nBody 2024 with a year.\n\nSource: inosmi.ru",
+]
+
+
+@pytest.mark.parametrize("text", [*HEADERS, *SEEDS])
+@pytest.mark.parametrize("needed", [{"rubric"}, set(), {"rubric", "title"}])
+def test_describe_text_reads_what_is_needed_as_it_always_did(text: str, needed: set[str]) -> None:
+    full = describe_text(text, unwrap=False, strip_boilerplate=False)
+    cheap = describe_text(text, unwrap=False, strip_boilerplate=False, needed=needed)
+    assert cheap.text == full.text and cheap.unwrapped == full.unwrapped
+    for name in needed & READ_FIELDS:
+        assert getattr(cheap, name) == getattr(full, name), name
+
+
+def test_the_header_rubric_is_still_read_when_only_it_is_needed() -> None:
+    cheap = describe_text(HEADERS[0], strip_boilerplate=False, needed={"rubric"})
+    assert cheap.rubric == "Politics"
+
+
+@pytest.mark.parametrize("text", [BOILERPLATE, *HEADERS, *SEEDS])
+def test_the_boilerplate_patterns_as_one_match_what_they_match_apart(text: str) -> None:
+    for raw in text.split("\n"):
+        line = " ".join(raw.split())
+        apart = any(p.fullmatch(line) for p in BOILERPLATE_PATTERNS) or _is_tag_list(line)
+        assert _is_boilerplate_line(line) == apart, line
