@@ -342,7 +342,7 @@ class ClaimFilterSerializer(serializers.Serializer):
     )
 
     def validate_annotator(self, value: str) -> str:
-        if value not in ("", "all") and int(value) > MAX_ID:  # 19 digits may pass 2**63 - 1
+        if value not in ("", "all", "gold") and int(value) > MAX_ID:  # 19 digits pass 2**63 - 1
             raise serializers.ValidationError(f"A user id is at most {MAX_ID}.")
         return value
 
