@@ -202,10 +202,12 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _error_responses(self) -> dict[str, OpenApiResponse]:
         errors: dict[str, OpenApiResponse] = {}
-        if self.method in ("POST", "PUT", "PATCH") or self.get_override_parameters():
-            errors["400"] = OpenApiResponse(
-                ValidationErrorSerializer, "Not valid: messages per field."
-            )
+        # Every operation: a body or a parameter that is not valid, and on every route a
+        # query string holding NUL, a lone surrogate or a control character
+        # (common.text.QueryTextMiddleware), whatever the view reads.
+        errors["400"] = OpenApiResponse(
+            ValidationErrorSerializer, "Not valid: messages per field or query parameter."
+        )
         if not any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions()):
             errors["401"] = OpenApiResponse(ErrorSerializer, "Not logged in (no or a bad token).")
             errors["403"] = OpenApiResponse(ErrorSerializer, "Your role does not allow this.")
