@@ -268,7 +268,10 @@ def suggester_scores(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = curated_project(request.user, slug)
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     scores = suggest_scoring.suggester_scores(project, threshold)
-    targets = {str(pk): name for pk, name in Target.objects.filter(project=project).values_list("pk", "name")}
+    targets = {
+        str(pk): name
+        for pk, name in Target.objects.filter(project=project).values_list("pk", "name")
+    }
     rows = []
     for s in scores.suggesters:
         rows.append(

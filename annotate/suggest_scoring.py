@@ -111,7 +111,9 @@ def _source_by_key(project: Project) -> dict[str, int]:
     wins over another source's alias). One query."""
     by_key: dict[str, int] = {}
     names: dict[str, int] = {}
-    rows = Source.objects.filter(project=project).values_list("id", "name_key", "aliases__alias_key")
+    rows = Source.objects.filter(project=project).values_list(
+        "id", "name_key", "aliases__alias_key"
+    )
     for source_id, name_key, alias_key in rows:
         names[name_key] = source_id
         if alias_key:

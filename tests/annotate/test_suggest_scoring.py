@@ -122,9 +122,7 @@ def test_page_shows_figures_with_n(client: Any, project: Any, curator: Any, scor
     assert "too few (n = 2)" in body
 
 
-def test_page_linked_from_agreement_and_project(
-    client: Any, project: Any, curator: Any
-) -> None:
+def test_page_linked_from_agreement_and_project(client: Any, project: Any, curator: Any) -> None:
     login(client, curator)
     url = reverse("annotate:suggester-scores", args=[project.slug])
     agreement = client.get(reverse("annotate:agreement", args=[project.slug]))
