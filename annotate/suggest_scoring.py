@@ -156,7 +156,9 @@ def suggester_scores(project: Project, threshold: float | None = None) -> Sugges
         for r in claim_records(gold_rows, stances)
     ]
     article_ids = sorted({r.article_id for r in gold_records})
-    lengths = dict(Article.objects.filter(pk__in=article_ids).values_list("id", "char_count"))
+    lengths: dict[Id, int] = dict(
+        Article.objects.filter(pk__in=article_ids).values_list("id", "char_count")
+    )
     by_key = _source_by_key(project)
     rows = (
         Suggestion.objects.filter(article_id__in=article_ids)
