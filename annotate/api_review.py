@@ -2,6 +2,7 @@
 
 ``GET /api/projects/{slug}/agreement/``: the same figures as the dashboard, with the n behind
 each (``?overlap=`` the Jaccard threshold, ``?units=true`` to include every article's units).
+``GET /api/projects/{slug}/suggesters/``: every suggester scored against the gold layer.
 ``GET /api/projects/{slug}/decisions/``: every adjudication decision with its origins.
 """
 
@@ -14,6 +15,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annotate import suggest_scoring
 from annotate.agreement import FIGURE_HELP, alpha_reading
 from annotate.agreement_data import overlap_threshold, project_agreement_data
 from annotate.models import Decision
@@ -21,6 +23,8 @@ from annotate.serializers_review import (
     AgreementQuerySerializer,
     AgreementSerializer,
     DecisionSerializer,
+    SuggesterQuerySerializer,
+    SuggesterScoresSerializer,
 )
 from corpus.api import ApiView
 from corpus.api_permissions import require_curator
@@ -55,6 +59,25 @@ class ProjectAgreement(ApiView):
             "help": FIGURE_HELP,
         }
         return Response(body)
+
+
+@extend_schema(tags=["agreement"])
+class SuggesterScores(ApiView):
+    serializer_class = SuggesterScoresSerializer
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[SuggesterQuerySerializer],
+        responses=SuggesterScoresSerializer,
+        summary="Every suggester scored as an annotator against the gold layer",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_for(request.user, slug)
+        require_curator(request.user, project, "read the suggesters' scores")
+        query = self.validated_query(SuggesterQuerySerializer)
+        threshold = overlap_threshold(project, query.get("overlap"))
+        scores = suggest_scoring.suggester_scores(project, threshold)
+        return Response(SuggesterScoresSerializer(asdict(scores)).data)
 
 
 @extend_schema(tags=["agreement"])

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from annotate import review, services
+from annotate import review, services, suggest_scoring
 from annotate.agreement import FIGURE_HELP, alpha_reading
 from annotate.agreement.records import STANCE_PREFIX
 from annotate.agreement_data import (
@@ -252,6 +252,59 @@ def agreement_progress(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "progress": progress_of(project, threshold),
     }
     return render(request, "annotate/agreement.html#agreement-progress", context)
+
+
+def _share(part: int, whole: int, value: float | None) -> str:
+    """A proportion with its n, "too few" below ``MIN_UNITS_TO_READ``."""
+    if whole < MIN_UNITS_TO_READ:
+        return f"too few (n = {whole})"
+    return f"{_fmt(value)} (n = {whole})"
+
+
+@require_GET
+@login_required
+def suggester_scores(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Every suggester scored as an annotator against the gold layer of the project."""
+    project = curated_project(request.user, slug)
+    threshold = overlap_threshold(project, request.GET.get("overlap"))
+    scores = suggest_scoring.suggester_scores(project, threshold)
+    targets = {
+        str(pk): name
+        for pk, name in Target.objects.filter(project=project).values_list("pk", "name")
+    }
+    rows = []
+    for s in scores.suggesters:
+        rows.append(
+            {
+                "score": s,
+                "precision": _share(s.overlap.matched, s.overlap.proposals, s.overlap.precision),
+                "recall": _share(s.overlap.matched, s.overlap.gold, s.overlap.recall),
+                "f1": _share(s.overlap.matched, s.overlap.proposals + s.overlap.gold, s.overlap.f1),
+                "exact_f1": _share(s.exact.matched, s.exact.proposals + s.exact.gold, s.exact.f1),
+                "source": _share(s.source_correct, s.overlap.matched, s.source_accuracy),
+                "fields": [
+                    {
+                        "label": _field_label(project, f.field, targets),
+                        "level": f.level,
+                        "alpha": _fmt(f.alpha.value),
+                        "n_units": f.alpha.n_units,
+                        "n_proposed": f.n_proposed,
+                        "reading": _reading(f.alpha)[0],
+                        "reading_class": _reading(f.alpha)[1],
+                        "why": f.alpha.undefined_reason or "",
+                    }
+                    for f in s.fields
+                ],
+            }
+        )
+    context = {
+        "project": project,
+        "threshold": threshold,
+        "scores": scores,
+        "rows": rows,
+        "switcher": project_switcher(request.user),
+    }
+    return render(request, "annotate/suggester_scores.html", context)
 
 
 # --- the disagreement queue --------------------------------------------------------------

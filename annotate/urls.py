@@ -103,6 +103,11 @@ urlpatterns = [
     # Agreement, review and adjudication (annotate/review_views.py).
     path("projects/<slug:slug>/agreement/", review_views.agreement, name="agreement"),
     path(
+        "projects/<slug:slug>/suggesters/",
+        review_views.suggester_scores,
+        name="suggester-scores",
+    ),
+    path(
         "projects/<slug:slug>/agreement/progress/",
         review_views.agreement_progress,
         name="agreement-progress",

@@ -83,6 +83,11 @@ urlpatterns = [
         name="project-agreement",
     ),
     path(
+        "projects/<slug:slug>/suggesters/",
+        annotate_api_review.SuggesterScores.as_view(),
+        name="suggester-scores",
+    ),
+    path(
         "projects/<slug:slug>/decisions/",
         annotate_api_review.DecisionList.as_view(),
         name="decision-list",

@@ -28,6 +28,7 @@ ENDPOINTS = {
     "/api/claims/{id}/restore/": {"post"},
     "/api/claims/{id}/history/": {"get"},
     "/api/projects/{slug}/agreement/": {"get"},
+    "/api/projects/{slug}/suggesters/": {"get"},
     "/api/projects/{slug}/decisions/": {"get"},
     "/api/projects/{slug}/export/": {"get"},
     "/api/projects/{slug}/export/jobs/{job}/": {"get"},

@@ -119,6 +119,7 @@ RULES: dict[str, dict[str, str]] = {
     # --- agreement, review, adjudication
     "annotate:agreement": {"GET": CURATOR_PAGE},
     "annotate:agreement-progress": {"GET": CURATOR_PAGE},
+    "annotate:suggester-scores": {"GET": CURATOR_PAGE},
     "annotate:review-queue": {"GET": CURATOR_PAGE},
     "annotate:review": {"GET": CURATOR_ARTICLE_PAGE},
     "annotate:review-accept": {"POST": CURATOR_ARTICLE_PAGE},
@@ -174,6 +175,7 @@ RULES: dict[str, dict[str, str]] = {
     "api:claim-restore": {"POST": CLAIM_WRITE_API},
     "api:claim-history": {"GET": CLAIM_READ_API},
     "api:project-agreement": {"GET": CURATOR_API},
+    "api:suggester-scores": {"GET": CURATOR_API},
     "api:decision-list": {"GET": CURATOR_API},
     "api:project-export": {"GET": CURATOR_API},
     "api:project-export-job": {"GET": CURATOR_API},
