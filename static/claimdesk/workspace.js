@@ -818,7 +818,8 @@ function start(ws) {
     { keys: ["y"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("accept") },
     { keys: ["E"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("edit") },
     { keys: ["x"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("dismiss") },
-    { keys: ["Delete", "Backspace"], run: () => deleteCurrent() },
+    // Delete only: Backspace is what a typist presses to fix a field, never a deletion.
+    { keys: ["Delete"], outsideControls: true, run: () => deleteCurrent() },
     { keys: ["u"], run: () => (state.undo ? restore(state.undo) : false) },
     { keys: ["d"], run: () => click("#progress [data-action=done], #progress [data-action=reopen]") },
     { keys: ["]"], run: () => click("#progress [data-action=next]") },
