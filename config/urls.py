@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+from django.templatetags.static import static
 from django.urls import include, path, register_converter
 from django.urls.converters import get_converters
 from django.views.generic import RedirectView
@@ -24,6 +27,20 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 handler400 = bad_request
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page, styled by the app's CSS but depending on nothing that may have failed:
+    no request context (context processors may query the database), no database."""
+    try:
+        css_url = static("claimdesk/app.css")
+    except ValueError:  # a manifest without the file: the unhashed name still serves
+        css_url = f"{settings.STATIC_URL}claimdesk/app.css"
+    html = loader.get_template("500.html").render({"css_url": css_url})
+    return HttpResponseServerError(html)
+
+
+handler500 = server_error
 
 urlpatterns = [
     path(

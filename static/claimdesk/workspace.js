@@ -363,9 +363,33 @@ function start(ws) {
     }
     markTarget(f, Number(localStorage.getItem(LAST_TARGET)) || null);
     repaintIfChanged();
+    const invalid = hasErrors && f.querySelector(".has-error");
+    if (invalid) {
+      // A failed save: the first invalid field in view and focused (the summary is above it).
+      const field = invalid.querySelector("input:checked:not([type=hidden])")
+        || invalid.querySelector("input:not([type=hidden]), select, textarea, button");
+      field?.focus({ preventScroll: true });
+      reveal(invalid, "center");
+      return;
+    }
     if (!f.dataset.claimId) document.getElementById("source-q")?.focus({ preventScroll: true });
     else f.querySelector("button[type=submit]")?.focus({ preventScroll: true });
-    f.scrollIntoView({ block: "nearest" });
+    reveal(f, "start");
+  }
+
+  /** Scroll the side column (when it scrolls: wide screens) to show the element; on narrow
+   * screens, where the column is part of the page, scroll the page. */
+  function reveal(element, block) {
+    const side = element.closest(".ws-side");
+    if (side && side.scrollHeight > side.clientHeight) {
+      const box = side.getBoundingClientRect(), rect = element.getBoundingClientRect();
+      const top = rect.top - box.top + side.scrollTop;
+      const want = block === "center" ? top - (side.clientHeight - rect.height) / 2 : top - 8;
+      const inView = rect.top >= box.top && rect.bottom <= box.bottom;
+      if (!inView) side.scrollTop = Math.max(0, want);
+    } else {
+      element.scrollIntoView({ block: block === "center" ? "center" : "nearest" });
+    }
   }
 
   panel.addEventListener("input", (event) => {
@@ -818,7 +842,8 @@ function start(ws) {
     { keys: ["y"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("accept") },
     { keys: ["E"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("edit") },
     { keys: ["x"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("dismiss") },
-    { keys: ["Delete", "Backspace"], run: () => deleteCurrent() },
+    // Delete only: Backspace is what a typist presses to fix a field, never a deletion.
+    { keys: ["Delete"], outsideControls: true, run: () => deleteCurrent() },
     { keys: ["u"], run: () => (state.undo ? restore(state.undo) : false) },
     { keys: ["d"], run: () => click("#progress [data-action=done], #progress [data-action=reopen]") },
     { keys: ["]"], run: () => click("#progress [data-action=next]") },

@@ -74,3 +74,39 @@ def test_a_manager_assigns_from_the_row(
     expect(page.locator(f"#article-{lone.pk}")).to_contain_text(annotator.username)
     assert "q=beta" in page.url
     assert lone.assignments.filter(annotator=annotator).exists()
+
+
+@pytest.mark.parametrize("page_path", ["review", "assignments", "articles", "sources"])
+def test_enter_in_a_filter_sends_one_request_and_no_console_error(
+    live_server: Any,
+    page: Page,
+    project: Any,
+    annotator: Any,
+    other_annotator: Any,
+    manager: Any,
+    page_path: str,
+) -> None:
+    """Regression (issue 18): typing then Enter fired the input trigger and the submit, the
+    second request aborting the first (console errors); now one request per search."""
+    _articles(project, [annotator, other_annotator])
+    log_in(page, live_server.url, manager)
+    url = {
+        "review": f"/projects/{project.slug}/review/",
+        "assignments": f"/projects/{project.slug}/assignments/",
+        "articles": f"/projects/{project.slug}/articles/",
+        "sources": f"/projects/{project.slug}/sources/",
+    }[page_path]
+    page.goto(live_server.url + url)
+    box = page.locator("form.filters input[name=q]")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "q=" in r.url else None)
+    box.click()
+    term = "Hulusi" if page_path == "sources" else "pipeline 3"
+    page.keyboard.type(term, delay=20)
+    page.keyboard.press("Enter")
+    expect(page.locator("form.filters").locator("xpath=..")).to_contain_text(
+        "Hulusi Akar" if page_path == "sources" else "Pipeline 3"
+    )
+    page.wait_for_timeout(800)  # past the debounce: any late second request would be sent
+    assert len(requests) == 1, requests
+    assert "q=" in page.url
