@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 
+from annotate.agreement.spans import Counts
 from annotate.db_indexes import PostgresGinIndex, claim_search_vector
 from corpus.models import Article, Project
 from corpus.text import search_key
@@ -508,18 +509,27 @@ class LearnedModel(models.Model):
         return f"{self.project_id} learned/{self.version}"
 
     @property
+    def held_out(self) -> Counts:
+        """The held-out score's counts (precision, recall, F1, source accuracy)."""
+        return Counts(
+            proposals=self.proposed,
+            labels=self.held_out_claims,
+            matched=self.matched,
+            source_correct=self.source_correct,
+        )
+
+    @property
     def precision(self) -> float:
-        return self.matched / self.proposed if self.proposed else 0.0
+        return self.held_out.precision
 
     @property
     def recall(self) -> float:
-        return self.matched / self.held_out_claims if self.held_out_claims else 0.0
+        return self.held_out.recall
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return self.held_out.f1
 
     @property
     def source_accuracy(self) -> float:
-        return self.source_correct / self.matched if self.matched else 0.0
+        return self.held_out.source_accuracy

@@ -34,9 +34,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from annotate.agreement.spans import Counts
 from annotate.models import Claim, LearnedModel, SuggestionResponse
 from annotate.suggest import Suggester
-from annotate.suggest.evaluate import Counts, match
+from annotate.suggest.evaluate import match
 from annotate.suggest.learned import (
     LabelledArticle,
     LabelledClaim,

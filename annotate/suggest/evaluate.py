@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotate.agreement.spans import Counts
 from annotate.suggest.base import Proposal, RegistryEntry, Suggester
 from corpus.text import search_key
 
@@ -38,31 +39,6 @@ class LabelledArticle:
     text: str
     byline: str
     claims: tuple[LabelledClaim, ...]
-
-
-@dataclass
-class Counts:
-    proposals: int = 0
-    labels: int = 0
-    matched: int = 0
-    source_correct: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.matched / self.proposals if self.proposals else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.matched / self.labels if self.labels else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    @property
-    def source_accuracy(self) -> float:
-        return self.source_correct / self.matched if self.matched else 0.0
 
 
 @dataclass

@@ -23,8 +23,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from annotate.agreement.spans import Counts
 from annotate.suggest.base import Proposal, RegistryEntry, Suggester
-from annotate.suggest.evaluate import Counts, match
+from annotate.suggest.evaluate import match
 from corpus.text import search_key
 
 QUOTED, REPORTED = "quoted", "reported"
