@@ -34,6 +34,7 @@ from annotate import services
 from annotate.models import Claim, Target
 from bench.generate import BenchProject, article_records
 from corpus.models import Article, Project
+from corpus.services import user_ensure
 
 
 @dataclass
@@ -379,15 +380,25 @@ def claims_api(ctx: Context) -> list[Result]:
     return rows
 
 
+def _distinct_source(p: Any, i: int, spans: int) -> int:
+    """The i-th claim's source: each round over the spans shifts it by one, so no two claims
+    share span and source (an identical live claim is refused)."""
+    return int(p.source_ids[(i % spans + i // spans) % len(p.source_ids)])
+
+
 def claims_service_bulk(ctx: Context) -> list[Result]:
     """Claims per second through ``claim_create`` (every offset, quote and label checked),
     many in one transaction as a pre-annotation import would do; rolled back after."""
     p = ctx.project
-    annotator = get_user_model().objects.get(pk=p.annotator_ids[2])
+    # An annotator with no claims yet: an identical live claim of the same annotator is
+    # refused, and the generated annotators have claims at these spans.
+    annotator = user_ensure(username="bench-bulk")
     target = Target.objects.get(pk=p.target_ids[1])
     articles = list(Article.objects.filter(pk__in=p.article_ids))
-    todo = [(a, s) for a in articles for s in _spans(a.pk, p.annotator_ids[1])]
-    n = min(len(todo) * 10, 2000)
+    # Distinct spans (an annotator may have two claims on one span).
+    todo = [(a, s) for a in articles for s in dict.fromkeys(_spans(a.pk, p.annotator_ids[1]))]
+    # Each span at most once per source (see _distinct_source).
+    n = min(len(todo) * min(10, len(p.source_ids)), 2000)
     began = time.perf_counter()
     with transaction.atomic():
         for i in range(n):
@@ -398,7 +409,7 @@ def claims_service_bulk(ctx: Context) -> list[Result]:
                 start=start,
                 end=end,
                 quote=quote,
-                source=p.source_ids[i % len(p.source_ids)],
+                source=_distinct_source(p, i, len(todo)),
                 stances=[services.StanceInput(target=target, stance="none")],
                 **_labels(ctx),
             )
@@ -420,7 +431,7 @@ def claims_service_bulk(ctx: Context) -> list[Result]:
             start=start,
             end=end,
             quote=quote,
-            source=p.source_ids[i % len(p.source_ids)],
+            source=_distinct_source(p, i, len(todo)),
             stances=[services.StanceInput(target=target, stance="none")],
             labels=_labels(ctx),
         )
