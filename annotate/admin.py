@@ -26,6 +26,7 @@ from annotate.models import (
     Decision,
     DecisionOrigin,
     History,
+    LearnedModel,
     Source,
     SourceAlias,
     Suggestion,
@@ -399,3 +400,13 @@ class SuggestionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description="quote")
     def quote_preview(self, obj: Suggestion) -> str:
         return obj.quote[:80]
+
+
+@admin.register(LearnedModel)
+class LearnedModelAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """The recommender's stored models, to look at; training and switching on go through
+    the project's Recommender page (services.recommender)."""
+
+    list_display = ["project", "version", "trained_at", "claims", "held_out_claims", "active"]
+    list_filter = ["active", "project"]
+    list_select_related = ["project"]

@@ -10,6 +10,8 @@ from django import template
 from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
+from common.params import MAX_INT32, int_or_none
+
 register = template.Library()
 
 
@@ -19,8 +21,9 @@ def reader_text(text: str, params: Mapping[str, Any]) -> SafeString:
 
 
 def _offset(value: Any) -> int | None:
-    value = str(value if value is not None else "").strip()
-    return int(value) if value.isdigit() and len(value) < 18 else None
+    """An offset from the query string, or None for anything that is not one ("²", 5,000
+    digits…: the reader then marks no span)."""
+    return int_or_none(value, max_value=MAX_INT32)
 
 
 _OPEN, _CLOSE = "\ufdd0", "\ufdd1"  # Unicode noncharacters: never in an article's text

@@ -83,7 +83,7 @@ def test_as_an_annotator_still_works(world: ImportWorld, tmp_path: Path) -> None
     ("args", "message"),
     [
         (("--annotator", "anna", "--as-suggestions"), "not allowed with argument"),
-        ((), "one of the arguments --annotator --as-suggestions is required"),
+        ((), "one of the arguments --annotator --as-gold --as-suggestions is required"),
     ],
 )
 def test_annotator_and_suggestions_exclude_each_other(
