@@ -1,6 +1,6 @@
 """The admin for the source registry, targets, assignments, claims and history.
 
-Sources, targets and assignments are written through ``annotate.services`` (saves and
+Sources, targets and assignments are written through the packages' services (saves and
 deletes alike); a service's refusal is found before saving by a rolled-back dry run and
 shown as a form error, or before deleting by ``has_delete_permission``.
 Claims are view-only here: their offsets, quotes and versions are kept consistent by the
@@ -18,7 +18,8 @@ from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from annotate import services
+from annotate.assignments import services as assignment_services
+from annotate.assignments.selectors import assignment_has_live_claims
 from annotate.models import (
     Assignment,
     Claim,
@@ -33,7 +34,8 @@ from annotate.models import (
     SuggestionResponse,
     Target,
 )
-from annotate.services.sources import SourceStaleVersion
+from annotate.sources import services as source_services
+from annotate.sources.services import SourceStaleVersion
 from corpus.admin import add_errors, adopt, delete_through, dry_run
 from corpus.text import search_key
 
@@ -70,10 +72,12 @@ def write_source(source: Source, data: dict[str, Any], *, aliases: list[str] | N
     """Create or update ``source`` from the admin's cleaned ``data`` through the services."""
     fields = {key: data[key] for key in ("name", "kind", "description", "external_id")}
     if source.pk is None:
-        return services.source_create(project=data["project"], aliases=aliases or (), **fields)
+        return source_services.source_create(
+            project=data["project"], aliases=aliases or (), **fields
+        )
     current = Source.objects.get(pk=source.pk)
     try:
-        return services.source_update(
+        return source_services.source_update(
             source=current, aliases=aliases, version=data.get("seen_version"), **fields
         )
     except SourceStaleVersion as stale:
@@ -160,13 +164,15 @@ class SourceAdmin(admin.ModelAdmin):
             return
         formset.save(commit=False)  # fills the lists the admin's change message reads
         source = Source.objects.get(pk=form.instance.pk)
-        services.source_update(source=source, aliases=formset.aliases())
+        source_services.source_update(source=source, aliases=formset.aliases())
 
     def delete_model(self, request: HttpRequest, obj: Source) -> None:
-        delete_through([obj], lambda s: services.source_delete(source=s, actor=request.user))
+        delete_through([obj], lambda s: source_services.source_delete(source=s, actor=request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        delete_through(queryset, lambda s: services.source_delete(source=s, actor=request.user))
+        delete_through(
+            queryset, lambda s: source_services.source_delete(source=s, actor=request.user)
+        )
 
 
 # --- Targets --------------------------------------------------------------------
@@ -185,7 +191,7 @@ class TargetForm(forms.ModelForm):
         if Target.objects.filter(project=project, name_key=search_key(name)).exists():
             self.add_error("name", "The project already has this target.")
             return cleaned
-        error = dry_run(lambda: services.target_create(project=project, name=name))
+        error = dry_run(lambda: source_services.target_create(project=project, name=name))
         if error is not None:
             add_errors(self, error)
         return cleaned
@@ -210,15 +216,15 @@ class TargetAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Target, form: Any, change: bool) -> None:
         if change:
-            services.target_update(target=obj, position=obj.position)
+            source_services.target_update(target=obj, position=obj.position)
             return
-        adopt(obj, services.target_create(project=obj.project, name=obj.name))
+        adopt(obj, source_services.target_create(project=obj.project, name=obj.name))
 
     def delete_model(self, request: HttpRequest, obj: Target) -> None:
-        delete_through([obj], lambda target: services.target_delete(target=target))
+        delete_through([obj], lambda target: source_services.target_delete(target=target))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Target]) -> None:
-        delete_through(queryset, lambda target: services.target_delete(target=target))
+        delete_through(queryset, lambda target: source_services.target_delete(target=target))
 
 
 # --- Assignments ----------------------------------------------------------------
@@ -234,7 +240,9 @@ class AssignmentForm(forms.ModelForm):
         if self.instance.pk is not None or self.errors:
             return cleaned
         article, annotator = cleaned["article"], cleaned["annotator"]
-        error = dry_run(lambda: services.assignment_create(article=article, annotator=annotator))
+        error = dry_run(
+            lambda: assignment_services.assignment_create(article=article, annotator=annotator)
+        )
         if error is not None:
             add_errors(self, error)
         return cleaned
@@ -258,30 +266,33 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The assignment is how the annotator reaches their claims (assignment_delete).
-        if obj is not None and services.assignment_has_live_claims(obj):
+        if obj is not None and assignment_has_live_claims(obj):
             return False
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
         if change:
-            services.assignment_status_set(assignment=obj, status=obj.status, actor=request.user)
+            assignment_services.assignment_status_set(
+                assignment=obj, status=obj.status, actor=request.user
+            )
             return
-        assignment = services.assignment_create(
+        assignment = assignment_services.assignment_create(
             article=obj.article, annotator=obj.annotator, assigned_by=request.user
         )
-        assignment = services.assignment_status_set(
+        assignment = assignment_services.assignment_status_set(
             assignment=assignment, status=obj.status, actor=request.user
         )
         adopt(obj, assignment)
 
     def delete_model(self, request: HttpRequest, obj: Assignment) -> None:
         delete_through(
-            [obj], lambda a: services.assignment_delete(assignment=a, actor=request.user)
+            [obj], lambda a: assignment_services.assignment_delete(assignment=a, actor=request.user)
         )
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
         delete_through(
-            queryset, lambda a: services.assignment_delete(assignment=a, actor=request.user)
+            queryset,
+            lambda a: assignment_services.assignment_delete(assignment=a, actor=request.user),
         )
 
 

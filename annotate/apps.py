@@ -6,8 +6,9 @@ class AnnotateConfig(AppConfig):
     verbose_name = "Annotation"
 
     def ready(self) -> None:
+        from annotate.claims.serializers import ClaimSerializer
         from annotate.models import Claim, Source
-        from annotate.serializers import ClaimSerializer, SourceSerializer
+        from annotate.sources.serializers import SourceSerializer
         from common import conflicts
 
         # How the API's 409 answers (config/api_errors.py) show a claim or a source.

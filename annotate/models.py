@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 
-from annotate.agreement.spans import Counts
 from annotate.db_indexes import PostgresGinIndex, claim_search_vector
+from annotate.review.agreement.spans import Counts
 from corpus.models import Article, Project
 from corpus.text import search_key
 
@@ -474,7 +474,7 @@ class History(models.Model):
 
 class LearnedModel(models.Model):
     """A recommender trained on the project's gold and accepted claims
-    (``annotate.services.recommender``): the pickled model in storage, the data it learnt
+    (``annotate.suggest.recommender``): the pickled model in storage, the data it learnt
     from and its score on the articles held out of training. A manager switches one on
     after seeing that score; at most one per project is on."""
 

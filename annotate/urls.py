@@ -1,25 +1,22 @@
 from django.urls import path
 
-from annotate import (
-    analysis_views,
-    assignment_views,
-    deleted_views,
-    export_views,
-    import_views,
-    recommender_views,
-    review_views,
-    suggest_settings_views,
-    suggest_views,
-    views,
-    workspace_views,
-)
+from annotate.analysis import views as analysis_views
+from annotate.assignments import views as assignment_views
+from annotate.claims import deleted_views
+from annotate.exchange import export_views, import_views
+from annotate.review import views as review_views
+from annotate.sources import views
+from annotate.suggest import recommender_views
+from annotate.suggest import settings_views as suggest_settings_views
+from annotate.suggest import views as suggest_views
+from annotate.workspace import views as workspace_views
 
 app_name = "annotate"
 urlpatterns = [
     path("projects/<slug:slug>/sources/", views.source_list, name="source-list"),
     path("sources/<id:pk>/", views.source_detail, name="source-detail"),
     path("sources/<id:pk>/merge/", views.source_merge_view, name="source-merge"),
-    # Analysis: overview, stance map, claim search, source profiles (annotate/analysis_views.py).
+    # Analysis: overview, stance map, claim search, source profiles (annotate/analysis/views.py).
     path("projects/<slug:slug>/analysis/", analysis_views.overview, name="analysis-overview"),
     path("projects/<slug:slug>/analysis/stances/", analysis_views.stance_map, name="stance-map"),
     path(
@@ -29,7 +26,7 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/analysis/claims/", analysis_views.claim_search, name="claim-search"),
     path("sources/<id:pk>/profile/", analysis_views.source_profile, name="source-profile"),
-    # The annotator's queue and the workspace (annotate/workspace_views.py).
+    # The annotator's queue and the workspace (annotate/workspace/views.py).
     path("queue/", workspace_views.queue, name="queue"),
     path("articles/<id:pk>/annotate/", workspace_views.workspace, name="workspace"),
     path("articles/<id:pk>/annotate/next/", workspace_views.next_article, name="next-article"),
@@ -57,7 +54,7 @@ urlpatterns = [
         workspace_views.target_create,
         name="workspace-target-create",
     ),
-    # The project's suggestion settings and runs (annotate/suggest_settings_views.py).
+    # The project's suggestion settings and runs (annotate/suggest/settings_views.py).
     path(
         "projects/<slug:slug>/suggestions/",
         suggest_settings_views.suggestion_settings,
@@ -68,7 +65,7 @@ urlpatterns = [
         suggest_settings_views.suggestion_job,
         name="suggestion-job",
     ),
-    # Suggested claims in the workspace (annotate/suggest_views.py).
+    # Suggested claims in the workspace (annotate/suggest/views.py).
     path(
         "articles/<id:pk>/annotate/suggestions/",
         suggest_views.suggestion_list,
@@ -93,14 +90,14 @@ urlpatterns = [
     path("annotate/claims/<id:pk>/update/", workspace_views.claim_update, name="claim-update"),
     path("annotate/claims/<id:pk>/delete/", workspace_views.claim_delete, name="claim-delete"),
     path("annotate/claims/<id:pk>/restore/", workspace_views.claim_restore, name="claim-restore"),
-    # Managers restore anyone's deleted claims of an article (annotate/deleted_views.py).
+    # Managers restore anyone's deleted claims of an article (annotate/claims/deleted_views.py).
     path("articles/<id:pk>/deleted-claims/", deleted_views.deleted_claims, name="deleted-claims"),
     path(
         "annotate/deleted-claims/<id:pk>/restore/",
         deleted_views.deleted_claim_restore,
         name="deleted-claim-restore",
     ),
-    # Agreement, review and adjudication (annotate/review_views.py).
+    # Agreement, review and adjudication (annotate/review/views.py).
     path("projects/<slug:slug>/agreement/", review_views.agreement, name="agreement"),
     path(
         "projects/<slug:slug>/suggesters/",
@@ -124,7 +121,7 @@ urlpatterns = [
     ),
     path("articles/<id:pk>/review/gold/new/", review_views.gold_add, name="gold-add"),
     path("review/gold/<id:pk>/", review_views.gold_edit, name="gold-edit"),
-    # Managers' assignments (annotate/assignment_views.py).
+    # Managers' assignments (annotate/assignments/views.py).
     path("projects/<slug:slug>/assignments/", assignment_views.assignments, name="assignments"),
     path(
         "projects/<slug:slug>/assignments/bulk/",
@@ -141,7 +138,7 @@ urlpatterns = [
         assignment_views.assignment_remove,
         name="assignment-remove",
     ),
-    # Exports (annotate/export_views.py).
+    # Exports (annotate/exchange/export_views.py).
     path("projects/<slug:slug>/export/", export_views.export_page, name="export"),
     path(
         "projects/<slug:slug>/export/download/",
@@ -154,7 +151,7 @@ urlpatterns = [
         export_views.export_job_file,
         name="export-job-file",
     ),
-    # Importing annotations as claims or suggestions (annotate/import_views.py).
+    # Importing annotations as claims or suggestions (annotate/exchange/import_views.py).
     path("projects/<slug:slug>/import/", import_views.import_page, name="import"),
     # The learned recommender: its held-out score and the switch (recommender_views.py).
     path(

@@ -37,6 +37,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotate.claims.offsets import context
 from annotate.models import (
     Assignment,
     AssignmentStatus,
@@ -50,7 +51,6 @@ from annotate.models import (
     SourceKind,
     Target,
 )
-from annotate.offsets import context
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme
 from corpus.text import search_key

@@ -30,7 +30,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate import services
+from annotate.claims import bulk as claim_bulk
+from annotate.claims import checks as claim_checks
+from annotate.claims import services as claim_services
 from annotate.models import Claim, Target
 from bench.generate import BenchProject, article_records
 from corpus.models import Article, Project
@@ -403,14 +405,14 @@ def claims_service_bulk(ctx: Context) -> list[Result]:
     with transaction.atomic():
         for i in range(n):
             article, (start, end, quote) = todo[i % len(todo)]
-            services.claim_create(
+            claim_services.claim_create(
                 article=article,
                 annotator=annotator,
                 start=start,
                 end=end,
                 quote=quote,
                 source=_distinct_source(p, i, len(todo)),
-                stances=[services.StanceInput(target=target, stance="none")],
+                stances=[claim_checks.StanceInput(target=target, stance="none")],
                 **_labels(ctx),
             )
         took = time.perf_counter() - began
@@ -427,18 +429,18 @@ def claims_service_bulk(ctx: Context) -> list[Result]:
     items = []
     for i in range(n):
         article, (start, end, quote) = todo[i % len(todo)]
-        claim = services.ClaimInput(
+        claim = claim_bulk.ClaimInput(
             start=start,
             end=end,
             quote=quote,
             source=_distinct_source(p, i, len(todo)),
-            stances=[services.StanceInput(target=target, stance="none")],
+            stances=[claim_checks.StanceInput(target=target, stance="none")],
             labels=_labels(ctx),
         )
         items.append((article, claim))
     began = time.perf_counter()
     with transaction.atomic():
-        services.claims_create_many(article_claims=items, annotator=annotator)
+        claim_bulk.claims_create_many(article_claims=items, annotator=annotator)
         took = time.perf_counter() - began
         transaction.set_rollback(True)
     bulk = Result(
@@ -575,8 +577,8 @@ def fetch_article_api(ctx: Context) -> list[Result]:
 def agreement(ctx: Context) -> list[Result]:
     """The project's agreement report: loading the rows, the pure core, and the whole
     ``compute_agreement`` (which adds a weekly trend)."""
-    from annotate.agreement import config_from_scheme, project_agreement
-    from annotate.agreement_data import compute_agreement, project_records
+    from annotate.review.agreement import config_from_scheme, project_agreement
+    from annotate.review.data import compute_agreement, project_records
 
     project = Project.objects.get(pk=ctx.project.project_id)
     records = project_records(project)
@@ -610,29 +612,29 @@ def agreement(ctx: Context) -> list[Result]:
 
 # --- exports and archive -------------------------------------------------------------------
 
-# format → the module of annotate.exports that writes it
+# format → the module of annotate.exchange that writes it
 EXPORTS = {"jsonl": "jsonl", "csv": "tabular", "parquet": "tabular", "w3c": "w3c", "brat": "brat"}
 
 
 def _exporter(fmt: str) -> tuple[Callable[..., Iterable[bytes]] | None, str]:
-    """The format's streaming function (``annotate.exports.stream(fmt, …)``), or None
+    """The format's streaming function (``annotate.exchange.stream(fmt, …)``), or None
     and why not."""
-    module = f"annotate.exports.{EXPORTS[fmt]}"
+    module = f"annotate.exchange.{EXPORTS[fmt]}"
     try:
         importlib.import_module(module)
-        exports_package = importlib.import_module("annotate.exports")
+        exports_package = importlib.import_module("annotate.exchange.formats")
     except ImportError as exc:
         return None, f"not available yet ({module}: {exc})"
     stream = getattr(exports_package, "stream", None)
     if not callable(stream):
-        return None, "not available yet (no annotate.exports.stream)"
+        return None, "not available yet (no annotate.exchange.stream)"
     return partial(stream, fmt), ""
 
 
 def _export_once(
     fn: Callable[..., Iterable[bytes]], project: Project, options: Any = None
 ) -> tuple[int, int]:
-    from annotate.exports.options import ExportOptions
+    from annotate.exchange.options import ExportOptions
 
     rows = [0]
     size = 0
@@ -657,7 +659,7 @@ def exports(ctx: Context) -> list[Result]:
     second, peak Python memory over the whole project and over the gold layer alone (a
     seventh of the claims; flat memory: the two stay close). A small run warms up, the
     traced runs warm the caches; then the timed runs."""
-    from annotate.exports.options import ExportOptions
+    from annotate.exchange.options import ExportOptions
 
     project = Project.objects.get(pk=ctx.project.project_id)
     # Not a filter by article: the ids would go into every CSV row's provenance.
@@ -701,15 +703,15 @@ def exports(ctx: Context) -> list[Result]:
 
 
 def archive(ctx: Context) -> list[Result]:
-    """Back the project up (``annotate.exports.archive.stream``, a zip). The restore needs
+    """Back the project up (``annotate.exchange.archive.stream``, a zip). The restore needs
     an empty instance, so ``bench.run`` times it in a fresh database (``restore_archive``)."""
     try:
-        module = importlib.import_module("annotate.exports.archive")
+        module = importlib.import_module("annotate.exchange.archive")
     except ImportError as exc:
         return [Result("archive", "project archive", note=f"not available yet ({exc})")]
     write = getattr(module, "stream", None)
     if write is None or getattr(module, "restore", None) is None:
-        note = "not available yet (no stream/restore in annotate.exports.archive)"
+        note = "not available yet (no stream/restore in annotate.exchange.archive)"
         return [Result("archive", "project archive", note=note)]
     project = Project.objects.get(pk=ctx.project.project_id)
     times = []
@@ -734,7 +736,7 @@ def archive(ctx: Context) -> list[Result]:
 
 def restore_archive(path: Path) -> Result:
     """Restore the archive at ``path`` into this (empty, migrated) database."""
-    from annotate.exports.archive import restore
+    from annotate.exchange.archive import restore
 
     began = time.perf_counter()
     with path.open("rb") as handle:

@@ -1,4 +1,4 @@
-"""Benchmark scenarios of the analysis pages (``annotate/analysis_views.py``): the source
+"""Benchmark scenarios of the analysis pages (``annotate/analysis/views.py``): the source
 profile, the stance map (whole project and filtered), a cell's claims, the stance-map CSV,
 the corpus overview and claim search.
 
@@ -19,8 +19,8 @@ from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
-from annotate import analysis
-from annotate.analysis import ClaimFilters
+from annotate.analysis import pages as analysis
+from annotate.analysis.pages import ClaimFilters
 from annotate.models import Claim, ClaimStance
 from bench.scenarios import SCENARIOS, Context, Result, _ok, count_queries, summary, timed
 from corpus.models import Project

@@ -27,8 +27,8 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from annotate.exports import tasks
-from annotate.exports.options import ExportOptions
+from annotate.exchange import tasks
+from annotate.exchange.options import ExportOptions
 from bench.scenarios import SCENARIOS, Context, Result, summary
 from config.settings import default_storage_settings
 from corpus.models import Project

@@ -113,7 +113,7 @@ def learned_10k(ctx: Context) -> list[Result]:
 def offsets(ctx: Context) -> list[Result]:
     """Building an ``OffsetMap`` of a 1.7M-code-point text (Cyrillic, Turkish, flags) and
     converting every 97th offset there and back."""
-    from annotate.offsets import OffsetMap
+    from annotate.claims.offsets import OffsetMap
 
     text = ("Яна Орехова, Akıncı. " * 4 + "🇹🇷 ") * 20_000
 
@@ -134,8 +134,8 @@ def offsets(ctx: Context) -> list[Result]:
 def agreement_core(ctx: Context) -> list[Result]:
     """``project_agreement`` on the synthetic 1,000 × 3 × 20 project (60,000 claims),
     independent of the generated database."""
-    from annotate.agreement import project_agreement
-    from annotate.agreement.timing import synthetic_project
+    from annotate.review.agreement import project_agreement
+    from annotate.review.agreement.timing import synthetic_project
 
     claims, articles = synthetic_project()
     row = summary(

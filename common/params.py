@@ -98,7 +98,7 @@ def parse_version(raw: Any, *, name: str = "version") -> int:
 
 def parse_offset(raw: Any, *, name: str) -> int:
     """A code-point offset into a text: 0..2**31 − 1 (whether it fits the text is
-    ``annotate.offsets``'s business)."""
+    ``annotate.claims.offsets``'s business)."""
     return parse_int(raw, name=name, min_value=0, max_value=MAX_INT32)
 
 

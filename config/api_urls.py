@@ -13,11 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate import api as annotate_api
-from annotate import api_articles as annotate_api_articles
-from annotate import api_exports as annotate_api_exports
-from annotate import api_imports as annotate_api_imports
-from annotate import api_review as annotate_api_review
+from annotate.assignments import api as assignments_api
+from annotate.claims import api as claims_api
+from annotate.claims import articles_api as annotate_api_articles
+from annotate.exchange import export_api as annotate_api_exports
+from annotate.exchange import import_api as annotate_api_imports
+from annotate.review import api as annotate_api_review
+from annotate.sources import api as sources_api
 from corpus import api as corpus_api
 
 
@@ -51,24 +53,24 @@ urlpatterns = [
     ),
     # annotate's subclass of corpus's view: ``?include=claims`` (corpus can't name claims).
     path("articles/<id:pk>/", annotate_api_articles.ArticleDetail.as_view(), name="article-detail"),
-    path("projects/<slug:slug>/sources/", annotate_api.SourceList.as_view(), name="source-list"),
-    path("sources/<id:pk>/", annotate_api.SourceDetail.as_view(), name="source-detail"),
-    path("sources/<id:pk>/merge/", annotate_api.SourceMerge.as_view(), name="source-merge"),
-    path("projects/<slug:slug>/targets/", annotate_api.TargetList.as_view(), name="target-list"),
+    path("projects/<slug:slug>/sources/", sources_api.SourceList.as_view(), name="source-list"),
+    path("sources/<id:pk>/", sources_api.SourceDetail.as_view(), name="source-detail"),
+    path("sources/<id:pk>/merge/", sources_api.SourceMerge.as_view(), name="source-merge"),
+    path("projects/<slug:slug>/targets/", sources_api.TargetList.as_view(), name="target-list"),
     path(
         "projects/<slug:slug>/assignments/",
-        annotate_api.AssignmentList.as_view(),
+        assignments_api.AssignmentList.as_view(),
         name="assignment-list",
     ),
     path(
         "assignments/<id:pk>/",
-        annotate_api.AssignmentDetail.as_view(),
+        assignments_api.AssignmentDetail.as_view(),
         name="assignment-detail",
     ),
-    path("articles/<id:pk>/claims/", annotate_api.ClaimList.as_view(), name="claim-list"),
-    path("claims/<id:pk>/", annotate_api.ClaimDetail.as_view(), name="claim-detail"),
-    path("claims/<id:pk>/restore/", annotate_api.ClaimRestore.as_view(), name="claim-restore"),
-    path("claims/<id:pk>/history/", annotate_api.ClaimHistory.as_view(), name="claim-history"),
+    path("articles/<id:pk>/claims/", claims_api.ClaimList.as_view(), name="claim-list"),
+    path("claims/<id:pk>/", claims_api.ClaimDetail.as_view(), name="claim-detail"),
+    path("claims/<id:pk>/restore/", claims_api.ClaimRestore.as_view(), name="claim-restore"),
+    path("claims/<id:pk>/history/", claims_api.ClaimHistory.as_view(), name="claim-history"),
     path("schema/", SpectacularAPIView.as_view(**public), name="schema"),
     path(
         "docs/",
@@ -76,7 +78,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api:schema", **public),
         name="docs",
     ),
-    # Agreement and review (annotate/api_review.py)
+    # Agreement and review (annotate/review/api.py)
     path(
         "projects/<slug:slug>/agreement/",
         annotate_api_review.ProjectAgreement.as_view(),
@@ -92,7 +94,7 @@ urlpatterns = [
         annotate_api_review.DecisionList.as_view(),
         name="decision-list",
     ),
-    # Exports (annotate/api_exports.py)
+    # Exports (annotate/exchange/export_api.py)
     path(
         "projects/<slug:slug>/export/",
         annotate_api_exports.ProjectExport.as_view(),
@@ -108,7 +110,7 @@ urlpatterns = [
         annotate_api_exports.ProjectExportJobFile.as_view(),
         name="project-export-job-file",
     ),
-    # Imports of annotations (annotate/api_imports.py)
+    # Imports of annotations (annotate/exchange/import_api.py)
     path(
         "projects/<slug:slug>/import/",
         annotate_api_imports.ProjectImport.as_view(),

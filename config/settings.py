@@ -345,17 +345,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # --- Claimdesk ------------------------------------------------------------------
 # Called with (project=, articles=) after each imported file's new articles are stored
 # (command, API upload): the suggester fills suggestions when the project has them on.
-CLAIMDESK_AFTER_IMPORT = ["annotate.tasks.suggestions_after_import"]
+CLAIMDESK_AFTER_IMPORT = ["annotate.suggest.tasks.suggestions_after_import"]
 # Called (with the project's id) once a gold claim is committed: the learned recommender's
 # retraining, which does nothing unless RECOMMENDER_AUTO_RETRAIN is on.
-CLAIMDESK_AFTER_GOLD = ["annotate.recommender_tasks.retrain_if_grown"]
+CLAIMDESK_AFTER_GOLD = ["annotate.suggest.recommender_tasks.retrain_if_grown"]
 # The largest article text accepted, in characters (code points).
 CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", "2000000"))
 # The most a project archive may inflate to, in bytes, all members together
 # (``restore_project`` refuses a bigger one before writing anything; see
-# annotate/exports/archive_checks.py for the other bounds it derives).
+# annotate/exchange/archive_checks.py for the other bounds it derives).
 CLAIMDESK_MAX_ARCHIVE_BYTES = int(os.environ.get("CLAIMDESK_MAX_ARCHIVE_BYTES", str(8 * 1024**3)))
-# The learned recommender (annotate/services/recommender.py): with auto-retrain on, a new
+# The learned recommender (annotate/suggest/recommender.py): with auto-retrain on, a new
 # gold claim queues a training once the labelled claims grew by this fraction since the
 # last model (train it on a worker: TASKS_BACKEND=database).
 RECOMMENDER_AUTO_RETRAIN = os.environ.get("RECOMMENDER_AUTO_RETRAIN", "") == "1"

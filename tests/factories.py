@@ -9,8 +9,9 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from annotate.claims.checks import StanceInput
+from annotate.claims.services import claim_create
 from annotate.models import Assignment, Claim, ClaimStance, Source, SourceAlias, Target
-from annotate.services import StanceInput, claim_create
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme
 from corpus.text import search_key, sha256_text

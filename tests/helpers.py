@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from annotate.models import Target
-from annotate.services import project_targets_ensure
+from annotate.sources.services import project_targets_ensure
 from tests.factories import SourceAliasFactory, SourceFactory
 
 # The header htmx sends: a view answers with the fragment alone.

@@ -14,7 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate import services
+from annotate import admin as annotate_admin
+from annotate.assignments import services as assignment_services
 from annotate.models import (
     Assignment,
     AssignmentStatus,
@@ -24,6 +25,7 @@ from annotate.models import (
     Source,
     Target,
 )
+from annotate.sources import services as source_services
 from corpus import services as corpus_services
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme
@@ -338,7 +340,7 @@ def test_an_admin_edit_over_a_newer_source_is_a_form_error_not_an_overwrite(
 ) -> None:
     source = SourceFactory(project=project, name="Dmitry Isachenko")
     loaded = source.version
-    services.source_update(source=source, description="changed elsewhere")
+    source_services.source_update(source=source, description="changed elsewhere")
     data = source_data(project, "Dmitry Isachenko", [], description="from the admin")
     data |= {"seen_version": loaded}
     data.pop("project")
@@ -519,7 +521,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_an_assignment_status_edit_goes_through_the_service(
     admin_client: Client, assigned_article: Any, spy: Any
 ) -> None:
-    calls = spy(services, "assignment_status_set")
+    calls = spy(assignment_services, "assignment_status_set")
     assignment = Assignment.objects.get()
     response = admin_client.post(
         admin_url(Assignment, "change", assignment.pk), {"status": AssignmentStatus.DONE}
@@ -550,7 +552,7 @@ def test_a_claim_made_while_the_admin_confirms_a_delete_stops_it(
 ) -> None:
     # The confirmation page saw no claims; the service, under its lock, sees one.
     ClaimFactory(article=assigned_article, annotator=annotator)
-    monkeypatch.setattr(services, "assignment_has_live_claims", lambda assignment: False)
+    monkeypatch.setattr(annotate_admin, "assignment_has_live_claims", lambda assignment: False)
     assignment = Assignment.objects.get()
     other = AssignmentFactory(article=ArticleFactory(project=assigned_article.project))
     selected = {
@@ -568,7 +570,7 @@ def test_a_claim_made_while_the_admin_confirms_a_delete_stops_it(
 def test_assignments_without_claims_are_deleted_through_the_service(
     admin_client: Client, assigned_article: Any, spy: Any
 ) -> None:
-    calls = spy(services, "assignment_delete")
+    calls = spy(assignment_services, "assignment_delete")
     first = Assignment.objects.get()
     second = AssignmentFactory(article=ArticleFactory(project=assigned_article.project))
     url = admin_url(Assignment, "delete", first.pk)
@@ -642,7 +644,7 @@ def test_membership_and_article_deletes_go_through_the_services(
 def test_a_source_delete_goes_through_the_service_and_is_recorded(
     admin_client: Client, project: Any, spy: Any
 ) -> None:
-    calls = spy(services, "source_delete")
+    calls = spy(source_services, "source_delete")
     source = SourceFactory(project=project, name="Dmitry Isachenko")
     url = admin_url(Source, "delete", source.pk)
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
@@ -668,7 +670,7 @@ def test_a_cited_source_stays(admin_client: Client, project: Any) -> None:
 def test_target_edits_and_deletes_go_through_the_services(
     admin_client: Client, project: Any, spy: Any
 ) -> None:
-    updates, deletes = spy(services, "target_update"), spy(services, "target_delete")
+    updates, deletes = spy(source_services, "target_update"), spy(source_services, "target_delete")
     target = TargetFactory(project=project, position=0)
     response = admin_client.post(admin_url(Target, "change", target.pk), {"position": 3})
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -693,9 +695,15 @@ def test_the_delete_services_refuse_what_would_lose_work(project: Any, annotator
     ClaimStance.objects.create(claim=claim, target=target, stance="favor")
     assignment = AssignmentFactory(article=article, annotator=annotator)
     refusals = [
-        (lambda: services.source_delete(source=claim.source), "merge it into another source"),
-        (lambda: services.target_delete(target=target), r"stance\(s\) are taken toward"),
-        (lambda: services.assignment_delete(assignment=assignment, actor=None), "has claims"),
+        (
+            lambda: source_services.source_delete(source=claim.source),
+            "merge it into another source",
+        ),
+        (lambda: source_services.target_delete(target=target), r"stance\(s\) are taken toward"),
+        (
+            lambda: assignment_services.assignment_delete(assignment=assignment, actor=None),
+            "has claims",
+        ),
         (lambda: corpus_services.article_delete(article=article), "is annotated"),
         (lambda: corpus_services.project_delete(project=project), "has claims"),
     ]
@@ -726,6 +734,8 @@ def test_project_update_checks_what_project_create_checks(project: Any) -> None:
 def test_assignment_status_set_refuses_an_unknown_status(assigned_article: Any) -> None:
     assignment = Assignment.objects.get()
     with pytest.raises(ValidationError, match="Unknown status"):
-        services.assignment_status_set(assignment=assignment, status="finished", actor=None)
+        assignment_services.assignment_status_set(
+            assignment=assignment, status="finished", actor=None
+        )
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.NOT_STARTED

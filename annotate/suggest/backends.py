@@ -3,7 +3,7 @@
 Every class implements ``Suggester``; one that needs the project's scheme or targets has
 a ``for_context(ProjectContext)`` constructor, the others are built without arguments.
 A class with ``background = True`` (the language model) runs only as a background task
-(``annotate.tasks.start_suggestions``), never inside a request; the others may run at once
+(``annotate.suggest.tasks.start_suggestions``), never inside a request; the others may run at once
 (the after-import hook runs the rules inline). The names are ``corpus.models.
 SuggestionBackend``'s: a test checks the two lists agree.
 """

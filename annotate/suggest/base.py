@@ -2,7 +2,7 @@
 
 A suggester reads an article's text, its byline and the project's source registry, and
 proposes claims: spans with the source that makes them, the words that name the source
-and the kind of attribution. ``annotate.services.suggestions`` stores the proposals as
+and the kind of attribution. ``annotate.suggest.services`` stores the proposals as
 ``Suggestion`` rows; a better suggester (a trained model) replaces the rule-based one by
 implementing ``Suggester`` and being listed in ``annotate.suggest.backends``.
 """

@@ -1,7 +1,7 @@
 """Measuring a suggester against hand-labelled claims (pure: files in, numbers out).
 
 The evaluation set is a JSONL file in the project's export format (one article a line
-with its ``text``, ``byline`` and ``claims``; see ``annotate.exports.jsonl``). Proposals
+with its ``text``, ``byline`` and ``claims``; see ``annotate.exchange.jsonl``). Proposals
 and labelled claims are matched one-to-one, best overlap first, when the Jaccard overlap
 of their spans is at least ``threshold`` (0.5, as agreement matches annotators' claims).
 
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotate.agreement.spans import Counts
+from annotate.review.agreement.spans import Counts
 from annotate.suggest.base import Proposal, RegistryEntry, Suggester
 from corpus.text import search_key
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from annotate.agreement.spans import Counts
+from annotate.review.agreement.spans import Counts
 from annotate.suggest.base import Proposal, RegistryEntry, Suggester
 from annotate.suggest.evaluate import match
 from corpus.text import search_key

@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from annotate.offsets import snap_to_words
+from annotate.claims.offsets import snap_to_words
 from annotate.suggest import mentions as found
 from annotate.suggest.base import AUTHOR, DIRECT, REPORTED, Proposal, RegistryEntry
 from corpus.text import search_key

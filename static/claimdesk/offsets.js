@@ -1,6 +1,6 @@
 // Span offsets in the browser: DOM selections <-> code-point offsets, and snapping.
 //
-// Mirrors annotate/offsets.py, which describes the rules; snapToWords gives the same
+// Mirrors annotate/claims/offsets.py, which describes the rules; snapToWords gives the same
 // result as snap_to_words (tests/annotate/test_offsets_js.py checks both on shared cases).
 //
 // Offsets are half-open [start, end) Unicode CODE-POINT offsets into the article text

@@ -12,11 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from annotate.exports.importing_suggestions import import_suggestions
+from annotate.exchange.importing_suggestions import import_suggestions
 from annotate.models import Claim, Suggestion, SuggestionResponse
 from corpus.models import Role
 from corpus.services import membership_set
-from tests.annotate.exports.importing_world import LABELS, ImportWorld, build_world
+from tests.annotate.exchange.importing_world import LABELS, ImportWorld, build_world
 from tests.conftest import login
 from tests.factories import UserFactory
 

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from annotate import analysis
-from annotate.analysis import ClaimFilters
+from annotate.analysis import pages as analysis
+from annotate.analysis.pages import ClaimFilters
 from annotate.models import Claim
 from tests.factories import ArticleFactory
 

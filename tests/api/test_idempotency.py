@@ -12,7 +12,8 @@ import yaml
 from django.db import connection
 from django.urls import reverse
 
-from annotate import services
+from annotate.assignments import services as assignment_services
+from annotate.claims import services as claim_services
 from annotate.models import Claim, History
 from common import idempotency
 from tests.api.conftest import claim_body
@@ -53,7 +54,7 @@ def test_claims_differing_in_a_label_or_stance_or_by_another_annotator_are_not_d
     source: Any,
     target: Any,
 ) -> None:
-    services.assignment_create(article=assigned_article, annotator=other_annotator)
+    assignment_services.assignment_create(article=assigned_article, annotator=other_annotator)
     body = claim_body(assigned_article, source, target)
     client = client_for(annotator)
     assert client.post(_url(assigned_article), body, format="json").status_code == 201
@@ -162,7 +163,7 @@ def test_a_key_still_in_flight_is_409(
     client = client_for(annotator)
     body = claim_body(assigned_article, source, target)
     seen: list[int] = []
-    real = services.claim_create
+    real = claim_services.claim_create
 
     def create_while_another_arrives(**kwargs: Any) -> Any:
         inner = client.post(_url(assigned_article), body, format="json", HTTP_IDEMPOTENCY_KEY="k")
@@ -170,7 +171,7 @@ def test_a_key_still_in_flight_is_409(
         return real(**kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "claim_create", create_while_another_arrives)
+        patch.setattr(claim_services, "claim_create", create_while_another_arrives)
         outer = client.post(_url(assigned_article), body, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert seen == [409]
     assert outer.status_code == 201

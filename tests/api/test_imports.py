@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from annotate.models import Assignment, Claim, Suggestion
-from tests.annotate.exports.importing_world import LABELS, ImportWorld, build_world
+from tests.annotate.exchange.importing_world import LABELS, ImportWorld, build_world
 
 URL = "/api/projects/turk/import/"
 Clients = Callable[[Any], APIClient]
@@ -224,7 +224,7 @@ def test_a_json_body_with_the_text_imports_too(world: ImportWorld, client_for: C
             "selector": [{"type": "TextPositionSelector", "start": 0, "end": 11}],
         },
     }
-    from annotate.exports.w3c import text_iri
+    from annotate.exchange.w3c import text_iri
 
     w3c["target"]["source"] = text_iri(world.articles[1].sha256)  # type: ignore[index]
     body = {

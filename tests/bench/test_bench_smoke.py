@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from annotate.claims.offsets import validate_span
 from annotate.models import Claim
-from annotate.offsets import validate_span
 from bench.generate import generate_project
 from bench.report import peer_table, render
 from bench.scenarios import SCENARIOS, Context, Result

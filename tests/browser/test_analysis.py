@@ -18,7 +18,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from annotate.models import Source, Target
-from annotate.services import project_targets_ensure
+from annotate.sources.services import project_targets_ensure
 from corpus.models import Role
 from tests.browser.conftest import log_in
 from tests.factories import (

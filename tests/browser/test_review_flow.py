@@ -14,8 +14,9 @@ from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from annotate.assignments.services import assignment_create
 from annotate.models import AssignmentStatus, Claim, Decision, DecisionAction, Source, Target
-from annotate.services import assignment_create, project_targets_ensure
+from annotate.sources.services import project_targets_ensure
 from corpus.models import Article, Role
 from tests.browser.conftest import log_in
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory, make_claim

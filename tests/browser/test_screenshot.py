@@ -15,8 +15,9 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from annotate.claims.checks import StanceInput
+from annotate.claims.services import claim_create
 from annotate.models import Source, Target
-from annotate.services import StanceInput, claim_create
 from tests.browser.conftest import log_in
 from tests.browser.test_workspace_flow import annotator, seed_article  # noqa: F401
 

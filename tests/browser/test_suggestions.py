@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from annotate.assignments.services import assignment_create
 from annotate.models import Claim, Suggestion
-from annotate.services import assignment_create
 from corpus.models import Article, Role
 from tests.browser.conftest import log_in
 from tests.browser.test_workspace_flow import SEED_FILE, SEED_REGISTRY, SEEDS, open_workspace

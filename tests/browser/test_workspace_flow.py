@@ -11,9 +11,10 @@ from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import Dialog, Page, expect
 
+from annotate.assignments.services import assignment_create
+from annotate.claims.offsets import snap_to_words
 from annotate.models import Assignment, AssignmentStatus, Claim, Target
-from annotate.offsets import snap_to_words
-from annotate.services import assignment_create, project_targets_ensure
+from annotate.sources.services import project_targets_ensure
 from corpus.models import Article, Role
 from corpus.services import article_create
 from tests.browser.conftest import log_in

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from annotate.assignments.services import assignment_create
 from annotate.models import Claim
-from annotate.services import assignment_create, project_targets_ensure
+from annotate.sources.services import project_targets_ensure
 from corpus.models import Article, Role
 from corpus.services import article_create
 from tests.browser.conftest import log_in

@@ -37,9 +37,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from storages.backends.s3 import S3Storage
 
-from annotate.exports import tasks
+from annotate.exchange import tasks
 from config.settings import default_storage_settings
-from tests.annotate.exports.conftest import Corpus, corpus  # noqa: F401
+from tests.annotate.exchange.conftest import Corpus, corpus  # noqa: F401
 from tests.conftest import login
 from tests.deploy.test_production_shape import (
     MANAGER,

@@ -18,9 +18,9 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotate import services
-from annotate.exports import tasks as export_tasks
+from annotate.exchange import tasks as export_tasks
 from annotate.models import Assignment, Claim, LearnedModel, Suggestion
+from annotate.review import gold as gold_services
 from corpus.models import Role
 from tests.conftest import login
 from tests.factories import (
@@ -102,7 +102,7 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     target = TargetFactory(project=project, name="Turkey's influence")
     claim = make_claim(article, users["annotator_own"], source=source, target=target)
     other_claim = make_claim(article, users["annotator_other"], source=source, target=target)
-    gold = services.gold_accept(curator=users["curator"], claim=other_claim)
+    gold = gold_services.gold_accept(curator=users["curator"], claim=other_claim)
     suggestion = Suggestion.objects.create(
         article=article,
         start=claim.start,

@@ -69,7 +69,7 @@ def test_pages_and_fragments_show_b_only_their_claims(blind: World) -> None:
 @pytest.mark.django_db
 def test_the_workspace_lists_only_b_s_claims(blind: World) -> None:
     response = page_client(blind.b).get(reverse("annotate:workspace", args=[blind.article.pk]))
-    # Rows are plain dicts (annotate/workspace_context.py): compare by id.
+    # Rows are plain dicts (annotate/workspace/context.py): compare by id.
     ids = {row["pk"] for row in response.context["claims"]}
     assert ids == set(Claim.objects.filter(annotator=blind.b).values_list("pk", flat=True))
     assert response.context["claim_count"] == 1

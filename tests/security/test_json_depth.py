@@ -14,10 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotate import registry
-from annotate.exports import archive, archive_checks
-from annotate.exports.importing_files import read_items
+from annotate.exchange import archive, archive_checks
+from annotate.exchange.importing_files import read_items
 from annotate.models import Claim, Source
+from annotate.sources import registry
 from common.jsonload import MAX_DEPTH, JSONInputError, loads_bounded, nesting_error
 from corpus import importers
 from corpus.models import Article

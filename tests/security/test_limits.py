@@ -14,10 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from annotate import services
+from annotate.claims import services as claim_services
+from annotate.claims.bulk import ClaimInput as BulkClaim
+from annotate.claims.bulk import claims_create_many
 from annotate.models import Claim, Decision, History, Source, SourceAlias, Target
-from annotate.services.bulk import ClaimInput as BulkClaim
-from annotate.services.bulk import claims_create_many
+from annotate.review import gold as gold_services
+from annotate.sources import services as source_services
 from common import limits
 from corpus import importers
 from corpus import services as corpus_services
@@ -163,7 +165,7 @@ def test_the_services_hold_the_note_and_rationale_bounds(world: World) -> None:
     claim = world.claim
     before = _counts()
     with pytest.raises(ValidationError) as error:
-        services.claim_update(claim=claim, actor=world.a, version=None, note=FIVE_MB_NOTE)
+        claim_services.claim_update(claim=claim, actor=world.a, version=None, note=FIVE_MB_NOTE)
     assert error.value.message_dict["note"] == [limits.NOTE.message(5_000_000)]
     with pytest.raises(ValidationError, match="at most 10,000"):
         claims_create_many(
@@ -171,11 +173,13 @@ def test_the_services_hold_the_note_and_rationale_bounds(world: World) -> None:
             annotator=world.users["annotator_unassigned"],
         )
     with pytest.raises(ValidationError, match="rationale can have at most"):
-        services.gold_reject(
+        gold_services.gold_reject(
             curator=world.users["curator"], claims=[claim], versions={}, rationale="r" * 10_001
         )
     assert _counts() == before
-    services.claim_update(claim=claim, actor=world.a, version=None, note="n" * limits.NOTE.size)
+    claim_services.claim_update(
+        claim=claim, actor=world.a, version=None, note="n" * limits.NOTE.size
+    )
 
 
 @pytest.mark.django_db
@@ -206,19 +210,19 @@ def test_the_services_hold_the_alias_bounds(world: World) -> None:
     before = _counts()
     too_many = [f"Alias {i}" for i in range(limits.ALIASES.size + 1)]
     for write in (
-        lambda: services.source_create(project=project, name="Many", aliases=too_many),
-        lambda: services.source_update(source=source, aliases=too_many),
-        lambda: services.source_aliases_add(source=source, aliases=too_many),
+        lambda: source_services.source_create(project=project, name="Many", aliases=too_many),
+        lambda: source_services.source_update(source=source, aliases=too_many),
+        lambda: source_services.source_aliases_add(source=source, aliases=too_many),
     ):
         with pytest.raises(ValidationError) as error:
             write()
         assert error.value.message_dict["aliases"] == [limits.ALIASES.message(len(too_many))]
     # Added one call at a time, the aliases still meet the bound.
-    services.source_aliases_add(source=source, aliases=too_many[:-1])
+    source_services.source_aliases_add(source=source, aliases=too_many[:-1])
     with pytest.raises(ValidationError, match="at most 500 aliases; this one has 501"):
-        services.source_alias_add(source=source, alias="One more")
+        source_services.source_alias_add(source=source, alias="One more")
     with pytest.raises(ValidationError, match="an alias can have at most 300|An alias can"):
-        services.source_create(project=project, name="Long", aliases=["a" * 301])
+        source_services.source_create(project=project, name="Long", aliases=["a" * 301])
     assert SourceAlias.objects.filter(source=source).count() == limits.ALIASES.size
     assert _counts()["Source"] == before["Source"]
 
@@ -228,22 +232,24 @@ def test_the_services_hold_the_alias_bounds(world: World) -> None:
     ("write", "field", "limit"),
     [
         (
-            lambda w: services.source_create(project=w.project, name="x" * 301),
+            lambda w: source_services.source_create(project=w.project, name="x" * 301),
             "name",
             "SOURCE_NAME",
         ),
         (
-            lambda w: services.source_create(project=w.project, name="D", description="d" * 501),
+            lambda w: source_services.source_create(
+                project=w.project, name="D", description="d" * 501
+            ),
             "description",
             "DESCRIPTION",
         ),
         (
-            lambda w: services.source_update(source=w.source, external_id="q" * 101),
+            lambda w: source_services.source_update(source=w.source, external_id="q" * 101),
             "external_id",
             "EXTERNAL_ID",
         ),
         (
-            lambda w: services.target_create(project=w.project, name="t" * 301),
+            lambda w: source_services.target_create(project=w.project, name="t" * 301),
             "name",
             "TARGET_NAME",
         ),

@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import BadRequest, ValidationError
 from django.urls import reverse
 
-from annotate.exports.options import ExportOptions
+from annotate.exchange.options import ExportOptions
 from annotate.models import Claim, ClaimStance, Decision, Source, Suggestion
 from common.params import (
     MAX_ID,
@@ -374,7 +374,7 @@ def test_export_options_never_hold_a_ratio_that_is_not_finite() -> None:
 
 
 def test_the_jsonl_writer_refuses_nan() -> None:
-    from annotate.exports import jsonl
+    from annotate.exchange import jsonl
 
     with pytest.raises(ValueError, match="not JSON compliant"):
         jsonl._encode({"split_ratios": [math.nan]})
@@ -498,7 +498,7 @@ def test_an_imported_suggestion_score_that_is_not_finite_is_refused(
 
 @pytest.mark.django_db
 def test_a_suggestion_score_of_10_to_the_400_is_refused_by_the_service(world: World) -> None:
-    from annotate.services import suggestions
+    from annotate.suggest import services as suggestions
 
     with pytest.raises(ValidationError) as caught:
         suggestions._score(10**400)

@@ -12,7 +12,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotate import services
+from annotate.claims import checks as claim_checks
+from annotate.claims import services as claim_services
 from annotate.models import Claim, History
 from tests.security.conftest import LABELS, World, api_client
 
@@ -39,14 +40,14 @@ def test_the_claim_service_creates_or_rejects_cleanly(
     before = _counts()
     text = world.article.text
     try:
-        claim = services.claim_create(
+        claim = claim_services.claim_create(
             article=world.article,
             annotator=world.a,
             start=start,
             end=end,
             quote=quote,
             source=world.source,
-            stances=[services.StanceInput(target=world.target, stance="favor")],
+            stances=[claim_checks.StanceInput(target=world.target, stance="favor")],
             **LABELS,
         )
     except ValidationError as error:

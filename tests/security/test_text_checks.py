@@ -21,7 +21,8 @@ from django.core.management import CommandError, call_command
 from django.db import models
 from django.urls import reverse
 
-from annotate import services
+from annotate.claims import services as claim_services
+from annotate.claims.bulk import ClaimInput, claims_create_many
 from annotate.models import (
     Claim,
     ClaimStance,
@@ -31,7 +32,8 @@ from annotate.models import (
     SourceAlias,
     Target,
 )
-from annotate.services.bulk import ClaimInput, claims_create_many
+from annotate.review import gold as gold_services
+from annotate.sources import services as source_services
 from common.text import check_json_text, check_text, text_problem
 from corpus import importers
 from corpus import services as corpus_services
@@ -254,12 +256,14 @@ def test_a_rationale_with_it_undoes_the_gold_claim_too(world: World) -> None:
 def test_every_service_refuses_it(world: World, junk: str) -> None:
     article, claim, source = world.article, world.claim, world.source
     writes = [
-        lambda: services.source_create(project=world.project, name=f"S{junk}"),
-        lambda: services.source_create(project=world.project, name="S", aliases=[junk + "a"]),
-        lambda: services.source_update(source=source, description=junk),
-        lambda: services.source_aliases_add(source=source, aliases=[f"a{junk}"]),
-        lambda: services.target_create(project=world.project, name=f"T{junk}"),
-        lambda: services.claim_create(
+        lambda: source_services.source_create(project=world.project, name=f"S{junk}"),
+        lambda: source_services.source_create(
+            project=world.project, name="S", aliases=[junk + "a"]
+        ),
+        lambda: source_services.source_update(source=source, description=junk),
+        lambda: source_services.source_aliases_add(source=source, aliases=[f"a{junk}"]),
+        lambda: source_services.target_create(project=world.project, name=f"T{junk}"),
+        lambda: claim_services.claim_create(
             article=article,
             annotator=world.users["annotator_unassigned"],
             start=claim.start,
@@ -267,12 +271,12 @@ def test_every_service_refuses_it(world: World, junk: str) -> None:
             note=junk,
             **LABELS,
         ),
-        lambda: services.claim_update(claim=claim, actor=world.a, version=None, note=junk),
+        lambda: claim_services.claim_update(claim=claim, actor=world.a, version=None, note=junk),
         lambda: claims_create_many(
             article_claims=[(article, ClaimInput(claim.start, claim.end, note=junk))],
             annotator=world.users["annotator_unassigned"],
         ),
-        lambda: services.gold_reject(
+        lambda: gold_services.gold_reject(
             curator=world.users["curator"], claims=[claim], versions={}, rationale=junk
         ),
         lambda: corpus_services.article_create(project=world.project, text=f"New {junk} text."),

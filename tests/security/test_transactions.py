@@ -16,14 +16,17 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from annotate import registry, services
-from annotate.exports import archive
+from annotate.assignments import services as assignment_services
+from annotate.claims import checks as claim_checks
+from annotate.claims import services as claim_services
+from annotate.exchange import archive
 from annotate.models import (
     Assignment,
     Claim,
 )
-from annotate.services import gold as gold_services
-from annotate.services import sources as source_services
+from annotate.review import gold as gold_services
+from annotate.sources import registry
+from annotate.sources import services as source_services
 from corpus import importers
 from corpus.models import Membership, Project, Role
 from tests.factories import (
@@ -136,7 +139,7 @@ def test_a_source_merge_writes_nothing_if_it_fails_at_the_end(
     before = state()
     fail_on_call(monkeypatch, source_services, "history_record", 1)
     with pytest.raises(Injected):
-        services.source_merge(keep=world.source, merge=merge, actor=world.users["curator"])
+        source_services.source_merge(keep=world.source, merge=merge, actor=world.users["curator"])
     assert state() == before
     assert Claim.objects.get(pk=world.other_claim.pk).source_id == merge_pk
 
@@ -148,7 +151,7 @@ def test_a_registry_import_writes_nothing_if_a_row_fails(world: World, monkeypat
         for i in range(4)
     ]
     before = state()
-    fail_on_call(monkeypatch, services, "source_create", 3)
+    fail_on_call(monkeypatch, source_services, "source_create", 3)
     with pytest.raises(Injected):
         registry.import_rows(project=world.project, rows=rows)
     assert state() == before
@@ -169,7 +172,7 @@ def test_bulk_assignment_writes_nothing_if_it_fails_halfway(world: World, monkey
     monkeypatch.setattr(manager, "bulk_create", half_then_fail)
     before = state()
     with pytest.raises(Injected):
-        services.assignments_bulk(
+        assignment_services.assignments_bulk(
             project=world.project, k=2, only_unassigned=False, assigned_by=world.users["manager"]
         )
     assert state() == before
@@ -192,11 +195,11 @@ def test_a_gold_merge_writes_nothing_if_it_fails_at_the_decision(
 ) -> None:
     a_claim, b_claim = Claim.objects.filter(article=disputed, quote="Central Asia").order_by("pk")
     # A gold claim from these already: the merge would supersede (delete) it.
-    services.gold_accept(curator=world.users["curator"], claim=a_claim, considered=[b_claim])
+    gold_services.gold_accept(curator=world.users["curator"], claim=a_claim, considered=[b_claim])
     before = state()
     fail_on_call(monkeypatch, gold_services, "_decide", 1)
     with pytest.raises(Injected):
-        services.gold_merge(
+        gold_services.gold_merge(
             curator=world.users["curator"],
             article=disputed,
             span_from=a_claim,
@@ -213,7 +216,7 @@ def test_bulk_accept_writes_no_group_if_the_second_fails(
     before = state()
     calls = fail_on_call(monkeypatch, gold_services, "gold_accept", 2)
     with pytest.raises(Injected):
-        services.gold_bulk_accept(curator=world.users["curator"], article=disputed)
+        gold_services.gold_bulk_accept(curator=world.users["curator"], article=disputed)
     assert calls[0] == 2  # the first group was accepted, then rolled back
     assert state() == before
 
@@ -239,16 +242,16 @@ def test_a_claim_update_with_stances_writes_nothing_if_history_fails(
 ) -> None:
     other_target = TargetFactory(project=world.project, name="Russia")
     before = state()
-    fail_on_call(monkeypatch, services.claims, "_record", 1)
+    fail_on_call(monkeypatch, claim_services, "_record", 1)
     with pytest.raises(Injected):
-        services.claim_update(
+        claim_services.claim_update(
             claim=world.claim,
             actor=world.a,
             version=world.claim.version,
             note="changed",
             stances=[
-                services.StanceInput(target=world.target, stance="against"),
-                services.StanceInput(target=other_target, stance="favor"),
+                claim_checks.StanceInput(target=world.target, stance="against"),
+                claim_checks.StanceInput(target=other_target, stance="favor"),
             ],
         )
     assert state() == before
@@ -258,11 +261,11 @@ def test_a_claim_update_with_stances_writes_nothing_if_history_fails(
 def test_a_restore_of_a_claim_writes_nothing_if_history_fails(
     world: World, monkeypatch: Any
 ) -> None:
-    services.claim_delete(claim=world.claim, actor=world.a)
+    claim_services.claim_delete(claim=world.claim, actor=world.a)
     before = state()
-    fail_on_call(monkeypatch, services.claims, "_record", 1)
+    fail_on_call(monkeypatch, claim_services, "_record", 1)
     with pytest.raises(Injected):
-        services.claim_restore(claim=Claim.objects.get(pk=world.claim.pk), actor=world.a)
+        claim_services.claim_restore(claim=Claim.objects.get(pk=world.claim.pk), actor=world.a)
     assert state() == before
 
 

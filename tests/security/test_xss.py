@@ -18,8 +18,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotate import services
 from annotate.models import Claim
+from annotate.review import gold as gold_services
 from corpus.models import Article
 from tests.security.conftest import LABELS, World, api_client, page_client
 
@@ -118,7 +118,7 @@ def hostile(world: World) -> World:
     assert response.status_code == 201, response.content
     world.article = article
     world.claim = Claim.objects.get(pk=response.json()["id"])
-    world.gold = services.gold_accept(curator=curator, claim=world.claim, rationale=BOTH)
+    world.gold = gold_services.gold_accept(curator=curator, claim=world.claim, rationale=BOTH)
     world.source = world.claim.source
     return world
 

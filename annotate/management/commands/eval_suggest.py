@@ -7,7 +7,7 @@ polnear_mapping.json``: Content → claim, Source → source mention, an attribu
 joins them), as the claims of a user ``polnear``, then reads them back and scores each
 suggester on them (``annotate.suggest.evaluate_corpus``). With ``--learned``, the train
 split is brought in the same way as a second project's gold layer and the learned
-recommender trained on it (``annotate.services.recommender``) is scored too. Run it
+recommender trained on it (``annotate.suggest.recommender``) is scored too. Run it
 against a throwaway database: ``make eval-suggest POLNEAR=path [LEARNED=1]`` uses a
 temporary SQLite file. Never on the test split while tuning. ``--suggester llm``
 (repeatable with ``rules``) scores the language model configured by the ``CLAIMDESK_LLM_*``
@@ -23,10 +23,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from annotate.exports.importing import BratOptions, import_annotations
-from annotate.exports.importing_brat import BratDocument, bundle_zip, mapping_from_text
+from annotate.exchange.importing import BratOptions, import_annotations
+from annotate.exchange.importing_brat import BratDocument, bundle_zip, mapping_from_text
 from annotate.models import Claim
-from annotate.services.recommender import learned_suggester, recommender_train
 from annotate.suggest import Proposal, RegistryEntry, Suggester, backends
 from annotate.suggest.base import ProjectContext
 from annotate.suggest.evaluate import registry_from_csv
@@ -38,6 +37,7 @@ from annotate.suggest.evaluate_corpus import (
     evaluate_corpus,
 )
 from annotate.suggest.llm import LLMBadAnswer, LLMError
+from annotate.suggest.recommender import learned_suggester, recommender_train
 from corpus.models import Article, Project, Role
 from corpus.scheme import default_scheme
 from corpus.services import membership_set, project_create, user_ensure

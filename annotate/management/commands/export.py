@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotate import exports
-from annotate.exports.options import LAYERS, STATUSES, ExportOptions
-from annotate.exports.rows import claims_queryset
+from annotate.exchange import formats
+from annotate.exchange.options import LAYERS, STATUSES, ExportOptions
+from annotate.exchange.rows import claims_queryset
 from corpus.models import Project
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("project", metavar="SLUG", help="The project's slug.")
-        parser.add_argument("--format", required=True, choices=exports.FORMATS)
+        parser.add_argument("--format", required=True, choices=formats.FORMATS)
         parser.add_argument(
             "-o", "--output", type=Path, help="The file to write (default: standard output)."
         )
@@ -97,7 +97,7 @@ class Command(BaseCommand):
                     "all_articles": "1" if options["all_articles"] else "",
                 }
             )
-            exports.check_options(fmt, export_options)
+            formats.check_options(fmt, export_options)
             claims = None
             if fmt != "archive":
                 claims = claims_queryset(project, export_options)  # unknown annotators fail here
@@ -129,7 +129,7 @@ class Command(BaseCommand):
         target = output.open("wb") if output else sys.stdout.buffer
         size = 0
         try:
-            for chunk in exports.stream(fmt, project, export_options, on_chunk=progress):
+            for chunk in formats.stream(fmt, project, export_options, on_chunk=progress):
                 target.write(chunk)
                 size += len(chunk)
         except ValidationError as exc:

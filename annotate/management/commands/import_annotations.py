@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotate.exports import importing, importing_brat, importing_files, importing_suggestions
+from annotate.exchange import importing, importing_brat, importing_files, importing_suggestions
 from corpus.models import Project
 
 

@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from tqdm import tqdm
 
-from annotate import registry
 from annotate.models import SourceKind
+from annotate.sources import registry
 from corpus.models import Project
 
 # Smaller files are done before a progress bar would be worth drawing.

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotate.exports import archive
+from annotate.exchange import archive
 
 
 class Command(BaseCommand):

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from annotate.services import assignment_create, project_targets_ensure
+from annotate.assignments.services import assignment_create
+from annotate.sources.services import project_targets_ensure
 from corpus.models import Project, Role
 from corpus.services import membership_set, project_create
 

@@ -9,14 +9,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotate.services.suggestions import (
+from annotate.suggest import backends
+from annotate.suggest.llm import LLMError
+from annotate.suggest.services import (
     project_suggester,
     registry_entries,
     suggestions_refresh,
     suggestions_run,
 )
-from annotate.suggest import backends
-from annotate.suggest.llm import LLMError
 from corpus.models import Article, Project
 
 

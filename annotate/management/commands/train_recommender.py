@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotate.services.recommender import recommender_needs_training, recommender_train
+from annotate.suggest.recommender import recommender_needs_training, recommender_train
 from corpus.models import Project
 
 

@@ -1,6 +1,6 @@
 """The recommender that learns from the project (pure): ``model.fit`` on labelled
 articles, ``LearnedSuggester`` proposes claims through the ``Suggester`` interface.
-Training on a project's claims, storing and switching on: ``annotate.services.recommender``.
+Training on a project's claims, storing and switching on: ``annotate.suggest.recommender``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,223 @@
+"""The analysis pages: corpus overview, stance map (and its CSV), claim search and source
+profiles. They show the claims of every annotator, so they are for the project's curators
+and managers: annotators get 403, users outside the project 404."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, OuterRef
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from annotate.analysis import pages as analysis
+from annotate.analysis.pages import ClaimFilters
+from annotate.models import Assignment, Claim, Source
+from annotate.scheme import field_spec, value_label
+from annotate.sources import selectors as source_selectors
+from annotate.sources.views import HtmxHttpRequest
+from common.spreadsheet import formula_safe
+from corpus import permissions
+from corpus.models import Article, Project
+from corpus.scheme import field_values
+from corpus.selectors import members_of, outlets_of, project_switcher
+
+ROWS_PER_PAGE = 100
+CLAIMS_PER_PAGE = 50
+SCHEME_FILTERS = (*analysis.LABEL_FILTERS, "checkworthy", "stance")
+
+
+def _curate(user: Any, project: Project) -> None:
+    if not permissions.can_curate(user, project):
+        raise PermissionDenied("The analysis pages are for the project's curators and managers.")
+
+
+def _choice_label(scheme: dict[str, Any], name: str, value: str) -> str:
+    """What a filter option says after the value: the value's label, or — where the label is
+    the value itself (reliability "A", credibility "1") — its help ("Completely reliable")."""
+    label = value_label(scheme, name, value)
+    if label != value:
+        return label
+    values: list[dict[str, Any]] = field_spec(scheme, name).get("values", [])
+    spec = next((v for v in values if v["value"] == value), {})
+    return str(spec.get("help") or label)
+
+
+def _annotating_members(project: Project) -> list[Any]:
+    """Members with an assignment or a claim in the project: the layers that exist. A
+    manager or curator who annotates nothing is not a layer. One query."""
+    assigned = Assignment.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    claimed = Claim.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    return list(members_of(project).filter(Exists(assigned) | Exists(claimed)))
+
+
+def _context(request: HtmxHttpRequest, project: Project) -> dict[str, Any]:
+    """What every analysis page needs: the layers and outlets to filter on, the filters."""
+    members = _annotating_members(project)
+    layers = [(analysis.LAYER_GOLD, "Gold layer"), (analysis.LAYER_ALL, "All annotators")]
+    layers += [(str(m.user_id), f"{m.user.get_username()} (annotator)") for m in members]
+    filters = ClaimFilters.from_query(request.GET, annotator_ids={m.user_id for m in members})
+    return {
+        "project": project,
+        "filters": filters,
+        "layers": layers,
+        "layer_label": dict(layers)[filters.layer],
+        "outlets": outlets_of(Article.objects.in_project(project)),
+        "choices": {
+            name: [
+                (v, _choice_label(project.scheme, name, v))
+                for v in field_values(project.scheme, name)
+            ]
+            for name in SCHEME_FILTERS
+            if name in project.scheme["fields"]
+        },
+    }
+
+
+def _render(request: HtmxHttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """The page, or only its ``analysis-results`` partial for an htmx filter swap."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, f"{template}#analysis-results", context)
+    context["switcher"] = project_switcher(request.user)
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    project = permissions.project_for(request.user, slug)
+    _curate(request.user, project)
+    context = _context(request, project)
+    data = analysis.overview(project, context["filters"])
+    context["overview"] = data
+    context["charts"] = {
+        "per-article": {
+            "label": "Articles",
+            "labels": [label for label, _ in data.per_article],
+            "data": [n for _, n in data.per_article],
+        },
+        "per-outlet": {
+            "label": "Claims",
+            "labels": [row["article__outlet"] or "(no outlet)" for row in data.per_outlet],
+            "data": [row["claims"] for row in data.per_outlet],
+        },
+        "claim-types": {
+            "label": "Claims",
+            "labels": [label for _, label, _ in data.claim_types.rows],
+            "data": [n for _, _, n in data.claim_types.rows],
+        },
+        "attributions": {
+            "label": "Claims",
+            "labels": [label for _, label, _ in data.attributions.rows],
+            "data": [n for _, _, n in data.attributions.rows],
+        },
+        "progress": {
+            "label": "Assignments",
+            "labels": [label for _, label, _ in data.progress],
+            "data": [n for _, _, n in data.progress],
+        },
+    }
+    return _render(request, "annotate/analysis/overview.html", context)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def stance_map(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    project = permissions.project_for(request.user, slug)
+    _curate(request.user, project)
+    context = _context(request, project)
+    sort = request.GET.get("sort", "")[:40]
+    matrix = analysis.stance_map(project, context["filters"].without_search(), sort)
+    context.update(
+        matrix=matrix,
+        sort=sort,
+        page=Paginator(matrix.rows, ROWS_PER_PAGE).get_page(request.GET.get("page")),
+    )
+    return _render(request, "annotate/analysis/stance_map.html", context)
+
+
+@require_GET
+@login_required
+def stance_map_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The stance map as CSV: a row per source, a column per target and stance. Source
+    names and the headers made of target names are formula-safe unless ``csv_raw=1``
+    (``common.spreadsheet``); the counts are numbers."""
+    project = permissions.project_for(request.user, slug)
+    _curate(request.user, project)
+    filters = _context(request, project)["filters"].without_search()
+    matrix = analysis.stance_map(project, filters, request.GET.get("sort", "")[:40])
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"{project.slug}-stance-map-{filters.layer_slug}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    raw = request.GET.get("csv_raw", "").lower() in ("1", "true", "yes", "on")
+    text = str if raw else formula_safe
+    writer = csv.writer(response)
+    writer.writerow(
+        ["source_id", "source"]
+        + [text(f"{t.name}: {s}") for t in matrix.targets for s, _ in matrix.stances]
+        + ["total"]
+    )
+    for row in matrix.rows:
+        writer.writerow(
+            [row.source_id or "", text(row.name)]
+            + [n for cell in row.cells for _, n in cell.counts]
+            + [row.total]
+        )
+    return response
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def claim_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    project = permissions.project_for(request.user, slug)
+    _curate(request.user, project)
+    context = _context(request, project)
+    filters: ClaimFilters = context["filters"]
+    claims = analysis.claims_matching(project, filters)
+    context.update(
+        page=Paginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("page")),
+        sources=Source.objects.in_project(project).only("id", "name"),
+        targets=project.targets.order_by("position", "id"),
+        chosen_article=(
+            Article.objects.in_project(project).without_text().filter(pk=filters.article).first()
+            if filters.article is not None
+            else None
+        ),
+    )
+    return _render(request, "annotate/analysis/search.html", context)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def source_profile(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    source = source_selectors.source_for(request.user, pk)
+    project = source.project
+    _curate(request.user, project)
+    context = _context(request, project)
+    filters = context["filters"].without_search()
+    claims = analysis.layer_claims(project, filters).filter(source=source)
+    context.update(
+        source=source,
+        page=Paginator(
+            analysis.with_context(claims).order_by(
+                F("article__published").desc(nulls_last=True), "article_id", "start", "id"
+            ),
+            CLAIMS_PER_PAGE,
+        ).get_page(request.GET.get("page")),
+        stances=analysis.source_stances(source, filters),
+        stance_values=analysis.stance_values(project),
+        reliability=analysis.distribution(project, claims, "source_reliability"),
+        credibility=analysis.distribution(project, claims, "information_credibility"),
+        agreement=analysis.source_agreement(source),
+    )
+    return _render(request, "annotate/analysis/source_profile.html", context)

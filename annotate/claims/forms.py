@@ -1,0 +1,85 @@
+"""Parsing the workspace's claim form: strings in, typed values out.
+
+Only the shape of the input is checked here (whole numbers where numbers belong); what
+the values may be is the business of ``annotate.claims.offsets``, ``annotate.scheme`` and the
+services, which say so with ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from annotate.claims.checks import StanceInput
+from annotate.scheme import LABEL_FIELDS
+from common.params import InvalidNumber, id_or_none, parse_id, parse_offset, parse_version
+
+STANCE_PREFIX = "stance-"
+Parser = Callable[..., int]
+
+
+def _int(
+    data: Any, name: str, errors: dict[str, str], *, required: bool, parse: Parser = parse_offset
+) -> int | None:
+    raw = data.get(name) or ""
+    if not raw.strip():
+        if required:
+            errors[name] = f"{name} is missing."
+        return None
+    try:
+        return parse(raw, name=name)
+    except InvalidNumber as error:
+        errors[name] = error.text
+        return None
+
+
+@dataclass
+class ClaimInput:
+    """What the claim form posted, typed."""
+
+    start: int | None = None
+    end: int | None = None
+    quote: str = ""
+    version: int | None = None
+    source: int | None = None
+    mention: tuple[int, int] | None = None
+    labels: dict[str, Any] = field(default_factory=dict)  # scheme field -> value
+    stances: dict[int, str] = field(default_factory=dict)  # target id -> stance
+    note: str = ""
+
+    @classmethod
+    def from_post(cls, data: Any, *, with_span: bool, with_version: bool) -> ClaimInput:
+        """Read the form; raise ``ValidationError`` (field → message) for malformed input."""
+        errors: dict[str, str] = {}
+        result = cls(
+            start=_int(data, "start", errors, required=with_span),
+            end=_int(data, "end", errors, required=with_span),
+            quote=data.get("quote", ""),
+            version=_int(data, "version", errors, required=with_version, parse=parse_version),
+            source=_int(data, "source", errors, required=False, parse=parse_id),
+            labels={name: data.get(name, "").strip() for name in LABEL_FIELDS},
+            note=data.get("note", "").strip(),
+        )
+        mention_start = _int(data, "mention_start", errors, required=False)
+        mention_end = _int(data, "mention_end", errors, required=False)
+        if mention_start is not None and mention_end is not None:
+            result.mention = (mention_start, mention_end)
+        for key in data:
+            if not key.startswith(STANCE_PREFIX):
+                continue
+            value = data.get(key, "").strip()
+            target_id = id_or_none(key.removeprefix(STANCE_PREFIX))
+            if target_id is None:
+                errors["stances"] = f"“{key[:40]}” is not a target."
+                continue
+            if value:
+                result.stances[target_id] = value
+        if errors:
+            raise ValidationError(errors)
+        return result
+
+    def stance_inputs(self) -> list[StanceInput]:
+        return [StanceInput(target=t, stance=s) for t, s in self.stances.items()]

@@ -1,0 +1,81 @@
+"""The export formats in one table: their names, file suffixes and media types, the options
+each allows, and the one ``stream`` that turns a project's rows into any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+FORMATS = ("jsonl", "csv", "parquet", "w3c", "brat", "archive")
+# The formats by article, which can hold articles without claims (``all_articles``); the
+# others have a row or an annotation per claim.
+ALL_ARTICLES_FORMATS = ("jsonl", "brat")
+
+# File name suffix and media type of each format's download.
+SUFFIX = {
+    "jsonl": ".jsonl",
+    "csv": ".csv",
+    "parquet": ".parquet",
+    "w3c": ".jsonld",
+    "brat": ".zip",
+    "archive": ".zip",
+}
+MEDIA_TYPE = {
+    "jsonl": "application/jsonl",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+    "w3c": 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+    "brat": "application/zip",
+    "archive": "application/zip",
+}
+
+
+def check_options(fmt: str, options: Any) -> None:
+    """``ValidationError`` if the options don't apply to the format: the one check of
+    the two together, for the Export page, the API, the command and the tasks."""
+    if getattr(options, "all_articles", False) and fmt not in ALL_ARTICLES_FORMATS:
+        raise ValidationError(
+            {
+                "all_articles": "“Every article, also those without claims” applies to "
+                f"JSONL and brat only (a line or a file per article), not to {fmt}."
+            }
+        )
+
+
+def stream(fmt: str, project: Any, options: Any, *, on_chunk: Any = None) -> Iterator[bytes]:
+    """The export of ``project`` in ``fmt`` as a stream of byte strings (imports the
+    format's module only when asked: pyarrow is slow to import). ``ValidationError``
+    (at once, not when the stream is read) if the options don't apply to the format."""
+    check_options(fmt, options)
+    if fmt == "jsonl":
+        from annotate.exchange import jsonl
+
+        return jsonl.stream(project, options, on_chunk=on_chunk)
+    if fmt == "csv":
+        from annotate.exchange import tabular
+
+        return tabular.stream_csv(project, options, on_chunk=on_chunk)
+    if fmt == "parquet":
+        from annotate.exchange import tabular
+
+        return tabular.stream_parquet(project, options, on_chunk=on_chunk)
+    if fmt == "w3c":
+        from annotate.exchange import w3c
+
+        return w3c.stream(project, options, on_chunk=on_chunk)
+    if fmt == "brat":
+        from annotate.exchange import brat
+
+        return brat.stream(project, options, on_chunk=on_chunk)
+    if fmt == "archive":
+        from annotate.exchange.archive import stream as archive_stream
+
+        return archive_stream(project, on_chunk=on_chunk)
+    raise ValueError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
+
+
+def filename(fmt: str, project: Any, when: Any) -> str:
+    """``<slug>-<format>-<UTC time>.<suffix>``."""
+    return f"{project.slug}-{fmt}-{when:%Y%m%dT%H%M%SZ}{SUFFIX[fmt]}"

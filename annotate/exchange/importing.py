@@ -1,0 +1,509 @@
+"""Import annotations (pre-annotations from another tool or a model), from the JSONL or
+W3C Web Annotation files that the exports write (read by ``importing_files``), either as
+one annotator's claims (``import_annotations``, here) or as suggestions that every
+annotator of the article answers on their own (``import_suggestions``, in
+``importing_suggestions``).
+
+Claims go through ``claims_create_many`` (``claim_create``'s checks, in bulk):
+offsets and quote are checked against the frozen text, labels against the scheme.
+Sources and targets must already be in the project (matched by name or alias, ignoring
+case and diacritics, or by id or external id): an import of claims never invents
+registry entries. The whole import is one transaction; by default any rejected item
+rolls everything back, so a bad file writes nothing. The report lists every rejected
+item with its reasons. A claim the annotator already has (same article and offsets,
+from before the import) is skipped, so importing a file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from annotate.assignments import services as assignment_services
+from annotate.claims import bulk as claim_bulk
+from annotate.claims.bulk import ClaimInput
+from annotate.claims.checks import StanceInput
+from annotate.exchange import importing_brat
+from annotate.exchange.importing_files import (
+    BRAT,
+    FORMATS,
+    Item,
+    decode,
+    guess_format,
+    printable,
+    read_items,
+)
+from annotate.models import Assignment, Claim, Source, SourceAlias, Target
+from annotate.scheme import LABEL_FIELDS
+from annotate.sources import services as source_services
+from common.params import id_or_none
+from corpus.models import Article, Project
+from corpus.permissions import can_curate, role_in
+from corpus.services import article_create
+from corpus.text import search_key, sha256_text
+
+__all__ = [
+    "FORMATS",
+    "BratOptions",
+    "ImportReport",
+    "Rejected",
+    "guess_format",
+    "import_annotations",
+]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    where: str  # "line 3, claim 2" / "annotation 5 (urn:…)"
+    reasons: list[str]
+
+    def __post_init__(self) -> None:
+        # What the file said is quoted back: keep it showable (no lone surrogates).
+        object.__setattr__(self, "where", printable(self.where))
+        object.__setattr__(self, "reasons", [printable(r) for r in self.reasons])
+
+    def __str__(self) -> str:
+        return f"{self.where}: {'; '.join(self.reasons)}"
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    skipped: int = 0
+    assigned: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    written: bool = False
+    warnings: list[str] = field(default_factory=list)
+    articles_created: int = 0
+    sources_created: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+class Rollback(Exception):
+    pass
+
+
+# --- Resolving names ------------------------------------------------------------------
+
+
+def _as_id(value: Any) -> int | None:
+    """``value`` (an int, or a string of ASCII digits) as a row id, or None."""
+    return id_or_none(value)
+
+
+def _text(value: Any) -> str:
+    """A name or identifier the file gives: strings and numbers, nothing else."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value)
+
+
+class UnknownSource(ValidationError):
+    """The registry has no such source; ``name`` is the name the file gave (if any)."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class Resolver:
+    """Finds the project's articles, sources and targets that the file names (cached)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.started = timezone.now()  # claims older than this were there before the import
+        self.articles: dict[tuple[str, Any], Article | None] = {}
+        self.sources: dict[tuple[Any, ...], Source | ValidationError | None] = {}
+        self.targets = {
+            t.name_key: t for t in Target.objects.filter(project=project).only("id", "name_key")
+        }
+
+    def article(self, named: dict[str, Any]) -> Article:
+        articles = Article.objects.filter(project=self.project)
+        for key in ("sha256", "id", "url"):
+            value: Any = _as_id(named.get(key)) if key == "id" else _text(named.get(key))
+            if not value:
+                continue
+            if (key, value) not in self.articles:
+                found = articles.filter(**{key: value}).select_related("project").first()
+                self.articles[(key, value)] = found
+            if self.articles[(key, value)] is not None:
+                return self.articles[(key, value)]  # type: ignore[return-value]
+        shown = next(
+            (_text(named.get(k)) for k in ("sha256", "id", "url") if _text(named.get(k))),
+            "nothing",
+        )
+        raise ValidationError(f"no article of this project matches {shown}")
+
+    def source(self, named: Any) -> Source | None:
+        """The registry's source the file names (``UnknownSource`` if none; cached)."""
+        if named in (None, "", {}):
+            return None
+        if isinstance(named, str):
+            named = {"name": named}
+        if not isinstance(named, dict):
+            raise ValidationError("the source must be a name or an object with a name or id")
+        key = (_as_id(named.get("id")), _text(named.get("external_id")), _text(named.get("name")))
+        if key not in self.sources:
+            try:
+                self.sources[key] = self._find_source(*key, given=named.get("id"))
+            except ValidationError as error:
+                self.sources[key] = error
+        found = self.sources[key]
+        if isinstance(found, ValidationError):
+            raise found
+        return found
+
+    def _find_source(self, pk: int | None, external_id: str, name: str, given: Any) -> Source:
+        sources = Source.objects.filter(project=self.project)
+        if pk is not None and (found := sources.filter(pk=pk).first()) is not None:
+            return found
+        if external_id and (found := sources.filter(external_id=external_id).first()):
+            return found
+        key = search_key(name)
+        if key:
+            if (found := sources.filter(name_key=key).first()) is not None:
+                return found
+            aliased = list(
+                SourceAlias.objects.filter(source__project=self.project, alias_key=key)
+                .values_list("source_id", flat=True)
+                .distinct()[:2]
+            )
+            if len(aliased) == 1:
+                return sources.get(pk=aliased[0])
+            if aliased:
+                raise ValidationError(f"the source “{name}” is an alias of several sources")
+        shown = name or _text(given) or external_id
+        raise UnknownSource(
+            f"unknown source “{shown}”: add it to the project's registry first", name.strip()
+        )
+
+    def stances(self, items: Any) -> list[StanceInput]:
+        if not isinstance(items, list):
+            raise ValidationError("“stances” must be a list of {target, stance}")
+        out = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise ValidationError("each stance is an object {target, stance}")
+            target = self.targets.get(search_key(str(item.get("target") or "")))
+            if target is None:
+                raise ValidationError(f"unknown stance target “{item.get('target')}”")
+            out.append(StanceInput(target, str(item.get("stance") or "")))
+        return out
+
+
+def messages_of(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [f"{name}: {m}" for name, ms in error.message_dict.items() for m in ms]
+    return list(error.messages)
+
+
+@dataclass
+class Ready:
+    """An item with its article, source (or the name of a new one) and targets found."""
+
+    item: Item
+    article: Article
+    source: Source | None
+    stances: list[StanceInput]
+    new_source_name: str = ""
+
+    @property
+    def key(self) -> tuple[int, int, int] | None:
+        """Article and offsets, to tell duplicates (None: offsets that are no numbers)."""
+        start, end = self.item.claim["start"], self.item.claim["end"]
+        if type(start) is not int or type(end) is not int:
+            return None
+        return (self.article.pk, start, end)
+
+    def labels(self) -> dict[str, str]:
+        # A value of the wrong type is kept as text, to be refused as no value of the scheme.
+        return {name: str(self.item.claim[name] or "") for name in LABEL_FIELDS}
+
+    @property
+    def note(self) -> str:
+        return str(self.item.claim["note"] or "")
+
+
+def resolve(
+    item: Item, resolver: Resolver, report: ImportReport, *, new_sources: bool = False
+) -> Ready | None:
+    """The item with its article, source and targets found, or None (rejected). With
+    ``new_sources`` a source the registry lacks is kept as a name (for a suggestion)."""
+    problems = list(item.problems)
+    if problems:
+        report.rejected.append(Rejected(item.where, problems))
+        return None
+    claim = item.claim
+    article = source = None
+    new_name = ""
+    stances: list[StanceInput] = []
+    try:
+        article = resolver.article(item.article)
+    except ValidationError as error:
+        problems += messages_of(error)
+    try:
+        source = resolver.source(claim["source"])
+    except UnknownSource as error:
+        if not (new_sources and error.name):
+            problems += messages_of(error)
+        new_name = error.name
+    except ValidationError as error:
+        problems += messages_of(error)
+    try:
+        stances = resolver.stances(claim["stances"])
+    except ValidationError as error:
+        problems += messages_of(error)
+    if problems or article is None:
+        report.rejected.append(Rejected(item.where, problems))
+        return None
+    return Ready(item, article, source, stances, new_name)
+
+
+def by_item(error: ValidationError) -> dict[int, list[str]]:
+    """A bulk service's problems per item (``params``: ``index``, ``field``,
+    ``message``), as ``claim_create`` reported them."""
+    found: dict[int, list[str]] = {}
+    for problem in error.error_list:
+        params = problem.params or {}
+        name, message = params.get("field"), params.get("message")
+        if not isinstance(params.get("index"), int):
+            raise error  # not a problem of one item: nothing to reject it for
+        text = message if name in (None, "__all__") else f"{name}: {message}"
+        found.setdefault(params["index"], []).append(str(text))
+    return found
+
+
+def write_in_batches[Written](
+    ready: list[Ready],
+    existing: set[tuple[int, int, int]],
+    write: Callable[[list[Ready]], Written],
+    report: ImportReport,
+) -> Written:
+    """Write the items with ``write`` (a bulk service), skipping those already there and
+    duplicates within the file. The items it rejects are dropped and the rest tried
+    again (a duplicate of a rejected item then gets its chance, as when claims were made
+    one by one); without ``partial`` the caller then rolls everything back."""
+    failed: set[int] = set()
+    position = {id(r): k for k, r in enumerate(ready)}
+    while True:
+        batch: list[Ready] = []
+        made: set[tuple[int, int, int]] = set()
+        skipped = 0
+        for k, r in enumerate(ready):
+            if k in failed:
+                continue
+            key = r.key
+            if key is not None and (key in made or key in existing):
+                skipped += 1
+                continue
+            if key is not None:
+                made.add(key)
+            batch.append(r)
+        try:
+            with transaction.atomic():
+                written = write(batch)
+        except ValidationError as error:
+            for b, reasons in sorted(by_item(error).items()):
+                k = position[id(batch[b])]
+                failed.add(k)
+                report.rejected.append(Rejected(ready[k].item.where, reasons))
+            # Try the rest again: a duplicate of a rejected item gets its chance, and a
+            # file rejected as a whole still reports every bad item (as one by one).
+            continue
+        report.created += len(batch)
+        report.skipped += skipped
+        return written
+
+
+# --- Reading ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BratOptions:
+    """What a brat import may do beyond a JSONL one: its mapping (else the zip's, else
+    Claimdesk's own export's) and whether texts the project lacks become articles."""
+
+    mapping: importing_brat.BratMapping | None = None
+    create_articles: bool = False
+
+
+def read_file(
+    *, project: Project, data: bytes | str, fmt: str, brat: BratOptions | None, report: ImportReport
+) -> tuple[list[Item], str]:
+    """The file's items and how unknown sources are treated ("refuse" but for a brat
+    mapping that says otherwise). For brat, texts the project lacks are created as
+    articles when ``brat.create_articles`` (call inside the import's transaction)."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
+    if fmt != BRAT:
+        return list(read_items(decode(data), fmt)), importing_brat.REFUSE
+    if isinstance(data, str):
+        raise ValidationError("A brat import is a .zip of .txt and .ann files.")
+    options = brat or BratOptions()
+    bundle = importing_brat.bundle_from_zip(data, options.mapping)
+    items: list[Item] = []
+    ignored: set[str] = set()
+    have = set(Article.objects.filter(project=project).values_list("sha256", flat=True))
+    for doc in importing_brat.bundle_items(bundle):
+        ignored |= doc.ignored_types
+        sha = sha256_text(doc.text) if doc.text else ""
+        if doc.text and sha not in have and doc.items:
+            if not options.create_articles:
+                for item in doc.items:
+                    item.problems.append(
+                        f"no article of this project has the text of {doc.document.name}.txt: "
+                        "import the articles first, or let the import create them"
+                    )
+            else:
+                try:
+                    article_create(
+                        project=project,
+                        text=doc.text,
+                        source_file=f"{doc.document.name}.txt",
+                        metadata={"brat_file": f"{doc.document.name}.txt"},
+                    )
+                except ValidationError as error:
+                    for item in doc.items:
+                        item.problems += messages_of(error)
+                else:
+                    have.add(sha)
+                    report.articles_created += 1
+        items += doc.items
+    if ignored:
+        report.warnings.append(
+            "brat types the mapping doesn't name were left out: " + ", ".join(sorted(ignored))
+        )
+    return items, bundle.mapping.unknown_sources
+
+
+def new_sources_create(
+    ready: list[Ready], project: Project, how: str, actor: Any, report: ImportReport
+) -> None:
+    """Give the items whose source the registry lacks a new source ("create") or leave
+    them with the mention only ("mention_only")."""
+    if how != importing_brat.CREATE:
+        return
+    made: dict[str, Source] = {}
+    for r in ready:
+        if r.source is not None or not r.new_source_name:
+            continue
+        key = search_key(r.new_source_name)
+        if key not in made:
+            made[key] = source_services.source_create(
+                project=project, name=r.new_source_name, actor=actor
+            )
+            report.sources_created += 1
+        r.source = made[key]
+
+
+# --- Importing claims -------------------------------------------------------------------
+
+
+def import_annotations(
+    *,
+    project: Project,
+    annotator: Any,
+    data: bytes | str,
+    fmt: str,
+    partial: bool = False,
+    dry_run: bool = False,
+    actor: Any = None,
+    brat: BratOptions | None = None,
+    as_gold: bool = False,
+) -> ImportReport:
+    """Import the file's claims as ``annotator``'s (a member of the project). With
+    ``partial`` the good items are kept when others are rejected; otherwise any
+    rejection writes nothing. ``dry_run`` checks everything and writes nothing.
+
+    ``as_gold``: the claims become the project's gold layer (claims without an annotator,
+    as adjudication makes them; no decisions, since nobody's claims were weighed), imported
+    by ``actor``, who must curate or manage the project; ``annotator`` must be None. This
+    is how a project starts from an annotated corpus (and trains its recommender on it)."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
+    if as_gold:
+        if annotator is not None:
+            raise ValidationError("A gold import has no annotator.")
+        if actor is None or not can_curate(actor, project):
+            raise ValidationError(
+                f"Only the curators and managers of “{project}” import into its gold layer."
+            )
+    elif annotator is None or role_in(annotator, project) is None:
+        raise ValidationError(f"{annotator} is not a member of the project “{project}”.")
+    report = ImportReport()
+    try:
+        with transaction.atomic():
+            items, unknown = read_file(
+                project=project, data=data, fmt=fmt, brat=brat, report=report
+            )
+            resolver = Resolver(project)
+            keep = unknown != importing_brat.REFUSE
+            ready = [
+                r for item in items if (r := resolve(item, resolver, report, new_sources=keep))
+            ]
+            new_sources_create(ready, project, unknown, actor, report)
+            existing = set(
+                Claim.objects.live()
+                .filter(
+                    article_id__in={r.article.pk for r in ready},
+                    annotator=annotator,
+                    created__lt=resolver.started,
+                )
+                .values_list("article_id", "start", "end")
+            )
+
+            def write(batch: list[Ready]) -> int:
+                assigned = 0 if as_gold else _assign(batch, annotator, actor)
+                claim_bulk.claims_create_many(
+                    article_claims=[(r.article, _claim_input(r)) for r in batch],
+                    annotator=annotator,
+                    actor=actor,
+                )
+                return assigned
+
+            report.assigned = write_in_batches(ready, existing, write, report)
+            if (report.rejected and not partial) or dry_run:
+                raise Rollback
+            report.written = True
+    except Rollback:
+        report.written = False
+    return report
+
+
+def _claim_input(ready: Ready) -> ClaimInput:
+    claim = ready.item.claim
+    return ClaimInput(
+        start=claim["start"],
+        end=claim["end"],
+        quote=claim["quote"],
+        source=ready.source,
+        mention=claim["mention"],
+        stances=ready.stances,
+        note=ready.note,
+        labels=ready.labels(),
+    )
+
+
+def _assign(batch: list[Ready], annotator: Any, actor: Any) -> int:
+    """Assign the batch's articles that the annotator doesn't have yet; how many."""
+    articles = {r.article.pk: r.article for r in batch}
+    have = set(
+        Assignment.objects.filter(article_id__in=articles, annotator=annotator).values_list(
+            "article_id", flat=True
+        )
+    )
+    for pk, article in articles.items():
+        if pk not in have:
+            assignment_services.assignment_create(
+                article=article, annotator=annotator, assigned_by=actor
+            )
+    return len(set(articles) - have)

@@ -1,0 +1,279 @@
+"""Reading annotation files for the import (``annotate.exchange.importing``): JSONL or W3C
+Web Annotation text in, one ``Item`` per claim out, each with where it is in the file and
+the problems its shape already has. Nothing here looks at the database.
+
+- JSONL: one article per line, found by ``sha256`` (or ``id``, an article of the
+  project), with ``claims``: ``start``, ``end`` (code points), ``quote``, ``source``
+  (``{"name": …}``, ``{"id": …}``, ``{"external_id": …}`` or a name), ``attribution``,
+  ``source_mention`` (``{"start", "end"}``), ``stances`` (``[{"target": name, "stance"}]``),
+  ``source_reliability``, ``information_credibility``, ``claim_type``, ``checkworthy``,
+  ``note`` and, for suggestions, ``score`` (or ``confidence``). Other keys (``claim_id``,
+  ``status`` …) are ignored.
+- W3C: an ``AnnotationCollection``, an ``AnnotationPage``, a list of annotations or one
+  annotation. The target's ``source`` names the text (``ni:///sha-256;…`` as exported, or
+  the article's URL); a ``TextPositionSelector`` gives the offsets, a ``TextQuoteSelector``
+  the quote to check; bodies are read by ``cd:field`` (a ``TextualBody`` whose purpose is
+  ``identifying`` is the source); ``cd:score`` (or ``score``, ``confidence``) on the
+  annotation is a suggestion's score.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from annotate.exchange.w3c import sha256_of_iri
+from annotate.scheme import LABEL_FIELDS
+from common.jsonload import loads_bounded
+from common.text import json_text_problem
+
+BRAT = "brat"
+TEXT_FORMATS = ("jsonl", "w3c")
+FORMATS = (*TEXT_FORMATS, BRAT)
+SCORE_KEYS = ("score", "confidence")
+W3C_SCORE_KEYS = ("cd:score", *SCORE_KEYS)
+
+
+@dataclass
+class Item:
+    """One claim as the file gives it. ``claim`` has ``start end quote source mention
+    stances note score`` and the label fields; ``article`` how the file names the text."""
+
+    where: str  # "line 3, claim 2" / "annotation 5 (urn:…)"
+    article: dict[str, Any]
+    claim: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes | str) -> str:
+    """The file's text (UTF-8, a byte-order mark dropped); ``ValidationError`` if it isn't."""
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"The file is not UTF-8 (byte {exc.start + 1}).") from exc
+
+
+def guess_format(name: str, text: str | None = None) -> str:
+    """The format by the file's extension (``.jsonl``/``.ndjson``, ``.jsonld``), else by
+    its content when given (a JSON document of annotations, or lines of articles with
+    ``claims``), else ``.json`` means W3C. ``ValidationError`` when it can't tell."""
+    lowered = name.lower()
+    if lowered.endswith(".zip"):
+        return BRAT
+    if lowered.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if lowered.endswith(".jsonld"):
+        return "w3c"
+    sniffed = _sniff(text) if text is not None else None
+    if sniffed is not None:
+        return sniffed
+    if lowered.endswith(".json"):
+        return "w3c"
+    raise ValidationError(
+        f"Can't tell the format of “{name}”: name it .jsonl or .jsonld, or give the format."
+    )
+
+
+def _sniff(text: str) -> str | None:
+    stripped = text.lstrip(" \t\r\n")
+    if stripped.startswith("["):
+        return "w3c"
+    if not stripped.startswith("{"):
+        return None
+    try:
+        first = loads_bounded(stripped.split("\n", 1)[0])
+    except json.JSONDecodeError:
+        first = None
+    if isinstance(first, dict):
+        if "claims" in first:
+            return "jsonl"
+        if "type" in first or "@context" in first:
+            return "w3c"
+        return None
+    try:  # a document over several lines: JSON-LD, not JSON Lines
+        loads_bounded(stripped)
+    except json.JSONDecodeError:
+        return None
+    return "w3c"
+
+
+def read_items(text: str, fmt: str) -> Iterator[Item]:
+    """The file's claims, in file order. An item whose strings hold what no database
+    column can (NUL, a lone surrogate from a ``\\ud800`` escape) has that problem."""
+    if fmt not in TEXT_FORMATS:
+        raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(TEXT_FORMATS)}.")
+    for item in _jsonl_items(text) if fmt == "jsonl" else _w3c_items(text):
+        if not item.problems and (why := unstorable_problem(item)):
+            item.problems.append(why)
+        if item.claim.get("quote") is not None and not isinstance(item.claim["quote"], str):
+            item.problems.append("quote: the quote must be a string")
+        yield item
+
+
+def unstorable_problem(item: Item) -> str:
+    """Why the item's strings can't be stored (the one text check: a NUL, a lone
+    surrogate, a control character in a one-line value), or ""."""
+    return (
+        json_text_problem(item.claim, "claim") or json_text_problem(item.article, "article") or ""
+    )
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show (in HTML or JSON): lone surrogates escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _score(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((record[k] for k in keys if record.get(k) is not None), None)
+
+
+# --- JSONL --------------------------------------------------------------------------------
+
+
+def _jsonl_items(text: str) -> Iterator[Item]:
+    # Lines end at "\n" only: U+2028, U+0085 … may stand unescaped inside JSON strings
+    # (the exports write them so), where ``str.splitlines`` would cut the line.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            record = loads_bounded(line)
+        except json.JSONDecodeError as exc:
+            yield Item(where, {}, {}, [f"not valid JSON ({exc.msg} at column {exc.colno})"])
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("claims", []), list):
+            yield Item(where, {}, {}, ["expected an article object with a list of “claims”"])
+            continue
+        article = {k: record.get(k) for k in ("sha256", "id", "url")}
+        for index, claim in enumerate(record.get("claims", []), start=1):
+            item_where = f"{where}, claim {index}"
+            if not isinstance(claim, dict):
+                yield Item(item_where, article, {}, ["a claim must be a JSON object"])
+                continue
+            source = claim.get("source")
+            if isinstance(source, dict):
+                source = {k: source.get(k) for k in ("id", "name", "external_id") if source.get(k)}
+            mention = claim.get("source_mention")
+            yield Item(
+                item_where,
+                article,
+                {
+                    "start": claim.get("start"),
+                    "end": claim.get("end"),
+                    "quote": claim.get("quote"),
+                    "source": source,
+                    "mention": (
+                        [mention.get("start"), mention.get("end")]
+                        if isinstance(mention, dict)
+                        else None
+                    ),
+                    "stances": claim.get("stances") or [],
+                    "note": claim.get("note") or "",
+                    "score": _score(claim, SCORE_KEYS),
+                    **{name: claim.get(name) or "" for name in LABEL_FIELDS},
+                },
+            )
+
+
+# --- W3C Web Annotation ----------------------------------------------------------------
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _w3c_annotations(document: Any) -> list[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        if document.get("type") == "AnnotationCollection":
+            first = document.get("first") or {}
+            return _listed(first.get("items")) if isinstance(first, dict) else []
+        if document.get("type") == "AnnotationPage":
+            return _listed(document.get("items"))
+        return [document]
+    raise ValidationError("The file holds neither annotations nor a collection of them.")
+
+
+def _selectors(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    selectors = resource.get("selector") or []
+    if isinstance(selectors, dict):
+        selectors = [selectors]
+    return {str(s.get("type")): s for s in _listed(selectors) if isinstance(s, dict)}
+
+
+def _w3c_items(text: str) -> Iterator[Item]:
+    try:
+        document = loads_bounded(text)
+    except json.JSONDecodeError as exc:
+        yield Item(
+            "the file",
+            {},
+            {},
+            [f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"],
+        )
+        return
+    except RecursionError:
+        yield Item("the file", {}, {}, ["not valid JSON (nested too deeply)"])
+        return
+    for index, annotation in enumerate(_w3c_annotations(document), start=1):
+        where = f"annotation {index}"
+        if not isinstance(annotation, dict) or annotation.get("type") != "Annotation":
+            yield Item(where, {}, {}, ["not an object of type “Annotation”"])
+            continue
+        if annotation.get("id"):
+            where += f" ({annotation['id']})"
+        target = annotation.get("target")
+        if not isinstance(target, dict):
+            yield Item(where, {}, {}, ["the target must be a SpecificResource with selectors"])
+            continue
+        source_iri = str(target.get("source") or "")
+        article = {"sha256": sha256_of_iri(source_iri), "url": source_iri}
+        selectors = _selectors(target)
+        position = selectors.get("TextPositionSelector")
+        quote = selectors.get("TextQuoteSelector")
+        problems = [] if position else ["the target has no TextPositionSelector"]
+        claim: dict[str, Any] = {
+            "start": (position or {}).get("start"),
+            "end": (position or {}).get("end"),
+            "quote": (quote or {}).get("exact"),
+            "source": None,
+            "mention": None,
+            "stances": [],
+            "note": "",
+            "score": _score(annotation, W3C_SCORE_KEYS),
+            **dict.fromkeys(LABEL_FIELDS, ""),
+        }
+        bodies = annotation.get("body") or []
+        for body in bodies if isinstance(bodies, list) else [bodies]:
+            if isinstance(body, dict):
+                _read_body(body, claim)
+        yield Item(where, article, claim, problems)
+
+
+def _read_body(body: dict[str, Any], claim: dict[str, Any]) -> None:
+    kind = body.get("cd:field")
+    if kind == "source" or (
+        kind is None and body.get("type") == "TextualBody" and body.get("purpose") == "identifying"
+    ):
+        claim["source"] = {"name": body.get("value")}
+        if body.get("cd:externalId"):
+            claim["source"]["external_id"] = body["cd:externalId"]
+    elif kind == "source_mention":
+        at = _selectors(body).get("TextPositionSelector") or {}
+        claim["mention"] = [at.get("start"), at.get("end")]
+    elif kind == "stance":
+        claim["stances"].append(
+            {"target": body.get("cd:stanceTarget"), "stance": body.get("value")}
+        )
+    elif kind in LABEL_FIELDS:
+        claim[kind] = body.get("value") or ""
+    elif kind == "note" or body.get("purpose") == "commenting":
+        claim["note"] = body.get("value") or ""

@@ -1,0 +1,153 @@
+"""What the Import page and the import API both do with an uploaded annotation file: the
+size limit, the format (given, or guessed from the name and content), the target (an
+annotator's claims or suggestions), and the report in one plain shape to show or send.
+
+Who may import is the callers' business (``annotate.exchange.import_views``): this module is
+below the views and knows no request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from annotate.exchange.importing import BratOptions, ImportReport, import_annotations
+from annotate.exchange.importing_files import BRAT, FORMATS, decode, guess_format, printable
+from annotate.exchange.importing_suggestions import default_suggester_name, import_suggestions
+from annotate.suggest.services import suggester_name_clean
+from corpus.models import Project
+from corpus.permissions import role_in
+
+AUTO = "auto"
+FORMAT_CHOICES = (AUTO, *FORMATS)
+CLAIMS, SUGGESTIONS = "claims", "suggestions"
+
+
+def max_bytes() -> int:
+    """The largest file the page and the API take (bigger ones: ``manage.py``)."""
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+def check_size(size: int | None) -> None:
+    if size is not None and size > max_bytes():
+        raise ValidationError(
+            {
+                "file": f"The file has {size:,} bytes; the limit here is {max_bytes():,}. "
+                "Split it, or import it with manage.py import_annotations."
+            }
+        )
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """One import as a person asked for it: the file and the choices of the form."""
+
+    file_name: str
+    data: bytes | str
+    fmt: str = AUTO
+    annotator: str = ""  # a username: import as their claims
+    as_suggestions: bool = False
+    suggester: str = ""  # default: import:<file name>
+    partial: bool = False
+    dry_run: bool = False
+    # brat: texts the project lacks become articles (the callers allow it to managers).
+    create_articles: bool = False
+
+
+@dataclass
+class ImportOutcome:
+    report: ImportReport
+    request: ImportRequest
+    fmt: str
+    target: str  # CLAIMS or SUGGESTIONS
+    annotator: str | None
+    suggester: str | None
+
+    @property
+    def refused(self) -> bool:
+        """Nothing was written because items were rejected (not a dry run, not partial)."""
+        return bool(self.report.rejected) and not self.request.partial and not self.request.dry_run
+
+    def as_dict(self) -> dict[str, Any]:
+        report = self.report
+        return {
+            "file": self.request.file_name,
+            "format": self.fmt,
+            "target": self.target,
+            "annotator": self.annotator,
+            "suggester": self.suggester,
+            "dry_run": self.request.dry_run,
+            "partial": self.request.partial,
+            "written": report.written,
+            "created": report.created,
+            "skipped": report.skipped,
+            "assigned": report.assigned,
+            "articles_created": report.articles_created,
+            "sources_created": report.sources_created,
+            "rejected": [{"where": r.where, "reasons": list(r.reasons)} for r in report.rejected],
+            "warnings": list(report.warnings),
+        }
+
+
+def safe_file_name(name: str | None) -> str:
+    """The name as it may be shown and stored: printable, at most 200 characters."""
+    return "".join(ch for ch in printable(name or "") if ch.isprintable())[:200] or "upload"
+
+
+def _on_field(name: str, error: ValidationError) -> ValidationError:
+    return error if hasattr(error, "error_dict") else ValidationError({name: error.messages})
+
+
+def run_import(*, project: Project, request: ImportRequest, actor: Any) -> ImportOutcome:
+    """Import the file as the request says (the caller checked who may). ``ValidationError``
+    keyed by the form's fields (``file``, ``format``, ``annotator``, ``suggester``) for a
+    request that can't be carried out; otherwise the outcome, whose report lists the
+    rejected items."""
+    if request.fmt not in FORMAT_CHOICES:
+        raise ValidationError({"format": f"Choose one of: {', '.join(FORMAT_CHOICES)}."})
+    if request.as_suggestions == bool(request.annotator):
+        raise ValidationError(
+            {"annotator": "Choose an annotator to import claims for, or import as suggestions."}
+        )
+    # The cheap checks of the request first, then the file.
+    user = suggester = None
+    if request.as_suggestions:
+        suggester = suggester_name_clean(
+            request.suggester.strip() or default_suggester_name(request.file_name)
+        )
+    else:
+        user = get_user_model().objects.filter(username=request.annotator).first()
+        if user is None or role_in(user, project) is None:
+            raise ValidationError(
+                {"annotator": f"“{request.annotator}” is not a member of the project “{project}”."}
+            )
+    data = request.data
+    check_size(len(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")))
+    try:
+        fmt = request.fmt
+        if fmt == AUTO and request.file_name.lower().endswith(".zip"):
+            fmt = BRAT
+        content: bytes | str = data
+        if fmt != BRAT:
+            content = decode(data)
+            fmt = fmt if fmt != AUTO else guess_format(request.file_name, content)
+        common: dict[str, Any] = {
+            "project": project,
+            "data": content,
+            "fmt": fmt,
+            "partial": request.partial,
+            "dry_run": request.dry_run,
+            "brat": BratOptions(create_articles=request.create_articles),
+        }
+        if suggester is not None:
+            report = import_suggestions(suggester=suggester, **common)
+            return ImportOutcome(report, request, fmt, SUGGESTIONS, None, suggester)
+        assert user is not None
+        report = import_annotations(annotator=user, actor=actor, **common)
+        return ImportOutcome(report, request, fmt, CLAIMS, user.get_username(), None)
+    except ValidationError as error:
+        raise _on_field("file", error) from error

@@ -1,0 +1,242 @@
+"""JSON Lines: one line per article, with its metadata, text, SHA-256 and claims.
+
+The lines are those of the articles with selected claims; with the ``all_articles``
+option, of every selected article (an article without selected claims has
+``"claims": []``), so that a dataset keeps its true negatives and the export of a
+project nobody has annotated yet still says where it came from.
+
+Each line is a JSON object::
+
+    {"id": 7, "title": "…", "byline": "…", "outlet": "…", "url": "…", "published": "2024-05-01",
+     "language": "en", "sha256": "…", "char_count": 5120, "metadata": {…}, "split": "train",
+     "text": "…", "claims": [{"claim_id": 31, "layer": "gold", "annotator": null,
+     "start": 120, "end": 188, "quote": "…", "source": {"id": 4, "name": "Яна Орехова",
+     "kind": "person", "aliases": ["Orekhova"], "external_id": "Q123"}, …}],
+     "provenance": {"tool_version": "…", "scheme_version": 1, "exported_at": "…", …}}
+
+Offsets are code points (Python ``str`` indices) into ``text``: ``text[start:end] ==
+quote``. ``pandas.read_json(path, lines=True)`` and ``datasets.load_dataset("json", …)``
+read it as it is; ``annotate.exchange.importing`` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from json.encoder import encode_basestring
+from typing import Any
+
+from annotate.exchange.fields import ARTICLE_VALUES
+from annotate.exchange.options import ExportOptions
+from annotate.exchange.provenance import json_default, manifest
+from annotate.exchange.rows import Chunk, StanceKey, chunk_runs
+from corpus.models import Project
+
+FLUSH_BYTES = 256 * 1024
+
+
+def claim_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A claim row as it appears inside an article line."""
+    source = None
+    if row["source_id"] is not None:
+        source = {
+            "id": row["source_id"],
+            "name": row["source_name"],
+            "kind": row["source_kind"],
+            "aliases": row["source_aliases"],
+            "external_id": row["source_external_id"],
+        }
+    mention = None
+    if row["mention_start"] is not None:
+        mention = {
+            "start": row["mention_start"],
+            "end": row["mention_end"],
+            "text": row["mention_text"],
+        }
+    return {
+        "claim_id": row["claim_id"],
+        "layer": row["layer"],
+        "annotator": row["annotator"],
+        "start": row["start"],
+        "end": row["end"],
+        "quote": row["quote"],
+        "source": source,
+        "attribution": row["attribution"],
+        "source_mention": mention,
+        "stances": row["stances"],
+        "source_reliability": row["source_reliability"],
+        "information_credibility": row["information_credibility"],
+        "claim_type": row["claim_type"],
+        "checkworthy": row["checkworthy"],
+        "note": row["note"],
+        "status": row["status"],
+        "decision": row["decision"],
+        "version": row["version"],
+        "created": row["created"],
+        "updated": row["updated"],
+    }
+
+
+# json.dumps(..., ensure_ascii=False, default=json_default), built once; a NaN or an
+# infinity is an error here rather than a bare ``NaN`` that is not JSON.
+_encode = json.JSONEncoder(ensure_ascii=False, default=json_default, allow_nan=False).encode
+# A claim inside an article line, in claim_record's keys and order: the values go in
+# already in JSON (what the encoder above writes for each of them).
+_CLAIM = (
+    '{"claim_id": %s, "layer": %s, "annotator": %s, "start": %s, "end": %s, "quote": %s, '
+    '"source": %s, "attribution": %s, "source_mention": %s, "stances": %s, '
+    '"source_reliability": %s, "information_credibility": %s, "claim_type": %s, '
+    '"checkworthy": %s, "note": %s, "status": %s, "decision": %s, "version": %s, '
+    '"created": "%s", "updated": "%s"}'
+).__mod__
+
+
+def _json_column(values: list[Any]) -> list[str]:
+    """Each value as the encoder writes it, for a whole column at once: strings and
+    integers through the encoder's own C functions (None as ``null``), anything else
+    one by one through the encoder."""
+    kind = next((type(v) for v in values if v is not None), None)
+    convert = encode_basestring if kind is str else int.__repr__ if kind is int else None
+    if convert is not None:
+        try:
+            if None not in values:
+                return list(map(convert, values))
+            return ["null" if v is None else convert(v) for v in values]
+        except TypeError:  # a value of another type further down the column
+            pass
+    return [_encode(v) for v in values]
+
+
+class _SourceJson(dict[int | None, str]):
+    """Source id → the ``source`` object of a claim in JSON, made once per source."""
+
+    def __init__(self, sources: dict[int | None, tuple[Any, ...]]) -> None:
+        super().__init__({None: "null"})
+        self.sources = sources
+
+    def __missing__(self, pk: int) -> str:
+        name, kind, external_id, aliases = self.sources[pk]
+        value = self[pk] = _encode(
+            {"id": pk, "name": name, "kind": kind, "aliases": aliases, "external_id": external_id}
+        )
+        return value
+
+
+class _StancesJson(dict[StanceKey, str]):
+    """A claim's stances (``StanceKey``) → its ``stances`` list in JSON, made once per
+    distinct set of stances."""
+
+    def __missing__(self, key: StanceKey) -> str:
+        value = self[key] = _encode([{"target": t, "stance": s} for t, s in key])
+        return value
+
+
+def _mention(start: Any, end: Any, text: Any) -> str:
+    """A claim's ``source_mention`` in JSON."""
+    if start is None:
+        return "null"
+    if type(start) is int and type(end) is int and type(text) is str:
+        return f'{{"start": {start}, "end": {end}, "text": {encode_basestring(text)}}}'
+    return _encode({"start": start, "end": end, "text": text})
+
+
+def _claims_json(chunk: Chunk, sources: _SourceJson, stances: _StancesJson) -> list[str]:
+    """Each claim of the chunk as ``claim_record`` would be encoded, column by column:
+    a dict per claim and the encoder's walk over it took most of the time."""
+    columns = chunk.columns
+    # One %-format per claim of a tuple of ready-made JSON values: the fastest way.
+    return list(
+        map(
+            _CLAIM,
+            zip(
+                _json_column(columns["claim_id"]),
+                _json_column(columns["layer"]),
+                _json_column(columns["annotator"]),
+                _json_column(columns["start"]),
+                _json_column(columns["end"]),
+                _json_column(columns["quote"]),
+                map(sources.__getitem__, columns["source_id"]),
+                _json_column(columns["attribution"]),
+                map(
+                    _mention,
+                    columns["mention_start"],
+                    columns["mention_end"],
+                    columns["mention_text"],
+                ),
+                map(stances.__getitem__, chunk.stance_keys),
+                _json_column(columns["source_reliability"]),
+                _json_column(columns["information_credibility"]),
+                _json_column(columns["claim_type"]),
+                _json_column(columns["checkworthy"]),
+                _json_column(columns["note"]),
+                _json_column(columns["status"]),
+                _json_column(columns["decision"]),
+                _json_column(columns["version"]),
+                columns["created"],
+                columns["updated"],
+                strict=True,
+            ),
+        )
+    )
+
+
+# An article line's keys before its claims, in order.
+_ARTICLE_KEYS = (*ARTICLE_VALUES, "split", "text")
+
+
+def _article_head(article: dict[str, Any]) -> str:
+    """The article line up to its claims: the encoded object without its closing brace."""
+    head = _encode({name: article[name] for name in _ARTICLE_KEYS})
+    return head[:-1] + ', "claims": ['
+
+
+def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) -> Iterator[bytes]:
+    """The export as UTF-8 bytes, a few hundred kilobytes at a time. Each line is
+    ``{article…, "claims": [...], "provenance": {...}}`` as the encoder writes the whole
+    object, put together from the article's head, its claims and the provenance, each
+    encoded once. The pieces go to bytes one by one: a string joined from them all
+    would take four bytes a character (every text has an emoji) to be copied again.
+    With ``options.all_articles`` an article without selected claims is a line like the
+    others, with ``"claims": []``."""
+    tail = ('], "provenance": ' + _encode(manifest(project, options, "jsonl")) + "}\n").encode()
+    parts: list[bytes] = []
+    size = 0
+    sources: _SourceJson | None = None
+    stances = _StancesJson()
+    current: int | None = None  # the article whose line is open (it may go on in the next chunk)
+    claims: list[str] = []
+    # Lines have no quote context: the claims' prefix and suffix are not read.
+    for chunk, runs in chunk_runs(project, options, omit=("prefix", "suffix")):
+        encoded: list[str] = []
+        if chunk is not None:
+            if sources is None:
+                sources = _SourceJson(chunk.sources)
+            encoded = _claims_json(chunk, sources, stances)
+        for article, first, stop in runs:
+            if article["id"] != current:
+                if current is not None:
+                    size += _close(parts, claims, tail)
+                current, claims = article["id"], []
+                head = _article_head(article).encode()
+                parts.append(head)
+                size += len(head)
+                if size >= FLUSH_BYTES:  # a long run of articles without claims
+                    yield b"".join(parts)
+                    parts, size = [], 0
+            claims += encoded[first:stop]
+        if on_chunk is not None and chunk is not None:
+            on_chunk(len(chunk))
+        if size >= FLUSH_BYTES:
+            yield b"".join(parts)
+            parts, size = [], 0
+    if current is not None:
+        _close(parts, claims, tail)
+    if parts:
+        yield b"".join(parts)
+
+
+def _close(parts: list[bytes], claims: list[str], tail: bytes) -> int:
+    """End an article's line: its claims and the tail. The bytes added."""
+    body = ", ".join(claims).encode()
+    parts += (body, tail)
+    return len(body) + len(tail)

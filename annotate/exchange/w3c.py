@@ -1,0 +1,198 @@
+"""W3C Web Annotation (JSON-LD): one ``Annotation`` per claim, in an
+``AnnotationCollection`` whose first (and only) ``AnnotationPage`` holds them all.
+
+Each annotation's ``target`` is the article's text, named by its SHA-256 as an RFC 6920
+``ni:`` IRI, with a ``TextPositionSelector`` (code-point offsets: the model counts
+characters, not UTF-16 code units) and a ``TextQuoteSelector`` (the quote with its
+prefix and suffix); ``scope`` is the article's URL. Bodies are ``TextualBody``\\ s: the
+source (purpose ``identifying``), attribution, one stance per target, reliability,
+credibility, claim type (purpose ``classifying``) and the note (``commenting``); the
+source mention is a ``SpecificResource`` body that selects the words naming the source.
+Claimdesk's own terms (``cd:field``, ``cd:stanceTarget`` …) are compact IRIs under the
+prefix ``cd:`` that the second context defines; the first context is the model's own,
+``http://www.w3.org/ns/anno.jsonld``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from annotate.exchange.options import ExportOptions
+from annotate.exchange.provenance import json_default, manifest
+from annotate.exchange.rows import claim_rows, claims_queryset
+from corpus.models import Project
+
+ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+CD = "urn:claimdesk:ns#"
+CONTEXT: list[Any] = [
+    ANNO_CONTEXT,
+    {
+        "cd": CD,
+        "cd:provenance": {"@type": "@json"},
+        "cd:aliases": {"@container": "@list"},
+    },
+]
+LABEL_FIELDS = (
+    ("attribution", "attribution"),
+    ("source_reliability", "source_reliability"),
+    ("information_credibility", "information_credibility"),
+    ("claim_type", "claim_type"),
+    ("checkworthy", "checkworthy"),
+)
+FLUSH_BYTES = 256 * 1024
+
+
+def text_iri(sha256: str) -> str:
+    """The article text as an RFC 6920 named-information IRI (``ni:///sha-256;…``)."""
+    digest = base64.urlsafe_b64encode(bytes.fromhex(sha256)).rstrip(b"=").decode()
+    return f"ni:///sha-256;{digest}"
+
+
+def sha256_of_iri(iri: str) -> str | None:
+    """The hex SHA-256 that a ``text_iri`` names, or None for any other IRI."""
+    prefix = "ni:///sha-256;"
+    if not iri.startswith(prefix):
+        return None
+    encoded = iri[len(prefix) :]
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        return None
+    return raw.hex() if len(raw) == 32 else None
+
+
+def _classifying(field: str, value: str) -> dict[str, Any]:
+    return {"type": "TextualBody", "purpose": "classifying", "value": value, "cd:field": field}
+
+
+def annotation(row: dict[str, Any], slug: str) -> dict[str, Any]:
+    """One claim row as a Web Annotation."""
+    source_iri = text_iri(row["article_sha256"])
+    bodies: list[dict[str, Any]] = []
+    if row["source_id"] is not None:
+        body = {
+            "type": "TextualBody",
+            "purpose": "identifying",
+            "value": row["source_name"],
+            "cd:field": "source",
+            "cd:sourceKind": row["source_kind"],
+            "cd:aliases": row["source_aliases"],
+        }
+        if row["source_external_id"]:
+            body["cd:externalId"] = row["source_external_id"]
+        bodies.append(body)
+    if row["mention_start"] is not None:
+        bodies.append(
+            {
+                "type": "SpecificResource",
+                "purpose": "identifying",
+                "cd:field": "source_mention",
+                "source": source_iri,
+                "selector": [
+                    {
+                        "type": "TextPositionSelector",
+                        "start": row["mention_start"],
+                        "end": row["mention_end"],
+                    },
+                    {"type": "TextQuoteSelector", "exact": row["mention_text"]},
+                ],
+            }
+        )
+    for stance in row["stances"]:
+        body = _classifying("stance", stance["stance"])
+        body["cd:stanceTarget"] = stance["target"]
+        bodies.append(body)
+    for field, column in LABEL_FIELDS:
+        if row[column]:
+            bodies.append(_classifying(field, row[column]))
+    if row["note"]:
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "commenting",
+                "value": row["note"],
+                "cd:field": "note",
+            }
+        )
+    out: dict[str, Any] = {
+        "id": f"urn:claimdesk:{slug}:claim:{row['claim_id']}",
+        "type": "Annotation",
+        "motivation": "classifying",
+        "created": row["created"],
+        "modified": row["updated"],
+    }
+    if row["annotator"] is not None:
+        out["creator"] = {
+            "id": f"urn:claimdesk:user:{row['annotator']}",
+            "type": "Person",
+            "nickname": row["annotator"],
+        }
+    out.update(
+        {
+            "cd:layer": row["layer"],
+            "cd:status": row["status"],
+            "cd:claimId": row["claim_id"],
+            "body": bodies,
+            "target": {
+                "type": "SpecificResource",
+                "source": source_iri,
+                "selector": [
+                    {"type": "TextPositionSelector", "start": row["start"], "end": row["end"]},
+                    {
+                        "type": "TextQuoteSelector",
+                        "exact": row["quote"],
+                        "prefix": row["prefix"],
+                        "suffix": row["suffix"],
+                    },
+                ],
+            },
+        }
+    )
+    if row["decision"]:
+        out["cd:decision"] = row["decision"]
+    if row["split"]:
+        out["cd:split"] = row["split"]
+    if row["article_url"]:
+        out["target"]["scope"] = row["article_url"]
+    return out
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=json_default)
+
+
+def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) -> Iterator[bytes]:
+    """The collection as UTF-8 JSON-LD, written as the claims are read."""
+    info = manifest(project, options, "w3c")
+    total = claims_queryset(project, options).count()
+    head = {
+        "@context": CONTEXT,
+        "id": f"urn:claimdesk:{project.slug}:export:{info['exported_at']}",
+        "type": "AnnotationCollection",
+        "label": f"Claims of {project.name}",
+        "total": total,
+        "generator": {
+            "id": "urn:claimdesk",
+            "type": "Software",
+            "name": f"Claimdesk {info['tool_version']}",
+        },
+        "generated": info["exported_at"],
+        "cd:provenance": info,
+    }
+    opening = _dump(head)[:-1] + ', "first": {"type": "AnnotationPage", "startIndex": 0, '
+    parts = [opening + '"items": [\n']
+    size = 0
+    first = True
+    for row in claim_rows(project, options, on_chunk=on_chunk):
+        text = ("" if first else ",\n") + _dump(annotation(row, project.slug))
+        first = False
+        parts.append(text)
+        size += len(text)
+        if size >= FLUSH_BYTES:
+            yield "".join(parts).encode()
+            parts, size = [], 0
+    parts.append("\n]}}\n")
+    yield "".join(parts).encode()

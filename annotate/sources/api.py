@@ -1,0 +1,167 @@
+"""The sources and targets API. Thin: finds objects through the permission helpers (404 for what
+you may not see, 403 for what your role may not do) and writes through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotate.models import Source, Target
+from annotate.sources import selectors as source_selectors
+from annotate.sources import services as source_services
+from annotate.sources.serializers import (
+    SourceFilterSerializer,
+    SourceMergeSerializer,
+    SourceSerializer,
+    SourceStaleVersionSerializer,
+    SourceUpdateSerializer,
+    SourceWriteSerializer,
+    TargetSerializer,
+    TargetWriteSerializer,
+)
+from annotate.sources.services import SourceStaleVersion
+from corpus.api import ApiView
+from corpus.api_permissions import require_curator
+from corpus.permissions import can_curate, project_for
+from corpus.text import search_key
+
+# --- Sources -------------------------------------------------------------------------
+
+
+def _source_out(user: Any, pk: int) -> Source:
+    """The source as the API shows it: aliases, Wikidata link, and for curators and
+    managers the number of claims citing it."""
+    source = source_selectors.source_for(user, pk)
+    if can_curate(user, source.project):
+        source.claim_count = source_selectors.claim_count_of(source)  # type: ignore[attr-defined]
+    return source
+
+
+@extend_schema(tags=["sources"])
+class SourceList(ApiView):
+    serializer_class = SourceSerializer
+
+    @extend_schema(
+        parameters=[SourceFilterSerializer],
+        responses=SourceSerializer(many=True),
+        summary="The project's source registry",
+        description="Search with ?q= over names and aliases, ignoring case, diacritics and "
+        "spacing (“davutoglu” finds “Ahmet Davutoğlu”), best matches first.",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_for(request.user, slug)
+        filters = source_selectors.SourceFilters(**self.validated_query(SourceFilterSerializer))
+        sources = source_selectors.source_registry(
+            project, filters, with_counts=can_curate(request.user, project)
+        )
+        return self.paginated(sources, SourceSerializer)
+
+    @extend_schema(
+        request=SourceWriteSerializer,
+        responses={201: SourceSerializer},
+        summary="Add a source (any member)",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_for(request.user, slug)
+        data = self.validated(SourceWriteSerializer)
+        source = source_services.source_create(project=project, **data)
+        return Response(
+            SourceSerializer(_source_out(request.user, source.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(tags=["sources"])
+class SourceDetail(ApiView):
+    serializer_class = SourceSerializer
+    http_method_names = ["get", "patch"]
+
+    @extend_schema(summary="A source")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SourceSerializer(_source_out(request.user, pk)).data)
+
+    @extend_schema(
+        request=SourceUpdateSerializer,
+        responses={
+            200: SourceSerializer,
+            409: OpenApiResponse(
+                SourceStaleVersionSerializer,
+                "The source changed since your version; nothing was written.",
+            ),
+        },
+        summary="Change a source (curators, managers)",
+        description="Send the fields to change and the ``version`` you saw; only the fields "
+        "given change, and ``aliases`` replaces the alias list. A stale version is answered "
+        "409 with the source as it is now, never overwritten.",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        source = source_selectors.source_for(request.user, pk)
+        require_curator(request.user, source.project, "change sources")
+        data = self.validated(SourceUpdateSerializer)
+        try:
+            source_services.source_update(source=source, actor=request.user, **data)
+        except SourceStaleVersion as stale:
+            # The current source as this API shows it to this user (with its claim count).
+            raise SourceStaleVersion(_source_out(request.user, pk)) from stale
+        return Response(SourceSerializer(_source_out(request.user, pk)).data)
+
+
+@extend_schema(tags=["sources"])
+class SourceMerge(ApiView):
+    serializer_class = SourceSerializer
+
+    @extend_schema(
+        request=SourceMergeSerializer,
+        responses={200: SourceSerializer},
+        summary="Fold another source into this one (curators, managers)",
+        description="Every claim citing the other source cites this one; its name and "
+        "aliases become aliases of this one; it is deleted.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        keep = source_selectors.source_for(request.user, pk)
+        require_curator(request.user, keep.project, "merge sources")
+        data = self.validated(SourceMergeSerializer)
+        merge = Source.objects.filter(pk=data["merge"], project_id=keep.project_id).first()
+        if merge is None:
+            raise exceptions.ValidationError(
+                {"merge": f"Source {data['merge']} is not in this project's registry."}
+            )
+        source_services.source_merge(keep=keep, merge=merge)
+        return Response(SourceSerializer(_source_out(request.user, pk)).data)
+
+
+# --- Targets -------------------------------------------------------------------------
+
+
+@extend_schema(tags=["targets"])
+class TargetList(ApiView):
+    serializer_class = TargetSerializer
+
+    @extend_schema(responses=TargetSerializer(many=True), summary="The project's stance targets")
+    def get(self, request: Request, slug: str) -> Response:
+        project = project_for(request.user, slug)
+        return self.paginated(Target.objects.filter(project=project), TargetSerializer)
+
+    @extend_schema(
+        request=TargetWriteSerializer,
+        responses={
+            201: TargetSerializer,
+            200: OpenApiResponse(TargetSerializer, "The project already had this target."),
+        },
+        summary="Add a stance target (any member)",
+        description="Annotators may add a target from the workspace; a name the project "
+        "already has (ignoring case and diacritics) returns that target.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = project_for(request.user, slug)
+        name = self.validated(TargetWriteSerializer)["name"]
+        existed = Target.objects.filter(project=project, name_key=search_key(name)).exists()
+        target = source_services.target_create(project=project, name=name)
+        return Response(
+            TargetSerializer(target).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )

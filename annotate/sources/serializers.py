@@ -1,0 +1,147 @@
+"""Shapes of the sources and targets API: fields and types only; the services check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from annotate.models import (
+    Source,
+    SourceKind,
+    Target,
+)
+from common import limits
+from corpus.serializers import (
+    IdField,
+    StrictSerializer,
+    TextField,
+    WholeNumberField,
+)
+
+KIND_CHOICE_ERROR = f"“{{input}}” is not a kind; use one of: {', '.join(SourceKind.values)}."
+
+# --- Sources and targets -------------------------------------------------------------
+
+
+class SourceSerializer(serializers.ModelSerializer[Source]):
+    aliases = serializers.SerializerMethodField()
+    wikidata_url = serializers.CharField(
+        read_only=True, help_text="The Wikidata page when external_id is a QID, else empty."
+    )
+    claim_count = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Live claims citing the source; null for annotators, who stay blind to "
+        "what others cited.",
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "description",
+            "external_id",
+            "wikidata_url",
+            "aliases",
+            "claim_count",
+            "version",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "version": {"help_text": "Send it back with a change; it grows with each one."}
+        }
+
+    def get_aliases(self, source: Source) -> list[str]:
+        return [a.alias for a in source.aliases.all()]
+
+
+class SourceWriteSerializer(StrictSerializer):
+    name = TextField(
+        max_length=limits.SOURCE_NAME.size,
+        help_text="Unique in the project after folding case, "
+        "diacritics and spaces; not another source's alias.",
+    )
+    kind = serializers.ChoiceField(
+        choices=SourceKind.choices,
+        default=SourceKind.PERSON,
+        error_messages={"invalid_choice": KIND_CHOICE_ERROR},
+    )
+    description = TextField(
+        required=False, allow_blank=True, max_length=limits.DESCRIPTION.size, default=""
+    )
+    external_id = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=limits.EXTERNAL_ID.size,
+        default="",
+        help_text="E.g. Q123.",
+    )
+    aliases = serializers.ListField(
+        child=TextField(max_length=limits.ALIAS.size),
+        max_length=limits.ALIASES.size,
+        required=False,
+        default=list,
+        help_text="Other names; on update, the whole new list.",
+    )
+
+
+class SourceUpdateSerializer(SourceWriteSerializer):
+    """A change to a source: only the fields given change, based on ``version``."""
+
+    version = WholeNumberField(
+        help_text="The version you saw; if the source has moved on, the answer is 409 with "
+        "its current state and nothing is changed."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required, field.default = False, empty
+
+
+class SourceFilterSerializer(serializers.Serializer):
+    q = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=limits.QUERY.size,
+        help_text="Search names and aliases, ignoring case, diacritics and spacing.",
+    )
+    kind = serializers.ChoiceField(
+        choices=SourceKind.choices,
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid_choice": KIND_CHOICE_ERROR},
+    )
+
+
+class SourceMergeSerializer(StrictSerializer):
+    merge = IdField(
+        help_text="The source to fold into this one: its claims, name and aliases move here "
+        "and it is deleted."
+    )
+
+
+class TargetSerializer(serializers.ModelSerializer[Target]):
+    class Meta:
+        model = Target
+        fields = ["id", "name", "position", "created"]
+        read_only_fields = fields
+
+
+class TargetWriteSerializer(StrictSerializer):
+    name = TextField(max_length=limits.TARGET_NAME.size)
+
+
+class SourceStaleVersionSerializer(serializers.Serializer):
+    """The 409 answer to a change based on an old version of a source."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="“stale_version”.")
+    current = SourceSerializer(help_text="The source as it is now: reapply the change to it.")

@@ -1,0 +1,335 @@
+"""Writes of the source registry and of stance targets.
+
+Every function is keyword-only, runs in one transaction and raises ``ValidationError``
+with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from annotate.history import history_record, source_snapshot
+from annotate.models import (
+    Claim,
+    ClaimStance,
+    HistoryAction,
+    Source,
+    SourceAlias,
+    SourceKind,
+    Target,
+)
+from common import conflicts, limits
+from common.limits import Limit
+from common.text import check_text
+from corpus.models import Project
+from corpus.text import search_key
+
+# --- Sources --------------------------------------------------------------------
+
+
+class SourceStaleVersion(conflicts.StaleVersion):
+    """The source changed since the version the writer saw; carries the current source."""
+
+    current: Source
+
+    def __init__(self, current: Source) -> None:
+        super().__init__(
+            f"This source was changed elsewhere (now version {current.version}); "
+            "reload it and apply your change again.",
+            current,
+        )
+
+
+def _clean_name(value: str, field: str, limit: Limit = limits.SOURCE_NAME) -> tuple[str, str]:
+    """The name with its whitespace collapsed, and its search key; refused if it holds
+    what can't be stored, has no letter or digit, or is longer than ``limit``."""
+    # Whitespace (U+001E and the like too) becomes one space before the check.
+    name = check_text(" ".join((value or "").split()), field=field)
+    key = search_key(name)
+    if not any(ch.isalnum() for ch in key):
+        raise ValidationError({field: "A name needs at least one letter or digit."})
+    limit.check(name, field=field)
+    return name, key
+
+
+def _clean_line(value: str, field: str, limit: Limit) -> str:
+    """A one-line value (a description, an external id): whitespace collapsed, checked."""
+    return check_text(" ".join((value or "").split()), field=field, limit=limit)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in SourceKind.values:
+        raise ValidationError(
+            {"kind": f"Unknown kind “{kind}”: use one of {', '.join(SourceKind.values)}."}
+        )
+
+
+def _check_name_free(*, project_id: int, name: str, key: str, exclude_pk: int | None) -> None:
+    """A name may be neither another source's name nor another source's alias: either
+    would make two registry entries answer to the same words."""
+    others = Source.objects.filter(project_id=project_id)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    clash = others.filter(name_key=key).first()
+    if clash is not None:
+        raise ValidationError({"name": f"The registry already has “{clash.name}”."})
+    alias = SourceAlias.objects.filter(source__in=others, alias_key=key).select_related("source")
+    hit = alias.first()
+    if hit is not None:
+        raise ValidationError(
+            {"name": f"“{name}” is already an alias of “{hit.source.name}”: use that source."}
+        )
+
+
+def _add_aliases(source: Source, aliases: Iterable[str]) -> list[SourceAlias]:
+    """Add the aliases the source doesn't have yet (compared by key); returns the new ones.
+
+    Two sources may share an alias (a surname), but an alias may not be another source's
+    name: search would then find the wrong one first. Merge the two sources instead.
+    """
+    given = list(aliases)
+    limits.ALIASES.check(given, field="aliases")  # before cleaning thousands of them
+    existing = set(source.aliases.values_list("alias_key", flat=True))
+    existing.add(source.name_key)
+    new: dict[str, str] = {}
+    for raw in given:
+        alias, key = _clean_name(raw, "aliases", limits.ALIAS)
+        if key not in existing and key not in new:
+            new[key] = alias
+    if not new:
+        return []
+    # The name counts as one of the keys in ``existing``, not as an alias.
+    if len(existing) - 1 + len(new) > limits.ALIASES.size:
+        raise ValidationError({"aliases": limits.ALIASES.message(len(existing) - 1 + len(new))})
+    clash = (
+        Source.objects.filter(project_id=source.project_id, name_key__in=new)
+        .exclude(pk=source.pk)
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            {
+                "aliases": f"“{new[clash.name_key]}” is the name of another source, "
+                f"“{clash.name}”: merge the two sources instead."
+            }
+        )
+    return SourceAlias.objects.bulk_create(
+        SourceAlias(source=source, alias=alias, alias_key=key) for key, alias in new.items()
+    )
+
+
+@transaction.atomic
+def source_create(
+    *,
+    project: Project,
+    name: str,
+    kind: str = SourceKind.PERSON,
+    description: str = "",
+    external_id: str = "",
+    aliases: Iterable[str] = (),
+    actor: Any = None,
+) -> Source:
+    """Add a source to the project's registry. Names are unique per project after
+    normalisation ("Ahmet Davutoğlu" = "ahmet  davutoglu") and may not be an alias of
+    another source."""
+    name, key = _clean_name(name, "name")
+    _check_kind(kind)
+    _check_name_free(project_id=project.pk, name=name, key=key, exclude_pk=None)
+    source = Source.objects.create(
+        project=project,
+        name=name,
+        name_key=key,
+        kind=kind,
+        description=_clean_line(description, "description", limits.DESCRIPTION),
+        external_id=_clean_line(external_id, "external_id", limits.EXTERNAL_ID),
+    )
+    _add_aliases(source, aliases)
+    _log(source, HistoryAction.CREATE, actor, None)
+    return source
+
+
+def _log(source: Source, action: str, actor: Any, before: dict[str, Any] | None) -> None:
+    history_record(
+        project_id=source.project_id,
+        entity="source",
+        object_id=source.pk,
+        action=action,
+        actor=actor,
+        before=before,
+        after=source_snapshot(source) if source.pk else None,
+    )
+
+
+@transaction.atomic
+def source_update(
+    *,
+    source: Source,
+    name: str | None = None,
+    kind: str | None = None,
+    description: str | None = None,
+    external_id: str | None = None,
+    aliases: Iterable[str] | None = None,
+    actor: Any = None,
+    version: int | None = None,
+) -> Source:
+    """Change a source; ``aliases``, when given, replaces the alias list.
+
+    ``version``, when given, is the version the writer saw: if the source has changed
+    since, nothing is written and ``SourceStaleVersion`` carries the current source.
+    Every change bumps the version."""
+    locked = Source.objects.select_for_update().filter(pk=source.pk).first()
+    if locked is None:
+        raise ValidationError("This source no longer exists (merged or deleted).")
+    if version is not None and version != locked.version:
+        raise SourceStaleVersion(locked)
+    before = source_snapshot(source)
+    if name is not None:
+        name, key = _clean_name(name, "name")
+        _check_name_free(project_id=source.project_id, name=name, key=key, exclude_pk=source.pk)
+        source.name, source.name_key = name, key
+    if kind is not None:
+        _check_kind(kind)
+        source.kind = kind
+    if description is not None:
+        source.description = _clean_line(description, "description", limits.DESCRIPTION)
+    if external_id is not None:
+        source.external_id = _clean_line(external_id, "external_id", limits.EXTERNAL_ID)
+    source.version = locked.version + 1
+    source.save()
+    if aliases is not None:
+        source.aliases.all().delete()
+        _add_aliases(source, aliases)
+    _log(source, HistoryAction.UPDATE, actor, before)
+    return source
+
+
+def _repoint_references(*, old: Source, new: Source) -> None:
+    """Point every row that references ``old`` at ``new`` — claims today, and any table
+    that gets a foreign key to Source later, so that a merge can never drop a reference."""
+    for rel in Source._meta.related_objects:
+        if rel.related_model is SourceAlias:
+            continue  # the aliases move by name, deduplicated, in source_merge
+        if rel.many_to_many or not rel.field.concrete:
+            raise NotImplementedError(f"source_merge can't repoint {rel.related_model}.{rel}.")
+        model: Any = rel.related_model
+        model._base_manager.filter(**{rel.field.name: old}).update(**{rel.field.name: new})
+
+
+@transaction.atomic
+def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
+    """Fold ``merge`` into ``keep``: every claim (live or deleted) that cited either now
+    cites ``keep``; the merged source's name and aliases become aliases of ``keep`` (once
+    per key); ``keep``'s empty description and external id are filled from ``merge``;
+    ``merge`` is gone."""
+    if keep.pk == merge.pk:
+        raise ValidationError("A source cannot be merged into itself.")
+    if keep.project_id != merge.project_id:
+        raise ValidationError("Only sources of the same project can be merged.")
+    # Lock both rows so that a concurrent merge or claim edit waits for this one.
+    locked = {
+        s.pk: s for s in Source.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])
+    }
+    if len(locked) != 2:
+        raise ValidationError("One of the sources no longer exists (merged or deleted).")
+    names = [merge.name, *merge.aliases.values_list("alias", flat=True)]
+    before_keep, before_merge = source_snapshot(keep), source_snapshot(merge)
+    merged_pk = merge.pk
+    _repoint_references(old=merge, new=keep)
+    keep.description = keep.description or merge.description
+    keep.external_id = keep.external_id or merge.external_id
+    merge.delete()
+    keep.version = locked[keep.pk].version + 1
+    keep.save()
+    _add_aliases(keep, names)
+    # The merged source's row records where it went; the kept one, what it gained.
+    history_record(
+        project_id=keep.project_id,
+        entity="source",
+        object_id=merged_pk,
+        action=HistoryAction.MERGE,
+        actor=actor,
+        before=before_merge,
+        after={"merged_into": keep.pk},
+    )
+    _log(keep, HistoryAction.MERGE, actor, before_keep)
+    return keep
+
+
+@transaction.atomic
+def source_delete(*, source: Source, actor: Any = None) -> None:
+    """Remove a source that no claim cites (live or deleted: a deleted claim can be
+    restored); one that is cited is merged into another instead. Suggestions that named
+    it keep their name and lose the link."""
+    locked = Source.objects.select_for_update().filter(pk=source.pk).first()
+    if locked is None:
+        raise ValidationError("This source no longer exists (merged or deleted).")
+    cited = Claim.objects.filter(source=locked).count()
+    if cited:
+        raise ValidationError(
+            f"{cited} claim(s) cite “{locked.name}”: merge it into another source instead."
+        )
+    before, pk = source_snapshot(locked), locked.pk
+    locked.delete()
+    history_record(
+        project_id=locked.project_id,
+        entity="source",
+        object_id=pk,
+        action=HistoryAction.DELETE,
+        actor=actor,
+        before=before,
+        after=None,
+    )
+
+
+def source_alias_add(*, source: Source, alias: str) -> Source:
+    with transaction.atomic():
+        _add_aliases(source, [alias])
+    return source
+
+
+@transaction.atomic
+def source_aliases_add(*, source: Source, aliases: Iterable[str]) -> list[SourceAlias]:
+    """Add aliases the source doesn't have yet (by key); returns the ones added."""
+    return _add_aliases(source, aliases)
+
+
+# --- Targets --------------------------------------------------------------------
+
+
+@transaction.atomic
+def target_create(*, project: Project, name: str) -> Target:
+    name, key = _clean_name(name, "name", limits.TARGET_NAME)
+    existing = Target.objects.filter(project=project, name_key=key).first()
+    if existing is not None:
+        return existing
+    position = Target.objects.filter(project=project).count()
+    return Target.objects.create(project=project, name=name, name_key=key, position=position)
+
+
+@transaction.atomic
+def target_update(*, target: Target, position: int) -> Target:
+    """Move a target in the project's list (its name is fixed: stances point at it)."""
+    if position < 0:
+        raise ValidationError({"position": "The position cannot be negative."})
+    target.position = position
+    target.save(update_fields=["position"])
+    return target
+
+
+@transaction.atomic
+def target_delete(*, target: Target) -> None:
+    """Remove a target no stance is taken toward."""
+    used = ClaimStance.objects.filter(target=target).count()
+    if used:
+        raise ValidationError(f"{used} stance(s) are taken toward “{target.name}”; it stays.")
+    target.delete()
+
+
+@transaction.atomic
+def project_targets_ensure(*, project: Project) -> list[Target]:
+    """Create the scheme's default targets that the project does not have yet."""
+    return [target_create(project=project, name=n) for n in project.scheme["default_targets"]]

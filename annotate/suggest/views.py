@@ -1,0 +1,183 @@
+"""Suggestions in the workspace: the list, accept (one key), edit-then-accept, dismiss.
+
+Only for an annotator assigned to the article, in a project with suggestions turned on,
+and only suggestions the annotator hasn't answered: anything else answers 404. Accepting
+goes through ``services.suggestion_accept`` (a claim of the annotator's own); when the
+claim isn't complete for the scheme (a required stance, say), the claim form comes back
+prefilled (422) and saving it accepts the suggestion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from annotate.assignments import selectors as assignment_selectors
+from annotate.claims.forms import ClaimInput
+from annotate.models import Suggestion
+from annotate.sources.views import HtmxHttpRequest
+from annotate.suggest import services as suggestion_services
+from annotate.suggest.services import proposed_labels
+from annotate.workspace.context import open_suggestions
+from annotate.workspace.views import (
+    PAGE,
+    SAVED,
+    UNPROCESSABLE,
+    _errors,
+    _form_context,
+    _fragments,
+    _list_context,
+    _mention_quote,
+    _progress_context,
+    _toast,
+    _values_from_post,
+)
+from corpus.models import Article
+
+
+def suggestion_context(article: Article, user: Any, **extra: Any) -> dict[str, Any]:
+    """The open suggestions of the user on the article (none when turned off)."""
+    enabled = article.project.suggestions_enabled
+    suggestions = open_suggestions(article, user) if enabled else []
+    return {
+        "article": article,
+        "suggestions_enabled": enabled,
+        "suggestions": suggestions,
+        **extra,
+    }
+
+
+def _suggestion_for(user: Any, pk: int) -> Suggestion:
+    """An open suggestion of an article assigned to the user, suggestions on; else 404."""
+    suggestion = (
+        Suggestion.objects.select_related("article__project", "source")
+        .filter(
+            pk=pk,
+            article__assignments__annotator_id=user.pk,
+            article__project__suggestions_enabled=True,
+        )
+        .exclude(responses__annotator_id=user.pk)
+        .first()
+    )
+    if suggestion is None:
+        raise Http404("No such suggestion.")
+    return suggestion
+
+
+def _values(suggestion: Suggestion) -> dict[str, Any]:
+    """The claim form's values: the suggestion's span, source, mention, attribution and
+    the labels it proposes (an imported pre-annotation's stances, ratings, type, note)."""
+    article = suggestion.article
+    proposed = proposed_labels(suggestion)
+    return {
+        **proposed,
+        "start": suggestion.start,
+        "end": suggestion.end,
+        "quote": suggestion.quote,
+        "source": suggestion.source,
+        "attribution": suggestion.attribution,
+        "mention_start": suggestion.mention_start,
+        "mention_end": suggestion.mention_end,
+        "mention_quote": _mention_quote(article, suggestion.mention_start, suggestion.mention_end),
+        "stances": {s.target: s.stance for s in proposed["stances"]},
+    }
+
+
+def _suggestion_form(
+    request: HtmxHttpRequest,
+    suggestion: Suggestion,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = _form_context(suggestion.article, values=values, errors=errors)
+    context["suggestion"] = suggestion
+    if suggestion.new_source_name and not values.get("source"):
+        context["source_query"] = suggestion.new_source_name
+    return render(request, f"{PAGE}#claim-form", context, status=status)
+
+
+@require_GET
+@login_required
+def suggestion_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    article = assignment_selectors.assignment_for(request.user, pk).article
+    if not article.project.suggestions_enabled:
+        raise Http404("Suggestions are turned off for this project.")
+    return render(request, f"{PAGE}#suggestion-list", suggestion_context(article, request.user))
+
+
+@require_GET
+@login_required
+def suggestion_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The claim form prefilled from the suggestion; saving it accepts the suggestion."""
+    suggestion = _suggestion_for(request.user, pk)
+    return _suggestion_form(request, suggestion, values=_values(suggestion))
+
+
+@require_POST
+@login_required
+def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Accept as it is (nothing posted but the CSRF token), or as the claim form posted."""
+    suggestion = _suggestion_for(request.user, pk)
+    article = suggestion.article
+    from_form = "start" in request.POST
+    try:
+        overrides: dict[str, Any] = {}
+        if from_form:
+            data = ClaimInput.from_post(request.POST, with_span=True, with_version=False)
+            overrides = {
+                "start": data.start,
+                "end": data.end,
+                "quote": data.quote,
+                "mention": data.mention,
+                "stances": data.stance_inputs(),
+                "note": data.note,
+                **data.labels,
+            }
+            if data.source is not None:
+                overrides["source"] = data.source
+        claim = suggestion_services.suggestion_accept(
+            suggestion=suggestion, annotator=request.user, overrides=overrides
+        )
+    except ValidationError as error:
+        values = _values_from_post(article, request.POST) if from_form else _values(suggestion)
+        if from_form and values["source"] is None:
+            values["source"] = suggestion.source
+        return _suggestion_form(
+            request, suggestion, values=values, errors=_errors(error), status=UNPROCESSABLE
+        )
+    assignment = assignment_selectors.assignment_for(request.user, article.pk)
+    response = _fragments(
+        request,
+        [
+            ("panel-empty", {"article": article}),
+            ("claim-list", _list_context(assignment, request.user, oob=True)),
+            ("suggestion-list", suggestion_context(article, request.user, oob=True)),
+            ("progress", _progress_context(assignment, request.user, oob=True)),
+        ],
+    )
+    trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
+    return _toast(response, "Suggestion accepted: it is now your claim.")
+
+
+@require_POST
+@login_required
+def suggestion_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    suggestion = _suggestion_for(request.user, pk)
+    try:
+        suggestion_services.suggestion_dismiss(suggestion=suggestion, annotator=request.user)
+    except ValidationError as error:  # answered meanwhile, in another tab
+        raise Http404(" ".join(error.messages)) from error
+    response = render(
+        request,
+        f"{PAGE}#suggestion-list",
+        suggestion_context(suggestion.article, request.user),
+    )
+    return _toast(response, "Suggestion dismissed.")

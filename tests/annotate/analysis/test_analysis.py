@@ -1,0 +1,286 @@
+"""The analysis aggregates on the crafted scene (``tests/scenes.py``: known counts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from annotate.analysis import pages as analysis
+from annotate.analysis.pages import ClaimFilters
+from corpus.models import Role
+from tests.factories import ClaimFactory, MembershipFactory, UserFactory
+from tests.scenes import Crafted, crafted
+
+# --- the aggregates -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data(project: Any, annotator: Any, other_annotator: Any) -> Crafted:
+    return crafted(project, annotator, other_annotator)
+
+
+def cells(data: Crafted, **filters: Any) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The stance map as {(source, target): (favor, against, none)}, non-empty cells only."""
+    found = analysis.stance_map(data.project, ClaimFilters(**filters))
+    assert [t.name for t in found.targets] == ["Turkey's influence", "Russia's influence"]
+    assert [v for v, _ in found.stances] == ["favor", "against", "none"]
+    return {
+        (row.name, data.project.targets.get(pk=cell.target_id).name[:6]): tuple(
+            n for _, n in cell.counts
+        )
+        for row in found.rows
+        for cell in row.cells
+        if cell.total
+    }
+
+
+@pytest.mark.django_db
+def test_stance_map_counts_the_gold_layer_per_cell_without_deleted_claims(data: Crafted) -> None:
+    assert cells(data) == {
+        ("Vladimir Danilov", "Turkey"): (2, 1, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+        ("Temur Umarov", "Russia"): (0, 0, 1),
+        ("(no source)", "Turkey"): (0, 0, 1),
+    }
+
+
+@pytest.mark.django_db
+def test_stance_map_layers_all_annotators_and_one_annotator(data: Crafted) -> None:
+    assert cells(data, layer="all") == {
+        ("Vladimir Danilov", "Turkey"): (0, 2, 0),
+        ("Temur Umarov", "Turkey"): (1, 0, 0),
+    }
+    assert cells(data, layer=str(data.ann2.pk)) == {("Vladimir Danilov", "Turkey"): (0, 1, 0)}
+
+
+@pytest.mark.django_db
+def test_stance_map_filters_on_outlet_dates_and_attribution(data: Crafted) -> None:
+    assert cells(data, outlet="Outlet X") == {
+        ("Vladimir Danilov", "Turkey"): (2, 0, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+        ("(no source)", "Turkey"): (0, 0, 1),
+    }
+    march = {"date_from": dt.date(2024, 3, 1), "date_to": dt.date(2024, 12, 31)}
+    assert cells(data, **march) == {
+        ("Vladimir Danilov", "Turkey"): (0, 1, 0),
+        ("Temur Umarov", "Russia"): (0, 0, 1),
+    }
+    # The bounds are inclusive; an undated article is outside any range.
+    assert cells(data, date_to=dt.date(2024, 1, 10)) == {
+        ("Vladimir Danilov", "Turkey"): (2, 0, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+        ("(no source)", "Turkey"): (0, 0, 1),
+    }
+    assert cells(data, attribution="direct") == {
+        ("Vladimir Danilov", "Turkey"): (1, 1, 0),
+        ("Vladimir Danilov", "Russia"): (0, 1, 0),
+    }
+
+
+@pytest.mark.django_db
+def test_stance_map_sorts_by_source_total_and_a_target_stance(data: Crafted) -> None:
+    def order(sort: str) -> list[str]:
+        return [r.name for r in analysis.stance_map(data.project, ClaimFilters(), sort).rows]
+
+    assert order("") == ["Vladimir Danilov", "(no source)", "Temur Umarov"]
+    assert order("source") == ["Temur Umarov", "Vladimir Danilov", "(no source)"]
+    assert order(f"{data.t2.pk}") == ["Temur Umarov", "Vladimir Danilov", "(no source)"]
+    assert order(f"{data.t1.pk}:none")[0] == "(no source)"
+    assert order(f"{data.t1.pk}:favor")[0] == "Vladimir Danilov"
+
+
+@pytest.mark.django_db
+def test_filters_from_a_query_keep_only_known_layers(data: Crafted, outsider: Any) -> None:
+    ids = {data.ann1.pk, data.ann2.pk}
+    assert ClaimFilters.from_query({"layer": str(data.ann1.pk)}, annotator_ids=ids).layer == str(
+        data.ann1.pk
+    )
+    assert ClaimFilters.from_query({"layer": str(outsider.pk)}, annotator_ids=ids).layer == "gold"
+    assert ClaimFilters.from_query({"layer": "bogus"}, annotator_ids=ids).layer == "gold"
+    parsed = ClaimFilters.from_query(
+        {"date_from": "2024-02-30", "date_to": "2024-03-01", "source": "x", "target": "-1"},
+        annotator_ids=ids,
+    )
+    assert (parsed.date_from, parsed.date_to, parsed.source, parsed.target) == (
+        None,
+        dt.date(2024, 3, 1),
+        "",
+        None,
+    )
+
+
+def found(data: Crafted, **filters: Any) -> set[str]:
+    names = {claim.pk: name for name, claim in data.claims.items()}
+    return {names[c.pk] for c in analysis.claims_matching(data.project, ClaimFilters(**filters))}
+
+
+@pytest.mark.django_db
+def test_search_matches_whole_words_of_quote_and_note_ignoring_case(data: Crafted) -> None:
+    # The same answers on SQLite (word-boundary regex) and PostgreSQL (full-text search).
+    assert found(data, q="pipeline") == {"g1", "g3"}
+    assert found(data, q="PIPELINE turkey") == {"g1"}
+    assert found(data, q="reuters") == {"g1"}  # in the note
+    assert found(data, q="Russia") == {"g2"}  # "Russia's"
+    assert found(data, q="pipe") == set()  # not a word of any claim
+    assert found(data, q="pipeline deleted") == set()  # a deleted claim
+    assert found(data, q="  ,;  ") == {"g1", "g2", "g3", "g4", "g5"}  # no words: no filter
+
+
+@pytest.mark.django_db
+def test_search_matches_words_beyond_ascii(data: Crafted) -> None:
+    ClaimFactory(
+        article=data.a3,
+        annotator=None,
+        source=None,
+        quote="TÜRKİYE und Türkiye: Қазақстан agrees",
+        end=7,
+    )
+    ClaimFactory(article=data.a3, annotator=None, source=None, quote="Türkiyemiz", end=7)
+    assert len(found_quotes(data, "türkiye")) == 1
+    assert found_quotes(data, "ҚАЗАҚСТАН agrees") == ["TÜRKİYE und Türkiye: Қазақстан agrees"]
+
+
+def found_quotes(data: Crafted, q: str) -> list[str]:
+    claims = analysis.claims_matching(data.project, ClaimFilters(q=q))
+    return [c.quote for c in claims]
+
+
+@pytest.mark.django_db
+def test_search_filters_on_every_field(data: Crafted) -> None:
+    assert found(data) == {"g1", "g2", "g3", "g4", "g5"}
+    assert found(data, layer="all") == {"c1", "c2", "c3", "c4"}
+    assert found(data, layer=str(data.ann1.pk)) == {"c1", "c2"}
+    assert found(data, outlet="Outlet Y") == {"g3", "g4"}
+    assert found(data, date_from=dt.date(2024, 2, 1)) == {"g3", "g4"}
+    assert found(data, date_to=dt.date(2024, 2, 1)) == {"g1", "g2", "g5"}
+    assert found(data, attribution="unnamed") == {"g5"}
+    assert found(data, claim_type="factual") == {"g1", "g4"}
+    assert found(data, source_reliability="B") == {"g1", "g2"}
+    assert found(data, information_credibility="3") == {"g2"}
+    assert found(data, source=str(data.b.pk)) == {"g4"}
+    assert found(data, source="none") == {"g5"}
+    assert found(data, target=data.t2.pk) == {"g1", "g4"}
+    assert found(data, stance="favor") == {"g1", "g2"}
+    assert found(data, target=data.t1.pk, stance="against") == {"g3"}
+    assert found(data, source=str(data.a.pk), target=data.t1.pk, stance="favor") == {"g1", "g2"}
+    assert found(data, article=data.a2.pk) == {"g3", "g4"}
+    assert found(data, q="pipeline", outlet="Outlet X") == {"g1"}
+
+
+@pytest.mark.django_db
+def test_search_checkworthy_filter(data: Crafted) -> None:
+    ClaimFactory(
+        article=data.a3,
+        annotator=None,
+        source=data.b,
+        checkworthy="yes",
+        quote="worth checking",
+        end=7,
+    )
+    assert analysis.claims_matching(data.project, ClaimFilters(checkworthy="yes")).get().quote == (
+        "worth checking"
+    )
+
+
+@pytest.mark.django_db
+def test_source_profile_aggregates(data: Crafted) -> None:
+    stances = {
+        target.name[:6]: tuple(n for _, n in cell.counts)
+        for target, cell in analysis.source_stances(data.a, ClaimFilters())
+    }
+    assert stances == {"Turkey": (2, 1, 0), "Russia": (0, 1, 0)}
+    claims = analysis.layer_claims(data.project, ClaimFilters()).filter(source=data.a)
+    reliability = analysis.distribution(data.project, claims, "source_reliability")
+    assert [(v, n) for v, _, n in reliability.rows] == [
+        ("A", 0),
+        ("B", 2),
+        ("C", 1),
+        ("D", 0),
+        ("E", 0),
+        ("F", 0),
+    ]
+    credibility = analysis.distribution(data.project, claims, "information_credibility")
+    assert [(v, n) for v, _, n in credibility.rows if n] == [("2", 1), ("3", 1), ("", 1)]
+    # A source without stances in the layer: every target, all zero.
+    empty = analysis.source_stances(data.b, ClaimFilters(layer=str(data.ann2.pk)))
+    assert [c.total for _, c in empty] == [0, 0]
+
+
+@pytest.mark.django_db
+def test_source_agreement_counts_matched_pairs(data: Crafted) -> None:
+    # c1/c3 both name Danilov; c4 names him where c2 names Umarov.
+    danilov = analysis.source_agreement(data.a)
+    assert (danilov.pairs, danilov.agreed, danilov.share) == (2, 1, 0.5)
+    umarov = analysis.source_agreement(data.b)
+    assert (umarov.pairs, umarov.agreed) == (1, 0)
+    # A claim overlapping by less than half (Jaccard < 0.5) is no match.
+    third = UserFactory()
+    MembershipFactory(project=data.project, user=third, role=Role.ANNOTATOR)
+    ClaimFactory(article=data.a1, annotator=third, source=data.a, start=5, end=30)
+    assert analysis.source_agreement(data.a).pairs == 2
+    ClaimFactory(article=data.a1, annotator=third, source=data.a, start=0, end=10)
+    after = analysis.source_agreement(data.a)
+    assert (after.pairs, after.agreed) == (4, 3)
+
+
+@pytest.mark.django_db
+def test_overview_aggregates(data: Crafted) -> None:
+    from tests.factories import AssignmentFactory
+
+    AssignmentFactory(article=data.a1, annotator=data.ann1, status="done")
+    AssignmentFactory(article=data.a2, annotator=data.ann1, status="in_progress")
+    AssignmentFactory(article=data.a2, annotator=data.ann2)
+    o = analysis.overview(data.project, ClaimFilters())
+    assert (o.articles, o.claims, o.unattributed, o.unnamed, o.gold_articles) == (3, 5, 1, 1, 2)
+    assert dict(o.per_article) == {"0": 1, "1–5": 2, "6–10": 0, "11–20": 0, "21–50": 0, "51+": 0}
+    assert [(r["article__outlet"], r["claims"], r["articles"]) for r in o.per_outlet] == [
+        ("Outlet X", 3, 1),
+        ("Outlet Y", 2, 1),
+    ]
+    assert [(r["article_id"], r["n"]) for r in o.top_articles] == [(data.a1.pk, 3), (data.a2.pk, 2)]
+    assert [(v, n) for v, _, n in o.claim_types.rows if n] == [
+        ("factual", 2),
+        ("evaluative", 1),
+        ("predictive", 1),
+        ("", 1),
+    ]
+    assert [(v, n) for v, _, n in o.attributions.rows] == [
+        ("author", 1),
+        ("direct", 2),
+        ("reported", 1),
+        ("unnamed", 1),
+    ]
+    assert [(s, n) for s, _, n in o.progress] == [
+        ("not_started", 1),
+        ("in_progress", 1),
+        ("done", 1),
+    ]
+    x = analysis.overview(data.project, ClaimFilters(layer="all", outlet="Outlet X"))
+    assert (x.articles, x.claims, x.gold_articles) == (2, 2, 1)
+    assert dict(x.per_article)["0"] == 1 and [(s, n) for s, _, n in x.progress if n] == [
+        ("done", 1)
+    ]
+
+
+@pytest.mark.django_db
+def test_each_aggregate_takes_a_fixed_number_of_queries(
+    data: Crafted, django_assert_num_queries: Any
+) -> None:
+    filtered = ClaimFilters(layer="all", outlet="Outlet X", date_from=dt.date(2024, 1, 1))
+    with django_assert_num_queries(2):  # the targets, the cells
+        analysis.stance_map(data.project, filtered)
+    with django_assert_num_queries(6):
+        analysis.overview(data.project, filtered)
+    with django_assert_num_queries(2):  # the claims, their stances
+        found = list(analysis.claims_matching(data.project, replace(filtered, q="ankara")))
+    assert {c.pk for c in found} == {data.claims["c1"].pk, data.claims["c3"].pk}
+    with django_assert_num_queries(2):
+        analysis.source_stances(data.a, filtered)
+    with django_assert_num_queries(1):
+        analysis.source_agreement(data.a)
+    claims = analysis.layer_claims(data.project, filtered)
+    with django_assert_num_queries(1):
+        analysis.distribution(data.project, claims, "source_reliability")

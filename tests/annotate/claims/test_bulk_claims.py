@@ -1,0 +1,163 @@
+"""``claims_create_many``: claim_create's checks for a whole batch, all or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from annotate.claims.bulk import ClaimInput, claims_create_many
+from annotate.claims.checks import StanceInput
+from annotate.claims.services import claim_create
+from annotate.models import Assignment, AssignmentStatus, Claim, ClaimStance, History
+from tests.factories import ArticleFactory, span
+from tests.scenes import Scene
+
+LABELS: dict[str, Any] = {
+    "attribution": "reported",
+    "source_reliability": "B",
+    "information_credibility": "2",
+    "claim_type": "factual",
+}
+
+
+def good(s: Scene, article: Any, words: str, **changes: Any) -> ClaimInput:
+    start, end = span(article.text, words)
+    values: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "quote": words,
+        "source": s.sources[0],
+        "stances": [StanceInput(s.targets[0], "favor")],
+        "labels": LABELS,
+    }
+    values.update(changes)
+    return ClaimInput(**values)
+
+
+def test_a_valid_batch_creates_claims_stances_and_history(scene: Scene) -> None:
+    s, (a, _) = scene, scene.ann
+    made = claims_create_many(
+        article_claims=[(s.article, good(s, s.article, w)) for w in ("Ankara", "Moscow disagrees")],
+        annotator=a,
+    )
+    assert [c.quote for c in made] == ["Ankara", "Moscow disagrees"]
+    assert all(c.pk for c in made)
+    assert ClaimStance.objects.filter(claim__in=made).count() == 2
+    # The history rows look like claim_create's.
+    single = claim_create(
+        article=s.article,
+        annotator=a,
+        start=span(s.article.text, "China")[0],
+        end=span(s.article.text, "China")[1],
+        source=s.sources[0],
+        stances=[StanceInput(s.targets[0], "favor")],
+        **LABELS,
+    )
+    rows: dict[int, Any] = {h.object_id: h for h in History.objects.filter(entity="claim")}
+    for claim in made:
+        row: Any = rows[claim.pk]
+        assert (row.action, row.actor_id, row.before) == ("create", a.pk, None)
+        assert set(row.after) == set(rows[single.pk].after or {})
+        assert row.after["stances"] == [{"target": s.targets[0].pk, "stance": "favor"}]
+        assert row.after["quote"] == claim.quote and row.after["version"] == claim.version
+
+
+def test_assignments_are_marked_started_once(
+    scene: Scene, django_assert_max_num_queries: Any
+) -> None:
+    s, (a, _) = scene, scene.ann
+    Assignment.objects.filter(annotator=a).update(status=AssignmentStatus.NOT_STARTED)
+    others = [ArticleFactory(project=s.project, text=f"{k} {s.article.text}") for k in range(3)]
+    for article in others:
+        Assignment.objects.create(article=article, annotator=a)
+    items = [(art, good(s, art, w)) for art in [s.article, *others] for w in ("Ankara", "China")]
+    with django_assert_max_num_queries(12):
+        claims_create_many(article_claims=items, annotator=a)
+    statuses = set(Assignment.objects.filter(annotator=a).values_list("status", flat=True))
+    assert statuses == {AssignmentStatus.IN_PROGRESS}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"end": 10_000}, "end"),
+        ({"quote": "wrong"}, "quote"),
+        ({"source": 999_999}, "source"),
+        ({"stances": [StanceInput(999_999, "favor")]}, "stances"),
+        ({"labels": {**LABELS, "claim_type": "nonsense"}}, "claim_type"),
+        ({"mention": [0, 10_000]}, "source_mention"),
+        ({"labels": {"colour": "red"}}, "__all__"),
+    ],
+)
+def test_any_invalid_item_writes_nothing_and_is_named(
+    scene: Scene, changes: dict[str, Any], field: str
+) -> None:
+    s, (a, _) = scene, scene.ann
+    items = [
+        (s.article, good(s, s.article, "Ankara")),
+        (s.article, good(s, s.article, "China")),
+        (s.article, good(s, s.article, "Moscow disagrees", **changes)),
+    ]
+    before = (Claim.objects.count(), ClaimStance.objects.count(), History.objects.count())
+    with pytest.raises(ValidationError) as caught:
+        claims_create_many(article_claims=items, annotator=a)
+    problems = caught.value.error_list
+    assert {(p.params or {})["index"] for p in problems} == {2}
+    assert field in {(p.params or {})["field"] for p in problems}
+    assert all(m.startswith("item 2: ") for m in caught.value.messages)
+    assert (Claim.objects.count(), ClaimStance.objects.count(), History.objects.count()) == before
+
+
+def test_every_bad_item_is_listed(scene: Scene) -> None:
+    s, (a, _) = scene, scene.ann
+    items = [
+        (s.article, good(s, s.article, "Ankara", end=10_000)),
+        (s.article, good(s, s.article, "China")),
+        (s.article, good(s, s.article, "Moscow disagrees", source=999_999)),
+    ]
+    with pytest.raises(ValidationError) as caught:
+        claims_create_many(article_claims=items, annotator=a)
+    assert {(p.params or {})["index"] for p in caught.value.error_list} == {0, 2}
+
+
+def test_a_source_of_another_project_is_refused(scene: Scene) -> None:
+    from tests.factories import SourceFactory
+
+    s, (a, _) = scene, scene.ann
+    stranger = SourceFactory(project=ArticleFactory().project, name="Elsewhere")
+    with pytest.raises(ValidationError, match="not in this project's registry"):
+        claims_create_many(
+            article_claims=[(s.article, good(s, s.article, "Ankara", source=stranger.pk))],
+            annotator=a,
+        )
+
+
+def test_offsets_count_code_points_with_emoji_and_cyrillic(scene: Scene) -> None:
+    s, (a, _) = scene, scene.ann
+    text = "Флаг 🇹🇷 поднят. «Москва не согласна», — сказал Умаров 😀. Конец."
+    article = ArticleFactory(project=s.project, text=text)
+    quote = "Москва не согласна"
+    start = text.index(quote)
+    made = claims_create_many(
+        article_claims=[
+            (article, good(s, article, quote, start=start, end=start + len(quote), quote=quote)),
+            (article, good(s, article, "Умаров 😀")),
+        ],
+        annotator=a,
+    )
+    assert [c.quote for c in made] == [quote, "Умаров 😀"]
+    # Splitting the flag (two code points) is refused, as claim_create refuses it.
+    flag = text.index("🇹🇷")
+    with pytest.raises(ValidationError):
+        claims_create_many(
+            article_claims=[
+                (article, good(s, article, "Флаг", start=flag, end=flag + 1, quote=None))
+            ],
+            annotator=a,
+        )
+
+
+def test_an_empty_batch_writes_nothing(scene: Scene) -> None:
+    assert claims_create_many(article_claims=[], annotator=scene.ann[0]) == []

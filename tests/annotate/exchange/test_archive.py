@@ -1,0 +1,166 @@
+"""Archive → restore into an empty instance → archive gives the same content."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from annotate.exchange import archive
+from annotate.models import (
+    Assignment,
+    Claim,
+    ClaimStance,
+    Decision,
+    DecisionOrigin,
+    History,
+    Source,
+    SourceAlias,
+    Target,
+)
+from corpus.models import Article, Membership, Project
+from tests.annotate.exchange.conftest import Corpus
+from tests.annotate.exchange.helpers import export_bytes
+
+
+def members(data: bytes) -> dict[str, Any]:
+    """The archive's members, parsed; the manifest without its time."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        out: dict[str, Any] = {}
+        for name in zf.namelist():
+            raw = zf.read(name).decode()
+            out[name] = [json.loads(line) for line in raw.splitlines()]
+        out["manifest.json"][0].pop("exported_at")
+        return out
+
+
+def empty_instance(users_too: bool = False) -> None:
+    """Delete every row the project owns, dependants first."""
+    History.objects.all().delete()
+    DecisionOrigin.objects.all().delete()
+    Decision.objects.all().delete()
+    ClaimStance.objects.all().delete()
+    Claim.objects.all().delete()
+    Assignment.objects.all().delete()
+    SourceAlias.objects.all().delete()
+    Source.objects.all().delete()
+    Target.objects.all().delete()
+    Article.objects.all().delete()
+    Membership.objects.all().delete()
+    Project.objects.all().delete()
+    if users_too:
+        User.objects.all().delete()
+
+
+def test_archive_holds_every_table(corpus: Corpus) -> None:
+    content = members(export_bytes("archive", corpus.project))
+    assert list(content) == [
+        "manifest.json",
+        "project.json",
+        "articles.jsonl",
+        "sources.jsonl",
+        "targets.jsonl",
+        "assignments.jsonl",
+        "claims.jsonl",
+        "decisions.jsonl",
+        "history.jsonl",
+    ]
+    project = content["project.json"][0]
+    assert project["scheme"]["version"] == 1
+    assert {u["username"] for u in project["users"]} == {"mira", "cora", "anna", "boris"}
+    assert "password" not in json.dumps(project["users"])
+    claims = content["claims.jsonl"]
+    assert len(claims) == 11  # 7 live + 1 deleted annotator claims, 3 gold
+    assert sum(c["deleted_at"] is not None for c in claims) == 1
+    assert {c["annotator"] for c in claims} == {"anna", "boris", None}
+    decisions = content["decisions.jsonl"]
+    assert sorted(d["action"] for d in decisions) == ["accept", "accept", "merge", "reject"]
+    assert all(d["curator"] == "cora" for d in decisions)
+    assert len(content["history.jsonl"]) == History.objects.count()
+
+
+@pytest.mark.parametrize("users_too", [False, True])
+def test_archive_restore_archive_is_identical(
+    corpus: Corpus, tmp_path: Path, users_too: bool
+) -> None:
+    first = export_bytes("archive", corpus.project)
+    empty_instance(users_too=users_too)
+    path = tmp_path / "backup.zip"
+    path.write_bytes(first)
+    out = io.StringIO()
+    call_command("restore_project", str(path), stdout=out)
+    assert "Restored “Turkic world” (turkic)" in out.getvalue()
+    if users_too:
+        assert "inactive" in out.getvalue()
+        restored = User.objects.get(username="anna")
+        assert not restored.is_active and not restored.has_usable_password()
+    project = Project.objects.get(slug="turkic")
+    second = export_bytes("archive", project)
+    assert members(second) == members(first)
+    # Exports of the restored project match too (ids are kept), apart from their time.
+    assert Claim.objects.get(pk=corpus.gold[0].pk).quote == corpus.gold[0].quote
+
+
+def test_restored_project_takes_new_rows_without_id_clashes(corpus: Corpus) -> None:
+    data = export_bytes("archive", corpus.project)
+    empty_instance()
+    project = archive.restore(io.BytesIO(data)).project
+    source = Source.objects.create(project=project, name="New", name_key="new")
+    assert source.pk > max(corpus.sources[k].pk for k in corpus.sources)
+
+
+def test_restore_reports_progress_row_by_chunk(corpus: Corpus) -> None:
+    data = export_bytes("archive", corpus.project)
+    empty_instance()
+    written: list[int] = []
+    result = archive.restore(io.BytesIO(data), on_rows=written.append)
+    assert written and all(n > 0 for n in written)
+    assert sum(written) == sum(result.counts.values())
+
+
+def test_restore_refuses_a_taken_slug_or_ids_and_writes_nothing(corpus: Corpus) -> None:
+    data = export_bytes("archive", corpus.project)
+    claims = Claim.objects.count()
+    with pytest.raises(Exception, match="already exists"):
+        archive.restore(io.BytesIO(data))
+    with pytest.raises(Exception, match="empty instance"):
+        archive.restore(io.BytesIO(data), slug="copy")
+    assert Claim.objects.count() == claims
+    assert not Project.objects.filter(slug="copy").exists()
+
+
+def test_restore_rejects_files_that_are_not_archives(db: Any, tmp_path: Path) -> None:
+    path = tmp_path / "x.zip"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(CommandError, match="Not a zip archive"):
+        call_command("restore_project", str(path))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("manifest.json", '{"format": "other"}')
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(CommandError, match="not a Claimdesk project archive"):
+        call_command("restore_project", str(path))
+    assert not Project.objects.exists()
+
+
+def test_restore_of_a_broken_archive_writes_nothing(corpus: Corpus) -> None:
+    data = export_bytes("archive", corpus.project)
+    empty_instance()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as zf:
+        for name in source.namelist():
+            raw = source.read(name)
+            if name == "history.jsonl":
+                raw += b"{broken\n"
+            zf.writestr(name, raw)
+    with pytest.raises(Exception, match="history.jsonl, line"):
+        archive.restore(io.BytesIO(broken.getvalue()))
+    assert not Project.objects.exists() and not Claim.objects.exists()

@@ -1,0 +1,286 @@
+"""Storing suggestions, accepting and dismissing them (per annotator), the ``suggest``
+command and suggestions made on import."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from annotate.claims.checks import StanceInput
+from annotate.models import Claim, Source, Suggestion, SuggestionResponse
+from annotate.review import data as agreement_data
+from annotate.sources.services import project_targets_ensure
+from annotate.suggest import Proposal, RegistryEntry
+from annotate.suggest.services import (
+    suggestion_accept,
+    suggestion_dismiss,
+    suggestions_open,
+    suggestions_refresh,
+)
+from corpus.models import Article
+from tests.factories import ArticleFactory, SourceAliasFactory, SourceFactory
+
+SEEDS = Path(settings.BASE_DIR) / "seeds"
+TEXT = (
+    "“Turkey will stay in Central Asia for decades,” says Ayşe Yılmaz, an analyst. "
+    "“Ankara has learned the main lesson of the nineties,” notes Daria Isachenko."
+)
+
+
+def relaxed(project: Any) -> None:
+    """Only source and attribution required: one key makes a complete claim."""
+    for name in ("stances", "source_reliability", "information_credibility", "claim_type"):
+        project.scheme["fields"][name]["required"] = False
+    project.save()
+
+
+@pytest.fixture
+def isachenko(project: Any) -> Source:
+    source: Source = SourceFactory(project=project, name="Daria Isachenko")
+    SourceAliasFactory(source=source, alias="Isachenko")
+    return source
+
+
+@pytest.fixture
+def made(project: Any, isachenko: Source) -> list[Suggestion]:
+    relaxed(project)
+    article = ArticleFactory(project=project, text=TEXT, byline="")
+    return sorted(suggestions_refresh(article=article), key=lambda s: s.start)
+
+
+class Fixed:
+    name, version = "fixed", "1"
+
+    def __init__(self, *proposals: Proposal) -> None:
+        self.proposals = list(proposals)
+
+    def suggest(
+        self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
+    ) -> list[Proposal]:
+        return self.proposals
+
+
+def test_refresh_stores_the_proposals_with_their_sources(
+    made: list[Suggestion], isachenko: Source
+) -> None:
+    yilmaz, daria = made
+    assert (yilmaz.source, yilmaz.new_source_name, yilmaz.attribution) == (
+        None,
+        "Ayşe Yılmaz",
+        "direct",
+    )
+    assert daria.source == isachenko
+    assert daria.quote.startswith("Ankara has learned")
+    assert daria.suggester == "rules/2"
+    assert TEXT[daria.mention_start : daria.mention_end] == "Daria Isachenko"
+
+
+def test_refresh_replaces_unanswered_suggestions_and_keeps_answered_ones(
+    made: list[Suggestion], annotator: Any
+) -> None:
+    yilmaz, daria = made
+    suggestion_dismiss(suggestion=yilmaz, annotator=annotator)
+    again = suggestions_refresh(article=daria.article)
+    assert Suggestion.objects.filter(pk=yilmaz.pk).exists()  # answered: kept
+    assert not Suggestion.objects.filter(pk=daria.pk).exists()  # unanswered: replaced
+    assert [s.quote for s in again] == [daria.quote]  # not made twice over the kept one
+
+
+def test_refresh_skips_a_span_that_is_not_valid(project: Any) -> None:
+    article = ArticleFactory(project=project, text="🇹🇷 flags are two code points.")
+    bad = Proposal(1, 5, "author")  # splits the flag
+    good = Proposal(3, 8, "author")
+    made = suggestions_refresh(article=article, suggester=Fixed(bad, good), registry=[])
+    assert [(s.start, s.end) for s in made] == [(3, 8)]
+
+
+def test_accept_makes_the_annotators_own_claim_with_the_proposed_fields(
+    made: list[Suggestion], annotator: Any, isachenko: Source
+) -> None:
+    daria = made[1]
+    claim = suggestion_accept(suggestion=daria, annotator=annotator)
+    assert (claim.annotator, claim.source, claim.attribution) == (annotator, isachenko, "direct")
+    assert (claim.start, claim.end, claim.quote) == (daria.start, daria.end, daria.quote)
+    assert (claim.mention_start, claim.mention_end) == (daria.mention_start, daria.mention_end)
+    response = SuggestionResponse.objects.get(suggestion=daria, annotator=annotator)
+    assert (response.action, response.claim) == ("accepted", claim)
+
+
+def test_accept_adds_a_proposed_new_source_to_the_registry(
+    made: list[Suggestion], annotator: Any, project: Any
+) -> None:
+    claim = suggestion_accept(suggestion=made[0], annotator=annotator)
+    assert claim.source is not None and claim.source.name == "Ayşe Yılmaz"
+    assert Source.objects.filter(project=project, name="Ayşe Yılmaz").count() == 1
+
+
+def test_accept_with_overrides_uses_the_annotators_choices(
+    made: list[Suggestion], annotator: Any, project: Any, isachenko: Source
+) -> None:
+    [target, *_] = project_targets_ensure(project=project)
+    claim = suggestion_accept(
+        suggestion=made[0],
+        annotator=annotator,
+        overrides={
+            "source": isachenko.pk,
+            "attribution": "reported",
+            "stances": [StanceInput(target=target, stance="favor")],
+        },
+    )
+    assert (claim.source, claim.attribution) == (isachenko, "reported")
+    assert [s.stance for s in claim.stances.all()] == ["favor"]
+    assert not Source.objects.filter(name="Ayşe Yılmaz").exists()
+
+
+def test_an_invalid_accept_writes_nothing_not_even_the_new_source(
+    made: list[Suggestion], annotator: Any, project: Any
+) -> None:
+    project.scheme["fields"]["stances"]["required"] = True
+    project.save()
+    with pytest.raises(ValidationError) as error:
+        suggestion_accept(suggestion=made[0], annotator=annotator)
+    assert "stances" in error.value.message_dict
+    assert not Claim.objects.exists()
+    assert not SuggestionResponse.objects.exists()
+    assert not Source.objects.filter(name="Ayşe Yılmaz").exists()
+
+
+def test_answers_are_per_annotator(
+    made: list[Suggestion], annotator: Any, other_annotator: Any
+) -> None:
+    yilmaz, daria = made
+    article = daria.article
+    suggestion_accept(suggestion=daria, annotator=annotator)
+    suggestion_dismiss(suggestion=yilmaz, annotator=annotator)
+    assert list(suggestions_open(article=article, annotator=annotator)) == []
+    assert list(suggestions_open(article=article, annotator=other_annotator)) == [yilmaz, daria]
+    suggestion_accept(suggestion=daria, annotator=other_annotator)  # B may still accept it
+    assert Claim.objects.filter(article=article).count() == 2
+
+
+def test_a_suggestion_cannot_be_answered_twice_by_the_same_annotator(
+    made: list[Suggestion], annotator: Any
+) -> None:
+    suggestion_dismiss(suggestion=made[0], annotator=annotator)
+    with pytest.raises(ValidationError):
+        suggestion_accept(suggestion=made[0], annotator=annotator)
+    with pytest.raises(ValidationError):
+        suggestion_dismiss(suggestion=made[0], annotator=annotator)
+
+
+def test_suggestions_never_reach_agreement_unless_accepted(
+    made: list[Suggestion], annotator: Any
+) -> None:
+    source = Path(agreement_data.__file__).read_text()
+    assert "Suggestion" not in source
+    suggestion_accept(suggestion=made[1], annotator=annotator)
+    assert Claim.objects.live().annotations().count() == 1  # what agreement reads
+
+
+def test_suggestions_do_not_freeze_the_article_text(made: list[Suggestion]) -> None:
+    article = Article.objects.get(pk=made[0].article_id)
+    assert Suggestion.objects.filter(article=article).exists()
+    assert not article.is_annotated()
+
+
+# --- the command and the import hook ---------------------------------------------------
+
+
+def test_the_command_fills_suggestions_for_the_project(project: Any, isachenko: Source) -> None:
+    ArticleFactory(project=project, text=TEXT)
+    out = io.StringIO()
+    call_command("suggest", project=project.slug, no_progress=True, stdout=out)
+    assert Suggestion.objects.filter(article__project=project).count() == 2
+    assert "1 articles, 2 suggestions new" in out.getvalue()
+    assert "turned off" in out.getvalue()
+
+
+def test_the_command_dry_run_writes_nothing(project: Any) -> None:
+    ArticleFactory(project=project, text=TEXT)
+    out = io.StringIO()
+    call_command("suggest", project=project.slug, dry_run=True, stdout=out)
+    assert not Suggestion.objects.exists()
+    assert "would be proposed" in out.getvalue()
+
+
+def test_the_command_refuses_unknown_projects_and_articles(project: Any) -> None:
+    with pytest.raises(CommandError, match="no project"):
+        call_command("suggest", project="nope")
+    with pytest.raises(CommandError, match="Not articles"):
+        call_command("suggest", project=project.slug, article=[999999])
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_import_makes_suggestions_only_when_the_project_enables_them(
+    project: Any, enabled: bool
+) -> None:
+    project.suggestions_enabled = enabled
+    project.save()
+    call_command("import_sources", str(SEEDS / "sources.csv"), project=project.slug, verbosity=0)
+    call_command(
+        "import_articles",
+        str(SEEDS / "001_b7c0510a1e69fc93.txt"),
+        project=project.slug,
+        no_progress=True,
+        verbosity=0,
+    )
+    made = Suggestion.objects.filter(article__project=project)
+    if not enabled:
+        assert not made.exists()
+        return
+    names = set(made.exclude(source=None).values_list("source__name", flat=True))
+    assert {"Daria Isachenko", "Temur Umarov", "Hakan Aksay"} <= names
+
+
+def test_api_upload_makes_suggestions_when_the_project_enables_them(
+    project: Any, manager: Any
+) -> None:
+    from rest_framework.test import APIClient
+
+    project.suggestions_enabled = True
+    project.save()
+    call_command("import_sources", str(SEEDS / "sources.csv"), project=project.slug, verbosity=0)
+    client = APIClient()
+    client.force_authenticate(manager)
+    path = SEEDS / "001_b7c0510a1e69fc93.txt"
+    with path.open("rb") as handle:
+        response = client.post(
+            f"/api/projects/{project.slug}/articles/upload/", {"file": handle}, format="multipart"
+        )
+    assert response.status_code == 201, response.content
+    names = set(
+        Suggestion.objects.filter(article__project=project)
+        .exclude(source=None)
+        .values_list("source__name", flat=True)
+    )
+    assert {"Daria Isachenko", "Temur Umarov"} <= names
+
+
+def test_a_failing_suggester_never_undoes_an_import(
+    project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotate.suggest import services as module
+    from corpus.models import Article
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("suggester down")
+
+    monkeypatch.setattr(module, "suggestions_refresh", broken)
+    project.suggestions_enabled = True
+    project.save()
+    call_command(
+        "import_articles",
+        str(SEEDS / "001_b7c0510a1e69fc93.txt"),
+        project=project.slug,
+        no_progress=True,
+        verbosity=0,
+    )
+    assert Article.objects.filter(project=project).count() == 1
+    assert not Suggestion.objects.filter(article__project=project).exists()
