@@ -1,7 +1,5 @@
 from django.urls import path
 
-from annotate.campaign.urls import urlpatterns as campaign_urls
-
 from annotate import (
     analysis_views,
     assignment_views,
@@ -15,6 +13,7 @@ from annotate import (
     views,
     workspace_views,
 )
+from annotate.campaign.urls import urlpatterns as campaign_urls
 
 app_name = "annotate"
 urlpatterns = [

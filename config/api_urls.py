@@ -18,6 +18,7 @@ from annotate import api_articles as annotate_api_articles
 from annotate import api_exports as annotate_api_exports
 from annotate import api_imports as annotate_api_imports
 from annotate import api_review as annotate_api_review
+from annotate.campaign import api as campaign_api
 from corpus import api as corpus_api
 
 
@@ -42,7 +43,11 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", corpus_api.TokenView.as_view(), name="token"),
     path("projects/", corpus_api.ProjectList.as_view(), name="project-list"),
-    path("projects/<slug:slug>/", corpus_api.ProjectDetail.as_view(), name="project-detail"),
+    # annotate's subclass of corpus's view: DELETE counts the gold layer (corpus can't).
+    path("projects/<slug:slug>/", campaign_api.ProjectDetail.as_view(), name="project-detail"),
+    path(
+        "projects/<slug:slug>/scheme/", campaign_api.ProjectScheme.as_view(), name="project-scheme"
+    ),
     path("projects/<slug:slug>/articles/", corpus_api.ArticleList.as_view(), name="article-list"),
     path(
         "projects/<slug:slug>/articles/upload/",

@@ -192,7 +192,9 @@ def test_removing_an_unused_value_is_applied(claimed: Any, manager: Any) -> None
     scheme = scheme_edit.value_remove(claimed.scheme, "claim_type", value="predictive")
     services.scheme_apply(project=claimed, scheme=scheme, actor=manager)
     claimed.refresh_from_db()
-    assert "predictive" not in [v["value"] for v in claimed.scheme["fields"]["claim_type"]["values"]]
+    assert "predictive" not in [
+        v["value"] for v in claimed.scheme["fields"]["claim_type"]["values"]
+    ]
 
 
 def test_requiring_a_field_that_claims_leave_empty_is_refused(claimed: Any, manager: Any) -> None:
@@ -272,7 +274,9 @@ def test_delete_with_gold_needs_a_second_confirmation(claimed: Any, curator: Any
     with pytest.raises(ValidationError, match="1 gold claim"):
         services.project_destroy(project=claimed, confirm_name=claimed.name)
     assert Claim.objects.count() == 3
-    deleted = services.project_destroy(project=claimed, confirm_name=claimed.name, confirm_gold=True)
+    deleted = services.project_destroy(
+        project=claimed, confirm_name=claimed.name, confirm_gold=True
+    )
     assert (deleted.articles, deleted.claims, deleted.gold) == (1, 2, 1)
     assert not Project.objects.filter(pk=claimed.pk).exists()
     assert not Claim.objects.exists()

@@ -58,7 +58,9 @@ def test_new_project_refused_when_only_staff_may(client: Client, settings: Any) 
     assert not Project.objects.exists()
 
 
-def test_archived_projects_leave_the_default_list(client: Client, project: Any, manager: Any) -> None:
+def test_archived_projects_leave_the_default_list(
+    client: Client, project: Any, manager: Any
+) -> None:
     login(client, manager)
     client.post(_settings(project), {"action": "archive"})
     project.refresh_from_db()
