@@ -59,7 +59,12 @@ def project_create(request: HtmxHttpRequest) -> HttpResponse:
             "guidelines": request.POST.get("guidelines", ""),
         }
         try:
-            project = services.project_start(creator=request.user, **values)
+            project = services.project_start(
+                creator=request.user,
+                name=values["name"],
+                description=values["description"],
+                guidelines=values["guidelines"],
+            )
         except ValidationError as error:
             context |= {"values": values, "errors": error.messages}
             return render(request, "corpus/project_create.html", context, status=400)

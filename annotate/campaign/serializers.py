@@ -24,7 +24,7 @@ class ProjectDeleteSerializer(serializers.Serializer):
 
 class PresetSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Give it as “preset” to PUT.")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     description = serializers.CharField()
 
 

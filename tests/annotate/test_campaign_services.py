@@ -237,6 +237,7 @@ def test_renaming_a_value_migrates_every_claim_with_history(claimed: Any, manage
     rows = History.objects.filter(action=HistoryAction.UPDATE, actor=manager)
     assert rows.count() == 2
     row = rows.get(object_id=claim.pk)
+    assert row.before is not None and row.after is not None
     assert row.before["source_reliability"] == "F" and row.after["source_reliability"] == "U"
     assert row.after["stances"][0]["stance"] == "pro"
     assert row.after["version"] == row.before["version"] + 1
