@@ -2,6 +2,7 @@ from django.urls import path
 
 from annotate.analysis import views as analysis_views
 from annotate.assignments import views as assignment_views
+from annotate.campaign.urls import urlpatterns as campaign_urls
 from annotate.claims import deleted_views
 from annotate.exchange import export_views, import_views
 from annotate.review import views as review_views
@@ -90,6 +91,8 @@ urlpatterns = [
     path("annotate/claims/<id:pk>/update/", workspace_views.claim_update, name="claim-update"),
     path("annotate/claims/<id:pk>/delete/", workspace_views.claim_delete, name="claim-delete"),
     path("annotate/claims/<id:pk>/restore/", workspace_views.claim_restore, name="claim-restore"),
+    # A manager's project settings, scheme editor and deletion (annotate/campaign/).
+    *campaign_urls,
     # Managers restore anyone's deleted claims of an article (annotate/claims/deleted_views.py).
     path("articles/<id:pk>/deleted-claims/", deleted_views.deleted_claims, name="deleted-claims"),
     path(

@@ -63,6 +63,10 @@ METADATA = Limit(100_000, "an article's metadata (as JSON)")
 PROJECT_NAME = Limit(200, "a project's name")
 PROJECT_DESCRIPTION = Limit(10_000, "a project's description")
 GUIDELINES = Limit(200_000, "a project's guidelines")
+# The annotation scheme (corpus.scheme): a field's or a value's label and help text.
+SCHEME_LABEL = Limit(100, "a label")
+SCHEME_HELP = Limit(1_000, "a help text")
+SCHEME_VALUES = Limit(100, "a field", "values")
 
 # --- Filters ----------------------------------------------------------------------------
 # Search words of a list's filter (the API's ``?q=``; the pages cut longer ones).

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.assignments import api as assignments_api
+from annotate.campaign import api as campaign_api
 from annotate.claims import api as claims_api
 from annotate.claims import articles_api as annotate_api_articles
 from annotate.exchange import export_api as annotate_api_exports
@@ -44,7 +45,11 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", corpus_api.TokenView.as_view(), name="token"),
     path("projects/", corpus_api.ProjectList.as_view(), name="project-list"),
-    path("projects/<slug:slug>/", corpus_api.ProjectDetail.as_view(), name="project-detail"),
+    # annotate's subclass of corpus's view: DELETE counts the gold layer (corpus can't).
+    path("projects/<slug:slug>/", campaign_api.ProjectDetail.as_view(), name="project-detail"),
+    path(
+        "projects/<slug:slug>/scheme/", campaign_api.ProjectScheme.as_view(), name="project-scheme"
+    ),
     path("projects/<slug:slug>/articles/", corpus_api.ArticleList.as_view(), name="article-list"),
     path(
         "projects/<slug:slug>/articles/upload/",

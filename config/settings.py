@@ -349,6 +349,20 @@ CLAIMDESK_AFTER_IMPORT = ["annotate.suggest.tasks.suggestions_after_import"]
 # Called (with the project's id) once a gold claim is committed: the learned recommender's
 # retraining, which does nothing unless RECOMMENDER_AUTO_RETRAIN is on.
 CLAIMDESK_AFTER_GOLD = ["annotate.suggest.recommender_tasks.retrain_if_grown"]
+# Who may create a project (and so become its manager): "everyone" (any logged-in user),
+# "staff" (is_staff users), or "group:<name>" (members of that auth group; staff too).
+CLAIMDESK_PROJECT_CREATORS = os.environ.get("CLAIMDESK_PROJECT_CREATORS", "everyone")
+if not (
+    CLAIMDESK_PROJECT_CREATORS in ("everyone", "staff")
+    or (
+        CLAIMDESK_PROJECT_CREATORS.startswith("group:")
+        and CLAIMDESK_PROJECT_CREATORS[len("group:") :].strip()
+    )
+):
+    raise ImproperlyConfigured(
+        "CLAIMDESK_PROJECT_CREATORS must be everyone, staff or group:<name>, not "
+        f"{CLAIMDESK_PROJECT_CREATORS!r}."
+    )
 # The largest article text accepted, in characters (code points).
 CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", "2000000"))
 # The most a project archive may inflate to, in bytes, all members together

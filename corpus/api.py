@@ -28,8 +28,11 @@ from corpus.serializers import (
     ArticleSummarySerializer,
     ArticleUploadSerializer,
     CredentialsSerializer,
+    ProjectCreateSerializer,
     ProjectDetailSerializer,
+    ProjectFilterSerializer,
     ProjectSerializer,
+    ProjectUpdateSerializer,
     TokenSerializer,
     UploadResultSerializer,
 )
@@ -134,18 +137,40 @@ class TokenView(ApiView):
 # --- Projects ------------------------------------------------------------------------
 
 
-@extend_schema(tags=["projects"], summary="Your projects")
-class ProjectList(ApiView, generics.ListAPIView):
+@extend_schema(tags=["projects"])
+class ProjectList(ApiView):
     serializer_class = ProjectSerializer
 
-    def get_queryset(self) -> Any:
-        return selectors.projects_for_user(self.request.user)
+    @extend_schema(
+        parameters=[ProjectFilterSerializer],
+        responses=ProjectSerializer(many=True),
+        summary="Your projects",
+        description="The projects you belong to; archived ones with ?archived=true.",
+    )
+    def get(self, request: Request) -> Response:
+        archived = self.validated_query(ProjectFilterSerializer)["archived"]
+        projects = selectors.projects_for_user(request.user).filter(archived=archived)
+        return self.paginated(projects, ProjectSerializer)
+
+    @extend_schema(
+        request=ProjectCreateSerializer,
+        responses={201: ProjectDetailSerializer},
+        summary="Create a project (you become its manager)",
+        description="Who may is the server's CLAIMDESK_PROJECT_CREATORS setting (everyone, "
+        "staff, or a group): others get 403. The project starts with the default scheme "
+        "(PUT /api/projects/{slug}/scheme/ changes it, or applies a preset).",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(ProjectCreateSerializer)
+        project = services.project_start(creator=request.user, **data)
+        found = selectors.projects_for_user(request.user).get(pk=project.pk)
+        return Response(ProjectDetailSerializer(found).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["projects"], summary="A project, with its annotation scheme")
-class ProjectDetail(ApiView, generics.RetrieveAPIView):
+@extend_schema(tags=["projects"])
+class ProjectDetail(ApiView):
     serializer_class = ProjectDetailSerializer
-    lookup_field = "slug"
+    pagination_class = None
 
     def get_object(self) -> Project:
         # The same rule as access.project_for, with the role and counts annotated.
@@ -154,6 +179,25 @@ class ProjectDetail(ApiView, generics.RetrieveAPIView):
         if found is None:
             raise Http404("No such project.")
         return found
+
+    @extend_schema(summary="A project, with its annotation scheme")
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(ProjectDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=ProjectUpdateSerializer,
+        responses={200: ProjectDetailSerializer},
+        summary="Change a project (managers)",
+        description="Its name, description, guidelines, suggestion settings, agreement "
+        "thresholds, or archived state (only the fields given). An archived project is "
+        "read-only for annotation: its claims can't be added, changed or deleted.",
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        project = self.get_object()
+        require_manager(request.user, project, "change the project")
+        data = self.validated(ProjectUpdateSerializer)
+        services.project_update(project=project, **data)
+        return Response(ProjectDetailSerializer(self.get_object()).data)
 
 
 # --- Articles ------------------------------------------------------------------------

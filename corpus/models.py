@@ -20,6 +20,10 @@ class ProjectQuerySet(models.QuerySet["Project"]):
             return self.all()
         return self.filter(memberships__user=user)
 
+    def active(self) -> ProjectQuerySet:
+        """Projects not archived (the default lists)."""
+        return self.filter(archived=False)
+
 
 class SuggestionBackend(models.TextChoices):
     """Which suggester makes a project's suggestions (``annotate.suggest.backends`` maps
@@ -61,6 +65,23 @@ class Project(models.Model):
         default=AnnotatorSources.CREATE,
         help_text="Whether annotators may add a source the registry lacks from the workspace.",
     )
+    archived = models.BooleanField(
+        default=False,
+        help_text="Archived projects leave the default project list and are read-only for "
+        "annotation: claims can't be added, changed or deleted.",
+    )
+    agreement_overlap = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The Jaccard overlap at which two annotators' claims count as the same "
+        "unit in agreement (0 < x ≤ 1); empty: 0.5.",
+    )
+    agreement_background_claims = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Above this many claims the agreement figures are computed as a "
+        "background task; empty: the CLAIMDESK_AGREEMENT_BACKGROUND_CLAIMS setting.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -68,6 +89,13 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agreement_overlap__isnull=True)
+                | Q(agreement_overlap__gt=0, agreement_overlap__lte=1),
+                name="project_agreement_overlap_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
 
 from corpus.models import (
@@ -53,6 +54,24 @@ def can_add_source(user: Any, project: Project) -> bool:
     if role in (Role.MANAGER, Role.CURATOR):
         return True
     return role == Role.ANNOTATOR and project.annotator_sources == AnnotatorSources.CREATE
+
+
+def can_create_project(user: Any) -> bool:
+    """Whether the user may create a project, as ``CLAIMDESK_PROJECT_CREATORS`` says:
+    "everyone" (any active, logged-in user), "staff", or "group:<name>" (members of the
+    group, and staff). Superusers always may."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    rule = settings.CLAIMDESK_PROJECT_CREATORS
+    if rule == "everyone":
+        return True
+    if user.is_staff:
+        return True
+    if rule.startswith("group:"):
+        return bool(user.groups.filter(name=rule[len("group:") :].strip()).exists())
+    return False
 
 
 def project_for(user: Any, slug: str) -> Project:

@@ -13,6 +13,10 @@ from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 
+from common import limits
+from common.limits import Limit
+from common.text import text_problem
+
 SCHEME_VERSION = 1
 
 
@@ -24,6 +28,7 @@ class SchemeValue(TypedDict, total=False):
 
 class SchemeField(TypedDict, total=False):
     label: str
+    help: str
     required: bool
     hidden: bool
     values: list[SchemeValue]
@@ -154,38 +159,142 @@ def field_values(scheme: dict[str, Any], field: str) -> list[str]:
     return [v["value"] for v in scheme["fields"][field].get("values", [])]
 
 
+# What a scheme may hold: a misspelt key ("requird") would otherwise be a silent no-op.
+SCHEME_KEYS = frozenset({"version", "fields", "default_targets", "agreement"})
+FIELD_KEYS = frozenset({"label", "help", "required", "hidden", "values", "ordinal", "missing"})
+VALUE_KEYS = frozenset({"value", "label", "help"})
+VALUE_CODE_SIZE = 32
+
+
+def _text_problem(value: Any, what: str, limit: Limit) -> str | None:
+    if not isinstance(value, str):
+        return f"{what} must be text."
+    problem = text_problem(value)
+    if problem is not None:
+        return f"{what}: {problem}"
+    if len(value) > limit.size:
+        return f"{what}: {limit.message(len(value))}"
+    return None
+
+
+def _value_problems(name: str, values: Any) -> list[str]:
+    if not isinstance(values, list) or not values:
+        return [f"“{name}” needs at least one value."]
+    if len(values) > limits.SCHEME_VALUES.size:
+        return [f"“{name}”: {limits.SCHEME_VALUES.message(len(values))}"]
+    errors: list[str] = []
+    seen: set[str] = set()
+    for item in values:
+        if not isinstance(item, dict):
+            errors.append(f"Every value of “{name}” must be an object with a “value”.")
+            continue
+        unknown = sorted(str(k) for k in item if k not in VALUE_KEYS)
+        if unknown:
+            errors.append(f"A value of “{name}” has unknown keys: {', '.join(unknown)}.")
+        value = item.get("value")
+        if (
+            not isinstance(value, str)
+            or not value.strip()
+            or value != value.strip()
+            or len(value) > VALUE_CODE_SIZE
+            or text_problem(value) is not None
+        ):
+            errors.append(
+                f"Every value of “{name}” needs a code of 1–{VALUE_CODE_SIZE} visible "
+                "characters, without spaces around it."
+            )
+            continue
+        if value in seen:
+            errors.append(f"“{name}” lists the value “{value}” twice.")
+        seen.add(value)
+        for key, limit in (("label", limits.SCHEME_LABEL), ("help", limits.SCHEME_HELP)):
+            if key in item:
+                problem = _text_problem(item[key], f"“{name}={value}” {key}", limit)
+                if problem:
+                    errors.append(problem)
+    return errors
+
+
+def _field_problems(name: str, spec: Any) -> list[str]:
+    if not isinstance(spec, dict):
+        return [f"The scheme lacks the field “{name}”."]
+    errors: list[str] = []
+    unknown = sorted(str(k) for k in spec if k not in FIELD_KEYS)
+    if unknown:
+        errors.append(f"“{name}” has unknown keys: {', '.join(unknown)}.")
+    for flag in ("required", "hidden", "ordinal"):
+        if flag in spec and not isinstance(spec[flag], bool):
+            errors.append(f"“{name}.{flag}” must be true or false.")
+    if spec.get("required") is True and spec.get("hidden") is True:
+        errors.append(f"“{name}” cannot be both required and hidden.")
+    for key, limit in (("label", limits.SCHEME_LABEL), ("help", limits.SCHEME_HELP)):
+        if key in spec:
+            problem = _text_problem(spec[key], f"“{name}.{key}”", limit)
+            if problem:
+                errors.append(problem)
+    if name in CHOICE_FIELDS:
+        value_errors = _value_problems(name, spec.get("values"))
+        errors.extend(value_errors)
+        missing = spec.get("missing", [])
+        if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
+            errors.append(f"“{name}.missing” must be a list of values.")
+        elif not value_errors:
+            codes = {v["value"] for v in spec["values"]}
+            stray = [m for m in missing if m not in codes]
+            if stray:
+                errors.append(f"“{name}.missing” names values it lacks: {', '.join(stray)}.")
+    else:
+        for key in ("values", "ordinal", "missing"):
+            if key in spec:
+                errors.append(f"“{name}” takes no “{key}”: only choice fields have values.")
+    return errors
+
+
+def _targets_problems(targets: Any) -> list[str]:
+    if not isinstance(targets, list):
+        return ["“default_targets” must be a list of names."]
+    errors: list[str] = []
+    for target in targets:
+        problem = _text_problem(target, "A default target", limits.TARGET_NAME)
+        if problem is None and not target.strip():
+            problem = "A default target needs a name."
+        if problem:
+            errors.append(problem)
+    return errors
+
+
 def validate_scheme(scheme: Any) -> dict[str, Any]:
-    """Check a project's scheme; return it or raise ``ValidationError`` saying what is wrong."""
+    """Check a project's scheme; return it or raise ``ValidationError`` saying what is
+    wrong: every field present (and no other), choice fields with 1–100 distinct value
+    codes, labels and help texts as one-line text within ``common.limits``, the flags as
+    booleans, no field both required and hidden."""
     if not isinstance(scheme, dict):
         raise ValidationError("The scheme must be a JSON object.")
     fields = scheme.get("fields")
     if not isinstance(fields, dict):
         raise ValidationError("The scheme needs a “fields” object.")
     errors: list[str] = []
+    unknown = sorted(str(k) for k in scheme if k not in SCHEME_KEYS)
+    if unknown:
+        errors.append(
+            f"The scheme has unknown keys: {', '.join(unknown)}; it takes "
+            f"{', '.join(sorted(SCHEME_KEYS))}."
+        )
+    if "version" in scheme and (
+        isinstance(scheme["version"], bool) or not isinstance(scheme["version"], int)
+    ):
+        errors.append("“version” must be a whole number.")
+    if "agreement" in scheme and not isinstance(scheme["agreement"], dict):
+        errors.append("“agreement” must be an object.")
+    stray = sorted(str(k) for k in fields if k not in (*CHOICE_FIELDS, *STRUCTURAL_FIELDS))
+    if stray:
+        errors.append(
+            f"The scheme has unknown fields: {', '.join(stray)}; the fields are "
+            f"{', '.join((*CHOICE_FIELDS, *STRUCTURAL_FIELDS))}."
+        )
     for name in (*CHOICE_FIELDS, *STRUCTURAL_FIELDS):
-        spec = fields.get(name)
-        if not isinstance(spec, dict):
-            errors.append(f"The scheme lacks the field “{name}”.")
-            continue
-        for flag in ("required", "hidden"):
-            if flag in spec and not isinstance(spec[flag], bool):
-                errors.append(f"“{name}.{flag}” must be true or false.")
-        if spec.get("required") and spec.get("hidden"):
-            errors.append(f"“{name}” cannot be both required and hidden.")
-        if name in CHOICE_FIELDS:
-            values = spec.get("values")
-            if not isinstance(values, list) or not values:
-                errors.append(f"“{name}” needs at least one value.")
-                continue
-            seen: set[str] = set()
-            for item in values:
-                value = item.get("value") if isinstance(item, dict) else None
-                if not isinstance(value, str) or not value.strip() or len(value) > 32:
-                    errors.append(f"Every value of “{name}” needs a code of 1–32 characters.")
-                elif value in seen:
-                    errors.append(f"“{name}” lists the value “{value}” twice.")
-                else:
-                    seen.add(value)
+        errors.extend(_field_problems(name, fields.get(name)))
+    errors.extend(_targets_problems(scheme.get("default_targets", [])))
     if errors:
         raise ValidationError(errors)
     return scheme

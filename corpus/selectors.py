@@ -144,5 +144,6 @@ def members_of(project: Project) -> QuerySet[Membership]:
 
 
 def project_switcher(user: Any) -> ProjectQuerySet:
-    """Projects for the top bar's switcher; lazy, so fragments that skip the bar skip it."""
-    return Project.objects.for_user(user).only("name", "slug")
+    """Projects for the top bar's switcher (not archived ones); lazy, so fragments that
+    skip the bar skip it."""
+    return Project.objects.for_user(user).active().only("name", "slug")

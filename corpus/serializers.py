@@ -177,8 +177,78 @@ class ProjectDetailSerializer(ProjectSerializer):
     scheme = SchemeSerializer(read_only=True, help_text="The project's annotation scheme.")
 
     class Meta(ProjectSerializer.Meta):
-        fields = [*ProjectSerializer.Meta.fields, "guidelines", "scheme"]
+        fields = [
+            *ProjectSerializer.Meta.fields,
+            "guidelines",
+            "scheme",
+            "archived",
+            "suggestions_enabled",
+            "suggestion_backend",
+            "agreement_overlap",
+            "agreement_background_claims",
+        ]
         read_only_fields = fields
+
+
+class ProjectFilterSerializer(serializers.Serializer):
+    archived = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: your archived projects instead of the current ones.",
+    )
+
+
+class ProjectCreateSerializer(StrictSerializer):
+    name = TextField(max_length=limits.PROJECT_NAME.size)
+    slug = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The project's address; default: made from the name.",
+    )
+    description = TextField(
+        required=False, allow_blank=True, multiline=True, max_length=limits.PROJECT_DESCRIPTION.size
+    )
+    guidelines = TextField(
+        required=False,
+        allow_blank=True,
+        multiline=True,
+        max_length=limits.GUIDELINES.size,
+        help_text="Markdown, shown to annotators (sanitised).",
+    )
+
+
+class ProjectUpdateSerializer(StrictSerializer):
+    name = TextField(required=False, max_length=limits.PROJECT_NAME.size)
+    description = TextField(
+        required=False, allow_blank=True, multiline=True, max_length=limits.PROJECT_DESCRIPTION.size
+    )
+    guidelines = TextField(
+        required=False, allow_blank=True, multiline=True, max_length=limits.GUIDELINES.size
+    )
+    archived = serializers.BooleanField(
+        required=False,
+        help_text="Archived projects leave the project list and are read-only for annotation.",
+    )
+    suggestions_enabled = serializers.BooleanField(required=False)
+    suggestion_backend = serializers.ChoiceField(
+        choices=Project._meta.get_field("suggestion_backend").choices or [], required=False
+    )
+    agreement_overlap = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.01,
+        max_value=1.0,
+        help_text="The Jaccard overlap for agreement's units; null: 0.5.",
+    )
+    agreement_background_claims = WholeNumberField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=params.MAX_INT32,
+        help_text="Above this many claims agreement is computed in the background; null: "
+        "the server's setting.",
+    )
 
 
 # --- Articles ------------------------------------------------------------------------

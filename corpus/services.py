@@ -10,16 +10,16 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
-from common import limits
+from common import limits, params
 from common.limits import Limit
 from common.text import check_json_text, check_text
-from corpus import api_tokens
+from corpus import api_tokens, permissions
 from corpus.models import (
     AnnotatorSources,
     Article,
@@ -70,6 +70,27 @@ def project_create(
     )
 
 
+@transaction.atomic
+def project_start(
+    *,
+    creator: Any,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    guidelines: str = "",
+    scheme: dict[str, Any] | None = None,
+) -> Project:
+    """A user creates a project from the pages or the API and becomes its manager.
+    ``PermissionDenied`` unless ``CLAIMDESK_PROJECT_CREATORS`` lets them create one."""
+    if not permissions.can_create_project(creator):
+        raise PermissionDenied("You may not create projects here: ask an administrator.")
+    project = project_create(
+        name=name, slug=slug, description=description, guidelines=guidelines, scheme=scheme
+    )
+    membership_set(project=project, user=creator, role=Role.MANAGER)
+    return project
+
+
 def annotator_sources_clean(value: Any) -> str:
     """One of ``AnnotatorSources``' values, else a ValidationError naming them."""
     if value not in AnnotatorSources.values:
@@ -113,21 +134,64 @@ _PROJECT_FIELDS = {
     "suggestions_enabled",
     "suggestion_backend",
     "annotator_sources",
+    "archived",
+    "agreement_overlap",
+    "agreement_background_claims",
 }
+_FLAGS = ("suggestions_enabled", "archived")
+
+
+def _agreement_checked(fields: dict[str, Any]) -> None:
+    """The agreement settings in ``fields`` (None: the default), or a ValidationError."""
+    if fields.get("agreement_overlap") is not None:
+        fields["agreement_overlap"] = params.parse_float(
+            fields["agreement_overlap"], name="agreement_overlap", min_value=0.0, max_value=1.0
+        )
+        if fields["agreement_overlap"] <= 0:
+            raise ValidationError(
+                {"agreement_overlap": "The overlap must be above 0 (and at most 1)."}
+            )
+    if fields.get("agreement_background_claims") is not None:
+        fields["agreement_background_claims"] = params.parse_int(
+            fields["agreement_background_claims"],
+            name="agreement_background_claims",
+            min_value=1,
+            max_value=params.MAX_INT32,
+        )
 
 
 @transaction.atomic
 def project_update(*, project: Project, **fields: Any) -> Project:
-    """Change a project's name, slug, description, guidelines, scheme, suggestion switch or
-    suggester (only the fields given), checked as ``project_create`` checks them."""
+    """Change a project's name, slug, description, guidelines, scheme, suggestion switch,
+    suggester, archived state or agreement settings (only the fields given), checked as
+    ``project_create`` checks them. (The scheme editor, which checks a new scheme against
+    the project's claims, is ``annotate.campaign.services.scheme_apply``.)"""
     unknown = set(fields) - _PROJECT_FIELDS
     if unknown:
         raise ValidationError(f"These project fields cannot be changed: {sorted(unknown)}.")
+    for flag in _FLAGS:
+        if flag in fields and not isinstance(fields[flag], bool):
+            raise ValidationError({flag: "It must be true or false."})
     if "name" in fields:
-        fields["name"] = fields["name"].strip()
+        fields["name"] = check_text(
+            str(fields["name"]).strip(), field="name", limit=limits.PROJECT_NAME
+        )
         if not fields["name"]:
             raise ValidationError({"name": "A project needs a name."})
+    if "description" in fields:
+        fields["description"] = check_text(
+            fields["description"],
+            field="description",
+            limit=limits.PROJECT_DESCRIPTION,
+            multiline=True,
+        )
+    if "guidelines" in fields:
+        fields["guidelines"] = check_text(
+            fields["guidelines"], field="guidelines", limit=limits.GUIDELINES, multiline=True
+        )
+    _agreement_checked(fields)
     if "slug" in fields:
+        check_text(fields["slug"], field="slug")
         fields["slug"] = slugify(fields["slug"])
         if not fields["slug"]:
             raise ValidationError({"slug": "The slug must have letters or digits."})

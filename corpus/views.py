@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from corpus import permissions, selectors
+from corpus import permissions, selectors, services
 from corpus.markdown import render_markdown
 from corpus.models import Role
 
@@ -27,12 +29,50 @@ class HtmxHttpRequest(HttpRequest):
 @require_GET
 @login_required
 def project_list(request: HtmxHttpRequest) -> HttpResponse:
-    projects = selectors.projects_for_user(request.user)
+    """The user's projects; archived ones only with ``?archived=1``."""
+    show_archived = request.GET.get("archived") == "1"
+    projects = selectors.projects_for_user(request.user).filter(archived=show_archived)
     return render(
         request,
         "corpus/project_list.html",
-        {"projects": projects, "switcher": projects},
+        {
+            "projects": projects,
+            "show_archived": show_archived,
+            "can_create": permissions.can_create_project(request.user),
+            "switcher": selectors.project_switcher(request.user),
+        },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_create(request: HtmxHttpRequest) -> HttpResponse:
+    """A new project; its creator becomes its manager (``CLAIMDESK_PROJECT_CREATORS``
+    says who may)."""
+    if not permissions.can_create_project(request.user):
+        raise PermissionDenied("You may not create projects here: ask an administrator.")
+    context: dict[str, Any] = {"switcher": selectors.project_switcher(request.user)}
+    if request.method == "POST":
+        values = {
+            "name": request.POST.get("name", ""),
+            "description": request.POST.get("description", ""),
+            "guidelines": request.POST.get("guidelines", ""),
+        }
+        try:
+            project = services.project_start(
+                creator=request.user,
+                name=values["name"],
+                description=values["description"],
+                guidelines=values["guidelines"],
+            )
+        except ValidationError as error:
+            context |= {"values": values, "errors": error.messages}
+            return render(request, "corpus/project_create.html", context, status=400)
+        messages.success(
+            request, f"“{project.name}” is created and you manage it: shape its scheme in Settings."
+        )
+        return redirect("corpus:project-detail", slug=project.slug)
+    return render(request, "corpus/project_create.html", context | {"values": {}})
 
 
 @require_GET

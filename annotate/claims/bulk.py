@@ -23,6 +23,7 @@ from annotate.claims.checks import (
     by_target,
     check_mention,
     check_note,
+    check_project_open,
     row_id,
     validate_labels_into,
 )
@@ -76,6 +77,8 @@ def claims_create_many(
     “item <index>: <field>: <message>” (``params``: ``index``, ``field``)."""
     items = list(article_claims)
     projects = _with_projects(article for article, _ in items)
+    for article, _ in items:
+        check_project_open(article.project)
     sources = _sources(items, projects)
     targets = _targets(items, projects)
 

@@ -16,7 +16,7 @@ from annotate.models import Source, Target
 from annotate.scheme import Labels, validate_labels
 from common import limits, params
 from common.text import check_text
-from corpus.models import Article
+from corpus.models import Article, Project
 
 # Row ids are 64-bit; a larger number can't name a row (and SQLite can't compare with it).
 MAX_ID = params.MAX_ID
@@ -69,6 +69,15 @@ class Errors:
     def raise_any(self) -> None:
         if self.by_field:
             raise ValidationError(self.by_field)
+
+
+def check_project_open(project: Project) -> None:
+    """Refuse a claim write in an archived project (read-only for annotation)."""
+    if project.archived:
+        raise ValidationError(
+            f"The project “{project}” is archived: its claims are read-only. A manager can "
+            "unarchive it on the project's settings page."
+        )
 
 
 def row_id(value: Any) -> int | None:

@@ -21,6 +21,7 @@ from annotate.claims.checks import (
     by_target,
     check_mention,
     check_note,
+    check_project_open,
     resolve_source,
     resolve_stances,
     validate_labels_into,
@@ -193,6 +194,7 @@ def claim_create(
     unknown = set(labels) - set(LABELS)
     if unknown:
         raise ValidationError(f"Unknown claim fields: {', '.join(sorted(unknown))}.")
+    check_project_open(article.project)
     errors = Errors()
     span = source_obj = None
     mention_start = mention_end = None
@@ -293,6 +295,7 @@ def claim_update(
     if unknown:
         raise ValidationError(f"Unknown claim fields: {', '.join(sorted(unknown))}.")
     current = _locked(claim, version)
+    check_project_open(current.article.project)
     if current.deleted_at is not None:
         raise ValidationError("This claim was deleted; restore it before editing.")
     article = current.article
@@ -353,6 +356,7 @@ def claim_update(
 def claim_delete(*, claim: Claim, actor: Any, version: int | None = None) -> Claim:
     """Delete a claim softly: it leaves every view but stays, restorable, with history."""
     current = _locked(claim, version)
+    check_project_open(current.article.project)
     if current.deleted_at is not None:
         return current
     before = claim_snapshot(current)
@@ -367,6 +371,7 @@ def claim_delete(*, claim: Claim, actor: Any, version: int | None = None) -> Cla
 def claim_restore(*, claim: Claim, actor: Any) -> Claim:
     """Undo a delete."""
     current = _locked(claim, None)
+    check_project_open(current.article.project)
     if current.deleted_at is None:
         return current
     before = claim_snapshot(current)

@@ -57,9 +57,11 @@ Progress = Callable[[str, float], None]
 
 def overlap_threshold(project: Project, requested: Any = None) -> float:
     """The Jaccard threshold: the one asked for if valid, else the project's
-    (``scheme["agreement"]["overlap_threshold"]``), else 0.5."""
+    (``Project.agreement_overlap``, set on its settings page; before that,
+    ``scheme["agreement"]["overlap_threshold"]``), else 0.5."""
     candidates: list[Any] = [
         requested,
+        project.agreement_overlap,
         (project.scheme.get("agreement") or {}).get("overlap_threshold"),
     ]
     for candidate in candidates:
@@ -325,11 +327,10 @@ def project_agreement_data(
 
 
 def needs_background(project: Project) -> bool:
-    """Whether the project is large enough to compute its report as a background task."""
-    return (
-        Claim.objects.live().annotations().filter(article__project=project).count()
-        > BACKGROUND_CLAIMS
-    )
+    """Whether the project is large enough to compute its report as a background task
+    (more claims than ``Project.agreement_background_claims``, else the setting's)."""
+    limit = project.agreement_background_claims or BACKGROUND_CLAIMS
+    return Claim.objects.live().annotations().filter(article__project=project).count() > limit
 
 
 def article_agreement(article: Article, threshold: float | None = None) -> ArticleAgreement | None:

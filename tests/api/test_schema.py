@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 
 ENDPOINTS = {
     "/api/auth/token/": {"post", "delete"},
-    "/api/projects/": {"get"},
-    "/api/projects/{slug}/": {"get"},
+    "/api/projects/": {"get", "post"},
+    "/api/projects/{slug}/": {"get", "patch", "delete"},
+    "/api/projects/{slug}/scheme/": {"get", "put"},
     "/api/projects/{slug}/articles/": {"get", "post"},
     "/api/projects/{slug}/articles/upload/": {"post"},
     "/api/articles/{id}/": {"get"},

@@ -79,6 +79,8 @@ RULES: dict[str, dict[str, str]] = {
     "home": dict.fromkeys(("DELETE", "GET", "PATCH", "POST", "PUT"), PUBLIC),
     # --- corpus pages
     "corpus:project-list": {"GET": "L ok ok ok ok ok ok"},
+    # Anyone logged in may create a project (CLAIMDESK_PROJECT_CREATORS=everyone, the default).
+    "corpus:project-create": {"GET": "L ok ok ok ok ok ok", "POST": "L ok ok ok ok ok ok"},
     "corpus:project-detail": {"GET": MEMBER_PAGE},
     "corpus:article-list": {"GET": MEMBER_PAGE},
     "corpus:article-detail": {"GET": ARTICLE_PAGE},
@@ -133,6 +135,10 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:assignments-bulk": {"POST": MANAGER_PAGE},
     "annotate:assignment-add": {"POST": MANAGER_PAGE},
     "annotate:assignment-remove": {"POST": MANAGER_PAGE},
+    # --- a project's settings, scheme editor and deletion: managers
+    "annotate:project-settings": {"GET": MANAGER_PAGE, "POST": MANAGER_PAGE},
+    "annotate:project-scheme": {"GET": MANAGER_PAGE, "POST": MANAGER_PAGE},
+    "annotate:project-delete": {"GET": MANAGER_PAGE, "POST": MANAGER_PAGE},
     # --- suggestion settings and runs: managers
     "annotate:suggestion-settings": {"GET": MANAGER_PAGE, "POST": MANAGER_PAGE},
     "annotate:suggestion-job": {"GET": MANAGER_PAGE},
@@ -149,8 +155,9 @@ RULES: dict[str, dict[str, str]] = {
     # an empty POST is a 400 with the form's errors, so curators get "ok" here)
     "annotate:import": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
     # --- the API
-    "api:project-list": {"GET": "401 ok ok ok ok ok ok"},
-    "api:project-detail": {"GET": MEMBER_API},
+    "api:project-list": {"GET": "401 ok ok ok ok ok ok", "POST": "401 ok ok ok ok ok ok"},
+    "api:project-detail": {"GET": MEMBER_API, "PATCH": MANAGER_API, "DELETE": MANAGER_API},
+    "api:project-scheme": {"GET": MEMBER_API, "PUT": MANAGER_API},
     "api:article-list": {"GET": MEMBER_API, "POST": MANAGER_API},
     "api:article-upload": {"POST": MANAGER_API},
     "api:article-detail": {"GET": ARTICLE_API},
