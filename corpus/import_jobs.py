@@ -15,6 +15,7 @@ and the cache must be shared between the web and the worker processes.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 import uuid
@@ -128,10 +129,32 @@ def _new(job_id: str, *, kind: str, project: Project, user: Any, **fields: Any) 
 # --- Uploaded files ------------------------------------------------------------------
 
 
+def _sweep_staged() -> None:
+    """Delete the files of staged uploads nobody imported or discarded: those of a job
+    the cache has forgotten, older than a job lives."""
+    try:
+        folders, _ = default_storage.listdir("imports")
+    except (FileNotFoundError, NotImplementedError):
+        return
+    cutoff = timezone.now() - dt.timedelta(seconds=JOB_TTL)
+    for folder in folders:
+        if not JOB_ID.fullmatch(folder) or job_status(folder) is not None:
+            continue
+        _, names = default_storage.listdir(f"imports/{folder}")
+        for name in names:
+            path = f"imports/{folder}/{name}"
+            try:
+                if default_storage.get_modified_time(path) < cutoff:
+                    default_storage.delete(path)
+            except (FileNotFoundError, NotImplementedError):
+                continue
+
+
 def stage_files(
     *, project: Project, user: Any, files: Sequence[UploadFile], options: dict[str, Any]
 ) -> str:
     """Keep the files for an import that starts later (``start``); returns the job id."""
+    _sweep_staged()
     job_id = uuid.uuid4().hex
     entries: list[dict[str, str]] = []
     for i, file in enumerate(files):

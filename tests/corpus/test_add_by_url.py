@@ -163,9 +163,7 @@ def only_this_loopback(monkeypatch: Any, settings: Any) -> None:
     let through: so a redirect from it to another inside address must be refused."""
     settings.CLAIMDESK_URL_FETCH_ALLOW_PRIVATE = False
     real = fetch.address_problem
-    monkeypatch.setattr(
-        fetch, "address_problem", lambda a: "" if a == "127.0.0.1" else real(a)
-    )
+    monkeypatch.setattr(fetch, "address_problem", lambda a: "" if a == "127.0.0.1" else real(a))
 
 
 @pytest.mark.django_db

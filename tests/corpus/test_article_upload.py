@@ -97,7 +97,10 @@ def test_a_zip_stands_for_the_supported_files_in_it() -> None:
     assert [(f.name, f.problem) for f in found] == [
         ("batch.zip/batch/one.txt", ""),
         ("batch.zip/batch/two.md", ""),
-        ("batch.zip/batch/scan.pdf", "cannot import “.pdf” files: use .txt, .md, .html, .htm, .jsonl"),
+        (
+            "batch.zip/batch/scan.pdf",
+            "cannot import “.pdf” files: use .txt, .md, .html, .htm, .jsonl",
+        ),
     ]
     assert found[0].data == b"One\n\nText one."
 
@@ -262,9 +265,7 @@ def test_a_zip_bomb_upload_is_refused_and_writes_nothing(
 
 
 @pytest.mark.django_db
-def test_emoji_cyrillic_and_turkish_survive_unchanged(
-    manager_client: Client, project: Any
-) -> None:
+def test_emoji_cyrillic_and_turkish_survive_unchanged(manager_client: Client, project: Any) -> None:
     data = make_zip({"news/ru-tr.txt": UNICODE_TEXT.encode()})
     response = post_files(manager_client, project, upload("batch.zip", data), action="import")
     assert response.status_code == 302
@@ -318,9 +319,7 @@ def test_another_projects_staged_upload_cannot_be_imported(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["curator", "annotator"])
-def test_only_managers_add_articles(
-    client: Client, project: Any, request: Any, who: str
-) -> None:
+def test_only_managers_add_articles(client: Client, project: Any, request: Any, who: str) -> None:
     login(client, request.getfixturevalue(who))
     assert client.get(reverse("corpus:article-add", args=[project.slug])).status_code == 403
     response = post_files(client, project, upload("talks.txt", TXT), action="import")
@@ -357,3 +356,21 @@ def test_a_bad_paste_is_a_400_and_writes_nothing(manager_client: Client, project
     response = manager_client.post(url, {"text": "Bad \x00 text"})
     assert response.status_code == 400
     assert not Article.objects.exists()
+
+
+@pytest.mark.django_db
+def test_staged_files_nobody_imported_are_swept_after_a_day(
+    manager_client: Client, project: Any, media: Any
+) -> None:
+    import os
+    import time
+
+    from django.core.cache import cache
+
+    staged = post_files(manager_client, project, upload("talks.txt", TXT)).context["staged"]
+    (kept,) = list((media / "imports" / staged).iterdir())
+    cache.clear()  # the job is forgotten (after a day)
+    old = time.time() - import_jobs.JOB_TTL - 60
+    os.utime(kept, (old, old))
+    post_files(manager_client, project, upload("other.txt", "Other\n\nText."))
+    assert not kept.exists()
