@@ -8,6 +8,7 @@ from annotate import (
     import_views,
     recommender_views,
     review_views,
+    sources_upload_views,
     suggest_settings_views,
     suggest_views,
     views,
@@ -17,6 +18,11 @@ from annotate import (
 app_name = "annotate"
 urlpatterns = [
     path("projects/<slug:slug>/sources/", views.source_list, name="source-list"),
+    path(
+        "projects/<slug:slug>/sources/import/",
+        sources_upload_views.source_import,
+        name="source-import",
+    ),
     path("sources/<id:pk>/", views.source_detail, name="source-detail"),
     path("sources/<id:pk>/merge/", views.source_merge_view, name="source-merge"),
     # Analysis: overview, stance map, claim search, source profiles (annotate/analysis_views.py).

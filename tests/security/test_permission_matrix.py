@@ -92,6 +92,7 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:source-list": {"GET": MEMBER_PAGE},
     "annotate:source-detail": {"GET": MEMBER_PAGE},
     "annotate:source-merge": {"POST": CURATOR_PAGE},
+    "annotate:source-import": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
     # --- analysis: curators and managers only
     "annotate:analysis-overview": {"GET": CURATOR_PAGE},
     "annotate:stance-map": {"GET": CURATOR_PAGE},
