@@ -139,13 +139,12 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def _charset(content_type: str, head: bytes) -> str:
-    found = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
-    if not found:
-        found = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", head[:4096], re.IGNORECASE)
-        if found:
-            return found[1].decode("ascii", "replace")
-        return "utf-8"
-    return found[1]
+    """The page's character set: the Content-Type's, else a <meta charset>'s, else UTF-8."""
+    declared = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    if declared:
+        return declared[1]
+    meta = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", head[:4096], re.IGNORECASE)
+    return meta[1].decode("ascii", "replace") if meta else "utf-8"
 
 
 def _read(response: http.client.HTTPResponse, policy: Policy, deadline: float) -> bytes:

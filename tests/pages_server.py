@@ -23,6 +23,7 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    length: bool = True  # send Content-Length (else the body ends with the connection)
 
 
 def article_html(title: str, body: str, *, author: str = "", lang: str = "en") -> bytes:
@@ -62,7 +63,10 @@ def serve(pages: dict[str, Page]) -> Iterator[Server]:
             try:
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(page.body)))
+                if page.length:
+                    self.send_header("Content-Length", str(len(page.body)))
+                else:
+                    self.close_connection = True
                 for name, value in page.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
