@@ -117,9 +117,8 @@ def source_import(request: HttpRequest, slug: str) -> HttpResponse:
             name, fmt, text = _read_upload(form.cleaned_data["file"], form.cleaned_data["format"])
         rows = registry.parse_rows(text, fmt)
         if action == "import":
+            # The stash expires on its own; importing it twice changes nothing (idempotent).
             result = registry.import_rows(project=project, rows=rows)
-            if token:
-                cache.delete(_stash_key(token))
             return _render(request, project, result=result, name=name, written=True)
         try:
             with transaction.atomic():
