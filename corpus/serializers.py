@@ -387,8 +387,9 @@ class ImportFileResultSerializer(serializers.Serializer):
 
 class ImportJobSerializer(serializers.Serializer):
     job = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["files", "urls"])
-    state = serializers.ChoiceField(choices=["staged", "queued", "running", "done", "failed"])
+    # Strings, not enums: "kind" and "state" name other choice sets of the schema.
+    kind = serializers.CharField(help_text="files (an upload) or urls (add by URL).")
+    state = serializers.CharField(help_text="staged, queued, running, done or failed.")
     done = serializers.IntegerField(help_text="Files or URLs done.")
     total = serializers.IntegerField()
     created = serializers.IntegerField()
