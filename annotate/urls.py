@@ -6,6 +6,7 @@ from annotate.campaign.urls import urlpatterns as campaign_urls
 from annotate.claims import deleted_views
 from annotate.exchange import export_views, import_views
 from annotate.review import views as review_views
+from annotate.sources import upload_views as sources_upload_views
 from annotate.sources import views
 from annotate.suggest import recommender_views
 from annotate.suggest import settings_views as suggest_settings_views
@@ -15,6 +16,11 @@ from annotate.workspace import views as workspace_views
 app_name = "annotate"
 urlpatterns = [
     path("projects/<slug:slug>/sources/", views.source_list, name="source-list"),
+    path(
+        "projects/<slug:slug>/sources/import/",
+        sources_upload_views.source_import,
+        name="source-import",
+    ),
     path("sources/<id:pk>/", views.source_detail, name="source-detail"),
     path("sources/<id:pk>/merge/", views.source_merge_view, name="source-merge"),
     # Analysis: overview, stance map, claim search, source profiles (annotate/analysis/views.py).

@@ -56,6 +56,21 @@ urlpatterns = [
         corpus_api.ArticleUpload.as_view(),
         name="article-upload",
     ),
+    path(
+        "projects/<slug:slug>/articles/import/",
+        corpus_api.ArticleImport.as_view(),
+        name="article-import",
+    ),
+    path(
+        "projects/<slug:slug>/articles/from-urls/",
+        corpus_api.ArticleFromUrls.as_view(),
+        name="article-from-urls",
+    ),
+    path(
+        "projects/<slug:slug>/articles/jobs/<str:job>/",
+        corpus_api.ArticleImportJob.as_view(),
+        name="article-import-job",
+    ),
     # annotate's subclass of corpus's view: ``?include=claims`` (corpus can't name claims).
     path("articles/<id:pk>/", annotate_api_articles.ArticleDetail.as_view(), name="article-detail"),
     path("projects/<slug:slug>/sources/", sources_api.SourceList.as_view(), name="source-list"),

@@ -369,6 +369,25 @@ CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", 
 # (``restore_project`` refuses a bigger one before writing anything; see
 # annotate/exchange/archive_checks.py for the other bounds it derives).
 CLAIMDESK_MAX_ARCHIVE_BYTES = int(os.environ.get("CLAIMDESK_MAX_ARCHIVE_BYTES", str(8 * 1024**3)))
+# Article uploads (the Import page, POST /api/projects/{slug}/articles/import/): each file,
+# and each file inside a .zip, at most CLAIMDESK_MAX_UPLOAD_FILE_BYTES; one upload at most
+# CLAIMDESK_MAX_UPLOAD_BYTES all together (zips counted inflated) and
+# CLAIMDESK_MAX_UPLOAD_FILES files (see corpus/uploads.py).
+CLAIMDESK_MAX_UPLOAD_FILE_BYTES = int(
+    os.environ.get("CLAIMDESK_MAX_UPLOAD_FILE_BYTES", str(DATA_UPLOAD_MAX_MEMORY_SIZE))
+)
+CLAIMDESK_MAX_UPLOAD_BYTES = int(os.environ.get("CLAIMDESK_MAX_UPLOAD_BYTES", str(200 * 1024**2)))
+CLAIMDESK_MAX_UPLOAD_FILES = int(os.environ.get("CLAIMDESK_MAX_UPLOAD_FILES", "2000"))
+# Adding articles by URL (corpus/fetch.py): each page at most this many bytes, fetched within
+# this many seconds, at most this many URLs at once. Addresses that are not public
+# (private, loopback, link-local, ...) are refused unless ALLOW_PRIVATE is on: the server must
+# not be turned against its own network. Turn it on only for tests or a closed intranet.
+CLAIMDESK_URL_FETCH_MAX_BYTES = int(
+    os.environ.get("CLAIMDESK_URL_FETCH_MAX_BYTES", str(5 * 1024**2))
+)
+CLAIMDESK_URL_FETCH_TIMEOUT = float(os.environ.get("CLAIMDESK_URL_FETCH_TIMEOUT", "15"))
+CLAIMDESK_URL_FETCH_MAX_URLS = int(os.environ.get("CLAIMDESK_URL_FETCH_MAX_URLS", "100"))
+CLAIMDESK_URL_FETCH_ALLOW_PRIVATE = env_bool("CLAIMDESK_URL_FETCH_ALLOW_PRIVATE", False)
 # The learned recommender (annotate/suggest/recommender.py): with auto-retrain on, a new
 # gold claim queues a training once the labelled claims grew by this fraction since the
 # last model (train it on a worker: TASKS_BACKEND=database).

@@ -17,17 +17,21 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from config.api_errors import ErrorSerializer
-from corpus import api_tokens, importers, login_throttle, selectors, services
+from corpus import api_tokens, import_jobs, importers, login_throttle, selectors, services, uploads
 from corpus import permissions as access
 from corpus.api_permissions import require_manager
 from corpus.models import Article, Project
 from corpus.serializers import (
     ArticleCreateSerializer,
     ArticleFilterSerializer,
+    ArticleFromUrlsSerializer,
+    ArticleImportSerializer,
     ArticleSerializer,
     ArticleSummarySerializer,
     ArticleUploadSerializer,
     CredentialsSerializer,
+    ImportJobSerializer,
+    ImportPreviewSerializer,
     ProjectCreateSerializer,
     ProjectDetailSerializer,
     ProjectFilterSerializer,
@@ -290,6 +294,112 @@ class ArticleUpload(ApiView):
             {"file": name, "created": result.created, "skipped": result.skipped}
         ).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
+
+
+def _manager_project(request: Request, slug: str, what: str) -> Project:
+    project = access.project_for(request.user, slug)
+    require_manager(request.user, project, what)
+    return project
+
+
+def _job_response(project: Project, job: str, code: int = status.HTTP_200_OK) -> Response:
+    found = import_jobs.job_for(project, job)
+    if found is None:
+        raise Http404("No such import job.")
+    return Response(ImportJobSerializer(import_jobs.job_out(found, job)).data, status=code)
+
+
+@extend_schema(tags=["articles"])
+class ArticleImport(ApiView):
+    parser_classes = [MultiPartParser]
+    serializer_class = ImportJobSerializer
+    pagination_class = None
+
+    @extend_schema(
+        request={"multipart/form-data": ArticleImportSerializer},
+        responses={
+            202: OpenApiResponse(ImportJobSerializer, "The import job (follow it at its URL)."),
+            200: OpenApiResponse(ImportPreviewSerializer, "dry_run: what each file would give."),
+        },
+        summary="Import files of articles, zips too (managers)",
+        description="Several files at once, and .zip files of them; each file is read as "
+        "the import_articles command reads it and imported in its own transaction (all its "
+        "articles or none). A broken file is reported in the job's results with its "
+        "reason; the others are imported. The import runs as a background job: the answer "
+        "is 202 with the job, to follow at /api/projects/{slug}/articles/jobs/{job}/ "
+        "(without a worker it is done already). With dry_run, the answer is 200 with what "
+        "each file would give, and nothing is written. Bounds: "
+        "CLAIMDESK_MAX_UPLOAD_FILE_BYTES a file, CLAIMDESK_MAX_UPLOAD_BYTES and "
+        "CLAIMDESK_MAX_UPLOAD_FILES an upload; a zip bomb is refused.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = _manager_project(request, slug, "import articles")
+        data = self.validated(ArticleImportSerializer)
+        options = import_jobs.options_clean(
+            unwrap=data["unwrap"],
+            strip_boilerplate=data["strip_boilerplate"],
+            language=data["language"] or "en",
+        )
+        files = uploads.expand((upload.name or "", upload) for upload in data["files"])
+        if data["dry_run"]:
+            previews = [
+                importers.preview_file(project=project, name=f.name, data=f.data, **options)
+                if not f.problem
+                else importers.FilePreview(name=f.name, error=f.problem)
+                for f in files
+            ]
+            return Response(ImportPreviewSerializer({"files": previews}).data)
+        job = import_jobs.stage_files(
+            project=project, user=request.user, files=files, options=options
+        )
+        import_jobs.start(project=project, job_id=job)
+        return _job_response(project, job, status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["articles"])
+class ArticleFromUrls(ApiView):
+    serializer_class = ImportJobSerializer
+    pagination_class = None
+
+    @extend_schema(
+        request=ArticleFromUrlsSerializer,
+        responses={202: OpenApiResponse(ImportJobSerializer, "The job that fetches the pages.")},
+        summary="Add articles by URL (managers)",
+        description="Each page is fetched in a background job and its main text, title, "
+        "author, date and site extracted with trafilatura, then imported as an uploaded "
+        "HTML file would be. Addresses that are not public (private, loopback, link-local) "
+        "are refused, redirects to them too; each page at most "
+        "CLAIMDESK_URL_FETCH_MAX_BYTES, fetched within CLAIMDESK_URL_FETCH_TIMEOUT seconds. "
+        "A URL that does not answer or is not HTML is reported in the job's results.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = _manager_project(request, slug, "add articles")
+        data = self.validated(ArticleFromUrlsSerializer)
+        options = import_jobs.options_clean(
+            unwrap=data["unwrap"],
+            strip_boilerplate=data["strip_boilerplate"],
+            language=data["language"] or "en",
+        )
+        job = import_jobs.start_urls(
+            project=project, user=request.user, urls=data["urls"], options=options
+        )
+        return _job_response(project, job, status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["articles"])
+class ArticleImportJob(ApiView):
+    serializer_class = ImportJobSerializer
+    pagination_class = None
+
+    @extend_schema(
+        responses={200: ImportJobSerializer},
+        summary="Follow an import job (managers)",
+        description="How far an upload or add-by-URL job got, and each file's or URL's "
+        "result. Jobs are kept for a day.",
+    )
+    def get(self, request: Request, slug: str, job: str) -> Response:
+        project = _manager_project(request, slug, "import articles")
+        return _job_response(project, job)
 
 
 @extend_schema(tags=["articles"], summary="An article with its text")

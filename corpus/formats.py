@@ -366,14 +366,22 @@ def unsupported_reason(name: str) -> str:
 
 
 def parse_bytes(
-    name: str, data: bytes, *, unwrap: bool | None = None, strip_boilerplate: bool = True
+    name: str,
+    data: bytes,
+    *,
+    unwrap: bool | None = None,
+    strip_boilerplate: bool = True,
+    suffix: str = "",
 ) -> list[ParsedArticle]:
     """The articles in a file called ``name`` with the content ``data`` (an upload, say).
+    ``suffix`` (".html") gives the format when the name does not end in it (a page
+    fetched from a URL).
 
     Raises ``ImportFileError`` saying what is wrong: an unsupported ending, an empty or
     binary file, text that is not UTF-8, a bad JSONL line (with its number).
     """
-    problem = unsupported_reason(name)
+    suffix = suffix or PurePath(name).suffix.lower()
+    problem = unsupported_reason(f"file{suffix}")
     if problem:
         raise ImportFileError(problem)
     if not data.strip():
@@ -391,9 +399,7 @@ def parse_bytes(
         ) from exc
     if not text.strip("\ufeff \t\r\n"):
         raise ImportFileError("the file is empty")
-    return _PARSERS[PurePath(name).suffix.lower()](
-        text, unwrap=unwrap, strip_boilerplate=strip_boilerplate
-    )
+    return _PARSERS[suffix](text, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
 
 
 def parse_file(

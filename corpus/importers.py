@@ -87,6 +87,25 @@ def _reason(error: ValidationError) -> str:
     return "; ".join(error.messages)
 
 
+def _items(
+    name: str, articles: list[ParsedArticle], *, language: str, url: str
+) -> list[ArticleInput]:
+    return [
+        ArticleInput(
+            text=parsed.text,
+            title=parsed.title,
+            byline=parsed.byline,
+            outlet=parsed.outlet,
+            url=parsed.url or url,
+            published=parsed.published,
+            language=parsed.language or language,
+            metadata=parsed.metadata,
+            source_file=name,
+        )
+        for parsed in articles
+    ]
+
+
 def import_file(
     *,
     project: Project,
@@ -96,29 +115,21 @@ def import_file(
     strip_boilerplate: bool = True,
     language: str = "en",
     dry_run: bool = False,
+    suffix: str = "",
+    url: str = "",
 ) -> FileResult:
     """Import one file's articles in one transaction: all of them or, on any error, none.
 
     An article whose text the project already has is skipped (``articles_create_many``
     dedupes on the text, within the file too). ``language`` is for articles that don't state one.
-    ``dry_run`` does everything, then rolls back.
+    ``dry_run`` does everything, then rolls back. ``suffix`` gives the format when the
+    name does not (a fetched page); ``url`` is the articles' URL when they state none.
     """
     try:
-        articles = parse_bytes(name, data, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
-        items = [
-            ArticleInput(
-                text=parsed.text,
-                title=parsed.title,
-                byline=parsed.byline,
-                outlet=parsed.outlet,
-                url=parsed.url,
-                published=parsed.published,
-                language=parsed.language or language,
-                metadata=parsed.metadata,
-                source_file=name,
-            )
-            for parsed in articles
-        ]
+        articles = parse_bytes(
+            name, data, unwrap=unwrap, strip_boilerplate=strip_boilerplate, suffix=suffix
+        )
+        items = _items(name, articles, language=language, url=url)
         with transaction.atomic():
             try:
                 results = articles_create_many(project=project, items=items)
@@ -135,6 +146,97 @@ def import_file(
     if created and not dry_run:
         after_import(project=project, articles=created)
     return FileResult(name=name, created=tuple(created), skipped=tuple(skipped))
+
+
+# --- Previews ----------------------------------------------------------------------------
+
+# Lines of boilerplate shown per article in a preview (the count says how many in all).
+PREVIEW_CUT_LINES = 20
+
+
+@dataclass(frozen=True)
+class ArticlePreview:
+    """What one article of a file would become: its fields, whether it is new, and the
+    lines the boilerplate cleanup would cut from it."""
+
+    title: str
+    byline: str
+    outlet: str
+    published: Any
+    language: str
+    char_count: int
+    new: bool  # False: the project (or an earlier article of the upload) has the text
+    cut: tuple[str, ...] = ()
+    cut_count: int = 0
+    line: int | None = None  # in a JSONL file
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    name: str
+    articles: tuple[ArticlePreview, ...] = ()
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+
+def _cut_lines(kept: str, cleaned: str) -> list[str]:
+    """The lines of ``kept`` (the text with its boilerplate) that ``cleaned`` lacks."""
+    return [
+        line.strip() for line in kept.split("\n") if line.strip() and line.strip() not in cleaned
+    ]
+
+
+def preview_file(
+    *,
+    project: Project,
+    name: str,
+    data: bytes,
+    unwrap: bool | None = None,
+    strip_boilerplate: bool = True,
+    language: str = "en",
+) -> FilePreview:
+    """What ``import_file`` would do with this file, written nowhere: each article's
+    title, byline and the like, whether it is new, and what the boilerplate cleanup cuts
+    (the text read once more with the cleanup off, line by line)."""
+    try:
+        parsed = parse_bytes(name, data, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
+        items = _items(name, parsed, language=language, url="")
+        with transaction.atomic():
+            try:
+                results = articles_create_many(project=project, items=items)
+            except ArticleBatchError as exc:
+                raise _file_error(exc, parsed) from exc
+            transaction.set_rollback(True)
+    except ImportFileError as exc:
+        return FilePreview(name=name, error=str(exc))
+    kept: list[ParsedArticle] = []
+    if strip_boilerplate:
+        try:
+            kept = parse_bytes(name, data, unwrap=unwrap, strip_boilerplate=False)
+        except ImportFileError:
+            kept = []
+    articles: list[ArticlePreview] = []
+    for i, (item, result) in enumerate(zip(parsed, results, strict=True)):
+        article = result.article
+        cut = _cut_lines(kept[i].text, article.text) if len(kept) == len(parsed) else []
+        articles.append(
+            ArticlePreview(
+                title=article.title,
+                byline=article.byline,
+                outlet=article.outlet,
+                published=article.published,
+                language=article.language,
+                char_count=article.char_count,
+                new=result.created,
+                cut=tuple(cut[:PREVIEW_CUT_LINES]),
+                cut_count=len(cut),
+                line=item.line,
+            )
+        )
+    return FilePreview(name=name, articles=tuple(articles))
 
 
 def _file_error(error: ArticleBatchError, articles: list[ParsedArticle]) -> ImportFileError:

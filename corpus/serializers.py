@@ -373,6 +373,102 @@ class UploadResultSerializer(serializers.Serializer):
     )
 
 
+class ArticleImportSerializer(StrictSerializer):
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        allow_empty=False,
+        help_text="One or more .txt, .md, .html/.htm, .jsonl files, or .zip files of them "
+        "(UTF-8; send the field once per file). Each file is imported on its own: a "
+        "broken file is reported and the others go on.",
+    )
+    unwrap = serializers.ChoiceField(
+        choices=UNWRAP_CHOICES,
+        default="auto",
+        help_text="Join hard-wrapped lines: auto (when the text looks wrapped), yes or no.",
+    )
+    strip_boilerplate = FormBooleanField(default=True)
+    language = TextField(
+        required=False,
+        max_length=limits.LANGUAGE.size,
+        default="en",
+        help_text="For articles that state none.",
+    )
+    dry_run = FormBooleanField(
+        default=False,
+        help_text="Only read and check the files and say what each would give "
+        "(titles, bylines, the lines the cleanup cuts); write nothing.",
+    )
+
+
+class ArticlePreviewSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    byline = serializers.CharField()
+    outlet = serializers.CharField()
+    published = serializers.DateField(allow_null=True)
+    language = serializers.CharField()
+    char_count = serializers.IntegerField()
+    new = serializers.BooleanField(help_text="False: the project has this text already.")
+    cut = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Lines the boilerplate cleanup cuts (the first 20).",
+    )
+    cut_count = serializers.IntegerField(help_text="How many lines the cleanup cuts.")
+    line = serializers.IntegerField(allow_null=True, help_text="The line, in a JSONL file.")
+
+
+class FilePreviewSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    articles = ArticlePreviewSerializer(many=True)
+    error = serializers.CharField(help_text="Why the file cannot be imported; empty if it can.")
+
+
+class ImportPreviewSerializer(serializers.Serializer):
+    files = FilePreviewSerializer(many=True)
+
+
+class ArticleFromUrlsSerializer(StrictSerializer):
+    urls = serializers.ListField(
+        child=TextField(max_length=limits.URL.size),
+        allow_empty=False,
+        help_text="http(s) URLs of article pages; each page is fetched and its main text "
+        "extracted (trafilatura).",
+    )
+    unwrap = serializers.ChoiceField(choices=UNWRAP_CHOICES, default="auto")
+    strip_boilerplate = serializers.BooleanField(default=True)
+    language = TextField(required=False, max_length=limits.LANGUAGE.size, default="en")
+
+
+class ImportedArticleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    byline = serializers.CharField()
+
+
+class ImportFileResultSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The file's name, or the URL.")
+    created = ImportedArticleSerializer(many=True, help_text="The first 50 new articles.")
+    skipped = ImportedArticleSerializer(
+        many=True, help_text="The first 50 articles whose text the project already had."
+    )
+    created_count = serializers.IntegerField()
+    skipped_count = serializers.IntegerField()
+    error = serializers.CharField(help_text="Why nothing of this file or URL was imported.")
+
+
+class ImportJobSerializer(serializers.Serializer):
+    job = serializers.CharField()
+    # Strings, not enums: "kind" and "state" name other choice sets of the schema.
+    kind = serializers.CharField(help_text="files (an upload) or urls (add by URL).")
+    state = serializers.CharField(help_text="staged, queued, running, done or failed.")
+    done = serializers.IntegerField(help_text="Files or URLs done.")
+    total = serializers.IntegerField()
+    created = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Files or URLs that gave no article.")
+    error = serializers.CharField(help_text="Why the job stopped, if it failed.")
+    results = ImportFileResultSerializer(many=True)
+
+
 # --- Authentication ------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from corpus import views
+from corpus import import_views, views
 
 app_name = "corpus"
 urlpatterns = [
@@ -8,5 +8,27 @@ urlpatterns = [
     path("projects/new/", views.project_create, name="project-create"),
     path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
     path("projects/<slug:slug>/articles/", views.article_list, name="article-list"),
+    # Adding articles: upload, by URL, paste (corpus/import_views.py).
+    path("projects/<slug:slug>/articles/add/", import_views.article_add, name="article-add"),
+    path(
+        "projects/<slug:slug>/articles/add/files/",
+        import_views.article_upload,
+        name="article-upload",
+    ),
+    path(
+        "projects/<slug:slug>/articles/add/urls/",
+        import_views.article_from_urls,
+        name="article-from-urls",
+    ),
+    path(
+        "projects/<slug:slug>/articles/add/text/",
+        import_views.article_paste,
+        name="article-paste",
+    ),
+    path(
+        "projects/<slug:slug>/articles/add/jobs/<str:job>/",
+        import_views.article_import_job,
+        name="article-import-job",
+    ),
     path("articles/<id:pk>/", views.article_detail, name="article-detail"),
 ]

@@ -6,7 +6,7 @@ An archive is a file from elsewhere: nothing in it is trusted.
   another name (a ``../`` path, a ``__MACOSX/`` folder), a name twice, an encrypted
   member or a compression other than deflate is refused. Each member's declared size must be
   under its bound, the whole under ``CLAIMDESK_MAX_ARCHIVE_BYTES``, and no member over
-  1 MiB may inflate more than ``MAX_RATIO``-fold: a zip bomb is refused before it is
+  1 MiB may inflate more than ``common.zips.MAX_RATIO``-fold: a zip bomb is refused before it is
   inflated. Declared sizes can lie, so every read is bounded as well (``Reader``): JSON
   members read at most their bound, JSON Lines members a line at a time, each line at
   most ``Limits.line`` bytes, and the bytes inflated are counted against the bounds.
@@ -50,6 +50,7 @@ from annotate.models import (
     Target,
 )
 from common.jsonload import loads_bounded
+from common.zips import check_ratio, unsafe_name
 from corpus.models import Article, Membership, Project
 from corpus.scheme import validate_scheme
 
@@ -68,9 +69,6 @@ MEMBERS = (MANIFEST, PROJECT, *TABLES)
 
 # manifest.json and project.json are read whole: their bound.
 JSON_MEMBER_BYTES = 64 * 1024**2
-# JSON text deflates 5-20-fold; a member inflating more than this is a bomb.
-MAX_RATIO = 200
-RATIO_FROM_BYTES = 1024**2
 # One JSON line holds at most an article: its text in UTF-8, escaped, and its metadata.
 LINE_BYTES_PER_CHAR = 6
 LINE_SLACK_BYTES = 1024**2
@@ -94,16 +92,6 @@ class Limits:
         return cls(total=total, json_member=min(JSON_MEMBER_BYTES, total), line=min(line, total))
 
 
-def _unsafe(name: str) -> bool:
-    return (
-        name.startswith(("/", "\\"))
-        or "\\" in name
-        or ":" in name
-        or "\0" in name
-        or ".." in name.split("/")
-    )
-
-
 def check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
     """The zip's table of contents: names, count, encryption, compression, declared sizes
     and ratios (see the module docstring). Reads nothing."""
@@ -112,7 +100,7 @@ def check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
     # Each member one of MEMBERS, each once: at most len(MEMBERS) members.
     for info in archive.infolist():
         name = info.filename
-        if _unsafe(name):
+        if unsafe_name(name):
             raise ValidationError(f"The archive holds a member with an unsafe name, “{name}”.")
         if name not in MEMBERS:
             raise ValidationError(
@@ -135,13 +123,7 @@ def check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
                 f"{name} inflates to {info.file_size:,} bytes, over the limit of {limit:,}"
                 f"{setting}."
             )
-        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(
-            info.compress_size, 1
-        ):
-            raise ValidationError(
-                f"{name} inflates {info.file_size // max(info.compress_size, 1):,}-fold "
-                f"(to {info.file_size:,} bytes): refused as a zip bomb."
-            )
+        check_ratio(info)
         total += info.file_size
     if total > limits.total:
         raise ValidationError(

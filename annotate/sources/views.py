@@ -43,6 +43,7 @@ def source_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "filters": filters,
         "page": page,
         "show_counts": show_counts,
+        "can_import": show_counts,  # curators and managers (annotate/sources/upload_views.py)
         "kinds": SourceKind.choices,
     }
     if request.htmx and not request.htmx.history_restore_request:

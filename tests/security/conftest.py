@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from annotate.exchange import tasks as export_tasks
 from annotate.models import Assignment, Claim, LearnedModel, Suggestion
 from annotate.review import gold as gold_services
+from corpus import import_jobs
 from corpus.models import Role
 from tests.conftest import login
 from tests.factories import (
@@ -119,6 +120,10 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     job = "0" * 32
     export_tasks._update(
         job, state="done", project=project.slug, format="jsonl", path=path, name="world.jsonl"
+    )
+    # An article import job of the project under the same id (its own cache key).
+    import_jobs._new(
+        job, kind="files", project=project, user=users["manager"], state="done", total=0
     )
     return World(
         project=project,

@@ -84,10 +84,17 @@ RULES: dict[str, dict[str, str]] = {
     "corpus:project-detail": {"GET": MEMBER_PAGE},
     "corpus:article-list": {"GET": MEMBER_PAGE},
     "corpus:article-detail": {"GET": ARTICLE_PAGE},
+    # Adding articles (upload, by URL, paste) and following the import: managers only.
+    "corpus:article-add": {"GET": MANAGER_PAGE},
+    "corpus:article-upload": {"POST": MANAGER_PAGE},
+    "corpus:article-from-urls": {"POST": MANAGER_PAGE},
+    "corpus:article-paste": {"POST": MANAGER_PAGE},
+    "corpus:article-import-job": {"GET": MANAGER_PAGE},
     # --- sources (the registry is shared by the project's members)
     "annotate:source-list": {"GET": MEMBER_PAGE},
     "annotate:source-detail": {"GET": MEMBER_PAGE},
     "annotate:source-merge": {"POST": CURATOR_PAGE},
+    "annotate:source-import": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
     # --- analysis: curators and managers only
     "annotate:analysis-overview": {"GET": CURATOR_PAGE},
     "annotate:stance-map": {"GET": CURATOR_PAGE},
@@ -160,6 +167,9 @@ RULES: dict[str, dict[str, str]] = {
     "api:project-scheme": {"GET": MEMBER_API, "PUT": MANAGER_API},
     "api:article-list": {"GET": MEMBER_API, "POST": MANAGER_API},
     "api:article-upload": {"POST": MANAGER_API},
+    "api:article-import": {"POST": MANAGER_API},
+    "api:article-from-urls": {"POST": MANAGER_API},
+    "api:article-import-job": {"GET": MANAGER_API},
     "api:article-detail": {"GET": ARTICLE_API},
     "api:source-list": {"GET": MEMBER_API, "POST": MEMBER_API},
     "api:source-detail": {"GET": MEMBER_API, "PATCH": CURATOR_API},
