@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from annotate import (
     analysis_views,
@@ -16,6 +16,8 @@ from annotate import (
 
 app_name = "annotate"
 urlpatterns = [
+    # The team: members, roles, invitations (annotate/team/).
+    path("", include("annotate.team.urls")),
     path("projects/<slug:slug>/sources/", views.source_list, name="source-list"),
     path("sources/<id:pk>/", views.source_detail, name="source-detail"),
     path("sources/<id:pk>/merge/", views.source_merge_view, name="source-merge"),

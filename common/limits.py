@@ -64,6 +64,11 @@ PROJECT_NAME = Limit(200, "a project's name")
 PROJECT_DESCRIPTION = Limit(10_000, "a project's description")
 GUIDELINES = Limit(200_000, "a project's guidelines")
 
+# --- The team and the user's own page ---------------------------------------------------
+TOKEN_NAME = Limit(100, "a token's name")
+EMAIL = Limit(254, "an e-mail address")
+USERNAME = Limit(150, "a username")
+
 # --- Filters ----------------------------------------------------------------------------
 # Search words of a list's filter (the API's ``?q=``; the pages cut longer ones).
 QUERY = Limit(200, "a search")

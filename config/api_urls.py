@@ -18,7 +18,9 @@ from annotate import api_articles as annotate_api_articles
 from annotate import api_exports as annotate_api_exports
 from annotate import api_imports as annotate_api_imports
 from annotate import api_review as annotate_api_review
+from annotate.team import api as team_api
 from corpus import api as corpus_api
+from corpus import api_account as corpus_api_account
 
 
 class NotFound(APIView):
@@ -41,6 +43,8 @@ public = {"permission_classes": [permissions.AllowAny], "authentication_classes"
 app_name = "api"
 urlpatterns = [
     path("auth/token/", corpus_api.TokenView.as_view(), name="token"),
+    path("tokens/", corpus_api_account.ApiTokenList.as_view(), name="api-token-list"),
+    path("tokens/<id:pk>/", corpus_api_account.ApiTokenDetail.as_view(), name="api-token-detail"),
     path("projects/", corpus_api.ProjectList.as_view(), name="project-list"),
     path("projects/<slug:slug>/", corpus_api.ProjectDetail.as_view(), name="project-detail"),
     path("projects/<slug:slug>/articles/", corpus_api.ArticleList.as_view(), name="article-list"),
@@ -114,6 +118,24 @@ urlpatterns = [
         annotate_api_imports.ProjectImport.as_view(),
         name="project-import",
     ),
+    # The team: members, invitations (annotate/team/api.py)
+    path("projects/<slug:slug>/members/", team_api.MemberList.as_view(), name="member-list"),
+    path(
+        "projects/<slug:slug>/members/<id:pk>/",
+        team_api.MemberDetail.as_view(),
+        name="member-detail",
+    ),
+    path(
+        "projects/<slug:slug>/invitations/",
+        team_api.InvitationList.as_view(),
+        name="invitation-list",
+    ),
+    path(
+        "projects/<slug:slug>/invitations/<id:pk>/",
+        team_api.InvitationDetail.as_view(),
+        name="invitation-detail",
+    ),
+    path("invitations/accept/", team_api.InvitationAccept.as_view(), name="invitation-accept"),
     # Last: anything else under /api/ is a JSON 404.
     re_path(r"", NotFound.as_view(), name="not-found"),
 ]

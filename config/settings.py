@@ -162,6 +162,14 @@ AUTH_PASSWORD_VALIDATORS = [
 API_TOKEN_TTL = int(os.environ["API_TOKEN_TTL"]) if os.environ.get("API_TOKEN_TTL") else None
 if API_TOKEN_TTL is not None and API_TOKEN_TTL <= 0:
     raise ImproperlyConfigured("API_TOKEN_TTL must be a positive number of seconds, or unset.")
+# Personal API tokens (named, several per user: the user's page and /api/tokens/) note
+# their last use at most this often, in seconds (one UPDATE per token per interval).
+API_TOKEN_TOUCH_SECONDS = 60
+# Invitation links (the project's team page) stop working this many days after they are made.
+CLAIMDESK_INVITATION_DAYS = int(os.environ.get("CLAIMDESK_INVITATION_DAYS", "7"))
+if CLAIMDESK_INVITATION_DAYS <= 0:
+    raise ImproperlyConfigured("CLAIMDESK_INVITATION_DAYS must be a positive number of days.")
+
 # After this many failed logins for one username from one address, refuse further tries
 # for LOGIN_THROTTLE_SECONDS (login page and token API alike).
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
@@ -169,6 +177,26 @@ LOGIN_THROTTLE_SECONDS = int(os.environ.get("LOGIN_THROTTLE_SECONDS", "900"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "corpus:project-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- E-mail -----------------------------------------------------------------------
+# Invitations (and password resets) go out through Django's e-mail backend once one is
+# configured: EMAIL_BACKEND=smtp (with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), console, or a dotted path. Unset, nothing is sent
+# (the dummy backend) and the team page shows each invitation link to copy instead.
+_EMAIL_BACKENDS = {
+    "": "django.core.mail.backends.dummy.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_backend = os.environ.get("EMAIL_BACKEND", "").strip()
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "claimdesk@localhost")
 
 # --- I18N -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
