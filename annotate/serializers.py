@@ -186,7 +186,22 @@ class AssignmentFilterSerializer(serializers.Serializer):
 
 class AssignmentWriteSerializer(StrictSerializer):
     article = IdField(help_text="An article of the project.")
-    annotator = IdField(help_text="The user id of a member of the project.")
+    annotator = IdField(
+        required=False,
+        help_text="The user id of a member of the project (GET …/members/ lists them).",
+    )
+    username = TextField(
+        required=False,
+        max_length=limits.USERNAME.size,
+        help_text="Or the member's username, instead of ``annotator``.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("annotator" in attrs) == ("username" in attrs):
+            raise serializers.ValidationError(
+                {"annotator": "Give the annotator's user id or their username (one of them)."}
+            )
+        return attrs
 
 
 # --- Claims --------------------------------------------------------------------------

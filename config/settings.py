@@ -179,23 +179,28 @@ LOGIN_REDIRECT_URL = "corpus:project-list"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- E-mail -----------------------------------------------------------------------
-# Invitations (and password resets) go out through Django's e-mail backend once one is
+# Invitations (and password resets) go out through Django's default mailer once one is
 # configured: EMAIL_BACKEND=smtp (with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
-# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), console, or a dotted path. Unset, nothing is sent
-# (the dummy backend) and the team page shows each invitation link to copy instead.
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), console, or a backend's dotted path. Unset, the
+# mailer is the dummy one, which sends nothing: the team page shows each invitation link to
+# copy instead. (The tests' runner swaps every mailer for the in-memory one.)
 _EMAIL_BACKENDS = {
     "": "django.core.mail.backends.dummy.EmailBackend",
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
 }
 _email_backend = os.environ.get("EMAIL_BACKEND", "").strip()
-EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 20
+_mailer: dict[str, object] = {"BACKEND": _EMAIL_BACKENDS.get(_email_backend, _email_backend)}
+if _email_backend == "smtp":
+    _mailer["OPTIONS"] = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "timeout": 20,
+    }
+MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "claimdesk@localhost")
 
 # --- I18N -----------------------------------------------------------------------

@@ -55,8 +55,10 @@ def token_hash(token: str) -> str:
 
 
 def email_configured() -> bool:
-    """Whether invitations go out by e-mail (an ``EMAIL_BACKEND`` other than the dummy)."""
-    return bool(settings.EMAIL_BACKEND) and settings.EMAIL_BACKEND != DUMMY_BACKEND
+    """Whether invitations go out by e-mail: a default mailer that is not the dummy one
+    (``EMAIL_BACKEND`` unset, see config/settings.py)."""
+    mailer = settings.MAILERS.get("default")
+    return mailer is not None and mailer.get("BACKEND") != DUMMY_BACKEND
 
 
 def email_clean(email: str) -> str:

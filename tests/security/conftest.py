@@ -21,7 +21,9 @@ from rest_framework.test import APIClient
 from annotate import services
 from annotate.exports import tasks as export_tasks
 from annotate.models import Assignment, Claim, LearnedModel, Suggestion
+from corpus.invitations import invitation_create
 from corpus.models import Role
+from corpus.services import api_token_create
 from tests.conftest import login
 from tests.factories import (
     VALID_LABELS,
@@ -64,6 +66,14 @@ class World:
     learned_model: Any  # a scored recommender model, not switched on
     job: str
     users: dict[str, Any]
+    invitation: Any  # an open invitation to the project
+    invitation_token: str  # its link's token
+    api_token: Any  # a personal API token of the manager
+
+    @property
+    def member(self) -> Any:
+        """The member the team's routes name: C, who has no claim (so may leave)."""
+        return self.users["annotator_unassigned"]
 
     @property
     def a(self) -> Any:
@@ -120,6 +130,10 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     export_tasks._update(
         job, state="done", project=project.slug, format="jsonl", path=path, name="world.jsonl"
     )
+    invitation, invitation_token = invitation_create(
+        project=project, email="invited@example.org", role=Role.ANNOTATOR, inviter=users["manager"]
+    )
+    api_token, _ = api_token_create(user=users["manager"], name="world")
     return World(
         project=project,
         article=article,
@@ -133,6 +147,9 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         learned_model=learned_model,
         job=job,
         users=users,
+        invitation=invitation,
+        invitation_token=invitation_token,
+        api_token=api_token,
     )
 
 
