@@ -243,3 +243,10 @@ def test_another_manager_may_leave_and_lands_on_the_project_list(
     login(client, manager)
     response = client.post(reverse("annotate:member-remove", args=[project.slug, manager.pk]))
     assert response["Location"] == reverse("corpus:project-list")
+
+
+def test_the_sign_up_form_needs_the_csrf_token(project: Any, manager: Any) -> None:
+    url = _invited(project, manager)
+    data = {"username": "dana", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    assert Client(enforce_csrf_checks=True).post(url, data).status_code == 403
+    assert not get_user_model().objects.filter(username="dana").exists()
