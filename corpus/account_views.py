@@ -79,7 +79,8 @@ def account_token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def account_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user, pk=pk).first()
+    user: Any = request.user
+    token = ApiToken.objects.filter(user=user, pk=pk).first()
     if token is None:
         raise Http404("No such token.")
     services.api_token_revoke(token=token)

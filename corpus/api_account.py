@@ -45,7 +45,8 @@ class ApiTokenList(ApiView):
         description="Named tokens, with when each was made and last used (never the secret).",
     )
     def get(self, request: Request) -> Response:
-        tokens = ApiToken.objects.filter(user=request.user)
+        user: Any = request.user
+        tokens = ApiToken.objects.filter(user=user)
         page = self.paginate_queryset(tokens)
         return self.get_paginated_response(
             ApiTokenSerializer([_out(t) for t in page or []], many=True).data
@@ -77,7 +78,8 @@ class ApiTokenDetail(ApiView):
         description="Requests with it are refused from now on (401).",
     )
     def delete(self, request: Request, pk: int) -> Response:
-        token = ApiToken.objects.filter(user=request.user, pk=pk).first()
+        user: Any = request.user
+        token = ApiToken.objects.filter(user=user, pk=pk).first()
         if token is None:
             raise Http404("No such token.")
         services.api_token_revoke(token=token)

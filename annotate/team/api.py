@@ -196,7 +196,7 @@ class InvitationAccept(ApiView):
                     "You are logged in: you join as yourself, without a username or password."
                 )
             membership = invitations.invitation_accept(token=data["token"], user=user)
-            code = status.HTTP_200_OK
+            code: int = status.HTTP_200_OK
         else:
             membership = invitations.invitation_accept_new(
                 token=data["token"],
