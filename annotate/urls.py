@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from annotate.analysis import views as analysis_views
 from annotate.assignments import views as assignment_views
@@ -15,6 +15,8 @@ from annotate.workspace import views as workspace_views
 
 app_name = "annotate"
 urlpatterns = [
+    # The team: members, roles, invitations (annotate/team/).
+    path("", include("annotate.team.urls")),
     path("projects/<slug:slug>/sources/", views.source_list, name="source-list"),
     path(
         "projects/<slug:slug>/sources/import/",

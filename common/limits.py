@@ -68,6 +68,11 @@ SCHEME_LABEL = Limit(100, "a label")
 SCHEME_HELP = Limit(1_000, "a help text")
 SCHEME_VALUES = Limit(100, "a field", "values")
 
+# --- The team and the user's own page ---------------------------------------------------
+TOKEN_NAME = Limit(100, "a token's name")
+EMAIL = Limit(254, "an e-mail address")
+USERNAME = Limit(150, "a username")
+
 # --- Filters ----------------------------------------------------------------------------
 # Search words of a list's filter (the API's ``?q=``; the pages cut longer ones).
 QUERY = Limit(200, "a search")

@@ -21,7 +21,9 @@ from annotate.exchange import export_api as annotate_api_exports
 from annotate.exchange import import_api as annotate_api_imports
 from annotate.review import api as annotate_api_review
 from annotate.sources import api as sources_api
+from annotate.team import api as team_api
 from corpus import api as corpus_api
+from corpus import api_account as corpus_api_account
 
 
 class NotFound(APIView):
@@ -44,6 +46,8 @@ public = {"permission_classes": [permissions.AllowAny], "authentication_classes"
 app_name = "api"
 urlpatterns = [
     path("auth/token/", corpus_api.TokenView.as_view(), name="token"),
+    path("tokens/", corpus_api_account.ApiTokenList.as_view(), name="api-token-list"),
+    path("tokens/<id:pk>/", corpus_api_account.ApiTokenDetail.as_view(), name="api-token-detail"),
     path("projects/", corpus_api.ProjectList.as_view(), name="project-list"),
     # annotate's subclass of corpus's view: DELETE counts the gold layer (corpus can't).
     path("projects/<slug:slug>/", campaign_api.ProjectDetail.as_view(), name="project-detail"),
@@ -136,6 +140,24 @@ urlpatterns = [
         annotate_api_imports.ProjectImport.as_view(),
         name="project-import",
     ),
+    # The team: members, invitations (annotate/team/api.py)
+    path("projects/<slug:slug>/members/", team_api.MemberList.as_view(), name="member-list"),
+    path(
+        "projects/<slug:slug>/members/<id:pk>/",
+        team_api.MemberDetail.as_view(),
+        name="member-detail",
+    ),
+    path(
+        "projects/<slug:slug>/invitations/",
+        team_api.InvitationList.as_view(),
+        name="invitation-list",
+    ),
+    path(
+        "projects/<slug:slug>/invitations/<id:pk>/",
+        team_api.InvitationDetail.as_view(),
+        name="invitation-detail",
+    ),
+    path("invitations/accept/", team_api.InvitationAccept.as_view(), name="invitation-accept"),
     # Last: anything else under /api/ is a JSON 404.
     re_path(r"", NotFound.as_view(), name="not-found"),
 ]

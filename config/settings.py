@@ -162,6 +162,14 @@ AUTH_PASSWORD_VALIDATORS = [
 API_TOKEN_TTL = int(os.environ["API_TOKEN_TTL"]) if os.environ.get("API_TOKEN_TTL") else None
 if API_TOKEN_TTL is not None and API_TOKEN_TTL <= 0:
     raise ImproperlyConfigured("API_TOKEN_TTL must be a positive number of seconds, or unset.")
+# Personal API tokens (named, several per user: the user's page and /api/tokens/) note
+# their last use at most this often, in seconds (one UPDATE per token per interval).
+API_TOKEN_TOUCH_SECONDS = 60
+# Invitation links (the project's team page) stop working this many days after they are made.
+CLAIMDESK_INVITATION_DAYS = int(os.environ.get("CLAIMDESK_INVITATION_DAYS", "7"))
+if CLAIMDESK_INVITATION_DAYS <= 0:
+    raise ImproperlyConfigured("CLAIMDESK_INVITATION_DAYS must be a positive number of days.")
+
 # After this many failed logins for one username from one address, refuse further tries
 # for LOGIN_THROTTLE_SECONDS (login page and token API alike).
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
@@ -169,6 +177,34 @@ LOGIN_THROTTLE_SECONDS = int(os.environ.get("LOGIN_THROTTLE_SECONDS", "900"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "corpus:project-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- E-mail -----------------------------------------------------------------------
+# Invitations (and password resets) go out through Django's default mailer once one is
+# configured: EMAIL_BACKEND=smtp (with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), console, or a backend's dotted path. Unset, the
+# mailer is the dummy one, which sends nothing: the team page shows each invitation link to
+# copy instead. (The tests' runner swaps every mailer for the in-memory one.)
+_EMAIL_BACKENDS = {
+    "": "django.core.mail.backends.dummy.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_backend = os.environ.get("EMAIL_BACKEND", "").strip()
+_mailer: dict[str, object] = {"BACKEND": _EMAIL_BACKENDS.get(_email_backend, _email_backend)}
+if _email_backend == "smtp":
+    _mailer["OPTIONS"] = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "timeout": 20,
+    }
+MAILERS = {"default": _mailer}
+# No mail server is a supported setup (invitation links are copied by hand), not a
+# deployment mistake: Django's deploy check that flags the dummy mailer stays quiet.
+_QUIET_MAIL_CHECKS = [] if _email_backend else ["mail.E001"]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "claimdesk@localhost")
 
 # --- I18N -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -296,7 +332,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # HSTS preloading is a commitment a deployment makes for its whole domain (see
 # hstspreload.org), so it stays opt-in (SECURE_HSTS_PRELOAD=1) and its check is quiet.
-SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SILENCED_SYSTEM_CHECKS = ["security.W021", *_QUIET_MAIL_CHECKS]
 # A load balancer probes /healthz over plain HTTP: answer it there, don't redirect it.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Content-Security-Policy, in development too (so that a violation shows before production).

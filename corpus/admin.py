@@ -23,7 +23,7 @@ from django.db.models import OuterRef, QuerySet
 from django.http import HttpRequest
 
 from corpus import services
-from corpus.models import Article, Membership, Project
+from corpus.models import ApiToken, Article, Invitation, Membership, Project
 from corpus.scheme import validate_scheme
 from corpus.selectors import count_of
 from corpus.text import sha256_text
@@ -327,3 +327,34 @@ def adopt(obj: Any, saved: Any) -> None:
     obj.pk = saved.pk
     obj._state.adding = False
     obj.refresh_from_db()
+
+
+class _ViewOnly(admin.ModelAdmin):
+    """Rows the team page and the account page write (through the services): the admin
+    looks, never adds, changes or deletes."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(_ViewOnly):
+    list_display = ["email", "project", "role", "inviter", "created", "expires", "used_at"]
+    list_filter = ["role", "project"]
+    search_fields = ["email", "project__name"]
+    list_select_related = ["project", "inviter"]
+    exclude = ["token_hash"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(_ViewOnly):
+    list_display = ["name", "user", "prefix", "created", "last_used"]
+    search_fields = ["name", "user__username"]
+    list_select_related = ["user"]
+    exclude = ["key_hash"]

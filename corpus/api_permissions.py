@@ -24,13 +24,17 @@ _TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token authentication (``Authorization: Token <key>``), refusing a key that
     can't be one before it reaches the database (a NUL byte would fail on PostgreSQL), and
-    a token older than ``API_TOKEN_TTL``."""
+    a token older than ``API_TOKEN_TTL``; personal tokens (``cdp_…``) too."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        from corpus import api_tokens  # the authtoken models load with the apps
+
+        if api_tokens.PERSONAL_KEY.fullmatch(key):
+            return self._personal(key)
         if not _TOKEN_KEY.fullmatch(key):
             raise exceptions.AuthenticationFailed("Invalid token.")
         user, token = super().authenticate_credentials(key)
-        from corpus.api_tokens import is_expired  # the authtoken models load with the apps
+        is_expired = api_tokens.is_expired
 
         if is_expired(token):
             raise exceptions.AuthenticationFailed(
@@ -39,6 +43,28 @@ class TokenAuthentication(authentication.TokenAuthentication):
                 code="token_expired",
             )
         return user, token
+
+    def _personal(self, key: str) -> tuple[Any, Any]:
+        """A personal token (``corpus.models.ApiToken``), found by its hash; its use is
+        noted (``last_used``)."""
+        from corpus import api_tokens, services
+        from corpus.models import ApiToken
+
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=api_tokens.key_hash(key))
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if api_tokens.is_expired(token):
+            raise exceptions.AuthenticationFailed(
+                "This token has expired: make a new one on your account page or with "
+                "POST /api/tokens/.",
+                code="token_expired",
+            )
+        services.api_token_touch(token=token)
+        return token.user, token
 
 
 def require_manager(user: Any, project: Any, action: str) -> None:

@@ -1,10 +1,14 @@
-"""API tokens (DRF's ``authtoken``, one per user): handing one out, its optional expiry,
-and revoking them — when the user asks (``DELETE /api/auth/token/``) and whenever their
-password changes.
+"""API tokens: the login token (DRF's ``authtoken``, one per user, ``/api/auth/token/``)
+and personal tokens (``corpus.models.ApiToken``: named, several per user, made on the
+user's page or at ``/api/tokens/``, stored as a hash). Handing them out, their optional
+expiry, and revoking them — when the user asks and whenever their password changes.
 
-``API_TOKEN_TTL`` (seconds; unset = tokens do not expire) bounds a token's life from its
-creation: ``corpus.api_permissions.TokenAuthentication`` refuses an older one with 401, and
-``POST /api/auth/token/`` replaces it with a new one.
+Both kinds are sent the same way (``Authorization: Token <key>``) and told apart by their
+shape: a login token is 40 hex digits, a personal one ``cdp_`` and 40 more.
+
+``API_TOKEN_TTL`` (seconds; unset = tokens do not expire) bounds a token's life (either
+kind) from its creation: ``corpus.api_permissions.TokenAuthentication`` refuses an older
+one with 401; ``POST /api/auth/token/`` replaces a login token, a personal one is made anew.
 
 Why a password validator revokes the tokens: a password changes through Django's own code
 (the password-change and reset views, the admin's form, ``manage.py changepassword``), with no
@@ -16,20 +20,37 @@ one hook Django gives for "a password was changed", so one place catches every p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+import secrets
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+
+PERSONAL_PREFIX = "cdp_"
+PERSONAL_KEY = re.compile(r"cdp_[0-9a-f]{40}")
+# Enough for every script and machine a person runs; a bound on what one user can store.
+MAX_PERSONAL_TOKENS = 50
 
 
-def expires_at(token: Token) -> dt.datetime | None:
+def new_personal_key() -> str:
+    return PERSONAL_PREFIX + secrets.token_hex(20)
+
+
+def key_hash(key: str) -> str:
+    """What is stored of a personal token: its SHA-256 (the key is 160 random bits, so a
+    fast hash is enough, and the lookup is by the hash's unique index)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def expires_at(token: Any) -> dt.datetime | None:
     """When the token stops working (None: never)."""
     ttl = settings.API_TOKEN_TTL
     return token.created + dt.timedelta(seconds=ttl) if ttl else None
 
 
-def is_expired(token: Token) -> bool:
+def is_expired(token: Any) -> bool:
     end = expires_at(token)
     return end is not None and timezone.now() >= end
 

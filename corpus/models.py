@@ -193,3 +193,75 @@ class Article(models.Model):
                 if manager.filter(**{relation.field.name: self}).exists():
                     return True
         return False
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def pending(self) -> InvitationQuerySet:
+        """Neither used nor revoked (an expired one is still listed, marked as such)."""
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An invitation to join a project with a role, sent to an e-mail address.
+
+    The link carries a random token; only its SHA-256 is stored (``token_hash``), so the
+    table alone lets nobody in. Good once (``used_at``), until ``expires``
+    (``CLAIMDESK_INVITATION_DAYS`` after it was made), unless revoked. Written by
+    ``corpus.invitations``.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[InvitationQuerySet] = InvitationQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.role} · {self.project}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: named, several per user, made and revoked on the user's own
+    page or through ``/api/tokens/``. The secret is shown once; only its SHA-256 is kept
+    (``key_hash``), with its first characters (``prefix``) to tell tokens apart."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="api_token_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) · {self.user}"

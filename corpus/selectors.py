@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
@@ -25,6 +27,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from common import limits
+from common.text import check_text
 from corpus.models import Article, ArticleQuerySet, Membership, Project, ProjectQuerySet, Role
 from corpus.permissions import visible_articles
 
@@ -147,3 +151,27 @@ def project_switcher(user: Any) -> ProjectQuerySet:
     """Projects for the top bar's switcher (not archived ones); lazy, so fragments that
     skip the bar skip it."""
     return Project.objects.for_user(user).active().only("name", "slug")
+
+
+def user_by_name_or_email(who: str) -> Any:
+    """The active user whose username is ``who`` (exactly, else ignoring case), or whose
+    e-mail address it is (ignoring case; refused if several users share it); else a
+    ValidationError that says to invite them instead."""
+    who = check_text((who or "").strip(), field="who", limit=limits.EMAIL)
+    if not who:
+        raise ValidationError({"who": "Give a username or an e-mail address."})
+    users = get_user_model().objects.filter(is_active=True)
+    found = users.filter(username=who).first() or users.filter(username__iexact=who).first()
+    if found is not None:
+        return found
+    if "@" in who:
+        by_email = list(users.filter(email__iexact=who)[:2])
+        if len(by_email) == 2:
+            raise ValidationError(
+                {"who": f"Several users have the address {who}: give the username instead."}
+            )
+        if by_email:
+            return by_email[0]
+    raise ValidationError(
+        {"who": f"No user is called or has the address “{who}”: invite them by e-mail instead."}
+    )

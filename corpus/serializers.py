@@ -485,3 +485,32 @@ class TokenSerializer(serializers.Serializer):
     expires = serializers.DateTimeField(
         allow_null=True, help_text="When the token stops working (null: it does not expire)."
     )
+
+
+# --- Personal API tokens -------------------------------------------------------------
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    prefix = serializers.CharField(read_only=True, help_text="The token's first characters.")
+    created = serializers.DateTimeField(read_only=True)
+    last_used = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Noted at most once a minute."
+    )
+    expires = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the token stops working (null: it does not expire).",
+    )
+
+
+class ApiTokenCreateSerializer(StrictSerializer):
+    name = TextField(max_length=100, help_text="What will use it; one token per name.")
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(
+        read_only=True,
+        help_text="The secret, shown this once: send it as “Authorization: Token <token>”.",
+    )

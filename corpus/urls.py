@@ -1,6 +1,6 @@
 from django.urls import path
 
-from corpus import import_views, views
+from corpus import account_views, import_views, views
 
 app_name = "corpus"
 urlpatterns = [
@@ -31,4 +31,13 @@ urlpatterns = [
         name="article-import-job",
     ),
     path("articles/<id:pk>/", views.article_detail, name="article-detail"),
+    # The user's own page (corpus/account_views.py).
+    path("account/", account_views.account, name="account"),
+    path("account/password/", account_views.account_password, name="account-password"),
+    path("account/tokens/", account_views.account_token_create, name="account-token-create"),
+    path(
+        "account/tokens/<id:pk>/revoke/",
+        account_views.account_token_revoke,
+        name="account-token-revoke",
+    ),
 ]

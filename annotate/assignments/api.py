@@ -70,16 +70,19 @@ class AssignmentList(ApiView):
         require_manager(request.user, project, "assign articles")
         data = self.validated(AssignmentWriteSerializer)
         article = Article.objects.filter(pk=data["article"], project=project).first()
-        annotator = (
-            get_user_model()
-            .objects.filter(pk=data["annotator"], memberships__project=project)
-            .first()
-        )
+        members = get_user_model().objects.filter(memberships__project=project)
+        if "username" in data:
+            annotator = members.filter(username=data["username"]).first()
+            who = f"“{data['username']}”"
+        else:
+            annotator = members.filter(pk=data["annotator"]).first()
+            who = f"User {data['annotator']}"
         errors = {}
         if article is None:
             errors["article"] = f"Article {data['article']} is not in this project."
         if annotator is None:
-            errors["annotator"] = f"User {data['annotator']} is not a member of this project."
+            field = "username" if "username" in data else "annotator"
+            errors[field] = f"{who} is not a member of this project."
         if errors:
             raise exceptions.ValidationError(errors)
         assert article is not None and annotator is not None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from annotate.models import (
     Assignment,
     AssignmentStatus,
 )
+from common import limits
 from corpus.serializers import (
     MAX_ID,
     IdField,
     StrictSerializer,
+    TextField,
 )
 
 # --- Assignments ---------------------------------------------------------------------
@@ -47,4 +51,19 @@ class AssignmentFilterSerializer(serializers.Serializer):
 
 class AssignmentWriteSerializer(StrictSerializer):
     article = IdField(help_text="An article of the project.")
-    annotator = IdField(help_text="The user id of a member of the project.")
+    annotator = IdField(
+        required=False,
+        help_text="The user id of a member of the project (GET …/members/ lists them).",
+    )
+    username = TextField(
+        required=False,
+        max_length=limits.USERNAME.size,
+        help_text="Or the member's username, instead of ``annotator``.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("annotator" in attrs) == ("username" in attrs):
+            raise serializers.ValidationError(
+                {"annotator": "Give the annotator's user id or their username (one of them)."}
+            )
+        return attrs

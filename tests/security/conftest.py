@@ -22,7 +22,9 @@ from annotate.exchange import tasks as export_tasks
 from annotate.models import Assignment, Claim, LearnedModel, Suggestion
 from annotate.review import gold as gold_services
 from corpus import import_jobs
+from corpus.invitations import invitation_create
 from corpus.models import Role
+from corpus.services import api_token_create
 from tests.conftest import login
 from tests.factories import (
     VALID_LABELS,
@@ -65,6 +67,14 @@ class World:
     learned_model: Any  # a scored recommender model, not switched on
     job: str
     users: dict[str, Any]
+    invitation: Any  # an open invitation to the project
+    invitation_token: str  # its link's token
+    api_token: Any  # a personal API token of the manager
+
+    @property
+    def member(self) -> Any:
+        """The member the team's routes name: C, who has no claim (so may leave)."""
+        return self.users["annotator_unassigned"]
 
     @property
     def a(self) -> Any:
@@ -125,6 +135,10 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     import_jobs._new(
         job, kind="files", project=project, user=users["manager"], state="done", total=0
     )
+    invitation, invitation_token = invitation_create(
+        project=project, email="invited@example.org", role=Role.ANNOTATOR, inviter=users["manager"]
+    )
+    api_token, _ = api_token_create(user=users["manager"], name="world")
     return World(
         project=project,
         article=article,
@@ -138,6 +152,9 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         learned_model=learned_model,
         job=job,
         users=users,
+        invitation=invitation,
+        invitation_token=invitation_token,
+        api_token=api_token,
     )
 
 

@@ -88,6 +88,10 @@ def all_routes() -> list[Route]:
 
 # The object a URL keyword names, by the path segment before it.
 _KINDS = (
+    ("team/<int:pk>", "member"),
+    ("members/<int:pk>", "member"),
+    ("invitations/<int:pk>", "invitation"),
+    ("tokens/<int:pk>", "api_token"),
     ("suggestions/<int:pk>", "suggestion"),
     ("recommender/<int:pk>", "learned_model"),
     ("gold/<int:pk>", "gold"),
@@ -115,6 +119,8 @@ def kwargs_for(route: Route, world: Any) -> dict[str, Any]:
         kwargs["slug"] = world.project.slug
     if "job" in keywords:
         kwargs["job"] = world.job
+    if "token" in keywords:
+        kwargs["token"] = world.invitation_token
     if "pk" in keywords:
         kind = object_kind(route)
         if kind is None:

@@ -26,9 +26,10 @@ NOT_WRITES = {"api:not-found", "home"}
 
 
 def _allowed_actor(name: str, method: str) -> str:
-    """The first actor the matrix lets through (so a 403 can only be the CSRF check)."""
+    """The first logged-in actor the matrix lets through (so a 403 can only be the CSRF
+    check; a public route's anonymous visitor has no session to ride)."""
     row = dict(zip(ACTORS, RULES[name][method].split(), strict=True))
-    return next(actor for actor, outcome in row.items() if outcome == "ok")
+    return next(a for a, outcome in row.items() if outcome == "ok" and a != "anonymous")
 
 
 def _csrf_client(user: Any) -> Client:

@@ -114,6 +114,10 @@ def plausible(world: World, route: Route) -> dict[str, Any]:
         "background": "",
         "back": "",
         "username": "manager",
+        # The team: a user to add, a role, an invitation's token.
+        "who": "outsider",
+        "role": "curator",
+        "token": world.invitation_token,
         "password": "secret",
         "email": "manager@example.com",
         "mention_start": claim.start,

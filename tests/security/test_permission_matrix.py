@@ -161,10 +161,32 @@ RULES: dict[str, dict[str, str]] = {
     # --- importing annotations: curators and managers (as an annotator's claims: managers;
     # an empty POST is a 400 with the form's errors, so curators get "ok" here)
     "annotate:import": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
+    # --- the team: managers (annotate/team/)
+    "annotate:team": {"GET": MANAGER_PAGE},
+    "annotate:team-add": {"POST": MANAGER_PAGE},
+    "annotate:team-invite": {"POST": MANAGER_PAGE},
+    "annotate:member-role": {"POST": MANAGER_PAGE},
+    "annotate:member-remove": {"POST": MANAGER_PAGE},
+    "annotate:invitation-revoke": {"POST": MANAGER_PAGE},
+    # The invitation link: anyone who has it (a new person signs up; a user joins).
+    "annotate:invitation": {"GET": PUBLIC, "POST": PUBLIC},
+    # --- the user's own page (the token to revoke is the manager's: others get 404)
+    "corpus:account": {"GET": "L ok ok ok ok ok ok"},
+    "corpus:account-password": {"POST": "L ok ok ok ok ok ok"},
+    "corpus:account-token-create": {"POST": "L ok ok ok ok ok ok"},
+    "corpus:account-token-revoke": {"POST": "L 404 404 404 404 ok 404"},
     # --- the API
     "api:project-list": {"GET": "401 ok ok ok ok ok ok", "POST": "401 ok ok ok ok ok ok"},
     "api:project-detail": {"GET": MEMBER_API, "PATCH": MANAGER_API, "DELETE": MANAGER_API},
     "api:project-scheme": {"GET": MEMBER_API, "PUT": MANAGER_API},
+    "api:api-token-list": {"GET": "401 ok ok ok ok ok ok", "POST": "401 ok ok ok ok ok ok"},
+    "api:api-token-detail": {"DELETE": "401 404 404 404 404 ok 404"},
+    # Who is who: curators and managers; the team changes: managers.
+    "api:member-list": {"GET": CURATOR_API, "POST": MANAGER_API},
+    "api:member-detail": {"PATCH": MANAGER_API, "DELETE": MANAGER_API},
+    "api:invitation-list": {"GET": MANAGER_API, "POST": MANAGER_API},
+    "api:invitation-detail": {"DELETE": MANAGER_API},
+    "api:invitation-accept": {"POST": PUBLIC},
     "api:article-list": {"GET": MEMBER_API, "POST": MANAGER_API},
     "api:article-upload": {"POST": MANAGER_API},
     "api:article-import": {"POST": MANAGER_API},
