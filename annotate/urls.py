@@ -5,6 +5,7 @@ from annotate.assignments import views as assignment_views
 from annotate.campaign.urls import urlpatterns as campaign_urls
 from annotate.claims import deleted_views
 from annotate.exchange import export_views, import_views
+from annotate.reader.urls import urlpatterns as reader_urls
 from annotate.review import views as review_views
 from annotate.sources import upload_views as sources_upload_views
 from annotate.sources import views
@@ -101,6 +102,8 @@ urlpatterns = [
     path("annotate/claims/<id:pk>/restore/", workspace_views.claim_restore, name="claim-restore"),
     # A manager's project settings, scheme editor and deletion (annotate/campaign/).
     *campaign_urls,
+    # The reader with one layer's claims (annotate/reader/).
+    *reader_urls,
     # Managers restore anyone's deleted claims of an article (annotate/claims/deleted_views.py).
     path("articles/<id:pk>/deleted-claims/", deleted_views.deleted_claims, name="deleted-claims"),
     path(

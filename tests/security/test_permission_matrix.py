@@ -131,6 +131,7 @@ RULES: dict[str, dict[str, str]] = {
     "annotate:suggester-scores": {"GET": CURATOR_PAGE},
     "annotate:review-queue": {"GET": CURATOR_PAGE},
     "annotate:review": {"GET": CURATOR_ARTICLE_PAGE},
+    "annotate:article-claims": {"GET": CURATOR_ARTICLE_PAGE},
     "annotate:review-accept": {"POST": CURATOR_ARTICLE_PAGE},
     "annotate:review-merge": {"POST": CURATOR_ARTICLE_PAGE},
     "annotate:review-reject": {"POST": CURATOR_ARTICLE_PAGE},
