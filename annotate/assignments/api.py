@@ -18,8 +18,8 @@ from annotate.assignments.serializers import (
     AssignmentWriteSerializer,
 )
 from annotate.models import Assignment
+from common.api import ApiView
 from config.api_errors import ValidationErrorSerializer
-from corpus.api import ApiView
 from corpus.api_permissions import require_manager
 from corpus.models import Article
 from corpus.permissions import can_manage, project_for, role_in

@@ -31,7 +31,7 @@ from annotate.permissions import (
     visible_claims,
 )
 from common import idempotency
-from corpus.api import ApiView
+from common.api import ApiView
 from corpus.api_permissions import require_curator
 from corpus.models import Article
 from corpus.permissions import article_for

@@ -33,10 +33,10 @@ from annotate.exchange.importing_request import (
     safe_file_name,
 )
 from annotate.suggest.services import SUGGESTER_MAX
+from common.api import ApiView
 from common.parsers import BoundedJSONParser
 from config.api_errors import ValidationErrorSerializer
 from corpus import permissions
-from corpus.api import ApiView
 from corpus.serializers import FormBooleanField, StrictSerializer, TextField
 
 # --- Input ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from annotate.review.serializers import (
     SuggesterScoresSerializer,
 )
 from annotate.suggest import scoring as suggest_scoring
-from corpus.api import ApiView
+from common.api import ApiView
 from corpus.api_permissions import require_curator
 from corpus.permissions import project_for
 

@@ -24,7 +24,7 @@ from annotate.sources.serializers import (
     TargetWriteSerializer,
 )
 from annotate.sources.services import SourceStaleVersion
-from corpus.api import ApiView
+from common.api import ApiView
 from corpus.api_permissions import require_curator
 from corpus.permissions import can_curate, project_for
 from corpus.text import search_key
