@@ -35,7 +35,7 @@ from annotate.models import (
     Target,
 )
 from annotate.sources import services as source_services
-from annotate.sources.services import SourceStaleVersion
+from common.conflicts import StaleVersion
 from corpus.admin import add_errors, adopt, delete_through, dry_run
 from corpus.text import search_key
 
@@ -80,7 +80,7 @@ def write_source(source: Source, data: dict[str, Any], *, aliases: list[str] | N
         return source_services.source_update(
             source=current, aliases=aliases, version=data.get("seen_version"), **fields
         )
-    except SourceStaleVersion as stale:
+    except StaleVersion as stale:
         raise ValidationError(
             f"Someone else changed this source since you opened it (now version "
             f"{stale.current.version}): reload the page and apply your change again."

@@ -38,22 +38,10 @@ from annotate.models import (
 )
 from annotate.scheme import LABEL_FIELDS as LABELS
 from common import conflicts
+from common.conflicts import StaleVersion
 from corpus.models import Article
 
 ENTITY = "claim"
-
-
-class StaleVersion(conflicts.StaleVersion):
-    """The claim changed since the version the writer saw; carries the current claim."""
-
-    current: Claim
-
-    def __init__(self, current: Claim) -> None:
-        super().__init__(
-            f"This claim was changed elsewhere (now version {current.version}); "
-            "reload it and apply your change again.",
-            current,
-        )
 
 
 class DuplicateClaim(conflicts.Duplicate):

@@ -46,7 +46,7 @@ from annotate.models import (
 from annotate.review.agreement.records import STANCE_PREFIX
 from annotate.review.data import article_agreement
 from annotate.scheme import LABEL_FIELDS
-from common import conflicts, limits
+from common import limits
 from common.text import check_text
 from corpus.models import Article
 from corpus.permissions import can_curate
@@ -57,15 +57,14 @@ SPAN = "span"
 MERGEABLE = ("source", "mention", "stances", *LABEL_FIELDS, "note")
 
 
-class StaleDecision(StaleVersion):
+class StaleDecision(StaleVersion[Claim]):
     """Someone decided the group since the curator saw it (its ``unit_version`` moved on);
     ``current`` is one of the group's claims."""
 
     def __init__(self, current: Claim) -> None:
-        conflicts.StaleVersion.__init__(
-            self,
-            "Someone decided this group meanwhile; nothing was decided — reload it and look again.",
+        super().__init__(
             current,
+            "Someone decided this group meanwhile; nothing was decided — reload it and look again.",
         )
 
 

@@ -23,8 +23,8 @@ from annotate.sources.serializers import (
     TargetSerializer,
     TargetWriteSerializer,
 )
-from annotate.sources.services import SourceStaleVersion
 from common.api import ApiView
+from common.conflicts import StaleVersion
 from corpus.api_permissions import require_curator
 from corpus.permissions import can_curate, project_for
 from corpus.text import search_key
@@ -104,9 +104,9 @@ class SourceDetail(ApiView):
         data = self.validated(SourceUpdateSerializer)
         try:
             source_services.source_update(source=source, actor=request.user, **data)
-        except SourceStaleVersion as stale:
+        except StaleVersion as stale:
             # The current source as this API shows it to this user (with its claim count).
-            raise SourceStaleVersion(_source_out(request.user, pk)) from stale
+            raise StaleVersion(_source_out(request.user, pk)) from stale
         return Response(SourceSerializer(_source_out(request.user, pk)).data)
 
 

@@ -22,26 +22,14 @@ from annotate.models import (
     SourceKind,
     Target,
 )
-from common import conflicts, limits
+from common import limits
+from common.conflicts import StaleVersion
 from common.limits import Limit
 from common.text import check_text
 from corpus.models import Project
 from corpus.text import search_key
 
 # --- Sources --------------------------------------------------------------------
-
-
-class SourceStaleVersion(conflicts.StaleVersion):
-    """The source changed since the version the writer saw; carries the current source."""
-
-    current: Source
-
-    def __init__(self, current: Source) -> None:
-        super().__init__(
-            f"This source was changed elsewhere (now version {current.version}); "
-            "reload it and apply your change again.",
-            current,
-        )
 
 
 def _clean_name(value: str, field: str, limit: Limit = limits.SOURCE_NAME) -> tuple[str, str]:
@@ -179,13 +167,13 @@ def source_update(
     """Change a source; ``aliases``, when given, replaces the alias list.
 
     ``version``, when given, is the version the writer saw: if the source has changed
-    since, nothing is written and ``SourceStaleVersion`` carries the current source.
+    since, nothing is written and ``StaleVersion`` carries the current source.
     Every change bumps the version."""
     locked = Source.objects.select_for_update().filter(pk=source.pk).first()
     if locked is None:
         raise ValidationError("This source no longer exists (merged or deleted).")
     if version is not None and version != locked.version:
-        raise SourceStaleVersion(locked)
+        raise StaleVersion(locked)
     before = source_snapshot(source)
     if name is not None:
         name, key = _clean_name(name, "name")
