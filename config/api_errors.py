@@ -16,8 +16,8 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
   claim with this span, source, labels and stances; ``existing`` is it, ``url`` its address.
 
 The services' conflicts are ``common.conflicts.StaleVersion`` (one type for every versioned
-row) and the kinds of ``Duplicate``; each row in an answer is shown by the serializer its app registered (``conflicts.represent``),
-so this module imports no app.
+row) and the kinds of ``Duplicate``; each row in an answer is shown by the serializer its app
+registered (``conflicts.represent``), so this module imports no app.
 
 ``AutoSchema`` adds those answers to every operation of the schema, and
 ``close_request_bodies`` marks request bodies as taking no other fields, as the

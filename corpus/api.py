@@ -18,8 +18,7 @@ from common.api import ApiView
 from config.api_errors import ErrorSerializer
 from corpus import api_tokens, importers, login_throttle, selectors, services
 from corpus import permissions as access
-from corpus.api_permissions import require_manager
-from corpus.models import Article, Project
+from corpus.models import Article, Project, Role
 from corpus.serializers import (
     ArticleCreateSerializer,
     ArticleFilterSerializer,
@@ -160,8 +159,7 @@ class ArticleList(ApiView):
         "200 with the existing article.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = access.project_for(request.user, slug)
-        require_manager(request.user, project, "add articles")
+        project = access.project_for(request.user, slug, Role.MANAGER, "add articles")
         data = self.validated(ArticleCreateSerializer)
         result = services.article_create(project=project, **data)
         return Response(
@@ -189,8 +187,7 @@ class ArticleUpload(ApiView):
         "rules and messages): all of its articles are added, or none.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = access.project_for(request.user, slug)
-        require_manager(request.user, project, "import articles")
+        project = access.project_for(request.user, slug, Role.MANAGER, "import articles")
         data = self.validated(ArticleUploadSerializer)
         upload = data["file"]
         if upload.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:

@@ -20,9 +20,8 @@ from annotate.assignments.serializers import (
 from annotate.models import Assignment
 from common.api import ApiView
 from config.api_errors import ValidationErrorSerializer
-from corpus.api_permissions import require_manager
-from corpus.models import Article
-from corpus.permissions import can_manage, project_for, role_in
+from corpus.models import Article, Role
+from corpus.permissions import can_manage, project_for, require_role, role_in
 
 # --- Assignments ---------------------------------------------------------------------
 
@@ -66,8 +65,7 @@ class AssignmentList(ApiView):
         summary="Assign an article to a member (managers)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_manager(request.user, project, "assign articles")
+        project = project_for(request.user, slug, Role.MANAGER, "assign articles")
         data = self.validated(AssignmentWriteSerializer)
         article = Article.objects.filter(pk=data["article"], project=project).first()
         annotator = (
@@ -129,6 +127,6 @@ class AssignmentDetail(ApiView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         assignment = _assignment_for(request.user, pk)
-        require_manager(request.user, assignment.article.project, "unassign articles")
+        require_role(request.user, assignment.article.project, Role.MANAGER, "unassign articles")
         assignment_services.assignment_delete(assignment=assignment, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -32,9 +32,8 @@ from annotate.permissions import (
 )
 from common import idempotency
 from common.api import ApiView
-from corpus.api_permissions import require_curator
-from corpus.models import Article
-from corpus.permissions import article_for
+from corpus.models import Article, Role
+from corpus.permissions import article_for, require_role
 
 # --- Claims --------------------------------------------------------------------------
 
@@ -61,7 +60,7 @@ def claims_chosen(user: Any, article: Article, filters: dict[str, Any]) -> Any:
     everyone's for curators and managers (403 for an annotator who asks)."""
     who = filters.get("annotator") or str(user.pk)
     if who != str(user.pk):
-        require_curator(user, article.project, "read other annotators' claims")
+        require_role(user, article.project, Role.CURATOR, "read other annotators' claims")
     claims = visible_claims(user, article)
     if who == "gold":
         claims = claims.gold()

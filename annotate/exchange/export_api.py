@@ -19,21 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.exchange import formats, tasks
-from annotate.exchange.export_views import job_file_response, read_export_request, streaming_export
+from annotate.exchange.export_views import (
+    export_project,
+    job_file_response,
+    read_export_request,
+    streaming_export,
+)
 from annotate.exchange.options import LAYERS, STATUSES
-from corpus import permissions
-from corpus.models import Project
-
-
-def _project(user: Any, slug: str, fmt: str | None = None) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise exceptions.PermissionDenied(
-            f"Only curators and managers of “{project}” can export its claims."
-        )
-    if fmt == "archive" and not permissions.can_manage(user, project):
-        raise exceptions.PermissionDenied(f"Only managers of “{project}” can download its archive.")
-    return project
 
 
 def _job_out(request: Request, slug: str, job: str, job_status: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +107,7 @@ class ProjectExport(APIView):
         summary="Export the project's claims",
     )
     def get(self, request: Request, slug: str) -> Response | StreamingHttpResponse:
-        project = _project(request.user, slug, request.query_params.get("format"))
+        project = export_project(request.user, slug, request.query_params.get("format"))
         fmt, options = read_export_request(project, request.query_params)
         if request.query_params.get("background") not in ("1", "true"):
             return streaming_export(project, fmt, options)
@@ -137,12 +129,12 @@ class ProjectExportJob(APIView):
 
 def _job_status(request: Request, slug: str, job: str) -> dict[str, Any]:
     """The job's status, after the same access checks as starting it (archive: managers)."""
-    _project(request.user, slug)
+    export_project(request.user, slug)
     job_status = tasks.job_status(job)
     if job_status is None or job_status.get("project") != slug:
         raise exceptions.NotFound("No such export.")
     if job_status.get("format") == "archive":
-        _project(request.user, slug, "archive")
+        export_project(request.user, slug, "archive")
     return job_status
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
@@ -31,7 +31,7 @@ from annotate.exchange.options import LAYERS, STATUSES, ExportOptions
 from annotate.exchange.rows import claims_queryset
 from annotate.models import Claim, Source
 from corpus import permissions
-from corpus.models import Project
+from corpus.models import Project, Role
 from corpus.selectors import project_switcher
 
 FORMAT_LABELS = {
@@ -46,12 +46,10 @@ FORMAT_LABELS = {
 
 def export_project(user: Any, slug: str, fmt: str | None = None) -> Project:
     """The project if the user may export from it: 404 outside it, 403 for annotators
-    (and for curators asking for the archive)."""
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only curators and managers can export the project's claims.")
-    if fmt == "archive" and not permissions.can_manage(user, project):
-        raise PermissionDenied("Only managers can download the project archive.")
+    (and for curators asking for the archive). The pages' guard and the API's."""
+    project = permissions.project_for(user, slug, Role.CURATOR, "export its claims")
+    if fmt == "archive":
+        permissions.require_role(user, project, Role.MANAGER, "download its archive")
     return project
 
 

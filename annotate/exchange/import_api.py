@@ -21,7 +21,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotate.exchange.import_views import import_project, require_import_target
+from annotate.exchange.import_views import require_import_target
 from annotate.exchange.importing_files import FORMATS
 from annotate.exchange.importing_request import (
     CLAIMS,
@@ -37,6 +37,7 @@ from common.api import ApiView
 from common.parsers import BoundedJSONParser
 from config.api_errors import ValidationErrorSerializer
 from corpus import permissions
+from corpus.models import Role
 from corpus.serializers import FormBooleanField, StrictSerializer, TextField
 
 # --- Input ------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ class ProjectImport(ApiView):
         "rejected item is reported with why. Claims in an annotator's name: managers only.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = import_project(request.user, slug)
+        project = permissions.project_for(request.user, slug, Role.CURATOR, "import annotations")
         wanted = _read(self, request)
         require_import_target(request.user, project, as_suggestions=wanted.as_suggestions)
         if permissions.can_manage(request.user, project):

@@ -41,14 +41,6 @@ TEMPLATE = "annotate/import.html"
 SHOWN_REJECTED = 500
 
 
-def import_project(user: Any, slug: str) -> Project:
-    """The project if the user may import into it: 404 outside it, 403 for annotators."""
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only curators and managers can import annotations.")
-    return project
-
-
 def require_import_target(user: Any, project: Project, *, as_suggestions: bool) -> None:
     """403 for a curator importing claims in an annotator's name (managers only)."""
     if not as_suggestions and not permissions.can_manage(user, project):
@@ -126,7 +118,7 @@ def _render(
 @login_required
 def import_page(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the form. POST: import (or check) the file and show the report."""
-    project = import_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "import annotations")
     annotators = _annotators(project)
     if request.method == "GET":
         initial = {"target": CLAIMS if permissions.can_manage(request.user, project) else None}

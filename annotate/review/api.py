@@ -27,7 +27,7 @@ from annotate.review.serializers import (
 )
 from annotate.suggest import scoring as suggest_scoring
 from common.api import ApiView
-from corpus.api_permissions import require_curator
+from corpus.models import Role
 from corpus.permissions import project_for
 
 
@@ -42,8 +42,7 @@ class ProjectAgreement(ApiView):
         summary="Agreement figures of the project (cached until annotations change)",
     )
     def get(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_curator(request.user, project, "read the agreement figures")
+        project = project_for(request.user, slug, Role.CURATOR, "read the agreement figures")
         query = self.validated_query(AgreementQuerySerializer)
         threshold = overlap_threshold(project, query.get("overlap"))
         data = project_agreement_data(project, threshold)
@@ -72,8 +71,7 @@ class SuggesterScores(ApiView):
         summary="Every suggester scored as an annotator against the gold layer",
     )
     def get(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_curator(request.user, project, "read the suggesters' scores")
+        project = project_for(request.user, slug, Role.CURATOR, "read the suggesters' scores")
         query = self.validated_query(SuggesterQuerySerializer)
         threshold = overlap_threshold(project, query.get("overlap"))
         scores = suggest_scoring.suggester_scores(project, threshold)
@@ -86,8 +84,7 @@ class DecisionList(ApiView):
 
     @extend_schema(responses=DecisionSerializer(many=True), summary="Adjudication decisions")
     def get(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_curator(request.user, project, "read the adjudication decisions")
+        project = project_for(request.user, slug, Role.CURATOR, "read the adjudication decisions")
         decisions = (
             Decision.objects.filter(article__project=project)
             .select_related("curator")

@@ -49,7 +49,7 @@ from common.params import (
     parse_version,
 )
 from corpus import permissions
-from corpus.models import Article, Project
+from corpus.models import Article, Project, Role
 from corpus.selectors import project_switcher
 
 PAGE = "annotate/review.html"
@@ -69,13 +69,6 @@ DECIDED_MEANWHILE = (
 
 
 # --- access ------------------------------------------------------------------------------
-
-
-def curated_project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only the project's curators and managers review.")
-    return project
 
 
 def curated_article(user: Any, pk: int) -> Article:
@@ -215,7 +208,7 @@ def dashboard_context(project: Project, board: review.Dashboard, heat: str) -> d
 def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The project's agreement figures: from the cache, computed now, or (large projects)
     computed by a background task while the page shows its progress."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     heat = request.GET.get("heat", "span")
     board = review.dashboard_of(project, threshold, compute=False)
@@ -239,7 +232,7 @@ def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def agreement_progress(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Polled by the dashboard while a background computation runs; when the figures are
     ready, tells htmx to reload the page."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     if agreement_ready(project, threshold):
         response = HttpResponse(status=204)
@@ -264,7 +257,7 @@ def _share(part: int, whole: int, value: float | None) -> str:
 @login_required
 def suggester_scores(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Every suggester scored as an annotator against the gold layer of the project."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     scores = suggest_scoring.suggester_scores(project, threshold)
     targets = {
@@ -314,7 +307,7 @@ def suggester_scores(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Articles with two or more annotators, most disagreement first, with what is disputed
     and how far adjudication has come."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project)
     rows = review.disagreement_queue(project, threshold, compute=False)
     context: dict[str, Any] = {"project": project, "threshold": threshold}

@@ -25,8 +25,8 @@ from annotate.sources.serializers import (
 )
 from common.api import ApiView
 from common.conflicts import StaleVersion
-from corpus.api_permissions import require_curator
-from corpus.permissions import can_curate, project_for
+from corpus.models import Role
+from corpus.permissions import can_curate, project_for, require_role
 from corpus.text import search_key
 
 # --- Sources -------------------------------------------------------------------------
@@ -100,7 +100,7 @@ class SourceDetail(ApiView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         source = source_selectors.source_for(request.user, pk)
-        require_curator(request.user, source.project, "change sources")
+        require_role(request.user, source.project, Role.CURATOR, "change sources")
         data = self.validated(SourceUpdateSerializer)
         try:
             source_services.source_update(source=source, actor=request.user, **data)
@@ -123,7 +123,7 @@ class SourceMerge(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         keep = source_selectors.source_for(request.user, pk)
-        require_curator(request.user, keep.project, "merge sources")
+        require_role(request.user, keep.project, Role.CURATOR, "merge sources")
         data = self.validated(SourceMergeSerializer)
         merge = Source.objects.filter(pk=data["merge"], project_id=keep.project_id).first()
         if merge is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -21,14 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.models import LearnedModel
 from annotate.suggest import recommender, recommender_tasks
 from corpus import permissions
-from corpus.models import Project
-
-
-def _project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only curators and managers see the project's recommender.")
-    return project
+from corpus.models import Project, Role
 
 
 def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, Any]:
@@ -45,7 +38,7 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, 
 @require_GET
 @login_required
 def recommender_page(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     context = _context(request, project)
     if getattr(request, "htmx", False):
         return render(request, "annotate/recommender.html#recommender-models", context)
@@ -55,7 +48,7 @@ def recommender_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def recommender_train(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     recommender_tasks.start_training(project=project, actor=request.user)
     return redirect("annotate:recommender", slug=project.slug)
 
@@ -63,7 +56,7 @@ def recommender_train(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def recommender_activate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    project = _project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     model = get_object_or_404(LearnedModel, pk=pk, project=project)
     try:
         recommender.recommender_activate(project=project, model=model, actor=request.user)
@@ -76,6 +69,6 @@ def recommender_activate(request: HttpRequest, slug: str, pk: int) -> HttpRespon
 @require_POST
 @login_required
 def recommender_deactivate(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     recommender.recommender_deactivate(project=project, actor=request.user)
     return redirect("annotate:recommender", slug=project.slug)
