@@ -13,6 +13,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from common.http import AuthenticatedRequest
+
 
 class Pagination(PageNumberPagination):
     page_size = 50
@@ -24,6 +26,8 @@ class Pagination(PageNumberPagination):
 # schema would show it as every operation's description.)
 class ApiView(generics.GenericAPIView):
     pagination_class: type[Pagination] | None = Pagination
+    # Every view of the API but the token's takes authenticated requests only.
+    request: AuthenticatedRequest
 
     def validated(self, serializer_class: type[BaseSerializer], data: Any = None) -> dict[str, Any]:
         """The request body (or ``data``) checked by ``serializer_class``, else a 400."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ GUIDELINES = Limit(200_000, "a project's guidelines")
 QUERY = Limit(200, "a search")
 
 
-def template_context(request: Any) -> dict[str, Any]:
+def template_context(request: HttpRequest) -> dict[str, Any]:
     """``limits`` for the templates (a context processor): ``{{ limits.NOTE.size }}`` as
     a form field's ``maxlength``, so that the page says the bound the service holds."""
     return {"limits": _BY_NAME}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import ApiView
+from common.http import AuthenticatedRequest
 from config.api_errors import ErrorSerializer
 from corpus import api_tokens, importers, login_throttle, selectors, services
 from corpus import permissions as access
@@ -31,6 +32,9 @@ from corpus.serializers import (
     TokenSerializer,
     UploadResultSerializer,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 UNWRAP = {"auto": None, "yes": True, "no": False}
 
@@ -94,8 +98,8 @@ class TokenView(ApiView):
         description="Deletes your token: requests with it are refused from now on. "
         "POST /api/auth/token/ makes a new one.",
     )
-    def delete(self, request: Request) -> Response:
-        user: Any = request.user
+    def delete(self, request: AuthenticatedRequest) -> Response:
+        user: User = request.user
         services.token_revoke(user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -139,7 +143,7 @@ class ArticleList(ApiView):
         description="Annotators see the articles assigned to them; curators and managers "
         "all. Without the text (GET /api/articles/{id}/ has it).",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug)
         filters = self.validated_query(ArticleFilterSerializer)
         articles = selectors.article_list(
@@ -158,7 +162,7 @@ class ArticleList(ApiView):
         "SHA-256; a text the project already has is not added twice: the answer is then "
         "200 with the existing article.",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug, Role.MANAGER, "add articles")
         data = self.validated(ArticleCreateSerializer)
         result = services.article_create(project=project, **data)
@@ -186,7 +190,7 @@ class ArticleUpload(ApiView):
         description="The file is read as the import_articles command reads it (same formats, "
         "rules and messages): all of its articles are added, or none.",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug, Role.MANAGER, "import articles")
         data = self.validated(ArticleUploadSerializer)
         upload = data["file"]

@@ -16,11 +16,14 @@ one hook Django gives for "a password was changed", so one place catches every p
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def expires_at(token: Token) -> dt.datetime | None:
@@ -38,10 +41,10 @@ class RevokeTokensOnPasswordChange:
     """An ``AUTH_PASSWORD_VALIDATORS`` entry that checks nothing and, once a new password
     is saved, revokes the user's API tokens (see the module docstring for why here)."""
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         return None
 
-    def password_changed(self, password: str, user: Any = None) -> None:
+    def password_changed(self, password: str, user: User | None = None) -> None:
         if user is not None and user.pk is not None:
             from corpus.services import token_revoke  # services import this module
 

@@ -11,7 +11,7 @@ sentence that says who may: ``project_for(user, slug, at_least=Role.CURATOR, act
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -25,8 +25,11 @@ from corpus.models import (
     Role,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def role_in(user: Any, project: Project) -> str | None:
+
+def role_in(user: User, project: Project) -> str | None:
     """The user's role in the project, or None. Superusers act as managers."""
     if not user.is_authenticated:
         return None
@@ -48,28 +51,28 @@ _RANK = {Role.ANNOTATOR: 1, Role.CURATOR: 2, Role.MANAGER: 3}
 _WHO = {Role.ANNOTATOR: "members", Role.CURATOR: "curators and managers", Role.MANAGER: "managers"}
 
 
-def has_role(user: Any, project: Project, at_least: Role) -> bool:
+def has_role(user: User, project: Project, at_least: Role) -> bool:
     """Whether the user holds ``at_least`` or a higher role in the project."""
     role = role_in(user, project)
     return role is not None and _RANK[Role(role)] >= _RANK[at_least]
 
 
-def require_role(user: Any, project: Project, at_least: Role, action: str) -> None:
+def require_role(user: User, project: Project, at_least: Role, action: str) -> None:
     """403 unless the user holds ``at_least`` or a higher role in the project; ``action``
     completes "Only managers of “…” can"."""
     if not has_role(user, project, at_least):
         raise PermissionDenied(f"Only {_WHO[at_least]} of “{project}” can {action}.")
 
 
-def can_manage(user: Any, project: Project) -> bool:
+def can_manage(user: User, project: Project) -> bool:
     return role_in(user, project) == Role.MANAGER
 
 
-def can_curate(user: Any, project: Project) -> bool:
+def can_curate(user: User, project: Project) -> bool:
     return role_in(user, project) in (Role.MANAGER, Role.CURATOR)
 
 
-def can_add_source(user: Any, project: Project) -> bool:
+def can_add_source(user: User, project: Project) -> bool:
     """Whether the user may add a source to the registry from the workspace: curators and
     managers always, annotators as the project's ``annotator_sources`` setting says."""
     role = role_in(user, project)
@@ -79,7 +82,7 @@ def can_add_source(user: Any, project: Project) -> bool:
 
 
 def project_for(
-    user: Any, slug: str, at_least: Role = Role.ANNOTATOR, action: str = "do this"
+    user: User, slug: str, at_least: Role = Role.ANNOTATOR, action: str = "do this"
 ) -> Project:
     """The project with this slug: 404 unless the user belongs to it, 403 unless their role
     is ``at_least`` or higher (any member by default; ``action`` as ``require_role``'s)."""
@@ -91,7 +94,7 @@ def project_for(
     return project
 
 
-def visible_articles(user: Any, project: Project) -> ArticleQuerySet:
+def visible_articles(user: User, project: Project) -> ArticleQuerySet:
     """Articles of the project that the user may read.
 
     Annotators see only articles assigned to them. ``assignments`` is the reverse name of
@@ -107,7 +110,7 @@ def visible_articles(user: Any, project: Project) -> ArticleQuerySet:
 
 
 def article_for(
-    user: Any, pk: int, at_least: Role | None = None, action: str = "do this"
+    user: User, pk: int, at_least: Role | None = None, action: str = "do this"
 ) -> Article:
     """The article if the user may read it, else 404. With ``at_least``, the article if the
     user holds that role or a higher one in its project: 404 outside the project, 403 for

@@ -6,22 +6,18 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
+from common.http import HtmxHttpRequest
 from corpus import permissions, selectors
 from corpus.markdown import render_markdown
 from corpus.models import Role
 
 ARTICLES_PER_PAGE = 25
 WEB_SCHEMES = ("http://", "https://")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_GET

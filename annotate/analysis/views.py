@@ -20,7 +20,7 @@ from annotate.analysis.pages import ClaimFilters
 from annotate.models import Assignment, Claim, Source
 from annotate.scheme import field_spec, value_label
 from annotate.sources import selectors as source_selectors
-from annotate.sources.views import HtmxHttpRequest
+from common.http import HtmxHttpRequest
 from common.spreadsheet import formula_safe
 from corpus import permissions
 from corpus.models import Article, Project, Role

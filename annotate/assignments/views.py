@@ -32,8 +32,8 @@ from annotate.assignments.selectors import (
 from annotate.assignments.services import annotator_loads
 from annotate.models import Assignment
 from annotate.review import figures as review
-from annotate.sources.views import HtmxHttpRequest
 from annotate.workspace.context import error_messages as _errors
+from common.http import HtmxHttpRequest
 from corpus import permissions
 from corpus.models import Article, Membership, Project, Role
 from corpus.selectors import project_switcher

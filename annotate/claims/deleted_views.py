@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.claims import services as claim_services
 from annotate.models import Claim
+from common.http import AuthenticatedHttpRequest
 from corpus import permissions
 from corpus.models import Role
 from corpus.selectors import project_switcher
@@ -21,7 +22,7 @@ from corpus.selectors import project_switcher
 
 @require_GET
 @login_required
-def deleted_claims(request: HttpRequest, pk: int) -> HttpResponse:
+def deleted_claims(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The article's deleted annotator claims, newest delete first, each with Restore."""
     article = permissions.article_for(request.user, pk, Role.MANAGER, "restore others' claims")
     claims = (
@@ -45,7 +46,7 @@ def deleted_claims(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def deleted_claim_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def deleted_claim_restore(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A manager restores a deleted annotator claim; the history names the manager."""
     claim = Claim.objects.annotations().select_related("article").filter(pk=pk).first()
     if claim is None:

@@ -26,9 +26,12 @@ from annotate.exchange.export_views import (
     streaming_export,
 )
 from annotate.exchange.options import LAYERS, STATUSES
+from common.http import AuthenticatedRequest
 
 
-def _job_out(request: Request, slug: str, job: str, job_status: dict[str, Any]) -> dict[str, Any]:
+def _job_out(
+    request: AuthenticatedRequest, slug: str, job: str, job_status: dict[str, Any]
+) -> dict[str, Any]:
     out = {
         "job": job,
         "state": job_status.get("state"),
@@ -81,7 +84,7 @@ class _FormatIsTheExportFormat(DefaultContentNegotiation):
     job, or errors) and leave ``format`` to the view."""
 
     def select_renderer(
-        self, request: Any, renderers: Any, format_suffix: Any = None
+        self, request: Request, renderers: Any, format_suffix: str | None = None
     ) -> tuple[Any, str]:
         return renderers[0], renderers[0].media_type
 
@@ -106,7 +109,7 @@ class ProjectExport(APIView):
         },
         summary="Export the project's claims",
     )
-    def get(self, request: Request, slug: str) -> Response | StreamingHttpResponse:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response | StreamingHttpResponse:
         project = export_project(request.user, slug, request.query_params.get("format"))
         fmt, options = read_export_request(project, request.query_params)
         if request.query_params.get("background") not in ("1", "true"):
@@ -122,12 +125,12 @@ class ProjectExportJob(APIView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The job's state.")},
         summary="Follow a background export",
     )
-    def get(self, request: Request, slug: str, job: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str, job: str) -> Response:
         job_status = _job_status(request, slug, job)
         return Response(_job_out(request, slug, job, job_status))
 
 
-def _job_status(request: Request, slug: str, job: str) -> dict[str, Any]:
+def _job_status(request: AuthenticatedRequest, slug: str, job: str) -> dict[str, Any]:
     """The job's status, after the same access checks as starting it (archive: managers)."""
     export_project(request.user, slug)
     job_status = tasks.job_status(job)
@@ -151,5 +154,5 @@ class ProjectExportJobFile(APIView):
         },
         summary="Download a finished background export",
     )
-    def get(self, request: Request, slug: str, job: str) -> FileResponse:
+    def get(self, request: AuthenticatedRequest, slug: str, job: str) -> FileResponse:
         return job_file_response(_job_status(request, slug, job))

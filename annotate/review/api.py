@@ -12,7 +12,6 @@ from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.models import Decision
@@ -27,6 +26,7 @@ from annotate.review.serializers import (
 )
 from annotate.suggest import scoring as suggest_scoring
 from common.api import ApiView
+from common.http import AuthenticatedRequest
 from corpus.models import Role
 from corpus.permissions import project_for
 
@@ -41,7 +41,7 @@ class ProjectAgreement(ApiView):
         responses=AgreementSerializer,
         summary="Agreement figures of the project (cached until annotations change)",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug, Role.CURATOR, "read the agreement figures")
         query = self.validated_query(AgreementQuerySerializer)
         threshold = overlap_threshold(project, query.get("overlap"))
@@ -70,7 +70,7 @@ class SuggesterScores(ApiView):
         responses=SuggesterScoresSerializer,
         summary="Every suggester scored as an annotator against the gold layer",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug, Role.CURATOR, "read the suggesters' scores")
         query = self.validated_query(SuggesterQuerySerializer)
         threshold = overlap_threshold(project, query.get("overlap"))
@@ -83,7 +83,7 @@ class DecisionList(ApiView):
     serializer_class = DecisionSerializer
 
     @extend_schema(responses=DecisionSerializer(many=True), summary="Adjudication decisions")
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug, Role.CURATOR, "read the adjudication decisions")
         decisions = (
             Decision.objects.filter(article__project=project)

@@ -10,7 +10,7 @@ group as it is now, a form error 422."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,11 +33,11 @@ from annotate.review.data import agreement_ready, needs_background, overlap_thre
 from annotate.review.gold import MERGEABLE
 from annotate.review.tasks import progress_of, start_agreement
 from annotate.scheme import LABEL_FIELDS, field_spec
-from annotate.sources.views import HtmxHttpRequest
 from annotate.suggest import scoring as suggest_scoring
 from annotate.workspace.context import choice_fields as _choice_fields
 from annotate.workspace.context import error_messages as _errors
 from annotate.workspace.context import label_maps as _label_maps
+from common.http import HtmxHttpRequest
 from common.params import (
     MAX_INT32,
     id_or_none,
@@ -51,6 +51,9 @@ from common.params import (
 from corpus import permissions
 from corpus.models import Article, Project, Role
 from corpus.selectors import project_switcher
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PAGE = "annotate/review.html"
 REVIEW_QUEUE = "annotate/review_queue.html"
@@ -71,7 +74,7 @@ DECIDED_MEANWHILE = (
 # --- access ------------------------------------------------------------------------------
 
 
-def curated_article(user: Any, pk: int) -> Article:
+def curated_article(user: User, pk: int) -> Article:
     """The article if the user reviews in its project. Someone who may not read it (an
     annotator it is not assigned to) gets the 404 every other page gives them; someone
     who may read it but not review, a 403."""

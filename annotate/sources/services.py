@@ -7,7 +7,7 @@ with a message a person can act on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,9 @@ from common.limits import Limit
 from common.text import check_text
 from corpus.models import Project
 from corpus.text import search_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- Sources --------------------------------------------------------------------
 
@@ -119,7 +122,7 @@ def source_create(
     description: str = "",
     external_id: str = "",
     aliases: Iterable[str] = (),
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Source:
     """Add a source to the project's registry. Names are unique per project after
     normalisation ("Ahmet Davutoğlu" = "ahmet  davutoglu") and may not be an alias of
@@ -140,7 +143,7 @@ def source_create(
     return source
 
 
-def _log(source: Source, action: str, actor: Any, before: dict[str, Any] | None) -> None:
+def _log(source: Source, action: str, actor: User | None, before: dict[str, Any] | None) -> None:
     history_record(
         project_id=source.project_id,
         entity="source",
@@ -161,7 +164,7 @@ def source_update(
     description: str | None = None,
     external_id: str | None = None,
     aliases: Iterable[str] | None = None,
-    actor: Any = None,
+    actor: User | None = None,
     version: int | None = None,
 ) -> Source:
     """Change a source; ``aliases``, when given, replaces the alias list.
@@ -208,7 +211,7 @@ def _repoint_references(*, old: Source, new: Source) -> None:
 
 
 @transaction.atomic
-def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
+def source_merge(*, keep: Source, merge: Source, actor: User | None = None) -> Source:
     """Fold ``merge`` into ``keep``: every claim (live or deleted) that cited either now
     cites ``keep``; the merged source's name and aliases become aliases of ``keep`` (once
     per key); ``keep``'s empty description and external id are filled from ``merge``;
@@ -248,7 +251,7 @@ def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
 
 
 @transaction.atomic
-def source_delete(*, source: Source, actor: Any = None) -> None:
+def source_delete(*, source: Source, actor: User | None = None) -> None:
     """Remove a source that no claim cites (live or deleted: a deleted claim can be
     restored); one that is cited is merged into another instead. Suggestions that named
     it keep their name and lose the link."""

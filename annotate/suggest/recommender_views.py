@@ -14,17 +14,18 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.models import LearnedModel
 from annotate.suggest import recommender, recommender_tasks
+from common.http import AuthenticatedHttpRequest
 from corpus import permissions
 from corpus.models import Project, Role
 
 
-def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, Any]:
+def _context(request: AuthenticatedHttpRequest, project: Project, **extra: Any) -> dict[str, Any]:
     return {
         "project": project,
         "models": LearnedModel.objects.filter(project=project)[:20],
@@ -37,7 +38,7 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, 
 
 @require_GET
 @login_required
-def recommender_page(request: HttpRequest, slug: str) -> HttpResponse:
+def recommender_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     context = _context(request, project)
     if getattr(request, "htmx", False):
@@ -47,7 +48,7 @@ def recommender_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def recommender_train(request: HttpRequest, slug: str) -> HttpResponse:
+def recommender_train(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     recommender_tasks.start_training(project=project, actor=request.user)
     return redirect("annotate:recommender", slug=project.slug)
@@ -55,7 +56,7 @@ def recommender_train(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def recommender_activate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def recommender_activate(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     model = get_object_or_404(LearnedModel, pk=pk, project=project)
     try:
@@ -68,7 +69,7 @@ def recommender_activate(request: HttpRequest, slug: str, pk: int) -> HttpRespon
 
 @require_POST
 @login_required
-def recommender_deactivate(request: HttpRequest, slug: str) -> HttpResponse:
+def recommender_deactivate(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     recommender.recommender_deactivate(project=project, actor=request.user)
     return redirect("annotate:recommender", slug=project.slug)

@@ -9,7 +9,7 @@ prefilled (422) and saving it accepts the suggestion.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,7 +21,6 @@ from django_htmx.http import trigger_client_event
 from annotate.assignments import selectors as assignment_selectors
 from annotate.claims.forms import ClaimInput
 from annotate.models import Suggestion
-from annotate.sources.views import HtmxHttpRequest
 from annotate.suggest import services as suggestion_services
 from annotate.suggest.services import proposed_labels
 from annotate.workspace.context import open_suggestions
@@ -38,10 +37,14 @@ from annotate.workspace.views import (
     _toast,
     _values_from_post,
 )
+from common.http import HtmxHttpRequest
 from corpus.models import Article
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def suggestion_context(article: Article, user: Any, **extra: Any) -> dict[str, Any]:
+
+def suggestion_context(article: Article, user: User, **extra: Any) -> dict[str, Any]:
     """The open suggestions of the user on the article (none when turned off)."""
     enabled = article.project.suggestions_enabled
     suggestions = open_suggestions(article, user) if enabled else []
@@ -53,7 +56,7 @@ def suggestion_context(article: Article, user: Any, **extra: Any) -> dict[str, A
     }
 
 
-def _suggestion_for(user: Any, pk: int) -> Suggestion:
+def _suggestion_for(user: User, pk: int) -> Suggestion:
     """An open suggestion of an article assigned to the user, suggestions on; else 404."""
     suggestion = (
         Suggestion.objects.select_related("article__project", "source")

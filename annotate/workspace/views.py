@@ -35,7 +35,6 @@ from annotate.models import AssignmentStatus, Claim, ClaimStance, SourceKind
 from annotate.scheme import field_spec
 from annotate.sources import selectors as source_selectors
 from annotate.sources import services as source_services
-from annotate.sources.views import HtmxHttpRequest
 from annotate.workspace.context import (
     claim_urls,
     error_messages,
@@ -48,6 +47,7 @@ from annotate.workspace.context import (
     values_from_claim,
     values_from_post,
 )
+from common.http import HtmxHttpRequest
 from common.params import InvalidNumber, parse_offset, parse_version
 from corpus.markdown import render_markdown
 from corpus.models import Article
