@@ -17,9 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
 
 from annotate.claims import services as claim_services
 from annotate.claims.forms import ClaimInput
@@ -37,6 +35,7 @@ from annotate.suggest import scoring as suggest_scoring
 from annotate.workspace.context import choice_fields as _choice_fields
 from annotate.workspace.context import error_messages as _errors
 from annotate.workspace.context import label_maps as _label_maps
+from common.htmx import fragments, toast
 from common.http import HtmxHttpRequest
 from common.params import (
     MAX_INT32,
@@ -60,7 +59,6 @@ REVIEW_QUEUE = "annotate/review_queue.html"
 REVIEW_QUEUE_PER_PAGE = 50
 UNPROCESSABLE = 422
 CONFLICT = 409
-TOAST = "claimdesk:toast"
 STALE = (
     "An annotator changed one of these claims since you opened the page. Here is the group as "
     "it is now; nothing was decided — look again and decide."
@@ -489,10 +487,15 @@ def _respond_unit(
     unit = next((u for u in context["units"] if u["unit"].index == index), None)
     if unit is None:  # the groups moved (an annotator changed claims): the whole list
         return _respond_body(request, article, context=context, notice=notice, status=status)
-    html = render_to_string(
-        f"{PAGE}#unit", {**context, **unit, "notice": notice}, request=request
-    ) + render_to_string(f"{PAGE}#review-progress", {**context, "oob": True}, request=request)
-    return HttpResponse(html, status=status)
+    return fragments(
+        request,
+        PAGE,
+        [
+            ("unit", {**context, **unit, "notice": notice}),
+            ("review-progress", {**context, "oob": True}),
+        ],
+        status=status,
+    )
 
 
 def _respond_body(
@@ -505,12 +508,18 @@ def _respond_body(
     clear_panel: bool = False,
 ) -> HttpResponse:
     context = context or _review_context(article)
-    html: str = render_to_string(
-        f"{PAGE}#review-body", {**context, "notice": notice}, request=request
-    ) + render_to_string(f"{PAGE}#review-progress", {**context, "oob": True}, request=request)
+    response = fragments(
+        request,
+        PAGE,
+        [
+            ("review-body", {**context, "notice": notice}),
+            ("review-progress", {**context, "oob": True}),
+        ],
+        status=status,
+    )
     if clear_panel:
-        html += '<div id="review-panel" class="rv-panel" hx-swap-oob="innerHTML"></div>'
-    return HttpResponse(html, status=status)
+        response.write('<div id="review-panel" class="rv-panel" hx-swap-oob="innerHTML"></div>')
+    return response
 
 
 def _unit_version(data: Any) -> int | None:
@@ -550,8 +559,7 @@ def _adjudicate(request: HtmxHttpRequest, pk: int, action: Any, done: str) -> Ht
         notice = " ".join(m for ms in _errors(error).values() for m in ms)
         return _respond_unit(request, article, index, status=UNPROCESSABLE, notice=notice)
     response = _respond_unit(request, article, index)
-    trigger_client_event(response, TOAST, {"message": done, "undo": ""})
-    return response
+    return toast(response, done)
 
 
 def _by_id(claims: list[Claim], raw: str) -> Claim:
@@ -652,12 +660,7 @@ def review_bulk_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _respond_body(request, article, notice=STALE, status=CONFLICT)
     response = _respond_body(request, article)
     n = len(made)
-    trigger_client_event(
-        response,
-        TOAST,
-        {"message": f"Accepted {n} unanimous group{'s' if n != 1 else ''}.", "undo": ""},
-    )
-    return response
+    return toast(response, f"Accepted {n} unanimous group{'s' if n != 1 else ''}.")
 
 
 # --- gold claims: add and edit -------------------------------------------------------------
@@ -758,7 +761,7 @@ def gold_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response = _respond_body(request, article, clear_panel=True)
     response["HX-Retarget"] = "#review-body"
     response["HX-Reswap"] = "outerHTML"
-    trigger_client_event(response, TOAST, {"message": "Gold claim added.", "undo": ""})
+    toast(response, "Gold claim added.")
     return response
 
 
@@ -809,5 +812,5 @@ def gold_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response = _respond_body(request, article, clear_panel=True)
     response["HX-Retarget"] = "#review-body"
     response["HX-Reswap"] = "outerHTML"
-    trigger_client_event(response, TOAST, {"message": "Gold claim saved.", "undo": ""})
+    toast(response, "Gold claim saved.")
     return response

@@ -30,13 +30,12 @@ from annotate.workspace.views import (
     UNPROCESSABLE,
     _errors,
     _form_context,
-    _fragments,
     _list_context,
     _mention_quote,
     _progress_context,
-    _toast,
     _values_from_post,
 )
+from common.htmx import fragments, toast
 from common.http import HtmxHttpRequest
 from corpus.models import Article
 
@@ -157,8 +156,9 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request, suggestion, values=values, errors=_errors(error), status=UNPROCESSABLE
         )
     assignment = assignment_selectors.assignment_for(request.user, article.pk)
-    response = _fragments(
+    response = fragments(
         request,
+        PAGE,
         [
             ("panel-empty", {"article": article}),
             ("claim-list", _list_context(assignment, request.user, oob=True)),
@@ -167,7 +167,7 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
-    return _toast(response, "Suggestion accepted: it is now your claim.")
+    return toast(response, "Suggestion accepted: it is now your claim.")
 
 
 @require_POST
@@ -183,4 +183,4 @@ def suggestion_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         f"{PAGE}#suggestion-list",
         suggestion_context(suggestion.article, request.user),
     )
-    return _toast(response, "Suggestion dismissed.")
+    return toast(response, "Suggestion dismissed.")
