@@ -35,7 +35,8 @@ from annotate.models import (
     Target,
 )
 from annotate.sources import services as source_services
-from annotate.sources.services import SourceStaleVersion
+from common.conflicts import StaleVersion
+from common.http import user_of
 from corpus.admin import add_errors, adopt, delete_through, dry_run
 from corpus.text import search_key
 
@@ -80,7 +81,7 @@ def write_source(source: Source, data: dict[str, Any], *, aliases: list[str] | N
         return source_services.source_update(
             source=current, aliases=aliases, version=data.get("seen_version"), **fields
         )
-    except SourceStaleVersion as stale:
+    except StaleVersion as stale:
         raise ValidationError(
             f"Someone else changed this source since you opened it (now version "
             f"{stale.current.version}): reload the page and apply your change again."
@@ -167,11 +168,13 @@ class SourceAdmin(admin.ModelAdmin):
         source_services.source_update(source=source, aliases=formset.aliases())
 
     def delete_model(self, request: HttpRequest, obj: Source) -> None:
-        delete_through([obj], lambda s: source_services.source_delete(source=s, actor=request.user))
+        delete_through(
+            [obj], lambda s: source_services.source_delete(source=s, actor=user_of(request))
+        )
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
         delete_through(
-            queryset, lambda s: source_services.source_delete(source=s, actor=request.user)
+            queryset, lambda s: source_services.source_delete(source=s, actor=user_of(request))
         )
 
 
@@ -273,26 +276,27 @@ class AssignmentAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
         if change:
             assignment_services.assignment_status_set(
-                assignment=obj, status=obj.status, actor=request.user
+                assignment=obj, status=obj.status, actor=user_of(request)
             )
             return
         assignment = assignment_services.assignment_create(
-            article=obj.article, annotator=obj.annotator, assigned_by=request.user
+            article=obj.article, annotator=obj.annotator, assigned_by=user_of(request)
         )
         assignment = assignment_services.assignment_status_set(
-            assignment=assignment, status=obj.status, actor=request.user
+            assignment=assignment, status=obj.status, actor=user_of(request)
         )
         adopt(obj, assignment)
 
     def delete_model(self, request: HttpRequest, obj: Assignment) -> None:
         delete_through(
-            [obj], lambda a: assignment_services.assignment_delete(assignment=a, actor=request.user)
+            [obj],
+            lambda a: assignment_services.assignment_delete(assignment=a, actor=user_of(request)),
         )
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
         delete_through(
             queryset,
-            lambda a: assignment_services.assignment_delete(assignment=a, actor=request.user),
+            lambda a: assignment_services.assignment_delete(assignment=a, actor=user_of(request)),
         )
 
 
@@ -323,10 +327,10 @@ class LiveFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("live", "Live"), ("deleted", "Deleted")]
 
-    def queryset(self, request: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "live":
             return queryset.filter(deleted_at__isnull=True)
         if self.value() == "deleted":

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from annotate.models import History, Source
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # This module is the only one that makes History rows (tests/architecture holds it to that):
 # one place decides what an actor is and what a row holds.
@@ -26,7 +29,7 @@ def _row(
     entity: str,
     object_id: int,
     action: str,
-    actor: Any,
+    actor: User | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> History:
@@ -47,7 +50,7 @@ def history_record(
     entity: str,
     object_id: int,
     action: str,
-    actor: Any,
+    actor: User | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> History:
@@ -69,7 +72,7 @@ def history_record_many(
     *,
     entity: str,
     action: str,
-    actor: Any,
+    actor: User | None,
     changes: Iterable[HistoryChange],
     batch_size: int,
 ) -> list[History]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +13,9 @@ from annotate.db_indexes import PostgresGinIndex, claim_search_vector
 from annotate.review.agreement.spans import Counts
 from corpus.models import Article, Project
 from corpus.text import search_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class SourceKind(models.TextChoices):
@@ -202,7 +205,7 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
     def for_article(self, article: Article) -> ClaimQuerySet:
         return self.filter(article=article)
 
-    def by(self, annotator: Any) -> ClaimQuerySet:
+    def by(self, annotator: User) -> ClaimQuerySet:
         return self.filter(annotator=annotator)
 
     def gold(self) -> ClaimQuerySet:

@@ -12,7 +12,7 @@ Plain functions, so that the workspace pages can use them as the API does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -21,19 +21,22 @@ from annotate.models import Claim, ClaimQuerySet
 from corpus.models import Article
 from corpus.permissions import can_curate, can_manage, visible_articles
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def can_annotate(user: Any, article: Article) -> bool:
+
+def can_annotate(user: User, article: Article) -> bool:
     """Whether the user may add claims of their own to the article."""
     return can_manage(user, article.project) or article.assignments.filter(annotator=user).exists()
 
 
-def visible_claims(user: Any, article: Article) -> ClaimQuerySet:
+def visible_claims(user: User, article: Article) -> ClaimQuerySet:
     """Claims on the article that the user may read (live and deleted)."""
     claims = Claim.objects.for_article(article)
     return claims if can_curate(user, article.project) else claims.by(user)
 
 
-def claim_for(user: Any, pk: int) -> Claim:
+def claim_for(user: User, pk: int) -> Claim:
     """The claim (live or deleted) if the user may read it, else 404."""
     claim = (
         Claim.objects.select_related("article__project", "annotator")
@@ -50,7 +53,7 @@ def claim_for(user: Any, pk: int) -> Claim:
     return claim
 
 
-def require_claim_owner_or_manager(user: Any, claim: Claim, action: str) -> None:
+def require_claim_owner_or_manager(user: User, claim: Claim, action: str) -> None:
     """403 unless the claim is the user's own or the user manages its project."""
     if claim.annotator_id != user.pk and not can_manage(user, claim.article.project):
         raise PermissionDenied(

@@ -1,7 +1,7 @@
 """A write that conflicts with the rows as they are: nothing was written, and the row that
 conflicts travels with the exception.
 
-The services of every app raise subclasses of these; the API's exception handler
+The services of every app raise these (or kinds of them); the API's exception handler
 (``config/api_errors.py``) answers each with a 409 holding that row, as the serializer
 registered for its model shows it (``represent``, called where the serializers are defined).
 The handler thus knows no app, and ``corpus`` can use it without importing ``annotate``.
@@ -17,11 +17,18 @@ from django.urls import reverse
 from rest_framework.serializers import BaseSerializer
 
 
-class StaleVersion(Exception):
+class StaleVersion[M: Model](Exception):
     """The row changed since the version the writer based the change on; ``current`` is it
-    as it is now (the writer reapplies the change to it)."""
+    as it is now (the writer reapplies the change to it). One kind for every versioned row
+    (claims, sources): the message names the row's model and its version now, unless the
+    writer says more (``message``)."""
 
-    def __init__(self, message: str, current: Model) -> None:
+    def __init__(self, current: M, message: str | None = None) -> None:
+        if message is None:
+            message = (
+                f"This {current._meta.verbose_name} was changed elsewhere (now version "
+                f"{getattr(current, 'version', '?')}); reload it and apply your change again."
+            )
         super().__init__(message)
         self.current = current
 

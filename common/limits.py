@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ USERNAME = Limit(150, "a username")
 QUERY = Limit(200, "a search")
 
 
-def template_context(request: Any) -> dict[str, Any]:
+def template_context(request: HttpRequest) -> dict[str, Any]:
     """``limits`` for the templates (a context processor): ``{{ limits.NOTE.size }}`` as
     a form field's ``maxlength``, so that the page says the bound the service holds."""
     return {"limits": _BY_NAME}

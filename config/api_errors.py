@@ -15,9 +15,9 @@ Every error answer is JSON with a ``detail`` a person can read and a machine ``c
 - 409 ``{"detail", "code": "duplicate_claim", "existing", "url"}``: you already have a live
   claim with this span, source, labels and stances; ``existing`` is it, ``url`` its address.
 
-The services' conflicts are the kinds of ``common.conflicts.StaleVersion`` and ``Duplicate``;
-each row in an answer is shown by the serializer its app registered (``conflicts.represent``),
-so this module imports no app.
+The services' conflicts are ``common.conflicts.StaleVersion`` (one type for every versioned
+row) and the kinds of ``Duplicate``; each row in an answer is shown by the serializer its app
+registered (``conflicts.represent``), so this module imports no app.
 
 ``AutoSchema`` adds those answers to every operation of the schema, and
 ``close_request_bodies`` marks request bodies as taking no other fields, as the

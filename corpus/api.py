@@ -3,24 +3,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 
+from common.api import ApiView
+from common.http import AuthenticatedRequest
 from config.api_errors import ErrorSerializer
 from corpus import api_tokens, import_jobs, importers, login_throttle, selectors, services, uploads
 from corpus import permissions as access
-from corpus.api_permissions import require_manager
-from corpus.models import Article, Project
+from corpus.models import Article, Project, Role
 from corpus.serializers import (
     ArticleCreateSerializer,
     ArticleFilterSerializer,
@@ -41,36 +39,10 @@ from corpus.serializers import (
     UploadResultSerializer,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 UNWRAP = {"auto": None, "yes": True, "no": False}
-
-
-class Pagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-# The base of every API view: the pagination, and helpers for input. (No docstring: the
-# schema would show it as every operation's description.)
-class ApiView(generics.GenericAPIView):
-    pagination_class: type[Pagination] | None = Pagination
-
-    def validated(self, serializer_class: type[BaseSerializer], data: Any = None) -> dict[str, Any]:
-        """The request body (or ``data``) checked by ``serializer_class``, else a 400."""
-        if data is None:
-            data = self.request.data
-        serializer = serializer_class(data=data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def validated_query(self, serializer_class: type[BaseSerializer]) -> dict[str, Any]:
-        """The query parameters checked by ``serializer_class``, else a 400."""
-        return self.validated(serializer_class, self.request.query_params)
-
-    def paginated(self, queryset: Any, serializer_class: type[BaseSerializer]) -> Response:
-        page = self.paginate_queryset(queryset)
-        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
 
 
 # --- Tokens --------------------------------------------------------------------------
@@ -107,7 +79,7 @@ class TokenView(ApiView):
         description="Your API token: the same one each time until you revoke it, change "
         "your password, or it expires (``expires``; null when tokens do not expire).",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.validated(CredentialsSerializer)
         # Counted before the password is checked (see corpus.login_throttle).
         lock = login_throttle.attempt(data["username"], request._request)
@@ -132,8 +104,8 @@ class TokenView(ApiView):
         description="Deletes your token: requests with it are refused from now on. "
         "POST /api/auth/token/ makes a new one.",
     )
-    def delete(self, request: Request) -> Response:
-        user: Any = request.user
+    def delete(self, request: AuthenticatedRequest) -> Response:
+        user: User = request.user
         services.token_revoke(user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -151,7 +123,7 @@ class ProjectList(ApiView):
         summary="Your projects",
         description="The projects you belong to; archived ones with ?archived=true.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         archived = self.validated_query(ProjectFilterSerializer)["archived"]
         projects = selectors.projects_for_user(request.user).filter(archived=archived)
         return self.paginated(projects, ProjectSerializer)
@@ -164,7 +136,7 @@ class ProjectList(ApiView):
         "staff, or a group): others get 403. The project starts with the default scheme "
         "(PUT /api/projects/{slug}/scheme/ changes it, or applies a preset).",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.validated(ProjectCreateSerializer)
         project = services.project_start(creator=request.user, **data)
         found = selectors.projects_for_user(request.user).get(pk=project.pk)
@@ -185,7 +157,7 @@ class ProjectDetail(ApiView):
         return found
 
     @extend_schema(summary="A project, with its annotation scheme")
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         return Response(ProjectDetailSerializer(self.get_object()).data)
 
     @extend_schema(
@@ -196,9 +168,9 @@ class ProjectDetail(ApiView):
         "thresholds, or archived state (only the fields given). An archived project is "
         "read-only for annotation: its claims can't be added, changed or deleted.",
     )
-    def patch(self, request: Request, slug: str) -> Response:
+    def patch(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = self.get_object()
-        require_manager(request.user, project, "change the project")
+        access.require_role(request.user, project, Role.MANAGER, "change the project")
         data = self.validated(ProjectUpdateSerializer)
         services.project_update(project=project, **data)
         return Response(ProjectDetailSerializer(self.get_object()).data)
@@ -218,7 +190,7 @@ class ArticleList(ApiView):
         description="Annotators see the articles assigned to them; curators and managers "
         "all. Without the text (GET /api/articles/{id}/ has it).",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug)
         filters = self.validated_query(ArticleFilterSerializer)
         articles = selectors.article_list(
@@ -237,9 +209,8 @@ class ArticleList(ApiView):
         "SHA-256; a text the project already has is not added twice: the answer is then "
         "200 with the existing article.",
     )
-    def post(self, request: Request, slug: str) -> Response:
-        project = access.project_for(request.user, slug)
-        require_manager(request.user, project, "add articles")
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
+        project = access.project_for(request.user, slug, Role.MANAGER, "add articles")
         data = self.validated(ArticleCreateSerializer)
         result = services.article_create(project=project, **data)
         return Response(
@@ -266,9 +237,8 @@ class ArticleUpload(ApiView):
         description="The file is read as the import_articles command reads it (same formats, "
         "rules and messages): all of its articles are added, or none.",
     )
-    def post(self, request: Request, slug: str) -> Response:
-        project = access.project_for(request.user, slug)
-        require_manager(request.user, project, "import articles")
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
+        project = access.project_for(request.user, slug, Role.MANAGER, "import articles")
         data = self.validated(ArticleUploadSerializer)
         upload = data["file"]
         if upload.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
@@ -296,9 +266,9 @@ class ArticleUpload(ApiView):
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
 
 
-def _manager_project(request: Request, slug: str, what: str) -> Project:
+def _manager_project(request: AuthenticatedRequest, slug: str, what: str) -> Project:
     project = access.project_for(request.user, slug)
-    require_manager(request.user, project, what)
+    access.require_role(request.user, project, Role.MANAGER, what)
     return project
 
 
@@ -332,7 +302,7 @@ class ArticleImport(ApiView):
         "CLAIMDESK_MAX_UPLOAD_FILE_BYTES a file, CLAIMDESK_MAX_UPLOAD_BYTES and "
         "CLAIMDESK_MAX_UPLOAD_FILES an upload; a zip bomb is refused.",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = _manager_project(request, slug, "import articles")
         data = self.validated(ArticleImportSerializer)
         options = import_jobs.options_clean(
@@ -372,7 +342,7 @@ class ArticleFromUrls(ApiView):
         "CLAIMDESK_URL_FETCH_MAX_BYTES, fetched within CLAIMDESK_URL_FETCH_TIMEOUT seconds. "
         "A URL that does not answer or is not HTML is reported in the job's results.",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = _manager_project(request, slug, "add articles")
         data = self.validated(ArticleFromUrlsSerializer)
         options = import_jobs.options_clean(
@@ -397,7 +367,7 @@ class ArticleImportJob(ApiView):
         description="How far an upload or add-by-URL job got, and each file's or URL's "
         "result. Jobs are kept for a day.",
     )
-    def get(self, request: Request, slug: str, job: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str, job: str) -> Response:
         project = _manager_project(request, slug, "import articles")
         return _job_response(project, job)
 

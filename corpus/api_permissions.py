@@ -1,9 +1,9 @@
-"""Who the API lets in, and the role checks of its writes.
+"""Who the API lets in: its token authentication.
 
-The rules themselves are ``corpus.permissions`` (shared with the pages); this module turns
-them into answers: an object the user may not see is a 404 (``project_for`` and
-``article_for`` raise it), an action their role does not allow on something they can see
-is a 403 with a sentence that says who may.
+The rules of who may see and do what are ``corpus.permissions`` (shared with the pages): an
+object the user may not see is a 404 (``project_for`` and ``article_for`` raise it), an action
+their role does not allow on something they can see is a 403 with a sentence that says who
+may (``project_for(..., at_least=...)``, ``require_role``).
 
 Nothing here imports DRF's views: settings name ``TokenAuthentication`` and DRF loads it
 while ``rest_framework.views`` is being imported.
@@ -15,8 +15,6 @@ import re
 from typing import Any
 
 from rest_framework import authentication, exceptions
-
-from corpus.permissions import can_curate, can_manage
 
 _TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
 
@@ -65,17 +63,3 @@ class TokenAuthentication(authentication.TokenAuthentication):
             )
         services.api_token_touch(token=token)
         return token.user, token
-
-
-def require_manager(user: Any, project: Any, action: str) -> None:
-    """403 unless the user manages the project; ``action`` completes "Only managers … can"."""
-    if not can_manage(user, project):
-        raise exceptions.PermissionDenied(f"Only managers of “{project}” can {action}.")
-
-
-def require_curator(user: Any, project: Any, action: str) -> None:
-    """403 unless the user curates or manages the project."""
-    if not can_curate(user, project):
-        raise exceptions.PermissionDenied(
-            f"Only curators and managers of “{project}” can {action}."
-        )

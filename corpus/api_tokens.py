@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -32,6 +32,9 @@ PERSONAL_PREFIX = "cdp_"
 PERSONAL_KEY = re.compile(r"cdp_[0-9a-f]{40}")
 # Enough for every script and machine a person runs; a bound on what one user can store.
 MAX_PERSONAL_TOKENS = 50
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def new_personal_key() -> str:
@@ -59,10 +62,10 @@ class RevokeTokensOnPasswordChange:
     """An ``AUTH_PASSWORD_VALIDATORS`` entry that checks nothing and, once a new password
     is saved, revokes the user's API tokens (see the module docstring for why here)."""
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         return None
 
-    def password_changed(self, password: str, user: Any = None) -> None:
+    def password_changed(self, password: str, user: User | None = None) -> None:
         if user is not None and user.pk is not None:
             from corpus.services import token_revoke  # services import this module
 

@@ -9,30 +9,31 @@ keeps the files it read (staged), so that "Import" imports exactly what was prev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common import limits
+from common.http import HtmxHttpRequest
 from corpus import import_jobs, importers, permissions, services, uploads
-from corpus.models import Project
+from corpus.models import Project, Role
 from corpus.selectors import project_switcher
 
 TEMPLATE = "corpus/article_add.html"
 JOB_TEMPLATE = "corpus/article_import_job.html"
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_manage(user, project):
-        raise PermissionDenied("Only managers can add articles to the project.")
-    return project
+
+def _project(user: User, slug: str) -> Project:
+    return permissions.project_for(user, slug, Role.MANAGER, "add articles to the project")
 
 
 class OptionsForm(forms.Form):
@@ -73,7 +74,7 @@ def _errors_into(form: forms.Form, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, messages)
 
 
-def _render(request: HttpRequest, project: Project, status: int = 200, **context: Any) -> Any:
+def _render(request: HtmxHttpRequest, project: Project, status: int = 200, **context: Any) -> Any:
     context.setdefault("options_form", OptionsForm(initial={"strip_boilerplate": True}))
     context.setdefault("urls_form", UrlsForm(initial={"strip_boilerplate": True}))
     context.setdefault("paste_form", PasteForm())
@@ -89,7 +90,7 @@ def _render(request: HttpRequest, project: Project, status: int = 200, **context
 
 @require_GET
 @login_required
-def article_add(request: HttpRequest, slug: str) -> HttpResponse:
+def article_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The page: upload, by URL, paste."""
     project = _project(request.user, slug)
     return _render(request, project)
@@ -101,7 +102,7 @@ def _job_url(project: Project, job: str) -> str:
 
 @require_POST
 @login_required
-def article_upload(request: HttpRequest, slug: str) -> HttpResponse:
+def article_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Preview uploaded files (``action=preview``, the default), import them at once
     (``action=import``), or import / discard the files of a preview (``staged``)."""
     project = _project(request.user, slug)
@@ -150,7 +151,7 @@ def article_upload(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def article_from_urls(request: HttpRequest, slug: str) -> HttpResponse:
+def article_from_urls(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Queue fetching the pages of a list of URLs (one a line)."""
     project = _project(request.user, slug)
     form = UrlsForm(request.POST)
@@ -171,7 +172,7 @@ def article_from_urls(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def article_paste(request: HttpRequest, slug: str) -> HttpResponse:
+def article_paste(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """One article from a pasted text, title and byline."""
     project = _project(request.user, slug)
     form = PasteForm(request.POST)
@@ -196,7 +197,7 @@ def article_paste(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @login_required
-def article_import_job(request: HttpRequest, slug: str, job: str) -> HttpResponse:
+def article_import_job(request: HtmxHttpRequest, slug: str, job: str) -> HttpResponse:
     """An import job's progress and results; an htmx request gets the job's part only."""
     project = _project(request.user, slug)
     status = import_jobs.job_for(project, job)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -10,9 +10,12 @@ from django.db.models import Q
 
 from corpus.scheme import default_scheme
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 class ProjectQuerySet(models.QuerySet["Project"]):
-    def for_user(self, user: Any) -> ProjectQuerySet:
+    def for_user(self, user: User) -> ProjectQuerySet:
         """Projects the user belongs to (superusers see every project)."""
         if not user.is_authenticated:
             return self.none()

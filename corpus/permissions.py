@@ -3,14 +3,18 @@
 Roles: a manager can do everything in the project; a curator reads every article and
 claim of the project and adjudicates; an annotator sees only the articles assigned to
 them. Users outside a project see nothing of it: lookups answer 404, not 403, so that
-existence does not leak.
+existence does not leak. A member whose role is below what an action needs gets 403, with a
+sentence that says who may: ``project_for(user, slug, at_least=Role.CURATOR, action=…)``,
+``article_for(…, at_least=…)`` and ``require_role`` are the one guard of pages and API alike
+(the API's error handler turns Django's ``PermissionDenied`` into its 403 with the message).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from corpus.models import (
@@ -22,8 +26,11 @@ from corpus.models import (
     Role,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def role_in(user: Any, project: Project) -> str | None:
+
+def role_in(user: User, project: Project) -> str | None:
     """The user's role in the project, or None. Superusers act as managers."""
     if not user.is_authenticated:
         return None
@@ -39,15 +46,34 @@ def role_in(user: Any, project: Project) -> str | None:
     return cache[project.pk]
 
 
-def can_manage(user: Any, project: Project) -> bool:
+# Each role with the roles below it: a manager may do what a curator may, and so on.
+_RANK = {Role.ANNOTATOR: 1, Role.CURATOR: 2, Role.MANAGER: 3}
+# Who holds at least the role, for the 403's sentence ("Only curators and managers of …").
+_WHO = {Role.ANNOTATOR: "members", Role.CURATOR: "curators and managers", Role.MANAGER: "managers"}
+
+
+def has_role(user: User, project: Project, at_least: Role) -> bool:
+    """Whether the user holds ``at_least`` or a higher role in the project."""
+    role = role_in(user, project)
+    return role is not None and _RANK[Role(role)] >= _RANK[at_least]
+
+
+def require_role(user: User, project: Project, at_least: Role, action: str) -> None:
+    """403 unless the user holds ``at_least`` or a higher role in the project; ``action``
+    completes "Only managers of “…” can"."""
+    if not has_role(user, project, at_least):
+        raise PermissionDenied(f"Only {_WHO[at_least]} of “{project}” can {action}.")
+
+
+def can_manage(user: User, project: Project) -> bool:
     return role_in(user, project) == Role.MANAGER
 
 
-def can_curate(user: Any, project: Project) -> bool:
+def can_curate(user: User, project: Project) -> bool:
     return role_in(user, project) in (Role.MANAGER, Role.CURATOR)
 
 
-def can_add_source(user: Any, project: Project) -> bool:
+def can_add_source(user: User, project: Project) -> bool:
     """Whether the user may add a source to the registry from the workspace: curators and
     managers always, annotators as the project's ``annotator_sources`` setting says."""
     role = role_in(user, project)
@@ -56,7 +82,7 @@ def can_add_source(user: Any, project: Project) -> bool:
     return role == Role.ANNOTATOR and project.annotator_sources == AnnotatorSources.CREATE
 
 
-def can_create_project(user: Any) -> bool:
+def can_create_project(user: User) -> bool:
     """Whether the user may create a project, as ``CLAIMDESK_PROJECT_CREATORS`` says:
     "everyone" (any active, logged-in user), "staff", or "group:<name>" (members of the
     group, and staff). Superusers always may."""
@@ -74,15 +100,20 @@ def can_create_project(user: Any) -> bool:
     return False
 
 
-def project_for(user: Any, slug: str) -> Project:
-    """The project with this slug if the user belongs to it, else 404."""
+def project_for(
+    user: User, slug: str, at_least: Role = Role.ANNOTATOR, action: str = "do this"
+) -> Project:
+    """The project with this slug: 404 unless the user belongs to it, 403 unless their role
+    is ``at_least`` or higher (any member by default; ``action`` as ``require_role``'s)."""
     project = Project.objects.for_user(user).filter(slug=slug).first()
     if project is None:
         raise Http404("No such project.")
+    if at_least != Role.ANNOTATOR:  # every member is one (the query above checked membership)
+        require_role(user, project, at_least, action)
     return project
 
 
-def visible_articles(user: Any, project: Project) -> ArticleQuerySet:
+def visible_articles(user: User, project: Project) -> ArticleQuerySet:
     """Articles of the project that the user may read.
 
     Annotators see only articles assigned to them. ``assignments`` is the reverse name of
@@ -97,9 +128,20 @@ def visible_articles(user: Any, project: Project) -> ArticleQuerySet:
     return articles.none()
 
 
-def article_for(user: Any, pk: int) -> Article:
-    """The article if the user may read it, else 404."""
+def article_for(
+    user: User, pk: int, at_least: Role | None = None, action: str = "do this"
+) -> Article:
+    """The article if the user may read it, else 404. With ``at_least``, the article if the
+    user holds that role or a higher one in its project: 404 outside the project, 403 for
+    its other members (an annotator it is not assigned to included)."""
     article = Article.objects.select_related("project").filter(pk=pk).first()
-    if article is None or not visible_articles(user, article.project).filter(pk=pk).exists():
+    if article is None:
         raise Http404("No such article.")
+    if at_least is None:
+        if not visible_articles(user, article.project).filter(pk=pk).exists():
+            raise Http404("No such article.")
+    elif role_in(user, article.project) is None:
+        raise Http404("No such article.")
+    else:
+        require_role(user, article.project, at_least, action)
     return article

@@ -7,7 +7,7 @@ through the reverse relation ``Article.assignments`` by name only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -32,6 +32,9 @@ from common.text import check_text
 from corpus.models import Article, ArticleQuerySet, Membership, Project, ProjectQuerySet, Role
 from corpus.permissions import visible_articles
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def count_of(queryset: QuerySet[Any], column: str) -> Coalesce:
     """A correlated ``COUNT(*)`` of ``queryset`` grouped by ``column``, 0 when empty."""
@@ -39,7 +42,7 @@ def count_of(queryset: QuerySet[Any], column: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def projects_for_user(user: Any) -> ProjectQuerySet:
+def projects_for_user(user: User) -> ProjectQuerySet:
     """The user's projects with ``role``, ``assigned_count`` (articles assigned to the
     user) and ``article_count`` annotated: one query however many projects.
     ``article_count`` counts the articles the user may read (``visible_articles``): for an
@@ -100,7 +103,7 @@ class ArticleFilters:
         return bool(self.q or self.outlet or self.status)
 
 
-def article_list(user: Any, project: Project, filters: ArticleFilters) -> ArticleQuerySet:
+def article_list(user: User, project: Project, filters: ArticleFilters) -> ArticleQuerySet:
     """The articles of the project the user may read, without their text, filtered.
 
     ``my_status`` is the user's own assignment status on each article (None when the
@@ -147,7 +150,7 @@ def members_of(project: Project) -> QuerySet[Membership]:
     )
 
 
-def project_switcher(user: Any) -> ProjectQuerySet:
+def project_switcher(user: User) -> ProjectQuerySet:
     """Projects for the top bar's switcher (not archived ones); lazy, so fragments that
     skip the bar skip it."""
     return Project.objects.for_user(user).active().only("name", "slug")

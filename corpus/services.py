@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,6 +32,9 @@ from corpus.models import (
 )
 from corpus.scheme import default_scheme, validate_scheme
 from corpus.text import clean_text, sha256_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic
@@ -237,7 +240,7 @@ def user_ensure(*, username: str) -> Any:
 
 
 @transaction.atomic
-def membership_set(*, project: Project, user: Any, role: str) -> Membership:
+def membership_set(*, project: Project, user: User, role: str) -> Membership:
     """Give the user this role in the project (creating or changing the membership)."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role “{role}”: use one of {Role.values}."})
@@ -292,7 +295,7 @@ def membership_delete(*, membership: Membership) -> None:
 
 
 @transaction.atomic
-def password_change(*, user: Any, password: str) -> None:
+def password_change(*, user: User, password: str) -> None:
     """Set the user's new password (checked by the caller's form against Django's password
     validators). Saving it revokes their API tokens (``corpus.api_tokens``)."""
     user.set_password(password)
@@ -300,7 +303,7 @@ def password_change(*, user: Any, password: str) -> None:
 
 
 @transaction.atomic
-def token_issue(*, user: Any) -> Token:
+def token_issue(*, user: User) -> Token:
     """The user's API token: the existing one while it is valid (``API_TOKEN_TTL``), else
     a new one."""
     token, created = Token.objects.select_for_update().get_or_create(user=user)
@@ -311,7 +314,7 @@ def token_issue(*, user: Any) -> Token:
 
 
 @transaction.atomic
-def token_revoke(*, user: Any) -> int:
+def token_revoke(*, user: User) -> int:
     """Delete the user's API tokens, the login token and every personal one: requests
     with them are refused from now on."""
     deleted, _ = Token.objects.filter(user=user).delete()

@@ -8,22 +8,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
+from common.http import HtmxHttpRequest
 from corpus import permissions, selectors, services
 from corpus.markdown import render_markdown
 from corpus.models import Role
 
 ARTICLES_PER_PAGE = 25
 WEB_SCHEMES = ("http://", "https://")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_GET

@@ -23,3 +23,16 @@ def test_a_row_is_shown_by_its_models_registered_serializer() -> None:
 def test_a_model_without_a_serializer_is_a_clear_error() -> None:
     with pytest.raises(LookupError, match="No serializer for Project"):
         conflicts.representation(Project(pk=1))
+
+
+@pytest.mark.django_db
+def test_one_stale_version_names_the_rows_model_and_version() -> None:
+    source = SourceFactory(name="Ahmet Davutoğlu")
+    assert str(conflicts.StaleVersion(source)) == (
+        f"This source was changed elsewhere (now version {source.version}); "
+        "reload it and apply your change again."
+    )
+    assert str(conflicts.StaleVersion(Claim(version=4))) == (
+        "This claim was changed elsewhere (now version 4); reload it and apply your change again."
+    )
+    assert str(conflicts.StaleVersion(source, "Someone decided.")) == "Someone decided."

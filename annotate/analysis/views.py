@@ -8,7 +8,6 @@ import csv
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponse
@@ -21,21 +20,18 @@ from annotate.analysis.pages import ClaimFilters
 from annotate.models import Assignment, Claim, Source
 from annotate.scheme import field_spec, value_label
 from annotate.sources import selectors as source_selectors
-from annotate.sources.views import HtmxHttpRequest
+from common.http import HtmxHttpRequest
 from common.spreadsheet import formula_safe
 from corpus import permissions
-from corpus.models import Article, Project
+from corpus.models import Article, Project, Role
 from corpus.scheme import field_values
 from corpus.selectors import members_of, outlets_of, project_switcher
 
 ROWS_PER_PAGE = 100
 CLAIMS_PER_PAGE = 50
 SCHEME_FILTERS = (*analysis.LABEL_FILTERS, "checkworthy", "stance")
-
-
-def _curate(user: Any, project: Project) -> None:
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("The analysis pages are for the project's curators and managers.")
+# The pages are for the project's curators and managers ("Only … can see the analysis").
+ANALYSIS = "see the analysis"
 
 
 def _choice_label(scheme: dict[str, Any], name: str, value: str) -> str:
@@ -92,8 +88,7 @@ def _render(request: HtmxHttpRequest, template: str, context: dict[str, Any]) ->
 @login_required
 @vary_on_headers("HX-Request")
 def overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    project = permissions.project_for(request.user, slug)
-    _curate(request.user, project)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     data = analysis.overview(project, context["filters"])
     context["overview"] = data
@@ -131,8 +126,7 @@ def overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def stance_map(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    project = permissions.project_for(request.user, slug)
-    _curate(request.user, project)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     sort = request.GET.get("sort", "")[:40]
     matrix = analysis.stance_map(project, context["filters"].without_search(), sort)
@@ -150,8 +144,7 @@ def stance_map_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The stance map as CSV: a row per source, a column per target and stance. Source
     names and the headers made of target names are formula-safe unless ``csv_raw=1``
     (``common.spreadsheet``); the counts are numbers."""
-    project = permissions.project_for(request.user, slug)
-    _curate(request.user, project)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     filters = _context(request, project)["filters"].without_search()
     matrix = analysis.stance_map(project, filters, request.GET.get("sort", "")[:40])
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -178,8 +171,7 @@ def stance_map_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def claim_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    project = permissions.project_for(request.user, slug)
-    _curate(request.user, project)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     filters: ClaimFilters = context["filters"]
     claims = analysis.claims_matching(project, filters)
@@ -202,7 +194,7 @@ def claim_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def source_profile(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     source = source_selectors.source_for(request.user, pk)
     project = source.project
-    _curate(request.user, project)
+    permissions.require_role(request.user, project, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     filters = context["filters"].without_search()
     claims = analysis.layer_claims(project, filters).filter(source=source)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.assignments import services as assignment_services
@@ -18,11 +17,14 @@ from annotate.assignments.serializers import (
     AssignmentWriteSerializer,
 )
 from annotate.models import Assignment
+from common.api import ApiView
+from common.http import AuthenticatedRequest
 from config.api_errors import ValidationErrorSerializer
-from corpus.api import ApiView
-from corpus.api_permissions import require_manager
-from corpus.models import Article
-from corpus.permissions import can_manage, project_for, role_in
+from corpus.models import Article, Role
+from corpus.permissions import can_manage, project_for, require_role, role_in
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- Assignments ---------------------------------------------------------------------
 
@@ -37,7 +39,7 @@ class AssignmentList(ApiView):
         summary="Who annotates which article",
         description="Managers see every assignment of the project; others their own.",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug)
         filters = self.validated_query(AssignmentFilterSerializer)
         assignments = Assignment.objects.filter(article__project=project).select_related(
@@ -65,9 +67,8 @@ class AssignmentList(ApiView):
         },
         summary="Assign an article to a member (managers)",
     )
-    def post(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_manager(request.user, project, "assign articles")
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
+        project = project_for(request.user, slug, Role.MANAGER, "assign articles")
         data = self.validated(AssignmentWriteSerializer)
         article = Article.objects.filter(pk=data["article"], project=project).first()
         members = get_user_model().objects.filter(memberships__project=project)
@@ -96,7 +97,7 @@ class AssignmentList(ApiView):
         )
 
 
-def _assignment_for(user: Any, pk: int) -> Assignment:
+def _assignment_for(user: User, pk: int) -> Assignment:
     """The assignment if the user manages its project or it is theirs, else 404."""
     assignment = (
         Assignment.objects.select_related("article__project", "annotator").filter(pk=pk).first()
@@ -114,7 +115,7 @@ class AssignmentDetail(ApiView):
     http_method_names = ["get", "delete"]
 
     @extend_schema(summary="An assignment (yours, or any as a manager)")
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         return Response(AssignmentSerializer(_assignment_for(request.user, pk)).data)
 
     @extend_schema(
@@ -130,8 +131,8 @@ class AssignmentDetail(ApiView):
         "assignment is what lets them reach their claims, so it stays while they have any "
         "(as on the assignments page).",
     )
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, pk: int) -> Response:
         assignment = _assignment_for(request.user, pk)
-        require_manager(request.user, assignment.article.project, "unassign articles")
+        require_role(request.user, assignment.article.project, Role.MANAGER, "unassign articles")
         assignment_services.assignment_delete(assignment=assignment, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

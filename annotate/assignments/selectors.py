@@ -8,7 +8,7 @@ is a filtered QuerySet that the view pages through, the figures one aggregate qu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
 from django.http import Http404
@@ -16,6 +16,9 @@ from django.http import Http404
 from annotate.models import Assignment, AssignmentStatus, Claim
 from common.params import id_or_none
 from corpus.models import Article, ArticleQuerySet, Project
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ASSIGNMENT_STATES = {"unassigned": "Nobody assigned", "assigned": "Someone assigned"}
 
@@ -82,7 +85,7 @@ def assignment_figures(project: Project) -> dict[str, int]:
 # --- The annotation workspace and the annotator's queue -------------------------------
 
 
-def assignment_for(user: Any, article_pk: int) -> Assignment:
+def assignment_for(user: User, article_pk: int) -> Assignment:
     """The user's own assignment of the article, with the article and project; else 404.
 
     The workspace is for assigned annotators only: an article of another project, or one
@@ -110,7 +113,7 @@ class QueueFilters:
 QUEUE_ORDER = ("article__project__name", "article__project_id", "article__title", "article_id")
 
 
-def queue_of(user: Any, filters: QueueFilters) -> QuerySet[Assignment, int]:
+def queue_of(user: User, filters: QueueFilters) -> QuerySet[Assignment, int]:
     """The ids of the user's assignments in queue order (``QUEUE_ORDER``), filtered: what
     the queue pages through. Only ids: the columns a row shows are read for the page alone
     (``queue_rows``). Sorting whole rows made SQLite walk each article's text for the
@@ -158,7 +161,7 @@ def with_claim_counts(assignments: list[Assignment]) -> list[Assignment]:
     return assignments
 
 
-def queue_counts(user: Any) -> dict[str, int]:
+def queue_counts(user: User) -> dict[str, int]:
     """How many of the user's assignments are in each status, and ``all``: one query."""
     rows = (
         Assignment.objects.filter(annotator_id=user.pk)
@@ -173,7 +176,7 @@ def queue_counts(user: Any) -> dict[str, int]:
     return counts
 
 
-def next_assignment(user: Any, *, after: Article | None = None) -> Assignment | None:
+def next_assignment(user: User, *, after: Article | None = None) -> Assignment | None:
     """The next article to open: with ``after``, the user's first unfinished assignment
     that follows it in queue order (wrapping around, same project first, then the
     others); without it, the first one in progress, else the first not started. None when

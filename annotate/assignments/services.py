@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -17,9 +17,14 @@ from annotate.models import Assignment, AssignmentStatus, Claim
 from corpus.models import Article, Membership, Project, Role
 from corpus.permissions import role_in
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def assignment_create(*, article: Article, annotator: Any, assigned_by: Any = None) -> Assignment:
+def assignment_create(
+    *, article: Article, annotator: User, assigned_by: User | None = None
+) -> Assignment:
     """Assign the article to an annotator (a no-op if already assigned)."""
     if role_in(annotator, article.project) is None:
         raise ValidationError(
@@ -32,7 +37,7 @@ def assignment_create(*, article: Article, annotator: Any, assigned_by: Any = No
 
 
 @transaction.atomic
-def assignment_status_set(*, assignment: Assignment, status: str, actor: Any) -> Assignment:
+def assignment_status_set(*, assignment: Assignment, status: str, actor: User | None) -> Assignment:
     """Set an assignment's status as a manager would (any status, e.g. from the admin);
     the annotator's own moves are ``assignment_mark_done`` and ``assignment_reopen``."""
     if status not in AssignmentStatus.values:
@@ -73,7 +78,7 @@ def assignments_bulk(
     k: int,
     only_unassigned: bool,
     annotators: Sequence[Any] | None = None,
-    assigned_by: Any,
+    assigned_by: User,
 ) -> list[Assignment]:
     """Give each article of the project ``k`` distinct annotators, spreading the load.
 
@@ -120,7 +125,7 @@ def assignments_bulk(
 
 
 @transaction.atomic
-def assignment_delete(*, assignment: Assignment, actor: Any) -> None:
+def assignment_delete(*, assignment: Assignment, actor: User | None) -> None:
     """Take an article back from an annotator who has not annotated it yet (their claims
     would otherwise be stranded where they cannot reach them)."""
     current = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
@@ -148,14 +153,14 @@ def annotator_loads(project: Project) -> dict[int, int]:
 # --- An annotator's progress ---
 
 
-def _locked(assignment: Assignment, actor: Any) -> Assignment:
+def _locked(assignment: Assignment, actor: User) -> Assignment:
     if assignment.annotator_id != actor.pk:
         raise ValidationError("Only the annotator of an assignment can change its status.")
     return Assignment.objects.select_for_update().get(pk=assignment.pk)
 
 
 @transaction.atomic
-def assignment_mark_done(*, assignment: Assignment, actor: Any) -> Assignment:
+def assignment_mark_done(*, assignment: Assignment, actor: User) -> Assignment:
     """Mark the annotator's work on the article as finished (a no-op if it already is)."""
     current = _locked(assignment, actor)
     if current.status != AssignmentStatus.DONE:
@@ -165,7 +170,7 @@ def assignment_mark_done(*, assignment: Assignment, actor: Any) -> Assignment:
 
 
 @transaction.atomic
-def assignment_reopen(*, assignment: Assignment, actor: Any) -> Assignment:
+def assignment_reopen(*, assignment: Assignment, actor: User) -> Assignment:
     """Take a finished article back up: in progress if the annotator has claims in it,
     otherwise not started, so that the queue tells the truth."""
     current = _locked(assignment, actor)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -32,8 +32,8 @@ from annotate.assignments.selectors import (
 from annotate.assignments.services import annotator_loads
 from annotate.models import Assignment
 from annotate.review import figures as review
-from annotate.sources.views import HtmxHttpRequest
 from annotate.workspace.context import error_messages as _errors
+from common.http import HtmxHttpRequest
 from corpus import permissions
 from corpus.models import Article, Membership, Project, Role
 from corpus.selectors import project_switcher
@@ -42,13 +42,6 @@ PAGE = "annotate/assignments.html"
 PER_PAGE = 50
 # ``back`` is a query string of at most four short parameters; more is not ours.
 MAX_BACK = 1000
-
-
-def managed_project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_manage(user, project):
-        raise PermissionDenied("Only the project's managers assign articles.")
-    return project
 
 
 def _assignment_context(project: Project, params: QueryDict) -> dict[str, Any]:
@@ -98,7 +91,7 @@ def _back(project: Project, raw: str, *, fragment: str = "") -> str:
 @login_required
 def assignments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Who annotates which article, a page at a time; assign by hand or in bulk."""
-    project = managed_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.MANAGER, "assign articles")
     context = _assignment_context(project, request.GET)
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{PAGE}#assignment-list", context)
@@ -115,7 +108,7 @@ def assignments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def assignments_bulk(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    project = managed_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.MANAGER, "assign articles")
     chosen = [parse_id(v) for v in request.POST.getlist("annotators")]
     try:
         made = assignment_services.assignments_bulk(
@@ -138,7 +131,7 @@ def assignments_bulk(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def assignment_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Assign one article to one annotator by hand."""
-    project = managed_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.MANAGER, "assign articles")
     article_pk = parse_id(request.POST.get("article"))
     annotator_pk = parse_id(request.POST.get("annotator"))
     article = (
@@ -170,7 +163,9 @@ def assignment_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     if assignment is None or permissions.role_in(request.user, assignment.article.project) is None:
         raise Http404("No such assignment.")
-    project = managed_project(request.user, assignment.article.project.slug)
+    project = permissions.project_for(
+        request.user, assignment.article.project.slug, Role.MANAGER, "assign articles"
+    )
     try:
         assignment_services.assignment_delete(assignment=assignment, actor=request.user)
     except ValidationError as error:

@@ -7,7 +7,6 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.campaign import services
@@ -16,11 +15,12 @@ from annotate.campaign.serializers import (
     SchemeAnswerSerializer,
     SchemeWriteSerializer,
 )
+from common.http import AuthenticatedRequest
 from config.api_errors import ValidationErrorSerializer
 from corpus import api as corpus_api
 from corpus import permissions as access
-from corpus.api_permissions import require_manager
-from corpus.models import Project
+from corpus.models import Project, Role
+from corpus.permissions import require_role
 from corpus.scheme_edit import PRESETS, preset
 
 
@@ -46,9 +46,9 @@ class ProjectDetail(corpus_api.ProjectDetail):
         description="?confirm_name= must be the project's name; while it has gold claims, "
         "?confirm_gold=true as well. Archiving (PATCH archived=true) keeps everything.",
     )
-    def delete(self, request: Request, slug: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug)
-        require_manager(request.user, project, "delete the project")
+        require_role(request.user, project, Role.MANAGER, "delete the project")
         query = self.validated_query(ProjectDeleteSerializer)
         services.project_destroy(
             project=project,
@@ -71,7 +71,7 @@ class ProjectScheme(corpus_api.ApiView):
         description="The fields of a claim (label, help, required, hidden, values) and the "
         "presets a PUT can start from. Stance targets: /api/projects/{slug}/targets/.",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         return self._answer(access.project_for(request.user, slug))
 
     @extend_schema(
@@ -92,9 +92,9 @@ class ProjectScheme(corpus_api.ApiView):
         "change it in the scheme and name it in renames: every claim is migrated, with "
         "history.",
     )
-    def put(self, request: Request, slug: str) -> Response:
+    def put(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug)
-        require_manager(request.user, project, "change the scheme")
+        require_role(request.user, project, Role.MANAGER, "change the scheme")
         data = self.validated(SchemeWriteSerializer)
         scheme = preset(data["preset"]).scheme() if "preset" in data else data["scheme"]
         change = services.scheme_apply(

@@ -10,12 +10,12 @@ operations are ``corpus.scheme_edit``'s), ``annotate.sources.services`` for the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -26,22 +26,23 @@ from annotate.sources import services as source_services
 from annotate.suggest import llm
 from annotate.suggest import tasks as suggestion_tasks
 from common import params
+from common.http import HtmxHttpRequest
 from corpus import permissions, scheme_edit
 from corpus import services as corpus_services
 from corpus.markdown import render_markdown
-from corpus.models import Project, SuggestionBackend
+from corpus.models import Project, Role, SuggestionBackend
 from corpus.scheme import CHOICE_FIELDS
 
 SETTINGS = "annotate/project_settings.html"
 SCHEME = "annotate/project_scheme.html"
 DELETE = "annotate/project_delete.html"
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _managed(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_manage(user, project):
-        raise PermissionDenied("Only the project's managers change its settings.")
-    return project
+
+def _managed(user: User, slug: str) -> Project:
+    return permissions.project_for(user, slug, Role.MANAGER, "change its settings")
 
 
 def _errors(error: ValidationError) -> list[str]:
@@ -78,7 +79,7 @@ def _optional_number(post: QueryDict, name: str) -> str | None:
     return raw or None
 
 
-def _settings_change(request: HttpRequest, project: Project, action: str) -> str:
+def _settings_change(request: HtmxHttpRequest, project: Project, action: str) -> str:
     """Carry out ``action`` of the settings form; the message to show."""
     post = request.POST
     if action == "save":
@@ -120,7 +121,7 @@ def _settings_change(request: HttpRequest, project: Project, action: str) -> str
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     if request.method == "GET":
         return render(request, SETTINGS, _settings_context(project))
@@ -281,7 +282,7 @@ def _target_change(project: Project, op: str, post: QueryDict) -> str:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def project_scheme(request: HttpRequest, slug: str) -> HttpResponse:
+def project_scheme(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     if request.method == "GET":
         return render(request, SCHEME, _scheme_context(project))
@@ -315,7 +316,7 @@ def project_scheme(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def project_delete(request: HttpRequest, slug: str) -> HttpResponse:
+def project_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     context: dict[str, Any] = {"project": project, "gold": services.gold_count(project)}
     if request.method == "GET":

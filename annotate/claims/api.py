@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.claims import checks as claim_checks
@@ -31,10 +30,13 @@ from annotate.permissions import (
     visible_claims,
 )
 from common import idempotency
-from corpus.api import ApiView
-from corpus.api_permissions import require_curator
-from corpus.models import Article
-from corpus.permissions import article_for
+from common.api import ApiView
+from common.http import AuthenticatedRequest
+from corpus.models import Article, Role
+from corpus.permissions import article_for, require_role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- Claims --------------------------------------------------------------------------
 
@@ -55,13 +57,13 @@ def _claim_kwargs(data: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def claims_chosen(user: Any, article: Article, filters: dict[str, Any]) -> Any:
+def claims_chosen(user: User, article: Article, filters: dict[str, Any]) -> Any:
     """The article's claims that ``filters`` (``ClaimFilterSerializer``) ask for, if the
     user may read them: their own by default; another annotator's, the gold layer's or
     everyone's for curators and managers (403 for an annotator who asks)."""
     who = filters.get("annotator") or str(user.pk)
     if who != str(user.pk):
-        require_curator(user, article.project, "read other annotators' claims")
+        require_role(user, article.project, Role.CURATOR, "read other annotators' claims")
     claims = visible_claims(user, article)
     if who == "gold":
         claims = claims.gold()
@@ -88,7 +90,7 @@ class ClaimList(ApiView):
         "annotator's (?annotator=<user id>), the gold layer (?annotator=gold) or "
         "everyone's (?annotator=all).",
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         article = article_for(request.user, pk)
         filters = self.validated_query(ClaimFilterSerializer)
         return self.paginated(claims_chosen(request.user, article, filters), ClaimSerializer)
@@ -114,7 +116,7 @@ class ClaimList(ApiView):
         "is refused with 409; send an ``Idempotency-Key`` to retry a create safely.",
     )
     @idempotency.idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         article = article_for(request.user, pk)
         if not can_annotate(request.user, article):
             raise exceptions.PermissionDenied(
@@ -134,7 +136,7 @@ class ClaimDetail(ApiView):
     http_method_names = ["get", "patch", "delete"]
 
     @extend_schema(summary="A claim")
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         return Response(_claim_out(claim_for(request.user, pk)))
 
     @extend_schema(
@@ -151,7 +153,7 @@ class ClaimDetail(ApiView):
         "is answered 409 with the claim as it is now, never overwritten. New offsets need "
         "their ``quote``.",
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, pk: int) -> Response:
         claim = claim_for(request.user, pk)
         require_claim_owner_or_manager(request.user, claim, "change")
         kwargs = _claim_kwargs(self.validated(ClaimUpdateSerializer))
@@ -171,7 +173,7 @@ class ClaimDetail(ApiView):
         description="A soft delete: the claim leaves every list but stays, with its "
         "history, and POST …/restore/ brings it back.",
     )
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, pk: int) -> Response:
         claim = claim_for(request.user, pk)
         require_claim_owner_or_manager(request.user, claim, "delete")
         version = self.validated_query(ClaimDeleteSerializer).get("version")
@@ -184,7 +186,7 @@ class ClaimRestore(ApiView):
     serializer_class = ClaimSerializer
 
     @extend_schema(request=None, summary="Undo a delete (its annotator, managers)")
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         claim = claim_for(request.user, pk)
         require_claim_owner_or_manager(request.user, claim, "restore")
         return Response(_claim_out(claim_services.claim_restore(claim=claim, actor=request.user)))
@@ -197,7 +199,7 @@ class ClaimHistory(ApiView):
     @extend_schema(
         responses=HistorySerializer(many=True), summary="Every change of a claim, newest first"
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         claim = claim_for(request.user, pk)
         history = History.objects.filter(
             project_id=claim.article.project_id, entity=CLAIM_ENTITY, object_id=claim.pk

@@ -46,6 +46,6 @@ class ArticleDetail(corpus_api.ArticleDetail):
         article = self.get_object()
         data = dict(ArticleSerializer(article, context=self.get_serializer_context()).data)
         if filters.get("include") == "claims":
-            claims = claims_chosen(request.user, article, filters)
+            claims = claims_chosen(self.request.user, article, filters)
             data["claims"] = ClaimSerializer(claims, many=True).data
         return Response(data)

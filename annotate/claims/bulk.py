@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -42,6 +42,9 @@ from annotate.models import (
 from annotate.scheme import LABEL_FIELDS
 from corpus.models import Article, Project
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 BATCH = 2000
 _PROJECT: Any = Article._meta.get_field("project")
 
@@ -68,8 +71,8 @@ def _pk(value: Any, model: type[Source] | type[Target]) -> Any:
 def claims_create_many(
     *,
     article_claims: Iterable[tuple[Article, ClaimInput]],
-    annotator: Any,
-    actor: Any = None,
+    annotator: User | None,
+    actor: User | None = None,
 ) -> list[Claim]:
     """Create ``annotator``'s claims (the caller checked permission), in one transaction,
     with the same checks, stances and history rows as ``claim_create``. Any invalid item
@@ -136,7 +139,7 @@ def claims_create_many(
 def _checked(
     article: Article,
     item: ClaimInput,
-    annotator: Any,
+    annotator: User | None,
     sources: dict[tuple[int, int], Source],
     targets: dict[tuple[int, int], Target],
     errors: Errors,

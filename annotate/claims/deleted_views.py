@@ -8,34 +8,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.claims import services as claim_services
 from annotate.models import Claim
+from common.http import AuthenticatedHttpRequest
 from corpus import permissions
-from corpus.models import Article
+from corpus.models import Role
 from corpus.selectors import project_switcher
-
-
-def _managed_article(user: object, pk: int) -> Article:
-    """The article if the user is a manager of its project; 404 outside the project,
-    403 for its other members."""
-    article = Article.objects.select_related("project").filter(pk=pk).first()
-    if article is None or permissions.role_in(user, article.project) is None:
-        raise Http404("No such article.")
-    if not permissions.can_manage(user, article.project):
-        raise PermissionDenied("Only the project's managers can restore others' claims.")
-    return article
 
 
 @require_GET
 @login_required
-def deleted_claims(request: HttpRequest, pk: int) -> HttpResponse:
+def deleted_claims(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The article's deleted annotator claims, newest delete first, each with Restore."""
-    article = _managed_article(request.user, pk)
+    article = permissions.article_for(request.user, pk, Role.MANAGER, "restore others' claims")
     claims = (
         Claim.objects.for_article(article)
         .annotations()
@@ -57,12 +46,14 @@ def deleted_claims(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def deleted_claim_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def deleted_claim_restore(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A manager restores a deleted annotator claim; the history names the manager."""
     claim = Claim.objects.annotations().select_related("article").filter(pk=pk).first()
     if claim is None:
         raise Http404("No such claim.")
-    article = _managed_article(request.user, claim.article_id)
+    article = permissions.article_for(
+        request.user, claim.article_id, Role.MANAGER, "restore others' claims"
+    )
     if claim.deleted_at is None:
         messages.info(request, "That claim is not deleted.")
     else:

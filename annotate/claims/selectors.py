@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Prefetch,
@@ -18,8 +18,11 @@ from annotate.models import (
 )
 from corpus.models import Article
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def my_claims(article: Article, annotator: Any) -> ClaimQuerySet:
+
+def my_claims(article: Article, annotator: User) -> ClaimQuerySet:
     """The annotator's live claims on the article in text order, with the source and the
     stances (and their targets) loaded: three queries however many claims."""
     return (
@@ -49,7 +52,7 @@ CLAIM_ROW_FIELDS = (
 
 
 def my_claim_rows(
-    article: Article, annotator: Any
+    article: Article, annotator: User
 ) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
     """The annotator's live claims on the article in text order, as plain rows for the
     claim list: the ``CLAIM_ROW_FIELDS`` and ``source__name`` of each, with its (target
@@ -97,7 +100,7 @@ def my_claim_after(claim: Claim) -> int | None:
     )
 
 
-def my_claim(user: Any, pk: int, *, live: bool = True, stances: bool = True) -> Claim:
+def my_claim(user: User, pk: int, *, live: bool = True, stances: bool = True) -> Claim:
     """One of the user's own claims on an article still assigned to them, else 404; with
     its article, project and source, and (unless ``stances=False``, for a caller that only
     checks the permission before a service re-reads the claim) its stances and targets.

@@ -8,7 +8,7 @@ it bumps ``version`` and records a ``History`` row with the state before and aft
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -39,22 +39,13 @@ from annotate.models import (
 )
 from annotate.scheme import LABEL_FIELDS as LABELS
 from common import conflicts
+from common.conflicts import StaleVersion
 from corpus.models import Article
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 ENTITY = "claim"
-
-
-class StaleVersion(conflicts.StaleVersion):
-    """The claim changed since the version the writer saw; carries the current claim."""
-
-    current: Claim
-
-    def __init__(self, current: Claim) -> None:
-        super().__init__(
-            f"This claim was changed elsewhere (now version {current.version}); "
-            "reload it and apply your change again.",
-            current,
-        )
 
 
 class DuplicateClaim(conflicts.Duplicate):
@@ -109,7 +100,7 @@ def claim_snapshot(claim: Claim, *, stances: list[dict[str, Any]] | None = None)
 def _record(
     claim: Claim,
     action: str,
-    actor: Any,
+    actor: User | None,
     before: dict[str, Any] | None,
     *,
     stances: list[dict[str, Any]] | None = None,
@@ -129,7 +120,7 @@ def _record(
 
 def _identical(
     article: Article,
-    annotator: Any,
+    annotator: User,
     span: Any,
     source: Source | None,
     stances: list[tuple[Target, str]],
@@ -161,7 +152,7 @@ def _identical(
     return None
 
 
-def _mark_started(article: Article, annotator: Any) -> None:
+def _mark_started(article: Article, annotator: User | None) -> None:
     Assignment.objects.filter(
         article=article, annotator=annotator, status=AssignmentStatus.NOT_STARTED
     ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
@@ -171,7 +162,7 @@ def _mark_started(article: Article, annotator: Any) -> None:
 def claim_create(
     *,
     article: Article,
-    annotator: Any,
+    annotator: User | None,
     start: int,
     end: int,
     quote: str | None = None,
@@ -179,7 +170,7 @@ def claim_create(
     mention: Sequence[int] | None = None,
     stances: Iterable[StanceInput] = (),
     note: str = "",
-    actor: Any = None,
+    actor: User | None = None,
     **labels: str,
 ) -> Claim:
     """Create a claim of ``annotator`` on ``article`` (the caller checked permission).
@@ -272,7 +263,7 @@ _UNSET: Any = object()
 def claim_update(
     *,
     claim: Claim,
-    actor: Any,
+    actor: User,
     version: int | None,
     start: int | None = None,
     end: int | None = None,
@@ -353,7 +344,7 @@ def claim_update(
 
 
 @transaction.atomic
-def claim_delete(*, claim: Claim, actor: Any, version: int | None = None) -> Claim:
+def claim_delete(*, claim: Claim, actor: User, version: int | None = None) -> Claim:
     """Delete a claim softly: it leaves every view but stays, restorable, with history."""
     current = _locked(claim, version)
     check_project_open(current.article.project)
@@ -368,7 +359,7 @@ def claim_delete(*, claim: Claim, actor: Any, version: int | None = None) -> Cla
 
 
 @transaction.atomic
-def claim_restore(*, claim: Claim, actor: Any) -> Claim:
+def claim_restore(*, claim: Claim, actor: User) -> Claim:
     """Undo a delete."""
     current = _locked(claim, None)
     check_project_open(current.article.project)

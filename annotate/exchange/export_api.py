@@ -19,24 +19,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.exchange import formats, tasks
-from annotate.exchange.export_views import job_file_response, read_export_request, streaming_export
+from annotate.exchange.export_views import (
+    export_project,
+    job_file_response,
+    read_export_request,
+    streaming_export,
+)
 from annotate.exchange.options import LAYERS, STATUSES
-from corpus import permissions
-from corpus.models import Project
+from common.http import AuthenticatedRequest
 
 
-def _project(user: Any, slug: str, fmt: str | None = None) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise exceptions.PermissionDenied(
-            f"Only curators and managers of “{project}” can export its claims."
-        )
-    if fmt == "archive" and not permissions.can_manage(user, project):
-        raise exceptions.PermissionDenied(f"Only managers of “{project}” can download its archive.")
-    return project
-
-
-def _job_out(request: Request, slug: str, job: str, job_status: dict[str, Any]) -> dict[str, Any]:
+def _job_out(
+    request: AuthenticatedRequest, slug: str, job: str, job_status: dict[str, Any]
+) -> dict[str, Any]:
     out = {
         "job": job,
         "state": job_status.get("state"),
@@ -89,7 +84,7 @@ class _FormatIsTheExportFormat(DefaultContentNegotiation):
     job, or errors) and leave ``format`` to the view."""
 
     def select_renderer(
-        self, request: Any, renderers: Any, format_suffix: Any = None
+        self, request: Request, renderers: Any, format_suffix: str | None = None
     ) -> tuple[Any, str]:
         return renderers[0], renderers[0].media_type
 
@@ -114,8 +109,8 @@ class ProjectExport(APIView):
         },
         summary="Export the project's claims",
     )
-    def get(self, request: Request, slug: str) -> Response | StreamingHttpResponse:
-        project = _project(request.user, slug, request.query_params.get("format"))
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response | StreamingHttpResponse:
+        project = export_project(request.user, slug, request.query_params.get("format"))
         fmt, options = read_export_request(project, request.query_params)
         if request.query_params.get("background") not in ("1", "true"):
             return streaming_export(project, fmt, options)
@@ -130,19 +125,19 @@ class ProjectExportJob(APIView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The job's state.")},
         summary="Follow a background export",
     )
-    def get(self, request: Request, slug: str, job: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str, job: str) -> Response:
         job_status = _job_status(request, slug, job)
         return Response(_job_out(request, slug, job, job_status))
 
 
-def _job_status(request: Request, slug: str, job: str) -> dict[str, Any]:
+def _job_status(request: AuthenticatedRequest, slug: str, job: str) -> dict[str, Any]:
     """The job's status, after the same access checks as starting it (archive: managers)."""
-    _project(request.user, slug)
+    export_project(request.user, slug)
     job_status = tasks.job_status(job)
     if job_status is None or job_status.get("project") != slug:
         raise exceptions.NotFound("No such export.")
     if job_status.get("format") == "archive":
-        _project(request.user, slug, "archive")
+        export_project(request.user, slug, "archive")
     return job_status
 
 
@@ -159,5 +154,5 @@ class ProjectExportJobFile(APIView):
         },
         summary="Download a finished background export",
     )
-    def get(self, request: Request, slug: str, job: str) -> FileResponse:
+    def get(self, request: AuthenticatedRequest, slug: str, job: str) -> FileResponse:
         return job_file_response(_job_status(request, slug, job))

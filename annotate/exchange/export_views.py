@@ -9,15 +9,14 @@ holds everyone's work, history and user emails, so it is for managers only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
     Http404,
-    HttpRequest,
     HttpResponse,
     HttpResponseBase,
     StreamingHttpResponse,
@@ -30,9 +29,13 @@ from annotate.exchange import formats, tasks
 from annotate.exchange.options import LAYERS, STATUSES, ExportOptions
 from annotate.exchange.rows import claims_queryset
 from annotate.models import Claim, Source
+from common.http import AuthenticatedHttpRequest
 from corpus import permissions
-from corpus.models import Project
+from corpus.models import Project, Role
 from corpus.selectors import project_switcher
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 FORMAT_LABELS = {
     "jsonl": "JSONL — one line per article with its claims",
@@ -44,14 +47,12 @@ FORMAT_LABELS = {
 }
 
 
-def export_project(user: Any, slug: str, fmt: str | None = None) -> Project:
+def export_project(user: User, slug: str, fmt: str | None = None) -> Project:
     """The project if the user may export from it: 404 outside it, 403 for annotators
-    (and for curators asking for the archive)."""
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only curators and managers can export the project's claims.")
-    if fmt == "archive" and not permissions.can_manage(user, project):
-        raise PermissionDenied("Only managers can download the project archive.")
+    (and for curators asking for the archive). The pages' guard and the API's."""
+    project = permissions.project_for(user, slug, Role.CURATOR, "export its claims")
+    if fmt == "archive":
+        permissions.require_role(user, project, Role.MANAGER, "download its archive")
     return project
 
 
@@ -78,12 +79,12 @@ def read_export_request(project: Project, query: Any) -> tuple[str, ExportOption
 
 @require_GET
 @login_required
-def export_page(request: HttpRequest, slug: str) -> HttpResponse:
+def export_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     project = export_project(request.user, slug)
     return render(request, "annotate/export.html", _context(request, project))
 
 
-def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, Any]:
+def _context(request: AuthenticatedHttpRequest, project: Project, **extra: Any) -> dict[str, Any]:
     annotators = (
         Claim.objects.filter(article__project=project, annotator__isnull=False)
         .values_list("annotator__username", flat=True)
@@ -109,7 +110,7 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, 
 
 @require_GET
 @login_required
-def export_download(request: HttpRequest, slug: str) -> HttpResponseBase:
+def export_download(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseBase:
     """Stream the export, or queue it when it is big (or ``background=1``)."""
     project = export_project(request.user, slug, request.GET.get("format"))
     try:
@@ -124,7 +125,7 @@ def export_download(request: HttpRequest, slug: str) -> HttpResponseBase:
     return redirect("annotate:export-job", slug=project.slug, job=job)
 
 
-def _job(request: HttpRequest, slug: str, job: str) -> tuple[Project, dict[str, Any]]:
+def _job(request: AuthenticatedHttpRequest, slug: str, job: str) -> tuple[Project, dict[str, Any]]:
     project = export_project(request.user, slug)
     status = tasks.job_status(job)
     if status is None or status.get("project") != project.slug:
@@ -136,7 +137,7 @@ def _job(request: HttpRequest, slug: str, job: str) -> tuple[Project, dict[str, 
 
 @require_GET
 @login_required
-def export_job(request: HttpRequest, slug: str, job: str) -> HttpResponse:
+def export_job(request: AuthenticatedHttpRequest, slug: str, job: str) -> HttpResponse:
     project, status = _job(request, slug, job)
     context = _context(request, project, job=job, status=status)
     if getattr(request, "htmx", False):
@@ -146,7 +147,7 @@ def export_job(request: HttpRequest, slug: str, job: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def export_job_file(request: HttpRequest, slug: str, job: str) -> HttpResponseBase:
+def export_job_file(request: AuthenticatedHttpRequest, slug: str, job: str) -> HttpResponseBase:
     _, status = _job(request, slug, job)
     return job_file_response(status)
 

@@ -18,10 +18,9 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotate.exchange.import_views import import_project, require_import_target
+from annotate.exchange.import_views import require_import_target
 from annotate.exchange.importing_files import FORMATS
 from annotate.exchange.importing_request import (
     CLAIMS,
@@ -33,10 +32,12 @@ from annotate.exchange.importing_request import (
     safe_file_name,
 )
 from annotate.suggest.services import SUGGESTER_MAX
+from common.api import ApiView
+from common.http import AuthenticatedRequest
 from common.parsers import BoundedJSONParser
 from config.api_errors import ValidationErrorSerializer
 from corpus import permissions
-from corpus.api import ApiView
+from corpus.models import Role
 from corpus.serializers import FormBooleanField, StrictSerializer, TextField
 
 # --- Input ------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ class ImportRefusedSerializer(ValidationErrorSerializer):
 # --- The view ---------------------------------------------------------------------------
 
 
-def _read(view: ApiView, request: Request) -> ImportRequest:
+def _read(view: ApiView, request: AuthenticatedRequest) -> ImportRequest:
     if (request.content_type or "").startswith("application/json"):
         data = view.validated(ImportBodySerializer)
         name, content = safe_file_name(data["filename"]), data["content"]
@@ -196,8 +197,8 @@ class ProjectImport(ApiView):
         "checked against the text, labels against the scheme; one transaction; every "
         "rejected item is reported with why. Claims in an annotator's name: managers only.",
     )
-    def post(self, request: Request, slug: str) -> Response:
-        project = import_project(request.user, slug)
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
+        project = permissions.project_for(request.user, slug, Role.CURATOR, "import annotations")
         wanted = _read(self, request)
         require_import_target(request.user, project, as_suggestions=wanted.as_suggestions)
         if permissions.can_manage(request.user, project):

@@ -11,12 +11,12 @@ may import them too. The API (``annotate.exchange.import_api``) follows the same
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
@@ -32,24 +32,20 @@ from annotate.exchange.importing_request import (
     safe_file_name,
 )
 from annotate.suggest.services import SUGGESTER_MAX
+from common.http import AuthenticatedHttpRequest
 from corpus import permissions
 from corpus.models import Membership, Project, Role
 from corpus.selectors import project_switcher
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 TEMPLATE = "annotate/import.html"
 # Rejected items listed on the page; the command and the API list them all.
 SHOWN_REJECTED = 500
 
 
-def import_project(user: Any, slug: str) -> Project:
-    """The project if the user may import into it: 404 outside it, 403 for annotators."""
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only curators and managers can import annotations.")
-    return project
-
-
-def require_import_target(user: Any, project: Project, *, as_suggestions: bool) -> None:
+def require_import_target(user: User, project: Project, *, as_suggestions: bool) -> None:
     """403 for a curator importing claims in an annotator's name (managers only)."""
     if not as_suggestions and not permissions.can_manage(user, project):
         raise PermissionDenied(
@@ -100,7 +96,7 @@ def _annotators(project: Project) -> list[str]:
 
 
 def _render(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     project: Project,
     form: ImportForm,
     *,
@@ -124,9 +120,9 @@ def _render(
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_page(request: HttpRequest, slug: str) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """GET: the form. POST: import (or check) the file and show the report."""
-    project = import_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "import annotations")
     annotators = _annotators(project)
     if request.method == "GET":
         initial = {"target": CLAIMS if permissions.can_manage(request.user, project) else None}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -46,6 +46,9 @@ from corpus.models import Article, Project
 from corpus.permissions import can_curate, role_in
 from corpus.services import article_create
 from corpus.text import search_key, sha256_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "FORMATS",
@@ -386,7 +389,7 @@ def read_file(
 
 
 def new_sources_create(
-    ready: list[Ready], project: Project, how: str, actor: Any, report: ImportReport
+    ready: list[Ready], project: Project, how: str, actor: User | None, report: ImportReport
 ) -> None:
     """Give the items whose source the registry lacks a new source ("create") or leave
     them with the mention only ("mention_only")."""
@@ -411,12 +414,12 @@ def new_sources_create(
 def import_annotations(
     *,
     project: Project,
-    annotator: Any,
+    annotator: User | None,
     data: bytes | str,
     fmt: str,
     partial: bool = False,
     dry_run: bool = False,
-    actor: Any = None,
+    actor: User | None = None,
     brat: BratOptions | None = None,
     as_gold: bool = False,
 ) -> ImportReport:
@@ -462,7 +465,7 @@ def import_annotations(
             )
 
             def write(batch: list[Ready]) -> int:
-                assigned = 0 if as_gold else _assign(batch, annotator, actor)
+                assigned = 0 if as_gold or annotator is None else _assign(batch, annotator, actor)
                 claim_bulk.claims_create_many(
                     article_claims=[(r.article, _claim_input(r)) for r in batch],
                     annotator=annotator,
@@ -493,7 +496,7 @@ def _claim_input(ready: Ready) -> ClaimInput:
     )
 
 
-def _assign(batch: list[Ready], annotator: Any, actor: Any) -> int:
+def _assign(batch: list[Ready], annotator: User, actor: User | None) -> int:
     """Assign the batch's articles that the annotator doesn't have yet; how many."""
     articles = {r.article.pk: r.article for r in batch}
     have = set(

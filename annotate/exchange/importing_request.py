@@ -9,7 +9,7 @@ below the views and knows no request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +21,9 @@ from annotate.exchange.importing_suggestions import default_suggester_name, impo
 from annotate.suggest.services import suggester_name_clean
 from corpus.models import Project
 from corpus.permissions import role_in
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 AUTO = "auto"
 FORMAT_CHOICES = (AUTO, *FORMATS)
@@ -102,7 +105,7 @@ def _on_field(name: str, error: ValidationError) -> ValidationError:
     return error if hasattr(error, "error_dict") else ValidationError({name: error.messages})
 
 
-def run_import(*, project: Project, request: ImportRequest, actor: Any) -> ImportOutcome:
+def run_import(*, project: Project, request: ImportRequest, actor: User) -> ImportOutcome:
     """Import the file as the request says (the caller checked who may). ``ValidationError``
     keyed by the form's fields (``file``, ``format``, ``annotator``, ``suggester``) for a
     request that can't be carried out; otherwise the outcome, whose report lists the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import tempfile
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -32,6 +32,9 @@ from annotate.exchange import formats
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.rows import claims_queryset
 from corpus.models import Project
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 JOB_TTL = 24 * 3600
@@ -67,7 +70,7 @@ def claim_count(project: Project, fmt: str, options: ExportOptions) -> int:
     return claims_queryset(project, options).count()
 
 
-def start_export(*, project: Project, fmt: str, options: ExportOptions, user: Any) -> str:
+def start_export(*, project: Project, fmt: str, options: ExportOptions, user: User) -> str:
     """Queue an export; returns the job id to follow it with ``job_status``.
     ``ValidationError`` at once if the options don't apply to the format."""
     formats.check_options(fmt, options)

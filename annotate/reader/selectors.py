@@ -44,7 +44,9 @@ def layer_claims(article: Article, layer: str) -> ClaimQuerySet:
     """The live claims of one layer on the article, in text order, with their source and
     stances (three queries when evaluated)."""
     claims = Claim.objects.live().filter(article=article)
-    claims = claims.filter(annotator=None) if layer == GOLD else claims.filter(annotator_id=layer)
+    claims = (
+        claims.filter(annotator=None) if layer == GOLD else claims.filter(annotator_id=int(layer))
+    )
     stances = ClaimStance.objects.select_related("target").order_by("target__position")
     return (
         claims.select_related("source")

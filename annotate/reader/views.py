@@ -6,22 +6,28 @@ article at all, 404."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from annotate.reader.selectors import GOLD, layer_claims, layers_of, segments
 from annotate.scheme import value_label
+from common.http import HtmxHttpRequest
 from corpus import permissions
 from corpus.models import Article
 from corpus.selectors import project_switcher
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 PAGE = "annotate/article_claims.html"
 
 
-def _curated_article(user: object, pk: int) -> Article:
+def _curated_article(user: User, pk: int) -> Article:
     article = Article.objects.select_related("project").filter(pk=pk).first()
     if article is None:
         raise Http404("No such article.")
@@ -34,7 +40,7 @@ def _curated_article(user: object, pk: int) -> Article:
 
 @login_required
 @require_GET
-def article_claims(request: HttpRequest, pk: int) -> HttpResponse:
+def article_claims(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article = _curated_article(request.user, pk)
     layers = layers_of(article)
     keys = {layer.key for layer in layers}

@@ -12,7 +12,6 @@ from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.models import Decision
@@ -26,8 +25,9 @@ from annotate.review.serializers import (
     SuggesterScoresSerializer,
 )
 from annotate.suggest import scoring as suggest_scoring
-from corpus.api import ApiView
-from corpus.api_permissions import require_curator
+from common.api import ApiView
+from common.http import AuthenticatedRequest
+from corpus.models import Role
 from corpus.permissions import project_for
 
 
@@ -41,9 +41,8 @@ class ProjectAgreement(ApiView):
         responses=AgreementSerializer,
         summary="Agreement figures of the project (cached until annotations change)",
     )
-    def get(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_curator(request.user, project, "read the agreement figures")
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
+        project = project_for(request.user, slug, Role.CURATOR, "read the agreement figures")
         query = self.validated_query(AgreementQuerySerializer)
         threshold = overlap_threshold(project, query.get("overlap"))
         data = project_agreement_data(project, threshold)
@@ -71,9 +70,8 @@ class SuggesterScores(ApiView):
         responses=SuggesterScoresSerializer,
         summary="Every suggester scored as an annotator against the gold layer",
     )
-    def get(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_curator(request.user, project, "read the suggesters' scores")
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
+        project = project_for(request.user, slug, Role.CURATOR, "read the suggesters' scores")
         query = self.validated_query(SuggesterQuerySerializer)
         threshold = overlap_threshold(project, query.get("overlap"))
         scores = suggest_scoring.suggester_scores(project, threshold)
@@ -85,9 +83,8 @@ class DecisionList(ApiView):
     serializer_class = DecisionSerializer
 
     @extend_schema(responses=DecisionSerializer(many=True), summary="Adjudication decisions")
-    def get(self, request: Request, slug: str) -> Response:
-        project = project_for(request.user, slug)
-        require_curator(request.user, project, "read the adjudication decisions")
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
+        project = project_for(request.user, slug, Role.CURATOR, "read the adjudication decisions")
         decisions = (
             Decision.objects.filter(article__project=project)
             .select_related("curator")

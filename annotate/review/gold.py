@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,10 +46,13 @@ from annotate.models import (
 from annotate.review.agreement.records import STANCE_PREFIX
 from annotate.review.data import article_agreement
 from annotate.scheme import LABEL_FIELDS
-from common import conflicts, limits
+from common import limits
 from common.text import check_text
 from corpus.models import Article
 from corpus.permissions import can_curate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ENTITY = "decision"
 # Fields a curator can take from one claim and combine with others.
@@ -57,15 +60,14 @@ SPAN = "span"
 MERGEABLE = ("source", "mention", "stances", *LABEL_FIELDS, "note")
 
 
-class StaleDecision(StaleVersion):
+class StaleDecision(StaleVersion[Claim]):
     """Someone decided the group since the curator saw it (its ``unit_version`` moved on);
     ``current`` is one of the group's claims."""
 
     def __init__(self, current: Claim) -> None:
-        conflicts.StaleVersion.__init__(
-            self,
-            "Someone decided this group meanwhile; nothing was decided — reload it and look again.",
+        super().__init__(
             current,
+            "Someone decided this group meanwhile; nothing was decided — reload it and look again.",
         )
 
 
@@ -84,7 +86,7 @@ def _check_unit(locked: Mapping[int, Claim], seen: int | None) -> None:
         raise StaleDecision(next(iter(locked.values())))
 
 
-def _check_curator(curator: Any, article: Article) -> None:
+def _check_curator(curator: User, article: Article) -> None:
     if not can_curate(curator, article.project):
         raise PermissionDenied("Only the project's curators and managers adjudicate.")
 
@@ -121,7 +123,7 @@ def _seen(claims: Iterable[Claim], versions: Mapping[int, int] | None) -> dict[i
     return {c.pk: given.get(c.pk, c.version) for c in claims}
 
 
-def _supersede(claim_ids: Iterable[int], curator: Any) -> None:
+def _supersede(claim_ids: Iterable[int], curator: User) -> None:
     """Delete (softly) the live gold claims made from any of these annotator claims."""
     golds = Claim.objects.gold().live().filter(decisions__origins__claim_id__in=list(claim_ids))
     for gold in golds.distinct():
@@ -131,7 +133,7 @@ def _supersede(claim_ids: Iterable[int], curator: Any) -> None:
 def _decide(
     *,
     article: Article,
-    curator: Any,
+    curator: User,
     action: str,
     gold: Claim | None,
     origins: Sequence[tuple[Claim, list[str]]],
@@ -196,7 +198,7 @@ def _target_of(stance: StanceInput) -> int:
     return stance.target if isinstance(stance.target, int) else stance.target.pk
 
 
-def _create_gold(article: Article, content: dict[str, Any], curator: Any) -> Claim:
+def _create_gold(article: Article, content: dict[str, Any], curator: User) -> Claim:
     # annotator=None: the claim belongs to the project's gold layer; history names the curator.
     gold = claim_create(article=article, annotator=None, actor=curator, **content)
     # The hooks named in CLAIMDESK_AFTER_GOLD (the recommender's retraining) sit above the
@@ -209,7 +211,7 @@ def _create_gold(article: Article, content: dict[str, Any], curator: Any) -> Cla
 @transaction.atomic
 def gold_accept(
     *,
-    curator: Any,
+    curator: User,
     claim: Claim,
     considered: Iterable[Claim] = (),
     versions: Mapping[int, int] | None = None,
@@ -244,7 +246,7 @@ def gold_accept(
 @transaction.atomic
 def gold_merge(
     *,
-    curator: Any,
+    curator: User,
     article: Article,
     span_from: Claim,
     fields_from: Mapping[str, Claim],
@@ -299,7 +301,7 @@ def gold_merge(
 
 @transaction.atomic
 def gold_edit(
-    *, curator: Any, gold: Claim, version: int | None, rationale: str = "", **changes: Any
+    *, curator: User, gold: Claim, version: int | None, rationale: str = "", **changes: Any
 ) -> Claim:
     """Change a gold claim (``claim_update``'s arguments: ``start``/``end``/``quote``,
     ``source``, ``mention``, ``stances``, ``note``, labels). ``version`` is the gold
@@ -325,7 +327,7 @@ def gold_edit(
 @transaction.atomic
 def gold_add(
     *,
-    curator: Any,
+    curator: User,
     article: Article,
     start: int,
     end: int,
@@ -350,7 +352,7 @@ def gold_add(
 @transaction.atomic
 def gold_reject(
     *,
-    curator: Any,
+    curator: User,
     claims: Iterable[Claim],
     versions: Mapping[int, int] | None = None,
     unit_version: int | None = None,
@@ -387,7 +389,7 @@ def _same(a: Claim, b: Claim) -> bool:
 @transaction.atomic
 def gold_bulk_accept(
     *,
-    curator: Any,
+    curator: User,
     article: Article,
     versions: Mapping[int, int] | None = None,
     rationale: str = "",

@@ -10,16 +10,14 @@ group as it is now, a form error 422."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
 
 from annotate.claims import services as claim_services
 from annotate.claims.forms import ClaimInput
@@ -33,11 +31,12 @@ from annotate.review.data import agreement_ready, needs_background, overlap_thre
 from annotate.review.gold import MERGEABLE
 from annotate.review.tasks import progress_of, start_agreement
 from annotate.scheme import LABEL_FIELDS, field_spec
-from annotate.sources.views import HtmxHttpRequest
 from annotate.suggest import scoring as suggest_scoring
 from annotate.workspace.context import choice_fields as _choice_fields
 from annotate.workspace.context import error_messages as _errors
 from annotate.workspace.context import label_maps as _label_maps
+from common.htmx import fragments, toast
+from common.http import HtmxHttpRequest
 from common.params import (
     MAX_INT32,
     id_or_none,
@@ -49,15 +48,17 @@ from common.params import (
     parse_version,
 )
 from corpus import permissions
-from corpus.models import Article, Project
+from corpus.models import Article, Project, Role
 from corpus.selectors import project_switcher
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PAGE = "annotate/review.html"
 REVIEW_QUEUE = "annotate/review_queue.html"
 REVIEW_QUEUE_PER_PAGE = 50
 UNPROCESSABLE = 422
 CONFLICT = 409
-TOAST = "claimdesk:toast"
 STALE = (
     "An annotator changed one of these claims since you opened the page. Here is the group as "
     "it is now; nothing was decided — look again and decide."
@@ -71,14 +72,7 @@ DECIDED_MEANWHILE = (
 # --- access ------------------------------------------------------------------------------
 
 
-def curated_project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only the project's curators and managers review.")
-    return project
-
-
-def curated_article(user: Any, pk: int) -> Article:
+def curated_article(user: User, pk: int) -> Article:
     """The article if the user reviews in its project. Someone who may not read it (an
     annotator it is not assigned to) gets the 404 every other page gives them; someone
     who may read it but not review, a 403."""
@@ -215,7 +209,7 @@ def dashboard_context(project: Project, board: review.Dashboard, heat: str) -> d
 def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The project's agreement figures: from the cache, computed now, or (large projects)
     computed by a background task while the page shows its progress."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     heat = request.GET.get("heat", "span")
     board = review.dashboard_of(project, threshold, compute=False)
@@ -239,7 +233,7 @@ def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def agreement_progress(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Polled by the dashboard while a background computation runs; when the figures are
     ready, tells htmx to reload the page."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     if agreement_ready(project, threshold):
         response = HttpResponse(status=204)
@@ -264,7 +258,7 @@ def _share(part: int, whole: int, value: float | None) -> str:
 @login_required
 def suggester_scores(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Every suggester scored as an annotator against the gold layer of the project."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project, request.GET.get("overlap"))
     scores = suggest_scoring.suggester_scores(project, threshold)
     targets = {
@@ -314,7 +308,7 @@ def suggester_scores(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Articles with two or more annotators, most disagreement first, with what is disputed
     and how far adjudication has come."""
-    project = curated_project(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project)
     rows = review.disagreement_queue(project, threshold, compute=False)
     context: dict[str, Any] = {"project": project, "threshold": threshold}
@@ -493,10 +487,15 @@ def _respond_unit(
     unit = next((u for u in context["units"] if u["unit"].index == index), None)
     if unit is None:  # the groups moved (an annotator changed claims): the whole list
         return _respond_body(request, article, context=context, notice=notice, status=status)
-    html = render_to_string(
-        f"{PAGE}#unit", {**context, **unit, "notice": notice}, request=request
-    ) + render_to_string(f"{PAGE}#review-progress", {**context, "oob": True}, request=request)
-    return HttpResponse(html, status=status)
+    return fragments(
+        request,
+        PAGE,
+        [
+            ("unit", {**context, **unit, "notice": notice}),
+            ("review-progress", {**context, "oob": True}),
+        ],
+        status=status,
+    )
 
 
 def _respond_body(
@@ -509,12 +508,18 @@ def _respond_body(
     clear_panel: bool = False,
 ) -> HttpResponse:
     context = context or _review_context(article)
-    html: str = render_to_string(
-        f"{PAGE}#review-body", {**context, "notice": notice}, request=request
-    ) + render_to_string(f"{PAGE}#review-progress", {**context, "oob": True}, request=request)
+    response = fragments(
+        request,
+        PAGE,
+        [
+            ("review-body", {**context, "notice": notice}),
+            ("review-progress", {**context, "oob": True}),
+        ],
+        status=status,
+    )
     if clear_panel:
-        html += '<div id="review-panel" class="rv-panel" hx-swap-oob="innerHTML"></div>'
-    return HttpResponse(html, status=status)
+        response.write('<div id="review-panel" class="rv-panel" hx-swap-oob="innerHTML"></div>')
+    return response
 
 
 def _unit_version(data: Any) -> int | None:
@@ -554,8 +559,7 @@ def _adjudicate(request: HtmxHttpRequest, pk: int, action: Any, done: str) -> Ht
         notice = " ".join(m for ms in _errors(error).values() for m in ms)
         return _respond_unit(request, article, index, status=UNPROCESSABLE, notice=notice)
     response = _respond_unit(request, article, index)
-    trigger_client_event(response, TOAST, {"message": done, "undo": ""})
-    return response
+    return toast(response, done)
 
 
 def _by_id(claims: list[Claim], raw: str) -> Claim:
@@ -656,12 +660,7 @@ def review_bulk_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _respond_body(request, article, notice=STALE, status=CONFLICT)
     response = _respond_body(request, article)
     n = len(made)
-    trigger_client_event(
-        response,
-        TOAST,
-        {"message": f"Accepted {n} unanimous group{'s' if n != 1 else ''}.", "undo": ""},
-    )
-    return response
+    return toast(response, f"Accepted {n} unanimous group{'s' if n != 1 else ''}.")
 
 
 # --- gold claims: add and edit -------------------------------------------------------------
@@ -762,7 +761,7 @@ def gold_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response = _respond_body(request, article, clear_panel=True)
     response["HX-Retarget"] = "#review-body"
     response["HX-Reswap"] = "outerHTML"
-    trigger_client_event(response, TOAST, {"message": "Gold claim added.", "undo": ""})
+    toast(response, "Gold claim added.")
     return response
 
 
@@ -813,5 +812,5 @@ def gold_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response = _respond_body(request, article, clear_panel=True)
     response["HX-Retarget"] = "#review-body"
     response["HX-Reswap"] = "outerHTML"
-    trigger_client_event(response, TOAST, {"message": "Gold claim saved.", "undo": ""})
+    toast(response, "Gold claim saved.")
     return response

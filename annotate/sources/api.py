@@ -3,11 +3,10 @@ you may not see, 403 for what your role may not do) and writes through the servi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.models import Source, Target
@@ -23,16 +22,20 @@ from annotate.sources.serializers import (
     TargetSerializer,
     TargetWriteSerializer,
 )
-from annotate.sources.services import SourceStaleVersion
-from corpus.api import ApiView
-from corpus.api_permissions import require_curator
-from corpus.permissions import can_curate, project_for
+from common.api import ApiView
+from common.conflicts import StaleVersion
+from common.http import AuthenticatedRequest
+from corpus.models import Role
+from corpus.permissions import can_curate, project_for, require_role
 from corpus.text import search_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # --- Sources -------------------------------------------------------------------------
 
 
-def _source_out(user: Any, pk: int) -> Source:
+def _source_out(user: User, pk: int) -> Source:
     """The source as the API shows it: aliases, Wikidata link, and for curators and
     managers the number of claims citing it."""
     source = source_selectors.source_for(user, pk)
@@ -52,7 +55,7 @@ class SourceList(ApiView):
         description="Search with ?q= over names and aliases, ignoring case, diacritics and "
         "spacing (“davutoglu” finds “Ahmet Davutoğlu”), best matches first.",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug)
         filters = source_selectors.SourceFilters(**self.validated_query(SourceFilterSerializer))
         sources = source_selectors.source_registry(
@@ -65,7 +68,7 @@ class SourceList(ApiView):
         responses={201: SourceSerializer},
         summary="Add a source (any member)",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug)
         data = self.validated(SourceWriteSerializer)
         source = source_services.source_create(project=project, **data)
@@ -81,7 +84,7 @@ class SourceDetail(ApiView):
     http_method_names = ["get", "patch"]
 
     @extend_schema(summary="A source")
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         return Response(SourceSerializer(_source_out(request.user, pk)).data)
 
     @extend_schema(
@@ -98,15 +101,15 @@ class SourceDetail(ApiView):
         "given change, and ``aliases`` replaces the alias list. A stale version is answered "
         "409 with the source as it is now, never overwritten.",
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, pk: int) -> Response:
         source = source_selectors.source_for(request.user, pk)
-        require_curator(request.user, source.project, "change sources")
+        require_role(request.user, source.project, Role.CURATOR, "change sources")
         data = self.validated(SourceUpdateSerializer)
         try:
             source_services.source_update(source=source, actor=request.user, **data)
-        except SourceStaleVersion as stale:
+        except StaleVersion as stale:
             # The current source as this API shows it to this user (with its claim count).
-            raise SourceStaleVersion(_source_out(request.user, pk)) from stale
+            raise StaleVersion(_source_out(request.user, pk)) from stale
         return Response(SourceSerializer(_source_out(request.user, pk)).data)
 
 
@@ -121,9 +124,9 @@ class SourceMerge(ApiView):
         description="Every claim citing the other source cites this one; its name and "
         "aliases become aliases of this one; it is deleted.",
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         keep = source_selectors.source_for(request.user, pk)
-        require_curator(request.user, keep.project, "merge sources")
+        require_role(request.user, keep.project, Role.CURATOR, "merge sources")
         data = self.validated(SourceMergeSerializer)
         merge = Source.objects.filter(pk=data["merge"], project_id=keep.project_id).first()
         if merge is None:
@@ -142,7 +145,7 @@ class TargetList(ApiView):
     serializer_class = TargetSerializer
 
     @extend_schema(responses=TargetSerializer(many=True), summary="The project's stance targets")
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug)
         return self.paginated(Target.objects.filter(project=project), TargetSerializer)
 
@@ -156,7 +159,7 @@ class TargetList(ApiView):
         description="Annotators may add a target from the workspace; a name the project "
         "already has (ignoring case and diacritics) returns that target.",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug)
         name = self.validated(TargetWriteSerializer)["name"]
         existed = Target.objects.filter(project=project, name_key=search_key(name)).exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Case,
@@ -31,6 +31,9 @@ from common.fuzzy import MIN_QUERY, NameIndex
 from corpus.models import Article, Project
 from corpus.permissions import role_in
 from corpus.text import search_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 WIKIDATA_ENTITY_URL = "https://www.wikidata.org/wiki/"
 
@@ -97,7 +100,7 @@ def source_registry(
     return sources
 
 
-def source_for(user: Any, pk: int) -> Source:
+def source_for(user: User, pk: int) -> Source:
     """The source if the user belongs to its project, else 404."""
     source = (
         with_wikidata_url(Source.objects.select_related("project").filter(pk=pk))

@@ -7,7 +7,7 @@ with a message a person can act on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,26 +22,17 @@ from annotate.models import (
     SourceKind,
     Target,
 )
-from common import conflicts, limits
+from common import limits
+from common.conflicts import StaleVersion
 from common.limits import Limit
 from common.text import check_text
 from corpus.models import Project
 from corpus.text import search_key
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # --- Sources --------------------------------------------------------------------
-
-
-class SourceStaleVersion(conflicts.StaleVersion):
-    """The source changed since the version the writer saw; carries the current source."""
-
-    current: Source
-
-    def __init__(self, current: Source) -> None:
-        super().__init__(
-            f"This source was changed elsewhere (now version {current.version}); "
-            "reload it and apply your change again.",
-            current,
-        )
 
 
 def _clean_name(value: str, field: str, limit: Limit = limits.SOURCE_NAME) -> tuple[str, str]:
@@ -131,7 +122,7 @@ def source_create(
     description: str = "",
     external_id: str = "",
     aliases: Iterable[str] = (),
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Source:
     """Add a source to the project's registry. Names are unique per project after
     normalisation ("Ahmet Davutoğlu" = "ahmet  davutoglu") and may not be an alias of
@@ -152,7 +143,7 @@ def source_create(
     return source
 
 
-def _log(source: Source, action: str, actor: Any, before: dict[str, Any] | None) -> None:
+def _log(source: Source, action: str, actor: User | None, before: dict[str, Any] | None) -> None:
     history_record(
         project_id=source.project_id,
         entity="source",
@@ -173,19 +164,19 @@ def source_update(
     description: str | None = None,
     external_id: str | None = None,
     aliases: Iterable[str] | None = None,
-    actor: Any = None,
+    actor: User | None = None,
     version: int | None = None,
 ) -> Source:
     """Change a source; ``aliases``, when given, replaces the alias list.
 
     ``version``, when given, is the version the writer saw: if the source has changed
-    since, nothing is written and ``SourceStaleVersion`` carries the current source.
+    since, nothing is written and ``StaleVersion`` carries the current source.
     Every change bumps the version."""
     locked = Source.objects.select_for_update().filter(pk=source.pk).first()
     if locked is None:
         raise ValidationError("This source no longer exists (merged or deleted).")
     if version is not None and version != locked.version:
-        raise SourceStaleVersion(locked)
+        raise StaleVersion(locked)
     before = source_snapshot(source)
     if name is not None:
         name, key = _clean_name(name, "name")
@@ -220,7 +211,7 @@ def _repoint_references(*, old: Source, new: Source) -> None:
 
 
 @transaction.atomic
-def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
+def source_merge(*, keep: Source, merge: Source, actor: User | None = None) -> Source:
     """Fold ``merge`` into ``keep``: every claim (live or deleted) that cited either now
     cites ``keep``; the merged source's name and aliases become aliases of ``keep`` (once
     per key); ``keep``'s empty description and external id are filled from ``merge``;
@@ -260,7 +251,7 @@ def source_merge(*, keep: Source, merge: Source, actor: Any = None) -> Source:
 
 
 @transaction.atomic
-def source_delete(*, source: Source, actor: Any = None) -> None:
+def source_delete(*, source: Source, actor: User | None = None) -> None:
     """Remove a source that no claim cites (live or deleted: a deleted claim can be
     restored); one that is cited is merged into another instead. Suggestions that named
     it keep their name and lose the link."""

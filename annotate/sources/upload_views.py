@@ -15,33 +15,34 @@ from __future__ import annotations
 
 import uuid
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from annotate.sources import registry
+from common.http import HtmxHttpRequest
 from corpus import permissions
-from corpus.models import Project
+from corpus.models import Project, Role
 from corpus.selectors import project_switcher
 
 TEMPLATE = "annotate/sources_import.html"
 STASH_SECONDS = 3600
 SHOWN_ROWS = 500
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only curators and managers can import sources.")
-    return project
+
+def _project(user: User, slug: str) -> Project:
+    return permissions.project_for(user, slug, Role.CURATOR, "import sources")
 
 
 class SourceUploadForm(forms.Form):
@@ -82,7 +83,7 @@ def _read_upload(upload: Any, fmt: str) -> tuple[str, str, str]:
     return name, fmt, text
 
 
-def _render(request: HttpRequest, project: Project, status: int = 200, **context: Any) -> Any:
+def _render(request: HtmxHttpRequest, project: Project, status: int = 200, **context: Any) -> Any:
     context.setdefault("form", SourceUploadForm())
     context |= {"project": project, "switcher": project_switcher(request.user)}
     result = context.get("result")
@@ -94,7 +95,7 @@ def _render(request: HttpRequest, project: Project, status: int = 200, **context
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def source_import(request: HttpRequest, slug: str) -> HttpResponse:
+def source_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """GET: the form. POST: preview a file (``action=preview``), import it at once
     (``action=import``), or import the file of a preview (``staged``)."""
     project = _project(request.user, slug)

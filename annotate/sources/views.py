@@ -8,24 +8,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from annotate.models import Source, SourceKind
 from annotate.sources import selectors as source_selectors
 from annotate.sources.services import source_merge
+from common.http import HtmxHttpRequest
 from common.params import id_or_none
 from corpus import permissions
 from corpus.selectors import project_switcher
 
 SOURCES_PER_PAGE = 25
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_GET

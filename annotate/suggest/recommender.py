@@ -24,7 +24,7 @@ import io
 import json
 from collections import defaultdict
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 import joblib
 from django.conf import settings
@@ -50,6 +50,9 @@ from annotate.suggest.learned import (
 from annotate.suggest.learned.model import _trimmed
 from corpus.models import Article, Project
 from corpus.permissions import can_curate, can_manage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 HELD_OUT = 0.2
 MIN_ARTICLES = 3  # at least two to learn from and one to score on
@@ -130,7 +133,7 @@ def score(model: TrainedModel, articles: list[LabelledArticle]) -> Counts:
     return counts
 
 
-def recommender_train(*, project: Project, actor: Any = None) -> LearnedModel:
+def recommender_train(*, project: Project, actor: User | None = None) -> LearnedModel:
     """Train, score and store a model of the project's labelled claims (see the module).
     ``ValidationError`` when the data cannot make one (too few labelled articles, no
     example of a claim among the candidates); nothing is stored then."""
@@ -178,7 +181,7 @@ def recommender_train(*, project: Project, actor: Any = None) -> LearnedModel:
 
 
 @transaction.atomic
-def recommender_activate(*, project: Project, model: LearnedModel, actor: Any) -> LearnedModel:
+def recommender_activate(*, project: Project, model: LearnedModel, actor: User) -> LearnedModel:
     """Switch ``model`` on for the project's suggestions (and any other model off)."""
     if not can_manage(actor, project):
         raise PermissionDenied("Only the project's managers switch its recommender on.")
@@ -198,7 +201,7 @@ def recommender_activate(*, project: Project, model: LearnedModel, actor: Any) -
 
 
 @transaction.atomic
-def recommender_deactivate(*, project: Project, actor: Any) -> None:
+def recommender_deactivate(*, project: Project, actor: User) -> None:
     """Switch the project's recommender off: suggestions come from the rules again."""
     if not can_manage(actor, project):
         raise PermissionDenied("Only the project's managers switch its recommender off.")

@@ -11,7 +11,7 @@ the request that queued it; set ``TASKS_BACKEND=database`` to train in a worker.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +22,9 @@ from django.utils import timezone
 
 from annotate.suggest.recommender import recommender_needs_training, recommender_train
 from corpus.models import Project
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 JOB_TTL = 24 * 3600
 BUSY = ("queued", "running")
@@ -42,7 +45,7 @@ def _update(project_id: int, **changes: Any) -> None:
     cache.set(_key(project_id), status, JOB_TTL)
 
 
-def start_training(*, project: Project, actor: Any = None) -> bool:
+def start_training(*, project: Project, actor: User | None = None) -> bool:
     """Queue a training of the project's recommender; False if one is queued or running."""
     status = training_status(project)
     if status is not None and status.get("state") in BUSY:

@@ -13,25 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.models import LearnedModel
 from annotate.suggest import recommender, recommender_tasks
+from common.http import AuthenticatedHttpRequest
 from corpus import permissions
-from corpus.models import Project
+from corpus.models import Project, Role
 
 
-def _project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_curate(user, project):
-        raise PermissionDenied("Only curators and managers see the project's recommender.")
-    return project
-
-
-def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, Any]:
+def _context(request: AuthenticatedHttpRequest, project: Project, **extra: Any) -> dict[str, Any]:
     return {
         "project": project,
         "models": LearnedModel.objects.filter(project=project)[:20],
@@ -44,8 +38,8 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict[str, 
 
 @require_GET
 @login_required
-def recommender_page(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _project(request.user, slug)
+def recommender_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     context = _context(request, project)
     if getattr(request, "htmx", False):
         return render(request, "annotate/recommender.html#recommender-models", context)
@@ -54,16 +48,16 @@ def recommender_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def recommender_train(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _project(request.user, slug)
+def recommender_train(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     recommender_tasks.start_training(project=project, actor=request.user)
     return redirect("annotate:recommender", slug=project.slug)
 
 
 @require_POST
 @login_required
-def recommender_activate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    project = _project(request.user, slug)
+def recommender_activate(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     model = get_object_or_404(LearnedModel, pk=pk, project=project)
     try:
         recommender.recommender_activate(project=project, model=model, actor=request.user)
@@ -75,7 +69,7 @@ def recommender_activate(request: HttpRequest, slug: str, pk: int) -> HttpRespon
 
 @require_POST
 @login_required
-def recommender_deactivate(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _project(request.user, slug)
+def recommender_deactivate(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    project = permissions.project_for(request.user, slug, Role.CURATOR, "see its recommender")
     recommender.recommender_deactivate(project=project, actor=request.user)
     return redirect("annotate:recommender", slug=project.slug)

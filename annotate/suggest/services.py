@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -43,6 +43,9 @@ from annotate.suggest.recommender import active_recommender
 from common.params import parse_float
 from corpus.models import Article, Project
 from corpus.text import search_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ def _proposed(p: Proposal) -> dict[str, Any]:
     return labels
 
 
-def suggestions_open(*, article: Article, annotator: Any) -> QuerySet[Suggestion]:
+def suggestions_open(*, article: Article, annotator: User) -> QuerySet[Suggestion]:
     """The article's suggestions the annotator has not answered, in text order, with the
     proposed source loaded: one query."""
     answered = SuggestionResponse.objects.filter(suggestion=OuterRef("pk"), annotator=annotator)
@@ -510,7 +513,7 @@ def proposed_labels(suggestion: Suggestion) -> dict[str, Any]:
     }
 
 
-def _source_for(suggestion: Suggestion, annotator: Any, chosen: Any) -> Source | int | None:
+def _source_for(suggestion: Suggestion, annotator: User, chosen: Any) -> Source | int | None:
     """The source of the claim: the annotator's choice, else the proposed registry
     entry, else a new registry entry with the proposed name (or the entry that already
     has that name or alias, if someone added it since)."""
@@ -530,7 +533,7 @@ def _source_for(suggestion: Suggestion, annotator: Any, chosen: Any) -> Source |
     return existing or source_create(project=project, name=name, actor=annotator)
 
 
-def _check_unanswered(suggestion: Suggestion, annotator: Any) -> None:
+def _check_unanswered(suggestion: Suggestion, annotator: User) -> None:
     if SuggestionResponse.objects.filter(suggestion=suggestion, annotator=annotator).exists():
         raise ValidationError("You already answered this suggestion.")
 
@@ -539,7 +542,7 @@ def _check_unanswered(suggestion: Suggestion, annotator: Any) -> None:
 def suggestion_accept(
     *,
     suggestion: Suggestion,
-    annotator: Any,
+    annotator: User,
     overrides: dict[str, Any] | None = None,
 ) -> Claim:
     """Make the suggestion the annotator's own claim and record the answer, in one
@@ -582,7 +585,7 @@ def suggestion_accept(
 
 
 @transaction.atomic
-def suggestion_dismiss(*, suggestion: Suggestion, annotator: Any) -> SuggestionResponse:
+def suggestion_dismiss(*, suggestion: Suggestion, annotator: User) -> SuggestionResponse:
     """Hide the suggestion from this annotator (others still see it)."""
     _check_unanswered(suggestion, annotator)
     return SuggestionResponse.objects.create(

@@ -9,24 +9,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from annotate.suggest import llm
 from annotate.suggest import tasks as suggestion_tasks
+from common.http import AuthenticatedHttpRequest
 from corpus import permissions, services
-from corpus.models import Project, SuggestionBackend
+from corpus.models import Project, Role, SuggestionBackend
 
 PAGE = "annotate/suggestions.html"
-
-
-def _managed(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_manage(user, project):
-        raise PermissionDenied("Only the project's managers change its suggestions.")
-    return project
 
 
 def _context(project: Project, **extra: Any) -> dict[str, Any]:
@@ -44,8 +38,8 @@ def _context(project: Project, **extra: Any) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def suggestion_settings(request: HttpRequest, slug: str) -> HttpResponse:
-    project = _managed(request.user, slug)
+def suggestion_settings(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    project = permissions.project_for(request.user, slug, Role.MANAGER, "change its suggestions")
     if request.method == "POST":
         if request.POST.get("action") == "run":
             suggestion_tasks.start_suggestions(project=project, unless_running=True)
@@ -67,7 +61,7 @@ def suggestion_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def suggestion_job(request: HttpRequest, slug: str) -> HttpResponse:
+def suggestion_job(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The latest run's progress (polled by the page while it runs)."""
-    project = _managed(request.user, slug)
+    project = permissions.project_for(request.user, slug, Role.MANAGER, "change its suggestions")
     return render(request, f"{PAGE}#suggestion-job", _context(project))

@@ -9,7 +9,7 @@ prefilled (422) and saving it accepts the suggestion.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,7 +21,6 @@ from django_htmx.http import trigger_client_event
 from annotate.assignments import selectors as assignment_selectors
 from annotate.claims.forms import ClaimInput
 from annotate.models import Suggestion
-from annotate.sources.views import HtmxHttpRequest
 from annotate.suggest import services as suggestion_services
 from annotate.suggest.services import proposed_labels
 from annotate.workspace.context import open_suggestions
@@ -31,17 +30,20 @@ from annotate.workspace.views import (
     UNPROCESSABLE,
     _errors,
     _form_context,
-    _fragments,
     _list_context,
     _mention_quote,
     _progress_context,
-    _toast,
     _values_from_post,
 )
+from common.htmx import fragments, toast
+from common.http import HtmxHttpRequest
 from corpus.models import Article
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def suggestion_context(article: Article, user: Any, **extra: Any) -> dict[str, Any]:
+
+def suggestion_context(article: Article, user: User, **extra: Any) -> dict[str, Any]:
     """The open suggestions of the user on the article (none when turned off)."""
     enabled = article.project.suggestions_enabled
     suggestions = open_suggestions(article, user) if enabled else []
@@ -53,7 +55,7 @@ def suggestion_context(article: Article, user: Any, **extra: Any) -> dict[str, A
     }
 
 
-def _suggestion_for(user: Any, pk: int) -> Suggestion:
+def _suggestion_for(user: User, pk: int) -> Suggestion:
     """An open suggestion of an article assigned to the user, suggestions on; else 404."""
     suggestion = (
         Suggestion.objects.select_related("article__project", "source")
@@ -154,8 +156,9 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request, suggestion, values=values, errors=_errors(error), status=UNPROCESSABLE
         )
     assignment = assignment_selectors.assignment_for(request.user, article.pk)
-    response = _fragments(
+    response = fragments(
         request,
+        PAGE,
         [
             ("panel-empty", {"article": article}),
             ("claim-list", _list_context(assignment, request.user, oob=True)),
@@ -164,7 +167,7 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
-    return _toast(response, "Suggestion accepted: it is now your claim.")
+    return toast(response, "Suggestion accepted: it is now your claim.")
 
 
 @require_POST
@@ -180,4 +183,4 @@ def suggestion_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         f"{PAGE}#suggestion-list",
         suggestion_context(suggestion.article, request.user),
     )
-    return _toast(response, "Suggestion dismissed.")
+    return toast(response, "Suggestion dismissed.")

@@ -11,7 +11,6 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotate.team import selectors, services
@@ -25,18 +24,18 @@ from annotate.team.serializers import (
     MemberChangeSerializer,
     MemberSerializer,
 )
+from common.http import AuthenticatedRequest
 from corpus import invitations
 from corpus.api import ApiView
-from corpus.api_permissions import require_curator, require_manager
-from corpus.models import Membership, Project
-from corpus.permissions import project_for
+from corpus.models import Membership, Project, Role
+from corpus.permissions import project_for, require_role
 from corpus.selectors import members_of
 from corpus.services import membership_add, membership_set
 
 
-def _managed(request: Request, slug: str, action: str) -> Project:
+def _managed(request: AuthenticatedRequest, slug: str, action: str) -> Project:
     project = project_for(request.user, slug)
-    require_manager(request.user, project, action)
+    require_role(request.user, project, Role.MANAGER, action)
     return project
 
 
@@ -57,9 +56,9 @@ class MemberList(ApiView):
         description="Managers first, then curators, then annotators, by username: each "
         "with the user `id` that assignments take (they take the `username` too).",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug)
-        require_curator(request.user, project, "see the team")
+        require_role(request.user, project, Role.CURATOR, "see the team")
         return self.paginated(members_of(project), MemberSerializer)
 
     @extend_schema(
@@ -69,7 +68,7 @@ class MemberList(ApiView):
         description="Name them by `username`, `email` or `user` (id); someone without an "
         "account is invited instead (POST …/invitations/).",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = _managed(request, slug, "change the team")
         data = self.validated(MemberAddSerializer)
         if "user" in data:
@@ -95,7 +94,7 @@ class MemberDetail(ApiView):
         description="`{id}` is the user's id. A project keeps at least one manager: the "
         "last one can't be changed (400).",
     )
-    def patch(self, request: Request, slug: str, pk: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, slug: str, pk: int) -> Response:
         project = _managed(request, slug, "change the team")
         membership = _member(project, pk)
         data = self.validated(MemberChangeSerializer)
@@ -108,7 +107,7 @@ class MemberDetail(ApiView):
         description="400 while they have live claims in the project (they could no longer "
         "reach them), and for the last manager. Their assignments are taken back.",
     )
-    def delete(self, request: Request, slug: str, pk: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str, pk: int) -> Response:
         project = _managed(request, slug, "change the team")
         services.member_remove(membership=_member(project, pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -123,7 +122,7 @@ class InvitationList(ApiView):
         summary="The project's open invitations (managers)",
         description="Neither used nor revoked; an expired one says so in `state`.",
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = _managed(request, slug, "see the invitations")
         return self.paginated(selectors.pending_invitations(project), InvitationSerializer)
 
@@ -134,7 +133,7 @@ class InvitationList(ApiView):
         description="The answer holds the `link` (shown this once); it is e-mailed too when "
         "the server has an e-mail backend (`emailed`). The link works once, until `expires`.",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = _managed(request, slug, "invite people")
         data = self.validated(InvitationCreateSerializer)
         invitation, token = invitations.invitation_create(
@@ -158,7 +157,7 @@ class InvitationDetail(ApiView):
         summary="Revoke an invitation (managers)",
         description="Its link stops working. 400 if it was accepted already.",
     )
-    def delete(self, request: Request, slug: str, pk: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str, pk: int) -> Response:
         project = _managed(request, slug, "revoke invitations")
         invitation = selectors.invitation_of(project, pk)
         if invitation is None:
@@ -187,7 +186,7 @@ class InvitationAccept(ApiView):
         "then POST them to /api/auth/token/. A link that is unknown, used, revoked or "
         "expired is a 400 that says which, and nothing is written.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.validated(InvitationAcceptSerializer)
         user: Any = request.user
         if user.is_authenticated:

@@ -8,20 +8,21 @@ goes through ``corpus.services``, ``corpus.invitations`` or ``annotate.team.serv
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate.team import selectors, services
 from annotate.team.forms import JoinForm
+from common.http import HtmxHttpRequest
 from corpus import invitations, permissions
 from corpus.models import Project, Role
 from corpus.selectors import project_switcher
@@ -29,12 +30,12 @@ from corpus.services import membership_add, membership_set
 
 PAGE = "annotate/team.html"
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def managed_project(user: Any, slug: str) -> Project:
-    project = permissions.project_for(user, slug)
-    if not permissions.can_manage(user, project):
-        raise PermissionDenied("Only the project's managers change its team.")
-    return project
+
+def managed_project(user: User, slug: str) -> Project:
+    return permissions.project_for(user, slug, Role.MANAGER, "change its team")
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -43,12 +44,12 @@ def _messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
-def _refuse(request: HttpRequest, error: ValidationError) -> None:
+def _refuse(request: HtmxHttpRequest, error: ValidationError) -> None:
     for message in _messages(error):
         messages.error(request, message)
 
 
-def _page(request: HttpRequest, project: Project, **extra: Any) -> HttpResponse:
+def _page(request: HtmxHttpRequest, project: Project, **extra: Any) -> HttpResponse:
     context = {
         "project": project,
         "members": selectors.members_with_work(project),
@@ -67,14 +68,14 @@ def _page(request: HttpRequest, project: Project, **extra: Any) -> HttpResponse:
 
 @require_GET
 @login_required
-def team(request: HttpRequest, slug: str) -> HttpResponse:
+def team(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The members with their roles and work, and the open invitations."""
     return _page(request, managed_project(request.user, slug))
 
 
 @require_POST
 @login_required
-def team_add(request: HttpRequest, slug: str) -> HttpResponse:
+def team_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Add an existing user, by username or e-mail address."""
     project = managed_project(request.user, slug)
     try:
@@ -102,7 +103,7 @@ def _member(project: Project, pk: int) -> Any:
 
 @require_POST
 @login_required
-def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def member_role(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     project = managed_project(request.user, slug)
     membership = _member(project, pk)
     try:
@@ -123,7 +124,7 @@ def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     project = managed_project(request.user, slug)
     membership = _member(project, pk)
     try:
@@ -140,7 +141,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def team_invite(request: HttpRequest, slug: str) -> HttpResponse:
+def team_invite(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Invite an e-mail address: the page comes back with the link (to copy; it is shown
     this once) and whether it was e-mailed."""
     project = managed_project(request.user, slug)
@@ -161,7 +162,7 @@ def team_invite(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def invitation_revoke(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     project = managed_project(request.user, slug)
     invitation = selectors.invitation_of(project, pk)
     if invitation is None:
@@ -180,7 +181,7 @@ _STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, token: str) -> HttpResponse:
+def invitation(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The invitation link: a new person chooses a username and password; a logged-in
     user accepts. Either way they land in their queue, a member of the project. A link
     that is unknown, used, revoked or expired gets a page that says so."""

@@ -8,7 +8,7 @@ computed here, so that the template only prints strings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -22,6 +22,9 @@ from annotate.suggest import services as suggestion_services
 from annotate.suggest.services import proposed_labels
 from common.params import MAX_INT32, id_or_none, int_or_none
 from corpus.models import Article
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 QUOTE_CHARS = 160
 TARGET_CHARS = 30
@@ -116,7 +119,7 @@ def claim_row(
     }
 
 
-def open_suggestions(article: Article, user: Any) -> list[Suggestion]:
+def open_suggestions(article: Article, user: User) -> list[Suggestion]:
     """The user's open suggestions on the article, each with ``proposed``: the labels it
     proposes (imported pre-annotations carry them) as printable tags, like a claim row's."""
     suggestions = list(suggestion_services.suggestions_open(article=article, annotator=user))
@@ -163,7 +166,7 @@ def open_suggestions(article: Article, user: Any) -> list[Suggestion]:
     return suggestions
 
 
-def claim_rows(article: Article, user: Any) -> list[dict[str, Any]]:
+def claim_rows(article: Article, user: User) -> list[dict[str, Any]]:
     """The rows of the user's claim list on the article, in text order (two queries)."""
     labels = label_maps(article.project.scheme)
     return [
@@ -189,7 +192,7 @@ def claim_urls() -> dict[str, str]:
     }
 
 
-def list_context(assignment: Assignment, user: Any, **extra: Any) -> dict[str, Any]:
+def list_context(assignment: Assignment, user: User, **extra: Any) -> dict[str, Any]:
     article = assignment.article
     return {
         "article": article,
@@ -200,7 +203,7 @@ def list_context(assignment: Assignment, user: Any, **extra: Any) -> dict[str, A
     }
 
 
-def progress_context(assignment: Assignment, user: Any, **extra: Any) -> dict[str, Any]:
+def progress_context(assignment: Assignment, user: User, **extra: Any) -> dict[str, Any]:
     count = Claim.objects.live().for_article(assignment.article).by(user).count()
     return {"article": assignment.article, "assignment": assignment, "claim_count": count, **extra}
 

@@ -19,7 +19,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -35,7 +34,6 @@ from annotate.models import AssignmentStatus, Claim, ClaimStance, SourceKind
 from annotate.scheme import field_spec
 from annotate.sources import selectors as source_selectors
 from annotate.sources import services as source_services
-from annotate.sources.views import HtmxHttpRequest
 from annotate.workspace.context import (
     claim_urls,
     error_messages,
@@ -48,6 +46,8 @@ from annotate.workspace.context import (
     values_from_claim,
     values_from_post,
 )
+from common.htmx import fragments, toast
+from common.http import HtmxHttpRequest
 from common.params import InvalidNumber, parse_offset, parse_version
 from corpus.markdown import render_markdown
 from corpus.models import Article
@@ -59,7 +59,6 @@ PAGE = "annotate/workspace.html"
 QUEUE_PER_PAGE = 50  # a campaign can assign thousands of articles to one annotator
 UNPROCESSABLE = 422
 CONFLICT = 409
-TOAST = "claimdesk:toast"
 SAVED = "claimdesk:saved"
 SOURCE_OPTIONS_LIMIT = 10
 
@@ -73,22 +72,6 @@ _values_from_post = values_from_post
 
 
 # --- responses -----------------------------------------------------------------------------
-
-
-def _fragments(
-    request: HtmxHttpRequest, parts: list[tuple[str, dict[str, Any]]], status: int = 200
-) -> HttpResponse:
-    """One response of several partials of the page: the first is the swap target's
-    content, the others carry ``hx-swap-oob`` (their context has ``oob``)."""
-    html = "".join(
-        render_to_string(f"{PAGE}#{name}", context, request=request) for name, context in parts
-    )
-    return HttpResponse(html, status=status)
-
-
-def _toast(response: HttpResponse, message: str, undo: str = "") -> HttpResponse:
-    trigger_client_event(response, TOAST, {"message": message, "undo": undo})
-    return response
 
 
 def _form(
@@ -224,8 +207,9 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     # Only the new row, inserted where it belongs in text order: the list may be long.
     following = claim_selectors.my_claim_after(claim)
     insert = f"beforebegin:#claim-row-{following}" if following else "beforeend:#claim-rows"
-    response = _fragments(
+    response = fragments(
         request,
+        PAGE,
         [
             ("panel-empty", {"article": article}),
             ("claim-row-inserted", _row_context(claim, insert=insert)),
@@ -233,7 +217,7 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
-    return _toast(response, "Claim saved.")
+    return toast(response, "Claim saved.")
 
 
 @require_GET
@@ -284,12 +268,13 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             claim=claim,
             errors=error_messages(error),
         )
-    response = _fragments(
+    response = fragments(
         request,
+        PAGE,
         [("panel-empty", {"article": article}), ("claim-row", _row_context(claim, row_oob=True))],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
-    return _toast(response, "Claim updated.")
+    return toast(response, "Claim updated.")
 
 
 @require_POST
@@ -317,15 +302,16 @@ def claim_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "current state.",
         )
     assignment = assignment_selectors.assignment_for(request.user, claim.article_id)
-    response = _fragments(
+    response = fragments(
         request,
+        PAGE,
         [
             ("panel-empty", {"article": claim.article}),
             ("claim-row-deleted", {"claim": claim}),
             ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
-    return _toast(
+    return toast(
         response, "Claim deleted.", undo=reverse("annotate:claim-restore", args=[claim.pk])
     )
 
@@ -337,15 +323,16 @@ def claim_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     claim = claim_selectors.my_claim(request.user, pk, live=False)
     claim_services.claim_restore(claim=claim, actor=request.user)
     assignment = assignment_selectors.assignment_for(request.user, claim.article_id)
-    response = _fragments(
+    response = fragments(
         request,
+        PAGE,
         [
             ("claim-list", list_context(assignment, request.user)),
             ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
     trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
-    return _toast(response, "Claim restored.")
+    return toast(response, "Claim restored.")
 
 
 # --- progress ------------------------------------------------------------------------------
@@ -372,7 +359,7 @@ def _progress_change(request: HtmxHttpRequest, pk: int, change: Any, message: st
     assignment = change(assignment=loaded, actor=request.user)
     assignment.article = loaded.article
     response = render(request, f"{PAGE}#progress", progress_context(assignment, request.user))
-    return _toast(response, message)
+    return toast(response, message)
 
 
 # --- the source registry and targets, from the form -------------------------------------
@@ -452,7 +439,7 @@ def source_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response = render(
         request, f"{PAGE}#source-picker", {"article": article, "values": {"source": source}}
     )
-    return _toast(response, f"“{source.name}” added to the registry.")
+    return toast(response, f"“{source.name}” added to the registry.")
 
 
 @require_POST

@@ -222,6 +222,7 @@ def test_a_preset_that_would_orphan_claims_is_refused(claimed: Any, manager: Any
 def test_renaming_a_value_migrates_every_claim_with_history(claimed: Any, manager: Any) -> None:
     claim = Claim.objects.filter(article__project=claimed).first()
     assert claim is not None
+    assert claim.annotator is not None
     claim_delete(claim=claim, actor=claim.annotator)  # deleted claims are renamed too
     scheme = scheme_edit.value_rename(claimed.scheme, "source_reliability", value="F", new="U")
     scheme = scheme_edit.value_rename(scheme, "stance", value="favor", new="pro")

@@ -63,7 +63,7 @@ class Corpus:
         **labels: str,
     ) -> Claim:
         start = article.text.index(quote)
-        values = {
+        values: dict[str, Any] = {
             "attribution": "direct",
             "source_reliability": "B",
             "information_credibility": "2",

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from annotate.models import Claim, History, Source, SourceAlias, SourceKind
 from annotate.sources.services import (
-    SourceStaleVersion,
+    StaleVersion,
     source_alias_add,
     source_aliases_add,
     source_create,
@@ -280,7 +280,7 @@ def test_an_update_on_a_stale_version_writes_nothing_and_carries_the_current_sou
     source_update(source=source, description="first", version=1)
     history = History.objects.filter(entity="source", object_id=source.pk).count()
 
-    with pytest.raises(SourceStaleVersion) as caught:
+    with pytest.raises(StaleVersion) as caught:
         source_update(
             source=Source.objects.get(pk=source.pk),
             description="second",
