@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from annotate.assignments import services as assignment_services
 from annotate.claims import bulk as claim_bulk
-from annotate.claims.bulk import ClaimInput
 from annotate.claims.checks import StanceInput
+from annotate.claims.values import ClaimFields
 from annotate.exchange import importing_brat
 from annotate.exchange.importing_files import (
     BRAT,
@@ -479,9 +479,9 @@ def import_annotations(
     return report
 
 
-def _claim_input(ready: Ready) -> ClaimInput:
+def _claim_input(ready: Ready) -> ClaimFields:
     claim = ready.item.claim
-    return ClaimInput(
+    return ClaimFields(
         start=claim["start"],
         end=claim["end"],
         quote=claim["quote"],

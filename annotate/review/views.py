@@ -740,19 +740,11 @@ def gold_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render(request, f"{PAGE}#gold-form", _gold_form_context(article, values=values))
     try:
         data = ClaimInput.from_post(request.POST, with_span=True, with_version=False)
-        assert data.start is not None and data.end is not None
         gold_services.gold_add(
             curator=request.user,
             article=article,
-            start=data.start,
-            end=data.end,
-            quote=data.quote,
-            source=data.source,
-            mention=data.mention,
-            stances=data.stance_inputs(),
-            note=data.note,
+            fields=data.fields(),
             rationale=request.POST.get("rationale", "").strip(),
-            **data.labels,
         )
     except ValidationError as error:
         context = _gold_form_context(
@@ -793,11 +785,8 @@ def gold_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             curator=request.user,
             gold=gold,
             version=data.version,
-            source=data.source,
-            stances=data.stance_inputs(),
-            note=data.note,
+            changes=data.changes(mention=False),  # the gold form has no mention
             rationale=request.POST.get("rationale", "").strip(),
-            **data.labels,
         )
     except claim_services.StaleVersion as stale:
         context = _gold_form_context(

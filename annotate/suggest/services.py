@@ -12,6 +12,7 @@ imported ones may carry proposed labels (``Suggestion.labels``), which accepting
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,10 +24,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from annotate.claims.bulk import _source, _stances, _with_projects
+from annotate.claims.bulk import Batch
 from annotate.claims.checks import Errors, StanceInput, check_mention, row_id
 from annotate.claims.offsets import context, validate_span
 from annotate.claims.services import claim_create
+from annotate.claims.values import ClaimChanges, ClaimFields, Unset, check_known
 from annotate.models import Claim, Source, Suggestion, SuggestionResponse, Target
 from annotate.scheme import LABEL_FIELDS, Labels, validate_labels
 from annotate.sources.services import source_create
@@ -379,15 +381,14 @@ def _checked_suggestion(
     article: Article,
     item: SuggestionInput,
     scheme: dict[str, Any],
-    sources: dict[tuple[int, int], Source],
-    targets: dict[tuple[int, int], Target],
+    batch: Batch,
     errors: Errors,
 ) -> Suggestion | None:
     """The item's unsaved suggestion, or None with ``errors`` filled (the messages of
     ``claim_create``; ``scheme`` is the project's with nothing required)."""
-    unknown = set(item.labels) - set(LABEL_FIELDS)
-    if unknown:
-        errors.by_field["__all__"] = [f"Unknown claim fields: {', '.join(sorted(unknown))}."]
+    with errors.collect():
+        check_known(item.labels)
+    if errors.by_field:
         return None
     span = source = None
     mention_start = mention_end = None
@@ -396,7 +397,7 @@ def _checked_suggestion(
     with errors.collect():
         span = validate_span(article.text, item.start, item.end, item.quote)
     with errors.collect():
-        source = _source(article, item.source, sources)
+        source = batch.source(article, item.source)
     new_name = "" if item.source not in (None, "") else item.new_source_name.strip()
     if len(new_name) > NEW_SOURCE_MAX:
         errors.by_field.setdefault("source", []).append(
@@ -405,7 +406,7 @@ def _checked_suggestion(
     with errors.collect():
         mention_start, mention_end = check_mention(article, item.mention)
     with errors.collect():
-        stances = _stances(article, item.stances, targets)
+        stances = batch.stances(article, item.stances)
     with errors.collect():
         score = _score(item.score)
     values = {name: str(item.labels.get(name) or "") for name in LABEL_FIELDS}
@@ -442,10 +443,6 @@ def _checked_suggestion(
     )
 
 
-def _pk_of(value: Any) -> int | None:
-    return row_id(value.pk if isinstance(value, Source | Target) else value)
-
-
 @transaction.atomic
 def suggestions_create_many(
     *, article_suggestions: Iterable[tuple[Article, SuggestionInput]], suggester: str
@@ -459,17 +456,11 @@ def suggestions_create_many(
     item as ``claims_create_many`` does (``params``: ``index``, ``field``, ``message``)."""
     name = suggester_name_clean(suggester)
     items = list(article_suggestions)
-    projects = _with_projects(article for article, _ in items)
-    source_ids = {i for _, s in items if s.source not in (None, "") and (i := _pk_of(s.source))}
-    target_ids = {i for _, s in items for st in s.stances if (i := _pk_of(st.target))}
-    sources = {
-        (s.project_id, s.pk): s
-        for s in Source.objects.filter(pk__in=source_ids, project_id__in=projects)
-    }
-    targets = {
-        (t.project_id, t.pk): t
-        for t in Target.objects.filter(pk__in=target_ids, project_id__in=projects)
-    }
+    batch = Batch(
+        (article for article, _ in items),
+        sources=(s.source for _, s in items),
+        stances=(st for _, s in items for st in s.stances),
+    )
     schemes: dict[int, dict[str, Any]] = {}
     problems: list[ValidationError] = []
     rows: list[Suggestion] = []
@@ -477,9 +468,7 @@ def suggestions_create_many(
         if article.project_id not in schemes:
             schemes[article.project_id] = _optional_scheme(article.project.scheme)
         errors = Errors()
-        row = _checked_suggestion(
-            article, item, schemes[article.project_id], sources, targets, errors
-        )
+        row = _checked_suggestion(article, item, schemes[article.project_id], batch, errors)
         problems.extend(errors.of_item(index))
         if row is not None:
             row.suggester = name
@@ -540,38 +529,37 @@ def suggestion_accept(
     *,
     suggestion: Suggestion,
     annotator: Any,
-    overrides: dict[str, Any] | None = None,
+    overrides: ClaimChanges | None = None,
 ) -> Claim:
     """Make the suggestion the annotator's own claim and record the answer, in one
     transaction. The claim has the suggestion's span, source, mention, attribution and
     proposed labels (stances, reliability, credibility, type, checkworthy, note);
-    ``overrides`` are ``claim_create`` arguments that replace them (``source``,
-    ``mention``, ``stances``, ``note``, label fields, or a changed span); without a
-    ``source`` override, a proposed new source is added to the registry. Raises
-    ``ValidationError`` (nothing written, no source added) when the claim isn't valid for
-    the project's scheme, e.g. a required stance is missing."""
-    overrides = dict(overrides or {})
+    ``overrides`` replace them (``source``, ``mention``, ``stances``, ``note``, labels,
+    or a changed span); without a source in ``overrides`` (unset or None), a proposed new
+    source is added to the registry. Raises ``ValidationError`` (nothing written, no
+    source added) when the claim isn't valid for the project's scheme, e.g. a required
+    stance is missing."""
+    overrides = overrides or ClaimChanges()
     _check_unanswered(suggestion, annotator)
     article = suggestion.article
     mention = (
         [suggestion.mention_start, suggestion.mention_end]
-        if suggestion.mention_start is not None
+        if suggestion.mention_start is not None and suggestion.mention_end is not None
         else None
     )
     proposed = proposed_labels(suggestion)
-    proposed_stances: Iterable[StanceInput] = proposed.pop("stances")
-    stances: Iterable[StanceInput] = overrides.pop("stances", proposed_stances)
-    fields: dict[str, Any] = {
-        "start": suggestion.start,
-        "end": suggestion.end,
-        "quote": suggestion.quote,
-        "mention": mention,
-        "attribution": suggestion.attribution,
-        **proposed,
-        **overrides,
-    }
-    fields["source"] = _source_for(suggestion, annotator, overrides.get("source"))
-    claim = claim_create(article=article, annotator=annotator, stances=stances, **fields)
+    fields = ClaimFields(
+        start=suggestion.start,
+        end=suggestion.end,
+        quote=suggestion.quote,
+        mention=mention,
+        stances=proposed.pop("stances"),
+        note=proposed.pop("note"),
+        labels={"attribution": suggestion.attribution, **proposed},
+    ).changed(overrides)
+    chosen = None if isinstance(overrides.source, Unset) else overrides.source
+    fields = dataclasses.replace(fields, source=_source_for(suggestion, annotator, chosen))
+    claim = claim_create(article=article, annotator=annotator, fields=fields)
     SuggestionResponse.objects.create(
         suggestion=suggestion,
         annotator=annotator,

@@ -19,6 +19,7 @@ from django.db import models
 from annotate.assignments import services as assignment_services
 from annotate.claims import checks as claim_checks
 from annotate.claims import services as claim_services
+from annotate.claims.values import claim_changes
 from annotate.exchange import archive
 from annotate.models import (
     Assignment,
@@ -248,11 +249,15 @@ def test_a_claim_update_with_stances_writes_nothing_if_history_fails(
             claim=world.claim,
             actor=world.a,
             version=world.claim.version,
-            note="changed",
-            stances=[
-                claim_checks.StanceInput(target=world.target, stance="against"),
-                claim_checks.StanceInput(target=other_target, stance="favor"),
-            ],
+            changes=claim_changes(
+                {
+                    "note": "changed",
+                    "stances": [
+                        claim_checks.StanceInput(target=world.target, stance="against"),
+                        claim_checks.StanceInput(target=other_target, stance="favor"),
+                    ],
+                }
+            ),
         )
     assert state() == before
 
