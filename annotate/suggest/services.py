@@ -40,6 +40,7 @@ from annotate.suggest import (
     TargetEntry,
     backends,
 )
+from annotate.suggest.base import PROPOSED_LABELS
 from annotate.suggest.llm import LLMBadAnswer, LLMError
 from annotate.suggest.recommender import active_recommender
 from common.params import parse_float
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 SUGGESTER_MAX = Suggestion._meta.get_field("suggester").max_length or 100
 NEW_SOURCE_MAX = Suggestion._meta.get_field("new_source_name").max_length or 300
 # The labels a suggestion may propose besides its source, mention and attribution.
-PROPOSED_LABELS = tuple(name for name in LABEL_FIELDS if name != "attribution")
 
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
