@@ -739,7 +739,7 @@ def archive(ctx: Context) -> list[Result]:
 
 def restore_archive(path: Path) -> Result:
     """Restore the archive at ``path`` into this (empty, migrated) database."""
-    from annotate.exchange.archive import restore
+    from annotate.exchange.restoring import restore
 
     began = time.perf_counter()
     with path.open("rb") as handle:

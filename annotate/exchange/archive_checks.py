@@ -1,4 +1,4 @@
-"""What a project archive may hold, checked before ``archive.restore`` writes anything.
+"""What a project archive may hold, checked before ``restoring.restore`` writes anything.
 
 An archive is a file from elsewhere: nothing in it is trusted.
 

@@ -21,7 +21,7 @@ from annotate import db_guards, db_indexes
 from annotate.analysis import search as analysis_search
 from annotate.analysis.filters import ClaimFilters
 from annotate.analysis.search import claims_matching, text_match
-from annotate.exchange import archive
+from annotate.exchange import archive, restoring
 from annotate.models import (
     Assignment,
     Claim,
@@ -461,7 +461,7 @@ def test_restored_claims_are_found(project: Any, article: Any) -> None:
     assert not text_match(Claim.objects.all(), "pipeline").exists()
     if connection.vendor == "sqlite":
         assert fts_rows() == 0
-    restored = archive.restore(io.BytesIO(data)).project
+    restored = restoring.restore(io.BytesIO(data)).project
     claims = text_match(Claim.objects.filter(article__project=restored), "pipeline")
     assert [c.quote for c in claims] == [QUOTES["pipeline"]]
     assert text_match(Claim.objects.all(), "İstanbul").count() == 2
