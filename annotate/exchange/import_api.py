@@ -32,7 +32,7 @@ from annotate.exchange.importing_request import (
     run_import,
     safe_file_name,
 )
-from annotate.suggest.services import SUGGESTER_MAX
+from annotate.suggest.imported import SUGGESTER_MAX
 from common.parsers import BoundedJSONParser
 from config.api_errors import ValidationErrorSerializer
 from corpus import permissions

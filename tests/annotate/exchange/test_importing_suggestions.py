@@ -15,13 +15,8 @@ from annotate.claims.values import claim_changes
 from annotate.exchange.importing import import_annotations
 from annotate.exchange.importing_suggestions import default_suggester_name, import_suggestions
 from annotate.models import Claim, Source, Suggestion
-from annotate.suggest.services import (
-    SuggestionInput,
-    proposed_labels,
-    suggestion_accept,
-    suggestions_create_many,
-    suggestions_refresh,
-)
+from annotate.suggest.imported import SuggestionInput, suggestions_create_many
+from annotate.suggest.services import proposed_labels, suggestion_accept, suggestions_refresh
 from tests.annotate.exchange.conftest import Corpus
 from tests.annotate.exchange.helpers import export_bytes
 from tests.annotate.exchange.importing_world import LABELS, ImportWorld, build_world
