@@ -1,3 +1,4 @@
+# One module: the claims import is one pipeline (read, resolve, write in batches, report).
 """Import annotations (pre-annotations from another tool or a model), from the JSONL or
 W3C Web Annotation files that the exports write (read by ``importing_files``), either as
 one annotator's claims (``import_annotations``, here) or as suggestions that every

@@ -1,3 +1,4 @@
+# One module: the curators' screens' request handling; presenters.py shapes what they show.
 """Curators' screens: the agreement dashboard, the disagreement queue, the review screen of an
 article (adjudication into gold). The managers' assignment page is
 annotate/assignments/views.py.

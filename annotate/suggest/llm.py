@@ -1,3 +1,4 @@
+# One module: one backend's protocol (settings, prompt, HTTP client, answer parsing).
 """The language-model suggester: any OpenAI-compatible chat endpoint (``POST …/v1/chat/
 completions``: Ollama, vLLM, llama.cpp's server, hosted APIs), configured by the
 ``CLAIMDESK_LLM_*`` settings (``LLMConfig.from_settings``).
