@@ -1,3 +1,4 @@
+# One module: Django finds the app's admin here; each ModelAdmin is short, writes via services.
 """The admin for the source registry, targets, assignments, claims and history.
 
 Sources, targets and assignments are written through the packages' services (saves and

@@ -1,3 +1,4 @@
+# One module: the tables are one tight graph of foreign keys (tables, migrations unmoved).
 """What annotators make: sources, stance targets, assignments and claims."""
 
 from __future__ import annotations

@@ -11,16 +11,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from corpus.scheme import field_values
+from corpus.scheme import LABEL_FIELDS, field_values
 
-# Claim attributes that take one value from a scheme field of the same name.
-LABEL_FIELDS = (
-    "attribution",
-    "source_reliability",
-    "information_credibility",
-    "claim_type",
-    "checkworthy",
-)
+__all__ = ["LABEL_FIELDS", "Labels", "validate_labels"]
 
 
 @dataclass

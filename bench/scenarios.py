@@ -33,6 +33,7 @@ from django.urls import reverse
 from annotate.claims import bulk as claim_bulk
 from annotate.claims import checks as claim_checks
 from annotate.claims import services as claim_services
+from annotate.claims.values import ClaimFields
 from annotate.models import Claim, Target
 from bench.generate import BenchProject, article_records
 from corpus.models import Article, Project
@@ -408,12 +409,14 @@ def claims_service_bulk(ctx: Context) -> list[Result]:
             claim_services.claim_create(
                 article=article,
                 annotator=annotator,
-                start=start,
-                end=end,
-                quote=quote,
-                source=_distinct_source(p, i, len(todo)),
-                stances=[claim_checks.StanceInput(target=target, stance="none")],
-                **_labels(ctx),
+                fields=ClaimFields(
+                    start=start,
+                    end=end,
+                    quote=quote,
+                    source=_distinct_source(p, i, len(todo)),
+                    stances=[claim_checks.StanceInput(target=target, stance="none")],
+                    labels=_labels(ctx),
+                ),
             )
         took = time.perf_counter() - began
         transaction.set_rollback(True)
@@ -429,7 +432,7 @@ def claims_service_bulk(ctx: Context) -> list[Result]:
     items = []
     for i in range(n):
         article, (start, end, quote) = todo[i % len(todo)]
-        claim = claim_bulk.ClaimInput(
+        claim = ClaimFields(
             start=start,
             end=end,
             quote=quote,
@@ -736,7 +739,7 @@ def archive(ctx: Context) -> list[Result]:
 
 def restore_archive(path: Path) -> Result:
     """Restore the archive at ``path`` into this (empty, migrated) database."""
-    from annotate.exchange.archive import restore
+    from annotate.exchange.restoring import restore
 
     began = time.perf_counter()
     with path.open("rb") as handle:

@@ -19,8 +19,8 @@ from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
-from annotate.analysis import pages as analysis
-from annotate.analysis.pages import ClaimFilters
+from annotate.analysis.filters import ClaimFilters
+from annotate.analysis.search import claims_matching
 from annotate.models import Claim, ClaimStance
 from bench.scenarios import SCENARIOS, Context, Result, _ok, count_queries, summary, timed
 from corpus.models import Project
@@ -73,7 +73,7 @@ def _matches(ctx: Context, params: dict[str, Any]) -> int:
     """How many claims the search page finds with ``params`` (untimed)."""
     project = Project.objects.get(pk=ctx.project.project_id)
     filters = ClaimFilters.from_query(params, annotator_ids=set(ctx.project.annotator_ids))
-    return analysis.claims_matching(project, filters).count()
+    return claims_matching(project, filters).count()
 
 
 def _project_claims(ctx: Context) -> Any:

@@ -43,13 +43,13 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any
 
 from common.jsonload import loads_bounded
 from corpus.text import normalise_newlines
-from corpus.textmeta import TextDescription, describe_text, find_date
+from corpus.textmeta import ParsedArticle, describe_text, find_date
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 
@@ -62,32 +62,17 @@ class ImportFileError(Exception):
         super().__init__(f"line {line}: {reason}" if line else reason)
 
 
-@dataclass(frozen=True)
-class ParsedArticle:
-    """An article read from a file, ready for ``article_create``."""
-
-    text: str
-    title: str = ""
-    byline: str = ""
-    outlet: str = ""
-    url: str = ""
-    published: dt.date | None = None
-    language: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
-    line: int | None = None  # in a JSONL file
-
-
 # --- Formats ---------------------------------------------------------------------------
 
 
-def _describe(text: str, *, unwrap: bool | None, strip_boilerplate: bool) -> TextDescription:
+def _describe(text: str, *, unwrap: bool | None, strip_boilerplate: bool) -> ParsedArticle:
     described = describe_text(text, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
     if not described.text:
         raise ImportFileError("there is no article text, only boilerplate")
     return described
 
 
-def _article(described: TextDescription, source: dict[str, Any], **given: Any) -> ParsedArticle:
+def _article(described: ParsedArticle, source: dict[str, Any], **given: Any) -> ParsedArticle:
     """The article from a described text; values ``given`` by the format win.
 
     ``source`` (format, line) goes into the metadata under "import", with whether the
@@ -97,8 +82,8 @@ def _article(described: TextDescription, source: dict[str, Any], **given: Any) -
     if described.rubric:
         metadata.setdefault("rubric", described.rubric)
     metadata.setdefault("import", source | {"unwrapped": described.unwrapped})
-    return ParsedArticle(
-        text=described.text,
+    return replace(
+        described,
         title=given.pop("title", "") or described.title,
         byline=given.pop("byline", "") or described.byline,
         outlet=given.pop("outlet", "") or described.outlet,

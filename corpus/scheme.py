@@ -36,16 +36,19 @@ class SchemeField(TypedDict, total=False):
     missing: list[str]
 
 
-# Fields whose values are chosen from a list; the others (source, source_mention,
-# stances, note) are structural and can only be made optional or hidden.
-CHOICE_FIELDS = (
+# A claim's labels: its attributes that take one value from the scheme field of the same
+# name. The one list of them (annotate's checks, forms, exports and suggesters read it).
+LABEL_FIELDS = (
     "attribution",
-    "stance",
     "source_reliability",
     "information_credibility",
     "claim_type",
     "checkworthy",
 )
+# Fields whose values are chosen from a list: the labels and a stance's value (in the
+# scheme's order); the others (source, source_mention, stances, note) are structural and
+# can only be made optional or hidden.
+CHOICE_FIELDS = (LABEL_FIELDS[0], "stance", *LABEL_FIELDS[1:])
 STRUCTURAL_FIELDS = ("source", "source_mention", "stances", "note")
 
 _DEFAULT: dict[str, Any] = {

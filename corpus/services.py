@@ -1,3 +1,4 @@
+# One module: every write of the corpus app (projects, members, articles), its one write path.
 """Writes to the corpus: projects, memberships and articles. One path for every write."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -217,8 +217,12 @@ def _read_metadata(lines: list[str]) -> tuple[dict[str, Any], set[int]]:
 
 
 @dataclass(frozen=True)
-class TextDescription:
-    """A text ready to store, and what it says about itself."""
+class ParsedArticle:
+    """An article's text ready to store, and what is known about it: what
+    ``describe_text`` reads from the text (title, byline, outlet, url, date, rubric,
+    whether it was unwrapped), and what a file format gives (``corpus.formats``: its
+    values win, and the language, metadata and line in a JSONL file). Ready for
+    ``article_create``."""
 
     text: str
     title: str = ""
@@ -226,6 +230,9 @@ class TextDescription:
     outlet: str = ""
     url: str = ""
     published: dt.date | None = None
+    language: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None  # in a JSONL file
     rubric: str = ""
     unwrapped: bool = False
 
@@ -264,7 +271,7 @@ def describe_text(
     unwrap: bool | None = None,
     strip_boilerplate: bool = True,
     needed: Collection[str] = READ_FIELDS,
-) -> TextDescription:
+) -> ParsedArticle:
     """Prepare a plain text for storing, and read its title, byline, date and outlet.
 
     These are read from a copy without boilerplate whatever ``strip_boilerplate`` says.
@@ -298,4 +305,4 @@ def describe_text(
         body = unwrap_lines(body)
     # ``original`` has its line ends normalised already: not twice for a kept text.
     cleaned = clean_text(body, newlines_done=body is original)
-    return TextDescription(text=cleaned, unwrapped=unwrapped, **found)
+    return ParsedArticle(text=cleaned, unwrapped=unwrapped, **found)

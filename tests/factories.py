@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from annotate.claims.checks import StanceInput
 from annotate.claims.services import claim_create
+from annotate.claims.values import claim_fields
 from annotate.models import Assignment, Claim, ClaimStance, Source, SourceAlias, Target
 from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme
@@ -166,9 +167,13 @@ def make_claim(
     return claim_create(
         article=article,
         annotator=annotator,
-        start=start,
-        end=end,
-        quote=words,
-        source=source,
-        **{**VALID_LABELS, **fields},
+        fields=claim_fields(
+            {
+                "start": start,
+                "end": end,
+                "quote": words,
+                "source": source,
+                **{**VALID_LABELS, **fields},
+            }
+        ),
     )

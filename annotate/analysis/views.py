@@ -15,8 +15,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from annotate.analysis import pages as analysis
-from annotate.analysis.pages import ClaimFilters
+from annotate.analysis import filters as analysis_filters
+from annotate.analysis import overview as overview_page
+from annotate.analysis import profiles, search
+from annotate.analysis import stance_map as stance_map_page
+from annotate.analysis.filters import ClaimFilters
 from annotate.models import Assignment, Claim, Source
 from annotate.scheme import field_spec, value_label
 from annotate.sources import selectors as source_selectors
@@ -29,7 +32,7 @@ from corpus.selectors import members_of, outlets_of, project_switcher
 
 ROWS_PER_PAGE = 100
 CLAIMS_PER_PAGE = 50
-SCHEME_FILTERS = (*analysis.LABEL_FILTERS, "checkworthy", "stance")
+SCHEME_FILTERS = (*analysis_filters.LABEL_FILTERS, "checkworthy", "stance")
 # The pages are for the project's curators and managers ("Only … can see the analysis").
 ANALYSIS = "see the analysis"
 
@@ -56,7 +59,10 @@ def _annotating_members(project: Project) -> list[Any]:
 def _context(request: HtmxHttpRequest, project: Project) -> dict[str, Any]:
     """What every analysis page needs: the layers and outlets to filter on, the filters."""
     members = _annotating_members(project)
-    layers = [(analysis.LAYER_GOLD, "Gold layer"), (analysis.LAYER_ALL, "All annotators")]
+    layers = [
+        (analysis_filters.LAYER_GOLD, "Gold layer"),
+        (analysis_filters.LAYER_ALL, "All annotators"),
+    ]
     layers += [(str(m.user_id), f"{m.user.get_username()} (annotator)") for m in members]
     filters = ClaimFilters.from_query(request.GET, annotator_ids={m.user_id for m in members})
     return {
@@ -90,7 +96,7 @@ def _render(request: HtmxHttpRequest, template: str, context: dict[str, Any]) ->
 def overview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
-    data = analysis.overview(project, context["filters"])
+    data = overview_page.overview(project, context["filters"])
     context["overview"] = data
     context["charts"] = {
         "per-article": {
@@ -129,7 +135,7 @@ def stance_map(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     sort = request.GET.get("sort", "")[:40]
-    matrix = analysis.stance_map(project, context["filters"].without_search(), sort)
+    matrix = stance_map_page.stance_map(project, context["filters"].without_search(), sort)
     context.update(
         matrix=matrix,
         sort=sort,
@@ -146,7 +152,7 @@ def stance_map_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     (``common.spreadsheet``); the counts are numbers."""
     project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     filters = _context(request, project)["filters"].without_search()
-    matrix = analysis.stance_map(project, filters, request.GET.get("sort", "")[:40])
+    matrix = stance_map_page.stance_map(project, filters, request.GET.get("sort", "")[:40])
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{project.slug}-stance-map-{filters.layer_slug}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -174,7 +180,7 @@ def claim_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     filters: ClaimFilters = context["filters"]
-    claims = analysis.claims_matching(project, filters)
+    claims = search.claims_matching(project, filters)
     context.update(
         page=Paginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("page")),
         sources=Source.objects.in_project(project).only("id", "name"),
@@ -197,19 +203,19 @@ def source_profile(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     permissions.require_role(request.user, project, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     filters = context["filters"].without_search()
-    claims = analysis.layer_claims(project, filters).filter(source=source)
+    claims = analysis_filters.layer_claims(project, filters).filter(source=source)
     context.update(
         source=source,
         page=Paginator(
-            analysis.with_context(claims).order_by(
+            search.with_context(claims).order_by(
                 F("article__published").desc(nulls_last=True), "article_id", "start", "id"
             ),
             CLAIMS_PER_PAGE,
         ).get_page(request.GET.get("page")),
-        stances=analysis.source_stances(source, filters),
-        stance_values=analysis.stance_values(project),
-        reliability=analysis.distribution(project, claims, "source_reliability"),
-        credibility=analysis.distribution(project, claims, "information_credibility"),
-        agreement=analysis.source_agreement(source),
+        stances=profiles.source_stances(source, filters),
+        stance_values=stance_map_page.stance_values(project),
+        reliability=analysis_filters.distribution(project, claims, "source_reliability"),
+        credibility=analysis_filters.distribution(project, claims, "information_credibility"),
+        agreement=profiles.source_agreement(source),
     )
     return _render(request, "annotate/analysis/source_profile.html", context)

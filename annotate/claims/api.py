@@ -22,6 +22,7 @@ from annotate.claims.serializers import (
     StaleVersionSerializer,
 )
 from annotate.claims.services import ENTITY as CLAIM_ENTITY
+from annotate.claims.values import claim_changes, claim_fields
 from annotate.models import Claim, History
 from annotate.permissions import (
     can_annotate,
@@ -44,7 +45,7 @@ _ABSENT: Any = object()
 
 
 def _claim_kwargs(data: dict[str, Any]) -> dict[str, Any]:
-    """Validated claim fields as the keyword arguments of the claim services."""
+    """Validated claim fields by their names as arguments (``claim_fields``)."""
     kwargs = dict(data)
     mention = kwargs.pop("source_mention", _ABSENT)
     if mention is not _ABSENT:
@@ -125,7 +126,7 @@ class ClaimList(ApiView):
             )
         data = self.validated(ClaimWriteSerializer)
         claim = claim_services.claim_create(
-            article=article, annotator=request.user, **_claim_kwargs(data)
+            article=article, annotator=request.user, fields=claim_fields(_claim_kwargs(data))
         )
         return Response(_claim_out(claim), status=status.HTTP_201_CREATED)
 
@@ -157,7 +158,10 @@ class ClaimDetail(ApiView):
         claim = claim_for(request.user, pk)
         require_claim_owner_or_manager(request.user, claim, "change")
         kwargs = _claim_kwargs(self.validated(ClaimUpdateSerializer))
-        claim = claim_services.claim_update(claim=claim, actor=request.user, **kwargs)
+        version = kwargs.pop("version")
+        claim = claim_services.claim_update(
+            claim=claim, actor=request.user, version=version, changes=claim_changes(kwargs)
+        )
         return Response(_claim_out(claim))
 
     @extend_schema(

@@ -1,66 +1,31 @@
-"""Writes of many claims at once (imports, pre-annotations): the checks of ``claim_create``,
-a fixed number of queries per batch.
+"""Writes of many claims at once (imports, pre-annotations): the builder and writer of
+``claim_create``, a fixed number of queries per batch.
 
-Each item is checked exactly as ``claim_create`` checks one claim (span and quote against
-the frozen text, mention, labels against the scheme, source and targets of the project);
-sources and targets are resolved once for the batch; claims, stances and history rows are
-inserted with ``bulk_create``; the assignments are marked started with one update.
+Each item is checked exactly as ``claim_create`` checks one claim (``claim_build``: span and
+quote against the frozen text, mention, labels against the scheme, source and targets of the
+project); sources and targets are resolved once for the batch (``Batch``); ``claims_write``
+inserts claims, stances and history rows with ``bulk_create`` and marks the assignments
+started with one update.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from annotate.claims.checks import (
-    Errors,
-    StanceInput,
-    by_target,
-    check_mention,
-    check_note,
-    check_project_open,
-    row_id,
-    validate_labels_into,
-)
-from annotate.claims.offsets import validate_span
-from annotate.claims.services import ENTITY, claim_snapshot
-from annotate.history import HistoryChange, history_record_many
-from annotate.models import (
-    Assignment,
-    AssignmentStatus,
-    Claim,
-    ClaimStance,
-    HistoryAction,
-    Source,
-    Target,
-)
-from annotate.scheme import LABEL_FIELDS
+from annotate.claims.checks import Errors, StanceInput, check_project_open, row_id
+from annotate.claims.services import Built, claim_build, claims_write
+from annotate.claims.values import ClaimFields
+from annotate.models import Claim, Source, Target
 from corpus.models import Article, Project
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-BATCH = 2000
 _PROJECT: Any = Article._meta.get_field("project")
-
-
-@dataclass(frozen=True)
-class ClaimInput:
-    """One claim to create, with the arguments of ``claim_create`` (labels by name)."""
-
-    start: int
-    end: int
-    quote: str | None = None
-    source: Source | int | None = None
-    mention: Sequence[int] | None = None
-    stances: Sequence[StanceInput] = ()
-    note: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def _pk(value: Any, model: type[Source] | type[Target]) -> Any:
@@ -70,7 +35,7 @@ def _pk(value: Any, model: type[Source] | type[Target]) -> Any:
 @transaction.atomic
 def claims_create_many(
     *,
-    article_claims: Iterable[tuple[Article, ClaimInput]],
+    article_claims: Iterable[tuple[Article, ClaimFields]],
     annotator: User | None,
     actor: User | None = None,
 ) -> list[Claim]:
@@ -79,112 +44,51 @@ def claims_create_many(
     writes nothing: the ``ValidationError`` lists every problem of every bad item, as
     “item <index>: <field>: <message>” (``params``: ``index``, ``field``)."""
     items = list(article_claims)
-    projects = _with_projects(article for article, _ in items)
     for article, _ in items:
         check_project_open(article.project)
-    sources = _sources(items, projects)
-    targets = _targets(items, projects)
-
+    batch = Batch(
+        (article for article, _ in items),
+        sources=(item.source for _, item in items),
+        stances=(s for _, item in items for s in item.stances),
+    )
     problems: list[ValidationError] = []
-    claims: list[Claim] = []
-    resolved_stances: list[list[tuple[Target, str]]] = []
+    built: list[Built] = []
     for index, (article, item) in enumerate(items):
         errors = Errors()
-        claim = _checked(article, item, annotator, sources, targets, errors)
+        claim = None
+        with errors.collect():
+            claim = claim_build(article, annotator, item, errors, batch)
         problems.extend(errors.of_item(index))
         if claim is not None:
-            claims.append(claim[0])
-            resolved_stances.append(claim[1])
+            built.append(claim)
     if problems:
         raise ValidationError(problems)
-
-    Claim.objects.bulk_create(claims, batch_size=BATCH)
-    ClaimStance.objects.bulk_create(
-        (
-            ClaimStance(claim=claim, target=t, stance=s)
-            for claim, stances in zip(claims, resolved_stances, strict=True)
-            for t, s in stances
-        ),
-        batch_size=BATCH,
-    )
-    Assignment.objects.filter(
-        article_id__in={article.pk for article, _ in items},
-        annotator=annotator,
-        status=AssignmentStatus.NOT_STARTED,
-    ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
-    project_of = {article.pk: article.project_id for article, _ in items}
-    history_record_many(
-        entity=ENTITY,
-        action=HistoryAction.CREATE,
-        actor=actor if actor is not None else annotator,
-        changes=(
-            HistoryChange(
-                project_id=project_of[claim.article_id],
-                object_id=claim.pk,
-                before=None,
-                after=claim_snapshot(
-                    claim,
-                    stances=sorted(
-                        ({"target": t.pk, "stance": s} for t, s in stances), key=by_target
-                    ),
-                ),
-            )
-            for claim, stances in zip(claims, resolved_stances, strict=True)
-        ),
-        batch_size=BATCH,
-    )
-    return claims
+    return claims_write(built, annotator=annotator, actor=actor)
 
 
-def _checked(
-    article: Article,
-    item: ClaimInput,
-    annotator: User | None,
-    sources: dict[tuple[int, int], Source],
-    targets: dict[tuple[int, int], Target],
-    errors: Errors,
-) -> tuple[Claim, list[tuple[Target, str]]] | None:
-    """The item's unsaved claim and stances, or None with ``errors`` filled (the messages
-    of ``claim_create``)."""
-    unknown = set(item.labels) - set(LABEL_FIELDS)
-    if unknown:
-        errors.by_field["__all__"] = [f"Unknown claim fields: {', '.join(sorted(unknown))}."]
-        return None
-    span = source = None
-    mention_start = mention_end = None
-    stances: list[tuple[Target, str]] = []
-    with errors.collect():
-        span = validate_span(article.text, item.start, item.end, item.quote)
-    with errors.collect():
-        source = _source(article, item.source, sources)
-    with errors.collect():
-        mention_start, mention_end = check_mention(article, item.mention)
-    with errors.collect():
-        stances = _stances(article, item.stances, targets)
-    with errors.collect():
-        check_note(item.note)
-    values = {name: str(item.labels.get(name) or "") for name in LABEL_FIELDS}
-    validate_labels_into(article, errors, source=source, stances=stances, values=values)
-    if errors.by_field or span is None:
-        return None
-    claim = Claim(
-        article=article,
-        annotator=annotator,
-        start=span.start,
-        end=span.end,
-        quote=span.quote,
-        prefix=span.prefix,
-        suffix=span.suffix,
-        source=source,
-        mention_start=mention_start,
-        mention_end=mention_end,
-        note=item.note or "",
-        **values,
-    )
-    return claim, stances
+class Batch:
+    """``claim_create``'s resolver on a batch: the batch's sources and stance targets,
+    read once (one query each), and every article given its project (the scheme)."""
+
+    def __init__(
+        self,
+        articles: Iterable[Article],
+        *,
+        sources: Iterable[Source | int | None],
+        stances: Iterable[StanceInput],
+    ) -> None:
+        projects = with_projects(articles)
+        self.sources = batch_sources(sources, projects)
+        self.targets = batch_targets(stances, projects)
+
+    def source(self, article: Article, given: Source | int | None) -> Source | None:
+        return batch_source(article, given, self.sources)
+
+    def stances(self, article: Article, given: Iterable[StanceInput]) -> list[tuple[Target, str]]:
+        return batch_stances(article, given, self.targets)
 
 
-def _with_projects(articles: Iterable[Article]) -> set[int]:
+def with_projects(articles: Iterable[Article]) -> set[int]:
     """Give every article its project (the scheme) from one query; the projects' ids."""
     articles = list(articles)
     needed = {a.project_id for a in articles if not _PROJECT.is_cached(a)}
@@ -195,27 +99,27 @@ def _with_projects(articles: Iterable[Article]) -> set[int]:
     return {a.project_id for a in articles}
 
 
-def _sources(
-    items: list[tuple[Article, ClaimInput]], projects: set[int]
+def batch_sources(
+    sources: Iterable[Source | int | None], projects: set[int]
 ) -> dict[tuple[int, int], Source]:
     """The batch's sources by (project, id): one query."""
-    given = (row_id(_pk(item.source, Source)) for _, item in items if item.source not in (None, ""))
+    given = (row_id(_pk(source, Source)) for source in sources if source not in (None, ""))
     ids = {i for i in given if i is not None}
     found = Source.objects.filter(pk__in=ids, project_id__in=projects)
     return {(s.project_id, s.pk): s for s in found}
 
 
-def _targets(
-    items: list[tuple[Article, ClaimInput]], projects: set[int]
+def batch_targets(
+    stances: Iterable[StanceInput], projects: set[int]
 ) -> dict[tuple[int, int], Target]:
     """The batch's stance targets by (project, id): one query."""
-    given = (row_id(_pk(s.target, Target)) for _, item in items for s in item.stances)
+    given = (row_id(_pk(s.target, Target)) for s in stances)
     ids = {i for i in given if i is not None}
     found = Target.objects.filter(pk__in=ids, project_id__in=projects)
     return {(t.project_id, t.pk): t for t in found}
 
 
-def _source(
+def batch_source(
     article: Article, source: Source | int | None, sources: dict[tuple[int, int], Source]
 ) -> Source | None:
     """``claim_create``'s ``resolve_source`` on the batch's sources."""
@@ -229,7 +133,7 @@ def _source(
     return found
 
 
-def _stances(
+def batch_stances(
     article: Article, stances: Iterable[StanceInput], targets: dict[tuple[int, int], Target]
 ) -> list[tuple[Target, str]]:
     """``claim_create``'s ``resolve_stances`` on the batch's targets."""

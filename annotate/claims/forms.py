@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from annotate.claims.checks import StanceInput
+from annotate.claims.values import UNSET, ClaimChanges, ClaimFields
 from annotate.scheme import LABEL_FIELDS
 from common.params import InvalidNumber, id_or_none, parse_id, parse_offset, parse_version
 
@@ -83,3 +84,32 @@ class ClaimInput:
 
     def stance_inputs(self) -> list[StanceInput]:
         return [StanceInput(target=t, stance=s) for t, s in self.stances.items()]
+
+    def fields(self) -> ClaimFields:
+        """The claim to create (read ``with_span``)."""
+        assert self.start is not None and self.end is not None
+        return ClaimFields(
+            start=self.start,
+            end=self.end,
+            quote=self.quote,
+            source=self.source,
+            mention=self.mention,
+            stances=self.stance_inputs(),
+            note=self.note,
+            labels=self.labels,
+        )
+
+    def changes(self, *, span: bool = False, mention: bool = True) -> ClaimChanges:
+        """The change to a claim: source, stances, note and labels; the span if ``span``
+        (read ``with_span``); the mention unless ``mention`` is False (a form without
+        it)."""
+        return ClaimChanges(
+            start=self.start if span else None,
+            end=self.end if span else None,
+            quote=self.quote if span else None,
+            source=self.source,
+            mention=self.mention if mention else UNSET,
+            stances=self.stance_inputs(),
+            note=self.note,
+            labels=self.labels,
+        )

@@ -8,7 +8,8 @@ it bumps ``version`` and records a ``History`` row with the state before and aft
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -27,7 +28,8 @@ from annotate.claims.checks import (
     validate_labels_into,
 )
 from annotate.claims.offsets import validate_span
-from annotate.history import history_record
+from annotate.claims.values import ClaimChanges, ClaimFields, Unset, check_known
+from annotate.history import HistoryChange, history_record, history_record_many
 from annotate.models import (
     Assignment,
     AssignmentStatus,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 ENTITY = "claim"
+BATCH = 2000  # rows per INSERT of a bulk write
 
 
 class DuplicateClaim(conflicts.Duplicate):
@@ -118,60 +121,151 @@ def _record(
     )
 
 
-def _identical(
-    article: Article,
-    annotator: User,
-    span: Any,
-    source: Source | None,
-    stances: list[tuple[Target, str]],
-    values: dict[str, str],
-) -> Claim | None:
+def _identical(article: Article, annotator: User, built: Built) -> Claim | None:
     """The annotator's live claim on the article with this span, source, labels and
     stances, if there is one. On PostgreSQL the article row is locked first (``FOR NO KEY
     UPDATE``, which claim inserts do not wait for), so that two identical creates cannot
     both find nothing; SQLite's writers are serialised already (``BEGIN IMMEDIATE``)."""
     if connection.features.has_select_for_update:
         list(Article.objects.select_for_update(no_key=True).filter(pk=article.pk).values("pk"))
+    claim = built.claim
     candidates = (
         Claim.objects.live()
         .filter(
             article=article,
             annotator=annotator,
-            start=span.start,
-            end=span.end,
-            source=source,
-            **values,
+            start=claim.start,
+            end=claim.end,
+            source=claim.source,
+            **{name: getattr(claim, name) for name in LABELS},
         )
         .prefetch_related("stances")
         .order_by("pk")
     )
-    wanted = sorted((t.pk, s) for t, s in stances)
-    for claim in candidates:
-        if sorted((s.target_id, s.stance) for s in claim.stances.all()) == wanted:
-            return claim
+    wanted = sorted((t.pk, s) for t, s in built.stances)
+    for candidate in candidates:
+        if sorted((s.target_id, s.stance) for s in candidate.stances.all()) == wanted:
+            return candidate
     return None
 
 
-def _mark_started(article: Article, annotator: User | None) -> None:
+class Resolver(Protocol):
+    """Finds a claim's source and stance targets among the project's (one at a time, or
+    from a batch's rows read at once)."""
+
+    def source(self, article: Article, given: Source | int | None) -> Source | None: ...
+
+    def stances(
+        self, article: Article, given: Iterable[StanceInput]
+    ) -> list[tuple[Target, str]]: ...
+
+
+class OneByOne:
+    """The project's source and targets, read for one claim."""
+
+    def source(self, article: Article, given: Source | int | None) -> Source | None:
+        return resolve_source(article, given)
+
+    def stances(self, article: Article, given: Iterable[StanceInput]) -> list[tuple[Target, str]]:
+        return resolve_stances(article, given)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A checked claim, not saved yet, with its stances."""
+
+    claim: Claim
+    stances: list[tuple[Target, str]]
+
+
+def claim_build(
+    article: Article,
+    annotator: User | None,
+    fields: ClaimFields,
+    errors: Errors,
+    resolver: Resolver,
+) -> Built | None:
+    """The claim ``fields`` describe, checked (span and quote against the frozen text,
+    source and targets of the project, mention, note, labels against the scheme), not
+    saved; or None with every problem in ``errors``. Unknown label names raise at once."""
+    check_known(fields.labels)
+    span = source = None
+    mention_start = mention_end = None
+    stances: list[tuple[Target, str]] = []
+    with errors.collect():
+        span = validate_span(article.text, fields.start, fields.end, fields.quote)
+    with errors.collect():
+        source = resolver.source(article, fields.source)
+    with errors.collect():
+        mention_start, mention_end = check_mention(article, fields.mention)
+    with errors.collect():
+        stances = resolver.stances(article, fields.stances)
+    with errors.collect():
+        check_note(fields.note)
+    values = {name: str(fields.labels.get(name) or "") for name in LABELS}
+    validate_labels_into(article, errors, source=source, stances=stances, values=values)
+    if errors.by_field or span is None:
+        return None
+    claim = Claim(
+        article=article,
+        annotator=annotator,
+        start=span.start,
+        end=span.end,
+        quote=span.quote,
+        prefix=span.prefix,
+        suffix=span.suffix,
+        source=source,
+        mention_start=mention_start,
+        mention_end=mention_end,
+        note=fields.note or "",
+        **values,
+    )
+    return Built(claim, stances)
+
+
+def claims_write(
+    built: Sequence[Built], *, annotator: User | None, actor: User | None = None
+) -> list[Claim]:
+    """Insert checked claims, their stances and their history rows (``actor``, by default
+    the annotator, is who the history names), and mark the annotator's assignments of
+    their articles started: a fixed number of queries however many there are."""
+    claims = [b.claim for b in built]
+    Claim.objects.bulk_create(claims, batch_size=BATCH)
+    ClaimStance.objects.bulk_create(
+        (ClaimStance(claim=b.claim, target=t, stance=s) for b in built for t, s in b.stances),
+        batch_size=BATCH,
+    )
     Assignment.objects.filter(
-        article=article, annotator=annotator, status=AssignmentStatus.NOT_STARTED
+        article_id__in={claim.article_id for claim in claims},
+        annotator=annotator,
+        status=AssignmentStatus.NOT_STARTED,
     ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
+    history_record_many(
+        entity=ENTITY,
+        action=HistoryAction.CREATE,
+        actor=actor if actor is not None else annotator,
+        changes=(
+            HistoryChange(
+                project_id=b.claim.article.project_id,
+                object_id=b.claim.pk,
+                before=None,
+                after=claim_snapshot(
+                    b.claim,
+                    stances=sorted(
+                        ({"target": t.pk, "stance": s} for t, s in b.stances), key=by_target
+                    ),
+                ),
+            )
+            for b in built
+        ),
+        batch_size=BATCH,
+    )
+    return claims
 
 
 @transaction.atomic
 def claim_create(
-    *,
-    article: Article,
-    annotator: User | None,
-    start: int,
-    end: int,
-    quote: str | None = None,
-    source: Source | int | None = None,
-    mention: Sequence[int] | None = None,
-    stances: Iterable[StanceInput] = (),
-    note: str = "",
-    actor: User | None = None,
-    **labels: str,
+    *, article: Article, annotator: User | None, fields: ClaimFields, actor: User | None = None
 ) -> Claim:
     """Create a claim of ``annotator`` on ``article`` (the caller checked permission).
     ``annotator=None`` makes a gold claim; ``actor`` is who the history names (by default
@@ -182,58 +276,16 @@ def claim_create(
     a ``ValidationError`` keyed by field. An annotator's claim identical to one of their
     live claims (span, source, labels, stances) raises ``DuplicateClaim``.
     """
-    unknown = set(labels) - set(LABELS)
-    if unknown:
-        raise ValidationError(f"Unknown claim fields: {', '.join(sorted(unknown))}.")
     check_project_open(article.project)
     errors = Errors()
-    span = source_obj = None
-    mention_start = mention_end = None
-    resolved: list[tuple[Target, str]] = []
-    with errors.collect():
-        span = validate_span(article.text, start, end, quote)
-    with errors.collect():
-        source_obj = resolve_source(article, source)
-    with errors.collect():
-        mention_start, mention_end = check_mention(article, mention)
-    with errors.collect():
-        resolved = resolve_stances(article, stances)
-    with errors.collect():
-        check_note(note)
-    values = {name: str(labels.get(name) or "") for name in LABELS}
-    validate_labels_into(article, errors, source=source_obj, stances=resolved, values=values)
+    built = claim_build(article, annotator, fields, errors, OneByOne())
     errors.raise_any()
-    assert span is not None
+    assert built is not None
     if annotator is not None:
-        existing = _identical(article, annotator, span, source_obj, resolved, values)
+        existing = _identical(article, annotator, built)
         if existing is not None:
             raise DuplicateClaim(existing)
-    claim = Claim.objects.create(
-        article=article,
-        annotator=annotator,
-        start=span.start,
-        end=span.end,
-        quote=span.quote,
-        prefix=span.prefix,
-        suffix=span.suffix,
-        source=source_obj,
-        mention_start=mention_start,
-        mention_end=mention_end,
-        note=note or "",
-        **values,
-    )
-    ClaimStance.objects.bulk_create(
-        ClaimStance(claim=claim, target=t, stance=s) for t, s in resolved
-    )
-    _mark_started(article, annotator)
-    written = sorted(({"target": t.pk, "stance": s} for t, s in resolved), key=by_target)
-    _record(
-        claim,
-        HistoryAction.CREATE,
-        actor if actor is not None else annotator,
-        None,
-        stances=written,
-    )
+    [claim] = claims_write([built], annotator=annotator, actor=actor)
     return claim
 
 
@@ -256,35 +308,19 @@ def _locked(claim: Claim, version: int | None) -> Claim:
     return current
 
 
-_UNSET: Any = object()
-
-
 @transaction.atomic
-def claim_update(
-    *,
-    claim: Claim,
-    actor: User,
-    version: int | None,
-    start: int | None = None,
-    end: int | None = None,
-    quote: str | None = None,
-    source: Any = _UNSET,
-    mention: Any = _UNSET,
-    stances: Iterable[StanceInput] | None = None,
-    note: str | None = None,
-    **labels: str,
-) -> Claim:
+def claim_update(*, claim: Claim, actor: User, version: int | None, changes: ClaimChanges) -> Claim:
     """Change a claim. ``version`` is the one the writer saw: if the claim has moved on
     since, nothing is written and ``StaleVersion`` carries the current state. Fields left
-    out keep their values (``source=None``/``mention=None`` clear them). A change that
-    changes nothing writes nothing: no new version, no history row. Every problem is
-    reported at once, as a ``ValidationError`` keyed by field.
+    out of ``changes`` keep their values (``source=None``/``mention=None`` clear them). A
+    change that changes nothing writes nothing: no new version, no history row. Every
+    problem is reported at once, as a ``ValidationError`` keyed by field.
 
     Returns the claim as saved, with its article, project, source and stances (with their
     targets) loaded."""
-    unknown = set(labels) - set(LABELS)
-    if unknown:
-        raise ValidationError(f"Unknown claim fields: {', '.join(sorted(unknown))}.")
+    check_known(changes.labels)
+    start, end, quote = changes.start, changes.end, changes.quote
+    source, mention, stances, note = changes.source, changes.mention, changes.stances, changes.note
     current = _locked(claim, version)
     check_project_open(current.article.project)
     if current.deleted_at is not None:
@@ -302,17 +338,17 @@ def claim_update(
             )
             current.start, current.end, current.quote = span.start, span.end, span.quote
             current.prefix, current.suffix = span.prefix, span.suffix
-    if source is not _UNSET:
+    if not isinstance(source, Unset):
         with errors.collect():
             current.source = resolve_source(article, source, known=current.source)
-    if mention is not _UNSET:
+    if not isinstance(mention, Unset):
         with errors.collect():
             current.mention_start, current.mention_end = check_mention(article, mention)
     resolved = [(s.target, s.stance) for s in current.stances.all()]
     if stances is not None:
         with errors.collect():
             resolved = resolve_stances(article, stances, known=[t for t, _ in resolved])
-    for name, value in labels.items():
+    for name, value in changes.labels.items():
         setattr(current, name, str(value or ""))
     if note is not None:
         with errors.collect():

@@ -1,4 +1,5 @@
-"""What a project archive may hold, checked before ``archive.restore`` writes anything.
+# One module: the archive's whole schema and its checks, so a format change is one edit.
+"""What a project archive may hold, checked before ``restoring.restore`` writes anything.
 
 An archive is a file from elsewhere: nothing in it is trusted.
 

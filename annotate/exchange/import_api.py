@@ -31,7 +31,7 @@ from annotate.exchange.importing_request import (
     run_import,
     safe_file_name,
 )
-from annotate.suggest.services import SUGGESTER_MAX
+from annotate.suggest.imported import SUGGESTER_MAX
 from common.api import ApiView
 from common.http import AuthenticatedRequest
 from common.parsers import BoundedJSONParser

@@ -1,3 +1,4 @@
+# One module: the claims import is one pipeline (read, resolve, write in batches, report).
 """Import annotations (pre-annotations from another tool or a model), from the JSONL or
 W3C Web Annotation files that the exports write (read by ``importing_files``), either as
 one annotator's claims (``import_annotations``, here) or as suggestions that every
@@ -26,8 +27,8 @@ from django.utils import timezone
 
 from annotate.assignments import services as assignment_services
 from annotate.claims import bulk as claim_bulk
-from annotate.claims.bulk import ClaimInput
 from annotate.claims.checks import StanceInput
+from annotate.claims.values import ClaimFields
 from annotate.exchange import importing_brat
 from annotate.exchange.importing_files import (
     BRAT,
@@ -482,9 +483,9 @@ def import_annotations(
     return report
 
 
-def _claim_input(ready: Ready) -> ClaimInput:
+def _claim_input(ready: Ready) -> ClaimFields:
     claim = ready.item.claim
-    return ClaimInput(
+    return ClaimFields(
         start=claim["start"],
         end=claim["end"],
         quote=claim["quote"],

@@ -1,3 +1,4 @@
+# One module: one format, brat (mapping file, .ann parser, pairing of .txt and .ann).
 """Reading brat standoff for the import (``annotate.exchange.importing``): a zip of
 ``.txt``/``.ann`` pairs (any folders; a ``.txt`` pairs with the ``.ann`` of the same name
 beside it) and, optionally, a mapping file in it (``mapping.json`` or ``mapping.toml`` at

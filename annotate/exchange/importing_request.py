@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from annotate.exchange.importing import BratOptions, ImportReport, import_annotations
 from annotate.exchange.importing_files import BRAT, FORMATS, decode, guess_format, printable
 from annotate.exchange.importing_suggestions import default_suggester_name, import_suggestions
-from annotate.suggest.services import suggester_name_clean
+from annotate.suggest.imported import suggester_name_clean
 from corpus.models import Project
 from corpus.permissions import role_in
 

@@ -35,7 +35,7 @@ from annotate.exchange.importing import (
 )
 from annotate.exchange.importing_files import printable
 from annotate.models import Suggestion
-from annotate.suggest.services import (
+from annotate.suggest.imported import (
     SUGGESTER_MAX,
     SuggestionInput,
     suggester_name_clean,

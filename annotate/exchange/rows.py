@@ -1,3 +1,4 @@
+# One module: the exports' one row source; query, chunk columns and article walk share state.
 """The one streamed source of exported claims: the query, its chunks and columns, and the
 walk of the articles. What it selects is ``options.ExportOptions``; where an export came
 from, ``provenance``.

@@ -24,6 +24,7 @@ from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
 from annotate.exchange.rows import claim_rows, claims_queryset
 from corpus.models import Project
+from corpus.scheme import LABEL_FIELDS as SCHEME_LABELS
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 CD = "urn:claimdesk:ns#"
@@ -35,13 +36,8 @@ CONTEXT: list[Any] = [
         "cd:aliases": {"@container": "@list"},
     },
 ]
-LABEL_FIELDS = (
-    ("attribution", "attribution"),
-    ("source_reliability", "source_reliability"),
-    ("information_credibility", "information_credibility"),
-    ("claim_type", "claim_type"),
-    ("checkworthy", "checkworthy"),
-)
+# (field, column): the claim's labels, by the same names.
+LABEL_FIELDS = tuple((name, name) for name in SCHEME_LABELS)
 FLUSH_BYTES = 256 * 1024
 
 

@@ -1,3 +1,4 @@
+# One module: groups, queue and progress all read the same cached agreement units.
 """Disagreement groups and adjudication progress, for the curators' review screens.
 
 A *group* is an agreement unit (``annotate.review.agreement``): claims of different annotators

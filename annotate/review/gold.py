@@ -18,6 +18,7 @@ supersedes it: that gold claim is deleted (softly), so each group has one curren
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -28,13 +29,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.module_loading import import_string
 
-from annotate.claims.services import (
-    StaleVersion,
-    StanceInput,
-    claim_create,
-    claim_delete,
-    claim_update,
-)
+from annotate.claims.checks import StanceInput
+from annotate.claims.services import StaleVersion, claim_create, claim_delete, claim_update
+from annotate.claims.values import ClaimChanges, ClaimFields, fields_of
 from annotate.history import history_record
 from annotate.models import (
     Claim,
@@ -178,29 +175,13 @@ def decision_snapshot(
     }
 
 
-def _content(claim: Claim) -> dict[str, Any]:
-    """What a gold claim copies from an annotator claim, as ``claim_create`` arguments."""
-    return {
-        "start": claim.start,
-        "end": claim.end,
-        "quote": claim.quote,
-        "source": claim.source_id,
-        "mention": (
-            (claim.mention_start, claim.mention_end) if claim.mention_start is not None else None
-        ),
-        "stances": [StanceInput(s.target_id, s.stance) for s in claim.stances.all()],
-        "note": claim.note,
-        **{name: getattr(claim, name) for name in LABEL_FIELDS},
-    }
-
-
 def _target_of(stance: StanceInput) -> int:
     return stance.target if isinstance(stance.target, int) else stance.target.pk
 
 
-def _create_gold(article: Article, content: dict[str, Any], curator: User) -> Claim:
+def _create_gold(article: Article, content: ClaimFields, curator: User) -> Claim:
     # annotator=None: the claim belongs to the project's gold layer; history names the curator.
-    gold = claim_create(article=article, annotator=None, actor=curator, **content)
+    gold = claim_create(article=article, annotator=None, actor=curator, fields=content)
     # The hooks named in CLAIMDESK_AFTER_GOLD (the recommender's retraining) sit above the
     # services, so they are named in the settings rather than imported here.
     for path in settings.CLAIMDESK_AFTER_GOLD:
@@ -230,7 +211,7 @@ def gold_accept(
     _check_unit(locked, unit_version)
     _supersede(locked, curator)
     chosen = locked[claim.pk]
-    gold = _create_gold(article, _content(chosen), curator)
+    gold = _create_gold(article, fields_of(chosen), curator)
     origins = [(chosen, [SPAN, *MERGEABLE])] + [(locked[c.pk], []) for c in others]
     _decide(
         article=article,
@@ -275,18 +256,18 @@ def gold_merge(
     base = locked[span_from.pk]
     taken: dict[int, list[str]] = {pk: [] for pk in locked}
     taken[base.pk].append(SPAN)
-    content = _content(base)
+    content = fields_of(base)
     for name in MERGEABLE:
         giver = locked[fields_from[name].pk] if name in fields_from else base
-        content[name] = _content(giver)[name]
+        content = content.with_values({name: fields_of(giver).get(name)})
         taken[giver.pk].append(name)
     if per_target:
-        kept = [s for s in content["stances"] if _target_of(s) not in per_target]
+        kept = [s for s in content.stances if _target_of(s) not in per_target]
         for target, claim in per_target.items():
             giver = locked[claim.pk]
-            kept += [s for s in _content(giver)["stances"] if _target_of(s) == int(target)]
+            kept += [s for s in fields_of(giver).stances if _target_of(s) == int(target)]
             taken[giver.pk].append(f"{STANCE_PREFIX}{target}")
-        content["stances"] = kept
+        content = dataclasses.replace(content, stances=kept)
     gold = _create_gold(article, content, curator)
     _decide(
         article=article,
@@ -301,17 +282,21 @@ def gold_merge(
 
 @transaction.atomic
 def gold_edit(
-    *, curator: User, gold: Claim, version: int | None, rationale: str = "", **changes: Any
+    *,
+    curator: User,
+    gold: Claim,
+    version: int | None,
+    changes: ClaimChanges,
+    rationale: str = "",
 ) -> Claim:
-    """Change a gold claim (``claim_update``'s arguments: ``start``/``end``/``quote``,
-    ``source``, ``mention``, ``stances``, ``note``, labels). ``version`` is the gold
+    """Change a gold claim as ``claim_update`` changes a claim. ``version`` is the gold
     claim's version the curator saw."""
     if gold.annotator_id is not None:
         raise ValidationError("Only gold claims are edited here; annotators edit their own.")
     article = gold.article
     _check_curator(curator, article)
     before = gold.version
-    updated = claim_update(claim=gold, actor=curator, version=version, **changes)
+    updated = claim_update(claim=gold, actor=curator, version=version, changes=changes)
     if updated.version != before:
         _decide(
             article=article,
@@ -329,15 +314,12 @@ def gold_add(
     *,
     curator: User,
     article: Article,
-    start: int,
-    end: int,
-    quote: str | None = None,
+    fields: ClaimFields,
     rationale: str = "",
-    **content: Any,
 ) -> Claim:
-    """A gold claim that no annotator made (``claim_create``'s arguments)."""
+    """A gold claim that no annotator made."""
     _check_curator(curator, article)
-    gold = _create_gold(article, {"start": start, "end": end, "quote": quote, **content}, curator)
+    gold = _create_gold(article, fields, curator)
     _decide(
         article=article,
         curator=curator,
@@ -379,11 +361,14 @@ def gold_reject(
 
 
 def _same(a: Claim, b: Claim) -> bool:
-    content_a, content_b = _content(a), _content(b)
-    for content in (content_a, content_b):
-        content.pop("note")
-        content["stances"] = sorted((s.target, s.stance) for s in content["stances"])
-    return content_a == content_b
+    """The same content but for the note (stances in any order)."""
+
+    def compared(claim: Claim) -> ClaimFields:
+        content = fields_of(claim)
+        stances = sorted(content.stances, key=lambda s: (_target_of(s), s.stance))
+        return dataclasses.replace(content, note="", stances=stances)
+
+    return compared(a) == compared(b)
 
 
 @transaction.atomic

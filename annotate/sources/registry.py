@@ -1,3 +1,4 @@
+# One module: the registry file's one format in two syntaxes (CSV, JSONL), parse + import.
 """The source registry in files: parse CSV and JSONL rows, and import them idempotently.
 
 Both formats carry the same five fields: ``name`` and ``kind`` (required), ``description``,

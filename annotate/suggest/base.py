@@ -13,6 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from corpus.scheme import LABEL_FIELDS
+
+# The labels a suggestion may propose: the claim's labels besides its attribution.
+PROPOSED_LABELS = tuple(name for name in LABEL_FIELDS if name != "attribution")
+
 DIRECT = "direct"
 REPORTED = "reported"
 AUTHOR = "author"
@@ -66,7 +71,7 @@ class Proposal:
     score: float = 0.5
     cue: str = ""  # the reporting words that triggered the proposal (for debugging)
     # Proposed labels, checked against the scheme by the suggester: (field, value) pairs of
-    # ``annotate.scheme.LABEL_FIELDS`` other than attribution, and (target id, stance).
+    # ``PROPOSED_LABELS``, and (target id, stance).
     labels: tuple[tuple[str, str], ...] = ()
     stances: tuple[tuple[int, str], ...] = ()
 

@@ -1,3 +1,4 @@
+# One module: one backend's protocol (settings, prompt, HTTP client, answer parsing).
 """The language-model suggester: any OpenAI-compatible chat endpoint (``POST …/v1/chat/
 completions``: Ollama, vLLM, llama.cpp's server, hosted APIs), configured by the
 ``CLAIMDESK_LLM_*`` settings (``LLMConfig.from_settings``).
@@ -45,6 +46,7 @@ from annotate.suggest.base import (
     ATTRIBUTIONS,
     AUTHOR,
     DIRECT,
+    PROPOSED_LABELS,
     REPORTED,
     ProjectContext,
     Proposal,
@@ -66,8 +68,6 @@ MAX_PROMPT_TARGETS = 50
 MAX_NAME_CHARS = 300
 MAX_WAIT_SECONDS = 120.0
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-# The label fields a claim may carry besides its attribution (annotate.scheme.LABEL_FIELDS).
-LABEL_FIELDS = ("source_reliability", "information_credibility", "claim_type", "checkworthy")
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 _ATTRIBUTION_HELP = {
     DIRECT: "a quotation of the source's own words",
@@ -542,7 +542,9 @@ class Prompt:
     def of(cls, scheme: dict[str, Any], targets: Sequence[TargetEntry]) -> Prompt:
         attributions = [v for v, _ in _values(scheme, "attribution") if v in ATTRIBUTIONS]
         labels = {
-            name: [v for v, _ in found] for name in LABEL_FIELDS if (found := _values(scheme, name))
+            name: [v for v, _ in found]
+            for name in PROPOSED_LABELS
+            if (found := _values(scheme, name))
         }
         stance_spec = (scheme.get("fields") or {}).get("stances")
         stances_on = isinstance(stance_spec, dict) and not stance_spec.get("hidden")

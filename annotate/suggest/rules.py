@@ -1,3 +1,4 @@
+# One module (pure): the rules share one walk of the text and are tuned together.
 """The rule-based suggester (pure): quotations, reporting verbs and the registry.
 
 1. **Direct quotes**: a quotation whose speaker is named beside it — after it (“…,” comments

@@ -6,15 +6,16 @@ that annotator only. Suggestions are a table of their own: agreement, exports an
 read claims, so a suggestion counts only once somebody accepted it as their claim.
 
 Suggestions come from a suggester (``suggestions_refresh``) or from a file of
-pre-annotations (``suggestions_create_many``, behind ``annotate.exchange.importing_suggestions``);
+pre-annotations (``annotate.suggest.imported``, behind ``annotate.exchange.importing_suggestions``);
 imported ones may carry proposed labels (``Suggestion.labels``), which accepting uses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,12 +24,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from annotate.claims.bulk import _source, _stances, _with_projects
-from annotate.claims.checks import Errors, StanceInput, check_mention, row_id
+from annotate.claims.checks import StanceInput, row_id
 from annotate.claims.offsets import context, validate_span
 from annotate.claims.services import claim_create
+from annotate.claims.values import ClaimChanges, ClaimFields, Unset
 from annotate.models import Claim, Source, Suggestion, SuggestionResponse, Target
-from annotate.scheme import LABEL_FIELDS, Labels, validate_labels
 from annotate.sources.services import source_create
 from annotate.suggest import (
     ProjectContext,
@@ -38,9 +38,9 @@ from annotate.suggest import (
     TargetEntry,
     backends,
 )
+from annotate.suggest.base import PROPOSED_LABELS
 from annotate.suggest.llm import LLMBadAnswer, LLMError
 from annotate.suggest.recommender import active_recommender
-from common.params import parse_float
 from corpus.models import Article, Project
 from corpus.text import search_key
 
@@ -49,10 +49,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SUGGESTER_MAX = Suggestion._meta.get_field("suggester").max_length or 100
-NEW_SOURCE_MAX = Suggestion._meta.get_field("new_source_name").max_length or 300
 # The labels a suggestion may propose besides its source, mention and attribution.
-PROPOSED_LABELS = tuple(name for name in LABEL_FIELDS if name != "attribution")
 
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
@@ -320,178 +317,6 @@ def suggestions_run(
     return report
 
 
-# --- Imported suggestions ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SuggestionInput:
-    """One suggestion to create: ``claim_create``'s arguments (labels by name, attribution
-    among them), a proposed ``new_source_name`` when the registry lacks the speaker, and
-    the ``score`` its maker gave it."""
-
-    start: int
-    end: int
-    quote: str | None = None
-    source: Source | int | None = None
-    new_source_name: str = ""
-    mention: Sequence[int] | None = None
-    stances: Sequence[StanceInput] = ()
-    note: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    score: Any = None
-
-
-def suggester_name_clean(name: Any) -> str:
-    """The name stored as ``Suggestion.suggester`` for imported suggestions, checked."""
-    cleaned = name.strip() if isinstance(name, str) else ""
-    if not cleaned:
-        raise ValidationError({"suggester": "Give the suggester a name."})
-    if len(cleaned) > SUGGESTER_MAX:
-        raise ValidationError(
-            {"suggester": f"The suggester's name is longer than {SUGGESTER_MAX} characters."}
-        )
-    if not cleaned.isprintable():  # control characters, NUL, lone surrogates
-        raise ValidationError({"suggester": "The suggester's name has unprintable characters."})
-    for backend in backends.BACKENDS:
-        builtin = f"{backend}/"
-        if cleaned.startswith(builtin):
-            # suggestions_refresh replaces that suggester's suggestions: imports would vanish.
-            raise ValidationError(
-                {"suggester": f"Names starting “{builtin}” are the built-in suggesters'."}
-            )
-    return cleaned
-
-
-def _optional_scheme(scheme: dict[str, Any]) -> dict[str, Any]:
-    """The scheme with nothing required: a suggestion may leave labels for the annotator
-    to complete when accepting it, but any value it proposes must be the scheme's."""
-    fields = {name: {**spec, "required": False} for name, spec in scheme["fields"].items()}
-    return {**scheme, "fields": fields}
-
-
-def _score(value: Any) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, str):  # a number, not a string of one
-        raise ValidationError({"score": f"the score must be a number, got {value[:20]!r}"})
-    # A finite float: not NaN, not an int too large for a float (10**400).
-    return parse_float(value, name="score")
-
-
-def _checked_suggestion(
-    article: Article,
-    item: SuggestionInput,
-    scheme: dict[str, Any],
-    sources: dict[tuple[int, int], Source],
-    targets: dict[tuple[int, int], Target],
-    errors: Errors,
-) -> Suggestion | None:
-    """The item's unsaved suggestion, or None with ``errors`` filled (the messages of
-    ``claim_create``; ``scheme`` is the project's with nothing required)."""
-    unknown = set(item.labels) - set(LABEL_FIELDS)
-    if unknown:
-        errors.by_field["__all__"] = [f"Unknown claim fields: {', '.join(sorted(unknown))}."]
-        return None
-    span = source = None
-    mention_start = mention_end = None
-    stances: list[tuple[Target, str]] = []
-    score = 0.0
-    with errors.collect():
-        span = validate_span(article.text, item.start, item.end, item.quote)
-    with errors.collect():
-        source = _source(article, item.source, sources)
-    new_name = "" if item.source not in (None, "") else item.new_source_name.strip()
-    if len(new_name) > NEW_SOURCE_MAX:
-        errors.by_field.setdefault("source", []).append(
-            f"the source's name is longer than {NEW_SOURCE_MAX} characters"
-        )
-    with errors.collect():
-        mention_start, mention_end = check_mention(article, item.mention)
-    with errors.collect():
-        stances = _stances(article, item.stances, targets)
-    with errors.collect():
-        score = _score(item.score)
-    values = {name: str(item.labels.get(name) or "") for name in LABEL_FIELDS}
-    with errors.collect():
-        validate_labels(
-            scheme,
-            Labels(
-                has_source=source is not None or bool(new_name),
-                stances=[(t.name, s) for t, s in stances],
-                **values,
-            ),
-        )
-    if errors.by_field or span is None:
-        return None
-    proposed: dict[str, Any] = {name: values[name] for name in PROPOSED_LABELS if values[name]}
-    if stances:
-        proposed["stances"] = [{"target": t.pk, "stance": s} for t, s in stances]
-    if item.note:
-        proposed["note"] = item.note
-    return Suggestion(
-        article=article,
-        start=span.start,
-        end=span.end,
-        quote=span.quote,
-        prefix=span.prefix,
-        suffix=span.suffix,
-        source=source,
-        new_source_name=new_name,
-        attribution=values["attribution"],
-        mention_start=mention_start,
-        mention_end=mention_end,
-        score=score,
-        labels=proposed,
-    )
-
-
-def _pk_of(value: Any) -> int | None:
-    return row_id(value.pk if isinstance(value, Source | Target) else value)
-
-
-@transaction.atomic
-def suggestions_create_many(
-    *, article_suggestions: Iterable[tuple[Article, SuggestionInput]], suggester: str
-) -> list[Suggestion]:
-    """Create suggestions of ``suggester`` (imported pre-annotations; the caller checked
-    permission and left out spans the suggester already has), in one transaction. Each is
-    checked as ``claim_create`` checks a claim (span and quote against the frozen text,
-    mention, source and targets of the project, label values against the scheme) except
-    that no label is required: the annotator completes the claim when accepting it. Any
-    invalid item writes nothing: the ``ValidationError`` lists every problem of every bad
-    item as ``claims_create_many`` does (``params``: ``index``, ``field``, ``message``)."""
-    name = suggester_name_clean(suggester)
-    items = list(article_suggestions)
-    projects = _with_projects(article for article, _ in items)
-    source_ids = {i for _, s in items if s.source not in (None, "") and (i := _pk_of(s.source))}
-    target_ids = {i for _, s in items for st in s.stances if (i := _pk_of(st.target))}
-    sources = {
-        (s.project_id, s.pk): s
-        for s in Source.objects.filter(pk__in=source_ids, project_id__in=projects)
-    }
-    targets = {
-        (t.project_id, t.pk): t
-        for t in Target.objects.filter(pk__in=target_ids, project_id__in=projects)
-    }
-    schemes: dict[int, dict[str, Any]] = {}
-    problems: list[ValidationError] = []
-    rows: list[Suggestion] = []
-    for index, (article, item) in enumerate(items):
-        if article.project_id not in schemes:
-            schemes[article.project_id] = _optional_scheme(article.project.scheme)
-        errors = Errors()
-        row = _checked_suggestion(
-            article, item, schemes[article.project_id], sources, targets, errors
-        )
-        problems.extend(errors.of_item(index))
-        if row is not None:
-            row.suggester = name
-            rows.append(row)
-    if problems:
-        raise ValidationError(problems)
-    return Suggestion.objects.bulk_create(rows, batch_size=2000)
-
-
 # --- Answers ----------------------------------------------------------------------------
 
 
@@ -543,38 +368,37 @@ def suggestion_accept(
     *,
     suggestion: Suggestion,
     annotator: User,
-    overrides: dict[str, Any] | None = None,
+    overrides: ClaimChanges | None = None,
 ) -> Claim:
     """Make the suggestion the annotator's own claim and record the answer, in one
     transaction. The claim has the suggestion's span, source, mention, attribution and
     proposed labels (stances, reliability, credibility, type, checkworthy, note);
-    ``overrides`` are ``claim_create`` arguments that replace them (``source``,
-    ``mention``, ``stances``, ``note``, label fields, or a changed span); without a
-    ``source`` override, a proposed new source is added to the registry. Raises
-    ``ValidationError`` (nothing written, no source added) when the claim isn't valid for
-    the project's scheme, e.g. a required stance is missing."""
-    overrides = dict(overrides or {})
+    ``overrides`` replace them (``source``, ``mention``, ``stances``, ``note``, labels,
+    or a changed span); without a source in ``overrides`` (unset or None), a proposed new
+    source is added to the registry. Raises ``ValidationError`` (nothing written, no
+    source added) when the claim isn't valid for the project's scheme, e.g. a required
+    stance is missing."""
+    overrides = overrides or ClaimChanges()
     _check_unanswered(suggestion, annotator)
     article = suggestion.article
     mention = (
         [suggestion.mention_start, suggestion.mention_end]
-        if suggestion.mention_start is not None
+        if suggestion.mention_start is not None and suggestion.mention_end is not None
         else None
     )
     proposed = proposed_labels(suggestion)
-    proposed_stances: Iterable[StanceInput] = proposed.pop("stances")
-    stances: Iterable[StanceInput] = overrides.pop("stances", proposed_stances)
-    fields: dict[str, Any] = {
-        "start": suggestion.start,
-        "end": suggestion.end,
-        "quote": suggestion.quote,
-        "mention": mention,
-        "attribution": suggestion.attribution,
-        **proposed,
-        **overrides,
-    }
-    fields["source"] = _source_for(suggestion, annotator, overrides.get("source"))
-    claim = claim_create(article=article, annotator=annotator, stances=stances, **fields)
+    fields = ClaimFields(
+        start=suggestion.start,
+        end=suggestion.end,
+        quote=suggestion.quote,
+        mention=mention,
+        stances=proposed.pop("stances"),
+        note=proposed.pop("note"),
+        labels={"attribution": suggestion.attribution, **proposed},
+    ).changed(overrides)
+    chosen = None if isinstance(overrides.source, Unset) else overrides.source
+    fields = dataclasses.replace(fields, source=_source_for(suggestion, annotator, chosen))
+    claim = claim_create(article=article, annotator=annotator, fields=fields)
     SuggestionResponse.objects.create(
         suggestion=suggestion,
         annotator=annotator,

@@ -131,20 +131,10 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article = suggestion.article
     from_form = "start" in request.POST
     try:
-        overrides: dict[str, Any] = {}
+        overrides = None
         if from_form:
             data = ClaimInput.from_post(request.POST, with_span=True, with_version=False)
-            overrides = {
-                "start": data.start,
-                "end": data.end,
-                "quote": data.quote,
-                "mention": data.mention,
-                "stances": data.stance_inputs(),
-                "note": data.note,
-                **data.labels,
-            }
-            if data.source is not None:
-                overrides["source"] = data.source
+            overrides = data.changes(span=True)
         claim = suggestion_services.suggestion_accept(
             suggestion=suggestion, annotator=request.user, overrides=overrides
         )

@@ -182,18 +182,8 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article = assignment.article
     try:
         data = ClaimInput.from_post(request.POST, with_span=True, with_version=False)
-        assert data.start is not None and data.end is not None
         claim = claim_services.claim_create(
-            article=article,
-            annotator=request.user,
-            start=data.start,
-            end=data.end,
-            quote=data.quote,
-            source=data.source,
-            mention=data.mention,
-            stances=data.stance_inputs(),
-            note=data.note,
-            **data.labels,
+            article=article, annotator=request.user, fields=data.fields()
         )
     except ValidationError as error:
         values = values_from_post(article, request.POST)
@@ -238,14 +228,7 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         data = ClaimInput.from_post(request.POST, with_span=False, with_version=True)
         claim = claim_services.claim_update(
-            claim=claim,
-            actor=request.user,
-            version=data.version,
-            source=data.source,
-            mention=data.mention,
-            stances=data.stance_inputs(),
-            note=data.note,
-            **data.labels,
+            claim=claim, actor=request.user, version=data.version, changes=data.changes()
         )
     except claim_services.StaleVersion as stale:
         current = stale.current

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from annotate.analysis import pages as analysis
-from annotate.analysis.pages import ClaimFilters
+from annotate.analysis.filters import ClaimFilters
+from annotate.analysis.search import claims_matching
 from annotate.models import Claim
 from tests.factories import ArticleFactory
 
@@ -97,13 +97,11 @@ def test_claim_search_uses_the_gin_index(project: Any, annotator: Any) -> None:
         ClaimFilters(layer="all", q="pipeline summit"),
         ClaimFilters(layer=str(annotator.pk), q="pipeline", attribution="direct"),
     ):
-        claims = analysis.claims_matching(project, filters)
+        claims = claims_matching(project, filters)
         assert "claim_search" in plan_of(claims), filters
         # The paginator's count too.
         assert "claim_search" in plan_of(claims.order_by().values("pk")), filters
-    assert [c.note for c in analysis.claims_matching(project, ClaimFilters(q="Rahmon"))] == [
-        "Rahmon"
-    ]
+    assert [c.note for c in claims_matching(project, ClaimFilters(q="Rahmon"))] == ["Rahmon"]
 
 
 @sqlite_only

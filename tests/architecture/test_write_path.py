@@ -55,7 +55,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {}
 # The audit trail: only this module makes History rows (one rule for what a row holds).
 HISTORY_OWNER = "annotate/history.py"
 HISTORY_ALLOWED: dict[tuple[str, str], str] = {
-    ("annotate/exchange/archive.py", "_restore"): (
+    ("annotate/exchange/restoring.py", "_history"): (
         "restoring an archive copies the project's history verbatim (ids, times, actors); "
         "it records nothing new"
     ),

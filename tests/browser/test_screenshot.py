@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from annotate.claims.checks import StanceInput
 from annotate.claims.services import claim_create
+from annotate.claims.values import claim_fields
 from annotate.models import Source, Target
 from tests.browser.conftest import log_in
 from tests.browser.test_workspace_flow import annotator, seed_article  # noqa: F401
@@ -38,12 +39,16 @@ def _claim(article: Any, user: Any, phrase: str, source: str, stance: str, **lab
     return claim_create(
         article=article,
         annotator=user,
-        start=start,
-        end=start + len(phrase),
-        quote=phrase,
-        source=Source.objects.get(project=article.project, name=source),
-        stances=[StanceInput(target=targets[0], stance=stance)],
-        **labels,
+        fields=claim_fields(
+            {
+                "start": start,
+                "end": start + len(phrase),
+                "quote": phrase,
+                "source": Source.objects.get(project=article.project, name=source),
+                "stances": [StanceInput(target=targets[0], stance=stance)],
+                **labels,
+            }
+        ),
     )
 
 

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotate.exchange import archive, archive_checks
+from annotate.exchange import archive, archive_checks, restoring
 from annotate.exchange.importing_files import read_items
 from annotate.models import Claim, Source
 from annotate.sources import registry
@@ -254,7 +254,7 @@ def test_an_archive_with_a_deep_member_is_refused(world: World, member: str) -> 
             dst.writestr(info.filename, body)
     projects = Source.objects.count()
     with pytest.raises(ValidationError) as caught:
-        archive.restore(io.BytesIO(buffer.getvalue()), slug="restored")
+        restoring.restore(io.BytesIO(buffer.getvalue()), slug="restored")
     assert "nested deeper than 64 levels" in " ".join(caught.value.messages)
     assert Source.objects.count() == projects
 

@@ -15,8 +15,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from annotate.claims import services as claim_services
-from annotate.claims.bulk import ClaimInput as BulkClaim
 from annotate.claims.bulk import claims_create_many
+from annotate.claims.values import ClaimFields as BulkClaim
+from annotate.claims.values import claim_changes
 from annotate.models import Claim, Decision, History, Source, SourceAlias, Target
 from annotate.review import gold as gold_services
 from annotate.sources import services as source_services
@@ -165,7 +166,9 @@ def test_the_services_hold_the_note_and_rationale_bounds(world: World) -> None:
     claim = world.claim
     before = _counts()
     with pytest.raises(ValidationError) as error:
-        claim_services.claim_update(claim=claim, actor=world.a, version=None, note=FIVE_MB_NOTE)
+        claim_services.claim_update(
+            claim=claim, actor=world.a, version=None, changes=claim_changes({"note": FIVE_MB_NOTE})
+        )
     assert error.value.message_dict["note"] == [limits.NOTE.message(5_000_000)]
     with pytest.raises(ValidationError, match="at most 10,000"):
         claims_create_many(
@@ -178,7 +181,10 @@ def test_the_services_hold_the_note_and_rationale_bounds(world: World) -> None:
         )
     assert _counts() == before
     claim_services.claim_update(
-        claim=claim, actor=world.a, version=None, note="n" * limits.NOTE.size
+        claim=claim,
+        actor=world.a,
+        version=None,
+        changes=claim_changes({"note": "n" * limits.NOTE.size}),
     )
 
 

@@ -498,7 +498,7 @@ def test_an_imported_suggestion_score_that_is_not_finite_is_refused(
 
 @pytest.mark.django_db
 def test_a_suggestion_score_of_10_to_the_400_is_refused_by_the_service(world: World) -> None:
-    from annotate.suggest import services as suggestions
+    from annotate.suggest import imported as suggestions
 
     with pytest.raises(ValidationError) as caught:
         suggestions._score(10**400)

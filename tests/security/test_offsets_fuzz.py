@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from annotate.claims import checks as claim_checks
 from annotate.claims import services as claim_services
+from annotate.claims.values import claim_fields
 from annotate.models import Claim, History
 from tests.security.conftest import LABELS, World, api_client
 
@@ -43,12 +44,16 @@ def test_the_claim_service_creates_or_rejects_cleanly(
         claim = claim_services.claim_create(
             article=world.article,
             annotator=world.a,
-            start=start,
-            end=end,
-            quote=quote,
-            source=world.source,
-            stances=[claim_checks.StanceInput(target=world.target, stance="favor")],
-            **LABELS,
+            fields=claim_fields(
+                {
+                    "start": start,
+                    "end": end,
+                    "quote": quote,
+                    "source": world.source,
+                    "stances": [claim_checks.StanceInput(target=world.target, stance="favor")],
+                    **LABELS,
+                }
+            ),
         )
     except ValidationError as error:
         assert error.messages and all(m.strip() for m in error.messages)

@@ -22,7 +22,8 @@ from django.db import models
 from django.urls import reverse
 
 from annotate.claims import services as claim_services
-from annotate.claims.bulk import ClaimInput, claims_create_many
+from annotate.claims.bulk import claims_create_many
+from annotate.claims.values import ClaimFields, claim_changes, claim_fields
 from annotate.models import (
     Claim,
     ClaimStance,
@@ -266,14 +267,13 @@ def test_every_service_refuses_it(world: World, junk: str) -> None:
         lambda: claim_services.claim_create(
             article=article,
             annotator=world.users["annotator_unassigned"],
-            start=claim.start,
-            end=claim.end,
-            note=junk,
-            **LABELS,
+            fields=claim_fields({"start": claim.start, "end": claim.end, "note": junk, **LABELS}),
         ),
-        lambda: claim_services.claim_update(claim=claim, actor=world.a, version=None, note=junk),
+        lambda: claim_services.claim_update(
+            claim=claim, actor=world.a, version=None, changes=claim_changes({"note": junk})
+        ),
         lambda: claims_create_many(
-            article_claims=[(article, ClaimInput(claim.start, claim.end, note=junk))],
+            article_claims=[(article, ClaimFields(claim.start, claim.end, note=junk))],
             annotator=world.users["annotator_unassigned"],
         ),
         lambda: gold_services.gold_reject(

@@ -19,7 +19,8 @@ from django.db import models
 from annotate.assignments import services as assignment_services
 from annotate.claims import checks as claim_checks
 from annotate.claims import services as claim_services
-from annotate.exchange import archive
+from annotate.claims.values import claim_changes
+from annotate.exchange import archive, restoring
 from annotate.models import (
     Assignment,
     Claim,
@@ -228,9 +229,9 @@ def test_a_project_restore_writes_nothing_if_it_fails_halfway(
     data = b"".join(archive.stream(world.project))
     empty_instance()
     before = state()
-    calls = fail_on_call(monkeypatch, archive, "_insert", 8)  # after articles, sources, ...
+    calls = fail_on_call(monkeypatch, restoring, "_insert", 8)  # after articles, sources, ...
     with pytest.raises(Injected):
-        archive.restore(io.BytesIO(data), slug="restored")
+        restoring.restore(io.BytesIO(data), slug="restored")
     assert calls[0] == 8
     assert state() == before
     assert not Project.objects.filter(slug="restored").exists()
@@ -248,11 +249,15 @@ def test_a_claim_update_with_stances_writes_nothing_if_history_fails(
             claim=world.claim,
             actor=world.a,
             version=world.claim.version,
-            note="changed",
-            stances=[
-                claim_checks.StanceInput(target=world.target, stance="against"),
-                claim_checks.StanceInput(target=other_target, stance="favor"),
-            ],
+            changes=claim_changes(
+                {
+                    "note": "changed",
+                    "stances": [
+                        claim_checks.StanceInput(target=world.target, stance="against"),
+                        claim_checks.StanceInput(target=other_target, stance="favor"),
+                    ],
+                }
+            ),
         )
     assert state() == before
 
@@ -275,7 +280,7 @@ def test_the_same_restore_without_a_failure_writes_the_project(world: World) -> 
     claims = Claim.objects.count()
     data = b"".join(archive.stream(world.project))
     empty_instance()
-    archive.restore(io.BytesIO(data), slug="restored")
+    restoring.restore(io.BytesIO(data), slug="restored")
     restored = Project.objects.get(slug="restored")
     assert Claim.objects.filter(article__project=restored).count() == claims
     assert Membership.objects.filter(project=restored, role=Role.MANAGER).exists()

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotate.exchange import archive
+from annotate.exchange import restoring
 
 
 class Command(BaseCommand):
@@ -43,7 +43,7 @@ class Command(BaseCommand):
 
         try:
             with bar, path.open("rb") as handle:
-                result = archive.restore(handle, slug=options["slug"], on_rows=rows_written)
+                result = restoring.restore(handle, slug=options["slug"], on_rows=rows_written)
         except OSError as exc:
             raise CommandError(f"Can't read {path}: {exc.strerror or exc}.") from exc
         except ValidationError as exc:

@@ -1,3 +1,4 @@
+# One module (pure): the report's assembly from one pass over the claims.
 """The agreement report of a project: claims in, figures and units out (pure).
 
 :func:`project_agreement` matches claims per article (``matching``), joins them into units,

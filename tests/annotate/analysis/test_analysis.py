@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from annotate.analysis import pages as analysis
-from annotate.analysis.pages import ClaimFilters
+from annotate.analysis.filters import ClaimFilters, distribution, layer_claims
+from annotate.analysis.overview import overview
+from annotate.analysis.profiles import source_agreement, source_stances
+from annotate.analysis.search import claims_matching
+from annotate.analysis.stance_map import stance_map
 from corpus.models import Role
 from tests.factories import ClaimFactory, MembershipFactory, UserFactory
 from tests.scenes import Crafted, crafted
@@ -24,7 +27,7 @@ def data(project: Any, annotator: Any, other_annotator: Any) -> Crafted:
 
 def cells(data: Crafted, **filters: Any) -> dict[tuple[str, str], tuple[int, ...]]:
     """The stance map as {(source, target): (favor, against, none)}, non-empty cells only."""
-    found = analysis.stance_map(data.project, ClaimFilters(**filters))
+    found = stance_map(data.project, ClaimFilters(**filters))
     assert [t.name for t in found.targets] == ["Turkey's influence", "Russia's influence"]
     assert [v for v, _ in found.stances] == ["favor", "against", "none"]
     return {
@@ -83,7 +86,7 @@ def test_stance_map_filters_on_outlet_dates_and_attribution(data: Crafted) -> No
 @pytest.mark.django_db
 def test_stance_map_sorts_by_source_total_and_a_target_stance(data: Crafted) -> None:
     def order(sort: str) -> list[str]:
-        return [r.name for r in analysis.stance_map(data.project, ClaimFilters(), sort).rows]
+        return [r.name for r in stance_map(data.project, ClaimFilters(), sort).rows]
 
     assert order("") == ["Vladimir Danilov", "(no source)", "Temur Umarov"]
     assert order("source") == ["Temur Umarov", "Vladimir Danilov", "(no source)"]
@@ -114,7 +117,7 @@ def test_filters_from_a_query_keep_only_known_layers(data: Crafted, outsider: An
 
 def found(data: Crafted, **filters: Any) -> set[str]:
     names = {claim.pk: name for name, claim in data.claims.items()}
-    return {names[c.pk] for c in analysis.claims_matching(data.project, ClaimFilters(**filters))}
+    return {names[c.pk] for c in claims_matching(data.project, ClaimFilters(**filters))}
 
 
 @pytest.mark.django_db
@@ -144,7 +147,7 @@ def test_search_matches_words_beyond_ascii(data: Crafted) -> None:
 
 
 def found_quotes(data: Crafted, q: str) -> list[str]:
-    claims = analysis.claims_matching(data.project, ClaimFilters(q=q))
+    claims = claims_matching(data.project, ClaimFilters(q=q))
     return [c.quote for c in claims]
 
 
@@ -180,7 +183,7 @@ def test_search_checkworthy_filter(data: Crafted) -> None:
         quote="worth checking",
         end=7,
     )
-    assert analysis.claims_matching(data.project, ClaimFilters(checkworthy="yes")).get().quote == (
+    assert claims_matching(data.project, ClaimFilters(checkworthy="yes")).get().quote == (
         "worth checking"
     )
 
@@ -189,11 +192,11 @@ def test_search_checkworthy_filter(data: Crafted) -> None:
 def test_source_profile_aggregates(data: Crafted) -> None:
     stances = {
         target.name[:6]: tuple(n for _, n in cell.counts)
-        for target, cell in analysis.source_stances(data.a, ClaimFilters())
+        for target, cell in source_stances(data.a, ClaimFilters())
     }
     assert stances == {"Turkey": (2, 1, 0), "Russia": (0, 1, 0)}
-    claims = analysis.layer_claims(data.project, ClaimFilters()).filter(source=data.a)
-    reliability = analysis.distribution(data.project, claims, "source_reliability")
+    claims = layer_claims(data.project, ClaimFilters()).filter(source=data.a)
+    reliability = distribution(data.project, claims, "source_reliability")
     assert [(v, n) for v, _, n in reliability.rows] == [
         ("A", 0),
         ("B", 2),
@@ -202,27 +205,27 @@ def test_source_profile_aggregates(data: Crafted) -> None:
         ("E", 0),
         ("F", 0),
     ]
-    credibility = analysis.distribution(data.project, claims, "information_credibility")
+    credibility = distribution(data.project, claims, "information_credibility")
     assert [(v, n) for v, _, n in credibility.rows if n] == [("2", 1), ("3", 1), ("", 1)]
     # A source without stances in the layer: every target, all zero.
-    empty = analysis.source_stances(data.b, ClaimFilters(layer=str(data.ann2.pk)))
+    empty = source_stances(data.b, ClaimFilters(layer=str(data.ann2.pk)))
     assert [c.total for _, c in empty] == [0, 0]
 
 
 @pytest.mark.django_db
 def test_source_agreement_counts_matched_pairs(data: Crafted) -> None:
     # c1/c3 both name Danilov; c4 names him where c2 names Umarov.
-    danilov = analysis.source_agreement(data.a)
+    danilov = source_agreement(data.a)
     assert (danilov.pairs, danilov.agreed, danilov.share) == (2, 1, 0.5)
-    umarov = analysis.source_agreement(data.b)
+    umarov = source_agreement(data.b)
     assert (umarov.pairs, umarov.agreed) == (1, 0)
     # A claim overlapping by less than half (Jaccard < 0.5) is no match.
     third = UserFactory()
     MembershipFactory(project=data.project, user=third, role=Role.ANNOTATOR)
     ClaimFactory(article=data.a1, annotator=third, source=data.a, start=5, end=30)
-    assert analysis.source_agreement(data.a).pairs == 2
+    assert source_agreement(data.a).pairs == 2
     ClaimFactory(article=data.a1, annotator=third, source=data.a, start=0, end=10)
-    after = analysis.source_agreement(data.a)
+    after = source_agreement(data.a)
     assert (after.pairs, after.agreed) == (4, 3)
 
 
@@ -233,7 +236,7 @@ def test_overview_aggregates(data: Crafted) -> None:
     AssignmentFactory(article=data.a1, annotator=data.ann1, status="done")
     AssignmentFactory(article=data.a2, annotator=data.ann1, status="in_progress")
     AssignmentFactory(article=data.a2, annotator=data.ann2)
-    o = analysis.overview(data.project, ClaimFilters())
+    o = overview(data.project, ClaimFilters())
     assert (o.articles, o.claims, o.unattributed, o.unnamed, o.gold_articles) == (3, 5, 1, 1, 2)
     assert dict(o.per_article) == {"0": 1, "1–5": 2, "6–10": 0, "11–20": 0, "21–50": 0, "51+": 0}
     assert [(r["article__outlet"], r["claims"], r["articles"]) for r in o.per_outlet] == [
@@ -258,7 +261,7 @@ def test_overview_aggregates(data: Crafted) -> None:
         ("in_progress", 1),
         ("done", 1),
     ]
-    x = analysis.overview(data.project, ClaimFilters(layer="all", outlet="Outlet X"))
+    x = overview(data.project, ClaimFilters(layer="all", outlet="Outlet X"))
     assert (x.articles, x.claims, x.gold_articles) == (2, 2, 1)
     assert dict(x.per_article)["0"] == 1 and [(s, n) for s, _, n in x.progress if n] == [
         ("done", 1)
@@ -271,16 +274,16 @@ def test_each_aggregate_takes_a_fixed_number_of_queries(
 ) -> None:
     filtered = ClaimFilters(layer="all", outlet="Outlet X", date_from=dt.date(2024, 1, 1))
     with django_assert_num_queries(2):  # the targets, the cells
-        analysis.stance_map(data.project, filtered)
+        stance_map(data.project, filtered)
     with django_assert_num_queries(6):
-        analysis.overview(data.project, filtered)
+        overview(data.project, filtered)
     with django_assert_num_queries(2):  # the claims, their stances
-        found = list(analysis.claims_matching(data.project, replace(filtered, q="ankara")))
+        found = list(claims_matching(data.project, replace(filtered, q="ankara")))
     assert {c.pk for c in found} == {data.claims["c1"].pk, data.claims["c3"].pk}
     with django_assert_num_queries(2):
-        analysis.source_stances(data.a, filtered)
+        source_stances(data.a, filtered)
     with django_assert_num_queries(1):
-        analysis.source_agreement(data.a)
-    claims = analysis.layer_claims(data.project, filtered)
+        source_agreement(data.a)
+    claims = layer_claims(data.project, filtered)
     with django_assert_num_queries(1):
-        analysis.distribution(data.project, claims, "source_reliability")
+        distribution(data.project, claims, "source_reliability")

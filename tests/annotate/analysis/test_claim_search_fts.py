@@ -18,9 +18,10 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from annotate import db_guards, db_indexes
-from annotate.analysis import pages as analysis
-from annotate.analysis.pages import ClaimFilters
-from annotate.exchange import archive
+from annotate.analysis import search as analysis_search
+from annotate.analysis.filters import ClaimFilters
+from annotate.analysis.search import claims_matching, text_match
+from annotate.exchange import archive, restoring
 from annotate.models import (
     Assignment,
     Claim,
@@ -54,7 +55,7 @@ NOTES = {"pipeline": "Checked against Reuters", "steppe": "summit in Astana"}
 
 def search(article: Any, query: str) -> set[str]:
     names = {claim.pk: name for name, claim in article.named.items()}
-    claims = analysis.text_match(Claim.objects.filter(article=article), query)
+    claims = text_match(Claim.objects.filter(article=article), query)
     return {names[pk] for pk in claims.values_list("pk", flat=True)}
 
 
@@ -185,7 +186,7 @@ def test_an_edited_quote_or_note_is_found_by_its_new_words_only(article: Any) ->
 @pytest.mark.django_db
 def test_deleted_claims_are_not_found(project: Any, article: Any) -> None:
     def found(q: str) -> set[int]:
-        claims = analysis.claims_matching(project, ClaimFilters(q=q))
+        claims = claims_matching(project, ClaimFilters(q=q))
         return {c.pk for c in claims}
 
     soft, hard = article.named["pipeline"], article.named["steppe"]
@@ -209,9 +210,9 @@ def test_bulk_created_claims_are_found(article: Any) -> None:
     Claim.objects.bulk_create(
         Claim(article=article, start=0, end=4, quote=f"bulk claim number{i}") for i in range(30)
     )
-    claims = analysis.text_match(Claim.objects.filter(article=article), "bulk number7")
+    claims = text_match(Claim.objects.filter(article=article), "bulk number7")
     assert [c.quote for c in claims] == ["bulk claim number7"]
-    assert analysis.text_match(Claim.objects.all(), "bulk claim").count() == 30
+    assert text_match(Claim.objects.all(), "bulk claim").count() == 30
 
 
 # --- SQLite: the FTS5 table ------------------------------------------------------------
@@ -234,7 +235,7 @@ def fts_objects() -> dict[str, str]:
 
 
 def search_sql(query: str) -> str:
-    claims = analysis.text_match(Claim.objects.all(), query)
+    claims = text_match(Claim.objects.all(), query)
     sql, params = claims.query.sql_with_params()
     return sql % tuple(repr(p) for p in params)
 
@@ -318,7 +319,7 @@ def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
 
 
 def search_names(article: Any, query: str) -> list[str]:
-    claims = analysis.text_match(Claim.objects.filter(article=article), query)
+    claims = text_match(Claim.objects.filter(article=article), query)
     return [c.quote for c in claims]
 
 
@@ -337,7 +338,7 @@ def test_without_fts5_the_search_falls_back_to_the_regex(
     article: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = {q: search(article, q) for q in ("pipeline", "steppe astana", "Турк", "yana")}
-    monkeypatch.setattr(analysis, "fts5_available", lambda: False)
+    monkeypatch.setattr(analysis_search, "fts5_available", lambda: False)
     assert "annotate_claim_fts" not in search_sql("pipeline")
     assert "REGEXP" in search_sql("pipeline").upper()
     assert {q: search(article, q) for q in expected} == expected
@@ -421,7 +422,7 @@ def test_a_sqlite_without_fts5_migrates_and_searches_by_regex(
     project: Any, unmigrated_fts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db_indexes, "fts5_available", lambda: False)
-    monkeypatch.setattr(analysis, "fts5_available", lambda: False)
+    monkeypatch.setattr(analysis_search, "fts5_available", lambda: False)
     call_command("migrate", "annotate", verbosity=0)
     assert fts_objects() == {}
     article = ArticleFactory(project=project)
@@ -457,12 +458,12 @@ def empty_instance() -> None:
 def test_restored_claims_are_found(project: Any, article: Any) -> None:
     data = b"".join(archive.stream(project))
     empty_instance()
-    assert not analysis.text_match(Claim.objects.all(), "pipeline").exists()
+    assert not text_match(Claim.objects.all(), "pipeline").exists()
     if connection.vendor == "sqlite":
         assert fts_rows() == 0
-    restored = archive.restore(io.BytesIO(data)).project
-    claims = analysis.text_match(Claim.objects.filter(article__project=restored), "pipeline")
+    restored = restoring.restore(io.BytesIO(data)).project
+    claims = text_match(Claim.objects.filter(article__project=restored), "pipeline")
     assert [c.quote for c in claims] == [QUOTES["pipeline"]]
-    assert analysis.text_match(Claim.objects.all(), "İstanbul").count() == 2
+    assert text_match(Claim.objects.all(), "İstanbul").count() == 2
     if connection.vendor == "sqlite":
         assert fts_rows() == len(QUOTES)

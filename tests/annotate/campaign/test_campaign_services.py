@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotate.campaign import services
 from annotate.claims.services import claim_delete, claim_update
+from annotate.claims.values import ClaimChanges
 from annotate.models import Claim, ClaimStance, History, HistoryAction
 from corpus import scheme_edit
 from corpus import services as corpus_services
@@ -96,7 +97,12 @@ def test_claims_of_an_archived_project_are_read_only(project: Any, annotator: An
     with pytest.raises(ValidationError, match="archived"):
         make_claim(article, annotator, "influence")
     with pytest.raises(ValidationError, match="archived"):
-        claim_update(claim=claim, actor=annotator, version=claim.version, note="changed")
+        claim_update(
+            claim=claim,
+            actor=annotator,
+            version=claim.version,
+            changes=ClaimChanges(note="changed"),
+        )
     with pytest.raises(ValidationError, match="archived"):
         claim_delete(claim=claim, actor=annotator)
     claim.refresh_from_db()

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotate.claims.bulk import ClaimInput, claims_create_many
+from annotate.claims.bulk import claims_create_many
 from annotate.claims.checks import StanceInput
 from annotate.claims.services import claim_create
+from annotate.claims.values import ClaimFields, claim_fields
 from annotate.models import Assignment, AssignmentStatus, Claim, ClaimStance, History
 from tests.factories import ArticleFactory, span
 from tests.scenes import Scene
@@ -22,7 +23,7 @@ LABELS: dict[str, Any] = {
 }
 
 
-def good(s: Scene, article: Any, words: str, **changes: Any) -> ClaimInput:
+def good(s: Scene, article: Any, words: str, **changes: Any) -> ClaimFields:
     start, end = span(article.text, words)
     values: dict[str, Any] = {
         "start": start,
@@ -33,7 +34,7 @@ def good(s: Scene, article: Any, words: str, **changes: Any) -> ClaimInput:
         "labels": LABELS,
     }
     values.update(changes)
-    return ClaimInput(**values)
+    return ClaimFields(**values)
 
 
 def test_a_valid_batch_creates_claims_stances_and_history(scene: Scene) -> None:
@@ -49,11 +50,15 @@ def test_a_valid_batch_creates_claims_stances_and_history(scene: Scene) -> None:
     single = claim_create(
         article=s.article,
         annotator=a,
-        start=span(s.article.text, "China")[0],
-        end=span(s.article.text, "China")[1],
-        source=s.sources[0],
-        stances=[StanceInput(s.targets[0], "favor")],
-        **LABELS,
+        fields=claim_fields(
+            {
+                "start": span(s.article.text, "China")[0],
+                "end": span(s.article.text, "China")[1],
+                "source": s.sources[0],
+                "stances": [StanceInput(s.targets[0], "favor")],
+                **LABELS,
+            }
+        ),
     )
     rows: dict[int, Any] = {h.object_id: h for h in History.objects.filter(entity="claim")}
     for claim in made:

@@ -16,6 +16,7 @@ from annotate.claims.services import (
     claim_snapshot,
     claim_update,
 )
+from annotate.claims.values import claim_changes, claim_fields
 from annotate.models import Assignment, AssignmentStatus, Claim, ClaimStance, History
 from corpus.text import sha256_text
 from tests.factories import (
@@ -73,10 +74,9 @@ def create(article: Any, annotator: Any, source: Any, target: Any, words: str, *
     return claim_create(
         article=article,
         annotator=annotator,
-        start=start,
-        end=end,
-        quote=words,
-        **labels(source, target, **more),
+        fields=claim_fields(
+            {"start": start, "end": end, "quote": words, **labels(source, target, **more)}
+        ),
     )
 
 
@@ -159,9 +159,9 @@ def test_offsets_may_not_split_a_flag_or_an_emoji(
         lambda: claim_create(
             article=article,
             annotator=annotator,
-            start=start + start_delta,
-            end=end + end_delta,
-            **labels(source, target),
+            fields=claim_fields(
+                {"start": start + start_delta, "end": end + end_delta, **labels(source, target)}
+            ),
         )
     )
     assert "cannot be split" in errors[field][0]
@@ -175,10 +175,9 @@ def test_quote_must_match_the_text(article: Any, annotator: Any, source: Any, ta
         lambda: claim_create(
             article=article,
             annotator=annotator,
-            start=start,
-            end=end,
-            quote="Akinci",
-            **labels(source, target),
+            fields=claim_fields(
+                {"start": start, "end": end, "quote": "Akinci", **labels(source, target)}
+            ),
         )
     )
     assert errors == {
@@ -315,12 +314,16 @@ def test_every_problem_is_reported_at_once(
         lambda: claim_create(
             article=article,
             annotator=annotator,
-            start=-1,
-            end=5,
-            source=SourceFactory(),
-            mention=(0, 10_000),
-            stances=[],
-            attribution="x",
+            fields=claim_fields(
+                {
+                    "start": -1,
+                    "end": 5,
+                    "source": SourceFactory(),
+                    "mention": (0, 10_000),
+                    "stances": [],
+                    "attribution": "x",
+                }
+            ),
         )
     )
     assert set(errors) == {
@@ -364,11 +367,15 @@ def test_update_bumps_the_version_and_records_before_and_after(
         claim=claim,
         actor=manager,
         version=1,
-        start=start,
-        end=end,
-        quote="«Россия теряет позиции»",
-        stances=[StanceInput(target, "against"), StanceInput(second, "none")],
-        note="quoted",
+        changes=claim_changes(
+            {
+                "start": start,
+                "end": end,
+                "quote": "«Россия теряет позиции»",
+                "stances": [StanceInput(target, "against"), StanceInput(second, "none")],
+                "note": "quoted",
+            }
+        ),
     )
     assert updated.version == 2
     stored = Claim.objects.get(pk=claim.pk)
@@ -388,7 +395,9 @@ def test_update_bumps_the_version_and_records_before_and_after(
 
 @pytest.mark.django_db
 def test_fields_left_out_keep_their_values(claim: Claim, annotator: Any) -> None:
-    claim_update(claim=claim, actor=annotator, version=1, claim_type="predictive")
+    claim_update(
+        claim=claim, actor=annotator, version=1, changes=claim_changes({"claim_type": "predictive"})
+    )
     stored = Claim.objects.get(pk=claim.pk)
     assert stored.claim_type == "predictive"
     assert (stored.attribution, stored.source_id) == ("direct", claim.source_id)
@@ -398,23 +407,29 @@ def test_fields_left_out_keep_their_values(claim: Claim, annotator: Any) -> None
 
 @pytest.mark.django_db
 def test_none_clears_the_mention(claim: Claim, annotator: Any) -> None:
-    claim_update(claim=claim, actor=annotator, version=1, mention=None)
+    claim_update(claim=claim, actor=annotator, version=1, changes=claim_changes({"mention": None}))
     stored = Claim.objects.get(pk=claim.pk)
     assert (stored.mention_start, stored.mention_end) == (None, None)
 
 
 @pytest.mark.django_db
 def test_clearing_a_required_source_is_refused(claim: Claim, annotator: Any) -> None:
-    errors = errors_of(lambda: claim_update(claim=claim, actor=annotator, version=1, source=None))
+    errors = errors_of(
+        lambda: claim_update(
+            claim=claim, actor=annotator, version=1, changes=claim_changes({"source": None})
+        )
+    )
     assert errors == {"source": ["Choose the source that makes the claim."]}
     assert Claim.objects.get(pk=claim.pk).version == 1
 
 
 @pytest.mark.django_db
 def test_stale_version_raises_with_the_current_claim(claim: Claim, annotator: Any) -> None:
-    claim_update(claim=claim, actor=annotator, version=1, note="one")
+    claim_update(claim=claim, actor=annotator, version=1, changes=claim_changes({"note": "one"}))
     with pytest.raises(StaleVersion) as caught:
-        claim_update(claim=claim, actor=annotator, version=1, note="two")
+        claim_update(
+            claim=claim, actor=annotator, version=1, changes=claim_changes({"note": "two"})
+        )
     assert caught.value.current.version == 2
     assert caught.value.current.note == "one"
     assert "now version 2" in str(caught.value)
@@ -424,15 +439,22 @@ def test_stale_version_raises_with_the_current_claim(claim: Claim, annotator: An
 
 @pytest.mark.django_db
 def test_stale_version_wins_over_validation_errors(claim: Claim, annotator: Any) -> None:
-    claim_update(claim=claim, actor=annotator, version=1, note="one")
+    claim_update(claim=claim, actor=annotator, version=1, changes=claim_changes({"note": "one"}))
     with pytest.raises(StaleVersion):
-        claim_update(claim=claim, actor=annotator, version=1, attribution="nonsense")
+        claim_update(
+            claim=claim,
+            actor=annotator,
+            version=1,
+            changes=claim_changes({"attribution": "nonsense"}),
+        )
 
 
 @pytest.mark.django_db
 def test_no_version_means_no_check(claim: Claim, annotator: Any) -> None:
-    claim_update(claim=claim, actor=annotator, version=1, note="one")
-    updated = claim_update(claim=claim, actor=annotator, version=None, note="two")
+    claim_update(claim=claim, actor=annotator, version=1, changes=claim_changes({"note": "one"}))
+    updated = claim_update(
+        claim=claim, actor=annotator, version=None, changes=claim_changes({"note": "two"})
+    )
     assert updated.version == 3
 
 
@@ -442,9 +464,13 @@ def test_an_update_that_changes_nothing_writes_nothing(claim: Claim, annotator: 
         claim=claim,
         actor=annotator,
         version=1,
-        attribution="direct",
-        stances=[StanceInput(claim.stances.get().target_id, "against")],
-        note="",
+        changes=claim_changes(
+            {
+                "attribution": "direct",
+                "stances": [StanceInput(claim.stances.get().target_id, "against")],
+                "note": "",
+            }
+        ),
     )
     assert unchanged.version == 1
     assert not History.objects.filter(action="update").exists()
@@ -457,9 +483,7 @@ def test_update_validates_like_create(claim: Claim, annotator: Any) -> None:
             claim=claim,
             actor=annotator,
             version=1,
-            end=len(TEXT) + 1,
-            stances=[],
-            source_reliability="Z",
+            changes=claim_changes({"end": len(TEXT) + 1, "stances": [], "source_reliability": "Z"}),
         )
     )
     assert set(errors) == {"end", "stances", "source_reliability"}
@@ -474,7 +498,9 @@ def test_update_validates_like_create(claim: Claim, annotator: Any) -> None:
 def test_update_refuses_the_source_of_another_project(claim: Claim, annotator: Any) -> None:
     foreign = SourceFactory()
     errors = errors_of(
-        lambda: claim_update(claim=claim, actor=annotator, version=1, source=foreign)
+        lambda: claim_update(
+            claim=claim, actor=annotator, version=1, changes=claim_changes({"source": foreign})
+        )
     )
     assert errors == {"source": [f"Source {foreign.pk} is not in this project's registry."]}
 
@@ -508,7 +534,7 @@ def test_delete_and_restore_twice_change_nothing_more(claim: Claim, annotator: A
 
 @pytest.mark.django_db
 def test_delete_with_a_stale_version_raises(claim: Claim, annotator: Any) -> None:
-    claim_update(claim=claim, actor=annotator, version=1, note="x")
+    claim_update(claim=claim, actor=annotator, version=1, changes=claim_changes({"note": "x"}))
     with pytest.raises(StaleVersion):
         claim_delete(claim=claim, actor=annotator, version=1)
     assert Claim.objects.get(pk=claim.pk).deleted_at is None
@@ -518,4 +544,4 @@ def test_delete_with_a_stale_version_raises(claim: Claim, annotator: Any) -> Non
 def test_a_deleted_claim_cannot_be_edited(claim: Claim, annotator: Any) -> None:
     claim_delete(claim=claim, actor=annotator)
     with pytest.raises(ValidationError, match="restore it before editing"):
-        claim_update(claim=claim, actor=annotator, version=2, note="x")
+        claim_update(claim=claim, actor=annotator, version=2, changes=claim_changes({"note": "x"}))

@@ -14,6 +14,7 @@ import pytest
 from annotate.assignments import services as assignment_services
 from annotate.claims import services as claim_services
 from annotate.claims.checks import StanceInput
+from annotate.claims.values import claim_fields
 from annotate.models import Claim, Decision, DecisionAction, DecisionOrigin, Source, Target
 from annotate.sources import services as source_services
 from corpus.models import Article, Project, Role
@@ -77,14 +78,18 @@ class Corpus:
         claim = claim_services.claim_create(
             article=article,
             annotator=annotator,
-            start=start,
-            end=start + len(quote),
-            quote=quote,
-            source=self.sources[source],
-            mention=mention_span,
-            stances=[StanceInput(self.targets[t], s) for t, s in stances],
-            note=note,
-            **values,
+            fields=claim_fields(
+                {
+                    "start": start,
+                    "end": start + len(quote),
+                    "quote": quote,
+                    "source": self.sources[source],
+                    "mention": mention_span,
+                    "stances": [StanceInput(self.targets[t], s) for t, s in stances],
+                    "note": note,
+                    **values,
+                }
+            ),
         )
         (self.gold if annotator is None else self.claims).append(claim)
         return claim

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotate.exchange import archive
+from annotate.exchange import restoring
 from annotate.models import (
     Assignment,
     Claim,
@@ -111,7 +111,7 @@ def test_archive_restore_archive_is_identical(
 def test_restored_project_takes_new_rows_without_id_clashes(corpus: Corpus) -> None:
     data = export_bytes("archive", corpus.project)
     empty_instance()
-    project = archive.restore(io.BytesIO(data)).project
+    project = restoring.restore(io.BytesIO(data)).project
     source = Source.objects.create(project=project, name="New", name_key="new")
     assert source.pk > max(corpus.sources[k].pk for k in corpus.sources)
 
@@ -120,7 +120,7 @@ def test_restore_reports_progress_row_by_chunk(corpus: Corpus) -> None:
     data = export_bytes("archive", corpus.project)
     empty_instance()
     written: list[int] = []
-    result = archive.restore(io.BytesIO(data), on_rows=written.append)
+    result = restoring.restore(io.BytesIO(data), on_rows=written.append)
     assert written and all(n > 0 for n in written)
     assert sum(written) == sum(result.counts.values())
 
@@ -129,9 +129,9 @@ def test_restore_refuses_a_taken_slug_or_ids_and_writes_nothing(corpus: Corpus) 
     data = export_bytes("archive", corpus.project)
     claims = Claim.objects.count()
     with pytest.raises(Exception, match="already exists"):
-        archive.restore(io.BytesIO(data))
+        restoring.restore(io.BytesIO(data))
     with pytest.raises(Exception, match="empty instance"):
-        archive.restore(io.BytesIO(data), slug="copy")
+        restoring.restore(io.BytesIO(data), slug="copy")
     assert Claim.objects.count() == claims
     assert not Project.objects.filter(slug="copy").exists()
 
@@ -162,5 +162,5 @@ def test_restore_of_a_broken_archive_writes_nothing(corpus: Corpus) -> None:
                 raw += b"{broken\n"
             zf.writestr(name, raw)
     with pytest.raises(Exception, match="history.jsonl, line"):
-        archive.restore(io.BytesIO(broken.getvalue()))
+        restoring.restore(io.BytesIO(broken.getvalue()))
     assert not Project.objects.exists() and not Claim.objects.exists()

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotate.exchange import archive
+from annotate.exchange import restoring
 from annotate.models import (
     Assignment,
     Claim,
@@ -90,7 +90,7 @@ def backup(corpus: Corpus) -> Members:
 def refused(data: bytes, match: str, **kwargs: Any) -> ValidationError:
     before = counts()
     with pytest.raises(ValidationError) as caught:
-        archive.restore(io.BytesIO(data), **kwargs)
+        restoring.restore(io.BytesIO(data), **kwargs)
     assert re.search(match, " ".join(caught.value.messages)), caught.value.messages
     assert counts() == before
     return caught.value
@@ -176,7 +176,7 @@ def test_an_existing_user_is_used_as_it_is_never_changed(
 def test_new_users_get_their_ids_from_the_database(backup: Members) -> None:
     User.objects.all().delete()
     taken = User.objects.create_superuser("admin", "a@example.org", "pw")
-    result = archive.restore(io.BytesIO(write(backup)))
+    result = restoring.restore(io.BytesIO(write(backup)))
     assert sorted(result.created_users) == ["anna", "boris", "cora", "mira"]
     created = User.objects.filter(username__in=result.created_users)
     assert taken.pk not in {u.pk for u in created}
@@ -234,13 +234,13 @@ def test_a_zip_bomb_is_refused_before_it_inflates(backup: Members) -> None:
     bomb = _bomb("project.json", 150, backup)
     assert len(bomb) < 200_000
     refused(bomb, r"project.json inflates to 157,286,400 bytes, over the limit of 67,108,864")
-    peak = _peak_memory(lambda: archive.restore(io.BytesIO(bomb)))
+    peak = _peak_memory(lambda: restoring.restore(io.BytesIO(bomb)))
     assert peak < 5 * 1024**2
     # Declared small, inflating big: the reader stops at the declared size and the
     # checksum gives the lie away; memory stays small.
     liar = _declare_size(bomb, "project.json", 100)
     refused(liar, "project.json is damaged")
-    assert _peak_memory(lambda: archive.restore(io.BytesIO(liar))) < 5 * 1024**2
+    assert _peak_memory(lambda: restoring.restore(io.BytesIO(liar))) < 5 * 1024**2
 
 
 def test_a_member_inflating_too_many_fold_is_refused(backup: Members) -> None:
@@ -252,7 +252,7 @@ def test_the_archive_limit_comes_from_the_settings(backup: Members, settings: An
     settings.CLAIMDESK_MAX_ARCHIVE_BYTES = 5_000
     refused(data, r"over the limit of 5,000 \(CLAIMDESK_MAX_ARCHIVE_BYTES\)")
     settings.CLAIMDESK_MAX_ARCHIVE_BYTES = 50_000
-    assert archive.restore(io.BytesIO(data)).project.slug == "turkic"
+    assert restoring.restore(io.BytesIO(data)).project.slug == "turkic"
 
 
 def test_a_line_over_the_limit_is_refused_while_reading(backup: Members, settings: Any) -> None:

@@ -11,16 +11,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotate.claims.checks import StanceInput
+from annotate.claims.values import claim_changes
 from annotate.exchange.importing import import_annotations
 from annotate.exchange.importing_suggestions import default_suggester_name, import_suggestions
 from annotate.models import Claim, Source, Suggestion
-from annotate.suggest.services import (
-    SuggestionInput,
-    proposed_labels,
-    suggestion_accept,
-    suggestions_create_many,
-    suggestions_refresh,
-)
+from annotate.suggest.imported import SuggestionInput, suggestions_create_many
+from annotate.suggest.services import proposed_labels, suggestion_accept, suggestions_refresh
 from tests.annotate.exchange.conftest import Corpus
 from tests.annotate.exchange.helpers import export_bytes
 from tests.annotate.exchange.importing_world import LABELS, ImportWorld, build_world
@@ -257,11 +253,13 @@ def test_accepting_with_overrides_replaces_the_proposed_labels(world: ImportWorl
     claim = suggestion_accept(
         suggestion=Suggestion.objects.get(),
         annotator=world.annotator,
-        overrides={
-            "stances": [StanceInput(world.targets[1], "against")],
-            "claim_type": "factual",
-            "note": "",
-        },
+        overrides=claim_changes(
+            {
+                "stances": [StanceInput(world.targets[1], "against")],
+                "claim_type": "factual",
+                "note": "",
+            }
+        ),
     )
     assert [(s.target_id, s.stance) for s in claim.stances.all()] == [
         (world.targets[1].pk, "against")
@@ -280,7 +278,7 @@ def test_accepting_an_incomplete_import_is_refused_until_completed(world: Import
     completed = suggestion_accept(
         suggestion=suggestion,
         annotator=world.annotator,
-        overrides={"stances": [StanceInput(world.targets[4], "against")], **LABELS},
+        overrides=claim_changes({"stances": [StanceInput(world.targets[4], "against")], **LABELS}),
     )
     assert completed.source is not None and completed.source.name == "Ayşe Yılmaz"
 

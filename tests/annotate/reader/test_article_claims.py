@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.claims.checks import StanceInput
+from annotate.claims.values import ClaimFields
 from annotate.reader.selectors import segments
 from annotate.review.gold import gold_add
 from tests.conftest import login
@@ -61,16 +62,15 @@ def article(project: Any, annotator: Any, other_annotator: Any) -> Any:
 
 def _gold(article: Any, curator: Any, words: str) -> Any:
     start, end = span(article.text, words)
-    return gold_add(
-        curator=curator,
-        article=article,
+    fields = ClaimFields(
         start=start,
         end=end,
         quote=words,
         source=article.project.sources.first(),
         stances=[StanceInput(target=article.project.targets.first(), stance="against")],
-        **VALID_LABELS,
+        labels=VALID_LABELS,
     )
+    return gold_add(curator=curator, article=article, fields=fields)
 
 
 @pytest.mark.django_db

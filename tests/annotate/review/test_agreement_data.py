@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from annotate.assignments.services import assignment_create
 from annotate.claims.services import claim_delete, claim_update
+from annotate.claims.values import claim_changes
 from annotate.models import AssignmentStatus, Claim
 from annotate.review import data as agreement_data
 from annotate.review import figures as review
@@ -75,7 +76,9 @@ def test_the_cache_key_changes_with_every_kind_of_change(scene: Scene, curator: 
     seen = {key()}
     claim = make_claim(scene.article, a, "Moscow disagrees")
     seen.add(key())
-    claim = claim_update(claim=claim, actor=a, version=1, claim_type="predictive")
+    claim = claim_update(
+        claim=claim, actor=a, version=1, changes=claim_changes({"claim_type": "predictive"})
+    )
     seen.add(key())
     assignment_create(article=ArticleFactory(project=scene.project), annotator=a)
     seen.add(key())

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotate.claims.checks import StanceInput
 from annotate.claims.services import StaleVersion, claim_update
+from annotate.claims.values import claim_changes, claim_fields
 from annotate.models import Claim, Decision, DecisionAction, History
 from annotate.review.gold import (
     gold_accept,
@@ -105,19 +106,30 @@ def test_edit_changes_the_gold_claim_and_records_an_edit(scene: Scene, curator: 
     gold = gold_accept(curator=curator, claim=make_claim(scene.article, a, AKAR))
 
     edited = gold_edit(
-        curator=curator, gold=gold, version=gold.version, claim_type="predictive", rationale="x"
+        curator=curator,
+        gold=gold,
+        version=gold.version,
+        rationale="x",
+        changes=claim_changes({"claim_type": "predictive"}),
     )
 
     assert edited.claim_type == "predictive" and edited.version == 2
     assert Decision.objects.filter(action=DecisionAction.EDIT, gold=gold).count() == 1
     with pytest.raises(StaleVersion):
-        gold_edit(curator=curator, gold=gold, version=1, claim_type="factual")
+        gold_edit(
+            curator=curator, gold=gold, version=1, changes=claim_changes({"claim_type": "factual"})
+        )
 
 
 def test_edit_refuses_an_annotator_claim(scene: Scene, curator: Any) -> None:
     mine = make_claim(scene.article, scene.ann[0], AKAR)
     with pytest.raises(ValidationError):
-        gold_edit(curator=curator, gold=mine, version=1, claim_type="predictive")
+        gold_edit(
+            curator=curator,
+            gold=mine,
+            version=1,
+            changes=claim_changes({"claim_type": "predictive"}),
+        )
 
 
 def test_add_creates_a_gold_claim_nobody_made(scene: Scene, curator: Any) -> None:
@@ -125,16 +137,20 @@ def test_add_creates_a_gold_claim_nobody_made(scene: Scene, curator: Any) -> Non
     gold = gold_add(
         curator=curator,
         article=scene.article,
-        start=start,
-        end=end,
-        quote=CHINA,
-        source=scene.sources[0].pk,
-        attribution="author",
-        source_reliability="C",
-        information_credibility="3",
-        claim_type="evaluative",
-        stances=[StanceInput(scene.targets[0], "none")],
         rationale="both missed it",
+        fields=claim_fields(
+            {
+                "start": start,
+                "end": end,
+                "quote": CHINA,
+                "source": scene.sources[0].pk,
+                "attribution": "author",
+                "source_reliability": "C",
+                "information_credibility": "3",
+                "claim_type": "evaluative",
+                "stances": [StanceInput(scene.targets[0], "none")],
+            }
+        ),
     )
     assert gold.annotator_id is None and gold.quote == CHINA
     decision = Decision.objects.get()
@@ -144,7 +160,11 @@ def test_add_creates_a_gold_claim_nobody_made(scene: Scene, curator: Any) -> Non
 def test_add_validates_like_claim_create(scene: Scene, curator: Any) -> None:
     start, end = span(scene.article.text, CHINA)
     with pytest.raises(ValidationError) as error:
-        gold_add(curator=curator, article=scene.article, start=start, end=end, quote="wrong")
+        gold_add(
+            curator=curator,
+            article=scene.article,
+            fields=claim_fields({"start": start, "end": end, "quote": "wrong"}),
+        )
     assert "source" in error.value.message_dict
     assert not Decision.objects.exists()
 
@@ -175,7 +195,9 @@ def test_a_stale_version_is_refused(scene: Scene, curator: Any) -> None:
     mine = make_claim(scene.article, a, AKAR)
     theirs = make_claim(scene.article, b, AKAR)
     seen = Claim.objects.get(pk=mine.pk)
-    claim_update(claim=mine, actor=a, version=1, claim_type="predictive")
+    claim_update(
+        claim=mine, actor=a, version=1, changes=claim_changes({"claim_type": "predictive"})
+    )
 
     with pytest.raises(StaleVersion):
         gold_accept(curator=curator, claim=seen)

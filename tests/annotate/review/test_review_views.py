@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from annotate.claims.checks import StanceInput
 from annotate.claims.services import claim_update
+from annotate.claims.values import claim_changes
 from annotate.models import Assignment, Claim, Decision, DecisionAction
 from annotate.review.gold import gold_accept
 from annotate.templatetags.when import said
@@ -328,7 +329,9 @@ def test_a_stale_version_answers_409_with_the_current_group(
 ) -> None:
     claims = annotate_differently(scene)
     a = claims["a_akar"]
-    claim_update(claim=a, actor=scene.ann[0], version=1, claim_type="predictive")
+    claim_update(
+        claim=a, actor=scene.ann[0], version=1, changes=claim_changes({"claim_type": "predictive"})
+    )
     login(client, curator)
     response = client.post(
         reverse("annotate:review-reject", args=[scene.article.pk]),
@@ -496,7 +499,12 @@ def test_dashboard_uses_the_cache_until_claims_change(
     # session, user, project, role, the cache key, targets, and the response's savepoint
     with django_assert_max_num_queries(7):
         client.get(url)
-    claim_update(claim=claims["b_akar"], actor=scene.ann[1], version=1, attribution="direct")
+    claim_update(
+        claim=claims["b_akar"],
+        actor=scene.ann[1],
+        version=1,
+        changes=claim_changes({"attribution": "direct"}),
+    )
     assert _alpha_of(client.get(url).content.decode(), "attribution") == "1.000"
 
 

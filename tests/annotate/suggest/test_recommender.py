@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from annotate.claims.values import claim_fields
 from annotate.models import Claim, LearnedModel
 from annotate.review.gold import gold_add
 from annotate.suggest import Suggester, recommender, recommender_tasks
@@ -111,7 +112,11 @@ def _gold_project(project: Any, curator: Any, n: int = 8, first: int = 0) -> Non
         text, claims = _article_text(k)
         article = ArticleFactory(project=project, text=text)
         for a, b, m0, m1 in claims:
-            gold_add(curator=curator, article=article, start=a, end=b, mention=(m0, m1))
+            gold_add(
+                curator=curator,
+                article=article,
+                fields=claim_fields({"start": a, "end": b, "mention": (m0, m1)}),
+            )
 
 
 @pytest.mark.django_db

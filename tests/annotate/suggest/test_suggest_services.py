@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from annotate.claims.checks import StanceInput
+from annotate.claims.values import claim_changes
 from annotate.models import Claim, Source, Suggestion, SuggestionResponse
 from annotate.review import data as agreement_data
 from annotate.sources.services import project_targets_ensure
@@ -128,11 +129,13 @@ def test_accept_with_overrides_uses_the_annotators_choices(
     claim = suggestion_accept(
         suggestion=made[0],
         annotator=annotator,
-        overrides={
-            "source": isachenko.pk,
-            "attribution": "reported",
-            "stances": [StanceInput(target=target, stance="favor")],
-        },
+        overrides=claim_changes(
+            {
+                "source": isachenko.pk,
+                "attribution": "reported",
+                "stances": [StanceInput(target=target, stance="favor")],
+            }
+        ),
     )
     assert (claim.source, claim.attribution) == (isachenko, "reported")
     assert [s.stance for s in claim.stances.all()] == ["favor"]

@@ -1,0 +1,204 @@
+"""What the analysis pages share: the filters of one layer of claims (the gold layer, every
+annotator's, or one annotator's) and label distributions. The pages are ``overview``,
+``stance_map``, ``profiles`` and ``search``.
+
+Every figure is an aggregate computed by the database (``values(...).annotate(Count(...))``):
+nothing here loops over claims in Python, so each page makes the same few queries whether
+the project has ten claims or a million. Deleted claims never count. Claim search finds
+its words through an index on both databases (``search.text_match``): PostgreSQL's GIN index,
+SQLite's FTS5 table (``annotate/db_indexes.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from django.db.models import (
+    Count,
+    Q,
+    QuerySet,
+)
+
+from annotate.models import Claim, ClaimQuerySet
+from annotate.scheme import value_label
+from common.params import id_or_none
+from corpus.models import Project
+from corpus.scheme import field_values
+
+LAYER_GOLD = "gold"
+LAYER_ALL = "all"
+NO_SOURCE = "none"  # the ``source`` filter's value for claims without a source
+LABEL_FILTERS = ("attribution", "claim_type", "source_reliability", "information_credibility")
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _int(value: str) -> int | None:
+    """An id, or None (not filtered) for anything else: "abc", "²", "-1", 2**63."""
+    return id_or_none(value.strip())
+
+
+@dataclass(frozen=True)
+class ClaimFilters:
+    """What the analysis pages are filtered on. ``layer`` is "gold", "all" or the id (as
+    text) of one annotator; the other fields are empty when not filtered on."""
+
+    layer: str = LAYER_GOLD
+    outlet: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    attribution: str = ""
+    claim_type: str = ""
+    source_reliability: str = ""
+    information_credibility: str = ""
+    checkworthy: str = ""
+    source: str = ""  # a source id, or NO_SOURCE
+    target: int | None = None
+    stance: str = ""
+    article: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any, *, annotator_ids: Collection[int]) -> ClaimFilters:
+        """Filters from a query string; an unknown layer falls back to gold, an annotator
+        who is not one of ``annotator_ids`` too (so no other project's layer is shown)."""
+
+        def text(name: str, limit: int = 32) -> str:
+            return str(params.get(name, "")).strip()[:limit]
+
+        layer = text("layer") or LAYER_GOLD
+        if layer not in (LAYER_GOLD, LAYER_ALL) and _int(layer) not in annotator_ids:
+            layer = LAYER_GOLD
+        source = text("source")
+        return cls(
+            layer=layer,
+            outlet=text("outlet", 200),
+            date_from=_date(text("date_from")),
+            date_to=_date(text("date_to")),
+            attribution=text("attribution"),
+            claim_type=text("claim_type"),
+            source_reliability=text("source_reliability"),
+            information_credibility=text("information_credibility"),
+            checkworthy=text("checkworthy"),
+            source=source if source == NO_SOURCE or _int(source) is not None else "",
+            target=_int(text("target")),
+            stance=text("stance"),
+            article=_int(text("article")),
+            q=text("q", 200),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self != ClaimFilters(layer=self.layer)
+
+    @property
+    def layer_slug(self) -> str:
+        return self.layer if self.layer in (LAYER_GOLD, LAYER_ALL) else f"annotator-{self.layer}"
+
+    def only_layer(self) -> ClaimFilters:
+        return ClaimFilters(layer=self.layer)
+
+    def without_search(self) -> ClaimFilters:
+        """The filters the stance map and the overview use (no per-claim fields)."""
+        return replace(
+            self,
+            claim_type="",
+            source_reliability="",
+            information_credibility="",
+            checkworthy="",
+            source="",
+            target=None,
+            stance="",
+            article=None,
+            q="",
+        )
+
+
+def claim_q(project: Project, filters: ClaimFilters, prefix: str = "") -> Q:
+    """The condition on claims (reached through ``prefix``, e.g. "claim__") for the live
+    claims of the project's layer that pass the filters. Target, stance and text are
+    applied by ``claims_matching``, which works on claims themselves."""
+    conditions = {
+        f"article__{key}": value for key, value in article_conditions(project, filters).items()
+    }
+    conditions.update(own_conditions(filters))
+    return Q(**{prefix + key: value for key, value in conditions.items()})
+
+
+def article_conditions(project: Project, filters: ClaimFilters) -> dict[str, Any]:
+    """The conditions on the article of a claim: the project, outlet and date range."""
+    conditions: dict[str, Any] = {"project": project}
+    if filters.outlet:
+        conditions["outlet"] = filters.outlet
+    if filters.date_from:
+        conditions["published__gte"] = filters.date_from
+    if filters.date_to:
+        conditions["published__lte"] = filters.date_to
+    return conditions
+
+
+def own_conditions(filters: ClaimFilters) -> dict[str, Any]:
+    """The conditions on a claim's own columns: live, in the layer, and the label, source
+    and article filters."""
+    conditions: dict[str, Any] = {"deleted_at__isnull": True}
+    if filters.layer == LAYER_GOLD:
+        conditions["annotator__isnull"] = True
+    elif filters.layer == LAYER_ALL:
+        conditions["annotator__isnull"] = False
+    else:
+        conditions["annotator_id"] = int(filters.layer)
+    for name in (*LABEL_FILTERS, "checkworthy"):
+        if getattr(filters, name):
+            conditions[name] = getattr(filters, name)
+    if filters.source == NO_SOURCE:
+        conditions["source__isnull"] = True
+    elif filters.source:
+        conditions["source_id"] = int(filters.source)
+    if filters.article is not None:
+        conditions["article_id"] = filters.article
+    return conditions
+
+
+def layer_claims(project: Project, filters: ClaimFilters) -> ClaimQuerySet:
+    return Claim.objects.filter(claim_q(project, filters))
+
+
+# --- label distributions (the overview and source profiles) ----------------------------
+
+
+@dataclass
+class Distribution:
+    """Counts of the values of one label, in the scheme's order, then "not given"."""
+
+    rows: list[tuple[str, str, int]]  # (value, label, count)
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, _, n in self.rows)
+
+
+def distribution(project: Project, claims: QuerySet[Any], name: str) -> Distribution:
+    """How many ``claims`` have each value of the label ``name``: one grouped query."""
+    counted = {
+        row[name]: row["n"] for row in claims.order_by().values(name).annotate(n=Count("pk"))
+    }
+    return distribution_of(project, name, counted)
+
+
+def distribution_of(project: Project, name: str, counts: Mapping[str, int]) -> Distribution:
+    """The ``Distribution`` of the label ``name`` from counts per value."""
+    counted = dict(counts)
+    known = field_values(project.scheme, name)
+    rows = [(v, value_label(project.scheme, name, v), counted.pop(v, 0)) for v in known]
+    rows += [(v, v, n) for v, n in sorted(counted.items()) if v]
+    if counted.get(""):
+        rows.append(("", "Not given", counted[""]))
+    return Distribution(rows=rows)

@@ -1,0 +1,91 @@
+"""Claim search (the analysis search page): the filters, and the words of the query through
+an index on both databases (``text_match``): PostgreSQL's GIN index, SQLite's FTS5 table
+(``annotate/db_indexes.py``)."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+)
+
+from annotate.analysis.filters import ClaimFilters, layer_claims
+from annotate.db_indexes import (
+    SEARCH_CONFIG,
+    claim_fts_ids,
+    claim_search_vector,
+    fts5_available,
+    fts_query,
+)
+from annotate.models import ClaimQuerySet, ClaimStance
+from corpus.models import Project
+
+
+def text_words(query: str) -> list[str]:
+    """The plain words of a search query (letters and digits; punctuation separates)."""
+    return re.findall(r"\w+", query)[:20]
+
+
+def text_match(claims: ClaimQuerySet, query: str) -> ClaimQuerySet:
+    """Claims whose quote or note contains every word of the query as a whole word,
+    ignoring case. PostgreSQL uses its full-text search (the "simple" configuration:
+    no stemming) through the GIN index ``claim_search``; SQLite its FTS5 table
+    ``annotate_claim_fts``, tokenized to find the same words (``annotate/db_indexes.py``
+    says where the two still differ). A SQLite without FTS5 matches each word between
+    word boundaries with a regular expression, a scan of every claim."""
+    words = text_words(query)
+    if not words:
+        return claims
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        # The very expression of the GIN index "claim_search", so that the index is used.
+        return claims.annotate(search=claim_search_vector()).filter(
+            search=SearchQuery(" ".join(words), search_type="plain", config=SEARCH_CONFIG)
+        )
+    if fts5_available():
+        match = fts_query(words)
+        return claims.filter(pk__in=claim_fts_ids(match)) if match else claims.none()
+    for word in words:
+        pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
+        claims = claims.filter(Q(quote__iregex=pattern) | Q(note__iregex=pattern))
+    return claims
+
+
+def claims_matching(project: Project, filters: ClaimFilters) -> ClaimQuerySet:
+    """The claims of the search page: every filter, the text too, with article (no text),
+    source, annotator and stances loaded; newest article first. Three queries with a
+    paginator's count, however many claims."""
+    claims = layer_claims(project, filters)
+    if filters.target is not None or filters.stance:
+        stance = ClaimStance.objects.filter(claim=OuterRef("pk"))
+        if filters.target is not None:
+            stance = stance.filter(target_id=filters.target)
+        if filters.stance:
+            stance = stance.filter(stance=filters.stance)
+        claims = claims.filter(Exists(stance))
+    claims = text_match(claims, filters.q)
+    return with_context(claims).order_by(
+        F("article__published").desc(nulls_last=True), "article_id", "start", "id"
+    )
+
+
+def with_context(claims: ClaimQuerySet) -> ClaimQuerySet:
+    return (
+        claims.select_related("article", "source", "annotator")
+        .defer("article__text", "article__metadata")
+        .prefetch_related(
+            Prefetch(
+                "stances",
+                queryset=ClaimStance.objects.select_related("target").order_by(
+                    "target__position", "target_id"
+                ),
+            )
+        )
+    )
