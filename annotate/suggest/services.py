@@ -42,6 +42,7 @@ from annotate.suggest.llm import LLMBadAnswer, LLMError
 from annotate.suggest.recommender import active_recommender
 from common.params import parse_float
 from corpus.models import Article, Project
+from corpus.permissions import can_add_source
 from corpus.text import search_key
 
 logger = logging.getLogger(__name__)
@@ -510,6 +511,27 @@ def proposed_labels(suggestion: Suggestion) -> dict[str, Any]:
     }
 
 
+def with_defaults(
+    proposed: Mapping[str, Any], stances: list[StanceInput], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The proposed labels (label fields, ``note``) and ``stances``, with each empty label
+    field, and the stances when there are none, taken from ``defaults`` (``claim_labels``
+    shape: label fields, ``stances`` by target id)."""
+    filled = dict(proposed)
+    for name in LABEL_FIELDS:
+        if not filled.get(name) and defaults.get(name):
+            filled[name] = str(defaults[name])
+    default_stances = defaults.get("stances") or {}
+    if not any(s.stance for s in stances) and isinstance(default_stances, Mapping):
+        stances = [
+            StanceInput(target, str(stance))
+            for key, stance in default_stances.items()
+            if (target := row_id(key)) is not None and stance
+        ]
+    filled["stances"] = stances
+    return filled
+
+
 def _source_for(suggestion: Suggestion, annotator: Any, chosen: Any) -> Source | int | None:
     """The source of the claim: the annotator's choice, else the proposed registry
     entry, else a new registry entry with the proposed name (or the entry that already
@@ -527,7 +549,18 @@ def _source_for(suggestion: Suggestion, annotator: Any, chosen: Any) -> Source |
         Source.objects.in_project(project).filter(name_key=key).first()
         or Source.objects.in_project(project).filter(aliases__alias_key=key).first()
     )
-    return existing or source_create(project=project, name=name, actor=annotator)
+    if existing is not None:
+        return existing
+    # The project decides who adds sources (``Project.annotator_sources``): a suggestion
+    # is no way around it.
+    if not can_add_source(annotator, project):
+        raise ValidationError(
+            {
+                "source": f"“{name}” is not in the registry, and in this project a curator "
+                "adds new sources: pick one from the registry."
+            }
+        )
+    return source_create(project=project, name=name, actor=annotator)
 
 
 def _check_unanswered(suggestion: Suggestion, annotator: Any) -> None:
@@ -541,6 +574,7 @@ def suggestion_accept(
     suggestion: Suggestion,
     annotator: Any,
     overrides: dict[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> Claim:
     """Make the suggestion the annotator's own claim and record the answer, in one
     transaction. The claim has the suggestion's span, source, mention, attribution and
@@ -549,7 +583,11 @@ def suggestion_accept(
     ``mention``, ``stances``, ``note``, label fields, or a changed span); without a
     ``source`` override, a proposed new source is added to the registry. Raises
     ``ValidationError`` (nothing written, no source added) when the claim isn't valid for
-    the project's scheme, e.g. a required stance is missing."""
+    the project's scheme, e.g. a required stance is missing.
+
+    ``defaults`` (``annotate.workspace.context.claim_labels`` of the annotator's last claim)
+    fill what the suggestion leaves empty: each label field it proposes no value for, and
+    the stances when it proposes none. Overrides win over both."""
     overrides = dict(overrides or {})
     _check_unanswered(suggestion, annotator)
     article = suggestion.article
@@ -559,15 +597,16 @@ def suggestion_accept(
         else None
     )
     proposed = proposed_labels(suggestion)
-    proposed_stances: Iterable[StanceInput] = proposed.pop("stances")
-    stances: Iterable[StanceInput] = overrides.pop("stances", proposed_stances)
+    proposed_stances: list[StanceInput] = proposed.pop("stances")
+    proposed["attribution"] = suggestion.attribution
+    filled = with_defaults(proposed, proposed_stances, defaults or {})
+    stances: Iterable[StanceInput] = overrides.pop("stances", filled.pop("stances"))
     fields: dict[str, Any] = {
         "start": suggestion.start,
         "end": suggestion.end,
         "quote": suggestion.quote,
         "mention": mention,
-        "attribution": suggestion.attribution,
-        **proposed,
+        **filled,
         **overrides,
     }
     fields["source"] = _source_for(suggestion, annotator, overrides.get("source"))

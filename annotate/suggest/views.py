@@ -24,7 +24,7 @@ from annotate.models import Suggestion
 from annotate.sources.views import HtmxHttpRequest
 from annotate.suggest import services as suggestion_services
 from annotate.suggest.services import proposed_labels
-from annotate.workspace.context import open_suggestions
+from annotate.workspace.context import last_labels, open_suggestions, saved_event
 from annotate.workspace.views import (
     PAGE,
     SAVED,
@@ -49,6 +49,7 @@ def suggestion_context(article: Article, user: Any, **extra: Any) -> dict[str, A
         "article": article,
         "suggestions_enabled": enabled,
         "suggestions": suggestions,
+        "last": last_labels(user, article.project) if enabled else {},
         **extra,
     }
 
@@ -70,22 +71,26 @@ def _suggestion_for(user: Any, pk: int) -> Suggestion:
     return suggestion
 
 
-def _values(suggestion: Suggestion) -> dict[str, Any]:
+def _values(suggestion: Suggestion, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """The claim form's values: the suggestion's span, source, mention, attribution and
-    the labels it proposes (an imported pre-annotation's stances, ratings, type, note)."""
+    the labels it proposes (an imported pre-annotation's stances, ratings, type, note),
+    what it leaves empty taken from ``defaults`` (the labels of my last claim) as
+    accepting with one key does."""
     article = suggestion.article
     proposed = proposed_labels(suggestion)
+    stances = proposed.pop("stances")
+    proposed["attribution"] = suggestion.attribution
+    filled = suggestion_services.with_defaults(proposed, stances, defaults or {})
     return {
-        **proposed,
+        **filled,
         "start": suggestion.start,
         "end": suggestion.end,
         "quote": suggestion.quote,
         "source": suggestion.source,
-        "attribution": suggestion.attribution,
         "mention_start": suggestion.mention_start,
         "mention_end": suggestion.mention_end,
         "mention_quote": _mention_quote(article, suggestion.mention_start, suggestion.mention_end),
-        "stances": {s.target: s.stance for s in proposed["stances"]},
+        "stances": {s.target: s.stance for s in filled["stances"]},
     }
 
 
@@ -118,16 +123,20 @@ def suggestion_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def suggestion_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The claim form prefilled from the suggestion; saving it accepts the suggestion."""
     suggestion = _suggestion_for(request.user, pk)
-    return _suggestion_form(request, suggestion, values=_values(suggestion))
+    defaults = last_labels(request.user, suggestion.article.project)["labels"]
+    return _suggestion_form(request, suggestion, values=_values(suggestion, defaults))
 
 
 @require_POST
 @login_required
 def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Accept as it is (nothing posted but the CSRF token), or as the claim form posted."""
+    """Accept as it is (nothing posted but the CSRF token: what the suggestion leaves
+    empty comes from my last claim, so a complete one takes one key), or as the claim
+    form posted."""
     suggestion = _suggestion_for(request.user, pk)
     article = suggestion.article
     from_form = "start" in request.POST
+    defaults = {} if from_form else last_labels(request.user, article.project)["labels"]
     try:
         overrides: dict[str, Any] = {}
         if from_form:
@@ -144,10 +153,12 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             if data.source is not None:
                 overrides["source"] = data.source
         claim = suggestion_services.suggestion_accept(
-            suggestion=suggestion, annotator=request.user, overrides=overrides
+            suggestion=suggestion, annotator=request.user, overrides=overrides, defaults=defaults
         )
     except ValidationError as error:
-        values = _values_from_post(article, request.POST) if from_form else _values(suggestion)
+        values = (
+            _values_from_post(article, request.POST) if from_form else _values(suggestion, defaults)
+        )
         if from_form and values["source"] is None:
             values["source"] = suggestion.source
         return _suggestion_form(
@@ -163,7 +174,7 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ("progress", _progress_context(assignment, request.user, oob=True)),
         ],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
+    trigger_client_event(response, SAVED, saved_event(claim, created=True))
     return _toast(response, "Suggestion accepted: it is now your claim.")
 
 

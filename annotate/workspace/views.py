@@ -40,11 +40,13 @@ from annotate.workspace.context import (
     claim_urls,
     error_messages,
     form_context,
+    last_labels,
     list_context,
     mention_quote,
     open_suggestions,
     progress_context,
     row_of,
+    saved_event,
     values_from_claim,
     values_from_post,
 )
@@ -143,6 +145,7 @@ def workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "guidelines": render_markdown(project.guidelines),
         "stance_values": field_spec(project.scheme, "stance").get("values", []),
         "switcher": project_switcher(request.user),
+        "last": last_labels(request.user, project),
     }
     if project.suggestions_enabled:
         context["suggestions_enabled"] = True
@@ -232,7 +235,7 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
+    trigger_client_event(response, SAVED, saved_event(claim, created=True))
     return _toast(response, "Claim saved.")
 
 
@@ -257,6 +260,10 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             claim=claim,
             actor=request.user,
             version=data.version,
+            # The span, when the form posts one (adjusted with the handles or [ ]).
+            start=data.start,
+            end=data.end,
+            quote=data.quote or None,
             source=data.source,
             mention=data.mention,
             stances=data.stance_inputs(),
@@ -288,7 +295,7 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         request,
         [("panel-empty", {"article": article}), ("claim-row", _row_context(claim, row_oob=True))],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
+    trigger_client_event(response, SAVED, saved_event(claim, created=False))
     return _toast(response, "Claim updated.")
 
 
@@ -344,7 +351,7 @@ def claim_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
+    trigger_client_event(response, SAVED, saved_event(claim, created=False))
     return _toast(response, "Claim restored.")
 
 

@@ -5,6 +5,7 @@
 // - selection.js: text selections -> a new claim or the source mention; clicks on highlights
 // - form.js: the claim form (open, close, drafts, first error in view, stance targets)
 // - source-picker.js: the source combobox and the deliberate creation of a source
+// - labels.js: a key for every field of the scheme, "same labels as my last claim"
 // - claims.js: the claim list (current claim, moving, deleting)
 // - suggestions.js: the current suggestion, accept, edit, dismiss
 // - messages.js: the message line and toasts (Undo)
@@ -18,6 +19,7 @@ import { installClaims, select } from "./workspace/claims.js";
 import { installForm, openNew, readDraft } from "./workspace/form.js";
 import { installHighlights } from "./workspace/highlights.js";
 import { installKeys } from "./workspace/keys.js";
+import { installLabels } from "./workspace/labels.js";
 import { installMessages } from "./workspace/messages.js";
 import { installSelection } from "./workspace/selection.js";
 import { installSourcePicker } from "./workspace/source-picker.js";
@@ -32,6 +34,7 @@ function start(ws) {
   installSuggestions();
   installForm();
   installSourcePicker();
+  installLabels();
   installSelection();
   installClaims();
   installKeys();

@@ -28,6 +28,7 @@ export const state = {
   undo: null, // URL restoring the last deleted claim
   suggestion: null, // id of the current suggestion
   suggestionIndex: 0, // its place in the list, to move on after accept or dismiss
+  suggestionArrived: false, // it became current by an answer to the one before, not by Shift+J
   signature: "",
 };
 

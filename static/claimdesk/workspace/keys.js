@@ -4,10 +4,14 @@
 import { installShortcuts } from "../shortcuts.js";
 import { ctx, form, inForm, state } from "./context.js";
 import { deleteCurrent, select, step } from "./claims.js";
-import { closeForm, nextTarget, setStance } from "./form.js";
+import { closeForm, nextTarget } from "./form.js";
+import { chooseByDigit, chooseReliability, isReliabilityKey, sameAsLast, stanceKey } from "./labels.js";
 import { restore } from "./messages.js";
 import { takeSelection, toggleMentionMode } from "./selection.js";
 import { answerSuggestion, stepSuggestion } from "./suggestions.js";
+
+const DIGITS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+const LETTERS = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZ"];
 
 function click(selector) {
   const element = document.querySelector(selector);
@@ -34,9 +38,13 @@ export function installKeys() {
     { keys: ["k", "ArrowUp"], when: () => !inForm() || !state.dirty, run: () => step(-1) },
     { keys: ["e"], run: () => (state.current ? select(state.current, { open: true }) : false) },
     { keys: ["m"], when: inForm, run: () => toggleMentionMode() },
-    { keys: ["f"], when: inForm, run: () => setStance("favor") },
-    { keys: ["a"], when: inForm, run: () => setStance("against") },
-    { keys: ["0"], when: inForm, run: () => setStance("none") },
+    { keys: ["f"], when: inForm, run: () => stanceKey("favor") },
+    { keys: ["a"], when: inForm, run: () => stanceKey("against") },
+    { keys: ["0"], when: inForm, run: () => stanceKey("none") },
+    { keys: DIGITS, when: inForm, run: (e) => chooseByDigit(Number(e.key)) },
+    // Before J, K and E: Shift+letter is a reliability only where the scheme has that letter.
+    { keys: LETTERS, when: (e) => inForm() && isReliabilityKey(e), run: (e) => chooseReliability(e.key) },
+    { keys: ["r"], when: inForm, run: () => sameAsLast() },
     { keys: ["t"], when: inForm, run: () => nextTarget() },
     { keys: ["s"], when: inForm, run: () => document.getElementById("source-q")?.focus() },
     { keys: ["J"], when: () => !state.dirty, run: () => stepSuggestion(1) },

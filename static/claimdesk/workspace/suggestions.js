@@ -6,16 +6,20 @@ import { confirmDiscard } from "./form.js";
 import { repaintIfChanged } from "./highlights.js";
 import { say } from "./messages.js";
 
-/** After an accept or dismiss the current suggestion leaves the list: take the next. */
+/** After an accept or dismiss the current suggestion leaves the list: the one that
+ * followed it becomes current (y and x act on it), and counts as not yet reached: the next
+ * Shift+J stays on it instead of skipping it (issue 18). */
 export function keepSuggestion() {
   if (state.suggestion === null || suggestionRowOf(state.suggestion)) return;
   const all = suggestionRows();
   state.suggestion = all.length
     ? all[Math.min(state.suggestionIndex, all.length - 1)].dataset.suggestionId : null;
+  state.suggestionArrived = state.suggestion !== null;
 }
 
 export function selectSuggestion(id, { scroll = true } = {}) {
   state.suggestion = id ? String(id) : null;
+  state.suggestionArrived = false;
   const all = suggestionRows();
   state.suggestionIndex = Math.max(0, all.findIndex((r) => r.dataset.suggestionId === state.suggestion));
   repaintIfChanged();
@@ -31,6 +35,7 @@ export function stepSuggestion(delta) {
   const all = suggestionRows();
   if (!all.length) return false;
   const i = all.findIndex((r) => r.dataset.suggestionId === state.suggestion);
+  if (delta > 0 && i >= 0 && state.suggestionArrived) return selectSuggestion(state.suggestion);
   const next = i < 0 ? (delta > 0 ? 0 : all.length - 1) : Math.min(Math.max(i + delta, 0), all.length - 1);
   return selectSuggestion(all[next].dataset.suggestionId);
 }

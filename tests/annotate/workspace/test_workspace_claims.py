@@ -66,7 +66,12 @@ def test_creating_a_claim_stores_code_point_offsets_and_answers_with_fragments(
     assert f'data-claim-id="{claim.pk}"' in html
     assert '<div id="progress" class="ws-progress" hx-swap-oob="outerHTML"' in html
     assert "<html" not in html
-    assert events(response)["claimdesk:saved"] == {"id": claim.pk, "created": True}
+    saved = events(response)["claimdesk:saved"]
+    assert (saved["id"], saved["created"]) == (claim.pk, True)
+    # Its labels, which "same as my last claim" (r) repeats, in words too.
+    assert saved["labels"]["stances"] == {str(targets[0].pk): "against"}
+    assert saved["labels"]["attribution"] == claim.attribution
+    assert saved["summary"].startswith("Direct quote · Against: ")
     assert Assignment.objects.get(article=emoji_article).status == AssignmentStatus.IN_PROGRESS
     assert History.objects.filter(entity="claim", object_id=claim.pk, action="create").exists()
 
