@@ -2,7 +2,10 @@
 //
 // - context.js: the page's elements, the article text, the shared state
 // - highlights.js: my claims and the suggestions painted over the text
-// - selection.js: text selections -> a new claim or the source mention; clicks on highlights
+// - selection.js: text selections -> a new claim or the source mention (mouse, touch:
+//   the selection bar); clicks on highlights
+// - span.js: adjusting the open claim's span (handles, [ ] { })
+// - caret.js: caret mode, a claim from the keyboard alone
 // - form.js: the claim form (open, close, drafts, first error in view, stance targets)
 // - source-picker.js: the source combobox and the deliberate creation of a source
 // - labels.js: a key for every field of the scheme, "same labels as my last claim"
@@ -15,6 +18,7 @@
 // 'self' only, and nothing here is inline.
 
 import { ctx, DRAFT_PREFIX, initContext, rowOf } from "./workspace/context.js";
+import { installCaret } from "./workspace/caret.js";
 import { installClaims, select } from "./workspace/claims.js";
 import { installForm, openNew, readDraft } from "./workspace/form.js";
 import { installHighlights } from "./workspace/highlights.js";
@@ -23,6 +27,7 @@ import { installLabels } from "./workspace/labels.js";
 import { installMessages } from "./workspace/messages.js";
 import { installSelection } from "./workspace/selection.js";
 import { installSourcePicker } from "./workspace/source-picker.js";
+import { installSpan } from "./workspace/span.js";
 import { installSuggestions } from "./workspace/suggestions.js";
 
 const workspace = document.getElementById("workspace");
@@ -36,6 +41,8 @@ function start(ws) {
   installSourcePicker();
   installLabels();
   installSelection();
+  installSpan();
+  installCaret();
   installClaims();
   installKeys();
   installHighlights();

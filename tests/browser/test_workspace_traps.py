@@ -102,10 +102,13 @@ ROWS_IN_VIEW = """() => {
   }).length;
 }"""
 
+# In view in what holds it: the side column, or on a phone the form's sheet (fixed).
 IN_VIEW = """(el) => {
   const r = el.getBoundingClientRect();
-  const side = el.closest(".ws-side").getBoundingClientRect();
-  return r.top >= Math.max(0, side.top) && r.bottom <= Math.min(innerHeight, side.bottom);
+  const panel = el.closest(".ws-panel");
+  const holder = panel && getComputedStyle(panel).position === "fixed" ? panel : el.closest(".ws-side");
+  const box = holder.getBoundingClientRect();
+  return r.top >= Math.max(0, box.top) && r.bottom <= Math.min(innerHeight, box.bottom);
 }"""
 
 LONG_TEXT = " ".join(f"Sentence {i} says that Turkey’s influence grows." for i in range(40))

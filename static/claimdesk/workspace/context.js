@@ -23,8 +23,10 @@ export const state = {
   current: null, // id of the selected claim
   dirty: false, // the open form has unsaved changes
   pending: null, // {start, end} of the claim being created
+  adjusted: null, // {start, end}: the new span of the claim being edited, not saved yet
   mention: null, // {start, end} of the mention picked in the open form
   mentionMode: false,
+  caret: null, // caret mode: {at, mark} in code points (mark: the start, or null)
   undo: null, // URL restoring the last deleted claim
   suggestion: null, // id of the current suggestion
   suggestionIndex: 0, // its place in the list, to move on after accept or dismiss

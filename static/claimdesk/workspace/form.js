@@ -43,6 +43,7 @@ export function closeForm({ force = false } = {}) {
 function resetPanel() {
   state.dirty = false;
   state.pending = null;
+  state.adjusted = null;
   state.mention = null;
   state.mentionMode = false;
   ctx.ws.classList.remove("picking-mention");
@@ -108,6 +109,7 @@ function setupForm(f) {
   ctx.ws.classList.remove("picking-mention");
   const start = Number(f.dataset.start), end = Number(f.dataset.end);
   state.pending = f.dataset.claimId ? null : { start, end };
+  state.adjusted = null;
   if (f.dataset.claimId) state.current = f.dataset.claimId;
   const ms = f.elements.mention_start?.value, me = f.elements.mention_end?.value;
   state.mention = ms && me ? { start: Number(ms), end: Number(me) } : null;
@@ -134,26 +136,44 @@ function setupForm(f) {
       || invalid.querySelector("input:not([type=hidden]), select, textarea, button");
     field?.focus({ preventScroll: true });
     reveal(invalid, "center");
+    keepSpanInView();
     return;
   }
   if (!f.dataset.claimId) document.getElementById("source-q")?.focus({ preventScroll: true });
   else f.querySelector("button[type=submit]")?.focus({ preventScroll: true });
   reveal(f, "start");
+  keepSpanInView();
 }
 
-/** Scroll the side column (when it scrolls: wide screens) to show the element; on narrow
- * screens, where the column is part of the page, scroll the page. */
+/** The form's sheet on narrow screens (the panel, fixed over the lower screen), or null. */
+export function sheet() {
+  return getComputedStyle(ctx.panel).position === "fixed" ? ctx.panel : null;
+}
+
+/** Scroll what holds the element — the sheet (narrow screens), the side column (wide
+ * screens) — to show it; never the page past the text. */
 export function reveal(element, block) {
-  const side = element.closest(".ws-side");
-  if (side && side.scrollHeight > side.clientHeight) {
-    const box = side.getBoundingClientRect(), rect = element.getBoundingClientRect();
-    const top = rect.top - box.top + side.scrollTop;
-    const want = block === "center" ? top - (side.clientHeight - rect.height) / 2 : top - 8;
+  const holder = sheet() || element.closest(".ws-side");
+  if (holder && holder.scrollHeight > holder.clientHeight) {
+    const box = holder.getBoundingClientRect(), rect = element.getBoundingClientRect();
+    const top = rect.top - box.top + holder.scrollTop;
+    const want = block === "center" ? top - (holder.clientHeight - rect.height) / 2 : top - 8;
     const inView = rect.top >= box.top && rect.bottom <= box.bottom;
-    if (!inView) side.scrollTop = Math.max(0, want);
-  } else {
+    if (!inView) holder.scrollTop = Math.max(0, want);
+  } else if (!sheet()) {
     element.scrollIntoView({ block: block === "center" ? "center" : "nearest" });
   }
+}
+
+/** On a narrow screen, the words of the open claim stay in view above the sheet. */
+function keepSpanInView() {
+  const over = sheet();
+  const words = ctx.textEl.querySelector(".hl-pending, mark.current");
+  if (!over || !words) return;
+  const limit = over.getBoundingClientRect().top;
+  const rect = words.getBoundingClientRect();
+  if (rect.top >= 8 && rect.bottom <= limit - 8) return;
+  window.scrollBy({ top: rect.top - Math.max(16, (limit - rect.height) / 3), behavior: "instant" });
 }
 
 // --- stance targets -----------------------------------------------------------------------
@@ -228,6 +248,7 @@ export function installForm() {
     } else if (!f && (state.pending || state.dirty)) {
       // The panel was replaced by something that is not a form (saved, or an error).
       state.pending = null;
+      state.adjusted = null;
       state.mention = null;
       state.dirty = false;
       repaintIfChanged();
@@ -247,6 +268,7 @@ export function installForm() {
     sessionStorage.removeItem(draftKey("new"));
     state.dirty = false;
     state.pending = null;
+    state.adjusted = null;
     state.mention = null;
     state.current = String(event.detail.id);
     requestAnimationFrame(() => select(event.detail.id, { scroll: true }));

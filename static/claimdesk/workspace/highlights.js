@@ -7,6 +7,8 @@
 // innerHTML), so the container's text stays the article text (offsets.js contract).
 
 import { claims, ctx, rows, state, suggestionRows } from "./context.js";
+import { caretMarked } from "./caret.js";
+import { formSpan } from "./span.js";
 import { keepSuggestion } from "./suggestions.js";
 
 const PALETTE = [
@@ -27,8 +29,15 @@ export function paint() {
     });
   }
   if (state.pending) overlays.push({ ...state.pending, cls: "hl-pending" });
+  if (state.adjusted) overlays.push({ ...state.adjusted, cls: "hl-pending hl-adjusted" });
+  // The open claim's span gets a handle at each end (empty elements: no text of their own).
+  const handles = state.mentionMode ? null : formSpan();
+  const marked = caretMarked();
+  if (marked) overlays.push({ ...marked, cls: "hl-marked" });
+  const caret = state.caret ? state.caret.at : null;
   if (state.mention) overlays.push({ ...state.mention, cls: "hl-mention" });
-  const points = new Set([0, map.length]);
+  const points = new Set([0, map.length, ...(handles ? [handles.start, handles.end] : [])]);
+  if (caret !== null) points.add(caret);
   for (const span of [...list, ...overlays]) {
     points.add(span.start);
     points.add(span.end);
@@ -37,6 +46,8 @@ export function paint() {
   const fragment = document.createDocumentFragment();
   for (let i = 0; i < cuts.length - 1; i++) {
     const a = cuts[i], b = cuts[i + 1];
+    if (handles && a === handles.start) fragment.append(handle("start"));
+    if (a === caret) fragment.append(caretElement());
     const piece = TEXT.slice(map.toUtf16(a), map.toUtf16(b));
     const covering = list.filter((c) => c.start <= a && c.end >= b);
     const over = overlays.filter((o) => o.start <= a && o.end >= b);
@@ -44,6 +55,7 @@ export function paint() {
     const suggested = over.filter((o) => o.suggestion).map((o) => o.suggestion);
     if (!covering.length && !extra.length) {
       fragment.append(document.createTextNode(piece));
+      if (handles && b === handles.end) fragment.append(handle("end"));
       continue;
     }
     const mark = document.createElement(covering.length ? "mark" : "span");
@@ -63,7 +75,9 @@ export function paint() {
       if (covering.some((c) => c.id === state.current)) mark.classList.add("current");
     }
     fragment.append(mark);
+    if (handles && b === handles.end) fragment.append(handle("end"));
   }
+  if (caret === map.length) fragment.append(caretElement());
   textEl.replaceChildren(fragment);
   for (const row of rows()) {
     row.style.setProperty("--hl", colour(row.dataset.claimId));
@@ -76,9 +90,27 @@ export function paint() {
   if (count) count.textContent = String(rows().length);
 }
 
+function caretElement() {
+  const element = document.createElement("span");
+  element.className = "text-caret";
+  element.setAttribute("aria-hidden", "true");
+  return element;
+}
+
+function handle(which) {
+  const element = document.createElement("span");
+  element.className = `span-handle span-handle-${which}`;
+  element.dataset.handle = which;
+  element.title = which === "start"
+    ? "Drag to move the start ([ and { move it by a word)"
+    : "Drag to move the end (] and } move it by a word)";
+  return element;
+}
+
 function signature() {
   const current = [state.current, JSON.stringify(state.pending), JSON.stringify(state.mention),
-    `s${state.suggestion}`];
+    JSON.stringify(state.adjusted), JSON.stringify(state.caret), `s${state.suggestion}`,
+    state.mentionMode ? "" : JSON.stringify(formSpan())];
   return rows().map((r) => `${r.dataset.claimId}:${r.dataset.start}:${r.dataset.end}:${r.dataset.summary}`)
     .concat(suggestionRows().map((r) => `s${r.dataset.suggestionId}`))
     .concat(current).join("|");

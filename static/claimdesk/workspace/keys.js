@@ -3,11 +3,13 @@
 
 import { installShortcuts } from "../shortcuts.js";
 import { ctx, form, inForm, state } from "./context.js";
+import { toggleCaret } from "./caret.js";
 import { deleteCurrent, select, step } from "./claims.js";
 import { closeForm, nextTarget } from "./form.js";
 import { chooseByDigit, chooseReliability, isReliabilityKey, sameAsLast, stanceKey } from "./labels.js";
 import { restore } from "./messages.js";
 import { takeSelection, toggleMentionMode } from "./selection.js";
+import { moveBoundary } from "./span.js";
 import { answerSuggestion, stepSuggestion } from "./suggestions.js";
 
 const DIGITS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
@@ -34,6 +36,7 @@ export function installKeys() {
       },
     },
     { keys: ["n"], run: (e) => takeSelection(e.altKey, { explicit: true }) },
+    { keys: ["c"], run: () => toggleCaret() },
     { keys: ["j", "ArrowDown"], when: () => !inForm() || !state.dirty, run: () => step(1) },
     { keys: ["k", "ArrowUp"], when: () => !inForm() || !state.dirty, run: () => step(-1) },
     { keys: ["e"], run: () => (state.current ? select(state.current, { open: true }) : false) },
@@ -45,6 +48,11 @@ export function installKeys() {
     // Before J, K and E: Shift+letter is a reliability only where the scheme has that letter.
     { keys: LETTERS, when: (e) => inForm() && isReliabilityKey(e), run: (e) => chooseReliability(e.key) },
     { keys: ["r"], when: inForm, run: () => sameAsLast() },
+    // The span of the open claim, a word at a time (before "]": next article, outside a form).
+    { keys: ["["], when: inForm, run: () => moveBoundary("start", -1) },
+    { keys: ["{"], when: inForm, run: () => moveBoundary("start", 1) },
+    { keys: ["]"], when: inForm, run: () => moveBoundary("end", 1) },
+    { keys: ["}"], when: inForm, run: () => moveBoundary("end", -1) },
     { keys: ["t"], when: inForm, run: () => nextTarget() },
     { keys: ["s"], when: inForm, run: () => document.getElementById("source-q")?.focus() },
     { keys: ["J"], when: () => !state.dirty, run: () => stepSuggestion(1) },

@@ -8,6 +8,7 @@ import { select } from "./claims.js";
 import { changed, openNew } from "./form.js";
 import { repaintIfChanged } from "./highlights.js";
 import { say } from "./messages.js";
+import { formSpan, isDragging, setSpan } from "./span.js";
 import { selectSuggestion } from "./suggestions.js";
 
 const NO_WORDS = "That selection holds no words: select at least one word.";
@@ -38,6 +39,9 @@ function showSelection(span) {
   sel.addRange(offsetsToRange(ctx.textEl, span.start, span.end));
 }
 
+/** The selection made a claim: a new one, the mention of the open one, or — a mouse or
+ * touch selection while a claim is open — nothing silently: the new claim's span follows
+ * it, and an existing claim (or a suggestion being accepted) is offered the choice. */
 export function takeSelection(exact, { explicit }) {
   const span = selection(exact);
   if (!span) {
@@ -54,8 +58,58 @@ export function takeSelection(exact, { explicit }) {
     document.getSelection().removeAllRanges();
     return;
   }
+  const f = form();
+  if (f && !explicit) {
+    if (!f.dataset.claimId && !f.dataset.suggestionId) {
+      setSpan(span.start, span.end);
+      showSelection(span);
+      say("The new claim's span is now the selection (its labels are kept).");
+    } else {
+      say("You are editing a claim: set the selection as its span, or start a new claim (n).");
+      updateBar();
+    }
+    return;
+  }
   showSelection(span);
   openNew(span);
+}
+
+/** "Set as this claim's span": the selection becomes the open claim's span. */
+function spanFromSelection() {
+  const span = selection(false);
+  if (!span || span.error) {
+    say(span?.error || "Select some words in the article first.");
+    return;
+  }
+  setSpan(span.start, span.end);
+  document.getSelection().removeAllRanges();
+  say("Span changed: save (Ctrl+Enter) to keep it.");
+  updateBar();
+}
+
+// --- the selection bar: "Claim from selection" (touch, keyboard, or while editing) ----------
+
+const bar = () => document.getElementById("selection-bar");
+
+function updateBar() {
+  const element = bar();
+  if (!element) return;
+  const span = state.mentionMode ? null : selection(false);
+  const open = formSpan();
+  const shown = Boolean(span && !span.error)
+    && !(open && open.start === span.start && open.end === span.end);
+  element.hidden = !shown;
+  if (!shown) return;
+  element.querySelector(".selection-quote").textContent = `“${span.quote}”`;
+  const f = form();
+  const spanButton = element.querySelector("[data-action=span-from-selection]");
+  spanButton.hidden = !f;
+}
+
+let pendingUpdate = 0;
+function scheduleBar() {
+  cancelAnimationFrame(pendingUpdate);
+  pendingUpdate = requestAnimationFrame(updateBar);
 }
 
 export function toggleMentionMode(on = !state.mentionMode) {
@@ -83,7 +137,16 @@ function setMention(span) {
 
 export function installSelection() {
   const { textEl, panel } = ctx;
+  // Touch selections (and keyboard ones) fire no mouseup: the bar offers the claim.
+  document.addEventListener("selectionchange", scheduleBar);
+  bar()?.addEventListener("click", (event) => {
+    const action = event.target.closest("[data-action]")?.dataset.action;
+    if (action === "claim-from-selection") takeSelection(false, { explicit: true });
+    else if (action === "span-from-selection") spanFromSelection();
+    scheduleBar();
+  });
   textEl.addEventListener("mouseup", (event) => {
+    if (isDragging()) return; // the end of a handle's drag, not a click or a selection
     const exact = event.altKey;
     // Let the browser finish the selection (a double click selects a word on mouseup).
     setTimeout(() => {
