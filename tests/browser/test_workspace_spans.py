@@ -237,6 +237,6 @@ def test_a_touch_selection_makes_a_claim_and_the_text_stays_in_view(
     pending = page.locator("#article-text .hl-pending").first.bounding_box()
     sheet = page.locator("#claim-panel").bounding_box()
     assert pending is not None and sheet is not None
-    assert 0 <= pending["y"] and pending["y"] + pending["height"] <= sheet["y"], (pending, sheet)
+    assert pending["y"] >= 0 and pending["y"] + pending["height"] <= sheet["y"], (pending, sheet)
     # The form works in the sheet: a source and a save button in reach.
     expect(form.locator("button[type=submit]")).to_be_attached()

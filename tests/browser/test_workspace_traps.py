@@ -106,7 +106,8 @@ ROWS_IN_VIEW = """() => {
 IN_VIEW = """(el) => {
   const r = el.getBoundingClientRect();
   const panel = el.closest(".ws-panel");
-  const holder = panel && getComputedStyle(panel).position === "fixed" ? panel : el.closest(".ws-side");
+  const fixed = panel && getComputedStyle(panel).position === "fixed";
+  const holder = fixed ? panel : el.closest(".ws-side");
   const box = holder.getBoundingClientRect();
   return r.top >= Math.max(0, box.top) && r.bottom <= Math.min(innerHeight, box.bottom);
 }"""
