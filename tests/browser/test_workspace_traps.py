@@ -175,3 +175,29 @@ def test_the_claim_list_shows_many_claims_and_a_failed_save_shows_its_first_erro
         page.keyboard.press("Escape")
         page.on("dialog", lambda dialog: dialog.accept())
     print(tmp_path)
+
+
+def test_undo_leaves_no_stale_offer_behind(live_server: Any, page: Page, annotator: Any) -> None:
+    """Regression (issue 18): each delete added an Undo toast and `u` left them all up, so
+    a stale Undo stayed on screen after the claim was back."""
+    article = an_article(annotator)
+    first = make_claim(article, annotator, "Turkey’s influence grows")
+    make_claim(article, annotator, "Orekhova said it does not")
+    log_in(page, live_server.url, annotator)
+    open_workspace(page, live_server.url, article)
+    rows = page.locator("#claim-rows > li")
+    for _ in range(2):
+        rows.first.locator(".claim-open").click()
+        expect(page.locator("#claim-form h2")).to_have_text("Edit claim")
+        page.keyboard.press("Escape")
+        page.keyboard.press("Delete")
+        expect(page.locator(".toast", has_text="Claim deleted.")).not_to_have_count(0)
+    expect(rows).to_have_count(0)
+    # One offer, for the last delete.
+    expect(page.locator(".toast [data-action=undo]")).to_have_count(1)
+    page.locator("#article-text").click()
+    page.keyboard.press("u")
+    expect(rows).to_have_count(1)
+    expect(page.locator(".toast [data-action=undo]")).to_have_count(0)
+    first.refresh_from_db()
+    assert first.deleted_at is not None  # the first delete is still undone by nobody

@@ -19,6 +19,9 @@ export function toast(text, undo = "") {
   label.textContent = text;
   item.append(label);
   if (undo) {
+    // One Undo at a time, the one `u` restores: an older offer goes (issue 18: they stacked).
+    for (const old of ctx.toasts.querySelectorAll(".toast[data-undo]")) old.remove();
+    item.dataset.undo = undo;
     state.undo = undo;
     const button = document.createElement("button");
     button.type = "button";
@@ -39,6 +42,10 @@ export function toast(text, undo = "") {
 export function restore(url) {
   if (!url) return;
   state.undo = null;
+  // Its offer is used up, whether by the button or by `u`.
+  for (const offer of ctx.toasts.querySelectorAll(".toast[data-undo]")) {
+    if (offer.dataset.undo === url) offer.remove();
+  }
   ctx.htmx.ajax("POST", url, { source: ctx.ws, target: "#claim-list", swap: "outerHTML" });
 }
 
