@@ -80,6 +80,7 @@ def test_every_label_by_key_then_the_same_labels_in_one_key(
     article = article_create(project=project, text=TEXT, title="Keys").article
     assignment_create(article=article, annotator=annotator)
     target = project.targets.order_by("pk").first()
+    assert target is not None
     log_in(page, live_server.url, annotator)
     open_workspace(page, live_server.url, article)
     keys = Keys(page)
@@ -178,6 +179,7 @@ def test_a_suggestion_is_accepted_with_one_key_taking_my_last_labels(
     other = article_create(project=project, text=TEXT, title="Earlier").article
     assignment_create(article=other, annotator=user)
     target = project.targets.order_by("pk").first()
+    assert target is not None
     make_claim(
         other,
         user,

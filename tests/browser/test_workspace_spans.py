@@ -108,6 +108,7 @@ def test_keys_move_either_boundary_by_a_word_over_emoji_cyrillic_and_turkish(
     assert [(s.target_id, s.stance) for s in claim.stances.all()] == stances
     assert claim.version == 2
     [update] = History.objects.filter(entity="claim", object_id=claim.pk, action="update")
+    assert update.before is not None and update.after is not None
     assert (update.before["start"], update.after["start"]) == (text.index("Яна"), start)
 
 

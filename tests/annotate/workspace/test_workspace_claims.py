@@ -165,6 +165,34 @@ def test_editing_a_claim_saves_and_answers_with_its_row(
 
 
 @pytest.mark.django_db
+def test_an_edit_may_move_the_span_in_one_recorded_update(
+    client: Client, emoji_article: Any, annotator: Any, source: Any, targets: Any
+) -> None:
+    """Span adjustment (issue 18): the form posts the new span with the labels, in code
+    points (after the flag: two code points, four UTF-16 units)."""
+    claim = make_claim(emoji_article, annotator, "Яна Орехова", source=source, target=targets[1])
+    login(client, annotator)
+    post = claim_form(
+        emoji_article, "Şentop and Яна Орехова agree", source, targets[1], version="1"
+    )
+    response = client.post(reverse("annotate:claim-update", args=[claim.pk]), post, **HX)
+    assert response.status_code == 200, response.content.decode()[:300]
+    claim.refresh_from_db()
+    text = emoji_article.text
+    assert (claim.start, claim.end) == (text.index("Şentop"), text.index(".”"))
+    assert claim.quote == "Şentop and Яна Орехова agree" and claim.version == 2
+    [update] = History.objects.filter(entity="claim", object_id=claim.pk, action="update")
+    assert update.before is not None and update.after is not None
+    assert (update.before["quote"], update.after["quote"]) == ("Яна Орехова", claim.quote)
+    # A quote that is not the text at those offsets is refused, and nothing changes.
+    post = {**post, "version": "2", "end": str(claim.end - 1)}
+    response = client.post(reverse("annotate:claim-update", args=[claim.pk]), post, **HX)
+    assert response.status_code == 422
+    claim.refresh_from_db()
+    assert (claim.version, claim.quote) == (2, "Şentop and Яна Орехова agree")
+
+
+@pytest.mark.django_db
 def test_a_stale_edit_never_overwrites_and_shows_the_current_state(
     client: Client, emoji_article: Any, annotator: Any, source: Any, targets: Any
 ) -> None:
