@@ -90,6 +90,7 @@ def test_every_label_by_key_then_the_same_labels_in_one_key(
     keys.press("n")
     form = page.locator("#claim-form")
     expect(form).to_be_visible()
+    expect(page.locator("#selection-bar")).to_be_hidden()  # the form has these words already
     # Every option shows its key: digits, and Shift+letter for the reliability.
     expect(form.locator("fieldset[data-field=source_reliability] label").nth(1)).to_contain_text(
         "⇧B"

@@ -139,6 +139,8 @@ export function installSelection() {
   const { textEl, panel } = ctx;
   // Touch selections (and keyboard ones) fire no mouseup: the bar offers the claim.
   document.addEventListener("selectionchange", scheduleBar);
+  // A form that arrives may hold the selected words already: no offer then.
+  document.body.addEventListener("htmx:afterSettle", scheduleBar);
   bar()?.addEventListener("click", (event) => {
     const action = event.target.closest("[data-action]")?.dataset.action;
     if (action === "claim-from-selection") takeSelection(false, { explicit: true });
