@@ -118,3 +118,20 @@ def my_claim(user: User, pk: int, *, live: bool = True, stances: bool = True) ->
     if claim is None:
         raise Http404("No such claim.")
     return claim
+
+
+def my_last_claim(user: Any, project: Any) -> Claim | None:
+    """The user's most recently saved live claim in the project, its stances (with their
+    targets) loaded: the labels "same as my last claim" repeats, and what an accepted
+    suggestion takes where it proposes nothing."""
+    return (
+        Claim.objects.live()
+        .by(user)
+        .filter(article__project=project)
+        .select_related("article__project")
+        .prefetch_related(
+            Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+        )
+        .order_by("-updated", "-id")
+        .first()
+    )

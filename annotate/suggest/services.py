@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,8 @@ from annotate.suggest.base import PROPOSED_LABELS
 from annotate.suggest.llm import LLMBadAnswer, LLMError
 from annotate.suggest.recommender import active_recommender
 from corpus.models import Article, Project
+from corpus.permissions import can_add_source
+from corpus.scheme import LABEL_FIELDS
 from corpus.text import search_key
 
 if TYPE_CHECKING:
@@ -338,6 +340,27 @@ def proposed_labels(suggestion: Suggestion) -> dict[str, Any]:
     }
 
 
+def with_defaults(
+    proposed: Mapping[str, Any], stances: list[StanceInput], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The proposed labels (label fields, ``note``) and ``stances``, with each empty label
+    field, and the stances when there are none, taken from ``defaults`` (``claim_labels``
+    shape: label fields, ``stances`` by target id)."""
+    filled = dict(proposed)
+    for name in LABEL_FIELDS:
+        if not filled.get(name) and defaults.get(name):
+            filled[name] = str(defaults[name])
+    default_stances = defaults.get("stances") or {}
+    if not any(s.stance for s in stances) and isinstance(default_stances, Mapping):
+        stances = [
+            StanceInput(target, str(stance))
+            for key, stance in default_stances.items()
+            if (target := row_id(key)) is not None and stance
+        ]
+    filled["stances"] = stances
+    return filled
+
+
 def _source_for(suggestion: Suggestion, annotator: User, chosen: Any) -> Source | int | None:
     """The source of the claim: the annotator's choice, else the proposed registry
     entry, else a new registry entry with the proposed name (or the entry that already
@@ -355,7 +378,18 @@ def _source_for(suggestion: Suggestion, annotator: User, chosen: Any) -> Source 
         Source.objects.in_project(project).filter(name_key=key).first()
         or Source.objects.in_project(project).filter(aliases__alias_key=key).first()
     )
-    return existing or source_create(project=project, name=name, actor=annotator)
+    if existing is not None:
+        return existing
+    # The project decides who adds sources (``Project.annotator_sources``): a suggestion
+    # is no way around it.
+    if not can_add_source(annotator, project):
+        raise ValidationError(
+            {
+                "source": f"“{name}” is not in the registry, and in this project a curator "
+                "adds new sources: pick one from the registry."
+            }
+        )
+    return source_create(project=project, name=name, actor=annotator)
 
 
 def _check_unanswered(suggestion: Suggestion, annotator: User) -> None:
@@ -369,6 +403,7 @@ def suggestion_accept(
     suggestion: Suggestion,
     annotator: User,
     overrides: ClaimChanges | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> Claim:
     """Make the suggestion the annotator's own claim and record the answer, in one
     transaction. The claim has the suggestion's span, source, mention, attribution and
@@ -377,7 +412,11 @@ def suggestion_accept(
     or a changed span); without a source in ``overrides`` (unset or None), a proposed new
     source is added to the registry. Raises ``ValidationError`` (nothing written, no
     source added) when the claim isn't valid for the project's scheme, e.g. a required
-    stance is missing."""
+    stance is missing.
+
+    ``defaults`` (``annotate.workspace.context.claim_labels`` of the annotator's last claim)
+    fill what the suggestion leaves empty: each label field it proposes no value for, and
+    the stances when it proposes none. Overrides win over both."""
     overrides = overrides or ClaimChanges()
     _check_unanswered(suggestion, annotator)
     article = suggestion.article
@@ -387,14 +426,19 @@ def suggestion_accept(
         else None
     )
     proposed = proposed_labels(suggestion)
+    proposed_stances: list[StanceInput] = proposed.pop("stances")
+    proposed["attribution"] = suggestion.attribution
+    filled = with_defaults(proposed, proposed_stances, defaults or {})
+    stances = filled.pop("stances")
+    note = filled.pop("note", "") or ""
     fields = ClaimFields(
         start=suggestion.start,
         end=suggestion.end,
         quote=suggestion.quote,
         mention=mention,
-        stances=proposed.pop("stances"),
-        note=proposed.pop("note"),
-        labels={"attribution": suggestion.attribution, **proposed},
+        stances=stances,
+        note=note,
+        labels=filled,
     ).changed(overrides)
     chosen = None if isinstance(overrides.source, Unset) else overrides.source
     fields = dataclasses.replace(fields, source=_source_for(suggestion, annotator, chosen))

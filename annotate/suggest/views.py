@@ -23,7 +23,7 @@ from annotate.claims.forms import ClaimInput
 from annotate.models import Suggestion
 from annotate.suggest import services as suggestion_services
 from annotate.suggest.services import proposed_labels
-from annotate.workspace.context import open_suggestions
+from annotate.workspace.context import last_labels, open_suggestions, saved_event
 from annotate.workspace.views import (
     PAGE,
     SAVED,
@@ -51,6 +51,7 @@ def suggestion_context(article: Article, user: User, **extra: Any) -> dict[str, 
         "article": article,
         "suggestions_enabled": enabled,
         "suggestions": suggestions,
+        "last": last_labels(user, article.project) if enabled else {},
         **extra,
     }
 
@@ -72,22 +73,26 @@ def _suggestion_for(user: User, pk: int) -> Suggestion:
     return suggestion
 
 
-def _values(suggestion: Suggestion) -> dict[str, Any]:
+def _values(suggestion: Suggestion, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """The claim form's values: the suggestion's span, source, mention, attribution and
-    the labels it proposes (an imported pre-annotation's stances, ratings, type, note)."""
+    the labels it proposes (an imported pre-annotation's stances, ratings, type, note),
+    what it leaves empty taken from ``defaults`` (the labels of my last claim) as
+    accepting with one key does."""
     article = suggestion.article
     proposed = proposed_labels(suggestion)
+    stances = proposed.pop("stances")
+    proposed["attribution"] = suggestion.attribution
+    filled = suggestion_services.with_defaults(proposed, stances, defaults or {})
     return {
-        **proposed,
+        **filled,
         "start": suggestion.start,
         "end": suggestion.end,
         "quote": suggestion.quote,
         "source": suggestion.source,
-        "attribution": suggestion.attribution,
         "mention_start": suggestion.mention_start,
         "mention_end": suggestion.mention_end,
         "mention_quote": _mention_quote(article, suggestion.mention_start, suggestion.mention_end),
-        "stances": {s.target: s.stance for s in proposed["stances"]},
+        "stances": {s.target: s.stance for s in filled["stances"]},
     }
 
 
@@ -120,26 +125,32 @@ def suggestion_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def suggestion_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The claim form prefilled from the suggestion; saving it accepts the suggestion."""
     suggestion = _suggestion_for(request.user, pk)
-    return _suggestion_form(request, suggestion, values=_values(suggestion))
+    defaults = last_labels(request.user, suggestion.article.project)["labels"]
+    return _suggestion_form(request, suggestion, values=_values(suggestion, defaults))
 
 
 @require_POST
 @login_required
 def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Accept as it is (nothing posted but the CSRF token), or as the claim form posted."""
+    """Accept as it is (nothing posted but the CSRF token: what the suggestion leaves
+    empty comes from my last claim, so a complete one takes one key), or as the claim
+    form posted."""
     suggestion = _suggestion_for(request.user, pk)
     article = suggestion.article
     from_form = "start" in request.POST
+    defaults = {} if from_form else last_labels(request.user, article.project)["labels"]
     try:
         overrides = None
         if from_form:
             data = ClaimInput.from_post(request.POST, with_span=True, with_version=False)
             overrides = data.changes(span=True)
         claim = suggestion_services.suggestion_accept(
-            suggestion=suggestion, annotator=request.user, overrides=overrides
+            suggestion=suggestion, annotator=request.user, overrides=overrides, defaults=defaults
         )
     except ValidationError as error:
-        values = _values_from_post(article, request.POST) if from_form else _values(suggestion)
+        values = (
+            _values_from_post(article, request.POST) if from_form else _values(suggestion, defaults)
+        )
         if from_form and values["source"] is None:
             values["source"] = suggestion.source
         return _suggestion_form(
@@ -156,7 +167,7 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ("progress", _progress_context(assignment, request.user, oob=True)),
         ],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
+    trigger_client_event(response, SAVED, saved_event(claim, created=True))
     return toast(response, "Suggestion accepted: it is now your claim.")
 
 

@@ -8,6 +8,7 @@ computed here, so that the template only prints strings.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -181,6 +182,60 @@ def row_of(claim: Claim) -> dict[str, Any]:
     values["source__name"] = claim.source.name if claim.source is not None else None
     stances = [(s.target.name, s.stance) for s in claim.stances.all()]
     return claim_row(values, stances, label_maps(claim.article.project.scheme))
+
+
+def claim_labels(claim: Claim | None) -> dict[str, Any]:
+    """A claim's labels as the workspace repeats them ("same as my last claim", ``r``) and
+    as an accepted suggestion takes them where it proposes none: the label fields and the
+    stances by target id (a string, as in JSON). Empty for no claim."""
+    if claim is None:
+        return {}
+    labels: dict[str, Any] = {name: getattr(claim, name) for name in LABEL_FIELDS}
+    labels["stances"] = {str(s.target_id): s.stance for s in claim.stances.all()}
+    return labels
+
+
+def labels_summary(claim: Claim | None) -> str:
+    """A claim's labels in words, as its row shows them: "Direct quote · Against: Turkey ·
+    B2 · Factual"; empty for no claim. Its stances' targets must be loaded."""
+    if claim is None:
+        return ""
+    maps = label_maps(claim.article.project.scheme)
+    parts = []
+    if claim.attribution:
+        parts.append(maps.get("attribution", {}).get(claim.attribution, claim.attribution))
+    for s in claim.stances.all():
+        if s.stance:
+            label = maps.get("stance", {}).get(s.stance, s.stance)
+            parts.append(f"{label}: {_truncate(s.target.name, TARGET_CHARS)}")
+    reliability, credibility = claim.source_reliability, claim.information_credibility
+    if reliability or credibility:
+        parts.append(f"{reliability or '?'}{credibility or '?'}")
+    if claim.claim_type:
+        parts.append(maps.get("claim_type", {}).get(claim.claim_type, claim.claim_type))
+    if claim.checkworthy:
+        value = maps.get("checkworthy", {}).get(claim.checkworthy, claim.checkworthy)
+        parts.append(f"Check-worthy: {value}")
+    return " · ".join(parts)
+
+
+def last_labels(user: Any, project: Any) -> dict[str, Any]:
+    """``claim_labels`` of the user's last saved claim in the project, in words too, and as
+    JSON for the page (two queries)."""
+    claim = claim_selectors.my_last_claim(user, project)
+    labels = claim_labels(claim)
+    return {"labels": labels, "summary": labels_summary(claim), "json": json.dumps(labels)}
+
+
+def saved_event(claim: Claim, *, created: bool) -> dict[str, Any]:
+    """The detail of the ``claimdesk:saved`` event: the claim, and its labels (the page's
+    "same as my last claim" takes them)."""
+    return {
+        "id": claim.pk,
+        "created": created,
+        "labels": claim_labels(claim),
+        "summary": labels_summary(claim),
+    }
 
 
 def claim_urls() -> dict[str, str]:

@@ -38,11 +38,13 @@ from annotate.workspace.context import (
     claim_urls,
     error_messages,
     form_context,
+    last_labels,
     list_context,
     mention_quote,
     open_suggestions,
     progress_context,
     row_of,
+    saved_event,
     values_from_claim,
     values_from_post,
 )
@@ -126,6 +128,7 @@ def workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "guidelines": render_markdown(project.guidelines),
         "stance_values": field_spec(project.scheme, "stance").get("values", []),
         "switcher": project_switcher(request.user),
+        "last": last_labels(request.user, project),
     }
     if project.suggestions_enabled:
         context["suggestions_enabled"] = True
@@ -206,7 +209,7 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": True})
+    trigger_client_event(response, SAVED, saved_event(claim, created=True))
     return toast(response, "Claim saved.")
 
 
@@ -228,7 +231,10 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         data = ClaimInput.from_post(request.POST, with_span=False, with_version=True)
         claim = claim_services.claim_update(
-            claim=claim, actor=request.user, version=data.version, changes=data.changes()
+            claim=claim,
+            actor=request.user,
+            version=data.version,
+            changes=data.changes(span=data.start is not None),
         )
     except claim_services.StaleVersion as stale:
         current = stale.current
@@ -256,7 +262,7 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         PAGE,
         [("panel-empty", {"article": article}), ("claim-row", _row_context(claim, row_oob=True))],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
+    trigger_client_event(response, SAVED, saved_event(claim, created=False))
     return toast(response, "Claim updated.")
 
 
@@ -314,7 +320,7 @@ def claim_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ("progress", progress_context(assignment, request.user, oob=True)),
         ],
     )
-    trigger_client_event(response, SAVED, {"id": claim.pk, "created": False})
+    trigger_client_event(response, SAVED, saved_event(claim, created=False))
     return toast(response, "Claim restored.")
 
 

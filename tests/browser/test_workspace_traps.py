@@ -102,10 +102,14 @@ ROWS_IN_VIEW = """() => {
   }).length;
 }"""
 
+# In view in what holds it: the side column, or on a phone the form's sheet (fixed).
 IN_VIEW = """(el) => {
   const r = el.getBoundingClientRect();
-  const side = el.closest(".ws-side").getBoundingClientRect();
-  return r.top >= Math.max(0, side.top) && r.bottom <= Math.min(innerHeight, side.bottom);
+  const panel = el.closest(".ws-panel");
+  const fixed = panel && getComputedStyle(panel).position === "fixed";
+  const holder = fixed ? panel : el.closest(".ws-side");
+  const box = holder.getBoundingClientRect();
+  return r.top >= Math.max(0, box.top) && r.bottom <= Math.min(innerHeight, box.bottom);
 }"""
 
 LONG_TEXT = " ".join(f"Sentence {i} says that Turkey’s influence grows." for i in range(40))
@@ -171,3 +175,29 @@ def test_the_claim_list_shows_many_claims_and_a_failed_save_shows_its_first_erro
         page.keyboard.press("Escape")
         page.on("dialog", lambda dialog: dialog.accept())
     print(tmp_path)
+
+
+def test_undo_leaves_no_stale_offer_behind(live_server: Any, page: Page, annotator: Any) -> None:
+    """Regression (issue 18): each delete added an Undo toast and `u` left them all up, so
+    a stale Undo stayed on screen after the claim was back."""
+    article = an_article(annotator)
+    first = make_claim(article, annotator, "Turkey’s influence grows")
+    make_claim(article, annotator, "Orekhova said it does not")
+    log_in(page, live_server.url, annotator)
+    open_workspace(page, live_server.url, article)
+    rows = page.locator("#claim-rows > li")
+    for _ in range(2):
+        rows.first.locator(".claim-open").click()
+        expect(page.locator("#claim-form h2")).to_have_text("Edit claim")
+        page.keyboard.press("Escape")
+        page.keyboard.press("Delete")
+        expect(page.locator(".toast", has_text="Claim deleted.")).not_to_have_count(0)
+    expect(rows).to_have_count(0)
+    # One offer, for the last delete.
+    expect(page.locator(".toast [data-action=undo]")).to_have_count(1)
+    page.locator("#article-text").click()
+    page.keyboard.press("u")
+    expect(rows).to_have_count(1)
+    expect(page.locator(".toast [data-action=undo]")).to_have_count(0)
+    first.refresh_from_db()
+    assert first.deleted_at is not None  # the first delete is still undone by nobody

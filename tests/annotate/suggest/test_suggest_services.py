@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from annotate.claims.checks import StanceInput
-from annotate.claims.values import claim_changes
+from annotate.claims.values import ClaimChanges, claim_changes
 from annotate.models import Claim, Source, Suggestion, SuggestionResponse
 from annotate.review import data as agreement_data
 from annotate.sources.services import project_targets_ensure
@@ -25,7 +25,7 @@ from annotate.suggest.services import (
     suggestions_open,
     suggestions_refresh,
 )
-from corpus.models import Article
+from corpus.models import AnnotatorSources, Article
 from tests.factories import ArticleFactory, SourceAliasFactory, SourceFactory
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"
@@ -153,6 +153,65 @@ def test_an_invalid_accept_writes_nothing_not_even_the_new_source(
     assert not Claim.objects.exists()
     assert not SuggestionResponse.objects.exists()
     assert not Source.objects.filter(name="Ayşe Yılmaz").exists()
+
+
+def test_accept_respects_a_project_where_annotators_add_no_sources(
+    made: list[Suggestion], annotator: Any, project: Any, curator: Any
+) -> None:
+    """Regression (issue 18): a suggestion naming a source the registry lacks added it for
+    an annotator even where ``annotator_sources`` is "none"."""
+    project.annotator_sources = AnnotatorSources.NONE
+    project.save()
+    with pytest.raises(ValidationError) as error:
+        suggestion_accept(suggestion=made[0], annotator=annotator)
+    assert "curator" in " ".join(error.value.message_dict["source"])
+    assert not Source.objects.filter(name="Ayşe Yılmaz").exists()
+    assert not Claim.objects.exists() and not SuggestionResponse.objects.exists()
+    # A source picked from the registry still accepts it; a curator may still add one.
+    other = SourceFactory(project=project, name="Ayşe Y.")
+    claim = suggestion_accept(
+        suggestion=made[0], annotator=annotator, overrides=ClaimChanges(source=other.pk)
+    )
+    assert claim.source == other
+    claim = suggestion_accept(suggestion=made[0], annotator=curator)
+    assert claim.source is not None and claim.source.name == "Ayşe Yılmaz"
+
+
+def test_defaults_fill_what_the_suggestion_leaves_empty(
+    made: list[Suggestion], annotator: Any, project: Any
+) -> None:
+    """One-key accept (issue 18): the labels of my last claim fill the empty fields; what
+    the suggestion proposes is kept."""
+    project.scheme["fields"]["stances"]["required"] = True
+    project.save()
+    [target, *_] = project_targets_ensure(project=project)
+    defaults = {
+        "attribution": "reported",
+        "source_reliability": "B",
+        "information_credibility": "2",
+        "claim_type": "factual",
+        "checkworthy": "",
+        "stances": {str(target.pk): "against"},
+    }
+    claim = suggestion_accept(suggestion=made[1], annotator=annotator, defaults=defaults)
+    assert claim.attribution == "direct"  # proposed by the suggestion
+    assert (claim.source_reliability, claim.information_credibility, claim.claim_type) == (
+        "B",
+        "2",
+        "factual",
+    )
+    assert [(s.target_id, s.stance) for s in claim.stances.all()] == [(target.pk, "against")]
+    # Overrides (the form) win over the defaults.
+    claim = suggestion_accept(
+        suggestion=made[0],
+        annotator=annotator,
+        defaults=defaults,
+        overrides=ClaimChanges(
+            labels={"claim_type": "predictive"}, stances=[StanceInput(target, "favor")]
+        ),
+    )
+    assert (claim.claim_type, claim.source_reliability) == ("predictive", "B")
+    assert [s.stance for s in claim.stances.all()] == ["favor"]
 
 
 def test_answers_are_per_annotator(

@@ -10,11 +10,17 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotate.models import Claim, Suggestion, SuggestionResponse
+from annotate.models import Claim, Source, Suggestion, SuggestionResponse
 from annotate.suggest import Proposal, RegistryEntry
 from annotate.suggest.services import suggestion_dismiss, suggestions_refresh
 from tests.conftest import login
-from tests.factories import ArticleFactory, AssignmentFactory, SourceFactory, TargetFactory
+from tests.factories import (
+    ArticleFactory,
+    AssignmentFactory,
+    SourceFactory,
+    TargetFactory,
+    make_claim,
+)
 
 HX: Any = {"HTTP_HX_REQUEST": "true"}
 TEXT = "“Ankara has learned the main lesson of the nineties,” notes Daria Isachenko."
@@ -167,6 +173,60 @@ def test_accept_with_a_required_field_missing_opens_the_prefilled_form(
     html = response.content.decode()
     assert urls(suggestion)["accept"] in html  # saving the form accepts the suggestion
     assert "Daria Isachenko" in html and 'value="direct" checked' in html
+    assert not Claim.objects.exists() and not SuggestionResponse.objects.exists()
+
+
+def test_accept_takes_what_the_suggestion_lacks_from_my_last_claim(
+    client: Client, suggestion: Suggestion, annotator: Any, project: Any
+) -> None:
+    """One key (issue 18): the labels of my last claim in the project fill the rest."""
+    other = ArticleFactory(project=project, text="Turkey’s influence grows.", byline="")
+    AssignmentFactory(article=other, annotator=annotator)
+    target = TargetFactory(project=project, name="Turkey")
+    make_claim(
+        other,
+        annotator,
+        "Turkey’s influence grows",
+        target=target,
+        stance="against",
+        source_reliability="E",
+        information_credibility="5",
+        claim_type="predictive",
+    )
+    login(client, annotator)
+    page = client.get(reverse("annotate:workspace", args=[suggestion.article_id]))
+    assert "Against: Turkey · E5 · Predictive" in page.content.decode()  # what y will add
+    response = client.post(urls(suggestion)["accept"], **HX)
+    assert response.status_code == 200, response.content.decode()[:300]
+    claim = Claim.objects.get(article=suggestion.article)
+    assert claim.attribution == "direct"  # the suggestion's own
+    assert (claim.source_reliability, claim.information_credibility, claim.claim_type) == (
+        "E",
+        "5",
+        "predictive",
+    )
+    assert [(s.target_id, s.stance) for s in claim.stances.all()] == [(target.pk, "against")]
+
+
+def test_accepting_a_new_source_where_annotators_add_none_asks_for_one(
+    client: Client, annotator: Any, project: Any
+) -> None:
+    """Regression (issue 18): the accept added the proposed source to the registry although
+    the project lets only curators add sources."""
+    relaxed(project)
+    project.suggestions_enabled = True
+    project.annotator_sources = "none"
+    project.save()
+    article = ArticleFactory(project=project, text=TEXT, byline="")
+    AssignmentFactory(article=article, annotator=annotator)
+    [made] = suggestions_refresh(article=article)  # Daria Isachenko: not in the registry
+    assert made.new_source_name == "Daria Isachenko"
+    login(client, annotator)
+    response = client.post(urls(made)["accept"], **HX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "a curator adds new sources" in html
+    assert not Source.objects.filter(project=project).exists()
     assert not Claim.objects.exists() and not SuggestionResponse.objects.exists()
 
 

@@ -66,7 +66,12 @@ def test_creating_a_claim_stores_code_point_offsets_and_answers_with_fragments(
     assert f'data-claim-id="{claim.pk}"' in html
     assert '<div id="progress" class="ws-progress" hx-swap-oob="outerHTML"' in html
     assert "<html" not in html
-    assert events(response)["claimdesk:saved"] == {"id": claim.pk, "created": True}
+    saved = events(response)["claimdesk:saved"]
+    assert (saved["id"], saved["created"]) == (claim.pk, True)
+    # Its labels, which "same as my last claim" (r) repeats, in words too.
+    assert saved["labels"]["stances"] == {str(targets[0].pk): "against"}
+    assert saved["labels"]["attribution"] == claim.attribution
+    assert saved["summary"].startswith("Direct quote · Against: ")
     assert Assignment.objects.get(article=emoji_article).status == AssignmentStatus.IN_PROGRESS
     assert History.objects.filter(entity="claim", object_id=claim.pk, action="create").exists()
 
@@ -157,6 +162,34 @@ def test_editing_a_claim_saves_and_answers_with_its_row(
     assert f'<li id="claim-row-{claim.pk}" class="claim-row" hx-swap-oob="outerHTML"' in html
     assert "B4" in html
     assert "claim-list" not in html
+
+
+@pytest.mark.django_db
+def test_an_edit_may_move_the_span_in_one_recorded_update(
+    client: Client, emoji_article: Any, annotator: Any, source: Any, targets: Any
+) -> None:
+    """Span adjustment (issue 18): the form posts the new span with the labels, in code
+    points (after the flag: two code points, four UTF-16 units)."""
+    claim = make_claim(emoji_article, annotator, "Яна Орехова", source=source, target=targets[1])
+    login(client, annotator)
+    post = claim_form(
+        emoji_article, "Şentop and Яна Орехова agree", source, targets[1], version="1"
+    )
+    response = client.post(reverse("annotate:claim-update", args=[claim.pk]), post, **HX)
+    assert response.status_code == 200, response.content.decode()[:300]
+    claim.refresh_from_db()
+    text = emoji_article.text
+    assert (claim.start, claim.end) == (text.index("Şentop"), text.index(".”"))
+    assert claim.quote == "Şentop and Яна Орехова agree" and claim.version == 2
+    [update] = History.objects.filter(entity="claim", object_id=claim.pk, action="update")
+    assert update.before is not None and update.after is not None
+    assert (update.before["quote"], update.after["quote"]) == ("Яна Орехова", claim.quote)
+    # A quote that is not the text at those offsets is refused, and nothing changes.
+    post = {**post, "version": "2", "end": str(claim.end - 1)}
+    response = client.post(reverse("annotate:claim-update", args=[claim.pk]), post, **HX)
+    assert response.status_code == 422
+    claim.refresh_from_db()
+    assert (claim.version, claim.quote) == (2, "Şentop and Яна Орехова agree")
 
 
 @pytest.mark.django_db

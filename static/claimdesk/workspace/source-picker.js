@@ -1,0 +1,165 @@
+// The source picker of the claim form: a combobox over the registry (names, aliases,
+// near misses), and the deliberate creation of a new source.
+
+import { ctx, form } from "./context.js";
+import { changed } from "./form.js";
+import { say } from "./messages.js";
+
+const options = () => [...document.querySelectorAll("#source-options [role=option]")];
+
+function syncOptions() {
+  const list = document.getElementById("source-options");
+  const input = document.getElementById("source-q");
+  if (!list || !input) return;
+  const open = !list.hidden && options().length > 0;
+  input.setAttribute("aria-expanded", String(open));
+  const active = options().find((o) => o.getAttribute("aria-selected") === "true");
+  if (active) input.setAttribute("aria-activedescendant", active.id);
+  else input.removeAttribute("aria-activedescendant");
+}
+
+function moveOption(step) {
+  const all = options();
+  if (!all.length) return;
+  let i = all.findIndex((o) => o.getAttribute("aria-selected") === "true");
+  i = (i + step + all.length) % all.length;
+  all.forEach((o, k) => o.setAttribute("aria-selected", String(k === i)));
+  all[i].scrollIntoView({ block: "nearest" });
+  syncOptions();
+}
+
+export function chooseSourceDisplay(name) {
+  document.getElementById("source-name").textContent = name;
+  document.getElementById("source-chosen").hidden = false;
+}
+
+function hideResults() {
+  const list = document.getElementById("source-options");
+  if (list) {
+    list.hidden = true;
+    list.replaceChildren();
+  }
+  const results = document.getElementById("source-results");
+  if (results) results.hidden = true;
+  syncOptions();
+}
+
+function chooseOption(option) {
+  document.getElementById("source-id").value = option.dataset.sourceId;
+  chooseSourceDisplay(option.dataset.sourceName);
+  const input = document.getElementById("source-q");
+  input.value = "";
+  hideResults();
+  closeNewSource();
+  changed();
+  focusAfterSource();
+}
+
+// A new source is a deliberate act: Alt+Enter in the search (or the "New source…"
+// button) opens a confirmation with the closest existing names; its Create button has
+// focus, so Enter there adds the source. No option of the list ever creates one.
+function openNewSource() {
+  const picker = document.getElementById("source-picker");
+  const name = document.getElementById("source-q")?.value.trim();
+  if (!picker || !name) return;
+  ctx.htmx.ajax("GET", picker.dataset.confirmUrl, {
+    source: picker, target: "#source-confirm", swap: "outerHTML", values: { q: name },
+  }).then(() => {
+    hideResults();
+    document.querySelector("#source-confirm [data-autofocus]")?.focus();
+  });
+}
+
+function closeNewSource(refocus) {
+  const confirm = document.getElementById("source-confirm");
+  if (confirm) {
+    confirm.replaceChildren();
+    confirm.className = "";
+  }
+  if (refocus) document.getElementById("source-q")?.focus();
+}
+
+function createSource(name) {
+  const picker = document.getElementById("source-picker");
+  ctx.htmx.ajax("POST", picker.dataset.createUrl, {
+    source: picker, target: "#source-picker", swap: "outerHTML",
+    values: { name, kind: document.getElementById("source-new-kind")?.value || "person" },
+  }).then(() => {
+    changed();
+    if (document.getElementById("source-id")?.value) focusAfterSource();
+    else document.getElementById("source-q")?.focus();
+  });
+}
+
+/** After the source, the attribution: the next field to decide. */
+function focusAfterSource() {
+  const f = form();
+  const attribution = f?.querySelector("input[name=attribution]:checked")
+    || f?.querySelector("input[name=attribution]");
+  attribution?.focus();
+}
+
+/** Attribution "Author" with no source yet: the byline author is the source. */
+export function authorDefault(radio) {
+  const id = radio.dataset.bylineSourceId;
+  const sourceId = document.getElementById("source-id");
+  if (radio.value !== "author" || !id || !sourceId || sourceId.value) return;
+  sourceId.value = id;
+  chooseSourceDisplay(radio.dataset.bylineSourceName);
+  say(`Source set to the byline author, ${radio.dataset.bylineSourceName}.`);
+}
+
+export function installSourcePicker() {
+  const { panel } = ctx;
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && event.target.closest("#source-confirm")) {
+      event.preventDefault();
+      event.stopPropagation();
+      closeNewSource(true);
+      return;
+    }
+    if (event.target.id !== "source-q") return;
+    const list = document.getElementById("source-options");
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      moveOption(event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter" && event.altKey) {
+      event.preventDefault();
+      event.stopPropagation();
+      if (document.querySelector("#source-results [data-action=new-source]")) openNewSource();
+    } else if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
+      const active = options().find((o) => o.getAttribute("aria-selected") === "true");
+      if (active && list && !list.hidden) {
+        event.preventDefault();
+        event.stopPropagation();
+        chooseOption(active);
+      }
+    } else if (event.key === "Escape" && !document.getElementById("source-results")?.hidden) {
+      event.preventDefault();
+      event.stopPropagation();
+      hideResults();
+    }
+  }, true);
+
+  panel.addEventListener("click", (event) => {
+    const option = event.target.closest("#source-options [role=option]");
+    if (option) {
+      chooseOption(option);
+      return;
+    }
+    const button = event.target.closest("[data-action]");
+    const action = button?.dataset.action;
+    if (action === "new-source") openNewSource();
+    else if (action === "create-source") createSource(button.dataset.name);
+    else if (action === "pick-source") chooseOption(button);
+    else if (action === "cancel-new-source") closeNewSource(true);
+    else if (action === "clear-source") {
+      document.getElementById("source-id").value = "";
+      document.getElementById("source-chosen").hidden = true;
+      document.getElementById("source-q").focus();
+      changed();
+    }
+  });
+
+  document.body.addEventListener("htmx:afterSettle", syncOptions);
+}
