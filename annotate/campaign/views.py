@@ -295,7 +295,8 @@ def project_scheme(request: HttpRequest, slug: str) -> HttpResponse:
                 project=project, scheme=scheme, actor=request.user, renames=renames
             )
             if change.migrated:
-                message += f" {change.migrated} claim(s) migrated, with history."
+                n = change.migrated
+                message += f" {n} claim{'s' if n != 1 else ''} migrated, with history."
         else:
             raise ValidationError(f"Unknown operation {op[:40]!r}.")
     except ValidationError as error:

@@ -156,7 +156,9 @@ def test_a_campaign_from_an_empty_database(
     add.locator("input[name=value]").fill("maybe")
     add.locator("input[name=label]").fill("Maybe")
     add.get_by_role("button", name="Add the value").click()
-    expect(page.locator("#field-checkworthy").get_by_text("maybe", exact=True)).to_be_visible()
+    field = page.locator("#field-checkworthy")
+    expect(field.get_by_text("maybe", exact=True)).to_be_visible()
+    field.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 16)")
     _shot(page, "scheme")
     project = Project.objects.get()
     assert project.scheme["fields"]["checkworthy"]["values"][-1]["value"] == "maybe"
@@ -210,6 +212,7 @@ def test_a_campaign_from_an_empty_database(
         expect(page.locator("#assignment-figures")).to_contain_text("4 articles, 4 not assigned")
         page.fill("#bulk-k", "2")
         page.click("#bulk-form button[type=submit]")
+        expect(page.locator(".message-success")).to_have_text("8 assignments made.")
         expect(page.locator("#assignment-figures")).to_contain_text("4 articles, 0 not assigned")
         for title in (WEB_TITLE, "Rüzgâr santrali için yeni ihale"):
             row = page.locator("#assignment-table tr", has_text=title)

@@ -204,6 +204,8 @@ def test_scheme_editor_renames_a_code_on_claims(
     )
     assert response.status_code == 302
     assert Claim.objects.get().claim_type == "fact"
+    page = client.get(response["Location"]).content.decode()
+    assert "1 claim migrated, with history." in page  # not “claim(s)”
 
 
 def test_scheme_editor_field_flags_and_targets(client: Client, project: Any, manager: Any) -> None:
