@@ -31,6 +31,7 @@ from corpus import services as corpus_services
 from corpus.markdown import render_markdown
 from corpus.models import Project, SuggestionBackend
 from corpus.scheme import CHOICE_FIELDS
+from corpus.selectors import project_switcher
 
 SETTINGS = "annotate/project_settings.html"
 SCHEME = "annotate/project_scheme.html"
@@ -51,6 +52,14 @@ def _errors(error: ValidationError) -> list[str]:
 
 
 # --- Settings --------------------------------------------------------------------------
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A page of the campaign, with the top bar's project switcher like the others."""
+    context = {"switcher": project_switcher(request.user), **context}
+    return render(request, template, context, status=status)
 
 
 def _settings_context(project: Project, **extra: Any) -> dict[str, Any]:
@@ -123,11 +132,11 @@ def _settings_change(request: HttpRequest, project: Project, action: str) -> str
 def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     if request.method == "GET":
-        return render(request, SETTINGS, _settings_context(project))
+        return _render(request, SETTINGS, _settings_context(project))
     action = request.POST.get("action", "")
     if action == "preview":
         values = {k: request.POST.get(k, "") for k in ("name", "description", "guidelines")}
-        return render(
+        return _render(
             request,
             SETTINGS,
             _settings_context(
@@ -142,7 +151,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         extra: dict[str, Any] = {"errors": _errors(error)}
         if action == "save":
             extra["values"] = values
-        return render(request, SETTINGS, _settings_context(project, **extra), status=400)
+        return _render(request, SETTINGS, _settings_context(project, **extra), status=400)
     messages.success(request, message)
     project.refresh_from_db()
     return redirect("annotate:project-settings", slug=project.slug)
@@ -284,7 +293,7 @@ def _target_change(project: Project, op: str, post: QueryDict) -> str:
 def project_scheme(request: HttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     if request.method == "GET":
-        return render(request, SCHEME, _scheme_context(project))
+        return _render(request, SCHEME, _scheme_context(project))
     op = request.POST.get("op", "")
     try:
         if op in ("target-add", "target-remove", "target-move"):
@@ -301,7 +310,7 @@ def project_scheme(request: HttpRequest, slug: str) -> HttpResponse:
             raise ValidationError(f"Unknown operation {op[:40]!r}.")
     except ValidationError as error:
         project.refresh_from_db()
-        return render(
+        return _render(
             request,
             SCHEME,
             _scheme_context(project, errors=_errors(error), failed_op=op),
@@ -320,7 +329,7 @@ def project_delete(request: HttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     context: dict[str, Any] = {"project": project, "gold": services.gold_count(project)}
     if request.method == "GET":
-        return render(request, DELETE, context)
+        return _render(request, DELETE, context)
     try:
         deleted = services.project_destroy(
             project=project,
@@ -328,7 +337,7 @@ def project_delete(request: HttpRequest, slug: str) -> HttpResponse:
             confirm_gold=request.POST.get("confirm_gold") == "on",
         )
     except ValidationError as error:
-        return render(request, DELETE, context | {"errors": _errors(error)}, status=400)
+        return _render(request, DELETE, context | {"errors": _errors(error)}, status=400)
     messages.success(
         request,
         f"“{project.name}” is deleted: {deleted.articles} articles, {deleted.claims} claims, "
