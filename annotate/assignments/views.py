@@ -123,7 +123,8 @@ def assignments_bulk(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             for m in ms:
                 messages.error(request, m)
     else:
-        messages.success(request, f"{len(made)} assignment(s) made.")
+        n = len(made)
+        messages.success(request, f"{n} assignment{'s' if n != 1 else ''} made.")
     return redirect("annotate:assignments", slug=project.slug)
 
 

@@ -138,8 +138,9 @@ def scheme_apply(
     ``scheme`` is checked by ``validate_scheme``; ``renames`` (``{field: {old: new}}``) by
     ``renames_checked``. If the change would make live claims invalid, ``SchemeBreaks``
     says what, and nothing is written. Renamed codes are migrated on every claim of the
-    project (live or deleted) and on its suggestions: each claim gets a new version and a
-    history row (``actor``'s update) with its state before and after."""
+    project (live or deleted) and on its suggestions (attribution and proposed labels):
+    each claim gets a new version and a history row (``actor``'s update) with its state
+    before and after."""
     project = Project.objects.select_for_update().get(pk=project.pk)
     _check_open(project)
     after = validate_scheme(scheme)
@@ -210,10 +211,45 @@ def _migrate(project: Project, renames: dict[str, dict[str, str]], actor: Any) -
 
 
 def _rename_suggestions(project: Project, renames: dict[str, dict[str, str]]) -> None:
-    """Suggestions carry an attribution code (their other labels are proposals, checked
-    when one is accepted)."""
+    """Rename the codes on the project's suggestions: their attribution, and the labels
+    they propose (``Suggestion.labels``: stances, reliability, credibility, type,
+    check-worthiness), so that accepting one later pre-fills the form with a code the
+    scheme still has."""
     for old, new in renames.get("attribution", {}).items():
         Suggestion.objects.filter(article__project=project, attribution=old).update(attribution=new)
+    label_renames = {name: pairs for name, pairs in renames.items() if name != "attribution"}
+    if not label_renames:
+        return
+    changed: list[Suggestion] = []
+    rows = Suggestion.objects.filter(article__project=project).exclude(labels={})
+    for suggestion in rows.only("pk", "labels").iterator(chunk_size=BATCH):
+        labels = suggestion.labels
+        if not isinstance(labels, dict):
+            continue
+        renamed = _renamed_labels(labels, label_renames)
+        if renamed != labels:
+            suggestion.labels = renamed
+            changed.append(suggestion)
+    Suggestion.objects.bulk_update(changed, ["labels"], batch_size=BATCH)
+
+
+def _renamed_labels(labels: dict[str, Any], renames: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """``labels`` (a suggestion's proposals) with the renamed codes replaced; a malformed
+    entry is left as it is (``proposed_labels`` reads them defensively)."""
+    out = dict(labels)
+    for name, pairs in renames.items():
+        if name == "stance":
+            stances = out.get("stances")
+            if isinstance(stances, list):
+                out["stances"] = [
+                    {**s, "stance": pairs.get(s["stance"], s["stance"])}
+                    if isinstance(s, dict) and isinstance(s.get("stance"), str)
+                    else s
+                    for s in stances
+                ]
+        elif isinstance(out.get(name), str) and out[name] in pairs:
+            out[name] = pairs[out[name]]
+    return out
 
 
 # --- Deleting a project --------------------------------------------------------------

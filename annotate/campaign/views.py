@@ -32,6 +32,7 @@ from corpus import services as corpus_services
 from corpus.markdown import render_markdown
 from corpus.models import Project, Role, SuggestionBackend
 from corpus.scheme import CHOICE_FIELDS
+from corpus.selectors import project_switcher
 
 SETTINGS = "annotate/project_settings.html"
 SCHEME = "annotate/project_scheme.html"
@@ -52,6 +53,14 @@ def _errors(error: ValidationError) -> list[str]:
 
 
 # --- Settings --------------------------------------------------------------------------
+
+
+def _render(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A page of the campaign, with the top bar's project switcher like the others."""
+    context = {"switcher": project_switcher(request.user), **context}
+    return render(request, template, context, status=status)
 
 
 def _settings_context(project: Project, **extra: Any) -> dict[str, Any]:
@@ -124,11 +133,11 @@ def _settings_change(request: HtmxHttpRequest, project: Project, action: str) ->
 def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     if request.method == "GET":
-        return render(request, SETTINGS, _settings_context(project))
+        return _render(request, SETTINGS, _settings_context(project))
     action = request.POST.get("action", "")
     if action == "preview":
         values = {k: request.POST.get(k, "") for k in ("name", "description", "guidelines")}
-        return render(
+        return _render(
             request,
             SETTINGS,
             _settings_context(
@@ -143,7 +152,7 @@ def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         extra: dict[str, Any] = {"errors": _errors(error)}
         if action == "save":
             extra["values"] = values
-        return render(request, SETTINGS, _settings_context(project, **extra), status=400)
+        return _render(request, SETTINGS, _settings_context(project, **extra), status=400)
     messages.success(request, message)
     project.refresh_from_db()
     return redirect("annotate:project-settings", slug=project.slug)
@@ -285,7 +294,7 @@ def _target_change(project: Project, op: str, post: QueryDict) -> str:
 def project_scheme(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     if request.method == "GET":
-        return render(request, SCHEME, _scheme_context(project))
+        return _render(request, SCHEME, _scheme_context(project))
     op = request.POST.get("op", "")
     try:
         if op in ("target-add", "target-remove", "target-move"):
@@ -296,12 +305,13 @@ def project_scheme(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 project=project, scheme=scheme, actor=request.user, renames=renames
             )
             if change.migrated:
-                message += f" {change.migrated} claim(s) migrated, with history."
+                n = change.migrated
+                message += f" {n} claim{'s' if n != 1 else ''} migrated, with history."
         else:
             raise ValidationError(f"Unknown operation {op[:40]!r}.")
     except ValidationError as error:
         project.refresh_from_db()
-        return render(
+        return _render(
             request,
             SCHEME,
             _scheme_context(project, errors=_errors(error), failed_op=op),
@@ -320,7 +330,7 @@ def project_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = _managed(request.user, slug)
     context: dict[str, Any] = {"project": project, "gold": services.gold_count(project)}
     if request.method == "GET":
-        return render(request, DELETE, context)
+        return _render(request, DELETE, context)
     try:
         deleted = services.project_destroy(
             project=project,
@@ -328,7 +338,7 @@ def project_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             confirm_gold=request.POST.get("confirm_gold") == "on",
         )
     except ValidationError as error:
-        return render(request, DELETE, context | {"errors": _errors(error)}, status=400)
+        return _render(request, DELETE, context | {"errors": _errors(error)}, status=400)
     messages.success(
         request,
         f"“{project.name}” is deleted: {deleted.articles} articles, {deleted.claims} claims, "

@@ -285,3 +285,30 @@ def test_the_page_refuses_a_bad_url_list_and_queues_nothing(
     assert "gopher://old.example/: only http:// and https:// URLs can be fetched" in (
         response.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_the_page_names_a_dead_url_and_a_page_that_is_not_an_article_and_writes_nothing(
+    client: Client, project: Any, manager: Any, allow_private: Any
+) -> None:
+    login(client, manager)
+    pages = {
+        "/feed.json": Page(b'{"a": 1}', content_type="application/json"),
+        "/empty.html": Page(
+            b"<!doctype html><html><head><title>x</title></head><body></body></html>"
+        ),
+    }
+    with serve({}) as gone:
+        dead = gone.url("/gone.html")
+    with serve(pages) as server:
+        response = client.post(
+            reverse("corpus:article-from-urls", args=[project.slug]),
+            {"urls": "\n".join([dead, server.url("/feed.json"), server.url("/empty.html")])},
+        )
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "Done: 0 articles added, 0 already in the project, 3 URLs not imported." in html
+    assert "Not imported: the server refused the connection" in html
+    assert "Not imported: not an HTML page (its content type is application/json)" in html
+    assert html.count("Not imported: ") == 3
+    assert not Article.objects.exists()

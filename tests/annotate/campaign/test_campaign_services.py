@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from annotate.campaign import services
 from annotate.claims.services import claim_delete, claim_update
 from annotate.claims.values import ClaimChanges
-from annotate.models import Claim, ClaimStance, History, HistoryAction
+from annotate.models import Claim, ClaimStance, History, HistoryAction, Suggestion
 from corpus import scheme_edit
 from corpus import services as corpus_services
 from corpus.models import Membership, Project, Role
@@ -294,3 +294,47 @@ def test_delete_of_a_project_without_gold_takes_one_confirmation() -> None:
     project = ProjectFactory(name="Plain")
     services.project_destroy(project=project, confirm_name="Plain")
     assert not Project.objects.exists()
+
+
+def test_renaming_a_value_renames_it_in_the_labels_suggestions_propose(
+    claimed: Any, manager: Any
+) -> None:
+    article = ArticleFactory(project=claimed)
+    proposes = Suggestion.objects.create(
+        article=article,
+        start=0,
+        end=5,
+        quote=article.text[:5],
+        attribution="direct",
+        suggester="imported",
+        labels={
+            "source_reliability": "F",
+            "claim_type": "factual",
+            "stances": [{"target": 1, "stance": "favor"}, {"target": 2, "stance": "none"}],
+        },
+    )
+    untouched = Suggestion.objects.create(
+        article=article, start=6, end=9, quote=article.text[6:9], suggester="imported"
+    )
+    scheme = scheme_edit.value_rename(claimed.scheme, "source_reliability", value="F", new="U")
+    scheme = scheme_edit.value_rename(scheme, "stance", value="favor", new="pro")
+    scheme = scheme_edit.value_rename(scheme, "attribution", value="direct", new="quoted")
+    services.scheme_apply(
+        project=claimed,
+        scheme=scheme,
+        actor=manager,
+        renames={
+            "source_reliability": {"F": "U"},
+            "stance": {"favor": "pro"},
+            "attribution": {"direct": "quoted"},
+        },
+    )
+    proposes.refresh_from_db()
+    assert proposes.attribution == "quoted"
+    assert proposes.labels == {
+        "source_reliability": "U",
+        "claim_type": "factual",
+        "stances": [{"target": 1, "stance": "pro"}, {"target": 2, "stance": "none"}],
+    }
+    untouched.refresh_from_db()
+    assert untouched.labels == {}

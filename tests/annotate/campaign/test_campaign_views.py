@@ -204,6 +204,8 @@ def test_scheme_editor_renames_a_code_on_claims(
     )
     assert response.status_code == 302
     assert Claim.objects.get().claim_type == "fact"
+    page = client.get(response["Location"]).content.decode()
+    assert "1 claim migrated, with history." in page  # not “claim(s)”
 
 
 def test_scheme_editor_field_flags_and_targets(client: Client, project: Any, manager: Any) -> None:
@@ -282,3 +284,23 @@ def test_delete_is_managers_only(client: Client, project: Any, curator: Any) -> 
     assert Project.objects.filter(pk=project.pk).exists()
     other = ProjectFactory()
     assert client.get(reverse("annotate:project-delete", args=[other.slug])).status_code == 404
+
+
+def test_the_campaign_pages_have_the_project_switcher_and_no_preset_chosen_for_you(
+    client: Client, project: Any, manager: Any
+) -> None:
+    login(client, manager)
+    for url in (
+        _scheme(project),
+        reverse("annotate:project-settings", args=[project.slug]),
+        reverse("annotate:project-delete", args=[project.slug]),
+    ):
+        html = client.get(url).content.decode()
+        assert '<details class="switcher">' in html, url
+    scheme = client.get(_scheme(project)).content.decode()
+    # Applying a preset replaces the scheme: the manager chooses one, none is pre-checked
+    # (the first used to be, whatever the project's scheme was).
+    assert (
+        'name="preset"' in scheme
+        and " checked" not in scheme.split('id="preset-form"')[1].split("</form>")[0]
+    )
