@@ -511,8 +511,55 @@ def articles_create_many(*, project: Project, items: Sequence[ArticleInput]) -> 
     if errors:
         raise ArticleBatchError(errors)
     if new:
-        Article.objects.bulk_create(new)
+        _insert_articles(new)
     return [result for result in results if result is not None]
+
+
+_INSERTED = [f for f in Article._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_articles(articles: list[Article]) -> None:
+    """INSERT the new articles in as few statements as the parameter limit allows, and
+    set their ids. What ``bulk_create`` does, without its per-value compiling (a third of
+    an import's time): the strings go as they are, the date and the metadata through
+    their fields' own conversion, and the one time of the batch is converted once."""
+    now = timezone.now()
+    stamp = Article._meta.get_field("created").get_db_prep_save(now, connection)
+    published = Article._meta.get_field("published")
+    metadata = Article._meta.get_field("metadata")
+    rows: list[tuple[Any, ...]] = []
+    for article in articles:
+        article.created = article.updated = now
+        rows.append(
+            tuple(
+                stamp
+                if f.attname in ("created", "updated")
+                else published.get_db_prep_save(article.published, connection)
+                if f.attname == "published"
+                else metadata.get_db_prep_save(article.metadata, connection)
+                if f.attname == "metadata"
+                else getattr(article, f.attname)
+                for f in _INSERTED
+            )
+        )
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column or f.attname) for f in _INSERTED)
+    one = "(" + ", ".join(["%s"] * len(_INSERTED)) + ")"
+    size = max(1, (connection.features.max_query_params or 60_000) // len(_INSERTED))
+    with connection.cursor() as cursor:
+        for at in range(0, len(rows), size):
+            chunk = rows[at : at + size]
+            cursor.execute(
+                f"INSERT INTO {quote(Article._meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([one] * len(chunk))} RETURNING {quote('id')}",
+                [value for row in chunk for value in row],
+            )
+            # Both databases return the ids in the order of the VALUES (bulk_create
+            # relies on it too).
+            for article, (pk,) in zip(articles[at : at + size], cursor.fetchall(), strict=True):
+                article.pk = pk
+                article._state.adding = False
+                article._state.db = connection.alias
 
 
 def article_create(

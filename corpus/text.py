@@ -42,8 +42,9 @@ def search_key(value: str) -> str:
 
 def normalise_newlines(text: str) -> str:
     """CRLF and CR become LF; a BOM is dropped; trailing spaces go from every line."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    return "\n".join(line.rstrip() for line in text.split("\n"))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join([line.rstrip() for line in text.lstrip("\ufeff").split("\n")])
 
 
 def clean_text(text: str, *, newlines_done: bool = False) -> str:

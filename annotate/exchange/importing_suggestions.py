@@ -74,6 +74,8 @@ def import_suggestions(
         with transaction.atomic():
             items, _ = read_file(project=project, data=data, fmt=fmt, brat=brat, report=report)
             resolver = Resolver(project)
+            resolver.prefetch(items)
+            resolver.prefetch_sources(items)
             ready = [r for i in items if (r := resolve(i, resolver, report, new_sources=True))]
             existing = set(
                 Suggestion.objects.filter(
