@@ -27,6 +27,7 @@ from typing import Any
 from xml.sax.saxutils import XMLGenerator
 
 from django.db.models import Count
+from django.http import StreamingHttpResponse
 
 from annotate.analysis.pages import ClaimFilters, claim_q
 from annotate.models import ClaimStance
@@ -404,3 +405,17 @@ FORMATS = {
     "gexf": ("application/gexf+xml; charset=utf-8", "gexf", gexf),
     "csv": ("text/csv; charset=utf-8", "csv", edge_csv),
 }
+
+
+def response(
+    project: Project, filters: ClaimFilters, net: Network, fmt: str, *, raw: bool
+) -> StreamingHttpResponse:
+    """The network as a streamed file download in ``fmt`` (a key of ``FORMATS``)."""
+    content_type, extension, _ = FORMATS[fmt]
+    body = (
+        edge_csv(net, raw=raw) if fmt == "csv" else graphml(net) if fmt == "graphml" else gexf(net)
+    )
+    found = StreamingHttpResponse(body, content_type=content_type)
+    name = f"{project.slug}-{net.kind}-{filters.layer_slug}.{extension}"
+    found["Content-Disposition"] = f'attachment; filename="{name}"'
+    return found

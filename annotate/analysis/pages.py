@@ -47,6 +47,7 @@ from annotate.scheme import value_label
 from common.params import id_or_none
 from corpus.models import Article, Project
 from corpus.scheme import field_values
+from corpus.selectors import members_of
 
 LAYER_GOLD = "gold"
 LAYER_ALL = "all"
@@ -185,6 +186,14 @@ def own_conditions(filters: ClaimFilters) -> dict[str, Any]:
     if filters.article is not None:
         conditions["article_id"] = filters.article
     return conditions
+
+
+def annotating_members(project: Project) -> list[Any]:
+    """Members with an assignment or a claim in the project: the layers that exist. A
+    manager or curator who annotates nothing is not a layer. One query."""
+    assigned = Assignment.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    claimed = Claim.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    return list(members_of(project).filter(Exists(assigned) | Exists(claimed)))
 
 
 def layer_claims(project: Project, filters: ClaimFilters) -> ClaimQuerySet:

@@ -11,8 +11,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.db.models import F
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotate.analysis import networks
 from annotate.analysis import pages as analysis
 from annotate.analysis.pages import ClaimFilters
-from annotate.models import Assignment, Claim, ClaimStance, Source
+from annotate.models import ClaimStance, Source
 from annotate.scheme import field_spec, value_label
 from annotate.sources import selectors as source_selectors
 from annotate.sources.views import HtmxHttpRequest
@@ -29,7 +29,7 @@ from common.spreadsheet import formula_safe
 from corpus import permissions
 from corpus.models import Article, Project
 from corpus.scheme import field_values
-from corpus.selectors import members_of, outlets_of, project_switcher
+from corpus.selectors import outlets_of, project_switcher
 
 ROWS_PER_PAGE = 100
 CLAIMS_PER_PAGE = 50
@@ -53,11 +53,7 @@ def _choice_label(scheme: dict[str, Any], name: str, value: str) -> str:
 
 
 def _annotating_members(project: Project) -> list[Any]:
-    """Members with an assignment or a claim in the project: the layers that exist. A
-    manager or curator who annotates nothing is not a layer. One query."""
-    assigned = Assignment.objects.filter(annotator=OuterRef("user_id"), article__project=project)
-    claimed = Claim.objects.filter(annotator=OuterRef("user_id"), article__project=project)
-    return list(members_of(project).filter(Exists(assigned) | Exists(claimed)))
+    return analysis.annotating_members(project)
 
 
 def _context(request: HtmxHttpRequest, project: Project) -> dict[str, Any]:
@@ -275,22 +271,11 @@ def network_export(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             f"export must be one of {', '.join(networks.FORMATS)}.", content_type="text/plain"
         )
     net = networks.network(project, filters, kind, top)
-    return network_response(project, filters, net, fmt, raw=_raw(request.GET.get("csv_raw", "")))
+    return networks.response(project, filters, net, fmt, raw=_raw(request.GET.get("csv_raw", "")))
 
 
 def _raw(value: str) -> bool:
     return value.lower() in ("1", "true", "yes", "on")
-
-
-def network_response(
-    project: Project, filters: ClaimFilters, net: networks.Network, fmt: str, *, raw: bool
-) -> StreamingHttpResponse:
-    content_type, extension, writer = networks.FORMATS[fmt]
-    body = writer(net, raw=raw) if fmt == "csv" else writer(net)  # type: ignore[operator]
-    response = StreamingHttpResponse(body, content_type=content_type)
-    name = f"{project.slug}-{net.kind}-{filters.layer_slug}.{extension}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 @require_GET

@@ -21,7 +21,6 @@ from django.db.models import Count, Max
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from annotate.clusters.selectors import layer_key
 from annotate.models import Claim, ClaimCluster, ClusterDismissal, ClusterMember
 from corpus.models import Project
 
@@ -30,6 +29,7 @@ NGRAMS = (3, 5)
 MIN_SCORE = 0.15
 RECHECK_S = 10.0
 LIMIT = 10
+GOLD_KEY = 0  # the gold layer in ``Index.annotators`` (as ClusterMember.layer_key)
 MEMBER_QUOTES = 50  # a cluster's query: the quotes of its first stating members
 
 
@@ -42,6 +42,10 @@ def vectorizer() -> TfidfVectorizer:
         sublinear_tf=True,
         dtype=np.float32,
     )
+
+
+def layer_key(annotator_id: int | None) -> int:
+    return GOLD_KEY if annotator_id is None else annotator_id
 
 
 @dataclass

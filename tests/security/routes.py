@@ -88,6 +88,7 @@ def all_routes() -> list[Route]:
 
 # The object a URL keyword names, by the path segment before it.
 _KINDS = (
+    ("clusters/<int:pk>", "cluster"),
     ("suggestions/<int:pk>", "suggestion"),
     ("recommender/<int:pk>", "learned_model"),
     ("gold/<int:pk>", "gold"),
@@ -115,6 +116,8 @@ def kwargs_for(route: Route, world: Any) -> dict[str, Any]:
         kwargs["slug"] = world.project.slug
     if "job" in keywords:
         kwargs["job"] = world.job
+    if "kind" in keywords:  # a network's kind
+        kwargs["kind"] = "actor-concept"
     if "pk" in keywords:
         kind = object_kind(route)
         if kind is None:
