@@ -75,6 +75,7 @@ def test_every_api_url_is_in_the_schema(schema: dict[str, Any]) -> None:
         .replace("<slug:slug>", "{slug}")
         .replace("<id:pk>", "{id}")
         .replace("<str:job>", "{job}")
+        .replace("<str:kind>", "{kind}")
         for p in api.url_patterns
         if isinstance(p, URLPattern) and p.name not in ("schema", "docs", "not-found")
     }
