@@ -222,3 +222,35 @@ def layer_clusterings(project: Project) -> dict[int | None, dict[int, int]]:
     for annotator_id, cluster_id, claim_id in rows:
         found[annotator_id][gold_of.get(claim_id, claim_id)] = cluster_id
     return dict(found)
+
+
+# --- exports ------------------------------------------------------------------------------
+
+
+def export_memberships(project: Project) -> dict[int, list[dict[str, Any]]]:
+    """Claim id → the clusters it is in, each ``{"id", "layer", "annotator", "statement",
+    "relation"}``, for the JSONL export; empty when the project has no clusters (the
+    export is then byte for byte what it was before clusters). One query."""
+    rows = (
+        ClusterMember.objects.filter(cluster__project=project)
+        .order_by("claim_id", "cluster_id")
+        .values_list(
+            "claim_id",
+            "cluster_id",
+            "cluster__annotator__username",
+            "cluster__statement",
+            "relation",
+        )
+    )
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for claim_id, cluster_id, username, statement, relation in rows:
+        found[claim_id].append(
+            {
+                "id": cluster_id,
+                "layer": "gold" if username is None else "annotator",
+                "annotator": username,
+                "statement": statement,
+                "relation": relation,
+            }
+        )
+    return dict(found)
