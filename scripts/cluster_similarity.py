@@ -38,13 +38,59 @@ django.setup()
 from annotate.clusters.suggest import QUOTE_CHARS, vectorizer  # noqa: E402
 
 TOP = 5
-WORDS = (
-    "Turkey Russia China Kazakhstan Uzbekistan Tajikistan Kyrgyzstan Turkmenistan Ankara "
-    "Moscow Beijing influence pipeline railway trade security military bases investment "
-    "corridor energy gas oil market region Central Asia Turkic states union summit loans "
-    "debt projects cooperation rivalry presence growing declining strong weak new old "
-    "organization agreement council ministers president visit exports imports"
-).split()
+WORDS = [
+    "Turkey",
+    "Russia",
+    "China",
+    "Kazakhstan",
+    "Uzbekistan",
+    "Tajikistan",
+    "Kyrgyzstan",
+    "Turkmenistan",
+    "Ankara",
+    "Moscow",
+    "Beijing",
+    "influence",
+    "pipeline",
+    "railway",
+    "trade",
+    "security",
+    "military",
+    "bases",
+    "investment",
+    "corridor",
+    "energy",
+    "gas",
+    "oil",
+    "market",
+    "region",
+    "Central",
+    "Asia",
+    "Turkic",
+    "states",
+    "union",
+    "summit",
+    "loans",
+    "debt",
+    "projects",
+    "cooperation",
+    "rivalry",
+    "presence",
+    "growing",
+    "declining",
+    "strong",
+    "weak",
+    "new",
+    "old",
+    "organization",
+    "agreement",
+    "council",
+    "ministers",
+    "president",
+    "visit",
+    "exports",
+    "imports",
+]
 LEADS = ["", "officials said that ", "according to analysts, ", "the report claims that "]
 
 

@@ -18,9 +18,9 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annotate.clusters import services as cluster_services
 from annotate.exchange import tasks as export_tasks
 from annotate.models import Assignment, Claim, LearnedModel, Suggestion
-from annotate.clusters import services as cluster_services
 from annotate.review import gold as gold_services
 from corpus.models import Role
 from tests.conftest import login
