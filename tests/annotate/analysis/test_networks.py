@@ -17,10 +17,13 @@ from rest_framework.test import APIClient
 
 from annotate.analysis import networks
 from annotate.analysis.pages import ClaimFilters
-from tests.annotate.clusters.conftest import Corpus, claim_over
+from tests.annotate.clusters.scene import Corpus, claim_over, make_corpus
 from tests.conftest import login
 
-pytest_plugins = ["tests.annotate.clusters.conftest"]
+
+@pytest.fixture
+def corpus(project: Any) -> Corpus:
+    return make_corpus(project)
 
 
 def _by_pair(net: networks.Network) -> dict[tuple[str, str], networks.Edge]:

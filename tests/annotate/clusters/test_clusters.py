@@ -21,7 +21,7 @@ from annotate.models import (
     ClusterWho,
     History,
 )
-from tests.annotate.clusters.conftest import Corpus
+from tests.annotate.clusters.scene import Corpus
 from tests.conftest import login
 from tests.factories import ClaimFactory
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from annotate.clusters import services
-from tests.annotate.clusters.conftest import Corpus
+from tests.annotate.clusters.scene import Corpus
 from tests.annotate.exchange.helpers import export_bytes
 
 
