@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
 from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 from django.db.models import Count
 from django.http import StreamingHttpResponse
@@ -260,34 +261,38 @@ class _Buffer(io.StringIO):
         return text
 
 
+def _start(xml: XMLGenerator, name: str, attrs: dict[str, str]) -> None:
+    xml.startElement(name, AttributesImpl(attrs))
+
+
 def graphml(net: Network) -> Iterator[str]:
     """The network as GraphML (undirected; every attribute declared as a key)."""
     out = _Buffer()
     xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
     xml.startDocument()
-    xml.startElement("graphml", {"xmlns": "http://graphml.graphdrawing.org/xmlns"})
+    _start(xml, "graphml", {"xmlns": "http://graphml.graphdrawing.org/xmlns"})
     for name, kind in NODE_ATTRS:
         attrs = {"id": f"n_{name}", "for": "node", "attr.name": name, "attr.type": kind}
-        xml.startElement("key", attrs)
+        _start(xml, "key", attrs)
         xml.endElement("key")
     for name, kind in EDGE_ATTRS:
         attrs = {"id": f"e_{name}", "for": "edge", "attr.name": name, "attr.type": kind}
-        xml.startElement("key", attrs)
+        _start(xml, "key", attrs)
         xml.endElement("key")
-    xml.startElement("graph", {"id": net.kind, "edgedefault": "undirected"})
+    _start(xml, "graph", {"id": net.kind, "edgedefault": "undirected"})
     yield out.take()
     for node in net.nodes:
-        xml.startElement("node", {"id": node.id})
+        _start(xml, "node", {"id": node.id})
         for name, _ in NODE_ATTRS:
-            xml.startElement("data", {"key": f"n_{name}"})
+            _start(xml, "data", {"key": f"n_{name}"})
             xml.characters(str(getattr(node, name)))
             xml.endElement("data")
         xml.endElement("node")
     yield out.take()
     for edge in net.edges:
-        xml.startElement("edge", {"id": edge.id, "source": edge.source, "target": edge.target})
+        _start(xml, "edge", {"id": edge.id, "source": edge.source, "target": edge.target})
         for name, _ in EDGE_ATTRS:
-            xml.startElement("data", {"key": f"e_{name}"})
+            _start(xml, "data", {"key": f"e_{name}"})
             xml.characters(str(getattr(edge, name)))
             xml.endElement("data")
         xml.endElement("edge")
@@ -303,32 +308,34 @@ def gexf(net: Network) -> Iterator[str]:
     out = _Buffer()
     xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
     xml.startDocument()
-    xml.startElement("gexf", {"xmlns": "http://gexf.net/1.3", "version": "1.3"})
-    xml.startElement("meta", {})
-    xml.startElement("creator", {})
+    _start(xml, "gexf", {"xmlns": "http://gexf.net/1.3", "version": "1.3"})
+    _start(xml, "meta", {})
+    _start(xml, "creator", {})
     xml.characters("Claimdesk")
     xml.endElement("creator")
-    xml.startElement("description", {})
+    _start(xml, "description", {})
     xml.characters(KINDS[net.kind])
     xml.endElement("description")
     xml.endElement("meta")
-    xml.startElement("graph", {"defaultedgetype": "undirected", "mode": "static"})
-    for cls, attrs in (("node", NODE_ATTRS[1:]), ("edge", EDGE_ATTRS[1:])):
-        xml.startElement("attributes", {"class": cls, "mode": "static"})
-        for name, kind in attrs:
-            xml.startElement(
-                "attribute", {"id": name, "title": name, "type": kind.replace("int", "integer")}
+    _start(xml, "graph", {"defaultedgetype": "undirected", "mode": "static"})
+    for cls, declared in (("node", NODE_ATTRS[1:]), ("edge", EDGE_ATTRS[1:])):
+        _start(xml, "attributes", {"class": cls, "mode": "static"})
+        for name, kind in declared:
+            _start(
+                xml,
+                "attribute",
+                {"id": name, "title": name, "type": kind.replace("int", "integer")},
             )
             xml.endElement("attribute")
         xml.endElement("attributes")
-    xml.startElement("nodes", {})
+    _start(xml, "nodes", {})
     yield out.take()
     for node in net.nodes:
-        xml.startElement("node", {"id": node.id, "label": node.label})
+        _start(xml, "node", {"id": node.id, "label": node.label})
         _attvalues(xml, node, NODE_ATTRS[1:])
         xml.endElement("node")
     xml.endElement("nodes")
-    xml.startElement("edges", {})
+    _start(xml, "edges", {})
     yield out.take()
     for edge in net.edges:
         attrs = {
@@ -337,7 +344,7 @@ def gexf(net: Network) -> Iterator[str]:
             "target": edge.target,
             "weight": str(edge.weight),
         }
-        xml.startElement("edge", attrs)
+        _start(xml, "edge", attrs)
         _attvalues(xml, edge, EDGE_ATTRS[1:])
         xml.endElement("edge")
     xml.endElement("edges")
@@ -348,9 +355,9 @@ def gexf(net: Network) -> Iterator[str]:
 
 
 def _attvalues(xml: XMLGenerator, item: Any, attrs: tuple[tuple[str, str], ...]) -> None:
-    xml.startElement("attvalues", {})
+    _start(xml, "attvalues", {})
     for name, _ in attrs:
-        xml.startElement("attvalue", {"for": name, "value": str(getattr(item, name))})
+        _start(xml, "attvalue", {"for": name, "value": str(getattr(item, name))})
         xml.endElement("attvalue")
     xml.endElement("attvalues")
 

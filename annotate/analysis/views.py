@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -259,7 +260,7 @@ def network(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def network_export(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def network_export(request: HtmxHttpRequest, slug: str) -> HttpResponseBase:
     """The network of the page as GraphML, GEXF or a CSV edge list (``?export=``)."""
     project = permissions.project_for(request.user, slug)
     _curate(request.user, project)

@@ -53,5 +53,5 @@ class SuggestedClaimSerializer(serializers.Serializer):
     claim = serializers.IntegerField()
     article = serializers.IntegerField()
     quote = serializers.CharField()
-    source = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True)  # type: ignore[assignment]
     score = serializers.FloatField()

@@ -75,7 +75,7 @@ def links(assignment: Mapping[Item, Hashable]) -> set[frozenset]:
 
 
 def clustering_agreement(
-    key: Mapping[Item, Hashable], response: Mapping[Item, Hashable]
+    key: Mapping[Any, Any], response: Mapping[Any, Any]
 ) -> ClusteringAgreement:
     """The response's clustering against the key's (for two annotators, either way round:
     precision and recall swap, F1 stays)."""

@@ -107,7 +107,7 @@ def test_the_graphml_export_has_the_edges_and_weights_of_the_page(
     )
     assert exported.status_code == 200
     assert exported["Content-Type"].startswith("application/graphml+xml")
-    graph = nx.read_graphml(io.BytesIO(b"".join(exported.streaming_content)))
+    graph = nx.read_graphml(io.BytesIO(exported.getvalue()))
     on_page = {(frozenset((e["source"], e["target"])), e["weight"]) for e in drawn["edges"]}
     in_file = {(frozenset((a, b)), d["weight"]) for a, b, d in graph.edges(data=True)}
     assert on_page == in_file and on_page
@@ -120,13 +120,9 @@ def test_gexf_and_csv_carry_the_same_edges(client: Client, corpus: Corpus, curat
     net = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
     expected = {(frozenset((e.source, e.target)), e.weight) for e in net.edges}
     gexf = client.get(url, {"export": "gexf"})
-    graph = nx.read_gexf(io.BytesIO(b"".join(gexf.streaming_content)))
+    graph = nx.read_gexf(io.BytesIO(gexf.getvalue()))
     assert {(frozenset((a, b)), int(d["weight"])) for a, b, d in graph.edges(data=True)} == expected
-    rows = list(
-        csv.DictReader(
-            io.StringIO(b"".join(client.get(url, {"export": "csv"}).streaming_content).decode())
-        )
-    )
+    rows = list(csv.DictReader(io.StringIO(client.get(url, {"export": "csv"}).getvalue().decode())))
     assert {(frozenset((r["source"], r["target"])), int(r["weight"])) for r in rows} == expected
     assert client.get(url, {"export": "pdf"}).status_code == 400
 
@@ -165,7 +161,7 @@ def test_the_api_serves_the_same_network(corpus: Corpus, curator: Any) -> None:
     assert body == json.loads(json.dumps(net.as_json()))
     graphml = api.get(url, {"export": "graphml"})
     assert graphml.status_code == 200
-    graph = nx.read_graphml(io.BytesIO(b"".join(graphml.streaming_content)))
+    graph = nx.read_graphml(io.BytesIO(graphml.getvalue()))
     assert graph.number_of_edges() == len(net.edges)
     assert api.get(f"/api/projects/{corpus.project.slug}/networks/nope/").status_code == 404
     assert api.get(url, {"top": "0"}).status_code == 400

@@ -56,6 +56,7 @@ def test_a_curator_makes_a_gold_cluster_with_history(corpus: Corpus, curator: An
     }
     row = History.objects.get(entity="cluster", object_id=cluster.pk)
     assert row.action == "create" and row.actor == curator
+    assert row.after is not None
     assert row.after["members"] == sorted([corpus.same[0].pk, corpus.same[1].pk])
 
 
