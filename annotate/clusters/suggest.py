@@ -29,19 +29,39 @@ NGRAMS = (3, 5)
 MIN_SCORE = 0.15
 RECHECK_S = 10.0
 LIMIT = 10
+COMMON_SHARE = 0.02
+COMMON_FLOOR = 200
 GOLD_KEY = 0  # the gold layer in ``Index.annotators`` (as ClusterMember.layer_key)
 MEMBER_QUOTES = 50  # a cluster's query: the quotes of its first stating members
 
 
-def vectorizer() -> TfidfVectorizer:
-    """Character n-grams inside word boundaries, lower-cased, sublinear tf, float32."""
+def vectorizer(claims: int, *, prune: bool = True) -> TfidfVectorizer:
+    """Character n-grams inside word boundaries, lower-cased, sublinear tf, float32.
+    N-grams in more than ``COMMON_SHARE`` of the claims (and in more than
+    ``COMMON_FLOOR``) are left out: their IDF makes them weigh little in a cosine, and a
+    query would read their long columns (most of its time on a big project)."""
     return TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=NGRAMS,
         lowercase=True,
         sublinear_tf=True,
         dtype=np.float32,
+        max_df=max(COMMON_FLOOR, int(claims * COMMON_SHARE)) if prune else 1.0,
     )
+
+
+def fit(quotes: list[str]) -> tuple[TfidfVectorizer | None, Any]:
+    """The fitted vectorizer and the quotes' matrix (CSC); (None, empty) without n-grams."""
+    empty = sparse.csc_matrix((0, 0), dtype=np.float32)
+    if not quotes:
+        return None, empty
+    for prune in (True, False):
+        found = vectorizer(len(quotes), prune=prune)
+        try:
+            return found, found.fit_transform(quotes).tocsc()
+        except ValueError:  # pruning left no n-gram (the same quote many times over)
+            continue
+    return None, empty  # no n-gram at all
 
 
 def layer_key(annotator_id: int | None) -> int:
@@ -91,11 +111,7 @@ def build_index(project: Project, stamp: tuple[Any, ...] | None = None) -> Index
         articles.append(article_id)
         annotators.append(layer_key(annotator_id))
         quotes.append(quote[:QUOTE_CHARS])
-    found_vectorizer: TfidfVectorizer | None = None
-    matrix: Any = sparse.csc_matrix((0, 0), dtype=np.float32)
-    if quotes:
-        found_vectorizer = vectorizer()
-        matrix = found_vectorizer.fit_transform(quotes).tocsc()
+    found_vectorizer, matrix = fit(quotes)
     return Index(
         stamp=stamp if stamp is not None else _stamp(project),
         checked=time.monotonic(),

@@ -145,13 +145,17 @@ def cluster_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return redirect("annotate:cluster", pk=cluster.pk)
 
 
+def _writable(user: Any, cluster: ClaimCluster) -> bool:
+    try:
+        selectors.require_layer_writer(user, cluster.project, cluster.annotator_id)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def _page_context(request: HtmxHttpRequest, cluster: ClaimCluster) -> dict[str, Any]:
     page = selectors.cluster_page(cluster)
-    writable = True
-    try:
-        selectors.require_layer_writer(request.user, cluster.project, cluster.annotator_id)
-    except PermissionDenied:
-        writable = False
+    writable = _writable(request.user, cluster)
     return {
         "project": cluster.project,
         "cluster": cluster,
@@ -191,8 +195,11 @@ def cluster_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def cluster_suggestions(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The suggested members: a fragment the cluster page loads."""
     cluster = cluster_for(request.user, pk)
-    context = {"cluster": cluster, "suggestions": _suggestions(request, cluster)}
-    context["writable"] = _page_context(request, cluster)["writable"]
+    context = {
+        "cluster": cluster,
+        "suggestions": _suggestions(request, cluster),
+        "writable": _writable(request.user, cluster),
+    }
     return render(request, "annotate/clusters/cluster.html#cluster-suggestions", context)
 
 
