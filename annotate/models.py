@@ -537,3 +537,122 @@ class LearnedModel(models.Model):
     @property
     def source_accuracy(self) -> float:
         return self.held_out.source_accuracy
+
+
+class ClusterWho(models.TextChoices):
+    CURATORS = "curators", "Curators and managers"
+    ANNOTATORS = "annotators", "Annotators too (each in their own layer)"
+
+
+class ClusterSettings(models.Model):
+    """Who may group claims into clusters in a project (``annotate.clusters``). A project
+    without a row: curators and managers only."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="cluster_settings"
+    )
+    who = models.CharField(max_length=16, choices=ClusterWho.choices, default=ClusterWho.CURATORS)
+
+    class Meta:
+        verbose_name_plural = "cluster settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(who__in=[w.value for w in ClusterWho]), name="cluster_settings_who"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.who}"
+
+
+class ClaimCluster(models.Model):
+    """Claims that state the same proposition (a repeat, a paraphrase, a translation), with
+    a short canonical statement. A cluster belongs to a layer like a claim: an annotator's
+    own (``annotator``), or the project's gold layer (``annotator`` None), so that two
+    people's clusterings of the same claims can be compared and adjudicated."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="claim_clusters")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="claim_clusters",
+        null=True,
+        blank=True,
+    )
+    statement = models.CharField(max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(statement=""), name="cluster_statement_not_empty"),
+        ]
+        indexes = [models.Index(fields=["project", "annotator"], name="cluster_layer")]
+
+    def __str__(self) -> str:
+        return self.statement[:80]
+
+
+class ClusterRelation(models.TextChoices):
+    MEMBER = "member", "States it"
+    CONTRADICTS = "contradicts", "Contradicts it"
+
+
+class ClusterMember(models.Model):
+    """A claim in a cluster: stating its proposition, or contradicting it. In one layer a
+    claim states at most one cluster's proposition (``layer_key`` repeats the cluster's
+    layer so that the database holds it: 0 for gold, else the annotator's id)."""
+
+    cluster = models.ForeignKey(ClaimCluster, on_delete=models.CASCADE, related_name="members")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="cluster_memberships")
+    relation = models.CharField(
+        max_length=16, choices=ClusterRelation.choices, default=ClusterRelation.MEMBER
+    )
+    layer_key = models.PositiveIntegerField(editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cluster_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "claim"], name="cluster_member_unique"),
+            models.UniqueConstraint(
+                fields=["layer_key", "claim"],
+                condition=Q(relation="member"),
+                name="cluster_member_one_per_layer",
+            ),
+            models.CheckConstraint(
+                condition=Q(relation__in=[r.value for r in ClusterRelation]),
+                name="cluster_member_relation",
+            ),
+        ]
+        indexes = [models.Index(fields=["claim", "layer_key"], name="cluster_member_claim")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.relation} {self.cluster_id}"
+
+
+class ClusterDismissal(models.Model):
+    """A suggested member someone turned down for a cluster: not suggested again."""
+
+    cluster = models.ForeignKey(ClaimCluster, on_delete=models.CASCADE, related_name="dismissals")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "claim"], name="cluster_dismissal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} not in {self.cluster_id}"

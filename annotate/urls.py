@@ -4,6 +4,7 @@ from annotate.analysis import views as analysis_views
 from annotate.assignments import views as assignment_views
 from annotate.campaign.urls import urlpatterns as campaign_urls
 from annotate.claims import deleted_views
+from annotate.clusters import views as cluster_views
 from annotate.exchange import export_views, import_views
 from annotate.reader.urls import urlpatterns as reader_urls
 from annotate.review import views as review_views
@@ -36,6 +37,48 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/analysis/claims/", analysis_views.claim_search, name="claim-search"),
     path("sources/<id:pk>/profile/", analysis_views.source_profile, name="source-profile"),
+    path("projects/<slug:slug>/analysis/network/", analysis_views.network, name="network"),
+    path(
+        "projects/<slug:slug>/analysis/network/export/",
+        analysis_views.network_export,
+        name="network-export",
+    ),
+    path(
+        "projects/<slug:slug>/analysis/network/edge/",
+        analysis_views.network_edge,
+        name="network-edge",
+    ),
+    # Claim clusters (annotate/clusters/views.py).
+    path("projects/<slug:slug>/clusters/", cluster_views.cluster_list, name="clusters"),
+    path("projects/<slug:slug>/clusters/new/", cluster_views.cluster_create, name="cluster-create"),
+    path(
+        "projects/<slug:slug>/clusters/review/", cluster_views.cluster_review, name="cluster-review"
+    ),
+    path(
+        "projects/<slug:slug>/clusters/adjudicate/",
+        cluster_views.cluster_adjudicate,
+        name="cluster-adjudicate",
+    ),
+    path(
+        "projects/<slug:slug>/clusters/settings/",
+        cluster_views.cluster_settings,
+        name="cluster-settings",
+    ),
+    path("clusters/<id:pk>/", cluster_views.cluster_detail, name="cluster"),
+    path("clusters/<id:pk>/edit/", cluster_views.cluster_update, name="cluster-update"),
+    path("clusters/<id:pk>/delete/", cluster_views.cluster_delete, name="cluster-delete"),
+    path(
+        "clusters/<id:pk>/suggestions/",
+        cluster_views.cluster_suggestions,
+        name="cluster-suggestions",
+    ),
+    path("clusters/<id:pk>/members/", cluster_views.cluster_member_add, name="cluster-member-add"),
+    path(
+        "clusters/<id:pk>/members/remove/",
+        cluster_views.cluster_member_remove,
+        name="cluster-member-remove",
+    ),
+    path("clusters/<id:pk>/dismiss/", cluster_views.cluster_dismiss, name="cluster-dismiss"),
     # The annotator's queue and the workspace (annotate/workspace/views.py).
     path("queue/", workspace_views.queue, name="queue"),
     path("articles/<id:pk>/annotate/", workspace_views.workspace, name="workspace"),

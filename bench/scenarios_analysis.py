@@ -210,6 +210,42 @@ def claim_search(ctx: Context) -> list[Result]:
     return rows
 
 
+def cluster_suggestions(ctx: Context) -> list[Result]:
+    """Cluster suggestions for one claim (``annotate.clusters.suggest``): the first call
+    builds the project's TF-IDF index (timed once, as ``build_ms``), then the API answer
+    for a claim with a warm index; and the network page (actors × concepts, the whole
+    project's gold layer, then all annotators)."""
+    from annotate.clusters import suggest as cluster_suggest
+
+    project = Project.objects.get(pk=ctx.project.project_id)
+    claim = _project_claims(ctx).order_by("pk").first()
+    assert claim is not None
+    cluster_suggest.forget(project.pk)
+    began = time.perf_counter()
+    index = cluster_suggest.index_for(project)
+    build_ms = round((time.perf_counter() - began) * 1000, 1)
+    row = _page(
+        ctx,
+        "cluster_suggestions",
+        "cluster suggestions for one claim (API, warm index)",
+        f"/api/claims/{claim.pk}/cluster-suggestions/",
+    )
+    row.extra.update(build_ms=build_ms, indexed=len(index.ids), index_mb=_index_mb(index))
+    url = reverse("annotate:network", args=[ctx.project.slug])
+    both = {"kind": "actor-actor", "layer": "all"}
+    return [
+        row,
+        _page(ctx, "network", "network page (actors × concepts, gold layer)", url),
+        _page(ctx, "network", "network page (actors × actors, all annotators)", url, both),
+    ]
+
+
+def _index_mb(index: Any) -> float:
+    matrix = index.matrix
+    size = matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+    return round(size / 2**20, 1)
+
+
 ANALYSIS_SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
     "analysis_profile": source_profile,
     "analysis_stance_map": stance_map,
@@ -217,5 +253,6 @@ ANALYSIS_SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
     "analysis_stance_csv": stance_csv,
     "analysis_overview": overview,
     "analysis_search": claim_search,
+    "cluster_suggestions": cluster_suggestions,
 }
 SCENARIOS.update(ANALYSIS_SCENARIOS)

@@ -41,6 +41,7 @@ class Limit:
 # --- Claims and decisions ---------------------------------------------------------------
 NOTE = Limit(10_000, "a claim's note")
 RATIONALE = Limit(10_000, "a decision's rationale")
+CLUSTER_STATEMENT = Limit(500, "a cluster's statement")
 
 # --- The source registry and stance targets ---------------------------------------------
 SOURCE_NAME = Limit(300, "a source's name")

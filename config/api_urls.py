@@ -13,10 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.analysis import api as analysis_api
 from annotate.assignments import api as assignments_api
 from annotate.campaign import api as campaign_api
 from annotate.claims import api as claims_api
 from annotate.claims import articles_api as annotate_api_articles
+from annotate.clusters import api as clusters_api
 from annotate.exchange import export_api as annotate_api_exports
 from annotate.exchange import import_api as annotate_api_imports
 from annotate.review import api as annotate_api_review
@@ -95,6 +97,18 @@ urlpatterns = [
     path("claims/<id:pk>/", claims_api.ClaimDetail.as_view(), name="claim-detail"),
     path("claims/<id:pk>/restore/", claims_api.ClaimRestore.as_view(), name="claim-restore"),
     path("claims/<id:pk>/history/", claims_api.ClaimHistory.as_view(), name="claim-history"),
+    path("projects/<slug:slug>/clusters/", clusters_api.ClusterList.as_view(), name="cluster-list"),
+    path("clusters/<id:pk>/", clusters_api.ClusterDetail.as_view(), name="cluster-detail"),
+    path(
+        "claims/<id:pk>/cluster-suggestions/",
+        clusters_api.ClaimClusterSuggestions.as_view(),
+        name="claim-cluster-suggestions",
+    ),
+    path(
+        "projects/<slug:slug>/networks/<str:kind>/",
+        analysis_api.Network.as_view(),
+        name="network",
+    ),
     path("schema/", SpectacularAPIView.as_view(**public), name="schema"),
     path(
         "docs/",

@@ -305,6 +305,7 @@ STATICFILES_DIRS = [
     # Third-party front-end code comes from the npm registry (package.json), never the repo.
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("vendor/cytoscape", BASE_DIR / "node_modules" / "cytoscape" / "dist"),
 ]
 # Whitenoise serves STATIC_ROOT (``collectstatic``), pre-compressed. STATIC_MANIFEST=1 adds
 # content hashes to the names, so browsers may cache them forever; it needs collectstatic

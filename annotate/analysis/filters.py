@@ -18,15 +18,18 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    Exists,
+    OuterRef,
     Q,
     QuerySet,
 )
 
-from annotate.models import Claim, ClaimQuerySet
+from annotate.models import Assignment, Claim, ClaimQuerySet
 from annotate.scheme import value_label
 from common.params import id_or_none
 from corpus.models import Project
 from corpus.scheme import field_values
+from corpus.selectors import members_of
 
 LAYER_GOLD = "gold"
 LAYER_ALL = "all"
@@ -202,3 +205,11 @@ def distribution_of(project: Project, name: str, counts: Mapping[str, int]) -> D
     if counted.get(""):
         rows.append(("", "Not given", counted[""]))
     return Distribution(rows=rows)
+
+
+def annotating_members(project: Project) -> list[Any]:
+    """Members with an assignment or a claim in the project: the layers that exist. A
+    manager or curator who annotates nothing is not a layer. One query."""
+    assigned = Assignment.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    claimed = Claim.objects.filter(annotator=OuterRef("user_id"), article__project=project)
+    return list(members_of(project).filter(Exists(assigned) | Exists(claimed)))

@@ -1,6 +1,7 @@
-"""The analysis pages: corpus overview, stance map (and its CSV), claim search and source
-profiles. They show the claims of every annotator, so they are for the project's curators
-and managers: annotators get 403, users outside the project 404."""
+"""The analysis pages: corpus overview, stance map (and its CSV), claim search, source
+profiles and the discourse networks (with their GraphML, GEXF and CSV files). They show
+the claims of every annotator, so they are for the project's curators and managers:
+annotators get 403, users outside the project 404."""
 
 from __future__ import annotations
 
@@ -9,26 +10,28 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef
-from django.http import HttpResponse
+from django.db.models import F
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from annotate.analysis import filters as analysis_filters
+from annotate.analysis import networks, profiles, search
 from annotate.analysis import overview as overview_page
-from annotate.analysis import profiles, search
 from annotate.analysis import stance_map as stance_map_page
 from annotate.analysis.filters import ClaimFilters
-from annotate.models import Assignment, Claim, Source
+from annotate.models import ClaimStance, Source
 from annotate.scheme import field_spec, value_label
 from annotate.sources import selectors as source_selectors
 from common.http import HtmxHttpRequest
+from common.params import id_or_none, int_or_none
 from common.spreadsheet import formula_safe
 from corpus import permissions
 from corpus.models import Article, Project, Role
 from corpus.scheme import field_values
-from corpus.selectors import members_of, outlets_of, project_switcher
+from corpus.selectors import outlets_of, project_switcher
 
 ROWS_PER_PAGE = 100
 CLAIMS_PER_PAGE = 50
@@ -49,11 +52,7 @@ def _choice_label(scheme: dict[str, Any], name: str, value: str) -> str:
 
 
 def _annotating_members(project: Project) -> list[Any]:
-    """Members with an assignment or a claim in the project: the layers that exist. A
-    manager or curator who annotates nothing is not a layer. One query."""
-    assigned = Assignment.objects.filter(annotator=OuterRef("user_id"), article__project=project)
-    claimed = Claim.objects.filter(annotator=OuterRef("user_id"), article__project=project)
-    return list(members_of(project).filter(Exists(assigned) | Exists(claimed)))
+    return analysis_filters.annotating_members(project)
 
 
 def _context(request: HtmxHttpRequest, project: Project) -> dict[str, Any]:
@@ -219,3 +218,96 @@ def source_profile(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         agreement=profiles.source_agreement(source),
     )
     return _render(request, "annotate/analysis/source_profile.html", context)
+
+
+# --- discourse networks (annotate/analysis/networks.py) -----------------------------------
+
+
+def _network_params(request: HtmxHttpRequest) -> tuple[str, int]:
+    kind = request.GET.get("kind", networks.ACTOR_CONCEPT)
+    if kind not in networks.KINDS:
+        kind = networks.ACTOR_CONCEPT
+    top = int_or_none(request.GET.get("top", ""), min_value=1, max_value=networks.MAX_TOP)
+    return kind, top or networks.TOP
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def network(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The actor × concept or actor × actor network of a layer, drawn with Cytoscape.js
+    from the JSON the page embeds; a table of its edges beside it."""
+    project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
+    context = _context(request, project)
+    kind, top = _network_params(request)
+    net = networks.network(project, context["filters"], kind, top)
+    labels = {n.id: n.label for n in net.nodes}
+    context.update(
+        kind=kind,
+        kinds=networks.KINDS,
+        top=top,
+        net=net,
+        graph=net.as_json(),
+        edges=[(e, labels[e.source], labels[e.target]) for e in net.edges],
+        formats=list(networks.FORMATS),
+    )
+    return _render(request, "annotate/analysis/network.html", context)
+
+
+@require_GET
+@login_required
+def network_export(request: HtmxHttpRequest, slug: str) -> HttpResponseBase:
+    """The network of the page as GraphML, GEXF or a CSV edge list (``?export=``)."""
+    project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
+    filters = _context(request, project)["filters"]
+    kind, top = _network_params(request)
+    fmt = request.GET.get("export", "graphml")
+    if fmt not in networks.FORMATS:
+        return HttpResponseBadRequest(
+            f"export must be one of {', '.join(networks.FORMATS)}.", content_type="text/plain"
+        )
+    net = networks.network(project, filters, kind, top)
+    return networks.response(project, filters, net, fmt, raw=_raw(request.GET.get("csv_raw", "")))
+
+
+def _raw(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+@require_GET
+@login_required
+def network_edge(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The claims behind one edge of the network (``?a=s12&b=t3`` or ``?a=s12&b=s40``),
+    in the layer and window of the page: a fragment."""
+    project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
+    filters = _context(request, project)["filters"].without_search()
+    a, b = request.GET.get("a", "")[:24], request.GET.get("b", "")[:24]
+    source_a = id_or_none(a[1:]) if a.startswith("s") else None
+    if source_a is None or b[:1] not in ("s", "t") or id_or_none(b[1:]) is None:
+        return HttpResponseBadRequest(
+            "a must name a source (s<id>), b a source or a target (t<id>).",
+            content_type="text/plain",
+        )
+    other = int(b[1:])
+    claims = analysis_filters.layer_claims(project, filters)
+    if b.startswith("t"):
+        claims = claims.filter(source_id=source_a, stances__target_id=other)
+    else:
+        shared = set(
+            ClaimStance.objects.filter(
+                analysis_filters.claim_q(project, filters, "claim__"), claim__source_id=source_a
+            ).values_list("target_id", flat=True)
+        ) & set(
+            ClaimStance.objects.filter(
+                analysis_filters.claim_q(project, filters, "claim__"), claim__source_id=other
+            ).values_list("target_id", flat=True)
+        )
+        claims = claims.filter(source_id__in=(source_a, other), stances__target_id__in=shared)
+    claims = search.with_context(claims.distinct()).order_by(
+        F("article__published").asc(nulls_last=True), "article_id", "start", "id"
+    )
+    return render(
+        request,
+        "annotate/analysis/network_edge.html",
+        {"project": project, "claims": claims[:CLAIMS_PER_PAGE], "a": a, "b": b},
+    )

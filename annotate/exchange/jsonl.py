@@ -15,7 +15,10 @@ Each line is a JSON object::
      "provenance": {"tool_version": "…", "scheme_version": 1, "exported_at": "…", …}}
 
 Offsets are code points (Python ``str`` indices) into ``text``: ``text[start:end] ==
-quote``. ``pandas.read_json(path, lines=True)`` and ``datasets.load_dataset("json", …)``
+quote``. A project with claim clusters adds ``"clusters"`` as each claim's last key: the clusters it
+is in, ``[{"id": 3, "layer": "gold", "annotator": null, "statement": "…", "relation":
+"member"}]`` (``"contradicts"`` for a claim contradicting the cluster), ``[]`` for none.
+``pandas.read_json(path, lines=True)`` and ``datasets.load_dataset("json", …)``
 read it as it is; ``annotate.exchange.importing`` reads it back.
 """
 
@@ -26,6 +29,7 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
+from annotate.clusters.selectors import export_memberships
 from annotate.exchange.fields import ARTICLE_VALUES
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
@@ -205,6 +209,9 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     stances = _StancesJson()
     current: int | None = None  # the article whose line is open (it may go on in the next chunk)
     claims: list[str] = []
+    # Claim clusters (annotate/clusters): a "clusters" list on every claim, only when the
+    # project has any, so that a project without them exports the same bytes as before.
+    memberships = {pk: _encode(found) for pk, found in export_memberships(project).items()}
     # Lines have no quote context: the claims' prefix and suffix are not read.
     for chunk, runs in chunk_runs(project, options, omit=("prefix", "suffix")):
         encoded: list[str] = []
@@ -212,6 +219,8 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
             if sources is None:
                 sources = _SourceJson(chunk.sources)
             encoded = _claims_json(chunk, sources, stances)
+            if memberships:
+                encoded = _with_clusters(encoded, chunk.columns["claim_id"], memberships)
         for article, first, stop in runs:
             if article["id"] != current:
                 if current is not None:
@@ -233,6 +242,16 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         _close(parts, claims, tail)
     if parts:
         yield b"".join(parts)
+
+
+def _with_clusters(
+    encoded: list[str], claim_ids: list[int], memberships: dict[int, str]
+) -> list[str]:
+    """Each encoded claim with its ``"clusters"`` (``[]`` when in none) as the last key."""
+    return [
+        f'{claim[:-1]}, "clusters": {memberships.get(pk, "[]")}}}'
+        for claim, pk in zip(encoded, claim_ids, strict=True)
+    ]
 
 
 def _close(parts: list[bytes], claims: list[str], tail: bytes) -> int:

@@ -39,6 +39,10 @@ ENDPOINTS = {
     "/api/claims/{id}/restore/": {"post"},
     "/api/claims/{id}/history/": {"get"},
     "/api/projects/{slug}/agreement/": {"get"},
+    "/api/projects/{slug}/clusters/": {"get", "post"},
+    "/api/clusters/{id}/": {"get"},
+    "/api/claims/{id}/cluster-suggestions/": {"get"},
+    "/api/projects/{slug}/networks/{kind}/": {"get"},
     "/api/projects/{slug}/suggesters/": {"get"},
     "/api/projects/{slug}/decisions/": {"get"},
     "/api/projects/{slug}/export/": {"get"},
@@ -82,6 +86,7 @@ def test_every_api_url_is_in_the_schema(schema: dict[str, Any]) -> None:
         .replace("<slug:slug>", "{slug}")
         .replace("<id:pk>", "{id}")
         .replace("<str:job>", "{job}")
+        .replace("<str:kind>", "{kind}")
         for p in api.url_patterns
         if isinstance(p, URLPattern) and p.name not in ("schema", "docs", "not-found")
     }

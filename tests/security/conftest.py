@@ -18,6 +18,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annotate.clusters import services as cluster_services
 from annotate.exchange import tasks as export_tasks
 from annotate.models import Assignment, Claim, LearnedModel, Suggestion
 from annotate.review import gold as gold_services
@@ -65,6 +66,7 @@ class World:
     assignment: Any  # A's assignment to the article
     suggestion: Any
     learned_model: Any  # a scored recommender model, not switched on
+    cluster: Any  # a gold claim cluster holding the gold claim
     job: str
     users: dict[str, Any]
     invitation: Any  # an open invitation to the project
@@ -126,6 +128,13 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         articles=3, claims=30, held_out_articles=1, held_out_claims=10, proposed=10, matched=8,
         source_correct=6,
     )  # fmt: skip
+    cluster = cluster_services.cluster_create(
+        project=project,
+        actor=users["curator"],
+        annotator_id=None,
+        statement="Turkey's influence grows",
+        claim_ids=[gold.pk],
+    )
     path = default_storage.save("exports/world.jsonl", ContentFile(b"{}\n"))
     job = "0" * 32
     export_tasks._update(
@@ -150,6 +159,7 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         assignment=Assignment.objects.get(pk=assignment.pk),
         suggestion=suggestion,
         learned_model=learned_model,
+        cluster=cluster,
         job=job,
         users=users,
         invitation=invitation,

@@ -92,6 +92,7 @@ _KINDS = (
     ("members/<int:pk>", "member"),
     ("invitations/<int:pk>", "invitation"),
     ("tokens/<int:pk>", "api_token"),
+    ("clusters/<int:pk>", "cluster"),
     ("suggestions/<int:pk>", "suggestion"),
     ("recommender/<int:pk>", "learned_model"),
     ("gold/<int:pk>", "gold"),
@@ -121,6 +122,8 @@ def kwargs_for(route: Route, world: Any) -> dict[str, Any]:
         kwargs["job"] = world.job
     if "token" in keywords:
         kwargs["token"] = world.invitation_token
+    if "kind" in keywords:  # a network's kind
+        kwargs["kind"] = "actor-concept"
     if "pk" in keywords:
         kind = object_kind(route)
         if kind is None:

@@ -1,0 +1,428 @@
+"""Discourse networks of a layer of claims in a time window (Leifeld's discourse network
+analysis): who takes which stance toward what, and who lines up with whom.
+
+* **actor × concept**: sources and targets; an edge from a source to a target for the
+  claims of the source with a stance toward the target, weighted by those claims and
+  signed by their stances (favor +1, against −1: the sign of the balance, 0 for a tie or
+  only neutral stances).
+* **actor × actor**: two sources linked when both take a signed stance toward the same
+  target: congruence when the signs agree, conflict when they oppose. The edge counts
+  the targets of each (``agree``, ``oppose``); its weight is their sum, its sign the sign
+  of ``agree − oppose``.
+
+Both come from one grouped query of the layer's stances (``stance_rows``); the networks
+keep the ``top`` sources with most such claims (the page says how many it left out).
+GraphML, GEXF and CSV writers stream from the same ``Network`` the page draws.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+from typing import Any
+from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
+
+from django.db.models import Count
+from django.http import StreamingHttpResponse
+
+from annotate.analysis.filters import ClaimFilters, claim_q
+from annotate.models import ClaimStance
+from common.spreadsheet import formula_safe
+from corpus.models import Project
+
+ACTOR_CONCEPT = "actor-concept"
+ACTOR_ACTOR = "actor-actor"
+KINDS = {ACTOR_CONCEPT: "Actors × concepts", ACTOR_ACTOR: "Actors × actors"}
+# How a stance value counts toward an edge's sign; other values (the default "none")
+# count in the weight only.
+STANCE_SIGNS = {"favor": 1, "against": -1}
+TOP = 150
+MAX_TOP = 2000
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str  # "s<source id>" or "t<target id>"
+    label: str
+    kind: str  # "source" or "target"
+    category: str  # the source's kind ("person", …) or "target"
+    claims: int
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    weight: int
+    sign: int
+    positive: int = 0
+    negative: int = 0
+    neutral: int = 0
+    agree: int = 0
+    oppose: int = 0
+    targets: list[int] = field(default_factory=list)  # actor × actor: the shared targets
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}-{self.target}"
+
+
+@dataclass
+class Network:
+    kind: str
+    nodes: list[Node]
+    edges: list[Edge]
+    actors_left_out: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The network as the page draws it and the API serves it."""
+        return {
+            "kind": self.kind,
+            "nodes": [asdict(n) for n in self.nodes],
+            "edges": [{"id": e.id, **asdict(e)} for e in self.edges],
+            "actors_left_out": self.actors_left_out,
+        }
+
+
+@dataclass
+class _Pair:
+    source_id: int
+    source_name: str
+    source_kind: str
+    target_id: int
+    target_name: str
+    counts: dict[str, int]
+
+    @property
+    def claims(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def positive(self) -> int:
+        return sum(n for s, n in self.counts.items() if STANCE_SIGNS.get(s) == 1)
+
+    @property
+    def negative(self) -> int:
+        return sum(n for s, n in self.counts.items() if STANCE_SIGNS.get(s) == -1)
+
+
+def stance_rows(project: Project, filters: ClaimFilters) -> list[_Pair]:
+    """(source, target) pairs with their claims per stance value: one grouped query."""
+    rows = (
+        ClaimStance.objects.filter(claim_q(project, filters.without_search(), "claim__"))
+        .filter(claim__source__isnull=False)
+        .values(
+            "claim__source_id",
+            "claim__source__name",
+            "claim__source__kind",
+            "target_id",
+            "target__name",
+            "stance",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    pairs: dict[tuple[int, int], _Pair] = {}
+    for row in rows:
+        key = (row["claim__source_id"], row["target_id"])
+        pair = pairs.get(key)
+        if pair is None:
+            pair = pairs[key] = _Pair(
+                source_id=row["claim__source_id"],
+                source_name=row["claim__source__name"],
+                source_kind=row["claim__source__kind"],
+                target_id=row["target_id"],
+                target_name=row["target__name"],
+                counts={},
+            )
+        pair.counts[row["stance"]] = pair.counts.get(row["stance"], 0) + row["n"]
+    return sorted(pairs.values(), key=lambda p: (p.source_id, p.target_id))
+
+
+def _top_sources(pairs: list[_Pair], top: int) -> tuple[set[int], int]:
+    claims: dict[int, int] = defaultdict(int)
+    names: dict[int, str] = {}
+    for pair in pairs:
+        claims[pair.source_id] += pair.claims
+        names[pair.source_id] = pair.source_name
+    ranked = sorted(claims, key=lambda s: (-claims[s], names[s].casefold(), s))
+    return set(ranked[:top]), max(len(ranked) - top, 0)
+
+
+def network(project: Project, filters: ClaimFilters, kind: str, top: int = TOP) -> Network:
+    pairs = stance_rows(project, filters)
+    kept, left_out = _top_sources(pairs, top)
+    pairs = [p for p in pairs if p.source_id in kept]
+    if kind == ACTOR_ACTOR:
+        return _actor_actor(pairs, left_out)
+    return _actor_concept(pairs, left_out)
+
+
+def _source_nodes(pairs: list[_Pair]) -> dict[int, Node]:
+    claims: dict[int, int] = defaultdict(int)
+    first: dict[int, _Pair] = {}
+    for pair in pairs:
+        claims[pair.source_id] += pair.claims
+        first.setdefault(pair.source_id, pair)
+    return {
+        pk: Node(f"s{pk}", p.source_name, "source", p.source_kind, claims[pk])
+        for pk, p in first.items()
+    }
+
+
+def _actor_concept(pairs: list[_Pair], left_out: int) -> Network:
+    sources = _source_nodes(pairs)
+    target_claims: dict[int, int] = defaultdict(int)
+    target_names: dict[int, str] = {}
+    edges: list[Edge] = []
+    for pair in pairs:
+        target_claims[pair.target_id] += pair.claims
+        target_names[pair.target_id] = pair.target_name
+        positive, negative = pair.positive, pair.negative
+        edges.append(
+            Edge(
+                source=f"s{pair.source_id}",
+                target=f"t{pair.target_id}",
+                weight=pair.claims,
+                sign=_sign(positive - negative),
+                positive=positive,
+                negative=negative,
+                neutral=pair.claims - positive - negative,
+            )
+        )
+    targets = [
+        Node(f"t{pk}", target_names[pk], "target", "target", target_claims[pk])
+        for pk in sorted(target_names)
+    ]
+    nodes = sorted(sources.values(), key=lambda n: (n.label.casefold(), n.id)) + targets
+    return Network(ACTOR_CONCEPT, nodes, edges, left_out)
+
+
+def _actor_actor(pairs: list[_Pair], left_out: int) -> Network:
+    sources = _source_nodes(pairs)
+    by_target: dict[int, list[tuple[int, int]]] = defaultdict(list)  # target → (source, sign)
+    for pair in pairs:
+        sign = _sign(pair.positive - pair.negative)
+        if sign:
+            by_target[pair.target_id].append((pair.source_id, sign))
+    found: dict[tuple[int, int], Edge] = {}
+    for target_id in sorted(by_target):
+        for (a, sign_a), (b, sign_b) in combinations(sorted(by_target[target_id]), 2):
+            edge = found.get((a, b))
+            if edge is None:
+                edge = found[(a, b)] = Edge(source=f"s{a}", target=f"s{b}", weight=0, sign=0)
+            if sign_a == sign_b:
+                edge.agree += 1
+            else:
+                edge.oppose += 1
+            edge.targets.append(target_id)
+    edges = []
+    for edge in found.values():
+        edge.weight = edge.agree + edge.oppose
+        edge.sign = _sign(edge.agree - edge.oppose)
+        edges.append(edge)
+    linked = {pk for pair in found for pk in pair}
+    nodes = sorted(
+        (n for pk, n in sources.items() if pk in linked), key=lambda n: (n.label.casefold(), n.id)
+    )
+    return Network(ACTOR_ACTOR, nodes, edges, left_out)
+
+
+# --- files --------------------------------------------------------------------------------
+
+NODE_ATTRS = (("label", "string"), ("kind", "string"), ("category", "string"), ("claims", "int"))
+EDGE_ATTRS = (
+    ("weight", "int"),
+    ("sign", "int"),
+    ("positive", "int"),
+    ("negative", "int"),
+    ("neutral", "int"),
+    ("agree", "int"),
+    ("oppose", "int"),
+)
+
+
+class _Buffer(io.StringIO):
+    """A text sink that hands out what was written since the last ``take``."""
+
+    def take(self) -> str:
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate()
+        return text
+
+
+def _start(xml: XMLGenerator, name: str, attrs: dict[str, str]) -> None:
+    xml.startElement(name, AttributesImpl(attrs))
+
+
+def graphml(net: Network) -> Iterator[str]:
+    """The network as GraphML (undirected; every attribute declared as a key)."""
+    out = _Buffer()
+    xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
+    xml.startDocument()
+    _start(xml, "graphml", {"xmlns": "http://graphml.graphdrawing.org/xmlns"})
+    for name, kind in NODE_ATTRS:
+        attrs = {"id": f"n_{name}", "for": "node", "attr.name": name, "attr.type": kind}
+        _start(xml, "key", attrs)
+        xml.endElement("key")
+    for name, kind in EDGE_ATTRS:
+        attrs = {"id": f"e_{name}", "for": "edge", "attr.name": name, "attr.type": kind}
+        _start(xml, "key", attrs)
+        xml.endElement("key")
+    _start(xml, "graph", {"id": net.kind, "edgedefault": "undirected"})
+    yield out.take()
+    for node in net.nodes:
+        _start(xml, "node", {"id": node.id})
+        for name, _ in NODE_ATTRS:
+            _start(xml, "data", {"key": f"n_{name}"})
+            xml.characters(str(getattr(node, name)))
+            xml.endElement("data")
+        xml.endElement("node")
+    yield out.take()
+    for edge in net.edges:
+        _start(xml, "edge", {"id": edge.id, "source": edge.source, "target": edge.target})
+        for name, _ in EDGE_ATTRS:
+            _start(xml, "data", {"key": f"e_{name}"})
+            xml.characters(str(getattr(edge, name)))
+            xml.endElement("data")
+        xml.endElement("edge")
+    xml.endElement("graph")
+    xml.endElement("graphml")
+    xml.endDocument()
+    yield out.take() + "\n"
+
+
+def gexf(net: Network) -> Iterator[str]:
+    """The network as GEXF 1.3 (Gephi's format): edge weights as ``weight``, the rest as
+    attributes."""
+    out = _Buffer()
+    xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
+    xml.startDocument()
+    _start(xml, "gexf", {"xmlns": "http://gexf.net/1.3", "version": "1.3"})
+    _start(xml, "meta", {})
+    _start(xml, "creator", {})
+    xml.characters("Claimdesk")
+    xml.endElement("creator")
+    _start(xml, "description", {})
+    xml.characters(KINDS[net.kind])
+    xml.endElement("description")
+    xml.endElement("meta")
+    _start(xml, "graph", {"defaultedgetype": "undirected", "mode": "static"})
+    for cls, declared in (("node", NODE_ATTRS[1:]), ("edge", EDGE_ATTRS[1:])):
+        _start(xml, "attributes", {"class": cls, "mode": "static"})
+        for name, kind in declared:
+            _start(
+                xml,
+                "attribute",
+                {"id": name, "title": name, "type": kind.replace("int", "integer")},
+            )
+            xml.endElement("attribute")
+        xml.endElement("attributes")
+    _start(xml, "nodes", {})
+    yield out.take()
+    for node in net.nodes:
+        _start(xml, "node", {"id": node.id, "label": node.label})
+        _attvalues(xml, node, NODE_ATTRS[1:])
+        xml.endElement("node")
+    xml.endElement("nodes")
+    _start(xml, "edges", {})
+    yield out.take()
+    for edge in net.edges:
+        attrs = {
+            "id": edge.id,
+            "source": edge.source,
+            "target": edge.target,
+            "weight": str(edge.weight),
+        }
+        _start(xml, "edge", attrs)
+        _attvalues(xml, edge, EDGE_ATTRS[1:])
+        xml.endElement("edge")
+    xml.endElement("edges")
+    xml.endElement("graph")
+    xml.endElement("gexf")
+    xml.endDocument()
+    yield out.take() + "\n"
+
+
+def _attvalues(xml: XMLGenerator, item: Any, attrs: tuple[tuple[str, str], ...]) -> None:
+    _start(xml, "attvalues", {})
+    for name, _ in attrs:
+        _start(xml, "attvalue", {"for": name, "value": str(getattr(item, name))})
+        xml.endElement("attvalue")
+    xml.endElement("attvalues")
+
+
+CSV_COLUMNS = (
+    "source",
+    "target",
+    "source_label",
+    "target_label",
+    "weight",
+    "sign",
+    "positive",
+    "negative",
+    "neutral",
+    "agree",
+    "oppose",
+)
+
+
+def edge_csv(net: Network, *, raw: bool = False) -> Iterator[str]:
+    """The edge list as CSV, a row per edge (labels formula-safe unless ``raw``)."""
+    labels = {n.id: n.label for n in net.nodes}
+    text = str if raw else formula_safe
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for i, edge in enumerate(net.edges):
+        writer.writerow(
+            [
+                edge.source,
+                edge.target,
+                text(labels[edge.source]),
+                text(labels[edge.target]),
+                edge.weight,
+                edge.sign,
+                edge.positive,
+                edge.negative,
+                edge.neutral,
+                edge.agree,
+                edge.oppose,
+            ]
+        )
+        if i % 500 == 499:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+FORMATS = {
+    "graphml": ("application/graphml+xml; charset=utf-8", "graphml", graphml),
+    "gexf": ("application/gexf+xml; charset=utf-8", "gexf", gexf),
+    "csv": ("text/csv; charset=utf-8", "csv", edge_csv),
+}
+
+
+def response(
+    project: Project, filters: ClaimFilters, net: Network, fmt: str, *, raw: bool
+) -> StreamingHttpResponse:
+    """The network as a streamed file download in ``fmt`` (a key of ``FORMATS``)."""
+    content_type, extension, _ = FORMATS[fmt]
+    body = (
+        edge_csv(net, raw=raw) if fmt == "csv" else graphml(net) if fmt == "graphml" else gexf(net)
+    )
+    found = StreamingHttpResponse(body, content_type=content_type)
+    name = f"{project.slug}-{net.kind}-{filters.layer_slug}.{extension}"
+    found["Content-Disposition"] = f'attachment; filename="{name}"'
+    return found

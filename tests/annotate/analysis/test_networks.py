@@ -1,0 +1,168 @@
+"""The discourse networks: edges and weights by hand on a small corpus, the window, the
+page (query count, drawn data), the files read back by networkx, and the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from html import escape
+from typing import Any
+
+import networkx as nx
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from annotate.analysis import networks
+from annotate.analysis.filters import ClaimFilters
+from tests.annotate.clusters.scene import Corpus, claim_over, make_corpus
+from tests.conftest import login
+
+
+@pytest.fixture
+def corpus(project: Any) -> Corpus:
+    return make_corpus(project)
+
+
+def _by_pair(net: networks.Network) -> dict[tuple[str, str], networks.Edge]:
+    return {(e.source, e.target): e for e in net.edges}
+
+
+def test_actor_concept_edges_by_hand(corpus: Corpus) -> None:
+    # Isachenko and Akar: Turkey favor, Russia none; Danilov: Turkey against, Russia none.
+    # The OTHER claims have no stances.
+    net = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    isachenko, akar, danilov = (f"s{s.pk}" for s in corpus.sources)
+    turkey, russia = (f"t{t.pk}" for t in corpus.targets)
+    edges = _by_pair(net)
+    assert set(edges) == {(s, t) for s in (isachenko, akar, danilov) for t in (turkey, russia)}
+    assert (edges[(isachenko, turkey)].weight, edges[(isachenko, turkey)].sign) == (1, 1)
+    assert (edges[(danilov, turkey)].weight, edges[(danilov, turkey)].sign) == (1, -1)
+    assert (edges[(akar, russia)].sign, edges[(akar, russia)].neutral) == (0, 1)
+    kinds = {n.id: n.kind for n in net.nodes}
+    assert kinds[turkey] == "target" and kinds[akar] == "source"
+
+
+def test_actor_actor_congruence_and_conflict_by_hand(corpus: Corpus) -> None:
+    # Toward Turkey: Isachenko +, Akar +, Danilov −. Russia's stances are all "none": no
+    # sign, no link. So Isachenko–Akar agree on 1 target; each opposes Danilov on 1.
+    net = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_ACTOR)
+    isachenko, akar, danilov = sorted(s.pk for s in corpus.sources)
+    edges = _by_pair(net)
+    assert set(edges) == {
+        (f"s{isachenko}", f"s{akar}"),
+        (f"s{isachenko}", f"s{danilov}"),
+        (f"s{akar}", f"s{danilov}"),
+    }
+    agreed = edges[(f"s{isachenko}", f"s{akar}")]
+    assert (agreed.agree, agreed.oppose, agreed.weight, agreed.sign) == (1, 0, 1, 1)
+    opposed = edges[(f"s{akar}", f"s{danilov}")]
+    assert (opposed.agree, opposed.oppose, opposed.sign) == (0, 1, -1)
+
+
+def test_the_time_window_and_the_layer_filter(corpus: Corpus, annotator: Any) -> None:
+    import datetime as dt
+
+    window = ClaimFilters(date_from=dt.date(2024, 1, 1))  # leaves Daily Sabah (2023) out
+    net = networks.network(corpus.project, window, networks.ACTOR_CONCEPT)
+    assert f"s{corpus.sources[1].pk}" not in {n.id for n in net.nodes}
+    # An annotator's layer holds only their claims.
+    claim_over(
+        corpus.articles[0],
+        "Intro 0",
+        annotator,
+        source=corpus.sources[2],
+        stances={corpus.targets[1]: "favor"},
+    )
+    mine = networks.network(
+        corpus.project, ClaimFilters(layer=str(annotator.pk)), networks.ACTOR_CONCEPT
+    )
+    assert [(e.source, e.target, e.weight) for e in mine.edges] == [
+        (f"s{corpus.sources[2].pk}", f"t{corpus.targets[1].pk}", 1)
+    ]
+
+
+def test_top_keeps_the_actors_with_most_claims(corpus: Corpus) -> None:
+    net = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT, top=1)
+    assert len([n for n in net.nodes if n.kind == "source"]) == 1
+    assert net.actors_left_out == 2
+
+
+@pytest.mark.parametrize("kind", [networks.ACTOR_CONCEPT, networks.ACTOR_ACTOR])
+def test_the_graphml_export_has_the_edges_and_weights_of_the_page(
+    client: Client, corpus: Corpus, curator: Any, kind: str, django_assert_max_num_queries: Any
+) -> None:
+    login(client, curator)
+    url = reverse("annotate:network", args=[corpus.project.slug])
+    with django_assert_max_num_queries(8):
+        page = client.get(url, {"kind": kind})
+    assert page.status_code == 200
+    drawn = page.context["graph"]
+    assert 'id="network-data"' in page.content.decode()
+    exported = client.get(
+        reverse("annotate:network-export", args=[corpus.project.slug]),
+        {"kind": kind, "export": "graphml"},
+    )
+    assert exported.status_code == 200
+    assert exported["Content-Type"].startswith("application/graphml+xml")
+    graph = nx.read_graphml(io.BytesIO(exported.getvalue()))
+    on_page = {(frozenset((e["source"], e["target"])), e["weight"]) for e in drawn["edges"]}
+    in_file = {(frozenset((a, b)), d["weight"]) for a, b, d in graph.edges(data=True)}
+    assert on_page == in_file and on_page
+    assert {n["id"]: n["label"] for n in drawn["nodes"]} == dict(graph.nodes(data="label"))
+
+
+def test_gexf_and_csv_carry_the_same_edges(client: Client, corpus: Corpus, curator: Any) -> None:
+    login(client, curator)
+    url = reverse("annotate:network-export", args=[corpus.project.slug])
+    net = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    expected = {(frozenset((e.source, e.target)), e.weight) for e in net.edges}
+    gexf = client.get(url, {"export": "gexf"})
+    graph = nx.read_gexf(io.BytesIO(gexf.getvalue()))
+    assert {(frozenset((a, b)), int(d["weight"])) for a, b, d in graph.edges(data=True)} == expected
+    rows = list(csv.DictReader(io.StringIO(client.get(url, {"export": "csv"}).getvalue().decode())))
+    assert {(frozenset((r["source"], r["target"])), int(r["weight"])) for r in rows} == expected
+    assert client.get(url, {"export": "pdf"}).status_code == 400
+
+
+def test_formula_like_names_are_made_safe_in_the_csv(corpus: Corpus) -> None:
+    source = corpus.sources[0]
+    source.name = "=HYPERLINK(1)"
+    source.save()
+    net = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    text = "".join(networks.edge_csv(net))
+    assert ",'=HYPERLINK(1)," in text
+    assert ",=HYPERLINK(1)," in "".join(networks.edge_csv(net, raw=True))
+
+
+def test_an_edge_opens_the_claims_behind_it(client: Client, corpus: Corpus, curator: Any) -> None:
+    login(client, curator)
+    url = reverse("annotate:network-edge", args=[corpus.project.slug])
+    isachenko, akar = corpus.sources[0].pk, corpus.sources[1].pk
+    response = client.get(url, {"a": f"s{isachenko}", "b": f"t{corpus.targets[0].pk}"})
+    assert response.status_code == 200
+    assert escape(corpus.same[0].quote) in response.content.decode()
+    assert escape(corpus.same[1].quote) not in response.content.decode()
+    both = client.get(url, {"a": f"s{isachenko}", "b": f"s{akar}"}).content.decode()
+    assert escape(corpus.same[0].quote) in both and escape(corpus.same[1].quote) in both
+    assert escape(corpus.other[0].quote) not in both  # no stance toward a shared target
+    for bad in ({"a": "x1", "b": "t1"}, {"a": "s1", "b": "q2"}, {"a": "s", "b": "t"}, {}):
+        assert client.get(url, bad).status_code == 400
+
+
+def test_the_api_serves_the_same_network(corpus: Corpus, curator: Any) -> None:
+    api = APIClient()
+    api.force_authenticate(curator)
+    url = f"/api/projects/{corpus.project.slug}/networks/actor-actor/"
+    body = api.get(url).json()
+    net = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_ACTOR)
+    assert body == json.loads(json.dumps(net.as_json()))
+    graphml = api.get(url, {"export": "graphml"})
+    assert graphml.status_code == 200
+    graph = nx.read_graphml(io.BytesIO(graphml.getvalue()))
+    assert graph.number_of_edges() == len(net.edges)
+    assert api.get(f"/api/projects/{corpus.project.slug}/networks/nope/").status_code == 404
+    assert api.get(url, {"top": "0"}).status_code == 400
+    assert api.get(url, {"sorce": "1"}).status_code == 400
