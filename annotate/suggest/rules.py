@@ -29,7 +29,14 @@ from dataclasses import dataclass
 
 from annotate.claims.offsets import snap_to_words
 from annotate.suggest import mentions as found
-from annotate.suggest.base import AUTHOR, DIRECT, REPORTED, Proposal, RegistryEntry
+from annotate.suggest.base import (
+    AUTHOR,
+    DIRECT,
+    NEW_SOURCE_KINDS,
+    REPORTED,
+    Proposal,
+    RegistryEntry,
+)
 from corpus.text import search_key
 
 
@@ -354,6 +361,7 @@ class _Run:
                 mention[1] if mention else None,
                 score if who is None or who.source_id is not None else score - 0.2,
                 cue,
+                new_source_kind=_new_kind(who),
             )
         )
 
@@ -730,6 +738,13 @@ def _capitalised_name(phrase: str) -> str | None:
     if name.lower() in found.TITLE_WORDS or name.lower() in found.NOT_NAME_WORDS:
         return None
     return name
+
+
+def _new_kind(who: Speaker | None) -> str:
+    """The kind of a speaker the registry lacks, as the rules tell it ("" otherwise)."""
+    if who is None or who.source_id is not None or not who.new_name:
+        return ""
+    return who.kind if who.kind in NEW_SOURCE_KINDS else ""
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -27,7 +27,7 @@ from annotate.claims.bulk import _source, _stances, _with_projects
 from annotate.claims.checks import Errors, StanceInput, check_mention, row_id
 from annotate.claims.offsets import context, validate_span
 from annotate.claims.services import claim_create
-from annotate.models import Claim, Source, Suggestion, SuggestionResponse, Target
+from annotate.models import Claim, Source, SourceKind, Suggestion, SuggestionResponse, Target
 from annotate.scheme import LABEL_FIELDS, Labels, validate_labels
 from annotate.sources.services import source_create
 from annotate.suggest import (
@@ -39,6 +39,7 @@ from annotate.suggest import (
     backends,
 )
 from annotate.suggest.llm import LLMBadAnswer, LLMError
+from annotate.suggest.mentions import kind_of_name
 from annotate.suggest.recommender import active_recommender
 from common.params import parse_float
 from corpus.models import Article, Project
@@ -50,6 +51,7 @@ SUGGESTER_MAX = Suggestion._meta.get_field("suggester").max_length or 100
 NEW_SOURCE_MAX = Suggestion._meta.get_field("new_source_name").max_length or 300
 # The labels a suggestion may propose besides its source, mention and attribution.
 PROPOSED_LABELS = tuple(name for name in LABEL_FIELDS if name != "attribution")
+NEW_SOURCE_KIND = "new_source_kind"  # in Suggestion.labels
 
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
@@ -84,11 +86,25 @@ def project_suggester(project: Project, backend: str | None = None) -> Suggester
 
 
 def _proposed(p: Proposal) -> dict[str, Any]:
-    """A proposal's labels as ``Suggestion.labels`` holds them (see ``proposed_labels``)."""
+    """A proposal's labels as ``Suggestion.labels`` holds them (see ``proposed_labels``),
+    and the kind of the new source it proposes (``new_source_kind``)."""
     labels: dict[str, Any] = {name: value for name, value in p.labels if name in PROPOSED_LABELS}
     if p.stances:
         labels["stances"] = [{"target": t, "stance": s} for t, s in p.stances]
+    if p.source_id is None and p.new_source_name and p.new_source_kind:
+        labels[NEW_SOURCE_KIND] = p.new_source_kind
     return labels
+
+
+def new_source_kind(suggestion: Suggestion) -> str:
+    """The kind of the source that accepting the suggestion adds: the one its suggester
+    told (``Suggestion.labels["new_source_kind"]``), else what the name's words say
+    ("Reuters": outlet, "the Heritage Foundation": organisation), else a person."""
+    labels = suggestion.labels if isinstance(suggestion.labels, dict) else {}
+    told = labels.get(NEW_SOURCE_KIND)
+    if isinstance(told, str) and told in SourceKind.values:
+        return told
+    return kind_of_name(suggestion.new_source_name)
 
 
 def suggestions_open(*, article: Article, annotator: Any) -> QuerySet[Suggestion]:
@@ -527,7 +543,9 @@ def _source_for(suggestion: Suggestion, annotator: Any, chosen: Any) -> Source |
         Source.objects.in_project(project).filter(name_key=key).first()
         or Source.objects.in_project(project).filter(aliases__alias_key=key).first()
     )
-    return existing or source_create(project=project, name=name, actor=annotator)
+    return existing or source_create(
+        project=project, name=name, kind=new_source_kind(suggestion), actor=annotator
+    )
 
 
 def _check_unanswered(suggestion: Suggestion, annotator: Any) -> None:
