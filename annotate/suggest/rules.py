@@ -123,7 +123,9 @@ _ADJUNCT_AFTER_VERB = re.compile(
     r"saturday|sunday)\b",
     re.IGNORECASE,
 )
-_PREPOSITION_BEFORE = re.compile(r"\b(?:in|of|from|with|to|for|on|at|against|than|and)\s+$")
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:in|of|from|with|to|for|on|at|against|than|and)\s+(?:the\s+)?$"
+)
 AUTHOR_RE = re.compile(
     r"\b(?:unlikely|likely|understandable|should|must|needs? to|cannot|can now only|"
     r"it is (?:also )?(?:possible|clear|obvious|well known)|clearly|obviously|therefore|"
@@ -162,6 +164,7 @@ class _Run:
         toks = found.tokens(text)
         self.quotes = found.quotations(text)
         names = found.registry_mentions(text, toks, self.index)
+        names += found.organisation_names(text, toks, names)
         names += found.unknown_names(text, toks, names)
         names += found.surnames_of_unknown(text, toks, names)
         self.quote_starts = [a for a, _ in self.quotes]
@@ -239,7 +242,7 @@ class _Run:
         for speaker in reversed(self.last):
             if start - speaker.at > 700:
                 break
-            if outlet != (speaker.kind in ("outlet", "organisation")):
+            if outlet != (speaker.kind in ("outlet", "organisation", "government")):
                 continue
             if outlet:
                 return speaker

@@ -303,7 +303,7 @@ def test_the_kind_the_rules_tell_reaches_the_suggestion_and_the_source_accepting
     told = {s.new_source_name: s.labels.get("new_source_kind") for s in made}
     assert told == {
         "Reuters": "outlet",
-        "The Heritage Foundation": "organisation",
+        "Heritage Foundation": "organisation",
         "Ayşe Yılmaz": "person",
         "The State Department": "government",
     }
@@ -312,7 +312,7 @@ def test_the_kind_the_rules_tell_reaches_the_suggestion_and_the_source_accepting
     kinds = dict(Source.objects.filter(project=project).values_list("name", "kind"))
     assert kinds == {
         "Reuters": "outlet",
-        "The Heritage Foundation": "organisation",
+        "Heritage Foundation": "organisation",
         "Ayşe Yılmaz": "person",
         "The State Department": "government",
     }
