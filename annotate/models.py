@@ -329,7 +329,9 @@ class Suggestion(models.Model):
     score = models.FloatField(default=0.0)
     # Proposed labels, as imported pre-annotations carry them: {"stances": [{"target": id,
     # "stance": …}], "source_reliability": …, "information_credibility": …, "claim_type": …,
-    # "checkworthy": …, "note": …}. Accepting pre-fills the claim form with them.
+    # "checkworthy": …, "note": …}. Accepting pre-fills the claim form with them. With a
+    # new_source_name, "new_source_kind" (person, organisation, outlet, government) is the
+    # kind the suggester told, given to the source that accepting adds.
     labels = models.JSONField(default=dict, blank=True)
     suggester = models.CharField(max_length=100, help_text="Name and version of the suggester.")
     created = models.DateTimeField(auto_now_add=True)

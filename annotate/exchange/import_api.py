@@ -1,5 +1,6 @@
 """The import API: ``POST /api/projects/{slug}/import/`` imports a JSONL or W3C file of
-annotations (a multipart upload, ``file``; or a JSON body with the text as ``content``)
+annotations, a brat zip, or a Label Studio or doccano export with its ``mapping`` (a
+multipart upload, ``file``; or a JSON body with the text as ``content``)
 as one annotator's claims or as suggestions, or only checks it (``dry_run``), and
 answers with the report.
 
@@ -12,6 +13,7 @@ limit) and for a file with rejected items (nothing written) — then with the re
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +30,7 @@ from annotate.exchange.importing_request import (
     SUGGESTIONS,
     ImportRequest,
     check_size,
+    mapping_text,
     run_import,
     safe_file_name,
 )
@@ -49,7 +52,8 @@ class ImportOptionsSerializer(StrictSerializer):
     format = serializers.ChoiceField(
         choices=FORMAT_CHOICES,
         default="auto",
-        help_text="auto: by the file's extension (.jsonl, .jsonld), else its content.",
+        help_text="auto: by the file's extension (.jsonl, .jsonld, .zip), else its content "
+        "(a list of Label Studio tasks, doccano lines with text and spans).",
     )
     annotator = TextField(
         required=False,
@@ -90,7 +94,13 @@ class ImportUploadSerializer(ImportOptionsSerializer):
 
     file = serializers.FileField(
         help_text="JSONL (one article per line with its claims) or W3C Web Annotation "
-        "JSON-LD, UTF-8, as the exports write them."
+        "JSON-LD, UTF-8, as the exports write them; a brat .zip; a Label Studio JSON or "
+        "doccano JSONL export."
+    )
+    mapping = serializers.FileField(
+        required=False,
+        help_text="brat, Label Studio, doccano: the mapping (.json or .toml, at most 64 KiB) "
+        "saying which labels are claims and source mentions.",
     )
 
 
@@ -107,6 +117,10 @@ class ImportBodySerializer(ImportOptionsSerializer):
         max_length=200,
         default="upload",
         help_text="A name for it (guessing the format, the default suggester name).",
+    )
+    mapping = serializers.DictField(
+        required=False,
+        help_text="Label Studio, doccano: the mapping as a JSON object (see docs/formats.md).",
     )
 
 
@@ -150,15 +164,23 @@ class ImportRefusedSerializer(ValidationErrorSerializer):
 
 
 def _read(view: ApiView, request: AuthenticatedRequest) -> ImportRequest:
+    mapping, mapping_name = "", "mapping.json"
     if (request.content_type or "").startswith("application/json"):
         data = view.validated(ImportBodySerializer)
         name, content = safe_file_name(data["filename"]), data["content"]
+        if data.get("mapping") is not None:
+            mapping = json.dumps(data["mapping"], ensure_ascii=False)
     else:
         data = view.validated(ImportUploadSerializer)
         upload = data["file"]
         check_size(upload.size)
         name, content = safe_file_name(upload.name), upload.read()
+        if (given := data.get("mapping")) is not None:
+            mapping = mapping_text(given.read(), given.size)
+            mapping_name = safe_file_name(given.name)
     return ImportRequest(
+        mapping=mapping,
+        mapping_name=mapping_name,
         file_name=name,
         data=content,
         fmt=data["format"],

@@ -1,5 +1,6 @@
-"""The Import page of a project: upload a JSONL or W3C file of annotations and import it
-as one annotator's claims or as suggestions, or only check it (dry run); the report
+"""The Import page of a project: upload a JSONL or W3C file of annotations, a brat zip, or
+a Label Studio or doccano export (with a mapping file), and import it as one annotator's
+claims or as suggestions, or only check it (dry run); the report
 (created, skipped, every rejected item with why) is shown on the page.
 
 Who may: the project's managers and curators (annotators 403, people outside the project
@@ -27,6 +28,7 @@ from annotate.exchange.importing_request import (
     ImportOutcome,
     ImportRequest,
     check_size,
+    mapping_text,
     max_bytes,
     run_import,
     safe_file_name,
@@ -62,9 +64,12 @@ class ImportForm(forms.Form):
             ("jsonl", "JSONL — one article per line with its claims"),
             ("w3c", "W3C Web Annotation (JSON-LD)"),
             ("brat", "brat standoff — a .zip of .txt/.ann pairs and a mapping"),
+            ("label-studio", "Label Studio JSON export — tasks with their annotations"),
+            ("doccano", "doccano JSONL export — one text a line with its spans"),
         ],
         initial=AUTO,
     )
+    mapping = forms.FileField(required=False)
     target = forms.ChoiceField(
         choices=[(CLAIMS, "An annotator's claims"), (SUGGESTIONS, "Suggestions")]
     )
@@ -136,6 +141,8 @@ def import_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     upload = data["file"]
     try:
         check_size(upload.size)
+        given = data.get("mapping")
+        mapping = mapping_text(given.read(), given.size) if given else ""
         outcome = run_import(
             project=project,
             request=ImportRequest(
@@ -148,6 +155,8 @@ def import_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
                 partial=data["partial"],
                 dry_run=data["dry_run"],
                 create_articles=permissions.can_manage(request.user, project),
+                mapping=mapping,
+                mapping_name=safe_file_name(given.name) if given else "mapping.json",
             ),
             actor=request.user,
         )

@@ -17,7 +17,7 @@ from before the import) is skipped, so importing a file twice adds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +29,11 @@ from annotate.assignments import services as assignment_services
 from annotate.claims import bulk as claim_bulk
 from annotate.claims.checks import StanceInput
 from annotate.claims.values import ClaimFields
-from annotate.exchange import importing_brat
+from annotate.exchange import importing_brat, importing_tools
 from annotate.exchange.importing_files import (
     BRAT,
     FORMATS,
+    TOOL_FORMATS,
     Item,
     decode,
     guess_format,
@@ -414,8 +415,10 @@ def write_in_batches[Written](
 
 @dataclass(frozen=True)
 class BratOptions:
-    """What a brat import may do beyond a JSONL one: its mapping (else the zip's, else
-    Claimdesk's own export's) and whether texts the project lacks become articles."""
+    """What a brat, Label Studio or doccano import may do beyond a JSONL one: its mapping
+    (else the zip's, else Claimdesk's own export's; for Label Studio and doccano, else
+    ``importing_tools.DEFAULT_MAPPING``) and whether texts the project lacks become
+    articles."""
 
     mapping: importing_brat.BratMapping | None = None
     create_articles: bool = False
@@ -429,23 +432,31 @@ def read_file(
     articles when ``brat.create_articles`` (call inside the import's transaction)."""
     if fmt not in FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
-    if fmt != BRAT:
+    if fmt not in (BRAT, *TOOL_FORMATS):
         return list(read_items(decode(data), fmt)), importing_brat.REFUSE
-    if isinstance(data, str):
-        raise ValidationError("A brat import is a .zip of .txt and .ann files.")
     options = brat or BratOptions()
-    bundle = importing_brat.bundle_from_zip(data, options.mapping)
+    documents: Iterator[importing_brat.DocumentItems]
+    if fmt in TOOL_FORMATS:
+        mapping = options.mapping or importing_tools.DEFAULT_MAPPING
+        documents = importing_tools.documents(decode(data), fmt, mapping)
+    else:
+        if isinstance(data, str):
+            raise ValidationError("A brat import is a .zip of .txt and .ann files.")
+        bundle = importing_brat.bundle_from_zip(data, options.mapping)
+        mapping = bundle.mapping
+        documents = importing_brat.bundle_items(bundle)
     items: list[Item] = []
     ignored: set[str] = set()
     have = set(Article.objects.filter(project=project).values_list("sha256", flat=True))
-    for doc in importing_brat.bundle_items(bundle):
+    for doc in documents:
         ignored |= doc.ignored_types
         sha = sha256_text(doc.text) if doc.text else ""
+        shown = f"{doc.document.name}.txt" if fmt == BRAT else doc.document.name
         if doc.text and sha not in have and doc.items:
             if not options.create_articles:
                 for item in doc.items:
                     item.problems.append(
-                        f"no article of this project has the text of {doc.document.name}.txt: "
+                        f"no article of this project has the text of {shown}: "
                         "import the articles first, or let the import create them"
                     )
             else:
@@ -453,8 +464,10 @@ def read_file(
                     article_create(
                         project=project,
                         text=doc.text,
-                        source_file=f"{doc.document.name}.txt",
-                        metadata={"brat_file": f"{doc.document.name}.txt"},
+                        source_file=shown if fmt == BRAT else f"{fmt} {shown}",
+                        metadata={"brat_file": shown}
+                        if fmt == BRAT
+                        else {"imported_from": f"{fmt} {shown}"},
                     )
                 except ValidationError as error:
                     for item in doc.items:
@@ -464,10 +477,11 @@ def read_file(
                     report.articles_created += 1
         items += doc.items
     if ignored:
+        what = "brat types" if fmt == BRAT else "Labels"
         report.warnings.append(
-            "brat types the mapping doesn't name were left out: " + ", ".join(sorted(ignored))
+            f"{what} the mapping doesn't name were left out: " + ", ".join(sorted(ignored))
         )
-    return items, bundle.mapping.unknown_sources
+    return items, mapping.unknown_sources
 
 
 def new_sources_create(

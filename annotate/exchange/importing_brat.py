@@ -44,7 +44,7 @@ import re
 import tomllib
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -59,6 +59,7 @@ MAPPING_NAMES = ("mapping.json", "mapping.toml")
 MAX_FILES = 20_000
 HULL, REFUSE = "hull", "refuse"
 CREATE, MENTION_ONLY = "create", "mention_only"
+OFFSET_UNITS = ("auto", "code_points", "utf16")
 _QUOTE_CHARS = '"“”„«»'
 
 
@@ -80,6 +81,12 @@ class BratMapping:
     attribution_by_quotes: bool = False
     discontinuous: str = REFUSE
     unknown_sources: str = REFUSE
+    # Label Studio and doccano only (``importing_tools``): what their offsets count
+    # ("auto", "code_points" or "utf16"), the task's key holding the text, and whether a
+    # Label Studio task's "annotations" or its "predictions" are read.
+    offsets: str = "auto"
+    text_field: str = "text"
+    results_from: str = "annotations"
 
 
 # Claimdesk's own export (annotate.exchange.brat).
@@ -124,6 +131,9 @@ def mapping_from_text(text: str, name: str = "mapping.json") -> BratMapping:
         "attribution_by_quotes",
         "discontinuous",
         "unknown_sources",
+        "offsets",
+        "text_field",
+        "results_from",
     }
     if unknown:
         raise ValidationError(f"mapping {name}: unknown settings {', '.join(sorted(unknown))}")
@@ -153,7 +163,19 @@ def mapping_from_text(text: str, name: str = "mapping.json") -> BratMapping:
         raise ValidationError(
             f"mapping {name}: “unknown_sources” is “refuse”, “create” or “mention_only”"
         )
+    offsets = raw.get("offsets", "auto")
+    if offsets not in OFFSET_UNITS:
+        raise ValidationError(f"mapping {name}: “offsets” is one of {', '.join(OFFSET_UNITS)}")
+    text_field = raw.get("text_field", "text")
+    if not isinstance(text_field, str) or not text_field:
+        raise ValidationError(f"mapping {name}: “text_field” is the key of the task's text")
+    results_from = raw.get("results_from", "annotations")
+    if results_from not in ("annotations", "predictions"):
+        raise ValidationError(f"mapping {name}: “results_from” is “annotations” or “predictions”")
     return BratMapping(
+        offsets=offsets,
+        text_field=text_field,
+        results_from=results_from,
         claim=_names(raw["claim"], "claim"),
         source_mention=_names(raw.get("source_mention", []), "source_mention")
         if raw.get("source_mention")
@@ -304,6 +326,7 @@ class _Span:
     type: str
     fragments: list[tuple[int, int]]
     text: str
+    where: str = ""  # how messages name it (default: the .ann line and id)
 
 
 @dataclass
@@ -404,16 +427,39 @@ class DocumentItems:
 def document_items(document: BratDocument, mapping: BratMapping) -> DocumentItems:
     """The document's claims (pure): offsets mapped into the cleaned text and checked."""
     ann_name = f"{document.name}.ann"
-    doc = _parse(document.ann)
+    return parsed_items(
+        document,
+        _parse(document.ann),
+        mapping,
+        where=ann_name,
+        line_where=lambda n: f"{ann_name} line {n}",
+        text_name=f"{document.name}.txt",
+    )
+
+
+def parsed_items(
+    document: BratDocument,
+    doc: _Doc,
+    mapping: BratMapping,
+    *,
+    where: str,
+    line_where: Callable[[int], str],
+    text_name: str,
+) -> DocumentItems:
+    """The claims of a parsed document (brat's, or another tool's read into the same
+    shape: ``annotate.exchange.importing_tools``): spans whose offsets count code points
+    of ``document.text``, mapped into its cleaned text and checked. ``where`` names the
+    document in messages, ``line_where(n)`` its line or entry ``n``."""
+    ann_name = where
     cleaned = clean_with_offsets(document.text)
     text, offsets = cleaned if cleaned else (None, [])
     article = {"sha256": sha256_text(text)} if text else {}
-    items = [Item(f"{ann_name} line {n}", article, {}, [why]) for n, why in doc.errors]
+    items = [Item(line_where(n), article, {}, [why]) for n, why in doc.errors]
     if text is None:
-        why = f"{document.name}.txt: its text changes in ways offsets can't follow when stored"
+        why = f"{text_name}: its text changes in ways offsets can't follow when stored"
         return DocumentItems(document, None, [*items, Item(ann_name, {}, {}, [why])])
     if not text:
-        empty = Item(ann_name, {}, {}, ["the .txt is empty"])
+        empty = Item(ann_name, {}, {}, [f"{text_name}: the text is empty"])
         return DocumentItems(document, None, [*items, empty])
 
     source_of: dict[str, str] = {}
@@ -443,7 +489,7 @@ def document_items(document: BratDocument, mapping: BratMapping) -> DocumentItem
     for span in sorted(doc.spans.values(), key=lambda s: s.line):
         if span.type not in mapping.claim:
             continue
-        where = f"{ann_name} line {span.line} ({span.tid})"
+        where = span.where or f"{line_where(span.line)} ({span.tid})"
         checked = _check_span(document.text, span, mapping)
         if isinstance(checked, str):
             items.append(Item(where, article, {}, [checked]))

@@ -32,8 +32,11 @@ from common.jsonload import loads_bounded
 from common.text import json_text_problem
 
 BRAT = "brat"
+LABEL_STUDIO, DOCCANO = "label-studio", "doccano"
 TEXT_FORMATS = ("jsonl", "w3c")
-FORMATS = (*TEXT_FORMATS, BRAT)
+# Formats that carry each text with its spans, read like brat (``importing_tools``).
+TOOL_FORMATS = (LABEL_STUDIO, DOCCANO)
+FORMATS = (*TEXT_FORMATS, BRAT, *TOOL_FORMATS)
 SCORE_KEYS = ("score", "confidence")
 W3C_SCORE_KEYS = ("cd:score", *SCORE_KEYS)
 
@@ -60,17 +63,19 @@ def decode(data: bytes | str) -> str:
 
 
 def guess_format(name: str, text: str | None = None) -> str:
-    """The format by the file's extension (``.jsonl``/``.ndjson``, ``.jsonld``), else by
-    its content when given (a JSON document of annotations, or lines of articles with
-    ``claims``), else ``.json`` means W3C. ``ValidationError`` when it can't tell."""
+    """The format by the file's extension (``.jsonl``/``.ndjson``: Claimdesk's JSONL, or
+    doccano's when its first line has a ``text`` and spans; ``.jsonld``), else by its
+    content when given (a JSON document of annotations, a list of Label Studio tasks,
+    lines of articles with ``claims``), else ``.json`` means W3C. ``ValidationError`` when
+    it can't tell."""
     lowered = name.lower()
     if lowered.endswith(".zip"):
         return BRAT
+    sniffed = _sniff(text) if text is not None else None
     if lowered.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
+        return DOCCANO if sniffed == DOCCANO else "jsonl"
     if lowered.endswith(".jsonld"):
         return "w3c"
-    sniffed = _sniff(text) if text is not None else None
     if sniffed is not None:
         return sniffed
     if lowered.endswith(".json"):
@@ -80,21 +85,41 @@ def guess_format(name: str, text: str | None = None) -> str:
     )
 
 
+def _is_label_studio_task(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("data"), dict)
+        and ("annotations" in value or "predictions" in value or "completions" in value)
+    )
+
+
 def _sniff(text: str) -> str | None:
     stripped = text.lstrip(" \t\r\n")
     if stripped.startswith("["):
+        try:
+            document = loads_bounded(stripped)
+        except (json.JSONDecodeError, RecursionError):
+            return "w3c"
+        if isinstance(document, list) and document and _is_label_studio_task(document[0]):
+            return LABEL_STUDIO
         return "w3c"
     if not stripped.startswith("{"):
         return None
     try:
         first = loads_bounded(stripped.split("\n", 1)[0])
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         first = None
     if isinstance(first, dict):
         if "claims" in first:
             return "jsonl"
         if "type" in first or "@context" in first:
             return "w3c"
+        if _is_label_studio_task(first):
+            return LABEL_STUDIO
+        if isinstance(first.get("text"), str) and (
+            "label" in first or "labels" in first or "entities" in first
+        ):
+            return DOCCANO
         return None
     try:  # a document over several lines: JSON-LD, not JSON Lines
         loads_bounded(stripped)

@@ -1,6 +1,7 @@
 """What the Import page and the import API both do with an uploaded annotation file: the
-size limit, the format (given, or guessed from the name and content), the target (an
-annotator's claims or suggestions), and the report in one plain shape to show or send.
+size limit, the format (given, or guessed from the name and content), the mapping (brat,
+Label Studio, doccano), the target (an annotator's claims or suggestions), and the report
+in one plain shape to show or send.
 
 Who may import is the callers' business (``annotate.exchange.import_views``): this module is
 below the views and knows no request.
@@ -16,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from annotate.exchange.importing import BratOptions, ImportReport, import_annotations
+from annotate.exchange.importing_brat import mapping_from_text
 from annotate.exchange.importing_files import BRAT, FORMATS, decode, guess_format, printable
 from annotate.exchange.importing_suggestions import default_suggester_name, import_suggestions
 from annotate.suggest.imported import suggester_name_clean
@@ -57,8 +59,12 @@ class ImportRequest:
     suggester: str = ""  # default: import:<file name>
     partial: bool = False
     dry_run: bool = False
-    # brat: texts the project lacks become articles (the callers allow it to managers).
+    # brat, Label Studio, doccano: texts the project lacks become articles (the callers
+    # allow it to managers).
     create_articles: bool = False
+    # brat, Label Studio, doccano: the mapping file's text and name (.json or .toml).
+    mapping: str = ""
+    mapping_name: str = "mapping.json"
 
 
 @dataclass
@@ -96,6 +102,23 @@ class ImportOutcome:
         }
 
 
+MAPPING_MAX_BYTES = 64 * 1024
+
+
+def mapping_text(data: bytes | str, size: int | None = None) -> str:
+    """An uploaded mapping file's text: at most 64 KiB of UTF-8 (``ValidationError`` keyed
+    ``mapping`` otherwise)."""
+    size = size if size is not None else len(data)
+    if size > MAPPING_MAX_BYTES:
+        raise ValidationError(
+            {"mapping": f"The mapping has {size:,} bytes; at most {MAPPING_MAX_BYTES:,}."}
+        )
+    try:
+        return decode(data)
+    except ValidationError as error:
+        raise _on_field("mapping", error) from error
+
+
 def safe_file_name(name: str | None) -> str:
     """The name as it may be shown and stored: printable, at most 200 characters."""
     return "".join(ch for ch in printable(name or "") if ch.isprintable())[:200] or "upload"
@@ -128,6 +151,12 @@ def run_import(*, project: Project, request: ImportRequest, actor: User) -> Impo
             raise ValidationError(
                 {"annotator": f"“{request.annotator}” is not a member of the project “{project}”."}
             )
+    mapping = None
+    if request.mapping:
+        try:
+            mapping = mapping_from_text(request.mapping, request.mapping_name)
+        except ValidationError as error:
+            raise _on_field("mapping", error) from error
     data = request.data
     check_size(len(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")))
     try:
@@ -144,7 +173,7 @@ def run_import(*, project: Project, request: ImportRequest, actor: User) -> Impo
             "fmt": fmt,
             "partial": request.partial,
             "dry_run": request.dry_run,
-            "brat": BratOptions(create_articles=request.create_articles),
+            "brat": BratOptions(mapping=mapping, create_articles=request.create_articles),
         }
         if suggester is not None:
             report = import_suggestions(suggester=suggester, **common)

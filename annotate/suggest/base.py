@@ -22,6 +22,8 @@ DIRECT = "direct"
 REPORTED = "reported"
 AUTHOR = "author"
 ATTRIBUTIONS = (DIRECT, REPORTED, AUTHOR)
+# The kinds of source a suggester may tell a new speaker to be (``SourceKind``'s values).
+NEW_SOURCE_KINDS = ("person", "organisation", "outlet", "government", "document")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class Proposal:
     # ``PROPOSED_LABELS``, and (target id, stance).
     labels: tuple[tuple[str, str], ...] = ()
     stances: tuple[tuple[int, str], ...] = ()
+    # With ``new_source_name``: what the speaker is, one of ``NEW_SOURCE_KINDS`` ("" when
+    # the suggester can't tell); the source an accepted suggestion adds gets this kind.
+    new_source_kind: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:
@@ -82,6 +87,8 @@ class Proposal:
             raise ValueError(f"unknown attribution {self.attribution!r}")
         if (self.mention_start is None) != (self.mention_end is None):
             raise ValueError("a mention needs both offsets or neither")
+        if self.new_source_kind and self.new_source_kind not in NEW_SOURCE_KINDS:
+            raise ValueError(f"unknown source kind {self.new_source_kind!r}")
 
 
 @runtime_checkable

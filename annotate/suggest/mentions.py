@@ -52,6 +52,8 @@ NOT_NAME_WORDS = _words(
     republic republics council party war ministry department forum summit sea corridor
     university institute centre center foundation bank news times press agency service
     army forces force treaty initiative road belt world city region province valley
+    studies relations affairs research sciences academy endowment school programme
+    program committee association council commission
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday kazakhstan turkey russia china
     azerbaijan armenia uzbekistan kyrgyzstan tajikistan turkmenistan ukraine iran georgia
@@ -353,6 +355,101 @@ def unknown_names(text: str, toks: list[Token], taken: list[Mention]) -> list[Me
             run.append(tok)
     flush()
     return found
+
+
+# Words that may join the words of an organisation's name ("Center for Post-Soviet
+# Studies", "Institute of International Relations", "Council on Foreign Relations").
+ORGANISATION_LINKS = frozenset(("of", "for", "on", "and", "&", "the", "de"))
+# The words that make a run of capitalised words an organisation's name (a person's name
+# never holds one); ORGANISATION_WORDS without those that also end people's descriptions.
+ORGANISATION_HEADS = (ORGANISATION_WORDS - {"group", "office", "board", "campaign", "network"}) | {
+    "academy",
+    "endowment",
+    "school",
+    "studies",
+    "programme",
+    "program",
+}
+MAX_ORGANISATION_WORDS = 9
+
+
+def organisation_names(text: str, toks: list[Token], taken: list[Mention]) -> list[Mention]:
+    """Names of organisations the registry lacks, as one mention each, never taken for
+    people: runs of capitalised words, joined by "of", "for", "on", "and", "the" inside the
+    run, that hold an organisation's word ("Center for Post-Soviet Studies", "International
+    Relations Institute", "the Carnegie Endowment for International Peace"). Their kind is
+    what the words say (an organisation, or a government body or an outlet)."""
+    inside = {pos for m in taken for pos in range(m.start, m.end)}
+    found: list[Mention] = []
+    i = 0
+    n = len(toks)
+    while i < n:
+        tok = toks[i]
+        if not _capital(tok) or tok.start in inside or tok.text.lower() in ("the", "a", "an"):
+            i += 1
+            continue
+        # The run: capitalised words, and links between two of them.
+        # A link joins only once the run holds an organisation's word: "Ivan Petrov of
+        # the Center …" is a person, then an organisation.
+        j = i
+        last = i
+        headed = _bare(tok) in ORGANISATION_HEADS
+        while j + 1 < n and j + 1 - i < MAX_ORGANISATION_WORDS:
+            nxt = toks[j + 1]
+            gap = text[toks[j].end : nxt.start]
+            if gap not in (" ", "-") or nxt.start in inside or toks[j].possessive:
+                break
+            if _capital(nxt):
+                j += 1
+                last = j
+                headed = headed or _bare(nxt) in ORGANISATION_HEADS
+            elif headed and _links(toks[j], nxt):
+                j += 1
+            else:
+                break
+        words = toks[i : last + 1]
+        heads = [k for k, w in enumerate(words) if _bare(w) in ORGANISATION_HEADS]
+        if heads and len(words) >= 2:
+            start, end = words[0].start, words[-1].end
+            name = text[start:end]
+            kind = kind_of_name(name)
+            found.append(
+                Mention(
+                    start,
+                    end,
+                    name,
+                    None,
+                    kind if kind != "person" else "organisation",
+                    words[-1].possessive,
+                )
+            )
+            inside.update(range(start, end))
+            i = last + 1
+            continue
+        i = last + 1 if last > i else i + 1
+    return found
+
+
+def _links(before: Token, link: Token) -> bool:
+    """Whether ``link`` may join the name going on after ``before``: "of", "for", "on"
+    after any word; "the" after those; "and" only inside a name, not after its head
+    ("Institute and the Council …" is two organisations)."""
+    word = link.text.lower()
+    if word not in ORGANISATION_LINKS:
+        return False
+    if word == "the":
+        return before.text.lower() in ("of", "for", "on")
+    if word in ("and", "&"):
+        return _capital(before) and _bare(before) not in ORGANISATION_HEADS
+    return _capital(before)
+
+
+def _capital(tok: Token) -> bool:
+    return tok.text[:1].isupper() and (len(tok.text) > 1 or tok.text == "&")
+
+
+def _bare(tok: Token) -> str:
+    return _POSSESSIVE_RE.sub("", tok.text.lower()) if tok.possessive else tok.text.lower()
 
 
 def surnames_of_unknown(text: str, toks: list[Token], taken: list[Mention]) -> list[Mention]:

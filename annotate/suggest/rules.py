@@ -30,7 +30,14 @@ from dataclasses import dataclass
 
 from annotate.claims.offsets import snap_to_words
 from annotate.suggest import mentions as found
-from annotate.suggest.base import AUTHOR, DIRECT, REPORTED, Proposal, RegistryEntry
+from annotate.suggest.base import (
+    AUTHOR,
+    DIRECT,
+    NEW_SOURCE_KINDS,
+    REPORTED,
+    Proposal,
+    RegistryEntry,
+)
 from corpus.text import search_key
 
 
@@ -117,7 +124,9 @@ _ADJUNCT_AFTER_VERB = re.compile(
     r"saturday|sunday)\b",
     re.IGNORECASE,
 )
-_PREPOSITION_BEFORE = re.compile(r"\b(?:in|of|from|with|to|for|on|at|against|than|and)\s+$")
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:in|of|from|with|to|for|on|at|against|than|and)\s+(?:the\s+)?$"
+)
 AUTHOR_RE = re.compile(
     r"\b(?:unlikely|likely|understandable|should|must|needs? to|cannot|can now only|"
     r"it is (?:also )?(?:possible|clear|obvious|well known)|clearly|obviously|therefore|"
@@ -156,6 +165,7 @@ class _Run:
         toks = found.tokens(text)
         self.quotes = found.quotations(text)
         names = found.registry_mentions(text, toks, self.index)
+        names += found.organisation_names(text, toks, names)
         names += found.unknown_names(text, toks, names)
         names += found.surnames_of_unknown(text, toks, names)
         self.quote_starts = [a for a, _ in self.quotes]
@@ -233,7 +243,7 @@ class _Run:
         for speaker in reversed(self.last):
             if start - speaker.at > 700:
                 break
-            if outlet != (speaker.kind in ("outlet", "organisation")):
+            if outlet != (speaker.kind in ("outlet", "organisation", "government")):
                 continue
             if outlet:
                 return speaker
@@ -355,6 +365,7 @@ class _Run:
                 mention[1] if mention else None,
                 score if who is None or who.source_id is not None else score - 0.2,
                 cue,
+                new_source_kind=_new_kind(who),
             )
         )
 
@@ -731,6 +742,13 @@ def _capitalised_name(phrase: str) -> str | None:
     if name.lower() in found.TITLE_WORDS or name.lower() in found.NOT_NAME_WORDS:
         return None
     return name
+
+
+def _new_kind(who: Speaker | None) -> str:
+    """The kind of a speaker the registry lacks, as the rules tell it ("" otherwise)."""
+    if who is None or who.source_id is not None or not who.new_name:
+        return ""
+    return who.kind if who.kind in NEW_SOURCE_KINDS else ""
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

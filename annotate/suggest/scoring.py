@@ -12,16 +12,23 @@ two annotators of those articles. Per suggester:
 - α per label field (nominal or ordinal as the scheme says) on the matched pairs where both
   the suggester and gold gave a value (a field the suggester never proposes has no α).
 
-Every figure comes with its n. Five queries, however many suggestions.
+Every figure comes with its n. Five queries, however many suggestions; the scores are
+cached under a key of the gold layer's, the suggestions' and the registry's state (one
+query to compute), so a page or an API answer that finds them costs one query.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from annotate.models import Claim, ClaimStance, Source, Suggestion
+from django.core.cache import cache
+from django.db.models import Count, Max, OuterRef, Subquery, Value
+
+from annotate.models import Claim, ClaimStance, Source, SourceAlias, Suggestion
 from annotate.review.agreement import (
     ArticleRecord,
     ClaimRecord,
@@ -37,6 +44,8 @@ from corpus.text import search_key
 
 GOLD = "gold"
 SUGGESTER = "suggester"
+# The key changes with the data; the timeout only bounds how long unused entries stay.
+CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -136,9 +145,67 @@ def _suggestion_record(row: tuple[Any, ...], by_key: dict[str, int]) -> ClaimRec
     return ClaimRecord(article_id, SUGGESTER, pk, start, end, fields, stances)
 
 
-def suggester_scores(project: Project, threshold: float | None = None) -> SuggesterScores:
-    """The scores of every suggester with proposals in the project's gold articles."""
+def _scalar(queryset: Any, expression: Any) -> Subquery:
+    """``expression`` aggregated over ``queryset`` as a scalar subquery."""
+    return Subquery(
+        queryset.order_by().annotate(_g=Value(1)).values("_g").annotate(v=expression).values("v")
+    )
+
+
+def cache_key(project: Project, threshold: float) -> str:
+    """Changes whenever what the scores read changes: a gold claim (added, edited — a
+    stance change bumps its claim —, deleted or restored), a suggestion (made, replaced,
+    deleted), the source registry or its aliases (new sources match by name), the scheme
+    or the threshold. One query of counts and maxima."""
+    in_project = {"article__project": OuterRef("pk")}
+    gold = Claim.objects.filter(annotator__isnull=True, **in_project)
+    row = (
+        Project.objects.filter(pk=project.pk)
+        .annotate(
+            g_last=_scalar(gold, Max("updated")),
+            g_n=_scalar(gold, Count("id")),
+            g_live=_scalar(gold.filter(deleted_at__isnull=True), Count("id")),
+            s_top=_scalar(Suggestion.objects.filter(**in_project), Max("id")),
+            s_n=_scalar(Suggestion.objects.filter(**in_project), Count("id")),
+            r_last=_scalar(Source.objects.filter(project=OuterRef("pk")), Max("updated")),
+            r_n=_scalar(Source.objects.filter(project=OuterRef("pk")), Count("id")),
+            alias_top=_scalar(
+                SourceAlias.objects.filter(source__project=OuterRef("pk")), Max("id")
+            ),
+            alias_n=_scalar(
+                SourceAlias.objects.filter(source__project=OuterRef("pk")), Count("id")
+            ),
+        )
+        .values_list(
+            "g_last", "g_n", "g_live", "s_top", "s_n", "r_last", "r_n", "alias_top", "alias_n"
+        )
+        .get()
+    )
+    scheme = json.dumps(project.scheme, sort_keys=True, default=str)
+    raw = "|".join(str(v) for v in (project.pk, threshold, *row, scheme))
+    return "claimdesk:suggester-scores:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def suggester_scores(
+    project: Project, threshold: float | None = None, *, use_cache: bool = True
+) -> SuggesterScores:
+    """The scores of every suggester with proposals in the project's gold articles: from
+    the cache while the gold layer, the suggestions, the registry and the scheme are as
+    they were (``cache_key``), else computed and cached."""
     threshold = overlap_threshold(project) if threshold is None else threshold
+    if not use_cache:
+        return compute_scores(project, threshold)
+    key = cache_key(project, threshold)
+    found = cache.get(key)
+    if isinstance(found, SuggesterScores):
+        return found
+    scores = compute_scores(project, threshold)
+    cache.set(key, scores, CACHE_SECONDS)
+    return scores
+
+
+def compute_scores(project: Project, threshold: float) -> SuggesterScores:
+    """The scores, computed now (no cache)."""
     gold = Claim.objects.live().gold().filter(article__project=project).order_by()
     gold_rows = list(gold.values_list(*CLAIM_COLUMNS))
     stances = ClaimStance.objects.filter(

@@ -28,7 +28,7 @@ from annotate.claims.checks import StanceInput, row_id
 from annotate.claims.offsets import context, validate_span
 from annotate.claims.services import claim_create
 from annotate.claims.values import ClaimChanges, ClaimFields, Unset
-from annotate.models import Claim, Source, Suggestion, SuggestionResponse, Target
+from annotate.models import Claim, Source, SourceKind, Suggestion, SuggestionResponse, Target
 from annotate.sources.services import source_create
 from annotate.suggest import (
     ProjectContext,
@@ -40,6 +40,7 @@ from annotate.suggest import (
 )
 from annotate.suggest.base import PROPOSED_LABELS
 from annotate.suggest.llm import LLMBadAnswer, LLMError
+from annotate.suggest.mentions import kind_of_name
 from annotate.suggest.recommender import active_recommender
 from corpus.models import Article, Project
 from corpus.permissions import can_add_source
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # The labels a suggestion may propose besides its source, mention and attribution.
+NEW_SOURCE_KIND = "new_source_kind"  # in Suggestion.labels
 
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
@@ -86,11 +88,25 @@ def project_suggester(project: Project, backend: str | None = None) -> Suggester
 
 
 def _proposed(p: Proposal) -> dict[str, Any]:
-    """A proposal's labels as ``Suggestion.labels`` holds them (see ``proposed_labels``)."""
+    """A proposal's labels as ``Suggestion.labels`` holds them (see ``proposed_labels``),
+    and the kind of the new source it proposes (``new_source_kind``)."""
     labels: dict[str, Any] = {name: value for name, value in p.labels if name in PROPOSED_LABELS}
     if p.stances:
         labels["stances"] = [{"target": t, "stance": s} for t, s in p.stances]
+    if p.source_id is None and p.new_source_name and p.new_source_kind:
+        labels[NEW_SOURCE_KIND] = p.new_source_kind
     return labels
+
+
+def new_source_kind(suggestion: Suggestion) -> str:
+    """The kind of the source that accepting the suggestion adds: the one its suggester
+    told (``Suggestion.labels["new_source_kind"]``), else what the name's words say
+    ("Reuters": outlet, "the Heritage Foundation": organisation), else a person."""
+    labels = suggestion.labels if isinstance(suggestion.labels, dict) else {}
+    told = labels.get(NEW_SOURCE_KIND)
+    if isinstance(told, str) and told in SourceKind.values:
+        return told
+    return kind_of_name(suggestion.new_source_name)
 
 
 def suggestions_open(*, article: Article, annotator: User) -> QuerySet[Suggestion]:
@@ -389,7 +405,9 @@ def _source_for(suggestion: Suggestion, annotator: User, chosen: Any) -> Source 
                 "adds new sources: pick one from the registry."
             }
         )
-    return source_create(project=project, name=name, actor=annotator)
+    return source_create(
+        project=project, name=name, kind=new_source_kind(suggestion), actor=annotator
+    )
 
 
 def _check_unanswered(suggestion: Suggestion, annotator: User) -> None:

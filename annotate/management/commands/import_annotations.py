@@ -1,6 +1,6 @@
 """manage.py import_annotations PATH --project SLUG (--annotator USERNAME | --as-gold CURATOR |
 --as-suggestions [--suggester NAME]): import claims, gold claims or suggestions, from a JSONL
-or W3C file or a brat zip."""
+or W3C file, a brat zip, or a Label Studio or doccano export."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ class Command(BaseCommand):
         "brat standoff: a .zip of .txt/.ann pairs (or a folder of them) with a mapping "
         "(--mapping, or mapping.json/.toml in the zip) that says which brat types are "
         "claims, source mentions and labels; --create-articles makes the texts the "
-        "project lacks into articles."
+        "project lacks into articles. Label Studio JSON and doccano JSONL exports are read "
+        "the same way (--format label-studio / doccano, or guessed from the content), with "
+        "--mapping saying which labels are claims and source mentions; their offsets are "
+        "converted to code points and checked against the text."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -76,14 +79,15 @@ class Command(BaseCommand):
             "--mapping",
             type=Path,
             metavar="FILE",
-            help="brat: the mapping (.json or .toml); default: the zip's mapping.json/.toml, "
-            "else the types Claimdesk's brat export writes.",
+            help="brat, Label Studio, doccano: the mapping (.json or .toml); default: the "
+            "zip's mapping.json/.toml, else the types Claimdesk's brat export writes (brat) "
+            "or the labels Claim and Source (Label Studio, doccano).",
         )
         parser.add_argument(
             "--create-articles",
             action="store_true",
-            help="brat: make each .txt the project lacks an article (else its claims are "
-            "rejected).",
+            help="brat, Label Studio, doccano: make each text the project lacks an article "
+            "(else its claims are rejected).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

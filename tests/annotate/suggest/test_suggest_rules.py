@@ -371,3 +371,50 @@ def test_a_long_paragraph_splits_into_sentences_in_linear_time() -> None:
     text = "Mr. Okafor spoke. " * 5000  # one paragraph of 90,000 characters
     spans = sentences(text)
     assert len(spans) == 5000 and text[spans[1][0] : spans[1][1]] == "Mr. Okafor spoke."
+
+
+def test_multi_word_organisation_names_are_one_organisation_never_people() -> None:
+    from annotate.suggest import mentions as found
+
+    text = (
+        "Ivan Petrov of the Center for Post-Soviet Studies said that Moscow misjudged Baku. "
+        "Experts at the International Relations Institute and the Carnegie Endowment for "
+        "International Peace agree with Strategic Studies fellows."
+    )
+    toks = found.tokens(text)
+    orgs = found.organisation_names(text, toks, [])
+    assert [(m.text, m.kind) for m in orgs] == [
+        ("Center for Post-Soviet Studies", "organisation"),
+        ("International Relations Institute", "organisation"),
+        ("Carnegie Endowment for International Peace", "organisation"),
+        ("Strategic Studies", "organisation"),
+    ]
+    people = found.unknown_names(text, toks, orgs)
+    assert [m.text for m in people] == ["Ivan Petrov"]  # no "Post-Soviet Studies" person
+
+
+def test_he_after_an_organisation_is_the_person_not_the_organisation() -> None:
+    text = (
+        "Ivan Petrov of the Center for Post-Soviet Studies said that Moscow had misjudged "
+        "the mood in Baku.\n"
+        "“Nobody expected the talks to end so quickly this time,” he said.\n"
+        "According to Anna Smirnova of the Institute of International Relations, the "
+        "region will stay calm this year."
+    )
+    proposals = run(text)
+    assert [(p.new_source_name, p.new_source_kind) for p in proposals] == [
+        ("Ivan Petrov", "person"),
+        ("Ivan Petrov", "person"),
+        ("Anna Smirnova", "person"),
+    ]
+
+
+def test_an_organisation_named_in_full_is_a_new_organisation_source() -> None:
+    text = (
+        "The International Relations Institute said the sanctions would hurt farmers "
+        "more than anyone expected."
+    )
+    assert (only(text).new_source_name, only(text).new_source_kind) == (
+        "International Relations Institute",
+        "organisation",
+    )

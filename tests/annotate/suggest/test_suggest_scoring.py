@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.models import Suggestion
+from annotate.models import Claim, Suggestion
 from annotate.suggest.scoring import suggester_scores
 from tests.conftest import login
 from tests.factories import ArticleFactory, ClaimFactory, SourceAliasFactory, SourceFactory
@@ -102,13 +102,53 @@ def test_no_gold_scores_nothing(project: Any) -> None:
 
 def test_queries_constant_in_suggestions(project: Any, scored: dict[str, Any]) -> None:
     with CaptureQueriesContext(connection) as few:
-        suggester_scores(project)
+        suggester_scores(project, use_cache=False)
     for i in range(8):
         _suggest(scored["a2"], 10 + i, 12 + i, f"bulk/{i}", labels={"claim_type": "factual"})
     with CaptureQueriesContext(connection) as many:
-        scores = suggester_scores(project)
+        scores = suggester_scores(project, use_cache=False)
     assert len(scores.suggesters) == 10
     assert len(many) == len(few) <= 6
+
+
+def test_cached_scores_cost_one_query_until_gold_or_suggestions_change(
+    project: Any, scored: dict[str, Any]
+) -> None:
+    first = suggester_scores(project)
+    with CaptureQueriesContext(connection) as cached:
+        again = suggester_scores(project)
+    assert again == first and len(cached) == 1  # the key's query only
+
+    # A new gold claim changes the answer (rules' recall: 2 of 4 gold claims now).
+    ClaimFactory(article=scored["a1"], annotator=None, start=50, end=58, source=scored["s1"])
+    rules = next(s for s in suggester_scores(project).suggesters if s.name == "rules")
+    assert (rules.n_gold_claims, rules.overlap.recall) == (4, pytest.approx(2 / 4))
+
+    # So does a new suggestion: a third suggester, and the deletion of one.
+    extra = _suggest(scored["a1"], 50, 58, "late/1", source=scored["s1"])
+    names = [s.suggester for s in suggester_scores(project).suggesters]
+    assert names == ["late/1", "llm/gpt", "rules/2"]
+    extra.delete()
+    names = [s.suggester for s in suggester_scores(project).suggesters]
+    assert names == ["llm/gpt", "rules/2"]
+
+    # And an edit of a gold claim (its source), and a deleted gold claim.
+    gold = project_gold(project).get(start=50)
+    gold.source = None
+    gold.save()
+    rules = next(s for s in suggester_scores(project).suggesters if s.name == "rules")
+    assert rules.n_gold_claims == 4
+    gold.deleted_at = gold.updated
+    gold.save()
+    rules = next(s for s in suggester_scores(project).suggesters if s.name == "rules")
+    assert rules.n_gold_claims == 3
+    assert rules == next(
+        s for s in suggester_scores(project, use_cache=False).suggesters if s.name == "rules"
+    )
+
+
+def project_gold(project: Any) -> Any:
+    return Claim.objects.filter(article__project=project, annotator__isnull=True)
 
 
 def test_page_shows_figures_with_n(client: Any, project: Any, curator: Any, scored: Any) -> None:

@@ -346,3 +346,54 @@ def test_a_failing_suggester_never_undoes_an_import(
     )
     assert Article.objects.filter(project=project).count() == 1
     assert not Suggestion.objects.filter(article__project=project).exists()
+
+
+KINDS_TEXT = (
+    "Reuters reported that the talks in Ankara had collapsed after two days of meetings. "
+    "The Heritage Foundation said the sanctions would hurt American farmers more than anyone. "
+    "“We will not accept these terms under any circumstances,” said Ayşe Yılmaz, an analyst. "
+    "The State Department said the embassy would stay open for the time being."
+)
+
+
+def test_the_kind_the_rules_tell_reaches_the_suggestion_and_the_source_accepting_adds(
+    project: Any, annotator: Any
+) -> None:
+    relaxed(project)
+    article = ArticleFactory(project=project, text=KINDS_TEXT, byline="")
+    made = suggestions_refresh(article=article)
+    told = {s.new_source_name: s.labels.get("new_source_kind") for s in made}
+    assert told == {
+        "Reuters": "outlet",
+        "Heritage Foundation": "organisation",
+        "Ayşe Yılmaz": "person",
+        "The State Department": "government",
+    }
+    for suggestion in made:
+        suggestion_accept(suggestion=suggestion, annotator=annotator)
+    kinds = dict(Source.objects.filter(project=project).values_list("name", "kind"))
+    assert kinds == {
+        "Reuters": "outlet",
+        "Heritage Foundation": "organisation",
+        "Ayşe Yılmaz": "person",
+        "The State Department": "government",
+    }
+
+
+def test_a_new_source_without_a_told_kind_takes_the_kind_its_name_says(
+    project: Any, annotator: Any
+) -> None:
+    relaxed(project)
+    article = ArticleFactory(project=project, text=KINDS_TEXT, byline="")
+    quote = "the talks in Ankara had collapsed"
+    start = KINDS_TEXT.index(quote)
+    proposal = Proposal(start, start + len(quote), "reported", new_source_name="Interfax")
+    (made,) = suggestions_refresh(article=article, suggester=Fixed(proposal), registry=[])
+    assert "new_source_kind" not in made.labels
+    claim = suggestion_accept(suggestion=made, annotator=annotator)
+    assert claim.source is not None and claim.source.kind == "outlet"
+
+
+def test_a_proposal_with_an_unknown_source_kind_is_a_suggester_bug() -> None:
+    with pytest.raises(ValueError, match="unknown source kind"):
+        Proposal(0, 5, "reported", new_source_name="X", new_source_kind="planet")
