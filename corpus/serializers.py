@@ -1,3 +1,4 @@
+# One module: the corpus API's shapes share their field types and limits (common.limits).
 """Shapes of the corpus API: projects and articles out, article input in.
 
 Serializers only say which fields, of which types; what may be written is checked by

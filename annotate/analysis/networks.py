@@ -1,3 +1,4 @@
+# One module: the networks and their three file formats read one edge list.
 """Discourse networks of a layer of claims in a time window (Leifeld's discourse network
 analysis): who takes which stance toward what, and who lines up with whom.
 

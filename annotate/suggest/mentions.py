@@ -1,3 +1,4 @@
+# One module (pure): sentences, quotations and names are found in one walk of the text.
 """Finding things in an article's text (pure): sentences, quotations, and the mentions of
 possible speakers — registry names and aliases, surnames of registry people, capitalised
 names the registry doesn't know, and pronouns or role nouns that point back to a speaker.

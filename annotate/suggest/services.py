@@ -1,3 +1,4 @@
+# One module: a suggestion's life (run, store, open, accept, dismiss) around one model.
 """Suggested claims: made by a suggester, answered by each annotator on their own.
 
 A suggestion is shared by the article's annotators; each one accepts it (it becomes

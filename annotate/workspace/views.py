@@ -1,3 +1,4 @@
+# One module: the workspace's request handling; workspace/context.py shapes what it shows.
 """The annotation workspace (one article, the annotator's own claims) and the queue.
 
 Blind by design: every lookup goes through the user's own assignment or own claim, so an
