@@ -46,6 +46,10 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(8000)
+    # The first page a live server renders compiles templates and reads static files cold:
+    # on a loaded 2-core machine that alone passed 8 s. Navigation may take longer than an
+    # action; a wait for an element still fails after 8 s.
+    context.set_default_navigation_timeout(30000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
