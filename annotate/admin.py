@@ -24,7 +24,11 @@ from annotate.assignments.selectors import assignment_has_live_claims
 from annotate.models import (
     Assignment,
     Claim,
+    ClaimCluster,
     ClaimStance,
+    ClusterDismissal,
+    ClusterMember,
+    ClusterSettings,
     Decision,
     DecisionOrigin,
     History,
@@ -426,3 +430,37 @@ class LearnedModelAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["project", "version", "trained_at", "claims", "held_out_claims", "active"]
     list_filter = ["active", "project"]
     list_select_related = ["project"]
+
+
+# --- Claim clusters (annotate/clusters): written by its services, looked at here ----------
+
+
+class ClusterMemberInline(ViewOnlyMixin, admin.TabularInline):
+    model = ClusterMember
+    fields = ["claim", "relation", "added_by", "created"]
+    raw_id_fields = ["claim"]
+    extra = 0
+
+
+@admin.register(ClaimCluster)
+class ClaimClusterAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Claim clusters, to look at; they are made on the project's Clusters pages."""
+
+    list_display = ["statement", "project", "annotator", "version", "updated"]
+    list_filter = ["project"]
+    list_select_related = ["project", "annotator"]
+    search_fields = ["statement"]
+    inlines = [ClusterMemberInline]
+
+
+@admin.register(ClusterDismissal)
+class ClusterDismissalAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ["cluster", "claim", "by", "created"]
+    raw_id_fields = ["cluster", "claim"]
+
+
+@admin.register(ClusterSettings)
+class ClusterSettingsAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Who clusters; changed by managers on the Clusters page."""
+
+    list_display = ["project", "who"]

@@ -90,6 +90,7 @@ def test_every_model_is_registered() -> None:
         "ClaimStance",
         "DecisionOrigin",
         "SuggestionResponse",
+        "ClusterMember",
     }, unregistered
 
 

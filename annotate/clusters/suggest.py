@@ -14,15 +14,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db.models import Count, Max
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from annotate.models import Claim, ClaimCluster, ClusterDismissal, ClusterMember
 from corpus.models import Project
+
+if TYPE_CHECKING:  # scikit-learn and SciPy load on the first suggestion, not at start-up
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 QUOTE_CHARS = 400
 NGRAMS = (3, 5)
@@ -40,6 +41,8 @@ def vectorizer(claims: int, *, prune: bool = True) -> TfidfVectorizer:
     N-grams in more than ``COMMON_SHARE`` of the claims (and in more than
     ``COMMON_FLOOR``) are left out: their IDF makes them weigh little in a cosine, and a
     query would read their long columns (most of its time on a big project)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=NGRAMS,
@@ -52,6 +55,8 @@ def vectorizer(claims: int, *, prune: bool = True) -> TfidfVectorizer:
 
 def fit(quotes: list[str]) -> tuple[TfidfVectorizer | None, Any]:
     """The fitted vectorizer and the quotes' matrix (CSC); (None, empty) without n-grams."""
+    from scipy import sparse
+
     empty = sparse.csc_matrix((0, 0), dtype=np.float32)
     if not quotes:
         return None, empty
@@ -80,6 +85,8 @@ class Index:
 
     def scores(self, query: Any) -> np.ndarray:
         """Cosine of every row with the (L2-normalised, 1 × V) query."""
+        from scipy import sparse
+
         query = sparse.csr_matrix(query)
         if query.nnz == 0 or self.matrix.shape[0] == 0:
             return np.zeros(len(self.ids), dtype=np.float32)
@@ -149,6 +156,8 @@ def forget(project_id: int | None = None) -> None:
 
 def _query_vector(index: Index, quotes: list[str]) -> Any:
     """The L2-normalised sum of the quotes' vectors."""
+    from scipy import sparse
+
     assert index.vectorizer is not None
     summed = index.vectorizer.transform([q[:QUOTE_CHARS] for q in quotes]).sum(axis=0)
     vector = sparse.csr_matrix(summed, dtype=np.float32)

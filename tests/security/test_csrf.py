@@ -108,7 +108,8 @@ PAGES = sorted(
     name
     for name, rule in RULES.items()
     if not name.startswith("api:")
-    and name not in NOT_WRITES | {"healthz", "annotate:stance-map-csv"}
+    # (a network edge's claims: a fragment without forms, 400 without its ``a`` and ``b``)
+    and name not in NOT_WRITES | {"healthz", "annotate:stance-map-csv", "annotate:network-edge"}
     and "GET" in rule
     and not name.startswith("annotate:export-")
 )
