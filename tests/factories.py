@@ -149,6 +149,7 @@ def make_claim(
     source: Source | None = None,
     target: Target | None = None,
     stance: str = "favor",
+    actor: Any = None,
     **fields: Any,
 ) -> Claim:
     """A complete, valid claim over the first occurrence of ``words``, made through
@@ -167,6 +168,7 @@ def make_claim(
     return claim_create(
         article=article,
         annotator=annotator,
+        actor=actor,
         fields=claim_fields(
             {
                 "start": start,
