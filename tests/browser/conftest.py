@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import get_resolver
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.factories import PASSWORD
@@ -44,6 +45,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    # Import the URLconf before the first page: its imports (the suggesters' libraries)
+    # take seconds on a loaded machine, which the first request would otherwise spend
+    # against the 8-second step timeout.
+    assert get_resolver().url_patterns
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(8000)
     # The first page a live server renders compiles templates and reads static files cold:

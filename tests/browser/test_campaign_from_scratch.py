@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.urls import get_resolver
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from annotate.models import Assignment, Claim
@@ -51,10 +50,7 @@ SCREENSHOTS = bool(os.environ.get("CLAIMDESK_SCREENSHOTS"))
 
 @pytest.fixture(autouse=True)
 def patient(page: Page) -> Any:
-    """A long flow on a shared machine: more time for each step than the suite's default,
-    and the URLconf imported before the first page (its imports take seconds on a loaded
-    machine, which the first request would otherwise spend)."""
-    assert get_resolver().url_patterns
+    """A long flow on a shared machine: more time for each step than the suite's default."""
     page.context.set_default_timeout(30_000)
     expect.set_options(timeout=20_000)
     yield
@@ -228,10 +224,11 @@ def test_a_campaign_from_an_empty_database(
         for context in annotators.values():
             context.close()
     claims = {
-        c.annotator.get_username() if c.annotator else "": (c.quote, c.checkworthy)
-        for c in Claim.objects.all()
+        c.annotator.get_username(): (c.quote, c.checkworthy)
+        for c in Claim.objects.select_related("annotator")
+        if c.annotator is not None
     }
-    assert claims == CLAIMS
+    assert claims == CLAIMS and Claim.objects.count() == 2
 
     # 7. The manager exports the annotators' claims.
     page.goto(f"{base}/projects/{project.slug}/")
