@@ -103,7 +103,9 @@ class ProjectExport(APIView):
                     OpenApiTypes.OBJECT if media.endswith("+json") else OpenApiTypes.BINARY,
                     description="The export file, streamed.",
                 )
-                for media in sorted({m.split(";")[0] for m in formats.MEDIA_TYPE.values()})
+                for media in sorted(
+                    {m.split(";")[0] for m in (f.media_type for f in formats.TABLE.values())}
+                )
             },
             202: OpenApiResponse(OpenApiTypes.OBJECT, description="The queued job."),
         },

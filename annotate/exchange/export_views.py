@@ -37,15 +37,6 @@ from corpus.selectors import project_switcher
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-FORMAT_LABELS = {
-    "jsonl": "JSONL — one line per article with its claims",
-    "csv": "CSV — one row per claim (spreadsheets)",
-    "parquet": "Parquet — typed, one row per claim (pandas, datasets)",
-    "w3c": "W3C Web Annotation (JSON-LD)",
-    "brat": "brat standoff (.txt + .ann, zipped)",
-    "archive": "Project archive (backup / restore; managers)",
-}
-
 
 def export_project(user: User, slug: str, fmt: str | None = None) -> Project:
     """The project if the user may export from it: 404 outside it, 403 for annotators
@@ -58,7 +49,7 @@ def export_project(user: User, slug: str, fmt: str | None = None) -> Project:
 
 def streaming_export(project: Project, fmt: str, options: ExportOptions) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        formats.stream(fmt, project, options), content_type=formats.MEDIA_TYPE[fmt]
+        formats.stream(fmt, project, options), content_type=formats.TABLE[fmt].media_type
     )
     name = formats.filename(fmt, project, timezone.now())
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -94,9 +85,9 @@ def _context(request: AuthenticatedHttpRequest, project: Project, **extra: Any) 
     return {
         "project": project,
         "formats": [
-            (f, label)
-            for f, label in FORMAT_LABELS.items()
-            if f != "archive" or permissions.can_manage(request.user, project)
+            (f.name, f.label)
+            for f in formats.TABLE.values()
+            if f.name != "archive" or permissions.can_manage(request.user, project)
         ],
         "layers": LAYERS,
         "statuses": STATUSES,

@@ -4,38 +4,67 @@ each allows, and the one ``stream`` that turns a project's rows into any of them
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-FORMATS = ("jsonl", "csv", "parquet", "w3c", "brat", "archive")
-# The formats by article, which can hold articles without claims (``all_articles``); the
-# others have a row or an annotation per claim.
-ALL_ARTICLES_FORMATS = ("jsonl", "brat")
 
-# File name suffix and media type of each format's download.
-SUFFIX = {
-    "jsonl": ".jsonl",
-    "csv": ".csv",
-    "parquet": ".parquet",
-    "w3c": ".jsonld",
-    "brat": ".zip",
-    "archive": ".zip",
+@dataclass(frozen=True)
+class Format:
+    """One export format: what the Export page calls it, its download's file suffix and
+    media type, and whether it is by article (so it can hold articles without claims,
+    ``all_articles``); the others have a row or an annotation per claim."""
+
+    name: str
+    label: str
+    suffix: str
+    media_type: str
+    by_article: bool = False
+
+
+TABLE: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "jsonl",
+            "JSONL — one line per article with its claims",
+            ".jsonl",
+            "application/jsonl",
+            by_article=True,
+        ),
+        Format("csv", "CSV — one row per claim (spreadsheets)", ".csv", "text/csv; charset=utf-8"),
+        Format(
+            "parquet",
+            "Parquet — typed, one row per claim (pandas, datasets)",
+            ".parquet",
+            "application/vnd.apache.parquet",
+        ),
+        Format(
+            "w3c",
+            "W3C Web Annotation (JSON-LD)",
+            ".jsonld",
+            'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+        ),
+        Format(
+            "brat",
+            "brat standoff (.txt + .ann, zipped)",
+            ".zip",
+            "application/zip",
+            by_article=True,
+        ),
+        Format(
+            "archive", "Project archive (backup / restore; managers)", ".zip", "application/zip"
+        ),
+    )
 }
-MEDIA_TYPE = {
-    "jsonl": "application/jsonl",
-    "csv": "text/csv; charset=utf-8",
-    "parquet": "application/vnd.apache.parquet",
-    "w3c": 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
-    "brat": "application/zip",
-    "archive": "application/zip",
-}
+FORMATS = tuple(TABLE)
 
 
 def check_options(fmt: str, options: Any) -> None:
     """``ValidationError`` if the options don't apply to the format: the one check of
     the two together, for the Export page, the API, the command and the tasks."""
-    if getattr(options, "all_articles", False) and fmt not in ALL_ARTICLES_FORMATS:
+    if getattr(options, "all_articles", False) and not (fmt in TABLE and TABLE[fmt].by_article):
         raise ValidationError(
             {
                 "all_articles": "“Every article, also those without claims” applies to "
@@ -78,4 +107,4 @@ def stream(fmt: str, project: Any, options: Any, *, on_chunk: Any = None) -> Ite
 
 def filename(fmt: str, project: Any, when: Any) -> str:
     """``<slug>-<format>-<UTC time>.<suffix>``."""
-    return f"{project.slug}-{fmt}-{when:%Y%m%dT%H%M%SZ}{SUFFIX[fmt]}"
+    return f"{project.slug}-{fmt}-{when:%Y%m%dT%H%M%SZ}{TABLE[fmt].suffix}"
