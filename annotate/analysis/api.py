@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -52,7 +53,14 @@ class Network(ApiView):
             NetworkQuerySerializer,
             OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(networks.KINDS)),
         ],
-        responses=NetworkSerializer,
+        # JSON by default; ?export= answers the file, in its own media type.
+        responses={
+            (200, "application/json"): NetworkSerializer,
+            **{
+                (200, content_type.split(";")[0]): OpenApiTypes.BINARY
+                for content_type, _, _ in networks.FORMATS.values()
+            },
+        },
         summary="A discourse network of a layer (JSON, GraphML, GEXF or a CSV edge list)",
     )
     def get(self, request: AuthenticatedRequest, slug: str, kind: str) -> Any:

@@ -44,7 +44,11 @@ def _layer_id(user: Any, layer: str) -> int | None:
 class ClusterList(ApiView):
     serializer_class = ClusterSerializer
 
-    @extend_schema(parameters=[ClusterLayerQuerySerializer], summary="A layer's clusters")
+    @extend_schema(
+        parameters=[ClusterLayerQuerySerializer],
+        responses=ClusterSerializer(many=True),
+        summary="A layer's clusters",
+    )
     def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = project_for(request.user, slug)
         if not selectors.may_cluster(request.user, project):
