@@ -98,6 +98,17 @@ def scheme_breaks(
             and renames.get("stance", {}).get(value, value) not in kept
         ):
             problems.append(f"{_plural(n)} take the stance {value}.")
+    # A chain's links are rated on the scale of the source's reliability.
+    kept = _codes(after, "source_reliability")
+    links = ChainLink.objects.filter(claim__in=claims).exclude(reliability="")
+    used_ratings = links.values_list("reliability").annotate(n=Count("claim", distinct=True))
+    for value, n in used_ratings.order_by("reliability"):
+        if (
+            value in _codes(before, "source_reliability")
+            and renames.get("source_reliability", {}).get(value, value) not in kept
+        ):
+            label = _label(after, "source_reliability")
+            problems.append(f"{_plural(n)} with a chain link rated {label} = {value}.")
     required = after["fields"]
     if _newly(before, after, "source", "required") and not required["source"].get("hidden"):
         n = claims.filter(source__isnull=True).count()
