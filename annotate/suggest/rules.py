@@ -429,7 +429,7 @@ class _Run:
                 # The speaker cites this one: it said it first, the speaker carried it.
                 carriers.append((source, *mention))
                 source, mention = name.entry_id, (name.start, name.end)
-        chain = []
+        chain: list[tuple[int, int | None, int | None]] = []
         for link in carriers:
             if link[0] != source and link[0] not in {c[0] for c in chain}:
                 chain.append(link)
