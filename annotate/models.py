@@ -305,6 +305,44 @@ class ClaimStance(models.Model):
         return f"{self.stance} → {self.target}"
 
 
+class ChainLink(models.Model):
+    """One intermediary that carried a claim: the claim's source said it (position 0, the
+    claim's own ``source``), then position 1 carried it (a quoting outlet, an agency, a
+    report), position 2 carried that (a translating outlet), and so on. Each link is a
+    source of the registry with its own optional mention (code-point offsets into the
+    article's text) and its own reliability rating; the links are part of the claim
+    (written with its version bump and history by ``annotate.claims.services``)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="chain")
+    position = models.PositiveSmallIntegerField(help_text="1 for the first carrier.")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="chain_links")
+    mention_start = models.PositiveIntegerField(null=True, blank=True)
+    mention_end = models.PositiveIntegerField(null=True, blank=True)
+    reliability = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["claim_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "position"], name="chain_unique_position"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="chain_position_positive"),
+            models.CheckConstraint(
+                condition=(
+                    Q(mention_start__isnull=True, mention_end__isnull=True)
+                    | Q(
+                        mention_start__isnull=False,
+                        mention_end__isnull=False,
+                        mention_start__lt=models.F("mention_end"),
+                    )
+                ),
+                name="chain_mention_span",
+            ),
+        ]
+        indexes = [models.Index(fields=["source", "claim"], name="chain_source")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} #{self.position}: {self.source_id}"
+
+
 class Suggestion(models.Model):
     """A candidate claim proposed by a suggester, shared by the article's annotators.
 

@@ -40,7 +40,7 @@ def claim_for(user: User, pk: int) -> Claim:
     """The claim (live or deleted) if the user may read it, else 404."""
     claim = (
         Claim.objects.select_related("article__project", "annotator")
-        .prefetch_related("stances")
+        .prefetch_related("stances", "chain")
         .filter(pk=pk)
         .first()
     )

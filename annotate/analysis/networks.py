@@ -11,7 +11,12 @@ analysis): who takes which stance toward what, and who lines up with whom.
   the targets of each (``agree``, ``oppose``); its weight is their sum, its sign the sign
   of ``agree − oppose``.
 
-Both come from one grouped query of the layer's stances (``stance_rows``); the networks
+* **outlet → source** (carrying): from the attribution chains, a directed edge from each
+  carrier to the one it took the claim from (the first carrier from the claim's source,
+  each later one from the carrier before it), weighted by the claims so carried.
+
+The first two come from one grouped query of the layer's stances (``stance_rows``), the
+third from one grouped query of the layer's chain links (``carrying_rows``); the networks
 keep the ``top`` sources with most such claims (the page says how many it left out).
 GraphML, GEXF and CSV writers stream from the same ``Network`` the page draws.
 """
@@ -28,17 +33,33 @@ from typing import Any
 from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesImpl
 
-from django.db.models import Count
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.http import StreamingHttpResponse
 
 from annotate.analysis.filters import ClaimFilters, claim_q
-from annotate.models import ClaimStance
+from annotate.models import ChainLink, ClaimStance, Source
 from common.spreadsheet import formula_safe
 from corpus.models import Project
 
 ACTOR_CONCEPT = "actor-concept"
 ACTOR_ACTOR = "actor-actor"
-KINDS = {ACTOR_CONCEPT: "Actors × concepts", ACTOR_ACTOR: "Actors × actors"}
+CARRYING = "carrying"
+KINDS = {
+    ACTOR_CONCEPT: "Actors × concepts",
+    ACTOR_ACTOR: "Actors × actors",
+    CARRYING: "Outlets → sources (carrying)",
+}
 # How a stance value counts toward an edge's sign; other values (the default "none")
 # count in the weight only.
 STANCE_SIGNS = {"favor": 1, "against": -1}
@@ -84,10 +105,16 @@ class Network:
     edges: list[Edge]
     actors_left_out: int = 0
 
+    @property
+    def directed(self) -> bool:
+        """Carrying has a direction (who took the claim from whom); the others do not."""
+        return self.kind == CARRYING
+
     def as_json(self) -> dict[str, Any]:
         """The network as the page draws it and the API serves it."""
         return {
             "kind": self.kind,
+            "directed": self.directed,
             "nodes": [asdict(n) for n in self.nodes],
             "edges": [{"id": e.id, **asdict(e)} for e in self.edges],
             "actors_left_out": self.actors_left_out,
@@ -159,7 +186,72 @@ def _top_sources(pairs: list[_Pair], top: int) -> tuple[set[int], int]:
     return set(ranked[:top]), max(len(ranked) - top, 0)
 
 
+def carrying_rows(project: Project, filters: ClaimFilters) -> dict[tuple[int, int], int]:
+    """(carrier, the source it carried from) → the layer's claims so carried: one grouped
+    query of the chain links (the first link carried from the claim's source, a later one
+    from the link before it; a first link of a claim without a source carried from no one
+    and is left out)."""
+    before = ChainLink.objects.filter(
+        claim_id=OuterRef("claim_id"), position=OuterRef("position") - 1
+    ).values("source_id")[:1]
+    rows = (
+        ChainLink.objects.filter(claim_q(project, filters.without_search(), "claim__"))
+        .annotate(
+            carried_from=Case(
+                When(position=1, then=F("claim__source_id")),
+                default=Subquery(before),
+                output_field=IntegerField(),
+            )
+        )
+        .filter(carried_from__isnull=False)
+        .values("source_id", "carried_from")
+        .annotate(n=Count("claim_id", distinct=True))
+        .order_by()
+    )
+    return {(r["source_id"], r["carried_from"]): r["n"] for r in rows}
+
+
+def chains_carried(carrier: int, carried_from: int) -> QuerySet[ChainLink, int]:
+    """The ids of the claims ``carrier`` carried from ``carried_from`` (an edge of the
+    carrying network), as a subquery."""
+    before = ChainLink.objects.filter(
+        claim_id=OuterRef("claim_id"), position=OuterRef("position") - 1, source_id=carried_from
+    )
+    return (
+        ChainLink.objects.filter(source_id=carrier)
+        .filter(Q(position=1, claim__source_id=carried_from) | Exists(before))
+        .values_list("claim_id", flat=True)
+    )
+
+
+def _carrying(project: Project, filters: ClaimFilters, top: int) -> Network:
+    """The carrying network: the ``top`` sources with the most claims carried or carried
+    from (a node's ``claims``: the weights of its edges, in and out), and the edges
+    between them."""
+    pairs = carrying_rows(project, filters)
+    touched: dict[int, int] = defaultdict(int)
+    for (carrier, carried_from), n in pairs.items():
+        if carrier != carried_from:
+            touched[carrier] += n
+            touched[carried_from] += n
+    sources = {s.pk: s for s in Source.objects.filter(pk__in=touched).only("pk", "name", "kind")}
+    ranked = sorted(touched, key=lambda s: (-touched[s], sources[s].name.casefold(), s))
+    kept = set(ranked[:top])
+    edges = [
+        Edge(source=f"s{carrier}", target=f"s{carried_from}", weight=n, sign=0, neutral=n)
+        for (carrier, carried_from), n in sorted(pairs.items())
+        if carrier != carried_from and carrier in kept and carried_from in kept
+    ]
+    nodes = sorted(
+        (Node(f"s{pk}", sources[pk].name, "source", sources[pk].kind, touched[pk]) for pk in kept),
+        key=lambda n: (n.label.casefold(), n.id),
+    )
+    return Network(CARRYING, nodes, edges, max(len(ranked) - top, 0))
+
+
 def network(project: Project, filters: ClaimFilters, kind: str, top: int = TOP) -> Network:
+    if kind == CARRYING:
+        return _carrying(project, filters, top)
     pairs = stance_rows(project, filters)
     kept, left_out = _top_sources(pairs, top)
     pairs = [p for p in pairs if p.source_id in kept]
@@ -267,7 +359,8 @@ def _start(xml: XMLGenerator, name: str, attrs: dict[str, str]) -> None:
 
 
 def graphml(net: Network) -> Iterator[str]:
-    """The network as GraphML (undirected; every attribute declared as a key)."""
+    """The network as GraphML (directed for carrying, else undirected; every attribute
+    declared as a key)."""
     out = _Buffer()
     xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
     xml.startDocument()
@@ -280,7 +373,8 @@ def graphml(net: Network) -> Iterator[str]:
         attrs = {"id": f"e_{name}", "for": "edge", "attr.name": name, "attr.type": kind}
         _start(xml, "key", attrs)
         xml.endElement("key")
-    _start(xml, "graph", {"id": net.kind, "edgedefault": "undirected"})
+    direction = "directed" if net.directed else "undirected"
+    _start(xml, "graph", {"id": net.kind, "edgedefault": direction})
     yield out.take()
     for node in net.nodes:
         _start(xml, "node", {"id": node.id})
@@ -318,7 +412,8 @@ def gexf(net: Network) -> Iterator[str]:
     xml.characters(KINDS[net.kind])
     xml.endElement("description")
     xml.endElement("meta")
-    _start(xml, "graph", {"defaultedgetype": "undirected", "mode": "static"})
+    direction = "directed" if net.directed else "undirected"
+    _start(xml, "graph", {"defaultedgetype": direction, "mode": "static"})
     for cls, declared in (("node", NODE_ATTRS[1:]), ("edge", EDGE_ATTRS[1:])):
         _start(xml, "attributes", {"class": cls, "mode": "static"})
         for name, kind in declared:

@@ -22,7 +22,44 @@ from django.db.models.functions import Coalesce, Greatest, Least
 
 from annotate.analysis.filters import ClaimFilters
 from annotate.analysis.stance_map import Cell, stance_map, stance_values_of
-from annotate.models import Claim, Source
+from annotate.models import ChainLink, Claim, Source
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another source and how many claims tie it to the profile's source."""
+
+    pk: int
+    name: str
+    kind: str
+    claims: int
+
+
+def quoted_by(claims: QuerySet[Claim]) -> list[Related]:
+    """Who carried the source's claims (``claims``: the source's claims in the layer): each
+    carrier of their attribution chains, at any position, with the number of the claims
+    it carried; most first. One query."""
+    rows = (
+        ChainLink.objects.filter(claim__in=claims.order_by().values("pk"))
+        .values("source_id", "source__name", "source__kind")
+        .annotate(n=Count("claim_id", distinct=True))
+        .order_by("-n", "source__name", "source_id")
+    )
+    return [Related(r["source_id"], r["source__name"], r["source__kind"], r["n"]) for r in rows]
+
+
+def carried_claims_of(source: Source, layer: QuerySet[Claim]) -> list[Related]:
+    """Whose claims the source carried (``layer``: the layer's claims): the speakers of the
+    claims whose chain names the source, with the number of those claims; most first.
+    One query."""
+    rows = (
+        layer.filter(chain__source=source, source__isnull=False)
+        .order_by()
+        .values("source_id", "source__name", "source__kind")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("-n", "source__name", "source_id")
+    )
+    return [Related(r["source_id"], r["source__name"], r["source__kind"], r["n"]) for r in rows]
 
 
 def source_stances(source: Source, filters: ClaimFilters) -> list[tuple[Any, Cell]]:

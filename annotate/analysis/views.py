@@ -216,6 +216,8 @@ def source_profile(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         reliability=analysis_filters.distribution(project, claims, "source_reliability"),
         credibility=analysis_filters.distribution(project, claims, "information_credibility"),
         agreement=profiles.source_agreement(source),
+        quoted_by=profiles.quoted_by(claims),
+        carried=profiles.carried_claims_of(source, analysis_filters.layer_claims(project, filters)),
     )
     return _render(request, "annotate/analysis/source_profile.html", context)
 
@@ -277,8 +279,9 @@ def _raw(value: str) -> bool:
 @require_GET
 @login_required
 def network_edge(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """The claims behind one edge of the network (``?a=s12&b=t3`` or ``?a=s12&b=s40``),
-    in the layer and window of the page: a fragment."""
+    """The claims behind one edge of the network (``?a=s12&b=t3`` or ``?a=s12&b=s40``; with
+    ``kind=carrying``, the claims ``a`` carried from ``b``), in the layer and window of
+    the page: a fragment."""
     project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     filters = _context(request, project)["filters"].without_search()
     a, b = request.GET.get("a", "")[:24], request.GET.get("b", "")[:24]
@@ -290,7 +293,13 @@ def network_edge(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         )
     other = int(b[1:])
     claims = analysis_filters.layer_claims(project, filters)
-    if b.startswith("t"):
+    if request.GET.get("kind") == networks.CARRYING:
+        if not b.startswith("s"):
+            return HttpResponseBadRequest(
+                "In the carrying network, b names a source (s<id>).", content_type="text/plain"
+            )
+        claims = claims.filter(pk__in=networks.chains_carried(source_a, other))
+    elif b.startswith("t"):
         claims = claims.filter(source_id=source_a, stances__target_id=other)
     else:
         shared = set(

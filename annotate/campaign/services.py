@@ -20,7 +20,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch
 
 from annotate.claims.services import ENTITY, claim_snapshot
 from annotate.history import HistoryChange, history_record_many
-from annotate.models import Claim, ClaimStance, Decision, HistoryAction, Suggestion
+from annotate.models import ChainLink, Claim, ClaimStance, Decision, HistoryAction, Suggestion
 from annotate.scheme import LABEL_FIELDS
 from corpus.models import Project
 from corpus.scheme import validate_scheme
@@ -98,6 +98,17 @@ def scheme_breaks(
             and renames.get("stance", {}).get(value, value) not in kept
         ):
             problems.append(f"{_plural(n)} take the stance {value}.")
+    # A chain's links are rated on the scale of the source's reliability.
+    kept = _codes(after, "source_reliability")
+    links = ChainLink.objects.filter(claim__in=claims).exclude(reliability="")
+    used_ratings = links.values_list("reliability").annotate(n=Count("claim", distinct=True))
+    for value, n in used_ratings.order_by("reliability"):
+        if (
+            value in _codes(before, "source_reliability")
+            and renames.get("source_reliability", {}).get(value, value) not in kept
+        ):
+            label = _label(after, "source_reliability")
+            problems.append(f"{_plural(n)} with a chain link rated {label} = {value}.")
     required = after["fields"]
     if _newly(before, after, "source", "required") and not required["source"].get("hidden"):
         n = claims.filter(source__isnull=True).count()
@@ -167,18 +178,29 @@ def _migrate(project: Project, renames: dict[str, dict[str, str]], actor: Any) -
             )
         else:
             ids.update(every.filter(**{f"{name}__in": list(pairs)}).values_list("pk", flat=True))
+    # A chain's links are rated on the scale of the source's reliability.
+    link_renames = renames.get("source_reliability", {})
+    if link_renames:
+        ids.update(
+            ChainLink.objects.filter(
+                claim__in=every, reliability__in=list(link_renames)
+            ).values_list("claim_id", flat=True)
+        )
     if not ids:
         _rename_suggestions(project, renames)
         return 0
     claims = list(
         Claim.objects.filter(pk__in=ids)
         .select_for_update(of=("self",))
-        .prefetch_related(Prefetch("stances", queryset=ClaimStance.objects.order_by("target_id")))
+        .prefetch_related(
+            Prefetch("stances", queryset=ClaimStance.objects.order_by("target_id")), "chain"
+        )
         .order_by("pk")
     )
     befores = {claim.pk: claim_snapshot(claim) for claim in claims}
     stance_renames = renames.get("stance", {})
     new_stances: dict[int, list[dict[str, Any]]] = {}
+    new_chains: dict[int, list[dict[str, Any]]] = {}
     for claim in claims:
         for name, pairs in renames.items():
             if name != "stance" and getattr(claim, name) in pairs:
@@ -188,9 +210,15 @@ def _migrate(project: Project, renames: dict[str, dict[str, str]], actor: Any) -
             {**s, "stance": stance_renames.get(s["stance"], s["stance"])}
             for s in befores[claim.pk]["stances"]
         ]
+        new_chains[claim.pk] = [
+            {**k, "reliability": link_renames.get(k["reliability"], k["reliability"])}
+            for k in befores[claim.pk]["chain"]
+        ]
     Claim.objects.bulk_update(claims, [*LABEL_FIELDS, "version"], batch_size=BATCH)
     for old, new in stance_renames.items():
         ClaimStance.objects.filter(claim__in=every, stance=old).update(stance=new)
+    for old, new in link_renames.items():
+        ChainLink.objects.filter(claim__in=every, reliability=old).update(reliability=new)
     _rename_suggestions(project, renames)
     history_record_many(
         entity=ENTITY,
@@ -201,7 +229,9 @@ def _migrate(project: Project, renames: dict[str, dict[str, str]], actor: Any) -
                 project_id=project.pk,
                 object_id=claim.pk,
                 before=befores[claim.pk],
-                after=claim_snapshot(claim, stances=new_stances[claim.pk]),
+                after=claim_snapshot(
+                    claim, stances=new_stances[claim.pk], chain=new_chains[claim.pk]
+                ),
             )
             for claim in claims
         ),

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from annotate.chains.links import LinkInput
 from annotate.claims import checks as claim_checks
 from annotate.claims import services as claim_services
 from annotate.claims.serializers import (
@@ -55,7 +56,20 @@ def _claim_kwargs(data: dict[str, Any]) -> dict[str, Any]:
             claim_checks.StanceInput(target=s["target"], stance=s["stance"])
             for s in kwargs["stances"]
         ]
+    if "chain" in kwargs:
+        kwargs["chain"] = [chain_input(link) for link in kwargs["chain"]]
     return kwargs
+
+
+def chain_input(link: dict[str, Any]) -> LinkInput:
+    """A validated ``ChainLinkSerializer`` item as the services' ``LinkInput``."""
+    mention = link.get("source_mention")
+    return LinkInput(
+        source=link["source"],
+        mention=None if not mention else (mention["start"], mention["end"]),
+        mention_quote=None if not mention else mention.get("quote"),
+        reliability=link.get("reliability", ""),
+    )
 
 
 def claims_chosen(user: User, article: Article, filters: dict[str, Any]) -> Any:
@@ -72,7 +86,7 @@ def claims_chosen(user: User, article: Article, filters: dict[str, Any]) -> Any:
         claims = claims.filter(annotator_id=int(who))
     if not filters.get("include_deleted"):
         claims = claims.live()
-    return claims.select_related("annotator").prefetch_related("stances")
+    return claims.select_related("annotator").prefetch_related("stances", "chain")
 
 
 def _claim_out(claim: Claim) -> dict[str, Any]:

@@ -10,12 +10,14 @@ started with one update.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from annotate.chains.checks import ResolvedLink, chain_source_ids, resolve_chain
+from annotate.chains.links import LinkInput
 from annotate.claims.checks import Errors, StanceInput, check_project_open, row_id
 from annotate.claims.services import Built, claim_build, claims_write
 from annotate.claims.values import ClaimFields
@@ -49,6 +51,7 @@ def claims_create_many(
     batch = Batch(
         (article for article, _ in items),
         sources=(item.source for _, item in items),
+        chains=(link for _, item in items for link in item.chain),
         stances=(s for _, item in items for s in item.stances),
     )
     problems: list[ValidationError] = []
@@ -67,8 +70,9 @@ def claims_create_many(
 
 
 class Batch:
-    """``claim_create``'s resolver on a batch: the batch's sources and stance targets,
-    read once (one query each), and every article given its project (the scheme)."""
+    """``claim_create``'s resolver on a batch: the batch's sources (chain carriers
+    included) and stance targets, read once (one query each), and every article given its
+    project (the scheme)."""
 
     def __init__(
         self,
@@ -76,9 +80,10 @@ class Batch:
         *,
         sources: Iterable[Source | int | None],
         stances: Iterable[StanceInput],
+        chains: Iterable[LinkInput] = (),
     ) -> None:
         projects = with_projects(articles)
-        self.sources = batch_sources(sources, projects)
+        self.sources = batch_sources(sources, projects, also=chain_source_ids(chains))
         self.targets = batch_targets(stances, projects)
 
     def source(self, article: Article, given: Source | int | None) -> Source | None:
@@ -86,6 +91,9 @@ class Batch:
 
     def stances(self, article: Article, given: Iterable[StanceInput]) -> list[tuple[Target, str]]:
         return batch_stances(article, given, self.targets)
+
+    def chain(self, article: Article, given: Sequence[LinkInput]) -> list[ResolvedLink]:
+        return resolve_chain(article, given, lambda pk: self.sources.get((article.project_id, pk)))
 
 
 def with_projects(articles: Iterable[Article]) -> set[int]:
@@ -100,11 +108,11 @@ def with_projects(articles: Iterable[Article]) -> set[int]:
 
 
 def batch_sources(
-    sources: Iterable[Source | int | None], projects: set[int]
+    sources: Iterable[Source | int | None], projects: set[int], *, also: Iterable[int] = ()
 ) -> dict[tuple[int, int], Source]:
-    """The batch's sources by (project, id): one query."""
+    """The batch's sources (and the ids ``also`` names) by (project, id): one query."""
     given = (row_id(_pk(source, Source)) for source in sources if source not in (None, ""))
-    ids = {i for i in given if i is not None}
+    ids = {i for i in given if i is not None} | set(also)
     found = Source.objects.filter(pk__in=ids, project_id__in=projects)
     return {(s.project_id, s.pk): s for s in found}
 

@@ -13,12 +13,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from annotate.chains.links import MAX_LINKS, LinkInput
 from annotate.claims.checks import StanceInput
 from annotate.claims.values import UNSET, ClaimChanges, ClaimFields
 from annotate.scheme import LABEL_FIELDS
 from common.params import InvalidNumber, id_or_none, parse_id, parse_offset, parse_version
 
 STANCE_PREFIX = "stance-"
+# The chain's rows post these names once per link, in order; CHAIN_PRESENT says the form
+# had a chain section at all (a form without one leaves the chain as it is).
+CHAIN_PRESENT = "chain-present"
+CHAIN_FIELDS = ("chain-source", "chain-mention_start", "chain-mention_end", "chain-reliability")
 Parser = Callable[..., int]
 
 
@@ -49,6 +54,7 @@ class ClaimInput:
     mention: tuple[int, int] | None = None
     labels: dict[str, Any] = field(default_factory=dict)  # scheme field -> value
     stances: dict[int, str] = field(default_factory=dict)  # target id -> stance
+    chain: list[LinkInput] | None = None  # None: the form had no chain section
     note: str = ""
 
     @classmethod
@@ -78,6 +84,8 @@ class ClaimInput:
                 continue
             if value:
                 result.stances[target_id] = value
+        if data.get(CHAIN_PRESENT):
+            result.chain = _chain(data, errors)
         if errors:
             raise ValidationError(errors)
         return result
@@ -95,6 +103,7 @@ class ClaimInput:
             source=self.source,
             mention=self.mention,
             stances=self.stance_inputs(),
+            chain=self.chain or (),
             note=self.note,
             labels=self.labels,
         )
@@ -102,7 +111,7 @@ class ClaimInput:
     def changes(self, *, span: bool = False, mention: bool = True) -> ClaimChanges:
         """The change to a claim: source, stances, note and labels; the span if ``span``
         (read ``with_span``); the mention unless ``mention`` is False (a form without
-        it)."""
+        it); the chain if the form had a chain section."""
         return ClaimChanges(
             start=self.start if span else None,
             end=self.end if span else None,
@@ -110,6 +119,36 @@ class ClaimInput:
             source=self.source,
             mention=self.mention if mention else UNSET,
             stances=self.stance_inputs(),
+            chain=UNSET if self.chain is None else self.chain,
             note=self.note,
             labels=self.labels,
         )
+
+
+def _chain(data: Any, errors: dict[str, str]) -> list[LinkInput]:
+    """The chain's rows: one value of each ``CHAIN_FIELDS`` name per link, in order."""
+    columns = [data.getlist(name) if hasattr(data, "getlist") else [] for name in CHAIN_FIELDS]
+    sources = columns[0]
+    if len(sources) > MAX_LINKS:
+        errors["chain"] = f"A chain has at most {MAX_LINKS} links."
+        return []
+    if any(len(column) != len(sources) for column in columns):
+        errors["chain"] = "The chain's rows are incomplete; reload the form."
+        return []
+    links: list[LinkInput] = []
+    for index, (source, start, end, rating) in enumerate(zip(*columns, strict=True), start=1):
+        row = {"source": source, "start": start, "end": end}
+        problems: dict[str, str] = {}
+        source_id = _int(row, "source", problems, required=True, parse=parse_id)
+        mention_start = _int(row, "start", problems, required=False)
+        mention_end = _int(row, "end", problems, required=False)
+        if problems:
+            errors["chain"] = f"Link {index}: " + " ".join(problems.values())
+            continue
+        mention = (
+            (mention_start, mention_end)
+            if mention_start is not None and mention_end is not None
+            else None
+        )
+        links.append(LinkInput(source=source_id, mention=mention, reliability=rating.strip()))
+    return links

@@ -10,6 +10,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotate.chains.links import MAX_LINKS
+from annotate.chains.store import claim_chain
 from annotate.models import (
     Claim,
     History,
@@ -41,6 +43,40 @@ class StanceSerializer(StrictSerializer):
     stance = TextField(max_length=32, help_text=LABEL_HELP)
 
 
+class LinkMentionSerializer(MentionSerializer):
+    quote = TextField(
+        required=False,
+        trim_whitespace=False,
+        help_text="The text at start–end; when given, checked against the article.",
+    )
+
+
+class ChainLinkSerializer(StrictSerializer):
+    """One intermediary that carried the claim (position 1 is the first carrier; the
+    claim's own ``source`` is the original speaker, position 0)."""
+
+    position = serializers.IntegerField(
+        read_only=True, help_text="1, 2, …: the link's place in the chain (the list's order)."
+    )
+    source = IdField(help_text="A source of the project's registry.")  # type: ignore[assignment]
+    source_mention = LinkMentionSerializer(
+        required=False, allow_null=True, help_text="Where the text names this carrier."
+    )
+    reliability = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="This carrier's reliability: a value of the scheme's source_reliability.",
+    )
+
+
+CHAIN_HELP = (
+    "The attribution chain: the intermediaries that carried the claim from its source, "
+    "first carrier first (the claim's source is position 0). Sent, it replaces the chain "
+    "whole; [] removes it."
+)
+
+
 class ClaimSerializer(serializers.ModelSerializer[Claim]):
     """A claim as stored. ``start``/``end`` are half-open Unicode code-point offsets into
     the article's text (not UTF-16 units); ``quote`` is the text between them."""
@@ -48,6 +84,7 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
     annotator_username = serializers.CharField(source="annotator.username", read_only=True)
     source_mention = serializers.SerializerMethodField()
     stances = serializers.SerializerMethodField()
+    chain = serializers.SerializerMethodField(help_text=CHAIN_HELP)
     deleted = serializers.SerializerMethodField()
 
     class Meta:
@@ -66,6 +103,7 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
             "source_mention",
             "attribution",
             "stances",
+            "chain",
             "source_reliability",
             "information_credibility",
             "claim_type",
@@ -105,6 +143,10 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
         stances = sorted(claim.stances.all(), key=lambda s: s.target_id)
         return [{"target": s.target_id, "stance": s.stance} for s in stances]
 
+    @extend_schema_field(ChainLinkSerializer(many=True))
+    def get_chain(self, claim: Claim) -> list[dict[str, Any]]:
+        return claim_chain(claim)
+
     def get_deleted(self, claim: Claim) -> bool:
         return claim.deleted_at is not None
 
@@ -132,6 +174,10 @@ class ClaimWriteSerializer(StrictSerializer):
     )
     attribution = _label_field()
     stances = StanceSerializer(many=True, required=False, help_text="At most one per target.")
+    # many=True makes a ListSerializer, which takes max_length (the stubs don't know).
+    chain = ChainLinkSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=MAX_LINKS, help_text=CHAIN_HELP
+    )
     source_reliability = _label_field()
     information_credibility = _label_field()
     claim_type = _label_field()

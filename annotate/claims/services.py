@@ -7,6 +7,7 @@ it bumps ``version`` and records a ``History`` row with the state before and aft
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,6 +17,9 @@ from django.db import connection, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from annotate.chains.checks import ResolvedLink, resolve_chain
+from annotate.chains.links import LinkInput
+from annotate.chains.store import chain_replace, chain_rows, chain_snapshot, claim_chain
 from annotate.claims.checks import (
     Errors,
     StanceInput,
@@ -33,6 +37,7 @@ from annotate.history import HistoryChange, history_record, history_record_many
 from annotate.models import (
     Assignment,
     AssignmentStatus,
+    ChainLink,
     Claim,
     ClaimStance,
     HistoryAction,
@@ -67,9 +72,16 @@ class DuplicateClaim(conflicts.Duplicate):
         )
 
 
-def claim_snapshot(claim: Claim, *, stances: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The claim as plain JSON, for history and conflict answers. ``stances`` stands in
-    for the stored ones (a change not saved yet)."""
+def claim_snapshot(
+    claim: Claim,
+    *,
+    stances: list[dict[str, Any]] | None = None,
+    chain: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The claim as plain JSON, for history and conflict answers. ``stances`` and
+    ``chain`` stand in for the stored ones (a change not saved yet)."""
+    if chain is None:
+        chain = claim_chain(claim)
     if stances is None:
         stances = sorted(
             ({"target": s.target_id, "stance": s.stance} for s in claim.stances.all()),
@@ -90,6 +102,7 @@ def claim_snapshot(claim: Claim, *, stances: list[dict[str, Any]] | None = None)
             else None
         ),
         "stances": stances,
+        "chain": chain,
         "source_reliability": claim.source_reliability,
         "information_credibility": claim.information_credibility,
         "claim_type": claim.claim_type,
@@ -107,9 +120,10 @@ def _record(
     before: dict[str, Any] | None,
     *,
     stances: list[dict[str, Any]] | None = None,
+    chain: list[dict[str, Any]] | None = None,
 ) -> None:
-    """A ``History`` row; ``stances`` (as in ``claim_snapshot``) spares reading back the
-    stances just written."""
+    """A ``History`` row; ``stances`` and ``chain`` (as in ``claim_snapshot``) spare
+    reading back what was just written."""
     history_record(
         project_id=claim.article.project_id,
         entity=ENTITY,
@@ -117,13 +131,13 @@ def _record(
         action=action,
         actor=actor,
         before=before,
-        after=claim_snapshot(claim, stances=stances),
+        after=claim_snapshot(claim, stances=stances, chain=chain),
     )
 
 
 def _identical(article: Article, annotator: User, built: Built) -> Claim | None:
-    """The annotator's live claim on the article with this span, source, labels and
-    stances, if there is one. On PostgreSQL the article row is locked first (``FOR NO KEY
+    """The annotator's live claim on the article with this span, source, labels, stances
+    and chain, if there is one. On PostgreSQL the article row is locked first (``FOR NO KEY
     UPDATE``, which claim inserts do not wait for), so that two identical creates cannot
     both find nothing; SQLite's writers are serialised already (``BEGIN IMMEDIATE``)."""
     if connection.features.has_select_for_update:
@@ -139,25 +153,31 @@ def _identical(article: Article, annotator: User, built: Built) -> Claim | None:
             source=claim.source,
             **{name: getattr(claim, name) for name in LABELS},
         )
-        .prefetch_related("stances")
+        .prefetch_related("stances", "chain")
         .order_by("pk")
     )
     wanted = sorted((t.pk, s) for t, s in built.stances)
+    wanted_chain = chain_snapshot(built.links)
     for candidate in candidates:
-        if sorted((s.target_id, s.stance) for s in candidate.stances.all()) == wanted:
+        if (
+            sorted((s.target_id, s.stance) for s in candidate.stances.all()) == wanted
+            and claim_chain(candidate) == wanted_chain
+        ):
             return candidate
     return None
 
 
 class Resolver(Protocol):
-    """Finds a claim's source and stance targets among the project's (one at a time, or
-    from a batch's rows read at once)."""
+    """Finds a claim's source, stance targets and chain carriers among the project's (one
+    at a time, or from a batch's rows read at once)."""
 
     def source(self, article: Article, given: Source | int | None) -> Source | None: ...
 
     def stances(
         self, article: Article, given: Iterable[StanceInput]
     ) -> list[tuple[Target, str]]: ...
+
+    def chain(self, article: Article, given: Sequence[LinkInput]) -> list[ResolvedLink]: ...
 
 
 class OneByOne:
@@ -169,13 +189,17 @@ class OneByOne:
     def stances(self, article: Article, given: Iterable[StanceInput]) -> list[tuple[Target, str]]:
         return resolve_stances(article, given)
 
+    def chain(self, article: Article, given: Sequence[LinkInput]) -> list[ResolvedLink]:
+        return resolve_chain(article, given)
+
 
 @dataclass(frozen=True)
 class Built:
-    """A checked claim, not saved yet, with its stances."""
+    """A checked claim, not saved yet, with its stances and its chain."""
 
     claim: Claim
     stances: list[tuple[Target, str]]
+    links: list[ResolvedLink] = dataclasses.field(default_factory=list)
 
 
 def claim_build(
@@ -186,12 +210,14 @@ def claim_build(
     resolver: Resolver,
 ) -> Built | None:
     """The claim ``fields`` describe, checked (span and quote against the frozen text,
-    source and targets of the project, mention, note, labels against the scheme), not
+    source, targets and chain carriers of the project, mention, note, labels against the
+    scheme), not
     saved; or None with every problem in ``errors``. Unknown label names raise at once."""
     check_known(fields.labels)
     span = source = None
     mention_start = mention_end = None
     stances: list[tuple[Target, str]] = []
+    links: list[ResolvedLink] = []
     with errors.collect():
         span = validate_span(article.text, fields.start, fields.end, fields.quote)
     with errors.collect():
@@ -200,6 +226,9 @@ def claim_build(
         mention_start, mention_end = check_mention(article, fields.mention)
     with errors.collect():
         stances = resolver.stances(article, fields.stances)
+    if fields.chain:
+        with errors.collect():
+            links = resolver.chain(article, fields.chain)
     with errors.collect():
         check_note(fields.note)
     values = {name: str(fields.labels.get(name) or "") for name in LABELS}
@@ -220,19 +249,23 @@ def claim_build(
         note=fields.note or "",
         **values,
     )
-    return Built(claim, stances)
+    return Built(claim, stances, links)
 
 
 def claims_write(
     built: Sequence[Built], *, annotator: User | None, actor: User | None = None
 ) -> list[Claim]:
-    """Insert checked claims, their stances and their history rows (``actor``, by default
+    """Insert checked claims, their stances, chains and history rows (``actor``, by default
     the annotator, is who the history names), and mark the annotator's assignments of
     their articles started: a fixed number of queries however many there are."""
     claims = [b.claim for b in built]
     Claim.objects.bulk_create(claims, batch_size=BATCH)
     ClaimStance.objects.bulk_create(
         (ClaimStance(claim=b.claim, target=t, stance=s) for b in built for t, s in b.stances),
+        batch_size=BATCH,
+    )
+    ChainLink.objects.bulk_create(
+        (row for b in built if b.links for row in chain_rows(b.claim, b.links)),
         batch_size=BATCH,
     )
     Assignment.objects.filter(
@@ -254,6 +287,7 @@ def claims_write(
                     stances=sorted(
                         ({"target": t.pk, "stance": s} for t, s in b.stances), key=by_target
                     ),
+                    chain=chain_snapshot(b.links),
                 ),
             )
             for b in built
@@ -274,7 +308,7 @@ def claim_create(
     The span is taken as given (no snapping): it must not split a character, and
     ``quote``, when given, must be the text at it. Every problem is reported at once, as
     a ``ValidationError`` keyed by field. An annotator's claim identical to one of their
-    live claims (span, source, labels, stances) raises ``DuplicateClaim``.
+    live claims (span, source, labels, stances, chain) raises ``DuplicateClaim``.
     """
     check_project_open(article.project)
     errors = Errors()
@@ -293,14 +327,19 @@ def _stances_with_targets() -> Prefetch:
     return Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
 
 
+def _chain_with_sources() -> Prefetch:
+    return Prefetch("chain", queryset=ChainLink.objects.select_related("source"))
+
+
 def _locked(claim: Claim, version: int | None) -> Claim:
-    """The claim re-read under a row lock, with its article, project, source and stances
-    (and their targets): what the write checks and snapshots, in two queries."""
+    """The claim re-read under a row lock, with its article, project, source, stances
+    (and their targets) and chain (with its sources): what the write checks and
+    snapshots, in three queries."""
     # of=("self",): lock the claim's row only, not its article's, project's or source's.
     current = (
         Claim.objects.select_for_update(of=("self",))
         .select_related("article__project", "source")
-        .prefetch_related(_stances_with_targets())
+        .prefetch_related(_stances_with_targets(), _chain_with_sources())
         .get(pk=claim.pk)
     )
     if version is not None and current.version != version:
@@ -312,12 +351,13 @@ def _locked(claim: Claim, version: int | None) -> Claim:
 def claim_update(*, claim: Claim, actor: User, version: int | None, changes: ClaimChanges) -> Claim:
     """Change a claim. ``version`` is the one the writer saw: if the claim has moved on
     since, nothing is written and ``StaleVersion`` carries the current state. Fields left
-    out of ``changes`` keep their values (``source=None``/``mention=None`` clear them). A
+    out of ``changes`` keep their values (``source=None``/``mention=None`` clear them;
+    ``chain=[]`` removes the chain, ``chain=[…]`` replaces it whole). A
     change that changes nothing writes nothing: no new version, no history row. Every
     problem is reported at once, as a ``ValidationError`` keyed by field.
 
-    Returns the claim as saved, with its article, project, source and stances (with their
-    targets) loaded."""
+    Returns the claim as saved, with its article, project, source, stances (with their
+    targets) and chain (with its sources) loaded."""
     check_known(changes.labels)
     start, end, quote = changes.start, changes.end, changes.quote
     source, mention, stances, note = changes.source, changes.mention, changes.stances, changes.note
@@ -348,6 +388,12 @@ def claim_update(*, claim: Claim, actor: User, version: int | None, changes: Cla
     if stances is not None:
         with errors.collect():
             resolved = resolve_stances(article, stances, known=[t for t, _ in resolved])
+    new_chain = before["chain"]
+    links: list[ResolvedLink] = []
+    if not isinstance(changes.chain, Unset):
+        with errors.collect():
+            links = resolve_chain(article, changes.chain)
+            new_chain = chain_snapshot(links)
     for name, value in changes.labels.items():
         setattr(current, name, str(value or ""))
     if note is not None:
@@ -362,7 +408,7 @@ def claim_update(*, claim: Claim, actor: User, version: int | None, changes: Cla
     )
     errors.raise_any()
     new_stances = sorted(({"target": t.pk, "stance": s} for t, s in resolved), key=by_target)
-    after = claim_snapshot(current, stances=new_stances)
+    after = claim_snapshot(current, stances=new_stances, chain=new_chain)
     if after == before:
         return current
     current.version += 1
@@ -375,7 +421,11 @@ def claim_update(*, claim: Claim, actor: User, version: int | None, changes: Cla
         # The stances loaded with the claim are gone: load the new ones.
         current.refresh_from_db(fields=["stances"])  # drops the loaded ones, no query
         prefetch_related_objects([current], _stances_with_targets())
-    _record(current, HistoryAction.UPDATE, actor, before)
+    if new_chain != before["chain"]:
+        chain_replace(current, links)
+        current.refresh_from_db(fields=["chain"])
+        prefetch_related_objects([current], _chain_with_sources())
+    _record(current, HistoryAction.UPDATE, actor, before, stances=new_stances, chain=new_chain)
     return current
 
 

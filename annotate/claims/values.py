@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 
+from annotate.chains.links import LinkInput
 from annotate.claims.checks import StanceInput
 from annotate.models import Claim, Source
 from annotate.scheme import LABEL_FIELDS
@@ -28,13 +29,14 @@ class Unset:
 UNSET: Final = Unset()
 
 # The fields that are not labels, by their names as arguments.
-NOT_LABELS = ("start", "end", "quote", "source", "mention", "stances", "note")
+NOT_LABELS = ("start", "end", "quote", "source", "mention", "stances", "chain", "note")
 
 
 @dataclass(frozen=True)
 class ClaimFields:
     """One claim to create: span (code-point offsets, and the quote if the writer has
-    it), source, source mention, stances, note, and labels by scheme field."""
+    it), source, source mention, stances, attribution chain (the carriers after the
+    source, first carrier first), note, and labels by scheme field."""
 
     start: int
     end: int
@@ -42,6 +44,7 @@ class ClaimFields:
     source: Source | int | None = None
     mention: Sequence[int] | None = None
     stances: Sequence[StanceInput] = ()
+    chain: Sequence[LinkInput] = ()
     note: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
 
@@ -63,7 +66,7 @@ class ClaimFields:
             for name in ("start", "end", "quote", "stances", "note")
             if getattr(changes, name) is not None
         }
-        for name in ("source", "mention"):
+        for name in ("source", "mention", "chain"):
             if getattr(changes, name) is not UNSET:
                 values[name] = getattr(changes, name)
         return self.with_values({**values, **changes.labels})
@@ -72,7 +75,8 @@ class ClaimFields:
 @dataclass(frozen=True)
 class ClaimChanges:
     """A change to a claim: what is not None (``UNSET`` for the source and the mention,
-    where None clears them) replaces the claim's value; labels by scheme field."""
+    where None clears them, and for the chain, which ``[]`` removes and a list replaces
+    whole) replaces the claim's value; labels by scheme field."""
 
     start: int | None = None
     end: int | None = None
@@ -80,6 +84,7 @@ class ClaimChanges:
     source: Source | int | None | Unset = UNSET
     mention: Sequence[int] | None | Unset = UNSET
     stances: Sequence[StanceInput] | None = None
+    chain: Sequence[LinkInput] | Unset = UNSET
     note: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
 
@@ -92,7 +97,7 @@ def _split(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 def claim_fields(values: Mapping[str, Any]) -> ClaimFields:
     """``ClaimFields`` from arguments by name (``start``, ``end``, ``quote``, ``source``,
-    ``mention``, ``stances``, ``note``, the rest labels; unknown labels are refused when
+    ``mention``, ``stances``, ``chain``, ``note``, the rest labels; unknown labels are refused when
     the claim is built)."""
     fields, labels = _split(values)
     return ClaimFields(**fields, labels=labels)
@@ -117,9 +122,26 @@ def fields_of(claim: Claim) -> ClaimFields:
             else None
         ),
         stances=[StanceInput(s.target_id, s.stance) for s in claim.stances.all()],
+        chain=links_of(claim),
         note=claim.note,
         labels={name: getattr(claim, name) for name in LABEL_FIELDS},
     )
+
+
+def links_of(claim: Claim) -> list[LinkInput]:
+    """A stored claim's chain (uses a prefetch of ``chain``) as ``LinkInput``s."""
+    return [
+        LinkInput(
+            source=link.source_id,
+            mention=(
+                (link.mention_start, link.mention_end)
+                if link.mention_start is not None and link.mention_end is not None
+                else None
+            ),
+            reliability=link.reliability,
+        )
+        for link in sorted(claim.chain.all(), key=lambda link: link.position)
+    ]
 
 
 def check_known(labels: Mapping[str, Any]) -> None:

@@ -40,6 +40,7 @@ from annotate.exchange.provenance import json_default, tool_version
 from annotate.exchange.sink import ByteSink
 from annotate.models import (
     Assignment,
+    ChainLink,
     Claim,
     ClaimStance,
     Decision,
@@ -161,6 +162,31 @@ def _with_stances(records: list[dict[str, Any]]) -> None:
         record["stances"] = stances.get(record["id"], [])
 
 
+def _with_stances_and_chains(records: list[dict[str, Any]]) -> None:
+    """A claim's stances and its attribution chain's links (by position)."""
+    _with_stances(records)
+    chains: dict[int, list[dict[str, Any]]] = {}
+    for pk, claim, position, source, start, end, reliability in (
+        ChainLink.objects.filter(claim_id__in=[r["id"] for r in records])
+        .order_by("claim_id", "position")
+        .values_list(
+            "id", "claim_id", "position", "source_id", "mention_start", "mention_end", "reliability"
+        )
+    ):
+        chains.setdefault(claim, []).append(
+            {
+                "id": pk,
+                "position": position,
+                "source": source,
+                "mention_start": start,
+                "mention_end": end,
+                "reliability": reliability,
+            }
+        )
+    for record in records:
+        record["chain"] = chains.get(record["id"], [])
+
+
 def _with_origins(records: list[dict[str, Any]]) -> None:
     origins: dict[int, list[dict[str, Any]]] = {}
     for pk, decision, claim, version, fields in (
@@ -198,7 +224,12 @@ def stream(project: Project, *, on_chunk: Any = None) -> Iterator[bytes]:
         ),
         (
             "claims.jsonl",
-            _lines(Claim.objects.filter(article__project=project), _CLAIM, users, _with_stances),
+            _lines(
+                Claim.objects.filter(article__project=project),
+                _CLAIM,
+                users,
+                _with_stances_and_chains,
+            ),
         ),
         (
             "decisions.jsonl",

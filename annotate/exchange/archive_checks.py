@@ -41,6 +41,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 
 from annotate.models import (
     Assignment,
+    ChainLink,
     Claim,
     ClaimStance,
     Decision,
@@ -396,7 +397,16 @@ def tables() -> dict[str, Table]:
             "claims.jsonl",
             Claim,
             writer._CLAIM,
-            {"stances": table("stances", ClaimStance, ("id", "target_id", "stance"))},
+            {
+                "stances": table("stances", ClaimStance, ("id", "target_id", "stance")),
+                # Attribution chains (archives written before them have none).
+                "chain": table(
+                    "chain",
+                    ChainLink,
+                    ("id", "position", "source_id", "mention_start", "mention_end", "reliability"),
+                ),
+            },
+            optional=("chain",),
         ),
         "decisions.jsonl": table(
             "decisions.jsonl",
@@ -454,6 +464,8 @@ def check_record(record: Any, table: Table, where: str, refs: Refs) -> None:
             if problem is not None:
                 raise ValidationError(f"{where}, {key}: {problem}.")
     for key, child in table.children.items():
+        if key not in record:
+            continue  # an optional list (``required`` has checked the others)
         items = record[key]
         if type(items) is not list:
             raise ValidationError(f"{where}, {key}: {_kind(items)} where a list belongs.")

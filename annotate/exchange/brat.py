@@ -22,6 +22,14 @@ fragments ``start end;start end`` and its text joined with a space, as brat does
     A5	Claim_type T1 evaluative
     N1	Reference T2 Wikidata:Q4000001	Яна Орехова
     #1	AnnotatorNotes T1	source: Яна Орехова (person); claim 31; status gold
+
+A claim with an attribution chain (in a project with chains) adds, for each carrier the
+text names, a ``Carrier_mention`` and a ``Carried_by`` relation from what it carried (the
+claim, or the previous carrier's mention), and the whole chain in the note::
+
+    T3	Carrier_mention 40 56	Berliner Zeitung
+    R2	Carried_by Arg1:T1 Arg2:T3
+    #1	AnnotatorNotes T1	…; chain: Berliner Zeitung (B) > inosmi.ru; chain reliability D
 """
 
 from __future__ import annotations
@@ -37,7 +45,12 @@ from unidecode import unidecode
 
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
-from annotate.exchange.rows import article_groups, claims_queryset, project_targets
+from annotate.exchange.rows import (
+    article_groups,
+    claims_queryset,
+    project_has_chains,
+    project_targets,
+)
 from annotate.exchange.sink import ByteSink
 from corpus.models import Project
 from corpus.scheme import field_values
@@ -132,23 +145,54 @@ def annotation_file(text: str, claims: list[dict[str, Any]], stance_names: dict[
             if external and not _WIKIDATA.fullmatch(external):
                 source += f" [{external}]"
             note.insert(0, source)
+        if "chain" in claim:
+            note += _chain(claim, claim_t, textbound, next_id, lines)
         if claim["note"]:
             note.append(f"note: {claim['note']}")
         lines.append(f"{next_id('#')}\tAnnotatorNotes {claim_t}\t{_oneline('; '.join(note))}")
     return "".join(f"{line}\n" for line in lines)
 
 
-def annotation_conf(project: Project, stance_names: dict[str, str]) -> str:
+def _chain(
+    claim: dict[str, Any], claim_t: str, textbound: Any, next_id: Any, lines: list[str]
+) -> list[str]:
+    """The chain's mentions and relations (added to ``lines``) and its note parts."""
+    carried = claim_t
+    names = []
+    for link in claim["chain"]:
+        rating = f" ({link['reliability']})" if link["reliability"] else ""
+        names.append(f"{link['source_name']}{rating}")
+        if link["mention_start"] is not None:
+            mention = textbound("Carrier_mention", link["mention_start"], link["mention_end"])
+            lines.append(f"{next_id('R')}\tCarried_by Arg1:{carried} Arg2:{mention}")
+            carried = mention
+    parts = [f"chain: {' > '.join(names)}"]
+    if claim["chain_reliability"]:
+        parts.append(f"chain reliability {claim['chain_reliability']}")
+    return parts
+
+
+def annotation_conf(project: Project, stance_names: dict[str, str], chained: bool = False) -> str:
     scheme = project.scheme
     lines = [
         "[entities]",
         "Claim",
         "Source_mention",
+        *(["Carrier_mention"] if chained else []),
         "",
         "[relations]",
         "Attributed_to\tArg1:Claim, Arg2:Source_mention",
+        *(["Carried_by\tArg1:Claim|Carrier_mention, Arg2:Carrier_mention"] if chained else []),
         "<OVERLAP>\tArg1:Claim, Arg2:Claim|Source_mention, <OVL-TYPE>:<ANY>",
         "<OVERLAP>\tArg1:Source_mention, Arg2:Claim|Source_mention, <OVL-TYPE>:<ANY>",
+        *(
+            [
+                "<OVERLAP>\tArg1:Carrier_mention, "
+                "Arg2:Claim|Source_mention|Carrier_mention, <OVL-TYPE>:<ANY>"
+            ]
+            if chained
+            else []
+        ),
         "",
         "[events]",
         "",
@@ -204,10 +248,11 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
             entry.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(entry, data.encode())
 
-        put("annotation.conf", annotation_conf(project, stance_names))
+        chained = project_has_chains(project)
+        put("annotation.conf", annotation_conf(project, stance_names, chained))
         hashes: list[str] = []
         all_layers = every_layer(project, options) if options.all_articles else []
-        for article, claims in article_groups(project, options, on_chunk=on_chunk):
+        for article, claims in article_groups(project, options, on_chunk=on_chunk, chained=chained):
             hashes.append(article["sha256"])
             layers: dict[str, list[dict[str, Any]]] = {}
             for claim in claims:

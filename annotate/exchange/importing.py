@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.assignments import services as assignment_services
+from annotate.chains.links import LinkInput
 from annotate.claims import bulk as claim_bulk
 from annotate.claims.checks import StanceInput
 from annotate.claims.values import ClaimFields
@@ -272,6 +273,36 @@ class Resolver:
             f"unknown source “{shown}”: add it to the project's registry first", name.strip()
         )
 
+    def chain(self, links: Any) -> list[LinkInput]:
+        """The attribution chain the file gives (as the JSONL export writes it), each
+        carrier found in the registry like the claim's source; a carrier the registry
+        lacks is a problem (only a claim's own source may be new, for suggestions)."""
+        if not isinstance(links, list):
+            raise ValidationError("“chain” must be a list of {source, source_mention, reliability}")
+        out = []
+        for position, link in enumerate(links, start=1):
+            if not isinstance(link, dict):
+                raise ValidationError(f"chain link {position} must be an object")
+            try:
+                source = self.source(link.get("source"))
+            except ValidationError as error:
+                raise ValidationError(
+                    [f"chain link {position}: {message}" for message in error.messages]
+                ) from error
+            if source is None:
+                raise ValidationError(f"chain link {position} has no source")
+            mention = link.get("source_mention")
+            out.append(
+                LinkInput(
+                    source=source,
+                    mention=[mention.get("start"), mention.get("end")]
+                    if isinstance(mention, dict)
+                    else None,
+                    reliability=str(link.get("reliability") or ""),
+                )
+            )
+        return out
+
     def stances(self, items: Any) -> list[StanceInput]:
         if not isinstance(items, list):
             raise ValidationError("“stances” must be a list of {target, stance}")
@@ -301,6 +332,7 @@ class Ready:
     source: Source | None
     stances: list[StanceInput]
     new_source_name: str = ""
+    chain: list[LinkInput] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[int, int, int] | None:
@@ -348,10 +380,15 @@ def resolve(
         stances = resolver.stances(claim["stances"])
     except ValidationError as error:
         problems += messages_of(error)
+    chain: list[LinkInput] = []
+    try:
+        chain = resolver.chain(claim.get("chain") or [])
+    except ValidationError as error:
+        problems += messages_of(error)
     if problems or article is None:
         report.rejected.append(Rejected(item.where, problems))
         return None
-    return Ready(item, article, source, stances, new_name)
+    return Ready(item, article, source, stances, new_name, chain)
 
 
 def by_item(error: ValidationError) -> dict[int, list[str]]:
@@ -589,6 +626,7 @@ def _claim_input(ready: Ready) -> ClaimFields:
         source=ready.source,
         mention=claim["mention"],
         stances=ready.stances,
+        chain=ready.chain,
         note=ready.note,
         labels=ready.labels(),
     )

@@ -7,8 +7,10 @@ the problems its shape already has. Nothing here looks at the database.
   (``{"name": …}``, ``{"id": …}``, ``{"external_id": …}`` or a name), ``attribution``,
   ``source_mention`` (``{"start", "end"}``), ``stances`` (``[{"target": name, "stance"}]``),
   ``source_reliability``, ``information_credibility``, ``claim_type``, ``checkworthy``,
-  ``note`` and, for suggestions, ``score`` (or ``confidence``). Other keys (``claim_id``,
-  ``status`` …) are ignored.
+  ``note``, ``chain`` (the attribution chain as exported: ``[{"source": …, "source_mention":
+  {"start", "end"}, "reliability": …}]``, first carrier first) and, for suggestions,
+  ``score`` (or ``confidence``). Other keys (``claim_id``, ``status``,
+  ``chain_reliability`` …) are ignored.
 - W3C: an ``AnnotationCollection``, an ``AnnotationPage``, a list of annotations or one
   annotation. The target's ``source`` names the text (``ni:///sha-256;…`` as exported, or
   the article's URL); a ``TextPositionSelector`` gives the offsets, a ``TextQuoteSelector``
@@ -200,6 +202,7 @@ def _jsonl_items(text: str) -> Iterator[Item]:
                         else None
                     ),
                     "stances": claim.get("stances") or [],
+                    "chain": claim.get("chain") or [],
                     "note": claim.get("note") or "",
                     "score": _score(claim, SCORE_KEYS),
                     **{name: claim.get(name) or "" for name in LABEL_FIELDS},

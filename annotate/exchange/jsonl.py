@@ -57,7 +57,7 @@ def claim_record(row: dict[str, Any]) -> dict[str, Any]:
             "end": row["mention_end"],
             "text": row["mention_text"],
         }
-    return {
+    record = {
         "claim_id": row["claim_id"],
         "layer": row["layer"],
         "annotator": row["annotator"],
@@ -78,6 +78,33 @@ def claim_record(row: dict[str, Any]) -> dict[str, Any]:
         "version": row["version"],
         "created": row["created"],
         "updated": row["updated"],
+    }
+    if "chain" in row:
+        record["chain"] = [link_record(link) for link in row["chain"]]
+        record["chain_reliability"] = row["chain_reliability"]
+    return record
+
+
+def link_record(link: dict[str, Any]) -> dict[str, Any]:
+    """A link of a claim's attribution chain (a row's ``chain`` item) as exported: its
+    position, its carrier (a source, as a claim's), its mention and its reliability."""
+    return {
+        "position": link["position"],
+        "source": {
+            "id": link["source_id"],
+            "name": link["source_name"],
+            "kind": link["source_kind"],
+            "aliases": link["source_aliases"],
+            "external_id": link["source_external_id"],
+        },
+        "source_mention": None
+        if link["mention_start"] is None
+        else {
+            "start": link["mention_start"],
+            "end": link["mention_end"],
+            "text": link["mention_text"],
+        },
+        "reliability": link["reliability"],
     }
 
 
@@ -149,7 +176,7 @@ def _claims_json(chunk: Chunk, sources: _SourceJson, stances: _StancesJson) -> l
     a dict per claim and the encoder's walk over it took most of the time."""
     columns = chunk.columns
     # One %-format per claim of a tuple of ready-made JSON values: the fastest way.
-    return list(
+    encoded = list(
         map(
             _CLAIM,
             zip(
@@ -182,6 +209,17 @@ def _claims_json(chunk: Chunk, sources: _SourceJson, stances: _StancesJson) -> l
             ),
         )
     )
+    if chunk.chains:
+        # The few chained claims get their chain after ``updated`` (claims without one
+        # keep the bytes they had before chains existed).
+        for index, claim_id in enumerate(columns["claim_id"]):
+            if claim_id in chunk.chains:
+                links = [link_record(link) for link in chunk.chain_of(claim_id)]
+                encoded[index] = (
+                    f'{encoded[index][:-1]}, "chain": {_encode(links)}, '
+                    f'"chain_reliability": {_encode(chunk.chain_reliability[claim_id])}}}'
+                )
+    return encoded
 
 
 # An article line's keys before its claims, in order.

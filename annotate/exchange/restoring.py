@@ -25,6 +25,7 @@ from annotate.exchange import archive_checks as checks
 from annotate.exchange.archive import ARCHIVE_FORMAT, ARCHIVE_VERSION, CHUNK, DATETIMES
 from annotate.models import (
     Assignment,
+    ChainLink,
     Claim,
     ClaimStance,
     Decision,
@@ -179,6 +180,7 @@ def _restore_archive(file: IO[bytes] | str, slug: str | None) -> RestoreResult:
                     Assignment,
                     Claim,
                     ClaimStance,
+                    ChainLink,
                     Decision,
                     DecisionOrigin,
                     History,
@@ -325,14 +327,28 @@ def _assignments(reader: checks.Reader, user: User) -> int:
 
 
 def _claims(reader: checks.Reader, user: User, counts: dict[str, int]) -> None:
-    """The claims, and their stances (written as they pile up, so that memory stays flat)."""
+    """The claims, their stances and their chains' links (written as they pile up, so
+    that memory stays flat)."""
     stances: list[ClaimStance] = []
+    links: list[ChainLink] = []
 
     def claims() -> Iterator[Claim]:
         for r in _records(reader, "claims.jsonl"):
             stances.extend(
                 ClaimStance(id=s["id"], claim_id=r["id"], target_id=s["target"], stance=s["stance"])
                 for s in r.pop("stances")
+            )
+            links.extend(
+                ChainLink(
+                    id=k["id"],
+                    claim_id=r["id"],
+                    position=k["position"],
+                    source_id=k["source"],
+                    mention_start=k["mention_start"],
+                    mention_end=k["mention_end"],
+                    reliability=k["reliability"],
+                )
+                for k in r.pop("chain", [])
             )
             r = _times(r)
             r["article_id"] = r.pop("article")
@@ -341,9 +357,14 @@ def _claims(reader: checks.Reader, user: User, counts: dict[str, int]) -> None:
             yield Claim(**r)
             if len(stances) >= CHUNK * 4:
                 counts["stances"] = counts.get("stances", 0) + _insert(ClaimStance, _flush(stances))
+            if len(links) >= CHUNK * 4:
+                counts["chain_links"] = counts.get("chain_links", 0) + _insert(
+                    ChainLink, _flush(links)
+                )
 
     counts["claims"] = _insert(Claim, claims())
     counts["stances"] = counts.get("stances", 0) + _insert(ClaimStance, _flush(stances))
+    counts["chain_links"] = counts.get("chain_links", 0) + _insert(ChainLink, _flush(links))
 
 
 def _decisions(reader: checks.Reader, user: User, counts: dict[str, int]) -> None:

@@ -40,10 +40,13 @@ from django.db import connection, connections
 from django.db.models import Case, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 
+from annotate.chains.checks import reliability_order
+from annotate.chains.links import chain_reliability
 from annotate.exchange.fetch import IdsQuery, IsoText, StancePairs, fetch_rows, isoformat_column
 from annotate.exchange.fields import ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.models import (
+    ChainLink,
     Claim,
     ClaimQuerySet,
     ClaimStance,
@@ -198,6 +201,11 @@ class Chunk:
     articles: dict[int, dict[str, Any]]
     stance_keys: list[StanceKey]
     sources: dict[int | None, tuple[Any, ...]]
+    # The attribution chains of the chunk's claims that have one, by claim id (see
+    # ``ChainLinks``); empty when the project has no chains at all.
+    chains: dict[int, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    # Each chained claim's weakest link, its source's rating included, by claim id.
+    chain_reliability: dict[int, str] = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.columns["claim_id"])
@@ -212,8 +220,33 @@ class Chunk:
             record = dict(zip(COLUMNS, row, strict=True))
             record["source_aliases"] = list(record["source_aliases"])
             record["stances"] = [dict(s) for s in record["stances"]]
+            self.add_chain(record)
             out.append(record)
         return out
+
+    def chain_of(self, claim_id: int) -> list[dict[str, Any]]:
+        """The claim's chain, each link with its carrier's ``source_name``,
+        ``source_kind``, ``source_external_id`` and ``source_aliases``; [] if none."""
+        out = []
+        for link in self.chains.get(claim_id, ()):
+            name, kind, external_id, aliases = self.sources[link["source_id"]]
+            out.append(
+                {
+                    **link,
+                    "source_name": name,
+                    "source_kind": kind,
+                    "source_external_id": external_id,
+                    "source_aliases": list(aliases),
+                }
+            )
+        return out
+
+    def add_chain(self, record: dict[str, Any]) -> None:
+        """Give a row of a chained claim its ``chain`` and ``chain_reliability`` (rows of
+        claims without a chain stay as they were before chains existed)."""
+        if record["claim_id"] in self.chains:
+            record["chain"] = self.chain_of(record["claim_id"])
+            record["chain_reliability"] = self.chain_reliability[record["claim_id"]]
 
     def article_runs(self) -> list[tuple[int, int, int]]:
         """(article id, first row, row after the last) of each run of rows of one article."""
@@ -330,6 +363,7 @@ def claim_chunks(
     *,
     chunk_size: int = DEFAULT_CHUNK,
     omit: Collection[str] = (),
+    chained: bool | None = None,
 ) -> Iterator[Chunk]:
     """The selected claims a chunk at a time, in export order. The claims' query
     brings their stances along; per chunk, one query each for the sources (with
@@ -342,6 +376,9 @@ def claim_chunks(
     tz = connection.timezone
     stance_keys = _StanceKeys(project)
     derived = _Derived(project.scheme.get("version"))
+    # ``chained``: whether the project has chains, when the caller asked already.
+    chained = project_has_chains(project) if chained is None else chained
+    order = reliability_order(project.scheme)
     for raw, articles in _raw_batches(project, options, chunk_size, omit):
         article_ids, annotators = raw["article_id"], raw["annotator__username"]
         mention_starts, mention_ends = raw["mention_start"], raw["mention_end"]
@@ -374,7 +411,56 @@ def claim_chunks(
             created=isoformat_column(raw["created"], tz),
             updated=isoformat_column(raw["updated"], tz),
         )
-        yield Chunk(columns, articles, keys, derived.sources)
+        chunk = Chunk(columns, articles, keys, derived.sources)
+        if chained:
+            _add_chains(chunk, raw, texts, derived, order)
+        yield chunk
+
+
+def project_has_chains(project: Project) -> bool:
+    """Whether any claim of the project has an attribution chain: the exports add their
+    chain fields and columns only then, so that a project without chains exports the
+    same bytes as before chains existed. One query."""
+    return ChainLink.objects.filter(claim__article__project=project).exists()
+
+
+def _add_chains(
+    chunk: Chunk,
+    raw: dict[str, tuple[Any, ...]],
+    texts: dict[int, str],
+    derived: _Derived,
+    order: list[str],
+) -> None:
+    """Give the chunk its claims' chains: one query for the links, one for the carriers
+    not seen before. A link is ``{"position", "source_id", "mention_start",
+    "mention_end", "mention_text", "reliability"}``."""
+    article_of = dict(zip(raw["id"], raw["article_id"], strict=True))
+    links = (
+        ChainLink.objects.filter(claim_id__in=article_of)
+        .order_by("claim_id", "position")
+        .values_list(
+            "claim_id", "position", "source_id", "mention_start", "mention_end", "reliability"
+        )
+    )
+    for claim_id, position, source_id, start, end, reliability in links:
+        text = texts[article_of[claim_id]]
+        chunk.chains.setdefault(claim_id, []).append(
+            {
+                "position": position,
+                "source_id": source_id,
+                "mention_start": start,
+                "mention_end": end,
+                "mention_text": None if start is None or end is None else text[start:end],
+                "reliability": reliability,
+            }
+        )
+    wanted = {link["source_id"] for chain in chunk.chains.values() for link in chain}
+    _load_sources(derived.sources, wanted.difference(derived.sources))
+    ratings = dict(zip(raw["id"], raw["source_reliability"], strict=True))
+    for claim_id, chain in chunk.chains.items():
+        chunk.chain_reliability[claim_id] = chain_reliability(
+            ratings[claim_id] or "", [link["reliability"] for link in chain], order
+        )
 
 
 _OMITTABLE = frozenset({"prefix", "suffix"})
@@ -497,6 +583,7 @@ def chunk_runs(
     *,
     chunk_size: int = DEFAULT_CHUNK,
     omit: Collection[str] = (),
+    chained: bool | None = None,
 ) -> Iterator[tuple[Chunk | None, Iterator[Run]]]:
     """``claim_chunks``, each chunk with its runs of rows by article, in export order
     (read each chunk's runs before asking for the next chunk). With
@@ -504,12 +591,14 @@ def chunk_runs(
     selected articles that have no selected claims, as runs of no rows; those after the
     last claim come last, with no chunk (``None``)."""
     if not options.all_articles:
-        for chunk in claim_chunks(project, options, chunk_size=chunk_size, omit=omit):
+        for chunk in claim_chunks(
+            project, options, chunk_size=chunk_size, omit=omit, chained=chained
+        ):
             runs = chunk.article_runs()
             yield chunk, ((chunk.articles[pk], first, stop) for pk, first, stop in runs)
         return
     walk = _ArticleWalk(project, options, min(chunk_size, ARTICLE_BATCH))
-    for chunk in claim_chunks(project, options, chunk_size=chunk_size, omit=omit):
+    for chunk in claim_chunks(project, options, chunk_size=chunk_size, omit=omit, chained=chained):
         yield chunk, walk.runs(chunk)
     yield None, walk.rest()
 
@@ -592,13 +681,29 @@ def article_groups(
     *,
     chunk_size: int = DEFAULT_CHUNK,
     on_chunk: Any = None,
+    chained: bool | None = None,
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Each article that has selected claims (with ``options.all_articles``, every
     selected article: those without selected claims have none), with its text and
     metadata, and its claim rows; in export order. The texts come with the chunks'
     articles, so only those texts are held at a time."""
-    for article, rows in article_tuples(project, options, chunk_size=chunk_size, on_chunk=on_chunk):
-        yield article, [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    current: dict[str, Any] | None = None
+    rows: list[dict[str, Any]] = []
+    for chunk, runs in chunk_runs(project, options, chunk_size=chunk_size, chained=chained):
+        records = [dict(zip(COLUMNS, row, strict=True)) for row in chunk.tuples()] if chunk else []
+        if chunk is not None and chunk.chains:
+            for record in records:
+                chunk.add_chain(record)
+        for article, first, stop in runs:
+            if current is None or article["id"] != current["id"]:
+                if current is not None:
+                    yield current, rows
+                current, rows = _public(article), []
+            rows += records[first:stop]
+        if on_chunk is not None and chunk is not None:
+            on_chunk(len(chunk))
+    if current is not None:
+        yield current, rows
 
 
 def article_tuples(

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from annotate.chains.links import CSV_POSITIONS, JOINER
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
 from annotate.exchange.rows import (
@@ -33,6 +34,7 @@ from annotate.exchange.rows import (
     Chunk,
     StanceKey,
     claim_chunks,
+    project_has_chains,
     project_targets,
 )
 from annotate.exchange.sink import ByteSink
@@ -210,7 +212,28 @@ class _Blocks:
         return cells
 
 
-def _csv_rows(chunk: Chunk, blocks: _Blocks) -> str:
+def chain_header() -> list[str]:
+    """The chain's columns, after all the others (only in a project with chains): the
+    carrier at each position up to ``CSV_POSITIONS``, the whole chain joined, its
+    weakest link."""
+    return [*(f"chain_{n}" for n in range(1, CSV_POSITIONS + 1)), "chain", "chain_reliability"]
+
+
+def _chain_cells(chunk: Chunk, safe: bool) -> list[str]:
+    empty = ",".join([""] * (CSV_POSITIONS + 2))
+    out = []
+    for claim_id in chunk.columns["claim_id"]:
+        if claim_id not in chunk.chains:
+            out.append(empty)
+            continue
+        names = [link["source_name"] for link in chunk.chain_of(claim_id)]
+        cells = [*names[:CSV_POSITIONS], *[""] * (CSV_POSITIONS - len(names[:CSV_POSITIONS]))]
+        cells += [JOINER.join(names), chunk.chain_reliability[claim_id]]
+        out.append(_csv_cells(cells, safe))
+    return out
+
+
+def _csv_rows(chunk: Chunk, blocks: _Blocks, chained: bool = False) -> str:
     """The chunk's records: column by column, then the rows at once (csv.writer, a
     Python call per cell, would alone take more time than everything else)."""
     columns = chunk.columns
@@ -230,6 +253,8 @@ def _csv_rows(chunk: Chunk, blocks: _Blocks) -> str:
             cells.append(map(blocks.tail, chunk.stance_keys))
         else:
             cells.append(_csv_column(name, columns[name], blocks.safe))
+    if chained:
+        cells.append(_chain_cells(chunk, blocks.safe))
     return "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
 
 
@@ -242,6 +267,9 @@ def stream_csv(
     targets = project_targets(project)
     header = [*COLUMNS, *(stance_column(t) for t in targets), "exported_at", "tool_version"]
     header.append("filters")
+    chained = project_has_chains(project)
+    if chained:
+        header += chain_header()
     safe = not options.csv_raw
     constant = _quoted(
         [info["exported_at"], info["tool_version"], json.dumps(info["filters"], allow_nan=False)],
@@ -252,8 +280,8 @@ def stream_csv(
     # copied at four bytes a character (an emoji anywhere widens the whole string).
     parts = [(("\ufeff" if options.bom else "") + _csv_line(header, safe)).encode()]
     size = 0
-    for chunk in claim_chunks(project, options):
-        data = _csv_rows(chunk, blocks).encode()
+    for chunk in claim_chunks(project, options, chained=chained):
+        data = _csv_rows(chunk, blocks, chained).encode()
         parts.append(data)
         size += len(data)
         if on_chunk is not None:
@@ -284,13 +312,36 @@ _TYPES: dict[str, pa.DataType] = {
 }
 
 
-def parquet_schema(targets: list[str], info: dict[str, Any]) -> pa.Schema:
+# A chain in Parquet (projects with chains only): its links in order, each carrier named
+# as a claim's source is (id, name, kind) with its mention and reliability.
+_CHAIN_TYPE = pa.list_(
+    pa.struct(
+        [
+            ("position", pa.int64()),
+            ("source_id", pa.int64()),
+            ("source_name", pa.string()),
+            ("source_kind", pa.string()),
+            ("mention_start", pa.int64()),
+            ("mention_end", pa.int64()),
+            ("mention_text", pa.string()),
+            ("reliability", pa.string()),
+        ]
+    )
+)
+_CHAIN_KEYS = [field.name for field in _CHAIN_TYPE.value_type]
+
+
+def parquet_schema(targets: list[str], info: dict[str, Any], chained: bool = False) -> pa.Schema:
+    """The export's columns; ``chain`` and ``chain_reliability`` after the others only in
+    a project with chains (so that other exports keep their schema)."""
     fields = [pa.field(name, _TYPES.get(name, pa.string())) for name in COLUMNS]
     fields += [pa.field(stance_column(t), pa.string()) for t in targets]
     fields += [
         pa.field("exported_at", pa.timestamp("us", tz="UTC")),
         pa.field("tool_version", pa.string()),
     ]
+    if chained:
+        fields += [pa.field("chain", _CHAIN_TYPE), pa.field("chain_reliability", pa.string())]
     metadata = {
         "claimdesk": json.dumps(info, ensure_ascii=False, default=json_default, allow_nan=False)
     }
@@ -335,6 +386,18 @@ def _record_batch(
         arrays[name] = pa.repeat(pa.scalar(value, types[name]), n)
     for name in ("created", "updated"):
         arrays[name] = pa.array(columns[name], pa.string()).cast(types[name])
+    if "chain" in types:
+        ids = columns["claim_id"]
+        arrays["chain"] = pa.array(
+            [
+                [{key: link[key] for key in _CHAIN_KEYS} for link in chunk.chain_of(pk)]
+                for pk in ids
+            ],
+            types["chain"],
+        )
+        arrays["chain_reliability"] = pa.array(
+            [chunk.chain_reliability.get(pk, "") for pk in ids], pa.string()
+        )
     return pa.RecordBatch.from_arrays(
         [
             arrays[field.name]
@@ -352,7 +415,8 @@ def stream_parquet(
     """The Parquet export, written a row group at a time and sent as each is done."""
     info = manifest(project, options, "parquet")
     targets = project_targets(project)
-    schema = parquet_schema(targets, info)
+    chained = project_has_chains(project)
+    schema = parquet_schema(targets, info, chained)
     exported_at = (dt.datetime.fromisoformat(info["exported_at"]) - _EPOCH) // _MICROSECOND
     sink = ByteSink()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
@@ -375,7 +439,7 @@ def stream_parquet(
         "exported_at": exported_at,
         "tool_version": info["tool_version"],
     }
-    for chunk in claim_chunks(project, options):
+    for chunk in claim_chunks(project, options, chained=chained):
         n = len(chunk)
         pending.append(_record_batch(chunk, schema, targets, constants))
         held += n

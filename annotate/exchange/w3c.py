@@ -8,6 +8,10 @@ prefix and suffix); ``scope`` is the article's URL. Bodies are ``TextualBody``\\
 source (purpose ``identifying``), attribution, one stance per target, reliability,
 credibility, claim type (purpose ``classifying``) and the note (``commenting``); the
 source mention is a ``SpecificResource`` body that selects the words naming the source.
+A claim with an attribution chain has more bodies: each carrier (purpose
+``identifying``, ``cd:field`` "chain", its ``cd:position`` and ``cd:reliability``), the
+words naming it (a ``SpecificResource``, ``cd:field`` "chain_mention") and the chain's
+weakest link (``classifying``, ``cd:field`` "chain_reliability").
 Claimdesk's own terms (``cd:field``, ``cd:stanceTarget`` …) are compact IRIs under the
 prefix ``cd:`` that the second context defines; the first context is the model's own,
 ``http://www.w3.org/ns/anno.jsonld``.
@@ -64,6 +68,47 @@ def _classifying(field: str, value: str) -> dict[str, Any]:
     return {"type": "TextualBody", "purpose": "classifying", "value": value, "cd:field": field}
 
 
+def chain_bodies(row: dict[str, Any], source_iri: str) -> list[dict[str, Any]]:
+    """The bodies of a claim's attribution chain (none for a claim without one)."""
+    bodies: list[dict[str, Any]] = []
+    for link in row.get("chain", ()):
+        carrier: dict[str, Any] = {
+            "type": "TextualBody",
+            "purpose": "identifying",
+            "value": link["source_name"],
+            "cd:field": "chain",
+            "cd:position": link["position"],
+            "cd:sourceKind": link["source_kind"],
+            "cd:aliases": link["source_aliases"],
+        }
+        if link["source_external_id"]:
+            carrier["cd:externalId"] = link["source_external_id"]
+        if link["reliability"]:
+            carrier["cd:reliability"] = link["reliability"]
+        bodies.append(carrier)
+        if link["mention_start"] is not None:
+            bodies.append(
+                {
+                    "type": "SpecificResource",
+                    "purpose": "identifying",
+                    "cd:field": "chain_mention",
+                    "cd:position": link["position"],
+                    "source": source_iri,
+                    "selector": [
+                        {
+                            "type": "TextPositionSelector",
+                            "start": link["mention_start"],
+                            "end": link["mention_end"],
+                        },
+                        {"type": "TextQuoteSelector", "exact": link["mention_text"]},
+                    ],
+                }
+            )
+    if row.get("chain_reliability"):
+        bodies.append(_classifying("chain_reliability", row["chain_reliability"]))
+    return bodies
+
+
 def annotation(row: dict[str, Any], slug: str) -> dict[str, Any]:
     """One claim row as a Web Annotation."""
     source_iri = text_iri(row["article_sha256"])
@@ -104,6 +149,7 @@ def annotation(row: dict[str, Any], slug: str) -> dict[str, Any]:
     for field, column in LABEL_FIELDS:
         if row[column]:
             bodies.append(_classifying(field, row[column]))
+    bodies += chain_bodies(row, source_iri)
     if row["note"]:
         bodies.append(
             {

@@ -18,8 +18,16 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Prefetch
 
-from annotate.models import Assignment, Claim, ClaimStance, Decision, DecisionOrigin
+from annotate.models import (
+    Assignment,
+    ChainLink,
+    Claim,
+    ClaimStance,
+    Decision,
+    DecisionOrigin,
+)
 from annotate.review.agreement import ArticleAgreement, Unit
+from annotate.review.agreement.chains import ChainAgreement, chain_agreement
 from annotate.review.agreement.records import STANCE_PREFIX
 from annotate.review.data import (
     CACHE_SECONDS,
@@ -126,16 +134,24 @@ class ArticleReview:
 
 def _claims(article: Article) -> list[Claim]:
     """Every live claim of the article, annotators' and gold, with what the review shows.
-    Three queries."""
+    Four queries."""
     return list(
         Claim.objects.live()
         .for_article(article)
         .select_related("source")
         .prefetch_related(
-            Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+            Prefetch("stances", queryset=ClaimStance.objects.select_related("target")),
+            Prefetch("chain", queryset=ChainLink.objects.select_related("source")),
         )
         .order_by("start", "-end", "id")
     )
+
+
+def chain_of(claim: Claim) -> tuple[tuple[int, int | None, int | None, str], ...]:
+    """A claim's chain as a comparable value (carrier, mention, reliability by position),
+    from its prefetched links."""
+    links = sorted(claim.chain.all(), key=lambda link: link.position)
+    return tuple((k.source_id, k.mention_start, k.mention_end, k.reliability) for k in links)
 
 
 def _decorate(claims: Iterable[Claim]) -> None:
@@ -191,6 +207,8 @@ def article_review(article: Article) -> ArticleReview:
         present = [c for c in cells if c is not None]
         if len(present) >= 2 and len({(c.mention_start, c.mention_end) for c in present}) > 1:
             differing.add("mention")
+        if len(present) >= 2 and len({chain_of(c) for c in present}) > 1:
+            differing.add("chain")
         decisions = [latest[int(m.claim_id)] for m in unit.members if int(m.claim_id) in latest]
         outcome = None
         if decisions:
@@ -361,12 +379,35 @@ class Dashboard:
 
     data: AgreementData
     worst: list[dict[str, Any]]
+    # Agreement on the attribution chains of the matched claims (None: no chains at all).
+    chains: ChainAgreement | None = None
+
+
+def chain_figures(project: Project, data: AgreementData) -> ChainAgreement | None:
+    """Chain equality and α per position on the report's units; None when no annotator
+    claim of the project has a chain (one query either way)."""
+    chains: dict[Any, tuple[int, ...]] = {}
+    links = (
+        ChainLink.objects.filter(
+            claim__article__project=project,
+            claim__annotator__isnull=False,
+            claim__deleted_at__isnull=True,
+        )
+        .order_by("claim_id", "position")
+        .values_list("claim_id", "source_id")
+    )
+    for claim_id, source_id in links:
+        chains[claim_id] = (*chains.get(claim_id, ()), source_id)
+    if not chains:
+        return None
+    units = (unit for article in data.report.articles for unit in article.units)
+    return chain_agreement(units, chains)
 
 
 def dashboard_of(project: Project, threshold: float, *, compute: bool) -> Dashboard | None:
     def make(data: AgreementData) -> Dashboard:
         summary = replace(data, report=replace(data.report, articles=[]))
-        return Dashboard(summary, worst_articles(data))
+        return Dashboard(summary, worst_articles(data), chain_figures(project, data))
 
     return _derived(project, threshold, ":dashboard", make, compute=compute)
 

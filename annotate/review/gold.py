@@ -54,7 +54,10 @@ if TYPE_CHECKING:
 ENTITY = "decision"
 # Fields a curator can take from one claim and combine with others.
 SPAN = "span"
-MERGEABLE = ("source", "mention", "stances", *LABEL_FIELDS, "note")
+MERGEABLE = ("source", "mention", "stances", *LABEL_FIELDS, "note", "chain")
+# A merged chain may take each position from another claim (``chain_from``):
+# its origin's field is "chain:<position>".
+CHAIN_PREFIX = "chain:"
 
 
 class StaleDecision(StaleVersion[Claim]):
@@ -96,7 +99,7 @@ def _locked_claims(article: Article, seen: Mapping[int, int | None]) -> dict[int
         c.pk: c
         for c in Claim.objects.select_for_update(of=("self",))
         .select_related("article__project")
-        .prefetch_related("stances")
+        .prefetch_related("stances", "chain")
         .filter(pk__in=list(seen))
     }
     for pk, version in seen.items():
@@ -236,19 +239,31 @@ def gold_merge(
     unit_version: int | None = None,
     rationale: str = "",
     stances_from: Mapping[int, Claim] | None = None,
+    chain_from: Mapping[int, Claim] | None = None,
 ) -> Claim:
     """A gold claim combining several annotators' claims: the span from ``span_from``, each
     field named in ``fields_from`` (``source``, ``mention``, ``stances``, ``attribution``,
     ``source_reliability``, …) from the claim given for it, the other fields from
     ``span_from``. ``stances_from`` (target id → claim) takes the stance toward a target
-    from that claim (none if it has none), the other targets' from the ``stances`` giver."""
+    from that claim (none if it has none), the other targets' from the ``stances`` giver.
+    ``chain_from`` (position → claim) merges chains: the gold chain's link at each
+    position given is that claim's link there (positions in order; a claim with no link
+    there gives none); it replaces the ``chain`` giver's chain."""
     _check_curator(curator, article)
     unknown = set(fields_from) - set(MERGEABLE)
     if unknown:
         raise ValidationError(f"Fields that cannot be merged: {', '.join(sorted(unknown))}.")
     per_target = dict(stances_from or {})
+    per_position = dict(chain_from or {})
     involved = {
-        c.pk: c for c in [span_from, *fields_from.values(), *per_target.values(), *considered]
+        c.pk: c
+        for c in [
+            span_from,
+            *fields_from.values(),
+            *per_target.values(),
+            *per_position.values(),
+            *considered,
+        ]
     }
     locked = _locked_claims(article, _seen(involved.values(), versions))
     _check_unit(locked, unit_version)
@@ -268,6 +283,15 @@ def gold_merge(
             kept += [s for s in fields_of(giver).stances if _target_of(s) == int(target)]
             taken[giver.pk].append(f"{STANCE_PREFIX}{target}")
         content = dataclasses.replace(content, stances=kept)
+    if per_position:
+        chain = []
+        for position in sorted(per_position):
+            giver = locked[per_position[position].pk]
+            links = fields_of(giver).chain
+            if 1 <= int(position) <= len(links):
+                chain.append(links[int(position) - 1])
+            taken[giver.pk].append(f"{CHAIN_PREFIX}{position}")
+        content = dataclasses.replace(content, chain=chain)
     gold = _create_gold(article, content, curator)
     _decide(
         article=article,

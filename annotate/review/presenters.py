@@ -9,6 +9,7 @@ from typing import Any
 from annotate.models import Claim, Source, Target
 from annotate.review import figures as review
 from annotate.review.agreement import FIGURE_HELP, alpha_reading
+from annotate.review.agreement.chains import ChainAgreement
 from annotate.review.agreement.records import STANCE_PREFIX
 from annotate.scheme import LABEL_FIELDS, field_spec
 from annotate.workspace.context import choice_fields as _choice_fields
@@ -131,6 +132,32 @@ def dashboard_context(project: Project, board: review.Dashboard, heat: str) -> d
         "trend": trend,
         "worst": board.worst,
         "help": FIGURE_HELP,
+        "chains": chain_context(board.chains),
+    }
+
+
+def chain_context(chains: ChainAgreement | None) -> dict[str, Any] | None:
+    """The chain section of the dashboard: equality with its n, α per position."""
+    if chains is None:
+        return None
+    return {
+        "n_units": chains.n_units,
+        "n_equal": chains.n_equal,
+        "n_chained": chains.n_chained,
+        "equal": share(chains.n_equal, chains.n_units, chains.equal_share),
+        "positions": [
+            {
+                "position": p.position,
+                "alpha": fmt(p.alpha.value),
+                "n_units": p.alpha.n_units,
+                "n_values": p.alpha.n_values,
+                "reading": reading_of(p.alpha)[0],
+                "reading_class": reading_of(p.alpha)[1],
+                "why": p.alpha.undefined_reason or "",
+                "colour": heat_colour(p.alpha.value),
+            }
+            for p in chains.positions
+        ],
     }
 
 
@@ -176,13 +203,22 @@ def cell_values(claim: Claim | None, labels: dict[str, dict[str, str]]) -> dict[
     for name in LABEL_FIELDS:
         value = getattr(claim, name)
         shown[name] = labels.get(name, {}).get(value, value)
+    shown["chain"] = " › ".join(
+        f"{link.source.name} ({link.reliability})" if link.reliability else link.source.name
+        for link in sorted(claim.chain.all(), key=lambda link: link.position)
+    )
     return shown
 
 
 def field_rows(project: Project, targets: list[Target] | None = None) -> list[tuple[str, str]]:
     """The rows of a group's table: (row name, label). Each stance target has its own row
     (``stance-<id>``), so that stances are compared — and merged — target by target."""
-    rows = [("span", "Span"), ("source", "Source"), ("mention", "Source mention")]
+    rows = [
+        ("span", "Span"),
+        ("source", "Source"),
+        ("mention", "Source mention"),
+        ("chain", "Carried by (chain)"),
+    ]
     if targets is None:
         targets = list(Target.objects.filter(project=project).order_by("name"))
     rows += [(f"stance-{t.pk}", f"Stance · {t.name}") for t in targets]
@@ -233,8 +269,9 @@ def unit_context(
             first,
         )
         values = [col["values"].get(name, "") for col in columns if col["claim"] is not None]
-        if name.startswith("stance-") and not any(values) and not gold_values.get(name):
-            continue  # a target nobody took a stance toward
+        optional_row = name.startswith("stance-") or name == "chain"
+        if optional_row and not any(values) and not gold_values.get(name):
+            continue  # a target nobody took a stance toward; a chain nobody gave
         rows.append(
             {
                 "name": name,

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotate.chains.links import MAX_LINKS
 from annotate.claims import services as claim_services
 from annotate.claims.forms import ClaimInput
 from annotate.claims.offsets import validate_span
@@ -43,6 +44,7 @@ from common.htmx import fragments, toast
 from common.http import HtmxHttpRequest
 from common.params import (
     MAX_INT32,
+    int_or_none,
     optional_int,
     parse_id,
     parse_int,
@@ -340,6 +342,13 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
         )
         stances_from = {t: c for t, c in stances_from.items() if t in known}
+        # A merged chain may take each position from another claim (take-chain-<n>).
+        chain_from = {}
+        for key in request.POST:
+            position = int_or_none(key.removeprefix("take-chain-"), max_value=MAX_LINKS)
+            chosen = request.POST.get(key, "")
+            if key.startswith("take-chain-") and position and chosen:
+                chain_from[position] = _by_id(claims, chosen)
         gold_services.gold_merge(
             curator=request.user,
             article=article,
@@ -350,6 +359,7 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             unit_version=_unit_version(request.POST),
             rationale=why,
             stances_from=stances_from,
+            chain_from=chain_from,
         )
 
     return _adjudicate(request, pk, merge, "Merged.")
@@ -437,7 +447,7 @@ def gold_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         Claim.objects.live()
         .gold()
         .select_related("article__project", "source")
-        .prefetch_related("stances")
+        .prefetch_related("stances", "chain")
         .filter(pk=pk)
         .first()
     )

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from annotate.history import history_record, source_snapshot
 from annotate.models import (
+    ChainLink,
     Claim,
     ClaimStance,
     HistoryAction,
@@ -262,6 +263,12 @@ def source_delete(*, source: Source, actor: User | None = None) -> None:
     if cited:
         raise ValidationError(
             f"{cited} claim(s) cite “{locked.name}”: merge it into another source instead."
+        )
+    carried = ChainLink.objects.filter(source=locked).values("claim").distinct().count()
+    if carried:
+        raise ValidationError(
+            f"“{locked.name}” carries {carried} claim(s) in their attribution chains: "
+            "merge it into another source instead."
         )
     before, pk = source_snapshot(locked), locked.pk
     locked.delete()

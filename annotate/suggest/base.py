@@ -79,6 +79,10 @@ class Proposal:
     # With ``new_source_name``: what the speaker is, one of ``NEW_SOURCE_KINDS`` ("" when
     # the suggester can't tell); the source an accepted suggestion adds gets this kind.
     new_source_kind: str = ""
+    # The attribution chain the text states ("told Reuters", "as reported by …"): the
+    # carriers after the source, first carrier first, as (registry entry id, mention
+    # start, mention end) — registry entries only, since a chain link is a source.
+    chain: tuple[tuple[int, int | None, int | None], ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:

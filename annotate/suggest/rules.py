@@ -14,6 +14,13 @@
    X), after the frame, or the sentence before ("This was stated by X").
 3. **Author's own**: with a byline, the remaining sentences that carry the writer's
    judgement or forecast (unlikely, understandable, should, must, therefore …).
+4. **Attribution chains**, where the text states them around a quoted or reported claim
+   (its sentence, and the sentence of its speaker): a registry source right after "told",
+   "speaking to", "in an interview with", "as reported by", "quoted by", "translated
+   from" (…) carried the claim; "citing" a registry source makes that one the speaker and
+   the one citing it the first carrier. Carriers are in text order; only registry
+   sources (a chain link is a source of the registry) that are not persons ("Erdoğan told
+   Tokayev" tells a listener, not a carrier).
 
 Speakers are registry names and aliases, surnames of registry people met in full
 earlier, capitalised names the registry lacks (proposed as new sources, as written), and
@@ -26,7 +33,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from annotate.claims.offsets import snap_to_words
 from annotate.suggest import mentions as found
@@ -133,6 +140,17 @@ AUTHOR_RE = re.compile(
     r"thus|nevertheless|in fact)\b",
     re.IGNORECASE,
 )
+# Words right before a registry source that make it a carrier of the claim.
+CARRIER_CUE_RE = re.compile(
+    r"\b(?:told|tells|telling|speaking to|spoke to|in an interview (?:with|to)|"
+    r"(?:as )?(?:first )?(?:reported|published|quoted|cited|carried) (?:by|in)|"
+    r"translated from|translation (?:from|of)|via|(?:wrote|writes) (?:in|for))"
+    r"\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+# "…, citing X": X said it first, the speaker carried it.
+CITING_RE = re.compile(r"\b(?:citing|quoting)\s+(?:the\s+)?$", re.IGNORECASE)
+CUE_REACH = 40  # characters before a name where its cue may end
 MIN_QUOTE_WORDS = 5
 MIN_CONTENT_WORDS = 4
 
@@ -382,12 +400,49 @@ class _Run:
                 self._quote(pos, end)
             else:
                 self._sentence(self._sentence_of(pos))
-        attributed = _merge(self.out)
+        attributed = [self._chained(p) for p in _merge(self.out)]
         if self.byline is not None:
             self.out = []
             self._author(attributed)
             attributed += self.out
         return sorted(attributed, key=lambda p: (p.start, -p.end))
+
+    def _chained(self, p: Proposal) -> Proposal:
+        """The proposal with the attribution chain its sentences state (rule 4)."""
+        if p.attribution == AUTHOR:
+            return p
+        lo, hi = self._sentence_of(p.start)
+        if p.mention_start is not None:
+            m0, m1 = self._sentence_of(p.mention_start)
+            lo, hi = min(lo, m0), max(hi, m1)
+        source, mention = p.source_id, (p.mention_start, p.mention_end)
+        carriers: list[tuple[int, int | None, int | None]] = []
+        for name in self._names_in(lo, hi):
+            if name.entry_id is None or p.start <= name.start < p.end:
+                continue
+            before = self.text[max(lo, name.start - CUE_REACH) : name.start]
+            at = (name.entry_id, name.start, name.end)
+            if CARRIER_CUE_RE.search(before):
+                if name.kind != "person":  # "Erdoğan told Tokayev": a listener, no carrier
+                    carriers.append(at)
+            elif CITING_RE.search(before) and source is not None and not carriers:
+                # The speaker cites this one: it said it first, the speaker carried it.
+                carriers.append((source, *mention))
+                source, mention = name.entry_id, (name.start, name.end)
+        chain: list[tuple[int, int | None, int | None]] = []
+        for link in carriers:
+            if link[0] != source and link[0] not in {c[0] for c in chain}:
+                chain.append(link)
+        if not chain:
+            return p
+        return replace(
+            p,
+            source_id=source,
+            mention_start=mention[0],
+            mention_end=mention[1],
+            chain=tuple(chain),
+            cue=f"{p.cue}+chain",
+        )
 
     def _quote(self, qa: int, qb: int) -> None:
         inner = self.text[qa + 1 : qb - 1]

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
+from annotate.chains.links import LinkInput
 from annotate.claims.checks import StanceInput, row_id
 from annotate.claims.offsets import context, validate_span
 from annotate.claims.services import claim_create
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 # The labels a suggestion may propose besides its source, mention and attribution.
 NEW_SOURCE_KIND = "new_source_kind"  # in Suggestion.labels
+CHAIN = "chain"  # in Suggestion.labels: the proposed attribution chain
 
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
@@ -96,7 +98,33 @@ def _proposed(p: Proposal) -> dict[str, Any]:
         labels["stances"] = [{"target": t, "stance": s} for t, s in p.stances]
     if p.source_id is None and p.new_source_name and p.new_source_kind:
         labels[NEW_SOURCE_KIND] = p.new_source_kind
+    if p.chain:
+        labels[CHAIN] = [
+            {"source": source, "mention": None if start is None else [start, end]}
+            for source, start, end in p.chain
+        ]
     return labels
+
+
+def proposed_chain(suggestion: Suggestion) -> list[LinkInput]:
+    """The attribution chain the suggestion proposes (``Suggestion.labels["chain"]``), as
+    ``ClaimFields.chain``; read defensively like ``proposed_labels`` (a malformed link is
+    left out; the claim's checks judge the rest)."""
+    labels = suggestion.labels if isinstance(suggestion.labels, dict) else {}
+    links = labels.get(CHAIN)
+    chain = []
+    for entry in links if isinstance(links, list) else []:
+        source = row_id(entry.get("source")) if isinstance(entry, dict) else None
+        if source is None:
+            continue
+        mention = entry.get("mention")
+        chain.append(
+            LinkInput(
+                source=source,
+                mention=tuple(mention) if isinstance(mention, list) and len(mention) == 2 else None,
+            )
+        )
+    return chain
 
 
 def new_source_kind(suggestion: Suggestion) -> str:
@@ -153,11 +181,27 @@ def _rows(
                 mention_start=mention[0],
                 mention_end=mention[1],
                 score=p.score,
-                labels=_proposed(p) if targets is None else _checked_targets(p, targets),
+                labels=_known_carriers(
+                    _proposed(p) if targets is None else _checked_targets(p, targets), known
+                ),
                 suggester=label,
             )
         )
     return rows
+
+
+def _known_carriers(labels: dict[str, Any], known: set[int]) -> dict[str, Any]:
+    """The labels with the proposed chain cut at its first carrier the registry lacks."""
+    if CHAIN in labels:
+        kept = []
+        for link in labels[CHAIN]:
+            if link["source"] not in known:
+                break
+            kept.append(link)
+        labels[CHAIN] = kept
+        if not kept:
+            del labels[CHAIN]
+    return labels
 
 
 def _checked_targets(p: Proposal, targets: set[int]) -> dict[str, Any]:
@@ -426,7 +470,8 @@ def suggestion_accept(
 ) -> Claim:
     """Make the suggestion the annotator's own claim and record the answer, in one
     transaction. The claim has the suggestion's span, source, mention, attribution and
-    proposed labels (stances, reliability, credibility, type, checkworthy, note);
+    proposed labels (stances, reliability, credibility, type, checkworthy, note) and
+    attribution chain;
     ``overrides`` replace them (``source``, ``mention``, ``stances``, ``note``, labels,
     or a changed span); without a source in ``overrides`` (unset or None), a proposed new
     source is added to the registry. Raises ``ValidationError`` (nothing written, no
@@ -456,6 +501,7 @@ def suggestion_accept(
         quote=suggestion.quote,
         mention=mention,
         stances=stances,
+        chain=proposed_chain(suggestion),
         note=note,
         labels=filled,
     ).changed(overrides)

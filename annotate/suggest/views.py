@@ -20,7 +20,7 @@ from django_htmx.http import trigger_client_event
 
 from annotate.assignments import selectors as assignment_selectors
 from annotate.claims.forms import ClaimInput
-from annotate.models import Suggestion
+from annotate.models import Source, Suggestion
 from annotate.suggest import services as suggestion_services
 from annotate.suggest.services import proposed_labels
 from annotate.workspace.context import last_labels, open_suggestions, saved_event
@@ -93,7 +93,29 @@ def _values(suggestion: Suggestion, defaults: dict[str, Any] | None = None) -> d
         "mention_end": suggestion.mention_end,
         "mention_quote": _mention_quote(article, suggestion.mention_start, suggestion.mention_end),
         "stances": {s.target: s.stance for s in filled["stances"]},
+        "chain": _chain_values(suggestion),
     }
+
+
+def _chain_values(suggestion: Suggestion) -> list[dict[str, Any]]:
+    """The proposed chain as the form's chain rows (its carriers of the registry)."""
+    chain = suggestion_services.proposed_chain(suggestion)
+    if not chain:
+        return []
+    sources = Source.objects.in_project(suggestion.article.project).filter(
+        pk__in=[link.source for link in chain]
+    )
+    found = {s.pk: s for s in sources}
+    return [
+        {
+            "source": found[link.source],
+            "mention_start": link.mention[0] if link.mention else None,
+            "mention_end": link.mention[1] if link.mention else None,
+            "reliability": "",
+        }
+        for link in chain
+        if link.source in found
+    ]
 
 
 def _suggestion_form(

@@ -15,8 +15,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.text import Truncator
 
+from annotate.chains.checks import reliability_order
+from annotate.chains.links import chain_reliability
 from annotate.claims import selectors as claim_selectors
-from annotate.models import Assignment, Claim, Suggestion, Target
+from annotate.claims.forms import CHAIN_FIELDS
+from annotate.models import Assignment, ChainLink, Claim, Source, Suggestion, Target
 from annotate.scheme import LABEL_FIELDS, field_spec
 from annotate.sources import selectors as source_selectors
 from annotate.suggest import services as suggestion_services
@@ -76,12 +79,17 @@ def _truncate(text: str, length: int) -> str:
 
 
 def claim_row(
-    values: dict[str, Any], stances: list[tuple[str, str]], labels: dict[str, dict[str, str]]
+    values: dict[str, Any],
+    stances: list[tuple[str, str]],
+    labels: dict[str, dict[str, str]],
+    chain: list[tuple[str, str]] | None = None,
+    order: list[str] | None = None,
 ) -> dict[str, Any]:
     """One row of the claim list, every string ready to print. ``values`` holds the
     claim's ``id start end version quote attribution claim_type source_reliability
     information_credibility`` and its source's name as ``source__name``; ``stances`` its
-    (target name, stance) pairs."""
+    (target name, stance) pairs; ``chain`` its carriers' (name, reliability) in order,
+    ``order`` the scheme's reliability scale (for the chain's weakest link)."""
     stance_labels = labels.get("stance", {})
     source_name = values["source__name"] or "No source"
     attribution = values["attribution"]
@@ -117,6 +125,10 @@ def claim_row(
         "stance_list": stance_list,
         "rating": f"{reliability or '?'}{credibility or '?'}" if reliability or credibility else "",
         "summary": " · ".join(summary),
+        "chain": " › ".join(name for name, _ in chain or []),
+        "chain_weakest": chain_reliability(reliability, [r for _, r in chain], order or [])
+        if chain
+        else "",
     }
 
 
@@ -170,9 +182,12 @@ def open_suggestions(article: Article, user: User) -> list[Suggestion]:
 def claim_rows(article: Article, user: User) -> list[dict[str, Any]]:
     """The rows of the user's claim list on the article, in text order (two queries)."""
     labels = label_maps(article.project.scheme)
+    order = reliability_order(article.project.scheme)
+    rows = claim_selectors.my_claim_rows(article, user)
+    chains = claim_selectors.my_chains(article, user) if rows else {}
     return [
-        claim_row(values, stances, labels)
-        for values, stances in claim_selectors.my_claim_rows(article, user)
+        claim_row(values, stances, labels, chains.get(values["id"]), order)
+        for values, stances in rows
     ]
 
 
@@ -181,7 +196,11 @@ def row_of(claim: Claim) -> dict[str, Any]:
     values = {name: getattr(claim, name) for name in claim_selectors.CLAIM_ROW_FIELDS}
     values["source__name"] = claim.source.name if claim.source is not None else None
     stances = [(s.target.name, s.stance) for s in claim.stances.all()]
-    return claim_row(values, stances, label_maps(claim.article.project.scheme))
+    # .all() uses the claim's prefetch (the services load the chain with its sources).
+    links = sorted(claim.chain.all(), key=lambda link: link.position)
+    chain = [(link.source.name, link.reliability) for link in links]
+    scheme = claim.article.project.scheme
+    return claim_row(values, stances, label_maps(scheme), chain, reliability_order(scheme))
 
 
 def claim_labels(claim: Claim | None) -> dict[str, Any]:
@@ -303,7 +322,47 @@ def form_context(
         "show_mention": not field_spec(scheme, "source_mention").get("hidden"),
         "show_note": not field_spec(scheme, "note").get("hidden"),
         "byline_source": byline,
+        **chain_context(article, values),
     }
+
+
+def chain_context(article: Article, values: dict[str, Any]) -> dict[str, Any]:
+    """The chain section of the form: its links (``values["chain"]``: dicts with a loaded
+    ``source``, ``mention_start``/``mention_end`` and ``reliability``), each with the text
+    of its mention, the scheme's reliability values and the chain's weakest link."""
+    scheme = article.project.scheme
+    spec = field_spec(scheme, "source_reliability")
+    links = [
+        {
+            **link,
+            "mention_quote": mention_quote(article, link["mention_start"], link["mention_end"]),
+        }
+        for link in values.get("chain") or []
+    ]
+    return {
+        "chain_links": links,
+        "reliability_values": [] if spec.get("hidden") else spec.get("values", []),
+        "chain_weakest": chain_reliability(
+            str(values.get("source_reliability") or ""),
+            [str(link["reliability"]) for link in links],
+            reliability_order(scheme),
+        )
+        if links
+        else "",
+    }
+
+
+def chain_values(links: Any) -> list[dict[str, Any]]:
+    """Stored links (with their sources loaded) as the form's chain values."""
+    return [
+        {
+            "source": link.source,
+            "mention_start": link.mention_start,
+            "mention_end": link.mention_end,
+            "reliability": link.reliability,
+        }
+        for link in links
+    ]
 
 
 def mention_quote(article: Article, start: Any, end: Any) -> str:
@@ -323,6 +382,9 @@ def values_from_claim(claim: Claim) -> dict[str, Any]:
         "mention_end": claim.mention_end,
         "mention_quote": mention_quote(claim.article, claim.mention_start, claim.mention_end),
         "stances": {s.target_id: s.stance for s in claim.stances.all()},
+        "chain": chain_values(
+            ChainLink.objects.filter(claim=claim).select_related("source").order_by("position")
+        ),
         "note": claim.note,
         **{name: getattr(claim, name) for name in LABEL_FIELDS},
     }
@@ -340,9 +402,41 @@ def values_from_post(article: Article, data: Any) -> dict[str, Any]:
     values["source"] = (
         article.project.sources.filter(pk=source_id).first() if source_id is not None else None
     )
+    values["chain"] = _posted_chain(article, data)
     values["stances"] = {}
     for key in data:
         target_id = id_or_none(key.removeprefix("stance-"))
         if key.startswith("stance-") and target_id is not None:
             values["stances"][target_id] = data.get(key, "")
     return values
+
+
+def _posted_chain(article: Article, data: Any) -> list[dict[str, Any]]:
+    """The chain's rows as posted (those whose source is of the project), to show again."""
+    if not hasattr(data, "getlist"):
+        return []
+    sources, starts, ends, ratings = (data.getlist(name) for name in CHAIN_FIELDS)
+    ids = [id_or_none(value) for value in sources]
+    found = {
+        s.pk: s
+        for s in Source.objects.filter(
+            project_id=article.project_id, pk__in=[i for i in ids if i is not None]
+        )
+    }
+    rows = []
+    for index, source_id in enumerate(ids):
+        if source_id not in found:
+            continue
+        start = (
+            int_or_none(starts[index].strip(), max_value=MAX_INT32) if index < len(starts) else None
+        )
+        end = int_or_none(ends[index].strip(), max_value=MAX_INT32) if index < len(ends) else None
+        rows.append(
+            {
+                "source": found[source_id],
+                "mention_start": start if end is not None else None,
+                "mention_end": end if start is not None else None,
+                "reliability": ratings[index] if index < len(ratings) else "",
+            }
+        )
+    return rows

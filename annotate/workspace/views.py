@@ -31,7 +31,7 @@ from annotate.claims import selectors as claim_selectors
 from annotate.claims import services as claim_services
 from annotate.claims.forms import ClaimInput
 from annotate.claims.offsets import validate_span
-from annotate.models import AssignmentStatus, Claim, ClaimStance, SourceKind
+from annotate.models import AssignmentStatus, ChainLink, Claim, ClaimStance, SourceKind
 from annotate.scheme import field_spec
 from annotate.sources import selectors as source_selectors
 from annotate.sources import services as source_services
@@ -196,7 +196,9 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     assignment.refresh_from_db(fields=["status"])
     prefetch_related_objects(
-        [claim], Prefetch("stances", queryset=ClaimStance.objects.select_related("target"))
+        [claim],
+        Prefetch("stances", queryset=ClaimStance.objects.select_related("target")),
+        Prefetch("chain", queryset=ChainLink.objects.select_related("source")),
     )
     # Only the new row, inserted where it belongs in text order: the list may be long.
     following = claim_selectors.my_claim_after(claim)

@@ -58,6 +58,10 @@ function draw() {
         style: { width: "data(width)", "line-color": "data(colour)", opacity: 0.7 },
       },
       { selector: "edge:selected", style: { opacity: 1, "line-style": "dashed" } },
+      // Carrying: an arrow from the carrier to the source it took the claim from.
+      ...(net.directed
+        ? [{ selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle", "target-arrow-color": "data(colour)" } }]
+        : []),
     ],
     layout: { name: net.edges.length > 400 ? "circle" : "cose", animate: false },
   });

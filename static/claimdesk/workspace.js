@@ -8,6 +8,7 @@
 // - caret.js: caret mode, a claim from the keyboard alone
 // - form.js: the claim form (open, close, drafts, first error in view, stance targets)
 // - source-picker.js: the source combobox and the deliberate creation of a source
+// - chains.js: the attribution chain in the form (carriers, their reliability, mentions)
 // - labels.js: a key for every field of the scheme, "same labels as my last claim"
 // - claims.js: the claim list (current claim, moving, deleting)
 // - suggestions.js: the current suggestion, accept, edit, dismiss
@@ -19,6 +20,7 @@
 
 import { ctx, DRAFT_PREFIX, initContext, rowOf } from "./workspace/context.js";
 import { installCaret } from "./workspace/caret.js";
+import { installChains } from "./workspace/chains.js";
 import { installClaims, select } from "./workspace/claims.js";
 import { installForm, openNew, readDraft } from "./workspace/form.js";
 import { installHighlights } from "./workspace/highlights.js";
@@ -39,6 +41,7 @@ function start(ws) {
   installSuggestions();
   installForm();
   installSourcePicker();
+  installChains();
   installLabels();
   installSelection();
   installSpan();

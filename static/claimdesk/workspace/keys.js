@@ -4,6 +4,7 @@
 import { installShortcuts } from "../shortcuts.js";
 import { ctx, form, inForm, state } from "./context.js";
 import { toggleCaret } from "./caret.js";
+import { focusChainSearch } from "./chains.js";
 import { deleteCurrent, select, step } from "./claims.js";
 import { closeForm, nextTarget } from "./form.js";
 import { chooseByDigit, chooseReliability, isReliabilityKey, sameAsLast, stanceKey } from "./labels.js";
@@ -55,6 +56,7 @@ export function installKeys() {
     { keys: ["}"], when: inForm, run: () => moveBoundary("end", -1) },
     { keys: ["t"], when: inForm, run: () => nextTarget() },
     { keys: ["s"], when: inForm, run: () => document.getElementById("source-q")?.focus() },
+    { keys: ["l"], when: inForm, run: () => focusChainSearch() },
     { keys: ["J"], when: () => !state.dirty, run: () => stepSuggestion(1) },
     { keys: ["K"], when: () => !state.dirty, run: () => stepSuggestion(-1) },
     { keys: ["y"], when: () => !inForm() || !state.dirty, run: () => answerSuggestion("accept") },

@@ -284,8 +284,9 @@ def counted_pages(data: Crafted) -> list[tuple[str, dict[str, str], int]]:
         # A stance-map cell's claims, as the cell's link opens them.
         (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 10),
         (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 8),
-        (f"{profile}?layer=all", {}, 16),
-        (f"{profile}?{filtered}", hx, 15),
+        # + 2: who quoted the source, whose claims it carried (attribution chains).
+        (f"{profile}?layer=all", {}, 18),
+        (f"{profile}?{filtered}", hx, 17),
     ]
 
 

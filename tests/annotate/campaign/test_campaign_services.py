@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotate.campaign import services
+from annotate.chains.links import LinkInput
 from annotate.claims.services import claim_delete, claim_update
 from annotate.claims.values import ClaimChanges
 from annotate.models import Claim, ClaimStance, History, HistoryAction, Suggestion
@@ -17,7 +18,13 @@ from corpus import scheme_edit
 from corpus import services as corpus_services
 from corpus.models import Membership, Project, Role
 from corpus.scheme import default_scheme, validate_scheme
-from tests.factories import ArticleFactory, ProjectFactory, UserFactory, make_claim
+from tests.factories import (
+    ArticleFactory,
+    ProjectFactory,
+    SourceFactory,
+    UserFactory,
+    make_claim,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -248,6 +255,50 @@ def test_renaming_a_value_migrates_every_claim_with_history(claimed: Any, manage
     assert row.before["source_reliability"] == "F" and row.after["source_reliability"] == "U"
     assert row.after["stances"][0]["stance"] == "pro"
     assert row.after["version"] == row.before["version"] + 1
+
+
+def test_renaming_a_reliability_renames_it_on_the_chain_links_too(
+    claimed: Any, manager: Any
+) -> None:
+    claim = Claim.objects.filter(article__project=claimed).order_by("pk").first()
+    assert claim is not None and claim.annotator is not None
+    carrier = SourceFactory(project=claimed, name="Berliner Zeitung")
+    claim = claim_update(
+        claim=claim,
+        actor=claim.annotator,
+        version=claim.version,
+        changes=ClaimChanges(
+            chain=[LinkInput(source=carrier, reliability="F"), LinkInput(carrier, "", None, "B")]
+        ),
+    )
+    scheme = scheme_edit.value_rename(claimed.scheme, "source_reliability", value="F", new="U")
+    services.scheme_apply(
+        project=claimed, scheme=scheme, actor=manager, renames={"source_reliability": {"F": "U"}}
+    )
+    assert list(claim.chain.order_by("position").values_list("reliability", flat=True)) == [
+        "U",
+        "B",
+    ]
+    row = History.objects.filter(action=HistoryAction.UPDATE, actor=manager).get(object_id=claim.pk)
+    assert row.before is not None and row.after is not None
+    assert [k["reliability"] for k in row.before["chain"]] == ["F", "B"]
+    assert [k["reliability"] for k in row.after["chain"]] == ["U", "B"]
+
+
+def test_removing_a_reliability_a_chain_link_uses_is_refused(claimed: Any, manager: Any) -> None:
+    claim = Claim.objects.filter(article__project=claimed, source_reliability="F").first()
+    assert claim is not None and claim.annotator is not None
+    claim_update(
+        claim=claim,
+        actor=claim.annotator,
+        version=claim.version,
+        changes=ClaimChanges(
+            chain=[LinkInput(source=SourceFactory(project=claimed), reliability="E")]
+        ),
+    )
+    scheme = scheme_edit.value_remove(claimed.scheme, "source_reliability", value="E")
+    with pytest.raises(services.SchemeBreaks, match="1 claim with a chain link rated"):
+        services.scheme_apply(project=claimed, scheme=scheme, actor=manager)
 
 
 def test_a_rename_without_its_scheme_change_is_refused(claimed: Any, manager: Any) -> None:

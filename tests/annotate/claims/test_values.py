@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from annotate.chains.links import LinkInput
 from annotate.claims.checks import StanceInput
 from annotate.claims.forms import ClaimInput
 from annotate.claims.values import (
@@ -44,6 +45,40 @@ def test_a_change_replaces_only_what_it_sets() -> None:
     changed = whole.changed(ClaimChanges(mention=None, labels={"claim_type": "predictive"}))
     assert changed.mention is None and changed.source == 3 and changed.note == "n"
     assert changed.labels == {"attribution": "direct", "claim_type": "predictive"}
+
+
+def test_a_change_sets_the_chain_only_when_it_gives_one() -> None:
+    whole = ClaimFields(start=0, end=5, chain=[LinkInput(source=4, reliability="B")])
+    assert ClaimChanges().chain is UNSET
+    assert whole.changed(ClaimChanges(note="x")).chain == whole.chain
+    assert whole.changed(ClaimChanges(chain=[])).chain == []
+    assert claim_fields({"start": 0, "end": 5, "chain": [LinkInput(9)]}).chain == [LinkInput(9)]
+    assert claim_changes({"chain": []}).chain == []
+
+
+def test_the_form_sends_its_chain_only_with_a_chain_section() -> None:
+    without = ClaimInput.from_post(QueryDict("version=2"), with_span=False, with_version=True)
+    assert without.changes().chain is UNSET and without.chain is None
+    posted = QueryDict(
+        "version=2&chain-present=1&chain-source=5&chain-mention_start=&chain-mention_end="
+        "&chain-reliability=C&chain-source=6&chain-mention_start=3&chain-mention_end=9"
+        "&chain-reliability="
+    )
+    data = ClaimInput.from_post(posted, with_span=False, with_version=True)
+    assert data.changes().chain == [
+        LinkInput(source=5, mention=None, reliability="C"),
+        LinkInput(source=6, mention=(3, 9), reliability=""),
+    ]
+    emptied = ClaimInput.from_post(
+        QueryDict("version=2&chain-present=1"), with_span=False, with_version=True
+    )
+    assert emptied.changes().chain == []
+    with pytest.raises(ValidationError, match="incomplete"):
+        ClaimInput.from_post(
+            QueryDict("version=2&chain-present=1&chain-source=5"),
+            with_span=False,
+            with_version=True,
+        )
 
 
 def test_unknown_labels_are_refused() -> None:

@@ -284,7 +284,8 @@ def test_queries_do_not_grow_with_the_articles_without_claims(
     # the chunk's sources and articles, the articles without claims (one batch); for
     # brat the layers and the targets by name too; for JSONL the project's claim clusters.
     setup = 2 if connection.vendor == "postgresql" else 0
-    assert few <= (7 if fmt == "jsonl" else 8) + setup
+    # + 1: whether the project has attribution chains
+    assert few <= (7 if fmt == "jsonl" else 8) + 1 + setup
 
 
 def test_unannotated_project_of_many_articles_reads_them_in_batches(
@@ -299,8 +300,9 @@ def test_unannotated_project_of_many_articles_reads_them_in_batches(
     assert len(data.splitlines()) == 45
     article_reads = [q for q in captured if '"corpus_article"."text"' in q["sql"]]
     assert len(article_reads) == 5  # 45 articles, 10 at a time
-    # The batches, the ids, the manifest, the claim clusters (none here), PostgreSQL's two.
-    assert len(captured) <= 5 + 1 + 1 + 1 + (2 if connection.vendor == "postgresql" else 0)
+    # The batches, the ids, the manifest, the claim clusters (none here), PostgreSQL's two;
+    # + 1: whether the project has attribution chains.
+    assert len(captured) <= 5 + 1 + 1 + 1 + 1 + (2 if connection.vendor == "postgresql" else 0)
 
 
 # --- brat ------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotate.exchange import restoring
 from annotate.models import (
     Assignment,
+    ChainLink,
     Claim,
     ClaimStance,
     Decision,
@@ -47,6 +49,7 @@ def empty_instance(users_too: bool = False) -> None:
     DecisionOrigin.objects.all().delete()
     Decision.objects.all().delete()
     ClaimStance.objects.all().delete()
+    ChainLink.objects.all().delete()
     Claim.objects.all().delete()
     Assignment.objects.all().delete()
     SourceAlias.objects.all().delete()
@@ -106,6 +109,76 @@ def test_archive_restore_archive_is_identical(
     assert members(second) == members(first)
     # Exports of the restored project match too (ids are kept), apart from their time.
     assert Claim.objects.get(pk=corpus.gold[0].pk).quote == corpus.gold[0].quote
+
+
+def _chained(corpus: Corpus) -> Claim:
+    """Two carriers, one named in the text, on an annotator's claim."""
+    claim = Claim.objects.filter(annotator__isnull=False, deleted_at__isnull=True).order_by("id")[0]
+    text = claim.article.text
+    at = text.index("Akıncı")
+    ChainLink.objects.create(
+        claim=claim,
+        position=1,
+        source=corpus.sources["akinci"],
+        mention_start=at,
+        mention_end=at + len("Akıncı"),
+        reliability="C",
+    )
+    paper = Source.objects.create(project=corpus.project, name="Paper", name_key="paper")
+    ChainLink.objects.create(claim=claim, position=2, source=paper, reliability="E")
+    return claim
+
+
+def test_chains_go_through_archive_and_restore(corpus: Corpus) -> None:
+    claim = _chained(corpus)
+    first = export_bytes("archive", corpus.project)
+    records = {c["id"]: c for c in members(first)["claims.jsonl"]}
+    assert [(k["position"], k["reliability"]) for k in records[claim.pk]["chain"]] == [
+        (1, "C"),
+        (2, "E"),
+    ]
+    assert all(c["chain"] == [] for pk, c in records.items() if pk != claim.pk)
+    before = list(ChainLink.objects.order_by("id").values())
+    empty_instance()
+    result = restoring.restore(io.BytesIO(first))
+    assert result.counts["chain_links"] == 2
+    assert list(ChainLink.objects.order_by("id").values()) == before
+    assert members(export_bytes("archive", result.project)) == members(first)
+
+
+def test_an_archive_without_chains_still_restores(corpus: Corpus) -> None:
+    """Archives written before chains existed have no ``chain`` key in their claims."""
+    data = export_bytes("archive", corpus.project)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for name in old.namelist():
+            raw = old.read(name)
+            if name == "claims.jsonl":
+                lines = [json.loads(line) for line in raw.decode().splitlines()]
+                for line in lines:
+                    del line["chain"]
+                raw = "".join(json.dumps(line) + "\n" for line in lines).encode()
+            new.writestr(name, raw)
+    empty_instance()
+    result = restoring.restore(io.BytesIO(out.getvalue()))
+    assert result.counts["claims"] == 11 and result.counts["chain_links"] == 0
+
+
+def test_a_chain_naming_a_source_the_archive_lacks_is_refused(corpus: Corpus) -> None:
+    _chained(corpus)
+    data = export_bytes("archive", corpus.project)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for name in old.namelist():
+            raw = old.read(name)
+            if name == "claims.jsonl":
+                at = b'"reliability": "E", "source": '
+                raw = raw.replace(at, at + b"99")
+            new.writestr(name, raw)
+    empty_instance()
+    with pytest.raises(ValidationError, match="chain 2, source"):
+        restoring.restore(io.BytesIO(out.getvalue()))
+    assert not Project.objects.exists()
 
 
 def test_restored_project_takes_new_rows_without_id_clashes(corpus: Corpus) -> None:

@@ -186,7 +186,7 @@ def test_row_source_is_a_generator_with_a_bounded_number_of_queries(corpus: Corp
         next(generator)
     # The claims (with their stances), the project's targets, the chunk's sources (with
     # aliases) and articles (for the mention texts): nothing read ahead of the chunk.
-    assert len(first) <= 4 + _setup_queries()
+    assert len(first) <= 4 + 1 + _setup_queries()  # + 1: whether the project has attribution chains
     with CaptureQueriesContext(connection) as rest:
         remaining = list(generator)
     assert len(remaining) == 9
@@ -200,7 +200,9 @@ def test_article_groups_hold_each_article_once_with_its_text(corpus: Corpus) -> 
     with CaptureQueriesContext(connection) as queries:
         groups = list(article_groups(corpus.project, options, chunk_size=4))
     # The claims and the targets, then per chunk: sources, articles.
-    assert len(queries) <= 2 + 2 * 3 + _setup_queries()
+    assert (
+        len(queries) <= 2 + 2 * 3 + 1 + _setup_queries()
+    )  # + 1: whether the project has attribution chains
     assert [a["title"] for a, _ in groups] == sorted(a.title for a in corpus.articles)
     for article, claims in groups:
         assert claims and all(c["article_id"] == article["id"] for c in claims)

@@ -418,3 +418,49 @@ def test_an_organisation_named_in_full_is_a_new_organisation_source() -> None:
         "International Relations Institute",
         "organisation",
     )
+
+
+# --- attribution chains ------------------------------------------------------------------
+
+CHAIN_REGISTRY = [
+    RegistryEntry(1, "Daria Isachenko"),
+    RegistryEntry(2, "Berliner Zeitung", "outlet"),
+    RegistryEntry(4, "Reuters", "outlet"),
+    RegistryEntry(5, "Hulusi Akar"),
+    RegistryEntry(6, "Kassym-Jomart Tokayev"),
+]
+
+
+def _chained(text: str) -> list[tuple[int | None, tuple[int, ...], str]]:
+    found = RuleSuggester().suggest(text, byline="", registry=CHAIN_REGISTRY)
+    return [(p.source_id, tuple(c[0] for c in p.chain), text[p.start : p.end]) for p in found]
+
+
+def test_told_an_outlet_makes_it_the_first_carrier_with_its_mention() -> None:
+    text = (
+        "Daria Isachenko told Berliner Zeitung that Turkey's influence in Central Asia is "
+        "growing day by day."
+    )
+    [proposal] = RuleSuggester().suggest(text, byline="", registry=CHAIN_REGISTRY)
+    assert proposal.source_id == 1
+    [(carrier, start, end)] = proposal.chain
+    assert (carrier, text[start:end]) == (2, "Berliner Zeitung")
+    quoted = "“Turkey will not leave Central Asia to anyone else,” Hulusi Akar told Reuters."
+    assert _chained(quoted) == [(5, (4,), "Turkey will not leave Central Asia to anyone else")]
+
+
+def test_citing_makes_the_cited_source_the_speaker_and_the_citer_its_carrier() -> None:
+    text = "Reuters, citing Hulusi Akar, reported that the army is ready to act in the region."
+    [proposal] = RuleSuggester().suggest(text, byline="", registry=CHAIN_REGISTRY)
+    assert (proposal.source_id, [c[0] for c in proposal.chain]) == (5, [4])
+    assert text[proposal.mention_start : proposal.mention_end] == "Hulusi Akar"
+    assert proposal.chain[0][1:] == (0, len("Reuters"))
+
+
+def test_no_chain_without_a_cue_or_for_a_person_told() -> None:
+    plain = "Daria Isachenko said that Turkey's influence in Central Asia is growing every day."
+    assert _chained(plain)[0][1] == ()
+    listener = (
+        "Hulusi Akar told Kassym-Jomart Tokayev that Turkey stands by Kazakhstan in these days."
+    )
+    assert all(chain == () for _, chain, _ in _chained(listener))

@@ -397,3 +397,44 @@ def test_a_new_source_without_a_told_kind_takes_the_kind_its_name_says(
 def test_a_proposal_with_an_unknown_source_kind_is_a_suggester_bug() -> None:
     with pytest.raises(ValueError, match="unknown source kind"):
         Proposal(0, 5, "reported", new_source_name="X", new_source_kind="planet")
+
+
+def test_a_chain_the_text_states_is_suggested_and_accepted_with_the_claim(
+    project: Any, annotator: Any, isachenko: Source
+) -> None:
+    relaxed(project)
+    paper = SourceFactory(project=project, name="Berliner Zeitung", kind="outlet")
+    text = (
+        "Daria Isachenko told Berliner Zeitung that Turkey's influence in Central Asia is "
+        "growing day by day."
+    )
+    article = ArticleFactory(project=project, text=text, byline="")
+    [suggestion] = suggestions_refresh(article=article)
+    at = text.index("Berliner Zeitung")
+    assert suggestion.labels["chain"] == [
+        {"source": paper.pk, "mention": [at, at + len("Berliner Zeitung")]}
+    ]
+    claim = suggestion_accept(suggestion=suggestion, annotator=annotator)
+    assert claim.source == isachenko
+    [link] = claim.chain.all()
+    assert (link.position, link.source, link.mention_start) == (1, paper, at)
+    # The annotator's form overrides it: no chain.
+    again = ArticleFactory(project=project, text=text + " ", byline="")
+    [other] = suggestions_refresh(article=again)
+    plain = suggestion_accept(
+        suggestion=other, annotator=annotator, overrides=ClaimChanges(chain=[])
+    )
+    assert not plain.chain.exists()
+
+
+def test_a_proposed_carrier_the_registry_lacks_is_not_stored(
+    project: Any, isachenko: Source
+) -> None:
+    article = ArticleFactory(project=project, text=TEXT, byline="")
+    known = Proposal(3, 20, "reported", source_id=isachenko.pk, chain=((isachenko.pk, 0, 2),))
+    unknown = Proposal(30, 40, "reported", source_id=isachenko.pk, chain=((999999, None, None),))
+    registry = [RegistryEntry(isachenko.pk, isachenko.name)]
+    made = suggestions_refresh(article=article, suggester=Fixed(known, unknown), registry=registry)
+    by_start = {s.start: s for s in made}
+    assert by_start[3].labels["chain"] == [{"source": isachenko.pk, "mention": [0, 2]}]
+    assert "chain" not in by_start[30].labels

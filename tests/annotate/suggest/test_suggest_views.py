@@ -251,6 +251,33 @@ def test_edit_then_accept_uses_what_the_form_posts(
     assert (claim.attribution, claim.note) == ("reported", "checked")
 
 
+def test_the_edit_form_shows_the_proposed_chain_and_saves_what_it_posts(
+    client: Client, suggestion: Suggestion, annotator: Any, project: Any
+) -> None:
+    relaxed(project)
+    paper = SourceFactory(project=project, name="Berliner Zeitung", kind="outlet")
+    suggestion.labels = {"chain": [{"source": paper.pk, "mention": None}]}
+    suggestion.save()
+    login(client, annotator)
+    form = client.get(urls(suggestion)["edit"], **HX).content.decode()
+    assert f'<li class="chain-link" data-source-id="{paper.pk}">' in form
+    post = {
+        "start": str(suggestion.start),
+        "end": str(suggestion.end),
+        "quote": suggestion.quote,
+        "source": str(suggestion.source_id),
+        "attribution": "direct",
+        "chain-present": "1",
+        "chain-source": str(paper.pk),
+        "chain-mention_start": "",
+        "chain-mention_end": "",
+        "chain-reliability": "C",
+    }
+    assert client.post(urls(suggestion)["accept"], post, **HX).status_code == 200
+    claim = Claim.objects.get(annotator=annotator)
+    assert [(k.source_id, k.reliability) for k in claim.chain.all()] == [(paper.pk, "C")]
+
+
 def test_dismiss_hides_it_from_me_only(
     client: Client, suggestion: Suggestion, annotator: Any, other_annotator: Any
 ) -> None:
