@@ -20,6 +20,8 @@ export function openNew(span) {
   if (!confirmDiscard()) return;
   state.pending = { start: span.start, end: span.end };
   state.mention = null;
+  // Keys typed before the form arrives are the start of the source's name (keys.js).
+  state.typed = "";
   repaintIfChanged();
   ctx.htmx.ajax("GET", ctx.ws.dataset.newUrl, {
     source: ctx.ws, target: "#claim-panel", swap: "innerHTML",
@@ -105,6 +107,7 @@ function fill(f, draft) {
 // --- a form arrives -----------------------------------------------------------------------
 
 function setupForm(f) {
+  if (f.dataset.claimId || f.dataset.suggestionId) state.typed = null;
   state.mentionMode = false;
   ctx.ws.classList.remove("picking-mention");
   const start = Number(f.dataset.start), end = Number(f.dataset.end);
@@ -139,10 +142,22 @@ function setupForm(f) {
     keepSpanInView();
     return;
   }
-  if (!f.dataset.claimId) document.getElementById("source-q")?.focus({ preventScroll: true });
+  if (!f.dataset.claimId) searchSource(state.typed);
   else f.querySelector("button[type=submit]")?.focus({ preventScroll: true });
+  state.typed = null;
   reveal(f, "start");
   keepSpanInView();
+}
+
+/** Focus the source search of a new claim, with what was typed while the form came. */
+function searchSource(typed) {
+  const input = document.getElementById("source-q");
+  if (!input) return;
+  input.focus({ preventScroll: true });
+  if (!typed) return;
+  input.value = typed;
+  input.setSelectionRange(typed.length, typed.length);
+  input.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
 /** The form's sheet on narrow screens (the panel, fixed over the lower screen), or null. */
@@ -240,8 +255,9 @@ export function installForm() {
     if (event.target.closest("[data-action=close]")) closeForm();
   });
 
-  document.body.addEventListener("htmx:afterSettle", () => {
+  document.body.addEventListener("htmx:afterSettle", (event) => {
     const f = form();
+    if (!f && event.detail.target === panel) state.typed = null; // no form came: keys are keys again
     if (f && !f.dataset.ready) {
       f.dataset.ready = "1";
       setupForm(f);
@@ -289,6 +305,10 @@ export function installForm() {
       row.querySelector("input[type=radio]:checked:not([value=''])"));
     if (chosen) localStorage.setItem(LAST_TARGET, chosen.dataset.targetId);
   });
+
+  for (const failed of ["htmx:responseError", "htmx:sendError"]) {
+    document.body.addEventListener(failed, () => { state.typed = null; });
+  }
 
   window.addEventListener("beforeunload", (event) => {
     if (state.dirty) {
