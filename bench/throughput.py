@@ -72,6 +72,7 @@ TARGETS = {"new": 10, "repeat": 6, "suggestion": 1, "unit": 2, "p95_ms": 100.0}
 
 # In every page: the time from an input event to the first moment a predicate holds.
 INSTRUMENT = """(() => {
+  performance.setResourceTimingBufferSize(5000);
   const b = window.__bench = { armed: false, last: false, t0: null, t1: null, pred: null };
   const check = () => {
     if (!b.armed || b.t1 !== null || b.t0 === null) return;
@@ -91,6 +92,19 @@ INSTRUMENT = """(() => {
     b.t0 = null; b.t1 = null; b.last = Boolean(last); b.armed = true;
   };
 })();"""
+
+# The action's times, and how long its requests to the server took (from the first one's start
+# to the last one's end, Resource Timing), or null when it asked the server nothing.
+REQUEST_TIME = """() => {
+  const b = window.__bench;
+  b.armed = false;
+  const asked = performance.getEntriesByType("resource")
+    .filter((e) => e.startTime >= b.t0 && e.responseEnd <= b.t1);
+  const request = asked.length
+    ? Math.max(...asked.map((e) => e.responseEnd)) - Math.min(...asked.map((e) => e.startTime))
+    : null;
+  return [b.t0, b.t1, request];
+}"""
 
 RANGE_RECTS = """async ([start, end]) => {
   // A smooth scroll (the saved claim brought into view) must end first.
@@ -115,11 +129,19 @@ class Tally:
 
     keys: int = 0
     pointer: int = 0
+    letters: int = 0  # of the keys: the letters typed to find the source
+
+    @property
+    def keys_3(self) -> int:
+        """The keys with the source found in 3 letters, as issue 18's targets count it (the
+        letters a source needs depend on the registry: "Euro" for the European Union)."""
+        return self.keys - self.letters + min(self.letters, 3)
 
 
 @dataclass
 class Run:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    requests: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     tasks: dict[str, list[Tally]] = field(default_factory=lambda: defaultdict(list))
     search_request_ms: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -141,10 +163,10 @@ class Driver:
         self.page.evaluate("([p, last]) => window.__bench.arm(p, last)", [predicate, last])
         act()
         self.page.wait_for_function("() => window.__bench.t1 !== null", timeout=20000)
-        t0, t1 = self.page.evaluate(
-            "() => { const b = window.__bench; b.armed = false; return [b.t0, b.t1]; }"
-        )
+        t0, t1, request = self.page.evaluate(REQUEST_TIME)
         self.run.times[kind].append(t1 - t0)
+        if request is not None:
+            self.run.requests[kind].append(request)
 
     def key(self, kind: str, key: str, predicate: str) -> None:
         self.tally.keys += 1
@@ -153,6 +175,7 @@ class Driver:
     def type(self, kind: str, text: str, predicate: str) -> None:
         """Letters typed at a person's pace (60 ms apart); timed from the last one."""
         self.tally.keys += len(text)
+        self.tally.letters += len(text)
         self._timed(kind, predicate, lambda: self.page.keyboard.type(text, delay=60), last=True)
 
     def drag(self, kind: str, box: list[float], predicate: str) -> None:
@@ -259,16 +282,23 @@ def setup(n_units: int) -> dict[str, Any]:
 
 
 def typed_prefix(project: Any, source: Any) -> str:
-    """The fewest letters of the source's name (at least 3) that put it first in the
-    autocomplete: what an annotator types."""
+    """The fewest letters (at least 3) of the source's name or of one of its words that put
+    it first in the autocomplete: what an annotator types ("fid" for Hakan Fidan)."""
     from annotate.sources import selectors as source_selectors
 
     name = source.name
+    starts = [name] + [word for word in name.split()[1:] if len(word) >= 3]
+    found = name
     for n in range(3, len(name) + 1):
-        options = list(source_selectors.source_options(project, name[:n], 5))
-        if options and options[0].pk == source.pk:
-            return name[:n]
-    return name
+        for start in starts:
+            if n > len(start) or n >= len(found):
+                continue
+            options = list(source_selectors.source_options(project, start[:n], 5))
+            if options and options[0].pk == source.pk:
+                found = start[:n]
+        if len(found) <= n:
+            break
+    return found
 
 
 # --- the server and the browser ---------------------------------------------------------------
@@ -490,8 +520,11 @@ def adjudicate(driver: Driver, base: str, data: dict[str, Any]) -> None:
         )
         if not page.evaluate(f"() => {current}"):
             driver.key("next unit (j)", "j", current)
-        # Unanimous and single: the first version; a disagreement: the second annotator's.
-        digit = "2" if kind == "disagreement" else "1"
+        # Unanimous: the first version; single: the only one; a disagreement: the second.
+        buttons = unit.locator("button[data-accept]")
+        digit = buttons.nth(buttons.count() - 1).get_attribute("data-accept") or "1"
+        if kind == "unanimous":
+            digit = buttons.first.get_attribute("data-accept") or "1"
         decided = (
             f"document.querySelectorAll('#review-body section.unit')[{index}]"
             "?.querySelector('[data-outcome]')"
@@ -519,17 +552,21 @@ def summary(run: Run) -> dict[str, Any]:
             "n": len(tallies),
             "keys_mean": round(statistics.mean(keys), 2),
             "keys_max": max(keys),
+            "letters_mean": round(statistics.mean(t.letters for t in tallies), 2),
+            "keys_3_max": max(t.keys_3 for t in tallies),
             "pointer_mean": round(statistics.mean(pointer), 2),
         }
-    actions = {
-        name: {
+    actions = {}
+    for name, values in run.times.items():
+        requests = run.requests.get(name, [])
+        actions[name] = {
             "n": len(values),
             "p50_ms": round(pct(values, 0.5), 1),
             "p95_ms": round(pct(values, 0.95), 1),
             "max_ms": round(max(values), 1),
+            "request_p50_ms": round(pct(requests, 0.5), 1) if requests else None,
+            "request_p95_ms": round(pct(requests, 0.95), 1) if requests else None,
         }
-        for name, values in run.times.items()
-    }
     search = run.search_request_ms
     return {
         "tasks": tasks,
@@ -548,8 +585,11 @@ def misses(result: dict[str, Any]) -> list[str]:
     found = []
     tasks = result["tasks"]
     for name, limit in (("new", TARGETS["new"]), ("repeat", TARGETS["repeat"])):
-        if name in tasks and tasks[name]["keys_max"] > limit:
-            found.append(f"a claim ({name} labels) took {tasks[name]['keys_max']} keys > {limit}")
+        if name in tasks and tasks[name]["keys_3_max"] > limit:
+            found.append(
+                f"a claim ({name} labels) took {tasks[name]['keys_3_max']} keys > {limit}"
+                " (the source in 3 letters)"
+            )
     if "suggestion" in tasks and tasks["suggestion"]["keys_max"] > TARGETS["suggestion"]:
         found.append(f"accepting a suggestion took {tasks['suggestion']['keys_max']} keys")
     for name in ("unit: unanimous", "unit: single"):
@@ -574,12 +614,14 @@ def report(result: dict[str, Any]) -> str:
         f"Throughput benchmark, {result['when']} ({result['machine']}; load average "
         f"{result['load']} at the start, {result['wall_s']} s)",
         "",
-        "| Task | n | Key presses (mean / max) | Pointer actions (mean) |",
-        "| --- | ---: | ---: | ---: |",
+        "| Task | n | Key presses (mean / max) | of which source letters (mean) "
+        "| Max with the source in 3 letters | Pointer actions (mean) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, t in result["tasks"].items():
         lines.append(
-            f"| {name} | {t['n']} | {t['keys_mean']:g} / {t['keys_max']} | {t['pointer_mean']:g} |"
+            f"| {name} | {t['n']} | {t['keys_mean']:g} / {t['keys_max']} "
+            f"| {t['letters_mean']:g} | {t['keys_3_max']} | {t['pointer_mean']:g} |"
         )
     lines += [
         "",

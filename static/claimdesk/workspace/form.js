@@ -87,6 +87,11 @@ export function readDraft(key) {
   }
 }
 
+const sameSpan = (draft, start, end) =>
+  String(draft.start) === String(start) && String(draft.end) === String(end);
+// A draft of an edit is that claim's at that version, whatever span it was given since.
+const sameClaim = (draft, f) => Boolean(f.dataset.claimId) && draft.claim === f.dataset.claimId;
+
 function fill(f, draft) {
   const skip = new Set(["start", "end", "quote", "version"]);
   const radios = new Set([...f.querySelectorAll("input[type=radio]")].map((r) => r.name));
@@ -96,6 +101,15 @@ function fill(f, draft) {
     f.elements[name].value = value;
   }
   if (draft.sourceName && f.elements.source.value) chooseSourceDisplay(draft.sourceName);
+  if (f.dataset.claimId && draft.start !== "" && !sameSpan(draft, f.elements.start.value, f.elements.end.value)) {
+    // The span was being adjusted: the draft's span, still to be saved.
+    f.elements.start.value = String(draft.start);
+    f.elements.end.value = String(draft.end);
+    f.elements.quote.value = draft.quote;
+    const shown = f.querySelector(".form-quote");
+    if (shown) shown.textContent = draft.quote;
+    state.adjusted = { start: Number(draft.start), end: Number(draft.end) };
+  }
   if (f.elements.mention_start?.value) {
     state.mention = { start: Number(f.elements.mention_start.value), end: Number(f.elements.mention_end.value) };
     document.getElementById("mention-quote").textContent = draft.mentionQuote;
@@ -123,8 +137,7 @@ function setupForm(f) {
   const draft = readDraft(f.dataset.draftKey);
   if (hasErrors) {
     saveDraft();
-  } else if (draft && !conflict && String(draft.start) === String(start)
-      && String(draft.end) === String(end)
+  } else if (draft && !conflict && (sameSpan(draft, start, end) || sameClaim(draft, f))
       && (draft.version || "") === (f.elements.version?.value || "")) {
     fill(f, draft);
   } else {
