@@ -524,9 +524,12 @@ def adjudicate(driver: Driver, base: str, data: dict[str, Any]) -> None:
         digit = buttons.nth(buttons.count() - 1).get_attribute("data-accept") or "1"
         if kind == "unanimous":
             digit = buttons.first.get_attribute("data-accept") or "1"
+        # Its outcome shown, and the next unit current (the page moves on by itself).
         decided = (
             f"document.querySelectorAll('#review-body section.unit')[{index}]"
             "?.querySelector('[data-outcome]')"
+            f" && ({index + 1} >= {n} || document.querySelectorAll('#review-body section.unit')"
+            f"[{index + 1}].classList.contains('current'))"
         )
         driver.key("decide a unit (digit)", digit, decided)
         run.tasks[f"unit: {kind}"].append(tally)
