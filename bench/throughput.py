@@ -517,7 +517,9 @@ def adjudicate(driver: Driver, base: str, data: dict[str, Any]) -> None:
             f"document.querySelectorAll('#review-body section.unit')[{index}]"
             ".classList.contains('current')"
         )
-        if not page.evaluate(f"() => {current}"):
+        # A digit decides the current unit, or the first when none is current yet.
+        none = "!document.querySelector('#review-body section.unit.current')"
+        if not page.evaluate(f"() => {current} || ({index} === 0 && {none})"):
             driver.key("next unit (j)", "j", current)
         # Unanimous: the first version; single: the only one; a disagreement: the second.
         buttons = unit.locator("button[data-accept]")
