@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser run serve demo migrate test test-recap check lint lint-code lint-imports lint-migrations check-tests format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small bench-throughput serve-prod clean
+.PHONY: help setup browser run serve demo migrate test test-recap check lint lint-code lint-imports lint-migrations check-tests format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small bench-peers bench-throughput serve-prod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -119,6 +119,15 @@ bench-throughput: setup browser ## Key presses per claim and per review unit, ti
 
 bench-small: setup ## The benchmark at small scale on both databases (figures only, no pass/fail)
 	scripts/with-postgres $(PY) -m bench.run --scale small --db both $(BENCH_ARGS)
+
+# Claimdesk beside Label Studio and doccano (bench/peers/): the same seeded workload through
+# each tool's REST API, fresh databases, one table. Not in `make test`: the first run installs
+# the peers from PyPI into PEERS_CACHE (outside the repository, ~1.7 GB); 10–20 minutes.
+PEERS_CACHE ?= $(HOME)/.cache/claimdesk-peers
+PEERS_ARGS ?=
+
+bench-peers: setup ## Claimdesk beside Label Studio and doccano, same workload (installs them; not in make test)
+	$(PY) -m bench.peers --cache "$(PEERS_CACHE)" $(PEERS_ARGS)
 
 # PolNeAR (github.com/networkdynamics/PolNeAR; not committed): POLNEAR is a folder holding
 # data/<split>/text and data/<split>/attributions. A temporary SQLite file, removed after.
