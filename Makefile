@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup browser run serve demo migrate test test-recap check lint lint-code lint-imports lint-migrations check-tests format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small bench-peers serve-prod clean
+.PHONY: help setup browser run serve demo migrate test test-recap check lint lint-code lint-imports lint-migrations check-tests format typecheck test-sqlite test-postgres test-api-fuzz bench bench-small bench-peers bench-throughput serve-prod clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -106,8 +106,16 @@ test-recap:
 BENCH_SCALE ?= medium
 BENCH_ARGS ?=
 
-bench: setup ## Benchmark on both databases (BENCH_SCALE=small|medium|large; prints the tables)
+bench: setup browser ## Benchmark on both databases (BENCH_SCALE=small|medium|large; prints the tables), then the throughput benchmark
 	scripts/with-postgres $(PY) -m bench.run --scale $(BENCH_SCALE) --db both $(BENCH_ARGS)
+	$(PY) -m bench.throughput --check
+
+# Issue 18's throughput benchmark (bench/throughput.py): headless Chromium against gunicorn on
+# a fresh SQLite database; key presses and pointer actions per claim and per adjudicated unit,
+# the browser-side time of each action. Fails when a key-count target is missed (the times
+# are reported against their target, 100 ms, but depend on the machine's load).
+bench-throughput: setup browser ## Key presses per claim and per review unit, time per action in the browser (Chromium)
+	$(PY) -m bench.throughput --check
 
 bench-small: setup ## The benchmark at small scale on both databases (figures only, no pass/fail)
 	scripts/with-postgres $(PY) -m bench.run --scale small --db both $(BENCH_ARGS)

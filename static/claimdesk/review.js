@@ -8,6 +8,7 @@ const text = document.getElementById("article-text");
 const help = document.getElementById("help");
 const toasts = document.getElementById("toasts");
 let current = -1; // the index in units() of the current group
+let advance = false; // a decision by key: once it is shown, move on to the next open group
 
 const units = () => [...document.querySelectorAll("#review-body .unit")];
 
@@ -44,6 +45,12 @@ function click(selector) {
   return true;
 }
 
+/** A decision by key: the next open group becomes current once it is recorded. */
+function decide(selector) {
+  advance = click(selector);
+  return advance;
+}
+
 function addFromSelection() {
   const span = selectedSpan(text);
   if (!span) {
@@ -76,16 +83,20 @@ document.body.addEventListener("htmx:responseError", (event) => {
   toast(status === 403 ? "Only curators and managers decide here." : `The server answered ${status}; nothing was saved.`);
 });
 document.body.addEventListener("htmx:sendError", () => toast("The server can't be reached; nothing was saved."));
-// After a swap the current group is a new element: keep it current.
+// After a swap the current group is a new element: keep it current. After a decision made
+// by key, the next group not decided yet becomes current: one key a unanimous group.
 document.body.addEventListener("htmx:afterSettle", () => {
-  if (current >= 0) {
-    const all = units();
-    if (all[current]) {
-      all[current].classList.add("current");
-      mark(all[current]);
-    }
-  }
+  if (current < 0) return;
+  const all = units();
+  if (!all[current]) return;
+  all[current].classList.add("current");
+  mark(all[current]);
+  if (!advance || !all[current].querySelector("[data-outcome]")) return;
+  advance = false;
+  const next = all.findIndex((u, i) => i > current && !u.querySelector("[data-outcome]"));
+  if (next >= 0) go(next);
 });
+document.body.addEventListener("htmx:responseError", () => { advance = false; });
 
 text.addEventListener("click", (event) => {
   const hit = event.target.closest("mark[data-units]");
@@ -116,9 +127,9 @@ const acceptKeys = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 installShortcuts([
   { keys: ["j", "ArrowDown"], run: () => go(current + 1) },
   { keys: ["k", "ArrowUp"], run: () => go(current - 1) },
-  { keys: acceptKeys, run: (event) => click(`button[data-accept="${event.key}"]`) },
-  { keys: ["m"], run: () => click("[data-action=merge]") },
-  { keys: ["r"], run: () => click("[data-action=reject]") },
+  { keys: acceptKeys, run: (event) => decide(`button[data-accept="${event.key}"]`) },
+  { keys: ["m"], run: () => decide("[data-action=merge]") },
+  { keys: ["r"], run: () => decide("[data-action=reject]") },
   { keys: ["e"], run: () => click("[data-action=edit]") },
   { keys: ["a"], run: () => addFromSelection() },
   { keys: ["A"], run: () => document.querySelector("[data-action=bulk]")?.click() },

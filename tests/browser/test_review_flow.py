@@ -115,6 +115,8 @@ def test_curator_resolves_a_field_disagreement_and_a_missing_claim(
     page.keyboard.press("2")
     expect(page.locator("#unit-1 [data-outcome=accept]")).to_be_visible()
     expect(page.locator("#review-progress [data-done]")).to_have_text("2")
+    # Nothing is left to decide: the decided group stays current.
+    expect(page.locator("#unit-1")).to_have_class(re.compile(r"\bcurrent\b"))
 
     gold = list(Claim.objects.gold().live().order_by("start"))
     assert [g.quote for g in gold] == [EXPANDS, COMPETITOR]
@@ -130,3 +132,34 @@ def test_curator_resolves_a_field_disagreement_and_a_missing_claim(
     accept = Decision.objects.get(action=DecisionAction.ACCEPT)
     assert accept.gold == gold[1]
     assert [o.claim_id for o in accept.origins.all()] == [scene["bo_competitor"].pk]
+
+
+def test_unanimous_units_take_one_key_each(
+    page: Page, live_server: Any, scene: dict[str, Any]
+) -> None:
+    """After a decision by key the next open unit is current: the curator presses `1` once a
+    unanimous unit (issue 18: at most 2 keys a unanimous or single-choice unit)."""
+    article, turkey = scene["article"], scene["turkey"]
+    ada, bo = (Claim.objects.get(pk=scene[k].pk).annotator for k in ("ada_expands", "bo_expands"))
+    # Replace the disputed units by three unanimous ones and bo's single claim.
+    Claim.objects.filter(article=article).delete()
+    berliner = Source.objects.get(project=article.project, name="Berliner Zeitung")
+    sentences = [EXPANDS, COMPETITOR, "Russia and China"]
+    for words in sentences:
+        for user in (ada, bo):
+            make_claim(article, user, words, source=berliner, target=turkey, stance="favor")
+    base = live_server.url
+    log_in(page, base, scene["curator"])
+    page.goto(f"{base}/articles/{article.pk}/review/")
+    expect(page.locator("#review[data-ready]")).to_be_attached()
+    units = page.locator("#review-body section.unit")
+    expect(units).to_have_count(3)
+    presses = 0
+    for index in range(3):
+        page.keyboard.press("1")
+        presses += 1
+        expect(page.locator(f"#unit-{index} [data-outcome=accept]")).to_be_visible()
+        if index < 2:
+            expect(page.locator(f"#unit-{index + 1}")).to_have_class(re.compile(r"\bcurrent\b"))
+    assert presses == 3
+    assert Claim.objects.gold().live().count() == 3

@@ -241,3 +241,36 @@ def test_a_touch_selection_makes_a_claim_and_the_text_stays_in_view(
     assert pending["y"] >= 0 and pending["y"] + pending["height"] <= sheet["y"], (pending, sheet)
     # The form works in the sheet: a source and a save button in reach.
     expect(form.locator("button[type=submit]")).to_be_attached()
+
+
+def test_an_adjusted_span_survives_a_reload_and_its_row_moves_to_text_order(
+    live_server: Any, page: Page, annotator: Any
+) -> None:
+    article = an_article(annotator, TEXT)
+    first = make_claim(article, annotator, "Akıncı said that")
+    second = make_claim(article, annotator, "Turkey’s influence grows")
+    log_in(page, live_server.url, annotator)
+    open_claim(page, live_server.url, first)
+    rows = page.locator("#claim-rows > li")
+    expect(rows.first).to_have_id(f"claim-row-{first.pk}")
+    # The first claim's span moves past the second's.
+    at = TEXT.index("Orekhova said it does not")
+    page.evaluate(SELECT, [at, at + len("Orekhova said it does not")])
+    page.locator("#selection-bar [data-action=span-from-selection]").click()
+    form = page.locator("#claim-form")
+    expect(form.locator(".form-quote")).to_have_text("Orekhova said it does not")
+
+    # A reload keeps the draft, with its new span (it was dropped before: the span differed).
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.reload()
+    expect(page.locator("#workspace[data-ready]")).to_be_attached()
+    expect(form.locator("h2")).to_have_text("Edit claim")
+    expect(form.locator(".form-quote")).to_have_text("Orekhova said it does not")
+    expect(form.locator("input[name=start]")).to_have_value(str(at))
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#claim-form")).to_have_count(0)
+    first.refresh_from_db()
+    assert (first.start, first.quote) == (at, "Orekhova said it does not")
+    # Its row follows the second claim's now, without a reload.
+    expect(rows.first).to_have_id(f"claim-row-{second.pk}")
+    expect(rows.nth(1)).to_have_id(f"claim-row-{first.pk}")

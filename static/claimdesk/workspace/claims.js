@@ -37,7 +37,22 @@ export function deleteCurrent() {
   return true;
 }
 
+// Rows in text order, as the server lists them (start, the longer first, then id): an edit
+// that moved a claim's span moves its row too (its new row comes back in its old place).
+const rowKey = (row) => [Number(row.dataset.start), -Number(row.dataset.end), Number(row.dataset.claimId)];
+function inTextOrder(a, b) {
+  const x = rowKey(a), y = rowKey(b);
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+
+export function keepTextOrder() {
+  const all = rows();
+  if (all.every((row, i) => i === 0 || inTextOrder(all[i - 1], row) <= 0)) return;
+  document.getElementById("claim-rows").append(...all.sort(inTextOrder));
+}
+
 export function installClaims() {
+  document.body.addEventListener("htmx:afterSettle", keepTextOrder);
   document.addEventListener("click", (event) => {
     const row = event.target.closest(".claim-row");
     if (row) state.current = row.dataset.claimId;

@@ -25,6 +25,7 @@ export const state = {
   pending: null, // {start, end} of the claim being created
   adjusted: null, // {start, end}: the new span of the claim being edited, not saved yet
   mention: null, // {start, end} of the mention picked in the open form
+  typed: null, // what was typed while a new claim's form was on its way (the source search), or null
   mentionMode: false,
   caret: null, // caret mode: {at, mark} in code points (mark: the start, or null)
   undo: null, // URL restoring the last deleted claim

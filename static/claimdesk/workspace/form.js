@@ -20,6 +20,8 @@ export function openNew(span) {
   if (!confirmDiscard()) return;
   state.pending = { start: span.start, end: span.end };
   state.mention = null;
+  // Keys typed before the form arrives are the start of the source's name (keys.js).
+  state.typed = "";
   repaintIfChanged();
   ctx.htmx.ajax("GET", ctx.ws.dataset.newUrl, {
     source: ctx.ws, target: "#claim-panel", swap: "innerHTML",
@@ -85,6 +87,11 @@ export function readDraft(key) {
   }
 }
 
+const sameSpan = (draft, start, end) =>
+  String(draft.start) === String(start) && String(draft.end) === String(end);
+// A draft of an edit is that claim's at that version, whatever span it was given since.
+const sameClaim = (draft, f) => Boolean(f.dataset.claimId) && draft.claim === f.dataset.claimId;
+
 function fill(f, draft) {
   const skip = new Set(["start", "end", "quote", "version"]);
   const radios = new Set([...f.querySelectorAll("input[type=radio]")].map((r) => r.name));
@@ -94,6 +101,15 @@ function fill(f, draft) {
     f.elements[name].value = value;
   }
   if (draft.sourceName && f.elements.source.value) chooseSourceDisplay(draft.sourceName);
+  if (f.dataset.claimId && draft.start !== "" && !sameSpan(draft, f.elements.start.value, f.elements.end.value)) {
+    // The span was being adjusted: the draft's span, still to be saved.
+    f.elements.start.value = String(draft.start);
+    f.elements.end.value = String(draft.end);
+    f.elements.quote.value = draft.quote;
+    const shown = f.querySelector(".form-quote");
+    if (shown) shown.textContent = draft.quote;
+    state.adjusted = { start: Number(draft.start), end: Number(draft.end) };
+  }
   if (f.elements.mention_start?.value) {
     state.mention = { start: Number(f.elements.mention_start.value), end: Number(f.elements.mention_end.value) };
     document.getElementById("mention-quote").textContent = draft.mentionQuote;
@@ -105,6 +121,7 @@ function fill(f, draft) {
 // --- a form arrives -----------------------------------------------------------------------
 
 function setupForm(f) {
+  if (f.dataset.claimId || f.dataset.suggestionId) state.typed = null;
   state.mentionMode = false;
   ctx.ws.classList.remove("picking-mention");
   const start = Number(f.dataset.start), end = Number(f.dataset.end);
@@ -120,8 +137,7 @@ function setupForm(f) {
   const draft = readDraft(f.dataset.draftKey);
   if (hasErrors) {
     saveDraft();
-  } else if (draft && !conflict && String(draft.start) === String(start)
-      && String(draft.end) === String(end)
+  } else if (draft && !conflict && (sameSpan(draft, start, end) || sameClaim(draft, f))
       && (draft.version || "") === (f.elements.version?.value || "")) {
     fill(f, draft);
   } else {
@@ -139,10 +155,22 @@ function setupForm(f) {
     keepSpanInView();
     return;
   }
-  if (!f.dataset.claimId) document.getElementById("source-q")?.focus({ preventScroll: true });
+  if (!f.dataset.claimId) searchSource(state.typed);
   else f.querySelector("button[type=submit]")?.focus({ preventScroll: true });
+  state.typed = null;
   reveal(f, "start");
   keepSpanInView();
+}
+
+/** Focus the source search of a new claim, with what was typed while the form came. */
+function searchSource(typed) {
+  const input = document.getElementById("source-q");
+  if (!input) return;
+  input.focus({ preventScroll: true });
+  if (!typed) return;
+  input.value = typed;
+  input.setSelectionRange(typed.length, typed.length);
+  input.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
 /** The form's sheet on narrow screens (the panel, fixed over the lower screen), or null. */
@@ -240,8 +268,9 @@ export function installForm() {
     if (event.target.closest("[data-action=close]")) closeForm();
   });
 
-  document.body.addEventListener("htmx:afterSettle", () => {
+  document.body.addEventListener("htmx:afterSettle", (event) => {
     const f = form();
+    if (!f && event.detail.target === panel) state.typed = null; // no form came: keys are keys again
     if (f && !f.dataset.ready) {
       f.dataset.ready = "1";
       setupForm(f);
@@ -289,6 +318,10 @@ export function installForm() {
       row.querySelector("input[type=radio]:checked:not([value=''])"));
     if (chosen) localStorage.setItem(LAST_TARGET, chosen.dataset.targetId);
   });
+
+  for (const failed of ["htmx:responseError", "htmx:sendError"]) {
+    document.body.addEventListener(failed, () => { state.typed = null; });
+  }
 
   window.addEventListener("beforeunload", (event) => {
     if (state.dirty) {

@@ -9,7 +9,8 @@ import { deleteCurrent, select, step } from "./claims.js";
 import { closeForm, nextTarget } from "./form.js";
 import { chooseByDigit, chooseReliability, isReliabilityKey, sameAsLast, stanceKey } from "./labels.js";
 import { restore } from "./messages.js";
-import { takeSelection, toggleMentionMode } from "./selection.js";
+import { offersClaim, takeSelection, toggleMentionMode } from "./selection.js";
+import { isFormControl } from "../shortcuts.js";
 import { moveBoundary } from "./span.js";
 import { answerSuggestion, stepSuggestion } from "./suggestions.js";
 
@@ -23,8 +24,31 @@ function click(selector) {
   return true;
 }
 
+const LETTER = /^\p{L}$/u;
+
+/** Type the source's name straight after selecting words: the first letter (not n, the
+ * key of an empty search) opens the new claim's form, and every key typed until the form
+ * is there goes into its source search instead of being a shortcut. */
+function typeAhead(event) {
+  if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (ctx.help.open || state.caret || isFormControl(event.target)) return;
+  if (state.typed !== null && !form()) {
+    if (event.key === "Backspace") state.typed = state.typed.slice(0, -1);
+    else if (event.key.length === 1) state.typed += event.key;
+    else return;
+    event.preventDefault();
+    return;
+  }
+  if (!LETTER.test(event.key) || event.key === "n" || !offersClaim()) return;
+  takeSelection(false, { explicit: true });
+  if (state.typed === null) return;
+  state.typed = event.key;
+  event.preventDefault();
+}
+
 export function installKeys() {
   const { help } = ctx;
+  document.addEventListener("keydown", typeAhead);
   installShortcuts([
     { keys: ["Enter"], mod: true, when: inForm, run: () => form().requestSubmit() },
     {

@@ -33,6 +33,13 @@ function selection(exact) {
   return { start, end, quote: quoteOf(start, end) };
 }
 
+/** Whether words of the article are selected, offered as a new claim (no form open). */
+export const offersClaim = () => {
+  if (form() || state.mentionMode) return false;
+  const span = selection(false);
+  return Boolean(span && !span.error);
+};
+
 function showSelection(span) {
   const sel = document.getSelection();
   sel.removeAllRanges();
@@ -141,6 +148,8 @@ export function installSelection() {
   document.addEventListener("selectionchange", scheduleBar);
   // A form that arrives may hold the selected words already: no offer then.
   document.body.addEventListener("htmx:afterSettle", scheduleBar);
+  // The saved claim's words are no longer an offer: a letter typed next is a shortcut.
+  document.body.addEventListener("claimdesk:saved", () => document.getSelection().removeAllRanges());
   bar()?.addEventListener("click", (event) => {
     const action = event.target.closest("[data-action]")?.dataset.action;
     if (action === "claim-from-selection") takeSelection(false, { explicit: true });
