@@ -91,10 +91,13 @@ class SourceFilters:
         return bool(self.q or self.kind or self.status)
 
 
-def visible_sources(user: User, project: Project) -> SourceQuerySet:
+def visible_sources(user: User, project: Project, *, curator: bool | None = None) -> SourceQuerySet:
     """The project's sources the user may see: all of them for curators and managers; for
-    an annotator, no other annotator's unconfirmed proposal (``SourceQuerySet.visible_to``)."""
-    return Source.objects.in_project(project).visible_to(user, curator=can_curate(user, project))
+    an annotator, no other annotator's unconfirmed proposal (``SourceQuerySet.visible_to``).
+    ``curator``: whether the user curates the project, if the caller knows."""
+    if curator is None:
+        curator = can_curate(user, project)
+    return Source.objects.in_project(project).visible_to(user, curator=curator)
 
 
 def source_registry(
@@ -106,11 +109,11 @@ def source_registry(
 ) -> SourceQuerySet:
     """The project's sources (those ``viewer`` may see, when given), searched
     (case/diacritic-insensitive over names and aliases) and filtered, with their aliases
-    prefetched. Claim counts are annotated only when asked: annotators must not learn
-    what other annotators cited."""
+    prefetched. Claim counts are annotated only when asked — for curators and managers:
+    annotators must not learn what other annotators cited."""
     pool = Source.objects.in_project(project)
     if viewer is not None:
-        pool = visible_sources(viewer, project)
+        pool = visible_sources(viewer, project, curator=with_counts)
     sources = pool.search(filters.q)
     if filters.kind:
         sources = sources.filter(kind=filters.kind)

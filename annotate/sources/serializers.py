@@ -162,8 +162,12 @@ class SourceConfirmSerializer(StrictSerializer):
 class SourceMergeRecordSerializer(serializers.ModelSerializer[SourceMerge]):
     """A recorded merge: what was folded into ``kept`` and what moved."""
 
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    split_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    split_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     claim_ids = serializers.SerializerMethodField(help_text="The claims that moved.")
 
     class Meta:

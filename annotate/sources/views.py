@@ -103,11 +103,12 @@ def source_merge_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_curate(request.user, source.project):
         raise PermissionDenied("Only the project's curators and managers can merge sources.")
     if request.method == "GET":
+        keep: Source | None = source
+        other: Source | None
         if "into" in request.GET:
-            into = _other_source(source, request.GET["into"])
-            keep, other = into, source
+            keep, other = _other_source(source, request.GET["into"]), source
         else:
-            keep, other = source, _other_source(source, request.GET.get("merge", ""))
+            other = _other_source(source, request.GET.get("merge", ""))
         if keep is None or other is None:
             messages.error(request, "Choose another source of this project to merge.")
             return redirect("annotate:source-detail", pk=source.pk)
@@ -122,23 +123,22 @@ def source_merge_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "switcher": project_switcher(request.user),
             },
         )
-    keep = source
-    other = _other_source(keep, request.POST.get("merge", ""))
-    if other is None:
+    duplicate = _other_source(source, request.POST.get("merge", ""))
+    if duplicate is None:
         messages.error(request, "Choose a source of this project to merge into this one.")
-        return redirect("annotate:source-detail", pk=keep.pk)
-    name = other.name
+        return redirect("annotate:source-detail", pk=source.pk)
+    name = duplicate.name
     try:
-        source_merge(keep=keep, merge=other, actor=request.user)
+        source_merge(keep=source, merge=duplicate, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(
             request,
-            f"“{name}” was merged into “{keep.name}”; its names are aliases now. "
+            f"“{name}” was merged into “{source.name}”; its names are aliases now. "
             "A manager can split it back below.",
         )
-    return redirect("annotate:source-detail", pk=keep.pk)
+    return redirect("annotate:source-detail", pk=source.pk)
 
 
 @require_POST

@@ -131,6 +131,7 @@ def test_a_curator_confirms_a_proposal_renamed(
     assert confirmed.proposed_by == annotator  # who proposed it stays recorded
     entry = History.objects.get(entity="source", object_id=source.pk, action=HistoryAction.CONFIRM)
     assert entry.actor == curator
+    assert entry.before is not None and entry.after is not None
     assert entry.before["status"] == "proposed" and entry.after["status"] == "confirmed"
     assert source_selectors.source_for(other_annotator, source.pk) == confirmed
     with pytest.raises(ValidationError, match="already confirmed"):
@@ -221,3 +222,22 @@ def test_the_api_refuses_annotators_where_curators_add_sources(
     )
     assert response.status_code == 403
     assert not Source.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+def test_the_settings_page_sets_what_annotators_may_do(
+    client: Client, project: Any, manager: Any
+) -> None:
+    login(client, manager)
+    url = reverse("annotate:project-settings", args=[project.slug])
+    assert 'name="annotator_sources" value="propose" checked' in client.get(url).content.decode()
+
+    response = client.post(url, {"action": "sources", "annotator_sources": "create"})
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.annotator_sources == AnnotatorSources.CREATE
+
+    bad = client.post(url, {"action": "sources", "annotator_sources": "maybe"})
+    assert bad.status_code == 400
+    project.refresh_from_db()
+    assert project.annotator_sources == AnnotatorSources.CREATE
