@@ -51,6 +51,18 @@ def test_an_annotator_proposes_a_source_and_a_curator_confirms_it(
     proposed = Source.objects.get(name="Zhanna Nemtsova")
     assert (proposed.status, proposed.proposed_by) == (SourceStatus.PROPOSED, annotator)
     assert page.locator("#source-id").input_value() == str(proposed.pk)
+    # Picked again from the list, it is still marked; a confirmed source is not.
+    page.locator("[data-action=clear-source]").click()
+    page.locator("#source-q").fill("Nemtsova")
+    expect(page.locator("#source-options [role=option]").first).to_contain_text("proposed")
+    page.keyboard.press("Enter")
+    expect(page.locator("#source-chosen [data-proposed]")).to_be_visible()
+    page.locator("[data-action=clear-source]").click()
+    page.locator("#source-q").fill("Temur Umarov")
+    expect(page.locator("#source-options [role=option]").first).to_contain_text("Temur Umarov")
+    page.keyboard.press("Enter")
+    expect(page.locator("#source-name")).to_have_text("Temur Umarov")
+    expect(page.locator("#source-chosen [data-proposed]")).to_be_hidden()
 
     page.context.clear_cookies()  # log out
     log_in(page, live_server.url, curator)

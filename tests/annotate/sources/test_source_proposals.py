@@ -52,7 +52,8 @@ def test_an_annotators_new_source_is_proposed_and_cited_at_once(
     assert source.status == SourceStatus.PROPOSED
     assert source.proposed_by == annotator
     html = response.content.decode()
-    assert f'value="{source.pk}"' in html and "data-proposed" in html  # selected, marked
+    assert f'value="{source.pk}"' in html  # selected, and marked as proposed
+    assert 'title="Proposed: a curator has not confirmed it yet">proposed</span>' in html
     claim = make_claim(assigned_article, annotator, source=source)
     assert claim.source == source
     # The proposer finds it in the picker, marked as proposed.
