@@ -27,9 +27,33 @@ class SourceKind(models.TextChoices):
     DOCUMENT = "document", "Document"
 
 
+class SourceStatus(models.TextChoices):
+    """A source an annotator adds where the project says "propose" waits for a curator."""
+
+    CONFIRMED = "confirmed", "Confirmed"
+    PROPOSED = "proposed", "Proposed"
+
+
 class SourceQuerySet(models.QuerySet["Source"]):
     def in_project(self, project: Project) -> SourceQuerySet:
         return self.filter(project=project)
+
+    def confirmed(self) -> SourceQuerySet:
+        return self.filter(status=SourceStatus.CONFIRMED)
+
+    def proposed(self) -> SourceQuerySet:
+        return self.filter(status=SourceStatus.PROPOSED)
+
+    def visible_to(self, user: User, *, curator: bool) -> SourceQuerySet:
+        """What the user may see of the registry: everything for curators and managers;
+        for an annotator, the confirmed sources, the ones they proposed, and a proposed
+        one their own claims cite (another annotator's proposal stays hidden: blindness)."""
+        if curator:
+            return self
+        own_claims = Claim.objects.filter(source=OuterRef("pk"), annotator=user)
+        return self.filter(
+            Q(status=SourceStatus.CONFIRMED) | Q(proposed_by=user) | Exists(own_claims)
+        )
 
     def search(self, query: str) -> SourceQuerySet:
         """Sources whose name or any alias contains the query, ignoring case, diacritics
@@ -99,6 +123,20 @@ class Source(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Grows with each change (optimistic concurrency)."
     )
+    status = models.CharField(
+        max_length=16,
+        choices=SourceStatus.choices,
+        default=SourceStatus.CONFIRMED,
+        help_text="Proposed by an annotator and not yet confirmed by a curator, or confirmed.",
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The annotator who proposed it (kept after confirmation).",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -108,6 +146,10 @@ class Source(models.Model):
         ordering = ["name_key", "id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "name_key"], name="source_unique_name"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in SourceStatus]),
+                name="source_status_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=[k.value for k in SourceKind]), name="source_kind_valid"
             ),
@@ -483,6 +525,51 @@ class HistoryAction(models.TextChoices):
     DELETE = "delete", "Deleted"
     RESTORE = "restore", "Restored"
     MERGE = "merge", "Merged"
+    SPLIT = "split", "Split"
+    CONFIRM = "confirm", "Confirmed"
+
+
+class SourceMerge(models.Model):
+    """One merge of a source into another, with what moved, so that a manager can split
+    it back (``annotate.sources.services.source_split``).
+
+    ``merged`` is the merged source as it was (its fields, ``status`` and ``proposed_by``
+    too), ``aliases`` its aliases, ``added_aliases`` the keys the merge added to the kept
+    source, ``filled`` the kept source's fields the merge filled (field → value), and
+    ``moved`` the rows that pointed at the merged source ("app.model" → ids: claims,
+    suggestions), by "app_label.model:field"."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # No constraint: the kept source may itself be merged away later and come back, with
+    # its id, when that merge is split.
+    kept = models.ForeignKey(
+        Source, on_delete=models.DO_NOTHING, db_constraint=False, related_name="merges"
+    )
+    kept_name = models.CharField(max_length=300)
+    merged_id = models.BigIntegerField(help_text="The merged source's id (a split reuses it).")
+    merged = models.JSONField()
+    aliases = models.JSONField(default=list)
+    added_aliases = models.JSONField(default=list)
+    filled = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    split_at = models.DateTimeField(null=True, blank=True)
+    split_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged.get('name')} → {self.kept_name}"
+
+    @property
+    def claim_count(self) -> int:
+        return len(self.moved.get("annotate.claim:source", []))
 
 
 class History(models.Model):

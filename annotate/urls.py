@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("sources/<id:pk>/", views.source_detail, name="source-detail"),
     path("sources/<id:pk>/merge/", views.source_merge_view, name="source-merge"),
+    path("sources/<id:pk>/confirm/", views.source_confirm_view, name="source-confirm"),
+    path("source-merges/<id:pk>/split/", views.source_split_view, name="source-split"),
     # Analysis: overview, stance map, claim search, source profiles (annotate/analysis/views.py).
     path("projects/<slug:slug>/analysis/", analysis_views.overview, name="analysis-overview"),
     path("projects/<slug:slug>/analysis/stances/", analysis_views.stance_map, name="stance-map"),

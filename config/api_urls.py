@@ -82,6 +82,9 @@ urlpatterns = [
     path("projects/<slug:slug>/sources/", sources_api.SourceList.as_view(), name="source-list"),
     path("sources/<id:pk>/", sources_api.SourceDetail.as_view(), name="source-detail"),
     path("sources/<id:pk>/merge/", sources_api.SourceMerge.as_view(), name="source-merge"),
+    path("sources/<id:pk>/merges/", sources_api.SourceMergeList.as_view(), name="source-merges"),
+    path("sources/<id:pk>/confirm/", sources_api.SourceConfirm.as_view(), name="source-confirm"),
+    path("source-merges/<id:pk>/split/", sources_api.SourceSplit.as_view(), name="source-split"),
     path("projects/<slug:slug>/targets/", sources_api.TargetList.as_view(), name="target-list"),
     path(
         "projects/<slug:slug>/assignments/",

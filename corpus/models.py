@@ -41,6 +41,7 @@ class AnnotatorSources(models.TextChoices):
     """What an annotator may do when the registry lacks a source (curators and managers
     may always add one)."""
 
+    PROPOSE = "propose", "Propose it: usable at once in their claims, a curator confirms it"
     CREATE = "create", "Add it to the registry (after a confirmation)"
     NONE = "none", "Nothing: ask a curator to add it"
 
@@ -65,7 +66,7 @@ class Project(models.Model):
     annotator_sources = models.CharField(
         max_length=16,
         choices=AnnotatorSources.choices,
-        default=AnnotatorSources.CREATE,
+        default=AnnotatorSources.PROPOSE,
         help_text="Whether annotators may add a source the registry lacks from the workspace.",
     )
     archived = models.BooleanField(

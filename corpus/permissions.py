@@ -79,7 +79,19 @@ def can_add_source(user: User, project: Project) -> bool:
     role = role_in(user, project)
     if role in (Role.MANAGER, Role.CURATOR):
         return True
-    return role == Role.ANNOTATOR and project.annotator_sources == AnnotatorSources.CREATE
+    return role == Role.ANNOTATOR and project.annotator_sources in (
+        AnnotatorSources.CREATE,
+        AnnotatorSources.PROPOSE,
+    )
+
+
+def proposes_sources(user: User, project: Project) -> bool:
+    """Whether a source this user adds is only proposed (a curator confirms it): an
+    annotator where the project's ``annotator_sources`` is "propose"."""
+    return (
+        role_in(user, project) == Role.ANNOTATOR
+        and project.annotator_sources == AnnotatorSources.PROPOSE
+    )
 
 
 def can_create_project(user: User) -> bool:

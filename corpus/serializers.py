@@ -185,6 +185,7 @@ class ProjectDetailSerializer(ProjectSerializer):
             "archived",
             "suggestions_enabled",
             "suggestion_backend",
+            "annotator_sources",
             "agreement_overlap",
             "agreement_background_claims",
         ]
@@ -234,6 +235,12 @@ class ProjectUpdateSerializer(StrictSerializer):
     suggestions_enabled = serializers.BooleanField(required=False)
     suggestion_backend = serializers.ChoiceField(
         choices=Project._meta.get_field("suggestion_backend").choices or [], required=False
+    )
+    annotator_sources = serializers.ChoiceField(
+        choices=Project._meta.get_field("annotator_sources").choices or [],
+        required=False,
+        help_text="What an annotator may do when the registry lacks a source: propose it "
+        "(a curator confirms), create it, or nothing.",
     )
     agreement_overlap = serializers.FloatField(
         required=False,

@@ -48,7 +48,7 @@ def project_create(
     scheme: dict[str, Any] | None = None,
     suggestions_enabled: bool = False,
     suggestion_backend: str = SuggestionBackend.RULES,
-    annotator_sources: str = AnnotatorSources.CREATE,
+    annotator_sources: str = AnnotatorSources.PROPOSE,
 ) -> Project:
     """Create a project with the default scheme unless one is given."""
     name = check_text(name.strip(), field="name", limit=limits.PROJECT_NAME)

@@ -30,7 +30,7 @@ from common.http import HtmxHttpRequest
 from corpus import permissions, scheme_edit
 from corpus import services as corpus_services
 from corpus.markdown import render_markdown
-from corpus.models import Project, Role, SuggestionBackend
+from corpus.models import AnnotatorSources, Project, Role, SuggestionBackend
 from corpus.scheme import CHOICE_FIELDS
 from corpus.selectors import project_switcher
 
@@ -68,6 +68,7 @@ def _settings_context(project: Project, **extra: Any) -> dict[str, Any]:
     return {
         "project": project,
         "backends": SuggestionBackend.choices,
+        "annotator_sources": AnnotatorSources.choices,
         "llm_configured": llm.configured(),
         "llm_model": llm.settings_model(),
         "job": job,
@@ -113,6 +114,11 @@ def _settings_change(request: HtmxHttpRequest, project: Project, action: str) ->
             suggestion_backend=post.get("suggestion_backend", ""),
         )
         return "Suggestion settings saved."
+    if action == "sources":
+        corpus_services.project_update(
+            project=project, annotator_sources=post.get("annotator_sources", "")
+        )
+        return "Source settings saved."
     if action == "run":
         suggestion_tasks.start_suggestions(project=project, unless_running=True)
         return "Suggestions are being made for every article."

@@ -62,7 +62,18 @@ _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 # Keys are written sorted (``_line``), so the order of these tuples is free.
 _ARTICLE = (*ARTICLE_VALUES, "text", "source_file", "created", "updated")
-_SOURCE = ("id", "name", "name_key", "kind", "description", "external_id", "created", "updated")
+_SOURCE = (
+    "id",
+    "name",
+    "name_key",
+    "kind",
+    "description",
+    "external_id",
+    "status",
+    "proposed_by_id",
+    "created",
+    "updated",
+)
 _TARGET = ("id", "name", "name_key", "position", "created")
 _ASSIGNMENT = ("id", "article_id", "annotator_id", "status", "assigned_by_id", "created", "updated")
 _CLAIM = (
@@ -77,7 +88,7 @@ _CLAIM = (
 )
 _DECISION = ("id", "article_id", "curator_id", "action", "gold_id", "rationale", "created")
 _HISTORY = ("id", "entity", "object_id", "action", "actor_id", "at", "before", "after")
-_USER_FIELDS = {"annotator_id", "assigned_by_id", "curator_id", "actor_id"}
+_USER_FIELDS = {"annotator_id", "assigned_by_id", "curator_id", "actor_id", "proposed_by_id"}
 _FOREIGN_KEYS = {*_USER_FIELDS, "article_id", "source_id", "gold_id"}
 # Datetime fields (ISO strings in the archive).
 DATETIMES = {"created", "updated", "deleted_at", "at"}
@@ -114,6 +125,11 @@ def _user_ids(project: Project) -> set[int]:
     ids |= set(
         Decision.objects.filter(article__project=project)
         .values_list("curator_id", flat=True)
+        .distinct()
+    )
+    ids |= set(
+        Source.objects.filter(project=project, proposed_by__isnull=False)
+        .values_list("proposed_by_id", flat=True)
         .distinct()
     )
     ids |= set(

@@ -390,6 +390,7 @@ def tables() -> dict[str, Table]:
             Source,
             writer._SOURCE,
             {"aliases": table("aliases", SourceAlias, ("id", "alias", "alias_key"))},
+            optional=("status", "proposed_by"),  # archives made before proposed sources
         ),
         "targets.jsonl": table("targets.jsonl", Target, writer._TARGET),
         "assignments.jsonl": table("assignments.jsonl", Assignment, writer._ASSIGNMENT),

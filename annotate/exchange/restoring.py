@@ -244,7 +244,7 @@ def _restore(reader: checks.Reader, data: dict[str, Any], slug: str) -> RestoreR
     result = RestoreResult(project=project, created_users=created_users)
     counts = result.counts
     counts["articles"] = _articles(reader, project)
-    _sources(reader, project, counts)
+    _sources(reader, project, counts, user)
     counts["targets"] = _insert(
         Target, (Target(project=project, **_times(r)) for r in _records(reader, "targets.jsonl"))
     )
@@ -295,13 +295,14 @@ def _articles(reader: checks.Reader, project: Project) -> int:
     )
 
 
-def _sources(reader: checks.Reader, project: Project, counts: dict[str, int]) -> None:
+def _sources(reader: checks.Reader, project: Project, counts: dict[str, int], user: User) -> None:
     """The sources, then their aliases."""
     aliases: list[SourceAlias] = []
 
     def sources() -> Iterator[Source]:
         for r in _records(reader, "sources.jsonl"):
             aliases.extend(SourceAlias(source_id=r["id"], **a) for a in r.pop("aliases"))
+            r["proposed_by_id"] = user(r.pop("proposed_by", None))
             yield Source(project=project, **_times(r))
 
     counts["sources"] = _insert(Source, sources())

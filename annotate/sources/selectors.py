@@ -13,6 +13,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -25,11 +26,13 @@ from annotate.models import (
     Source,
     SourceAlias,
     SourceKind,
+    SourceMerge,
     SourceQuerySet,
+    SourceStatus,
 )
 from common.fuzzy import MIN_QUERY, NameIndex
 from corpus.models import Article, Project
-from corpus.permissions import role_in
+from corpus.permissions import can_curate, role_in
 from corpus.text import search_key
 
 if TYPE_CHECKING:
@@ -71,29 +74,51 @@ def with_claim_count(sources: SourceQuerySet) -> SourceQuerySet:
 class SourceFilters:
     q: str = ""
     kind: str = ""
+    status: str = ""
 
     @classmethod
     def from_query(cls, params: Any) -> SourceFilters:
         kind = params.get("kind", "").strip()
+        status = params.get("status", "").strip()
         return cls(
             q=params.get("q", "").strip()[:200],
             kind=kind if kind in SourceKind.values else "",
+            status=status if status in SourceStatus.values else "",
         )
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.kind)
+        return bool(self.q or self.kind or self.status)
+
+
+def visible_sources(user: User, project: Project, *, curator: bool | None = None) -> SourceQuerySet:
+    """The project's sources the user may see: all of them for curators and managers; for
+    an annotator, no other annotator's unconfirmed proposal (``SourceQuerySet.visible_to``).
+    ``curator``: whether the user curates the project, if the caller knows."""
+    if curator is None:
+        curator = can_curate(user, project)
+    return Source.objects.in_project(project).visible_to(user, curator=curator)
 
 
 def source_registry(
-    project: Project, filters: SourceFilters, *, with_counts: bool
+    project: Project,
+    filters: SourceFilters,
+    *,
+    with_counts: bool,
+    viewer: User | None = None,
 ) -> SourceQuerySet:
-    """The project's sources, searched (case/diacritic-insensitive over names and aliases)
-    and filtered, with their aliases prefetched. Claim counts are annotated only when
-    asked: annotators must not learn what other annotators cited."""
-    sources = Source.objects.in_project(project).search(filters.q)
+    """The project's sources (those ``viewer`` may see, when given), searched
+    (case/diacritic-insensitive over names and aliases) and filtered, with their aliases
+    prefetched. Claim counts are annotated only when asked — for curators and managers:
+    annotators must not learn what other annotators cited."""
+    pool = Source.objects.in_project(project)
+    if viewer is not None:
+        pool = visible_sources(viewer, project, curator=with_counts)
+    sources = pool.search(filters.q)
     if filters.kind:
         sources = sources.filter(kind=filters.kind)
+    if filters.status:
+        sources = sources.filter(status=filters.status)
     sources = with_wikidata_url(sources).prefetch_related("aliases")
     if with_counts:
         sources = with_claim_count(sources)
@@ -109,7 +134,71 @@ def source_for(user: User, pk: int) -> Source:
     )
     if source is None or role_in(user, source.project) is None:
         raise Http404("No such source.")
+    if (
+        source.status == SourceStatus.PROPOSED
+        and source.proposed_by_id != user.pk
+        and not visible_sources(user, source.project).filter(pk=pk).exists()
+    ):
+        raise Http404("No such source.")  # another annotator's proposal: blindness
     return source
+
+
+def proposed_sources(project: Project) -> SourceQuerySet:
+    """The curators' queue: proposed sources, oldest first, with who proposed them and
+    how many live claims cite them."""
+    return with_claim_count(
+        Source.objects.in_project(project)
+        .proposed()
+        .select_related("proposed_by")
+        .prefetch_related("aliases")
+        .order_by("created", "pk")
+    )
+
+
+def source_merge_for(user: User, pk: int) -> SourceMerge:
+    """A merge record of a project the user belongs to, else 404 (the role is the
+    caller's to check)."""
+    record = SourceMerge.objects.select_related("project").filter(pk=pk).first()
+    if record is None or role_in(user, record.project) is None:
+        raise Http404("No such merge.")
+    return record
+
+
+def merges_into(source: Source) -> QuerySet[SourceMerge]:
+    """The merges that folded another source into this one, newest first."""
+    return SourceMerge.objects.filter(kept=source).select_related("actor", "split_by")
+
+
+def merge_preview(keep: Source, merge: Source) -> dict[str, Any]:
+    """What merging ``merge`` into ``keep`` would change, for the confirmation: the
+    claims that would move (live, deleted, with a marked mention of the source), the
+    suggestions, the names that would become aliases of ``keep``, the fields it would
+    fill."""
+    claims = Claim.objects.filter(source=merge).aggregate(
+        live=Count("pk", filter=Q(deleted_at__isnull=True)),
+        deleted=Count("pk", filter=Q(deleted_at__isnull=False)),
+        mentions=Count("pk", filter=Q(mention_start__isnull=False)),
+        gold=Count("pk", filter=Q(annotator__isnull=True, deleted_at__isnull=True)),
+    )
+    known = {keep.name_key, *keep.aliases.values_list("alias_key", flat=True)}
+    names = [merge.name, *merge.aliases.values_list("alias", flat=True)]
+    new_aliases: list[str] = []
+    for name in names:
+        key = search_key(name)
+        if key not in known:
+            known.add(key)
+            new_aliases.append(name)
+    filled = {
+        label: getattr(merge, field)
+        for field, label in (("description", "description"), ("external_id", "external ID"))
+        if not getattr(keep, field) and getattr(merge, field)
+    }
+    return {
+        "claims": claims,
+        "suggestions": merge.suggestions.count(),
+        "new_aliases": new_aliases,
+        "filled": filled,
+    }
 
 
 def claim_count_of(source: Source) -> int:
@@ -134,44 +223,58 @@ def byline_source(article: Article) -> Source | None:
         return None
     found = list(
         Source.objects.in_project(article.project)
+        .confirmed()
         .filter(Q(name_key=key) | Q(aliases__alias_key=key))
         .distinct()[:2]
     )
     return found[0] if len(found) == 1 else None
 
 
-def source_options(project: Project, query: str, limit: int = 10) -> list[Source]:
+def source_options(
+    project: Project, query: str, limit: int = 10, *, viewer: User | None = None
+) -> list[Source]:
     """Autocomplete: the best ``limit`` registry matches for the query, aliases loaded:
     the sources whose name or alias contains it (``SourceQuerySet.search``'s order), then
     the near misses by name or alias ("isachneko" finds Isachenko), most alike first. Each
     found source carries ``near_miss`` (False for a direct hit). Nothing about claims:
-    annotators stay blind to what others cited."""
+    annotators stay blind to what others cited, and to the sources others proposed
+    (only those ``viewer`` may see, when given)."""
     key = search_key(query)
     if not key:
         return []
-    direct = list(
-        Source.objects.in_project(project).search(query).values_list("pk", flat=True)[:limit]
+    pool = (
+        visible_sources(viewer, project)
+        if viewer is not None
+        else Source.objects.in_project(project)
     )
+    direct = list(pool.search(query).values_list("pk", flat=True)[:limit])
     ids = direct
     if len(direct) < limit and len(key) >= MIN_QUERY:  # room left, and enough to go on
-        near = registry_index(project).near(key, limit + len(direct))
-        ids = direct + [pk for pk, _ in near if pk not in direct][: limit - len(direct)]
-    found = Source.objects.filter(pk__in=ids).prefetch_related("aliases").in_bulk()
+        # The index holds every name; a hidden proposal found there is dropped below.
+        near = registry_index(project).near(key, 2 * limit + len(direct))
+        ids = direct + [pk for pk, _ in near if pk not in direct]
+    found = pool.filter(pk__in=ids).prefetch_related("aliases").in_bulk()
+    ids = [pk for pk in ids if pk in found][:limit]
     options = [found[pk] for pk in ids if pk in found]
     for source in options:
         source.near_miss = source.pk not in direct  # type: ignore[attr-defined]
     return options
 
 
-def source_key_taken(project: Project, query: str) -> Source | None:
+def source_key_taken(project: Project, query: str, *, viewer: User | None = None) -> Source | None:
     """The source whose name or an alias is the query (after folding), if any: the
-    registry already knows that name, so nobody is offered to create it again."""
+    registry already knows that name, so nobody is offered to create it again (among the
+    sources ``viewer`` may see, when given)."""
     key = search_key(query)
     if not key:
         return None
+    pool = (
+        visible_sources(viewer, project)
+        if viewer is not None
+        else Source.objects.in_project(project)
+    )
     return (
-        Source.objects.in_project(project)
-        .filter(Q(name_key=key) | Q(aliases__alias_key=key))
+        pool.filter(Q(name_key=key) | Q(aliases__alias_key=key))
         .order_by(Case(When(name_key=key, then=Value(0)), default=Value(1)), "name_key", "pk")
         .first()
     )

@@ -10,6 +10,8 @@ from rest_framework.fields import empty
 from annotate.models import (
     Source,
     SourceKind,
+    SourceMerge,
+    SourceStatus,
     Target,
 )
 from common import limits
@@ -36,6 +38,10 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
         help_text="Live claims citing the source; null for annotators, who stay blind to "
         "what others cited.",
     )
+    proposed_by = serializers.SerializerMethodField(
+        help_text="The username of the annotator who proposed it; shown to curators and "
+        "managers and to the proposer, else null."
+    )
 
     class Meta:
         model = Source
@@ -48,17 +54,30 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
             "wikidata_url",
             "aliases",
             "claim_count",
+            "status",
+            "proposed_by",
             "version",
             "created",
             "updated",
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "version": {"help_text": "Send it back with a change; it grows with each one."}
+            "version": {"help_text": "Send it back with a change; it grows with each one."},
+            "status": {
+                "help_text": "“proposed” (an annotator's, waiting for a curator; hidden from "
+                "other annotators) or “confirmed”."
+            },
         }
 
     def get_aliases(self, source: Source) -> list[str]:
         return [a.alias for a in source.aliases.all()]
+
+    def get_proposed_by(self, source: Source) -> str | None:
+        if source.proposed_by_id is None:
+            return None
+        if not self.context.get("curator") and source.proposed_by_id != self.context.get("viewer"):
+            return None
+        return source.proposed_by.username if source.proposed_by else None
 
 
 class SourceWriteSerializer(StrictSerializer):
@@ -119,6 +138,60 @@ class SourceFilterSerializer(serializers.Serializer):
         allow_blank=True,
         error_messages={"invalid_choice": KIND_CHOICE_ERROR},
     )
+    status = serializers.ChoiceField(
+        choices=SourceStatus.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Only the proposed, or only the confirmed sources.",
+    )
+
+
+class SourceConfirmSerializer(StrictSerializer):
+    name = TextField(
+        max_length=limits.SOURCE_NAME.size,
+        required=False,
+        help_text="Confirm it under this name instead (the proposed name becomes no alias).",
+    )
+    kind = serializers.ChoiceField(
+        choices=SourceKind.choices,
+        required=False,
+        error_messages={"invalid_choice": KIND_CHOICE_ERROR},
+    )
+
+
+class SourceMergeRecordSerializer(serializers.ModelSerializer[SourceMerge]):
+    """A recorded merge: what was folded into ``kept`` and what moved."""
+
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    split_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    claim_ids = serializers.SerializerMethodField(help_text="The claims that moved.")
+
+    class Meta:
+        model = SourceMerge
+        fields = [
+            "id",
+            "kept",
+            "kept_name",
+            "merged_id",
+            "merged",
+            "aliases",
+            "added_aliases",
+            "filled",
+            "claim_ids",
+            "actor",
+            "at",
+            "split_at",
+            "split_by",
+        ]
+        read_only_fields = fields
+
+    def get_claim_ids(self, record: SourceMerge) -> list[int]:
+        ids: list[int] = record.moved.get("annotate.claim:source", [])
+        return ids
 
 
 class SourceMergeSerializer(StrictSerializer):

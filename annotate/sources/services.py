@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from annotate.history import history_record, source_snapshot
 from annotate.models import (
@@ -21,6 +25,8 @@ from annotate.models import (
     Source,
     SourceAlias,
     SourceKind,
+    SourceMerge,
+    SourceStatus,
     Target,
 )
 from common import limits
@@ -28,6 +34,7 @@ from common.conflicts import StaleVersion
 from common.limits import Limit
 from common.text import check_text
 from corpus.models import Project
+from corpus.permissions import can_curate, proposes_sources
 from corpus.text import search_key
 
 if TYPE_CHECKING:
@@ -124,10 +131,12 @@ def source_create(
     external_id: str = "",
     aliases: Iterable[str] = (),
     actor: User | None = None,
+    proposed_by: User | None = None,
 ) -> Source:
     """Add a source to the project's registry. Names are unique per project after
     normalisation ("Ahmet Davutoğlu" = "ahmet  davutoglu") and may not be an alias of
-    another source."""
+    another source. With ``proposed_by`` the source is only proposed: a curator confirms
+    it (``source_confirm``) or folds it into another (``source_reject``)."""
     name, key = _clean_name(name, "name")
     _check_kind(kind)
     _check_name_free(project_id=project.pk, name=name, key=key, exclude_pk=None)
@@ -138,10 +147,96 @@ def source_create(
         kind=kind,
         description=_clean_line(description, "description", limits.DESCRIPTION),
         external_id=_clean_line(external_id, "external_id", limits.EXTERNAL_ID),
+        status=SourceStatus.PROPOSED if proposed_by is not None else SourceStatus.CONFIRMED,
+        proposed_by=proposed_by,
     )
     _add_aliases(source, aliases)
     _log(source, HistoryAction.CREATE, actor, None)
     return source
+
+
+@transaction.atomic
+def source_add(
+    *,
+    project: Project,
+    name: str,
+    kind: str = SourceKind.PERSON,
+    actor: User,
+    description: str = "",
+    external_id: str = "",
+    aliases: Iterable[str] = (),
+) -> Source:
+    """A source added by a member from the workspace (the caller has checked
+    ``can_add_source``): confirmed, or proposed when the project has annotators propose.
+
+    A name that is already another annotator's proposal, hidden from this annotator
+    (blindness), is not refused with that proposal's name: the proposal is returned and
+    this annotator cites it too. They learn only that the name is known, which creating it
+    would have shown them anyway."""
+    if not can_curate(actor, project):
+        key = search_key(" ".join((name or "").split()))
+        hidden = (
+            Source.objects.in_project(project)
+            .proposed()
+            .filter(Q(name_key=key) | Q(aliases__alias_key=key))
+            .exclude(pk__in=Source.objects.in_project(project).visible_to(actor, curator=False))
+            .first()
+        )
+        if key and hidden is not None:
+            return hidden
+    return source_create(
+        project=project,
+        name=name,
+        kind=kind,
+        description=description,
+        external_id=external_id,
+        aliases=aliases,
+        actor=actor,
+        proposed_by=actor if proposes_sources(actor, project) else None,
+    )
+
+
+@transaction.atomic
+def source_confirm(
+    *,
+    source: Source,
+    actor: User | None = None,
+    name: str | None = None,
+    kind: str | None = None,
+) -> Source:
+    """A curator confirms a proposed source, renamed or re-kinded on the way if asked:
+    it joins the registry every annotator sees. Who proposed it stays recorded."""
+    locked = Source.objects.select_for_update().filter(pk=source.pk).first()
+    if locked is None:
+        raise ValidationError("This source no longer exists (merged or deleted).")
+    if locked.status != SourceStatus.PROPOSED:
+        raise ValidationError(f"“{locked.name}” is already confirmed.")
+    if (name is not None and name != locked.name) or (kind is not None and kind != locked.kind):
+        locked = source_update(source=locked, name=name, kind=kind, actor=actor)
+    before = {**source_snapshot(locked), "status": locked.status}
+    locked.status = SourceStatus.CONFIRMED
+    locked.version += 1
+    locked.save(update_fields=["status", "version", "updated"])
+    history_record(
+        project_id=locked.project_id,
+        entity="source",
+        object_id=locked.pk,
+        action=HistoryAction.CONFIRM,
+        actor=actor,
+        before=before,
+        after={**source_snapshot(locked), "status": locked.status},
+    )
+    return locked
+
+
+def source_reject(*, source: Source, into: Source, actor: User | None = None) -> SourceMerge:
+    """A curator rejects a proposed source by folding it into an existing one: its
+    claims cite ``into``, its name becomes an alias there (a merge, so it can be split)."""
+    if source.status != SourceStatus.PROPOSED:
+        raise ValidationError(
+            f"“{source.name}” is confirmed: merge it on the kept source's page instead."
+        )
+    return source_merge_recorded(keep=into, merge=source, actor=actor)
 
 
 def _log(source: Source, action: str, actor: User | None, before: dict[str, Any] | None) -> None:
@@ -199,16 +294,37 @@ def source_update(
     return source
 
 
-def _repoint_references(*, old: Source, new: Source) -> None:
-    """Point every row that references ``old`` at ``new`` — claims today, and any table
-    that gets a foreign key to Source later, so that a merge can never drop a reference."""
+def _repoint_references(*, old: Source, new: Source) -> dict[str, list[int]]:
+    """Point every row that references ``old`` at ``new`` — claims and suggestions today,
+    and any table that gets a foreign key to Source later, so that a merge can never drop
+    a reference. Returns the ids moved, by "app_label.model:field"."""
+    moved: dict[str, list[int]] = {}
     for rel in Source._meta.related_objects:
-        if rel.related_model is SourceAlias:
-            continue  # the aliases move by name, deduplicated, in source_merge
+        if rel.related_model in (SourceAlias, SourceMerge):
+            continue  # aliases move by name in source_merge; merge records stay as made
         if rel.many_to_many or not rel.field.concrete:
             raise NotImplementedError(f"source_merge can't repoint {rel.related_model}.{rel}.")
         model: Any = rel.related_model
-        model._base_manager.filter(**{rel.field.name: old}).update(**{rel.field.name: new})
+        rows = model._base_manager.filter(**{rel.field.name: old})
+        ids = sorted(rows.values_list("pk", flat=True))
+        if ids:
+            rows.update(**{rel.field.name: new})
+            moved[f"{model._meta.label_lower}:{rel.field.name}"] = ids
+    return moved
+
+
+def _merged_fields(source: Source) -> dict[str, Any]:
+    """What a split needs to bring the merged source back as it was."""
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "description": source.description,
+        "external_id": source.external_id,
+        "status": source.status,
+        "proposed_by": source.proposed_by_id,
+        "version": source.version,
+        "created": source.created.isoformat(),
+    }
 
 
 @transaction.atomic
@@ -216,7 +332,15 @@ def source_merge(*, keep: Source, merge: Source, actor: User | None = None) -> S
     """Fold ``merge`` into ``keep``: every claim (live or deleted) that cited either now
     cites ``keep``; the merged source's name and aliases become aliases of ``keep`` (once
     per key); ``keep``'s empty description and external id are filled from ``merge``;
-    ``merge`` is gone."""
+    ``merge`` is gone. The merge is recorded (``SourceMerge``) so that a manager can split
+    it back (``source_split``)."""
+    source_merge_recorded(keep=keep, merge=merge, actor=actor)
+    return keep
+
+
+@transaction.atomic
+def source_merge_recorded(*, keep: Source, merge: Source, actor: User | None = None) -> SourceMerge:
+    """``source_merge``, returning the record of what moved."""
     if keep.pk == merge.pk:
         raise ValidationError("A source cannot be merged into itself.")
     if keep.project_id != merge.project_id:
@@ -227,16 +351,32 @@ def source_merge(*, keep: Source, merge: Source, actor: User | None = None) -> S
     }
     if len(locked) != 2:
         raise ValidationError("One of the sources no longer exists (merged or deleted).")
-    names = [merge.name, *merge.aliases.values_list("alias", flat=True)]
+    merge_aliases = list(merge.aliases.values_list("alias", flat=True))
+    names = [merge.name, *merge_aliases]
     before_keep, before_merge = source_snapshot(keep), source_snapshot(merge)
-    merged_pk = merge.pk
-    _repoint_references(old=merge, new=keep)
-    keep.description = keep.description or merge.description
-    keep.external_id = keep.external_id or merge.external_id
+    merged_pk, merged = merge.pk, _merged_fields(locked[merge.pk])
+    moved = _repoint_references(old=merge, new=keep)
+    filled = {}
+    for field in ("description", "external_id"):
+        if not getattr(keep, field) and getattr(merge, field):
+            filled[field] = getattr(merge, field)
+            setattr(keep, field, filled[field])
     merge.delete()
     keep.version = locked[keep.pk].version + 1
     keep.save()
-    _add_aliases(keep, names)
+    added = _add_aliases(keep, names)
+    record = SourceMerge.objects.create(
+        project_id=keep.project_id,
+        kept=keep,
+        kept_name=keep.name,
+        merged_id=merged_pk,
+        merged=merged,
+        aliases=merge_aliases,
+        added_aliases=[a.alias_key for a in added],
+        filled=filled,
+        moved=moved,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+    )
     # The merged source's row records where it went; the kept one, what it gained.
     history_record(
         project_id=keep.project_id,
@@ -245,10 +385,86 @@ def source_merge(*, keep: Source, merge: Source, actor: User | None = None) -> S
         action=HistoryAction.MERGE,
         actor=actor,
         before=before_merge,
-        after={"merged_into": keep.pk},
+        after={"merged_into": keep.pk, "merge_record": record.pk},
     )
     _log(keep, HistoryAction.MERGE, actor, before_keep)
-    return keep
+    return record
+
+
+@transaction.atomic
+def source_split(*, record: SourceMerge, actor: User | None = None) -> Source:
+    """Undo a merge: the merged source comes back with its id, fields, status and aliases;
+    the aliases the merge added to the kept source and the fields it filled there (if
+    unchanged since) are taken back; the claims and suggestions that came from it and
+    still cite the kept source cite it again. Rows edited to cite another source since
+    stay where they are, and claims made after the merge stay with the kept source.
+
+    Refused when the merge was already split, when the kept source has since been merged
+    away (split that later merge first), or when the merged name has since become
+    another source's name or alias."""
+    locked = SourceMerge.objects.select_for_update().filter(pk=record.pk).first()
+    if locked is None:
+        raise ValidationError("No such merge.")
+    record = locked
+    data = record.merged
+    if record.split_at is not None:
+        raise ValidationError(f"The merge of “{data['name']}” was already split back.")
+    keep = Source.objects.select_for_update().filter(pk=record.kept_id).first()
+    if keep is None:
+        raise ValidationError(
+            f"“{record.kept_name}” no longer exists: it was merged into another source or "
+            "deleted since. Split that later merge first."
+        )
+    if Source.objects.filter(pk=record.merged_id).exists():
+        raise ValidationError(f"Source {record.merged_id} exists already.")
+    before_keep = source_snapshot(keep)
+    # First take back what the merge gave the kept source, so that the names are free.
+    SourceAlias.objects.filter(source=keep, alias_key__in=record.added_aliases).delete()
+    name, key = _clean_name(data["name"], "name")
+    _check_name_free(project_id=keep.project_id, name=name, key=key, exclude_pk=None)
+    proposer = data.get("proposed_by")
+    if proposer is not None and not get_user_model().objects.filter(pk=proposer).exists():
+        proposer = None
+    source = Source(
+        pk=record.merged_id,
+        project_id=keep.project_id,
+        name=name,
+        name_key=key,
+        kind=data["kind"],
+        description=data["description"],
+        external_id=data["external_id"],
+        status=data.get("status", SourceStatus.CONFIRMED),
+        proposed_by_id=proposer,
+        version=int(data.get("version", 1)) + 1,
+    )
+    source.save(force_insert=True)
+    Source.objects.filter(pk=source.pk).update(created=data["created"])
+    _add_aliases(source, record.aliases)
+    for field, value in record.filled.items():
+        if getattr(keep, field) == value:
+            setattr(keep, field, "")
+    keep.version += 1
+    keep.save()
+    back: dict[str, int] = {}
+    for label, ids in record.moved.items():
+        model_label, field = label.split(":")
+        model: Any = apps.get_model(model_label)
+        rows = model._base_manager.filter(pk__in=ids, **{field: keep.pk})
+        back[label] = rows.update(**{field: source.pk})
+    record.split_at = timezone.now()
+    record.split_by = actor if actor is not None and actor.is_authenticated else None
+    record.save(update_fields=["split_at", "split_by"])
+    history_record(
+        project_id=keep.project_id,
+        entity="source",
+        object_id=source.pk,
+        action=HistoryAction.SPLIT,
+        actor=actor,
+        before={"merged_into": keep.pk, "merge_record": record.pk},
+        after={**source_snapshot(source), "moved_back": back},
+    )
+    _log(keep, HistoryAction.SPLIT, actor, before_keep)
+    return source
 
 
 @transaction.atomic

@@ -45,7 +45,7 @@ from annotate.suggest.llm import LLMBadAnswer, LLMError
 from annotate.suggest.mentions import kind_of_name
 from annotate.suggest.recommender import active_recommender
 from corpus.models import Article, Project
-from corpus.permissions import can_add_source
+from corpus.permissions import can_add_source, proposes_sources
 from corpus.scheme import LABEL_FIELDS
 from corpus.text import search_key
 
@@ -61,7 +61,9 @@ CHAIN = "chain"  # in Suggestion.labels: the proposed attribution chain
 
 def registry_entries(project: Project) -> list[RegistryEntry]:
     """The project's registry as the suggester sees it: two queries."""
-    sources = Source.objects.in_project(project).prefetch_related("aliases").order_by("id")
+    sources = (
+        Source.objects.in_project(project).confirmed().prefetch_related("aliases").order_by("id")
+    )
     return [
         RegistryEntry(s.pk, s.name, s.kind, tuple(a.alias for a in s.aliases.all()))
         for s in sources
@@ -450,8 +452,13 @@ def _source_for(suggestion: Suggestion, annotator: User, chosen: Any) -> Source 
                 "adds new sources: pick one from the registry."
             }
         )
+    # Where annotators propose, the new source is proposed (a curator confirms it).
     return source_create(
-        project=project, name=name, kind=new_source_kind(suggestion), actor=annotator
+        project=project,
+        name=name,
+        kind=new_source_kind(suggestion),
+        actor=annotator,
+        proposed_by=annotator if proposes_sources(annotator, project) else None,
     )
 
 

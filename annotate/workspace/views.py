@@ -31,7 +31,14 @@ from annotate.claims import selectors as claim_selectors
 from annotate.claims import services as claim_services
 from annotate.claims.forms import ClaimInput
 from annotate.claims.offsets import validate_span
-from annotate.models import AssignmentStatus, ChainLink, Claim, ClaimStance, SourceKind
+from annotate.models import (
+    AssignmentStatus,
+    ChainLink,
+    Claim,
+    ClaimStance,
+    SourceKind,
+    SourceStatus,
+)
 from annotate.scheme import field_spec
 from annotate.sources import selectors as source_selectors
 from annotate.sources import services as source_services
@@ -54,7 +61,7 @@ from common.http import HtmxHttpRequest
 from common.params import InvalidNumber, parse_offset, parse_version
 from corpus.markdown import render_markdown
 from corpus.models import Article
-from corpus.permissions import can_add_source
+from corpus.permissions import can_add_source, proposes_sources
 from corpus.selectors import project_switcher
 from corpus.text import search_key
 
@@ -363,14 +370,18 @@ def _source_choices(request: HtmxHttpRequest, article: Article, query: str) -> d
     alias (``taken``: nobody is offered to create it again), and whether this user may
     add a source at all (``can_create``: the project's ``annotator_sources``)."""
     project = article.project
-    taken = source_selectors.source_key_taken(project, query)
+    user = request.user
+    taken = source_selectors.source_key_taken(project, query, viewer=user)
     return {
         "article": article,
         "query": query,
-        "options": source_selectors.source_options(project, query, SOURCE_OPTIONS_LIMIT),
+        "options": source_selectors.source_options(
+            project, query, SOURCE_OPTIONS_LIMIT, viewer=user
+        ),
         "taken": taken,
         "taken_by_alias": taken is not None and taken.name_key != search_key(query),
-        "can_create": can_add_source(request.user, project),
+        "can_create": can_add_source(user, project),
+        "proposes": proposes_sources(user, project),
     }
 
 
@@ -410,7 +421,7 @@ def source_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("In this project, a curator adds new sources.")
     name = request.POST.get("name", "")
     try:
-        source = source_services.source_create(
+        source = source_services.source_add(
             project=article.project,
             name=name,
             kind=request.POST.get("kind") or "person",
@@ -431,6 +442,8 @@ def source_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     response = render(
         request, f"{PAGE}#source-picker", {"article": article, "values": {"source": source}}
     )
+    if source.status == SourceStatus.PROPOSED:
+        return toast(response, f"“{source.name}” proposed: a curator will confirm it.")
     return toast(response, f"“{source.name}” added to the registry.")
 
 

@@ -65,6 +65,7 @@ def test_alt_enter_and_the_confirmation_create_a_source(
     live_server: Any, page: Page, annotator: Any
 ) -> None:
     article = seed_article(annotator)
+    project_update(project=article.project, annotator_sources=AnnotatorSources.CREATE)
     log_in(page, live_server.url, annotator)
     open_new_claim(page, live_server.url, article)
 

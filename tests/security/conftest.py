@@ -20,8 +20,9 @@ from rest_framework.test import APIClient
 
 from annotate.clusters import services as cluster_services
 from annotate.exchange import tasks as export_tasks
-from annotate.models import Assignment, Claim, LearnedModel, Suggestion
+from annotate.models import Assignment, Claim, LearnedModel, Source, Suggestion
 from annotate.review import gold as gold_services
+from annotate.sources.services import source_merge_recorded
 from corpus import import_jobs
 from corpus.invitations import invitation_create
 from corpus.models import Role
@@ -59,6 +60,7 @@ class World:
     project: Any
     article: Any
     source: Any
+    source_merge: Any  # the record of a duplicate merged into ``source``
     target: Any
     claim: Any  # annotator A's claim
     other_claim: Any  # annotator B's claim on the same article
@@ -112,6 +114,11 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     assignment = AssignmentFactory(article=article, annotator=users["annotator_own"])
     AssignmentFactory(article=article, annotator=users["annotator_other"])
     source = SourceFactory(project=project, name="Ahmet Davutoğlu")
+    source_merge = source_merge_recorded(
+        keep=source,
+        merge=SourceFactory(project=project, name="A. Davutoglu"),
+        actor=users["curator"],
+    )
     target = TargetFactory(project=project, name="Turkey's influence")
     claim = make_claim(article, users["annotator_own"], source=source, target=target)
     other_claim = make_claim(article, users["annotator_other"], source=source, target=target)
@@ -151,7 +158,8 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     return World(
         project=project,
         article=article,
-        source=source,
+        source=Source.objects.get(pk=source.pk),
+        source_merge=source_merge,
         target=target,
         claim=Claim.objects.get(pk=claim.pk),
         other_claim=Claim.objects.get(pk=other_claim.pk),

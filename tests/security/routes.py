@@ -97,6 +97,7 @@ _KINDS = (
     ("recommender/<int:pk>", "learned_model"),
     ("gold/<int:pk>", "gold"),
     ("claims/<int:pk>", "claim"),
+    ("source-merges/<int:pk>", "source_merge"),
     ("sources/<int:pk>", "source"),
     ("assignments/<int:pk>", "assignment"),
     ("articles/<int:pk>", "article"),

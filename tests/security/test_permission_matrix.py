@@ -93,7 +93,11 @@ RULES: dict[str, dict[str, str]] = {
     # --- sources (the registry is shared by the project's members)
     "annotate:source-list": {"GET": MEMBER_PAGE},
     "annotate:source-detail": {"GET": MEMBER_PAGE},
-    "annotate:source-merge": {"POST": CURATOR_PAGE},
+    # The merge's confirmation (GET) and the merge (POST); confirming a proposed source.
+    "annotate:source-merge": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
+    "annotate:source-confirm": {"POST": CURATOR_PAGE},
+    # Splitting a merge back: managers only.
+    "annotate:source-split": {"POST": MANAGER_PAGE},
     "annotate:source-import": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
     # --- analysis: curators and managers only
     "annotate:analysis-overview": {"GET": CURATOR_PAGE},
@@ -214,6 +218,9 @@ RULES: dict[str, dict[str, str]] = {
     "api:source-list": {"GET": MEMBER_API, "POST": MEMBER_API},
     "api:source-detail": {"GET": MEMBER_API, "PATCH": CURATOR_API},
     "api:source-merge": {"POST": CURATOR_API},
+    "api:source-merges": {"GET": CURATOR_API},
+    "api:source-confirm": {"POST": CURATOR_API},
+    "api:source-split": {"POST": MANAGER_API},
     "api:target-list": {"GET": MEMBER_API, "POST": MEMBER_API},
     "api:assignment-list": {"GET": MEMBER_API, "POST": MANAGER_API},
     # A's assignment: A reads it (403 on delete), B and C don't see it.

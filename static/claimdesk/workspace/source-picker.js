@@ -28,8 +28,11 @@ function moveOption(step) {
   syncOptions();
 }
 
-export function chooseSourceDisplay(name) {
+// ``proposed``: the source awaits a curator's confirmation (marked beside its name).
+export function chooseSourceDisplay(name, proposed = false) {
   document.getElementById("source-name").textContent = name;
+  const mark = document.getElementById("source-proposed");
+  if (mark) mark.hidden = !proposed;
   document.getElementById("source-chosen").hidden = false;
 }
 
@@ -46,7 +49,7 @@ function hideResults() {
 
 function chooseOption(option) {
   document.getElementById("source-id").value = option.dataset.sourceId;
-  chooseSourceDisplay(option.dataset.sourceName);
+  chooseSourceDisplay(option.dataset.sourceName, "sourceProposed" in option.dataset);
   const input = document.getElementById("source-q");
   input.value = "";
   hideResults();

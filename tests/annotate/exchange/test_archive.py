@@ -237,3 +237,21 @@ def test_restore_of_a_broken_archive_writes_nothing(corpus: Corpus) -> None:
     with pytest.raises(Exception, match="history.jsonl, line"):
         restoring.restore(io.BytesIO(broken.getvalue()))
     assert not Project.objects.exists() and not Claim.objects.exists()
+
+
+def test_a_proposed_source_keeps_its_status_and_proposer(corpus: Corpus) -> None:
+    anna = User.objects.get(username="anna")
+    source = next(iter(corpus.sources.values()))
+    Source.objects.filter(pk=source.pk).update(status="proposed", proposed_by=anna)
+    data = export_bytes("archive", corpus.project)
+    archived = {s["id"]: s for s in members(data)["sources.jsonl"]}
+    assert (archived[source.pk]["status"], archived[source.pk]["proposed_by"]) == (
+        "proposed",
+        "anna",
+    )
+    assert {s["status"] for k, s in archived.items() if k != source.pk} == {"confirmed"}
+
+    empty_instance()
+    restoring.restore(io.BytesIO(data))
+    restored = Source.objects.get(pk=source.pk)
+    assert (restored.status, restored.proposed_by) == ("proposed", anna)

@@ -143,8 +143,13 @@ def test_a_new_name_is_offered_beside_the_options_never_as_one(
 
 @pytest.mark.django_db
 def test_the_confirmation_shows_the_closest_names(
-    client: Client, assigned_article: Any, annotator: Any, registry: dict[str, Source]
+    client: Client,
+    assigned_article: Any,
+    annotator: Any,
+    project: Any,
+    registry: dict[str, Source],
 ) -> None:
+    project_update(project=project, annotator_sources=AnnotatorSources.CREATE)
     login(client, annotator)
     url = reverse("annotate:workspace-source-confirm", args=[assigned_article.pk])
     response = client.get(url, {"q": "Temur Umarow"}, **HX)
@@ -160,8 +165,8 @@ def test_the_confirmation_shows_the_closest_names(
 
 
 @pytest.mark.django_db
-def test_annotators_may_create_by_default(project: Any) -> None:
-    assert project.annotator_sources == AnnotatorSources.CREATE
+def test_annotators_propose_by_default(project: Any) -> None:
+    assert project.annotator_sources == AnnotatorSources.PROPOSE
 
 
 @pytest.mark.django_db
