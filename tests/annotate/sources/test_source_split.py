@@ -275,3 +275,24 @@ def test_merging_keeps_the_plain_function(project: Any) -> None:
     other = SourceFactory(project=project, name="Y")
     assert source_merge(keep=keep, merge=other) == keep
     assert SourceMerge.objects.get().merged["name"] == "Y"
+
+
+@pytest.mark.django_db
+def test_a_merged_carrier_moves_in_the_chains_and_back_on_split(
+    project: Any, duplicates: dict[str, Any], manager: Any
+) -> None:
+    """A source that carried claims (a chain link, issue 20) is repointed by the merge like
+    a claim's speaker, and the split moves the link back."""
+    from annotate.models import ChainLink
+
+    link = ChainLink.objects.create(
+        claim=duplicates["kept_claim"], position=1, source=duplicates["merge"], reliability="C"
+    )
+    record = source_merge_recorded(keep=duplicates["keep"], merge=duplicates["merge"])
+    link.refresh_from_db()
+    assert link.source_id == duplicates["keep"].pk
+    assert record.moved["annotate.chainlink:source"] == [link.pk]
+
+    back = source_split(record=record, actor=manager)
+    link.refresh_from_db()
+    assert link.source_id == back.pk
