@@ -357,12 +357,29 @@ def test_a_sentence_opening_word_is_not_part_of_a_name() -> None:
         ("the Heritage Foundation", "organisation"),
         ("Center for Post-Soviet Studies", "organisation"),
         ("Bay Buchanan", "person"),
+        # a body on a subject is an organisation; the state's own bodies are not
+        ("the Council on Foreign Relations", "organisation"),
+        ("Council on American-Islamic Relations", "organisation"),
+        ("the Commission on Presidential Debates", "organisation"),
+        ("Council for a Livable World", "organisation"),
+        ("the Senate Committee on Foreign Relations", "government"),
+        ("the city council", "government"),
     ],
 )
 def test_the_kind_of_a_name_the_registry_lacks(name: str, kind: str) -> None:
     from annotate.suggest.mentions import kind_of_name
 
     assert kind_of_name(name) == kind
+
+
+def test_a_council_on_a_subject_speaks_as_an_organisation() -> None:
+    text = (
+        "“The sanctions will not hold through the winter,” said the Council on Foreign "
+        "Relations in a report."
+    )
+    p = only(text)
+    assert p.new_source_name == "Council on Foreign Relations"
+    assert p.new_source_kind == "organisation"
 
 
 def test_a_long_paragraph_splits_into_sentences_in_linear_time() -> None:
