@@ -505,3 +505,13 @@ def test_a_quotation_is_not_carried_on_past_a_sentence_of_other_words() -> None:
     )
     kinds = {text[p.start : p.end]: p.attribution for p in run(text)}
     assert kinds.get("I’m so glad you came to the county") == "direct"
+
+
+def test_a_direct_quote_gives_way_only_to_a_reported_clause_that_holds_it() -> None:
+    from annotate.suggest.rules import _merge
+
+    quote = Proposal(10, 50, "direct", None, "Mara Quist", 0, 4, 0.9, "quote")
+    holding = Proposal(0, 90, "reported", None, "Mara Quist", 0, 4, 0.8, "quote-in-clause")
+    overlapping = Proposal(20, 62, "reported", None, "Mara Quist", 0, 4, 0.7, "said")
+    assert _merge([quote, holding]) == [holding]  # a partial quote: the clause is the claim
+    assert _merge([quote, overlapping]) == [quote]  # only overlapping: the quote stays
