@@ -327,6 +327,7 @@ class _Span:
     fragments: list[tuple[int, int]]
     text: str
     where: str = ""  # how messages name it (default: the .ann line and id)
+    score: Any = None  # what the tool that made it gave it (Label Studio's predictions)
 
 
 @dataclass
@@ -518,7 +519,7 @@ def parsed_items(
             "mention": mention,
             "stances": [],
             "note": "",
-            "score": None,
+            "score": span.score,
             **labels,
         }
         item = Item(where, article, claim, problems)

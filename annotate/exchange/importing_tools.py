@@ -9,8 +9,9 @@ every span's offsets mapped through that cleaning.
   ``data.text`` (``text_field`` names another key); its spans are the ``labels`` results
   of its ``annotations`` (``results_from: "predictions"`` reads the model predictions
   instead; cancelled annotations are left out): ``value.start``, ``value.end``,
-  ``value.text`` and ``value.labels``. ``relation`` results (``from_id``, ``to_id``,
-  ``labels``) join a claim to its source mention; a per-region ``choices`` result (same
+  ``value.text`` and ``value.labels`` (a prediction's ``score``, the result's or else
+  the prediction's, becomes the suggestion's score). ``relation`` results (``from_id``,
+  ``to_id``, ``labels``) join a claim to its source mention; a per-region ``choices`` result (same
   ``id`` as the region) is an attribute named by its ``from_name``.
 - **doccano** (``doccano``): the JSONL export, one text a line: ``text`` with
   ``label: [[start, end, "LABEL"], …]`` (sequence labelling; ``labels`` in old versions),
@@ -163,6 +164,7 @@ class _Builder:
         end: Any,
         given: str | None,
         unit: str,
+        score: Any = None,
     ) -> None:
         names = [str(label) for label in labels if isinstance(label, str | int)]
         wanted = self.mapping.claim | self.mapping.source_mention
@@ -175,7 +177,9 @@ class _Builder:
             self.doc.errors.append((number, at))
             return
         where = self.entries.get(number, self.name)
-        self.doc.spans[tid] = _Span(number, tid, label, [at], self.raw[at[0] : at[1]], where=where)
+        self.doc.spans[tid] = _Span(
+            number, tid, label, [at], self.raw[at[0] : at[1]], where=where, score=score
+        )
 
     def items(self) -> DocumentItems:
         out = parsed_items(
@@ -230,7 +234,7 @@ def _label_studio_task(number: int, task: Any, mapping: BratMapping) -> Document
         return _failed(name, f"“{key}” must be a list")
     build = _Builder(name, raw, mapping)
     count = 0
-    regions: list[tuple[int, str, dict[str, Any]]] = []
+    regions: list[tuple[int, str, dict[str, Any], Any]] = []
     later: list[tuple[int, str, dict[str, Any]]] = []
     for k, run in enumerate(runs, start=1):
         if not isinstance(run, dict) or run.get("was_cancelled"):
@@ -252,10 +256,12 @@ def _label_studio_task(number: int, task: Any, mapping: BratMapping) -> Document
             # Region ids are unique within one annotation: prefix them with its number.
             tid = f"{k}:{rid}"
             if result.get("type") == "labels":
-                regions.append((count, tid, result))
+                # A prediction's score: the region's own, else the prediction's.
+                score = result.get("score", run.get("score"))
+                regions.append((count, tid, result, score))
             elif result.get("type") in ("relation", "choices"):
                 later.append((count, f"{k}:", result))
-    for count, tid, result in regions:
+    for count, tid, result, score in regions:
         value = result.get("value")
         if not isinstance(value, dict):
             build.doc.errors.append((count, "a labels result needs a “value” object"))
@@ -270,6 +276,7 @@ def _label_studio_task(number: int, task: Any, mapping: BratMapping) -> Document
             value.get("end"),
             given,
             mapping.offsets,
+            score,
         )
     for count, prefix, result in later:
         if result.get("type") == "relation":

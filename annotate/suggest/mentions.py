@@ -106,6 +106,13 @@ def kind_of_name(name: str) -> str:
     plain = [_POSSESSIVE_RE.sub("", w) for w in words]
     if any(w in OUTLET_NAMES for w in plain[:1]) or plain[-1] in OUTLET_WORDS:
         return "outlet"
+    topic = _topic_at(plain)
+    if topic is not None:
+        # "Council on Foreign Relations", "Commission on Presidential Debates": a body on a
+        # subject is an organisation, unless its own words are the state's ("Senate
+        # Committee on Foreign Relations").
+        own = plain[:topic]
+        return "government" if any(w in GOVERNMENT_WORDS for w in own) else "organisation"
     if any(w in GOVERNMENT_WORDS for w in plain) or any(
         tuple(plain[i : i + 2]) in GOVERNMENT_NAMES for i in range(len(plain) - 1)
     ):
@@ -113,6 +120,18 @@ def kind_of_name(name: str) -> str:
     if any(w in ORGANISATION_WORDS for w in plain):
         return "organisation"
     return "person"
+
+
+_BODY_WORDS = frozenset(("council", "commission", "committee", "board"))
+
+
+def _topic_at(plain: list[str]) -> int | None:
+    """Where a body's name turns to its subject ("Council *on* Foreign Relations",
+    "Council *for* a Livable World"): the index of the body word, else None."""
+    for i in range(len(plain) - 2):
+        if plain[i] in _BODY_WORDS and plain[i + 1] in ("on", "for"):
+            return i
+    return None
 
 
 OUTLET_NOUNS = (

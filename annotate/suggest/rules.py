@@ -105,6 +105,11 @@ _NOT_SPEAKER_WORDS = _words(
     """is was are were be been has have had will would could should may might can do does
     did not that which it this there here then when where what how why if because"""
 )
+# Verbs that name something with a quotation (called it “a disaster”), not "called for".
+NAMING_RE = re.compile(
+    r"\b(?:call(?:s|ed|ing)?|describ(?:es|ed|ing|e)|label(?:s|ed|led|ing)?|dubb(?:ed|ing)|"
+    r"dubs?|brand(?:s|ed|ing)|term(?:s|ed|ing))\b(?!\s+(?:for|on|out|up|off|in|back|it quits)\b)"
+)
 FRAME_RE = re.compile(
     r"\b(?:[Aa]ccording to|[Aa]s (?:noted|reported|stated|said|explained|written|mentioned|"
     r"pointed out)\b[^,.;]*?(?:\bby\b|$)|[Ii]n the words of)\s*"
@@ -168,7 +173,7 @@ class RuleSuggester:
     """Rules over the text and the registry; see the module docstring."""
 
     name = "rules"
-    version = "2"
+    version = "3"
 
     def suggest(
         self, article_text: str, *, byline: str, registry: Sequence[RegistryEntry]
@@ -460,6 +465,8 @@ class _Run:
         if who is not None and prefix and not QUOTE_VERB_RE.search(self.text, s0, qa):
             self._add(s0, qb, REPORTED, who, 0.8, "clause-quote")
             return
+        if who is None and s0 < qa and self._naming(s0, qa, qb):
+            return
         if who is None and s0 < qa:
             who, explicit = self._before_quote(s0, qa)
             clause = self._clause_before(s0, qa) if who is not None else None
@@ -468,13 +475,15 @@ class _Run:
                 # what is reported: the claim is the clause.
                 self._add(
                     clause,
-                    self._clause_end(clause, self._sentence_of(qa)[1]),
+                    self._quoted_clause_end(clause, qb),
                     REPORTED,
                     who,
                     0.8,
                     "quote-in-clause",
                 )
                 return
+        if who is None and s0 < qa and self._any_verb_that(s0, qa, qb):
+            return
         if who is None and self.text[qa - 1 : qa] in ("", "\n"):
             para_end = self.text.find("\n", qb)
             if para_end == -1 or not self.text[qb:para_end].strip(' .,”"'):
@@ -502,6 +511,10 @@ class _Run:
         lo = qb + lead.end()
         open_end = text[qb - 2 : qb - 1] in (",", "?", "!", "—", "–", "-") or "," in after[:2]
         verb = QUOTE_VERB_RE.search(text, lo, hi)
+        if open_end and (verb is None or verb.start() - lo > 30):
+            who = self._speaker_before_any_verb(lo, hi)
+            if who is not None:
+                return who
         if verb is None or not open_end and verb.start() - lo > 60:
             return None
         region = text[lo : verb.start()]
@@ -516,6 +529,22 @@ class _Run:
             if not (cands and cands[0][0] == lo and cands[-1][1] >= head_end - 1):
                 return None
         return self._np_speaker(lo, head_end, last=True)
+
+    def _speaker_before_any_verb(self, lo: int, hi: int) -> Speaker | None:
+        """“…?” Hannity pressed / “Mexico!” the audience screamed back: after a quotation
+        that ends a phrase of its own, a name or a pointer right before a verb in the past
+        tense the rules don't list is the speaker."""
+        m = _PAST_VERB_AFTER_RE.match(self.text, lo, hi)
+        if m is None:
+            return None
+        head_end = m.start("verb") - 1
+        cands = self._candidates(lo, head_end + 1)
+        if cands and cands[0][0] == lo and cands[-1][1] >= head_end - 1:
+            return self._speaker_at(*cands[-1])
+        phrase = self.text[lo:head_end]
+        if _GENERIC_SPEAKER_RE.fullmatch(phrase) and len(phrase.split()) <= 4:
+            return Speaker(None, "", (lo, head_end), "unknown", lo)
+        return None
 
     def _np_speaker(self, lo: int, hi: int, *, last: bool) -> Speaker | None:
         """The speaker a short phrase names: a name or a pointer in it (the first, or the
@@ -547,6 +576,63 @@ class _Run:
             return Speaker(None, "", (lo, hi), "unknown", lo)
         return None
 
+    def _naming(self, s0: int, qa: int, qb: int) -> bool:
+        """Trump called the system “rigged” / Obama described the attack as “a sobering
+        reminder …” / …, calling it a “no-brainer” to prosecute: the speaker names
+        something with the quotation; the claim runs from after the verb to the end of the
+        clause. Proposes it and says so."""
+        verbs = [
+            v
+            for regex in (NAMING_RE, _VERB_OBJECT_FOR_RE)
+            for v in regex.finditer(self.text, s0, qa)
+            if not self._in_quote(v.start())
+        ]
+        verbs.sort(key=lambda v: v.start())
+        if not verbs:
+            return False
+        v = verbs[-1]
+        between = self.text[v.end() : qa]
+        if re.search(r"[.;:!?]", between) or len(between.split()) > 12:
+            return False
+        clause = self.text.rfind(";", s0, v.start()) + 1 or s0
+        if self.text[clause : v.start()].rstrip().endswith(","):
+            # "…, calling it …": the subject of the sentence
+            who = self._first_speaker(clause, v.start())
+        else:
+            who = self._subject(clause, v.start())
+        if who is None:
+            return False
+        end = self._quoted_clause_end(v.end(), qb)
+        more = re.search(r"\s+and\s+\w+ing\b", self.text[qb:end])
+        if more:
+            end = qb + more.start()
+        self._add(v.end(), end, REPORTED, who, 0.8, "naming", min_words=1)
+        return True
+
+    def _any_verb_that(self, s0: int, qa: int, qb: int) -> bool:
+        """Rubio mused that Clinton was “disqualified …” / Pew found that “…”: a quotation
+        in a that-clause after a verb the rules don't list, with a speaker as its subject;
+        the clause is the claim. Proposes it and says so."""
+        verbs = [
+            v
+            for v in _ANY_VERB_THAT_RE.finditer(self.text, s0, qa)
+            if not self._in_quote(v.start()) and v.group("verb") not in _NOT_REPORTING
+        ]
+        if not verbs:
+            return False
+        v = verbs[-1]
+        if re.search(r"[.;:!?]", self.text[v.end() : qa]):
+            return False
+        clause = self.text.rfind(";", s0, v.start()) + 1 or s0
+        if v.group("verb").endswith("ing") and self.text[clause : v.start()].rstrip().endswith(","):
+            who = self._first_speaker(clause, v.start())
+        else:
+            who = self._subject(clause, v.start())
+        if who is None:
+            return False
+        self._add(v.end(), self._quoted_clause_end(v.end(), qb), REPORTED, who, 0.75, "that")
+        return True
+
     def _paragraph_speaker(self, qa: int) -> tuple[Speaker | None, bool]:
         """A paragraph that is only a quotation: the speaker the paragraph before brings in
         with a colon ("He told his audience:"), else the last speaker."""
@@ -569,9 +655,16 @@ class _Run:
             if i == len(self.quotes):
                 return end
             a, b = self.quotes[i]
+            # “…,” Perez said on NBC's “Meet the Press.” “…” — a title in the
+            # attribution is part of the gap, not the next quotation.
+            while _is_title(self.text[a + 1 : b - 1]) and i + 1 < len(self.quotes):
+                i += 1
+                a, b = self.quotes[i]
             gap = self.text[end:a]
             if "\n" in gap or len(gap) > 160 or not QUOTE_VERB_RE.search(gap):
                 return end
+            if _NEW_SENTENCE_RE.search(gap.rstrip()):
+                return end  # “…,” she told him. It matters, she said, that “…”
             if _is_title(self.text[a + 1 : b - 1]) or self._after_quote(a, b) is not None:
                 return end  # a title, or a quotation with an attribution of its own
             para_end = self.text.find("\n", b)
@@ -612,6 +705,14 @@ class _Run:
             v = verbs[-1]
             beside = explicit and len(pre[v.end() :].split()) <= 3
             return self._subject(s0, s0 + v.start()), beside
+        last = _VERB_BEFORE_QUOTE_RE.search(pre)
+        if last and not self._in_quote(s0 + last.start()):
+            # he hinted at Trump, adding, “…” / emailed supporters, telling them, “…”
+            v0 = s0 + last.start()
+            clause = self.text.rfind(";", s0, v0) + 1 or s0
+            if self.text[clause:v0].rstrip().endswith(","):
+                return self._first_speaker(clause, v0), True
+            return self._subject(clause, v0), True
         if pre.rstrip().endswith(":"):
             return self._first_speaker(s0, s0 + len(pre.rstrip()) - 1), True
         return None, False
@@ -679,6 +780,16 @@ class _Run:
         end = self._clause_end(stop + 1, s1)
         self._add(stop + 1, end, REPORTED, who, 0.7, "frame")
         return end
+
+    def _quoted_clause_end(self, clause: int, qb: int) -> int:
+        """Where a reported clause that holds the quotation ending at ``qb`` stops: at the
+        quotation when the quotation runs past its sentence, ends on a comma, or what
+        follows is an aside (“…,” claiming / “…” as he faces …); else at the clause end."""
+        s1 = self._sentence_of(qb - 1)[1]
+        after = self.text[qb:s1]
+        if s1 <= qb or _ASIDE_AFTER_QUOTE.match(after):
+            return qb
+        return self._clause_end(clause, s1)
 
     def _clause_end(self, start: int, s1: int) -> int:
         """Where reported content stops: the sentence end, or before ", and …" that
@@ -765,6 +876,37 @@ def _phrase_end(text: str, lo: int, hi: int, *, commas: bool = True) -> int:
     return hi
 
 
+# A verb, its object and what it is for (praised Cruz for showing “…”, accusing him of
+# acting like a “spoiled child”).
+_VERB_OBJECT_FOR_RE = re.compile(
+    r"\b[a-z]{3,}(?:ed|es|ing)\b(?=(?:\s+[\w’'-]+){1,5}\s+(?:for|of)\s+[a-z]+ing\b)"
+)
+# A verb (and its object, at most three words) right before ", “" or ": “".
+_VERB_BEFORE_QUOTE_RE = re.compile(
+    r"\b[a-z]{3,}(?:ed|ing|es|s)\b(?:\s+[\w’'-]+){0,3}?(?:\s+\w+ly)?\s*[,:]\s*$"
+)
+# Any verb with a that-clause (mused that, found that, explaining that).
+_ANY_VERB_THAT_RE = re.compile(
+    r"\b(?P<verb>[a-z]{3,}(?:ed|es|s|ing))\s+(?:[^,.;:“”\"]{0,40}?\s)?that\s+"
+)
+# Verbs with a that-clause that report nothing anyone said.
+_NOT_REPORTING = _words(
+    """does goes seems seemed means meant happens happened ensures ensured ensuring makes
+    made given assumes assuming suggests proves proved proving shows showed showing
+    knows"""
+)
+# A noun phrase and a verb in the past tense (“…?” Hannity pressed).
+_PAST_VERB_AFTER_RE = re.compile(
+    r"(?P<np>[A-Za-z][\w’'.-]*(?: [\w’'.-]+){0,4}) (?P<verb>[a-z]{3,}ed)\b(?:\s+\w+)?\s*[.,]"
+)
+# A sentence that starts inside a stretch of text.
+_NEW_SENTENCE_RE = re.compile(r"[.!?][”\"]?\s+[A-Za-z]")
+# What follows a quotation that ends a reported clause without being part of it.
+_ASIDE_AFTER_QUOTE = re.compile(
+    r"\s*(?:[,(]|(?:as|while|when|because|before|after|even|despite)\b)"
+)
+
+
 def _is_title(inner: str) -> bool:
     """A short quotation of capitalised words only (“This Week”, “Morning Joe”): a title."""
     words = _WORDS_RE.findall(inner)
@@ -838,6 +980,12 @@ def _merge(proposals: list[Proposal]) -> list[Proposal]:
                 break
         if clash is None:
             kept.append(p)
-        elif clash.attribution == DIRECT and p.attribution == REPORTED and _jaccard(p, clash) < 0.6:
+        elif (
+            clash.attribution == DIRECT
+            and p.attribution == REPORTED
+            and _jaccard(p, clash) < 0.6
+            and p.start <= clash.start
+            and clash.end <= p.end
+        ):
             kept[kept.index(clash)] = p  # a partial quote: the reported clause is the claim
     return kept

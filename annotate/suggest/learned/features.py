@@ -38,6 +38,40 @@ class Context:
     sentence_of: list[int]
     in_quote: list[bool]
     cue_weight: dict[str, float]
+    # The rule suggester's claims in the text, trimmed: (start, end, cue, mention); the
+    # classifier weighs whether a candidate is one of them (``rule_features``).
+    rule_claims: tuple[RuleClaim, ...] = ()
+
+
+RuleClaim = tuple[int, int, str, "tuple[int, int] | None"]
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return inter / (max(a[1], b[1]) - min(a[0], b[0])) if inter > 0 else 0.0
+
+
+def rule_claim_of(ctx: Context, span: tuple[int, int]) -> RuleClaim | None:
+    """The rule suggester's claim that a span is (Jaccard ≥ 0.5), if any."""
+    best = max(ctx.rule_claims, key=lambda r: _overlap(span, (r[0], r[1])), default=None)
+    if best is None or _overlap(span, (best[0], best[1])) < 0.5:
+        return None
+    return best
+
+
+def rule_features(ctx: Context, span: tuple[int, int]) -> Features:
+    """How a candidate (its trimmed span) agrees with the rule suggester's claims."""
+    best = (
+        max((_overlap(span, (r[0], r[1])), r[2]) for r in ctx.rule_claims)
+        if ctx.rule_claims
+        else (0.0, "")
+    )
+    j, cue = best
+    level = "exact" if j >= 0.95 else "match" if j >= 0.5 else "part" if j > 0 else "none"
+    f: Features = {f"rules={level}": 1.0, "rules_j": j}
+    if j >= 0.5:
+        f[f"rules_cue={cue}"] = 1.0
+    return f
 
 
 def _word(ctx: Context, i: int) -> str:

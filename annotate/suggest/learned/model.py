@@ -28,12 +28,16 @@ from annotate.suggest.learned.data import LabelledArticle
 from annotate.suggest.learned.features import (
     Context,
     Features,
+    RuleClaim,
     claim_features,
     mention_candidates,
     mention_features,
+    rule_claim_of,
+    rule_features,
     stem,
 )
 from annotate.suggest.learned.text import QUOTES, Token, sentences, tokenize
+from annotate.suggest.rules import RuleSuggester
 
 N_FEATURES = 2**20
 MIN_CUE_COUNT = 2
@@ -76,6 +80,22 @@ class TrainedModel:
 _HASHER = FeatureHasher(n_features=N_FEATURES, input_type="dict", alternate_sign=False)
 
 
+def _rule_claims(text: str) -> tuple[RuleClaim, ...]:
+    """The rule suggester's claims (no registry: names as written), trimmed like the
+    candidates; the model learns how far to trust them."""
+    out = []
+    for p in RuleSuggester().suggest(text, byline="", registry=()):
+        start, end = _trimmed(text, p.start, p.end)
+        if start < end:
+            mention = (
+                (p.mention_start, p.mention_end)
+                if p.mention_start is not None and p.mention_end is not None
+                else None
+            )
+            out.append((start, end, p.cue, mention))
+    return tuple(out)
+
+
 def prepare(text: str, cue_weight: dict[str, float]) -> Context:
     tokens = tokenize(text)
     sents = sentences(text, tokens)
@@ -87,7 +107,7 @@ def prepare(text: str, cue_weight: dict[str, float]) -> Context:
     for q0, q1 in quote_pairs(tokens):
         for i in range(q0, q1 + 1):
             in_quote[i] = True
-    return Context(text, tokens, sents, sentence_of, in_quote, cue_weight)
+    return Context(text, tokens, sents, sentence_of, in_quote, cue_weight, _rule_claims(text))
 
 
 def _anchors(ctx: Context) -> list[int]:
@@ -150,9 +170,36 @@ def learn_cues(articles: Iterable[LabelledArticle]) -> dict[str, float]:
 
 
 def _candidates(ctx: Context) -> list[Candidate]:
-    return list(
+    out = list(
         candidates(ctx.tokens, ctx.sents, ctx.sentence_of, _anchors(ctx), quote_pairs(ctx.tokens))
     )
+    return out + _rule_candidates(ctx)
+
+
+def _rule_candidates(ctx: Context) -> list[Candidate]:
+    """The rule suggester's claims as candidates too (``how="rules"``), anchored on the
+    first word of their speaker's mention (else the word after them)."""
+    out = []
+    for start, end, _, mention in ctx.rule_claims:
+        span = _token_range(ctx.tokens, start, end)
+        if span is None or span[0] >= span[1]:
+            continue
+        anchor = None
+        if mention is not None:
+            at = _token_range(ctx.tokens, *mention)
+            anchor = at[0] if at is not None else None
+        if anchor is None or span[0] <= anchor <= span[1]:
+            anchor = span[1] + 1 if span[1] + 1 < len(ctx.tokens) else span[0] - 1
+        if anchor < 0:
+            continue
+        out.append(Candidate(span[0], span[1], anchor, "rules"))
+    return out
+
+
+def _features(ctx: Context, c: Candidate) -> Features:
+    f = claim_features(ctx, c)
+    f.update(rule_features(ctx, _span(ctx, c)))
+    return f
 
 
 def _span(ctx: Context, c: Candidate) -> tuple[int, int]:
@@ -191,7 +238,7 @@ def fit(articles: Sequence[LabelledArticle], *, threshold: float = 0.5) -> Train
             span = _span(ctx, cand)
             best = max(golds, key=lambda g: jaccard(span, g[0]), default=None)
             positive = best is not None and jaccard(span, best[0]) >= 0.5
-            art_claims.append(claim_features(ctx, cand))
+            art_claims.append(_features(ctx, cand))
             claim_labels.append(int(positive))
             if positive and best is not None and best[1] is not None:
                 m0, m1 = best[1]
@@ -228,9 +275,9 @@ def predict(model: TrainedModel, text: str) -> list[Prediction]:
     cands = _candidates(ctx)
     if not cands:
         return []
-    scores = model.claim_clf.predict_proba(
-        _HASHER.transform(claim_features(ctx, c) for c in cands)
-    )[:, 1]
+    scores = model.claim_clf.predict_proba(_HASHER.transform(_features(ctx, c) for c in cands))[
+        :, 1
+    ]
     kept: list[tuple[Candidate, tuple[int, int], float]] = []
     anchored: set[int] = set()
     for k in np.argsort(-scores, kind="stable"):
@@ -238,13 +285,17 @@ def predict(model: TrainedModel, text: str) -> list[Prediction]:
         if score < model.threshold:
             break
         span = _span(ctx, cands[k])
-        if span[0] >= span[1] or cands[k].anchor in anchored:
+        if span[0] >= span[1] or cands[k].how != "rules" and cands[k].anchor in anchored:
             continue  # one claim per cue word
         if any(jaccard(span, s) >= 0.5 for _, s, _ in kept):
             continue
         anchored.add(cands[k].anchor)
         kept.append((cands[k], span, score))
     mentions = _speakers(model, ctx, [c for c, _, _ in kept])
+    for k, (_, span, _) in enumerate(kept):
+        rule = rule_claim_of(ctx, span)
+        if rule is not None and rule[3] is not None:
+            mentions[k] = (rule[3], 1.0)  # the rules' speaker, when they found the claim
     out = []
     for (cand, (start, end), score), (mention, m_score) in zip(kept, mentions, strict=True):
         direct = cand.how == "quote" or (

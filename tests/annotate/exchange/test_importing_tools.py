@@ -232,6 +232,39 @@ def test_label_studio_predictions_import_as_suggestions_with_new_speakers(
     assert made["the CSTO is weaker now than it was"] == (None, "Ayşe Yılmaz")
 
 
+def test_label_studio_prediction_scores_become_the_suggestions_scores(
+    world: ImportWorld,
+) -> None:
+    mapping = mapping_from_text(
+        json.dumps(
+            {"claim": ["Claim"], "source_mention": ["Source"], "results_from": "predictions"}
+        )
+    )
+    tasks = ls_tasks("predictions")
+    tasks[0]["predictions"][0]["result"][0]["score"] = 0.83  # the region's own score
+    tasks[1]["predictions"][0]["score"] = 0.41  # the prediction's, for all its regions
+
+    def run(data: list[dict[str, Any]], name: str) -> Any:
+        return import_suggestions(
+            project=world.project,
+            suggester=name,
+            data=ls_file(data),
+            fmt="label-studio",
+            brat=BratOptions(mapping=mapping, create_articles=True),
+        )
+
+    report = run(tasks, "ls-model/1")
+    assert report.written and report.created == 2, report.rejected
+    scores = {s.quote: s.score for s in Suggestion.objects.filter(suggester="ls-model/1")}
+    assert scores == {CLAIM: 0.83, "the CSTO is weaker now than it was": 0.41}
+    # A score that is not a number is that entry's error, and nothing is written.
+    tasks[1]["predictions"][0]["score"] = "high"
+    report = run(tasks, "ls-model/2")
+    assert not report.written
+    assert any("score must be a number" in str(r) for r in report.rejected), report.rejected
+    assert not Suggestion.objects.filter(suggester="ls-model/2").exists()
+
+
 # --- doccano --------------------------------------------------------------------------
 
 

@@ -280,3 +280,19 @@ def test_a_corpus_imports_as_the_gold_layer(project: Any, curator: Any, annotato
     )
     assert again.created == 0 and again.skipped == 1
     assert recommender.training_articles(project)[0].claims == (LabelledClaim(a, b),)
+
+
+def test_the_rule_suggesters_claims_are_candidates_the_model_weighs() -> None:
+    from annotate.suggest.learned import model as learned_model
+    from annotate.suggest.learned.features import rule_claim_of, rule_features
+
+    text = "Trains ran late. “The count is not over in the northern counties,” Mara Quist pressed."
+    ctx = learned_model.prepare(text, {})  # no cue learnt: the rules still bring the claim
+    [cand] = [c for c in learned_model._candidates(ctx) if c.how == "rules"]
+    start, end = learned_model._span(ctx, cand)
+    assert text[start:end] == "The count is not over in the northern counties"
+    assert rule_features(ctx, (start, end))["rules=exact"] == 1.0
+    assert rule_features(ctx, (0, 15))["rules=none"] == 1.0
+    rule = rule_claim_of(ctx, (start, end))
+    assert rule is not None and rule[3] is not None
+    assert text[rule[3][0] : rule[3][1]] == "Mara Quist"  # the speaker a prediction takes

@@ -79,7 +79,7 @@ def test_refresh_stores_the_proposals_with_their_sources(
     )
     assert daria.source == isachenko
     assert daria.quote.startswith("Ankara has learned")
-    assert daria.suggester == "rules/2"
+    assert daria.suggester == "rules/3"
     assert TEXT[daria.mention_start : daria.mention_end] == "Daria Isachenko"
 
 
