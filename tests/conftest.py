@@ -32,6 +32,13 @@ def empty_cache() -> Any:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings: Any, tmp_path_factory: Any) -> None:
+    """Files the app stores (the cluster-suggestion index a page builds, exports) go to a
+    temporary directory, not the checkout's media/."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
 @pytest.fixture
 def project(db: Any) -> Any:
     return ProjectFactory()
