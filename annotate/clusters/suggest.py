@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # scikit-learn and SciPy load on the first suggestion, not at
 
 QUOTE_CHARS = 400
 NGRAMS = (3, 5)
-FEATURES = 2**20  # hashed n-gram columns (collisions are rare below ~10^5 n-grams)
+FEATURES = 2**22  # hashed n-gram columns (two n-grams rarely share one below ~10^5)
 MIN_SCORE = 0.15
 LIMIT = 10
 SLACK = 10  # more candidates than shown: claims deleted since the build are dropped
@@ -56,19 +56,30 @@ def hashing() -> HashingVectorizer:
 
 @dataclass
 class Model:
-    """The fitted part: one IDF weight per hashed n-gram column, 0 for n-grams no claim
-    had and for those left out as too common."""
+    """The fitted part: the hashed n-gram columns the index keeps (ascending; not the
+    n-grams no claim had, nor those left out as too common) and their IDF weights. The
+    index's matrix has one column per kept n-gram, in this order."""
 
-    idf: np.ndarray  # float32, FEATURES
+    columns: np.ndarray  # int64, hashed column ids, ascending
+    idf: np.ndarray  # float32, one per column
 
     def weigh(self, counts: Any) -> Any:
-        """Sublinear tf × IDF, rows L2-normalised (CSR, float32)."""
+        """Hashed counts → sublinear tf × IDF on the kept columns, rows L2-normalised
+        (CSR, float32, ``len(columns)`` wide)."""
+        from scipy import sparse
         from sklearn.preprocessing import normalize
 
         counts = counts.tocsr()
-        counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
-        counts.eliminate_zeros()
-        return normalize(counts, copy=False)
+        where = np.searchsorted(self.columns, counts.indices)
+        where[where == len(self.columns)] = 0
+        kept = self.columns[where] == counts.indices if len(self.columns) else where < 0
+        data = np.where(kept, (1.0 + np.log(counts.data)) * self.idf[where], 0.0)
+        matrix = sparse.csr_matrix(
+            (data.astype(np.float32), where, counts.indptr),
+            shape=(counts.shape[0], len(self.columns)),
+        )
+        matrix.eliminate_zeros()
+        return normalize(matrix, copy=False)
 
     def transform(self, quotes: list[str]) -> Any:
         return self.weigh(hashing().transform([q[:QUOTE_CHARS] for q in quotes]))
@@ -82,21 +93,20 @@ def fit(quotes: list[str]) -> tuple[Model | None, Any]:
     (most of its time on a big project)."""
     from scipy import sparse
 
-    empty = sparse.csc_matrix((0, FEATURES), dtype=np.float32)
+    empty = sparse.csc_matrix((0, 0), dtype=np.float32)
     if not quotes:
         return None, empty
     counts = hashing().transform([q[:QUOTE_CHARS] for q in quotes]).tocsr()
     n = len(quotes)
     df = np.bincount(counts.indices, minlength=FEATURES)
-    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-    idf[df == 0] = 0.0
-    pruned = idf.copy()
-    pruned[df > max(COMMON_FLOOR, int(n * COMMON_SHARE))] = 0.0
-    for weights in (pruned, idf):  # unpruned if pruning left no n-gram (one quote many times)
-        if not weights.any():
+    common = df > max(COMMON_FLOOR, int(n * COMMON_SHARE))
+    for keep in (df > 0) & ~common, df > 0:  # unpruned if pruning left no n-gram
+        columns = np.flatnonzero(keep)
+        if not len(columns):
             continue
-        model = Model(weights)
-        return model, model.weigh(counts.copy()).tocsc()
+        idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
+        model = Model(columns.astype(np.int64), idf)
+        return model, model.weigh(counts).tocsc()
     return None, empty  # no n-gram at all
 
 
@@ -163,7 +173,8 @@ def dump(index: Index) -> bytes:
         ids=index.ids,
         articles=index.articles,
         annotators=index.annotators,
-        idf=index.model.idf if index.model is not None else np.zeros(0, dtype=np.float32),
+        columns=index.model.columns if index.model is not None else np.zeros(0, np.int64),
+        idf=index.model.idf if index.model is not None else np.zeros(0, np.float32),
         data=matrix.data,
         indices=matrix.indices,
         indptr=matrix.indptr,
@@ -176,7 +187,7 @@ def load(raw: bytes, file: str = "") -> Index:
     from scipy import sparse
 
     with np.load(io.BytesIO(raw), allow_pickle=False) as found:
-        idf = found["idf"]
+        idf, columns = found["idf"], found["columns"]
         shape = tuple(int(v) for v in found["shape"])
         matrix = sparse.csc_matrix((found["data"], found["indices"], found["indptr"]), shape=shape)
         return Index(
@@ -184,7 +195,7 @@ def load(raw: bytes, file: str = "") -> Index:
             ids=found["ids"],
             articles=found["articles"],
             annotators=found["annotators"],
-            model=Model(idf) if len(idf) else None,
+            model=Model(columns, idf) if len(idf) else None,
             matrix=matrix,
         )
 
