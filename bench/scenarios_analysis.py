@@ -90,6 +90,7 @@ def _page(
         queries=count_queries(fetch),
         extra={
             "kb": round(len(first.content) / 1024, 1),
+            "first_ms": round(once * 1000, 1),  # the first request (a cold cache)
             "cpu_ms": round(statistics.median(timed_cpu), 2),
             "cpu_p95_ms": round(percentile(timed_cpu, 95), 2),
         },
