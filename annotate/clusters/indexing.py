@@ -22,10 +22,15 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
+from django.tasks import task
+from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 
 from annotate.clusters import suggest
@@ -39,6 +44,9 @@ logger = logging.getLogger(__name__)
 BUILD_TIMEOUT = dt.timedelta(hours=1)
 # After a failed build, the next one is queued no sooner than this.
 RETRY_AFTER = dt.timedelta(minutes=10)
+# After claim changes, a project's index is rebuilt no sooner than this after its last
+# build (the changes of a working session make one build, not one each).
+REBUILD_EVERY = dt.timedelta(minutes=5)
 BUSY = (ClusterIndexState.QUEUED, ClusterIndexState.BUILDING)
 CHUNK = 5000
 
@@ -170,3 +178,37 @@ def index_drop(project: Project) -> None:
         default_storage.delete(row.file)
     row.delete()
     suggest.forget(project.pk)
+
+
+@task
+def build_cluster_index(project_id: int) -> int:
+    """Build the project's index (``index_build``); the number of claims in it."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:  # deleted while queued
+        return 0
+    return index_build(project).claims
+
+
+def claims_changed(project_ids: Iterable[int]) -> None:
+    """Claims of these projects change in the current transaction (``annotate.history``
+    calls this as it records them). Once it commits, the index of each project that has
+    one, with no build queued, gets a rebuild queued to run ``REBUILD_EVERY`` after its
+    last build at the soonest: the debounce, one build for a session's changes. Only
+    with a task worker: the immediate backend would build inside the write, so there the
+    next cluster page queues it (``tasks.index_refresh``)."""
+    if isinstance(build_cluster_index.get_backend(), ImmediateBackend):
+        return
+    for project_id in set(project_ids):
+        transaction.on_commit(partial(_queue_rebuild, project_id))
+
+
+def _queue_rebuild(project_id: int) -> None:
+    now = timezone.now()
+    ready = ClusterIndex.objects.filter(project_id=project_id, state=ClusterIndexState.READY)
+    built_at = ready.values_list("built_at", flat=True).first()
+    if built_at is None or not ready.update(state=ClusterIndexState.QUEUED, requested_at=now):
+        return  # no index yet (the first page builds it), or a build is queued already
+    queued = build_cluster_index
+    if queued.get_backend().supports_defer:
+        queued = queued.using(run_after=max(now, built_at + REBUILD_EVERY))
+    queued.enqueue(project_id)

@@ -1,5 +1,7 @@
 """Building the cluster-suggestion index in the background (Django's tasks framework, as
-``annotate.review.tasks``): ``index_refresh`` is what a request calls before it suggests.
+``annotate.review.tasks``; the task itself, ``build_cluster_index``, sits in
+``annotate.clusters.indexing`` so that claim writes can queue it after they commit):
+``index_refresh`` is what a request calls before it suggests.
 It never fits: it reads the index's state, queues one build when there is no index or
 claims changed since the last one (one per project at a time), and hands back the last
 built index to query. With the default ``ImmediateBackend`` the build runs in the request
@@ -9,19 +11,11 @@ on with the previous index meanwhile.
 
 from __future__ import annotations
 
-from django.tasks import task
-
 from annotate.clusters import indexing, suggest
+from annotate.clusters.indexing import build_cluster_index
 from corpus.models import Project
 
-
-@task
-def build_cluster_index(project_id: int) -> int:
-    """Build the project's index; the number of claims in it."""
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:  # deleted while queued
-        return 0
-    return indexing.index_build(project).claims
+__all__ = ["build_cluster_index", "index_refresh"]
 
 
 def index_refresh(project: Project) -> indexing.IndexStatus:

@@ -224,3 +224,34 @@ def test_deleting_the_project_leaves_no_row(corpus: Corpus) -> None:
     indexing.index_build(corpus.project)
     indexing.index_drop(corpus.project)
     assert not ClusterIndex.objects.exists()
+
+
+def test_with_a_worker_claim_writes_queue_one_rebuild_after_commit(
+    corpus: Corpus, curator: Any, no_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    indexing.index_build(corpus.project)
+    for words in ("Intro 1", "End"):
+        with django_capture_on_commit_callbacks(execute=True):
+            claim_create(
+                article=corpus.articles[1],
+                annotator=None,
+                actor=curator,
+                fields=_fields(corpus, corpus.articles[1], words),
+            )
+    # Two writes, one build queued (the debounce); the index stays until it runs.
+    assert len(_queued(no_worker)) == 1
+    assert ClusterIndex.objects.get(project=corpus.project).state == ClusterIndexState.QUEUED
+    assert index_refresh(corpus.project).index is not None
+
+
+def test_with_the_immediate_backend_a_claim_write_builds_nothing(
+    corpus: Corpus, curator: Any, django_capture_on_commit_callbacks: Any, never_fit: None
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_create(
+            article=corpus.articles[1],
+            annotator=None,
+            actor=curator,
+            fields=_fields(corpus, corpus.articles[1], "Intro 1"),
+        )
+    assert not ClusterIndex.objects.exists()
