@@ -171,7 +171,7 @@ def test_the_api_serves_the_same_network(corpus: Corpus, curator: Any) -> None:
 def test_the_cached_network_follows_a_claim_change(
     corpus: Corpus, curator: Any, django_assert_num_queries: Any
 ) -> None:
-    """The network's stance rows are cached under the project's latest History row: a
+    """The network is cached under the project's latest History row: a
     second network with nothing changed costs only the key's query, and a claim deleted
     through the service (which records a History row) is gone from the next network."""
     from annotate.claims.services import claim_delete
