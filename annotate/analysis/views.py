@@ -259,7 +259,7 @@ def network(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         kinds=networks.KINDS,
         top=top,
         net=net,
-        graph=net.as_json(),
+        graph=net.as_drawn(),
         edges=[
             (
                 e,
