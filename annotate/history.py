@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from annotate.clusters.indexing import claims_changed
 from annotate.models import History, Source
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # This module is the only one that makes History rows (tests/architecture holds it to that):
-# one place decides what an actor is and what a row holds.
+# one place decides what an actor is and what a row holds. A claim's row also tells the
+# cluster-suggestion index that the project's claims changed (``claims_changed``).
+CLAIM = "claim"
 
 
 class HistoryChange(NamedTuple):
@@ -65,6 +68,8 @@ def history_record(
         after=after,
     )
     row.save(force_insert=True)
+    if entity == CLAIM:
+        claims_changed([project_id])
     return row
 
 
@@ -78,6 +83,9 @@ def history_record_many(
 ) -> list[History]:
     """Add one row per change, in batches (a bulk write's trail; call inside its
     transaction). The rows are those ``history_record`` would add one by one."""
+    changes = list(changes)
+    if entity == CLAIM:
+        claims_changed(change.project_id for change in changes)
     return History.objects.bulk_create(
         (
             _row(

@@ -783,3 +783,35 @@ class ClusterDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_id} not in {self.cluster_id}"
+
+
+class ClusterIndexState(models.TextChoices):
+    QUEUED = "queued", "queued"
+    BUILDING = "building", "building"
+    READY = "ready", "ready"
+    FAILED = "failed", "failed"
+
+
+class ClusterIndex(models.Model):
+    """The project's cluster-suggestion index (``annotate.clusters.indexing``): built by a
+    background task into a file in ``default_storage`` (NumPy arrays, no pickle), which
+    requests only load and query. ``source_at`` is when the build began reading the
+    claims: a claim change recorded in the History after it makes the index stale."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="cluster_index"
+    )
+    state = models.CharField(
+        max_length=16, choices=ClusterIndexState.choices, default=ClusterIndexState.QUEUED
+    )
+    file = models.CharField(max_length=300, blank=True, help_text="Path in default_storage.")
+    source_at = models.DateTimeField(null=True, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    claims = models.PositiveIntegerField(default=0, help_text="Claims in the built index.")
+    seconds = models.FloatField(default=0, help_text="Time the last build took.")
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes of the file.")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"cluster index of {self.project_id} ({self.state})"

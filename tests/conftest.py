@@ -24,12 +24,24 @@ def fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> Any:
-    """Each test starts with an empty cache (login throttle counts, cached reports)."""
+    """Each test starts with an empty cache (login throttle counts, cached reports, and
+    the networks a process keeps beside the cache)."""
     from django.core.cache import cache
 
+    from annotate.analysis import networks
+
     cache.clear()
+    networks._LOCAL.clear()
     yield
     cache.clear()
+    networks._LOCAL.clear()
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings: Any, tmp_path_factory: Any) -> None:
+    """Files the app stores (the cluster-suggestion index a page builds, exports) go to a
+    temporary directory, not the checkout's media/."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
 
 
 @pytest.fixture

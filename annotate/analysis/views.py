@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -35,6 +37,7 @@ from corpus.selectors import outlets_of, project_switcher
 
 ROWS_PER_PAGE = 100
 CLAIMS_PER_PAGE = 50
+EDGE_ROWS = 500  # the network page's table of edges: the strongest
 SCHEME_FILTERS = (*analysis_filters.LABEL_FILTERS, "checkworthy", "stance")
 # The pages are for the project's curators and managers ("Only … can see the analysis").
 ANALYSIS = "see the analysis"
@@ -244,13 +247,32 @@ def network(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     kind, top = _network_params(request)
     net = networks.network(project, context["filters"], kind, top)
     labels = {n.id: n.label for n in net.nodes}
+    # The table lists the strongest edges (the graph and the downloads have them all):
+    # an actor × actor network of 150 sources can have 11,000.
+    strongest = sorted(net.edges, key=lambda e: (-e.weight, e.source, e.target))[:EDGE_ROWS]
+    # Each row's link to the edge's claims, the page's query built once (not per row).
+    kept = request.GET.copy()
+    for name in ("kind", "top", "page", "a", "b"):
+        kept.pop(name, None)
+    if kind == networks.CARRYING:  # the edge's claims are those carried, not the stances
+        kept["kind"] = kind
+    prefix = reverse("annotate:network-edge", args=[project.slug]) + "?"
+    prefix += f"{kept.urlencode()}&" if kept else ""
     context.update(
         kind=kind,
         kinds=networks.KINDS,
         top=top,
         net=net,
-        graph=net.as_json(),
-        edges=[(e, labels[e.source], labels[e.target]) for e in net.edges],
+        graph=net.as_drawn(),
+        edges=[
+            (
+                e,
+                labels[e.source],
+                labels[e.target],
+                prefix + urlencode({"a": e.source, "b": e.target}),
+            )
+            for e in strongest
+        ],
         formats=list(networks.FORMATS),
     )
     return _render(request, "annotate/analysis/network.html", context)

@@ -11,12 +11,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from annotate.clusters import selectors, services
 from annotate.clusters import suggest as cluster_suggest
+from annotate.clusters import tasks as cluster_tasks
 from annotate.clusters.serializers import (
     ClusterCreateSerializer,
     ClusterLayerQuerySerializer,
@@ -26,6 +27,7 @@ from annotate.clusters.serializers import (
 from annotate.models import ClaimCluster, ClusterMember
 from annotate.permissions import claim_for
 from common.http import AuthenticatedRequest
+from config.api_errors import ErrorSerializer
 from corpus.api import ApiView
 from corpus.permissions import can_curate, project_for
 
@@ -95,22 +97,49 @@ class ClusterDetail(ApiView):
         return Response(ClusterSerializer(found).data)
 
 
+RETRY_AFTER_S = 30
+
+
 @extend_schema(tags=["clusters"])
 class ClaimClusterSuggestions(ApiView):
     serializer_class = SuggestedClaimSerializer
     pagination_class = None
 
     @extend_schema(
-        responses=SuggestedClaimSerializer(many=True),
+        responses={
+            200: SuggestedClaimSerializer(many=True),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                "The project's suggestion index is being built (code ``index_building``; "
+                "a ``Retry-After`` header says when to ask again).",
+            ),
+        },
         summary="Claims of other articles near this claim (candidate cluster members)",
+        description="Ranked by the project's last built suggestion index (its state in the "
+        "``Claimdesk-Index`` header: ready, or stale while a rebuild is queued). Claims "
+        "made since the build can be asked about but are not suggested until the next one.",
     )
     def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         claim = claim_for(request.user, pk)
         project = claim.article.project
         if not selectors.may_cluster(request.user, project):
             raise PermissionDenied("Clusters are for the project's curators and managers.")
+        index = cluster_tasks.index_refresh(project)
+        if index.index is None:
+            failed = index.label == "failed"
+            return Response(
+                {
+                    "detail": "The project's suggestion index could not be built; it is "
+                    "tried again in a few minutes."
+                    if failed
+                    else "The project's suggestion index is being built: ask again soon.",
+                    "code": "index_failed" if failed else "index_building",
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
         found = cluster_suggest.suggestions_for_claim(
-            claim, curator=can_curate(request.user, project)
+            claim, curator=can_curate(request.user, project), index=index.index
         )
         rows = [
             {
@@ -122,4 +151,6 @@ class ClaimClusterSuggestions(ApiView):
             }
             for s in found
         ]
-        return Response(SuggestedClaimSerializer(rows, many=True).data)
+        return Response(
+            SuggestedClaimSerializer(rows, many=True).data, headers={"Claimdesk-Index": index.label}
+        )

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotate.analysis import search as analysis_search
 from annotate.clusters import selectors, services
 from annotate.clusters import suggest as cluster_suggest
+from annotate.clusters import tasks as cluster_tasks
 from annotate.clusters.selectors import cluster_for, may_cluster
 from annotate.models import ClaimCluster, ClusterRelation, ClusterWho
 from annotate.review.agreement.clustering import clustering_agreement
@@ -176,9 +177,17 @@ def _page_context(request: HtmxHttpRequest, cluster: ClaimCluster) -> dict[str, 
     }
 
 
-def _suggestions(request: HtmxHttpRequest, cluster: ClaimCluster) -> list[Any]:
+def _suggestions(request: HtmxHttpRequest, cluster: ClaimCluster) -> dict[str, Any]:
+    """The suggestions from the project's last built index, and the index's state (a
+    build is queued if it is missing or stale: never made here)."""
     curator = permissions.can_curate(request.user, cluster.project)
-    return cluster_suggest.suggestions_for_cluster(cluster, curator=curator)
+    status = cluster_tasks.index_refresh(cluster.project)
+    found = []
+    if status.index is not None:
+        found = cluster_suggest.suggestions_for_cluster(
+            cluster, curator=curator, index=status.index
+        )
+    return {"suggestions": found, "index": status}
 
 
 @require_GET
@@ -197,8 +206,8 @@ def cluster_suggestions(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = cluster_for(request.user, pk)
     context = {
         "cluster": cluster,
-        "suggestions": _suggestions(request, cluster),
         "writable": _writable(request.user, cluster),
+        **_suggestions(request, cluster),
     }
     return render(request, "annotate/clusters/cluster.html#cluster-suggestions", context)
 
@@ -210,7 +219,7 @@ def _after_write(request: HtmxHttpRequest, cluster: ClaimCluster) -> HttpRespons
         return redirect("annotate:cluster", pk=cluster.pk)
     cluster.refresh_from_db()
     context = _page_context(request, cluster)
-    context["suggestions"] = _suggestions(request, cluster)
+    context.update(_suggestions(request, cluster))
     return render(request, "annotate/clusters/cluster.html#cluster-body", context)
 
 

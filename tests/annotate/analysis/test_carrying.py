@@ -77,7 +77,7 @@ def test_the_carrying_graphml_is_directed_with_the_edges_of_the_page(
     client: Client, corpus: Corpus, outlets: Any, curator: Any, django_assert_max_num_queries: Any
 ) -> None:
     login(client, curator)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):  # +1: the cache key (the latest change)
         page = client.get(
             reverse("annotate:network", args=[corpus.project.slug]), {"kind": networks.CARRYING}
         )
@@ -148,3 +148,23 @@ def test_the_profile_says_who_quoted_a_source_and_whose_claims_it_carried(
     assert (
         'id="carried-claims-of"' in outlet_page and f'data-source="{isachenko.pk}"' in outlet_page
     )
+
+
+def test_the_carrying_page_links_each_edge_to_the_claims_carried(
+    client: Client, corpus: Corpus, outlets: Any, curator: Any
+) -> None:
+    """The table's links keep ``kind=carrying`` (without it the edge view would look for
+    shared stances and find none)."""
+    login(client, curator)
+    page = client.get(reverse("annotate:network", args=[corpus.project.slug]), {"kind": "carrying"})
+    assert page.status_code == 200
+    paper = outlets[0]
+    links = [
+        link
+        for link in page.content.decode().split('href="')[1:]
+        if link.startswith(reverse("annotate:network-edge", args=[corpus.project.slug]))
+    ]
+    assert links and all("kind=carrying" in link.split('"')[0] for link in links)
+    first = next(link.split('"')[0] for link in links if f"a=s{paper.pk}" in link)
+    opened = client.get(first.replace("&amp;", "&"))
+    assert opened.status_code == 200 and "<li" in opened.content.decode()

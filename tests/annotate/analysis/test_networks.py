@@ -96,7 +96,7 @@ def test_the_graphml_export_has_the_edges_and_weights_of_the_page(
 ) -> None:
     login(client, curator)
     url = reverse("annotate:network", args=[corpus.project.slug])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # 8, and the network cache's key
         page = client.get(url, {"kind": kind})
     assert page.status_code == 200
     drawn = page.context["graph"]
@@ -166,3 +166,41 @@ def test_the_api_serves_the_same_network(corpus: Corpus, curator: Any) -> None:
     assert api.get(f"/api/projects/{corpus.project.slug}/networks/nope/").status_code == 404
     assert api.get(url, {"top": "0"}).status_code == 400
     assert api.get(url, {"sorce": "1"}).status_code == 400
+
+
+def test_the_cached_network_follows_a_claim_change(
+    corpus: Corpus, curator: Any, django_assert_num_queries: Any
+) -> None:
+    """The network is cached under the project's latest History row: a
+    second network with nothing changed costs only the key's query, and a claim deleted
+    through the service (which records a History row) is gone from the next network."""
+    from annotate.claims.services import claim_delete
+
+    before = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    with django_assert_num_queries(1):
+        again = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    assert again.as_json() == before.as_json()
+    claim_delete(claim=corpus.same[2], actor=curator)  # Danilov's only stances
+    after = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    danilov = f"s{corpus.sources[2].pk}"
+    assert any(e.source == danilov for e in before.edges)
+    assert not any(e.source == danilov for e in after.edges)
+
+
+def test_the_network_page_lists_the_strongest_edges_and_builds_links_once(
+    client: Client, corpus: Corpus, curator: Any, monkeypatch: Any
+) -> None:
+    from annotate.analysis import views
+
+    monkeypatch.setattr(views, "EDGE_ROWS", 2)
+    login(client, curator)
+    page = client.get(
+        reverse("annotate:network", args=[corpus.project.slug]), {"layer": "gold", "top": "5"}
+    )
+    body = page.content.decode()
+    assert "the 2 strongest of 6" in body
+    rows = page.context["edges"]
+    assert len(rows) == 2 and rows[0][0].weight >= rows[1][0].weight
+    edge, _, _, url = rows[0]
+    assert url.endswith(f"layer=gold&a={edge.source}&b={edge.target}")
+    assert "top=" not in url

@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.clusters import selectors, services
+from annotate.clusters import indexing, selectors, services
 from annotate.clusters import suggest as cluster_suggest
 from annotate.models import (
     ClaimCluster,
@@ -31,6 +31,12 @@ def _fresh_index() -> Any:
     cluster_suggest.forget()
     yield
     cluster_suggest.forget()
+
+
+@pytest.fixture
+def built(corpus: Corpus) -> Any:
+    """The corpus's suggestion index, as the background task builds it."""
+    return indexing.index_build(corpus.project)
 
 
 def _gold(corpus: Corpus, curator: Any, *claims: Any, statement: str = "Turkey grows") -> Any:
@@ -182,7 +188,7 @@ def test_layer_clusterings_key_annotator_claims_by_their_gold_claim(
 
 
 def test_suggestions_rank_the_same_proposition_of_other_articles_first(
-    corpus: Corpus, curator: Any
+    corpus: Corpus, curator: Any, built: Any
 ) -> None:
     found = cluster_suggest.suggestions_for_claim(corpus.same[0], curator=True)
     ids = [s.claim.pk for s in found]
@@ -192,7 +198,9 @@ def test_suggestions_rank_the_same_proposition_of_other_articles_first(
     assert found[0].score >= found[1].score
 
 
-def test_cluster_suggestions_leave_out_members_and_rejected(corpus: Corpus, curator: Any) -> None:
+def test_cluster_suggestions_leave_out_members_and_rejected(
+    corpus: Corpus, curator: Any, built: Any
+) -> None:
     cluster = _gold(corpus, curator, corpus.same[0])
     ids = [s.claim.pk for s in cluster_suggest.suggestions_for_cluster(cluster, curator=True)]
     assert set(ids[:2]) == {
@@ -204,19 +212,6 @@ def test_cluster_suggestions_leave_out_members_and_rejected(corpus: Corpus, cura
     ids = [s.claim.pk for s in cluster_suggest.suggestions_for_cluster(cluster, curator=True)]
     assert corpus.same[1].pk not in ids and corpus.same[0].pk not in ids
     assert ids[0] == corpus.same[2].pk
-
-
-def test_the_index_follows_new_claims(corpus: Corpus, curator: Any, settings: Any) -> None:
-    cluster_suggest.suggestions_for_claim(corpus.same[0], curator=True)
-    text = corpus.articles[1].text
-    words = "Then"
-    start = text.index(words)
-    new = ClaimFactory(
-        article=corpus.articles[1], annotator=None, start=start, end=start + 4, quote=words
-    )
-    index = cluster_suggest._INDEXES[corpus.project.pk]
-    index.checked -= cluster_suggest.RECHECK_S + 1
-    assert new.pk in cluster_suggest.index_for(corpus.project).ids
 
 
 # --- pages --------------------------------------------------------------------------------
