@@ -19,8 +19,10 @@ the problems its shape already has. Nothing here looks at the database.
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +52,9 @@ class Item:
     article: dict[str, Any]
     claim: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    # Its strings are known to be storable (its line held nothing that could decode to a
+    # character the text check refuses): ``read_items`` needn't walk them.
+    storable: bool = False
 
 
 def decode(data: bytes | str) -> str:
@@ -60,6 +65,44 @@ def decode(data: bytes | str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(f"The file is not UTF-8 (byte {exc.start + 1}).") from exc
+
+
+def lines(data: bytes | str) -> Iterator[str]:
+    """The file's lines (ending at "\n" only), each decoded on its own (UTF-8, a
+    byte-order mark dropped): a big file is never held as one string. ``ValidationError``
+    when the file is not UTF-8, as ``decode`` says it, once the reading gets there."""
+    if isinstance(data, str):
+        data = data.removeprefix("\ufeff")
+        at = 0
+        while at <= len(data):
+            end = data.find("\n", at)
+            end = len(data) if end < 0 else end
+            yield data[at:end]
+            at = end + 1
+        return
+    at = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    while at <= len(data):
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        try:
+            yield data[at:end].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(f"The file is not UTF-8 (byte {at + exc.start + 1}).") from exc
+        at = end + 1
+
+
+_FIRST_CHARACTER = re.compile(rb"[^ \t\r\n]")
+
+
+def head(data: bytes | str) -> str:
+    """The file's text up to the end of its first line that is not blank: enough for
+    ``guess_format`` to tell JSON Lines from doccano's (``decode``'s error if that part
+    is not UTF-8)."""
+    if isinstance(data, str):
+        return data
+    found = _FIRST_CHARACTER.search(data)
+    end = data.find(b"\n", found.start()) if found else -1
+    return decode(data if end < 0 else data[:end])
 
 
 def guess_format(name: str, text: str | None = None) -> str:
@@ -128,13 +171,16 @@ def _sniff(text: str) -> str | None:
     return "w3c"
 
 
-def read_items(text: str, fmt: str) -> Iterator[Item]:
-    """The file's claims, in file order. An item whose strings hold what no database
-    column can (NUL, a lone surrogate from a ``\\ud800`` escape) has that problem."""
+def read_items(data: bytes | str, fmt: str) -> Iterator[Item]:
+    """The file's claims, in file order (JSON Lines read line by line, as the items are
+    asked for). An item whose strings hold what no database column can (NUL, a lone
+    surrogate from a ``\\ud800`` escape) has that problem. ``ValidationError`` if the
+    file is not UTF-8."""
     if fmt not in TEXT_FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(TEXT_FORMATS)}.")
-    for item in _jsonl_items(text) if fmt == "jsonl" else _w3c_items(text):
-        if not item.problems and (why := unstorable_problem(item)):
+    items = _jsonl_items(lines(data)) if fmt == "jsonl" else _w3c_items(decode(data))
+    for item in items:
+        if not item.storable and not item.problems and (why := unstorable_problem(item)):
             item.problems.append(why)
         if item.claim.get("quote") is not None and not isinstance(item.claim["quote"], str):
             item.problems.append("quote: the quote must be a string")
@@ -161,12 +207,22 @@ def _score(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
 # --- JSONL --------------------------------------------------------------------------------
 
 
-def _jsonl_items(text: str) -> Iterator[Item]:
+# What, in a line of JSON, could decode to a character that ``text_problem`` refuses (in
+# a key: a control character; anywhere: NUL, a lone surrogate): an escape of a C0 control
+# character, of DEL or of a surrogate, and DEL itself (JSON refuses the other control
+# characters unescaped, and a line decoded from UTF-8 holds no surrogate). A line without
+# any needs no walk over its strings (an escaped backslash before "u" or "b" only costs
+# that walk).
+_RISKY = re.compile(r"\\(?:[bf]|u(?:00[01][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2}))|\x7f")
+
+
+def _jsonl_items(lines: Iterable[str]) -> Iterator[Item]:
     # Lines end at "\n" only: U+2028, U+0085 … may stand unescaped inside JSON strings
     # (the exports write them so), where ``str.splitlines`` would cut the line.
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        storable = _RISKY.search(line) is None
         where = f"line {number}"
         try:
             record = loads_bounded(line)
@@ -204,6 +260,7 @@ def _jsonl_items(text: str) -> Iterator[Item]:
                     "score": _score(claim, SCORE_KEYS),
                     **{name: claim.get(name) or "" for name in LABEL_FIELDS},
                 },
+                storable=storable,
             )
 
 

@@ -18,7 +18,14 @@ from django.core.exceptions import ValidationError
 
 from annotate.exchange.importing import BratOptions, ImportReport, import_annotations
 from annotate.exchange.importing_brat import mapping_from_text
-from annotate.exchange.importing_files import BRAT, FORMATS, decode, guess_format, printable
+from annotate.exchange.importing_files import (
+    BRAT,
+    FORMATS,
+    decode,
+    guess_format,
+    head,
+    printable,
+)
 from annotate.exchange.importing_suggestions import default_suggester_name, import_suggestions
 from annotate.suggest.imported import suggester_name_clean
 from corpus.models import Project
@@ -164,7 +171,9 @@ def run_import(*, project: Project, request: ImportRequest, actor: User) -> Impo
         if fmt == AUTO and request.file_name.lower().endswith(".zip"):
             fmt = BRAT
         content: bytes | str = data
-        if fmt != BRAT:
+        if fmt == AUTO and request.file_name.lower().endswith((".jsonl", ".ndjson")):
+            fmt = guess_format(request.file_name, head(data))  # JSON Lines or doccano's
+        if fmt not in (BRAT, "jsonl"):  # JSON Lines are decoded line by line, as read
             content = decode(data)
             fmt = fmt if fmt != AUTO else guess_format(request.file_name, content)
         common: dict[str, Any] = {

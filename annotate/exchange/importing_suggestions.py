@@ -72,7 +72,8 @@ def import_suggestions(
     report = ImportReport()
     try:
         with transaction.atomic():
-            items, _ = read_file(project=project, data=data, fmt=fmt, brat=brat, report=report)
+            read, _ = read_file(project=project, data=data, fmt=fmt, brat=brat, report=report)
+            items = list(read)
             resolver = Resolver(project)
             resolver.prefetch(items)
             resolver.prefetch_sources(items)
