@@ -65,6 +65,7 @@ def main(argv: list[str]) -> int:
 
     probe = json.loads(argv[2])
     app = WSGIHandler()
+    setup = _status_kb("VmRSS")
     status, content = _request(app, probe["path"], Path(probe["warm"]), argv[1], probe["token"])
     if not status.startswith("201"):
         raise SystemExit(f"warm-up: {status} {content[:300]!r}")
@@ -80,6 +81,7 @@ def main(argv: list[str]) -> int:
         json.dumps(
             {
                 "created": created,
+                "rss_setup_mb": round(setup / 1024, 1),
                 "rss_before_mb": round(before / 1024, 1),
                 "peak_growth_mb": round((peak - before) / 1024, 1),
                 "rss_after_mb": round(after / 1024, 1),

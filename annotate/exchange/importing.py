@@ -35,7 +35,9 @@ from annotate.exchange.importing_files import (
     BRAT,
     FORMATS,
     TOOL_FORMATS,
+    Content,
     Item,
+    content_bytes,
     decode,
     guess_format,
     printable,
@@ -437,7 +439,7 @@ class BratOptions:
 
 
 def read_file(
-    *, project: Project, data: bytes | str, fmt: str, brat: BratOptions | None, report: ImportReport
+    *, project: Project, data: Content, fmt: str, brat: BratOptions | None, report: ImportReport
 ) -> tuple[Iterable[Item], str]:
     """The file's items and how unknown sources are treated ("refuse" but for a brat
     mapping that says otherwise). JSON Lines are read as the items are asked for (line by
@@ -454,6 +456,7 @@ def read_file(
         mapping = options.mapping or importing_tools.DEFAULT_MAPPING
         documents = importing_tools.documents(decode(data), fmt, mapping)
     else:
+        data = content_bytes(data)
         if isinstance(data, str):
             raise ValidationError("A brat import is a .zip of .txt and .ann files.")
         bundle = importing_brat.bundle_from_zip(data, options.mapping)
@@ -525,7 +528,7 @@ def import_annotations(
     *,
     project: Project,
     annotator: User | None,
-    data: bytes | str,
+    data: Content,
     fmt: str,
     partial: bool = False,
     dry_run: bool = False,

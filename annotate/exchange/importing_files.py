@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 
@@ -57,8 +57,9 @@ class Item:
     storable: bool = False
 
 
-def decode(data: bytes | str) -> str:
+def decode(data: Content) -> str:
     """The file's text (UTF-8, a byte-order mark dropped); ``ValidationError`` if it isn't."""
+    data = content_bytes(data)
     if isinstance(data, str):
         return data.removeprefix("\ufeff")
     try:
@@ -67,10 +68,21 @@ def decode(data: bytes | str) -> str:
         raise ValidationError(f"The file is not UTF-8 (byte {exc.start + 1}).") from exc
 
 
-def lines(data: bytes | str) -> Iterator[str]:
+# A file's content: its bytes, its text, or a binary file open at its start (an upload
+# on disk), read line by line where the format allows.
+Content = bytes | str | IO[bytes]
+
+
+def content_bytes(data: Content) -> bytes | str:
+    """The content whole (a file is read)."""
+    return data if isinstance(data, bytes | str) else data.read()
+
+
+def lines(data: Content) -> Iterator[str]:
     """The file's lines (ending at "\n" only), each decoded on its own (UTF-8, a
-    byte-order mark dropped): a big file is never held as one string. ``ValidationError``
-    when the file is not UTF-8, as ``decode`` says it, once the reading gets there."""
+    byte-order mark dropped): a big file is never held as one string, nor, from a file,
+    whole at all. ``ValidationError`` when the file is not UTF-8, as ``decode`` says it,
+    once the reading gets there."""
     if isinstance(data, str):
         data = data.removeprefix("\ufeff")
         at = 0
@@ -80,26 +92,45 @@ def lines(data: bytes | str) -> Iterator[str]:
             yield data[at:end]
             at = end + 1
         return
-    at = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    while at <= len(data):
-        end = data.find(b"\n", at)
-        end = len(data) if end < 0 else end
+    raws: Iterable[bytes] = data if not isinstance(data, bytes) else _byte_lines(data)
+    offset = 0  # bytes before the line
+    for number, raw in enumerate(raws):
+        line = raw[:-1] if raw.endswith(b"\n") else raw
+        skip = len(codecs.BOM_UTF8) if number == 0 and line.startswith(codecs.BOM_UTF8) else 0
         try:
-            yield data[at:end].decode("utf-8")
+            yield line[skip:].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValidationError(f"The file is not UTF-8 (byte {at + exc.start + 1}).") from exc
-        at = end + 1
+            at = offset + skip + exc.start + 1
+            raise ValidationError(f"The file is not UTF-8 (byte {at}).") from exc
+        offset += len(raw)
+
+
+def _byte_lines(data: bytes) -> Iterator[bytes]:
+    at = 0
+    while at < len(data):
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end + 1
+        yield data[at:end]
+        at = end
 
 
 _FIRST_CHARACTER = re.compile(rb"[^ \t\r\n]")
 
 
-def head(data: bytes | str) -> str:
+def head(data: Content) -> str:
     """The file's text up to the end of its first line that is not blank: enough for
     ``guess_format`` to tell JSON Lines from doccano's (``decode``'s error if that part
-    is not UTF-8)."""
+    is not UTF-8). A file is left at its start."""
     if isinstance(data, str):
         return data
+    if not isinstance(data, bytes):
+        read = b""
+        for raw in data:
+            read += raw
+            if raw.strip():
+                break
+        data.seek(0)
+        return decode(read)
     found = _FIRST_CHARACTER.search(data)
     end = data.find(b"\n", found.start()) if found else -1
     return decode(data if end < 0 else data[:end])
@@ -171,7 +202,7 @@ def _sniff(text: str) -> str | None:
     return "w3c"
 
 
-def read_items(data: bytes | str, fmt: str) -> Iterator[Item]:
+def read_items(data: Content, fmt: str) -> Iterator[Item]:
     """The file's claims, in file order (JSON Lines read line by line, as the items are
     asked for). An item whose strings hold what no database column can (NUL, a lone
     surrogate from a ``\\ud800`` escape) has that problem. ``ValidationError`` if the

@@ -21,6 +21,7 @@ from annotate.exchange.importing_brat import mapping_from_text
 from annotate.exchange.importing_files import (
     BRAT,
     FORMATS,
+    Content,
     decode,
     guess_format,
     head,
@@ -59,7 +60,7 @@ class ImportRequest:
     """One import as a person asked for it: the file and the choices of the form."""
 
     file_name: str
-    data: bytes | str
+    data: Content  # JSON Lines from a file are read line by line
     fmt: str = AUTO
     annotator: str = ""  # a username: import as their claims
     as_suggestions: bool = False
@@ -135,6 +136,16 @@ def _on_field(name: str, error: ValidationError) -> ValidationError:
     return error if hasattr(error, "error_dict") else ValidationError({name: error.messages})
 
 
+def _size(data: Content) -> int:
+    if isinstance(data, bytes):
+        return len(data)
+    if isinstance(data, str):
+        return len(data.encode("utf-8", "surrogatepass"))
+    size = data.seek(0, 2)
+    data.seek(0)
+    return size
+
+
 def run_import(*, project: Project, request: ImportRequest, actor: User) -> ImportOutcome:
     """Import the file as the request says (the caller checked who may). ``ValidationError``
     keyed by the form's fields (``file``, ``format``, ``annotator``, ``suggester``) for a
@@ -165,12 +176,12 @@ def run_import(*, project: Project, request: ImportRequest, actor: User) -> Impo
         except ValidationError as error:
             raise _on_field("mapping", error) from error
     data = request.data
-    check_size(len(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")))
+    check_size(_size(data))
     try:
         fmt = request.fmt
         if fmt == AUTO and request.file_name.lower().endswith(".zip"):
             fmt = BRAT
-        content: bytes | str = data
+        content: Content = data
         if fmt == AUTO and request.file_name.lower().endswith((".jsonl", ".ndjson")):
             fmt = guess_format(request.file_name, head(data))  # JSON Lines or doccano's
         if fmt not in (BRAT, "jsonl"):  # JSON Lines are decoded line by line, as read

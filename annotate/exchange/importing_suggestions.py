@@ -33,7 +33,7 @@ from annotate.exchange.importing import (
     resolve,
     write_in_batches,
 )
-from annotate.exchange.importing_files import printable
+from annotate.exchange.importing_files import Content, printable
 from annotate.models import Suggestion
 from annotate.suggest.imported import (
     SUGGESTER_MAX,
@@ -56,7 +56,7 @@ def import_suggestions(
     *,
     project: Project,
     suggester: str,
-    data: bytes | str,
+    data: Content,
     fmt: str,
     partial: bool = False,
     dry_run: bool = False,
