@@ -61,7 +61,7 @@ def insert_rows(
     given = [meta.get_field(name) for name in fields]
     stamps = [f for f in meta.concrete_fields if _is_stamp(f) and f.name not in fields]
     now = now or timezone.now()
-    stamped = tuple(f.get_db_prep_save(now, connection) for f in stamps)  # type: ignore[union-attr]
+    stamped = tuple(f.get_db_prep_save(now, connection) for f in stamps)
     plain = _PLAIN
     converters = [_converter(f, connection) for f in given]  # type: ignore[arg-type]
     quote = connection.ops.quote_name
