@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from annotate.clusters.indexing import claims_changed
 from annotate.models import History, Source
+from common.inserts import insert_rows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -26,6 +27,11 @@ class HistoryChange(NamedTuple):
     after: dict[str, Any] | None
 
 
+def _actor_id(actor: User | None) -> int | None:
+    """Who a row names: a signed-in user, else nobody (a command, the system)."""
+    return actor.pk if actor is not None and actor.is_authenticated else None
+
+
 def _row(
     *,
     project_id: int,
@@ -41,7 +47,7 @@ def _row(
         entity=entity,
         object_id=object_id,
         action=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=actor if _actor_id(actor) is not None else None,
         before=before,
         after=after,
     )
@@ -80,27 +86,41 @@ def history_record_many(
     actor: User | None,
     changes: Iterable[HistoryChange],
     batch_size: int,
-) -> list[History]:
+) -> int:
     """Add one row per change, in batches (a bulk write's trail; call inside its
-    transaction). The rows are those ``history_record`` would add one by one."""
-    changes = list(changes)
-    if entity == CLAIM:
-        claims_changed(change.project_id for change in changes)
-    return History.objects.bulk_create(
-        (
-            _row(
-                project_id=change.project_id,
-                entity=entity,
-                object_id=change.object_id,
-                action=action,
-                actor=actor,
-                before=change.before,
-                after=change.after,
+    transaction): the rows ``history_record`` would add one by one, written as plain rows
+    (``common.inserts``: no model instance, no per-value compiling). How many."""
+    actor_id = _actor_id(actor)
+    projects: set[int] = set()
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for change in changes:
+            projects.add(change.project_id)
+            yield (
+                change.project_id,
+                entity,
+                change.object_id,
+                action,
+                actor_id,
+                change.before,
+                change.after,
             )
-            for change in changes
-        ),
-        batch_size=batch_size,
-    )
+
+    written = 0
+
+    def counted() -> Iterator[tuple[Any, ...]]:
+        nonlocal written
+        for row in rows():
+            written += 1
+            yield row
+
+    insert_rows(History, _MANY, counted(), max_rows=batch_size)
+    if entity == CLAIM:
+        claims_changed(projects)
+    return written
+
+
+_MANY = ("project", "entity", "object_id", "action", "actor", "before", "after")
 
 
 def source_snapshot(source: Source) -> dict[str, Any]:

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
+import sys
 import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.client import encode_multipart
 from django.urls import reverse
 
+from annotate.exchange.formats import stream
+from annotate.exchange.options import ExportOptions
+from annotate.models import Assignment, Claim, ClaimStance, History
+from annotate.scheme import LABEL_FIELDS
 from bench.generate import article_records
 from bench.scenarios import SCENARIOS, Context, Result, _ok, count_queries, summary, timed
-from corpus.models import Article, Role
-from corpus.services import membership_set, project_create
+from corpus.models import Article, Project, Role
+from corpus.services import membership_set, project_create, user_ensure
 
 # What the peers were given: the JSONL as it is, no cleanup (Label Studio and doccano
 # store the text as sent), and Claimdesk's defaults (boilerplate stripped, hard wraps
@@ -123,5 +131,130 @@ def fetch_one(ctx: Context) -> list[Result]:
     return [row]
 
 
+# What the import reads of a claim (annotate.exchange.importing_files).
+_READ = ("start", "end", "quote", "source", "source_mention", "stances", "note", *LABEL_FIELDS)
+
+
+def _claims_file(ctx: Context) -> tuple[bytes, int]:
+    """One annotator's layer (20 claims on each article) as JSONL lines that name their
+    article by SHA-256, with what the import reads of each claim (what a model's
+    pre-annotations give: the export's lines without the text, the ids, the context and
+    the provenance), and its number of claims."""
+    project = Project.objects.get(pk=ctx.project.project_id)
+    username = get_user_model().objects.get(pk=ctx.project.annotator_ids[1]).get_username()
+    options = ExportOptions(layer="annotators", annotators=(username,))
+    lines, n = [], 0
+    for line in b"".join(stream("jsonl", project, options)).splitlines():
+        record = json.loads(line)
+        claims = [{k: c[k] for k in _READ if k in c} for c in record["claims"]]
+        for claim in claims:
+            claim["source"] = claim["source"] and {"name": claim["source"]["name"]}
+        n += len(claims)
+        lines.append(json.dumps({"sha256": record["sha256"], "claims": claims}, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode(), n
+
+
+def _forget(usernames: list[str]) -> None:
+    """Take the imported claims out again (with their stances, history and assignments),
+    so that the scenarios after this one see the generated project."""
+    users = get_user_model().objects.filter(username__in=usernames)
+    claims = Claim.objects.filter(annotator__in=users)
+    ids = list(claims.values_list("pk", flat=True))
+    for at in range(0, len(ids), 5000):
+        chunk = ids[at : at + 5000]
+        History.objects.filter(entity="claim", object_id__in=chunk).delete()
+        ClaimStance.objects.filter(claim_id__in=chunk).delete()
+        Claim.objects.filter(pk__in=chunk).delete()
+    Assignment.objects.filter(annotator__in=users).delete()
+
+
+def import_claims_api(ctx: Context) -> list[Result]:
+    """POST /api/projects/{slug}/import/ with one annotator's layer (~20,000 claims over
+    the project's 1,000 articles, JSONL) as a new annotator's claims, by a manager with a
+    token, in one request: claims per second (wall-clock and CPU time of the request,
+    in-process), queries (a fixed number per 2,000-claim batch: the same for 100 claims
+    as for 2,000), and, in a fresh server process, the peak memory growth of the request
+    (``bench.probe_import``)."""
+    p = ctx.project
+    project = Project.objects.get(pk=p.project_id)
+    client = ctx.client(p.manager_id, token=True)
+    url = reverse("api:project-import", args=[project.slug])
+    data, n = _claims_file(ctx)
+    lines = data.splitlines(keepends=True)
+    small, batch = b"".join(lines[:5]), b"".join(lines[:100])
+    made: list[str] = []
+
+    def annotator() -> str:
+        name = f"bench-claims-{len(made)}"
+        membership_set(project=project, user=user_ensure(username=name), role=Role.ANNOTATOR)
+        made.append(name)
+        return name
+
+    def upload(body: bytes) -> Any:
+        form = {"file": SimpleUploadedFile("claims.jsonl", body), "annotator": annotator()}
+        return lambda: _ok(client.post(url, form), 201)
+
+    try:
+        upload(small)()  # warm-up
+        q_small, q_batch = count_queries(upload(small)), count_queries(upload(batch))
+        q_big = count_queries(upload(data))
+        walls, cpus = [], []
+        for _ in range(ctx.heavy_reps):
+            request = upload(data)
+            wall, cpu = time.perf_counter(), time.process_time()
+            created = request().json()["created"]
+            walls.append((time.perf_counter() - wall) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+        memory = _probe(ctx, url, small, data, annotator)
+    finally:
+        _forget(made)
+    row = summary("import_claims_api", f"API import of {created:,} claims (one request)", walls)
+    row.queries = q_big
+    wall_s, cpu_s = statistics.median(walls) / 1000, statistics.median(cpus) / 1000
+    row.extra = {
+        "claims": created,
+        "claims_per_s": round(created / wall_s),
+        "cpu_ms": round(cpu_s * 1000, 1),
+        "claims_per_cpu_s": round(created / cpu_s),
+        "queries_5_claims_lines": q_small,
+        "queries_100_lines": q_batch,
+        "mb": round(len(data) / 1e6, 1),
+        **memory,
+    }
+    row.target = ">= 10,000 claims/s, queries flat per batch, peak growth < 50 MB"
+    growth = memory.get("peak_growth_mb")
+    row.met = bool(
+        created == n
+        and created / wall_s >= 10_000
+        and q_small == q_batch
+        and isinstance(growth, int | float)
+        and growth < 50
+    )
+    return [row]
+
+
+def _probe(ctx: Context, url: str, small: bytes, data: bytes, annotator: Any) -> dict[str, Any]:
+    """The request's peak memory growth in a fresh server process (``bench.probe_import``)."""
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.get_or_create(user_id=ctx.project.manager_id)[0].key
+    boundary = "BenchBoundary0123456789"
+    paths = {}
+    for name, body in (("warm", small), ("big", data)):
+        form = {"file": SimpleUploadedFile("claims.jsonl", body), "annotator": annotator()}
+        paths[name] = ctx.tmp / f"claims-{name}.multipart"
+        paths[name].write_bytes(encode_multipart(boundary, form))
+    probe = json.dumps({"path": url, "warm": str(paths["warm"]), "token": token})
+    command = [sys.executable, "-m", "bench.probe_import", str(paths["big"]), boundary, probe]
+    if connection.vendor == "sqlite":
+        connection.close()  # the probe writes: no lock held here meanwhile
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"memory_error": done.stderr.strip()[-300:]}
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
 SCENARIOS["import_api"] = import_api
+SCENARIOS["import_claims_api"] = import_claims_api
 SCENARIOS["fetch_one"] = fetch_one

@@ -106,6 +106,11 @@ def int_or_none(raw: Any, *, min_value: int = 0, max_value: int = MAX_ID) -> int
     """``parse_int``, or None for anything it refuses: for values shown back in a form
     (whose errors are reported elsewhere) and for filters, where a value that is no number
     means "not filtered"."""
+    # The common cases without raising (an import asks this of every id it reads).
+    if raw is None or raw == "":
+        return None
+    if type(raw) is int:
+        return raw if min_value <= raw <= max_value else None
     try:
         return parse_int(raw, name="value", min_value=min_value, max_value=max_value)
     except InvalidNumber:

@@ -317,7 +317,11 @@ def _jsonl_article(
 def _parse_jsonl(text: str, *, unwrap: bool | None, strip_boilerplate: bool) -> list[ParsedArticle]:
     articles: list[ParsedArticle] = []
     errors: list[ImportFileError] = []
-    for number, line in enumerate(normalise_newlines(text).split("\n"), start=1):
+    # Line ends only (a JSON line may end in spaces, and holds no raw CR in a string).
+    text = text.lstrip("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
                 articles.append(
@@ -350,6 +354,11 @@ def unsupported_reason(name: str) -> str:
     return f"cannot import {what}: use {', '.join(SUPPORTED_SUFFIXES)}"
 
 
+# Checked without a stripped copy of a big file (``bytes.strip`` strips ASCII whitespace).
+_BLANK_BYTES_RE = re.compile(rb"[ \t\n\r\x0b\x0c]*")
+_BLANK_TEXT_RE = re.compile("[\ufeff \t\r\n]*")
+
+
 def parse_bytes(
     name: str,
     data: bytes,
@@ -369,7 +378,7 @@ def parse_bytes(
     problem = unsupported_reason(f"file{suffix}")
     if problem:
         raise ImportFileError(problem)
-    if not data.strip():
+    if _BLANK_BYTES_RE.fullmatch(data):
         raise ImportFileError("the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError("the file is UTF-16 text, not UTF-8: convert it to UTF-8 first")
@@ -382,7 +391,7 @@ def parse_bytes(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}):"
             " convert it to UTF-8 first"
         ) from exc
-    if not text.strip("\ufeff \t\r\n"):
+    if _BLANK_TEXT_RE.fullmatch(text):
         raise ImportFileError("the file is empty")
     return _PARSERS[suffix](text, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
 

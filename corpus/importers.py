@@ -101,6 +101,7 @@ def _items(
             language=parsed.language or language,
             metadata=parsed.metadata,
             source_file=name,
+            text_clean=True,  # describe_text's
         )
         for parsed in articles
     ]

@@ -365,10 +365,13 @@ class ArticleResult:
     created: bool
 
 
-def validate_article_text(text: str) -> str:
-    """The text in its stored form, or a ValidationError that says what is wrong."""
+def validate_article_text(text: str, *, clean: bool = False) -> str:
+    """The text in its stored form, or a ValidationError that says what is wrong.
+    ``clean``: the text is in that form already (``clean_text``'s, as the file formats
+    give it): it is checked, not cleaned again."""
     check_text(text, field="text", multiline=True)
-    text = clean_text(text)
+    if not clean:
+        text = clean_text(text)
     if not text:
         raise ValidationError({"text": "The text is empty."})
     limit = settings.CLAIMDESK_MAX_ARTICLE_CHARS
@@ -392,6 +395,8 @@ class ArticleInput:
     language: str = "en"
     metadata: dict[str, Any] | None = None
     source_file: str = ""
+    # The text went through ``clean_text`` already (``corpus.formats`` gives it so).
+    text_clean: bool = False
 
 
 class ArticleBatchError(ValidationError):
@@ -420,7 +425,7 @@ _CHECKED_BEFORE = frozenset(f.name for f in Article._meta.fields if f.name not i
 def _article_prepared(project: Project, item: ArticleInput) -> Article:
     """The unsaved article for ``item`` (its text normalised, hashed and counted), or the
     ``ValidationError`` that says what is wrong with it. Runs no query."""
-    text = validate_article_text(item.text)
+    text = validate_article_text(item.text, clean=item.text_clean)
     given = check_article_fields(
         {
             "title": item.title,

@@ -47,6 +47,7 @@ from annotate.models import (
 from annotate.scheme import LABEL_FIELDS as LABELS
 from common import conflicts
 from common.conflicts import StaleVersion
+from common.inserts import insert_many, insert_rows
 from corpus.models import Article
 
 if TYPE_CHECKING:
@@ -235,15 +236,15 @@ def claim_build(
     validate_labels_into(article, errors, source=source, stances=stances, values=values)
     if errors.by_field or span is None:
         return None
-    claim = Claim(
-        article=article,
-        annotator=annotator,
+    claim = _new_claim(
+        article,
+        annotator,
+        source,
         start=span.start,
         end=span.end,
         quote=span.quote,
         prefix=span.prefix,
         suffix=span.suffix,
-        source=source,
         mention_start=mention_start,
         mention_end=mention_end,
         note=fields.note or "",
@@ -252,17 +253,42 @@ def claim_build(
     return Built(claim, stances, links)
 
 
+# A new claim's columns in the model's order, with the values of those not given.
+_COLUMNS = tuple(f.attname for f in Claim._meta.concrete_fields)
+_UNGIVEN = {"id": None, "version": 1, "created": None, "updated": None, "deleted_at": None}
+
+
+def _new_claim(
+    article: Article, annotator: User | None, source: Source | None, **values: Any
+) -> Claim:
+    """``Claim(article=…, annotator=…, source=…, **values)``, at half the cost (a bulk
+    import makes 20,000): the values by position, the related objects put in place."""
+    given: dict[str, Any] = {
+        **_UNGIVEN,
+        "article_id": article.pk,
+        "annotator_id": annotator.pk if annotator is not None else None,
+        "source_id": source.pk if source is not None else None,
+        **values,
+    }
+    claim = Claim(*[given[name] for name in _COLUMNS])  # type: ignore[misc]
+    claim._state.fields_cache.update(article=article, annotator=annotator, source=source)
+    return claim
+
+
 def claims_write(
     built: Sequence[Built], *, annotator: User | None, actor: User | None = None
 ) -> list[Claim]:
     """Insert checked claims, their stances, chains and history rows (``actor``, by default
     the annotator, is who the history names), and mark the annotator's assignments of
-    their articles started: a fixed number of queries however many there are."""
+    their articles started: a fixed number of queries however many there are (an INSERT
+    per ``BATCH`` rows, no per-value compiling: ``common.inserts``)."""
     claims = [b.claim for b in built]
-    Claim.objects.bulk_create(claims, batch_size=BATCH)
-    ClaimStance.objects.bulk_create(
-        (ClaimStance(claim=b.claim, target=t, stance=s) for b in built for t, s in b.stances),
-        batch_size=BATCH,
+    insert_many(Claim, claims, max_rows=BATCH)
+    insert_rows(
+        ClaimStance,
+        ("claim", "target", "stance"),
+        ((b.claim.pk, t.pk, s) for b in built for t, s in b.stances),
+        max_rows=BATCH,
     )
     ChainLink.objects.bulk_create(
         (row for b in built if b.links for row in chain_rows(b.claim, b.links)),

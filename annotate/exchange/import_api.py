@@ -19,7 +19,6 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from annotate.exchange.import_views import require_import_target
@@ -37,7 +36,7 @@ from annotate.exchange.importing_request import (
 from annotate.suggest.imported import SUGGESTER_MAX
 from common.api import ApiView
 from common.http import AuthenticatedRequest
-from common.parsers import BoundedJSONParser
+from common.parsers import BoundedJSONParser, DiskMultiPartParser
 from config.api_errors import ValidationErrorSerializer
 from corpus import permissions
 from corpus.models import Role
@@ -174,7 +173,8 @@ def _read(view: ApiView, request: AuthenticatedRequest) -> ImportRequest:
         data = view.validated(ImportUploadSerializer)
         upload = data["file"]
         check_size(upload.size)
-        name, content = safe_file_name(upload.name), upload.read()
+        # On disk (DiskMultiPartParser): JSON Lines are read from there line by line.
+        name, content = safe_file_name(upload.name), upload.file
         if (given := data.get("mapping")) is not None:
             mapping = mapping_text(given.read(), given.size)
             mapping_name = safe_file_name(given.name)
@@ -194,7 +194,7 @@ def _read(view: ApiView, request: AuthenticatedRequest) -> ImportRequest:
 
 @extend_schema(tags=["imports"])
 class ProjectImport(ApiView):
-    parser_classes = [MultiPartParser, BoundedJSONParser]
+    parser_classes = [DiskMultiPartParser, BoundedJSONParser]
     serializer_class = ImportReportSerializer
     pagination_class = None
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import batched
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -35,7 +36,9 @@ from annotate.exchange.importing_files import (
     BRAT,
     FORMATS,
     TOOL_FORMATS,
+    Content,
     Item,
+    content_bytes,
     decode,
     guess_format,
     printable,
@@ -120,6 +123,10 @@ class UnknownSource(ValidationError):
         self.name = name
 
 
+# Items read, resolved and written at a time.
+CHUNK = 2000
+
+
 class Resolver:
     """Finds the project's articles, sources and targets that the file names (cached)."""
 
@@ -131,6 +138,11 @@ class Resolver:
         self.targets = {
             t.name_key: t for t in Target.objects.filter(project=project).only("id", "name_key")
         }
+
+    def forget_articles(self) -> None:
+        """Drop the articles found so far (a chunk of a big file: their texts stay in
+        memory otherwise; the next chunk names others)."""
+        self.articles.clear()
 
     def prefetch(self, items: Iterable[Item]) -> None:
         """Find the articles the items name by hash or id: one query per batch of
@@ -411,8 +423,9 @@ def write_in_batches[Written](
     write: Callable[[list[Ready]], Written],
     report: ImportReport,
 ) -> Written:
-    """Write the items with ``write`` (a bulk service), skipping those already there and
-    duplicates within the file. The items it rejects are dropped and the rest tried
+    """Write the items with ``write`` (a bulk service), skipping those already there
+    (``existing``, which gains the keys written: give it to the next chunk of the file)
+    and duplicates within the file. The items it rejects are dropped and the rest tried
     again (a duplicate of a rejected item then gets its chance, as when claims were made
     one by one); without ``partial`` the caller then rolls everything back."""
     failed: set[int] = set()
@@ -444,6 +457,7 @@ def write_in_batches[Written](
             continue
         report.created += len(batch)
         report.skipped += skipped
+        existing |= made
         return written
 
 
@@ -462,21 +476,24 @@ class BratOptions:
 
 
 def read_file(
-    *, project: Project, data: bytes | str, fmt: str, brat: BratOptions | None, report: ImportReport
-) -> tuple[list[Item], str]:
+    *, project: Project, data: Content, fmt: str, brat: BratOptions | None, report: ImportReport
+) -> tuple[Iterable[Item], str]:
     """The file's items and how unknown sources are treated ("refuse" but for a brat
-    mapping that says otherwise). For brat, texts the project lacks are created as
-    articles when ``brat.create_articles`` (call inside the import's transaction)."""
+    mapping that says otherwise). JSON Lines are read as the items are asked for (line by
+    line: ``ValidationError`` there if a line is not UTF-8). For brat, texts the project
+    lacks are created as articles when ``brat.create_articles`` (call inside the import's
+    transaction)."""
     if fmt not in FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(FORMATS)}.")
     if fmt not in (BRAT, *TOOL_FORMATS):
-        return list(read_items(decode(data), fmt)), importing_brat.REFUSE
+        return read_items(data, fmt), importing_brat.REFUSE
     options = brat or BratOptions()
     documents: Iterator[importing_brat.DocumentItems]
     if fmt in TOOL_FORMATS:
         mapping = options.mapping or importing_tools.DEFAULT_MAPPING
         documents = importing_tools.documents(decode(data), fmt, mapping)
     else:
+        data = content_bytes(data)
         if isinstance(data, str):
             raise ValidationError("A brat import is a .zip of .txt and .ann files.")
         bundle = importing_brat.bundle_from_zip(data, options.mapping)
@@ -548,7 +565,7 @@ def import_annotations(
     *,
     project: Project,
     annotator: User | None,
-    data: bytes | str,
+    data: Content,
     fmt: str,
     partial: bool = False,
     dry_run: bool = False,
@@ -582,22 +599,8 @@ def import_annotations(
                 project=project, data=data, fmt=fmt, brat=brat, report=report
             )
             resolver = Resolver(project)
-            resolver.prefetch(items)
-            resolver.prefetch_sources(items)
             keep = unknown != importing_brat.REFUSE
-            ready = [
-                r for item in items if (r := resolve(item, resolver, report, new_sources=keep))
-            ]
-            new_sources_create(ready, project, unknown, actor, report)
-            existing = set(
-                Claim.objects.live()
-                .filter(
-                    article_id__in={r.article.pk for r in ready},
-                    annotator=annotator,
-                    created__lt=resolver.started,
-                )
-                .values_list("article_id", "start", "end")
-            )
+            seen: set[tuple[int, int, int]] = set()  # (article, start, end) there or written
 
             def write(batch: list[Ready]) -> int:
                 assigned = 0 if as_gold or annotator is None else _assign(batch, annotator, actor)
@@ -608,7 +611,26 @@ def import_annotations(
                 )
                 return assigned
 
-            report.assigned = write_in_batches(ready, existing, write, report)
+            # A chunk of the file at a time: a fixed number of queries per chunk, and
+            # only a chunk's items, articles and claims in memory at once.
+            for chunk in batched(items, CHUNK):
+                resolver.forget_articles()
+                resolver.prefetch(chunk)
+                resolver.prefetch_sources(chunk)
+                ready = [
+                    r for item in chunk if (r := resolve(item, resolver, report, new_sources=keep))
+                ]
+                new_sources_create(ready, project, unknown, actor, report)
+                seen |= set(
+                    Claim.objects.live()
+                    .filter(
+                        article_id__in={r.article.pk for r in ready},
+                        annotator=annotator,
+                        created__lt=resolver.started,
+                    )
+                    .values_list("article_id", "start", "end")
+                )
+                report.assigned += write_in_batches(ready, seen, write, report)
             if (report.rejected and not partial) or dry_run:
                 raise Rollback
             report.written = True

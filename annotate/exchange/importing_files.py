@@ -21,10 +21,12 @@ the problems its shape already has. Nothing here looks at the database.
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 
@@ -52,16 +54,88 @@ class Item:
     article: dict[str, Any]
     claim: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    # Its strings are known to be storable (its line held nothing that could decode to a
+    # character the text check refuses): ``read_items`` needn't walk them.
+    storable: bool = False
 
 
-def decode(data: bytes | str) -> str:
+def decode(data: Content) -> str:
     """The file's text (UTF-8, a byte-order mark dropped); ``ValidationError`` if it isn't."""
+    data = content_bytes(data)
     if isinstance(data, str):
         return data.removeprefix("\ufeff")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(f"The file is not UTF-8 (byte {exc.start + 1}).") from exc
+
+
+# A file's content: its bytes, its text, or a binary file open at its start (an upload
+# on disk), read line by line where the format allows.
+Content = bytes | str | IO[bytes]
+
+
+def content_bytes(data: Content) -> bytes | str:
+    """The content whole (a file is read)."""
+    return data if isinstance(data, bytes | str) else data.read()
+
+
+def lines(data: Content) -> Iterator[str]:
+    """The file's lines (ending at "\n" only), each decoded on its own (UTF-8, a
+    byte-order mark dropped): a big file is never held as one string, nor, from a file,
+    whole at all. ``ValidationError`` when the file is not UTF-8, as ``decode`` says it,
+    once the reading gets there."""
+    if isinstance(data, str):
+        data = data.removeprefix("\ufeff")
+        at = 0
+        while at <= len(data):
+            end = data.find("\n", at)
+            end = len(data) if end < 0 else end
+            yield data[at:end]
+            at = end + 1
+        return
+    raws: Iterable[bytes] = data if not isinstance(data, bytes) else _byte_lines(data)
+    offset = 0  # bytes before the line
+    for number, raw in enumerate(raws):
+        line = raw[:-1] if raw.endswith(b"\n") else raw
+        skip = len(codecs.BOM_UTF8) if number == 0 and line.startswith(codecs.BOM_UTF8) else 0
+        try:
+            yield line[skip:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            at = offset + skip + exc.start + 1
+            raise ValidationError(f"The file is not UTF-8 (byte {at}).") from exc
+        offset += len(raw)
+
+
+def _byte_lines(data: bytes) -> Iterator[bytes]:
+    at = 0
+    while at < len(data):
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end + 1
+        yield data[at:end]
+        at = end
+
+
+_FIRST_CHARACTER = re.compile(rb"[^ \t\r\n]")
+
+
+def head(data: Content) -> str:
+    """The file's text up to the end of its first line that is not blank: enough for
+    ``guess_format`` to tell JSON Lines from doccano's (``decode``'s error if that part
+    is not UTF-8). A file is left at its start."""
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, bytes):
+        read = b""
+        for raw in data:
+            read += raw
+            if raw.strip():
+                break
+        data.seek(0)
+        return decode(read)
+    found = _FIRST_CHARACTER.search(data)
+    end = data.find(b"\n", found.start()) if found else -1
+    return decode(data if end < 0 else data[:end])
 
 
 def guess_format(name: str, text: str | None = None) -> str:
@@ -130,13 +204,16 @@ def _sniff(text: str) -> str | None:
     return "w3c"
 
 
-def read_items(text: str, fmt: str) -> Iterator[Item]:
-    """The file's claims, in file order. An item whose strings hold what no database
-    column can (NUL, a lone surrogate from a ``\\ud800`` escape) has that problem."""
+def read_items(data: Content, fmt: str) -> Iterator[Item]:
+    """The file's claims, in file order (JSON Lines read line by line, as the items are
+    asked for). An item whose strings hold what no database column can (NUL, a lone
+    surrogate from a ``\\ud800`` escape) has that problem. ``ValidationError`` if the
+    file is not UTF-8."""
     if fmt not in TEXT_FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(TEXT_FORMATS)}.")
-    for item in _jsonl_items(text) if fmt == "jsonl" else _w3c_items(text):
-        if not item.problems and (why := unstorable_problem(item)):
+    items = _jsonl_items(lines(data)) if fmt == "jsonl" else _w3c_items(decode(data))
+    for item in items:
+        if not item.storable and not item.problems and (why := unstorable_problem(item)):
             item.problems.append(why)
         if item.claim.get("quote") is not None and not isinstance(item.claim["quote"], str):
             item.problems.append("quote: the quote must be a string")
@@ -163,12 +240,22 @@ def _score(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
 # --- JSONL --------------------------------------------------------------------------------
 
 
-def _jsonl_items(text: str) -> Iterator[Item]:
+# What, in a line of JSON, could decode to a character that ``text_problem`` refuses (in
+# a key: a control character; anywhere: NUL, a lone surrogate): an escape of a C0 control
+# character, of DEL or of a surrogate, and DEL itself (JSON refuses the other control
+# characters unescaped, and a line decoded from UTF-8 holds no surrogate). A line without
+# any needs no walk over its strings (an escaped backslash before "u" or "b" only costs
+# that walk).
+_RISKY = re.compile(r"\\(?:[bf]|u(?:00[01][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2}))|\x7f")
+
+
+def _jsonl_items(lines: Iterable[str]) -> Iterator[Item]:
     # Lines end at "\n" only: U+2028, U+0085 … may stand unescaped inside JSON strings
     # (the exports write them so), where ``str.splitlines`` would cut the line.
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        storable = _RISKY.search(line) is None
         where = f"line {number}"
         try:
             record = loads_bounded(line)
@@ -207,6 +294,7 @@ def _jsonl_items(text: str) -> Iterator[Item]:
                     "score": _score(claim, SCORE_KEYS),
                     **{name: claim.get(name) or "" for name in LABEL_FIELDS},
                 },
+                storable=storable,
             )
 
 

@@ -18,7 +18,15 @@ from django.core.exceptions import ValidationError
 
 from annotate.exchange.importing import BratOptions, ImportReport, import_annotations
 from annotate.exchange.importing_brat import mapping_from_text
-from annotate.exchange.importing_files import BRAT, FORMATS, decode, guess_format, printable
+from annotate.exchange.importing_files import (
+    BRAT,
+    FORMATS,
+    Content,
+    decode,
+    guess_format,
+    head,
+    printable,
+)
 from annotate.exchange.importing_suggestions import default_suggester_name, import_suggestions
 from annotate.suggest.imported import suggester_name_clean
 from corpus.models import Project
@@ -52,7 +60,7 @@ class ImportRequest:
     """One import as a person asked for it: the file and the choices of the form."""
 
     file_name: str
-    data: bytes | str
+    data: Content  # JSON Lines from a file are read line by line
     fmt: str = AUTO
     annotator: str = ""  # a username: import as their claims
     as_suggestions: bool = False
@@ -128,6 +136,16 @@ def _on_field(name: str, error: ValidationError) -> ValidationError:
     return error if hasattr(error, "error_dict") else ValidationError({name: error.messages})
 
 
+def _size(data: Content) -> int:
+    if isinstance(data, bytes):
+        return len(data)
+    if isinstance(data, str):
+        return len(data.encode("utf-8", "surrogatepass"))
+    size = data.seek(0, 2)
+    data.seek(0)
+    return size
+
+
 def run_import(*, project: Project, request: ImportRequest, actor: User) -> ImportOutcome:
     """Import the file as the request says (the caller checked who may). ``ValidationError``
     keyed by the form's fields (``file``, ``format``, ``annotator``, ``suggester``) for a
@@ -158,13 +176,15 @@ def run_import(*, project: Project, request: ImportRequest, actor: User) -> Impo
         except ValidationError as error:
             raise _on_field("mapping", error) from error
     data = request.data
-    check_size(len(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")))
+    check_size(_size(data))
     try:
         fmt = request.fmt
         if fmt == AUTO and request.file_name.lower().endswith(".zip"):
             fmt = BRAT
-        content: bytes | str = data
-        if fmt != BRAT:
+        content: Content = data
+        if fmt == AUTO and request.file_name.lower().endswith((".jsonl", ".ndjson")):
+            fmt = guess_format(request.file_name, head(data))  # JSON Lines or doccano's
+        if fmt not in (BRAT, "jsonl"):  # JSON Lines are decoded line by line, as read
             content = decode(data)
             fmt = fmt if fmt != AUTO else guess_format(request.file_name, content)
         common: dict[str, Any] = {

@@ -33,7 +33,7 @@ from annotate.exchange.importing import (
     resolve,
     write_in_batches,
 )
-from annotate.exchange.importing_files import printable
+from annotate.exchange.importing_files import Content, printable
 from annotate.models import Suggestion
 from annotate.suggest.imported import (
     SUGGESTER_MAX,
@@ -56,7 +56,7 @@ def import_suggestions(
     *,
     project: Project,
     suggester: str,
-    data: bytes | str,
+    data: Content,
     fmt: str,
     partial: bool = False,
     dry_run: bool = False,
@@ -72,7 +72,8 @@ def import_suggestions(
     report = ImportReport()
     try:
         with transaction.atomic():
-            items, _ = read_file(project=project, data=data, fmt=fmt, brat=brat, report=report)
+            read, _ = read_file(project=project, data=data, fmt=fmt, brat=brat, report=report)
+            items = list(read)
             resolver = Resolver(project)
             resolver.prefetch(items)
             resolver.prefetch_sources(items)
