@@ -14,6 +14,7 @@ and a comparison with the peers, and writes every figure to a JSON file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -281,27 +282,52 @@ def restore_probe(path: Path) -> None:
 def _probe_memory(project: Any) -> dict[str, Any] | None:
     """RSS of a fresh process that serves the workspace, the API and the autocomplete;
     then of one that also runs a bulk import and an export (``mixed``)."""
-    probe = json.dumps(
-        {
-            "user": project.annotator_ids[0],
-            "manager": project.manager_id,
-            "slug": project.slug,
-            "big": project.big_article_id,
-            "article": project.article_ids[0],
-        }
-    )
     found: dict[str, Any] = {}
-    for mode in ("requests", "mixed"):
-        command = [sys.executable, "-m", "bench.run", "--memory-probe", "--probe", probe]
-        command += ["--memory-mode", mode]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-        if done.returncode:
-            found[mode] = {"error": done.stderr[-500:]}
-            continue
-        found[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-memory-") as tmp:
+        probe = json.dumps(
+            {
+                "user": project.annotator_ids[0],
+                "manager": project.manager_id,
+                "slug": project.slug,
+                "big": project.big_article_id,
+                "article": project.article_ids[0],
+                **memory_probe_files(project.slug, Path(tmp)),
+            }
+        )
+        for mode in ("requests", "mixed"):
+            command = [sys.executable, "-m", "bench.run", "--memory-probe", "--probe", probe]
+            command += ["--memory-mode", mode]
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+            if done.returncode:
+                found[mode] = {"error": done.stderr[-500:]}
+                continue
+            found[mode] = json.loads(done.stdout.strip().splitlines()[-1])
     # The figures of the plain probe at the top level, as before.
     plain = found.pop("requests")
     return {**plain, "mixed": found["mixed"]}
+
+
+def memory_probe_files(slug: str, folder: Path) -> dict[str, str]:
+    """The files the ``mixed`` memory probe uploads, written here (by the caller, so that
+    making them does not count in the probe's memory): as many of the gold layer's JSON
+    Lines as the upload limit (10 MiB) takes, and 1,000 documents."""
+    from annotate.exchange.formats import stream
+    from annotate.exchange.options import ExportOptions
+    from bench.scenarios_api import _jsonl
+    from corpus.models import Project
+
+    project = Project.objects.get(slug=slug)
+    claims, articles = folder / "claims.jsonl", folder / "articles.jsonl"
+    size = 0
+    with claims.open("wb") as out:
+        data = b"".join(stream("jsonl", project, ExportOptions(layer="gold")))
+        for line in data.splitlines(True):
+            if size + len(line) > 10_000_000:
+                break
+            out.write(line)
+            size += len(line)
+    articles.write_bytes(_jsonl(1000, seed=5))
+    return {"claims_file": str(claims), "articles_file": str(articles)}
 
 
 def _status_kb(name: str) -> int:
@@ -309,6 +335,19 @@ def _status_kb(name: str) -> int:
         if line.startswith(name + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _private_mb() -> dict[str, float]:
+    """This process's proportional (PSS) and private (USS) memory, in MB: what it adds
+    beside other workers sharing the same libraries (from ``/proc/self/smaps_rollup``)."""
+    values: dict[str, int] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                values[name] = int(rest.split()[0])
+    private = values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)
+    return {"pss_mb": round(values.get("Pss", 0) / 1024, 1), "uss_mb": round(private / 1024, 1)}
 
 
 def memory_probe(probe: str, mode: str = "requests") -> None:
@@ -323,7 +362,6 @@ def memory_probe(probe: str, mode: str = "requests") -> None:
     import gc
 
     from django.contrib.auth import get_user_model
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
     from django.urls import reverse
     from rest_framework.authtoken.models import Token
@@ -347,20 +385,15 @@ def memory_probe(probe: str, mode: str = "requests") -> None:
             api.get(reverse("api:claim-list", args=[ids["article"]]))
 
     requests()
-    stages = {"after_requests_mb": round(_status_kb("VmRSS") / 1024, 1)}
+    stages: dict[str, Any] = {"after_requests_mb": round(_status_kb("VmRSS") / 1024, 1)}
     if mode == "mixed":
-        stages.update(_mixed_load(ids, Client, SimpleUploadedFile, reverse, Token))
+        stages.update(_mixed_load(ids, Client, reverse, Token))
         requests()
         gc.collect()
         stages["steady_mb"] = round(_status_kb("VmRSS") / 1024, 1)
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        stages["trimmed_mb"] = round(_status_kb("VmRSS") / 1024, 1)
-        import sys as _sys
-
-        stages["modules"] = sorted(
-            m for m in ("pyarrow", "pandas", "numpy", "sklearn", "scipy") if m in _sys.modules
+        stages.update(_private_mb())
+        stages["heavy_modules"] = sorted(
+            m for m in ("pyarrow", "pandas", "numpy", "sklearn", "scipy") if m in sys.modules
         )
     print(
         json.dumps(
@@ -376,15 +409,12 @@ def memory_probe(probe: str, mode: str = "requests") -> None:
 
 
 def _mixed_load(
-    ids: dict[str, Any], client_class: Any, uploaded: Any, reverse: Any, token_model: Any
+    ids: dict[str, Any], client_class: Any, reverse: Any, token_model: Any
 ) -> dict[str, Any]:
     """The bulk import, the upload and the exports of ``memory_probe``'s ``mixed`` mode,
     each checked; the RSS after each."""
     from django.contrib.auth import get_user_model
 
-    from annotate.exchange.formats import stream
-    from annotate.exchange.options import ExportOptions
-    from bench.scenarios_api import _jsonl
     from corpus.models import Membership, Project, Role
 
     project = Project.objects.get(slug=ids["slug"])
@@ -395,30 +425,19 @@ def _mixed_load(
         SERVER_NAME="127.0.0.1",
         HTTP_AUTHORIZATION=f"Token {token_model.objects.get_or_create(user=manager)[0].key}",
     )
-    # As many of the gold layer's lines as the upload limit (10 MiB) takes.
-    body, size = [], 0
-    for line in b"".join(stream("jsonl", project, ExportOptions(layer="gold"))).splitlines(True):
-        if size + len(line) > 10_000_000:
-            break
-        body.append(line)
-        size += len(line)
     out: dict[str, Any] = {}
-    done = api.post(
-        reverse("api:project-import", args=[ids["slug"]]),
-        {
-            "file": uploaded("gold.jsonl", b"".join(body), "application/x-ndjson"),
-            "annotator": importer.username,
-        },
-    )
+    with open(ids["claims_file"], "rb") as claims:
+        done = api.post(
+            reverse("api:project-import", args=[ids["slug"]]),
+            {"file": claims, "annotator": importer.username},
+        )
     assert done.status_code == 201, done.content[:500]
-    out["imported_claims"] = sum(line.count(b'"claim_id"') for line in body)
+    out["imported_claims"] = done.json()["created"]
     out["after_import_mb"] = round(_status_kb("VmRSS") / 1024, 1)
     upload = Project.objects.create(name="Memory probe", slug=f"memory-probe-{os.getpid()}")
     Membership.objects.create(project=upload, user=manager, role=Role.MANAGER)
-    done = api.post(
-        reverse("api:article-upload", args=[upload.slug]),
-        {"file": uploaded("a.jsonl", _jsonl(1000, seed=5), "application/x-ndjson")},
-    )
+    with open(ids["articles_file"], "rb") as articles:
+        done = api.post(reverse("api:article-upload", args=[upload.slug]), {"file": articles})
     assert done.status_code == 201, done.content[:500]
     out["after_upload_mb"] = round(_status_kb("VmRSS") / 1024, 1)
     for fmt in ("jsonl", "parquet"):
