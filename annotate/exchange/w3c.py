@@ -187,7 +187,7 @@ class _Writer:
         self.stances: dict[StanceKey, list[str]] = {}
         self.labels: dict[tuple[Any, ...], list[str]] = {}
         self.creators: dict[str | None, str] = {None: ""}
-        self.outcomes: dict[tuple[Any, ...], str] = {}
+        self.outcomes: dict[tuple[Any, ...], tuple[str, str]] = {}
         self.articles: dict[int, tuple[str, str, str]] = {}
 
     def chunk(self, chunk: Chunk) -> list[str]:
