@@ -37,7 +37,7 @@ from unidecode import unidecode
 
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
-from annotate.exchange.rows import article_groups, claims_queryset, project_targets
+from annotate.exchange.rows import COLUMNS, article_tuples, claims_queryset, project_targets
 from annotate.exchange.sink import ByteSink
 from corpus.models import Project
 from corpus.scheme import field_values
@@ -81,12 +81,26 @@ def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces or [(start, end)]
 
 
+# A claim row's columns by name (``article_tuples`` gives each claim as a tuple: a dict per
+# claim was a third of the export's time).
+_AT = {name: at for at, name in enumerate(COLUMNS)}
+_START, _END, _MENTION_START, _MENTION_END = (
+    _AT[name] for name in ("start", "end", "mention_start", "mention_end")
+)
+_STANCES, _SOURCE_ID, _SOURCE_NAME, _SOURCE_KIND, _SOURCE_EXTERNAL_ID = (
+    _AT[name]
+    for name in ("stances", "source_id", "source_name", "source_kind", "source_external_id")
+)
+_CLAIM_ID, _STATUS, _NOTE = (_AT[name] for name in ("claim_id", "status", "note"))
+_ATTRIBUTES_AT = tuple((name, _AT[column]) for name, column in ATTRIBUTES)
+
+
 def _oneline(value: str) -> str:
     return " ".join(value.split())
 
 
-def annotation_file(text: str, claims: list[dict[str, Any]], stance_names: dict[str, str]) -> str:
-    """The .ann text of one article's claims in one layer."""
+def annotation_file(text: str, claims: list[tuple[Any, ...]], stance_names: dict[str, str]) -> str:
+    """The .ann text of one article's claims (rows in ``COLUMNS`` order) in one layer."""
     lines: list[str] = []
     counters = {"T": 0, "A": 0, "R": 0, "N": 0, "#": 0}
 
@@ -104,36 +118,38 @@ def annotation_file(text: str, claims: list[dict[str, Any]], stance_names: dict[
 
     mentions: dict[tuple[int, int], str] = {}
     for claim in claims:
-        claim_t = textbound("Claim", claim["start"], claim["end"])
+        claim_t = textbound("Claim", claim[_START], claim[_END])
         anchor = claim_t
-        if claim["mention_start"] is not None:
-            span = (claim["mention_start"], claim["mention_end"])
+        mention_start = claim[_MENTION_START]
+        if mention_start is not None:
+            span = (mention_start, claim[_MENTION_END])
             if span not in mentions:
                 mentions[span] = textbound("Source_mention", *span)
             anchor = mentions[span]
             lines.append(f"{next_id('R')}\tAttributed_to Arg1:{claim_t} Arg2:{anchor}")
-        for name, column in ATTRIBUTES:
-            if claim[column]:
-                lines.append(f"{next_id('A')}\t{name} {claim_t} {claim[column]}")
-        for stance in claim["stances"]:
+        for name, at in _ATTRIBUTES_AT:
+            if claim[at]:
+                lines.append(f"{next_id('A')}\t{name} {claim_t} {claim[at]}")
+        for stance in claim[_STANCES]:
             attribute = (
                 stance_names.get(stance["target"]) or f"Stance_{brat_name(stance['target'])}"
             )
             lines.append(f"{next_id('A')}\t{attribute} {claim_t} {stance['stance']}")
-        external = claim["source_external_id"] or ""
-        if claim["source_id"] is not None and _WIKIDATA.fullmatch(external):
+        external = claim[_SOURCE_EXTERNAL_ID] or ""
+        has_source = claim[_SOURCE_ID] is not None
+        source_name = claim[_SOURCE_NAME]
+        if has_source and _WIKIDATA.fullmatch(external):
             lines.append(
-                f"{next_id('N')}\tReference {anchor} Wikidata:{external}\t"
-                f"{_oneline(claim['source_name'])}"
+                f"{next_id('N')}\tReference {anchor} Wikidata:{external}\t{_oneline(source_name)}"
             )
-        note = [f"claim {claim['claim_id']}", f"status {claim['status']}"]
-        if claim["source_id"] is not None:
-            source = f"source: {claim['source_name']} ({claim['source_kind']})"
+        note = [f"claim {claim[_CLAIM_ID]}", f"status {claim[_STATUS]}"]
+        if has_source:
+            source = f"source: {source_name} ({claim[_SOURCE_KIND]})"
             if external and not _WIKIDATA.fullmatch(external):
                 source += f" [{external}]"
             note.insert(0, source)
-        if claim["note"]:
-            note.append(f"note: {claim['note']}")
+        if claim[_NOTE]:
+            note.append(f"note: {claim[_NOTE]}")
         lines.append(f"{next_id('#')}\tAnnotatorNotes {claim_t}\t{_oneline('; '.join(note))}")
     return "".join(f"{line}\n" for line in lines)
 
@@ -163,10 +179,11 @@ def annotation_conf(project: Project, stance_names: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def layer_dir(claim: dict[str, Any]) -> str:
-    if claim["annotator"] is None:
+def layer_dir(annotator: str | None) -> str:
+    """The folder of an annotator's claims (``gold`` for the gold layer's)."""
+    if annotator is None:
         return "gold"
-    return re.sub(r"[^0-9A-Za-z._@+-]", "_", claim["annotator"])
+    return re.sub(r"[^0-9A-Za-z._@+-]", "_", annotator)
 
 
 def every_layer(project: Project, options: ExportOptions) -> list[str]:
@@ -183,7 +200,7 @@ def every_layer(project: Project, options: ExportOptions) -> list[str]:
         .values_list("annotator__username", flat=True)
         .distinct()
     )
-    layers = {layer_dir({"annotator": name}) for name in usernames}
+    layers = {layer_dir(name) for name in usernames}
     if options.layer == "all" and not options.annotators:
         layers.add("gold")
     return sorted(layers) or ["annotators"]
@@ -207,11 +224,17 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         put("annotation.conf", annotation_conf(project, stance_names))
         hashes: list[str] = []
         all_layers = every_layer(project, options) if options.all_articles else []
-        for article, claims in article_groups(project, options, on_chunk=on_chunk):
+        annotator_at = _AT["annotator"]
+        folders: dict[str | None, str] = {}
+        for article, claims in article_tuples(project, options, on_chunk=on_chunk):
             hashes.append(article["sha256"])
-            layers: dict[str, list[dict[str, Any]]] = {}
+            layers: dict[str, list[tuple[Any, ...]]] = {}
             for claim in claims:
-                layers.setdefault(layer_dir(claim), []).append(claim)
+                annotator = claim[annotator_at]
+                folder = folders.get(annotator)
+                if folder is None:
+                    folder = folders[annotator] = layer_dir(annotator)
+                layers.setdefault(folder, []).append(claim)
             for layer in all_layers:
                 layers.setdefault(layer, [])
             base = f"{article['split']}/" if article["split"] else ""
