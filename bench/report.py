@@ -81,6 +81,19 @@ def table(run: dict[str, Any]) -> str:
             f"{memory['after_setup_mb']} MB after start-up) | < 200 MB | "
             f"{_met(memory['peak_rss_mb'] < 200)} |"
         )
+    mixed = (memory or {}).get("mixed") or {}
+    if "steady_mb" in mixed:
+        lines.append(
+            f"| worker RSS after a mixed load (requests, bulk import of "
+            f"{mixed['imported_claims']:,} claims, 1,000-document upload, JSONL and Parquet "
+            f"exports, requests again) | | | | | {mixed['steady_mb']} MB steady (peak "
+            f"{mixed['peak_rss_mb']} MB; PSS {mixed.get('pss_mb')} MB, private "
+            f"{mixed.get('uss_mb')} MB; after the import {mixed['after_import_mb']} MB, "
+            f"the upload {mixed['after_upload_mb']} MB, the exports "
+            f"{mixed['after_exports_mb']} MB) | < 150 MB | {_met(mixed['steady_mb'] < 150)} |"
+        )
+    elif mixed:
+        lines.append(f"| worker RSS after a mixed load | | | | | {mixed} | < 150 MB | |")
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ and a comparison with the peers, and writes every figure to a JSON file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--probe", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-mode", default="requests", help=argparse.SUPPRESS)
     parser.add_argument("--restore", type=Path, help=argparse.SUPPRESS)
     return parser
 
@@ -278,20 +280,54 @@ def restore_probe(path: Path) -> None:
 
 
 def _probe_memory(project: Any) -> dict[str, Any] | None:
-    """RSS of a fresh process that serves the workspace, the API and the autocomplete."""
-    probe = json.dumps(
-        {
-            "user": project.annotator_ids[0],
-            "big": project.big_article_id,
-            "article": project.article_ids[0],
-        }
-    )
-    command = [sys.executable, "-m", "bench.run", "--memory-probe", "--probe", probe]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        return {"error": done.stderr[-500:]}
-    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
+    """RSS of a fresh process that serves the workspace, the API and the autocomplete;
+    then of one that also runs a bulk import and an export (``mixed``)."""
+    found: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-memory-") as tmp:
+        probe = json.dumps(
+            {
+                "user": project.annotator_ids[0],
+                "manager": project.manager_id,
+                "slug": project.slug,
+                "big": project.big_article_id,
+                "article": project.article_ids[0],
+                **memory_probe_files(project.slug, Path(tmp)),
+            }
+        )
+        for mode in ("requests", "mixed"):
+            command = [sys.executable, "-m", "bench.run", "--memory-probe", "--probe", probe]
+            command += ["--memory-mode", mode]
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+            if done.returncode:
+                found[mode] = {"error": done.stderr[-500:]}
+                continue
+            found[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    # The figures of the plain probe at the top level, as before.
+    plain = found.pop("requests")
+    return {**plain, "mixed": found["mixed"]}
+
+
+def memory_probe_files(slug: str, folder: Path) -> dict[str, str]:
+    """The files the ``mixed`` memory probe uploads, written here (by the caller, so that
+    making them does not count in the probe's memory): as many of the gold layer's JSON
+    Lines as the upload limit (10 MiB) takes, and 1,000 documents."""
+    from annotate.exchange.formats import stream
+    from annotate.exchange.options import ExportOptions
+    from bench.scenarios_api import _jsonl
+    from corpus.models import Project
+
+    project = Project.objects.get(slug=slug)
+    claims, articles = folder / "claims.jsonl", folder / "articles.jsonl"
+    size = 0
+    with claims.open("wb") as out:
+        data = b"".join(stream("jsonl", project, ExportOptions(layer="gold")))
+        for line in data.splitlines(True):
+            if size + len(line) > 10_000_000:
+                break
+            out.write(line)
+            size += len(line)
+    articles.write_bytes(_jsonl(1000, seed=5))
+    return {"claims_file": str(claims), "articles_file": str(articles)}
 
 
 def _status_kb(name: str) -> int:
@@ -301,10 +337,30 @@ def _status_kb(name: str) -> int:
     return 0
 
 
-def memory_probe(probe: str) -> None:
+def _private_mb() -> dict[str, float]:
+    """This process's proportional (PSS) and private (USS) memory, in MB: what it adds
+    beside other workers sharing the same libraries (from ``/proc/self/smaps_rollup``)."""
+    values: dict[str, int] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                values[name] = int(rest.split()[0])
+    private = values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)
+    return {"pss_mb": round(values.get("Pss", 0) / 1024, 1), "uss_mb": round(private / 1024, 1)}
+
+
+def memory_probe(probe: str, mode: str = "requests") -> None:
     """Serve 300 requests in this process (page, fragment, API, autocomplete) and print
-    its resident memory, as a one-process server would hold it."""
+    its resident memory, as a one-process server would hold it. ``mixed``: the
+    production worker's day instead — the 300 requests, a bulk import of claims through
+    the API (the gold layer's JSON Lines, ~10,000 claims at medium scale, as a new
+    annotator's claims), an upload of 1,000 documents, an export streamed through the
+    API (JSON Lines and Parquet), then the 300 requests again; the steady state is the
+    RSS after it all (peak beside it)."""
     _setup_django()
+    import gc
+
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
@@ -317,24 +373,82 @@ def memory_probe(probe: str) -> None:
     page.force_login(user)
     token = Token.objects.get_or_create(user=user)[0].key
     api = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
-    for i in range(100):
-        page.get(reverse("annotate:workspace", args=[ids["big"]]))
-        page.get(
-            reverse("annotate:workspace-source-search", args=[ids["article"]]),
-            {"q": ("dav", "орех", "kaz")[i % 3]},
-            HTTP_HX_REQUEST="true",
+
+    def requests() -> None:
+        for i in range(100):
+            page.get(reverse("annotate:workspace", args=[ids["big"]]))
+            page.get(
+                reverse("annotate:workspace-source-search", args=[ids["article"]]),
+                {"q": ("dav", "орех", "kaz")[i % 3]},
+                HTTP_HX_REQUEST="true",
+            )
+            api.get(reverse("api:claim-list", args=[ids["article"]]))
+
+    requests()
+    stages: dict[str, Any] = {"after_requests_mb": round(_status_kb("VmRSS") / 1024, 1)}
+    if mode == "mixed":
+        stages.update(_mixed_load(ids, Client, reverse, Token))
+        requests()
+        gc.collect()
+        stages["steady_mb"] = round(_status_kb("VmRSS") / 1024, 1)
+        stages.update(_private_mb())
+        stages["heavy_modules"] = sorted(
+            m for m in ("pyarrow", "pandas", "numpy", "sklearn", "scipy") if m in sys.modules
         )
-        api.get(reverse("api:claim-list", args=[ids["article"]]))
     print(
         json.dumps(
             {
                 "rss_mb": round(_status_kb("VmRSS") / 1024, 1),
                 "peak_rss_mb": round(_status_kb("VmHWM") / 1024, 1),
                 "after_setup_mb": round(baseline / 1024, 1),
-                "requests": 300,
+                "requests": 600 if mode == "mixed" else 300,
+                **stages,
             }
         )
     )
+
+
+def _mixed_load(
+    ids: dict[str, Any], client_class: Any, reverse: Any, token_model: Any
+) -> dict[str, Any]:
+    """The bulk import, the upload and the exports of ``memory_probe``'s ``mixed`` mode,
+    each checked; the RSS after each."""
+    from django.contrib.auth import get_user_model
+
+    from corpus.models import Membership, Project, Role
+
+    project = Project.objects.get(slug=ids["slug"])
+    manager = get_user_model().objects.get(pk=ids["manager"])
+    importer = get_user_model().objects.create_user(f"memory-probe-{os.getpid()}")
+    Membership.objects.create(project=project, user=importer, role=Role.ANNOTATOR)
+    api = client_class(
+        SERVER_NAME="127.0.0.1",
+        HTTP_AUTHORIZATION=f"Token {token_model.objects.get_or_create(user=manager)[0].key}",
+    )
+    out: dict[str, Any] = {}
+    with open(ids["claims_file"], "rb") as claims:
+        done = api.post(
+            reverse("api:project-import", args=[ids["slug"]]),
+            {"file": claims, "annotator": importer.username},
+        )
+    assert done.status_code == 201, done.content[:500]
+    out["imported_claims"] = done.json()["created"]
+    out["after_import_mb"] = round(_status_kb("VmRSS") / 1024, 1)
+    upload = Project.objects.create(name="Memory probe", slug=f"memory-probe-{os.getpid()}")
+    Membership.objects.create(project=upload, user=manager, role=Role.MANAGER)
+    with open(ids["articles_file"], "rb") as articles:
+        done = api.post(reverse("api:article-upload", args=[upload.slug]), {"file": articles})
+    assert done.status_code == 201, done.content[:500]
+    out["after_upload_mb"] = round(_status_kb("VmRSS") / 1024, 1)
+    for fmt in ("jsonl", "parquet"):
+        done = api.get(
+            reverse("api:project-export", args=[ids["slug"]]), {"format": fmt, "layer": "gold"}
+        )
+        assert done.status_code == 200, done.content[:500]
+        size = sum(len(part) for part in done.streaming_content)
+        assert size > 0
+    out["after_exports_mb"] = round(_status_kb("VmRSS") / 1024, 1)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         restore_probe(args.restore)
         return 0
     if args.memory_probe:
-        memory_probe(args.probe)
+        memory_probe(args.probe, args.memory_mode)
         return 0
     if args.worker:
         return worker(args)

@@ -1,12 +1,18 @@
-"""The project's own app config: only so that ``migrate`` also creates the cache table."""
+"""The project's own app config: ``migrate`` also creates the cache table; workers give
+back the memory a big request or task used (``common.memory``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.management import call_command
+from django.core.signals import request_finished
 from django.db.models.signals import post_migrate
+from django.tasks.signals import task_finished
+
+from common import memory
 
 
 def _create_cache_table(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
@@ -16,6 +22,10 @@ def _create_cache_table(sender: AppConfig, using: str = "default", **kwargs: Any
     call_command("createcachetable", database=using, verbosity=0)
 
 
+def _release_memory(sender: Any, **kwargs: Any) -> None:
+    memory.release(settings.CLAIMDESK_MEMORY_RELEASE_MB)
+
+
 class ClaimdeskConfig(AppConfig):
     name = "config"
     label = "claimdesk_config"
@@ -23,3 +33,7 @@ class ClaimdeskConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_create_cache_table, sender=self)
+        if settings.CLAIMDESK_MEMORY_RELEASE_MB > 0:
+            memory.release(settings.CLAIMDESK_MEMORY_RELEASE_MB)  # notes the RSS at start
+            request_finished.connect(_release_memory, dispatch_uid="claimdesk-release-memory")
+            task_finished.connect(_release_memory, dispatch_uid="claimdesk-release-memory")

@@ -400,6 +400,9 @@ if not (
         "CLAIMDESK_PROJECT_CREATORS must be everyone, staff or group:<name>, not "
         f"{CLAIMDESK_PROJECT_CREATORS!r}."
     )
+# A worker gives back the memory a big request or task used once its RSS has grown by this
+# many MB since it last did (common/memory.py); 0 turns it off.
+CLAIMDESK_MEMORY_RELEASE_MB = int(os.environ.get("CLAIMDESK_MEMORY_RELEASE_MB", "32"))
 # The largest article text accepted, in characters (code points).
 CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", "2000000"))
 # The most a project archive may inflate to, in bytes, all members together

@@ -46,7 +46,9 @@ from unidecode import unidecode
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
 from annotate.exchange.rows import (
-    article_groups,
+    COLUMNS,
+    Chained,
+    article_tuples,
     claims_queryset,
     project_has_chains,
     project_targets,
@@ -94,12 +96,33 @@ def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces or [(start, end)]
 
 
+# A claim row's columns by name (``article_tuples`` gives each claim as a tuple: a dict per
+# claim was a third of the export's time).
+_AT = {name: at for at, name in enumerate(COLUMNS)}
+_START, _END, _MENTION_START, _MENTION_END = (
+    _AT[name] for name in ("start", "end", "mention_start", "mention_end")
+)
+_STANCES, _SOURCE_ID, _SOURCE_NAME, _SOURCE_KIND, _SOURCE_EXTERNAL_ID = (
+    _AT[name]
+    for name in ("stances", "source_id", "source_name", "source_kind", "source_external_id")
+)
+_CLAIM_ID, _STATUS, _NOTE = (_AT[name] for name in ("claim_id", "status", "note"))
+_ATTRIBUTES_AT = tuple((name, _AT[column]) for name, column in ATTRIBUTES)
+
+
 def _oneline(value: str) -> str:
     return " ".join(value.split())
 
 
-def annotation_file(text: str, claims: list[dict[str, Any]], stance_names: dict[str, str]) -> str:
-    """The .ann text of one article's claims in one layer."""
+def annotation_file(
+    text: str,
+    claims: list[tuple[Any, ...]],
+    stance_names: dict[str, str],
+    chains: dict[int, Chained] | None = None,
+) -> str:
+    """The .ann text of one article's claims (rows in ``COLUMNS`` order) in one layer,
+    with the attribution chains of those in ``chains`` (by claim id)."""
+    chains = chains or {}
     lines: list[str] = []
     counters = {"T": 0, "A": 0, "R": 0, "N": 0, "#": 0}
 
@@ -117,49 +140,52 @@ def annotation_file(text: str, claims: list[dict[str, Any]], stance_names: dict[
 
     mentions: dict[tuple[int, int], str] = {}
     for claim in claims:
-        claim_t = textbound("Claim", claim["start"], claim["end"])
+        claim_t = textbound("Claim", claim[_START], claim[_END])
         anchor = claim_t
-        if claim["mention_start"] is not None:
-            span = (claim["mention_start"], claim["mention_end"])
+        mention_start = claim[_MENTION_START]
+        if mention_start is not None:
+            span = (mention_start, claim[_MENTION_END])
             if span not in mentions:
                 mentions[span] = textbound("Source_mention", *span)
             anchor = mentions[span]
             lines.append(f"{next_id('R')}\tAttributed_to Arg1:{claim_t} Arg2:{anchor}")
-        for name, column in ATTRIBUTES:
-            if claim[column]:
-                lines.append(f"{next_id('A')}\t{name} {claim_t} {claim[column]}")
-        for stance in claim["stances"]:
+        for name, at in _ATTRIBUTES_AT:
+            if claim[at]:
+                lines.append(f"{next_id('A')}\t{name} {claim_t} {claim[at]}")
+        for stance in claim[_STANCES]:
             attribute = (
                 stance_names.get(stance["target"]) or f"Stance_{brat_name(stance['target'])}"
             )
             lines.append(f"{next_id('A')}\t{attribute} {claim_t} {stance['stance']}")
-        external = claim["source_external_id"] or ""
-        if claim["source_id"] is not None and _WIKIDATA.fullmatch(external):
+        external = claim[_SOURCE_EXTERNAL_ID] or ""
+        has_source = claim[_SOURCE_ID] is not None
+        source_name = claim[_SOURCE_NAME]
+        if has_source and _WIKIDATA.fullmatch(external):
             lines.append(
-                f"{next_id('N')}\tReference {anchor} Wikidata:{external}\t"
-                f"{_oneline(claim['source_name'])}"
+                f"{next_id('N')}\tReference {anchor} Wikidata:{external}\t{_oneline(source_name)}"
             )
-        note = [f"claim {claim['claim_id']}", f"status {claim['status']}"]
-        if claim["source_id"] is not None:
-            source = f"source: {claim['source_name']} ({claim['source_kind']})"
+        note = [f"claim {claim[_CLAIM_ID]}", f"status {claim[_STATUS]}"]
+        if has_source:
+            source = f"source: {source_name} ({claim[_SOURCE_KIND]})"
             if external and not _WIKIDATA.fullmatch(external):
                 source += f" [{external}]"
             note.insert(0, source)
-        if "chain" in claim:
-            note += _chain(claim, claim_t, textbound, next_id, lines)
-        if claim["note"]:
-            note.append(f"note: {claim['note']}")
+        chained = chains.get(claim[_CLAIM_ID])
+        if chained is not None:
+            note += _chain(chained, claim_t, textbound, next_id, lines)
+        if claim[_NOTE]:
+            note.append(f"note: {claim[_NOTE]}")
         lines.append(f"{next_id('#')}\tAnnotatorNotes {claim_t}\t{_oneline('; '.join(note))}")
     return "".join(f"{line}\n" for line in lines)
 
 
 def _chain(
-    claim: dict[str, Any], claim_t: str, textbound: Any, next_id: Any, lines: list[str]
+    chained: Chained, claim_t: str, textbound: Any, next_id: Any, lines: list[str]
 ) -> list[str]:
     """The chain's mentions and relations (added to ``lines``) and its note parts."""
     carried = claim_t
     names = []
-    for link in claim["chain"]:
+    for link in chained.links:
         rating = f" ({link['reliability']})" if link["reliability"] else ""
         names.append(f"{link['source_name']}{rating}")
         if link["mention_start"] is not None:
@@ -167,8 +193,8 @@ def _chain(
             lines.append(f"{next_id('R')}\tCarried_by Arg1:{carried} Arg2:{mention}")
             carried = mention
     parts = [f"chain: {' > '.join(names)}"]
-    if claim["chain_reliability"]:
-        parts.append(f"chain reliability {claim['chain_reliability']}")
+    if chained.reliability:
+        parts.append(f"chain reliability {chained.reliability}")
     return parts
 
 
@@ -207,10 +233,11 @@ def annotation_conf(project: Project, stance_names: dict[str, str], chained: boo
     return "\n".join(lines) + "\n"
 
 
-def layer_dir(claim: dict[str, Any]) -> str:
-    if claim["annotator"] is None:
+def layer_dir(annotator: str | None) -> str:
+    """The folder of an annotator's claims (``gold`` for the gold layer's)."""
+    if annotator is None:
         return "gold"
-    return re.sub(r"[^0-9A-Za-z._@+-]", "_", claim["annotator"])
+    return re.sub(r"[^0-9A-Za-z._@+-]", "_", annotator)
 
 
 def every_layer(project: Project, options: ExportOptions) -> list[str]:
@@ -227,7 +254,7 @@ def every_layer(project: Project, options: ExportOptions) -> list[str]:
         .values_list("annotator__username", flat=True)
         .distinct()
     )
-    layers = {layer_dir({"annotator": name}) for name in usernames}
+    layers = {layer_dir(name) for name in usernames}
     if options.layer == "all" and not options.annotators:
         layers.add("gold")
     return sorted(layers) or ["annotators"]
@@ -252,11 +279,19 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         put("annotation.conf", annotation_conf(project, stance_names, chained))
         hashes: list[str] = []
         all_layers = every_layer(project, options) if options.all_articles else []
-        for article, claims in article_groups(project, options, on_chunk=on_chunk, chained=chained):
+        annotator_at = _AT["annotator"]
+        folders: dict[str | None, str] = {}
+        for article, claims, chains in article_tuples(
+            project, options, on_chunk=on_chunk, chained=chained
+        ):
             hashes.append(article["sha256"])
-            layers: dict[str, list[dict[str, Any]]] = {}
+            layers: dict[str, list[tuple[Any, ...]]] = {}
             for claim in claims:
-                layers.setdefault(layer_dir(claim), []).append(claim)
+                annotator = claim[annotator_at]
+                folder = folders.get(annotator)
+                if folder is None:
+                    folder = folders[annotator] = layer_dir(annotator)
+                layers.setdefault(folder, []).append(claim)
             for layer in all_layers:
                 layers.setdefault(layer, [])
             base = f"{article['split']}/" if article["split"] else ""
@@ -265,7 +300,7 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
                 put(f"{base}{layer}/{name}.txt", article["text"])
                 put(
                     f"{base}{layer}/{name}.ann",
-                    annotation_file(article["text"], layer_claims, stance_names),
+                    annotation_file(article["text"], layer_claims, stance_names, chains),
                 )
             if sink.size >= FLUSH_BYTES:
                 yield sink.drain()

@@ -112,14 +112,30 @@ def link_record(link: dict[str, Any]) -> dict[str, Any]:
 # infinity is an error here rather than a bare ``NaN`` that is not JSON.
 _encode = json.JSONEncoder(ensure_ascii=False, default=json_default, allow_nan=False).encode
 # A claim inside an article line, in claim_record's keys and order: the values go in
-# already in JSON (what the encoder above writes for each of them).
+# already in JSON (what the encoder above writes for each of them). Runs of keys whose
+# values few claims tell apart (layer and annotator; the labels; status, decision and
+# version) go in as one piece each (``_Pieces``), made once per distinct run.
 _CLAIM = (
-    '{"claim_id": %s, "layer": %s, "annotator": %s, "start": %s, "end": %s, "quote": %s, '
-    '"source": %s, "attribution": %s, "source_mention": %s, "stances": %s, '
-    '"source_reliability": %s, "information_credibility": %s, "claim_type": %s, '
-    '"checkworthy": %s, "note": %s, "status": %s, "decision": %s, "version": %s, '
+    '{"claim_id": %s, %s, "start": %s, "end": %s, "quote": %s, "source": %s, %s, '
+    '"source_mention": %s, "stances": %s, %s, "note": %s, %s, '
     '"created": "%s", "updated": "%s"}'
 ).__mod__
+
+
+class _Pieces(dict[tuple[Any, ...], str]):
+    """The values of a few keys of ``claim_record`` (``keys``) → those keys with their
+    values in JSON, as the encoder writes them, made once per distinct set of values."""
+
+    def __init__(self, *keys: str) -> None:
+        super().__init__()
+        self.template = ", ".join(f"{encode_basestring(key)}: %s" for key in keys)
+
+    def __missing__(self, values: tuple[Any, ...]) -> str:
+        value = self[values] = self.template % tuple(map(_encode, values))
+        return value
+
+    def column(self, *columns: list[Any]) -> list[str]:
+        return list(map(self.__getitem__, zip(*columns, strict=True)))
 
 
 def _json_column(values: list[Any]) -> list[str]:
@@ -171,7 +187,21 @@ def _mention(start: Any, end: Any, text: Any) -> str:
     return _encode({"start": start, "end": end, "text": text})
 
 
-def _claims_json(chunk: Chunk, sources: _SourceJson, stances: _StancesJson) -> list[str]:
+class _ClaimPieces:
+    """The ``_Pieces`` of an export's claims, kept from chunk to chunk."""
+
+    def __init__(self) -> None:
+        self.who = _Pieces("layer", "annotator")
+        self.attribution = _Pieces("attribution")
+        self.labels = _Pieces(
+            "source_reliability", "information_credibility", "claim_type", "checkworthy"
+        )
+        self.outcome = _Pieces("status", "decision", "version")
+
+
+def _claims_json(
+    chunk: Chunk, sources: _SourceJson, stances: _StancesJson, pieces: _ClaimPieces
+) -> list[str]:
     """Each claim of the chunk as ``claim_record`` would be encoded, column by column:
     a dict per claim and the encoder's walk over it took most of the time."""
     columns = chunk.columns
@@ -181,13 +211,12 @@ def _claims_json(chunk: Chunk, sources: _SourceJson, stances: _StancesJson) -> l
             _CLAIM,
             zip(
                 _json_column(columns["claim_id"]),
-                _json_column(columns["layer"]),
-                _json_column(columns["annotator"]),
+                pieces.who.column(columns["layer"], columns["annotator"]),
                 _json_column(columns["start"]),
                 _json_column(columns["end"]),
                 _json_column(columns["quote"]),
                 map(sources.__getitem__, columns["source_id"]),
-                _json_column(columns["attribution"]),
+                pieces.attribution.column(columns["attribution"]),
                 map(
                     _mention,
                     columns["mention_start"],
@@ -195,14 +224,14 @@ def _claims_json(chunk: Chunk, sources: _SourceJson, stances: _StancesJson) -> l
                     columns["mention_text"],
                 ),
                 map(stances.__getitem__, chunk.stance_keys),
-                _json_column(columns["source_reliability"]),
-                _json_column(columns["information_credibility"]),
-                _json_column(columns["claim_type"]),
-                _json_column(columns["checkworthy"]),
+                pieces.labels.column(
+                    columns["source_reliability"],
+                    columns["information_credibility"],
+                    columns["claim_type"],
+                    columns["checkworthy"],
+                ),
                 _json_column(columns["note"]),
-                _json_column(columns["status"]),
-                _json_column(columns["decision"]),
-                _json_column(columns["version"]),
+                pieces.outcome.column(columns["status"], columns["decision"], columns["version"]),
                 columns["created"],
                 columns["updated"],
                 strict=True,
@@ -245,6 +274,7 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     size = 0
     sources: _SourceJson | None = None
     stances = _StancesJson()
+    pieces = _ClaimPieces()
     current: int | None = None  # the article whose line is open (it may go on in the next chunk)
     claims: list[str] = []
     # Claim clusters (annotate/clusters): a "clusters" list on every claim, only when the
@@ -256,7 +286,7 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         if chunk is not None:
             if sources is None:
                 sources = _SourceJson(chunk.sources)
-            encoded = _claims_json(chunk, sources, stances)
+            encoded = _claims_json(chunk, sources, stances, pieces)
             if memberships:
                 encoded = _with_clusters(encoded, chunk.columns["claim_id"], memberships)
         for article, first, stop in runs:

@@ -32,7 +32,7 @@ import dataclasses
 import json
 from collections.abc import Collection, Iterator
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -712,23 +712,39 @@ def article_tuples(
     *,
     chunk_size: int = DEFAULT_CHUNK,
     on_chunk: Any = None,
-) -> Iterator[tuple[dict[str, Any], list[tuple[Any, ...]]]]:
-    """``article_groups`` with each claim row as a tuple in ``COLUMNS`` order.
+    chained: bool | None = None,
+) -> Iterator[tuple[dict[str, Any], list[tuple[Any, ...]], dict[int, Chained]]]:
+    """``article_groups`` with each claim row as a tuple in ``COLUMNS`` order, and the
+    chains of the article's chained claims by claim id (empty when none has one).
     ``on_chunk(n)`` is told after each chunk of claims how many it held."""
     current: dict[str, Any] | None = None
     rows: list[tuple[Any, ...]] = []
-    for chunk, runs in chunk_runs(project, options, chunk_size=chunk_size):
+    chains: dict[int, Chained] = {}
+    claim_at = COLUMNS.index("claim_id")
+    for chunk, runs in chunk_runs(project, options, chunk_size=chunk_size, chained=chained):
         tuples = list(chunk.tuples()) if chunk is not None else []
         for article, first, stop in runs:
             if current is None or article["id"] != current["id"]:
                 if current is not None:
-                    yield current, rows
-                current, rows = _public(article), []
+                    yield current, rows, chains
+                current, rows, chains = _public(article), [], {}
             rows += tuples[first:stop]
+            if chunk is not None and chunk.chains:
+                for row in tuples[first:stop]:
+                    pk = row[claim_at]
+                    if pk in chunk.chains:
+                        chains[pk] = Chained(chunk.chain_of(pk), chunk.chain_reliability[pk])
         if on_chunk is not None and chunk is not None:
             on_chunk(len(chunk))
     if current is not None:
-        yield current, rows
+        yield current, rows, chains
+
+
+class Chained(NamedTuple):
+    """A claim's chain (``Chunk.chain_of``) and its weakest link."""
+
+    links: list[dict[str, Any]]
+    reliability: str
 
 
 def _public(article: dict[str, Any]) -> dict[str, Any]:

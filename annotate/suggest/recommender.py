@@ -26,7 +26,6 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import joblib
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -156,6 +155,8 @@ def recommender_train(*, project: Project, actor: User | None = None) -> Learned
     # Microseconds: two trainings on the same data within one second get two versions.
     version = f"{digest[:12]}-{now:%Y%m%d%H%M%S%f}"
     buffer = io.BytesIO()
+    import joblib  # lazily: the URLconf imports this module (tests/test_startup.py)
+
     joblib.dump(model, buffer, compress=3)
     path = default_storage.save(
         f"recommenders/{project.slug}/{version}.joblib", ContentFile(buffer.getvalue())
@@ -212,6 +213,8 @@ def recommender_deactivate(*, project: Project, actor: User) -> None:
 def _load(path: str) -> TrainedModel:
     # The file is one this service wrote (storage is the server's, never an upload).
     with default_storage.open(path, "rb") as handle:
+        import joblib
+
         loaded: TrainedModel = joblib.load(handle)
     return loaded
 

@@ -83,3 +83,42 @@ def test_every_scenario_runs_and_returns_figures(bench_project: Any, tmp_path: P
     text = render(payload) + peer_table(payload)
     assert "| workspace page (15,000 chars, 300 claims) |" in text
     assert "Label Studio" in text
+
+
+def test_the_report_prints_the_mixed_load_memory_row() -> None:
+    memory = {
+        "rss_mb": 104.0,
+        "peak_rss_mb": 107.0,
+        "after_setup_mb": 88.0,
+        "requests": 300,
+        "mixed": {
+            "steady_mb": 236.4,
+            "peak_rss_mb": 291.2,
+            "pss_mb": 230.0,
+            "uss_mb": 220.0,
+            "imported_claims": 8820,
+            "after_import_mb": 150.8,
+            "after_upload_mb": 201.6,
+            "after_exports_mb": 232.6,
+        },
+    }
+    payload = {
+        "scale": "tiny",
+        "at": "now",
+        "machine": {"nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "sqlite": "3"},
+        "runs": {
+            "sqlite": {
+                "db": "sqlite",
+                "db_version": "sqlite 3",
+                "project": {"articles": 4, "claims": 1, "gold": 1},
+                "generate_s": 0.1,
+                "migrate_s": 0.1,
+                "results": [],
+                "server_memory": memory,
+            }
+        },
+    }
+    text = render(payload)
+    row = next(line for line in text.splitlines() if "mixed load" in line)
+    assert "bulk import of 8,820 claims" in row
+    assert "236.4 MB steady" in row and "< 150 MB" in row and row.endswith("**no** |")

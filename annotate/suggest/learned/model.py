@@ -16,12 +16,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.linear_model import LogisticRegression
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from annotate.suggest.learned.candidates import PRONOUNS, Candidate, candidates, quote_pairs
 from annotate.suggest.learned.data import LabelledArticle
@@ -38,6 +34,14 @@ from annotate.suggest.learned.features import (
 )
 from annotate.suggest.learned.text import QUOTES, Token, sentences, tokenize
 from annotate.suggest.rules import RuleSuggester
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction import FeatureHasher
+    from sklearn.linear_model import LogisticRegression
+
+# numpy, SciPy and scikit-learn (~12 s of imports on a busy machine, ~60 MB) are imported
+# when a model is trained or used, not by every process that imports the URLconf
+# (tests/test_startup.py).
 
 N_FEATURES = 2**20
 MIN_CUE_COUNT = 2
@@ -77,7 +81,11 @@ class TrainedModel:
     trained_on: dict[str, int] = field(default_factory=dict)
 
 
-_HASHER = FeatureHasher(n_features=N_FEATURES, input_type="dict", alternate_sign=False)
+@cache
+def _hasher() -> FeatureHasher:
+    from sklearn.feature_extraction import FeatureHasher
+
+    return FeatureHasher(n_features=N_FEATURES, input_type="dict", alternate_sign=False)
 
 
 def _rule_claims(text: str) -> tuple[RuleClaim, ...]:
@@ -213,6 +221,10 @@ def _fit_logistic(rows: list[Any], labels: list[int], c: float) -> LogisticRegre
             + ("a claim" if not any(labels) else "a non-claim")
             + " among the candidates: label more articles."
         )
+    import numpy as np
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(C=c, solver="liblinear", max_iter=200)
     clf.fit(sparse.vstack(rows).tocsr(), np.asarray(labels))
     return clf
@@ -248,9 +260,9 @@ def fit(articles: Sequence[LabelledArticle], *, threshold: float = 0.5) -> Train
                     source_labels.append(int(t0 < m1 and m0 < t1))
         n_candidates += len(art_claims)
         if art_claims:
-            claim_rows.append(_HASHER.transform(art_claims))
+            claim_rows.append(_hasher().transform(art_claims))
         if art_sources:
-            source_rows.append(_HASHER.transform(art_sources))
+            source_rows.append(_hasher().transform(art_sources))
     claim_clf = _fit_logistic(claim_rows, claim_labels, c=0.5)
     try:
         source_clf: LogisticRegression | None = _fit_logistic(source_rows, source_labels, c=0.5)
@@ -275,9 +287,11 @@ def predict(model: TrainedModel, text: str) -> list[Prediction]:
     cands = _candidates(ctx)
     if not cands:
         return []
-    scores = model.claim_clf.predict_proba(_HASHER.transform(_features(ctx, c) for c in cands))[
+    scores = model.claim_clf.predict_proba(_hasher().transform(_features(ctx, c) for c in cands))[
         :, 1
     ]
+    import numpy as np
+
     kept: list[tuple[Candidate, tuple[int, int], float]] = []
     anchored: set[int] = set()
     for k in np.argsort(-scores, kind="stable"):
@@ -321,7 +335,9 @@ def _speakers(
     ]
     if not rows:
         return [(None, 0.0)] * len(claims)
-    scores = model.source_clf.predict_proba(_HASHER.transform(rows))[:, 1]
+    import numpy as np
+
+    scores = model.source_clf.predict_proba(_hasher().transform(rows))[:, 1]
     out: list[tuple[tuple[int, int] | None, float]] = []
     k = 0
     for found in options:

@@ -1,0 +1,71 @@
+"""A long-lived worker gives back the memory a big request or task used.
+
+A bulk import or an export builds many objects and frees them when it ends, but the
+process keeps the pages: glibc keeps freed memory in its heap for the next allocation,
+so a worker's resident memory stays at the peak of the biggest request it ever served
+(issue 21: 258–274 MB for the worker that ran a bulk import, against ~100 MB for one that
+served pages). ``release`` hands it back — a full garbage collection, then glibc's
+``malloc_trim(0)``, which returns every free page of the heap to the system — when the
+resident memory has grown by ``MEMORY_RELEASE_MB`` (setting, default 32) since it last
+ran: after the few requests that grew the process, not after every request (reading the
+RSS costs microseconds; a collection and a trim, 10–100 ms). It runs after every request
+(``request_finished``) and every task (``task_finished``), connected in
+``config.apps``. Elsewhere than Linux with glibc it only collects.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import os
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_STATM = Path("/proc/self/statm")
+_lock = threading.Lock()
+_last: list[float] = [0.0]  # the RSS (MB) after the last release, or at the first look
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB (0.0 where ``/proc`` is missing)."""
+    try:
+        return int(_STATM.read_text().split()[1]) * _PAGE / 2**20
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+@cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def trim() -> float:
+    """Collect garbage and give the heap's free pages back; the RSS after, in MB."""
+    gc.collect()
+    malloc_trim = _malloc_trim()
+    if malloc_trim is not None:
+        malloc_trim(0)
+    return rss_mb()
+
+
+def release(grown_mb: float) -> bool:
+    """``trim`` if the RSS grew by ``grown_mb`` or more since the last release (the first
+    call only notes the RSS). Whether it trimmed."""
+    now = rss_mb()
+    with _lock:
+        if not _last[0] or now < _last[0]:
+            _last[0] = now
+            return False
+        if now - _last[0] < grown_mb:
+            return False
+        _last[0] = trim()
+        return True
