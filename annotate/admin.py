@@ -23,6 +23,7 @@ from annotate.assignments import services as assignment_services
 from annotate.assignments.selectors import assignment_has_live_claims
 from annotate.models import (
     Assignment,
+    ChainLink,
     Claim,
     ClaimCluster,
     ClaimStance,
@@ -328,6 +329,15 @@ class ClaimStanceInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+class ChainLinkInline(ViewOnlyMixin, admin.TabularInline):
+    """The claim's attribution chain, read-only (written with the claim by its services)."""
+
+    model = ChainLink
+    fields = ["position", "source", "mention_start", "mention_end", "reliability"]
+    readonly_fields = fields
+    extra = 0
+
+
 class LiveFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
@@ -345,7 +355,7 @@ class LiveFilter(admin.SimpleListFilter):
 
 @admin.register(Claim)
 class ClaimAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    inlines = [ClaimStanceInline]
+    inlines = [ClaimStanceInline, ChainLinkInline]
     list_display = ["short_quote", "article", "annotator", "source", "claim_type", "live"]
     list_filter = [LiveFilter, "claim_type", "article__project"]
     search_fields = ["quote", "note", "source__name", "annotator__username", "article__title"]

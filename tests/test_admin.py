@@ -88,6 +88,7 @@ def test_every_model_is_registered() -> None:
     assert set(unregistered) <= {
         "SourceAlias",
         "ClaimStance",
+        "ChainLink",
         "DecisionOrigin",
         "SuggestionResponse",
         "ClusterMember",
