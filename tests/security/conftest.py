@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from annotate.clusters import services as cluster_services
 from annotate.exchange import tasks as export_tasks
-from annotate.models import Assignment, Claim, LearnedModel, Source, Suggestion
+from annotate.models import Assignment, Claim, LearnedModel, Suggestion
 from annotate.review import gold as gold_services
 from annotate.sources.services import source_merge_recorded
 from corpus import import_jobs
@@ -60,7 +60,7 @@ class World:
     project: Any
     article: Any
     source: Any
-    source_merge: Any  # the record of a duplicate merged into ``source``
+    source_merge: Any  # the record of a duplicate merged into another source
     target: Any
     claim: Any  # annotator A's claim
     other_claim: Any  # annotator B's claim on the same article
@@ -114,9 +114,9 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     assignment = AssignmentFactory(article=article, annotator=users["annotator_own"])
     AssignmentFactory(article=article, annotator=users["annotator_other"])
     source = SourceFactory(project=project, name="Ahmet Davutoğlu")
-    source_merge = source_merge_recorded(
-        keep=source,
-        merge=SourceFactory(project=project, name="A. Davutoglu"),
+    source_merge = source_merge_recorded(  # into another source: ``source`` stays as made
+        keep=SourceFactory(project=project, name="Hakan Fidan"),
+        merge=SourceFactory(project=project, name="H. Fidan"),
         actor=users["curator"],
     )
     target = TargetFactory(project=project, name="Turkey's influence")
@@ -158,7 +158,7 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
     return World(
         project=project,
         article=article,
-        source=Source.objects.get(pk=source.pk),
+        source=source,
         source_merge=source_merge,
         target=target,
         claim=Claim.objects.get(pk=claim.pk),
