@@ -27,67 +27,74 @@ after the next annotation change), user names, the scheme (``cache_key`` hashes
 of issue 21, when they come) joins ``VERSIONED`` with a migration that calls
 ``install_version_triggers`` for it.
 
-SQLite alters a table by creating it anew and dropping the old one, which drops its
-triggers silently: a migration that alters a table of ``VERSIONED`` must install its
-triggers again (``reinstall_version_triggers_operation``), as for the FTS5 table of claim
-search (``db_indexes``). ``tests/annotate/review/test_agreement_version.py`` checks that
-every trigger exists after the migrations.
+SQLite alters a table by creating it anew, dropping the old one and renaming the new
+one, with two consequences for a migration (as for the FTS5 table of claim search,
+``db_indexes``, and the text freeze, ``db_guards``):
+
+* altering a table of ``VERSIONED`` drops its triggers silently: end the migration with
+  ``reinstall_version_triggers_operation((table,))``;
+* altering a table the triggers read (``corpus_article``, ``annotate_claim``,
+  ``annotate_decision``) fails at the rename ("error in trigger …: no such table"): begin
+  the migration with ``drop_version_triggers_operation(tables)`` for the tables whose
+  triggers read it and end it with ``reinstall_version_triggers_operation(tables)``.
+
+``tests/annotate/review/test_agreement_version.py`` checks that every trigger exists after
+the migrations.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.migrations.operations import RunPython
 
 VERSION_TABLE = "annotate_projectversion"
 
-# table → the SQL of the project id(s) of the rows in ``{rows}``: a table (PostgreSQL's
-# transition table) or, on SQLite, one row (NEW or OLD) as ``(SELECT NEW.x AS x, …)``.
-_ARTICLE = "SELECT a.project_id FROM {rows} r JOIN corpus_article a ON a.id = r.article_id"
-VERSIONED: dict[str, str] = {
-    "annotate_claim": _ARTICLE,
-    "annotate_claimstance": (
-        "SELECT a.project_id FROM {rows} r JOIN annotate_claim c ON c.id = r.claim_id "
-        "JOIN corpus_article a ON a.id = c.article_id"
+
+@dataclass(frozen=True)
+class Versioned:
+    """How a table's rows lead to their project: ``column`` of the row, and the SQL
+    (``FROM … WHERE …``, with ``{ids}`` where the row's values of ``column`` go as
+    ``= value`` or ``IN (…)``) in which ``project`` is the project's id."""
+
+    column: str
+    rows: str = ""  # "": ``column`` is the project's id itself
+    project: str = "a.project_id"
+
+
+_BY_ARTICLE = Versioned("article_id", "FROM corpus_article a WHERE a.id {ids}")
+VERSIONED: dict[str, Versioned] = {
+    "annotate_claim": _BY_ARTICLE,
+    "annotate_claimstance": Versioned(
+        "claim_id",
+        "FROM annotate_claim c JOIN corpus_article a ON a.id = c.article_id WHERE c.id {ids}",
     ),
-    "annotate_assignment": _ARTICLE,
-    "annotate_decision": _ARTICLE,
-    "annotate_decisionorigin": (
-        "SELECT a.project_id FROM {rows} r JOIN annotate_decision d ON d.id = r.decision_id "
-        "JOIN corpus_article a ON a.id = d.article_id"
+    "annotate_assignment": _BY_ARTICLE,
+    "annotate_decision": _BY_ARTICLE,
+    "annotate_decisionorigin": Versioned(
+        "decision_id",
+        "FROM annotate_decision d JOIN corpus_article a ON a.id = d.article_id WHERE d.id {ids}",
     ),
-    "annotate_source": "SELECT r.project_id FROM {rows} r",
-}
-# The columns of each table the SQLite triggers read from NEW/OLD.
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "annotate_claim": ("article_id",),
-    "annotate_claimstance": ("claim_id",),
-    "annotate_assignment": ("article_id",),
-    "annotate_decision": ("article_id",),
-    "annotate_decisionorigin": ("decision_id",),
-    "annotate_source": ("project_id",),
+    "annotate_source": Versioned("project_id"),
 }
 EVENTS = ("insert", "update", "delete")
+_UPSERT = (
+    f"INSERT INTO {VERSION_TABLE} (project_id, value) {{select}} "
+    f"ON CONFLICT (project_id) DO UPDATE SET value = {VERSION_TABLE}.value + 1"
+)
 
 
 def trigger_name(table: str, event: str) -> str:
     return f"{table}_version_{event}"
 
 
-def _bump(projects: str) -> str:
-    """An upsert adding one to the counter of each project in ``projects`` (a query)."""
-    return (
-        f"INSERT INTO {VERSION_TABLE} (project_id, value) "
-        f"SELECT DISTINCT p.project_id, 1 FROM ({projects}) p "
-        "WHERE p.project_id IS NOT NULL ORDER BY p.project_id "
-        f"ON CONFLICT (project_id) DO UPDATE SET value = {VERSION_TABLE}.value + 1"
-    )
-
-
 def _postgres_sql(table: str) -> list[str]:
+    """Per event a function and a statement-level trigger: the projects of the statement's
+    rows (its transition tables), each bumped once, in id order."""
+    versioned = VERSIONED[table]
     statements = []
-    rows = {"insert": ["new_rows"], "update": ["new_rows", "old_rows"], "delete": ["old_rows"]}
+    tables = {"insert": ["new_rows"], "update": ["new_rows", "old_rows"], "delete": ["old_rows"]}
     referencing = {
         "insert": "REFERENCING NEW TABLE AS new_rows",
         "update": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
@@ -95,10 +102,15 @@ def _postgres_sql(table: str) -> list[str]:
     }
     for event in EVENTS:
         name = trigger_name(table, event)
-        projects = " UNION ".join(VERSIONED[table].format(rows=r) for r in rows[event])
+        values = " UNION ".join(f"SELECT {versioned.column} FROM {t}" for t in tables[event])
+        if versioned.rows:
+            rows = versioned.rows.format(ids=f"IN ({values})")
+            select = f"SELECT DISTINCT {versioned.project}, 1 {rows} ORDER BY 1"
+        else:
+            select = f"SELECT DISTINCT r.{versioned.column}, 1 FROM ({values}) r ORDER BY 1"
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
-            f"BEGIN {_bump(projects)}; RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"BEGIN {_UPSERT.format(select=select)}; RETURN NULL; END $$ LANGUAGE plpgsql",
             f"DROP TRIGGER IF EXISTS {name} ON {table}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} {referencing[event]} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
@@ -106,22 +118,30 @@ def _postgres_sql(table: str) -> list[str]:
     return statements
 
 
-def _sqlite_row(table: str, row: str) -> str:
-    return "(SELECT " + ", ".join(f"{row}.{c} AS {c}" for c in _COLUMNS[table]) + ")"
-
-
 def _sqlite_sql(table: str) -> list[str]:
+    """Per event a row-level trigger (an UPDATE counts the new row's project, and the old
+    one's if it moved)."""
+    versioned = VERSIONED[table]
+    column = versioned.column
+    ids = {
+        "insert": f"= NEW.{column}",
+        "update": f"IN (NEW.{column}, OLD.{column})",
+        "delete": f"= OLD.{column}",
+    }
     statements = []
-    rows = {"insert": ["NEW"], "update": ["NEW", "OLD"], "delete": ["OLD"]}
     for event in EVENTS:
         name = trigger_name(table, event)
-        projects = " UNION ".join(
-            VERSIONED[table].format(rows=_sqlite_row(table, r)) for r in rows[event]
-        )
+        if versioned.rows:
+            rows = versioned.rows.format(ids=ids[event])
+            select = f"SELECT DISTINCT {versioned.project}, 1 {rows}"
+        else:  # (WHERE: an upsert's SELECT needs one, to be told from a join's ON)
+            values = {"insert": ["NEW"], "update": ["NEW", "OLD"], "delete": ["OLD"]}[event]
+            union = " UNION ".join(f"SELECT {row}.{column} AS p" for row in values)
+            select = f"SELECT DISTINCT r.p, 1 FROM ({union}) r WHERE true"
         statements += [
             f"DROP TRIGGER IF EXISTS {name}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} FOR EACH ROW "
-            f"BEGIN {_bump(projects)}; END",
+            f"BEGIN {_UPSERT.format(select=select)}; END",
         ]
     return statements
 
@@ -173,3 +193,16 @@ def reinstall_version_triggers_operation(tables: tuple[str, ...]) -> RunPython:
         install_version_triggers(schema_editor, tables)
 
     return RunPython(reinstall, reinstall)
+
+
+def drop_version_triggers_operation(tables: tuple[str, ...]) -> RunPython:
+    """For a migration that alters a table the triggers on ``tables`` read: put it first
+    (and ``reinstall_version_triggers_operation(tables)`` last)."""
+
+    def drop(apps: Any, schema_editor: Any) -> None:
+        drop_version_triggers(schema_editor, tables)
+
+    def install(apps: Any, schema_editor: Any) -> None:
+        install_version_triggers(schema_editor, tables)
+
+    return RunPython(drop, install)

@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("annotate", "0011_claim_clusters"),
+        ("corpus", "0006_team"),
     ]
 
     operations = [
