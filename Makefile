@@ -106,7 +106,7 @@ test-recap:
 BENCH_SCALE ?= medium
 BENCH_ARGS ?=
 
-bench: setup ## Benchmark on both databases (BENCH_SCALE=small|medium|large; prints the tables)
+bench: setup ## Benchmark on both databases (BENCH_SCALE=small|medium|large|xlarge; prints the tables)
 	scripts/with-postgres $(PY) -m bench.run --scale $(BENCH_SCALE) --db both $(BENCH_ARGS)
 
 bench-small: setup ## The benchmark at small scale on both databases (figures only, no pass/fail)
