@@ -106,7 +106,7 @@ test-recap:
 BENCH_SCALE ?= medium
 BENCH_ARGS ?=
 
-bench: setup browser ## Benchmark on both databases (BENCH_SCALE=small|medium|large; prints the tables), then the throughput benchmark
+bench: setup browser ## Benchmark on both databases (BENCH_SCALE=small|medium|large|xlarge; prints the tables), then the throughput benchmark
 	scripts/with-postgres $(PY) -m bench.run --scale $(BENCH_SCALE) --db both $(BENCH_ARGS)
 	$(PY) -m bench.throughput --check
 

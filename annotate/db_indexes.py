@@ -60,20 +60,22 @@ migrations add indexes to big tables.
 
 from __future__ import annotations
 
-import functools
-import re
-import sqlite3
 from typing import Any
 
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.contrib.postgres.search import SearchVector
-from django.db.backends.ddl_references import Statement
-from django.db.migrations.operations import AddIndex, RunPython
+from django.db.migrations.operations import RunPython
 from django.db.migrations.operations.base import Operation
 from django.db.models.expressions import RawSQL
 
-SEARCH_CONFIG = "simple"  # no stemming: a word finds the same claims as SQLite's FTS5
+from common import fulltext
+from common.fulltext import (  # noqa: F401 - re-exported: claim search and migrations use them
+    FTS_TOKENIZER,
+    SEARCH_CONFIG,
+    AddIndexConcurrentlyOnPostgres,
+    fts5_available,
+    fts_query,
+    fts_text,
+)
 
 
 def claim_search_vector() -> SearchVector:
@@ -81,65 +83,14 @@ def claim_search_vector() -> SearchVector:
     return SearchVector("quote", "note", config=SEARCH_CONFIG)
 
 
-def _postgres(schema_editor: Any) -> bool:
-    return bool(schema_editor.connection.vendor == "postgresql")
-
-
-def _nothing(index: PostgresGinIndex, schema_editor: Any) -> Statement:
-    vendor = schema_editor.connection.vendor
-    return Statement(
-        "-- %(name)s: a PostgreSQL index, none on %(vendor)s", name=index.name, vendor=vendor
-    )
-
-
-class PostgresGinIndex(GinIndex):
-    """A GIN index on PostgreSQL; on other databases no index (its SQL is a comment)."""
-
-    def check(self, model: Any, connection: Any) -> list[Any]:
-        # postgres.E005 asks for django.contrib.postgres in INSTALLED_APPS, which sets up
-        # the package's field types and lookups. A GIN index over a tsvector expression
-        # uses neither (claim search already runs without the app).
-        errors: list[Any] = super().check(model, connection)
-        return [error for error in errors if error.id != "postgres.E005"]
-
-    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
-        if not _postgres(schema_editor):
-            return _nothing(self, schema_editor)
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
-
-    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> Any:
-        if not _postgres(schema_editor):
-            return _nothing(self, schema_editor)
-        return super().remove_sql(model, schema_editor, **kwargs)
-
-
-class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
-    """``AddIndexConcurrently`` on PostgreSQL, ``AddIndex`` on other databases."""
-
-    def describe(self) -> str:
-        return f"{AddIndex.describe(self)} (concurrently on PostgreSQL)"
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if _postgres(schema_editor):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if _postgres(schema_editor):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+class PostgresGinIndex(fulltext.PostgresGinIndex):
+    """A GIN index on PostgreSQL; on other databases no index (``common.fulltext``; this
+    name is the one migration 0008 recorded)."""
 
 
 # --- claim search on SQLite: the FTS5 table ------------------------------------------------
 
 CLAIM_FTS = "annotate_claim_fts"
-FTS_TOKENIZER = "unicode61 remove_diacritics 0"
 FTS_COLUMNS = ("quote", "note")
 _FTS_TRIGGERS = {
     "insert": "AFTER INSERT ON annotate_claim",
@@ -149,34 +100,6 @@ _FTS_TRIGGERS = {
     ),
     "delete": "AFTER DELETE ON annotate_claim",
 }
-
-
-@functools.cache
-def fts5_available() -> bool:
-    """Whether this process's SQLite has FTS5 (a compile option, asked once)."""
-    probe = sqlite3.connect(":memory:")
-    try:
-        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        probe.close()
-    return True
-
-
-def fts_text(column: str) -> str:
-    """The SQL of what the index holds for a column: its text, the capital dotted İ as i
-    (which unicode61 does not fold, and PostgreSQL's ``lower()`` does)."""
-    return f"replace({column}, 'İ', 'i')"
-
-
-def fts_query(words: list[str]) -> str:
-    """The FTS5 query finding the claims that have every word: each word's letters and
-    digits as a quoted string (``"word"``), so that nothing typed is ever FTS5 syntax
-    (no OR, NOT, NEAR, ``*``, ``^`` or ``column:``). An underscore separates words, as
-    in PostgreSQL's parser. "" when no word has a letter or a digit."""
-    tokens = [part.replace("İ", "i") for word in words for part in re.findall(r"[^\W_]+", word)]
-    return " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
 
 
 def claim_fts_ids(query: str) -> RawSQL:

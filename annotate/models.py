@@ -519,6 +519,20 @@ class DecisionOrigin(models.Model):
         return f"{self.claim_id} v{self.claim_version} → decision {self.decision_id}"
 
 
+class ProjectVersion(models.Model):
+    """How many writes a project's annotations have had: claims, stances, assignments,
+    decisions and their origins, sources. Counted by database triggers
+    (``annotate.db_versions``), never written by the app; the agreement cache's key. No
+    foreign key: the row outlives its project, so that a project restored under the same
+    id counts on."""
+
+    project_id = models.BigIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"project {self.project_id} at version {self.value}"
+
+
 class HistoryAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Updated"

@@ -55,7 +55,10 @@ from corpus.models import Article, Membership, Project, Role
 from corpus.scheme import default_scheme
 from corpus.text import search_key
 
-SCALES = {"tiny": 5, "small": 100, "medium": 1_000, "large": 10_000}
+SCALES = {"tiny": 5, "small": 100, "medium": 1_000, "large": 10_000, "xlarge": 20_000}
+# Claims per annotator per article where a scale differs from CLAIMS_PER_ANNOTATOR: xlarge is
+# 20,000 articles × 3 annotators × 35 = 2,100,000 annotator claims (+ ~350,000 gold).
+CLAIMS_AT_SCALE = {"xlarge": 35}
 N_SOURCES = 500
 N_ANNOTATORS = 3
 CLAIMS_PER_ANNOTATOR = 20
@@ -486,7 +489,12 @@ def _sources(project: Project, rng: random.Random) -> tuple[list[int], int]:
 
 
 def generate_project(
-    n_articles: int, *, seed: int = 20261, slug: str = "bench", gold_fraction: float = 0.5
+    n_articles: int,
+    *,
+    seed: int = 20261,
+    slug: str = "bench",
+    gold_fraction: float = 0.5,
+    claims_per_annotator: int = CLAIMS_PER_ANNOTATOR,
 ) -> BenchProject:
     """Write the synthetic project (see the module docstring) and say where things are."""
     rng = random.Random(seed)
@@ -527,7 +535,7 @@ def generate_project(
             gold_pending: list[tuple[Row, dict[int, str]]] = []
             for article, generated, n in zip(articles, texts, chunk, strict=True):
                 gold = rng.random() < gold_fraction
-                for start, end, sentence in _claim_spans(rng, generated, CLAIMS_PER_ANNOTATOR):
+                for start, end, sentence in _claim_spans(rng, generated, claims_per_annotator):
                     truth = _labels(rng, source_ids, target_ids)
                     if gold:
                         gold_pending.append(

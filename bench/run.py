@@ -1,6 +1,6 @@
 """The benchmark CLI.
 
-    python -m bench.run --scale small|medium|large --db sqlite|postgres|both \
+    python -m bench.run --scale small|medium|large|xlarge --db sqlite|postgres|both \
         [--out bench/results/x.json] [--only workspace,claims_api,...] [--reps N]
 
 Each database runs in its own subprocess (settings are read at import) against a database
@@ -29,7 +29,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # scale → (requests per fast scenario, warm-up requests, runs of the heavy scenarios)
-REPS = {"tiny": (3, 1, 1), "small": (30, 3, 2), "medium": (100, 10, 3), "large": (100, 10, 1)}
+REPS = {
+    "tiny": (3, 1, 1),
+    "small": (30, 3, 2),
+    "medium": (100, 10, 3),
+    "large": (100, 10, 1),
+    "xlarge": (50, 5, 1),
+}
 ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
     "DEBUG": "0",
@@ -46,7 +52,7 @@ ENV = {
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser.add_argument("--scale", default="medium", choices=list(REPS))
     parser.add_argument("--db", default="both", choices=["sqlite", "postgres", "both"])
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/…)")
     parser.add_argument("--only", default="", help="Comma-separated scenarios ('none': generate)")
@@ -149,7 +155,7 @@ def worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.generate import SCALES, generate_project
+    from bench.generate import CLAIMS_AT_SCALE, CLAIMS_PER_ANNOTATOR, SCALES, generate_project
     from bench.scenarios import SCENARIOS, Context
 
     began = time.perf_counter()
@@ -157,7 +163,8 @@ def worker(args: argparse.Namespace) -> int:
     migrate_s = time.perf_counter() - began
     n_articles = args.articles or SCALES[args.scale]
     began = time.perf_counter()
-    project = generate_project(n_articles)
+    claims = CLAIMS_AT_SCALE.get(args.scale, CLAIMS_PER_ANNOTATOR)
+    project = generate_project(n_articles, claims_per_annotator=claims)
     generate_s = time.perf_counter() - began
     analyze_s = _analyze(connection)
     say = lambda text: print(f"bench [{args.db}] {text}", file=sys.stderr, flush=True)  # noqa: E731

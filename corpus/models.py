@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.fulltext import PostgresGinIndex
 from corpus.scheme import default_scheme
+from corpus.search import article_search_vector
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -177,6 +179,8 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["project", "outlet"], name="article_project_outlet"),
             models.Index(fields=["project", "published"], name="article_project_published"),
+            # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table).
+            PostgresGinIndex(article_search_vector(), name="article_search"),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,7 @@ from common import limits
 from common.text import check_text
 from corpus.models import Article, ArticleQuerySet, Membership, Project, ProjectQuerySet, Role
 from corpus.permissions import visible_articles
+from corpus.search import articles_matching
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -124,12 +125,7 @@ def article_list(user: User, project: Project, filters: ArticleFilters) -> Artic
         .annotate(my_status_label=status_label)
     )
     if filters.q:
-        articles = articles.filter(
-            Q(title__icontains=filters.q)
-            | Q(outlet__icontains=filters.q)
-            | Q(byline__icontains=filters.q)
-            | Q(text__icontains=filters.q)
-        )
+        articles = articles_matching(articles, filters.q)
     if filters.outlet:
         articles = articles.filter(outlet=filters.outlet)
     if filters.status:

@@ -10,6 +10,7 @@ that a page served from the cache makes no query that grows with the project.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,16 +21,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import CharField, Count, Max, Min, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Min, OuterRef, Subquery, Value
 
 from annotate.models import (
     Assignment,
     AssignmentStatus,
     Claim,
     ClaimStance,
-    Decision,
-    Source,
+    ProjectVersion,
 )
 from annotate.review.agreement import (
     AgreementReport,
@@ -209,32 +208,20 @@ def _scalar(queryset: Any, expression: Any) -> Subquery:
     )
 
 
+def annotations_version(project: Project) -> int:
+    """How many writes the project's claims, stances, assignments, decisions and sources
+    have had: a counter the database's triggers bump (``annotate.db_versions``). One
+    query by primary key, whatever the size of the project."""
+    found = ProjectVersion.objects.filter(project_id=project.pk).values_list("value", flat=True)
+    return next(iter(found), 0)
+
+
 def cache_key(project: Project, threshold: float) -> str:
-    """Changes whenever a claim (a stance change bumps its claim), an assignment, the source
-    registry (a merge deletes a source) or a decision of the project changes. One query."""
-    in_project = {"article__project": OuterRef("pk")}
-    row = (
-        Project.objects.filter(pk=project.pk)
-        .annotate(
-            # Latest change and count in one pass over the claims, the biggest table.
-            claims=_scalar(
-                Claim.objects.filter(**in_project),
-                Concat(
-                    Cast(Max("updated"), CharField()),
-                    Value("/"),
-                    Cast(Count("id"), CharField()),
-                    output_field=CharField(),
-                ),
-            ),
-            a_last=_scalar(Assignment.objects.filter(**in_project), Max("updated")),
-            a_n=_scalar(Assignment.objects.filter(**in_project), Count("id")),
-            s_n=_scalar(Source.objects.filter(project=OuterRef("pk")), Count("id")),
-            d_n=_scalar(Decision.objects.filter(**in_project), Count("id")),
-        )
-        .values_list("claims", "a_last", "a_n", "s_n", "d_n", "scheme")
-        .get()
-    )
-    raw = "|".join(str(v) for v in (project.pk, threshold, *row))
+    """Changes whenever a claim, a stance, an assignment, a decision or the source registry
+    of the project changes (``annotations_version``), and with the scheme or the
+    threshold. One query."""
+    scheme = json.dumps(project.scheme, sort_keys=True, default=str)
+    raw = "|".join(str(v) for v in (project.pk, threshold, annotations_version(project), scheme))
     return "claimdesk:agreement:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -17,7 +17,7 @@ from django.db import connection, models
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from annotate import db_guards, db_indexes
+from annotate import db_guards, db_indexes, db_versions
 from annotate.analysis import search as analysis_search
 from annotate.analysis.filters import ClaimFilters
 from annotate.analysis.search import claims_matching, text_match
@@ -33,6 +33,7 @@ from annotate.models import (
     SourceAlias,
     Target,
 )
+from common import fulltext
 from corpus.models import Article, Membership, Project
 from tests.factories import ArticleFactory, ClaimFactory
 
@@ -286,6 +287,10 @@ def test_the_fts_table_holds_one_row_per_claim_through_every_write(article: Any)
     assert search_names(article, "raw insert") == ["raw insert"]
 
 
+# The agreement counter's triggers on the claims and on the stances, which read the claims.
+VERSION_TABLES = ("annotate_claim", "annotate_claimstance")
+
+
 @sqlite_only
 @pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses to run in one
 def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
@@ -300,6 +305,7 @@ def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
     triggers = {name for name, kind in fts_objects().items() if kind == "trigger"}
     with connection.schema_editor() as editor:
         db_guards.drop_freeze_trigger(editor)  # SQLite refuses to rebuild a table it names
+        db_versions.drop_version_triggers(editor, VERSION_TABLES)  # (the stances' read it)
         first.database_forwards("annotate", editor, state, state)
         editor.alter_field(Claim, old, new)
         assert fts_objects() == {"annotate_claim_fts": "table"}  # dropped with the old table
@@ -311,6 +317,7 @@ def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
         assert fts_objects() == {"annotate_claim_fts": "table"}
         first.database_backwards("annotate", editor, state, state)
         db_guards.install_freeze_trigger(editor)
+        db_versions.install_version_triggers(editor, VERSION_TABLES)
     assert set(fts_objects()) == {"annotate_claim_fts", *triggers}
     assert fts_rows() == len(QUOTES)
     Claim.objects.filter(pk=article.named["steppe"].pk).update(quote="rebuilt")
@@ -359,13 +366,13 @@ def test_fts5_is_detected_once() -> None:
 def test_fts5_is_not_available_when_sqlite_lacks_it(monkeypatch: pytest.MonkeyPatch) -> None:
     class NoFts5:
         def execute(self, sql: str) -> None:
-            raise db_indexes.sqlite3.OperationalError("no such module: fts5")
+            raise fulltext.sqlite3.OperationalError("no such module: fts5")
 
         def close(self) -> None:
             pass
 
     db_indexes.fts5_available.cache_clear()
-    monkeypatch.setattr(db_indexes.sqlite3, "connect", lambda name: NoFts5())
+    monkeypatch.setattr(fulltext.sqlite3, "connect", lambda name: NoFts5())
     try:
         assert db_indexes.fts5_available() is False
     finally:

@@ -1,0 +1,120 @@
+"""Full-text search on both databases, shared by claim search (``annotate.db_indexes``) and
+article search (``corpus.search``): PostgreSQL's ``to_tsvector('simple', …)`` through a GIN
+index, SQLite's FTS5 with a tokenizer that finds the same words (``annotate/db_indexes.py``
+says how the two tokenizers compare, and where they still differ).
+
+Model-less: the SQL of the FTS5 tables and the index class, no app imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+from typing import Any
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db.backends.ddl_references import Statement
+from django.db.migrations.operations import AddIndex
+
+SEARCH_CONFIG = "simple"  # no stemming: a word finds the same rows as SQLite's FTS5
+FTS_TOKENIZER = "unicode61 remove_diacritics 0"
+
+
+def _postgres(schema_editor: Any) -> bool:
+    return bool(schema_editor.connection.vendor == "postgresql")
+
+
+def _nothing(index: GinIndex, schema_editor: Any) -> Statement:
+    vendor = schema_editor.connection.vendor
+    return Statement(
+        "-- %(name)s: a PostgreSQL index, none on %(vendor)s", name=index.name, vendor=vendor
+    )
+
+
+class PostgresGinIndex(GinIndex):
+    """A GIN index on PostgreSQL; on other databases no index (its SQL is a comment, also
+    when SQLite rebuilds the table in a later migration and recreates every index)."""
+
+    def check(self, model: Any, connection: Any) -> list[Any]:
+        # postgres.E005 asks for django.contrib.postgres in INSTALLED_APPS, which sets up
+        # the package's field types and lookups. A GIN index over a tsvector expression
+        # uses neither (the searches run without the app).
+        errors: list[Any] = super().check(model, connection)
+        return [error for error in errors if error.id != "postgres.E005"]
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if not _postgres(schema_editor):
+            return _nothing(self, schema_editor)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> Any:
+        if not _postgres(schema_editor):
+            return _nothing(self, schema_editor)
+        return super().remove_sql(model, schema_editor, **kwargs)
+
+
+class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
+    """``AddIndexConcurrently`` on PostgreSQL (writes go on while the index is built; the
+    migration must set ``atomic = False``), ``AddIndex`` on other databases."""
+
+    def describe(self) -> str:
+        return f"{AddIndex.describe(self)} (concurrently on PostgreSQL)"
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if _postgres(schema_editor):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if _postgres(schema_editor):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+@functools.cache
+def fts5_available() -> bool:
+    """Whether this process's SQLite has FTS5 (a compile option, asked once)."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def fts_tokens(words: list[str]) -> list[str]:
+    """The tokens of ``words`` both databases index: runs of letters and digits (an
+    underscore separates words, as in PostgreSQL's parser), the capital dotted İ as i
+    (which unicode61 does not fold, and PostgreSQL's ``lower()`` does)."""
+    return [part.replace("İ", "i") for word in words for part in re.findall(r"[^\W_]+", word)]
+
+
+def fts_text(column: str) -> str:
+    """The SQL of what an FTS5 index holds for a column: its text, İ as i."""
+    return f"replace({column}, 'İ', 'i')"
+
+
+def fts_query(words: list[str], *, prefix: bool = False) -> str:
+    """The FTS5 query finding the rows that have every word (with ``prefix``: a word
+    starting with each): each token as a quoted string (``"word"``), so that nothing
+    typed is ever FTS5 syntax (no OR, NOT, NEAR, ``*``, ``^`` or ``column:``). "" when no
+    word has a letter or a digit."""
+    star = "*" if prefix else ""
+    return " ".join('"' + t.replace('"', '""') + '"' + star for t in fts_tokens(words))
+
+
+def tsquery_prefix(words: list[str]) -> str:
+    """PostgreSQL's ``to_tsquery`` text finding the rows with a word starting with each
+    token: ``'tok':* & …``, each token quoted (tokens have no quote: letters and
+    digits only). "" when there is no token."""
+    return " & ".join(f"'{t}':*" for t in fts_tokens(words))

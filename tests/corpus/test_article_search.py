@@ -1,0 +1,129 @@
+"""Article search through an index on both databases (corpus/search.py): the same answers on
+PostgreSQL (GIN over to_tsvector) and SQLite (FTS5) — Turkish, Cyrillic, emoji, hostile
+input — and the index follows every write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from common.fulltext import fts5_available
+from corpus.models import Article
+from corpus.search import ARTICLE_FTS, articles_matching
+from tests.factories import ArticleFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+TEXTS = {
+    "turkish": ("Şentop ve AKıNCı", "İstanbul'da toplantı: ŞENTOP konuştu, Akıncı dinledi."),
+    "cyrillic": ("Москва отвечает", "МОСКВА и Яна Орехова: 🇹🇷 переговоры🙂продолжаются."),
+    "english": ("Pipeline talks", "The pipeline opens; Kazakhstan and Turkey sign. user_name"),
+}
+
+
+@pytest.fixture
+def found() -> Any:
+    project = ProjectFactory()
+    for key, (title, text) in TEXTS.items():
+        ArticleFactory(project=project, title=title, text=text, byline="", outlet=key.upper())
+    ArticleFactory(project=ProjectFactory(), title="Pipeline elsewhere", text="pipeline")
+
+    def search(query: str) -> set[str]:
+        articles = articles_matching(Article.objects.filter(project=project), query)
+        return {title for title, _ in TEXTS.values() if articles.filter(title=title).exists()}
+
+    return search
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pipeline", {"Pipeline talks"}),  # title and text
+        ("PIPE", {"Pipeline talks"}),  # a prefix, any case
+        ("pipeline turkey", {"Pipeline talks"}),  # every word
+        ("pipeline moscow", set()),
+        ("stan", set()),  # a word's start, not its middle (Kazakhstan)
+        ("kazakh", {"Pipeline talks"}),
+        ("english", {"Pipeline talks"}),  # the outlet
+        ("şentop", {"Şentop ve AKıNCı"}),  # Turkish letters fold their case…
+        ("ŞENTOP", {"Şentop ve AKıNCı"}),
+        ("sentop", set()),  # …and keep their marks
+        ("akıncı", {"Şentop ve AKıNCı"}),  # the dotless ı is a letter of its own
+        ("istanbul", {"Şentop ve AKıNCı"}),  # İ is i on both databases
+        ("İSTANBUL", {"Şentop ve AKıNCı"}),
+        ("москва", {"Москва отвечает"}),
+        ("МОСК", {"Москва отвечает"}),
+        ("орехова", {"Москва отвечает"}),
+        ("переговоры", {"Москва отвечает"}),
+        ("🙂", set()),  # no letter or digit: nothing
+        ("🇹🇷", set()),
+        ("user", {"Pipeline talks"}),  # an underscore separates words
+        ("name", {"Pipeline talks"}),
+    ],
+)
+def test_the_search_answers_alike_on_both_databases(
+    found: Any, query: str, expected: set[str]
+) -> None:
+    assert found(query) == expected
+
+
+TALKS = {"Pipeline talks"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"', set()),
+        ("'", set()),
+        ("\\", set()),
+        ("pipeline'", TALKS),
+        ("pipe:*", TALKS),
+        ("pipe*", TALKS),
+        ("^pipeline", TALKS),
+        ("pipeline & !turkey", TALKS),  # no NOT: both are words it has
+        ("pipeline | moscow", set()),  # no OR: "moscow" must be there too
+        ("pipeline AND NOT turkey", set()),  # "and", "not": words it lacks
+        ("NEAR(pipeline turkey)", set()),
+        ("title:pipeline", set()),
+        ('" OR 1=1 --', set()),
+        ("(((", set()),
+        ("pipeline" * 40, set()),  # one long word no article has
+        (" ".join(["pipeline"] * 50), TALKS),  # (the first 20 words)
+    ],
+)
+def test_hostile_input_is_words_and_nothing_else(
+    found: Any, query: str, expected: set[str]
+) -> None:
+    """Operators of either search syntax are separators: the words alone count."""
+    assert found(query) == expected
+
+
+def test_the_index_follows_edits_and_deletes(found: Any) -> None:
+    article = Article.objects.get(title="Pipeline talks")
+    Article.objects.filter(pk=article.pk).update(title="Corridor talks", outlet="X")
+    assert found("corridor") == set()  # (the helper looks titles up in TEXTS)
+    matching = articles_matching(Article.objects.all(), "corridor")
+    assert list(matching.values_list("pk", flat=True)) == [article.pk]
+    assert not articles_matching(Article.objects.filter(pk=article.pk), "english").exists()
+    article.delete()
+    assert not articles_matching(Article.objects.all(), "corridor").exists()
+    if connection.vendor == "sqlite" and fts5_available():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {ARTICLE_FTS} WHERE {ARTICLE_FTS} MATCH 'corridor'"
+            )
+            assert cursor.fetchone()[0] == 0
+
+
+def test_the_search_is_one_query_through_the_index() -> None:
+    project = ProjectFactory()
+    ArticleFactory.create_batch(3, project=project)
+    articles = articles_matching(Article.objects.filter(project=project), "influence")
+    sql, params = articles.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert "to_tsvector" in sql and "to_tsquery" in sql
+    elif fts5_available():
+        assert ARTICLE_FTS in sql and "LIKE" not in sql
+    assert articles.count() == 3
