@@ -334,7 +334,7 @@ class ChainLinkInline(ViewOnlyMixin, admin.TabularInline):
 
     model = ChainLink
     fields = ["position", "source", "mention_start", "mention_end", "reliability"]
-    readonly_fields = fields
+    readonly_fields = ["position", "source", "mention_start", "mention_end", "reliability"]
     extra = 0
 
 

@@ -270,7 +270,7 @@ def _new_claim(
         "source_id": source.pk if source is not None else None,
         **values,
     }
-    claim = Claim(*[given[name] for name in _COLUMNS])  # type: ignore[misc]
+    claim = Claim(*[given[name] for name in _COLUMNS])
     claim._state.fields_cache.update(article=article, annotator=annotator, source=source)
     return claim
 

@@ -288,7 +288,7 @@ def test_the_fts_table_holds_one_row_per_claim_through_every_write(article: Any)
 
 
 # The agreement counter's triggers on the claims and on the stances, which read the claims.
-VERSION_TABLES = ("annotate_claim", "annotate_claimstance")
+VERSION_TABLES = ("annotate_claim", "annotate_claimstance", "annotate_chainlink")
 
 
 @sqlite_only
@@ -305,7 +305,7 @@ def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
     triggers = {name for name, kind in fts_objects().items() if kind == "trigger"}
     with connection.schema_editor() as editor:
         db_guards.drop_freeze_trigger(editor)  # SQLite refuses to rebuild a table it names
-        db_versions.drop_version_triggers(editor, VERSION_TABLES)  # (the stances' read it)
+        db_versions.drop_version_triggers(editor, VERSION_TABLES)  # (stances and links read it)
         first.database_forwards("annotate", editor, state, state)
         editor.alter_field(Claim, old, new)
         assert fts_objects() == {"annotate_claim_fts": "table"}  # dropped with the old table
