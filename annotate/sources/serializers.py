@@ -162,11 +162,13 @@ class SourceConfirmSerializer(StrictSerializer):
 class SourceMergeRecordSerializer(serializers.ModelSerializer[SourceMerge]):
     """A recorded merge: what was folded into ``kept`` and what moved."""
 
+    # Null: a merge made by a command (no user), a merge not split back yet, or a user
+    # deleted since (the record keeps what moved).
     actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     split_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     claim_ids = serializers.SerializerMethodField(help_text="The claims that moved.")
 
