@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from annotate.chains.links import MAX_LINKS, LinkInput, chain_key, chain_reliability, weakest
 from annotate.claims.bulk import claims_create_many
@@ -223,10 +222,10 @@ def test_the_bulk_path_writes_chains_in_a_fixed_number_of_queries(
             labels=VALID_LABELS,
         )
 
-    # SQLite: each INSERT of claims, stances and history rows is cut into statements of
-    # 16, 8, 4, 2, 1 rows (common.inserts keeps its statement cache small): 30 claims, 4
-    # statements each; the number still depends on the batch, never on the chain's links.
-    bound = 12 if connection.vendor == "postgresql" else 18
+    # Each INSERT of claims, stances and history rows is cut into statements of 16, 8, 4,
+    # 2, 1 rows (common.inserts keeps the statement shapes few): 30 claims, 4 statements
+    # each; the number depends on the batch, never on the chains' links.
+    bound = 18
     with django_assert_max_num_queries(bound):
         claims = claims_create_many(
             article_claims=[(assigned_article, item(n)) for n in range(30)], annotator=annotator

@@ -322,9 +322,9 @@ def test_creating_a_claim_answers_with_only_its_row_in_text_order(
     start = text.index(word)
     post = claim_form(long_article, word, source, targets[0])
     url = reverse("annotate:claim-create", args=[long_article.pk])
-    # 17: the look for an identical claim, and on PostgreSQL the article row's lock before it
-    # (so that a double submit makes one claim).
-    with django_assert_max_num_queries(17):
+    # 18: the look for an identical claim, and on PostgreSQL the article row's lock before it
+    # (so that a double submit makes one claim); the row's attribution chain (issue 20).
+    with django_assert_max_num_queries(18):
         response = client.post(url, post, **HX)
     assert response.status_code == 200, response.content.decode()[:500]
     html = response.content.decode()
