@@ -19,6 +19,8 @@
     const input = zone.querySelector("input[type=file]");
     if (!input) return;
     input.addEventListener("change", function () { listFiles(zone, input); });
+    // Files chosen before this script ran (a quick hand, a slow page) are listed too.
+    if (input.files.length) listFiles(zone, input);
     for (const name of ["dragenter", "dragover"]) {
       zone.addEventListener(name, function (event) {
         event.preventDefault();
