@@ -204,3 +204,17 @@ def test_the_network_page_lists_the_strongest_edges_and_builds_links_once(
     edge, _, _, url = rows[0]
     assert url.endswith(f"layer=gold&a={edge.source}&b={edge.target}")
     assert "top=" not in url
+
+
+def test_an_empty_network_draws_no_empty_graph_box(
+    client: Client, corpus: Corpus, curator: Any
+) -> None:
+    """With nothing to draw, the page says so instead of showing a blank 30-rem canvas
+    above the message (found at 390 px, where the box filled the whole screen)."""
+    login(client, curator)
+    url = reverse("annotate:network", args=[corpus.project.slug])
+    drawn = client.get(url, {"layer": "gold"}).content.decode()
+    assert 'id="network-graph"' in drawn
+    empty = client.get(url, {"layer": "gold", "kind": "carrying"}).content.decode()
+    assert "No attribution chains in this layer" in empty
+    assert 'id="network-graph"' not in empty
