@@ -41,8 +41,8 @@ browser: ## Install Debian's Chromium for the browser tests (if missing)
 migrate: setup
 	$(MANAGE) migrate --no-input
 
-demo: migrate ## Load the seed articles, the seed source registry and the demo users
-	$(MANAGE) seed_demo
+demo: migrate ## Load the seed articles, the seed source registry, the demo users and example annotations
+	$(MANAGE) seed_demo --examples
 
 run: demo ## Set everything up and serve on http://127.0.0.1:8000 with the seed data
 	$(MANAGE) runserver $(HOST):$(PORT)

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from annotate.assignments.services import assignment_create
+from annotate.campaign.examples import examples_load
 from annotate.sources.services import project_targets_ensure
 from corpus.models import Project, Role
 from corpus.services import membership_set, project_create
@@ -67,6 +68,16 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even with DEBUG off (creates users with the public demo passwords).",
         )
+        parser.add_argument(
+            "--examples",
+            action="store_true",
+            help=(
+                "Also annotate the first three articles as the demo annotators would (from "
+                "the rule suggester's suggestions, with some disagreements) and accept the "
+                "unanimous units into gold, so that review, analysis and networks have "
+                "something to show. Skipped when the project already has claims."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
@@ -100,7 +111,17 @@ class Command(BaseCommand):
                 for annotator in annotators:
                     assignment_create(article=article, annotator=annotator, assigned_by=manager)
 
+        examples = None
+        if options["examples"]:
+            examples = examples_load(
+                project=project,
+                annotators=[u for u, role in users if role == Role.ANNOTATOR],
+                curator=next(u for u, role in users if role == Role.CURATOR),
+            )
+
         if verbosity:
+            if examples is not None:
+                self.stdout.write(f"Examples: {examples}.")
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo project “{project.name}” (/projects/{project.slug}/): "
