@@ -1,4 +1,3 @@
-# One module: one backend's protocol (settings, prompt, HTTP client, answer parsing).
 """The language-model suggester: any OpenAI-compatible chat endpoint (``POST …/v1/chat/
 completions``: Ollama, vLLM, llama.cpp's server, hosted APIs), configured by the
 ``CLAIMDESK_LLM_*`` settings (``LLMConfig.from_settings``).
@@ -22,21 +21,16 @@ at most ``max_concurrency`` requests at a time per process. Answers are read up 
 bound and parsed defensively. An article whose chunks cannot all be read fails as a
 whole (``LLMUnavailable`` / ``LLMBadAnswer``): the caller writes nothing of it. Tokens
 (the answers' ``usage``), cost and the counts above accumulate in ``LLMSuggester.usage``,
-one per suggester, i.e. per run. Stdlib only (``urllib``).
+one per suggester, i.e. per run. The endpoint's settings and client are in
+``llm_client``, the quote lookup and the chunks in ``llm_text``.
 """
 
 from __future__ import annotations
 
-import email.utils
-import http.client
 import json
 import logging
-import math
 import re
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -53,116 +47,34 @@ from annotate.suggest.base import (
     RegistryEntry,
     TargetEntry,
 )
+from annotate.suggest.llm_client import (
+    Client,
+    LLMBadAnswer,
+    LLMConfig,
+    LLMError,
+    LLMNotConfigured,
+    LLMUnavailable,
+    message_content,
+    token_usage,
+)
+from annotate.suggest.llm_text import chunks, locate, locate_near, normalised
 from corpus.text import search_key
 
 logger = logging.getLogger(__name__)
 
 PROMPT_VERSION = "1"
 CHARS_PER_TOKEN = 4  # a rough estimate for chunking; the endpoint counts the real tokens
-MAX_ANSWER_BYTES = 4 * 1024 * 1024
 MAX_CLAIMS_PER_CHUNK = 200
 MAX_QUOTE_CHARS = 20_000
 MAX_PROMPT_SOURCES = 150
 MAX_PROMPT_ALIASES = 8
 MAX_PROMPT_TARGETS = 50
 MAX_NAME_CHARS = 300
-MAX_WAIT_SECONDS = 120.0
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 _ATTRIBUTION_HELP = {
     DIRECT: "a quotation of the source's own words",
     REPORTED: "indirect speech or paraphrase attributed to a source (X said that …)",
     AUTHOR: "the writer's own judgement or forecast, attributed to nobody else",
 }
-
-
-class LLMError(Exception):
-    """The language model gave no usable answer; nothing of the article is written."""
-
-
-class LLMNotConfigured(LLMError):
-    """CLAIMDESK_LLM_BASE_URL or CLAIMDESK_LLM_MODEL is missing or invalid."""
-
-
-class LLMUnavailable(LLMError):
-    """The endpoint did not answer (timeouts, connection errors, 429/5xx after the
-    retries) or refused the request (another 4xx)."""
-
-
-class LLMBadAnswer(LLMError):
-    """The endpoint answered, but not with the JSON asked for."""
-
-
-def parse_price(value: str) -> tuple[float | None, float | None]:
-    """``"0.5"`` (per 1,000 tokens, in and out) or ``"0.15,0.6"`` (in, out); ``""``: none."""
-    parts = [p.strip() for p in (value or "").split(",") if p.strip()]
-    if not parts:
-        return None, None
-    if len(parts) > 2:
-        raise LLMNotConfigured(f"CLAIMDESK_LLM_PRICE_PER_1K: one or two prices, not {value!r}")
-    try:
-        prices = [float(p) for p in parts]
-    except ValueError as error:
-        raise LLMNotConfigured(f"CLAIMDESK_LLM_PRICE_PER_1K is not a number: {value!r}") from error
-    if not all(math.isfinite(p) and p >= 0 for p in prices):
-        raise LLMNotConfigured(f"CLAIMDESK_LLM_PRICE_PER_1K must be ≥ 0: {value!r}")
-    return prices[0], prices[-1]
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    base_url: str  # up to …/v1 (or the full …/chat/completions address)
-    model: str
-    api_key: str = ""
-    timeout: float = 120.0  # seconds per request
-    max_retries: int = 3
-    max_concurrency: int = 2  # requests at a time, per process
-    max_tokens: int = 2048  # of each answer
-    chunk_tokens: int = 2000  # of article text per request (estimated)
-    response_format: str = "json_schema"
-    price_in: float | None = None  # per 1,000 prompt tokens
-    price_out: float | None = None  # per 1,000 completion tokens
-    backoff: float = 1.0  # seconds before the first retry, doubled each time
-
-    def __post_init__(self) -> None:
-        if not self.base_url or not self.model:
-            raise LLMNotConfigured("Set CLAIMDESK_LLM_BASE_URL and CLAIMDESK_LLM_MODEL.")
-        if not re.match(r"^https?://[^/\s]+", self.base_url):
-            raise LLMNotConfigured(
-                f"CLAIMDESK_LLM_BASE_URL must be an http(s) address, not {self.base_url!r}."
-            )
-        if self.response_format not in RESPONSE_FORMATS:
-            raise LLMNotConfigured(
-                f"CLAIMDESK_LLM_RESPONSE_FORMAT must be one of {', '.join(RESPONSE_FORMATS)}."
-            )
-        if not (self.timeout > 0 and self.max_retries >= 0 and self.max_concurrency >= 1):
-            raise LLMNotConfigured("The LLM timeout, retries and concurrency must be positive.")
-        if self.max_tokens < 1 or self.chunk_tokens < 50:
-            raise LLMNotConfigured("CLAIMDESK_LLM_MAX_TOKENS ≥ 1, CLAIMDESK_LLM_CHUNK_TOKENS ≥ 50.")
-
-    @classmethod
-    def from_settings(cls) -> LLMConfig:
-        from django.conf import settings
-
-        price_in, price_out = parse_price(getattr(settings, "CLAIMDESK_LLM_PRICE_PER_1K", ""))
-        return cls(
-            base_url=settings.CLAIMDESK_LLM_BASE_URL,
-            model=settings.CLAIMDESK_LLM_MODEL,
-            api_key=settings.CLAIMDESK_LLM_API_KEY,
-            timeout=float(settings.CLAIMDESK_LLM_TIMEOUT),
-            max_retries=int(settings.CLAIMDESK_LLM_MAX_RETRIES),
-            max_concurrency=int(settings.CLAIMDESK_LLM_MAX_CONCURRENCY),
-            max_tokens=int(settings.CLAIMDESK_LLM_MAX_TOKENS),
-            chunk_tokens=int(settings.CLAIMDESK_LLM_CHUNK_TOKENS),
-            response_format=settings.CLAIMDESK_LLM_RESPONSE_FORMAT,
-            price_in=price_in,
-            price_out=price_out,
-        )
-
-    @property
-    def endpoint(self) -> str:
-        url = self.base_url.rstrip("/")
-        return url if url.endswith("/chat/completions") else f"{url}/chat/completions"
 
 
 @dataclass
@@ -189,285 +101,6 @@ class Usage:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "total_tokens": self.total_tokens}
-
-
-# --- Finding quotes in the text -------------------------------------------------------
-
-_MARKS = {
-    "“": '"',
-    "”": '"',
-    "„": '"',
-    "‟": '"',
-    "«": '"',
-    "»": '"',
-    "″": '"',
-    "‘": "'",
-    "’": "'",
-    "‚": "'",
-    "‛": "'",
-    "′": "'",
-    "‹": "'",
-    "›": "'",
-    "–": "-",
-    "—": "-",
-    "‐": "-",
-    "‑": "-",
-    "−": "-",
-}
-
-
-def normalised(text: str) -> tuple[str, list[int]]:
-    """The text with each run of whitespace one space, quotation marks and dashes plain,
-    letters in lower case where that keeps one code point per code point (Turkish "İ"
-    stays), and for each code point of the result the offset of its first in ``text``."""
-    out: list[str] = []
-    where: list[int] = []
-    space = False
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if not space:
-                out.append(" ")
-                where.append(i)
-            space = True
-            continue
-        space = False
-        ch = _MARKS.get(ch, ch)
-        low = ch.lower()
-        out.append(low if len(low) == 1 else ch)
-        where.append(i)
-    return "".join(out), where
-
-
-def locate(
-    text: str,
-    quote: str,
-    lo: int = 0,
-    hi: int | None = None,
-    taken: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
-) -> tuple[int, int] | None:
-    """Code-point offsets of ``quote`` in ``text[lo:hi]``: the first occurrence not in
-    ``taken``, exactly, else normalised (``normalised``; quotation marks at the quote's ends
-    may differ or be missing). None when it is not there."""
-    hi = len(text) if hi is None else hi
-    exact = quote.strip()
-    if not exact:
-        return None
-    i = text.find(exact, lo, hi)
-    while i >= 0:
-        if (i, i + len(exact)) not in taken:
-            return i, i + len(exact)
-        i = text.find(exact, i + 1, hi)
-    full = normalised(exact)[0]
-    haystack, where = normalised(text[lo:hi])
-    for wanted in dict.fromkeys((full, full.strip(" \"'"))):  # as given, then without marks
-        j = haystack.find(wanted) if wanted else -1
-        while j >= 0:
-            start, end = lo + where[j], lo + where[j + len(wanted) - 1] + 1
-            if (start, end) not in taken:
-                return start, end
-            j = haystack.find(wanted, j + 1)
-    return None
-
-
-def locate_near(
-    text: str, words: str, near: tuple[int, int], lo: int, hi: int
-) -> tuple[int, int] | None:
-    """The occurrence of ``words`` (a source mention) in ``text[lo:hi]`` nearest the span
-    ``near``: exact occurrences first, else the first normalised one."""
-    exact = words.strip()
-    if not exact:
-        return None
-    best: tuple[int, int] | None = None
-    i = text.find(exact, lo, hi)
-    while i >= 0:
-        distance = max(near[0] - (i + len(exact)), i - near[1], 0)
-        if best is None or distance < best[0]:
-            best = (distance, i)
-        i = text.find(exact, i + 1, hi)
-    if best is not None:
-        return best[1], best[1] + len(exact)
-    return locate(text, exact, lo, hi)
-
-
-# --- Chunks -----------------------------------------------------------------------------
-
-_PARAGRAPH_RE = re.compile(r"[^\n]+\n*")
-_SENTENCE_END_RE = re.compile(r"[.!?…][\"”’»)]*\s+")
-
-
-def chunks(text: str, budget: int) -> list[tuple[int, int]]:
-    """Spans of whole paragraphs, each at most ``budget`` code points where paragraphs
-    allow; a longer paragraph is cut after a sentence (or, failing one, at a space)."""
-    out: list[tuple[int, int]] = []
-    start = end = -1
-    for match in _PARAGRAPH_RE.finditer(text):
-        p0, p1 = match.start(), match.end()
-        if start >= 0 and p1 - start > budget:
-            out.append((start, end))
-            start = -1
-        if p1 - p0 > budget:
-            out.extend(_cut(text, p0, p1, budget))
-            continue
-        if start < 0:
-            start = p0
-        end = p1
-    if start >= 0:
-        out.append((start, end))
-    return out
-
-
-def _cut(text: str, start: int, end: int, budget: int) -> list[tuple[int, int]]:
-    out = []
-    while end - start > budget:
-        limit = start + budget
-        cut = -1
-        for m in _SENTENCE_END_RE.finditer(text, start + budget // 2, limit):
-            cut = m.end()
-        if cut < 0:
-            space = text.rfind(" ", start + budget // 2, limit)
-            cut = space + 1 if space >= 0 else limit
-        out.append((start, cut))
-        start = cut
-    if start < end:
-        out.append((start, end))
-    return out
-
-
-# --- The endpoint -----------------------------------------------------------------------
-
-_SEMAPHORES: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_SEMAPHORES_LOCK = threading.Lock()
-
-
-def _semaphore(config: LLMConfig) -> threading.BoundedSemaphore:
-    """One per endpoint and limit in the process: runs side by side share the limit."""
-    key = (config.endpoint, config.max_concurrency)
-    with _SEMAPHORES_LOCK:
-        if key not in _SEMAPHORES:
-            _SEMAPHORES[key] = threading.BoundedSemaphore(config.max_concurrency)
-        return _SEMAPHORES[key]
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an error: the request (and its API key) goes nowhere else."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """A Retry-After header's wait in seconds (a number or an HTTP date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
-
-
-def _brief(raw: bytes) -> str:
-    text = raw[:300].decode("utf-8", errors="replace")
-    return " ".join(text.split())
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-class Client:
-    """POSTs chat completions with retries; ``sleep`` (default: ``_sleep``, looked up
-    when waiting) is replaceable for tests."""
-
-    def __init__(self, config: LLMConfig, sleep: Callable[[float], None] | None = None) -> None:
-        self.config = config
-        self.sleep = sleep
-        self.opener = urllib.request.build_opener(_NoRedirect)
-
-    def complete(self, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        """The answer's JSON and how many retries it took (a retry waits ``Retry-After``
-        when the endpoint says, else ``backoff`` doubled each time)."""
-        data = json.dumps(payload).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.config.api_key:
-            headers["Authorization"] = f"Bearer {self.config.api_key}"
-        for attempt in range(self.config.max_retries + 1):
-            last = attempt == self.config.max_retries
-            request = urllib.request.Request(
-                self.config.endpoint, data=data, headers=headers, method="POST"
-            )
-            try:
-                with (
-                    _semaphore(self.config),
-                    self.opener.open(request, timeout=self.config.timeout) as answer,
-                ):
-                    body = answer.read(MAX_ANSWER_BYTES + 1)
-                return _answer_json(body), attempt
-            except urllib.error.HTTPError as error:
-                detail = _brief(error.read(300) if error.fp else b"")
-                if error.code not in RETRY_STATUSES or last:
-                    raise LLMUnavailable(
-                        f"The LLM endpoint answered {error.code}"
-                        f"{' after ' + str(attempt) + ' retries' if attempt else ''}"
-                        f"{': ' + detail if detail else ''}."
-                    ) from error
-                wait = retry_after_seconds(error.headers.get("Retry-After"))
-            except (
-                urllib.error.URLError,
-                TimeoutError,
-                ConnectionError,
-                http.client.HTTPException,
-            ) as error:
-                if last:
-                    reason = getattr(error, "reason", None) or error
-                    raise LLMUnavailable(
-                        f"No answer from the LLM endpoint ({type(error).__name__}: {reason}) "
-                        f"after {attempt + 1} attempts."
-                    ) from error
-                wait = None
-            (self.sleep or _sleep)(wait if wait is not None else self.config.backoff * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _answer_json(body: bytes) -> dict[str, Any]:
-    if len(body) > MAX_ANSWER_BYTES:
-        raise LLMBadAnswer(f"The LLM's answer is larger than {MAX_ANSWER_BYTES:,} bytes.")
-    try:
-        found = json.loads(body)
-    except (ValueError, RecursionError) as error:
-        raise LLMBadAnswer(f"The LLM endpoint's answer is not JSON: {_brief(body)!r}") from error
-    if not isinstance(found, dict):
-        raise LLMBadAnswer("The LLM endpoint's answer is not a JSON object.")
-    return found
-
-
-def message_content(answer: dict[str, Any]) -> str:
-    choices = answer.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise LLMBadAnswer("The LLM endpoint's answer has no choices.")
-    message = choices[0].get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    if not isinstance(content, str):
-        raise LLMBadAnswer("The LLM endpoint's answer has no message content.")
-    return content
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def token_usage(answer: dict[str, Any]) -> tuple[int, int]:
-    usage = answer.get("usage")
-    if not isinstance(usage, dict):
-        return 0, 0
-    return _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
 
 
 _FENCE_RE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")

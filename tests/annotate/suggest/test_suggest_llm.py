@@ -28,8 +28,8 @@ from annotate.suggest.llm import (
     chunks,
     locate,
     parse_claims,
-    retry_after_seconds,
 )
+from annotate.suggest.llm_client import retry_after_seconds
 from annotate.suggest.services import project_suggester, registry_entries, suggestions_run
 from annotate.suggest.tasks import (
     latest_suggestion_job,
@@ -100,7 +100,7 @@ def llm(settings: Any, stub: Stub) -> Stub:
 def no_wait(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Retries record their waits instead of sleeping."""
     waits: list[float] = []
-    monkeypatch.setattr("annotate.suggest.llm._sleep", waits.append)
+    monkeypatch.setattr("annotate.suggest.llm_client._sleep", waits.append)
     return waits
 
 
@@ -290,7 +290,7 @@ def test_a_redirect_is_not_followed(world: dict[str, Any], llm: Stub) -> None:
 def test_an_oversized_answer_is_refused(
     world: dict[str, Any], llm: Stub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("annotate.suggest.llm.MAX_ANSWER_BYTES", 1000)
+    monkeypatch.setattr("annotate.suggest.llm_client.MAX_ANSWER_BYTES", 1000)
     llm.script = [claims(*world["good"] * 10)]
     report = run(world)
     assert report.skipped == 1 and "larger than" in report.failures[0]["error"]
