@@ -21,19 +21,20 @@ empties every table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from annotate.db_versions import VERSION_TABLE
 
 
-def _version_table_last(tables: list[str]) -> list[str]:
+def _version_table_last(tables: Sequence[str]) -> list[str]:
     return [t for t in tables if t != VERSION_TABLE] + [t for t in tables if t == VERSION_TABLE]
 
 
 def _postgres_sql_flush(
     self: Any,
     style: Any,
-    tables: list[str],
+    tables: Sequence[str],
     *,
     reset_sequences: bool = False,
     allow_cascade: bool = False,
@@ -63,7 +64,7 @@ def _postgres_sql_flush(
 def _sqlite_sql_flush(
     self: Any,
     style: Any,
-    tables: list[str],
+    tables: Sequence[str],
     *,
     reset_sequences: bool = False,
     allow_cascade: bool = False,
@@ -86,8 +87,9 @@ def install() -> None:
     """Patch both backends' ``sql_flush`` for this (test) process, once."""
     if _ORIGINAL:
         return
+    import django.db.backends.sqlite3.base  # noqa: F401 - first (its operations import it)
     from django.db.backends.postgresql.operations import DatabaseOperations as Postgres
-    from django.db.backends.sqlite3.base import DatabaseOperations as Sqlite
+    from django.db.backends.sqlite3.operations import DatabaseOperations as Sqlite
 
     _ORIGINAL["postgresql"] = Postgres.sql_flush
     _ORIGINAL["sqlite"] = Sqlite.sql_flush
