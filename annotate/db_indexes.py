@@ -64,7 +64,6 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchVector
 from django.db.migrations.operations import RunPython
-from django.db.migrations.operations.base import Operation
 from django.db.models.expressions import RawSQL
 
 from common import fulltext
@@ -92,14 +91,7 @@ class PostgresGinIndex(fulltext.PostgresGinIndex):
 
 CLAIM_FTS = "annotate_claim_fts"
 FTS_COLUMNS = ("quote", "note")
-_FTS_TRIGGERS = {
-    "insert": "AFTER INSERT ON annotate_claim",
-    "update": (
-        "AFTER UPDATE OF id, quote, note ON annotate_claim WHEN NEW.id IS NOT OLD.id "
-        "OR NEW.quote IS NOT OLD.quote OR NEW.note IS NOT OLD.note"
-    ),
-    "delete": "AFTER DELETE ON annotate_claim",
-}
+CLAIM_FTS_INDEX = fulltext.Fts5Index(CLAIM_FTS, "annotate_claim", FTS_COLUMNS)
 
 
 def claim_fts_ids(query: str) -> RawSQL:
@@ -107,47 +99,20 @@ def claim_fts_ids(query: str) -> RawSQL:
     return RawSQL(f"SELECT rowid FROM {CLAIM_FTS} WHERE {CLAIM_FTS} MATCH %s", [query])
 
 
-def _fts_row(row: str) -> str:
-    return ", ".join(fts_text(f"{row}.{column}") for column in FTS_COLUMNS)
-
-
 def claim_fts_sql() -> list[str]:
-    """The statements creating the FTS5 table and its triggers and filling it. They may
-    run again: the table stays, the triggers are replaced, the index is filled anew."""
-    columns = ", ".join(FTS_COLUMNS)
-    add = f"INSERT INTO {CLAIM_FTS}(rowid, {columns}) VALUES (NEW.id, {_fts_row('NEW')});"
-    remove = (
-        f"INSERT INTO {CLAIM_FTS}({CLAIM_FTS}, rowid, {columns}) "
-        f"VALUES ('delete', OLD.id, {_fts_row('OLD')});"
-    )
-    bodies = {"insert": add, "update": f"{remove} {add}", "delete": remove}
-    statements = [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {CLAIM_FTS} USING fts5("
-        f"{columns}, content='', tokenize='{FTS_TOKENIZER}')"
-    ]
-    for event, when in _FTS_TRIGGERS.items():
-        statements.append(f"DROP TRIGGER IF EXISTS {CLAIM_FTS}_{event}")
-        statements.append(f"CREATE TRIGGER {CLAIM_FTS}_{event} {when} BEGIN {bodies[event]} END")
-    statements.append(f"INSERT INTO {CLAIM_FTS}({CLAIM_FTS}) VALUES ('delete-all')")
-    statements.append(
-        f"INSERT INTO {CLAIM_FTS}(rowid, {columns}) "
-        f"SELECT id, {_fts_row('annotate_claim')} FROM annotate_claim"
-    )
-    return statements
+    """The statements creating the FTS5 table and its triggers and filling it
+    (``common.fulltext.Fts5Index``). They may run again: the table stays, the triggers
+    are replaced, the index is filled anew."""
+    return CLAIM_FTS_INDEX.sql()
 
 
 def install_claim_fts(schema_editor: Any) -> None:
     """On SQLite with FTS5: the FTS5 table, its triggers, the index of every claim."""
-    if schema_editor.connection.vendor == "sqlite" and fts5_available():
-        for sql in claim_fts_sql():
-            schema_editor.execute(sql)
+    CLAIM_FTS_INDEX.install(schema_editor)
 
 
 def drop_claim_fts(schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "sqlite":
-        for event in _FTS_TRIGGERS:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {CLAIM_FTS}_{event}")
-        schema_editor.execute(f"DROP TABLE IF EXISTS {CLAIM_FTS}")
+    CLAIM_FTS_INDEX.drop(schema_editor)
 
 
 def reinstall_claim_fts_operations() -> tuple[RunPython, RunPython]:
@@ -162,28 +127,12 @@ def reinstall_claim_fts_operations() -> tuple[RunPython, RunPython]:
     return RunPython(RunPython.noop, reinstall), RunPython(reinstall, RunPython.noop)
 
 
-class CreateClaimFtsOnSqlite(Operation):
+class CreateClaimFtsOnSqlite(fulltext.CreateFtsOnSqlite):
     """The FTS5 table of claim search on SQLite (``install_claim_fts``); nothing on
     PostgreSQL, nor on a SQLite without FTS5. Reversed, it drops them."""
 
-    reduces_to_sql = True
-    reversible = True
-
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        pass  # no model changes: the table is unknown to the ORM
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        install_claim_fts(schema_editor)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        drop_claim_fts(schema_editor)
-
-    def describe(self) -> str:
-        return f"Create the FTS5 table {CLAIM_FTS} of claim search (SQLite only)"
+    fts = CLAIM_FTS_INDEX
+    purpose = "claim search"
 
     @property
     def migration_name_fragment(self) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db.backends.ddl_references import Statement
 from django.db.migrations.operations import AddIndex
+from django.db.migrations.operations.base import Operation
 
 SEARCH_CONFIG = "simple"  # no stemming: a word finds the same rows as SQLite's FTS5
 FTS_TOKENIZER = "unicode61 remove_diacritics 0"
@@ -118,3 +120,101 @@ def tsquery_prefix(words: list[str]) -> str:
     token: ``'tok':* & …``, each token quoted (tokens have no quote: letters and
     digits only). "" when there is no token."""
     return " & ".join(f"'{t}':*" for t in fts_tokens(words))
+
+
+# --- SQLite: a contentless FTS5 table kept in step by triggers -------------------------------
+
+
+@dataclass(frozen=True)
+class Fts5Index:
+    """The FTS5 table ``name`` indexing ``columns`` of ``table`` (claim search's
+    ``annotate_claim_fts``, article search's ``corpus_article_fts``). It is contentless
+    (``content=''``): only the index, under the row's id as rowid. Three triggers on
+    ``table`` keep it in step with every write, whatever issued it: AFTER INSERT adds the
+    row, AFTER UPDATE of its id or one of the columns (only when one changed) replaces it,
+    AFTER DELETE removes it with FTS5's ``'delete'`` command, which must be given the very
+    text that was indexed — so every path indexes ``fts_text()`` of the columns.
+
+    The statements are the ones the migrations ran (byte for byte): a migration applied
+    before they were generated here installs the same table and triggers."""
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+
+    def triggers(self) -> dict[str, str]:
+        """Each trigger's event (its name's suffix) and its ``AFTER … ON …`` clause."""
+        keyed = ("id", *self.columns)
+        changed = " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in keyed)
+        return {
+            "insert": f"AFTER INSERT ON {self.table}",
+            "update": f"AFTER UPDATE OF {', '.join(keyed)} ON {self.table} WHEN {changed}",
+            "delete": f"AFTER DELETE ON {self.table}",
+        }
+
+    def _row(self, row: str) -> str:
+        return ", ".join(fts_text(f"{row}.{column}") for column in self.columns)
+
+    def sql(self) -> list[str]:
+        """The statements creating the FTS5 table and its triggers and filling it. They
+        may run again: the table stays, the triggers are replaced, the index is filled
+        anew."""
+        name, columns = self.name, ", ".join(self.columns)
+        add = f"INSERT INTO {name}(rowid, {columns}) VALUES (NEW.id, {self._row('NEW')});"
+        remove = (
+            f"INSERT INTO {name}({name}, rowid, {columns}) "
+            f"VALUES ('delete', OLD.id, {self._row('OLD')});"
+        )
+        bodies = {"insert": add, "update": f"{remove} {add}", "delete": remove}
+        statements = [
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5("
+            f"{columns}, content='', tokenize='{FTS_TOKENIZER}')"
+        ]
+        for event, when in self.triggers().items():
+            statements.append(f"DROP TRIGGER IF EXISTS {name}_{event}")
+            statements.append(f"CREATE TRIGGER {name}_{event} {when} BEGIN {bodies[event]} END")
+        statements.append(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
+        statements.append(
+            f"INSERT INTO {name}(rowid, {columns}) "
+            f"SELECT id, {self._row(self.table)} FROM {self.table}"
+        )
+        return statements
+
+    def install(self, schema_editor: Any) -> None:
+        """On SQLite with FTS5: the table, its triggers, the index of every row."""
+        if schema_editor.connection.vendor == "sqlite" and fts5_available():
+            for sql in self.sql():
+                schema_editor.execute(sql)
+
+    def drop(self, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "sqlite":
+            for event in self.triggers():
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.name}_{event}")
+            schema_editor.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+
+class CreateFtsOnSqlite(Operation):
+    """A migration operation installing ``fts`` (an ``Fts5Index``) on SQLite with FTS5;
+    nothing on PostgreSQL nor on a SQLite without FTS5. Reversed, it drops it. A subclass
+    names the index (``fts``) and what it is for (``purpose``)."""
+
+    fts: Fts5Index
+    purpose = "search"
+    reduces_to_sql = True
+    reversible = True
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass  # no model changes: the table is unknown to the ORM
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        self.fts.install(schema_editor)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        self.fts.drop(schema_editor)
+
+    def describe(self) -> str:
+        return f"Create the FTS5 table {self.fts.name} of {self.purpose} (SQLite only)"

@@ -30,16 +30,15 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.migrations.operations.base import Operation
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from common.fulltext import (
-    FTS_TOKENIZER,
     SEARCH_CONFIG,
+    CreateFtsOnSqlite,
+    Fts5Index,
     fts5_available,
     fts_query,
-    fts_text,
     fts_tokens,
     tsquery_prefix,
 )
@@ -85,82 +84,31 @@ def articles_matching[Q_: QuerySet[Any]](articles: Q_, query: str) -> Q_:
 
 # --- SQLite: the FTS5 table ----------------------------------------------------------------
 
-_TRIGGERS = {
-    "insert": "AFTER INSERT ON corpus_article",
-    "update": (
-        "AFTER UPDATE OF id, title, outlet, byline, text ON corpus_article "
-        "WHEN NEW.id IS NOT OLD.id OR NEW.title IS NOT OLD.title OR NEW.outlet IS NOT OLD.outlet "
-        "OR NEW.byline IS NOT OLD.byline OR NEW.text IS NOT OLD.text"
-    ),
-    "delete": "AFTER DELETE ON corpus_article",
-}
-
-
-def _row(row: str) -> str:
-    return ", ".join(fts_text(f"{row}.{column}") for column in FTS_COLUMNS)
+ARTICLE_FTS_INDEX = Fts5Index(ARTICLE_FTS, "corpus_article", FTS_COLUMNS)
 
 
 def article_fts_sql() -> list[str]:
-    """The statements creating the FTS5 table and its triggers and filling it; they may
-    run again (the triggers are replaced, the index filled anew)."""
-    columns = ", ".join(FTS_COLUMNS)
-    add = f"INSERT INTO {ARTICLE_FTS}(rowid, {columns}) VALUES (NEW.id, {_row('NEW')});"
-    remove = (
-        f"INSERT INTO {ARTICLE_FTS}({ARTICLE_FTS}, rowid, {columns}) "
-        f"VALUES ('delete', OLD.id, {_row('OLD')});"
-    )
-    bodies = {"insert": add, "update": f"{remove} {add}", "delete": remove}
-    statements = [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {ARTICLE_FTS} USING fts5("
-        f"{columns}, content='', tokenize='{FTS_TOKENIZER}')"
-    ]
-    for event, when in _TRIGGERS.items():
-        statements.append(f"DROP TRIGGER IF EXISTS {ARTICLE_FTS}_{event}")
-        statements.append(f"CREATE TRIGGER {ARTICLE_FTS}_{event} {when} BEGIN {bodies[event]} END")
-    statements.append(f"INSERT INTO {ARTICLE_FTS}({ARTICLE_FTS}) VALUES ('delete-all')")
-    statements.append(
-        f"INSERT INTO {ARTICLE_FTS}(rowid, {columns}) "
-        f"SELECT id, {_row('corpus_article')} FROM corpus_article"
-    )
-    return statements
+    """The statements creating the FTS5 table and its triggers and filling it
+    (``common.fulltext.Fts5Index``); they may run again (the triggers are replaced, the
+    index filled anew)."""
+    return ARTICLE_FTS_INDEX.sql()
 
 
 def install_article_fts(schema_editor: Any) -> None:
     """On SQLite with FTS5: the table, its triggers, the index of every article."""
-    if schema_editor.connection.vendor == "sqlite" and fts5_available():
-        for sql in article_fts_sql():
-            schema_editor.execute(sql)
+    ARTICLE_FTS_INDEX.install(schema_editor)
 
 
 def drop_article_fts(schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "sqlite":
-        for event in _TRIGGERS:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {ARTICLE_FTS}_{event}")
-        schema_editor.execute(f"DROP TABLE IF EXISTS {ARTICLE_FTS}")
+    ARTICLE_FTS_INDEX.drop(schema_editor)
 
 
-class CreateArticleFtsOnSqlite(Operation):
+class CreateArticleFtsOnSqlite(CreateFtsOnSqlite):
     """The FTS5 table of article search on SQLite; nothing on PostgreSQL nor on a SQLite
     without FTS5. Reversed, it drops them."""
 
-    reduces_to_sql = True
-    reversible = True
-
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        pass  # no model changes: the table is unknown to the ORM
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        install_article_fts(schema_editor)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        drop_article_fts(schema_editor)
-
-    def describe(self) -> str:
-        return f"Create the FTS5 table {ARTICLE_FTS} of article search (SQLite only)"
+    fts = ARTICLE_FTS_INDEX
+    purpose = "article search"
 
     @property
     def migration_name_fragment(self) -> str:

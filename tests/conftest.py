@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from corpus.models import Role
+from tests import quick_flush
 from tests.factories import (
     PASSWORD,
     ArticleFactory,
@@ -14,6 +15,10 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
+
+
+def pytest_configure(config: Any) -> None:
+    quick_flush.install()  # transactional tests' flush on PostgreSQL (tests/quick_flush.py)
 
 
 @pytest.fixture(autouse=True)

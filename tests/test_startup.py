@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sklearn", "scipy", "pandas", "pyarrow", "joblib", "networkx")
@@ -25,15 +26,19 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)))
 """
 
 
-def test_importing_the_urlconf_loads_no_heavy_library(tmp_path: Path) -> None:
+def _probe(tmp_path: Path, code: str, **names: object) -> Any:
+    """Run ``code`` in a fresh Python process with Django's settings on a new SQLite file
+    (never the PostgreSQL of the test run), ``names`` defined first; its last line of
+    output, as JSON."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONSTARTUP")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
-        SQLITE_PATH=str(tmp_path / "startup.sqlite3"),
+        SQLITE_PATH=str(tmp_path / "probe.sqlite3"),
         PYTHONDONTWRITEBYTECODE="1",
     )
+    prelude = "".join(f"{name} = {value!r}\n" for name, value in names.items())
     done = subprocess.run(
-        [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{_PROBE}"],
+        [sys.executable, "-c", prelude + code],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -42,7 +47,11 @@ def test_importing_the_urlconf_loads_no_heavy_library(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_urlconf_loads_no_heavy_library(tmp_path: Path) -> None:
+    loaded = _probe(tmp_path, _PROBE, HEAVY=HEAVY)
     assert loaded == [], f"the URLconf imports {sorted({m.split('.')[0] for m in loaded})}"
 
 
@@ -63,23 +72,7 @@ print(json.dumps({"pandas": "pandas" in sys.modules, "converted": converted}))
 
 
 def _arrow_probe(tmp_path: Path, with_pandas: bool) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONSTARTUP")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        SQLITE_PATH=str(tmp_path / "arrow.sqlite3"),
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", f"WITH_PANDAS = {with_pandas}\n{_ARROW_PROBE}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    found: dict[str, object] = _probe(tmp_path, _ARROW_PROBE, WITH_PANDAS=with_pandas)
     return found
 
 

@@ -391,7 +391,7 @@ def test_migration_creates_the_fts_table_on_sqlite_only(monkeypatch: pytest.Monk
     else:
         assert "CREATE" not in sql and "TRIGGER" not in sql
     # Without FTS5 it creates nothing (and doesn't fail).
-    monkeypatch.setattr(db_indexes, "fts5_available", lambda: False)
+    monkeypatch.setattr(fulltext, "fts5_available", lambda: False)
     out = io.StringIO()
     call_command("sqlmigrate", "annotate", "0009", stdout=out)
     assert "CREATE" not in out.getvalue() and "TRIGGER" not in out.getvalue()
@@ -428,7 +428,7 @@ def test_the_migration_indexes_existing_claims_and_reverses(
 def test_a_sqlite_without_fts5_migrates_and_searches_by_regex(
     project: Any, unmigrated_fts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db_indexes, "fts5_available", lambda: False)
+    monkeypatch.setattr(fulltext, "fts5_available", lambda: False)
     monkeypatch.setattr(analysis_search, "fts5_available", lambda: False)
     call_command("migrate", "annotate", verbosity=0)
     assert fts_objects() == {}
