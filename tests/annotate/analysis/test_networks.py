@@ -199,6 +199,26 @@ def test_a_network_is_two_queries_however_many_stances(corpus: Corpus) -> None:
     assert len(after.edges) == len(before.edges) + 9
 
 
+def test_the_cache_key_reads_the_articles_latest_edit_through_an_index(
+    corpus: Corpus,
+) -> None:
+    """The key of a cached network is one query; on SQLite the articles' latest edit
+    comes from ``article_project_updated`` (without it SQLite read every article's text
+    to reach ``updated``: 45–58 ms of CPU at 10,001 articles)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        networks._changes(corpus.project)
+    assert len(captured.captured_queries) == 1
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL's planner scans a table this small
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + captured.captured_queries[0]["sql"])
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "article_project_updated" in plan
+
+
 def test_the_cached_network_follows_a_claim_change(
     corpus: Corpus, curator: Any, django_assert_num_queries: Any
 ) -> None:
