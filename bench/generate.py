@@ -452,7 +452,9 @@ def _insert_numbered(model: type[models.Model], rows: Iterable[Row]) -> list[int
 
 def _json_value(model: type[models.Model], name: str, value: Any) -> Any:
     """``value`` of the JSON field ``name`` as the database takes it (prepared once)."""
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found.get_db_prep_save(value, connection)
 
 
 def _write_rows[M: models.Model](model: type[M], objects: list[M]) -> list[M]:
