@@ -1,8 +1,9 @@
 """A seeded synthetic Claimdesk project for the benchmark: reproducible, realistic in shape.
 
-``generate_project(n_articles, seed)`` writes, in big batches inside transactions — claims
-and stances as plain rows (COPY on PostgreSQL), the rest with ``bulk_create`` — and without
-the services (they validate one claim at a time, which the scenarios time):
+``generate_project(n_articles, seed)`` writes, in big batches inside transactions — claims,
+stances, articles, assignments and decisions as plain rows (COPY on PostgreSQL), the rest
+with ``bulk_create`` — and without the services (they validate one claim at a time,
+which the scenarios time):
 
 * a project with the default scheme and targets, a manager, a curator and 3 annotators;
 * a registry of 500 sources (persons with Turkish, Cyrillic and English names, bodies,
@@ -439,6 +440,44 @@ def _insert(model: type[models.Model], rows: Iterable[Row]) -> None:
                 cursor.execute(f"INSERT INTO {table} ({names}) VALUES {marks}", params)
 
 
+def _insert_numbered(model: type[models.Model], rows: Iterable[Row]) -> list[int]:
+    """Insert ``rows`` with ids from the table's next one on (``_insert``); their ids."""
+    listed = list(rows)
+    first = _next_id(model)
+    for pk, row in enumerate(listed, start=first):
+        row["id"] = pk
+    _insert(model, listed)
+    return list(range(first, first + len(listed)))
+
+
+def _json_value(model: type[models.Model], name: str, value: Any) -> Any:
+    """``value`` of the JSON field ``name`` as the database takes it (prepared once)."""
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found.get_db_prep_save(value, connection)
+
+
+def _write_rows[M: models.Model](model: type[M], objects: list[M]) -> list[M]:
+    """Insert unsaved instances as plain rows (``_insert``) with ids from the table's next
+    one on, each value prepared once here instead of by ``bulk_create``'s compiler; the
+    instances get their ids."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    first = _next_id(model)
+    rows = []
+    for pk, obj in enumerate(objects, start=first):
+        obj.pk = pk
+        row: Row = {"id": pk}
+        for f in fields:
+            value = getattr(obj, f.attname)
+            auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            if value is None and auto:
+                continue  # the default (now) from ``_column_defaults``
+            row[str(f.column)] = f.get_db_prep_save(value, connection)
+        rows.append(row)
+    _insert(model, rows)
+    return objects
+
+
 def _reset_sequences(*tables: type[models.Model]) -> None:
     """After rows were inserted with their ids: the next ids PostgreSQL hands out."""
     with connection.cursor() as cursor:
@@ -514,22 +553,21 @@ def generate_project(
     for chunk in _chunks(n_articles, ARTICLES_PER_CHUNK):
         with transaction.atomic():
             texts = [make_text(rng, ARTICLE_CHARS, names) for _ in chunk]
-            articles = Article.objects.bulk_create(
-                [_article(project, g, rng, n) for g, n in zip(texts, chunk, strict=True)],
-                batch_size=1_000,
+            articles = _write_rows(
+                Article, [_article(project, g, rng, n) for g, n in zip(texts, chunk, strict=True)]
             )
-            Assignment.objects.bulk_create(
+            _insert_numbered(
+                Assignment,
                 (
-                    Assignment(
-                        article=a,
-                        annotator_id=u,
-                        status=AssignmentStatus.DONE,
-                        assigned_by=manager,
-                    )
+                    {
+                        "article_id": a.pk,
+                        "annotator_id": u,
+                        "status": AssignmentStatus.DONE,
+                        "assigned_by_id": manager.pk,
+                    }
                     for a in articles
                     for u in annotator_ids
                 ),
-                batch_size=BATCH,
             )
             pending: list[tuple[Row, dict[int, str]]] = []
             gold_pending: list[tuple[Row, dict[int, str]]] = []
@@ -564,34 +602,38 @@ def generate_project(
                     for c in claims
                     if c["annotator_id"] == annotator_ids[0]
                 }
-                decisions = Decision.objects.bulk_create(
+                decisions = _insert_numbered(
+                    Decision,
                     (
-                        Decision(
-                            article_id=g["article_id"],
-                            curator=curator,
-                            action=DecisionAction.ACCEPT,
-                            gold_id=g["id"],
-                        )
+                        {
+                            "article_id": g["article_id"],
+                            "curator_id": curator.pk,
+                            "action": DecisionAction.ACCEPT,
+                            "gold_id": g["id"],
+                        }
                         for g in golds
                     ),
-                    batch_size=BATCH,
                 )
-                DecisionOrigin.objects.bulk_create(
+                origin_fields = _json_value(DecisionOrigin, "fields", ["span", "source"])
+                _insert_numbered(
+                    DecisionOrigin,
                     (
-                        DecisionOrigin(
-                            decision=d, claim_id=origin, claim_version=1, fields=["span", "source"]
-                        )
+                        {
+                            "decision_id": d,
+                            "claim_id": origin,
+                            "claim_version": 1,
+                            "fields": origin_fields,
+                        }
                         for d, g in zip(decisions, golds, strict=True)
                         if (origin := first.get((g["article_id"], g["start"]))) is not None
                     ),
-                    batch_size=BATCH,
                 )
     timings["articles_claims"] = time.perf_counter() - began
 
     began = time.perf_counter()
     big_id, big_claims = _big_article(project, rng, names, annotator_ids, source_ids, target_ids)
     n_claims += big_claims
-    _reset_sequences(Claim, ClaimStance)
+    _reset_sequences(Claim, ClaimStance, Article, Assignment, Decision, DecisionOrigin)
     timings["big_article"] = time.perf_counter() - began
     return BenchProject(
         project_id=project.pk,
@@ -624,10 +666,13 @@ def _big_article(
     """The workspace's worst case: 15,000 characters, 300 claims by the first annotator
     (overlapping windows of 4–14 words), 20 by each of the others."""
     generated = make_text(rng, BIG_ARTICLE_CHARS, names)
-    article = Article.objects.bulk_create([_article(project, generated, rng, -1)])[0]
-    Assignment.objects.bulk_create(
-        Assignment(article=article, annotator_id=u, status=AssignmentStatus.IN_PROGRESS)
-        for u in annotator_ids
+    article = _write_rows(Article, [_article(project, generated, rng, -1)])[0]
+    _insert_numbered(
+        Assignment,
+        (
+            {"article_id": article.pk, "annotator_id": u, "status": AssignmentStatus.IN_PROGRESS}
+            for u in annotator_ids
+        ),
     )
     words = generated.words
     pending: list[tuple[Row, dict[int, str]]] = []

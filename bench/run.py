@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", default="", help="Comma-separated scenarios ('none': generate)")
     parser.add_argument("--reps", type=int, help="Requests per fast scenario (default by scale)")
     parser.add_argument("--articles", type=int, help="Override the scale's number of articles")
+    parser.add_argument(
+        "--keep",
+        default="",
+        metavar="NAME",
+        help="Keep the generated database under NAME and reuse it in later runs with the same "
+        "NAME (SQLite: bench/data/NAME-SCALE.sqlite3; PostgreSQL: database "
+        "claimdesk_keep_NAME_SCALE on DATABASE_URL's server)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
@@ -97,6 +105,29 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+CREATE_OPTIONS = "TEMPLATE template0 ENCODING 'UTF8'"
+KEEP_DIR = ROOT / "bench" / "data"  # kept SQLite databases (--keep; ignored by git)
+
+
+def _keep_name(args: argparse.Namespace) -> str:
+    """The kept database's name for ``--keep NAME`` (scale and article count in it, so that
+    another scale never reuses it), or "" without the option."""
+    if not args.keep:
+        return ""
+    if not args.keep.replace("_", "").isalnum() or not args.keep.isascii():
+        raise SystemExit("--keep: letters, digits and underscores only")
+    suffix = f"_{args.articles}" if args.articles else ""
+    return f"{args.keep.lower()}_{args.scale}{suffix}"
+
+
+def _postgres_exists(url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return found is not None
+
+
 def _postgres_admin(url: str, sql: str) -> None:
     import psycopg
 
@@ -106,23 +137,34 @@ def _postgres_admin(url: str, sql: str) -> None:
 
 def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, **ENV}
+    keep = _keep_name(args)
     with tempfile.TemporaryDirectory(prefix=f"claimdesk-bench-{db}-") as tmp:
         created = ""
         if db == "sqlite":
             env.pop("DATABASE_URL", None)
-            env["SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
+            if keep:
+                KEEP_DIR.mkdir(parents=True, exist_ok=True)
+                env["SQLITE_PATH"] = str(KEEP_DIR / f"{keep}.sqlite3")
+            else:
+                env["SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
         else:
             url = os.environ.get("DATABASE_URL", "")
             if not url.startswith(("postgres://", "postgresql://")):
                 return {"db": db, "error": "no PostgreSQL DATABASE_URL (use scripts/with-postgres)"}
-            created = f"claimdesk_bench_{os.getpid()}"
-            _postgres_admin(url, f"DROP DATABASE IF EXISTS {created}")
-            _postgres_admin(url, f"CREATE DATABASE {created} TEMPLATE template0 ENCODING 'UTF8'")
-            env["DATABASE_URL"] = _with_database(url, created)
+            if keep:
+                name = f"claimdesk_keep_{keep}"
+                if not _postgres_exists(url, name):
+                    _postgres_admin(url, f"CREATE DATABASE {name} {CREATE_OPTIONS}")
+                env["DATABASE_URL"] = _with_database(url, name)
+            else:
+                created = f"claimdesk_bench_{os.getpid()}"
+                _postgres_admin(url, f"DROP DATABASE IF EXISTS {created}")
+                _postgres_admin(url, f"CREATE DATABASE {created} {CREATE_OPTIONS}")
+                env["DATABASE_URL"] = _with_database(url, created)
         result_file = Path(tmp) / "result.json"
         command = [sys.executable, "-m", "bench.run", "--worker", "--db", db]
         command += ["--scale", args.scale, "--result-file", str(result_file)]
-        for flag in ("only", "reps", "articles"):
+        for flag in ("only", "reps", "articles", "keep"):
             value = getattr(args, flag)
             if value:
                 command += [f"--{flag}", str(value)]
@@ -157,21 +199,34 @@ def worker(args: argparse.Namespace) -> int:
 
     from bench.generate import CLAIMS_AT_SCALE, CLAIMS_PER_ANNOTATOR, SCALES, generate_project
     from bench.scenarios import SCENARIOS, Context
+    from corpus.models import Project
 
+    say = lambda text: print(f"bench [{args.db}] {text}", file=sys.stderr, flush=True)  # noqa: E731
     began = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     migrate_s = time.perf_counter() - began
     n_articles = args.articles or SCALES[args.scale]
-    began = time.perf_counter()
-    claims = CLAIMS_AT_SCALE.get(args.scale, CLAIMS_PER_ANNOTATOR)
-    project = generate_project(n_articles, claims_per_annotator=claims)
-    generate_s = time.perf_counter() - began
-    analyze_s = _analyze(connection)
-    say = lambda text: print(f"bench [{args.db}] {text}", file=sys.stderr, flush=True)  # noqa: E731
-    say(
-        f"generated {project.n_articles:,} articles, {project.n_claims:,} annotator claims, "
-        f"{project.n_gold:,} gold claims in {generate_s:.1f} s"
-    )
+    project = _kept_project(connection) if args.keep else None
+    if project is not None:
+        generate_s, analyze_s = 0.0, None
+        say(
+            f"reusing the kept database: {project.n_articles:,} articles, "
+            f"{project.n_claims:,} annotator claims, {project.n_gold:,} gold claims"
+        )
+    else:
+        if args.keep and Project.objects.exists():  # a kept run that stopped while generating
+            call_command("flush", verbosity=0, interactive=False)
+        began = time.perf_counter()
+        claims = CLAIMS_AT_SCALE.get(args.scale, CLAIMS_PER_ANNOTATOR)
+        project = generate_project(n_articles, claims_per_annotator=claims)
+        generate_s = time.perf_counter() - began
+        analyze_s = _analyze(connection)
+        if args.keep:
+            _keep_project(connection, project)
+        say(
+            f"generated {project.n_articles:,} articles, {project.n_claims:,} annotator claims, "
+            f"{project.n_gold:,} gold claims in {generate_s:.1f} s"
+        )
     reps, warmup, heavy = REPS[args.scale]
     with tempfile.TemporaryDirectory(prefix="claimdesk-bench-files-") as tmp:
         ctx = Context(
@@ -221,6 +276,7 @@ def worker(args: argparse.Namespace) -> int:
             "aliases": project.n_aliases,
         },
         "generate_s": round(generate_s, 2),
+        "reused": bool(args.keep) and generate_s == 0.0,
         "analyze_s": None if analyze_s is None else round(analyze_s, 2),
         "generate_phases_s": {k: round(v, 2) for k, v in project.seconds.items()},
         "migrate_s": round(migrate_s, 2),
@@ -230,6 +286,36 @@ def worker(args: argparse.Namespace) -> int:
     assert args.result_file is not None
     args.result_file.write_text(json.dumps(payload, ensure_ascii=False, default=str))
     return 0
+
+
+KEEP_TABLE = "bench_kept_project"
+
+
+def _kept_project(connection: Any) -> Any:
+    """The project a ``--keep`` run generated in this database before (``BenchProject``
+    from the table ``KEEP_TABLE``), or None when there is none (then generate it)."""
+    from bench.generate import BenchProject
+
+    if KEEP_TABLE not in connection.introspection.table_names():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT data FROM {KEEP_TABLE}")
+        row = cursor.fetchone()
+    return None if row is None else BenchProject(**json.loads(row[0]))
+
+
+def _keep_project(connection: Any, project: Any) -> None:
+    """Write what the scenarios need to find (``BenchProject``) into the database itself,
+    so that a later ``--keep`` run of the same name reuses it instead of generating."""
+    import dataclasses
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {KEEP_TABLE} (data text NOT NULL)")
+        cursor.execute(f"DELETE FROM {KEEP_TABLE}")
+        cursor.execute(
+            f"INSERT INTO {KEEP_TABLE} (data) VALUES (%s)",
+            [json.dumps(dataclasses.asdict(project))],
+        )
 
 
 def _analyze(connection: Any) -> float | None:

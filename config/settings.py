@@ -121,12 +121,16 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # PostgreSQL's JIT compiler off (DATABASE_JIT=1 leaves the server's setting): the
+    # whole-project reads (exports, networks, the stance map) pass its cost thresholds and
+    # compiling took 0.3–1.7 s for queries that run in 0.5–1 s (bench/RESULTS.md).
+    _pg_options = [] if os.environ.get("DATABASE_JIT", "0") == "1" else ["-c jit=off"]
     # A bound on any one statement (milliseconds; 0 = none), so that a runaway query cannot
     # hold a worker and its locks forever. Migrations that need longer: set it to 0.
     if statement_timeout := os.environ.get("DATABASE_STATEMENT_TIMEOUT", ""):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-            f"-c statement_timeout={int(statement_timeout)}"
-        )
+        _pg_options.append(f"-c statement_timeout={int(statement_timeout)}")
+    if _pg_options:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(_pg_options)
 else:
     DATABASES = {
         "default": {

@@ -179,6 +179,9 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["project", "outlet"], name="article_project_outlet"),
             models.Index(fields=["project", "published"], name="article_project_published"),
+            # The analysis caches' key: a project's latest article edit in one index read
+            # (``annotate.analysis.networks._changes``); SQLite otherwise read every text.
+            models.Index(fields=["project", "updated"], name="article_project_updated"),
             # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table).
             PostgresGinIndex(article_search_vector(), name="article_search"),
         ]

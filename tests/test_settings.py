@@ -86,3 +86,14 @@ def test_sqlite_file_database_uses_wal(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.stdout.strip() == "wal", result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_the_jit_compiler() -> None:
+    """Compiling the whole-project reads (exports, networks) cost more than it saved:
+    the app's connections have ``jit`` off unless ``DATABASE_JIT=1``."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
