@@ -199,6 +199,21 @@ def cluster_page(cluster: ClaimCluster) -> ClusterPage:
 # --- clusterings for agreement ------------------------------------------------------------
 
 
+def adjudicated_into(claim_ids: set[int]) -> dict[int, int]:
+    """Annotator claim → the live gold claim the curator's newest decision on it made (a
+    claim not adjudicated, or rejected, is left out). One query."""
+    rows = (
+        DecisionOrigin.objects.filter(
+            claim_id__in=claim_ids,
+            decision__gold__isnull=False,
+            decision__gold__deleted_at__isnull=True,
+        )
+        .order_by("decision__created", "decision_id")
+        .values_list("claim_id", "decision__gold_id")
+    )
+    return dict(rows)  # the newest decision's last
+
+
 def layer_clusterings(project: Project) -> dict[int | None, dict[int, int]]:
     """Per layer (annotator id, None for gold), claim → cluster of its stating members.
 
@@ -212,12 +227,7 @@ def layer_clusterings(project: Project) -> dict[int | None, dict[int, int]]:
             claim__deleted_at__isnull=True,
         ).values_list("cluster__annotator_id", "cluster_id", "claim_id")
     )
-    claim_ids = {claim_id for _, _, claim_id in rows}
-    gold_of = dict(
-        DecisionOrigin.objects.filter(
-            claim_id__in=claim_ids, decision__gold__isnull=False
-        ).values_list("claim_id", "decision__gold_id")
-    )
+    gold_of = adjudicated_into({claim_id for _, _, claim_id in rows})
     found: dict[int | None, dict[int, int]] = defaultdict(dict)
     for annotator_id, cluster_id, claim_id in rows:
         found[annotator_id][gold_of.get(claim_id, claim_id)] = cluster_id

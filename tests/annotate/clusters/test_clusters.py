@@ -21,9 +21,10 @@ from annotate.models import (
     ClusterWho,
     History,
 )
-from tests.annotate.clusters.scene import Corpus
+from annotate.review.gold import gold_accept
+from tests.annotate.clusters.scene import SAME, Corpus, claim_over
 from tests.conftest import login
-from tests.factories import ClaimFactory
+from tests.factories import VALID_LABELS, ClaimFactory
 
 
 @pytest.fixture(autouse=True)
@@ -173,6 +174,34 @@ def test_adjudication_picks_or_merges_into_gold(
         services.cluster_adjudicate(
             project=corpus.project, curator=curator, cluster_ids=[ClaimFactory().pk + 999]
         )
+
+
+def test_adjudication_puts_the_gold_claims_of_adjudicated_annotator_claims_in_gold(
+    corpus: Corpus, curator: Any, annotator: Any, other_annotator: Any
+) -> None:
+    """Two annotators cluster their own versions of claims the curator has adjudicated:
+    the gold cluster holds the gold claims (one per adjudicated pair), and an annotator
+    claim not adjudicated yet stays itself."""
+    article, other_article = corpus.articles[0], corpus.articles[1]
+    full = {"source": corpus.sources[0], "stances": {corpus.targets[0]: "favor"}, **VALID_LABELS}
+    mine = claim_over(article, SAME[0], annotator, **full)
+    theirs = claim_over(article, SAME[0], other_annotator, **full)
+    pending = claim_over(other_article, SAME[1], annotator, **full)
+    made = gold_accept(curator=curator, claim=theirs, considered=[mine, theirs])
+    clusters = [
+        services.cluster_create(
+            project=corpus.project,
+            actor=curator,
+            annotator_id=curator.pk,
+            statement="grows",
+            claim_ids=[c.pk for c in claims],
+        )
+        for claims in ([mine, pending], [theirs])
+    ]
+    gold = services.cluster_adjudicate(
+        project=corpus.project, curator=curator, cluster_ids=[c.pk for c in clusters]
+    )
+    assert set(gold.members.values_list("claim_id", flat=True)) == {made.pk, pending.pk}
 
 
 def test_layer_clusterings_key_annotator_claims_by_their_gold_claim(
