@@ -1,4 +1,5 @@
-"""Issue 20's "done when", in a real browser on the seed corpus: two annotators make claims
+"""Issue 20's "done when", in a real browser on the seed corpus: the manager lets annotators
+cluster; two annotators make claims
 in two seed articles, chain one of them (Daria Isachenko → Berliner Zeitung → inosmi.ru) and
 cluster both in their own layers, all by keys and buttons; the curator adjudicates the
 claims (the chains merged position by position) and the clusterings into gold; the gold
@@ -17,8 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from annotate.clusters.services import cluster_settings_update
-from annotate.models import Claim, ClaimCluster, ClusterWho
+from annotate.models import Claim, ClaimCluster, ClusterSettings, ClusterWho
 from corpus.models import Article, Project
 from tests.browser.conftest import log_in
 from tests.browser.test_workspace_keys import SELECT, open_workspace
@@ -95,8 +95,8 @@ def test_two_annotators_cluster_and_chain_the_curator_adjudicates_both_layers(
     call_command("seed_demo", verbosity=0, force=True)
     project = Project.objects.get(slug="central-asia")
     curator, manager = _user("curator"), _user("manager")
+    base = live_server.url
     annotators = [_user("annotator1"), _user("annotator2")]
-    cluster_settings_update(project=project, actor=manager, who=ClusterWho.ANNOTATORS)
     articles = {
         a.metadata.get("seed_file", a.source_file)[:3]: a
         for a in Article.objects.filter(project=project)
@@ -106,11 +106,20 @@ def test_two_annotators_cluster_and_chain_the_curator_adjudicates_both_layers(
     Article.objects.filter(pk=later.pk).update(
         published=dt.date(2023, 6, 2), outlet="Berliner Zeitung"
     )
-    base = live_server.url
     chains = [
         [("berl", "C"), ("inos", "")],  # annotator 1: Berliner Zeitung (C) › inosmi.ru
         [("berl", "B")],  # annotator 2: Berliner Zeitung (B)
     ]
+
+    # --- the manager lets annotators cluster ----------------------------------------
+    log_in(page, base, manager)
+    page.goto(f"{base}/projects/central-asia/clusters/")
+    page.select_option("#cluster-who", ClusterWho.ANNOTATORS)
+    with page.expect_navigation():
+        page.locator("form", has=page.locator("#cluster-who")).get_by_role("button").click()
+    expect(page.locator("#cluster-who")).to_have_value(ClusterWho.ANNOTATORS)
+    assert ClusterSettings.objects.get(project=project).who == ClusterWho.ANNOTATORS
+    page.context.clear_cookies()
 
     # --- each annotator: two claims, a chain, a cluster of their own -------------------
     for annotator, chain in zip(annotators, chains, strict=True):
