@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch
 
 from annotate.claims.services import ENTITY, claim_snapshot
+from annotate.clusters.indexing import index_files_delete_on_commit
 from annotate.history import HistoryChange, history_record_many
 from annotate.models import ChainLink, Claim, ClaimStance, Decision, HistoryAction, Suggestion
 from annotate.scheme import LABEL_FIELDS
@@ -324,6 +325,9 @@ def project_destroy(*, project: Project, confirm_name: Any, confirm_gold: bool =
         claims=every.annotations().count(),
         gold=gold,
     )
+    # The suggestion index's files are in storage, not the database: they go once the
+    # deletion commits.
+    index_files_delete_on_commit(project.pk)
     # Decisions, then claims, protect what they point at: delete them first.
     Decision.objects.filter(article__project=project).delete()
     every.delete()

@@ -48,6 +48,7 @@ RETRY_AFTER = dt.timedelta(minutes=10)
 # build (the changes of a working session make one build, not one each).
 REBUILD_EVERY = dt.timedelta(minutes=5)
 BUSY = (ClusterIndexState.QUEUED, ClusterIndexState.BUILDING)
+INDEX_FOLDER = "cluster-index"  # in default_storage: <folder>/<project id>/<uuid>.npz
 CHUNK = 5000
 
 
@@ -125,7 +126,7 @@ def index_build(project: Project) -> ClusterIndex:
         index = suggest.build(claim_rows(project))
         raw = suggest.dump(index)
         name = default_storage.save(
-            f"cluster-index/{project.pk}/{uuid.uuid4().hex}.npz", ContentFile(raw)
+            f"{INDEX_FOLDER}/{project.pk}/{uuid.uuid4().hex}.npz", ContentFile(raw)
         )
     except Exception as exc:
         ClusterIndex.objects.filter(pk=row.pk).update(
@@ -133,7 +134,7 @@ def index_build(project: Project) -> ClusterIndex:
         )
         raise
     previous = ClusterIndex.objects.filter(pk=row.pk).values_list("file", flat=True).first()
-    ClusterIndex.objects.filter(pk=row.pk).update(
+    updated = ClusterIndex.objects.filter(pk=row.pk).update(
         state=ClusterIndexState.READY,
         file=name,
         source_at=seen or started,
@@ -143,6 +144,9 @@ def index_build(project: Project) -> ClusterIndex:
         size=len(raw),
         error="",
     )
+    if not updated:  # the project was deleted during the build: its file goes too
+        default_storage.delete(name)
+        return row
     if previous and previous != name:
         try:
             default_storage.delete(previous)
@@ -178,6 +182,27 @@ def index_drop(project: Project) -> None:
         default_storage.delete(row.file)
     row.delete()
     suggest.forget(project.pk)
+
+
+def index_files_delete_on_commit(project_id: int) -> None:
+    """When the transaction commits (a project's deletion), delete every index file of
+    the project from storage (``cluster-index/<project>/``: the current one and any a
+    failed delete left) and its loaded copy; a rolled-back deletion keeps them."""
+
+    def delete() -> None:
+        folder = f"{INDEX_FOLDER}/{project_id}"
+        try:
+            _, files = default_storage.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            files = []
+        for name in files:
+            try:
+                default_storage.delete(f"{folder}/{name}")
+            except OSError:
+                logger.warning("Could not delete the cluster index %s/%s.", folder, name)
+        suggest.forget(project_id)
+
+    transaction.on_commit(delete)
 
 
 @task

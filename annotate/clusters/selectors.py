@@ -13,6 +13,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 
 from annotate.models import (
+    ChainLink,
     Claim,
     ClaimCluster,
     ClaimQuerySet,
@@ -126,6 +127,34 @@ class SourceRow:
 
 
 @dataclass
+class PathRow:
+    """One attribution path of the members: the speaker, then each carrier in order (names
+    and source ids), with the claims that came that way."""
+
+    steps: tuple[tuple[int | None, str], ...]  # (source id, name), the speaker first
+    claims: int = 0
+
+    @property
+    def carried(self) -> bool:
+        return len(self.steps) > 1
+
+
+@dataclass
+class CarrierRow:
+    """A carrier that passed the proposition on: the member claims it carried (at any
+    position of their chains), and from whom it took them (source name → claims)."""
+
+    source_id: int
+    name: str
+    claims: int = 0
+    took_from: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def took_from_list(self) -> list[tuple[str, int]]:
+        return sorted(self.took_from.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+
+
+@dataclass
 class ClusterPage:
     cluster: ClaimCluster
     members: list[Claim]
@@ -134,6 +163,8 @@ class ClusterPage:
     timeline: list[tuple[str, int]]  # (published date or "undated", claims)
     outlets: list[tuple[str, int]]  # (outlet, claims)
     sources: list[SourceRow]
+    paths: list[PathRow] = field(default_factory=list)  # the members' paths, most used first
+    carriers: list[CarrierRow] = field(default_factory=list)  # most claims first
 
 
 def _first_key(claim: Claim) -> tuple[Any, ...]:
@@ -142,8 +173,8 @@ def _first_key(claim: Claim) -> tuple[Any, ...]:
 
 
 def member_claims(cluster: ClaimCluster) -> list[tuple[str, Claim]]:
-    """(relation, claim) of each member with its article (no text), source, annotator and
-    stances: two queries."""
+    """(relation, claim) of each member with its article (no text), source, annotator,
+    stances and chain (each link with its source, in order): three queries."""
     rows = (
         ClusterMember.objects.filter(cluster=cluster)
         .select_related("claim__article", "claim__source", "claim__annotator")
@@ -154,7 +185,11 @@ def member_claims(cluster: ClaimCluster) -> list[tuple[str, Claim]]:
                 queryset=ClaimStance.objects.select_related("target").order_by(
                     "target__position", "target_id"
                 ),
-            )
+            ),
+            Prefetch(
+                "claim__chain",
+                queryset=ChainLink.objects.select_related("source").order_by("position"),
+            ),
         )
         .order_by(F("claim__article__published").asc(nulls_last=True), "claim__article_id", "id")
     )
@@ -162,7 +197,7 @@ def member_claims(cluster: ClaimCluster) -> list[tuple[str, Claim]]:
 
 
 def cluster_page(cluster: ClaimCluster) -> ClusterPage:
-    """What the cluster page shows, from ``member_claims`` (two queries); deleted claims
+    """What the cluster page shows, from ``member_claims`` (three queries); deleted claims
     are left out."""
     members: list[Claim] = []
     contradicting: list[Claim] = []
@@ -185,6 +220,7 @@ def cluster_page(cluster: ClaimCluster) -> ClusterPage:
         row.claims += 1
         for stance in claim.stances.all():
             row.stances[(stance.target.name, stance.stance)] += 1
+    paths, carriers = attribution_paths(members)
     return ClusterPage(
         cluster=cluster,
         members=members,
@@ -193,10 +229,55 @@ def cluster_page(cluster: ClaimCluster) -> ClusterPage:
         timeline=sorted(timeline.items(), key=lambda kv: (kv[0] == "undated", kv[0])),
         outlets=outlets.most_common(),
         sources=sorted(sources.values(), key=lambda r: (-r.claims, r.name.casefold())),
+        paths=paths,
+        carriers=carriers,
+    )
+
+
+def attribution_paths(claims: list[Claim]) -> tuple[list[PathRow], list[CarrierRow]]:
+    """The attribution paths of the claims (speaker → carrier → …, from their prefetched
+    chains) with the claims of each, and each carrier with the claims it carried and from
+    whom it took them (the speaker for the first carrier, else the carrier before it). No
+    query."""
+    paths: dict[tuple[tuple[int | None, str], ...], PathRow] = {}
+    carriers: dict[int, CarrierRow] = {}
+    for claim in claims:
+        speaker = (claim.source_id, claim.source.name if claim.source else "(no source)")
+        steps = [speaker]
+        for link in claim.chain.all():  # in position order (the prefetch orders them)
+            row = carriers.get(link.source_id)
+            if row is None:
+                row = carriers[link.source_id] = CarrierRow(link.source_id, link.source.name)
+            row.claims += 1
+            row.took_from[steps[-1][1]] += 1
+            steps.append((link.source_id, link.source.name))
+        key = tuple(steps)
+        path = paths.get(key)
+        if path is None:
+            path = paths[key] = PathRow(steps=key)
+        path.claims += 1
+    return (
+        sorted(paths.values(), key=lambda p: (-p.claims, [n.casefold() for _, n in p.steps])),
+        sorted(carriers.values(), key=lambda r: (-r.claims, r.name.casefold())),
     )
 
 
 # --- clusterings for agreement ------------------------------------------------------------
+
+
+def adjudicated_into(claim_ids: set[int]) -> dict[int, int]:
+    """Annotator claim → the live gold claim the curator's newest decision on it made (a
+    claim not adjudicated, or rejected, is left out). One query."""
+    rows = (
+        DecisionOrigin.objects.filter(
+            claim_id__in=claim_ids,
+            decision__gold__isnull=False,
+            decision__gold__deleted_at__isnull=True,
+        )
+        .order_by("decision__created", "decision_id")
+        .values_list("claim_id", "decision__gold_id")
+    )
+    return dict(rows)  # the newest decision's last
 
 
 def layer_clusterings(project: Project) -> dict[int | None, dict[int, int]]:
@@ -212,12 +293,7 @@ def layer_clusterings(project: Project) -> dict[int | None, dict[int, int]]:
             claim__deleted_at__isnull=True,
         ).values_list("cluster__annotator_id", "cluster_id", "claim_id")
     )
-    claim_ids = {claim_id for _, _, claim_id in rows}
-    gold_of = dict(
-        DecisionOrigin.objects.filter(
-            claim_id__in=claim_ids, decision__gold__isnull=False
-        ).values_list("claim_id", "decision__gold_id")
-    )
+    gold_of = adjudicated_into({claim_id for _, _, claim_id in rows})
     found: dict[int | None, dict[int, int]] = defaultdict(dict)
     for annotator_id, cluster_id, claim_id in rows:
         found[annotator_id][gold_of.get(claim_id, claim_id)] = cluster_id

@@ -11,7 +11,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from annotate.clusters.selectors import claim_pool, layer_key, require_layer_writer
+from annotate.clusters.selectors import (
+    adjudicated_into,
+    claim_pool,
+    layer_key,
+    require_layer_writer,
+)
 from annotate.history import history_record
 from annotate.models import (
     Claim,
@@ -226,11 +231,19 @@ def cluster_adjudicate(
     missing = [pk for pk in wanted if pk not in found]
     if missing:
         raise ValidationError({"clusters": f"No cluster {missing[0]} in this project."})
-    rows = ClusterMember.objects.filter(
-        cluster_id__in=wanted, claim__deleted_at__isnull=True
-    ).values_list("claim_id", "relation")
-    stating = {c for c, r in rows if r == ClusterRelation.MEMBER}
-    contradicting = {c for c, r in rows if r == ClusterRelation.CONTRADICTS} - stating
+    rows = list(
+        ClusterMember.objects.filter(
+            cluster_id__in=wanted, claim__deleted_at__isnull=True
+        ).values_list("claim_id", "relation")
+    )
+    # An annotator's claim the curator adjudicated stands for its gold claim: the gold
+    # cluster holds gold claims (with their adjudicated chains and labels) where there
+    # are some, and two annotators' versions of one claim become one member.
+    gold_of = adjudicated_into({c for c, _ in rows})
+    stating = {gold_of.get(c, c) for c, r in rows if r == ClusterRelation.MEMBER}
+    contradicting = {
+        gold_of.get(c, c) for c, r in rows if r == ClusterRelation.CONTRADICTS
+    } - stating
     gold = cluster_create(
         project=project,
         actor=curator,

@@ -11,6 +11,7 @@ from annotate.review import figures as review
 from annotate.review.agreement import FIGURE_HELP, alpha_reading
 from annotate.review.agreement.chains import ChainAgreement
 from annotate.review.agreement.records import STANCE_PREFIX
+from annotate.review.gold import CHAIN_PREFIX
 from annotate.scheme import LABEL_FIELDS, field_spec
 from annotate.workspace.context import choice_fields as _choice_fields
 from annotate.workspace.context import label_maps as _label_maps
@@ -204,8 +205,7 @@ def cell_values(claim: Claim | None, labels: dict[str, dict[str, str]]) -> dict[
         value = getattr(claim, name)
         shown[name] = labels.get(name, {}).get(value, value)
     shown["chain"] = " › ".join(
-        f"{link.source.name} ({link.reliability})" if link.reliability else link.source.name
-        for link in sorted(claim.chain.all(), key=lambda link: link.position)
+        _link_label(link) for link in sorted(claim.chain.all(), key=lambda link: link.position)
     )
     return shown
 
@@ -246,6 +246,54 @@ def giver_of(unit: review.ReviewUnit, name: str) -> int | None:
     return given.get(name)
 
 
+def _link_label(link: Any) -> str:
+    return f"{link.source.name} ({link.reliability})" if link.reliability else link.source.name
+
+
+def chain_positions(unit: review.ReviewUnit, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A group's differing chains position by position, for a merge that takes each
+    position's link from one claim (``take-chain-<position>``): per position, each
+    column's link (or none), whether the claims agree there (same carrier, mention and
+    reliability), and the column chosen — the one the gold claim took it from, else the
+    first annotator's (whose whole chain is thus the default)."""
+    links = {
+        col["n"]: sorted(col["claim"].chain.all(), key=lambda link: link.position)
+        for col in columns
+        if col["claim"] is not None
+    }
+    longest = max((len(chain) for chain in links.values()), default=0)
+    first = next((col for col in columns if col["claim"] is not None), None)
+    positions = []
+    for position in range(1, longest + 1):
+        at = {
+            n: chain[position - 1] if position <= len(chain) else None for n, chain in links.items()
+        }
+        compared = {
+            None if k is None else (k.source_id, k.mention_start, k.mention_end, k.reliability)
+            for k in at.values()
+        }
+        giver = giver_of(unit, f"{CHAIN_PREFIX}{position}")
+        chosen = next(
+            (col for col in columns if col["claim"] is not None and col["claim"].pk == giver),
+            first,
+        )
+        positions.append(
+            {
+                "position": position,
+                "agrees": len(compared) == 1,
+                "cells": [
+                    (
+                        col,
+                        _link_label(at[col["n"]]) if at.get(col["n"]) is not None else "",
+                        col is chosen,
+                    )
+                    for col in columns
+                ],
+            }
+        )
+    return positions
+
+
 def unit_context(
     rv: review.ArticleReview,
     unit: review.ReviewUnit,
@@ -272,15 +320,16 @@ def unit_context(
         optional_row = name.startswith("stance-") or name == "chain"
         if optional_row and not any(values) and not gold_values.get(name):
             continue  # a target nobody took a stance toward; a chain nobody gave
-        rows.append(
-            {
-                "name": name,
-                "label": label,
-                "differs": differs(unit, name),
-                "cells": [(col, col["values"].get(name, ""), col is chosen) for col in columns],
-                "gold": gold_values.get(name, ""),
-            }
-        )
+        row = {
+            "name": name,
+            "label": label,
+            "differs": differs(unit, name),
+            "cells": [(col, col["values"].get(name, ""), col is chosen) for col in columns],
+            "gold": gold_values.get(name, ""),
+        }
+        if name == "chain" and row["differs"]:
+            row["positions"] = chain_positions(unit, columns)
+        rows.append(row)
     return {
         "article": rv.article,
         "unit": unit,

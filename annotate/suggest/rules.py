@@ -20,7 +20,10 @@
    from" (…) carried the claim; "citing" a registry source makes that one the speaker and
    the one citing it the first carrier. Carriers are in text order; only registry
    sources (a chain link is a source of the registry) that are not persons ("Erdoğan told
-   Tokayev" tells a listener, not a carrier).
+   Tokayev" tells a listener, not a carrier). A registry source that closes a sentence
+   whose speaker said something — "X said …, as reported by Y", "…, according to Y's
+   report", "…, Y reported" — is its last carrier: the claim is X's, carried by Y (not
+   Y's own, as the frame or the inverted verb would make it).
 
 Speakers are registry names and aliases, surnames of registry people met in full
 earlier, capitalised names the registry lacks (proposed as new sources, as written), and
@@ -155,6 +158,23 @@ CARRIER_CUE_RE = re.compile(
 )
 # "…, citing X": X said it first, the speaker carried it.
 CITING_RE = re.compile(r"\b(?:citing|quoting)\s+(?:the\s+)?$", re.IGNORECASE)
+# A registry source closing a sentence as its carrier: ", as reported by Y", ", according
+# to Y('s report)", ", in a report by Y" (the cue before the name) …
+CARRIER_TAIL_BEFORE_RE = re.compile(
+    r",\s*(?:(?:as\s+)?(?:first\s+)?(?:reported|published|quoted|cited|carried)\s+(?:by|in)|"
+    r"according\s+to|in\s+(?:a|an)\s+(?:report|article|interview)\s+(?:by|in|of|with))"
+    r"\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+CARRIER_TAIL_AFTER_RE = re.compile(
+    r"(?:['’]s?\s+(?:report|reporting|article|story|interview|translation))?\s*[.!]?[”\"]?\s*$",
+    re.IGNORECASE,
+)
+# … or ", Y reported." (the verb after the name).
+CARRIER_VERB_BEFORE_RE = re.compile(r",\s*(?:the\s+)?$", re.IGNORECASE)
+CARRIER_VERB_AFTER_RE = re.compile(
+    r"\s+(?:reported|reports|has reported|wrote|writes|has written)\s*[.!]?\s*$", re.IGNORECASE
+)
 CUE_REACH = 40  # characters before a name where its cue may end
 MIN_QUOTE_WORDS = 5
 MIN_CONTENT_WORDS = 4
@@ -213,6 +233,8 @@ class _Run:
         self.last: list[Speaker] = []
         self.out: list[Proposal] = []
         self.continued: set[int] = set()  # quotations that carry on an earlier one
+        # Sentence start → the carrier closing it ("…, as reported by Y"): rule 4.
+        self.tail_carriers: dict[int, tuple[int, int, int]] = {}
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -434,6 +456,13 @@ class _Run:
                 # The speaker cites this one: it said it first, the speaker carried it.
                 carriers.append((source, *mention))
                 source, mention = name.entry_id, (name.start, name.end)
+        sentence = self._sentence_of(p.start)
+        tail = self.tail_carriers.get(sentence[0])
+        if tail is None:  # a quotation's claim: its sentence was not read as reported speech
+            closing = self._carrier_tail(*sentence)
+            tail = closing[1] if closing is not None and p.end <= closing[0] else None
+        if tail is not None and not (p.start <= tail[1] < p.end):
+            carriers.append(tail)  # "…, as reported by Y": the last carrier
         chain: list[tuple[int, int | None, int | None]] = []
         for link in carriers:
             if link[0] != source and link[0] not in {c[0] for c in chain}:
@@ -731,8 +760,42 @@ class _Run:
         that = re.match(r"\s+(?:[^,.;:“\"]{0,30}?\s)?that\b\s*", rest)
         return s0 + verbs[-1].end() + (that.end() if that else 0)
 
+    def _carrier_tail(self, s0: int, s1: int) -> tuple[int, tuple[int, int, int]] | None:
+        """Where a sentence's closing carrier clause starts (its comma) and the carrier
+        (registry id, mention): "X said …, as reported by Y" / "…, according to Y's
+        report" / "…, Y reported". None when the sentence has none, or nobody in it says
+        anything before (then "according to Y" makes Y the speaker, as a frame)."""
+        for name in reversed(self._names_in(s0, s1)):
+            if name.entry_id is None or self._in_quote(name.start):
+                continue
+            before = self.text[max(s0, name.start - CUE_REACH) : name.start]
+            after = self.text[name.end : s1]
+            cue = CARRIER_TAIL_BEFORE_RE.search(before)
+            if cue is None or not CARRIER_TAIL_AFTER_RE.fullmatch(after):
+                cue = CARRIER_VERB_BEFORE_RE.search(before)
+                if cue is None or not CARRIER_VERB_AFTER_RE.fullmatch(after):
+                    return None
+            cut = name.start - len(before) + cue.start()
+            head = self.text[s0:cut]
+            said = any(not self._in_quote(s0 + v.start()) for v in VERB_RE.finditer(head))
+            quoted = any(s0 <= a < cut for a, _ in self.quotes)
+            if not (said or quoted) or len(head.split()) < MIN_CONTENT_WORDS:
+                return None
+            return cut, (name.entry_id, name.start, name.end)
+        return None
+
     def _sentence(self, sent: tuple[int, int]) -> None:
         s0, s1 = sent
+        tail = self._carrier_tail(s0, s1)
+        if tail is not None:
+            made = len(self.out)
+            self._sentence_body(s0, tail[0])
+            if len(self.out) > made:
+                self.tail_carriers[s0] = tail[1]
+                return
+        self._sentence_body(s0, s1)
+
+    def _sentence_body(self, s0: int, s1: int) -> None:
         text = self.text[s0:s1]
         if text.rstrip().endswith("?"):
             return  # a question (a headline, often) asserts nothing

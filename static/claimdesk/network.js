@@ -66,6 +66,8 @@ function draw() {
     layout: { name: net.edges.length > 400 ? "circle" : "cose", animate: false },
   });
   box.dataset.drawn = String(net.nodes.length);
+  box.dataset.drawnEdges = String(graph.edges().length);
+  box.cy = graph; // what is drawn, for the browser tests (and the console)
   graph.on("tap", "edge", (event) => {
     const edge = event.target.data();
     const base = box.dataset.edgeUrl;

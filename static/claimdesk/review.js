@@ -110,23 +110,29 @@ root.addEventListener("click", (event) => {
   if (action === "add") addFromSelection();
   else if (action === "help") help.showModal();
   else if (action === "close") closePanel();
-  else {
-    const unit = event.target.closest(".unit");
-    if (unit) {
-      const index = units().indexOf(unit);
-      if (index !== current) {
-        current = index;
-        for (const u of units()) u.classList.toggle("current", u === unit);
-        mark(unit);
-      }
-    }
-  }
+  else select(event.target.closest(".unit"));
 });
+// Tabbing into a group's choices (the radio buttons of a merge) makes it the current group,
+// so that m merges the group the keyboard is in.
+root.addEventListener("focusin", (event) => select(event.target.closest(".unit")));
+
+/** The group becomes current without moving the focus (a click or a Tab inside it). */
+function select(unit) {
+  if (!unit) return;
+  const index = units().indexOf(unit);
+  if (index === current) return;
+  current = index;
+  for (const u of units()) u.classList.toggle("current", u === unit);
+  mark(unit);
+}
 
 const acceptKeys = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 installShortcuts([
-  { keys: ["j", "ArrowDown"], run: () => go(current + 1) },
-  { keys: ["k", "ArrowUp"], run: () => go(current - 1) },
+  { keys: ["j"], run: () => go(current + 1) },
+  { keys: ["k"], run: () => go(current - 1) },
+  // The arrows move between groups, except on a radio button, where they choose.
+  { keys: ["ArrowDown"], outsideControls: true, run: () => go(current + 1) },
+  { keys: ["ArrowUp"], outsideControls: true, run: () => go(current - 1) },
   { keys: acceptKeys, run: (event) => decide(`button[data-accept="${event.key}"]`) },
   { keys: ["m"], run: () => decide("[data-action=merge]") },
   { keys: ["r"], run: () => decide("[data-action=reject]") },

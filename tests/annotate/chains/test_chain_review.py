@@ -3,6 +3,7 @@ adjudication picking (accept, merge ``chain``) or merging (``chain_from``) chain
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -116,3 +117,98 @@ def test_the_review_and_agreement_pages_show_the_chains(
     # One unit of two annotators with different chains: not equal, n = 1.
     assert "0 of 1 units" in html
     assert 'data-position="1"' in html and 'data-position="2"' in html
+
+
+def _position_row(html: str, position: int) -> str:
+    found = re.search(rf'<tr class="[^"]*" data-field="chain-{position}".*?</tr>', html, re.S)
+    assert found, position
+    return found.group(0)
+
+
+def _checked(row: str) -> list[str]:
+    return re.findall(r'value="(\d+)" checked', row)
+
+
+@pytest.mark.django_db
+def test_the_review_screen_merges_chains_position_by_position(
+    client: Client, scene: Scene, curator: Any, outlets: list[Any]
+) -> None:
+    """Each position of differing chains has its own row: the annotators' links side by
+    side, whether they agree there, and a radio per claim (take-chain-<position>); the
+    merge takes each position from the claim chosen, and the screen then shows those
+    choices."""
+    a, b = scene.ann
+    paper, site, agency = outlets
+    mine = make_claim(
+        scene.article,
+        a,
+        AKAR,
+        source=scene.sources[0],
+        chain=[LinkInput(paper, reliability="B"), LinkInput(site)],
+    )
+    theirs = make_claim(
+        scene.article,
+        b,
+        AKAR,
+        source=scene.sources[0],
+        chain=[LinkInput(paper, reliability="B"), LinkInput(agency), LinkInput(site)],
+    )
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    # The whole-chain row shows both chains, without a radio of its own.
+    assert 'name="take-chain"' not in html
+    first, second, third = (_position_row(html, n) for n in (1, 2, 3))
+    assert 'data-agrees="yes"' in first and "same" in first
+    assert 'data-agrees="no"' in second and "inosmi.ru" in second and "Reuters" in second
+    assert 'data-agrees="no"' in third and "(none)" in third  # annotator 1 has no third link
+    assert 'data-field="chain-4"' not in html
+    # Annotator 1's chain is chosen until the curator picks another.
+    assert all(_checked(row) == [str(mine.pk)] for row in (first, second, third))
+    for n, row in enumerate((first, second, third), start=1):
+        assert row.count(f'name="take-chain-{n}"') == 2
+
+    response = client.post(
+        reverse("annotate:review-merge", args=[scene.article.pk]),
+        {
+            "unit": 0,
+            "claims": [mine.pk, theirs.pk],
+            f"version-{mine.pk}": 1,
+            f"version-{theirs.pk}": 1,
+            "take-chain-1": mine.pk,
+            "take-chain-2": theirs.pk,
+            "take-chain-3": theirs.pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    gold = Claim.objects.gold().get()
+    assert chain_names(gold) == [("Berliner Zeitung", "B"), ("Reuters", ""), ("inosmi.ru", "")]
+    html = response.content.decode()
+    assert _checked(_position_row(html, 2)) == [str(theirs.pk)]
+    assert _checked(_position_row(html, 3)) == [str(theirs.pk)]
+    assert _checked(_position_row(html, 1)) == [str(mine.pk)]
+
+
+@pytest.mark.django_db
+def test_a_position_taken_from_a_shorter_chain_drops_the_link(
+    client: Client, scene: Scene, curator: Any, outlets: list[Any]
+) -> None:
+    a, b = scene.ann
+    paper, site, _ = outlets
+    mine = make_claim(scene.article, a, AKAR, chain=[LinkInput(paper)])
+    theirs = make_claim(scene.article, b, AKAR, chain=[LinkInput(paper), LinkInput(site)])
+    login(client, curator)
+    response = client.post(
+        reverse("annotate:review-merge", args=[scene.article.pk]),
+        {
+            "unit": 0,
+            "claims": [mine.pk, theirs.pk],
+            f"version-{mine.pk}": 1,
+            f"version-{theirs.pk}": 1,
+            "take-chain-1": theirs.pk,
+            "take-chain-2": mine.pk,  # annotator 1 has none there
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert chain_names(Claim.objects.gold().get()) == [("Berliner Zeitung", "")]

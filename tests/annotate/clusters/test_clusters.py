@@ -15,15 +15,17 @@ from django.urls import reverse
 from annotate.clusters import indexing, selectors, services
 from annotate.clusters import suggest as cluster_suggest
 from annotate.models import (
+    ChainLink,
     ClaimCluster,
     ClusterDismissal,
     ClusterMember,
     ClusterWho,
     History,
 )
-from tests.annotate.clusters.scene import Corpus
+from annotate.review.gold import gold_accept
+from tests.annotate.clusters.scene import SAME, Corpus, claim_over
 from tests.conftest import login
-from tests.factories import ClaimFactory
+from tests.factories import VALID_LABELS, ClaimFactory, SourceFactory
 
 
 @pytest.fixture(autouse=True)
@@ -175,6 +177,34 @@ def test_adjudication_picks_or_merges_into_gold(
         )
 
 
+def test_adjudication_puts_the_gold_claims_of_adjudicated_annotator_claims_in_gold(
+    corpus: Corpus, curator: Any, annotator: Any, other_annotator: Any
+) -> None:
+    """Two annotators cluster their own versions of claims the curator has adjudicated:
+    the gold cluster holds the gold claims (one per adjudicated pair), and an annotator
+    claim not adjudicated yet stays itself."""
+    article, other_article = corpus.articles[0], corpus.articles[1]
+    full = {"source": corpus.sources[0], "stances": {corpus.targets[0]: "favor"}, **VALID_LABELS}
+    mine = claim_over(article, SAME[0], annotator, **full)
+    theirs = claim_over(article, SAME[0], other_annotator, **full)
+    pending = claim_over(other_article, SAME[1], annotator, **full)
+    made = gold_accept(curator=curator, claim=theirs, considered=[mine, theirs])
+    clusters = [
+        services.cluster_create(
+            project=corpus.project,
+            actor=curator,
+            annotator_id=curator.pk,
+            statement="grows",
+            claim_ids=[c.pk for c in claims],
+        )
+        for claims in ([mine, pending], [theirs])
+    ]
+    gold = services.cluster_adjudicate(
+        project=corpus.project, curator=curator, cluster_ids=[c.pk for c in clusters]
+    )
+    assert set(gold.members.values_list("claim_id", flat=True)) == {made.pk, pending.pk}
+
+
 def test_layer_clusterings_key_annotator_claims_by_their_gold_claim(
     corpus: Corpus, curator: Any
 ) -> None:
@@ -249,6 +279,47 @@ def test_the_page_query_count_does_not_grow_with_members(
             assert client.get(reverse("annotate:cluster", args=[cluster.pk])).status_code == 200
         counts.append(len(ctx))
     assert counts[0] == counts[1]
+
+
+def _chain(claim: Any, *carriers: Any) -> None:
+    for position, carrier in enumerate(carriers, start=1):
+        ChainLink.objects.create(claim=claim, position=position, source=carrier)
+
+
+def test_the_cluster_page_shows_each_members_path_and_the_carriers(
+    client: Client, corpus: Corpus, curator: Any
+) -> None:
+    """Isachenko → Berliner Zeitung → inosmi.ru, Akar → Berliner Zeitung, Danilov without
+    a chain: the paths with their claims, each carrier with what it carried and from whom;
+    the page's queries do not grow with the members or their chains."""
+    paper = SourceFactory(project=corpus.project, name="Berliner Zeitung", kind="outlet")
+    site = SourceFactory(project=corpus.project, name="inosmi.ru", kind="outlet")
+    login(client, curator)
+    small = _gold(corpus, curator, corpus.other[0], statement="small")
+    with CaptureQueriesContext(connection) as plain:
+        assert client.get(reverse("annotate:cluster", args=[small.pk])).status_code == 200
+    html = client.get(reverse("annotate:cluster", args=[small.pk])).content.decode()
+    assert "No member has an attribution chain" in html
+    _chain(corpus.same[0], paper, site)
+    _chain(corpus.same[1], paper)
+    cluster = _gold(corpus, curator, *corpus.same)
+    with CaptureQueriesContext(connection) as chained:
+        response = client.get(reverse("annotate:cluster", args=[cluster.pk]))
+    assert len(chained) == len(plain) <= 12
+    page = response.context["page"]
+    assert [([name for _, name in p.steps], p.claims) for p in page.paths] == [
+        (["Akar", "Berliner Zeitung"], 1),
+        (["Danilov"], 1),
+        (["Isachenko", "Berliner Zeitung", "inosmi.ru"], 1),
+    ]
+    assert [(c.name, c.claims, c.took_from_list) for c in page.carriers] == [
+        ("Berliner Zeitung", 2, [("Akar", 1), ("Isachenko", 1)]),
+        ("inosmi.ru", 1, [("Berliner Zeitung", 1)]),
+    ]
+    html = response.content.decode()
+    assert 'id="cluster-paths"' in html and 'id="cluster-carriers"' in html
+    assert "Isachenko → Berliner Zeitung → inosmi.ru" in html  # the member's own path
+    assert html.count("data-path") == 2  # Danilov's claim has no chain to show
 
 
 def test_accepting_a_suggestion_adds_it_and_answers_the_body(

@@ -7,12 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import transaction
 from django.tasks import default_task_backend
 from django.test import Client
 from django.urls import reverse
 
+from annotate.campaign.services import project_destroy
 from annotate.claims.services import claim_create, claim_delete
 from annotate.claims.values import ClaimFields, StanceInput
 from annotate.clusters import indexing, services
@@ -21,6 +24,7 @@ from annotate.clusters.tasks import build_cluster_index, index_refresh
 from annotate.models import ClusterIndex, ClusterIndexState
 from tests.annotate.clusters.scene import Corpus
 from tests.conftest import login
+from tests.factories import ProjectFactory
 
 LABELS: dict[str, Any] = {
     "attribution": "reported",
@@ -224,6 +228,61 @@ def test_deleting_the_project_leaves_no_row(corpus: Corpus) -> None:
     indexing.index_build(corpus.project)
     indexing.index_drop(corpus.project)
     assert not ClusterIndex.objects.exists()
+
+
+def _files(project_id: int) -> list[str]:
+    try:
+        return default_storage.listdir(f"cluster-index/{project_id}")[1]
+    except FileNotFoundError:
+        return []
+
+
+@pytest.fixture
+def own_media(settings: Any, tmp_path: Any) -> None:
+    """A storage of this test's own (project ids are reused from test to test)."""
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+def test_deleting_a_project_deletes_its_index_files_once_it_commits(
+    own_media: None, corpus: Corpus, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Issue 20: the project's rows went, its .npz stayed in storage. A rolled-back
+    deletion keeps the file; a committed one deletes it and any stray file beside it,
+    and the copy loaded in memory."""
+    project = corpus.project
+    row = indexing.index_build(project)
+    default_storage.save(f"cluster-index/{project.pk}/stray.npz", ContentFile(b"x"))
+    other = ProjectFactory()
+    kept = default_storage.save(f"cluster-index/{other.pk}/other.npz", ContentFile(b"x"))
+    assert cluster_suggest.loaded(row) is not None  # loaded in this process
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        project_destroy(project=project, confirm_name=project.name, confirm_gold=True)
+        raise RuntimeError("rolled back")
+    assert not callbacks
+    assert len(_files(project.pk)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        project_destroy(project=project, confirm_name=project.name, confirm_gold=True)
+    assert _files(project.pk) == []
+    assert default_storage.exists(kept)
+    assert project.pk not in cluster_suggest._LOADED
+
+
+def test_a_build_finishing_after_its_project_was_deleted_leaves_no_file(
+    own_media: None, corpus: Corpus, monkeypatch: Any
+) -> None:
+    dump = cluster_suggest.dump
+
+    def deleted_meanwhile(index: Any) -> bytes:
+        ClusterIndex.objects.filter(project=corpus.project).delete()  # as the cascade does
+        return dump(index)
+
+    monkeypatch.setattr(cluster_suggest, "dump", deleted_meanwhile)
+    indexing.index_build(corpus.project)
+    assert _files(corpus.project.pk) == []
 
 
 def test_with_a_worker_claim_writes_queue_one_rebuild_after_commit(

@@ -483,6 +483,94 @@ def test_no_chain_without_a_cue_or_for_a_person_told() -> None:
     assert all(chain == () for _, chain, _ in _chained(listener))
 
 
+CARRIED_REGISTRY = [
+    *CHAIN_REGISTRY,
+    RegistryEntry(7, "Yücel Karauz"),
+    RegistryEntry(8, "Cumhuriyet", "outlet"),
+    RegistryEntry(9, "Яна Орехова"),
+    RegistryEntry(10, "ИноСМИ", "outlet"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "chain", "claim"),
+    [
+        (
+            "Daria Isachenko said that Turkey's influence in Central Asia is growing, as "
+            "reported by Berliner Zeitung.",
+            1,
+            (2,),
+            "Turkey's influence in Central Asia is growing",
+        ),
+        (
+            "Hulusi Akar said the army is ready to act in the region, according to Reuters' "
+            "report.",
+            5,
+            (4,),
+            "the army is ready to act in the region",
+        ),
+        (
+            "Hulusi Akar said the army is ready to act in the region, Reuters reported.",
+            5,
+            (4,),
+            "the army is ready to act in the region",
+        ),
+        (
+            "Yücel Karauz said that Ankara will open new bases in the region, as reported by "
+            "Cumhuriyet.",
+            7,
+            (8,),
+            "Ankara will open new bases in the region",
+        ),
+        (
+            "Яна Орехова said that Turkey's influence in Central Asia keeps growing, "
+            "according to ИноСМИ.",
+            9,
+            (10,),
+            "Turkey's influence in Central Asia keeps growing",
+        ),
+        (
+            "Daria Isachenko told Berliner Zeitung that Turkey's influence in Central Asia "
+            "is growing, as reported by ИноСМИ.",
+            1,
+            (2, 10),
+            "Turkey's influence in Central Asia is growing",
+        ),
+        (
+            "“Turkey will not leave Central Asia to anyone else,” Hulusi Akar said, "
+            "Cumhuriyet reported.",
+            5,
+            (8,),
+            "Turkey will not leave Central Asia to anyone else",
+        ),
+    ],
+)
+def test_a_carrier_closing_the_sentence_is_the_last_link_of_the_speakers_chain(
+    text: str, speaker: int, chain: tuple[int, ...], claim: str
+) -> None:
+    """Issue 20: "X said …, as reported by Y" gave Y as the speaker (the frame) or no
+    chain; the claim is X's, carried by Y — Turkish and Cyrillic names alike."""
+    found = RuleSuggester().suggest(text, byline="", registry=CARRIED_REGISTRY)
+    assert [(p.source_id, tuple(c[0] for c in p.chain), text[p.start : p.end]) for p in found] == [
+        (speaker, chain, claim)
+    ]
+    last = found[0].chain[-1]
+    assert text[last[1] : last[2]] == NAMES_OF[chain[-1]]
+
+
+NAMES_OF = {entry.id: entry.name for entry in CARRIED_REGISTRY}
+
+
+def test_according_to_a_source_alone_still_makes_it_the_speaker() -> None:
+    """No one else says anything in the sentence: "according to Y" is Y's claim (a frame),
+    and "…, Y reported" with nobody speaking before is Y's too."""
+    text = "According to Reuters, the army is ready to act in the whole region."
+    assert _chained(text) == [(4, (), "the army is ready to act in the whole region")]
+    text = "The army is ready to act in the whole region now, Cumhuriyet reported."
+    found = RuleSuggester().suggest(text, byline="", registry=CARRIED_REGISTRY)
+    assert [(p.source_id, p.chain) for p in found] == [(8, ())]
+
+
 # --- issue 19, third round (train split only) ------------------------------------------
 
 
