@@ -47,6 +47,7 @@ from annotate.exchange.importing_files import (
 from annotate.models import Claim, Source, SourceAlias, Target
 from annotate.scheme import LABEL_FIELDS
 from annotate.sources import services as source_services
+from common.memory import gc_paused
 from common.params import id_or_none
 from corpus.models import Article, Project
 from corpus.permissions import can_curate, role_in
@@ -594,7 +595,7 @@ def import_annotations(
         raise ValidationError(f"{annotator} is not a member of the project “{project}”.")
     report = ImportReport()
     try:
-        with transaction.atomic():
+        with gc_paused(), transaction.atomic():
             items, unknown = read_file(
                 project=project, data=data, fmt=fmt, brat=brat, report=report
             )
