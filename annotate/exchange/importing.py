@@ -139,6 +139,7 @@ class Resolver:
         self.targets = {
             t.name_key: t for t in Target.objects.filter(project=project).only("id", "name_key")
         }
+        self._targets_named: dict[str, Target | None] = {}  # by the file's text
 
     def forget_articles(self) -> None:
         """Drop the articles found so far (a chunk of a big file: their texts stay in
@@ -323,7 +324,14 @@ class Resolver:
         for item in items:
             if not isinstance(item, dict):
                 raise ValidationError("each stance is an object {target, stance}")
-            target = self.targets.get(search_key(str(item.get("target") or "")))
+            named = str(item.get("target") or "")
+            # A search key per name, not per stance (a few thousand names at most kept).
+            if named in self._targets_named:
+                target = self._targets_named[named]
+            else:
+                target = self.targets.get(search_key(named))
+                if len(self._targets_named) < 4096:
+                    self._targets_named[named] = target
             if target is None:
                 raise ValidationError(f"unknown stance target “{item.get('target')}”")
             out.append(StanceInput(target, str(item.get("stance") or "")))
