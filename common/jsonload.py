@@ -16,7 +16,7 @@ an integer past Python's own limit of 4,300 digits raises ``ValueError``), then 
 over the parsed value's containers, a level at a time, measures its depth and looks at
 its integers (a text with no more brackets than the limit, every small API body, is not
 walked for depth). Integers are not handed to a Python hook as they are read: 40,000 of
-them, in a claim import, cost more than the walk. ``loads_bounded`` takes about 1.5 times
+them, in a claim import, cost more than the walk. ``loads_bounded`` takes about 1.8 times
 as long as ``json.loads`` on a JSON Lines line of 20 claims (was 3 times with an integer
 hook and a walk of tuples); a regular expression scan of the text before parsing was
 slower still. Only for an error message is the text scanned, for where the fault is.
