@@ -41,6 +41,9 @@ def _extra(extra: dict[str, Any]) -> str:
         "mb": "{} MB",
         "kb": "{} KB",
         "queries_20_claims": "{} queries at 20 claims",
+        "cpu_ms": "{:,.0f} ms CPU",
+        "db_cpu_ms": "{:,.0f} ms database CPU",
+        "peak_growth_mb": "peak growth {} MB (fresh process)",
     }
     parts = [fmt.format(extra[k]) for k, fmt in labels.items() if extra.get(k) is not None]
     return ", ".join(parts)

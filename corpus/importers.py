@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from common.memory import gc_paused
 from corpus.formats import (
     ImportFileError,
     ParsedArticle,
@@ -127,19 +128,22 @@ def import_file(
     name does not (a fetched page); ``url`` is the articles' URL when they state none.
     """
     try:
-        articles = parse_bytes(
-            name, data, unwrap=unwrap, strip_boilerplate=strip_boilerplate, suffix=suffix
-        )
-        items = _items(name, articles, language=language, url=url)
-        with transaction.atomic():
-            try:
-                results = articles_create_many(project=project, items=items)
-            except ArticleBatchError as exc:
-                raise _file_error(exc, articles) from exc
-            except IntegrityError as exc:  # the same text, saved meanwhile by another import
-                raise ImportFileError(f"conflict: {exc}") from exc
-            if dry_run:
-                transaction.set_rollback(True)
+        # A file's parsed articles live until the INSERT, in no cycles: no garbage
+        # collection meanwhile (``gc_paused``; 17 small ones for 1,000 documents).
+        with gc_paused():
+            articles = parse_bytes(
+                name, data, unwrap=unwrap, strip_boilerplate=strip_boilerplate, suffix=suffix
+            )
+            items = _items(name, articles, language=language, url=url)
+            with transaction.atomic():
+                try:
+                    results = articles_create_many(project=project, items=items)
+                except ArticleBatchError as exc:
+                    raise _file_error(exc, articles) from exc
+                except IntegrityError as exc:  # the same text, saved meanwhile by another import
+                    raise ImportFileError(f"conflict: {exc}") from exc
+                if dry_run:
+                    transaction.set_rollback(True)
     except ImportFileError as exc:
         return FileResult(name=name, error=str(exc))
     created = [r.article for r in results if r.created]

@@ -52,3 +52,18 @@ def test_a_request_that_grew_the_process_is_followed_by_a_release(rss: list[floa
 def test_the_real_trim_runs_and_reads_the_rss() -> None:
     assert memory.rss_mb() > 0
     assert memory.trim() > 0
+
+
+def test_gc_paused_stops_collections_inside_and_restores_the_state_after() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with memory.gc_paused():
+        assert not gc.isenabled()
+        with memory.gc_paused():  # nested: the outer block's state comes back
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), memory.gc_paused():
+        raise RuntimeError
+    assert gc.isenabled()

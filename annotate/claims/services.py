@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from annotate.chains.checks import ResolvedLink, resolve_chain
@@ -270,9 +272,18 @@ def _new_claim(
         "source_id": source.pk if source is not None else None,
         **values,
     }
-    claim = Claim(*[given[name] for name in _COLUMNS])
+    if _claim_signals():  # someone listens to a claim's construction: construct it
+        claim = Claim(*[given[name] for name in _COLUMNS])
+    else:  # what Model.__init__ leaves, without its signals and per-field steps
+        claim = Claim.__new__(Claim)
+        claim._state = ModelState()
+        claim.__dict__.update({name: given[name] for name in _COLUMNS})
     claim._state.fields_cache.update(article=article, annotator=annotator, source=source)
     return claim
+
+
+def _claim_signals() -> bool:
+    return pre_init.has_listeners(Claim) or post_init.has_listeners(Claim)
 
 
 def claims_write(

@@ -47,6 +47,7 @@ from annotate.exchange.importing_files import (
 from annotate.models import Claim, Source, SourceAlias, Target
 from annotate.scheme import LABEL_FIELDS
 from annotate.sources import services as source_services
+from common.memory import gc_paused
 from common.params import id_or_none
 from corpus.models import Article, Project
 from corpus.permissions import can_curate, role_in
@@ -138,6 +139,7 @@ class Resolver:
         self.targets = {
             t.name_key: t for t in Target.objects.filter(project=project).only("id", "name_key")
         }
+        self._targets_named: dict[str, Target | None] = {}  # by the file's text
 
     def forget_articles(self) -> None:
         """Drop the articles found so far (a chunk of a big file: their texts stay in
@@ -322,7 +324,14 @@ class Resolver:
         for item in items:
             if not isinstance(item, dict):
                 raise ValidationError("each stance is an object {target, stance}")
-            target = self.targets.get(search_key(str(item.get("target") or "")))
+            named = str(item.get("target") or "")
+            # A search key per name, not per stance (a few thousand names at most kept).
+            if named in self._targets_named:
+                target = self._targets_named[named]
+            else:
+                target = self.targets.get(search_key(named))
+                if len(self._targets_named) < 4096:
+                    self._targets_named[named] = target
             if target is None:
                 raise ValidationError(f"unknown stance target “{item.get('target')}”")
             out.append(StanceInput(target, str(item.get("stance") or "")))
@@ -594,7 +603,7 @@ def import_annotations(
         raise ValidationError(f"{annotator} is not a member of the project “{project}”.")
     report = ImportReport()
     try:
-        with transaction.atomic():
+        with gc_paused(), transaction.atomic():
             items, unknown = read_file(
                 project=project, data=data, fmt=fmt, brat=brat, report=report
             )

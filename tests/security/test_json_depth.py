@@ -18,7 +18,7 @@ from annotate.exchange import archive, archive_checks, restoring
 from annotate.exchange.importing_files import read_items
 from annotate.models import Claim, Source
 from annotate.sources import registry
-from common.jsonload import MAX_DEPTH, JSONInputError, loads_bounded, nesting_error
+from common.jsonload import MAX_DEPTH, MAX_INT_DIGITS, JSONInputError, loads_bounded, nesting_error
 from corpus import importers
 from corpus.models import Article
 from tests.security.conftest import World, api_client
@@ -269,3 +269,25 @@ def test_an_archive_record_nested_too_deep_is_refused() -> None:
     assert caught.value.messages == [
         "claims.jsonl, line 2: not valid JSON (nested deeper than 64 levels)."
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ('{"a": [1, {"b": ' + "9" * 101 + "}]}", 101),
+        ('{"a": [' + "-" + "9" * 300 + "]}", 300),
+        ("-" + "9" * 101, 101),
+    ],
+)
+def test_a_long_integer_anywhere_in_a_value_is_refused(text: str, digits: int) -> None:
+    # Integers are checked by the walk over the parsed value, not by a hook per number.
+    with pytest.raises(json.JSONDecodeError, match=f"{digits} digits is too long") as caught:
+        loads_bounded(text)
+    assert text[caught.value.pos :].lstrip("-").startswith("999")
+
+
+def test_the_longest_integer_allowed_and_long_digits_in_a_string_read() -> None:
+    text = json.dumps({"a": [int("9" * MAX_INT_DIGITS), -int("9" * MAX_INT_DIGITS)]})
+    assert loads_bounded(text) == json.loads(text)
+    assert loads_bounded(json.dumps({"s": "1" * 5000}))["s"] == "1" * 5000
+    assert loads_bounded("[true, false, 3]") == [True, False, 3]
