@@ -7,6 +7,13 @@ import { say } from "./messages.js";
 
 const options = () => [...document.querySelectorAll("#source-options [role=option]")];
 
+// The search asks the server at every letter, without waiting for a pause: a letter typed
+// while a search is in flight queues one search for the latest text (hx-sync "queue last";
+// aborting the one in flight would log htmx errors), so the options are the last letter's
+// a request or two after it. Enter pressed while that answer is on its way picks the
+// first of the new options when they arrive, not one of the previous letter's.
+let chooseWhenSettled = false;
+
 function syncOptions() {
   const list = document.getElementById("source-options");
   const input = document.getElementById("source-q");
@@ -122,6 +129,7 @@ export function installSourcePicker() {
       return;
     }
     if (event.target.id !== "source-q") return;
+    if (event.key !== "Enter") chooseWhenSettled = false;
     const list = document.getElementById("source-options");
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
@@ -131,6 +139,12 @@ export function installSourcePicker() {
       event.stopPropagation();
       if (document.querySelector("#source-results [data-action=new-source]")) openNewSource();
     } else if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
+      if (event.target.classList.contains("htmx-request")) {
+        event.preventDefault();
+        event.stopPropagation();
+        chooseWhenSettled = true;
+        return;
+      }
       const active = options().find((o) => o.getAttribute("aria-selected") === "true");
       if (active && list && !list.hidden) {
         event.preventDefault();
@@ -164,5 +178,16 @@ export function installSourcePicker() {
     }
   });
 
-  document.body.addEventListener("htmx:afterSettle", syncOptions);
+  document.body.addEventListener("htmx:afterSettle", () => {
+    syncOptions();
+    const searching = document.getElementById("source-q")?.classList.contains("htmx-request");
+    if (!chooseWhenSettled || searching) return;
+    chooseWhenSettled = false;
+    const active = options().find((o) => o.getAttribute("aria-selected") === "true");
+    if (active && !document.getElementById("source-options")?.hidden) chooseOption(active);
+  });
+  // A search that failed leaves nothing to choose.
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.elt?.id === "source-q" && !event.detail.successful) chooseWhenSettled = false;
+  });
 }
