@@ -13,6 +13,7 @@ const options = () => [...document.querySelectorAll("#source-options [role=optio
 // a request or two after it. Enter pressed while that answer is on its way picks the
 // first of the new options when they arrive, not one of the previous letter's.
 let chooseWhenSettled = false;
+let searching = 0; // the searches in flight (htmx:beforeRequest to htmx:afterRequest)
 
 function syncOptions() {
   const list = document.getElementById("source-options");
@@ -139,7 +140,7 @@ export function installSourcePicker() {
       event.stopPropagation();
       if (document.querySelector("#source-results [data-action=new-source]")) openNewSource();
     } else if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
-      if (event.target.classList.contains("htmx-request")) {
+      if (searching > 0) {
         event.preventDefault();
         event.stopPropagation();
         chooseWhenSettled = true;
@@ -180,14 +181,18 @@ export function installSourcePicker() {
 
   document.body.addEventListener("htmx:afterSettle", () => {
     syncOptions();
-    const searching = document.getElementById("source-q")?.classList.contains("htmx-request");
-    if (!chooseWhenSettled || searching) return;
+    if (!chooseWhenSettled || searching > 0) return;
     chooseWhenSettled = false;
     const active = options().find((o) => o.getAttribute("aria-selected") === "true");
     if (active && !document.getElementById("source-options")?.hidden) chooseOption(active);
   });
-  // A search that failed leaves nothing to choose.
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt?.id === "source-q") searching += 1;
+  });
   document.body.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.elt?.id === "source-q" && !event.detail.successful) chooseWhenSettled = false;
+    if (event.detail.elt?.id !== "source-q") return;
+    searching = Math.max(0, searching - 1);
+    // A search that failed leaves nothing to choose.
+    if (!event.detail.successful) chooseWhenSettled = false;
   });
 }
