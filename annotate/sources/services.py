@@ -468,6 +468,10 @@ def source_split(*, record: SourceMerge, actor: User | None = None) -> Source:
     for label, ids in record.moved.items():
         model_label, field = label.split(":")
         model: Any = apps.get_model(model_label)
+        # Only a foreign key to Source is ever moved back (a record restored from an
+        # archive is checked, and this holds whatever a record says).
+        if getattr(model._meta.get_field(field), "related_model", None) is not Source:
+            continue
         rows = model._base_manager.filter(pk__in=ids, **{field: keep.pk})
         back[label] = rows.update(**{field: source.pk})
     record.split_at = timezone.now()

@@ -120,6 +120,15 @@ export function authorDefault(radio) {
   say(`Source set to the byline author, ${radio.dataset.bylineSourceName}.`);
 }
 
+/** Enter was pressed while the last letter's options were on their way: once no search
+ * is in flight, pick the first of them. */
+function chooseArrived() {
+  if (!chooseWhenSettled || searching > 0) return;
+  chooseWhenSettled = false;
+  const active = options().find((o) => o.getAttribute("aria-selected") === "true");
+  if (active && !document.getElementById("source-options")?.hidden) chooseOption(active);
+}
+
 export function installSourcePicker() {
   const { panel } = ctx;
   panel.addEventListener("keydown", (event) => {
@@ -181,10 +190,7 @@ export function installSourcePicker() {
 
   document.body.addEventListener("htmx:afterSettle", () => {
     syncOptions();
-    if (!chooseWhenSettled || searching > 0) return;
-    chooseWhenSettled = false;
-    const active = options().find((o) => o.getAttribute("aria-selected") === "true");
-    if (active && !document.getElementById("source-options")?.hidden) chooseOption(active);
+    chooseArrived();
   });
   document.body.addEventListener("htmx:beforeRequest", (event) => {
     if (event.detail.elt?.id === "source-q") searching += 1;
@@ -194,5 +200,7 @@ export function installSourcePicker() {
     searching = Math.max(0, searching - 1);
     // A search that failed leaves nothing to choose.
     if (!event.detail.successful) chooseWhenSettled = false;
+    // With the page's settle delay of 0 the options are in place before this event.
+    chooseArrived();
   });
 }
