@@ -99,9 +99,9 @@ def seen_by(user: User) -> Q:
     return (
         Q(status=SourceStatus.CONFIRMED)
         | Q(proposed_by=user)
-        | Exists(joined)
-        | Exists(own_claims)
-        | Exists(own_links)
+        | Q(Exists(joined))
+        | Q(Exists(own_claims))
+        | Q(Exists(own_links))
     )
 
 

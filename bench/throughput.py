@@ -20,8 +20,8 @@ the page, from the event's ``timeStamp`` to the first moment its effect is in th
 MutationObserver, and every animation frame for changes without a mutation such as a checked
 radio button), so it includes the server's answer for the actions that ask the server. The
 source autocomplete is also timed from the last letter to the options (the search asks the
-server at every letter, at most one more queued behind the one in flight) and as its request alone (Resource
-Timing).
+server at every letter, at most one more queued behind the one in flight) and as its request
+alone (Resource Timing).
 
 Prints a Markdown report; ``--check`` exits 1 when a key-count target of issue 18 is missed
 or a claim is not complete (the times are reported against their target: they depend on the
