@@ -14,6 +14,7 @@ const options = () => [...document.querySelectorAll("#source-options [role=optio
 // first of the new options when they arrive, not one of the previous letter's.
 let chooseWhenSettled = false;
 let searching = 0; // the searches in flight (htmx:beforeRequest to htmx:afterRequest)
+let answered = null; // the text the options shown were found for
 
 function syncOptions() {
   const list = document.getElementById("source-options");
@@ -123,7 +124,9 @@ export function authorDefault(radio) {
 /** Enter was pressed while the last letter's options were on their way: once no search
  * is in flight, pick the first of them. */
 function chooseArrived() {
-  if (!chooseWhenSettled || searching > 0) return;
+  // htmx tells afterRequest before it sends a queued search: wait for the current text's.
+  const text = document.getElementById("source-q")?.value;
+  if (!chooseWhenSettled || searching > 0 || answered !== text) return;
   chooseWhenSettled = false;
   const active = options().find((o) => o.getAttribute("aria-selected") === "true");
   if (active && !document.getElementById("source-options")?.hidden) chooseOption(active);
@@ -198,6 +201,11 @@ export function installSourcePicker() {
   document.body.addEventListener("htmx:afterRequest", (event) => {
     if (event.detail.elt?.id !== "source-q") return;
     searching = Math.max(0, searching - 1);
+    try {
+      answered = new URL(event.detail.xhr.responseURL).searchParams.get("q");
+    } catch {
+      answered = null;
+    }
     // A search that failed leaves nothing to choose.
     if (!event.detail.successful) chooseWhenSettled = false;
     // With the page's settle delay of 0 the options are in place before this event.
