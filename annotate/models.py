@@ -46,14 +46,11 @@ class SourceQuerySet(models.QuerySet["Source"]):
 
     def visible_to(self, user: User, *, curator: bool) -> SourceQuerySet:
         """What the user may see of the registry: everything for curators and managers;
-        for an annotator, the confirmed sources, the ones they proposed, and a proposed
-        one their own claims cite (another annotator's proposal stays hidden: blindness)."""
+        for an annotator, the confirmed sources and the proposals ``seen_by`` lets them see
+        (another annotator's proposal stays hidden: blindness)."""
         if curator:
             return self
-        own_claims = Claim.objects.filter(source=OuterRef("pk"), annotator=user)
-        return self.filter(
-            Q(status=SourceStatus.CONFIRMED) | Q(proposed_by=user) | Exists(own_claims)
-        )
+        return self.filter(seen_by(user))
 
     def search(self, query: str) -> SourceQuerySet:
         """Sources whose name or any alias contains the query, ignoring case, diacritics
@@ -90,6 +87,22 @@ class SourceQuerySet(models.QuerySet["Source"]):
             .annotate(rank=Least("name_rank", "alias_rank"))
             .order_by("rank", "name_rank", "name_key", "id")
         )
+
+
+def seen_by(user: User) -> Q:
+    """The sources an annotator may see and cite: the confirmed ones, and a proposed one
+    they proposed, joined (proposed the same name: ``SourceJoin``) or already cite (a
+    claim of theirs cites it, or carries it in its chain)."""
+    own_claims = Claim.objects.filter(source=OuterRef("pk"), annotator=user)
+    own_links = ChainLink.objects.filter(source=OuterRef("pk"), claim__annotator=user)
+    joined = SourceJoin.objects.filter(source=OuterRef("pk"), user=user)
+    return (
+        Q(status=SourceStatus.CONFIRMED)
+        | Q(proposed_by=user)
+        | Q(Exists(joined))
+        | Q(Exists(own_claims))
+        | Q(Exists(own_links))
+    )
 
 
 # Ranks of a search match, best first; _NO_MATCH is never the best of a found source.
@@ -177,6 +190,25 @@ class SourceAlias(models.Model):
 
     def __str__(self) -> str:
         return self.alias
+
+
+class SourceJoin(models.Model):
+    """An annotator who proposed a name that was already another annotator's proposal,
+    hidden from them: they were given that proposal and may see and cite it too
+    (``annotate.sources.services.source_add``)."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="joins")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "user"], name="source_join_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.source_id}"
 
 
 class Target(models.Model):

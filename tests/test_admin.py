@@ -85,11 +85,13 @@ def test_every_model_is_registered() -> None:
     ]
     unregistered = [m.__name__ for m in ours if not admin.site.is_registered(m)]
     # Inline-only models are edited through their parent's page; merge records are made and
-    # split by the services only (the kept source's page lists them); the cluster index's
+    # split by the services only (the kept source's page lists them), as are joins of a
+    # proposed source (``source_join``: visibility, not data to edit); the cluster index's
     # row is the background task's bookkeeping (the cluster page shows its state); the
     # projects' version counters are written by database triggers only.
     assert set(unregistered) <= {
         "SourceMerge",
+        "SourceJoin",
         "SourceAlias",
         "ClaimStance",
         "ChainLink",

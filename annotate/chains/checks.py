@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 
 from annotate.chains.links import MAX_LINKS, LinkInput
 from annotate.claims.offsets import validate_span
 from annotate.models import Source
+from annotate.sources.selectors import citable_sources
 from common import params
 from corpus.models import Article
 from corpus.scheme import field_values
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,13 @@ def resolve_chain(
     article: Article,
     links: Sequence[LinkInput],
     lookup: Callable[[int], Source | None] | None = None,
+    *,
+    viewer: User | None,
 ) -> list[ResolvedLink]:
     """The chain's links, checked; every problem at once, as a ``ValidationError`` under
     ``chain`` (“link 2: …”). ``lookup`` finds a source already loaded by id (a bulk
-    write's); without it, one query."""
+    write's, already limited to what its writer may cite); without it, one query for the
+    sources ``viewer``, who writes the claim, may cite (``citable_sources``)."""
     links = list(links)
     if len(links) > MAX_LINKS:
         raise ValidationError(
@@ -61,9 +69,7 @@ def resolve_chain(
     if lookup is None:
         ids = chain_source_ids(links)
         loaded = (
-            {s.pk: s for s in Source.objects.filter(pk__in=ids, project_id=article.project_id)}
-            if ids
-            else {}
+            {s.pk: s for s in citable_sources(ids, [article.project], viewer=viewer)} if ids else {}
         )
         lookup = loaded.get
     scheme = article.project.scheme

@@ -22,6 +22,7 @@ from annotate.claims.checks import Errors, StanceInput, check_project_open, row_
 from annotate.claims.services import Built, claim_build, claims_write
 from annotate.claims.values import ClaimFields
 from annotate.models import Claim, Source, Target
+from annotate.sources.selectors import citable_sources
 from corpus.models import Article, Project
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def claims_create_many(
         check_project_open(article.project)
     batch = Batch(
         (article for article, _ in items),
+        viewer=actor if actor is not None else annotator,
         sources=(item.source for _, item in items),
         chains=(link for _, item in items for link in item.chain),
         stances=(s for _, item in items for s in item.stances),
@@ -81,9 +83,16 @@ class Batch:
         sources: Iterable[Source | int | None],
         stances: Iterable[StanceInput],
         chains: Iterable[LinkInput] = (),
+        viewer: User | None,
     ) -> None:
+        articles = list(articles)
         projects = with_projects(articles)
-        self.sources = batch_sources(sources, projects, also=chain_source_ids(chains))
+        self.sources = batch_sources(
+            sources,
+            {a.project for a in articles},
+            also=chain_source_ids(chains),
+            viewer=viewer,
+        )
         self.targets = batch_targets(stances, projects)
 
     def source(self, article: Article, given: Source | int | None) -> Source | None:
@@ -93,7 +102,9 @@ class Batch:
         return batch_stances(article, given, self.targets)
 
     def chain(self, article: Article, given: Sequence[LinkInput]) -> list[ResolvedLink]:
-        return resolve_chain(article, given, lambda pk: self.sources.get((article.project_id, pk)))
+        return resolve_chain(
+            article, given, lambda pk: self.sources.get((article.project_id, pk)), viewer=None
+        )
 
 
 def with_projects(articles: Iterable[Article]) -> set[int]:
@@ -108,12 +119,17 @@ def with_projects(articles: Iterable[Article]) -> set[int]:
 
 
 def batch_sources(
-    sources: Iterable[Source | int | None], projects: set[int], *, also: Iterable[int] = ()
+    sources: Iterable[Source | int | None],
+    projects: Iterable[Project],
+    *,
+    also: Iterable[int] = (),
+    viewer: User | None,
 ) -> dict[tuple[int, int], Source]:
-    """The batch's sources (and the ids ``also`` names) by (project, id): one query."""
+    """The batch's sources (and the ids ``also`` names) by (project, id), those ``viewer``
+    may cite (``citable_sources``): one query."""
     given = (row_id(_pk(source, Source)) for source in sources if source not in (None, ""))
     ids = {i for i in given if i is not None} | set(also)
-    found = Source.objects.filter(pk__in=ids, project_id__in=projects)
+    found = citable_sources(ids, projects, viewer=viewer)
     return {(s.project_id, s.pk): s for s in found}
 
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
 from annotate.claims.offsets import validate_span
 from annotate.models import Source, Target
 from annotate.scheme import Labels, validate_labels
+from annotate.sources.selectors import citable_sources
 from common import limits, params
 from common.text import check_text
 from corpus.models import Article, Project
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Row ids are 64-bit; a larger number can't name a row (and SQLite can't compare with it).
 MAX_ID = params.MAX_ID
@@ -86,10 +90,16 @@ def row_id(value: Any) -> int | None:
 
 
 def resolve_source(
-    article: Article, source: Source | int | None, known: Source | None = None
+    article: Article,
+    source: Source | int | None,
+    known: Source | None = None,
+    *,
+    viewer: User | None,
 ) -> Source | None:
-    """The source, checked to be in the article's project. ``known`` is one already
-    loaded (the claim's current source): naming it again costs no query."""
+    """The source, checked to be in the article's project and citable by ``viewer``, who
+    writes the claim (``citable_sources``: another annotator's hidden proposal is refused
+    like an unknown id). ``known`` is one already loaded (the claim's current source):
+    naming it again costs no query and no check."""
     if source is None or source == "":
         return None
     source_id = source.pk if isinstance(source, Source) else source
@@ -97,7 +107,7 @@ def resolve_source(
     if (row := row_id(source_id)) is not None:
         if known is not None and known.pk == row and known.project_id == article.project_id:
             return known
-        found = Source.objects.filter(pk=row, project_id=article.project_id).first()
+        found = citable_sources([row], [article.project], viewer=viewer).first()
     if found is None:
         raise ValidationError({"source": f"Source {source_id} is not in this project's registry."})
     return found

@@ -56,7 +56,8 @@ def my_claim_rows(
     article: Article, annotator: User
 ) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
     """The annotator's live claims on the article in text order, as plain rows for the
-    claim list: the ``CLAIM_ROW_FIELDS`` and ``source__name`` of each, with its (target
+    claim list: the ``CLAIM_ROW_FIELDS``, ``source__name`` and ``source__status`` of each
+    (a proposed source is marked), with its (target
     name, stance) pairs. Two queries however many claims, and no model instances: the list
     of a long article is built on every page load."""
     claims = (
@@ -64,7 +65,7 @@ def my_claim_rows(
         .for_article(article)
         .by(annotator)
         .order_by("start", "-end", "id")
-        .values(*CLAIM_ROW_FIELDS, "source__name")
+        .values(*CLAIM_ROW_FIELDS, "source__name", "source__status")
     )
     rows = list(claims)
     stances: dict[int, list[tuple[str, str]]] = defaultdict(list)

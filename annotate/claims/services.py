@@ -184,16 +184,20 @@ class Resolver(Protocol):
 
 
 class OneByOne:
-    """The project's source and targets, read for one claim."""
+    """The project's source and targets, read for one claim written by ``viewer`` (the
+    sources they may cite: ``citable_sources``)."""
+
+    def __init__(self, viewer: User | None) -> None:
+        self.viewer = viewer
 
     def source(self, article: Article, given: Source | int | None) -> Source | None:
-        return resolve_source(article, given)
+        return resolve_source(article, given, viewer=self.viewer)
 
     def stances(self, article: Article, given: Iterable[StanceInput]) -> list[tuple[Target, str]]:
         return resolve_stances(article, given)
 
     def chain(self, article: Article, given: Sequence[LinkInput]) -> list[ResolvedLink]:
-        return resolve_chain(article, given)
+        return resolve_chain(article, given, viewer=self.viewer)
 
 
 @dataclass(frozen=True)
@@ -345,11 +349,14 @@ def claim_create(
     The span is taken as given (no snapping): it must not split a character, and
     ``quote``, when given, must be the text at it. Every problem is reported at once, as
     a ``ValidationError`` keyed by field. An annotator's claim identical to one of their
-    live claims (span, source, labels, stances, chain) raises ``DuplicateClaim``.
+    live claims (span, source, labels, stances, chain) raises ``DuplicateClaim``. The
+    source and chain carriers must be ones the writer (``actor``, else the annotator) may
+    cite: not another annotator's hidden proposal (``citable_sources``).
     """
     check_project_open(article.project)
     errors = Errors()
-    built = claim_build(article, annotator, fields, errors, OneByOne())
+    writer = actor if actor is not None else annotator
+    built = claim_build(article, annotator, fields, errors, OneByOne(writer))
     errors.raise_any()
     assert built is not None
     if annotator is not None:
@@ -417,7 +424,7 @@ def claim_update(*, claim: Claim, actor: User, version: int | None, changes: Cla
             current.prefix, current.suffix = span.prefix, span.suffix
     if not isinstance(source, Unset):
         with errors.collect():
-            current.source = resolve_source(article, source, known=current.source)
+            current.source = resolve_source(article, source, known=current.source, viewer=actor)
     if not isinstance(mention, Unset):
         with errors.collect():
             current.mention_start, current.mention_end = check_mention(article, mention)
@@ -429,7 +436,7 @@ def claim_update(*, claim: Claim, actor: User, version: int | None, changes: Cla
     links: list[ResolvedLink] = []
     if not isinstance(changes.chain, Unset):
         with errors.collect():
-            links = resolve_chain(article, changes.chain)
+            links = resolve_chain(article, changes.chain, viewer=actor)
             new_chain = chain_snapshot(links)
     for name, value in changes.labels.items():
         setattr(current, name, str(value or ""))

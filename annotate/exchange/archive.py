@@ -5,8 +5,9 @@
 Members, in this order: ``manifest.json`` (tool, versions, time, counts), ``project.json``
 (the project, its scheme, its members and the users they are, by username),
 then one JSON object per line, ordered by id: ``articles.jsonl``, ``sources.jsonl`` (with
-aliases), ``targets.jsonl``, ``assignments.jsonl``, ``claims.jsonl`` (every layer, deleted
-claims too, with stances), ``decisions.jsonl`` (with origins) and ``history.jsonl``.
+aliases and joins), ``targets.jsonl``, ``assignments.jsonl``, ``claims.jsonl`` (every layer,
+deleted claims too, with stances), ``decisions.jsonl`` (with origins), ``history.jsonl`` and
+``source_merges.jsonl`` (the merge records a manager can split back; since version 2).
 Users are referred to by username everywhere; passwords and tokens are never archived.
 
 Restore keeps every primary key, so that history snapshots, which name claims, sources
@@ -48,12 +49,16 @@ from annotate.models import (
     History,
     Source,
     SourceAlias,
+    SourceJoin,
+    SourceMerge,
     Target,
 )
 from corpus.models import Article, Membership, Project
 
 ARCHIVE_FORMAT = "claimdesk-archive"
-ARCHIVE_VERSION = 1
+# 2: source_merges.jsonl and the sources' joins. Version 1 archives (without them) still restore.
+ARCHIVE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 CHUNK = 1000
 FLUSH_BYTES = 512 * 1024
 # A fixed time for zip entries, so that archiving the same content twice gives the same
@@ -88,10 +93,34 @@ _CLAIM = (
 )
 _DECISION = ("id", "article_id", "curator_id", "action", "gold_id", "rationale", "created")
 _HISTORY = ("id", "entity", "object_id", "action", "actor_id", "at", "before", "after")
-_USER_FIELDS = {"annotator_id", "assigned_by_id", "curator_id", "actor_id", "proposed_by_id"}
-_FOREIGN_KEYS = {*_USER_FIELDS, "article_id", "source_id", "gold_id"}
+_MERGE = (
+    "id",
+    "kept_id",
+    "kept_name",
+    "merged_id",
+    "merged",
+    "aliases",
+    "added_aliases",
+    "filled",
+    "moved",
+    "actor_id",
+    "at",
+    "split_at",
+    "split_by_id",
+)
+# The rows a merge moved that an archive holds (suggestions are not archived).
+MERGE_MOVED = frozenset({"annotate.claim:source", "annotate.chainlink:source"})
+_USER_FIELDS = {
+    "annotator_id",
+    "assigned_by_id",
+    "curator_id",
+    "actor_id",
+    "proposed_by_id",
+    "split_by_id",
+}
+_FOREIGN_KEYS = {*_USER_FIELDS, "article_id", "source_id", "gold_id", "kept_id"}
 # Datetime fields (ISO strings in the archive).
-DATETIMES = {"created", "updated", "deleted_at", "at"}
+DATETIMES = {"created", "updated", "deleted_at", "at", "split_at"}
 
 
 def _line(record: dict[str, Any]) -> bytes:
@@ -137,7 +166,36 @@ def _user_ids(project: Project) -> set[int]:
         .values_list("actor_id", flat=True)
         .distinct()
     )
+    ids |= set(SourceJoin.objects.filter(source__project=project).values_list("user_id", flat=True))
+    for actor, split_by, merged in SourceMerge.objects.filter(project=project).values_list(
+        "actor_id", "split_by_id", "merged"
+    ):
+        ids |= {pk for pk in (actor, split_by) if pk is not None}
+        ids |= {pk for pk in _merge_user_ids(merged) if type(pk) is int}
     return ids
+
+
+def _merge_user_ids(merged: Any) -> list[Any]:
+    """The user ids a merge record's ``merged`` names (its proposer, who joined it)."""
+    if not isinstance(merged, dict):
+        return []
+    return [merged.get("proposed_by"), *(merged.get("joined") or [])]
+
+
+def _with_merge_users(users: dict[int, str]) -> Callable[[list[dict[str, Any]]], None]:
+    """Name the users inside a merge record's ``merged`` by username too, and keep of
+    ``moved`` the rows an archive holds."""
+
+    def convert(records: list[dict[str, Any]]) -> None:
+        for record in records:
+            merged = dict(record["merged"])
+            proposer = merged.get("proposed_by")
+            merged["proposed_by"] = users.get(proposer) if proposer is not None else None
+            merged["joined"] = [users[pk] for pk in merged.get("joined") or [] if pk in users]
+            record["merged"] = merged
+            record["moved"] = {k: v for k, v in record["moved"].items() if k in MERGE_MOVED}
+
+    return convert
 
 
 def _lines(
@@ -152,6 +210,24 @@ def _lines(
         if children is not None:
             children(records)
         yield b"".join(_line(r) for r in records)
+
+
+def _with_aliases_and_joins(users: dict[int, str]) -> Callable[[list[dict[str, Any]]], None]:
+    """A source's aliases, and who joined it (proposed the same name), by username."""
+
+    def add(records: list[dict[str, Any]]) -> None:
+        _with_aliases(records)
+        joins: dict[int, list[dict[str, Any]]] = {}
+        for source, user, at in (
+            SourceJoin.objects.filter(source_id__in=[r["id"] for r in records])
+            .order_by("id")
+            .values_list("source_id", "user_id", "at")
+        ):
+            joins.setdefault(source, []).append({"user": users[user], "at": at})
+        for record in records:
+            record["joins"] = joins.get(record["id"], [])
+
+    return add
 
 
 def _with_aliases(records: list[dict[str, Any]]) -> None:
@@ -231,7 +307,12 @@ def stream(project: Project, *, on_chunk: Any = None) -> Iterator[bytes]:
         ("articles.jsonl", _lines(articles, _ARTICLE, users)),
         (
             "sources.jsonl",
-            _lines(Source.objects.filter(project=project), _SOURCE, users, _with_aliases),
+            _lines(
+                Source.objects.filter(project=project),
+                _SOURCE,
+                users,
+                _with_aliases_and_joins(users),
+            ),
         ),
         ("targets.jsonl", _lines(Target.objects.filter(project=project), _TARGET, users)),
         (
@@ -254,6 +335,15 @@ def stream(project: Project, *, on_chunk: Any = None) -> Iterator[bytes]:
             ),
         ),
         ("history.jsonl", _lines(History.objects.filter(project=project), _HISTORY, users)),
+        (
+            "source_merges.jsonl",
+            _lines(
+                SourceMerge.objects.filter(project=project),
+                _MERGE,
+                users,
+                _with_merge_users(users),
+            ),
+        ),
     ]
     project_record = {
         "id": project.pk,

@@ -3,7 +3,7 @@
 
 An archive is a file from elsewhere: nothing in it is trusted.
 
-- **The zip.** Exactly the members an archive has (``MEMBERS``, so at most nine):
+- **The zip.** Exactly the members an archive has (``MEMBERS``, so at most ten):
   another name (a ``../`` path, a ``__MACOSX/`` folder), a name twice, an encrypted
   member or a compression other than deflate is refused. Each member's declared size must be
   under its bound, the whole under ``CLAIMDESK_MAX_ARCHIVE_BYTES``, and no member over
@@ -23,6 +23,7 @@ An archive is a file from elsewhere: nothing in it is trusted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import zipfile
@@ -49,6 +50,10 @@ from annotate.models import (
     History,
     Source,
     SourceAlias,
+    SourceJoin,
+    SourceKind,
+    SourceMerge,
+    SourceStatus,
     Target,
 )
 from common.jsonload import loads_bounded
@@ -66,8 +71,11 @@ TABLES = (
     "claims.jsonl",
     "decisions.jsonl",
     "history.jsonl",
+    "source_merges.jsonl",
 )
 MEMBERS = (MANIFEST, PROJECT, *TABLES)
+# Members an archive of version 1 lacks.
+OPTIONAL_MEMBERS = frozenset({"source_merges.jsonl"})
 
 # manifest.json and project.json are read whole: their bound.
 JSON_MEMBER_BYTES = 64 * 1024**2
@@ -137,7 +145,7 @@ def check_members(archive: zipfile.ZipFile, limits: Limits) -> None:
 def check_complete(archive: zipfile.ZipFile) -> None:
     names = set(archive.namelist())
     for name in MEMBERS:
-        if name not in names:
+        if name not in names and name not in OPTIONAL_MEMBERS:
             raise ValidationError(f"The archive has no {name}.")
 
 
@@ -378,6 +386,78 @@ def _users_table() -> Table:
     return Table("users", columns, {}, optional, allowed, allowed - optional)
 
 
+def _merges_table(fields: tuple[str, ...]) -> Table:
+    """Merge records: the kept source is a plain id (it may have been merged away since,
+    and then the archive doesn't hold it); ``check_merge`` checks the JSON values."""
+    spec = table("source_merges.jsonl", SourceMerge, fields)
+    _, high = _INTEGERS["BigAutoField"]
+    columns = {**spec.columns, "kept": Column("int", low=1, high=high)}
+    return dataclasses.replace(spec, columns=columns)
+
+
+_MERGED_TEXT = {"name": 300, "description": 500, "external_id": 100}
+
+
+def check_merge(record: dict[str, Any], where: str, refs: Refs) -> None:  # noqa: C901
+    """A merge record's JSON values, which a split writes back: ``merged`` (the merged
+    source's fields, its proposer and joiners by username), ``aliases``,
+    ``added_aliases``, ``filled`` (description, external id) and ``moved`` (only the
+    claims and chain links that cited it: a split updates these rows)."""
+    _, high = _INTEGERS["BigAutoField"]
+    if type(record["merged_id"]) is not int or not 1 <= record["merged_id"] <= high:
+        raise ValidationError(f"{where}, merged_id: not a row id.")
+    merged = record["merged"]
+    allowed = {*_MERGED_TEXT, "kind", "status", "proposed_by", "version", "created", "joined"}
+    if type(merged) is not dict or not merged.keys() <= allowed or "name" not in merged:
+        raise ValidationError(f"{where}, merged: not a merged source's fields.")
+    for key, length in _MERGED_TEXT.items():
+        value = merged.get(key, "")
+        if type(value) is not str or len(value) > length or "\0" in value:
+            raise ValidationError(f"{where}, merged, {key}: text of at most {length} characters.")
+    if merged.get("kind") not in SourceKind.values:
+        raise ValidationError(f"{where}, merged, kind: not a kind of source.")
+    if merged.get("status", SourceStatus.CONFIRMED) not in SourceStatus.values:
+        raise ValidationError(f"{where}, merged, status: not a source status.")
+    users = [merged.get("proposed_by"), *(merged.get("joined") or [])]
+    if type(merged.get("joined", [])) is not list or any(
+        u is not None and u not in refs.users for u in users
+    ):
+        raise ValidationError(f"{where}, merged: names a user project.json does not list.")
+    version = merged.get("version", 1)
+    if type(version) is not int or not 1 <= version < 2**31:
+        raise ValidationError(f"{where}, merged, version: not a version.")
+    problem = Column("datetime").problem(merged.get("created"), refs)
+    if problem is not None:
+        raise ValidationError(f"{where}, merged, created: {problem}.")
+    for key in ("aliases", "added_aliases"):
+        names = record[key]
+        if type(names) is not list or any(
+            type(n) is not str or len(n) > 300 or "\0" in n for n in names
+        ):
+            raise ValidationError(f"{where}, {key}: a list of names.")
+    filled = record["filled"]
+    if type(filled) is not dict or not filled.keys() <= {"description", "external_id"}:
+        raise ValidationError(f"{where}, filled: only a description or an external id.")
+    if any(type(v) is not str or len(v) > 500 or "\0" in v for v in filled.values()):
+        raise ValidationError(f"{where}, filled: text.")
+    moved = record["moved"]
+    if type(moved) is not dict or not moved.keys() <= writer_moved():
+        raise ValidationError(
+            f"{where}, moved: only {', '.join(sorted(writer_moved()))} may be listed."
+        )
+    for key, ids in moved.items():
+        if type(ids) is not list or any(type(i) is not int or not 1 <= i <= high for i in ids):
+            raise ValidationError(f"{where}, moved, {key}: a list of row ids.")
+        if key == "annotate.claim:source" and not set(ids) <= refs.ids["claims.jsonl"]:
+            raise ValidationError(f"{where}, moved: names a claim that claims.jsonl lacks.")
+
+
+def writer_moved() -> frozenset[str]:
+    from annotate.exchange.archive import MERGE_MOVED
+
+    return MERGE_MOVED
+
+
 @cache
 def tables() -> dict[str, Table]:
     """Each member's table (built once the apps are loaded)."""
@@ -389,8 +469,12 @@ def tables() -> dict[str, Table]:
             "sources.jsonl",
             Source,
             writer._SOURCE,
-            {"aliases": table("aliases", SourceAlias, ("id", "alias", "alias_key"))},
-            optional=("status", "proposed_by"),  # archives made before proposed sources
+            {
+                "aliases": table("aliases", SourceAlias, ("id", "alias", "alias_key")),
+                "joins": table("joins", SourceJoin, ("user", "at")),
+            },
+            # Archives made before proposed sources, and before joins (version 1).
+            optional=("status", "proposed_by", "joins"),
         ),
         "targets.jsonl": table("targets.jsonl", Target, writer._TARGET),
         "assignments.jsonl": table("assignments.jsonl", Assignment, writer._ASSIGNMENT),
@@ -420,6 +504,7 @@ def tables() -> dict[str, Table]:
             },
         ),
         "history.jsonl": table("history.jsonl", History, writer._HISTORY),
+        "source_merges.jsonl": _merges_table(writer._MERGE),
         PROJECT: table(
             PROJECT,
             Project,
@@ -474,13 +559,13 @@ def check_record(record: Any, table: Table, where: str, refs: Refs) -> None:
             check_record(item, child, f"{where}, {key} {number}", refs)
 
 
-def check_manifest(info: Any, fmt: str, version: int) -> None:
+def check_manifest(info: Any, fmt: str, versions: tuple[int, ...]) -> None:
     if not isinstance(info, dict) or info.get("format") != fmt:
         raise ValidationError("This zip is not a Claimdesk project archive.")
-    if info.get("archive_version") != version:
+    if info.get("archive_version") not in versions:
         raise ValidationError(
             f"Archive version {info.get('archive_version')} can't be read by this "
-            f"Claimdesk (it reads version {version})."
+            f"Claimdesk (it reads versions {', '.join(map(str, versions))})."
         )
     unknown = sorted(info.keys() - MANIFEST_KEYS)
     if unknown:
@@ -518,13 +603,18 @@ _IDS_KEPT = frozenset({"articles.jsonl", "sources.jsonl", "targets.jsonl", "clai
 def check_tables(reader: Reader, refs: Refs) -> None:
     """Every line of every JSON Lines member, in the order they are written (a member
     refers only to those before it)."""
+    present = set(reader.archive.namelist())
     for member in TABLES:
+        if member in OPTIONAL_MEMBERS and member not in present:
+            continue
         spec = tables()[member]
         ids = refs.ids[member] = set()
         keep = member in _IDS_KEPT
         for number, record in reader.lines(member):
             where = f"{member}, line {number}"
             check_record(record, spec, where, refs)
+            if member == "source_merges.jsonl":
+                check_merge(record, where, refs)
             if keep:
                 if record["id"] in ids:
                     raise ValidationError(f"{where}: the id {record['id']} is there twice.")

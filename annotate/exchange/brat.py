@@ -106,7 +106,9 @@ _STANCES, _SOURCE_ID, _SOURCE_NAME, _SOURCE_KIND, _SOURCE_EXTERNAL_ID = (
     _AT[name]
     for name in ("stances", "source_id", "source_name", "source_kind", "source_external_id")
 )
-_CLAIM_ID, _STATUS, _NOTE = (_AT[name] for name in ("claim_id", "status", "note"))
+_CLAIM_ID, _STATUS, _NOTE, _SOURCE_STATUS = (
+    _AT[name] for name in ("claim_id", "status", "note", "source_status")
+)
 _ATTRIBUTES_AT = tuple((name, _AT[column]) for name, column in ATTRIBUTES)
 
 
@@ -166,7 +168,9 @@ def annotation_file(
             )
         note = [f"claim {claim[_CLAIM_ID]}", f"status {claim[_STATUS]}"]
         if has_source:
-            source = f"source: {source_name} ({claim[_SOURCE_KIND]})"
+            # A proposed source says so; a confirmed one reads as before.
+            proposed = ", proposed" if claim[_SOURCE_STATUS] == "proposed" else ""
+            source = f"source: {source_name} ({claim[_SOURCE_KIND]}{proposed})"
             if external and not _WIKIDATA.fullmatch(external):
                 source += f" [{external}]"
             note.insert(0, source)

@@ -49,6 +49,7 @@ def claim_record(row: dict[str, Any]) -> dict[str, Any]:
             "kind": row["source_kind"],
             "aliases": row["source_aliases"],
             "external_id": row["source_external_id"],
+            "status": row["source_status"],
         }
     mention = None
     if row["mention_start"] is not None:
@@ -157,14 +158,26 @@ def _json_column(values: list[Any]) -> list[str]:
 class _SourceJson(dict[int | None, str]):
     """Source id → the ``source`` object of a claim in JSON, made once per source."""
 
-    def __init__(self, sources: dict[int | None, tuple[Any, ...]]) -> None:
+    def __init__(
+        self,
+        sources: dict[int | None, tuple[Any, ...]],
+        statuses: dict[int | None, str | None],
+    ) -> None:
         super().__init__({None: "null"})
         self.sources = sources
+        self.statuses = statuses
 
     def __missing__(self, pk: int) -> str:
         name, kind, external_id, aliases = self.sources[pk]
         value = self[pk] = _encode(
-            {"id": pk, "name": name, "kind": kind, "aliases": aliases, "external_id": external_id}
+            {
+                "id": pk,
+                "name": name,
+                "kind": kind,
+                "aliases": aliases,
+                "external_id": external_id,
+                "status": self.statuses[pk],
+            }
         )
         return value
 
@@ -285,7 +298,7 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         encoded: list[str] = []
         if chunk is not None:
             if sources is None:
-                sources = _SourceJson(chunk.sources)
+                sources = _SourceJson(chunk.sources, chunk.source_statuses)
             encoded = _claims_json(chunk, sources, stances, pieces)
             if memberships:
                 encoded = _with_clusters(encoded, chunk.columns["claim_id"], memberships)

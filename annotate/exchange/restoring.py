@@ -22,7 +22,7 @@ from django.core.validators import validate_slug
 from django.db import DataError, IntegrityError, connection, models, transaction
 
 from annotate.exchange import archive_checks as checks
-from annotate.exchange.archive import ARCHIVE_FORMAT, ARCHIVE_VERSION, CHUNK, DATETIMES
+from annotate.exchange.archive import ARCHIVE_FORMAT, CHUNK, DATETIMES, READABLE_VERSIONS
 from annotate.models import (
     Assignment,
     ChainLink,
@@ -33,6 +33,8 @@ from annotate.models import (
     History,
     Source,
     SourceAlias,
+    SourceJoin,
+    SourceMerge,
     Target,
 )
 from corpus.models import Article, Membership, Project
@@ -57,6 +59,8 @@ _AUTO_TIME_MODELS = (
     Claim,
     Decision,
     History,
+    SourceJoin,
+    SourceMerge,
 )
 
 
@@ -150,7 +154,7 @@ def _restore_archive(file: IO[bytes] | str, slug: str | None) -> RestoreResult:
     with archive:
         checks.check_members(archive, limits)
         reader = checks.Reader(archive, limits)
-        checks.check_manifest(reader.json(checks.MANIFEST), ARCHIVE_FORMAT, ARCHIVE_VERSION)
+        checks.check_manifest(reader.json(checks.MANIFEST), ARCHIVE_FORMAT, READABLE_VERSIONS)
         checks.check_complete(archive)
         data = reader.json(checks.PROJECT)
         refs = checks.Refs()
@@ -184,6 +188,8 @@ def _restore_archive(file: IO[bytes] | str, slug: str | None) -> RestoreResult:
                     Decision,
                     DecisionOrigin,
                     History,
+                    SourceJoin,
+                    SourceMerge,
                 ]
                 with connection.cursor() as cursor:
                     for sql in connection.ops.sequence_reset_sql(no_style(), models_):
@@ -252,6 +258,7 @@ def _restore(reader: checks.Reader, data: dict[str, Any], slug: str) -> RestoreR
     _claims(reader, user, counts)
     _decisions(reader, user, counts)
     counts["history"] = _history(reader, project, user)
+    counts["source_merges"] = _merges(reader, project, user)
     return result
 
 
@@ -298,15 +305,21 @@ def _articles(reader: checks.Reader, project: Project) -> int:
 def _sources(reader: checks.Reader, project: Project, counts: dict[str, int], user: User) -> None:
     """The sources, then their aliases."""
     aliases: list[SourceAlias] = []
+    joins: list[SourceJoin] = []
 
     def sources() -> Iterator[Source]:
         for r in _records(reader, "sources.jsonl"):
             aliases.extend(SourceAlias(source_id=r["id"], **a) for a in r.pop("aliases"))
+            joins.extend(
+                SourceJoin(source_id=r["id"], user_id=user(j["user"]), at=_when(j["at"]))
+                for j in r.pop("joins", [])
+            )
             r["proposed_by_id"] = user(r.pop("proposed_by", None))
             yield Source(project=project, **_times(r))
 
     counts["sources"] = _insert(Source, sources())
     counts["aliases"] = _insert(SourceAlias, aliases)
+    counts["source_joins"] = _insert(SourceJoin, joins)
 
 
 def _assignments(reader: checks.Reader, user: User) -> int:
@@ -396,6 +409,36 @@ def _decisions(reader: checks.Reader, user: User, counts: dict[str, int]) -> Non
 
     counts["decisions"] = _insert(Decision, decisions())
     counts["origins"] = _insert(DecisionOrigin, origins)
+
+
+def _merges(reader: checks.Reader, project: Project, user: User) -> int:
+    """The merge records (none in a version 1 archive), their users by username."""
+    if "source_merges.jsonl" not in reader.archive.namelist():
+        return 0
+
+    def merges() -> Iterator[SourceMerge]:
+        for r in _records(reader, "source_merges.jsonl"):
+            merged = dict(r["merged"])
+            merged["proposed_by"] = user(merged.get("proposed_by"))
+            merged["joined"] = [user(name) for name in merged.get("joined") or []]
+            yield SourceMerge(
+                id=r["id"],
+                project=project,
+                kept_id=r["kept"],
+                kept_name=r["kept_name"],
+                merged_id=r["merged_id"],
+                merged=merged,
+                aliases=r["aliases"],
+                added_aliases=r["added_aliases"],
+                filled=r["filled"],
+                moved=r["moved"],
+                actor_id=user(r["actor"]),
+                at=_when(r["at"]),
+                split_at=_time(r["split_at"]),
+                split_by_id=user(r["split_by"]),
+            )
+
+    return _insert(SourceMerge, merges())
 
 
 def _history(reader: checks.Reader, project: Project, user: User) -> int:

@@ -173,6 +173,8 @@ COLUMNS = (
     "created",
     "updated",
     "scheme_version",
+    # Added last (issue 18), so that every column before it keeps its place.
+    "source_status",
 )
 # A claim's stances as a hashable key: ((target name, stance), ...) in the targets' order.
 StanceKey = tuple[tuple[str, str], ...]
@@ -206,6 +208,8 @@ class Chunk:
     chains: dict[int, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
     # Each chained claim's weakest link, its source's rating included, by claim id.
     chain_reliability: dict[int, str] = dataclasses.field(default_factory=dict)
+    # Each source's status ("confirmed", "proposed") by id (``None``: no source).
+    source_statuses: dict[int | None, str | None] = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.columns["claim_id"])
@@ -384,7 +388,9 @@ def claim_chunks(
         mention_starts, mention_ends = raw["mention_start"], raw["mention_end"]
         keys = list(map(stance_keys.__getitem__, raw["stance_pairs"]))
         source_ids = raw["source_id"]
-        _load_sources(derived.sources, set(source_ids).difference(derived.sources))
+        _load_sources(
+            derived.sources, set(source_ids).difference(derived.sources), derived.statuses
+        )
         texts = {pk: article["text"] for pk, article in articles.items()}
         columns = _Columns(derived, articles, keys)
         for name in _COPIED:
@@ -411,7 +417,7 @@ def claim_chunks(
             created=isoformat_column(raw["created"], tz),
             updated=isoformat_column(raw["updated"], tz),
         )
-        chunk = Chunk(columns, articles, keys, derived.sources)
+        chunk = Chunk(columns, articles, keys, derived.sources, source_statuses=derived.statuses)
         if chained:
             _add_chains(chunk, raw, texts, derived, order)
         yield chunk
@@ -455,7 +461,7 @@ def _add_chains(
             }
         )
     wanted = {link["source_id"] for chain in chunk.chains.values() for link in chain}
-    _load_sources(derived.sources, wanted.difference(derived.sources))
+    _load_sources(derived.sources, wanted.difference(derived.sources), derived.statuses)
     ratings = dict(zip(raw["id"], raw["source_reliability"], strict=True))
     for claim_id, chain in chunk.chains.items():
         chunk.chain_reliability[claim_id] = chain_reliability(
@@ -490,6 +496,7 @@ class _Derived:
     def __init__(self, scheme_version: Any) -> None:
         self.scheme_version = scheme_version
         self.sources: dict[int | None, tuple[Any, ...]] = {None: _NO_SOURCE}
+        self.statuses: dict[int | None, str | None] = {None: None}
         self.stance_lists = _StanceLists()
 
 
@@ -514,6 +521,8 @@ class _Columns(dict[str, list[Any]]):
         elif name in SOURCE_COLUMNS:
             rows = map(self.derived.sources.__getitem__, self["source_id"])
             self.update(zip(SOURCE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+        elif name == "source_status":
+            self[name] = list(map(self.derived.statuses.__getitem__, self["source_id"]))
         elif name == "stances":
             self[name] = list(map(self.derived.stance_lists.__getitem__, self.stance_keys))
         elif name == "scheme_version":
@@ -523,18 +532,24 @@ class _Columns(dict[str, list[Any]]):
         return self[name]
 
 
-def _load_sources(sources: dict[int | None, tuple[Any, ...]], wanted: set[int]) -> None:
+def _load_sources(
+    sources: dict[int | None, tuple[Any, ...]],
+    wanted: set[int],
+    statuses: dict[int | None, str | None],
+) -> None:
     """Add the ``wanted`` sources to ``sources``: id → (name, kind, external id,
-    aliases), with one query that brings the aliases along."""
+    aliases), and their status to ``statuses``, with one query that brings the aliases
+    along."""
     if not wanted:
         return
-    for pk, name, kind, external_id, alias in (
+    for pk, name, kind, external_id, status, alias in (
         Source.objects.filter(pk__in=wanted)
         .order_by("id", "aliases__alias_key", "aliases__id")
-        .values_list("id", "name", "kind", "external_id", "aliases__alias")
+        .values_list("id", "name", "kind", "external_id", "status", "aliases__alias")
     ):
         if pk not in sources:
             sources[pk] = (name, kind, external_id, [])
+            statuses[pk] = status
         if alias is not None:
             sources[pk][3].append(alias)
 

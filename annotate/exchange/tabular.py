@@ -169,10 +169,11 @@ def _csv_cells(values: Iterable[Any], safe: bool) -> str:
 # once per article, source or set of stances (``_Blocks``), so that a row is put together
 # from fewer, longer pieces.
 _BLOCKS = {"article_id": "article_block", "source_id": "source_block", "scheme_version": "tail"}
+# ``source_status``, the last of COLUMNS, is in the tail (after the scheme version).
 _ROW_PIECES = tuple(
     _BLOCKS.get(name, name)
     for name in COLUMNS
-    if name not in ARTICLE_COLUMNS and name not in SOURCE_COLUMNS
+    if name not in ARTICLE_COLUMNS and name not in SOURCE_COLUMNS and name != "source_status"
 )
 
 
@@ -189,7 +190,7 @@ class _Blocks:
         self.constant = constant
         self.sources: dict[int | None, str] = {}
         self.stances: dict[StanceKey, str] = {}
-        self.tails: dict[StanceKey, str] = {}
+        self.tails: dict[tuple[StanceKey, str | None], str] = {}
 
     def source(self, chunk: Chunk, pk: int | None) -> str:
         cells = self.sources.get(pk)
@@ -205,12 +206,13 @@ class _Blocks:
             cells = self.stances[key] = _csv_cells([listed], self.safe)
         return cells
 
-    def tail(self, key: StanceKey) -> str:
-        cells = self.tails.get(key)
+    def tail(self, key: StanceKey, status: str | None) -> str:
+        cells = self.tails.get((key, status))
         if cells is None:
             by_target = dict(key)
-            values = [self.scheme_version, *(by_target.get(t, "") for t in self.targets)]
-            cells = self.tails[key] = ",".join([_csv_cells(values, self.safe), *self.constant])
+            values = [self.scheme_version, status, *(by_target.get(t, "") for t in self.targets)]
+            cells = ",".join([_csv_cells(values, self.safe), *self.constant])
+            self.tails[(key, status)] = cells
         return cells
 
 
@@ -252,7 +254,7 @@ def _csv_rows(chunk: Chunk, blocks: _Blocks, chained: bool = False) -> str:
         elif name == "stances":
             cells.append(map(blocks.stance, chunk.stance_keys))
         elif name == "tail":
-            cells.append(map(blocks.tail, chunk.stance_keys))
+            cells.append(map(blocks.tail, chunk.stance_keys, columns["source_status"]))
         else:
             cells.append(_csv_column(name, columns[name], blocks.safe))
     if chained:

@@ -121,6 +121,7 @@ def annotation(row: dict[str, Any], slug: str) -> dict[str, Any]:
             "value": row["source_name"],
             "cd:field": "source",
             "cd:sourceKind": row["source_kind"],
+            "cd:sourceStatus": row["source_status"],
             "cd:aliases": row["source_aliases"],
         }
         if row["source_external_id"]:
@@ -380,6 +381,7 @@ class _Writer:
             "value": name,
             "cd:field": "source",
             "cd:sourceKind": kind,
+            "cd:sourceStatus": chunk.source_statuses[pk],
             "cd:aliases": aliases,
         }
         if external_id:

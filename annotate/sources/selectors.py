@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from annotate.models import (
     SourceMerge,
     SourceQuerySet,
     SourceStatus,
+    seen_by,
 )
 from common.fuzzy import MIN_QUERY, NameIndex
 from corpus.models import Article, Project
@@ -98,6 +100,25 @@ def visible_sources(user: User, project: Project, *, curator: bool | None = None
     if curator is None:
         curator = can_curate(user, project)
     return Source.objects.in_project(project).visible_to(user, curator=curator)
+
+
+def citable_sources(
+    ids: Iterable[int], projects: Iterable[Project], *, viewer: User | None
+) -> SourceQuerySet:
+    """The sources of ``ids`` that belong to one of ``projects`` and that ``viewer`` (who
+    writes the claim) may cite: every one for curators and managers (and for a write no
+    person makes, ``viewer=None``: a command); for an annotator, those they may see
+    (``seen_by``): another annotator's proposal is as absent as an unknown id, so its
+    existence does not leak. The one lookup of a claim's source and chain carriers, one
+    query (for claims written one at a time and in bulk alike)."""
+    projects = list(projects)
+    found = Source.objects.filter(pk__in=set(ids), project_id__in=[p.pk for p in projects])
+    if viewer is None:
+        return found
+    curated = [p.pk for p in projects if can_curate(viewer, p)]
+    if len(curated) == len(projects):
+        return found
+    return found.filter(Q(project_id__in=curated) | seen_by(viewer))
 
 
 def source_registry(

@@ -24,6 +24,7 @@ from annotate.models import (
     HistoryAction,
     Source,
     SourceAlias,
+    SourceJoin,
     SourceKind,
     SourceMerge,
     SourceStatus,
@@ -171,8 +172,9 @@ def source_add(
 
     A name that is already another annotator's proposal, hidden from this annotator
     (blindness), is not refused with that proposal's name: the proposal is returned and
-    this annotator cites it too. They learn only that the name is known, which creating it
-    would have shown them anyway."""
+    this annotator cites it too (a ``SourceJoin`` lets them see and cite it from now on).
+    They learn only that the name is known, which creating it would have shown them
+    anyway."""
     if not can_curate(actor, project):
         key = search_key(" ".join((name or "").split()))
         hidden = (
@@ -183,7 +185,7 @@ def source_add(
             .first()
         )
         if key and hidden is not None:
-            return hidden
+            return source_join(source=hidden, user=actor)
     return source_create(
         project=project,
         name=name,
@@ -194,6 +196,16 @@ def source_add(
         actor=actor,
         proposed_by=actor if proposes_sources(actor, project) else None,
     )
+
+
+@transaction.atomic
+def source_join(*, source: Source, user: User) -> Source:
+    """``user`` proposed (or accepted a suggestion naming) a source that is already another
+    annotator's proposal: they may see and cite it from now on (``SourceJoin``). Joining
+    twice changes nothing; a confirmed source needs no join."""
+    if source.status == SourceStatus.PROPOSED and source.proposed_by_id != user.pk:
+        SourceJoin.objects.get_or_create(source=source, user=user)
+    return source
 
 
 @transaction.atomic
@@ -300,8 +312,9 @@ def _repoint_references(*, old: Source, new: Source) -> dict[str, list[int]]:
     a reference. Returns the ids moved, by "app_label.model:field"."""
     moved: dict[str, list[int]] = {}
     for rel in Source._meta.related_objects:
-        if rel.related_model in (SourceAlias, SourceMerge):
-            continue  # aliases move by name in source_merge; merge records stay as made
+        if rel.related_model in (SourceAlias, SourceMerge, SourceJoin):
+            # Aliases move by name and joins by user in source_merge; merge records stay.
+            continue
         if rel.many_to_many or not rel.field.concrete:
             raise NotImplementedError(f"source_merge can't repoint {rel.related_model}.{rel}.")
         model: Any = rel.related_model
@@ -324,6 +337,7 @@ def _merged_fields(source: Source) -> dict[str, Any]:
         "proposed_by": source.proposed_by_id,
         "version": source.version,
         "created": source.created.isoformat(),
+        "joined": sorted(source.joins.values_list("user_id", flat=True)),
     }
 
 
@@ -361,6 +375,9 @@ def source_merge_recorded(*, keep: Source, merge: Source, actor: User | None = N
         if not getattr(keep, field) and getattr(merge, field):
             filled[field] = getattr(merge, field)
             setattr(keep, field, filled[field])
+    # Who joined the merged proposal may see the kept source too, if it is a proposal.
+    joined = set(merged["joined"]) - set(keep.joins.values_list("user_id", flat=True))
+    SourceJoin.objects.bulk_create(SourceJoin(source=keep, user_id=pk) for pk in sorted(joined))
     merge.delete()
     keep.version = locked[keep.pk].version + 1
     keep.save()
@@ -440,6 +457,8 @@ def source_split(*, record: SourceMerge, actor: User | None = None) -> Source:
     source.save(force_insert=True)
     Source.objects.filter(pk=source.pk).update(created=data["created"])
     _add_aliases(source, record.aliases)
+    users = get_user_model().objects.filter(pk__in=data.get("joined", []))
+    SourceJoin.objects.bulk_create(SourceJoin(source=source, user=user) for user in users)
     for field, value in record.filled.items():
         if getattr(keep, field) == value:
             setattr(keep, field, "")
@@ -449,6 +468,10 @@ def source_split(*, record: SourceMerge, actor: User | None = None) -> Source:
     for label, ids in record.moved.items():
         model_label, field = label.split(":")
         model: Any = apps.get_model(model_label)
+        # Only a foreign key to Source is ever moved back (a record restored from an
+        # archive is checked, and this holds whatever a record says).
+        if getattr(model._meta.get_field(field), "related_model", None) is not Source:
+            continue
         rows = model._base_manager.filter(pk__in=ids, **{field: keep.pk})
         back[label] = rows.update(**{field: source.pk})
     record.split_at = timezone.now()

@@ -169,6 +169,7 @@ def suggestions_create_many(
         (article for article, _ in items),
         sources=(s.source for _, s in items),
         stances=(st for _, s in items for st in s.stances),
+        viewer=None,  # a manager's import; accepting one checks the annotator's view
     )
     schemes: dict[int, dict[str, Any]] = {}
     problems: list[ValidationError] = []

@@ -31,7 +31,7 @@ from annotate.claims.offsets import context, validate_span
 from annotate.claims.services import claim_create
 from annotate.claims.values import ClaimChanges, ClaimFields, Unset
 from annotate.models import Claim, Source, SourceKind, Suggestion, SuggestionResponse, Target
-from annotate.sources.services import source_create
+from annotate.sources.services import source_create, source_join
 from annotate.suggest import (
     ProjectContext,
     Proposal,
@@ -442,7 +442,8 @@ def _source_for(suggestion: Suggestion, annotator: User, chosen: Any) -> Source 
         or Source.objects.in_project(project).filter(aliases__alias_key=key).first()
     )
     if existing is not None:
-        return existing
+        # Another annotator's hidden proposal of that name: joined, as proposing it would.
+        return source_join(source=existing, user=annotator)
     # The project decides who adds sources (``Project.annotator_sources``): a suggestion
     # is no way around it.
     if not can_add_source(annotator, project):

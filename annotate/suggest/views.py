@@ -171,7 +171,9 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as error:
         values = (
-            _values_from_post(article, request.POST) if from_form else _values(suggestion, defaults)
+            _values_from_post(article, request.POST, viewer=request.user)
+            if from_form
+            else _values(suggestion, defaults)
         )
         if from_form and values["source"] is None:
             values["source"] = suggestion.source

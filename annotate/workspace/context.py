@@ -19,7 +19,7 @@ from annotate.chains.checks import reliability_order
 from annotate.chains.links import chain_reliability
 from annotate.claims import selectors as claim_selectors
 from annotate.claims.forms import CHAIN_FIELDS
-from annotate.models import Assignment, ChainLink, Claim, Source, Suggestion, Target
+from annotate.models import Assignment, ChainLink, Claim, SourceStatus, Suggestion, Target
 from annotate.scheme import LABEL_FIELDS, field_spec
 from annotate.sources import selectors as source_selectors
 from annotate.suggest import services as suggestion_services
@@ -87,7 +87,8 @@ def claim_row(
 ) -> dict[str, Any]:
     """One row of the claim list, every string ready to print. ``values`` holds the
     claim's ``id start end version quote attribution claim_type source_reliability
-    information_credibility`` and its source's name as ``source__name``; ``stances`` its
+    information_credibility``, its source's name as ``source__name`` and status as
+    ``source__status`` (a proposed source is marked, as in the picker); ``stances`` its
     (target name, stance) pairs; ``chain`` its carriers' (name, reliability) in order,
     ``order`` the scheme's reliability scale (for the chain's weakest link)."""
     stance_labels = labels.get("stance", {})
@@ -117,6 +118,7 @@ def claim_row(
         "version": str(values["version"]),
         "quote": _truncate(values["quote"], QUOTE_CHARS),
         "source_name": source_name,
+        "source_proposed": values.get("source__status") == SourceStatus.PROPOSED,
         "attribution": attribution,
         "attribution_label": attribution_label,
         "type_label": labels.get("claim_type", {}).get(claim_type, claim_type)
@@ -195,6 +197,7 @@ def row_of(claim: Claim) -> dict[str, Any]:
     """The row of one claim whose source and stances (with targets) are loaded."""
     values = {name: getattr(claim, name) for name in claim_selectors.CLAIM_ROW_FIELDS}
     values["source__name"] = claim.source.name if claim.source is not None else None
+    values["source__status"] = claim.source.status if claim.source is not None else None
     stances = [(s.target.name, s.stance) for s in claim.stances.all()]
     # .all() uses the claim's prefetch (the services load the chain with its sources).
     links = sorted(claim.chain.all(), key=lambda link: link.position)
@@ -390,8 +393,9 @@ def values_from_claim(claim: Claim) -> dict[str, Any]:
     }
 
 
-def values_from_post(article: Article, data: Any) -> dict[str, Any]:
-    """The posted values, as they were typed, to show the form again with its errors."""
+def values_from_post(article: Article, data: Any, *, viewer: User) -> dict[str, Any]:
+    """The posted values, as they were typed, to show the form again with its errors (a
+    source, or chain carrier, ``viewer`` may not cite is left out: not named back)."""
     values: dict[str, Any] = {name: data.get(name, "") for name in LABEL_FIELDS}
     for name in ("start", "end", "version", "mention_start", "mention_end"):
         values[name] = int_or_none(data.get(name, "").strip(), max_value=MAX_INT32)
@@ -400,9 +404,11 @@ def values_from_post(article: Article, data: Any) -> dict[str, Any]:
     values["mention_quote"] = mention_quote(article, values["mention_start"], values["mention_end"])
     source_id = id_or_none(data.get("source", ""))
     values["source"] = (
-        article.project.sources.filter(pk=source_id).first() if source_id is not None else None
+        source_selectors.citable_sources([source_id], [article.project], viewer=viewer).first()
+        if source_id is not None
+        else None
     )
-    values["chain"] = _posted_chain(article, data)
+    values["chain"] = _posted_chain(article, data, viewer)
     values["stances"] = {}
     for key in data:
         target_id = id_or_none(key.removeprefix("stance-"))
@@ -411,16 +417,16 @@ def values_from_post(article: Article, data: Any) -> dict[str, Any]:
     return values
 
 
-def _posted_chain(article: Article, data: Any) -> list[dict[str, Any]]:
-    """The chain's rows as posted (those whose source is of the project), to show again."""
+def _posted_chain(article: Article, data: Any, viewer: User) -> list[dict[str, Any]]:
+    """The chain's rows as posted (those whose source ``viewer`` may cite), to show again."""
     if not hasattr(data, "getlist"):
         return []
     sources, starts, ends, ratings = (data.getlist(name) for name in CHAIN_FIELDS)
     ids = [id_or_none(value) for value in sources]
     found = {
         s.pk: s
-        for s in Source.objects.filter(
-            project_id=article.project_id, pk__in=[i for i in ids if i is not None]
+        for s in source_selectors.citable_sources(
+            [i for i in ids if i is not None], [article.project], viewer=viewer
         )
     }
     rows = []

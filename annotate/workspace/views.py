@@ -197,7 +197,7 @@ def claim_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             article=article, annotator=request.user, fields=data.fields()
         )
     except ValidationError as error:
-        values = values_from_post(article, request.POST)
+        values = values_from_post(article, request.POST, viewer=request.user)
         return _form(
             request, article, status=UNPROCESSABLE, values=values, errors=error_messages(error)
         )
@@ -258,7 +258,7 @@ def claim_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "current state; nothing of your edit was saved — apply it again if still needed.",
         )
     except ValidationError as error:
-        values = values_from_post(article, request.POST)
+        values = values_from_post(article, request.POST, viewer=request.user)
         return _form(
             request,
             article,
@@ -453,7 +453,7 @@ def target_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Add a stance target to the project; the stance table comes back with the stances
     already chosen in the form kept (they are posted along)."""
     article = assignment_selectors.assignment_for(request.user, pk).article
-    values = values_from_post(article, request.POST)
+    values = values_from_post(article, request.POST, viewer=request.user)
     try:
         target = source_services.target_create(
             project=article.project, name=request.POST.get("target_name", "")

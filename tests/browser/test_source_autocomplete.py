@@ -4,6 +4,8 @@ project that keeps source creation to curators shows annotators no way to create
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import pytest
@@ -59,6 +61,26 @@ def test_a_typo_finds_the_source_and_arrows_never_create_one(
     page.keyboard.press("Alt+Enter")
     expect(page.locator("#source-confirm [data-action=create-source]")).to_have_count(0)
     assert Source.objects.count() == count
+
+
+def test_enter_before_the_options_arrive_picks_from_the_last_letters(
+    live_server: Any, page: Page, annotator: Any
+) -> None:
+    """The search asks at every letter; Enter pressed while the answers are slow picks the
+    first option found for the whole text, never one of an earlier letter's."""
+    article = seed_article(annotator)
+    log_in(page, live_server.url, annotator)
+    open_new_claim(page, live_server.url, article)
+
+    def slow(route: Any) -> None:
+        time.sleep(0.3)
+        route.continue_()
+
+    page.route(re.compile(r"/annotate/sources/\?"), slow)
+    page.locator("#source-q").press_sequentially("umarow")
+    page.keyboard.press("Enter")
+    expect(page.locator("#source-name")).to_have_text("Temur Umarov")
+    expect(page.locator("#source-chosen")).to_be_visible()
 
 
 def test_alt_enter_and_the_confirmation_create_a_source(

@@ -7,6 +7,15 @@ import { say } from "./messages.js";
 
 const options = () => [...document.querySelectorAll("#source-options [role=option]")];
 
+// The search asks the server at every letter, without waiting for a pause: a letter typed
+// while a search is in flight queues one search for the latest text (hx-sync "queue last";
+// aborting the one in flight would log htmx errors), so the options are the last letter's
+// a request or two after it. Enter pressed while that answer is on its way picks the
+// first of the new options when they arrive, not one of the previous letter's.
+let chooseWhenSettled = false;
+let searching = 0; // the searches in flight (htmx:beforeRequest to htmx:afterRequest)
+let answered = null; // the text the options shown were found for
+
 function syncOptions() {
   const list = document.getElementById("source-options");
   const input = document.getElementById("source-q");
@@ -112,6 +121,17 @@ export function authorDefault(radio) {
   say(`Source set to the byline author, ${radio.dataset.bylineSourceName}.`);
 }
 
+/** Enter was pressed while the last letter's options were on their way: once no search
+ * is in flight, pick the first of them. */
+function chooseArrived() {
+  // htmx tells afterRequest before it sends a queued search: wait for the current text's.
+  const text = document.getElementById("source-q")?.value;
+  if (!chooseWhenSettled || searching > 0 || answered !== text) return;
+  chooseWhenSettled = false;
+  const active = options().find((o) => o.getAttribute("aria-selected") === "true");
+  if (active && !document.getElementById("source-options")?.hidden) chooseOption(active);
+}
+
 export function installSourcePicker() {
   const { panel } = ctx;
   panel.addEventListener("keydown", (event) => {
@@ -122,6 +142,7 @@ export function installSourcePicker() {
       return;
     }
     if (event.target.id !== "source-q") return;
+    if (event.key !== "Enter") chooseWhenSettled = false;
     const list = document.getElementById("source-options");
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
@@ -131,6 +152,12 @@ export function installSourcePicker() {
       event.stopPropagation();
       if (document.querySelector("#source-results [data-action=new-source]")) openNewSource();
     } else if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
+      if (searching > 0) {
+        event.preventDefault();
+        event.stopPropagation();
+        chooseWhenSettled = true;
+        return;
+      }
       const active = options().find((o) => o.getAttribute("aria-selected") === "true");
       if (active && list && !list.hidden) {
         event.preventDefault();
@@ -164,5 +191,24 @@ export function installSourcePicker() {
     }
   });
 
-  document.body.addEventListener("htmx:afterSettle", syncOptions);
+  document.body.addEventListener("htmx:afterSettle", () => {
+    syncOptions();
+    chooseArrived();
+  });
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt?.id === "source-q") searching += 1;
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.elt?.id !== "source-q") return;
+    searching = Math.max(0, searching - 1);
+    try {
+      answered = new URL(event.detail.xhr.responseURL).searchParams.get("q");
+    } catch {
+      answered = null;
+    }
+    // A search that failed leaves nothing to choose.
+    if (!event.detail.successful) chooseWhenSettled = false;
+    // With the page's settle delay of 0 the options are in place before this event.
+    chooseArrived();
+  });
 }

@@ -74,7 +74,9 @@ def test_archive_holds_every_table(corpus: Corpus) -> None:
         "claims.jsonl",
         "decisions.jsonl",
         "history.jsonl",
+        "source_merges.jsonl",
     ]
+    assert content["manifest.json"][0]["archive_version"] == 2
     project = content["project.json"][0]
     assert project["scheme"]["version"] == 1
     assert {u["username"] for u in project["users"]} == {"mira", "cora", "anna", "boris"}
@@ -255,3 +257,132 @@ def test_a_proposed_source_keeps_its_status_and_proposer(corpus: Corpus) -> None
     restoring.restore(io.BytesIO(data))
     restored = Source.objects.get(pk=source.pk)
     assert (restored.status, restored.proposed_by) == ("proposed", anna)
+
+
+def _merged(corpus: Corpus) -> tuple[Any, int, int]:
+    """A proposed source that a second annotator joined, merged into another by the
+    curator: (the merge record, the merged source's id, a claim it moved)."""
+    from annotate.sources.services import source_join, source_merge_recorded
+    from tests.factories import make_claim
+
+    anna, boris = User.objects.get(username="anna"), User.objects.get(username="boris")
+    cora = User.objects.get(username="cora")
+    keep = next(iter(corpus.sources.values()))
+    proposed = Source.objects.create(
+        project=corpus.project,
+        name="Zhanna Nemtsova",
+        name_key="zhanna nemtsova",
+        status="proposed",
+        proposed_by=anna,
+    )
+    source_join(source=proposed, user=boris)
+    article = Article.objects.filter(project=corpus.project).order_by("pk").first()
+    assert article is not None
+    claim = make_claim(article, anna, article.text[:12], source=proposed, note="to move")
+    record = source_merge_recorded(keep=keep, merge=proposed, actor=cora)
+    return record, record.merged_id, claim.pk
+
+
+def test_merge_records_and_joins_go_through_archive_and_restore(corpus: Corpus) -> None:
+    from annotate.models import SourceJoin, SourceMerge
+    from annotate.sources.services import source_split
+
+    record, merged_id, claim_id = _merged(corpus)
+    data = export_bytes("archive", corpus.project)
+    [archived] = members(data)["source_merges.jsonl"]
+    assert (archived["actor"], archived["merged"]["proposed_by"]) == ("cora", "anna")
+    assert archived["merged"]["joined"] == ["boris"]
+    assert archived["moved"] == {"annotate.claim:source": [claim_id]}
+    assert "split_by_id" not in archived and "kept_id" not in archived
+
+    empty_instance()
+    result = restoring.restore(io.BytesIO(data))
+    assert result.counts["source_merges"] == 1
+    restored = SourceMerge.objects.get(pk=record.pk)
+    anna, boris = User.objects.get(username="anna"), User.objects.get(username="boris")
+    assert (restored.kept_id, restored.merged_id) == (record.kept_id, merged_id)
+    assert restored.merged["proposed_by"] == anna.pk and restored.merged["joined"] == [boris.pk]
+    assert restored.actor is not None and restored.actor.username == "cora"
+    # A manager splits it back in the restored project: the source, its proposer, its
+    # joiner and its claim come back.
+    back = source_split(record=restored, actor=None)
+    assert (back.pk, back.status, back.proposed_by) == (merged_id, "proposed", anna)
+    assert list(SourceJoin.objects.filter(source=back).values_list("user", flat=True)) == [boris.pk]
+    assert Claim.objects.get(pk=claim_id).source_id == merged_id
+    # Archived again, the restored project gives the same records (the split now in).
+    again = members(export_bytes("archive", Project.objects.get()))
+    assert again["source_merges.jsonl"][0]["split_at"] is not None
+
+
+def _rewritten(data: bytes, change: Any, drop: str = "") -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for name in old.namelist():
+            if name == drop:
+                continue
+            new.writestr(name, change(name, old.read(name)))
+    return out.getvalue()
+
+
+def test_a_version_1_archive_without_merges_still_restores(corpus: Corpus) -> None:
+    _merged(corpus)
+
+    def to_v1(name: str, raw: bytes) -> bytes:
+        if name == "manifest.json":
+            info = json.loads(raw)
+            info["archive_version"] = 1
+            info["members"].remove("source_merges.jsonl")
+            return json.dumps(info).encode()
+        if name == "sources.jsonl":
+            lines = [json.loads(line) for line in raw.decode().splitlines()]
+            for line in lines:
+                del line["joins"]
+            return "".join(json.dumps(line) + "\n" for line in lines).encode()
+        return raw
+
+    data = _rewritten(export_bytes("archive", corpus.project), to_v1, "source_merges.jsonl")
+    empty_instance()
+    result = restoring.restore(io.BytesIO(data))
+    assert result.counts["source_merges"] == 0 and result.counts["claims"] == 12
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [
+        {"auth.user:is_superuser": [1]},
+        {"annotate.claim:source": [987654]},
+        {"annotate.claim:source": "1"},
+    ],
+)
+def test_a_merge_record_may_move_only_the_archives_claims(corpus: Corpus, moved: Any) -> None:
+    _merged(corpus)
+
+    def hostile(name: str, raw: bytes) -> bytes:
+        if name != "source_merges.jsonl":
+            return raw
+        record = json.loads(raw)
+        record["moved"] = moved
+        return (json.dumps(record) + "\n").encode()
+
+    data = _rewritten(export_bytes("archive", corpus.project), hostile)
+    empty_instance()
+    with pytest.raises(ValidationError, match="source_merges.jsonl, line 1, moved"):
+        restoring.restore(io.BytesIO(data))
+    assert not Project.objects.exists()
+
+
+def test_a_merge_record_naming_an_unknown_user_is_refused(corpus: Corpus) -> None:
+    _merged(corpus)
+
+    def hostile(name: str, raw: bytes) -> bytes:
+        if name != "source_merges.jsonl":
+            return raw
+        record = json.loads(raw)
+        record["merged"]["proposed_by"] = "root"
+        return (json.dumps(record) + "\n").encode()
+
+    data = _rewritten(export_bytes("archive", corpus.project), hostile)
+    empty_instance()
+    with pytest.raises(ValidationError, match="names a user project.json does not list"):
+        restoring.restore(io.BytesIO(data))
+    assert not User.objects.filter(username="root").exists()

@@ -119,7 +119,7 @@ def test_jsonl_has_one_line_per_article_read_by_pandas(corpus: Corpus) -> None:
     first = json.loads(data.splitlines()[0])
     assert first["provenance"]["scheme_version"] == 1
     claim = first["claims"][0]
-    assert set(claim["source"]) == {"id", "name", "kind", "aliases", "external_id"}
+    assert set(claim["source"]) == {"id", "name", "kind", "aliases", "external_id", "status"}
     assert {"annotator", "status", "stances", "note", "claim_type"} <= set(claim)
 
 

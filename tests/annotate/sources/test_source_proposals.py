@@ -242,3 +242,40 @@ def test_the_settings_page_sets_what_annotators_may_do(
     assert bad.status_code == 400
     project.refresh_from_db()
     assert project.annotator_sources == AnnotatorSources.CREATE
+
+
+@pytest.mark.django_db
+def test_my_claims_marks_a_proposed_source_as_the_picker_does(
+    client: Client, assigned_article: Any, annotator: Any
+) -> None:
+    from tests.factories import SourceFactory, TargetFactory
+    from tests.helpers import claim_form
+
+    proposed = source_add(project=assigned_article.project, name="Zhanna Nemtsova", actor=annotator)
+    confirmed = SourceFactory(project=assigned_article.project, name="Temur Umarov")
+    make_claim(assigned_article, annotator, source=confirmed)
+    mark = 'data-proposed title="Proposed: a curator has not confirmed it yet">proposed</span>'
+    login(client, annotator)
+    page = client.get(reverse("annotate:workspace", args=[assigned_article.pk])).content.decode()
+    row = page.split('class="claim-row"', 1)[1].split("</li>", 1)[0]
+    assert "Temur Umarov" in row and mark not in row
+
+    # The row a new claim answers with, and the page's list, mark the proposed source.
+    url = reverse("annotate:claim-create", args=[assigned_article.pk])
+    target = TargetFactory(project=assigned_article.project)
+    answer = client.post(url, claim_form(assigned_article, "Akıncı", proposed, target), **HX)
+    assert answer.status_code == 200
+    new_row = answer.content.decode().split('class="claim-row"', 1)[1].split("</li>", 1)[0]
+    assert 'Zhanna Nemtsova</span> <span class="status status-proposed" ' + mark in new_row
+    page = client.get(reverse("annotate:workspace", args=[assigned_article.pk])).content.decode()
+    assert page.count(mark) >= 1
+    rows = [r.split("</li>", 1)[0] for r in page.split('class="claim-row"')[1:]]
+    assert [mark in r for r in rows] == ["Zhanna Nemtsova" in r for r in rows] and any(
+        "Zhanna Nemtsova" in r for r in rows
+    )
+
+    # Once confirmed, no mark.
+    source_confirm(source=proposed)
+    page = client.get(reverse("annotate:workspace", args=[assigned_article.pk])).content.decode()
+    rows = [r.split("</li>", 1)[0] for r in page.split('class="claim-row"')[1:]]
+    assert not any(mark in r for r in rows)
