@@ -142,6 +142,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Kept open between requests, as PostgreSQL's: a new connection costs more than
+            # a small API request's queries (the file opened, Django's SQL functions
+            # registered, the PRAGMAs above run).
+            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "60")),
         }
     }
 
