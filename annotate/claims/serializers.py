@@ -222,7 +222,7 @@ def claims_as_json(claims: ClaimQuerySet) -> list[dict[str, Any]]:
                 some,
             )
             for claim_id, *link in cursor.fetchall():
-                chains.setdefault(claim_id, []).append(tuple(link))  # type: ignore[arg-type]
+                chains.setdefault(claim_id, []).append(tuple(link))
     out = []
     for (
         pk,

@@ -12,7 +12,7 @@ may import them too. The API (``annotate.exchange.import_api``) follows the same
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -132,7 +132,8 @@ def import_page(request: HttpRequest, slug: str) -> HttpResponse:
     Lines line by line). The handlers must be set before anything reads the body — the CSRF
     check reads it — hence the check inside (Django's documented order)."""
     request.upload_handlers = [TemporaryFileUploadHandler(request)]
-    return _import_page(request, slug)
+    # (``login_required`` on ``_import_page`` makes it an authenticated request.)
+    return _import_page(cast("AuthenticatedHttpRequest", request), slug)
 
 
 @csrf_protect

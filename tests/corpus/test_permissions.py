@@ -80,6 +80,6 @@ def test_article_for_reads_as_visible_articles_says_in_one_query(
                 role_in(user, project)  # cached by the one query
         assert read == sees, user
     with pytest.raises(Http404):
-        article_for(AnonymousUser(), article.pk)
+        article_for(AnonymousUser(), article.pk)  # type: ignore[arg-type]
     with pytest.raises(Http404):
         article_for(manager, article.pk + 1000)
