@@ -11,6 +11,15 @@ ran: after the few requests that grew the process, not after every request (read
 RSS costs microseconds; a collection and a trim, 10–100 ms). It runs after every request
 (``request_finished``) and every task (``task_finished``), connected in
 ``config.apps``. Elsewhere than Linux with glibc it only collects.
+
+A trim does not give back everything: the heap the biggest requests fragmented (a bulk
+import, a 1,000-document upload) and libraries loaded on the way (pyarrow, for Parquet) stay,
+~230 MB after such a day against ~100 MB for a worker that served pages. So a gunicorn
+worker whose RSS is still above ``recycle_mb`` (``CLAIMDESK_WORKER_RECYCLE_MB``, default
+150) after a trim finishes the request and is replaced by a fresh one, as gunicorn's
+``max_requests`` does — the same switch (``worker.alive``), set by memory rather than by a
+count. Only a process that ``config/gunicorn.conf.py``'s ``post_fork`` registered
+(``recycle_with``) is ever recycled: the task worker, ``runserver`` and the tests are not.
 """
 
 from __future__ import annotations
@@ -30,6 +39,13 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _STATM = Path("/proc/self/statm")
 _lock = threading.Lock()
 _last: list[float] = [0.0]  # the RSS (MB) after the last release, or at the first look
+_worker: list[Any] = []  # this process's gunicorn worker, when it is one (``recycle_with``)
+
+
+def recycle_with(worker: Any) -> None:
+    """Make this process recyclable: ``worker`` is its gunicorn worker (whose ``alive``
+    ends the worker's loop after the current request)."""
+    _worker[:] = [worker]
 
 
 def rss_mb() -> float:
@@ -59,9 +75,11 @@ def trim() -> float:
     return rss_mb()
 
 
-def release(grown_mb: float) -> bool:
+def release(grown_mb: float, recycle_mb: float = 0) -> bool:
     """``trim`` if the RSS grew by ``grown_mb`` or more since the last release (the first
-    call only notes the RSS). Whether it trimmed."""
+    call only notes the RSS); then, if it is still above ``recycle_mb`` (0: never) and this
+    is a registered gunicorn worker, have the worker replaced after this request. Whether
+    it trimmed."""
     now = rss_mb()
     with _lock:
         if not _last[0] or now < _last[0]:
@@ -70,6 +88,16 @@ def release(grown_mb: float) -> bool:
         if now - _last[0] < grown_mb:
             return False
         _last[0] = trim()
+        if recycle_mb and _last[0] > recycle_mb and _worker:
+            worker = _worker[0]
+            if getattr(worker, "alive", False):
+                worker.log.info(
+                    "Replacing the worker after this request: %.0f MB resident after giving "
+                    "memory back (CLAIMDESK_WORKER_RECYCLE_MB=%s).",
+                    _last[0],
+                    recycle_mb,
+                )
+                worker.alive = False
         return True
 
 

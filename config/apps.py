@@ -23,7 +23,7 @@ def _create_cache_table(sender: AppConfig, using: str = "default", **kwargs: Any
 
 
 def _release_memory(sender: Any, **kwargs: Any) -> None:
-    memory.release(settings.CLAIMDESK_MEMORY_RELEASE_MB)
+    memory.release(settings.CLAIMDESK_MEMORY_RELEASE_MB, settings.CLAIMDESK_WORKER_RECYCLE_MB)
 
 
 class ClaimdeskConfig(AppConfig):

@@ -54,6 +54,16 @@ if os.environ.get("LOG_FORMAT", "json") == "json":
             },
         },
     }
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Let the worker be replaced when a big request leaves it holding too much memory
+    (``CLAIMDESK_WORKER_RECYCLE_MB``, ``common/memory.py``)."""
+    from common import memory
+
+    memory.recycle_with(worker)
+
+
 # gunicorn's control socket is one fixed path per user: several servers on one machine (and
 # the deployment test's two) would fight over it, and nothing here uses it.
 control_socket_disable = True

@@ -146,6 +146,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Kept open between requests, as PostgreSQL's: a new connection costs more than
+            # a small API request's queries (the file opened, Django's SQL functions
+            # registered, the PRAGMAs above run).
+            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "60")),
         }
     }
 
@@ -407,6 +411,9 @@ if not (
 # A worker gives back the memory a big request or task used once its RSS has grown by this
 # many MB since it last did (common/memory.py); 0 turns it off.
 CLAIMDESK_MEMORY_RELEASE_MB = int(os.environ.get("CLAIMDESK_MEMORY_RELEASE_MB", "32"))
+# A gunicorn worker still above this many MB resident after giving memory back is replaced
+# after its request (as GUNICORN_MAX_REQUESTS does); 0 turns it off.
+CLAIMDESK_WORKER_RECYCLE_MB = int(os.environ.get("CLAIMDESK_WORKER_RECYCLE_MB", "150"))
 # The largest article text accepted, in characters (code points).
 CLAIMDESK_MAX_ARTICLE_CHARS = int(os.environ.get("CLAIMDESK_MAX_ARTICLE_CHARS", "2000000"))
 # The most a project archive may inflate to, in bytes, all members together

@@ -67,3 +67,58 @@ def test_gc_paused_stops_collections_inside_and_restores_the_state_after() -> No
     with pytest.raises(RuntimeError), memory.gc_paused():
         raise RuntimeError
     assert gc.isenabled()
+
+
+class _Worker:
+    """What ``release`` uses of a gunicorn worker."""
+
+    def __init__(self) -> None:
+        import logging
+
+        self.alive = True
+        self.log = logging.getLogger("tests.worker")
+
+
+def test_a_worker_still_too_big_after_a_trim_is_replaced(
+    rss: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a trim that leaves the RSS above ``recycle_mb``, a registered gunicorn worker
+    ends after its request (``alive``, as ``max_requests`` does); below it, or with no
+    worker registered (the task worker, the tests), nothing more happens."""
+    monkeypatch.setattr(memory, "_worker", [])
+    memory.release(32, 150)  # notes 100
+    rss[0] = 300
+    assert memory.release(32, 150)  # trimmed to 250, but no worker: nothing else
+    worker = _Worker()
+    memory.recycle_with(worker)
+    rss[0] = 180
+    memory.release(32, 150)  # from 250 down to 180: a new mark, no trim
+    rss[0] = 230
+    assert memory.release(32, 150)  # trimmed to 180 > 150
+    assert worker.alive is False
+
+    fresh = _Worker()
+    memory.recycle_with(fresh)
+    rss[0] = 120
+    memory.release(32, 150)  # the new mark
+    rss[0] = 190
+    assert memory.release(32, 150)  # trimmed to 140 < 150: kept
+    assert fresh.alive is True
+    rss[0] = 400
+    assert memory.release(32, 0)  # 0: never recycled
+    assert fresh.alive is True
+
+
+def test_gunicorn_registers_its_workers() -> None:
+    """``config/gunicorn.conf.py``'s ``post_fork`` hands the worker to ``common.memory``."""
+    import runpy
+    from pathlib import Path
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "config/gunicorn.conf.py"))
+    worker = _Worker()
+    saved = list(memory._worker)
+    try:
+        conf["post_fork"](None, worker)
+        assert memory._worker == [worker]
+    finally:
+        memory._worker[:] = saved

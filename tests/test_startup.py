@@ -1,5 +1,5 @@
 """A server process starts light: importing the URLconf (what every gunicorn worker and the
-task worker do) loads none of the heavy scientific libraries. scikit-learn, SciPy, pandas
+task worker do) loads none of the heavy scientific libraries. numpy, scikit-learn, SciPy, pandas
 and pyarrow are imported by the code that needs them (training or using the learned
 recommender, a Parquet export or import, the notebook helpers), when it runs: they took
 ~4 s of CPU and ~145 MB of resident memory in every process before (issue 21)."""
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("sklearn", "scipy", "pandas", "pyarrow", "joblib", "networkx")
+HEAVY = ("numpy", "sklearn", "scipy", "pandas", "pyarrow", "joblib", "networkx")
 
 _PROBE = """
 import json, sys

@@ -21,10 +21,10 @@ from annotate.claims.api import claims_chosen
 from annotate.claims.serializers import (
     ArticleIncludeSerializer,
     ArticleWithClaimsSerializer,
-    ClaimSerializer,
+    claims_as_json,
 )
 from corpus import api as corpus_api
-from corpus.serializers import ArticleSerializer
+from corpus.serializers import article_as_json
 
 
 @extend_schema(tags=["articles"])
@@ -44,8 +44,7 @@ class ArticleDetail(corpus_api.ArticleDetail):
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         filters = self.validated_query(ArticleIncludeSerializer)
         article = self.get_object()
-        data = dict(ArticleSerializer(article, context=self.get_serializer_context()).data)
+        data = article_as_json(article)
         if filters.get("include") == "claims":
-            claims = claims_chosen(self.request.user, article, filters)
-            data["claims"] = ClaimSerializer(claims, many=True).data
+            data["claims"] = claims_as_json(claims_chosen(self.request.user, article, filters))
         return Response(data)

@@ -5,15 +5,21 @@ services (with ``annotate.claims.offsets`` and ``annotate.scheme``), as for the 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.db import connections
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotate.chains.links import MAX_LINKS
 from annotate.chains.store import claim_chain
 from annotate.models import (
+    ChainLink,
     Claim,
+    ClaimQuerySet,
+    ClaimStance,
     History,
     HistoryAction,
 )
@@ -149,6 +155,152 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
 
     def get_deleted(self, claim: Claim) -> bool:
         return claim.deleted_at is not None
+
+
+# What ``ClaimSerializer`` reads of a claim, as columns (``claims_as_json``).
+_COLUMNS = (
+    "id",
+    "article_id",
+    "annotator_id",
+    "annotator__username",
+    "start",
+    "end",
+    "quote",
+    "prefix",
+    "suffix",
+    "source_id",
+    "mention_start",
+    "mention_end",
+    "attribution",
+    "source_reliability",
+    "information_credibility",
+    "claim_type",
+    "checkworthy",
+    "note",
+    "version",
+    "deleted_at",
+    "created",
+    "updated",
+)
+
+
+def _when(value: dt.datetime) -> str:
+    """What DRF's ``DateTimeField`` writes (ISO 8601 in the current time zone, ``Z`` for
+    UTC), without its per-call set-up."""
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def claims_as_json(claims: ClaimQuerySet) -> list[dict[str, Any]]:
+    """``ClaimSerializer(claims, many=True).data``, the same dicts in the same order, from
+    rows rather than model instances: three queries (the claims with their annotator's
+    name, their stances, their chains' links) and a few microseconds a claim, where the
+    serializer builds its fields and walks each instance's (~0.3 ms a claim). Used by the
+    one-request fetch (``?include=claims``); ``tests/api/test_article_include.py`` holds
+    the two equal."""
+    rows = list(claims.prefetch_related(None).values_list(*_COLUMNS))
+    ids = [row[0] for row in rows]
+    stances: dict[int, list[tuple[int, str]]] = {}
+    chains: dict[int, list[tuple[int, int, int | None, int | None, str]]] = {}
+    # Plain SQL for the two lists (integers and text, nothing to convert): the ORM's
+    # building of a query costs more than the query here. In slices of ids, under
+    # SQLite's bound on a statement's parameters.
+    with connections[claims.db].cursor() as cursor:
+        for at in range(0, len(ids), 5000):
+            some = ids[at : at + 5000]
+            marks = ", ".join(["%s"] * len(some))
+            cursor.execute(
+                f"SELECT claim_id, target_id, stance FROM {ClaimStance._meta.db_table} "
+                f"WHERE claim_id IN ({marks})",
+                some,
+            )
+            for claim_id, target_id, stance in cursor.fetchall():
+                stances.setdefault(claim_id, []).append((target_id, stance))
+            cursor.execute(
+                "SELECT claim_id, position, source_id, mention_start, mention_end, reliability "
+                f"FROM {ChainLink._meta.db_table} WHERE claim_id IN ({marks})",
+                some,
+            )
+            for claim_id, *link in cursor.fetchall():
+                chains.setdefault(claim_id, []).append(tuple(link))
+    out = []
+    for (
+        pk,
+        article_id,
+        annotator_id,
+        username,
+        start,
+        end,
+        quote,
+        prefix,
+        suffix,
+        source_id,
+        mention_start,
+        mention_end,
+        attribution,
+        source_reliability,
+        information_credibility,
+        claim_type,
+        checkworthy,
+        note,
+        version,
+        deleted_at,
+        created,
+        updated,
+    ) in rows:
+        claim: dict[str, Any] = {
+            "id": pk,
+            "article": article_id,
+            "annotator": annotator_id,
+        }
+        if annotator_id is not None:  # the serializer leaves the key out for gold claims
+            claim["annotator_username"] = username
+        claim.update(
+            {
+                "start": start,
+                "end": end,
+                "quote": quote,
+                "prefix": prefix,
+                "suffix": suffix,
+                "source": source_id,
+                "source_mention": (
+                    None if mention_start is None else {"start": mention_start, "end": mention_end}
+                ),
+                "attribution": attribution,
+                "stances": [
+                    {"target": target, "stance": stance}
+                    for target, stance in sorted(stances.get(pk, ()), key=_first)
+                ],
+                "chain": [
+                    {
+                        "position": position,
+                        "source": link_source,
+                        "source_mention": (
+                            None if m_start is None else {"start": m_start, "end": m_end}
+                        ),
+                        "reliability": reliability,
+                    }
+                    for position, link_source, m_start, m_end, reliability in sorted(
+                        chains.get(pk, ()), key=_first
+                    )
+                ],
+                "source_reliability": source_reliability,
+                "information_credibility": information_credibility,
+                "claim_type": claim_type,
+                "checkworthy": checkworthy,
+                "note": note,
+                "version": version,
+                "deleted": deleted_at is not None,
+                "created": _when(created),
+                "updated": _when(updated),
+            }
+        )
+        out.append(claim)
+    return out
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
 
 
 def _label_field() -> TextField:

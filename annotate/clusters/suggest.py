@@ -18,13 +18,13 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.core.files.storage import default_storage
 
 from annotate.models import Claim, ClaimCluster, ClusterDismissal, ClusterIndex, ClusterMember
 from corpus.models import Project
 
-if TYPE_CHECKING:  # scikit-learn and SciPy load on the first suggestion, not at start-up
+if TYPE_CHECKING:  # numpy, scikit-learn and SciPy load on the first suggestion, not at start-up
+    import numpy as np
     from sklearn.feature_extraction.text import HashingVectorizer
 
 QUOTE_CHARS = 400
@@ -42,6 +42,7 @@ MEMBER_QUOTES = 50  # a cluster's query: the quotes of its first stating members
 
 def hashing() -> HashingVectorizer:
     """Character n-grams inside word boundaries, lower-cased, counted (no sign, no norm)."""
+    import numpy as np
     from sklearn.feature_extraction.text import HashingVectorizer
 
     return HashingVectorizer(
@@ -67,6 +68,7 @@ class Model:
     def weigh(self, counts: Any) -> Any:
         """Hashed counts → sublinear tf × IDF on the kept columns, rows L2-normalised
         (CSR, float32, ``len(columns)`` wide)."""
+        import numpy as np
         from scipy import sparse
         from sklearn.preprocessing import normalize
 
@@ -94,6 +96,7 @@ def fit(quotes: list[str]) -> tuple[Model | None, Any]:
     (most of its time on a big project). Two passes over the quotes, ``FIT_CHUNK`` at a
     time (the document frequencies, then the kept columns), so that memory holds the
     pruned matrix, never the whole count matrix (gigabytes at 600,000 claims)."""
+    import numpy as np
     from scipy import sparse
 
     empty = sparse.csc_matrix((0, 0), dtype=np.float32)
@@ -135,6 +138,7 @@ class Index:
 
     def scores(self, query: Any) -> np.ndarray:
         """Cosine of every row with the (L2-normalised, 1 × V) query."""
+        import numpy as np
         from scipy import sparse
 
         query = sparse.csr_matrix(query)
@@ -153,6 +157,8 @@ class Index:
 def build(rows: Any) -> Index:
     """The index of (claim id, article id, annotator id, quote) rows in ascending id order
     (the background task's work: this is the fitting)."""
+    import numpy as np
+
     ids: list[int] = []
     articles: list[int] = []
     annotators: list[int] = []
@@ -176,6 +182,8 @@ def build(rows: Any) -> Index:
 def dump(index: Index) -> bytes:
     """The index as an ``.npz`` of plain arrays (read back with ``allow_pickle=False``:
     a file in shared storage is never code)."""
+    import numpy as np
+
     buffer = io.BytesIO()
     matrix = index.matrix
     np.savez(
@@ -194,6 +202,7 @@ def dump(index: Index) -> bytes:
 
 
 def load(raw: bytes, file: str = "") -> Index:
+    import numpy as np
     from scipy import sparse
 
     with np.load(io.BytesIO(raw), allow_pickle=False) as found:
@@ -247,6 +256,7 @@ def forget(project_id: int | None = None) -> None:
 
 def _query_vector(index: Index, quotes: list[str]) -> Any:
     """The L2-normalised sum of the quotes' vectors."""
+    import numpy as np
     from scipy import sparse
 
     assert index.model is not None
@@ -268,6 +278,8 @@ def ranked(
 ) -> list[tuple[int, float]]:
     """(claim id, score) of the nearest claims, best first. ``annotator_key`` keeps only
     that layer's claims (None: every claim)."""
+    import numpy as np
+
     if index.model is None:
         return []
     query = _query_vector(index, quotes)

@@ -12,13 +12,15 @@ may import them too. The API (``annotate.exchange.import_api``) follows the same
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from annotate.exchange.importing_request import (
@@ -123,9 +125,21 @@ def _render(
     return render(request, TEMPLATE, context, status=status)
 
 
+@csrf_exempt  # only until the upload handlers are set: ``_import_page`` checks the token
+def import_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The uploaded file goes to a temporary file as it arrives, never into memory whatever
+    its size (as the API's ``DiskMultiPartParser``), and the import reads it from there (JSON
+    Lines line by line). The handlers must be set before anything reads the body — the CSRF
+    check reads it — hence the check inside (Django's documented order)."""
+    request.upload_handlers = [TemporaryFileUploadHandler(request)]
+    # (``login_required`` on ``_import_page`` makes it an authenticated request.)
+    return _import_page(cast("AuthenticatedHttpRequest", request), slug)
+
+
+@csrf_protect
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+def _import_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """GET: the form. POST: import (or check) the file and show the report."""
     project = permissions.project_for(request.user, slug, Role.CURATOR, "import annotations")
     annotators = _annotators(project)
@@ -147,7 +161,7 @@ def import_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             project=project,
             request=ImportRequest(
                 file_name=safe_file_name(upload.name),
-                data=upload.read(),
+                data=upload.file,
                 fmt=data["format"],
                 annotator=data["annotator"] or "",
                 as_suggestions=as_suggestions,

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,21 +30,23 @@ from annotate.models import (
     ClaimStance,
     ProjectVersion,
 )
-from annotate.review.agreement import (
-    AgreementReport,
-    ArticleAgreement,
+from annotate.review.agreement.records import (
     ArticleRecord,
     ClaimRecord,
-    Figure,
-    GroupFigures,
-    SpanScore,
+    Id,
     config_from_scheme,
-    project_agreement,
-    project_agreement_grouped,
 )
-from annotate.review.agreement.records import Id
 from annotate.scheme import LABEL_FIELDS
 from corpus.models import Article, Project
+
+if TYPE_CHECKING:  # the report's modules load numpy: imported when a report is computed
+    from annotate.review.agreement import (
+        AgreementReport,
+        ArticleAgreement,
+        Figure,
+        GroupFigures,
+        SpanScore,
+    )
 
 DEFAULT_OVERLAP = 0.5
 CACHE_SECONDS = 60 * 60 * 24
@@ -264,6 +266,8 @@ def compute_agreement(
     say("Loading claims", 0.05)
     records = project_records(project)
     say("Matching and measuring", 0.3)
+    from annotate.review.agreement.report import project_agreement_grouped
+
     report, weekly = project_agreement_grouped(
         records.claims,
         records.articles,
@@ -338,6 +342,8 @@ def article_agreement(article: Article, threshold: float | None = None) -> Artic
     people |= {row[2] for row in rows}
     if not people:
         return None
+    from annotate.review.agreement.report import project_agreement
+
     report = project_agreement(
         claim_records(rows, stances),
         [ArticleRecord(article.pk, len(article.text), tuple(sorted(people)))],

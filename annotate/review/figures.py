@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -26,8 +26,6 @@ from annotate.models import (
     Decision,
     DecisionOrigin,
 )
-from annotate.review.agreement import ArticleAgreement, Unit
-from annotate.review.agreement.chains import ChainAgreement, chain_agreement
 from annotate.review.agreement.records import STANCE_PREFIX
 from annotate.review.data import (
     CACHE_SECONDS,
@@ -38,6 +36,10 @@ from annotate.review.data import (
 )
 from annotate.scheme import LABEL_FIELDS
 from corpus.models import Article, Project
+
+if TYPE_CHECKING:  # numpy's: the chain figures import it when they are computed
+    from annotate.review.agreement import ArticleAgreement, Unit
+    from annotate.review.agreement.chains import ChainAgreement
 
 MISSING = "missing claim"
 SPAN = "span boundaries"
@@ -401,6 +403,8 @@ def chain_figures(project: Project, data: AgreementData) -> ChainAgreement | Non
     if not chains:
         return None
     units = (unit for article in data.report.articles for unit in article.units)
+    from annotate.review.agreement.chains import chain_agreement
+
     return chain_agreement(units, chains)
 
 

@@ -4,12 +4,11 @@ readings). No writes and no requests: ``annotate.review.views`` calls them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotate.models import Claim, Source, Target
 from annotate.review import figures as review
-from annotate.review.agreement import FIGURE_HELP, alpha_reading
-from annotate.review.agreement.chains import ChainAgreement
+from annotate.review.agreement.help import FIGURE_HELP, alpha_reading
 from annotate.review.agreement.records import STANCE_PREFIX
 from annotate.review.gold import CHAIN_PREFIX
 from annotate.scheme import LABEL_FIELDS, field_spec
@@ -17,6 +16,9 @@ from annotate.workspace.context import choice_fields as _choice_fields
 from annotate.workspace.context import label_maps as _label_maps
 from common.params import id_or_none, int_or_none
 from corpus.models import Article, Project
+
+if TYPE_CHECKING:
+    from annotate.review.agreement.chains import ChainAgreement
 
 
 def fmt(value: float | None) -> str:

@@ -23,24 +23,27 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db.models import Count, Max, OuterRef, Subquery, Value
 
-from annotate.models import Claim, ClaimStance, Source, SourceAlias, Suggestion
-from annotate.review.agreement import (
-    ArticleRecord,
-    ClaimRecord,
-    Figure,
-    config_from_scheme,
-    project_agreement,
+from annotate.models import (
+    Claim,
+    ClaimStance,
+    ProjectVersion,
+    Source,
+    SourceAlias,
+    Suggestion,
 )
-from annotate.review.agreement.records import Id
+from annotate.review.agreement.records import ArticleRecord, ClaimRecord, Id, config_from_scheme
 from annotate.review.data import CLAIM_COLUMNS, STANCE_COLUMNS, claim_records, overlap_threshold
 from annotate.scheme import LABEL_FIELDS
 from corpus.models import Article, Project
 from corpus.text import search_key
+
+if TYPE_CHECKING:  # numpy's: imported when the scores are computed
+    from annotate.review.agreement import Figure
 
 GOLD = "gold"
 SUGGESTER = "suggester"
@@ -154,31 +157,27 @@ def _scalar(queryset: Any, expression: Any) -> Subquery:
 
 def cache_key(project: Project, threshold: float) -> str:
     """Changes whenever what the scores read changes: a gold claim (added, edited — a
-    stance change bumps its claim —, deleted or restored), a suggestion (made, replaced,
-    deleted), the source registry or its aliases (new sources match by name), the scheme
-    or the threshold. One query of counts and maxima."""
+    stance change bumps its claim —, deleted or restored) or the source registry
+    (``annotations_version``: the per-project counter the database's triggers bump, read by
+    primary key, as the agreement cache's key does; annotators' changes bump it too, which
+    only costs a recomputation), a suggestion (made, replaced, deleted) or a source's alias
+    (new sources match by name: their counts and largest ids, by the tables' indexes), the
+    scheme or the threshold. One query, whatever the number of gold claims."""
     in_project = {"article__project": OuterRef("pk")}
-    gold = Claim.objects.filter(annotator__isnull=True, **in_project)
     row = (
         Project.objects.filter(pk=project.pk)
         .annotate(
-            g_last=_scalar(gold, Max("updated")),
-            g_n=_scalar(gold, Count("id")),
-            g_live=_scalar(gold.filter(deleted_at__isnull=True), Count("id")),
             s_top=_scalar(Suggestion.objects.filter(**in_project), Max("id")),
             s_n=_scalar(Suggestion.objects.filter(**in_project), Count("id")),
-            r_last=_scalar(Source.objects.filter(project=OuterRef("pk")), Max("updated")),
-            r_n=_scalar(Source.objects.filter(project=OuterRef("pk")), Count("id")),
             alias_top=_scalar(
                 SourceAlias.objects.filter(source__project=OuterRef("pk")), Max("id")
             ),
             alias_n=_scalar(
                 SourceAlias.objects.filter(source__project=OuterRef("pk")), Count("id")
             ),
+            version=_scalar(ProjectVersion.objects.filter(project_id=OuterRef("pk")), Max("value")),
         )
-        .values_list(
-            "g_last", "g_n", "g_live", "s_top", "s_n", "r_last", "r_n", "alias_top", "alias_n"
-        )
+        .values_list("version", "s_top", "s_n", "alias_top", "alias_n")
         .get()
     )
     scheme = json.dumps(project.scheme, sort_keys=True, default=str)
@@ -240,6 +239,8 @@ def compute_scores(project: Project, threshold: float) -> SuggesterScores:
     by_suggester: dict[str, list[ClaimRecord]] = defaultdict(list)
     for row in rows:
         by_suggester[row[-1]].append(_suggestion_record(row[:-1], by_key))
+
+    from annotate.review.agreement.report import project_agreement
 
     config = config_from_scheme(project.scheme, overlap_threshold=threshold)
     gold_by_id = {r.claim_id: r for r in gold_records}

@@ -138,3 +138,63 @@ def test_the_schema_documents_include(client: Any) -> None:
     properties = schema["components"]["schemas"][component.rsplit("/", 1)[1]]
     assert "claims" in properties["properties"]
     assert "claims" not in properties.get("required", [])
+
+
+def test_the_rows_are_what_the_serializers_give(
+    project: Any, annotator: Any, article: Any, source: Any, target: Any
+) -> None:
+    """``claims_as_json`` and ``article_as_json`` (built from rows, for speed) give exactly
+    what ``ClaimSerializer`` and ``ArticleSerializer`` give: every field, a gold claim (no
+    ``annotator_username``), stances out of order, a chain, a mention, a deleted claim."""
+    import datetime as dt
+
+    from annotate.claims.serializers import ClaimSerializer, claims_as_json
+    from annotate.models import ChainLink, Target
+    from corpus.models import Article
+    from corpus.serializers import ArticleSerializer, article_as_json
+
+    other_target = Target.objects.create(project=project, name="Alpha", name_key="alpha")
+    plain = ClaimFactory(article=article, annotator=annotator)
+    full = ClaimFactory(
+        article=article,
+        annotator=annotator,
+        source=source,
+        mention_start=0,
+        mention_end=7,
+        attribution="reported",
+        note="Ünïcode 🇹🇷",
+        stances={target: "favor", other_target: "against"},
+    )
+    ChainLink.objects.create(claim=full, position=2, source=source, reliability="B")
+    ChainLink.objects.create(claim=full, position=1, source=source, mention_start=0, mention_end=3)
+    gold = ClaimFactory(article=article, annotator=None)
+    deleted = ClaimFactory(article=article, annotator=annotator, deleted=True)
+    claims = Claim.objects.filter(pk__in=[plain.pk, full.pk, gold.pk, deleted.pk])
+    expected = ClaimSerializer(claims.prefetch_related("stances", "chain"), many=True).data
+    got = claims_as_json(claims)
+    assert got == expected
+    assert [list(c) for c in got] == [list(c) for c in expected]  # the keys' order too
+    assert "annotator_username" not in got[[c["id"] for c in got].index(gold.pk)]
+    assert claims_as_json(Claim.objects.none()) == []
+
+    Article.objects.filter(pk=article.pk).update(
+        published=dt.date(2025, 3, 1), metadata={"feed": "rss", "tags": ["a", 1]}
+    )
+    article = Article.objects.select_related("project").get(pk=article.pk)
+    expected_article = ArticleSerializer(article).data
+    assert article_as_json(article) == expected_article
+    assert list(article_as_json(article)) == list(expected_article)
+
+
+def test_the_fetch_takes_five_queries(
+    client_for: Callable[[Any], Any], annotator: Any, article: Any, target: Any
+) -> None:
+    """An annotator's fetch: the token; the article with the user's role and assignment
+    (``article_for``'s one query); the claims, their stances, their chains' links."""
+    for claim in _claims(article, annotator, 5):
+        ClaimStance.objects.create(claim=claim, target=target, stance="favor")
+    client = client_for(annotator)
+    with CaptureQueriesContext(connection) as captured:
+        response = _get(client, article)
+    assert response.status_code == 200 and len(response.json()["claims"]) == 5
+    assert len(captured.captured_queries) == 5, [q["sql"] for q in captured.captured_queries]

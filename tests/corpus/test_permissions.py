@@ -43,3 +43,43 @@ def test_article_for_with_a_role_is_403_for_members_who_cannot_see_it(
     with pytest.raises(Http404):
         article_for(outsider, article.pk, Role.MANAGER, "restore others' claims")
     assert article_for(manager, article.pk, Role.MANAGER, "restore others' claims") == article
+
+
+def test_article_for_reads_as_visible_articles_says_in_one_query(
+    django_assert_num_queries: Any,
+    project: Any,
+    article: Any,
+    annotator: Any,
+    other_annotator: Any,
+    curator: Any,
+    manager: Any,
+    outsider: Any,
+) -> None:
+    """Who may read an article (``article_for`` without a role: one query for the article,
+    the role and the assignment) is who ``visible_articles`` gives it to; the role it read
+    is ``role_in``'s for the rest of the request (no second query)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from corpus.permissions import role_in, visible_articles
+    from tests.factories import AssignmentFactory, UserFactory
+
+    AssignmentFactory(article=article, annotator=annotator)
+    AssignmentFactory(article=article, annotator=outsider)  # assigned, but no member
+    superuser = UserFactory(is_superuser=True)
+    for user in (annotator, other_annotator, curator, manager, outsider, superuser):
+        user = type(user).objects.get(pk=user.pk)  # no role cached
+        sees = visible_articles(user, project).filter(pk=article.pk).exists()
+        user = type(user).objects.get(pk=user.pk)
+        with django_assert_num_queries(1):
+            try:
+                assert article_for(user, article.pk) == article
+                read = True
+            except Http404:
+                read = False
+            if not user.is_superuser:
+                role_in(user, project)  # cached by the one query
+        assert read == sees, user
+    with pytest.raises(Http404):
+        article_for(AnonymousUser(), article.pk)  # type: ignore[arg-type]
+    with pytest.raises(Http404):
+        article_for(manager, article.pk + 1000)

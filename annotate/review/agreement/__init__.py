@@ -13,42 +13,98 @@
 * ``help``: ``FIGURE_HELP``, what each figure means and when to trust it;
 * ``timing``: a synthetic project of 60,000 claims and the time the report takes on it.
 
+The names below are imported when first used (``__getattr__``): importing the package (as
+``annotate.models`` does, for ``spans``) loads neither the modules nor numpy.
+
 Only numpy is needed. Mathet's γ is not offered: its maintained implementation
 (pygamma-agreement) brings cvxpy, a pinned cvxopt, numba and pyannote, too much for one figure
 beside α_U.
 """
 
-from annotate.review.agreement.coefficients import (
-    Figure,
-    SpanScore,
-    cohen_kappa,
-    fleiss_kappa,
-    krippendorff_alpha,
-    span_score,
-)
-from annotate.review.agreement.fields import Confusion, FieldAgreement, FieldPair
-from annotate.review.agreement.help import FIGURE_HELP, alpha_reading
-from annotate.review.agreement.matching import Match, jaccard, match_spans
-from annotate.review.agreement.records import (
-    DEFAULT_FIELDS,
-    DEFAULT_STANCE,
-    AgreementConfig,
-    ArticleRecord,
-    ClaimRecord,
-    FieldSpec,
-    config_from_scheme,
-)
-from annotate.review.agreement.report import (
-    AgreementReport,
-    ArticleAgreement,
-    GroupFigures,
-    SpanAgreement,
-    Unit,
-    UnitMember,
-    project_agreement,
-    project_agreement_grouped,
-)
-from annotate.review.agreement.unitizing import Unitizing, unitizing
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Each name from its module, imported when first asked for (PEP 562): ``annotate.models``
+# imports ``spans`` at start-up, and numpy (``coefficients``) must wait for the figures.
+_WHERE = {
+    "Figure": "coefficients",
+    "SpanScore": "coefficients",
+    "cohen_kappa": "coefficients",
+    "fleiss_kappa": "coefficients",
+    "krippendorff_alpha": "coefficients",
+    "span_score": "coefficients",
+    "Confusion": "fields",
+    "FieldAgreement": "fields",
+    "FieldPair": "fields",
+    "FIGURE_HELP": "help",
+    "alpha_reading": "help",
+    "Match": "matching",
+    "jaccard": "matching",
+    "match_spans": "matching",
+    "DEFAULT_FIELDS": "records",
+    "DEFAULT_STANCE": "records",
+    "AgreementConfig": "records",
+    "ArticleRecord": "records",
+    "ClaimRecord": "records",
+    "FieldSpec": "records",
+    "config_from_scheme": "records",
+    "AgreementReport": "report",
+    "ArticleAgreement": "report",
+    "GroupFigures": "report",
+    "SpanAgreement": "report",
+    "Unit": "report",
+    "UnitMember": "report",
+    "project_agreement": "report",
+    "project_agreement_grouped": "report",
+    "Unitizing": "unitizing",
+}
+# ``unitizing()`` itself is not here: the name is its submodule's too, which the import system
+# binds on this package once the submodule loads; import it from ``.unitizing``.
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    loaded = importlib.import_module(f"{__name__}.{module}")
+    for other, where in _WHERE.items():
+        if where == module:
+            globals()[other] = getattr(loaded, other)
+    return globals()[name]
+
+
+if TYPE_CHECKING:
+    from annotate.review.agreement.coefficients import (
+        Figure,
+        SpanScore,
+        cohen_kappa,
+        fleiss_kappa,
+        krippendorff_alpha,
+        span_score,
+    )
+    from annotate.review.agreement.fields import Confusion, FieldAgreement, FieldPair
+    from annotate.review.agreement.help import FIGURE_HELP, alpha_reading
+    from annotate.review.agreement.matching import Match, jaccard, match_spans
+    from annotate.review.agreement.records import (
+        DEFAULT_FIELDS,
+        DEFAULT_STANCE,
+        AgreementConfig,
+        ArticleRecord,
+        ClaimRecord,
+        FieldSpec,
+        config_from_scheme,
+    )
+    from annotate.review.agreement.report import (
+        AgreementReport,
+        ArticleAgreement,
+        GroupFigures,
+        SpanAgreement,
+        Unit,
+        UnitMember,
+        project_agreement,
+        project_agreement_grouped,
+    )
+    from annotate.review.agreement.unitizing import Unitizing
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -81,5 +137,4 @@ __all__ = [
     "project_agreement",
     "project_agreement_grouped",
     "span_score",
-    "unitizing",
 ]

@@ -126,6 +126,46 @@ def test_a_manager_imports_an_annotators_claims(client: Client, world: ImportWor
     assert "Imported 0 claims as boris." in again and '<dd id="import-skipped">1</dd>' in again
 
 
+def test_the_upload_goes_to_disk_and_is_read_from_there(
+    client: Client, world: ImportWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: the page read the whole upload into memory (``upload.read()``); now the
+    file is written to a temporary file as it arrives, as the API's, and the import gets
+    the open file (JSON Lines are read from it line by line)."""
+    from annotate.exchange import import_views
+
+    seen: list[Any] = []
+    real = import_views.run_import
+
+    def spy(**kwargs: Any) -> Any:
+        seen.append(kwargs["request"].data)
+        return real(**kwargs)
+
+    monkeypatch.setattr(import_views, "run_import", spy)
+    login(client, world.manager)
+    data = world.jsonl((0, [world.full_claim()]))
+    html = html_of(post(client, world, data, target="claims", annotator="boris"))
+    assert "Imported 1 claim as boris." in html
+    assert not isinstance(seen[0], bytes | str)
+    assert hasattr(seen[0], "name") and seen[0].name  # a named temporary file
+
+
+def test_the_page_still_checks_the_csrf_token(world: ImportWorld) -> None:
+    """The view is ``csrf_exempt`` only to set its upload handlers first: the check runs
+    inside, and a POST without the token is refused and writes nothing."""
+    strict = Client(enforce_csrf_checks=True)
+    login(strict, world.manager)
+    data = world.jsonl((0, [world.full_claim()]))
+    response = post(strict, world, data, target="claims", annotator="boris")
+    assert response.status_code == 403
+    assert not Claim.objects.filter(annotator=world.other).exists()
+    page = strict.get(url(world))
+    token = page.cookies["csrftoken"].value
+    body = {"file": SimpleUploadedFile("pre.jsonl", data), "format": "auto"}
+    body |= {"target": "claims", "annotator": "boris", "csrfmiddlewaretoken": token}
+    assert "Imported 1 claim as boris." in html_of(strict.post(url(world), body))
+
+
 def test_a_curator_imports_suggestions_but_not_claims(client: Client, world: ImportWorld) -> None:
     login(client, world.curator)
     data = world.jsonl((0, [world.full_claim()]))

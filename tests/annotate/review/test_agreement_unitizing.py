@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotate.review.agreement import Unitizing, krippendorff_alpha, unitizing
-from annotate.review.agreement.unitizing import unitizing_batch
+from annotate.review.agreement import Unitizing, krippendorff_alpha
+from annotate.review.agreement.unitizing import unitizing, unitizing_batch
 
 # Krippendorff (1995) "On the reliability of unitizing contiguous data", p. 57: four pairs of
 # observers on a continuum of 24, as (start, length) of each observer's units. The α_U values

@@ -147,6 +147,27 @@ def test_cached_scores_cost_one_query_until_gold_or_suggestions_change(
     )
 
 
+def test_the_cache_key_reads_no_claim_and_follows_stances_and_aliases(
+    project: Any, scored: dict[str, Any], targets: list[Any]
+) -> None:
+    """The key is one query that reads the project's version counter, not the gold claims
+    (issue 21: it scanned them); a gold claim's stance and a new alias change it."""
+    from annotate.models import ClaimStance
+    from annotate.suggest.scoring import cache_key
+
+    with CaptureQueriesContext(connection) as captured:
+        key = cache_key(project, 0.5)
+    assert len(captured) == 1
+    assert "annotate_claim" not in captured.captured_queries[0]["sql"]
+    assert cache_key(project, 0.5) == key and cache_key(project, 0.6) != key
+    gold = project_gold(project).filter(deleted_at__isnull=True).first()
+    ClaimStance.objects.create(claim=gold, target=targets[0], stance="favor")
+    after_stance = cache_key(project, 0.5)
+    assert after_stance != key
+    SourceAliasFactory(source=scored["s1"], alias="Çavuşoğlu")
+    assert cache_key(project, 0.5) != after_stance
+
+
 def project_gold(project: Any) -> Any:
     return Claim.objects.filter(article__project=project, annotator__isnull=True)
 
