@@ -14,7 +14,8 @@ converted once (``insert_rows`` adds them: leave them out of ``fields``).
 
 On SQLite, statements hold as many rows as the parameter limit allows, at most
 ``max_rows`` and ``SQLITE_ROWS`` (see ``insert_rows``). On PostgreSQL the rows go through
-one ``COPY … FROM STDIN`` (psycopg 3's ``cursor.copy()``): Django's client-side binding
+one ``COPY … FROM STDIN`` (psycopg 3's ``cursor.copy()``; up to ``COPY_FROM_ROWS`` rows whose
+keys are wanted, one INSERT … RETURNING): Django's client-side binding
 parsed an INSERT of 2,000 rows' placeholders and quoted every value in Python, most of a
 bulk write's time there. The new primary keys are taken from the table's sequence first
 (one query, ``nextval`` × n) and written with the rows. The COPY is one statement, so
@@ -86,8 +87,13 @@ def insert_rows(
     converters = [_converter(f, connection) for f in given]  # type: ignore[arg-type]
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        names = [str(f.column) for f in [*given, *stamps]]  # type: ignore[union-attr]
-        return _copy_rows(connection, meta, names, rows, converters, stamped, returning)
+        if returning:
+            rows = list(rows)
+        # A few rows with their keys (a claim made in the workspace) are one INSERT …
+        # RETURNING: a COPY would take a query more, for the keys.
+        if not returning or len(rows) > COPY_FROM_ROWS:  # type: ignore[arg-type]
+            names = [str(f.column) for f in [*given, *stamps]]  # type: ignore[union-attr]
+            return _copy_rows(connection, meta, names, rows, converters, stamped, returning)
     columns = ", ".join(quote(str(f.column)) for f in [*given, *stamps])  # type: ignore[union-attr]
     width = len(given) + len(stamps)
     one = "(" + ", ".join(["%s"] * width) + ")"
@@ -120,6 +126,8 @@ def insert_rows(
 
 
 SQLITE_ROWS = 64
+# PostgreSQL: from how many rows with ``returning`` a COPY (ids drawn first) beats an INSERT.
+COPY_FROM_ROWS = 64
 
 
 def _copy_rows(
