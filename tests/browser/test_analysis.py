@@ -79,7 +79,9 @@ def test_source_profile_and_a_stance_map_cell(live_server: Any, page: Page) -> N
     canvas = page.locator("canvas[data-chart='attributions']")
     page.wait_for_function("() => Object.keys(window.Chart.instances).length === 5")
     assert canvas.bounding_box()["height"] > 50  # type: ignore[index]
-    expect(page.locator("#attributions-title + .chart-box + .table-scroll table tbody tr")).to_have_count(4)
+    expect(
+        page.locator("#attributions-title + .chart-box + .table-scroll table tbody tr")
+    ).to_have_count(4)
 
 
 @pytest.mark.skipif(
