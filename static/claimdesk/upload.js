@@ -40,6 +40,8 @@
       input.files = all.files;
       listFiles(zone, input);
     });
+    // Set up: a drop now goes into the input (tests wait for this mark).
+    zone.dataset.ready = "1";
   }
 
   function init() {

@@ -61,7 +61,9 @@ def manager(transactional_db: Any, settings: Any, tmp_path: Path) -> Any:
 
 
 def _drop(page: Page, selector: str, name: str, data: bytes) -> None:
-    """Drop a file on the element as a mouse would (a DataTransfer with the file)."""
+    """Drop a file on the element as a mouse would (a DataTransfer with the file), once
+    the page's script has set the drop zone up (before that, a drop is the browser's)."""
+    page.locator(f"{selector}[data-ready]").wait_for(state="attached")
     transfer = page.evaluate_handle(
         """([name, b64]) => {
             const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
