@@ -1,5 +1,6 @@
 """A server process starts light: importing the URLconf (what every gunicorn worker and the
-task worker do) loads none of the heavy scientific libraries. numpy, scikit-learn, SciPy, pandas
+task worker do) loads none of the heavy scientific libraries; a web worker warms up with
+numpy only (``common/warm.py``). numpy, scikit-learn, SciPy, pandas
 and pyarrow are imported by the code that needs them (training or using the learned
 recommender, a Parquet export or import, the notebook helpers), when it runs: they took
 ~4 s of CPU and ~145 MB of resident memory in every process before (issue 21)."""
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("numpy", "sklearn", "scipy", "pandas", "pyarrow", "joblib", "networkx")
 
 _PROBE = """
-import json, sys
+import json, os, sys
+os.environ["CLAIMDESK_WARM_START"] = WARM
 from config.wsgi import application  # django.setup(), as gunicorn does
 import config.urls
 from django.urls import resolve
@@ -51,8 +53,15 @@ def _probe(tmp_path: Path, code: str, **names: object) -> Any:
 
 
 def test_importing_the_urlconf_loads_no_heavy_library(tmp_path: Path) -> None:
-    loaded = _probe(tmp_path, _PROBE, HEAVY=HEAVY)
+    loaded = _probe(tmp_path, _PROBE, HEAVY=HEAVY, WARM="0")
     assert loaded == [], f"the URLconf imports {sorted({m.split('.')[0] for m in loaded})}"
+
+
+def test_a_web_worker_warms_up_with_numpy_only(tmp_path: Path) -> None:
+    """gunicorn's workers import ``config.wsgi``: the URL configuration is loaded there, and
+    numpy (the review screen's first request paid ~210 ms for it), nothing heavier."""
+    loaded = _probe(tmp_path, _PROBE, HEAVY=HEAVY, WARM="1")
+    assert {m.split(".")[0] for m in loaded} == {"numpy"}
 
 
 _ARROW_PROBE = """
