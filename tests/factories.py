@@ -141,6 +141,16 @@ def span(text: str, words: str) -> tuple[int, int]:
     return start, start + len(words)
 
 
+def claim_over(article: Article, words: str, annotator: Any = None, **fields: Any) -> Claim:
+    """A ``ClaimFactory`` row over the first occurrence of ``words`` (unchecked, no history):
+    a gold claim unless ``annotator`` is given. ``fields`` gives the rest (``source``,
+    ``stances={target: "favor"}``, …)."""
+    start, end = span(article.text, words)
+    return ClaimFactory(
+        article=article, annotator=annotator, start=start, end=end, quote=words, **fields
+    )
+
+
 def make_claim(
     article: Article,
     annotator: Any,

@@ -11,17 +11,17 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from annotate.clusters.indexing import index_build
-from annotate.models import ChainLink, Claim
+from annotate.models import ChainLink
 from corpus.models import Role
 from tests.browser.conftest import log_in
 from tests.factories import (
     ArticleFactory,
-    ClaimFactory,
     MembershipFactory,
     ProjectFactory,
     SourceFactory,
     TargetFactory,
     UserFactory,
+    claim_over,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -56,19 +56,6 @@ def small_page(browser: Browser) -> Any:
     assert not errors, errors
 
 
-def _claim(article: Any, words: str, source: Any, target: Any) -> Claim:
-    start = article.text.index(words)
-    return ClaimFactory(
-        article=article,
-        annotator=None,
-        start=start,
-        end=start + len(words),
-        quote=words,
-        source=source,
-        stances={target: "favor"},
-    )
-
-
 def test_the_cluster_page_fits_a_phone_and_works_by_keyboard(
     live_server: Any, small_page: Page
 ) -> None:
@@ -88,7 +75,7 @@ def test_the_cluster_page_fits_a_phone_and_works_by_keyboard(
             published=dt.date(2024, 1, 1 + n),
             text=f"Intro. {words}. End.",
         )
-        claims.append(_claim(article, words, speaker, target))
+        claims.append(claim_over(article, words, source=speaker, stances={target: "favor"}))
     for position, outlet in enumerate(outlets, start=1):
         ChainLink.objects.create(claim=claims[0], position=position, source=outlet)
     index_build(project)

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from annotate.models import ClaimCluster, Source, Target
 from corpus.models import Article
 from tests.browser.conftest import log_in
-from tests.factories import PASSWORD, ClaimFactory
+from tests.factories import PASSWORD, claim_over
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,16 +28,7 @@ OTHERS = {  # unrelated claims of the same articles
 
 
 def _gold(article: Article, words: str, source: Any, target: Any, stance: str) -> Any:
-    start = article.text.index(words)
-    return ClaimFactory(
-        article=article,
-        annotator=None,
-        start=start,
-        end=start + len(words),
-        quote=words,
-        source=source,
-        stances={target: stance},
-    )
+    return claim_over(article, words, source=source, stances={target: stance})
 
 
 def test_a_curator_clusters_claims_of_two_seed_articles(live_server: Any, page: Page) -> None:

@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 
 from annotate.analysis import networks
 from annotate.analysis.filters import ClaimFilters
-from tests.annotate.clusters.scene import Corpus, claim_over, make_corpus
+from tests.annotate.clusters.scene import Corpus, make_corpus
 from tests.conftest import login
+from tests.factories import claim_over
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotate.models import Claim
-from tests.factories import ArticleFactory, ClaimFactory, SourceFactory, TargetFactory
+from tests.factories import ArticleFactory, SourceFactory, TargetFactory, claim_over
 
 SAME = [
     "Turkey's influence in Central Asia is growing day by day",
@@ -31,18 +31,6 @@ class Corpus:
     other: list[Claim]
     sources: list[Any]
     targets: list[Any]
-
-
-def claim_over(article: Any, words: str, annotator: Any, **fields: Any) -> Claim:
-    start = article.text.index(words)
-    return ClaimFactory(
-        article=article,
-        annotator=annotator,
-        start=start,
-        end=start + len(words),
-        quote=words,
-        **fields,
-    )
 
 
 def make_corpus(project: Any) -> Corpus:

@@ -23,9 +23,9 @@ from annotate.models import (
     History,
 )
 from annotate.review.gold import gold_accept
-from tests.annotate.clusters.scene import SAME, Corpus, claim_over
+from tests.annotate.clusters.scene import SAME, Corpus
 from tests.conftest import login
-from tests.factories import VALID_LABELS, ClaimFactory, SourceFactory
+from tests.factories import VALID_LABELS, ClaimFactory, SourceFactory, claim_over
 
 
 @pytest.fixture(autouse=True)
