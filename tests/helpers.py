@@ -40,3 +40,21 @@ def claim_form(article: Any, word: str, source: Any, target: Any, **extra: str) 
         "note": "",
         **extra,
     }
+
+
+def post_merge(client: Any, article: Any, left: Any, right: Any, takes: dict[str, Any]) -> Any:
+    """The review page's merge of two claims of unit 0 (both at version 1), as htmx posts it:
+    ``takes`` are the form's other fields (``{"take-attribution": right.pk}``, …)."""
+    from django.urls import reverse
+
+    return client.post(
+        reverse("annotate:review-merge", args=[article.pk]),
+        {
+            "unit": 0,
+            "claims": [left.pk, right.pk],
+            f"version-{left.pk}": 1,
+            f"version-{right.pk}": 1,
+            **takes,
+        },
+        **HX,
+    )

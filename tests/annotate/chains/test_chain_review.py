@@ -15,6 +15,7 @@ from annotate.models import Claim, Decision
 from annotate.review.gold import gold_accept, gold_bulk_accept, gold_merge
 from tests.conftest import login
 from tests.factories import SourceFactory, make_claim
+from tests.helpers import post_merge
 from tests.scenes import Scene
 
 AKAR = "Ankara is ready to help"
@@ -167,18 +168,16 @@ def test_the_review_screen_merges_chains_position_by_position(
     for n, row in enumerate((first, second, third), start=1):
         assert row.count(f'name="take-chain-{n}"') == 2
 
-    response = client.post(
-        reverse("annotate:review-merge", args=[scene.article.pk]),
+    response = post_merge(
+        client,
+        scene.article,
+        mine,
+        theirs,
         {
-            "unit": 0,
-            "claims": [mine.pk, theirs.pk],
-            f"version-{mine.pk}": 1,
-            f"version-{theirs.pk}": 1,
             "take-chain-1": mine.pk,
             "take-chain-2": theirs.pk,
             "take-chain-3": theirs.pk,
         },
-        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     gold = Claim.objects.gold().get()
@@ -198,17 +197,15 @@ def test_a_position_taken_from_a_shorter_chain_drops_the_link(
     mine = make_claim(scene.article, a, AKAR, chain=[LinkInput(paper)])
     theirs = make_claim(scene.article, b, AKAR, chain=[LinkInput(paper), LinkInput(site)])
     login(client, curator)
-    response = client.post(
-        reverse("annotate:review-merge", args=[scene.article.pk]),
+    response = post_merge(
+        client,
+        scene.article,
+        mine,
+        theirs,
         {
-            "unit": 0,
-            "claims": [mine.pk, theirs.pk],
-            f"version-{mine.pk}": 1,
-            f"version-{theirs.pk}": 1,
             "take-chain-1": theirs.pk,
             "take-chain-2": mine.pk,  # annotator 1 has none there
         },
-        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     assert chain_names(Claim.objects.gold().get()) == [("Berliner Zeitung", "")]

@@ -22,6 +22,7 @@ from annotate.review.gold import gold_accept
 from annotate.templatetags.when import said
 from tests.conftest import login
 from tests.factories import ArticleFactory, AssignmentFactory, make_claim, span
+from tests.helpers import post_merge
 from tests.scenes import Scene
 
 AKAR = "Ankara is ready to help"
@@ -181,18 +182,16 @@ def test_merge_via_htmx_takes_fields_from_different_annotators(
     left = make_claim(scene.article, a, AKAR, attribution="direct", source_reliability="A")
     right = make_claim(scene.article, b, AKAR, attribution="reported", source_reliability="C")
     login(client, curator)
-    response = client.post(
-        reverse("annotate:review-merge", args=[scene.article.pk]),
+    response = post_merge(
+        client,
+        scene.article,
+        left,
+        right,
         {
-            "unit": 0,
-            "claims": [left.pk, right.pk],
-            f"version-{left.pk}": 1,
-            f"version-{right.pk}": 1,
             "take-attribution": right.pk,
             "take-source_reliability": left.pk,
             "rationale": "mixed",
         },
-        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     gold = Claim.objects.gold().get()
@@ -237,18 +236,16 @@ def test_after_a_merge_the_choices_shown_are_those_the_gold_claim_took(
         stances=[StanceInput(turkey, "favor"), StanceInput(russia, "none")],
     )
     login(client, curator)
-    response = client.post(
-        reverse("annotate:review-merge", args=[scene.article.pk]),
+    response = post_merge(
+        client,
+        scene.article,
+        left,
+        right,
         {
-            "unit": 0,
-            "claims": [left.pk, right.pk],
-            f"version-{left.pk}": 1,
-            f"version-{right.pk}": 1,
             "take-attribution": right.pk,
             "take-source_reliability": left.pk,
             f"take-stance-{russia.pk}": right.pk,
         },
-        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     gold = Claim.objects.gold().get()
