@@ -394,6 +394,9 @@ CLAIMDESK_AFTER_IMPORT = ["annotate.suggest.tasks.suggestions_after_import"]
 # Called (with the project's id) once a gold claim is committed: the learned recommender's
 # retraining, which does nothing unless RECOMMENDER_AUTO_RETRAIN is on.
 CLAIMDESK_AFTER_GOLD = ["annotate.suggest.recommender_tasks.retrain_if_grown"]
+# Cards other apps add to a project's page, for a user (corpus/sections.py): the clusters'
+# card, shown to whoever may cluster in the project.
+CLAIMDESK_PROJECT_SECTIONS = ["annotate.clusters.sections.cluster_section"]
 # Who may create a project (and so become its manager): "everyone" (any logged-in user),
 # "staff" (is_staff users), or "group:<name>" (members of that auth group; staff too).
 CLAIMDESK_PROJECT_CREATORS = os.environ.get("CLAIMDESK_PROJECT_CREATORS", "everyone")

@@ -17,6 +17,7 @@ from common.http import HtmxHttpRequest
 from corpus import permissions, selectors, services
 from corpus.markdown import render_markdown
 from corpus.models import Role
+from corpus.sections import project_sections
 
 ARTICLES_PER_PAGE = 25
 WEB_SCHEMES = ("http://", "https://")
@@ -87,6 +88,7 @@ def project_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "article_count": permissions.visible_articles(request.user, project).count(),
             "members": selectors.members_of(project) if is_manager else None,
             "switcher": selectors.project_switcher(request.user),
+            "sections": project_sections(request.user, project),
         },
     )
 

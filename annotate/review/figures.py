@@ -76,7 +76,16 @@ def disputes(unit: Unit) -> list[str]:
 
 
 def is_unanimous(unit: Unit) -> bool:
+    """Two or more claims, one by every annotator, with the same span, source, labels and
+    stances (the agreement unit's fields). The review screen also compares the source
+    mention and the chain, which the agreement units do not carry: see ``ROW_DISPUTES``."""
     return len(unit.members) >= 2 and not unit.missing and unit.exact and not unit.differences
+
+
+# Rows the review screen compares beyond the agreement unit's fields, with the name of
+# their dispute: a group that differs there is not unanimous ("Accept all unanimous"
+# skips it: ``gold_bulk_accept`` compares whole claims).
+ROW_DISPUTES = {"mention": "source mention", "chain": "attribution chain"}
 
 
 # --- one article ------------------------------------------------------------------------
@@ -226,8 +235,8 @@ def article_review(article: Article) -> ArticleReview:
                 end=unit.end,
                 cells=cells,
                 differing=differing,
-                disputes=disputes(unit),
-                unanimous=is_unanimous(unit),
+                disputes=disputes(unit) + [ROW_DISPUTES[r] for r in ROW_DISPUTES if r in differing],
+                unanimous=is_unanimous(unit) and not differing & ROW_DISPUTES.keys(),
                 outcome=outcome,
                 version=max((newest.get(int(m.claim_id), 0) for m in unit.members), default=0),
             )

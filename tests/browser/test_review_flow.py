@@ -163,3 +163,28 @@ def test_unanimous_units_take_one_key_each(
             expect(page.locator(f"#unit-{index + 1}")).to_have_class(re.compile(r"\bcurrent\b"))
     assert presses == 3
     assert Claim.objects.gold().live().count() == 3
+
+
+def test_on_a_phone_the_text_never_covers_the_groups(
+    page: Page, live_server: Any, scene: dict[str, Any]
+) -> None:
+    """At 390 px the columns stack. The text panel stayed sticky and covered the groups
+    scrolled under it (found in a screenshot); now it is a scrolling box above them."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, scene["curator"])
+    page.goto(f"{live_server.url}/articles/{scene['article'].pk}/review/")
+    expect(page.locator("#review[data-ready]")).to_be_attached()
+    for index in range(page.locator("#review-body section.unit").count()):
+        unit = page.locator(f"#unit-{index}")
+        unit.scroll_into_view_if_needed()
+        # What is drawn at a point inside the group's heading is the group itself.
+        covered = unit.evaluate(
+            """(unit) => {
+                const box = unit.getBoundingClientRect();
+                const hit = document.elementFromPoint(box.left + 12, Math.max(box.top, 0) + 12);
+                return hit === null || !unit.contains(hit);
+            }"""
+        )
+        assert not covered, f"group {index} is covered at 390 px"
+    reader = page.locator(".rv-reader")
+    assert reader.evaluate("(el) => el.getBoundingClientRect().height") <= 844 * 0.4 + 1

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from annotate.chains.links import LinkInput
 from annotate.claims.checks import StanceInput
 from annotate.claims.services import claim_update
 from annotate.claims.values import claim_changes
@@ -21,7 +22,13 @@ from annotate.models import Assignment, Claim, Decision, DecisionAction
 from annotate.review.gold import gold_accept
 from annotate.templatetags.when import said
 from tests.conftest import login
-from tests.factories import ArticleFactory, AssignmentFactory, make_claim, span
+from tests.factories import (
+    ArticleFactory,
+    AssignmentFactory,
+    SourceFactory,
+    make_claim,
+    span,
+)
 from tests.helpers import post_merge
 from tests.scenes import Scene
 
@@ -353,6 +360,33 @@ def test_bulk_accept_via_htmx(client: Client, scene: Scene, curator: Any) -> Non
     )
     assert response.status_code == 200 and b'id="review-body"' in response.content
     assert [g.quote for g in Claim.objects.gold()] == [AKAR]
+
+
+@pytest.mark.parametrize("row", ["chain", "mention"])
+def test_a_group_whose_chain_or_mention_differs_is_not_unanimous(
+    client: Client, scene: Scene, curator: Any, row: str
+) -> None:
+    """The screen marked such a group "unanimous" and offered "Accept all 1 unanimous group"
+    while its chain row said ≠ (found in a screenshot of the chain review); the bulk accept
+    (which compares whole claims) then accepted nothing."""
+    a, b = scene.ann
+    carrier = SourceFactory(project=scene.project, name="Berliner Zeitung")
+    start, end = span(scene.article.text, "Akar.")
+    differing: dict[str, Any] = (
+        {"chain": [LinkInput(source=carrier)]} if row == "chain" else {"mention": (start, end - 1)}
+    )
+    make_claim(scene.article, a, AKAR, **differing)
+    make_claim(scene.article, b, AKAR)
+    login(client, curator)
+    html = client.get(reverse("annotate:review", args=[scene.article.pk])).content.decode()
+    assert "Accept all 1 unanimous group" not in html
+    assert 'badge-ok">unanimous' not in html
+    dispute = {"chain": "attribution chain", "mention": "source mention"}[row]
+    assert f'data-dispute="{dispute}"' in html
+    client.post(
+        reverse("annotate:review-bulk-accept", args=[scene.article.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert not Claim.objects.gold().exists()
 
 
 def test_add_and_edit_a_gold_claim(client: Client, scene: Scene, curator: Any) -> None:
