@@ -395,7 +395,7 @@ def source_merge_recorded(*, keep: Source, merge: Source, actor: User | None = N
     names = [merge.name, *merge_aliases]
     before_keep, before_merge = source_snapshot(keep), source_snapshot(merge)
     merged_pk, merged = merge.pk, _merged_fields(locked[merge.pk])
-    moved = _repoint_references(old=merge, new=keep)
+    moved: dict[str, list[Any]] = dict(_repoint_references(old=merge, new=keep))
     filled = {}
     for field in ("description", "external_id"):
         if not getattr(keep, field) and getattr(merge, field):
