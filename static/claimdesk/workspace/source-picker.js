@@ -2,7 +2,7 @@
 // near misses), and the deliberate creation of a new source.
 
 import { ctx, form } from "./context.js";
-import { changed } from "./form.js";
+import { changed, sheet } from "./form.js";
 import { drop, hold, release } from "./held-keys.js";
 import { say } from "./messages.js";
 
@@ -28,6 +28,18 @@ function syncOptions() {
   const active = options().find((o) => o.getAttribute("aria-selected") === "true");
   if (active) input.setAttribute("aria-activedescendant", active.id);
   else input.removeAttribute("aria-activedescendant");
+}
+
+/** On a phone the form is a sheet over the lower half of the screen, with the source
+ * field low in it: its options opened below the sheet's edge (one and a bit in view).
+ * The sheet scrolls the search up to its top while options are shown. */
+function optionsInSheet() {
+  const panel = sheet();
+  const input = document.getElementById("source-q");
+  const list = document.getElementById("source-options");
+  if (!panel || !input || !list || list.hidden || !options().length) return;
+  if (list.getBoundingClientRect().bottom <= panel.getBoundingClientRect().bottom) return;
+  panel.scrollTop += input.getBoundingClientRect().top - panel.getBoundingClientRect().top - 8;
 }
 
 function moveOption(step) {
@@ -240,6 +252,7 @@ export function installSourcePicker() {
       return;
     }
     // With the page's settle delay of 0 the options are in place before this event.
+    optionsInSheet();
     chooseArrived();
   });
 }
