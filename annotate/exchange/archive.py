@@ -51,6 +51,7 @@ from annotate.models import (
     SourceAlias,
     SourceJoin,
     SourceMerge,
+    Suggestion,
     Target,
 )
 from corpus.models import Article, Membership, Project
@@ -108,8 +109,10 @@ _MERGE = (
     "split_at",
     "split_by_id",
 )
-# The rows a merge moved that an archive holds (suggestions are not archived).
-MERGE_MOVED = frozenset({"annotate.claim:source", "annotate.chainlink:source"})
+# The rows a merge moved that an archive holds: claims and chain links by id; suggestions
+# (not archived: a refresh makes them again) by [article id, start, end, suggester].
+SUGGESTION_MOVED = "annotate.suggestion:source"
+MERGE_MOVED = frozenset({"annotate.claim:source", "annotate.chainlink:source", SUGGESTION_MOVED})
 _USER_FIELDS = {
     "annotator_id",
     "assigned_by_id",
@@ -176,10 +179,15 @@ def _user_ids(project: Project) -> set[int]:
 
 
 def _merge_user_ids(merged: Any) -> list[Any]:
-    """The user ids a merge record's ``merged`` names (its proposer, who joined it)."""
+    """The user ids a merge record's ``merged`` names (its proposer, who joined it, whose
+    joins it copied to the kept source)."""
     if not isinstance(merged, dict):
         return []
-    return [merged.get("proposed_by"), *(merged.get("joined") or [])]
+    return [
+        merged.get("proposed_by"),
+        *(merged.get("joined") or []),
+        *(merged.get("joins_copied") or []),
+    ]
 
 
 def _with_merge_users(users: dict[int, str]) -> Callable[[list[dict[str, Any]]], None]:
@@ -191,11 +199,26 @@ def _with_merge_users(users: dict[int, str]) -> Callable[[list[dict[str, Any]]],
             merged = dict(record["merged"])
             proposer = merged.get("proposed_by")
             merged["proposed_by"] = users.get(proposer) if proposer is not None else None
-            merged["joined"] = [users[pk] for pk in merged.get("joined") or [] if pk in users]
+            for key in ("joined", "joins_copied"):
+                if key in merged:
+                    merged[key] = [users[pk] for pk in merged[key] or [] if pk in users]
             record["merged"] = merged
-            record["moved"] = {k: v for k, v in record["moved"].items() if k in MERGE_MOVED}
+            moved = {k: v for k, v in record["moved"].items() if k in MERGE_MOVED}
+            if SUGGESTION_MOVED in moved:
+                moved[SUGGESTION_MOVED] = _suggestion_keys(moved[SUGGESTION_MOVED])
+            record["moved"] = moved
 
     return convert
+
+
+def _suggestion_keys(items: list[Any]) -> list[list[Any]]:
+    """A merge's moved suggestions by key; a record from before keys were recorded lists
+    ids: those of the suggestions still there are named by key, the others are gone."""
+    keys = [item for item in items if isinstance(item, list)]
+    ids = [item for item in items if type(item) is int]
+    rows = Suggestion.objects.filter(pk__in=ids).order_by("pk")
+    found = rows.values_list("article_id", "start", "end", "suggester")
+    return keys + [list(key) for key in found]
 
 
 def _lines(

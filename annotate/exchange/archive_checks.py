@@ -402,12 +402,16 @@ def check_merge(record: dict[str, Any], where: str, refs: Refs) -> None:  # noqa
     """A merge record's JSON values, which a split writes back: ``merged`` (the merged
     source's fields, its proposer and joiners by username), ``aliases``,
     ``added_aliases``, ``filled`` (description, external id) and ``moved`` (only the
-    claims and chain links that cited it: a split updates these rows)."""
+    claims and chain links that cited it, by id, and the suggestions, by key: a split
+    updates these rows)."""
     _, high = _INTEGERS["BigAutoField"]
     if type(record["merged_id"]) is not int or not 1 <= record["merged_id"] <= high:
         raise ValidationError(f"{where}, merged_id: not a row id.")
     merged = record["merged"]
-    allowed = {*_MERGED_TEXT, "kind", "status", "proposed_by", "version", "created", "joined"}
+    allowed = {
+        *_MERGED_TEXT,
+        *("kind", "status", "proposed_by", "version", "created", "joined", "joins_copied"),
+    }
     if type(merged) is not dict or not merged.keys() <= allowed or "name" not in merged:
         raise ValidationError(f"{where}, merged: not a merged source's fields.")
     for key, length in _MERGED_TEXT.items():
@@ -418,9 +422,15 @@ def check_merge(record: dict[str, Any], where: str, refs: Refs) -> None:  # noqa
         raise ValidationError(f"{where}, merged, kind: not a kind of source.")
     if merged.get("status", SourceStatus.CONFIRMED) not in SourceStatus.values:
         raise ValidationError(f"{where}, merged, status: not a source status.")
-    users = [merged.get("proposed_by"), *(merged.get("joined") or [])]
-    if type(merged.get("joined", [])) is not list or any(
-        u is not None and u not in refs.users for u in users
+    users = [
+        merged.get("proposed_by"),
+        *(merged.get("joined") or []),
+        *(merged.get("joins_copied") or []),
+    ]
+    if (
+        type(merged.get("joined", [])) is not list
+        or type(merged.get("joins_copied", [])) is not list
+        or any(u is not None and u not in refs.users for u in users)
     ):
         raise ValidationError(f"{where}, merged: names a user project.json does not list.")
     version = merged.get("version", 1)
@@ -446,10 +456,32 @@ def check_merge(record: dict[str, Any], where: str, refs: Refs) -> None:  # noqa
             f"{where}, moved: only {', '.join(sorted(writer_moved()))} may be listed."
         )
     for key, ids in moved.items():
+        if key == "annotate.suggestion:source":
+            check_suggestion_keys(ids, f"{where}, moved, {key}", refs)
+            continue
         if type(ids) is not list or any(type(i) is not int or not 1 <= i <= high for i in ids):
             raise ValidationError(f"{where}, moved, {key}: a list of row ids.")
         if key == "annotate.claim:source" and not set(ids) <= refs.ids["claims.jsonl"]:
             raise ValidationError(f"{where}, moved: names a claim that claims.jsonl lacks.")
+
+
+def check_suggestion_keys(keys: Any, where: str, refs: Refs) -> None:
+    """The suggestions a merge moved, by [article id, start, end, suggester]: an article
+    of the archive, a span of offsets, a suggester's name (a split matches them, nothing
+    more)."""
+    problem = ValidationError(f"{where}: a list of [article id, start, end, suggester].")
+    if type(keys) is not list:
+        raise problem
+    for key in keys:
+        if type(key) is not list or len(key) != 4:
+            raise problem
+        article, start, end, suggester = key
+        if type(article) is not int or article not in refs.ids["articles.jsonl"]:
+            raise ValidationError(f"{where}: names an article that articles.jsonl lacks.")
+        if type(start) is not int or type(end) is not int or not 0 <= start < end < 2**31:
+            raise problem
+        if type(suggester) is not str or not suggester or len(suggester) > 100 or "\0" in suggester:
+            raise problem
 
 
 def writer_moved() -> frozenset[str]:

@@ -420,7 +420,9 @@ def _merges(reader: checks.Reader, project: Project, user: User) -> int:
         for r in _records(reader, "source_merges.jsonl"):
             merged = dict(r["merged"])
             merged["proposed_by"] = user(merged.get("proposed_by"))
-            merged["joined"] = [user(name) for name in merged.get("joined") or []]
+            for key in ("joined", "joins_copied"):
+                if key in merged:
+                    merged[key] = [user(name) for name in merged[key] or []]
             yield SourceMerge(
                 id=r["id"],
                 project=project,

@@ -7,6 +7,7 @@ with a message a person can act on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import batched
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -28,6 +29,7 @@ from annotate.models import (
     SourceKind,
     SourceMerge,
     SourceStatus,
+    Suggestion,
     Target,
 )
 from common import limits
@@ -326,6 +328,30 @@ def _repoint_references(*, old: Source, new: Source) -> dict[str, list[int]]:
     return moved
 
 
+SUGGESTION_MOVED = "annotate.suggestion:source"
+
+
+def _suggestion_keys(ids: list[int]) -> list[list[Any]]:
+    """The suggestions' lasting keys: [article id, start, end, suggester] (unique)."""
+    rows = Suggestion.objects.filter(pk__in=ids).order_by("pk")
+    return [list(key) for key in rows.values_list("article_id", "start", "end", "suggester")]
+
+
+def _suggestions_back(moved: list[Any], *, keep: Source, source: Source) -> int:
+    """Point back at the split-off source the suggestions a merge moved that still cite
+    the kept one: by id in a record from before their keys were recorded, else by key."""
+    ids = [item for item in moved if type(item) is int]
+    keys = [item for item in moved if type(item) is list and len(item) == 4]
+    rows = Suggestion.objects.filter(source=keep)
+    count = rows.filter(pk__in=ids).update(source=source) if ids else 0
+    for batch in batched(keys, 200):
+        match = Q()
+        for article, start, end, suggester in batch:
+            match |= Q(article_id=article, start=start, end=end, suggester=suggester)
+        count += rows.filter(match).update(source=source)
+    return count
+
+
 def _merged_fields(source: Source) -> dict[str, Any]:
     """What a split needs to bring the merged source back as it was."""
     return {
@@ -369,15 +395,21 @@ def source_merge_recorded(*, keep: Source, merge: Source, actor: User | None = N
     names = [merge.name, *merge_aliases]
     before_keep, before_merge = source_snapshot(keep), source_snapshot(merge)
     merged_pk, merged = merge.pk, _merged_fields(locked[merge.pk])
-    moved = _repoint_references(old=merge, new=keep)
+    moved: dict[str, list[Any]] = dict(_repoint_references(old=merge, new=keep))
     filled = {}
     for field in ("description", "external_id"):
         if not getattr(keep, field) and getattr(merge, field):
             filled[field] = getattr(merge, field)
             setattr(keep, field, filled[field])
-    # Who joined the merged proposal may see the kept source too, if it is a proposal.
+    # Who joined the merged proposal may see the kept source too, if it is a proposal; the
+    # record says which joins were copied, so that a split takes exactly those back.
     joined = set(merged["joined"]) - set(keep.joins.values_list("user_id", flat=True))
     SourceJoin.objects.bulk_create(SourceJoin(source=keep, user_id=pk) for pk in sorted(joined))
+    merged["joins_copied"] = sorted(joined)
+    # Suggestions by what names them for good (article, span, suggester): refreshing an
+    # article's suggestions, or restoring an archive (which holds none), makes new rows.
+    if SUGGESTION_MOVED in moved:
+        moved[SUGGESTION_MOVED] = _suggestion_keys(moved[SUGGESTION_MOVED])
     merge.delete()
     keep.version = locked[keep.pk].version + 1
     keep.save()
@@ -459,6 +491,9 @@ def source_split(*, record: SourceMerge, actor: User | None = None) -> Source:
     _add_aliases(source, record.aliases)
     users = get_user_model().objects.filter(pk__in=data.get("joined", []))
     SourceJoin.objects.bulk_create(SourceJoin(source=source, user=user) for user in users)
+    # The joins the merge copied to the kept source go (a record from before they were
+    # recorded copied none, as far as it knows).
+    SourceJoin.objects.filter(source=keep, user_id__in=data.get("joins_copied") or []).delete()
     for field, value in record.filled.items():
         if getattr(keep, field) == value:
             setattr(keep, field, "")
@@ -466,6 +501,9 @@ def source_split(*, record: SourceMerge, actor: User | None = None) -> Source:
     keep.save()
     back: dict[str, int] = {}
     for label, ids in record.moved.items():
+        if label == SUGGESTION_MOVED:
+            back[label] = _suggestions_back(ids, keep=keep, source=source)
+            continue
         model_label, field = label.split(":")
         model: Any = apps.get_model(model_label)
         # Only a foreign key to Source is ever moved back (a record restored from an

@@ -14,6 +14,8 @@
 // - suggestions.js: the current suggestion, accept, edit, dismiss
 // - messages.js: the message line and toasts (Undo)
 // - keys.js: the keyboard shortcuts
+// - held-keys.js: keys typed while the page catches up (a form or a pick on its way),
+//   held and then replayed
 //
 // Served from our static files as ES modules (type="module"): the CSP allows scripts from
 // 'self' only, and nothing here is inline.
@@ -23,6 +25,7 @@ import { installCaret } from "./workspace/caret.js";
 import { installChains } from "./workspace/chains.js";
 import { installClaims, select } from "./workspace/claims.js";
 import { installForm, openNew, readDraft } from "./workspace/form.js";
+import { installHeldKeys } from "./workspace/held-keys.js";
 import { installHighlights } from "./workspace/highlights.js";
 import { installKeys } from "./workspace/keys.js";
 import { installLabels } from "./workspace/labels.js";
@@ -37,6 +40,7 @@ if (workspace) start(workspace);
 
 function start(ws) {
   initContext(ws);
+  installHeldKeys();
   installMessages();
   installSuggestions();
   installForm();

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotate.models import Source
+from annotate.models import Claim, Source
 from corpus.models import AnnotatorSources
 from corpus.services import project_update
 from tests.browser.conftest import log_in
@@ -140,3 +140,100 @@ def test_setting_none_shows_annotators_no_way_to_create(
     page.keyboard.press("Enter")
     expect(page.locator("[data-action=create-source]")).to_have_count(0)
     assert Source.objects.count() == count
+
+
+class Gate:
+    """Holds the browser's requests to a URL until ``open`` (answers as slow as one likes,
+    without blocking the test's thread); once open, requests pass at once."""
+
+    def __init__(self, page: Page, pattern: str) -> None:
+        self.held: list[Any] = []
+        self.opened = False
+        page.route(re.compile(pattern), self._route)
+
+    def _route(self, route: Any) -> None:
+        if self.opened:
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def open(self) -> None:
+        self.opened = True
+        for route in self.held:
+            route.continue_()
+        self.held.clear()
+
+
+LABEL_KEYS = ("2", "a", "Shift+B", "2", "2", "Control+Enter")  # attribution…type, save
+
+
+def _assert_labelled_claim(page: Page, article: Any, rows_before: int) -> None:
+    expect(page.locator("#claim-rows > li")).to_have_count(rows_before + 1)
+    claim = Claim.objects.get(article=article)
+    assert claim.source is not None and claim.source.name == "Temur Umarov"
+    assert (claim.source_reliability, claim.information_credibility) == ("B", "2")
+    assert claim.attribution and claim.claim_type
+    assert [s.stance for s in claim.stances.all()] == ["against"]
+
+
+def test_keys_typed_after_enter_wait_for_the_pick(
+    live_server: Any, page: Page, annotator: Any
+) -> None:
+    """Enter while the search is on its way, then the label keys and Ctrl+Enter at once:
+    the keys wait for the pick and go to the fields after the source, none into the search
+    box (they went there, and the save was refused, 422)."""
+    article = seed_article(annotator)
+    log_in(page, live_server.url, annotator)
+    open_new_claim(page, live_server.url, article)
+    rows = page.locator("#claim-rows > li").count()
+    gate = Gate(page, r"/annotate/sources/\?")
+    page.locator("#source-q").press_sequentially("umarow")
+    page.keyboard.press("Enter")
+    for key in LABEL_KEYS:
+        page.keyboard.press(key)
+    expect(page.locator("#source-q")).to_have_value("umarow")  # nothing leaked into it
+    expect(page.locator("#source-chosen")).to_be_hidden()
+    assert not Claim.objects.filter(article=article).exists()
+    gate.open()
+    _assert_labelled_claim(page, article, rows)
+
+
+def test_enter_and_keys_typed_before_the_form_arrives(
+    live_server: Any, page: Page, annotator: Any
+) -> None:
+    """Words selected, the name typed, Enter and the labels, all before the form is there:
+    the name goes into its search, Enter picks, the labels label (Enter was lost, and
+    the labels went into the name)."""
+    article = seed_article(annotator)
+    log_in(page, live_server.url, annotator)
+    open_workspace(page, live_server.url, article)
+    rows = page.locator("#claim-rows > li").count()
+    gate = Gate(page, r"/annotate/claims/new/|/annotate/sources/\?")
+    at = article.text.index("Daria Isachenko")
+    select(page, at, at + len("Daria Isachenko"))
+    page.keyboard.type("umarow")
+    page.keyboard.press("Enter")
+    for key in LABEL_KEYS:
+        page.keyboard.press(key)
+    expect(page.locator("#claim-form")).to_have_count(0)
+    gate.open()
+    _assert_labelled_claim(page, article, rows)
+
+
+def test_escape_after_enter_cancels_the_pick_and_drops_the_keys(
+    live_server: Any, page: Page, annotator: Any
+) -> None:
+    article = seed_article(annotator)
+    log_in(page, live_server.url, annotator)
+    open_new_claim(page, live_server.url, article)
+    gate = Gate(page, r"/annotate/sources/\?")
+    page.locator("#source-q").press_sequentially("umarow")
+    page.keyboard.press("Enter")
+    page.keyboard.press("2")
+    page.keyboard.press("Escape")
+    gate.open()
+    expect(page.locator("#source-options [role=option]").first).to_contain_text("Temur Umarov")
+    expect(page.locator("#source-chosen")).to_be_hidden()  # not picked
+    expect(page.locator("#ws-message")).to_contain_text("Source not picked")
+    expect(page.locator("#source-q")).to_have_value("umarow")
+    expect(page.locator("#claim-form")).to_be_visible()

@@ -241,6 +241,21 @@ def test_a_touch_selection_makes_a_claim_and_the_text_stays_in_view(
     assert pending["y"] >= 0 and pending["y"] + pending["height"] <= sheet["y"], (pending, sheet)
     # The form works in the sheet: a source and a save button in reach.
     expect(form.locator("button[type=submit]")).to_be_attached()
+    # The source's options open inside the sheet, not below its edge (the field sits low
+    # in it: one option and a bit of the next were in view at 390 px on a seed article).
+    project = annotator.memberships.get().project
+    names = ("Aksay", "Fidan", "Yılmaz", "Demir", "Kaya", "Şahin")
+    for name in names:
+        SourceFactory(project=project, name=f"Hakan {name}", description="A source")
+    page.locator("#source-q").press_sequentially("hakan")
+    options = page.locator("#source-options [role=option]")
+    expect(options).to_have_count(len(names))
+    fourth = options.nth(3)  # four in view at least (the list scrolls on for the rest)
+    expect(fourth).to_be_in_viewport(ratio=1)
+    sheet = page.locator("#claim-panel").bounding_box()
+    last = fourth.bounding_box()
+    assert sheet is not None and last is not None
+    assert last["y"] + last["height"] <= sheet["y"] + sheet["height"], (last, sheet)
 
 
 def test_an_adjusted_span_survives_a_reload_and_its_row_moves_to_text_order(

@@ -4,6 +4,7 @@
 import { claimUrl, ctx, draftKey, form, state } from "./context.js";
 import { select } from "./claims.js";
 import { repaintIfChanged } from "./highlights.js";
+import { drop, release } from "./held-keys.js";
 import { say } from "./messages.js";
 import { authorDefault, chooseSourceDisplay } from "./source-picker.js";
 
@@ -121,7 +122,10 @@ function fill(f, draft) {
 // --- a form arrives -----------------------------------------------------------------------
 
 function setupForm(f) {
-  if (f.dataset.claimId || f.dataset.suggestionId) state.typed = null;
+  if (f.dataset.claimId || f.dataset.suggestionId) {
+    state.typed = null;
+    drop("form");
+  }
   state.mentionMode = false;
   ctx.ws.classList.remove("picking-mention");
   const start = Number(f.dataset.start), end = Number(f.dataset.end);
@@ -153,6 +157,7 @@ function setupForm(f) {
     field?.focus({ preventScroll: true });
     reveal(invalid, "center");
     keepSpanInView();
+    drop("form");
     return;
   }
   if (!f.dataset.claimId) searchSource(state.typed);
@@ -160,6 +165,9 @@ function setupForm(f) {
   state.typed = null;
   reveal(f, "start");
   keepSpanInView();
+  // Enter and the keys after it, typed while the form came (keys.js), in its search now.
+  if (!f.dataset.claimId) release("form");
+  else drop("form");
 }
 
 /** Focus the source search of a new claim, with what was typed while the form came. */
@@ -270,7 +278,10 @@ export function installForm() {
 
   document.body.addEventListener("htmx:afterSettle", (event) => {
     const f = form();
-    if (!f && event.detail.target === panel) state.typed = null; // no form came: keys are keys again
+    if (!f && event.detail.target === panel) {
+      state.typed = null; // no form came: keys are keys again
+      drop("form");
+    }
     if (f && !f.dataset.ready) {
       f.dataset.ready = "1";
       setupForm(f);
@@ -320,7 +331,10 @@ export function installForm() {
   });
 
   for (const failed of ["htmx:responseError", "htmx:sendError"]) {
-    document.body.addEventListener(failed, () => { state.typed = null; });
+    document.body.addEventListener(failed, () => {
+      state.typed = null;
+      drop("form");
+    });
   }
 
   window.addEventListener("beforeunload", (event) => {

@@ -7,6 +7,7 @@ import { toggleCaret } from "./caret.js";
 import { focusChainSearch } from "./chains.js";
 import { deleteCurrent, select, step } from "./claims.js";
 import { closeForm, nextTarget } from "./form.js";
+import { hold, keep } from "./held-keys.js";
 import { chooseByDigit, chooseReliability, isReliabilityKey, sameAsLast, stanceKey } from "./labels.js";
 import { restore } from "./messages.js";
 import { offersClaim, takeSelection, toggleMentionMode } from "./selection.js";
@@ -28,14 +29,20 @@ const LETTER = /^\p{L}$/u;
 
 /** Type the source's name straight after selecting words: the first letter (not n, the
  * key of an empty search) opens the new claim's form, and every key typed until the form
- * is there goes into its source search instead of being a shortcut. */
+ * is there goes into its source search instead of being a shortcut (Enter and the keys
+ * after it are held, then replayed there: held-keys.js). */
 function typeAhead(event) {
   if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return;
   if (ctx.help.open || state.caret || isFormControl(event.target)) return;
   if (state.typed !== null && !form()) {
     if (event.key === "Backspace") state.typed = state.typed.slice(0, -1);
     else if (event.key.length === 1) state.typed += event.key;
-    else return;
+    else if (event.key === "Enter" || event.key === "Tab") {
+      // The name is complete: Enter (or Tab) and every key after it wait for the form,
+      // then go to its search as if typed there (form.js releases them).
+      keep(event);
+      hold("form");
+    } else return;
     event.preventDefault();
     return;
   }

@@ -2,7 +2,8 @@
 // near misses), and the deliberate creation of a new source.
 
 import { ctx, form } from "./context.js";
-import { changed } from "./form.js";
+import { changed, sheet } from "./form.js";
+import { drop, hold, release } from "./held-keys.js";
 import { say } from "./messages.js";
 
 const options = () => [...document.querySelectorAll("#source-options [role=option]")];
@@ -11,7 +12,9 @@ const options = () => [...document.querySelectorAll("#source-options [role=optio
 // while a search is in flight queues one search for the latest text (hx-sync "queue last";
 // aborting the one in flight would log htmx errors), so the options are the last letter's
 // a request or two after it. Enter pressed while that answer is on its way picks the
-// first of the new options when they arrive, not one of the previous letter's.
+// first of the new options when they arrive, not one of the previous letter's; the keys
+// typed after that Enter (the labels: 2 a Shift+B 2 2 Ctrl+Enter) are held until the pick
+// and then go to the fields after the source (held-keys.js).
 let chooseWhenSettled = false;
 let searching = 0; // the searches in flight (htmx:beforeRequest to htmx:afterRequest)
 let answered = null; // the text the options shown were found for
@@ -25,6 +28,18 @@ function syncOptions() {
   const active = options().find((o) => o.getAttribute("aria-selected") === "true");
   if (active) input.setAttribute("aria-activedescendant", active.id);
   else input.removeAttribute("aria-activedescendant");
+}
+
+/** On a phone the form is a sheet over the lower half of the screen, with the source
+ * field low in it: its options opened below the sheet's edge (one and a bit in view).
+ * The sheet scrolls the search up to its top while options are shown. */
+function optionsInSheet() {
+  const panel = sheet();
+  const input = document.getElementById("source-q");
+  const list = document.getElementById("source-options");
+  if (!panel || !input || !list || list.hidden || !options().length) return;
+  if (list.getBoundingClientRect().bottom <= panel.getBoundingClientRect().bottom) return;
+  panel.scrollTop += input.getBoundingClientRect().top - panel.getBoundingClientRect().top - 8;
 }
 
 function moveOption(step) {
@@ -129,7 +144,32 @@ function chooseArrived() {
   if (!chooseWhenSettled || searching > 0 || answered !== text) return;
   chooseWhenSettled = false;
   const active = options().find((o) => o.getAttribute("aria-selected") === "true");
-  if (active && !document.getElementById("source-options")?.hidden) chooseOption(active);
+  if (active && !document.getElementById("source-options")?.hidden) {
+    document.getElementById("source-q")?.removeAttribute("aria-busy");
+    chooseOption(active);
+    release("source");
+  } else {
+    pickFailed(`No source matches “${text}”`);
+  }
+}
+
+/** The pick Enter asked for cannot be made: the keys held since are not used. */
+function pickFailed(why) {
+  chooseWhenSettled = false;
+  document.getElementById("source-q")?.removeAttribute("aria-busy");
+  const lost = drop("source");
+  if (lost) say(`${why}: the ${lost === 1 ? "key" : `${lost} keys`} typed after Enter went nowhere.`);
+  else say(`${why}.`);
+}
+
+/** Enter while the options are on their way: pick when they come, keep the keys till then. */
+function pickWhenSettled() {
+  chooseWhenSettled = true;
+  document.getElementById("source-q")?.setAttribute("aria-busy", "true");
+  hold("source", {
+    escape: () => pickFailed("Source not picked"),
+    expired: () => pickFailed("The source search did not answer"),
+  });
 }
 
 export function installSourcePicker() {
@@ -155,7 +195,7 @@ export function installSourcePicker() {
       if (searching > 0) {
         event.preventDefault();
         event.stopPropagation();
-        chooseWhenSettled = true;
+        pickWhenSettled();
         return;
       }
       const active = options().find((o) => o.getAttribute("aria-selected") === "true");
@@ -207,8 +247,12 @@ export function installSourcePicker() {
       answered = null;
     }
     // A search that failed leaves nothing to choose.
-    if (!event.detail.successful) chooseWhenSettled = false;
+    if (!event.detail.successful && chooseWhenSettled) {
+      pickFailed("The source search failed");
+      return;
+    }
     // With the page's settle delay of 0 the options are in place before this event.
+    optionsInSheet();
     chooseArrived();
   });
 }

@@ -25,6 +25,7 @@ from annotate.models import (
     History,
     Source,
     SourceAlias,
+    Suggestion,
     Target,
 )
 from corpus.models import Article, Membership, Project
@@ -279,6 +280,14 @@ def _merged(corpus: Corpus) -> tuple[Any, int, int]:
     article = Article.objects.filter(project=corpus.project).order_by("pk").first()
     assert article is not None
     claim = make_claim(article, anna, article.text[:12], source=proposed, note="to move")
+    Suggestion.objects.create(
+        article=article,
+        start=0,
+        end=12,
+        quote=article.text[:12],
+        suggester="rules/1",
+        source=proposed,
+    )
     record = source_merge_recorded(keep=keep, merge=proposed, actor=cora)
     return record, record.merged_id, claim.pk
 
@@ -291,8 +300,12 @@ def test_merge_records_and_joins_go_through_archive_and_restore(corpus: Corpus) 
     data = export_bytes("archive", corpus.project)
     [archived] = members(data)["source_merges.jsonl"]
     assert (archived["actor"], archived["merged"]["proposed_by"]) == ("cora", "anna")
-    assert archived["merged"]["joined"] == ["boris"]
-    assert archived["moved"] == {"annotate.claim:source": [claim_id]}
+    assert archived["merged"]["joined"] == archived["merged"]["joins_copied"] == ["boris"]
+    article_id = Claim.objects.get(pk=claim_id).article_id
+    assert archived["moved"] == {
+        "annotate.claim:source": [claim_id],
+        "annotate.suggestion:source": [[article_id, 0, 12, "rules/1"]],
+    }
     assert "split_by_id" not in archived and "kept_id" not in archived
 
     empty_instance()
@@ -303,12 +316,27 @@ def test_merge_records_and_joins_go_through_archive_and_restore(corpus: Corpus) 
     assert (restored.kept_id, restored.merged_id) == (record.kept_id, merged_id)
     assert restored.merged["proposed_by"] == anna.pk and restored.merged["joined"] == [boris.pk]
     assert restored.actor is not None and restored.actor.username == "cora"
+    assert restored.merged["joins_copied"] == [boris.pk]
+    # The archive holds no suggestions: a refresh after the restore makes them again,
+    # the merged name (an alias of the kept source now) naming the kept source.
+    article = Article.objects.get(pk=article_id)
+    made_again = Suggestion.objects.create(
+        article=article,
+        start=0,
+        end=12,
+        quote=article.text[:12],
+        suggester="rules/1",
+        source_id=record.kept_id,
+    )
     # A manager splits it back in the restored project: the source, its proposer, its
-    # joiner and its claim come back.
+    # joiner, its claim and its suggestion come back; boris's copied join leaves the kept one.
     back = source_split(record=restored, actor=None)
     assert (back.pk, back.status, back.proposed_by) == (merged_id, "proposed", anna)
     assert list(SourceJoin.objects.filter(source=back).values_list("user", flat=True)) == [boris.pk]
+    assert not SourceJoin.objects.filter(source_id=record.kept_id).exists()
     assert Claim.objects.get(pk=claim_id).source_id == merged_id
+    made_again.refresh_from_db()
+    assert made_again.source_id == merged_id
     # Archived again, the restored project gives the same records (the split now in).
     again = members(export_bytes("archive", Project.objects.get()))
     assert again["source_merges.jsonl"][0]["split_at"] is not None
@@ -352,6 +380,12 @@ def test_a_version_1_archive_without_merges_still_restores(corpus: Corpus) -> No
         {"auth.user:is_superuser": [1]},
         {"annotate.claim:source": [987654]},
         {"annotate.claim:source": "1"},
+        {"annotate.suggestion:source": [[987654, 0, 4, "rules/1"]]},
+        {"annotate.suggestion:source": [[None, 0, 4, "rules/1"]]},
+        {"annotate.suggestion:source": [3]},
+        {"annotate.suggestion:source": "x"},
+        {"annotate.suggestion:source": [[1, 0, 4, "x" * 101]]},
+        {"annotate.suggestion:source": [[1, 5, 2, "rules/1"]]},
     ],
 )
 def test_a_merge_record_may_move_only_the_archives_claims(corpus: Corpus, moved: Any) -> None:
@@ -371,14 +405,15 @@ def test_a_merge_record_may_move_only_the_archives_claims(corpus: Corpus, moved:
     assert not Project.objects.exists()
 
 
-def test_a_merge_record_naming_an_unknown_user_is_refused(corpus: Corpus) -> None:
+@pytest.mark.parametrize("key", ["proposed_by", "joins_copied"])
+def test_a_merge_record_naming_an_unknown_user_is_refused(corpus: Corpus, key: str) -> None:
     _merged(corpus)
 
     def hostile(name: str, raw: bytes) -> bytes:
         if name != "source_merges.jsonl":
             return raw
         record = json.loads(raw)
-        record["merged"]["proposed_by"] = "root"
+        record["merged"][key] = "root" if key == "proposed_by" else ["root"]
         return (json.dumps(record) + "\n").encode()
 
     data = _rewritten(export_bytes("archive", corpus.project), hostile)

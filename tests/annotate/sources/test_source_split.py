@@ -109,6 +109,42 @@ def test_merge_then_split_restores_the_registry_and_claims_exactly(
 
 
 @pytest.mark.django_db
+def test_a_split_moves_back_a_suggestion_made_again_since_the_merge(
+    project: Any, duplicates: dict[str, Any], manager: Any
+) -> None:
+    """A refresh of the article's suggestions (or a restored archive, which holds none)
+    makes them again as new rows: the merge records them by article, span and suggester."""
+    old, article = duplicates["suggestion"], duplicates["article"]
+    record = source_merge_recorded(keep=duplicates["keep"], merge=duplicates["merge"])
+    assert record.moved["annotate.suggestion:source"] == [[article.pk, 0, 4, "t"]]
+    old.delete()
+    again = Suggestion.objects.create(
+        article=article, start=0, end=4, quote=old.quote, suggester="t", source=duplicates["keep"]
+    )
+    other = Suggestion.objects.create(
+        article=article, start=0, end=4, quote=old.quote, suggester="u", source=duplicates["keep"]
+    )
+    back = source_split(record=record, actor=manager)
+    again.refresh_from_db()
+    other.refresh_from_db()
+    assert (again.source_id, other.source_id) == (back.pk, duplicates["keep"].pk)
+
+
+@pytest.mark.django_db
+def test_a_record_listing_suggestion_ids_still_splits_them_back(
+    project: Any, duplicates: dict[str, Any], manager: Any
+) -> None:
+    """A merge recorded before suggestions were recorded by key lists their ids."""
+    suggestion = duplicates["suggestion"]
+    record = source_merge_recorded(keep=duplicates["keep"], merge=duplicates["merge"])
+    record.moved["annotate.suggestion:source"] = [suggestion.pk]
+    record.save(update_fields=["moved"])
+    back = source_split(record=record, actor=manager)
+    suggestion.refresh_from_db()
+    assert suggestion.source_id == back.pk
+
+
+@pytest.mark.django_db
 def test_a_proposed_source_comes_back_proposed_by_its_annotator(
     project: Any, annotator: Any, manager: Any
 ) -> None:

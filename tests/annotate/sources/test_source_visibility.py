@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -266,9 +267,16 @@ def test_a_merge_carries_the_joins_and_a_split_brings_them_back(
     keep = source_add(project=both.project, name="Zhanna Nemtsova (TV)", actor=curator)
     keep.status = SourceStatus.PROPOSED
     keep.save()
+    already = SourceJoin.objects.create(source=keep, user=curator)  # joined before the merge
     record = source_merge_recorded(keep=keep, merge=hidden, actor=curator)
     assert record.merged["joined"] == [other_annotator.pk]
+    assert record.merged["joins_copied"] == [other_annotator.pk]
     assert SourceJoin.objects.filter(source=keep, user=other_annotator).exists()
     back = source_split(record=record, actor=curator)
     assert list(back.joins.values_list("user_id", flat=True)) == [other_annotator.pk]
     assert source_selectors.source_for(other_annotator, back.pk) == back
+    # The join the merge copied to the kept source goes with the split (it stayed, and the
+    # joiner could still see and cite the kept proposal); the one it had before stays.
+    assert list(keep.joins.all()) == [already]
+    with pytest.raises(Http404):
+        source_selectors.source_for(other_annotator, keep.pk)
