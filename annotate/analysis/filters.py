@@ -19,7 +19,6 @@ from typing import Any
 from django.db.models import (
     Count,
     Exists,
-    OuterRef,
     Q,
     QuerySet,
 )
@@ -209,7 +208,22 @@ def distribution_of(project: Project, name: str, counts: Mapping[str, int]) -> D
 
 def annotating_members(project: Project) -> list[Any]:
     """Members with an assignment or a claim in the project: the layers that exist. A
-    manager or curator who annotates nothing is not a layer. One query."""
-    assigned = Assignment.objects.filter(annotator=OuterRef("user_id"), article__project=project)
-    claimed = Claim.objects.filter(annotator=OuterRef("user_id"), article__project=project)
-    return list(members_of(project).filter(Exists(assigned) | Exists(claimed)))
+    manager or curator who annotates nothing is not a layer. Two queries: the members,
+    then one EXISTS per member and table, each naming the member's id. (A subquery
+    correlated to the member's row, one query, let PostgreSQL estimate ~700,000 claims
+    per annotator whoever asks, and look for a curator's claims by reading all 2.1 million
+    rows of the xlarge bench: 1.6 s. With the id in the query it knows the curator has
+    none and asks the index.)"""
+    members = list(members_of(project))
+    if not members:
+        return []
+    checks: dict[str, Exists] = {}
+    for m in members:
+        checks[f"a{m.user_id}"] = Exists(
+            Assignment.objects.filter(annotator_id=m.user_id, article__project=project)
+        )
+        checks[f"c{m.user_id}"] = Exists(
+            Claim.objects.filter(annotator_id=m.user_id, article__project=project)
+        )
+    found = Project.objects.filter(pk=project.pk).annotate(**checks).values(*checks).get()
+    return [m for m in members if found[f"a{m.user_id}"] or found[f"c{m.user_id}"]]

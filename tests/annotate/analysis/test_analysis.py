@@ -287,3 +287,30 @@ def test_each_aggregate_takes_a_fixed_number_of_queries(
     claims = layer_claims(data.project, filtered)
     with django_assert_num_queries(1):
         distribution(data.project, claims, "source_reliability")
+
+
+@pytest.mark.django_db
+def test_the_layers_are_members_with_an_assignment_or_a_claim_in_two_queries(
+    project: Any,
+    manager: Any,
+    curator: Any,
+    annotator: Any,
+    other_annotator: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    from annotate.analysis.filters import annotating_members
+    from tests.factories import ArticleFactory, AssignmentFactory
+
+    article = ArticleFactory(project=project)
+    AssignmentFactory(article=article, annotator=annotator)
+    ClaimFactory(article=article, annotator=curator)  # a claim, no assignment
+    elsewhere = ArticleFactory()  # the manager's work in another project is not a layer
+    AssignmentFactory(article=elsewhere, annotator=manager)
+    ClaimFactory(article=elsewhere, annotator=manager)
+    with django_assert_num_queries(2):  # the members, then every EXISTS in one query
+        found = annotating_members(project)
+    assert [m.user for m in found] == [curator, annotator]
+    for i in range(5):  # more members: still two queries
+        MembershipFactory(project=project, user=UserFactory(username=f"more-{i}"))
+    with django_assert_num_queries(2):
+        assert [m.user for m in annotating_members(project)] == [curator, annotator]

@@ -274,19 +274,20 @@ def counted_pages(data: Crafted) -> list[tuple[str, dict[str, str], int]]:
     one = data.ann1.pk
     filtered = "outlet=Outlet+X&date_from=2024-01-01&date_to=2024-12-31&attribution=direct"
     hx = {"HX-Request": "true"}
+    # (each + 1: the layers are the members, then one EXISTS query: annotating_members)
     return [
-        (f"{overview}?layer=all", {}, 13),
-        (f"{overview}?layer=all&{filtered}", hx, 12),
-        (f"{stances}?layer=all", {}, 9),
-        (f"{stances}?layer={one}&{filtered}", hx, 8),
-        (reverse("annotate:stance-map-csv", args=[slug]), {}, 8),
-        (f"{search}?q=pipeline&layer=all", {}, 12),
+        (f"{overview}?layer=all", {}, 14),
+        (f"{overview}?layer=all&{filtered}", hx, 13),
+        (f"{stances}?layer=all", {}, 10),
+        (f"{stances}?layer={one}&{filtered}", hx, 9),
+        (reverse("annotate:stance-map-csv", args=[slug]), {}, 9),
+        (f"{search}?q=pipeline&layer=all", {}, 13),
         # A stance-map cell's claims, as the cell's link opens them.
-        (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 10),
-        (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 8),
+        (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 11),
+        (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 9),
         # + 2: who quoted the source, whose claims it carried (attribution chains).
-        (f"{profile}?layer=all", {}, 18),
-        (f"{profile}?{filtered}", hx, 17),
+        (f"{profile}?layer=all", {}, 19),
+        (f"{profile}?{filtered}", hx, 18),
     ]
 
 
