@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -37,6 +37,7 @@ from annotate.review.data import (
     project_agreement_data,
 )
 from annotate.scheme import LABEL_FIELDS
+from common.paging import page_number, window_page
 from corpus.models import Article, Project
 
 if TYPE_CHECKING:  # numpy's: the chain figures import it when they are computed
@@ -475,29 +476,6 @@ def project_progress(rows: list[QueueRow]) -> ProjectProgress:
     )
 
 
-class _Window(Sequence[QueueRow]):
-    """``count`` rows of which only one page's, from ``start`` on, are at hand: what a
-    ``Paginator`` needs to page the cached queue without the other rows."""
-
-    def __init__(self, count: int, start: int, rows: list[QueueRow]) -> None:
-        self.n, self.start, self.rows = count, start, rows
-
-    def __len__(self) -> int:
-        return self.n
-
-    @overload
-    def __getitem__(self, index: int) -> QueueRow: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[QueueRow]: ...
-    def __getitem__(self, index: int | slice) -> QueueRow | list[QueueRow]:
-        if isinstance(index, slice):
-            begin = index.start or 0
-            if begin != self.start:
-                raise IndexError("only the cached page's rows are here")
-            return self.rows[: max(0, (index.stop or self.n) - begin)]
-        return self.rows[index - self.start]
-
-
 @dataclass(frozen=True)
 class QueuePage:
     """One page of the filtered disagreement queue, with the whole queue's progress."""
@@ -539,13 +517,12 @@ def queue_page(
     head: tuple[int, ProjectProgress] | None = found.get(head_key)
     if head is not None:
         count, progress = head
-        real = Paginator(range(count), per_page).get_page(page).number
+        real = page_number(count, per_page, page)
         rows: list[QueueRow] | None = (
             found.get(page_key(number)) if real == number else cache.get(page_key(real))
         )
         if rows is not None:
-            window = _Window(count, (real - 1) * per_page, rows)
-            return QueuePage(Paginator(window, per_page).page(real), progress)
+            return QueuePage(window_page(count, per_page, real, rows), progress)
     every = disagreement_queue(project, threshold, compute=compute)
     if every is None:
         return None
@@ -554,8 +531,7 @@ def queue_page(
     shown = Paginator(kept, per_page).get_page(page)
     rows = list(shown.object_list)
     cache.set_many({head_key: (len(kept), progress), page_key(shown.number): rows}, CACHE_SECONDS)
-    window = _Window(len(kept), (shown.number - 1) * per_page, rows)
-    return QueuePage(Paginator(window, per_page).page(shown.number), progress)
+    return QueuePage(window_page(len(kept), per_page, shown.number, rows), progress)
 
 
 def worst_articles(data: AgreementData, limit: int = 20) -> list[dict[str, Any]]:

@@ -348,3 +348,29 @@ def test_overview_and_stance_map_are_cached_until_the_project_changes(
     data.a1.outlet = "Outlet Z"
     data.a1.save()
     assert overview(data.project, outlet).claims > 0
+
+
+@pytest.mark.django_db
+def test_a_search_page_asked_again_reads_only_its_claims(
+    data: Crafted, django_assert_num_queries: Any
+) -> None:
+    from annotate.analysis.search import search_page
+
+    layer = ClaimFilters(layer="all")
+    expected = list(claims_matching(data.project, layer))
+    assert len(expected) > 2
+    first = search_page(data.project, layer, "1", 2)
+    assert list(first.object_list) == expected[:2] and first.paginator.count == len(expected)
+    with django_assert_num_queries(3):  # the key, the page's claims, their stances
+        again = search_page(data.project, layer, "1", 2)
+        assert [c.stances.all() for c in again.object_list]
+    assert [c.pk for c in again.object_list] == [c.pk for c in expected[:2]]
+    last = search_page(data.project, layer, "99", 2)  # past the end: the last page
+    assert [c.pk for c in last.object_list] == [c.pk for c in expected[(last.number - 1) * 2 :]]
+    assert search_page(data.project, layer, "x", 2).number == 1
+    # A claim deleted: the page follows.
+    expected[0].deleted_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    expected[0].save()
+    assert [c.pk for c in search_page(data.project, layer, "1", 2).object_list] == [
+        c.pk for c in expected[1:3]
+    ]

@@ -276,17 +276,18 @@ def counted_pages(data: Crafted) -> list[tuple[str, dict[str, str], int]]:
     hx = {"HX-Request": "true"}
     # (each + 1: the layers are the members, then one EXISTS query: annotating_members;
     # the overview, the stance map and the profile's stances + 1: their cache key,
-    # figures_version)
+    # figures_version; the search + 2 when not cached: the key, and the count and the
+    # page's ids apart from the page's claims)
     return [
         (f"{overview}?layer=all", {}, 15),
         (f"{overview}?layer=all&{filtered}", hx, 14),
         (f"{stances}?layer=all", {}, 11),
         (f"{stances}?layer={one}&{filtered}", hx, 10),
         (reverse("annotate:stance-map-csv", args=[slug]), {}, 10),
-        (f"{search}?q=pipeline&layer=all", {}, 13),
+        (f"{search}?q=pipeline&layer=all", {}, 15),
         # A stance-map cell's claims, as the cell's link opens them.
-        (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 11),
-        (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 9),
+        (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 13),
+        (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 11),
         # + 2: who quoted the source, whose claims it carried (attribution chains).
         (f"{profile}?layer=all", {}, 20),
         (f"{profile}?{filtered}", hx, 19),
