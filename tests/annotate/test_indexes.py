@@ -184,4 +184,4 @@ def test_registry_counts_claims_from_the_index_alone(project: Any, annotator: An
     registry = source_registry(project, SourceFilters(), with_counts=True)
     plan = plan_of(registry)
     assert "Index Only Scan using claim_live_source" in plan, plan
-    assert sorted(s.claim_count for s in registry) == [100, 100, 100]
+    assert sorted(s.claim_count for s in registry) == [100, 100, 100]  # type: ignore[attr-defined]
