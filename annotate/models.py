@@ -355,6 +355,10 @@ class Claim(models.Model):
         ]
         indexes = [
             models.Index(fields=["article", "annotator", "start"], name="claim_article_annotator"),
+            # The source registry's claim counts: an index-only count of a page's sources.
+            models.Index(
+                fields=["source"], condition=Q(deleted_at__isnull=True), name="claim_live_source"
+            ),
             # Claim search's full text (analysis.text_match); PostgreSQL only.
             PostgresGinIndex(claim_search_vector(), name="claim_search"),
         ]

@@ -16,6 +16,7 @@ from django.db.models import (
 from annotate.analysis.filters import (
     ClaimFilters,
     Distribution,
+    cached_figures,
     distribution_of,
     layer_claims,
     own_conditions,
@@ -64,9 +65,15 @@ def _articles(project: Project, filters: ClaimFilters) -> QuerySet[Article]:
 
 
 def overview(project: Project, filters: ClaimFilters) -> Overview:
-    """The corpus overview of the layer: six grouped or aggregate queries, none of which
-    reads the layer's claims more than once."""
+    """The corpus overview of the layer (``cached_figures``: computed again after the
+    project changes)."""
     filters = filters.without_search()
+    return cached_figures(project, "overview", (filters,), lambda: _overview(project, filters))
+
+
+def _overview(project: Project, filters: ClaimFilters) -> Overview:
+    """The corpus overview: six grouped or aggregate queries, none of which reads the
+    layer's claims more than once."""
     claims = layer_claims(project, filters)
     # The totals and both label distributions from one grouped query (a row per pair of
     # values, summed here) rather than three scans of the claims.

@@ -11,7 +11,7 @@ from django.db.models import (
     Q,
 )
 
-from annotate.analysis.filters import ClaimFilters, claim_q
+from annotate.analysis.filters import ClaimFilters, cached_figures, claim_q
 from annotate.models import ClaimStance
 from annotate.scheme import value_label
 from common.params import id_or_none
@@ -64,12 +64,15 @@ def stance_map(project: Project, filters: ClaimFilters, sort: str = "") -> Stanc
     "<target id>:<stance>" (most of that stance toward it)."""
     stances = stance_values_of(project)
     targets = list(project.targets.order_by("position", "id"))
-    cells: Any = (
+    grouped: Any = (
         ClaimStance.objects.filter(claim_q(project, filters, "claim__"))
         .values("claim__source_id", "claim__source__name", "target_id")
         .annotate(**_stance_counts(stances))
         .order_by()
     )
+    # The grouped rows (seconds over millions of stances) from the cache while the project
+    # has not changed; the targets (few) are read each time.
+    cells = cached_figures(project, "stance-cells", (filters, stances), lambda: list(grouped))
     column = {t.pk: i for i, t in enumerate(targets)}
     rows: dict[int | None, MapRow] = {}
     for found in cells:  # one row per (source, target) pair, not per claim

@@ -182,9 +182,8 @@ def claim_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     filters: ClaimFilters = context["filters"]
-    claims = search.claims_matching(project, filters)
     context.update(
-        page=Paginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("page")),
+        page=search.search_page(project, filters, request.GET.get("page"), CLAIMS_PER_PAGE),
         sources=Source.objects.in_project(project).only("id", "name"),
         targets=project.targets.order_by("position", "id"),
         chosen_article=(

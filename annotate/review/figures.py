@@ -9,6 +9,7 @@ current outcome is the latest such decision (a gold claim, or a rejection)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 
 from annotate.models import (
@@ -35,6 +37,7 @@ from annotate.review.data import (
     project_agreement_data,
 )
 from annotate.scheme import LABEL_FIELDS
+from common.paging import page_number, window_page
 from corpus.models import Article, Project
 
 if TYPE_CHECKING:  # numpy's: the chain figures import it when they are computed
@@ -480,6 +483,64 @@ def project_progress(rows: list[QueueRow]) -> ProjectProgress:
         n_units=sum(r.n_units for r in rows),
         n_adjudicated=sum(r.n_adjudicated for r in rows),
     )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the filtered disagreement queue, with the whole queue's progress."""
+
+    page: Page[QueueRow]
+    progress: ProjectProgress
+
+
+def _page_number(value: Any) -> int:
+    text = str(value or "1")
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 10 else 1
+
+
+def queue_page(
+    project: Project,
+    threshold: float,
+    filters: QueueFilters,
+    page: Any,
+    per_page: int,
+    *,
+    compute: bool,
+) -> QueuePage | None:
+    """The page ``page`` (as ``Paginator.get_page`` reads it) of the queue's rows that pass
+    ``filters``, and the progress. Each page, and the filters' count with the progress, is
+    cached beside the agreement data (same key): a page asked for again costs one cache
+    read of its own rows — at 20,000 articles the whole queue is a 4.5 MB entry, and
+    reading, unpickling, filtering and summing it took ~100 ms of CPU per request. On a
+    miss the whole queue is read (``disagreement_queue``, or computed with ``compute``);
+    None when it is neither cached nor computed."""
+    base = cache_key(project, threshold)
+    wanted = hashlib.sha256(repr((filters.q, filters.state, filters.dispute)).encode())
+    head_key = f"{base}:queue-head:{wanted.hexdigest()[:24]}"
+
+    def page_key(number: int) -> str:
+        return f"{head_key}:{per_page}:{number}"
+
+    number = _page_number(page)
+    found = cache.get_many([head_key, page_key(number)])
+    head: tuple[int, ProjectProgress] | None = found.get(head_key)
+    if head is not None:
+        count, progress = head
+        real = page_number(count, per_page, page)
+        rows: list[QueueRow] | None = (
+            found.get(page_key(number)) if real == number else cache.get(page_key(real))
+        )
+        if rows is not None:
+            return QueuePage(window_page(count, per_page, real, rows), progress)
+    every = disagreement_queue(project, threshold, compute=compute)
+    if every is None:
+        return None
+    kept = filter_queue(every, filters)
+    progress = project_progress(every)
+    shown = Paginator(kept, per_page).get_page(page)
+    rows = list(shown.object_list)
+    cache.set_many({head_key: (len(kept), progress), page_key(shown.number): rows}, CACHE_SECONDS)
+    return QueuePage(window_page(len(kept), per_page, shown.number, rows), progress)
 
 
 def worst_articles(data: AgreementData, limit: int = 20) -> list[dict[str, Any]]:

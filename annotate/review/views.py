@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -164,24 +163,27 @@ def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     and how far adjudication has come."""
     project = permissions.project_for(request.user, slug, Role.CURATOR, "review its claims")
     threshold = overlap_threshold(project)
-    rows = review.disagreement_queue(project, threshold, compute=False)
+    filters = review.QueueFilters.from_query(request.GET)
+    wanted = request.GET.get("page")
+    found = review.queue_page(
+        project, threshold, filters, wanted, REVIEW_QUEUE_PER_PAGE, compute=False
+    )
     context: dict[str, Any] = {"project": project, "threshold": threshold}
-    if rows is None and needs_background(project):
+    if found is None and needs_background(project):
         # Large projects: the groups come from the agreement task; the page polls for them.
         context["computing"] = start_agreement(project, threshold)
         context["switcher"] = project_switcher(request.user)
         return render(request, REVIEW_QUEUE, context)
-    if rows is None:
-        rows = review.disagreement_queue(project, threshold, compute=True) or []
-    filters = review.QueueFilters.from_query(request.GET)
-    page = Paginator(review.filter_queue(rows, filters), REVIEW_QUEUE_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    if found is None:
+        found = review.queue_page(
+            project, threshold, filters, wanted, REVIEW_QUEUE_PER_PAGE, compute=True
+        )
+    assert found is not None  # (computed)
     context |= {
-        "page": page,
-        "rows": list(page.object_list),
+        "page": found.page,
+        "rows": list(found.page.object_list),
         "filters": filters,
-        "progress": review.project_progress(rows),
+        "progress": found.progress,
         "states": review.QUEUE_STATES,
         "dispute_kinds": [(kind, kind) for kind in review.DISPUTE_KINDS],
     }

@@ -144,3 +144,44 @@ def test_migration_builds_the_index_concurrently_on_postgresql_only() -> None:
     else:
         assert "-- claim_search: a PostgreSQL index, none on sqlite" in sql
         assert "CREATE INDEX" not in sql
+
+
+# --- the source registry's claim counts (issue 21: 1.4 s → ~60 ms at 2.1 million claims) ---
+
+
+@pytest.mark.django_db
+def test_the_live_claims_by_source_index_exists_and_is_partial() -> None:
+    index = claim_indexes()["claim_live_source"]
+    assert index["columns"] == ["source_id"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'claim_live_source'")
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'claim_live_source'")
+        (definition,) = cursor.fetchone()
+    assert "deleted_at" in definition and "IS NULL" in definition.upper()
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_registry_counts_claims_from_the_index_alone(project: Any, annotator: Any) -> None:
+    """``with_claim_count`` counts rows (``COUNT(*)``), which the partial index answers
+    without reading the table; ``COUNT(id)`` made PostgreSQL read ~4,900 table rows per
+    source shown (26 ms each at xlarge)."""
+    from annotate.sources.selectors import SourceFilters, source_registry
+    from tests.factories import SourceFactory
+
+    article = ArticleFactory(project=project)
+    sources = SourceFactory.create_batch(3, project=project)
+    Claim.objects.bulk_create(
+        Claim(article=article, annotator=annotator, source=sources[i % 3], start=i, end=i + 1)
+        for i in range(300)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotate_claim")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    registry = source_registry(project, SourceFilters(), with_counts=True)
+    plan = plan_of(registry)
+    assert "Index Only Scan using claim_live_source" in plan, plan
+    assert sorted(s.claim_count for s in registry) == [100, 100, 100]  # type: ignore[attr-defined]

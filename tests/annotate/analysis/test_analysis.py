@@ -273,17 +273,104 @@ def test_each_aggregate_takes_a_fixed_number_of_queries(
     data: Crafted, django_assert_num_queries: Any
 ) -> None:
     filtered = ClaimFilters(layer="all", outlet="Outlet X", date_from=dt.date(2024, 1, 1))
-    with django_assert_num_queries(2):  # the targets, the cells
+    with django_assert_num_queries(3):  # the targets, the key (figures_version), the cells
         stance_map(data.project, filtered)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # the key, then six
         overview(data.project, filtered)
     with django_assert_num_queries(2):  # the claims, their stances
         found = list(claims_matching(data.project, replace(filtered, q="ankara")))
     assert {c.pk for c in found} == {data.claims["c1"].pk, data.claims["c3"].pk}
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # + the key (figures_version)
         source_stances(data.a, filtered)
     with django_assert_num_queries(1):
         source_agreement(data.a)
     claims = layer_claims(data.project, filtered)
     with django_assert_num_queries(1):
         distribution(data.project, claims, "source_reliability")
+
+
+@pytest.mark.django_db
+def test_the_layers_are_members_with_an_assignment_or_a_claim_in_two_queries(
+    project: Any,
+    manager: Any,
+    curator: Any,
+    annotator: Any,
+    other_annotator: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    from annotate.analysis.filters import annotating_members
+    from tests.factories import ArticleFactory, AssignmentFactory
+
+    article = ArticleFactory(project=project)
+    AssignmentFactory(article=article, annotator=annotator)
+    ClaimFactory(article=article, annotator=curator)  # a claim, no assignment
+    elsewhere = ArticleFactory()  # the manager's work in another project is not a layer
+    AssignmentFactory(article=elsewhere, annotator=manager)
+    ClaimFactory(article=elsewhere, annotator=manager)
+    with django_assert_num_queries(2):  # the members, then every EXISTS in one query
+        found = annotating_members(project)
+    assert [m.user for m in found] == [curator, annotator]
+    for i in range(5):  # more members: still two queries
+        MembershipFactory(project=project, user=UserFactory(username=f"more-{i}"))
+    with django_assert_num_queries(2):
+        assert [m.user for m in annotating_members(project)] == [curator, annotator]
+
+
+@pytest.mark.django_db
+def test_overview_and_stance_map_are_cached_until_the_project_changes(
+    data: Crafted, django_assert_num_queries: Any
+) -> None:
+    """At 2.1 million claims each is seconds of the database's work: asked again they are
+    one query (the key: ``figures_version``) and a cache read; any change computes them
+    anew — a claim, a stance, an article's outlet or date."""
+    from annotate.models import ClaimStance
+
+    layer = ClaimFilters(layer="all")
+    first, first_map = overview(data.project, layer), stance_map(data.project, layer)
+    with django_assert_num_queries(1):
+        assert overview(data.project, layer) == first
+    with django_assert_num_queries(2):  # the targets, the key
+        again = stance_map(data.project, layer)
+    assert [(r.source_id, r.total) for r in again.rows] == [
+        (r.source_id, r.total) for r in first_map.rows
+    ]
+    # Other filters: other figures.
+    assert overview(data.project, ClaimFilters()).claims != first.claims
+    # A claim more: both change.
+    claim = ClaimFactory(article=data.a1, annotator=data.ann1, source=data.a)
+    assert overview(data.project, layer).claims == first.claims + 1
+    ClaimStance.objects.create(claim=claim, target=data.t1, stance="favor")
+    totals = {r.source_id: r.total for r in stance_map(data.project, layer).rows}
+    assert totals[data.a.pk] == {r.source_id: r.total for r in first_map.rows}[data.a.pk] + 1
+    # An article's outlet edited: the outlet filter sees it at once.
+    outlet = replace(layer, outlet="Outlet Z")
+    assert overview(data.project, outlet).claims == 0
+    data.a1.outlet = "Outlet Z"
+    data.a1.save()
+    assert overview(data.project, outlet).claims > 0
+
+
+@pytest.mark.django_db
+def test_a_search_page_asked_again_reads_only_its_claims(
+    data: Crafted, django_assert_num_queries: Any
+) -> None:
+    from annotate.analysis.search import search_page
+
+    layer = ClaimFilters(layer="all")
+    expected = list(claims_matching(data.project, layer))
+    assert len(expected) > 2
+    first = search_page(data.project, layer, "1", 2)
+    assert list(first.object_list) == expected[:2] and first.paginator.count == len(expected)
+    with django_assert_num_queries(3):  # the key, the page's claims, their stances
+        again = search_page(data.project, layer, "1", 2)
+        assert [c.stances.all() for c in again.object_list]
+    assert [c.pk for c in again.object_list] == [c.pk for c in expected[:2]]
+    last = search_page(data.project, layer, "99", 2)  # past the end: the last page
+    assert [c.pk for c in last.object_list] == [c.pk for c in expected[(last.number - 1) * 2 :]]
+    assert search_page(data.project, layer, "x", 2).number == 1
+    # A claim deleted: the page follows.
+    expected[0].deleted_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    expected[0].save()
+    assert [c.pk for c in search_page(data.project, layer, "1", 2).object_list] == [
+        c.pk for c in expected[1:3]
+    ]

@@ -274,19 +274,23 @@ def counted_pages(data: Crafted) -> list[tuple[str, dict[str, str], int]]:
     one = data.ann1.pk
     filtered = "outlet=Outlet+X&date_from=2024-01-01&date_to=2024-12-31&attribution=direct"
     hx = {"HX-Request": "true"}
+    # (each + 1: the layers are the members, then one EXISTS query: annotating_members;
+    # the overview, the stance map and the profile's stances + 1: their cache key,
+    # figures_version; the search + 2 when not cached: the key, and the count and the
+    # page's ids apart from the page's claims)
     return [
-        (f"{overview}?layer=all", {}, 13),
-        (f"{overview}?layer=all&{filtered}", hx, 12),
-        (f"{stances}?layer=all", {}, 9),
-        (f"{stances}?layer={one}&{filtered}", hx, 8),
-        (reverse("annotate:stance-map-csv", args=[slug]), {}, 8),
-        (f"{search}?q=pipeline&layer=all", {}, 12),
+        (f"{overview}?layer=all", {}, 15),
+        (f"{overview}?layer=all&{filtered}", hx, 14),
+        (f"{stances}?layer=all", {}, 11),
+        (f"{stances}?layer={one}&{filtered}", hx, 10),
+        (reverse("annotate:stance-map-csv", args=[slug]), {}, 10),
+        (f"{search}?q=pipeline&layer=all", {}, 15),
         # A stance-map cell's claims, as the cell's link opens them.
-        (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 10),
-        (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 8),
+        (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 13),
+        (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 11),
         # + 2: who quoted the source, whose claims it carried (attribution chains).
-        (f"{profile}?layer=all", {}, 18),
-        (f"{profile}?{filtered}", hx, 17),
+        (f"{profile}?layer=all", {}, 20),
+        (f"{profile}?{filtered}", hx, 19),
     ]
 
 

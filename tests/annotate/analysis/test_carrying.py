@@ -77,7 +77,7 @@ def test_the_carrying_graphml_is_directed_with_the_edges_of_the_page(
     client: Client, corpus: Corpus, outlets: Any, curator: Any, django_assert_max_num_queries: Any
 ) -> None:
     login(client, curator)
-    with django_assert_max_num_queries(10):  # +1: the cache key (the latest change)
+    with django_assert_max_num_queries(11):  # +1: the cache key; +1: the layers' EXISTS
         page = client.get(
             reverse("annotate:network", args=[corpus.project.slug]), {"kind": networks.CARRYING}
         )

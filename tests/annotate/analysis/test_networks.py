@@ -97,7 +97,7 @@ def test_the_graphml_export_has_the_edges_and_weights_of_the_page(
 ) -> None:
     login(client, curator)
     url = reverse("annotate:network", args=[corpus.project.slug])
-    with django_assert_max_num_queries(10):  # 8, the sources' names, the cache key
+    with django_assert_max_num_queries(11):  # 9, the sources' names, the cache key
         page = client.get(url, {"kind": kind})
     assert page.status_code == 200
     drawn = page.context["graph"]

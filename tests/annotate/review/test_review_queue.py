@@ -185,3 +185,58 @@ def test_span_f1_beside_span_boundary_disputes_shows_the_exact_figure_too(
     assert re.search(r"<td class=\"num\" data-span-f1>1\.000 · 0\.000</td>", html)
     assert "overlap · exact" in html
     assert "but whose boundaries differ (so exact F1 does not)" in html
+
+
+def test_a_cached_page_reads_its_own_rows_not_the_whole_queue(
+    client: Client, scene: Scene, curator: Any, django_assert_max_num_queries: Any
+) -> None:
+    """At 20,000 articles the whole queue is a 4.5 MB cache entry: a page asked for again
+    reads its own rows, the count and the progress (one cache read), never that entry."""
+    articles = [_disputed_article(scene, f"Article {k:02d}") for k in range(52)]
+    login(client, curator)
+    first = client.get(_url(scene), {"page": 2}).content.decode()
+    base = agreement_data.cache_key(scene.project, agreement_data.overlap_threshold(scene.project))
+    assert cache.get(base + ":queue") is not None
+    cache.delete(base + ":queue")
+    cache.delete(base)  # nor the agreement data
+    # session, user, project and role, switcher, the key, the page's rows with the count
+    with django_assert_max_num_queries(6):
+        again = client.get(_url(scene), {"page": 2}).content.decode()
+    assert _listed(again) == _listed(first) != [] and "Page 2 of 2" in again
+    assert "0 of 53 articles done" in again
+    # Past the end: the last page, cached. A page not asked for before is computed from
+    # the (recomputed) queue.
+    past = client.get(_url(scene), {"page": "99"}).content.decode()
+    assert _listed(past) == _listed(first)
+    one = client.get(_url(scene)).content.decode()
+    assert len(_listed(one)) == 50
+    assert set(_listed(one)) | set(_listed(first)) == {a.pk for a in articles} | {scene.article.pk}
+
+
+def test_a_cached_page_changes_with_the_annotations(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    decided = _disputed_article(scene, "Pipeline deal done")
+    login(client, curator)
+    assert decided.pk not in _listed(client.get(_url(scene), {"state": "done"}).content.decode())
+    claims = list(decided.claims.order_by("pk"))
+    gold_accept(claim=claims[0], considered=claims, curator=curator)
+    html = client.get(_url(scene), {"state": "done"}).content.decode()
+    assert _listed(html) == [decided.pk] and "1 article match" in html
+
+
+@pytest.mark.parametrize("page", ["", "1", "2", "last", "0", "-1", "x", "99999999999"])
+def test_page_numbers_are_read_as_the_paginator_reads_them(
+    client: Client, scene: Scene, curator: Any, page: str
+) -> None:
+    for k in range(52):
+        _disputed_article(scene, f"Article {k:02d}")
+    login(client, curator)
+    # (as Paginator.get_page: below 1 or past the end is the last page, not a number the
+    # first)
+    expected = {"2": 2, "0": 2, "-1": 2, "99999999999": 2}.get(page, 1)
+    for _ in range(2):  # computed, then cached
+        response = client.get(_url(scene), {"page": page})
+        assert response.status_code == 200
+        assert response.context["page"].number == expected
+        assert len(response.context["rows"]) == (3 if expected == 2 else 50)

@@ -326,3 +326,24 @@ def test_merging_a_source_of_another_project_is_refused(client: Client, manager:
     )
     assert "Choose a source of this project" in response.content.decode()
     assert Source.objects.filter(pk=foreign.pk).exists()
+
+
+@pytest.mark.django_db
+def test_source_list_query_count_does_not_grow_with_claims(
+    client: Client, curator: Any, annotator: Any, project: Any
+) -> None:
+    source = SourceFactory(project=project, name="Person")
+    article = ArticleFactory(project=project)
+    login(client, curator)
+
+    def queries_and_count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(list_url(project))
+        return len(queries), response.context["page"].object_list[0].claim_count
+
+    ClaimFactory(article=article, annotator=annotator, source=source)
+    few, count = queries_and_count()
+    assert count == 1
+    ClaimFactory.create_batch(40, article=article, annotator=annotator, source=source)
+    ClaimFactory(article=article, annotator=annotator, source=source, deleted_at=timezone.now())
+    assert queries_and_count() == (few, 41)

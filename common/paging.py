@@ -1,0 +1,42 @@
+"""Paging a list of which only one page is at hand (a page cached on its own): what
+``django.core.paginator.Paginator`` needs, without the other rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, overload
+
+from django.core.paginator import Page, Paginator
+
+
+class Window[T](Sequence[T]):
+    """``count`` rows of which only ``rows``, from position ``start`` on, are at hand."""
+
+    def __init__(self, count: int, start: int, rows: list[T]) -> None:
+        self.n, self.start, self.rows = count, start, rows
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            begin = index.start or 0
+            if begin != self.start:
+                raise IndexError("only the rows of one page are here")
+            return self.rows[: max(0, (index.stop or self.n) - begin)]
+        return self.rows[index - self.start]
+
+
+def page_number(count: int, per_page: int, wanted: Any) -> int:
+    """The page that ``Paginator.get_page(wanted)`` gives for ``count`` rows."""
+    return Paginator(range(count), per_page).get_page(wanted).number
+
+
+def window_page[T](count: int, per_page: int, number: int, rows: list[T]) -> Page[T]:
+    """Page ``number`` (valid: ``page_number``) of ``count`` rows, ``rows`` being its own."""
+    window = Window(count, (number - 1) * per_page, rows)
+    return Paginator(window, per_page).page(number)
