@@ -569,6 +569,35 @@ class ProjectVersion(models.Model):
         return f"project {self.project_id} at version {self.value}"
 
 
+class NetworkCount(models.Model):
+    """How many live claims of a source in a layer (``layer``: 0 for gold, else the
+    annotator's id) have a stance value toward a target: the discourse networks' counts.
+    Kept by database triggers (``annotate.db_network_counts``), never written by the app.
+    No foreign key constraints: the triggers write in whatever order a transaction does."""
+
+    project_id = models.BigIntegerField()
+    layer = models.BigIntegerField()
+    source = models.ForeignKey(
+        Source, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    target = models.ForeignKey(
+        Target, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    stance = models.CharField(max_length=32)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "layer", "source", "target", "stance"],
+                name="networkcount_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"project {self.project_id} layer {self.layer}: {self.n}"
+
+
 class HistoryAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Updated"

@@ -13,7 +13,8 @@ gone. A flush that resets sequences (``reset_sequences=True``) or cascades keeps
 TRUNCATE.
 
 Deletes fire the triggers of the projects' version counters (``annotate.db_versions``),
-which write ``annotate_projectversion``: on both databases that table is emptied last
+which write ``annotate_projectversion``, and of the networks' counts
+(``annotate.db_network_counts``): on both databases those tables are emptied last
 (SQLite's flush is a DELETE per table already, and left a counter row behind when a
 versioned table came after it). ``tests/test_quick_flush.py`` checks that a flush
 empties every table.
@@ -24,11 +25,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from annotate.db_network_counts import COUNT_TABLE
 from annotate.db_versions import VERSION_TABLE
+
+# Written by triggers as the other tables are emptied: last, in this order.
+LAST = (COUNT_TABLE, VERSION_TABLE)
 
 
 def _version_table_last(tables: Sequence[str]) -> list[str]:
-    return [t for t in tables if t != VERSION_TABLE] + [t for t in tables if t == VERSION_TABLE]
+    return [t for t in tables if t not in LAST] + [t for t in LAST if t in tables]
 
 
 def _postgres_sql_flush(
@@ -53,11 +58,11 @@ def _postgres_sql_flush(
     with self.connection.cursor() as cursor:
         cursor.execute(probe)
         filled = {i for (i,) in cursor.fetchall()}
-    # The version table even when empty now: the other deletes bump it.
+    # The version and count tables even when empty now: the other deletes write them.
     return [
         f"DELETE FROM {name};"
         for i, (table, name) in enumerate(zip(tables, quoted, strict=True))
-        if i in filled or table == VERSION_TABLE
+        if i in filled or table in LAST
     ]
 
 

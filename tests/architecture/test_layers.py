@@ -23,6 +23,7 @@ TOP_LEVEL = {
     "admin.py",
     "apps.py",
     "db_guards.py",
+    "db_network_counts.py",
     "db_versions.py",
     "db_indexes.py",
     "history.py",

@@ -17,7 +17,7 @@ from django.db import connection, models
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from annotate import db_guards, db_indexes, db_versions
+from annotate import db_guards, db_indexes, db_network_counts, db_versions
 from annotate.analysis import search as analysis_search
 from annotate.analysis.filters import ClaimFilters
 from annotate.analysis.search import claims_matching, text_match
@@ -306,6 +306,7 @@ def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
     with connection.schema_editor() as editor:
         db_guards.drop_freeze_trigger(editor)  # SQLite refuses to rebuild a table it names
         db_versions.drop_version_triggers(editor, VERSION_TABLES)  # (stances and links read it)
+        db_network_counts.drop_network_triggers(editor)  # (the stances' read it too)
         first.database_forwards("annotate", editor, state, state)
         editor.alter_field(Claim, old, new)
         assert fts_objects() == {"annotate_claim_fts": "table"}  # dropped with the old table
@@ -318,6 +319,7 @@ def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
         first.database_backwards("annotate", editor, state, state)
         db_guards.install_freeze_trigger(editor)
         db_versions.install_version_triggers(editor, VERSION_TABLES)
+        db_network_counts.install_network_triggers(editor)
     assert set(fts_objects()) == {"annotate_claim_fts", *triggers}
     assert fts_rows() == len(QUOTES)
     Claim.objects.filter(pk=article.named["steppe"].pk).update(quote="rebuilt")

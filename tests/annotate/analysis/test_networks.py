@@ -270,3 +270,14 @@ def test_an_empty_network_draws_no_empty_graph_box(
     empty = client.get(url, {"layer": "gold", "kind": "carrying"}).content.decode()
     assert "No attribution chains in this layer" in empty
     assert 'id="network-graph"' not in empty
+
+
+def test_a_network_reads_back_from_the_cache_as_it_was(corpus: Corpus) -> None:
+    """Edges pickle as their values (half the bytes of a big network in the shared cache)."""
+    import pickle
+
+    for kind in (networks.ACTOR_CONCEPT, networks.ACTOR_ACTOR):
+        net = networks._network(corpus.project, ClaimFilters(), kind, networks.TOP)
+        assert net.edges
+        again = pickle.loads(pickle.dumps(net, pickle.HIGHEST_PROTOCOL))
+        assert again == net and again.as_json() == net.as_json()

@@ -1,0 +1,295 @@
+"""The networks' counts that the database keeps (annotate/db_network_counts.py) equal a full
+recount after every kind of write — the services (claims, stances, deletions and
+restorations, gold decisions, source merges and deletions), the bulk paths (many claims,
+imports, ``bulk_create``), raw SQL in either order, an article deleted and an archive
+restored — and the network read from them equals the one grouped from the stances."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotate.analysis import networks
+from annotate.analysis.filters import ClaimFilters
+from annotate.claims.bulk import claims_create_many
+from annotate.claims.services import claim_delete, claim_restore, claim_update
+from annotate.claims.values import StanceInput, claim_changes, claim_fields
+from annotate.db_network_counts import EVENTS, RECOUNT_SQL, TABLES, trigger_name
+from annotate.exchange import restoring
+from annotate.exchange.importing import import_annotations
+from annotate.models import Claim, NetworkCount
+from annotate.review.gold import gold_accept, gold_reject
+from annotate.sources.services import source_merge
+from corpus.models import Article
+from tests.annotate.exchange.helpers import export_bytes
+from tests.annotate.exchange.test_archive import empty_instance
+from tests.factories import (
+    VALID_LABELS,
+    ArticleFactory,
+    ClaimFactory,
+    SourceFactory,
+    make_claim,
+    span,
+)
+from tests.scenes import REVIEW_TEXT, Scene
+
+Counts = dict[tuple[int, int, int, int, str], int]
+PHRASES = ("Ankara is ready", "Moscow disagrees", "China watches quietly", "The end")
+
+
+def kept() -> Counts:
+    return {
+        (r.project_id, r.layer, r.source_id, r.target_id, r.stance): r.n
+        for r in NetworkCount.objects.exclude(n=0)
+    }
+
+
+def recounted() -> Counts:
+    with connection.cursor() as cursor:
+        cursor.execute(RECOUNT_SQL)
+        return {tuple(row[:5]): row[5] for row in cursor.fetchall()}
+
+
+def assert_recounted(scene: Scene | None = None) -> None:
+    assert kept() == recounted()
+    if scene is None:
+        return
+    for layer in ("gold", "all", *(str(u.pk) for u in scene.ann)):
+        filters = ClaimFilters(layer=layer)
+        counted = sorted(networks._counted_rows(scene.project, filters))
+        assert counted == sorted(networks._grouped_rows(scene.project, filters)), layer
+
+
+@pytest.mark.django_db
+def test_every_trigger_is_installed_after_the_migrations() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        found = {row[0] for row in cursor.fetchall()}
+    assert {trigger_name(table, event) for table in TABLES for event in EVENTS} <= found
+
+
+def test_random_writes_through_the_services_keep_the_counts(scene: Scene, curator: Any) -> None:
+    rng = random.Random(20)
+    a, b = scene.ann
+    more = [SourceFactory(project=scene.project, name=f"Speaker {i}") for i in range(3)]
+    sources = [*scene.sources, *more]
+    articles = [
+        scene.article,
+        *(ArticleFactory(project=scene.project, text=REVIEW_TEXT + f" {i}") for i in range(2)),
+    ]
+    stances = ("favor", "against", "none")
+    users = {u.pk: u for u in scene.ann}
+
+    def live() -> list[Claim]:
+        return list(Claim.objects.filter(article__project=scene.project, deleted_at__isnull=True))
+
+    def create() -> None:
+        make_claim(
+            rng.choice(articles),
+            rng.choice(scene.ann),
+            rng.choice(PHRASES),
+            source=rng.choice(sources),
+            stances=[
+                StanceInput(target=t, stance=rng.choice(stances))
+                for t in rng.sample(scene.targets, rng.randint(0, 2))
+            ],
+        )
+
+    def update() -> None:
+        claims = [c for c in live() if c.annotator_id]
+        if not claims:
+            return
+        claim = rng.choice(claims)
+        data: dict[str, Any] = {}
+        if rng.random() < 0.5:
+            data["source"] = rng.choice(sources)
+        data["stances"] = [
+            StanceInput(target=t, stance=rng.choice(stances))
+            for t in rng.sample(scene.targets, rng.randint(0, 2))
+        ]
+        claim_update(
+            claim=claim, actor=users[claim.annotator_id], version=None, changes=claim_changes(data)
+        )
+
+    def delete() -> None:
+        claims = [c for c in live() if c.annotator_id]
+        if claims:
+            claim = rng.choice(claims)
+            claim_delete(claim=claim, actor=users[claim.annotator_id])
+
+    def restore() -> None:
+        gone = list(Claim.objects.filter(deleted_at__isnull=False, annotator__isnull=False))
+        if gone:
+            claim = rng.choice(gone)
+            claim_restore(claim=claim, actor=users[claim.annotator_id])
+
+    def gold() -> None:
+        claims = [c for c in live() if c.annotator_id]
+        if claims:
+            claim = rng.choice(claims)
+            if rng.random() < 0.7:
+                gold_accept(curator=curator, claim=claim)
+            else:
+                gold_reject(curator=curator, claims=[claim])
+
+    writes: list[Callable[[], None]] = [create] * 4 + [update] * 3 + [delete, restore, gold]
+    for _ in range(60):
+        try:
+            rng.choice(writes)()
+        except Exception as error:  # a refused write (a stale unit, a duplicate) writes nothing
+            if type(error).__name__ not in ("ValidationError", "Conflict", "StaleVersion"):
+                raise
+        assert_recounted(scene)
+    assert NetworkCount.objects.filter(n__gt=0).count() > 5
+    # Merges move counts from one source to another; the merged source's go.
+    merged = sources[1].pk
+    source_merge(keep=sources[0], merge=sources[1], actor=curator)
+    source_merge(keep=more[2], merge=more[0], actor=curator)
+    assert_recounted(scene)
+    assert not NetworkCount.objects.filter(source_id=merged, n__gt=0).exists()
+    # An article deleted with its claims and stances (no service does: the ORM's cascade).
+    doomed = ArticleFactory(project=scene.project, text=REVIEW_TEXT + " doomed")
+    for phrase in PHRASES:
+        make_claim(doomed, a, phrase, source=more[2], stance="against")
+    assert_recounted(scene)
+    Article.objects.filter(pk=doomed.pk).delete()
+    assert_recounted(scene)
+
+
+def test_bulk_paths_and_raw_writes_in_either_order_keep_the_counts(scene: Scene) -> None:
+    a, b = scene.ann
+    start, end = span(scene.article.text, "Ankara is ready")
+    item = claim_fields(
+        {
+            "start": start,
+            "end": end,
+            "source": scene.sources[0],
+            "stances": [StanceInput(target=scene.targets[0], stance="favor")],
+        }
+        | VALID_LABELS
+    )
+    claims_create_many(article_claims=[(scene.article, item)] * 3, annotator=b, actor=b)
+    assert_recounted(scene)
+    line = {
+        "sha256": scene.article.sha256,
+        "claims": [
+            {
+                "start": where[0],
+                "end": where[1],
+                "source": name,
+                "stances": [{"target": scene.targets[1].name, "stance": stance}],
+                **VALID_LABELS,
+            }
+            for name, stance, where in (
+                ("Hulusi Akar", "against", (0, 6)),
+                ("Temur Umarov", "favor", span(scene.article.text, "Moscow disagrees")),
+            )
+        ],
+    }
+    report = import_annotations(
+        project=scene.project, annotator=a, data=json.dumps(line), fmt="jsonl", actor=a
+    )
+    assert report.created == 2
+    assert_recounted(scene)
+    Claim.objects.bulk_create([ClaimFactory.build(article=scene.article, annotator=a)])
+    assert_recounted(scene)
+    claim = Claim.objects.filter(annotator=a, stances__isnull=False).first()
+    assert claim is not None
+    targets = [t.pk for t in scene.targets]
+    statements: list[tuple[str, list[Any]]] = [
+        ("UPDATE annotate_claimstance SET stance = 'none' WHERE claim_id = %s", [claim.pk]),
+        ("UPDATE annotate_claim SET source_id = NULL WHERE id = %s", [claim.pk]),
+        ("UPDATE annotate_claim SET source_id = %s WHERE id = %s", [scene.sources[1].pk, claim.pk]),
+        ("UPDATE annotate_claim SET annotator_id = %s WHERE id = %s", [b.pk, claim.pk]),
+        ("UPDATE annotate_claim SET annotator_id = NULL WHERE id = %s", [claim.pk]),
+        ("UPDATE annotate_claim SET deleted_at = CURRENT_TIMESTAMP WHERE id = %s", [claim.pk]),
+        ("UPDATE annotate_claim SET deleted_at = NULL WHERE id = %s", [claim.pk]),
+        (
+            "UPDATE annotate_claimstance SET target_id = %s WHERE claim_id = %s",
+            [targets[0], claim.pk],
+        ),
+        # Every claim of the project at once (one statement on PostgreSQL).
+        (
+            "UPDATE annotate_claim SET source_id = %s WHERE annotator_id IS NOT NULL",
+            [scene.sources[0].pk],
+        ),
+        ("UPDATE annotate_claim SET note = 'n'", []),
+        # The claim deleted before its stances (the foreign keys are deferred), then the rest.
+        ("DELETE FROM annotate_claim WHERE id = %s", [claim.pk]),
+        ("DELETE FROM annotate_claimstance WHERE claim_id = %s", [claim.pk]),
+    ]
+    for sql, params in statements:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            assert cursor.rowcount > 0, sql
+        assert_recounted(scene)
+    # Stances written before their claim: counted when the claim arrives.
+    other = Claim.objects.filter(annotator=b).exclude(stances__isnull=True).first()
+    assert other is not None
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM annotate_claimstance WHERE claim_id = %s", [other.pk])
+        cursor.execute(
+            "INSERT INTO annotate_claimstance (claim_id, target_id, stance) "
+            "VALUES (%s, %s, 'favor')",
+            [10**9, targets[1]],
+        )
+        assert kept() == recounted()
+        cursor.execute(
+            'INSERT INTO annotate_claim (id, article_id, annotator_id, start, "end", quote, prefix,'
+            " suffix, source_id, attribution, claim_type, source_reliability, "
+            "information_credibility, checkworthy, note, version, created, updated) "
+            'SELECT %s, article_id, annotator_id, start, "end", quote, prefix, suffix, '
+            "source_id, attribution, claim_type, source_reliability, information_credibility, "
+            "checkworthy, note, version, created, updated FROM annotate_claim WHERE id = %s",
+            [10**9, other.pk],
+        )
+        assert_recounted(scene)
+        cursor.execute("DELETE FROM annotate_claimstance WHERE claim_id = %s", [10**9])
+        cursor.execute("DELETE FROM annotate_claim WHERE id = %s", [10**9])
+    assert_recounted(scene)
+
+
+def test_a_restored_archive_has_the_counts_of_the_project(scene: Scene) -> None:
+    a, b = scene.ann
+    make_claim(scene.article, a, "Moscow disagrees", source=scene.sources[1], stance="against")
+    make_claim(scene.article, b, "Ankara is ready")
+    before = kept()
+    assert before
+    data = export_bytes("archive", scene.project)
+    empty_instance()
+    assert kept() == recounted() == {}
+    restored = restoring.restore(io.BytesIO(data)).project
+    assert restored.pk == scene.project.pk
+    assert kept() == recounted() == before
+
+
+def test_a_whole_layer_reads_the_counts_and_a_window_the_stances(scene: Scene) -> None:
+    import datetime as dt
+
+    make_claim(scene.article, scene.ann[0], "Moscow disagrees")
+    Article.objects.filter(pk=scene.article.pk).update(published=dt.date(2024, 5, 1))
+
+    def sql(filters: ClaimFilters) -> str:
+        with CaptureQueriesContext(connection) as captured:
+            networks._network(scene.project, filters, networks.ACTOR_CONCEPT, networks.TOP)
+        assert len(captured.captured_queries) <= 2  # (no source's names when empty)
+        return captured.captured_queries[0]["sql"]
+
+    for layer in ("gold", "all", str(scene.ann[0].pk)):
+        assert "annotate_networkcount" in sql(ClaimFilters(layer=layer))
+    window = ClaimFilters(layer="all", date_from=dt.date(2000, 1, 1))
+    assert "annotate_claimstance" in sql(window)
+    assert "annotate_claimstance" in sql(ClaimFilters(layer="all", outlet="Daily Sabah"))
+    whole = networks._network(scene.project, ClaimFilters(layer="all"), networks.ACTOR_CONCEPT, 150)
+    windowed = networks._network(scene.project, window, networks.ACTOR_CONCEPT, 150)
+    assert whole.as_json() == windowed.as_json()  # the article is of 2024
