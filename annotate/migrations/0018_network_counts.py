@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     first request after a change reads them instead of every stance of the layer."""
 
     dependencies = [
-        ('annotate', '0016_source_joins'),
+        ('annotate', '0017_claim_live_source'),
         ('corpus', '0009_article_project_updated'),
     ]
 
