@@ -90,3 +90,22 @@ def test_indexing_is_a_constant_number_of_queries_per_batch() -> None:
     assert done == 600
     per_batch = small[1] - empty[1]
     assert count == 3 * per_batch + empty[1]
+
+
+def test_postgresql_searches_through_the_partial_indexes() -> None:
+    """The indexed articles through the partial GIN index, the pending ones through
+    ``article_search_pending``: no scan of every article's text."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the GIN index is PostgreSQL's")
+    _import(5)
+    articles_index_pending()
+    _import(8, start=5)
+    matching = articles_matching(Article.objects.all(), "text")
+    assert matching.count() == 8
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = matching.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan on article_search " in plan, plan
+    assert "Index Scan on article_search_pending " in plan, plan
