@@ -107,7 +107,9 @@ def articles_matching[Q_: QuerySet[Any]](articles: Q_, query: str) -> Q_:
             f"SELECT rowid FROM {ARTICLE_FTS} WHERE {ARTICLE_FTS} MATCH %s",
             [fts_query(words, prefix=True)],
         )
-        return articles.filter(Q(pk__in=ids) | _pending_matching(words))
+        # Both by id (rowid lookups): a column test in the OR would read every row.
+        pending = articles.model._default_manager.filter(_pending_matching(words)).values("pk")
+        return articles.filter(Q(pk__in=ids) | Q(pk__in=pending))
     for token in fts_tokens(words):
         articles = articles.filter(
             Q(title__icontains=token)

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from common.fulltext import fts5_available
 from corpus.models import Article
 from corpus.search import articles_matching
 from corpus.services import (
@@ -92,20 +93,28 @@ def test_indexing_is_a_constant_number_of_queries_per_batch() -> None:
     assert count == 3 * per_batch + empty[1]
 
 
-def test_postgresql_searches_through_the_partial_indexes() -> None:
-    """The indexed articles through the partial GIN index, the pending ones through
-    ``article_search_pending``: no scan of every article's text."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the GIN index is PostgreSQL's")
+def test_the_search_reads_the_indexes_not_every_article() -> None:
+    """The indexed articles through the search index (PostgreSQL's partial GIN index,
+    SQLite's FTS5 table), the pending ones through ``article_search_pending``: no scan
+    of every article (SQLite would read each row's text to reach ``search_pending``)."""
+    if connection.vendor == "sqlite" and not fts5_available():
+        pytest.skip("no FTS5")
     _import(5)
     articles_index_pending()
     _import(8, start=5)
     matching = articles_matching(Article.objects.all(), "text")
     assert matching.count() == 8
+    sql, params = matching.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = matching.query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Scan on article_search " in plan, plan
-    assert "Index Scan on article_search_pending " in plan, plan
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    if connection.vendor == "postgresql":
+        assert "Index Scan on article_search " in plan, plan
+    else:
+        assert "corpus_article_fts VIRTUAL TABLE" in plan, plan
+        assert "SCAN corpus_article\n" not in plan + "\n", plan
+    assert "article_search_pending" in plan, plan
