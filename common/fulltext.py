@@ -135,16 +135,28 @@ class Fts5Index:
     AFTER DELETE removes it with FTS5's ``'delete'`` command, which must be given the very
     text that was indexed — so every path indexes ``fts_text()`` of the columns.
 
+    With ``pending`` (a column of ``table``): a row whose ``pending`` is not NULL is left
+    out of the index (a bulk import's rows, whose entries a background task builds);
+    setting it to NULL adds the row, and the triggers remove only rows that are in.
+
     The statements are the ones the migrations ran (byte for byte): a migration applied
     before they were generated here installs the same table and triggers."""
 
     name: str
     table: str
     columns: tuple[str, ...]
+    pending: str = ""
 
     def triggers(self) -> dict[str, str]:
         """Each trigger's event (its name's suffix) and its ``AFTER … ON …`` clause."""
-        keyed = ("id", *self.columns)
+        keyed = ("id", *self.columns, *([self.pending] if self.pending else []))
+        if self.pending:
+            changed = " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in keyed)
+            return {
+                "insert": f"AFTER INSERT ON {self.table} WHEN NEW.{self.pending} IS NULL",
+                "update": f"AFTER UPDATE OF {', '.join(keyed)} ON {self.table} WHEN {changed}",
+                "delete": f"AFTER DELETE ON {self.table} WHEN OLD.{self.pending} IS NULL",
+            }
         changed = " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in keyed)
         return {
             "insert": f"AFTER INSERT ON {self.table}",
@@ -166,6 +178,19 @@ class Fts5Index:
             f"VALUES ('delete', OLD.id, {self._row('OLD')});"
         )
         bodies = {"insert": add, "update": f"{remove} {add}", "delete": remove}
+        fill_where = ""
+        if self.pending:  # the update removes and adds only rows that are (to be) indexed
+            p = self.pending
+            add_if = (
+                f"INSERT INTO {name}(rowid, {columns}) "
+                f"SELECT NEW.id, {self._row('NEW')} WHERE NEW.{p} IS NULL;"
+            )
+            remove_if = (
+                f"INSERT INTO {name}({name}, rowid, {columns}) "
+                f"SELECT 'delete', OLD.id, {self._row('OLD')} WHERE OLD.{p} IS NULL;"
+            )
+            bodies["update"] = f"{remove_if} {add_if}"
+            fill_where = f" WHERE {p} IS NULL"
         statements = [
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5("
             f"{columns}, content='', tokenize='{FTS_TOKENIZER}')"
@@ -176,7 +201,7 @@ class Fts5Index:
         statements.append(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
         statements.append(
             f"INSERT INTO {name}(rowid, {columns}) "
-            f"SELECT id, {self._row(self.table)} FROM {self.table}"
+            f"SELECT id, {self._row(self.table)} FROM {self.table}{fill_where}"
         )
         return statements
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from corpus.text import normalise_newlines
+from corpus.text import normalise_newlines, squash_spaces
 
 SENTENCE_END = tuple(".!?:;\"'”’»)…")
 _LIST_ITEM_RE = re.compile(r"^(?:[-•*–▪◦►·]|\d{1,3}[.)])\s")
@@ -208,14 +208,19 @@ def _is_truncated_copy(line: str, following: str) -> bool:
     return False
 
 
+# The steps below are given the lines squashed (``strip_lines``): no spaces at their ends.
+
+
 def _kept(lines: list[str], keep: list[bool]) -> list[int]:
-    return [i for i, line in enumerate(lines) if keep[i] and line.strip()]
+    return [i for i, line in enumerate(lines) if keep[i] and line]
 
 
 def _drop_head_crumbs(lines: list[str], keep: list[bool]) -> None:
-    for n, i in enumerate(_kept(lines, keep)[:3]):
-        line, rest = lines[i].strip(), _kept(lines, keep)[n + 1 :]
-        following = lines[rest[0]].strip() if rest else ""
+    kept = _kept(lines, keep)
+    for n, i in enumerate(kept[:3]):
+        # (a line dropped here is one of kept[:n], before this one: kept[n + 1] follows)
+        line, rest = lines[i], kept[n + 1 :]
+        following = lines[rest[0]] if rest else ""
         if not (_CRUMBS_RE.fullmatch(line) or _is_truncated_copy(line, following)):
             return
         keep[i] = False
@@ -231,20 +236,20 @@ def _drop_read_also(lines: list[str], keep: list[bool]) -> None:
     idx = _kept(lines, keep)
     k = 0
     while k < len(idx):
-        m = _READ_ALSO_RE.fullmatch(lines[idx[k]].strip())
+        m = _READ_ALSO_RE.fullmatch(lines[idx[k]])
         if not m or len(m["rest"] or "") > 250:
             k += 1
             continue
         keep[idx[k]] = False
         end = k + 1
         if not m["rest"]:
-            while end < len(idx) and _is_teaser(lines[idx[end]].strip()):
+            while end < len(idx) and _is_teaser(lines[idx[end]]):
                 end += 1
             teasers = idx[k + 1 : end]
             for n, i in enumerate(teasers):
-                line = lines[i].strip()
+                line = lines[i]
                 strong = line.endswith(_ELLIPSIS) or _BULLET_RE.fullmatch(line)
-                if end < len(idx) and n and not strong and line != lines[teasers[n - 1]].strip():
+                if end < len(idx) and n and not strong and line != lines[teasers[n - 1]]:
                     break
                 keep[i] = False
         k = end
@@ -258,19 +263,19 @@ def _drop_link_lists(lines: list[str], keep: list[bool]) -> None:
     """
     groups: list[list[int]] = [[]]
     for i, line in enumerate(lines):
-        if not line.strip():
+        if not line:
             groups.append([])
         elif keep[i]:
             groups[-1].append(i)
     groups = [g for g in groups if g]
     for n, group in enumerate(groups):
-        items = [_BULLET_RE.fullmatch(lines[i].strip()) for i in group]
+        items = [_BULLET_RE.fullmatch(lines[i]) for i in group]
         if len(group) < 2 or not all(
             m and 3 <= len(m["item"].split()) <= 25 and not m["item"].endswith((".", ",", ";", ":"))
             for m in items
         ):
             continue
-        if n and lines[groups[n - 1][-1]].strip().endswith(":"):
+        if n and lines[groups[n - 1][-1]].endswith(":"):
             continue
         for i in group:
             keep[i] = False
@@ -279,7 +284,7 @@ def _drop_link_lists(lines: list[str], keep: list[bool]) -> None:
 def _drop_tail_appeals(lines: list[str], keep: list[bool]) -> None:
     """Drop the publisher's appeals for support after the end of the article."""
     for i in reversed(_kept(lines, keep)):
-        line = lines[i].strip()
+        line = lines[i]
         if _APPEAL_RE.search(line):
             keep[i] = False
         elif not OUTLET_LINE_RE.fullmatch(line):
@@ -288,7 +293,7 @@ def _drop_tail_appeals(lines: list[str], keep: list[bool]) -> None:
 
 def strip_lines(lines: list[str]) -> list[str]:
     # Matched with runs of whitespace (no-break spaces from web pages) squashed to a space.
-    flat = [" ".join(line.split()) for line in lines]
+    flat = [squash_spaces(line) for line in lines]
     keep = [not _is_boilerplate_line(line) for line in flat]
     for step in (_drop_head_crumbs, _drop_read_also, _drop_link_lists, _drop_tail_appeals):
         step(flat, keep)

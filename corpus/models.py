@@ -167,6 +167,11 @@ class Article(models.Model):
     source_file = models.CharField(max_length=500, blank=True, help_text="Imported from.")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # True while the article's search entries are still to be built (an import leaves
+    # them to a background task, ``corpus.indexing``); NULL once built — rows saved any
+    # other way are indexed as they are written. Nullable: the column was added without
+    # rebuilding the table on SQLite (corpus/search.py).
+    search_pending = models.BooleanField(null=True, default=None, editable=False)
 
     objects: ClassVar[ArticleQuerySet] = ArticleQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -183,7 +188,17 @@ class Article(models.Model):
             # (``annotate.analysis.networks._changes``); SQLite otherwise read every text.
             models.Index(fields=["project", "updated"], name="article_project_updated"),
             # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table).
-            PostgresGinIndex(article_search_vector(), name="article_search"),
+            # Partial: an imported article enters it when its entries are built, not at
+            # its INSERT (corpus.indexing).
+            PostgresGinIndex(
+                article_search_vector(),
+                name="article_search",
+                condition=Q(search_pending__isnull=True),
+            ),
+            # The articles whose search entries are still to be built (few, or none).
+            models.Index(
+                fields=["id"], name="article_search_pending", condition=Q(search_pending=True)
+            ),
         ]
 
     def __str__(self) -> str:

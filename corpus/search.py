@@ -18,6 +18,11 @@ are kept ("şentop" finds "ŞENTOP", not "Sentop"). A query without a letter or 
 match (``ILIKE '%word%'``, 603 ms at 10,001 articles on PostgreSQL); now "stan" finds
 "Stanbul" but not "Kazakhstan".
 
+An import leaves its articles' entries to a background task (``corpus.indexing``): an
+article whose ``search_pending`` is set is in neither index (the GIN index is partial, the
+FTS5 triggers skip it) and is found meanwhile by a regex of the same word-start meaning,
+over the pending articles alone.
+
 SQLite rebuilds ``corpus_article`` when a migration alters it, dropping these triggers
 (and refusing while the agreement counter's triggers read the table,
 ``annotate.db_versions``): such a migration must run ``install_article_fts`` again.
@@ -30,8 +35,10 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
+from django.db.models.lookups import IRegex, Regex
 
 from common.fulltext import (
     SEARCH_CONFIG,
@@ -57,6 +64,31 @@ def search_words(query: str) -> list[str]:
     return re.findall(r"\w+", query)[:MAX_WORDS]
 
 
+def _word_start(token: str) -> str:
+    """The regex finding ``token`` at the start of a word (after a character that is not
+    a letter or a digit, as the indexes split words), in the database's dialect."""
+    if connection.vendor == "postgresql":
+        return f"(^|[^[:alnum:]]){re.escape(token)}"
+    return rf"(?<![^\W_]){re.escape(token)}"  # Python's re (Django's REGEXP on SQLite)
+
+
+def _pending_matching(words: list[str]) -> Q:
+    """The articles not yet indexed (``search_pending``, ``corpus.indexing``) having a
+    word starting with each token: a scan, of those articles alone (an index holds them:
+    none, or the few of an import whose entries are being built)."""
+    found = Q(search_pending=True)
+    postgres = connection.vendor == "postgresql"
+    for token in fts_tokens(words):
+        pattern = _word_start(token.lower())
+        anywhere = Q()
+        for column in FTS_COLUMNS:
+            # PostgreSQL: lower() as to_tsvector folds case (İ is i); ~* does not fold İ.
+            lookup = Regex(Lower(column), pattern) if postgres else IRegex(F(column), pattern)
+            anywhere |= Q(lookup)
+        found &= anywhere
+    return found
+
+
 def articles_matching[Q_: QuerySet[Any]](articles: Q_, query: str) -> Q_:
     """The ``articles`` with a word starting with each word of ``query`` (see the module
     docstring); none when the query has no letter or digit."""
@@ -65,13 +97,19 @@ def articles_matching[Q_: QuerySet[Any]](articles: Q_, query: str) -> Q_:
         return articles.none()
     if connection.vendor == "postgresql":
         match = SearchQuery(tsquery_prefix(words), search_type="raw", config=SEARCH_CONFIG)
-        return articles.annotate(search=article_search_vector()).filter(search=match)
+        # The partial GIN index holds the articles not pending (its very condition).
+        indexed = Q(search_pending__isnull=True, search=match)
+        return articles.annotate(search=article_search_vector()).filter(
+            indexed | _pending_matching(words)
+        )
     if fts5_available():
         ids = RawSQL(
             f"SELECT rowid FROM {ARTICLE_FTS} WHERE {ARTICLE_FTS} MATCH %s",
             [fts_query(words, prefix=True)],
         )
-        return articles.filter(pk__in=ids)
+        # Both by id (rowid lookups): a column test in the OR would read every row.
+        pending = articles.model._default_manager.filter(_pending_matching(words)).values("pk")
+        return articles.filter(Q(pk__in=ids) | Q(pk__in=pending))
     for token in fts_tokens(words):
         articles = articles.filter(
             Q(title__icontains=token)
@@ -84,7 +122,9 @@ def articles_matching[Q_: QuerySet[Any]](articles: Q_, query: str) -> Q_:
 
 # --- SQLite: the FTS5 table ----------------------------------------------------------------
 
-ARTICLE_FTS_INDEX = Fts5Index(ARTICLE_FTS, "corpus_article", FTS_COLUMNS)
+ARTICLE_FTS_INDEX = Fts5Index(ARTICLE_FTS, "corpus_article", FTS_COLUMNS, pending="search_pending")
+# The index as migration 0008 installed it: every row, at its INSERT.
+_ARTICLE_FTS_0008 = Fts5Index(ARTICLE_FTS, "corpus_article", FTS_COLUMNS)
 
 
 def article_fts_sql() -> list[str]:
@@ -95,7 +135,7 @@ def article_fts_sql() -> list[str]:
 
 
 def install_article_fts(schema_editor: Any) -> None:
-    """On SQLite with FTS5: the table, its triggers, the index of every article."""
+    """On SQLite with FTS5: the table, its triggers, the index of every indexed article."""
     ARTICLE_FTS_INDEX.install(schema_editor)
 
 
@@ -104,12 +144,30 @@ def drop_article_fts(schema_editor: Any) -> None:
 
 
 class CreateArticleFtsOnSqlite(CreateFtsOnSqlite):
-    """The FTS5 table of article search on SQLite; nothing on PostgreSQL nor on a SQLite
-    without FTS5. Reversed, it drops them."""
+    """The FTS5 table of article search on SQLite as migration 0008 made it; nothing on
+    PostgreSQL nor on a SQLite without FTS5. Reversed, it drops them."""
 
-    fts = ARTICLE_FTS_INDEX
+    fts = _ARTICLE_FTS_0008
     purpose = "article search"
 
     @property
     def migration_name_fragment(self) -> str:
         return "article_search_fts"
+
+
+class DeferArticleFtsOnSqlite(CreateFtsOnSqlite):
+    """Migration 0010: the triggers leave out the articles whose ``search_pending`` is
+    set (their entries are built later, ``corpus.indexing``). Reversed, the triggers of
+    0008 again (every row indexed at its INSERT)."""
+
+    fts = ARTICLE_FTS_INDEX
+    purpose = "article search, built after an import"
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        _ARTICLE_FTS_0008.install(schema_editor)
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return "article_search_deferred"

@@ -62,3 +62,13 @@ def clean_text(text: str, *, newlines_done: bool = False) -> str:
 
 
 # --- Unwrapping hard-wrapped text ------------------------------------------------------
+
+
+def squash_spaces(line: str) -> str:
+    """``" ".join(line.split())``: runs of whitespace (tabs, no-break spaces…) as one
+    space, none at the ends. A line that has only single ASCII spaces between its words
+    (most of them) is returned as it is, without splitting it into words: an import
+    squashes every line of every text, twice."""
+    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return line  # str.isprintable() is False for every whitespace but " "
+    return " ".join(line.split())

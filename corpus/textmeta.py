@@ -22,7 +22,7 @@ from corpus.cleanup import (
     strip_lines,
     unwrap_lines,
 )
-from corpus.text import clean_text, normalise_newlines
+from corpus.text import clean_text, normalise_newlines, squash_spaces
 
 _MONTH_NAMES = (
     "january jan ocak января январь",
@@ -183,7 +183,7 @@ def _read_metadata(lines: list[str]) -> tuple[dict[str, Any], set[int]]:
     """Title, byline, date, rubric, outlet and url, and the lines that only carried them."""
     found: dict[str, Any] = {}
     drop: set[int] = set()
-    lines = [" ".join(line.split()) for line in lines]
+    lines = [squash_spaces(line) for line in lines]
     idx = [i for i, line in enumerate(lines) if line]
     if not idx:
         return found, drop
@@ -259,7 +259,7 @@ def _may_have_rubric(text: str) -> bool:
             continue
         if len(line) > 200 and len(line) - line.count(" ") > 200:
             continue
-        flat = " ".join(line.split())
+        flat = squash_spaces(line)
         if len(flat) <= 200 and "rubric" in (_read_header_line(flat) or {}):
             return True
     return False

@@ -12,6 +12,7 @@ from django.db import connection
 from common.fulltext import fts5_available
 from corpus.models import Article
 from corpus.search import ARTICLE_FTS, articles_matching
+from corpus.services import ArticleInput, articles_create_many, articles_index_pending
 from tests.factories import ArticleFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +24,33 @@ TEXTS = {
 }
 
 
-@pytest.fixture
-def found() -> Any:
+def _fts_intact() -> None:
+    """SQLite: the FTS5 table is consistent (a 'delete' of a row never indexed breaks it)."""
+    if connection.vendor == "sqlite" and fts5_available():
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {ARTICLE_FTS}({ARTICLE_FTS}) VALUES ('integrity-check')")
+
+
+@pytest.fixture(params=["saved", "imported", "indexed"])
+def found(request: Any) -> Any:
+    """Search over the articles of ``TEXTS``: saved one by one (indexed as written),
+    imported (pending: found by the scan of pending articles) or imported and then
+    indexed by the background task's service (corpus.indexing)."""
     project = ProjectFactory()
-    for key, (title, text) in TEXTS.items():
-        ArticleFactory(project=project, title=title, text=text, byline="", outlet=key.upper())
+    if request.param == "saved":
+        for key, (title, text) in TEXTS.items():
+            ArticleFactory(project=project, title=title, text=text, byline="", outlet=key.upper())
+    else:
+        items = [
+            ArticleInput(text=text, title=title, outlet=key.upper())
+            for key, (title, text) in TEXTS.items()
+        ]
+        articles_create_many(project=project, items=items)
+        assert Article.objects.filter(search_pending=True).count() == len(TEXTS)
+        if request.param == "indexed":
+            assert articles_index_pending() == len(TEXTS)
+            assert not Article.objects.filter(search_pending=True).exists()
+        _fts_intact()
     ArticleFactory(project=ProjectFactory(), title="Pipeline elsewhere", text="pipeline")
 
     def search(query: str) -> set[str]:
@@ -115,6 +138,7 @@ def test_the_index_follows_edits_and_deletes(found: Any) -> None:
                 f"SELECT count(*) FROM {ARTICLE_FTS} WHERE {ARTICLE_FTS} MATCH 'corridor'"
             )
             assert cursor.fetchone()[0] == 0
+    _fts_intact()
 
 
 def test_the_search_is_one_query_through_the_index() -> None:
