@@ -30,6 +30,8 @@ claim, or the previous carrier's mention), and the whole chain in the note::
     T3	Carrier_mention 40 56	Berliner Zeitung
     R2	Carried_by Arg1:T1 Arg2:T3
     #1	AnnotatorNotes T1	…; chain: Berliner Zeitung (B) > inosmi.ru; chain reliability D
+
+A proposed carrier says so beside its rating: ``inosmi.ru (E, proposed)``.
 """
 
 from __future__ import annotations
@@ -190,8 +192,10 @@ def _chain(
     carried = claim_t
     names = []
     for link in chained.links:
-        rating = f" ({link['reliability']})" if link["reliability"] else ""
-        names.append(f"{link['source_name']}{rating}")
+        # A proposed carrier says so, as a claim's proposed source does.
+        marks = [link["reliability"], "proposed" if link["source_status"] == "proposed" else ""]
+        said = ", ".join(mark for mark in marks if mark)
+        names.append(f"{link['source_name']} ({said})" if said else link["source_name"])
         if link["mention_start"] is not None:
             mention = textbound("Carrier_mention", link["mention_start"], link["mention_end"])
             lines.append(f"{next_id('R')}\tCarried_by Arg1:{carried} Arg2:{mention}")

@@ -219,20 +219,28 @@ class _Blocks:
 def chain_header() -> list[str]:
     """The chain's columns, after all the others (only in a project with chains): the
     carrier at each position up to ``CSV_POSITIONS``, the whole chain joined, its
-    weakest link."""
-    return [*(f"chain_{n}" for n in range(1, CSV_POSITIONS + 1)), "chain", "chain_reliability"]
+    weakest link, and the carriers' statuses joined as the chain is (added last, as
+    ``source_status`` was, so that every chain column before it keeps its place)."""
+    return [
+        *(f"chain_{n}" for n in range(1, CSV_POSITIONS + 1)),
+        "chain",
+        "chain_reliability",
+        "chain_source_status",
+    ]
 
 
 def _chain_cells(chunk: Chunk, safe: bool) -> list[str]:
-    empty = ",".join([""] * (CSV_POSITIONS + 2))
+    empty = ",".join([""] * (CSV_POSITIONS + 3))
     out = []
     for claim_id in chunk.columns["claim_id"]:
         if claim_id not in chunk.chains:
             out.append(empty)
             continue
-        names = [link["source_name"] for link in chunk.chain_of(claim_id)]
+        links = chunk.chain_of(claim_id)
+        names = [link["source_name"] for link in links]
         cells = [*names[:CSV_POSITIONS], *[""] * (CSV_POSITIONS - len(names[:CSV_POSITIONS]))]
         cells += [JOINER.join(names), chunk.chain_reliability[claim_id]]
+        cells.append(JOINER.join(link["source_status"] for link in links))
         out.append(_csv_cells(cells, safe))
     return out
 
@@ -317,7 +325,8 @@ _TYPES: dict[str, pa.DataType] = {
 
 
 # A chain in Parquet (projects with chains only): its links in order, each carrier named
-# as a claim's source is (id, name, kind) with its mention and reliability.
+# as a claim's source is (id, name, kind) with its mention and reliability, and its
+# status ("confirmed" or "proposed").
 _CHAIN_TYPE = pa.list_(
     pa.struct(
         [
@@ -329,6 +338,8 @@ _CHAIN_TYPE = pa.list_(
             ("mention_end", pa.int64()),
             ("mention_text", pa.string()),
             ("reliability", pa.string()),
+            # Added last, so that the fields before it keep their places.
+            ("source_status", pa.string()),
         ]
     )
 )
