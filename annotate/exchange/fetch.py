@@ -99,7 +99,7 @@ def fetch_rows(
     thread of its own when it can be (``prefetched``); SQLite steps through the rows as
     they are read."""
     db = connections[alias]
-    if db.vendor == "postgresql" and not db.in_atomic_block:
+    if db.vendor in ("postgresql", "sqlite") and not db.in_atomic_block:
         yield from prefetched(alias, sql, params, size, then)
         return
     with db.chunked_cursor() as cursor:
@@ -156,8 +156,9 @@ def prefetched(
         db = connections[alias]  # this thread's own connection
         try:
             with transaction.atomic(using=alias):
-                with db.cursor() as cursor:
-                    cursor.execute("SET LOCAL jit = off")  # see no_jit
+                if db.vendor == "postgresql":
+                    with db.cursor() as cursor:
+                        cursor.execute("SET LOCAL jit = off")  # see no_jit
                 with db.chunked_cursor() as cursor:
                     cursor.execute(sql, params)
                     while not stop.is_set() and (batch := cursor.fetchmany(size)):
