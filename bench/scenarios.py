@@ -616,7 +616,7 @@ def agreement(ctx: Context) -> list[Result]:
 # --- exports and archive -------------------------------------------------------------------
 
 # format → the module of annotate.exchange that writes it
-EXPORTS = {"jsonl": "jsonl", "csv": "tabular", "parquet": "tabular", "w3c": "w3c", "brat": "brat"}
+EXPORTS = {"jsonl": "jsonl", "csv": "tabular", "parquet": "parquet", "w3c": "w3c", "brat": "brat"}
 
 
 def _exporter(fmt: str) -> tuple[Callable[..., Iterable[bytes]] | None, str]:
