@@ -60,6 +60,10 @@ from corpus.models import Project
 from corpus.scheme import field_values
 
 FLUSH_BYTES = 512 * 1024
+# DEFLATE's fastest level: each article's text is compressed once per layer folder it is
+# in, and level 6 (zipfile's default) took ~0.3 s more of CPU for the 70,000 claims of
+# the medium benchmark, for a zip ~5% smaller (the members are the same bytes).
+COMPRESS_LEVEL = 1
 ATTRIBUTES = (
     ("Attribution", "attribution"),
     ("Reliability", "source_reliability"),
@@ -281,7 +285,7 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         def put(name: str, data: str) -> None:
             entry = zipfile.ZipInfo(name, date_time=date_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, data.encode())
+            archive.writestr(entry, data.encode(), compresslevel=COMPRESS_LEVEL)
 
         chained = project_has_chains(project)
         put("annotation.conf", annotation_conf(project, stance_names, chained))
