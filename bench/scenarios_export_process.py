@@ -8,8 +8,9 @@ database, production settings, compiled bytecode kept as ``bench.run`` sets it u
 from the start of the process to its exit. Besides the wall time, its own CPU time (user
 + system) and its peak RSS come from ``os.wait4`` in a small process that starts it
 (``_TIMER``) — the command's own, whatever ran before it — so that a loaded machine
-(the wall time is then pessimistic) still reads right. The process's start-up (``django.setup()``, imports) is in every figure. Importing
-this module adds the scenario to ``bench.scenarios.SCENARIOS``.
+(the wall time is then pessimistic) still reads right. The process's start-up
+(``django.setup()``, imports) is in every figure. Importing this module adds the scenario
+to ``bench.scenarios.SCENARIOS``.
 """
 
 from __future__ import annotations
