@@ -61,8 +61,8 @@ from corpus.scheme import field_values
 
 FLUSH_BYTES = 512 * 1024
 # DEFLATE's fastest level: each article's text is compressed once per layer folder it is
-# in, and level 6 (zipfile's default) took ~0.3 s more of CPU for the 70,000 claims of
-# the medium benchmark, for a zip ~5% smaller (the members are the same bytes).
+# in, and level 6 (zipfile's default) took 0.4-0.6 s more of CPU (of ~3 s) for the 70,000
+# claims of the medium benchmark, for a zip 6% smaller (the members are the same bytes).
 COMPRESS_LEVEL = 1
 ATTRIBUTES = (
     ("Attribution", "attribution"),
