@@ -44,6 +44,10 @@ def _extra(extra: dict[str, Any]) -> str:
         "cpu_ms": "{:,.0f} ms CPU",
         "db_cpu_ms": "{:,.0f} ms database CPU",
         "peak_growth_mb": "peak growth {} MB (fresh process)",
+        "cpu_s": "{} s CPU",
+        "claims_per_cpu_s": "{:,.0f} claims per CPU s",
+        "peak_rss_mb": "peak RSS {} MB",
+        "peak_rss_gold_mb": "{} MB for the gold layer alone",
     }
     parts = [fmt.format(extra[k]) for k, fmt in labels.items() if extra.get(k) is not None]
     return ", ".join(parts)
@@ -142,7 +146,9 @@ def _ours(run: dict[str, Any], row: str) -> str:
         return "; ".join(parts) or "—"
     if row == "export":
         found = [
-            f"{r['name'].split()[1]} {r['extra']['claims_per_s']:,} claims/s"
+            f"{r['name'].split()[1].rstrip(',')}"
+            f"{' (fresh process)' if 'fresh process' in r['name'] else ''}"
+            f" {r['extra']['claims_per_s']:,} claims/s"
             for r in run.get("results", [])
             if r["scenario"] == "exports" and r["median_ms"]
         ]

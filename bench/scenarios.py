@@ -616,7 +616,7 @@ def agreement(ctx: Context) -> list[Result]:
 # --- exports and archive -------------------------------------------------------------------
 
 # format → the module of annotate.exchange that writes it
-EXPORTS = {"jsonl": "jsonl", "csv": "tabular", "parquet": "tabular", "w3c": "w3c", "brat": "brat"}
+EXPORTS = {"jsonl": "jsonl", "csv": "tabular", "parquet": "parquet", "w3c": "w3c", "brat": "brat"}
 
 
 def _exporter(fmt: str) -> tuple[Callable[..., Iterable[bytes]] | None, str]:
@@ -692,9 +692,10 @@ def exports(ctx: Context) -> list[Result]:
             "peak_mb": peak,
             "peak_gold_mb": peak_gold,
         }
-        goal = 25_000 if fmt == "parquet" else 50_000
-        if fmt in ("jsonl", "csv", "parquet"):
-            result.target, result.met = f">= {goal:,} claims/s", rate >= goal
+        # Issue 21: JSON Lines and CSV 100,000 claims/s; the others 50,000 (also from a
+        # fresh process: ``bench.scenarios_export_process``).
+        goal = 100_000 if fmt in ("jsonl", "csv") else 50_000
+        result.target, result.met = f">= {goal:,} claims/s", rate >= goal
         rows.append(result)
         print(
             f"bench [{connection.vendor}] export {fmt}: {n:,} rows in {result.median_ms:,.0f} ms"
@@ -773,6 +774,7 @@ SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
 
 import bench.scenarios_analysis  # noqa: E402, F401  (adds the analysis pages to SCENARIOS)
 import bench.scenarios_api  # noqa: E402, F401  (adds the API upload and the one-request fetch)
+import bench.scenarios_export_process  # noqa: E402, F401  (adds manage.py export, fresh process)
 import bench.scenarios_pages  # noqa: E402, F401  (adds the list pages)
 import bench.scenarios_storage  # noqa: E402, F401  (adds export files in storage: filesystem, S3)
 import bench.scenarios_text  # noqa: E402, F401  (adds the CPU-only scenarios)

@@ -71,7 +71,7 @@ django.setup()
 if WITH_PANDAS:
     import pandas
 import pyarrow as pa
-from annotate.exchange.tabular import without_pandas
+from annotate.exchange.parquet import without_pandas
 without_pandas()
 taken = pa.array(["a", "b"], pa.string()).take(pa.array([1, 0, 1], pa.int32()))
 table = pa.table({"x": taken})
@@ -93,3 +93,19 @@ def test_a_parquet_export_does_not_make_pyarrow_import_pandas(tmp_path: Path) ->
 
 def test_where_pandas_is_imported_arrow_still_converts_to_it(tmp_path: Path) -> None:
     assert _arrow_probe(tmp_path, with_pandas=True) == {"pandas": True, "converted": 3}
+
+
+_WRITERS_PROBE = """
+import json, sys
+import django
+django.setup()
+from annotate.exchange import brat, jsonl, tabular, w3c
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))))
+"""
+
+
+def test_the_text_export_writers_import_no_heavy_library(tmp_path: Path) -> None:
+    """CSV, JSON Lines, W3C and brat never load pyarrow (Parquet's own module does): the CSV
+    export from ``manage.py export`` paid pyarrow's import, ~60 MB of RSS and a few hundred
+    milliseconds, while it was in the same module as Parquet."""
+    assert _probe(tmp_path, _WRITERS_PROBE, HEAVY=HEAVY) == []

@@ -466,6 +466,11 @@ EDGE_ATTRS = (
 )
 
 
+# The files are handed out this many nodes or edges at a time: an actor × actor network
+# of ``MAX_TOP`` sources can have ~2 million edges, which must not be one string.
+PIECE = 500
+
+
 class _Buffer(io.StringIO):
     """A text sink that hands out what was written since the last ``take``."""
 
@@ -498,21 +503,25 @@ def graphml(net: Network) -> Iterator[str]:
     direction = "directed" if net.directed else "undirected"
     _start(xml, "graph", {"id": net.kind, "edgedefault": direction})
     yield out.take()
-    for node in net.nodes:
+    for i, node in enumerate(net.nodes, start=1):
         _start(xml, "node", {"id": node.id})
         for name, _ in NODE_ATTRS:
             _start(xml, "data", {"key": f"n_{name}"})
             xml.characters(str(getattr(node, name)))
             xml.endElement("data")
         xml.endElement("node")
+        if i % PIECE == 0:
+            yield out.take()
     yield out.take()
-    for edge in net.edges:
+    for i, edge in enumerate(net.edges, start=1):
         _start(xml, "edge", {"id": edge.id, "source": edge.source, "target": edge.target})
         for name, _ in EDGE_ATTRS:
             _start(xml, "data", {"key": f"e_{name}"})
             xml.characters(str(getattr(edge, name)))
             xml.endElement("data")
         xml.endElement("edge")
+        if i % PIECE == 0:
+            yield out.take()
     xml.endElement("graph")
     xml.endElement("graphml")
     xml.endDocument()
@@ -548,14 +557,16 @@ def gexf(net: Network) -> Iterator[str]:
         xml.endElement("attributes")
     _start(xml, "nodes", {})
     yield out.take()
-    for node in net.nodes:
+    for i, node in enumerate(net.nodes, start=1):
         _start(xml, "node", {"id": node.id, "label": node.label})
         _attvalues(xml, node, NODE_ATTRS[1:])
         xml.endElement("node")
+        if i % PIECE == 0:
+            yield out.take()
     xml.endElement("nodes")
     _start(xml, "edges", {})
     yield out.take()
-    for edge in net.edges:
+    for i, edge in enumerate(net.edges, start=1):
         attrs = {
             "id": edge.id,
             "source": edge.source,
@@ -565,6 +576,8 @@ def gexf(net: Network) -> Iterator[str]:
         _start(xml, "edge", attrs)
         _attvalues(xml, edge, EDGE_ATTRS[1:])
         xml.endElement("edge")
+        if i % PIECE == 0:
+            yield out.take()
     xml.endElement("edges")
     xml.endElement("graph")
     xml.endElement("gexf")
@@ -618,7 +631,7 @@ def edge_csv(net: Network, *, raw: bool = False) -> Iterator[str]:
                 edge.oppose,
             ]
         )
-        if i % 500 == 499:
+        if i % PIECE == PIECE - 1:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

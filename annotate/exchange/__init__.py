@@ -1,7 +1,7 @@
 """Exports and imports of labelled data.
 
 ``rows`` is the one streamed source of claim rows, selected by ``options.ExportOptions``
-(layer, filters, split); ``jsonl``, ``tabular`` (CSV, Parquet), ``w3c`` and ``brat`` turn
+(layer, filters, split); ``jsonl``, ``tabular`` (CSV), ``parquet``, ``w3c`` and ``brat`` turn
 its rows into files, each with the ``provenance`` manifest;
 ``archive`` backs a whole project up and restores it; ``importing`` reads annotations
 back in. Every writer is a generator of bytes that reads the rows a chunk at a time and

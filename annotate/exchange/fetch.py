@@ -7,7 +7,8 @@ the cursor themselves. What this module gives them:
 * ``fetch_rows``: a query's rows in batches, each with the result of the queries it
   needs, from a server-side cursor on PostgreSQL — read ahead by a thread with a
   connection of its own when the caller is not inside a transaction (``prefetched``),
-  so that PostgreSQL computes the next rows while Python formats the current ones — and
+  so that the database computes the next rows while Python formats the current ones
+  (SQLite too: its module lets go of the GIL while SQLite steps through the rows) — and
   without PostgreSQL's JIT compiler (``no_jit``);
 * ``IsoText`` and ``isoformat_column``: timestamps as the text of ``datetime.isoformat()``
   without making datetimes;
@@ -96,10 +97,11 @@ def fetch_rows(
     """The rows of ``sql``, ``size`` at a time, each batch with what ``then(batch)``
     (run by the same thread, on the same connection: the queries a batch needs, such as
     its articles) made of it. From a server-side cursor on PostgreSQL, read ahead by a
-    thread of its own when it can be (``prefetched``); SQLite steps through the rows as
-    they are read."""
+    thread of its own when it can be (``prefetched``; on SQLite as well, where the query
+    and the rows' tuples, about half of a JSON Lines export's CPU, then run beside the
+    formatting on a second core); otherwise stepped through as they are read."""
     db = connections[alias]
-    if db.vendor == "postgresql" and not db.in_atomic_block:
+    if db.vendor in ("postgresql", "sqlite") and not db.in_atomic_block:
         yield from prefetched(alias, sql, params, size, then)
         return
     with db.chunked_cursor() as cursor:
@@ -156,8 +158,9 @@ def prefetched(
         db = connections[alias]  # this thread's own connection
         try:
             with transaction.atomic(using=alias):
-                with db.cursor() as cursor:
-                    cursor.execute("SET LOCAL jit = off")  # see no_jit
+                if db.vendor == "postgresql":
+                    with db.cursor() as cursor:
+                        cursor.execute("SET LOCAL jit = off")  # see no_jit
                 with db.chunked_cursor() as cursor:
                     cursor.execute(sql, params)
                     while not stop.is_set() and (batch := cursor.fetchmany(size)):

@@ -87,9 +87,9 @@ def stream(fmt: str, project: Any, options: Any, *, on_chunk: Any = None) -> Ite
 
         return tabular.stream_csv(project, options, on_chunk=on_chunk)
     if fmt == "parquet":
-        from annotate.exchange import tabular
+        from annotate.exchange import parquet
 
-        return tabular.stream_parquet(project, options, on_chunk=on_chunk)
+        return parquet.stream_parquet(project, options, on_chunk=on_chunk)
     if fmt == "w3c":
         from annotate.exchange import w3c
 

@@ -88,7 +88,8 @@ def claim_record(row: dict[str, Any]) -> dict[str, Any]:
 
 def link_record(link: dict[str, Any]) -> dict[str, Any]:
     """A link of a claim's attribution chain (a row's ``chain`` item) as exported: its
-    position, its carrier (a source, as a claim's), its mention and its reliability."""
+    position, its carrier (a source, as a claim's, its status included), its mention and
+    its reliability."""
     return {
         "position": link["position"],
         "source": {
@@ -97,6 +98,7 @@ def link_record(link: dict[str, Any]) -> dict[str, Any]:
             "kind": link["source_kind"],
             "aliases": link["source_aliases"],
             "external_id": link["source_external_id"],
+            "status": link["source_status"],
         },
         "source_mention": None
         if link["mention_start"] is None

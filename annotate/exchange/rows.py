@@ -230,7 +230,8 @@ class Chunk:
 
     def chain_of(self, claim_id: int) -> list[dict[str, Any]]:
         """The claim's chain, each link with its carrier's ``source_name``,
-        ``source_kind``, ``source_external_id`` and ``source_aliases``; [] if none."""
+        ``source_kind``, ``source_external_id``, ``source_aliases`` and ``source_status``
+        ("confirmed" or "proposed", as a claim's source has); [] if none."""
         out = []
         for link in self.chains.get(claim_id, ()):
             name, kind, external_id, aliases = self.sources[link["source_id"]]
@@ -241,6 +242,7 @@ class Chunk:
                     "source_kind": kind,
                     "source_external_id": external_id,
                     "source_aliases": list(aliases),
+                    "source_status": self.source_statuses[link["source_id"]],
                 }
             )
         return out

@@ -80,6 +80,7 @@ def chain_bodies(row: dict[str, Any], source_iri: str) -> list[dict[str, Any]]:
             "cd:field": "chain",
             "cd:position": link["position"],
             "cd:sourceKind": link["source_kind"],
+            "cd:sourceStatus": link["source_status"],
             "cd:aliases": link["source_aliases"],
         }
         if link["source_external_id"]:

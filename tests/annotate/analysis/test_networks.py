@@ -281,3 +281,26 @@ def test_a_network_reads_back_from_the_cache_as_it_was(corpus: Corpus) -> None:
         assert net.edges
         again = pickle.loads(pickle.dumps(net, pickle.HIGHEST_PROTOCOL))
         assert again == net and again.as_json() == net.as_json()
+
+
+def test_the_files_stream_a_few_hundred_edges_at_a_time() -> None:
+    """A big network (``MAX_TOP`` sources: millions of actor × actor edges) is written a
+    piece at a time, never as one string; the pieces make the same file networkx reads."""
+    n = 70
+    nodes = [networks.Node(f"s{i}", f"Source {i}", "source", "person", 1) for i in range(n)]
+    edges = [
+        networks.Edge(f"s{a}", f"s{b}", weight=1, sign=1, agree=1)
+        for a in range(n)
+        for b in range(a + 1, n)
+    ]
+    net = networks.Network(networks.ACTOR_ACTOR, nodes, edges)
+    assert len(edges) > 3 * networks.PIECE
+    for write in (networks.graphml, networks.gexf, networks.edge_csv):
+        pieces = list(write(net))
+        biggest = max(map(len, pieces))
+        assert len(pieces) >= len(edges) // networks.PIECE, write.__name__
+        assert biggest < len("".join(pieces)) / 2, write.__name__
+    graph = nx.read_graphml(io.BytesIO("".join(networks.graphml(net)).encode()))
+    assert graph.number_of_edges() == len(edges)
+    gexf = nx.read_gexf(io.BytesIO("".join(networks.gexf(net)).encode()))
+    assert gexf.number_of_edges() == len(edges)
