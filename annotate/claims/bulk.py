@@ -18,7 +18,13 @@ from django.db import transaction
 
 from annotate.chains.checks import ResolvedLink, chain_source_ids, resolve_chain
 from annotate.chains.links import LinkInput
-from annotate.claims.checks import Errors, StanceInput, check_project_open, row_id
+from annotate.claims.checks import (
+    Errors,
+    LabelsMemo,
+    StanceInput,
+    check_project_open,
+    row_id,
+)
 from annotate.claims.services import Built, claim_build, claims_write
 from annotate.claims.values import ClaimFields
 from annotate.models import Claim, Source, Target
@@ -74,7 +80,7 @@ def claims_create_many(
 class Batch:
     """``claim_create``'s resolver on a batch: the batch's sources (chain carriers
     included) and stance targets, read once (one query each), and every article given its
-    project (the scheme)."""
+    project (the scheme); the labels of each combination checked once (``labels_memo``)."""
 
     def __init__(
         self,
@@ -94,6 +100,7 @@ class Batch:
             viewer=viewer,
         )
         self.targets = batch_targets(stances, projects)
+        self.labels_memo: LabelsMemo = {}
 
     def source(self, article: Article, given: Source | int | None) -> Source | None:
         return batch_source(article, given, self.sources)

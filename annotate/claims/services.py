@@ -24,6 +24,7 @@ from annotate.chains.links import LinkInput
 from annotate.chains.store import chain_replace, chain_rows, chain_snapshot, claim_chain
 from annotate.claims.checks import (
     Errors,
+    LabelsMemo,
     StanceInput,
     by_target,
     check_mention,
@@ -172,7 +173,10 @@ def _identical(article: Article, annotator: User, built: Built) -> Claim | None:
 
 class Resolver(Protocol):
     """Finds a claim's source, stance targets and chain carriers among the project's (one
-    at a time, or from a batch's rows read at once)."""
+    at a time, or from a batch's rows read at once), and keeps the labels checks of a
+    batch (``labels_memo``, None for one claim)."""
+
+    labels_memo: LabelsMemo | None
 
     def source(self, article: Article, given: Source | int | None) -> Source | None: ...
 
@@ -186,6 +190,8 @@ class Resolver(Protocol):
 class OneByOne:
     """The project's source and targets, read for one claim written by ``viewer`` (the
     sources they may cite: ``citable_sources``)."""
+
+    labels_memo = None
 
     def __init__(self, viewer: User | None) -> None:
         self.viewer = viewer
@@ -239,7 +245,9 @@ def claim_build(
     with errors.collect():
         check_note(fields.note)
     values = {name: str(fields.labels.get(name) or "") for name in LABELS}
-    validate_labels_into(article, errors, source=source, stances=stances, values=values)
+    validate_labels_into(
+        article, errors, source=source, stances=stances, values=values, memo=resolver.labels_memo
+    )
     if errors.by_field or span is None:
         return None
     claim = _new_claim(
