@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from annotate.claims.offsets import validate_span
 from annotate.models import Source, Target
-from annotate.scheme import Labels, validate_labels
+from annotate.scheme import Rules, labels_problems, rules_of
 from annotate.sources.selectors import citable_sources
 from common import limits, params
 from common.text import check_text
@@ -177,9 +177,9 @@ def check_mention(article: Article, mention: Sequence[int] | None) -> tuple[int 
     return span.start, span.end
 
 
-# What the scheme said of labels already checked: (project, values, has a source,
-# stances) → problems by field ({} when none). A bulk write checks each combination once.
-LabelsMemo = dict[tuple[Any, ...], dict[str, list[str]]]
+# The schemes' rules read for a write of many claims, by project (its schemes don't change
+# during it): a scheme is read once, not once a claim.
+LabelsMemo = dict[int, Rules]
 
 
 def validate_labels_into(
@@ -193,24 +193,17 @@ def validate_labels_into(
 ) -> None:
     """Check the labels against the scheme, adding to ``errors``. A source or stances
     that already failed to resolve are not reported missing as well. ``memo`` keeps the
-    answers of one write of many claims (of projects whose schemes don't change during
-    it): a combination of labels is checked once."""
+    schemes' rules for a write of many claims."""
     unresolved_stances = errors.has("stances")
     has_source = source is not None or errors.has("source")
     named = [(t.name, s) for t, s in stances]
-    key = (article.project_id, *values.values(), has_source, *named)
-    found = memo.get(key) if memo is not None else None
-    if found is None:
-        try:
-            validate_labels(
-                article.project.scheme, Labels(has_source=has_source, stances=named, **values)
-            )
-        except ValidationError as error:
-            found = messages_by_field(error)
-        else:
-            found = {}
+    project = article.project
+    rules = memo.get(project.pk) if memo is not None else None
+    if rules is None:
+        rules = rules_of(project.scheme)
         if memo is not None:
-            memo[key] = found
+            memo[project.pk] = rules
+    found = labels_problems(rules, values, has_source=has_source, stances=named)
     errors.add(found)
     if unresolved_stances and not stances:
         messages = errors.by_field["stances"]
