@@ -176,7 +176,8 @@ class Resolver(Protocol):
     at a time, or from a batch's rows read at once), and keeps the labels checks of a
     batch (``labels_memo``, None for one claim)."""
 
-    labels_memo: LabelsMemo | None
+    @property
+    def labels_memo(self) -> LabelsMemo | None: ...
 
     def source(self, article: Article, given: Source | int | None) -> Source | None: ...
 
