@@ -166,3 +166,37 @@ def test_offsets_count_code_points_with_emoji_and_cyrillic(scene: Scene) -> None
 
 def test_an_empty_batch_writes_nothing(scene: Scene) -> None:
     assert claims_create_many(article_claims=[], annotator=scene.ann[0]) == []
+
+
+def test_each_items_label_problems_are_its_own_and_claim_creates(scene: Scene) -> None:
+    """The batch reads the scheme once (``labels_memo``): items with different label
+    problems still get their own messages, word for word those ``claim_create`` gives,
+    and a good item between them none."""
+    s, (a, _) = scene, scene.ann
+    missing = {k: v for k, v in LABELS.items() if k != "attribution"}
+    bad = [
+        good(s, s.article, "Ankara", labels={**LABELS, "claim_type": "nonsense"}),
+        good(s, s.article, "China"),
+        good(s, s.article, "Moscow disagrees", labels=missing, source=None, stances=[]),
+        good(
+            s,
+            s.article,
+            "Ankara",
+            stances=[StanceInput(s.targets[0], "maybe"), StanceInput(s.targets[0], "favor")],
+        ),
+    ]
+    with pytest.raises(ValidationError) as caught:
+        claims_create_many(article_claims=[(s.article, f) for f in bad], annotator=a)
+    by_item: dict[int, list[str]] = {}
+    for problem in caught.value.error_list:
+        params = problem.params or {}
+        by_item.setdefault(params["index"], []).append(f"{params['field']}: {params['message']}")
+    assert set(by_item) == {0, 2, 3}
+    for index in (0, 2, 3):
+        with pytest.raises(ValidationError) as one:
+            claim_create(article=s.article, annotator=a, fields=bad[index])
+        alone = [f"{k}: {m}" for k, ms in one.value.message_dict.items() for m in ms]
+        assert sorted(by_item[index]) == sorted(alone)
+    assert any("is not a value of" in m for m in by_item[0])
+    assert "attribution: Attribution is required." in by_item[2]
+    assert any("listed twice" in m for m in by_item[3])
