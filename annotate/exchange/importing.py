@@ -140,19 +140,23 @@ class Resolver:
             t.name_key: t for t in Target.objects.filter(project=project).only("id", "name_key")
         }
         self._targets_named: dict[str, Target | None] = {}  # by the file's text
+        # The last article found and what named it: the claims of a JSONL line share it.
+        self._last: tuple[dict[str, Any], Article] | None = None
 
     def forget_articles(self) -> None:
         """Drop the articles found so far (a chunk of a big file: their texts stay in
         memory otherwise; the next chunk names others)."""
         self.articles.clear()
+        self._last = None
 
     def prefetch(self, items: Iterable[Item]) -> None:
         """Find the articles the items name by hash or id: one query per batch of
         values, not one per article (those named by URL are looked up one by one)."""
+        named = list({id(item.article): item.article for item in items}.values())
         for key in ("sha256", "id"):
             wanted: set[Any] = set()
-            for item in items:
-                raw = item.article.get(key)
+            for given in named:
+                raw = given.get(key)
                 value = _as_id(raw) if key == "id" else _text(raw)
                 if value and (key, value) not in self.articles:
                     wanted.add(value)
@@ -168,19 +172,22 @@ class Resolver:
                     self.articles[(key, getattr(article, key if key != "id" else "pk"))] = article
 
     def article(self, named: dict[str, Any]) -> Article:
+        if self._last is not None and self._last[0] is named:
+            return self._last[1]
         for key in ("sha256", "id", "url"):
             value: Any = _as_id(named.get(key)) if key == "id" else _text(named.get(key))
             if not value:
                 continue
             if (key, value) not in self.articles:
-                found = (
+                self.articles[(key, value)] = (
                     Article.objects.filter(project=self.project, **{key: value})
                     .select_related("project")
                     .first()
                 )
-                self.articles[(key, value)] = found
-            if self.articles[(key, value)] is not None:
-                return self.articles[(key, value)]  # type: ignore[return-value]
+            found = self.articles[(key, value)]
+            if found is not None:
+                self._last = (named, found)
+                return found
         shown = next(
             (_text(named.get(k)) for k in ("sha256", "id", "url") if _text(named.get(k))),
             "nothing",
