@@ -57,3 +57,20 @@ def test_the_upload_answer_is_the_summary_serializers(
     for key in ("created", "skipped"):
         stored = [Article.objects.get(pk=a["id"]) for a in body[key]]
         assert body[key] == ArticleSummarySerializer(stored, many=True).data
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL column setting")
+def test_article_texts_are_compressed_with_lz4_on_postgresql() -> None:
+    """Migration 0011: pglz took half the server's CPU time of an upload."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
+            "AND 'lz4' = ANY(enumvals)"
+        )
+        if cursor.fetchone() is None:
+            pytest.skip("this PostgreSQL was built without lz4")
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'corpus_article'::regclass AND attname = 'text'"
+        )
+        assert cursor.fetchone()[0] == "l"
