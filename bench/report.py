@@ -43,6 +43,8 @@ def _extra(extra: dict[str, Any]) -> str:
         "queries_20_claims": "{} queries at 20 claims",
         "cpu_ms": "{:,.0f} ms CPU",
         "db_cpu_ms": "{:,.0f} ms database CPU",
+        "search_entries_ms": "search entries after it (the task worker's) {:,.0f} ms",
+        "search_entries_db_cpu_ms": "{:,.0f} ms database CPU",
         "peak_growth_mb": "peak growth {} MB (fresh process)",
         "cpu_s": "{} s CPU",
         "claims_per_cpu_s": "{:,.0f} claims per CPU s",

@@ -37,6 +37,7 @@ from corpus.serializers import (
     ProjectUpdateSerializer,
     TokenSerializer,
     UploadResultSerializer,
+    article_summaries_as_json,
 )
 
 if TYPE_CHECKING:
@@ -260,9 +261,11 @@ class ArticleUpload(ApiView):
         )
         if result.failed:
             raise exceptions.ValidationError({"file": result.error})
-        body = UploadResultSerializer(
-            {"file": name, "created": result.created, "skipped": result.skipped}
-        ).data
+        body = {  # UploadResultSerializer's answer, built without it (article_summaries_as_json)
+            "file": name,
+            "created": article_summaries_as_json(result.created, project),
+            "skipped": article_summaries_as_json(result.skipped, project),
+        }
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
 
 

@@ -9,7 +9,7 @@ by the annotate API.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rest_framework import serializers
@@ -337,6 +337,42 @@ def article_as_json(article: Article) -> dict[str, Any]:
         "metadata": {str(key): value for key, value in article.metadata.items()},
         "source_file": article.source_file,
     }
+
+
+def article_summaries_as_json(
+    articles: Iterable[Article], project: Project
+) -> list[dict[str, Any]]:
+    """``ArticleSummarySerializer(articles, many=True).data`` for articles of ``project``
+    without an assignment status (``my_status`` null): what an upload answers, the same
+    dicts built without the serializer's fields (a fifth of a 1,000-article upload's CPU
+    time otherwise; a test holds the two equal). An import's articles share one time."""
+    times: dict[Any, str] = {}
+
+    def when(value: Any) -> str:
+        found = times.get(value)
+        if found is None:
+            found = times[value] = _when(value)
+        return found
+
+    slug = project.slug
+    return [
+        {
+            "id": article.pk,
+            "project": slug,
+            "title": article.title,
+            "byline": article.byline,
+            "outlet": article.outlet,
+            "url": article.url,
+            "published": None if article.published is None else article.published.isoformat(),
+            "language": article.language,
+            "char_count": article.char_count,
+            "sha256": article.sha256,
+            "created": when(article.created),
+            "updated": when(article.updated),
+            "my_status": None,
+        }
+        for article in articles
+    ]
 
 
 class ArticleCreateSerializer(StrictSerializer):

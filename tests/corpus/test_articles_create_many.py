@@ -144,3 +144,105 @@ def test_the_boilerplate_patterns_as_one_match_what_they_match_apart(text: str) 
         line = " ".join(raw.split())
         apart = any(p.fullmatch(line) for p in BOILERPLATE_PATTERNS) or _is_tag_list(line)
         assert _is_boilerplate_line(line) == apart, line
+
+
+# The lines read for the metadata with the boilerplate kept (``_metadata_lines``): the
+# first lines alone when they give all the whole text would, else the whole stripped text.
+_BODY = (
+    "Turkey’s influence in the region grows, observers say, as trade, schools and "
+    "television series carry its language further east than at any time since the "
+    "Soviet Union fell; officials in Ankara call it cooperation, critics something else, "
+    "and the people of the region mostly watch the series."
+)
+_TAIL_AND_HEAD_BITS = [
+    "Read also:",
+    "Read more: Something else",
+    "Share on Facebook",
+    "• A headline about something here",
+    "• Another headline about things",
+    "Home » World » Asia",
+    "Source: inosmi.ru",
+    "Yana Orekhova, exclusively for “Vestnik Kavkaza”",
+    "Support independent journalism",
+    "SUPPORT OUR JOURNALİSM",
+    "by John Smith on 3 May 2024",
+    "Яна Орехова 12.05.2025 Politics",
+    "",
+    "",
+    "Tags: Russia, Turkey",
+    "A teaser title without a stop",
+    "Truncated lede of another story…",
+    "Short line.",
+    "Published by: emerging-europe.com",
+    "Originally  published\u00a0at:\thttps://example.org/a",
+    _BODY,
+    _BODY + " Donate now to keep it free.",
+    _BODY[:150] + "…",
+]
+
+
+def _mixed_texts(n: int) -> list[str]:
+    import random
+
+    rng = random.Random(21)
+    texts = []
+    for _ in range(n):
+        lines = [rng.choice(_TAIL_AND_HEAD_BITS) for _ in range(rng.randint(1, 14))]
+        texts.append("\n".join(lines))
+        texts.append("Title line\n\n" + "\n".join(lines))
+    return texts
+
+
+@pytest.mark.parametrize("needed", [READ_FIELDS, frozenset({"title", "published", "rubric"})])
+def test_the_first_lines_give_what_the_whole_stripped_text_gives(needed: frozenset[str]) -> None:
+    from corpus.cleanup import strip_lines
+    from corpus.text import normalise_newlines
+    from corpus.textmeta import _metadata_lines, _read_metadata
+
+    windows = 0
+    for raw in [*HEADERS, *SEEDS, *_mixed_texts(1500)]:
+        text = normalise_newlines(raw)
+        full, _ = _read_metadata(strip_lines(text.split("\n")))
+        lines = _metadata_lines(text, needed)
+        windows += len(lines) < len(strip_lines(text.split("\n")))
+        cheap, _ = _read_metadata(lines)
+        if needed == READ_FIELDS:
+            assert cheap == full, text
+        else:
+            assert {k: cheap.get(k) for k in needed} == {k: full.get(k) for k in needed}, text
+    assert windows > 100  # the cheap path was taken, often
+
+
+def test_a_text_with_a_source_line_at_the_end_is_read_whole() -> None:
+    from corpus.textmeta import _metadata_lines
+
+    text = f"Title\n\n{_BODY}\n\n{_BODY}\n\nSource: inosmi.ru"
+    assert describe_text(text, unwrap=False, strip_boilerplate=False).outlet == "inosmi.ru"
+    assert len(_metadata_lines(text, READ_FIELDS)) == len(text.split("\n"))
+    plain = f"Title\n\n{_BODY}\n\n{_BODY}\n\n{_BODY}"
+    assert len(_metadata_lines(plain, READ_FIELDS)) == 3  # the title, a blank, a paragraph
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Support independent journalism",
+        "Please support   our journalism today",  # squashed by then: one space
+        "SUPPORT LOCAL JOURNALİSM",
+        "ſupport us",
+        "No paywall here",
+        "It is FREE TO READ",
+        "Contribute here",
+        "Donate today",
+        "Become a Patron",
+        "Subscribe now",
+    ],
+)
+def test_every_appeal_passes_the_cheap_test_before_the_regex(line: str) -> None:
+    from corpus.cleanup import _APPEAL_RE, _may_appeal
+    from corpus.text import squash_spaces
+
+    flat = squash_spaces(line)
+    if _APPEAL_RE.search(flat):
+        assert _may_appeal(flat)
+    assert not _may_appeal(_BODY)
