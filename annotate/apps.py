@@ -6,11 +6,13 @@ class AnnotateConfig(AppConfig):
     verbose_name = "Annotation"
 
     def ready(self) -> None:
-        from annotate.claims.serializers import ClaimSerializer
         from annotate.models import Claim, Source
-        from annotate.sources.serializers import SourceSerializer
         from common import conflicts
 
-        # How the API's 409 answers (config/api_errors.py) show a claim or a source.
-        conflicts.represent(Claim, ClaimSerializer, url="api:claim-detail")
-        conflicts.represent(Source, SourceSerializer)
+        # How the API's 409 answers (config/api_errors.py) show a claim or a source. By
+        # path: the serializers (and DRF) are imported when a conflict is first shown, not
+        # in every process (``manage.py export`` never shows one; tests/test_startup.py).
+        conflicts.represent(
+            Claim, "annotate.claims.serializers.ClaimSerializer", url="api:claim-detail"
+        )
+        conflicts.represent(Source, "annotate.sources.serializers.SourceSerializer")

@@ -9,12 +9,15 @@ The handler thus knows no app, and ``corpus`` can use it without importing ``ann
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.urls import reverse
-from rest_framework.serializers import BaseSerializer
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:  # DRF is imported by the serializers, when a conflict is shown
+    from rest_framework.serializers import BaseSerializer
 
 
 class StaleVersion[M: Model](Exception):
@@ -42,21 +45,27 @@ class Duplicate(ValidationError):
         self.existing = existing
 
 
-_SHOWN: dict[type[Model], tuple[type[BaseSerializer[Any]], str | None]] = {}
+_SHOWN: dict[type[Model], tuple[type[BaseSerializer[Any]] | str, str | None]] = {}
 
 
 def represent(
-    model: type[Model], serializer: type[BaseSerializer[Any]], url: str | None = None
+    model: type[Model], serializer: type[BaseSerializer[Any]] | str, url: str | None = None
 ) -> None:
-    """Show ``model``'s rows in conflict answers with ``serializer``; ``url`` names the URL of
-    one row (given its pk), for the answer to a ``Duplicate``."""
+    """Show ``model``'s rows in conflict answers with ``serializer`` (the class, or its
+    dotted path: imported when a conflict is first shown, so that a process that never
+    shows one, ``manage.py export``, never imports DRF); ``url`` names the URL of one row
+    (given its pk), for the answer to a ``Duplicate``."""
     _SHOWN[model] = (serializer, url)
 
 
 def _shown(row: Model) -> tuple[type[BaseSerializer[Any]], str | None]:
     for model in type(row).__mro__:
         if model in _SHOWN:
-            return _SHOWN[model]
+            serializer, url = _SHOWN[model]
+            if isinstance(serializer, str):
+                serializer = import_string(serializer)
+                _SHOWN[model] = (serializer, url)
+            return serializer, url
     raise LookupError(f"No serializer for {type(row).__name__}: call common.conflicts.represent")
 
 

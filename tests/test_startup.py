@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("numpy", "sklearn", "scipy", "pandas", "pyarrow", "joblib", "networkx")
 
@@ -109,3 +111,42 @@ def test_the_text_export_writers_import_no_heavy_library(tmp_path: Path) -> None
     export from ``manage.py export`` paid pyarrow's import, ~60 MB of RSS and a few hundred
     milliseconds, while it was in the same module as Parquet."""
     assert _probe(tmp_path, _WRITERS_PROBE, HEAVY=HEAVY) == []
+
+
+_EXPORT_PROBE = """
+import json, sys
+import django
+django.setup()
+from annotate.management.commands import export  # what manage.py export loads
+from annotate.exchange import brat, jsonl, tabular, w3c  # formats.stream's text writers
+print(json.dumps(sorted(sys.modules)))
+"""
+# ``manage.py export`` loads ~850 modules (psycopg's ~75 among them, below); DRF and its
+# serializers were ~230 more (issue 21: the command is timed from the process's start).
+EXPORT_MODULES = 900
+
+
+def _export_modules(tmp_path: Path) -> set[str]:
+    return set(_probe(tmp_path, _EXPORT_PROBE))
+
+
+def test_the_export_command_loads_a_small_set_of_modules(tmp_path: Path) -> None:
+    """A fresh ``manage.py export`` (CSV, JSON Lines, W3C, brat) loads neither DRF's
+    serializers (the API's conflict answers register theirs by path: ``common.conflicts``)
+    nor pyarrow nor any heavy library, and few modules in all."""
+    loaded = _export_modules(tmp_path)
+    # Its installed apps' own modules load (``rest_framework.apps``, the token admin), not
+    # the serializers and what they pull in (requests, markdown, yaml).
+    assert not loaded & {"rest_framework.serializers", "rest_framework.compat", "requests"}
+    assert not {m.split(".")[0] for m in loaded} & set(HEAVY)
+    assert len(loaded) <= EXPORT_MODULES, len(loaded)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="django.contrib.postgres.search (the claims' and articles' GIN index expressions "
+    "in the models' Meta.indexes, annotate/db_indexes.py and corpus/search.py) imports "
+    "psycopg on SQLite too",
+)
+def test_the_export_command_on_sqlite_does_not_load_psycopg(tmp_path: Path) -> None:
+    assert "psycopg" not in _export_modules(tmp_path)

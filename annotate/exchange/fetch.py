@@ -49,7 +49,7 @@ class IsoText(Func):
 
 class StancePairs(Aggregate):
     """A claim's stances as JSON text, ``[[target id, stance], …]`` in no particular
-    order (``rows._StanceKeys`` puts them in the targets' order): read with the claim's row,
+    order (``rows_chunks._StanceKeys`` puts them in the targets' order): read with the claim's row,
     which costs the database less than a query per chunk for them costs both sides.
     Without the targets: joining them in took PostgreSQL 0.3 s (a hash per claim)."""
 

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.peers import workload as wl
 from bench.peers.common import Client, Figures, Sampler, free_port, serving, timed, wait_http
@@ -38,6 +39,48 @@ membership_set(project=project, user=annotator, role=Role.ANNOTATOR)
 print(json.dumps({"manager": Token.objects.create(user=manager).key,
                   "annotator": Token.objects.create(user=annotator).key}))
 """
+
+
+# Waits (up to TIMEOUT s) until the task worker has no task waiting or running: the
+# upload's search entries (corpus.indexing) are built by a task after the upload answers,
+# and an export timed while it ran shared the 2 cores and the database with it (PostgreSQL:
+# 0.62 s against 0.31 s). Prints how long it waited and the tasks that were still to do.
+DRAIN = """
+import json, time
+from django_tasks_db.models import DBTaskResult
+began = time.monotonic()
+busy = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"])
+first = sorted(busy.values_list("task_path", flat=True))
+while busy.exists() and time.monotonic() - began < TIMEOUT:
+    time.sleep(0.05)
+print(json.dumps({"waited_s": time.monotonic() - began, "busy": first, "left": busy.count()}))
+"""
+# The tasks that ran during [START, END] (epoch seconds): what the export shared the machine
+# with; and how long before START the last task finished (the margin there was).
+OVERLAP = """
+import datetime as dt, json
+from django.db.models import Max, Q
+from django_tasks_db.models import DBTaskResult
+start, end = (dt.datetime.fromtimestamp(t, dt.UTC) for t in (START, END))
+ran = DBTaskResult.objects.filter(started_at__lt=end).filter(
+    Q(finished_at__isnull=True) | Q(finished_at__gt=start))
+last = DBTaskResult.objects.filter(finished_at__lte=start).aggregate(at=Max("finished_at"))["at"]
+print(json.dumps({"overlap": sorted(set(ran.values_list("task_path", flat=True))),
+                  "margin_s": None if last is None else (start - last).total_seconds()}))
+"""
+
+
+def _shell(env: dict[str, str], code: str) -> object:
+    """``code`` run by ``manage.py shell`` with the server's settings; its last line, as JSON."""
+    done = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _env(database: str, port: int, workdir: Path) -> dict[str, str]:
@@ -108,7 +151,7 @@ def run(work: wl.Workload, database: str, fetches: int) -> Figures:
             wait_http(f"{base}/healthz", 120, sampler.processes[0])
             manager = Client(base, {"Authorization": f"Token {tokens['manager']}"})
             annotator = Client(base, {"Authorization": f"Token {tokens['annotator']}"})
-            _workload(work, manager, annotator, figures, fetches, sampler)
+            _workload(work, manager, annotator, figures, fetches, sampler, env)
     return figures
 
 
@@ -119,6 +162,7 @@ def _workload(
     figures: Figures,
     fetches: int,
     sampler: Sampler,
+    env: dict[str, str],
 ) -> None:
     # 1. The documents, in one upload, cleanup off (the peers store the text as sent).
     seconds, answer = timed(
@@ -159,11 +203,26 @@ def _workload(
     )
     sampler.sample()
 
-    # 3. The export (JSONL, every annotator claim).
+    # 3. The export (JSONL, every annotator claim), once the task worker is idle (the
+    # upload's search entries built: PEERS_NO_DRAIN=1 times it at once, as before).
+    notes = []
+    if not os.environ.get("PEERS_NO_DRAIN"):
+        drained: Any = _shell(env, f"TIMEOUT = 120\n{DRAIN}")
+        busy = f" for {', '.join(drained['busy'])}" if drained["busy"] else ""
+        notes.append(f"after the task queue drained (waited {drained['waited_s']:.1f} s{busy})")
+        if drained["left"]:
+            notes.append(f"{drained['left']} task(s) still busy")
+    began = time.time()
     seconds, answer = timed(
         lambda: api.get(f"/api/projects/{SLUG}/export/?format=jsonl&layer=annotators")
     )
+    tasks: Any = _shell(env, f"START, END = {began!r}, {time.time()!r}\n{OVERLAP}")
+    if tasks["overlap"]:
+        notes.append(f"tasks running meanwhile: {', '.join(tasks['overlap'])}")
+    elif tasks["margin_s"] is not None:
+        notes.append(f"the last task ended {tasks['margin_s']:.1f} s before")
     figures.export_s = seconds
+    figures.export_note = "; ".join(notes)
     figures.exported = sum(
         len(json.loads(line)["claims"]) for line in answer.body.splitlines() if line
     )

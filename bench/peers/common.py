@@ -277,6 +277,7 @@ class Figures:
     spans_note: str = ""
     export_s: float | None = None
     exported: int | None = None
+    export_note: str = ""
     fetch_ms: list[float] = field(default_factory=list)
     fetch_note: str = ""
     memory: Memory | None = None

@@ -19,7 +19,8 @@ def line(f: Figures) -> str:
         f"{f.tool} {f.variant}".strip() + ":",
         f"import {_s(f.import_s)}",
         f"spans {_s(f.spans_s)}",
-        f"export {_s(f.export_s)} ({f.exported or 0:,})",
+        f"export {_s(f.export_s)} ({f.exported or 0:,}"
+        + (f"; {f.export_note})" if f.export_note else ")"),
         f"fetch p50 {f.fetch_p50() or 0:.1f} / p95 {f.fetch_p(0.95) or 0:.1f} ms",
         f"largest process {mem.largest_mb:.0f} MB ({mem.largest.strip()[:60]}), "
         f"all {mem.total_mb:.0f} MB in {mem.processes}"

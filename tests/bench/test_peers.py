@@ -108,5 +108,8 @@ def test_the_claimdesk_leg_runs_on_the_production_shape(tmp_path: Any) -> None:
     (run,) = json.loads(out.read_text())["runs"]
     assert run["errors"] == []
     assert run["exported"] == 12 and len(run["fetch_ms"]) == 3
+    # The export is timed once the task worker is idle (the upload's search entries built).
+    assert run["export_note"].startswith("after the task queue drained")
+    assert "still busy" not in run["export_note"]
     assert run["past_end_status"] == 400
     assert run["memory"]["processes"] >= 3  # gunicorn's master and workers, the task worker

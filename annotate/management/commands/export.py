@@ -9,12 +9,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
 from annotate.exchange import formats
 from annotate.exchange.options import LAYERS, STATUSES, ExportOptions
 from annotate.exchange.rows import claims_queryset
 from corpus.models import Project
+
+
+class _NoBar:
+    """What the command asks of a progress bar, when it shows none."""
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class Command(BaseCommand):
@@ -115,13 +124,16 @@ class Command(BaseCommand):
             or output is None
             or not self.stderr.isatty()
         )
-        bar = tqdm(
-            total=None if quiet or claims is None else claims.count(),
-            unit=" claims",
-            file=sys.stderr,
-            disable=quiet,
-            desc=f"Exporting {fmt}",
-        )
+        bar: Any = _NoBar()
+        if not quiet:  # tqdm only for a bar (a fresh process's start is in the export's time)
+            from tqdm import tqdm
+
+            bar = tqdm(
+                total=None if claims is None else claims.count(),
+                unit=" claims",
+                file=sys.stderr,
+                desc=f"Exporting {fmt}",
+            )
         started = time.perf_counter()
         rows = 0
 

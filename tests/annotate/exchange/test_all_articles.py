@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.exchange import formats, jsonl, rows, tasks
+from annotate.exchange import formats, jsonl, rows, rows_articles, tasks
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
 from annotate.exchange.rows import article_groups
@@ -192,7 +192,7 @@ def test_an_empty_line_is_what_json_dumps_writes_for_it(
 def test_chunks_and_batches_do_not_change_the_merge(
     corpus: Corpus, unclaimed: list[Article], monkeypatch: pytest.MonkeyPatch, chunk_size: int
 ) -> None:
-    monkeypatch.setattr(rows, "ARTICLE_BATCH", 2)
+    monkeypatch.setattr(rows_articles, "ARTICLE_BATCH", 2)
     options = ExportOptions(layer="all", all_articles=True)
     groups = list(article_groups(corpus.project, options, chunk_size=chunk_size))
     assert [a["id"] for a, _ in groups] == export_order(corpus.project)
@@ -291,7 +291,7 @@ def test_queries_do_not_grow_with_the_articles_without_claims(
 def test_unannotated_project_of_many_articles_reads_them_in_batches(
     db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rows, "ARTICLE_BATCH", 10)
+    monkeypatch.setattr(rows_articles, "ARTICLE_BATCH", 10)
     project = ProjectFactory()
     for k in range(45):
         add_article(project, f"Article {k:02}")
@@ -458,7 +458,7 @@ def test_articles_added_or_deleted_while_exporting(
         ids = [pk for pk in real(project, options) if pk != added]
         return [*ids[:2], gone, *ids[2:]]
 
-    monkeypatch.setattr(rows, "selected_article_ids", ids_read_earlier)
+    monkeypatch.setattr(rows_articles, "selected_article_ids", ids_read_earlier)
     got = list(claims_by_article(export_bytes("jsonl", corpus.project, all_articles=True)))
     assert sorted(got) == sorted(export_order(corpus.project))
 

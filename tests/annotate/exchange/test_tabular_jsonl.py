@@ -152,6 +152,27 @@ def test_export_command_writes_the_file(corpus: Corpus, tmp_path: Path, fmt: str
     assert "Exported 7 claims" in err.getvalue()
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_export_command_shows_progress_only_on_a_terminal(
+    corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bar (tqdm, imported only then) goes to the process's stderr when the command's
+    stderr is a terminal and the export goes to a file; never with --no-progress."""
+    path = tmp_path / "out.jsonl"
+    args = ("export", "turkic", "--format", "jsonl", "--layer", "annotators", "-o", str(path))
+    call_command(*args, stderr=_Terminal())
+    assert "Exporting jsonl" in capsys.readouterr().err
+    call_command(*args, "--no-progress", stderr=_Terminal())
+    assert "Exporting" not in capsys.readouterr().err
+    call_command(*args, stderr=io.StringIO())  # no terminal
+    assert "Exporting" not in capsys.readouterr().err
+    assert path.stat().st_size > 0
+
+
 def test_export_command_refuses_unknown_project_and_annotator(corpus: Corpus) -> None:
     from django.core.management.base import CommandError
 

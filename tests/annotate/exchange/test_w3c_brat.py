@@ -11,6 +11,8 @@ from typing import Any
 
 import jsonschema
 
+from annotate.exchange import brat
+from annotate.exchange.sink import ByteSink
 from annotate.exchange.w3c import ANNO_CONTEXT, sha256_of_iri, text_iri
 from annotate.models import Claim
 from tests.annotate.exchange.conftest import Corpus
@@ -262,3 +264,20 @@ def test_brat_split_puts_articles_in_split_folders(corpus: Corpus) -> None:
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     folders = {n.split("/")[0] for n in names if n.endswith(".txt")}
     assert folders <= {"train", "dev", "test"} and folders
+
+
+def test_brat_zip_is_the_one_zipfile_writes_itself(corpus: Corpus) -> None:
+    """A text in several layer folders is compressed once and its stream reused
+    (``brat._Packed``): the zip is byte for byte the one zipfile writes of the same
+    members at the same level, in the same order, each compressed on its own."""
+    data = export_bytes("brat", corpus.project, layer="all")
+    written = zipfile.ZipFile(io.BytesIO(data))
+    txt = [n for n in written.namelist() if n.endswith(".txt")]
+    assert len(txt) > len({n.rsplit("/", 1)[1] for n in txt})  # a text in several folders
+    sink = ByteSink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as again:
+        for info in written.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            again.writestr(entry, written.read(info), compresslevel=brat.COMPRESS_LEVEL)
+    assert sink.drain() == data

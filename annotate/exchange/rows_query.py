@@ -1,0 +1,207 @@
+"""The query of the exports' row source (``rows``): the live claims an export selects
+(``claims_queryset``), read as raw column batches from the SQL the ORM writes
+(``_raw_batches``: round the ORM's row handling, read ahead by ``fetch.fetch_rows``), with
+each batch's articles (``_Articles``), and the other reads an export makes once (the
+stance targets, whether the project has chains, the selected articles' ids)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.db.models import Case, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.functions import Coalesce
+
+from annotate.exchange.fetch import IdsQuery, IsoText, StancePairs, fetch_rows
+from annotate.exchange.fields import ARTICLE_VALUES, CLAIM_VALUES
+from annotate.exchange.options import ExportOptions, split_of
+from annotate.models import (
+    ChainLink,
+    Claim,
+    ClaimQuerySet,
+    ClaimStance,
+    Decision,
+    DecisionAction,
+    DecisionOrigin,
+    Target,
+)
+from corpus.models import Article, Membership, Project
+
+DEFAULT_CHUNK = 2000
+
+
+# --- The query ------------------------------------------------------------------------
+
+
+def claims_queryset(project: Project, options: ExportOptions) -> ClaimQuerySet:
+    """The live claims of the project that the options select, annotated with their
+    adjudication ``decision`` and ``status``, in export order."""
+    claims = Claim.objects.live().filter(article__project=project)
+    if options.layer == "gold":
+        claims = claims.gold()
+    elif options.layer == "annotators":
+        claims = claims.annotations()
+    if options.annotators:
+        # Only the project's people (members, and former ones whose claims stay) are
+        # found: someone elsewhere is answered exactly as a name nobody has.
+        users = (
+            get_user_model()
+            .objects.filter(username__in=options.annotators)
+            .filter(
+                Q(pk__in=Membership.objects.filter(project=project).values("user_id"))
+                | Q(pk__in=Claim.objects.filter(article__project=project).values("annotator_id"))
+            )
+        )
+        found = dict(users.values_list("username", "pk"))
+        missing = [u for u in options.annotators if u not in found]
+        if missing:
+            raise ValidationError(
+                {"annotator": f"No annotator of this project is called: {', '.join(missing)}."}
+            )
+        claims = claims.filter(annotator_id__in=found.values())
+    if options.articles:
+        claims = claims.filter(article_id__in=options.articles)
+    if options.sources:
+        claims = claims.filter(source_id__in=options.sources)
+    if options.stances:
+        claims = claims.filter(
+            pk__in=ClaimStance.objects.filter(stance__in=options.stances).values("claim_id")
+        )
+    latest_origin = DecisionOrigin.objects.filter(claim=OuterRef("pk")).order_by(
+        "-decision__created", "-decision_id"
+    )
+    latest_gold = Decision.objects.filter(gold=OuterRef("pk")).order_by("-created", "-id")
+    claims = claims.annotate(
+        decision=Coalesce(
+            Subquery(latest_gold.values("action")[:1]),
+            Subquery(latest_origin.values("decision__action")[:1]),
+        )
+    ).annotate(
+        status=Case(
+            When(annotator__isnull=True, then=Value("gold")),
+            When(decision=DecisionAction.REJECT, then=Value("rejected")),
+            When(decision__isnull=False, then=Value("accepted")),
+            default=Value("pending"),
+        )
+    )
+    if options.statuses:
+        claims = claims.filter(status__in=options.statuses)
+    return claims.order_by("article__title", "article_id", "start", "end", "id")
+
+
+_SELECT = (
+    "id",
+    "article_id",
+    "annotator__username",
+    *CLAIM_VALUES,
+    "version",
+    "decision",
+    "stance_pairs",
+    "created",
+    "updated",
+)
+_ARTICLE_META = ("title", "outlet", "byline", "url", "published", "language", "sha256")
+
+
+def project_targets(project: Project) -> list[str]:
+    """The project's stance targets by name, in their order (per-target columns)."""
+    return list(Target.objects.filter(project=project).values_list("name", flat=True))
+
+
+def _stance_pairs() -> Subquery:
+    stances = (
+        ClaimStance.objects.filter(claim=OuterRef("pk"))
+        .order_by()
+        .values("claim_id")
+        .annotate(pairs=StancePairs("target_id", "stance"))
+        .values("pairs")
+    )
+    return Subquery(stances, output_field=TextField())
+
+
+def _raw_batches(
+    project: Project, options: ExportOptions, size: int, omit: Collection[str] = ()
+) -> Iterator[tuple[dict[str, tuple[Any, ...]], dict[int, dict[str, Any]]]]:
+    """The selected claims' own columns (``_SELECT`` but ``omit``) by name, ``size`` rows
+    at a time, from the SQL the ORM writes for them (going round the ORM's row handling,
+    a converter call per value and a dict per row, is most of the export's speed); with
+    the batch's articles by id."""
+    queryset = claims_queryset(project, options).annotate(stance_pairs=_stance_pairs())
+    db = connections[queryset.db]
+    aliases = {name: name for name in _SELECT if name not in omit}
+    if db.vendor in ("sqlite", "postgresql") and db.timezone_name == "UTC":
+        queryset = queryset.annotate(
+            created_text=IsoText("created"), updated_text=IsoText("updated")
+        )
+        aliases.update(created="created_text", updated="updated_text")
+    values = queryset.values_list(*aliases.values())
+    compiler = values.query.get_compiler(using=values.db)
+    sql, params = compiler.as_sql()
+    # The SQL's columns by name, whatever order the ORM writes them in.
+    selected = [alias for _, _, alias in compiler.select]
+    if sorted(selected) != sorted(aliases.values()):  # pragma: no cover - another Django
+        raise RuntimeError(f"Unexpected columns for the claims: {selected}")
+    where = {name: selected.index(alias) for name, alias in aliases.items()}
+    # The articles are read by whoever reads the rows (a thread of its own on PostgreSQL).
+    articles = _Articles(options)
+    article_at = where["article_id"]
+
+    def articles_of(batch: list[tuple[Any, ...]]) -> dict[int, dict[str, Any]]:
+        return articles({row[article_at] for row in batch})
+
+    for batch, batch_articles in fetch_rows(values.db, sql, params, size, articles_of):
+        columns = tuple(zip(*batch, strict=True))
+        yield {name: columns[index] for name, index in where.items()}, batch_articles
+
+
+def project_has_chains(project: Project) -> bool:
+    """Whether any claim of the project has an attribution chain: the exports add their
+    chain fields and columns only then, so that a project without chains exports the
+    same bytes as before chains existed. One query."""
+    return ChainLink.objects.filter(claim__article__project=project).exists()
+
+
+def selected_article_ids(project: Project, options: ExportOptions) -> list[int]:
+    """The ids of the articles an export with ``all_articles`` holds (the project's, or
+    those of the ``article`` filter), in export order: ordered as ``claims_queryset``
+    orders the claims' articles (title, id), by the same database, so that the merge
+    with the claims compares ids only, never titles (SQLite and PostgreSQL collate them
+    differently)."""
+    articles = Article.objects.filter(project=project)
+    if options.articles:
+        articles = articles.filter(pk__in=options.articles)
+    return list(articles.order_by("title", "id").values_list("id", flat=True))
+
+
+_ARTICLE_FIELDS = (*ARTICLE_VALUES, "text")
+
+
+class _Articles:
+    """The articles of each batch of rows in turn (``_ARTICLE_FIELDS``), each with its
+    ``split`` and the ``_meta`` the rows copy: those of the previous batch are kept (an
+    article may run on from one batch into the next), the others read with one query
+    written once (``IdsQuery``)."""
+
+    def __init__(self, options: ExportOptions) -> None:
+        self.query = IdsQuery(Article.objects.order_by().values_list(*_ARTICLE_FIELDS), "pk")
+        self.metadata = Article._meta.get_field("metadata")
+        self.options = options
+        self.held: dict[int, dict[str, Any]] = {}
+
+    def __call__(self, wanted: set[int]) -> dict[int, dict[str, Any]]:
+        found = {pk: self.held[pk] for pk in wanted if pk in self.held}
+        missing = wanted - found.keys()
+        for values in self.query(missing) if missing else ():
+            article = dict(zip(_ARTICLE_FIELDS, values, strict=True))
+            article["metadata"] = self.metadata.from_db_value(
+                article["metadata"], self.metadata.cached_col, connections[self.query.alias]
+            )
+            split = split_of(article["sha256"], self.options) if self.options.split else None
+            article["split"] = split
+            article["_meta"] = (*(article[f] for f in _ARTICLE_META), split)
+            found[article["id"]] = article
+        self.held = found
+        return found
