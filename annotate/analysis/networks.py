@@ -30,8 +30,8 @@ import io
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
-from itertools import combinations
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesImpl
@@ -99,16 +99,20 @@ class Edge:
     neutral: int = 0
     agree: int = 0
     oppose: int = 0
-    targets: list[int] = field(default_factory=list)  # actor × actor: the shared targets
+    targets: tuple[int, ...] = ()  # actor × actor: the shared targets
 
     @property
     def id(self) -> str:
         return f"{self.source}-{self.target}"
 
-    def __reduce__(self) -> tuple[type[Edge], tuple[Any, ...]]:
-        """Pickled as its values, not its ``__dict__``: a cached actor × actor network of
-        11,175 edges is 0.59 MB instead of 1.15 MB, read back in 15 ms of CPU instead of 23."""
-        return (Edge, tuple(getattr(self, f.name) for f in fields(self)))
+
+_EDGE_VALUES = attrgetter(*(f.name for f in fields(Edge)))
+
+
+def _network_from(
+    kind: str, nodes: list[Node], edges: list[tuple[Any, ...]], actors_left_out: int
+) -> Network:
+    return Network(kind, nodes, [Edge(*values) for values in edges], actors_left_out)
 
 
 @dataclass
@@ -117,6 +121,14 @@ class Network:
     nodes: list[Node]
     edges: list[Edge]
     actors_left_out: int = 0
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled with its edges as tuples of their values (``attrgetter``: one C call an
+        edge): a cached actor × actor network of 11,175 edges is 0.36 MB written in 7 ms
+        of CPU, against 0.59 MB and 41 ms with a ``__reduce__`` an edge (1.15 MB and 100+
+        ms as objects)."""
+        edges = list(map(_EDGE_VALUES, self.edges))
+        return (_network_from, (self.kind, self.nodes, edges, self.actors_left_out))
 
     @property
     def directed(self) -> bool:
@@ -423,31 +435,51 @@ def _actor_concept(pairs: list[_Pair], left_out: int) -> Network:
 
 
 def _actor_actor(pairs: list[_Pair], left_out: int) -> Network:
+    """Each source's signed stances as two bit masks over the targets (favor, against):
+    a pair's shared targets, agreements and oppositions are a few integer operations
+    (``int.bit_count``), not a loop over every target's pairs of sources (33 → 12 ms of
+    CPU for the 11,175 pairs of 150 sources, bench/RESULTS.md). The edges come in the
+    order of their first shared target, then by source ids (as that loop made them)."""
     sources = _source_nodes(pairs)
-    by_target: dict[int, list[tuple[int, int]]] = defaultdict(list)  # target → (source, sign)
+    order = sorted({pair.target_id for pair in pairs})
+    bit = {pk: 1 << i for i, pk in enumerate(order)}
+    favor: dict[int, int] = defaultdict(int)
+    against: dict[int, int] = defaultdict(int)
     for pair in pairs:
         sign = _sign(pair.positive - pair.negative)
-        if sign:
-            by_target[pair.target_id].append((pair.source_id, sign))
-    found: dict[tuple[int, int], Edge] = {}
-    for target_id in sorted(by_target):
-        for (a, sign_a), (b, sign_b) in combinations(sorted(by_target[target_id]), 2):
-            edge = found.get((a, b))
-            if edge is None:
-                edge = found[(a, b)] = Edge(source=f"s{a}", target=f"s{b}", weight=0, sign=0)
-            if sign_a == sign_b:
-                edge.agree += 1
-            else:
-                edge.oppose += 1
-            edge.targets.append(target_id)
-    edges = []
-    for edge in found.values():
-        edge.weight = edge.agree + edge.oppose
-        edge.sign = _sign(edge.agree - edge.oppose)
-        edges.append(edge)
-    linked = {pk for pair in found for pk in pair}
+        if sign > 0:
+            favor[pair.source_id] |= bit[pair.target_id]
+        elif sign < 0:
+            against[pair.source_id] |= bit[pair.target_id]
+    masks = [
+        (sources[pk].id, favor[pk], against[pk]) for pk in sorted(favor.keys() | against.keys())
+    ]
+    shared_targets: dict[int, tuple[int, ...]] = {}  # one tuple per set of shared targets
+    by_first: list[list[Edge]] = [[] for _ in order]  # by their first shared target
+    linked: set[str] = set()
+    for i, (a, favor_a, against_a) in enumerate(masks):
+        either_a = favor_a | against_a
+        for b, favor_b, against_b in masks[i + 1 :]:
+            shared = either_a & (favor_b | against_b)
+            if not shared:
+                continue
+            agree = ((favor_a & favor_b) | (against_a & against_b)).bit_count()
+            weight = shared.bit_count()
+            targets = shared_targets.get(shared)
+            if targets is None:
+                targets = shared_targets[shared] = tuple(
+                    pk for j, pk in enumerate(order) if shared >> j & 1
+                )
+            by_first[(shared & -shared).bit_length() - 1].append(
+                Edge(
+                    a, b, weight, _sign(2 * agree - weight), 0, 0, 0, agree, weight - agree, targets
+                )
+            )
+            linked.add(a)
+            linked.add(b)
+    edges = [edge for first in by_first for edge in first]
     nodes = sorted(
-        (n for pk, n in sources.items() if pk in linked), key=lambda n: (n.label.casefold(), n.id)
+        (n for n in sources.values() if n.id in linked), key=lambda n: (n.label.casefold(), n.id)
     )
     return Network(ACTOR_ACTOR, nodes, edges, left_out)
 
