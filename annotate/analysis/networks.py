@@ -30,7 +30,8 @@ import io
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from datetime import date, timedelta
 from operator import attrgetter
 from typing import Any
 from xml.sax.saxutils import XMLGenerator
@@ -217,14 +218,22 @@ def _changes(project: Project) -> tuple[Any, ...]:
 
 
 def stance_rows(project: Project, filters: ClaimFilters) -> list[_Pair]:
-    """(source, target) pairs with their claims per stance value: one grouped query, then
-    the names of the sources found (one query). A layer without a window or outlet reads
-    the counts the database keeps (``_counted_rows``: 30,000 rows at most at 600,000
-    claims); otherwise the layer's stances are grouped. Grouping on the sources' names as well
+    """(source, target) pairs with their claims per stance value: grouped queries, then
+    the names of the sources found (one query). A layer without an outlet or attribution
+    filter reads the counts the database keeps (``_counted_rows``: 30,000 rows at most at
+    600,000 claims for the whole layer; in a time window those of its whole months), and
+    groups the stances only of the days of a month the window covers in part; otherwise
+    the layer's stances are grouped. Grouping on the sources' names as well
     made PostgreSQL sort every stance row of the layer, wide, on disk (4.9 s of a
     network's first request at 600,000 claims, bench/RESULTS.md); a project's targets
     are few."""
-    rows = _counted_rows(project, filters) if _counted(filters) else _grouped_rows(project, filters)
+    if _counted(filters):
+        months, days = _window(filters.date_from, filters.date_to)
+        rows = _counted_rows(project, filters, months) if months else []
+        for first, last in days:
+            rows += _grouped_rows(project, replace(filters, date_from=first, date_to=last))
+    else:
+        rows = _grouped_rows(project, filters)
     if not rows:
         return []
     sources = {
@@ -252,15 +261,62 @@ def stance_rows(project: Project, filters: ClaimFilters) -> list[_Pair]:
 
 
 def _counted(filters: ClaimFilters) -> bool:
-    """Whether the maintained counts answer these filters: a layer, no outlet, no window
-    (the counts have neither; a window or an outlet groups the stances themselves)."""
-    return filters.without_search() == filters.only_layer()
+    """Whether the maintained counts answer these filters: a layer, in a time window or
+    not, no outlet or attribution (the counts have neither: those group the stances)."""
+    window = replace(filters, date_from=None, date_to=None)
+    return window.without_search() == filters.only_layer()
 
 
-def _counted_rows(project: Project, filters: ClaimFilters) -> list[tuple[int, int, str, str, int]]:
+Months = tuple[int, int]  # the first and last month (YYYYMM) counted, both included
+
+
+def _window(first: date | None, last: date | None) -> tuple[Months | None, list[Days]]:
+    """A time window (days, both included; None: open) as the months it covers whole
+    (``None`` if none; (0, 0): no window, the counts of all months) and the ranges of
+    days of the months it covers in part (at most two)."""
+    if first is None and last is None:
+        return (0, 0), []
+    if first is not None and last is not None and first > last:
+        return None, [(first, last)]  # (nothing: the stances' query finds none)
+    lowest, highest = 1, 999912  # (month 0 holds all months: never in a window)
+    days: list[Days] = []
+    if first is not None:
+        lowest = _month(first)
+        if first.day != 1:
+            end = _month_end(first)
+            days.append((first, end if last is None or last > end else last))
+            lowest = _month(end + timedelta(days=1))
+    if last is not None:
+        highest = _month(last)
+        if last != _month_end(last):
+            start = last.replace(day=1)
+            if first is None or start > first:
+                days.append((start, last))
+            elif not days:  # (the window within one month: one range)
+                days.append((first, last))
+            highest = _month(start - timedelta(days=1))
+    return ((lowest, highest) if lowest <= highest else None), days
+
+
+Days = tuple[date, date]
+
+
+def _month(day: date) -> int:
+    return day.year * 100 + day.month
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _counted_rows(
+    project: Project, filters: ClaimFilters, months: Months = (0, 0)
+) -> list[tuple[int, int, str, str, int]]:
     """(source, target, target's name, stance, claims) from ``NetworkCount``, which the
     database keeps (``annotate.db_network_counts``): at most layers × sources × targets ×
-    stance values rows, whatever the number of claims."""
+    stance values rows a month, whatever the number of claims (``months``: the first and
+    last month, YYYYMM; (0, 0): the counts of all months)."""
     if filters.layer == LAYER_GOLD:
         layer = Q(layer=0)
     elif filters.layer == LAYER_ALL:
@@ -268,7 +324,9 @@ def _counted_rows(project: Project, filters: ClaimFilters) -> list[tuple[int, in
     else:
         layer = Q(layer=int(filters.layer))
     return list(
-        NetworkCount.objects.filter(layer, project_id=project.pk, n__gt=0)
+        NetworkCount.objects.filter(
+            layer, project_id=project.pk, month__gte=months[0], month__lte=months[1], n__gt=0
+        )
         .values_list("source_id", "target_id", "target__name", "stance")
         .annotate(claims=Sum("n"))
         .order_by()
@@ -276,7 +334,8 @@ def _counted_rows(project: Project, filters: ClaimFilters) -> list[tuple[int, in
 
 
 def _grouped_rows(project: Project, filters: ClaimFilters) -> list[tuple[int, int, str, str, int]]:
-    """The same from the layer's stances themselves (a window or an outlet)."""
+    """The same from the layer's stances themselves (an outlet, or the days of a month a
+    window covers in part)."""
     return list(
         ClaimStance.objects.filter(claim_q(project, filters.without_search(), "claim__"))
         .filter(claim__source__isnull=False)
