@@ -221,15 +221,16 @@ def stance_rows(project: Project, filters: ClaimFilters) -> list[_Pair]:
     """(source, target) pairs with their claims per stance value: grouped queries, then
     the names of the sources found (one query). A layer without an outlet or attribution
     filter reads the counts the database keeps (``_counted_rows``: 30,000 rows at most at
-    600,000 claims for the whole layer; in a time window those of its whole months), and
-    groups the stances only of the days of a month the window covers in part; otherwise
+    600,000 claims for the whole layer; in a time window those of its whole years and
+    months), and groups the stances only of the days of a month the window covers in
+    part; otherwise
     the layer's stances are grouped. Grouping on the sources' names as well
     made PostgreSQL sort every stance row of the layer, wide, on disk (4.9 s of a
     network's first request at 600,000 claims, bench/RESULTS.md); a project's targets
     are few."""
     if _counted(filters):
-        months, days = _window(filters.date_from, filters.date_to)
-        rows = _counted_rows(project, filters, months) if months else []
+        buckets, days = _window(filters.date_from, filters.date_to)
+        rows = _counted_rows(project, filters, buckets) if buckets else []
         for first, last in days:
             rows += _grouped_rows(project, replace(filters, date_from=first, date_to=last))
     else:
@@ -267,42 +268,59 @@ def _counted(filters: ClaimFilters) -> bool:
     return window.without_search() == filters.only_layer()
 
 
-Months = tuple[int, int]  # the first and last month (YYYYMM) counted, both included
+Buckets = list[tuple[int, int]]  # ranges of NetworkCount.month, both ends included
+Days = tuple[date, date]
 
 
-def _window(first: date | None, last: date | None) -> tuple[Months | None, list[Days]]:
-    """A time window (days, both included; None: open) as the months it covers whole
-    (``None`` if none; (0, 0): no window, the counts of all months) and the ranges of
-    days of the months it covers in part (at most two)."""
+def _window(first: date | None, last: date | None) -> tuple[Buckets, list[Days]]:
+    """A time window (days, both included; None: open) as the ranges of the counts'
+    buckets of the whole years and months it covers ([(0, 0)]: no window, the counts of
+    all time) and the ranges of days of the months it covers in part (at most two)."""
     if first is None and last is None:
-        return (0, 0), []
+        return [(0, 0)], []
     if first is not None and last is not None and first > last:
-        return None, [(first, last)]  # (nothing: the stances' query finds none)
-    lowest, highest = 1, 999912  # (month 0 holds all months: never in a window)
+        return [], [(first, last)]  # (nothing: the stances' query finds none)
+    lowest, highest = (1, 1), (9999, 12)  # (year, month) of the whole months
     days: list[Days] = []
     if first is not None:
-        lowest = _month(first)
+        lowest = (first.year, first.month)
         if first.day != 1:
             end = _month_end(first)
             days.append((first, end if last is None or last > end else last))
-            lowest = _month(end + timedelta(days=1))
+            following = end + timedelta(days=1)
+            lowest = (following.year, following.month)
     if last is not None:
-        highest = _month(last)
+        highest = (last.year, last.month)
         if last != _month_end(last):
             start = last.replace(day=1)
             if first is None or start > first:
                 days.append((start, last))
             elif not days:  # (the window within one month: one range)
                 days.append((first, last))
-            highest = _month(start - timedelta(days=1))
-    return ((lowest, highest) if lowest <= highest else None), days
+            before = start - timedelta(days=1)
+            highest = (before.year, before.month)
+    return _buckets(lowest, highest), days
 
 
-Days = tuple[date, date]
-
-
-def _month(day: date) -> int:
-    return day.year * 100 + day.month
+def _buckets(lowest: tuple[int, int], highest: tuple[int, int]) -> Buckets:
+    """The counts' buckets of the months from ``lowest`` to ``highest`` ((year, month),
+    both included): the months of a year covered in part (YYYYMM), the whole years (−YYYY:
+    one range) — a few ranges, whatever the window's length."""
+    (low_year, low_month), (high_year, high_month) = lowest, highest
+    if lowest > highest:
+        return []
+    if low_year == high_year and (low_month, high_month) != (1, 12):
+        return [(low_year * 100 + low_month, high_year * 100 + high_month)]
+    found = []
+    if low_month != 1:
+        found.append((low_year * 100 + low_month, low_year * 100 + 12))
+        low_year += 1
+    if high_month != 12:
+        found.append((high_year * 100 + 1, high_year * 100 + high_month))
+        high_year -= 1
+    if low_year <= high_year:
+        found.append((-high_year, -low_year))
+    return found
 
 
 def _month_end(day: date) -> date:
@@ -311,22 +329,23 @@ def _month_end(day: date) -> date:
 
 
 def _counted_rows(
-    project: Project, filters: ClaimFilters, months: Months = (0, 0)
+    project: Project, filters: ClaimFilters, buckets: Buckets | None = None
 ) -> list[tuple[int, int, str, str, int]]:
     """(source, target, target's name, stance, claims) from ``NetworkCount``, which the
     database keeps (``annotate.db_network_counts``): at most layers × sources × targets ×
-    stance values rows a month, whatever the number of claims (``months``: the first and
-    last month, YYYYMM; (0, 0): the counts of all months)."""
+    stance values rows a bucket, whatever the number of claims (``buckets``: ranges of
+    its ``month``, from ``_window``; by default all time)."""
+    ranges = Q()
+    for low, high in buckets or [(0, 0)]:
+        ranges |= Q(month__gte=low, month__lte=high)
     if filters.layer == LAYER_GOLD:
         layer = Q(layer=0)
     elif filters.layer == LAYER_ALL:
-        layer = ~Q(layer=0)
+        layer = Q(layer__gt=0)  # (annotators' ids: a range of the key's index)
     else:
         layer = Q(layer=int(filters.layer))
     return list(
-        NetworkCount.objects.filter(
-            layer, project_id=project.pk, month__gte=months[0], month__lte=months[1], n__gt=0
-        )
+        NetworkCount.objects.filter(layer, ranges, project_id=project.pk, n__gt=0)
         .values_list("source_id", "target_id", "target__name", "stance")
         .annotate(claims=Sum("n"))
         .order_by()

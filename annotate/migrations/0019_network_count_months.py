@@ -3,35 +3,50 @@
 from django.db import migrations, models
 
 from annotate import db_triggers
-from annotate.db_network_counts import drop_network_triggers, network_triggers_operation
+from annotate.db_network_counts import (
+    COUNT_TABLE,
+    drop_network_triggers,
+    network_triggers_operation,
+)
 
 
 class Migration(migrations.Migration):
-    """The networks' counts per month of publication as well (issue 20): a time window of
-    whole months reads them instead of grouping every stance in it. The triggers (on
+    """The networks' counts per year and month of publication as well (issue 20): a time
+    window reads those of its whole years and months instead of grouping every stance in
+    it. The triggers (on
     claims, stances and now articles, whose date moves their counts) are installed anew
-    and the table counted afresh. Reversed, the triggers are dropped (0018's table is then
-    not kept: migrate forwards again)."""
+    and the table counted afresh. The key has the month before the layer: a whole
+    project's counts (month 0) are one range of the index for one layer or for all
+    annotators (layer > 0). Reversed, the triggers are dropped (0018's table is then not
+    kept: migrate forwards again)."""
 
     dependencies = [
-        ('annotate', '0018_network_counts'),
-        ('corpus', '0010_article_search_pending'),
+        ("annotate", "0018_network_counts"),
+        ("corpus", "0010_article_search_pending"),
     ]
 
     operations = [
         db_triggers.operation(drop_network_triggers, lambda editor: None),
         migrations.RemoveConstraint(
-            model_name='networkcount',
-            name='networkcount_unique_key',
+            model_name="networkcount",
+            name="networkcount_unique_key",
         ),
         migrations.AddField(
-            model_name='networkcount',
-            name='month',
+            model_name="networkcount",
+            name="month",
             field=models.IntegerField(default=0),
         ),
+        # (Reversed: the months' rows go before the column, so the old key is unique.)
+        migrations.RunPython(
+            migrations.RunPython.noop,
+            lambda apps, editor: editor.execute(f"DELETE FROM {COUNT_TABLE} WHERE month <> 0"),
+        ),
         migrations.AddConstraint(
-            model_name='networkcount',
-            constraint=models.UniqueConstraint(fields=('project_id', 'layer', 'month', 'source', 'target', 'stance'), name='networkcount_unique_key'),
+            model_name="networkcount",
+            constraint=models.UniqueConstraint(
+                fields=("project_id", "month", "layer", "source", "target", "stance"),
+                name="networkcount_unique_key",
+            ),
         ),
         network_triggers_operation(),
     ]

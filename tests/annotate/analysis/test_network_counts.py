@@ -72,6 +72,9 @@ WINDOWS = [
     (dt.date(2024, 4, 15), None),
     (dt.date(2001, 1, 1), dt.date(2001, 12, 31)),
     (dt.date(2024, 7, 1), dt.date(2024, 5, 1)),
+    (dt.date(2023, 11, 1), dt.date(2025, 1, 31)),
+    (dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+    (dt.date(2023, 12, 20), dt.date(2025, 1, 9)),
 ]
 
 
@@ -107,7 +110,15 @@ def test_random_writes_through_the_services_keep_the_counts(scene: Scene, curato
             for i, day in enumerate((dt.date(2024, 5, 10), dt.date(2024, 6, 30)))
         ),
     ]
-    days = [None, *(dt.date(2024, month, day) for month in (4, 5, 6, 7) for day in (1, 15, 30))]
+    days = [
+        None,
+        *(
+            dt.date(year, month, day)
+            for year in (2023, 2024, 2025)
+            for month in (1, 5, 6, 12)
+            for day in (1, 15, 31 if month == 12 else 30)
+        ),
+    ]
     stances = ("favor", "against", "none")
     users = {u.pk: u for u in scene.ann}
 
@@ -335,32 +346,31 @@ def test_a_layer_and_its_whole_months_read_the_counts_the_other_days_the_stances
     assert not networks._network(scene.project, before, networks.ACTOR_CONCEPT, 150).edges
 
 
-def test_a_window_is_its_whole_months_and_the_days_of_the_others() -> None:
-    d = dt.date
-    assert networks._window(None, None) == ((0, 0), [])
-    assert networks._window(d(2024, 5, 1), d(2024, 6, 30)) == ((202405, 202406), [])
-    assert networks._window(d(2024, 5, 10), d(2024, 7, 3)) == (
-        (202406, 202406),
+def test_a_window_is_its_whole_years_and_months_and_the_days_of_the_others() -> None:
+    d, window = dt.date, networks._window
+    assert window(None, None) == ([(0, 0)], [])
+    assert window(d(2024, 5, 1), d(2024, 6, 30)) == ([(202405, 202406)], [])
+    assert window(d(2024, 1, 1), d(2024, 12, 31)) == ([(-2024, -2024)], [])
+    assert window(d(2024, 2, 1), d(2024, 2, 29)) == ([(202402, 202402)], [])
+    assert window(d(2024, 5, 10), d(2024, 7, 3)) == (
+        [(202406, 202406)],
         [(d(2024, 5, 10), d(2024, 5, 31)), (d(2024, 7, 1), d(2024, 7, 3))],
     )
-    assert networks._window(d(2024, 5, 10), d(2024, 6, 3)) == (
-        None,
+    assert window(d(2024, 5, 10), d(2024, 6, 3)) == (
+        [],
         [(d(2024, 5, 10), d(2024, 5, 31)), (d(2024, 6, 1), d(2024, 6, 3))],
     )
-    assert networks._window(d(2024, 5, 2), d(2024, 5, 30)) == (
-        None,
-        [(d(2024, 5, 2), d(2024, 5, 30))],
+    assert window(d(2024, 5, 2), d(2024, 5, 30)) == ([], [(d(2024, 5, 2), d(2024, 5, 30))])
+    # Years whole and in part: the months of the ends, the years between as one range.
+    assert window(d(2021, 3, 1), d(2024, 2, 29)) == (
+        [(202103, 202112), (202401, 202402), (-2023, -2022)],
+        [],
     )
-    assert networks._window(d(2024, 2, 1), d(2024, 2, 29)) == ((202402, 202402), [])
-    assert networks._window(d(2023, 12, 15), None) == (
-        (202401, 999912),
+    assert window(d(2023, 3, 1), d(2024, 2, 29)) == ([(202303, 202312), (202401, 202402)], [])
+    assert window(d(2023, 12, 15), None) == (
+        [(-9999, -2024)],
         [(d(2023, 12, 15), d(2023, 12, 31))],
     )
-    assert networks._window(None, d(2024, 1, 20)) == (
-        (1, 202312),
-        [(d(2024, 1, 1), d(2024, 1, 20))],
-    )
-    assert networks._window(d(2024, 7, 1), d(2024, 5, 1)) == (
-        None,
-        [(d(2024, 7, 1), d(2024, 5, 1))],
-    )
+    assert window(None, d(2024, 1, 20)) == ([(-2023, -1)], [(d(2024, 1, 1), d(2024, 1, 20))])
+    assert window(None, d(2024, 3, 31)) == ([(202401, 202403), (-2023, -1)], [])
+    assert window(d(2024, 7, 1), d(2024, 5, 1)) == ([], [(d(2024, 7, 1), d(2024, 5, 1))])
