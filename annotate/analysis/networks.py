@@ -28,10 +28,11 @@ import csv
 import hashlib
 import io
 import time
+from calendar import monthrange
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import date, timedelta
+from datetime import date
 from operator import attrgetter
 from typing import Any
 from xml.sax.saxutils import XMLGenerator
@@ -287,8 +288,7 @@ def _window(first: date | None, last: date | None) -> tuple[Buckets, list[Days]]
         if first.day != 1:
             end = _month_end(first)
             days.append((first, end if last is None or last > end else last))
-            following = end + timedelta(days=1)
-            lowest = (following.year, following.month)
+            lowest = (first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1)
     if last is not None:
         highest = (last.year, last.month)
         if last != _month_end(last):
@@ -297,8 +297,7 @@ def _window(first: date | None, last: date | None) -> tuple[Buckets, list[Days]]
                 days.append((start, last))
             elif not days:  # (the window within one month: one range)
                 days.append((first, last))
-            before = start - timedelta(days=1)
-            highest = (before.year, before.month)
+            highest = (last.year - 1, 12) if last.month == 1 else (last.year, last.month - 1)
     return _buckets(lowest, highest), days
 
 
@@ -324,8 +323,7 @@ def _buckets(lowest: tuple[int, int], highest: tuple[int, int]) -> Buckets:
 
 
 def _month_end(day: date) -> date:
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
+    return day.replace(day=monthrange(day.year, day.month)[1])
 
 
 def _counted_rows(

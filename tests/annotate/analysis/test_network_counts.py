@@ -374,3 +374,7 @@ def test_a_window_is_its_whole_years_and_months_and_the_days_of_the_others() -> 
     assert window(None, d(2024, 1, 20)) == ([(-2023, -1)], [(d(2024, 1, 1), d(2024, 1, 20))])
     assert window(None, d(2024, 3, 31)) == ([(202401, 202403), (-2023, -1)], [])
     assert window(d(2024, 7, 1), d(2024, 5, 1)) == ([], [(d(2024, 7, 1), d(2024, 5, 1))])
+    # The first and last days there are (no date arithmetic past them).
+    assert window(dt.date.min, dt.date.max) == ([(-9999, -1)], [])
+    assert window(d(9999, 12, 2), None) == ([], [(d(9999, 12, 2), dt.date.max)])
+    assert window(None, d(1, 1, 30)) == ([], [(dt.date.min, d(1, 1, 30))])
