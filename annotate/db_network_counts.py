@@ -1,19 +1,25 @@
 """The discourse networks' counts, kept up to date by the database: ``annotate_networkcount``
 (``NetworkCount``) holds, per project, layer (0 for the gold layer, else the annotator's id),
-source, target and stance value, how many live claims of that source in that layer have that
-stance toward that target — what ``annotate.analysis.networks.stance_rows`` otherwise groups
-from every stance of the layer (1,050,000 rows for all annotators at 600,000 claims: 0.4–2.8
-s on either database). With this table a whole project's network reads at most
-layers × sources × targets × stance values rows (30,000 at that scale).
+month, source, target and stance value, how many live claims of that source in that layer
+have that stance toward that target — ``month`` 0 for all the project's claims, −YYYY for
+those of the articles published in that year, YYYYMM in that month (an undated article's
+claims are only in 0).
+That is what ``annotate.analysis.networks.stance_rows`` otherwise groups from every stance
+of the layer (1,050,000 rows for all annotators at 600,000 claims: 0.4–2.8 s on either
+database). With this table a whole project's network reads at most layers × sources ×
+targets × stance values rows (30,000 at that scale), and a time window the rows of its
+whole years and of its other whole months (the days of a month it covers in part are
+grouped from the stances).
 
 Triggers keep it, whatever issued the write (a service, ``bulk_create``, COPY, a restore, the
 admin, a source merge), like ``annotate.db_versions``' counters: on ``annotate_claimstance``
-(insert +1, delete −1, update −1 for the old row and +1 for the new) and on
-``annotate_claim`` (a claim whose ``deleted_at`` being null, ``annotator_id``, ``source_id``
-or ``article_id`` changes moves its stances' counts; a claim inserted or deleted while it has
-stances adds or removes theirs). Each trigger counts against the current rows of the other
-table, so the table equals a full recount (``recount``) in whichever order a transaction
-writes claims and stances (``tests/annotate/analysis/test_network_counts.py``).
+(insert +1, delete −1, update −1 for the old row and +1 for the new), on ``annotate_claim``
+(a claim whose ``deleted_at`` being null, ``annotator_id``, ``source_id`` or ``article_id``
+changes moves its stances' counts; a claim inserted or deleted while it has stances adds or
+removes theirs) and on ``corpus_article`` (an article whose ``published`` or ``project_id``
+changes moves its claims' counts). Each trigger counts against the current rows of the
+other tables, so the table equals a full recount (``recount``) in whichever order a
+transaction writes claims and stances (``tests/annotate/analysis/test_network_counts.py``).
 
 * PostgreSQL: statement-level AFTER triggers with transition tables (one grouped upsert per
   statement, keys in order). Their names sort after the version triggers' (PostgreSQL fires
@@ -21,13 +27,12 @@ writes claims and stances (``tests/annotate/analysis/test_network_counts.py``).
   (which serialises a project's writers) and then the count rows: no deadlock.
 * SQLite: row-level AFTER triggers.
 
-A row whose count reaches 0 stays (the readers skip it). An article moved to another project
-is not followed (no service moves one).
+A row whose count reaches 0 stays (the readers skip it).
 
 Migrations: the same caveats as ``annotate.db_versions`` (SQLite rebuilds an altered table):
-altering ``annotate_claim`` or ``annotate_claimstance`` drops their triggers (end the
-migration with ``reinstall_network_triggers_operation()``); altering ``corpus_article`` or
-``annotate_claim`` fails at the rename while the other table's triggers read it (begin with
+altering ``annotate_claim``, ``annotate_claimstance`` or ``corpus_article`` drops their
+triggers (end the migration with ``reinstall_network_triggers_operation()``); altering one of
+them fails at the rename while another table's triggers read it (begin with
 ``drop_network_triggers_operation()``, end with the reinstall).
 """
 
@@ -37,23 +42,56 @@ from typing import Any
 
 from django.db.migrations.operations import RunPython
 
+from annotate import db_triggers
+
 COUNT_TABLE = "annotate_networkcount"
-KEY = "project_id, layer, source_id, target_id, stance"
+KEY = "project_id, layer, month, source_id, target_id, stance"
 EVENTS = ("insert", "update", "delete")
-TABLES = ("annotate_claim", "annotate_claimstance")
+TABLE_EVENTS = {
+    "annotate_claim": EVENTS,
+    "annotate_claimstance": EVENTS,
+    "corpus_article": ("update",),
+}
+TABLES = tuple(TABLE_EVENTS)
 # The live claims with a source count; a stance row is (claim, target, stance).
 _LIVE = "{c}.deleted_at IS NULL AND {c}.source_id IS NOT NULL"
+# An article's publication year and month as YYYYMM, and its year (NULL without a date).
+_MONTH = {
+    "postgresql": "(EXTRACT(YEAR FROM {a}.published) * 100 + EXTRACT(MONTH FROM {a}.published))"
+    "::integer",
+    "sqlite": "CAST(substr({a}.published, 1, 4) || substr({a}.published, 6, 2) AS INTEGER)",
+}
+_YEAR = {
+    "postgresql": "EXTRACT(YEAR FROM {a}.published)::integer",
+    "sqlite": "CAST(substr({a}.published, 1, 4) AS INTEGER)",
+}
+# Each counted row goes to three buckets: all time (0), its article's year (−YYYY) and month
+# (YYYYMM), the last two if the article has a date.
+_BUCKETS = "CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1 UNION ALL SELECT 2) b"
 _UPSERT = (
     f"INSERT INTO {COUNT_TABLE} ({KEY}, n) {{select}} "
     f"ON CONFLICT ({KEY}) DO UPDATE SET n = {COUNT_TABLE}.n + excluded.n"
 )
-RECOUNT_SQL = (
-    "SELECT a.project_id, COALESCE(c.annotator_id, 0), c.source_id, s.target_id, s.stance, "
-    "COUNT(*) FROM annotate_claimstance s JOIN annotate_claim c ON c.id = s.claim_id "
-    "JOIN corpus_article a ON a.id = c.article_id WHERE "
-    + _LIVE.format(c="c")
-    + " GROUP BY a.project_id, COALESCE(c.annotator_id, 0), c.source_id, s.target_id, s.stance"
-)
+
+
+def _bucket(vendor: str, a: str) -> tuple[str, str]:
+    """The month column's value and the condition on the buckets, for article ``a``."""
+    year, month = _YEAR[vendor].format(a=a), _MONTH[vendor].format(a=a)
+    value = f"CASE b.kind WHEN 0 THEN 0 WHEN 1 THEN -{year} ELSE {month} END"
+    return value, f"(b.kind = 0 OR {a}.published IS NOT NULL)"
+
+
+def recount_sql(vendor: str) -> str:
+    """(project, layer, month, source, target, stance, claims) of every live claim's
+    stances, counted afresh."""
+    month, dated = _bucket(vendor, "a")
+    return (
+        f"SELECT a.project_id, COALESCE(c.annotator_id, 0), {month}, c.source_id, s.target_id, "
+        "s.stance, COUNT(*) FROM annotate_claimstance s JOIN annotate_claim c ON c.id = s.claim_id "
+        f"JOIN corpus_article a ON a.id = c.article_id {_BUCKETS} WHERE "
+        + _LIVE.format(c="c")
+        + f" AND {dated} GROUP BY 1, 2, 3, 4, 5, 6"
+    )
 
 
 def trigger_name(table: str, event: str) -> str:
@@ -62,6 +100,7 @@ def trigger_name(table: str, event: str) -> str:
 
 
 def _postgres_sql(table: str) -> list[str]:
+    month, dated = _bucket("postgresql", "a")
     if table == "annotate_claimstance":
         # (claim_id, target_id, stance, d) per changed stance row, d = ±1.
         rows = {
@@ -71,11 +110,14 @@ def _postgres_sql(table: str) -> list[str]:
             "SELECT claim_id, target_id, stance, -1 FROM old_rows",
         }
         select = (
-            "SELECT a.project_id, COALESCE(c.annotator_id, 0), c.source_id, r.target_id, "
-            "r.stance, SUM(r.d) FROM ({rows}) r JOIN annotate_claim c ON c.id = r.claim_id "
-            "JOIN corpus_article a ON a.id = c.article_id WHERE " + _LIVE.format(c="c")
+            f"SELECT a.project_id, COALESCE(c.annotator_id, 0), {month}, c.source_id, "
+            "r.target_id, r.stance, SUM(r.d) FROM ({rows}) r "
+            "JOIN annotate_claim c ON c.id = r.claim_id "
+            f"JOIN corpus_article a ON a.id = c.article_id {_BUCKETS} WHERE "
+            + _LIVE.format(c="c")
+            + f" AND {dated}"
         )
-    else:
+    elif table == "annotate_claim":
         # (claim columns, d) per changed claim; an update only for the columns counted.
         changed = (
             "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE "
@@ -91,22 +133,44 @@ def _postgres_sql(table: str) -> list[str]:
             f"SELECT {columns.format(x='o')}, -1 {changed}",
         }
         select = (
-            "SELECT a.project_id, COALESCE(r.annotator_id, 0), r.source_id, s.target_id, "
-            "s.stance, SUM(r.d) FROM ({rows}) r "
+            f"SELECT a.project_id, COALESCE(r.annotator_id, 0), {month}, r.source_id, "
+            "s.target_id, s.stance, SUM(r.d) FROM ({rows}) r "
             "JOIN annotate_claimstance s ON s.claim_id = r.id "
-            "JOIN corpus_article a ON a.id = r.article_id WHERE " + _LIVE.format(c="r")
+            f"JOIN corpus_article a ON a.id = r.article_id {_BUCKETS} WHERE "
+            + _LIVE.format(c="r")
+            + f" AND {dated}"
+        )
+    else:  # corpus_article: an update of the date or the project moves its claims' counts
+        changed = (
+            "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE "
+            "o.published IS DISTINCT FROM n.published OR o.project_id <> n.project_id"
+        )
+        columns = "{x}.id, {x}.project_id, {x}.published"
+        rows = {
+            "update": f"SELECT {columns.format(x='n')}, 1 AS d {changed} UNION ALL "
+            f"SELECT {columns.format(x='o')}, -1 {changed}",
+        }
+        month, dated = _bucket("postgresql", "a")
+        select = (
+            f"SELECT a.project_id, COALESCE(c.annotator_id, 0), {month}, c.source_id, "
+            "s.target_id, s.stance, SUM(a.d) FROM ({rows}) a "
+            "JOIN annotate_claim c ON c.article_id = a.id "
+            f"JOIN annotate_claimstance s ON s.claim_id = c.id {_BUCKETS} WHERE "
+            + _LIVE.format(c="c")
+            + f" AND {dated}"
         )
     referencing = {
         "insert": "REFERENCING NEW TABLE AS new_rows",
         "update": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
         "delete": "REFERENCING OLD TABLE AS old_rows",
     }
+    d = "a.d" if table == "corpus_article" else "r.d"
     statements = []
-    for event in EVENTS:
+    for event in TABLE_EVENTS[table]:
         name = trigger_name(table, event)
         grouped = (
             select.format(rows=rows[event])
-            + " GROUP BY 1, 2, 3, 4, 5 HAVING SUM(r.d) <> 0 ORDER BY 1, 2, 3, 4, 5"
+            + f" GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM({d}) <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
         )
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
@@ -119,112 +183,118 @@ def _postgres_sql(table: str) -> list[str]:
 
 
 def _sqlite_stance(row: str, d: int) -> str:
+    month, dated = _bucket("sqlite", "a")
     select = (
-        f"SELECT a.project_id, COALESCE(c.annotator_id, 0), c.source_id, {row}.target_id, "
-        f"{row}.stance, {d} FROM annotate_claim c JOIN corpus_article a ON a.id = c.article_id "
-        f"WHERE c.id = {row}.claim_id AND " + _LIVE.format(c="c")
+        f"SELECT a.project_id, COALESCE(c.annotator_id, 0), {month}, c.source_id, "
+        f"{row}.target_id, {row}.stance, {d} FROM annotate_claim c "
+        f"JOIN corpus_article a ON a.id = c.article_id {_BUCKETS} "
+        f"WHERE c.id = {row}.claim_id AND " + _LIVE.format(c="c") + f" AND {dated}"
     )
     return _UPSERT.format(select=select) + ";"
 
 
 def _sqlite_claim(row: str, d: int) -> str:
+    month, dated = _bucket("sqlite", "a")
     select = (
-        f"SELECT a.project_id, COALESCE({row}.annotator_id, 0), {row}.source_id, s.target_id, "
-        f"s.stance, {d} * COUNT(*) FROM annotate_claimstance s "
-        f"JOIN corpus_article a ON a.id = {row}.article_id "
-        f"WHERE s.claim_id = {row}.id AND " + _LIVE.format(c=row) + " GROUP BY 1, 2, 3, 4, 5"
+        f"SELECT a.project_id, COALESCE({row}.annotator_id, 0), {month}, {row}.source_id, "
+        f"s.target_id, s.stance, {d} * COUNT(*) FROM annotate_claimstance s "
+        f"JOIN corpus_article a ON a.id = {row}.article_id {_BUCKETS} "
+        f"WHERE s.claim_id = {row}.id AND "
+        + _LIVE.format(c=row)
+        + f" AND {dated} GROUP BY 1, 2, 3, 4, 5, 6"
     )
     return _UPSERT.format(select=select) + ";"
 
 
+def _sqlite_article(row: str, d: int) -> str:
+    month, dated = _bucket("sqlite", row)
+    select = (
+        f"SELECT {row}.project_id, COALESCE(c.annotator_id, 0), {month}, c.source_id, "
+        f"s.target_id, s.stance, {d} * COUNT(*) FROM annotate_claim c "
+        f"JOIN annotate_claimstance s ON s.claim_id = c.id {_BUCKETS} "
+        f"WHERE c.article_id = {row}.id AND "
+        + _LIVE.format(c="c")
+        + f" AND {dated} GROUP BY 1, 2, 3, 4, 5, 6"
+    )
+    return _UPSERT.format(select=select) + ";"
+
+
+_SQLITE_BODIES = {
+    "annotate_claimstance": _sqlite_stance,
+    "annotate_claim": _sqlite_claim,
+    "corpus_article": _sqlite_article,
+}
+_SQLITE_UPDATED = {  # an update's condition: the columns counted changed
+    "annotate_claimstance": "",
+    "annotate_claim": "WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL) "
+    "OR OLD.annotator_id IS NOT NEW.annotator_id OR OLD.source_id IS NOT NEW.source_id "
+    "OR OLD.article_id <> NEW.article_id ",
+    "corpus_article": "WHEN OLD.published IS NOT NEW.published "
+    "OR OLD.project_id <> NEW.project_id ",
+}
+
+
 def _sqlite_sql(table: str) -> list[str]:
-    body = _sqlite_stance if table == "annotate_claimstance" else _sqlite_claim
+    body = _SQLITE_BODIES[table]
     bodies = {
         "insert": body("NEW", 1),
         "delete": body("OLD", -1),
         "update": body("OLD", -1) + " " + body("NEW", 1),
     }
-    when = {"insert": "", "delete": "", "update": ""}
-    if table == "annotate_claim":
-        when["update"] = (
-            "WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL) "
-            "OR OLD.annotator_id IS NOT NEW.annotator_id OR OLD.source_id IS NOT NEW.source_id "
-            "OR OLD.article_id <> NEW.article_id "
-        )
     statements = []
-    for event in EVENTS:
+    for event in TABLE_EVENTS[table]:
         name = trigger_name(table, event)
+        when = _SQLITE_UPDATED[table] if event == "update" else ""
         statements += [
             f"DROP TRIGGER IF EXISTS {name}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} FOR EACH ROW "
-            f"{when[event]}BEGIN {bodies[event]} END",
+            f"{when}BEGIN {bodies[event]} END",
         ]
     return statements
 
 
+def _statements(vendor: str, table: str) -> list[str]:
+    return _postgres_sql(table) if vendor == "postgresql" else _sqlite_sql(table)
+
+
+def trigger_names() -> list[tuple[str, str]]:
+    """(table, trigger) of every trigger that keeps the counts."""
+    return [(t, trigger_name(t, e)) for t, events in TABLE_EVENTS.items() for e in events]
+
+
 def install_network_triggers(schema_editor: Any) -> None:
-    vendor = schema_editor.connection.vendor
-    for table in TABLES:
-        if vendor == "postgresql":
-            statements = _postgres_sql(table)
-        elif vendor == "sqlite":
-            statements = _sqlite_sql(table)
-        else:  # pragma: no cover - only the two supported databases
-            raise NotImplementedError(f"No network count triggers for the {vendor} database.")
-        for sql in statements:
-            schema_editor.execute(sql, params=None)
+    db_triggers.install(schema_editor, "network count", _statements, TABLES)
 
 
 def drop_network_triggers(schema_editor: Any) -> None:
-    vendor = schema_editor.connection.vendor
-    for table in TABLES:
-        for event in EVENTS:
-            name = trigger_name(table, event)
-            if vendor == "postgresql":
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-                schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-            else:
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    db_triggers.drop(schema_editor, trigger_names())
 
 
-def recount(schema_editor_or_cursor: Any) -> None:
+def recount(schema_editor: Any) -> None:
     """Fill the table afresh from the claims and stances (the migration's backfill)."""
-    schema_editor_or_cursor.execute(f"DELETE FROM {COUNT_TABLE}")
-    schema_editor_or_cursor.execute(f"INSERT INTO {COUNT_TABLE} ({KEY}, n) {RECOUNT_SQL}")
+    vendor = schema_editor.connection.vendor
+    schema_editor.execute(f"DELETE FROM {COUNT_TABLE}")
+    schema_editor.execute(f"INSERT INTO {COUNT_TABLE} ({KEY}, n) {recount_sql(vendor)}")
 
 
 def network_triggers_operation() -> RunPython:
     """Install the triggers and count the existing rows; reversed, drop the triggers."""
 
-    def forwards(apps: Any, schema_editor: Any) -> None:
+    def forwards(schema_editor: Any) -> None:
         install_network_triggers(schema_editor)
         recount(schema_editor)
         if schema_editor.connection.vendor == "postgresql":  # estimates for the first read
             schema_editor.execute(f"ANALYZE {COUNT_TABLE}")
 
-    def backwards(apps: Any, schema_editor: Any) -> None:
-        drop_network_triggers(schema_editor)
-
-    return RunPython(forwards, backwards)
+    return db_triggers.operation(forwards, drop_network_triggers)
 
 
 def reinstall_network_triggers_operation() -> RunPython:
     """For a migration that alters ``annotate_claim``, ``annotate_claimstance`` or
     ``corpus_article`` (SQLite rebuilds it): put it last."""
-
-    def reinstall(apps: Any, schema_editor: Any) -> None:
-        install_network_triggers(schema_editor)
-
-    return RunPython(reinstall, reinstall)
+    return db_triggers.operation(install_network_triggers, install_network_triggers)
 
 
 def drop_network_triggers_operation() -> RunPython:
     """For a migration that alters a table the triggers read: put it first."""
-
-    def drop(apps: Any, schema_editor: Any) -> None:
-        drop_network_triggers(schema_editor)
-
-    def install(apps: Any, schema_editor: Any) -> None:
-        install_network_triggers(schema_editor)
-
-    return RunPython(drop, install)
+    return db_triggers.operation(drop_network_triggers, install_network_triggers)

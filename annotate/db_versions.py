@@ -48,6 +48,8 @@ from typing import Any
 
 from django.db.migrations.operations import RunPython
 
+from annotate import db_triggers
+
 VERSION_TABLE = "annotate_projectversion"
 
 
@@ -147,63 +149,42 @@ def _sqlite_sql(table: str) -> list[str]:
     return statements
 
 
+def _statements(vendor: str, table: str) -> list[str]:
+    return _postgres_sql(table) if vendor == "postgresql" else _sqlite_sql(table)
+
+
 def install_version_triggers(schema_editor: Any, tables: tuple[str, ...]) -> None:
     """The counting triggers on ``tables`` (replaced if they exist)."""
-    vendor = schema_editor.connection.vendor
-    for table in tables:
-        if vendor == "postgresql":
-            statements = _postgres_sql(table)
-        elif vendor == "sqlite":
-            statements = _sqlite_sql(table)
-        else:  # pragma: no cover - only the two supported databases
-            raise NotImplementedError(f"No version triggers for the {vendor} database.")
-        for sql in statements:
-            schema_editor.execute(sql, params=None)
+    db_triggers.install(schema_editor, "version", _statements, tables)
 
 
 def drop_version_triggers(schema_editor: Any, tables: tuple[str, ...]) -> None:
-    vendor = schema_editor.connection.vendor
-    for table in tables:
-        for event in EVENTS:
-            name = trigger_name(table, event)
-            if vendor == "postgresql":
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-                schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-            else:
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    db_triggers.drop(schema_editor, [(t, trigger_name(t, e)) for t in tables for e in EVENTS])
 
 
 def version_triggers_operation(tables: tuple[str, ...]) -> RunPython:
     """Install the triggers on ``tables`` (spelled out in each migration, so that an old
     migration keeps doing what it did when ``VERSIONED`` grows); reversed, drop them."""
-
-    def forwards(apps: Any, schema_editor: Any) -> None:
-        install_version_triggers(schema_editor, tables)
-
-    def backwards(apps: Any, schema_editor: Any) -> None:
-        drop_version_triggers(schema_editor, tables)
-
-    return RunPython(forwards, backwards)
+    return db_triggers.operation(
+        lambda editor: install_version_triggers(editor, tables),
+        lambda editor: drop_version_triggers(editor, tables),
+    )
 
 
 def reinstall_version_triggers_operation(tables: tuple[str, ...]) -> RunPython:
     """For a migration that alters one of ``tables`` (SQLite rebuilds it, dropping its
     triggers): put it last. Installs the triggers again, forwards and backwards."""
 
-    def reinstall(apps: Any, schema_editor: Any) -> None:
-        install_version_triggers(schema_editor, tables)
+    def reinstall(editor: Any) -> None:
+        install_version_triggers(editor, tables)
 
-    return RunPython(reinstall, reinstall)
+    return db_triggers.operation(reinstall, reinstall)
 
 
 def drop_version_triggers_operation(tables: tuple[str, ...]) -> RunPython:
     """For a migration that alters a table the triggers on ``tables`` read: put it first
     (and ``reinstall_version_triggers_operation(tables)`` last)."""
-
-    def drop(apps: Any, schema_editor: Any) -> None:
-        drop_version_triggers(schema_editor, tables)
-
-    def install(apps: Any, schema_editor: Any) -> None:
-        install_version_triggers(schema_editor, tables)
-
-    return RunPython(drop, install)
+    return db_triggers.operation(
+        lambda editor: drop_version_triggers(editor, tables),
+        lambda editor: install_version_triggers(editor, tables),
+    )

@@ -571,12 +571,14 @@ class ProjectVersion(models.Model):
 
 class NetworkCount(models.Model):
     """How many live claims of a source in a layer (``layer``: 0 for gold, else the
-    annotator's id) have a stance value toward a target: the discourse networks' counts.
+    annotator's id) have a stance value toward a target, in all (``month`` 0) or in the
+    articles published in a year (−YYYY) or month (YYYYMM): the discourse networks' counts.
     Kept by database triggers (``annotate.db_network_counts``), never written by the app.
     No foreign key constraints: the triggers write in whatever order a transaction does."""
 
     project_id = models.BigIntegerField()
     layer = models.BigIntegerField()
+    month = models.IntegerField(default=0)
     source = models.ForeignKey(
         Source, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
@@ -589,7 +591,7 @@ class NetworkCount(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["project_id", "layer", "source", "target", "stance"],
+                fields=["project_id", "month", "layer", "source", "target", "stance"],
                 name="networkcount_unique_key",
             ),
         ]

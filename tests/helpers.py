@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+
 from annotate.models import Target
 from annotate.sources.services import project_targets_ensure
 from tests.factories import SourceAliasFactory, SourceFactory
@@ -58,3 +60,13 @@ def post_merge(client: Any, article: Any, left: Any, right: Any, takes: dict[str
         },
         **HX,
     )
+
+
+def installed_triggers() -> set[str]:
+    """The names of the database's triggers (PostgreSQL's user triggers, SQLite's)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall()}

@@ -3,13 +3,12 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from annotate.db_network_counts import network_triggers_operation
-
 
 class Migration(migrations.Migration):
     """The discourse networks' counts (issue 20), kept by triggers on claims and stances
-    (annotate/db_network_counts.py) and counted from the existing rows here: a network's
-    first request after a change reads them instead of every stance of the layer."""
+    (annotate/db_network_counts.py, installed and counted from the existing rows by
+    0019_network_count_months): a network's first request after a change reads them
+    instead of every stance of the layer."""
 
     dependencies = [
         ('annotate', '0017_claim_live_source'),
@@ -32,5 +31,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('project_id', 'layer', 'source', 'target', 'stance'), name='networkcount_unique_key')],
             },
         ),
-        network_triggers_operation(),
+        # The triggers and the first count: 0019_network_count_months (with the months).
     ]

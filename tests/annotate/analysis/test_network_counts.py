@@ -6,11 +6,13 @@ restored — and the network read from them equals the one grouped from the stan
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import random
 from collections.abc import Callable
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
@@ -21,7 +23,7 @@ from annotate.analysis.filters import ClaimFilters
 from annotate.claims.bulk import claims_create_many
 from annotate.claims.services import claim_delete, claim_restore, claim_update
 from annotate.claims.values import StanceInput, claim_changes, claim_fields
-from annotate.db_network_counts import EVENTS, RECOUNT_SQL, TABLES, trigger_name
+from annotate.db_network_counts import recount_sql, trigger_names
 from annotate.exchange import restoring
 from annotate.exchange.importing import import_annotations
 from annotate.models import Claim, NetworkCount
@@ -38,44 +40,62 @@ from tests.factories import (
     make_claim,
     span,
 )
+from tests.helpers import installed_triggers
 from tests.scenes import REVIEW_TEXT, Scene
 
-Counts = dict[tuple[int, int, int, int, str], int]
+Counts = dict[tuple[int, int, int, int, int, str], int]
 PHRASES = ("Ankara is ready", "Moscow disagrees", "China watches quietly", "The end")
 
 
 def kept() -> Counts:
     return {
-        (r.project_id, r.layer, r.source_id, r.target_id, r.stance): r.n
+        (r.project_id, r.layer, r.month, r.source_id, r.target_id, r.stance): r.n
         for r in NetworkCount.objects.exclude(n=0)
     }
 
 
 def recounted() -> Counts:
     with connection.cursor() as cursor:
-        cursor.execute(RECOUNT_SQL)
-        return {tuple(row[:5]): row[5] for row in cursor.fetchall()}
+        cursor.execute(recount_sql(connection.vendor))
+        return {tuple(row[:6]): row[6] for row in cursor.fetchall()}
+
+
+# Time windows: whole months, parts of months at either end or both, within one month,
+# open at either end, empty (before the articles, reversed).
+WINDOWS = [
+    (None, None),
+    (dt.date(2024, 5, 1), dt.date(2024, 6, 30)),
+    (dt.date(2024, 5, 10), dt.date(2024, 7, 3)),
+    (dt.date(2024, 5, 2), dt.date(2024, 5, 30)),
+    (dt.date(2024, 6, 1), None),
+    (None, dt.date(2024, 5, 20)),
+    (dt.date(2024, 4, 15), None),
+    (dt.date(2001, 1, 1), dt.date(2001, 12, 31)),
+    (dt.date(2024, 7, 1), dt.date(2024, 5, 1)),
+    (dt.date(2023, 11, 1), dt.date(2025, 1, 31)),
+    (dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+    (dt.date(2023, 12, 20), dt.date(2025, 1, 9)),
+]
 
 
 def assert_recounted(scene: Scene | None = None) -> None:
+    """The kept counts equal a recount, and a layer's network read from them (in every
+    window of ``WINDOWS``) equals the one grouped from the stances."""
     assert kept() == recounted()
     if scene is None:
         return
     for layer in ("gold", "all", *(str(u.pk) for u in scene.ann)):
-        filters = ClaimFilters(layer=layer)
-        counted = sorted(networks._counted_rows(scene.project, filters))
-        assert counted == sorted(networks._grouped_rows(scene.project, filters)), layer
+        for first, last in WINDOWS:
+            filters = ClaimFilters(layer=layer, date_from=first, date_to=last)
+            counted = networks.stance_rows(scene.project, filters)
+            with patch.object(networks, "_counted", return_value=False):
+                grouped = networks.stance_rows(scene.project, filters)
+            assert counted == grouped, (layer, first, last)
 
 
 @pytest.mark.django_db
 def test_every_trigger_is_installed_after_the_migrations() -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        found = {row[0] for row in cursor.fetchall()}
-    assert {trigger_name(table, event) for table in TABLES for event in EVENTS} <= found
+    assert {name for _, name in trigger_names()} <= installed_triggers()
 
 
 def test_random_writes_through_the_services_keep_the_counts(scene: Scene, curator: Any) -> None:
@@ -85,7 +105,19 @@ def test_random_writes_through_the_services_keep_the_counts(scene: Scene, curato
     sources = [*scene.sources, *more]
     articles = [
         scene.article,
-        *(ArticleFactory(project=scene.project, text=REVIEW_TEXT + f" {i}") for i in range(2)),
+        *(
+            ArticleFactory(project=scene.project, text=REVIEW_TEXT + f" {i}", published=day)
+            for i, day in enumerate((dt.date(2024, 5, 10), dt.date(2024, 6, 30)))
+        ),
+    ]
+    days = [
+        None,
+        *(
+            dt.date(year, month, day)
+            for year in (2023, 2024, 2025)
+            for month in (1, 5, 6, 12)
+            for day in (1, 15, 31 if month == 12 else 30)
+        ),
     ]
     stances = ("favor", "against", "none")
     users = {u.pk: u for u in scene.ann}
@@ -142,7 +174,11 @@ def test_random_writes_through_the_services_keep_the_counts(scene: Scene, curato
             else:
                 gold_reject(curator=curator, claims=[claim])
 
+    def redate() -> None:  # an article's date changed: its claims move to another month
+        Article.objects.filter(pk=rng.choice(articles).pk).update(published=rng.choice(days))
+
     writes: list[Callable[[], None]] = [create] * 4 + [update] * 3 + [delete, restore, gold]
+    writes += [redate]
     for _ in range(60):
         try:
             rng.choice(writes)()
@@ -273,23 +309,72 @@ def test_a_restored_archive_has_the_counts_of_the_project(scene: Scene) -> None:
     assert kept() == recounted() == before
 
 
-def test_a_whole_layer_reads_the_counts_and_a_window_the_stances(scene: Scene) -> None:
-    import datetime as dt
-
+def test_a_layer_and_its_whole_months_read_the_counts_the_other_days_the_stances(
+    scene: Scene,
+) -> None:
     make_claim(scene.article, scene.ann[0], "Moscow disagrees")
     Article.objects.filter(pk=scene.article.pk).update(published=dt.date(2024, 5, 1))
 
-    def sql(filters: ClaimFilters) -> str:
+    def tables(filters: ClaimFilters) -> list[str]:
         with CaptureQueriesContext(connection) as captured:
             networks._network(scene.project, filters, networks.ACTOR_CONCEPT, networks.TOP)
-        assert len(captured.captured_queries) <= 2  # (no source's names when empty)
-        return captured.captured_queries[0]["sql"]
+        found = [
+            "counts" if "annotate_networkcount" in q["sql"] else "stances"
+            for q in captured.captured_queries
+            if "annotate_source" not in q["sql"].split("FROM")[1]
+        ]
+        return found
 
     for layer in ("gold", "all", str(scene.ann[0].pk)):
-        assert "annotate_networkcount" in sql(ClaimFilters(layer=layer))
-    window = ClaimFilters(layer="all", date_from=dt.date(2000, 1, 1))
-    assert "annotate_claimstance" in sql(window)
-    assert "annotate_claimstance" in sql(ClaimFilters(layer="all", outlet="Daily Sabah"))
-    whole = networks._network(scene.project, ClaimFilters(layer="all"), networks.ACTOR_CONCEPT, 150)
-    windowed = networks._network(scene.project, window, networks.ACTOR_CONCEPT, 150)
-    assert whole.as_json() == windowed.as_json()  # the article is of 2024
+        assert tables(ClaimFilters(layer=layer)) == ["counts"]
+    whole = ClaimFilters(layer="all", date_from=dt.date(2000, 1, 1), date_to=dt.date(2024, 5, 31))
+    assert tables(whole) == ["counts"]
+    both_ends = ClaimFilters(
+        layer="all", date_from=dt.date(2024, 4, 2), date_to=dt.date(2024, 9, 3)
+    )
+    assert tables(both_ends) == ["counts", "stances", "stances"]
+    assert tables(ClaimFilters(layer="all", date_to=dt.date(2024, 5, 2))) == ["counts", "stances"]
+    assert tables(ClaimFilters(layer="all", outlet="Daily Sabah")) == ["stances"]
+    everything = networks._network(
+        scene.project, ClaimFilters(layer="all"), networks.ACTOR_CONCEPT, 150
+    )
+    assert everything.edges
+    for window in (whole, both_ends):  # the article is of May 2024
+        windowed = networks._network(scene.project, window, networks.ACTOR_CONCEPT, 150)
+        assert everything.as_json() == windowed.as_json()
+    before = ClaimFilters(layer="all", date_to=dt.date(2024, 4, 30))
+    assert not networks._network(scene.project, before, networks.ACTOR_CONCEPT, 150).edges
+
+
+def test_a_window_is_its_whole_years_and_months_and_the_days_of_the_others() -> None:
+    d, window = dt.date, networks._window
+    assert window(None, None) == ([(0, 0)], [])
+    assert window(d(2024, 5, 1), d(2024, 6, 30)) == ([(202405, 202406)], [])
+    assert window(d(2024, 1, 1), d(2024, 12, 31)) == ([(-2024, -2024)], [])
+    assert window(d(2024, 2, 1), d(2024, 2, 29)) == ([(202402, 202402)], [])
+    assert window(d(2024, 5, 10), d(2024, 7, 3)) == (
+        [(202406, 202406)],
+        [(d(2024, 5, 10), d(2024, 5, 31)), (d(2024, 7, 1), d(2024, 7, 3))],
+    )
+    assert window(d(2024, 5, 10), d(2024, 6, 3)) == (
+        [],
+        [(d(2024, 5, 10), d(2024, 5, 31)), (d(2024, 6, 1), d(2024, 6, 3))],
+    )
+    assert window(d(2024, 5, 2), d(2024, 5, 30)) == ([], [(d(2024, 5, 2), d(2024, 5, 30))])
+    # Years whole and in part: the months of the ends, the years between as one range.
+    assert window(d(2021, 3, 1), d(2024, 2, 29)) == (
+        [(202103, 202112), (202401, 202402), (-2023, -2022)],
+        [],
+    )
+    assert window(d(2023, 3, 1), d(2024, 2, 29)) == ([(202303, 202312), (202401, 202402)], [])
+    assert window(d(2023, 12, 15), None) == (
+        [(-9999, -2024)],
+        [(d(2023, 12, 15), d(2023, 12, 31))],
+    )
+    assert window(None, d(2024, 1, 20)) == ([(-2023, -1)], [(d(2024, 1, 1), d(2024, 1, 20))])
+    assert window(None, d(2024, 3, 31)) == ([(202401, 202403), (-2023, -1)], [])
+    assert window(d(2024, 7, 1), d(2024, 5, 1)) == ([], [(d(2024, 7, 1), d(2024, 5, 1))])
+    # The first and last days there are (no date arithmetic past them).
+    assert window(dt.date.min, dt.date.max) == ([(-9999, -1)], [])
+    assert window(d(9999, 12, 2), None) == ([], [(d(9999, 12, 2), dt.date.max)])
+    assert window(None, d(1, 1, 30)) == ([], [(dt.date.min, d(1, 1, 30))])

@@ -273,7 +273,8 @@ def test_an_empty_network_draws_no_empty_graph_box(
 
 
 def test_a_network_reads_back_from_the_cache_as_it_was(corpus: Corpus) -> None:
-    """Edges pickle as their values (half the bytes of a big network in the shared cache)."""
+    """A network pickles with its edges as tuples (0.36 MB and 7 ms for a big actor × actor
+    network in the shared cache, against 1.15 MB and 100+ ms as objects)."""
     import pickle
 
     for kind in (networks.ACTOR_CONCEPT, networks.ACTOR_ACTOR):
@@ -281,6 +282,42 @@ def test_a_network_reads_back_from_the_cache_as_it_was(corpus: Corpus) -> None:
         assert net.edges
         again = pickle.loads(pickle.dumps(net, pickle.HIGHEST_PROTOCOL))
         assert again == net and again.as_json() == net.as_json()
+
+
+def test_actor_actor_pairs_as_the_loop_over_each_targets_sources_did() -> None:
+    """The bit-mask pairing gives the edges, counts, shared targets and order of the plain
+    loop (each target's signed sources paired up, an edge made at its first shared
+    target), on stances drawn at random: favor, against, neutral, ties and none."""
+    import random
+    from collections import defaultdict
+    from itertools import combinations
+
+    rng = random.Random(20)
+    targets = [3, 7, 8, 40, 41, 90]
+    pairs = []
+    for source in rng.sample(range(1, 200), 40):
+        for target in rng.sample(targets, rng.randint(0, len(targets))):
+            counts = {s: rng.randint(0, 3) for s in ("favor", "against", "none")}
+            pairs.append(networks._Pair(source, f"S{source}", "person", target, "T", counts))
+    pairs.sort(key=lambda p: (p.source_id, p.target_id))
+    by_target: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pair in pairs:
+        sign = networks._sign(pair.positive - pair.negative)
+        if sign:
+            by_target[pair.target_id].append((pair.source_id, sign))
+    expected: dict[tuple[int, int], list[int]] = {}  # (a, b) → [agree, oppose, *targets]
+    for target in sorted(by_target):
+        for (a, sign_a), (b, sign_b) in combinations(sorted(by_target[target]), 2):
+            found = expected.setdefault((a, b), [0, 0])
+            found[0 if sign_a == sign_b else 1] += 1
+            found.append(target)
+    net = networks._actor_actor(pairs, 0)
+    assert [(e.source, e.target) for e in net.edges] == [(f"s{a}", f"s{b}") for a, b in expected]
+    for edge, (agree, oppose, *shared) in zip(net.edges, expected.values(), strict=True):
+        assert (edge.agree, edge.oppose, list(edge.targets)) == (agree, oppose, shared)
+        assert edge.weight == agree + oppose and edge.sign == networks._sign(agree - oppose)
+    assert {n.id for n in net.nodes} == {f"s{pk}" for pair in expected for pk in pair}
+    assert len(net.edges) > 100
 
 
 def test_the_files_stream_a_few_hundred_edges_at_a_time() -> None:

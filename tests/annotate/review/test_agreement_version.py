@@ -40,6 +40,7 @@ from tests.factories import (
     make_claim,
     span,
 )
+from tests.helpers import installed_triggers
 from tests.scenes import Scene
 
 
@@ -62,14 +63,8 @@ def _changes(scene: Scene, write: Callable[[], Any]) -> bool:
 def test_every_trigger_is_installed_after_the_migrations() -> None:
     """SQLite drops a table's triggers when a migration rebuilds the table: this fails if
     one did without installing them again (db_versions.reinstall_version_triggers_operation)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        found = {row[0] for row in cursor.fetchall()}
     expected = {trigger_name(table, event) for table in VERSIONED for event in EVENTS}
-    assert expected <= found
+    assert expected <= installed_triggers()
 
 
 def test_every_kind_of_write_through_the_services_changes_the_key(

@@ -1,0 +1,56 @@
+"""What the tables kept by database triggers share (``annotate.db_versions``' project
+versions, ``annotate.db_network_counts``' network counts): running a vendor's statements,
+dropping triggers (and, on PostgreSQL, their functions) by name, and the migrations'
+operations that install or drop them.
+
+Each module says which statements make its triggers (``statements(vendor, table)``) and
+which triggers there are (``names(tables)``: (table, trigger name) pairs); only PostgreSQL
+and SQLite are supported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db.migrations.operations import RunPython
+
+VENDORS = ("postgresql", "sqlite")
+Statements = Callable[[str, str], list[str]]  # (vendor, table) → SQL
+Step = Callable[[Any], None]  # a schema editor → None
+
+
+def install(schema_editor: Any, what: str, statements: Statements, tables: Iterable[str]) -> None:
+    """Run ``statements(vendor, table)`` for each of ``tables`` (they replace the triggers
+    if they exist)."""
+    vendor = schema_editor.connection.vendor
+    if vendor not in VENDORS:  # pragma: no cover - only the two supported databases
+        raise NotImplementedError(f"No {what} triggers for the {vendor} database.")
+    for table in tables:
+        for sql in statements(vendor, table):
+            schema_editor.execute(sql, params=None)
+
+
+def drop(schema_editor: Any, names: Iterable[tuple[str, str]]) -> None:
+    """Drop the triggers ``names`` ((table, trigger) pairs) and PostgreSQL's functions of
+    the same names, if they exist."""
+    postgres = schema_editor.connection.vendor == "postgresql"
+    for table, name in names:
+        if postgres:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        else:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def operation(forwards: Step, backwards: Step) -> RunPython:
+    """A migration step calling ``forwards`` (``backwards`` when reversed) with the schema
+    editor."""
+
+    def run_forwards(apps: Any, schema_editor: Any) -> None:
+        forwards(schema_editor)
+
+    def run_backwards(apps: Any, schema_editor: Any) -> None:
+        backwards(schema_editor)
+
+    return RunPython(run_forwards, run_backwards)
