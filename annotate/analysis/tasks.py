@@ -25,7 +25,7 @@ def refresh_figures(project_id: int, what: str, query: dict[str, str], extra: li
     version, and keep it (the version is read before the rows: a change while computing
     makes the stored figure stale at once, and the next request queues another)."""
     # The pages' modules register their figures' makers when imported.
-    from annotate.analysis import overview, search, stance_map  # noqa: F401
+    from annotate.analysis import overview, profiles, search, stance_map  # noqa: F401
 
     project = Project.objects.filter(pk=project_id).first()
     if project is None:  # deleted while queued

@@ -214,22 +214,18 @@ def source_profile(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     permissions.require_role(request.user, project, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     filters = context["filters"].without_search()
-    claims = analysis_filters.layer_claims(project, filters).filter(source=source)
+    profile = profiles.source_profile(source, filters, request.GET.get("page"), CLAIMS_PER_PAGE)
     context.update(
         source=source,
-        page=Paginator(
-            search.with_context(claims).order_by(
-                F("article__published").desc(nulls_last=True), "article_id", "start", "id"
-            ),
-            CLAIMS_PER_PAGE,
-        ).get_page(request.GET.get("page")),
+        page=profile.page,
+        updating=profile.updating,
         stances=profiles.source_stances(source, filters),
         stance_values=stance_map_page.stance_values(project),
-        reliability=analysis_filters.distribution(project, claims, "source_reliability"),
-        credibility=analysis_filters.distribution(project, claims, "information_credibility"),
-        agreement=profiles.source_agreement(source),
-        quoted_by=profiles.quoted_by(claims),
-        carried=profiles.carried_claims_of(source, analysis_filters.layer_claims(project, filters)),
+        reliability=profile.figures.reliability,
+        credibility=profile.figures.credibility,
+        agreement=profile.figures.agreement,
+        quoted_by=profile.figures.quoted_by,
+        carried=profile.figures.carried,
     )
     return _render(request, "annotate/analysis/source_profile.html", context)
 

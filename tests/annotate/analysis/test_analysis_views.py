@@ -351,3 +351,23 @@ def test_query_counts_do_not_grow_with_the_project(
     small = counts()
     _grow(data, 30)
     assert counts() == small
+
+
+@pytest.mark.django_db
+def test_a_source_profile_asked_again_reads_only_its_page(
+    client: Client, data: Crafted, curator: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Its ratings, agreement, quoting and carrying and the page's claim ids are kept
+    under the project's changes: asked again, the key, the page's claims and their
+    stances, the stance counts — the same number at any size of the source."""
+    login(client, curator)
+    url = reverse("annotate:source-profile", args=[data.a.pk]) + "?layer=all"
+    for grow in (3, 30):
+        _grow(data, grow)
+        first = client.get(url)
+        with django_assert_max_num_queries(15):
+            again = client.get(url)
+        for name in ("quoted_by", "carried", "agreement", "reliability"):
+            assert again.context[name] == first.context[name], name
+        assert [c.pk for c in again.context["page"]] == [c.pk for c in first.context["page"]]
+        assert again.context["page"].paginator.count == first.context["page"].paginator.count
