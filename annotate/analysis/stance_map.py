@@ -99,34 +99,44 @@ def counts_kept_for(filters: ClaimFilters) -> bool:
     return filters == replace(filters.only_layer(), source=filters.source)
 
 
-def _kept_cells(
-    project: Project, filters: ClaimFilters, stances: list[str]
-) -> list[dict[str, Any]]:
+# A cell as the map is built from it: (source id, source name, target id, [count per stance
+# value in the scheme's order]).
+_Counted = tuple[int | None, str, int, list[int]]
+
+
+def _kept_cells(project: Project, filters: ClaimFilters, stances: list[str]) -> list[_Counted]:
     """The cells of a whole layer: the kept counts, the sources' names (one query) and,
     unless one source is asked for, the claims without a source grouped (one query on
     the index of ``source_id``)."""
     source_id = int(filters.source) if filters.source and filters.source != NO_SOURCE else None
     column = {s: i for i, s in enumerate(stances)}
-    cells: dict[tuple[int | None, int], dict[str, Any]] = {}
+    counts: dict[tuple[int, int], list[int]] = {}
     if filters.source != NO_SOURCE:
         for source, target, stance, n in kept_stance_counts(project, filters.layer, source_id):
-            if stance not in column:
+            i = column.get(stance)
+            if i is None:
                 continue
-            cell = cells.get((source, target))
+            cell = counts.get((source, target))
             if cell is None:
-                cell = cells[(source, target)] = {
-                    "claim__source_id": source,
-                    "target_id": target,
-                    **{f"n_{i}": 0 for i in range(len(stances))},
-                }
-            cell[f"n_{column[stance]}"] += n
-        names = dict(Source.objects.filter(pk__in={s for s, _ in cells}).values_list("pk", "name"))
-        for cell in cells.values():
-            cell["claim__source__name"] = names.get(cell["claim__source_id"], "")
-    found = list(cells.values())
+                cell = counts[(source, target)] = [0] * len(stances)
+            cell[i] += n
+    names = dict(Source.objects.filter(pk__in={s for s, _ in counts}).values_list("pk", "name"))
+    found: list[_Counted] = [
+        (source, names.get(source, ""), target, cell) for (source, target), cell in counts.items()
+    ]
     if source_id is None:
-        found += _grouped(project, filters, stances, Q(claim__source__isnull=True))
+        found += _as_counted(
+            _grouped(project, filters, stances, Q(claim__source__isnull=True)), stances
+        )
     return found
+
+
+def _as_counted(rows: list[dict[str, Any]], stances: Sequence[str]) -> list[_Counted]:
+    keys = [f"n_{i}" for i in range(len(stances))]
+    return [
+        (r["claim__source_id"], r["claim__source__name"], r["target_id"], [r[k] for k in keys])
+        for r in rows
+    ]
 
 
 @figure_maker("stance-cells")
@@ -159,33 +169,33 @@ def stance_map(project: Project, filters: ClaimFilters, sort: str = "") -> Stanc
     stances = stance_values_of(project)
     targets = list(project.targets.order_by("position", "id"))
     updating = False
+    cells: list[_Counted]
     if counts_kept_for(filters):
         cells = _kept_cells(project, filters, stances)
     else:
         # The grouped rows (seconds over millions of stances) from the cache while the
         # project has not changed; the targets (few) are read each time.
         kept = kept_figures(project, "stance-cells", filters, (tuple(stances),))
-        cells, updating = kept.value, kept.updating
+        cells, updating = _as_counted(kept.value, stances), kept.updating
     column = {t.pk: i for i, t in enumerate(targets)}
     rows: dict[int | None, MapRow] = {}
-    for found in cells:  # one row per (source, target) pair, not per claim
-        if found["target_id"] not in column:  # a target deleted since
+    for source_id, name, target_id, counts in cells:  # a row per (source, target) pair
+        index = column.get(target_id)
+        if index is None:  # a target deleted since
             continue
-        source_id = found["claim__source_id"]
         row = rows.get(source_id)
         if row is None:
-            row = MapRow(
+            row = rows[source_id] = MapRow(
                 source_id=source_id,
-                name=found["claim__source__name"] or "(no source)",
+                name=name or "(no source)",
                 cells=[
                     Cell(target_id=t.pk, target_name=t.name, counts=[(s, 0) for s in stances])
                     for t in targets
                 ],
             )
-            rows[source_id] = row
-        cell = row.cells[column[found["target_id"]]]
-        cell.counts = [(s, found[f"n_{i}"]) for i, s in enumerate(stances)]
-        cell.total = sum(n for _, n in cell.counts)
+        cell = row.cells[index]
+        cell.counts = list(zip(stances, counts, strict=True))
+        cell.total = sum(counts)
         row.total += cell.total
     result = StanceMap(
         targets=targets,
