@@ -546,6 +546,8 @@ def test_the_pages_say_when_their_figures_are_being_updated(
         reverse("annotate:analysis-overview", args=[slug]) + "?layer=all",
         reverse("annotate:stance-map", args=[slug]) + "?layer=all&outlet=Outlet+X",
         reverse("annotate:claim-search", args=[slug]) + "?layer=all&q=ankara",
+        reverse("annotate:source-profile", args=[data.a.pk]) + "?layer=all",
+        reverse("annotate:source-profile", args=[data.a.pk]) + f"?layer={data.ann1.pk}&page=1",
     ]
     note = "These figures are being updated"
     for url in pages:
