@@ -97,11 +97,18 @@ def articles_matching[Q_: QuerySet[Any]](articles: Q_, query: str) -> Q_:
         return articles.none()
     if connection.vendor == "postgresql":
         match = SearchQuery(tsquery_prefix(words), search_type="raw", config=SEARCH_CONFIG)
-        # The partial GIN index holds the articles not pending (its very condition).
-        indexed = Q(search_pending__isnull=True, search=match)
-        return articles.annotate(search=article_search_vector()).filter(
-            indexed | _pending_matching(words)
+        # The partial GIN index holds the articles not pending (its very condition). Both
+        # by id, as one UNION: with the two conditions OR-ed on the articles themselves,
+        # PostgreSQL re-tested every matching row's to_tsvector() of its whole text (2 s
+        # for 1,056 matches at 20,001 articles under load; 32 ms so).
+        every = articles.model._default_manager
+        indexed = (
+            every.annotate(search=article_search_vector())
+            .filter(search_pending__isnull=True, search=match)
+            .values("pk")
         )
+        pending = every.filter(_pending_matching(words)).values("pk")
+        return articles.filter(pk__in=indexed.union(pending))
     if fts5_available():
         ids = RawSQL(
             f"SELECT rowid FROM {ARTICLE_FTS} WHERE {ARTICLE_FTS} MATCH %s",

@@ -103,6 +103,16 @@ class ClaimFilters:
             q=text("q", 200),
         )
 
+    def as_query(self) -> dict[str, str]:
+        """The filters as the query string ``from_query`` reads (the refresh task's
+        argument): the fields given, as text."""
+        query = {}
+        for name, value in vars(self).items():
+            if value is None or value == "":
+                continue
+            query[name] = value.isoformat() if isinstance(value, date) else str(value)
+        return query
+
     @property
     def active(self) -> bool:
         return self != ClaimFilters(layer=self.layer)
@@ -258,6 +268,96 @@ def figures_version(project: Project) -> tuple[Any, ...]:
         .values_list("_v", "_n", "_edited")
         .get()
     )
+
+
+# The newest figure under any version, served while a task computes the current one.
+LATEST_SECONDS = 24 * 60 * 60
+_MAKERS: dict[str, Callable[..., Any]] = {}
+
+
+@dataclass(frozen=True)
+class Figures[T]:
+    """A cached figure, and whether it is an older one (``updating``: the project changed
+    since, and a task is computing the figure anew)."""
+
+    value: T
+    updating: bool = False
+
+
+def figure_maker[F: Callable[..., Any]](what: str) -> Callable[[F], F]:
+    """Register ``make(project, filters, *extra)`` as the way to compute the figure ``what``
+    (``kept_figures``; the refresh task finds it by that name)."""
+
+    def register(make: F) -> F:
+        _MAKERS[what] = make
+        return make
+
+    return register
+
+
+def maker(what: str) -> Callable[..., Any]:
+    return _MAKERS[what]
+
+
+def _keys(
+    project: Project, what: str, parts: tuple[Any, ...], version: tuple[Any, ...]
+) -> tuple[str, str]:
+    """The figure's key under ``version``, and the key of its newest copy under any."""
+    scheme = json.dumps(project.scheme, sort_keys=True, default=str)
+    raw = repr((what, project.pk, parts, scheme))
+    digest = hashlib.sha256((raw + repr(version)).encode()).hexdigest()[:32]
+    latest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return f"claimdesk:analysis:{what}:{digest}", f"claimdesk:analysis-latest:{what}:{latest}"
+
+
+def store_figure(
+    project: Project, what: str, parts: tuple[Any, ...], version: tuple[Any, ...], value: Any
+) -> None:
+    key, latest = _keys(project, what, parts, version)
+    cache.set(key, value, FIGURES_SECONDS)
+    cache.set(latest, value, LATEST_SECONDS)
+
+
+def in_background() -> bool:
+    """Whether figures can be computed by a task worker rather than inside the request."""
+    from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django.tasks.backends.immediate import ImmediateBackend
+
+    return not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], ImmediateBackend)
+
+
+def kept_figures(
+    project: Project,
+    what: str,
+    filters: ClaimFilters,
+    extra: tuple[Any, ...] = (),
+    *,
+    version: tuple[Any, ...] | None = None,
+) -> Figures[Any]:
+    """The figure ``what`` (registered with ``figure_maker``) of the filtered layer, kept
+    in the cache under the project's scheme and ``figures_version``: an aggregate over a
+    layer of 2.1 million claims takes seconds on PostgreSQL, asked again it is one query
+    and one cache read. After a change of the project, with a task worker (not the
+    immediate backend), the newest older figure is served marked ``updating`` while a
+    task (``annotate.analysis.tasks.refresh_figures``, queued once per version) computes
+    the current one; with none, or the first time, it is computed in the request.
+    ``version``: ``figures_version(project)``, if the caller has it."""
+    version = figures_version(project) if version is None else version
+    parts = (filters, *extra)
+    key, latest = _keys(project, what, parts, version)
+    found = cache.get(key)
+    if found is not None:
+        return Figures(found)
+    older = cache.get(latest) if in_background() else None
+    if older is not None:
+        if cache.add(f"{key}:queued", True, FIGURES_SECONDS):
+            from annotate.analysis.tasks import queue_refresh
+
+            queue_refresh(project, what, filters, extra)
+        return Figures(older, updating=True)
+    value = maker(what)(project, filters, *extra)
+    store_figure(project, what, parts, version, value)
+    return Figures(value)
 
 
 def cached_figures[T](

@@ -4,7 +4,7 @@ the top articles and how far the gold layer has come."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import (
@@ -16,8 +16,9 @@ from django.db.models import (
 from annotate.analysis.filters import (
     ClaimFilters,
     Distribution,
-    cached_figures,
     distribution_of,
+    figure_maker,
+    kept_figures,
     layer_claims,
     own_conditions,
 )
@@ -48,6 +49,7 @@ class Overview:
     attributions: Distribution
     progress: list[tuple[str, str, int]]  # (status, label, assignments)
     gold_articles: int  # articles with at least one gold claim
+    updating: bool = False  # older figures, while a task computes them anew
 
     def share(self, part: int) -> float | None:
         return part / self.claims if self.claims else None
@@ -65,12 +67,13 @@ def _articles(project: Project, filters: ClaimFilters) -> QuerySet[Article]:
 
 
 def overview(project: Project, filters: ClaimFilters) -> Overview:
-    """The corpus overview of the layer (``cached_figures``: computed again after the
-    project changes)."""
-    filters = filters.without_search()
-    return cached_figures(project, "overview", (filters,), lambda: _overview(project, filters))
+    """The corpus overview of the layer (``kept_figures``: computed again after the
+    project changes, by a task worker if there is one while the older figures are shown)."""
+    kept = kept_figures(project, "overview", filters.without_search())
+    return replace(kept.value, updating=kept.updating)
 
 
+@figure_maker("overview")
 def _overview(project: Project, filters: ClaimFilters) -> Overview:
     """The corpus overview: six grouped or aggregate queries, none of which reads the
     layer's claims more than once."""

@@ -20,9 +20,20 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, Least
 
-from annotate.analysis.filters import ClaimFilters
+from annotate.analysis.filters import (
+    ClaimFilters,
+    Distribution,
+    distribution_of,
+    figure_maker,
+    figures_version,
+    kept_figures,
+    layer_claims,
+)
+from annotate.analysis.search import with_context
 from annotate.analysis.stance_map import Cell, stance_map, stance_values_of
-from annotate.models import ChainLink, Claim, Source
+from annotate.models import ChainLink, Claim, ClaimQuerySet, Source
+from common.paging import page_number, window_page
+from corpus.models import Project
 
 
 @dataclass(frozen=True)
@@ -126,3 +137,91 @@ def source_agreement(source: Source, threshold: float = 0.5) -> SourceAgreement:
         )
     )
     return SourceAgreement(pairs=totals["p"] - totals["a"] // 2, agreed=totals["a"] // 2)
+
+
+# --- the profile page's figures, kept under the project's changes -----------------------------
+
+
+@dataclass
+class ProfileFigures:
+    """What the source profile shows besides its stances and its claims' page."""
+
+    claims: int  # the source's claims in the layer
+    reliability: Distribution
+    credibility: Distribution
+    agreement: SourceAgreement
+    quoted_by: list[Related]
+    carried: list[Related]
+
+
+def source_claims(project: Project, filters: ClaimFilters, source_id: int) -> ClaimQuerySet:
+    return layer_claims(project, filters).filter(source_id=source_id)
+
+
+@figure_maker("source-profile")
+def profile_figures(project: Project, filters: ClaimFilters, source_id: int) -> ProfileFigures:
+    """Four queries: both ratings' counts (and so the number of claims) grouped at once,
+    the agreement, who quoted the source, whose claims it carried."""
+    source = Source(pk=source_id, project=project)
+    claims = source_claims(project, filters, source_id)
+    reliability: dict[str, int] = {}
+    credibility: dict[str, int] = {}
+    for row in (
+        claims.order_by()
+        .values("source_reliability", "information_credibility")
+        .annotate(n=Count("pk"))
+    ):
+        r, c = row["source_reliability"], row["information_credibility"]
+        reliability[r] = reliability.get(r, 0) + row["n"]
+        credibility[c] = credibility.get(c, 0) + row["n"]
+    return ProfileFigures(
+        claims=sum(reliability.values()),
+        reliability=distribution_of(project, "source_reliability", reliability),
+        credibility=distribution_of(project, "information_credibility", credibility),
+        agreement=source_agreement(source),
+        quoted_by=quoted_by(claims),
+        carried=carried_claims_of(source, layer_claims(project, filters)),
+    )
+
+
+@figure_maker("source-profile-ids")
+def _page_ids(
+    project: Project, filters: ClaimFilters, source_id: int, per_page: int, number: int
+) -> list[int]:
+    start = (number - 1) * per_page
+    ordered = source_claims(project, filters, source_id).order_by(
+        F("article__published").desc(nulls_last=True), "article_id", "start", "id"
+    )
+    return list(ordered.values_list("pk", flat=True)[start : start + per_page])
+
+
+@dataclass
+class Profile:
+    figures: ProfileFigures
+    page: Any  # a Page of the source's claims, newest article first
+    updating: bool  # older figures, while a task computes them anew
+
+
+def source_profile(source: Source, filters: ClaimFilters, wanted: Any, per_page: int) -> Profile:
+    """The profile's figures and the page ``wanted`` of the source's claims, kept in the
+    cache under the project's changes (``kept_figures``): the key, then the page's claims
+    by id and their stances — a fixed number of queries whatever the source's claims.
+    (At 2.1 million claims, who quoted the source took 611 ms of the server, and sorting
+    the claims of the most-cited source by date most of the rest.)"""
+    project = source.project
+    version = figures_version(project)
+    figures = kept_figures(project, "source-profile", filters, (source.pk,), version=version)
+    number = page_number(figures.value.claims, per_page, wanted)
+    ids = kept_figures(
+        project,
+        "source-profile-ids",
+        filters,
+        (source.pk, per_page, number),
+        version=version,
+    )
+    claims = with_context(source_claims(project, filters, source.pk))
+    found = {c.pk: c for c in claims.filter(pk__in=ids.value).order_by()} if ids.value else {}
+    page = window_page(
+        figures.value.claims, per_page, number, [found[pk] for pk in ids.value if pk in found]
+    )
+    return Profile(figures=figures.value, page=page, updating=figures.updating or ids.updating)

@@ -17,7 +17,13 @@ from django.db.models import (
     Q,
 )
 
-from annotate.analysis.filters import ClaimFilters, cached_figures, figures_version, layer_claims
+from annotate.analysis.filters import (
+    ClaimFilters,
+    figure_maker,
+    figures_version,
+    kept_figures,
+    layer_claims,
+)
 from annotate.db_indexes import (
     SEARCH_CONFIG,
     claim_fts_ids,
@@ -94,24 +100,35 @@ def with_context(claims: ClaimQuerySet) -> ClaimQuerySet:
     )
 
 
-def search_page(project: Project, filters: ClaimFilters, wanted: Any, per_page: int) -> Page[Claim]:
-    """The page ``wanted`` (as ``Paginator.get_page`` reads it) of ``claims_matching``.
-    How many match, and which claims are on the page, are kept in the cache under the
-    project's changes (``cached_figures``): on the xlarge bench PostgreSQL took 3-10 s to
-    count and sort the matches of a word (2.1 million claims without one), and asking
-    again reads the page's claims by id. Four queries when cached (the key, the page's
-    claims, their stances), whatever the number of matches."""
+@figure_maker("search-count")
+def _count(project: Project, filters: ClaimFilters) -> int:
+    return claims_matching(project, filters).count()
+
+
+@figure_maker("search-ids")
+def _page_ids(project: Project, filters: ClaimFilters, per_page: int, number: int) -> list[int]:
+    start = (number - 1) * per_page
+    found = claims_matching(project, filters).values_list("pk", flat=True)
+    return list(found[start : start + per_page])
+
+
+def search_page(
+    project: Project, filters: ClaimFilters, wanted: Any, per_page: int
+) -> tuple[Page[Claim], bool]:
+    """The page ``wanted`` (as ``Paginator.get_page`` reads it) of ``claims_matching``, and
+    whether it is an older result (``kept_figures``: a task is searching anew after a
+    change). How many match, and which claims are on the page, are kept in the cache
+    under the project's changes: on the xlarge bench PostgreSQL took 3-10 s to count and
+    sort the matches of a word (2.1 million claims without one), and asking again reads
+    the page's claims by id. Four queries when cached (the key, the page's claims, their
+    stances), whatever the number of matches."""
     claims = claims_matching(project, filters)
     version = figures_version(project)
-    count = cached_figures(project, "search-count", (filters,), claims.count, version=version)
-    number = page_number(count, per_page, wanted)
-    start = (number - 1) * per_page
-    ids: list[int] = cached_figures(
-        project,
-        "search-ids",
-        (filters, per_page, number),
-        lambda: list(claims.values_list("pk", flat=True)[start : start + per_page]),
-        version=version,
+    count = kept_figures(project, "search-count", filters, version=version)
+    number = page_number(count.value, per_page, wanted)
+    ids = kept_figures(project, "search-ids", filters, (per_page, number), version=version)
+    found = {c.pk: c for c in claims.filter(pk__in=ids.value).order_by()} if ids.value else {}
+    page = window_page(
+        count.value, per_page, number, [found[pk] for pk in ids.value if pk in found]
     )
-    found = {c.pk: c for c in claims.filter(pk__in=ids).order_by()} if ids else {}
-    return window_page(count, per_page, number, [found[pk] for pk in ids if pk in found])
+    return page, count.updating or ids.updating

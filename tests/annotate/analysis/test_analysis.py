@@ -329,7 +329,8 @@ def test_overview_and_stance_map_are_cached_until_the_project_changes(
     first, first_map = overview(data.project, layer), stance_map(data.project, layer)
     with django_assert_num_queries(1):
         assert overview(data.project, layer) == first
-    with django_assert_num_queries(2):  # the targets, the key
+    # A whole layer's map is not cached: it reads the counts the database keeps.
+    with django_assert_num_queries(4):  # the targets, the counts, the names, no source
         again = stance_map(data.project, layer)
     assert [(r.source_id, r.total) for r in again.rows] == [
         (r.source_id, r.total) for r in first_map.rows
@@ -359,18 +360,201 @@ def test_a_search_page_asked_again_reads_only_its_claims(
     layer = ClaimFilters(layer="all")
     expected = list(claims_matching(data.project, layer))
     assert len(expected) > 2
-    first = search_page(data.project, layer, "1", 2)
+    first = search_page(data.project, layer, "1", 2)[0]
     assert list(first.object_list) == expected[:2] and first.paginator.count == len(expected)
     with django_assert_num_queries(3):  # the key, the page's claims, their stances
-        again = search_page(data.project, layer, "1", 2)
+        again = search_page(data.project, layer, "1", 2)[0]
         assert [c.stances.all() for c in again.object_list]
     assert [c.pk for c in again.object_list] == [c.pk for c in expected[:2]]
-    last = search_page(data.project, layer, "99", 2)  # past the end: the last page
+    last = search_page(data.project, layer, "99", 2)[0]  # past the end: the last page
     assert [c.pk for c in last.object_list] == [c.pk for c in expected[(last.number - 1) * 2 :]]
-    assert search_page(data.project, layer, "x", 2).number == 1
+    assert search_page(data.project, layer, "x", 2)[0].number == 1
     # A claim deleted: the page follows.
     expected[0].deleted_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     expected[0].save()
-    assert [c.pk for c in search_page(data.project, layer, "1", 2).object_list] == [
+    assert [c.pk for c in search_page(data.project, layer, "1", 2)[0].object_list] == [
         c.pk for c in expected[1:3]
     ]
+
+
+# --- the stance map of a whole layer from the counts the database keeps ------------------
+
+
+def _as_map(found: Any) -> list[tuple[Any, ...]]:
+    return sorted(
+        (row.source_id or 0, row.name, tuple(tuple(c.counts) for c in row.cells), row.total)
+        for row in found.rows
+    )
+
+
+def _grouped_map(data: Crafted, filters: ClaimFilters) -> list[tuple[Any, ...]]:
+    """The same map from the layer's stances themselves (the filtered maps' path)."""
+    from annotate.analysis import stance_map as module
+
+    real = module.counts_kept_for
+    module.counts_kept_for = lambda filters: False
+    try:
+        return _as_map(stance_map(data.project, filters))
+    finally:
+        module.counts_kept_for = real
+
+
+@pytest.mark.django_db
+def test_a_whole_layers_map_from_the_kept_counts_equals_grouping_its_stances(
+    data: Crafted,
+) -> None:
+    """Every layer, and after each kind of change: a claim deleted, moved to another
+    source, a stance changed and added, a claim without a source with a stance."""
+    from django.utils import timezone
+
+    from annotate.analysis.stance_map import counts_kept_for
+    from annotate.models import ClaimStance
+
+    layers = [ClaimFilters(), ClaimFilters(layer="all"), ClaimFilters(layer=str(data.ann1.pk))]
+    assert all(counts_kept_for(f) for f in layers)
+    assert counts_kept_for(ClaimFilters(source=str(data.a.pk)))
+    assert not counts_kept_for(ClaimFilters(outlet="Outlet X"))
+    assert not counts_kept_for(ClaimFilters(attribution="direct"))
+
+    def check() -> None:
+        for filters in layers:
+            assert _as_map(stance_map(data.project, filters)) == _grouped_map(data, filters)
+
+    check()
+    type(data.claims["g2"]).objects.filter(pk=data.claims["g2"].pk).update(
+        deleted_at=timezone.now()
+    )
+    type(data.claims["c4"]).objects.filter(pk=data.claims["c4"].pk).update(source=data.b)
+    ClaimStance.objects.filter(claim__annotator=data.ann1).update(stance="favor")
+    loose = ClaimFactory(article=data.a1, annotator=data.ann2, source=None)
+    ClaimStance.objects.create(claim=loose, target=data.t2, stance="none")
+    ClaimStance.objects.create(claim=data.claims["c4"], target=data.t2, stance="against")
+    check()
+    assert any(r.name == "(no source)" for r in stance_map(data.project, layers[1]).rows)
+
+
+@pytest.mark.django_db
+def test_a_whole_layers_map_takes_four_queries_whatever_its_size(
+    data: Crafted, django_assert_num_queries: Any
+) -> None:
+    """The targets, the kept counts, the sources' names, the claims without a source: no
+    cache needed, so the first request after a change is as fast as the next."""
+    from annotate.models import ClaimStance
+    from tests.factories import SourceFactory
+
+    layer = ClaimFilters(layer="all")
+    with django_assert_num_queries(4):
+        small = stance_map(data.project, layer)
+    for i in range(20):
+        claim = ClaimFactory(
+            article=data.a1,
+            annotator=data.ann1,
+            source=SourceFactory(project=data.project, name=f"Speaker {i}"),
+        )
+        ClaimStance.objects.create(claim=claim, target=data.t1, stance="favor")
+    with django_assert_num_queries(4):
+        large = stance_map(data.project, layer)
+    assert len(large.rows) == len(small.rows) + 20
+    with django_assert_num_queries(3):  # one source (its profile): no claims without one
+        source_stances(data.a, ClaimFilters(layer="all"))
+
+
+# --- after a change, with a task worker: the older figures while a task computes -----------
+
+
+@pytest.fixture
+def no_worker(settings: Any) -> Any:
+    """Tasks are queued, never run (a worker that has not got to them yet)."""
+    from django.tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()  # type: ignore[attr-defined]
+    yield default_task_backend
+    default_task_backend.clear()  # type: ignore[attr-defined]
+
+
+def _run_queued(backend: Any) -> int:
+    """Run what the worker would (each queued refresh, in order); how many."""
+    from annotate.analysis.tasks import refresh_figures
+
+    queued = [r for r in backend.results if r.task.name == refresh_figures.name]
+    for result in queued:
+        refresh_figures.call(*result.args, **result.kwargs)
+    backend.clear()
+    return len(queued)
+
+
+@pytest.mark.django_db
+def test_after_a_change_the_older_figures_are_served_while_a_task_computes_them(
+    data: Crafted, no_worker: Any, django_assert_max_num_queries: Any
+) -> None:
+    """The first request after a change does not compute: overview, a filtered stance map
+    and a search page are the older figures marked ``updating``, a refresh is queued once
+    per figure, and once it ran the current figures are served."""
+    from annotate.analysis.search import search_page
+    from annotate.models import ClaimStance
+
+    layer = ClaimFilters(layer="all")
+    window = replace(layer, attribution="direct")
+    words = replace(layer, q="ankara")
+
+    def figures() -> tuple[Any, Any, Any]:
+        page, updating = search_page(data.project, words, "1", 50)
+        return (
+            overview(data.project, layer),
+            stance_map(data.project, window),
+            (page.paginator.count, updating),
+        )
+
+    before, before_map, before_search = figures()  # nothing older: computed in the request
+    assert not before.updating and not before_map.updating and not before_search[1]
+    assert no_worker.results == []
+    claim = ClaimFactory(
+        article=data.a1, annotator=data.ann1, source=data.a, attribution="direct", quote="Ankara"
+    )
+    ClaimStance.objects.create(claim=claim, target=data.t1, stance="favor")
+    # the keys (three), the targets, the search page's claims and their stances: no aggregate
+    with django_assert_max_num_queries(6):
+        stale, stale_map, stale_search = figures()
+    assert stale.updating and stale.claims == before.claims
+    assert stale_map.updating and [r.total for r in stale_map.rows] == [
+        r.total for r in before_map.rows
+    ]
+    assert stale_search == (before_search[0], True)
+    figures()  # asked again before the worker ran: nothing queued twice
+    assert _run_queued(no_worker) == 4  # the overview, the map's cells, the count, the ids
+    fresh, fresh_map, fresh_search = figures()
+    assert not fresh.updating and fresh.claims == before.claims + 1
+    assert not fresh_map.updating and sum(r.total for r in fresh_map.rows) == (
+        sum(r.total for r in before_map.rows) + 1
+    )
+    assert fresh_search == (before_search[0] + 1, False)
+    assert no_worker.results == []
+
+
+@pytest.mark.django_db
+def test_the_pages_say_when_their_figures_are_being_updated(
+    client: Any, data: Crafted, curator: Any, no_worker: Any
+) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    login(client, curator)
+    slug = data.project.slug
+    pages = [
+        reverse("annotate:analysis-overview", args=[slug]) + "?layer=all",
+        reverse("annotate:stance-map", args=[slug]) + "?layer=all&outlet=Outlet+X",
+        reverse("annotate:claim-search", args=[slug]) + "?layer=all&q=ankara",
+        reverse("annotate:source-profile", args=[data.a.pk]) + "?layer=all",
+        reverse("annotate:source-profile", args=[data.a.pk]) + f"?layer={data.ann1.pk}&page=1",
+    ]
+    note = "These figures are being updated"
+    for url in pages:
+        assert note not in client.get(url).content.decode(), url
+    ClaimFactory(article=data.a1, annotator=data.ann1, source=data.a, quote="Ankara")
+    for url in pages:
+        assert note in client.get(url).content.decode(), url
+    _run_queued(no_worker)
+    for url in pages:
+        assert note not in client.get(url).content.decode(), url

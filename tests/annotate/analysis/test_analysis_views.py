@@ -87,6 +87,43 @@ def test_stance_map_page_shows_cells_linking_to_their_claims(
 
 
 @pytest.mark.django_db
+def test_the_stance_map_pages_its_sources_keeping_the_sort_and_the_filters(
+    client: Client, data: Crafted, curator: Any
+) -> None:
+    from annotate.analysis.views import SOURCES_PER_PAGE
+    from annotate.models import ClaimStance
+
+    for i in range(SOURCES_PER_PAGE + 5):  # 55 more sources, i + 1 favor stances each
+        source = SourceFactory(project=data.project, name=f"Speaker {i:02d}")
+        for _ in range(i + 1):
+            claim = ClaimFactory(article=data.a1, annotator=data.ann1, source=source)
+            ClaimStance.objects.create(claim=claim, target=data.t1, stance="favor")
+    login(client, curator)
+    url = reverse("annotate:stance-map", args=[data.project.slug])
+    first = client.get(url + "?layer=all&sort=total")
+    rows = first.context["page"].object_list
+    assert len(rows) == SOURCES_PER_PAGE
+    assert [r.name for r in rows[:2]] == ["Speaker 54", "Speaker 53"]  # most stances first
+    html = first.content.decode()
+    total = len(first.context["matrix"].rows)
+    assert f"{total} sources with stances (1–{SOURCES_PER_PAGE} shown)" in html
+    assert 'href="?layer=all&amp;sort=total&amp;page=2"' in html  # filters and sort kept
+    # Each count's link keeps the layer, names the cell, and drops the sort.
+    search = reverse("annotate:claim-search", args=[data.project.slug])
+    speaker = rows[0]
+    assert (
+        f'href="{search}?layer=all&amp;source={speaker.source_id}&amp;target={data.t1.pk}'
+        '&amp;stance=favor"'
+    ) in html
+    second = client.get(url + "?layer=all&sort=total&page=2", HTTP_HX_REQUEST="true")
+    names = [r.name for r in second.context["page"].object_list]
+    assert len(names) == total - SOURCES_PER_PAGE
+    assert not {r.name for r in rows} & set(names)
+    by_name = client.get(url + "?layer=all&sort=source&page=2")
+    assert [r.name for r in by_name.context["page"].object_list][-1] == "Vladimir Danilov"
+
+
+@pytest.mark.django_db
 def test_filters_swap_only_the_results_fragment(
     client: Client, data: Crafted, curator: Any
 ) -> None:
@@ -277,13 +314,14 @@ def counted_pages(data: Crafted) -> list[tuple[str, dict[str, str], int]]:
     # (each + 1: the layers are the members, then one EXISTS query: annotating_members;
     # the overview, the stance map and the profile's stances + 1: their cache key,
     # figures_version; the search + 2 when not cached: the key, and the count and the
-    # page's ids apart from the page's claims)
+    # page's ids apart from the page's claims; a whole layer's stance map reads the kept
+    # counts, the sources' names and the claims without a source instead of the key)
     return [
         (f"{overview}?layer=all", {}, 15),
         (f"{overview}?layer=all&{filtered}", hx, 14),
-        (f"{stances}?layer=all", {}, 11),
+        (f"{stances}?layer=all", {}, 12),
         (f"{stances}?layer={one}&{filtered}", hx, 10),
-        (reverse("annotate:stance-map-csv", args=[slug]), {}, 10),
+        (reverse("annotate:stance-map-csv", args=[slug]), {}, 11),
         (f"{search}?q=pipeline&layer=all", {}, 15),
         # A stance-map cell's claims, as the cell's link opens them.
         (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 13),
@@ -313,3 +351,23 @@ def test_query_counts_do_not_grow_with_the_project(
     small = counts()
     _grow(data, 30)
     assert counts() == small
+
+
+@pytest.mark.django_db
+def test_a_source_profile_asked_again_reads_only_its_page(
+    client: Client, data: Crafted, curator: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Its ratings, agreement, quoting and carrying and the page's claim ids are kept
+    under the project's changes: asked again, the key, the page's claims and their
+    stances, the stance counts — the same number at any size of the source."""
+    login(client, curator)
+    url = reverse("annotate:source-profile", args=[data.a.pk]) + "?layer=all"
+    for grow in (3, 30):
+        _grow(data, grow)
+        first = client.get(url)
+        with django_assert_max_num_queries(15):
+            again = client.get(url)
+        for name in ("quoted_by", "carried", "agreement", "reliability"):
+            assert again.context[name] == first.context[name], name
+        assert [c.pk for c in again.context["page"]] == [c.pk for c in first.context["page"]]
+        assert again.context["page"].paginator.count == first.context["page"].paginator.count
