@@ -5,8 +5,9 @@ the corpus overview and claim search.
 Each row is a page fetched by a curator through Django's test client: median and p95 of
 the server time, and the number of queries of one request. The pages aggregate the whole
 project, so at large scale one request can take seconds: each row runs as many requests as
-fit in ``BUDGET_S`` (at least ``MIN_REPS``, at most the context's ``reps``), and says how
-many it ran. Importing this module adds its scenarios to ``bench.scenarios.SCENARIOS``.
+fit in ``BUDGET_S`` (at least ``MIN_REPS``, at most the context's ``reps``; less time at the
+small scales, ``budget``), and says how many it ran. Importing this module adds its
+scenarios to ``bench.scenarios.SCENARIOS``.
 """
 
 from __future__ import annotations
@@ -38,12 +39,22 @@ from bench.scenarios import (
 from corpus.models import Project
 
 BUDGET_S = 20.0  # seconds of timed requests per row, at most
+# At the small scales (`make test`'s bench-small: figures, no pass/fail) a row stops after
+# 2 s of requests: the stance map's six rows and the network's eight were each 30 requests
+# of a 0.3–1.1 MB page (50–250 ms of CPU apiece), 21–25 s a scenario on an idle machine,
+# 2–4 times that on a loaded one; the pages' targets are judged at medium scale and up.
+SMALL_BUDGET_S = {"tiny": 2.0, "small": 2.0}
 MIN_REPS = 5
 COMMON_WORD = "pipeline"  # in ~7.5% of the generated claims
 RARE_WORD = "Rahmon"  # in ~0.06%
 OUTLET = "Daily Sabah"  # one of the generator's 10 outlets
 # A quarter of the generator's two years of publication dates.
 DATES = {"date_from": "2025-01-01", "date_to": "2025-03-31"}
+
+
+def budget(ctx: Context) -> float:
+    """Seconds of timed requests per row at the context's scale."""
+    return SMALL_BUDGET_S.get(ctx.scale, BUDGET_S)
 
 
 def _curator(ctx: Context) -> Client:
@@ -78,7 +89,7 @@ def _page(
     began = time.perf_counter()
     first = fetch()  # also the first warm-up request
     once = max(time.perf_counter() - began, 1e-4)
-    reps = max(MIN_REPS, min(ctx.reps, int(BUDGET_S / once)))
+    reps = max(MIN_REPS, min(ctx.reps, int(budget(ctx) / once)))
     warmup = min(max(ctx.warmup - 1, 0), reps // 10)
     times = timed(fetch, reps=reps, warmup=warmup)
     timed_cpu = cpu[-reps:]
@@ -330,7 +341,7 @@ def _cold_network(ctx: Context, name: str, url: str, params: dict[str, Any]) -> 
     times: list[float] = []
     cpu: list[float] = []
     spent = 0.0
-    while len(times) < MIN_REPS or (spent < BUDGET_S and len(times) < ctx.reps):
+    while len(times) < MIN_REPS or (spent < budget(ctx) and len(times) < ctx.reps):
         cache.clear()
         networks._LOCAL.clear()
         began, began_cpu = time.perf_counter(), time.process_time()

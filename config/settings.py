@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "common.limits.template_context",
+                "corpus.context_processors.switcher",
                 "django.template.context_processors.csp",
             ],
         },

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from corpus import api_tokens, selectors, services
+from corpus import api_tokens, services
 from corpus.models import ApiToken, Membership
 
 PAGE = "corpus/account.html"
@@ -37,7 +37,6 @@ def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse
         "tokens": tokens,
         "password_form": PasswordChangeForm(user),
         "token_ttl": settings.API_TOKEN_TTL,
-        "switcher": selectors.project_switcher(user),
         **extra,
     }
     return render(request, PAGE, context, status=status)

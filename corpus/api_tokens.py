@@ -67,7 +67,7 @@ class RevokeTokensOnPasswordChange:
 
     def password_changed(self, password: str, user: User | None = None) -> None:
         if user is not None and user.pk is not None:
-            from corpus.services import token_revoke  # services import this module
+            from corpus.account_services import token_revoke  # (which imports this module)
 
             token_revoke(user=user)
 

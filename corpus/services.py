@@ -1,4 +1,5 @@
-# One module: every write of the corpus app (projects, members, articles), its one write path.
+# The one write path of the corpus app: the articles' writes here, the projects' in
+# project_services.py and the people's in account_services.py, re-exported from here.
 """Writes to the corpus: projects, memberships and articles. One path for every write."""
 
 from __future__ import annotations
@@ -10,354 +11,70 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
-from django.utils.text import slugify
-from rest_framework.authtoken.models import Token
 
-from common import limits, params
+from common import limits
 from common.inserts import insert_many
 from common.limits import Limit
 from common.text import check_json_text, check_text
-from corpus import api_tokens, permissions, selectors
-from corpus.models import (
-    AnnotatorSources,
-    ApiToken,
-    Article,
-    Membership,
-    Project,
-    Role,
-    SuggestionBackend,
+from corpus.account_services import (
+    api_token_create,
+    api_token_revoke,
+    api_token_touch,
+    membership_add,
+    membership_delete,
+    membership_set,
+    password_change,
+    token_issue,
+    token_revoke,
+    user_ensure,
 )
-from corpus.scheme import default_scheme, validate_scheme
+from corpus.models import Article, Project
+from corpus.project_services import (
+    annotator_sources_clean,
+    project_create,
+    project_delete,
+    project_start,
+    project_update,
+    suggestion_backend_clean,
+)
 from corpus.text import clean_text, sha256_text
 
+# The projects' and the people's writes are re-exported: callers import every corpus write
+# from here.
+__all__ = [
+    "ArticleBatchError",
+    "ArticleInput",
+    "ArticleResult",
+    "annotator_sources_clean",
+    "api_token_create",
+    "api_token_revoke",
+    "api_token_touch",
+    "article_create",
+    "article_delete",
+    "article_update",
+    "articles_create_many",
+    "articles_index_pending",
+    "check_article_fields",
+    "membership_add",
+    "membership_delete",
+    "membership_set",
+    "password_change",
+    "project_create",
+    "project_delete",
+    "project_start",
+    "project_update",
+    "suggestion_backend_clean",
+    "token_issue",
+    "token_revoke",
+    "user_ensure",
+    "validate_article_text",
+]
+
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-
-@transaction.atomic
-def project_create(
-    *,
-    name: str,
-    slug: str = "",
-    description: str = "",
-    guidelines: str = "",
-    scheme: dict[str, Any] | None = None,
-    suggestions_enabled: bool = False,
-    suggestion_backend: str = SuggestionBackend.RULES,
-    annotator_sources: str = AnnotatorSources.PROPOSE,
-) -> Project:
-    """Create a project with the default scheme unless one is given."""
-    name = check_text(name.strip(), field="name", limit=limits.PROJECT_NAME)
-    check_text(slug, field="slug")
-    description = check_text(
-        description, field="description", limit=limits.PROJECT_DESCRIPTION, multiline=True
-    )
-    guidelines = check_text(guidelines, field="guidelines", limit=limits.GUIDELINES, multiline=True)
-    if not name:
-        raise ValidationError({"name": "A project needs a name."})
-    slug = slugify(slug or name)
-    if not slug:
-        raise ValidationError({"slug": "The slug must have letters or digits."})
-    if Project.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"A project with the slug “{slug}” already exists."})
-    return Project.objects.create(
-        name=name,
-        slug=slug,
-        description=description,
-        guidelines=guidelines,
-        scheme=validate_scheme(scheme) if scheme is not None else default_scheme(),
-        suggestions_enabled=bool(suggestions_enabled),
-        suggestion_backend=suggestion_backend_clean(suggestion_backend),
-        annotator_sources=annotator_sources_clean(annotator_sources),
-    )
-
-
-@transaction.atomic
-def project_start(
-    *,
-    creator: Any,
-    name: str,
-    slug: str = "",
-    description: str = "",
-    guidelines: str = "",
-    scheme: dict[str, Any] | None = None,
-) -> Project:
-    """A user creates a project from the pages or the API and becomes its manager.
-    ``PermissionDenied`` unless ``CLAIMDESK_PROJECT_CREATORS`` lets them create one."""
-    if not permissions.can_create_project(creator):
-        raise PermissionDenied("You may not create projects here: ask an administrator.")
-    project = project_create(
-        name=name, slug=slug, description=description, guidelines=guidelines, scheme=scheme
-    )
-    membership_set(project=project, user=creator, role=Role.MANAGER)
-    return project
-
-
-def annotator_sources_clean(value: Any) -> str:
-    """One of ``AnnotatorSources``' values, else a ValidationError naming them."""
-    if value not in AnnotatorSources.values:
-        raise ValidationError(
-            {
-                "annotator_sources": f"Unknown choice {value!r}; the choices are "
-                f"{', '.join(AnnotatorSources.values)}."
-            }
-        )
-    return str(value)
-
-
-def suggestion_backend_clean(value: Any) -> str:
-    """The backend's name if it is one and can run here: the language model needs its
-    endpoint and model configured (``CLAIMDESK_LLM_BASE_URL``, ``CLAIMDESK_LLM_MODEL``)."""
-    if value not in SuggestionBackend.values:
-        raise ValidationError(
-            {
-                "suggestion_backend": f"Unknown suggester {value!r}; the choices are "
-                f"{', '.join(SuggestionBackend.values)}."
-            }
-        )
-    if value == SuggestionBackend.LLM and not (
-        settings.CLAIMDESK_LLM_BASE_URL and settings.CLAIMDESK_LLM_MODEL
-    ):
-        raise ValidationError(
-            {
-                "suggestion_backend": "The language-model suggester is not configured: set "
-                "CLAIMDESK_LLM_BASE_URL and CLAIMDESK_LLM_MODEL first."
-            }
-        )
-    return str(value)
-
-
-_PROJECT_FIELDS = {
-    "name",
-    "slug",
-    "description",
-    "guidelines",
-    "scheme",
-    "suggestions_enabled",
-    "suggestion_backend",
-    "annotator_sources",
-    "archived",
-    "agreement_overlap",
-    "agreement_background_claims",
-}
-_FLAGS = ("suggestions_enabled", "archived")
-
-
-def _agreement_checked(fields: dict[str, Any]) -> None:
-    """The agreement settings in ``fields`` (None: the default), or a ValidationError."""
-    if fields.get("agreement_overlap") is not None:
-        fields["agreement_overlap"] = params.parse_float(
-            fields["agreement_overlap"], name="agreement_overlap", min_value=0.0, max_value=1.0
-        )
-        if fields["agreement_overlap"] <= 0:
-            raise ValidationError(
-                {"agreement_overlap": "The overlap must be above 0 (and at most 1)."}
-            )
-    if fields.get("agreement_background_claims") is not None:
-        fields["agreement_background_claims"] = params.parse_int(
-            fields["agreement_background_claims"],
-            name="agreement_background_claims",
-            min_value=1,
-            max_value=params.MAX_INT32,
-        )
-
-
-@transaction.atomic
-def project_update(*, project: Project, **fields: Any) -> Project:
-    """Change a project's name, slug, description, guidelines, scheme, suggestion switch,
-    suggester, archived state or agreement settings (only the fields given), checked as
-    ``project_create`` checks them. (The scheme editor, which checks a new scheme against
-    the project's claims, is ``annotate.campaign.services.scheme_apply``.)"""
-    unknown = set(fields) - _PROJECT_FIELDS
-    if unknown:
-        raise ValidationError(f"These project fields cannot be changed: {sorted(unknown)}.")
-    for flag in _FLAGS:
-        if flag in fields and not isinstance(fields[flag], bool):
-            raise ValidationError({flag: "It must be true or false."})
-    if "name" in fields:
-        fields["name"] = check_text(
-            str(fields["name"]).strip(), field="name", limit=limits.PROJECT_NAME
-        )
-        if not fields["name"]:
-            raise ValidationError({"name": "A project needs a name."})
-    if "description" in fields:
-        fields["description"] = check_text(
-            fields["description"],
-            field="description",
-            limit=limits.PROJECT_DESCRIPTION,
-            multiline=True,
-        )
-    if "guidelines" in fields:
-        fields["guidelines"] = check_text(
-            fields["guidelines"], field="guidelines", limit=limits.GUIDELINES, multiline=True
-        )
-    _agreement_checked(fields)
-    if "slug" in fields:
-        check_text(fields["slug"], field="slug")
-        fields["slug"] = slugify(fields["slug"])
-        if not fields["slug"]:
-            raise ValidationError({"slug": "The slug must have letters or digits."})
-        if Project.objects.filter(slug=fields["slug"]).exclude(pk=project.pk).exists():
-            raise ValidationError(
-                {"slug": f"A project with the slug “{fields['slug']}” already exists."}
-            )
-    if "scheme" in fields:
-        fields["scheme"] = validate_scheme(fields["scheme"])
-    if "suggestion_backend" in fields:
-        fields["suggestion_backend"] = suggestion_backend_clean(fields["suggestion_backend"])
-    if "annotator_sources" in fields:
-        fields["annotator_sources"] = annotator_sources_clean(fields["annotator_sources"])
-    for name, value in fields.items():
-        setattr(project, name, value)
-    project.save(update_fields=[*fields, "updated"])
-    return project
-
-
-@transaction.atomic
-def project_delete(*, project: Project) -> None:
-    """Delete a project with everything in it, unless it holds claims (their sources,
-    targets and annotators protect them: a project's work is never deleted by accident)."""
-    try:
-        project.delete()
-    except ProtectedError as error:
-        raise ValidationError(
-            f"The project “{project}” has claims; it can't be deleted with them."
-        ) from error
-
-
-@transaction.atomic
-def user_ensure(*, username: str) -> Any:
-    """The user called ``username``, made if there is none: no usable password, not staff
-    (a service account for commands, e.g. the evaluation's annotator)."""
-    users = get_user_model().objects
-    found = users.filter(username=username).first()
-    if found is not None:
-        return found
-    return users.create_user(username=username)
-
-
-@transaction.atomic
-def membership_set(*, project: Project, user: User, role: str) -> Membership:
-    """Give the user this role in the project (creating or changing the membership)."""
-    if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role “{role}”: use one of {Role.values}."})
-    if role != Role.MANAGER:
-        _keep_a_manager(project, user, "stop managing it")
-    membership, _ = Membership.objects.update_or_create(
-        project=project, user=user, defaults={"role": role}
-    )
-    user.__dict__.pop("_claimdesk_roles", None)
-    return membership
-
-
-def _keep_a_manager(project: Project, user: Any, action: str) -> None:
-    """Refuse when the user is the project's last manager: a project always keeps one.
-    The managers' rows are locked first, so that two managers demoting each other at
-    once cannot both pass."""
-    managers = list(
-        Membership.objects.select_for_update()
-        .filter(project=project, role=Role.MANAGER)
-        .values_list("user_id", flat=True)
-    )
-    if managers == [user.pk]:
-        raise ValidationError(
-            {
-                "role": f"{user} is the last manager of “{project}” and can't {action}: "
-                "make someone else a manager first."
-            }
-        )
-
-
-@transaction.atomic
-def membership_add(*, project: Project, who: str, role: str) -> Membership:
-    """Add an existing user to the project, found by username or e-mail address
-    (``corpus.selectors.user_by_name_or_email``); refused if they are a member already."""
-    user = selectors.user_by_name_or_email(who)
-    if Membership.objects.filter(project=project, user=user).exists():
-        raise ValidationError(
-            {"who": f"{user} is already a member of “{project}”: change their role instead."}
-        )
-    return membership_set(project=project, user=user, role=role)
-
-
-@transaction.atomic
-def membership_delete(*, membership: Membership) -> None:
-    """Take the user out of the project (their claims and assignments stay; the team page
-    and API remove members through ``annotate.team.services.member_remove``, which first
-    checks their claims). The last manager stays."""
-    if membership.role == Role.MANAGER:
-        _keep_a_manager(membership.project, membership.user, "leave it")
-    membership.delete()
-    membership.user.__dict__.pop("_claimdesk_roles", None)
-
-
-@transaction.atomic
-def password_change(*, user: User, password: str) -> None:
-    """Set the user's new password (checked by the caller's form against Django's password
-    validators). Saving it revokes their API tokens (``corpus.api_tokens``)."""
-    user.set_password(password)
-    user.save(update_fields=["password"])
-
-
-@transaction.atomic
-def token_issue(*, user: User) -> Token:
-    """The user's API token: the existing one while it is valid (``API_TOKEN_TTL``), else
-    a new one."""
-    token, created = Token.objects.select_for_update().get_or_create(user=user)
-    if not created and api_tokens.is_expired(token):
-        token.delete()
-        token = Token.objects.create(user=user)
-    return token
-
-
-@transaction.atomic
-def token_revoke(*, user: User) -> int:
-    """Delete the user's API tokens, the login token and every personal one: requests
-    with them are refused from now on."""
-    deleted, _ = Token.objects.filter(user=user).delete()
-    personal, _ = ApiToken.objects.filter(user=user).delete()
-    return deleted + personal
-
-
-@transaction.atomic
-def api_token_create(*, user: Any, name: str) -> tuple[ApiToken, str]:
-    """A new personal API token for the user, and its secret (shown once: only its hash
-    is stored). Names are the user's own labels, one token each."""
-    name = check_text(name.strip(), field="name", limit=limits.TOKEN_NAME)
-    if not name:
-        raise ValidationError({"name": "Give the token a name (what uses it)."})
-    if ApiToken.objects.filter(user=user, name=name).exists():
-        raise ValidationError({"name": f"You have a token called “{name}” already."})
-    if ApiToken.objects.filter(user=user).count() >= api_tokens.MAX_PERSONAL_TOKENS:
-        raise ValidationError(
-            {"name": f"You have {api_tokens.MAX_PERSONAL_TOKENS} tokens: revoke one first."}
-        )
-    key = api_tokens.new_personal_key()
-    token = ApiToken.objects.create(
-        user=user, name=name, key_hash=api_tokens.key_hash(key), prefix=key[:12]
-    )
-    return token, key
-
-
-@transaction.atomic
-def api_token_revoke(*, token: ApiToken) -> None:
-    """Revoke a personal API token: requests with it are refused from now on."""
-    ApiToken.objects.filter(pk=token.pk).delete()
-
-
-def api_token_touch(*, token: ApiToken) -> None:
-    """Note the token's use, at most once every ``API_TOKEN_TOUCH_SECONDS`` (one UPDATE
-    per interval, not one per request)."""
-    now = timezone.now()
-    interval = dt.timedelta(seconds=settings.API_TOKEN_TOUCH_SECONDS)
-    if token.last_used is None or now - token.last_used >= interval:
-        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
-        token.last_used = now
+    pass
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,6 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
             "projects": projects,
             "show_archived": show_archived,
             "can_create": permissions.can_create_project(request.user),
-            "switcher": selectors.project_switcher(request.user),
         },
     )
 
@@ -48,7 +47,7 @@ def project_create(request: HtmxHttpRequest) -> HttpResponse:
     says who may)."""
     if not permissions.can_create_project(request.user):
         raise PermissionDenied("You may not create projects here: ask an administrator.")
-    context: dict[str, Any] = {"switcher": selectors.project_switcher(request.user)}
+    context: dict[str, Any] = {}
     if request.method == "POST":
         values = {
             "name": request.POST.get("name", ""),
@@ -87,7 +86,6 @@ def project_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "guidelines": render_markdown(project.guidelines),
             "article_count": permissions.visible_articles(request.user, project).count(),
             "members": selectors.members_of(project) if is_manager else None,
-            "switcher": selectors.project_switcher(request.user),
             "sections": project_sections(request.user, project),
         },
     )
@@ -115,7 +113,6 @@ def article_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context |= {
         "outlets": selectors.outlets_of(permissions.visible_articles(request.user, project)),
         "statuses": selectors.assignment_statuses(),
-        "switcher": selectors.project_switcher(request.user),
     }
     return render(request, "corpus/article_list.html", context)
 
@@ -133,6 +130,5 @@ def article_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "article_url": article.url if article.url.lower().startswith(WEB_SCHEMES) else "",
             "project": article.project,
             "role": permissions.role_in(request.user, article.project),
-            "switcher": selectors.project_switcher(request.user),
         },
     )

@@ -36,7 +36,6 @@ from annotate.workspace.context import error_messages as _errors
 from common.http import HtmxHttpRequest
 from corpus import permissions
 from corpus.models import Article, Membership, Project, Role
-from corpus.selectors import project_switcher
 
 PAGE = "annotate/assignments.html"
 PER_PAGE = 50
@@ -100,7 +99,6 @@ def assignments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context |= {
         "figures": assignment_figures(project),
         "annotators": [(m.user, loads.get(m.user_id, 0)) for m in context["members"]],
-        "switcher": project_switcher(request.user),
     }
     return render(request, PAGE, context)
 

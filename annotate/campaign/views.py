@@ -32,7 +32,6 @@ from corpus import services as corpus_services
 from corpus.markdown import render_markdown
 from corpus.models import AnnotatorSources, Project, Role, SuggestionBackend
 from corpus.scheme import CHOICE_FIELDS
-from corpus.selectors import project_switcher
 
 SETTINGS = "annotate/project_settings.html"
 SCHEME = "annotate/project_scheme.html"
@@ -58,8 +57,7 @@ def _errors(error: ValidationError) -> list[str]:
 def _render(
     request: HtmxHttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    """A page of the campaign, with the top bar's project switcher like the others."""
-    context = {"switcher": project_switcher(request.user), **context}
+    """A page of the campaign."""
     return render(request, template, context, status=status)
 
 

@@ -17,7 +17,6 @@ from annotate.models import Claim
 from common.http import AuthenticatedHttpRequest
 from corpus import permissions
 from corpus.models import Role
-from corpus.selectors import project_switcher
 
 
 @require_GET
@@ -39,7 +38,6 @@ def deleted_claims(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "article": article,
             "project": article.project,
             "claims": claims,
-            "switcher": project_switcher(request.user),
         },
     )
 

@@ -19,7 +19,6 @@ from annotate.scheme import value_label
 from common.http import HtmxHttpRequest
 from corpus import permissions
 from corpus.models import Article
-from corpus.selectors import project_switcher
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -70,6 +69,5 @@ def article_claims(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "layer": next(layer for layer in layers if layer.key == chosen),
         "segments": segments(article.text, claims),
         "rows": rows,
-        "switcher": project_switcher(request.user),
     }
     return render(request, PAGE, context)

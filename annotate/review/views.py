@@ -52,7 +52,6 @@ from common.params import (
 )
 from corpus import permissions
 from corpus.models import Article, Role
-from corpus.selectors import project_switcher
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -104,7 +103,6 @@ def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"project": project, "threshold": threshold}
     if board is None and needs_background(project):
         context["progress"] = start_agreement(project, threshold)
-        context["switcher"] = project_switcher(request.user)
         return render(request, "annotate/agreement.html", context)
     if board is None:
         board = review.dashboard_of(project, threshold, compute=True)
@@ -112,7 +110,6 @@ def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context |= dashboard_context(project, board, heat)
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "annotate/agreement.html#heat-map", context)
-    context["switcher"] = project_switcher(request.user)
     return render(request, "annotate/agreement.html", context)
 
 
@@ -148,7 +145,6 @@ def suggester_scores(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "threshold": threshold,
         "scores": scores,
         "rows": rows,
-        "switcher": project_switcher(request.user),
     }
     return render(request, "annotate/suggester_scores.html", context)
 
@@ -172,7 +168,6 @@ def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if found is None and needs_background(project):
         # Large projects: the groups come from the agreement task; the page polls for them.
         context["computing"] = start_agreement(project, threshold)
-        context["switcher"] = project_switcher(request.user)
         return render(request, REVIEW_QUEUE, context)
     if found is None:
         found = review.queue_page(
@@ -189,7 +184,6 @@ def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, REVIEW_QUEUE + "#review-list", context)
-    context["switcher"] = project_switcher(request.user)
     return render(request, REVIEW_QUEUE, context)
 
 
@@ -203,7 +197,6 @@ def review_article(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     gold outcome of each group."""
     article = curated_article(request.user, pk)
     context = review_context(article)
-    context["switcher"] = project_switcher(request.user)
     return render(request, PAGE, context)
 
 

@@ -31,7 +31,6 @@ from annotate.sources import registry
 from common.http import HtmxHttpRequest
 from corpus import permissions
 from corpus.models import Project, Role
-from corpus.selectors import project_switcher
 
 TEMPLATE = "annotate/sources_import.html"
 STASH_SECONDS = 3600
@@ -85,7 +84,7 @@ def _read_upload(upload: Any, fmt: str) -> tuple[str, str, str]:
 
 def _render(request: HtmxHttpRequest, project: Project, status: int = 200, **context: Any) -> Any:
     context.setdefault("form", SourceUploadForm())
-    context |= {"project": project, "switcher": project_switcher(request.user)}
+    context["project"] = project
     result = context.get("result")
     if result is not None:
         context["shown"] = result.outcomes[:SHOWN_ROWS]

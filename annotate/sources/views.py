@@ -19,7 +19,6 @@ from annotate.sources.services import source_confirm, source_merge, source_split
 from common.http import HtmxHttpRequest
 from common.params import id_or_none
 from corpus import permissions
-from corpus.selectors import project_switcher
 
 SOURCES_PER_PAGE = 25
 
@@ -47,7 +46,6 @@ def source_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "annotate/source_list.html#source-list", context)
-    context["switcher"] = project_switcher(request.user)
     if show_counts:  # the curators' queue of proposed sources
         context["proposed"] = list(source_selectors.proposed_sources(project))
         context["confirmed"] = (
@@ -80,7 +78,6 @@ def source_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 if can_merge
                 else None
             ),
-            "switcher": project_switcher(request.user),
         },
     )
 
@@ -120,7 +117,6 @@ def source_merge_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "other": other,
                 "project": keep.project,
                 "preview": source_selectors.merge_preview(keep, other),
-                "switcher": project_switcher(request.user),
             },
         )
     duplicate = _other_source(source, request.POST.get("merge", ""))

@@ -25,7 +25,6 @@ from annotate.team.forms import JoinForm
 from common.http import HtmxHttpRequest
 from corpus import invitations, permissions
 from corpus.models import Project, Role
-from corpus.selectors import project_switcher
 from corpus.services import membership_add, membership_set
 
 PAGE = "annotate/team.html"
@@ -60,7 +59,6 @@ def _page(request: HtmxHttpRequest, project: Project, **extra: Any) -> HttpRespo
         "roles": Role.choices,
         "email_configured": invitations.email_configured(),
         "invitation_days": settings.CLAIMDESK_INVITATION_DAYS,
-        "switcher": project_switcher(request.user),
         **extra,
     }
     return render(request, PAGE, context)

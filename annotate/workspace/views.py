@@ -62,7 +62,6 @@ from common.params import InvalidNumber, parse_offset, parse_version
 from corpus.markdown import render_markdown
 from corpus.models import Article
 from corpus.permissions import can_add_source, proposes_sources
-from corpus.selectors import project_switcher
 from corpus.text import search_key
 
 PAGE = "annotate/workspace.html"
@@ -118,7 +117,6 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "annotate/queue.html#queue-list", context)
     context["next"] = assignment_selectors.next_assignment(request.user)
-    context["switcher"] = project_switcher(request.user)
     return render(request, "annotate/queue.html", context)
 
 
@@ -135,7 +133,6 @@ def workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "claim_count": len(context["claims"]),
         "guidelines": render_markdown(project.guidelines),
         "stance_values": field_spec(project.scheme, "stance").get("values", []),
-        "switcher": project_switcher(request.user),
         "last": last_labels(request.user, project),
     }
     if project.suggestions_enabled:
