@@ -24,6 +24,7 @@ TOP_LEVEL = {
     "apps.py",
     "db_guards.py",
     "db_network_counts.py",
+    "db_triggers.py",
     "db_versions.py",
     "db_indexes.py",
     "history.py",
