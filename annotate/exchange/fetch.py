@@ -157,6 +157,12 @@ def prefetched(
     def fetch() -> None:
         db = connections[alias]  # this thread's own connection
         try:
+            if db.vendor == "sqlite":
+                # A reader's snapshot, not the write lock: the settings' IMMEDIATE would
+                # have made every writer (a background export's own progress, in the
+                # database cache) wait out the busy timeout, 20 s, while the rows were read.
+                db.ensure_connection()
+                db.transaction_mode = "DEFERRED"  # type: ignore[attr-defined]
             with transaction.atomic(using=alias):
                 if db.vendor == "postgresql":
                     with db.cursor() as cursor:

@@ -270,3 +270,25 @@ def test_a_failure_of_the_reader_reaches_the_export() -> None:
     with pytest.raises(DatabaseError):  # SQLite's OperationalError, PostgreSQL's ProgrammingError
         list(fetch.prefetched("default", "SELECT * FROM no_such_table", [], 10, len))
     assert not _readers()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reader_leaves_writers_free(corpus: Corpus) -> None:
+    """While the rows are read ahead, the caller's connection can still write: on SQLite the
+    reader's transaction used to take the write lock (the settings' ``BEGIN IMMEDIATE``),
+    so a background export's progress note in the database cache waited 20 s each time."""
+    generator = claim_rows(corpus.project, ExportOptions(layer="all"), chunk_size=2)
+    assert isinstance(generator, Generator)
+    next(generator)
+    assert _readers()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA busy_timeout = 200")
+        try:
+            with transaction.atomic():
+                Membership.objects.filter(project=corpus.project).update(role=Role.MANAGER)
+        finally:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA busy_timeout = 20000")
+    generator.close()
+    assert not _readers()
