@@ -75,8 +75,9 @@ def kept_stance_counts(
     project: Project, layer: str, source_id: int | None = None
 ) -> list[tuple[int, int, str, int]]:
     """(source, target, stance value, live claims) of a layer ("gold", "all" or an
-    annotator's id) from the counts the database keeps (``annotate.db_network_counts``),
-    summed over whatever else the table is keyed on; only one source's with ``source_id``.
+    annotator's id) from the counts the database keeps (``annotate.db_network_counts``):
+    the all-time bucket (``month`` 0; the year and month buckets hold the same claims
+    again), summed over the annotators of "all"; only one source's with ``source_id``.
     Claims without a source are not in it. The one reader of that table for the stance map
     and the source profile."""
     if layer == LAYER_GOLD:
@@ -85,7 +86,7 @@ def kept_stance_counts(
         in_layer = ~Q(layer=0)
     else:
         in_layer = Q(layer=int(layer))
-    rows = NetworkCount.objects.filter(in_layer, project_id=project.pk, n__gt=0)
+    rows = NetworkCount.objects.filter(in_layer, project_id=project.pk, month=0, n__gt=0)
     if source_id is not None:
         rows = rows.filter(source_id=source_id)
     return list(
