@@ -23,7 +23,6 @@ from common import limits
 from common.http import HtmxHttpRequest
 from corpus import import_jobs, importers, permissions, services, uploads
 from corpus.models import Project, Role
-from corpus.selectors import project_switcher
 
 TEMPLATE = "corpus/article_add.html"
 JOB_TEMPLATE = "corpus/article_import_job.html"
@@ -83,7 +82,6 @@ def _render(request: HtmxHttpRequest, project: Project, status: int = 200, **con
         "accept": ",".join(uploads.ACCEPTED_SUFFIXES),
         "max_file_bytes": uploads.Bounds.from_settings().file_bytes,
         "max_upload_bytes": uploads.Bounds.from_settings().total_bytes,
-        "switcher": project_switcher(request.user),
     }
     return render(request, TEMPLATE, context, status=status)
 
@@ -208,7 +206,6 @@ def article_import_job(request: HtmxHttpRequest, slug: str, job: str) -> HttpRes
         "job": job,
         "status": import_jobs.job_out(status, job),
         "running": status.get("state") in ("queued", "running"),
-        "switcher": project_switcher(request.user),
     }
     if getattr(request, "htmx", False):
         return render(request, f"{JOB_TEMPLATE}#import-job", context)

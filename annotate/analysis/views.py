@@ -33,7 +33,7 @@ from common.spreadsheet import formula_safe
 from corpus import permissions
 from corpus.models import Article, Project, Role
 from corpus.scheme import field_values
-from corpus.selectors import outlets_of, project_switcher
+from corpus.selectors import outlets_of
 
 SOURCES_PER_PAGE = 50  # the stance map's rows: a row is a link per target and stance value
 CLAIMS_PER_PAGE = 50
@@ -88,7 +88,6 @@ def _render(request: HtmxHttpRequest, template: str, context: dict[str, Any]) ->
     """The page, or only its ``analysis-results`` partial for an htmx filter swap."""
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{template}#analysis-results", context)
-    context["switcher"] = project_switcher(request.user)
     return render(request, template, context)
 
 

@@ -26,7 +26,7 @@ from common.http import HtmxHttpRequest
 from common.params import id_or_none, parse_id
 from corpus import permissions
 from corpus.models import Project
-from corpus.selectors import members_of, project_switcher
+from corpus.selectors import members_of
 
 LAYER_GOLD = "gold"
 LAYER_MINE = "mine"
@@ -122,7 +122,6 @@ def cluster_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "annotate/clusters/list.html#cluster-found", context)
-    context["switcher"] = project_switcher(request.user)
     return render(request, "annotate/clusters/list.html", context)
 
 
@@ -195,7 +194,6 @@ def _suggestions(request: HtmxHttpRequest, cluster: ClaimCluster) -> dict[str, A
 def cluster_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = cluster_for(request.user, pk)
     context = _page_context(request, cluster)
-    context["switcher"] = project_switcher(request.user)
     return render(request, "annotate/clusters/cluster.html", context)
 
 
@@ -314,7 +312,6 @@ def cluster_review(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "project": project,
         "pairs": pairs,
         "columns": columns,
-        "switcher": project_switcher(request.user),
     }
     return render(request, "annotate/clusters/review.html", context)
 

@@ -32,7 +32,6 @@ from annotate.models import Claim, Source
 from common.http import AuthenticatedHttpRequest
 from corpus import permissions
 from corpus.models import Project, Role
-from corpus.selectors import project_switcher
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -94,7 +93,6 @@ def _context(request: AuthenticatedHttpRequest, project: Project, **extra: Any) 
         "annotators": list(annotators),
         "sources": Source.objects.in_project(project).only("id", "name"),
         "direct_limit": tasks.DIRECT_LIMIT,
-        "switcher": project_switcher(request.user),
         **extra,
     }
 

@@ -39,7 +39,6 @@ from annotate.suggest.imported import SUGGESTER_MAX
 from common.http import AuthenticatedHttpRequest
 from corpus import permissions
 from corpus.models import Membership, Project, Role
-from corpus.selectors import project_switcher
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -120,7 +119,6 @@ def _render(
         "shown_rejected": report["rejected"][:SHOWN_REJECTED] if report else [],
         "more_rejected": max(0, len(report["rejected"]) - SHOWN_REJECTED) if report else 0,
         "max_bytes": max_bytes(),
-        "switcher": project_switcher(request.user),
     }
     return render(request, TEMPLATE, context, status=status)
 
