@@ -1,8 +1,9 @@
 """The query of the exports' row source (``rows``): the live claims an export selects
 (``claims_queryset``), read as raw column batches from the SQL the ORM writes
 (``_raw_batches``: round the ORM's row handling, read ahead by ``fetch.fetch_rows``), with
-each batch's articles (``_Articles``), and the other reads an export makes once (the
-stance targets, whether the project has chains, the selected articles' ids)."""
+each batch's articles (``_Articles``) and the claims' decisions (``_Decisions``, read
+once), and the other reads an export makes once (the stance targets, whether the project
+has chains, the selected articles' ids)."""
 
 from __future__ import annotations
 

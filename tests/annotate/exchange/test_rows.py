@@ -15,10 +15,10 @@ from annotate.exchange import fetch
 from annotate.exchange.fetch import isoformat_column
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.exchange.provenance import manifest
-from annotate.exchange.rows import COLUMNS, article_groups, claim_rows
-from annotate.models import Claim
+from annotate.exchange.rows import COLUMNS, article_groups, claim_rows, claims_queryset
+from annotate.models import Claim, Decision, DecisionAction
 from corpus.models import Membership, Role
-from tests.annotate.exchange.conftest import Corpus
+from tests.annotate.exchange.conftest import Corpus, decide
 from tests.factories import MembershipFactory
 
 
@@ -278,10 +278,6 @@ def test_decisions_read_once_are_what_the_queryset_annotates(corpus: Corpus) -> 
     """The rows' ``decision`` (read once per export, not per claim by the query) is
     ``claims_queryset``'s: the latest gold decision, else the latest one the claim is an
     origin of, ties on time broken by id."""
-    from annotate.exchange.rows import claims_queryset
-    from annotate.models import Decision, DecisionAction
-    from tests.annotate.exchange.conftest import decide
-
     curator = corpus.curator
     first, second = corpus.claims[0], corpus.claims[1]
     earlier = decide(curator, DecisionAction.MERGE, corpus.gold[0], [first])
@@ -290,8 +286,9 @@ def test_decisions_read_once_are_what_the_queryset_annotates(corpus: Corpus) -> 
     same = Decision.objects.get(pk=tied.pk).created
     Decision.objects.filter(pk__in=[earlier.pk, later.pk, tied.pk]).update(created=same)
     options = ExportOptions(layer="all")
-    expected = dict(claims_queryset(corpus.project, options).values_list("pk", "decision"))
-    statuses = dict(claims_queryset(corpus.project, options).values_list("pk", "status"))
+    annotated: Any = claims_queryset(corpus.project, options)  # (annotations mypy can't see)
+    expected = dict(annotated.values_list("pk", "decision"))
+    statuses = dict(annotated.values_list("pk", "status"))
     found = list(claim_rows(corpus.project, options, chunk_size=3))
     assert {r["claim_id"]: r["decision"] for r in found} == expected
     assert {r["claim_id"]: r["status"] for r in found} == statuses
