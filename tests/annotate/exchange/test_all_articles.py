@@ -284,8 +284,9 @@ def test_queries_do_not_grow_with_the_articles_without_claims(
     # the chunk's sources and articles, the articles without claims (one batch); for
     # brat the layers and the targets by name too; for JSONL the project's claim clusters.
     setup = 2 if connection.vendor == "postgresql" else 0
-    # + 1: whether the project has attribution chains
-    assert few <= (7 if fmt == "jsonl" else 8) + 1 + setup
+    # + 1: whether the project has attribution chains; + 2: the project's decisions (gold,
+    # origins), read once
+    assert few <= (7 if fmt == "jsonl" else 8) + 1 + 2 + setup
 
 
 def test_unannotated_project_of_many_articles_reads_them_in_batches(

@@ -15,10 +15,10 @@ from annotate.exchange import fetch
 from annotate.exchange.fetch import isoformat_column
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.exchange.provenance import manifest
-from annotate.exchange.rows import COLUMNS, article_groups, claim_rows
-from annotate.models import Claim
+from annotate.exchange.rows import COLUMNS, article_groups, claim_rows, claims_queryset
+from annotate.models import Claim, Decision, DecisionAction
 from corpus.models import Membership, Role
-from tests.annotate.exchange.conftest import Corpus
+from tests.annotate.exchange.conftest import Corpus, decide
 from tests.factories import MembershipFactory
 
 
@@ -185,8 +185,10 @@ def test_row_source_is_a_generator_with_a_bounded_number_of_queries(corpus: Corp
     with CaptureQueriesContext(connection) as first:
         next(generator)
     # The claims (with their stances), the project's targets, the chunk's sources (with
-    # aliases) and articles (for the mention texts): nothing read ahead of the chunk.
-    assert len(first) <= 4 + 1 + _setup_queries()  # + 1: whether the project has attribution chains
+    # aliases) and articles (for the mention texts), and once the project's decisions
+    # (gold, origins), and whether the project has attribution chains: nothing read
+    # ahead of the chunk.
+    assert len(first) <= 4 + 2 + 1 + _setup_queries()
     with CaptureQueriesContext(connection) as rest:
         remaining = list(generator)
     assert len(remaining) == 9
@@ -199,9 +201,9 @@ def test_article_groups_hold_each_article_once_with_its_text(corpus: Corpus) -> 
     options = ExportOptions(layer="all")
     with CaptureQueriesContext(connection) as queries:
         groups = list(article_groups(corpus.project, options, chunk_size=4))
-    # The claims and the targets, then per chunk: sources, articles.
+    # The claims, the decisions (two) and the targets, then per chunk: sources, articles.
     assert (
-        len(queries) <= 2 + 2 * 3 + 1 + _setup_queries()
+        len(queries) <= 2 + 2 + 2 * 3 + 1 + _setup_queries()
     )  # + 1: whether the project has attribution chains
     assert [a["title"] for a, _ in groups] == sorted(a.title for a in corpus.articles)
     for article, claims in groups:
@@ -292,3 +294,27 @@ def test_the_reader_leaves_writers_free(corpus: Corpus) -> None:
                 cursor.execute("PRAGMA busy_timeout = 20000")
     generator.close()
     assert not _readers()
+
+
+def test_decisions_read_once_are_what_the_queryset_annotates(corpus: Corpus) -> None:
+    """The rows' ``decision`` (read once per export, not per claim by the query) is
+    ``claims_queryset``'s: the latest gold decision, else the latest one the claim is an
+    origin of, ties on time broken by id."""
+    curator = corpus.curator
+    first, second = corpus.claims[0], corpus.claims[1]
+    earlier = decide(curator, DecisionAction.MERGE, corpus.gold[0], [first])
+    later = decide(curator, DecisionAction.REJECT, None, [first, second])
+    tied = decide(curator, DecisionAction.ACCEPT, corpus.gold[0], [second])
+    same = Decision.objects.get(pk=tied.pk).created
+    Decision.objects.filter(pk__in=[earlier.pk, later.pk, tied.pk]).update(created=same)
+    options = ExportOptions(layer="all")
+    annotated: Any = claims_queryset(corpus.project, options)  # (annotations mypy can't see)
+    expected = dict(annotated.values_list("pk", "decision"))
+    statuses = dict(annotated.values_list("pk", "status"))
+    found = list(claim_rows(corpus.project, options, chunk_size=3))
+    assert {r["claim_id"]: r["decision"] for r in found} == expected
+    assert {r["claim_id"]: r["status"] for r in found} == statuses
+    # Ties on time go by id: the rejection after the merge, the accept after it.
+    assert expected[first.pk] == DecisionAction.REJECT
+    assert expected[second.pk] == DecisionAction.ACCEPT
+    assert expected[corpus.gold[0].pk] == DecisionAction.ACCEPT
