@@ -109,6 +109,10 @@ def _env(database: str, port: int, workdir: Path) -> dict[str, str]:
         PYTHONPYCACHEPREFIX=os.environ.get("PYTHONPYCACHEPREFIX")
         or str(Path.home() / ".cache/claimdesk/pycache"),
         MEDIA_ROOT=str(workdir / "media"),
+        # Its own static files: collectstatic into the repository's staticfiles/ rewrote the
+        # files another process's WhiteNoise was listing (the test suite's other leg: a
+        # FileNotFoundError, a 500, in CI).
+        STATIC_ROOT=str(workdir / "static"),
     )
     if database.startswith("postgres"):
         env["DATABASE_URL"] = database

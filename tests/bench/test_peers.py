@@ -113,3 +113,17 @@ def test_the_claimdesk_leg_runs_on_the_production_shape(tmp_path: Any) -> None:
     assert "still busy" not in run["export_note"]
     assert run["past_end_status"] == 400
     assert run["memory"]["processes"] >= 3  # gunicorn's master and workers, the task worker
+
+
+def test_the_claimdesk_leg_writes_only_in_its_own_directory(tmp_path: Any) -> None:
+    """The leg's collectstatic, uploads and database stay in its temporary directory: into
+    the repository's staticfiles/ it raced with the suite's other leg (WhiteNoise listing
+    files collectstatic was replacing: a 500 in the hostile sweep)."""
+    from bench.peers import claimdesk
+
+    for database in ("sqlite", "postgresql://example/db"):
+        env = claimdesk._env(database, 8000, tmp_path)
+        for name in ("STATIC_ROOT", "MEDIA_ROOT") + (
+            ("SQLITE_PATH",) if database == "sqlite" else ()
+        ):
+            assert Path(env[name]).is_relative_to(tmp_path), name
