@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -194,6 +195,16 @@ def _setup_django() -> None:
     import django
 
     django.setup()
+    quiet_logging()
+
+
+def quiet_logging() -> None:
+    """Only warnings and errors from Django's loggers between the bench's lines: LOG_LEVEL
+    sets the root logger's level, but Django's own ``django`` logger is at INFO whatever it
+    says, and the ImmediateBackend's tasks (an upload's search entries) wrote two INFO lines
+    each (``django.tasks``) among the scenarios' lines."""
+    for name in ("django", "django_tasks_db"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def worker(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from django.http import HttpRequest
 
 from corpus import services
 from corpus.models import ApiToken, Article, Invitation, Membership, Project
+from corpus.project_services import PROJECT_SETTINGS
 from corpus.scheme import validate_scheme
 from corpus.selectors import count_of
 from corpus.text import sha256_text
@@ -71,16 +72,7 @@ def delete_through(objects: Iterable[Any], delete: Callable[[Any], object]) -> N
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = [
-            "name",
-            "slug",
-            "description",
-            "guidelines",
-            "scheme",
-            "suggestions_enabled",
-            "suggestion_backend",
-            "annotator_sources",
-        ]
+        fields = list(PROJECT_SETTINGS)
 
     def clean_scheme(self) -> Any:
         return validate_scheme(self.cleaned_data["scheme"])

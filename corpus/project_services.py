@@ -120,7 +120,9 @@ def suggestion_backend_clean(value: Any) -> str:
     return str(value)
 
 
-_PROJECT_FIELDS = {
+# A project's settings as the admin's form edits them (corpus/admin.py's ProjectForm);
+# ``project_update`` also takes the archived flag and the agreement settings.
+PROJECT_SETTINGS = (
     "name",
     "slug",
     "description",
@@ -129,6 +131,9 @@ _PROJECT_FIELDS = {
     "suggestions_enabled",
     "suggestion_backend",
     "annotator_sources",
+)
+_PROJECT_FIELDS = {
+    *PROJECT_SETTINGS,
     "archived",
     "agreement_overlap",
     "agreement_background_claims",

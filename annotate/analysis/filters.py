@@ -358,28 +358,3 @@ def kept_figures(
     value = maker(what)(project, filters, *extra)
     store_figure(project, what, parts, version, value)
     return Figures(value)
-
-
-def cached_figures[T](
-    project: Project,
-    what: str,
-    parts: tuple[Any, ...],
-    make: Callable[[], T],
-    *,
-    version: tuple[Any, ...] | None = None,
-) -> T:
-    """``make()``, kept in the cache for ``FIGURES_SECONDS`` under ``what``, ``parts`` (the
-    filters), the project's scheme and ``figures_version``: an aggregate over a layer of
-    2.1 million claims takes seconds on PostgreSQL (the stance map 10-27 s on the xlarge
-    bench), asked again it is one query and one cache read. The first request after any
-    change of the project computes it again. ``version``: ``figures_version(project)``,
-    if the caller has it."""
-    scheme = json.dumps(project.scheme, sort_keys=True, default=str)
-    version = figures_version(project) if version is None else version
-    raw = repr((what, project.pk, parts, scheme, version))
-    key = f"claimdesk:analysis:{what}:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
-    found: T | None = cache.get(key)
-    if found is None:
-        found = make()
-        cache.set(key, found, FIGURES_SECONDS)
-    return found

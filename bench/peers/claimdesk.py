@@ -135,15 +135,7 @@ def run(work: wl.Workload, database: str, fetches: int) -> Figures:
             ["collectstatic", "--no-input", "-v", "0"],
         ):
             subprocess.run([PY, "manage.py", *step], cwd=ROOT, env=env, check=True)
-        made = subprocess.run(
-            [PY, "manage.py", "shell", "-c", SETUP],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        tokens = json.loads(made.stdout.strip().splitlines()[-1])
+        tokens: Any = _shell(env, SETUP)
         gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.conf.py"]
         worker = [PY, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
         gunicorn.append("config.wsgi")

@@ -3,6 +3,7 @@ the harness can't rot. No timing is asserted."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,22 @@ def test_the_report_prints_the_mixed_load_memory_row() -> None:
     row = next(line for line in text.splitlines() if "mixed load" in line)
     assert "bulk import of 8,820 claims" in row
     assert "236.4 MB steady" in row and "< 150 MB" in row and row.endswith("**no** |")
+
+
+def test_the_bench_writes_no_task_lines_between_its_own(caplog: pytest.LogCaptureFixture) -> None:
+    """The medium bench's log had two ``django.tasks`` INFO lines for every upload's task
+    among the scenarios' lines: Django's ``django`` logger is at INFO whatever LOG_LEVEL."""
+    from bench.run import quiet_logging
+
+    names = ("django", "django_tasks_db")
+    levels = {name: logging.getLogger(name).level for name in names}
+    try:
+        quiet_logging()
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("django.tasks").info("Task id=1 path=x state=RUNNING")
+            logging.getLogger("django_tasks_db").info("Starting worker")
+            logging.getLogger("django.tasks").warning("Task id=1 failed")
+        assert [record.levelname for record in caplog.records] == ["WARNING"]
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
