@@ -45,3 +45,27 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const state = filterRequests.get(event.detail.elt);
   if (state && state.xhr === event.detail.xhr) state.inflight = null;
 });
+
+// Paging links (templates/pagination.html) swap the results they stand in, themselves
+// included: the focus fell back to the top of the page, and a keyboard user tabbed through
+// the header and the filters again to reach the next page. It goes to the same link on the
+// new page, or to the other one where that one is gone (the first or the last page).
+let paging = null; // { rel, target } of the paging link whose request is on its way
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const link = event.detail.elt;
+  if (link instanceof HTMLAnchorElement && link.closest("nav.pagination") && link.rel) {
+    paging = { rel: link.rel, target: link.getAttribute("hx-target") };
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (!event.detail.successful) paging = null; // nothing swapped: no focus to move later
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!paging) return;
+  const { rel, target } = paging;
+  paging = null;
+  const nav = (target && document.querySelector(target)?.querySelector("nav.pagination"))
+    || document.querySelector("nav.pagination");
+  const link = nav?.querySelector(`a[rel="${rel}"]`) || nav?.querySelector("a[rel]");
+  link?.focus();
+});
