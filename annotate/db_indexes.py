@@ -66,6 +66,7 @@ from django.contrib.postgres.search import SearchVector
 from django.db.migrations.operations import RunPython
 from django.db.models.expressions import RawSQL
 
+from annotate import db_triggers
 from common import fulltext
 from common.fulltext import (  # noqa: F401 - re-exported: claim search and migrations use them
     FTS_TOKENIZER,
@@ -91,7 +92,10 @@ class PostgresGinIndex(fulltext.PostgresGinIndex):
 
 CLAIM_FTS = "annotate_claim_fts"
 FTS_COLUMNS = ("quote", "note")
-CLAIM_FTS_INDEX = fulltext.Fts5Index(CLAIM_FTS, "annotate_claim", FTS_COLUMNS)
+# Its INSERT trigger waits in bulk mode (annotate.db_bulk adds the rows itself).
+CLAIM_FTS_INDEX = fulltext.Fts5Index(
+    CLAIM_FTS, "annotate_claim", FTS_COLUMNS, insert_when=db_triggers.BULK_OFF
+)
 
 
 def claim_fts_ids(query: str) -> RawSQL:
@@ -107,7 +111,10 @@ def claim_fts_sql() -> list[str]:
 
 
 def install_claim_fts(schema_editor: Any) -> None:
-    """On SQLite with FTS5: the FTS5 table, its triggers, the index of every claim."""
+    """On SQLite with FTS5: the FTS5 table, its triggers, the index of every claim (and
+    the bulk mode's flag table, which the INSERT trigger reads)."""
+    if schema_editor.connection.vendor == "sqlite" and fulltext.fts5_available():
+        schema_editor.execute(db_triggers.BULK_FLAG_SQL)
     CLAIM_FTS_INDEX.install(schema_editor)
 
 
@@ -133,6 +140,11 @@ class CreateClaimFtsOnSqlite(fulltext.CreateFtsOnSqlite):
 
     fts = CLAIM_FTS_INDEX
     purpose = "claim search"
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        install_claim_fts(schema_editor)
 
     @property
     def migration_name_fragment(self) -> str:

@@ -25,7 +25,9 @@ transaction writes claims and stances (``tests/annotate/analysis/test_network_co
   statement, keys in order). Their names sort after the version triggers' (PostgreSQL fires
   a table's triggers in name order), so a transaction first takes its project's version row
   (which serialises a project's writers) and then the count rows: no deadlock.
-* SQLite: row-level AFTER triggers.
+* SQLite: row-level AFTER triggers. In bulk mode (``annotate.db_bulk``) the INSERT
+  triggers wait and the bulk writer adds its new stances in one grouped upsert
+  (``add_counts_sql``) at its end.
 
 A row whose count reaches 0 stays (the readers skip it).
 
@@ -81,17 +83,25 @@ def _bucket(vendor: str, a: str) -> tuple[str, str]:
     return value, f"(b.kind = 0 OR {a}.published IS NOT NULL)"
 
 
-def recount_sql(vendor: str) -> str:
+def recount_sql(vendor: str, stances: str = "") -> str:
     """(project, layer, month, source, target, stance, claims) of every live claim's
-    stances, counted afresh."""
+    stances, counted afresh (with ``stances``, a condition on the stance row ``s``: of
+    those stances only)."""
     month, dated = _bucket(vendor, "a")
+    only = f" AND {stances}" if stances else ""
     return (
         f"SELECT a.project_id, COALESCE(c.annotator_id, 0), {month}, c.source_id, s.target_id, "
         "s.stance, COUNT(*) FROM annotate_claimstance s JOIN annotate_claim c ON c.id = s.claim_id "
         f"JOIN corpus_article a ON a.id = c.article_id {_BUCKETS} WHERE "
         + _LIVE.format(c="c")
-        + f" AND {dated} GROUP BY 1, 2, 3, 4, 5, 6"
+        + f" AND {dated}{only} GROUP BY 1, 2, 3, 4, 5, 6"
     )
+
+
+def add_counts_sql(vendor: str, stances: str) -> str:
+    """Add the stances that match ``stances`` (a condition on ``s``) to the counts: one
+    grouped upsert (bulk mode's, ``annotate.db_bulk``)."""
+    return _UPSERT.format(select=recount_sql(vendor, stances))
 
 
 def trigger_name(table: str, event: str) -> str:
@@ -245,6 +255,8 @@ def _sqlite_sql(table: str) -> list[str]:
     for event in TABLE_EVENTS[table]:
         name = trigger_name(table, event)
         when = _SQLITE_UPDATED[table] if event == "update" else ""
+        if event == "insert":  # bulk mode counts the inserted rows itself (annotate.db_bulk)
+            when = f"WHEN {db_triggers.BULK_OFF} "
         statements += [
             f"DROP TRIGGER IF EXISTS {name}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} FOR EACH ROW "

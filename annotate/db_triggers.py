@@ -3,6 +3,12 @@ versions, ``annotate.db_network_counts``' network counts): running a vendor's st
 dropping triggers (and, on PostgreSQL, their functions) by name, and the migrations'
 operations that install or drop them.
 
+Bulk mode (``annotate.db_bulk``): on SQLite the per-row INSERT triggers of claims, stances
+and chain links (search entries, versions, network counts) do nothing while ``BULK_FLAG``
+has a row — a row one transaction writes and deletes itself, so no other connection ever
+sees it — and the bulk writer does their work once, set-based. Every installer creates
+the table first (``BULK_FLAG_SQL``): a trigger installed by any migration may read it.
+
 Each module says which statements make its triggers (``statements(vendor, table)``) and
 which triggers there are (``names(tables)``: (table, trigger name) pairs); only PostgreSQL
 and SQLite are supported.
@@ -16,6 +22,12 @@ from typing import Any
 from django.db.migrations.operations import RunPython
 
 VENDORS = ("postgresql", "sqlite")
+BULK_FLAG = "annotate_bulkmode"
+BULK_FLAG_SQL = f"CREATE TABLE IF NOT EXISTS {BULK_FLAG} (id integer PRIMARY KEY)"
+# A SQLite trigger's condition: not in bulk mode.
+BULK_OFF = f"NOT EXISTS (SELECT 1 FROM {BULK_FLAG})"
+# The tables whose INSERT triggers bulk mode skips (on SQLite).
+BULK_TABLES = ("annotate_claim", "annotate_claimstance", "annotate_chainlink")
 Statements = Callable[[str, str], list[str]]  # (vendor, table) → SQL
 Step = Callable[[Any], None]  # a schema editor → None
 
@@ -26,6 +38,8 @@ def install(schema_editor: Any, what: str, statements: Statements, tables: Itera
     vendor = schema_editor.connection.vendor
     if vendor not in VENDORS:  # pragma: no cover - only the two supported databases
         raise NotImplementedError(f"No {what} triggers for the {vendor} database.")
+    if vendor == "sqlite":
+        schema_editor.execute(BULK_FLAG_SQL, params=None)
     for table in tables:
         for sql in statements(vendor, table):
             schema_editor.execute(sql, params=None)

@@ -15,7 +15,9 @@ raw SQL, a restore, the admin), and create the row on a project's first write.
   without the writes counted before it. Projects are bumped in id order (no deadlock
   between two multi-project statements).
 * SQLite: row-level AFTER triggers (SQLite has no statement triggers): one upsert per row
-  written, ~2 µs each; SQLite serialises writers anyway.
+  written, ~2 µs each; SQLite serialises writers anyway. In bulk mode (``annotate.db_bulk``)
+  the INSERT triggers of claims, stances and chain links wait, and the bulk writer adds
+  the rows it inserted to each project's counter at its end (the same value).
 
 The row outlives its project (no foreign key, nothing deletes it): a project restored
 under the same id (``exchange.restoring`` keeps primary keys) counts on from where the
@@ -141,10 +143,13 @@ def _sqlite_sql(table: str) -> list[str]:
             values = {"insert": ["NEW"], "update": ["NEW", "OLD"], "delete": ["OLD"]}[event]
             union = " UNION ".join(f"SELECT {row}.{column} AS p" for row in values)
             select = f"SELECT DISTINCT r.p, 1 FROM ({union}) r WHERE true"
+        # Bulk mode counts the inserted rows itself (annotate.db_bulk).
+        bulk = table in db_triggers.BULK_TABLES and event == "insert"
+        when = f"WHEN {db_triggers.BULK_OFF} " if bulk else ""
         statements += [
             f"DROP TRIGGER IF EXISTS {name}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} FOR EACH ROW "
-            f"BEGIN {_UPSERT.format(select=select)}; END",
+            f"{when}BEGIN {_UPSERT.format(select=select)}; END",
         ]
     return statements
 

@@ -146,6 +146,9 @@ class Fts5Index:
     table: str
     columns: tuple[str, ...]
     pending: str = ""
+    # A further condition of the INSERT trigger (claim search: not in bulk mode, whose
+    # writer adds its rows itself with ``add_rows_sql``).
+    insert_when: str = ""
 
     def triggers(self) -> dict[str, str]:
         """Each trigger's event (its name's suffix) and its ``AFTER … ON …`` clause."""
@@ -158,8 +161,9 @@ class Fts5Index:
                 "delete": f"AFTER DELETE ON {self.table} WHEN OLD.{self.pending} IS NULL",
             }
         changed = " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in keyed)
+        insert_when = f" WHEN {self.insert_when}" if self.insert_when else ""
         return {
-            "insert": f"AFTER INSERT ON {self.table}",
+            "insert": f"AFTER INSERT ON {self.table}{insert_when}",
             "update": f"AFTER UPDATE OF {', '.join(keyed)} ON {self.table} WHEN {changed}",
             "delete": f"AFTER DELETE ON {self.table}",
         }
@@ -199,11 +203,17 @@ class Fts5Index:
             statements.append(f"DROP TRIGGER IF EXISTS {name}_{event}")
             statements.append(f"CREATE TRIGGER {name}_{event} {when} BEGIN {bodies[event]} END")
         statements.append(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
-        statements.append(
-            f"INSERT INTO {name}(rowid, {columns}) "
-            f"SELECT id, {self._row(self.table)} FROM {self.table}{fill_where}"
-        )
+        statements.append(self.add_rows_sql(fill_where))
         return statements
+
+    def add_rows_sql(self, where: str) -> str:
+        """The statement indexing the rows of ``table`` that ``where`` (`` WHERE …``, or
+        "") picks."""
+        columns = ", ".join(self.columns)
+        return (
+            f"INSERT INTO {self.name}(rowid, {columns}) "
+            f"SELECT id, {self._row(self.table)} FROM {self.table}{where}"
+        )
 
     def install(self, schema_editor: Any) -> None:
         """On SQLite with FTS5: the table, its triggers, the index of every row."""

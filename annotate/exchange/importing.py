@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotate import db_bulk
 from annotate.assignments import services as assignment_services
 from annotate.chains.links import LinkInput
 from annotate.claims import bulk as claim_bulk
@@ -628,25 +629,29 @@ def import_annotations(
                 return assigned
 
             # A chunk of the file at a time: a fixed number of queries per chunk, and
-            # only a chunk's items, articles and claims in memory at once.
-            for chunk in batched(items, CHUNK):
-                resolver.forget_articles()
-                resolver.prefetch(chunk)
-                resolver.prefetch_sources(chunk)
-                ready = [
-                    r for item in chunk if (r := resolve(item, resolver, report, new_sources=keep))
-                ]
-                new_sources_create(ready, project, unknown, actor, report)
-                seen |= set(
-                    Claim.objects.live()
-                    .filter(
-                        article_id__in={r.article.pk for r in ready},
-                        annotator=annotator,
-                        created__lt=resolver.started,
+            # only a chunk's items, articles and claims in memory at once. In bulk mode
+            # (db_bulk): search entries, versions and network counts once, at the end.
+            with db_bulk.bulk_inserts():
+                for chunk in batched(items, CHUNK):
+                    resolver.forget_articles()
+                    resolver.prefetch(chunk)
+                    resolver.prefetch_sources(chunk)
+                    ready = [
+                        r
+                        for item in chunk
+                        if (r := resolve(item, resolver, report, new_sources=keep))
+                    ]
+                    new_sources_create(ready, project, unknown, actor, report)
+                    seen |= set(
+                        Claim.objects.live()
+                        .filter(
+                            article_id__in={r.article.pk for r in ready},
+                            annotator=annotator,
+                            created__lt=resolver.started,
+                        )
+                        .values_list("article_id", "start", "end")
                     )
-                    .values_list("article_id", "start", "end")
-                )
-                report.assigned += write_in_batches(ready, seen, write, report)
+                    report.assigned += write_in_batches(ready, seen, write, report)
             if (report.rejected and not partial) or dry_run:
                 raise Rollback
             report.written = True

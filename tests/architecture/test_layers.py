@@ -22,6 +22,7 @@ TOP_LEVEL = {
     "__init__.py",
     "admin.py",
     "apps.py",
+    "db_bulk.py",
     "db_guards.py",
     "db_network_counts.py",
     "db_triggers.py",

@@ -1,0 +1,95 @@
+"""Bulk mode: a big write of new claims (an import) keeps claim search's index, the projects'
+versions and the network counts up to date once, set-based, instead of row by row.
+
+On SQLite the per-row INSERT triggers of ``annotate_claim``, ``annotate_claimstance`` and
+``annotate_chainlink`` (``annotate.db_indexes``' FTS5 entries, ``annotate.db_versions``'
+counters, ``annotate.db_network_counts``' counts: three buckets per stance row, ~50 µs a
+stance) do nothing while the flag table ``db_triggers.BULK_FLAG`` has a row.
+``bulk_inserts()`` writes that row inside its own savepoint, notes the tables' highest ids,
+runs the block, then does the triggers' work for the rows inserted since — three statements,
+whatever their number — and deletes the row. SQLite serialises writers and no other
+connection sees an uncommitted row, so only this transaction's inserts skip their triggers.
+The tables use AUTOINCREMENT ids: the rows inserted in the block are the ones above the ids
+noted. An exception rolls the savepoint back, flag and rows with it.
+
+What it does equals what the triggers would have done (``tests/annotate/test_bulk_mode.py``):
+the same FTS5 entries, each project's counter raised by the number of rows inserted, the
+same network counts in every bucket. It holds for *inserts*: the block must not update or
+delete a claim or stance it inserted (an import does neither; updates and deletes fire
+their triggers as always, and those would take away counts never added).
+
+On PostgreSQL the block runs as it is: the version and network triggers are statement-level
+there (one grouped upsert per INSERT statement already), and claim search is a GIN index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection, transaction
+
+from annotate import db_indexes, db_network_counts, db_triggers, db_versions
+
+# The new rows of each table, their project, and how many: a version upsert's rows.
+_NEW_ROWS = {
+    "annotate_claim": "FROM annotate_claim r JOIN corpus_article a ON a.id = r.article_id",
+    "annotate_claimstance": "FROM annotate_claimstance r JOIN annotate_claim c "
+    "ON c.id = r.claim_id JOIN corpus_article a ON a.id = c.article_id",
+    "annotate_chainlink": "FROM annotate_chainlink r JOIN annotate_claim c "
+    "ON c.id = r.claim_id JOIN corpus_article a ON a.id = c.article_id",
+}
+_ACTIVE = "_claimdesk_bulk_mode"  # set on the connection while a block runs
+
+
+def versions_sql() -> str:
+    """Raise each project's counter by the number of rows inserted in its claims, stances
+    and chain links (above the ids given as parameters, in ``BULK_TABLES`` order)."""
+    counted = " UNION ALL ".join(
+        f"SELECT a.project_id AS p, COUNT(*) AS n {_NEW_ROWS[t]} WHERE r.id > %s GROUP BY 1"
+        for t in db_triggers.BULK_TABLES
+    )
+    table = db_versions.VERSION_TABLE
+    return (
+        f"INSERT INTO {table} (project_id, value) SELECT p, SUM(n) FROM ({counted}) "
+        f"WHERE true GROUP BY p ORDER BY p "
+        f"ON CONFLICT (project_id) DO UPDATE SET value = {table}.value + excluded.value"
+    )
+
+
+def _maintain(cursor: Any, since: tuple[int, int, int], fts: bool) -> None:
+    """The triggers' work for the rows above the ids ``since`` (claims, stances, links)."""
+    claims, stances, links = since
+    if fts:
+        cursor.execute(db_indexes.CLAIM_FTS_INDEX.add_rows_sql(" WHERE id > %s"), [claims])
+    cursor.execute(db_network_counts.add_counts_sql("sqlite", "s.id > %s"), [stances])
+    cursor.execute(versions_sql(), [claims, stances, links])
+
+
+@contextmanager
+def bulk_inserts() -> Iterator[None]:
+    """Insert claims, stances and chain links in the block with their per-row triggers
+    waiting, and do their work once at its end (SQLite; elsewhere, or inside another
+    block, the block just runs)."""
+    if connection.vendor != "sqlite" or getattr(connection, _ACTIVE, False):
+        yield
+        return
+    flag = db_triggers.BULK_FLAG
+    highest = ", ".join(f"(SELECT COALESCE(MAX(id), 0) FROM {t})" for t in db_triggers.BULK_TABLES)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {flag} (id) VALUES (1)")
+            cursor.execute(
+                f"SELECT {highest}, EXISTS (SELECT 1 FROM sqlite_master WHERE name = %s)",
+                [db_indexes.CLAIM_FTS],
+            )
+            *since, fts = cursor.fetchone()
+        setattr(connection, _ACTIVE, True)
+        try:
+            yield
+        finally:
+            setattr(connection, _ACTIVE, False)
+        with connection.cursor() as cursor:
+            _maintain(cursor, (since[0], since[1], since[2]), bool(fts))
+            cursor.execute(f"DELETE FROM {flag}")

@@ -1,0 +1,206 @@
+"""Bulk mode (``annotate.db_bulk``, issue 21): a claim import's per-row INSERT triggers wait
+on SQLite and their work is done once at the end. What that leaves — claim search's
+entries, the projects' versions, the network counts in every bucket — equals what the
+per-row triggers leave for the same file, and an import that rolls back leaves the
+triggers working."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from annotate import db_bulk, db_triggers
+from annotate.analysis.search import text_match
+from annotate.exchange import importing
+from annotate.exchange.importing import import_annotations
+from annotate.models import Claim, NetworkCount, ProjectVersion
+from corpus.services import membership_set
+from tests.annotate.analysis.test_network_counts import kept, recounted
+from tests.factories import (
+    VALID_LABELS,
+    ArticleFactory,
+    ProjectFactory,
+    SourceFactory,
+    TargetFactory,
+    UserFactory,
+)
+from tests.helpers import installed_triggers
+
+pytestmark = pytest.mark.django_db
+
+WORDS = ("Turkey", "influence", "Central", "Article")
+
+
+def _project() -> tuple[Any, bytes, int]:
+    """A project with articles of two months, another year and none, two sources, two
+    targets; a file of claims over them (with one or two stances, some with an attribution
+    chain)."""
+    project = ProjectFactory()
+    dates: list[dt.datetime | None] = [
+        dt.datetime(2024, 5, 3, tzinfo=dt.UTC),
+        dt.datetime(2024, 6, 9, tzinfo=dt.UTC),
+        dt.datetime(2023, 1, 2, tzinfo=dt.UTC),
+        None,
+    ]
+    articles = [ArticleFactory(project=project, published=d) for d in dates]
+    sources = [SourceFactory(project=project, name=n) for n in ("Ankara", "Moscow")]
+    targets = [TargetFactory(project=project, name=n) for n in ("NATO", "EU")]
+    lines, n = [], 0
+    for i, article in enumerate(articles):
+        claims = []
+        at = 0
+        for k, word in enumerate(article.text.split(" ")[:6]):
+            start, end = at, at + len(word)
+            at = end + 1
+            stances = [{"target": targets[k % 2].name, "stance": ("favor", "against")[i % 2]}]
+            if k % 3 == 1:
+                stances.append({"target": targets[(k + 1) % 2].name, "stance": "favor"})
+            claim = {
+                "start": start,
+                "end": end,
+                "quote": article.text[start:end],
+                "source": {"name": sources[(i + k) % 2].name},
+                "stances": stances,
+                "note": f"note {word}",
+                **VALID_LABELS,
+            }
+            if k == 2:
+                claim["chain"] = [{"source": {"name": sources[(i + k + 1) % 2].name}}]
+            claims.append(claim)
+        n += len(claims)
+        lines.append(json.dumps({"sha256": article.sha256, "claims": claims}, ensure_ascii=False))
+    return project, "\n".join(lines).encode(), n
+
+
+def _member(project: Any) -> Any:
+    user = UserFactory()
+    membership_set(project=project, user=user, role="annotator")
+    return user
+
+
+def _version(project: Any) -> int:
+    row = ProjectVersion.objects.filter(project_id=project.pk).first()
+    return row.value if row is not None else 0
+
+
+def _import(project: Any, data: bytes, *, bulk: bool, monkeypatch: Any) -> tuple[Any, int]:
+    """Import ``data`` as a new annotator's claims, in bulk mode or with the per-row
+    triggers; the annotator and how much the project's version rose."""
+    user = _member(project)
+    with monkeypatch.context() as patched:
+        if not bulk:
+            patched.setattr(importing.db_bulk, "bulk_inserts", contextlib.nullcontext)
+        before = _version(project)
+        report = import_annotations(project=project, annotator=user, data=data, fmt="jsonl")
+    assert report.ok and report.written, report.rejected
+    return user, _version(project) - before
+
+
+def _layer(layer: int) -> Counter[tuple[int, int, int, str]]:
+    return Counter(
+        {
+            (r.month, r.source_id, r.target_id, r.stance): r.n
+            for r in NetworkCount.objects.filter(layer=layer).exclude(n=0)
+        }
+    )
+
+
+def _found(annotator: Any) -> dict[str, set[tuple[int, int, int]]]:
+    claims = Claim.objects.filter(annotator=annotator)
+    return {
+        word: set(text_match(claims, word).values_list("article_id", "start", "end"))
+        for word in (*WORDS, "note")
+    }
+
+
+def _flag_rows() -> int:
+    if connection.vendor != "sqlite":
+        return 0  # (no flag table: PostgreSQL's triggers are per statement)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {db_triggers.BULK_FLAG}")
+        return int(cursor.fetchone()[0])
+
+
+def test_a_bulk_import_leaves_what_the_per_row_triggers_leave(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, data, n = _project()
+    one, one_version = _import(project, data, bulk=False, monkeypatch=monkeypatch)
+    two, two_version = _import(project, data, bulk=True, monkeypatch=monkeypatch)
+    assert Claim.objects.filter(annotator=two).count() == n
+    # Every bucket of the counts: all time, each year, each month (the undated article's
+    # claims in the first only), both layers alike, and all of it a full recount.
+    counts = _layer(two.pk)
+    assert counts == _layer(one.pk)
+    assert {month for month, *_ in counts} == {0, -2024, 202405, 202406, -2023, 202301}
+    assert kept() == recounted()
+    # The version rose as much (one per row written on SQLite, per statement on PostgreSQL).
+    assert two_version == one_version > 0
+    # Claim search finds the same claims.
+    found = _found(two)
+    assert found == _found(one)
+    assert all(found.values())
+    assert _flag_rows() == 0
+
+
+def test_without_its_end_step_a_bulk_import_would_count_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The triggers do wait in bulk mode: the end step is what counts the rows."""
+    if connection.vendor != "sqlite":
+        pytest.skip("bulk mode is SQLite's (PostgreSQL's triggers are per statement)")
+    project, data, n = _project()
+    monkeypatch.setattr(db_bulk, "_maintain", lambda cursor, since, fts: None)
+    user, version = _import(project, data, bulk=True, monkeypatch=monkeypatch)
+    assert version < n  # the assignments' writes only
+    assert not _layer(user.pk)
+    assert kept() != recounted()
+    assert not any(_found(user).values())
+
+
+def test_a_rolled_back_import_leaves_the_triggers_working(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, data, n = _project()
+    bad = data + b'\n{"sha256": "nope", "claims": [{"start": 0, "end": 1}]}\n'
+    user = _member(project)
+    report = import_annotations(project=project, annotator=user, data=bad, fmt="jsonl")
+    assert report.rejected and not report.written
+    assert not Claim.objects.filter(annotator=user).exists()
+    assert _flag_rows() == 0
+    before = _version(project)
+    with db_bulk.bulk_inserts(), pytest.raises(RuntimeError):
+        raise RuntimeError("a failed block")
+    assert _flag_rows() == 0
+    # The per-row path counts again.
+    other, version = _import(project, data, bulk=False, monkeypatch=monkeypatch)
+    assert version > 0 and _version(project) > before
+    assert _layer(other.pk) and kept() == recounted()
+
+
+def test_the_insert_triggers_read_the_flag_after_the_migrations() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("bulk mode is SQLite's")
+    names = [
+        "annotate_claim_fts_insert",
+        "annotate_claim_version_insert",
+        "annotate_claimstance_version_insert",
+        "annotate_chainlink_version_insert",
+        "annotate_claim_znetwork_insert",
+        "annotate_claimstance_znetwork_insert",
+    ]
+    assert set(names) <= installed_triggers()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        found = dict(cursor.fetchall())
+    assert all(db_triggers.BULK_OFF in found[name] for name in names)
+    # Only those wait: updates and deletes, other tables' inserts fire as always.
+    assert [name for name, sql in found.items() if db_triggers.BULK_OFF in sql] == sorted(
+        names, key=list(found).index
+    )
