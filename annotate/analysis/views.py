@@ -193,7 +193,7 @@ def claim_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context.update(
         page=page,
         updating=updating,
-        sources=Source.objects.in_project(project).only("id", "name"),
+        sources=Source.objects.in_project(project).values_list("id", "name"),
         targets=project.targets.order_by("position", "id"),
         chosen_article=(
             Article.objects.in_project(project).without_text().filter(pk=filters.article).first()

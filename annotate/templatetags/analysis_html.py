@@ -1,8 +1,14 @@
-"""``{% stance_rows page.object_list cell_url filters.layer %}``: the stance map's table
-rows (``annotate.analysis.stance_map.MapRow``), written here rather than by the template
-language: a page of 50 sources and 5 targets is 250 cells with a link per stance value,
-~10,000 template variables — 80% of the page's CPU time (~95 ms at xlarge scale) went
-into rendering them. Every text is escaped (``escape``) as the template would."""
+"""The analysis pages' long repeated markup, written here rather than by the template
+language, whose every variable costs a lookup (every text is escaped, ``escape``, as the
+template would):
+
+* ``{% stance_rows page.object_list cell_url filters.layer %}``: the stance map's table
+  rows (``annotate.analysis.stance_map.MapRow``). A page of 50 sources and 5 targets is
+  250 cells with a link per stance value, ~10,000 template variables: 80% of the page's
+  CPU time (~95 ms at xlarge scale) went into rendering them.
+* ``{% source_options sources filters.source %}``: claim search's source filter, an
+  option per source of the project (500 at xlarge scale: ~20 ms of CPU in the template).
+"""
 
 from __future__ import annotations
 
@@ -72,3 +78,13 @@ def stance_rows(rows: Iterable[MapRow], cell_url: str, layer: str) -> SafeString
     url = escape(cell_url)
     # Every text in the rows is escaped above: names, stance values, the URLs.
     return mark_safe("\n".join(_row(row, url, layer) for row in rows))  # noqa: S308
+
+
+@register.simple_tag
+def source_options(sources: Iterable[tuple[int, str]], chosen: str) -> SafeString:
+    """An ``<option>`` per (id, name), the one whose id is ``chosen`` selected."""
+    options = (
+        f'<option value="{pk}"{" selected" if str(pk) == chosen else ""}>{escape(name)}</option>'
+        for pk, name in sources
+    )
+    return mark_safe("".join(options))  # noqa: S308 (the names are escaped)
