@@ -23,9 +23,15 @@ article whose ``search_pending`` is set is in neither index (the GIN index is pa
 FTS5 triggers skip it) and is found meanwhile by a regex of the same word-start meaning,
 over the pending articles alone.
 
+While no article is pending (the usual case) the index's condition applies to the
+articles themselves; with some, the indexed and the pending matches are one set of ids. On
+SQLite a page of matches walks the index ``article_project_title`` (the list's order,
+migration 0012) testing each id against the FTS5 matches.
+
 SQLite rebuilds ``corpus_article`` when a migration alters it, dropping these triggers
-(and refusing while the agreement counter's triggers read the table,
-``annotate.db_versions``): such a migration must run ``install_article_fts`` again.
+and that index (and refusing while the agreement counter's triggers read the table,
+``annotate.db_versions``): such a migration must run ``install_article_fts`` again and
+create the index again.
 """
 
 from __future__ import annotations

@@ -186,3 +186,26 @@ def _import_pending(project: Any, titles: list[str]) -> None:
     items = [ArticleInput(text=f"{t}: text {i}.", title=t) for i, t in enumerate(titles)]
     articles_create_many(project=project, items=items)
     assert Article.objects.filter(project=project, search_pending=True).count() == len(titles)
+
+
+def test_on_sqlite_a_search_page_walks_the_title_index(curator: Any) -> None:
+    """SQLite: a page of the article list's search reads the index of its order
+    (migration 0012) rather than sorting every match; PostgreSQL has no such index (its
+    planner walked it testing each article's words)."""
+    from corpus.models import Membership, Role
+    from corpus.selectors import ArticleFilters, article_list
+
+    project = ProjectFactory()
+    Membership.objects.create(project=project, user=curator, role=Role.CURATOR)
+    ArticleFactory.create_batch(3, project=project, title="Pipeline news")
+    page = article_list(curator, project, ArticleFilters(q="pipeline"))[:25]
+    assert len(page) == 3
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'article_project_title'")
+            assert cursor.fetchone() is None
+            return
+        sql, params = page.query.sql_with_params()
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "article_project_title" in plan and "TEMP B-TREE" not in plan, plan
