@@ -60,6 +60,9 @@ def project_pages(ctx: Context) -> list[Result]:
         ("project page", "corpus:project-detail", {}, None),
         (f"article list ({p.n_articles:,} articles)", "corpus:article-list", {}, None),
         ("article list, title search", "corpus:article-list", {"q": "Turkey"}, None),
+        # (at xlarge "Turkey" is in no article: these two find nearly all and a few)
+        ("article list, search 'pipeline'", "corpus:article-list", {"q": "pipeline"}, None),
+        ("article list, search 'Rahmon'", "corpus:article-list", {"q": "Rahmon"}, None),
         (f"source registry ({p.n_sources} sources, with counts)", "annotate:source-list", {}, None),
         ("assignments (manager)", "annotate:assignments", {}, p.manager_id),
         ("agreement dashboard (curator)", "annotate:agreement", {}, None),

@@ -123,6 +123,9 @@ def article_list(user: User, project: Project, filters: ArticleFilters) -> Artic
             my_status=F("mine__status"),
         )
         .annotate(my_status_label=status_label)
+        # The model's order without its project (one here): ordering by the project's
+        # name joined the projects to every match before a page of them was taken.
+        .order_by("title", "id")
     )
     if filters.q:
         articles = articles_matching(articles, filters.q)

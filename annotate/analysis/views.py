@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
@@ -136,7 +135,13 @@ def stance_map(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = permissions.project_for(request.user, slug, Role.CURATOR, ANALYSIS)
     context = _context(request, project)
     sort = request.GET.get("sort", "")[:40]
-    matrix = stance_map_page.stance_map(project, context["filters"].without_search(), sort)
+    matrix, page = stance_map_page.stance_map_page(
+        project,
+        context["filters"].without_search(),
+        sort,
+        request.GET.get("page"),
+        SOURCES_PER_PAGE,
+    )
     # Each count links to its claims: the page's filters kept, built once rather than by a
     # {% querystring %} per link (2,250 links on a page of 50 sources and 15 columns).
     kept = request.GET.copy()
@@ -144,12 +149,7 @@ def stance_map(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         kept.pop(name, None)
     cell_url = reverse("annotate:claim-search", args=[project.slug]) + "?"
     cell_url += f"{kept.urlencode()}&" if kept else ""
-    context.update(
-        matrix=matrix,
-        sort=sort,
-        cell_url=cell_url,
-        page=Paginator(matrix.rows, SOURCES_PER_PAGE).get_page(request.GET.get("page")),
-    )
+    context.update(matrix=matrix, sort=sort, cell_url=cell_url, page=page)
     return _render(request, "annotate/analysis/stance_map.html", context)
 
 
@@ -193,7 +193,7 @@ def claim_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context.update(
         page=page,
         updating=updating,
-        sources=Source.objects.in_project(project).only("id", "name"),
+        sources=Source.objects.in_project(project).values_list("id", "name"),
         targets=project.targets.order_by("position", "id"),
         chosen_article=(
             Article.objects.in_project(project).without_text().filter(pk=filters.article).first()

@@ -507,6 +507,9 @@ def test_the_sweep_covers_every_route_but_the_admin() -> None:
 def test_the_sweep_finds_the_parameters_a_view_reads(world: World) -> None:
     found, body = Sweep(_routes()["annotate:source-list"], world).discover("curator", "GET")
     assert {"q", "kind", "page"} <= found.query
+    # The stance map's page (common.paging, as the other lists), its sort and layer.
+    found, body = Sweep(_routes()["annotate:stance-map"], world).discover("curator", "GET")
+    assert {"page", "sort", "layer", "outlet"} <= found.query
     found, body = Sweep(_routes()["annotate:claim-create"], world).discover("annotator_own", "POST")
     assert {"start", "end", "quote", "source", f"stance-{world.target.pk}"} <= found.form
     found, body = Sweep(_routes()["api:claim-list"], world).discover("annotator_own", "POST")

@@ -96,6 +96,34 @@ def test_stance_map_sorts_by_source_total_and_a_target_stance(data: Crafted) -> 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("layer", ["gold", "all"])
+def test_a_page_of_the_stance_map_is_that_slice_of_the_whole_map(data: Crafted, layer: str) -> None:
+    """``stance_map_page`` builds only its page's rows: the same rows, in the same order,
+    as the whole map has there, for every sort; the count is every source's."""
+    from annotate.analysis.stance_map import stance_map_page
+    from annotate.models import ClaimStance
+    from tests.factories import SourceFactory
+
+    for i in range(7):
+        source = SourceFactory(project=data.project, name=f"Speaker {i}")
+        for k in range(i % 3 + 1):
+            claim = ClaimFactory(article=data.a1, annotator=data.ann1, source=source)
+            claim.annotator = None if k % 2 else data.ann1
+            claim.save()
+            stance = ("favor", "against", "none")[(i + k) % 3]
+            ClaimStance.objects.create(claim=claim, target=(data.t1, data.t2)[k % 2], stance=stance)
+    filters = ClaimFilters(layer=layer)
+    sorts = ["", "total", "source", f"{data.t1.pk}", f"{data.t2.pk}:against", f"{data.t1.pk}:x"]
+    for sort in sorts + ["bogus"]:
+        whole = stance_map(data.project, filters, sort)
+        for number in (1, 2, 3):
+            matrix, page = stance_map_page(data.project, filters, sort, str(number), 3)
+            assert matrix.count == page.paginator.count == len(whole.rows)
+            assert page.number == number
+            assert matrix.rows == list(page.object_list) == whole.rows[(number - 1) * 3 :][:3]
+
+
+@pytest.mark.django_db
 def test_filters_from_a_query_keep_only_known_layers(data: Crafted, outsider: Any) -> None:
     ids = {data.ann1.pk, data.ann2.pk}
     assert ClaimFilters.from_query({"layer": str(data.ann1.pk)}, annotator_ids=ids).layer == str(

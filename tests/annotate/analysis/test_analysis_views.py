@@ -10,7 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotate.models import Source
+from annotate.analysis.filters import ClaimFilters
+from annotate.analysis.stance_map import stance_map
+from annotate.models import ClaimStance, Source
 from corpus.models import Article
 from tests.conftest import login
 from tests.factories import ArticleFactory, AssignmentFactory, ClaimFactory, SourceFactory
@@ -105,7 +107,8 @@ def test_the_stance_map_pages_its_sources_keeping_the_sort_and_the_filters(
     assert len(rows) == SOURCES_PER_PAGE
     assert [r.name for r in rows[:2]] == ["Speaker 54", "Speaker 53"]  # most stances first
     html = first.content.decode()
-    total = len(first.context["matrix"].rows)
+    total = first.context["matrix"].count
+    assert first.context["matrix"].rows == rows  # only the page's rows are built
     assert f"{total} sources with stances (1–{SOURCES_PER_PAGE} shown)" in html
     assert 'href="?layer=all&amp;sort=total&amp;page=2"' in html  # filters and sort kept
     # Each count's link keeps the layer, names the cell, and drops the sort.
@@ -121,6 +124,33 @@ def test_the_stance_map_pages_its_sources_keeping_the_sort_and_the_filters(
     assert not {r.name for r in rows} & set(names)
     by_name = client.get(url + "?layer=all&sort=source&page=2")
     assert [r.name for r in by_name.context["page"].object_list][-1] == "Vladimir Danilov"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["", "1", "2", "last", "0", "-1", "x", "²", "99999999999"])
+def test_the_stance_maps_page_numbers_are_read_as_the_other_pages_read_them(
+    client: Client, data: Crafted, curator: Any, page: str
+) -> None:
+    """As ``Paginator.get_page`` (``common.paging``), like the article list, the review
+    queue and claim search: a value that is no page number is the first page, one below
+    1 or past the end the last — never an error, never another page's rows."""
+    from annotate.analysis.views import SOURCES_PER_PAGE
+
+    for i in range(SOURCES_PER_PAGE + 1):
+        source = SourceFactory(project=data.project, name=f"Speaker {i:02d}")
+        claim = ClaimFactory(article=data.a1, annotator=None, source=source)
+        ClaimStance.objects.create(claim=claim, target=data.t1, stance="favor")
+    login(client, curator)
+    url = reverse("annotate:stance-map", args=[data.project.slug])
+    response = client.get(url, {"page": page, "sort": "source"})
+    assert response.status_code == 200
+    expected = {"2": 2, "0": 2, "-1": 2, "99999999999": 2}.get(page, 1)
+    shown = response.context["page"]
+    assert shown.number == expected
+    names = [r.name for r in shown.object_list]
+    every = [r.name for r in stance_map(data.project, ClaimFilters(), "source").rows]
+    assert names == every[(expected - 1) * SOURCES_PER_PAGE :][:SOURCES_PER_PAGE]
+    assert f"{len(every)} sources with stances" in response.content.decode()
 
 
 @pytest.mark.django_db
