@@ -17,7 +17,7 @@ from django.db.models import Case, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 
 from annotate.exchange.fetch import IdsQuery, IsoText, StancePairs, fetch_rows
-from annotate.exchange.fields import ARTICLE_VALUES, CLAIM_VALUES
+from annotate.exchange.fields import ARTICLE_META, ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.models import (
     ChainLink,
@@ -103,7 +103,6 @@ _SELECT = (
     "created",
     "updated",
 )
-_ARTICLE_META = ("title", "outlet", "byline", "url", "published", "language", "sha256")
 
 
 def project_targets(project: Project) -> list[str]:
@@ -241,7 +240,7 @@ class _Articles:
             )
             split = split_of(article["sha256"], self.options) if self.options.split else None
             article["split"] = split
-            article["_meta"] = (*(article[f] for f in _ARTICLE_META), split)
+            article["_meta"] = (*(article[f] for f in ARTICLE_META), split)
             found[article["id"]] = article
         self.held = found
         return found
