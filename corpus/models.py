@@ -187,6 +187,10 @@ class Article(models.Model):
             # The analysis caches' key: a project's latest article edit in one index read
             # (``annotate.analysis.networks._changes``); SQLite otherwise read every text.
             models.Index(fields=["project", "updated"], name="article_project_updated"),
+            # A project's articles in title order (the default ordering): the exports walk
+            # them so, each article's claims then in order from their own index
+            # (annotate's claim_live_article), with no sort of all the claims on SQLite.
+            models.Index(fields=["project", "title", "id"], name="article_project_title"),
             # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table).
             # Partial: an imported article enters it when its entries are built, not at
             # its INSERT (corpus.indexing).

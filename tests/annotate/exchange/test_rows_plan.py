@@ -53,3 +53,20 @@ def test_unanalyzed_claims_are_read_one_index_scan_per_article(
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "claim_live_source" not in plan, plan
     assert "BitmapAnd" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner")
+@pytest.mark.parametrize("layer", ["annotators", "gold", "all"])
+def test_sqlite_reads_the_claims_in_export_order_without_sorting_them(
+    corpus: Corpus, monkeypatch: Any, layer: str
+) -> None:
+    """The articles by their (project, title, id) index, each one's claims by
+    ``claim_live_article``: no temporary B-tree sorting every claim (the ORDER BY names
+    the article's own id; the claim's ``article_id`` there made SQLite sort them all)."""
+    sql, params = _claims_sql(corpus, ExportOptions(layer=layer), monkeypatch)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    assert "article_project_title" in plan, plan
+    assert "claim_live_article" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
