@@ -361,6 +361,15 @@ class Claim(models.Model):
             ),
             # Claim search's full text (analysis.text_match); PostgreSQL only.
             PostgresGinIndex(claim_search_vector(), name="claim_search"),
+            # The exports' claims (annotate.exchange.rows_query): an article's live claims
+            # in export order, one index scan per article, whatever the statistics say
+            # (right after a bulk import PostgreSQL's planner believed the table empty and
+            # ANDed claim_live_source's every entry with the article's, per article).
+            models.Index(
+                fields=["article", "start", "end", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="claim_live_article",
+            ),
         ]
 
     def __str__(self) -> str:

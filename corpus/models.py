@@ -187,8 +187,9 @@ class Article(models.Model):
             # The analysis caches' key: a project's latest article edit in one index read
             # (``annotate.analysis.networks._changes``); SQLite otherwise read every text.
             models.Index(fields=["project", "updated"], name="article_project_updated"),
-            # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table, and
-            # the index article_project_title of migration 0012).
+            # (SQLite only: article_project_title, migration 0012, walked by article search
+            # and by the exports; not a model index, as PostgreSQL's planner misused it.)
+            # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table).
             # Partial: an imported article enters it when its entries are built, not at
             # its INSERT (corpus.indexing).
             PostgresGinIndex(

@@ -123,6 +123,17 @@ def _oneline(value: str) -> str:
     return " ".join(value.split())
 
 
+def _textbound(ident: str, kind: str, text: str, start: int, end: int) -> str:
+    """A text-bound annotation's line (``T…``): the span, cut into ``fragments`` where it
+    crosses a line break."""
+    if text.find("\n", start, end) < 0:  # one line: one fragment, the span itself
+        return f"{ident}\t{kind} {start} {end}\t{text[start:end]}"
+    pieces = fragments(text, start, end)
+    offsets = ";".join(f"{s} {e}" for s, e in pieces)
+    covered = " ".join(text[s:e] for s, e in pieces)
+    return f"{ident}\t{kind} {offsets}\t{covered}"
+
+
 def annotation_file(
     text: str,
     claims: list[tuple[Any, ...]],
@@ -130,70 +141,72 @@ def annotation_file(
     chains: dict[int, Chained] | None = None,
 ) -> str:
     """The .ann text of one article's claims (rows in ``COLUMNS`` order) in one layer,
-    with the attribution chains of those in ``chains`` (by claim id)."""
+    with the attribution chains of those in ``chains`` (by claim id). Each kind of
+    annotation is numbered on its own (``T1``, ``A1``, ``R1``, ``N1``, ``#1``…), in the
+    order the lines come; the counters are plain integers (a call per id was a tenth of
+    the export's time)."""
     chains = chains or {}
     lines: list[str] = []
-    counters = {"T": 0, "A": 0, "R": 0, "N": 0, "#": 0}
-
-    def next_id(kind: str) -> str:
-        counters[kind] += 1
-        return f"{kind}{counters[kind]}"
-
-    def textbound(kind: str, start: int, end: int) -> str:
-        ident = next_id("T")
-        pieces = fragments(text, start, end)
-        offsets = ";".join(f"{s} {e}" for s, e in pieces)
-        covered = " ".join(text[s:e] for s, e in pieces)
-        lines.append(f"{ident}\t{kind} {offsets}\t{covered}")
-        return ident
-
+    add = lines.append
+    t = a = r = n = 0
     mentions: dict[tuple[int, int], str] = {}
-    for claim in claims:
-        claim_t = textbound("Claim", claim[_START], claim[_END])
+    for h, claim in enumerate(claims, 1):  # one note (#) per claim
+        t += 1
+        claim_t = f"T{t}"
+        add(_textbound(claim_t, "Claim", text, claim[_START], claim[_END]))
         anchor = claim_t
         mention_start = claim[_MENTION_START]
         if mention_start is not None:
             span = (mention_start, claim[_MENTION_END])
-            if span not in mentions:
-                mentions[span] = textbound("Source_mention", *span)
-            anchor = mentions[span]
-            lines.append(f"{next_id('R')}\tAttributed_to Arg1:{claim_t} Arg2:{anchor}")
+            found = mentions.get(span)
+            if found is None:
+                t += 1
+                found = mentions[span] = f"T{t}"
+                add(_textbound(found, "Source_mention", text, *span))
+            anchor = found
+            r += 1
+            add(f"R{r}\tAttributed_to Arg1:{claim_t} Arg2:{anchor}")
         for name, at in _ATTRIBUTES_AT:
-            if claim[at]:
-                lines.append(f"{next_id('A')}\t{name} {claim_t} {claim[at]}")
+            value = claim[at]
+            if value:
+                a += 1
+                add(f"A{a}\t{name} {claim_t} {value}")
         for stance in claim[_STANCES]:
-            attribute = (
-                stance_names.get(stance["target"]) or f"Stance_{brat_name(stance['target'])}"
-            )
-            lines.append(f"{next_id('A')}\t{attribute} {claim_t} {stance['stance']}")
-        external = claim[_SOURCE_EXTERNAL_ID] or ""
-        has_source = claim[_SOURCE_ID] is not None
-        source_name = claim[_SOURCE_NAME]
-        if has_source and _WIKIDATA.fullmatch(external):
-            lines.append(
-                f"{next_id('N')}\tReference {anchor} Wikidata:{external}\t{_oneline(source_name)}"
-            )
-        note = [f"claim {claim[_CLAIM_ID]}", f"status {claim[_STATUS]}"]
-        if has_source:
+            target = stance["target"]
+            attribute = stance_names.get(target) or f"Stance_{brat_name(target)}"
+            a += 1
+            add(f"A{a}\t{attribute} {claim_t} {stance['stance']}")
+        claim_id = claim[_CLAIM_ID]
+        note = f"claim {claim_id}; status {claim[_STATUS]}"
+        if claim[_SOURCE_ID] is not None:
+            external = claim[_SOURCE_EXTERNAL_ID] or ""
+            source_name = claim[_SOURCE_NAME]
+            wikidata = _WIKIDATA.fullmatch(external) if external else None
+            if wikidata:
+                n += 1
+                add(f"N{n}\tReference {anchor} Wikidata:{external}\t{_oneline(source_name)}")
             # A proposed source says so; a confirmed one reads as before.
             proposed = ", proposed" if claim[_SOURCE_STATUS] == "proposed" else ""
             source = f"source: {source_name} ({claim[_SOURCE_KIND]}{proposed})"
-            if external and not _WIKIDATA.fullmatch(external):
+            if external and not wikidata:
                 source += f" [{external}]"
-            note.insert(0, source)
-        chained = chains.get(claim[_CLAIM_ID])
+            note = f"{source}; {note}"
+        chained = chains.get(claim_id)
         if chained is not None:
-            note += _chain(chained, claim_t, textbound, next_id, lines)
+            parts, t, r = _chain(chained, claim_t, text, t, r, add)
+            note = "; ".join([note, *parts])
         if claim[_NOTE]:
-            note.append(f"note: {claim[_NOTE]}")
-        lines.append(f"{next_id('#')}\tAnnotatorNotes {claim_t}\t{_oneline('; '.join(note))}")
-    return "".join(f"{line}\n" for line in lines)
+            note += f"; note: {claim[_NOTE]}"
+        add(f"#{h}\tAnnotatorNotes {claim_t}\t{_oneline(note)}")
+    lines.append("")
+    return "\n".join(lines)
 
 
 def _chain(
-    chained: Chained, claim_t: str, textbound: Any, next_id: Any, lines: list[str]
-) -> list[str]:
-    """The chain's mentions and relations (added to ``lines``) and its note parts."""
+    chained: Chained, claim_t: str, text: str, t: int, r: int, add: Any
+) -> tuple[list[str], int, int]:
+    """The chain's mentions and relations (given to ``add``), its note parts and the
+    ``T`` and ``R`` counters after them."""
     carried = claim_t
     names = []
     for link in chained.links:
@@ -202,13 +215,20 @@ def _chain(
         said = ", ".join(mark for mark in marks if mark)
         names.append(f"{link['source_name']} ({said})" if said else link["source_name"])
         if link["mention_start"] is not None:
-            mention = textbound("Carrier_mention", link["mention_start"], link["mention_end"])
-            lines.append(f"{next_id('R')}\tCarried_by Arg1:{carried} Arg2:{mention}")
+            t += 1
+            mention = f"T{t}"
+            add(
+                _textbound(
+                    mention, "Carrier_mention", text, link["mention_start"], link["mention_end"]
+                )
+            )
+            r += 1
+            add(f"R{r}\tCarried_by Arg1:{carried} Arg2:{mention}")
             carried = mention
     parts = [f"chain: {' > '.join(names)}"]
     if chained.reliability:
         parts.append(f"chain reliability {chained.reliability}")
-    return parts
+    return parts, t, r
 
 
 def annotation_conf(project: Project, stance_names: dict[str, str], chained: bool = False) -> str:

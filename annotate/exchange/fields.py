@@ -39,3 +39,7 @@ ARTICLE_VALUES = (
     "char_count",
     "metadata",
 )
+
+# The article's values a claim row copies, in ``rows.COLUMNS`` order (as ``article_<name>``,
+# then the row's ``split``).
+ARTICLE_META = ("title", "outlet", "byline", "url", "published", "language", "sha256")

@@ -33,7 +33,7 @@ from annotate.clusters.selectors import export_memberships
 from annotate.exchange.fields import ARTICLE_VALUES
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
-from annotate.exchange.rows import Chunk, StanceKey, chunk_runs
+from annotate.exchange.rows import Chunk, StanceKey, chunk_runs, stance_list
 from corpus.models import Project
 
 FLUSH_BYTES = 256 * 1024
@@ -189,7 +189,7 @@ class _StancesJson(dict[StanceKey, str]):
     distinct set of stances."""
 
     def __missing__(self, key: StanceKey) -> str:
-        value = self[key] = _encode([{"target": t, "stance": s} for t, s in key])
+        value = self[key] = _encode(stance_list(key))
         return value
 
 

@@ -27,6 +27,7 @@ from annotate.exchange.rows import (
     claim_chunks,
     project_has_chains,
     project_targets,
+    stance_list,
 )
 from annotate.exchange.sink import ByteSink
 from annotate.exchange.tabular import stance_column
@@ -163,9 +164,7 @@ def _record_batch(
     stances = []
     for key in keys:
         by_target = dict(key)
-        stances.append(
-            ([{"target": t, "stance": s} for t, s in key], *(by_target.get(t) for t in targets))
-        )
+        stances.append((stance_list(key), *(by_target.get(t) for t in targets)))
     repeated(["stances", *(stance_column(t) for t in targets)], stances, indices)
     for name, value in constants.items():
         arrays[name] = pa.repeat(pa.scalar(value, types[name]), n)

@@ -46,6 +46,7 @@ from annotate.exchange.rows_chunks import (
     Chunk,
     StanceKey,
     claim_chunks,
+    stance_list,
 )
 from annotate.exchange.rows_query import (
     DEFAULT_CHUNK,
@@ -77,6 +78,7 @@ __all__ = [
     "project_has_chains",
     "project_targets",
     "selected_article_ids",
+    "stance_list",
 ]
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from annotate.chains.checks import reliability_order
 from annotate.chains.links import chain_reliability
 from annotate.exchange.fetch import isoformat_column
-from annotate.exchange.fields import CLAIM_VALUES
+from annotate.exchange.fields import ARTICLE_META, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.rows_query import DEFAULT_CHUNK, _raw_batches, project_has_chains
 from annotate.models import (
@@ -27,18 +27,15 @@ from annotate.models import (
 )
 from corpus.models import Project
 
+# The columns copied from a claim's article (its ``fields.ARTICLE_META`` and the row's
+# split), and from its source, each run in ``COLUMNS`` order.
+ARTICLE_COLUMNS = (*(f"article_{name}" for name in ARTICLE_META), "split")
+SOURCE_COLUMNS = ("source_name", "source_kind", "source_external_id", "source_aliases")
 # The columns of a claim row, in order (``stances`` is a list of {target, stance}).
 COLUMNS = (
     "claim_id",
     "article_id",
-    "article_title",
-    "article_outlet",
-    "article_byline",
-    "article_url",
-    "article_published",
-    "article_language",
-    "article_sha256",
-    "split",
+    *ARTICLE_COLUMNS,
     "layer",
     "annotator",
     "start",
@@ -47,10 +44,7 @@ COLUMNS = (
     "prefix",
     "suffix",
     "source_id",
-    "source_name",
-    "source_kind",
-    "source_external_id",
-    "source_aliases",
+    *SOURCE_COLUMNS,
     "attribution",
     "mention_start",
     "mention_end",
@@ -183,11 +177,17 @@ class _StanceKeys(dict[str | None, StanceKey]):
             self.targets[pk] = (position, name)
 
 
+def stance_list(key: StanceKey) -> list[dict[str, str]]:
+    """A claim's stances as its row's ``stances`` carries them (and every format writes
+    them): ``[{"target": name, "stance": value}, ...]``."""
+    return [{"target": target, "stance": stance} for target, stance in key]
+
+
 class _StanceLists(dict[StanceKey, list[dict[str, str]]]):
     """StanceKey → the stances as rows carry them, made once per distinct key."""
 
     def __missing__(self, key: StanceKey) -> list[dict[str, str]]:
-        value = self[key] = [{"target": target, "stance": stance} for target, stance in key]
+        value = self[key] = stance_list(key)
         return value
 
 
@@ -295,20 +295,6 @@ def _add_chains(
 _OMITTABLE = frozenset({"prefix", "suffix"})
 # The claim columns that are the query's own, as they come.
 _COPIED = ("article_id", *CLAIM_VALUES, "decision", "version")
-
-
-# The columns copied from a claim's article, and from its source (in ``COLUMNS`` order).
-ARTICLE_COLUMNS = (
-    "article_title",
-    "article_outlet",
-    "article_byline",
-    "article_url",
-    "article_published",
-    "article_language",
-    "article_sha256",
-    "split",
-)
-SOURCE_COLUMNS = ("source_name", "source_kind", "source_external_id", "source_aliases")
 
 
 class _Derived:

@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Case, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.expressions import Col
 from django.db.models.functions import Coalesce
 
 from annotate.exchange.fetch import IdsQuery, IsoText, StancePairs, fetch_rows
-from annotate.exchange.fields import ARTICLE_VALUES, CLAIM_VALUES
+from annotate.exchange.fields import ARTICLE_META, ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.models import (
     ChainLink,
@@ -90,7 +91,11 @@ def claims_queryset(project: Project, options: ExportOptions) -> ClaimQuerySet:
     )
     if options.statuses:
         claims = claims.filter(status__in=options.statuses)
-    return claims.order_by("article__title", "article_id", "start", "end", "id")
+    # The article's own id (the ORM writes the claim's ``article_id`` for any spelling of
+    # it): SQLite then walks the articles in (title, id) order by their index and each
+    # one's claims in (start, end, id) order by theirs, with no sort; the same rows.
+    article_id = Col(Article._meta.db_table, Article._meta.pk)
+    return claims.order_by("article__title", article_id, "start", "end", "id")
 
 
 _SELECT = (
@@ -103,7 +108,6 @@ _SELECT = (
     "created",
     "updated",
 )
-_ARTICLE_META = ("title", "outlet", "byline", "url", "published", "language", "sha256")
 
 
 def project_targets(project: Project) -> list[str]:
@@ -241,7 +245,7 @@ class _Articles:
             )
             split = split_of(article["sha256"], self.options) if self.options.split else None
             article["split"] = split
-            article["_meta"] = (*(article[f] for f in _ARTICLE_META), split)
+            article["_meta"] = (*(article[f] for f in ARTICLE_META), split)
             found[article["id"]] = article
         self.held = found
         return found

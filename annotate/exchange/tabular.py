@@ -32,6 +32,7 @@ from annotate.exchange.rows import (
     claim_chunks,
     project_has_chains,
     project_targets,
+    stance_list,
 )
 from common.spreadsheet import formula_safe_cells
 from corpus.models import Project
@@ -192,8 +193,7 @@ class _Blocks:
     def stance(self, key: StanceKey) -> str:
         cells = self.stances.get(key)
         if cells is None:
-            listed = [{"target": t, "stance": s} for t, s in key]
-            cells = self.stances[key] = _csv_cells([listed], self.safe)
+            cells = self.stances[key] = _csv_cells([stance_list(key)], self.safe)
         return cells
 
     def tail(self, key: StanceKey, status: str | None) -> str:
