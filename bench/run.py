@@ -245,6 +245,12 @@ def worker(args: argparse.Namespace) -> int:
             f"generated {project.n_articles:,} articles, {project.n_claims:,} annotator claims, "
             f"{project.n_gold:,} gold claims in {generate_s:.1f} s"
         )
+    # The scenarios run here as in a gunicorn worker, warmed up as config/wsgi.py warms
+    # one: the URLconf and numpy loaded, the start-up objects frozen out of the garbage
+    # collections (``common.warm``; the collection after a big request walked them all).
+    from common.warm import warm_up
+
+    warm_up()
     reps, warmup, heavy = REPS[args.scale]
     with tempfile.TemporaryDirectory(prefix="claimdesk-bench-files-") as tmp:
         ctx = Context(

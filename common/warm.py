@@ -21,9 +21,14 @@ WARMED = ("numpy", "annotate.review.agreement.report")
 
 
 def warm_up() -> None:
-    """Import the URL configuration (every view module) and numpy."""
+    """Import the URL configuration (every view module) and numpy, then freeze what is
+    alive (``common.memory.freeze``: no garbage collection walks the start-up objects
+    again)."""
     from django.urls import get_resolver
+
+    from common import memory
 
     get_resolver().url_patterns  # noqa: B018 - evaluated for its import side effect
     for name in WARMED:
         importlib.import_module(name)
+    memory.freeze()

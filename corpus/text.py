@@ -42,9 +42,14 @@ def search_key(value: str) -> str:
 
 def normalise_newlines(text: str) -> str:
     """CRLF and CR become LF; a BOM is dropped; trailing spaces go from every line."""
+    return "\n".join(normalised_lines(text))
+
+
+def normalised_lines(text: str) -> list[str]:
+    """The lines of ``normalise_newlines(text)``, for a caller that splits it again."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join([line.rstrip() for line in text.lstrip("\ufeff").split("\n")])
+    return [line.rstrip() for line in text.lstrip("\ufeff").split("\n")]
 
 
 def clean_text(text: str, *, newlines_done: bool = False) -> str:

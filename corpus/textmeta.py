@@ -23,7 +23,7 @@ from corpus.cleanup import (
     strip_lines,
     unwrap_lines,
 )
-from corpus.text import clean_text, normalise_newlines, squash_spaces
+from corpus.text import clean_text, normalised_lines, squash_spaces
 
 _MONTH_NAMES = (
     "january jan ocak января январь",
@@ -265,13 +265,15 @@ def _head_window(lines: list[str]) -> list[str] | None:
     return None
 
 
-def _metadata_lines(text: str, needed: frozenset[str]) -> list[str]:
+def _metadata_lines(text: str, needed: frozenset[str], lines: list[str] | None = None) -> list[str]:
     """The lines ``_read_metadata`` reads from a text whose boilerplate is kept: the text
     without boilerplate (``strip_lines``), or its first lines only when they give all it
     would read (the last lines can give nothing: no line of the text is an outlet line or
     a signature, or no field they give is needed). Most of a text is never looked at: an
-    import with the cleanup off costs a few lines per article instead of all of them."""
-    lines = text.split("\n")
+    import with the cleanup off costs a few lines per article instead of all of them.
+    ``lines``: the text's, when the caller has split it already."""
+    if lines is None:
+        lines = text.split("\n")
     if not (needed & _TAIL_FIELDS) or not _tail_may_say(text, lines):
         head = _head_window(lines)
         if head is not None:
@@ -304,23 +306,22 @@ class ParsedArticle:
 READ_FIELDS = frozenset({"title", "byline", "outlet", "url", "published", "rubric"})
 
 
-def _may_have_rubric(text: str) -> bool:
-    """Whether a line of the text could give a rubric. Only a header line does: one of
-    the lines after the first (``_read_metadata`` reads them from the text without
+def _may_have_rubric(lines: list[str]) -> bool:
+    """Whether one of a text's ``lines`` could give a rubric. Only a header line does:
+    one of the lines after the first (``_read_metadata`` reads them from the text without
     boilerplate, whose lines are some of these), of at most 200 characters once its
     whitespace is squashed, that ``_read_header_line`` reads a rubric from. Cheap where
-    it matters: when the only whitespace is the space, a line with more than 200 other
-    characters is not short, and the few short lines are read alone."""
-    if not text.replace("\n", "").isprintable():
-        return True  # tabs, no-break spaces: squashing them is for _read_metadata
+    it matters: a printable line (whose only whitespace is the space: tabs and no-break
+    spaces are not printable) with more than 200 other characters is not short, and the
+    few short lines, or lines with other whitespace, are squashed and read alone."""
     first = True
-    for line in text.split("\n"):
+    for line in lines:
         if not line:  # blank (the lines are right-stripped)
             continue
         if first:
             first = False
             continue
-        if len(line) > 200 and len(line) - line.count(" ") > 200:
+        if len(line) > 200 and len(line) - line.count(" ") > 200 and line.isprintable():
             continue
         flat = squash_spaces(line)
         if len(flat) <= 200 and "rubric" in (_read_header_line(flat) or {}):
@@ -349,20 +350,21 @@ def describe_text(
     boilerplate kept, only the first lines are read when they give all that the whole
     text would (``_metadata_lines``): most texts.
     """
-    original = normalise_newlines(text)
+    split = normalised_lines(text)
+    original = "\n".join(split)  # normalise_newlines(text)
     needed = frozenset(needed)
     if not strip_boilerplate and needed <= {"rubric"}:
-        read = "rubric" in needed and _may_have_rubric(original)
+        read = "rubric" in needed and _may_have_rubric(split)
     else:
         read = True
     found: dict[str, Any] = {}
     drop: set[int] = set()
     lines: list[str] = []
     if read and strip_boilerplate:
-        lines = strip_lines(original.split("\n"))
+        lines = strip_lines(split)
         found, drop = _read_metadata(lines)
     elif read:  # the lines are read for the metadata alone: the first ones may do
-        found, _ = _read_metadata(_metadata_lines(original, needed))
+        found, _ = _read_metadata(_metadata_lines(original, needed, split))
     if strip_boilerplate:
         body = "\n".join(line for i, line in enumerate(lines) if i not in drop)
     else:

@@ -54,6 +54,26 @@ def test_the_real_trim_runs_and_reads_the_rss() -> None:
     assert memory.trim() > 0
 
 
+def test_freeze_takes_what_is_alive_out_of_the_collections() -> None:
+    import gc
+
+    class Cycle:
+        pass
+
+    alive = Cycle()
+    alive.me = alive  # type: ignore[attr-defined]
+    try:
+        frozen = memory.freeze()
+        assert frozen == gc.get_freeze_count() > 0
+        assert not any(o is alive for o in gc.get_objects())  # no generation holds it now
+        garbage = Cycle()
+        garbage.me = garbage  # type: ignore[attr-defined]
+        del garbage
+        assert gc.collect() >= 1  # what is made afterwards is collected as before
+    finally:
+        gc.unfreeze()
+
+
 def test_gc_paused_stops_collections_inside_and_restores_the_state_after() -> None:
     import gc
 
