@@ -286,7 +286,7 @@ def _new_claim(
         **values,
     }
     if _claim_signals():  # someone listens to a claim's construction: construct it
-        claim = Claim(*[given[name] for name in _COLUMNS])
+        claim = Claim(**{name: given[name] for name in _COLUMNS})
     else:  # what Model.__init__ leaves, without its signals and per-field steps
         claim = Claim.__new__(Claim)
         claim._state = ModelState()
