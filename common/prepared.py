@@ -49,7 +49,7 @@ def _stand_ins(kinds: dict[str, type]) -> dict[str, Any]:
 
 
 class _Compiled:
-    __slots__ = ("compiler", "params", "slots", "sql")
+    __slots__ = ("compiler", "converters", "params", "slots", "sql")
 
     def __init__(self, queryset: QuerySet[Any], stand_ins: dict[str, Any], alias: str) -> None:
         self.compiler = queryset.query.get_compiler(using=alias)
@@ -64,6 +64,12 @@ class _Compiled:
                     "parameter (folded into the SQL or transformed by the ORM)."
                 )
             self.slots.extend((i, name) for i in found)
+        # The converters ``values_list`` applies to the columns (dates, JSON: what
+        # ``compiler.results_iter`` finds again for each query), found once.
+        fields = [column[0] for column in self.compiler.select[: self.compiler.col_count]]
+        if self.compiler.has_composite_fields(fields):
+            raise ImproperlyConfigured("Prepared query: composite fields are not supported.")
+        self.converters = self.compiler.get_converters(fields)
 
 
 class Prepared:
@@ -98,9 +104,9 @@ class Prepared:
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
-        # The converters ``values_list`` applies (its iterable is this call, without
-        # ``results``), in the order of the fields named.
-        return list(compiled.compiler.results_iter(results=[fetched], tuple_expected=True))
+        if not compiled.converters:
+            return [tuple(row) for row in fetched]
+        return list(map(tuple, compiled.compiler.apply_converters(fetched, compiled.converters)))
 
 
 def attnames(model: type[Model]) -> list[str]:
