@@ -29,6 +29,7 @@ database backend keeps its own SQL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -109,12 +110,13 @@ class Prepared:
         return list(map(tuple, compiled.compiler.apply_converters(fetched, compiled.converters)))
 
 
-def attnames(model: type[Model]) -> list[str]:
+@cache
+def attnames(model: type[Model]) -> tuple[str, ...]:
     """The names of a model's columns as ``values_list`` and ``from_db`` take them."""
-    return [field.attname for field in model._meta.concrete_fields]
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def instance[M: Model](model: type[M], values: tuple[Any, ...], using: str = "default") -> M:
     """A model instance from ``values`` (its ``attnames``, in that order), as the ORM
     builds one from a row."""
-    return model.from_db(using, attnames(model), values)
+    return model.from_db(using, list(attnames(model)), values)
