@@ -81,7 +81,7 @@ def test_values_of_the_wrong_kind_or_name_are_refused(project: Any, annotator: A
     assert role.rows(project=project.pk, user=annotator.pk) == [("annotator",)]
     assert role.rows(project=ProjectFactory().pk, user=annotator.pk) == []
     with pytest.raises(TypeError):
-        role.rows(project=str(project.pk), user=annotator.pk)  # type: ignore[arg-type]
+        role.rows(project=str(project.pk), user=annotator.pk)
     with pytest.raises(TypeError):
         role.rows(project=project.pk)
     with pytest.raises(TypeError):

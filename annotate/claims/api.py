@@ -91,7 +91,7 @@ def claims_chosen(user: User, article: Article, filters: dict[str, Any]) -> Any:
     claims = visible_claims(user, article)
     if whose == "gold":
         claims = claims.gold()
-    elif whose != "all":
+    elif isinstance(whose, int):
         claims = claims.filter(annotator_id=whose)
     if not deleted:
         claims = claims.live()
