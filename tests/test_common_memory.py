@@ -61,6 +61,8 @@ def _statm_mb() -> float:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+# The child only reads /proc and allocates, then leaves with os._exit: no lock it needs.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_the_rss_is_the_process_own_after_a_fork() -> None:
     """``rss_mb`` keeps /proc/self/statm open: a forked gunicorn worker must read its own
     (64 MB more here), not the file its parent opened, which is the parent's."""
