@@ -156,8 +156,14 @@ def _ours(run: dict[str, Any], row: str) -> str:
         ]
         return "; ".join(found) or "not available yet"
     if row == "fetch":
-        r = _find(run, "fetch_api")
-        return f"p50 {_ms(r['median_ms'])}, p95 {_ms(r['p95_ms'])} (2 requests)" if r else "—"
+        # The one-request fetch (``fetch_one``: ?include=claims) when it ran, else the
+        # article and its claim list (``fetch_api``: 2 requests).
+        one = _find(run, "fetch_api", "API: one article with its")
+        r = one or _find(run, "fetch_api")
+        if r is None:
+            return "—"
+        requests = "1 request, ?include=claims" if one else "2 requests"
+        return f"p50 {_ms(r['median_ms'])}, p95 {_ms(r['p95_ms'])} ({requests})"
     if row == "memory":
         memory = run.get("server_memory") or {}
         if "rss_mb" not in memory:

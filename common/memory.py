@@ -40,6 +40,7 @@ _STATM = Path("/proc/self/statm")
 _lock = threading.Lock()
 _last: list[float] = [0.0]  # the RSS (MB) after the last release, or at the first look
 _worker: list[Any] = []  # this process's gunicorn worker, when it is one (``recycle_with``)
+_statm: list[Any] = [0, None]  # the pid that opened /proc/self/statm, and the descriptor
 
 
 def recycle_with(worker: Any) -> None:
@@ -49,10 +50,19 @@ def recycle_with(worker: Any) -> None:
 
 
 def rss_mb() -> float:
-    """This process's resident memory in MB (0.0 where ``/proc`` is missing)."""
+    """This process's resident memory in MB (0.0 where ``/proc`` is missing). Read from
+    ``/proc/self/statm`` kept open (``pread``: ~2 µs, where opening it each time took
+    ~50 µs of every request), reopened in a new process: a forked worker must not read
+    the file its parent opened, which is the parent's."""
     try:
-        return int(_STATM.read_text().split()[1]) * _PAGE / 2**20
+        pid = os.getpid()
+        if _statm[0] != pid:
+            if _statm[1] is not None:
+                os.close(_statm[1])
+            _statm[:] = [pid, os.open(_STATM, os.O_RDONLY | os.O_CLOEXEC)]
+        return int(os.pread(_statm[1], 128, 0).split()[1]) * _PAGE / 2**20
     except (OSError, IndexError, ValueError):
+        _statm[:] = [0, None]
         return 0.0
 
 

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
+from common.prepared import Prepared, attnames, instance
 from corpus.models import (
     AnnotatorSources,
     Article,
@@ -158,6 +159,37 @@ def article_for(
     return article
 
 
+def _readable_article_query(pk: int, user: int) -> QuerySet[Article]:
+    """The article with every column of it and of its project, the user's role in the
+    project and whether the article is assigned to them (``_readable_article``'s query)."""
+    assignment = Article._meta.get_field("assignments").related_model  # annotate's Assignment
+    return (
+        Article.objects.filter(pk=pk)
+        .order_by()
+        .annotate(
+            user_role=Subquery(
+                Membership.objects.filter(project=OuterRef("project_id"), user_id=user)
+                .order_by("id")
+                .values("role")[:1]
+            ),
+            assigned_to_user=Exists(
+                assignment._default_manager.filter(article=OuterRef("pk"), annotator_id=user)
+            ),
+        )
+        .values_list(
+            *attnames(Article),
+            *(f"project__{name}" for name in attnames(Project)),
+            "user_role",
+            "assigned_to_user",
+        )
+    )
+
+
+# Built and compiled once (``common.prepared``): building this query cost the ORM ~1.1 ms
+# a call against ~0.05 ms for SQLite to run it, the largest share of a one-request fetch.
+_READABLE_ARTICLE = Prepared(_readable_article_query, pk=int, user=int)
+
+
 def _readable_article(user: User, pk: int) -> Article:
     """``article_for(user, pk)`` without a role: the article if ``visible_articles`` holds
     it, else 404 — in one query (the article, its project, the user's role and whether the
@@ -165,31 +197,20 @@ def _readable_article(user: User, pk: int) -> Article:
     ``role_in``'s cache for the rest of the request."""
     if not user.is_authenticated:
         raise Http404("No such article.")
-    articles = Article.objects.select_related("project").filter(pk=pk).order_by()
-    if user.is_superuser:
-        article = articles.first()
-        if article is None:
-            raise Http404("No such article.")
-        return article
-    assignment = Article._meta.get_field("assignments").related_model  # annotate's Assignment
-    article = (
-        articles.annotate(
-            user_role=Subquery(
-                Membership.objects.filter(project=OuterRef("project_id"), user=user)
-                .order_by("id")
-                .values("role")[:1]
-            ),
-            assigned_to_user=Exists(
-                assignment._default_manager.filter(article=OuterRef("pk"), annotator=user)
-            ),
-        )
-    ).first()
-    if article is None:
+    found = _READABLE_ARTICLE.rows(pk=pk, user=user.pk)
+    if not found:
         raise Http404("No such article.")
-    role = article.user_role
+    row = found[0]
+    n_article = len(Article._meta.concrete_fields)
+    n_project = len(Project._meta.concrete_fields)
+    article = instance(Article, row[:n_article])
+    Article._meta.get_field("project").set_cached_value(  # as select_related("project")
+        article, instance(Project, row[n_article : n_article + n_project])
+    )
+    role, assigned = row[-2], row[-1]
+    if user.is_superuser:
+        return article
     user.__dict__.setdefault("_claimdesk_roles", {})[article.project_id] = role
-    if role in (Role.MANAGER, Role.CURATOR) or (
-        role == Role.ANNOTATOR and article.assigned_to_user
-    ):
+    if role in (Role.MANAGER, Role.CURATOR) or (role == Role.ANNOTATOR and assigned):
         return article
     raise Http404("No such article.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -72,6 +73,31 @@ def test_freeze_takes_what_is_alive_out_of_the_collections() -> None:
         assert gc.collect() >= 1  # what is made afterwards is collected as before
     finally:
         gc.unfreeze()
+
+
+def _statm_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * memory._PAGE / 2**20
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+# The child only reads /proc and allocates, then leaves with os._exit: no lock it needs.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_the_rss_is_the_process_own_after_a_fork() -> None:
+    """``rss_mb`` keeps /proc/self/statm open: a forked gunicorn worker must read its own
+    (64 MB more here), not the file its parent opened, which is the parent's."""
+    before = memory.rss_mb()
+    assert abs(before - _statm_mb()) < 4
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's result is its exit status)
+        start, fresh_start = memory.rss_mb(), _statm_mb()
+        block = b"\x01" * (64 * 2**20)
+        seen, fresh = memory.rss_mb(), _statm_mb()
+        own = abs(start - fresh_start) < 4 and abs(seen - fresh) < 4
+        os._exit(0 if own and seen > start + 48 and block else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert abs(memory.rss_mb() - _statm_mb()) < 4
 
 
 def test_gc_paused_stops_collections_inside_and_restores_the_state_after() -> None:

@@ -21,6 +21,7 @@ from annotate.claims.serializers import (
     DuplicateClaimSerializer,
     HistorySerializer,
     StaleVersionSerializer,
+    layer_as_json,
 )
 from annotate.claims.services import ENTITY as CLAIM_ENTITY
 from annotate.claims.values import claim_changes, claim_fields
@@ -35,7 +36,7 @@ from common import idempotency
 from common.api import ApiView
 from common.http import AuthenticatedRequest
 from corpus.models import Article, Role
-from corpus.permissions import article_for, require_role
+from corpus.permissions import article_for, can_curate, require_role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -72,21 +73,43 @@ def chain_input(link: dict[str, Any]) -> LinkInput:
     )
 
 
-def claims_chosen(user: User, article: Article, filters: dict[str, Any]) -> Any:
-    """The article's claims that ``filters`` (``ClaimFilterSerializer``) ask for, if the
-    user may read them: their own by default; another annotator's, the gold layer's or
-    everyone's for curators and managers (403 for an annotator who asks)."""
+def claims_layer(user: User, article: Article, filters: dict[str, Any]) -> tuple[int | str, bool]:
+    """Whose of the article's claims ``filters`` (``ClaimFilterSerializer``) ask for — a
+    user id, "gold" or "all" — and whether deleted ones too: your own by default; another
+    annotator's, the gold layer's or everyone's for curators and managers (403 for an
+    annotator who asks)."""
     who = filters.get("annotator") or str(user.pk)
     if who != str(user.pk):
         require_role(user, article.project, Role.CURATOR, "read other annotators' claims")
+    return (who if who in ("gold", "all") else int(who)), bool(filters.get("include_deleted"))
+
+
+def claims_chosen(user: User, article: Article, filters: dict[str, Any]) -> Any:
+    """The article's claims that ``filters`` ask for (``claims_layer``), if the user may
+    read them (``visible_claims``)."""
+    whose, deleted = claims_layer(user, article, filters)
     claims = visible_claims(user, article)
-    if who == "gold":
+    if whose == "gold":
         claims = claims.gold()
-    elif who != "all":
-        claims = claims.filter(annotator_id=int(who))
-    if not filters.get("include_deleted"):
+    elif isinstance(whose, int):
+        claims = claims.filter(annotator_id=whose)
+    if not deleted:
         claims = claims.live()
     return claims.select_related("annotator").prefetch_related("stances", "chain")
+
+
+def chosen_claims_as_json(
+    user: User, article: Article, filters: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """``claims_as_json(claims_chosen(user, article, filters))``, from queries built once
+    (``layer_as_json``): the one-request fetch's claims. ``visible_claims``' rule is
+    checked here: others' claims for curators and managers only."""
+    whose, deleted = claims_layer(user, article, filters)
+    if whose != user.pk and not can_curate(user, article.project):
+        raise exceptions.PermissionDenied(
+            "Only curators and managers can read other annotators' claims."
+        )
+    return layer_as_json(article.pk, whose, deleted)
 
 
 def _claim_out(claim: Claim) -> dict[str, Any]:

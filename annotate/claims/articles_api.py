@@ -6,9 +6,9 @@ this subclass, which answers as corpus's view does and, with ``include=claims``,
 the claims. Why not a new route: the article keeps one URL (what a client fetches first
 already answers everything), and ``/api/articles/{id}/claims/`` keeps its paginated shape
 for writes and long lists. The claims are chosen as that list chooses them
-(``annotate.claims.api.claims_chosen``): your own by default, others' (an annotator, the gold
+(``annotate.claims.api.claims_layer``): your own by default, others' (an annotator, the gold
 layer, everyone) for curators and managers. A constant number of queries, whatever the
-number of claims.
+number of claims, each built and compiled once per process (``common.prepared``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotate.claims.api import claims_chosen
-from annotate.claims.serializers import (
-    ArticleIncludeSerializer,
-    ArticleWithClaimsSerializer,
-    claims_as_json,
-)
+from annotate.claims.api import chosen_claims_as_json
+from annotate.claims.serializers import ArticleIncludeSerializer, ArticleWithClaimsSerializer
 from corpus import api as corpus_api
 from corpus.serializers import article_as_json
 
@@ -46,5 +42,5 @@ class ArticleDetail(corpus_api.ArticleDetail):
         article = self.get_object()
         data = article_as_json(article)
         if filters.get("include") == "claims":
-            data["claims"] = claims_as_json(claims_chosen(self.request.user, article, filters))
+            data["claims"] = chosen_claims_as_json(self.request.user, article, filters)
         return Response(data)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -27,6 +27,7 @@ from annotate.models import (
     HistoryAction,
 )
 from common import limits
+from common.prepared import Prepared
 from corpus.serializers import (
     MAX_ID,
     ArticleSerializer,
@@ -187,10 +188,10 @@ _COLUMNS = (
 )
 
 
-def _when(value: dt.datetime) -> str:
-    """What DRF's ``DateTimeField`` writes (ISO 8601 in the current time zone, ``Z`` for
-    UTC), without its per-call set-up."""
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+def _when(value: dt.datetime, zone: dt.tzinfo) -> str:
+    """What DRF's ``DateTimeField`` writes (ISO 8601 in the current time zone ``zone``,
+    ``Z`` for UTC), without its per-call set-up."""
+    text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -218,26 +219,39 @@ def _parsed(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _with_lists(claims: ClaimQuerySet, postgresql: bool) -> Any:
+    """The claims' ``_COLUMNS`` as ``values_list`` rows; on PostgreSQL with the JSON lists
+    of their stances and links after them (see above)."""
+    if not postgresql:
+        return claims.values_list(*_COLUMNS)
+    return claims.annotate(
+        stance_rows=_json_list(ClaimStance._meta.db_table, _STANCE_COLUMNS),
+        chain_rows=_json_list(ChainLink._meta.db_table, _LINK_COLUMNS),
+    ).values_list(*_COLUMNS, "stance_rows", "chain_rows")
+
+
 def _claim_rows(claims: ClaimQuerySet) -> list[tuple[Any, ...]]:
     """The claims' ``_COLUMNS``, then the list of their stances' (target, stance) and the
     list of their chain links' (position, source, mention start, end, reliability)."""
     claims = claims.prefetch_related(None)
-    if connections[claims.db].vendor == "postgresql":
-        return [
-            (*row[:-2], _parsed(row[-2]), _parsed(row[-1]))
-            for row in claims.annotate(
-                stance_rows=_json_list(ClaimStance._meta.db_table, _STANCE_COLUMNS),
-                chain_rows=_json_list(ChainLink._meta.db_table, _LINK_COLUMNS),
-            ).values_list(*_COLUMNS, "stance_rows", "chain_rows")
-        ]
-    rows = list(claims.values_list(*_COLUMNS))
+    postgresql = connections[claims.db].vendor == "postgresql"
+    return _lists_added(list(_with_lists(claims, postgresql)), claims.db, postgresql)
+
+
+def _lists_added(
+    rows: list[tuple[Any, ...]], alias: str, postgresql: bool
+) -> list[tuple[Any, ...]]:
+    """``_claim_rows``' rows from the claims' rows: their JSON lists parsed (PostgreSQL),
+    or read in two more queries (SQLite)."""
+    if postgresql:
+        return [(*row[:-2], _parsed(row[-2]), _parsed(row[-1])) for row in rows]
     ids = [row[0] for row in rows]
     stances: dict[int, list[tuple[Any, ...]]] = {}
     chains: dict[int, list[tuple[Any, ...]]] = {}
     # Plain SQL for the two lists (integers and text, nothing to convert): the ORM's
     # building of a query costs more than the query here. In slices of ids, under
     # SQLite's bound on a statement's parameters.
-    with connections[claims.db].cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         for at in range(0, len(ids), 5000):
             some = ids[at : at + 5000]
             marks = ", ".join(["%s"] * len(some))
@@ -253,13 +267,60 @@ def _claim_rows(claims: ClaimQuerySet) -> list[tuple[Any, ...]]:
     return [(*row, stances.get(row[0], ()), chains.get(row[0], ())) for row in rows]
 
 
+def _layer_query(whose: str, live: bool) -> Callable[..., Any]:
+    """The build of ``_LAYERS[whose, live]``: an article's claims of one annotator
+    (``whose`` "one"), of the gold layer or of everyone, live ones only or all."""
+
+    def build(article: int, annotator: int | None = None) -> Any:
+        claims = Claim.objects.filter(article_id=article)
+        if whose == "one":
+            claims = claims.filter(annotator_id=annotator)
+        elif whose == "gold":
+            claims = claims.gold()
+        if live:
+            claims = claims.live()
+        return _with_lists(claims, connection.vendor == "postgresql")
+
+    return build
+
+
+# The one-request fetch's claims (``layer_as_json``), each variant built and compiled once
+# (``common.prepared``): building the claims' query cost the ORM more than running it.
+_LAYERS = {
+    (whose, live): (
+        Prepared(_layer_query(whose, live), article=int, annotator=int)
+        if whose == "one"
+        else Prepared(_layer_query(whose, live), article=int)
+    )
+    for whose in ("one", "gold", "all")
+    for live in (True, False)
+}
+
+
+def layer_as_json(article_id: int, whose: int | str, deleted: bool) -> list[dict[str, Any]]:
+    """``claims_as_json`` of an article's claims of one layer: ``whose`` a user id (that
+    annotator's), "gold" or "all"; deleted ones too with ``deleted``. Whether the user may
+    read them is the caller's check (``annotate.claims.api.chosen_claims_as_json``)."""
+    postgresql = connection.vendor == "postgresql"
+    if isinstance(whose, int):
+        rows = _LAYERS["one", not deleted].rows(article=article_id, annotator=whose)
+    else:
+        rows = _LAYERS[whose, not deleted].rows(article=article_id)
+    return _rows_as_json(_lists_added(rows, DEFAULT_DB_ALIAS, postgresql))
+
+
 def claims_as_json(claims: ClaimQuerySet) -> list[dict[str, Any]]:
     """``ClaimSerializer(claims, many=True).data``, the same dicts in the same order, from
     rows rather than model instances (``_claim_rows``: one query on PostgreSQL, three on
     SQLite) and a few microseconds a claim, where the serializer builds its fields and
     walks each instance's (~0.3 ms a claim). Used by the one-request fetch
-    (``?include=claims``); ``tests/api/test_article_include.py`` holds the two equal."""
-    rows = _claim_rows(claims)
+    (``?include=claims``, through ``layer_as_json``); ``tests/api/test_article_include.py``
+    holds the two equal."""
+    return _rows_as_json(_claim_rows(claims))
+
+
+def _rows_as_json(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    zone = timezone.get_current_timezone()  # once, not for each date (~15 µs each)
     out = []
     for (
         pk,
@@ -330,8 +391,8 @@ def claims_as_json(claims: ClaimQuerySet) -> list[dict[str, Any]]:
                 "note": note,
                 "version": version,
                 "deleted": deleted_at is not None,
-                "created": _when(created),
-                "updated": _when(updated),
+                "created": _when(created, zone),
+                "updated": _when(updated, zone),
             }
         )
         out.append(claim)

@@ -142,3 +142,37 @@ def test_the_bench_writes_no_task_lines_between_its_own(caplog: pytest.LogCaptur
     finally:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+def _fetch_result(name: str, median: float) -> dict[str, Any]:
+    return {"scenario": "fetch_api", "name": name, "median_ms": median, "p95_ms": median + 1}
+
+
+@pytest.mark.parametrize(
+    ("results", "expected"),
+    [
+        (  # both fetch scenarios ran: the one-request one is Claimdesk's figure
+            [
+                _fetch_result("API: one article + its 20 claims (2 requests)", 9.0),
+                _fetch_result(
+                    "API: one article with its 20 claims (1 request, ?include=claims)", 4.0
+                ),
+            ],
+            "p50 4.00 ms, p95 5.00 ms (1 request, ?include=claims)",
+        ),
+        (
+            [_fetch_result("API: one article + its 20 claims (2 requests)", 9.0)],
+            "p50 9.00 ms, p95 10.0 ms (2 requests)",
+        ),
+    ],
+)
+def test_the_peer_table_names_the_fetch_requests(
+    results: list[dict[str, Any]], expected: str
+) -> None:
+    """The fetch row says how many requests Claimdesk's figure took: one with
+    ``?include=claims`` (``fetch_one``), not the two of ``fetch_api``."""
+    run = {"db": "sqlite", "project": {}, "results": results}
+    row = next(
+        line for line in peer_table({"runs": {"sqlite": run}}).splitlines() if "fetch" in line
+    )
+    assert row.rstrip(" |").endswith(expected), row
