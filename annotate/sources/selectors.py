@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -307,8 +308,13 @@ def source_key_taken(project: Project, query: str, *, viewer: User | None = None
 
 
 # project id -> (the registry's signature, its name index); see ``registry_index``.
+# Shared by the threads of a threaded server (runserver, the browser tests' live server):
+# every change goes under the lock. Without it two requests that evicted at once could
+# pick the same oldest entry and the second one's pop raised KeyError (a 500 from the
+# source autocomplete, seen in CI once the cache had filled with the suite's projects).
 _REGISTRY_INDEXES: dict[int, tuple[tuple[Any, ...], NameIndex]] = {}
 _REGISTRY_INDEXES_MAX = 64
+_REGISTRY_LOCK = threading.Lock()
 
 
 def registry_signature(project: Project) -> tuple[Any, ...]:
@@ -335,8 +341,15 @@ def registry_index(project: Project) -> NameIndex:
         "source_id", "alias_key"
     )
     index = NameIndex([*names, *aliases])
-    _REGISTRY_INDEXES.pop(project.pk, None)
-    while len(_REGISTRY_INDEXES) >= _REGISTRY_INDEXES_MAX:
-        _REGISTRY_INDEXES.pop(next(iter(_REGISTRY_INDEXES)))
-    _REGISTRY_INDEXES[project.pk] = (signature, index)
+    remember_registry_index(project.pk, signature, index)
     return index
+
+
+def remember_registry_index(project_id: int, signature: tuple[Any, ...], index: NameIndex) -> None:
+    """Keep a project's index, dropping the least recently stored ones beyond
+    ``_REGISTRY_INDEXES_MAX``; safe when several threads store at once."""
+    with _REGISTRY_LOCK:
+        _REGISTRY_INDEXES.pop(project_id, None)
+        while len(_REGISTRY_INDEXES) >= _REGISTRY_INDEXES_MAX:
+            del _REGISTRY_INDEXES[next(iter(_REGISTRY_INDEXES))]
+        _REGISTRY_INDEXES[project_id] = (signature, index)

@@ -216,3 +216,39 @@ def test_the_index_is_rebuilt_when_the_registry_changes(project: Any) -> None:
     again = source_selectors.registry_index(project)
     assert again is not first
     assert [pk for pk, _ in again.near("zhukow")] == [added.pk]
+
+
+def test_the_index_cache_stays_whole_when_threads_store_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A threaded server's requests store indexes side by side: with the cache full, two
+    evicting at once once picked the same oldest entry and the second pop raised
+    KeyError (a 500 from the source autocomplete in CI's browser tests)."""
+    import sys
+    import threading
+
+    monkeypatch.setattr(source_selectors, "_REGISTRY_INDEXES", {})
+    index = NameIndex([])
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def store(offset: int) -> None:
+        start.wait()
+        try:
+            for n in range(3000):
+                source_selectors.remember_registry_index(offset * 100_000 + n, (n,), index)
+        except BaseException as error:  # noqa: BLE001 - any error fails the test below
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=store, args=(t,)) for t in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(source_selectors._REGISTRY_INDEXES) == source_selectors._REGISTRY_INDEXES_MAX
