@@ -23,7 +23,7 @@ from corpus.cleanup import (
     strip_lines,
     unwrap_lines,
 )
-from corpus.text import clean_text, normalised_lines, squash_spaces
+from corpus.text import clean_text, normalised_text, squash_spaces
 
 _MONTH_NAMES = (
     "january jan ocak января январь",
@@ -306,13 +306,26 @@ class ParsedArticle:
 READ_FIELDS = frozenset({"title", "byline", "outlet", "url", "published", "rubric"})
 
 
+def _long_printable(line: str) -> bool:
+    """Printable, with more than 200 characters other than spaces: squashed, still longer
+    than 200 (true of a line when true of its start: squashing a line keeps at least what
+    it keeps of its start)."""
+    return len(line) - line.count(" ") > 200 and line.isprintable()
+
+
+# The start of a long line looked at first: enough for a paragraph's line (a space every
+# 6 characters or so) to be found long without a pass over all of it.
+_HEAD = 256
+
+
 def _may_have_rubric(lines: list[str]) -> bool:
     """Whether one of a text's ``lines`` could give a rubric. Only a header line does:
     one of the lines after the first (``_read_metadata`` reads them from the text without
     boilerplate, whose lines are some of these), of at most 200 characters once its
     whitespace is squashed, that ``_read_header_line`` reads a rubric from. Cheap where
     it matters: a printable line (whose only whitespace is the space: tabs and no-break
-    spaces are not printable) with more than 200 other characters is not short, and the
+    spaces are not printable) with more than 200 other characters is not short (its
+    first characters tell, most often), and the
     few short lines, or lines with other whitespace, are squashed and read alone."""
     first = True
     for line in lines:
@@ -321,7 +334,7 @@ def _may_have_rubric(lines: list[str]) -> bool:
         if first:
             first = False
             continue
-        if len(line) > 200 and len(line) - line.count(" ") > 200 and line.isprintable():
+        if len(line) > 200 and (_long_printable(line[:_HEAD]) or _long_printable(line)):
             continue
         flat = squash_spaces(line)
         if len(flat) <= 200 and "rubric" in (_read_header_line(flat) or {}):
@@ -350,8 +363,7 @@ def describe_text(
     boilerplate kept, only the first lines are read when they give all that the whole
     text would (``_metadata_lines``): most texts.
     """
-    split = normalised_lines(text)
-    original = "\n".join(split)  # normalise_newlines(text)
+    original, split = normalised_text(text)  # normalise_newlines(text), and its lines
     needed = frozenset(needed)
     if not strip_boilerplate and needed <= {"rubric"}:
         read = "rubric" in needed and _may_have_rubric(split)
@@ -372,6 +384,8 @@ def describe_text(
     unwrapped = looks_hard_wrapped(body) if unwrap is None else unwrap
     if unwrapped:
         body = unwrap_lines(body)
-    # ``original`` has its line ends normalised already: not twice for a kept text.
-    cleaned = clean_text(body, newlines_done=body is original)
+    # ``original`` has its line ends normalised already: not twice for a kept text, whose
+    # lines are known.
+    kept = body is original
+    cleaned = clean_text(body, newlines_done=kept, lines=split if kept else None)
     return ParsedArticle(text=cleaned, unwrapped=unwrapped, **found)

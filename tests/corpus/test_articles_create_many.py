@@ -138,10 +138,11 @@ def test_the_header_rubric_is_still_read_when_only_it_is_needed() -> None:
     assert cheap.rubric == "Politics"
 
 
-@pytest.mark.parametrize("gap", ["\t", "\u00a0", "\u3000 "])
+@pytest.mark.parametrize("gap", ["\t", "\u00a0", "\u3000 ", " "])
 def test_a_long_header_line_that_squashes_short_still_gives_its_rubric(gap: str) -> None:
-    """Over 200 characters, over 200 of them not spaces, yet short once its tabs or
-    no-break spaces are squashed: the cheap test of a line (issue 21) looks at it."""
+    """Over 200 characters, yet short once its tabs, no-break spaces or runs of spaces
+    are squashed: the cheap test of a line (issue 21; its first 256 characters first,
+    then the whole) looks at it."""
     text = f"Turkey and Central Asia\nЯна Орехова{gap * 200}12.05.2025 Politics\n\nBody."
     assert len(text.split("\n")[1]) > 200
     full = describe_text(text, unwrap=False, strip_boilerplate=False)

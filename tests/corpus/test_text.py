@@ -15,6 +15,7 @@ from corpus.cleanup import looks_hard_wrapped, strip_boilerplate, unwrap_lines
 from corpus.text import (
     clean_text,
     normalise_newlines,
+    normalised_text,
 )
 from corpus.textmeta import describe_text, find_date, shorten_title
 
@@ -402,3 +403,24 @@ def test_unicode_is_preserved_and_normalised_to_nfc() -> None:
     described = describe_text(text)
     assert described.text == "Akıncı 🇹🇷 Яна Орехова İstanbul\nCafé"
     assert normalise_newlines("\ufeffa\r\nb") == "a\nb"
+
+
+# Pieces whose every sequence of four is a text below: line ends of all kinds, blank runs,
+# trailing whitespace, a BOM, a lone CR (as long as a LF: the lengths alone can't tell).
+_PIECES = ("a", "", " ", "\t", "\r", "\r\n", "\ufeff", "\n", "\n\n\n", "b\u00a0", "e\u0301")
+
+
+def test_normalised_text_and_clean_text_from_lines_match_the_passes_over_the_text() -> None:
+    """``normalised_text`` skips the join when nothing changed, and ``clean_text`` tests
+    for a run of blank lines on the lines (issue 21): the same results as before."""
+    import itertools
+
+    for parts in itertools.product(_PIECES, repeat=4):
+        raw = "".join(parts)
+        text, lines = normalised_text(raw)
+        assert text == normalise_newlines(raw), repr(raw)
+        assert lines == text.split("\n"), repr(raw)
+        if text == raw:
+            assert text is raw  # not joined again
+        cleaned = clean_text(text, newlines_done=True, lines=lines)
+        assert cleaned == clean_text(raw), repr(raw)
