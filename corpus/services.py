@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from django.utils import timezone
 from common import limits
 from common.inserts import insert_many
 from common.limits import Limit
-from common.text import check_json_text, check_text
+from common.text import check_json_text, check_text, json_text_plainly_fine
 from corpus.account_services import (
     api_token_create,
     api_token_revoke,
@@ -332,6 +333,11 @@ def articles_index_pending(*, batch: int = 500) -> int:
 
 
 _INSERTED = [f for f in Article._meta.concrete_fields if not f.primary_key]
+_VALUES = operator.attrgetter(*(f.attname for f in _INSERTED))
+_AT_CREATED, _AT_UPDATED, _AT_PUBLISHED, _AT_METADATA = (
+    [f.attname for f in _INSERTED].index(name)
+    for name in ("created", "updated", "published", "metadata")
+)
 
 
 def _insert_articles(articles: list[Article]) -> None:
@@ -344,23 +350,17 @@ def _insert_articles(articles: list[Article]) -> None:
         return
     now = timezone.now()
     stamp = Article._meta.get_field("created").get_db_prep_save(now, connection)
-    published = Article._meta.get_field("published")
-    metadata = Article._meta.get_field("metadata")
-    rows: list[tuple[Any, ...]] = []
+    published = Article._meta.get_field("published").get_db_prep_save
+    metadata = Article._meta.get_field("metadata").get_db_prep_save
+    rows: list[list[Any]] = []
     for article in articles:
         article.created = article.updated = now
-        rows.append(
-            tuple(
-                stamp
-                if f.attname in ("created", "updated")
-                else published.get_db_prep_save(article.published, connection)
-                if f.attname == "published"
-                else metadata.get_db_prep_save(article.metadata, connection)
-                if f.attname == "metadata"
-                else getattr(article, f.attname)
-                for f in _INSERTED
-            )
-        )
+        # The values as they are (one C call per row), then the four converted.
+        row = list(_VALUES(article))
+        row[_AT_CREATED] = row[_AT_UPDATED] = stamp
+        row[_AT_PUBLISHED] = published(article.published, connection)
+        row[_AT_METADATA] = metadata(article.metadata, connection)
+        rows.append(row)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column or f.attname) for f in _INSERTED)
     one = "(" + ", ".join(["%s"] * len(_INSERTED)) + ")"
@@ -435,14 +435,26 @@ def check_article_fields(fields: dict[str, Any]) -> dict[str, Any]:
         if isinstance(checked.get(name), str):
             checked[name] = check_text(checked[name].strip(), field=name, limit=limit)
     if "metadata" in checked:
-        metadata = check_json_text(checked["metadata"], field="metadata")
+        metadata = checked["metadata"]
+        try:  # plain JSON (most metadata): its JSON may tell that no string needs a look
+            dumped = _PLAIN_JSON.encode(metadata)
+        except (TypeError, ValueError):
+            dumped = None
+        if dumped is None or not json_text_plainly_fine(dumped):
+            check_json_text(metadata, field="metadata")
         try:
-            size = len(json.dumps(metadata, ensure_ascii=False, default=str))
+            size = len(dumped if dumped is not None else _METADATA_JSON.encode(metadata))
         except (TypeError, ValueError) as error:
             raise ValidationError({"metadata": f"It is not JSON: {error}."}) from error
         if size > limits.METADATA.size:
             raise ValidationError({"metadata": limits.METADATA.message(size)})
     return checked
+
+
+# The metadata's size is that of its JSON as stored (a value that is no JSON type as its
+# str()); built once, not per call as ``json.dumps`` with arguments builds one.
+_METADATA_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+_PLAIN_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 _EDITABLE = {"title", "byline", "outlet", "url", "published", "language", "metadata"}

@@ -35,7 +35,13 @@ from annotate.models import (
 )
 from annotate.review import gold as gold_services
 from annotate.sources import services as source_services
-from common.text import check_json_text, check_text, text_problem
+from common.text import (
+    check_json_text,
+    check_text,
+    json_text_plainly_fine,
+    json_text_problem,
+    text_problem,
+)
 from corpus import importers
 from corpus import services as corpus_services
 from corpus.models import Article, Project
@@ -125,6 +131,24 @@ def test_check_text_raises_keyed_by_field_and_json_is_walked_keys_and_all() -> N
     with pytest.raises(ValidationError, match="a key of metadata.a"):
         check_json_text({"a": {"k\x00": 1}}, field="metadata")
     assert check_json_text({"a": ["ok", 1, None, {"b": "c"}]}, field="metadata")
+
+
+def test_the_json_of_a_value_tells_it_fine_only_when_the_walk_finds_nothing() -> None:
+    """``json_text_plainly_fine`` (issue 21: an import's metadata skips the walk when its
+    JSON says every string is fine) never passes a value the walk refuses, in a key or a
+    value, at any depth; and it does pass plain metadata, non-ASCII too."""
+    every = [chr(c) for c in range(0x20)] + ["\x7f", "\ud800", "\udfff", '"', "\\", "\u2028"]
+    for ch in every:
+        for value in ({"k": f"a{ch}b"}, {f"k{ch}": 1}, {"a": [1, {"b": ch}]}, [ch], ch):
+            dumped = json.dumps(value, ensure_ascii=False)
+            if json_text_problem(value, "metadata") is not None:
+                assert not json_text_plainly_fine(dumped), repr(value)
+    fine = {"import": {"format": "jsonl", "line": 3}, "rubric": "Политика", "flag": "🇹🇷"}
+    assert json_text_plainly_fine(json.dumps(fine, ensure_ascii=False))
+    with pytest.raises(ValidationError, match=r"metadata\.a\.k"):
+        corpus_services.check_article_fields({"metadata": {"a": {"k": "x\x00"}}})
+    with pytest.raises(ValidationError, match="a key of metadata"):
+        corpus_services.check_article_fields({"metadata": {"k\x01": 1}})
 
 
 # --- the API --------------------------------------------------------------------------
