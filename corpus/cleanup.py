@@ -12,8 +12,20 @@ SENTENCE_END = tuple(".!?:;\"'”’»)…")
 _LIST_ITEM_RE = re.compile(r"^(?:[-•*–▪◦►·]|\d{1,3}[.)])\s")
 
 
-def _paragraphs(text: str) -> list[list[str]]:
-    """Blank-line separated paragraphs, each a list of its stripped, non-empty lines."""
+def _paragraphs(text: str, lines: list[str] | None = None) -> list[list[str]]:
+    """Blank-line separated paragraphs, each a list of its stripped, non-empty lines.
+    ``lines``: ``normalise_newlines(text).split("\n")``, when the caller has them (an
+    import's text, its boilerplate stripped): then no pass over the text."""
+    if lines is not None:
+        # Normalised, a line of spaces and tabs is empty: the blank lines between
+        # paragraphs are the empty lines, and every other line strips to something.
+        paragraphs: list[list[str]] = [[]]
+        for line in lines:
+            if line:
+                paragraphs[-1].append(line.strip())
+            elif paragraphs[-1]:
+                paragraphs.append([])
+        return [p for p in paragraphs if p]
     blocks = re.split(r"\n[ \t]*\n", normalise_newlines(text))
     paragraphs = [[line.strip() for line in block.split("\n") if line.strip()] for block in blocks]
     return [p for p in paragraphs if p]
@@ -36,14 +48,15 @@ def _wrap_width(breaks: list[tuple[str, str]]) -> int:
     return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
 
 
-def looks_hard_wrapped(text: str) -> bool:
+def looks_hard_wrapped(text: str, lines: list[str] | None = None) -> bool:
     """Whether the text was hard-wrapped at a fixed width (as text extracted from a PDF).
 
     Conservative: most lines must run on into the next line of their paragraph, be nearly
     as long as the widest of them, and mostly break in mid-sentence. Web text with one
-    paragraph per line (plus a title or byline line or two) does not qualify.
+    paragraph per line (plus a title or byline line or two) does not qualify. ``lines``:
+    as ``_paragraphs`` takes them.
     """
-    paragraphs = _paragraphs(text)
+    paragraphs = _paragraphs(text, lines)
     lines = [line for p in paragraphs for line in p if not _LIST_ITEM_RE.match(line)]
     breaks = _inner_breaks(paragraphs)
     if len(lines) < 6 or len(breaks) < 0.5 * len(lines):
@@ -342,12 +355,19 @@ def _may_appeal(line: str) -> bool:
 
 
 def strip_lines(lines: list[str]) -> list[str]:
+    return strip_lines_flat(lines)[0]
+
+
+def strip_lines_flat(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The lines ``strip_lines`` keeps, and the same lines squashed (``squash_spaces``),
+    for a caller that reads them squashed too (``corpus.textmeta``): not squashed twice."""
     # Matched with runs of whitespace (no-break spaces from web pages) squashed to a space.
     flat = [squash_spaces(line) for line in lines]
     keep = [not _is_boilerplate_line(line) for line in flat]
     for step in (_drop_head_crumbs, _drop_read_also, _drop_link_lists, _drop_tail_appeals):
         step(flat, keep)
-    return [line for line, k in zip(lines, keep, strict=True) if k]
+    kept = [i for i, k in enumerate(keep) if k]
+    return [lines[i] for i in kept], [flat[i] for i in kept]
 
 
 def strip_boilerplate(text: str) -> str:

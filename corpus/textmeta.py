@@ -21,6 +21,7 @@ from corpus.cleanup import (
     is_barrier_line,
     looks_hard_wrapped,
     strip_lines,
+    strip_lines_flat,
     unwrap_lines,
 )
 from corpus.text import clean_text, normalised_text, squash_spaces
@@ -180,11 +181,14 @@ def _is_title_line(line: str, following: str) -> bool:
     return not (line.endswith(".") and (len(line) > 120 or _SENTENCE_BREAK_RE.search(line)))
 
 
-def _read_metadata(lines: list[str]) -> tuple[dict[str, Any], set[int]]:
-    """Title, byline, date, rubric, outlet and url, and the lines that only carried them."""
+def _read_metadata(
+    lines: list[str], flat: list[str] | None = None
+) -> tuple[dict[str, Any], set[int]]:
+    """Title, byline, date, rubric, outlet and url, and the lines that only carried them.
+    ``flat``: the lines squashed (``squash_spaces``), when the caller has them."""
     found: dict[str, Any] = {}
     drop: set[int] = set()
-    lines = [squash_spaces(line) for line in lines]
+    lines = flat if flat is not None else [squash_spaces(line) for line in lines]
     idx = [i for i, line in enumerate(lines) if line]
     if not idx:
         return found, drop
@@ -373,19 +377,21 @@ def describe_text(
     drop: set[int] = set()
     lines: list[str] = []
     if read and strip_boilerplate:
-        lines = strip_lines(split)
-        found, drop = _read_metadata(lines)
+        lines, flat = strip_lines_flat(split)
+        found, drop = _read_metadata(lines, flat)
     elif read:  # the lines are read for the metadata alone: the first ones may do
         found, _ = _read_metadata(_metadata_lines(original, needed, split))
     if strip_boilerplate:
-        body = "\n".join(line for i, line in enumerate(lines) if i not in drop)
+        kept = [line for i, line in enumerate(lines) if i not in drop] if drop else lines
+        body = "\n".join(kept)
     else:
-        body = original
-    unwrapped = looks_hard_wrapped(body) if unwrap is None else unwrap
+        kept, body = split, original
+    # ``kept``: the lines of ``body``, as normalise_newlines(body) gives them unless a
+    # BOM starts a line that is now the first (it would go): then they are not used.
+    known = None if body.startswith("\ufeff") else kept
+    unwrapped = looks_hard_wrapped(body, known) if unwrap is None else unwrap
     if unwrapped:
-        body = unwrap_lines(body)
-    # ``original`` has its line ends normalised already: not twice for a kept text, whose
-    # lines are known.
-    kept = body is original
-    cleaned = clean_text(body, newlines_done=kept, lines=split if kept else None)
+        body, known = unwrap_lines(body), None
+    # Its line ends normalised already: not twice, and its lines are known.
+    cleaned = clean_text(body, newlines_done=known is not None, lines=known)
     return ParsedArticle(text=cleaned, unwrapped=unwrapped, **found)

@@ -353,3 +353,65 @@ def test_a_refused_url_in_an_import_gives_the_message_it_always_gave(project: An
         )
     assert caught.value.item_errors[0].message_dict == {"url": ["Enter a valid URL."]}
     assert list(caught.value.item_errors) == [0]
+
+
+def _describe_as_before(text: str, unwrap: bool | None) -> tuple[str, bool, dict[str, Any]]:
+    """describe_text with the boilerplate stripped, as it was before issue 21's second
+    round: every step on the text itself (normalised, squashed, split again)."""
+    from corpus.cleanup import looks_hard_wrapped, strip_lines, unwrap_lines
+    from corpus.text import clean_text, normalise_newlines
+    from corpus.textmeta import _read_metadata
+
+    lines = strip_lines(normalise_newlines(text).split("\n"))
+    found, drop = _read_metadata(lines)
+    body = "\n".join(line for i, line in enumerate(lines) if i not in drop)
+    unwrapped = looks_hard_wrapped(body) if unwrap is None else unwrap
+    if unwrapped:
+        body = unwrap_lines(body)
+    return clean_text(body), unwrapped, found
+
+
+_ODD_BITS = [
+    "\ufeffA line after a BOM",
+    "Share on Facebook",
+    "   \t ",
+    "\u00a0",
+    "line one\r\nline two\rline three",
+    "a short wrapped line that runs on into the next one of the",
+    "paragraph, as text from a PDF does when it is copied out of",
+    "it: most of them are nearly as long as the widest one, and",
+    "",
+    "",
+]
+
+
+def _odd_texts(n: int) -> list[str]:
+    import random
+
+    rng = random.Random(2112)
+    bits = [*_TAIL_AND_HEAD_BITS, *_ODD_BITS]
+    return ["\n".join(rng.choice(bits) for _ in range(rng.randint(1, 16))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("unwrap", [None, True, False])
+def test_describe_text_with_the_cleanup_gives_what_the_passes_over_the_text_gave(
+    unwrap: bool | None,
+) -> None:
+    """The cleanup on reuses the lines it has (squashed once, the paragraphs found from
+    them, no second normalising: issue 21): the same text, unwrapping and fields."""
+    from corpus.cleanup import _paragraphs, strip_lines, strip_lines_flat
+    from corpus.text import normalise_newlines, squash_spaces
+    from corpus.textmeta import ParsedArticle
+
+    for text in [*HEADERS, *SEEDS, BOILERPLATE, *_mixed_texts(200), *_odd_texts(800)]:
+        described = describe_text(text, unwrap=unwrap)
+        expected, unwrapped, found = _describe_as_before(text, unwrap)
+        assert (described.text, described.unwrapped) == (expected, unwrapped), repr(text)
+        blank = ParsedArticle(text="")
+        for name in READ_FIELDS:
+            assert getattr(described, name) == found.get(name, getattr(blank, name)), name
+        lines = normalise_newlines(text).split("\n")
+        kept, flat = strip_lines_flat(lines)
+        assert kept == strip_lines(lines) and flat == [squash_spaces(k) for k in kept]
+        body = normalise_newlines(text).lstrip("\ufeff")
+        assert _paragraphs(body, body.split("\n")) == _paragraphs(body), repr(text)
