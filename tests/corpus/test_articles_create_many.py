@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from corpus.cleanup import BOILERPLATE_PATTERNS, _is_boilerplate_line, _is_tag_list
+from corpus.formats import parse_bytes
 from corpus.importers import import_file
 from corpus.models import Article
 from corpus.services import (
@@ -415,3 +416,47 @@ def test_describe_text_with_the_cleanup_gives_what_the_passes_over_the_text_gave
         assert kept == strip_lines(lines) and flat == [squash_spaces(k) for k in kept]
         body = normalise_newlines(text).lstrip("\ufeff")
         assert _paragraphs(body, body.split("\n")) == _paragraphs(body), repr(text)
+
+
+def _records_file() -> bytes:
+    records: list[Any] = [
+        {"text": text, "title": f"T{i}", "byline": "Ayşe Yılmaz", "published": "2025-01-02"}
+        for i, text in enumerate([*SEEDS, *HEADERS, BOILERPLATE])
+    ]
+    records += [
+        {"text": "Article: Akıncı, Яна, 🇹🇷.", "author": "Яна Орехова", "section": "x"},
+        {"text": "With metadata.", "metadata": {"rubric": "Sport", "n": [1, None, True]}},
+        {"text": 'Escaped \u00e9\u0301 and \\ and " and \t and \u2028.', "language": "tr"},
+    ]
+    lines = [json.dumps(r, ensure_ascii=i % 2 == 0) for i, r in enumerate(records)]
+    return ("\n".join(lines[:3]) + "\n\n  \n" + "\n".join(lines[3:]) + "\n").encode()
+
+
+@pytest.mark.parametrize("strip_boilerplate", [True, False])
+def test_a_jsonl_file_read_from_its_bytes_gives_what_its_text_gives(
+    strip_boilerplate: bool,
+) -> None:
+    """JSON Lines read by orjson from the bytes (issue 21) give the articles that the
+    decoded text gives; a file with anything it does not plainly read goes to the text
+    path (None), which gives the articles or the error."""
+    from corpus.formats import _parse_jsonl, _parse_jsonl_plainly
+
+    data = _records_file()
+    options: dict[str, Any] = {"unwrap": None, "strip_boilerplate": strip_boilerplate}
+    plain = _parse_jsonl_plainly(data, **options)
+    assert plain is not None and len(plain) == len(SEEDS) + len(HEADERS) + 4
+    assert plain == _parse_jsonl(data.decode(), **options)
+    for odd in [
+        b"\xef\xbb\xbf" + data,  # a BOM
+        data.replace(b"\n", b"\r\n"),
+        data + b'{"text": "A float.", "score": 0.5}\n',
+        data + b'{"title": "No text."}\n',
+        b"\xc2\xa0\n" + data,  # a line of a no-break space: blank to the text path
+        data + b'{"text": "Bad \\ud800 surrogate."}\n',
+        data + b"[1, 2]\n",
+    ]:
+        assert _parse_jsonl_plainly(odd, **options) is None, odd[-40:]
+    shifted = parse_bytes("a.jsonl", b"\xc2\xa0\n" + data, **options)  # a line further down
+    assert [(a.text, a.title, a.line) for a in shifted] == [
+        (a.text, a.title, (a.line or 0) + 1) for a in plain
+    ]

@@ -18,7 +18,15 @@ from annotate.exchange import archive, archive_checks, restoring
 from annotate.exchange.importing_files import read_items
 from annotate.models import Claim, Source
 from annotate.sources import registry
-from common.jsonload import MAX_DEPTH, MAX_INT_DIGITS, JSONInputError, loads_bounded, nesting_error
+from common.jsonload import (
+    MAX_DEPTH,
+    MAX_INT_DIGITS,
+    NOT_PLAIN,
+    JSONInputError,
+    loads_bounded,
+    loads_plain,
+    nesting_error,
+)
 from corpus import importers
 from corpus.models import Article
 from tests.security.conftest import World, api_client
@@ -84,6 +92,52 @@ def test_ordinary_json_reads_as_json_loads_does() -> None:
     assert loads_bounded(text.encode("utf-16")) == json.loads(text)
     with pytest.raises(json.JSONDecodeError, match="not UTF-8 text"):
         loads_bounded(b'{"a": "\xff"}')
+
+
+# What orjson reads otherwise than the standard parser, or refuses where it reads, or
+# reads where loads_bounded refuses: each must come back NOT_PLAIN or as loads_bounded's.
+_PLAIN_OR_NOT = [
+    b'{"a": 1, "b": "x", "a": 2}',  # the last of a repeated key wins, in the first's place
+    b'  {"text": "\\u00e9 \xc3\xa9 \xf0\x9f\x98\x80 \\ud83d\\ude00"}  ',
+    b'{"n": 18446744073709551615, "m": -9223372036854775808}',
+    b'{"n": 18446744073709551616}',  # orjson: a float
+    b'{"n": -9223372036854775809}',
+    b'{"f": 1.5}',
+    b"[1e999]",
+    b"NaN",
+    b'{"x": -Infinity}',
+    b'"\\ud800"',  # a lone surrogate: read by the standard parser, the text check refuses it
+    b'"\xed\xa0\x80"',  # one in UTF-8 bytes
+    b'"a\x01b"',  # a raw control character
+    b'{"a": 1} x',
+    b'{"a": "\xff"}',
+    b"\xef\xbb\xbf{}",
+    b"9" * 5000,
+    json.dumps(nested(MAX_DEPTH)).encode(),
+    json.dumps(nested(MAX_DEPTH + 1)).encode(),
+    json.dumps({"a": nested(MAX_DEPTH - 1)}).encode(),
+    json.dumps({"a": nested(MAX_DEPTH)}).encode(),
+    b"[" * 2000 + b"]" * 2000,
+]
+
+
+@pytest.mark.parametrize("data", _PLAIN_OR_NOT)
+def test_loads_plain_gives_what_loads_bounded_gives_or_leaves_it_to_it(data: bytes) -> None:
+    """``loads_plain`` (orjson first, issue 21) never reads a value other than
+    ``loads_bounded``'s, nor one that it refuses."""
+    plain = loads_plain(data)
+    if plain is NOT_PLAIN:
+        return
+    bounded = loads_bounded(data)
+    assert plain == bounded and type(plain) is type(bounded)
+    if isinstance(plain, dict):
+        assert list(plain) == list(bounded)
+
+
+def test_loads_plain_reads_an_import_line() -> None:
+    line = json.dumps({"text": "Akıncı, Яна 🇹🇷", "n": 3, "m": {"k": [None, True]}})
+    assert loads_plain(line.encode()) == json.loads(line)
+    assert loads_plain(b'{"f": 2.5}') is NOT_PLAIN
 
 
 # --- the API -----------------------------------------------------------------------------
