@@ -85,8 +85,10 @@ def trigger_name(event: str) -> str:
 
 def _postgres_sql() -> list[str]:
     columns = "{x}.article_id, {x}.annotator_id, {x}.claim_type, {x}.attribution, {x}.source_id"
-    changed = "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE " + _CHANGED.format(
-        o="o", n="n", distinct="IS DISTINCT FROM"
+    changed = (
+        "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ("
+        + _CHANGED.format(o="o", n="n", distinct="IS DISTINCT FROM")
+        + ")"
     )
     rows = {
         "insert": f"SELECT {columns.format(x='r')}, 1 AS d FROM new_rows r "
