@@ -1,13 +1,15 @@
 """The corpus overview's counts, kept up to date by the database: ``annotate_overviewcount``
 (``OverviewCount``) holds, per article, layer (0 for the gold layer, else the annotator's
 id), claim type and attribution, how many live claims there are (``n``) and how many of them
-have no source (``unsourced``).
+have no source (``unsourced``); and per article and layer (``total`` 1, the labels empty),
+all of them.
 
 That is what ``annotate.analysis.overview`` otherwise groups from every claim of the layer,
 five times over (the labels, claims per article, the top articles, the outlets, the gold
 articles: 10–14 s for all annotators of the xlarge bench on PostgreSQL). With this table
-the overview reads at most articles × layers × types × attributions narrow rows, grouped
-once by label and once by article; the outlet and date filters join the articles.
+the overview groups by label at most articles × layers × types × attributions narrow rows,
+and reads one row per article and layer for the claims per article, the top articles, the
+outlets and the gold articles; the outlet and date filters join the articles.
 
 Triggers keep it on ``annotate_claim`` only, whatever issued the write (a service,
 ``bulk_create``, COPY, a restore, the admin, a source merge): insert +1, delete −1, and an
@@ -41,7 +43,14 @@ from annotate import db_triggers
 
 COUNT_TABLE = "annotate_overviewcount"
 TABLE = "annotate_claim"
-KEY = "article_id, layer, claim_type, attribution"
+KEY = "article_id, layer, total, claim_type, attribution"
+# Each claim counts twice: under its labels (``total`` 0) and in its article's total for the
+# layer (``total`` 1, labels ''): claims per article read one row per article and layer.
+_TOTALS = "CROSS JOIN (SELECT 0 AS total UNION ALL SELECT 1) b"
+_LABELS = (
+    "b.total, CASE WHEN b.total = 1 THEN '' ELSE {c}.claim_type END, "
+    "CASE WHEN b.total = 1 THEN '' ELSE {c}.attribution END"
+)
 EVENTS = ("insert", "update", "delete")
 _UNSOURCED = "CASE WHEN {c}.source_id IS NULL THEN 1 ELSE 0 END"
 _UPSERT = (
@@ -66,9 +75,9 @@ def recount_sql(claims: str = "") -> str:
     The same SQL on both databases."""
     only = f" AND {claims}" if claims else ""
     return (
-        "SELECT c.article_id, COALESCE(c.annotator_id, 0), c.claim_type, c.attribution, "
-        f"COUNT(*), SUM({_UNSOURCED.format(c='c')}) FROM annotate_claim c "
-        f"WHERE c.deleted_at IS NULL{only} GROUP BY 1, 2, 3, 4"
+        f"SELECT c.article_id, COALESCE(c.annotator_id, 0), {_LABELS.format(c='c')}, "
+        f"COUNT(*), SUM({_UNSOURCED.format(c='c')}) FROM annotate_claim c {_TOTALS} "
+        f"WHERE c.deleted_at IS NULL{only} GROUP BY 1, 2, 3, 4, 5"
     )
 
 
@@ -107,10 +116,10 @@ def _postgres_sql() -> list[str]:
     for event in EVENTS:
         name = trigger_name(event)
         grouped = (
-            "SELECT r.article_id, COALESCE(r.annotator_id, 0), r.claim_type, r.attribution, "
-            f"SUM(r.d), SUM(r.d * {_UNSOURCED.format(c='r')}) FROM ({rows[event]}) r "
-            "GROUP BY 1, 2, 3, 4 HAVING SUM(r.d) <> 0 "
-            f"OR SUM(r.d * {_UNSOURCED.format(c='r')}) <> 0 ORDER BY 1, 2, 3, 4"
+            f"SELECT r.article_id, COALESCE(r.annotator_id, 0), {_LABELS.format(c='r')}, "
+            f"SUM(r.d), SUM(r.d * {_UNSOURCED.format(c='r')}) FROM ({rows[event]}) r {_TOTALS} "
+            "GROUP BY 1, 2, 3, 4, 5 HAVING SUM(r.d) <> 0 "
+            f"OR SUM(r.d * {_UNSOURCED.format(c='r')}) <> 0 ORDER BY 1, 2, 3, 4, 5"
         )
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
@@ -124,8 +133,8 @@ def _postgres_sql() -> list[str]:
 
 def _sqlite_row(row: str, d: int) -> str:
     select = (
-        f"SELECT {row}.article_id, COALESCE({row}.annotator_id, 0), {row}.claim_type, "
-        f"{row}.attribution, {d}, {d} * {_UNSOURCED.format(c=row)} "
+        f"SELECT {row}.article_id, COALESCE({row}.annotator_id, 0), {_LABELS.format(c=row)}, "
+        f"{d}, {d} * {_UNSOURCED.format(c=row)} FROM (SELECT 0 AS total UNION ALL SELECT 1) b "
         f"WHERE {row}.deleted_at IS NULL"
     )
     return _UPSERT.format(select=select) + ";"

@@ -612,7 +612,8 @@ class NetworkCount(models.Model):
 class OverviewCount(models.Model):
     """How many live claims of an article in a layer (``layer``: 0 for gold, else the
     annotator's id) have a claim type and an attribution, and how many of those have no
-    source: the corpus overview's counts. Kept by database triggers
+    source; with ``total`` 1 (the labels empty), all the claims of the article in the layer:
+    the corpus overview's counts. Kept by database triggers
     (``annotate.db_overview_counts``), never written by the app. No foreign key
     constraint: the triggers write in whatever order a transaction does."""
 
@@ -620,6 +621,7 @@ class OverviewCount(models.Model):
         Article, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     layer = models.BigIntegerField()
+    total = models.SmallIntegerField(default=0)  # 1: every claim of the article in the layer
     claim_type = models.CharField(max_length=32)
     attribution = models.CharField(max_length=32)
     n = models.BigIntegerField(default=0)
@@ -628,7 +630,7 @@ class OverviewCount(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["article", "layer", "claim_type", "attribution"],
+                fields=["article", "layer", "total", "claim_type", "attribution"],
                 name="overviewcount_unique_key",
             ),
         ]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 
@@ -49,14 +50,15 @@ class CappedPaginator(Paginator):
     every match, as the big search tools do. Its pages are those of the first ``cap``
     rows; ``count`` is ``cap`` when capped."""
 
-    def __init__(self, object_list: Any, per_page: int, *, cap: int) -> None:
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
         super().__init__(object_list, per_page)
+        self.rows = object_list
         self.cap = cap
         self.capped = False
 
     @cached_property
     def count(self) -> int:
         # COUNT(*) over a LIMIT cap + 1 subquery: the database stops at the cap + 1st row.
-        found = self.object_list[: self.cap + 1].count()
+        found = self.rows[: self.cap + 1].count()
         self.capped = found > self.cap
         return min(found, self.cap)

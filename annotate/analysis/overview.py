@@ -88,27 +88,29 @@ def _layer_condition(filters: ClaimFilters) -> Q:
 def _overview(project: Project, filters: ClaimFilters) -> Overview:
     """The corpus overview from the counts the database keeps per article, layer, claim
     type and attribution (``annotate.db_overview_counts``): one grouped read by label, one
-    by article (its claims, its outlet), the filtered articles' number, the top articles'
-    titles, the assignments by status and, unless the layer is gold, the gold articles.
-    None reads a claim: at most articles × layers × types × attributions narrow rows."""
+    of the articles' totals (their claims, their outlets), the filtered articles' number,
+    the top articles' titles, the assignments by status and, unless the layer is gold, the
+    gold articles (their totals). None reads a claim."""
     on_articles = {
         f"article__{key}": value for key, value in article_conditions(project, filters).items()
     }
     counts = OverviewCount.objects.filter(_layer_condition(filters), n__gt=0, **on_articles)
+    labelled, totals = counts.filter(total=0), counts.filter(total=1)
     types: Counter[str] = Counter()
     attributions: Counter[str] = Counter()
     unattributed = 0
     for row in (
-        counts.order_by()
+        labelled.order_by()
         .values("claim_type", "attribution")
         .annotate(claims=Sum("n"), unsourced=Sum("unsourced"))
     ):
         types[row["claim_type"]] += row["claims"]
         attributions[row["attribution"]] += row["claims"]
         unattributed += row["unsourced"]
-    # Claims per article (only articles with claims: the others are the "0" bucket).
+    # Claims per article (only articles with claims: the others are the "0" bucket), from
+    # the articles' totals: one row per article and layer.
     per_article = list(
-        counts.order_by().values_list("article_id", "article__outlet").annotate(claims=Sum("n"))
+        totals.order_by().values_list("article_id", "article__outlet").annotate(claims=Sum("n"))
     )
     articles = _articles(project, filters)
     n_articles = articles.count()
@@ -142,12 +144,9 @@ def _overview(project: Project, filters: ClaimFilters) -> Overview:
     if filters.layer == LAYER_GOLD:
         gold_articles = len(per_article)
     else:
-        gold_articles = (
-            OverviewCount.objects.filter(layer=0, n__gt=0, **on_articles)
-            .values("article_id")
-            .distinct()
-            .count()
-        )
+        gold_articles = OverviewCount.objects.filter(
+            layer=0, total=1, n__gt=0, **on_articles
+        ).count()
     return Overview(
         articles=n_articles,
         claims=types.total(),

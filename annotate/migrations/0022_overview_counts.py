@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("layer", models.BigIntegerField()),
+                ("total", models.SmallIntegerField(default=0)),
                 ("claim_type", models.CharField(max_length=32)),
                 ("attribution", models.CharField(max_length=32)),
                 ("n", models.BigIntegerField(default=0)),
@@ -46,7 +47,7 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("article", "layer", "claim_type", "attribution"),
+                        fields=("article", "layer", "total", "claim_type", "attribution"),
                         name="overviewcount_unique_key",
                     )
                 ],

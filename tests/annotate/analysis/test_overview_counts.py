@@ -42,7 +42,7 @@ from tests.factories import (
 from tests.helpers import installed_triggers
 from tests.scenes import REVIEW_TEXT, Scene
 
-Key = tuple[int, int, str, str]
+Key = tuple[int, int, int, str, str]
 PHRASES = ("Ankara is ready", "Moscow disagrees", "China watches quietly", "The end")
 TYPES = ("factual", "evaluative", "predictive", "prescriptive")
 ATTRIBUTIONS = ("author", "direct", "reported", "unnamed")
@@ -50,7 +50,7 @@ ATTRIBUTIONS = ("author", "direct", "reported", "unnamed")
 
 def kept() -> dict[Key, tuple[int, int]]:
     return {
-        (r.article_id, r.layer, r.claim_type, r.attribution): (r.n, r.unsourced)
+        (r.article_id, r.layer, r.total, r.claim_type, r.attribution): (r.n, r.unsourced)
         for r in OverviewCount.objects.exclude(n=0)
     }
 
@@ -58,7 +58,7 @@ def kept() -> dict[Key, tuple[int, int]]:
 def recounted() -> dict[Key, tuple[int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(recount_sql())
-        return {tuple(row[:4]): (row[4], row[5]) for row in cursor.fetchall()}
+        return {tuple(row[:5]): (row[5], row[6]) for row in cursor.fetchall()}
 
 
 def from_scratch(project: Project, filters: ClaimFilters) -> Overview:
@@ -126,7 +126,7 @@ def assert_recounted(scene: Scene) -> None:
             {"outlet": "Outlet B"},
             {"date_from": dt.date(2024, 5, 1), "date_to": dt.date(2024, 6, 30)},
         ):
-            filters = ClaimFilters(layer=layer, **extra)  # type: ignore[arg-type]
+            filters = ClaimFilters(layer=layer, **extra)
             read = overview_module._overview(scene.project, filters)
             assert read == from_scratch(scene.project, filters), (layer, extra)
 
@@ -222,7 +222,7 @@ def test_random_writes_through_the_services_keep_the_overview(scene: Scene, cura
     assert OverviewCount.objects.filter(n__gt=0, layer=0).exists()
     assert OverviewCount.objects.filter(n__gt=0, layer__gt=0).count() > 5
     # Merges move claims from one source to another (no count changes: sourced stays so).
-    source_merge(keep=sources[0], merge=sources[1], actor=curator)  # type: ignore[arg-type]
+    source_merge(keep=sources[0], merge=sources[1], actor=curator)
     source_merge(keep=more[2], merge=more[0], actor=curator)
     assert_recounted(scene)
     # An article deleted with its claims (no service does: the ORM's cascade).
