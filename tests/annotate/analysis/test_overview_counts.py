@@ -1,14 +1,15 @@
 """The corpus overview's counts that the database keeps (annotate/db_overview_counts.py) equal
 a full recount after every kind of write — the services (claims created, edited, deleted
 and restored, gold decisions, source merges), imports in bulk mode and not, ``bulk_create``,
-raw SQL, an article deleted — and the overview read from them equals the one computed from
-the claims from scratch (``from_scratch``: the grouped queries the overview made before), for
-every layer, an outlet and a date range."""
+raw SQL, an article deleted, an archive restored — and the overview read from them equals
+the one computed from the claims from scratch (``from_scratch``: the grouped queries the
+overview made before), for every layer, an outlet and a date range."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
 import random
 from collections import Counter
@@ -26,12 +27,14 @@ from annotate.analysis.overview import PER_ARTICLE_BUCKETS, Overview
 from annotate.claims.services import claim_delete, claim_restore, claim_update
 from annotate.claims.values import claim_changes
 from annotate.db_overview_counts import recount_sql, trigger_names
-from annotate.exchange import importing
+from annotate.exchange import importing, restoring
 from annotate.exchange.importing import import_annotations
 from annotate.models import Assignment, AssignmentStatus, Claim, OverviewCount
 from annotate.review.gold import gold_accept, gold_reject
 from annotate.sources.services import source_merge
 from corpus.models import Article, Project
+from tests.annotate.exchange.helpers import export_bytes
+from tests.annotate.exchange.test_archive import empty_instance
 from tests.factories import (
     VALID_LABELS,
     ArticleFactory,
@@ -308,3 +311,18 @@ def test_the_overview_reads_no_claim(scene: Scene) -> None:
             overview_module._overview(scene.project, ClaimFilters(layer=layer))
         assert len(queries) == expected, [q["sql"] for q in queries]
         assert not any("annotate_claim" in q["sql"] for q in queries)
+
+
+def test_a_restored_archive_has_the_overview_of_the_project(scene: Scene) -> None:
+    make_claim(scene.article, scene.ann[0], "Moscow disagrees", attribution="unnamed")
+    make_claim(scene.article, scene.ann[1], "Ankara is ready", claim_type="predictive")
+    ClaimFactory(article=scene.article, annotator=None, source=None)
+    before = kept()
+    assert before
+    data = export_bytes("archive", scene.project)
+    empty_instance()
+    assert kept() == recounted() == {}
+    restored = restoring.restore(io.BytesIO(data)).project
+    assert restored.pk == scene.project.pk
+    assert kept() == recounted() == before
+    assert_recounted(scene)
