@@ -89,13 +89,15 @@ def _overview(project: Project, filters: ClaimFilters) -> Overview:
     """The corpus overview from the counts the database keeps per article, layer, claim
     type and attribution (``annotate.db_overview_counts``): one grouped read by label, one
     of the articles' totals (their claims, their outlets), the filtered articles' number,
-    the top articles' titles, the assignments by status and, unless the layer is gold, the
-    gold articles (their totals). None reads a claim."""
+    the top articles' titles and the assignments by status; the totals' read also counts
+    the gold articles. None reads a claim."""
     on_articles = {
         f"article__{key}": value for key, value in article_conditions(project, filters).items()
     }
-    counts = OverviewCount.objects.filter(_layer_condition(filters), n__gt=0, **on_articles)
-    labelled, totals = counts.filter(total=0), counts.filter(total=1)
+    in_layer = _layer_condition(filters)
+    labelled = OverviewCount.objects.filter(in_layer, total=0, n__gt=0, **on_articles)
+    # The articles' totals in the layer and in the gold layer (the gold articles), one read.
+    totals = OverviewCount.objects.filter(in_layer | Q(layer=0), total=1, n__gt=0, **on_articles)
     types: Counter[str] = Counter()
     attributions: Counter[str] = Counter()
     unattributed = 0
@@ -109,9 +111,12 @@ def _overview(project: Project, filters: ClaimFilters) -> Overview:
         unattributed += row["unsourced"]
     # Claims per article (only articles with claims: the others are the "0" bucket), from
     # the articles' totals: one row per article and layer.
-    per_article = list(
-        totals.order_by().values_list("article_id", "article__outlet").annotate(claims=Sum("n"))
+    rows = list(
+        totals.order_by()
+        .values_list("article_id", "article__outlet")
+        .annotate(claims=Sum("n", filter=in_layer), gold=Count("pk", filter=Q(layer=0)))
     )
+    per_article = [(pk, outlet, claims) for pk, outlet, claims, _ in rows if claims]
     articles = _articles(project, filters)
     n_articles = articles.count()
     buckets = [0] * len(PER_ARTICLE_BUCKETS)
@@ -141,12 +146,6 @@ def _overview(project: Project, filters: ClaimFilters) -> Overview:
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    if filters.layer == LAYER_GOLD:
-        gold_articles = len(per_article)
-    else:
-        gold_articles = OverviewCount.objects.filter(
-            layer=0, total=1, n__gt=0, **on_articles
-        ).count()
     return Overview(
         articles=n_articles,
         claims=types.total(),
@@ -160,5 +159,5 @@ def _overview(project: Project, filters: ClaimFilters) -> Overview:
         progress=[
             (s.value, str(s.label), progress_counts.get(s.value, 0)) for s in AssignmentStatus
         ],
-        gold_articles=gold_articles,
+        gold_articles=sum(1 for *_, gold in rows if gold),
     )
