@@ -4,19 +4,21 @@ versions and the network counts up to date once, set-based, instead of row by ro
 On SQLite the per-row INSERT triggers of ``annotate_claim``, ``annotate_claimstance`` and
 ``annotate_chainlink`` (``annotate.db_indexes``' FTS5 entries, ``annotate.db_versions``'
 counters, ``annotate.db_network_counts``' counts: three buckets per stance row, ~50 µs a
-stance) do nothing while the flag table ``db_triggers.BULK_FLAG`` has a row.
-``bulk_inserts()`` writes that row inside its own savepoint, notes the tables' highest ids,
-runs the block, then does the triggers' work for the rows inserted since — three statements,
-whatever their number — and deletes the row. SQLite serialises writers and no other
-connection sees an uncommitted row, so only this transaction's inserts skip their triggers.
-The tables use AUTOINCREMENT ids: the rows inserted in the block are the ones above the ids
-noted. An exception rolls the savepoint back, flag and rows with it.
+stance; ``annotate.db_overview_counts``' counts: one per claim) do nothing while the flag
+table ``db_triggers.BULK_FLAG`` has a row. ``bulk_inserts()`` writes that row inside its own
+savepoint, notes the tables' highest ids, runs the block, then does the triggers' work for
+the rows inserted since — four statements, whatever their number — and deletes the row.
+SQLite serialises writers and no other connection sees an uncommitted row, so only this
+transaction's inserts skip their triggers. The tables use AUTOINCREMENT ids: the rows
+inserted in the block are the ones above the ids noted. An exception rolls the savepoint
+back, flag and rows with it.
 
-What it does equals what the triggers would have done (``tests/annotate/test_bulk_mode.py``):
-the same FTS5 entries, each project's counter raised by the number of rows inserted, the
-same network counts in every bucket. It holds for *inserts*: the block must not update or
-delete a claim or stance it inserted (an import does neither; updates and deletes fire
-their triggers as always, and those would take away counts never added).
+What it does equals what the triggers would have done
+(``tests/annotate/test_bulk_mode.py``): the same FTS5 entries, each project's counter raised
+by the number of rows inserted, the same network counts in every bucket, the same overview
+counts. It holds for *inserts*: the block must not update or delete a claim or stance it
+inserted (an import does neither; updates and deletes fire their triggers as always, and
+those would take away counts never added).
 
 On PostgreSQL the block runs as it is: the version and network triggers are statement-level
 there (one grouped upsert per INSERT statement already), and claim search is a GIN index.
@@ -30,7 +32,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from annotate import db_indexes, db_network_counts, db_triggers, db_versions
+from annotate import db_indexes, db_network_counts, db_overview_counts, db_triggers, db_versions
 
 # The new rows of each table, their project, and how many: a version upsert's rows.
 _NEW_ROWS = {
@@ -64,6 +66,7 @@ def _maintain(cursor: Any, since: tuple[int, int, int], fts: bool) -> None:
     if fts:
         cursor.execute(db_indexes.CLAIM_FTS_INDEX.add_rows_sql(" WHERE id > %s"), [claims])
     cursor.execute(db_network_counts.add_counts_sql("sqlite", "s.id > %s"), [stances])
+    cursor.execute(db_overview_counts.add_counts_sql("c.id > %s"), [claims])
     cursor.execute(versions_sql(), [claims, stances, links])
 
 

@@ -609,6 +609,36 @@ class NetworkCount(models.Model):
         return f"project {self.project_id} layer {self.layer}: {self.n}"
 
 
+class OverviewCount(models.Model):
+    """How many live claims of an article in a layer (``layer``: 0 for gold, else the
+    annotator's id) have a claim type and an attribution, and how many of those have no
+    source; with ``total`` 1 (the labels empty), all the claims of the article in the layer:
+    the corpus overview's counts. Kept by database triggers
+    (``annotate.db_overview_counts``), never written by the app. No foreign key
+    constraint: the triggers write in whatever order a transaction does."""
+
+    article = models.ForeignKey(
+        Article, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    layer = models.BigIntegerField()
+    total = models.SmallIntegerField(default=0)  # 1: every claim of the article in the layer
+    claim_type = models.CharField(max_length=32)
+    attribution = models.CharField(max_length=32)
+    n = models.BigIntegerField(default=0)
+    unsourced = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "layer", "total", "claim_type", "attribution"],
+                name="overviewcount_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"article {self.article_id} layer {self.layer}: {self.n}"
+
+
 class HistoryAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Updated"

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 
 class Window[T](Sequence[T]):
@@ -40,3 +42,23 @@ def window_page[T](count: int, per_page: int, number: int, rows: list[T]) -> Pag
     """Page ``number`` (valid: ``page_number``) of ``count`` rows, ``rows`` being its own."""
     window = Window(count, (number - 1) * per_page, rows)
     return Paginator(window, per_page).page(number)
+
+
+class CappedPaginator(Paginator):
+    """A paginator of a query set that counts at most ``cap`` rows (``capped``: there are
+    more): a search that matches nearly all of 20,000 articles counts 1,001 of them, not
+    every match, as the big search tools do. Its pages are those of the first ``cap``
+    rows; ``count`` is ``cap`` when capped."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.rows = object_list
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        # COUNT(*) over a LIMIT cap + 1 subquery: the database stops at the cap + 1st row.
+        found = self.rows[: self.cap + 1].count()
+        self.capped = found > self.cap
+        return min(found, self.cap)

@@ -14,12 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from common.http import HtmxHttpRequest
+from common.paging import CappedPaginator
 from corpus import permissions, selectors, services
 from corpus.markdown import render_markdown
 from corpus.models import Role
 from corpus.sections import project_sections
 
 ARTICLES_PER_PAGE = 25
+SEARCH_COUNT_CAP = 1000  # a search's matches counted at most (pages: the first 1,000)
 WEB_SCHEMES = ("http://", "https://")
 
 
@@ -99,7 +101,13 @@ def article_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     role = permissions.role_in(request.user, project)
     filters = selectors.ArticleFilters.from_query(request.GET)
     articles = selectors.article_list(request.user, project, filters)
-    page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    # A search counts at most SEARCH_COUNT_CAP matches ("more than 1,000 articles match").
+    paginator = (
+        CappedPaginator(articles, ARTICLES_PER_PAGE, cap=SEARCH_COUNT_CAP)
+        if filters.q
+        else Paginator(articles, ARTICLES_PER_PAGE)
+    )
+    page = paginator.get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "project": project,
         "role": role,

@@ -13,10 +13,10 @@ gone. A flush that resets sequences (``reset_sequences=True``) or cascades keeps
 TRUNCATE.
 
 Deletes fire the triggers of the projects' version counters (``annotate.db_versions``),
-which write ``annotate_projectversion``, and of the networks' counts
-(``annotate.db_network_counts``): on both databases those tables are emptied last
-(SQLite's flush is a DELETE per table already, and left a counter row behind when a
-versioned table came after it). ``tests/test_quick_flush.py`` checks that a flush
+which write ``annotate_projectversion``, and of the networks' and the overview's counts
+(``annotate.db_network_counts``, ``annotate.db_overview_counts``): on both databases those
+tables are emptied last (SQLite's flush is a DELETE per table already, and left a counter
+row behind when a versioned table came after it). ``tests/test_quick_flush.py`` checks that a flush
 empties every table.
 """
 
@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from annotate.db_network_counts import COUNT_TABLE
+from annotate.db_overview_counts import COUNT_TABLE as OVERVIEW_TABLE
 from annotate.db_versions import VERSION_TABLE
 
 # Written by triggers as the other tables are emptied: last, in this order.
-LAST = (COUNT_TABLE, VERSION_TABLE)
+LAST = (COUNT_TABLE, OVERVIEW_TABLE, VERSION_TABLE)
 
 
 def _version_table_last(tables: Sequence[str]) -> list[str]:

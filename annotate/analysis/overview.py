@@ -11,18 +11,20 @@ from django.db.models import (
     Count,
     Q,
     QuerySet,
+    Sum,
 )
 
 from annotate.analysis.filters import (
+    LAYER_ALL,
+    LAYER_GOLD,
     ClaimFilters,
     Distribution,
+    article_conditions,
     distribution_of,
     figure_maker,
     kept_figures,
-    layer_claims,
-    own_conditions,
 )
-from annotate.models import Assignment, AssignmentStatus, Claim
+from annotate.models import Assignment, AssignmentStatus, OverviewCount
 from corpus.models import Article, Project
 
 # Buckets of the "claims per article" histogram: (label, lowest, highest or None).
@@ -73,49 +75,70 @@ def overview(project: Project, filters: ClaimFilters) -> Overview:
     return replace(kept.value, updating=kept.updating)
 
 
+def _layer_condition(filters: ClaimFilters) -> Q:
+    """The rows of ``OverviewCount`` in the filters' layer (0: gold)."""
+    if filters.layer == LAYER_GOLD:
+        return Q(layer=0)
+    if filters.layer == LAYER_ALL:
+        return Q(layer__gt=0)
+    return Q(layer=int(filters.layer))
+
+
 @figure_maker("overview")
 def _overview(project: Project, filters: ClaimFilters) -> Overview:
-    """The corpus overview: six grouped or aggregate queries, none of which reads the
-    layer's claims more than once."""
-    claims = layer_claims(project, filters)
-    # The totals and both label distributions from one grouped query (a row per pair of
-    # values, summed here) rather than three scans of the claims.
+    """The corpus overview from the counts the database keeps per article, layer, claim
+    type and attribution (``annotate.db_overview_counts``): one grouped read by label, one
+    of the articles' totals (their claims, their outlets), the filtered articles' number,
+    the top articles' titles and the assignments by status; the totals' read also counts
+    the gold articles. None reads a claim."""
+    on_articles = {
+        f"article__{key}": value for key, value in article_conditions(project, filters).items()
+    }
+    in_layer = _layer_condition(filters)
+    labelled = OverviewCount.objects.filter(in_layer, total=0, n__gt=0, **on_articles)
+    # The articles' totals in the layer and in the gold layer (the gold articles), one read.
+    totals = OverviewCount.objects.filter(in_layer | Q(layer=0), total=1, n__gt=0, **on_articles)
     types: Counter[str] = Counter()
     attributions: Counter[str] = Counter()
     unattributed = 0
     for row in (
-        claims.order_by()
+        labelled.order_by()
         .values("claim_type", "attribution")
-        .annotate(n=Count("pk"), unattributed=Count("pk", filter=Q(source__isnull=True)))
+        .annotate(claims=Sum("n"), unsourced=Sum("unsourced"))
     ):
-        types[row["claim_type"]] += row["n"]
-        attributions[row["attribution"]] += row["n"]
-        unattributed += row["unattributed"]
+        types[row["claim_type"]] += row["claims"]
+        attributions[row["attribution"]] += row["claims"]
+        unattributed += row["unsourced"]
+    # Claims per article (only articles with claims: the others are the "0" bucket), from
+    # the articles' totals: one row per article and layer.
+    rows = list(
+        totals.order_by()
+        .values_list("article_id", "article__outlet")
+        .annotate(claims=Sum("n", filter=in_layer), gold=Count("pk", filter=Q(layer=0)))
+    )
+    per_article = [(pk, outlet, claims) for pk, outlet, claims, _ in rows if claims]
     articles = _articles(project, filters)
-    # Claims per article by one join grouped by article. (PostgreSQL repeats a correlated
-    # subquery as the count in every bound of every bucket: 11 subqueries per article.)
-    own = Q(**{f"claims__{key}": value for key, value in own_conditions(filters).items()})
-    buckets = articles.annotate(n=Count("claims", filter=own)).aggregate(
-        articles=Count("pk"),
-        **{
-            f"b{i}": Count(
-                "pk", filter=Q(n__gte=low) & (Q(n__lte=high) if high is not None else Q())
-            )
-            for i, (_, low, high) in enumerate(PER_ARTICLE_BUCKETS)
-        },
+    n_articles = articles.count()
+    buckets = [0] * len(PER_ARTICLE_BUCKETS)
+    buckets[0] = n_articles - len(per_article)
+    outlets: dict[str, list[int]] = {}
+    for _, outlet, n in per_article:
+        for i, (_, low, high) in enumerate(PER_ARTICLE_BUCKETS):
+            if n >= low and (high is None or n <= high):
+                buckets[i] += 1
+                break
+        claims_articles = outlets.setdefault(outlet, [0, 0])
+        claims_articles[0] += n
+        claims_articles[1] += 1
+    top_ids = sorted(per_article, key=lambda row: (-row[2], row[0]))[:10]
+    titles = dict(
+        Article.objects.filter(pk__in=[pk for pk, _, _ in top_ids]).values_list("pk", "title")
     )
-    top = list(
-        claims.order_by()
-        .values("article_id", "article__title")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "article_id")[:10]
-    )
-    per_outlet = list(
-        claims.order_by()
-        .values("article__outlet")
-        .annotate(claims=Count("pk"), articles=Count("article", distinct=True))
-        .order_by("-claims", "article__outlet")
-    )
+    top = [{"article_id": pk, "article__title": titles[pk], "n": n} for pk, _, n in top_ids]
+    per_outlet = [
+        {"article__outlet": outlet, "claims": claims, "articles": n}
+        for outlet, (claims, n) in sorted(outlets.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    ]
     progress_counts = dict(
         Assignment.objects.filter(article__in=articles)
         .order_by()
@@ -123,15 +146,12 @@ def _overview(project: Project, filters: ClaimFilters) -> Overview:
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    gold = Claim.objects.live().gold().filter(article__in=articles)
     return Overview(
-        articles=buckets["articles"],
+        articles=n_articles,
         claims=types.total(),
         unattributed=unattributed,
         unnamed=attributions["unnamed"],
-        per_article=[
-            (label, buckets[f"b{i}"]) for i, (label, _, _) in enumerate(PER_ARTICLE_BUCKETS)
-        ],
+        per_article=[(label, buckets[i]) for i, (label, _, _) in enumerate(PER_ARTICLE_BUCKETS)],
         top_articles=top,
         per_outlet=per_outlet,
         claim_types=distribution_of(project, "claim_type", types),
@@ -139,5 +159,5 @@ def _overview(project: Project, filters: ClaimFilters) -> Overview:
         progress=[
             (s.value, str(s.label), progress_counts.get(s.value, 0)) for s in AssignmentStatus
         ],
-        gold_articles=gold.values("article_id").distinct().count(),
+        gold_articles=sum(1 for *_, gold in rows if gold),
     )

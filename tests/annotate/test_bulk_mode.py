@@ -194,6 +194,7 @@ def test_the_insert_triggers_read_the_flag_after_the_migrations() -> None:
         "annotate_chainlink_version_insert",
         "annotate_claim_znetwork_insert",
         "annotate_claimstance_znetwork_insert",
+        "annotate_claim_zoverview_insert",
     ]
     assert set(names) <= installed_triggers()
     with connection.cursor() as cursor:

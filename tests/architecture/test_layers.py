@@ -25,6 +25,7 @@ TOP_LEVEL = {
     "db_bulk.py",
     "db_guards.py",
     "db_network_counts.py",
+    "db_overview_counts.py",
     "db_triggers.py",
     "db_versions.py",
     "db_indexes.py",

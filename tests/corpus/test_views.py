@@ -460,3 +460,36 @@ def test_reader_query_count(
     login(client, curator)
     with django_assert_max_num_queries(7):
         client.get(reverse("corpus:article-detail", args=[article.pk]))
+
+
+@pytest.mark.django_db
+def test_a_search_counts_its_matches_up_to_the_cap(
+    client: Client, curator: Any, project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search counts at most SEARCH_COUNT_CAP matches (one COUNT over a LIMIT cap + 1
+    subquery, as many queries as an uncapped search) and says "More than …"; its pages are
+    those of the first cap matches. The list without words counts them all."""
+    from corpus import views
+
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(views, "ARTICLES_PER_PAGE", 2)
+    for i in range(5):
+        ArticleFactory(project=project, title=f"Pipeline news {i}")
+    ArticleFactory(project=project, title="Steppe weather")
+    login(client, curator)
+    few = count_queries(client, article_list_url(project, q="steppe"))
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(article_list_url(project, q="pipeline")).content.decode()
+    assert len(queries) == few
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0].upper(), counts
+    assert "More than 3 articles match: the first 3 are listed." in html
+    assert "Page 1 of 2" in html
+    html = client.get(article_list_url(project, q="pipeline", page="99")).content.decode()
+    assert "Page 2 of 2" in html and html.count("Pipeline news") == 1
+    # At the cap exactly: the number, no "More than".
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 5)
+    html = client.get(article_list_url(project, q="pipeline")).content.decode()
+    assert "5 articles match" in html and "More than" not in html
+    html = client.get(article_list_url(project)).content.decode()
+    assert "6 articles" in html and "More than" not in html

@@ -303,7 +303,7 @@ def test_each_aggregate_takes_a_fixed_number_of_queries(
     filtered = ClaimFilters(layer="all", outlet="Outlet X", date_from=dt.date(2024, 1, 1))
     with django_assert_num_queries(3):  # the targets, the key (figures_version), the cells
         stance_map(data.project, filtered)
-    with django_assert_num_queries(7):  # the key, then six
+    with django_assert_num_queries(6):  # the key, then five (the kept counts: labels, totals, …)
         overview(data.project, filtered)
     with django_assert_num_queries(2):  # the claims, their stances
         found = list(claims_matching(data.project, replace(filtered, q="ankara")))

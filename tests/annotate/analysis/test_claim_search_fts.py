@@ -17,7 +17,7 @@ from django.db import connection, models
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from annotate import db_guards, db_indexes, db_network_counts, db_versions
+from annotate import db_guards, db_indexes, db_network_counts, db_overview_counts, db_versions
 from annotate.analysis import search as analysis_search
 from annotate.analysis.filters import ClaimFilters
 from annotate.analysis.search import claims_matching, text_match
@@ -320,6 +320,7 @@ def test_a_migration_rebuilding_the_claim_table_installs_the_triggers_again(
         db_guards.install_freeze_trigger(editor)
         db_versions.install_version_triggers(editor, VERSION_TABLES)
         db_network_counts.install_network_triggers(editor)
+        db_overview_counts.install_overview_triggers(editor)  # (dropped with the old table)
     assert set(fts_objects()) == {"annotate_claim_fts", *triggers}
     assert fts_rows() == len(QUOTES)
     Claim.objects.filter(pk=article.named["steppe"].pk).update(quote="rebuilt")

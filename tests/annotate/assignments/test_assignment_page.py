@@ -8,7 +8,9 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.assignments.views import PER_PAGE
@@ -146,6 +148,40 @@ def test_the_header_counts_every_article_and_the_unassigned_ones(
         response = client.get(page_url(project), params)
         assert response.context["figures"] == {"total": 55, "unassigned": 53}
         assert "55 articles, 53 not assigned" in response.content.decode()
+
+
+def test_the_header_figures_are_kept_and_never_stale(
+    client: Client, project: Any, manager: Any, annotator: Any, other_annotator: Any
+) -> None:
+    """The loads and figures are kept in the cache under the project's version: a second
+    request reads them (two queries fewer), and any change of the assignments or the
+    articles — a bulk assignment, one by hand, a deletion, a new article — shows at once."""
+    articles = numbered(project, 6)
+    login(client, manager)
+
+    def header() -> tuple[dict[str, int], list[tuple[str, int]]]:
+        context = client.get(page_url(project)).context
+        return context["figures"], [(u.username, n) for u, n in context["annotators"]]
+
+    with CaptureQueriesContext(connection) as computed:
+        assert header()[0] == {"total": 6, "unassigned": 6}
+    with CaptureQueriesContext(connection) as kept:
+        assert header()[0] == {"total": 6, "unassigned": 6}
+    assert len(kept) == len(computed) - 2
+    assert not any('COUNT("annotate_assignment"' in q["sql"] for q in kept)
+    client.post(
+        reverse("annotate:assignments-bulk", args=[project.slug]),
+        {"k": "1", "annotators": [str(annotator.pk)]},
+    )
+    figures, loads = header()
+    assert figures == {"total": 6, "unassigned": 0}
+    assert dict(loads)[annotator.username] == 6
+    AssignmentFactory(article=articles[0], annotator=other_annotator)
+    assert dict(header()[1])[other_annotator.username] == 1
+    Assignment.objects.filter(article=articles[1]).delete()
+    assert header()[0] == {"total": 6, "unassigned": 1}
+    ArticleFactory(project=project, title="A new one")
+    assert header()[0] == {"total": 7, "unassigned": 2}
 
 
 # --- assigning from each row -----------------------------------------------------------------
@@ -297,9 +333,10 @@ def test_the_filter_form_works_with_and_without_javascript(
 # --- cost --------------------------------------------------------------------------------
 
 
-# Session, user, project, role, figures, count, page of articles, their assignments,
-# annotators, loads, the switcher: the same for any size of project.
-MAX_QUERIES = 11
+# Session, user, project, role, annotators, count, page of articles, their assignments, the
+# header's version (its loads and figures kept in the cache: two more when not), the
+# switcher: the same for any size of project.
+MAX_QUERIES = 12
 
 
 @pytest.mark.parametrize("n_articles", [5, 60])
