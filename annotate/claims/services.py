@@ -280,9 +280,9 @@ def _new_claim(
     import makes 20,000): the values by position, the related objects put in place."""
     given: dict[str, Any] = {
         **_UNGIVEN,
-        "article_id": article.pk,
-        "annotator_id": annotator.pk if annotator is not None else None,
-        "source_id": source.pk if source is not None else None,
+        "article_id": article.id,
+        "annotator_id": annotator.id if annotator is not None else None,
+        "source_id": source.id if source is not None else None,
         **values,
     }
     if _claim_signals():  # someone listens to a claim's construction: construct it
@@ -311,7 +311,7 @@ def claims_write(
     insert_rows(
         ClaimStance,
         ("claim", "target", "stance"),
-        ((b.claim.pk, t.pk, s) for b in built for t, s in b.stances),
+        ((b.claim.id, t.id, s) for b in built for t, s in b.stances),
         max_rows=BATCH,
     )
     ChainLink.objects.bulk_create(
@@ -330,12 +330,12 @@ def claims_write(
         changes=(
             HistoryChange(
                 project_id=b.claim.article.project_id,
-                object_id=b.claim.pk,
+                object_id=b.claim.id,
                 before=None,
                 after=claim_snapshot(
                     b.claim,
                     stances=sorted(
-                        ({"target": t.pk, "stance": s} for t, s in b.stances), key=by_target
+                        ({"target": t.id, "stance": s} for t, s in b.stances), key=by_target
                     ),
                     chain=chain_snapshot(b.links),
                 ),
