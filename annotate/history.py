@@ -96,6 +96,9 @@ def history_record_many(
     actor_id = _actor_id(actor)
     projects: set[int] = set()
     dumps = _JSON.encode
+    # Plain ``str``s (not ``HistoryAction`` members): a row of plain values skips the
+    # per-value conversion of ``common.inserts``.
+    entity, action = str(entity), str(action)
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for change in changes:
