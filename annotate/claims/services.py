@@ -304,8 +304,9 @@ def claims_write(
 ) -> list[Claim]:
     """Insert checked claims, their stances, chains and history rows (``actor``, by default
     the annotator, is who the history names), and mark the annotator's assignments of
-    their articles started: a fixed number of queries however many there are (an INSERT
-    per ``BATCH`` rows, no per-value compiling: ``common.inserts``)."""
+    their articles started: a fixed number of queries however many there are (a table's
+    rows in one COPY on PostgreSQL, two statements on SQLite; no per-value compiling:
+    ``common.inserts``)."""
     claims = [b.claim for b in built]
     insert_many(Claim, claims, max_rows=BATCH)
     insert_rows(
