@@ -68,3 +68,36 @@ def test_postgres_writes_the_rows_in_one_copy_logged_as_a_query() -> None:
     assert sql[0].startswith("SELECT nextval(")
     assert sql[1].startswith('COPY "corpus_article"') and sql[1].endswith("-- 3000 rows")
     assert Article.objects.filter(project=project).count() == 3000
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements of rows")
+@pytest.mark.parametrize("n", [1, 63, 64, 128, 130, 700])
+def test_sqlite_writes_any_number_of_rows_in_two_statements_and_the_keys_match(n: int) -> None:
+    # Issue 21: a statement per SQLITE_ROWS rows made a batch's queries grow with its rows
+    # (the bench's "queries flat per batch" compared 5 lines with 100 and never held).
+    project = ProjectFactory()
+    articles = _articles(project.pk, n)
+    with CaptureQueriesContext(connection) as captured:
+        insert_many(Article, articles)
+    sql = [q["sql"] for q in captured.captured_queries]
+    # The full groups of SQLITE_ROWS rows, the rest one row at a time, then the last key.
+    assert len(sql) == 3, sql
+    assert sql[2] == "SELECT last_insert_rowid()"
+    stored = dict(Article.objects.filter(project=project).values_list("sha256", "pk"))
+    assert [a.pk for a in articles] == [stored[a.sha256] for a in articles]
+    assert len(set(stored.values())) == n
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements of rows")
+def test_sqlite_keys_follow_a_deleted_highest_row_as_autoincrement_does() -> None:
+    project = ProjectFactory()
+    first = _articles(project.pk, 3)
+    insert_many(Article, first)
+    highest = max(a.pk for a in first)
+    Article.objects.filter(pk=highest).delete()  # AUTOINCREMENT: its id is not used again
+    again = _articles(project.pk, 70)[3:]
+    insert_many(Article, again)
+    assert [a.pk for a in again] == list(range(highest + 1, highest + 68))
+    assert set(
+        Article.objects.filter(pk__in=[a.pk for a in again]).values_list("sha256", flat=True)
+    ) == {a.sha256 for a in again}

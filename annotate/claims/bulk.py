@@ -38,7 +38,7 @@ _PROJECT: Any = Article._meta.get_field("project")
 
 
 def _pk(value: Any, model: type[Source] | type[Target]) -> Any:
-    return value.pk if isinstance(value, model) else value
+    return value.id if isinstance(value, model) else value
 
 
 @transaction.atomic
@@ -95,7 +95,8 @@ class Batch:
         projects = with_projects(articles)
         self.sources = batch_sources(
             sources,
-            {a.project for a in articles},
+            # By id: hashing 2,000 Project instances compares them by ``pk`` (a property).
+            {a.project_id: a.project for a in articles}.values(),
             also=chain_source_ids(chains),
             viewer=viewer,
         )
@@ -133,8 +134,8 @@ def _ids(given: Iterable[Any], model: type[Source] | type[Target]) -> set[int]:
     others: list[Any] = []
     for value in given:
         if isinstance(value, model):
-            if value.pk is not None:  # (not an unsaved instance)
-                ids.add(value.pk)
+            if value.id is not None:  # (not an unsaved instance)
+                ids.add(value.id)
         elif value is not None and value != "":
             others.append(value)
     found = (row_id(value) for value in others)

@@ -144,6 +144,8 @@ def is_cluster_boundary(text: str, i: int) -> bool:
     if i <= 0 or i >= len(text):
         return True
     ch, before = text[i], text[i - 1]
+    if ch < "\u0300" and before != _ZWJ:  # no mark, joiner or regional indicator: most text
+        return True
     if _is_extend(ch) or (before == _ZWJ and unicodedata.category(ch) == "So"):
         return False
     if _is_regional(ch) and _is_regional(before):

@@ -280,9 +280,9 @@ def _new_claim(
     import makes 20,000): the values by position, the related objects put in place."""
     given: dict[str, Any] = {
         **_UNGIVEN,
-        "article_id": article.pk,
-        "annotator_id": annotator.pk if annotator is not None else None,
-        "source_id": source.pk if source is not None else None,
+        "article_id": article.id,
+        "annotator_id": annotator.id if annotator is not None else None,
+        "source_id": source.id if source is not None else None,
         **values,
     }
     if _claim_signals():  # someone listens to a claim's construction: construct it
@@ -304,14 +304,15 @@ def claims_write(
 ) -> list[Claim]:
     """Insert checked claims, their stances, chains and history rows (``actor``, by default
     the annotator, is who the history names), and mark the annotator's assignments of
-    their articles started: a fixed number of queries however many there are (an INSERT
-    per ``BATCH`` rows, no per-value compiling: ``common.inserts``)."""
+    their articles started: a fixed number of queries however many there are (a table's
+    rows in one COPY on PostgreSQL, two statements on SQLite; no per-value compiling:
+    ``common.inserts``)."""
     claims = [b.claim for b in built]
     insert_many(Claim, claims, max_rows=BATCH)
     insert_rows(
         ClaimStance,
         ("claim", "target", "stance"),
-        ((b.claim.pk, t.pk, s) for b in built for t, s in b.stances),
+        ((b.claim.id, t.id, s) for b in built for t, s in b.stances),
         max_rows=BATCH,
     )
     ChainLink.objects.bulk_create(
@@ -330,12 +331,12 @@ def claims_write(
         changes=(
             HistoryChange(
                 project_id=b.claim.article.project_id,
-                object_id=b.claim.pk,
+                object_id=b.claim.id,
                 before=None,
                 after=claim_snapshot(
                     b.claim,
                     stances=sorted(
-                        ({"target": t.pk, "stance": s} for t, s in b.stances), key=by_target
+                        ({"target": t.id, "stance": s} for t, s in b.stances), key=by_target
                     ),
                     chain=chain_snapshot(b.links),
                 ),

@@ -369,7 +369,7 @@ class Ready:
         start, end = self.item.claim["start"], self.item.claim["end"]
         if type(start) is not int or type(end) is not int:
             return None
-        return (self.article.pk, start, end)
+        return (self.article.id, start, end)
 
     def labels(self) -> dict[str, str]:
         # A value of the wrong type is kept as text, to be refused as no value of the scheme.
@@ -645,7 +645,7 @@ def import_annotations(
                     seen |= set(
                         Claim.objects.live()
                         .filter(
-                            article_id__in={r.article.pk for r in ready},
+                            article_id__in={r.article.id for r in ready},
                             annotator=annotator,
                             created__lt=resolver.started,
                         )
@@ -677,7 +677,7 @@ def _claim_input(ready: Ready) -> ClaimFields:
 
 def _assign(batch: list[Ready], annotator: User, actor: User | None) -> int:
     """Assign the batch's articles that the annotator doesn't have yet; how many."""
-    articles = list({r.article.pk: r.article for r in batch}.values())
+    articles = list({r.article.id: r.article for r in batch}.values())
     created = assignment_services.assignments_create_many(
         articles=articles, annotator=annotator, assigned_by=actor
     )

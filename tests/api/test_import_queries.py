@@ -52,3 +52,16 @@ def test_every_batch_of_an_import_request_runs_the_same_queries(
     # assign the articles; check sources and targets; insert claims, stances, history
     # (in savepoints): about twenty, not one per claim, article or source.
     assert per_batch <= 25, per_batch
+
+
+def test_a_batch_of_many_rows_runs_the_queries_of_a_batch_of_few(
+    client_for: Callable[[Any], APIClient], manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 21: on SQLite a batch's rows went in statements of SQLITE_ROWS (64) rows, so a
+    # batch of 195 claims (195 stances, 195 history rows) ran more queries than one of 6.
+    client = client_for(manager)
+    monkeypatch.setattr(importing, "CHUNK", 6)  # two articles' claims a batch
+    few = _request_queries(client, manager, 4) - _request_queries(client, manager, 2)
+    monkeypatch.setattr(importing, "CHUNK", 195)  # 65 articles' claims a batch
+    many = _request_queries(client, manager, 130) - _request_queries(client, manager, 65)
+    assert many == few

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from annotate.claims.bulk import claims_create_many
 from annotate.claims.checks import StanceInput
-from annotate.claims.services import claim_create
+from annotate.claims.services import claim_create, claim_snapshot
 from annotate.claims.values import ClaimFields, claim_fields
 from annotate.models import Assignment, AssignmentStatus, Claim, ClaimStance, History
 from tests.factories import ArticleFactory, span
@@ -67,6 +68,26 @@ def test_a_valid_batch_creates_claims_stances_and_history(scene: Scene) -> None:
         assert set(row.after) == set(rows[single.pk].after or {})
         assert row.after["stances"] == [{"target": s.targets[0].pk, "stance": "favor"}]
         assert row.after["quote"] == claim.quote and row.after["version"] == claim.version
+
+
+def test_the_history_rows_hold_the_json_the_field_writes(scene: Scene) -> None:
+    # history_record_many encodes before/after itself (issue 21): the text must be what
+    # the JSON field would store, and read back as the claim's snapshot.
+    s, (a, _) = scene, scene.ann
+    note = 'Non-ASCII “quoted” é, a backslash \\ and "quotes"'
+    [claim] = claims_create_many(
+        article_claims=[(s.article, good(s, s.article, "Ankara", note=note))], annotator=a
+    )
+    row = History.objects.get(entity="claim", object_id=claim.pk)
+    assert row.before is None
+    assert row.after == claim_snapshot(Claim.objects.get(pk=claim.pk))
+    assert row.after["note"] == note
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT after FROM annotate_history WHERE id = %s", [row.pk])
+        (stored,) = cursor.fetchone()
+    if connection.vendor == "sqlite":  # stored as text: the field's own encoding
+        field = History._meta.get_field("after")
+        assert stored == field.get_db_prep_save(row.after, connection)
 
 
 def test_assignments_are_marked_started_once(
