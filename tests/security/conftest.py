@@ -231,7 +231,7 @@ def _module_world(
             ):
                 built = _build_world()
             assert not any(media.iterdir()), "the world's files are made in each test"
-            cached = _cache_entries(cache)
+            cached = _cache_entries()
             local = dict(networks._LOCAL)
             cache.clear()
             networks._LOCAL.clear()
@@ -245,13 +245,21 @@ def _module_world(
         atomic.__exit__(None, None, None)
 
 
-def _cache_entries(cache: Any) -> dict[str, Any]:
-    """Every entry of the tests' local-memory cache, by key (pickled, with its expiry)."""
+def _memory_cache() -> Any:
+    """The tests' cache: the local-memory one (config/settings.py), whose entries can be
+    copied as they are (Any: the stubs don't declare its ``_cache`` and ``_expire_info``)."""
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
-    assert isinstance(caches["default"], LocMemCache), "the tests' cache is in memory"
-    return {key: (value, cache._expire_info.get(key)) for key, value in cache._cache.items()}
+    memory = caches["default"]
+    assert isinstance(memory, LocMemCache), "the tests' cache is in memory"
+    return memory
+
+
+def _cache_entries() -> dict[str, Any]:
+    """Every entry of the tests' cache, by key (pickled, with its expiry)."""
+    memory = _memory_cache()
+    return {key: (value, memory._expire_info.get(key)) for key, value in memory._cache.items()}
 
 
 @pytest.fixture
@@ -259,15 +267,14 @@ def shared_world(db: Any, settings: Any, tmp_path: Any, _module_world: Any) -> W
     """The same world as ``world``, its rows written once per module (``_module_world``)
     rather than once per test; the objects are copies, so that a test changing one in
     memory leaves the next test's alone."""
-    from django.core.cache import cache
-
     from annotate.analysis import networks
 
     built, cached, local = _module_world
     settings.MEDIA_ROOT = str(tmp_path)
+    memory = _memory_cache()
     for key, (value, expires) in cached.items():
-        cache._cache[key] = value
-        cache._expire_info[key] = expires
+        memory._cache[key] = value
+        memory._expire_info[key] = expires
     networks._LOCAL.update(local)
     copied: World = copy.deepcopy(built)
     _outside_db(copied)
