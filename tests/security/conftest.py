@@ -8,13 +8,16 @@ Annotator C belongs to the project but has no assignment.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -95,9 +98,8 @@ def _member(project: Any, role: str, username: str) -> Any:
     return user
 
 
-@pytest.fixture
-def world(db: Any, settings: Any, tmp_path: Any) -> World:
-    settings.MEDIA_ROOT = str(tmp_path)
+def _build_world() -> World:
+    """The world's rows (the export file and the jobs' cache entries: ``_outside_db``)."""
     project = ProjectFactory(slug="world", suggestions_enabled=True)
     users = {
         "annotator_own": _member(project, Role.ANNOTATOR, "ann-a"),
@@ -142,15 +144,6 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         statement="Turkey's influence grows",
         claim_ids=[gold.pk],
     )
-    path = default_storage.save("exports/world.jsonl", ContentFile(b"{}\n"))
-    job = "0" * 32
-    export_tasks._update(
-        job, state="done", project=project.slug, format="jsonl", path=path, name="world.jsonl"
-    )
-    # An article import job of the project under the same id (its own cache key).
-    import_jobs._new(
-        job, kind="files", project=project, user=users["manager"], state="done", total=0
-    )
     invitation, invitation_token = invitation_create(
         project=project, email="invited@example.org", role=Role.ANNOTATOR, inviter=users["manager"]
     )
@@ -168,12 +161,124 @@ def world(db: Any, settings: Any, tmp_path: Any) -> World:
         suggestion=suggestion,
         learned_model=learned_model,
         cluster=cluster,
-        job=job,
+        job="0" * 32,
         users=users,
         invitation=invitation,
         invitation_token=invitation_token,
         api_token=api_token,
     )
+
+
+def _outside_db(world: World) -> None:
+    """What the world keeps outside the database, made anew in each test (the cache is
+    emptied before each one, MEDIA_ROOT is the test's own): a finished export of the
+    project under ``world.job``, and an article import job of the project under the same
+    id (its own cache key)."""
+    path = default_storage.save("exports/world.jsonl", ContentFile(b"{}\n"))
+    export_tasks._update(
+        world.job,
+        state="done",
+        project=world.project.slug,
+        format="jsonl",
+        path=path,
+        name="world.jsonl",
+    )
+    import_jobs._new(
+        world.job,
+        kind="files",
+        project=world.project,
+        user=world.users["manager"],
+        state="done",
+        total=0,
+    )
+
+
+@pytest.fixture
+def world(db: Any, settings: Any, tmp_path: Any) -> World:
+    """The world built for this test alone (``shared_world``: built once per module)."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    built = _build_world()
+    _outside_db(built)
+    return built
+
+
+@pytest.fixture(scope="module")
+def _module_world(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
+) -> Iterator[Any]:
+    """The world's rows, written once per module (per xdist worker) in a transaction
+    that stays open until the module's last test and is then rolled back. Each test's
+    ``db`` runs inside it in a savepoint of its own, rolled back after the test, as
+    ``TestCase.setUpTestData`` does for a class: every test starts from these rows and
+    none sees another's writes. Also what the building left in the cache and in the
+    networks a process keeps, restored in each test after ``empty_cache`` emptied them."""
+    from django.core.cache import cache
+
+    from annotate.analysis import networks
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            cache.clear()
+            networks._LOCAL.clear()
+            media = tmp_path_factory.mktemp("world-media")
+            # The settings of the tests' autouse fixtures (tests/conftest.py), which come
+            # after a module's fixtures: the passwords hashed as the tests check them.
+            with override_settings(
+                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                MEDIA_ROOT=str(media),
+            ):
+                built = _build_world()
+            assert not any(media.iterdir()), "the world's files are made in each test"
+            cached = _cache_entries()
+            local = dict(networks._LOCAL)
+            cache.clear()
+            networks._LOCAL.clear()
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    yield built, cached, local
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+def _memory_cache() -> Any:
+    """The tests' cache: the local-memory one (config/settings.py), whose entries can be
+    copied as they are (Any: the stubs don't declare its ``_cache`` and ``_expire_info``)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    memory = caches["default"]
+    assert isinstance(memory, LocMemCache), "the tests' cache is in memory"
+    return memory
+
+
+def _cache_entries() -> dict[str, Any]:
+    """Every entry of the tests' cache, by key (pickled, with its expiry)."""
+    memory = _memory_cache()
+    return {key: (value, memory._expire_info.get(key)) for key, value in memory._cache.items()}
+
+
+@pytest.fixture
+def shared_world(db: Any, settings: Any, tmp_path: Any, _module_world: Any) -> World:
+    """The same world as ``world``, its rows written once per module (``_module_world``)
+    rather than once per test; the objects are copies, so that a test changing one in
+    memory leaves the next test's alone."""
+    from annotate.analysis import networks
+
+    built, cached, local = _module_world
+    settings.MEDIA_ROOT = str(tmp_path)
+    memory = _memory_cache()
+    for key, (value, expires) in cached.items():
+        memory._cache[key] = value
+        memory._expire_info[key] = expires
+    networks._LOCAL.update(local)
+    copied: World = copy.deepcopy(built)
+    _outside_db(copied)
+    return copied
 
 
 def page_client(user: Any | None, **kwargs: Any) -> Client:

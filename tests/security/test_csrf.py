@@ -25,6 +25,13 @@ from tests.security.test_permission_matrix import RULES, _routes
 NOT_WRITES = {"api:not-found", "home"}
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``)."""
+    return shared_world
+
+
 def _allowed_actor(name: str, method: str) -> str:
     """The first logged-in actor the matrix lets through (so a 403 can only be the CSRF
     check; a public route's anonymous visitor has no session to ride)."""

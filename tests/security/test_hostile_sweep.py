@@ -51,6 +51,13 @@ SKIPPED_PREFIXES = ("admin:", "<unnamed admin/")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``)."""
+    return shared_world
+
+
 def _routes() -> dict[str, Route]:
     return {r.name: r for r in all_routes() if not r.name.startswith(SKIPPED_PREFIXES)}
 

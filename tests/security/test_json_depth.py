@@ -35,6 +35,13 @@ DEEP = "[" * 5000
 DEEP_OBJECT = '{"a":' * 5000
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``)."""
+    return shared_world
+
+
 def nested(depth: int, leaf: Any = 1) -> Any:
     value = leaf
     for _ in range(depth):

@@ -34,6 +34,13 @@ BAD_NUMBERS = ["²", HUGE, "-1", str(2**63), "nan", "1e999"]  # what each route 
 HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``)."""
+    return shared_world
+
+
 def written(world: World) -> tuple[Any, ...]:
     """Everything the routes below could write."""
     return (

@@ -48,6 +48,13 @@ SKIPPED = {
 }
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``)."""
+    return shared_world
+
+
 def _skipped(name: str) -> bool:
     return name in SKIPPED or name.startswith(("admin:", "<unnamed admin/"))
 

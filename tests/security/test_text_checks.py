@@ -63,6 +63,13 @@ TABLES: list[type[models.Model]] = [
 ]
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``)."""
+    return shared_world
+
+
 def counts() -> dict[str, int]:
     return {model.__name__: model._base_manager.count() for model in TABLES}
 
