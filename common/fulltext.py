@@ -56,7 +56,10 @@ class PostgresGinIndex(GinIndex):
     editor), so that the index deconstructs, compares and builds as if it had been given
     the expression itself."""
 
-    @property  # type: ignore[override]
+    def __init__(self, *expressions: Any, **kwargs: Any) -> None:
+        super().__init__(*expressions, **kwargs)  # (``Deferred`` ones too)
+
+    @property
     def expressions(self) -> tuple[Any, ...]:
         made: tuple[Any, ...] = self.__dict__["_expressions"]
         if self.__dict__.get("_cloning"):
@@ -70,12 +73,12 @@ class PostgresGinIndex(GinIndex):
     def expressions(self, value: Iterable[Any]) -> None:
         self.__dict__["_expressions"] = tuple(value)
 
-    def clone(self) -> PostgresGinIndex:
+    def clone(self) -> Any:
         """A copy, its expressions still ``Deferred`` if they are (Django clones a
         model's indexes when it makes the model class)."""
         self.__dict__["_cloning"] = True
         try:
-            copy: PostgresGinIndex = super().clone()
+            copy = super().clone()
         finally:
             del self.__dict__["_cloning"]
         return copy
