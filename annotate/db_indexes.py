@@ -60,9 +60,8 @@ migrations add indexes to big tables.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.postgres.search import SearchVector
 from django.db.migrations.operations import RunPython
 from django.db.models.expressions import RawSQL
 
@@ -71,16 +70,33 @@ from common import fulltext
 from common.fulltext import (  # noqa: F401 - re-exported: claim search and migrations use them
     FTS_TOKENIZER,
     SEARCH_CONFIG,
-    AddIndexConcurrentlyOnPostgres,
+    Deferred,
     fts5_available,
     fts_query,
     fts_text,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.postgres.search import SearchVector
+
 
 def claim_search_vector() -> SearchVector:
-    """The words of a claim that search matches: its quote and its note."""
+    """The words of a claim that search matches: its quote and its note. (Imported here:
+    ``django.contrib.postgres.search`` imports psycopg, which a process on SQLite need not
+    load; ``Claim.Meta.indexes`` names it ``Deferred``.)"""
+    from django.contrib.postgres.search import SearchVector
+
     return SearchVector("quote", "note", config=SEARCH_CONFIG)
+
+
+def __getattr__(name: str) -> Any:
+    """``AddIndexConcurrentlyOnPostgres``, as the migrations name it, imported when one
+    asks (``common.fulltext_operations``: its base imports psycopg)."""
+    if name == "AddIndexConcurrentlyOnPostgres":
+        from common.fulltext_operations import AddIndexConcurrentlyOnPostgres
+
+        return AddIndexConcurrentlyOnPostgres
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PostgresGinIndex(fulltext.PostgresGinIndex):

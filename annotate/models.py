@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 
-from annotate.db_indexes import PostgresGinIndex, claim_search_vector
+from annotate.db_indexes import Deferred, PostgresGinIndex, claim_search_vector
 from annotate.review.agreement.spans import Counts
 from corpus.models import Article, Project
 from corpus.text import search_key
@@ -360,7 +360,8 @@ class Claim(models.Model):
                 fields=["source"], condition=Q(deleted_at__isnull=True), name="claim_live_source"
             ),
             # Claim search's full text (analysis.text_match); PostgreSQL only.
-            PostgresGinIndex(claim_search_vector(), name="claim_search"),
+            # (Deferred: made when read, so that loading the models imports no psycopg.)
+            PostgresGinIndex(Deferred(claim_search_vector), name="claim_search"),
             # The exports' claims (annotate.exchange.rows_query): an article's live claims
             # in export order, one index scan per article, whatever the statistics say
             # (right after a bulk import PostgreSQL's planner believed the table empty and

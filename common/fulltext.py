@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db.backends.ddl_references import Statement
-from django.db.migrations.operations import AddIndex
 from django.db.migrations.operations.base import Operation
 
 SEARCH_CONFIG = "simple"  # no stemming: a word finds the same rows as SQLite's FTS5
@@ -35,9 +34,54 @@ def _nothing(index: GinIndex, schema_editor: Any) -> Statement:
     )
 
 
+class Deferred:
+    """An index expression made when first asked for (``PostgresGinIndex``): a model's
+    ``Meta.indexes`` can name a search vector without importing
+    ``django.contrib.postgres.search``, which imports psycopg (issue 21: a fresh
+    ``manage.py export`` on SQLite loaded ~75 psycopg modules for it)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def __repr__(self) -> str:
+        return f"Deferred({self.make.__qualname__})"
+
+
 class PostgresGinIndex(GinIndex):
     """A GIN index on PostgreSQL; on other databases no index (its SQL is a comment, also
-    when SQLite rebuilds the table in a later migration and recreates every index)."""
+    when SQLite rebuilds the table in a later migration and recreates every index).
+
+    An expression may be ``Deferred``: it is made the first time the index's
+    ``expressions`` are read (by the migrations' autodetector, a check, the schema
+    editor), so that the index deconstructs, compares and builds as if it had been given
+    the expression itself."""
+
+    def __init__(self, *expressions: Any, **kwargs: Any) -> None:
+        super().__init__(*expressions, **kwargs)  # (``Deferred`` ones too)
+
+    @property
+    def expressions(self) -> tuple[Any, ...]:
+        made: tuple[Any, ...] = self.__dict__["_expressions"]
+        if self.__dict__.get("_cloning"):
+            return made  # a copy gets them as they are (still deferred)
+        if any(isinstance(e, Deferred) for e in made):
+            made = tuple(e.make() if isinstance(e, Deferred) else e for e in made)
+            self.__dict__["_expressions"] = made
+        return made
+
+    @expressions.setter
+    def expressions(self, value: Iterable[Any]) -> None:
+        self.__dict__["_expressions"] = tuple(value)
+
+    def clone(self) -> Any:
+        """A copy, its expressions still ``Deferred`` if they are (Django clones a
+        model's indexes when it makes the model class)."""
+        self.__dict__["_cloning"] = True
+        try:
+            copy = super().clone()
+        finally:
+            del self.__dict__["_cloning"]
+        return copy
 
     def check(self, model: Any, connection: Any) -> list[Any]:
         # postgres.E005 asks for django.contrib.postgres in INSTALLED_APPS, which sets up
@@ -57,28 +101,16 @@ class PostgresGinIndex(GinIndex):
         return super().remove_sql(model, schema_editor, **kwargs)
 
 
-class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
-    """``AddIndexConcurrently`` on PostgreSQL (writes go on while the index is built; the
-    migration must set ``atomic = False``), ``AddIndex`` on other databases."""
+def __getattr__(name: str) -> Any:
+    """``AddIndexConcurrentlyOnPostgres`` (the migrations' name for it) from
+    ``common.fulltext_operations``, imported when a migration first asks: its base,
+    Django's ``AddIndexConcurrently``, imports psycopg, which a process on SQLite (a
+    fresh ``manage.py export``) would otherwise load for nothing (issue 21)."""
+    if name == "AddIndexConcurrentlyOnPostgres":
+        from common.fulltext_operations import AddIndexConcurrentlyOnPostgres
 
-    def describe(self) -> str:
-        return f"{AddIndex.describe(self)} (concurrently on PostgreSQL)"
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if _postgres(schema_editor):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if _postgres(schema_editor):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+        return AddIndexConcurrentlyOnPostgres
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from common.fulltext import PostgresGinIndex
+from common.fulltext import Deferred, PostgresGinIndex
 from corpus.scheme import default_scheme
 from corpus.search import article_search_vector
 
@@ -192,8 +192,9 @@ class Article(models.Model):
             # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table).
             # Partial: an imported article enters it when its entries are built, not at
             # its INSERT (corpus.indexing).
+            # (Deferred: made when read, so that loading the models imports no psycopg.)
             PostgresGinIndex(
-                article_search_vector(),
+                Deferred(article_search_vector),
                 name="article_search",
                 condition=Q(search_pending__isnull=True),
             ),

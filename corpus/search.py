@@ -37,9 +37,8 @@ create the index again.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -61,8 +60,17 @@ FTS_COLUMNS = ("title", "outlet", "byline", "text")
 MAX_WORDS = 20
 
 
+if TYPE_CHECKING:
+    from django.contrib.postgres.search import SearchVector
+
+
 def article_search_vector() -> SearchVector:
-    """The words of an article that search matches (the GIN index's very expression)."""
+    """The words of an article that search matches (the GIN index's very expression).
+    ``django.contrib.postgres.search`` is imported here, not with the module: it imports
+    psycopg, which a process on SQLite need not load (``Article.Meta.indexes`` names this
+    ``Deferred``)."""
+    from django.contrib.postgres.search import SearchVector
+
     return SearchVector(*FTS_COLUMNS, config=SEARCH_CONFIG)
 
 
@@ -106,6 +114,8 @@ def articles_matching[Q_: QuerySet[Any]](articles: Q_, query: str) -> Q_:
     # a partial index, mostly empty. Without any, the index alone answers.
     waiting = every.filter(search_pending=True).exists()
     if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
         match = SearchQuery(tsquery_prefix(words), search_type="raw", config=SEARCH_CONFIG)
         # The partial GIN index holds the articles not pending (its very condition).
         if not waiting:

@@ -49,7 +49,6 @@ from unidecode import unidecode
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
 from annotate.exchange.rows import (
-    COLUMNS,
     Chained,
     article_tuples,
     claims_queryset,
@@ -103,9 +102,27 @@ def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces or [(start, end)]
 
 
-# A claim row's columns by name (``article_tuples`` gives each claim as a tuple: a dict per
-# claim was a third of the export's time).
-_AT = {name: at for at, name in enumerate(COLUMNS)}
+# The columns a .ann file writes, as ``article_tuples`` gives each claim: a tuple of these
+# alone (a dict per claim was a third of the export's time; a tuple of all 39 ``COLUMNS``,
+# the article's among them, and the quote context read for nothing, were more).
+_COLUMNS = (
+    "claim_id",
+    "annotator",
+    "start",
+    "end",
+    "source_id",
+    "source_name",
+    "source_kind",
+    "source_external_id",
+    "source_status",
+    "mention_start",
+    "mention_end",
+    "stances",
+    *(column for _, column in ATTRIBUTES),
+    "note",
+    "status",
+)
+_AT = {name: at for at, name in enumerate(_COLUMNS)}
 _START, _END, _MENTION_START, _MENTION_END = (
     _AT[name] for name in ("start", "end", "mention_start", "mention_end")
 )
@@ -140,7 +157,7 @@ def annotation_file(
     stance_names: dict[str, str],
     chains: dict[int, Chained] | None = None,
 ) -> str:
-    """The .ann text of one article's claims (rows in ``COLUMNS`` order) in one layer,
+    """The .ann text of one article's claims (rows of ``_COLUMNS``) in one layer,
     with the attribution chains of those in ``chains`` (by claim id). Each kind of
     annotation is numbered on its own (``T1``, ``A1``, ``R1``, ``N1``, ``#1``…), in the
     order the lines come; the counters are plain integers (a call per id was a tenth of
@@ -352,7 +369,12 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         annotator_at = _AT["annotator"]
         folders: dict[str | None, str] = {}
         for article, claims, chains in article_tuples(
-            project, options, on_chunk=on_chunk, chained=chained
+            project,
+            options,
+            on_chunk=on_chunk,
+            chained=chained,
+            columns=_COLUMNS,
+            omit=("prefix", "suffix"),
         ):
             hashes.append(article["sha256"])
             layers: dict[str, list[tuple[Any, ...]]] = {}

@@ -338,7 +338,9 @@ def _with_clusters(
 
 
 def _close(parts: list[bytes], claims: list[str], tail: bytes) -> int:
-    """End an article's line: its claims and the tail. The bytes added."""
-    body = ", ".join(claims).encode()
+    """End an article's line: its claims and the tail. The bytes added. Each claim goes
+    to UTF-8 on its own: joined first, one claim with an emoji made the whole line's
+    string four bytes a character (half the time of this step)."""
+    body = b", ".join([claim.encode() for claim in claims])
     parts += (body, tail)
     return len(body) + len(tail)

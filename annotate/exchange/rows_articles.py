@@ -5,7 +5,7 @@ asked), and one article at a time with its claims (``article_groups``,
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from annotate.exchange.options import ExportOptions
@@ -149,16 +149,22 @@ def article_tuples(
     chunk_size: int = DEFAULT_CHUNK,
     on_chunk: Any = None,
     chained: bool | None = None,
+    columns: Sequence[str] = COLUMNS,
+    omit: Collection[str] = (),
 ) -> Iterator[tuple[dict[str, Any], list[tuple[Any, ...]], dict[int, Chained]]]:
-    """``article_groups`` with each claim row as a tuple in ``COLUMNS`` order, and the
-    chains of the article's chained claims by claim id (empty when none has one).
-    ``on_chunk(n)`` is told after each chunk of claims how many it held."""
+    """``article_groups`` with each claim row as a tuple of ``columns`` (in that order;
+    ``claim_id`` among them), and the chains of the article's chained claims by claim id
+    (empty when none has one). A writer that names only the columns it writes, and
+    ``omit``s the quote context it does not (``claim_chunks``), has the others neither
+    read nor made. ``on_chunk(n)`` is told after each chunk of claims how many it held."""
     current: dict[str, Any] | None = None
     rows: list[tuple[Any, ...]] = []
     chains: dict[int, Chained] = {}
-    claim_at = COLUMNS.index("claim_id")
-    for chunk, runs in chunk_runs(project, options, chunk_size=chunk_size, chained=chained):
-        tuples = list(chunk.tuples()) if chunk is not None else []
+    claim_at = list(columns).index("claim_id")
+    for chunk, runs in chunk_runs(
+        project, options, chunk_size=chunk_size, chained=chained, omit=omit
+    ):
+        tuples = list(chunk.tuples(columns)) if chunk is not None else []
         for article, first, stop in runs:
             if current is None or article["id"] != current["id"]:
                 if current is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -97,9 +97,11 @@ class Chunk:
     def __len__(self) -> int:
         return len(self.columns["claim_id"])
 
-    def tuples(self) -> Iterator[tuple[Any, ...]]:
-        """The rows as tuples in ``COLUMNS`` order."""
-        return zip(*(self.columns[name] for name in COLUMNS), strict=True)
+    def tuples(self, names: Sequence[str] = COLUMNS) -> Iterator[tuple[Any, ...]]:
+        """The rows as tuples of the columns ``names`` (all of ``COLUMNS``, in order, by
+        default): a writer that asks for fewer makes none of the others (the columns
+        copied from articles and sources are made when first asked for)."""
+        return zip(*(self.columns[name] for name in names), strict=True)
 
     def dicts(self) -> list[dict[str, Any]]:
         out = []

@@ -10,8 +10,11 @@ import zipfile
 from typing import Any
 
 import jsonschema
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from annotate.exchange import brat
+from annotate.exchange.rows import COLUMNS
 from annotate.exchange.sink import ByteSink
 from annotate.exchange.w3c import ANNO_CONTEXT, sha256_of_iri, text_iri
 from annotate.models import Claim
@@ -281,3 +284,15 @@ def test_brat_zip_is_the_one_zipfile_writes_itself(corpus: Corpus) -> None:
             entry.compress_type = zipfile.ZIP_DEFLATED
             again.writestr(entry, written.read(info), compresslevel=brat.COMPRESS_LEVEL)
     assert sink.drain() == data
+
+
+def test_brat_reads_only_the_columns_it_writes(corpus: Corpus) -> None:
+    """brat writes no quote context: the claims' query selects neither ``prefix`` nor
+    ``suffix`` (the row source's tuples are of ``brat._COLUMNS`` alone), and the .ann
+    files are those of every column (the golden files check them byte for byte)."""
+    with CaptureQueriesContext(connection) as queries:
+        data = export_bytes("brat", corpus.project, layer="all")
+    claims = [q["sql"] for q in queries.captured_queries if 'FROM "annotate_claim"' in q["sql"]]
+    assert claims and not [sql for sql in claims if '"prefix"' in sql or '"suffix"' in sql]
+    assert set(brat._COLUMNS) <= set(COLUMNS) and len(brat._COLUMNS) < len(COLUMNS) / 2
+    assert zipfile.ZipFile(io.BytesIO(data)).namelist()
