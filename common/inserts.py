@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import batched, chain
+from itertools import batched, chain, islice
 from typing import Any
 
 from django.db import connections, models, router
@@ -113,7 +113,17 @@ def insert_rows(
     rowid = pk.db_returning and pk not in given and _rowid_key(pk)
     if connection.vendor == "sqlite" and (not returning or rowid):
         insert = f"INSERT INTO {table} ({columns}) VALUES"
-        return _sqlite_rows(connection, insert, one, size, rows, converters, stamped, returning)
+        return _sqlite_rows(
+            connection,
+            insert,
+            one,
+            size,
+            rows,
+            converters,
+            stamped,
+            returning,
+            quote(str(pk.column)),
+        )
     tail = f" RETURNING {quote(str(pk.column))}" if returning else ""
     keys: list[Any] = []
     with connection.cursor() as cursor:
@@ -208,52 +218,63 @@ def _sqlite_rows(
     converters: list[Callable[[Any], Any]],
     stamped: tuple[Any, ...],
     returning: bool,
+    pk_column: str,
 ) -> list[Any]:
-    """SQLite: the rows in two statements whatever their number (``executemany``: a
-    statement prepared once, run for each set of values, logged as one query): an INSERT
-    of ``size`` rows run for every full group of ``size`` rows, then an INSERT of one row
-    run for each row left (either may run for none). Multi-row statements: SQLite steps
-    through a statement's rows faster than it re-binds one row's (``executemany`` of one
-    row per run took ~10 % more CPU over a 19,729-claim import). The statement cache keeps
-    the values last bound: a group's, not a batch's. With ``returning`` the new keys follow
-    from ``last_insert_rowid()`` (a query more): the transaction holds SQLite's one write
-    lock (``transaction_mode`` IMMEDIATE) and nothing else inserts into the table
+    """SQLite: fewer than ``size`` rows (a claim made in the workspace, a small batch) in
+    one INSERT of them all (``RETURNING`` their keys when asked); more in two statements
+    whatever their number: an INSERT of ``size`` rows run by ``executemany`` for every full
+    group (a statement prepared once, logged as one query), then one INSERT of the rows
+    left, or, when none is left and the keys are asked, ``last_insert_rowid()``.
+    Multi-row statements: SQLite steps through a statement's rows faster than it re-binds
+    one row's (``executemany`` of one row per run took ~10 % more CPU over a 19,729-claim
+    import). The statement cache keeps the values last bound: a group's, not a batch's.
+    The full groups' keys follow from the keys after them: the transaction holds SQLite's
+    one write lock (``transaction_mode`` IMMEDIATE) and nothing else inserts into the table
     meanwhile, so the rows got consecutive rowids, each past the table's highest
     (AUTOINCREMENT: past the highest ever used)."""
     iterator = iter(rows)
-    first = next(iterator, None)
-    if first is None:  # no statement for no rows
+    head = list(islice(iterator, size))
+    if not head:  # no statement for no rows
         return []
     all_plain = _PLAIN.issuperset
-    count = 0
-    rest: list[Sequence[Any]] = []
+    tail = f" RETURNING {pk_column}" if returning else ""
 
-    def groups() -> Iterator[list[Any]]:
-        nonlocal count
-        for group in batched(chain([first], iterator), size):
-            if len(group) < size:
-                rest.extend(group)
-                return
-            params: list[Any] = []
-            for row in group:
-                params.extend(_converted(row, converters, all_plain))
-                params.extend(stamped)
-            count += size
-            yield params
+    def values(chunk: Sequence[Sequence[Any]]) -> list[Any]:
+        params: list[Any] = []
+        for row in chunk:
+            params.extend(_converted(row, converters, all_plain))
+            params.extend(stamped)
+        return params
 
-    def one_by_one() -> Iterator[Sequence[Any]]:
-        for row in rest:
-            values = _converted(row, converters, all_plain)
-            yield (*values, *stamped) if stamped else values
+    def in_one(chunk: Sequence[Sequence[Any]]) -> list[Any]:
+        cursor.execute(f"{insert} {', '.join([one] * len(chunk))}{tail}", values(chunk))
+        return [key for (key,) in cursor.fetchall()] if returning else []
 
     with connection.cursor() as cursor:
+        if len(head) < size:
+            return in_one(head)
+        count = 0
+        rest: list[Sequence[Any]] = []
+
+        def groups() -> Iterator[list[Any]]:
+            nonlocal count
+            for group in batched(chain(head, iterator), size):
+                if len(group) < size:
+                    rest.extend(group)
+                    return
+                count += size
+                yield values(group)
+
         cursor.executemany(f"{insert} {', '.join([one] * size)}", groups())
-        cursor.executemany(f"{insert} {one}", one_by_one())
+        if rest:
+            keys = in_one(rest)
+            if not returning:
+                return []
+            return list(range(keys[0] - count, keys[0])) + keys
         if not returning:
             return []
         cursor.execute("SELECT last_insert_rowid()")
         (last,) = cursor.fetchone()
-    count += len(rest)
     return list(range(last - count + 1, last + 1))
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from common.inserts import insert_many, insert_rows
+from common.inserts import SQLITE_ROWS, insert_many, insert_rows
 from corpus.models import Article
 from tests.factories import ProjectFactory
 
@@ -75,17 +75,35 @@ def test_postgres_writes_the_rows_in_one_copy_logged_as_a_query() -> None:
 def test_sqlite_writes_any_number_of_rows_in_two_statements_and_the_keys_match(n: int) -> None:
     # Issue 21: a statement per SQLITE_ROWS rows made a batch's queries grow with its rows
     # (the bench's "queries flat per batch" compared 5 lines with 100 and never held).
+    # Fewer rows than a group (a claim made in the workspace) stay one INSERT … RETURNING.
     project = ProjectFactory()
     articles = _articles(project.pk, n)
     with CaptureQueriesContext(connection) as captured:
         insert_many(Article, articles)
     sql = [q["sql"] for q in captured.captured_queries]
-    # The full groups of SQLITE_ROWS rows, the rest one row at a time, then the last key.
-    assert len(sql) == 3, sql
-    assert sql[2] == "SELECT last_insert_rowid()"
+    if n < SQLITE_ROWS:
+        assert len(sql) == 1 and "RETURNING" in sql[0], sql
+    elif n % SQLITE_ROWS:  # the full groups, then the rest with their keys
+        assert len(sql) == 2 and "RETURNING" in sql[1], sql
+    else:  # the full groups, then the last key
+        assert len(sql) == 2 and sql[1] == "SELECT last_insert_rowid()", sql
     stored = dict(Article.objects.filter(project=project).values_list("sha256", "pk"))
     assert [a.pk for a in articles] == [stored[a.sha256] for a in articles]
     assert len(set(stored.values())) == n
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements of rows")
+@pytest.mark.parametrize("n", [1, 64, 130])
+def test_sqlite_rows_without_keys_take_at_most_two_statements(n: int) -> None:
+    project = ProjectFactory()
+    fields = [
+        f for f in Article._meta.concrete_fields if f.name not in ("id", "created", "updated")
+    ]
+    rows = [[getattr(a, f.attname) for f in fields] for a in _articles(project.pk, n)]
+    with CaptureQueriesContext(connection) as captured:
+        assert insert_rows(Article, [f.name for f in fields], rows) == []
+    assert len(captured.captured_queries) == (1 if n < SQLITE_ROWS else 1 + bool(n % SQLITE_ROWS))
+    assert Article.objects.filter(project=project).count() == n
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements of rows")
