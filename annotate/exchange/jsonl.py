@@ -25,7 +25,7 @@ read it as it is; ``annotate.exchange.importing`` reads it back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -141,10 +141,10 @@ class _Pieces(dict[tuple[Any, ...], str]):
         return list(map(self.__getitem__, zip(*columns, strict=True)))
 
 
-def _json_column(values: list[Any]) -> list[str]:
-    """Each value as the encoder writes it, for a whole column at once: strings and
-    integers through the encoder's own C functions (None as ``null``), anything else
-    one by one through the encoder."""
+def json_column(values: list[Any], encode: Callable[[Any], str] | None = None) -> list[str]:
+    """Each value as ``encode`` (by default this module's encoder) writes it, for a whole
+    column at once: strings and integers through the encoder's own C functions (None as
+    ``null``), anything else one by one through ``encode``. W3C's writer uses it too."""
     kind = next((type(v) for v in values if v is not None), None)
     convert = encode_basestring if kind is str else int.__repr__ if kind is int else None
     if convert is not None:
@@ -154,7 +154,7 @@ def _json_column(values: list[Any]) -> list[str]:
             return ["null" if v is None else convert(v) for v in values]
         except TypeError:  # a value of another type further down the column
             pass
-    return [_encode(v) for v in values]
+    return list(map(encode or _encode, values))
 
 
 class _SourceJson(dict[int | None, str]):
@@ -225,11 +225,11 @@ def _claims_json(
         map(
             _CLAIM,
             zip(
-                _json_column(columns["claim_id"]),
+                json_column(columns["claim_id"]),
                 pieces.who.column(columns["layer"], columns["annotator"]),
-                _json_column(columns["start"]),
-                _json_column(columns["end"]),
-                _json_column(columns["quote"]),
+                json_column(columns["start"]),
+                json_column(columns["end"]),
+                json_column(columns["quote"]),
                 map(sources.__getitem__, columns["source_id"]),
                 pieces.attribution.column(columns["attribution"]),
                 map(
@@ -245,7 +245,7 @@ def _claims_json(
                     columns["claim_type"],
                     columns["checkworthy"],
                 ),
-                _json_column(columns["note"]),
+                json_column(columns["note"]),
                 pieces.outcome.column(columns["status"], columns["decision"], columns["version"]),
                 columns["created"],
                 columns["updated"],

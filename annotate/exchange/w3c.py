@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
+from annotate.exchange.jsonl import json_column
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
 from annotate.exchange.rows import Chunk, StanceKey, claim_chunks, claims_queryset
@@ -224,19 +225,8 @@ def _value(value: Any) -> str:
 
 
 def _json_column(values: list[Any]) -> list[str]:
-    """Each value as ``_value`` writes it, for a whole column at once: strings and
-    integers through the encoder's own C functions (None as ``null``), anything else one
-    by one."""
-    kind = next((type(v) for v in values if v is not None), None)
-    convert = encode_basestring if kind is str else int.__repr__ if kind is int else None
-    if convert is not None:
-        try:
-            if None not in values:
-                return list(map(convert, values))
-            return ["null" if v is None else convert(v) for v in values]
-        except TypeError:  # a value of another type further down the column
-            pass
-    return list(map(_value, values))
+    """Each value as ``_value`` writes it, for a whole column at once."""
+    return json_column(values, _encode)
 
 
 def _mention(iri: str, start: Any, end: Any, text: Any) -> str:
