@@ -30,9 +30,13 @@ def formula_safe(text: str) -> str:
     return "'" + text if text[:1] in _STARTS else text
 
 
-def formula_safe_cells(cells: list[str]) -> list[str]:
+def formula_safe_cells(cells: list[str], joined: str | None = None) -> list[str]:
     """``formula_safe`` of every cell (one look at the whole list first: most columns
-    have no such cell, and a Python call per cell is what a big export can't afford)."""
-    if _START_IN_JOINED.search("\0" + "\0".join(cells)) is None:
+    have no such cell, and a Python call per cell is what a big export can't afford).
+    ``joined``: the cells joined by NULs after a NUL (``"\\0" + "\\0".join(cells)``),
+    when the caller has it already."""
+    if joined is None:
+        joined = "\0" + "\0".join(cells)
+    if _START_IN_JOINED.search(joined) is None:
         return cells
     return ["'" + c if c[:1] in _STARTS else c for c in cells]

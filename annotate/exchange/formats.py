@@ -4,7 +4,7 @@ each allows, and the one ``stream`` that turns a project's rows into any of them
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,7 @@ def stream(fmt: str, project: Any, options: Any, *, on_chunk: Any = None) -> Ite
     return collector_paused(_writer(fmt, project, options, on_chunk))
 
 
-def collector_paused(pieces: Iterator[bytes]) -> Iterator[bytes]:
+def collector_paused(pieces: Iterator[bytes]) -> Generator[bytes, None, None]:
     """``pieces`` with Python's cyclic garbage collector paused while each piece is made,
     and as it was while the reader has it. An export makes millions of short-lived tuples
     and strings (rows, cells), few cycles if any: reference counting frees them, and the

@@ -5,7 +5,7 @@ at the end, on an error and when the reader stops early."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -84,7 +84,7 @@ def test_every_format_streams_through_it(
     wrapped: list[int] = []
     paused = formats.collector_paused
 
-    def counting(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    def counting(pieces: Iterator[bytes]) -> Generator[bytes, None, None]:
         wrapped.append(1)
         return paused(pieces)
 
