@@ -6,6 +6,7 @@ the batch."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -480,3 +481,15 @@ def test_the_duplicates_of_a_batch_are_found_in_one_query_whatever_its_size(proj
     assert len(lookups) == 1
     if connection.vendor == "postgresql":
         assert "= ANY(" in lookups[0]
+
+
+def test_every_head_of_a_tag_list_starts_with_a_letter_the_cheap_test_lets_through() -> None:
+    """``_is_boilerplate_line`` asks ``_is_tag_list`` only of lines that start with one of
+    ``_TAG_STARTS``: the first letters of every head ``_TAGS_RE`` knows."""
+    from corpus.cleanup import _TAG_STARTS, _TAGS_RE
+
+    heads = re.search(r"\(\?P<head>([^)]*)\)", _TAGS_RE.pattern)
+    assert heads is not None
+    assert {head[0] for head in heads[1].split("|")} <= _TAG_STARTS
+    for line in ("Tags: Russia, Turkey", "Теги: Россия, Турция", "Метки: Москва", "TAGS Gas"):
+        assert _is_boilerplate_line(line), line
