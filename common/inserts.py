@@ -24,6 +24,11 @@ bulk write's time there. The new primary keys are taken from the table's sequenc
 (one query, ``nextval`` × n) and written with the rows. The COPY is one statement, so
 the statement-level triggers (``annotate.db_versions``) fire once; it is logged as a
 query where Django logs queries (``connection.queries``, ``CaptureQueriesContext``).
+With ``binary`` (a caller's choice: its values must be of their columns' Python types)
+the COPY is in PostgreSQL's binary format, each column dumped by its type's dumper: no
+escaping of the texts on either side (an article upload's 6.7 MB: the client's COPY
+23 -> 9 ms CPU, the server's 47 -> 40 ms); a column of a type psycopg does not know
+sends the whole COPY in text as before.
 """
 
 from __future__ import annotations
@@ -75,11 +80,14 @@ def insert_rows(
     returning: bool = False,
     max_rows: int = 2000,
     now: dt.datetime | None = None,
+    binary: bool = False,
 ) -> list[Any]:
     """INSERT ``rows`` into ``model``'s table: each a value per field of ``fields`` (by
     name; a foreign key takes the id), the model's ``auto_now``/``auto_now_add`` times
     added (``now``, by default the time of the call). The new primary keys in the order
-    of the rows when ``returning`` (else [])."""
+    of the rows when ``returning`` (else []). ``binary``: PostgreSQL's COPY in binary
+    (``_binary_types``), for values that are what their fields' ``get_db_prep_save``
+    gives (a ``str`` for a text column only; for a JSON column, its JSON text)."""
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     given = [meta.get_field(name) for name in fields]
@@ -96,7 +104,11 @@ def insert_rows(
         # RETURNING: a COPY would take a query more, for the keys.
         if not returning or len(rows) > COPY_FROM_ROWS:  # type: ignore[arg-type]
             names = [str(f.column) for f in [*given, *stamps]]  # type: ignore[union-attr]
-            return _copy_rows(connection, meta, names, rows, converters, stamped, returning)
+            types = _binary_types(connection, meta, [*given, *stamps]) if binary else None
+            if types is not None:
+                converters = [_binary_json(c) if f.get_internal_type() == "JSONField" else c
+                              for f, c in zip(given, converters, strict=True)]  # fmt: skip
+            return _copy_rows(connection, meta, names, rows, converters, stamped, returning, types)
     columns = ", ".join(quote(str(f.column)) for f in [*given, *stamps])  # type: ignore[union-attr]
     pk = meta.pk
     assert pk is not None
@@ -155,9 +167,11 @@ def _copy_rows(
     converters: list[Callable[[Any], Any]],
     stamped: tuple[Any, ...],
     returning: bool,
+    types: list[str] | None = None,
 ) -> list[Any]:
     """PostgreSQL: the rows in one ``COPY … FROM STDIN``; with ``returning``, their new
-    primary keys drawn from the sequence first (in the rows' order) and written too."""
+    primary keys drawn from the sequence first (in the rows' order) and written too.
+    ``types``: the columns' types (``_binary_types``) for a binary COPY, else text."""
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     plain = _PLAIN
@@ -182,13 +196,21 @@ def _copy_rows(
             )
             keys = [key for (key,) in cursor.fetchall()]
         columns = [pk, *columns]
+        if types is not None:
+            types = [_pk_type(connection, meta), *types]
     sql = f"COPY {table} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    if types is not None:
+        sql += " (FORMAT BINARY)"
     began = time.monotonic()
     count = 0
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        if types is not None:
+            copy.set_types(types)
         write = copy.write_row
         numbered = iter(keys)
         all_plain = plain.issuperset
+        if types is not None and ("jsonb" in types or "json" in types):
+            all_plain = _never  # a str for a JSON column is its JSON text (``_binary_json``)
         for row in rows:
             values = _converted(row, converters, all_plain)
             if returning:
@@ -202,6 +224,48 @@ def _copy_rows(
             {"sql": f"{sql} -- {count} rows", "time": f"{time.monotonic() - began:.3f}"}
         )
     return keys
+
+
+def _type_name(connection: Any, field: models.Field[Any, Any]) -> str | None:
+    """The PostgreSQL type psycopg knows ``field``'s column by (``varchar`` of
+    ``varchar(500)``, ``timestamptz`` of ``timestamp with time zone``), or None."""
+    declared = field.db_type(connection)
+    if not declared:
+        return None
+    info = connection.connection.adapters.types.get(declared.split("(", 1)[0].strip())
+    return info.name if info is not None else None
+
+
+def _binary_types(connection: Any, meta: Any, fields: list[Any]) -> list[str] | None:
+    """The types of the columns of ``fields`` for a binary COPY, or None when psycopg
+    knows one of them not (an array, a range: then the COPY goes in text)."""
+    connection.ensure_connection()
+    names = [_type_name(connection, field) for field in fields]
+    return None if None in names else names  # type: ignore[return-value]
+
+
+def _pk_type(connection: Any, meta: Any) -> str:
+    found = _type_name(connection, meta.pk)
+    return found or "int8"
+
+
+def _binary_json(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's converter for a binary COPY: a ``str`` is the value's JSON text
+    (the text COPY sends it so), not a JSON string to encode."""
+    from psycopg.types.json import Jsonb  # PostgreSQL only: loaded when a COPY needs it
+
+    def value(raw: Any) -> Any:
+        return Jsonb(raw, dumps=_as_is) if type(raw) is str else convert(raw)
+
+    return value
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _never(types: Any) -> bool:
+    return False
 
 
 def _rowid_key(pk: Any) -> bool:
@@ -290,10 +354,15 @@ def _statements(rows: Iterable[Sequence[Any]], size: int) -> Iterator[Sequence[S
 
 
 def insert_many(
-    model: type[models.Model], objs: Sequence[models.Model], *, max_rows: int = 2000
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    *,
+    max_rows: int = 2000,
+    binary: bool = False,
 ) -> None:
     """INSERT ``objs`` (new instances of ``model``, their automatic primary key unset) and
-    set their primary keys; their ``auto_now``/``auto_now_add`` times become one now."""
+    set their primary keys; their ``auto_now``/``auto_now_add`` times become one now.
+    ``binary``: see ``insert_rows``."""
     if not objs:
         return
     alias = router.db_for_write(model)
@@ -311,7 +380,9 @@ def insert_many(
         rows.append([values[name] for name in attnames])
     now = timezone.now()
     names = [f.name for f in fields]
-    keys = insert_rows(model, names, rows, returning=True, max_rows=max_rows, now=now)
+    keys = insert_rows(
+        model, names, rows, returning=True, max_rows=max_rows, now=now, binary=binary
+    )
     pk = meta.pk
     assert pk is not None
     for obj, key in zip(objs, keys, strict=True):

@@ -150,17 +150,8 @@ class ProjectAdmin(admin.ModelAdmin):
             changed = {name: getattr(obj, name) for name in form.changed_data}
             services.project_update(project=obj, **changed)
             return
-        created = services.project_create(
-            name=obj.name,
-            slug=obj.slug,
-            description=obj.description,
-            guidelines=obj.guidelines,
-            scheme=obj.scheme,
-            suggestions_enabled=obj.suggestions_enabled,
-            suggestion_backend=obj.suggestion_backend,
-            annotator_sources=obj.annotator_sources,
-        )
-        adopt(obj, created)
+        # The form's fields are project_create's arguments (PROJECT_SETTINGS).
+        adopt(obj, services.project_create(**values_of(obj, ProjectForm.Meta.fields)))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # The membership inline is read-only: roles change on the membership page.
@@ -298,19 +289,15 @@ class ArticleAdmin(admin.ModelAdmin):
             changed = {name: getattr(obj, name) for name in form.changed_data}
             services.article_update(article=obj, **changed)
             return
-        result = services.article_create(
-            project=obj.project,
-            text=obj.text,
-            title=obj.title,
-            byline=obj.byline,
-            outlet=obj.outlet,
-            url=obj.url,
-            published=obj.published,
-            language=obj.language,
-            metadata=obj.metadata,
-            source_file=obj.source_file,
-        )
+        # The add form's fields are article_create's arguments.
+        result = services.article_create(**values_of(obj, ArticleAddForm.Meta.fields))
         adopt(obj, result.article)
+
+
+def values_of(obj: Any, names: Iterable[str]) -> dict[str, Any]:
+    """The unsaved ``obj``'s values of the fields ``names``: a create service's arguments
+    when they are the admin form's fields."""
+    return {name: getattr(obj, name) for name in names}
 
 
 def adopt(obj: Any, saved: Any) -> None:

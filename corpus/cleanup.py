@@ -194,8 +194,13 @@ _BOILERPLATE_RE = re.compile(
 )
 
 
+# The first letters of a tag list's heads (``_TAGS_RE``, case-sensitive): a line that
+# starts otherwise is no tag list, told without the regex (most lines of a text).
+_TAG_STARTS = frozenset("TТМKF")
+
+
 def _is_boilerplate_line(line: str) -> bool:
-    return bool(_BOILERPLATE_RE.fullmatch(line)) or _is_tag_list(line)
+    return bool(_BOILERPLATE_RE.fullmatch(line)) or (line[:1] in _TAG_STARTS and _is_tag_list(line))
 
 
 def _is_teaser(line: str) -> bool:
@@ -282,8 +287,10 @@ def _drop_link_lists(lines: list[str], keep: list[bool]) -> None:
             groups[-1].append(i)
     groups = [g for g in groups if g]
     for n, group in enumerate(groups):
-        items = [_BULLET_RE.fullmatch(lines[i]) for i in group]
-        if len(group) < 2 or not all(
+        if len(group) < 2:  # (most paragraphs: one line each) no list
+            continue
+        items = (_BULLET_RE.fullmatch(lines[i]) for i in group)  # up to the first non-item
+        if not all(
             m and 3 <= len(m["item"].split()) <= 25 and not m["item"].endswith((".", ",", ";", ":"))
             for m in items
         ):
@@ -362,8 +369,10 @@ def strip_lines_flat(lines: list[str]) -> tuple[list[str], list[str]]:
     """The lines ``strip_lines`` keeps, and the same lines squashed (``squash_spaces``),
     for a caller that reads them squashed too (``corpus.textmeta``): not squashed twice."""
     # Matched with runs of whitespace (no-break spaces from web pages) squashed to a space.
-    flat = [squash_spaces(line) for line in lines]
-    keep = [not _is_boilerplate_line(line) for line in flat]
+    # Empty lines (half of a text's: the blank line between paragraphs) are neither
+    # squashed nor matched: they stay empty, and no pattern matches nothing.
+    flat = [squash_spaces(line) if line else line for line in lines]
+    keep = [not (line and _is_boilerplate_line(line)) for line in flat]
     for step in (_drop_head_crumbs, _drop_read_also, _drop_link_lists, _drop_tail_appeals):
         step(flat, keep)
     kept = [i for i, k in enumerate(keep) if k]

@@ -407,11 +407,10 @@ class ArticleFilterSerializer(serializers.Serializer):
 UNWRAP_CHOICES = ("auto", "yes", "no")
 
 
-class ArticleUploadSerializer(StrictSerializer):
-    file = serializers.FileField(
-        help_text="A .txt, .md, .html/.htm or .jsonl file, UTF-8 (one article, or one per "
-        "JSONL line); read as the import_articles command reads it."
-    )
+class ReadingOptionsSerializer(StrictSerializer):
+    """How the files of an upload or an import are read (``corpus.formats``): the fields
+    the two share."""
+
     unwrap = serializers.ChoiceField(
         choices=UNWRAP_CHOICES,
         default="auto",
@@ -423,6 +422,13 @@ class ArticleUploadSerializer(StrictSerializer):
         max_length=limits.LANGUAGE.size,
         default="en",
         help_text="For articles that state none.",
+    )
+
+
+class ArticleUploadSerializer(ReadingOptionsSerializer):
+    file = serializers.FileField(
+        help_text="A .txt, .md, .html/.htm or .jsonl file, UTF-8 (one article, or one per "
+        "JSONL line); read as the import_articles command reads it."
     )
 
 
@@ -434,25 +440,13 @@ class UploadResultSerializer(serializers.Serializer):
     )
 
 
-class ArticleImportSerializer(StrictSerializer):
+class ArticleImportSerializer(ReadingOptionsSerializer):
     files = serializers.ListField(
         child=serializers.FileField(),
         allow_empty=False,
         help_text="One or more .txt, .md, .html/.htm, .jsonl files, or .zip files of them "
         "(UTF-8; send the field once per file). Each file is imported on its own: a "
         "broken file is reported and the others go on.",
-    )
-    unwrap = serializers.ChoiceField(
-        choices=UNWRAP_CHOICES,
-        default="auto",
-        help_text="Join hard-wrapped lines: auto (when the text looks wrapped), yes or no.",
-    )
-    strip_boilerplate = FormBooleanField(default=True)
-    language = TextField(
-        required=False,
-        max_length=limits.LANGUAGE.size,
-        default="en",
-        help_text="For articles that state none.",
     )
     dry_run = FormBooleanField(
         default=False,

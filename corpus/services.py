@@ -232,8 +232,19 @@ def _article_prepared(project: Project, item: ArticleInput) -> Article:
 
 def _existing_by_sha(project: Project, shas: list[str]) -> dict[str, Article]:
     """The project's articles with these hashes: one query for a batch of up to the
-    database's parameter limit (~32,000 on SQLite), whatever the batch's size below it."""
+    database's parameter limit (~32,000 on SQLite), whatever the batch's size below it;
+    on PostgreSQL one query whatever the batch (the hashes as one array)."""
     found: dict[str, Article] = {}
+    if connection.vendor == "postgresql":
+        # One array parameter, not a placeholder per hash: psycopg split a query of 1,000
+        # placeholders on the client, and the server parsed them (~3 ms of an upload).
+        table = connection.ops.quote_name(Article._meta.db_table)
+        for article in Article.objects.raw(
+            f"SELECT * FROM {table} WHERE project_id = %s AND sha256 = ANY(%s::varchar[])",
+            [project.pk, shas],
+        ):
+            found[article.sha256] = article
+        return found
     size = max(1, (connection.features.max_query_params or 30_000) - 10)
     for at in range(0, len(shas), size):
         chunk = shas[at : at + size]
@@ -346,7 +357,8 @@ def _insert_articles(articles: list[Article]) -> None:
     an import's time): the strings go as they are, the date and the metadata through
     their fields' own conversion, and the one time of the batch is converted once."""
     if connection.vendor == "postgresql":
-        insert_many(Article, articles)  # a COPY (the texts unquoted, unparsed)
+        # A binary COPY: the texts neither escaped here nor unescaped by the server.
+        insert_many(Article, articles, binary=True)
         return
     now = timezone.now()
     stamp = Article._meta.get_field("created").get_db_prep_save(now, connection)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib import admin
@@ -28,6 +29,7 @@ from annotate.models import (
 from annotate.sources import services as source_services
 from corpus import services as corpus_services
 from corpus.models import Article, Membership, Project, Role
+from corpus.project_services import PROJECT_SETTINGS
 from corpus.scheme import default_scheme
 from corpus.text import sha256_text
 from tests.conftest import login
@@ -751,3 +753,70 @@ def test_assignment_status_set_refuses_an_unknown_status(assigned_article: Any) 
         )
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.NOT_STARTED
+
+
+@pytest.mark.django_db
+def test_the_add_pages_hand_every_field_of_their_form_to_the_create_service(
+    admin_client: Client, project: Any
+) -> None:
+    """The admin adds a project and an article by the services (``values_of``: the add
+    forms' fields are the services' arguments), every field given, none left out."""
+    calls: dict[str, dict[str, Any]] = {}
+
+    def spy(name: str, service: Any) -> Any:
+        def call(**given: Any) -> Any:
+            calls[name] = given
+            return service(**given)
+
+        return call
+
+    data = {
+        "name": "Claims on the Caspian",
+        "slug": "caspian",
+        "description": "Who says what about the Caspian.",
+        "guidelines": "Mark every claim.",
+        "scheme": json.dumps(default_scheme()),
+        "suggestions_enabled": "on",
+        **inline_management("memberships"),
+    }
+    with mock.patch.object(
+        corpus_services, "project_create", spy("project", corpus_services.project_create)
+    ):
+        assert admin_client.post(admin_url(Project, "add"), data).status_code == 302
+    made = Project.objects.get(slug="caspian")
+    assert set(calls["project"]) == set(PROJECT_SETTINGS)
+    assert (made.description, made.guidelines, made.suggestions_enabled) == (
+        "Who says what about the Caspian.",
+        "Mark every claim.",
+        True,
+    )
+    article = {
+        "project": project.pk,
+        "title": "Added",
+        "byline": "Ayşe Yılmaz",
+        "outlet": "Daily Sabah",
+        "url": "https://example.org/a",
+        "published": "2024-03-01",
+        "language": "tr",
+        "text": "A text added in the admin.",
+        "metadata": '{"k": "v"}',
+        "source_file": "by-hand.txt",
+    }
+    with mock.patch.object(
+        corpus_services, "article_create", spy("article", corpus_services.article_create)
+    ):
+        response = admin_client.post(admin_url(Article, "add"), article)
+        assert response.status_code == 302, response.content.decode()[:2000]
+    assert set(calls["article"]) == set(article)
+    stored = Article.objects.get(title="Added")
+    assert (stored.byline, stored.outlet, stored.url, str(stored.published)) == (
+        "Ayşe Yılmaz",
+        "Daily Sabah",
+        "https://example.org/a",
+        "2024-03-01",
+    )
+    assert (stored.language, stored.metadata, stored.source_file) == (
+        "tr",
+        {"k": "v"},
+        "by-hand.txt",
+    )

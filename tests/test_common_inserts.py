@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -68,6 +69,63 @@ def test_postgres_writes_the_rows_in_one_copy_logged_as_a_query() -> None:
     assert sql[0].startswith("SELECT nextval(")
     assert sql[1].startswith('COPY "corpus_article"') and sql[1].endswith("-- 3000 rows")
     assert Article.objects.filter(project=project).count() == 3000
+
+
+def _stored(project_id: int) -> list[tuple[object, ...]]:
+    kept = [
+        f.attname for f in Article._meta.concrete_fields if f.attname not in ("id", "project_id")
+    ]
+    return list(Article.objects.filter(project_id=project_id).order_by("pk").values_list(*kept))
+
+
+def test_a_binary_copy_stores_what_the_text_one_stores() -> None:
+    """``binary=True`` (PostgreSQL's COPY in binary; elsewhere nothing changes): every
+    column as the text COPY stores it (tabs, line feeds, backslashes, quotes, an emoji,
+    dates and none, nested metadata, the times, a flag), in the rows' order."""
+    text, binary = ProjectFactory(), ProjectFactory()
+    one, two = _articles(text.pk, 70), _articles(binary.pk, 70)
+    when = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
+    for article in one + two:
+        article.search_pending = True
+    with mock.patch("common.inserts.timezone.now", return_value=when):
+        insert_many(Article, one)
+        insert_many(Article, two, binary=True)
+    assert [a.pk for a in two] == sorted(a.pk for a in two)
+    assert _stored(binary.pk) == _stored(text.pk)
+    assert len(_stored(binary.pk)) == 70
+
+
+def test_a_binary_copy_takes_a_str_for_a_json_column_as_its_json_text() -> None:
+    """As the text COPY does (``insert_rows``: a ``str`` for a JSON field is its JSON
+    text), not as a JSON string; rows of plain values only, too."""
+    project = ProjectFactory()
+    fields = "project title byline outlet url language text sha256 char_count source_file metadata"
+
+    def row(i: int, metadata: object) -> tuple[object, ...]:
+        return (project.pk, "t", "", "", "", "en", f"text {i}", f"{i:064x}", 6, "", metadata)
+
+    names = fields.split()
+    insert_rows(Article, names, [row(i, '{"a": [1, "ş"]}') for i in range(3)], binary=True)
+    insert_rows(Article, names, [row(3, {"b": None})], binary=True)
+    stored = Article.objects.filter(project=project).order_by("pk")
+    assert [a.metadata for a in stored] == [{"a": [1, "ş"]}] * 3 + [{"b": None}]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL writes with COPY")
+def test_postgres_binary_copy_is_one_copy_and_falls_back_to_text_for_an_unknown_type() -> None:
+    project = ProjectFactory()
+    with CaptureQueriesContext(connection) as captured:
+        insert_many(Article, _articles(project.pk, 100), binary=True)
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len(sql) == 2 and sql[1].startswith('COPY "corpus_article"')
+    assert "(FORMAT BINARY)" in sql[1]
+    with (
+        mock.patch("common.inserts._type_name", return_value=None),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        insert_many(Article, _articles(project.pk, 105)[100:], binary=True)
+    assert "BINARY" not in captured.captured_queries[-1]["sql"]
+    assert Article.objects.filter(project=project).count() == 105
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements of rows")

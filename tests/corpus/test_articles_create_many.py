@@ -6,9 +6,12 @@ the batch."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from corpus.cleanup import BOILERPLATE_PATTERNS, _is_boilerplate_line, _is_tag_list
 from corpus.formats import parse_bytes
@@ -460,3 +463,33 @@ def test_a_jsonl_file_read_from_its_bytes_gives_what_its_text_gives(
     assert [(a.text, a.title, a.line) for a in shifted] == [
         (a.text, a.title, (a.line or 0) + 1) for a in plain
     ]
+
+
+def test_the_duplicates_of_a_batch_are_found_in_one_query_whatever_its_size(project: Any) -> None:
+    """The project's texts among a batch's, in one query (on PostgreSQL the hashes go as
+    one array, ``= ANY(%s)``, not a placeholder each): the stored ones answered with the
+    stored article, the others created."""
+    stored = [article_create(project=project, text=f"Stored {i}.").article for i in range(3)]
+    items = [ArticleInput(text=f"Stored {i}.") for i in range(3)]
+    items += [ArticleInput(text=f"New {i}.") for i in range(400)]
+    with CaptureQueriesContext(connection) as captured:
+        results = articles_create_many(project=project, items=items)
+    assert [r.article for r in results[:3]] == stored
+    assert [r.created for r in results] == [False] * 3 + [True] * 400
+    queries = [q["sql"] for q in captured.captured_queries]
+    lookups = [sql for sql in queries if "sha256" in sql.partition(" WHERE ")[2]]
+    assert len(lookups) == 1
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in lookups[0]
+
+
+def test_every_head_of_a_tag_list_starts_with_a_letter_the_cheap_test_lets_through() -> None:
+    """``_is_boilerplate_line`` asks ``_is_tag_list`` only of lines that start with one of
+    ``_TAG_STARTS``: the first letters of every head ``_TAGS_RE`` knows."""
+    from corpus.cleanup import _TAG_STARTS, _TAGS_RE
+
+    heads = re.search(r"\(\?P<head>([^)]*)\)", _TAGS_RE.pattern)
+    assert heads is not None
+    assert {head[0] for head in heads[1].split("|")} <= _TAG_STARTS
+    for line in ("Tags: Russia, Turkey", "Теги: Россия, Турция", "Метки: Москва", "TAGS Gas"):
+        assert _is_boilerplate_line(line), line
