@@ -11,10 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 # Two workers on the 2-core machines this runs on (pytest-xdist); 0 runs in one process.
-# Work stealing: a worker that runs out takes tests queued on the other, so that a slow
-# module sent late no longer leaves one worker busy alone at the end of a leg.
 PYTEST_WORKERS ?= 2
-PYTEST_DIST ?= --dist worksteal
 
 export UV_PYTHON_DOWNLOADS := never
 # Compiled bytecode goes to one cache outside the source folders (no __pycache__ in the
@@ -73,7 +70,7 @@ check: setup ## The fast loop: ruff, import layers, migrations, the docs build, 
 	@$(MAKE) --no-print-directory -j 4 --output-sync=target lint-code lint-imports lint-migrations docs check-tests
 
 check-tests: setup
-	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_DIST) -q -m "not browser" $(PYTEST_ARGS)
+	env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q -m "not browser" $(PYTEST_ARGS)
 
 format: setup ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -94,13 +91,13 @@ RESULTS := .test-results
 
 test-sqlite: setup browser ## The test suite on SQLite
 	@mkdir -p $(RESULTS)
-	set -o pipefail; env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_DIST) $(PYTEST_ARGS) 2>&1 | tee $(RESULTS)/sqlite.log
+	set -o pipefail; env -u DATABASE_URL $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) 2>&1 | tee $(RESULTS)/sqlite.log
 
 # The throwaway cluster through its Unix socket (PG_SOCKET=1, scripts/lib/postgres.sh): a query's
 # round trip took ~150 µs against ~215 µs over TCP on 127.0.0.1, its client CPU 20 µs against 27.
 test-postgres: setup browser ## The test suite on PostgreSQL (a throwaway cluster unless DATABASE_URL is set)
 	@mkdir -p $(RESULTS)
-	set -o pipefail; PG_SOCKET=1 scripts/with-postgres $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_DIST) $(PYTEST_ARGS) 2>&1 | tee $(RESULTS)/postgres.log
+	set -o pipefail; PG_SOCKET=1 scripts/with-postgres $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) 2>&1 | tee $(RESULTS)/postgres.log
 
 test-api-fuzz: setup ## Fuzz the REST API against its OpenAPI schema (schemathesis, about 2 minutes)
 	scripts/schemathesis
