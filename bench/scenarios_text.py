@@ -133,11 +133,12 @@ def offsets(ctx: Context) -> list[Result]:
 
 def agreement_core(ctx: Context) -> list[Result]:
     """``project_agreement`` on the synthetic 1,000 × 3 × 20 project (60,000 claims),
-    independent of the generated database."""
+    independent of the generated database; 100 articles (6,000 claims) at the smoke test's
+    ``tiny`` scale, which checks that it runs, not how fast."""
     from annotate.review.agreement import project_agreement
     from annotate.review.agreement.timing import synthetic_project
 
-    claims, articles = synthetic_project()
+    claims, articles = synthetic_project(n_articles=100 if ctx.scale == "tiny" else 1000)
     row = summary(
         "agreement_core",
         f"agreement core: synthetic {len(claims):,} claims",

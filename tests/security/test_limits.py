@@ -28,6 +28,13 @@ from corpus.models import Article
 from tests.security.conftest import LABELS, World, api_client, page_client
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``)."""
+    return shared_world
+
+
 @pytest.mark.django_db
 def test_an_article_over_the_limit_is_refused_by_the_api(world: World, settings: Any) -> None:
     settings.CLAIMDESK_MAX_ARTICLE_CHARS = 1000
