@@ -10,10 +10,11 @@ import contextlib
 import datetime as dt
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from annotate import db_bulk, db_triggers
 from annotate.analysis.search import text_match
@@ -25,6 +26,7 @@ from tests.annotate.analysis.test_network_counts import kept, recounted
 from tests.factories import (
     VALID_LABELS,
     ArticleFactory,
+    ClaimFactory,
     ProjectFactory,
     SourceFactory,
     TargetFactory,
@@ -239,3 +241,27 @@ def test_the_insert_triggers_read_the_flag_after_the_migrations() -> None:
     assert [name for name, sql in found.items() if db_triggers.BULK_OFF in sql] == sorted(
         names, key=list(found).index
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_postgres_bulk_mode_leaves_another_sessions_stances_counted() -> None:
+    """While one transaction is in bulk mode, a stance another session writes is counted
+    by its trigger at once (the setting and the table are the bulk writer's own)."""
+    project = ProjectFactory()
+    claim = ClaimFactory(
+        article=ArticleFactory(project=project, published=dt.datetime(2024, 5, 3, tzinfo=dt.UTC)),
+        source=SourceFactory(project=project),
+    )
+    target = TargetFactory(project=project)
+
+    def other_session() -> None:
+        try:
+            ClaimStance.objects.create(claim=claim, target=target, stance="favor")
+        finally:
+            connection.close()
+
+    with transaction.atomic(), db_bulk.bulk_inserts(), ThreadPoolExecutor(1) as pool:
+        pool.submit(other_session).result()
+    assert NetworkCount.objects.filter(target=target, n=1).count() == 3  # all, year, month
+    assert kept() == recounted()
