@@ -20,8 +20,16 @@ counts. It holds for *inserts*: the block must not update or delete a claim or s
 inserted (an import does neither; updates and deletes fire their triggers as always, and
 those would take away counts never added).
 
-On PostgreSQL the block runs as it is: the version and network triggers are statement-level
-there (one grouped upsert per INSERT statement already), and claim search is a GIN index.
+On PostgreSQL the version, network and overview triggers are statement-level (one grouped
+upsert per INSERT statement) and claim search is a GIN index. Bulk mode there sets
+``db_triggers.PG_BULK_SETTING`` for the transaction (``set_config(…, true)``: no other
+session sees it) and creates the temporary table ``db_triggers.PG_BULK_STANCES`` (dropped
+at commit): the stance INSERT trigger of the network counts copies its new rows there
+instead of counting them (its grouped upsert hashed every live claim and wrote ~8,000
+rows per 2,000 claims), and the end step counts them in one grouped upsert, then drops
+the table and sets the setting off. Only the rows this transaction inserts wait: a
+concurrent writer's go through its own triggers. An exception rolls the savepoint back,
+setting and table with it.
 """
 
 from __future__ import annotations
@@ -73,10 +81,14 @@ def _maintain(cursor: Any, since: tuple[int, int, int], fts: bool) -> None:
 @contextmanager
 def bulk_inserts() -> Iterator[None]:
     """Insert claims, stances and chain links in the block with their per-row triggers
-    waiting, and do their work once at its end (SQLite; elsewhere, or inside another
-    block, the block just runs)."""
-    if connection.vendor != "sqlite" or getattr(connection, _ACTIVE, False):
+    waiting (PostgreSQL: the stances' network counts), and do their work once at its end
+    (inside another block, the block just runs)."""
+    if getattr(connection, _ACTIVE, False) or connection.vendor not in ("sqlite", "postgresql"):
         yield
+        return
+    if connection.vendor == "postgresql":
+        with _postgres_bulk():
+            yield
         return
     flag = db_triggers.BULK_FLAG
     highest = ", ".join(f"(SELECT COALESCE(MAX(id), 0) FROM {t})" for t in db_triggers.BULK_TABLES)
@@ -96,3 +108,30 @@ def bulk_inserts() -> Iterator[None]:
         with connection.cursor() as cursor:
             _maintain(cursor, (since[0], since[1], since[2]), bool(fts))
             cursor.execute(f"DELETE FROM {flag}")
+
+
+@contextmanager
+def _postgres_bulk() -> Iterator[None]:
+    """PostgreSQL: the new stances' network counts once, at the block's end."""
+    table, setting = db_triggers.PG_BULK_STANCES, db_triggers.PG_BULK_SETTING
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {table.removeprefix('pg_temp.')} ON COMMIT DROP AS "
+                "SELECT claim_id, target_id, stance FROM annotate_claimstance WITH NO DATA"
+            )
+            cursor.execute("SELECT set_config(%s, 'on', true)", [setting])
+        setattr(connection, _ACTIVE, True)
+        try:
+            yield
+        finally:
+            setattr(connection, _ACTIVE, False)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, 'off', true)", [setting])
+            _maintain_postgres(cursor)
+            cursor.execute(f"DROP TABLE {table}")
+
+
+def _maintain_postgres(cursor: Any) -> None:
+    """The stance INSERT trigger's work for the stances it left in the session's table."""
+    cursor.execute(db_network_counts.pg_bulk_add_counts_sql())

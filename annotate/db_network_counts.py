@@ -24,7 +24,11 @@ transaction writes claims and stances (``tests/annotate/analysis/test_network_co
 * PostgreSQL: statement-level AFTER triggers with transition tables (one grouped upsert per
   statement, keys in order). Their names sort after the version triggers' (PostgreSQL fires
   a table's triggers in name order), so a transaction first takes its project's version row
-  (which serialises a project's writers) and then the count rows: no deadlock.
+  (which serialises a project's writers) and then the count rows: no deadlock. In bulk mode
+  the stance INSERT trigger only copies the new rows to a session table and the bulk writer
+  counts them all in one grouped upsert (``pg_bulk_add_counts_sql``) at its end: each
+  statement's upsert hashed every live claim (a seq scan) and upserted ~8,000 rows for
+  ~3,000 stances, ~100 ms per 2,000 claims at 90,000 claims.
 * SQLite: row-level AFTER triggers. In bulk mode (``annotate.db_bulk``) the INSERT
   triggers wait and the bulk writer adds its new stances in one grouped upsert
   (``add_counts_sql``) at its end.
@@ -102,6 +106,21 @@ def add_counts_sql(vendor: str, stances: str) -> str:
     """Add the stances that match ``stances`` (a condition on ``s``) to the counts: one
     grouped upsert (bulk mode's, ``annotate.db_bulk``)."""
     return _UPSERT.format(select=recount_sql(vendor, stances))
+
+
+def pg_bulk_add_counts_sql() -> str:
+    """PostgreSQL's bulk mode: add the stances waiting in ``db_triggers.PG_BULK_STANCES``
+    (those its stance INSERT trigger put there) to the counts, in one grouped upsert, keys
+    in order, as the trigger does for one statement."""
+    month, dated = _bucket("postgresql", "a")
+    return _UPSERT.format(
+        select=f"SELECT a.project_id, COALESCE(c.annotator_id, 0), {month}, c.source_id, "
+        f"r.target_id, r.stance, COUNT(*) FROM {db_triggers.PG_BULK_STANCES} r "
+        "JOIN annotate_claim c ON c.id = r.claim_id "
+        f"JOIN corpus_article a ON a.id = c.article_id {_BUCKETS} WHERE "
+        + _LIVE.format(c="c")
+        + f" AND {dated} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+    )
 
 
 def trigger_name(table: str, event: str) -> str:
@@ -182,9 +201,18 @@ def _postgres_sql(table: str) -> list[str]:
             select.format(rows=rows[event])
             + f" GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM({d}) <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
         )
+        body = f"{_UPSERT.format(select=grouped)};"
+        if table == "annotate_claimstance" and event == "insert":
+            # Bulk mode (annotate.db_bulk): the new stances wait in the session's table,
+            # counted once at the block's end (pg_bulk_add_counts_sql).
+            body = (
+                f"IF {db_triggers.PG_BULK_ON} THEN INSERT INTO {db_triggers.PG_BULK_STANCES} "
+                f"(claim_id, target_id, stance) SELECT claim_id, target_id, stance FROM new_rows; "
+                f"ELSE {body} END IF;"
+            )
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
-            f"BEGIN {_UPSERT.format(select=grouped)}; RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"BEGIN {body} RETURN NULL; END $$ LANGUAGE plpgsql",
             f"DROP TRIGGER IF EXISTS {name} ON {table}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} {referencing[event]} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",

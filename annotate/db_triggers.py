@@ -26,6 +26,12 @@ BULK_FLAG = "annotate_bulkmode"
 BULK_FLAG_SQL = f"CREATE TABLE IF NOT EXISTS {BULK_FLAG} (id integer PRIMARY KEY)"
 # A SQLite trigger's condition: not in bulk mode.
 BULK_OFF = f"NOT EXISTS (SELECT 1 FROM {BULK_FLAG})"
+# PostgreSQL's bulk mode: a transaction-local setting (``set_config(…, true)``), so only the
+# writing transaction sees it, and a temporary table (dropped at commit) where the stance
+# INSERT trigger leaves the new stances for the bulk writer to count.
+PG_BULK_SETTING = "claimdesk.bulk"
+PG_BULK_ON = f"current_setting('{PG_BULK_SETTING}', true) = 'on'"
+PG_BULK_STANCES = "pg_temp.claimdesk_bulk_stances"
 # The tables whose INSERT triggers bulk mode skips (on SQLite).
 BULK_TABLES = ("annotate_claim", "annotate_claimstance", "annotate_chainlink")
 Statements = Callable[[str, str], list[str]]  # (vendor, table) → SQL

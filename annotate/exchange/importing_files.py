@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 
 from annotate.exchange.w3c import sha256_of_iri
 from annotate.scheme import LABEL_FIELDS
-from common.jsonload import loads_bounded
+from common.jsonload import NOT_PLAIN, loads_bounded, loads_plain
 from common.text import json_text_problem
 
 BRAT = "brat"
@@ -211,7 +211,7 @@ def read_items(data: Content, fmt: str) -> Iterator[Item]:
     file is not UTF-8."""
     if fmt not in TEXT_FORMATS:
         raise ValidationError(f"Unknown format “{fmt}”: use one of {', '.join(TEXT_FORMATS)}.")
-    items = _jsonl_items(lines(data)) if fmt == "jsonl" else _w3c_items(decode(data))
+    items = _jsonl_items(_jsonl_records(data)) if fmt == "jsonl" else _w3c_items(decode(data))
     for item in items:
         if not item.storable and not item.problems and (why := unstorable_problem(item)):
             item.problems.append(why)
@@ -249,17 +249,65 @@ def _score(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
 _RISKY = re.compile(r"\\(?:[bf]|u(?:00[01][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2}))|\x7f")
 
 
-def _jsonl_items(lines: Iterable[str]) -> Iterator[Item]:
+# The same, for a line still in UTF-8 bytes.
+_RISKY_BYTES = re.compile(_RISKY.pattern.encode("ascii"))
+
+
+def _jsonl_records(data: Content) -> Iterator[tuple[int, Any, bool]]:
+    """(line number, its record or the ``JSONDecodeError`` that refuses it, whether its
+    strings are known to be storable) for each line that is not blank. Lines of bytes
+    are read by ``loads_plain`` (orjson) straight from the bytes: no decoded copy of the
+    line, no standard parser's pass over it; a line it does not plainly read (a float, a
+    lone surrogate escape, not UTF-8, too deep …) is decoded and read by
+    ``loads_bounded`` as before, for its value or its error and message. The same lines
+    (``lines``: "\n" only, a byte-order mark dropped), the same records, the same
+    ``ValidationError`` for a file that is not UTF-8."""
+    if isinstance(data, str):
+        for number, line in enumerate(lines(data), start=1):
+            if line.strip():
+                yield _bounded(number, line)
+        return
+    raws: Iterable[bytes] = data if not isinstance(data, bytes) else _byte_lines(data)
+    offset = 0  # bytes before the line
+    for number, raw in enumerate(raws, start=1):
+        ended = raw[:-1] if raw.endswith(b"\n") else raw
+        skip = len(codecs.BOM_UTF8) if number == 1 and ended.startswith(codecs.BOM_UTF8) else 0
+        body = ended[skip:] if skip else ended
+        at, offset = offset, offset + len(raw)
+        # ASCII blanks only: a line of other white space is decoded below, and skipped.
+        if not body.strip():
+            continue
+        record = loads_plain(body)
+        if record is not NOT_PLAIN:
+            # The same matches as in the decoded line: the pattern is ASCII, and no byte
+            # of a multi-byte UTF-8 character is ASCII.
+            yield number, record, _RISKY_BYTES.search(body) is None
+            continue
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                f"The file is not UTF-8 (byte {at + skip + exc.start + 1})."
+            ) from exc
+        if text.strip():
+            yield _bounded(number, text)
+
+
+def _bounded(number: int, line: str) -> tuple[int, Any, bool]:
+    storable = _RISKY.search(line) is None
+    try:
+        return number, loads_bounded(line), storable
+    except json.JSONDecodeError as exc:
+        return number, exc, storable
+
+
+def _jsonl_items(records: Iterable[tuple[int, Any, bool]]) -> Iterator[Item]:
     # Lines end at "\n" only: U+2028, U+0085 … may stand unescaped inside JSON strings
     # (the exports write them so), where ``str.splitlines`` would cut the line.
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        storable = _RISKY.search(line) is None
+    for number, record, storable in records:
         where = f"line {number}"
-        try:
-            record = loads_bounded(line)
-        except json.JSONDecodeError as exc:
+        if isinstance(record, json.JSONDecodeError):
+            exc = record
             yield Item(where, {}, {}, [f"not valid JSON ({exc.msg} at column {exc.colno})"])
             continue
         if not isinstance(record, dict) or not isinstance(record.get("claims", []), list):

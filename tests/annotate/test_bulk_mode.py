@@ -1,8 +1,8 @@
 """Bulk mode (``annotate.db_bulk``, issue 21): a claim import's per-row INSERT triggers wait
-on SQLite and their work is done once at the end. What that leaves — claim search's
-entries, the projects' versions, the network counts in every bucket — equals what the
-per-row triggers leave for the same file, and an import that rolls back leaves the
-triggers working."""
+on SQLite (on PostgreSQL the stances' network counts) and their work is done once at the
+end. What that leaves — claim search's entries, the projects' versions, the network
+counts in every bucket — equals what the per-row triggers leave for the same file, and an
+import that rolls back leaves the triggers working."""
 
 from __future__ import annotations
 
@@ -10,21 +10,23 @@ import contextlib
 import datetime as dt
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from annotate import db_bulk, db_triggers
 from annotate.analysis.search import text_match
 from annotate.exchange import importing
 from annotate.exchange.importing import import_annotations
-from annotate.models import Claim, NetworkCount, ProjectVersion
+from annotate.models import Claim, ClaimStance, NetworkCount, ProjectVersion
 from corpus.services import membership_set
 from tests.annotate.analysis.test_network_counts import kept, recounted
 from tests.factories import (
     VALID_LABELS,
     ArticleFactory,
+    ClaimFactory,
     ProjectFactory,
     SourceFactory,
     TargetFactory,
@@ -152,16 +154,50 @@ def test_a_bulk_import_leaves_what_the_per_row_triggers_leave(
 def test_without_its_end_step_a_bulk_import_would_count_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The triggers do wait in bulk mode: the end step is what counts the rows."""
-    if connection.vendor != "sqlite":
-        pytest.skip("bulk mode is SQLite's (PostgreSQL's triggers are per statement)")
+    """The triggers do wait in bulk mode: the end step is what counts the rows (on
+    PostgreSQL the stances' network counts; its versions and search are per statement)."""
     project, data, n = _project()
     monkeypatch.setattr(db_bulk, "_maintain", lambda cursor, since, fts: None)
+    monkeypatch.setattr(db_bulk, "_maintain_postgres", lambda cursor: None)
     user, version = _import(project, data, bulk=True, monkeypatch=monkeypatch)
-    assert version < n  # the assignments' writes only
     assert not _layer(user.pk)
     assert kept() != recounted()
-    assert not any(_found(user).values())
+    if connection.vendor == "sqlite":
+        assert version < n  # the assignments' writes only
+        assert not any(_found(user).values())
+
+
+def _bulk_setting() -> tuple[str | None, bool]:
+    """PostgreSQL: the transaction's bulk setting, and whether the session's table exists."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting(%s, true), to_regclass(%s) IS NOT NULL",
+            [db_triggers.PG_BULK_SETTING, db_triggers.PG_BULK_STANCES],
+        )
+        setting, table = cursor.fetchone()
+    return setting, table
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk mode")
+def test_postgres_bulk_mode_is_this_transactions_and_ends_with_its_block() -> None:
+    """Only inside the block do the stances wait (set_config(…, true): this transaction's
+    setting); after it, or after a block that failed, a stance is counted by its trigger
+    as always, and the session's table is gone."""
+    project, data, n = _project()
+    user = _member(project)
+    report = import_annotations(project=project, annotator=user, data=data, fmt="jsonl")
+    assert report.ok and report.written
+    assert _bulk_setting() in ((None, False), ("off", False), ("", False))
+    with pytest.raises(RuntimeError), db_bulk.bulk_inserts():
+        assert _bulk_setting() == ("on", True)
+        raise RuntimeError("a failed block")
+    assert _bulk_setting()[0] != "on" and not _bulk_setting()[1]
+    # A stance written after the blocks goes through the trigger at once.
+    claim = Claim.objects.filter(annotator=user).first()
+    assert claim is not None
+    target = TargetFactory(project=project, name="UN")
+    ClaimStance.objects.create(claim=claim, target=target, stance="favor")
+    assert kept() == recounted()
 
 
 def test_a_rolled_back_import_leaves_the_triggers_working(
@@ -186,7 +222,7 @@ def test_a_rolled_back_import_leaves_the_triggers_working(
 
 def test_the_insert_triggers_read_the_flag_after_the_migrations() -> None:
     if connection.vendor != "sqlite":
-        pytest.skip("bulk mode is SQLite's")
+        pytest.skip("the flag table is SQLite's")
     names = [
         "annotate_claim_fts_insert",
         "annotate_claim_version_insert",
@@ -205,3 +241,27 @@ def test_the_insert_triggers_read_the_flag_after_the_migrations() -> None:
     assert [name for name, sql in found.items() if db_triggers.BULK_OFF in sql] == sorted(
         names, key=list(found).index
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_postgres_bulk_mode_leaves_another_sessions_stances_counted() -> None:
+    """While one transaction is in bulk mode, a stance another session writes is counted
+    by its trigger at once (the setting and the table are the bulk writer's own)."""
+    project = ProjectFactory()
+    claim = ClaimFactory(
+        article=ArticleFactory(project=project, published=dt.datetime(2024, 5, 3, tzinfo=dt.UTC)),
+        source=SourceFactory(project=project),
+    )
+    target = TargetFactory(project=project)
+
+    def other_session() -> None:
+        try:
+            ClaimStance.objects.create(claim=claim, target=target, stance="favor")
+        finally:
+            connection.close()
+
+    with transaction.atomic(), db_bulk.bulk_inserts(), ThreadPoolExecutor(1) as pool:
+        pool.submit(other_session).result()
+    assert NetworkCount.objects.filter(target=target, n=1).count() == 3  # all, year, month
+    assert kept() == recounted()
