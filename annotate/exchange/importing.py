@@ -630,7 +630,9 @@ def import_annotations(
 
             # A chunk of the file at a time: a fixed number of queries per chunk, and
             # only a chunk's items, articles and claims in memory at once. In bulk mode
-            # (db_bulk): search entries, versions and network counts once, at the end.
+            # (db_bulk) the triggers' work is done once, at the end: on SQLite search
+            # entries, versions, network and overview counts; on PostgreSQL the stances'
+            # network counts (the other triggers there are statement-level already).
             with db_bulk.bulk_inserts():
                 for chunk in batched(items, CHUNK):
                     resolver.forget_articles()
