@@ -59,6 +59,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # COUNT(*) over a LIMIT cap + 1 subquery: the database stops at the cap + 1st row.
-        found = self.rows[: self.cap + 1].count()
+        # Without the list's order: which rows make up the cap + 1 changes no count, and
+        # with it the subquery sorted every match (by title, for article search) first.
+        found = self.rows.order_by()[: self.cap + 1].count()
         self.capped = found > self.cap
         return min(found, self.cap)

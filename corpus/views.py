@@ -15,13 +15,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from common.http import HtmxHttpRequest
 from common.paging import CappedPaginator
-from corpus import permissions, selectors, services
+from corpus import permissions, search, selectors, services
 from corpus.markdown import render_markdown
 from corpus.models import Role
 from corpus.sections import project_sections
 
 ARTICLES_PER_PAGE = 25
-SEARCH_COUNT_CAP = 1000  # a search's matches counted at most (pages: the first 1,000)
+SEARCH_COUNT_CAP = search.COUNT_CAP  # a search's matches counted at most (pages: the first)
 WEB_SCHEMES = ("http://", "https://")
 
 
