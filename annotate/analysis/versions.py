@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 
 from annotate.models import ProjectVersion
 from corpus.models import Article, Project
@@ -23,12 +23,16 @@ def figures_version(project: Project) -> tuple[Any, ...]:
     ``article_project_updated``)."""
     articles = Article.objects.filter(project=OuterRef("pk")).order_by().values("project")
     version = ProjectVersion.objects.filter(project_id=OuterRef("pk")).values("value")[:1]
+    # The latest edit as the first row of the index backwards (``updated`` is never null):
+    # MAX() grouped by project read all the project's index entries (7 of this query's 25
+    # ms at 20,001 articles on PostgreSQL).
+    latest = Article.objects.filter(project=OuterRef("pk")).order_by("-updated")
     return tuple(
         Project.objects.filter(pk=project.pk)
         .annotate(
             _v=Subquery(version),
             _n=Subquery(articles.annotate(n=Count("pk")).values("n")),
-            _edited=Subquery(articles.annotate(at=Max("updated")).values("at")),
+            _edited=Subquery(latest.values("updated")[:1]),
         )
         .values_list("_v", "_n", "_edited")
         .get()
