@@ -8,18 +8,66 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from rest_framework import generics
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from common.http import AuthenticatedRequest
+from common.paging import CappedPaginator
 
 
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CappedPagination(Pagination):
+    """The pages of a list whose count may be capped (``cap``, set by the view for a
+    search): ``count`` is then at most ``cap`` (one ``COUNT`` over ``LIMIT cap + 1``,
+    ``common.paging.CappedPaginator``), ``count_capped`` says whether more match, and
+    the pages are those of the first ``cap`` rows (a page past them: 404, as any page past
+    the end). Without a cap, every row is counted and ``count_capped`` is false."""
+
+    cap: int | None = None
+
+    # (A method where DRF has a class: it calls it with the rows and the page size alone.)
+    def django_paginator_class(  # type: ignore[override]
+        self, object_list: QuerySet[Any], per_page: int
+    ) -> Paginator:
+        if self.cap is None:
+            return Paginator(object_list, per_page)
+        return CappedPaginator(object_list, per_page, cap=self.cap)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None  # (paginate_queryset set it)
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_capped": getattr(paginator, "capped", False),
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        found = super().get_paginated_response_schema(schema)
+        found["required"] = [*found["required"], "count_capped"]
+        found["properties"] = {
+            "count": found["properties"]["count"],
+            "count_capped": {
+                "type": "boolean",
+                "description": "True when more rows match than `count` says (a search "
+                "counts at most its cap; the pages are those of the first `count` rows).",
+            },
+            **{k: v for k, v in found["properties"].items() if k != "count"},
+        }
+        return found
 
 
 # The base of every API view: the pagination, and helpers for input. (No docstring: the

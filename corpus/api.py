@@ -13,10 +13,19 @@ from rest_framework import exceptions, generics, permissions, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from common.api import ApiView
+from common.api import ApiView, CappedPagination
 from common.http import AuthenticatedRequest
 from config.api_errors import ErrorSerializer
-from corpus import api_tokens, import_jobs, importers, login_throttle, selectors, services, uploads
+from corpus import (
+    api_tokens,
+    import_jobs,
+    importers,
+    login_throttle,
+    search,
+    selectors,
+    services,
+    uploads,
+)
 from corpus import permissions as access
 from corpus.models import Article, Project, Role
 from corpus.serializers import (
@@ -183,17 +192,23 @@ class ProjectDetail(ApiView):
 @extend_schema(tags=["articles"])
 class ArticleList(ApiView):
     serializer_class = ArticleSummarySerializer
+    pagination_class = CappedPagination
 
     @extend_schema(
         parameters=[ArticleFilterSerializer],
         responses=ArticleSummarySerializer(many=True),
         summary="The project's articles you may read",
         description="Annotators see the articles assigned to them; curators and managers "
-        "all. Without the text (GET /api/articles/{id}/ has it).",
+        "all. Without the text (GET /api/articles/{id}/ has it). A search (`q`) counts at "
+        f"most {search.COUNT_CAP:,} matches: with more, `count` is {search.COUNT_CAP:,}, "
+        "`count_capped` true, and the pages are those of the first "
+        f"{search.COUNT_CAP:,} by title.",
     )
     def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug)
         filters = self.validated_query(ArticleFilterSerializer)
+        if filters.get("q") and isinstance(self.paginator, CappedPagination):
+            self.paginator.cap = search.COUNT_CAP  # a search: "more than 1,000 match"
         articles = selectors.article_list(
             request.user, project, selectors.ArticleFilters(**filters)
         ).select_related("project")

@@ -58,6 +58,9 @@ from common.fulltext import (
 ARTICLE_FTS = "corpus_article_fts"
 FTS_COLUMNS = ("title", "outlet", "byline", "text")
 MAX_WORDS = 20
+# A search counts at most COUNT_CAP matches (the list page and the API's ``?q=``): one
+# COUNT over LIMIT COUNT_CAP + 1; their pages are those of the first COUNT_CAP.
+COUNT_CAP = 1000
 
 
 if TYPE_CHECKING:

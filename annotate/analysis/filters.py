@@ -22,17 +22,15 @@ from django.core.cache import cache
 from django.db.models import (
     Count,
     Exists,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 
-from annotate.models import Assignment, Claim, ClaimQuerySet, ProjectVersion
+from annotate.analysis.versions import FIGURES_SECONDS, figures_version
+from annotate.models import Assignment, Claim, ClaimQuerySet
 from annotate.scheme import value_label
 from common.params import id_or_none
-from corpus.models import Article, Project
+from corpus.models import Project
 from corpus.scheme import field_values
 from corpus.selectors import members_of
 
@@ -246,29 +244,7 @@ def annotating_members(project: Project) -> list[Any]:
 
 
 # --- the analysis pages' figures, cached under the project's changes ------------------------
-
-FIGURES_SECONDS = 600  # (the key changes with the data; this bounds what the key can't see)
-
-
-def figures_version(project: Project) -> tuple[Any, ...]:
-    """What the analysis figures depend on, in one query whatever the project's size: the
-    counter the database bumps on every write to the project's claims, stances,
-    assignments, decisions and sources (``annotate.db_versions``), and its articles'
-    number and latest edit (an import, a deletion, an outlet or date changed: index
-    ``article_project_updated``)."""
-    articles = Article.objects.filter(project=OuterRef("pk")).order_by().values("project")
-    version = ProjectVersion.objects.filter(project_id=OuterRef("pk")).values("value")[:1]
-    return tuple(
-        Project.objects.filter(pk=project.pk)
-        .annotate(
-            _v=Subquery(version),
-            _n=Subquery(articles.annotate(n=Count("pk")).values("n")),
-            _edited=Subquery(articles.annotate(at=Max("updated")).values("at")),
-        )
-        .values_list("_v", "_n", "_edited")
-        .get()
-    )
-
+# (their key: ``annotate.analysis.versions.figures_version``)
 
 # The newest figure under any version, served while a task computes the current one.
 LATEST_SECONDS = 24 * 60 * 60

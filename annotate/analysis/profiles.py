@@ -25,12 +25,12 @@ from annotate.analysis.filters import (
     Distribution,
     distribution_of,
     figure_maker,
-    figures_version,
     kept_figures,
     layer_claims,
 )
 from annotate.analysis.search import with_context
 from annotate.analysis.stance_map import Cell, stance_map, stance_values_of
+from annotate.analysis.versions import figures_version
 from annotate.models import ChainLink, Claim, ClaimQuerySet, Source
 from common.paging import page_number, window_page
 from corpus.models import Project

@@ -20,10 +20,10 @@ from django.db.models import (
 from annotate.analysis.filters import (
     ClaimFilters,
     figure_maker,
-    figures_version,
     kept_figures,
     layer_claims,
 )
+from annotate.analysis.versions import figures_version
 from annotate.db_indexes import (
     SEARCH_CONFIG,
     claim_fts_ids,

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.tasks import task
 
-from annotate.analysis.filters import ClaimFilters, figures_version, maker, store_figure
+from annotate.analysis.filters import ClaimFilters, maker, store_figure
+from annotate.analysis.versions import figures_version
 from corpus.models import Project
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
 
 from annotate.assignments import selectors as assignment_selectors
 from annotate.models import Assignment, AssignmentStatus, Claim
@@ -167,17 +166,6 @@ def assignment_delete(*, assignment: Assignment, actor: User | None) -> None:
             "can still reach them."
         )
     current.delete()
-
-
-def annotator_loads(project: Project) -> dict[int, int]:
-    """How many articles of the project each annotator has. One query."""
-    rows = (
-        Assignment.objects.filter(article__project=project)
-        .order_by()
-        .values("annotator_id")
-        .annotate(n=Count("pk"))
-    )
-    return {row["annotator_id"]: row["n"] for row in rows}
 
 
 # --- An annotator's progress ---

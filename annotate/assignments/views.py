@@ -8,14 +8,12 @@ rebuilt from the parameters the page knows — never a URL taken from the reques
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
@@ -23,16 +21,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotate.analysis.filters import FIGURES_SECONDS, figures_version
 from annotate.assignments import services as assignment_services
 from annotate.assignments.selectors import (
     ASSIGNMENT_STATES,
     AssignmentFilters,
     assignment_articles,
-    assignment_figures,
+    header_figures,
     parse_id,
 )
-from annotate.assignments.services import annotator_loads
 from annotate.models import Assignment
 from annotate.review import figures as review
 from annotate.workspace.context import error_messages as _errors
@@ -77,24 +73,6 @@ def _assignment_context(project: Project, params: QueryDict) -> dict[str, Any]:
     }
 
 
-def _header_figures(project: Project) -> tuple[dict[int, int], dict[str, int]]:
-    """The annotators' loads and the articles' figures (total, unassigned), kept in the
-    cache under ``figures_version`` (the project's version counter, which every write to
-    its assignments raises, and its articles' number and latest edit): one query when
-    kept. Both figures read every assignment of the project (at 10,001 articles and
-    30,003 assignments, 33 + 23 ms of PostgreSQL's time; the version 8 ms). After a
-    change they are computed in the request, never served stale: the manager who just
-    assigned sees the new figures."""
-    version = figures_version(project)
-    digest = hashlib.sha256(repr(version).encode()).hexdigest()[:32]
-    key = f"claimdesk:assignment-figures:{project.pk}:{digest}"
-    found = cache.get(key)
-    if found is None:
-        found = (annotator_loads(project), assignment_figures(project))
-        cache.set(key, found, FIGURES_SECONDS)
-    return found
-
-
 def _back(project: Project, raw: str, *, fragment: str = "") -> str:
     """The assignment page at the filters and page of ``raw`` (a query string): only the
     known parameters, re-encoded, so ``back`` cannot send the manager anywhere else."""
@@ -116,7 +94,7 @@ def assignments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{PAGE}#assignment-list", context)
     # Outside the list (so not for an htmx swap): the header and the bulk form's loads.
-    loads, figures = _header_figures(project)
+    loads, figures = header_figures(project)
     context |= {
         "figures": figures,
         "annotators": [(m.user, loads.get(m.user_id, 0)) for m in context["members"]],

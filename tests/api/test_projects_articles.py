@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from annotate.models import AssignmentStatus
@@ -120,6 +122,44 @@ def test_article_filters(client_for: Any, annotator: Any, project: Any, articles
     assert _titles(client.get(url, {"outlet": "Eurasianet"})) == ["Mine"]
     assert _titles(client.get(url, {"q": "sabah"})) == ["Done"]
     assert _titles(client.get(url, {"q": ""})) == ["Done", "Mine"]
+
+
+@pytest.mark.django_db
+def test_an_article_search_counts_its_matches_up_to_the_cap(
+    client_for: Any, curator: Any, project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``?q=`` counts at most ``search.COUNT_CAP`` matches (one COUNT over a LIMIT cap + 1
+    subquery, without the list's order, and no more queries than a search of one match):
+    ``count`` is the cap and ``count_capped`` true; the pages are those of the first cap
+    matches by title, a page past them 404. Without ``q`` every article counts."""
+    from corpus import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    for i in range(5):
+        ArticleFactory(project=project, title=f"Pipeline news {i}")
+    ArticleFactory(project=project, title="Steppe weather")
+    client = client_for(curator)
+    url = f"/api/projects/{project.slug}/articles/"
+    with CaptureQueriesContext(connection) as few:
+        one = client.get(url, {"q": "steppe"}).json()
+    assert (one["count"], one["count_capped"]) == (1, False)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(url, {"q": "pipeline", "page_size": 2}).json()
+    assert len(queries) == len(few)
+    (count,) = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert "LIMIT 4" in count.upper() and "ORDER BY" not in count.upper(), count
+    assert (body["count"], body["count_capped"]) == (3, True)
+    assert [a["title"] for a in body["results"]] == ["Pipeline news 0", "Pipeline news 1"]
+    last = client.get(url, {"q": "pipeline", "page_size": 2, "page": 2}).json()
+    assert [a["title"] for a in last["results"]] == ["Pipeline news 2"]
+    assert last["next"] is None
+    assert client.get(url, {"q": "pipeline", "page_size": 2, "page": 3}).status_code == 404
+    monkeypatch.setattr(search, "COUNT_CAP", 5)  # at the cap exactly: not capped
+    body = client.get(url, {"q": "pipeline"}).json()
+    assert (body["count"], body["count_capped"]) == (5, False)
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    body = client.get(url).json()  # no words: every article counted
+    assert (body["count"], body["count_capped"]) == (6, False)
 
 
 @pytest.mark.django_db

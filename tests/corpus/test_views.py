@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -483,6 +484,8 @@ def test_a_search_counts_its_matches_up_to_the_cap(
     assert len(queries) == few
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) == 1 and "LIMIT 4" in counts[0].upper(), counts
+    # Without the list's order (it sorted every match by title before the LIMIT).
+    assert "ORDER BY" not in counts[0].upper(), counts
     assert "More than 3 articles match: the first 3 are listed." in html
     assert "Page 1 of 2" in html
     html = client.get(article_list_url(project, q="pipeline", page="99")).content.decode()
@@ -493,3 +496,38 @@ def test_a_search_counts_its_matches_up_to_the_cap(
     assert "5 articles match" in html and "More than" not in html
     html = client.get(article_list_url(project)).content.decode()
     assert "6 articles" in html and "More than" not in html
+
+
+@pytest.mark.django_db
+def test_a_search_page_reads_its_rows_by_id_in_the_same_query(
+    client: Client, annotator: Any, project: Any
+) -> None:
+    """The list's query picks the page's ids (sorted by title and id) in a subquery, and
+    the page's rows are read by id: the search's condition is in the query once (the
+    rows were sorted whole, and testing them again cost PostgreSQL ``to_tsvector()`` of
+    each page's text), the number of queries is that of the list without words, and the
+    rows keep the order and the annotator's own status."""
+    titles = ["Pipeline c", "Pipeline a", "Steppe", "Pipeline b"]
+    for i, title in enumerate(titles):
+        AssignmentFactory(
+            article=ArticleFactory(project=project, title=title),
+            annotator=annotator,
+            status=AssignmentStatus.DONE if i == 1 else AssignmentStatus.NOT_STARTED,
+        )
+    login(client, annotator)
+    plain = count_queries(client, article_list_url(project))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(article_list_url(project, q="pipeline"))
+    rows = response.context["page"].object_list
+    assert [(a.title, a.my_status) for a in rows] == [
+        ("Pipeline a", "done"),
+        ("Pipeline b", "not_started"),
+        ("Pipeline c", "not_started"),
+    ]
+    assert len(queries) == plain + 1  # (+ 1: whether any article waits for its index)
+    rows_read = 'SELECT "corpus_article"."id", "corpus_article"."project_id"'
+    (page,) = [q["sql"] for q in queries if q["sql"].startswith(rows_read)]
+    # The LIMIT in the subquery of ids, none on the rows read.
+    assert "LIMIT" in page and not re.search(r"LIMIT \d+( OFFSET \d+)?$", page.strip()), page
+    match = "@@" if connection.vendor == "postgresql" else " MATCH "
+    assert page.count(match) == 1, page
