@@ -139,10 +139,8 @@ def _decide(
     origins: Sequence[tuple[Claim, list[str]]],
     rationale: str,
 ) -> Decision:
-    # Checked last, inside the caller's transaction: a refused rationale undoes the gold too.
-    rationale = check_text(
-        rationale or "", field="rationale", limit=limits.RATIONALE, multiline=True
-    )
+    # Checked again inside the caller's transaction: a refused rationale undoes the gold too.
+    rationale = _checked_rationale(rationale)
     decision = Decision.objects.create(
         article=article, curator=curator, action=action, gold=gold, rationale=rationale
     )
@@ -160,6 +158,12 @@ def _decide(
         after=decision_snapshot(decision, origins),
     )
     return decision
+
+
+def _checked_rationale(rationale: str | None) -> str:
+    """The rationale as stored; ``ValidationError`` for one refused. Pure: the services
+    check it before they lock or write anything, so a refused one costs no work."""
+    return check_text(rationale or "", field="rationale", limit=limits.RATIONALE, multiline=True)
 
 
 def decision_snapshot(
@@ -209,6 +213,7 @@ def gold_accept(
     ``unit_version`` is the group's version the curator saw (``unit_version_of``)."""
     article = claim.article
     _check_curator(curator, article)
+    rationale = _checked_rationale(rationale)
     others = [c for c in considered if c.pk != claim.pk]
     locked = _locked_claims(article, _seen([claim, *others], versions))
     _check_unit(locked, unit_version)
@@ -250,6 +255,7 @@ def gold_merge(
     position given is that claim's link there (positions in order; a claim with no link
     there gives none); it replaces the ``chain`` giver's chain."""
     _check_curator(curator, article)
+    rationale = _checked_rationale(rationale)
     unknown = set(fields_from) - set(MERGEABLE)
     if unknown:
         raise ValidationError(f"Fields that cannot be merged: {', '.join(sorted(unknown))}.")
@@ -371,6 +377,7 @@ def gold_reject(
         raise ValidationError("Choose the claims to reject.")
     article = claims[0].article
     _check_curator(curator, article)
+    rationale = _checked_rationale(rationale)
     locked = _locked_claims(article, _seen(claims, versions))
     _check_unit(locked, unit_version)
     _supersede(locked, curator)

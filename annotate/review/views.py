@@ -325,12 +325,15 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             raw = request.POST.get(f"take-{name}", "")
             if raw:
                 fields_from[name] = _by_id(claims, raw)
-        # Stances are chosen target by target (take-stance-<target id>).
+        # Stances are chosen target by target (take-stance-<target id>). Only these keys'
+        # values are read: the form's other keys are no parameter of the merge.
         stances_from = {}
         for key in request.POST:
-            target, chosen = key.removeprefix("take-stance-"), request.POST.get(key, "")
-            if key.startswith("take-stance-") and target.isdigit() and chosen:
-                stances_from[int(target)] = _by_id(claims, chosen)
+            target = key.removeprefix("take-stance-")
+            if key.startswith("take-stance-") and target.isdigit():
+                chosen = request.POST.get(key, "")
+                if chosen:
+                    stances_from[int(target)] = _by_id(claims, chosen)
         known = set(
             Target.objects.filter(project=article.project, pk__in=stances_from).values_list(
                 "pk", flat=True
@@ -340,9 +343,11 @@ def review_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # A merged chain may take each position from another claim (take-chain-<n>).
         chain_from = {}
         for key in request.POST:
+            if not key.startswith("take-chain-"):
+                continue
             position = int_or_none(key.removeprefix("take-chain-"), max_value=MAX_LINKS)
             chosen = request.POST.get(key, "")
-            if key.startswith("take-chain-") and position and chosen:
+            if position and chosen:
                 chain_from[position] = _by_id(claims, chosen)
         gold_services.gold_merge(
             curator=request.user,

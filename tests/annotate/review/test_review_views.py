@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,11 +23,14 @@ from annotate.claims.values import claim_changes
 from annotate.models import Assignment, Claim, Decision, DecisionAction
 from annotate.review.gold import gold_accept
 from annotate.templatetags.when import said
+from corpus.models import Role
 from tests.conftest import login
 from tests.factories import (
     ArticleFactory,
     AssignmentFactory,
+    MembershipFactory,
     SourceFactory,
+    UserFactory,
     make_claim,
     span,
 )
@@ -603,3 +608,101 @@ def test_curator_cannot_post_assignments(
         == 403
     )
     assert not Assignment.objects.exists()
+
+
+# --- adjudication's queries: flat in the number of claims ----------------------------------
+
+
+def _group_of(scene: Scene, n: int) -> list[Claim]:
+    """One group of ``n`` claims on AKAR, one by each of ``n`` annotators of the article."""
+    annotators = list(scene.ann)
+    while len(annotators) < n:
+        user = UserFactory(username=f"extra-{len(annotators)}")
+        MembershipFactory(project=scene.project, user=user, role=Role.ANNOTATOR)
+        AssignmentFactory(article=scene.article, annotator=user, status="done")
+        annotators.append(user)
+    return [make_claim(scene.article, user, AKAR) for user in annotators[:n]]
+
+
+def _adjudication(name: str, group: list[Claim], **extra: Any) -> dict[str, Any]:
+    claims = group
+    body: dict[str, Any] = {
+        "unit": 0,
+        "claims": [c.pk for c in claims],
+        **{f"version-{c.pk}": c.version for c in claims},
+        **extra,
+    }
+    if name == "review-accept":
+        body.setdefault("claim", claims[-1].pk)
+    if name == "review-merge":
+        body.setdefault("take-span", claims[0].pk)
+        body.setdefault("take-attribution", claims[-1].pk)
+    return body
+
+
+ADJUDICATIONS = ("review-accept", "review-merge", "review-reject")
+
+
+def _queries_of(client: Client, url: str, body: dict[str, Any]) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        status = client.post(url, body, HTTP_HX_REQUEST="true").status_code
+    return status, len(queries)
+
+
+@pytest.mark.parametrize("name", ADJUDICATIONS)
+def test_adjudication_queries_do_not_grow_with_the_claims_posted(
+    client: Client, scene: Scene, curator: Any, name: str
+) -> None:
+    """Accepted, a decision costs the same whether its group holds one claim or six;
+    refused (a stale version: 409; a claim of another group or a bad rationale: 422;
+    an id that is not a number: 400), a handful of queries, whatever the body."""
+    login(client, curator)
+    url = reverse(f"annotate:{name}", args=[scene.article.pk])
+    counts: dict[tuple[str, int], tuple[int, int]] = {}
+    for n in (1, 6):
+        with transaction.atomic():
+            claims = _group_of(scene, n)
+            bodies = {
+                "accepted": _adjudication(name, claims),
+                "stale": _adjudication(name, claims, **{f"version-{claims[0].pk}": 9}),
+                "rationale": _adjudication(name, claims, rationale="a\x00b"),
+                "not a number": _adjudication(name, claims, claims=["x"] * n),
+            }
+            for case, body in bodies.items():
+                with transaction.atomic():
+                    counts[case, n] = _queries_of(client, url, body)
+                    transaction.set_rollback(True)
+            transaction.set_rollback(True)
+    # Accepted: the access (4), the claims posted (1), the lock (3), the superseded gold, the
+    # gold and its decision, then the group's section (review_context, ~10). Refused: a bad
+    # rationale before any lock or write (it cost 30 when checked last), a stale version
+    # after the lock; both answer with the group as it is now.
+    most = {
+        "accepted": 24 if name == "review-reject" else 32,
+        "stale": 21,
+        "rationale": 18,
+        "not a number": 5,
+    }
+    statuses = {"accepted": 200, "stale": 409, "rationale": 422, "not a number": 400}
+    for case, status in statuses.items():
+        assert counts[case, 1][0] == counts[case, 6][0] == status, (case, counts)
+        assert counts[case, 1][1] == counts[case, 6][1] <= most[case], (case, counts)
+
+
+def test_merge_reads_only_its_own_parameters(client: Client, scene: Scene, curator: Any) -> None:
+    """The merge walks the form for ``take-stance-<id>`` and ``take-chain-<n>``; it read the
+    value of every other key too, so the hostile sweep counted each of the form's keys as
+    a parameter of the merge (322 of its 461 requests were merges of the world's claims)."""
+    from tests.security import hostile
+
+    a, b = scene.ann
+    left = make_claim(scene.article, a, AKAR, attribution="direct")
+    right = make_claim(scene.article, b, AKAR, attribution="reported")
+    login(client, curator)
+    with hostile.recording() as reads:
+        response = post_merge(
+            client, scene.article, left, right, {"take-attribution": right.pk, "unrelated": "x"}
+        )
+    assert response.status_code == 200
+    read = {key for _, key in reads.multi}
+    assert "take-attribution" in read and "unrelated" not in read
