@@ -51,7 +51,10 @@ class StancePairs(Aggregate):
     """A claim's stances as JSON text, ``[[target id, stance], …]`` in no particular
     order (``rows_chunks._StanceKeys`` puts them in the targets' order): read with the claim's row,
     which costs the database less than a query per chunk for them costs both sides.
-    Without the targets: joining them in took PostgreSQL 0.3 s (a hash per claim)."""
+    Without the targets: joining them in took PostgreSQL 0.3 s (a hash per claim).
+    Measured again (medium, 70,180 claims, one process A/B): one grouped query per
+    2,000 claims by their ids was no faster on SQLite (0.37 → 0.42 s CPU for the SQL)
+    and slower on PostgreSQL (1.76 → 1.99 s wall); see bench/RESULTS.md, issue 21."""
 
     output_field = TextField()
 
