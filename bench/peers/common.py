@@ -314,3 +314,21 @@ def wait_idle(max_load: float = 0.6, seconds: float = 120) -> float:
         time.sleep(5)
         load = os.getloadavg()[0]
     return load
+
+
+def install_venv(venv: Path, packages: list[str], label: str) -> Path:
+    """A virtualenv at ``venv`` holding ``packages`` (pip requirement strings), made or brought
+    up to date when the list written beside it last time differs: a pin added later (a
+    dependency's new major version that breaks the peer) reaches a cache installed before."""
+    marker = venv / ".claimdesk-packages"
+    wanted = "\n".join(packages) + "\n"
+    if marker.exists() and marker.read_text(encoding="utf-8") == wanted:
+        return venv
+    print(f"bench-peers: installing {label} into {venv}…", flush=True)
+    if not (venv / "bin" / "pip").exists():
+        subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin/pip"), "install", "-q", *packages], check=True, capture_output=True
+    )
+    marker.write_text(wanted, encoding="utf-8")
+    return venv

@@ -15,7 +15,16 @@ import time
 from pathlib import Path
 
 from bench.peers import workload as wl
-from bench.peers.common import Client, Figures, Sampler, free_port, serving, timed, wait_http
+from bench.peers.common import (
+    Client,
+    Figures,
+    Sampler,
+    free_port,
+    install_venv,
+    serving,
+    timed,
+    wait_http,
+)
 
 VERSION = "1.8.4"
 PACKAGES = [f"doccano=={VERSION}", "marshmallow<4", "numpy<2"]
@@ -23,14 +32,7 @@ USER, PASSWORD = "admin", "peers-password-1"
 
 
 def install(cache: Path) -> Path:
-    venv = cache / f"doccano-{VERSION}"
-    if not (venv / "bin" / "doccano").exists():
-        print(f"bench-peers: installing doccano {VERSION} into {venv}…", flush=True)
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(venv / "bin/pip"), "install", "-q", *PACKAGES], check=True, capture_output=True
-        )
-    return venv
+    return install_venv(cache / f"doccano-{VERSION}", PACKAGES, f"doccano {VERSION}")
 
 
 def _wait_job(api: Client, task_id: str, seconds: float = 1800) -> dict[str, object]:

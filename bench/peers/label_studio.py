@@ -10,15 +10,26 @@ import json
 import os
 import random
 import secrets
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from bench.peers import workload as wl
-from bench.peers.common import Client, Figures, Sampler, free_port, serving, timed, wait_http
+from bench.peers.common import (
+    Client,
+    Figures,
+    Sampler,
+    free_port,
+    install_venv,
+    serving,
+    timed,
+    wait_http,
+)
 
 VERSION = "1.23.2"
+# sentry-sdk 3 (December 2026) refuses the ``send_default_pii`` option Label Studio 1.23.2
+# passes at start-up: its requirement (>= 2.16) lets pip take 3.0, and the server exits.
+PACKAGES = [f"label-studio=={VERSION}", "sentry-sdk>=2.16,<3"]
 CONFIG = (
     '<View><Labels name="label" toName="text"><Label value="Claim"/></Labels>'
     '<Text name="text" value="$text"/></View>'
@@ -26,16 +37,7 @@ CONFIG = (
 
 
 def install(cache: Path) -> Path:
-    venv = cache / f"label-studio-{VERSION}"
-    if not (venv / "bin" / "label-studio").exists():
-        print(f"bench-peers: installing Label Studio {VERSION} into {venv}…", flush=True)
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(venv / "bin/pip"), "install", "-q", f"label-studio=={VERSION}"],
-            check=True,
-            capture_output=True,
-        )
-    return venv
+    return install_venv(cache / f"label-studio-{VERSION}", PACKAGES, f"Label Studio {VERSION}")
 
 
 def run(work: wl.Workload, cache: Path, fetches: int) -> Figures:

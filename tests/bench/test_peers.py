@@ -127,3 +127,29 @@ def test_the_claimdesk_leg_writes_only_in_its_own_directory(tmp_path: Any) -> No
             ("SQLITE_PATH",) if database == "sqlite" else ()
         ):
             assert Path(env[name]).is_relative_to(tmp_path), name
+
+
+def test_a_peer_is_installed_again_when_its_pins_change(tmp_path: Path, monkeypatch: Any) -> None:
+    """A cache installed before a pin was added (Label Studio 1.23.2 with sentry-sdk 3, which
+    it cannot start with) is brought up to date; an up-to-date one is left alone."""
+    from bench.peers import common, label_studio
+
+    calls: list[list[str]] = []
+
+    def run(command: list[str], **_: Any) -> None:
+        calls.append(command)
+        if command[1:3] == ["-m", "venv"]:
+            (Path(command[3]) / "bin").mkdir(parents=True)
+            (Path(command[3]) / "bin" / "pip").touch()
+
+    monkeypatch.setattr(common.subprocess, "run", run)
+    venv = tmp_path / "tool"
+    common.install_venv(venv, ["tool==1"], "tool")
+    assert [c[1:3] for c in calls] == [["-m", "venv"], ["install", "-q"]]
+    assert calls[1][3:] == ["tool==1"]
+    calls.clear()
+    common.install_venv(venv, ["tool==1"], "tool")
+    assert calls == []
+    common.install_venv(venv, ["tool==1", "dep<3"], "tool")
+    assert [c[1:] for c in calls] == [["install", "-q", "tool==1", "dep<3"]]  # same venv
+    assert "sentry-sdk>=2.16,<3" in label_studio.PACKAGES
