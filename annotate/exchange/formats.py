@@ -4,7 +4,9 @@ each allows, and the one ``stream`` that turns a project's rows into any of them
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,17 +92,12 @@ def collector_paused(pieces: Iterator[bytes]) -> Generator[bytes, None, None]:
     young rows, and a full one over every object of the process) were 7-10 % of the
     export's CPU (issue 21). Memory stays flat: a piece is a few hundred kilobytes, and
     what it leaves behind is collected as usual once the collector runs again. The
-    collector is only turned back on if it was on, so a process that keeps it off (or
-    two exports at once in one process) ends as it was."""
+    collector is only turned back on if it was on, so a process that keeps it off ends
+    as it was; exports in several threads share one pause (``_paused``)."""
     try:
         while True:
-            enabled = gc.isenabled()
-            gc.disable()
-            try:
+            with _paused():
                 piece = next(pieces, None)
-            finally:
-                if enabled:
-                    gc.enable()
             if piece is None:
                 return
             yield piece
@@ -108,6 +105,32 @@ def collector_paused(pieces: Iterator[bytes]) -> Generator[bytes, None, None]:
         close = getattr(pieces, "close", None)
         if close is not None:
             close()
+
+
+# The collector's switch is the process's, not a thread's: two exports in threads of one
+# process (the development server, a threaded worker) share one pause. The first to start a
+# piece notes whether the collector was on and turns it off; the last to finish turns it
+# back on if it was. (Each noting and restoring on its own could leave it off for good:
+# one thread reads "off" while another's piece runs, the other turns it back on, then the
+# first turns it off and, having read "off", never on again.)
+_PAUSE_LOCK = threading.Lock()
+_pause = {"depth": 0, "was_on": False}
+
+
+@contextmanager
+def _paused() -> Iterator[None]:
+    with _PAUSE_LOCK:
+        if _pause["depth"] == 0:
+            _pause["was_on"] = gc.isenabled()
+            gc.disable()
+        _pause["depth"] += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _pause["depth"] -= 1
+            if _pause["depth"] == 0 and _pause["was_on"]:
+                gc.enable()
 
 
 def _writer(fmt: str, project: Any, options: Any, on_chunk: Any) -> Iterator[bytes]:

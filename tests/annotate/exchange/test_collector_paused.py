@@ -93,3 +93,50 @@ def test_every_format_streams_through_it(
     assert data
     assert wrapped == [1]
     assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_exports_in_two_threads_leave_the_collector_on() -> None:
+    """The interleaving that left it off for good when each piece noted and restored the
+    switch on its own: B notes "off" while A's piece runs, A turns it back on, B's piece
+    ends. Driven step by step with events, and then many times at random."""
+    import threading
+
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def a_pieces() -> Iterator[bytes]:
+        a_in.set()
+        b_in.wait(5)
+        yield b"a"
+
+    def b_pieces() -> Iterator[bytes]:
+        b_in.set()
+        a_out.wait(5)  # A's piece has ended (A restored the switch) while B's runs
+        seen.append(gc.isenabled())  # B's piece still runs with the collector paused
+        yield b"b"
+
+    def run_a() -> None:
+        list(formats.collector_paused(a_pieces()))
+        a_out.set()
+
+    ta = threading.Thread(target=run_a)
+    ta.start()
+    a_in.wait(5)
+    tb = threading.Thread(target=lambda: list(formats.collector_paused(b_pieces())))
+    tb.start()
+    ta.join(5)
+    tb.join(5)
+    assert seen == [False]
+    assert gc.isenabled()
+
+    def many() -> None:
+        for _ in range(2_000):
+            list(formats.collector_paused(iter((b"x", b"y"))))
+
+    threads = [threading.Thread(target=many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert gc.isenabled()
