@@ -100,14 +100,21 @@ def bulk_inserts() -> Iterator[None]:
                 [db_indexes.CLAIM_FTS],
             )
             *since, fts = cursor.fetchone()
-        setattr(connection, _ACTIVE, True)
-        try:
+        with _active():
             yield
-        finally:
-            setattr(connection, _ACTIVE, False)
         with connection.cursor() as cursor:
             _maintain(cursor, (since[0], since[1], since[2]), bool(fts))
             cursor.execute(f"DELETE FROM {flag}")
+
+
+@contextmanager
+def _active() -> Iterator[None]:
+    """The connection marked as in a block while it runs (a block inside just runs)."""
+    setattr(connection, _ACTIVE, True)
+    try:
+        yield
+    finally:
+        setattr(connection, _ACTIVE, False)
 
 
 @contextmanager
@@ -121,11 +128,8 @@ def _postgres_bulk() -> Iterator[None]:
                 "SELECT claim_id, target_id, stance FROM annotate_claimstance WITH NO DATA"
             )
             cursor.execute("SELECT set_config(%s, 'on', true)", [setting])
-        setattr(connection, _ACTIVE, True)
-        try:
+        with _active():
             yield
-        finally:
-            setattr(connection, _ACTIVE, False)
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, 'off', true)", [setting])
             _maintain_postgres(cursor)
