@@ -20,7 +20,6 @@ from corpus.cleanup import (
     SENTENCE_END,
     is_barrier_line,
     looks_hard_wrapped,
-    strip_lines,
     strip_lines_flat,
     unwrap_lines,
 )
@@ -240,13 +239,14 @@ def _tail_may_say(text: str, lines: list[str]) -> bool:
 _TAIL_FIELDS = frozenset({"byline", "outlet", "url"})
 
 
-def _head_window(lines: list[str]) -> list[str] | None:
+def _head_window(lines: list[str]) -> tuple[list[str], list[str]] | None:
     """``strip_lines`` of the first lines of a text, enough for ``_read_metadata`` to read
     the title, header lines and first paragraph as it would from the whole text, or None
     (then read the whole). The window ends at a barrier line (``is_barrier_line``: the
     lines before it are stripped as in the whole text) after the first line, once the
     window holds the title and the lines after it, or the whole first paragraph. The
-    header lines stop at the barrier line (it is longer than 200 characters)."""
+    header lines stop at the barrier line (it is longer than 200 characters). With the
+    window, its lines squashed (``strip_lines_flat``): not squashed again."""
     started, tries = False, 0
     for end, line in enumerate(lines):
         if not line.strip():
@@ -256,13 +256,12 @@ def _head_window(lines: list[str]) -> list[str] | None:
             continue
         if not is_barrier_line(squash_spaces(line)):
             continue
-        window = strip_lines(lines[: end + 1])
-        flat = [squash_spaces(kept) for kept in window]
+        window, flat = strip_lines_flat(lines[: end + 1])
         idx = [i for i, kept in enumerate(flat) if kept]
         if len(idx) >= 2 and (
             _is_title_line(flat[idx[0]], flat[idx[0] + 1]) or "" in flat[idx[0] :]
         ):
-            return window
+            return window, flat
         tries += 1
         if tries == 3:
             return None
@@ -270,19 +269,27 @@ def _head_window(lines: list[str]) -> list[str] | None:
 
 
 def _metadata_lines(text: str, needed: frozenset[str], lines: list[str] | None = None) -> list[str]:
+    """``_metadata_lines_flat``'s lines."""
+    return _metadata_lines_flat(text, needed, lines)[0]
+
+
+def _metadata_lines_flat(
+    text: str, needed: frozenset[str], lines: list[str] | None = None
+) -> tuple[list[str], list[str]]:
     """The lines ``_read_metadata`` reads from a text whose boilerplate is kept: the text
     without boilerplate (``strip_lines``), or its first lines only when they give all it
     would read (the last lines can give nothing: no line of the text is an outlet line or
     a signature, or no field they give is needed). Most of a text is never looked at: an
     import with the cleanup off costs a few lines per article instead of all of them.
-    ``lines``: the text's, when the caller has split it already."""
+    ``lines``: the text's, when the caller has split it already. With the lines
+    squashed (``strip_lines_flat``), for ``_read_metadata``."""
     if lines is None:
         lines = text.split("\n")
     if not (needed & _TAIL_FIELDS) or not _tail_may_say(text, lines):
         head = _head_window(lines)
         if head is not None:
             return head
-    return strip_lines(lines)
+    return strip_lines_flat(lines)
 
 
 @dataclass(frozen=True)
@@ -380,7 +387,7 @@ def describe_text(
         lines, flat = strip_lines_flat(split)
         found, drop = _read_metadata(lines, flat)
     elif read:  # the lines are read for the metadata alone: the first ones may do
-        found, _ = _read_metadata(_metadata_lines(original, needed, split))
+        found, _ = _read_metadata(*_metadata_lines_flat(original, needed, split))
     if strip_boilerplate:
         kept = [line for i, line in enumerate(lines) if i not in drop] if drop else lines
         body = "\n".join(kept)

@@ -229,6 +229,21 @@ def test_the_first_lines_give_what_the_whole_stripped_text_gives(needed: frozens
     assert windows > 100  # the cheap path was taken, often
 
 
+@pytest.mark.parametrize("needed", [READ_FIELDS, frozenset({"rubric", "byline", "outlet"})])
+def test_the_metadata_lines_come_with_their_squashed_form(needed: frozenset[str]) -> None:
+    """``_metadata_lines_flat`` hands ``_read_metadata`` the lines squashed as it would
+    squash them itself (``describe_text`` no longer squashes a window twice)."""
+    from corpus.text import normalise_newlines, squash_spaces
+    from corpus.textmeta import _metadata_lines, _metadata_lines_flat, _read_metadata
+
+    for raw in [*HEADERS, *SEEDS, *_mixed_texts(400)]:
+        text = normalise_newlines(raw)
+        lines, flat = _metadata_lines_flat(text, needed)
+        assert lines == _metadata_lines(text, needed)
+        assert flat == [squash_spaces(line) for line in lines], text
+        assert _read_metadata(lines, flat) == _read_metadata(lines), text
+
+
 def test_a_text_with_a_source_line_at_the_end_is_read_whole() -> None:
     from corpus.textmeta import _metadata_lines
 

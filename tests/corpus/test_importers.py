@@ -306,3 +306,48 @@ def test_import_paths_goes_on_after_a_bad_file(project: Any, tmp_path: Path) -> 
     ]
     assert results[2].error.startswith("line 2: not valid JSON")
     assert sorted(Article.objects.values_list("title", flat=True)) == ["Good one", "Good two"]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"text": "Title line\n\nby John Smith on 3 May 2024\n\nA paragraph."},
+        {
+            "text": "Title\n\nA paragraph.",
+            "title": "T",
+            "byline": "B",
+            "outlet": "O",
+            "url": "https://example.org/a",
+            "published": "2024-05-03",
+            "language": "tr",
+            "extra": 1,
+            "metadata": {"k": "v"},
+        },
+        {"text": "Title\n\nЯна Орехова 12.05.2025 Politics\n\nA paragraph.", "published": ""},
+    ],
+)
+def test_a_jsonl_article_is_the_described_text_with_the_record_s_values(record: Any) -> None:
+    """The article is built field by field (not with ``dataclasses.replace``): the same
+    as replacing the described text's fields with the record's, and an unknown field is
+    refused as ``replace`` refused it."""
+    from dataclasses import replace
+
+    from corpus.formats import _article, _source
+    from corpus.textmeta import describe_text
+
+    (article,) = parse_bytes("a.jsonl", jsonl(record), unwrap=False, strip_boilerplate=False)
+    described = describe_text(record["text"], unwrap=False, strip_boilerplate=False)
+    published = dt.date.fromisoformat(record["published"]) if record.get("published") else None
+    given = {k: record.get(k, "") for k in ("title", "byline", "outlet", "url")}
+    assert article.published == (published or described.published)
+    expected = replace(
+        described,
+        **{k: v or getattr(described, k) for k, v in given.items()},
+        published=published or described.published,
+        language=record.get("language", ""),
+        line=1,
+        metadata=article.metadata,
+    )
+    assert article == expected
+    with pytest.raises(TypeError):
+        _article(described, _source("jsonl", False), colour="red")
