@@ -361,19 +361,29 @@ def _may_appeal(line: str) -> bool:
     )
 
 
+_STEPS = (_drop_head_crumbs, _drop_read_also, _drop_link_lists, _drop_tail_appeals)
+_STEPS_BEFORE_A_BARRIER = _STEPS[:-1]
+
+
 def strip_lines(lines: list[str]) -> list[str]:
     return strip_lines_flat(lines)[0]
 
 
-def strip_lines_flat(lines: list[str]) -> tuple[list[str], list[str]]:
+def strip_lines_flat(
+    lines: list[str], *, last_is_barrier: bool = False
+) -> tuple[list[str], list[str]]:
     """The lines ``strip_lines`` keeps, and the same lines squashed (``squash_spaces``),
-    for a caller that reads them squashed too (``corpus.textmeta``): not squashed twice."""
+    for a caller that reads them squashed too (``corpus.textmeta``): not squashed twice.
+
+    ``last_is_barrier``: the caller found the last line a barrier (``is_barrier_line``).
+    Then the appeals at the end are not looked for: that step starts from the last kept
+    line, which is that one (no step drops a barrier line), and stops there."""
     # Matched with runs of whitespace (no-break spaces from web pages) squashed to a space.
     # Empty lines (half of a text's: the blank line between paragraphs) are neither
     # squashed nor matched: they stay empty, and no pattern matches nothing.
     flat = [squash_spaces(line) if line else line for line in lines]
     keep = [not (line and _is_boilerplate_line(line)) for line in flat]
-    for step in (_drop_head_crumbs, _drop_read_also, _drop_link_lists, _drop_tail_appeals):
+    for step in _STEPS_BEFORE_A_BARRIER if last_is_barrier else _STEPS:
         step(flat, keep)
     kept = [i for i, k in enumerate(keep) if k]
     return [lines[i] for i in kept], [flat[i] for i in kept]

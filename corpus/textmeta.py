@@ -256,7 +256,7 @@ def _head_window(lines: list[str]) -> tuple[list[str], list[str]] | None:
             continue
         if not is_barrier_line(squash_spaces(line)):
             continue
-        window, flat = strip_lines_flat(lines[: end + 1])
+        window, flat = strip_lines_flat(lines[: end + 1], last_is_barrier=True)
         idx = [i for i, kept in enumerate(flat) if kept]
         if len(idx) >= 2 and (
             _is_title_line(flat[idx[0]], flat[idx[0] + 1]) or "" in flat[idx[0] :]

@@ -244,6 +244,28 @@ def test_the_metadata_lines_come_with_their_squashed_form(needed: frozenset[str]
         assert _read_metadata(lines, flat) == _read_metadata(lines), text
 
 
+def test_lines_up_to_a_barrier_line_are_stripped_as_without_the_tail_step() -> None:
+    """``strip_lines_flat(..., last_is_barrier=True)`` (the head window's) skips the
+    search for appeals at the end: the same lines as the full steps, for every prefix of
+    a text that ends at a barrier line, appeals and outlet lines before it included."""
+    from corpus.cleanup import is_barrier_line, strip_lines_flat
+    from corpus.text import squash_spaces
+
+    barriers = 0
+    texts = [*HEADERS, *SEEDS, *_mixed_texts(400)]
+    texts += [f"{_BODY} Support our journalism.\nSource: inosmi.ru\n{_BODY}", f"x\n{_BODY}"]
+    for text in texts:
+        lines = text.split("\n")
+        for end, line in enumerate(lines):
+            if line and is_barrier_line(squash_spaces(line)):
+                barriers += 1
+                window = lines[: end + 1]
+                assert strip_lines_flat(window, last_is_barrier=True) == strip_lines_flat(window), (
+                    text
+                )
+    assert barriers > 200
+
+
 def test_a_text_with_a_source_line_at_the_end_is_read_whole() -> None:
     from corpus.textmeta import _metadata_lines
 
