@@ -117,25 +117,39 @@ def _active() -> Iterator[None]:
         setattr(connection, _ACTIVE, False)
 
 
+# PostgreSQL: the session's tables where the INSERT triggers leave the new rows, and what
+# each keeps of them.
+_PG_WAITING = {
+    db_triggers.PG_BULK_STANCES: ("claim_id, target_id, stance", "annotate_claimstance"),
+    db_triggers.PG_BULK_CLAIMS: (db_triggers.PG_BULK_CLAIM_COLUMNS, "annotate_claim"),
+}
+
+
 @contextmanager
 def _postgres_bulk() -> Iterator[None]:
-    """PostgreSQL: the new stances' network counts once, at the block's end."""
-    table, setting = db_triggers.PG_BULK_STANCES, db_triggers.PG_BULK_SETTING
+    """PostgreSQL: the new claims' and stances' counts and versions once, at the block's
+    end."""
+    setting = db_triggers.PG_BULK_SETTING
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {table.removeprefix('pg_temp.')} ON COMMIT DROP AS "
-                "SELECT claim_id, target_id, stance FROM annotate_claimstance WITH NO DATA"
-            )
+            for table, (columns, source) in _PG_WAITING.items():
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {table.removeprefix('pg_temp.')} ON COMMIT DROP "
+                    f"AS SELECT {columns} FROM {source} WITH NO DATA"
+                )
             cursor.execute("SELECT set_config(%s, 'on', true)", [setting])
         with _active():
             yield
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, 'off', true)", [setting])
             _maintain_postgres(cursor)
-            cursor.execute(f"DROP TABLE {table}")
+            cursor.execute(f"DROP TABLE {', '.join(_PG_WAITING)}")
 
 
 def _maintain_postgres(cursor: Any) -> None:
-    """The stance INSERT trigger's work for the stances it left in the session's table."""
+    """The INSERT triggers' work for the rows they left in the session's tables: the
+    projects' versions first (as the triggers fire: the version row is this transaction's
+    first lock), then the network and overview counts."""
+    cursor.execute(db_versions.pg_bulk_bump_sql())
     cursor.execute(db_network_counts.pg_bulk_add_counts_sql())
+    cursor.execute(db_overview_counts.pg_bulk_add_counts_sql())

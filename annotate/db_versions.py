@@ -90,6 +90,26 @@ _UPSERT = (
 )
 
 
+# PostgreSQL's bulk mode: the tables whose INSERT trigger waits (their new rows are in the
+# session's tables ``db_triggers.PG_BULK_CLAIMS`` and ``PG_BULK_STANCES``).
+PG_BULK_WAITING = ("annotate_claim", "annotate_claimstance")
+
+
+def pg_bulk_bump_sql() -> str:
+    """PostgreSQL's bulk mode: bump once, in id order, each project of the claims and
+    stances waiting in the session's tables (a stance's claim read from the waiting claims
+    when it is one of them, else from ``annotate_claim``)."""
+    claims, stances = db_triggers.PG_BULK_CLAIMS, db_triggers.PG_BULK_STANCES
+    articles = (
+        f"SELECT article_id FROM {claims} UNION SELECT c.article_id FROM annotate_claim c "
+        f"WHERE c.id IN (SELECT claim_id FROM {stances} EXCEPT SELECT id FROM {claims})"
+    )
+    return _UPSERT.format(
+        select=f"SELECT DISTINCT a.project_id, 1 FROM corpus_article a WHERE a.id IN ({articles}) "
+        "ORDER BY 1"
+    )
+
+
 def trigger_name(table: str, event: str) -> str:
     return f"{table}_version_{event}"
 
@@ -113,9 +133,15 @@ def _postgres_sql(table: str) -> list[str]:
             select = f"SELECT DISTINCT {versioned.project}, 1 {rows} ORDER BY 1"
         else:
             select = f"SELECT DISTINCT r.{versioned.column}, 1 FROM ({values}) r ORDER BY 1"
+        body = f"{_UPSERT.format(select=select)};"
+        if table in PG_BULK_WAITING and event == "insert":
+            # Bulk mode (annotate.db_bulk): the new rows wait in the session's tables (the
+            # overview and network triggers put them there); the bulk writer bumps their
+            # projects once at the block's end (pg_bulk_bump_sql).
+            body = f"IF {db_triggers.PG_BULK_OFF} THEN {body} END IF;"
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
-            f"BEGIN {_UPSERT.format(select=select)}; RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"BEGIN {body} RETURN NULL; END $$ LANGUAGE plpgsql",
             f"DROP TRIGGER IF EXISTS {name} ON {table}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} {referencing[event]} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
