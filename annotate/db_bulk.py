@@ -23,13 +23,17 @@ those would take away counts never added).
 On PostgreSQL the version, network and overview triggers are statement-level (one grouped
 upsert per INSERT statement) and claim search is a GIN index. Bulk mode there sets
 ``db_triggers.PG_BULK_SETTING`` for the transaction (``set_config(…, true)``: no other
-session sees it) and creates the temporary table ``db_triggers.PG_BULK_STANCES`` (dropped
-at commit): the stance INSERT trigger of the network counts copies its new rows there
-instead of counting them (its grouped upsert hashed every live claim and wrote ~8,000
-rows per 2,000 claims), and the end step counts them in one grouped upsert, then drops
-the table and sets the setting off. Only the rows this transaction inserts wait: a
-concurrent writer's go through its own triggers. An exception rolls the savepoint back,
-setting and table with it.
+session sees it) and creates two temporary tables (dropped at commit): the stance INSERT
+trigger of the network counts copies its new rows to ``db_triggers.PG_BULK_STANCES``
+instead of counting them (its grouped upsert hashed every live claim and wrote ~8,000 rows
+per 2,000 claims), the claim INSERT trigger of the overview counts copies the new claims
+(as inserted) to ``db_triggers.PG_BULK_CLAIMS``, and the version INSERT triggers of
+claims and stances do nothing. The end step bumps each project of those rows once, counts
+the stances and the claims in one grouped upsert each, then drops the tables and sets the
+setting off. Only the rows this transaction inserts wait: a concurrent writer's go through
+its own triggers (an unset setting is off). An exception rolls the savepoint back, setting
+and tables with it. Chain links' versions, the claims' network INSERT trigger (it finds no
+stances yet) and the GIN entries stay per statement.
 """
 
 from __future__ import annotations

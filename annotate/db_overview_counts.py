@@ -21,7 +21,9 @@ need no trigger; a deleted article's claims are deleted with it (their rows go t
 * PostgreSQL: statement-level AFTER triggers with transition tables (one grouped upsert per
   statement, keys in order). Their names sort after the version and network triggers'
   (PostgreSQL fires a table's triggers in name order), so a transaction takes its
-  project's version row first: no deadlock.
+  project's version row first: no deadlock. In bulk mode (``annotate.db_bulk``) the INSERT
+  trigger copies the new claims to a session table and the bulk writer counts them all in
+  one grouped upsert at its end (``pg_bulk_add_counts_sql``).
 * SQLite: row-level AFTER triggers. In bulk mode (``annotate.db_bulk``) the INSERT trigger
   waits and the bulk writer adds its new claims in one grouped upsert (``add_counts_sql``).
 

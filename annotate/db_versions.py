@@ -13,7 +13,9 @@ raw SQL, a restore, the admin), and create the row on a project's first write.
   are serialised at their end (each saved claim waits for the previous one to commit),
   which is what makes the counter follow the commit order — a reader never sees a version
   without the writes counted before it. Projects are bumped in id order (no deadlock
-  between two multi-project statements).
+  between two multi-project statements). In bulk mode (``annotate.db_bulk``) the INSERT
+  triggers of claims and stances wait and the bulk writer bumps each project of their new
+  rows once at its end (``pg_bulk_bump_sql``), before any count row.
 * SQLite: row-level AFTER triggers (SQLite has no statement triggers): one upsert per row
   written, ~2 µs each; SQLite serialises writers anyway. In bulk mode (``annotate.db_bulk``)
   the INSERT triggers of claims, stances and chain links wait, and the bulk writer adds
