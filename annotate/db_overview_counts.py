@@ -138,7 +138,7 @@ def _postgres_sql() -> list[str]:
             # counted once at the block's end (pg_bulk_add_counts_sql).
             claims, kept = db_triggers.PG_BULK_CLAIMS, db_triggers.PG_BULK_CLAIM_COLUMNS
             body = (
-                f"IF {db_triggers.PG_BULK_ON} THEN INSERT INTO {claims} ({kept}) "
+                f"IF {db_triggers.PG_BULK_CLAIMS_ON} THEN INSERT INTO {claims} ({kept}) "
                 f"SELECT {kept} FROM new_rows; ELSE {body} END IF;"
             )
         statements += [

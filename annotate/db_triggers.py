@@ -32,14 +32,18 @@ BULK_OFF = f"NOT EXISTS (SELECT 1 FROM {BULK_FLAG})"
 # counts'; the versions' of both) for the bulk writer to count.
 PG_BULK_SETTING = "claimdesk.bulk"
 PG_BULK_ON = f"current_setting('{PG_BULK_SETTING}', true) = 'on'"
-# Its negation, true also where the setting was never set (``PG_BULK_ON`` is then NULL).
-PG_BULK_OFF = f"({PG_BULK_ON}) IS NOT TRUE"
 PG_BULK_STANCES = "pg_temp.claimdesk_bulk_stances"
 PG_BULK_CLAIMS = "pg_temp.claimdesk_bulk_claims"
 # The claim columns the waiting claims keep (what the overview counts and versions read).
 PG_BULK_CLAIM_COLUMNS = (
     "id, article_id, annotator_id, claim_type, attribution, source_id, deleted_at"
 )
+# The claims wait only where the writer made their table too: code from before it (a
+# rolling deploy) turns bulk mode on for the stances alone, and its claims are then
+# counted and versioned by the triggers as before. The negation is true also where the
+# setting was never set (the condition is then NULL).
+PG_BULK_CLAIMS_ON = f"{PG_BULK_ON} AND to_regclass('{PG_BULK_CLAIMS}') IS NOT NULL"
+PG_BULK_CLAIMS_OFF = f"({PG_BULK_CLAIMS_ON}) IS NOT TRUE"
 # The tables whose INSERT triggers bulk mode skips (on SQLite).
 BULK_TABLES = ("annotate_claim", "annotate_claimstance", "annotate_chainlink")
 Statements = Callable[[str, str], list[str]]  # (vendor, table) → SQL

@@ -140,7 +140,7 @@ def _postgres_sql(table: str) -> list[str]:
             # Bulk mode (annotate.db_bulk): the new rows wait in the session's tables (the
             # overview and network triggers put them there); the bulk writer bumps their
             # projects once at the block's end (pg_bulk_bump_sql).
-            body = f"IF {db_triggers.PG_BULK_OFF} THEN {body} END IF;"
+            body = f"IF {db_triggers.PG_BULK_CLAIMS_OFF} THEN {body} END IF;"
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
             f"BEGIN {body} RETURN NULL; END $$ LANGUAGE plpgsql",

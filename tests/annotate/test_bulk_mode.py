@@ -318,3 +318,27 @@ def test_postgres_bulk_mode_leaves_another_sessions_claims_counted() -> None:
     row = OverviewCount.objects.get(article=article, layer=annotator.pk, total=1)
     assert (row.n, row.unsourced) == (2, 1)
     assert overview_kept() == overview_recounted()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk mode")
+def test_postgres_bulk_mode_without_the_claims_table_counts_claims_at_once() -> None:
+    """Code from before the claims waited (a rolling deploy) turns bulk mode on with the
+    stances' table alone: its claims are counted and versioned by the triggers at once, not
+    lost (nor an error for a missing table)."""
+    project = ProjectFactory()
+    article = ArticleFactory(project=project)
+    annotator = UserFactory()
+    stances = db_triggers.PG_BULK_STANCES.removeprefix("pg_temp.")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stances} ON COMMIT DROP AS "
+                "SELECT claim_id, target_id, stance FROM annotate_claimstance WITH NO DATA"
+            )
+            cursor.execute("SELECT set_config(%s, 'on', true)", [db_triggers.PG_BULK_SETTING])
+        before = _version(project)
+        ClaimFactory(article=article, annotator=annotator, source=None)
+        assert _version(project) == before + 1
+        row = OverviewCount.objects.get(article=article, layer=annotator.pk, total=1)
+        assert (row.n, row.unsourced) == (1, 1)
+        assert overview_kept() == overview_recounted()
