@@ -23,13 +23,17 @@ those would take away counts never added).
 On PostgreSQL the version, network and overview triggers are statement-level (one grouped
 upsert per INSERT statement) and claim search is a GIN index. Bulk mode there sets
 ``db_triggers.PG_BULK_SETTING`` for the transaction (``set_config(…, true)``: no other
-session sees it) and creates the temporary table ``db_triggers.PG_BULK_STANCES`` (dropped
-at commit): the stance INSERT trigger of the network counts copies its new rows there
-instead of counting them (its grouped upsert hashed every live claim and wrote ~8,000
-rows per 2,000 claims), and the end step counts them in one grouped upsert, then drops
-the table and sets the setting off. Only the rows this transaction inserts wait: a
-concurrent writer's go through its own triggers. An exception rolls the savepoint back,
-setting and table with it.
+session sees it) and creates two temporary tables (dropped at commit): the stance INSERT
+trigger of the network counts copies its new rows to ``db_triggers.PG_BULK_STANCES``
+instead of counting them (its grouped upsert hashed every live claim and wrote ~8,000 rows
+per 2,000 claims), the claim INSERT trigger of the overview counts copies the new claims
+(as inserted) to ``db_triggers.PG_BULK_CLAIMS``, and the version INSERT triggers of
+claims and stances do nothing. The end step bumps each project of those rows once, counts
+the stances and the claims in one grouped upsert each, then drops the tables and sets the
+setting off. Only the rows this transaction inserts wait: a concurrent writer's go through
+its own triggers (an unset setting is off). An exception rolls the savepoint back, setting
+and tables with it. Chain links' versions, the claims' network INSERT trigger (it finds no
+stances yet) and the GIN entries stay per statement.
 """
 
 from __future__ import annotations
@@ -117,25 +121,39 @@ def _active() -> Iterator[None]:
         setattr(connection, _ACTIVE, False)
 
 
+# PostgreSQL: the session's tables where the INSERT triggers leave the new rows, and what
+# each keeps of them.
+_PG_WAITING = {
+    db_triggers.PG_BULK_STANCES: ("claim_id, target_id, stance", "annotate_claimstance"),
+    db_triggers.PG_BULK_CLAIMS: (db_triggers.PG_BULK_CLAIM_COLUMNS, "annotate_claim"),
+}
+
+
 @contextmanager
 def _postgres_bulk() -> Iterator[None]:
-    """PostgreSQL: the new stances' network counts once, at the block's end."""
-    table, setting = db_triggers.PG_BULK_STANCES, db_triggers.PG_BULK_SETTING
+    """PostgreSQL: the new claims' and stances' counts and versions once, at the block's
+    end."""
+    setting = db_triggers.PG_BULK_SETTING
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {table.removeprefix('pg_temp.')} ON COMMIT DROP AS "
-                "SELECT claim_id, target_id, stance FROM annotate_claimstance WITH NO DATA"
-            )
+            for table, (columns, source) in _PG_WAITING.items():
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {table.removeprefix('pg_temp.')} ON COMMIT DROP "
+                    f"AS SELECT {columns} FROM {source} WITH NO DATA"
+                )
             cursor.execute("SELECT set_config(%s, 'on', true)", [setting])
         with _active():
             yield
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, 'off', true)", [setting])
             _maintain_postgres(cursor)
-            cursor.execute(f"DROP TABLE {table}")
+            cursor.execute(f"DROP TABLE {', '.join(_PG_WAITING)}")
 
 
 def _maintain_postgres(cursor: Any) -> None:
-    """The stance INSERT trigger's work for the stances it left in the session's table."""
+    """The INSERT triggers' work for the rows they left in the session's tables: the
+    projects' versions first (as the triggers fire: the version row is this transaction's
+    first lock), then the network and overview counts."""
+    cursor.execute(db_versions.pg_bulk_bump_sql())
     cursor.execute(db_network_counts.pg_bulk_add_counts_sql())
+    cursor.execute(db_overview_counts.pg_bulk_add_counts_sql())

@@ -21,7 +21,9 @@ need no trigger; a deleted article's claims are deleted with it (their rows go t
 * PostgreSQL: statement-level AFTER triggers with transition tables (one grouped upsert per
   statement, keys in order). Their names sort after the version and network triggers'
   (PostgreSQL fires a table's triggers in name order), so a transaction takes its
-  project's version row first: no deadlock.
+  project's version row first: no deadlock. In bulk mode (``annotate.db_bulk``) the INSERT
+  trigger copies the new claims to a session table and the bulk writer counts them all in
+  one grouped upsert at its end (``pg_bulk_add_counts_sql``).
 * SQLite: row-level AFTER triggers. In bulk mode (``annotate.db_bulk``) the INSERT trigger
   waits and the bulk writer adds its new claims in one grouped upsert (``add_counts_sql``).
 
@@ -69,14 +71,14 @@ _CHANGED = (
 )
 
 
-def recount_sql(claims: str = "") -> str:
+def recount_sql(claims: str = "", table: str = TABLE) -> str:
     """(article, layer, claim type, attribution, claims, unsourced) of every live claim,
-    counted afresh (with ``claims``, a condition on the claim row ``c``: of those only).
-    The same SQL on both databases."""
+    counted afresh (with ``claims``, a condition on the claim row ``c``: of those only; with
+    ``table``, the claims of that table). The same SQL on both databases."""
     only = f" AND {claims}" if claims else ""
     return (
         f"SELECT c.article_id, COALESCE(c.annotator_id, 0), {_LABELS.format(c='c')}, "
-        f"COUNT(*), SUM({_UNSOURCED.format(c='c')}) FROM annotate_claim c {_TOTALS} "
+        f"COUNT(*), SUM({_UNSOURCED.format(c='c')}) FROM {table} c {_TOTALS} "
         f"WHERE c.deleted_at IS NULL{only} GROUP BY 1, 2, 3, 4, 5"
     )
 
@@ -85,6 +87,15 @@ def add_counts_sql(claims: str) -> str:
     """Add the live claims that match ``claims`` (a condition on ``c``) to the counts: one
     grouped upsert (bulk mode's, ``annotate.db_bulk``)."""
     return _UPSERT.format(select=recount_sql(claims))
+
+
+def pg_bulk_add_counts_sql() -> str:
+    """PostgreSQL's bulk mode: add the live claims waiting in ``db_triggers.PG_BULK_CLAIMS``
+    (the INSERT trigger put them there, as they were inserted) to the counts, in one grouped
+    upsert, keys in order, as the trigger does for one statement."""
+    return _UPSERT.format(
+        select=recount_sql(table=db_triggers.PG_BULK_CLAIMS) + " ORDER BY 1, 2, 3, 4, 5"
+    )
 
 
 def trigger_name(event: str) -> str:
@@ -121,9 +132,18 @@ def _postgres_sql() -> list[str]:
             "GROUP BY 1, 2, 3, 4, 5 HAVING SUM(r.d) <> 0 "
             f"OR SUM(r.d * {_UNSOURCED.format(c='r')}) <> 0 ORDER BY 1, 2, 3, 4, 5"
         )
+        body = f"{_UPSERT.format(select=grouped)};"
+        if event == "insert":
+            # Bulk mode (annotate.db_bulk): the new claims wait in the session's table,
+            # counted once at the block's end (pg_bulk_add_counts_sql).
+            claims, kept = db_triggers.PG_BULK_CLAIMS, db_triggers.PG_BULK_CLAIM_COLUMNS
+            body = (
+                f"IF {db_triggers.PG_BULK_CLAIMS_ON} THEN INSERT INTO {claims} ({kept}) "
+                f"SELECT {kept} FROM new_rows; ELSE {body} END IF;"
+            )
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
-            f"BEGIN {_UPSERT.format(select=grouped)}; RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"BEGIN {body} RETURN NULL; END $$ LANGUAGE plpgsql",
             f"DROP TRIGGER IF EXISTS {name} ON {TABLE}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {TABLE} {referencing[event]} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",

@@ -27,11 +27,23 @@ BULK_FLAG_SQL = f"CREATE TABLE IF NOT EXISTS {BULK_FLAG} (id integer PRIMARY KEY
 # A SQLite trigger's condition: not in bulk mode.
 BULK_OFF = f"NOT EXISTS (SELECT 1 FROM {BULK_FLAG})"
 # PostgreSQL's bulk mode: a transaction-local setting (``set_config(…, true)``), so only the
-# writing transaction sees it, and a temporary table (dropped at commit) where the stance
-# INSERT trigger leaves the new stances for the bulk writer to count.
+# writing transaction sees it, and two temporary tables (dropped at commit) where the INSERT
+# triggers leave the new stances (the network counts') and the new claims (the overview
+# counts'; the versions' of both) for the bulk writer to count.
 PG_BULK_SETTING = "claimdesk.bulk"
 PG_BULK_ON = f"current_setting('{PG_BULK_SETTING}', true) = 'on'"
 PG_BULK_STANCES = "pg_temp.claimdesk_bulk_stances"
+PG_BULK_CLAIMS = "pg_temp.claimdesk_bulk_claims"
+# The claim columns the waiting claims keep (what the overview counts and versions read).
+PG_BULK_CLAIM_COLUMNS = (
+    "id, article_id, annotator_id, claim_type, attribution, source_id, deleted_at"
+)
+# The claims wait only where the writer made their table too: code from before it (a
+# rolling deploy) turns bulk mode on for the stances alone, and its claims are then
+# counted and versioned by the triggers as before. The negation is true also where the
+# setting was never set (the condition is then NULL).
+PG_BULK_CLAIMS_ON = f"{PG_BULK_ON} AND to_regclass('{PG_BULK_CLAIMS}') IS NOT NULL"
+PG_BULK_CLAIMS_OFF = f"({PG_BULK_CLAIMS_ON}) IS NOT TRUE"
 # The tables whose INSERT triggers bulk mode skips (on SQLite).
 BULK_TABLES = ("annotate_claim", "annotate_claimstance", "annotate_chainlink")
 Statements = Callable[[str, str], list[str]]  # (vendor, table) → SQL

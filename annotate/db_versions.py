@@ -13,7 +13,9 @@ raw SQL, a restore, the admin), and create the row on a project's first write.
   are serialised at their end (each saved claim waits for the previous one to commit),
   which is what makes the counter follow the commit order — a reader never sees a version
   without the writes counted before it. Projects are bumped in id order (no deadlock
-  between two multi-project statements).
+  between two multi-project statements). In bulk mode (``annotate.db_bulk``) the INSERT
+  triggers of claims and stances wait and the bulk writer bumps each project of their new
+  rows once at its end (``pg_bulk_bump_sql``), before any count row.
 * SQLite: row-level AFTER triggers (SQLite has no statement triggers): one upsert per row
   written, ~2 µs each; SQLite serialises writers anyway. In bulk mode (``annotate.db_bulk``)
   the INSERT triggers of claims, stances and chain links wait, and the bulk writer adds
@@ -90,6 +92,26 @@ _UPSERT = (
 )
 
 
+# PostgreSQL's bulk mode: the tables whose INSERT trigger waits (their new rows are in the
+# session's tables ``db_triggers.PG_BULK_CLAIMS`` and ``PG_BULK_STANCES``).
+PG_BULK_WAITING = ("annotate_claim", "annotate_claimstance")
+
+
+def pg_bulk_bump_sql() -> str:
+    """PostgreSQL's bulk mode: bump once, in id order, each project of the claims and
+    stances waiting in the session's tables (a stance's claim read from the waiting claims
+    when it is one of them, else from ``annotate_claim``)."""
+    claims, stances = db_triggers.PG_BULK_CLAIMS, db_triggers.PG_BULK_STANCES
+    articles = (
+        f"SELECT article_id FROM {claims} UNION SELECT c.article_id FROM annotate_claim c "
+        f"WHERE c.id IN (SELECT claim_id FROM {stances} EXCEPT SELECT id FROM {claims})"
+    )
+    return _UPSERT.format(
+        select=f"SELECT DISTINCT a.project_id, 1 FROM corpus_article a WHERE a.id IN ({articles}) "
+        "ORDER BY 1"
+    )
+
+
 def trigger_name(table: str, event: str) -> str:
     return f"{table}_version_{event}"
 
@@ -113,9 +135,15 @@ def _postgres_sql(table: str) -> list[str]:
             select = f"SELECT DISTINCT {versioned.project}, 1 {rows} ORDER BY 1"
         else:
             select = f"SELECT DISTINCT r.{versioned.column}, 1 FROM ({values}) r ORDER BY 1"
+        body = f"{_UPSERT.format(select=select)};"
+        if table in PG_BULK_WAITING and event == "insert":
+            # Bulk mode (annotate.db_bulk): the new rows wait in the session's tables (the
+            # overview and network triggers put them there); the bulk writer bumps their
+            # projects once at the block's end (pg_bulk_bump_sql).
+            body = f"IF {db_triggers.PG_BULK_CLAIMS_OFF} THEN {body} END IF;"
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ "
-            f"BEGIN {_UPSERT.format(select=select)}; RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"BEGIN {body} RETURN NULL; END $$ LANGUAGE plpgsql",
             f"DROP TRIGGER IF EXISTS {name} ON {table}",
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} {referencing[event]} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",

@@ -46,6 +46,15 @@ from django.utils import timezone
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
+# PostgreSQL: N new keys of a table's serial column, in order. The sequence is looked up
+# once (the MATERIALIZED CTE): written inside nextval() the catalog lookup ran for every key
+# (5 ms of server CPU and 15-20 ms of wall per 2,000 keys: the claim import draws 19,729).
+PG_KEYS_SQL = (
+    "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+    "SELECT nextval(s.seq) FROM s, generate_series(1, %s) ORDER BY 1"
+)
+
+
 def _is_stamp(field: models.Field[Any, Any]) -> bool:
     return isinstance(field, DateField) and bool(field.auto_now or field.auto_now_add)
 
@@ -189,11 +198,7 @@ def _copy_rows(
     if returning:
         pk = str(meta.pk.column)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) "
-                "ORDER BY 1",
-                [meta.db_table, pk, wanted],
-            )
+            cursor.execute(PG_KEYS_SQL, [meta.db_table, pk, wanted])
             keys = [key for (key,) in cursor.fetchall()]
         columns = [pk, *columns]
         if types is not None:

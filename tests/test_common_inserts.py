@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from common.inserts import SQLITE_ROWS, insert_many, insert_rows
+from common.inserts import PG_KEYS_SQL, SQLITE_ROWS, insert_many, insert_rows
 from corpus.models import Article
 from tests.factories import ProjectFactory
 
@@ -66,9 +66,23 @@ def test_postgres_writes_the_rows_in_one_copy_logged_as_a_query() -> None:
         insert_many(Article, _articles(project.pk, 3000))
     sql = [q["sql"] for q in captured.captured_queries]
     assert len(sql) == 2  # the keys drawn from the sequence, then one COPY of every row
-    assert sql[0].startswith("SELECT nextval(")
+    assert sql[0].startswith("WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(")
     assert sql[1].startswith('COPY "corpus_article"') and sql[1].endswith("-- 3000 rows")
     assert Article.objects.filter(project=project).count() == 3000
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's sequences")
+def test_postgres_keys_look_the_sequence_up_once_not_per_key() -> None:
+    """The keys' query calls nextval() on the sequence found once: a lookup inside the
+    call ran for every key (the plan's per-row expression named pg_get_serial_sequence)."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (VERBOSE) " + PG_KEYS_SQL, ["corpus_article", "id", 2000])
+        plan = [line for (line,) in cursor.fetchall()]
+        per_row = [line for line in plan if "nextval(" in line]
+        assert per_row and not any("pg_get_serial_sequence" in line for line in per_row)
+        cursor.execute(PG_KEYS_SQL, ["corpus_article", "id", 5])
+        keys = [key for (key,) in cursor.fetchall()]
+    assert keys == sorted(set(keys)) and len(keys) == 5
 
 
 def _stored(project_id: int) -> list[tuple[object, ...]]:

@@ -20,9 +20,11 @@ from annotate import db_bulk, db_triggers
 from annotate.analysis.search import text_match
 from annotate.exchange import importing
 from annotate.exchange.importing import import_annotations
-from annotate.models import Claim, ClaimStance, NetworkCount, ProjectVersion
+from annotate.models import Claim, ClaimStance, NetworkCount, OverviewCount, ProjectVersion
 from corpus.services import membership_set
 from tests.annotate.analysis.test_network_counts import kept, recounted
+from tests.annotate.analysis.test_overview_counts import kept as overview_kept
+from tests.annotate.analysis.test_overview_counts import recounted as overview_recounted
 from tests.factories import (
     VALID_LABELS,
     ArticleFactory,
@@ -142,8 +144,12 @@ def test_a_bulk_import_leaves_what_the_per_row_triggers_leave(
     assert counts == _layer(one.pk)
     assert {month for month, *_ in counts} == {0, -2024, 202405, 202406, -2023, 202301}
     assert kept() == recounted()
-    # The version rose as much (one per row written on SQLite, per statement on PostgreSQL).
-    assert two_version == one_version > 0
+    # The version rose: as much on SQLite (one per row written); on PostgreSQL one per
+    # statement without bulk mode, once per project at the block's end with it.
+    if connection.vendor == "sqlite":
+        assert two_version == one_version > 0
+    else:
+        assert one_version > two_version > 0
     # Claim search finds the same claims.
     found = _found(two)
     assert found == _found(one)
@@ -154,28 +160,37 @@ def test_a_bulk_import_leaves_what_the_per_row_triggers_leave(
 def test_without_its_end_step_a_bulk_import_would_count_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The triggers do wait in bulk mode: the end step is what counts the rows (on
-    PostgreSQL the stances' network counts; its versions and search are per statement)."""
+    """The triggers do wait in bulk mode: the end step is what counts the rows (the
+    network and overview counts, the claims' and stances' versions; on PostgreSQL search
+    is the GIN index, per row)."""
     project, data, n = _project()
+    _, plain = _import(project, data, bulk=False, monkeypatch=monkeypatch)
     monkeypatch.setattr(db_bulk, "_maintain", lambda cursor, since, fts: None)
     monkeypatch.setattr(db_bulk, "_maintain_postgres", lambda cursor: None)
     user, version = _import(project, data, bulk=True, monkeypatch=monkeypatch)
     assert not _layer(user.pk)
     assert kept() != recounted()
+    assert not OverviewCount.objects.filter(layer=user.pk).exists()
+    assert overview_kept() != overview_recounted()
     if connection.vendor == "sqlite":
         assert version < n  # the assignments' writes only
         assert not any(_found(user).values())
+    else:  # no bump for the claims' and the stances' statements
+        assert version <= plain - 2
 
 
 def _bulk_setting() -> tuple[str | None, bool]:
-    """PostgreSQL: the transaction's bulk setting, and whether the session's table exists."""
+    """PostgreSQL: the transaction's bulk setting, and whether the session's tables exist
+    (both or neither)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_setting(%s, true), to_regclass(%s) IS NOT NULL",
-            [db_triggers.PG_BULK_SETTING, db_triggers.PG_BULK_STANCES],
+            "SELECT current_setting(%s, true), to_regclass(%s) IS NOT NULL, "
+            "to_regclass(%s) IS NOT NULL",
+            [db_triggers.PG_BULK_SETTING, db_triggers.PG_BULK_STANCES, db_triggers.PG_BULK_CLAIMS],
         )
-        setting, table = cursor.fetchone()
-    return setting, table
+        setting, stances, claims = cursor.fetchone()
+    assert stances == claims
+    return setting, stances
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk mode")
@@ -192,12 +207,16 @@ def test_postgres_bulk_mode_is_this_transactions_and_ends_with_its_block() -> No
         assert _bulk_setting() == ("on", True)
         raise RuntimeError("a failed block")
     assert _bulk_setting()[0] != "on" and not _bulk_setting()[1]
-    # A stance written after the blocks goes through the trigger at once.
+    # A claim and a stance written after the blocks go through the triggers at once.
     claim = Claim.objects.filter(annotator=user).first()
     assert claim is not None
+    before = _version(project)
+    ClaimFactory(article=claim.article, annotator=user, source=None)
     target = TargetFactory(project=project, name="UN")
     ClaimStance.objects.create(claim=claim, target=target, stance="favor")
     assert kept() == recounted()
+    assert overview_kept() == overview_recounted()
+    assert _version(project) >= before + 2  # the claim, the stance
 
 
 def test_a_rolled_back_import_leaves_the_triggers_working(
@@ -265,3 +284,61 @@ def test_postgres_bulk_mode_leaves_another_sessions_stances_counted() -> None:
         pool.submit(other_session).result()
     assert NetworkCount.objects.filter(target=target, n=1).count() == 3  # all, year, month
     assert kept() == recounted()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_postgres_bulk_mode_leaves_another_sessions_claims_counted() -> None:
+    """While one transaction is in bulk mode (its own claims waiting), a claim another
+    session writes is in the overview counts and bumps its project's version at once; the
+    bulk writer's claims are counted at its block's end."""
+    project = ProjectFactory()
+    article = ArticleFactory(project=project)
+    source = SourceFactory(project=project)
+    annotator = UserFactory()
+    seen: dict[str, Any] = {}
+
+    def other_session() -> None:
+        try:
+            before = _version(project)
+            ClaimFactory(article=article, annotator=annotator, source=None)
+            seen["version"] = _version(project) - before
+        finally:
+            connection.close()
+
+    with transaction.atomic(), db_bulk.bulk_inserts(), ThreadPoolExecutor(1) as pool:
+        ClaimFactory(article=article, annotator=annotator, source=source)  # waits
+        pool.submit(other_session).result()
+        # The other session's claim is counted (committed), this one's not yet.
+        assert (
+            OverviewCount.objects.get(article=article, layer=annotator.pk, total=1).unsourced == 1
+        )
+        assert OverviewCount.objects.get(article=article, layer=annotator.pk, total=1).n == 1
+    assert seen["version"] == 1
+    row = OverviewCount.objects.get(article=article, layer=annotator.pk, total=1)
+    assert (row.n, row.unsourced) == (2, 1)
+    assert overview_kept() == overview_recounted()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk mode")
+def test_postgres_bulk_mode_without_the_claims_table_counts_claims_at_once() -> None:
+    """Code from before the claims waited (a rolling deploy) turns bulk mode on with the
+    stances' table alone: its claims are counted and versioned by the triggers at once, not
+    lost (nor an error for a missing table)."""
+    project = ProjectFactory()
+    article = ArticleFactory(project=project)
+    annotator = UserFactory()
+    stances = db_triggers.PG_BULK_STANCES.removeprefix("pg_temp.")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stances} ON COMMIT DROP AS "
+                "SELECT claim_id, target_id, stance FROM annotate_claimstance WITH NO DATA"
+            )
+            cursor.execute("SELECT set_config(%s, 'on', true)", [db_triggers.PG_BULK_SETTING])
+        before = _version(project)
+        ClaimFactory(article=article, annotator=annotator, source=None)
+        assert _version(project) == before + 1
+        row = OverviewCount.objects.get(article=article, layer=annotator.pk, total=1)
+        assert (row.n, row.unsourced) == (1, 1)
+        assert overview_kept() == overview_recounted()
