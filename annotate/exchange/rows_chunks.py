@@ -85,7 +85,9 @@ class Chunk:
     (read them, don't change them; ``dicts()`` gives each row copies of its own).
     ``stance_keys`` holds each row's stances as a hashable ``StanceKey`` and ``sources``
     the sources by id (``None`` too), so that a writer can format each distinct value
-    once."""
+    once. A chunk read with ``written`` (``claim_chunks``) may instead have runs of
+    columns as the query wrote them for one format (``rows_query.WRITTEN``): only that
+    format's writer reads it."""
 
     columns: dict[str, list[Any]]
     articles: dict[int, dict[str, Any]]
