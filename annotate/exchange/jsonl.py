@@ -123,6 +123,13 @@ _CLAIM = (
     '"source_mention": %s, "stances": %s, %s, "note": %s, %s, '
     '"created": "%s", "updated": "%s"}'
 ).__mod__
+# The same from the members the query wrote (``rows_query.JSON_MEMBERS``: SQLite): the
+# span (start, end, quote), the attribution, and the labels with the note, each one
+# piece already.
+_CLAIM_MEMBERS = (
+    '{"claim_id": %s, %s, %s, "source": %s, %s, "source_mention": %s, "stances": %s, '
+    '%s, %s, "created": "%s", "updated": "%s"}'
+).__mod__
 
 
 class _Pieces(dict[tuple[Any, ...], str]):
@@ -220,39 +227,61 @@ def _claims_json(
     """Each claim of the chunk as ``claim_record`` would be encoded, column by column:
     a dict per claim and the encoder's walk over it took most of the time."""
     columns = chunk.columns
-    # One %-format per claim of a tuple of ready-made JSON values: the fastest way.
-    encoded = list(
-        map(
-            _CLAIM,
-            zip(
-                json_column(columns["claim_id"]),
-                pieces.who.column(columns["layer"], columns["annotator"]),
-                json_column(columns["start"]),
-                json_column(columns["end"]),
-                json_column(columns["quote"]),
-                map(sources.__getitem__, columns["source_id"]),
-                pieces.attribution.column(columns["attribution"]),
-                map(
-                    _mention,
-                    columns["mention_start"],
-                    columns["mention_end"],
-                    columns["mention_text"],
-                ),
-                map(stances.__getitem__, chunk.stance_keys),
-                pieces.labels.column(
-                    columns["source_reliability"],
-                    columns["information_credibility"],
-                    columns["claim_type"],
-                    columns["checkworthy"],
-                ),
-                json_column(columns["note"]),
-                pieces.outcome.column(columns["status"], columns["decision"], columns["version"]),
-                columns["created"],
-                columns["updated"],
-                strict=True,
-            ),
-        )
+    who = pieces.who.column(columns["layer"], columns["annotator"])
+    source = map(sources.__getitem__, columns["source_id"])
+    mention = map(
+        _mention, columns["mention_start"], columns["mention_end"], columns["mention_text"]
     )
+    outcome = pieces.outcome.column(columns["status"], columns["decision"], columns["version"])
+    # One %-format per claim of a tuple of ready-made JSON values: the fastest way.
+    if "span_json" in columns:  # written by the query (SQLite)
+        encoded = list(
+            map(
+                _CLAIM_MEMBERS,
+                zip(
+                    json_column(columns["claim_id"]),
+                    who,
+                    columns["span_json"],
+                    source,
+                    columns["attribution_json"],
+                    mention,
+                    map(stances.__getitem__, chunk.stance_keys),
+                    columns["labels_json"],
+                    outcome,
+                    columns["created"],
+                    columns["updated"],
+                    strict=True,
+                ),
+            )
+        )
+    else:
+        encoded = list(
+            map(
+                _CLAIM,
+                zip(
+                    json_column(columns["claim_id"]),
+                    who,
+                    json_column(columns["start"]),
+                    json_column(columns["end"]),
+                    json_column(columns["quote"]),
+                    source,
+                    pieces.attribution.column(columns["attribution"]),
+                    mention,
+                    map(stances.__getitem__, chunk.stance_keys),
+                    pieces.labels.column(
+                        columns["source_reliability"],
+                        columns["information_credibility"],
+                        columns["claim_type"],
+                        columns["checkworthy"],
+                    ),
+                    json_column(columns["note"]),
+                    outcome,
+                    columns["created"],
+                    columns["updated"],
+                    strict=True,
+                ),
+            )
+        )
     if chunk.chains:
         # The few chained claims get their chain after ``updated`` (claims without one
         # keep the bytes they had before chains existed).
@@ -296,7 +325,8 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     # project has any, so that a project without them exports the same bytes as before.
     memberships = {pk: _encode(found) for pk, found in export_memberships(project).items()}
     # Lines have no quote context: the claims' prefix and suffix are not read.
-    for chunk, runs in chunk_runs(project, options, omit=("prefix", "suffix")):
+    # The claims' span, attribution, labels and note as JSON from the query where it can.
+    for chunk, runs in chunk_runs(project, options, omit=("prefix", "suffix"), written="json"):
         encoded: list[str] = []
         if chunk is not None:
             if sources is None:

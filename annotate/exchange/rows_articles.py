@@ -32,6 +32,7 @@ def chunk_runs(
     chunk_size: int = DEFAULT_CHUNK,
     omit: Collection[str] = (),
     chained: bool | None = None,
+    written: str | None = None,
 ) -> Iterator[tuple[Chunk | None, Iterator[Run]]]:
     """``claim_chunks``, each chunk with its runs of rows by article, in export order
     (read each chunk's runs before asking for the next chunk). With
@@ -40,13 +41,25 @@ def chunk_runs(
     last claim come last, with no chunk (``None``)."""
     if not options.all_articles:
         for chunk in claim_chunks(
-            project, options, chunk_size=chunk_size, omit=omit, chained=chained
+            project,
+            options,
+            chunk_size=chunk_size,
+            omit=omit,
+            chained=chained,
+            written=written,
         ):
             runs = chunk.article_runs()
             yield chunk, ((chunk.articles[pk], first, stop) for pk, first, stop in runs)
         return
     walk = _ArticleWalk(project, options, min(chunk_size, ARTICLE_BATCH))
-    for chunk in claim_chunks(project, options, chunk_size=chunk_size, omit=omit, chained=chained):
+    for chunk in claim_chunks(
+        project,
+        options,
+        chunk_size=chunk_size,
+        omit=omit,
+        chained=chained,
+        written=written,
+    ):
         yield chunk, walk.runs(chunk)
     yield None, walk.rest()
 

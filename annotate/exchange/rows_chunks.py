@@ -18,7 +18,12 @@ from annotate.chains.links import chain_reliability
 from annotate.exchange.fetch import isoformat_column
 from annotate.exchange.fields import ARTICLE_META, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions
-from annotate.exchange.rows_query import DEFAULT_CHUNK, _raw_batches, project_has_chains
+from annotate.exchange.rows_query import (
+    DEFAULT_CHUNK,
+    WRITTEN,
+    _raw_batches,
+    project_has_chains,
+)
 from annotate.models import (
     ChainLink,
     DecisionAction,
@@ -80,7 +85,9 @@ class Chunk:
     (read them, don't change them; ``dicts()`` gives each row copies of its own).
     ``stance_keys`` holds each row's stances as a hashable ``StanceKey`` and ``sources``
     the sources by id (``None`` too), so that a writer can format each distinct value
-    once."""
+    once. A chunk read with ``written`` (``claim_chunks``) may instead have runs of
+    columns as the query wrote them for one format (``rows_query.WRITTEN``): only that
+    format's writer reads it."""
 
     columns: dict[str, list[Any]]
     articles: dict[int, dict[str, Any]]
@@ -200,13 +207,18 @@ def claim_chunks(
     chunk_size: int = DEFAULT_CHUNK,
     omit: Collection[str] = (),
     chained: bool | None = None,
+    written: str | None = None,
 ) -> Iterator[Chunk]:
     """The selected claims a chunk at a time, in export order. The claims' query
     brings their stances along; per chunk, one query each for the sources (with
     aliases) and the articles (with texts) that earlier chunks did not already bring,
     and once the project's stance targets; so memory holds one chunk, the chunk's
     articles and the sources seen so far (the project's registry at most). Columns in
-    ``omit`` (of ``prefix``, ``suffix``) are not read (the chunks don't have them)."""
+    ``omit`` (of ``prefix``, ``suffix``) are not read (the chunks don't have them).
+
+    ``written`` (``rows_query.written_runs``): on SQLite, and in a project without
+    chains, the chunks have the runs the query wrote (JSON Lines' members, CSV's
+    cells) instead of the columns they stand for."""
     if set(omit) - _OMITTABLE:
         raise ValueError(f"Only {', '.join(sorted(_OMITTABLE))} can be left out.")
     tz = connection.timezone
@@ -215,7 +227,9 @@ def claim_chunks(
     # ``chained``: whether the project has chains, when the caller asked already.
     chained = project_has_chains(project) if chained is None else chained
     order = reliability_order(project.scheme)
-    for raw, articles in _raw_batches(project, options, chunk_size, omit):
+    # A chain's weakest link needs the claim's own ``source_reliability``.
+    written = None if chained else written
+    for raw, articles in _raw_batches(project, options, chunk_size, omit, written):
         article_ids, annotators = raw["article_id"], raw["annotator__username"]
         mention_starts, mention_ends = raw["mention_start"], raw["mention_end"]
         keys = list(map(stance_keys.__getitem__, raw["stance_pairs"]))
@@ -225,7 +239,7 @@ def claim_chunks(
         )
         texts = {pk: article["text"] for pk, article in articles.items()}
         columns = _Columns(derived, articles, keys)
-        for name in _COPIED:
+        for name in (*_COPIED, *WRITTEN):
             if name in raw:
                 columns[name] = list(raw[name])
         columns.update(

@@ -34,6 +34,7 @@ from annotate.exchange.rows import (
     project_targets,
     stance_list,
 )
+from annotate.exchange.rows_query import CSV_CELLS
 from common.spreadsheet import formula_safe_cells
 from corpus.models import Project
 
@@ -169,6 +170,14 @@ _ROW_PIECES = tuple(
     if name not in ARTICLE_COLUMNS and name not in SOURCE_COLUMNS and name != "source_status"
 )
 
+# The same with the runs of cells the query writes (SQLite: ``rows_query.CSV_CELLS``), each
+# in place of its columns.
+_RUN_OF = {fields[0]: name for name, fields in CSV_CELLS.items()}
+_IN_RUNS = frozenset(field for fields in CSV_CELLS.values() for field in fields)
+_ROW_PIECES_WRITTEN = tuple(
+    _RUN_OF.get(name, name) for name in _ROW_PIECES if name in _RUN_OF or name not in _IN_RUNS
+)
+
 
 class _Blocks:
     """The cells of the blocks: sources and stances by key for the whole export (the
@@ -258,8 +267,11 @@ def _csv_rows(chunk: Chunk, blocks: _Blocks, chained: bool = False) -> str:
     }
     blocks.registry = chunk.sources
     cells: list[Iterable[str]] = []
-    for name in _ROW_PIECES:
-        if name == "article_block":
+    written = "span_csv" in columns  # the query wrote runs of cells (SQLite)
+    for name in _ROW_PIECES_WRITTEN if written else _ROW_PIECES:
+        if name in CSV_CELLS:
+            cells.append(columns[name])
+        elif name == "article_block":
             cells.append(map(articles.__getitem__, columns["article_id"]))
         elif name == "source_block":
             cells.append(map(blocks.sources.__getitem__, columns["source_id"]))
@@ -297,7 +309,9 @@ def stream_csv(
     # copied at four bytes a character (an emoji anywhere widens the whole string).
     parts = [(("\ufeff" if options.bom else "") + _csv_line(header, safe)).encode()]
     size = 0
-    for chunk in claim_chunks(project, options, chained=chained):
+    # Runs of cells as the query writes them where it can (``rows_query.CsvCells``).
+    written = "csv" if safe else "csv_raw"
+    for chunk in claim_chunks(project, options, chained=chained, written=written):
         data = _csv_rows(chunk, blocks, chained).encode()
         parts.append(data)
         size += len(data)

@@ -17,10 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from annotate.assignments import services as assignment_services
-from annotate.exchange import jsonl
+from annotate.exchange import jsonl, tabular
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
-from annotate.exchange.rows import article_groups
+from annotate.exchange.rows import article_groups, claim_chunks
 from annotate.models import Claim, Source
 from corpus.services import article_create
 from tests.annotate.exchange.conftest import Corpus
@@ -190,7 +190,8 @@ def test_jsonl_lines_are_what_json_dumps_writes_for_them(
     """A line is put together from pieces encoded apart (the article, each claim, the
     provenance): it must be, byte for byte, what ``json.dumps`` writes for the whole."""
     awkward = 'tab\t, "quotes", back\\slash, \x01\x1f, line\u2028sep, \x7f, 😀 🇹🇷'
-    Claim.objects.filter(pk=corpus.claims[0].pk).update(note=awkward)
+    short = '"a" \\ \t\x01\u2028😀🇹🇷\x7f'  # an attribution fits in 32
+    Claim.objects.filter(pk=corpus.claims[0].pk).update(note=awkward, attribution=short)
     Source.objects.filter(pk=corpus.sources["akar"].pk).update(name='Hulusi "Akar"\n')
     monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
     options = ExportOptions(layer="all", split=True)
@@ -206,6 +207,74 @@ def test_jsonl_lines_are_what_json_dumps_writes_for_them(
     assert data.decode() == "".join(expected)
     notes = {claim["note"] for line in data.splitlines() for claim in json.loads(line)["claims"]}
     assert awkward in notes
+
+
+def test_jsonl_claim_members_written_by_the_query_are_what_python_writes(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the query writes a claim's span, attribution, labels and note as JSON
+    (``rows_query.JsonMembers``, SQLite's ``json_quote``): the export must be byte for
+    byte the one Python's encoder writes, whatever the characters (every code point of
+    the first planes, astral ones, the escapes), numbers and nulls."""
+    every = "".join(map(chr, range(0x3000))) + "\ud7ff\ue000\uffff😀🇹🇷\U0010ffff"
+    if connection.vendor != "sqlite":
+        every = every.replace("\x00", "")  # PostgreSQL's text holds no NUL
+    first, second = corpus.claims[0].pk, corpus.claims[1].pk
+    short = '"a" \\ \t\x01\u2028😀🇹🇷\x7f'  # an attribution fits in 32
+    Claim.objects.filter(pk=first).update(note=every, attribution=short)
+    Claim.objects.filter(pk=second).update(note="", claim_type='"x"\\', checkworthy="yes")
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+    options = ExportOptions(layer="all")
+    chunk = next(claim_chunks(corpus.project, options, written="json"))
+    assert ("span_json" in chunk.columns) == (connection.vendor == "sqlite")
+    by_query = export_bytes("jsonl", corpus.project, layer="all")
+    real = jsonl.chunk_runs
+    monkeypatch.setattr(jsonl, "chunk_runs", lambda *a, **k: real(*a, **{**k, "written": None}))
+    assert export_bytes("jsonl", corpus.project, layer="all") == by_query
+    claims = {
+        c["claim_id"]: c for line in by_query.splitlines() for c in json.loads(line)["claims"]
+    }
+    assert claims[first]["note"] == every
+    assert claims[first]["attribution"] == short
+    assert claims[second]["claim_type"] == '"x"\\'
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_csv_cells_written_by_the_query_are_what_python_writes(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch, raw: bool
+) -> None:
+    """On SQLite the query writes runs of a claim's cells (``rows_query.CsvCells``: the
+    span with its context, the attribution, the labels with the note): byte for byte
+    the CSV that Python's writer makes, formula-safe or raw, whatever the text."""
+    every = "".join(map(chr, range(0x3000))) + "\ud7ff\ue000\uffff😀🇹🇷\U0010ffff"
+    if connection.vendor != "sqlite":
+        every = every.replace("\x00", "")  # PostgreSQL's text holds no NUL
+    cells = {
+        "note": every,
+        "attribution": "=HYPERLINK(1)",
+        "prefix": '-5, "quoted"',
+        "suffix": "\r\nline",
+        "claim_type": "@x\tno quotes",
+        "checkworthy": "+1",
+    }
+    first, second = corpus.claims[0].pk, corpus.claims[1].pk
+    Claim.objects.filter(pk=first).update(**cells)
+    Claim.objects.filter(pk=second).update(note="\x00=" if connection.vendor == "sqlite" else "")
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+    kind = "csv_raw" if raw else "csv"
+    chunk = next(claim_chunks(corpus.project, ExportOptions(layer="all"), written=kind))
+    assert ("span_csv" in chunk.columns) == (connection.vendor == "sqlite")
+    by_query = export_bytes("csv", corpus.project, layer="all", csv_raw=raw)
+    real = tabular.claim_chunks
+    monkeypatch.setattr(tabular, "claim_chunks", lambda *a, **k: real(*a, **{**k, "written": None}))
+    assert export_bytes("csv", corpus.project, layer="all", csv_raw=raw) == by_query
+    frame = pd.read_csv(io.BytesIO(by_query), keep_default_na=False, dtype=str)
+    row = frame[frame.claim_id == str(first)].iloc[0]
+    lead = "" if raw else "'"
+    assert row.note == every
+    assert row.attribution == lead + "=HYPERLINK(1)"
+    assert row.prefix == lead + '-5, "quoted"'
+    assert row.claim_type == lead + "@x\tno quotes"
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet", "w3c", "brat"])
