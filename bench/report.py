@@ -69,7 +69,7 @@ def table(run: dict[str, Any]) -> str:
         f"{project['claims']:,} annotator claims, {project['gold']:,} gold claims",
         "",
         f"Generated in {run['generate_s']:.1f} s (bulk inserts; migrations {run['migrate_s']} s"
-        + (f"; ANALYZE {run['analyze_s']} s" if run.get("analyze_s") is not None else "")
+        + (f"; VACUUM (ANALYZE) {run['analyze_s']} s" if run.get("analyze_s") is not None else "")
         + ").",
         "",
         "| scenario | n | median | p95 | queries | figures | target | met |",

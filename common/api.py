@@ -33,14 +33,17 @@ class CappedPagination(Pagination):
     the end). Without a cap, every row is counted and ``count_capped`` is false."""
 
     cap: int | None = None
+    # Set by the view: each page's rows read by id from these (``common.paging.rows_by_id``:
+    # the list's query then sorts only the ids and the order's columns of every match).
+    by_id: QuerySet[Any] | None = None
 
     # (A method where DRF has a class: it calls it with the rows and the page size alone.)
     def django_paginator_class(  # type: ignore[override]
         self, object_list: QuerySet[Any], per_page: int
     ) -> Paginator:
-        if self.cap is None:
+        if self.cap is None and self.by_id is None:
             return Paginator(object_list, per_page)
-        return CappedPaginator(object_list, per_page, cap=self.cap)
+        return CappedPaginator(object_list, per_page, cap=self.cap, by_id=self.by_id)
 
     def get_paginated_response(self, data: Any) -> Response:
         assert self.page is not None  # (paginate_queryset set it)

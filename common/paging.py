@@ -48,22 +48,38 @@ class CappedPaginator(Paginator):
     """A paginator of a query set that counts at most ``cap`` rows (``capped``: there are
     more): a search that matches nearly all of 20,000 articles counts 1,001 of them, not
     every match, as the big search tools do. Its pages are those of the first ``cap``
-    rows; ``count`` is ``cap`` when capped."""
+    rows; ``count`` is ``cap`` when capped. Without a cap (None), every row is counted.
 
-    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
+    With ``by_id``, each page's rows are read from it by their ids (``rows_by_id``)."""
+
+    def __init__(
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        *,
+        cap: int | None,
+        by_id: QuerySet[Any] | None = None,
+    ) -> None:
         super().__init__(object_list, per_page)
         self.rows = object_list
         self.cap = cap
+        self.by_id = by_id
         self.capped = False
 
     @cached_property
     def count(self) -> int:
+        if self.cap is None:
+            return self.rows.count()
         # COUNT(*) over a LIMIT cap + 1 subquery: the database stops at the cap + 1st row.
         # Without the list's order: which rows make up the cap + 1 changes no count, and
         # with it the subquery sorted every match (by title, for article search) first.
         found = self.rows.order_by()[: self.cap + 1].count()
         self.capped = found > self.cap
         return min(found, self.cap)
+
+    def page(self, number: Any) -> Page[Any]:
+        found = super().page(number)
+        return found if self.by_id is None else rows_by_id(found, self.by_id)
 
 
 def rows_by_id[M: Model](page: Page[M], rows: QuerySet[M]) -> Page[M]:

@@ -207,11 +207,17 @@ class ArticleList(ApiView):
     def get(self, request: AuthenticatedRequest, slug: str) -> Response:
         project = access.project_for(request.user, slug)
         filters = self.validated_query(ArticleFilterSerializer)
-        if filters.get("q") and isinstance(self.paginator, CappedPagination):
+        assert isinstance(self.paginator, CappedPagination)
+        if filters.get("q"):
             self.paginator.cap = search.COUNT_CAP  # a search: "more than 1,000 match"
+        # The page's ids by the filters, its rows read by id (as the HTML list: the page
+        # sorted every match's whole row by title before taking 50 of them).
+        self.paginator.by_id = selectors.article_list(
+            request.user, project, selectors.ArticleFilters()
+        ).select_related("project")
         articles = selectors.article_list(
             request.user, project, selectors.ArticleFilters(**filters)
-        ).select_related("project")
+        )
         return self.paginated(articles, ArticleSummarySerializer)
 
     @extend_schema(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -160,6 +161,49 @@ def test_an_article_search_counts_its_matches_up_to_the_cap(
     monkeypatch.setattr(search, "COUNT_CAP", 3)
     body = client.get(url).json()  # no words: every article counted
     assert (body["count"], body["count_capped"]) == (6, False)
+
+
+@pytest.mark.django_db
+def test_a_page_of_articles_reads_its_rows_by_id(
+    client_for: Any, annotator: Any, project: Any
+) -> None:
+    """The list's query picks the page's ids (sorted by title and id) in a subquery and
+    the page's rows are read by id, as the HTML list does (the page sorted every match's
+    whole row by title): the filters are in the query once, the rows keep the order, the
+    project and the annotator's own status, and a search costs no more queries than the
+    list without words."""
+    titles = ["Pipeline c", "Pipeline a", "Steppe", "Pipeline b", "Pipeline d"]
+    for i, title in enumerate(titles):
+        AssignmentFactory(
+            article=ArticleFactory(project=project, title=title, outlet="Sabah" if i else "X"),
+            annotator=annotator,
+            status=AssignmentStatus.DONE if i == 1 else AssignmentStatus.NOT_STARTED,
+        )
+    ArticleFactory(project=project, title="Pipeline e")  # not assigned: not theirs
+    client = client_for(annotator)
+    url = f"/api/projects/{project.slug}/articles/"
+    with CaptureQueriesContext(connection) as plain:
+        client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(url, {"q": "pipeline", "outlet": "Sabah", "page_size": 2}).json()
+    assert [(a["title"], a["my_status"], a["project"]) for a in body["results"]] == [
+        ("Pipeline a", "done", project.slug),
+        ("Pipeline b", "not_started", project.slug),
+    ]
+    assert (body["count"], body["next"] is not None) == (3, True)
+    assert len(queries) == len(plain) + 1  # (+ 1: whether any article waits for its index)
+    rows_read = 'SELECT "corpus_article"."id", "corpus_article"."project_id"'
+    (page,) = [q["sql"] for q in queries if q["sql"].startswith(rows_read)]
+    # The LIMIT in the subquery of ids, none on the rows read.
+    assert "LIMIT" in page and not re.search(r"LIMIT \d+( OFFSET \d+)?$", page.strip()), page
+    match = "@@" if connection.vendor == "postgresql" else " MATCH "
+    assert page.count(match) == 1 and page.count("Sabah") == 1, page
+    last = client.get(url, {"q": "pipeline", "outlet": "Sabah", "page_size": 2, "page": 2})
+    assert [a["title"] for a in last.json()["results"]] == ["Pipeline d"]
+    # Without a search: every article counted, the page read by id too.
+    body = client.get(url, {"page_size": 3, "page": 2}).json()
+    assert [a["title"] for a in body["results"]] == ["Pipeline d", "Steppe"]
+    assert (body["count"], body["count_capped"]) == (5, False)
 
 
 @pytest.mark.django_db

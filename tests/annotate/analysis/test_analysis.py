@@ -586,3 +586,26 @@ def test_the_pages_say_when_their_figures_are_being_updated(
     _run_queued(no_worker)
     for url in pages:
         assert note not in client.get(url).content.decode(), url
+
+
+@pytest.mark.django_db
+def test_the_figures_key_counts_the_articles_without_reading_their_rows(data: Crafted) -> None:
+    """``figures_version`` counts the project's articles with ``COUNT(*)`` (an index-only
+    scan of the project's index; ``COUNT(id)`` made PostgreSQL read every article's row:
+    the ids are in no index with the project), in one query, and follows an article
+    added or deleted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotate.analysis.versions import figures_version
+    from tests.factories import ArticleFactory
+
+    with CaptureQueriesContext(connection) as queries:
+        first = figures_version(data.project)
+    (sql,) = [q["sql"] for q in queries]
+    assert "COUNT(*)" in sql and 'COUNT("U0' not in sql, sql
+    article = ArticleFactory(project=data.project)
+    added = figures_version(data.project)
+    assert added[1] == first[1] + 1 and added != first
+    article.delete()
+    assert figures_version(data.project)[1] == first[1]

@@ -240,3 +240,27 @@ def test_page_numbers_are_read_as_the_paginator_reads_them(
         assert response.status_code == 200
         assert response.context["page"].number == expected
         assert len(response.context["rows"]) == (3 if expected == 2 else 50)
+
+
+def test_the_dispute_badges_are_the_markup_the_template_loop_wrote() -> None:
+    """``dispute_badges`` (a filter, for the ~400 badges of a page: a third of its
+    rendering as a template loop) writes what the loop wrote: a badge per kind in order,
+    each followed by a space, the explanation on "span boundaries", kinds escaped;
+    "nothing" without disputes."""
+    from django.template import Context, Template
+
+    from annotate.templatetags.review_html import dispute_badges
+
+    loop = Template(
+        '{% for kind, n in disputes.items %}<span class="badge badge-dispute"{% if kind == '
+        '"span boundaries" %} title="Groups whose claims overlap (so span F1, overlap, counts'
+        ' them as found) but whose boundaries differ (so exact F1 does not)"{% endif %}>'
+        '{{ kind }} × {{ n }}</span> {% empty %}<span class="muted">nothing</span>{% endfor %}'
+    )
+    for disputes in (
+        {},
+        {"missing claim": 1234, "span boundaries": 2, "stance": 1},
+        {"<b>odd & kind</b>": 3},
+    ):
+        assert dispute_badges(disputes) == loop.render(Context({"disputes": disputes}))
+    assert "&lt;b&gt;odd &amp; kind&lt;/b&gt; × 3" in dispute_badges({"<b>odd & kind</b>": 3})
