@@ -16,10 +16,10 @@ from annotate.exchange.fetch import isoformat_column
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.exchange.provenance import manifest
 from annotate.exchange.rows import COLUMNS, article_groups, claim_rows, claims_queryset
-from annotate.models import Claim, Decision, DecisionAction
+from annotate.models import Claim, ClaimStance, Decision, DecisionAction
 from corpus.models import Membership, Role
 from tests.annotate.exchange.conftest import Corpus, decide
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, TargetFactory
 
 
 def rows(corpus: Corpus, **options: Any) -> list[dict[str, Any]]:
@@ -127,6 +127,23 @@ def test_rows_carry_source_stances_mention_and_provenance(corpus: Corpus) -> Non
         "Turkey's influence in Central Asia",
         "the CSTO",
     ]
+
+
+def test_stances_with_characters_json_escapes_come_back_as_stored(corpus: Corpus) -> None:
+    # PostgreSQL puts the stances' JSON text together with string_agg and to_json
+    # (fetch.StancePairs): a stance with a quote, a backslash, a control character or
+    # non-ASCII letters must come back as it was written, with each target's.
+    odd = ['say "no"', "back\\slash", "tab\there", "Ёж 😀", "[1, 2]"]
+    claim = corpus.claims[0]
+    ClaimStance.objects.filter(claim=claim).delete()
+    targets = list(corpus.targets[: len(odd)])
+    targets += [TargetFactory(project=corpus.project) for _ in range(len(odd) - len(targets))]
+    for target, stance in zip(targets, odd, strict=True):
+        ClaimStance.objects.create(claim=claim, target=target, stance=stance)
+    (row,) = [r for r in rows(corpus, layer="all") if r["claim_id"] == claim.pk]
+    by_target = {t.name: stance for t, stance in zip(targets, odd, strict=True)}
+    assert {s["target"]: s["stance"] for s in row["stances"]} == by_target
+    assert len(row["stances"]) == len(by_target)
 
 
 def test_split_is_by_article_seeded_and_reproducible(corpus: Corpus) -> None:
