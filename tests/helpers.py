@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 
 from annotate.models import Target
 from annotate.sources.services import project_targets_ensure
@@ -70,3 +73,31 @@ def installed_triggers() -> set[str]:
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         return {row[0] for row in cursor.fetchall()}
+
+
+@contextmanager
+def rows_kept_for_the_module[T](django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
+    """What ``build`` writes, written once for a module (per xdist worker) in a transaction
+    left open until the module's last test and then rolled back; each test's ``db`` runs
+    in a savepoint inside it (rolled back after the test), as ``setUpTestData`` does for
+    a class. For a module whose every test reads the same rows: a module-scoped fixture
+    of a module whose tests all use it (another test there would see these rows too).
+    The passwords are hashed as the tests check them (tests/conftest.py)."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with override_settings(
+                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+            ):
+                built = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

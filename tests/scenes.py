@@ -35,6 +35,7 @@ from tests.factories import (
     ClaimFactory,
     SourceFactory,
     TargetFactory,
+    make_claim,
 )
 
 # --- review -----------------------------------------------------------------------------
@@ -63,6 +64,18 @@ def review_scene(project: Any, annotator: Any, other_annotator: Any) -> Scene:
     for user in (annotator, other_annotator):
         AssignmentFactory(article=article, annotator=user, status=AssignmentStatus.DONE)
     return Scene(project, article, [annotator, other_annotator], sources, targets)
+
+
+def disputed_article(scene: Scene, title: str, *, agree: bool = False) -> Any:
+    """An article both annotators of the review scene finished, disputed on attribution
+    unless ``agree``."""
+    a, b = scene.ann
+    article = ArticleFactory(project=scene.project, title=title, text=f"{title}. {REVIEW_TEXT}")
+    for user in (a, b):
+        AssignmentFactory(article=article, annotator=user, status="done")
+    make_claim(article, a, "Ankara is ready to help", attribution="direct")
+    make_claim(article, b, "Ankara is ready to help", attribution="direct" if agree else "reported")
+    return article
 
 
 # --- analysis ---------------------------------------------------------------------------

@@ -17,6 +17,14 @@ from tests.security.conftest import LABELS, World, api_client, page_client
 HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``); each test's writes are rolled
+    back with its savepoint."""
+    return shared_world
+
+
 def ui_form(world: World, *, version: int, note: str) -> dict[str, Any]:
     claim = world.claim
     return {

@@ -17,6 +17,14 @@ TOPBAR = '<header class="topbar">'
 SWITCHER = '<details class="switcher">'
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``); each test's writes are rolled
+    back with its savepoint."""
+    return shared_world
+
+
 def _pages(world: World, actor: str) -> dict[str, str]:
     """The full HTML pages (with the top bar) that ``actor`` gets from a plain GET."""
     client = Client()

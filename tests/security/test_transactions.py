@@ -67,6 +67,14 @@ PROJECT_DATA = _dependencies_first(
 )
 
 
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """The security tests' world, its rows written once for the module rather than once
+    per test (tests/security/conftest.py: ``shared_world``); each test's writes are rolled
+    back with its savepoint."""
+    return shared_world
+
+
 class Injected(Exception):
     """The failure the tests inject."""
 

@@ -18,24 +18,13 @@ from annotate.review import tasks as review_tasks
 from annotate.review.figures import QueueFilters, QueueRow
 from annotate.review.gold import gold_accept
 from tests.conftest import login
-from tests.factories import ArticleFactory, AssignmentFactory, make_claim
-from tests.scenes import REVIEW_TEXT, Scene
+from tests.factories import make_claim
+from tests.scenes import Scene, disputed_article
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     cache.clear()
-
-
-def _disputed_article(scene: Scene, title: str, *, agree: bool = False) -> Any:
-    """An article both annotators finished, disputed on attribution unless ``agree``."""
-    a, b = scene.ann
-    article = ArticleFactory(project=scene.project, title=title, text=f"{title}. {REVIEW_TEXT}")
-    for user in (a, b):
-        AssignmentFactory(article=article, annotator=user, status="done")
-    make_claim(article, a, "Ankara is ready to help", attribution="direct")
-    make_claim(article, b, "Ankara is ready to help", attribution="direct" if agree else "reported")
-    return article
 
 
 def _url(scene: Scene) -> str:
@@ -48,7 +37,7 @@ def _listed(html: str) -> list[int]:
 
 def test_the_queue_comes_in_pages_of_50(client: Client, scene: Scene, curator: Any) -> None:
     # The scene's article (two annotators, no claims) is the 53rd.
-    articles = [_disputed_article(scene, f"Article {k:02d}") for k in range(52)]
+    articles = [disputed_article(scene, f"Article {k:02d}") for k in range(52)]
     login(client, curator)
     first = client.get(_url(scene)).content.decode()
     second = client.get(_url(scene), {"page": 2}).content.decode()
@@ -61,9 +50,9 @@ def test_the_queue_comes_in_pages_of_50(client: Client, scene: Scene, curator: A
 
 
 def test_filters_on_title_state_and_dispute(client: Client, scene: Scene, curator: Any) -> None:
-    pipeline = _disputed_article(scene, "Pipeline politics in Ankara")
-    calm = _disputed_article(scene, "Calm waters", agree=True)
-    decided = _disputed_article(scene, "Pipeline deal done")
+    pipeline = disputed_article(scene, "Pipeline politics in Ankara")
+    calm = disputed_article(scene, "Calm waters", agree=True)
+    decided = disputed_article(scene, "Pipeline deal done")
     claims = list(decided.claims.order_by("pk"))
     gold_accept(claim=claims[0], considered=claims, curator=curator)
     login(client, curator)
@@ -88,14 +77,14 @@ def test_filters_on_title_state_and_dispute(client: Client, scene: Scene, curato
 
 
 def test_an_empty_filter_result_says_so(client: Client, scene: Scene, curator: Any) -> None:
-    _disputed_article(scene, "Pipeline politics")
+    disputed_article(scene, "Pipeline politics")
     login(client, curator)
     html = client.get(_url(scene), {"q": "zzz"}).content.decode()
     assert "No article matches these filters." in html
 
 
 def test_htmx_gets_only_the_list(client: Client, scene: Scene, curator: Any) -> None:
-    _disputed_article(scene, "Pipeline politics")
+    disputed_article(scene, "Pipeline politics")
     login(client, curator)
     response = client.get(_url(scene), {"q": "pipeline"}, HTTP_HX_REQUEST="true")
     body = response.content.decode().lstrip()
@@ -119,7 +108,7 @@ def test_filter_queue_keeps_the_order() -> None:
 def test_a_large_project_shows_progress_while_a_worker_finds_the_groups(
     client: Client, scene: Scene, curator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _disputed_article(scene, "Pipeline politics")
+    disputed_article(scene, "Pipeline politics")
     monkeypatch.setattr(agreement_data, "BACKGROUND_CLAIMS", 0)
     queued: list[Any] = []
     monkeypatch.setattr(
@@ -139,7 +128,7 @@ def test_a_large_project_shows_progress_while_a_worker_finds_the_groups(
 def test_a_large_project_lists_the_groups_once_the_task_ran(
     client: Client, scene: Scene, curator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    article = _disputed_article(scene, "Pipeline politics")
+    article = disputed_article(scene, "Pipeline politics")
     monkeypatch.setattr(agreement_data, "BACKGROUND_CLAIMS", 0)
     login(client, curator)
     # The immediate backend runs the task inside the first request.
@@ -152,7 +141,7 @@ def test_a_large_project_lists_the_groups_once_the_task_ran(
 def test_the_rows_are_cached_and_follow_every_decision(
     client: Client, scene: Scene, curator: Any
 ) -> None:
-    article = _disputed_article(scene, "Pipeline politics")
+    article = disputed_article(scene, "Pipeline politics")
     login(client, curator)
     client.get(_url(scene))
     key = agreement_data.cache_key(scene.project, 0.5)
@@ -192,7 +181,7 @@ def test_a_cached_page_reads_its_own_rows_not_the_whole_queue(
 ) -> None:
     """At 20,000 articles the whole queue is a 4.5 MB cache entry: a page asked for again
     reads its own rows, the count and the progress (one cache read), never that entry."""
-    articles = [_disputed_article(scene, f"Article {k:02d}") for k in range(52)]
+    articles = [disputed_article(scene, f"Article {k:02d}") for k in range(52)]
     login(client, curator)
     first = client.get(_url(scene), {"page": 2}).content.decode()
     base = agreement_data.cache_key(scene.project, agreement_data.overlap_threshold(scene.project))
@@ -216,30 +205,13 @@ def test_a_cached_page_reads_its_own_rows_not_the_whole_queue(
 def test_a_cached_page_changes_with_the_annotations(
     client: Client, scene: Scene, curator: Any
 ) -> None:
-    decided = _disputed_article(scene, "Pipeline deal done")
+    decided = disputed_article(scene, "Pipeline deal done")
     login(client, curator)
     assert decided.pk not in _listed(client.get(_url(scene), {"state": "done"}).content.decode())
     claims = list(decided.claims.order_by("pk"))
     gold_accept(claim=claims[0], considered=claims, curator=curator)
     html = client.get(_url(scene), {"state": "done"}).content.decode()
     assert _listed(html) == [decided.pk] and "1 article match" in html
-
-
-@pytest.mark.parametrize("page", ["", "1", "2", "last", "0", "-1", "x", "99999999999"])
-def test_page_numbers_are_read_as_the_paginator_reads_them(
-    client: Client, scene: Scene, curator: Any, page: str
-) -> None:
-    for k in range(52):
-        _disputed_article(scene, f"Article {k:02d}")
-    login(client, curator)
-    # (as Paginator.get_page: below 1 or past the end is the last page, not a number the
-    # first)
-    expected = {"2": 2, "0": 2, "-1": 2, "99999999999": 2}.get(page, 1)
-    for _ in range(2):  # computed, then cached
-        response = client.get(_url(scene), {"page": page})
-        assert response.status_code == 200
-        assert response.context["page"].number == expected
-        assert len(response.context["rows"]) == (3 if expected == 2 else 50)
 
 
 def test_the_dispute_badges_are_the_markup_the_template_loop_wrote() -> None:
