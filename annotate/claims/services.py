@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
@@ -42,6 +42,7 @@ from annotate.models import (
     AssignmentStatus,
     ChainLink,
     Claim,
+    ClaimQuerySet,
     ClaimStance,
     HistoryAction,
     Source,
@@ -511,7 +512,7 @@ def claim_delete(*, claim: Claim, actor: User, version: int | None = None) -> Cl
     return current
 
 
-def claims_delete(*, claims: QuerySet[Claim], actor: User) -> list[Claim]:
+def claims_delete(*, claims: ClaimQuerySet, actor: User) -> list[Claim]:
     """``claim_delete`` for the live claims among ``claims`` at once, in the caller's
     transaction and a fixed number of queries (the rows locked and read with their
     stances and chains, one UPDATE, one insert of the history rows): each gets the new

@@ -716,8 +716,9 @@ def test_superseding_costs_the_same_for_one_and_three_earlier_gold_claims(
                 assert gold.deleted_at is not None and gold.version == 2
                 trail = History.objects.filter(entity="claim", object_id=gold.pk)
                 deleted = trail.get(action=HistoryAction.DELETE)
-                assert deleted.before["version"] == 1 and not deleted.before["deleted"]
-                assert deleted.after["version"] == 2 and deleted.after["deleted"]
+                before, after = deleted.before or {}, deleted.after or {}
+                assert before["version"] == 1 and not before["deleted"]
+                assert after["version"] == 2 and after["deleted"]
                 assert deleted.actor == curator
             transaction.set_rollback(True)
     assert {status for status, _ in counts.values()} == {200}, counts
