@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
@@ -42,6 +42,7 @@ from annotate.models import (
     AssignmentStatus,
     ChainLink,
     Claim,
+    ClaimQuerySet,
     ClaimStance,
     HistoryAction,
     Source,
@@ -319,11 +320,12 @@ def claims_write(
         (row for b in built if b.links for row in chain_rows(b.claim, b.links)),
         batch_size=BATCH,
     )
-    Assignment.objects.filter(
-        article_id__in={claim.article_id for claim in claims},
-        annotator=annotator,
-        status=AssignmentStatus.NOT_STARTED,
-    ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
+    if annotator is not None:  # a gold claim has no annotator: no assignment to start
+        Assignment.objects.filter(
+            article_id__in={claim.article_id for claim in claims},
+            annotator=annotator,
+            status=AssignmentStatus.NOT_STARTED,
+        ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
     history_record_many(
         entity=ENTITY,
         action=HistoryAction.CREATE,
@@ -352,7 +354,17 @@ def claims_write(
 def claim_create(
     *, article: Article, annotator: User | None, fields: ClaimFields, actor: User | None = None
 ) -> Claim:
-    """Create a claim of ``annotator`` on ``article`` (the caller checked permission).
+    """Create a claim of ``annotator`` on ``article`` (the caller checked permission):
+    ``claim_create_within`` in a transaction (a savepoint inside the caller's)."""
+    return claim_create_within(article=article, annotator=annotator, fields=fields, actor=actor)
+
+
+def claim_create_within(
+    *, article: Article, annotator: User | None, fields: ClaimFields, actor: User | None = None
+) -> Claim:
+    """``claim_create`` for a service whose own transaction is open and undone as a whole
+    if this raises (no savepoint of its own: two queries fewer).
+    Create a claim of ``annotator`` on ``article`` (the caller checked permission).
     ``annotator=None`` makes a gold claim; ``actor`` is who the history names (by default
     the annotator; for gold claims, the curator).
 
@@ -373,6 +385,8 @@ def claim_create(
         existing = _identical(article, annotator, built)
         if existing is not None:
             raise DuplicateClaim(existing)
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("claim_create_within needs a transaction.")
     [claim] = claims_write([built], annotator=annotator, actor=actor)
     return claim
 
@@ -495,6 +509,50 @@ def claim_delete(*, claim: Claim, actor: User, version: int | None = None) -> Cl
     current.version += 1
     current.save(update_fields=["deleted_at", "version", "updated"])
     _record(current, HistoryAction.DELETE, actor, before)
+    return current
+
+
+def claims_delete(*, claims: ClaimQuerySet, actor: User) -> list[Claim]:
+    """``claim_delete`` for the live claims among ``claims`` at once, in the caller's
+    transaction and a fixed number of queries (the rows locked and read with their
+    stances and chains, one UPDATE, one insert of the history rows): each gets the new
+    version, ``deleted_at`` and history row ``claim_delete`` would give it. Returns them."""
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("claims_delete needs a transaction.")
+    current = list(
+        claims.live()
+        .select_for_update(of=("self",))
+        .select_related("article__project")
+        .prefetch_related("stances", "chain")
+        .order_by("pk")
+    )
+    if not current:
+        return []
+    for claim in current:
+        check_project_open(claim.article.project)
+    befores = [claim_snapshot(claim) for claim in current]
+    now = timezone.now()
+    Claim.objects.filter(pk__in=[c.pk for c in current]).update(
+        deleted_at=now, updated=now, version=F("version") + 1
+    )
+    for claim in current:
+        claim.deleted_at = claim.updated = now
+        claim.version += 1
+    history_record_many(
+        entity=ENTITY,
+        action=HistoryAction.DELETE,
+        actor=actor,
+        changes=(
+            HistoryChange(
+                project_id=claim.article.project_id,
+                object_id=claim.pk,
+                before=before,
+                after=claim_snapshot(claim),
+            )
+            for claim, before in zip(current, befores, strict=True)
+        ),
+        batch_size=BATCH,
+    )
     return current
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from annotate.models import (
     Assignment,
@@ -184,15 +184,15 @@ def article_review(article: Article) -> ArticleReview:
     by_id = {c.pk: c for c in claims}
     gold = [c for c in claims if c.annotator_id is None]
     people = list(agreement.annotator_ids) if agreement else []
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=people)}
+    # The annotators and those assigned who made no claim yet, in one query (by username).
+    assigned = Assignment.objects.filter(article=article).values("annotator_id")
+    found = list(
+        get_user_model().objects.filter(Q(pk__in=people) | Q(pk__in=assigned)).order_by("username")
+    )
+    users = {u.pk: u for u in found}
     annotators = [users[pk] for pk in people if pk in users]
     column = {u.pk: k for k, u in enumerate(annotators)}
-    working = list(
-        get_user_model()
-        .objects.filter(assignments__article=article)
-        .exclude(pk__in=people)
-        .order_by("username")
-    )
+    working = [u for u in found if u.pk not in column]
     # The latest decision citing each annotator claim (decisions come newest first).
     latest: dict[int, Decision] = {}
     newest: dict[int, int] = {}  # claim id → the highest decision id citing it

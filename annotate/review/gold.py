@@ -30,7 +30,12 @@ from django.db.models import Max
 from django.utils.module_loading import import_string
 
 from annotate.claims.checks import StanceInput
-from annotate.claims.services import StaleVersion, claim_create, claim_delete, claim_update
+from annotate.claims.services import (
+    StaleVersion,
+    claim_create_within,
+    claim_update,
+    claims_delete,
+)
 from annotate.claims.values import ClaimChanges, ClaimFields, fields_of
 from annotate.history import history_record
 from annotate.models import (
@@ -125,9 +130,8 @@ def _seen(claims: Iterable[Claim], versions: Mapping[int, int] | None) -> dict[i
 
 def _supersede(claim_ids: Iterable[int], curator: User) -> None:
     """Delete (softly) the live gold claims made from any of these annotator claims."""
-    golds = Claim.objects.gold().live().filter(decisions__origins__claim_id__in=list(claim_ids))
-    for gold in golds.distinct():
-        claim_delete(claim=gold, actor=curator)
+    made = Decision.objects.filter(origins__claim_id__in=list(claim_ids)).values("gold_id")
+    claims_delete(claims=Claim.objects.gold().filter(pk__in=made), actor=curator)
 
 
 def _decide(
@@ -188,7 +192,8 @@ def _target_of(stance: StanceInput) -> int:
 
 def _create_gold(article: Article, content: ClaimFields, curator: User) -> Claim:
     # annotator=None: the claim belongs to the project's gold layer; history names the curator.
-    gold = claim_create(article=article, annotator=None, actor=curator, fields=content)
+    # Within the service's transaction: a refusal undoes the whole decision.
+    gold = claim_create_within(article=article, annotator=None, actor=curator, fields=content)
     # The hooks named in CLAIMDESK_AFTER_GOLD (the recommender's retraining) sit above the
     # services, so they are named in the settings rather than imported here.
     for path in settings.CLAIMDESK_AFTER_GOLD:
