@@ -11,8 +11,9 @@ curator or manager of the project.
 Two curators deciding one group at once: both lock the group's claims (``FOR UPDATE``), so
 the second waits for the first to commit, then sees its decision and is refused.
 
-Gold claims are claims without an annotator, created through ``claim_create`` (so the same
-span and label validation applies). A new decision on claims that already made a gold claim
+Gold claims are claims without an annotator, created through ``claim_create_within``
+(``claim_create``'s body inside the service's transaction, so the same span and label
+validation applies). A new decision on claims that already made a gold claim
 supersedes it: that gold claim is deleted (softly), so each group has one current outcome.
 """
 
