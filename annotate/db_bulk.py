@@ -104,11 +104,34 @@ def bulk_inserts() -> Iterator[None]:
                 [db_indexes.CLAIM_FTS],
             )
             *since, fts = cursor.fetchone()
-        with _active():
+        with _active(), _page_cache():
             yield
+            with connection.cursor() as cursor:
+                _maintain(cursor, (since[0], since[1], since[2]), bool(fts))
+                cursor.execute(f"DELETE FROM {flag}")
+
+
+# SQLite's page cache in a block, in KiB (the connection's own is 2 MiB by default).
+PAGE_CACHE_KB = 16 * 1024
+
+
+@contextmanager
+def _page_cache() -> Iterator[None]:
+    """SQLite: the connection's page cache widened to ``PAGE_CACHE_KB`` while the block
+    runs, then set back. A bulk write's rows stream through a small cache and push out
+    the pages of the claims' five indexes, which the next rows need again (each read
+    back through the WAL: ~0.3 s of 3 s CPU for 20,000 claims). Setting it back frees
+    the clean pages above the old size at once, the dirty ones when the transaction
+    ends (SQLite drops unpinned pages beyond the cache's size)."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{int(PAGE_CACHE_KB)}")
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            _maintain(cursor, (since[0], since[1], since[2]), bool(fts))
-            cursor.execute(f"DELETE FROM {flag}")
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 @contextmanager

@@ -342,3 +342,30 @@ def test_postgres_bulk_mode_without_the_claims_table_counts_claims_at_once() -> 
         row = OverviewCount.objects.get(article=article, layer=annotator.pk, total=1)
         assert (row.n, row.unsourced) == (1, 1)
         assert overview_kept() == overview_recounted()
+
+def _cache_size() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return int(cursor.fetchone()[0])
+
+
+def test_sqlite_bulk_mode_widens_the_page_cache_for_its_block_only() -> None:
+    """The connection's page cache is ``PAGE_CACHE_KB`` inside the block (issue 21: the
+    claims' index pages stay cached while the rows stream through) and its own size
+    again after it, whether the block ended or failed."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache")
+    before = _cache_size()
+    assert before != -db_bulk.PAGE_CACHE_KB
+    with db_bulk.bulk_inserts():
+        assert _cache_size() == -db_bulk.PAGE_CACHE_KB
+        with db_bulk.bulk_inserts():  # a block inside just runs
+            assert _cache_size() == -db_bulk.PAGE_CACHE_KB
+    assert _cache_size() == before
+    with pytest.raises(RuntimeError), db_bulk.bulk_inserts():
+        raise RuntimeError("a failed block")
+    assert _cache_size() == before
+    project, data, n = _project()
+    report = import_annotations(project=project, annotator=_member(project), data=data, fmt="jsonl")
+    assert report.written and report.created == n
+    assert _cache_size() == before

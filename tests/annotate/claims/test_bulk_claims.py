@@ -221,3 +221,42 @@ def test_each_items_label_problems_are_its_own_and_claim_creates(scene: Scene) -
     assert any("is not a value of" in m for m in by_item[0])
     assert "attribution: Attribution is required." in by_item[2]
     assert any("listed twice" in m for m in by_item[3])
+
+
+def _unsaved_claim(s: Scene, annotator: Any) -> Claim:
+    from annotate.claims.checks import Errors
+    from annotate.claims.services import OneByOne, claim_build
+
+    built = claim_build(
+        s.article, annotator, good(s, s.article, "Ankara"), Errors(), OneByOne(None)
+    )
+    assert built is not None
+    return built.claim
+
+
+def test_a_built_claim_is_what_the_model_constructor_makes(scene: Scene) -> None:
+    """``_new_claim`` sets a new claim's attributes in place (issue 21); with someone
+    listening to a claim's construction it calls ``Claim(...)``: both give the same
+    attributes, in the same order, and the same cached article, annotator and source."""
+    from django.db.models.signals import post_init
+
+    s, (a, _) = scene, scene.ann
+    fast = _unsaved_claim(s, a)
+    heard: list[Any] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        heard.append(instance)
+
+    post_init.connect(listener, sender=Claim)
+    try:
+        slow = _unsaved_claim(s, a)
+    finally:
+        post_init.disconnect(listener, sender=Claim)
+    assert heard == [slow]
+    values = {k: v for k, v in vars(fast).items() if k != "_state"}
+    assert list(values.items()) == [(k, v) for k, v in vars(slow).items() if k != "_state"]
+    assert values["annotator_id"] == a.pk and values["id"] is None and values["version"] == 1
+    assert fast._state.adding and fast._state.db is None
+    for name in ("article", "annotator", "source"):
+        assert fast._state.fields_cache[name] == slow._state.fields_cache[name]
+    assert fast.source == s.sources[0] and fast.article == s.article
