@@ -343,6 +343,7 @@ def test_postgres_bulk_mode_without_the_claims_table_counts_claims_at_once() -> 
         assert (row.n, row.unsourced) == (1, 1)
         assert overview_kept() == overview_recounted()
 
+
 def _cache_size() -> int:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
