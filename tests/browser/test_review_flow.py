@@ -188,3 +188,17 @@ def test_on_a_phone_the_text_never_covers_the_groups(
         assert not covered, f"group {index} is covered at 390 px"
     reader = page.locator(".rv-reader")
     assert reader.evaluate("(el) => el.getBoundingClientRect().height") <= 844 * 0.4 + 1
+
+
+def test_the_review_screen_fits_a_phone_with_plural_groups(
+    page: Page, live_server: Any, scene: dict[str, Any]
+) -> None:
+    """At 390 px the review screen's progress line ("0 of 2 groups adjudicated", its bar,
+    "0 gold claims", the help button) made the page 391 px wide: a sideways scroll the
+    narrow-pages sweep missed, its world having one group ("group": shorter). The line
+    wraps now; the comparison tables scroll in their own boxes."""
+    log_in(page, live_server.url, scene["curator"])
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/articles/{scene['article'].pk}/review/")
+    expect(page.locator("#review-progress")).to_contain_text("0 of 2 groups adjudicated")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
