@@ -39,27 +39,16 @@ def chunk_runs(
     ``options.all_articles`` the runs take in, where the export order puts them, the
     selected articles that have no selected claims, as runs of no rows; those after the
     last claim come last, with no chunk (``None``)."""
+    chunks = claim_chunks(
+        project, options, chunk_size=chunk_size, omit=omit, chained=chained, written=written
+    )
     if not options.all_articles:
-        for chunk in claim_chunks(
-            project,
-            options,
-            chunk_size=chunk_size,
-            omit=omit,
-            chained=chained,
-            written=written,
-        ):
+        for chunk in chunks:
             runs = chunk.article_runs()
             yield chunk, ((chunk.articles[pk], first, stop) for pk, first, stop in runs)
         return
     walk = _ArticleWalk(project, options, min(chunk_size, ARTICLE_BATCH))
-    for chunk in claim_chunks(
-        project,
-        options,
-        chunk_size=chunk_size,
-        omit=omit,
-        chained=chained,
-        written=written,
-    ):
+    for chunk in chunks:
         yield chunk, walk.runs(chunk)
     yield None, walk.rest()
 
