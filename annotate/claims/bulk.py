@@ -3,9 +3,10 @@
 
 Each item is checked exactly as ``claim_create`` checks one claim (``claim_build``: span and
 quote against the frozen text, mention, labels against the scheme, source and targets of the
-project); sources and targets are resolved once for the batch (``Batch``); ``claims_write``
-inserts claims, stances and history rows with ``bulk_create`` and marks the assignments
-started with one update.
+project); sources and targets are resolved once for the batch (``Batch``), and once for a
+whole import when its batches share a ``Resolved``; ``claims_write`` inserts claims,
+stances and history rows with ``bulk_create`` and marks the assignments started with one
+update.
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ def claims_create_many(
     article_claims: Iterable[tuple[Article, ClaimFields]],
     annotator: User | None,
     actor: User | None = None,
+    resolved: Resolved | None = None,
 ) -> list[Claim]:
     """Create ``annotator``'s claims (the caller checked permission), in one transaction,
     with the same checks, stances and history rows as ``claim_create``. Any invalid item
     writes nothing: the ``ValidationError`` lists every problem of every bad item, as
-    “item <index>: <field>: <message>” (``params``: ``index``, ``field``)."""
+    “item <index>: <field>: <message>” (``params``: ``index``, ``field``).
+
+    ``resolved``: the sources and targets earlier calls of the caller's transaction found
+    (an import's batches): only the ids it lacks are read."""
     items = list(article_claims)
     for article, _ in items:
         check_project_open(article.project)
@@ -61,6 +66,7 @@ def claims_create_many(
         sources=(item.source for _, item in items),
         chains=(link for _, item in items for link in item.chain),
         stances=(s for _, item in items for s in item.stances),
+        resolved=resolved,
     )
     problems: list[ValidationError] = []
     built: list[Built] = []
@@ -77,10 +83,30 @@ def claims_create_many(
     return claims_write(built, annotator=annotator, actor=actor)
 
 
+class Resolved:
+    """The sources (those ``viewer`` may cite) and targets that the batches of one write
+    (an import) have found so far, by (project, id), for the next batches: each batch reads
+    only the ids not found yet (an id not found is asked again, and fails again the same
+    way). Keep one for one viewer within one transaction, so that nothing found changes
+    underneath (``claims_create_many`` refuses it outside an atomic block)."""
+
+    def __init__(self, viewer: User | None) -> None:
+        self.viewer = viewer
+        self.sources: dict[tuple[int, int], Source] = {}
+        self.targets: dict[tuple[int, int], Target] = {}
+
+    def check(self, viewer: User | None) -> None:
+        if viewer != self.viewer:
+            raise ValueError("These sources were found for another viewer.")
+        if not transaction.get_connection().in_atomic_block:
+            raise ValueError("Sources found outside a transaction may have changed since.")
+
+
 class Batch:
     """``claim_create``'s resolver on a batch: the batch's sources (chain carriers
-    included) and stance targets, read once (one query each), and every article given its
-    project (the scheme); the labels of each combination checked once (``labels_memo``)."""
+    included) and stance targets, read once (one query each, none when ``resolved`` has
+    them all), and every article given its project (the scheme); the labels of each
+    combination checked once (``labels_memo``)."""
 
     def __init__(
         self,
@@ -90,17 +116,23 @@ class Batch:
         stances: Iterable[StanceInput],
         chains: Iterable[LinkInput] = (),
         viewer: User | None,
+        resolved: Resolved | None = None,
     ) -> None:
         articles = list(articles)
         projects = with_projects(articles)
+        if resolved is None:
+            resolved = Resolved(viewer)
+        else:
+            resolved.check(viewer)
         self.sources = batch_sources(
             sources,
             # By id: hashing 2,000 Project instances compares them by ``pk`` (a property).
             {a.project_id: a.project for a in articles}.values(),
             also=chain_source_ids(chains),
             viewer=viewer,
+            known=resolved.sources,
         )
-        self.targets = batch_targets(stances, projects)
+        self.targets = batch_targets(stances, projects, known=resolved.targets)
         self.labels_memo: LabelsMemo = {}
 
     def source(self, article: Article, given: Source | int | None) -> Source | None:
@@ -149,21 +181,37 @@ def batch_sources(
     *,
     also: Iterable[int] = (),
     viewer: User | None,
+    known: dict[tuple[int, int], Source] | None = None,
 ) -> dict[tuple[int, int], Source]:
     """The batch's sources (and the ids ``also`` names) by (project, id), those ``viewer``
-    may cite (``citable_sources``): one query."""
+    may cite (``citable_sources``): one query, for the ids not in ``known`` (sources of
+    ``projects`` that ``viewer`` may cite, found before), which gains those found. Returns
+    ``known`` (or a new dict without it)."""
+    known = {} if known is None else known
+    projects = list(projects)
     ids = _ids(sources, Source) | set(also)
-    found = citable_sources(ids, projects, viewer=viewer)
-    return {(s.project_id, s.pk): s for s in found}
+    ids = {i for i in ids if not any((p.pk, i) in known for p in projects)}
+    if ids:
+        found = citable_sources(ids, projects, viewer=viewer)
+        known.update({(s.project_id, s.pk): s for s in found})
+    return known
 
 
 def batch_targets(
-    stances: Iterable[StanceInput], projects: set[int]
+    stances: Iterable[StanceInput],
+    projects: set[int],
+    *,
+    known: dict[tuple[int, int], Target] | None = None,
 ) -> dict[tuple[int, int], Target]:
-    """The batch's stance targets by (project, id): one query."""
+    """The batch's stance targets by (project, id): one query, for the ids not in
+    ``known`` (targets of ``projects`` found before), which gains those found."""
+    known = {} if known is None else known
     ids = _ids((s.target for s in stances), Target)
-    found = Target.objects.filter(pk__in=ids, project_id__in=projects)
-    return {(t.project_id, t.pk): t for t in found}
+    ids = {i for i in ids if not any((p, i) in known for p in projects)}
+    if ids:
+        found = Target.objects.filter(pk__in=ids, project_id__in=projects)
+        known.update({(t.project_id, t.pk): t for t in found})
+    return known
 
 
 def batch_source(

@@ -618,6 +618,9 @@ def import_annotations(
             resolver = Resolver(project)
             keep = unknown != importing_brat.REFUSE
             seen: set[tuple[int, int, int]] = set()  # (article, start, end) there or written
+            # The sources and targets the batches found, for the next batches (this
+            # transaction's): each reads only those it names first.
+            resolved = claim_bulk.Resolved(actor if actor is not None else annotator)
 
             def write(batch: list[Ready]) -> int:
                 assigned = 0 if as_gold or annotator is None else _assign(batch, annotator, actor)
@@ -625,6 +628,7 @@ def import_annotations(
                     article_claims=[(r.article, _claim_input(r)) for r in batch],
                     annotator=annotator,
                     actor=actor,
+                    resolved=resolved,
                 )
                 return assigned
 

@@ -49,9 +49,11 @@ def test_every_batch_of_an_import_request_runs_the_same_queries(
     assert three - two == per_batch  # the third batch costs what the second did
     assert three - one == 2 * per_batch  # 1 vs 3 batches: the same queries a batch
     # Find the articles, the sources (by id, name, alias), the claims already there;
-    # assign the articles; check sources and targets; insert claims, stances, history
-    # (in savepoints): about twenty, not one per claim, article or source.
-    assert per_batch <= 25, per_batch
+    # assign the articles; check the sources and targets not checked by an earlier batch
+    # (here the new sources: the target is the first batch's); insert claims, stances,
+    # history (in savepoints): 19 (PostgreSQL 20), not one per claim, article or source
+    # (one more when every batch read its targets again).
+    assert per_batch <= (19 if connection.vendor == "sqlite" else 20), per_batch
 
 
 def test_a_batch_of_many_rows_runs_the_queries_of_a_batch_of_few(

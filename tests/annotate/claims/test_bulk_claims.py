@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from annotate.claims.bulk import claims_create_many
+from annotate.claims.bulk import Resolved, claims_create_many
 from annotate.claims.checks import StanceInput
 from annotate.claims.services import claim_create, claim_snapshot
 from annotate.claims.values import ClaimFields, claim_fields
@@ -260,3 +261,54 @@ def test_a_built_claim_is_what_the_model_constructor_makes(scene: Scene) -> None
     for name in ("article", "annotator", "source"):
         assert fast._state.fields_cache[name] == slow._state.fields_cache[name]
     assert fast.source == s.sources[0] and fast.article == s.article
+
+
+def test_later_batches_read_only_the_sources_and_targets_not_found_yet(
+    scene: Scene, django_assert_num_queries: Any
+) -> None:
+    # Issue 21: every batch of an import read again the sources and targets the batches
+    # before it had found. With one ``Resolved`` a batch reads only the ids new to it.
+    s, (a, _) = scene, scene.ann
+    resolved = Resolved(a)
+    first = [(s.article, good(s, s.article, "Ankara"))]
+    with CaptureQueriesContext(connection) as one:
+        claims_create_many(article_claims=first, annotator=a, resolved=resolved)
+    again = [(s.article, good(s, s.article, "China"))]  # the same source and target
+    with CaptureQueriesContext(connection) as two:
+        [claim] = claims_create_many(article_claims=again, annotator=a, resolved=resolved)
+    assert len(two) == len(one) - 2  # neither the source nor the target read again
+    assert (claim.source_id, claim.stances.get().target_id) == (s.sources[0].pk, s.targets[0].pk)
+    # A new source (and target) is read, alone.
+    third = [(s.article, good(s, s.article, "Moscow disagrees", source=s.sources[1].pk))]
+    with CaptureQueriesContext(connection) as three:
+        [claim] = claims_create_many(article_claims=third, annotator=a, resolved=resolved)
+    assert len(three) == len(one) - 1 and claim.source_id == s.sources[1].pk
+    source_reads = [q["sql"] for q in three.captured_queries if '"annotate_source"' in q["sql"]]
+    assert len(source_reads) == 1 and str(s.sources[0].pk) not in source_reads[0].split("IN")[1]
+
+
+def test_an_unknown_id_fails_in_every_batch_with_the_same_error(scene: Scene) -> None:
+    s, (a, _) = scene, scene.ann
+    resolved = Resolved(a)
+    claims_create_many(
+        article_claims=[(s.article, good(s, s.article, "Ankara"))], annotator=a, resolved=resolved
+    )
+    missing = 10**9
+    bad = good(s, s.article, "China", source=missing, stances=[StanceInput(missing, "favor")])
+    for _ in range(2):  # not remembered as absent, nor as found
+        with pytest.raises(ValidationError) as caught:
+            claims_create_many(article_claims=[(s.article, bad)], annotator=a, resolved=resolved)
+        text = str(caught.value)
+        assert f"Source {missing} is not in this project's registry" in text
+        assert f"Not targets of this project: {missing}" in text
+    assert Claim.objects.filter(quote="China").count() == 0
+
+
+def test_sources_found_for_one_viewer_are_not_lent_to_another(scene: Scene) -> None:
+    s, (a, b) = scene, scene.ann
+    resolved = Resolved(a)
+    item = [(s.article, good(s, s.article, "Ankara"))]
+    claims_create_many(article_claims=item, annotator=a, resolved=resolved)
+    with pytest.raises(ValueError, match="another viewer"):
+        claims_create_many(article_claims=item, annotator=b, resolved=resolved)
+    assert not Claim.objects.filter(annotator=b).exists()

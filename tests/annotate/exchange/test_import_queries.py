@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from annotate.claims import bulk as claim_bulk
 from annotate.exchange import importing
 from annotate.exchange.importing import import_annotations
 from annotate.exchange.importing_files import read_items
@@ -168,3 +169,37 @@ def test_a_control_character_escaped_in_a_key_is_refused() -> None:
     line = '{"sha256": "x", "claims": [{"start": 0, "end": 3, "stances": [{"t\\bx": 1}]}]}'
     [item] = read_items(line, "jsonl")
     assert item.problems and "control character" in item.problems[0]
+
+
+def test_an_imports_batches_read_each_source_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 21: every batch read again the sources (and targets) earlier batches had
+    # found. Four articles naming one source by id, two articles a batch: the source is
+    # checked (citable_sources) in the first batch only, the new ones when they come.
+    monkeypatch.setattr(importing, "CHUNK", 6)
+    asked: list[set[int]] = []
+    real = claim_bulk.citable_sources
+
+    def citable(ids: Any, projects: Any, *, viewer: Any) -> Any:
+        asked.append(set(ids))
+        return real(ids, projects, viewer=viewer)
+
+    monkeypatch.setattr(claim_bulk, "citable_sources", citable)
+    project = ProjectFactory()
+    data, expected = _file(project, 4)  # 12 claims, 2 batches
+    lines = [json.loads(line) for line in data.decode().split("\n")]
+    first = lines[0]["claims"][1]["source"]  # {"id": …}
+    late = SourceFactory(project=project, name="Late speaker")
+    for line in lines:
+        for claim in line["claims"]:
+            claim["source"] = first
+    lines[-1]["claims"][0]["source"] = {"id": late.pk}
+    user = _member(project)
+    report = import_annotations(
+        project=project,
+        annotator=user,
+        data="\n".join(json.dumps(line) for line in lines),
+        fmt="jsonl",
+    )
+    assert report.written and report.created == expected
+    assert asked == [{first["id"]}, {late.pk}]
+    assert Claim.objects.filter(annotator=user, source_id=first["id"]).count() == expected - 1
