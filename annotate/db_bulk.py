@@ -3,7 +3,7 @@ versions and the network counts up to date once, set-based, instead of row by ro
 
 On SQLite the per-row INSERT triggers of ``annotate_claim``, ``annotate_claimstance`` and
 ``annotate_chainlink`` (``annotate.db_indexes``' FTS5 entries, ``annotate.db_versions``'
-counters, ``annotate.db_network_counts``' counts: three buckets per stance row, ~50 µs a
+counters, ``annotate.db_network_counts``' counts: four buckets per stance row, ~50 µs a
 stance; ``annotate.db_overview_counts``' counts: one per claim) do nothing while the flag
 table ``db_triggers.BULK_FLAG`` has a row. ``bulk_inserts()`` writes that row inside its own
 savepoint, notes the tables' highest ids, runs the block, then does the triggers' work for

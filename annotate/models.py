@@ -580,9 +580,10 @@ class ProjectVersion(models.Model):
 
 
 class NetworkCount(models.Model):
-    """How many live claims of a source in a layer (``layer``: 0 for gold, else the
-    annotator's id) have a stance value toward a target, in all (``month`` 0) or in the
-    articles published in a year (−YYYY) or month (YYYYMM): the discourse networks' counts.
+    """How many live claims of a source in a layer (``layer``: 0 for gold, −1 for every
+    annotator's together, in ``month`` 0 only, else the annotator's id) have a stance value
+    toward a target, in all (``month`` 0) or in the articles published in a year (−YYYY) or
+    month (YYYYMM): the discourse networks' counts.
     Kept by database triggers (``annotate.db_network_counts``), never written by the app.
     No foreign key constraints: the triggers write in whatever order a transaction does."""
 

@@ -56,6 +56,7 @@ from django.db.models import (
 from django.http import StreamingHttpResponse
 
 from annotate.analysis.filters import LAYER_ALL, LAYER_GOLD, ClaimFilters, claim_q
+from annotate.db_network_counts import ALL_LAYER
 from annotate.models import ChainLink, ClaimStance, History, NetworkCount, Source
 from common.spreadsheet import formula_safe
 from corpus.models import Article, Project
@@ -338,6 +339,8 @@ def _counted_rows(
         ranges |= Q(month__gte=low, month__lte=high)
     if filters.layer == LAYER_GOLD:
         layer = Q(layer=0)
+    elif filters.layer == LAYER_ALL and buckets in (None, [(0, 0)]):
+        layer = Q(layer=ALL_LAYER)  # (every annotator's claims together, all time only)
     elif filters.layer == LAYER_ALL:
         layer = Q(layer__gt=0)  # (annotators' ids: a range of the key's index)
     else:

@@ -11,11 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.paginator import Page
-from django.db.models import (
-    Count,
-    Q,
-    Sum,
-)
+from django.db.models import Count, Q
 
 from annotate.analysis.filters import (
     LAYER_ALL,
@@ -26,6 +22,7 @@ from annotate.analysis.filters import (
     figure_maker,
     kept_figures,
 )
+from annotate.db_network_counts import ALL_LAYER
 from annotate.models import ClaimStance, NetworkCount, Source
 from annotate.scheme import value_label
 from common.paging import page_number, window_page
@@ -80,21 +77,20 @@ def kept_stance_counts(
     """(source, target, stance value, live claims) of a layer ("gold", "all" or an
     annotator's id) from the counts the database keeps (``annotate.db_network_counts``):
     the all-time bucket (``month`` 0; the year and month buckets hold the same claims
-    again), summed over the annotators of "all"; only one source's with ``source_id``.
-    Claims without a source are not in it. The one reader of that table for the stance map
-    and the source profile."""
+    again), of "all" its own layer (``ALL_LAYER``, every annotator's claims together); only
+    one source's with ``source_id``. A layer has one row per (source, target, stance): no
+    sum. Claims without a source are not in it. The one reader of that table for the
+    stance map and the source profile."""
     if layer == LAYER_GOLD:
-        in_layer = Q(layer=0)
+        kept = 0
     elif layer == LAYER_ALL:
-        in_layer = ~Q(layer=0)
+        kept = ALL_LAYER
     else:
-        in_layer = Q(layer=int(layer))
-    rows = NetworkCount.objects.filter(in_layer, project_id=project.pk, month=0, n__gt=0)
+        kept = int(layer)
+    rows = NetworkCount.objects.filter(project_id=project.pk, month=0, layer=kept, n__gt=0)
     if source_id is not None:
         rows = rows.filter(source_id=source_id)
-    return list(
-        rows.values_list("source_id", "target_id", "stance").annotate(claims=Sum("n")).order_by()
-    )
+    return list(rows.values_list("source_id", "target_id", "stance", "n").order_by())
 
 
 def counts_kept_for(filters: ClaimFilters) -> bool:

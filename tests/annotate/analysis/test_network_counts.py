@@ -10,6 +10,8 @@ import datetime as dt
 import io
 import json
 import random
+import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from unittest.mock import patch
@@ -20,10 +22,11 @@ from django.test.utils import CaptureQueriesContext
 
 from annotate.analysis import networks
 from annotate.analysis.filters import ClaimFilters
+from annotate.analysis.stance_map import kept_stance_counts
 from annotate.claims.bulk import claims_create_many
 from annotate.claims.services import claim_delete, claim_restore, claim_update
 from annotate.claims.values import StanceInput, claim_changes, claim_fields
-from annotate.db_network_counts import recount_sql, trigger_names
+from annotate.db_network_counts import ALL_LAYER, recount_sql, trigger_names
 from annotate.exchange import restoring
 from annotate.exchange.importing import import_annotations
 from annotate.models import Claim, NetworkCount
@@ -374,6 +377,46 @@ def test_a_layer_and_its_whole_months_read_the_counts_the_other_days_the_stances
         assert everything.as_json() == windowed.as_json()
     before = ClaimFilters(layer="all", date_to=dt.date(2024, 4, 30))
     assert not networks._network(scene.project, before, networks.ACTOR_CONCEPT, 150).edges
+
+
+def _reads_all_layer(sql: str) -> bool:
+    """Whether ``sql`` asks for the "all annotators" layer's rows (PostgreSQL's captured
+    SQL writes a negative parameter after two spaces)."""
+    return re.search(rf'"layer" =\s+{ALL_LAYER}\b', sql) is not None
+
+
+def test_the_all_annotators_layer_is_their_layers_summed_all_time_and_read_alone(
+    scene: Scene,
+) -> None:
+    a, b = scene.ann
+    Article.objects.filter(pk=scene.article.pk).update(published=dt.date(2024, 5, 1))
+    for annotator in (a, b):  # the same cell twice
+        make_claim(scene.article, annotator, "Moscow disagrees", source=scene.sources[1])
+    claim = make_claim(scene.article, b, "Ankara is ready", stance="against")
+    claim_delete(claim=claim, actor=b)
+    counts = kept()
+    summed: Counter[tuple[int, int, int, str]] = Counter()
+    for (project, layer, month, source, target, stance), n in counts.items():
+        if layer > 0 and month == 0:
+            summed[(project, source, target, stance)] += n
+    every = {
+        (project, source, target, stance): n
+        for (project, layer, month, source, target, stance), n in counts.items()
+        if layer == ALL_LAYER
+    }
+    assert every == summed and 2 in every.values()
+    assert {k[2] for k in counts if k[1] == ALL_LAYER} == {0}  # all time only
+    # The stance map and the all-time network of all annotators read that layer's rows
+    # alone (one query, no sum); a window still sums the annotators' months.
+    with CaptureQueriesContext(connection) as captured:
+        rows = kept_stance_counts(scene.project, "all")
+    (sql,) = [q["sql"] for q in captured.captured_queries]
+    assert _reads_all_layer(sql) and "SUM(" not in sql.upper()
+    assert sorted(rows) == sorted((s, t, st, n) for (_, s, t, st), n in summed.items())
+    with CaptureQueriesContext(connection) as captured:
+        networks._counted_rows(scene.project, ClaimFilters(layer="all"))
+    assert _reads_all_layer(captured.captured_queries[0]["sql"])
+    assert_recounted(scene)
 
 
 def test_a_window_is_its_whole_years_and_months_and_the_days_of_the_others() -> None:
