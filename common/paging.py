@@ -93,3 +93,26 @@ def rows_by_id[M: Model](page: Page[M], rows: QuerySet[M]) -> Page[M]:
     assert isinstance(chosen, QuerySet)  # (a Paginator of a query set slices it)
     page.object_list = rows.filter(pk__in=chosen.values("pk"))
     return page
+
+
+class EitherEndPaginator(Paginator):
+    """A paginator of an ordered query set that reads a page past the middle from the
+    end: the list's order reversed, an OFFSET of the rows after the page (fewer than those
+    before it), the rows turned round. The database then keeps only the first rows of the
+    reversed sort instead of sorting every row to skip most of them: the queue's last page
+    of 20,001 assignments sorted them all on disk on PostgreSQL (xlarge bench, 83–112 →
+    37–47 ms). The order must be total (its last key unique among the rows), so that
+    reversed it is the same rows backwards; a page's ``object_list`` is then a list."""
+
+    def page(self, number: Any) -> Page[Any]:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or not rows.ordered or bottom <= self.count - top:
+            return super().page(number)
+        found = list(rows.reverse()[self.count - top : self.count - bottom])
+        found.reverse()
+        return self._get_page(found, number, self)

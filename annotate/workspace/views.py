@@ -16,7 +16,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -58,6 +57,7 @@ from annotate.workspace.context import (
 )
 from common.htmx import fragments, toast
 from common.http import HtmxHttpRequest
+from common.paging import EitherEndPaginator
 from common.params import InvalidNumber, parse_offset, parse_version
 from corpus.markdown import render_markdown
 from corpus.models import Article
@@ -104,9 +104,10 @@ def _row_context(claim: Claim, **extra: Any) -> dict[str, Any]:
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     """The articles assigned to me in each project, my status and claim count on each."""
     filters = assignment_selectors.QueueFilters.from_query(request.GET)
-    page = Paginator(assignment_selectors.queue_of(request.user, filters), QUEUE_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    # (The last pages read from the end: QUEUE_ORDER ends with the article, one a row.)
+    page = EitherEndPaginator(
+        assignment_selectors.queue_of(request.user, filters), QUEUE_PER_PAGE
+    ).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "page": page,
         "assignments": assignment_selectors.queue_rows(list(page.object_list)),
