@@ -302,6 +302,30 @@ def in_background() -> bool:
     return not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], ImmediateBackend)
 
 
+Asked = tuple[str, tuple[Any, ...]]  # a figure's name and its extra parts
+
+
+def cached_figures(
+    project: Project, filters: ClaimFilters, asked: list[Asked], *, version: tuple[Any, ...]
+) -> dict[Asked, Any]:
+    """Those of the figures ``asked`` already kept under ``version``, read at once (one
+    cache query): what ``kept_figures`` reads when given them (``known``)."""
+    keys = {
+        _keys(project, what, (filters, *extra), version)[0]: (what, extra) for what, extra in asked
+    }
+    return {keys[key]: value for key, value in cache.get_many(list(keys)).items()}
+
+
+def guessed_page(wanted: Any) -> int:
+    """The page ``wanted`` names if it is in range (a number from 1), else 1: the page
+    whose figures a page reads with its count, before the count tells the page."""
+    try:
+        number = int(wanted)
+    except (TypeError, ValueError):
+        return 1
+    return number if number >= 1 else 1
+
+
 def kept_figures(
     project: Project,
     what: str,
@@ -309,6 +333,7 @@ def kept_figures(
     extra: tuple[Any, ...] = (),
     *,
     version: tuple[Any, ...] | None = None,
+    known: Mapping[Asked, Any] | None = None,
 ) -> Figures[Any]:
     """The figure ``what`` (registered with ``figure_maker``) of the filtered layer, kept
     in the cache under the project's scheme and ``figures_version``: an aggregate over a
@@ -317,7 +342,10 @@ def kept_figures(
     immediate backend), the newest older figure is served marked ``updating`` while a
     task (``annotate.analysis.tasks.refresh_figures``, queued once per version) computes
     the current one; with none, or the first time, it is computed in the request.
-    ``version``: ``figures_version(project)``, if the caller has it."""
+    ``version``: ``figures_version(project)``, if the caller has it; ``known``: figures
+    read before (``cached_figures``), by (``what``, ``extra``)."""
+    if known is not None and (what, extra) in known:
+        return Figures(known[(what, extra)])
     version = figures_version(project) if version is None else version
     parts = (filters, *extra)
     key, latest = _keys(project, what, parts, version)

@@ -19,7 +19,9 @@ from django.db.models import (
 
 from annotate.analysis.filters import (
     ClaimFilters,
+    cached_figures,
     figure_maker,
+    guessed_page,
     kept_figures,
     layer_claims,
 )
@@ -120,13 +122,20 @@ def search_page(
     change). How many match, and which claims are on the page, are kept in the cache
     under the project's changes: on the xlarge bench PostgreSQL took 3-10 s to count and
     sort the matches of a word (2.1 million claims without one), and asking again reads
-    the page's claims by id. Four queries when cached (the key, the page's claims, their
-    stances), whatever the number of matches."""
+    the page's claims by id. Four queries when cached (the key, both entries at once,
+    the page's claims, their stances), whatever the number of matches."""
     claims = claims_matching(project, filters)
     version = figures_version(project)
-    count = kept_figures(project, "search-count", filters, version=version)
+    # Both entries in one cache read, the page's guessed (right unless out of range).
+    guess = (per_page, guessed_page(wanted))
+    known = cached_figures(
+        project, filters, [("search-count", ()), ("search-ids", guess)], version=version
+    )
+    count = kept_figures(project, "search-count", filters, version=version, known=known)
     number = page_number(count.value, per_page, wanted)
-    ids = kept_figures(project, "search-ids", filters, (per_page, number), version=version)
+    ids = kept_figures(
+        project, "search-ids", filters, (per_page, number), version=version, known=known
+    )
     found = {c.pk: c for c in claims.filter(pk__in=ids.value).order_by()} if ids.value else {}
     page = window_page(
         count.value, per_page, number, [found[pk] for pk in ids.value if pk in found]

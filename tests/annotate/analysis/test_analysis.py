@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
@@ -483,8 +484,26 @@ def test_a_whole_layers_map_takes_four_queries_whatever_its_size(
     with django_assert_num_queries(4):
         large = stance_map(data.project, layer)
     assert len(large.rows) == len(small.rows) + 20
-    with django_assert_num_queries(3):  # one source (its profile): no claims without one
+    # One source (its profile): the targets and its kept counts (its name is known, and
+    # no claims without a source).
+    with django_assert_num_queries(2):
         source_stances(data.a, ClaimFilters(layer="all"))
+
+
+@pytest.mark.django_db
+def test_a_profiles_stances_from_the_kept_counts_are_the_stance_maps_row(data: Crafted) -> None:
+    """Read from the kept counts directly, a source's stances are its row of the stance
+    map restricted to it, for every layer and a source without stances."""
+    from annotate.analysis import profiles
+
+    layers = ["gold", "all", str(data.ann1.pk), str(data.ann2.pk)]
+    for source in (data.a, data.b):
+        for layer in layers:
+            direct = source_stances(source, ClaimFilters(layer=layer))
+            with patch.object(profiles, "counts_kept_for", return_value=False):
+                mapped = source_stances(source, ClaimFilters(layer=layer))
+            assert direct == mapped, (source.name, layer)
+    assert any(cell.total for _, cell in source_stances(data.a, ClaimFilters(layer="all")))
 
 
 # --- after a change, with a task worker: the older figures while a task computes -----------

@@ -7,7 +7,10 @@ import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.analysis.filters import ClaimFilters
@@ -356,8 +359,9 @@ def counted_pages(data: Crafted) -> list[tuple[str, dict[str, str], int]]:
         # A stance-map cell's claims, as the cell's link opens them.
         (f"{search}?layer=all&source={data.a.pk}&target={data.t1.pk}&stance=favor", {}, 13),
         (f"{search}?q=pipeline&layer={one}&{filtered}&article={data.a1.pk}", hx, 11),
-        # + 2: who quoted the source, whose claims it carried (attribution chains).
-        (f"{profile}?layer=all", {}, 20),
+        # + 2: who quoted the source, whose claims it carried (attribution chains); a whole
+        # layer's stances: the targets and the source's kept counts (its name known).
+        (f"{profile}?layer=all", {}, 19),
         (f"{profile}?{filtered}", hx, 19),
     ]
 
@@ -395,9 +399,41 @@ def test_a_source_profile_asked_again_reads_only_its_page(
     for grow in (3, 30):
         _grow(data, grow)
         first = client.get(url)
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(14):
             again = client.get(url)
         for name in ("quoted_by", "carried", "agreement", "reliability"):
             assert again.context[name] == first.context[name], name
         assert [c.pk for c in again.context["page"]] == [c.pk for c in first.context["page"]]
         assert again.context["page"].paginator.count == first.context["page"].paginator.count
+
+
+@pytest.mark.django_db
+def test_claim_search_and_a_source_profile_read_their_two_entries_at_once(
+    client: Client, data: Crafted, curator: Any, settings: Any
+) -> None:
+    """Asked again with the database cache (production's), the count (or the profile's
+    figures) and the page's ids are one cache query; a page out of range (page 1 shown)
+    reads its ids apart."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "claimdesk_cache",
+        }
+    }
+    call_command("createcachetable", verbosity=0)
+    login(client, curator)
+    search = reverse("annotate:claim-search", args=[data.project.slug])
+    profile = reverse("annotate:source-profile", args=[data.a.pk])
+    for url, reads in (
+        (f"{search}?q=pipeline&layer=all", 1),
+        (f"{search}?layer=all&page=1", 1),
+        (f"{profile}?layer=all", 1),
+        (f"{profile}?layer=all&page=99", 2),
+    ):
+        first = client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            again = client.get(url)
+        cached = [q for q in captured.captured_queries if '"claimdesk_cache"' in q["sql"]]
+        assert len(cached) == reads, url
+        assert [c.pk for c in again.context["page"]] == [c.pk for c in first.context["page"]]
+        assert again.context["page"].number == first.context["page"].number == 1
