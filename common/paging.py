@@ -115,4 +115,4 @@ class EitherEndPaginator(Paginator):
             return super().page(number)
         found = list(rows.reverse()[self.count - top : self.count - bottom])
         found.reverse()
-        return self._get_page(found, number, self)
+        return Page(found, number, self)
