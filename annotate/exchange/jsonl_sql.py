@@ -81,6 +81,18 @@ class _Dialect:
         quoted = f"CAST(to_json({sql}) AS text)"
         return f"COALESCE({quoted}, 'null')" if nullable else quoted
 
+    def format(self, template: str, *args: str) -> str:
+        """``template`` with each ``%s`` replaced by the text of the next argument, made
+        in one go (SQLite's ``printf``, PostgreSQL's ``format``). The template holds no
+        other ``%`` nor ``'``."""
+        if (
+            "'" in template or template.count("%") != len(args) or template.count("%s") != len(args)
+        ):  # pragma: no cover - a mistake in this module
+            raise ValueError(f"Not a template for {len(args)} texts: {template}")
+        function = "printf" if self.vendor == "sqlite" else "format"
+        # ``%`` doubled: Django's cursor formats the SQL with its parameters.
+        return f"{function}('{template.replace('%', '%%')}', {', '.join(args)})"
+
     def number(self, sql: str) -> str:
         return f"CAST({sql} AS text)"
 
@@ -154,19 +166,18 @@ def _held(d: _Dialect, project: Project) -> tuple[str, list[Any]]:
     claim, article = q(_table(Claim)), q(_table(Article))
     decision, origin = q(_table(Decision)), q(_table(DecisionOrigin))
     project_id = q("project_id")
-    # The decisions on the project's claims: (claim, action, 0 for gold / 1 for an
-    # origin, created, id), the first of each claim in that order wins.
+    # The decisions of the project's articles: (claim, action, 0 for gold / 1 for an
+    # origin, created, id); the first of each claim in that order wins. (By the
+    # decision's article, whose claims the decision is about: going by each claim's
+    # article read every claim of the project, 0.06 s.)
+    articles = f"SELECT a.{q('id')} FROM {article} a WHERE a.{project_id} = %s"
     decided = (
         f"SELECT d.{q('gold_id')} AS k, d.{q('action')} AS action, 0 AS kind, "
-        f"d.{q('created')} AS created, d.{q('id')} AS id "
-        f"FROM {decision} d INNER JOIN {claim} g ON g.{q('id')} = d.{q('gold_id')} "
-        f"INNER JOIN {article} ga ON ga.{q('id')} = g.{q('article_id')} "
-        f"WHERE ga.{project_id} = %s "
+        f"d.{q('created')} AS created, d.{q('id')} AS id FROM {decision} d "
+        f"WHERE d.{q('gold_id')} IS NOT NULL AND d.{q('article_id')} IN ({articles}) "
         f"UNION ALL SELECT o.{q('claim_id')}, d.{q('action')}, 1, d.{q('created')}, d.{q('id')} "
         f"FROM {origin} o INNER JOIN {decision} d ON d.{q('id')} = o.{q('decision_id')} "
-        f"INNER JOIN {claim} g ON g.{q('id')} = o.{q('claim_id')} "
-        f"INNER JOIN {article} ga ON ga.{q('id')} = g.{q('article_id')} "
-        f"WHERE ga.{project_id} = %s"
+        f"WHERE d.{q('article_id')} IN ({articles})"
     )
     latest = (
         f"SELECT k, action, row_number() OVER (PARTITION BY k "
@@ -209,10 +220,12 @@ class ClaimJson(Func):
         q = d.q
         source = f"(SELECT {_source_json(d, 's')} FROM {q(_table(Source))} s "
         source += f"WHERE s.{q('id')} = {c['source_id']})"
+        stance = d.format(
+            '{"target": %s, "stance": %s}', d.json("t." + q("name")), d.json("cs." + q("stance"))
+        )
         stances = (
             f"(SELECT '[' || {d.joined('p.x', ', ')} || ']' FROM "
-            f"(SELECT '{{\"target\": ' || {d.json('t.' + q('name'))} || ', \"stance\": ' || "
-            f"{d.json('cs.' + q('stance'))} || '}}' AS x "
+            f"(SELECT {stance} AS x "
             f"FROM {q(_table(ClaimStance))} cs INNER JOIN {q(_table(Target))} t "
             f"ON t.{q('id')} = cs.{q('target_id')} "
             f"WHERE cs.{q('claim_id')} = {c['id']} ORDER BY t.{q('position')}, t.{q('id')}) p)"
@@ -220,11 +233,10 @@ class ClaimJson(Func):
         # The mention's text, cut from the article's (both count code points).
         start, end = c["mention_start"], c["mention_end"]
         mention_text = d.json(f"substr({c['text']}, {start} + 1, {end} - {start})")
-        mention = (
-            f"CASE WHEN {start} IS NULL THEN 'null' ELSE "
-            f"'{{\"start\": ' || {d.number(start)} || ', \"end\": ' || "
-            f"{d.number(end)} || ', \"text\": ' || {mention_text} || '}}' END"
+        mention_json = d.format(
+            '{"start": %s, "end": %s, "text": %s}', d.number(start), d.number(end), mention_text
         )
+        mention = f"CASE WHEN {start} IS NULL THEN 'null' ELSE {mention_json} END"
         # "status" and "decision" as ``claims_queryset`` annotates them: on SQLite from
         # the project's decisions read once (``_held``); on PostgreSQL from the
         # queryset's two subqueries, read once by a subquery of one row.
@@ -242,34 +254,38 @@ class ClaimJson(Func):
                 f"FROM (SELECT {c['decision']} AS decision, "
                 f"{c['annotator_id']} AS annotator_id) o)"
             )
-        labels = " || ', ' || ".join(
-            f"'\"{name}\": ' || {d.json(c[name])}"
-            for name in (
-                "source_reliability",
-                "information_credibility",
-                "claim_type",
-                "checkworthy",
-                "note",
-            )
-        )
         layer = f"CASE WHEN {c['annotator_id']} IS NULL THEN 'gold' ELSE 'annotator' END"
-        parts = [
-            f"'{{\"claim_id\": ' || {d.number(c['id'])}",
-            f'\', "layer": "\' || {layer} || \'", "annotator": \' || '
-            f"{d.json(c['annotator'], nullable=True)}",
-            f"', \"start\": ' || {d.number(c['start'])} || ', \"end\": ' || "
-            f"{d.number(c['end'])} || ', \"quote\": ' || {d.json(c['quote'])}",
-            f"', \"source\": ' || COALESCE({d.held('sources', c['source_id'])}{source}, 'null')",
-            f"', \"attribution\": ' || {d.json(c['attribution'])}",
-            f"', \"source_mention\": ' || {mention}",
-            f"', \"stances\": ' || COALESCE({stances}, '[]')",
-            f"', ' || {labels}",
-            f"', ' || {outcome}",
-            f"', \"version\": ' || {d.number(c['version'])}",
-            f'\', "created": "\' || {d.iso(c["created"])} || \'", "updated": "\' || '
-            f"{d.iso(c['updated'])} || '\"}}'",
-        ]
-        return "(" + " || ".join(parts) + ")", params
+        members = {
+            "claim_id": d.number(c["id"]),
+            "layer": d.json(layer),
+            "annotator": d.json(c["annotator"], nullable=True),
+            "start": d.number(c["start"]),
+            "end": d.number(c["end"]),
+            "quote": d.json(c["quote"]),
+            "source": f"COALESCE({d.held('sources', c['source_id'])}{source}, 'null')",
+            "attribution": d.json(c["attribution"]),
+            "source_mention": mention,
+            "stances": f"COALESCE({stances}, '[]')",
+            **{
+                name: d.json(c[name])
+                for name in (
+                    "source_reliability",
+                    "information_credibility",
+                    "claim_type",
+                    "checkworthy",
+                    "note",
+                )
+            },
+            # "status" and "decision", one piece.
+            "": outcome,
+            "version": d.number(c["version"]),
+            "created": f"'\"' || {d.iso(c['created'])} || '\"'",
+            "updated": f"'\"' || {d.iso(c['updated'])} || '\"'",
+        }
+        # One format for the whole claim: a chain of || copied the text made so far
+        # at every step (60 steps of a text of ~900 bytes per claim).
+        template = ", ".join(f'"{name}": %s' if name else "%s" for name in members)
+        return d.format("{" + template + "}", *members.values()), params
 
 
 class ArticleClaims(Subquery):
