@@ -1,20 +1,22 @@
-"""JSON Lines written by the database: each article's claims as one text.
+"""JSON Lines written by SQLite: each article's claims as one text.
 
-``jsonl.stream`` formats the claims in Python a chunk of rows at a time; here the
-database writes each claim as ``jsonl`` writes it (``ClaimJson``) and joins an article's
-claims into one text (``ArticleClaims``), so the export reads a row per article (about
-a thousand for 70,000 claims) and only puts each line's head and tail around it. The
-database's work runs on the reading thread without the GIL (SQLite) or in the server's
-process (PostgreSQL): the second core, where rows of 20 values handed the GIL over once
-per claim and the two threads barely overlapped.
+``jsonl.stream`` formats the claims in Python a chunk of rows at a time; here SQLite
+writes each claim as ``jsonl`` writes it (``ClaimJson``) and joins an article's claims
+into one text (``ArticleClaims``), so the export reads a row per article (about a
+thousand for 70,000 claims) and only puts each line's head and tail around it. SQLite
+does that work inside ``sqlite3_step``, on the reading threads without the GIL: rows of
+20 values handed the GIL over once per claim, and the reading thread and the formatting
+barely overlapped. Two readers, each every other block of articles (``article_rows``).
 
 Byte for byte the Python path's output (the tests compare them over every code point):
-strings are quoted by SQLite's ``json_quote`` or PostgreSQL's ``to_json`` (both escape
-as ``json.encoder.encode_basestring`` does), integers and NULL as ``json.dumps``
-writes them, the times as ``isoformat_column`` does (UTC), a claim's stances in the
-targets' order (position, id), its source's aliases in the registry's (alias key, id).
-Only for projects without chains and clusters, on a database whose connection runs in
-UTC (``applies``): the others keep the Python path.
+strings are quoted by ``json_quote`` (which escapes as ``json.encoder.encode_basestring``
+does), integers and NULL as ``json.dumps`` writes them, the times as
+``isoformat_column`` does (UTC), a claim's stances in the targets' order (position, id),
+its source's aliases in the registry's (alias key, id). Only for projects without chains
+and clusters, on SQLite in UTC (``applies``): the others keep the Python path. PostgreSQL
+too: the same text made by the server (``to_json``, ``format``, ``string_agg``: the
+same bytes) cost it ~50 µs a claim in per-claim subplans, slower than the Python path
+(bench/RESULTS.md, issue 21, exp28).
 """
 
 from __future__ import annotations
@@ -68,55 +70,43 @@ _COLUMNS = {
 
 
 class _Dialect:
-    """What differs between SQLite and PostgreSQL in the claims' text."""
+    """SQLite's spelling of the pieces of a claim's text."""
 
-    def __init__(self, vendor: str, quote_name: Any) -> None:
-        self.vendor = vendor
+    def __init__(self, quote_name: Any) -> None:
         self.q = quote_name
 
-    def json(self, sql: str, nullable: bool = False) -> str:
-        """A text value as a JSON string (``null`` for NULL when ``nullable``)."""
-        if self.vendor == "sqlite":
-            return f"json_quote({sql})"  # NULL → null
-        quoted = f"CAST(to_json({sql}) AS text)"
-        return f"COALESCE({quoted}, 'null')" if nullable else quoted
+    def json(self, sql: str) -> str:
+        """A text value as a JSON string (NULL as ``null``)."""
+        return f"json_quote({sql})"
 
     def format(self, template: str, *args: str) -> str:
         """``template`` with each ``%s`` replaced by the text of the next argument, made
-        in one go (SQLite's ``printf``, PostgreSQL's ``format``). The template holds no
-        other ``%`` nor ``'``."""
+        in one go by ``printf``. The template holds no other ``%`` nor ``'``."""
         if (
             "'" in template or template.count("%") != len(args) or template.count("%s") != len(args)
         ):  # pragma: no cover - a mistake in this module
             raise ValueError(f"Not a template for {len(args)} texts: {template}")
-        function = "printf" if self.vendor == "sqlite" else "format"
         # ``%`` doubled: Django's cursor formats the SQL with its parameters.
-        return f"{function}('{template.replace('%', '%%')}', {', '.join(args)})"
+        return f"printf('{template.replace('%', '%%')}', {', '.join(args)})"
 
     def number(self, sql: str) -> str:
         return f"CAST({sql} AS text)"
 
     def joined(self, sql: str, separator: str) -> str:
-        """The aggregate that joins texts (in the order the rows come)."""
-        if self.vendor == "sqlite":
-            return f"group_concat({sql}, '{separator}')"
-        return f"string_agg({sql}, '{separator}')"
+        """The aggregate that joins texts, in the order the rows come (from a
+        subquery's ORDER BY: SQLite never flattens an ordered subquery into an
+        aggregate, and group_concat appends in the order it is given)."""
+        return f"group_concat({sql}, '{separator}')"
 
     def held(self, name: str, key: str) -> str:
-        """On SQLite the lookup of ``key`` in one of ``_held``'s tables, then a comma
-        (the first argument of a COALESCE); nothing elsewhere."""
-        if self.vendor != "sqlite":
-            return ""
-        return f"(SELECT h.j FROM {self.q('claimdesk_' + name)} h WHERE h.k = {key}), "
+        """The lookup of ``key`` in one of ``_held``'s tables."""
+        return f"(SELECT h.j FROM {self.q('claimdesk_' + name)} h WHERE h.k = {key})"
 
     def iso(self, sql: str) -> str:
         """A timestamp as ``datetime.isoformat()`` writes it in UTC (no microseconds
-        when they are zero), as ``fetch.isoformat_column`` makes it."""
-        if self.vendor == "sqlite":
-            # Django stores ``YYYY-MM-DD HH:MM:SS[.ffffff]`` in UTC.
-            text = f"CAST({sql} AS text)"
-        else:
-            text = f"to_char({sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+        when they are zero), as ``fetch.isoformat_column`` makes it from Django's
+        stored ``YYYY-MM-DD HH:MM:SS[.ffffff]``."""
+        text = f"CAST({sql} AS text)"
         return (
             f"(replace(CASE WHEN substr({text}, 20) = '.000000' THEN substr({text}, 1, 19) "
             f"ELSE {text} END, ' ', 'T') || '+00:00')"
@@ -155,7 +145,7 @@ def _status(annotator_id: str, decision: str) -> str:
 
 
 def _held(d: _Dialect, project: Project) -> tuple[str, list[Any]]:
-    """SQLite: the ``WITH`` clause of two tables made once per query, which a claim's
+    """The ``WITH`` clause of two tables made once per query, which a claim's
     text looks up by key (``k``; SQLite indexes them on the fly): the project's sources'
     JSON (``claimdesk_sources``: a subquery per claim cost 0.10 s more for 70,000
     claims; a source of another project, never expected, falls through to it), and
@@ -207,16 +197,17 @@ class ClaimJson(Func):
     def __init__(self) -> None:
         super().__init__(*(F(path) for path in _COLUMNS.values()))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        if connection.vendor not in ("sqlite", "postgresql"):
-            raise NotSupportedError("The claims' JSON is written by SQLite and PostgreSQL only.")
+    def as_sql(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotSupportedError("The claims' JSON is written by SQLite only.")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sqls, params = [], []
         for expression in self.get_source_expressions():
             sql, expression_params = compiler.compile(expression)
             sqls.append(sql)
             params.extend(expression_params)
         c = dict(zip(_COLUMNS, sqls, strict=True))
-        d = _Dialect(connection.vendor, connection.ops.quote_name)
+        d = _Dialect(connection.ops.quote_name)
         q = d.q
         source = f"(SELECT {_source_json(d, 's')} FROM {q(_table(Source))} s "
         source += f"WHERE s.{q('id')} = {c['source_id']})"
@@ -237,32 +228,22 @@ class ClaimJson(Func):
             '{"start": %s, "end": %s, "text": %s}', d.number(start), d.number(end), mention_text
         )
         mention = f"CASE WHEN {start} IS NULL THEN 'null' ELSE {mention_json} END"
-        # "status" and "decision" as ``claims_queryset`` annotates them: on SQLite from
-        # the project's decisions read once (``_held``); on PostgreSQL from the
-        # queryset's two subqueries, read once by a subquery of one row.
+        # "status" and "decision" as ``claims_queryset`` annotates them, from the
+        # project's decisions read once (``_held``).
         undecided = (
             f'CASE WHEN {c["annotator_id"]} IS NULL THEN \'"status": "gold", '
             '"decision": null\' ELSE \'"status": "pending", "decision": null\' END'
         )
-        if d.vendor == "sqlite":
-            outcome = f"COALESCE({d.held('decisions', c['id'])}{undecided})"
-        else:
-            outcome = (
-                f"(SELECT CASE WHEN o.decision IS NULL THEN {undecided} ELSE "
-                f'\'"status": "\' || {_status("o.annotator_id", "o.decision")} || '
-                f'\'", "decision": \' || {d.json("o.decision")} END '
-                f"FROM (SELECT {c['decision']} AS decision, "
-                f"{c['annotator_id']} AS annotator_id) o)"
-            )
+        outcome = f"COALESCE({d.held('decisions', c['id'])}, {undecided})"
         layer = f"CASE WHEN {c['annotator_id']} IS NULL THEN 'gold' ELSE 'annotator' END"
         members = {
             "claim_id": d.number(c["id"]),
             "layer": d.json(layer),
-            "annotator": d.json(c["annotator"], nullable=True),
+            "annotator": d.json(c["annotator"]),
             "start": d.number(c["start"]),
             "end": d.number(c["end"]),
             "quote": d.json(c["quote"]),
-            "source": f"COALESCE({d.held('sources', c['source_id'])}{source}, 'null')",
+            "source": f"COALESCE({d.held('sources', c['source_id'])}, {source}, 'null')",
             "attribution": d.json(c["attribution"]),
             "source_mention": mention,
             "stances": f"COALESCE({stances}, '[]')",
@@ -295,8 +276,11 @@ class ArticleClaims(Subquery):
 
     output_field = TextField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        d = _Dialect(connection.vendor, connection.ops.quote_name)
+    def as_sql(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotSupportedError("The claims' JSON is written by SQLite only.")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        d = _Dialect(connection.ops.quote_name)
         template = (
             f"(SELECT {d.number('count(*)')} || ',' || {d.joined('c.j', ', ')} "
             "FROM (%(subquery)s) c)"
@@ -308,12 +292,7 @@ def applies(project: Project, alias: str, *, chained: bool, clustered: bool) -> 
     """Whether the database can write this project's JSON Lines claims (see the
     module's docstring)."""
     db = connections[alias]
-    return (
-        not chained
-        and not clustered
-        and db.vendor in ("sqlite", "postgresql")
-        and db.timezone_name == "UTC"
-    )
+    return not chained and not clustered and db.vendor == "sqlite" and db.timezone_name == "UTC"
 
 
 # The article values each row brings, then the claims' text (``ArticleClaims``).
@@ -344,10 +323,7 @@ def _rows_sql(project: Project, options: ExportOptions, ids: list[int]) -> tuple
     )
     alias = claims.db
     db = connections[alias]
-    if db.vendor == "sqlite":
-        within = RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
-    else:
-        within = RawSQL("SELECT unnest(CAST(%s AS bigint[]))", [ids])
+    within = RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
     rows = (
         Article.objects.filter(project=project, pk__in=within)
         .annotate(claims_json=ArticleClaims(claims))
@@ -359,10 +335,8 @@ def _rows_sql(project: Project, options: ExportOptions, ids: list[int]) -> tuple
     selected = [name for _, _, name in compiler.select]
     if selected != [*ARTICLE_FIELDS, "claims_json"]:  # pragma: no cover - another Django
         raise RuntimeError(f"Unexpected columns for the articles: {selected}")
-    if db.vendor == "sqlite":
-        held, held_params = _held(_Dialect(db.vendor, db.ops.quote_name), project)
-        sql, params = held + sql, [*held_params, *params]
-    return sql, list(params)
+    held, held_params = _held(_Dialect(db.ops.quote_name), project)
+    return held + sql, [*held_params, *params]
 
 
 # Articles a reader reads at a time; the selected articles go in blocks of this many to
@@ -376,8 +350,9 @@ def article_rows(
     """The selected articles (``ARTICLE_FIELDS``, then their claims' text, NULL for one
     without selected claims) in export order. Two queries read them, each every other
     block of ``block`` articles, each by a thread of its own (``fetch.fetch_rows``) when
-    not inside a transaction: SQLite and PostgreSQL then write the text of two articles'
-    claims at once, on two cores; the rows are merged back in order."""
+    not inside a transaction: SQLite then writes the text of two articles' claims at
+    once, on two cores; the rows are merged back in order (in blocks, so that neither
+    reader runs far ahead: memory holds a few blocks' text)."""
     block = block or BLOCK
     ids = selected_article_ids(project, options)
     position = {pk: at for at, pk in enumerate(ids)}

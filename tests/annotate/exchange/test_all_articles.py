@@ -309,6 +309,7 @@ def test_unannotated_project_of_many_articles_reads_them_in_batches(
     assert len(captured) <= 5 + 1 + 1 + 1 + 1 + (2 if connection.vendor == "postgresql" else 0)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite writes JSON Lines")
 def test_articles_written_by_the_database_come_in_export_order_from_two_readers(
     db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
