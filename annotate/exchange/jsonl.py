@@ -322,7 +322,8 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     encoded once. The pieces go to bytes one by one: a string joined from them all
     would take four bytes a character (every text has an emoji) to be copied again.
     With ``options.all_articles`` an article without selected claims is a line like the
-    others, with ``"claims": []``."""
+    others, with ``"claims": []``. On SQLite, for a project without chains and clusters,
+    the database writes each article's claims (``jsonl_sql``), the same bytes."""
     tail = ('], "provenance": ' + _encode(manifest(project, options, "jsonl")) + "}\n").encode()
     # Claim clusters (annotate/clusters): a "clusters" list on every claim, only when the
     # project has any, so that a project without them exports the same bytes as before.

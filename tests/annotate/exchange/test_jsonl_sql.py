@@ -15,7 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from annotate.exchange import jsonl_sql
+from annotate.exchange import jsonl, jsonl_sql
+from annotate.exchange.options import ExportOptions
 from annotate.models import (
     Claim,
     ClaimStance,
@@ -169,3 +170,17 @@ def test_what_the_database_writes_reads_back(corpus: Corpus) -> None:
         assert claims[corpus.claims[2].pk]["updated"] == "2025-01-02T03:04:06+00:00"
     statuses = {c["status"] for c in claims.values()}
     assert statuses == {"gold", "accepted", "rejected", "pending"}
+
+
+def test_progress_counts_every_claim_once(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``on_chunk`` is told the claims as the articles come (in runs of at least
+    ``DEFAULT_CHUNK``, the rest at the end): the total is the export's claims."""
+    told: list[int] = []
+    options = ExportOptions(layer="all", all_articles=True)
+    data = b"".join(jsonl.stream(corpus.project, options, on_chunk=told.append))
+    claims = sum(len(json.loads(line)["claims"]) for line in data.splitlines())
+    assert claims and told == [claims]
+    monkeypatch.setattr(jsonl, "DEFAULT_CHUNK", 2)
+    told.clear()
+    b"".join(jsonl.stream(corpus.project, options, on_chunk=told.append))
+    assert sum(told) == claims and len(told) > 1 and all(n >= 2 for n in told[:-1])
