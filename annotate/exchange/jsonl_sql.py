@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -292,7 +293,14 @@ def applies(project: Project, alias: str, *, chained: bool, clustered: bool) -> 
     """Whether the database can write this project's JSON Lines claims (see the
     module's docstring)."""
     db = connections[alias]
-    return not chained and not clustered and db.vendor == "sqlite" and db.timezone_name == "UTC"
+    return (
+        not chained
+        and not clustered
+        and db.vendor == "sqlite"
+        and db.timezone_name == "UTC"
+        # MATERIALIZED (3.35) and JSON built in (3.38).
+        and sqlite3.sqlite_version_info >= (3, 38)
+    )
 
 
 # The article values each row brings, then the claims' text (``ArticleClaims``).

@@ -184,3 +184,15 @@ def test_progress_counts_every_claim_once(corpus: Corpus, monkeypatch: pytest.Mo
     told.clear()
     b"".join(jsonl.stream(corpus.project, options, on_chunk=told.append))
     assert sum(told) == claims and len(told) > 1 and all(n >= 2 for n in told[:-1])
+
+
+def test_an_older_sqlite_keeps_the_python_path(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before 3.38 (``MATERIALIZED``, JSON built in) the claims are formatted in Python."""
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+    written = export_bytes("jsonl", corpus.project, layer="all")
+    monkeypatch.setattr(jsonl_sql.sqlite3, "sqlite_version_info", (3, 37, 2))
+    with CaptureQueriesContext(connection) as captured:
+        assert export_bytes("jsonl", corpus.project, layer="all") == written
+    assert not any('"claim_id": %s' in q["sql"] for q in captured)
