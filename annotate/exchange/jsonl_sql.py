@@ -63,7 +63,6 @@ _COLUMNS = {
     "claim_type": "claim_type",
     "checkworthy": "checkworthy",
     "note": "note",
-    "decision": "decision",
     "version": "version",
     "created": "created",
     "updated": "updated",
