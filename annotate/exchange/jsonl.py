@@ -29,12 +29,22 @@ from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
+from django.db import connections
+
 from annotate.clusters.selectors import export_memberships
+from annotate.exchange import jsonl_sql
 from annotate.exchange.fields import ARTICLE_VALUES
-from annotate.exchange.options import ExportOptions
+from annotate.exchange.options import ExportOptions, split_of
 from annotate.exchange.provenance import json_default, manifest
-from annotate.exchange.rows import Chunk, StanceKey, chunk_runs, stance_list
-from corpus.models import Project
+from annotate.exchange.rows import (
+    DEFAULT_CHUNK,
+    Chunk,
+    StanceKey,
+    chunk_runs,
+    project_has_chains,
+    stance_list,
+)
+from corpus.models import Article, Project
 
 FLUSH_BYTES = 256 * 1024
 
@@ -312,8 +322,17 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     encoded once. The pieces go to bytes one by one: a string joined from them all
     would take four bytes a character (every text has an emoji) to be copied again.
     With ``options.all_articles`` an article without selected claims is a line like the
-    others, with ``"claims": []``."""
+    others, with ``"claims": []``. On SQLite, for a project without chains and clusters,
+    the database writes each article's claims (``jsonl_sql``), the same bytes."""
     tail = ('], "provenance": ' + _encode(manifest(project, options, "jsonl")) + "}\n").encode()
+    # Claim clusters (annotate/clusters): a "clusters" list on every claim, only when the
+    # project has any, so that a project without them exports the same bytes as before.
+    memberships = {pk: _encode(found) for pk, found in export_memberships(project).items()}
+    chained = project_has_chains(project)
+    alias = Article.objects.db
+    if jsonl_sql.applies(project, alias, chained=chained, clustered=bool(memberships)):
+        yield from _stream_written(project, options, tail, on_chunk)
+        return
     parts: list[bytes] = []
     size = 0
     sources: _SourceJson | None = None
@@ -321,12 +340,11 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
     pieces = _ClaimPieces()
     current: int | None = None  # the article whose line is open (it may go on in the next chunk)
     claims: list[str] = []
-    # Claim clusters (annotate/clusters): a "clusters" list on every claim, only when the
-    # project has any, so that a project without them exports the same bytes as before.
-    memberships = {pk: _encode(found) for pk, found in export_memberships(project).items()}
     # Lines have no quote context: the claims' prefix and suffix are not read.
     # The claims' span, attribution, labels and note as JSON from the query where it can.
-    for chunk, runs in chunk_runs(project, options, omit=("prefix", "suffix"), written="json"):
+    for chunk, runs in chunk_runs(
+        project, options, omit=("prefix", "suffix"), written="json", chained=chained
+    ):
         encoded: list[str] = []
         if chunk is not None:
             if sources is None:
@@ -355,6 +373,44 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
         _close(parts, claims, tail)
     if parts:
         yield b"".join(parts)
+
+
+def _stream_written(
+    project: Project, options: ExportOptions, tail: bytes, on_chunk: Any
+) -> Iterator[bytes]:
+    """``stream`` with each article's claims written and joined by the database
+    (``jsonl_sql``): a row per article, its head made here as in ``stream``."""
+    metadata = Article._meta.get_field("metadata")
+    db = connections[Article.objects.db]
+    parts: list[bytes] = []
+    size = 0
+    counted = 0  # claims not yet told to ``on_chunk``
+    for row in jsonl_sql.article_rows(project, options):
+        article = dict(zip(jsonl_sql.ARTICLE_FIELDS, row, strict=False))
+        written = row[-1]
+        if written is None:
+            if not options.all_articles:
+                continue
+            count, claims = 0, b""
+        else:
+            number, _, text = written.partition(",")
+            count, claims = int(number), text.encode()
+        article["metadata"] = metadata.from_db_value(article["metadata"], metadata.cached_col, db)
+        article["split"] = split_of(article["sha256"], options) if options.split else None
+        head = _article_head(article).encode()
+        parts += (head, claims, tail)
+        size += len(head) + len(claims) + len(tail)
+        counted += count
+        if size >= FLUSH_BYTES:
+            yield b"".join(parts)
+            parts, size = [], 0
+        if on_chunk is not None and counted >= DEFAULT_CHUNK:
+            on_chunk(counted)
+            counted = 0
+    if parts:
+        yield b"".join(parts)
+    if on_chunk is not None and counted:
+        on_chunk(counted)
 
 
 def _with_clusters(

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.exchange import formats, jsonl, rows, rows_articles, tasks
+from annotate.exchange import formats, jsonl, jsonl_sql, rows, rows_articles, tasks
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.provenance import json_default, manifest
 from annotate.exchange.rows import article_groups
@@ -292,7 +292,10 @@ def test_queries_do_not_grow_with_the_articles_without_claims(
 def test_unannotated_project_of_many_articles_reads_them_in_batches(
     db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The Python path (``jsonl_sql`` off): the articles without claims are read 10 at
+    a time, not one query each."""
     monkeypatch.setattr(rows_articles, "ARTICLE_BATCH", 10)
+    monkeypatch.setattr(jsonl_sql, "applies", lambda *args, **kwargs: False)
     project = ProjectFactory()
     for k in range(45):
         add_article(project, f"Article {k:02}")
@@ -304,6 +307,29 @@ def test_unannotated_project_of_many_articles_reads_them_in_batches(
     # The batches, the ids, the manifest, the claim clusters (none here), PostgreSQL's two;
     # + 1: whether the project has attribution chains.
     assert len(captured) <= 5 + 1 + 1 + 1 + 1 + (2 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite writes JSON Lines")
+def test_articles_written_by_the_database_come_in_export_order_from_two_readers(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``jsonl_sql``: the articles go in blocks to two queries alternately (two threads
+    outside a transaction) and are merged back in export order; one query each, however
+    many blocks. Titles in reverse of their ids: the merge must follow the export's
+    order, not the ids'."""
+    project = ProjectFactory()
+    for k in range(45):
+        add_article(project, f"Article {44 - k:02}")
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+    monkeypatch.setattr(jsonl_sql, "BLOCK", 4)
+    with CaptureQueriesContext(connection) as captured:
+        data = export_bytes("jsonl", project, all_articles=True)
+    titles = [json.loads(line)["title"] for line in data.splitlines()]
+    assert titles == [f"Article {k:02}" for k in range(45)]
+    article_reads = [q for q in captured if '"corpus_article"."text"' in q["sql"]]
+    assert len(article_reads) == 2
+    monkeypatch.setattr(jsonl_sql, "applies", lambda *args, **kwargs: False)
+    assert export_bytes("jsonl", project, all_articles=True) == data
 
 
 # --- brat ------------------------------------------------------------------------------
