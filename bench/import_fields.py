@@ -35,18 +35,23 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
     from bench.generate import article_records
     from bench.peers import workload as wl
     from bench.peers.common import multipart
     from corpus.models import Article, Role
-    from corpus.services import membership_set, project_create, project_delete, user_ensure
+    from corpus.services import (
+        membership_set,
+        project_create,
+        project_delete,
+        token_issue,
+        user_ensure,
+    )
 
     call_command("migrate", verbosity=0)
     app = WSGIHandler()
     user = user_ensure(username="import-fields")
-    token = Token.objects.get_or_create(user=user)[0].key
+    token = token_issue(user=user).key
     files = {
         "peers": wl.make(args.documents, 1).jsonl(),
         "import_api": "".join(
