@@ -18,12 +18,15 @@ and when it is committed do not change; PostgreSQL is left alone.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
+
+logger = logging.getLogger(__name__)
 
 # SQLite's default ``wal_autocheckpoint`` (pages), restored after the write.
 AUTOCHECKPOINT_PAGES = 1000
@@ -63,6 +66,10 @@ def run_deferred(sender: Any = None, **kwargs: Any) -> bool:
     _state.pending = False
     if not _applies() or connection.connection is None:
         return False  # closed meanwhile: closing it checkpointed, or the next COMMIT will
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except DatabaseError:  # after the answer: nothing to report to; a later COMMIT does it
+        logger.warning("The deferred SQLite checkpoint failed.", exc_info=True)
+        return False
     return True

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.tasks.signals import task_finished
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -100,3 +100,22 @@ def test_sqlite_commits_without_checkpointing_when_told(tmp_path: Path) -> None:
     busy, frames, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert (busy, copied) == (0, frames) and frames > 1000
     db.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_checkpoint_is_logged_not_raised(
+    clean_state: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the answer there is no one to tell: the next COMMIT over the threshold, or
+    closing the connection, checkpoints instead."""
+    if not SQLITE:
+        pytest.skip("SQLite only")
+    with checkpoint.deferred():
+        pass
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    assert not checkpoint.run_deferred()
+    assert "checkpoint failed" in caplog.text
