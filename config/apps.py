@@ -1,5 +1,6 @@
 """The project's own app config: ``migrate`` also creates the cache table; workers give
-back the memory a big request or task used (``common.memory``)."""
+back the memory a big request or task used (``common.memory``) and run the SQLite
+checkpoint a big import left (``common.checkpoint``) once the answer has gone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.core.signals import request_finished
 from django.db.models.signals import post_migrate
 from django.tasks.signals import task_finished
 
-from common import memory
+from common import checkpoint, memory
 
 
 def _create_cache_table(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
@@ -33,6 +34,9 @@ class ClaimdeskConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_create_cache_table, sender=self)
+        # SQLite: the checkpoint a big import's COMMIT left, after the answer.
+        request_finished.connect(checkpoint.run_deferred, dispatch_uid="claimdesk-checkpoint")
+        task_finished.connect(checkpoint.run_deferred, dispatch_uid="claimdesk-checkpoint")
         if settings.CLAIMDESK_MEMORY_RELEASE_MB > 0:
             memory.release(settings.CLAIMDESK_MEMORY_RELEASE_MB)  # notes the RSS at start
             request_finished.connect(_release_memory, dispatch_uid="claimdesk-release-memory")

@@ -5,6 +5,7 @@ the batch."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -23,6 +24,7 @@ from corpus.services import (
     article_create,
     articles_create_many,
 )
+from corpus.text import sha256_text
 from corpus.textmeta import READ_FIELDS, describe_text
 from tests.corpus.test_text import SEEDS as SEED_DIR
 
@@ -530,3 +532,47 @@ def test_every_head_of_a_tag_list_starts_with_a_letter_the_cheap_test_lets_throu
     assert {head[0] for head in heads[1].split("|")} <= _TAG_STARTS
     for line in ("Tags: Russia, Turkey", "Теги: Россия, Турция", "Метки: Москва", "TAGS Gas"):
         assert _is_boilerplate_line(line), line
+
+
+def test_a_prepared_article_is_the_one_keywords_would_build(project: Any) -> None:
+    """``_article_prepared`` builds the article by position (issue 21, imp25): the same
+    values as ``Article(project=…, …)``, the project cached alike (no query for it)."""
+    from corpus.services import _article_prepared
+
+    item = ArticleInput(
+        text="Café in İstanbul 🇹🇷\n\nЯна.",
+        title="T",
+        byline="B",
+        outlet="O",
+        url="https://example.org/a",
+        published=dt.date(2022, 1, 22),
+        language="tr",
+        metadata={"k": [1, "ü"]},
+        source_file="f.jsonl",
+        text_clean=True,
+    )
+    built = _article_prepared(project, item)
+    expected = Article(
+        project=project,
+        title="T",
+        byline="B",
+        outlet="O",
+        url="https://example.org/a",
+        published=dt.date(2022, 1, 22),
+        language="tr",
+        text=item.text,
+        sha256=sha256_text(item.text),
+        char_count=len(item.text),
+        metadata={"k": [1, "ü"]},
+        source_file="f.jsonl",
+    )
+
+    def state(article: Article) -> dict[str, Any]:
+        return {k: v for k, v in vars(article).items() if k != "_state"}
+
+    assert state(built) == state(expected)
+    assert built._state.fields_cache == expected._state.fields_cache == {"project": project}
+    assert (built._state.adding, built._state.db) == (expected._state.adding, expected._state.db)
+    with CaptureQueriesContext(connection) as captured:
+        assert built.project is project
+    assert not captured.captured_queries
