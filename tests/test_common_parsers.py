@@ -91,8 +91,7 @@ BODIES = {
 def _parsed(parser: Any, body: bytes, rf: RequestFactory) -> Any:
     request = Request(rf.generic("POST", "/", data=body, content_type=CT), parsers=[parser()])
     try:
-        data: Any = request.data
-        files = request.FILES
+        data, files = request.data, request.FILES
     except ParseError as exc:
         return ("error", str(exc.detail))
     except SuspiciousOperation as exc:  # Django's bounds (a 400 in a view)
@@ -142,18 +141,15 @@ def test_the_same_at_djangos_bounds(
 
 def test_a_plain_upload_is_cut_without_djangos_parser(rf: RequestFactory, monkeypatch: Any) -> None:
     """The plain body takes the short way, and the file's bytes are the slice itself."""
-    calls: list[Any] = []
-
-    def djangos(*args: Any, **kwargs: Any) -> None:
-        calls.append(args)
-
-    monkeypatch.setattr(parsers.parsers.MultiPartParser, "parse", djangos)
+    calls = []
+    monkeypatch.setattr(
+        parsers.parsers.MultiPartParser, "parse", lambda *a, **k: calls.append(a) or None
+    )
     request = Request(
         rf.generic("POST", "/", data=BODIES["file and fields"], content_type=CT),
         parsers=[InMemoryMultiPartParser()],
     )
-    data: Any = request.data
-    assert data["unwrap"] == "no" and data["strip_boilerplate"] == "false"
+    assert request.data["unwrap"] == "no" and request.data["strip_boilerplate"] == "false"
     upload = request.FILES["f"]
     assert (upload.name, upload.content_type, upload.size) == (
         "docs.jsonl",
