@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from common.api import ApiView, CappedPagination
 from common.http import AuthenticatedRequest
-from common.parsers import InMemoryMultiPartParser
 from config.api_errors import ErrorSerializer
 from corpus import (
     api_tokens,
@@ -244,7 +243,7 @@ class ArticleList(ApiView):
 
 @extend_schema(tags=["articles"])
 class ArticleUpload(ApiView):
-    parser_classes = [InMemoryMultiPartParser]
+    parser_classes = [MultiPartParser]
     serializer_class = UploadResultSerializer
     pagination_class = None
 
