@@ -646,12 +646,12 @@ def import_annotations(
             viewer = actor if actor is not None else annotator
             resolved = claim_bulk.Resolved(viewer)
 
-            def write(batch: list[Ready], built: list[Built], texts: list[str]) -> None:
+            def write(articles: list[Article], built: list[Built], texts: list[str]) -> None:
                 """The batch's writes (in the writer thread, beside the next batch's
                 checks): its articles assigned, its claims inserted. The only one to
                 change ``report.assigned``."""
                 if not as_gold and annotator is not None:
-                    report.assigned += _assign(batch, annotator, actor)
+                    report.assigned += _assign(articles, annotator, actor)
                 claims_write(built, annotator=annotator, actor=actor, history_texts=texts)
 
             # A chunk of the file at a time: a fixed number of queries per chunk, and
@@ -710,12 +710,16 @@ def import_annotations(
                             batch=found,
                         )
                         texts = claims_history_texts(built)
-                        return functools.partial(write, batch, built, texts)
+                        articles = list({r.article.id: r.article for r in batch}.values())
+                        return functools.partial(write, articles, built, texts)
 
                     if pending is not None:
                         overlap.start(pending)
                     pending = check_in_batches(ready, seen, check, report)
-                    chunk = next(chunks, None)  # the next chunk parsed beside the write
+                    # The next chunk parsed beside the write, this one's items let go
+                    # first (three batches in memory at once, not four).
+                    del chunk, ready, found, check
+                    chunk = next(chunks, None)
                     overlap.join()
                 if pending is not None:
                     pending()
@@ -742,9 +746,8 @@ def _claim_input(ready: Ready) -> ClaimFields:
     )
 
 
-def _assign(batch: list[Ready], annotator: User, actor: User | None) -> int:
+def _assign(articles: list[Article], annotator: User, actor: User | None) -> int:
     """Assign the batch's articles that the annotator doesn't have yet; how many."""
-    articles = list({r.article.id: r.article for r in batch}.values())
     created = assignment_services.assignments_create_many(
         articles=articles, annotator=annotator, assigned_by=actor
     )
