@@ -6,7 +6,8 @@ quote against the frozen text, mention, labels against the scheme, source and ta
 project); sources and targets are resolved once for the batch (``Batch``), and once for a
 whole import when its batches share a ``Resolved``; ``claims_write`` inserts claims,
 stances and history rows with ``bulk_create`` and marks the assignments started with one
-update.
+update. ``claims_build_many`` is the checks alone (no query once ``Batch`` has read), for a
+caller that writes a batch while it checks the next (the import).
 """
 
 from __future__ import annotations

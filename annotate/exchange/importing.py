@@ -13,6 +13,14 @@ registry entries. The whole import is one transaction; by default any rejected i
 rolls everything back, so a bad file writes nothing. The report lists every rejected
 item with its reasons. A claim the annotator already has (same article and offsets,
 from before the import) is skipped, so importing a file twice adds nothing.
+
+A big file goes in chunks (``CHUNK`` items), as a pipeline of two (``common.overlap``):
+a chunk's reads first, then the previous chunk's write (assignments, ``claims_write``)
+runs in a writer thread on the same connection while this chunk is checked and built
+(``claims_build_many``, ``claims_history_texts``: Python only) and the next one parsed;
+the write is joined before the next query. A rejected item is rejected by the checks,
+before anything of its batch is written; an error of a write is raised here and rolls
+the whole import back.
 """
 
 from __future__ import annotations
