@@ -25,7 +25,8 @@ class HistoryChange(NamedTuple):
     project_id: int
     object_id: int
     before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    # A ``str``: the value's JSON text made beforehand (``json_text``), written as it is.
+    after: dict[str, Any] | str | None
 
 
 def _actor_id(actor: User | None) -> int | None:
@@ -110,7 +111,9 @@ def history_record_many(
                 action,
                 actor_id,
                 None if change.before is None else dumps(change.before),
-                None if change.after is None else dumps(change.after),
+                change.after
+                if type(change.after) is str or change.after is None
+                else dumps(change.after),
             )
 
     written = 0
@@ -131,6 +134,12 @@ _MANY = ("project", "entity", "object_id", "action", "actor", "before", "after")
 # ``json.dumps`` with its defaults, as ``History``'s JSON fields (no encoder) write a value:
 # the same text on both databases (``common.inserts`` writes a ``str`` as it is).
 _JSON = json.JSONEncoder()
+
+
+def json_text(value: dict[str, Any]) -> str:
+    """The JSON text ``History``'s fields write for ``value`` (for a ``HistoryChange``
+    whose snapshot is encoded ahead of its write)."""
+    return _JSON.encode(value)
 
 
 def source_snapshot(source: Source) -> dict[str, Any]:

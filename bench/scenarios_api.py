@@ -298,7 +298,8 @@ def import_claims_api(ctx: Context) -> list[Result]:
 
 
 # A batch's queries, whatever its rows: find its articles and sources, the claims there,
-# assign, check sources and targets, insert claims, stances, history (in savepoints).
+# assign, check sources and targets, insert claims, stances, history (no savepoint a batch
+# since the write runs beside the next batch's checks).
 PER_BATCH_QUERIES = 25
 
 

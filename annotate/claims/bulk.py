@@ -6,7 +6,8 @@ quote against the frozen text, mention, labels against the scheme, source and ta
 project); sources and targets are resolved once for the batch (``Batch``), and once for a
 whole import when its batches share a ``Resolved``; ``claims_write`` inserts claims,
 stances and history rows with ``bulk_create`` and marks the assignments started with one
-update.
+update. ``claims_build_many`` is the checks alone (no query once ``Batch`` has read), for a
+caller that writes a batch while it checks the next (the import).
 """
 
 from __future__ import annotations
@@ -56,10 +57,12 @@ def claims_create_many(
     “item <index>: <field>: <message>” (``params``: ``index``, ``field``).
 
     ``resolved``: the sources and targets earlier calls of the caller's transaction found
-    (an import's batches): only the ids it lacks are read."""
+    (an import's batches): only the ids it lacks are read.
+
+    In three steps a caller may also take apart (an import overlaps one batch's write
+    with the next batch's checks): ``Batch`` reads, ``claims_build_many`` checks and
+    builds (no query), ``claims_write`` inserts."""
     items = list(article_claims)
-    for article, _ in items:
-        check_project_open(article.project)
     batch = Batch(
         (article for article, _ in items),
         viewer=actor if actor is not None else annotator,
@@ -68,9 +71,25 @@ def claims_create_many(
         stances=(s for _, item in items for s in item.stances),
         resolved=resolved,
     )
+    built = claims_build_many(items, annotator=annotator, batch=batch)
+    return claims_write(built, annotator=annotator, actor=actor)
+
+
+def claims_build_many(
+    article_claims: Sequence[tuple[Article, ClaimFields]],
+    *,
+    annotator: User | None,
+    batch: Batch,
+) -> list[Built]:
+    """``claims_create_many``'s checks, without a query: the claims built, not saved, or a
+    ``ValidationError`` with every problem of every bad item (as there). ``batch`` has
+    read the sources and targets they name (it may have read more: those of a larger
+    batch, e.g. before an import dropped its rejected items) and their projects."""
+    for article, _ in article_claims:
+        check_project_open(article.project)
     problems: list[ValidationError] = []
     built: list[Built] = []
-    for index, (article, item) in enumerate(items):
+    for index, (article, item) in enumerate(article_claims):
         errors = Errors()
         claim = None
         with errors.collect():
@@ -80,7 +99,7 @@ def claims_create_many(
             built.append(claim)
     if problems:
         raise ValidationError(problems)
-    return claims_write(built, annotator=annotator, actor=actor)
+    return built
 
 
 class Resolved:

@@ -36,7 +36,7 @@ from annotate.claims.checks import (
 )
 from annotate.claims.offsets import validate_span
 from annotate.claims.values import ClaimChanges, ClaimFields, Unset, check_known
-from annotate.history import HistoryChange, history_record, history_record_many
+from annotate.history import HistoryChange, history_record, history_record_many, json_text
 from annotate.models import (
     Assignment,
     AssignmentStatus,
@@ -314,15 +314,42 @@ def _claim_signals() -> bool:
     return pre_init.has_listeners(Claim) or post_init.has_listeners(Claim)
 
 
+# A new claim's snapshot as JSON text begins so (its id is None until the insert).
+_WITHOUT_ID = '{"id": null'
+
+
+def claims_history_texts(built: Sequence[Built]) -> list[str]:
+    """The history snapshot (``claim_snapshot``) of each checked claim, not saved yet, as
+    the JSON text its ``History`` row will hold, but for the id: the text after
+    ``{"id": <id>`` (``claims_write`` puts the id the insert gives in front). Pure Python,
+    so that a bulk write makes it before its inserts (an import: while the batch before
+    is written)."""
+    texts = []
+    for b in built:
+        stances = sorted(({"target": t.id, "stance": s} for t, s in b.stances), key=by_target)
+        text = json_text(claim_snapshot(b.claim, stances=stances, chain=chain_snapshot(b.links)))
+        if not text.startswith(_WITHOUT_ID):  # (a claim saved already, or another encoder)
+            raise ValueError(f"Not a new claim's snapshot: {text[:40]}")
+        texts.append(text[len(_WITHOUT_ID) :])
+    return texts
+
+
 def claims_write(
-    built: Sequence[Built], *, annotator: User | None, actor: User | None = None
+    built: Sequence[Built],
+    *,
+    annotator: User | None,
+    actor: User | None = None,
+    history_texts: Sequence[str] | None = None,
 ) -> list[Claim]:
     """Insert checked claims, their stances, chains and history rows (``actor``, by default
     the annotator, is who the history names), and mark the annotator's assignments of
     their articles started: a fixed number of queries however many there are (a table's
     rows in one COPY on PostgreSQL, two statements on SQLite; no per-value compiling:
-    ``common.inserts``)."""
+    ``common.inserts``). ``history_texts``: ``claims_history_texts(built)``, made
+    beforehand (else here)."""
     claims = [b.claim for b in built]
+    if history_texts is None:
+        history_texts = claims_history_texts(built)
     insert_many(Claim, claims, max_rows=BATCH)
     insert_rows(
         ClaimStance,
@@ -346,18 +373,12 @@ def claims_write(
         actor=actor if actor is not None else annotator,
         changes=(
             HistoryChange(
-                project_id=b.claim.article.project_id,
-                object_id=b.claim.id,
+                project_id=claim.article.project_id,
+                object_id=claim.id,
                 before=None,
-                after=claim_snapshot(
-                    b.claim,
-                    stances=sorted(
-                        ({"target": t.id, "stance": s} for t, s in b.stances), key=by_target
-                    ),
-                    chain=chain_snapshot(b.links),
-                ),
+                after=f'{{"id": {claim.id}{text}',
             )
-            for b in built
+            for claim, text in zip(claims, history_texts, strict=True)
         ),
         batch_size=BATCH,
     )

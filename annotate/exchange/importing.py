@@ -13,10 +13,19 @@ registry entries. The whole import is one transaction; by default any rejected i
 rolls everything back, so a bad file writes nothing. The report lists every rejected
 item with its reasons. A claim the annotator already has (same article and offsets,
 from before the import) is skipped, so importing a file twice adds nothing.
+
+A big file goes in chunks (``CHUNK`` items), as a pipeline of two (``common.overlap``):
+a chunk's reads first, then the previous chunk's write (assignments, ``claims_write``)
+runs in a writer thread on the same connection while this chunk is checked and built
+(``claims_build_many``, ``claims_history_texts``: Python only) and the next one parsed;
+the write is joined before the next query. A rejected item is rejected by the checks,
+before anything of its batch is written; an error of a write is raised here and rolls
+the whole import back.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import batched
@@ -31,6 +40,7 @@ from annotate.assignments import services as assignment_services
 from annotate.chains.links import LinkInput
 from annotate.claims import bulk as claim_bulk
 from annotate.claims.checks import StanceInput
+from annotate.claims.services import Built, claims_history_texts, claims_write
 from annotate.claims.values import ClaimFields
 from annotate.exchange import importing_brat, importing_tools
 from annotate.exchange.importing_files import (
@@ -49,6 +59,7 @@ from annotate.models import Claim, Source, SourceAlias, Target
 from annotate.scheme import LABEL_FIELDS
 from annotate.sources import services as source_services
 from common.memory import gc_paused
+from common.overlap import Overlap
 from common.params import id_or_none
 from corpus.models import Article, Project
 from corpus.permissions import can_curate, role_in
@@ -442,9 +453,30 @@ def write_in_batches[Written](
 ) -> Written:
     """Write the items with ``write`` (a bulk service), skipping those already there
     (``existing``, which gains the keys written: give it to the next chunk of the file)
-    and duplicates within the file. The items it rejects are dropped and the rest tried
-    again (a duplicate of a rejected item then gets its chance, as when claims were made
-    one by one); without ``partial`` the caller then rolls everything back."""
+    and duplicates within the file: ``check_in_batches`` with each try in a savepoint
+    (a rejected try writes nothing). Without ``partial`` the caller then rolls everything
+    back."""
+
+    def in_savepoint(batch: list[Ready]) -> Written:
+        with transaction.atomic():
+            return write(batch)
+
+    return check_in_batches(ready, existing, in_savepoint, report)
+
+
+def check_in_batches[Checked](
+    ready: list[Ready],
+    existing: set[tuple[int, int, int]],
+    check: Callable[[list[Ready]], Checked],
+    report: ImportReport,
+) -> Checked:
+    """Give ``check`` (a bulk service's checks, or its checks and writes) the items,
+    skipping those already there (``existing``, which gains the keys passed: give it to
+    the next chunk of the file) and duplicates within the file. The items it rejects
+    (``ValidationError``, per item: ``by_item``) are dropped and the rest tried again (a
+    duplicate of a rejected item then gets its chance, as when claims were made one by
+    one); what it answers for the batch that passed is returned. A rejected try must
+    have written nothing."""
     failed: set[int] = set()
     position = {id(r): k for k, r in enumerate(ready)}
     while True:
@@ -462,8 +494,7 @@ def write_in_batches[Written](
                 made.add(key)
             batch.append(r)
         try:
-            with transaction.atomic():
-                written = write(batch)
+            passed = check(batch)
         except ValidationError as error:
             for b, reasons in sorted(by_item(error).items()):
                 k = position[id(batch[b])]
@@ -475,7 +506,7 @@ def write_in_batches[Written](
         report.created += len(batch)
         report.skipped += skipped
         existing |= made
-        return written
+        return passed
 
 
 # --- Reading ----------------------------------------------------------------------------
@@ -620,25 +651,35 @@ def import_annotations(
             seen: set[tuple[int, int, int]] = set()  # (article, start, end) there or written
             # The sources and targets the batches found, for the next batches (this
             # transaction's): each reads only those it names first.
-            resolved = claim_bulk.Resolved(actor if actor is not None else annotator)
+            viewer = actor if actor is not None else annotator
+            resolved = claim_bulk.Resolved(viewer)
 
-            def write(batch: list[Ready]) -> int:
-                assigned = 0 if as_gold or annotator is None else _assign(batch, annotator, actor)
-                claim_bulk.claims_create_many(
-                    article_claims=[(r.article, _claim_input(r)) for r in batch],
-                    annotator=annotator,
-                    actor=actor,
-                    resolved=resolved,
-                )
-                return assigned
+            def write(articles: list[Article], built: list[Built], texts: list[str]) -> None:
+                """The batch's writes (in the writer thread, beside the next batch's
+                checks): its articles assigned, its claims inserted. The only one to
+                change ``report.assigned``."""
+                if not as_gold and annotator is not None:
+                    report.assigned += _assign(articles, annotator, actor)
+                claims_write(built, annotator=annotator, actor=actor, history_texts=texts)
 
             # A chunk of the file at a time: a fixed number of queries per chunk, and
             # only a chunk's items, articles and claims in memory at once. In bulk mode
             # (db_bulk) the triggers' work is done once, at the end: on SQLite search
             # entries, versions, network and overview counts; on PostgreSQL the stances'
             # network counts (the other triggers there are statement-level already).
-            with db_bulk.bulk_inserts():
-                for chunk in batched(items, CHUNK):
+            #
+            # A pipeline (``common.overlap``): a chunk's reads first (articles, sources,
+            # the claims there, the sources and targets to check: the connection is
+            # free), then the previous chunk's write starts in the writer thread while
+            # this one is checked and built and the next one parsed (Python only, no
+            # query), then the write is joined. A write's error is raised here and
+            # rolls everything back; a rejected item is rejected by the checks, before
+            # any write of its batch (no savepoint a batch).
+            with db_bulk.bulk_inserts(), Overlap() as overlap:
+                pending: Callable[[], None] | None = None
+                chunks = batched(items, CHUNK)
+                chunk = next(chunks, None)
+                while chunk is not None:
                     resolver.forget_articles()
                     resolver.prefetch(chunk)
                     resolver.prefetch_sources(chunk)
@@ -657,7 +698,39 @@ def import_annotations(
                         )
                         .values_list("article_id", "start", "end")
                     )
-                    report.assigned += write_in_batches(ready, seen, write, report)
+                    found = claim_bulk.Batch(
+                        (r.article for r in ready),
+                        viewer=viewer,
+                        sources=(r.source for r in ready),
+                        chains=(link for r in ready for link in r.chain),
+                        stances=(s for r in ready for s in r.stances),
+                        resolved=resolved,
+                    )
+
+                    def check(
+                        batch: list[Ready], found: claim_bulk.Batch = found
+                    ) -> Callable[[], None]:
+                        """The batch's claims checked and built, their history rows'
+                        JSON made: what writes them (Python only)."""
+                        built = claim_bulk.claims_build_many(
+                            [(r.article, _claim_input(r)) for r in batch],
+                            annotator=annotator,
+                            batch=found,
+                        )
+                        texts = claims_history_texts(built)
+                        articles = list({r.article.id: r.article for r in batch}.values())
+                        return functools.partial(write, articles, built, texts)
+
+                    if pending is not None:
+                        overlap.start(pending)
+                    pending = check_in_batches(ready, seen, check, report)
+                    # The next chunk parsed beside the write, this one's items let go
+                    # first (three batches in memory at once, not four).
+                    del chunk, ready, found, check
+                    chunk = next(chunks, None)
+                    overlap.join()
+                if pending is not None:
+                    pending()
             if (report.rejected and not partial) or dry_run:
                 raise Rollback
             report.written = True
@@ -681,9 +754,8 @@ def _claim_input(ready: Ready) -> ClaimFields:
     )
 
 
-def _assign(batch: list[Ready], annotator: User, actor: User | None) -> int:
+def _assign(articles: list[Article], annotator: User, actor: User | None) -> int:
     """Assign the batch's articles that the annotator doesn't have yet; how many."""
-    articles = list({r.article.id: r.article for r in batch}.values())
     created = assignment_services.assignments_create_many(
         articles=articles, annotator=annotator, assigned_by=actor
     )
