@@ -91,7 +91,7 @@ def main(order: str) -> None:
             found: tuple[float, float, float | None] = undo.args[0]
             return found
         finally:
-            overlap.OVERLAP = True
+            overlap.OVERLAP = None
 
     once(True)
     once(False)  # warm-up

@@ -28,6 +28,7 @@ The connection is never used by two threads at once:
   raised, the job's, if any, is dropped as a consequence of it), before the caller's
   transaction ends.
 
+By default it is on for PostgreSQL only (``OVERLAP = None``; see there why not SQLite).
 With ``enabled=False`` (or ``OVERLAP = False``) ``start`` runs the job at once in the
 caller's thread: the same writes in the same order, one thing at a time (the A/B's
 baseline, and a way out if a backend misbehaves).
@@ -44,8 +45,13 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-# Whether ``Overlap`` runs jobs in a writer thread at all (False: in the caller's thread).
-OVERLAP = True
+# Whether ``Overlap`` runs jobs in a writer thread at all (False: in the caller's thread;
+# None: where the database works in a process of its own, PostgreSQL — there the server's
+# CPU runs beside the client's. On SQLite the database's work is this process's: on two
+# idle cores the import's wall came out level (2.46 vs 2.36 s, 2.40 vs 2.51 s median, two
+# alternated sets) for 0.3-0.4 s more CPU, so it is off there; PostgreSQL 2.44 -> 2.23 s,
+# every pair ahead. bench/RESULTS.md, "Session 15, the lead".)
+OVERLAP: bool | None = None
 # The interpreter's switch interval while a block runs (seconds; None: left as it is).
 SWITCH_INTERVAL: float | None = 0.0005
 
@@ -78,7 +84,9 @@ class Overlap:
     def __init__(self, using: str = DEFAULT_DB_ALIAS, *, enabled: bool | None = None) -> None:
         self.alias = using
         self.connection = connections[using]
-        self.enabled = OVERLAP if enabled is None else enabled
+        if enabled is None:
+            enabled = OVERLAP if OVERLAP is not None else self.connection.vendor == "postgresql"
+        self.enabled = enabled
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._stack = ExitStack()

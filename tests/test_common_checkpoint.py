@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,38 @@ def test_a_failed_checkpoint_is_logged_not_raised(
     monkeypatch.setattr(connection, "cursor", broken)
     assert not checkpoint.run_deferred()
     assert "checkpoint failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_claims_import_defers_its_checkpoint_unless_a_dry_run(
+    monkeypatch: pytest.MonkeyPatch, clean_state: Any, dry_run: bool
+) -> None:
+    """The claims import (API, command, task) commits without SQLite's checkpoint, as the
+    upload does; a dry run commits nothing and leaves the setting alone."""
+    from annotate.exchange import importing
+    from tests.annotate.exchange.test_import_queries import _file, _member
+    from tests.factories import ProjectFactory
+
+    seen: list[int] = []
+    real = checkpoint.deferred
+
+    @contextlib.contextmanager
+    def spying() -> Any:
+        with real():
+            seen.append(_autocheckpoint() if SQLITE else -1)
+            yield
+
+    monkeypatch.setattr(checkpoint, "deferred", spying)
+    project = ProjectFactory()
+    annotator = _member(project)
+    data, _ = _file(project, 3)
+    report = importing.import_annotations(
+        project=project, annotator=annotator, data=data, fmt="jsonl", dry_run=dry_run
+    )
+    assert report.ok, report.rejected
+    assert seen == ([] if dry_run else [0 if SQLITE else -1])
+    assert getattr(checkpoint._state, "pending", False) is (SQLITE and not dry_run)
+    if SQLITE:
+        assert checkpoint.run_deferred() is (not dry_run)
+        assert _autocheckpoint() == checkpoint.AUTOCHECKPOINT_PAGES

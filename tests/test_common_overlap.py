@@ -9,9 +9,26 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
+from common import overlap as overlap_module
 from common.overlap import Overlap
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _overlap_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mechanism on both databases (by default it is on for PostgreSQL only)."""
+    monkeypatch.setattr(overlap_module, "OVERLAP", True)
+
+
+def test_by_default_it_runs_where_the_database_is_a_process_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(overlap_module, "OVERLAP", None)
+    assert Overlap().enabled is (connection.vendor == "postgresql")
+    assert Overlap(enabled=True).enabled
+    monkeypatch.setattr(overlap_module, "OVERLAP", False)
+    assert not Overlap().enabled
 
 
 def _one(sql: str = "SELECT 1") -> Any:

@@ -20,11 +20,13 @@ runs in a writer thread on the same connection while this chunk is checked and b
 (``claims_build_many``, ``claims_history_texts``: Python only) and the next one parsed;
 the write is joined before the next query. A rejected item is rejected by the checks,
 before anything of its batch is written; an error of a write is raised here and rolls
-the whole import back.
+the whole import back. The writer thread is used on PostgreSQL only (its server's CPU runs
+beside ours); on SQLite the same steps run one after the other (``common.overlap.OVERLAP``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +60,7 @@ from annotate.exchange.importing_files import (
 from annotate.models import Claim, Source, SourceAlias, Target
 from annotate.scheme import LABEL_FIELDS
 from annotate.sources import services as source_services
+from common import checkpoint
 from common.memory import gc_paused
 from common.overlap import Overlap
 from common.params import id_or_none
@@ -642,7 +645,13 @@ def import_annotations(
         raise ValidationError(f"{annotator} is not a member of the project “{project}”.")
     report = ImportReport()
     try:
-        with gc_paused(), transaction.atomic():
+        # SQLite: the import's COMMIT does not checkpoint the write-ahead log (tens of MB
+        # for a big file); that runs once the answer has gone (``common.checkpoint``).
+        with (
+            gc_paused(),
+            contextlib.nullcontext() if dry_run else checkpoint.deferred(),
+            transaction.atomic(),
+        ):
             items, unknown = read_file(
                 project=project, data=data, fmt=fmt, brat=brat, report=report
             )

@@ -21,6 +21,13 @@ from tests.factories import ProjectFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _overlap_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipeline on both databases (by default it is on for PostgreSQL only); a test
+    that wants it off says so."""
+    monkeypatch.setattr(overlap, "OVERLAP", True)
+
+
 def _bad_sql() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM no_such_table_b28")
