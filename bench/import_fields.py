@@ -91,35 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _post(app: Any, path: str, body: bytes, content_type: str, token: str) -> str:
-    answer: dict[str, str] = {}
+    from bench.probe_import import wsgi_post
 
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
-        answer["status"] = status
-
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "CONTENT_TYPE": content_type,
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_AUTHORIZATION": f"Token {token}",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    result = app(environ, start_response)
-    b"".join(result)
-    result.close()
-    return answer["status"]
+    status, _ = wsgi_post(app, path, io.BytesIO(body), len(body), content_type, token)
+    return status
 
 
 if __name__ == "__main__":

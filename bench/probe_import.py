@@ -26,35 +26,56 @@ def _status_kb(name: str) -> int:
     return 0
 
 
-def _request(app: Any, path: str, body: Path, boundary: str, token: str) -> tuple[str, bytes]:
+def wsgi_post(
+    app: Any, path: str, stream: Any, length: int, content_type: str, token: str
+) -> tuple[str, bytes]:
+    """POST ``stream`` (``length`` bytes) to the WSGI ``app`` with a token, as gunicorn
+    would hand it over: the status line and the body of the answer (closed after)."""
     answer: dict[str, str] = {}
 
     def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
         answer["status"] = status
 
-    with body.open("rb") as stream:
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": path,
-            "SCRIPT_NAME": "",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80",
-            "HTTP_HOST": "127.0.0.1",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
-            "CONTENT_LENGTH": str(body.stat().st_size),
-            "HTTP_AUTHORIZATION": f"Token {token}",
-            "wsgi.input": stream,
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        content = b"".join(app(environ, start_response))
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(length),
+        "HTTP_AUTHORIZATION": f"Token {token}",
+        "wsgi.input": stream,
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    result = app(environ, start_response)
+    try:
+        content = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
     return answer["status"], content
+
+
+def _request(app: Any, path: str, body: Path, boundary: str, token: str) -> tuple[str, bytes]:
+    with body.open("rb") as stream:
+        return wsgi_post(
+            app,
+            path,
+            stream,
+            body.stat().st_size,
+            f"multipart/form-data; boundary={boundary}",
+            token,
+        )
 
 
 def main(argv: list[str]) -> int:

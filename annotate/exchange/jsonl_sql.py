@@ -32,6 +32,7 @@ from django.db.models import F, Func, OuterRef, Subquery, TextField
 from django.db.models.expressions import RawSQL
 
 from annotate.exchange.fetch import fetch_rows
+from annotate.exchange.fields import ARTICLE_VALUES
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.rows_query import claims_queryset, selected_article_ids
 from annotate.models import (
@@ -303,19 +304,7 @@ def applies(project: Project, alias: str, *, chained: bool, clustered: bool) -> 
 
 
 # The article values each row brings, then the claims' text (``ArticleClaims``).
-ARTICLE_FIELDS = (
-    "id",
-    "title",
-    "byline",
-    "outlet",
-    "url",
-    "published",
-    "language",
-    "sha256",
-    "char_count",
-    "metadata",
-    "text",
-)
+ARTICLE_FIELDS = (*ARTICLE_VALUES, "text")
 
 
 def _rows_sql(project: Project, options: ExportOptions, ids: list[int]) -> tuple[str, list[Any]]:
