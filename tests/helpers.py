@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -101,3 +102,24 @@ def rows_kept_for_the_module[T](django_db_blocker: Any, build: Callable[[], T]) 
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+class ConnectionWatch:
+    """An execute wrapper for ``connection.execute_wrapper``: the queries that reached the
+    database while another thread's query was running on the same connection
+    (``clashes``, must stay empty) and the names of the threads that sent any."""
+
+    def __init__(self) -> None:
+        self._busy = threading.Lock()
+        self.clashes: list[str] = []
+        self.threads: list[str] = []
+
+    def __call__(self, execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+        if not self._busy.acquire(blocking=False):
+            self.clashes.append(sql)
+            return execute(sql, params, many, context)
+        try:
+            self.threads.append(threading.current_thread().name)
+            return execute(sql, params, many, context)
+        finally:
+            self._busy.release()

@@ -11,6 +11,7 @@ from django.db import connection, connections
 
 from common import overlap as overlap_module
 from common.overlap import Overlap
+from tests.helpers import ConnectionWatch
 
 pytestmark = pytest.mark.django_db
 
@@ -98,19 +99,7 @@ def test_a_query_of_the_caller_waits_for_the_job() -> None:
 
 
 def test_the_connection_is_never_in_two_threads_at_once() -> None:
-    busy = threading.Lock()
-    clashes: list[str] = []
-    threads: set[str] = set()
-
-    def watch(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
-        if not busy.acquire(blocking=False):
-            clashes.append(sql)
-            return execute(sql, params, many, context)
-        try:
-            threads.add(threading.current_thread().name)
-            return execute(sql, params, many, context)
-        finally:
-            busy.release()
+    watch = ConnectionWatch()
 
     def job() -> None:
         for _ in range(200):
@@ -122,8 +111,8 @@ def test_the_connection_is_never_in_two_threads_at_once() -> None:
             overlap.start(job)
             for _ in range(20):
                 _one()
-    assert not clashes
-    assert threads == {"overlap-writer", threading.current_thread().name}
+    assert not watch.clashes
+    assert set(watch.threads) == {"overlap-writer", threading.current_thread().name}
 
 
 def test_disabled_it_runs_the_job_at_once_in_the_callers_thread() -> None:

@@ -17,6 +17,7 @@ from annotate.models import Assignment, Claim, ClaimStance, History
 from common import overlap
 from tests.annotate.exchange.test_import_queries import _file, _member
 from tests.factories import ProjectFactory
+from tests.helpers import ConnectionWatch
 
 pytestmark = pytest.mark.django_db
 
@@ -77,25 +78,12 @@ def test_the_batches_writes_run_beside_the_next_batchs_checks(
     project = ProjectFactory()
     data, expected = _file(project, 6)  # 3 batches
     user = _member(project)
-    busy = threading.Lock()
-    clashes: list[str] = []
-    threads: list[str] = []
-
-    def watch(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
-        if not busy.acquire(blocking=False):
-            clashes.append(sql)
-            return execute(sql, params, many, context)
-        try:
-            threads.append(threading.current_thread().name)
-            return execute(sql, params, many, context)
-        finally:
-            busy.release()
-
+    watch = ConnectionWatch()
     with connection.execute_wrapper(watch):
         report = import_annotations(project=project, annotator=user, data=data, fmt="jsonl")
     assert report.written and report.created == expected
-    assert not clashes
-    assert "overlap-writer" in threads  # batches 1 and 2 were written in the writer
+    assert not watch.clashes
+    assert "overlap-writer" in watch.threads  # batches 1 and 2 were written in the writer
     assert Claim.objects.filter(annotator=user).count() == expected
     assert Assignment.objects.filter(annotator=user).count() == 6
 
