@@ -223,9 +223,9 @@ def test_the_cache_key_reads_the_articles_latest_edit_through_an_index(
 def test_the_cached_network_follows_a_claim_change(
     corpus: Corpus, curator: Any, django_assert_num_queries: Any
 ) -> None:
-    """The network is cached under the project's latest History row: a
-    second network with nothing changed costs only the key's query, and a claim deleted
-    through the service (which records a History row) is gone from the next network."""
+    """The network is cached under ``figures_version``: a second network with nothing
+    changed costs only the key's query, and a claim deleted through the service is gone
+    from the next network."""
     from annotate.claims.services import claim_delete
 
     before = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
@@ -236,6 +236,20 @@ def test_the_cached_network_follows_a_claim_change(
     after = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
     danilov = f"s{corpus.sources[2].pk}"
     assert any(e.source == danilov for e in before.edges)
+    assert not any(e.source == danilov for e in after.edges)
+
+
+def test_the_cached_network_follows_a_write_that_records_no_history(corpus: Corpus) -> None:
+    """A write outside the services (a query set's delete: no History row) changes the
+    key too: the database's counter moves with every write to the stances. Keyed on the
+    latest History row, the old network was served for ``CACHE_SECONDS``."""
+    from annotate.models import ClaimStance
+
+    before = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    danilov = f"s{corpus.sources[2].pk}"
+    assert any(e.source == danilov for e in before.edges)
+    ClaimStance.objects.filter(claim=corpus.same[2]).delete()  # Danilov's only stances
+    after = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
     assert not any(e.source == danilov for e in after.edges)
 
 
