@@ -144,6 +144,14 @@ def test_migration_builds_the_index_concurrently_on_postgresql_only() -> None:
     else:
         assert "-- claim_search: a PostgreSQL index, none on sqlite" in sql
         assert "CREATE INDEX" not in sql
+    out = io.StringIO()
+    call_command("sqlmigrate", "annotate", "0026", stdout=out)
+    sql = out.getvalue()
+    if connection.vendor == "postgresql":
+        assert 'CREATE INDEX CONCURRENTLY "claim_live_annotator_updated"' in sql
+        assert "BEGIN;" not in sql
+    else:
+        assert 'CREATE INDEX "claim_live_annotator_updated"' in sql
 
 
 # --- the source registry's claim counts (issue 21: 1.4 s → ~60 ms at 2.1 million claims) ---
