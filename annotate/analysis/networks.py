@@ -40,6 +40,7 @@ from xml.sax.xmlreader import AttributesImpl
 
 from django.core.cache import cache
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -320,16 +321,45 @@ def _month_end(day: date) -> date:
     return day.replace(day=monthrange(day.year, day.month)[1])
 
 
+def _year_less_months(buckets: Buckets) -> tuple[Buckets, Buckets]:
+    """The same months as ``buckets`` (from ``_window``), as ranges to add and ranges to
+    take away: a year's range of 7 to 11 of its months becomes its year's bucket less
+    its other months (a year's row holds its months' claims, so the sum is the same),
+    which reads at most 6 months' rows for each end of a window instead of up to 11.
+    A window of February 2024 to November 2025 read 22 months of every annotator's rows
+    (493,000 at the xlarge bench, 230–320 ms on PostgreSQL), now two years and two
+    months."""
+    added: Buckets = []
+    taken: Buckets = []
+    for low, high in buckets:
+        months = high - low + 1
+        if low > 0 and low // 100 == high // 100 and 6 < months < 12:
+            year = low // 100
+            added.append((-year, -year))
+            if low % 100 > 1:
+                taken.append((year * 100 + 1, low - 1))
+            if high % 100 < 12:
+                taken.append((high + 1, year * 100 + 12))
+        else:
+            added.append((low, high))
+    return added, taken
+
+
 def _counted_rows(
     project: Project, filters: ClaimFilters, buckets: Buckets | None = None
 ) -> list[tuple[int, int, str, str, int]]:
     """(source, target, target's name, stance, claims) from ``NetworkCount``, which the
     database keeps (``annotate.db_network_counts``): at most layers × sources × targets ×
     stance values rows a bucket, whatever the number of claims (``buckets``: ranges of
-    its ``month``, from ``_window``; by default all time)."""
+    its ``month``, from ``_window``; by default all time; most of a year's months are
+    read as the year less its other months, ``_year_less_months``)."""
+    added, taken = _year_less_months(buckets or [(0, 0)])
     ranges = Q()
-    for low, high in buckets or [(0, 0)]:
+    for low, high in added:
         ranges |= Q(month__gte=low, month__lte=high)
+    less = Q()
+    for low, high in taken:
+        less |= Q(month__gte=low, month__lte=high)
     if filters.layer == LAYER_GOLD:
         layer = Q(layer=0)
     elif filters.layer == LAYER_ALL and buckets in (None, [(0, 0)]):
@@ -338,12 +368,21 @@ def _counted_rows(
         layer = Q(layer__gt=0)  # (annotators' ids: a range of the key's index)
     else:
         layer = Q(layer=int(filters.layer))
-    return list(
-        NetworkCount.objects.filter(layer, ranges, project_id=project.pk, n__gt=0)
-        .values_list("source_id", "target_id", "target__name", "stance")
-        .annotate(claims=Sum("n"))
-        .order_by()
+    rows = NetworkCount.objects.filter(layer, ranges | less, project_id=project.pk, n__gt=0)
+    if not taken:
+        claims = rows.values_list("source_id", "target_id", "target__name", "stance").annotate(
+            claims=Sum("n")
+        )
+        return list(claims.order_by())
+    # The months taken away count negatively; a key whose claims are all in them is left
+    # out (its sum is 0).
+    signed = Sum(Case(When(less, then=-F("n")), default=F("n"), output_field=BigIntegerField()))
+    claims = (
+        rows.values_list("source_id", "target_id", "target__name", "stance")
+        .annotate(claims=signed)
+        .filter(claims__gt=0)
     )
+    return list(claims.order_by())
 
 
 def _grouped_rows(project: Project, filters: ClaimFilters) -> list[tuple[int, int, str, str, int]]:
