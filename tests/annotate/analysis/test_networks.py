@@ -355,3 +355,46 @@ def test_the_files_stream_a_few_hundred_edges_at_a_time() -> None:
     assert graph.number_of_edges() == len(edges)
     gexf = nx.read_gexf(io.BytesIO("".join(networks.gexf(net)).encode()))
     assert gexf.number_of_edges() == len(edges)
+
+
+def test_the_edge_rows_tag_writes_what_the_template_loop_wrote() -> None:
+    """``{% edge_rows %}`` (the network page's table, written in Python) gives the HTML of
+    the template loop it replaced, escaping included, for each kind of network (the
+    whitespace between tags aside)."""
+    import re
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    loop = Template(
+        "{% for edge, from_label, to_label, edge_url in edges %}"
+        '<tr><td>{{ from_label }}</td><td>{{ to_label }}</td><td class="num">{{ edge.weight }}'
+        '</td><td class="num">{{ edge.sign }}</td>{% if kind == "actor-actor" %}'
+        '<td class="num">{{ edge.agree }}</td><td class="num">{{ edge.oppose }}</td>'
+        '{% elif kind == "carrying" %}{% else %}<td class="num">{{ edge.positive }}</td>'
+        '<td class="num">{{ edge.negative }}</td><td class="num">{{ edge.neutral }}</td>'
+        '{% endif %}<td><a href="{{ edge_url }}" hx-get="{{ edge_url }}" '
+        'hx-target="#edge-claims">claims</a></td></tr>{% endfor %}'
+    )
+    tag = Template("{% load analysis_html %}{% edge_rows edges kind %}")
+    edges = [
+        (
+            SimpleNamespace(
+                weight=12, sign=-1, agree=3, oppose=9, positive=2, negative=7, neutral=3
+            ),
+            'Ahmet "A" <b>&</b>',
+            "Türkiye's influence",
+            "/p/x/analysis/network/edge/?layer=all&a=s1&b=t2",
+        ),
+        (
+            SimpleNamespace(weight=1, sign=0, agree=0, oppose=0, positive=0, negative=0, neutral=1),
+            "Plain",
+            "Other",
+            "/p/x/analysis/network/edge/?a=s3&b=s4",
+        ),
+    ]
+    for kind in (networks.ACTOR_CONCEPT, networks.ACTOR_ACTOR, networks.CARRYING):
+        context = {"edges": edges, "kind": kind}
+        old = loop.render(Context(context))
+        new = tag.render(Context(context))
+        assert re.sub(r">\s+<", "><", new) == old
