@@ -398,3 +398,24 @@ def test_the_edge_rows_tag_writes_what_the_template_loop_wrote() -> None:
         old = loop.render(Context(context))
         new = tag.render(Context(context))
         assert re.sub(r">\s+<", "><", new) == old
+
+
+def test_the_drawn_json_is_made_once_per_network_and_not_pickled(
+    client: Client, corpus: Corpus, curator: Any
+) -> None:
+    """The page embeds ``json_script(as_drawn())``, made once per network object (the
+    process's copy serves it again), and the cached copy pickles without it."""
+    import pickle
+
+    from django.utils.html import json_script
+
+    login(client, curator)
+    url = reverse("annotate:network", args=[corpus.project.slug])
+    first = client.get(url, {"layer": "gold", "kind": "actor-actor"})
+    net = first.context["net"]
+    assert json_script(net.as_drawn(), "network-data") in first.content.decode()
+    again = client.get(url, {"layer": "gold", "kind": "actor-actor"})
+    assert again.context["net"] is net and "drawn_script" in vars(net)
+    assert net.by_weight == sorted(net.edges, key=lambda e: (-e.weight, e.source, e.target))
+    copy = pickle.loads(pickle.dumps(net, pickle.HIGHEST_PROTOCOL))
+    assert copy == net and "drawn_script" not in vars(copy)
