@@ -371,6 +371,15 @@ class Claim(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="claim_live_article",
             ),
+            # An annotator's most recently saved live claim (``my_last_claim``, read by every
+            # workspace page): the first entry of the annotator's range. Without it
+            # PostgreSQL read all 2.45 million claims to sort the annotator's 700,000 (2 s
+            # at the xlarge bench).
+            models.Index(
+                fields=["annotator", "-updated", "-id"],
+                condition=Q(deleted_at__isnull=True),
+                name="claim_live_annotator_updated",
+            ),
         ]
 
     def __str__(self) -> str:

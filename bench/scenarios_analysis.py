@@ -330,9 +330,15 @@ def network(ctx: Context) -> list[Result]:
         _page(ctx, "network", f"network page ({label})", url, params, target_ms=300)
         for label, params in variants
     ]
+    # A window of most of two years' months, all annotators (their month and year counts
+    # summed): the first request after a change only (then the page is cached as above).
+    window = {"layer": "all", "date_from": "2024-02-01", "date_to": "2025-11-30"}
     return rows + [
         _cold_network(ctx, f"network page ({label}), first request after a change", url, params)
-        for label, params in variants
+        for label, params in [
+            *variants,
+            ("actors × concepts, all annotators, Feb 2024–Nov 2025", window),
+        ]
     ]
 
 

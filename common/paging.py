@@ -38,10 +38,33 @@ def page_number(count: int, per_page: int, wanted: Any) -> int:
     return Paginator(range(count), per_page).get_page(wanted).number
 
 
-def window_page[T](count: int, per_page: int, number: int, rows: list[T]) -> Page[T]:
-    """Page ``number`` (valid: ``page_number``) of ``count`` rows, ``rows`` being its own."""
+class WindowPaginator(Paginator):
+    """The paginator of a ``Window``, with ``cap`` and ``capped`` as ``CappedPaginator``'s
+    (the templates read them alike): ``capped``, more than ``cap`` rows were found and
+    ``count`` is the cap."""
+
+    def __init__(self, window: Window[Any], per_page: int, cap: int | None = None) -> None:
+        super().__init__(window, per_page)
+        self.cap = cap
+        self.capped = cap is not None and len(window) > cap
+
+
+def capped_count(found: int, cap: int | None) -> int:
+    """The rows a list of ``found`` (counted up to ``cap`` + 1) shows: at most ``cap``."""
+    return found if cap is None else min(found, cap)
+
+
+def window_page[T](
+    count: int, per_page: int, number: int, rows: list[T], *, cap: int | None = None
+) -> Page[T]:
+    """Page ``number`` (valid: ``page_number`` of ``capped_count(count, cap)``) of ``count``
+    rows, ``rows`` being its own; with ``cap``, a count over it is capped, the pages those
+    of the first ``cap`` rows (``WindowPaginator``)."""
     window = Window(count, (number - 1) * per_page, rows)
-    return Paginator(window, per_page).page(number)
+    paginator = WindowPaginator(window, per_page, cap)
+    if paginator.capped:
+        window.n = capped_count(count, cap)
+    return paginator.page(number)
 
 
 class CappedPaginator(Paginator):

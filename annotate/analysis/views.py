@@ -253,7 +253,7 @@ def network(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     labels = {n.id: n.label for n in net.nodes}
     # The table lists the strongest edges (the graph and the downloads have them all):
     # an actor × actor network of 150 sources can have 11,000.
-    strongest = sorted(net.edges, key=lambda e: (-e.weight, e.source, e.target))[:EDGE_ROWS]
+    strongest = net.by_weight[:EDGE_ROWS]
     # Each row's link to the edge's claims, the page's query built once (not per row).
     kept = request.GET.copy()
     for name in ("kind", "top", "page", "a", "b"):
@@ -267,7 +267,7 @@ def network(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         kinds=networks.KINDS,
         top=top,
         net=net,
-        graph=net.as_drawn(),
+        graph=net.drawn,
         edges=[
             (
                 e,

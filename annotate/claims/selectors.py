@@ -141,7 +141,8 @@ def my_claim(user: User, pk: int, *, live: bool = True, stances: bool = True) ->
 def my_last_claim(user: Any, project: Any) -> Claim | None:
     """The user's most recently saved live claim in the project, its stances (with their
     targets) loaded: the labels "same as my last claim" repeats, and what an accepted
-    suggestion takes where it proposes nothing."""
+    suggestion takes where it proposes nothing. The first entry of the annotator's range
+    of the index ``claim_live_annotator_updated``."""
     return (
         Claim.objects.live()
         .by(user)

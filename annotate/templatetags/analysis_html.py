@@ -8,11 +8,14 @@ template would):
   CPU time (~95 ms at xlarge scale) went into rendering them.
 * ``{% source_options sources filters.source %}``: claim search's source filter, an
   option per source of the project (500 at xlarge scale: ~20 ms of CPU in the template).
+* ``{% edge_rows edges kind %}``: the network page's table of its 500 strongest edges,
+  ~4,500 template variables (bench/RESULTS.md, xl26).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 from django import template
@@ -88,3 +91,30 @@ def source_options(sources: Iterable[tuple[int, str]], chosen: str) -> SafeStrin
         for pk, name in sources
     )
     return mark_safe("".join(options))  # noqa: S308 (the names are escaped)
+
+
+@register.simple_tag
+def edge_rows(edges: Iterable[tuple[Any, str, str, str]], kind: str) -> SafeString:
+    """The ``<tr>`` of each (edge, from label, to label, URL of its claims) of the network
+    page: the labels, weight and sign, then agree and oppose (actor × actor), nothing
+    (carrying) or favor, against and neutral, and the link to the claims."""
+    rows = []
+    for edge, from_label, to_label, url in edges:
+        if kind == "actor-actor":
+            more = f'<td class="num">{int(edge.agree)}</td><td class="num">{int(edge.oppose)}</td>'
+        elif kind == "carrying":
+            more = ""
+        else:
+            more = (
+                f'<td class="num">{int(edge.positive)}</td><td class="num">{int(edge.negative)}'
+                f'</td><td class="num">{int(edge.neutral)}</td>'
+            )
+        href = escape(url)
+        rows.append(
+            f"<tr>\n<td>{escape(from_label)}</td><td>{escape(to_label)}</td>"
+            f'<td class="num">{int(edge.weight)}</td><td class="num">{int(edge.sign)}</td>\n'
+            f'{more}\n<td><a href="{href}" hx-get="{href}" hx-target="#edge-claims">claims</a>'
+            "</td>\n</tr>"
+        )
+    # The labels and URLs are escaped, the counts ints.
+    return mark_safe("\n".join(rows))  # noqa: S308

@@ -406,6 +406,44 @@ def test_a_search_page_asked_again_reads_only_its_claims(
     ]
 
 
+def _capped(page: Any) -> bool:
+    from common.paging import WindowPaginator
+
+    assert isinstance(page.paginator, WindowPaginator)
+    return page.paginator.capped
+
+
+@pytest.mark.django_db
+def test_a_search_of_words_counts_at_most_the_cap(
+    data: Crafted, monkeypatch: Any, django_assert_num_queries: Any
+) -> None:
+    """With words the count stops at ``COUNT_CAP`` (one COUNT over LIMIT cap + 1, as
+    article search): over it the page says "more than", and its pages are those of the
+    first cap claims; at the cap exactly, or without words, every match is counted. The
+    same queries as before."""
+    from annotate.analysis import search
+
+    words = ClaimFilters(q="pipeline")
+    expected = [c.pk for c in claims_matching(data.project, words)]
+    assert len(expected) >= 2
+    monkeypatch.setattr(search, "COUNT_CAP", len(expected) - 1)
+    with django_assert_num_queries(5):  # the key, the count, the ids, the claims, their stances
+        page = search.search_page(data.project, words, "1", 1)[0]
+    assert _capped(page) and page.paginator.count == len(expected) - 1
+    assert [c.pk for c in page.object_list] == expected[:1]
+    last = search.search_page(data.project, words, "99", 1)[0]  # past the end: the cap's last
+    assert last.number == len(expected) - 1
+    assert [c.pk for c in last.object_list] == [expected[len(expected) - 2]]
+    monkeypatch.setattr(search, "COUNT_CAP", len(expected))  # at the cap exactly: not capped
+    exact = search.search_page(data.project, words, "1", 1)[0]
+    assert not _capped(exact) and exact.paginator.count == len(expected)
+    everything = ClaimFilters(layer="all")
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
+    shown = search.search_page(data.project, everything, "1", 1)[0]
+    assert not _capped(shown)
+    assert shown.paginator.count == len(claims_matching(data.project, everything)) > 1
+
+
 # --- the stance map of a whole layer from the counts the database keeps ------------------
 
 

@@ -92,6 +92,21 @@ def test_stance_map_page_shows_cells_linking_to_their_claims(
 
 
 @pytest.mark.django_db
+def test_the_claim_search_page_says_more_than_the_cap_match(
+    client: Client, data: Crafted, curator: Any, monkeypatch: Any
+) -> None:
+    from annotate.analysis import search as claim_search
+
+    monkeypatch.setattr(claim_search, "COUNT_CAP", 1)
+    login(client, curator)
+    url = reverse("annotate:claim-search", args=[data.project.slug])
+    html = client.get(url, {"q": "pipeline"}).content.decode()
+    assert "More than 1 claims match: the first 1 are listed." in html
+    plain = client.get(url).content.decode()  # no words: every claim counted
+    assert "More than" not in plain
+
+
+@pytest.mark.django_db
 def test_the_stance_map_pages_its_sources_keeping_the_sort_and_the_filters(
     client: Client, data: Crafted, curator: Any
 ) -> None:

@@ -78,6 +78,12 @@ WINDOWS = [
     (dt.date(2023, 11, 1), dt.date(2025, 1, 31)),
     (dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
     (dt.date(2023, 12, 20), dt.date(2025, 1, 9)),
+    # Most of a year's months: the year less its other months (some of them the claims').
+    (dt.date(2024, 6, 1), dt.date(2024, 12, 31)),
+    (dt.date(2024, 1, 1), dt.date(2024, 9, 30)),
+    (dt.date(2024, 3, 1), dt.date(2024, 11, 30)),
+    (dt.date(2023, 2, 1), dt.date(2025, 11, 30)),
+    (dt.date(2024, 2, 10), dt.date(2024, 11, 20)),
 ]
 
 
@@ -417,6 +423,26 @@ def test_the_all_annotators_layer_is_their_layers_summed_all_time_and_read_alone
         networks._counted_rows(scene.project, ClaimFilters(layer="all"))
     assert _reads_all_layer(captured.captured_queries[0]["sql"])
     assert_recounted(scene)
+
+
+def test_most_of_a_years_months_are_read_as_the_year_less_the_others() -> None:
+    """7 to 11 months of one year: the year's bucket, less its other months' (at most 6
+    months' rows for each end of a window); 6 or fewer, whole years and all time: as
+    they are."""
+    less = networks._year_less_months
+    assert less([(0, 0)]) == ([(0, 0)], [])
+    assert less([(202405, 202406)]) == ([(202405, 202406)], [])
+    assert less([(202401, 202406)]) == ([(202401, 202406)], [])  # 6 months: as they are
+    assert less([(202406, 202412)]) == ([(-2024, -2024)], [(202401, 202405)])
+    assert less([(202402, 202412), (202501, 202511)]) == (
+        [(-2024, -2024), (-2025, -2025)],
+        [(202401, 202401), (202512, 202512)],
+    )
+    assert less([(202403, 202411)]) == ([(-2024, -2024)], [(202401, 202402), (202412, 202412)])
+    assert less([(202103, 202112), (202401, 202402), (-2023, -2022)]) == (
+        [(-2021, -2021), (202401, 202402), (-2023, -2022)],
+        [(202101, 202102)],
+    )
 
 
 def test_a_window_is_its_whole_years_and_months_and_the_days_of_the_others() -> None:

@@ -223,9 +223,9 @@ def test_the_cache_key_reads_the_articles_latest_edit_through_an_index(
 def test_the_cached_network_follows_a_claim_change(
     corpus: Corpus, curator: Any, django_assert_num_queries: Any
 ) -> None:
-    """The network is cached under the project's latest History row: a
-    second network with nothing changed costs only the key's query, and a claim deleted
-    through the service (which records a History row) is gone from the next network."""
+    """The network is cached under ``figures_version``: a second network with nothing
+    changed costs only the key's query, and a claim deleted through the service is gone
+    from the next network."""
     from annotate.claims.services import claim_delete
 
     before = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
@@ -236,6 +236,20 @@ def test_the_cached_network_follows_a_claim_change(
     after = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
     danilov = f"s{corpus.sources[2].pk}"
     assert any(e.source == danilov for e in before.edges)
+    assert not any(e.source == danilov for e in after.edges)
+
+
+def test_the_cached_network_follows_a_write_that_records_no_history(corpus: Corpus) -> None:
+    """A write outside the services (a query set's delete: no History row) changes the
+    key too: the database's counter moves with every write to the stances. Keyed on the
+    latest History row, the old network was served for ``CACHE_SECONDS``."""
+    from annotate.models import ClaimStance
+
+    before = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
+    danilov = f"s{corpus.sources[2].pk}"
+    assert any(e.source == danilov for e in before.edges)
+    ClaimStance.objects.filter(claim=corpus.same[2]).delete()  # Danilov's only stances
+    after = networks.network(corpus.project, ClaimFilters(), networks.ACTOR_CONCEPT)
     assert not any(e.source == danilov for e in after.edges)
 
 
@@ -341,3 +355,67 @@ def test_the_files_stream_a_few_hundred_edges_at_a_time() -> None:
     assert graph.number_of_edges() == len(edges)
     gexf = nx.read_gexf(io.BytesIO("".join(networks.gexf(net)).encode()))
     assert gexf.number_of_edges() == len(edges)
+
+
+def test_the_edge_rows_tag_writes_what_the_template_loop_wrote() -> None:
+    """``{% edge_rows %}`` (the network page's table, written in Python) gives the HTML of
+    the template loop it replaced, escaping included, for each kind of network (the
+    whitespace between tags aside)."""
+    import re
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    loop = Template(
+        "{% for edge, from_label, to_label, edge_url in edges %}"
+        '<tr><td>{{ from_label }}</td><td>{{ to_label }}</td><td class="num">{{ edge.weight }}'
+        '</td><td class="num">{{ edge.sign }}</td>{% if kind == "actor-actor" %}'
+        '<td class="num">{{ edge.agree }}</td><td class="num">{{ edge.oppose }}</td>'
+        '{% elif kind == "carrying" %}{% else %}<td class="num">{{ edge.positive }}</td>'
+        '<td class="num">{{ edge.negative }}</td><td class="num">{{ edge.neutral }}</td>'
+        '{% endif %}<td><a href="{{ edge_url }}" hx-get="{{ edge_url }}" '
+        'hx-target="#edge-claims">claims</a></td></tr>{% endfor %}'
+    )
+    tag = Template("{% load analysis_html %}{% edge_rows edges kind %}")
+    edges = [
+        (
+            SimpleNamespace(
+                weight=12, sign=-1, agree=3, oppose=9, positive=2, negative=7, neutral=3
+            ),
+            'Ahmet "A" <b>&</b>',
+            "Türkiye's influence",
+            "/p/x/analysis/network/edge/?layer=all&a=s1&b=t2",
+        ),
+        (
+            SimpleNamespace(weight=1, sign=0, agree=0, oppose=0, positive=0, negative=0, neutral=1),
+            "Plain",
+            "Other",
+            "/p/x/analysis/network/edge/?a=s3&b=s4",
+        ),
+    ]
+    for kind in (networks.ACTOR_CONCEPT, networks.ACTOR_ACTOR, networks.CARRYING):
+        context = {"edges": edges, "kind": kind}
+        old = loop.render(Context(context))
+        new = tag.render(Context(context))
+        assert re.sub(r">\s+<", "><", new) == old
+
+
+def test_the_drawn_json_is_made_once_per_network_and_not_pickled(
+    client: Client, corpus: Corpus, curator: Any
+) -> None:
+    """The page embeds ``json_script(as_drawn())``, made once per network object (the
+    process's copy serves it again), and the cached copy pickles without it."""
+    import pickle
+
+    from django.utils.html import json_script
+
+    login(client, curator)
+    url = reverse("annotate:network", args=[corpus.project.slug])
+    first = client.get(url, {"layer": "gold", "kind": "actor-actor"})
+    net = first.context["net"]
+    assert json_script(net.as_drawn(), "network-data") in first.content.decode()
+    again = client.get(url, {"layer": "gold", "kind": "actor-actor"})
+    assert again.context["net"] is net and "drawn_script" in vars(net)
+    assert net.by_weight == sorted(net.edges, key=lambda e: (-e.weight, e.source, e.target))
+    copy = pickle.loads(pickle.dumps(net, pickle.HIGHEST_PROTOCOL))
+    assert copy == net and "drawn_script" not in vars(copy)
