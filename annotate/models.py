@@ -239,9 +239,16 @@ class AssignmentStatus(models.TextChoices):
 class Assignment(models.Model):
     """An article given to an annotator to annotate, with their progress on it."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    # No index of their own: "assignment_unique_annotator" and "assignment_annotator" begin
+    # with them (migration 0026; each index is one more entry a bulk import writes a row).
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     annotator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
     )
     status = models.CharField(
         max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.NOT_STARTED
@@ -305,7 +312,10 @@ class Claim(models.Model):
 
     ANCHORS_ARTICLE_TEXT = True
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    # No index of its own: "claim_article_annotator" begins with it (migration 0026).
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="claims", db_index=False
+    )
     # None: the claim belongs to the project's gold layer (made by adjudication).
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -389,7 +399,10 @@ class Claim(models.Model):
 class ClaimStance(models.Model):
     """The stance of a claim's source toward one target."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="stances")
+    # No index of its own: "stance_unique_target" begins with it (migration 0026).
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="stances", db_index=False
+    )
     target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="stances")
     stance = models.CharField(max_length=32)
 
@@ -707,7 +720,10 @@ class History(models.Model):
     """Who changed what, when, with the state before and after: the audit trail of claims,
     sources and gold decisions. Rows are only ever added."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="history")
+    # No index of its own: "history_project" begins with it (migration 0026).
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="history", db_index=False
+    )
     entity = models.CharField(max_length=32)
     object_id = models.BigIntegerField()
     action = models.CharField(max_length=16, choices=HistoryAction.choices)

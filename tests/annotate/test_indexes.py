@@ -4,6 +4,7 @@ migration builds it CONCURRENTLY on PostgreSQL."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import sqlite3
 from typing import Any
@@ -14,7 +15,7 @@ from django.db import connection
 
 from annotate.analysis.filters import ClaimFilters
 from annotate.analysis.search import claims_matching
-from annotate.models import Claim
+from annotate.models import Claim, ClaimStance
 from tests.factories import ArticleFactory
 
 postgres_only = pytest.mark.skipif(
@@ -238,3 +239,56 @@ def test_my_last_claim_is_the_first_entry_of_the_annotators_index(
         )
     assert "claim_live_annotator_updated" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def _covered() -> dict[tuple[str, str], str]:
+    migration = importlib.import_module("annotate.migrations.0027_drop_covered_foreign_key_indexes")
+    covered: dict[tuple[str, str], str] = migration.COVERED
+    return covered
+
+
+def _own_indexes(table: str, column: str) -> list[str]:
+    """The plain one-column indexes of ``table`` on ``column``."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return [
+        name
+        for name, info in found.items()
+        if info["index"] and not info["unique"] and info["columns"] == [column]
+    ]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_foreign_key_a_wider_index_begins_with_has_no_index_of_its_own() -> None:
+    for (table, column), covering in _covered().items():
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table)
+        assert found[covering]["columns"][0] == column, (table, covering)
+        assert _own_indexes(table, column) == [], (table, column)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_covered_indexes_come_back_when_the_migration_is_reversed() -> None:
+    migration = importlib.import_module("annotate.migrations.0027_drop_covered_foreign_key_indexes")
+    with connection.schema_editor(atomic=False) as editor:
+        migration.create(None, editor)
+    assert all(_own_indexes(table, column) for table, column in _covered())
+    with connection.schema_editor(atomic=False) as editor:
+        migration.drop(None, editor)
+    assert not any(_own_indexes(table, column) for table, column in _covered())
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_an_articles_claims_and_a_claims_stances_are_still_read_by_index(
+    project: Any, annotator: Any
+) -> None:
+    article = ArticleFactory(project=project)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    claims = plan_of(Claim.objects.filter(article_id=article.id))
+    stances = plan_of(ClaimStance.objects.filter(claim_id=1))
+    assert "claim_article_annotator" in claims or "claim_live_article" in claims, claims
+    assert "stance_unique_target" in stances, stances
