@@ -78,7 +78,9 @@ def _maintain(cursor: Any, since: tuple[int, int, int], fts: bool) -> None:
     if fts:
         cursor.execute(db_indexes.CLAIM_FTS_INDEX.add_rows_sql(" WHERE id > %s"), [claims])
     cursor.execute(db_network_counts.add_counts_sql("sqlite", "s.id > %s"), [stances])
-    cursor.execute(db_overview_counts.add_counts_sql("c.id > %s"), [claims])
+    # By rowid: through an index (claim_live_article, for the GROUP BY's order) SQLite read
+    # every live claim of the database to find the new ones.
+    cursor.execute(db_overview_counts.add_counts_sql("c.id > %s", indexed=False), [claims])
     cursor.execute(versions_sql(), [claims, stances, links])
 
 
@@ -104,23 +106,31 @@ def bulk_inserts() -> Iterator[None]:
                 [db_indexes.CLAIM_FTS],
             )
             *since, fts = cursor.fetchone()
-        with _active(), _page_cache():
-            yield
+        with _active():
+            with _page_cache():
+                yield
+            # The end step at the connection's own cache size: it gained nothing from the
+            # wider one, whose pages (and its GROUP BYs' sorters, sized by it) were ~3.5 MB
+            # of the worker's peak.
             with connection.cursor() as cursor:
                 _maintain(cursor, (since[0], since[1], since[2]), bool(fts))
                 cursor.execute(f"DELETE FROM {flag}")
 
 
-# SQLite's page cache in a block, in KiB (the connection's own is 2 MiB by default).
-PAGE_CACHE_KB = 16 * 1024
+# SQLite's page cache in a block, in KiB (the connection's own is 2 MiB by default). Each
+# MiB is about a MB of the worker's peak during a 19,729-claim import (16 MiB: 47 MB of
+# growth, over the 50 MB target once the probe measured from a trimmed heap; 8 MiB: ~36 MB;
+# bench/RESULTS.md, bulk30).
+PAGE_CACHE_KB = 8 * 1024
 
 
 @contextmanager
 def _page_cache() -> Iterator[None]:
-    """SQLite: the connection's page cache widened to ``PAGE_CACHE_KB`` while the block
-    runs, then set back. A bulk write's rows stream through a small cache and push out
-    the pages of the claims' five indexes, which the next rows need again (each read
-    back through the WAL: ~0.3 s of 3 s CPU for 20,000 claims). Setting it back frees
+    """SQLite: the connection's page cache widened to ``PAGE_CACHE_KB`` while the block's
+    inserts run, then set back (before the end step). A bulk write's rows stream through
+    a small cache and push out the pages of the claims' six indexes, which the next rows
+    need again (each read back through the WAL: ~0.3 s of 3 s CPU for 20,000 claims;
+    2 → 16 MiB took ~0.1 s off the claims' INSERTs, 8 MiB about half that). Setting it back frees
     the clean pages above the old size at once, the dirty ones when the transaction
     ends (SQLite drops unpinned pages beyond the cache's size)."""
     with connection.cursor() as cursor:

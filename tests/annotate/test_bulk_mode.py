@@ -371,3 +371,48 @@ def test_sqlite_bulk_mode_widens_the_page_cache_for_its_block_only() -> None:
     report = import_annotations(project=project, annotator=_member(project), data=data, fmt="jsonl")
     assert report.written and report.created == n
     assert _cache_size() == before
+
+
+def test_sqlite_bulk_mode_does_its_end_step_at_the_connections_own_cache_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The end step (search entries, counts) runs once the cache is set back: the wider
+    cache is for the inserts' index pages, and its pages (and the GROUP BYs' sorters, sized
+    by it) were part of the worker's peak memory (issue 21, bulk30)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache")
+    before = _cache_size()
+    seen: list[int] = []
+    maintain = db_bulk._maintain
+
+    def watched(*args: Any) -> None:
+        seen.append(_cache_size())
+        maintain(*args)
+
+    monkeypatch.setattr(db_bulk, "_maintain", watched)
+    project, data, n = _project()
+    report = import_annotations(project=project, annotator=_member(project), data=data, fmt="jsonl")
+    assert report.written and report.created == n
+    assert seen == [before]
+    assert kept() == recounted()
+    assert overview_kept() == overview_recounted()
+
+
+def test_sqlite_bulk_mode_reads_the_new_claims_by_rowid_for_their_overview_counts() -> None:
+    """The end step's overview upsert reads the claims above the noted id by rowid: through
+    ``claim_live_article`` (the GROUP BY's order) SQLite read every live claim of the
+    database for the few an import added (issue 21, bulk30)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query plan")
+    from annotate import db_overview_counts
+
+    project, data, _ = _project()
+    import_annotations(project=project, annotator=_member(project), data=data, fmt="jsonl")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN QUERY PLAN " + db_overview_counts.add_counts_sql("c.id > %s", indexed=False),
+            [1],
+        )
+        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "SEARCH c USING INTEGER PRIMARY KEY (rowid>?)" in plan, plan
+    assert "claim_live_article" not in plan, plan
