@@ -133,6 +133,9 @@ CSV_CELLS = {
 }
 # Every run's name, as the chunks' columns have them.
 WRITTEN = (*JSON_MEMBERS, *CSV_CELLS)
+# The databases that write the runs (on PostgreSQL the server's process does it, beside
+# the export's Python: issue 21, exp30 in bench/RESULTS.md).
+WRITTEN_BY = frozenset({"sqlite", "postgresql"})
 
 
 class _Written(Func):
@@ -176,12 +179,28 @@ class JsonMembers(_Written):
             parts.append(f"'{label}' || json_quote({sql})")
         return "(" + " || ".join(parts) + ")", []
 
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # ``to_json`` of a text escapes as ``encode_basestring`` does (compared over
+        # every code point PostgreSQL stores, U+0001 to U+10FFFF, exp28 in
+        # bench/RESULTS.md; a test pins the awkward ones), of an integer its digits.
+        parts = []
+        for index, (field, sql) in enumerate(
+            zip(self.fields, self.compiled(compiler), strict=True)
+        ):
+            label = (", " if index else "") + f'"{field}": '
+            parts.append(f"'{label}' || COALESCE(CAST(to_json({sql}) AS text), 'null')")
+        return "(" + " || ".join(parts) + ")", []
+
 
 # common.spreadsheet.FORMULA_STARTS as the code points SQLite's ``unicode()`` gives (an
 # integer compared: cheaper than the first character as text).
 _FORMULA_STARTS = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
 # What puts a CSV cell in double quotes: a comma, a double quote, a line break.
 _QUOTED_FOR = ("','", "'\"'", "char(10)", "char(13)")
+# The same for PostgreSQL: the formula starts as one-character texts, ``chr`` for the
+# control characters.
+_FORMULA_CHARS = ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS)
+_QUOTED_FOR_PG = ("','", "'\"'", "chr(10)", "chr(13)")
 
 
 class CsvCells(_Written):
@@ -209,6 +228,25 @@ class CsvCells(_Written):
                 starts = f"unicode({sql}) IN ({_FORMULA_STARTS})"
                 lead = f"CASE WHEN {starts} THEN '''' ELSE '' END || "
             quoted = " OR ".join(f"instr({sql}, {c}) > 0" for c in _QUOTED_FOR)
+            cells.append(
+                f"CASE WHEN {quoted} THEN '\"' || {lead}replace({sql}, '\"', '\"\"') || '\"' "
+                f"ELSE {lead}{sql} END"
+            )
+        return "(" + " || ',' || ".join(f"({cell})" for cell in cells) + ")", []
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # As ``as_sqlite``, with PostgreSQL's functions (``left`` for the first
+        # character, ``strpos`` for the characters that put a cell in quotes).
+        cells = []
+        for field, sql in zip(self.fields, self.compiled(compiler), strict=True):
+            if field in self.NUMBERS:
+                cells.append(f"CAST({sql} AS text)")
+                continue
+            lead = ""
+            if self.safe:
+                starts = f"left({sql}, 1) IN ({_FORMULA_CHARS})"
+                lead = f"CASE WHEN {starts} THEN '''' ELSE '' END || "
+            quoted = " OR ".join(f"strpos({sql}, {c}) > 0" for c in _QUOTED_FOR_PG)
             cells.append(
                 f"CASE WHEN {quoted} THEN '\"' || {lead}replace({sql}, '\"', '\"\"') || '\"' "
                 f"ELSE {lead}{sql} END"
@@ -266,7 +304,7 @@ def _raw_batches(
     queryset = claims_queryset(project, options).annotate(stance_pairs=_stance_pairs())
     db = connections[queryset.db]
     aliases = {name: name for name in _SELECT if name not in omit}
-    runs = written_runs(written) if db.vendor == "sqlite" else {}
+    runs = written_runs(written) if db.vendor in WRITTEN_BY else {}
     if runs:
         queryset = queryset.annotate(**runs)
         for name, run in runs.items():
