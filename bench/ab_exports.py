@@ -1,17 +1,18 @@
-"""JSON Lines and CSV exports with and without the runs of cells the database writes
-(``rows_query.WRITTEN_BY``), alternately, in one process, on a database a ``--keep``
-bench run generated (issue 21):
+"""JSON Lines and CSV exports with and without what the database writes for them
+(``rows_query.WRITTEN_BY``, ``rows_query.ISO_BY``), alternately, in one process, on a
+database a ``--keep`` bench run generated (issue 21):
 
     DATABASE_URL=postgresql://…/claimdesk_keep_NAME_medium python -m bench.ab_exports ABBA
-    SQLITE_PATH=bench/data/NAME_medium.sqlite3 python -m bench.ab_exports ABBA jsonl
+    SQLITE_PATH=bench/data/NAME_medium.sqlite3 python -m bench.ab_exports ABBA jsonl runs
 
-A = the runs written by Python (as before on PostgreSQL), B = by the database (the
-default). Each run is the whole export in process (``annotate.exchange.formats.stream``,
-both layers, ``timezone.now`` fixed), its bytes hashed: A and B must agree. It prints
-each run's wall, client CPU (``time.process_time()``: all threads), the server's CPU on
-PostgreSQL (the cluster's processes, the reaped ones included, from ``/proc``), the
-load average and the share of idle CPU just before, then the medians: compare them only
-within one invocation.
+B = as the code is; A = without the changes named (default both): ``runs``, the runs
+of cells written by Python (as before on PostgreSQL), ``iso``, the times made
+``isoformat``'s text by Python. Each run is the whole export in process
+(``annotate.exchange.formats.stream``, both layers, ``timezone.now`` fixed), its bytes
+hashed: A and B must agree. It prints each run's wall, client CPU
+(``time.process_time()``: all threads), the server's CPU on PostgreSQL (the cluster's
+processes, the reaped ones included, from ``/proc``), the load average and the share
+of idle CPU just before, then the medians: compare them only within one invocation.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def server_cpu_s(connection: Any) -> float | None:
     return total / tick
 
 
-def main(order: str, formats: list[str]) -> None:
+def main(order: str, formats: list[str], changes: set[str]) -> None:
     import django
 
     django.setup()
@@ -86,11 +87,15 @@ def main(order: str, formats: list[str]) -> None:
     if kept is None:
         sys.exit("No kept bench project in this database: run bench.run with --keep first.")
     project = Project.objects.get(pk=kept.project_id)
-    written_by = rows_query.WRITTEN_BY
+    written_by, iso_by = rows_query.WRITTEN_BY, rows_query.ISO_BY
     fixed = mock.patch("django.utils.timezone.now", return_value=project.created)
 
     def once(fmt: str, written: bool) -> tuple[float, float, float | None, str, int]:
-        rows_query.WRITTEN_BY = written_by if written else frozenset({"sqlite"})
+        if not written:
+            if "runs" in changes:
+                rows_query.WRITTEN_BY = frozenset({"sqlite"})
+            if "iso" in changes:
+                rows_query.ISO_BY = frozenset()
         try:
             digest = hashlib.sha256()
             size = 0
@@ -105,7 +110,7 @@ def main(order: str, formats: list[str]) -> None:
             server_cpu = None if server is None else (server_cpu_s(connection) or 0) - server
             return wall, cpu, server_cpu, digest.hexdigest(), size
         finally:
-            rows_query.WRITTEN_BY = written_by
+            rows_query.WRITTEN_BY, rows_query.ISO_BY = written_by, iso_by
 
     for fmt in formats:
         once(fmt, True)
@@ -126,8 +131,9 @@ def main(order: str, formats: list[str]) -> None:
         for which, found in runs.items():
             walls, cpus = [w for w, _, _ in found], [c for _, c, _ in found]
             servers = [s for _, _, s in found if s is not None]
+            label = "as now" if which == "B" else "without " + "+".join(sorted(changes))
             line = (
-                f"{fmt} {which} ({'database' if which == 'B' else 'Python'} writes the runs), "
+                f"{fmt} {which} ({label}), "
                 f"{len(found)} runs: median wall {statistics.median(walls):.3f} s "
                 f"(min {min(walls):.3f}), CPU {statistics.median(cpus):.3f} s"
             )
@@ -143,4 +149,5 @@ if __name__ == "__main__":
     main(
         sys.argv[1] if len(sys.argv) > 1 else "ABBAABBA",
         sys.argv[2].split(",") if len(sys.argv) > 2 else ["jsonl", "csv"],
+        set(sys.argv[3].split(",")) if len(sys.argv) > 3 else {"runs", "iso"},
     )

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, NotSupportedError, connections, transaction
 from django.db.models import Aggregate, Func, QuerySet, TextField
 
 
@@ -45,6 +45,27 @@ class IsoText(Func):
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
         return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class IsoFormat(Func):
+    """A timestamp as the text ``datetime.isoformat()`` writes for it in UTC
+    (``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00``, the microseconds left out when they are
+    zero), written by PostgreSQL (``to_char``; ``.000000`` can only be the end of its
+    text): Python takes the column as it comes. ``isoformat_column``'s regular
+    expression and replaces over ``IsoText``'s were a third of the export's main thread
+    CPU left on PostgreSQL (exp30 in bench/RESULTS.md)."""
+
+    output_field = TextField()
+
+    def as_sql(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotSupportedError("IsoFormat is written for PostgreSQL only.")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = (
+            "(replace(to_char(%(expressions)s AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || '+00:00')"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 class StancePairs(Aggregate):

@@ -260,9 +260,12 @@ def claim_chunks(
                 else "accepted"
                 for a, d in zip(annotators, raw["decision"], strict=True)
             ],
-            created=isoformat_column(raw["created"], tz),
-            updated=isoformat_column(raw["updated"], tz),
         )
+        for name in ("created", "updated"):
+            if f"{name}_iso" in raw:  # written whole by the query (PostgreSQL)
+                columns[name] = list(raw[f"{name}_iso"])
+            else:
+                columns[name] = isoformat_column(raw[name], tz)
         chunk = Chunk(columns, articles, keys, derived.sources, source_statuses=derived.statuses)
         if chained:
             _add_chains(chunk, raw, texts, derived, order)

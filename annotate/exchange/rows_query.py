@@ -17,7 +17,7 @@ from django.db.models import Case, Func, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.expressions import Col
 from django.db.models.functions import Coalesce
 
-from annotate.exchange.fetch import IdsQuery, IsoText, StancePairs, fetch_rows
+from annotate.exchange.fetch import IdsQuery, IsoFormat, IsoText, StancePairs, fetch_rows
 from annotate.exchange.fields import ARTICLE_META, ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.models import (
@@ -136,6 +136,9 @@ WRITTEN = (*JSON_MEMBERS, *CSV_CELLS)
 # The databases that write the runs (on PostgreSQL the server's process does it, beside
 # the export's Python: issue 21, exp30 in bench/RESULTS.md).
 WRITTEN_BY = frozenset({"sqlite", "postgresql"})
+# The databases that write the claims' times whole, as ``datetime.isoformat()`` does
+# (``fetch.IsoFormat``), rather than text that Python turns into it (``IsoText``).
+ISO_BY = frozenset({"postgresql"})
 
 
 class _Written(Func):
@@ -311,7 +314,15 @@ def _raw_batches(
             for field in run.fields:
                 aliases.pop(field, None)
             aliases[name] = name
-    if db.vendor in ("sqlite", "postgresql") and db.timezone_name == "UTC":
+    if db.vendor in ISO_BY and db.timezone_name == "UTC":
+        # The times as ``datetime.isoformat()`` writes them, whole (``*_iso``: PostgreSQL).
+        queryset = queryset.annotate(
+            created_iso=IsoFormat("created"), updated_iso=IsoFormat("updated")
+        )
+        for name in ("created", "updated"):
+            del aliases[name]
+            aliases[f"{name}_iso"] = f"{name}_iso"
+    elif db.vendor in ("sqlite", "postgresql") and db.timezone_name == "UTC":
         queryset = queryset.annotate(
             created_text=IsoText("created"), updated_text=IsoText("updated")
         )
