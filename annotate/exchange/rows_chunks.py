@@ -216,7 +216,7 @@ def claim_chunks(
     articles and the sources seen so far (the project's registry at most). Columns in
     ``omit`` (of ``prefix``, ``suffix``) are not read (the chunks don't have them).
 
-    ``written`` (``rows_query.written_runs``): on SQLite, and in a project without
+    ``written`` (``rows_query.written_runs``): on SQLite and PostgreSQL, in a project without
     chains, the chunks have the runs the query wrote (JSON Lines' members, CSV's
     cells) instead of the columns they stand for."""
     if set(omit) - _OMITTABLE:

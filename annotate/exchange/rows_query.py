@@ -112,7 +112,7 @@ _SELECT = (
 
 
 # Runs of a claim's own columns, adjacent in an export, that the database can write as
-# the export writes them (SQLite only; ``_raw_batches(written=…)``): each run's name → the
+# the export writes them (``WRITTEN_BY``; ``_raw_batches(written=…)``): each run's name → the
 # columns it stands for. JSON Lines: the claim's members (``JsonMembers``).
 JSON_MEMBERS = {
     "span_json": ("start", "end", "quote"),
@@ -142,7 +142,7 @@ ISO_BY = frozenset({"postgresql"})
 
 
 class _Written(Func):
-    """A run of columns as one text, written by the database (SQLite only)."""
+    """A run of columns as one text, written by the database (SQLite, PostgreSQL)."""
 
     output_field = TextField()
 
@@ -151,7 +151,7 @@ class _Written(Func):
         self.fields = fields
 
     def as_sql(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotSupportedError(f"{type(self).__name__} is written for SQLite only.")
+        raise NotSupportedError(f"{type(self).__name__} is written for SQLite and PostgreSQL only.")
 
     def compiled(self, compiler: Any) -> list[str]:
         """The SQL of each column (columns only: no parameters)."""
@@ -170,8 +170,9 @@ class JsonMembers(_Written):
     int or None: SQLite's ``json_quote`` escapes every code point as
     ``json.encoder.encode_basestring`` does (compared over all of them, U+0000 to
     U+10FFFF: the same text; a test pins them), integers as ``repr`` and NULL as
-    ``null``. Made by the query, it costs the export's Python nothing: SQLite runs it
-    on the reading thread without the GIL."""
+    ``null`` (PostgreSQL's ``to_json``: the same, ``as_postgresql``). Made by the query,
+    it costs the export's Python nothing: SQLite runs it on the reading thread without
+    the GIL, PostgreSQL in the server's process."""
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         parts = []
@@ -300,7 +301,8 @@ def _raw_batches(
     query's (``claims_queryset``'s two subqueries per claim, each with a sort, were an
     eighth of its time on SQLite): ``_Decisions`` reads the project's once.
 
-    With ``written`` (``written_runs``) on SQLite, runs of the claims' columns come as
+    With ``written`` (``written_runs``) on SQLite and PostgreSQL (``WRITTEN_BY``; there in the
+    server's process, beside this one), runs of the claims' columns come as
     the export's text for them instead (JSON Lines' ``span_json`` for ``start``,
     ``end`` and ``quote``, and so on): fewer, readier values per row, made without the
     GIL. Elsewhere the columns come as usual."""
