@@ -5,9 +5,10 @@ database a ``--keep`` bench run generated (issue 21):
     DATABASE_URL=postgresql://…/claimdesk_keep_NAME_medium python -m bench.ab_exports ABBA
     SQLITE_PATH=bench/data/NAME_medium.sqlite3 python -m bench.ab_exports ABBA jsonl runs
 
-B = as the code is; A = without the changes named (default both): ``runs``, the runs
+B = as the code is; A = without the changes named (default all): ``runs``, the runs
 of cells written by Python (as before on PostgreSQL), ``iso``, the times made
-``isoformat``'s text by Python. Each run is the whole export in process
+``isoformat``'s text by Python, ``stream``, the rows fetched from a cursor rather than
+streamed (``fetch.STREAMED``). Each run is the whole export in process
 (``annotate.exchange.formats.stream``, both layers, ``timezone.now`` fixed), its bytes
 hashed: A and B must agree. It prints each run's wall, client CPU
 (``time.process_time()``: all threads), the server's CPU on PostgreSQL (the cluster's
@@ -77,8 +78,8 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
 
     from django.db import connection
 
+    from annotate.exchange import fetch, rows_query
     from annotate.exchange import formats as exchange_formats
-    from annotate.exchange import rows_query
     from annotate.exchange.options import ExportOptions
     from bench.run import _kept_project
     from corpus.models import Project
@@ -96,6 +97,8 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
                 rows_query.WRITTEN_BY = frozenset({"sqlite"})
             if "iso" in changes:
                 rows_query.ISO_BY = frozenset()
+            if "stream" in changes:
+                fetch.STREAMED = False
         try:
             digest = hashlib.sha256()
             size = 0
@@ -111,6 +114,7 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
             return wall, cpu, server_cpu, digest.hexdigest(), size
         finally:
             rows_query.WRITTEN_BY, rows_query.ISO_BY = written_by, iso_by
+            fetch.STREAMED = True
 
     for fmt in formats:
         once(fmt, True)
@@ -149,5 +153,5 @@ if __name__ == "__main__":
     main(
         sys.argv[1] if len(sys.argv) > 1 else "ABBAABBA",
         sys.argv[2].split(",") if len(sys.argv) > 2 else ["jsonl", "csv"],
-        set(sys.argv[3].split(",")) if len(sys.argv) > 3 else {"runs", "iso"},
+        set(sys.argv[3].split(",")) if len(sys.argv) > 3 else {"runs", "iso", "stream"},
     )
