@@ -6,7 +6,9 @@ the cursor themselves. What this module gives them:
 
 * ``fetch_rows``: a query's rows in batches, each with the result of the queries it
   needs, from a server-side cursor on PostgreSQL — read ahead by a thread with a
-  connection of its own when the caller is not inside a transaction (``prefetched``),
+  connection of its own when the caller is not inside a transaction (``prefetched``;
+  on PostgreSQL streamed instead, the batches' queries on a third connection in the
+  same snapshot: ``_streaming``),
   so that the database computes the next rows while Python formats the current ones
   (SQLite too: its module lets go of the GIL while SQLite steps through the rows) — and
   without PostgreSQL's JIT compiler (``no_jit``);
@@ -133,11 +135,12 @@ def fetch_rows(
     alias: str, sql: str, params: Any, size: int, then: Callable[[Batch], Any]
 ) -> Iterator[tuple[Batch, Any]]:
     """The rows of ``sql``, ``size`` at a time, each batch with what ``then(batch)``
-    (run by the same thread, on the same connection: the queries a batch needs, such as
-    its articles) made of it. From a server-side cursor on PostgreSQL, read ahead by a
-    thread of its own when it can be (``prefetched``; on SQLite as well, where the query
-    and the rows' tuples, about half of a JSON Lines export's CPU, then run beside the
-    formatting on a second core); otherwise stepped through as they are read."""
+    (run on a connection in the rows' snapshot: the queries a batch needs, such as its
+    articles) made of it. From a server-side cursor on PostgreSQL, read ahead by a
+    thread of its own when it can be (``prefetched``: then streamed on PostgreSQL; on
+    SQLite as well, where the query and the rows' tuples, about half of a JSON Lines
+    export's CPU, then run beside the formatting on a second core); otherwise stepped
+    through as they are read."""
     db = connections[alias]
     if db.vendor in ("postgresql", "sqlite") and not db.in_atomic_block:
         yield from prefetched(alias, sql, params, size, then)
