@@ -6,7 +6,9 @@ the cursor themselves. What this module gives them:
 
 * ``fetch_rows``: a query's rows in batches, each with the result of the queries it
   needs, from a server-side cursor on PostgreSQL — read ahead by a thread with a
-  connection of its own when the caller is not inside a transaction (``prefetched``),
+  connection of its own when the caller is not inside a transaction (``prefetched``;
+  on PostgreSQL streamed instead, the batches' queries on a third connection in the
+  same snapshot: ``_streaming``),
   so that the database computes the next rows while Python formats the current ones
   (SQLite too: its module lets go of the GIL while SQLite steps through the rows) — and
   without PostgreSQL's JIT compiler (``no_jit``);
@@ -26,7 +28,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, NotSupportedError, connections, transaction
 from django.db.models import Aggregate, Func, QuerySet, TextField
 
 
@@ -45,6 +47,27 @@ class IsoText(Func):
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
         return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class IsoFormat(Func):
+    """A timestamp as the text ``datetime.isoformat()`` writes for it in UTC
+    (``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00``, the microseconds left out when they are
+    zero), written by PostgreSQL (``to_char``; ``.000000`` can only be the end of its
+    text): Python takes the column as it comes. ``isoformat_column``'s regular
+    expression and replaces over ``IsoText``'s were a third of the export's main thread
+    CPU left on PostgreSQL (exp30 in bench/RESULTS.md)."""
+
+    output_field = TextField()
+
+    def as_sql(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotSupportedError("IsoFormat is written for PostgreSQL only.")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = (
+            "(replace(to_char(%(expressions)s AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || '+00:00')"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 class StancePairs(Aggregate):
@@ -112,11 +135,12 @@ def fetch_rows(
     alias: str, sql: str, params: Any, size: int, then: Callable[[Batch], Any]
 ) -> Iterator[tuple[Batch, Any]]:
     """The rows of ``sql``, ``size`` at a time, each batch with what ``then(batch)``
-    (run by the same thread, on the same connection: the queries a batch needs, such as
-    its articles) made of it. From a server-side cursor on PostgreSQL, read ahead by a
-    thread of its own when it can be (``prefetched``; on SQLite as well, where the query
-    and the rows' tuples, about half of a JSON Lines export's CPU, then run beside the
-    formatting on a second core); otherwise stepped through as they are read."""
+    (run on a connection in the rows' snapshot: the queries a batch needs, such as its
+    articles) made of it. From a server-side cursor on PostgreSQL, read ahead by a
+    thread of its own when it can be (``prefetched``: then streamed on PostgreSQL; on
+    SQLite as well, where the query and the rows' tuples, about half of a JSON Lines
+    export's CPU, then run beside the formatting on a second core); otherwise stepped
+    through as they are read."""
     db = connections[alias]
     if db.vendor in ("postgresql", "sqlite") and not db.in_atomic_block:
         yield from prefetched(alias, sql, params, size, then)
@@ -194,8 +218,12 @@ def prefetched(
         finally:
             db.close()
 
-    thread = threading.Thread(target=fetch, name="claimdesk-export-rows", daemon=True)
-    thread.start()
+    if connections[alias].vendor == "postgresql" and STREAMED:
+        threads = _streaming(alias, sql, params, size, then, put, stop)
+    else:
+        threads = [threading.Thread(target=fetch, name="claimdesk-export-rows", daemon=True)]
+    for thread in threads:
+        thread.start()
     try:
         while (item := batches.get()) is not _DONE:
             if isinstance(item, BaseException):
@@ -203,7 +231,120 @@ def prefetched(
             yield item
     finally:
         stop.set()
-        thread.join()
+        for thread in threads:
+            thread.join()
+
+
+# PostgreSQL: the rows streamed (``_streaming``) rather than fetched from a cursor.
+STREAMED = True
+
+
+def _streaming(
+    alias: str,
+    sql: str,
+    params: Any,
+    size: int,
+    then: Callable[[Batch], Any],
+    put: Callable[[Any], None],
+    stop: threading.Event,
+) -> list[threading.Thread]:
+    """``prefetched``'s threads on PostgreSQL: one reads the rows as the server sends
+    them, as it makes them (libpq's chunked mode, ``Cursor.stream``), where a cursor's
+    ``FETCH`` left the server idle while this side read each batch and the server's
+    next batch waited for it: the server's work runs beside the reading (the rows of
+    the claims' query alone: 3.46 → 2.54 s wall, medium, load 12; exp30 in
+    bench/RESULTS.md). The connection is busy until the last row, so ``then`` runs on a
+    second thread, with a connection of its own in the first one's snapshot
+    (``pg_export_snapshot``; both transactions repeatable read, read only): the same
+    data as one connection's. Batches reach ``put`` in order, with ``then``'s result,
+    then ``_DONE`` or the first failure."""
+    from psycopg import pq  # PostgreSQL's driver, imported only for PostgreSQL
+
+    rows: queue.Queue[Any] = queue.Queue(maxsize=2)
+    snapshot: list[str] = []
+    exported = threading.Event()  # or the first thread failed before (no snapshot)
+    imported = threading.Event()
+    failed = threading.Event()  # the second thread stopped: the first stops too
+
+    def hand(item: Any) -> bool:
+        while not stop.is_set() and not failed.is_set():
+            with contextlib.suppress(queue.Full):
+                rows.put(item, timeout=0.05)
+                return True
+        return False
+
+    def read() -> None:
+        db = connections[alias]  # this thread's own connection
+        try:
+            with transaction.atomic(using=alias):
+                with db.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    cursor.execute("SET LOCAL jit = off")  # see no_jit
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    snapshot.append(cursor.fetchone()[0])
+                exported.set()
+                # The snapshot lives as long as this transaction: until it is imported.
+                while not imported.wait(0.05):
+                    if stop.is_set() or failed.is_set():
+                        return
+                batch: Batch = []
+                # psycopg's own cursor (its errors as Django's, as a Django cursor gives them).
+                with db.wrap_database_errors, db.connection.cursor() as cursor:
+                    # Rows in batches of ``size`` from libpq 17 on, else one at a time.
+                    chunked = size if pq.version() >= 170000 else 1
+                    stream = cursor.stream(sql, params, size=chunked)
+                    try:
+                        for row in stream:
+                            batch.append(row)
+                            if len(batch) == size:
+                                if not hand(batch):
+                                    return
+                                batch = []
+                    finally:
+                        stream.close()  # an export left halfway: the query cancelled
+                if batch:
+                    hand(batch)
+            hand(_DONE)
+        except BaseException as exc:  # handed on to the caller, raised there
+            hand(exc)
+        finally:
+            exported.set()
+            db.close()
+
+    def forward() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Empty):
+                item = rows.get(timeout=0.05)
+                if item is _DONE or isinstance(item, BaseException):
+                    put(item)
+                    return
+                put((item, then(item)))
+
+    def then_in_snapshot() -> None:
+        db = connections[alias]  # this thread's own connection
+        try:
+            while not exported.wait(0.05):
+                if stop.is_set():
+                    return
+            if not snapshot:  # the first thread failed: its failure is on its way
+                forward()
+                return
+            with transaction.atomic(using=alias):
+                with db.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", snapshot)
+                imported.set()
+                forward()
+        except BaseException as exc:  # handed to the caller, raised there
+            failed.set()
+            put(exc)
+        finally:
+            db.close()
+
+    return [
+        threading.Thread(target=read, name="claimdesk-export-rows", daemon=True),
+        threading.Thread(target=then_in_snapshot, name="claimdesk-export-rows", daemon=True),
+    ]
 
 
 class IdsQuery:

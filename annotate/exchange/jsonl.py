@@ -133,7 +133,7 @@ _CLAIM = (
     '"source_mention": %s, "stances": %s, %s, "note": %s, %s, '
     '"created": "%s", "updated": "%s"}'
 ).__mod__
-# The same from the members the query wrote (``rows_query.JSON_MEMBERS``: SQLite): the
+# The same from the members the query wrote (``rows_query.JSON_MEMBERS``): the
 # span (start, end, quote), the attribution, and the labels with the note, each one
 # piece already.
 _CLAIM_MEMBERS = (
@@ -244,7 +244,7 @@ def _claims_json(
     )
     outcome = pieces.outcome.column(columns["status"], columns["decision"], columns["version"])
     # One %-format per claim of a tuple of ready-made JSON values: the fastest way.
-    if "span_json" in columns:  # written by the query (SQLite)
+    if "span_json" in columns:  # written by the query
         encoded = list(
             map(
                 _CLAIM_MEMBERS,

@@ -7,8 +7,8 @@ Every format reads ``claim_chunks`` (a chunk of claims column by column, the fas
 rows by article), or ``article_tuples`` / ``article_groups`` (one article with its claims
 at a time). The claims' own columns, their stances (as one JSON text per claim) and their
 times (as ISO 8601 text) are read with the SQL the ORM writes for ``claims_queryset``,
-straight from the cursor (``fetch.fetch_rows``: a server-side cursor on PostgreSQL, read
-ahead by a thread of its own), a chunk at a time; per chunk, one query each for the
+straight from the cursor (``fetch.fetch_rows``: streamed on PostgreSQL, read ahead by a
+thread of its own), a chunk at a time; per chunk, one query each for the
 sources (with their aliases) and the articles (metadata and text) that the chunk brings
 for the first time, and once the project's stance targets. Memory holds one chunk
 whatever the size of the project. Rows come in a fixed order: the articles' order

@@ -216,7 +216,7 @@ def claim_chunks(
     articles and the sources seen so far (the project's registry at most). Columns in
     ``omit`` (of ``prefix``, ``suffix``) are not read (the chunks don't have them).
 
-    ``written`` (``rows_query.written_runs``): on SQLite, and in a project without
+    ``written`` (``rows_query.written_runs``): on SQLite and PostgreSQL, in a project without
     chains, the chunks have the runs the query wrote (JSON Lines' members, CSV's
     cells) instead of the columns they stand for."""
     if set(omit) - _OMITTABLE:
@@ -260,9 +260,12 @@ def claim_chunks(
                 else "accepted"
                 for a, d in zip(annotators, raw["decision"], strict=True)
             ],
-            created=isoformat_column(raw["created"], tz),
-            updated=isoformat_column(raw["updated"], tz),
         )
+        for name in ("created", "updated"):
+            if f"{name}_iso" in raw:  # written whole by the query (PostgreSQL)
+                columns[name] = list(raw[f"{name}_iso"])
+            else:
+                columns[name] = isoformat_column(raw[name], tz)
         chunk = Chunk(columns, articles, keys, derived.sources, source_statuses=derived.statuses)
         if chained:
             _add_chains(chunk, raw, texts, derived, order)

@@ -17,7 +17,7 @@ from django.db.models import Case, Func, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.expressions import Col
 from django.db.models.functions import Coalesce
 
-from annotate.exchange.fetch import IdsQuery, IsoText, StancePairs, fetch_rows
+from annotate.exchange.fetch import IdsQuery, IsoFormat, IsoText, StancePairs, fetch_rows
 from annotate.exchange.fields import ARTICLE_META, ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions, split_of
 from annotate.models import (
@@ -112,7 +112,7 @@ _SELECT = (
 
 
 # Runs of a claim's own columns, adjacent in an export, that the database can write as
-# the export writes them (SQLite only; ``_raw_batches(written=…)``): each run's name → the
+# the export writes them (``WRITTEN_BY``; ``_raw_batches(written=…)``): each run's name → the
 # columns it stands for. JSON Lines: the claim's members (``JsonMembers``).
 JSON_MEMBERS = {
     "span_json": ("start", "end", "quote"),
@@ -133,10 +133,16 @@ CSV_CELLS = {
 }
 # Every run's name, as the chunks' columns have them.
 WRITTEN = (*JSON_MEMBERS, *CSV_CELLS)
+# The databases that write the runs (on PostgreSQL the server's process does it, beside
+# the export's Python: issue 21, exp30 in bench/RESULTS.md).
+WRITTEN_BY = frozenset({"sqlite", "postgresql"})
+# The databases that write the claims' times whole, as ``datetime.isoformat()`` does
+# (``fetch.IsoFormat``), rather than text that Python turns into it (``IsoText``).
+ISO_BY = frozenset({"postgresql"})
 
 
 class _Written(Func):
-    """A run of columns as one text, written by the database (SQLite only)."""
+    """A run of columns as one text, written by the database (SQLite, PostgreSQL)."""
 
     output_field = TextField()
 
@@ -145,7 +151,7 @@ class _Written(Func):
         self.fields = fields
 
     def as_sql(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotSupportedError(f"{type(self).__name__} is written for SQLite only.")
+        raise NotSupportedError(f"{type(self).__name__} is written for SQLite and PostgreSQL only.")
 
     def compiled(self, compiler: Any) -> list[str]:
         """The SQL of each column (columns only: no parameters)."""
@@ -164,8 +170,9 @@ class JsonMembers(_Written):
     int or None: SQLite's ``json_quote`` escapes every code point as
     ``json.encoder.encode_basestring`` does (compared over all of them, U+0000 to
     U+10FFFF: the same text; a test pins them), integers as ``repr`` and NULL as
-    ``null``. Made by the query, it costs the export's Python nothing: SQLite runs it
-    on the reading thread without the GIL."""
+    ``null`` (PostgreSQL's ``to_json``: the same, ``as_postgresql``). Made by the query,
+    it costs the export's Python nothing: SQLite runs it on the reading thread without
+    the GIL, PostgreSQL in the server's process."""
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         parts = []
@@ -176,12 +183,28 @@ class JsonMembers(_Written):
             parts.append(f"'{label}' || json_quote({sql})")
         return "(" + " || ".join(parts) + ")", []
 
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # ``to_json`` of a text escapes as ``encode_basestring`` does (compared over
+        # every code point PostgreSQL stores, U+0001 to U+10FFFF, exp28 in
+        # bench/RESULTS.md; a test pins the awkward ones), of an integer its digits.
+        parts = []
+        for index, (field, sql) in enumerate(
+            zip(self.fields, self.compiled(compiler), strict=True)
+        ):
+            label = (", " if index else "") + f'"{field}": '
+            parts.append(f"'{label}' || COALESCE(CAST(to_json({sql}) AS text), 'null')")
+        return "(" + " || ".join(parts) + ")", []
+
 
 # common.spreadsheet.FORMULA_STARTS as the code points SQLite's ``unicode()`` gives (an
 # integer compared: cheaper than the first character as text).
 _FORMULA_STARTS = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
 # What puts a CSV cell in double quotes: a comma, a double quote, a line break.
 _QUOTED_FOR = ("','", "'\"'", "char(10)", "char(13)")
+# The same for PostgreSQL: the formula starts as one-character texts, ``chr`` for the
+# control characters.
+_FORMULA_CHARS = ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS)
+_QUOTED_FOR_PG = ("','", "'\"'", "chr(10)", "chr(13)")
 
 
 class CsvCells(_Written):
@@ -209,6 +232,25 @@ class CsvCells(_Written):
                 starts = f"unicode({sql}) IN ({_FORMULA_STARTS})"
                 lead = f"CASE WHEN {starts} THEN '''' ELSE '' END || "
             quoted = " OR ".join(f"instr({sql}, {c}) > 0" for c in _QUOTED_FOR)
+            cells.append(
+                f"CASE WHEN {quoted} THEN '\"' || {lead}replace({sql}, '\"', '\"\"') || '\"' "
+                f"ELSE {lead}{sql} END"
+            )
+        return "(" + " || ',' || ".join(f"({cell})" for cell in cells) + ")", []
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # As ``as_sqlite``, with PostgreSQL's functions (``left`` for the first
+        # character, ``strpos`` for the characters that put a cell in quotes).
+        cells = []
+        for field, sql in zip(self.fields, self.compiled(compiler), strict=True):
+            if field in self.NUMBERS:
+                cells.append(f"CAST({sql} AS text)")
+                continue
+            lead = ""
+            if self.safe:
+                starts = f"left({sql}, 1) IN ({_FORMULA_CHARS})"
+                lead = f"CASE WHEN {starts} THEN '''' ELSE '' END || "
+            quoted = " OR ".join(f"strpos({sql}, {c}) > 0" for c in _QUOTED_FOR_PG)
             cells.append(
                 f"CASE WHEN {quoted} THEN '\"' || {lead}replace({sql}, '\"', '\"\"') || '\"' "
                 f"ELSE {lead}{sql} END"
@@ -259,21 +301,30 @@ def _raw_batches(
     query's (``claims_queryset``'s two subqueries per claim, each with a sort, were an
     eighth of its time on SQLite): ``_Decisions`` reads the project's once.
 
-    With ``written`` (``written_runs``) on SQLite, runs of the claims' columns come as
+    With ``written`` (``written_runs``) on SQLite and PostgreSQL (``WRITTEN_BY``; there in the
+    server's process, beside this one), runs of the claims' columns come as
     the export's text for them instead (JSON Lines' ``span_json`` for ``start``,
     ``end`` and ``quote``, and so on): fewer, readier values per row, made without the
     GIL. Elsewhere the columns come as usual."""
     queryset = claims_queryset(project, options).annotate(stance_pairs=_stance_pairs())
     db = connections[queryset.db]
     aliases = {name: name for name in _SELECT if name not in omit}
-    runs = written_runs(written) if db.vendor == "sqlite" else {}
+    runs = written_runs(written) if db.vendor in WRITTEN_BY else {}
     if runs:
         queryset = queryset.annotate(**runs)
         for name, run in runs.items():
             for field in run.fields:
                 aliases.pop(field, None)
             aliases[name] = name
-    if db.vendor in ("sqlite", "postgresql") and db.timezone_name == "UTC":
+    if db.vendor in ISO_BY and db.timezone_name == "UTC":
+        # The times as ``datetime.isoformat()`` writes them, whole (``*_iso``: PostgreSQL).
+        queryset = queryset.annotate(
+            created_iso=IsoFormat("created"), updated_iso=IsoFormat("updated")
+        )
+        for name in ("created", "updated"):
+            del aliases[name]
+            aliases[f"{name}_iso"] = f"{name}_iso"
+    elif db.vendor in ("sqlite", "postgresql") and db.timezone_name == "UTC":
         queryset = queryset.annotate(
             created_text=IsoText("created"), updated_text=IsoText("updated")
         )

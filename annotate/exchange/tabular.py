@@ -170,7 +170,7 @@ _ROW_PIECES = tuple(
     if name not in ARTICLE_COLUMNS and name not in SOURCE_COLUMNS and name != "source_status"
 )
 
-# The same with the runs of cells the query writes (SQLite: ``rows_query.CSV_CELLS``), each
+# The same with the runs of cells the query writes (``rows_query.CSV_CELLS``), each
 # in place of its columns.
 _RUN_OF = {fields[0]: name for name, fields in CSV_CELLS.items()}
 _IN_RUNS = frozenset(field for fields in CSV_CELLS.values() for field in fields)
@@ -267,7 +267,7 @@ def _csv_rows(chunk: Chunk, blocks: _Blocks, chained: bool = False) -> str:
     }
     blocks.registry = chunk.sources
     cells: list[Iterable[str]] = []
-    written = "span_csv" in columns  # the query wrote runs of cells (SQLite)
+    written = "span_csv" in columns  # the query wrote runs of cells
     for name in _ROW_PIECES_WRITTEN if written else _ROW_PIECES:
         if name in CSV_CELLS:
             cells.append(columns[name])

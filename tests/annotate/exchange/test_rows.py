@@ -17,7 +17,7 @@ from annotate.exchange.options import ExportOptions, split_of
 from annotate.exchange.provenance import manifest
 from annotate.exchange.rows import COLUMNS, article_groups, claim_rows, claims_queryset
 from annotate.models import Claim, ClaimStance, Decision, DecisionAction
-from corpus.models import Membership, Role
+from corpus.models import Article, Membership, Role
 from tests.annotate.exchange.conftest import Corpus, decide
 from tests.factories import MembershipFactory, TargetFactory
 
@@ -253,10 +253,13 @@ def test_rows_carry_the_claims_times_in_iso_8601(corpus: Corpus) -> None:
     base = dt.datetime(2024, 6, 1, 8, 0, 0, tzinfo=dt.UTC)
     for n, pk in enumerate(Claim.objects.order_by("id").values_list("id", flat=True)):
         created = base + dt.timedelta(hours=n, microseconds=0 if n % 2 else 1000 * n + 7)
-        Claim.objects.filter(pk=pk).update(created=created, updated=created)
-    times = dict(Claim.objects.values_list("id", "created"))
+        updated = created + dt.timedelta(days=400, microseconds=n % 3)
+        Claim.objects.filter(pk=pk).update(created=created, updated=updated)
+    times = {pk: (c, u) for pk, c, u in Claim.objects.values_list("id", "created", "updated")}
     found = rows(corpus, layer="all")
-    assert [r["created"] for r in found] == [times[r["claim_id"]].isoformat() for r in found]
+    # On PostgreSQL the query writes them whole (``fetch.IsoFormat``), on SQLite Python.
+    assert [r["created"] for r in found] == [times[r["claim_id"]][0].isoformat() for r in found]
+    assert [r["updated"] for r in found] == [times[r["claim_id"]][1].isoformat() for r in found]
     assert any(r["created"].endswith(":00+00:00") for r in found)  # whole seconds
 
 
@@ -288,6 +291,46 @@ def test_an_export_left_halfway_stops_its_reader(corpus: Corpus) -> None:
 def test_a_failure_of_the_reader_reaches_the_export() -> None:
     with pytest.raises(DatabaseError):  # SQLite's OperationalError, PostgreSQL's ProgrammingError
         list(fetch.prefetched("default", "SELECT * FROM no_such_table", [], 10, len))
+    assert not _readers()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's test database: shared-cache table locks"
+)
+@pytest.mark.django_db(transaction=True)
+def test_what_a_batch_reads_beside_the_rows_is_in_the_rows_snapshot(corpus: Corpus) -> None:
+    """``then`` (a batch's articles) reads the data the rows' query reads, whatever is
+    committed meanwhile: on PostgreSQL it runs on a second connection while the first
+    streams the rows (``fetch._streaming``), in the first one's snapshot (imported: the
+    second's own first query comes after the change); before, on one connection at
+    read committed, each batch's queries saw what was committed since."""
+    ids = sorted(article.pk for article in corpus.articles)
+    stored = Article.objects.get(pk=ids[-1]).title
+    changed = threading.Event()
+
+    def title(batch: list[tuple[Any, ...]]) -> str | None:
+        if batch[0][0] == ids[0]:
+            return None  # the first batch reads nothing
+        changed.wait(10)
+        return str(Article.objects.get(pk=ids[-1]).title)
+
+    batches = fetch.prefetched("default", "SELECT id FROM corpus_article ORDER BY id", [], 1, title)
+    assert next(batches)[1] is None
+    Article.objects.filter(pk=ids[-1]).update(title="Changed after the rows' snapshot")
+    changed.set()
+    titles = [found for _, found in batches]
+    assert len(titles) == len(ids) - 1 >= 1
+    assert set(titles) == {stored}
+    assert not _readers()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_beside_the_reader_reaches_the_export(corpus: Corpus) -> None:
+    def fail(batch: list[tuple[Any, ...]]) -> None:
+        raise DatabaseError("a batch's own query failed")
+
+    with pytest.raises(DatabaseError, match="a batch's own query"):
+        list(fetch.prefetched("default", "SELECT id FROM corpus_article", [], 1, fail))
     assert not _readers()
 
 

@@ -212,8 +212,9 @@ def test_jsonl_lines_are_what_json_dumps_writes_for_them(
 def test_jsonl_claim_members_written_by_the_query_are_what_python_writes(
     corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite the query writes a claim's span, attribution, labels and note as JSON
-    (``rows_query.JsonMembers``, SQLite's ``json_quote``): the export must be byte for
+    """The query writes a claim's span, attribution, labels and note as JSON
+    (``rows_query.JsonMembers``: SQLite's ``json_quote``, PostgreSQL's ``to_json``): the
+    export must be byte for
     byte the one Python's encoder writes, whatever the characters (every code point of
     the first planes, astral ones, the escapes), numbers and nulls."""
     every = "".join(map(chr, range(0x3000))) + "\ud7ff\ue000\uffff😀🇹🇷\U0010ffff"
@@ -228,7 +229,7 @@ def test_jsonl_claim_members_written_by_the_query_are_what_python_writes(
     monkeypatch.setattr(jsonl_sql, "applies", lambda *args, **kwargs: False)
     options = ExportOptions(layer="all")
     chunk = next(claim_chunks(corpus.project, options, written="json"))
-    assert ("span_json" in chunk.columns) == (connection.vendor == "sqlite")
+    assert "span_json" in chunk.columns
     by_query = export_bytes("jsonl", corpus.project, layer="all")
     real = jsonl.chunk_runs
     monkeypatch.setattr(jsonl, "chunk_runs", lambda *a, **k: real(*a, **{**k, "written": None}))
@@ -245,9 +246,10 @@ def test_jsonl_claim_members_written_by_the_query_are_what_python_writes(
 def test_csv_cells_written_by_the_query_are_what_python_writes(
     corpus: Corpus, monkeypatch: pytest.MonkeyPatch, raw: bool
 ) -> None:
-    """On SQLite the query writes runs of a claim's cells (``rows_query.CsvCells``: the
-    span with its context, the attribution, the labels with the note): byte for byte
-    the CSV that Python's writer makes, formula-safe or raw, whatever the text."""
+    """The query writes runs of a claim's cells (``rows_query.CsvCells``, SQLite's and
+    PostgreSQL's: the span with its context, the attribution, the labels with the note):
+    byte for byte the CSV that Python's writer makes, formula-safe or raw, whatever the
+    text, each of the formula starts (a tab, a carriage return too) first."""
     every = "".join(map(chr, range(0x3000))) + "\ud7ff\ue000\uffff😀🇹🇷\U0010ffff"
     if connection.vendor != "sqlite":
         every = every.replace("\x00", "")  # PostgreSQL's text holds no NUL
@@ -261,11 +263,19 @@ def test_csv_cells_written_by_the_query_are_what_python_writes(
     }
     first, second = corpus.claims[0].pk, corpus.claims[1].pk
     Claim.objects.filter(pk=first).update(**cells)
-    Claim.objects.filter(pk=second).update(note="\x00=" if connection.vendor == "sqlite" else "")
+    # Each character that quotes a cell alone in one (the first claim's note has them all).
+    Claim.objects.filter(pk=second).update(
+        note="\x00=" if connection.vendor == "sqlite" else "a\nb",
+        quote="\t=1",
+        suffix="",
+        attribution="a,b",
+        claim_type='say "x"',
+        checkworthy="a\rb",
+    )
     monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
     kind = "csv_raw" if raw else "csv"
     chunk = next(claim_chunks(corpus.project, ExportOptions(layer="all"), written=kind))
-    assert ("span_csv" in chunk.columns) == (connection.vendor == "sqlite")
+    assert "span_csv" in chunk.columns
     by_query = export_bytes("csv", corpus.project, layer="all", csv_raw=raw)
     real = tabular.claim_chunks
     monkeypatch.setattr(tabular, "claim_chunks", lambda *a, **k: real(*a, **{**k, "written": None}))
@@ -277,6 +287,7 @@ def test_csv_cells_written_by_the_query_are_what_python_writes(
     assert row.attribution == lead + "=HYPERLINK(1)"
     assert row.prefix == lead + '-5, "quoted"'
     assert row.claim_type == lead + "@x\tno quotes"
+    assert frame[frame.claim_id == str(second)].iloc[0].quote == lead + "\t=1"
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet", "w3c", "brat"])
