@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import zipfile
+from collections.abc import Generator
 from typing import Any
 
 import jsonschema
@@ -322,6 +323,7 @@ def test_brat_compresses_on_a_thread_of_its_own_and_stops_it(
     monkeypatch.setattr(brat, "FLUSH_BYTES", 1)  # a piece per article
     monkeypatch.setattr(brat, "AHEAD", 0)
     pieces = formats.stream("brat", corpus.project, ExportOptions(layer="all"))
+    assert isinstance(pieces, Generator)
     assert next(pieces)
     assert on and {name.split("_")[0] for name in on} == {"claimdesk-brat-zip"}
     pieces.close()
