@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Generator
 from typing import Any
 
@@ -342,3 +343,18 @@ def test_brat_a_compression_failure_is_the_exports(
     with pytest.raises(MemoryError, match="no room"):
         export_bytes("brat", corpus.project, layer="all")
     assert not _zip_threads()
+
+
+def test_brat_deflate_is_zipfiles_stream() -> None:
+    """``brat._deflate`` (one ``zlib.compress`` call) gives the bytes of the compressor
+    zipfile's writer uses (``compress`` then ``flush``), for texts small and large."""
+    texts = [
+        b"",
+        b"a",
+        "Яна Орехова 😀 said so.\n".encode() * 3,
+        ("Turkey’s influence\tgrows. " * 40_000).encode(),
+        bytes(range(256)) * 2_000,
+    ]
+    for data in texts:
+        compressor = zlib.compressobj(brat.COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        assert brat._deflate(data) == compressor.compress(data) + compressor.flush()
