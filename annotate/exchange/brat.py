@@ -41,9 +41,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from unidecode import unidecode
@@ -314,10 +312,12 @@ def every_layer(project: Project, options: ExportOptions) -> list[str]:
 
 def _deflate(data: bytes) -> bytes:
     """``data`` as zipfile's writer compresses it at ``COMPRESS_LEVEL`` (a raw DEFLATE
-    stream, the same bytes for the same input): in one call, the bytes of a
-    ``compressobj``'s ``compress`` + ``flush`` (all 6,992 members of the medium
-    benchmark's zip compared), for one release of the GIL instead of two and ~7 % less
-    CPU."""
+    stream, the same bytes for the same input), in one ``zlib.compress`` call: the bytes
+    of zipfile's ``compressobj`` ``compress`` + ``flush`` (all 6,992 members of the medium
+    benchmark's zip compared; ``tests/annotate/exchange``), with one release of the GIL a
+    member instead of two. Every member of an article goes through it (``put_packed``):
+    the reading thread gets the GIL in longer runs (brat in process, 30 alternating runs
+    at load 2.1-2.6: wall medians 6-12 % lower, the same CPU; issue 21)."""
     return zlib.compress(data, COMPRESS_LEVEL, -15)
 
 
@@ -339,63 +339,13 @@ class _Packed:
         return self.packed
 
 
-# How many articles' members may wait for their DEFLATE streams (``_Deflater``) before the
-# oldest is written: the compressor on the other thread works on the next article while
-# this one makes the .ann files; memory holds a few articles' members at most.
-AHEAD = 2
-
-
-class _Deflater:
-    """Each article's members compressed on a thread of its own, in order. zlib lets go
-    of the GIL while it compresses, and DEFLATE was a fifth to a quarter of a brat
-    export's CPU: on a second core it runs beside the .ann files of the next article
-    (the rows, the formatting), where it was after them (issue 21). The streams are
-    ``_deflate``'s, the bytes zipfile writes itself, so the zip is the same."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimdesk-brat-zip")
-        self.waiting: deque[tuple[list[tuple[str, bytes]], Future[list[bytes]]]] = deque()
-
-    def add(self, members: list[tuple[str, bytes]]) -> None:
-        """Compress these (name, bytes) members; members with the same bytes object (a
-        text in several layer folders) share one stream."""
-        self.waiting.append((members, self.pool.submit(_deflate_all, [m[1] for m in members])))
-
-    def ready(self, *, all_of_them: bool = False) -> Iterator[tuple[str, bytes, bytes]]:
-        """(name, bytes, stream) of the members whose turn has come: of the oldest
-        articles beyond ``AHEAD`` (all of them at the end), in the order they came."""
-        while self.waiting and (all_of_them or len(self.waiting) > AHEAD):
-            members, packed = self.waiting.popleft()
-            for (name, data), stream in zip(members, packed.result(), strict=True):
-                yield name, data, stream
-
-    def close(self) -> None:
-        self.waiting.clear()
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _deflate_all(datas: list[bytes]) -> list[bytes]:
-    """``_deflate`` of each, once per bytes object (an article's text is the same object
-    in each of its folders)."""
-    done: dict[int, bytes] = {}  # by id(): the objects are all alive, in ``datas``
-    out = []
-    for data in datas:
-        packed = done.get(id(data))
-        if packed is None:
-            packed = done[id(data)] = _deflate(data)
-        out.append(packed)
-    return out
-
-
 def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) -> Iterator[bytes]:
-    """The zip, sent a few hundred kilobytes at a time. The article members' DEFLATE
-    runs on a thread of its own (``_Deflater``)."""
+    """The zip, sent a few hundred kilobytes at a time."""
     info = manifest(project, options, "brat")
     stance_names = stance_attributes(project_targets(project))
     sink = ByteSink()
     when = dt.datetime.fromisoformat(info["exported_at"])
     date_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
-    deflater = _Deflater()
 
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
 
@@ -416,49 +366,41 @@ def stream(project: Project, options: ExportOptions, *, on_chunk: Any = None) ->
                     dest._compressor = _Packed(packed)  # noqa: SLF001 - see _Packed
                 dest.write(data)  # the CRC and size of ``data``; the bytes are ``packed``
 
-        try:
-            chained = project_has_chains(project)
-            put("annotation.conf", annotation_conf(project, stance_names, chained))
-            hashes: list[str] = []
-            all_layers = every_layer(project, options) if options.all_articles else []
-            annotator_at = _AT["annotator"]
-            folders: dict[str | None, str] = {}
-            for article, claims, chains in article_tuples(
-                project,
-                options,
-                on_chunk=on_chunk,
-                chained=chained,
-                columns=_COLUMNS,
-                omit=("prefix", "suffix"),
-            ):
-                hashes.append(article["sha256"])
-                layers: dict[str, list[tuple[Any, ...]]] = {}
-                for claim in claims:
-                    annotator = claim[annotator_at]
-                    folder = folders.get(annotator)
-                    if folder is None:
-                        folder = folders[annotator] = layer_dir(annotator)
-                    layers.setdefault(folder, []).append(claim)
-                for layer in all_layers:
-                    layers.setdefault(layer, [])
-                base = f"{article['split']}/" if article["split"] else ""
-                name = article["sha256"][:16]
-                text = article["text"].encode()
-                members: list[tuple[str, bytes]] = []
-                for layer, layer_claims in layers.items():
-                    ann = annotation_file(article["text"], layer_claims, stance_names, chains)
-                    # The text first, the same bytes object in every folder: compressed once.
-                    members.append((f"{base}{layer}/{name}.txt", text))
-                    members.append((f"{base}{layer}/{name}.ann", ann.encode()))
-                deflater.add(members)
-                for member in deflater.ready():
-                    put_packed(*member)
-                if sink.size >= FLUSH_BYTES:
-                    yield sink.drain()
-            for member in deflater.ready(all_of_them=True):
-                put_packed(*member)
-        finally:
-            deflater.close()
+        chained = project_has_chains(project)
+        put("annotation.conf", annotation_conf(project, stance_names, chained))
+        hashes: list[str] = []
+        all_layers = every_layer(project, options) if options.all_articles else []
+        annotator_at = _AT["annotator"]
+        folders: dict[str | None, str] = {}
+        for article, claims, chains in article_tuples(
+            project,
+            options,
+            on_chunk=on_chunk,
+            chained=chained,
+            columns=_COLUMNS,
+            omit=("prefix", "suffix"),
+        ):
+            hashes.append(article["sha256"])
+            layers: dict[str, list[tuple[Any, ...]]] = {}
+            for claim in claims:
+                annotator = claim[annotator_at]
+                folder = folders.get(annotator)
+                if folder is None:
+                    folder = folders[annotator] = layer_dir(annotator)
+                layers.setdefault(folder, []).append(claim)
+            for layer in all_layers:
+                layers.setdefault(layer, [])
+            base = f"{article['split']}/" if article["split"] else ""
+            name = article["sha256"][:16]
+            text = article["text"].encode()
+            packed = _deflate(text)
+            for layer, layer_claims in layers.items():
+                put_packed(f"{base}{layer}/{name}.txt", text, packed)
+                ann = annotation_file(article["text"], layer_claims, stance_names, chains)
+                data = ann.encode()
+                put_packed(f"{base}{layer}/{name}.ann", data, _deflate(data))
+            if sink.size >= FLUSH_BYTES:
+                yield sink.drain()
         info["article_hashes"] = hashes
         put(
             "manifest.json",

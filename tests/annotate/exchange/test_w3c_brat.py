@@ -6,19 +6,15 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import zipfile
 import zlib
-from collections.abc import Generator
 from typing import Any
 
 import jsonschema
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from annotate.exchange import brat, formats
-from annotate.exchange.options import ExportOptions
+from annotate.exchange import brat
 from annotate.exchange.rows import COLUMNS
 from annotate.exchange.sink import ByteSink
 from annotate.exchange.w3c import ANNO_CONTEXT, sha256_of_iri, text_iri
@@ -301,48 +297,6 @@ def test_brat_reads_only_the_columns_it_writes(corpus: Corpus) -> None:
     assert claims and not [sql for sql in claims if '"prefix"' in sql or '"suffix"' in sql]
     assert set(brat._COLUMNS) <= set(COLUMNS) and len(brat._COLUMNS) < len(COLUMNS) / 2
     assert zipfile.ZipFile(io.BytesIO(data)).namelist()
-
-
-def _zip_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("claimdesk-brat-zip")]
-
-
-def test_brat_compresses_on_a_thread_of_its_own_and_stops_it(
-    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The members' DEFLATE runs on the export's compressing thread (``brat._Deflater``),
-    never on the thread that formats the .ann files; a stream closed part-way (a client
-    gone) stops that thread."""
-    on: list[str] = []
-    deflate = brat._deflate
-
-    def noted(data: bytes) -> bytes:
-        on.append(threading.current_thread().name)
-        return deflate(data)
-
-    monkeypatch.setattr(brat, "_deflate", noted)
-    monkeypatch.setattr(brat, "FLUSH_BYTES", 1)  # a piece per article
-    monkeypatch.setattr(brat, "AHEAD", 0)
-    pieces = formats.stream("brat", corpus.project, ExportOptions(layer="all"))
-    assert isinstance(pieces, Generator)
-    assert next(pieces)
-    assert on and {name.split("_")[0] for name in on} == {"claimdesk-brat-zip"}
-    pieces.close()
-    assert not _zip_threads()
-
-
-def test_brat_a_compression_failure_is_the_exports(
-    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An error on the compressing thread is raised by the stream, which then stops."""
-
-    def broken(data: bytes) -> bytes:
-        raise MemoryError("no room to compress")
-
-    monkeypatch.setattr(brat, "_deflate", broken)
-    with pytest.raises(MemoryError, match="no room"):
-        export_bytes("brat", corpus.project, layer="all")
-    assert not _zip_threads()
 
 
 def test_brat_deflate_is_zipfiles_stream() -> None:
