@@ -7,6 +7,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from typing import Any
 
 import jsonschema
@@ -296,3 +297,18 @@ def test_brat_reads_only_the_columns_it_writes(corpus: Corpus) -> None:
     assert claims and not [sql for sql in claims if '"prefix"' in sql or '"suffix"' in sql]
     assert set(brat._COLUMNS) <= set(COLUMNS) and len(brat._COLUMNS) < len(COLUMNS) / 2
     assert zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+def test_brat_deflate_is_zipfiles_stream() -> None:
+    """``brat._deflate`` (one ``zlib.compress`` call) gives the bytes of the compressor
+    zipfile's writer uses (``compress`` then ``flush``), for texts small and large."""
+    texts = [
+        b"",
+        b"a",
+        "Яна Орехова 😀 said so.\n".encode() * 3,
+        ("Turkey’s influence\tgrows. " * 40_000).encode(),
+        bytes(range(256)) * 2_000,
+    ]
+    for data in texts:
+        compressor = zlib.compressobj(brat.COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        assert brat._deflate(data) == compressor.compress(data) + compressor.flush()
