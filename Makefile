@@ -138,7 +138,7 @@ BENCH_SCALE ?= medium
 BENCH_ARGS ?=
 
 bench: setup browser ## Benchmark on both databases (BENCH_SCALE=small|medium|large|xlarge; prints the tables), then the throughput benchmark
-	scripts/with-postgres $(PY) -m bench.run --scale $(BENCH_SCALE) --db both $(BENCH_ARGS)
+	PG_DURABLE=1 scripts/with-postgres $(PY) -m bench.run --scale $(BENCH_SCALE) --db both $(BENCH_ARGS)
 	$(PY) -m bench.throughput --check
 
 # Issue 18's throughput benchmark (bench/throughput.py): headless Chromium against gunicorn on

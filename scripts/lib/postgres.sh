@@ -8,7 +8,9 @@
 # temp dir, listens on a free port of 127.0.0.1 only (and on a Unix socket in that dir: PG_SOCKET=1
 # connects through it), trusts local connections, and is
 # tuned for speed over durability (fsync off): it is for tests and trying things out, never
-# for data you want to keep. pg_stop stops it and removes the directory.
+# for data you want to keep. PG_DURABLE=1 keeps the server's durable defaults instead (fsync,
+# synchronous commit, full page writes: what a production server runs; `make bench` measures
+# with it). pg_stop stops it and removes the directory.
 
 pg_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -31,12 +33,14 @@ pg_start() {
   fi
   PG_BIN=$(pg_bin)
   PG_DIR=$(mktemp -d /tmp/claimdesk-pg.XXXXXX)
+  local fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [ "${PG_DURABLE:-0}" = "1" ]; then fast=""; fi
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
   if [ "$(id -u)" -eq 0 ]; then chown postgres "$PG_DIR"; fi
   pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
   pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-k $PG_DIR -p $port -c listen_addresses=127.0.0.1 -c max_connections=${PG_MAX_CONNECTIONS:-100} -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-k $PG_DIR -p $port -c listen_addresses=127.0.0.1 -c max_connections=${PG_MAX_CONNECTIONS:-100} $fast" \
     start >/dev/null
   # PG_SOCKET=1: connect through the Unix socket in PG_DIR rather than TCP on 127.0.0.1 (a
   # query's round trip ~30 % shorter, measured; the test suite's PostgreSQL leg uses it).
@@ -45,7 +49,7 @@ pg_start() {
   else
     export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
   fi
-  echo "postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port and its socket (throwaway, in $PG_DIR)" >&2
+  echo "postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port and its socket (throwaway, in $PG_DIR$([ -z "$fast" ] && echo ', durable: fsync on'))" >&2
 }
 
 pg_stop() {
