@@ -26,17 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Importing it also sets the production settings' environment (before django.setup()).
 from bench.ab_overlap import _idle
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-for _key, _value in {
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-    "ALLOWED_HOSTS": "testserver",
-    "SECURE_SSL_REDIRECT": "0",
-    "LOG_LEVEL": "ERROR",
-}.items():
-    os.environ.setdefault(_key, _value)
 
 
 def server_cpu_s(connection: Any) -> float | None:

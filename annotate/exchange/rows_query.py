@@ -221,7 +221,10 @@ class CsvCells(_Written):
         super().__init__(*fields)
         self.safe = safe
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def _cells(self, compiler: Any, starts: str, contains: str, quoted_for: Any) -> Any:
+        """The record's SQL, each database's functions given as templates over ``sql``
+        (and ``c``): ``starts``, whether the cell begins with a formula character;
+        ``contains``, whether character ``c`` (one of ``quoted_for``) is in it."""
         cells = []
         for field, sql in zip(self.fields, self.compiled(compiler), strict=True):
             if field in self.NUMBERS:
@@ -229,33 +232,23 @@ class CsvCells(_Written):
                 continue
             lead = ""
             if self.safe:
-                starts = f"unicode({sql}) IN ({_FORMULA_STARTS})"
-                lead = f"CASE WHEN {starts} THEN '''' ELSE '' END || "
-            quoted = " OR ".join(f"instr({sql}, {c}) > 0" for c in _QUOTED_FOR)
+                lead = f"CASE WHEN {starts.format(sql=sql)} THEN '''' ELSE '' END || "
+            quoted = " OR ".join(contains.format(sql=sql, c=c) for c in quoted_for)
             cells.append(
                 f"CASE WHEN {quoted} THEN '\"' || {lead}replace({sql}, '\"', '\"\"') || '\"' "
                 f"ELSE {lead}{sql} END"
             )
         return "(" + " || ',' || ".join(f"({cell})" for cell in cells) + ")", []
 
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        starts = f"unicode({{sql}}) IN ({_FORMULA_STARTS})"
+        return self._cells(compiler, starts, "instr({sql}, {c}) > 0", _QUOTED_FOR)
+
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # As ``as_sqlite``, with PostgreSQL's functions (``left`` for the first
-        # character, ``strpos`` for the characters that put a cell in quotes).
-        cells = []
-        for field, sql in zip(self.fields, self.compiled(compiler), strict=True):
-            if field in self.NUMBERS:
-                cells.append(f"CAST({sql} AS text)")
-                continue
-            lead = ""
-            if self.safe:
-                starts = f"left({sql}, 1) IN ({_FORMULA_CHARS})"
-                lead = f"CASE WHEN {starts} THEN '''' ELSE '' END || "
-            quoted = " OR ".join(f"strpos({sql}, {c}) > 0" for c in _QUOTED_FOR_PG)
-            cells.append(
-                f"CASE WHEN {quoted} THEN '\"' || {lead}replace({sql}, '\"', '\"\"') || '\"' "
-                f"ELSE {lead}{sql} END"
-            )
-        return "(" + " || ',' || ".join(f"({cell})" for cell in cells) + ")", []
+        # ``left`` for the first character, ``strpos`` for the characters that put a
+        # cell in quotes.
+        starts = f"left({{sql}}, 1) IN ({_FORMULA_CHARS})"
+        return self._cells(compiler, starts, "strpos({sql}, {c}) > 0", _QUOTED_FOR_PG)
 
 
 def written_runs(kind: str | None) -> dict[str, _Written]:

@@ -263,14 +263,15 @@ def test_csv_cells_written_by_the_query_are_what_python_writes(
     }
     first, second = corpus.claims[0].pk, corpus.claims[1].pk
     Claim.objects.filter(pk=first).update(**cells)
-    # Each character that quotes a cell alone in one (the first claim's note has them all).
+    # Each character that quotes a cell alone in one, as its first character (the first
+    # claim's note has them all, further in).
     Claim.objects.filter(pk=second).update(
-        note="\x00=" if connection.vendor == "sqlite" else "a\nb",
+        note="\x00=" if connection.vendor == "sqlite" else "\nb",
         quote="\t=1",
         suffix="",
-        attribution="a,b",
-        claim_type='say "x"',
-        checkworthy="a\rb",
+        attribution=",b",
+        claim_type='"x" said',
+        checkworthy="\rb",
     )
     monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
     kind = "csv_raw" if raw else "csv"
