@@ -174,26 +174,24 @@ class JsonMembers(_Written):
     it costs the export's Python nothing: SQLite runs it on the reading thread without
     the GIL, PostgreSQL in the server's process."""
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def _members(self, compiler: Any, value: str) -> Any:
+        """The members' SQL, ``value`` the database's JSON text of ``{sql}``."""
         parts = []
         for index, (field, sql) in enumerate(
             zip(self.fields, self.compiled(compiler), strict=True)
         ):
             label = (", " if index else "") + f'"{field}": '
-            parts.append(f"'{label}' || json_quote({sql})")
+            parts.append(f"'{label}' || " + value.format(sql=sql))
         return "(" + " || ".join(parts) + ")", []
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self._members(compiler, "json_quote({sql})")
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # ``to_json`` of a text escapes as ``encode_basestring`` does (compared over
         # every code point PostgreSQL stores, U+0001 to U+10FFFF, exp28 in
         # bench/RESULTS.md; a test pins the awkward ones), of an integer its digits.
-        parts = []
-        for index, (field, sql) in enumerate(
-            zip(self.fields, self.compiled(compiler), strict=True)
-        ):
-            label = (", " if index else "") + f'"{field}": '
-            parts.append(f"'{label}' || COALESCE(CAST(to_json({sql}) AS text), 'null')")
-        return "(" + " || ".join(parts) + ")", []
+        return self._members(compiler, "COALESCE(CAST(to_json({sql}) AS text), 'null')")
 
 
 # common.spreadsheet.FORMULA_STARTS as the code points SQLite's ``unicode()`` gives (an
