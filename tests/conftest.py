@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from corpus.models import Role
-from tests import quick_flush
+from tests import quick_flush, serial_live_server
 from tests.factories import (
     PASSWORD,
     ArticleFactory,
@@ -19,6 +19,7 @@ from tests.factories import (
 
 def pytest_configure(config: Any) -> None:
     quick_flush.install()  # transactional tests' flush on PostgreSQL (tests/quick_flush.py)
+    serial_live_server.install()  # in-memory SQLite: the live server's requests take turns
 
 
 @pytest.fixture(autouse=True)
