@@ -259,7 +259,7 @@ def search() -> None:
         for name, filters in cases.items():
             claims = claims_matching(project, filters).order_by().values("pk")[: COUNT_CAP + 1]
             # The parameters in the text: the rewrite repeats the words' query.
-            sql = connection.ops.compose_sql(*claims.query.sql_with_params())
+            sql = cast(Any, connection.ops).compose_sql(*claims.query.sql_with_params())
             count_sql = f"SELECT COUNT(*) FROM ({sql}) found"
             now, n1 = timed(count_sql, None)
             with connection.cursor() as cursor:
