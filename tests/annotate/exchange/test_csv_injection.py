@@ -188,17 +188,18 @@ def test_the_stance_map_csv_headers_and_names(evil: Corpus, client: Client) -> N
 
 
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
+@pytest.mark.parametrize("chunk", [1, 3])
 @pytest.mark.parametrize("raw", [False, True], ids=["safe", "raw"])
 def test_hostile_cells_are_byte_for_byte_what_they_were(
-    evil: Corpus, monkeypatch: pytest.MonkeyPatch, raw: bool
+    evil: Corpus, monkeypatch: pytest.MonkeyPatch, raw: bool, chunk: int
 ) -> None:
     """The whole CSV of the hostile corpus (Turkish, Cyrillic, emoji and flags, quotes,
     line breaks, and cells that start with = + - @ tab or CR: in the note, quote,
     mention, title, outlet, byline, source name and aliases, annotator, target) is what
     the writer wrote before its rows were put together from fewer pieces (issue 21,
-    csv32; the golden files were written by the code of 72682d7). Three claims a chunk,
-    so that chunks with and without mentions, and an article running on from one chunk
-    into the next, all come up."""
+    csv32; the golden files were written by the code of 72682d7). One and three claims
+    a chunk, so that chunks with and without mentions, and an article running on from
+    one chunk into the next, all come up."""
     hostile = evil.claims[-1]  # -mallory's
     evil.claim(
         hostile.article,
@@ -208,7 +209,7 @@ def test_hostile_cells_are_byte_for_byte_what_they_were(
         note='\r=1+1, "quoted"\nand a line',
     )
     _pin_times(evil, monkeypatch)
-    monkeypatch.setattr(tabular, "claim_chunks", functools.partial(claim_chunks, chunk_size=3))
+    monkeypatch.setattr(tabular, "claim_chunks", functools.partial(claim_chunks, chunk_size=chunk))
     got = export_bytes("csv", evil.project, layer="all", csv_raw=raw)
     path = GOLDEN / f"hostile{'-raw' if raw else ''}.csv.golden"
     if WRITE:
