@@ -157,17 +157,29 @@ def _csv_cells(values: Iterable[Any], safe: bool) -> str:
     return ",".join(_quoted([_cell(v) for v in values], safe))
 
 
-# Runs of adjacent columns that hold the same cells for every claim of an article (its
-# id and ARTICLE_COLUMNS), of a source (its id and SOURCE_COLUMNS) or with the same
-# stances (the scheme version, a cell per target and the provenance at the end): written
-# once per article, source or set of stances (``_Blocks``), so that a row is put together
-# from fewer, longer pieces.
-_BLOCKS = {"article_id": "article_block", "source_id": "source_block", "scheme_version": "tail"}
-# ``source_status``, the last of COLUMNS, is in the tail (after the scheme version).
+# Runs of adjacent columns whose cells are the same for every claim with the same values
+# of a few of its columns: written once per distinct value (``_Blocks``), so that a row
+# is put together from fewer, longer pieces (each piece costs every row a place in a
+# tuple and in a join). Each run's name → the columns it stands for:
+_BLOCKS: dict[str, tuple[str, ...]] = {
+    # The article's id, ARTICLE_COLUMNS, then the layer and the annotator: by (article,
+    # annotator).
+    "head": ("article_id", *ARTICLE_COLUMNS, "layer", "annotator"),
+    # The source's id and SOURCE_COLUMNS: by source.
+    "source_block": ("source_id", *SOURCE_COLUMNS),
+    # The mention (when no claim of the chunk has one: the empty cells) and the
+    # stances: by set of stances.
+    "stances": ("mention_start", "mention_end", "mention_text", "stances"),
+    # By (status, decision, version).
+    "state": ("status", "decision", "version"),
+    # The scheme version, ``source_status`` (the last of COLUMNS), a cell per target,
+    # the provenance and the line's end: by (set of stances, source status).
+    "tail": ("scheme_version",),
+}
+_BLOCK_OF = {fields[0]: name for name, fields in _BLOCKS.items()}
+_IN_BLOCKS = frozenset(field for fields in _BLOCKS.values() for field in fields) | {"source_status"}
 _ROW_PIECES = tuple(
-    _BLOCKS.get(name, name)
-    for name in COLUMNS
-    if name not in ARTICLE_COLUMNS and name not in SOURCE_COLUMNS and name != "source_status"
+    _BLOCK_OF.get(name, name) for name in COLUMNS if name in _BLOCK_OF or name not in _IN_BLOCKS
 )
 
 # The same with the runs of cells the query writes (``rows_query.CSV_CELLS``), each
@@ -177,27 +189,60 @@ _IN_RUNS = frozenset(field for fields in CSV_CELLS.values() for field in fields)
 _ROW_PIECES_WRITTEN = tuple(
     _RUN_OF.get(name, name) for name in _ROW_PIECES if name in _RUN_OF or name not in _IN_RUNS
 )
+_NO_MENTION = ",,"  # mention_start, mention_end and mention_text of a claim without one
 
 
 class _Blocks:
-    """The cells of the blocks: sources and stances by key for the whole export (the
-    registry and the sets of stances are few), articles per chunk. Each is a dict that
-    makes a missing entry (``_Made``), so that a column of them is one ``map`` of its
-    lookups (a method call per row was a tenth of the writer's time)."""
+    """The cells of the blocks: people, sources, stances and the rest by key for the
+    whole export (the registry, the sets of stances and the rest are few), articles per
+    chunk. Each is a dict that makes a missing entry (``_Made``), so that a column of
+    them is one ``map`` of its lookups (a method call per row was a tenth of the
+    writer's time). ``end``: what ends each tail (the line's end, unless the chain's
+    columns follow)."""
 
     def __init__(
-        self, targets: list[str], scheme_version: Any, constant: list[str], safe: bool
+        self,
+        targets: list[str],
+        scheme_version: Any,
+        constant: list[str],
+        safe: bool,
+        end: str = "\r\n",
     ) -> None:
         self.safe = safe
         self.targets = targets
         self.scheme_version = scheme_version
         self.constant = constant
+        self.end = end
         # The row source's sources by id (the same dict for the whole export), from the
         # first chunk on.
         self.registry: dict[int | None, tuple[Any, ...]] = {}
+        # The chunk's articles' blocks by id (``chunk``).
+        self.articles: dict[int, str] = {}
+        self.people: _Made[str | None] = _Made(self._person)
         self.sources: _Made[int | None] = _Made(self._source)
         self.stances: _Made[StanceKey] = _Made(self._stance)
+        self.unmentioned: _Made[StanceKey] = _Made(self._unmentioned)
+        self.states: _Made[tuple[str, str | None, int]] = _Made(self._state)
         self.tails: _Made[tuple[StanceKey, str | None]] = _Made(self._tail)
+        self.heads: _Made[tuple[int, str | None]] = _Made(self._head)
+
+    def chunk(self, chunk: Chunk) -> None:
+        """Take the chunk's articles and the sources seen so far."""
+        self.registry = chunk.sources
+        self.articles = {
+            pk: _csv_cells((pk, *article["_meta"]), self.safe)
+            for pk, article in chunk.articles.items()
+        }
+        # (article, annotator) pairs of the previous chunk's articles are kept only
+        # for the articles that carry on in this one.
+        self.heads = _Made(self._head)
+
+    def _head(self, key: tuple[int, str | None]) -> str:
+        article_id, annotator = key
+        return self.articles[article_id] + "," + self.people[annotator]
+
+    def _person(self, annotator: str | None) -> str:
+        return _csv_cells(("gold" if annotator is None else "annotator", annotator), self.safe)
 
     def _source(self, pk: int | None) -> str:
         name, kind, external_id, aliases = self.registry[pk]
@@ -206,11 +251,17 @@ class _Blocks:
     def _stance(self, key: StanceKey) -> str:
         return _csv_cells([stance_list(key)], self.safe)
 
+    def _unmentioned(self, key: StanceKey) -> str:
+        return _NO_MENTION + "," + self.stances[key]
+
+    def _state(self, key: tuple[str, str | None, int]) -> str:
+        return _csv_cells(key, self.safe)
+
     def _tail(self, key_status: tuple[StanceKey, str | None]) -> str:
         key, status = key_status
         by_target = dict(key)
         values = [self.scheme_version, status, *(by_target.get(t, "") for t in self.targets)]
-        return ",".join([_csv_cells(values, self.safe), *self.constant])
+        return ",".join([_csv_cells(values, self.safe), *self.constant]) + self.end
 
 
 _K = TypeVar("_K")
@@ -242,7 +293,7 @@ def chain_header() -> list[str]:
 
 
 def _chain_cells(chunk: Chunk, safe: bool) -> list[str]:
-    empty = ",".join([""] * (CSV_POSITIONS + 3))
+    empty = ",".join([""] * (CSV_POSITIONS + 3)) + "\r\n"
     out = []
     for claim_id in chunk.columns["claim_id"]:
         if claim_id not in chunk.chains:
@@ -253,30 +304,37 @@ def _chain_cells(chunk: Chunk, safe: bool) -> list[str]:
         cells = [*names[:CSV_POSITIONS], *[""] * (CSV_POSITIONS - len(names[:CSV_POSITIONS]))]
         cells += [JOINER.join(names), chunk.chain_reliability[claim_id]]
         cells.append(JOINER.join(link["source_status"] for link in links))
-        out.append(_csv_cells(cells, safe))
+        out.append(_csv_cells(cells, safe) + "\r\n")
     return out
 
 
 def _csv_rows(chunk: Chunk, blocks: _Blocks, chained: bool = False) -> str:
     """The chunk's records: column by column, then the rows at once (csv.writer, a
-    Python call per cell, would alone take more time than everything else)."""
+    Python call per cell, would alone take more time than everything else), each
+    ending with its tail's (or, with chains, its chain cells') line end."""
     columns = chunk.columns
-    articles = {
-        pk: _csv_cells((pk, *article["_meta"]), blocks.safe)
-        for pk, article in chunk.articles.items()
-    }
-    blocks.registry = chunk.sources
+    blocks.chunk(chunk)
     cells: list[Iterable[str]] = []
     written = "span_csv" in columns  # the query wrote runs of cells
     for name in _ROW_PIECES_WRITTEN if written else _ROW_PIECES:
         if name in CSV_CELLS:
             cells.append(columns[name])
-        elif name == "article_block":
-            cells.append(map(articles.__getitem__, columns["article_id"]))
+        elif name == "head":
+            heads = zip(columns["article_id"], columns["annotator"], strict=True)
+            cells.append(map(blocks.heads.__getitem__, heads))
         elif name == "source_block":
             cells.append(map(blocks.sources.__getitem__, columns["source_id"]))
         elif name == "stances":
+            starts, ends = columns["mention_start"], columns["mention_end"]
+            if starts.count(None) == len(starts) and ends.count(None) == len(ends):
+                cells.append(map(blocks.unmentioned.__getitem__, chunk.stance_keys))
+                continue
+            for mention in ("mention_start", "mention_end", "mention_text"):
+                cells.append(_csv_column(mention, columns[mention], blocks.safe))
             cells.append(map(blocks.stances.__getitem__, chunk.stance_keys))
+        elif name == "state":
+            states = zip(columns["status"], columns["decision"], columns["version"], strict=True)
+            cells.append(map(blocks.states.__getitem__, states))
         elif name == "tail":
             tails = zip(chunk.stance_keys, columns["source_status"], strict=True)
             cells.append(map(blocks.tails.__getitem__, tails))
@@ -284,7 +342,7 @@ def _csv_rows(chunk: Chunk, blocks: _Blocks, chained: bool = False) -> str:
             cells.append(_csv_column(name, columns[name], blocks.safe))
     if chained:
         cells.append(_chain_cells(chunk, blocks.safe))
-    return "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
+    return "".join(map(",".join, zip(*cells, strict=True)))
 
 
 def stream_csv(
@@ -304,7 +362,9 @@ def stream_csv(
         [info["exported_at"], info["tool_version"], json.dumps(info["filters"], allow_nan=False)],
         safe,
     )
-    blocks = _Blocks(targets, project.scheme.get("version"), constant, safe)
+    blocks = _Blocks(
+        targets, project.scheme.get("version"), constant, safe, end="" if chained else "\r\n"
+    )
     # Each chunk's text goes to UTF-8 at once: strings joined across chunks would be
     # copied at four bytes a character (an emoji anywhere widens the whole string).
     parts = [(("\ufeff" if options.bom else "") + _csv_line(header, safe)).encode()]

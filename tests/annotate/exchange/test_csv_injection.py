@@ -3,6 +3,7 @@ tab or a carriage return gets a leading ' (OWASP), unless raw cells are asked fo
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotate.assignments import services as assignment_services
+from annotate.exchange import tabular
+from annotate.exchange.rows import claim_chunks
 from annotate.models import Target
 from annotate.sources import services as source_services
 from common.spreadsheet import FORMULA_STARTS, formula_safe, formula_safe_cells
@@ -22,6 +25,7 @@ from corpus.models import Article, Role
 from corpus.services import article_create, membership_set
 from tests.annotate.exchange.conftest import Corpus
 from tests.annotate.exchange.helpers import export_bytes
+from tests.annotate.exchange.test_golden import GOLDEN, WRITE, _pin_times
 from tests.conftest import login
 from tests.factories import UserFactory
 
@@ -181,3 +185,33 @@ def test_the_stance_map_csv_headers_and_names(evil: Corpus, client: Client) -> N
         io.BytesIO(client.get(url + "&csv_raw=1").content), dtype=str, keep_default_na=False
     )
     assert "=cmd: favor" in raw.columns and "@Evil" in set(raw.source)
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+@pytest.mark.parametrize("chunk", [1, 3])
+@pytest.mark.parametrize("raw", [False, True], ids=["safe", "raw"])
+def test_hostile_cells_are_byte_for_byte_what_they_were(
+    evil: Corpus, monkeypatch: pytest.MonkeyPatch, raw: bool, chunk: int
+) -> None:
+    """The whole CSV of the hostile corpus (Turkish, Cyrillic, emoji and flags, quotes,
+    line breaks, and cells that start with = + - @ tab or CR: in the note, quote,
+    mention, title, outlet, byline, source name and aliases, annotator, target) is what
+    the writer wrote before its rows were put together from fewer pieces (issue 21,
+    csv32; the golden files were written by the code of 72682d7). One and three claims
+    a chunk, so that chunks with and without mentions, and an article running on from
+    one chunk into the next, all come up."""
+    hostile = evil.claims[-1]  # -mallory's
+    evil.claim(
+        hostile.article,
+        hostile.annotator,
+        "-2 degrees.",
+        source="evil",
+        note='\r=1+1, "quoted"\nand a line',
+    )
+    _pin_times(evil, monkeypatch)
+    monkeypatch.setattr(tabular, "claim_chunks", functools.partial(claim_chunks, chunk_size=chunk))
+    got = export_bytes("csv", evil.project, layer="all", csv_raw=raw)
+    path = GOLDEN / f"hostile{'-raw' if raw else ''}.csv.golden"
+    if WRITE:
+        path.write_bytes(got)
+    assert got == path.read_bytes()
