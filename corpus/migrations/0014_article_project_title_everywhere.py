@@ -2,9 +2,7 @@ from typing import Any
 
 from django.db import migrations, models
 
-_CREATE = (
-    "CREATE INDEX {how} IF NOT EXISTS article_project_title ON corpus_article (project_id, title, id)"
-)
+_CREATE = "CREATE INDEX {how} IF NOT EXISTS article_project_title ON corpus_article (project_id, title, id)"
 
 
 def create(apps: Any, schema_editor: Any) -> None:
@@ -24,7 +22,7 @@ class Migration(migrations.Migration):
     (issue 21; SQLite had it from 0012, outside the model). On PostgreSQL the list without
     a search and the annotator's queue read their first page in order from it instead of
     sorting every article of the project (xlarge bench, 20,001 articles: the list's page
-    40 -> 0.2 ms, the queue's page ids 95 -> 3 ms). Article search keeps the GIN index and a
+    40 -> 0.2 ms, the queue's page ids 78 -> 26 ms at load 12). Article search keeps the GIN index and a
     sort: its order is written so that this index cannot serve it (``corpus.search``), as
     the planner, misjudging how many articles a word's prefix matches, walked it testing
     each article's to_tsvector() (1.4 s for "Rahmon"). A model index: a rebuild of the
