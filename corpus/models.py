@@ -187,8 +187,11 @@ class Article(models.Model):
             # The analysis caches' key: a project's latest article edit in one index read
             # (``annotate.analysis.networks._changes``); SQLite otherwise read every text.
             models.Index(fields=["project", "updated"], name="article_project_updated"),
-            # (SQLite only: article_project_title, migration 0012, walked by article search
-            # and by the exports; not a model index, as PostgreSQL's planner misused it.)
+            # The list's order: its pages and the exports (SQLite's article search too)
+            # walk it; the annotator's queue reads the articles' keys from it. PostgreSQL's
+            # article search must not (its order is written so that it can't:
+            # corpus.search). Migration 0014 (SQLite had it since 0012, outside the model).
+            models.Index(fields=["project", "title", "id"], name="article_project_title"),
             # Article search (corpus.search); PostgreSQL only (SQLite: an FTS5 table).
             # Partial: an imported article enters it when its entries are built, not at
             # its INSERT (corpus.indexing).

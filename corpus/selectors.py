@@ -31,7 +31,7 @@ from common import limits
 from common.text import check_text
 from corpus.models import Article, ArticleQuerySet, Membership, Project, ProjectQuerySet, Role
 from corpus.permissions import visible_articles
-from corpus.search import articles_matching
+from corpus.search import articles_matching, search_order
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -128,7 +128,7 @@ def article_list(user: User, project: Project, filters: ArticleFilters) -> Artic
         .order_by("title", "id")
     )
     if filters.q:
-        articles = articles_matching(articles, filters.q)
+        articles = articles_matching(articles, filters.q).order_by(*search_order())
     if filters.outlet:
         articles = articles.filter(outlet=filters.outlet)
     if filters.status:
