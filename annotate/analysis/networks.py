@@ -385,13 +385,11 @@ def _counted_rows(
     less = Q()
     for low, high in taken:
         less |= Q(month__gte=low, month__lte=high)
-    all_time = buckets in (None, [(0, 0)])  # (then one layer: gold, ALL_LAYER or one's)
+    all_time = buckets in (None, [(0, 0)])  # (one row per key in a layer's all time)
     if filters.layer == LAYER_GOLD:
         layer = Q(layer=0)
-    elif filters.layer == LAYER_ALL and all_time:
-        layer = Q(layer=ALL_LAYER)  # (every annotator's claims together, all time only)
     elif filters.layer == LAYER_ALL:
-        layer = Q(layer__gt=0)  # (annotators' ids: a range of the key's index)
+        layer = Q(layer=ALL_LAYER)  # (every annotator's claims together: no annotator's sum)
     else:
         layer = Q(layer=int(filters.layer))
     rows = NetworkCount.objects.filter(layer, ranges | less, project_id=project.pk, n__gt=0)
