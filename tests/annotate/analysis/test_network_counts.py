@@ -401,7 +401,7 @@ def test_the_all_annotators_layer_is_their_layers_summed_in_every_bucket_and_rea
     claim = make_claim(scene.article, b, "Ankara is ready", stance="against")
     claim_delete(claim=claim, actor=b)
     counts = kept()
-    summed: Counter[tuple[int, int, int, str, int]] = Counter()
+    summed: Counter[tuple[int, int, int, int, str]] = Counter()
     for (project, layer, month, source, target, stance), n in counts.items():
         if layer > 0:
             summed[(project, month, source, target, stance)] += n
