@@ -102,8 +102,16 @@ def assignment_pages(ctx: Context) -> list[Result]:
     ]
     return [
         _page(ctx, "pages_assignments", name, url, params, user_id=p.manager_id, headers=headers)
-        for name, params, headers in pages
+        for name, params, headers in _distinct(pages)
     ]
+
+
+def _distinct[T: tuple[Any, ...]](rows: list[T]) -> list[T]:
+    """The rows with their first names once (a small project's middle page is page 2)."""
+    found: dict[str, T] = {}
+    for row in rows:
+        found.setdefault(row[0], row)
+    return list(found.values())
 
 
 def articles_api(ctx: Context) -> list[Result]:
