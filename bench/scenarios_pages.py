@@ -168,14 +168,19 @@ def dashboard_uncached(ctx: Context) -> list[Result]:
 
 
 def _derived_keys(base: str) -> list[str]:
-    """The cache keys the curators' pages derive from the agreement data's (``base``)."""
-    from django.conf import settings
-    from django.db import connection
+    """The cache entries the two pages derive from the agreement data's (``base``): the
+    dashboard's, the whole queue's and the unfiltered queue's count and first page
+    (``annotate.review.figures``: ``dashboard_of``, ``disagreement_queue``,
+    ``queue_page``)."""
+    import hashlib
 
-    table = settings.CACHES["default"]["LOCATION"]  # (the database cache's, ":1:" + key)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT cache_key FROM {table} WHERE cache_key LIKE %s", [f"%{base}:%"])
-        return [row[0].split(":", 2)[2] for row in cursor.fetchall()]
+    from annotate.review.figures import QueueFilters
+    from annotate.review.views import REVIEW_QUEUE_PER_PAGE
+
+    filters = QueueFilters()
+    wanted = hashlib.sha256(repr((filters.q, filters.state, filters.dispute)).encode())
+    head = f"{base}:queue-head:{wanted.hexdigest()[:24]}"
+    return [f"{base}:board", f"{base}:queue", head, f"{head}:{REVIEW_QUEUE_PER_PAGE}:1"]
 
 
 def _cold(ctx: Context, scenario: str, name: str, url: str, keys: list[str]) -> Result:
@@ -202,6 +207,8 @@ def _cold(ctx: Context, scenario: str, name: str, url: str, keys: list[str]) -> 
         spent += took
     cache.delete_many(keys)
     queries = count_queries(lambda: _ok(client.get(url)))
+    if not cache.get_many(keys):  # (the page derived none of them: the keys are not its)
+        raise RuntimeError(f"{name}: none of {keys} was written again")
     return summary(
         scenario,
         name,
