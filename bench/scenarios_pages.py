@@ -136,7 +136,9 @@ def articles_api(ctx: Context) -> list[Result]:
         ),
     ]
     return [
-        _page(ctx, "articles_api", name, url, params, user_id=user) for name, params, user in pages
+        _page(ctx, "articles_api", name, url, params, user_id=user)
+        for name, params, user in _distinct(pages)
+        if params.get("page", 1) <= last  # (a page past the end: 404, a tiny project's 2)
     ]
 
 
