@@ -4,10 +4,10 @@ month, source, target and stance value, how many live claims of that source in t
 have that stance toward that target — ``month`` 0 for all the project's claims, −YYYY for
 those of the articles published in that year, YYYYMM in that month (an undated article's
 claims are only in 0). Layer −1 (``ALL_LAYER``) holds every annotator's claims together, in
-month 0 only: the stance map and the networks of "all annotators" over all time read its
-rows (7,500 at the xlarge bench) instead of summing every annotator's (22,500 over 3,811
-heap blocks, 30–140 ms on PostgreSQL); a time window of all annotators sums the
-annotators' year and month rows (``layer > 0``).
+the same buckets: the stance map and the networks of "all annotators" read its rows (7,500
+a bucket at the xlarge bench) instead of summing every annotator's (22,500 over 3,811
+heap blocks, 30–140 ms on PostgreSQL, all time; a window of 22 months summed 90,000 rows,
+130–250 ms: bench/RESULTS.md, xl32), however many annotators the project has.
 
 That is what ``annotate.analysis.networks.stance_rows`` otherwise groups from every stance
 of the layer (1,050,000 rows for all annotators at 600,000 claims: 0.4–2.8 s on either
@@ -78,11 +78,12 @@ _YEAR = {
 }
 # The layer of every annotator's claims together ("all annotators"): their sum, kept.
 ALL_LAYER = -1
-# Each counted row goes to up to four buckets: all time (kind 0), its article's year (1:
-# −YYYY) and month (2: YYYYMM), those two if the article has a date, and an annotator's
-# claim also to ``ALL_LAYER``'s all time (3).
+# Each counted row goes to up to six buckets: all time (kind 0), its article's year (1:
+# −YYYY) and month (2: YYYYMM), those two if the article has a date; an annotator's claim
+# also to ``ALL_LAYER``'s same three (3, 4, 5).
 _BUCKETS = (
-    "CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) b"
+    "CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 "
+    "UNION ALL SELECT 4 UNION ALL SELECT 5) b"
 )
 _UPSERT = (
     f"INSERT INTO {COUNT_TABLE} ({KEY}, n) {{select}} "
@@ -94,11 +95,12 @@ def _bucket(vendor: str, a: str, c: str) -> tuple[str, str, str]:
     """The layer and month columns' values and the condition on the buckets, for article
     ``a`` and claim ``c``."""
     year, month = _YEAR[vendor].format(a=a), _MONTH[vendor].format(a=a)
-    layer = f"CASE b.kind WHEN 3 THEN {ALL_LAYER} ELSE COALESCE({c}.annotator_id, 0) END"
-    value = f"CASE b.kind WHEN 1 THEN -{year} WHEN 2 THEN {month} ELSE 0 END"
+    layer = f"CASE WHEN b.kind >= 3 THEN {ALL_LAYER} ELSE COALESCE({c}.annotator_id, 0) END"
+    value = f"CASE WHEN b.kind IN (1, 4) THEN -{year} WHEN b.kind IN (2, 5) THEN {month} ELSE 0 END"
     dated = (
-        f"(b.kind = 0 OR (b.kind = 3 AND {c}.annotator_id IS NOT NULL) "
-        f"OR (b.kind IN (1, 2) AND {a}.published IS NOT NULL))"
+        f"(b.kind = 0 OR (b.kind IN (1, 2) AND {a}.published IS NOT NULL) "
+        f"OR (b.kind >= 3 AND {c}.annotator_id IS NOT NULL "
+        f"AND (b.kind = 3 OR {a}.published IS NOT NULL)))"
     )
     return layer, value, dated
 
@@ -359,3 +361,14 @@ def reinstall_network_triggers_operation() -> RunPython:
 def drop_network_triggers_operation() -> RunPython:
     """For a migration that alters a table the triggers read: put it first."""
     return db_triggers.operation(drop_network_triggers, install_network_triggers)
+
+
+def all_layer_by_month_sql() -> str:
+    """``ALL_LAYER``'s year and month rows as the sums of the annotators' (0028's backfill:
+    ~400,000 kept rows read at the xlarge bench, not its 3.68 M stances recounted)."""
+    return (
+        f"INSERT INTO {COUNT_TABLE} ({KEY}, n) SELECT project_id, {ALL_LAYER}, month, "
+        f"source_id, target_id, stance, SUM(n) FROM {COUNT_TABLE} WHERE layer > 0 AND month <> 0 "
+        "GROUP BY project_id, month, source_id, target_id, stance HAVING SUM(n) <> 0 "
+        "ORDER BY 1, 3, 2, 4, 5, 6"
+    )

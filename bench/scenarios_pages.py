@@ -1,7 +1,9 @@
 """Benchmark scenarios of the list pages people open every day: the annotator's queue, the
-project's articles, the source registry, the manager's assignments and the curator's review
-queue. A list page must cost the same for 100 articles as for 10,000: each row gives the
-server time and the number of queries of one request, as ``scenarios_analysis`` does.
+project's articles (page and API), the source registry, the manager's assignments (and its
+filtered, later and htmx pages), the curator's review queue and agreement dashboard (also
+its first request after the figures were computed). A list page must cost the same for 100
+articles as for 10,000: each row gives the server time and the number of queries of one
+request, as ``scenarios_analysis`` does.
 Importing this module adds its scenarios to ``bench.scenarios.SCENARIOS``."""
 
 from __future__ import annotations
@@ -80,8 +82,155 @@ def project_pages(ctx: Context) -> list[Result]:
     ]
 
 
+def assignment_pages(ctx: Context) -> list[Result]:
+    """The manager's assignments page beyond its first page: each filter, one annotator's
+    articles, a page past the middle, the last page, and the list alone as htmx swaps
+    it in (filters and pages)."""
+    p = ctx.project
+    url = reverse("annotate:assignments", args=[p.slug])
+    last = max(1, -(-p.n_articles // 50))
+    middle = max(1, last * 2 // 3)
+    htmx = {"HX-Request": "true"}
+    pages: list[tuple[str, dict[str, Any], dict[str, str] | None]] = [
+        ("assignments, assigned", {"state": "assigned"}, None),
+        ("assignments, unassigned", {"state": "unassigned"}, None),
+        ("assignments, one annotator's", {"annotator": p.annotator_ids[0]}, None),
+        ("assignments, title words", {"q": "pipeline"}, None),
+        (f"assignments, page {middle}", {"page": middle}, None),
+        (f"assignments, last page ({last})", {"page": last}, None),
+        ("assignments list (htmx), page 2", {"page": 2}, htmx),
+        ("assignments list (htmx), one annotator's", {"annotator": p.annotator_ids[1]}, htmx),
+    ]
+    return [
+        _page(ctx, "pages_assignments", name, url, params, user_id=p.manager_id, headers=headers)
+        for name, params, headers in _distinct(pages)
+    ]
+
+
+def _distinct[T: tuple[Any, ...]](rows: list[T]) -> list[T]:
+    """The rows with their first names once (a small project's middle page is page 2)."""
+    found: dict[str, T] = {}
+    for row in rows:
+        found.setdefault(row[0], row)
+    return list(found.values())
+
+
+def articles_api(ctx: Context) -> list[Result]:
+    """GET /api/projects/{slug}/articles/ (a curator's: every article): the first pages,
+    one past the middle and the last, 200 a page, an outlet, an annotator's own list
+    and their not-started ones. (Searches, ``q``: article search's rows.)"""
+    p = ctx.project
+    url = reverse("api:article-list", args=[p.slug])
+    last = max(1, -(-p.n_articles // 50))
+    middle = max(1, last * 2 // 3)
+    pages: list[tuple[str, dict[str, Any], int | None]] = [
+        ("API article list, page 1", {}, None),
+        ("API article list, page 2", {"page": 2}, None),
+        (f"API article list, page {middle}", {"page": middle}, None),
+        (f"API article list, last page ({last})", {"page": last}, None),
+        ("API article list, 200 a page", {"page_size": 200}, None),
+        ("API article list, outlet Daily Sabah", {"outlet": "Daily Sabah"}, None),
+        ("API article list, an annotator's", {}, p.annotator_ids[0]),
+        (
+            "API article list, an annotator's not started",
+            {"status": "not_started"},
+            p.annotator_ids[0],
+        ),
+    ]
+    return [
+        _page(ctx, "articles_api", name, url, params, user_id=user)
+        for name, params, user in _distinct(pages)
+        if params.get("page", 1) <= last  # (a page past the end: 404, a tiny project's 2)
+    ]
+
+
+def dashboard_uncached(ctx: Context) -> list[Result]:
+    """The agreement dashboard and the review queue as the first request after the
+    agreement data was computed finds them (the background task caches the data; each page
+    derives its small entry from it on its first view): those entries are deleted before
+    each request (untimed). (After a change the data itself is recomputed by the task: the
+    ``agreement`` scenario times that.)"""
+    from annotate.review.data import cache_key, overlap_threshold
+    from corpus.models import Project
+
+    p = ctx.project
+    project = Project.objects.get(pk=p.project_id)
+    curator = ctx.client(p.curator_id)
+    for name in ("annotate:agreement", "annotate:review-queue"):
+        curator.get(reverse(name, args=[p.slug]))  # computes and caches the data
+    base = cache_key(project, overlap_threshold(project))
+    derived = _derived_keys(base)
+    rows = []
+    for name, url_name in (
+        ("agreement dashboard (curator), first view of new figures", "annotate:agreement"),
+        ("review queue (curator), first view of new figures", "annotate:review-queue"),
+    ):
+        rows.append(
+            _cold(ctx, "dashboard_uncached", name, reverse(url_name, args=[p.slug]), derived)
+        )
+    return rows
+
+
+def _derived_keys(base: str) -> list[str]:
+    """The cache entries the two pages derive from the agreement data's (``base``): the
+    dashboard's, the whole queue's and the unfiltered queue's count and first page
+    (``annotate.review.figures``: ``dashboard_of``, ``disagreement_queue``,
+    ``queue_page``)."""
+    import hashlib
+
+    from annotate.review.figures import QueueFilters
+    from annotate.review.views import REVIEW_QUEUE_PER_PAGE
+
+    filters = QueueFilters()
+    wanted = hashlib.sha256(repr((filters.q, filters.state, filters.dispute)).encode())
+    head = f"{base}:queue-head:{wanted.hexdigest()[:24]}"
+    return [f"{base}:board", f"{base}:queue", head, f"{head}:{REVIEW_QUEUE_PER_PAGE}:1"]
+
+
+def _cold(ctx: Context, scenario: str, name: str, url: str, keys: list[str]) -> Result:
+    """``url`` (the curator's) with ``keys`` deleted from the cache before each request."""
+    import statistics
+    import time
+
+    from django.core.cache import cache
+
+    from bench.scenarios import _ok, count_queries, percentile, summary
+    from bench.scenarios_analysis import budget, min_reps
+
+    client = ctx.client(ctx.project.curator_id)
+    times: list[float] = []
+    cpu: list[float] = []
+    spent = 0.0
+    while len(times) < min_reps(ctx) or (spent < budget(ctx) and len(times) < ctx.reps):
+        cache.delete_many(keys)
+        began, began_cpu = time.perf_counter(), time.process_time()
+        _ok(client.get(url))
+        took = time.perf_counter() - began
+        cpu.append((time.process_time() - began_cpu) * 1000)
+        times.append(took * 1000)
+        spent += took
+    cache.delete_many(keys)
+    queries = count_queries(lambda: _ok(client.get(url)))
+    if not cache.get_many(keys):  # (the page derived none of them: the keys are not its)
+        raise RuntimeError(f"{name}: none of {keys} was written again")
+    return summary(
+        scenario,
+        name,
+        times,
+        target_ms=200,
+        queries=queries,
+        extra={
+            "cpu_ms": round(statistics.median(cpu), 2),
+            "cpu_p95_ms": round(percentile(cpu, 95), 2),
+        },
+    )
+
+
 PAGE_SCENARIOS: dict[str, Callable[[Context], list[Result]]] = {
     "pages_queue": queue,
     "pages_project": project_pages,
+    "pages_assignments": assignment_pages,
+    "articles_api": articles_api,
+    "dashboard_uncached": dashboard_uncached,
 }
 SCENARIOS.update(PAGE_SCENARIOS)

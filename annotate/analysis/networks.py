@@ -39,6 +39,7 @@ from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesImpl
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -53,6 +54,7 @@ from django.db.models import (
     Sum,
     When,
 )
+from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.utils.functional import cached_property
 from django.utils.html import json_script
@@ -61,7 +63,7 @@ from django.utils.safestring import SafeString
 from annotate.analysis.filters import LAYER_ALL, LAYER_GOLD, ClaimFilters, claim_q
 from annotate.analysis.versions import figures_version
 from annotate.db_network_counts import ALL_LAYER
-from annotate.models import ChainLink, ClaimStance, NetworkCount, Source
+from annotate.models import ChainLink, ClaimStance, NetworkCount, Source, Target
 from common.spreadsheet import formula_safe
 from corpus.models import Project
 
@@ -383,29 +385,45 @@ def _counted_rows(
     less = Q()
     for low, high in taken:
         less |= Q(month__gte=low, month__lte=high)
+    all_time = buckets in (None, [(0, 0)])  # (one row per key in a layer's all time)
     if filters.layer == LAYER_GOLD:
         layer = Q(layer=0)
-    elif filters.layer == LAYER_ALL and buckets in (None, [(0, 0)]):
-        layer = Q(layer=ALL_LAYER)  # (every annotator's claims together, all time only)
     elif filters.layer == LAYER_ALL:
-        layer = Q(layer__gt=0)  # (annotators' ids: a range of the key's index)
+        layer = Q(layer=ALL_LAYER)  # (every annotator's claims together: no annotator's sum)
     else:
         layer = Q(layer=int(filters.layer))
     rows = NetworkCount.objects.filter(layer, ranges | less, project_id=project.pk, n__gt=0)
-    if not taken:
-        claims = rows.values_list("source_id", "target_id", "target__name", "stance").annotate(
-            claims=Sum("n")
+    if all_time:
+        # One layer, all time: a row per (source, target, stance), nothing to add up.
+        counted = rows.values("source_id", "target_id", "stance", claims=F("n"))
+    else:
+        # Grouped on the integers and the stance value only, the sum an integer's (a
+        # ``bigint``'s SUM is a ``numeric`` on PostgreSQL). The months taken away count
+        # negatively; a key whose claims are all in them is left out (its sum is 0).
+        n = Cast("n", IntegerField())
+        signed = Case(When(less, then=-n), default=n, output_field=IntegerField()) if taken else n
+        counted = rows.values("source_id", "target_id", "stance").annotate(
+            claims=Sum(signed, output_field=BigIntegerField())
         )
-        return list(claims.order_by())
-    # The months taken away count negatively; a key whose claims are all in them is left
-    # out (its sum is 0).
-    signed = Sum(Case(When(less, then=-F("n")), default=F("n"), output_field=BigIntegerField()))
-    claims = (
-        rows.values_list("source_id", "target_id", "target__name", "stance")
-        .annotate(claims=signed)
-        .filter(claims__gt=0)
-    )
-    return list(claims.order_by())
+        if taken:
+            counted = counted.filter(claims__gt=0)
+    return _with_target_names(counted.order_by())
+
+
+def _with_target_names(counted: QuerySet[Any, Any]) -> list[tuple[int, int, str, str, int]]:
+    """(source, target, stance, claims) rows with the target's name joined to the rows
+    found: grouping on the name as well, and summing numerics, was most of a window's
+    query (22 months of every annotator's rows, 90,000: bench/RESULTS.md, xl32); a name
+    looked up per row by a subquery cost 4 µs a row."""
+    sql, params = counted.query.sql_with_params()
+    target = Target._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.source_id, r.target_id, t.name, r.stance, r.claims FROM ({sql}) r "
+            f"JOIN {target} t ON t.id = r.target_id",
+            params,
+        )
+        return cursor.fetchall()
 
 
 def _grouped_rows(project: Project, filters: ClaimFilters) -> list[tuple[int, int, str, str, int]]:

@@ -6,7 +6,8 @@ Triggers keep both tables equal to a recount whatever writes the claims, so a di
 means something went around them: a write while the triggers were dropped (a failed
 migration on SQLite, a hand-made table copy), a restore of a dump taken with
 ``--disable-triggers``, or old code on a newer schema during a rolling deploy (the bulk
-import's end step of a release before annotate 0025 leaves out the "all annotators" layer).
+import's end step of a release before annotate 0025 leaves out the "all annotators" layer,
+one before 0028 that layer's year and month rows).
 
 ``drift`` counts the keys whose kept value differs from the recount (a kept row whose count
 is 0 counts as absent: the triggers leave those behind and the readers skip them).

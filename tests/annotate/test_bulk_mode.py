@@ -282,8 +282,8 @@ def test_postgres_bulk_mode_leaves_another_sessions_stances_counted() -> None:
 
     with transaction.atomic(), db_bulk.bulk_inserts(), ThreadPoolExecutor(1) as pool:
         pool.submit(other_session).result()
-    # all time, year, month, and all annotators' all time
-    assert NetworkCount.objects.filter(target=target, n=1).count() == 4
+    # all time, year and month, the annotator's and all annotators' (0028)
+    assert NetworkCount.objects.filter(target=target, n=1).count() == 6
     assert kept() == recounted()
 
 

@@ -391,7 +391,7 @@ def _reads_all_layer(sql: str) -> bool:
     return re.search(rf'"layer" =\s+{ALL_LAYER}\b', sql) is not None
 
 
-def test_the_all_annotators_layer_is_their_layers_summed_all_time_and_read_alone(
+def test_the_all_annotators_layer_is_their_layers_summed_in_every_bucket_and_read_alone(
     scene: Scene,
 ) -> None:
     a, b = scene.ann
@@ -401,27 +401,33 @@ def test_the_all_annotators_layer_is_their_layers_summed_all_time_and_read_alone
     claim = make_claim(scene.article, b, "Ankara is ready", stance="against")
     claim_delete(claim=claim, actor=b)
     counts = kept()
-    summed: Counter[tuple[int, int, int, str]] = Counter()
+    summed: Counter[tuple[int, int, int, int, str]] = Counter()
     for (project, layer, month, source, target, stance), n in counts.items():
-        if layer > 0 and month == 0:
-            summed[(project, source, target, stance)] += n
+        if layer > 0:
+            summed[(project, month, source, target, stance)] += n
     every = {
-        (project, source, target, stance): n
+        (project, month, source, target, stance): n
         for (project, layer, month, source, target, stance), n in counts.items()
         if layer == ALL_LAYER
     }
     assert every == summed and 2 in every.values()
-    assert {k[2] for k in counts if k[1] == ALL_LAYER} == {0}  # all time only
-    # The stance map and the all-time network of all annotators read that layer's rows
-    # alone (one query, no sum); a window still sums the annotators' months.
+    # all time, the year and the month (0028: the year and month were summed per annotator)
+    assert {k[2] for k in counts if k[1] == ALL_LAYER} == {0, -2024, 202405}
+    # The stance map and the networks of all annotators, in a window or not, read that
+    # layer's rows alone (one query; all time without a sum).
     with CaptureQueriesContext(connection) as captured:
         rows = kept_stance_counts(scene.project, "all")
     (sql,) = [q["sql"] for q in captured.captured_queries]
     assert _reads_all_layer(sql) and "SUM(" not in sql.upper()
-    assert sorted(rows) == sorted((s, t, st, n) for (_, s, t, st), n in summed.items())
-    with CaptureQueriesContext(connection) as captured:
-        networks._counted_rows(scene.project, ClaimFilters(layer="all"))
-    assert _reads_all_layer(captured.captured_queries[0]["sql"])
+    assert sorted(rows) == sorted(
+        (s, t, st, n) for (_, month, s, t, st), n in summed.items() if month == 0
+    )
+    for window in ([(0, 0)], [(202403, 202411)], [(202402, 202412), (202501, 202511)]):
+        with CaptureQueriesContext(connection) as captured:
+            networks._counted_rows(scene.project, ClaimFilters(layer="all"), window)
+        (sql,) = [q["sql"] for q in captured.captured_queries]
+        assert _reads_all_layer(sql) and '"layer" >' not in sql
+        assert ("SUM(" in sql.upper()) == (window != [(0, 0)])
     assert_recounted(scene)
 
 
@@ -477,3 +483,35 @@ def test_a_window_is_its_whole_years_and_months_and_the_days_of_the_others() -> 
     assert window(dt.date.min, dt.date.max) == ([(-9999, -1)], [])
     assert window(d(9999, 12, 2), None) == ([], [(d(9999, 12, 2), dt.date.max)])
     assert window(None, d(1, 1, 30)) == ([], [(dt.date.min, d(1, 1, 30))])
+
+
+def test_0028_sums_the_all_annotators_year_and_month_rows_from_the_annotators(
+    scene: Scene,
+) -> None:
+    """0028's backfill (``all_layer_by_month_sql``): the layer's year and month rows of a
+    database counted before it, summed from the annotators' kept rows, equal a recount."""
+    from importlib import import_module
+
+    a, b = scene.ann
+    Article.objects.filter(pk=scene.article.pk).update(published=dt.date(2024, 5, 1))
+    for annotator in (a, b):
+        make_claim(scene.article, annotator, "Moscow disagrees", source=scene.sources[1])
+    make_claim(scene.article, b, "Ankara is ready", stance="against")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM annotate_networkcount WHERE layer = {ALL_LAYER} AND month <> 0"
+        )
+    assert {k[2] for k in kept() if k[1] == ALL_LAYER} == {0}
+    migration = import_module("annotate.migrations.0028_network_count_all_annotators_by_month")
+
+    class Editor:  # (the schema editor's part the step uses; SQLite's refuses a transaction)
+        connection = connection
+
+        @staticmethod
+        def execute(sql: str, params: Any = None) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+    migration.forwards(Editor())
+    assert {k[2] for k in kept() if k[1] == ALL_LAYER} == {0, -2024, 202405}
+    assert_recounted(scene)

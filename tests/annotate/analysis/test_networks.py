@@ -170,10 +170,11 @@ def test_the_api_serves_the_same_network(corpus: Corpus, curator: Any) -> None:
 
 
 def test_a_network_is_two_queries_however_many_stances(corpus: Corpus) -> None:
-    """Computing a network (nothing cached) reads the layer's stances grouped by ids, then
-    the names of the sources found: two queries, whatever the number of claims and
-    sources; the grouped query does not group on the sources' names (PostgreSQL sorted
-    every stance row of the layer on disk for that at 600,000 claims)."""
+    """Computing a network (nothing cached) reads the layer's kept counts, then the names
+    of the sources found: two queries, whatever the number of claims and sources; a
+    layer's all-time counts are one row per key (no GROUP BY) and no query groups on the
+    sources' names (PostgreSQL sorted every stance row of the layer on disk for that at
+    600,000 claims)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -188,7 +189,8 @@ def test_a_network_is_two_queries_however_many_stances(corpus: Corpus) -> None:
 
     before, queries = computed()
     assert len(queries) == 2
-    assert "GROUP BY" in queries[0] and '"annotate_source"."name"' not in queries[0]
+    assert "annotate_networkcount" in queries[0] and "GROUP BY" not in queries[0]
+    assert '"annotate_source"."name"' not in queries[0]
     turkey = corpus.targets[0]
     for i, article in enumerate(corpus.articles):
         for n in range(3):

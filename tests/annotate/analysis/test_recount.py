@@ -56,8 +56,16 @@ def test_check_says_equal_after_ordinary_writes(counted: Scene) -> None:
 @pytest.mark.parametrize(
     ("name", "corrupt", "wrong", "missing"),
     [
-        # The rolling deploy's case: "all annotators" left out by an old end step.
-        ("network", f"DELETE FROM annotate_networkcount WHERE layer = {ALL_LAYER}", 0, 3),
+        # The rolling deploy's case: "all annotators" left out by an old end step (3 keys
+        # in its all-time, year and month buckets) ...
+        ("network", f"DELETE FROM annotate_networkcount WHERE layer = {ALL_LAYER}", 0, 9),
+        # ... or its year and month only (an end step of a release before annotate 0028).
+        (
+            "network",
+            f"DELETE FROM annotate_networkcount WHERE layer = {ALL_LAYER} AND month <> 0",
+            0,
+            6,
+        ),
         ("network", "UPDATE annotate_networkcount SET n = n + 1 WHERE month = 0", 6, 6),
         ("overview", "DELETE FROM annotate_overviewcount WHERE total = 1", 0, 2),
         ("overview", "UPDATE annotate_overviewcount SET unsourced = 1 WHERE total = 0", 2, 2),
