@@ -416,3 +416,48 @@ def test_sqlite_bulk_mode_reads_the_new_claims_by_rowid_for_their_overview_count
         plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
     assert "SEARCH c USING INTEGER PRIMARY KEY (rowid>?)" in plan, plan
     assert "claim_live_article" not in plan, plan
+
+
+def _bulk_tables_triggers() -> list[tuple[str, str]]:
+    """(name, SQL) of the triggers of bulk mode's tables, in the order SQLite made them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+            "(%s, %s, %s) ORDER BY rowid",
+            list(db_triggers.BULK_TABLES),
+        )
+        return [(name, sql) for name, sql in cursor.fetchall()]
+
+
+def test_sqlite_bulk_mode_drops_the_waiting_triggers_for_its_block_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inside the block the seven INSERT triggers that wait (condition ``BULK_OFF``) are
+    not there (SQLite ran a sub-program a row for each, to find its condition false: issue
+    21, bulk32); the updates' and deletes' stay. After it they are back with the same text
+    in the same order (SQLite fires a table's triggers by it), and after a failed block
+    too (the savepoint's rollback), and the per-row path counts again."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's triggers")
+    before = _bulk_tables_triggers()
+    waiting = [name for name, sql in before if db_triggers.BULK_OFF in sql]
+    assert len(waiting) == 7
+    with db_bulk.bulk_inserts():
+        inside = _bulk_tables_triggers()
+        assert inside == [(n, sql) for n, sql in before if n not in waiting]
+        with db_bulk.bulk_inserts():  # a block inside just runs
+            assert _bulk_tables_triggers() == inside
+    after = _bulk_tables_triggers()
+    assert sorted(after) == sorted(before)
+    assert [n for n, sql in after if db_triggers.BULK_OFF in sql] == waiting
+    with pytest.raises(RuntimeError), db_bulk.bulk_inserts():
+        raise RuntimeError("a failed block")
+    assert sorted(_bulk_tables_triggers()) == sorted(before)
+    project, data, n = _project()
+    other, version = _import(project, data, bulk=False, monkeypatch=monkeypatch)
+    assert version > 0 and _layer(other.pk)
+    assert kept() == recounted() and overview_kept() == overview_recounted()
+    report = import_annotations(project=project, annotator=_member(project), data=data, fmt="jsonl")
+    assert report.written and report.created == n
+    assert sorted(_bulk_tables_triggers()) == sorted(before)
+    assert kept() == recounted() and overview_kept() == overview_recounted()

@@ -299,3 +299,50 @@ def test_an_articles_claims_and_a_claims_stances_are_still_read_by_index(
     stances = plan_of(ClaimStance.objects.filter(claim_id=1))
     assert "claim_article_annotator" in claims or "claim_live_article" in claims, claims
     assert "stance_unique_target" in stances, stances
+
+
+# --- SQLite's side of 0027 (migration 0029; issue 21: a bulk import writes fewer entries) ---
+
+
+def _sqlite_covered() -> Any:
+    return importlib.import_module(
+        "annotate.migrations.0029_sqlite_drop_covered_foreign_key_indexes"
+    )
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_sqlite_has_no_index_of_its_own_for_a_covered_foreign_key() -> None:
+    migration = _sqlite_covered()
+    assert _covered() == migration.COVERED  # the same five as PostgreSQL's 0027
+    for (table, column), covering in migration.COVERED.items():
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table)
+        assert found[covering]["columns"][0] == column, (table, covering)
+        assert _own_indexes(table, column) == [], (table, column)
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses to run in one
+def test_sqlite_gets_the_covered_indexes_back_when_0029_is_reversed() -> None:
+    migration = _sqlite_covered()
+    with connection.schema_editor(atomic=False) as editor:
+        migration.create(None, editor)
+    assert all(_own_indexes(table, column) for table, column in migration.COVERED)
+    with connection.schema_editor(atomic=False) as editor:
+        migration.drop(None, editor)
+    assert not any(_own_indexes(table, column) for table, column in migration.COVERED)
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_sqlite_reads_by_a_covered_foreign_key_through_the_wider_index() -> None:
+    # Each lookup by the column (Django's, and SQLite's own foreign-key check of a deleted
+    # parent, which is the same search) is a SEARCH of the index that begins with it.
+    for (table, column), covering in _sqlite_covered().COVERED.items():
+        with connection.cursor() as cursor:
+            cursor.execute(f'EXPLAIN QUERY PLAN SELECT 1 FROM "{table}" WHERE "{column}" = 1')
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        # (A unique constraint is SQLite's automatic index of the table.)
+        used = covering in plan or f"sqlite_autoindex_{table}_" in plan
+        assert f"SEARCH {table} USING" in plan and used, (table, plan)
