@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 
 from annotate.exchange import rows_query
@@ -70,3 +70,40 @@ def test_sqlite_reads_the_claims_in_export_order_without_sorting_them(
     assert "article_project_title" in plan, plan
     assert "claim_live_article" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+@pytest.mark.parametrize("layer", ["annotators", "gold", "all"])
+def test_postgresql_can_walk_the_articles_in_export_order(
+    corpus: Corpus, monkeypatch: Any, layer: str
+) -> None:
+    """The claims' query states ``article_export_order``'s predicate, so that PostgreSQL
+    can send the first row without sorting every claim first (the articles by that
+    partial index, each one's claims sorted within it). Without sorts the planner must
+    take it; without the predicate in the query it could not (a Sort of every row)."""
+    sql, params = _claims_sql(corpus, ExportOptions(layer=layer), monkeypatch)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "article_export_order" in plan, plan
+    steps = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
+    # Only the sort within each article ("Incremental Sort"), no Sort node of every row.
+    assert not [step for step in steps if step.startswith("Sort  (cost=")], plan
+
+
+def test_the_export_order_index_is_postgresql_s_alone() -> None:
+    """``article_export_order`` (corpus 0014) on PostgreSQL, never on SQLite (which has
+    0012's ``article_project_title``); its predicate is what the claims' query states."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'article_export_order'"
+            )
+            (definition,) = cursor.fetchone()
+            assert "(project_id, title, id)" in definition
+            assert "WHERE (text <> ''::text)" in definition
+        else:
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'article_export_order'")
+            assert cursor.fetchone() is None
+    assert ~Q(article__text="") == rows_query.EXPORT_ORDER_PREDICATE
