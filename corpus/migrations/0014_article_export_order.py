@@ -29,7 +29,9 @@ class Migration(migrations.Migration):
     Partial on a predicate every article meets (its text is never empty) so that only a
     query that states it, the exports', can use it: article search's planner misused the
     plain (project, title, id) index (migration 0012: SQLite only for that reason).
-    Not a model index, so that SQLite never gets it (it has 0012's)."""
+    Not a model index, so that SQLite never gets it (it has 0012's). Where a plan tests
+    the predicate on the table instead, it reads no text: ``<>`` compares the lengths
+    first, from the stored value's header."""
 
     dependencies = [
         ("corpus", "0013_analyze_article_search"),
