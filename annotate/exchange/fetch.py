@@ -256,7 +256,10 @@ def _streaming(
     bench/RESULTS.md). The connection is busy until the last row, so ``then`` runs on a
     second thread, with a connection of its own in the first one's snapshot
     (``pg_export_snapshot``; both transactions repeatable read, read only): the same
-    data as one connection's. Batches reach ``put`` in order, with ``then``'s result,
+    data as one connection's. The first streams as soon as its snapshot is exported and
+    keeps its transaction open until the second has imported it; the second connects
+    meanwhile (before, the query waited for both: a connection's set-up and a round trip
+    before the first row). Batches reach ``put`` in order, with ``then``'s result,
     then ``_DONE`` or the first failure."""
     from psycopg import pq  # PostgreSQL's driver, imported only for PostgreSQL
 
@@ -283,10 +286,8 @@ def _streaming(
                     cursor.execute("SELECT pg_export_snapshot()")
                     snapshot.append(cursor.fetchone()[0])
                 exported.set()
-                # The snapshot lives as long as this transaction: until it is imported.
-                while not imported.wait(0.05):
-                    if stop.is_set() or failed.is_set():
-                        return
+                # The rows streamed at once, the snapshot imported meanwhile (it lives as
+                # long as this transaction: the transaction waits for the import below).
                 batch: Batch = []
                 # psycopg's own cursor (its errors as Django's, as a Django cursor gives them).
                 with db.wrap_database_errors, db.connection.cursor() as cursor:
@@ -302,8 +303,11 @@ def _streaming(
                                 batch = []
                     finally:
                         stream.close()  # an export left halfway: the query cancelled
-                if batch:
-                    hand(batch)
+                if batch and not hand(batch):
+                    return
+                while not imported.wait(0.05):
+                    if stop.is_set() or failed.is_set():
+                        return
             hand(_DONE)
         except BaseException as exc:  # handed on to the caller, raised there
             hand(exc)
@@ -323,6 +327,8 @@ def _streaming(
     def then_in_snapshot() -> None:
         db = connections[alias]  # this thread's own connection
         try:
+            # Connected while the first thread connects and exports its snapshot.
+            db.ensure_connection()
             while not exported.wait(0.05):
                 if stop.is_set():
                     return

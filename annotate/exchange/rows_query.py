@@ -358,13 +358,17 @@ class _Decisions:
 
     def latest(self) -> dict[int, str]:
         if self.found is None:
+            # By the decision's article (a decision's origins and gold claim are on its
+            # article: ``review.gold``; an archive holds one project): the same rows as
+            # by each claim's article without joining every claim of the database
+            # (PostgreSQL, medium, load 9: ~200 → ~35 ms, before the first batch goes out).
             origins = (
-                DecisionOrigin.objects.filter(claim__article__project=self.project)
+                DecisionOrigin.objects.filter(decision__article__project=self.project)
                 .order_by("decision__created", "decision_id")
                 .values_list("claim_id", "decision__action")
             )
             gold = (
-                Decision.objects.filter(gold__article__project=self.project)
+                Decision.objects.filter(article__project=self.project, gold__isnull=False)
                 .order_by("created", "id")
                 .values_list("gold_id", "action")
             )

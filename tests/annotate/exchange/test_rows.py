@@ -3,12 +3,14 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import threading
+import time
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
 from annotate.exchange import fetch
@@ -321,6 +323,37 @@ def test_what_a_batch_reads_beside_the_rows_is_in_the_rows_snapshot(corpus: Corp
     titles = [found for _, found in batches]
     assert len(titles) == len(ids) - 1 >= 1
     assert set(titles) == {stored}
+    assert not _readers()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's streamed rows")
+@pytest.mark.django_db(transaction=True)
+def test_rows_streamed_before_the_snapshot_is_imported_keep_it_until_then(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first connection streams the rows as soon as it has exported its snapshot (not
+    after the second connection imported it: that was a round trip and a connection's
+    set-up before the first row); its transaction, which the snapshot lives in, stays
+    open until the import. Here the import comes after the last row was read: ending the
+    transaction then made the import fail ("invalid snapshot identifier")."""
+    execute = CursorWrapper.execute
+
+    def slow_import(self: Any, sql: str, params: Any = None) -> Any:
+        if sql.startswith("SET TRANSACTION SNAPSHOT"):
+            time.sleep(0.5)  # every row read and handed on (one batch) before the import
+        return execute(self, sql, params)
+
+    def then(batch: list[tuple[Any, ...]]) -> int:
+        return len(batch)
+
+    monkeypatch.setattr(CursorWrapper, "execute", slow_import)
+    sql = "SELECT id FROM corpus_article ORDER BY id"
+    batches = fetch.prefetched("default", sql, [], 1000, then)
+    found = [(batch, n) for batch, n in batches]
+    assert [row[0] for batch, _ in found for row in batch] == sorted(
+        article.pk for article in corpus.articles
+    )
+    assert [n for _, n in found] == [len(corpus.articles)]
     assert not _readers()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 
 from annotate.exchange import rows_query
@@ -70,3 +70,23 @@ def test_sqlite_reads_the_claims_in_export_order_without_sorting_them(
     assert "article_project_title" in plan, plan
     assert "claim_live_article" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+@pytest.mark.parametrize("layer", ["annotators", "gold", "all"])
+def test_postgresql_can_walk_the_articles_in_export_order(
+    corpus: Corpus, monkeypatch: Any, layer: str
+) -> None:
+    """PostgreSQL can send the first row without sorting every claim first: the articles
+    in export order by ``article_project_title`` (corpus 0014), each one's claims sorted
+    within it. Without sorts the planner must take it; without the index it could not
+    (a Sort of every row)."""
+    sql, params = _claims_sql(corpus, ExportOptions(layer=layer), monkeypatch)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "article_project_title" in plan, plan
+    steps = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
+    # Only the sort within each article ("Incremental Sort"), no Sort node of every row.
+    assert not [step for step in steps if step.startswith("Sort  (cost=")], plan
