@@ -8,9 +8,6 @@ stance; ``annotate.db_overview_counts``' counts: one per claim) do nothing while
 table ``db_triggers.BULK_FLAG`` has a row. ``bulk_inserts()`` writes that row inside its own
 savepoint, notes the tables' highest ids, runs the block, then does the triggers' work for
 the rows inserted since — four statements, whatever their number — and deletes the row.
-While the block runs, those waiting triggers are not there at all: dropped in the block's
-savepoint and made again from their own text at its end (``_gated_triggers_dropped``; a
-trigger whose condition is false still cost SQLite a sub-program a row).
 SQLite serialises writers and no other connection sees an uncommitted row, so only this
 transaction's inserts skip their triggers. The tables use AUTOINCREMENT ids: the rows
 inserted in the block are the ones above the ids noted. An exception rolls the savepoint
@@ -110,7 +107,7 @@ def bulk_inserts() -> Iterator[None]:
             )
             *since, fts = cursor.fetchone()
         with _active():
-            with _page_cache(), _gated_triggers_dropped():
+            with _page_cache():
                 yield
             # The end step at the connection's own cache size: it gained nothing from the
             # wider one, whose pages (and its GROUP BYs' sorters, sized by it) were ~3.5 MB
@@ -118,35 +115,6 @@ def bulk_inserts() -> Iterator[None]:
             with connection.cursor() as cursor:
                 _maintain(cursor, (since[0], since[1], since[2]), bool(fts))
                 cursor.execute(f"DELETE FROM {flag}")
-
-
-# SQLite: the triggers a block leaves waiting (their condition is ``BULK_OFF``), in the
-# order they were made (rowid: SQLite fires a table's triggers by it).
-_GATED_TRIGGERS_SQL = (
-    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-    f"({', '.join(['%s'] * len(db_triggers.BULK_TABLES))}) AND instr(sql, %s) > 0 ORDER BY rowid"
-)
-
-
-@contextmanager
-def _gated_triggers_dropped() -> Iterator[None]:
-    """SQLite: the INSERT triggers that do nothing in a block (their condition is
-    ``db_triggers.BULK_OFF``, false while the flag's row is there) dropped while it runs
-    and made again from their own text, in their order, at its end. A waiting trigger
-    still cost SQLite a sub-program a row (four a claim, two a stance: ~0.07 s of a
-    19,729-claim import's inserts; bench/RESULTS.md, bulk32). SQLite's DDL is
-    transactional: no other connection sees them gone (SQLite has one writer, and the
-    readers read the last commit), and an exception rolls the drop back with the block's
-    savepoint (nothing to make again then)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_GATED_TRIGGERS_SQL, [*db_triggers.BULK_TABLES, db_triggers.BULK_OFF])
-        gated = cursor.fetchall()
-        for name, _ in gated:
-            cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
-    yield
-    with connection.cursor() as cursor:
-        for _, sql in gated:
-            cursor.execute(sql)
 
 
 # SQLite's page cache in a block, in KiB (the connection's own is 2 MiB by default). Each
