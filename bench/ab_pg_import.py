@@ -46,17 +46,8 @@ import time
 import types
 from typing import Any, cast
 
+# Importing it also sets the production settings' environment (before django.setup()).
 from bench.ab_overlap import _idle
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-for _key, _value in {
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-    "ALLOWED_HOSTS": "testserver",
-    "SECURE_SSL_REDIRECT": "0",
-    "LOG_LEVEL": "ERROR",
-}.items():
-    os.environ.setdefault(_key, _value)
 
 WORDS = "to_tsvector('simple', COALESCE(quote, '') || ' ' || COALESCE(note, ''))"
 SETUP = [
@@ -292,4 +283,14 @@ def search() -> None:
 
 if __name__ == "__main__":
     arg = sys.argv[1] if len(sys.argv) > 1 else "AGFKKFGA"
-    {"--setup": setup, "--search": search}.get(arg, lambda: main(arg))()
+    if arg in ("-h", "--help"):
+        print(__doc__)
+    elif arg in ("--setup", "--search"):
+        {"--setup": setup, "--search": search}[arg]()
+    elif set(arg) <= set("AGFKB"):
+        main(arg)
+    else:
+        sys.exit(
+            "usage: python -m bench.ab_pg_import [--help | --setup | --search | LETTERS]"
+            f" (letters of AGFKB); not {arg!r}"
+        )
