@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 # Importing it also sets the production settings' environment (before django.setup()).
-from bench.ab_overlap import _idle
+from bench.ab_overlap import _idle, kept_bench, order_arg
 
 
 def server_cpu_s(connection: Any) -> float | None:
@@ -72,12 +72,9 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
     from annotate.exchange import fetch, rows_query
     from annotate.exchange import formats as exchange_formats
     from annotate.exchange.options import ExportOptions
-    from bench.run import _kept_project
     from corpus.models import Project
 
-    kept = _kept_project(connection)
-    if kept is None:
-        sys.exit("No kept bench project in this database: run bench.run with --keep first.")
+    kept = kept_bench()
     project = Project.objects.get(pk=kept.project_id)
     written_by, iso_by = rows_query.WRITTEN_BY, rows_query.ISO_BY
     fixed = mock.patch("django.utils.timezone.now", return_value=project.created)
@@ -142,7 +139,7 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
 
 if __name__ == "__main__":
     main(
-        sys.argv[1] if len(sys.argv) > 1 else "ABBAABBA",
+        order_arg(__doc__, "AB", "ABBAABBA", "[--help | ORDER of AB [FORMATS [PARTS]]]"),
         sys.argv[2].split(",") if len(sys.argv) > 2 else ["jsonl", "csv"],
         set(sys.argv[3].split(",")) if len(sys.argv) > 3 else {"runs", "iso", "stream"},
     )

@@ -63,18 +63,56 @@ def _idle(span: float = 0.3) -> float:
     return (idle2 - idle) / max(1, total2 - total)
 
 
+def order_arg(doc: str | None, letters: str, default: str, usage: str = "") -> str:
+    """The A/B order a script was given (its first argument, letters of ``letters``), or
+    ``default``; ``-h``/``--help`` prints ``doc`` and exits, anything else is refused."""
+    arg = sys.argv[1] if len(sys.argv) > 1 else default
+    if arg in ("-h", "--help"):
+        print(doc)
+        sys.exit(0)
+    if not arg or not set(arg) <= set(letters):
+        sys.exit(f"usage: {usage or f'[--help | ORDER of {letters}]'}; not {arg!r}")
+    return arg
+
+
+def kept_bench() -> Any:
+    """The kept bench project's record (``bench.run --keep``) in this database; exits
+    with a message when there is none."""
+    from django.db import connection
+
+    from bench.run import _kept_project
+
+    kept = _kept_project(connection)
+    if kept is None:
+        sys.exit("No kept bench project in this database: run bench.run with --keep first.")
+    return kept
+
+
+def kept_import() -> tuple[Any, Any, Any, bytes]:
+    """The kept bench project's record, its project, its manager and the import's file
+    (one annotator's layer, as ``bench.run``'s ``import_claims_api`` posts it)."""
+    from django.contrib.auth import get_user_model
+
+    from bench.scenarios_api import _claims_file
+    from corpus.models import Project
+
+    kept = kept_bench()
+    project = Project.objects.get(pk=kept.project_id)
+    manager = get_user_model().objects.get(pk=kept.manager_id)
+    data, _ = _claims_file(cast(Any, types.SimpleNamespace(project=kept)))
+    return kept, project, manager, data
+
+
 def main(order: str) -> None:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
     from annotate.exchange import importing
-    from bench.run import _kept_project
-    from bench.scenarios_api import _claims_file, backend_cpu_s
+    from bench.scenarios_api import backend_cpu_s
     from common import overlap
-    from corpus.models import Project, Role
+    from corpus.models import Role
     from corpus.services import membership_set, user_ensure
 
     jobs: list[tuple[float, float]] = []  # (caller's CPU, the job's CPU), per job
@@ -106,12 +144,7 @@ def main(order: str) -> None:
                 self.job_cpu = time.thread_time() - began + server() - on_server
 
     importing.Overlap = Timed  # type: ignore[misc]
-    kept = _kept_project(connection)
-    if kept is None:
-        sys.exit("No kept bench project in this database: run bench.run with --keep first.")
-    project = Project.objects.get(pk=kept.project_id)
-    manager = get_user_model().objects.get(pk=kept.manager_id)
-    data, _ = _claims_file(cast(Any, types.SimpleNamespace(project=kept)))
+    kept, project, manager, data = kept_import()
 
     def once(on: bool) -> tuple[float, float, float | None]:
         overlap.OVERLAP = on
@@ -197,4 +230,4 @@ def _medians(which: str, found: list[tuple[float, float, float | None]]) -> str:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "ABBAABBA")
+    main(order_arg(__doc__, "AB", "ABBAABBA"))

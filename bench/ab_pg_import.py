@@ -43,11 +43,10 @@ import re
 import statistics
 import sys
 import time
-import types
 from typing import Any, cast
 
 # Importing it also sets the production settings' environment (before django.setup()).
-from bench.ab_overlap import _idle
+from bench.ab_overlap import _idle, kept_bench, kept_import, order_arg
 
 WORDS = "to_tsvector('simple', COALESCE(quote, '') || ' ' || COALESCE(note, ''))"
 SETUP = [
@@ -117,21 +116,13 @@ def main(order: str) -> None:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
     from annotate.exchange import importing
-    from bench.run import _kept_project
-    from bench.scenarios_api import _claims_file
-    from corpus.models import Project, Role
+    from corpus.models import Role
     from corpus.services import membership_set, user_ensure
 
-    kept = _kept_project(connection)
-    if kept is None:
-        sys.exit("No kept bench project in this database: run bench.run with --keep first.")
-    project = Project.objects.get(pk=kept.project_id)
-    manager = get_user_model().objects.get(pk=kept.manager_id)
-    data, _ = _claims_file(cast(Any, types.SimpleNamespace(project=kept)))
+    kept, project, manager, data = kept_import()
 
     def prepare(cursor: Any, which: str, user: Any) -> None:
         if which in "GB":
@@ -211,11 +202,9 @@ def search() -> None:
 
     from annotate.analysis.filters import ClaimFilters
     from annotate.analysis.search import COUNT_CAP, claims_matching
-    from bench.run import _kept_project
     from corpus.models import Project
 
-    kept = _kept_project(connection)
-    assert kept is not None
+    kept = kept_bench()
     project = Project.objects.get(pk=kept.project_id)
     annotator = kept.annotator_ids[0]
     cases = {
@@ -282,15 +271,13 @@ def search() -> None:
 
 
 if __name__ == "__main__":
-    arg = sys.argv[1] if len(sys.argv) > 1 else "AGFKKFGA"
-    if arg in ("-h", "--help"):
-        print(__doc__)
-    elif arg in ("--setup", "--search"):
-        {"--setup": setup, "--search": search}[arg]()
-    elif set(arg) <= set("AGFKB"):
-        main(arg)
+    if sys.argv[1:2] == ["--setup"]:
+        setup()
+    elif sys.argv[1:2] == ["--search"]:
+        search()
     else:
-        sys.exit(
-            "usage: python -m bench.ab_pg_import [--help | --setup | --search | LETTERS]"
-            f" (letters of AGFKB); not {arg!r}"
+        main(
+            order_arg(
+                __doc__, "AGFKB", "AGFKKFGA", "[--help | --setup | --search | ORDER of AGFKB]"
+            )
         )
