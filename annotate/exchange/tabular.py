@@ -233,8 +233,7 @@ class _Blocks:
             pk: _csv_cells((pk, *article["_meta"]), self.safe)
             for pk, article in chunk.articles.items()
         }
-        # (article, annotator) pairs of the previous chunk's articles are kept only
-        # for the articles that carry on in this one.
+        # The (article, annotator) runs are made anew per chunk, as the articles' cells.
         self.heads = _Made(self._head)
 
     def _head(self, key: tuple[int, str | None]) -> str:
