@@ -334,6 +334,72 @@ def claims_history_texts(built: Sequence[Built]) -> list[str]:
     return texts
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimRows:
+    """Checked claims as the plain rows their writes insert (``claims_rows_build``): no
+    ``Claim`` instance. Per claim, in the same order: its ``CLAIM_ROW_FIELDS`` values, its
+    stances as (target id, stance) in the order given, its project and its history text
+    without the id (as ``claims_history_texts``). No chain: such claims take ``Built``."""
+
+    claims: list[tuple[Any, ...]]
+    stances: list[list[tuple[int, str]]]
+    projects: list[int]
+    texts: list[str]
+
+
+# The columns ``insert_many`` writes for a new claim (all but its id and its times: those
+# ``insert_rows`` adds), by name, in the model's order.
+CLAIM_ROW_FIELDS = tuple(
+    f.name
+    for f in Claim._meta.concrete_fields
+    if not (f.primary_key and f.db_returning)
+    and not f.generated
+    and not (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+)
+
+
+def claims_write_rows(
+    rows: ClaimRows, *, annotator: User | None, actor: User | None = None
+) -> list[int]:
+    """``claims_write`` for ``ClaimRows``: the same statements in the same order, the
+    same values (ids of the claims, stances and history rows included); the new claims'
+    ids."""
+    keys = insert_rows(
+        Claim, CLAIM_ROW_FIELDS, rows.claims, returning=True, max_rows=BATCH, now=timezone.now()
+    )
+    insert_rows(
+        ClaimStance,
+        ("claim", "target", "stance"),
+        ((key, t, s) for key, pairs in zip(keys, rows.stances, strict=True) for t, s in pairs),
+        max_rows=BATCH,
+    )
+    article = CLAIM_ROW_FIELDS.index("article")
+    _assignments_started({row[article] for row in rows.claims}, annotator)
+    history_record_many(
+        entity=ENTITY,
+        action=HistoryAction.CREATE,
+        actor=actor if actor is not None else annotator,
+        changes=(
+            HistoryChange(
+                project_id=project, object_id=key, before=None, after=f'{{"id": {key}{text}'
+            )
+            for key, project, text in zip(keys, rows.projects, rows.texts, strict=True)
+        ),
+        batch_size=BATCH,
+    )
+    return keys
+
+
+def _assignments_started(article_ids: set[int], annotator: User | None) -> None:
+    """Mark the annotator's assignments of these articles started (one UPDATE)."""
+    if annotator is not None:  # a gold claim has no annotator: no assignment to start
+        Assignment.objects.filter(
+            article_id__in=article_ids,
+            annotator=annotator,
+            status=AssignmentStatus.NOT_STARTED,
+        ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
+
+
 def claims_write(
     built: Sequence[Built],
     *,
@@ -361,12 +427,7 @@ def claims_write(
         (row for b in built if b.links for row in chain_rows(b.claim, b.links)),
         batch_size=BATCH,
     )
-    if annotator is not None:  # a gold claim has no annotator: no assignment to start
-        Assignment.objects.filter(
-            article_id__in={claim.article_id for claim in claims},
-            annotator=annotator,
-            status=AssignmentStatus.NOT_STARTED,
-        ).update(status=AssignmentStatus.IN_PROGRESS, updated=timezone.now())
+    _assignments_started({claim.article_id for claim in claims}, annotator)
     history_record_many(
         entity=ENTITY,
         action=HistoryAction.CREATE,

@@ -42,7 +42,13 @@ from annotate.assignments import services as assignment_services
 from annotate.chains.links import LinkInput
 from annotate.claims import bulk as claim_bulk
 from annotate.claims.checks import StanceInput
-from annotate.claims.services import Built, claims_history_texts, claims_write
+from annotate.claims.services import (
+    Built,
+    ClaimRows,
+    claims_history_texts,
+    claims_write,
+    claims_write_rows,
+)
 from annotate.claims.values import ClaimFields
 from annotate.exchange import importing_brat, importing_tools
 from annotate.exchange.importing_files import (
@@ -663,13 +669,18 @@ def import_annotations(
             viewer = actor if actor is not None else annotator
             resolved = claim_bulk.Resolved(viewer)
 
-            def write(articles: list[Article], built: list[Built], texts: list[str]) -> None:
+            def write(
+                articles: list[Article], built: list[Built] | ClaimRows, texts: list[str]
+            ) -> None:
                 """The batch's writes (in the writer thread, beside the next batch's
-                checks): its articles assigned, its claims inserted. The only one to
-                change ``report.assigned``."""
+                checks): its articles assigned, its claims inserted (as rows, when the
+                fast path built them). The only one to change ``report.assigned``."""
                 if not as_gold and annotator is not None:
                     report.assigned += _assign(articles, annotator, actor)
-                claims_write(built, annotator=annotator, actor=actor, history_texts=texts)
+                if isinstance(built, ClaimRows):
+                    claims_write_rows(built, annotator=annotator, actor=actor)
+                else:
+                    claims_write(built, annotator=annotator, actor=actor, history_texts=texts)
 
             # A chunk of the file at a time: a fixed number of queries per chunk, and
             # only a chunk's items, articles and claims in memory at once. In bulk mode
@@ -720,14 +731,27 @@ def import_annotations(
                         batch: list[Ready], found: claim_bulk.Batch = found
                     ) -> Callable[[], None]:
                         """The batch's claims checked and built, their history rows'
-                        JSON made: what writes them (Python only)."""
+                        JSON made: what writes them (Python only). In one pass over the
+                        parsed items when they all pass (``claims_rows_build``); a batch
+                        with any problem goes through ``claims_build_many``, which
+                        reports every problem."""
+                        articles = list({r.article.id: r.article for r in batch}.values())
+                        rows = claim_bulk.claims_rows_build(
+                            [
+                                (r.article, r.item.claim, r.source, r.stances, r.chain)
+                                for r in batch
+                            ],
+                            annotator=annotator,
+                            batch=found,
+                        )
+                        if rows is not None:
+                            return functools.partial(write, articles, rows, [])
                         built = claim_bulk.claims_build_many(
                             [(r.article, _claim_input(r)) for r in batch],
                             annotator=annotator,
                             batch=found,
                         )
                         texts = claims_history_texts(built)
-                        articles = list({r.article.id: r.article for r in batch}.values())
                         return functools.partial(write, articles, built, texts)
 
                     if pending is not None:

@@ -43,18 +43,19 @@ def test_a_failing_write_in_batch_3_leaves_nothing_written(
     data, _ = _file(project, 8)  # 24 claims, 4 batches
     user = _member(project)
     writes: list[str] = []
-    real = importing.claims_write
+    # The batches pass their checks: they are written as rows (``claims_write_rows``).
+    real = importing.claims_write_rows
 
-    def claims_write(built: Any, **kwargs: Any) -> Any:
+    def claims_write_rows(rows: Any, **kwargs: Any) -> Any:
         writes.append(threading.current_thread().name)
-        made = real(built, **kwargs)
+        made = real(rows, **kwargs)
         if len(writes) == 3:
             if failure == "python":
                 raise RuntimeError("disk full")
             _bad_sql()
         return made
 
-    monkeypatch.setattr(importing, "claims_write", claims_write)
+    monkeypatch.setattr(importing, "claims_write_rows", claims_write_rows)
     error = RuntimeError if failure == "python" else DatabaseError
     with pytest.raises(error):
         import_annotations(project=project, annotator=user, data=data, fmt="jsonl")
@@ -66,7 +67,7 @@ def test_a_failing_write_in_batch_3_leaves_nothing_written(
     assert not History.objects.filter(entity="claim", actor=user).exists()
     assert not Assignment.objects.filter(annotator=user).exists()
     # The connection is usable and the project takes the same file afterwards.
-    monkeypatch.setattr(importing, "claims_write", real)
+    monkeypatch.setattr(importing, "claims_write_rows", real)
     report = import_annotations(project=project, annotator=user, data=data, fmt="jsonl")
     assert report.written and report.created == 24
 
