@@ -13,6 +13,7 @@ caller that writes a batch while it checks the next (the import).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring_ascii
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +126,7 @@ FAST = CLAIM_ROW_FIELDS == _ROW_ORDER
 _ZWJ = "\u200d"
 _WITHOUT_ID = len('{"id": null')
 _first = itemgetter(0)
+_quoted = encode_basestring_ascii
 
 
 def _cuts(text: str, i: int) -> bool:
@@ -149,6 +151,101 @@ def _span_ok(text: str, start: Any, end: Any) -> bool:
     return first.isalnum() or not all(_is_space(ch) for ch in text[start:end])
 
 
+def _history_text_encoded(
+    article_id: int,
+    annotator_id: int | None,
+    start: int,
+    end: int,
+    quote: str,
+    source_id: int | None,
+    attribution: str,
+    mention_start: int | None,
+    mention_end: int | None,
+    stances: list[tuple[int, str]],
+    reliability: str,
+    credibility: str,
+    claim_type: str,
+    checkworthy: str,
+    note: str,
+) -> str:
+    """A new claim's history text after ``{"id": null`` (``claims_history_texts``): its
+    snapshot (``claim_snapshot``'s keys, in its order) through the history's encoder."""
+    return json_text(
+        {
+            "id": None,
+            "article": article_id,
+            "annotator": annotator_id,
+            "start": start,
+            "end": end,
+            "quote": quote,
+            "source": source_id,
+            "attribution": attribution,
+            "source_mention": (
+                {"start": mention_start, "end": mention_end} if mention_start is not None else None
+            ),
+            "stances": [{"target": t, "stance": s} for t, s in stances],
+            "chain": [],
+            "source_reliability": reliability,
+            "information_credibility": credibility,
+            "claim_type": claim_type,
+            "checkworthy": checkworthy,
+            "note": note,
+            "version": 1,
+            "deleted": False,
+        }
+    )[_WITHOUT_ID:]
+
+
+def _history_text(
+    article_id: int,
+    annotator_id: int | None,
+    start: int,
+    end: int,
+    quote: str,
+    source_id: int | None,
+    attribution: str,
+    mention_start: int | None,
+    mention_end: int | None,
+    stances: list[tuple[int, str]],
+    reliability: str,
+    credibility: str,
+    claim_type: str,
+    checkworthy: str,
+    note: str,
+) -> str:
+    """``_history_text_encoded``'s text written directly (no dict, no encoder walk): the
+    strings by ``json``'s own ASCII escaping, the numbers (exact ``int``s) as ``repr``
+    writes them. Used only while a probe finds both texts equal (``_HAND_JSON``)."""
+    q = _quoted
+    mention = (
+        f'{{"start": {mention_start}, "end": {mention_end}}}'
+        if mention_start is not None
+        else "null"
+    )
+    listed = ", ".join([f'{{"target": {t}, "stance": {q(s)}}}' for t, s in stances])
+    return (
+        f', "article": {article_id}, "annotator": '
+        f"{'null' if annotator_id is None else annotator_id}, "
+        f'"start": {start}, "end": {end}, "quote": {q(quote)}, "source": '
+        f"{'null' if source_id is None else source_id}, "
+        f'"attribution": {q(attribution)}, "source_mention": {mention}, '
+        f'"stances": [{listed}], "chain": [], "source_reliability": {q(reliability)}, '
+        f'"information_credibility": {q(credibility)}, "claim_type": {q(claim_type)}, '
+        f'"checkworthy": {q(checkworthy)}, "note": {q(note)}, "version": 1, "deleted": false}}'
+    )
+
+
+def _hand_json_agrees() -> bool:
+    """Whether ``_history_text`` writes what the history's encoder writes (its settings:
+    ASCII escapes, ", " and ": "), on values that need escaping and on nulls."""
+    samples = [
+        (1, None, 0, 3, "Türk 🇹🇷 \"q\"\n\\", None, "", None, None, [], "A", "", "", "", ""),
+        (7, 2, 5, 9, "Яна", 3, "direct", 1, 4, [(1, "favor"), (2, "x\u2028")], "", "", "",
+         "yes", "note 😀\t"),
+    ]  # fmt: skip
+    return all(_history_text(*v) == _history_text_encoded(*v) for v in samples)
+
+
 # One item of ``claims_rows_build``: the article, the claim's fields as a mapping (start,
 # end, quote, mention, note and the label names: an import's parsed claim), its source,
 # its stances and its chain.
@@ -169,7 +266,7 @@ def claims_rows_build(
         return None
     annotator_id = annotator.id if annotator is not None else None
     sources, targets, memo = batch.sources, batch.targets, batch.labels_memo
-    encode = json_text
+    text_of = _history_text if _HAND_JSON else _history_text_encoded
     width = CONTEXT_WIDTH
     claims: list[tuple[Any, ...]] = []
     all_stances: list[list[tuple[int, str]]] = []
@@ -263,34 +360,16 @@ def claims_rows_build(
         projects.append(project_id)
         ordered = sorted(pairs, key=_first) if len(pairs) > 1 else pairs
         texts.append(
-            encode(
-                {
-                    "id": None,
-                    "article": article.id,
-                    "annotator": annotator_id,
-                    "start": start,
-                    "end": end,
-                    "quote": found,
-                    "source": source_id,
-                    "attribution": attribution,
-                    "source_mention": (
-                        {"start": mention_start, "end": mention_end}
-                        if mention_start is not None
-                        else None
-                    ),
-                    "stances": [{"target": t, "stance": s} for t, s in ordered],
-                    "chain": [],
-                    "source_reliability": reliability,
-                    "information_credibility": credibility,
-                    "claim_type": claim_type,
-                    "checkworthy": checkworthy,
-                    "note": note,
-                    "version": 1,
-                    "deleted": False,
-                }
-            )[_WITHOUT_ID:]
-        )
+            text_of(
+                article.id, annotator_id, start, end, found, source_id, attribution,
+                mention_start, mention_end, ordered, reliability, credibility, claim_type,
+                checkworthy, note,
+            )
+        )  # fmt: skip
     return ClaimRows(claims, all_stances, projects, texts)
+
+
+_HAND_JSON = _hand_json_agrees()
 
 
 class Resolved:

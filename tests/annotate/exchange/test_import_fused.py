@@ -242,6 +242,8 @@ def test_the_fused_rows_follow_the_claims_columns() -> None:
     model's columns to move, it would be off (every batch the old way) until it follows."""
     assert claim_bulk.FAST
     assert CLAIM_ROW_FIELDS == claim_bulk._ROW_ORDER
+    # Its history texts are written directly while they equal the encoder's.
+    assert claim_bulk._HAND_JSON
 
 
 @pytest.mark.parametrize(
