@@ -45,7 +45,7 @@ def main(order: str, profile: bool) -> None:
         return None
 
     def once(on: bool, profiler: cProfile.Profile | None = None) -> tuple[float, float, float]:
-        claim_bulk.claims_rows_build = fused if on else off  # type: ignore[assignment]
+        claim_bulk.claims_rows_build = fused if on else off
         try:
             with transaction.atomic():
                 user = user_ensure(username="ab-fused-annotator")
@@ -70,7 +70,7 @@ def main(order: str, profile: bool) -> None:
             found: tuple[float, float, float] = undo.args[0]
             return found
         finally:
-            claim_bulk.claims_rows_build = fused  # type: ignore[assignment]
+            claim_bulk.claims_rows_build = fused
 
     once(True)
     once(False)  # warm-up
