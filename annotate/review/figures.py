@@ -280,6 +280,8 @@ class QueueRow:
         return self.n_units > 0 and self.n_adjudicated >= self.n_units
 
 
+QUEUE_PER_PAGE = 50  # the review queue's rows a page
+
 # What the queue's "what is disputed" filter offers, in the order shown.
 DISPUTE_KINDS = (MISSING, SPAN, *DISPUTE_NAMES.values())
 QUEUE_STATES = {"open": "Groups left to adjudicate", "done": "Every group adjudicated"}
@@ -377,13 +379,11 @@ def disagreement_queue(
     project: Project, threshold: float, *, compute: bool
 ) -> list[QueueRow] | None:
     """The disagreement queue's rows (``queue_rows``), cached."""
-    return _derived(
-        project,
-        threshold,
-        ":queue",
-        lambda data: queue_rows(data, decided_claims(project)),
-        compute=compute,
-    )
+    return _derived(project, threshold, ":queue", _queue_of(project), compute=compute)
+
+
+def _queue_of(project: Project) -> Callable[[AgreementData], list[QueueRow]]:
+    return lambda data: queue_rows(data, decided_claims(project))
 
 
 @dataclass(frozen=True)
@@ -421,6 +421,11 @@ def chain_figures(project: Project, data: AgreementData) -> ChainAgreement | Non
 
 
 def dashboard_of(project: Project, threshold: float, *, compute: bool) -> Dashboard | None:
+    # (":board", not ":dashboard": the entries made before kept the titles.)
+    return _derived(project, threshold, ":board", _board_of(project), compute=compute)
+
+
+def _board_of(project: Project) -> Callable[[AgreementData], Dashboard]:
     def make(data: AgreementData) -> Dashboard:
         # Without the articles' results nor their titles (the worst articles carry their
         # own): every title was 1.6 of the entry's 1.62 MB at 20,001 articles, read and
@@ -428,8 +433,20 @@ def dashboard_of(project: Project, threshold: float, *, compute: bool) -> Dashbo
         summary = replace(data, titles={}, report=replace(data.report, articles=[]))
         return Dashboard(summary, worst_articles(data), chain_figures(project, data))
 
-    # (":board", not ":dashboard": the entries made before kept the titles.)
-    return _derived(project, threshold, ":board", make, compute=compute)
+    return make
+
+
+def derive_views(project: Project, data: AgreementData, key: str) -> None:
+    """Cache what the dashboard and the review queue read (the dashboard's entry, the
+    whole queue, the unfiltered queue's count, progress and first page) from the agreement
+    data just computed under ``key`` (``cache_key``), beside it: the background task does
+    this before it caches the data, so that the curators' first views after it read those
+    small entries only. Derived on the first view instead, they read the whole data back
+    first (2.1 M claims at the xlarge bench: bench/RESULTS.md, win33)."""
+    every = _queue_of(project)(data)
+    entries: dict[str, Any] = {key + ":board": _board_of(project)(data), key + ":queue": every}
+    entries |= _queue_entries(key, QueueFilters(), every, 1, QUEUE_PER_PAGE)[1]
+    cache.set_many(entries, CACHE_SECONDS)
 
 
 def queue_rows(data: AgreementData, decided: set[int]) -> list[QueueRow]:
@@ -519,8 +536,7 @@ def queue_page(
     miss the whole queue is read (``disagreement_queue``, or computed with ``compute``);
     None when it is neither cached nor computed."""
     base = cache_key(project, threshold)
-    wanted = hashlib.sha256(repr((filters.q, filters.state, filters.dispute)).encode())
-    head_key = f"{base}:queue-head:{wanted.hexdigest()[:24]}"
+    head_key = _head_key(base, filters)
 
     def page_key(number: int) -> str:
         return f"{head_key}:{per_page}:{number}"
@@ -539,12 +555,29 @@ def queue_page(
     every = disagreement_queue(project, threshold, compute=compute)
     if every is None:
         return None
+    shown, entries = _queue_entries(base, filters, every, page, per_page)
+    cache.set_many(entries, CACHE_SECONDS)
+    return shown
+
+
+def _head_key(base: str, filters: QueueFilters) -> str:
+    """The cache key of the filtered queue's count and progress (its pages' keys follow)."""
+    wanted = hashlib.sha256(repr((filters.q, filters.state, filters.dispute)).encode())
+    return f"{base}:queue-head:{wanted.hexdigest()[:24]}"
+
+
+def _queue_entries(
+    base: str, filters: QueueFilters, every: list[QueueRow], page: Any, per_page: int
+) -> tuple[QueuePage, dict[str, Any]]:
+    """The page ``page`` of the rows of ``every`` that pass ``filters``, and the cache
+    entries of the filtered count with the progress and of that page."""
     kept = filter_queue(every, filters)
     progress = project_progress(every)
     shown = Paginator(kept, per_page).get_page(page)
     rows = list(shown.object_list)
-    cache.set_many({head_key: (len(kept), progress), page_key(shown.number): rows}, CACHE_SECONDS)
-    return QueuePage(window_page(len(kept), per_page, shown.number, rows), progress)
+    head_key = _head_key(base, filters)
+    entries = {head_key: (len(kept), progress), f"{head_key}:{per_page}:{shown.number}": rows}
+    return QueuePage(window_page(len(kept), per_page, shown.number, rows), progress), entries
 
 
 def worst_articles(data: AgreementData, limit: int = 20) -> list[dict[str, Any]]:

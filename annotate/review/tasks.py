@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.tasks import task
 
 from annotate.review.data import CACHE_SECONDS, cache_key, compute_agreement
+from annotate.review.figures import derive_views
 from corpus.models import Project
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def compute_project_agreement(project_id: int, threshold: float) -> str:
     except Exception:
         cache.set(key, {"step": "Failed", "fraction": 1.0, "failed": True}, PROGRESS_SECONDS)
         raise
+    # The curators' small entries first: the data's own entry says "ready" to the pages.
+    derive_views(project, data, result_key)
     cache.set(result_key, data, CACHE_SECONDS)
     return result_key
 

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 PAGE = "annotate/review.html"
 REVIEW_QUEUE = "annotate/review_queue.html"
-REVIEW_QUEUE_PER_PAGE = 50
+REVIEW_QUEUE_PER_PAGE = review.QUEUE_PER_PAGE
 UNPROCESSABLE = 422
 CONFLICT = 409
 STALE = (

@@ -18,6 +18,7 @@ from unittest.mock import patch
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from annotate.analysis import networks
@@ -428,6 +429,9 @@ def test_the_all_annotators_layer_is_their_layers_summed_in_every_bucket_and_rea
         (sql,) = [q["sql"] for q in captured.captured_queries]
         assert _reads_all_layer(sql) and '"layer" >' not in sql
         assert ("SUM(" in sql.upper()) == (window != [(0, 0)])
+        # The buckets listed, not a range of them: a range of the unique key's second
+        # column made PostgreSQL read every layer's rows of each bucket.
+        assert '"month" IN (' in sql and '"month" >=' not in sql
     assert_recounted(scene)
 
 
@@ -449,6 +453,20 @@ def test_most_of_a_years_months_are_read_as_the_year_less_the_others() -> None:
         [(-2021, -2021), (202401, 202402), (-2023, -2022)],
         [(202101, 202102)],
     )
+
+
+def test_the_buckets_read_are_listed_unless_there_are_too_many() -> None:
+    """A window's buckets are read as a list (``month IN``); a window of centuries as a
+    range."""
+    months = networks._months_q
+    assert months([(0, 0)]).children == [("month__in", [0])]
+    assert months([(-2025, -2024), (202401, 202403)]).children == [
+        ("month__in", [-2025, -2024, 202401, 202402, 202403])
+    ]
+    assert months([]) == Q()
+    centuries = months([(-2100, -1900), (202512, 202512)])
+    assert Q(month__gte=-2100, month__lte=-1900) in centuries.children
+    assert ("month__in", [202512]) in centuries.children
 
 
 def test_a_window_is_its_whole_years_and_months_and_the_days_of_the_others() -> None:

@@ -4,6 +4,7 @@ it, whatever issued it; reads don't; reading it is one query however big the pro
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 from collections.abc import Callable
@@ -248,3 +249,77 @@ def test_the_cached_dashboard_and_queue_take_the_same_queries_at_any_size(
     with CaptureQueriesContext(connection) as seen:
         review.dashboard_of(scene.project, 0.5, compute=False)
     assert len(seen) == 1 and "annotate_projectversion" in seen[0]["sql"]
+
+
+def _derived_keys(base: str) -> list[str]:
+    head = review._head_key(base, review.QueueFilters())
+    return [f"{base}:board", f"{base}:queue", head, f"{head}:{review.QUEUE_PER_PAGE}:1"]
+
+
+def _pages(client: Client, slug: str) -> dict[str, tuple[str, int]]:
+    """The dashboard's and the queue's HTML (without the CSRF token) and queries."""
+    found = {}
+    for name in ("agreement", "review-queue"):
+        with CaptureQueriesContext(connection) as seen:
+            response = client.get(reverse(f"annotate:{name}", args=[slug]))
+        assert response.status_code == 200
+        html = response.content.decode()
+        token = response.context["csrf_token"]
+        found[name] = (html.replace(str(token), "TOKEN"), len(seen))
+    return found
+
+
+def test_the_task_caches_what_the_first_views_read_and_they_read_nothing_else(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    """The background task caches the dashboard's and the queue's entries beside the data:
+    their first views after it read those alone (the data itself may be gone), the same
+    pages and queries as cached views; derived on a view instead, the same pages."""
+    from annotate.review import tasks as review_tasks
+
+    a, b = scene.ann
+    make_claim(scene.article, a, "Moscow disagrees")
+    make_claim(scene.article, b, "Moscow disagrees, says")
+    login(client, curator)
+    slug = scene.project.slug
+    review_tasks.compute_project_agreement.enqueue(scene.project.pk, 0.5)
+    base = _key(scene)
+    keys = _derived_keys(base)
+    assert set(cache.get_many(keys)) == set(keys)
+    data = cache.get(base)
+    cache.delete(base)  # (the big entry: not read by the first views)
+    after_task = _pages(client, slug)
+    assert _pages(client, slug) == after_task  # cached views: the same pages and queries
+    assert 'data-figure="f1-overlap"' in after_task["agreement"][0]
+    # Derived from the data on the first view (the entries evicted): the same pages.
+    cache.delete_many(keys)
+    cache.set(base, data)
+    on_view = _pages(client, slug)
+    for name, (html, _) in after_task.items():
+        assert on_view[name][0] == html, "\n".join(
+            difflib.unified_diff(html.splitlines(), on_view[name][0].splitlines(), lineterm="")
+        )
+
+
+def test_the_first_views_of_new_figures_take_the_same_queries_at_any_size(
+    client: Client, scene: Scene, curator: Any
+) -> None:
+    """The dashboard and the queue deriving their entries from the cached data (evicted,
+    or computed in the request): a fixed number of queries, whatever the claims."""
+    a, b = scene.ann
+    login(client, curator)
+    slug = scene.project.slug
+
+    def queries() -> dict[str, int]:
+        agreement_data.project_agreement_data(scene.project, 0.5)
+        cache.delete_many(_derived_keys(_key(scene)))
+        return {name: n for name, (_, n) in _pages(client, slug).items()}
+
+    make_claim(scene.article, a, "Moscow disagrees")
+    small = queries()
+    for k in range(4):
+        article = ArticleFactory(project=scene.project, text=f"{k} {scene.article.text}")
+        for user in (a, b):
+            make_claim(article, user, "Moscow disagrees")
+            make_claim(article, user, "China watches quietly")
+    assert queries() == small
