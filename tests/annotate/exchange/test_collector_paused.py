@@ -74,7 +74,7 @@ def test_a_collector_kept_off_stays_off() -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.usefixtures("collector_on")
+@pytest.mark.usefixtures("_module_corpus", "collector_on")  # one corpus for the five (conftest.py)
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet", "w3c", "brat"])
 def test_every_format_streams_through_it(
     corpus: Corpus, fmt: str, monkeypatch: pytest.MonkeyPatch

@@ -16,6 +16,9 @@ from tests.annotate.exchange.conftest import Corpus
 from tests.conftest import login
 from tests.factories import PASSWORD, UserFactory
 
+# One corpus for the module, each test in a savepoint of its own (conftest.py).
+pytestmark = pytest.mark.usefixtures("_module_corpus")
+
 
 @pytest.fixture(autouse=True)
 def media(settings: Any, tmp_path: Any) -> None:

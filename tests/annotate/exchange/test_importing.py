@@ -18,6 +18,9 @@ from tests.annotate.exchange.conftest import Corpus
 from tests.annotate.exchange.helpers import export_bytes
 from tests.factories import UserFactory
 
+# One corpus for the module, each test in a savepoint of its own (conftest.py).
+pytestmark = pytest.mark.usefixtures("_module_corpus")
+
 
 @pytest.fixture
 def newcomer(corpus: Corpus) -> Any:

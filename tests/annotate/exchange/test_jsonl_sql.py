@@ -29,9 +29,12 @@ from annotate.models import (
 from tests.annotate.exchange.conftest import Corpus, decide
 from tests.annotate.exchange.helpers import export_bytes
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="SQLite writes JSON Lines; PostgreSQL: Python"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "sqlite", reason="SQLite writes JSON Lines; PostgreSQL: Python"
+    ),
+    pytest.mark.usefixtures("_module_corpus"),  # one corpus for the module (conftest.py)
+]
 
 # Every code point but NUL and the surrogates.
 _PLANES = [

@@ -18,7 +18,8 @@ from annotate.exchange.options import ExportOptions
 from annotate.models import Claim
 from tests.annotate.exchange.conftest import Corpus
 
-pytestmark = pytest.mark.django_db
+# One corpus for the module, each test in a savepoint of its own (conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_module_corpus")]
 
 
 def _claims_sql(corpus: Corpus, options: ExportOptions, monkeypatch: Any) -> tuple[str, Any]:

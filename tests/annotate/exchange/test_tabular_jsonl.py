@@ -26,6 +26,9 @@ from corpus.services import article_create
 from tests.annotate.exchange.conftest import Corpus
 from tests.annotate.exchange.helpers import export_bytes, texts
 
+# One corpus for the module, each test in a savepoint of its own (conftest.py).
+pytestmark = pytest.mark.usefixtures("_module_corpus")
+
 
 def test_csv_reads_in_pandas_with_quotes_that_match_the_text(corpus: Corpus) -> None:
     data = export_bytes("csv", corpus.project, layer="annotators")

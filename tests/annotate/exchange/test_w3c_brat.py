@@ -11,6 +11,7 @@ import zlib
 from typing import Any
 
 import jsonschema
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -21,6 +22,10 @@ from annotate.exchange.w3c import ANNO_CONTEXT, sha256_of_iri, text_iri
 from annotate.models import Claim
 from tests.annotate.exchange.conftest import Corpus
 from tests.annotate.exchange.helpers import export_bytes, texts
+
+# One corpus for the module, each test in a savepoint of its own (conftest.py).
+pytestmark = pytest.mark.usefixtures("_module_corpus")
+
 
 # The parts of the Web Annotation Data Model (https://www.w3.org/TR/annotation-model/)
 # that the export uses, as a JSON Schema: written from the model, not copied.
