@@ -10,6 +10,8 @@ Each run is the whole export (``annotate.exchange.formats.stream``, both layers,
 function: ``read`` and ``then_in_snapshot`` on PostgreSQL, ``fetch`` on SQLite), the
 server's CPU on PostgreSQL (the cluster's processes, reaped ones included), when the
 first piece of output came, the load average and the share of idle CPU before.
+``--python-runs``: PostgreSQL leaves the runs of cells to Python (``rows_query.WRITTEN_BY``
+without it), to weigh the server's share against the main thread's.
 ``--profile``: a cProfile of the last run (all threads: Python 3.12's profiler sees
 them all), the top functions by own time.
 """
@@ -44,7 +46,7 @@ def _measured_run(self: threading.Thread) -> None:
         _threads[name] += time.thread_time()
 
 
-def main(formats: list[str], runs: int, profile: bool) -> None:
+def main(formats: list[str], runs: int, profile: bool, python_runs: bool) -> None:
     import django
 
     django.setup()
@@ -53,9 +55,12 @@ def main(formats: list[str], runs: int, profile: bool) -> None:
     from django.db import connection
 
     from annotate.exchange import formats as exchange_formats
+    from annotate.exchange import rows_query
     from annotate.exchange.options import ExportOptions
     from corpus.models import Project
 
+    if python_runs:
+        rows_query.WRITTEN_BY = rows_query.WRITTEN_BY - {"postgresql"}
     threading.Thread.run = _measured_run  # type: ignore[method-assign]
     kept = kept_bench()
     project = Project.objects.get(pk=kept.project_id)
@@ -119,4 +124,5 @@ if __name__ == "__main__":
         sys.argv[1].split(","),
         int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else 3,
         "--profile" in sys.argv,
+        "--python-runs" in sys.argv,
     )
