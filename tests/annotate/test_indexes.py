@@ -252,7 +252,7 @@ def test_every_read_of_claims_by_source_uses_the_one_index(project: Any, annotat
     sources = _source_claims(project, annotator)
     source = sources[0]
     live = Claim.objects.live().filter(source=source)
-    reads = {
+    reads: dict[str, Any] = {
         "live count": live.order_by().values("source").annotate(n=Count("*")).values("n"),
         "every claim of a source": Claim.objects.filter(source=source).order_by().values("pk"),
         "an annotator's claims of a source": Claim.objects.filter(
