@@ -61,8 +61,9 @@ def with_wikidata_url(sources: SourceQuerySet) -> SourceQuerySet:
 
 def with_claim_count(sources: SourceQuerySet) -> SourceQuerySet:
     """Annotate ``claim_count``: live claims citing each source, in one subquery — run for
-    the rows fetched only (a page of the registry), each an index-only count over the
-    partial index ``claim_live_source`` (``COUNT(*)``: counting ids would read the table)."""
+    the rows fetched only (a page of the registry), each an index-only count over
+    ``claim_source_deleted`` (source_id, deleted_at; ``COUNT(*)``: counting ids would read
+    the table)."""
     counted = (
         Claim.objects.live()
         .filter(source=OuterRef("pk"))
