@@ -25,7 +25,7 @@ import datetime as dt
 import queue
 import re
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from typing import Any
 
 from django.db import DatabaseError, NotSupportedError, connections, transaction
@@ -132,19 +132,28 @@ Batch = list[tuple[Any, ...]]
 
 
 def fetch_rows(
-    alias: str, sql: str, params: Any, size: int, then: Callable[[Batch], Any]
-) -> Iterator[tuple[Batch, Any]]:
+    alias: str,
+    sql: str,
+    params: Any,
+    size: int,
+    then: Callable[[Batch], Any],
+    *,
+    snapshot: SqliteSnapshot | None = None,
+) -> Generator[tuple[Batch, Any]]:
     """The rows of ``sql``, ``size`` at a time, each batch with what ``then(batch)``
     (run on a connection in the rows' snapshot: the queries a batch needs, such as its
     articles) made of it. From a server-side cursor on PostgreSQL, read ahead by a
     thread of its own when it can be (``prefetched``: then streamed on PostgreSQL; on
     SQLite as well, where the query and the rows' tuples, about half of a JSON Lines
     export's CPU, then run beside the formatting on a second core); otherwise stepped
-    through as they are read."""
+    through as they are read. ``snapshot``: the SQLite readers this one shares a
+    snapshot with (``SqliteSnapshot``)."""
     db = connections[alias]
     if db.vendor in ("postgresql", "sqlite") and not db.in_atomic_block:
-        yield from prefetched(alias, sql, params, size, then)
+        yield from prefetched(alias, sql, params, size, then, snapshot=snapshot)
         return
+    if snapshot is not None:
+        snapshot.began()  # read in the caller's transaction: its snapshot is the caller's
     with db.chunked_cursor() as cursor:
         with no_jit(db):
             cursor.execute(sql, params)
@@ -171,12 +180,74 @@ def no_jit(db: Any) -> Iterator[None]:
             cursor.execute("RESET jit")
 
 
+class SqliteSnapshot:
+    """Several SQLite readers (``prefetched``'s threads, each with a connection of its
+    own) in one snapshot, and the caller's reads between ``with`` and their start too.
+
+    A SQLite reader's snapshot is taken by its transaction's first read, so readers that
+    start one after the other may see different data: a write committed between two of
+    them would be in one half of an export and not in the other. Inside ``with``, a
+    connection of this object's own holds the write lock (``BEGIN IMMEDIATE``: it waits
+    out a writer, then lets readers in and no writer) until ``readers`` readers have said
+    they ``began`` (or the ``with`` ends: a caller that stops early), so every write
+    commits before all of them or after all of them. Writers wait that long — the first
+    batch of each reader, milliseconds — not while the rows are read."""
+
+    def __init__(self, alias: str, readers: int) -> None:
+        self.alias = alias
+        self.waiting = readers
+        self.lock = threading.Lock()
+        self.guard: Any = None
+
+    def __enter__(self) -> SqliteSnapshot:
+        db = connections[self.alias]
+        guard = db.get_new_connection(db.get_connection_params())
+        guard.isolation_level = None  # the BEGIN below is its only transaction
+        try:
+            guard.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            guard.close()
+            raise
+        self.guard = guard
+        if self.waiting <= 0:
+            self.release()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def began(self) -> None:
+        """One reader's snapshot is taken (or it failed before): the lock goes once the
+        last one has said so."""
+        with self.lock:
+            self.waiting -= 1
+            last = self.waiting == 0
+        if last:
+            self.release()
+
+    def release(self) -> None:
+        with self.lock:
+            guard, self.guard = self.guard, None
+        if guard is not None:
+            try:
+                with contextlib.suppress(Exception):
+                    guard.execute("ROLLBACK")
+            finally:
+                guard.close()
+
+
 _DONE = object()
 
 
 def prefetched(
-    alias: str, sql: str, params: Any, size: int, then: Callable[[Batch], Any]
-) -> Iterator[tuple[Batch, Any]]:
+    alias: str,
+    sql: str,
+    params: Any,
+    size: int,
+    then: Callable[[Batch], Any],
+    *,
+    snapshot: SqliteSnapshot | None = None,
+) -> Generator[tuple[Batch, Any]]:
     """``fetch_rows`` by a thread with a connection of its own, a batch or two ahead of
     the caller: PostgreSQL works out the next rows (the per-claim subqueries, the
     output) and ``then``'s queries on the other core while this one formats the current
@@ -185,7 +256,9 @@ def prefetched(
     transaction of the thread's own and without ``WITH HOLD``, which would run the whole
     query before the first row; the plan PostgreSQL makes for a cursor leaves the
     subqueries to each fetch. Not from inside a transaction (the other connection would
-    not see its writes): ``fetch_rows`` reads in the caller's there."""
+    not see its writes): ``fetch_rows`` reads in the caller's there. ``snapshot``: on
+    SQLite, told once this reader's snapshot is taken (its query's first step), or once
+    it failed before."""
     batches: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
@@ -197,6 +270,7 @@ def prefetched(
 
     def fetch() -> None:
         db = connections[alias]  # this thread's own connection
+        told = False  # whether ``snapshot`` was told this reader began
         try:
             if db.vendor == "sqlite":
                 # A reader's snapshot, not the write lock: the settings' IMMEDIATE would
@@ -210,12 +284,17 @@ def prefetched(
                         cursor.execute("SET LOCAL jit = off")  # see no_jit
                 with db.chunked_cursor() as cursor:
                     cursor.execute(sql, params)
+                    if snapshot is not None:
+                        told = True
+                        snapshot.began()  # (sqlite3 steps to the first row in execute)
                     while not stop.is_set() and (batch := cursor.fetchmany(size)):
                         put((batch, then(batch)))
             put(_DONE)
         except BaseException as exc:  # handed to the caller, raised there
             put(exc)
         finally:
+            if snapshot is not None and not told:
+                snapshot.began()  # (a reader that failed first does not hold the others)
             db.close()
 
     if connections[alias].vendor == "postgresql" and STREAMED:

@@ -21,6 +21,7 @@ same bytes) cost it ~50 µs a claim in per-claim subplans, slower than the Pytho
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import sqlite3
@@ -31,7 +32,7 @@ from django.db import NotSupportedError, connections
 from django.db.models import F, Func, OuterRef, Subquery, TextField
 from django.db.models.expressions import RawSQL
 
-from annotate.exchange.fetch import fetch_rows
+from annotate.exchange.fetch import SqliteSnapshot, fetch_rows
 from annotate.exchange.fields import ARTICLE_VALUES
 from annotate.exchange.options import ExportOptions
 from annotate.exchange.rows_query import claims_queryset, selected_article_ids
@@ -354,16 +355,28 @@ def article_rows(
     once, on two cores; the rows are merged back in order (in blocks, so that neither
     reader runs far ahead: memory holds a few blocks' text)."""
     block = block or BLOCK
-    ids = selected_article_ids(project, options)
-    position = {pk: at for at, pk in enumerate(ids)}
-    halves: list[list[int]] = [[], []]
-    for at in range(0, len(ids), block):
-        halves[(at // block) % 2] += ids[at : at + block]
     alias = Article.objects.db
-    streams = []
-    for half in halves:
-        if half:
-            sql, params = _rows_sql(project, options, half)
-            batches = fetch_rows(alias, sql, params, block, lambda batch: None)
-            streams.append(row for batch, _ in batches for row in batch)
-    yield from heapq.merge(*streams, key=lambda row: position[row[0]])
+    db = connections[alias]
+    # Both readers and the articles' ids in one snapshot (each reader's own would be
+    # taken at its start: a write between the two would be in one half and not the
+    # other). Inside the caller's transaction, that transaction is the snapshot.
+    shared = contextlib.nullcontext() if db.in_atomic_block else SqliteSnapshot(alias, 2)
+    with shared as snapshot:
+        ids = selected_article_ids(project, options)
+        position = {pk: at for at, pk in enumerate(ids)}
+        halves: list[list[int]] = [[], []]
+        for at in range(0, len(ids), block):
+            halves[(at // block) % 2] += ids[at : at + block]
+        streams = []
+        for half in halves:
+            if half:
+                sql, params = _rows_sql(project, options, half)
+                batches = fetch_rows(
+                    alias, sql, params, block, lambda batch: None, snapshot=snapshot
+                )
+                streams.append(row for batch, _ in batches for row in batch)
+        if snapshot is not None and len(streams) < 2:
+            snapshot.began()  # (one half or none: no second reader to wait for)
+            if not streams:
+                snapshot.began()
+        yield from heapq.merge(*streams, key=lambda row: position[row[0]])
