@@ -123,3 +123,29 @@ class ConnectionWatch:
             return execute(sql, params, many, context)
         finally:
             self._busy.release()
+
+
+def memory_cache() -> Any:
+    """The tests' cache: the local-memory one (config/settings.py), whose entries can be
+    copied as they are (Any: the stubs don't declare its ``_cache`` and ``_expire_info``)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    memory = caches["default"]
+    assert isinstance(memory, LocMemCache), "the tests' cache is in memory"
+    return memory
+
+
+def cache_entries() -> dict[str, Any]:
+    """Every entry of the tests' cache, by key (pickled, with its expiry): what data built
+    once for a module left there, for ``cache_entries_put`` in each of its tests."""
+    memory = memory_cache()
+    return {key: (value, memory._expire_info.get(key)) for key, value in memory._cache.items()}
+
+
+def cache_entries_put(entries: dict[str, Any]) -> None:
+    """Put ``cache_entries``' entries back into the tests' cache, as they were."""
+    memory = memory_cache()
+    for key, (value, expires) in entries.items():
+        memory._cache[key] = value
+        memory._expire_info[key] = expires

@@ -151,25 +151,14 @@ def _span_ok(text: str, start: Any, end: Any) -> bool:
     return first.isalnum() or not all(_is_space(ch) for ch in text[start:end])
 
 
-def _history_text_encoded(
-    article_id: int,
-    annotator_id: int | None,
-    start: int,
-    end: int,
-    quote: str,
-    source_id: int | None,
-    attribution: str,
-    mention_start: int | None,
-    mention_end: int | None,
-    stances: list[tuple[int, str]],
-    reliability: str,
-    credibility: str,
-    claim_type: str,
-    checkworthy: str,
-    note: str,
-) -> str:
+def _history_text_encoded(*values: Any) -> str:
     """A new claim's history text after ``{"id": null`` (``claims_history_texts``): its
-    snapshot (``claim_snapshot``'s keys, in its order) through the history's encoder."""
+    snapshot (``claim_snapshot``'s keys, in its order) through the history's encoder,
+    from ``_history_text``'s arguments."""
+    (
+        article_id, annotator_id, start, end, quote, source_id, attribution, mention_start,
+        mention_end, stances, reliability, credibility, claim_type, checkworthy, note,
+    ) = values  # fmt: skip
     return json_text(
         {
             "id": None,

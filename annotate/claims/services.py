@@ -375,19 +375,28 @@ def claims_write_rows(
     )
     article = CLAIM_ROW_FIELDS.index("article")
     _assignments_started({row[article] for row in rows.claims}, annotator)
+    _history_created(
+        zip(rows.projects, keys, rows.texts, strict=True),
+        actor=actor if actor is not None else annotator,
+    )
+    return keys
+
+
+def _history_created(created: Iterable[tuple[int, int, str]], *, actor: User | None) -> None:
+    """The history rows of new claims, from (project id, claim id, its history text
+    after the id: ``claims_history_texts``), in one write (``history_record_many``)."""
     history_record_many(
         entity=ENTITY,
         action=HistoryAction.CREATE,
-        actor=actor if actor is not None else annotator,
+        actor=actor,
         changes=(
             HistoryChange(
                 project_id=project, object_id=key, before=None, after=f'{{"id": {key}{text}'
             )
-            for key, project, text in zip(keys, rows.projects, rows.texts, strict=True)
+            for project, key, text in created
         ),
         batch_size=BATCH,
     )
-    return keys
 
 
 def _assignments_started(article_ids: set[int], annotator: User | None) -> None:
@@ -428,20 +437,12 @@ def claims_write(
         batch_size=BATCH,
     )
     _assignments_started({claim.article_id for claim in claims}, annotator)
-    history_record_many(
-        entity=ENTITY,
-        action=HistoryAction.CREATE,
-        actor=actor if actor is not None else annotator,
-        changes=(
-            HistoryChange(
-                project_id=claim.article.project_id,
-                object_id=claim.id,
-                before=None,
-                after=f'{{"id": {claim.id}{text}',
-            )
+    _history_created(
+        (
+            (claim.article.project_id, claim.id, text)
             for claim, text in zip(claims, history_texts, strict=True)
         ),
-        batch_size=BATCH,
+        actor=actor if actor is not None else annotator,
     )
     return claims
 

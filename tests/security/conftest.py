@@ -42,6 +42,7 @@ from tests.factories import (
     UserFactory,
     make_claim,
 )
+from tests.helpers import cache_entries, cache_entries_put
 
 # A complete, valid set of labels of the default scheme.
 LABELS: dict[str, Any] = VALID_LABELS
@@ -231,7 +232,7 @@ def _module_world(
             ):
                 built = _build_world()
             assert not any(media.iterdir()), "the world's files are made in each test"
-            cached = _cache_entries()
+            cached = cache_entries()
             local = dict(networks._LOCAL)
             cache.clear()
             networks._LOCAL.clear()
@@ -245,23 +246,6 @@ def _module_world(
         atomic.__exit__(None, None, None)
 
 
-def _memory_cache() -> Any:
-    """The tests' cache: the local-memory one (config/settings.py), whose entries can be
-    copied as they are (Any: the stubs don't declare its ``_cache`` and ``_expire_info``)."""
-    from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
-
-    memory = caches["default"]
-    assert isinstance(memory, LocMemCache), "the tests' cache is in memory"
-    return memory
-
-
-def _cache_entries() -> dict[str, Any]:
-    """Every entry of the tests' cache, by key (pickled, with its expiry)."""
-    memory = _memory_cache()
-    return {key: (value, memory._expire_info.get(key)) for key, value in memory._cache.items()}
-
-
 @pytest.fixture
 def shared_world(db: Any, settings: Any, tmp_path: Any, _module_world: Any) -> World:
     """The same world as ``world``, its rows written once per module (``_module_world``)
@@ -271,10 +255,7 @@ def shared_world(db: Any, settings: Any, tmp_path: Any, _module_world: Any) -> W
 
     built, cached, local = _module_world
     settings.MEDIA_ROOT = str(tmp_path)
-    memory = _memory_cache()
-    for key, (value, expires) in cached.items():
-        memory._cache[key] = value
-        memory._expire_info[key] = expires
+    cache_entries_put(cached)
     networks._LOCAL.update(local)
     copied: World = copy.deepcopy(built)
     _outside_db(copied)

@@ -22,7 +22,7 @@ from annotate.sources import services as source_services
 from corpus.models import Article, Project, Role
 from corpus.services import article_create, membership_set
 from tests.factories import ProjectFactory, UserFactory
-from tests.helpers import rows_kept_for_the_module
+from tests.helpers import cache_entries, cache_entries_put, rows_kept_for_the_module
 
 TEXTS = [
     (
@@ -115,10 +115,7 @@ def corpus(request: pytest.FixtureRequest, db: Any) -> Corpus:
     if "_module_corpus" not in request.fixturenames:
         return _build_corpus()
     built, cached = request.getfixturevalue("_module_corpus")
-    memory = _memory_cache()
-    for key, (value, expires) in cached.items():
-        memory._cache[key] = value
-        memory._expire_info[key] = expires
+    cache_entries_put(cached)
     copied: Corpus = copy.deepcopy(built)
     return copied
 
@@ -138,28 +135,12 @@ def _module_corpus(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any
     def build() -> tuple[Corpus, dict[str, Any]]:
         cache.clear()
         built = _build_corpus()
-        cached = _cache_entries()
+        cached = cache_entries()
         cache.clear()
         return built, cached
 
     with rows_kept_for_the_module(django_db_blocker, build) as kept:
         yield kept
-
-
-def _memory_cache() -> Any:
-    """The tests' local-memory cache (config/settings.py), whose entries can be copied as
-    they are (Any: the stubs don't declare its ``_cache`` and ``_expire_info``)."""
-    from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
-
-    memory = caches["default"]
-    assert isinstance(memory, LocMemCache), "the tests' cache is in memory"
-    return memory
-
-
-def _cache_entries() -> dict[str, Any]:
-    memory = _memory_cache()
-    return {key: (value, memory._expire_info.get(key)) for key, value in memory._cache.items()}
 
 
 def _build_corpus() -> Corpus:
