@@ -539,7 +539,7 @@ def queue_page(
     head_key = _head_key(base, filters)
 
     def page_key(number: int) -> str:
-        return f"{head_key}:{per_page}:{number}"
+        return _page_key(head_key, per_page, number)
 
     number = _page_number(page)
     found = cache.get_many([head_key, page_key(number)])
@@ -566,6 +566,11 @@ def _head_key(base: str, filters: QueueFilters) -> str:
     return f"{base}:queue-head:{wanted.hexdigest()[:24]}"
 
 
+def _page_key(head_key: str, per_page: int, number: int) -> str:
+    """The cache key of one page of the filtered queue (``_head_key``'s)."""
+    return f"{head_key}:{per_page}:{number}"
+
+
 def _queue_entries(
     base: str, filters: QueueFilters, every: list[QueueRow], page: Any, per_page: int
 ) -> tuple[QueuePage, dict[str, Any]]:
@@ -576,7 +581,7 @@ def _queue_entries(
     shown = Paginator(kept, per_page).get_page(page)
     rows = list(shown.object_list)
     head_key = _head_key(base, filters)
-    entries = {head_key: (len(kept), progress), f"{head_key}:{per_page}:{shown.number}": rows}
+    entries = {head_key: (len(kept), progress), _page_key(head_key, per_page, shown.number): rows}
     return QueuePage(window_page(len(kept), per_page, shown.number, rows), progress), entries
 
 
