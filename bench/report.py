@@ -113,6 +113,17 @@ def render(payload: dict[str, Any]) -> str:
         f"{m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
         f"SQLite {m['sqlite']}\n"
     )
+    speeds = [
+        f"{db} run: {speed['before']['loop_ms']} ms at load {speed['before']['load']} before, "
+        f"{speed['after']['loop_ms']} ms at load {speed['after']['load']} after"
+        for db, run in payload["runs"].items()
+        if (speed := run.get("speed"))
+    ]
+    if speeds:
+        head += (
+            "\nMachine speed (`bench.run.speed_probe`: a fixed loop's CPU time, lower is faster; "
+            "figures of different days compare through it): " + "; ".join(speeds) + "\n"
+        )
     return head + "\n" + "\n".join(table(run) for run in payload["runs"].values())
 
 

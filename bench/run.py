@@ -107,6 +107,26 @@ def machine() -> dict[str, Any]:
     }
 
 
+def speed_probe() -> dict[str, float]:
+    """This machine's speed and load now: the CPU time of a fixed piece of pure Python (the
+    best of three) and the load average. Figures of runs on different days compare only
+    through it: the same code's figures moved 2–4× between sessions with the machine (2 cores
+    of a shared host), idle both times. The loop's time scales as interpreted work does."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.process_time()
+        table: dict[int, str] = {}
+        for i in range(200_000):
+            table[i % 997] = str(i).encode().decode()
+        sum(range(2_000_000))
+        best = min(best, time.process_time() - began)
+    try:
+        load = float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        load = -1.0
+    return {"loop_ms": round(best * 1000, 1), "load": load}
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -176,6 +196,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
             value = getattr(args, flag)
             if value:
                 command += [f"--{flag}", str(value)]
+        speed_before = speed_probe()
         began = time.perf_counter()
         print(f"bench: {db}, scale {args.scale}…", file=sys.stderr, flush=True)
         try:
@@ -187,6 +208,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
             return {"db": db, "error": f"the {db} run failed (exit status {status})"}
         data: dict[str, Any] = json.loads(result_file.read_text())
         data["wall_s"] = round(time.perf_counter() - began, 1)
+        data["speed"] = {"before": speed_before, "after": speed_probe()}
         return data
 
 

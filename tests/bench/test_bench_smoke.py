@@ -126,6 +126,35 @@ def test_the_report_prints_the_mixed_load_memory_row() -> None:
     assert "236.4 MB steady" in row and "< 150 MB" in row and row.endswith("**no** |")
 
 
+def test_the_report_says_the_machine_speed_of_each_run() -> None:
+    """Figures of different days compare only through the machine's speed then: each run
+    notes a fixed loop's CPU time and the load before and after, and the report says them."""
+    from bench.run import speed_probe
+
+    before, after = speed_probe(), speed_probe()
+    assert before["loop_ms"] > 0 and before["load"] >= 0
+    payload = {
+        "scale": "tiny",
+        "at": "now",
+        "machine": {"nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "sqlite": "3"},
+        "runs": {
+            "sqlite": {
+                "db": "sqlite",
+                "db_version": "sqlite 3",
+                "project": {"articles": 4, "claims": 1, "gold": 1},
+                "generate_s": 0.1,
+                "migrate_s": 0.1,
+                "results": [],
+                "speed": {"before": before, "after": after},
+            }
+        },
+    }
+    text = render(payload)
+    line = next(line for line in text.splitlines() if line.startswith("Machine speed"))
+    assert f"sqlite run: {before['loop_ms']} ms at load {before['load']} before" in line
+    assert f"{after['loop_ms']} ms at load {after['load']} after" in line
+
+
 def test_the_bench_writes_no_task_lines_between_its_own(caplog: pytest.LogCaptureFixture) -> None:
     """The medium bench's log had two ``django.tasks`` INFO lines for every upload's task
     among the scenarios' lines: Django's ``django`` logger is at INFO whatever LOG_LEVEL."""
