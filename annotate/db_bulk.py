@@ -29,7 +29,8 @@ instead of counting them (its grouped upsert hashed every live claim and wrote ~
 per 2,000 claims), the claim INSERT trigger of the overview counts copies the new claims
 (as inserted) to ``db_triggers.PG_BULK_CLAIMS``, and the version INSERT triggers of
 claims and stances do nothing. The end step bumps each project of those rows once, counts
-the stances and the claims in one grouped upsert each, then drops the tables and sets the
+the stances and the claims in one grouped upsert each (the new stances' claims read
+where they wait, not in ``annotate_claim``), then drops the tables and sets the
 setting off. Only the rows this transaction inserts wait: a concurrent writer's go through
 its own triggers (an unset setting is off). An exception rolls the savepoint back, setting
 and tables with it. Chain links' versions, the claims' network INSERT trigger (it finds no

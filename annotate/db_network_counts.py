@@ -129,15 +129,35 @@ def add_counts_sql(vendor: str, stances: str) -> str:
 def pg_bulk_add_counts_sql() -> str:
     """PostgreSQL's bulk mode: add the stances waiting in ``db_triggers.PG_BULK_STANCES``
     (those its stance INSERT trigger put there) to the counts, in one grouped upsert, keys
-    in order, as the trigger does for one statement."""
+    in order, as the trigger does for one statement.
+
+    A stance of a claim the block inserted reads that claim where it waits,
+    ``db_triggers.PG_BULK_CLAIMS`` (the block inserts, it does not update: the row as
+    inserted is the row now; the writer always makes both tables), the import's claims in
+    the session's buffers, where joining ``annotate_claim`` scanned and hashed every live
+    claim of the database (89,909 at the medium bench: bench/RESULTS.md, pgnet34). Any
+    other stance (one added to an existing claim in bulk mode) reads its claim in
+    ``annotate_claim`` by id: the lateral subquery, kept apart by ``OFFSET 0``, is one
+    index lookup per such stance whatever the planner guesses of the session's tables
+    (they have no statistics), and none for the others."""
     layer, month, dated = _bucket("postgresql", "a", "c")
+    stances, waiting = db_triggers.PG_BULK_STANCES, db_triggers.PG_BULK_CLAIMS
+    columns = "{c}.article_id, {c}.annotator_id, {c}.source_id"
+    rows = (
+        f"SELECT r.target_id, r.stance, {columns.format(c='w')} FROM {stances} r "
+        f"JOIN {waiting} w ON w.id = r.claim_id WHERE "
+        + _LIVE.format(c="w")
+        + f" UNION ALL SELECT r.target_id, r.stance, {columns.format(c='c')} FROM {stances} r "
+        f"CROSS JOIN LATERAL (SELECT {columns.format(c='c')} FROM annotate_claim c "
+        "WHERE c.id = r.claim_id AND "
+        + _LIVE.format(c="c")
+        + f" OFFSET 0) c WHERE NOT EXISTS (SELECT 1 FROM {waiting} w WHERE w.id = r.claim_id)"
+    )
     return _UPSERT.format(
         select=f"SELECT a.project_id, {layer}, {month}, c.source_id, "
-        f"r.target_id, r.stance, COUNT(*) FROM {db_triggers.PG_BULK_STANCES} r "
-        "JOIN annotate_claim c ON c.id = r.claim_id "
-        f"JOIN corpus_article a ON a.id = c.article_id {_BUCKETS} WHERE "
-        + _LIVE.format(c="c")
-        + f" AND {dated} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+        f"c.target_id, c.stance, COUNT(*) FROM ({rows}) c "
+        f"JOIN corpus_article a ON a.id = c.article_id {_BUCKETS} WHERE {dated} "
+        "GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
     )
 
 

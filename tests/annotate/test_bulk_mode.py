@@ -179,6 +179,100 @@ def test_without_its_end_step_a_bulk_import_would_count_nothing(
         assert version <= plain - 2
 
 
+def _mixed_block(project: Any) -> tuple[Any, Any]:
+    """Claims made before a bulk block (live, deleted, without a source, gold) and,
+    inside it, stances on them and new claims (the same kinds) with stances: the two
+    targets each claim's stances go to (the old claims', the new claims')."""
+    dated = ArticleFactory(project=project, published=dt.datetime(2024, 5, 3, tzinfo=dt.UTC))
+    undated = ArticleFactory(project=project, published=None)
+    source = SourceFactory(project=project)
+    annotator = _member(project)
+    old_target, new_target = (TargetFactory(project=project) for _ in range(2))
+    kinds: list[dict[str, Any]] = [
+        {"article": dated, "annotator": annotator, "source": source},
+        {"article": undated, "annotator": annotator, "source": source},
+        {"article": dated, "annotator": None, "source": source},  # gold
+        {"article": dated, "annotator": annotator, "source": source, "deleted": True},
+        {"article": dated, "annotator": annotator, "source": None},
+    ]
+    old = [ClaimFactory(**kind) for kind in kinds]
+    with transaction.atomic(), db_bulk.bulk_inserts():
+        for claim in old:  # a stance added to an existing claim in bulk mode
+            ClaimStance.objects.create(claim=claim, target=old_target, stance="favor")
+        for kind in kinds:
+            ClaimFactory(**kind, stances={new_target: "against"})
+    return old_target, new_target
+
+
+def test_a_bulk_block_counts_stances_on_existing_and_new_claims_as_the_triggers_do() -> None:
+    """Inside the block, stances on claims that were there before it and on claims it
+    inserts, of every kind (dated or not, gold, deleted, without a source), are counted
+    as the per-statement (per-row) triggers count them: only the live claims with a
+    source, in each of their buckets (pgnet34: the new claims' stances read the claims
+    as they wait, the others' from the claims' table)."""
+    project = ProjectFactory()
+    old_target, new_target = _mixed_block(project)
+    assert kept() == recounted()
+    for target in (old_target, new_target):
+        # The dated annotator's claim: 6 buckets; the undated one: all time, its layer
+        # and all annotators'; gold: 3 (no "all annotators" row); deleted, unsourced: 0.
+        rows = NetworkCount.objects.filter(target=target).exclude(n=0)
+        assert sorted((r.layer == 0, r.month == 0) for r in rows for _ in range(r.n)) == sorted(
+            [(False, True)] * 4 + [(False, False)] * 4 + [(True, True)] + [(True, False)] * 2
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk mode")
+def test_postgres_bulk_network_upsert_reads_the_claims_table_only_for_claims_not_waiting() -> None:
+    """The end step's network upsert reads the new stances' claims where they wait (the
+    session's table) and looks up in ``annotate_claim`` only the claims of the stances
+    whose claim does not wait — one lookup each — not every live claim (issue 21,
+    pgnet34: a sequential scan and a hash of 89,909 claims at medium)."""
+    from annotate import db_network_counts
+
+    project = ProjectFactory()
+    article = ArticleFactory(project=project, published=dt.datetime(2024, 5, 3, tzinfo=dt.UTC))
+    source, target = SourceFactory(project=project), TargetFactory(project=project)
+    annotator = _member(project)
+    existing = ClaimFactory(article=article, annotator=annotator, source=source)
+    ClaimFactory.create_batch(30, article=article, annotator=annotator, source=source)
+
+    def claims_read() -> list[tuple[int, int]]:
+        """(loops, rows) of each scan of annotate_claim in the upsert's plan, run and
+        rolled back."""
+        found: list[tuple[int, int]] = []
+        with contextlib.suppress(_Undo), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN (ANALYZE, FORMAT JSON) " + db_network_counts.pg_bulk_add_counts_sql()
+            )
+            plan = cursor.fetchone()[0]
+            nodes = [plan[0]["Plan"]]
+            while nodes:
+                node = nodes.pop()
+                nodes += node.get("Plans", [])
+                if node.get("Relation Name") == "annotate_claim":
+                    found.append((node["Actual Loops"], node["Actual Rows"]))
+            raise _Undo
+        return found
+
+    with transaction.atomic(), db_bulk.bulk_inserts():
+        for _ in range(3):
+            ClaimFactory(
+                article=article, annotator=annotator, source=source, stances={target: "favor"}
+            )
+        only_new = claims_read()
+        ClaimStance.objects.create(claim=existing, target=target, stance="against")
+        with_old = claims_read()
+    assert only_new and all(loops == 0 for loops, _ in only_new), only_new
+    assert sum(loops for loops, _ in with_old) == 1, with_old
+    assert sum(loops * rows for loops, rows in with_old) == 1, with_old
+    assert kept() == recounted()
+
+
+class _Undo(Exception):
+    pass
+
+
 def _bulk_setting() -> tuple[str | None, bool]:
     """PostgreSQL: the transaction's bulk setting, and whether the session's tables exist
     (both or neither)."""
