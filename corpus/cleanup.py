@@ -370,19 +370,27 @@ def strip_lines(lines: list[str]) -> list[str]:
 
 
 def strip_lines_flat(
-    lines: list[str], *, last_is_barrier: bool = False
+    lines: list[str], *, last_is_barrier: bool = False, barrier_flat: str | None = None
 ) -> tuple[list[str], list[str]]:
     """The lines ``strip_lines`` keeps, and the same lines squashed (``squash_spaces``),
     for a caller that reads them squashed too (``corpus.textmeta``): not squashed twice.
 
     ``last_is_barrier``: the caller found the last line a barrier (``is_barrier_line``).
     Then the appeals at the end are not looked for: that step starts from the last kept
-    line, which is that one (no step drops a barrier line), and stops there."""
+    line, which is that one (no step drops a barrier line), and stops there.
+    ``barrier_flat``: the same, with that line squashed as the caller squashed it to
+    test it: neither squashed nor matched against the boilerplate again (a barrier line
+    is none)."""
     # Matched with runs of whitespace (no-break spaces from web pages) squashed to a space.
     # Empty lines (half of a text's: the blank line between paragraphs) are neither
     # squashed nor matched: they stay empty, and no pattern matches nothing.
-    flat = [squash_spaces(line) if line else line for line in lines]
+    head = lines if barrier_flat is None else lines[:-1]
+    flat = [squash_spaces(line) if line else line for line in head]
     keep = [not (line and _is_boilerplate_line(line)) for line in flat]
+    if barrier_flat is not None:
+        flat.append(barrier_flat)
+        keep.append(True)
+        last_is_barrier = True
     for step in _STEPS_BEFORE_A_BARRIER if last_is_barrier else _STEPS:
         step(flat, keep)
     kept = [i for i, k in enumerate(keep) if k]
