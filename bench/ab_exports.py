@@ -8,9 +8,10 @@ database a ``--keep`` bench run generated (issue 21):
 B = as the code is; A = without the changes named (default all): ``runs``, the runs
 of cells written by Python (as before on PostgreSQL), ``iso``, the times made
 ``isoformat``'s text by Python, ``stream``, the rows fetched from a cursor rather than
-streamed (``fetch.STREAMED``). Each run is the whole export in process
-(``annotate.exchange.formats.stream``, both layers, ``timezone.now`` fixed), its bytes
-hashed: A and B must agree. It prints each run's wall, client CPU
+streamed (``fetch.STREAMED``), ``stances``, the stances read per claim rather than per
+article (``rows_query.STANCES_BY_ARTICLE``; not in the default set). Each run is the
+whole export in process (``annotate.exchange.formats.stream``, both layers,
+``timezone.now`` fixed), its bytes hashed: A and B must agree. It prints each run's wall, client CPU
 (``time.process_time()``: all threads), the server's CPU on PostgreSQL (the cluster's
 processes, the reaped ones included, from ``/proc``), the load average and the share
 of idle CPU just before, then the medians: compare them only within one invocation.
@@ -77,6 +78,7 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
     kept = kept_bench()
     project = Project.objects.get(pk=kept.project_id)
     written_by, iso_by = rows_query.WRITTEN_BY, rows_query.ISO_BY
+    by_article = rows_query.STANCES_BY_ARTICLE
     fixed = mock.patch("django.utils.timezone.now", return_value=project.created)
 
     def once(fmt: str, written: bool) -> tuple[float, float, float | None, str, int]:
@@ -87,6 +89,8 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
                 rows_query.ISO_BY = frozenset()
             if "stream" in changes:
                 fetch.STREAMED = False
+            if "stances" in changes:
+                rows_query.STANCES_BY_ARTICLE = frozenset()
         try:
             digest = hashlib.sha256()
             size = 0
@@ -102,6 +106,7 @@ def main(order: str, formats: list[str], changes: set[str]) -> None:
             return wall, cpu, server_cpu, digest.hexdigest(), size
         finally:
             rows_query.WRITTEN_BY, rows_query.ISO_BY = written_by, iso_by
+            rows_query.STANCES_BY_ARTICLE = by_article
             fetch.STREAMED = True
 
     for fmt in formats:

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from annotate.exchange.fetch import IdsQuery, IsoFormat, IsoText, StancePairs, fetch_rows
 from annotate.exchange.fields import ARTICLE_META, ARTICLE_VALUES, CLAIM_VALUES
 from annotate.exchange.options import ExportOptions, split_of
+from annotate.exchange.rows_stances import by_article, stance_column
 from annotate.models import (
     ChainLink,
     Claim,
@@ -136,6 +137,10 @@ WRITTEN = (*JSON_MEMBERS, *CSV_CELLS)
 # The databases that write the runs (on PostgreSQL the server's process does it, beside
 # the export's Python: issue 21, exp30 in bench/RESULTS.md).
 WRITTEN_BY = frozenset({"sqlite", "postgresql"})
+# The databases that read the claims' stances per article (``rows_stances.by_article``)
+# rather than per claim (``_stance_pairs``): PostgreSQL, where the per-claim subquery was
+# ~40 % of the query's server CPU (csvpg34 in bench/RESULTS.md).
+STANCES_BY_ARTICLE = frozenset({"postgresql"})
 # The databases that write the claims' times whole, as ``datetime.isoformat()`` does
 # (``fetch.IsoFormat``), rather than text that Python turns into it (``IsoText``).
 ISO_BY = frozenset({"postgresql"})
@@ -297,8 +302,14 @@ def _raw_batches(
     the export's text for them instead (JSON Lines' ``span_json`` for ``start``,
     ``end`` and ``quote``, and so on): fewer, readier values per row, made without the
     GIL. Elsewhere the columns come as usual."""
-    queryset = claims_queryset(project, options).annotate(stance_pairs=_stance_pairs())
+    queryset = claims_queryset(project, options)
     db = connections[queryset.db]
+    # Per article unless the export picks articles: then the walk of all the project's
+    # articles would read the others' claims for nothing.
+    stances_by_article = db.vendor in STANCES_BY_ARTICLE and not options.articles
+    queryset = queryset.annotate(
+        stance_pairs=stance_column(db) if stances_by_article else _stance_pairs()
+    )
     aliases = {name: name for name in _SELECT if name not in omit}
     runs = written_runs(written) if db.vendor in WRITTEN_BY else {}
     if runs:
@@ -323,6 +334,8 @@ def _raw_batches(
     values = queryset.values_list(*aliases.values())
     compiler = values.query.get_compiler(using=values.db)
     sql, params = compiler.as_sql()
+    if stances_by_article:
+        sql, params = by_article(sql, list(params), db)
     # The SQL's columns by name, whatever order the ORM writes them in.
     selected = [alias for _, _, alias in compiler.select]
     if sorted(selected) != sorted(aliases.values()):  # pragma: no cover - another Django

@@ -411,3 +411,36 @@ def test_decisions_read_once_are_what_the_queryset_annotates(corpus: Corpus) -> 
     assert expected[first.pk] == DecisionAction.REJECT
     assert expected[second.pk] == DecisionAction.ACCEPT
     assert expected[corpus.gold[0].pk] == DecisionAction.ACCEPT
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL reads them per article")
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"layer": "all"},
+        {"layer": "gold"},
+        {"layer": "annotators", "annotators": ("boris",)},
+        {"layer": "annotators", "stances": ("against",)},
+        {"layer": "all", "statuses": ("pending", "gold")},
+        {"layer": "all", "sources": "akar"},
+    ],
+)
+def test_stances_read_per_article_are_those_read_per_claim(
+    corpus: Corpus, monkeypatch: Any, options: dict[str, Any]
+) -> None:
+    """``rows_stances.by_article`` (PostgreSQL): each article's claims beside one read of
+    their stances gives the rows of the per-claim subquery, filtered or not, a deleted
+    claim's stances left out and a claim without stances still there."""
+    from annotate.exchange import rows_query
+
+    if options.get("sources") == "akar":
+        options = {**options, "sources": (corpus.sources["akar"].pk,)}
+    deleted = corpus.claims[1]
+    Claim.objects.filter(pk=deleted.pk).update(deleted_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    ClaimStance.objects.filter(claim=corpus.claims[2]).delete()
+    by_article = rows(corpus, **options)
+    monkeypatch.setattr(rows_query, "STANCES_BY_ARTICLE", frozenset())
+    per_claim = rows(corpus, **options)
+    assert by_article == per_claim
+    assert by_article
+    assert deleted.pk not in {r["claim_id"] for r in by_article}
