@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from corpus.models import Role
-from tests import quick_flush, serial_live_server
+from tests import open_connections, quick_flush, serial_live_server
 from tests.factories import (
     PASSWORD,
     ArticleFactory,
@@ -20,6 +20,8 @@ from tests.factories import (
 def pytest_configure(config: Any) -> None:
     quick_flush.install()  # transactional tests' flush on PostgreSQL (tests/quick_flush.py)
     serial_live_server.install()  # in-memory SQLite: the live server's requests take turns
+    # PostgreSQL: a test that leaves another connection to the test database open fails.
+    config.pluginmanager.register(open_connections, "claimdesk-open-connections")
 
 
 @pytest.fixture(autouse=True)
