@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 import urllib.request
@@ -81,3 +82,39 @@ def test_requests_stay_threaded_without_a_shared_connection() -> None:
 @pytest.mark.django_db
 def test_the_live_server_is_the_serial_one() -> None:
     assert LiveServerThread.server_class is SharedSQLiteServer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_the_server_ends_a_kept_alive_request_and_its_database_connection() -> None:
+    """A request thread waiting on a kept-alive connection closes its database connection
+    only when that connection ends; closing the server ends it (leak34: on PostgreSQL the
+    session outlived the run and the test database's drop warned)."""
+    from django.db import connections
+
+    from tests.open_connections import _lingering
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    server = SharedSQLiteServer(("127.0.0.1", 0), Quiet, allow_reuse_address=False)
+    server.set_app(app)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    browser = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+    try:
+        browser.request("GET", "/")
+        answer = browser.getresponse()
+        assert answer.read() == b"ok" and not answer.will_close
+        # The request's thread waits for the next request on the kept-alive connection.
+        threads = list(server.open_requests.values())
+        assert len(threads) == 1 and threads[0].is_alive()
+        server.shutdown()
+        server.server_close()
+        assert not server.open_requests and not threads[0].is_alive()
+        if connections["default"].vendor == "postgresql":
+            assert _lingering("default", grace=5.0) == []
+    finally:
+        browser.close()
