@@ -142,21 +142,32 @@ def prepare(cursor: Any, vendor: str, which: str) -> None:
         cursor.execute(f"ANALYZE {CLAIMS}")
 
 
-def main(order: str) -> None:
+def timed_kept_import() -> tuple[Any, Any, Any, Any, Timer]:
+    """Django set up, the import's overlap off, the kept database's import (``kept_import``:
+    kept, project, manager, data) and a ``Timer`` on the connection: what each A/B of the
+    import's SQL starts from."""
     import django
 
     django.setup()
-    from django.db import connection, transaction
+    from django.db import connection
 
-    from annotate.exchange import importing
-    from common import inserts, overlap
-    from corpus.models import Role
-    from corpus.services import membership_set, user_ensure
+    from common import overlap
 
     overlap.OVERLAP = False
     kept, project, manager, data = kept_import()
     connection.ensure_connection()
-    timer = Timer(connection)
+    return kept, project, manager, data, Timer(connection)
+
+
+def main(order: str) -> None:
+    kept, project, manager, data, timer = timed_kept_import()
+    from django.db import connection, transaction
+
+    from annotate.exchange import importing
+    from common import inserts
+    from corpus.models import Role
+    from corpus.services import membership_set, user_ensure
+
     copy_rows = inserts._copy_rows
 
     def timed_copy(connection: Any, meta: Any, *args: Any, **kwargs: Any) -> list[Any]:

@@ -35,8 +35,8 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from bench.ab_claim_indexes import Timer, _Undo
-from bench.ab_overlap import _idle, kept_import, order_arg
+from bench.ab_claim_indexes import _Undo, timed_kept_import
+from bench.ab_overlap import _idle, order_arg
 
 NETWORK = "end step: networkcount"
 
@@ -79,21 +79,14 @@ def _select_only(sql: str) -> str:
 
 def statements(order: str, select: bool = False) -> None:
     """Each letter's upsert in ``order`` at one import's end step, in savepoints."""
-    import django
-
-    django.setup()
-    from django.db import connection, transaction
+    kept, project, manager, data, timer = timed_kept_import()
+    from django.db import transaction
 
     from annotate import db_bulk, db_network_counts
     from annotate.exchange import importing
-    from common import overlap
     from corpus.models import Role
     from corpus.services import membership_set, user_ensure
 
-    overlap.OVERLAP = False
-    kept, project, manager, data = kept_import()
-    connection.ensure_connection()
-    timer = Timer(connection)
     maintain = db_bulk._maintain_postgres
     sqls = {"A": before_sql(), "B": db_network_counts.pg_bulk_add_counts_sql()}
     sqls["C"] = sqls["B"]
@@ -137,23 +130,16 @@ def statements(order: str, select: bool = False) -> None:
 
 
 def main(order: str, explain: bool = False) -> None:
-    import django
-
-    django.setup()
+    kept, project, manager, data, timer = timed_kept_import()
     from django.db import connection, transaction
 
     from annotate import db_bulk, db_network_counts
     from annotate.exchange import importing
-    from common import overlap
     from corpus.models import Role
     from corpus.services import membership_set, user_ensure
 
     maintain = db_bulk._maintain_postgres
     after_sql = db_network_counts.pg_bulk_add_counts_sql
-    overlap.OVERLAP = False
-    kept, project, manager, data = kept_import()
-    connection.ensure_connection()
-    timer = Timer(connection)
     plans: list[str] = []
 
     def once(which: str) -> tuple[float, float, float, float]:

@@ -67,7 +67,15 @@ def test_every_scenario_runs_and_returns_figures(bench_project: Any, tmp_path: P
         workspace.queries is not None and workspace.queries == workspace.extra["queries_20_claims"]
     )
 
-    payload = {
+    payload = _sqlite_payload(results=[r.as_dict() for r in results])
+    text = render(payload) + peer_table(payload)
+    assert "| workspace page (15,000 chars, 300 claims) |" in text
+    assert "Label Studio" in text
+
+
+def _sqlite_payload(**run: Any) -> dict[str, Any]:
+    """A saved run of one SQLite database and no scenario rows, with ``run``'s entries."""
+    return {
         "scale": "tiny",
         "at": "now",
         "machine": {"nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "sqlite": "3"},
@@ -78,13 +86,11 @@ def test_every_scenario_runs_and_returns_figures(bench_project: Any, tmp_path: P
                 "project": {"articles": 4, "claims": 1, "gold": 1},
                 "generate_s": 0.1,
                 "migrate_s": 0.1,
-                "results": [r.as_dict() for r in results],
+                "results": [],
+                **run,
             }
         },
     }
-    text = render(payload) + peer_table(payload)
-    assert "| workspace page (15,000 chars, 300 claims) |" in text
-    assert "Label Studio" in text
 
 
 def test_the_report_prints_the_mixed_load_memory_row() -> None:
@@ -104,22 +110,7 @@ def test_the_report_prints_the_mixed_load_memory_row() -> None:
             "after_exports_mb": 232.6,
         },
     }
-    payload = {
-        "scale": "tiny",
-        "at": "now",
-        "machine": {"nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "sqlite": "3"},
-        "runs": {
-            "sqlite": {
-                "db": "sqlite",
-                "db_version": "sqlite 3",
-                "project": {"articles": 4, "claims": 1, "gold": 1},
-                "generate_s": 0.1,
-                "migrate_s": 0.1,
-                "results": [],
-                "server_memory": memory,
-            }
-        },
-    }
+    payload = _sqlite_payload(server_memory=memory)
     text = render(payload)
     row = next(line for line in text.splitlines() if "mixed load" in line)
     assert "bulk import of 8,820 claims" in row
@@ -133,22 +124,7 @@ def test_the_report_says_the_machine_speed_of_each_run() -> None:
 
     before, after = speed_probe(), speed_probe()
     assert before["loop_ms"] > 0 and before["load"] >= 0
-    payload = {
-        "scale": "tiny",
-        "at": "now",
-        "machine": {"nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "sqlite": "3"},
-        "runs": {
-            "sqlite": {
-                "db": "sqlite",
-                "db_version": "sqlite 3",
-                "project": {"articles": 4, "claims": 1, "gold": 1},
-                "generate_s": 0.1,
-                "migrate_s": 0.1,
-                "results": [],
-                "speed": {"before": before, "after": after},
-            }
-        },
-    }
+    payload = _sqlite_payload(speed={"before": before, "after": after})
     text = render(payload)
     line = next(line for line in text.splitlines() if line.startswith("Machine speed"))
     assert f"sqlite run: {before['loop_ms']} ms at load {before['load']} before" in line
