@@ -24,6 +24,14 @@ def pytest_configure(config: Any) -> None:
     config.pluginmanager.register(open_connections, "claimdesk-open-connections")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """pytest-django's, and before its drop of the test database a warning naming the other
+    sessions still on it (tests/open_connections.py: ``before_drop``)."""
+    yield
+    open_connections.before_drop(django_db_blocker)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Hashing with the production hasher makes every login take ~0.3 s."""

@@ -123,3 +123,34 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if problem:
         pytest.fail(problem, pytrace=False)
     return result
+
+
+def before_drop(blocker: Any) -> None:
+    """At the end of the run, just before pytest-django drops the test database: warn with
+    the other sessions still on it and this process's live threads. Nothing fails here
+    (the drop's own warning says only "being accessed by other users"); this says by
+    whom — the check after each test cannot see what is open after a worker's last one."""
+    import warnings
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with blocker.unblock():
+            sessions = _lingering("default", GRACE_SECONDS)
+    except Exception as error:  # a diagnostic: never the run's failure
+        warnings.warn(f"tests/open_connections.py: no check before the drop: {error}", stacklevel=1)
+        return
+    if sessions:
+        threads = ", ".join(
+            f"{t.name}{' (daemon)' if t.daemon else ''}" for t in threading.enumerate()
+        )
+        listed = "; ".join(
+            f"pid {pid} application_name={name!r} state={state} ({kind}) last query {query!r}"
+            for pid, name, state, kind, query in sessions
+        )
+        warnings.warn(
+            f"tests/open_connections.py: {len(sessions)} other session(s) on the test database "
+            f"before its drop: {listed}. This process's threads: {threads}",
+            stacklevel=1,
+        )
