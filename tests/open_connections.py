@@ -77,10 +77,25 @@ def left_open(nodeid: str, alias: str = "default", grace: float = GRACE_SECONDS)
 
 
 class _Watch:
-    """Whether a thread other than the tests' own opened a connection during this test."""
+    """Whether a thread other than the tests' own opened a connection during this test;
+    and which tests had each server process (backend pid) as the tests' own connection,
+    so that a session left at the end is named by the tests it served (``before_drop``)."""
 
     test_thread: int | None = None
     other_thread_connected = False
+    # backend pid -> (the first test, the last test) it was the main connection after
+    main_pids: dict[int, tuple[str, str]] = {}
+
+
+def _note_main_pid(nodeid: str) -> None:
+    """The tests' own connection's server process after ``nodeid`` (no query: psycopg
+    knows it)."""
+    raw = connections["default"].connection
+    pid = getattr(getattr(raw, "info", None), "backend_pid", None)
+    if raw is None or pid is None or getattr(raw, "closed", True):
+        return
+    first, _ = _Watch.main_pids.get(pid, (nodeid, nodeid))
+    _Watch.main_pids[pid] = (first, nodeid)
 
 
 def _connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -107,6 +122,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     # ORM refuses threads too until one does: pytest-django's blocker).
     if connection.vendor != "postgresql" or connection.connection is None:
         return result
+    _note_main_pid(item.nodeid)
     if connection.in_atomic_block:  # not expected after teardown; nothing reliable to read
         return result
     # The query after a test whose threads connected (ORM connections: named by test),
@@ -145,8 +161,16 @@ def before_drop(blocker: Any) -> None:
         threads = ", ".join(
             f"{t.name}{' (daemon)' if t.daemon else ''}" for t in threading.enumerate()
         )
+
+        def served(pid: int) -> str:
+            if pid not in _Watch.main_pids:
+                return "never this process's own connection after a test"
+            first, last = _Watch.main_pids[pid]
+            return f"this process's own connection after the tests from {first} to {last}"
+
         listed = "; ".join(
-            f"pid {pid} application_name={name!r} state={state} ({kind}) last query {query!r}"
+            f"pid {pid} application_name={name!r} state={state} ({kind}) last query "
+            f"{query!r}, {served(pid)}"
             for pid, name, state, kind, query in sessions
         )
         warnings.warn(
