@@ -28,11 +28,15 @@ need no trigger; a deleted article's claims are deleted with it (their rows go t
   waits and the bulk writer adds its new claims in one grouped upsert (``add_counts_sql``).
 
 A row whose counts reach 0 stays (the readers skip it). No foreign key constraint: the
-triggers write in whatever order a transaction does.
+triggers write in whatever order a transaction does. The key (article, layer, total, claim
+type, attribution) is the primary key, no surrogate ``id`` (annotate 0031: one B-tree per
+upserted row, as ``annotate.db_network_counts``).
 
 Migrations: as for ``annotate.db_network_counts``, a migration that alters
 ``annotate_claim`` on SQLite (which rebuilds the table) drops these triggers: end it with
-``reinstall_overview_triggers_operation()``.
+``reinstall_overview_triggers_operation()``; one that alters this table on SQLite drops
+these triggers first (they write into it: SQLite's rename checks them) and reinstalls them
+after, as 0031 does.
 """
 
 from __future__ import annotations

@@ -618,6 +618,10 @@ class NetworkCount(models.Model):
     Kept by database triggers (``annotate.db_network_counts``), never written by the app.
     No foreign key constraints: the triggers write in whatever order a transaction does."""
 
+    # The key is the primary key: each upserted row writes the table and this one B-tree
+    # (a surrogate ``id`` was a second B-tree and a sequence on PostgreSQL: bench/RESULTS.md,
+    # net35). Its column order is the readers' (project, month, layer, …).
+    pk = models.CompositePrimaryKey("project_id", "month", "layer", "source", "target", "stance")
     project_id = models.BigIntegerField()
     layer = models.BigIntegerField()
     month = models.IntegerField(default=0)
@@ -629,14 +633,6 @@ class NetworkCount(models.Model):
     )
     stance = models.CharField(max_length=32)
     n = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["project_id", "month", "layer", "source", "target", "stance"],
-                name="networkcount_unique_key",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"project {self.project_id} layer {self.layer}: {self.n}"
@@ -650,6 +646,8 @@ class OverviewCount(models.Model):
     (``annotate.db_overview_counts``), never written by the app. No foreign key
     constraint: the triggers write in whatever order a transaction does."""
 
+    # The key is the primary key (one B-tree per upserted row, as ``NetworkCount``'s).
+    pk = models.CompositePrimaryKey("article", "layer", "total", "claim_type", "attribution")
     article = models.ForeignKey(
         Article, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
@@ -659,14 +657,6 @@ class OverviewCount(models.Model):
     attribution = models.CharField(max_length=32)
     n = models.BigIntegerField(default=0)
     unsourced = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["article", "layer", "total", "claim_type", "attribution"],
-                name="overviewcount_unique_key",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"article {self.article_id} layer {self.layer}: {self.n}"

@@ -38,10 +38,11 @@ class _Undo(Exception):
 
 def _rows(model: Any) -> list[dict[str, Any]]:
     """The table's rows as the database holds them (JSON columns as their text on
-    SQLite), by id; times as whether they are set."""
+    SQLite), by primary key; times as whether they are set."""
     table = connection.ops.quote_name(model._meta.db_table)
+    key = ", ".join(f.column for f in model._meta.pk_fields)  # (the count tables': their key)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {table} ORDER BY id")
+        cursor.execute(f"SELECT * FROM {table} ORDER BY {key}")
         names = [c[0] for c in cursor.description]
         found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     for row in found:
