@@ -364,10 +364,13 @@ def insert_many(
     *,
     max_rows: int = 2000,
     binary: bool = False,
+    columns: dict[str, Sequence[Any]] | None = None,
 ) -> None:
     """INSERT ``objs`` (new instances of ``model``, their automatic primary key unset) and
     set their primary keys; their ``auto_now``/``auto_now_add`` times become one now.
-    ``binary``: see ``insert_rows``."""
+    ``binary``: see ``insert_rows``. ``columns``: the values written for some fields (by
+    attribute name, one per object) in place of the objects' own, which stay as they
+    are: a JSON field's JSON text already made, say (a ``str``, see ``insert_rows``)."""
     if not objs:
         return
     alias = router.db_for_write(model)
@@ -383,6 +386,10 @@ def insert_many(
     for obj in objs:
         values = obj.__dict__
         rows.append([values[name] for name in attnames])
+    for name, given in (columns or {}).items():
+        at = attnames.index(name)
+        for row, value in zip(rows, given, strict=True):
+            row[at] = value
     now = timezone.now()
     names = [f.name for f in fields]
     keys = insert_rows(

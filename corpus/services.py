@@ -196,11 +196,13 @@ def _model_checked(article: Article) -> None:
     article.clean_fields(exclude=_CHECKED_BEFORE)
 
 
-def _article_prepared(project: Project, item: ArticleInput) -> Article:
+def _article_prepared(project: Project, item: ArticleInput) -> tuple[Article, str | None]:
     """The unsaved article for ``item`` (its text normalised, hashed and counted), or the
-    ``ValidationError`` that says what is wrong with it. Runs no query."""
+    ``ValidationError`` that says what is wrong with it; and its metadata's JSON as the
+    database gets it, when the check made it already (``_fields_checked``). Runs no
+    query."""
     text, sha = _checked_text(item.text, clean=item.text_clean)
-    given = check_article_fields(
+    given, metadata_json = _fields_checked(
         {
             "title": item.title,
             "byline": item.byline,
@@ -238,7 +240,7 @@ def _article_prepared(project: Project, item: ArticleInput) -> Article:
     article = _new_article(*values)
     _PROJECT.set_cached_value(article, project)
     article._state.db = router.db_for_write(Article, instance=project)  # as the keyword sets it
-    return article
+    return article, metadata_json
 
 
 # The order ``_article_prepared`` gives the values in: the model's, checked at import.
@@ -311,17 +313,23 @@ def articles_create_many(
     """
     errors: dict[int, ValidationError] = {}
     prepared: list[Article | None] = []
+    metadata_json: list[str | None] = []
     for i, item in enumerate(items):
         try:
-            prepared.append(_article_prepared(project, item))
+            built, dumped = _article_prepared(project, item)
         except ValidationError as error:
             errors[i] = error
             prepared.append(None)
+            metadata_json.append(None)
+        else:
+            prepared.append(built)
+            metadata_json.append(dumped)
     shas = list(dict.fromkeys(a.sha256 for a in prepared if a is not None))
     existing = _existing_by_sha(project, shas) if shas else {}
     chosen: dict[str, Article] = dict(existing)
     results: list[ArticleResult | None] = []
     new: list[Article] = []
+    new_json: list[str | None] = []
     for i, article in enumerate(prepared):
         if article is None:
             results.append(None)
@@ -340,6 +348,7 @@ def articles_create_many(
             continue
         chosen[article.sha256] = article
         new.append(article)
+        new_json.append(metadata_json[i])
         results.append(ArticleResult(article, True))
     if errors:
         raise ArticleBatchError(errors)
@@ -347,7 +356,7 @@ def articles_create_many(
         if index_later:
             for article in new:
                 article.search_pending = True
-        _insert_articles(new)
+        _insert_articles(new, new_json)
         if index_later:
             # robust: the articles are stored; a failed enqueue leaves them to the next one
             # or to `manage.py index_articles` (search finds them meanwhile).
@@ -387,27 +396,35 @@ _AT_CREATED, _AT_UPDATED, _AT_PUBLISHED, _AT_METADATA = (
 )
 
 
-def _insert_articles(articles: list[Article]) -> None:
+def _insert_articles(articles: list[Article], metadata_json: Sequence[str | None]) -> None:
     """INSERT the new articles in as few statements as the parameter limit allows, and
     set their ids. What ``bulk_create`` does, without its per-value compiling (a third of
     an import's time): the strings go as they are, the date and the metadata through
-    their fields' own conversion, and the one time of the batch is converted once."""
+    their fields' own conversion, and the one time of the batch is converted once.
+    ``metadata_json``: each article's metadata as its field's conversion makes it, where
+    the check made it already (``_fields_checked``), else None."""
     if connection.vendor == "postgresql":
         # A binary COPY: the texts neither escaped here nor unescaped by the server.
-        insert_many(Article, articles, binary=True)
+        given = [
+            dumped if dumped is not None else article.metadata
+            for article, dumped in zip(articles, metadata_json, strict=True)
+        ]
+        insert_many(Article, articles, binary=True, columns={"metadata": given})
         return
     now = timezone.now()
     stamp = Article._meta.get_field("created").get_db_prep_save(now, connection)
     published = Article._meta.get_field("published").get_db_prep_save
     metadata = Article._meta.get_field("metadata").get_db_prep_save
     rows: list[list[Any]] = []
-    for article in articles:
+    for article, dumped in zip(articles, metadata_json, strict=True):
         article.created = article.updated = now
-        # The values as they are (one C call per row), then the four converted.
+        # The values as they are (one C call per row), then the four converted (no date:
+        # None, as the field's conversion gives it).
         row = list(_VALUES(article))
         row[_AT_CREATED] = row[_AT_UPDATED] = stamp
-        row[_AT_PUBLISHED] = published(article.published, connection)
-        row[_AT_METADATA] = metadata(article.metadata, connection)
+        if article.published is not None:
+            row[_AT_PUBLISHED] = published(article.published, connection)
+        row[_AT_METADATA] = dumped if dumped is not None else metadata(article.metadata, connection)
         rows.append(row)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column or f.attname) for f in _INSERTED)
@@ -478,7 +495,16 @@ def check_article_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """An article's descriptive fields (those given of title, byline, outlet, url,
     language, metadata), stripped and checked by the one text check and their limits; the
     metadata's every key and string too, and its size as JSON."""
+    return _fields_checked(fields)[0]
+
+
+def _fields_checked(fields: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``check_article_fields``'s fields, and the metadata's JSON as its field's
+    conversion makes it (``json.dumps``), when the check made that text already: the
+    plain JSON of the size check, when it is ASCII without DEL (which ``json.dumps``
+    escapes) — else None."""
     checked = dict(fields)
+    as_stored: str | None = None
     for name, limit in _LINES.items():
         if isinstance(checked.get(name), str):
             checked[name] = check_text(checked[name].strip(), field=name, limit=limit)
@@ -496,7 +522,9 @@ def check_article_fields(fields: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError({"metadata": f"It is not JSON: {error}."}) from error
         if size > limits.METADATA.size:
             raise ValidationError({"metadata": limits.METADATA.message(size)})
-    return checked
+        if dumped is not None and dumped.isascii() and "\x7f" not in dumped:
+            as_stored = dumped  # what json.dumps gives: the same encoder, nothing to escape
+    return checked, as_stored
 
 
 # The metadata's size is that of its JSON as stored (a value that is no JSON type as its

@@ -5,10 +5,12 @@ the batch."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -23,6 +25,7 @@ from corpus.services import (
     ArticleInput,
     article_create,
     articles_create_many,
+    project_create,
 )
 from corpus.text import sha256_text
 from corpus.textmeta import READ_FIELDS, describe_text
@@ -551,7 +554,8 @@ def test_a_prepared_article_is_the_one_keywords_would_build(project: Any) -> Non
         source_file="f.jsonl",
         text_clean=True,
     )
-    built = _article_prepared(project, item)
+    built, metadata_json = _article_prepared(project, item)
+    assert metadata_json is None  # not ASCII: json.dumps would escape the ü
     expected = Article(
         project=project,
         title="T",
@@ -576,3 +580,71 @@ def test_a_prepared_article_is_the_one_keywords_would_build(project: Any) -> Non
     with CaptureQueriesContext(connection) as captured:
         assert built.project is project
     assert not captured.captured_queries
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {},
+        {"import": {"format": "jsonl", "boilerplate_stripped": False, "line": 7}},
+        {"k": [1, 2.5, None, True, 'a"b\\c\n\t\x01'], "nested": {"x": {"y": []}}},
+        {"ü": "Türkçe"},
+        {"del": "a\x7fb"},
+        {"big": 10**30, "nan": float("nan")},
+    ],
+)
+def test_the_metadata_json_made_by_the_check_is_what_the_field_stores(metadata: Any) -> None:
+    """``_fields_checked`` hands the insert the metadata's JSON it made for the size check
+    (issue 21: not dumped twice): only where it is the text the field's own conversion
+    gives, on either database (SQLite stores the text as it is)."""
+    from django.db import connection
+
+    from corpus.services import _fields_checked
+
+    checked, as_stored = _fields_checked({"metadata": metadata})
+    field = Article._meta.get_field("metadata")
+    if connection.vendor == "sqlite" and as_stored is not None:
+        assert as_stored == field.get_db_prep_save(metadata, connection)
+    assert as_stored is None or as_stored == json.dumps(metadata)
+    assert (as_stored is None) == (metadata in ({"ü": "Türkçe"}, {"del": "a\x7fb"}))
+    assert checked["metadata"] is metadata
+
+
+def test_stored_metadata_is_the_same_whether_its_json_was_made_by_the_check(
+    project: Any,
+) -> None:
+    """Every stored field of a batch is what it was when the insert dumped the metadata
+    itself: ASCII and not, with and without a date, on either database."""
+    from corpus import services
+
+    metadatas: list[dict[str, Any]] = [{}, {"a": [1, "x"]}, {"ü": "Türkçe"}, {"d": "\x7f"}]
+    items = [
+        ArticleInput(
+            text=f"Text {i} İ ü 🌍.",
+            metadata=metadatas[i % 4],
+            published=dt.date(2022, 1, 1 + i) if i % 2 else None,
+            url=f"https://example.org/{i}",
+            text_clean=True,
+        )
+        for i in range(8)
+    ]
+    fields = [
+        f.attname
+        for f in Article._meta.concrete_fields
+        if f.attname not in {"id", "project_id", "created", "updated"}
+    ]
+
+    def stored(slug: str, quick: bool) -> list[tuple[Any, ...]]:
+        other = project_create(name=slug, slug=slug)
+        checked = services._fields_checked
+        no_json = mock.patch.object(services, "_fields_checked", lambda f: (checked(f)[0], None))
+        with contextlib.nullcontext() if quick else no_json:
+            articles_create_many(project=other, items=items)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(fields)} FROM corpus_article WHERE project_id = %s ORDER BY id",
+                [other.pk],
+            )
+            return cursor.fetchall()
+
+    assert stored("quick", True) == stored("slow", False)
