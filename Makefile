@@ -105,9 +105,11 @@ test-api-fuzz: setup ## Fuzz the REST API against its OpenAPI schema (schemathes
 # The static checks run side by side (two at a time on the 2-core machines: mypy beside the
 # lints and the docs build; each one's output kept together). Then the fuzzing beside the
 # small benchmark: neither fills the two cores alone (CPU over wall, issue 21: schemathesis
-# ~0.5 of a core, its client and the server; bench-small ~1.1, one process and its database
-# server), and bench-small's figures are figures only, no pass/fail (for figures read alone,
-# `make bench`). Then the load test, alone (it counts "database is locked" answers). The two
+# ~0.5 of a core, its client and the server; bench-small ~1.1 per database, one process and
+# its database server), so bench-small runs its two databases side by side (--side-by-side;
+# one after the other, the second core was half idle once schemathesis had ended, over 200 of
+# the step's 449 s), and bench-small's figures are figures only, no pass/fail (for figures
+# read alone, `make bench`). Then the load test, alone (it counts "database is locked" answers). The two
 # pytest legs run last, side by side (TEST_LEGS_JOBS=1: one after the other): they share no
 # state (SQLite in memory, a cluster of its own), and the PostgreSQL leg's workers spend much
 # of their time waiting for the server's answers (its client CPU time is the SQLite leg's, its
@@ -149,7 +151,7 @@ bench-throughput: setup browser ## Key presses per claim and per review unit, ti
 	$(PY) -m bench.throughput --check
 
 bench-small: setup ## The benchmark at small scale on both databases (figures only, no pass/fail)
-	scripts/with-postgres $(PY) -m bench.run --scale small --db both $(BENCH_ARGS)
+	scripts/with-postgres $(PY) -m bench.run --scale small --db both --side-by-side $(BENCH_ARGS)
 
 # Claimdesk beside Label Studio and doccano (bench/peers/): the same seeded workload through
 # each tool's REST API, fresh databases, one table. Not in `make test`: the first run installs

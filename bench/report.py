@@ -124,6 +124,11 @@ def render(payload: dict[str, Any]) -> str:
             "\nMachine speed (`bench.run.speed_probe`: a fixed loop's CPU time, lower is faster; "
             "figures of different days compare through it): " + "; ".join(speeds) + "\n"
         )
+    if any(run.get("speed", {}).get("side_by_side") for run in payload["runs"].values()):
+        head += (
+            "\nThe databases ran side by side (`--side-by-side`), each beside the other's "
+            "run: figures of a busy machine, not to compare with a run one after the other.\n"
+        )
     return head + "\n" + "\n".join(table(run) for run in payload["runs"].values())
 
 

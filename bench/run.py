@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         "NAME (SQLite: bench/data/NAME-SCALE.sqlite3; PostgreSQL: database "
         "claimdesk_keep_NAME_SCALE on DATABASE_URL's server)",
     )
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="With --db both: the two databases' runs at the same time, one process each "
+        "(make bench-small in CI: figures only, of a busy machine; one after the other "
+        "when left out)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
@@ -162,7 +169,9 @@ def _postgres_admin(url: str, sql: str) -> None:
         conn.execute(sql.encode())
 
 
-def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_database(db: str, args: argparse.Namespace, *, probe: bool = True) -> dict[str, Any]:
+    """One database's run in a worker subprocess; ``probe``: the machine's speed before and
+    after it (``speed_probe``), left to the caller when two runs share this process."""
     env = {**os.environ, **ENV}
     keep = _keep_name(args)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # (the Makefile's, for the repository's tree)
@@ -196,7 +205,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
             value = getattr(args, flag)
             if value:
                 command += [f"--{flag}", str(value)]
-        speed_before = speed_probe()
+        speed_before = speed_probe() if probe else None
         began = time.perf_counter()
         print(f"bench: {db}, scale {args.scale}…", file=sys.stderr, flush=True)
         try:
@@ -208,8 +217,29 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
             return {"db": db, "error": f"the {db} run failed (exit status {status})"}
         data: dict[str, Any] = json.loads(result_file.read_text())
         data["wall_s"] = round(time.perf_counter() - began, 1)
-        data["speed"] = {"before": speed_before, "after": speed_probe()}
+        if probe:
+            data["speed"] = {"before": speed_before, "after": speed_probe()}
         return data
+
+
+def run_side_by_side(dbs: list[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The databases' runs at the same time (``--side-by-side``): each worker is one
+    process using about one core, and CI runs bench-small beside schemathesis, which uses
+    about half of one — one after the other, the second core was half idle for most of
+    the step (issue 21). The speed probe is taken once before both and once after both
+    (``process_time`` counts every thread of this process: two probes at once would time
+    each other's loop)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = speed_probe()
+    with ThreadPoolExecutor(max_workers=len(dbs)) as pool:
+        futures = {db: pool.submit(run_database, db, args, probe=False) for db in dbs}
+        runs = {db: future.result() for db, future in futures.items()}
+    after = speed_probe()
+    for run in runs.values():
+        if "error" not in run:
+            run["speed"] = {"before": before, "after": after, "side_by_side": True}
+    return runs
 
 
 # --- the worker: one database, in a process of its own -------------------------------------
@@ -606,7 +636,10 @@ def main(argv: list[str] | None = None) -> int:
     from bench.report import peer_table, render
 
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    runs = {db: run_database(db, args) for db in dbs}
+    if args.side_by_side and len(dbs) > 1:
+        runs = run_side_by_side(dbs, args)
+    else:
+        runs = {db: run_database(db, args) for db in dbs}
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or ROOT / "bench" / "results" / f"{args.scale}-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -131,6 +131,39 @@ def test_the_report_says_the_machine_speed_of_each_run() -> None:
     assert f"{after['loop_ms']} ms at load {after['load']} after" in line
 
 
+def test_side_by_side_runs_both_databases_at_once_and_probes_the_speed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--side-by-side`` (make bench-small): the two databases' runs overlap in time, each
+    without its own speed probe (two at once would time each other's loop: ``process_time``
+    is the whole process's), one probe before both and one after both; the report says so."""
+    import threading
+
+    from bench import run as bench_run
+
+    both_running = threading.Barrier(2, timeout=10)
+    calls: list[tuple[str, bool]] = []
+
+    def fake_run(db: str, args: Any, *, probe: bool = True) -> dict[str, Any]:
+        calls.append((db, probe))
+        both_running.wait()  # raises BrokenBarrierError unless the other run is in too
+        return {**_sqlite_payload()["runs"]["sqlite"], "db": db}
+
+    probes = iter([{"loop_ms": 100.0, "load": 1.0}, {"loop_ms": 120.0, "load": 2.0}])
+    monkeypatch.setattr(bench_run, "run_database", fake_run)
+    monkeypatch.setattr(bench_run, "speed_probe", lambda: next(probes))
+    args = bench_run._parser().parse_args(["--scale", "tiny", "--side-by-side"])
+    runs = bench_run.run_side_by_side(["sqlite", "postgres"], args)
+    assert sorted(calls) == [("postgres", False), ("sqlite", False)]
+    assert list(runs) == ["sqlite", "postgres"]
+    for run in runs.values():
+        assert run["speed"]["before"] == {"loop_ms": 100.0, "load": 1.0}
+        assert run["speed"]["after"] == {"loop_ms": 120.0, "load": 2.0}
+    text = render({**_sqlite_payload(), "runs": runs})
+    assert "ran side by side" in text
+    assert "ran side by side" not in render(_sqlite_payload())
+
+
 def test_the_bench_writes_no_task_lines_between_its_own(caplog: pytest.LogCaptureFixture) -> None:
     """The medium bench's log had two ``django.tasks`` INFO lines for every upload's task
     among the scenarios' lines: Django's ``django`` logger is at INFO whatever LOG_LEVEL."""
