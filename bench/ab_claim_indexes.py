@@ -159,14 +159,79 @@ def timed_kept_import() -> tuple[Any, Any, Any, Any, Timer]:
     return kept, project, manager, data, Timer(connection)
 
 
-def main(order: str) -> None:
-    kept, project, manager, data, timer = timed_kept_import()
+def import_undone(project: Any, manager: Any, data: Any, username: str) -> None:
+    """One import of ``data`` by a new annotator ``username``, rolled back: what an A/B
+    that times statements inside the import's end step runs once."""
+    from django.db import transaction
+
+    from annotate.exchange import importing
+    from corpus.models import Role
+    from corpus.services import membership_set, user_ensure
+
+    try:
+        with transaction.atomic():
+            user = user_ensure(username=username)
+            membership_set(project=project, user=user, role=Role.ANNOTATOR)
+            importing.import_annotations(
+                project=project, annotator=user, data=data, fmt="jsonl", actor=manager
+            )
+            raise _Undo
+    except _Undo:
+        pass
+
+
+Timed = tuple[float, float, float, dict[str, list[float]]]
+
+
+def import_timed(
+    project: Any,
+    manager: Any,
+    data: Any,
+    timer: Timer,
+    username: str,
+    prepared: Callable[[Any], None],
+) -> Timed:
+    """One import of ``data`` by a new annotator ``username``, after ``prepared(cursor)``
+    (the letter's shape), timed and rolled back: wall, this process's CPU, the server's
+    CPU and ``timer``'s figures by statement kind. On PostgreSQL the COMMIT's deferred
+    checks fire inside the timed span."""
     from django.db import connection, transaction
 
     from annotate.exchange import importing
-    from common import inserts
     from corpus.models import Role
     from corpus.services import membership_set, user_ensure
+
+    try:
+        with transaction.atomic():
+            user = user_ensure(username=username)
+            membership_set(project=project, user=user, role=Role.ANNOTATOR)
+            with connection.cursor() as cursor:
+                prepared(cursor)
+            timer.by_kind.clear()
+            db = timer.server()
+            wall, cpu = time.perf_counter(), time.process_time()
+            with connection.execute_wrapper(timer):
+                report = importing.import_annotations(
+                    project=project, annotator=user, data=data, fmt="jsonl", actor=manager
+                )
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # COMMIT's checks
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            db_cpu = timer.server() - db
+            if not report.ok:
+                raise SystemExit(f"Rejected: {report.rejected[:3]}")
+            raise _Undo((wall, cpu, db_cpu, {k: list(v) for k, v in timer.by_kind.items()}))
+    except _Undo as undo:
+        found: Timed = undo.args[0]
+        return found
+
+
+def main(order: str) -> None:
+    kept, project, manager, data, timer = timed_kept_import()
+    from django.db import connection
+
+    from common import inserts
 
     copy_rows = inserts._copy_rows
 
@@ -177,31 +242,15 @@ def main(order: str) -> None:
     inserts._copy_rows = timed_copy
     vendor = connection.vendor
 
-    def once(which: str) -> tuple[float, float, float, dict[str, list[float]]]:
-        try:
-            with transaction.atomic():
-                user = user_ensure(username="ab-claim-indexes-annotator")
-                membership_set(project=project, user=user, role=Role.ANNOTATOR)
-                with connection.cursor() as cursor:
-                    prepare(cursor, vendor, which)
-                timer.by_kind.clear()
-                db = timer.server()
-                wall, cpu = time.perf_counter(), time.process_time()
-                with connection.execute_wrapper(timer):
-                    report = importing.import_annotations(
-                        project=project, annotator=user, data=data, fmt="jsonl", actor=manager
-                    )
-                    if vendor == "postgresql":
-                        with connection.cursor() as cursor:
-                            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # COMMIT's checks
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                db_cpu = timer.server() - db
-                if not report.ok:
-                    raise SystemExit(f"Rejected: {report.rejected[:3]}")
-                raise _Undo((wall, cpu, db_cpu, {k: list(v) for k, v in timer.by_kind.items()}))
-        except _Undo as undo:
-            found: tuple[float, float, float, dict[str, list[float]]] = undo.args[0]
-            return found
+    def once(which: str) -> Timed:
+        return import_timed(
+            project,
+            manager,
+            data,
+            timer,
+            "ab-claim-indexes-annotator",
+            lambda cursor: prepare(cursor, vendor, which),
+        )
 
     once("B")  # warm-up
     runs: dict[str, list[Any]] = defaultdict(list)

@@ -42,7 +42,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from bench.ab_claim_indexes import _Undo, timed_kept_import
+from bench.ab_claim_indexes import Timed, _Undo, import_timed, import_undone, timed_kept_import
 from bench.ab_overlap import _idle, order_arg
 
 NETWORK, OVERVIEW = "end step: networkcount", "end step: overviewcount"
@@ -144,9 +144,6 @@ def statements(order: str) -> None:
     from django.db import connection, transaction
 
     from annotate import db_bulk, db_network_counts, db_overview_counts, db_versions
-    from annotate.exchange import importing
-    from corpus.models import Role
-    from corpus.services import membership_set, user_ensure
 
     vendor = connection.vendor
     runs: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -194,15 +191,7 @@ def statements(order: str) -> None:
 
     db_bulk._maintain, db_bulk._maintain_postgres = sqlite_end, postgres_end
     try:
-        with transaction.atomic():
-            user = user_ensure(username="ab-count-keys-annotator")
-            membership_set(project=project, user=user, role=Role.ANNOTATOR)
-            importing.import_annotations(
-                project=project, annotator=user, data=data, fmt="jsonl", actor=manager
-            )
-            raise _Undo
-    except _Undo:
-        pass
+        import_undone(project, manager, data, "ab-count-keys-annotator")
     finally:
         db_bulk._maintain, db_bulk._maintain_postgres = maintain, maintain_pg
     for which, found in sorted(runs.items()):
@@ -216,39 +205,19 @@ def statements(order: str) -> None:
 
 def main(order: str) -> None:
     kept, project, manager, data, timer = timed_kept_import()
-    from django.db import connection, transaction
-
-    from annotate.exchange import importing
-    from corpus.models import Role
-    from corpus.services import membership_set, user_ensure
+    from django.db import connection
 
     vendor = connection.vendor
 
-    def once(which: str) -> tuple[float, float, float, dict[str, list[float]]]:
-        try:
-            with transaction.atomic():
-                user = user_ensure(username="ab-count-keys-annotator")
-                membership_set(project=project, user=user, role=Role.ANNOTATOR)
-                with connection.cursor() as cursor:
-                    prepare(cursor, vendor, which)
-                timer.by_kind.clear()
-                db = timer.server()
-                wall, cpu = time.perf_counter(), time.process_time()
-                with connection.execute_wrapper(timer):
-                    report = importing.import_annotations(
-                        project=project, annotator=user, data=data, fmt="jsonl", actor=manager
-                    )
-                    if vendor == "postgresql":
-                        with connection.cursor() as cursor:
-                            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # COMMIT's checks
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                db_cpu = timer.server() - db
-                if not report.ok:
-                    raise SystemExit(f"Rejected: {report.rejected[:3]}")
-                raise _Undo((wall, cpu, db_cpu, {k: list(v) for k, v in timer.by_kind.items()}))
-        except _Undo as undo:
-            found: tuple[float, float, float, dict[str, list[float]]] = undo.args[0]
-            return found
+    def once(which: str) -> Timed:
+        return import_timed(
+            project,
+            manager,
+            data,
+            timer,
+            "ab-count-keys-annotator",
+            lambda cursor: prepare(cursor, vendor, which),
+        )
 
     once("A")  # warm-up
     runs: dict[str, list[Any]] = defaultdict(list)

@@ -35,7 +35,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from bench.ab_claim_indexes import _Undo, timed_kept_import
+from bench.ab_claim_indexes import _Undo, import_undone, timed_kept_import
 from bench.ab_overlap import _idle, order_arg
 
 NETWORK = "end step: networkcount"
@@ -83,9 +83,6 @@ def statements(order: str, select: bool = False) -> None:
     from django.db import transaction
 
     from annotate import db_bulk, db_network_counts
-    from annotate.exchange import importing
-    from corpus.models import Role
-    from corpus.services import membership_set, user_ensure
 
     maintain = db_bulk._maintain_postgres
     sqls = {"A": before_sql(), "B": db_network_counts.pg_bulk_add_counts_sql()}
@@ -113,15 +110,9 @@ def statements(order: str, select: bool = False) -> None:
 
     db_bulk._maintain_postgres = each
     try:
-        with transaction.atomic():
-            user = user_ensure(username="ab-pg-network-annotator")
-            membership_set(project=project, user=user, role=Role.ANNOTATOR)
-            importing.import_annotations(
-                project=project, annotator=user, data=data, fmt="jsonl", actor=manager
-            )
-            raise _Undo
-    except _Undo:
-        pass
+        import_undone(project, manager, data, "ab-pg-network-annotator")
+    finally:
+        db_bulk._maintain_postgres = maintain
     for which, found in sorted(runs.items()):
         print(
             f"{which}, {len(found)} runs: median {statistics.median(found):.3f} s, "
