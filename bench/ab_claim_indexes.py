@@ -227,9 +227,25 @@ def import_timed(
         return found
 
 
+def letters_timed(
+    project: Any,
+    manager: Any,
+    data: Any,
+    timer: Timer,
+    username: str,
+    prepare: Callable[[Any, str, str], None],
+) -> Callable[[str], Timed]:
+    """``once(which)``: ``import_timed`` after ``prepare(cursor, vendor, which)``."""
+    from django.db import connection
+
+    vendor = connection.vendor
+    return lambda which: import_timed(
+        project, manager, data, timer, username, lambda cursor: prepare(cursor, vendor, which)
+    )
+
+
 def main(order: str) -> None:
     kept, project, manager, data, timer = timed_kept_import()
-    from django.db import connection
 
     from common import inserts
 
@@ -240,17 +256,8 @@ def main(order: str) -> None:
             return copy_rows(connection, meta, *args, **kwargs)
 
     inserts._copy_rows = timed_copy
-    vendor = connection.vendor
 
-    def once(which: str) -> Timed:
-        return import_timed(
-            project,
-            manager,
-            data,
-            timer,
-            "ab-claim-indexes-annotator",
-            lambda cursor: prepare(cursor, vendor, which),
-        )
+    once = letters_timed(project, manager, data, timer, "ab-claim-indexes-annotator", prepare)
 
     once("B")  # warm-up
     runs: dict[str, list[Any]] = defaultdict(list)

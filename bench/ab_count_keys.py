@@ -42,7 +42,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from bench.ab_claim_indexes import Timed, _Undo, import_timed, import_undone, timed_kept_import
+from bench.ab_claim_indexes import _Undo, import_undone, letters_timed, timed_kept_import
 from bench.ab_overlap import _idle, order_arg
 
 NETWORK, OVERVIEW = "end step: networkcount", "end step: overviewcount"
@@ -205,19 +205,8 @@ def statements(order: str) -> None:
 
 def main(order: str) -> None:
     kept, project, manager, data, timer = timed_kept_import()
-    from django.db import connection
 
-    vendor = connection.vendor
-
-    def once(which: str) -> Timed:
-        return import_timed(
-            project,
-            manager,
-            data,
-            timer,
-            "ab-count-keys-annotator",
-            lambda cursor: prepare(cursor, vendor, which),
-        )
+    once = letters_timed(project, manager, data, timer, "ab-count-keys-annotator", prepare)
 
     once("A")  # warm-up
     runs: dict[str, list[Any]] = defaultdict(list)

@@ -31,11 +31,10 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 from collections import defaultdict
 from typing import Any
 
-from bench.ab_claim_indexes import _Undo, import_undone, timed_kept_import
+from bench.ab_claim_indexes import _Undo, import_timed, import_undone, timed_kept_import
 from bench.ab_overlap import _idle, order_arg
 
 NETWORK = "end step: networkcount"
@@ -122,12 +121,8 @@ def statements(order: str, select: bool = False) -> None:
 
 def main(order: str, explain: bool = False) -> None:
     kept, project, manager, data, timer = timed_kept_import()
-    from django.db import connection, transaction
 
     from annotate import db_bulk, db_network_counts
-    from annotate.exchange import importing
-    from corpus.models import Role
-    from corpus.services import membership_set, user_ensure
 
     maintain = db_bulk._maintain_postgres
     after_sql = db_network_counts.pg_bulk_add_counts_sql
@@ -140,27 +135,10 @@ def main(order: str, explain: bool = False) -> None:
         db_network_counts.pg_bulk_add_counts_sql = lambda: sql
         db_bulk._maintain_postgres = _with_work_mem(maintain) if which == "C" else maintain
         try:
-            with transaction.atomic():
-                user = user_ensure(username="ab-pg-network-annotator")
-                membership_set(project=project, user=user, role=Role.ANNOTATOR)
-                timer.by_kind.clear()
-                db = timer.server()
-                wall, cpu = time.perf_counter(), time.process_time()
-                with connection.execute_wrapper(timer):
-                    report = importing.import_annotations(
-                        project=project, annotator=user, data=data, fmt="jsonl", actor=manager
-                    )
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # COMMIT's checks
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                db_cpu = timer.server() - db
-                if not report.ok:
-                    raise SystemExit(f"Rejected: {report.rejected[:3]}")
-                network = timer.by_kind.get(NETWORK, [0.0, 0.0, 0])[1]
-                raise _Undo((wall, cpu, db_cpu, network))
-        except _Undo as undo:
-            found: tuple[float, float, float, float] = undo.args[0]
-            return found
+            wall, cpu, db_cpu, kinds = import_timed(
+                project, manager, data, timer, "ab-pg-network-annotator", lambda cursor: None
+            )
+            return wall, cpu, db_cpu, kinds.get(NETWORK, [0.0, 0.0, 0])[1]
         finally:
             db_network_counts.pg_bulk_add_counts_sql = after_sql
             db_bulk._maintain_postgres = maintain
