@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.urls import get_resolver
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -31,16 +33,40 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (scripts/ensure-chromium).")
+def close_connections() -> None:
+    """This thread's database connections closed (those outside a transaction)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
+@contextmanager
+def launched_chromium() -> Iterator[Browser]:
+    """Chromium through Playwright's sync API, this thread's database connections closed
+    as it starts and as it ends. While the sync API is on, an event loop runs in this
+    thread, and Django then keeps a thread's connections per context, not per thread
+    (asgiref's thread-critical ``Local``): the connection opened before is no longer the
+    thread's, nor, after, the one opened meanwhile. Left open, each held its session on
+    the test database until the process ended, and PostgreSQL refused the database's drop
+    at the end of the run ("being accessed by other users"; session 20)."""
+    close_connections()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
+        try:
+            yield launched
+        finally:
+            close_connections()
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (scripts/ensure-chromium).")
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
