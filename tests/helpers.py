@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -149,3 +153,19 @@ def cache_entries_put(entries: dict[str, Any]) -> None:
     for key, (value, expires) in entries.items():
         memory._cache[key] = value
         memory._expire_info[key] = expires
+
+
+def python_json(code: str, env: dict[str, str], timeout: float = 300) -> Any:
+    """``code`` run by this Python in a process of its own, from the repository's root
+    with ``env``; what its last line of output says, as JSON (it must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

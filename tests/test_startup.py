@@ -7,12 +7,11 @@ recommender, a Parquet export or import, the notebook helpers), when it runs: th
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from tests.helpers import python_json
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("numpy", "sklearn", "scipy", "pandas", "pyarrow", "joblib", "networkx")
@@ -39,17 +38,7 @@ def _probe(tmp_path: Path, code: str, **names: object) -> Any:
         PYTHONDONTWRITEBYTECODE="1",
     )
     prelude = "".join(f"{name} = {value!r}\n" for name, value in names.items())
-    done = subprocess.run(
-        [sys.executable, "-c", prelude + code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return python_json(prelude + code, env)
 
 
 def test_importing_the_urlconf_loads_no_heavy_library(tmp_path: Path) -> None:

@@ -9,15 +9,13 @@ own: in this one the session's browser may already be on.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
+
+from tests.helpers import python_json
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,7 +24,6 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, sys, time
 import django
@@ -64,16 +61,7 @@ def test_chromium_started_and_stopped_leaves_no_session_open() -> None:
         pytest.skip("DATABASE_URL names no PostgreSQL server")
     test_database = urlunsplit(urlsplit(url)._replace(path=f"/{connection.settings_dict['NAME']}"))
     env = {**os.environ, "DATABASE_URL": test_database, "DJANGO_ALLOW_ASYNC_UNSAFE": "true"}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = python_json(SCRIPT, env, timeout=120)
     # The connection of before was not the one of meanwhile (the loop's context) ...
     assert found["during"] != found["before"]
     # ... and neither stayed open.
